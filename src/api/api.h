@@ -1,0 +1,40 @@
+// api/ — the REST handlers under /api/v1: thin translations between JSON and the domain
+// services, one file per resource. Registered on the http::Router by the app.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "auth/auth.h"
+#include "http/router.h"
+#include "inventory/service.h"
+
+namespace tt::api {
+
+struct Readiness {
+  std::function<bool()> database_ok;   // a read connection answers and the schema is current
+  std::function<bool()> loop_alive;    // the core loop ticked recently
+};
+
+struct Services {
+  auth::AuthService& auth;
+  inventory::NodeService& nodes;
+  Readiness readiness;
+  std::string web_dir;  // empty: the embedded UI
+};
+
+void register_health(http::Router& r, Services& s);
+void register_auth(http::Router& r, Services& s);
+void register_users(http::Router& r, Services& s);
+void register_nodes(http::Router& r, Services& s);
+void register_events(http::Router& r, Services& s);
+
+inline void register_all(http::Router& r, Services& s) {
+  register_health(r, s);
+  register_auth(r, s);
+  register_users(r, s);
+  register_nodes(r, s);
+  register_events(r, s);
+}
+
+}  // namespace tt::api

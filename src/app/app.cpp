@@ -1,0 +1,236 @@
+#include "app/app.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "api/api.h"
+#include "auth/auth.h"
+#include "bus/bus.h"
+#include "core/metrics.h"
+#include "core/process_metrics.h"
+#include "core/random.h"
+#include "db/database.h"
+#include "db/writer.h"
+#include "http/envelope.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "inventory/service.h"
+#include "ws/handshake.h"
+#include "ws/hub.h"
+
+namespace tt::app {
+
+namespace {
+
+constexpr const char* kWsPath = "/api/v1/ws";
+
+bool split_listen(const std::string& listen, std::string& host, int& port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  try {
+    std::size_t used = 0;
+    port = std::stoi(listen.substr(colon + 1), &used);
+    return used == listen.size() - colon - 1 && port >= 0 && port <= 65535 && !host.empty();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::string raw_error_response(int status, const char* reason, const Error& e, const std::string& request_id) {
+  std::string body = http::error_body(e, request_id);
+  std::string out = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n"
+                                "Connection: close\r\nX-Request-ID: {}\r\n",
+                                status, reason, body.size(), request_id);
+  for (const auto& [k, v] : http::security_headers()) out += k + ": " + v + "\r\n";
+  if (status == 426) out += "Sec-WebSocket-Version: 13\r\n";
+  return out + "\r\n" + body;
+}
+
+// Browsers send Origin; a cookie-authenticated upgrade must come from our own pages.
+bool same_origin(const http::UpgradeRequest& up) {
+  auto origin = up.headers.find("Origin");
+  if (origin == up.headers.end()) return true;
+  auto host = up.headers.find("Host");
+  if (host == up.headers.end()) return false;
+  return origin->second == "http://" + host->second || origin->second == "https://" + host->second;
+}
+
+}  // namespace
+
+std::string default_data_dir() {
+  if (geteuid() == 0) return "/var/lib/telltale";
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/telltale";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/telltale";
+  return "./telltale-data";
+}
+
+std::string database_path(const std::string& data_dir) { return data_dir + "/telltale.db"; }
+
+bool ensure_data_dir(const std::string& dir, std::string& error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    error = fmt::format("cannot create the data directory {}: {}", dir, ec.message());
+    return false;
+  }
+  ::chmod(dir.c_str(), 0700);
+  if (::access(dir.c_str(), W_OK) != 0) {
+    error = fmt::format("the data directory {} is not writable: {}", dir, std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+int serve(const ServeOptions& opt) {
+  std::string host;
+  int port = 0;
+  if (!split_listen(opt.listen, host, port)) {
+    log::error("--listen must be HOST:PORT, got '{}'", opt.listen);
+    return 2;
+  }
+  std::string data_dir = opt.data_dir.empty() ? default_data_dir() : opt.data_dir;
+  std::string err;
+  if (!ensure_data_dir(data_dir, err)) {
+    log::error("{}", err);
+    return 1;
+  }
+  std::string db_path = database_path(data_dir);
+  auto rw = db::open(db_path, db::Access::read_write);
+  if (!rw.ok()) {
+    log::error("cannot open {}: {}", db_path, rw.error().message);
+    return 1;
+  }
+  auto version = db::migrate(*rw.value(), db::embedded_migrations());
+  if (!version.ok()) {
+    log::error("{}", version.error().message);
+    return 1;
+  }
+
+  // Signals are taken by the main thread alone (sigwait below): block them before any thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  metrics::register_process_collector(metrics::registry());
+  db::Writer writer(std::move(rw.value()));
+  db::Readers readers(db_path);
+  metrics::registry().add_collector([&writer](metrics::Registry& r) {
+    r.family("telltale_db_writer_queue_depth", "Jobs waiting for the writer thread.", metrics::Type::gauge)
+        .gauge()
+        .set(static_cast<double>(writer.queue_depth()));
+  });
+
+  bus::CoreLoop loop;
+  bus::Bus bus(loop);
+  ws::Hub hub(loop.uv());
+  bus.events.subscribe([&hub](const bus::Event& e) {
+    hub.publish(e.topic, e.json);
+    hub.publish("events", e.json);
+  });
+
+  auth::AuthService auth(writer, readers, SystemClock::instance());
+  inventory::NodeService nodes(writer, readers, bus, SystemClock::instance());
+
+  http::Authenticator authenticator{
+      [&auth](const std::string& cookie) { return auth.authenticate_session(cookie); },
+      [&auth](const std::string& bearer) { return auth.authenticate_token(bearer); }};
+  http::Router router(authenticator, {opt.api_rate_per_s, opt.api_rate_per_s * 2});
+  int schema = db::latest_schema_version();
+  api::Services services{
+      auth,
+      nodes,
+      {[&readers, schema] {
+         auto v = readers.with([](SQLite::Database& d) -> Result<int> {
+           return d.execAndGet("PRAGMA user_version").getInt();
+         });
+         return v.ok() && v.value() == schema;
+       },
+       [&loop] { return loop.ms_since_heartbeat() < 5000; }},
+      opt.web_dir};
+  api::register_all(router, services);
+
+  http::Server server;
+  router.install(server);
+  server.set_payload_max_length(opt.max_body_bytes);
+  server.set_keep_alive_max_count(1000);
+  server.set_keep_alive_timeout(5);
+  server.set_read_timeout(10);
+  server.set_write_timeout(10);
+  int threads = opt.http_threads;
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  server.set_upgrade_handler(kWsPath, [&](http::UpgradeRequest& up) {
+    std::string request_id = random_hex(8);
+    auto header = [&up](std::string_view name) {
+      auto it = up.headers.find(std::string(name));
+      return it == up.headers.end() ? std::string() : it->second;
+    };
+    auto reject = [&](int status, const char* reason, const Error& e) {
+      http::write_all(up.fd, raw_error_response(status, reason, e, request_id));
+      return false;
+    };
+    auto handshake = ws::check_upgrade(up.method, up.version, header);
+    if (!handshake.ok()) {
+      int status = ws::rejection_status(handshake.error());
+      return reject(status, status == 426 ? "Upgrade Required" : "Bad Request", handshake.error());
+    }
+    Result<auth::Principal> who = Error::make(ErrorKind::unauthenticated, "UNAUTHENTICATED",
+                                              "sign in, or send an API token as 'Authorization: Bearer <token>'");
+    auto authz = header("Authorization");
+    if (authz.size() > 7 && (authz.compare(0, 7, "Bearer ") == 0 || authz.compare(0, 7, "bearer ") == 0)) {
+      who = auth.authenticate_token(authz.substr(7));
+    } else if (auto cookie = http::cookie_value_from_header(header("Cookie"), http::kSessionCookie); !cookie.empty()) {
+      if (!same_origin(up))
+        return reject(403, "Forbidden", Error::make(ErrorKind::forbidden, "ORIGIN_REJECTED", "cross-origin WebSocket refused"));
+      who = auth.authenticate_session(cookie);
+    }
+    if (!who.ok()) return reject(401, "Unauthorized", who.error());
+    if (!http::write_all(up.fd, handshake->response)) return false;
+    ws::ClientInfo info{who->user, std::string(auth::role_name(who->role)), up.remote};
+    int fd = up.fd;
+    loop.post([&hub, fd, info = std::move(info), leftover = std::move(up.leftover)]() mutable {
+      hub.adopt(fd, std::move(info), std::move(leftover));
+    });
+    return true;
+  });
+
+  bool bound = port == 0 ? (port = server.bind_to_any_port(host)) > 0 : server.bind_to_port(host, port);
+  if (!bound) {
+    log::error("cannot listen on {}: {}", opt.listen, std::strerror(errno));
+    return 1;
+  }
+  loop.start();
+  std::thread http_thread([&server] { server.listen_after_bind(); });
+
+  std::string shown_host = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
+  if (shown_host.find(':') != std::string::npos) shown_host = "[" + shown_host + "]";
+  log::info("telltale {} listening on http://{}:{} (data in {})", TELLTALE_VERSION, shown_host, port, data_dir);
+  if (auto code = auth.setup_code()) {
+    log::info("first run: open http://{}:{}/ in a browser and create the admin account", shown_host, port);
+    log::info("setup code: {}", *code);
+    log::info("(or from a shell: telltale user add NAME --role admin --password-stdin --data {})", data_dir);
+  }
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  server.stop();
+  http_thread.join();
+  loop.stop([&hub] { hub.close_all(); });
+  writer.stop();
+  log::info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace tt::app

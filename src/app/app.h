@@ -1,0 +1,32 @@
+// app/ — the composition root: builds every subsystem in order, wires the bus, serves, and on
+// SIGTERM/SIGINT stops them in reverse order (stop accepting, close WebSockets, flush the
+// writer, close the database). Also the data-directory helpers the offline commands share.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "core/log.h"
+
+namespace tt::app {
+
+struct ServeOptions {
+  std::string listen = "0.0.0.0:8470";
+  std::string data_dir;  // empty: default_data_dir()
+  std::string web_dir;   // empty: the embedded UI
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
+  double api_rate_per_s = 100;  // per client address; 0 disables
+  int http_threads = 8;
+};
+
+// /var/lib/telltale for root, else $XDG_DATA_HOME/telltale or ~/.local/share/telltale.
+std::string default_data_dir();
+// The database file inside a data directory.
+std::string database_path(const std::string& data_dir);
+// Creates the directory (mode 0700) when missing. Returns false with a message on failure.
+bool ensure_data_dir(const std::string& dir, std::string& error);
+
+// Runs the server until SIGTERM or SIGINT. Returns the process exit code.
+int serve(const ServeOptions& options);
+
+}  // namespace tt::app

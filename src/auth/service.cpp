@@ -1,0 +1,234 @@
+// AuthService: construction, first-run setup and users. Sessions, tokens and the audit log live
+// in session.cpp, token.cpp and audit.cpp.
+#include <sodium.h>
+
+#include <cctype>
+
+#include "auth/detail.h"
+#include "auth/service.h"
+#include "core/log.h"
+
+namespace tt::auth {
+
+namespace {
+
+// No 0/O, 1/I/L: easy to read off a console and type.
+constexpr std::string_view kSetupAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+constexpr int kSetupCodeChars = 12;
+
+std::string normalise_code(std::string_view code) {
+  std::string out;
+  for (char c : code) {
+    if (c == '-' || c == ' ') continue;
+    out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+std::string group_code(const std::string& code) {
+  std::string out;
+  for (std::size_t i = 0; i < code.size(); ++i) {
+    if (i > 0 && i % 4 == 0) out += '-';
+    out += code[i];
+  }
+  return out;
+}
+
+Result<User> insert_user(SQLite::Database& db, const std::string& name, Role role,
+                         const std::optional<std::string>& hash, TimeMs now) {
+  SQLite::Statement exists(db, "SELECT 1 FROM users WHERE name = ?");
+  exists.bind(1, name);
+  if (exists.executeStep()) {
+    return Error::make(ErrorKind::conflict, "USER_EXISTS", "a user named '" + name + "' already exists");
+  }
+  SQLite::Statement ins(db,
+                        "INSERT INTO users (name, role, password_hash, created_at, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?)");
+  ins.bind(1, name);
+  ins.bind(2, std::string(role_name(role)));
+  if (hash) ins.bind(3, *hash);
+  else ins.bind(3);
+  ins.bind(4, now);
+  ins.bind(5, now);
+  ins.exec();
+  return User{db.getLastInsertRowid(), name, role, now, now};
+}
+
+}  // namespace
+
+AuthService::AuthService(db::Writer& writer, db::Readers& readers, const Clock& clock, AuthOptions options)
+    : m_writer(writer),
+      m_readers(readers),
+      m_clock(clock),
+      m_options(options),
+      m_limiter(clock, RateLimiterOptions{options.login_max_failures, options.login_window_ms, 10'000}) {
+  ensure_sodium();
+}
+
+Error AuthService::rate_limited(std::int64_t blocked_ms, const char* code) const {
+  Error e = Error::make(ErrorKind::rate_limited, code, "too many failed attempts; try again later");
+  e.retry_after_s = static_cast<int>((blocked_ms + 999) / 1000);
+  return e;
+}
+
+Result<bool> AuthService::has_users() {
+  return m_readers.with([](SQLite::Database& db) -> Result<bool> {
+    return db.execAndGet("SELECT EXISTS (SELECT 1 FROM users)").getInt() != 0;
+  });
+}
+
+// ---- first-run setup ----
+
+std::optional<std::string> AuthService::setup_code() {
+  {
+    std::lock_guard lock(m_setup_mutex);
+    if (m_setup_done) return std::nullopt;
+  }
+  auto has = has_users();
+  if (!has.ok()) {
+    log::warn("auth: cannot tell whether users exist: {}", has.error().message);
+    return std::nullopt;
+  }
+  if (has.value()) return std::nullopt;
+  std::lock_guard lock(m_setup_mutex);
+  if (m_setup_done) return std::nullopt;
+  if (m_setup_code.empty()) {
+    for (int i = 0; i < kSetupCodeChars; ++i) {
+      m_setup_code += kSetupAlphabet[randombytes_uniform(static_cast<std::uint32_t>(kSetupAlphabet.size()))];
+    }
+  }
+  return group_code(m_setup_code);
+}
+
+Result<User> AuthService::complete_setup(const std::string& code, const std::string& name,
+                                         const std::string& password, const std::string& remote) {
+  const std::string key = "s:" + remote;
+  if (auto ms = m_limiter.blocked_for_ms(key); ms > 0) return rate_limited(ms, "SETUP_RATE_LIMITED");
+  const Error done = Error::make(ErrorKind::conflict, "SETUP_DONE", "setup has already been completed");
+  auto has = has_users();
+  if (!has.ok()) return std::move(has).error();
+  std::string expected;
+  {
+    std::lock_guard lock(m_setup_mutex);
+    if (m_setup_done || has.value()) return done;
+    expected = m_setup_code;
+  }
+  if (expected.empty() || !constant_time_equal(normalise_code(code), expected)) {
+    m_limiter.record_failure(key);
+    log::warn("auth: wrong setup code from '{}'", remote);
+    return Error::make(ErrorKind::forbidden, "SETUP_CODE_INVALID",
+                       "wrong setup code; it is printed in the server log");
+  }
+  TT_TRY(validate_user_name(name));
+  TT_TRY(validate_password(password));
+  auto hash = hash_password(password);
+  if (!hash.ok()) return std::move(hash).error();
+  const TimeMs now = m_clock.now_ms();
+  auto user = m_writer.run<User>([&](SQLite::Database& db) -> Result<User> {
+    if (db.execAndGet("SELECT COUNT(*) FROM users").getInt64() > 0) return done;
+    auto u = insert_user(db, name, Role::admin, hash.value(), now);
+    if (!u.ok()) return u;
+    record_audit(db, AuditEntry{0, now, name, "setup.complete", name, remote, {{"role", "admin"}}});
+    return u;
+  });
+  if (user.ok() || user.error().code == "SETUP_DONE") {
+    std::lock_guard lock(m_setup_mutex);
+    m_setup_done = true;
+    m_setup_code.clear();
+  }
+  if (user.ok()) log::info("auth: setup complete; admin '{}' created", name);
+  return user;
+}
+
+// ---- users ----
+
+Result<User> AuthService::create_user(const std::string& name, Role role, const std::string& password,
+                                      const std::string& actor, const std::string& remote) {
+  TT_TRY(validate_user_name(name));
+  std::optional<std::string> hash;
+  if (!(role == Role::api && password.empty())) {
+    TT_TRY(validate_password(password));
+    auto h = hash_password(password);
+    if (!h.ok()) return std::move(h).error();
+    hash = std::move(h.value());
+  }
+  const TimeMs now = m_clock.now_ms();
+  return m_writer.run<User>([&](SQLite::Database& db) -> Result<User> {
+    auto u = insert_user(db, name, role, hash, now);
+    if (!u.ok()) return u;
+    record_audit(db, AuditEntry{0, now, actor, "user.create", name, remote,
+                                {{"id", u->id}, {"role", role_name(role)}}});
+    return u;
+  });
+}
+
+Result<Page<User>> AuthService::list_users(PageRequest page) {
+  page = detail::clamp(page);
+  return m_readers.with([&](SQLite::Database& db) -> Result<Page<User>> {
+    Page<User> out;
+    out.request = page;
+    out.total = db.execAndGet("SELECT COUNT(*) FROM users").getInt64();
+    SQLite::Statement q(db, fmt::format("SELECT {} FROM users ORDER BY name LIMIT ? OFFSET ?", detail::kUserColumns));
+    q.bind(1, page.per_page);
+    q.bind(2, page.offset());
+    while (q.executeStep()) out.items.push_back(detail::user_from_row(q));
+    return out;
+  });
+}
+
+Result<User> AuthService::get_user(const std::string& name) {
+  return m_readers.with([&](SQLite::Database& db) -> Result<User> {
+    SQLite::Statement q(db, fmt::format("SELECT {} FROM users WHERE name = ?", detail::kUserColumns));
+    q.bind(1, name);
+    if (!q.executeStep()) return detail::user_not_found("named '" + name + "'");
+    return detail::user_from_row(q);
+  });
+}
+
+Result<void> AuthService::delete_user(std::int64_t id, const std::string& actor, const std::string& remote) {
+  const TimeMs now = m_clock.now_ms();
+  return m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
+    SQLite::Statement q(db, "SELECT name, role FROM users WHERE id = ?");
+    q.bind(1, id);
+    if (!q.executeStep()) return detail::user_not_found(fmt::format("with id {}", id));
+    const std::string name = q.getColumn(0).getString();
+    const std::string role = q.getColumn(1).getString();
+    if (role == role_name(Role::admin) &&
+        db.execAndGet("SELECT COUNT(*) FROM users WHERE role = 'admin'").getInt64() <= 1) {
+      return Error::make(ErrorKind::conflict, "LAST_ADMIN", "cannot delete the last admin");
+    }
+    SQLite::Statement del(db, "DELETE FROM users WHERE id = ?");
+    del.bind(1, id);
+    del.exec();
+    record_audit(db, AuditEntry{0, now, actor, "user.delete", name, remote, {{"id", id}, {"role", role}}});
+    return ok();
+  });
+}
+
+Result<void> AuthService::set_password(std::int64_t user_id, const std::string& password, const std::string& actor,
+                                       const std::string& remote, const std::string& keep_session) {
+  TT_TRY(validate_password(password));
+  auto hash = hash_password(password);
+  if (!hash.ok()) return std::move(hash).error();
+  const TimeMs now = m_clock.now_ms();
+  const Sha256 keep = sha256(keep_session);
+  return m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
+    SQLite::Statement q(db, "SELECT name FROM users WHERE id = ?");
+    q.bind(1, user_id);
+    if (!q.executeStep()) return detail::user_not_found(fmt::format("with id {}", user_id));
+    const std::string name = q.getColumn(0).getString();
+    SQLite::Statement upd(db, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?");
+    upd.bind(1, hash.value());
+    upd.bind(2, now);
+    upd.bind(3, user_id);
+    upd.exec();
+    SQLite::Statement del(db, "DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?");
+    del.bind(1, user_id);
+    detail::bind_hash(del, 2, keep);
+    int ended = del.exec();
+    record_audit(db, AuditEntry{0, now, actor, "user.password", name, remote, {{"sessions_ended", ended}}});
+    return ok();
+  });
+}
+
+}  // namespace tt::auth

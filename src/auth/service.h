@@ -1,0 +1,157 @@
+// auth/service.h — AuthService: first-run setup, users, login sessions, API tokens and the audit
+// log, on top of the db writer (all mutations) and the read pool (all lookups). Password hashing
+// always runs on the caller's thread, never inside a writer job.
+#pragma once
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <cstdint>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "auth/rate_limiter.h"
+#include "auth/roles.h"
+#include "core/clock.h"
+#include "core/page.h"
+#include "core/result.h"
+#include "db/database.h"
+#include "db/writer.h"
+
+namespace tt::auth {
+
+struct AuthOptions {
+  std::int64_t session_ttl_ms = 7LL * 24 * 60 * 60 * 1000;
+  int login_max_failures = 5;                    // per remote address and per user name
+  std::int64_t login_window_ms = 15LL * 60 * 1000;
+};
+
+struct User {
+  std::int64_t id = 0;
+  std::string name;
+  Role role = Role::viewer;
+  TimeMs created_at = 0;
+  TimeMs updated_at = 0;
+};
+
+struct ApiToken {
+  std::int64_t id = 0;
+  std::int64_t user_id = 0;
+  std::string user;
+  std::string label;
+  std::string prefix;  // the token's first 10 characters, for recognising it in lists
+  TimeMs created_at = 0;
+  std::optional<TimeMs> expires_at;  // nullopt: never
+  std::optional<TimeMs> last_used_at;
+  std::optional<TimeMs> revoked_at;
+};
+
+struct NewSession {
+  std::string cookie_token;  // 32 random bytes, base64url; only its SHA-256 is stored
+  std::string csrf_token;
+  TimeMs expires_at = 0;
+  Principal principal;
+};
+
+struct NewToken {
+  std::int64_t id = 0;
+  std::string token;  // "tt_" + 32 random bytes base64url; shown once, only its SHA-256 is stored
+  ApiToken info;
+};
+
+struct AuditEntry {
+  std::int64_t id = 0;
+  TimeMs at = 0;
+  std::string actor;   // user name, or "cli" / "system"
+  std::string action;  // e.g. user.create, token.revoke
+  std::string target;
+  std::string remote;
+  nlohmann::json details = nlohmann::json::object();
+};
+
+// Thread-safe; called from HTTP pool threads and the CLI. `actor` is the name recorded in the
+// audit log, `remote` the client address ("" for the CLI). Authorisation (who may act on whom)
+// is the caller's job: see allows().
+class AuthService {
+ public:
+  AuthService(db::Writer& writer, db::Readers& readers, const Clock& clock, AuthOptions options = {});
+  AuthService(const AuthService&) = delete;
+  AuthService& operator=(const AuthService&) = delete;
+
+  [[nodiscard]] Result<bool> has_users();
+
+  // ---- first-run setup ----
+  // While no user exists: a one-time code (e.g. "ABCD-EFGH-JKLM"), generated once per process,
+  // for the app to print to its log. nullopt once a user exists or setup has been completed.
+  std::optional<std::string> setup_code();
+  // Creates the first admin. forbidden SETUP_CODE_INVALID (wrong codes are rate-limited per
+  // remote like logins), conflict SETUP_DONE when a user exists. Case and '-' in the code are
+  // ignored.
+  [[nodiscard]] Result<User> complete_setup(const std::string& code, const std::string& name,
+                                            const std::string& password, const std::string& remote);
+
+  // ---- users ----
+  // An api user may have an empty password (tokens only, no login); others need 8..1024 bytes.
+  [[nodiscard]] Result<User> create_user(const std::string& name, Role role, const std::string& password,
+                                         const std::string& actor, const std::string& remote);
+  [[nodiscard]] Result<Page<User>> list_users(PageRequest page);
+  [[nodiscard]] Result<User> get_user(const std::string& name);  // not_found USER_NOT_FOUND
+  // Deletes the user with their sessions and tokens. conflict LAST_ADMIN for the only admin.
+  [[nodiscard]] Result<void> delete_user(std::int64_t id, const std::string& actor, const std::string& remote);
+  // Ends all the user's sessions except the one whose cookie is `keep_session` (so people who
+  // change their own password stay logged in).
+  [[nodiscard]] Result<void> set_password(std::int64_t user_id, const std::string& password,
+                                          const std::string& actor, const std::string& remote,
+                                          const std::string& keep_session = {});
+
+  // ---- sessions ----
+  // unauthenticated INVALID_CREDENTIALS; rate_limited LOGIN_RATE_LIMITED (with retry_after_s).
+  [[nodiscard]] Result<NewSession> login(const std::string& name, const std::string& password,
+                                         const std::string& remote);
+  // unauthenticated SESSION_INVALID when unknown or expired.
+  [[nodiscard]] Result<Principal> authenticate_session(const std::string& cookie_token);
+  [[nodiscard]] Result<void> logout(const std::string& cookie_token);  // idempotent
+
+  // ---- API tokens ----
+  // expires_in_ms: 0 = never. not_found USER_NOT_FOUND.
+  [[nodiscard]] Result<NewToken> create_token(const std::string& user_name, const std::string& label,
+                                              std::int64_t expires_in_ms, const std::string& actor,
+                                              const std::string& remote);
+  // Newest first, revoked and expired ones included.
+  [[nodiscard]] Result<Page<ApiToken>> list_tokens(const std::optional<std::string>& user, PageRequest page);
+  [[nodiscard]] Result<ApiToken> get_token(std::int64_t id);  // not_found TOKEN_NOT_FOUND
+  // not_found TOKEN_NOT_FOUND; revoking a revoked token succeeds.
+  [[nodiscard]] Result<void> revoke_token(std::int64_t id, const std::string& actor, const std::string& remote);
+  // `bearer` is the whole token ("tt_..."). unauthenticated TOKEN_INVALID when unknown, revoked
+  // or expired. Records last_used_at (at most once a minute per token) in a lazy writer job.
+  [[nodiscard]] Result<Principal> authenticate_token(const std::string& bearer);
+
+  // ---- audit log ----
+  // Inserts one row; call it inside the writer job that makes the change, so both commit
+  // together. Throws SQLite::Exception like any statement in a writer job.
+  static void record_audit(SQLite::Database& db, const AuditEntry& entry);
+  // Newest first. `action` matches exactly, or by prefix when it ends in ".*" ("user.*").
+  [[nodiscard]] Result<Page<AuditEntry>> list_audit(PageRequest page, const std::optional<std::string>& actor = {},
+                                                    const std::optional<std::string>& action = {});
+
+ private:
+  Error rate_limited(std::int64_t blocked_ms, const char* code) const;
+  void touch_token(std::int64_t token_id, std::optional<TimeMs> last_used_at);
+
+  db::Writer& m_writer;
+  db::Readers& m_readers;
+  const Clock& m_clock;
+  AuthOptions m_options;
+  RateLimiter m_limiter;  // keys: "a:" remote (login), "u:" lower-case name, "s:" remote (setup)
+
+  std::mutex m_setup_mutex;
+  std::string m_setup_code;  // normalised (no '-'); empty until first asked for
+  bool m_setup_done = false;
+
+  std::mutex m_touch_mutex;
+  std::unordered_map<std::int64_t, TimeMs> m_token_touched;  // token id -> last recorded use
+};
+
+}  // namespace tt::auth

@@ -1,0 +1,175 @@
+// AuthService: password login and browser sessions.
+#include <cctype>
+
+#include "auth/detail.h"
+#include "auth/service.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/random.h"
+
+namespace tt::auth {
+
+namespace {
+
+constexpr std::size_t kMaxCookieChars = 128;
+
+metrics::Counter& logins(const char* result) {
+  return metrics::registry()
+      .family("telltale_auth_logins_total", "Password logins by result.", metrics::Type::counter)
+      .counter({{"result", result}});
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Error invalid_credentials() {
+  return Error::make(ErrorKind::unauthenticated, "INVALID_CREDENTIALS", "wrong user name or password");
+}
+
+Error session_invalid() {
+  return Error::make(ErrorKind::unauthenticated, "SESSION_INVALID", "not logged in, or the session has expired");
+}
+
+struct Credentials {
+  std::int64_t id = 0;
+  std::string name;
+  Role role = Role::viewer;
+  std::optional<std::string> hash;
+};
+
+}  // namespace
+
+Result<NewSession> AuthService::login(const std::string& name, const std::string& password,
+                                      const std::string& remote) {
+  const bool name_ok = is_valid_user_name(name);
+  const std::string addr_key = "a:" + remote;
+  const std::string user_key = name_ok ? "u:" + lower(name) : std::string();
+  std::int64_t blocked = m_limiter.blocked_for_ms(addr_key);
+  if (name_ok) blocked = std::max(blocked, m_limiter.blocked_for_ms(user_key));
+  if (blocked > 0) {
+    logins("rate_limited").inc();
+    return rate_limited(blocked, "LOGIN_RATE_LIMITED");
+  }
+
+  auto fail = [&]() -> Error {
+    m_limiter.record_failure(addr_key);
+    if (name_ok) m_limiter.record_failure(user_key);
+    logins("failure").inc();
+    log::warn("auth: failed login for '{}' from '{}'", name_ok ? name : "<invalid name>", remote);
+    return invalid_credentials();
+  };
+
+  std::optional<Credentials> creds;
+  if (name_ok) {
+    auto found = m_readers.with([&](SQLite::Database& db) -> Result<std::optional<Credentials>> {
+      SQLite::Statement q(db, "SELECT id, name, role, password_hash FROM users WHERE name = ?");
+      q.bind(1, name);
+      if (!q.executeStep()) return std::optional<Credentials>();
+      Credentials c;
+      c.id = q.getColumn(0).getInt64();
+      c.name = q.getColumn(1).getString();
+      c.role = parse_role(q.getColumn(2).getString()).value_or(Role::viewer);
+      if (!q.getColumn(3).isNull()) c.hash = q.getColumn(3).getString();
+      return std::optional<Credentials>(std::move(c));
+    });
+    if (!found.ok()) return std::move(found).error();
+    creds = std::move(found.value());
+  }
+  if (password.size() > kMaxPasswordBytes) return fail();
+  if (!creds || !creds->hash) {
+    verify_dummy_password(password);
+    return fail();
+  }
+  if (!verify_password(password, *creds->hash)) return fail();
+
+  std::optional<std::string> rehash;
+  if (password_needs_rehash(*creds->hash)) {
+    auto h = hash_password(password);
+    if (h.ok()) rehash = std::move(h.value());
+  }
+
+  NewSession s;
+  s.cookie_token = random_token(32);
+  s.csrf_token = random_token(32);
+  const TimeMs now = m_clock.now_ms();
+  s.expires_at = now + m_options.session_ttl_ms;
+  s.principal = Principal{creds->id, creds->name, creds->role, Principal::Via::session, s.csrf_token, 0};
+  const Sha256 token_hash = sha256(s.cookie_token);
+  auto stored = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
+    SQLite::Statement prune(db, "DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?");
+    prune.bind(1, creds->id);
+    prune.bind(2, now);
+    prune.exec();
+    // Through SELECT, so a user deleted since the password check gets no session.
+    SQLite::Statement ins(db,
+                          "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, remote) "
+                          "SELECT ?, id, ?, ?, ?, ? FROM users WHERE id = ?");
+    detail::bind_hash(ins, 1, token_hash);
+    ins.bind(2, s.csrf_token);
+    ins.bind(3, now);
+    ins.bind(4, s.expires_at);
+    ins.bind(5, remote);
+    ins.bind(6, creds->id);
+    if (ins.exec() == 0) return false;
+    if (rehash) {
+      SQLite::Statement upd(db, "UPDATE users SET password_hash = ? WHERE id = ?");
+      upd.bind(1, *rehash);
+      upd.bind(2, creds->id);
+      upd.exec();
+    }
+    record_audit(db, AuditEntry{0, now, creds->name, "user.login", creds->name, remote, nlohmann::json::object()});
+    return true;
+  });
+  if (!stored.ok()) return std::move(stored).error();
+  if (!stored.value()) return fail();
+  m_limiter.reset(user_key);
+  logins("success").inc();
+  return s;
+}
+
+Result<Principal> AuthService::authenticate_session(const std::string& cookie_token) {
+  if (cookie_token.empty() || cookie_token.size() > kMaxCookieChars) return session_invalid();
+  const Sha256 h = sha256(cookie_token);
+  const TimeMs now = m_clock.now_ms();
+  return m_readers.with([&](SQLite::Database& db) -> Result<Principal> {
+    SQLite::Statement q(db,
+                        "SELECT u.id, u.name, u.role, s.csrf_token FROM sessions s "
+                        "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?");
+    detail::bind_hash(q, 1, h);
+    q.bind(2, now);
+    if (!q.executeStep()) return session_invalid();
+    Principal p;
+    p.user_id = q.getColumn(0).getInt64();
+    p.user = q.getColumn(1).getString();
+    p.role = parse_role(q.getColumn(2).getString()).value_or(Role::viewer);
+    p.via = Principal::Via::session;
+    p.csrf_token = q.getColumn(3).getString();
+    return p;
+  });
+}
+
+Result<void> AuthService::logout(const std::string& cookie_token) {
+  if (cookie_token.empty() || cookie_token.size() > kMaxCookieChars) return ok();
+  const Sha256 h = sha256(cookie_token);
+  const TimeMs now = m_clock.now_ms();
+  return m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
+    SQLite::Statement q(db,
+                        "SELECT u.name, s.remote FROM sessions s JOIN users u ON u.id = s.user_id "
+                        "WHERE s.token_hash = ?");
+    detail::bind_hash(q, 1, h);
+    if (!q.executeStep()) return ok();
+    const std::string name = q.getColumn(0).getString();
+    const std::string remote = q.getColumn(1).getString();
+    q.reset();
+    SQLite::Statement del(db, "DELETE FROM sessions WHERE token_hash = ?");
+    detail::bind_hash(del, 1, h);
+    del.exec();
+    record_audit(db, AuditEntry{0, now, name, "user.logout", name, remote, nlohmann::json::object()});
+    return ok();
+  });
+}
+
+}  // namespace tt::auth

@@ -1,0 +1,190 @@
+// AuthService: API tokens for machines and scripts.
+#include "auth/detail.h"
+#include "auth/service.h"
+#include "core/log.h"
+#include "core/random.h"
+
+namespace tt::auth {
+
+namespace {
+
+constexpr std::string_view kTokenPrefix = "tt_";
+constexpr std::size_t kDisplayPrefixChars = 10;
+constexpr std::size_t kMaxTokenChars = 128;
+constexpr std::size_t kMaxLabelBytes = 100;
+constexpr std::int64_t kTouchIntervalMs = 60'000;
+constexpr std::size_t kMaxTouchEntries = 10'000;
+
+constexpr const char* kTokenSelect =
+    "SELECT t.id, t.user_id, u.name, t.name, t.prefix, t.created_at, t.expires_at, t.last_used_at, "
+    "t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id ";
+
+ApiToken token_from_row(SQLite::Statement& q) {
+  ApiToken t;
+  t.id = q.getColumn(0).getInt64();
+  t.user_id = q.getColumn(1).getInt64();
+  t.user = q.getColumn(2).getString();
+  t.label = q.getColumn(3).getString();
+  t.prefix = q.getColumn(4).getString();
+  t.created_at = q.getColumn(5).getInt64();
+  t.expires_at = detail::opt_int64(q.getColumn(6));
+  t.last_used_at = detail::opt_int64(q.getColumn(7));
+  t.revoked_at = detail::opt_int64(q.getColumn(8));
+  return t;
+}
+
+Error token_not_found(std::int64_t id) {
+  return Error::make(ErrorKind::not_found, "TOKEN_NOT_FOUND", fmt::format("no API token with id {}", id));
+}
+
+Error token_invalid() {
+  return Error::make(ErrorKind::unauthenticated, "TOKEN_INVALID", "the API token is unknown, revoked or expired");
+}
+
+Result<void> validate_label(const std::string& label) {
+  if (label.empty() || label.size() > kMaxLabelBytes) return field_error("label", "must be 1 to 100 bytes long");
+  for (unsigned char c : label) {
+    if (c < 0x20 || c == 0x7f) return field_error("label", "must not contain control characters");
+  }
+  return ok();
+}
+
+}  // namespace
+
+Result<NewToken> AuthService::create_token(const std::string& user_name, const std::string& label,
+                                           std::int64_t expires_in_ms, const std::string& actor,
+                                           const std::string& remote) {
+  TT_TRY(validate_label(label));
+  if (expires_in_ms < 0) return field_error("expires_in_ms", "must be 0 (never) or positive");
+  NewToken out;
+  out.token = std::string(kTokenPrefix) + random_token(32);
+  const Sha256 hash = sha256(out.token);
+  const TimeMs now = m_clock.now_ms();
+  ApiToken& info = out.info;
+  info.label = label;
+  info.prefix = out.token.substr(0, kDisplayPrefixChars);
+  info.created_at = now;
+  if (expires_in_ms > 0) info.expires_at = now + expires_in_ms;
+  auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
+    SQLite::Statement q(db, "SELECT id, name FROM users WHERE name = ?");
+    q.bind(1, user_name);
+    if (!q.executeStep()) return detail::user_not_found("named '" + user_name + "'");
+    info.user_id = q.getColumn(0).getInt64();
+    info.user = q.getColumn(1).getString();
+    SQLite::Statement ins(db,
+                          "INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at, expires_at) "
+                          "VALUES (?, ?, ?, ?, ?, ?)");
+    ins.bind(1, info.user_id);
+    ins.bind(2, info.label);
+    ins.bind(3, info.prefix);
+    detail::bind_hash(ins, 4, hash);
+    ins.bind(5, now);
+    detail::bind_opt(ins, 6, info.expires_at);
+    ins.exec();
+    info.id = db.getLastInsertRowid();
+    nlohmann::json details = {{"id", info.id}, {"label", info.label}, {"prefix", info.prefix}};
+    details["expires_at"] = info.expires_at ? nlohmann::json(*info.expires_at) : nlohmann::json(nullptr);
+    record_audit(db, AuditEntry{0, now, actor, "token.create", info.user, remote, std::move(details)});
+    return true;
+  });
+  if (!done.ok()) return std::move(done).error();
+  out.id = info.id;
+  return out;
+}
+
+Result<Page<ApiToken>> AuthService::list_tokens(const std::optional<std::string>& user, PageRequest page) {
+  page = detail::clamp(page);
+  return m_readers.with([&](SQLite::Database& db) -> Result<Page<ApiToken>> {
+    Page<ApiToken> out;
+    out.request = page;
+    const std::string where = user ? "WHERE u.name = ? " : "";
+    SQLite::Statement count(db, "SELECT COUNT(*) FROM api_tokens t JOIN users u ON u.id = t.user_id " + where);
+    if (user) count.bind(1, *user);
+    count.executeStep();
+    out.total = count.getColumn(0).getInt64();
+    SQLite::Statement q(db, std::string(kTokenSelect) + where + "ORDER BY t.id DESC LIMIT ? OFFSET ?");
+    int i = 1;
+    if (user) q.bind(i++, *user);
+    q.bind(i++, page.per_page);
+    q.bind(i++, page.offset());
+    while (q.executeStep()) out.items.push_back(token_from_row(q));
+    return out;
+  });
+}
+
+Result<ApiToken> AuthService::get_token(std::int64_t id) {
+  return m_readers.with([&](SQLite::Database& db) -> Result<ApiToken> {
+    SQLite::Statement q(db, std::string(kTokenSelect) + "WHERE t.id = ?");
+    q.bind(1, id);
+    if (!q.executeStep()) return token_not_found(id);
+    return token_from_row(q);
+  });
+}
+
+Result<void> AuthService::revoke_token(std::int64_t id, const std::string& actor, const std::string& remote) {
+  const TimeMs now = m_clock.now_ms();
+  return m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
+    SQLite::Statement q(db, std::string(kTokenSelect) + "WHERE t.id = ?");
+    q.bind(1, id);
+    if (!q.executeStep()) return token_not_found(id);
+    const ApiToken t = token_from_row(q);
+    if (t.revoked_at) return ok();
+    SQLite::Statement upd(db, "UPDATE api_tokens SET revoked_at = ? WHERE id = ?");
+    upd.bind(1, now);
+    upd.bind(2, id);
+    upd.exec();
+    record_audit(db, AuditEntry{0, now, actor, "token.revoke", t.user, remote,
+                                {{"id", id}, {"label", t.label}, {"prefix", t.prefix}}});
+    return ok();
+  });
+}
+
+Result<Principal> AuthService::authenticate_token(const std::string& bearer) {
+  if (bearer.size() > kMaxTokenChars || !bearer.starts_with(kTokenPrefix)) return token_invalid();
+  const Sha256 hash = sha256(bearer);
+  const TimeMs now = m_clock.now_ms();
+  std::optional<TimeMs> last_used;
+  auto p = m_readers.with([&](SQLite::Database& db) -> Result<Principal> {
+    SQLite::Statement q(db,
+                        "SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, u.id, u.name, u.role "
+                        "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?");
+    detail::bind_hash(q, 1, hash);
+    if (!q.executeStep()) return token_invalid();
+    auto expires_at = detail::opt_int64(q.getColumn(1));
+    if (!q.getColumn(2).isNull() || (expires_at && *expires_at <= now)) return token_invalid();
+    last_used = detail::opt_int64(q.getColumn(3));
+    Principal out;
+    out.token_id = q.getColumn(0).getInt64();
+    out.user_id = q.getColumn(4).getInt64();
+    out.user = q.getColumn(5).getString();
+    out.role = parse_role(q.getColumn(6).getString()).value_or(Role::viewer);
+    out.via = Principal::Via::token;
+    return out;
+  });
+  if (p.ok()) touch_token(p->token_id, last_used);
+  return p;
+}
+
+void AuthService::touch_token(std::int64_t token_id, std::optional<TimeMs> last_used_at) {
+  const TimeMs now = m_clock.now_ms();
+  if (last_used_at && now - *last_used_at < kTouchIntervalMs) return;
+  {
+    std::lock_guard lock(m_touch_mutex);
+    auto it = m_token_touched.find(token_id);
+    if (it != m_token_touched.end() && now - it->second < kTouchIntervalMs) return;
+    if (m_token_touched.size() >= kMaxTouchEntries) m_token_touched.clear();
+    m_token_touched[token_id] = now;
+  }
+  // Not waited for: a lost update only makes last_used_at a little stale.
+  (void)m_writer.submit<void>(
+      [token_id, now](SQLite::Database& db) -> Result<void> {
+        SQLite::Statement upd(db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?");
+        upd.bind(1, now);
+        upd.bind(2, token_id);
+        upd.exec();
+        return ok();
+      },
+      db::Urgency::lazy);
+}
+
+}  // namespace tt::auth

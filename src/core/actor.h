@@ -1,0 +1,13 @@
+// core/actor.h — who made a change and from where; recorded in the audit log and events.
+#pragma once
+
+#include <string>
+
+namespace tt {
+
+struct Actor {
+  std::string name;    // user name, or "cli" / "system"
+  std::string remote;  // client address, empty for local tools
+};
+
+}  // namespace tt

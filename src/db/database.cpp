@@ -1,0 +1,89 @@
+#include "db/database.h"
+
+#include <sqlite3.h>
+
+#include "core/log.h"
+
+namespace tt::db {
+
+namespace {
+constexpr int kBusyTimeoutMs = 5000;
+}
+
+Error error_from_exception(const std::exception& e) {
+  if (auto* se = dynamic_cast<const SQLite::Exception*>(&e)) {
+    if (se->getErrorCode() == SQLITE_CONSTRAINT) {
+      return Error::make(ErrorKind::conflict, "DB_CONSTRAINT", se->what());
+    }
+    if (se->getErrorCode() == SQLITE_FULL) {
+      return Error::make(ErrorKind::unavailable, "DISK_FULL", "the disk is full; the change was not saved");
+    }
+  }
+  log::error("database: {}", e.what());
+  return Error::make(ErrorKind::internal, "DB_ERROR", "database error");
+}
+
+Result<std::unique_ptr<SQLite::Database>> open(const std::string& path, Access access) {
+  return guarded([&]() -> Result<std::unique_ptr<SQLite::Database>> {
+    int flags = access == Access::read_only ? SQLite::OPEN_READONLY
+                                            : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    flags |= SQLITE_OPEN_NOMUTEX;  // each connection is used by one thread at a time
+    auto db = std::make_unique<SQLite::Database>(path, flags, kBusyTimeoutMs);
+    if (access == Access::read_write) {
+      // auto_vacuum must be chosen before the first table exists; harmless afterwards.
+      db->exec("PRAGMA auto_vacuum=INCREMENTAL");
+      db->exec("PRAGMA journal_mode=WAL");
+    }
+    db->exec("PRAGMA synchronous=NORMAL");
+    db->exec("PRAGMA foreign_keys=ON");
+    return db;
+  });
+}
+
+int latest_schema_version() {
+  auto all = embedded_migrations();
+  return all.empty() ? 0 : all.back().version;
+}
+
+Result<int> migrate(SQLite::Database& db, std::span<const Migration> migrations) {
+  return guarded([&]() -> Result<int> {
+    int current = db.execAndGet("PRAGMA user_version").getInt();
+    int latest = migrations.empty() ? 0 : migrations.back().version;
+    if (current > latest) {
+      return Error::make(ErrorKind::unavailable, "DB_TOO_NEW",
+                         fmt::format("the database has schema version {}, but this telltale only "
+                                     "knows up to {}: it was written by a newer telltale; run that "
+                                     "version or restore a backup",
+                                     current, latest));
+    }
+    for (const auto& m : migrations) {
+      if (m.version <= current) continue;
+      SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+      db.exec(std::string(m.sql));
+      db.exec(fmt::format("PRAGMA user_version={}", m.version));
+      tx.commit();
+      log::info("database: applied migration {}", m.name);
+      current = m.version;
+    }
+    return current;
+  });
+}
+
+Result<std::unique_ptr<SQLite::Database>> Readers::acquire() {
+  {
+    std::lock_guard lock(m_mutex);
+    if (!m_idle.empty()) {
+      auto db = std::move(m_idle.back());
+      m_idle.pop_back();
+      return db;
+    }
+  }
+  return open(m_path, Access::read_only);
+}
+
+void Readers::release(std::unique_ptr<SQLite::Database> db) {
+  std::lock_guard lock(m_mutex);
+  if (m_idle.size() < m_max_idle) m_idle.push_back(std::move(db));
+}
+
+}  // namespace tt::db

@@ -1,0 +1,62 @@
+#include "http/envelope.h"
+
+#include "core/clock.h"
+
+namespace tt::http {
+
+int status_for(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::invalid_input: return 400;
+    case ErrorKind::validation: return 422;
+    case ErrorKind::unauthenticated: return 401;
+    case ErrorKind::forbidden: return 403;
+    case ErrorKind::not_found: return 404;
+    case ErrorKind::conflict: return 409;
+    case ErrorKind::too_large: return 413;
+    case ErrorKind::unsupported_type: return 415;
+    case ErrorKind::rate_limited: return 429;
+    case ErrorKind::unavailable: return 503;
+    case ErrorKind::internal: return 500;
+  }
+  return 500;
+}
+
+nlohmann::json meta(const std::string& request_id) {
+  return {{"request_id", request_id},
+          {"timestamp", format_rfc3339(SystemClock::instance().now_ms())}};
+}
+
+std::string success_body(const nlohmann::json& data, const std::string& request_id) {
+  return nlohmann::json{{"success", true}, {"data", data}, {"meta", meta(request_id)}}.dump();
+}
+
+std::string list_body(const nlohmann::json& items, std::int64_t total, const PageRequest& page,
+                      const std::string& request_id) {
+  std::int64_t pages = total == 0 ? 0 : (total + page.per_page - 1) / page.per_page;
+  return nlohmann::json{{"success", true},
+                        {"data", items},
+                        {"pagination",
+                         {{"page", page.page},
+                          {"per_page", page.per_page},
+                          {"total", total},
+                          {"total_pages", pages},
+                          {"has_next", page.page < pages},
+                          {"has_prev", page.page > 1}}},
+                        {"meta", meta(request_id)}}
+      .dump();
+}
+
+std::string error_body(const Error& e, const std::string& request_id) {
+  nlohmann::json details = nlohmann::json::object();
+  if (!e.fields.empty()) {
+    auto& fields = details["fields"] = nlohmann::json::array();
+    for (const auto& f : e.fields) fields.push_back({{"field", f.field}, {"message", f.message}});
+  }
+  if (e.retry_after_s) details["retry_after"] = *e.retry_after_s;
+  return nlohmann::json{{"success", false},
+                        {"error", {{"code", e.code}, {"message", e.message}, {"details", details}}},
+                        {"meta", meta(request_id)}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace tt::http

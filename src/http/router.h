@@ -1,0 +1,115 @@
+// http/router.h — our own route table on top of cpp-httplib, so every answer (404 for an
+// unknown path, 405 for a known path with the wrong method, 415, 401, 403, 429) goes through
+// the same middleware and carries the same envelope and headers.
+#pragma once
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/auth.h"
+#include "core/actor.h"
+#include "core/page.h"
+#include "core/result.h"
+#include "http/rate_limit.h"
+
+namespace tt::http {
+
+// One request as a handler sees it. Lives on the HTTP pool thread for the length of the call.
+class Context {
+ public:
+  Context(const httplib::Request& req, httplib::Response& res, std::string request_id)
+      : req(req), res(res), request_id(std::move(request_id)) {}
+
+  const httplib::Request& req;
+  httplib::Response& res;
+  std::string request_id;
+  std::map<std::string, std::string> params;  // from {name} segments of the route
+  std::optional<auth::Principal> principal;   // set when the route needs authentication
+
+  Actor actor() const;
+  const std::string& remote() const { return req.remote_addr; }
+
+  // The parsed JSON body (400 INVALID_JSON / JSON_TOO_DEEP on failure).
+  Result<nlohmann::json> json_body() const;
+  // A {name} path parameter that must be a positive integer (404 when it is not).
+  Result<std::int64_t> id_param(const std::string& name, const char* not_found_code) const;
+  // page and per_page query parameters (422 when out of range).
+  Result<PageRequest> page_request() const;
+  std::string query(const std::string& name) const { return req.get_param_value(name); }
+  // Every value of a repeated query parameter, split at the first '=' only, so that
+  // `label=site=lab` yields "site=lab" (cpp-httplib keeps only the text up to a second '=').
+  std::vector<std::string> query_values(const std::string& name) const;
+
+  void ok(const nlohmann::json& data, int status = 200);
+  void list(const nlohmann::json& items, std::int64_t total, const PageRequest& page);
+  void error(const Error& e);
+  void no_content() { res.status = 204; }
+};
+
+using Handler = std::function<void(Context&)>;
+
+enum class Access {
+  public_,  // no credentials needed
+  authenticated,  // any signed-in principal
+  read,     // auth::Permission::read
+  operate,  // auth::Permission::operate
+  admin,    // auth::Permission::admin
+};
+
+struct Route {
+  std::string method;
+  std::string pattern;  // "/api/v1/nodes/{id}"
+  Access access;
+  Handler handler;
+  // Body content types accepted on POST/PUT/PATCH; JSON unless a route says otherwise.
+  std::vector<std::string> content_types = {"application/json"};
+};
+
+// How the router authenticates: resolves a session cookie or a bearer token to a principal.
+struct Authenticator {
+  std::function<Result<auth::Principal>(const std::string& cookie_token)> session;
+  std::function<Result<auth::Principal>(const std::string& bearer)> token;
+};
+
+constexpr const char* kSessionCookie = "tt_session";
+
+struct RouterOptions {
+  double api_rate_per_s = 100;   // per client address; 0 disables
+  double api_burst = 200;
+};
+
+class Router {
+ public:
+  Router(Authenticator auth, RouterOptions options);
+  void add(Route route);
+  // Fallback for GETs that match no route outside /api/ (the embedded UI).
+  void set_fallback(std::function<bool(Context&)> fallback) { m_fallback = std::move(fallback); }
+  // Installs the catch-all handlers, error handler and default headers on the server.
+  void install(httplib::Server& server);
+
+ private:
+  void dispatch(const httplib::Request& req, httplib::Response& res);
+  bool authorize(Context& ctx, const Route& route);
+
+  Authenticator m_auth;
+  RouterOptions m_options;
+  std::vector<Route> m_routes;
+  std::function<bool(Context&)> m_fallback;
+  RateLimiter m_limiter;
+};
+
+// Request id: the client's X-Request-ID when it is sane, else a new one.
+std::string request_id_for(const httplib::Request& req);
+// The value of one cookie in the Cookie header, or "".
+std::string cookie_value(const httplib::Request& req, const std::string& name);
+std::string cookie_value_from_header(const std::string& cookie_header, const std::string& name);
+// Security headers every response carries.
+const httplib::Headers& security_headers();
+
+}  // namespace tt::http

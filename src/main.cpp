@@ -1,0 +1,84 @@
+// telltale — network and node monitoring in one binary. This file is the command tree only;
+// app/ and cli/ do the work.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "app/app.h"
+#include "cli/admin.h"
+#include "core/log.h"
+
+int main(int argc, char** argv) {
+  using namespace tt;
+  CLI::App cli{"Telltale: network and node monitoring in one binary"};
+  cli.require_subcommand(1);
+  cli.set_version_flag("--version", std::string(TELLTALE_VERSION));
+
+  app::ServeOptions serve;
+  std::string log_level = "info";
+  auto* serve_cmd = cli.add_subcommand("serve", "Run the server: UI, API and WebSocket on one port");
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0 picks a free one)")
+      ->capture_default_str();
+  serve_cmd->add_option("--data", serve.data_dir, "Data directory")->default_str(app::default_data_dir());
+  serve_cmd->add_option("--web-dir", serve.web_dir, "Serve the UI from this directory instead of the embedded copy")
+      ->check(CLI::ExistingDirectory);
+  serve_cmd->add_option("--log-level", log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  serve_cmd->add_option("--max-body", serve.max_body_bytes, "Largest accepted request body in bytes")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30))
+      ->capture_default_str();
+  serve_cmd->add_option("--api-rate-limit", serve.api_rate_per_s,
+                        "API requests per second per client address (0 disables)")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  serve_cmd->add_option("--http-threads", serve.http_threads, "HTTP worker threads")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+
+  std::string data_dir = app::default_data_dir();
+  std::string user_name, role, token_user, token_label = "cli", expires;
+  bool password_stdin = false;
+  auto* user_cmd = cli.add_subcommand("user", "Manage user accounts");
+  user_cmd->require_subcommand(1);
+  auto* user_add = user_cmd->add_subcommand("add", "Create a user");
+  user_add->add_option("name", user_name, "User name")->required();
+  user_add->add_option("--role", role, "admin, operator, viewer or api")
+      ->required()
+      ->check(CLI::IsMember({"admin", "operator", "viewer", "api"}));
+  user_add->add_flag("--password-stdin", password_stdin, "Read the password from standard input")->required();
+  user_add->add_option("--data", data_dir, "Data directory")->capture_default_str();
+
+  auto* token_cmd = cli.add_subcommand("token", "Manage API tokens");
+  token_cmd->require_subcommand(1);
+  auto* token_create = token_cmd->add_subcommand("create", "Create an API token; it is printed on the last line");
+  token_create->add_option("--user", token_user, "The user the token acts as")->required();
+  token_create->add_option("--name", token_label, "A label to recognise the token by")->capture_default_str();
+  token_create->add_option("--expires", expires, "Lifetime such as 90d, 12h; default never");
+  token_create->add_option("--data", data_dir, "Data directory")->capture_default_str();
+
+  auto* version_cmd = cli.add_subcommand("version", "Print the version");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+
+  log::Level level;
+  if (log::parse_level(log_level, level)) log::set_level(level);
+  try {
+    if (*version_cmd) {
+      fmt::print("telltale {}\n", TELLTALE_VERSION);
+      return 0;
+    }
+    if (*serve_cmd) return app::serve(serve);
+    if (*user_add) return cli::user_add(data_dir, user_name, role, std::cin);
+    if (*token_create) return cli::token_create(data_dir, token_user, token_label, expires);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,324 @@
+#include "ws/hub.h"
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+#include <vector>
+
+#include "core/log.h"
+#include "core/metrics.h"
+
+namespace tt::ws {
+
+namespace {
+
+constexpr std::size_t kReadBufSize = 64 * 1024;
+
+std::string error_json(std::string_view code, std::string_view message) {
+  return nlohmann::json{{"type", "error"}, {"code", code}, {"message", message}}.dump();
+}
+
+}  // namespace
+
+struct Hub::Client {
+  Client(Hub* h, ClientInfo i, const ConnectionOptions& o, std::int64_t now)
+      : hub(h), info(std::move(i)), conn(o, now) {
+    tcp.data = this;
+  }
+  uv_tcp_t tcp{};
+  Hub* hub;
+  ClientInfo info;
+  Connection conn;
+  std::set<std::string> topics;
+  std::size_t writes_in_flight = 0;
+  bool lingering = false;  // finished but a write is stuck; dropped on the next tick
+  bool closing = false;    // uv_close called; freed in on_client_closed
+};
+
+struct Hub::WriteReq {
+  uv_write_t req{};
+  Client* client = nullptr;
+  std::vector<SharedBytes> chunks;  // keeps the buffers alive until the write completes
+  std::size_t bytes = 0;
+};
+
+Hub::Hub(uv_loop_t* loop, HubOptions options)
+    : m_loop(loop),
+      m_options(options),
+      m_clock(options.clock ? options.clock : &SystemClock::instance()),
+      m_read_buf(new char[kReadBufSize]) {
+  auto& reg = metrics::registry();
+  m_clients_gauge =
+      &reg.family("telltale_ws_clients", "Connected WebSocket clients", metrics::Type::gauge)
+           .gauge();
+  m_received = &reg.family("telltale_ws_messages_received_total",
+                           "WebSocket text messages received", metrics::Type::counter)
+                    .counter();
+  m_sent = &reg.family("telltale_ws_messages_sent_total", "WebSocket text messages queued to clients",
+                       metrics::Type::counter)
+                .counter();
+  m_dropped_slow = &reg.family("telltale_ws_dropped_slow_total",
+                               "WebSocket clients dropped for exceeding the outbound queue",
+                               metrics::Type::counter)
+                        .counter();
+
+  m_tick_timer = new uv_timer_t;
+  uv_timer_init(m_loop, m_tick_timer);
+  m_tick_timer->data = this;
+  uv_timer_start(
+      m_tick_timer, [](uv_timer_t* t) { static_cast<Hub*>(t->data)->tick(); }, m_options.tick_ms,
+      m_options.tick_ms);
+}
+
+Hub::~Hub() {
+  close_timers();
+  for (Client* c : std::vector<Client*>(m_clients.begin(), m_clients.end())) remove(c);
+}
+
+std::int64_t Hub::now() const { return m_clock->mono_ms(); }
+
+bool Hub::is_known_topic(std::string_view topic) {
+  if (topic == "nodes" || topic == "events" || topic == "checks" || topic == "alerts") return true;
+  constexpr std::string_view kSeries = "series:";
+  return topic.size() > kSeries.size() && topic.substr(0, kSeries.size()) == kSeries;
+}
+
+void Hub::adopt(int fd, ClientInfo info, std::string leftover) {
+  if (m_shutting_down) {
+    ::close(fd);
+    return;
+  }
+  auto* c = new Client(this, std::move(info), m_options.connection, now());
+  uv_tcp_init(m_loop, &c->tcp);
+  if (int rc = uv_tcp_open(&c->tcp, fd); rc != 0) {
+    log::warn("ws: cannot adopt socket from {}: {}", c->info.remote, uv_strerror(rc));
+    ::close(fd);
+    c->closing = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), on_client_closed);
+    return;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);  // fails harmlessly on non-TCP sockets
+  m_clients.insert(c);
+  m_clients_gauge->inc();
+  log::debug("ws: client {} ({}) connected", c->info.remote, c->info.user);
+  if (int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp), on_alloc, on_read); rc != 0) {
+    log::warn("ws: read_start for {} failed: {}", c->info.remote, uv_strerror(rc));
+    remove(c);
+    return;
+  }
+  if (!leftover.empty()) handle_input(c, leftover.data(), leftover.size());
+}
+
+void Hub::handle_input(Client* c, const char* data, std::size_t len) {
+  c->conn.feed(data, len, now(), [&](std::string&& text) { on_text(c, text); });
+  if (c->conn.overflowed()) return drop_slow(c);
+  flush(c);
+}
+
+void Hub::reply(Client* c, const std::string& json) {
+  if (c->conn.send_text(json) && !c->conn.overflowed()) m_sent->inc();
+}
+
+void Hub::on_text(Client* c, const std::string& text) {
+  using nlohmann::json;
+  m_received->inc();
+  const json msg = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (msg.is_discarded()) return reply(c, error_json("WS_INVALID_JSON", "message is not valid JSON"));
+  const auto type_it = msg.is_object() ? msg.find("type") : msg.end();
+  if (!msg.is_object() || type_it == msg.end() || !type_it->is_string())
+    return reply(c, error_json("WS_BAD_MESSAGE", "expected an object with a string \"type\""));
+  const std::string& type = type_it->get_ref<const std::string&>();
+
+  if (type == "ping") return reply(c, R"({"type":"pong"})");
+  if (type != "subscribe" && type != "unsubscribe")
+    return reply(c, error_json("WS_BAD_MESSAGE", "unknown message type"));
+
+  const auto topics_it = msg.find("topics");
+  if (topics_it == msg.end() || !topics_it->is_array())
+    return reply(c, error_json("WS_BAD_MESSAGE", "\"topics\" must be an array of strings"));
+  std::vector<std::string> topics;
+  std::string unknown;
+  for (const auto& t : *topics_it) {
+    if (!t.is_string())
+      return reply(c, error_json("WS_BAD_MESSAGE", "\"topics\" must be an array of strings"));
+    const auto& s = t.get_ref<const std::string&>();
+    if (s.size() > m_options.max_topic_bytes || !is_known_topic(s)) {
+      if (!unknown.empty()) unknown += ", ";
+      unknown += s.substr(0, 64);
+    } else {
+      topics.push_back(s);
+    }
+  }
+  // A request naming an unknown topic changes nothing.
+  if (!unknown.empty()) return reply(c, error_json("WS_UNKNOWN_TOPIC", "unknown topic: " + unknown));
+
+  if (type == "subscribe") {
+    std::set<std::string> next = c->topics;
+    next.insert(topics.begin(), topics.end());
+    if (next.size() > m_options.max_topics_per_client)
+      return reply(c, error_json("WS_TOO_MANY_TOPICS", "too many topics for one connection"));
+    c->topics = std::move(next);
+  } else {
+    for (const auto& t : topics) c->topics.erase(t);
+  }
+  reply(c, json{{"type", "subscribed"}, {"topics", c->topics}}.dump());
+}
+
+void Hub::publish(std::string_view topic, std::shared_ptr<const std::string> data_json) {
+  if (!data_json) return;
+  std::string payload = R"({"type":"event","topic":)";
+  payload += nlohmann::json(topic).dump();
+  payload += R"(,"data":)";
+  payload += data_json->empty() ? std::string("null") : *data_json;
+  payload += '}';
+  const SharedBytes frame = make_text_frame(payload);
+
+  std::vector<Client*> slow, sent;
+  for (Client* c : m_clients) {
+    if (c->conn.state() != Connection::State::open) continue;
+    if (c->topics.find(std::string(topic)) == c->topics.end()) continue;
+    if (!c->conn.send_frame(frame)) {
+      slow.push_back(c);
+      continue;
+    }
+    m_sent->inc();
+    sent.push_back(c);
+  }
+  for (Client* c : slow) drop_slow(c);
+  for (Client* c : sent) flush(c);
+}
+
+void Hub::flush(Client* c) {
+  if (c->closing) return;
+  if (c->conn.has_output()) {
+    auto* w = new WriteReq;
+    w->client = c;
+    w->chunks = c->conn.take_output();
+    std::vector<uv_buf_t> bufs;
+    bufs.reserve(w->chunks.size());
+    for (const auto& chunk : w->chunks) {
+      bufs.push_back(uv_buf_init(const_cast<char*>(chunk->data()),
+                                 static_cast<unsigned>(chunk->size())));
+      w->bytes += chunk->size();
+    }
+    w->req.data = w;
+    const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c->tcp), bufs.data(),
+                            static_cast<unsigned>(bufs.size()), on_write);
+    if (rc != 0) {
+      delete w;
+      log::debug("ws: write to {} failed: {}", c->info.remote, uv_strerror(rc));
+      return remove(c);
+    }
+    ++c->writes_in_flight;
+  }
+  if (c->conn.finished() && c->writes_in_flight == 0) remove(c);
+}
+
+void Hub::remove(Client* c) {
+  if (c->closing) return;
+  c->closing = true;
+  m_clients.erase(c);
+  m_clients_gauge->dec();
+  log::debug("ws: client {} ({}) disconnected", c->info.remote, c->info.user);
+  uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), on_client_closed);
+  if (m_shutting_down && m_clients.empty() && m_grace_timer) close_timers();
+}
+
+void Hub::drop_slow(Client* c) {
+  if (c->closing) return;
+  m_dropped_slow->inc();
+  log::info("ws: dropping slow client {} ({}): {} bytes queued", c->info.remote, c->info.user,
+            c->conn.queued_bytes());
+  remove(c);
+}
+
+void Hub::tick() {
+  const std::int64_t t = now();
+  for (Client* c : std::vector<Client*>(m_clients.begin(), m_clients.end())) {
+    if (c->conn.finished()) {
+      // Its final frames have had a full tick to drain.
+      if (c->lingering) {
+        remove(c);
+      } else {
+        c->lingering = true;
+      }
+      continue;
+    }
+    c->conn.on_tick(t);
+    if (c->conn.overflowed()) {
+      drop_slow(c);
+    } else {
+      flush(c);
+    }
+  }
+}
+
+void Hub::close_all(std::uint16_t code) {
+  if (m_shutting_down) return;
+  m_shutting_down = true;
+  close_timers();
+  const std::int64_t t = now();
+  for (Client* c : std::vector<Client*>(m_clients.begin(), m_clients.end())) {
+    c->conn.close(code, "server shutting down", t);
+    flush(c);
+  }
+  if (m_clients.empty()) return;
+  m_grace_timer = new uv_timer_t;
+  uv_timer_init(m_loop, m_grace_timer);
+  m_grace_timer->data = this;
+  uv_timer_start(
+      m_grace_timer,
+      [](uv_timer_t* t) {
+        auto* hub = static_cast<Hub*>(t->data);
+        for (Client* c : std::vector<Client*>(hub->m_clients.begin(), hub->m_clients.end()))
+          hub->remove(c);
+        hub->close_timers();
+      },
+      m_options.shutdown_grace_ms, 0);
+}
+
+void Hub::close_timers() {
+  for (uv_timer_t** t : {&m_tick_timer, &m_grace_timer}) {
+    if (!*t) continue;
+    uv_timer_stop(*t);
+    uv_close(reinterpret_cast<uv_handle_t*>(*t), on_timer_closed);
+    *t = nullptr;
+  }
+}
+
+void Hub::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
+  auto* c = static_cast<Client*>(handle->data);
+  *buf = uv_buf_init(c->hub->m_read_buf.get(), kReadBufSize);
+}
+
+void Hub::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* c = static_cast<Client*>(stream->data);
+  if (c->closing) return;
+  if (nread > 0) {
+    c->hub->handle_input(c, buf->base, static_cast<std::size_t>(nread));
+  } else if (nread < 0) {
+    c->hub->remove(c);  // EOF or error
+  }
+}
+
+void Hub::on_write(uv_write_t* req, int status) {
+  auto* w = static_cast<WriteReq*>(req->data);
+  Client* c = w->client;
+  --c->writes_in_flight;
+  c->conn.on_written(w->bytes);
+  delete w;
+  if (c->closing) return;
+  if (status < 0) {
+    log::debug("ws: write to {} failed: {}", c->info.remote, uv_strerror(status));
+    return c->hub->remove(c);
+  }
+  c->hub->flush(c);
+}
+
+void Hub::on_client_closed(uv_handle_t* handle) { delete static_cast<Client*>(handle->data); }
+
+void Hub::on_timer_closed(uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); }
+
+}  // namespace tt::ws

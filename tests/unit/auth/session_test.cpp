@@ -1,0 +1,138 @@
+#include <doctest/doctest.h>
+
+#include "fixture.h"
+
+using namespace tt;
+using namespace tt::auth;
+using tt::auth::test::Fixture;
+
+TEST_CASE("login creates a session; only the cookie's hash is stored") {
+  Fixture f({.session_ttl_ms = 60'000});
+  auto admin = f.setup_admin();
+  auto s = f.auth->login("ADMIN", "correct horse", "10.1.1.1");
+  REQUIRE(s.ok());
+  CHECK(s->cookie_token.size() == 43);
+  CHECK_FALSE(s->csrf_token.empty());
+  CHECK(s->expires_at == f.clock.now_ms() + 60'000);
+  CHECK(s->principal.user_id == admin.id);
+  CHECK(s->principal.user == "admin");
+  CHECK(s->principal.role == Role::admin);
+  CHECK(s->principal.via == Principal::Via::session);
+  CHECK(s->principal.csrf_token == s->csrf_token);
+
+  auto stored = f.readers->with([&](SQLite::Database& db) -> Result<std::string> {
+    SQLite::Statement q(db, "SELECT token_hash FROM sessions");
+    REQUIRE(q.executeStep());
+    auto col = q.getColumn(0);
+    return std::string(static_cast<const char*>(col.getBlob()), static_cast<std::size_t>(col.getBytes()));
+  });
+  REQUIRE(stored.ok());
+  auto expected = sha256(s->cookie_token);
+  CHECK(stored.value() == std::string(reinterpret_cast<const char*>(expected.data()), expected.size()));
+  CHECK(stored.value().find(s->cookie_token) == std::string::npos);
+
+  auto p = f.auth->authenticate_session(s->cookie_token);
+  REQUIRE(p.ok());
+  CHECK(p->user == "admin");
+  CHECK(p->csrf_token == s->csrf_token);
+  CHECK(f.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.login'") == 1);
+}
+
+TEST_CASE("wrong password and unknown user fail the same way") {
+  Fixture f;
+  f.setup_admin();
+  auto wrong = f.auth->login("admin", "wrong password", "");
+  auto unknown = f.auth->login("nobody", "correct horse", "");
+  auto invalid = f.auth->login("bad name!", "correct horse", "");
+  for (const auto* r : {&wrong, &unknown, &invalid}) {
+    REQUIRE_FALSE(r->ok());
+    CHECK(r->error().kind == ErrorKind::unauthenticated);
+    CHECK(r->error().code == "INVALID_CREDENTIALS");
+    CHECK(r->error().message == wrong.error().message);
+  }
+  CHECK(f.count("SELECT COUNT(*) FROM sessions") == 0);
+}
+
+TEST_CASE("an api account without a password cannot log in") {
+  Fixture f;
+  f.setup_admin();
+  REQUIRE(f.auth->create_user("bot", Role::api, "", "admin", "").ok());
+  CHECK(f.auth->login("bot", "", "").error().code == "INVALID_CREDENTIALS");
+  CHECK(f.auth->login("bot", "anything long", "").error().code == "INVALID_CREDENTIALS");
+}
+
+TEST_CASE("sessions expire; logout ends them") {
+  Fixture f({.session_ttl_ms = 60'000});
+  f.setup_admin();
+  auto s = f.auth->login("admin", "correct horse", "");
+  REQUIRE(s.ok());
+  f.clock.advance_ms(59'999);
+  CHECK(f.auth->authenticate_session(s->cookie_token).ok());
+  f.clock.advance_ms(1);
+  auto expired = f.auth->authenticate_session(s->cookie_token);
+  REQUIRE_FALSE(expired.ok());
+  CHECK(expired.error().kind == ErrorKind::unauthenticated);
+  CHECK(expired.error().code == "SESSION_INVALID");
+
+  // A new login prunes the user's expired sessions.
+  auto s2 = f.auth->login("admin", "correct horse", "");
+  REQUIRE(s2.ok());
+  CHECK(f.count("SELECT COUNT(*) FROM sessions") == 1);
+  CHECK(f.auth->logout(s2->cookie_token).ok());
+  CHECK(f.auth->authenticate_session(s2->cookie_token).error().code == "SESSION_INVALID");
+  CHECK(f.auth->logout(s2->cookie_token).ok());  // idempotent
+  CHECK(f.auth->authenticate_session("").error().code == "SESSION_INVALID");
+  CHECK(f.auth->authenticate_session("garbage").error().code == "SESSION_INVALID");
+  CHECK(f.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.logout'") == 1);
+}
+
+TEST_CASE("login rate limit per address") {
+  Fixture f({.session_ttl_ms = 60'000, .login_max_failures = 3, .login_window_ms = 10 * 60'000});
+  f.setup_admin();
+  REQUIRE(f.auth->create_user("bob", Role::viewer, "bob password", "admin", "").ok());
+  // Failures spread over several names from one address.
+  CHECK(f.auth->login("x1", "whatever1", "6.6.6.6").error().code == "INVALID_CREDENTIALS");
+  CHECK(f.auth->login("x2", "whatever1", "6.6.6.6").error().code == "INVALID_CREDENTIALS");
+  f.clock.advance_ms(60'000);
+  CHECK(f.auth->login("x3", "whatever1", "6.6.6.6").error().code == "INVALID_CREDENTIALS");
+  // Even the right password is refused now, without being checked.
+  auto blocked = f.auth->login("bob", "bob password", "6.6.6.6");
+  REQUIRE_FALSE(blocked.ok());
+  CHECK(blocked.error().kind == ErrorKind::rate_limited);
+  CHECK(blocked.error().code == "LOGIN_RATE_LIMITED");
+  REQUIRE(blocked.error().retry_after_s.has_value());
+  CHECK(*blocked.error().retry_after_s == 9 * 60);
+  // bob is fine from elsewhere.
+  CHECK(f.auth->login("bob", "bob password", "7.7.7.7").ok());
+  // The window passes.
+  f.clock.advance_ms(9 * 60'000);
+  CHECK(f.auth->login("bob", "bob password", "6.6.6.6").ok());
+}
+
+TEST_CASE("login rate limit per user name; success resets it") {
+  Fixture f({.session_ttl_ms = 60'000, .login_max_failures = 3, .login_window_ms = 60'000});
+  f.setup_admin();
+  REQUIRE(f.auth->create_user("bob", Role::viewer, "bob password", "admin", "").ok());
+  // Two failures, then a success: the user's counter starts over.
+  CHECK_FALSE(f.auth->login("bob", "wrong one", "1.0.0.1").ok());
+  CHECK_FALSE(f.auth->login("bob", "wrong one", "1.0.0.2").ok());
+  CHECK(f.auth->login("bob", "bob password", "1.0.0.3").ok());
+  CHECK_FALSE(f.auth->login("bob", "wrong one", "1.0.0.4").ok());
+  CHECK_FALSE(f.auth->login("bob", "wrong one", "1.0.0.5").ok());
+  CHECK(f.auth->login("BOB", "bob password", "1.0.0.6").ok());
+
+  // Three failures from three addresses block the name (any spelling) everywhere.
+  for (int i = 0; i < 3; ++i) {
+    CHECK(f.auth->login(i == 1 ? "Bob" : "bob", "wrong one", "2.0.0." + std::to_string(i)).error().code ==
+          "INVALID_CREDENTIALS");
+  }
+  f.clock.advance_ms(30'000);
+  auto blocked = f.auth->login("bob", "bob password", "3.0.0.1");
+  REQUIRE_FALSE(blocked.ok());
+  CHECK(blocked.error().code == "LOGIN_RATE_LIMITED");
+  CHECK(*blocked.error().retry_after_s == 30);
+  // Other users are unaffected.
+  CHECK(f.auth->login("admin", "correct horse", "3.0.0.1").ok());
+  f.clock.advance_ms(30'000);
+  CHECK(f.auth->login("bob", "bob password", "3.0.0.1").ok());
+}
