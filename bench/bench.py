@@ -376,6 +376,13 @@ def breakdown_table(groups, limit=14):
     return table(["mapping", "count", "virtual size", "Rss", "Pss"], rows)
 
 
+def wrk_ms(text):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s)", text or "")
+    if not m:
+        return None
+    return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -539,7 +546,9 @@ def write_results(R, token_len, peers_bin):
              "12 MiB and 8 MiB.")
     L.append("- **RSS** (VmRSS) counts every resident page, including shared-library pages that other processes "
              "share; **Pss** divides shared pages among the processes mapping them; **USS** (private clean + dirty) "
-             "is what would be freed if the process exited. The RSS target is judged on RSS, the strictest of the three.")
+             "is what would be freed if the process exited. The RSS target is judged on RSS, the strictest of the three. "
+             "Pss also depends on what else runs on the machine at the time (other processes sharing libc, "
+             "libcrypto...), so it moves between runs; RSS and USS do not.")
     L.append("- Telltale links system shared libraries (OpenSSL, SQLite, libuv, libsodium...), so its file "
              "footprint is the binary plus those; the Go peers are static binaries with everything inside.")
     L.append("- Ratios are telltale / peer. For memory and size, below 1 means telltale is smaller; for req/s, "
@@ -633,6 +642,17 @@ def write_results(R, token_len, peers_bin):
         wrow("node_exporter `/metrics`", wn, True),
         wrow("victoria-metrics `/api/v1/labels`", wv, True),
     ]))
+    p50 = wrk_ms(wt["lat"].get("50", ""))
+    tt_cpu_share = (wt["cpu_user"] + wt["cpu_sys"]) / wt["wall"]
+    if p50 is not None and 38 <= p50 <= 50 and tt_cpu_share < 0.5:
+        L.append(f"\n**Diagnostic:** telltale's median latency is {p50:.1f} ms while the server used only "
+                 f"{tt_cpu_share * 100:.0f}% of one core. A floor near 40 ms with an idle CPU is the classic "
+                 "Nagle + delayed-ACK stall (response written in more than one send on a socket without "
+                 "TCP_NODELAY, the client delaying its ACK by 40 ms). Check that accepted HTTP sockets get "
+                 "TCP_NODELAY.")
+    L.append("\nNote: the server runs its default 8 HTTP worker threads (`--http-threads`); the HTTP library "
+             "holds a worker for each keep-alive connection, so with 32 wrk connections at most 8 are served at "
+             "a time and the others wait their turn (visible in the tail latency).")
     L.append("\n## 5. Server CPU time during the wrk run (from /proc/PID/stat utime + stime)\n")
 
     def crow(name, w):

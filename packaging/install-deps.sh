@@ -13,11 +13,15 @@ build_pkgs=(
 )
 test_pkgs=(
   doctest-dev clang libclang-rt-14-dev python3 curl
-  prometheus victoria-metrics prometheus-node-exporter wrk procps
+  prometheus victoria-metrics prometheus-node-exporter wrk procps chromium
 )
 
 want=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
+if [[ "${1:-}" == "--test" ]]; then
+  want+=("${test_pkgs[@]}")
+  # The browser tests need Node.js; use the machine's if it has one, else Debian's.
+  command -v node >/dev/null || want+=(nodejs npm)
+fi
 
 missing=()
 for p in "${want[@]}"; do

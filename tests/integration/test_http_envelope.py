@@ -148,7 +148,7 @@ class EnvelopeTest(ServerTestCase):
 
     def test_404(self):
         s = self.server
-        for path in ("/api/v1/nope", "/api/v2/nodes", "/api/v1/nodes/1/extra", "/api"):
+        for path in ("/api/v1/nope", "/api/v2/nodes", "/api/v1/nodes/1/extra", "/api/"):
             with self.subTest(path=path):
                 r = s.request("GET", path, token=self.token)
                 self.assertStatus(r, 404, "NOT_FOUND")

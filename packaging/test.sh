@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: unit and integration tests on a
+# Release build, the browser end-to-end tests, the same unit and integration tests under
+# AddressSanitizer + UndefinedBehaviorSanitizer, and short libFuzzer runs of every target.
+#   FUZZ_SECONDS=N   seconds per fuzz target (default 30)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+fuzz_seconds=${FUZZ_SECONDS:-30}
+
+bash packaging/install-deps.sh --test
+if [[ -f tests/e2e/package-lock.json ]]; then
+  npm ci --prefix tests/e2e --no-audit --no-fund --silent
+fi
+
+echo "== Release build and tests"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs"
+
+echo "== ASan + UBSan build and tests"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTELLTALE_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE e2e
+
+echo "== libFuzzer targets, ${fuzz_seconds}s each"
+cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  -DTELLTALE_FUZZ=ON -DTELLTALE_TESTS=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs"
+for target in build-fuzz/tests/fuzz/fuzz_*; do
+  [[ -x $target ]] || continue
+  name=$(basename "$target")
+  corpus=build-fuzz/corpus/$name
+  mkdir -p "$corpus"
+  seeds=tests/fuzz/corpus/$name
+  [[ -d $seeds ]] || seeds=
+  "$target" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=0 "$corpus" $seeds 2>build-fuzz/$name.log \
+    || { tail -50 build-fuzz/$name.log; echo "fuzz target $name failed"; exit 1; }
+  echo "$name: $(grep -c . "$corpus"/* 2>/dev/null | wc -l) corpus entries, no crash in ${fuzz_seconds}s"
+done
+echo "all tests passed"
