@@ -52,7 +52,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p bench/out
+# In the background and waited for, so that a signal to this shell runs the traps at once.
 BENCH_WORK="$WORK" BENCH_PIDFILE="$PIDFILE" BENCH_BINARY="$ROOT/build/telltale" \
-  BENCH_BUILD_TYPE="$build_type" \
-  timeout 280 python3 bench/bench.py
+  BENCH_BUILD_TYPE="$build_type" BENCH_DEADLINE_S=280 \
+  python3 bench/bench.py &
+echo $! >>"$PIDFILE"
+wait $!
 echo "bench: wrote bench/RESULTS.md" >&2

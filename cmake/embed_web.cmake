@@ -2,6 +2,8 @@
 # Every file under ROOT is stored gzipped (gzip -9n: no name or time, so builds are reproducible)
 # with a content hash as its ETag, and served as-is to clients that accept gzip.
 find_program(GZIP gzip REQUIRED)
+get_filename_component(out_dir ${OUT} DIRECTORY)
+file(MAKE_DIRECTORY ${out_dir})
 file(GLOB_RECURSE files RELATIVE ${ROOT} ${ROOT}/*)
 list(SORT files)
 set(arrays "")

@@ -36,6 +36,9 @@ Result<nlohmann::json> parse_json(std::string_view text, std::size_t max_depth) 
   } catch (const nlohmann::json::parse_error& e) {
     return Error::make(ErrorKind::invalid_input, "INVALID_JSON",
                        fmt::format("malformed JSON at byte {}", e.byte));
+  } catch (const nlohmann::json::exception& e) {
+    // e.g. out_of_range for a number such as 1e999 that no double holds.
+    return Error::make(ErrorKind::invalid_input, "INVALID_JSON", e.what());
   }
 }
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
 
@@ -124,8 +125,10 @@ void Hub::reply(Client* c, const std::string& json) {
 void Hub::on_text(Client* c, const std::string& text) {
   using nlohmann::json;
   m_received->inc();
-  const json msg = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (msg.is_discarded()) return reply(c, error_json("WS_INVALID_JSON", "message is not valid JSON"));
+  // parse_json bounds the nesting depth: a message of a million '[' must not exhaust the stack.
+  auto parsed = parse_json(text);
+  if (!parsed.ok()) return reply(c, error_json("WS_INVALID_JSON", "message is not valid JSON"));
+  const json& msg = parsed.value();
   const auto type_it = msg.is_object() ? msg.find("type") : msg.end();
   if (!msg.is_object() || type_it == msg.end() || !type_it->is_string())
     return reply(c, error_json("WS_BAD_MESSAGE", "expected an object with a string \"type\""));

@@ -292,6 +292,8 @@ class Server:
             return 0.0
         if self.proc.poll() is not None:
             code = self.proc.returncode
+            self._reader.join(2)
+            self._close_pipe()
             self.proc = None
             raise ServerError("server had already exited with %r; log:\n%s" % (code, self.log()))
         t0 = time.monotonic()
@@ -301,6 +303,8 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+            self._reader.join(2)
+            self._close_pipe()
             self.proc = None
             raise ServerError("server did not exit within %.1f s of SIGTERM; log:\n%s" % (timeout, self.log()))
         elapsed = time.monotonic() - t0

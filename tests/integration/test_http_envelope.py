@@ -250,9 +250,13 @@ class BodyLimitTest(ServerTestCase):
         self.assertStatus(r, 413, "PAYLOAD_TOO_LARGE")
 
     def test_413_chunked(self):
+        # 10 kB of valid JSON in 1 kB chunks: no Content-Length to check up front, so the limit
+        # must be enforced while the chunks are read.
+        import json
         port = self.server.port
-        chunk = b"a" * 1024
-        body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(10)) + b"0\r\n\r\n"
+        payload = json.dumps({"name": "chunk-bomb", "type": "vm", "metadata": {"x": "a" * 10240}}).encode()
+        body = b"".join(b"%x\r\n%s\r\n" % (len(payload[i:i + 1024]), payload[i:i + 1024])
+                        for i in range(0, len(payload), 1024)) + b"0\r\n\r\n"
         req = (f"POST /api/v1/nodes HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
                f"Authorization: Bearer {self.token}\r\nContent-Type: application/json\r\n"
                f"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n").encode() + body
@@ -262,6 +266,23 @@ class BodyLimitTest(ServerTestCase):
         r = parse_raw_response(raw)
         check_common_headers(r)
         self.assertStatus(r, 413, "PAYLOAD_TOO_LARGE")
+        r = self.server.request("GET", "/api/v1/nodes?q=chunk-bomb", token=self.token)
+        self.assertEqual(r.json["data"], [])
+
+    def test_413_gzip_request_body(self):
+        # A compressed request body must be bounded after decompression (or refused): 10 kB of
+        # JSON in a ~100-byte gzip stream is over the 2048-byte limit. Without this, a small
+        # gzip bomb inflates to gigabytes in the server.
+        import gzip
+        import json
+        raw = json.dumps({"name": "gz-bomb", "type": "vm", "metadata": {"x": "a" * 10240}}).encode()
+        r = self.server.request("POST", "/api/v1/nodes", gzip.compress(raw),
+                                headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+                                token=self.token)
+        self.assertIn(r.status, (413, 415), r)
+        self.assertFalse(r.json["success"])
+        r = self.server.request("GET", "/api/v1/nodes?q=gz-bomb", token=self.token)
+        self.assertEqual(r.json["data"], [])
 
     def test_chunked_small_ok(self):
         port = self.server.port

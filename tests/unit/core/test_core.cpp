@@ -39,6 +39,10 @@ TEST_CASE("JSON from outside: depth limit, precise errors") {
   // Brackets inside strings do not count.
   CHECK(parse_json("\"" + std::string(1000, '[') + "\"").ok());
   CHECK_FALSE(parse_json("\"\xff\"").ok());
+  // Found by fuzzing: a number too large for a double is an error, not an exception.
+  auto huge = parse_json("777777777777777e7777");
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.error().code == "INVALID_JSON");
 }
 
 TEST_CASE("random tokens have the requested size and differ") {
