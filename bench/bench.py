@@ -48,7 +48,7 @@ def log(msg):
 
 
 def q(args):
-    return " ".join(a if re.fullmatch(r"[\w@%+=:,./-]+", a) else "'" + a.replace("'", "'\\''") + "'" for a in args)
+    return " ".join(a if re.fullmatch(r"[\w@%+=:,./$-]+", a) or a.startswith("echo <") else "'" + a.replace("'", "'\\''") + "'" for a in args)
 
 
 def record(args):
@@ -582,8 +582,9 @@ def write_results(R, token_len, peers_bin):
     L.append("- **RSS** (VmRSS) counts every resident page, including shared-library pages that other processes "
              "share; **Pss** divides shared pages among the processes mapping them; **USS** (private clean + dirty) "
              "is what would be freed if the process exited. The RSS target is judged on RSS, the strictest of the three. "
-             "Pss also depends on what else runs on the machine at the time (other processes sharing libc, "
-             "libcrypto...), so it moves between runs; RSS and USS do not.")
+             "Pss and USS also depend on what else runs on the machine at the time (other processes mapping libc, "
+             "libcrypto, the same binary...), so they move between runs; RSS and **anonymous RSS** (RssAnon: heap, "
+             "stacks, private data) do not.")
     L.append("- Telltale links system shared libraries (OpenSSL, SQLite, libuv, libsodium...), so its file "
              "footprint is the binary plus those; the Go peers are static binaries with everything inside.")
     L.append("- Ratios are telltale / peer. For memory and size, below 1 means telltale is smaller; for req/s, "
@@ -619,11 +620,12 @@ def write_results(R, token_len, peers_bin):
     L.append(f"\n## 2. Idle memory (after {IDLE_S} s idle, fresh data directory, no request made)\n")
 
     def idle_row(name, m, ref=None, target="", res=""):
-        return [name, target, f"{m['rss']:,} KiB ({mib(m['rss'])})", f"{m['pss']:,} KiB", f"{m['uss']:,} KiB",
+        return [name, target, f"{m['rss']:,} KiB ({mib(m['rss'])})", f"{m['anon']:,} KiB", f"{m['pss']:,} KiB",
+                f"{m['uss']:,} KiB",
                 m["threads"], ratio(tt_i["rss"], m["rss"]) if ref else "",
                 ratio(tt_i["pss"], m["pss"]) if ref else "", res]
 
-    L.append(table(["process", "target", "RSS", "Pss", "USS", "threads", "RSS ratio tt/peer", "Pss ratio tt/peer", "result"], [
+    L.append(table(["process", "target", "RSS", "anonymous RSS", "Pss", "USS", "threads", "RSS ratio tt/peer", "Pss ratio tt/peer", "result"], [
         idle_row("telltale serve", tt_i, target="RSS ≤ 12 MiB", res=verdict(rss_ok)),
         idle_row("victoria-metrics", vm_i, ref=True),
         idle_row("prometheus-node-exporter", ne_i, ref=True),
@@ -640,22 +642,23 @@ def write_results(R, token_len, peers_bin):
     # 3
     b, s, ld, ac = R["ws_base"], R["ws_subscribed"], R["ws_loaded"], R["ws_after_close"]
     per_rss = (ld["rss"] - b["rss"]) / WS_CLIENTS
-    per_uss = (ld["uss"] - b["uss"]) / WS_CLIENTS
+    per_anon = (ld["anon"] - b["anon"]) / WS_CLIENTS
     mn, mx, tot = R["ws_texts"]
     L.append(f"\n## 3. Memory with {WS_CLIENTS} WebSocket clients subscribed to `nodes` and `events`\n")
     L.append(f"A server with one admin and its API token; after {IDLE_S} s idle, {WS_CLIENTS} raw WebSocket "
              f"connections (Bearer token) each send `{{\"type\":\"subscribe\",\"topics\":[\"nodes\",\"events\"]}}`, "
              f"then {WS_NODES} nodes are created over HTTP. Each client received between {mn} and {mx} text frames "
              f"({tot:,} frames, {R['ws_bytes']:,} bytes in all), so the events did flow to every client.\n")
-    L.append(table(["state", "RSS", "Pss", "USS", "threads"], [
-        ["before the clients (one list call made)", f"{b['rss']:,} KiB ({mib(b['rss'])})", f"{b['pss']:,} KiB", f"{b['uss']:,} KiB", b["threads"]],
-        [f"{WS_CLIENTS} clients subscribed", f"{s['rss']:,} KiB ({mib(s['rss'])})", f"{s['pss']:,} KiB", f"{s['uss']:,} KiB", s["threads"]],
-        [f"... and {WS_NODES} nodes created (events sent)", f"{ld['rss']:,} KiB ({mib(ld['rss'])})", f"{ld['pss']:,} KiB", f"{ld['uss']:,} KiB", ld["threads"]],
-        ["clients closed, 1 s later", f"{ac['rss']:,} KiB ({mib(ac['rss'])})", f"{ac['pss']:,} KiB", f"{ac['uss']:,} KiB", ac["threads"]],
+    L.append(table(["state", "RSS", "anonymous RSS", "Pss", "USS", "threads"], [
+        ["before the clients (one list call made)", f"{b['rss']:,} KiB ({mib(b['rss'])})", f"{b['anon']:,} KiB", f"{b['pss']:,} KiB", f"{b['uss']:,} KiB", b["threads"]],
+        [f"{WS_CLIENTS} clients subscribed", f"{s['rss']:,} KiB ({mib(s['rss'])})", f"{s['anon']:,} KiB", f"{s['pss']:,} KiB", f"{s['uss']:,} KiB", s["threads"]],
+        [f"... and {WS_NODES} nodes created (events sent)", f"{ld['rss']:,} KiB ({mib(ld['rss'])})", f"{ld['anon']:,} KiB", f"{ld['pss']:,} KiB", f"{ld['uss']:,} KiB", ld["threads"]],
+        ["clients closed, 1 s later", f"{ac['rss']:,} KiB ({mib(ac['rss'])})", f"{ac['anon']:,} KiB", f"{ac['pss']:,} KiB", f"{ac['uss']:,} KiB", ac["threads"]],
     ]))
     L.append(f"\nDelta per client (loaded − before, / {WS_CLIENTS}): **{per_rss:.1f} KiB RSS**, "
-             f"**{per_uss:.1f} KiB USS** (private memory). Pss is not used for the delta: it also moves when other "
-             "processes map or unmap the same libraries. No target; the peers have no comparable WebSocket fan-out.")
+             f"**{per_anon:.1f} KiB anonymous RSS** (RssAnon: heap and stacks, which no other process shares). Pss and "
+             "USS are not used for the delta: they also move when other processes on the machine map or unmap the "
+             "same files. No target; the peers have no comparable WebSocket fan-out.")
 
     # 4 + 5
     wt, wn, wv = R["wrk_tt"], R["wrk_ne"], R["wrk_vm"]

@@ -127,7 +127,7 @@ void Hub::on_text(Client* c, const std::string& text) {
   m_received->inc();
   // parse_json bounds the nesting depth: a message of a million '[' must not exhaust the stack.
   auto parsed = parse_json(text);
-  if (!parsed.ok()) return reply(c, error_json("WS_INVALID_JSON", "message is not valid JSON"));
+  if (!parsed.ok()) return reply(c, error_json("WS_INVALID_JSON", parsed.error().message));
   const json& msg = parsed.value();
   const auto type_it = msg.is_object() ? msg.find("type") : msg.end();
   if (!msg.is_object() || type_it == msg.end() || !type_it->is_string())

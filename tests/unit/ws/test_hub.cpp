@@ -302,7 +302,10 @@ TEST_CASE_FIXTURE(HubFixture, "hub: deeply nested JSON is rejected or handled wi
   auto c = connect();
   c->send_raw(masked(0x81, std::string(60000, '[')));
   CHECK(nlohmann::json::parse(c->next_text())["code"] == "WS_INVALID_JSON");
+  // Valid JSON nested beyond the depth limit is refused before nlohmann recurses into it.
   c->send_raw(masked(0x81, std::string(30000, '[') + std::string(30000, ']')));
+  CHECK(nlohmann::json::parse(c->next_text())["code"] == "WS_INVALID_JSON");
+  c->send_raw(masked(0x81, std::string(10, '[') + std::string(10, ']')));
   CHECK(nlohmann::json::parse(c->next_text())["code"] == "WS_BAD_MESSAGE");
 }
 
