@@ -1,20 +1,13 @@
 // AuthService: the audit log, written by every subsystem's mutations.
 #include "auth/detail.h"
 #include "auth/service.h"
+#include "db/audit.h"
 
 namespace tt::auth {
 
 void AuthService::record_audit(SQLite::Database& db, const AuditEntry& entry) {
-  SQLite::Statement ins(db,
-                        "INSERT INTO audit_log (at, actor, action, target, remote, details) "
-                        "VALUES (?, ?, ?, ?, ?, ?)");
-  ins.bind(1, entry.at);
-  ins.bind(2, entry.actor);
-  ins.bind(3, entry.action);
-  ins.bind(4, entry.target);
-  ins.bind(5, entry.remote);
-  ins.bind(6, entry.details.is_null() ? std::string("{}") : entry.details.dump());
-  ins.exec();
+  db::append_audit(db, entry.at, Actor{entry.actor, entry.remote}, entry.action, entry.target,
+                   entry.details.is_null() ? std::string("{}") : entry.details.dump());
 }
 
 Result<Page<AuditEntry>> AuthService::list_audit(PageRequest page, const std::optional<std::string>& actor,
