@@ -1,5 +1,7 @@
 #include "inventory/node.h"
 
+#include "core/series.h"
+
 #include <array>
 #include <cctype>
 #include <cmath>
@@ -69,15 +71,7 @@ std::optional<NodeStatus> parse_node_status(std::string_view s) {
   return std::nullopt;
 }
 
-bool valid_label_name(std::string_view s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    bool ok = std::isalpha(c) || c == '_' || (i > 0 && std::isdigit(c));
-    if (!ok || c > 0x7f) return false;
-  }
-  return true;
-}
+bool valid_label_name(std::string_view s) { return s.size() <= 128 && tt::valid_label_name(s); }
 
 nlohmann::json to_json(const Node& n) {
   nlohmann::json j = {

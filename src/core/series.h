@@ -1,0 +1,74 @@
+// core/series.h — the time-series vocabulary shared by ingestion, storage and queries: the
+// Prometheus data model. A series is identified by its label set, which includes the metric
+// name as the label "__name__"; a sample is a millisecond timestamp and a float64.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+
+namespace tt {
+
+struct Label {
+  std::string name;
+  std::string value;
+  bool operator==(const Label&) const = default;
+  auto operator<=>(const Label&) const = default;
+};
+
+// Sorted by name, names unique, no empty values (an empty value means "label absent").
+using LabelSet = std::vector<Label>;
+
+inline constexpr std::string_view kMetricNameLabel = "__name__";
+
+struct Sample {
+  TimeMs t = 0;
+  double v = 0;
+};
+
+// Sorts by name; callers that may hold duplicates must check with has_duplicate_names().
+inline void sort_labels(LabelSet& ls) {
+  std::sort(ls.begin(), ls.end(), [](const Label& a, const Label& b) { return a.name < b.name; });
+}
+
+inline bool has_duplicate_names(const LabelSet& sorted) {
+  for (std::size_t i = 1; i < sorted.size(); ++i)
+    if (sorted[i].name == sorted[i - 1].name) return true;
+  return false;
+}
+
+inline std::string_view metric_name(const LabelSet& ls) {
+  for (const auto& l : ls)
+    if (l.name == kMetricNameLabel) return l.value;
+  return {};
+}
+
+// Prometheus naming rules: metric names [a-zA-Z_:][a-zA-Z0-9_:]*, label names
+// [a-zA-Z_][a-zA-Z0-9_]* (names starting with "__" are reserved for internal use).
+inline bool valid_metric_name(std::string_view s) {
+  if (s.empty()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+              (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+inline bool valid_label_name(std::string_view s) {
+  if (s.empty()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+              (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace tt
