@@ -312,6 +312,22 @@ def drain_all(clients, seconds):
 
 # ---------------------------------------------------------------- wrk
 
+def ss_bytes_received(port):
+    """Established sockets with local port `port` (the server side): {peer: bytes_received}."""
+    out = subprocess.run(["ss", "-Htni", "state", "established", f"( sport = :{port} )"],
+                         capture_output=True, text=True).stdout
+    res, peer = {}, None
+    for line in out.splitlines():
+        if not line.startswith((" ", "\t")):
+            parts = line.split()
+            peer = parts[3] if len(parts) >= 4 else None
+        elif peer:
+            m = re.search(r"bytes_received:(\d+)", line)
+            res[peer] = int(m.group(1)) if m else 0
+            peer = None
+    return res
+
+
 def server_conns(port):
     """Established TCP sockets whose local port is `port`: {remote address: unread bytes}."""
     out = {}
@@ -342,22 +358,31 @@ def run_wrk(name, url, pid, headers=()):
     wrk = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=WORK)
     with open(PIDFILE, "a") as f:
         f.write(f"{wrk.pid}\n")
-    # Mid-run, which server-side connections hold a request nobody has read (starved ones hold it in
-    # every sample; a served one only for an instant).
-    time.sleep(4)
+    # Mid-run, which server-side connections are being served: with `ss`, those whose bytes_received
+    # grew over 2 s; without it, those not holding an unread request in every one of 20 samples.
+    time.sleep(3)
     port = int(re.search(r":(\d+)/", url).group(1))
-    samples = []
-    for _ in range(10):
-        samples.append(server_conns(port))
-        time.sleep(0.1)
+    if shutil.which("ss"):
+        a = ss_bytes_received(port)
+        time.sleep(2)
+        b = ss_bytes_received(port)
+        conns = set(a) & set(b)
+        starved = {k for k in conns if b[k] == a[k]}
+        conn_method = "ss"
+    else:
+        samples = []
+        for _ in range(20):
+            samples.append(server_conns(port))
+            time.sleep(0.1)
+        conns = set.intersection(*[set(x) for x in samples])
+        starved = set.intersection(*[{k for k, rx in x.items() if rx > 0} for x in samples])
+        conn_method = "proc"
     out, _ = wrk.communicate(timeout=60)
     wall = time.time() - w0
     t1 = cpu_ticks(pid)
-    conns = set.intersection(*[set(s) for s in samples]) if samples else set()
-    starved = set.intersection(*[{k for k, rx in s.items() if rx > 0} for s in samples]) if samples else set()
     with open(os.path.join(OUT, f"wrk-{name}.txt"), "w") as f:
         f.write(out)
-    res = {"raw": out, "wall": wall, "conns": len(conns), "starved": len(starved),
+    res = {"raw": out, "wall": wall, "conns": len(conns), "starved": len(starved), "conn_method": conn_method,
            "cpu_user": (t1[0] - t0[0]) / CLK_TCK, "cpu_sys": (t1[1] - t0[1]) / CLK_TCK}
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
     res["rps"] = float(m.group(1)) if m else 0.0
@@ -689,10 +714,14 @@ def write_results(R, token_len, peers_bin):
                  "Nagle + delayed-ACK stall (response written in more than one send on a socket without "
                  "TCP_NODELAY, the client delaying its ACK by 40 ms). Check that accepted HTTP sockets get "
                  "TCP_NODELAY.")
-    L.append("\n*Connections served mid-run*: server-side sockets sampled ten times from /proc/net/tcp 4 s into "
-             "the run; a connection whose request sat unread in every sample is counted as not served. wrk's "
-             "latency percentiles only cover requests that were answered, so unserved connections do not show "
-             "in them.")
+    if wt["conn_method"] == "ss":
+        how = ("`ss -tni` read the server-side sockets 3 s and 5 s into the run; a connection whose "
+               "bytes_received did not grow in between is counted as not served.")
+    else:
+        how = ("server-side sockets sampled 20 times from /proc/net/tcp over 2 s, 3 s into the run; a "
+               "connection whose request sat unread in every sample is counted as not served.")
+    L.append(f"\n*Connections served mid-run*: {how} wrk's latency percentiles only cover requests that were "
+             "answered, so unserved connections do not show in them.")
     if wt["starved"]:
         L.append(f"\n**Note:** {wt['starved']} of telltale's {wt['conns']} connections were not being served: the "
                  "server runs its default 8 HTTP worker threads (`--http-threads`) and the HTTP library holds a "

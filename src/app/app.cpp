@@ -45,16 +45,6 @@ bool split_listen(const std::string& listen, std::string& host, int& port) {
   }
 }
 
-std::string raw_error_response(int status, const char* reason, const Error& e, const std::string& request_id) {
-  std::string body = http::error_body(e, request_id);
-  std::string out = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n"
-                                "Connection: close\r\nX-Request-ID: {}\r\n",
-                                status, reason, body.size(), request_id);
-  for (const auto& [k, v] : http::security_headers()) out += k + ": " + v + "\r\n";
-  if (status == 426) out += "Sec-WebSocket-Version: 13\r\n";
-  return out + "\r\n" + body;
-}
-
 // Browsers send Origin; a cookie-authenticated upgrade must come from our own pages.
 bool same_origin(const http::UpgradeRequest& up) {
   auto origin = up.headers.find("Origin");
@@ -161,29 +151,27 @@ int serve(const ServeOptions& opt) {
       opt.web_dir};
   api::register_all(router, services);
 
-  http::Server server;
+  http::Server server(static_cast<std::size_t>(opt.http_threads));
   router.install(server);
+  server.set_tcp_nodelay(true);  // small JSON answers must not wait for Nagle's 40 ms
   server.set_payload_max_length(opt.max_body_bytes);
   server.set_keep_alive_max_count(1000);
   server.set_keep_alive_timeout(5);
   server.set_read_timeout(10);
   server.set_write_timeout(10);
-  int threads = opt.http_threads;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server.set_upgrade_handler(kWsPath, [&](http::UpgradeRequest& up) {
     std::string request_id = random_hex(8);
     auto header = [&up](std::string_view name) {
       auto it = up.headers.find(std::string(name));
       return it == up.headers.end() ? std::string() : it->second;
     };
-    auto reject = [&](int status, const char* reason, const Error& e) {
-      http::write_all(up.fd, raw_error_response(status, reason, e, request_id));
+    auto reject = [&](int status, const Error& e) {
+      http::write_all(up.fd, http::raw_error_response(status, e, request_id));
       return false;
     };
     auto handshake = ws::check_upgrade(up.method, up.version, header);
     if (!handshake.ok()) {
-      int status = ws::rejection_status(handshake.error());
-      return reject(status, status == 426 ? "Upgrade Required" : "Bad Request", handshake.error());
+      return reject(ws::rejection_status(handshake.error()), handshake.error());
     }
     Result<auth::Principal> who = Error::make(ErrorKind::unauthenticated, "UNAUTHENTICATED",
                                               "sign in, or send an API token as 'Authorization: Bearer <token>'");
@@ -192,10 +180,10 @@ int serve(const ServeOptions& opt) {
       who = auth.authenticate_token(authz.substr(7));
     } else if (auto cookie = http::cookie_value_from_header(header("Cookie"), http::kSessionCookie); !cookie.empty()) {
       if (!same_origin(up))
-        return reject(403, "Forbidden", Error::make(ErrorKind::forbidden, "ORIGIN_REJECTED", "cross-origin WebSocket refused"));
+        return reject(403, Error::make(ErrorKind::forbidden, "ORIGIN_REJECTED", "cross-origin WebSocket refused"));
       who = auth.authenticate_session(cookie);
     }
-    if (!who.ok()) return reject(401, "Unauthorized", who.error());
+    if (!who.ok()) return reject(401, who.error());
     if (!http::write_all(up.fd, handshake->response)) return false;
     ws::ClientInfo info{who->user, std::string(auth::role_name(who->role)), up.remote};
     int fd = up.fd;
@@ -205,13 +193,15 @@ int serve(const ServeOptions& opt) {
     return true;
   });
 
-  bool bound = port == 0 ? (port = server.bind_to_any_port(host)) > 0 : server.bind_to_port(host, port);
-  if (!bound) {
+  port = server.bind(host, port);
+  if (port < 0) {
     log::error("cannot listen on {}: {}", opt.listen, std::strerror(errno));
     return 1;
   }
   loop.start();
   std::thread http_thread([&server] { server.listen_after_bind(); });
+  // Log "listening" (and so take signals) only once the server can be stopped.
+  for (int i = 0; i < 500 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
   std::string shown_host = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
   if (shown_host.find(':') != std::string::npos) shown_host = "[" + shown_host + "]";
@@ -225,7 +215,7 @@ int serve(const ServeOptions& opt) {
   int sig = 0;
   sigwait(&signals, &sig);
   log::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  server.stop();
+  server.shutdown();
   http_thread.join();
   loop.stop([&hub] { hub.close_all(); });
   writer.stop();

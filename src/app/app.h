@@ -16,7 +16,7 @@ struct ServeOptions {
   std::string web_dir;   // empty: the embedded UI
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   double api_rate_per_s = 100;  // per client address; 0 disables
-  int http_threads = 8;
+  int http_threads = 4;  // threads serve requests; idle keep-alive connections hold none
 };
 
 // /var/lib/telltale for root, else $XDG_DATA_HOME/telltale or ~/.local/share/telltale.

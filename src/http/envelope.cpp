@@ -1,5 +1,7 @@
 #include "http/envelope.h"
 
+#include <fmt/format.h>
+
 #include "core/clock.h"
 
 namespace tt::http {
@@ -19,6 +21,40 @@ int status_for(ErrorKind kind) {
     case ErrorKind::internal: return 500;
   }
   return 500;
+}
+
+const std::vector<std::pair<std::string, std::string>>& security_headers() {
+  static const std::vector<std::pair<std::string, std::string>> h = {
+      {"Content-Security-Policy",
+       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "DENY"},
+      {"Referrer-Policy", "no-referrer"},
+      {"Cross-Origin-Opener-Policy", "same-origin"},
+  };
+  return h;
+}
+
+std::string raw_error_response(int status, const Error& e, const std::string& request_id) {
+  const char* reason = "Error";
+  switch (status) {
+    case 400: reason = "Bad Request"; break;
+    case 401: reason = "Unauthorized"; break;
+    case 403: reason = "Forbidden"; break;
+    case 413: reason = "Payload Too Large"; break;
+    case 415: reason = "Unsupported Media Type"; break;
+    case 426: reason = "Upgrade Required"; break;
+    case 503: reason = "Service Unavailable"; break;
+  }
+  std::string body = error_body(e, request_id);
+  std::string out = fmt::format(
+      "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n"
+      "Connection: close\r\nCache-Control: no-store\r\nX-Request-ID: {}\r\n",
+      status, reason, body.size(), request_id);
+  for (const auto& [k, v] : security_headers()) out += k + ": " + v + "\r\n";
+  if (status == 426) out += "Sec-WebSocket-Version: 13\r\n";
+  return out + "\r\n" + body;
 }
 
 nlohmann::json meta(const std::string& request_id) {

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/page.h"
 #include "core/result.h"
@@ -15,11 +17,18 @@ namespace tt::http {
 
 int status_for(ErrorKind kind);
 
+// Headers every response carries: a CSP without inline script, nosniff, no framing.
+const std::vector<std::pair<std::string, std::string>>& security_headers();
+
 // {"success":true,"data":…,"meta":{…}} and its list and error variants.
 nlohmann::json meta(const std::string& request_id);
 std::string success_body(const nlohmann::json& data, const std::string& request_id);
 std::string list_body(const nlohmann::json& items, std::int64_t total, const PageRequest& page,
                       const std::string& request_id);
 std::string error_body(const Error& e, const std::string& request_id);
+
+// A whole HTTP/1.1 error response, for the few answers written outside cpp-httplib (refused
+// WebSocket upgrades, bodies refused before parsing). Closes the connection.
+std::string raw_error_response(int status, const Error& e, const std::string& request_id);
 
 }  // namespace tt::http

@@ -75,19 +75,6 @@ bool is_mutation(const std::string& method) {
 
 }  // namespace
 
-const httplib::Headers& security_headers() {
-  static const httplib::Headers h = {
-      {"Content-Security-Policy",
-       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
-      {"X-Content-Type-Options", "nosniff"},
-      {"X-Frame-Options", "DENY"},
-      {"Referrer-Policy", "no-referrer"},
-      {"Cross-Origin-Opener-Policy", "same-origin"},
-  };
-  return h;
-}
-
 std::string request_id_for(const httplib::Request& req) {
   auto id = req.get_header_value("X-Request-ID");
   bool sane = !id.empty() && id.size() <= 64;
@@ -211,7 +198,7 @@ void Router::add(Route route) { m_routes.push_back(std::move(route)); }
 void Router::install(httplib::Server& server) {
   auto h = [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res); };
   server.Get(".*", h).Post(".*", h).Put(".*", h).Patch(".*", h).Delete(".*", h).Options(".*", h);
-  server.set_default_headers(security_headers());
+  server.set_default_headers(httplib::Headers(security_headers().begin(), security_headers().end()));
   // Errors cpp-httplib answers before routing (malformed request line, body over the limit...)
   // still get the envelope and a request id.
   server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
@@ -293,7 +280,7 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res) {
     latency_family().histogram({{"route", route_label}}).observe(
         static_cast<double>(SystemClock::instance().mono_ms() - start) / 1000.0);
   };
-  bool api = req.path.rfind("/api/", 0) == 0;
+  bool api = req.path == "/api" || req.path.rfind("/api/", 0) == 0;
   if (api) res.set_header("Cache-Control", "no-store");
   if (!route) {
     if (allow.empty()) {

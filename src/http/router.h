@@ -109,7 +109,5 @@ std::string request_id_for(const httplib::Request& req);
 // The value of one cookie in the Cookie header, or "".
 std::string cookie_value(const httplib::Request& req, const std::string& name);
 std::string cookie_value_from_header(const std::string& cookie_header, const std::string& name);
-// Security headers every response carries.
-const httplib::Headers& security_headers();
 
 }  // namespace tt::http

@@ -7,8 +7,13 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
+
+#include "core/result.h"
+#include "http/parker.h"
 
 namespace tt::http {
 
@@ -24,18 +29,38 @@ struct UpgradeRequest {
 // wrote an error answer and the server should close the connection.
 using UpgradeHandler = std::function<bool(UpgradeRequest& req)>;
 
+// Idle keep-alive connections are parked (see parker.h) rather than holding a pool thread, so
+// the pool's threads serve requests, not connections.
 class Server : public httplib::Server {
  public:
+  explicit Server(std::size_t threads = 8);
+  ~Server() override;
+
   void set_upgrade_handler(std::string path, UpgradeHandler handler) {
     m_upgrade_path = std::move(path);
     m_upgrade = std::move(handler);
   }
+  // Binds host:port (port 0: any free port) with a real listen backlog. Returns the port, or -1.
+  int bind(const std::string& host, int port);
+  // Stops accepting, closes parked connections and lets in-flight requests finish; listen()
+  // returns once the pool has drained. Use this rather than httplib::Server::stop().
+  void shutdown();
 
  private:
   bool process_and_close_socket(socket_t sock) override;
+  // Serves requests on sock until it closes, is upgraded, or goes idle (then it is parked).
+  bool serve(socket_t sock, std::size_t requests_left);
+  // Hands a connection with a request waiting back to the pool.
+  void resume(int fd, std::size_t requests_left);
+  // Answers an error cpp-httplib must not see, then closes; returns false.
+  bool answer_and_close(int fd, int status, Error error);
 
   std::string m_upgrade_path;
   UpgradeHandler m_upgrade;
+  std::size_t m_threads;
+  std::atomic<bool> m_stopping{false};
+  httplib::TaskQueue* m_queue = nullptr;  // owned by httplib's listen loop
+  std::unique_ptr<ConnectionParker> m_parker;
 };
 
 // Writes all of `data` to a blocking socket; false on error.

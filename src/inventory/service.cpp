@@ -243,7 +243,8 @@ Result<Page<Node>> NodeService::list(const NodeQuery& q) {
     bool desc = !q.sort.empty() && q.sort[0] == '-';
     std::string field = desc ? q.sort.substr(1) : q.sort;
     if (!valid_node_sort(q.sort)) field = "name";  // the API validated it; keep SQL safe regardless
-    std::string order = fmt::format(" ORDER BY {} {} NULLS LAST, id", field, desc ? "DESC" : "ASC");
+    const char* dir = desc ? "DESC" : "ASC";
+    std::string order = fmt::format(" ORDER BY {} {} NULLS LAST, id {}", field, dir, dir);
     SQLite::Statement st(db, fmt::format("SELECT {} FROM nodes{}{} LIMIT {} OFFSET {}", kNodeColumns,
                                          where, order, q.page.per_page, q.page.offset()));
     bind_all(st);

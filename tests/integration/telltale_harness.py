@@ -230,7 +230,7 @@ class Server:
         self._token = None
 
     # -- process control --
-    def start(self, timeout=10, expect_ready=True):
+    def start(self, timeout=10, expect_ready=True, wait_setup_code=True):
         self.lines = []
         self.port = None
         self.setup_code = None
@@ -247,7 +247,9 @@ class Server:
             self.kill()
             raise ServerError("server did not report its port (exit %r); log:\n%s" % (code, self.log()))
         # The setup code, when there is one, is logged right after the listening line.
-        self.wait_for(lambda: self.setup_code is not None or any("stopped" in l for l in self.lines), 0.5)
+        if wait_setup_code:
+            self.wait_for(lambda: self.setup_code is not None or any("stopped" in l for l in self.lines),
+                          0.5)
         return self
 
     def _read_stderr(self, proc):

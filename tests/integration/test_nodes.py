@@ -208,10 +208,15 @@ class NodesTest(ServerTestCase):
         self.assertEqual(len(got), 5)
         got, _ = names("q=flt-&sort=-name&per_page=100")
         self.assertEqual(got, sorted(got, reverse=True))
-        got, _ = names("q=flt-&sort=created_at&per_page=100")
-        self.assertEqual(got, [x[0] for x in specs])
-        got, _ = names("q=flt-&sort=-created_at&per_page=100")
-        self.assertEqual(got, [x[0] for x in reversed(specs)])
+        # created_at has millisecond resolution: nodes made in the same millisecond tie, and ties
+        # are broken by id (ascending) in both directions.
+        for sort, desc in (("created_at", False), ("-created_at", True)):
+            _, r = names(f"q=flt-&sort={sort}&per_page=100")
+            keys = [(n["created_at"], n["id"]) for n in r.json["data"]]
+            self.assertEqual(len(keys), 5)
+            expect = sorted(keys, key=lambda k: k[1])
+            expect.sort(key=lambda k: k[0], reverse=desc)
+            self.assertEqual(keys, expect, sort)
         for bad in ("colour", "-", "--name", "name;drop table nodes", "password"):
             with self.subTest(sort=bad):
                 self.assertFieldError(self.req("GET", "/api/v1/nodes?sort=" + urllib.parse.quote(bad)), "sort")
