@@ -1,10 +1,13 @@
 # Compiles migrations and the web UI into the binary as byte arrays. The generated sources live in
 # the build tree only; the scripts below run at build time so edits to web/ or migrations/ rebuild.
 
-function(telltale_embed_migrations out)
+# The script globs the directory itself: a list passed on the command line would be split at
+# its semicolons by the shell.
+function(telltale_embed_migrations out dir)
+  file(GLOB files CONFIGURE_DEPENDS ${dir}/*.sql)
   add_custom_command(OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out} "-DFILES=${ARGN}" -P ${CMAKE_SOURCE_DIR}/cmake/embed_migrations.cmake
-    DEPENDS ${ARGN} ${CMAKE_SOURCE_DIR}/cmake/embed_migrations.cmake
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DDIR=${dir} -P ${CMAKE_SOURCE_DIR}/cmake/embed_migrations.cmake
+    DEPENDS ${files} ${CMAKE_SOURCE_DIR}/cmake/embed_migrations.cmake
     COMMENT "Embedding migrations")
 endfunction()
 

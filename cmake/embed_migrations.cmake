@@ -1,5 +1,6 @@
-# cmake -DOUT=file.cpp -DFILES="a.sql;b.sql" -P embed_migrations.cmake
+# cmake -DOUT=file.cpp -DDIR=migrations -P embed_migrations.cmake
 # Each file is named NNNN_description.sql; NNNN is the schema version it brings the database to.
+file(GLOB FILES ${DIR}/*.sql)
 list(SORT FILES)
 set(arrays "")
 set(entries "")

@@ -1,0 +1,35 @@
+-- Schema 2: the time-series store. Samples arrive in an in-memory head (made durable by the
+-- append log in DATA/tsdb/) and are cut into compressed chunks, one row per chunk.
+
+-- Every series ever written. `labels` is the canonical text of its sorted label set
+-- (name="value",... with __name__ first), which is also how queries find it after a restart.
+CREATE TABLE series (
+  id         INTEGER PRIMARY KEY,
+  labels     TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+);
+
+-- Compressed samples (see src/tsdb/codec.h). Chunks of one series may overlap when old data is
+-- backfilled; for equal timestamps the chunk with the higher seq wins.
+CREATE TABLE chunks (
+  series_id INTEGER NOT NULL,
+  min_t     INTEGER NOT NULL,
+  max_t     INTEGER NOT NULL,
+  seq       INTEGER NOT NULL,
+  data      BLOB NOT NULL,
+  PRIMARY KEY (series_id, min_t, seq)
+) WITHOUT ROWID;
+CREATE INDEX chunks_max_t ON chunks(max_t);
+
+-- Downsampled tiers: per bucket of `tier` ms, the min, max, sum, count and last value, stored as
+-- compressed columns (see src/tsdb/rollup.h), one row per series and span.
+CREATE TABLE rollups (
+  tier      INTEGER NOT NULL,
+  series_id INTEGER NOT NULL,
+  min_t     INTEGER NOT NULL,
+  max_t     INTEGER NOT NULL,
+  seq       INTEGER NOT NULL,
+  data      BLOB NOT NULL,
+  PRIMARY KEY (tier, series_id, min_t, seq)
+) WITHOUT ROWID;
+CREATE INDEX rollups_max_t ON rollups(tier, max_t);
