@@ -30,6 +30,12 @@ struct Sample {
   double v = 0;
 };
 
+// Samples of one series, as ingestion produces them and the store takes them.
+struct SeriesSamples {
+  LabelSet labels;
+  std::vector<Sample> samples;
+};
+
 // Sorts by name; callers that may hold duplicates must check with has_duplicate_names().
 inline void sort_labels(LabelSet& ls) {
   std::sort(ls.begin(), ls.end(), [](const Label& a, const Label& b) { return a.name < b.name; });

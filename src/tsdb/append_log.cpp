@@ -1,0 +1,230 @@
+#include "tsdb/append_log.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "core/log.h"
+
+namespace tt::tsdb {
+
+namespace {
+
+constexpr std::uint32_t kMaxRecordBytes = 64u << 20;
+constexpr std::size_t kMaxEntries = 1u << 22;
+constexpr unsigned char kSameValue = 0x40;
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out += static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+}
+
+bool get_varint(std::string_view& in, std::uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (in.empty()) return false;
+    auto b = static_cast<unsigned char>(in.front());
+    in.remove_prefix(1);
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) return true;
+  }
+  return false;
+}
+
+std::uint64_t zigzag(std::int64_t v) { return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63); }
+std::int64_t unzigzag(std::uint64_t v) { return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1); }
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+std::uint32_t get_u32(const char* p) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
+Error corrupt(const char* what) { return Error::make(ErrorKind::internal, "LOG_CORRUPT", what); }
+
+}  // namespace
+
+// Per entry: series id, sample count, then per sample the timestamp as a zigzag delta from the
+// previous one and the value XORed with the previous value, sent as its significant bytes only
+// (a head byte: 0x40 when the XOR is zero, else leading zero bytes << 3 | trailing zero bytes).
+std::string encode_log_batch(const LogBatch& batch) {
+  std::string out;
+  put_varint(out, batch.entries.size());
+  for (const auto& e : batch.entries) {
+    put_varint(out, static_cast<std::uint64_t>(e.series_id));
+    put_varint(out, e.samples.size());
+    std::int64_t prev_t = 0;
+    std::uint64_t prev_bits = 0;
+    for (const auto& s : e.samples) {
+      put_varint(out, zigzag(s.t - prev_t));
+      prev_t = s.t;
+      std::uint64_t bits;
+      std::memcpy(&bits, &s.v, 8);
+      std::uint64_t x = bits ^ prev_bits;
+      prev_bits = bits;
+      if (x == 0) {
+        out += static_cast<char>(kSameValue);
+        continue;
+      }
+      int lead = __builtin_clzll(x) / 8, trail = __builtin_ctzll(x) / 8;
+      out += static_cast<char>((lead << 3) | trail);
+      for (int i = 7 - lead; i >= trail; --i) out += static_cast<char>((x >> (8 * i)) & 0xff);
+    }
+  }
+  return out;
+}
+
+Result<LogBatch> decode_log_batch(std::string_view in) {
+  LogBatch batch;
+  std::uint64_t n = 0;
+  if (!get_varint(in, n) || n > kMaxEntries) return corrupt("bad entry count");
+  for (std::uint64_t i = 0; i < n; ++i) {
+    LogBatch::Entry e;
+    std::uint64_t id = 0, count = 0;
+    if (!get_varint(in, id) || !get_varint(in, count) || count > in.size()) return corrupt("bad entry header");
+    e.series_id = static_cast<std::int64_t>(id);
+    e.samples.reserve(count);
+    std::int64_t t = 0;
+    std::uint64_t bits = 0;
+    for (std::uint64_t k = 0; k < count; ++k) {
+      std::uint64_t dt = 0;
+      if (!get_varint(in, dt) || in.empty()) return corrupt("bad sample");
+      t += unzigzag(dt);
+      auto head = static_cast<unsigned char>(in.front());
+      in.remove_prefix(1);
+      if (head != kSameValue) {
+        int lead = head >> 3, trail = head & 7;
+        if (head > kSameValue || lead + trail >= 8) return corrupt("bad value header");
+        std::size_t len = static_cast<std::size_t>(8 - lead - trail);
+        if (in.size() < len) return corrupt("short value");
+        std::uint64_t x = 0;
+        for (std::size_t b = 0; b < len; ++b) x = (x << 8) | static_cast<unsigned char>(in[b]);
+        in.remove_prefix(len);
+        bits ^= x << (8 * trail);
+      }
+      double v;
+      std::memcpy(&v, &bits, 8);
+      e.samples.push_back({t, v});
+    }
+    batch.entries.push_back(std::move(e));
+  }
+  if (!in.empty()) return corrupt("trailing bytes");
+  return batch;
+}
+
+AppendLog::AppendLog(std::string dir) : m_dir(std::move(dir)) {
+  std::filesystem::create_directories(m_dir);
+}
+
+AppendLog::~AppendLog() {
+  if (m_fd >= 0) ::close(m_fd);
+}
+
+std::string AppendLog::path_of(std::uint64_t segment) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "/%010llu.log", static_cast<unsigned long long>(segment));
+  return m_dir + name;
+}
+
+std::vector<std::uint64_t> AppendLog::segments() const {
+  std::vector<std::uint64_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator(m_dir)) {
+    auto name = entry.path().filename().string();
+    if (name.size() == 14 && name.ends_with(".log")) out.push_back(std::stoull(name.substr(0, 10)));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::size_t> AppendLog::replay(const std::function<void(const LogBatch&)>& fn) {
+  std::size_t records = 0;
+  auto all = segments();
+  for (std::size_t s = 0; s < all.size(); ++s) {
+    auto path = path_of(all[s]);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error::make(ErrorKind::internal, "LOG_IO", "cannot read " + path);
+    std::string data;
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) data.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    std::size_t at = 0;
+    while (at + 8 <= data.size()) {
+      std::uint32_t len = get_u32(data.data() + at), crc = get_u32(data.data() + at + 4);
+      if (len > kMaxRecordBytes || at + 8 + len > data.size()) break;
+      std::string_view payload(data.data() + at + 8, len);
+      if (crc32(0, reinterpret_cast<const Bytef*>(payload.data()), len) != crc) break;
+      auto batch = decode_log_batch(payload);
+      if (batch.ok()) {
+        fn(batch.value());
+        ++records;
+      } else {
+        log::error("tsdb: skipping an unreadable record in {} at byte {}: {}", path, at, batch.error().message);
+      }
+      at += 8 + len;
+    }
+    if (at < data.size()) {
+      log::warn("tsdb: {} ends in {} unreadable bytes (a write cut short by a crash); dropping them",
+                path, data.size() - at);
+      if (::truncate(path.c_str(), static_cast<off_t>(at)) != 0) log::warn("tsdb: cannot truncate {}", path);
+    }
+  }
+  m_current = all.empty() ? 0 : all.back();
+  return records;
+}
+
+Result<std::uint64_t> AppendLog::rotate() {
+  if (m_fd >= 0) ::close(m_fd);
+  ++m_current;
+  auto path = path_of(m_current);
+  m_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (m_fd < 0) return Error::make(ErrorKind::unavailable, "LOG_IO", "cannot create " + path + ": " + std::strerror(errno));
+  return m_current;
+}
+
+Result<void> AppendLog::append(const LogBatch& batch) {
+  if (m_fd < 0) TT_TRY(rotate());
+  std::string payload = encode_log_batch(batch);
+  std::string record;
+  put_u32(record, static_cast<std::uint32_t>(payload.size()));
+  put_u32(record, static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
+                                                   static_cast<uInt>(payload.size()))));
+  record += payload;
+  std::string_view rest = record;
+  while (!rest.empty()) {
+    ssize_t n = ::write(m_fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      // Cut back to the record start so the segment stays readable.
+      off_t end = ::lseek(m_fd, 0, SEEK_END);
+      if (end >= 0) (void)!::ftruncate(m_fd, end - static_cast<off_t>(record.size() - rest.size()));
+      return Error::make(err == ENOSPC ? ErrorKind::unavailable : ErrorKind::internal,
+                         err == ENOSPC ? "DISK_FULL" : "LOG_IO",
+                         std::string("cannot append to the sample log: ") + std::strerror(err));
+    }
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  m_bytes_written += record.size();
+  return {};
+}
+
+void AppendLog::remove_before(std::uint64_t segment) {
+  for (auto s : segments())
+    if (s < segment) std::filesystem::remove(path_of(s));
+}
+
+}  // namespace tt::tsdb

@@ -1,0 +1,58 @@
+// tsdb/append_log.h — makes head samples durable before they are acknowledged, at a few bytes
+// per sample: one compact record per batch appended to a segment file in DATA/tsdb/. Cut chunks
+// in SQLite make old segments unnecessary; they are deleted after each full flush. Replayed at
+// start. Not thread-safe: the store calls it from the writer thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/series.h"
+
+namespace tt::tsdb {
+
+struct LogBatch {
+  struct Entry {
+    std::int64_t series_id;
+    std::vector<Sample> samples;
+  };
+  std::vector<Entry> entries;
+};
+
+// Record payload codec, public for the fuzz target and tests.
+std::string encode_log_batch(const LogBatch& batch);
+Result<LogBatch> decode_log_batch(std::string_view payload);
+
+class AppendLog {
+ public:
+  explicit AppendLog(std::string dir);
+  ~AppendLog();
+  AppendLog(const AppendLog&) = delete;
+  AppendLog& operator=(const AppendLog&) = delete;
+
+  // Reads every segment in order and calls fn per batch. A torn record at the end of the last
+  // segment (a crash mid-write) is cut off; corruption elsewhere is skipped and counted.
+  Result<std::size_t> replay(const std::function<void(const LogBatch&)>& fn);
+  // Opens a new segment for appends; returns its number. Segments before it may be removed
+  // once their samples are in chunks.
+  Result<std::uint64_t> rotate();
+  // Appends one record (written to the OS before returning; a process kill cannot lose it).
+  Result<void> append(const LogBatch& batch);
+  // Deletes segments numbered below `segment`.
+  void remove_before(std::uint64_t segment);
+  std::uint64_t bytes_written() const { return m_bytes_written; }
+
+ private:
+  std::vector<std::uint64_t> segments() const;
+  std::string path_of(std::uint64_t segment) const;
+
+  std::string m_dir;
+  int m_fd = -1;
+  std::uint64_t m_current = 0;
+  std::uint64_t m_bytes_written = 0;
+};
+
+}  // namespace tt::tsdb

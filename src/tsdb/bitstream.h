@@ -1,0 +1,132 @@
+// tsdb/bitstream.h — internal to the chunk codec (codec*.cpp only): LSB-first bit packing,
+// LEB128 varints, zigzag, and a bounds-checked byte reader. The matching bit reader lives next
+// to its only (hot) loop in codec.cpp.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace tt::tsdb::detail {
+
+// Appends bits to a byte string, least significant bit first.
+class BitWriter {
+ public:
+  explicit BitWriter(std::string& out) : m_out(out) {}
+
+  // Appends the low `n` bits of `bits` (n <= 64; higher bits of `bits` must be zero).
+  void put(std::uint64_t bits, unsigned n) {
+    if (n > 32) {
+      put32(bits & 0xffffffffu, 32);
+      bits >>= 32;
+      n -= 32;
+    }
+    put32(bits, n);
+  }
+
+  // Flushes the partial last byte (padded with zero bits). Call once, at the end.
+  void finish() {
+    while (m_fill > 0) {
+      m_out.push_back(static_cast<char>(m_acc & 0xff));
+      m_acc >>= 8;
+      m_fill = m_fill > 8 ? m_fill - 8 : 0;
+    }
+  }
+
+ private:
+  void put32(std::uint64_t bits, unsigned n) {  // n <= 32
+    m_acc |= bits << m_fill;
+    m_fill += n;
+    if (m_fill >= 32) {
+      char b[4];
+      for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((m_acc >> (8 * i)) & 0xff);
+      m_out.append(b, 4);
+      m_acc >>= 32;
+      m_fill -= 32;
+    }
+  }
+
+  std::string& m_out;
+  std::uint64_t m_acc = 0;
+  unsigned m_fill = 0;  // valid bits in m_acc, < 32 between calls
+};
+
+inline void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+inline std::uint64_t zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+inline std::int64_t unzigzag(std::uint64_t u) {
+  return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
+}
+
+// Sequential reader of a byte range with bounds checks; every failure latches `ok() == false`
+// and later reads return zeros.
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view s) : m_s(s) {}
+
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+      if (m_pos >= m_s.size()) return fail();
+      const auto b = static_cast<unsigned char>(m_s[m_pos++]);
+      if (shift == 63 && b > 1) return fail();  // would overflow 64 bits
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) {
+        if (b == 0 && shift > 0) return fail();  // non-minimal encoding
+        return v;
+      }
+    }
+    return fail();
+  }
+  std::uint8_t byte() {
+    if (m_pos >= m_s.size()) return static_cast<std::uint8_t>(fail());
+    return static_cast<std::uint8_t>(m_s[m_pos++]);
+  }
+  std::uint64_t u64le() {
+    if (m_s.size() - m_pos < 8) return fail();
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i)
+      v |= static_cast<std::uint64_t>(static_cast<unsigned char>(m_s[m_pos + i])) << (8 * i);
+    m_pos += 8;
+    return v;
+  }
+  std::string_view bytes(std::uint64_t n) {
+    if (n > m_s.size() - m_pos) {
+      fail();
+      return {};
+    }
+    const std::string_view r = m_s.substr(m_pos, n);
+    m_pos += n;
+    return r;
+  }
+  std::string_view rest() { return bytes(m_s.size() - m_pos); }
+
+  bool ok() const { return m_ok; }
+  bool at_end() const { return m_pos == m_s.size(); }
+
+ private:
+  std::uint64_t fail() {
+    m_ok = false;
+    m_pos = m_s.size();
+    return 0;
+  }
+  std::string_view m_s;
+  std::size_t m_pos = 0;
+  bool m_ok = true;
+};
+
+inline void put_u64le(std::string& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+}  // namespace tt::tsdb::detail

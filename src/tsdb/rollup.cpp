@@ -1,0 +1,132 @@
+#include "tsdb/rollup.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "tsdb/codec.h"
+
+namespace tt::tsdb {
+
+namespace {
+
+TimeMs floor_to(TimeMs t, std::int64_t width) {
+  TimeMs r = t % width;
+  return t - (r < 0 ? r + width : r);
+}
+
+void absorb(Bucket& into, const Bucket& b) {
+  if (b.count == 0) return;
+  if (into.count == 0) {
+    into = Bucket{into.start, b.min, b.max, b.sum, b.count, b.last};
+    return;
+  }
+  into.min = std::min(into.min, b.min);
+  into.max = std::max(into.max, b.max);
+  into.sum += b.sum;
+  into.count += b.count;
+  into.last = b.last;
+}
+
+void put_u32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+
+}  // namespace
+
+std::vector<Bucket> make_buckets(std::span<const Sample> samples, std::int64_t tier_ms) {
+  std::vector<Bucket> out;
+  for (const auto& s : samples) {
+    if (std::isnan(s.v)) continue;
+    TimeMs start = floor_to(s.t, tier_ms);
+    if (out.empty() || out.back().start != start) out.push_back(Bucket{start, s.v, s.v, 0, 0, s.v});
+    auto& b = out.back();
+    b.min = std::min(b.min, s.v);
+    b.max = std::max(b.max, s.v);
+    b.sum += s.v;
+    b.count += 1;
+    b.last = s.v;
+  }
+  return out;
+}
+
+void merge_buckets(std::vector<Bucket>& a, const std::vector<Bucket>& b) {
+  std::vector<Bucket> out;
+  out.reserve(a.size() + b.size());
+  std::size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    if (j == b.size() || (i < a.size() && a[i].start < b[j].start)) out.push_back(a[i++]);
+    else if (i == a.size() || b[j].start < a[i].start) out.push_back(b[j++]);
+    else {
+      Bucket m = a[i++];
+      absorb(m, b[j++]);
+      out.push_back(m);
+    }
+  }
+  a.swap(out);
+}
+
+std::vector<Bucket> coarsen(const std::vector<Bucket>& buckets, std::int64_t width_ms) {
+  std::vector<Bucket> out;
+  for (const auto& b : buckets) {
+    TimeMs start = floor_to(b.start, width_ms);
+    if (out.empty() || out.back().start != start) out.push_back(Bucket{start, 0, 0, 0, 0, 0});
+    absorb(out.back(), b);
+  }
+  return out;
+}
+
+// Layout: u32 count, then six length-prefixed codec chunks: min, max, sum, count, last, each
+// with the bucket starts as timestamps (delta-of-delta makes the repeats nearly free).
+std::string encode_buckets(std::span<const Bucket> buckets) {
+  std::string out;
+  put_u32(out, static_cast<std::uint32_t>(buckets.size()));
+  std::vector<Sample> column(buckets.size());
+  for (int c = 0; c < 5; ++c) {
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+      const auto& b = buckets[i];
+      double v = c == 0 ? b.min : c == 1 ? b.max : c == 2 ? b.sum : c == 3 ? b.count : b.last;
+      column[i] = Sample{b.start, v};
+    }
+    auto blob = encode_chunk(column);
+    put_u32(out, static_cast<std::uint32_t>(blob.size()));
+    out += blob;
+  }
+  return out;
+}
+
+Result<std::vector<Bucket>> decode_buckets(std::string_view blob) {
+  auto bad = Error::make(ErrorKind::internal, "CHUNK_CORRUPT", "unreadable rollup");
+  if (blob.size() < 4) return bad;
+  std::uint32_t n;
+  std::memcpy(&n, blob.data(), 4);
+  blob.remove_prefix(4);
+  std::vector<Bucket> out(n);
+  for (int c = 0; c < 5; ++c) {
+    if (blob.size() < 4) return bad;
+    std::uint32_t len;
+    std::memcpy(&len, blob.data(), 4);
+    blob.remove_prefix(4);
+    if (blob.size() < len) return bad;
+    auto column = decode_chunk(blob.substr(0, len));
+    blob.remove_prefix(len);
+    if (!column.ok() || column->size() != n) return bad;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& s = column.value()[i];
+      auto& b = out[i];
+      b.start = s.t;
+      (c == 0 ? b.min : c == 1 ? b.max : c == 2 ? b.sum : c == 3 ? b.count : b.last) = s.v;
+    }
+  }
+  if (!blob.empty()) return bad;
+  return out;
+}
+
+bool wants_minute_tier(std::span<const Sample> samples) {
+  if (samples.size() < 3) return false;
+  std::vector<std::int64_t> gaps;
+  gaps.reserve(samples.size() - 1);
+  for (std::size_t i = 1; i < samples.size(); ++i) gaps.push_back(samples[i].t - samples[i - 1].t);
+  std::nth_element(gaps.begin(), gaps.begin() + gaps.size() / 2, gaps.end());
+  return gaps[gaps.size() / 2] < 15'000;
+}
+
+}  // namespace tt::tsdb

@@ -1,0 +1,41 @@
+// tsdb/rollup.h — downsampled tiers. A bucket holds the min, max, sum, count and last value of
+// a series over [start, start + tier). Partial buckets (a bucket cut in two by a flush) combine
+// exactly, so rollups are appended, never rewritten. NaN samples (stale markers) are not counted.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/series.h"
+
+namespace tt::tsdb {
+
+inline constexpr std::int64_t kTier1m = 60'000;
+inline constexpr std::int64_t kTier1h = 3'600'000;
+
+struct Bucket {
+  TimeMs start = 0;
+  double min = 0, max = 0, sum = 0;
+  double count = 0;
+  double last = 0;
+};
+
+// Buckets of `tier_ms` over samples sorted by time.
+std::vector<Bucket> make_buckets(std::span<const Sample> samples, std::int64_t tier_ms);
+// Combines b into a (both sorted by start); buckets with the same start merge, b's last wins.
+void merge_buckets(std::vector<Bucket>& a, const std::vector<Bucket>& b);
+// Re-buckets to a coarser width (a multiple of the buckets' own).
+std::vector<Bucket> coarsen(const std::vector<Bucket>& buckets, std::int64_t width_ms);
+
+// Five value columns as codec chunks over the bucket starts.
+std::string encode_buckets(std::span<const Bucket> buckets);
+Result<std::vector<Bucket>> decode_buckets(std::string_view blob);
+
+// Whether the 1-minute tier is worth its bytes: only for series sampled faster than every 15 s;
+// slower series are read raw for minute-scale steps (there are few samples per minute anyway).
+bool wants_minute_tier(std::span<const Sample> samples);
+
+}  // namespace tt::tsdb

@@ -1,0 +1,172 @@
+#include "tsdb/series_index.h"
+
+#include <algorithm>
+#include <mutex>
+
+namespace tt::tsdb {
+
+std::string canonical_labels(const LabelSet& sorted) {
+  std::string out;
+  auto append = [&](const Label& l) {
+    if (!out.empty()) out += ',';
+    out += l.name;
+    out += "=\"";
+    for (char c : l.value) {
+      if (c == '\\') out += "\\\\";
+      else if (c == '"') out += "\\\"";
+      else if (c == '\n') out += "\\n";
+      else out += c;
+    }
+    out += '"';
+  };
+  for (const auto& l : sorted)
+    if (l.name == kMetricNameLabel) append(l);
+  for (const auto& l : sorted)
+    if (l.name != kMetricNameLabel) append(l);
+  return out;
+}
+
+Result<LabelSet> parse_canonical_labels(std::string_view text) {
+  LabelSet out;
+  std::size_t i = 0;
+  auto bad = [&] {
+    return Error::make(ErrorKind::internal, "SERIES_CORRUPT", "unreadable series labels: " + std::string(text));
+  };
+  while (i < text.size()) {
+    auto eq = text.find("=\"", i);
+    if (eq == std::string_view::npos) return bad();
+    Label l{std::string(text.substr(i, eq - i)), {}};
+    i = eq + 2;
+    for (;; ++i) {
+      if (i >= text.size()) return bad();
+      char c = text[i];
+      if (c == '"') break;
+      if (c == '\\') {
+        if (++i >= text.size()) return bad();
+        c = text[i] == 'n' ? '\n' : text[i];
+      }
+      l.value += c;
+    }
+    ++i;  // closing quote
+    out.push_back(std::move(l));
+    if (i < text.size()) {
+      if (text[i] != ',') return bad();
+      ++i;
+    }
+  }
+  sort_labels(out);
+  return out;
+}
+
+SeriesId SeriesIndex::get_or_assign(const LabelSet& labels, bool& created) {
+  auto key = canonical_labels(labels);
+  {
+    std::shared_lock lock(m_mutex);
+    if (auto it = m_by_key.find(key); it != m_by_key.end()) {
+      created = false;
+      return it->second;
+    }
+  }
+  std::unique_lock lock(m_mutex);
+  if (auto it = m_by_key.find(key); it != m_by_key.end()) {
+    created = false;
+    return it->second;
+  }
+  SeriesId id = m_next_id++;
+  m_by_key.emplace(std::move(key), id);
+  for (const auto& l : labels) m_postings[l.name][l.value].insert(id);
+  m_labels.emplace(id, labels);
+  created = true;
+  return id;
+}
+
+std::optional<SeriesId> SeriesIndex::find(const LabelSet& labels) const {
+  std::shared_lock lock(m_mutex);
+  auto it = m_by_key.find(canonical_labels(labels));
+  if (it == m_by_key.end()) return std::nullopt;
+  return it->second;
+}
+
+void SeriesIndex::restore(SeriesId id, LabelSet labels) {
+  std::unique_lock lock(m_mutex);
+  m_by_key[canonical_labels(labels)] = id;
+  for (const auto& l : labels) m_postings[l.name][l.value].insert(id);
+  m_labels[id] = std::move(labels);
+  m_next_id = std::max(m_next_id, id + 1);
+}
+
+std::optional<LabelSet> SeriesIndex::labels_of(SeriesId id) const {
+  std::shared_lock lock(m_mutex);
+  auto it = m_labels.find(id);
+  if (it == m_labels.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<SeriesId> SeriesIndex::select(const std::vector<query::Matcher>& matchers) const {
+  std::shared_lock lock(m_mutex);
+  // Matchers that reject the empty value narrow the candidates through the postings; every
+  // matcher is then checked on the candidates' labels.
+  std::optional<std::set<SeriesId>> candidates;
+  for (const auto& m : matchers) {
+    if (m.matches("")) continue;  // matches absent labels too: cannot narrow by postings
+    auto name_it = m_postings.find(m.name);
+    std::set<SeriesId> ids;
+    if (name_it != m_postings.end()) {
+      if (m.op == query::MatchOp::equal) {
+        if (auto v = name_it->second.find(m.value); v != name_it->second.end()) ids = v->second;
+      } else {
+        for (const auto& [value, set] : name_it->second)
+          if (m.matches(value)) ids.insert(set.begin(), set.end());
+      }
+    }
+    if (candidates) {
+      std::set<SeriesId> both;
+      std::set_intersection(candidates->begin(), candidates->end(), ids.begin(), ids.end(),
+                            std::inserter(both, both.begin()));
+      ids.swap(both);
+    }
+    candidates = std::move(ids);
+  }
+  std::vector<SeriesId> out;
+  auto accept = [&](SeriesId id) {
+    const auto& labels = m_labels.at(id);
+    for (const auto& m : matchers) {
+      std::string_view value;
+      for (const auto& l : labels)
+        if (l.name == m.name) value = l.value;
+      if (!m.matches(value)) return false;
+    }
+    return true;
+  };
+  if (candidates) {
+    for (SeriesId id : *candidates)
+      if (accept(id)) out.push_back(id);
+  } else {
+    for (const auto& [id, labels] : m_labels)
+      if (accept(id)) out.push_back(id);
+    std::sort(out.begin(), out.end());
+  }
+  return out;
+}
+
+std::vector<std::string> SeriesIndex::label_names() const {
+  std::shared_lock lock(m_mutex);
+  std::vector<std::string> out;
+  for (const auto& [name, values] : m_postings) out.push_back(name);
+  return out;
+}
+
+std::vector<std::string> SeriesIndex::label_values(const std::string& name) const {
+  std::shared_lock lock(m_mutex);
+  std::vector<std::string> out;
+  if (auto it = m_postings.find(name); it != m_postings.end())
+    for (const auto& [value, ids] : it->second) out.push_back(value);
+  return out;
+}
+
+std::size_t SeriesIndex::size() const {
+  std::shared_lock lock(m_mutex);
+  return m_labels.size();
+}
+
+}  // namespace tt::tsdb

@@ -1,0 +1,50 @@
+// tsdb/series_index.h — every known series in memory: id by label set, label set by id, and an
+// inverted index (label name → value → ids) that selects series for a query without touching
+// SQLite. Thread-safe (shared lock for readers).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+#include "core/series.h"
+#include "query/query.h"
+
+namespace tt::tsdb {
+
+using SeriesId = std::int64_t;
+
+// The canonical text of a sorted label set: __name__ first, then name="value" pairs in name
+// order, values escaped as in the Prometheus text format. Stable: it is stored in SQLite.
+std::string canonical_labels(const LabelSet& sorted);
+Result<LabelSet> parse_canonical_labels(std::string_view text);
+
+class SeriesIndex {
+ public:
+  // Returns the id of `labels` (sorted), assigning the next id when it is new; `created` tells.
+  SeriesId get_or_assign(const LabelSet& labels, bool& created);
+  std::optional<SeriesId> find(const LabelSet& labels) const;
+  // Adds a series loaded from the database.
+  void restore(SeriesId id, LabelSet labels);
+  std::optional<LabelSet> labels_of(SeriesId id) const;
+  // Ids of the series every matcher accepts, ascending.
+  std::vector<SeriesId> select(const std::vector<query::Matcher>& matchers) const;
+  std::vector<std::string> label_names() const;
+  std::vector<std::string> label_values(const std::string& name) const;
+  std::size_t size() const;
+
+ private:
+  mutable std::shared_mutex m_mutex;
+  SeriesId m_next_id = 1;
+  std::unordered_map<std::string, SeriesId> m_by_key;  // canonical text → id
+  std::unordered_map<SeriesId, LabelSet> m_labels;
+  std::map<std::string, std::map<std::string, std::set<SeriesId>>> m_postings;
+};
+
+}  // namespace tt::tsdb

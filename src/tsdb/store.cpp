@@ -1,0 +1,384 @@
+#include "tsdb/store.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "tsdb/codec.h"
+#include "tsdb/rollup.h"
+
+namespace tt::tsdb {
+
+namespace {
+
+constexpr std::int64_t kRetentionPeriodMs = 10 * 60'000;
+
+metrics::Counter& samples_appended() {
+  static auto& c = metrics::registry()
+                       .family("telltale_tsdb_samples_appended_total", "Samples accepted by the store.",
+                               metrics::Type::counter)
+                       .counter();
+  return c;
+}
+
+// Sorts by time and keeps the last value written for a timestamp.
+void normalize(std::vector<Sample>& s) {
+  std::stable_sort(s.begin(), s.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (out > 0 && s[out - 1].t == s[i].t) s[out - 1] = s[i];
+    else s[out++] = s[i];
+  }
+  s.resize(out);
+}
+
+}  // namespace
+
+void merge_samples(std::vector<Sample>& a, const std::vector<Sample>& b) {
+  if (b.empty()) return;
+  if (a.empty() || b.front().t > a.back().t) {
+    a.insert(a.end(), b.begin(), b.end());
+    return;
+  }
+  std::vector<Sample> out;
+  out.reserve(a.size() + b.size());
+  std::size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    if (j == b.size() || (i < a.size() && a[i].t < b[j].t)) out.push_back(a[i++]);
+    else if (i == a.size() || b[j].t < a[i].t) out.push_back(b[j++]);
+    else {
+      out.push_back(b[j++]);
+      ++i;
+    }
+  }
+  a.swap(out);
+}
+
+Store::Store(db::Writer& writer, db::Readers& readers, const Clock& clock, StoreOptions options)
+    : m_writer(writer), m_readers(readers), m_clock(clock), m_options(std::move(options)), m_log(m_options.log_dir) {
+  samples_appended();
+}
+
+Store::~Store() { close(); }
+
+Result<void> Store::open() {
+  // The index and the persisted marks come from SQLite; the heads from the append log.
+  auto loaded = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
+    SQLite::Statement series(db, "SELECT id, labels FROM series");
+    while (series.executeStep()) {
+      auto labels = parse_canonical_labels(series.getColumn(1).getString());
+      if (!labels.ok()) return std::move(labels).error();
+      m_index.restore(series.getColumn(0).getInt64(), std::move(labels.value()));
+    }
+    SQLite::Statement marks(db, "SELECT series_id, max(max_t) FROM chunks GROUP BY series_id");
+    while (marks.executeStep()) m_heads[marks.getColumn(0).getInt64()].persisted_max = marks.getColumn(1).getInt64();
+    m_next_seq = db.execAndGet("SELECT coalesce(max(seq), 0) + 1 FROM chunks").getInt64();
+    return true;
+  });
+  if (!loaded.ok()) return std::move(loaded).error();
+  std::size_t replayed = 0;
+  auto records = m_writer.run<std::size_t>([&](SQLite::Database&) -> Result<std::size_t> {
+    auto r = m_log.replay([&](const LogBatch& batch) {
+      for (const auto& e : batch.entries) {
+        if (!m_index.labels_of(e.series_id)) continue;  // never committed, never acknowledged
+        auto& head = m_heads[e.series_id];
+        std::vector<Sample> newer;
+        for (const auto& s : e.samples)
+          if (s.t > head.persisted_max) newer.push_back(s);
+        replayed += newer.size();
+        merge_samples(head.samples, newer);
+      }
+    });
+    if (!r.ok()) return r;
+    TT_TRY(m_log.rotate());
+    return r;
+  });
+  if (!records.ok()) return std::move(records).error();
+  if (replayed > 0) log::info("tsdb: replayed {} samples from {} log records", replayed, records.value());
+  m_last_full_flush_ms = m_clock.mono_ms();
+  m_open = true;
+  m_maintenance = std::thread([this] { maintenance_loop(); });
+  return {};
+}
+
+void Store::close(OnClose how) {
+  {
+    std::lock_guard lock(m_maint_mutex);
+    if (!m_open || m_stopping) return;
+    m_stopping = true;
+  }
+  m_maint_cv.notify_all();
+  if (m_maintenance.joinable()) m_maintenance.join();
+  if (how == OnClose::drop_heads) return;
+  if (auto r = flush_all(); !r.ok()) log::error("tsdb: final flush failed: {}", r.error().message);
+}
+
+Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
+  AppendResult result;
+  std::shared_lock gate(m_gate);
+  struct Planned {
+    SeriesId id;
+    bool created;
+    std::string canonical;
+    std::vector<Sample> head_part, backfill;
+  };
+  std::vector<Planned> plan;
+  plan.reserve(batch.size());
+  {
+    std::lock_guard lock(m_heads_mutex);
+    for (auto& s : batch) {
+      if (s.samples.empty()) continue;
+      normalize(s.samples);
+      Planned p;
+      p.id = m_index.get_or_assign(s.labels, p.created);
+      if (p.created) p.canonical = canonical_labels(s.labels);
+      auto it = m_heads.find(p.id);
+      TimeMs mark = it == m_heads.end() ? INT64_MIN : it->second.persisted_max;
+      auto split = std::upper_bound(s.samples.begin(), s.samples.end(), mark,
+                                    [](TimeMs t, const Sample& x) { return t < x.t; });
+      p.backfill.assign(s.samples.begin(), split);
+      p.head_part.assign(split, s.samples.end());
+      result.samples += s.samples.size();
+      result.series_created += p.created ? 1 : 0;
+      plan.push_back(std::move(p));
+    }
+  }
+  if (plan.empty()) return result;
+  auto now = m_clock.now_ms();
+  auto committed = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
+    SQLite::Statement add_series(db, "INSERT OR IGNORE INTO series(id, labels, created_at) VALUES (?, ?, ?)");
+    LogBatch log_batch;
+    for (const auto& p : plan) {
+      if (p.created) {
+        add_series.bind(1, p.id);
+        add_series.bind(2, p.canonical);
+        add_series.bind(3, static_cast<std::int64_t>(now));
+        add_series.exec();
+        add_series.reset();
+      }
+      if (!p.backfill.empty()) write_samples(db, p.id, p.backfill);
+      if (!p.head_part.empty()) log_batch.entries.push_back({p.id, p.head_part});
+    }
+    if (!log_batch.entries.empty()) TT_TRY(m_log.append(log_batch));
+    return true;
+  });
+  if (!committed.ok()) return std::move(committed).error();
+  {
+    std::lock_guard lock(m_heads_mutex);
+    for (const auto& p : plan) merge_samples(m_heads[p.id].samples, p.head_part);
+  }
+  samples_appended().inc(static_cast<double>(result.samples));
+  return result;
+}
+
+void Store::write_samples(SQLite::Database& db, SeriesId id, std::span<const Sample> samples) {
+  SQLite::Statement add_chunk(db, "INSERT INTO chunks(series_id, min_t, max_t, seq, data) VALUES (?, ?, ?, ?, ?)");
+  for (std::size_t at = 0; at < samples.size(); at += m_options.max_chunk_samples) {
+    auto part = samples.subspan(at, std::min(m_options.max_chunk_samples, samples.size() - at));
+    auto blob = encode_chunk(part);
+    add_chunk.bind(1, id);
+    add_chunk.bind(2, static_cast<std::int64_t>(part.front().t));
+    add_chunk.bind(3, static_cast<std::int64_t>(part.back().t));
+    add_chunk.bind(4, static_cast<std::int64_t>(m_next_seq++));
+    add_chunk.bind(5, blob.data(), static_cast<int>(blob.size()));
+    add_chunk.exec();
+    add_chunk.reset();
+    ++m_chunks_written;
+  }
+  SQLite::Statement add_rollup(db, "INSERT INTO rollups(tier, series_id, min_t, max_t, seq, data) VALUES (?, ?, ?, ?, ?, ?)");
+  for (std::int64_t tier : {kTier1m, kTier1h}) {
+    if (tier == kTier1m && !wants_minute_tier(samples)) continue;
+    auto buckets = make_buckets(samples, tier);
+    if (buckets.empty()) continue;
+    auto blob = encode_buckets(buckets);
+    add_rollup.bind(1, tier);
+    add_rollup.bind(2, id);
+    add_rollup.bind(3, static_cast<std::int64_t>(buckets.front().start));
+    add_rollup.bind(4, static_cast<std::int64_t>(buckets.back().start + tier - 1));
+    add_rollup.bind(5, static_cast<std::int64_t>(m_next_seq++));
+    add_rollup.bind(6, blob.data(), static_cast<int>(blob.size()));
+    add_rollup.exec();
+    add_rollup.reset();
+  }
+}
+
+Result<void> Store::cut_heads(bool all) {
+  std::unique_lock gate(m_gate);
+  std::vector<Cut> cuts;
+  {
+    std::lock_guard lock(m_heads_mutex);
+    for (auto& [id, head] : m_heads) {
+      if (head.samples.empty()) continue;
+      bool full = head.samples.size() >= m_options.max_chunk_samples ||
+                  head.samples.back().t - head.samples.front().t >= m_options.max_chunk_span_ms;
+      if (all || full) cuts.push_back({id, head.samples});
+    }
+  }
+  if (cuts.empty() && !all) return {};
+  std::uint64_t new_segment = 0;
+  auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
+    for (const auto& c : cuts) write_samples(db, c.id, c.samples);
+    if (all) {
+      // Everything logged so far is now in chunks: later appends go to a fresh segment.
+      auto seg = m_log.rotate();
+      if (!seg.ok()) return std::move(seg).error();
+      new_segment = seg.value();
+    }
+    return true;
+  });
+  if (!done.ok()) return std::move(done).error();
+  {
+    std::lock_guard lock(m_heads_mutex);
+    for (const auto& c : cuts) {
+      auto& head = m_heads[c.id];
+      head.persisted_max = std::max(head.persisted_max, c.samples.back().t);
+      auto keep = std::upper_bound(head.samples.begin(), head.samples.end(), c.samples.back().t,
+                                   [](TimeMs t, const Sample& x) { return t < x.t; });
+      head.samples.erase(head.samples.begin(), keep);
+    }
+  }
+  if (all) {
+    auto removed = m_writer.run<bool>([&](SQLite::Database&) -> Result<bool> {
+      m_log.remove_before(new_segment);
+      return true;
+    });
+    if (!removed.ok()) return std::move(removed).error();
+  }
+  return {};
+}
+
+Result<void> Store::flush_all() {
+  auto r = cut_heads(true);
+  if (r.ok()) m_last_full_flush_ms = m_clock.mono_ms();
+  return r;
+}
+
+void Store::maintenance_loop() {
+  std::unique_lock lock(m_maint_mutex);
+  while (!m_stopping) {
+    m_maint_cv.wait_for(lock, std::chrono::milliseconds(m_options.maintenance_period_ms));
+    if (m_stopping) break;
+    lock.unlock();
+    bool full = m_clock.mono_ms() - m_last_full_flush_ms >= m_options.flush_interval_ms;
+    auto r = full ? flush_all() : cut_heads(false);
+    if (!r.ok()) log::warn("tsdb: cutting chunks failed: {}", r.error().message);
+    if (m_clock.mono_ms() - m_last_retention_ms >= kRetentionPeriodMs) {
+      if (auto rr = apply_retention(); !rr.ok()) log::warn("tsdb: retention failed: {}", rr.error().message);
+    }
+    lock.lock();
+  }
+}
+
+std::vector<Sample> Store::head_copy(SeriesId id, TimeMs from, TimeMs to) const {
+  std::lock_guard lock(m_heads_mutex);
+  auto it = m_heads.find(id);
+  if (it == m_heads.end()) return {};
+  const auto& s = it->second.samples;
+  auto lo = std::lower_bound(s.begin(), s.end(), from, [](const Sample& x, TimeMs t) { return x.t < t; });
+  auto hi = std::upper_bound(s.begin(), s.end(), to, [](TimeMs t, const Sample& x) { return t < x.t; });
+  return {lo, hi};
+}
+
+Result<std::vector<SeriesData>> Store::select(const std::vector<query::Matcher>& matchers, TimeMs from, TimeMs to) {
+  auto ids = m_index.select(matchers);
+  std::vector<SeriesData> out;
+  auto r = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
+    SQLite::Statement chunks(db,
+                             "SELECT data FROM chunks WHERE series_id = ? AND min_t <= ? AND max_t >= ? "
+                             "ORDER BY seq");
+    for (SeriesId id : ids) {
+      SeriesData sd;
+      sd.labels = m_index.labels_of(id).value_or(LabelSet{});
+      chunks.bind(1, id);
+      chunks.bind(2, static_cast<std::int64_t>(to));
+      chunks.bind(3, static_cast<std::int64_t>(from));
+      while (chunks.executeStep()) {
+        auto col = chunks.getColumn(0);
+        auto decoded = decode_chunk(std::string_view(static_cast<const char*>(col.getBlob()),
+                                                     static_cast<std::size_t>(col.getBytes())));
+        if (!decoded.ok()) return std::move(decoded).error();
+        std::vector<Sample> in_range;
+        for (const auto& s : decoded.value())
+          if (s.t >= from && s.t <= to) in_range.push_back(s);
+        merge_samples(sd.samples, in_range);
+      }
+      chunks.reset();
+      merge_samples(sd.samples, head_copy(id, from, to));
+      if (!sd.samples.empty()) out.push_back(std::move(sd));
+    }
+    return true;
+  });
+  if (!r.ok()) return std::move(r).error();
+  return out;
+}
+
+Result<std::vector<Store::SeriesBuckets>> Store::select_buckets(const std::vector<query::Matcher>& matchers,
+                                                               TimeMs from, TimeMs to, std::int64_t tier_ms) {
+  auto ids = m_index.select(matchers);
+  std::vector<SeriesBuckets> out;
+  TimeMs first = from - (((from % tier_ms) + tier_ms) % tier_ms);
+  auto r = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
+    SQLite::Statement rows(db,
+                           "SELECT data FROM rollups WHERE tier = ? AND series_id = ? AND min_t <= ? "
+                           "AND max_t >= ? ORDER BY seq");
+    for (SeriesId id : ids) {
+      SeriesBuckets sb{id, m_index.labels_of(id).value_or(LabelSet{}), {}, false};
+      rows.bind(1, tier_ms);
+      rows.bind(2, id);
+      rows.bind(3, static_cast<std::int64_t>(to));
+      rows.bind(4, static_cast<std::int64_t>(first));
+      while (rows.executeStep()) {
+        auto col = rows.getColumn(0);
+        auto decoded = decode_buckets(std::string_view(static_cast<const char*>(col.getBlob()),
+                                                       static_cast<std::size_t>(col.getBytes())));
+        if (!decoded.ok()) return std::move(decoded).error();
+        sb.stored_tier = true;
+        merge_buckets(sb.buckets, decoded.value());
+      }
+      rows.reset();
+      auto head = head_copy(id, first, to);
+      merge_buckets(sb.buckets, make_buckets(head, tier_ms));
+      std::erase_if(sb.buckets, [&](const Bucket& b) { return b.start < first || b.start > to; });
+      out.push_back(std::move(sb));
+    }
+    return true;
+  });
+  if (!r.ok()) return std::move(r).error();
+  return out;
+}
+
+Result<void> Store::apply_retention() {
+  auto now = m_clock.now_ms();
+  auto r = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
+    SQLite::Statement chunks(db, "DELETE FROM chunks WHERE max_t < ?");
+    chunks.bind(1, static_cast<std::int64_t>(now - m_options.raw_retention_ms));
+    chunks.exec();
+    SQLite::Statement rollups(db, "DELETE FROM rollups WHERE tier = ? AND max_t < ?");
+    for (auto [tier, keep] : {std::pair{kTier1m, m_options.rollup_1m_retention_ms},
+                              std::pair{kTier1h, m_options.rollup_1h_retention_ms}}) {
+      rollups.bind(1, tier);
+      rollups.bind(2, static_cast<std::int64_t>(now - keep));
+      rollups.exec();
+      rollups.reset();
+    }
+    // Give freed pages back to the file system, a bounded amount per pass.
+    db.exec("PRAGMA incremental_vacuum(2048)");
+    return true;
+  });
+  if (!r.ok()) return std::move(r).error();
+  m_last_retention_ms = m_clock.mono_ms();
+  return {};
+}
+
+StoreStats Store::stats() const {
+  StoreStats s;
+  s.series = m_index.size();
+  {
+    std::lock_guard lock(m_heads_mutex);
+    for (const auto& [id, head] : m_heads) s.head_samples += head.samples.size();
+  }
+  s.chunks_written = m_chunks_written;
+  return s;
+}
+
+}  // namespace tt::tsdb

@@ -1,0 +1,139 @@
+// tsdb/ — the time-series store inside SQLite. Samples enter an in-memory head per series,
+// made durable by the append log before they are acknowledged, and are cut into compressed
+// chunks (codec.h) with downsampled rollups beside them. Called by ingestion (api/), probes
+// and the query engine; thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "core/series.h"
+#include "db/database.h"
+#include "db/writer.h"
+#include "tsdb/append_log.h"
+#include "tsdb/rollup.h"
+#include "tsdb/series_index.h"
+
+namespace tt::tsdb {
+
+struct StoreOptions {
+  std::string log_dir;                            // DATA/tsdb
+  std::size_t max_chunk_samples = 4096;           // a head is cut when it holds this many
+  std::int64_t max_chunk_span_ms = 24 * 3600'000; // or spans this long
+  std::int64_t flush_interval_ms = 30 * 60'000;   // every head is cut this often (bounds replay)
+  std::int64_t maintenance_period_ms = 10'000;
+  std::int64_t raw_retention_ms = 30LL * 86'400'000;
+  std::int64_t rollup_1m_retention_ms = 180LL * 86'400'000;
+  std::int64_t rollup_1h_retention_ms = 5LL * 365 * 86'400'000;
+};
+
+using query::SeriesData;
+
+struct AppendResult {
+  std::size_t samples = 0;
+  std::size_t series_created = 0;
+};
+
+struct StoreStats {
+  std::size_t series = 0;
+  std::size_t head_samples = 0;
+  std::uint64_t log_bytes_written = 0;
+  std::uint64_t chunks_written = 0;
+};
+
+// Also the query engine's storage: select() serves PromQL and the REST queries alike.
+class Store : public query::Storage {
+ public:
+  Store(db::Writer& writer, db::Readers& readers, const Clock& clock, StoreOptions options);
+  ~Store() override;  // close()s
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Loads the series index, replays the append log into the heads and starts maintenance.
+  Result<void> open();
+  // Stops maintenance and cuts every head into chunks; drop_heads skips the cut, leaving the
+  // heads to the append log as a crash would (for tests of recovery). Idempotent.
+  enum class OnClose { flush, drop_heads };
+  void close(OnClose how = OnClose::flush);
+
+  // Durable when it returns ok: samples newer than a series' stored chunks go to the head and
+  // the append log, older ones (backfill) straight into chunks of their own. Samples of one
+  // series with the same timestamp keep the last value. Labels must be valid and sorted.
+  Result<AppendResult> append(std::vector<SeriesSamples> batch);
+
+  // Raw samples of every series the matchers select, in [from, to].
+  Result<std::vector<SeriesData>> select(const std::vector<query::Matcher>& matchers, TimeMs from,
+                                         TimeMs to) override;
+
+  // Rollup buckets of `tier_ms` (kTier1m or kTier1h) starting in [from, to]; the head's samples
+  // are bucketed on the fly. Series without that tier stored have only their head's buckets:
+  // callers fall back to raw samples for them (see has_tier).
+  struct SeriesBuckets {
+    SeriesId id;
+    LabelSet labels;
+    std::vector<Bucket> buckets;
+    bool stored_tier = false;  // some rollup of this tier was stored for the series
+  };
+  Result<std::vector<SeriesBuckets>> select_buckets(const std::vector<query::Matcher>& matchers, TimeMs from,
+                                                    TimeMs to, std::int64_t tier_ms);
+
+  const SeriesIndex& index() const { return m_index; }
+  // Cuts every head now (what maintenance does every flush_interval_ms). For tests and close().
+  Result<void> flush_all();
+  // Deletes chunks and rollups past their tier's retention and returns the freed pages.
+  Result<void> apply_retention();
+  StoreStats stats() const;
+
+ private:
+  struct Head {
+    std::vector<Sample> samples;  // ascending, unique timestamps
+    TimeMs persisted_max = INT64_MIN;  // newest timestamp already in chunks
+  };
+  struct Cut {
+    SeriesId id;
+    std::vector<Sample> samples;
+  };
+
+  void maintenance_loop();
+  // Moves heads selected by `all` (or by size/span) into chunks; the gate is held exclusively.
+  Result<void> cut_heads(bool all);
+  // Writes samples as chunks and their rollups; on the writer thread, inside its transaction.
+  void write_samples(SQLite::Database& db, SeriesId id, std::span<const Sample> samples);
+  std::vector<Sample> head_copy(SeriesId id, TimeMs from, TimeMs to) const;
+
+  db::Writer& m_writer;
+  db::Readers& m_readers;
+  const Clock& m_clock;
+  StoreOptions m_options;
+  SeriesIndex m_index;
+  AppendLog m_log;  // used on the writer thread only
+
+  // Appends hold it shared from assigning ids to updating heads; cuts hold it exclusively,
+  // so a cut never moves the persisted mark past samples still on their way to a head.
+  std::shared_mutex m_gate;
+  mutable std::mutex m_heads_mutex;
+  std::unordered_map<SeriesId, Head> m_heads;
+  std::atomic<std::int64_t> m_next_seq{1};
+  std::atomic<std::uint64_t> m_chunks_written{0};
+  std::int64_t m_last_full_flush_ms = 0;
+  std::int64_t m_last_retention_ms = 0;
+
+  std::mutex m_maint_mutex;
+  std::condition_variable m_maint_cv;
+  bool m_stopping = false;
+  bool m_open = false;
+  std::thread m_maintenance;
+};
+
+// Merges b into a (both ascending); on equal timestamps b wins.
+void merge_samples(std::vector<Sample>& a, const std::vector<Sample>& b);
+
+}  // namespace tt::tsdb
