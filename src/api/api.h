@@ -8,6 +8,7 @@
 #include "auth/auth.h"
 #include "http/router.h"
 #include "inventory/service.h"
+#include "tsdb/store.h"
 
 namespace tt::api {
 
@@ -19,6 +20,7 @@ struct Readiness {
 struct Services {
   auth::AuthService& auth;
   inventory::NodeService& nodes;
+  tsdb::Store& store;
   Readiness readiness;
   std::string web_dir;  // empty: the embedded UI
 };
@@ -28,6 +30,8 @@ void register_auth(http::Router& r, Services& s);
 void register_users(http::Router& r, Services& s);
 void register_nodes(http::Router& r, Services& s);
 void register_events(http::Router& r, Services& s);
+void register_series(http::Router& r, Services& s);
+void register_prometheus(http::Router& r, Services& s);
 
 inline void register_all(http::Router& r, Services& s) {
   register_health(r, s);
@@ -35,6 +39,8 @@ inline void register_all(http::Router& r, Services& s) {
   register_users(r, s);
   register_nodes(r, s);
   register_events(r, s);
+  register_series(r, s);
+  register_prometheus(r, s);
 }
 
 }  // namespace tt::api

@@ -22,6 +22,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "inventory/service.h"
+#include "tsdb/store.h"
 #include "ws/handshake.h"
 #include "ws/hub.h"
 
@@ -130,6 +131,14 @@ int serve(const ServeOptions& opt) {
     hub.publish("events", e.json);
   });
 
+  tsdb::StoreOptions store_options;
+  store_options.log_dir = data_dir + "/tsdb";
+  tsdb::Store store(writer, readers, SystemClock::instance(), store_options);
+  if (auto opened = store.open(); !opened.ok()) {
+    log::error("cannot open the time-series store: {}", opened.error().message);
+    return 1;
+  }
+
   auth::AuthService auth(writer, readers, SystemClock::instance());
   inventory::NodeService nodes(writer, readers, bus, SystemClock::instance());
 
@@ -141,6 +150,7 @@ int serve(const ServeOptions& opt) {
   api::Services services{
       auth,
       nodes,
+      store,
       {[&readers, schema] {
          auto v = readers.with([](SQLite::Database& d) -> Result<int> {
            return d.execAndGet("PRAGMA user_version").getInt();
@@ -218,6 +228,7 @@ int serve(const ServeOptions& opt) {
   server.shutdown();
   http_thread.join();
   loop.stop([&hub] { hub.close_all(); });
+  store.close();
   writer.stop();
   log::info("stopped cleanly");
   return 0;

@@ -280,7 +280,7 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res) {
     latency_family().histogram({{"route", route_label}}).observe(
         static_cast<double>(SystemClock::instance().mono_ms() - start) / 1000.0);
   };
-  bool api = req.path == "/api" || req.path.rfind("/api/", 0) == 0;
+  bool api = req.path == "/api" || req.path.rfind("/api/", 0) == 0 || req.path.rfind("/prometheus/", 0) == 0;
   if (api) res.set_header("Cache-Control", "no-store");
   if (!route) {
     if (allow.empty()) {
