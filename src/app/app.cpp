@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "api/api.h"
+#include "app/live_series.h"
 #include "auth/auth.h"
 #include "bus/bus.h"
 #include "core/metrics.h"
@@ -130,10 +131,16 @@ int serve(const ServeOptions& opt) {
     hub.publish(e.topic, e.json);
     hub.publish("events", e.json);
   });
+  LiveSeries live(hub);
+  hub.on_topics_changed([&live] { live.refresh(); });
+  bus.samples.subscribe([&live](const bus::SamplesAppended& s) { live.deliver(s); });
 
   tsdb::StoreOptions store_options;
   store_options.log_dir = data_dir + "/tsdb";
   tsdb::Store store(writer, readers, SystemClock::instance(), store_options);
+  store.set_append_listener([&bus, &live](const std::vector<SeriesSamples>& batch) {
+    if (live.wanted()) bus.samples.publish({std::make_shared<const std::vector<SeriesSamples>>(batch)});
+  });
   if (auto opened = store.open(); !opened.ok()) {
     log::error("cannot open the time-series store: {}", opened.error().message);
     return 1;

@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "core/series.h"
 
 namespace tt::bus {
 
@@ -127,10 +128,17 @@ struct Event {
   std::shared_ptr<const std::string> json;  // the whole event as a JSON object
 };
 
+// Samples the store has just made durable, for live charts. Published only while some browser
+// watches a series topic, so ingest pays nothing otherwise.
+struct SamplesAppended {
+  std::shared_ptr<const std::vector<SeriesSamples>> batch;
+};
+
 // The channels of one running Telltale.
 struct Bus {
-  explicit Bus(CoreLoop& loop) : events(loop, "events") {}
+  explicit Bus(CoreLoop& loop) : events(loop, "events"), samples(loop, "samples", 1024) {}
   Channel<Event> events;
+  Channel<SamplesAppended> samples;
 };
 
 }  // namespace tt::bus

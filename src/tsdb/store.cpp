@@ -168,6 +168,7 @@ Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
     for (const auto& p : plan) merge_samples(m_heads[p.id].samples, p.head_part);
   }
   samples_appended().inc(static_cast<double>(result.samples));
+  if (m_listener) m_listener(batch);
   return result;
 }
 

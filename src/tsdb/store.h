@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -85,6 +86,11 @@ class Store : public query::Storage {
   Result<std::vector<SeriesBuckets>> select_buckets(const std::vector<query::Matcher>& matchers, TimeMs from,
                                                     TimeMs to, std::int64_t tier_ms);
 
+  // Called after each successful append, on the appending thread, with the batch as stored.
+  // Set before open(); keep it cheap (it runs on ingest's path).
+  using AppendListener = std::function<void(const std::vector<SeriesSamples>&)>;
+  void set_append_listener(AppendListener fn) { m_listener = std::move(fn); }
+
   const SeriesIndex& index() const { return m_index; }
   // Cuts every head now (what maintenance does every flush_interval_ms). For tests and close().
   Result<void> flush_all();
@@ -114,6 +120,7 @@ class Store : public query::Storage {
   const Clock& m_clock;
   StoreOptions m_options;
   SeriesIndex m_index;
+  AppendListener m_listener;
   AppendLog m_log;  // used on the writer thread only
 
   // Appends hold it shared from assigning ids to updating heads; cuts hold it exclusively,

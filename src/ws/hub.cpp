@@ -167,6 +167,15 @@ void Hub::on_text(Client* c, const std::string& text) {
     for (const auto& t : topics) c->topics.erase(t);
   }
   reply(c, json{{"type", "subscribed"}, {"topics", c->topics}}.dump());
+  if (m_on_topics_changed) m_on_topics_changed();
+}
+
+std::set<std::string> Hub::topics_with_prefix(std::string_view prefix) const {
+  std::set<std::string> out;
+  for (const Client* c : m_clients)
+    for (auto it = c->topics.lower_bound(std::string(prefix)); it != c->topics.end() && it->starts_with(prefix); ++it)
+      out.insert(*it);
+  return out;
 }
 
 void Hub::publish(std::string_view topic, std::shared_ptr<const std::string> data_json) {
@@ -225,6 +234,7 @@ void Hub::remove(Client* c) {
   m_clients.erase(c);
   m_clients_gauge->dec();
   log::debug("ws: client {} ({}) disconnected", c->info.remote, c->info.user);
+  if (m_on_topics_changed && !c->topics.empty()) m_on_topics_changed();
   uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), on_client_closed);
   if (m_shutting_down && m_clients.empty() && m_grace_timer) close_timers();
 }

@@ -13,9 +13,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <set>
 #include <unordered_set>
 
 #include "core/clock.h"
@@ -65,6 +67,11 @@ class Hub {
 
   std::size_t client_count() const { return m_clients.size(); }
 
+  // Every topic some client subscribes to that starts with prefix (e.g. "series:").
+  std::set<std::string> topics_with_prefix(std::string_view prefix) const;
+  // Called (on the loop) after any client's set of topics changed, including on disconnect.
+  void on_topics_changed(std::function<void()> fn) { m_on_topics_changed = std::move(fn); }
+
   // nodes, events, checks, alerts, or series:<non-empty selector>.
   static bool is_known_topic(std::string_view topic);
 
@@ -96,6 +103,7 @@ class Hub {
   bool m_shutting_down = false;
   std::unordered_set<Client*> m_clients;  // open clients; closing ones free themselves
   std::unique_ptr<char[]> m_read_buf;     // shared: reads are consumed synchronously
+  std::function<void()> m_on_topics_changed;
 
   metrics::Gauge* m_clients_gauge;
   metrics::Counter* m_received;
