@@ -18,17 +18,44 @@ TimeMs floor_to(TimeMs t, std::int64_t width) {
 void absorb(Bucket& into, const Bucket& b) {
   if (b.count == 0) return;
   if (into.count == 0) {
-    into = Bucket{into.start, b.min, b.max, b.sum, b.count, b.last};
+    into = Bucket{into.start, b.min, b.max, b.sum, b.count, b.last, b.last_t};
     return;
   }
   into.min = std::min(into.min, b.min);
   into.max = std::max(into.max, b.max);
   into.sum += b.sum;
   into.count += b.count;
-  into.last = b.last;
+  if (b.last_t >= into.last_t) {
+    into.last = b.last;
+    into.last_t = b.last_t;
+  }
 }
 
 void put_u32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+
+constexpr int kColumns = 6;
+
+double get(const Bucket& b, int column) {
+  switch (column) {
+    case 0: return b.min;
+    case 1: return b.max;
+    case 2: return b.sum;
+    case 3: return b.count;
+    case 4: return b.last;
+    default: return static_cast<double>(b.last_t);
+  }
+}
+
+void set(Bucket& b, int column, double v) {
+  switch (column) {
+    case 0: b.min = v; break;
+    case 1: b.max = v; break;
+    case 2: b.sum = v; break;
+    case 3: b.count = v; break;
+    case 4: b.last = v; break;
+    default: b.last_t = static_cast<TimeMs>(v);
+  }
+}
 
 }  // namespace
 
@@ -37,13 +64,14 @@ std::vector<Bucket> make_buckets(std::span<const Sample> samples, std::int64_t t
   for (const auto& s : samples) {
     if (std::isnan(s.v)) continue;
     TimeMs start = floor_to(s.t, tier_ms);
-    if (out.empty() || out.back().start != start) out.push_back(Bucket{start, s.v, s.v, 0, 0, s.v});
+    if (out.empty() || out.back().start != start) out.push_back(Bucket{start, s.v, s.v, 0, 0, s.v, s.t});
     auto& b = out.back();
     b.min = std::min(b.min, s.v);
     b.max = std::max(b.max, s.v);
     b.sum += s.v;
     b.count += 1;
     b.last = s.v;
+    b.last_t = s.t;
   }
   return out;
 }
@@ -68,24 +96,20 @@ std::vector<Bucket> coarsen(const std::vector<Bucket>& buckets, std::int64_t wid
   std::vector<Bucket> out;
   for (const auto& b : buckets) {
     TimeMs start = floor_to(b.start, width_ms);
-    if (out.empty() || out.back().start != start) out.push_back(Bucket{start, 0, 0, 0, 0, 0});
+    if (out.empty() || out.back().start != start) out.push_back(Bucket{start, 0, 0, 0, 0, 0, 0});
     absorb(out.back(), b);
   }
   return out;
 }
 
-// Layout: u32 count, then six length-prefixed codec chunks: min, max, sum, count, last, each
-// with the bucket starts as timestamps (delta-of-delta makes the repeats nearly free).
+// Layout: u32 count, then length-prefixed codec chunks, one per column (min, max, sum, count,
+// last, last_t), each with the bucket starts as timestamps (the codec's grid makes those free).
 std::string encode_buckets(std::span<const Bucket> buckets) {
   std::string out;
   put_u32(out, static_cast<std::uint32_t>(buckets.size()));
   std::vector<Sample> column(buckets.size());
-  for (int c = 0; c < 5; ++c) {
-    for (std::size_t i = 0; i < buckets.size(); ++i) {
-      const auto& b = buckets[i];
-      double v = c == 0 ? b.min : c == 1 ? b.max : c == 2 ? b.sum : c == 3 ? b.count : b.last;
-      column[i] = Sample{b.start, v};
-    }
+  for (int c = 0; c < kColumns; ++c) {
+    for (std::size_t i = 0; i < buckets.size(); ++i) column[i] = Sample{buckets[i].start, get(buckets[i], c)};
     auto blob = encode_chunk(column);
     put_u32(out, static_cast<std::uint32_t>(blob.size()));
     out += blob;
@@ -100,7 +124,7 @@ Result<std::vector<Bucket>> decode_buckets(std::string_view blob) {
   std::memcpy(&n, blob.data(), 4);
   blob.remove_prefix(4);
   std::vector<Bucket> out(n);
-  for (int c = 0; c < 5; ++c) {
+  for (int c = 0; c < kColumns; ++c) {
     if (blob.size() < 4) return bad;
     std::uint32_t len;
     std::memcpy(&len, blob.data(), 4);
@@ -113,7 +137,7 @@ Result<std::vector<Bucket>> decode_buckets(std::string_view blob) {
       const auto& s = column.value()[i];
       auto& b = out[i];
       b.start = s.t;
-      (c == 0 ? b.min : c == 1 ? b.max : c == 2 ? b.sum : c == 3 ? b.count : b.last) = s.v;
+      set(b, c, s.v);
     }
   }
   if (!blob.empty()) return bad;

@@ -1,6 +1,9 @@
 // tsdb/rollup.h — downsampled tiers. A bucket holds the min, max, sum, count and last value of
-// a series over [start, start + tier). Partial buckets (a bucket cut in two by a flush) combine
-// exactly, so rollups are appended, never rewritten. NaN samples (stale markers) are not counted.
+// a series over [start, start + tier). Partial buckets (a bucket cut in two by a flush, or a
+// backfill into an old hour) combine exactly, so rollups are appended, never rewritten. NaN
+// samples (stale markers) are not counted. One inexactness is accepted: a backfill that
+// overwrites a timestamp already stored counts both values in the rollups (the raw data keeps
+// the new one, and queries within raw retention read raw data).
 #pragma once
 
 #include <cstdint>
@@ -21,16 +24,17 @@ struct Bucket {
   double min = 0, max = 0, sum = 0;
   double count = 0;
   double last = 0;
+  TimeMs last_t = 0;  // when `last` was sampled, so merged partial buckets keep the newest
 };
 
 // Buckets of `tier_ms` over samples sorted by time.
 std::vector<Bucket> make_buckets(std::span<const Sample> samples, std::int64_t tier_ms);
-// Combines b into a (both sorted by start); buckets with the same start merge, b's last wins.
+// Combines b into a (both sorted by start); buckets with the same start merge.
 void merge_buckets(std::vector<Bucket>& a, const std::vector<Bucket>& b);
 // Re-buckets to a coarser width (a multiple of the buckets' own).
 std::vector<Bucket> coarsen(const std::vector<Bucket>& buckets, std::int64_t width_ms);
 
-// Five value columns as codec chunks over the bucket starts.
+// Six value columns (min, max, sum, count, last, last_t) as codec chunks over the bucket starts.
 std::string encode_buckets(std::span<const Bucket> buckets);
 Result<std::vector<Bucket>> decode_buckets(std::string_view blob);
 

@@ -72,7 +72,9 @@ Result<void> Store::open() {
     }
     SQLite::Statement marks(db, "SELECT series_id, max(max_t) FROM chunks GROUP BY series_id");
     while (marks.executeStep()) m_heads[marks.getColumn(0).getInt64()].persisted_max = marks.getColumn(1).getInt64();
-    m_next_seq = db.execAndGet("SELECT coalesce(max(seq), 0) + 1 FROM chunks").getInt64();
+    // Chunks and rollups draw from the same sequence: continue after the larger of both.
+    m_next_seq = db.execAndGet("SELECT max(coalesce((SELECT max(seq) FROM chunks), 0), "
+                               "coalesce((SELECT max(seq) FROM rollups), 0)) + 1").getInt64();
     return true;
   });
   if (!loaded.ok()) return std::move(loaded).error();

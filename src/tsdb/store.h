@@ -92,6 +92,7 @@ class Store : public query::Storage {
   void set_append_listener(AppendListener fn) { m_listener = std::move(fn); }
 
   const SeriesIndex& index() const { return m_index; }
+  const StoreOptions& options() const { return m_options; }
   // Cuts every head now (what maintenance does every flush_interval_ms). For tests and close().
   Result<void> flush_all();
   // Deletes chunks and rollups past their tier's retention and returns the freed pages.
@@ -130,8 +131,8 @@ class Store : public query::Storage {
   std::unordered_map<SeriesId, Head> m_heads;
   std::atomic<std::int64_t> m_next_seq{1};
   std::atomic<std::uint64_t> m_chunks_written{0};
-  std::int64_t m_last_full_flush_ms = 0;
-  std::int64_t m_last_retention_ms = 0;
+  std::atomic<std::int64_t> m_last_full_flush_ms{0};  // mono ms; flush_all may run from any thread
+  std::atomic<std::int64_t> m_last_retention_ms{0};
 
   std::mutex m_maint_mutex;
   std::condition_variable m_maint_cv;
