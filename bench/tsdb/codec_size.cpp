@@ -2,8 +2,11 @@
 // decode speed. Optionally writes the same samples as VictoriaMetrics /api/v1/import JSON lines
 // so run.sh can compare storage sizes. Deterministic for a given seed and start time.
 //
-// usage: codec_size [--start-ms T] [--out-dir DIR] [--scale F] [--quiet]
+// usage: codec_size [--start-ms T] [--out-dir DIR] [--prom-dir DIR] [--scale F]
+//   --out-dir: <class>.jsonl for VM's /api/v1/import; --prom-dir: <class>.prom, Prometheus text
+//   with millisecond timestamps (what bench/tsdb/run.sh sends to both servers)
 //   classes: ping (1 s, 3-decimal RTTs), counter (10 s octet counters), gauge (15 s mixed gauges)
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -48,6 +51,7 @@ class Rng {
 
 struct Series {
   std::string labels;  // JSON object body for VM import
+  std::string prom;    // the same series in Prometheus text: name{label="value"}
   std::vector<Sample> samples;
 };
 
@@ -71,6 +75,7 @@ std::vector<Series> gen_ping(std::int64_t start, int n_series, std::uint64_t see
     Rng r(seed * 1000 + s);
     Series ser;
     ser.labels = "\"__name__\":\"ping_rtt_ms\",\"target\":\"host" + std::to_string(s) + "\"";
+    ser.prom = "ping_rtt_ms{target=\"host" + std::to_string(s) + "\"}";
     const double base = std::exp(r.uniform(std::log(0.3), std::log(80.0)));
     const double noise = r.uniform(0.01, 0.05);
     for (std::int64_t i = 0; i * 1000 < kDayMs; ++i) {
@@ -89,6 +94,7 @@ std::vector<Series> gen_counter(std::int64_t start, int n_series, std::uint64_t 
     Rng r(seed * 1000 + s);
     Series ser;
     ser.labels = "\"__name__\":\"if_in_octets\",\"if\":\"" + std::to_string(s) + "\"";
+    ser.prom = "if_in_octets{if=\"" + std::to_string(s) + "\"}";
     const double rate = std::exp(r.uniform(std::log(1e2), std::log(1e6)));  // bytes/s
     const double phase = r.uniform(0, 6.283185307179586);
     const bool wraps32 = r.chance(0.5);
@@ -118,6 +124,7 @@ std::vector<Series> gen_gauge(std::int64_t start, int n_series, std::uint64_t se
                                    "disk_pct", "disk_pct", "if_speed", "up",      "oper_status"};
     ser.labels =
         std::string("\"__name__\":\"") + kNames[kind] + "\",\"id\":\"" + std::to_string(s) + "\"";
+    ser.prom = std::string(kNames[kind]) + "{id=\"" + std::to_string(s) + "\"}";
     double x = kind <= 2 ? r.uniform(20, 70) : kind <= 4 ? r.uniform(3, 60) : r.uniform(5, 95);
     const double target = x;
     const double konst = kind == 7 ? 1e9 : 1;
@@ -175,6 +182,25 @@ void write_vm_import(const std::vector<Series>& all, const std::string& path) {
   }
 }
 
+// Prometheus text exposition with millisecond timestamps, series of one metric name together
+// (OpenMetrics wants each family contiguous); values printed shortest-round-trip.
+void write_prom_text(const std::vector<Series>& all, const std::string& path) {
+  std::vector<const Series*> order;
+  for (const auto& ser : all) order.push_back(&ser);
+  std::stable_sort(order.begin(), order.end(), [](const Series* a, const Series* b) {
+    return a->prom.substr(0, a->prom.find('{')) < b->prom.substr(0, b->prom.find('{'));
+  });
+  std::ofstream f(path, std::ios::binary);
+  char buf[64];
+  std::string line;
+  for (const Series* ser : order)
+    for (const auto& smp : ser->samples) {
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, smp.v);
+      line.assign(ser->prom).append(" ").append(buf, end).append(" ").append(std::to_string(smp.t)).append("\n");
+      f << line;
+    }
+}
+
 // CPU time of this thread, so a busy machine does not distort the speeds much.
 double cpu_seconds() {
   timespec ts{};
@@ -186,7 +212,7 @@ double cpu_seconds() {
 
 int main(int argc, char** argv) {
   std::int64_t start = 0;
-  std::string out_dir;
+  std::string out_dir, prom_dir;
   double scale = 1.0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -194,6 +220,8 @@ int main(int argc, char** argv) {
       start = std::stoll(argv[++i]);
     else if (a == "--out-dir" && i + 1 < argc)
       out_dir = argv[++i];
+    else if (a == "--prom-dir" && i + 1 < argc)
+      prom_dir = argv[++i];
     else if (a == "--scale" && i + 1 < argc)
       scale = std::stod(argv[++i]);
   }
@@ -249,6 +277,7 @@ int main(int argc, char** argv) {
     std::printf("%-8s %9zu %8zu %9.4f %10.1f %10.1f\n", c.name, samples, blobs.size(),
                 static_cast<double>(bytes) / samples, samples / enc_s / 1e6, decoded / dec_s / 1e6);
     if (!out_dir.empty()) write_vm_import(c.data, out_dir + "/" + c.name + ".jsonl");
+    if (!prom_dir.empty()) write_prom_text(c.data, prom_dir + "/" + c.name + ".prom");
   }
   return 0;
 }

@@ -1,56 +1,68 @@
 #!/usr/bin/env bash
-# Compares Telltale's chunk codec with VictoriaMetrics on the same synthetic samples.
-# usage: bench/tsdb/run.sh [scale]   (scale 1 = 40 ping, 400 counter, 600 gauge series x 1 day)
-# Needs g++ and victoria-metrics (apt-get install -y victoria-metrics). Only 127.0.0.1 traffic.
+# Telltale's time-series store end to end, beside VictoriaMetrics and Prometheus, in one run:
+#   0. the chunk codec alone (codec_size.cpp: bytes/sample, encode/decode speed)
+#   1. bytes per sample on disk (same Prometheus text imported into telltale and VM over HTTP;
+#      promtool create-blocks-from openmetrics for Prometheus)
+#   2. HTTP ingest samples/s, telltale vs VM, same client and requests
+#   3. bytes written to disk per sample in steady state (/proc/PID/io of telltale)
+#   4. query latency (30-day single series raw and step=1h, 1,000 series x 24 h step=5m)
+# One command from the repository root:  bash bench/tsdb/run.sh [scale]
+#   scale 1 (default) = 40 ping (1 s), 400 counter (10 s), 600 gauge (15 s) series x 1 day,
+#   3.46 M samples per class; about 5 minutes on 2 cores.
+# Writes bench/TSDB_RESULTS.md (overwritten; nothing else in the tree). Everything listens on
+# 127.0.0.1 only; every process started here is stopped on exit, the temporary dir removed.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+cd "$root"
 scale="${1:-1}"
-work="$(mktemp -d /tmp/tt-codec-bench.XXXXXX)"
-vm_pid=""
-cleanup() { [[ -n "$vm_pid" ]] && kill "$vm_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+t_start=$(date +%s)
+
+need_deps=0
+for tool in victoria-metrics promtool g++ cmake python3 curl; do
+  command -v "$tool" >/dev/null 2>&1 || need_deps=1
+done
+if [[ $need_deps -eq 1 ]]; then
+  echo "tsdb-bench: installing missing packages (packaging/install-deps.sh --test)" >&2
+  bash packaging/install-deps.sh --test
+fi
+if [[ ! -x build/telltale ]]; then
+  echo "tsdb-bench: build/telltale missing, building Release" >&2
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+  cmake --build build -j2 --target telltale
+fi
+build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' build/CMakeCache.txt 2>/dev/null || true)"
+[[ "$build_type" == "Release" ]] || echo "tsdb-bench: warning: build/ is '${build_type:-unknown}', not Release" >&2
+
+# On the disk (not tmpfs): /proc/PID/io write_bytes only counts block-device writes.
+WORK="$(mktemp -d "${TMPDIR:-/var/tmp}/tt-tsdb-bench.XXXXXX")"
+PIDFILE="$WORK/pids"
+: >"$PIDFILE"
+cleanup() {
+  local rc=$?
+  if [[ -s "$PIDFILE" ]]; then
+    while read -r pid; do [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null || true; done <"$PIDFILE"
+    sleep 0.5
+    while read -r pid; do [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true; done <"$PIDFILE"
+  fi
+  rm -rf "$WORK"
+  exit $rc
+}
 trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# One UTC day per series, starting at midnight two days ago: recent enough for every retention,
+# and one 24 h Prometheus block per class.
+now_ms=$(($(date +%s) * 1000))
+start_ms=$(( (now_ms / 86400000 - 2) * 86400000 ))
 
 g++ -std=c++20 -O2 -I"$root/src" "$here/codec_size.cpp" "$root/src/tsdb/codec.cpp" \
-  $(ls "$root"/src/tsdb/codec_*.cpp 2>/dev/null) -o "$work/codec_size"
-"$work/codec_size" --scale "$scale" --out-dir "$work" | tee "$work/telltale.txt"
+  $(ls "$root"/src/tsdb/codec_*.cpp 2>/dev/null) -o "$WORK/codec_size"
+echo "tsdb-bench: generating data and measuring the codec (scale $scale)" >&2
+"$WORK/codec_size" --scale "$scale" --start-ms "$start_ms" --prom-dir "$WORK" | tee "$WORK/codec.txt" >&2
 
-metric() {  # sum of a /metrics series matching a regex
-  curl -s "http://127.0.0.1:$port/metrics" | awk -v re="$1" '$0 ~ re { s += $NF } END { printf "%.0f", s }'
-}
-
-echo
-printf '%-8s %12s %10s %10s %10s %8s\n' class tt_B/sample vm_B/sample vm_du_B/s vm_idx_B/s ratio
-for class in ping counter gauge; do
-  port=$((18428 + RANDOM % 1000))
-  data="$work/vm-$class"
-  victoria-metrics -storageDataPath "$data" -httpListenAddr "127.0.0.1:$port" \
-    -retentionPeriod 100y -loggerLevel ERROR >"$work/vm-$class.log" 2>&1 &
-  vm_pid=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
-  curl -sf --data-binary "@$work/$class.jsonl" "http://127.0.0.1:$port/api/v1/import"
-  curl -sf "http://127.0.0.1:$port/internal/force_flush" >/dev/null
-  sleep 2
-  curl -sf "http://127.0.0.1:$port/internal/force_merge" >/dev/null
-  # Wait until no merge is running and the size is stable.
-  prev=-1
-  for _ in $(seq 120); do
-    sleep 1
-    curl -sf "http://127.0.0.1:$port/internal/force_flush" >/dev/null
-    size=$(metric '^vm_data_size_bytes\{type="storage/(small|big)"\}')
-    active=$(metric '^vm_active_merges\{type="storage/(small|big)"\}')
-    [[ "$size" == "$prev" && "$active" == "0" ]] && break
-    prev=$size
-  done
-  rows=$(metric '^vm_rows\{type="storage/(small|big)"\}')
-  idx=$(metric '^vm_data_size_bytes\{type="indexdb')
-  samples=$(awk -v c="$class" '$1 == c { print $2 }' "$work/telltale.txt")
-  tt=$(awk -v c="$class" '$1 == c { print $4 }' "$work/telltale.txt")
-  [[ "$rows" == "$samples" ]] || echo "warning: VM holds $rows rows of $samples for $class" >&2
-  du=$(du -sb "$data/data" | cut -f1)  # cross-check: whole data dir, metadata files included
-  awk -v c="$class" -v tt="$tt" -v s="$size" -v n="$samples" -v i="$idx" -v du="$du" \
-    'BEGIN { vm = s / n; printf "%-8s %12.4f %10.4f %10.4f %10.4f %8.3f\n", c, tt, vm, du / n, i / n, tt / vm }'
-  kill "$vm_pid"; wait "$vm_pid" 2>/dev/null || true; vm_pid=""
-done
-echo "ratio = telltale codec bytes / VM storage bytes (vm_data_size_bytes of small+big parts);"
-echo "vm_du = du -sb of VM's data dir; VM's indexdb is shown apart (Telltale's index is SQLite)."
+TSDB_WORK="$WORK" TSDB_PIDFILE="$PIDFILE" TSDB_BINARY="$root/build/telltale" TSDB_BUILD_TYPE="$build_type" \
+  TSDB_START_MS="$start_ms" TSDB_SCALE="$scale" TSDB_PREP_S=$(( $(date +%s) - t_start )) \
+  python3 "$here/bench_tsdb.py" &
+echo $! >>"$PIDFILE"
+wait $!

@@ -42,7 +42,7 @@ double get(const Bucket& b, int column) {
     case 2: return b.sum;
     case 3: return b.count;
     case 4: return b.last;
-    default: return static_cast<double>(b.last_t);
+    default: return static_cast<double>(b.last_t - b.start);  // small offsets compress well
   }
 }
 
@@ -53,7 +53,7 @@ void set(Bucket& b, int column, double v) {
     case 2: b.sum = v; break;
     case 3: b.count = v; break;
     case 4: b.last = v; break;
-    default: b.last_t = static_cast<TimeMs>(v);
+    default: b.last_t = b.start + static_cast<TimeMs>(v);
   }
 }
 
@@ -150,7 +150,7 @@ bool wants_minute_tier(std::span<const Sample> samples) {
   gaps.reserve(samples.size() - 1);
   for (std::size_t i = 1; i < samples.size(); ++i) gaps.push_back(samples[i].t - samples[i - 1].t);
   std::nth_element(gaps.begin(), gaps.begin() + gaps.size() / 2, gaps.end());
-  return gaps[gaps.size() / 2] < 15'000;
+  return gaps[gaps.size() / 2] < 5'000;
 }
 
 }  // namespace tt::tsdb

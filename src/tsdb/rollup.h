@@ -38,8 +38,9 @@ std::vector<Bucket> coarsen(const std::vector<Bucket>& buckets, std::int64_t wid
 std::string encode_buckets(std::span<const Bucket> buckets);
 Result<std::vector<Bucket>> decode_buckets(std::string_view blob);
 
-// Whether the 1-minute tier is worth its bytes: only for series sampled faster than every 15 s;
-// slower series are read raw for minute-scale steps (there are few samples per minute anyway).
+// Whether the 1-minute tier is worth its bytes: only for series sampled faster than every 5 s.
+// A minute bucket costs about as much as several samples (five values and a time), so for
+// slower series it would add more bytes than it saves work; they are read raw instead.
 bool wants_minute_tier(std::span<const Sample> samples);
 
 }  // namespace tt::tsdb
