@@ -59,3 +59,8 @@ BENCH_WORK="$WORK" BENCH_PIDFILE="$PIDFILE" BENCH_BINARY="$ROOT/build/telltale" 
 echo $! >>"$PIDFILE"
 wait $!
 echo "bench: wrote bench/RESULTS.md" >&2
+# The time-series store's benchmark beside VictoriaMetrics and Prometheus (about 3 minutes);
+# BENCH_SKIP_TSDB=1 leaves it out.
+if [[ -z "${BENCH_SKIP_TSDB:-}" ]]; then
+  bash bench/tsdb/run.sh
+fi
