@@ -175,7 +175,7 @@ std::vector<std::uint64_t> AppendLog::segments() const {
   return out;
 }
 
-Result<std::size_t> AppendLog::replay(const std::function<void(const LogBatch&)>& fn) {
+Result<std::size_t> AppendLog::replay(const std::function<void(const LogBatch&, std::uint64_t)>& fn) {
   std::size_t records = 0;
   auto all = segments();
   for (std::size_t s = 0; s < all.size(); ++s) {
@@ -195,7 +195,7 @@ Result<std::size_t> AppendLog::replay(const std::function<void(const LogBatch&)>
       if (crc32(0, reinterpret_cast<const Bytef*>(payload.data()), len) != crc) break;
       auto batch = decode_log_batch(payload);
       if (batch.ok()) {
-        fn(batch.value());
+        fn(batch.value(), all[s]);
         ++records;
       } else {
         log::error("tsdb: skipping an unreadable record in {} at byte {}: {}", path, at, batch.error().message);
@@ -217,12 +217,16 @@ Result<std::uint64_t> AppendLog::rotate() {
   ++m_current;
   auto path = path_of(m_current);
   m_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  m_current_bytes = 0;
   if (m_fd < 0) return Error::make(ErrorKind::unavailable, "LOG_IO", "cannot create " + path + ": " + std::strerror(errno));
   return m_current;
 }
 
-Result<void> AppendLog::append(const LogBatch& batch) {
-  if (m_fd < 0) TT_TRY(rotate());
+Result<std::uint64_t> AppendLog::append(const LogBatch& batch) {
+  if (m_fd < 0) {
+    auto opened = rotate();
+    if (!opened.ok()) return std::move(opened).error();
+  }
   std::string payload = encode_log_batch(batch);
   std::string record;
   put_u32(record, static_cast<std::uint32_t>(payload.size()));
@@ -245,7 +249,8 @@ Result<void> AppendLog::append(const LogBatch& batch) {
     rest.remove_prefix(static_cast<std::size_t>(n));
   }
   m_bytes_written += record.size();
-  return {};
+  m_current_bytes += record.size();
+  return m_current;
 }
 
 void AppendLog::remove_before(std::uint64_t segment) {

@@ -33,14 +33,17 @@ class AppendLog {
   AppendLog(const AppendLog&) = delete;
   AppendLog& operator=(const AppendLog&) = delete;
 
-  // Reads every segment in order and calls fn per batch. A torn record at the end of the last
-  // segment (a crash mid-write) is cut off; corruption elsewhere is skipped and counted.
-  Result<std::size_t> replay(const std::function<void(const LogBatch&)>& fn);
+  // Reads every segment in order and calls fn per batch with the segment it came from. A torn
+  // record at the end of a segment (a crash mid-write) is cut off; a damaged one is skipped.
+  Result<std::size_t> replay(const std::function<void(const LogBatch&, std::uint64_t segment)>& fn);
   // Opens a new segment for appends; returns its number. Segments before it may be removed
   // once their samples are in chunks.
   Result<std::uint64_t> rotate();
   // Appends one record (written to the OS before returning; a process kill cannot lose it).
-  Result<void> append(const LogBatch& batch);
+  // Returns the segment it went to.
+  Result<std::uint64_t> append(const LogBatch& batch);
+  std::uint64_t current_segment() const { return m_current; }
+  std::uint64_t current_segment_bytes() const { return m_current_bytes; }
   // Deletes segments numbered below `segment`.
   void remove_before(std::uint64_t segment);
   std::uint64_t bytes_written() const { return m_bytes_written; }
@@ -53,6 +56,7 @@ class AppendLog {
   int m_fd = -1;
   std::uint64_t m_current = 0;
   std::uint64_t m_bytes_written = 0;
+  std::uint64_t m_current_bytes = 0;
 };
 
 }  // namespace tt::tsdb

@@ -80,13 +80,19 @@ Result<void> Store::open() {
   if (!loaded.ok()) return std::move(loaded).error();
   std::size_t replayed = 0;
   auto records = m_writer.run<std::size_t>([&](SQLite::Database&) -> Result<std::size_t> {
-    auto r = m_log.replay([&](const LogBatch& batch) {
+    auto now = m_clock.mono_ms();
+    auto r = m_log.replay([&](const LogBatch& batch, std::uint64_t segment) {
       for (const auto& e : batch.entries) {
         if (!m_index.labels_of(e.series_id)) continue;  // never committed, never acknowledged
         auto& head = m_heads[e.series_id];
         std::vector<Sample> newer;
         for (const auto& s : e.samples)
           if (s.t > head.persisted_max) newer.push_back(s);
+        if (newer.empty()) continue;
+        if (head.samples.empty()) {
+          head.first_segment = segment;
+          head.first_append_mono_ms = now;
+        }
         replayed += newer.size();
         merge_samples(head.samples, newer);
       }
@@ -97,7 +103,6 @@ Result<void> Store::open() {
   });
   if (!records.ok()) return std::move(records).error();
   if (replayed > 0) log::info("tsdb: replayed {} samples from {} log records", replayed, records.value());
-  m_last_full_flush_ms = m_clock.mono_ms();
   m_open = true;
   m_maintenance = std::thread([this] { maintenance_loop(); });
   return {};
@@ -147,6 +152,7 @@ Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
   }
   if (plan.empty()) return result;
   auto now = m_clock.now_ms();
+  std::uint64_t segment = 0;
   auto committed = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     SQLite::Statement add_series(db, "INSERT OR IGNORE INTO series(id, labels, created_at) VALUES (?, ?, ?)");
     LogBatch log_batch;
@@ -161,13 +167,28 @@ Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
       if (!p.backfill.empty()) write_samples(db, p.id, p.backfill);
       if (!p.head_part.empty()) log_batch.entries.push_back({p.id, p.head_part});
     }
-    if (!log_batch.entries.empty()) TT_TRY(m_log.append(log_batch));
+    if (!log_batch.entries.empty()) {
+      auto seg = m_log.append(log_batch);
+      if (!seg.ok()) return std::move(seg).error();
+      segment = seg.value();
+    }
     return true;
   });
   if (!committed.ok()) return std::move(committed).error();
   {
     std::lock_guard lock(m_heads_mutex);
-    for (const auto& p : plan) merge_samples(m_heads[p.id].samples, p.head_part);
+    auto now_mono = m_clock.mono_ms();
+    for (const auto& p : plan) {
+      if (p.head_part.empty()) continue;
+      auto& head = m_heads[p.id];
+      if (head.samples.empty()) {
+        head.first_segment = segment;
+        head.first_append_mono_ms = now_mono;
+      } else {
+        head.first_segment = std::min(head.first_segment, segment);
+      }
+      merge_samples(head.samples, p.head_part);
+    }
   }
   samples_appended().inc(static_cast<double>(result.samples));
   if (m_listener) m_listener(batch);
@@ -205,55 +226,67 @@ void Store::write_samples(SQLite::Database& db, SeriesId id, std::span<const Sam
   }
 }
 
-Result<void> Store::cut_heads(bool all) {
+Result<void> Store::cut_heads(Which which) {
   std::unique_lock gate(m_gate);
   std::vector<Cut> cuts;
+  auto now = m_clock.mono_ms();
   {
     std::lock_guard lock(m_heads_mutex);
     for (auto& [id, head] : m_heads) {
       if (head.samples.empty()) continue;
-      bool full = head.samples.size() >= m_options.max_chunk_samples ||
-                  head.samples.back().t - head.samples.front().t >= m_options.max_chunk_span_ms;
-      if (all || full) cuts.push_back({id, head.samples});
+      bool due = head.samples.size() >= m_options.max_chunk_samples ||
+                 head.samples.back().t - head.samples.front().t >= m_options.max_chunk_span_ms ||
+                 now - head.first_append_mono_ms >= m_options.max_head_age_ms;
+      if (which == Which::all || due) cuts.push_back({id, head.samples});
     }
   }
-  if (cuts.empty() && !all) return {};
-  std::uint64_t new_segment = 0;
+  if (cuts.empty()) return {};
   auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     for (const auto& c : cuts) write_samples(db, c.id, c.samples);
-    if (all) {
-      // Everything logged so far is now in chunks: later appends go to a fresh segment.
-      auto seg = m_log.rotate();
-      if (!seg.ok()) return std::move(seg).error();
-      new_segment = seg.value();
-    }
     return true;
   });
   if (!done.ok()) return std::move(done).error();
-  {
-    std::lock_guard lock(m_heads_mutex);
-    for (const auto& c : cuts) {
-      auto& head = m_heads[c.id];
-      head.persisted_max = std::max(head.persisted_max, c.samples.back().t);
-      auto keep = std::upper_bound(head.samples.begin(), head.samples.end(), c.samples.back().t,
-                                   [](TimeMs t, const Sample& x) { return t < x.t; });
-      head.samples.erase(head.samples.begin(), keep);
-    }
-  }
-  if (all) {
-    auto removed = m_writer.run<bool>([&](SQLite::Database&) -> Result<bool> {
-      m_log.remove_before(new_segment);
-      return true;
-    });
-    if (!removed.ok()) return std::move(removed).error();
+  // The gate kept appends out, so each cut head is now empty.
+  std::lock_guard lock(m_heads_mutex);
+  for (const auto& c : cuts) {
+    auto& head = m_heads[c.id];
+    head.persisted_max = std::max(head.persisted_max, c.samples.back().t);
+    head.samples.clear();
+    head.first_segment = 0;
   }
   return {};
 }
 
+Result<void> Store::trim_log() {
+  std::unique_lock gate(m_gate);  // no append is between its log write and its head
+  std::uint64_t oldest = UINT64_MAX;
+  {
+    std::lock_guard lock(m_heads_mutex);
+    for (const auto& [id, head] : m_heads)
+      if (!head.samples.empty()) oldest = std::min(oldest, head.first_segment);
+  }
+  auto r = m_writer.run<bool>([&](SQLite::Database&) -> Result<bool> {
+    if (oldest == UINT64_MAX || m_log.current_segment_bytes() >= m_options.log_segment_bytes) {
+      auto seg = m_log.rotate();
+      if (!seg.ok()) return std::move(seg).error();
+    }
+    m_log.remove_before(std::min(oldest, m_log.current_segment()));
+    return true;
+  });
+  if (!r.ok()) return std::move(r).error();
+  return {};
+}
+
 Result<void> Store::flush_all() {
-  auto r = cut_heads(true);
-  if (r.ok()) m_last_full_flush_ms = m_clock.mono_ms();
-  return r;
+  TT_TRY(cut_heads(Which::all));
+  return trim_log();
+}
+
+Result<void> Store::maintain() {
+  TT_TRY(cut_heads(Which::due));
+  TT_TRY(trim_log());
+  if (m_clock.mono_ms() - m_last_retention_ms >= kRetentionPeriodMs) TT_TRY(apply_retention());
+  return {};
 }
 
 void Store::maintenance_loop() {
@@ -262,12 +295,7 @@ void Store::maintenance_loop() {
     m_maint_cv.wait_for(lock, std::chrono::milliseconds(m_options.maintenance_period_ms));
     if (m_stopping) break;
     lock.unlock();
-    bool full = m_clock.mono_ms() - m_last_full_flush_ms >= m_options.flush_interval_ms;
-    auto r = full ? flush_all() : cut_heads(false);
-    if (!r.ok()) log::warn("tsdb: cutting chunks failed: {}", r.error().message);
-    if (m_clock.mono_ms() - m_last_retention_ms >= kRetentionPeriodMs) {
-      if (auto rr = apply_retention(); !rr.ok()) log::warn("tsdb: retention failed: {}", rr.error().message);
-    }
+    if (auto r = maintain(); !r.ok()) log::warn("tsdb: maintenance failed: {}", r.error().message);
     lock.lock();
   }
 }

@@ -29,7 +29,8 @@ struct StoreOptions {
   std::string log_dir;                            // DATA/tsdb
   std::size_t max_chunk_samples = 4096;           // a head is cut when it holds this many
   std::int64_t max_chunk_span_ms = 24 * 3600'000; // or spans this long
-  std::int64_t flush_interval_ms = 30 * 60'000;   // every head is cut this often (bounds replay)
+  std::int64_t max_head_age_ms = 24 * 3600'000;   // a head appended to this long ago is cut
+  std::uint64_t log_segment_bytes = 16u << 20;    // the append log starts a new segment past this
   std::int64_t maintenance_period_ms = 10'000;
   std::int64_t raw_retention_ms = 30LL * 86'400'000;
   std::int64_t rollup_1m_retention_ms = 180LL * 86'400'000;
@@ -93,8 +94,11 @@ class Store : public query::Storage {
 
   const SeriesIndex& index() const { return m_index; }
   const StoreOptions& options() const { return m_options; }
-  // Cuts every head now (what maintenance does every flush_interval_ms). For tests and close().
+  // Cuts every head now and empties the append log. For tests and close().
   Result<void> flush_all();
+  // One maintenance pass, as the maintenance thread runs it: cut the heads that are due, trim
+  // the append log, and apply retention when it is time.
+  Result<void> maintain();
   // Deletes chunks and rollups past their tier's retention and returns the freed pages.
   Result<void> apply_retention();
   StoreStats stats() const;
@@ -103,6 +107,10 @@ class Store : public query::Storage {
   struct Head {
     std::vector<Sample> samples;  // ascending, unique timestamps
     TimeMs persisted_max = INT64_MIN;  // newest timestamp already in chunks
+    // The oldest log segment holding one of `samples` (0 when empty): segments before the
+    // oldest of all heads are no longer needed and are deleted.
+    std::uint64_t first_segment = 0;
+    std::int64_t first_append_mono_ms = 0;  // when the oldest of `samples` arrived
   };
   struct Cut {
     SeriesId id;
@@ -110,8 +118,12 @@ class Store : public query::Storage {
   };
 
   void maintenance_loop();
-  // Moves heads selected by `all` (or by size/span) into chunks; the gate is held exclusively.
-  Result<void> cut_heads(bool all);
+  // Moves heads into chunks: all of them, or those that are full, span too long or are too old.
+  enum class Which { all, due };
+  Result<void> cut_heads(Which which);
+  // Starts a new log segment when the current one is large, and deletes the segments no head
+  // needs any more (all when `everything` was just cut).
+  Result<void> trim_log();
   // Writes samples as chunks and their rollups; on the writer thread, inside its transaction.
   void write_samples(SQLite::Database& db, SeriesId id, std::span<const Sample> samples);
   std::vector<Sample> head_copy(SeriesId id, TimeMs from, TimeMs to) const;
@@ -131,7 +143,6 @@ class Store : public query::Storage {
   std::unordered_map<SeriesId, Head> m_heads;
   std::atomic<std::int64_t> m_next_seq{1};
   std::atomic<std::uint64_t> m_chunks_written{0};
-  std::atomic<std::int64_t> m_last_full_flush_ms{0};  // mono ms; flush_all may run from any thread
   std::atomic<std::int64_t> m_last_retention_ms{0};
 
   std::mutex m_maint_mutex;

@@ -56,7 +56,7 @@ TEST_CASE("the log replays what was appended and cuts a torn tail") {
   auto dir = std::filesystem::temp_directory_path() / ("tt-log-" + random_hex(6));
   {
     AppendLog log(dir.string());
-    REQUIRE(log.replay([](const LogBatch&) {}).ok());
+    REQUIRE(log.replay([](const LogBatch&, std::uint64_t) {}).ok());
     REQUIRE(log.rotate().ok());
     for (int i = 0; i < 3; ++i) REQUIRE(log.append({{{1, {{i * 1000, i * 1.0}}}}}).ok());
   }
@@ -66,7 +66,10 @@ TEST_CASE("the log replays what was appended and cuts a torn tail") {
   std::filesystem::resize_file(seg, size - 3);
   std::vector<double> seen;
   AppendLog log(dir.string());
-  auto n = log.replay([&](const LogBatch& b) { seen.push_back(b.entries[0].samples[0].v); });
+  auto n = log.replay([&](const LogBatch& b, std::uint64_t seg) {
+    CHECK(seg == 1);
+    seen.push_back(b.entries[0].samples[0].v);
+  });
   REQUIRE(n.ok());
   CHECK(n.value() == 2);
   CHECK(seen == std::vector<double>{0.0, 1.0});

@@ -170,3 +170,32 @@ TEST_CASE("store: retention deletes what is older than each tier keeps") {
   REQUIRE(f.store->apply_retention().ok());
   CHECK(f.read("old").empty());
 }
+
+TEST_CASE("store: the append log keeps only what heads still need") {
+  Fixture f;
+  f.options.max_head_age_ms = 60'000;
+  f.options.log_segment_bytes = 1;  // a new segment at every pass
+  f.reopen(true);
+  auto logs = [&] {
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(f.options.log_dir)) n += e.path().extension() == ".log";
+    return n;
+  };
+  auto busy = Fixture::labels({{"__name__", "busy"}});
+  auto quiet = Fixture::labels({{"__name__", "quiet"}});
+  REQUIRE(f.store->append({{quiet, {{1000, 1}}}}).ok());
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(f.store->append({{busy, {{2000 + i * 1000LL, 2}}}}).ok());
+    REQUIRE(f.store->maintain().ok());
+  }
+  // Both heads still hold samples logged in the first segment: nothing may go yet.
+  CHECK(logs() >= 3);
+  // A series that went quiet is cut once its oldest sample has waited max_head_age_ms, and then
+  // the segments behind it are deleted.
+  f.clock.advance_ms(61'000);
+  REQUIRE(f.store->maintain().ok());
+  CHECK(logs() == 1);
+  f.reopen(false);
+  CHECK(f.read("quiet").size() == 1);
+  CHECK(f.read("busy").size() == 3);
+}
