@@ -38,8 +38,11 @@ Error validation(std::vector<FieldError> errs) {
 // Stores a parsed batch, or reports its bad lines and stores nothing (see ingest/ingest.h).
 void store_parsed(http::Context& ctx, tsdb::Store& store, ingest::ParseResult parsed) {
   if (parsed.error_count > 0) {
-    auto e = Error::make(ErrorKind::invalid_input, "INGEST_PARSE_ERROR",
-                         fmt::format("{} line(s) could not be parsed; nothing was stored", parsed.error_count));
+    // A body that is not JSON at all is malformed (400); well-formed input with bad lines, names
+    // or values is unprocessable (422). Either way each problem is listed and nothing is stored.
+    bool malformed = parsed.errors.size() == 1 && parsed.errors[0].line == 0 && parsed.errors[0].path.empty();
+    auto e = Error::make(malformed ? ErrorKind::invalid_input : ErrorKind::validation, "INGEST_PARSE_ERROR",
+                         fmt::format("{} line(s) could not be taken; nothing was stored", parsed.error_count));
     for (const auto& le : parsed.errors) {
       std::string where = !le.path.empty() ? le.path : le.line == 0 ? "body" : fmt::format("line {}:{}", le.line, le.column);
       e.fields.push_back({where, le.message});

@@ -223,13 +223,14 @@ class IngestTest(TsdbMixin, ServerTestCase):
         for bad, path, name in cases:
             with self.subTest(bad=bad):
                 r = self.ingest([good, bad])
-                self.assertStatus(r, 400, "INGEST_PARSE_ERROR")
+                self.assertStatus(r, 422, "INGEST_PARSE_ERROR")
                 fields = r.field_errors()
                 self.assertEqual(len(fields), 1, r)
                 field, msg = next(iter(fields.items()))
                 self.assertTrue(field.startswith(path), (field, path, r))
                 if name:
                     self.assertIn(name, msg, r)
+        # A body that is not JSON at all is malformed rather than unprocessable.
         r = self.req("POST", "/api/v1/samples", "{not json", headers={"Content-Type": "application/json"})
         self.assertStatus(r, 400, "INGEST_PARSE_ERROR")
         # Nothing of any of those batches was stored, not even the good entry.
@@ -270,13 +271,13 @@ class IngestTest(TsdbMixin, ServerTestCase):
         b = self.base
         body = "pbad_a 1 %d\npbad_b{x=\"y\" 2 %d\npbad_c 3 %d\n" % (b, b, b)
         r = self.req("POST", "/api/v1/import/prometheus", body, headers={"Content-Type": "text/plain"})
-        self.assertStatus(r, 400, "INGEST_PARSE_ERROR")
+        self.assertStatus(r, 422, "INGEST_PARSE_ERROR")
         fields = r.field_errors()
         self.assertEqual(len(fields), 1, r)
         self.assertRegex(next(iter(fields)), r"^line 2:\d+$")
         body = "pbad_a 1 %d\npbad_a 2 %d\n1pbad 3 %d\npbad_a 4 %d\npbad_a{a-b=\"1\"} 5\npbad_a xyz\n" % (b, b + 1, b, b + 2)
         r = self.req("POST", "/api/v1/import/prometheus", body, headers={"Content-Type": "text/plain"})
-        self.assertStatus(r, 400, "INGEST_PARSE_ERROR")
+        self.assertStatus(r, 422, "INGEST_PARSE_ERROR")
         fields = r.field_errors()
         self.assertIn("line 3:1", fields, r)
         self.assertIn("1pbad", fields["line 3:1"], r)
@@ -286,7 +287,7 @@ class IngestTest(TsdbMixin, ServerTestCase):
         # An unknown TYPE is an error too.
         r = self.req("POST", "/api/v1/import/prometheus", "# TYPE pbad_a sometype\npbad_a 1\n",
                      headers={"Content-Type": "text/plain"})
-        self.assertStatus(r, 400, "INGEST_PARSE_ERROR")
+        self.assertStatus(r, 422, "INGEST_PARSE_ERROR")
         self.assertIn("line 1:", next(iter(r.field_errors())), r)
         self.assertEqual(self.raw('{__name__=~"pbad_.*"}', b - HOUR, int(time.time() * 1000) + HOUR), {})
 
@@ -325,18 +326,18 @@ class IngestTest(TsdbMixin, ServerTestCase):
         b = self.base
         body = "ibad,host=h value=1 %d\nibad,host=h value= %d\nibad,host=h value=3 %d\n" % (b, b + 1, b + 2)
         r = self.req("POST", "/api/v1/write?precision=ms", body)
-        self.assertStatus(r, 400, "INGEST_PARSE_ERROR")
+        self.assertStatus(r, 422, "INGEST_PARSE_ERROR")
         fields = r.field_errors()
         self.assertEqual(len(fields), 1, r)
         self.assertRegex(next(iter(fields)), r"^line 2:\d+$")
         # A bad line's good fields are not stored either.
         body = "ibad2,host=h a=1,b=zz %d\nibad2,host=h a=2 %d\n" % (b, b + 1)
         r = self.req("POST", "/api/v1/write?precision=ms", body)
-        self.assertStatus(r, 400, "INGEST_PARSE_ERROR")
+        self.assertStatus(r, 422, "INGEST_PARSE_ERROR")
         self.assertRegex(next(iter(r.field_errors())), r"^line 1:\d+$")
         # A reserved tag name.
         r = self.req("POST", "/api/v1/write?precision=ms", "ibad3,__name__=x value=1 %d\n" % b)
-        self.assertStatus(r, 400, "INGEST_PARSE_ERROR")
+        self.assertStatus(r, 422, "INGEST_PARSE_ERROR")
         self.assertIn("__name__", next(iter(r.field_errors().values())), r)
         for prec in ("xx", "sec", "MS", ""):
             with self.subTest(precision=prec):
