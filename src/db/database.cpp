@@ -30,10 +30,7 @@ Result<std::unique_ptr<SQLite::Database>> open(const std::string& path, Access a
     flags |= SQLITE_OPEN_NOMUTEX;  // each connection is used by one thread at a time
     auto db = std::make_unique<SQLite::Database>(path, flags, kBusyTimeoutMs);
     if (access == Access::read_write) {
-      // Page size and auto_vacuum take effect only in a new database (harmless afterwards).
-      // 8 KiB pages pack the time-series chunk rows (1 to 6 KB each) tightly: with 4 KiB pages
-      // a 2.7 KB chunk fills a page alone and wastes a third of it.
-      db->exec("PRAGMA page_size=8192");
+      // auto_vacuum must be chosen before the first table exists; harmless afterwards.
       db->exec("PRAGMA auto_vacuum=INCREMENTAL");
       db->exec("PRAGMA journal_mode=WAL");
     }

@@ -27,7 +27,10 @@ namespace tt::tsdb {
 
 struct StoreOptions {
   std::string log_dir;                            // DATA/tsdb
-  std::size_t max_chunk_samples = 4096;           // a head is cut when it holds this many
+  // A head is cut when it holds this many samples (or spans max_chunk_span_ms). Sized so chunk
+  // rows either fill a 4 KiB page well or overflow into full pages: slow series cut by span
+  // (a day at 15 s is ~4 KB), fast ones by count (~6-12 KB). Heads cost 16 bytes a sample.
+  std::size_t max_chunk_samples = 8192;
   std::int64_t max_chunk_span_ms = 24 * 3600'000; // or spans this long
   std::int64_t max_head_age_ms = 24 * 3600'000;   // a head appended to this long ago is cut
   std::uint64_t log_segment_bytes = 16u << 20;    // the append log starts a new segment past this
