@@ -41,7 +41,7 @@ PASSWORD = "bench-password-0123456789"
 BATCH_LINES = 20_000          # Prometheus text lines per import request (parts 1-2)
 CLASSES = ("ping", "counter", "gauge")
 STEADY_SERIES = 1000
-STEADY_FAST_TICKS = 4300      # 1 s ticks sent faster than real time: > 4096, so every head is cut once
+STEADY_FAST_TICKS = 8300      # 1 s ticks sent faster than real time: > 8192 (the store's max_chunk_samples), so every head is cut once
 STEADY_REAL_S = 60            # then real time, one request per second
 Q_RUNS = 5
 Q_SERIES = 1000               # part 4: 1,000 series x 24 h at 15 s
@@ -416,7 +416,7 @@ def part_steady(R):
     for k, srv in servers:
         fast_s[k] = send_all(srv, fast[1:])
     del fast
-    # Telltale's maintenance thread checks every 10 s for heads of 4,096 samples: wait for that
+    # Telltale's maintenance thread checks every 10 s for heads of 8,192 samples: wait for that
     # cut; VM flushes its in-memory parts within a few seconds.
     log("steady: waiting for the maintenance pass that cuts the full heads into chunks")
     time.sleep(12)
@@ -755,7 +755,7 @@ def write_results(R):
     w(f"- **fast**: {STEADY_FAST_TICKS - 1:,} ticks (1 s apart in sample time) sent back to back (telltale "
       f"{s['tt']['fast_s']:.1f} s = {s['fast_n'] / s['tt']['fast_s']:,.0f} samples/s, VM {s['vm']['fast_s']:.1f} s = "
       f"{s['fast_n'] / s['vm']['fast_s']:,.0f} samples/s), then 12 s for telltale's maintenance pass to cut the heads, "
-      f"which reach 4,096 samples: the window holds the append log **and** one cut of every head into chunks + "
+      f"which reach 8,192 samples: the window holds the append log **and** one cut of every head into chunks + "
       f"rollups (WAL frames and the checkpoint), i.e. the whole write path of a sample.")
     w(f"- **real time**: {STEADY_REAL_S} requests, one per second, timestamps = now (telltale: append log only — no "
       f"head fills in 60 s, so its chunk bytes come at a later cut; VM: its periodic part flushes and merges).")
