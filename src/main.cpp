@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <malloc.h>
+
 #include <iostream>
 
 #include "app/app.h"
@@ -11,6 +13,9 @@
 
 int main(int argc, char** argv) {
   using namespace tt;
+  // Two malloc arenas are plenty for a handful of threads; glibc would give each busy thread
+  // its own, each keeping freed memory resident (small boards count every megabyte).
+  mallopt(M_ARENA_MAX, 2);
   CLI::App cli{"Telltale: network and node monitoring in one binary"};
   cli.require_subcommand(1);
   cli.set_version_flag("--version", std::string(TELLTALE_VERSION));
