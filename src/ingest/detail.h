@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -34,6 +35,21 @@ bool parse_float(std::string_view s, Specials specials, double& out);
 bool parse_int64(std::string_view s, std::int64_t& out);
 
 double normal_nan();
+
+// Calls fn(line, line_no) for each line of body (1-based numbers; "\n" or "\r\n" endings; a
+// last line without an ending counts too).
+template <typename Fn>
+void for_each_line(std::string_view body, Fn&& fn) {
+  std::size_t line_no = 0, pos = 0;
+  while (pos < body.size()) {
+    const void* nl = std::memchr(body.data() + pos, '\n', body.size() - pos);
+    std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - body.data()) : body.size();
+    std::string_view line = body.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    fn(line, ++line_no);
+    pos = end + 1;
+  }
+}
 
 // A label as a parser found it: views into the body or into the parser's unescape buffer.
 struct RawLabel {

@@ -117,18 +117,7 @@ class InfluxParser {
       : m_precision(precision), m_default_ts(default_ts) {}
 
   ParseResult run(std::string_view body) {
-    std::size_t line_no = 0;
-    std::size_t pos = 0;
-    while (pos < body.size()) {
-      const void* nl = std::memchr(body.data() + pos, '\n', body.size() - pos);
-      std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - body.data())
-                           : body.size();
-      std::string_view line = body.substr(pos, end - pos);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      ++line_no;
-      parse_line(line, line_no);
-      pos = end + 1;
-    }
+    detail::for_each_line(body, [this](std::string_view line, std::size_t line_no) { parse_line(line, line_no); });
     return m_out.take();
   }
 

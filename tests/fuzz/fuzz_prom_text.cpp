@@ -1,34 +1,14 @@
 // Prometheus text from outside: parse_prometheus_text must not crash, hang or grow without
-// bound, and what it returns must keep the ParseResult contract (checked below).
+// bound, and what it returns must keep the ParseResult contract (tests/fuzz/ingest_contract.h).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "ingest/ingest.h"
-
-namespace {
-void check(const tt::ingest::ParseResult& r) {
-  std::size_t samples = 0;
-  for (const auto& s : r.series) {
-    if (s.samples.empty() || s.labels.empty()) __builtin_trap();
-    samples += s.samples.size();
-    for (std::size_t i = 0; i < s.labels.size(); ++i) {
-      if (s.labels[i].value.empty()) __builtin_trap();
-      if (i > 0 && !(s.labels[i - 1].name < s.labels[i].name)) __builtin_trap();
-    }
-    if (!tt::valid_metric_name(tt::metric_name(s.labels))) __builtin_trap();
-  }
-  if (samples != r.sample_count || r.errors.size() > tt::ingest::kMaxErrorsKept ||
-      r.errors.size() > r.error_count)
-    __builtin_trap();
-  for (const auto& e : r.errors)
-    for (char c : e.message)
-      if (c < 0x20 || c > 0x7e) __builtin_trap();
-}
-}  // namespace
+#include "ingest_contract.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
-  check(tt::ingest::parse_prometheus_text(body, 1'700'000'000'000));
+  tt::fuzz::check_parse_result(tt::ingest::parse_prometheus_text(body, 1'700'000'000'000));
   return 0;
 }
