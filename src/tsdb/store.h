@@ -32,7 +32,9 @@ struct StoreOptions {
   // (a day at 15 s is ~4 KB), fast ones by count (~6-12 KB). Heads cost 16 bytes a sample.
   std::size_t max_chunk_samples = 8192;
   std::int64_t max_chunk_span_ms = 24 * 3600'000; // or spans this long
-  std::int64_t max_head_age_ms = 24 * 3600'000;   // a head appended to this long ago is cut
+  // A head whose oldest sample arrived this long ago is cut: bounds head memory in real-time
+  // operation (a 15 s series holds at most 1,440 samples, 23 KB) and how much log a crash replays.
+  std::int64_t max_head_age_ms = 6 * 3600'000;
   std::uint64_t log_segment_bytes = 16u << 20;    // the append log starts a new segment past this
   std::int64_t maintenance_period_ms = 10'000;
   std::int64_t raw_retention_ms = 30LL * 86'400'000;
