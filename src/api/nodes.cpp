@@ -95,21 +95,9 @@ void register_events(http::Router& r, Services& s) {
   r.add({"GET", "/api/v1/events", http::Access::read, [&nodes](http::Context& ctx) {
            inventory::EventQuery q;
            std::vector<FieldError> errs;
-           auto number = [&](const char* name, std::int64_t& out, std::int64_t lo, std::int64_t hi) {
-             if (!ctx.req.has_param(name)) return;
-             try {
-               std::size_t used = 0;
-               auto text = ctx.query(name);
-               auto v = std::stoll(text, &used);
-               if (used != text.size() || v < lo || v > hi) throw std::out_of_range(name);
-               out = v;
-             } catch (const std::exception&) {
-               errs.push_back({name, fmt::format("must be an integer from {} to {}", lo, hi)});
-             }
-           };
            std::int64_t limit = q.limit;
-           number("after", q.after, 0, INT64_MAX);
-           number("limit", limit, 1, 1000);
+           ctx.int_query("after", 0, INT64_MAX, q.after, errs);
+           ctx.int_query("limit", 1, 1000, limit, errs);
            q.limit = static_cast<int>(limit);
            q.topic = ctx.query("topic");
            if (!errs.empty()) return ctx.error(Error{ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", errs, {}});

@@ -3,8 +3,10 @@
 
 #include <charconv>
 #include <cmath>
+#include <set>
 
 #include "api/api.h"
+#include "api/series_json.h"
 #include "ingest/ingest.h"
 #include "query/query.h"
 #include "tsdb/rollup.h"
@@ -16,20 +18,6 @@ namespace {
 constexpr std::int64_t kMaxPointsPerSeries = 11'000;
 constexpr std::size_t kMaxRawSamples = 1'000'000;  // per query, all series together
 constexpr std::int64_t kDefaultRangeMs = 3'600'000;
-
-// JSON has no NaN or infinity: those values travel as the strings Prometheus uses.
-nlohmann::json json_value(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  return v;
-}
-
-nlohmann::json labels_json(const LabelSet& ls, bool with_name) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto& l : ls)
-    if (with_name || l.name != kMetricNameLabel) out[l.name] = l.value;
-  return out;
-}
 
 Error validation(std::vector<FieldError> errs) {
   return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", std::move(errs), {}};
@@ -78,9 +66,9 @@ Result<RangeQuery> range_query(http::Context& ctx, bool need_match) {
     else q.matchers = std::move(m.value());
   }
   q.to = SystemClock::instance().now_ms();
-  if (ctx.req.has_param("to") && !parse_int(ctx.query("to"), q.to)) errs.push_back({"to", "must be milliseconds since the epoch"});
+  ctx.int_query("to", INT64_MIN, INT64_MAX, q.to, errs, "must be milliseconds since the epoch");
   q.from = q.to - kDefaultRangeMs;
-  if (ctx.req.has_param("from") && !parse_int(ctx.query("from"), q.from)) errs.push_back({"from", "must be milliseconds since the epoch"});
+  ctx.int_query("from", INT64_MIN, INT64_MAX, q.from, errs, "must be milliseconds since the epoch");
   if (errs.empty() && q.from > q.to) errs.push_back({"from", "must not be after to"});
   if (auto step = ctx.query("step"); !step.empty()) {
     std::int64_t ms = 0;
@@ -107,13 +95,6 @@ double aggregate(const tsdb::Bucket& b, const std::string& agg) {
   return b.sum / b.count;
 }
 
-nlohmann::json series_json(const LabelSet& labels, const std::vector<TimeMs>& ts, const std::vector<double>& vs) {
-  nlohmann::json values = nlohmann::json::array();
-  for (double v : vs) values.push_back(json_value(v));
-  return {{"metric", std::string(metric_name(labels))}, {"labels", labels_json(labels, false)},
-          {"timestamps", ts}, {"values", std::move(values)}};
-}
-
 // The rollup tier that serves a step: the coarsest one that divides it.
 std::int64_t tier_for(std::int64_t step_ms) {
   if (step_ms % tsdb::kTier1h == 0) return tsdb::kTier1h;
@@ -133,15 +114,7 @@ void query_range(http::Context& ctx, tsdb::Store& store) {
     if (total > kMaxRawSamples)
       return ctx.error(Error::make(ErrorKind::too_large, "QUERY_TOO_LARGE",
                                    fmt::format("{} raw samples match; give a step to aggregate them", total)));
-    for (const auto& s : series.value()) {
-      std::vector<TimeMs> ts;
-      std::vector<double> vs;
-      for (const auto& p : s.samples) {
-        ts.push_back(p.t);
-        vs.push_back(p.v);
-      }
-      out.push_back(series_json(s.labels, ts, vs));
-    }
+    for (const auto& s : series.value()) out.push_back(series_json(s.labels, s.samples));
     return ctx.ok({{"series", out}});
   }
   // Within raw retention the raw samples answer (decoding runs at tens of millions of samples a
@@ -161,22 +134,19 @@ void query_range(http::Context& ctx, tsdb::Store& store) {
     raw = std::move(r.value());
   }
   auto emit = [&](const LabelSet& labels, const std::vector<tsdb::Bucket>& buckets) {
-    std::vector<TimeMs> ts;
-    std::vector<double> vs;
-    for (const auto& b : tsdb::coarsen(buckets, q->step_ms)) {
-      if (b.start < q->from - q->step_ms || b.count == 0) continue;
-      ts.push_back(b.start);
-      vs.push_back(aggregate(b, q->agg));
-    }
-    if (!ts.empty()) out.push_back(series_json(labels, ts, vs));
+    std::vector<Sample> points;
+    for (const auto& b : tsdb::coarsen(buckets, q->step_ms))
+      if (b.start >= q->from - q->step_ms && b.count > 0) points.push_back({b.start, aggregate(b, q->agg)});
+    if (!points.empty()) out.push_back(series_json(labels, points));
   };
-  for (const auto& b : bucketed)
-    if (b.stored_tier) emit(b.labels, b.buckets);
-  for (const auto& s : raw) {
-    bool from_tier = std::any_of(bucketed.begin(), bucketed.end(),
-                                 [&](const auto& b) { return b.stored_tier && b.labels == s.labels; });
-    if (!from_tier) emit(s.labels, tsdb::make_buckets(s.samples, q->step_ms));
+  std::set<LabelSet> from_tier;
+  for (const auto& b : bucketed) {
+    if (!b.stored_tier) continue;
+    emit(b.labels, b.buckets);
+    from_tier.insert(b.labels);
   }
+  for (const auto& s : raw)
+    if (!from_tier.count(s.labels)) emit(s.labels, tsdb::make_buckets(s.samples, q->step_ms));
   ctx.ok({{"series", out}, {"step", q->step_ms}, {"tier", tier == 0 ? "raw" : tier == tsdb::kTier1h ? "1h" : "1m"}});
 }
 

@@ -190,17 +190,11 @@ int serve(const ServeOptions& opt) {
     if (!handshake.ok()) {
       return reject(ws::rejection_status(handshake.error()), handshake.error());
     }
-    Result<auth::Principal> who = Error::make(ErrorKind::unauthenticated, "UNAUTHENTICATED",
-                                              "sign in, or send an API token as 'Authorization: Bearer <token>'");
-    auto authz = header("Authorization");
-    if (authz.size() > 7 && (authz.compare(0, 7, "Bearer ") == 0 || authz.compare(0, 7, "bearer ") == 0)) {
-      who = auth.authenticate_token(authz.substr(7));
-    } else if (auto cookie = http::cookie_value_from_header(header("Cookie"), http::kSessionCookie); !cookie.empty()) {
-      if (!same_origin(up))
-        return reject(403, Error::make(ErrorKind::forbidden, "ORIGIN_REJECTED", "cross-origin WebSocket refused"));
-      who = auth.authenticate_session(cookie);
-    }
+    auto who = http::authenticate(authenticator, header("Authorization"), header("Cookie"));
     if (!who.ok()) return reject(401, who.error());
+    // A browser sends the cookie from any page; only our own pages may use it for a socket.
+    if (who->via == auth::Principal::Via::session && !same_origin(up))
+      return reject(403, Error::make(ErrorKind::forbidden, "ORIGIN_REJECTED", "cross-origin WebSocket refused"));
     if (!http::write_all(up.fd, handshake->response)) return false;
     ws::ClientInfo info{who->user, std::string(auth::role_name(who->role)), up.remote};
     int fd = up.fd;

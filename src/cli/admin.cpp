@@ -62,7 +62,7 @@ int user_add(const std::string& data_dir, const std::string& name, const std::st
   Store store;
   if (!open_store(data_dir, store)) return 1;
   auth::AuthService auth(*store.writer, *store.readers, SystemClock::instance());
-  auto user = auth.create_user(name, *role, password, "cli", "");
+  auto user = auth.create_user(name, *role, password, auth::cli_principal().user, "");
   if (!user.ok()) {
     print_error(user.error());
     return 1;
@@ -81,7 +81,7 @@ int token_create(const std::string& data_dir, const std::string& user, const std
   Store store;
   if (!open_store(data_dir, store)) return 1;
   auth::AuthService auth(*store.writer, *store.readers, SystemClock::instance());
-  auto token = auth.create_token(user, label, expires_ms, "cli", "");
+  auto token = auth.create_token(user, label, expires_ms, auth::cli_principal().user, "");
   if (!token.ok()) {
     print_error(token.error());
     return 1;

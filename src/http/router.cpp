@@ -153,23 +153,25 @@ Result<std::int64_t> Context::id_param(const std::string& name, const char* not_
                      fmt::format("no such {}: '{}'", name, it == params.end() ? "" : it->second));
 }
 
+void Context::int_query(const char* name, std::int64_t lo, std::int64_t hi, std::int64_t& out,
+                        std::vector<FieldError>& errs, const char* message) const {
+  if (!req.has_param(name)) return;
+  auto s = req.get_param_value(name);
+  std::int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || v < lo || v > hi)
+    errs.push_back({name, message ? message : fmt::format("must be an integer from {} to {}", lo, hi)});
+  else
+    out = v;
+}
+
 Result<PageRequest> Context::page_request() const {
-  PageRequest p;
   std::vector<FieldError> errs;
-  auto read = [&](const char* name, int& out, int lo, int hi) {
-    if (!req.has_param(name)) return;
-    auto s = req.get_param_value(name);
-    int v = 0;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || ptr != s.data() + s.size() || v < lo || v > hi)
-      errs.push_back({name, fmt::format("must be an integer from {} to {}", lo, hi)});
-    else
-      out = v;
-  };
-  read("page", p.page, 1, 1'000'000);
-  read("per_page", p.per_page, 1, PageRequest::kMaxPerPage);
+  std::int64_t page = 1, per_page = PageRequest{}.per_page;
+  int_query("page", 1, 1'000'000, page, errs);
+  int_query("per_page", 1, PageRequest::kMaxPerPage, per_page, errs);
   if (!errs.empty()) return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad pagination", errs, {}};
-  return p;
+  return PageRequest{static_cast<int>(page), static_cast<int>(per_page)};
 }
 
 void Context::ok(const nlohmann::json& data, int status) {
@@ -220,21 +222,22 @@ void Router::install(httplib::Server& server) {
   }));
 }
 
+Result<auth::Principal> authenticate(const Authenticator& auth, const std::string& authorization,
+                                     const std::string& cookie_header) {
+  if (!authorization.empty()) {
+    if (authorization.size() <= 7 || lower(authorization.substr(0, 7)) != "bearer ")
+      return Error::make(ErrorKind::unauthenticated, "TOKEN_INVALID", "the Authorization header must be 'Bearer <token>'");
+    return auth.token(authorization.substr(7));
+  }
+  if (auto cookie = cookie_value_from_header(cookie_header, kSessionCookie); !cookie.empty()) return auth.session(cookie);
+  return Error::make(ErrorKind::unauthenticated, "UNAUTHENTICATED",
+                     "sign in, or send an API token as 'Authorization: Bearer <token>'");
+}
+
 bool Router::authorize(Context& ctx, const Route& route) {
   if (route.access == Access::public_) return true;
   const auto& req = ctx.req;
-  auto authz = req.get_header_value("Authorization");
-  Result<auth::Principal> who = Error::make(ErrorKind::unauthenticated, "UNAUTHENTICATED",
-                                            "sign in, or send an API token as 'Authorization: Bearer <token>'");
-  if (!authz.empty()) {
-    if (lower(authz.substr(0, 7)) != "bearer " || authz.size() <= 7) {
-      who = Error::make(ErrorKind::unauthenticated, "TOKEN_INVALID", "the Authorization header must be 'Bearer <token>'");
-    } else {
-      who = m_auth.token(authz.substr(7));
-    }
-  } else if (auto cookie = cookie_value(req, kSessionCookie); !cookie.empty()) {
-    who = m_auth.session(cookie);
-  }
+  auto who = authenticate(m_auth, req.get_header_value("Authorization"), req.get_header_value("Cookie"));
   if (!who.ok()) {
     ctx.error(who.error());
     return false;

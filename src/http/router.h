@@ -41,6 +41,10 @@ class Context {
   Result<std::int64_t> id_param(const std::string& name, const char* not_found_code) const;
   // page and per_page query parameters (422 when out of range).
   Result<PageRequest> page_request() const;
+  // An integer query parameter within [lo, hi]: absent leaves `out` as it is; anything else that
+  // is not such an integer adds a field error (with `message`, or "must be an integer from lo to hi").
+  void int_query(const char* name, std::int64_t lo, std::int64_t hi, std::int64_t& out,
+                 std::vector<FieldError>& errs, const char* message = nullptr) const;
   std::string query(const std::string& name) const { return req.get_param_value(name); }
   // Every value of a repeated query parameter, split at the first '=' only, so that
   // `label=site=lab` yields "site=lab" (cpp-httplib keeps only the text up to a second '=').
@@ -78,6 +82,12 @@ struct Authenticator {
 };
 
 constexpr const char* kSessionCookie = "tt_session";
+
+// Who sent a request: the Bearer token of the Authorization header if there is one, else the
+// session cookie. UNAUTHENTICATED when neither is present. Used by every route and by the
+// WebSocket upgrade alike.
+Result<auth::Principal> authenticate(const Authenticator& auth, const std::string& authorization,
+                                     const std::string& cookie_header);
 
 struct RouterOptions {
   double api_rate_per_s = 100;   // per client address; 0 disables

@@ -248,7 +248,6 @@ Result<std::uint64_t> AppendLog::append(const LogBatch& batch) {
     }
     rest.remove_prefix(static_cast<std::size_t>(n));
   }
-  m_bytes_written += record.size();
   m_current_bytes += record.size();
   return m_current;
 }

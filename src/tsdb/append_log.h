@@ -46,7 +46,6 @@ class AppendLog {
   std::uint64_t current_segment_bytes() const { return m_current_bytes; }
   // Deletes segments numbered below `segment`.
   void remove_before(std::uint64_t segment);
-  std::uint64_t bytes_written() const { return m_bytes_written; }
 
  private:
   std::vector<std::uint64_t> segments() const;
@@ -55,7 +54,6 @@ class AppendLog {
   std::string m_dir;
   int m_fd = -1;
   std::uint64_t m_current = 0;
-  std::uint64_t m_bytes_written = 0;
   std::uint64_t m_current_bytes = 0;
 };
 

@@ -80,13 +80,6 @@ SeriesId SeriesIndex::get_or_assign(const LabelSet& labels, bool& created) {
   return id;
 }
 
-std::optional<SeriesId> SeriesIndex::find(const LabelSet& labels) const {
-  std::shared_lock lock(m_mutex);
-  auto it = m_by_key.find(canonical_labels(labels));
-  if (it == m_by_key.end()) return std::nullopt;
-  return it->second;
-}
-
 void SeriesIndex::restore(SeriesId id, LabelSet labels) {
   std::unique_lock lock(m_mutex);
   m_by_key[canonical_labels(labels)] = id;

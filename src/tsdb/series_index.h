@@ -29,7 +29,6 @@ class SeriesIndex {
  public:
   // Returns the id of `labels` (sorted), assigning the next id when it is new; `created` tells.
   SeriesId get_or_assign(const LabelSet& labels, bool& created);
-  std::optional<SeriesId> find(const LabelSet& labels) const;
   // Adds a series loaded from the database.
   void restore(SeriesId id, LabelSet labels);
   std::optional<LabelSet> labels_of(SeriesId id) const;

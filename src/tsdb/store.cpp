@@ -207,7 +207,6 @@ void Store::write_samples(SQLite::Database& db, SeriesId id, std::span<const Sam
     add_chunk.bind(5, blob.data(), static_cast<int>(blob.size()));
     add_chunk.exec();
     add_chunk.reset();
-    ++m_chunks_written;
   }
   SQLite::Statement add_rollup(db, "INSERT INTO rollups(tier, series_id, min_t, max_t, seq, data) VALUES (?, ?, ?, ?, ?, ?)");
   for (std::int64_t tier : {kTier1m, kTier1h}) {
@@ -401,15 +400,5 @@ Result<void> Store::apply_retention() {
   return {};
 }
 
-StoreStats Store::stats() const {
-  StoreStats s;
-  s.series = m_index.size();
-  {
-    std::lock_guard lock(m_heads_mutex);
-    for (const auto& [id, head] : m_heads) s.head_samples += head.samples.size();
-  }
-  s.chunks_written = m_chunks_written;
-  return s;
-}
 
 }  // namespace tt::tsdb

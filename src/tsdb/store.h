@@ -49,13 +49,6 @@ struct AppendResult {
   std::size_t series_created = 0;
 };
 
-struct StoreStats {
-  std::size_t series = 0;
-  std::size_t head_samples = 0;
-  std::uint64_t log_bytes_written = 0;
-  std::uint64_t chunks_written = 0;
-};
-
 // Also the query engine's storage: select() serves PromQL and the REST queries alike.
 class Store : public query::Storage {
  public:
@@ -106,7 +99,6 @@ class Store : public query::Storage {
   Result<void> maintain();
   // Deletes chunks and rollups past their tier's retention and returns the freed pages.
   Result<void> apply_retention();
-  StoreStats stats() const;
 
  private:
   struct Head {
@@ -147,7 +139,6 @@ class Store : public query::Storage {
   mutable std::mutex m_heads_mutex;
   std::unordered_map<SeriesId, Head> m_heads;
   std::atomic<std::int64_t> m_next_seq{1};
-  std::atomic<std::uint64_t> m_chunks_written{0};
   std::atomic<std::int64_t> m_last_retention_ms{0};
 
   std::mutex m_maint_mutex;
