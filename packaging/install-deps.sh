@@ -10,10 +10,12 @@ build_pkgs=(
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
   libsqlitecpp-dev libsqlite3-dev
   nlohmann-json3-dev libuv1-dev libcli11-dev libfmt-dev libsodium-dev
+  libcurl4-openssl-dev libc-ares-dev libcap2-bin
 )
 test_pkgs=(
   doctest-dev clang libclang-rt-14-dev python3 curl
   prometheus victoria-metrics prometheus-node-exporter wrk procps chromium
+  dnsmasq-base fping iproute2 openssl
 )
 
 want=("${build_pkgs[@]}")

@@ -1,0 +1,83 @@
+// probes/descriptor.h — what each probe kind accepts, as data: its target, its options with
+// types, defaults and help, and the facts its observations carry. One table serves the API's
+// validation (422 with a detail per field), the UI's check form (GET /api/v1/check-kinds) and the
+// condition checker (which names exist for a kind).
+#pragma once
+
+#include <uv.h>
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "probes/probe.h"
+
+namespace tt::probes {
+
+enum class OptionType {
+  string,
+  integer,
+  number,
+  boolean,
+  duration,     // "900ms", "5s", "1m" in, integer milliseconds out
+  choice,       // one of `choices`
+  string_list,  // ["a", "b"]
+  string_map,   // {"Header": "value"}
+};
+
+struct OptionSpec {
+  std::string name;
+  OptionType type = OptionType::string;
+  nlohmann::json default_value;  // null: no default (absent stays absent unless required)
+  std::string help;
+  std::vector<std::string> choices;  // for choice
+  double min = 0, max = 0;           // for integer, number, duration (ms); ignored when min == max
+  bool required = false;
+  bool secret = false;  // never returned by GET
+};
+
+enum class FactType { number, duration, ratio, string, boolean };
+
+// A value conditions may test, e.g. {"latency", duration}, {"status", number}.
+struct FactSpec {
+  std::string name;
+  FactType type = FactType::number;
+  std::string help;
+};
+
+struct KindDescriptor {
+  std::string kind;         // icmp, tcp, http, dns, push
+  std::string title;        // "HTTP(S)"
+  std::string target_help;  // "URL, http:// or https://"
+  // Returns a message when the target is not acceptable for this kind.
+  std::function<std::optional<std::string>(const std::string& target)> check_target;
+  std::vector<OptionSpec> options;
+  std::vector<FactSpec> facts;
+  std::int64_t default_interval_ms = 60000;
+  std::int64_t default_timeout_ms = 10000;
+  std::size_t max_in_flight = 256;  // concurrency limit per kind, enforced by the scheduler
+  // Creates the probe on the loop; empty for passive kinds (push).
+  std::function<std::unique_ptr<Probe>(uv_loop_t*)> make;
+};
+
+// Every kind Telltale knows, in display order.
+const std::vector<const KindDescriptor*>& kinds();
+const KindDescriptor* find_kind(std::string_view kind);
+
+// Validates `options` (a JSON object or null) against the kind's table: unknown names, wrong
+// types, out-of-range values and missing required options are each a FieldError named
+// "options.<name>". Returns the options with defaults filled in and durations in milliseconds.
+Result<nlohmann::json> normalize_options(const KindDescriptor& kind, const nlohmann::json& options);
+
+// The options with every secret replaced by "********", for GET answers.
+nlohmann::json redact_options(const KindDescriptor& kind, const nlohmann::json& options);
+
+// The descriptor as JSON for the UI's form.
+nlohmann::json to_json(const KindDescriptor& kind);
+
+}  // namespace tt::probes

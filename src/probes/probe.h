@@ -1,0 +1,67 @@
+// probes/ — the network probes, one file per kind behind one interface. A probe runs on the core
+// loop: run() starts non-blocking I/O and returns at once; the probe reports one Observation when
+// the exchange ends or times out. Probes know nothing of checks, schedules or storage: sched/
+// decides when to run, checks/ decides what an observation means (conditions, state), and the
+// time-series store keeps the metrics.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/series.h"
+
+namespace tt::probes {
+
+// One number a probe measured, named as Prometheus' blackbox_exporter names it so that existing
+// dashboards fit: probe_http_status_code, probe_icmp_rtt_seconds{stat="avg"}, ...
+struct Metric {
+  std::string name;
+  LabelSet labels;  // extra labels, sorted by name: {stat="avg"}, {phase="connect"}
+  double value = 0;
+};
+
+// What one run of a probe saw.
+struct Observation {
+  bool ok = false;        // the target answered and the protocol exchange succeeded
+  std::string error;      // when !ok: a short stable code (timeout, refused, unreachable, resolve, tls, ...)
+  std::string message;    // for people: what went wrong, or a summary such as "200 OK"
+  double duration_s = 0;  // wall time of the whole run
+  std::vector<Metric> metrics;
+  // Named values that conditions test (status, latency, body, cert_days, loss, ...), in base
+  // units: seconds, ratios 0..1, bytes, days. Shown by the API as the check's last result.
+  nlohmann::json facts = nlohmann::json::object();
+};
+
+struct Request {
+  std::string target;      // accepted by the kind's descriptor
+  nlohmann::json options;  // the kind's options, validated, defaults filled in (durations in ms)
+  std::chrono::milliseconds timeout{5000};
+};
+
+using Done = std::function<void(Observation)>;
+
+class Probe {
+ public:
+  virtual ~Probe() = default;
+  // Loop thread only. Starts one run and calls `done` exactly once, on the loop thread, no later
+  // than shortly after `timeout` (then with error "timeout"). It may be called before run returns.
+  virtual void run(const Request& req, Done done) = 0;
+  // Loop thread only. Ends every run in flight (each `done` gets error "cancelled") and closes
+  // the probe's handles; the loop can then finish. run() after close() answers "cancelled".
+  virtual void close() = 0;
+};
+
+// An observation for a run that never started or was cut short.
+inline Observation failed(std::string error, std::string message, double duration_s = 0) {
+  Observation o;
+  o.error = std::move(error);
+  o.message = std::move(message);
+  o.duration_s = duration_s;
+  return o;
+}
+
+}  // namespace tt::probes
