@@ -1,231 +1,60 @@
-// Lexer, recursive-descent parser and evaluator of check conditions; see conditions.h.
+// Lexer and recursive-descent parser of check conditions; see conditions.h for the grammar.
 // '&&' and '||' chains are kept flat (one node with n children), so only parentheses, '!' and
 // function calls nest, and the depth limit bounds both parsing and evaluation recursion.
 #include "checks/conditions.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <exception>
 #include <utility>
-#include <variant>
+
+#include "checks/condition_ast.h"
 
 namespace tt::checks {
-
-using nlohmann::json;
-
-// A value's type as far as the parser knows it; `dynamic` (json()) is only known at evaluation.
-enum class ValueType { number, duration, ratio, string, boolean, dynamic };
-
-enum class Op { eq, ne, lt, le, gt, ge, contains, not_contains, starts, not_starts, ends, not_ends };
-
-using PathStep = std::variant<std::string, std::size_t>;
-
-struct Operand {
-  enum class Kind { literal, fact, json, header, len };
-  Kind kind = Kind::literal;
-  ValueType type = ValueType::number;
-  std::string source;  // as written, for details: latency, json("$.a"), 300ms
-  std::size_t pos = 0;  // where it starts in the text
-  json literal;        // literal: the value in base units (seconds, 0..1)
-  std::string name;    // fact name; header name in lowercase
-  std::vector<PathStep> path;    // json
-  std::unique_ptr<Operand> arg;  // len
-};
-
-struct ConditionNode {
-  enum class Kind { all, any, negate, compare };
-  Kind kind = Kind::compare;
-  std::vector<ConditionNode> children;  // all, any: two or more; negate: one
-  Operand lhs, rhs;
-  Op op = Op::eq;
-};
-
 namespace {
-
-// ---------------------------------------------------------------------------------------------
-// Formatting, shared by error messages and verdict details.
-
-std::string_view op_text(Op op) {
-  switch (op) {
-    case Op::eq: return "==";
-    case Op::ne: return "!=";
-    case Op::lt: return "<";
-    case Op::le: return "<=";
-    case Op::gt: return ">";
-    case Op::ge: return ">=";
-    case Op::contains: return "contains";
-    case Op::not_contains: return "not contains";
-    case Op::starts: return "startswith";
-    case Op::not_starts: return "not startswith";
-    case Op::ends: return "endswith";
-    case Op::not_ends: return "not endswith";
-  }
-  return "?";
-}
-
-Op negated(Op op) {
-  switch (op) {
-    case Op::eq: return Op::ne;
-    case Op::ne: return Op::eq;
-    case Op::lt: return Op::ge;
-    case Op::le: return Op::gt;
-    case Op::gt: return Op::le;
-    case Op::ge: return Op::lt;
-    case Op::contains: return Op::not_contains;
-    case Op::not_contains: return Op::contains;
-    case Op::starts: return Op::not_starts;
-    case Op::not_starts: return Op::starts;
-    case Op::ends: return Op::not_ends;
-    case Op::not_ends: return Op::ends;
-  }
-  return op;
-}
-
-// `a op b` said as `b op' a`, so details can name the fact first: 300ms > latency.
-Op mirrored(Op op) {
-  switch (op) {
-    case Op::lt: return Op::gt;
-    case Op::le: return Op::ge;
-    case Op::gt: return Op::lt;
-    case Op::ge: return Op::le;
-    default: return op;
-  }
-}
-
-bool is_string_op(Op op) { return op >= Op::contains; }
-bool is_order_op(Op op) { return op >= Op::lt && op <= Op::ge; }
-
-std::string_view type_name(ValueType t) {
-  switch (t) {
-    case ValueType::number: return "a number";
-    case ValueType::duration: return "a duration";
-    case ValueType::ratio: return "a ratio";
-    case ValueType::string: return "a string";
-    case ValueType::boolean: return "a boolean";
-    case ValueType::dynamic: return "a JSON value";
-  }
-  return "?";
-}
-
-bool is_numeric(ValueType t) {
-  return t == ValueType::number || t == ValueType::duration || t == ValueType::ratio;
-}
-
-std::string format_number(double v) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return r.ec == std::errc() ? std::string(buf, r.ptr) : std::string("?");
-}
-
-// Rounded to `decimals` places without trailing zeros: 412, 1.2, 12.5.
-std::string format_rounded(double v, int decimals) {
-  double scale = std::pow(10.0, decimals);
-  double r = std::round(v * scale) / scale;
-  if (!std::isfinite(r)) return format_number(v);
-  return format_number(r);
-}
-
-std::string format_duration(double seconds) {
-  double a = std::fabs(seconds);
-  if (!std::isfinite(a)) return format_number(seconds) + "s";
-  if (a < 1) return format_rounded(seconds * 1000, a < 0.01 ? 2 : 0) + "ms";
-  if (a < 120) return format_rounded(seconds, 2) + "s";
-  if (a < 7200) return format_rounded(seconds / 60, 1) + "m";
-  if (a < 172800) return format_rounded(seconds / 3600, 1) + "h";
-  return format_rounded(seconds / 86400, 1) + "d";
-}
-
-std::string format_ratio(double r) { return format_rounded(r * 100, 1) + "%"; }
-
-// Quoted, escaped, and cut to 80 bytes on a UTF-8 boundary.
-std::string quote(std::string_view s) {
-  constexpr std::size_t kMax = 80;
-  bool cut = s.size() > kMax;
-  if (cut) {
-    std::size_t n = kMax;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    s = s.substr(0, n);
-  }
-  std::string out = "\"";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (u < 0x20 || u == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  out += cut ? "\"…" : "\"";
-  return out;
-}
-
-// A value as people read it; numbers in the unit of `as` (the operand's type, or its partner's
-// when the operand is a JSON value).
-std::string format_value(const json& v, ValueType as) {
-  if (v.is_number()) {
-    double d = v.get<double>();
-    if (as == ValueType::duration) return format_duration(d);
-    if (as == ValueType::ratio) return format_ratio(d);
-    return format_number(d);
-  }
-  if (v.is_string()) return quote(v.get_ref<const std::string&>());
-  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-  if (v.is_null()) return "null";
-  if (v.is_array()) return "an array of " + std::to_string(v.size());
-  if (v.is_object()) return "an object of " + std::to_string(v.size()) + " keys";
-  return "?";
-}
-
-std::string format_path(const std::vector<PathStep>& path) {
-  std::string out = "$";
-  for (const auto& step : path) {
-    if (const auto* key = std::get_if<std::string>(&step)) {
-      bool plain = !key->empty();
-      for (char c : *key)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) plain = false;
-      out += plain ? "." + *key : "[" + quote(*key) + "]";
-    } else {
-      out += "[" + std::to_string(std::get<std::size_t>(step)) + "]";
-    }
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Lexer
 
-enum class Tok { eof, ident, literal, string, lparen, rparen, comma, eq, ne, lt, le, gt, ge, and_, or_, bang };
+enum class Tok {
+  eof,
+  ident,
+  literal,
+  string,
+  lparen,
+  rparen,
+  comma,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  and_,
+  or_,
+  bang
+};
 
 struct Token {
   Tok kind = Tok::eof;
   std::size_t pos = 0, end = 0;
-  std::string text;  // identifier, decoded string
-  double number = 0;  // literal: in seconds for durations, 0..1 for percentages
+  std::string text;                    // identifier, decoded string
+  double number = 0;                   // literal: in seconds for durations, 0..1 for percentages
   ValueType type = ValueType::number;  // literal: number, duration or ratio
 };
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_ident_start(char c) { return is_alpha(c) || c == '_'; }
-bool is_ident_char(char c) { return is_ident_start(c) || is_digit(c); }
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return r;
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_ident_start(char c) {
+  return is_alpha(c) || c == '_';
+}
+bool is_ident_char(char c) {
+  return is_ident_start(c) || is_digit(c);
 }
 
 std::string describe_char(char c) {
@@ -241,7 +70,9 @@ class Lexer {
 
   // False (with m_err set) on a malformed token.
   bool next(Token& t) {
-    while (m_i < m_s.size() && (m_s[m_i] == ' ' || m_s[m_i] == '\t' || m_s[m_i] == '\n' || m_s[m_i] == '\r')) ++m_i;
+    while (m_i < m_s.size() &&
+           (m_s[m_i] == ' ' || m_s[m_i] == '\t' || m_s[m_i] == '\n' || m_s[m_i] == '\r'))
+      ++m_i;
     t = Token{};
     t.pos = m_i;
     if (m_i >= m_s.size()) {
@@ -257,12 +88,18 @@ class Lexer {
       return true;
     };
     switch (c) {
-      case '(': return one(Tok::lparen, 1);
-      case ')': return one(Tok::rparen, 1);
-      case ',': return one(Tok::comma, 1);
-      case '<': return d == '=' ? one(Tok::le, 2) : one(Tok::lt, 1);
-      case '>': return d == '=' ? one(Tok::ge, 2) : one(Tok::gt, 1);
-      case '!': return d == '=' ? one(Tok::ne, 2) : one(Tok::bang, 1);
+      case '(':
+        return one(Tok::lparen, 1);
+      case ')':
+        return one(Tok::rparen, 1);
+      case ',':
+        return one(Tok::comma, 1);
+      case '<':
+        return d == '=' ? one(Tok::le, 2) : one(Tok::lt, 1);
+      case '>':
+        return d == '=' ? one(Tok::ge, 2) : one(Tok::gt, 1);
+      case '!':
+        return d == '=' ? one(Tok::ne, 2) : one(Tok::bang, 1);
       case '=':
         if (d == '=') return one(Tok::eq, 2);
         return fail(m_i, "'=' alone is not an operator; write '==' to compare");
@@ -272,8 +109,10 @@ class Lexer {
       case '|':
         if (d == '|') return one(Tok::or_, 2);
         return fail(m_i, "'|' alone is not an operator; write '||' or 'or'");
-      case '"': return lex_string(t);
-      default: break;
+      case '"':
+        return lex_string(t);
+      default:
+        break;
     }
     if (is_digit(c) || ((c == '-' || c == '.') && (is_digit(d) || (c == '-' && d == '.'))))
       return lex_number(t);
@@ -298,8 +137,11 @@ class Lexer {
 
   // A number, optionally with a percent sign or units (several in a row: 1h30m).
   bool lex_number(Token& t) {
-    static constexpr struct { std::string_view unit; double seconds; } kUnits[] = {
-        {"ms", 0.001}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
+    // ms divides rather than multiplies by 0.001, so 412ms is the same double as 0.412.
+    static constexpr struct {
+      std::string_view unit;
+      double mul, div;
+    } kUnits[] = {{"ms", 1, 1000}, {"s", 1, 1}, {"m", 60, 1}, {"h", 3600, 1}, {"d", 86400, 1}};
     double total = 0;
     bool negative = m_s[m_i] == '-';
     if (negative) ++m_i;
@@ -340,15 +182,18 @@ class Lexer {
         break;
       }
       std::string_view unit = m_s.substr(m_i, k - m_i);
-      const auto* u = std::find_if(std::begin(kUnits), std::end(kUnits), [&](const auto& x) { return x.unit == unit; });
+      const auto* u = std::find_if(std::begin(kUnits), std::end(kUnits),
+                                   [&](const auto& x) { return x.unit == unit; });
       if (u == std::end(kUnits))
-        return fail(m_i, "unknown unit '" + std::string(unit) + "'; durations use ms, s, m, h or d");
+        return fail(m_i,
+                    "unknown unit '" + std::string(unit) + "'; durations use ms, s, m, h or d");
       t.type = ValueType::duration;
-      total += v * u->seconds;
+      total += v * u->mul / u->div;
       m_i = k;
       if (m_i >= m_s.size() || !(is_digit(m_s[m_i]) || m_s[m_i] == '.')) break;  // else 1h30m
     }
-    if (m_i < m_s.size() && (is_ident_char(m_s[m_i]) || m_s[m_i] == '.' || m_s[m_i] == '%' || m_s[m_i] == '"'))
+    if (m_i < m_s.size() &&
+        (is_ident_char(m_s[m_i]) || m_s[m_i] == '.' || m_s[m_i] == '%' || m_s[m_i] == '"'))
       return fail(m_i, "unexpected " + describe_char(m_s[m_i]) + " after a number");
     if (!std::isfinite(total)) return fail(t.pos, "number out of range");
     t.kind = Tok::literal;
@@ -374,11 +219,21 @@ class Lexer {
       }
       if (j + 1 >= m_s.size()) return fail(t.pos, "unterminated string");
       switch (m_s[j + 1]) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        default: return fail(j, "unknown escape '\\" + std::string(1, m_s[j + 1]) + "'; use \\\", \\\\, \\n or \\t");
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        default:
+          return fail(j, "unknown escape '\\" + std::string(1, m_s[j + 1]) +
+                             "'; use \\\", \\\\, \\n or \\t");
       }
       j += 2;
     }
@@ -399,11 +254,16 @@ class Lexer {
 
 ValueType fact_value_type(probes::FactType t) {
   switch (t) {
-    case probes::FactType::number: return ValueType::number;
-    case probes::FactType::duration: return ValueType::duration;
-    case probes::FactType::ratio: return ValueType::ratio;
-    case probes::FactType::string: return ValueType::string;
-    case probes::FactType::boolean: return ValueType::boolean;
+    case probes::FactType::number:
+      return ValueType::number;
+    case probes::FactType::duration:
+      return ValueType::duration;
+    case probes::FactType::ratio:
+      return ValueType::ratio;
+    case probes::FactType::string:
+      return ValueType::string;
+    case probes::FactType::boolean:
+      return ValueType::boolean;
   }
   return ValueType::number;
 }
@@ -418,7 +278,8 @@ class Parser {
     if (m_tok.kind == Tok::eof) return fail(0, "the condition is empty");
     auto n = parse_or();
     if (!n) return std::nullopt;
-    if (m_tok.kind != Tok::eof) return fail(m_tok.pos, "unexpected " + describe(m_tok) + "; expected '&&', '||' or the end");
+    if (m_tok.kind != Tok::eof)
+      return fail(m_tok.pos, "unexpected " + describe(m_tok) + "; expected '&&', '||' or the end");
     return n;
   }
 
@@ -437,7 +298,9 @@ class Parser {
     return "'" + std::string(s) + "'";
   }
 
-  bool is_word(std::string_view w) const { return m_tok.kind == Tok::ident && lower(m_tok.text) == w; }
+  bool is_word(std::string_view w) const {
+    return m_tok.kind == Tok::ident && lower(m_tok.text) == w;
+  }
   bool at_not() const { return m_tok.kind == Tok::bang || is_word("not"); }
 
   struct DepthGuard {
@@ -447,7 +310,8 @@ class Parser {
   };
   bool too_deep(std::size_t pos) {
     if (m_depth <= kMaxConditionDepth) return false;
-    fail(pos, "the condition is nested too deeply (more than " + std::to_string(kMaxConditionDepth) + " levels)");
+    fail(pos, "the condition is nested too deeply (more than " +
+                  std::to_string(kMaxConditionDepth) + " levels)");
     return true;
   }
 
@@ -522,22 +386,31 @@ class Parser {
     auto inner = parse_or();
     if (!inner) return std::nullopt;
     if (m_tok.kind != Tok::rparen)
-      return fail(m_tok.pos, "expected ')' to close the '(' at " + std::to_string(open) + ", got " + describe(m_tok));
+      return fail(m_tok.pos, "expected ')' to close the '(' at " + std::to_string(open) + ", got " +
+                                 describe(m_tok));
     if (!advance()) return std::nullopt;
-    if (comparison_op()) return fail(m_tok.pos, describe(m_tok) + " cannot follow a parenthesised condition");
+    if (comparison_op())
+      return fail(m_tok.pos, describe(m_tok) + " cannot follow a parenthesised condition");
     return inner;
   }
 
   // The comparison operator at the current token, not consumed.
   std::optional<Op> comparison_op() {
     switch (m_tok.kind) {
-      case Tok::eq: return Op::eq;
-      case Tok::ne: return Op::ne;
-      case Tok::lt: return Op::lt;
-      case Tok::le: return Op::le;
-      case Tok::gt: return Op::gt;
-      case Tok::ge: return Op::ge;
-      default: break;
+      case Tok::eq:
+        return Op::eq;
+      case Tok::ne:
+        return Op::ne;
+      case Tok::lt:
+        return Op::lt;
+      case Tok::le:
+        return Op::le;
+      case Tok::gt:
+        return Op::gt;
+      case Tok::ge:
+        return Op::ge;
+      default:
+        break;
     }
     if (is_word("contains")) return Op::contains;
     if (is_word("startswith")) return Op::starts;
@@ -560,7 +433,8 @@ class Parser {
     if (!advance()) return false;
     auto base = comparison_op();
     if (!base || !is_string_op(*base)) {
-      fail(saved.pos, describe(saved) + " here must be followed by contains, startswith or endswith");
+      fail(saved.pos,
+           describe(saved) + " here must be followed by contains, startswith or endswith");
       return false;
     }
     op = negated(*base);
@@ -581,11 +455,12 @@ class Parser {
     if (!op) {
       // A bare operand: a boolean, or a JSON value taken as `== true`.
       if (lhs->type != ValueType::boolean && lhs->type != ValueType::dynamic) {
-        if (m_tok.kind == Tok::eof || m_tok.kind == Tok::rparen || m_tok.kind == Tok::and_ || m_tok.kind == Tok::or_ ||
-            is_word("and") || is_word("or"))
+        if (m_tok.kind == Tok::eof || m_tok.kind == Tok::rparen || m_tok.kind == Tok::and_ ||
+            m_tok.kind == Tok::or_ || is_word("and") || is_word("or"))
           return fail(op_pos, "expected a comparison after " + lhs->source + ", which is " +
                                   std::string(type_name(lhs->type)) + " (e.g. ==, <, contains)");
-        return fail(op_pos, "expected a comparison operator after " + lhs->source + ", got " + describe(m_tok));
+        return fail(op_pos, "expected a comparison operator after " + lhs->source + ", got " +
+                                describe(m_tok));
       }
       m_last_was_bare = true;
       n.lhs = std::move(*lhs);
@@ -596,12 +471,14 @@ class Parser {
       n.rhs.source = "true";
       return n;
     }
-    if (m_tok.kind == Tok::eof || m_tok.kind == Tok::rparen || m_tok.kind == Tok::and_ || m_tok.kind == Tok::or_)
+    if (m_tok.kind == Tok::eof || m_tok.kind == Tok::rparen || m_tok.kind == Tok::and_ ||
+        m_tok.kind == Tok::or_)
       return fail(m_tok.pos, "expected a value after " + spelled);
     auto rhs = parse_operand("a value after " + spelled);
     if (!rhs) return std::nullopt;
     if (!check_types(*lhs, *op, *rhs, op_pos, spelled)) return std::nullopt;
-    if (lhs->kind == Operand::Kind::literal && rhs->kind != Operand::Kind::literal && !is_string_op(*op)) {
+    if (lhs->kind == Operand::Kind::literal && rhs->kind != Operand::Kind::literal &&
+        !is_string_op(*op)) {
       std::swap(*lhs, *rhs);
       *op = mirrored(*op);
     }
@@ -612,20 +489,25 @@ class Parser {
     return n;
   }
 
-  bool check_types(const Operand& a, Op op, const Operand& b, std::size_t op_pos, const std::string& spelled) {
+  bool check_types(const Operand& a, Op op, const Operand& b, std::size_t op_pos,
+                   const std::string& spelled) {
     for (const Operand* x : {&a, &b}) {
       if (is_string_op(op) && x->type != ValueType::string && x->type != ValueType::dynamic) {
-        fail(op_pos, spelled + " compares strings, and " + x->source + " is " + std::string(type_name(x->type)));
+        fail(op_pos, spelled + " compares strings, and " + x->source + " is " +
+                         std::string(type_name(x->type)));
         return false;
       }
       if (is_order_op(op) && (x->type == ValueType::string || x->type == ValueType::boolean)) {
-        fail(op_pos, spelled + " does not apply to " + x->source + ", which is " + std::string(type_name(x->type)) +
-                         (x->type == ValueType::string ? "; strings take ==, !=, contains, !contains, startswith, endswith"
-                                                       : "; booleans take == and !="));
+        fail(op_pos, spelled + " does not apply to " + x->source + ", which is " +
+                         std::string(type_name(x->type)) +
+                         (x->type == ValueType::string
+                              ? "; strings take ==, !=, contains, !contains, startswith, endswith"
+                              : "; booleans take == and !="));
         return false;
       }
     }
-    if (a.type == b.type || a.type == ValueType::dynamic || b.type == ValueType::dynamic) return true;
+    if (a.type == b.type || a.type == ValueType::dynamic || b.type == ValueType::dynamic)
+      return true;
     // A plain number against a duration or ratio fact: say how to write it.
     for (auto [fact, lit] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
       if (lit->kind != Operand::Kind::literal || lit->type != ValueType::number) continue;
@@ -636,13 +518,13 @@ class Parser {
       if (fact->type == ValueType::ratio) {
         double v = lit->literal.get<double>();
         if (v >= 0 && v <= 1) return true;  // 0.2 for 20% is fine
-        fail(lit->pos, fact->source + " is a ratio from 0 to 1: write " + format_number(v) + "% or " +
-                                 format_number(v / 100));
+        fail(lit->pos, fact->source + " is a ratio from 0 to 1: write " + format_number(v) +
+                           "% or " + format_number(v / 100));
         return false;
       }
     }
-    fail(op_pos, "cannot compare " + a.source + " (" + std::string(type_name(a.type)) + ") with " + b.source + " (" +
-                     std::string(type_name(b.type)) + ")");
+    fail(op_pos, "cannot compare " + a.source + " (" + std::string(type_name(a.type)) + ") with " +
+                     b.source + " (" + std::string(type_name(b.type)) + ")");
     return false;
   }
 
@@ -685,7 +567,8 @@ class Parser {
   }
 
   bool fact_operand(const Token& name, Operand& o) {
-    static constexpr std::string_view kWords[] = {"and", "or", "not", "contains", "startswith", "endswith"};
+    static constexpr std::string_view kWords[] = {"and",      "or",         "not",
+                                                  "contains", "startswith", "endswith"};
     for (auto w : kWords)
       if (lower(name.text) == w) {
         fail(name.pos, "expected a value, got the operator '" + name.text + "'");
@@ -707,7 +590,8 @@ class Parser {
       if (f.name == "headers") continue;
       known += known.empty() ? f.name : ", " + f.name;
     }
-    fail(name.pos, "unknown fact '" + name.text + "'; " + (known.empty() ? "this kind has no facts" : known + " are known"));
+    fail(name.pos, "unknown fact '" + name.text + "'; " +
+                       (known.empty() ? "this kind has no facts" : known + " are known"));
     return false;
   }
 
@@ -723,8 +607,10 @@ class Parser {
     std::string fn = lower(name.text);
     if (fn != "json" && fn != "header" && fn != "len")
       return fail(name.pos, "unknown function '" + name.text + "'; json, header and len are known");
-    if (fn == "json" && !has_fact("body")) return fail(name.pos, "json() reads the body, which this kind does not have");
-    if (fn == "header" && !has_fact("headers")) return fail(name.pos, "header() reads headers, which this kind does not have");
+    if (fn == "json" && !has_fact("body"))
+      return fail(name.pos, "json() reads the body, which this kind does not have");
+    if (fn == "header" && !has_fact("headers"))
+      return fail(name.pos, "header() reads headers, which this kind does not have");
     if (!advance()) return std::nullopt;  // past '('
     Operand o;
     o.pos = start;
@@ -732,14 +618,16 @@ class Parser {
       auto arg = parse_operand("a string inside len()");
       if (!arg) return std::nullopt;
       if (arg->type != ValueType::string && arg->type != ValueType::dynamic)
-        return fail(start, "len() takes a string or a JSON value; " + arg->source + " is " + std::string(type_name(arg->type)));
+        return fail(start, "len() takes a string or a JSON value; " + arg->source + " is " +
+                               std::string(type_name(arg->type)));
       o.kind = Operand::Kind::len;
       o.type = ValueType::number;
       o.arg = std::make_unique<Operand>(std::move(*arg));
     } else {
       if (m_tok.kind != Tok::string)
-        return fail(m_tok.pos, fn + "() takes a string in double quotes, e.g. " +
-                                   (fn == "json" ? "json(\"$.status\")" : "header(\"content-type\")"));
+        return fail(m_tok.pos,
+                    fn + "() takes a string in double quotes, e.g. " +
+                        (fn == "json" ? "json(\"$.status\")" : "header(\"content-type\")"));
       if (fn == "json") {
         o.kind = Operand::Kind::json;
         o.type = ValueType::dynamic;
@@ -752,7 +640,8 @@ class Parser {
       }
       if (!advance()) return std::nullopt;
     }
-    if (m_tok.kind != Tok::rparen) return fail(m_tok.pos, "expected ')' to close " + fn + "(, got " + describe(m_tok));
+    if (m_tok.kind != Tok::rparen)
+      return fail(m_tok.pos, "expected ')' to close " + fn + "(, got " + describe(m_tok));
     o.source = std::string(m_s.substr(start, m_tok.end - start));
     if (!advance()) return std::nullopt;
     return o;
@@ -818,228 +707,17 @@ class Parser {
   bool m_last_was_bare = false;  // the last comparison parsed was a bare boolean operand
 };
 
-// ---------------------------------------------------------------------------------------------
-// Evaluation
-
-constexpr std::size_t kMaxDetailBytes = 2000;
-
-struct Outcome {
-  bool pass = false;
-  std::string detail;
-};
-
-// An operand's value: a pointer into the facts (or the literal), or a computed one; empty with
-// `missing` saying why when there is none.
-struct Value {
-  const json* ref = nullptr;
-  json owned;
-  std::string missing;
-  const json& get() const { return ref ? *ref : owned; }
-  bool ok() const { return missing.empty(); }
-};
-
-class Evaluator {
- public:
-  explicit Evaluator(const json& facts) : m_facts(facts) {}
-
-  Outcome eval(const ConditionNode& n, bool negate) {
-    switch (n.kind) {
-      case ConditionNode::Kind::negate: return eval(n.children.front(), !negate);
-      case ConditionNode::Kind::all:
-      case ConditionNode::Kind::any: {
-        // Under '!', all becomes any and the other way round (De Morgan), so details stay
-        // about comparisons.
-        bool need_all = (n.kind == ConditionNode::Kind::all) != negate;
-        Outcome out{need_all, {}};
-        for (const auto& c : n.children) {
-          Outcome o = eval(c, negate);
-          if (o.pass != need_all) return o;  // the first comparison that decides names itself
-          append(out.detail, o.detail, need_all ? ", " : "; ");
-        }
-        return out;
-      }
-      case ConditionNode::Kind::compare: return compare(n, negate);
-    }
-    return {};
-  }
-
- private:
-  static void append(std::string& to, const std::string& what, std::string_view sep) {
-    if (what.empty() || to.size() >= kMaxDetailBytes) return;
-    if (!to.empty()) to += sep;
-    to += what;
-    if (to.size() > kMaxDetailBytes) {
-      std::size_t n = kMaxDetailBytes;
-      while (n > 0 && (static_cast<unsigned char>(to[n]) & 0xC0) == 0x80) --n;
-      to.resize(n);
-      to += "…";
-    }
-  }
-
-  Outcome compare(const ConditionNode& n, bool negate) {
-    Op op = negate ? negated(n.op) : n.op;
-    Value a = value(n.lhs), b = value(n.rhs);
-    if (!a.ok()) return {false, a.missing};
-    if (!b.ok()) return {false, b.missing};
-    const json& x = a.get();
-    const json& y = b.get();
-    ValueType ta = n.lhs.type == ValueType::dynamic ? n.rhs.type : n.lhs.type;
-    ValueType tb = n.rhs.type == ValueType::dynamic ? n.lhs.type : n.rhs.type;
-    std::string said = n.lhs.source + " = " + format_value(x, ta);
-    std::string wanted = ", wanted " + std::string(op_text(op)) + " " + n.rhs.source;
-    if (n.rhs.kind != Operand::Kind::literal) wanted += " (" + format_value(y, tb) + ")";
-
-    std::optional<bool> r = apply(op, x, y);
-    if (!r) return {false, said + wanted + ", which cannot be compared"};
-    if (!*r) return {false, said + wanted};
-    return {true, said};
-  }
-
-  // Nullopt when the values are of types `op` cannot compare (a JSON value of another type).
-  static std::optional<bool> apply(Op op, const json& x, const json& y) {
-    if (is_string_op(op)) {
-      if (!x.is_string() || !y.is_string()) return std::nullopt;
-      std::string_view s = x.get_ref<const std::string&>(), t = y.get_ref<const std::string&>();
-      bool hit = false;
-      switch (op) {
-        case Op::contains: case Op::not_contains: hit = s.find(t) != std::string_view::npos; break;
-        case Op::starts: case Op::not_starts: hit = s.substr(0, t.size()) == t; break;
-        default: hit = s.size() >= t.size() && s.substr(s.size() - t.size()) == t; break;
-      }
-      bool negative = op == Op::not_contains || op == Op::not_starts || op == Op::not_ends;
-      return hit != negative;
-    }
-    if (x.is_number() && y.is_number()) {
-      double p = x.get<double>(), q = y.get<double>();
-      switch (op) {
-        case Op::eq: return p == q;
-        case Op::ne: return p != q;
-        case Op::lt: return p < q;
-        case Op::le: return p <= q;
-        case Op::gt: return p > q;
-        case Op::ge: return p >= q;
-        default: return std::nullopt;
-      }
-    }
-    if (op != Op::eq && op != Op::ne) return std::nullopt;
-    bool same_type = (x.is_string() && y.is_string()) || (x.is_boolean() && y.is_boolean()) || (x.is_null() && y.is_null());
-    if (!same_type) return std::nullopt;
-    return (x == y) == (op == Op::eq);
-  }
-
-  Value value(const Operand& o) {
-    Value v;
-    switch (o.kind) {
-      case Operand::Kind::literal: v.ref = &o.literal; return v;
-      case Operand::Kind::fact: {
-        const json* f = fact(o.name);
-        if (!f) {
-          v.missing = o.name + " is not available";
-          return v;
-        }
-        bool fits = o.type == ValueType::string ? f->is_string() : o.type == ValueType::boolean ? f->is_boolean() : f->is_number();
-        if (!fits) {
-          v.missing = o.name + " is not " + std::string(type_name(o.type)) + " but " + format_value(*f, ValueType::number);
-          return v;
-        }
-        v.ref = f;
-        return v;
-      }
-      case Operand::Kind::header: return header(o);
-      case Operand::Kind::json: return json_value(o);
-      case Operand::Kind::len: {
-        Value in = value(*o.arg);
-        if (!in.ok()) return in;
-        const json& x = in.get();
-        if (x.is_string()) v.owned = static_cast<double>(x.get_ref<const std::string&>().size());
-        else if (x.is_array() || x.is_object()) v.owned = static_cast<double>(x.size());
-        else v.missing = o.source + ": " + o.arg->source + " is " + format_value(x, ValueType::number) + ", not a string, array or object";
-        return v;
-      }
-    }
-    v.missing = "?";
-    return v;
-  }
-
-  const json* fact(const std::string& name) const {
-    if (!m_facts.is_object()) return nullptr;
-    auto it = m_facts.find(name);
-    if (it == m_facts.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-
-  Value header(const Operand& o) const {
-    Value v;
-    const json* hs = fact("headers");
-    const json* h = nullptr;
-    if (hs && hs->is_object()) {
-      auto it = hs->find(o.name);
-      if (it != hs->end()) h = &*it;
-      for (auto i = hs->begin(); !h && i != hs->end(); ++i)
-        if (lower(i.key()) == o.name) h = &*i;
-    }
-    if (h && h->is_string()) {
-      v.ref = h;
-    } else if (h && h->is_array()) {  // a repeated header, joined as HTTP does
-      std::string joined;
-      for (const auto& part : *h)
-        if (part.is_string()) joined += (joined.empty() ? "" : ", ") + part.get<std::string>();
-      v.owned = std::move(joined);
-    } else {
-      v.missing = o.source + " is not available";
-    }
-    return v;
-  }
-
-  Value json_value(const Operand& o) {
-    Value v;
-    if (!m_body_parsed) {
-      m_body_parsed = true;
-      const json* b = fact("body");
-      if (b && b->is_string()) m_body = json::parse(b->get_ref<const std::string&>(), nullptr, false);
-      else if (b && (b->is_object() || b->is_array())) m_body = *b;
-      else m_body = json(json::value_t::discarded);
-      m_body_missing = !b;
-    }
-    if (m_body.is_discarded()) {
-      v.missing = o.source + " is not available: " + (m_body_missing ? "there is no body" : "the body is not JSON");
-      return v;
-    }
-    const json* at = &m_body;
-    for (const auto& step : o.path) {
-      const json* next = nullptr;
-      if (const auto* key = std::get_if<std::string>(&step)) {
-        if (at->is_object()) {
-          auto it = at->find(*key);
-          if (it != at->end()) next = &*it;
-        }
-      } else if (at->is_array() && std::get<std::size_t>(step) < at->size()) {
-        next = &(*at)[std::get<std::size_t>(step)];
-      }
-      if (!next) {
-        v.missing = o.source + " is not available: the body has no " + format_path(o.path);
-        return v;
-      }
-      at = next;
-    }
-    v.ref = at;
-    return v;
-  }
-
-  const json& m_facts;
-  bool m_body_parsed = false, m_body_missing = false;
-  json m_body;
-};
-
 }  // namespace
 
 Condition::Condition(std::string text, std::shared_ptr<const ConditionNode> root)
     : m_text(std::move(text)), m_root(std::move(root)) {}
 
-std::optional<Condition> Condition::parse(std::string_view text, const std::vector<probes::FactSpec>& facts,
+std::optional<Condition> Condition::parse(std::string_view text,
+                                          const std::vector<probes::FactSpec>& facts,
                                           ConditionError& err) {
   if (text.size() > kMaxConditionBytes) {
-    err = ConditionError{kMaxConditionBytes, "the condition is longer than " + std::to_string(kMaxConditionBytes) + " bytes"};
+    err = ConditionError{kMaxConditionBytes, "the condition is longer than " +
+                                                 std::to_string(kMaxConditionBytes) + " bytes"};
     return std::nullopt;
   }
   try {
@@ -1050,16 +728,6 @@ std::optional<Condition> Condition::parse(std::string_view text, const std::vect
   } catch (const std::exception& e) {  // only allocation failures can get here
     err = ConditionError{0, std::string("the condition could not be parsed: ") + e.what()};
     return std::nullopt;
-  }
-}
-
-Condition::Verdict Condition::evaluate(const nlohmann::json& facts) const {
-  try {
-    Evaluator ev(facts);
-    Outcome o = ev.eval(*m_root, false);
-    return Verdict{o.pass, std::move(o.detail)};
-  } catch (const std::exception& e) {
-    return Verdict{false, std::string("the condition could not be evaluated: ") + e.what()};
   }
 }
 

@@ -15,10 +15,9 @@
 // comparison, so `!status == 200` is an error that suggests `!(status == 200)`.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstddef>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -1,0 +1,214 @@
+// Formatting of values, operators and paths for condition errors and verdict details.
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+#include "checks/condition_ast.h"
+
+namespace tt::checks {
+
+std::string_view op_text(Op op) {
+  switch (op) {
+    case Op::eq:
+      return "==";
+    case Op::ne:
+      return "!=";
+    case Op::lt:
+      return "<";
+    case Op::le:
+      return "<=";
+    case Op::gt:
+      return ">";
+    case Op::ge:
+      return ">=";
+    case Op::contains:
+      return "contains";
+    case Op::not_contains:
+      return "not contains";
+    case Op::starts:
+      return "startswith";
+    case Op::not_starts:
+      return "not startswith";
+    case Op::ends:
+      return "endswith";
+    case Op::not_ends:
+      return "not endswith";
+  }
+  return "?";
+}
+
+Op negated(Op op) {
+  switch (op) {
+    case Op::eq:
+      return Op::ne;
+    case Op::ne:
+      return Op::eq;
+    case Op::lt:
+      return Op::ge;
+    case Op::le:
+      return Op::gt;
+    case Op::gt:
+      return Op::le;
+    case Op::ge:
+      return Op::lt;
+    case Op::contains:
+      return Op::not_contains;
+    case Op::not_contains:
+      return Op::contains;
+    case Op::starts:
+      return Op::not_starts;
+    case Op::not_starts:
+      return Op::starts;
+    case Op::ends:
+      return Op::not_ends;
+    case Op::not_ends:
+      return Op::ends;
+  }
+  return op;
+}
+
+// `a op b` said as `b op' a`, so details can name the fact first: 300ms > latency.
+Op mirrored(Op op) {
+  switch (op) {
+    case Op::lt:
+      return Op::gt;
+    case Op::le:
+      return Op::ge;
+    case Op::gt:
+      return Op::lt;
+    case Op::ge:
+      return Op::le;
+    default:
+      return op;
+  }
+}
+
+bool is_string_op(Op op) {
+  return op >= Op::contains;
+}
+bool is_order_op(Op op) {
+  return op >= Op::lt && op <= Op::ge;
+}
+
+std::string_view type_name(ValueType t) {
+  switch (t) {
+    case ValueType::number:
+      return "a number";
+    case ValueType::duration:
+      return "a duration";
+    case ValueType::ratio:
+      return "a ratio";
+    case ValueType::string:
+      return "a string";
+    case ValueType::boolean:
+      return "a boolean";
+    case ValueType::dynamic:
+      return "a JSON value";
+  }
+  return "?";
+}
+
+std::string format_number(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return r.ec == std::errc() ? std::string(buf, r.ptr) : std::string("?");
+}
+
+namespace {
+
+// Rounded to `decimals` places without trailing zeros: 412, 1.2, 12.5.
+std::string format_rounded(double v, int decimals) {
+  double scale = std::pow(10.0, decimals);
+  double r = std::round(v * scale) / scale;
+  if (!std::isfinite(r)) return format_number(v);
+  return format_number(r);
+}
+
+std::string format_duration(double seconds) {
+  double a = std::fabs(seconds);
+  if (!std::isfinite(a)) return format_number(seconds) + "s";
+  if (a < 1) return format_rounded(seconds * 1000, a < 0.01 ? 2 : 0) + "ms";
+  if (a < 120) return format_rounded(seconds, 2) + "s";
+  if (a < 7200) return format_rounded(seconds / 60, 1) + "m";
+  if (a < 172800) return format_rounded(seconds / 3600, 1) + "h";
+  return format_rounded(seconds / 86400, 1) + "d";
+}
+
+std::string format_ratio(double r) {
+  return format_rounded(r * 100, 1) + "%";
+}
+
+}  // namespace
+
+// Quoted, escaped, and cut to 80 bytes on a UTF-8 boundary.
+std::string quote(std::string_view s) {
+  constexpr std::size_t kMax = 80;
+  bool cut = s.size() > kMax;
+  if (cut) {
+    std::size_t n = kMax;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    s = s.substr(0, n);
+  }
+  std::string out = "\"";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  out += cut ? "\"…" : "\"";
+  return out;
+}
+
+// A value as people read it; numbers in the unit of `as` (the operand's type, or its partner's
+// when the operand is a JSON value).
+std::string format_value(const json& v, ValueType as) {
+  if (v.is_number()) {
+    double d = v.get<double>();
+    if (as == ValueType::duration) return format_duration(d);
+    if (as == ValueType::ratio) return format_ratio(d);
+    return format_number(d);
+  }
+  if (v.is_string()) return quote(v.get_ref<const std::string&>());
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_null()) return "null";
+  if (v.is_array()) return "an array of " + std::to_string(v.size());
+  if (v.is_object()) return "an object of " + std::to_string(v.size()) + " keys";
+  return "?";
+}
+
+std::string format_path(const std::vector<PathStep>& path) {
+  std::string out = "$";
+  for (const auto& step : path) {
+    if (const auto* key = std::get_if<std::string>(&step)) {
+      bool plain = !key->empty();
+      for (char c : *key)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) plain = false;
+      out += plain ? "." + *key : "[" + quote(*key) + "]";
+    } else {
+      out += "[" + std::to_string(std::get<std::size_t>(step)) + "]";
+    }
+  }
+  return out;
+}
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (auto& c : r)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return r;
+}
+
+}  // namespace tt::checks
