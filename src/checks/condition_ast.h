@@ -68,5 +68,8 @@ std::string quote(std::string_view s);
 // A value as people read it; numbers in the unit of `as`: 412ms, 1.2s, 25%, 200.
 std::string format_value(const json& v, ValueType as);
 std::string format_path(const std::vector<PathStep>& path);  // $.a["b c"][2]
+// `s` cut to at most `max_bytes` on a UTF-8 boundary, with "…" when cut; messages quote the
+// user's text, which may be 4 KiB long.
+std::string shorten(std::string_view s, std::size_t max_bytes);
 
 }  // namespace tt::checks

@@ -60,12 +60,7 @@ class Evaluator {
     if (what.empty() || to.size() >= kMaxDetailBytes) return;
     if (!to.empty()) to += sep;
     to += what;
-    if (to.size() > kMaxDetailBytes) {
-      std::size_t n = kMaxDetailBytes;
-      while (n > 0 && (static_cast<unsigned char>(to[n]) & 0xC0) == 0x80) --n;
-      to.resize(n);
-      to += "…";
-    }
+    if (to.size() > kMaxDetailBytes) to = shorten(to, kMaxDetailBytes);
   }
 
   Outcome compare(const ConditionNode& n, bool negate) {
@@ -240,7 +235,8 @@ class Evaluator {
         next = &(*at)[std::get<std::size_t>(step)];
       }
       if (!next) {
-        v.missing = o.source + " is not available: the body has no " + format_path(o.path);
+        v.missing =
+            o.source + " is not available: the body has no " + shorten(format_path(o.path), 200);
         return v;
       }
       at = next;
@@ -260,7 +256,7 @@ Condition::Verdict Condition::evaluate(const nlohmann::json& facts) const {
   try {
     Evaluator ev(facts);
     Outcome o = ev.eval(*m_root, false);
-    return Verdict{o.pass, std::move(o.detail)};
+    return Verdict{o.pass, shorten(o.detail, kMaxDetailBytes)};
   } catch (const std::exception& e) {
     return Verdict{false, std::string("the condition could not be evaluated: ") + e.what()};
   }

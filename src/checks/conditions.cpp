@@ -14,6 +14,9 @@
 namespace tt::checks {
 namespace {
 
+// Operands are named by their text in messages and details; long ones are cut.
+constexpr std::size_t kMaxSourceBytes = 120;
+
 // ---------------------------------------------------------------------------------------------
 // Lexer
 
@@ -555,13 +558,13 @@ class Parser {
         if (!advance()) return std::nullopt;
         if (m_tok.kind == Tok::lparen) return parse_call(name, start);
         if (!fact_operand(name, o)) return std::nullopt;
-        o.source = name.text;
+        o.source = shorten(name.text, kMaxSourceBytes);
         return o;
       }
       default:
         return fail(m_tok.pos, "expected " + what + ", got " + describe(m_tok));
     }
-    o.source = std::string(m_s.substr(start, m_tok.end - start));
+    o.source = shorten(m_s.substr(start, m_tok.end - start), kMaxSourceBytes);
     if (!advance()) return std::nullopt;
     return o;
   }
@@ -590,7 +593,7 @@ class Parser {
       if (f.name == "headers") continue;
       known += known.empty() ? f.name : ", " + f.name;
     }
-    fail(name.pos, "unknown fact '" + name.text + "'; " +
+    fail(name.pos, "unknown fact '" + shorten(name.text, kMaxSourceBytes) + "'; " +
                        (known.empty() ? "this kind has no facts" : known + " are known"));
     return false;
   }
@@ -642,7 +645,7 @@ class Parser {
     }
     if (m_tok.kind != Tok::rparen)
       return fail(m_tok.pos, "expected ')' to close " + fn + "(, got " + describe(m_tok));
-    o.source = std::string(m_s.substr(start, m_tok.end - start));
+    o.source = shorten(m_s.substr(start, m_tok.end - start), kMaxSourceBytes);
     if (!advance()) return std::nullopt;
     return o;
   }

@@ -269,6 +269,18 @@ TEST_CASE("condition limits: length and nesting") {
   CHECK(v.detail.size() < 2100);  // the detail is capped
 }
 
+TEST_CASE("condition details stay short when the text is long") {
+  ConditionError err;
+  std::string path = "$";
+  for (int i = 0; i < 60; ++i) path += ".k" + std::string(60, 'x');
+  auto c = Condition::parse("json(\"" + path + "\") == 1", http(), err);
+  REQUIRE(c.has_value());
+  auto v = c->evaluate(http_facts());
+  CHECK_FALSE(v.pass);
+  CHECK(v.detail.find("is not available: the body has no") != std::string::npos);
+  CHECK(v.detail.size() < 600);
+}
+
 TEST_CASE("conditions are values: copies share the parsed form") {
   ConditionError err;
   auto c = Condition::parse("status == 200", http(), err);
