@@ -169,6 +169,7 @@ class TcpProbe final : public Probe {
     run->probe = this;
     m_runs.insert(run);
 
+    uv_update_time(m_loop);  // the loop's cached time may be stale after a long callback
     uv_timer_init(m_loop, &run->timer);
     run->timer.data = run;
     run->pending++;

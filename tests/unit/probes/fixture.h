@@ -109,8 +109,18 @@ struct Served {
   std::thread thread;
   int port = 0;
   explicit Served(std::unique_ptr<S> s) : server(std::move(s)) {
+    int listen_fd = -1;
+    server->set_socket_options([&](int fd) {
+      int one = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      listen_fd = fd;
+    });
+    // cpp-httplib 0.11 listens with a backlog of 5 and 8 threads: hundreds of connections at once
+    // on a loaded machine overflow the queue and wait for TCP retransmissions.
+    server->new_task_queue = [] { return new httplib::ThreadPool(32); };
     port = server->bind_to_any_port("127.0.0.1");
     REQUIRE(port > 0);
+    ::listen(listen_fd, 1024);  // a second listen() only raises the backlog
     thread = std::thread([this] { server->listen_after_bind(); });
     while (!server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
