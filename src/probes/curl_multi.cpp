@@ -1,0 +1,154 @@
+#include "probes/curl_multi.h"
+
+#include <mutex>
+#include <vector>
+
+namespace tt::probes {
+
+struct CurlMulti::Socket {
+  uv_poll_t poll{};
+  curl_socket_t fd = CURL_SOCKET_BAD;
+  CurlMulti* owner = nullptr;
+};
+
+namespace {
+
+void init_curl_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+}  // namespace
+
+bool CurlMulti::async_dns() {
+  init_curl_once();
+  return (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_ASYNCHDNS) != 0;
+}
+
+CurlMulti::CurlMulti(uv_loop_t* loop) : m_loop(loop) {
+  init_curl_once();
+  m_multi = curl_multi_init();
+  m_timer = new uv_timer_t{};
+  uv_timer_init(loop, m_timer);
+  m_timer->data = this;
+  curl_multi_setopt(m_multi, CURLMOPT_SOCKETFUNCTION, &CurlMulti::on_socket);
+  curl_multi_setopt(m_multi, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, &CurlMulti::on_timer);
+  curl_multi_setopt(m_multi, CURLMOPT_TIMERDATA, this);
+}
+
+CurlMulti::~CurlMulti() { close(); }
+
+bool CurlMulti::add(CURL* easy, Finished finished) {
+  if (m_closed) return false;
+  if (curl_multi_add_handle(m_multi, easy) != CURLM_OK) return false;
+  m_running[easy] = std::move(finished);
+  return true;
+}
+
+void CurlMulti::remove(CURL* easy) {
+  if (m_closed || !m_running.erase(easy)) return;
+  curl_multi_remove_handle(m_multi, easy);
+}
+
+void CurlMulti::close() {
+  if (m_closed) return;
+  m_closed = true;
+  for (auto& [easy, finished] : m_running) curl_multi_remove_handle(m_multi, easy);
+  m_running.clear();
+  // Cleanup may still tell us about sockets (CURL_POLL_REMOVE); those close through on_socket.
+  curl_multi_cleanup(m_multi);
+  m_multi = nullptr;
+  std::vector<Socket*> left(m_sockets.begin(), m_sockets.end());
+  for (auto* s : left) close_socket(s);
+  uv_timer_stop(m_timer);
+  uv_close(reinterpret_cast<uv_handle_t*>(m_timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  m_timer = nullptr;
+}
+
+void CurlMulti::close_socket(Socket* s) {
+  m_sockets.erase(s);
+  uv_poll_stop(&s->poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(&s->poll),
+           [](uv_handle_t* h) { delete static_cast<Socket*>(h->data); });
+}
+
+int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void* socket_ctx) {
+  auto* self = static_cast<CurlMulti*>(self_ptr);
+  auto* s = static_cast<Socket*>(socket_ctx);
+  if (what == CURL_POLL_REMOVE) {
+    if (s) {
+      if (self->m_multi) curl_multi_assign(self->m_multi, fd, nullptr);
+      self->close_socket(s);
+    }
+    return 0;
+  }
+  if (!s) {
+    s = new Socket{};
+    s->fd = fd;
+    s->owner = self;
+    s->poll.data = s;
+    if (uv_poll_init_socket(self->m_loop, &s->poll, fd) != 0) {
+      delete s;
+      return -1;  // curl fails the transfer that owns this socket
+    }
+    self->m_sockets.insert(s);
+    curl_multi_assign(self->m_multi, fd, s);
+  }
+  int events = 0;
+  if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
+  if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= UV_WRITABLE;
+  uv_poll_start(&s->poll, events, &CurlMulti::on_poll);
+  return 0;
+}
+
+int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self_ptr) {
+  auto* self = static_cast<CurlMulti*>(self_ptr);
+  if (!self->m_timer) return 0;
+  if (timeout_ms < 0) uv_timer_stop(self->m_timer);
+  // Even a zero timeout goes through the loop: curl forbids calling it back from here.
+  else uv_timer_start(self->m_timer, &CurlMulti::on_timeout, static_cast<std::uint64_t>(timeout_ms), 0);
+  return 0;
+}
+
+void CurlMulti::on_poll(uv_poll_t* handle, int status, int events) {
+  auto* s = static_cast<Socket*>(handle->data);
+  int flags = 0;
+  if (status < 0) flags = CURL_CSELECT_ERR;
+  else {
+    if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
+  }
+  s->owner->action(s->fd, flags);
+}
+
+void CurlMulti::on_timeout(uv_timer_t* handle) {
+  static_cast<CurlMulti*>(handle->data)->action(CURL_SOCKET_TIMEOUT, 0);
+}
+
+void CurlMulti::action(curl_socket_t fd, int ev_bitmask) {
+  if (m_closed) return;
+  int running = 0;
+  curl_multi_socket_action(m_multi, fd, ev_bitmask, &running);
+  drain_finished();
+}
+
+void CurlMulti::drain_finished() {
+  int left = 0;
+  while (!m_closed) {
+    CURLMsg* msg = curl_multi_info_read(m_multi, &left);
+    if (!msg) break;
+    if (msg->msg != CURLMSG_DONE) continue;
+    CURL* easy = msg->easy_handle;  // msg dies with remove_handle
+    CURLcode result = msg->data.result;
+    curl_multi_remove_handle(m_multi, easy);
+    auto it = m_running.find(easy);
+    if (it == m_running.end()) continue;
+    Finished finished = std::move(it->second);
+    m_running.erase(it);
+    // May add transfers or close this driver; the loop condition notices the latter.
+    finished(easy, result);
+  }
+}
+
+}  // namespace tt::probes
