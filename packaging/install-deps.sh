@@ -15,7 +15,7 @@ build_pkgs=(
 test_pkgs=(
   doctest-dev clang libclang-rt-14-dev python3 curl
   prometheus victoria-metrics prometheus-node-exporter wrk procps chromium
-  dnsmasq-base fping iproute2 openssl
+  dnsmasq-base fping iproute2 openssl prometheus-blackbox-exporter
 )
 
 want=("${build_pkgs[@]}")

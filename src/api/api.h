@@ -6,6 +6,7 @@
 #include <string>
 
 #include "auth/auth.h"
+#include "checks/service.h"
 #include "http/router.h"
 #include "inventory/service.h"
 #include "tsdb/store.h"
@@ -20,6 +21,7 @@ struct Readiness {
 struct Services {
   auth::AuthService& auth;
   inventory::NodeService& nodes;
+  checks::CheckService& checks;
   tsdb::Store& store;
   Readiness readiness;
   std::string web_dir;  // empty: the embedded UI
@@ -30,6 +32,7 @@ void register_auth(http::Router& r, Services& s);
 void register_users(http::Router& r, Services& s);
 void register_nodes(http::Router& r, Services& s);
 void register_events(http::Router& r, Services& s);
+void register_checks(http::Router& r, Services& s);
 void register_series(http::Router& r, Services& s);
 void register_prometheus(http::Router& r, Services& s);
 
@@ -39,6 +42,7 @@ inline void register_all(http::Router& r, Services& s) {
   register_users(r, s);
   register_nodes(r, s);
   register_events(r, s);
+  register_checks(r, s);
   register_series(r, s);
   register_prometheus(r, s);
 }

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "api/api.h"
+#include "core/duration.h"
 #include "query/query.h"
 
 namespace tt::api {
@@ -73,7 +74,7 @@ bool parse_step(const std::string& s, std::int64_t& out) {
   double secs = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), secs);
   if (ec == std::errc() && p == s.data() + s.size()) out = static_cast<std::int64_t>(std::llround(secs * 1000));
-  else out = parse_duration_ms(s);
+  else out = parse_duration_ms(s).value_or(-1);
   return out > 0;
 }
 

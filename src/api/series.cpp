@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "api/series_json.h"
+#include "core/duration.h"
 #include "ingest/ingest.h"
 #include "query/query.h"
 #include "tsdb/rollup.h"
@@ -72,7 +73,7 @@ Result<RangeQuery> range_query(http::Context& ctx, bool need_match) {
   if (errs.empty() && q.from > q.to) errs.push_back({"from", "must not be after to"});
   if (auto step = ctx.query("step"); !step.empty()) {
     std::int64_t ms = 0;
-    q.step_ms = parse_int(step, ms) ? ms : parse_duration_ms(step);
+    q.step_ms = parse_int(step, ms) ? ms : parse_duration_ms(step).value_or(-1);
     if (q.step_ms <= 0) errs.push_back({"step", "must be a duration such as 30s or 5m, or milliseconds"});
     else if ((q.to - q.from) / q.step_ms > kMaxPointsPerSeries)
       errs.push_back({"step", fmt::format("gives more than {} points per series; use a larger step", kMaxPointsPerSeries)});

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "api/api.h"
+#include "core/duration.h"
 
 namespace tt::api {
 
@@ -109,7 +110,7 @@ void register_users(http::Router& r, Services& s) {
            }
            if (label.empty() || label.size() > 100) errs.push_back({"name", "must be 1 to 100 characters"});
            std::int64_t expires_ms = 0;
-           if (!expires.empty() && (expires_ms = parse_duration_ms(expires)) <= 0)
+           if (!expires.empty() && (expires_ms = parse_duration_ms(expires).value_or(-1)) <= 0)
              errs.push_back({"expires_in", "must be a duration such as 90d or 12h"});
            if (!errs.empty()) return ctx.error(bad_fields(errs));
            if (user != ctx.principal->user && !auth::allows(*ctx.principal, auth::Permission::admin))

@@ -14,6 +14,9 @@
 #include "app/live_series.h"
 #include "auth/auth.h"
 #include "bus/bus.h"
+#include "checks/recorder.h"
+#include "checks/runner.h"
+#include "checks/service.h"
 #include "core/metrics.h"
 #include "core/process_metrics.h"
 #include "core/random.h"
@@ -149,6 +152,22 @@ int serve(const ServeOptions& opt) {
   auth::AuthService auth(writer, readers, SystemClock::instance());
   inventory::NodeService nodes(writer, readers, bus, SystemClock::instance());
 
+  // Checks: the runner drives probes on the loop; results cross the bus to the recorder.
+  checks::Runner runner(loop, bus, SystemClock::instance());
+  checks::Recorder recorder(writer, bus, SystemClock::instance(), [&store](std::vector<SeriesSamples> samples) -> Result<void> {
+    auto r = store.append(std::move(samples));
+    if (!r.ok()) return std::move(r).error();
+    return ok();
+  });
+  bus.results.subscribe([&recorder](const std::shared_ptr<const bus::CheckResult>& r) { recorder.take(r); });
+  checks::CheckService check_service(writer, readers, bus, runner, store, SystemClock::instance());
+  auto stored_checks = check_service.load_all();
+  if (!stored_checks.ok()) {
+    log::error("cannot load the checks: {}", stored_checks.error().message);
+    return 1;
+  }
+  runner.start(std::move(stored_checks.value()));
+
   http::Authenticator authenticator{
       [&auth](const std::string& cookie) { return auth.authenticate_session(cookie); },
       [&auth](const std::string& bearer) { return auth.authenticate_token(bearer); }};
@@ -157,6 +176,7 @@ int serve(const ServeOptions& opt) {
   api::Services services{
       auth,
       nodes,
+      check_service,
       store,
       {[&readers, schema] {
          auto v = readers.with([](SQLite::Database& d) -> Result<int> {
@@ -228,7 +248,11 @@ int serve(const ServeOptions& opt) {
   log::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   server.shutdown();
   http_thread.join();
-  loop.stop([&hub] { hub.close_all(); });
+  loop.stop([&hub, &runner] {
+    runner.close();
+    hub.close_all();
+  });
+  recorder.stop();
   store.close();
   writer.stop();
   log::info("stopped cleanly");

@@ -6,12 +6,15 @@
 
 #include <uv.h>
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -134,11 +137,36 @@ struct SamplesAppended {
   std::shared_ptr<const std::vector<SeriesSamples>> batch;
 };
 
+// One run of a check, as the runner concluded it on the loop: the outcome, the samples for the
+// store, and what changed. The recorder makes it durable; alerts will evaluate it.
+struct CheckResult {
+  std::int64_t check_id = 0;
+  std::string check_name;
+  bool is_run = true;  // false for a state change without a run (paused, resumed)
+  TimeMs at = 0;  // the run's scheduled time (wall clock): regular timestamps compress best
+  bool up = false;
+  std::string error;    // empty when up
+  std::string message;
+  nlohmann::json summary;  // the result as the API shows it (last_result)
+  std::vector<SeriesSamples> samples;
+  // Set when this run changed the check's state or flapping flag.
+  bool state_changed = false;
+  bool flapping_changed = false;
+  std::string from_state, state;
+  bool flapping = false;
+  // Set with state_changed when the check belongs to a node: the node's status derived from
+  // the states of all its checks (up, degraded, down, unknown).
+  std::optional<std::int64_t> node_id;
+  std::string node_status;
+};
+
 // The channels of one running Telltale.
 struct Bus {
-  explicit Bus(CoreLoop& loop) : events(loop, "events"), samples(loop, "samples", 1024) {}
+  explicit Bus(CoreLoop& loop)
+      : events(loop, "events"), samples(loop, "samples", 1024), results(loop, "results", 65536) {}
   Channel<Event> events;
   Channel<SamplesAppended> samples;
+  Channel<std::shared_ptr<const CheckResult>> results;
 };
 
 }  // namespace tt::bus

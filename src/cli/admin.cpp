@@ -7,6 +7,7 @@
 
 #include "app/app.h"
 #include "auth/auth.h"
+#include "core/duration.h"
 #include "db/database.h"
 #include "db/writer.h"
 
@@ -74,7 +75,7 @@ int user_add(const std::string& data_dir, const std::string& name, const std::st
 int token_create(const std::string& data_dir, const std::string& user, const std::string& label,
                  const std::string& expires) {
   std::int64_t expires_ms = 0;
-  if (!expires.empty() && (expires_ms = parse_duration_ms(expires)) <= 0) {
+  if (!expires.empty() && (expires_ms = parse_duration_ms(expires).value_or(-1)) <= 0) {
     fmt::print(stderr, "error: --expires must be a duration such as 90d, 12h or 30m\n");
     return 2;
   }

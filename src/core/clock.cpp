@@ -31,35 +31,5 @@ std::string format_rfc3339(TimeMs t) {
   return buf;
 }
 
-std::int64_t parse_duration_ms(const std::string& text) {
-  if (text.empty()) return -1;
-  std::int64_t total = 0;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return -1;
-    std::int64_t n = 0;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-      n = n * 10 + (text[i] - '0');
-      if (n > 1'000'000'000) return -1;
-      ++i;
-    }
-    if (i == text.size()) return -1;
-    std::int64_t unit = 0;
-    if (text.compare(i, 2, "ms") == 0) { unit = 1; i += 2; }
-    else {
-      switch (text[i]) {
-        case 's': unit = 1000; break;
-        case 'm': unit = 60'000; break;
-        case 'h': unit = 3'600'000; break;
-        case 'd': unit = 86'400'000; break;
-        case 'w': unit = 7 * 86'400'000LL; break;
-        default: return -1;
-      }
-      ++i;
-    }
-    total += n * unit;
-  }
-  return total;
-}
 
 }  // namespace tt

@@ -41,7 +41,4 @@ class ManualClock final : public Clock {
 // RFC 3339 UTC with milliseconds: 2026-11-22T20:26:40.123Z
 std::string format_rfc3339(TimeMs t);
 
-// Parses durations such as "90s", "15m", "12h", "30d", "1h30m". Returns -1 when malformed.
-std::int64_t parse_duration_ms(const std::string& text);
-
 }  // namespace tt

@@ -76,20 +76,9 @@ void bind_node(SQLite::Statement& st, const Node& n) {
   st.bind(":updated_at", static_cast<std::int64_t>(n.updated_at));
 }
 
-StoredEvent append_event(SQLite::Database& db, TimeMs at, const std::string& kind, const Node& n,
-                         const Actor& actor, nlohmann::json data) {
-  StoredEvent e{0, at, "nodes", kind, std::to_string(n.id), actor.name, std::move(data)};
-  SQLite::Statement st(db,
-                       "INSERT INTO events(at, topic, kind, subject, actor, data) VALUES (?,?,?,?,?,?)");
-  st.bind(1, static_cast<std::int64_t>(at));
-  st.bind(2, e.topic);
-  st.bind(3, e.kind);
-  st.bind(4, e.subject);
-  st.bind(5, e.actor);
-  st.bind(6, e.data.dump());
-  st.exec();
-  e.id = db.getLastInsertRowid();
-  return e;
+StoredEvent node_event(SQLite::Database& db, TimeMs at, const std::string& kind, const Node& n, const Actor& actor,
+                       nlohmann::json data) {
+  return append_event(db, {0, at, "nodes", kind, std::to_string(n.id), actor.name, std::move(data)});
 }
 
 void apply(Node& n, const NodeInput& in) {
@@ -124,10 +113,40 @@ nlohmann::json to_json(const StoredEvent& e) {
           {"data", e.data}};
 }
 
-void NodeService::publish(const StoredEvent& e) {
-  m_bus.events.publish(bus::Event{e.id, e.topic, e.kind,
-                                  std::make_shared<const std::string>(to_json(e).dump())});
+StoredEvent append_event(SQLite::Database& db, StoredEvent e) {
+  SQLite::Statement st(db, "INSERT INTO events(at, topic, kind, subject, actor, data) VALUES (?,?,?,?,?,?)");
+  st.bind(1, static_cast<std::int64_t>(e.at));
+  st.bind(2, e.topic);
+  st.bind(3, e.kind);
+  st.bind(4, e.subject);
+  st.bind(5, e.actor);
+  st.bind(6, e.data.dump());
+  st.exec();
+  e.id = db.getLastInsertRowid();
+  return e;
 }
+
+void publish_event(bus::Bus& bus, const StoredEvent& e) {
+  bus.events.publish(bus::Event{e.id, e.topic, e.kind, std::make_shared<const std::string>(to_json(e).dump())});
+}
+
+std::optional<StoredEvent> set_node_status(SQLite::Database& db, std::int64_t node_id, NodeStatus status, TimeMs at) {
+  auto n = find_node(db, node_id);
+  if (!n || n->status == status) return std::nullopt;
+  SQLite::Statement st(db, "UPDATE nodes SET status = ?, last_seen = CASE WHEN ? THEN ? ELSE last_seen END WHERE id = ?");
+  st.bind(1, std::string(to_string(status)));
+  st.bind(2, status == NodeStatus::up || status == NodeStatus::degraded ? 1 : 0);
+  st.bind(3, static_cast<std::int64_t>(at));
+  st.bind(4, node_id);
+  st.exec();
+  Node after = *n;
+  after.status = status;
+  if (status == NodeStatus::up || status == NodeStatus::degraded) after.last_seen = at;
+  return node_event(db, at, "node.updated", after, Actor{"system", ""},
+                    {{"node", to_json(after)}, {"changed", {"status"}}, {"before", {{"status", to_string(n->status)}}}});
+}
+
+void NodeService::publish(const StoredEvent& e) { publish_event(m_bus, e); }
 
 Result<Node> NodeService::create(const NodeInput& in, const Actor& actor) {
   auto now = m_clock.now_ms();
@@ -145,7 +164,7 @@ Result<Node> NodeService::create(const NodeInput& in, const Actor& actor) {
     st.exec();
     n.id = db.getLastInsertRowid();
     auto j = to_json(n);
-    event = append_event(db, now, "node.created", n, actor, {{"node", j}});
+    event = node_event(db, now, "node.created", n, actor, {{"node", j}});
     db::append_audit(db, now, actor, "node.create", std::to_string(n.id), nlohmann::json{{"node", j}}.dump());
     return n;
   });
@@ -185,7 +204,7 @@ Result<Node> NodeService::update(std::int64_t id, const NodeInput& patch, const 
     nlohmann::json old_values = nlohmann::json::object();
     for (const auto& f : changed) old_values[f] = before[f];
     nlohmann::json data = {{"node", after}, {"changed", changed}, {"before", old_values}};
-    event = append_event(db, now, "node.updated", n, actor, data);
+    event = node_event(db, now, "node.updated", n, actor, data);
     db::append_audit(db, now, actor, "node.update", std::to_string(id),
                      nlohmann::json{{"changed", changed}, {"before", old_values}}.dump());
     return n;
@@ -204,7 +223,7 @@ Result<void> NodeService::remove(std::int64_t id, const Actor& actor) {
     st.bind(1, id);
     st.exec();
     auto j = to_json(*found);
-    event = append_event(db, now, "node.deleted", *found, actor, {{"node", j}});
+    event = node_event(db, now, "node.deleted", *found, actor, {{"node", j}});
     db::append_audit(db, now, actor, "node.delete", std::to_string(id), nlohmann::json{{"node", j}}.dump());
     return true;
   });

@@ -42,6 +42,15 @@ struct EventQuery {
   std::string topic;        // empty: all
 };
 
+// Inside a writer job: appends `e` to the event log and returns it with its id. Publish it with
+// publish_event() only after the job's commit.
+StoredEvent append_event(SQLite::Database& db, StoredEvent e);
+void publish_event(bus::Bus& bus, const StoredEvent& e);
+
+// Inside a writer job: sets a node's status as its checks determine it; returns the node.updated
+// event when the status changed.
+std::optional<StoredEvent> set_node_status(SQLite::Database& db, std::int64_t node_id, NodeStatus status, TimeMs at);
+
 class NodeService {
  public:
   NodeService(db::Writer& writer, db::Readers& readers, bus::Bus& bus, const Clock& clock)

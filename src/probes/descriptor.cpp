@@ -75,7 +75,7 @@ nlohmann::json check_value(const OptionSpec& o, const nlohmann::json& v, std::st
       std::optional<std::int64_t> ms;
       if (v.is_string()) ms = parse_duration_ms(v.get_ref<const std::string&>());
       if (!ms) return why = "must be a duration such as \"500ms\", \"5s\" or \"1m\"", nullptr;
-      return range(static_cast<double>(*ms)) ? nlohmann::json(*ms) : nullptr;
+      return range(static_cast<double>(*ms)) ? nlohmann::json(format_duration_ms(*ms)) : nullptr;
     }
     case OptionType::choice: {
       if (v.is_string())
@@ -146,7 +146,16 @@ Result<nlohmann::json> normalize_options(const KindDescriptor& kind, const nlohm
     if (!why.empty()) errs.push_back({"options." + o.name, why});
     else out[o.name] = std::move(v);
   }
+  if (errs.empty() && kind.check_options) errs = kind.check_options(out);
   if (!errs.empty()) return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid check", std::move(errs), {}};
+  return out;
+}
+
+nlohmann::json probe_options(const KindDescriptor& kind, const nlohmann::json& options) {
+  nlohmann::json out = options;
+  for (const auto& o : kind.options)
+    if (o.type == OptionType::duration && out.contains(o.name) && out[o.name].is_string())
+      out[o.name] = parse_duration_ms(out[o.name].get_ref<const std::string&>()).value_or(0);
   return out;
 }
 
@@ -162,7 +171,7 @@ nlohmann::json to_json(const KindDescriptor& kind) {
   for (const auto& o : kind.options) {
     nlohmann::json j{{"name", o.name}, {"type", type_name(o.type)}, {"help", o.help}, {"required", o.required},
                      {"secret", o.secret}};
-    j["default"] = o.type == OptionType::duration && o.default_value.is_string() ? o.default_value : o.default_value;
+    j["default"] = o.default_value;
     if (!o.choices.empty()) j["choices"] = o.choices;
     if (o.min != o.max) {
       j["min"] = o.type == OptionType::duration ? nlohmann::json(format_duration_ms(static_cast<std::int64_t>(o.min))) : nlohmann::json(o.min);

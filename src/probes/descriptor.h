@@ -24,7 +24,7 @@ enum class OptionType {
   integer,
   number,
   boolean,
-  duration,     // "900ms", "5s", "1m" in, integer milliseconds out
+  duration,     // "900ms", "5s", "1m"; probes get integer milliseconds (probe_options)
   choice,       // one of `choices`
   string_list,  // ["a", "b"]
   string_map,   // {"Header": "value"}
@@ -63,6 +63,9 @@ struct KindDescriptor {
   std::size_t max_in_flight = 256;  // concurrency limit per kind, enforced by the scheduler
   // Creates the probe on the loop; empty for passive kinds (push).
   std::function<std::unique_ptr<Probe>(uv_loop_t*)> make;
+  // Checks across options or inside their values that the table cannot express (status range
+  // syntax, header injection); runs on normalized options. Empty: nothing more to check.
+  std::function<std::vector<FieldError>(const nlohmann::json& options)> check_options;
 };
 
 // Every kind Telltale knows, in display order.
@@ -71,8 +74,12 @@ const KindDescriptor* find_kind(std::string_view kind);
 
 // Validates `options` (a JSON object or null) against the kind's table: unknown names, wrong
 // types, out-of-range values and missing required options are each a FieldError named
-// "options.<name>". Returns the options with defaults filled in and durations in milliseconds.
+// "options.<name>". Returns the options with defaults filled in and durations in their shortest
+// spelling ("1500ms" -> "1s500ms"), so that the result validates again unchanged.
 Result<nlohmann::json> normalize_options(const KindDescriptor& kind, const nlohmann::json& options);
+
+// Normalized options as probes take them: durations in integer milliseconds.
+nlohmann::json probe_options(const KindDescriptor& kind, const nlohmann::json& options);
 
 // The options with every secret replaced by "********", for GET answers.
 nlohmann::json redact_options(const KindDescriptor& kind, const nlohmann::json& options);

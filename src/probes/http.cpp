@@ -497,6 +497,18 @@ const KindDescriptor& http_kind() {
       10000,
       256,
       [](uv_loop_t* loop) -> std::unique_ptr<Probe> { return std::make_unique<HttpProbe>(loop); },
+      [](const nlohmann::json& options) {
+        std::vector<FieldError> errs;
+        if (!valid_status_ranges(options.value("expected_status", std::string())))
+          errs.push_back({"options.expected_status", "must be codes and ranges such as \"200\" or \"200-299,301\""});
+        // A CR or LF would let a header value start a header (or a request) of its own.
+        auto has_crlf = [](const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; };
+        if (options.contains("headers"))
+          for (const auto& [name, value] : options["headers"].items())
+            if (has_crlf(name) || has_crlf(value.get<std::string>()) || name.find(':') != std::string::npos)
+              errs.push_back({"options.headers." + name, "must not contain line breaks, and names no ':'"});
+        return errs;
+      },
   };
   return k;
 }

@@ -38,7 +38,7 @@ struct Observation {
 
 struct Request {
   std::string target;      // accepted by the kind's descriptor
-  nlohmann::json options;  // the kind's options, validated, defaults filled in (durations in ms)
+  nlohmann::json options;  // the kind's options, validated, defaults filled in, durations in ms
   std::chrono::milliseconds timeout{5000};
 };
 

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "core/clock.h"
+#include "core/duration.h"
 #include "core/json.h"
 #include "core/metrics.h"
 #include "core/random.h"
@@ -13,11 +14,20 @@ TEST_CASE("durations parse with units and reject garbage") {
   CHECK(parse_duration_ms("1h30m") == 5'400'000);
   CHECK(parse_duration_ms("30d") == 30LL * 86'400'000);
   CHECK(parse_duration_ms("250ms") == 250);
-  CHECK(parse_duration_ms("") == -1);
-  CHECK(parse_duration_ms("10") == -1);
-  CHECK(parse_duration_ms("h") == -1);
-  CHECK(parse_duration_ms("5x") == -1);
-  CHECK(parse_duration_ms("99999999999999s") == -1);
+  CHECK(parse_duration_ms("1w2d3h4m5s6ms") == 604'800'000 + 2 * 86'400'000 + 3 * 3'600'000 + 4 * 60'000 + 5'006);
+  CHECK(parse_duration_ms("0") == 0);
+  for (const char* bad : {"", "10", "h", "5x", "1s1h", "1m1m", "-1s", "1.5s", "1 s", "99999999999999999999s", "9999999999999999w"})
+    CHECK_MESSAGE(!parse_duration_ms(bad), bad);
+}
+
+TEST_CASE("durations format to their shortest spelling and parse back") {
+  CHECK(format_duration_ms(0) == "0s");
+  CHECK(format_duration_ms(900) == "900ms");
+  CHECK(format_duration_ms(1500) == "1s500ms");
+  CHECK(format_duration_ms(300'000) == "5m");
+  CHECK(format_duration_ms(90'061'001) == "1d1h1m1s1ms");
+  for (std::int64_t ms : {1LL, 999LL, 60'000LL, 604'800'000LL, 123'456'789LL})
+    CHECK(parse_duration_ms(format_duration_ms(ms)) == ms);
 }
 
 TEST_CASE("RFC 3339 formatting is UTC with milliseconds, also before 1970") {

@@ -10,6 +10,7 @@
 
 using namespace probe_test;
 using tt::probes::http_kind;
+using tt::probes::normalize_options;
 
 namespace {
 
@@ -47,6 +48,13 @@ std::unique_ptr<httplib::Server> test_routes() {
 Request http_request(const std::string& url, const nlohmann::json& opts = nlohmann::json::object(),
                      std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
   return Request{url, options(http_kind(), opts), timeout};
+}
+
+// Options past validation: the defaults with `raw` written over them unchecked.
+Request unchecked_request(const std::string& url, const nlohmann::json& raw) {
+  auto opts = options(http_kind(), nlohmann::json::object());
+  for (const auto& [k, v] : raw.items()) opts[k] = v;
+  return Request{url, opts, std::chrono::seconds(5)};
 }
 
 }  // namespace
@@ -109,7 +117,9 @@ TEST_SUITE("probes/http") {
     CHECK(o.facts["status"] == 503);
     o = run_one(l, *p, http_request(srv.url("/down"), {{"expected_status", "200,500-503"}}));
     CHECK(o.ok);
-    o = run_one(l, *p, http_request(srv.url("/ok"), {{"expected_status", "2xx"}}));
+    // The API refuses such options; a probe handed them anyway refuses to run.
+    CHECK(!normalize_options(http_kind(), {{"expected_status", "2xx"}}).ok());
+    o = run_one(l, *p, unchecked_request(srv.url("/ok"), {{"expected_status", "2xx"}}));
     CHECK(o.error == "invalid_option");
     p->close();
   }
@@ -194,7 +204,9 @@ TEST_SUITE("probes/http") {
     o = run_one(l, *p, http_request(srv.url("/echo"), {{"method", "PUT"}, {"body", "put-body"}}));
     CHECK(o.facts["body"] == "|put-body");
     CHECK(o.facts["headers"]["x-seen-method"] == "PUT");
-    o = run_one(l, *p, http_request(srv.url("/echo"), {{"method", "POST"}, {"headers", {{"X-Bad", "a\r\nInjected: 1"}}}}));
+    nlohmann::json injected{{"method", "POST"}, {"headers", {{"X-Bad", "a\r\nInjected: 1"}}}};
+    CHECK(!normalize_options(http_kind(), injected).ok());
+    o = run_one(l, *p, unchecked_request(srv.url("/echo"), injected));
     CHECK(o.error == "invalid_option");
     p->close();
   }

@@ -1,0 +1,193 @@
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "api/api.h"
+#include "core/json.h"
+#include "http/envelope.h"
+#include "probes/descriptor.h"
+
+namespace tt::api {
+
+namespace {
+
+Result<checks::CheckQuery> check_query(http::Context& ctx) {
+  checks::CheckQuery q;
+  auto page = ctx.page_request();
+  if (!page.ok()) return std::move(page).error();
+  q.page = page.value();
+  std::vector<FieldError> errs;
+  if (auto k = ctx.query("kind"); !k.empty()) {
+    if (!probes::find_kind(k)) errs.push_back({"kind", "is not a check kind"});
+    q.kind = k;
+  }
+  if (auto s = ctx.query("state"); !s.empty()) {
+    q.state = checks::parse_check_state(s);
+    if (!q.state) errs.push_back({"state", "must be one of pending, up, down, paused"});
+  }
+  std::int64_t node = 0;
+  ctx.int_query("node", 1, INT64_MAX, node, errs, "must be a node id");
+  if (node > 0) q.node_id = node;
+  for (const auto& l : ctx.query_values("label")) {
+    auto eq = l.find('=');
+    if (eq == std::string::npos || !valid_label_name(l.substr(0, eq)))
+      errs.push_back({"label", "must be name=value with a valid label name"});
+    else
+      q.labels.emplace_back(l.substr(0, eq), l.substr(eq + 1));
+  }
+  q.text = ctx.query("q");
+  if (auto s = ctx.query("sort"); !s.empty()) {
+    if (!checks::valid_check_sort(s)) errs.push_back({"sort", "must be one of name, kind, state, created_at, updated_at, id, with - for descending"});
+    else q.sort = s;
+  }
+  if (!errs.empty()) return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", errs, {}};
+  return q;
+}
+
+// status, msg, value and ping from the query string, a form body or a JSON body.
+Result<checks::Heartbeat> heartbeat(http::Context& ctx) {
+  nlohmann::json fields = nlohmann::json::object();
+  for (const char* name : {"status", "msg", "value", "ping"})
+    if (ctx.req.has_param(name)) fields[name] = ctx.query(name);
+  auto type = ctx.req.get_header_value("Content-Type");
+  if (!ctx.req.body.empty() && type.rfind("application/json", 0) == 0) {
+    auto body = ctx.json_body();
+    if (!body.ok()) return std::move(body).error();
+    if (!body->is_object()) return Error::make(ErrorKind::invalid_input, "INVALID_JSON", "the body must be a JSON object");
+    for (const auto& [k, v] : body->items()) fields[k] = v;
+  }
+  std::vector<FieldError> errs;
+  checks::Heartbeat hb;
+  auto number = [&](const char* name) -> std::optional<double> {
+    if (!fields.contains(name)) return std::nullopt;
+    const auto& v = fields[name];
+    double x = NAN;
+    if (v.is_number()) x = v.get<double>();
+    else if (v.is_string()) {
+      const auto& s = v.get_ref<const std::string&>();
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
+      if (ec != std::errc() || p != s.data() + s.size()) x = NAN;
+    }
+    if (!std::isfinite(x)) {
+      errs.push_back({name, "must be a number"});
+      return std::nullopt;
+    }
+    return x;
+  };
+  if (fields.contains("status")) {
+    auto s = fields["status"].is_string() ? fields["status"].get<std::string>() : "";
+    if (s != "up" && s != "down") errs.push_back({"status", "must be up or down"});
+    hb.up = s != "down";
+  }
+  if (fields.contains("msg")) {
+    if (!fields["msg"].is_string() || fields["msg"].get_ref<const std::string&>().size() > 1024)
+      errs.push_back({"msg", "must be a string of at most 1024 bytes"});
+    else hb.msg = fields["msg"].get<std::string>();
+  }
+  hb.value = number("value");
+  hb.ping_ms = number("ping");
+  if (hb.ping_ms && *hb.ping_ms < 0) errs.push_back({"ping", "must not be negative"});
+  if (!errs.empty()) return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad heartbeat", errs, {}};
+  return hb;
+}
+
+}  // namespace
+
+void register_checks(http::Router& r, Services& s) {
+  auto& checks = s.checks;
+  r.add({"GET", "/api/v1/check-kinds", http::Access::read, [](http::Context& ctx) {
+           nlohmann::json items = nlohmann::json::array();
+           for (const auto* k : probes::kinds()) items.push_back(probes::to_json(*k));
+           ctx.ok(items);
+         }});
+  r.add({"GET", "/api/v1/checks", http::Access::read, [&checks](http::Context& ctx) {
+           auto q = check_query(ctx);
+           if (!q.ok()) return ctx.error(q.error());
+           auto page = checks.list(q.value());
+           if (!page.ok()) return ctx.error(page.error());
+           nlohmann::json items = nlohmann::json::array();
+           for (const auto& c : page->items) items.push_back(checks::to_json(c));
+           ctx.list(items, page->total, page->request);
+         }});
+  r.add({"POST", "/api/v1/checks", http::Access::operate, [&checks](http::Context& ctx) {
+           auto body = ctx.json_body();
+           if (!body.ok()) return ctx.error(body.error());
+           auto in = checks::decode_check_input(body.value(), checks::InputMode::create);
+           if (!in.ok()) return ctx.error(in.error());
+           auto c = checks.create(in.value(), ctx.actor());
+           if (!c.ok()) return ctx.error(c.error());
+           ctx.res.set_header("Location", fmt::format("/api/v1/checks/{}", c->id));
+           ctx.ok(checks::to_json(c.value()), 201);
+         }});
+  r.add({"GET", "/api/v1/checks/{id}", http::Access::read, [&checks](http::Context& ctx) {
+           auto id = ctx.id_param("id", "CHECK_NOT_FOUND");
+           if (!id.ok()) return ctx.error(id.error());
+           auto c = checks.get(id.value());
+           if (!c.ok()) return ctx.error(c.error());
+           ctx.ok(checks::to_json(c.value()));
+         }});
+  r.add({"PATCH", "/api/v1/checks/{id}", http::Access::operate, [&checks](http::Context& ctx) {
+           auto id = ctx.id_param("id", "CHECK_NOT_FOUND");
+           if (!id.ok()) return ctx.error(id.error());
+           auto body = ctx.json_body();
+           if (!body.ok()) return ctx.error(body.error());
+           auto in = checks::decode_check_input(body.value(), checks::InputMode::patch);
+           if (!in.ok()) return ctx.error(in.error());
+           auto c = checks.update(id.value(), in.value(), ctx.actor());
+           if (!c.ok()) return ctx.error(c.error());
+           ctx.ok(checks::to_json(c.value()));
+         },
+         {"application/json", "application/merge-patch+json"}});
+  r.add({"DELETE", "/api/v1/checks/{id}", http::Access::operate, [&checks](http::Context& ctx) {
+           auto id = ctx.id_param("id", "CHECK_NOT_FOUND");
+           if (!id.ok()) return ctx.error(id.error());
+           auto done = checks.remove(id.value(), ctx.actor());
+           if (!done.ok()) return ctx.error(done.error());
+           ctx.no_content();
+         }});
+  r.add({"POST", "/api/v1/checks/{id}/run", http::Access::operate, [&checks](http::Context& ctx) {
+           auto id = ctx.id_param("id", "CHECK_NOT_FOUND");
+           if (!id.ok()) return ctx.error(id.error());
+           auto result = checks.run_now(id.value());
+           if (!result.ok()) return ctx.error(result.error());
+           ctx.ok(result.value());
+         }});
+  r.add({"GET", "/api/v1/checks/{id}/results", http::Access::read, [&checks](http::Context& ctx) {
+           auto id = ctx.id_param("id", "CHECK_NOT_FOUND");
+           if (!id.ok()) return ctx.error(id.error());
+           std::vector<FieldError> errs;
+           std::int64_t to = SystemClock::instance().now_ms(), from = 0, limit = 100;
+           ctx.int_query("to", 0, INT64_MAX, to, errs, "must be milliseconds since the epoch");
+           from = to - 86'400'000;
+           ctx.int_query("from", 0, INT64_MAX, from, errs, "must be milliseconds since the epoch");
+           ctx.int_query("limit", 1, 1000, limit, errs);
+           if (errs.empty() && from > to) errs.push_back({"from", "must not be after to"});
+           if (!errs.empty()) return ctx.error(Error{ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", errs, {}});
+           auto rows = checks.results(id.value(), from, to, static_cast<int>(limit));
+           if (!rows.ok()) return ctx.error(rows.error());
+           nlohmann::json items = nlohmann::json::array();
+           for (const auto& row : rows.value()) items.push_back(checks::to_json(row));
+           // The next page ends just before the oldest run of this one.
+           nlohmann::json next = rows->size() == static_cast<std::size_t>(limit) ? nlohmann::json(rows->back().at - 1) : nlohmann::json();
+           ctx.res.status = 200;
+           ctx.res.set_content(nlohmann::json{{"success", true},
+                                              {"data", items},
+                                              {"pagination", {{"from", from}, {"to", to}, {"limit", limit}, {"next_to", next}}},
+                                              {"meta", http::meta(ctx.request_id)}}
+                                   .dump(),
+                               "application/json");
+         }});
+  auto push = [&checks](http::Context& ctx) {
+    auto hb = heartbeat(ctx);
+    if (!hb.ok()) return ctx.error(hb.error());
+    auto done = checks.push(ctx.params.at("token"), hb.value());
+    if (!done.ok()) return ctx.error(done.error());
+    ctx.ok({{"accepted", true}});
+  };
+  r.add({"GET", "/api/v1/push/{token}", http::Access::public_, push});
+  r.add({"POST", "/api/v1/push/{token}", http::Access::public_, push,
+         {"application/json", "application/x-www-form-urlencoded", "text/plain"}});
+}
+
+}  // namespace tt::api

@@ -1,0 +1,72 @@
+// checks/recorder.h — makes check results durable, off the loop: a thread takes the results the
+// runner published on the bus and, about once a second, appends their samples to the store and
+// writes in one transaction what changed: state transitions (with their events and the nodes'
+// status), stretches of identical outcomes, and now and then each check's last result. State
+// changes commit at once; the rest rides the writer's lazy commits. Events are published after
+// their commit, as everywhere.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "bus/bus.h"
+#include "core/clock.h"
+#include "core/series.h"
+#include "db/writer.h"
+
+namespace tt::checks {
+
+class Recorder {
+ public:
+  using AppendSamples = std::function<Result<void>(std::vector<SeriesSamples>)>;
+
+  Recorder(db::Writer& writer, bus::Bus& bus, const Clock& clock, AppendSamples append);
+  ~Recorder();  // stop()s
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  // Any thread (the bus subscriber on the loop). Never blocks; beyond a bound results are
+  // dropped and counted, which only happens when the disk has stopped taking writes.
+  void take(std::shared_ptr<const bus::CheckResult> r);
+  // Writes everything taken so far and joins the thread. Idempotent.
+  void stop();
+
+  static constexpr std::int64_t kStretchCheckpointMs = 300'000;  // open stretches rewritten
+  static constexpr std::int64_t kLastResultEveryMs = 60'000;      // last_result persisted
+  static constexpr std::int64_t kOutcomeRetentionMs = 90LL * 86'400'000;
+
+ private:
+  struct Stretch {
+    std::int64_t row = 0;  // 0 until inserted
+    TimeMs first_at = 0, last_at = 0;
+    std::int64_t runs = 0;
+    bool up = false;
+    std::string error, message;
+    TimeMs written_ms = 0;  // wall clock of the last write
+  };
+  void run();
+  void flush(std::vector<std::shared_ptr<const bus::CheckResult>> batch);
+
+  db::Writer& m_writer;
+  bus::Bus& m_bus;
+  const Clock& m_clock;
+  AppendSamples m_append;
+
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::vector<std::shared_ptr<const bus::CheckResult>> m_queue;
+  bool m_stopping = false;
+  std::thread m_thread;
+
+  // Recorder thread only (the writer job runs while this thread waits for it).
+  std::unordered_map<std::int64_t, Stretch> m_stretches;
+  std::unordered_map<std::int64_t, TimeMs> m_last_result_written;
+  TimeMs m_last_retention = 0;
+};
+
+}  // namespace tt::checks

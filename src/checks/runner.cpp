@@ -1,0 +1,362 @@
+#include "checks/runner.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "core/duration.h"
+#include "core/log.h"
+#include "core/metrics.h"
+
+namespace tt::checks {
+
+namespace {
+
+metrics::Counter& runs_counter(std::string_view kind, bool up) {
+  return metrics::registry()
+      .family("telltale_check_runs_total", "Check runs by kind and outcome.", metrics::Type::counter)
+      .counter({{"kind", std::string(kind)}, {"outcome", up ? "up" : "down"}});
+}
+
+metrics::Counter& overlap_counter() {
+  static auto& c = metrics::registry()
+                       .family("telltale_check_runs_skipped_total",
+                               "Scheduled runs skipped because the previous run of the check had not ended.",
+                               metrics::Type::counter)
+                       .counter();
+  return c;
+}
+
+// Facts worth keeping in last_result: bodies and header sets are for conditions, not for lists.
+nlohmann::json summary_facts(const nlohmann::json& facts) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [k, v] : facts.items()) {
+    if (k == "body" || k == "headers") continue;
+    if (v.is_string() && v.get_ref<const std::string&>().size() > 256) out[k] = v.get<std::string>().substr(0, 256);
+    else out[k] = v;
+  }
+  return out;
+}
+
+void add_sample(std::vector<SeriesSamples>& out, const LabelSet& base, std::string_view name, const LabelSet& extra,
+                TimeMs at, double v) {
+  SeriesSamples s;
+  s.labels = base;
+  s.labels.push_back({std::string(kMetricNameLabel), std::string(name)});
+  for (const auto& l : extra) s.labels.push_back(l);
+  sort_labels(s.labels);
+  s.samples.push_back({at, v});
+  out.push_back(std::move(s));
+}
+
+}  // namespace
+
+Runner::Runner(bus::CoreLoop& loop, bus::Bus& bus, const Clock& clock)
+    : m_loop(loop), m_bus(bus), m_clock(clock) {
+  m_scheduler = std::make_unique<sched::Scheduler>(
+      loop.uv(), [this](std::int64_t id, std::int64_t, std::int64_t late_ms) { on_due(id, late_ms); });
+}
+
+Runner::~Runner() = default;
+
+void Runner::start(std::vector<Check> checks) {
+  m_loop.post([this, checks = std::move(checks)]() mutable {
+    for (auto& c : checks) upsert_on_loop(std::move(c));
+  });
+}
+
+void Runner::upsert(Check c) {
+  m_loop.post([this, c = std::move(c)]() mutable { upsert_on_loop(std::move(c)); });
+}
+
+void Runner::remove(std::int64_t id) {
+  m_loop.post([this, id] { remove_on_loop(id); });
+}
+
+Runner::KindSlot& Runner::slot(const std::string& kind) { return m_slots[kind]; }
+
+void Runner::upsert_on_loop(Check c) {
+  if (m_closed) return;
+  const auto* kind = probes::find_kind(c.kind);
+  if (!kind) {
+    log::error("check {} has unknown kind '{}'; not scheduled", c.id, c.kind);
+    return;
+  }
+  auto [it, fresh] = m_entries.try_emplace(c.id);
+  Entry& e = it->second;
+  bool schedule_changed = fresh || e.check.interval_ms != c.interval_ms || e.check.kind != c.kind ||
+                          e.check.enabled != c.enabled || e.check.options != c.options;
+  if (fresh) e.tracker = StateTracker(c.state, c.flapping);
+  e.kind = kind;
+  e.probe_options = probes::probe_options(*kind, c.options);
+  e.conditions.clear();
+  for (const auto& text : c.conditions) {
+    ConditionError why;
+    if (auto cond = Condition::parse(text, kind->facts, why)) e.conditions.push_back(std::move(*cond));
+  }
+  e.generation = m_next_generation++;
+  e.running = false;  // a run of the old definition may still end; its result is dropped
+  bool was_enabled = fresh ? c.state != CheckState::paused : e.check.enabled;
+  e.check = std::move(c);
+  if (!fresh && was_enabled != e.check.enabled) {
+    auto change = e.tracker.set_paused(!e.check.enabled);
+    if (change.state_changed) {
+      auto r = std::make_shared<bus::CheckResult>();
+      r->check_id = e.check.id;
+      r->check_name = e.check.name;
+      r->at = m_clock.now_ms();
+      r->up = false;
+      r->message = e.check.enabled ? "resumed" : "paused";
+      r->state_changed = true;
+      r->from_state = std::string(to_string(change.from));
+      r->state = std::string(to_string(change.to));
+      if (e.check.node_id) {
+        r->node_id = e.check.node_id;
+        r->node_status = node_status(*e.check.node_id);
+      }
+      r->is_run = false;
+      set_live(e, r->at);
+      m_bus.results.publish(std::move(r));
+    }
+  } else if (fresh && !e.check.enabled && e.tracker.state() != CheckState::paused) {
+    e.tracker.set_paused(true);
+  }
+  set_live(e, std::nullopt);
+  if (!e.check.enabled) {
+    m_scheduler->remove(e.check.id);
+    return;
+  }
+  if (schedule_changed || !m_scheduler->contains(e.check.id)) schedule(e);
+}
+
+void Runner::schedule(Entry& e) {
+  if (!e.kind->make) {
+    schedule_push_deadline(e, static_cast<std::int64_t>(uv_now(m_loop.uv())));
+    return;
+  }
+  m_scheduler->upsert(e.check.id, e.check.interval_ms);
+}
+
+std::int64_t Runner::push_window_ms(const Entry& e) {
+  return e.check.interval_ms + e.probe_options.value("grace", std::int64_t{0});
+}
+
+void Runner::schedule_push_deadline(Entry& e, std::int64_t from_loop_ms) {
+  std::int64_t window = push_window_ms(e);
+  m_scheduler->upsert(e.check.id, window, from_loop_ms + window);
+}
+
+void Runner::remove_on_loop(std::int64_t id) {
+  m_scheduler->remove(id);
+  m_entries.erase(id);
+  std::lock_guard lock(m_live_mutex);
+  m_live.erase(id);
+}
+
+void Runner::on_due(std::int64_t id, std::int64_t late_ms) {
+  auto it = m_entries.find(id);
+  if (it == m_entries.end()) return;
+  Entry& e = it->second;
+  TimeMs at = m_clock.now_ms() - late_ms;
+  if (!e.kind->make) {  // a push check whose heartbeat is overdue
+    probes::Observation o = probes::failed(
+        "no_heartbeat",
+        fmt::format("no heartbeat within {}", format_duration_ms(push_window_ms(e))));
+    conclude(e, at, std::move(o), nullptr);
+    return;
+  }
+  if (e.running || e.queued) {
+    overlap_counter().inc();
+    return;
+  }
+  start_run(e, at, nullptr);
+}
+
+void Runner::start_run(Entry& e, TimeMs at, std::function<void(nlohmann::json)> also) {
+  KindSlot& s = slot(e.check.kind);
+  if (!s.probe) s.probe = e.kind->make(m_loop.uv());
+  if (s.in_flight >= e.kind->max_in_flight) {
+    // Waiting runs keep their scheduled time; `also` callers (run now) are rare enough to go first.
+    if (also) {
+      s.in_flight++;  // run-now may exceed the limit by the few people pressing the button
+    } else {
+      e.queued = true;
+      s.waiting.emplace_back(e.check.id, at);
+      return;
+    }
+  } else {
+    s.in_flight++;
+  }
+  e.running = true;
+  probes::Request req{e.check.target, e.probe_options, std::chrono::milliseconds(e.check.timeout_ms)};
+  std::int64_t id = e.check.id;
+  std::uint64_t gen = e.generation;
+  std::string kind = e.check.kind;
+  s.probe->run(req, [this, id, gen, at, kind, also = std::move(also)](probes::Observation o) mutable {
+    auto& slot_ref = slot(kind);
+    if (slot_ref.in_flight > 0) slot_ref.in_flight--;
+    finish(id, gen, at, std::move(o), std::move(also));
+    if (!m_closed) start_waiting(kind);
+  });
+}
+
+void Runner::start_waiting(const std::string& kind) {
+  KindSlot& s = slot(kind);
+  while (!s.waiting.empty()) {
+    auto [id, at] = s.waiting.front();
+    auto it = m_entries.find(id);
+    const auto* desc = probes::find_kind(kind);
+    if (desc && s.in_flight >= desc->max_in_flight) return;
+    s.waiting.pop_front();
+    if (it == m_entries.end() || it->second.check.kind != kind) continue;
+    it->second.queued = false;
+    start_run(it->second, at, nullptr);
+  }
+}
+
+void Runner::finish(std::int64_t id, std::uint64_t generation, TimeMs at, probes::Observation o,
+                    std::function<void(nlohmann::json)> also) {
+  auto it = m_entries.find(id);
+  if (it == m_entries.end() || it->second.generation != generation || m_closed) {
+    if (also) also(nullptr);
+    return;
+  }
+  it->second.running = false;
+  conclude(it->second, at, std::move(o), std::move(also));
+}
+
+void Runner::conclude(Entry& e, TimeMs at, probes::Observation o, std::function<void(nlohmann::json)> also) {
+  bool up = o.ok;
+  std::string error = o.error, message = o.message;
+  if (up) {
+    for (const auto& cond : e.conditions) {
+      auto verdict = cond.evaluate(o.facts);
+      if (!verdict.pass) {
+        up = false;
+        error = "condition";
+        message = fmt::format("{}: {}", cond.text(), verdict.detail);
+        break;
+      }
+    }
+  }
+  runs_counter(e.check.kind, up).inc();
+
+  auto r = std::make_shared<bus::CheckResult>();
+  r->check_id = e.check.id;
+  r->check_name = e.check.name;
+  r->at = at;
+  r->up = up;
+  r->error = error;
+  r->message = message;
+  r->summary = {{"at", format_rfc3339(at)},
+                {"up", up},
+                {"duration_ms", std::round(o.duration_s * 1e6) / 1e3},
+                {"error", error.empty() ? nlohmann::json() : nlohmann::json(error)},
+                {"message", message},
+                {"facts", summary_facts(o.facts)}};
+
+  LabelSet base{{"check", e.check.name}, {"kind", e.check.kind}};
+  if (!e.check.node_name.empty()) base.push_back({"node", e.check.node_name});
+  for (const auto& [k, v] : e.check.labels) base.push_back({k, v});
+  add_sample(r->samples, base, "probe_up", {}, at, up ? 1 : 0);
+  add_sample(r->samples, base, "probe_success", {}, at, up ? 1 : 0);
+  add_sample(r->samples, base, "probe_duration_seconds", {}, at, o.duration_s);
+  for (const auto& m : o.metrics) add_sample(r->samples, base, m.name, m.labels, at, m.value);
+
+  auto change = e.tracker.observe(up, e.check.retries);
+  if (change.state_changed) {
+    r->state_changed = true;
+    r->from_state = std::string(to_string(change.from));
+    if (e.check.node_id) {
+      r->node_id = e.check.node_id;
+    }
+  }
+  r->flapping_changed = change.flapping_started || change.flapping_stopped;
+  r->state = std::string(to_string(e.tracker.state()));
+  r->flapping = e.tracker.flapping();
+  set_live(e, change.state_changed ? std::optional<TimeMs>(at) : std::nullopt);
+  {
+    std::lock_guard lock(m_live_mutex);
+    m_live[e.check.id].last_result = r->summary;
+  }
+  if (r->node_id) r->node_status = node_status(*r->node_id);
+  if (also) also(r->summary);
+  m_bus.results.publish(std::move(r));
+}
+
+void Runner::heartbeat(std::int64_t id, Heartbeat hb) {
+  m_loop.post([this, id, hb = std::move(hb)] {
+    auto it = m_entries.find(id);
+    if (it == m_entries.end() || m_closed) return;
+    Entry& e = it->second;
+    if (!e.check.enabled) return;
+    probes::Observation o;
+    o.ok = hb.up;
+    o.error = hb.up ? "" : "reported_down";
+    o.message = hb.msg.empty() ? (hb.up ? "heartbeat" : "the job reported down") : hb.msg;
+    o.facts = {{"status", hb.up ? "up" : "down"}, {"msg", hb.msg}};
+    if (hb.value) {
+      o.facts["value"] = *hb.value;
+      o.metrics.push_back({"probe_push_value", {}, *hb.value});
+    }
+    if (hb.ping_ms) {
+      o.facts["latency"] = *hb.ping_ms / 1000.0;
+      o.duration_s = *hb.ping_ms / 1000.0;
+    }
+    conclude(e, m_clock.now_ms(), std::move(o), nullptr);
+    schedule_push_deadline(e, static_cast<std::int64_t>(uv_now(m_loop.uv())));
+  });
+}
+
+void Runner::run_now(std::int64_t id, std::function<void(nlohmann::json)> done) {
+  m_loop.post([this, id, done = std::move(done)]() mutable {
+    auto it = m_entries.find(id);
+    if (it == m_entries.end() || m_closed || !it->second.kind->make) return done(nullptr);
+    Entry& e = it->second;
+    start_run(e, m_clock.now_ms(), std::move(done));
+  });
+}
+
+std::string Runner::node_status(std::int64_t node_id) const {
+  int up = 0, down = 0, total = 0;
+  for (const auto& [id, e] : m_entries) {
+    if (e.check.node_id != node_id || !e.check.enabled) continue;
+    ++total;
+    if (e.tracker.state() == CheckState::up) ++up;
+    else if (e.tracker.state() == CheckState::down) ++down;
+  }
+  if (total == 0 || (up == 0 && down == 0)) return "unknown";
+  if (down == 0) return "up";
+  if (down == total) return "down";
+  return "degraded";
+}
+
+void Runner::set_live(const Entry& e, std::optional<TimeMs> changed_at) {
+  std::lock_guard lock(m_live_mutex);
+  auto [it, fresh] = m_live.try_emplace(e.check.id);
+  Live& live = it->second;
+  if (fresh) {
+    live.since = e.check.state_since;
+    live.last_result = e.check.last_result;
+  }
+  if (changed_at) live.since = *changed_at;
+  live.state = e.tracker.state();
+  live.flapping = e.tracker.flapping();
+}
+
+std::optional<Runner::Live> Runner::live(std::int64_t id) const {
+  std::lock_guard lock(m_live_mutex);
+  auto it = m_live.find(id);
+  if (it == m_live.end()) return std::nullopt;
+  return it->second;
+}
+
+void Runner::close() {
+  if (m_closed) return;
+  m_closed = true;
+  m_scheduler->close();
+  for (auto& [kind, s] : m_slots)
+    if (s.probe) s.probe->close();
+}
+
+}  // namespace tt::checks

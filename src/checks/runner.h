@@ -1,0 +1,107 @@
+// checks/runner.h — runs checks on the core loop: the scheduler says when, the kind's probe does
+// the I/O, the conditions and the state tracker say what it means, and each result leaves on the
+// bus (bus::Bus::results) for the recorder, alerts and browsers. Definitions arrive from the
+// API threads through upsert()/remove(), which post to the loop.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "bus/bus.h"
+#include "checks/check.h"
+#include "checks/conditions.h"
+#include "checks/state.h"
+#include "core/clock.h"
+#include "probes/descriptor.h"
+#include "sched/scheduler.h"
+
+namespace tt::checks {
+
+// A heartbeat sent to a push check's URL.
+struct Heartbeat {
+  bool up = true;
+  std::string msg;
+  std::optional<double> value;
+  std::optional<double> ping_ms;
+};
+
+class Runner {
+ public:
+  Runner(bus::CoreLoop& loop, bus::Bus& bus, const Clock& clock);
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  // Any thread. Schedules the stored checks; call once before the loop serves requests.
+  void start(std::vector<Check> checks);
+  // Any thread: a new or changed definition takes effect at once (reschedules live).
+  void upsert(Check c);
+  void remove(std::int64_t id);
+  // Any thread: runs the check now and hands its result (the API's last_result JSON) to `done`
+  // on the loop thread. The run counts like a scheduled one.
+  void run_now(std::int64_t id, std::function<void(nlohmann::json)> done);
+  void heartbeat(std::int64_t id, Heartbeat hb);
+  // Loop thread: cancels runs in flight and closes every handle (from CoreLoop::stop's on_stop).
+  void close();
+
+  // Thread-safe: the live state of a check, for API answers between the recorder's writes.
+  struct Live {
+    CheckState state = CheckState::pending;
+    std::optional<TimeMs> since;
+    bool flapping = false;
+    nlohmann::json last_result;
+  };
+  std::optional<Live> live(std::int64_t id) const;
+
+ private:
+  struct Entry {
+    Check check;
+    const probes::KindDescriptor* kind = nullptr;
+    nlohmann::json probe_options;  // check.options with durations in ms
+    std::vector<Condition> conditions;
+    StateTracker tracker;
+    std::uint64_t generation = 0;  // bumped by upsert: results of older definitions are dropped
+    bool running = false;
+    bool queued = false;
+  };
+  struct KindSlot {
+    std::unique_ptr<probes::Probe> probe;
+    std::size_t in_flight = 0;
+    std::deque<std::pair<std::int64_t, TimeMs>> waiting;  // check id, scheduled wall time
+  };
+
+  void upsert_on_loop(Check c);
+  void remove_on_loop(std::int64_t id);
+  void on_due(std::int64_t id, std::int64_t late_ms);
+  void start_run(Entry& e, TimeMs at, std::function<void(nlohmann::json)> also);
+  void finish(std::int64_t id, std::uint64_t generation, TimeMs at, probes::Observation o,
+              std::function<void(nlohmann::json)> also);
+  void conclude(Entry& e, TimeMs at, probes::Observation o, std::function<void(nlohmann::json)> also);
+  void start_waiting(const std::string& kind);
+  void schedule(Entry& e);
+  void schedule_push_deadline(Entry& e, std::int64_t from_loop_ms);
+  static std::int64_t push_window_ms(const Entry& e);
+  std::string node_status(std::int64_t node_id) const;
+  void set_live(const Entry& e, std::optional<TimeMs> changed_at);
+  KindSlot& slot(const std::string& kind);
+
+  bus::CoreLoop& m_loop;
+  bus::Bus& m_bus;
+  const Clock& m_clock;
+  std::unique_ptr<sched::Scheduler> m_scheduler;
+  std::unordered_map<std::int64_t, Entry> m_entries;
+  std::map<std::string, KindSlot> m_slots;
+  std::uint64_t m_next_generation = 1;
+  bool m_closed = false;
+
+  mutable std::mutex m_live_mutex;
+  std::unordered_map<std::int64_t, Live> m_live;
+};
+
+}  // namespace tt::checks

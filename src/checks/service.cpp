@@ -1,0 +1,371 @@
+#include "checks/service.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <future>
+
+#include "core/duration.h"
+#include "core/random.h"
+#include "db/audit.h"
+#include "inventory/service.h"
+#include "probes/descriptor.h"
+
+namespace tt::checks {
+
+namespace {
+
+constexpr const char* kColumns =
+    "c.id, c.name, c.kind, c.target, c.interval_ms, c.timeout_ms, c.retries, c.node_id, c.labels, c.enabled, "
+    "c.conditions, c.options, c.push_token, c.state, c.state_since, c.flapping, c.last_result, c.created_at, "
+    "c.updated_at, coalesce(n.name, '')";
+constexpr const char* kFrom = " FROM checks c LEFT JOIN nodes n ON n.id = c.node_id";
+
+Check read_check(SQLite::Statement& st) {
+  Check c;
+  c.id = st.getColumn(0).getInt64();
+  c.name = st.getColumn(1).getString();
+  c.kind = st.getColumn(2).getString();
+  c.target = st.getColumn(3).getString();
+  c.interval_ms = st.getColumn(4).getInt64();
+  c.timeout_ms = st.getColumn(5).getInt64();
+  c.retries = st.getColumn(6).getInt();
+  if (!st.getColumn(7).isNull()) c.node_id = st.getColumn(7).getInt64();
+  c.labels = nlohmann::json::parse(st.getColumn(8).getString()).get<Labels>();
+  c.enabled = st.getColumn(9).getInt() != 0;
+  c.conditions = nlohmann::json::parse(st.getColumn(10).getString()).get<std::vector<std::string>>();
+  c.options = nlohmann::json::parse(st.getColumn(11).getString());
+  if (!st.getColumn(12).isNull()) c.push_token = st.getColumn(12).getString();
+  c.state = parse_check_state(st.getColumn(13).getString()).value_or(CheckState::pending);
+  if (!st.getColumn(14).isNull()) c.state_since = st.getColumn(14).getInt64();
+  c.flapping = st.getColumn(15).getInt() != 0;
+  if (!st.getColumn(16).isNull()) c.last_result = nlohmann::json::parse(st.getColumn(16).getString());
+  c.created_at = st.getColumn(17).getInt64();
+  c.updated_at = st.getColumn(18).getInt64();
+  c.node_name = st.getColumn(19).getString();
+  return c;
+}
+
+std::optional<Check> find_check(SQLite::Database& db, const std::string& where, const std::string& arg) {
+  SQLite::Statement st(db, fmt::format("SELECT {}{} WHERE {}", kColumns, kFrom, where));
+  st.bind(1, arg);
+  if (!st.executeStep()) return std::nullopt;
+  return read_check(st);
+}
+
+std::optional<Check> find_check(SQLite::Database& db, std::int64_t id) {
+  return find_check(db, "c.id = ?", std::to_string(id));
+}
+
+Error not_found(std::int64_t id) {
+  return Error::make(ErrorKind::not_found, "CHECK_NOT_FOUND", fmt::format("check {} does not exist", id));
+}
+
+// Name uniqueness and the node reference, checked inside the writer job.
+Result<void> check_references(SQLite::Database& db, Check& c) {
+  SQLite::Statement st(db, "SELECT 1 FROM checks WHERE name = ? AND id != ?");
+  st.bind(1, c.name);
+  st.bind(2, c.id);
+  if (st.executeStep())
+    return Error::make(ErrorKind::conflict, "CHECK_EXISTS", fmt::format("a check named '{}' already exists", c.name));
+  c.node_name.clear();
+  if (c.node_id) {
+    SQLite::Statement n(db, "SELECT name FROM nodes WHERE id = ?");
+    n.bind(1, *c.node_id);
+    if (!n.executeStep())
+      return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid check", {{"node_id", "no node has this id"}}, {}};
+    c.node_name = n.getColumn(0).getString();
+  }
+  return ok();
+}
+
+void bind_check(SQLite::Statement& st, const Check& c) {
+  st.bind(":name", c.name);
+  st.bind(":kind", c.kind);
+  st.bind(":target", c.target);
+  st.bind(":interval_ms", c.interval_ms);
+  st.bind(":timeout_ms", c.timeout_ms);
+  st.bind(":retries", c.retries);
+  if (c.node_id) st.bind(":node_id", *c.node_id);
+  else st.bind(":node_id");
+  st.bind(":labels", nlohmann::json(c.labels).dump());
+  st.bind(":enabled", c.enabled ? 1 : 0);
+  st.bind(":conditions", nlohmann::json(c.conditions).dump());
+  st.bind(":options", c.options.dump());
+  st.bind(":updated_at", static_cast<std::int64_t>(c.updated_at));
+}
+
+inventory::StoredEvent check_event(SQLite::Database& db, TimeMs at, const std::string& kind, const Check& c,
+                                   const Actor& actor, nlohmann::json data) {
+  return inventory::append_event(db, {0, at, "checks", kind, std::to_string(c.id), actor.name, std::move(data)});
+}
+
+}  // namespace
+
+bool valid_check_sort(const std::string& sort) {
+  std::string f = !sort.empty() && sort[0] == '-' ? sort.substr(1) : sort;
+  return f == "name" || f == "kind" || f == "state" || f == "created_at" || f == "updated_at" || f == "id";
+}
+
+nlohmann::json to_json(const ResultRow& r) {
+  return {{"at", format_rfc3339(r.at)},
+          {"up", r.up},
+          {"duration_ms", r.duration_s * 1000.0},
+          {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)},
+          {"message", r.message}};
+}
+
+Check CheckService::with_live(Check c) const {
+  if (auto live = m_runner.live(c.id)) {
+    c.state = live->state;
+    c.state_since = live->since;
+    c.flapping = live->flapping;
+    if (!live->last_result.is_null()) c.last_result = live->last_result;
+  }
+  return c;
+}
+
+Result<std::vector<Check>> CheckService::load_all() {
+  return m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Check>> {
+    std::vector<Check> out;
+    SQLite::Statement st(db, fmt::format("SELECT {}{} ORDER BY c.id", kColumns, kFrom));
+    while (st.executeStep()) out.push_back(read_check(st));
+    return out;
+  });
+}
+
+Result<Check> CheckService::create(const CheckInput& in, const Actor& actor) {
+  Check c;
+  TT_TRY(apply_input(c, in));
+  auto now = m_clock.now_ms();
+  c.created_at = c.updated_at = now;
+  c.state = c.enabled ? CheckState::pending : CheckState::paused;
+  c.state_since = now;
+  if (!probes::find_kind(c.kind)->make) c.push_token = random_hex(16);
+  std::optional<inventory::StoredEvent> event;
+  auto r = m_writer.run<Check>([&](SQLite::Database& db) -> Result<Check> {
+    TT_TRY(check_references(db, c));
+    SQLite::Statement st(db,
+                         "INSERT INTO checks(name, kind, target, interval_ms, timeout_ms, retries, node_id, labels, "
+                         "enabled, conditions, options, push_token, state, state_since, created_at, updated_at) "
+                         "VALUES (:name, :kind, :target, :interval_ms, :timeout_ms, :retries, :node_id, :labels, "
+                         ":enabled, :conditions, :options, :push_token, :state, :state_since, :created_at, :updated_at)");
+    bind_check(st, c);
+    if (c.push_token) st.bind(":push_token", *c.push_token);
+    else st.bind(":push_token");
+    st.bind(":state", std::string(to_string(c.state)));
+    st.bind(":state_since", static_cast<std::int64_t>(now));
+    st.bind(":created_at", static_cast<std::int64_t>(now));
+    st.exec();
+    c.id = db.getLastInsertRowid();
+    auto j = to_json(c);
+    event = check_event(db, now, "check.created", c, actor, {{"check", j}});
+    db::append_audit(db, now, actor, "check.create", std::to_string(c.id), nlohmann::json{{"name", c.name}, {"kind", c.kind}}.dump());
+    return c;
+  });
+  if (!r.ok()) return r;
+  m_runner.upsert(r.value());
+  inventory::publish_event(m_bus, *event);
+  return r;
+}
+
+Result<Check> CheckService::get(std::int64_t id) {
+  auto c = m_readers.with([&](SQLite::Database& db) -> Result<Check> {
+    auto found = find_check(db, id);
+    if (!found) return not_found(id);
+    return *found;
+  });
+  if (!c.ok()) return c;
+  return with_live(std::move(c.value()));
+}
+
+Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, const Actor& actor) {
+  auto now = m_clock.now_ms();
+  std::optional<inventory::StoredEvent> event;
+  auto r = m_writer.run<Check>([&](SQLite::Database& db) -> Result<Check> {
+    auto found = find_check(db, id);
+    if (!found) return not_found(id);
+    Check c = *found;
+    TT_TRY(apply_input(c, patch));
+    TT_TRY(check_references(db, c));
+    auto before = to_json(*found);
+    auto after = to_json(c);
+    std::vector<std::string> changed;
+    for (const auto& [k, v] : after.items())
+      if (k != "updated_at" && before.value(k, nlohmann::json()) != v) changed.push_back(k);
+    if (changed.empty()) return c;
+    c.updated_at = now;
+    if (c.enabled != found->enabled) {
+      c.state = c.enabled ? CheckState::pending : CheckState::paused;
+      c.state_since = now;
+      c.flapping = false;
+    }
+    if (!probes::find_kind(c.kind)->make && !c.push_token) c.push_token = random_hex(16);
+    if (probes::find_kind(c.kind)->make) c.push_token.reset();
+    SQLite::Statement st(db,
+                         "UPDATE checks SET name=:name, kind=:kind, target=:target, interval_ms=:interval_ms, "
+                         "timeout_ms=:timeout_ms, retries=:retries, node_id=:node_id, labels=:labels, enabled=:enabled, "
+                         "conditions=:conditions, options=:options, push_token=:push_token, updated_at=:updated_at, "
+                         "state=:state, state_since=:state_since, flapping=:flapping WHERE id=:id");
+    bind_check(st, c);
+    if (c.push_token) st.bind(":push_token", *c.push_token);
+    else st.bind(":push_token");
+    st.bind(":state", std::string(to_string(c.state)));
+    if (c.state_since) st.bind(":state_since", static_cast<std::int64_t>(*c.state_since));
+    else st.bind(":state_since");
+    st.bind(":flapping", c.flapping ? 1 : 0);
+    st.bind(":id", id);
+    st.exec();
+    nlohmann::json old_values = nlohmann::json::object();
+    for (const auto& f : changed) old_values[f] = before[f];
+    event = check_event(db, now, "check.updated", c, actor, {{"check", to_json(c)}, {"changed", changed}, {"before", old_values}});
+    db::append_audit(db, now, actor, "check.update", std::to_string(id), nlohmann::json{{"changed", changed}}.dump());
+    return c;
+  });
+  if (!r.ok()) return r;
+  if (!event) return with_live(std::move(r.value()));
+  m_runner.upsert(r.value());
+  inventory::publish_event(m_bus, *event);
+  return r;  // the runner takes the change on the loop; the row is what holds now
+}
+
+Result<void> CheckService::remove(std::int64_t id, const Actor& actor) {
+  auto now = m_clock.now_ms();
+  std::optional<inventory::StoredEvent> event;
+  auto r = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
+    auto found = find_check(db, id);
+    if (!found) return not_found(id);
+    SQLite::Statement st(db, "DELETE FROM checks WHERE id = ?");
+    st.bind(1, id);
+    st.exec();
+    event = check_event(db, now, "check.deleted", *found, actor, {{"check", to_json(*found)}});
+    db::append_audit(db, now, actor, "check.delete", std::to_string(id), nlohmann::json{{"name", found->name}}.dump());
+    return true;
+  });
+  if (!r.ok()) return std::move(r).error();
+  m_runner.remove(id);
+  inventory::publish_event(m_bus, *event);
+  return ok();
+}
+
+Result<Page<Check>> CheckService::list(const CheckQuery& q) {
+  auto page = m_readers.with([&](SQLite::Database& db) -> Result<Page<Check>> {
+    std::string where = " WHERE 1=1";
+    std::vector<std::string> args;
+    if (q.kind) { where += " AND c.kind = ?"; args.push_back(*q.kind); }
+    if (q.state) { where += " AND c.state = ?"; args.emplace_back(to_string(*q.state)); }
+    if (q.node_id) { where += " AND c.node_id = ?"; args.push_back(std::to_string(*q.node_id)); }
+    for (const auto& [k, v] : q.labels) {
+      where += " AND json_extract(c.labels, ?) = ?";
+      args.push_back("$.\"" + k + "\"");
+      args.push_back(v);
+    }
+    if (!q.text.empty()) {
+      where += " AND (instr(lower(c.name), lower(?)) > 0 OR instr(lower(c.target), lower(?)) > 0)";
+      args.insert(args.end(), 2, q.text);
+    }
+    auto bind_all = [&](SQLite::Statement& st) {
+      for (std::size_t i = 0; i < args.size(); ++i) st.bind(static_cast<int>(i + 1), args[i]);
+    };
+    Page<Check> page;
+    page.request = q.page;
+    {
+      SQLite::Statement st(db, std::string("SELECT count(*)") + kFrom + where);
+      bind_all(st);
+      st.executeStep();
+      page.total = st.getColumn(0).getInt64();
+    }
+    bool desc = !q.sort.empty() && q.sort[0] == '-';
+    std::string field = desc ? q.sort.substr(1) : q.sort;
+    if (!valid_check_sort(q.sort)) field = "name";
+    const char* dir = desc ? "DESC" : "ASC";
+    SQLite::Statement st(db, fmt::format("SELECT {}{}{} ORDER BY c.{} {}, c.id {} LIMIT {} OFFSET {}", kColumns, kFrom,
+                                         where, field, dir, dir, q.page.per_page, q.page.offset()));
+    bind_all(st);
+    while (st.executeStep()) page.items.push_back(read_check(st));
+    return page;
+  });
+  if (page.ok())
+    for (auto& c : page->items) c = with_live(std::move(c));
+  return page;
+}
+
+Result<nlohmann::json> CheckService::run_now(std::int64_t id) {
+  auto c = get(id);
+  if (!c.ok()) return std::move(c).error();
+  if (!probes::find_kind(c->kind)->make)
+    return Error::make(ErrorKind::conflict, "CHECK_IS_PASSIVE",
+                       "push checks run when their job calls the push URL; they cannot be run from here");
+  auto promise = std::make_shared<std::promise<nlohmann::json>>();
+  auto future = promise->get_future();
+  m_runner.run_now(id, [promise](nlohmann::json result) { promise->set_value(std::move(result)); });
+  // The probe answers by its timeout; the margin covers a busy loop.
+  if (future.wait_for(std::chrono::milliseconds(c->timeout_ms + 5000)) != std::future_status::ready)
+    return Error::make(ErrorKind::unavailable, "CHECK_RUN_TIMEOUT", "the run did not finish in time; try again");
+  auto result = future.get();
+  if (result.is_null())
+    return Error::make(ErrorKind::unavailable, "CHECK_RUN_CANCELLED", "the run was cancelled (the check changed or the server is stopping)");
+  return result;
+}
+
+Result<void> CheckService::push(const std::string& token, const Heartbeat& hb) {
+  auto c = m_readers.with([&](SQLite::Database& db) -> Result<Check> {
+    auto found = find_check(db, "c.push_token = ?", token);
+    if (!found) return Error::make(ErrorKind::not_found, "PUSH_TOKEN_UNKNOWN", "no push check has this URL");
+    return *found;
+  });
+  if (!c.ok()) return std::move(c).error();
+  if (!c->enabled) return Error::make(ErrorKind::conflict, "CHECK_PAUSED", fmt::format("check '{}' is paused", c->name));
+  m_runner.heartbeat(c->id, hb);
+  return ok();
+}
+
+Result<std::vector<ResultRow>> CheckService::results(std::int64_t id, TimeMs from, TimeMs to, int limit) {
+  auto c = get(id);
+  if (!c.ok()) return std::move(c).error();
+  auto select = [&](const char* metric) -> Result<std::map<TimeMs, double>> {
+    std::vector<query::Matcher> m{{std::string(kMetricNameLabel), query::MatchOp::equal, metric, nullptr},
+                                  {"check", query::MatchOp::equal, c->name, nullptr}};
+    auto series = m_store.select(m, from, to);
+    if (!series.ok()) return std::move(series).error();
+    std::map<TimeMs, double> out;
+    for (const auto& s : series.value())
+      for (const auto& sample : s.samples) out[sample.t] = sample.v;
+    return out;
+  };
+  auto ups = select("probe_up");
+  if (!ups.ok()) return std::move(ups).error();
+  auto durations = select("probe_duration_seconds");
+  if (!durations.ok()) return std::move(durations).error();
+
+  std::vector<ResultRow> rows;
+  for (auto it = ups->rbegin(); it != ups->rend() && static_cast<int>(rows.size()) < limit; ++it) {
+    ResultRow r{it->first, it->second > 0.5, 0, "", ""};
+    if (auto d = durations->find(it->first); d != durations->end()) r.duration_s = d->second;
+    rows.push_back(std::move(r));
+  }
+  if (rows.empty()) return rows;
+  // The words for each run come from the stretch of identical outcomes that covers it.
+  auto words = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
+    SQLite::Statement st(db,
+                         "SELECT first_at, last_at, error, message FROM check_outcomes WHERE check_id = ? "
+                         "AND first_at <= ? AND last_at >= ? ORDER BY first_at DESC");
+    st.bind(1, id);
+    st.bind(2, static_cast<std::int64_t>(rows.front().at));
+    st.bind(3, static_cast<std::int64_t>(rows.back().at));
+    std::size_t i = 0;
+    while (st.executeStep() && i < rows.size()) {
+      TimeMs first = st.getColumn(0).getInt64(), last = st.getColumn(1).getInt64();
+      while (i < rows.size() && rows[i].at > last) ++i;  // not covered (yet): no words
+      for (; i < rows.size() && rows[i].at >= first; ++i) {
+        rows[i].error = st.getColumn(2).getString();
+        rows[i].message = st.getColumn(3).getString();
+      }
+    }
+    return true;
+  });
+  if (!words.ok()) return std::move(words).error();
+  return rows;
+}
+
+}  // namespace tt::checks

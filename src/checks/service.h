@@ -1,0 +1,76 @@
+// checks/service.h — create, read, update, delete and list checks; every change is committed
+// with its event and audit row, then handed to the runner, which reschedules at once. Also the
+// entry points of "run now", push heartbeats and a check's result history. Thread-safe: called
+// from HTTP pool threads.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bus/bus.h"
+#include "checks/check.h"
+#include "checks/runner.h"
+#include "core/actor.h"
+#include "core/page.h"
+#include "db/database.h"
+#include "db/writer.h"
+#include "query/query.h"
+
+namespace tt::checks {
+
+struct CheckQuery {
+  std::optional<std::string> kind;
+  std::optional<CheckState> state;
+  std::optional<std::int64_t> node_id;
+  std::vector<std::pair<std::string, std::string>> labels;  // all must match
+  std::string text;                                          // in name or target
+  std::string sort = "name";  // name, kind, state, created_at, id; '-' = descending
+  PageRequest page;
+};
+bool valid_check_sort(const std::string& sort);
+
+// One run in a check's history: numbers from the time-series store, words from the outcome
+// stretch that covers it.
+struct ResultRow {
+  TimeMs at = 0;
+  bool up = false;
+  double duration_s = 0;
+  std::string error, message;
+};
+nlohmann::json to_json(const ResultRow& r);
+
+class CheckService {
+ public:
+  CheckService(db::Writer& writer, db::Readers& readers, bus::Bus& bus, Runner& runner, query::Storage& store,
+               const Clock& clock)
+      : m_writer(writer), m_readers(readers), m_bus(bus), m_runner(runner), m_store(store), m_clock(clock) {}
+
+  // Every stored check, for the runner at start.
+  Result<std::vector<Check>> load_all();
+
+  Result<Check> create(const CheckInput& in, const Actor& actor);
+  Result<Check> get(std::int64_t id);
+  Result<Check> update(std::int64_t id, const CheckInput& patch, const Actor& actor);
+  Result<void> remove(std::int64_t id, const Actor& actor);
+  Result<Page<Check>> list(const CheckQuery& q);
+
+  // Runs the check now and waits for its result (at most its timeout and a little more).
+  Result<nlohmann::json> run_now(std::int64_t id);
+  // A heartbeat for the push check with this token.
+  Result<void> push(const std::string& token, const Heartbeat& hb);
+  // Runs in [from, to], newest first, at most `limit`.
+  Result<std::vector<ResultRow>> results(std::int64_t id, TimeMs from, TimeMs to, int limit);
+
+ private:
+  Check with_live(Check c) const;
+
+  db::Writer& m_writer;
+  db::Readers& m_readers;
+  bus::Bus& m_bus;
+  Runner& m_runner;
+  query::Storage& m_store;
+  const Clock& m_clock;
+};
+
+}  // namespace tt::checks

@@ -1,0 +1,202 @@
+"""Real peers for the probe tests, all on this machine: HTTP(S) servers on 127.0.0.1 (with a
+self-signed certificate made by openssl), a TCP listener, dnsmasq with a test zone, and a network
+namespace behind a veth pair whose ICMP echo answers come from a responder with known delays and
+losses (this kernel has no netem, and a responder we control makes RTT, jitter and loss exact)."""
+
+import http.server
+import json
+import os
+import socket
+import ssl
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _send(self, status, body, ctype="text/plain", extra=None):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def do_GET(self):
+        self.server.hits += 1
+        if self.path == "/health":
+            return self._send(200, json.dumps({"health": {"status": "green"}, "version": 3}), "application/json")
+        if self.path == "/ok":
+            return self._send(200, "all systems ok")
+        if self.path == "/fail":
+            return self._send(503, "down for maintenance")
+        if self.path == "/redirect":
+            return self._send(302, "", extra={"Location": "/ok"})
+        if self.path == "/slow":
+            time.sleep(2)
+            return self._send(200, "late")
+        return self._send(404, "no such page")
+
+    do_HEAD = do_GET
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        return self._send(200, json.dumps({"method": "POST", "body": body.decode(), "x": self.headers.get("X-Test", "")}),
+                          "application/json")
+
+
+class HttpPeer:
+    """A threaded HTTP server on 127.0.0.1; `tls=True` serves HTTPS with a fresh self-signed
+    certificate valid for `days` days."""
+
+    def __init__(self, tls=False, days=30):
+        self.dir = tempfile.mkdtemp(prefix="tt-peer-")
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.hits = 0
+        self.httpd.daemon_threads = True
+        if tls:
+            cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                            "-days", str(days), "-subj", "/CN=telltale-test", "-addext",
+                            "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.url = ("https" if tls else "http") + f"://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def closed_port():
+    """A port on 127.0.0.1 with nothing listening (bound, then closed)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Dnsmasq:
+    """Debian's dnsmasq on 127.0.0.1:PORT answering for the test zone only."""
+
+    def __init__(self):
+        self.port = closed_port()
+        args = ["/usr/sbin/dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts", "--bind-interfaces",
+                "--listen-address=127.0.0.1", f"--port={self.port}", "--pid-file=", "--log-facility=-",
+                "--host-record=web.tt.test,192.0.2.10", "--host-record=v6.tt.test,2001:db8::10",
+                "--cname=www.tt.test,web.tt.test", "--mx-host=tt.test,mail.tt.test,10",
+                "--txt-record=tt.test,v=spf1 -all", "--local=/tt.test/"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 5
+        while time.time() < deadline:  # ready when it answers
+            try:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.settimeout(0.2)
+                q = struct.pack(">HHHHHH", 1, 0x0100, 1, 0, 0, 0) + b"\x03web\x02tt\x04test\x00" + struct.pack(">HH", 1, 1)
+                s.sendto(q, ("127.0.0.1", self.port))
+                s.recv(512)
+                s.close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("dnsmasq did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(5)
+
+
+def _checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return (~s) & 0xFFFF
+
+
+RESPONDER = r'''
+import socket, struct, sys, time, threading
+delays, drop_every = [float(x) for x in sys.argv[1].split(",")], int(sys.argv[2])
+def csum(d):
+    if len(d) % 2: d += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(d) // 2), d)); s = (s >> 16) + (s & 0xFFFF); s += s >> 16
+    return (~s) & 0xFFFF
+sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+print("ready", flush=True)
+n = 0
+while True:
+    pkt, addr = sock.recvfrom(65535)
+    ihl = (pkt[0] & 0x0F) * 4
+    icmp = pkt[ihl:]
+    if len(icmp) < 8 or icmp[0] != 8:
+        continue
+    n += 1
+    if drop_every and n % drop_every == 0:
+        continue
+    reply = bytearray(icmp); reply[0] = 0; reply[2:4] = b"\0\0"
+    reply[2:4] = struct.pack("!H", csum(bytes(reply)))
+    threading.Timer(delays[(n - 1) % len(delays)] / 1000.0, sock.sendto, (bytes(reply), addr)).start()
+'''
+
+
+class IcmpNamespace:
+    """A network namespace at 10.213.N.2 behind a veth pair from the root namespace (10.213.N.1);
+    the kernel's own echo replies are off there and a responder answers the k-th request after
+    delays_ms[k % len], dropping every `drop_every`-th request (0: none)."""
+
+    _count = 0
+
+    def __init__(self, delays_ms, drop_every=0):
+        IcmpNamespace._count += 1
+        n = (os.getpid() * 3 + IcmpNamespace._count) % 250 + 1
+        self.name = f"tt-icmp-{os.getpid()}-{n}"
+        self.host, self.addr = f"10.213.{n}.1", f"10.213.{n}.2"
+        self.veth = f"tt{os.getpid() % 100000}{n}"[:15]
+        self.proc = None
+        try:
+            self._setup(delays_ms, drop_every)
+        except Exception:
+            self.stop()
+            raise
+
+    def _ip(self, *args, ns=False):
+        argv = (["ip", "netns", "exec", self.name] if ns else []) + list(args)
+        subprocess.run(argv, check=True, capture_output=True)
+
+    def _setup(self, delays_ms, drop_every):
+        self._ip("ip", "netns", "add", self.name)
+        self._ip("ip", "link", "add", self.veth, "type", "veth", "peer", "name", "eth0", "netns", self.name)
+        self._ip("ip", "addr", "add", f"{self.host}/30", "dev", self.veth)
+        self._ip("ip", "link", "set", self.veth, "up")
+        self._ip("ip", "addr", "add", f"{self.addr}/30", "dev", "eth0", ns=True)
+        self._ip("ip", "link", "set", "eth0", "up", ns=True)
+        self._ip("ip", "link", "set", "lo", "up", ns=True)
+        self._ip("sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1", ns=True)
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.name, "python3", "-c", RESPONDER,
+                                      ",".join(str(d) for d in delays_ms), str(drop_every)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("ICMP responder did not start")
+
+    def stop(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+        subprocess.run(["ip", "link", "del", self.veth], capture_output=True)
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
