@@ -156,7 +156,8 @@ void DnsRun::start(const Request& req) {
   // One try for the whole budget: our deadline is the run's timeout, not c-ares' retry policy.
   o.timeout = static_cast<int>(std::max<std::int64_t>(req.timeout.count(), 1));
   o.tries = 1;
-  o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+  // NOCHECKRESP: a SERVFAIL or REFUSED answer is reported with its rcode, not retried elsewhere.
+  o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
   if (opt.value("protocol", std::string("udp")) == "tcp") o.flags |= ARES_FLAG_USEVC;
   if (!opt.value("recursion", true)) o.flags |= ARES_FLAG_NORECURSE;
 

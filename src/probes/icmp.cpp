@@ -256,6 +256,12 @@ IcmpSocket* IcmpProbe::socket_for(bool ipv6, std::string& why) {
       ::setsockopt(fd, SOL_RAW, ICMP_FILTER, &f, sizeof f);
     }
   }
+  // Every target's replies share this socket, and a round's packets leave in bursts (all runs
+  // due in one tick): the default 208 KiB buffer overflowed with 200 targets on loopback.
+  // SO_RCVBUFFORCE passes rmem_max when we may (root, CAP_NET_ADMIN).
+  const int rcvbuf = 4 << 20;
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   uv_poll_init_socket(m_loop, &s->poll, fd);
   s->poll.data = s;
   uv_poll_start(&s->poll, UV_READABLE, &IcmpProbe::on_readable);
