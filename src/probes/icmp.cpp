@@ -1,7 +1,472 @@
 // probes/icmp.cpp — ICMP echo for IPv4 and IPv6.
+//
+// Sockets: one per address family, shared by every run of the probe, opened on first use and
+// watched with a uv_poll_t. We try an unprivileged ping socket first (SOCK_DGRAM/IPPROTO_ICMP,
+// allowed when net.ipv4.ping_group_range holds our group; the kernel picks the identifier and
+// hands us only our own replies) and fall back to SOCK_RAW (root or cap_net_raw), which sees
+// every ICMP packet of the host and therefore filters by type and identifier.
+//
+// Matching: each packet takes a 16-bit sequence number that no other packet in flight on that
+// socket holds (so up to 65536 packets in flight per family, whatever the number of targets)
+// and carries a random 64-bit cookie at the start of its payload. A reply counts only when its
+// sequence is in flight, its cookie is that packet's, its source is the packet's destination
+// and, on raw sockets, its identifier is ours: another pinger's replies, or a stale reply to a
+// recycled sequence number, are ignored.
+//
+// A run ends at its timeout at the latest (the probe contract): a packet's wait is the run's
+// timeout counted from the start of the run, and packets not yet sent by then are not sent.
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <linux/icmp.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "probes/icmp_packet.h"
 #include "probes/kinds.h"
 
 namespace tt::probes {
+
+namespace {
+
+class IcmpProbe;
+class IcmpRun;
+
+struct Address {
+  sockaddr_storage sa{};
+  socklen_t len = 0;
+  bool ipv6 = false;
+  std::string text;
+};
+
+bool same_host(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET)
+    return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr == reinterpret_cast<const sockaddr_in&>(b).sin_addr.s_addr;
+  return std::memcmp(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr,
+                     &reinterpret_cast<const sockaddr_in6&>(b).sin6_addr, sizeof(in6_addr)) == 0;
+}
+
+std::optional<Address> literal_address(const std::string& host) {
+  Address a;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.sa);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.sa);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    a.len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    a.len = sizeof(sockaddr_in6);
+    a.ipv6 = true;
+  } else {
+    return std::nullopt;
+  }
+  a.text = host;
+  return a;
+}
+
+Address from_sockaddr(const sockaddr* sa) {
+  Address a;
+  char text[INET6_ADDRSTRLEN] = "";
+  if (sa->sa_family == AF_INET6) {
+    std::memcpy(&a.sa, sa, sizeof(sockaddr_in6));
+    a.len = sizeof(sockaddr_in6);
+    a.ipv6 = true;
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, text, sizeof text);
+  } else {
+    std::memcpy(&a.sa, sa, sizeof(sockaddr_in));
+    a.len = sizeof(sockaddr_in);
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, text, sizeof text);
+  }
+  a.text = text;
+  return a;
+}
+
+// A packet in flight on a socket, by sequence number.
+struct InFlight {
+  IcmpRun* run = nullptr;
+  std::size_t index = 0;
+  std::uint64_t cookie = 0;
+  std::size_t payload = 0;
+  sockaddr_storage to{};
+};
+
+// One ICMP socket of one family. Heap-allocated: it deletes itself when its poll handle has
+// closed, which may be after the probe is gone.
+struct IcmpSocket {
+  IcmpProbe* probe = nullptr;
+  bool ipv6 = false;
+  bool dgram = false;  // ping socket: no IPv4 header on reads, the kernel owns the identifier
+  int fd = -1;
+  std::uint16_t ident = 0;
+  std::uint16_t next_seq = 0;
+  uv_poll_t poll{};
+  std::unordered_map<std::uint16_t, InFlight> in_flight;
+
+  std::optional<std::uint16_t> take_seq() {
+    if (in_flight.size() >= 65536) return std::nullopt;
+    while (in_flight.contains(next_seq)) ++next_seq;
+    return next_seq++;
+  }
+};
+
+struct Packet {
+  enum class State { unsent, in_flight, answered, unreachable, failed } state = State::unsent;
+  std::uint16_t seq = 0;
+  std::uint64_t sent_ns = 0;
+  double rtt_s = 0;
+};
+
+class IcmpProbe final : public Probe {
+ public:
+  explicit IcmpProbe(uv_loop_t* loop) : m_loop(loop), m_rng(std::random_device{}()) {}
+  ~IcmpProbe() override { close(); }
+
+  void run(const Request& req, Done done) override;
+  void close() override;
+
+  uv_loop_t* loop() { return m_loop; }
+  std::uint64_t random64() { return m_rng(); }
+  void forget(IcmpRun* r) { m_runs.erase(r); }
+  // The family's socket, opened on first use; nullptr with `why` set when neither kind opens.
+  IcmpSocket* socket_for(bool ipv6, std::string& why);
+
+ private:
+  static void on_readable(uv_poll_t* h, int status, int events);
+  void read_all(IcmpSocket& s);
+
+  uv_loop_t* m_loop;
+  std::mt19937_64 m_rng;
+  std::unordered_set<IcmpRun*> m_runs;
+  IcmpSocket* m_sockets[2] = {nullptr, nullptr};  // [ipv6]
+  bool m_closed = false;
+};
+
+// One round of packets to one target. Deletes itself once its timer (and a name lookup still in
+// the thread pool) are done, which may be after the probe is gone; it forgets the probe when it
+// finishes.
+class IcmpRun {
+ public:
+  IcmpRun(IcmpProbe* probe, Done done) : m_probe(probe), m_done(std::move(done)) {}
+
+  void start(const Request& req);
+  void finish(std::optional<Observation> forced = std::nullopt);
+  void on_reply(std::size_t index, std::uint64_t now_ns);
+  void on_unreachable(std::size_t index);
+
+ private:
+  static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res);
+  static void on_timer(uv_timer_t* t);
+  void begin(Address addr);
+  void send_due();
+  void arm();
+  bool complete() const;
+  void release() {
+    if (--m_refs == 0) delete this;
+  }
+  double elapsed_s() const { return static_cast<double>(uv_hrtime() - m_start_ns) / 1e9; }
+
+  IcmpProbe* m_probe;
+  Done m_done;
+  IcmpSocket* m_socket = nullptr;
+  uv_timer_t m_timer{};
+  uv_getaddrinfo_t m_gai{};
+  bool m_resolving = false;
+  int m_refs = 1;  // the run itself until finished, plus the timer and a pending lookup
+  bool m_finished = false;
+  std::uint64_t m_start_ns = 0, m_deadline_ns = 0, m_first_send_ns = 0;
+  std::uint64_t m_interval_ns = 0;
+  std::size_t m_payload = 56;
+  std::vector<Packet> m_packets;
+  std::size_t m_next = 0;  // next packet to send
+  Address m_addr;
+  std::string m_send_error;
+};
+
+void IcmpProbe::run(const Request& req, Done done) {
+  if (m_closed) return done(failed("cancelled", "the probe is closed"));
+  auto* r = new IcmpRun(this, std::move(done));
+  m_runs.insert(r);
+  r->start(req);
+}
+
+void IcmpProbe::close() {
+  m_closed = true;
+  while (!m_runs.empty()) (*m_runs.begin())->finish(failed("cancelled", "the probe was closed"));
+  for (auto*& s : m_sockets) {
+    if (!s) continue;
+    s->probe = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&s->poll), [](uv_handle_t* h) {
+      auto* s = static_cast<IcmpSocket*>(h->data);
+      ::close(s->fd);
+      delete s;
+    });
+    s = nullptr;
+  }
+}
+
+IcmpSocket* IcmpProbe::socket_for(bool ipv6, std::string& why) {
+  if (m_sockets[ipv6]) return m_sockets[ipv6];
+  const int family = ipv6 ? AF_INET6 : AF_INET;
+  const int proto = ipv6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP};
+  bool dgram = true;
+  int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+  const int dgram_errno = errno;
+  if (fd < 0) {
+    dgram = false;
+    fd = ::socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+  }
+  if (fd < 0) {
+    if (errno == EAFNOSUPPORT || dgram_errno == EAFNOSUPPORT) {
+      why = fmt::format("IPv{} is not available on this host", ipv6 ? 6 : 4);
+    } else {
+      why = fmt::format(
+          "cannot open an ICMP socket ({}): run as root, grant the binary cap_net_raw "
+          "(setcap cap_net_raw+ep /usr/bin/telltale, or AmbientCapabilities=CAP_NET_RAW in the unit), "
+          "or allow ping sockets for its group (sysctl net.ipv4.ping_group_range=\"0 2147483647\")",
+          std::strerror(errno));
+    }
+    return nullptr;
+  }
+  auto* s = new IcmpSocket;
+  s->probe = this;
+  s->ipv6 = ipv6;
+  s->dgram = dgram;
+  s->fd = fd;
+  s->ident = static_cast<std::uint16_t>(m_rng());
+  s->next_seq = static_cast<std::uint16_t>(m_rng());
+  if (!dgram) {
+    // A raw socket gets every ICMP packet of the host: let the kernel drop what we never use.
+    if (ipv6) {
+      icmp6_filter f;
+      ICMP6_FILTER_SETBLOCKALL(&f);
+      ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &f);
+      ICMP6_FILTER_SETPASS(ICMP6_DST_UNREACH, &f);
+      ::setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof f);
+    } else {
+      icmp_filter f{};
+      f.data = ~((1U << ICMP_ECHOREPLY) | (1U << ICMP_DEST_UNREACH));
+      ::setsockopt(fd, SOL_RAW, ICMP_FILTER, &f, sizeof f);
+    }
+  }
+  // Every target's replies share this socket, and a round's packets leave in bursts (all runs
+  // due in one tick): the default 208 KiB buffer overflowed with 200 targets on loopback.
+  // SO_RCVBUFFORCE passes rmem_max when we may (root, CAP_NET_ADMIN).
+  const int rcvbuf = 4 << 20;
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  uv_poll_init_socket(m_loop, &s->poll, fd);
+  s->poll.data = s;
+  uv_poll_start(&s->poll, UV_READABLE, &IcmpProbe::on_readable);
+  m_sockets[ipv6] = s;
+  return s;
+}
+
+void IcmpProbe::on_readable(uv_poll_t* h, int status, int events) {
+  auto* s = static_cast<IcmpSocket*>(h->data);
+  if (s->probe) s->probe->read_all(*s);
+}
+
+void IcmpProbe::read_all(IcmpSocket& s) {
+  std::uint8_t buf[65536 + 64];
+  // Bounded, so one flooded socket cannot hold the loop; the poll fires again for the rest.
+  for (int i = 0; i < 256; ++i) {
+    sockaddr_storage from{};
+    socklen_t from_len = sizeof from;
+    const ssize_t n = ::recvfrom(s.fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+    if (n < 0) return;  // EAGAIN, or an error queued for the socket (read and dropped)
+    const std::uint64_t now = uv_hrtime();
+    const auto reply = icmp::parse_reply(buf, static_cast<std::size_t>(n), s.ipv6, !s.dgram && !s.ipv6);
+    if (!reply) continue;
+    if (!s.dgram && reply->id != s.ident) continue;
+    auto it = s.in_flight.find(reply->seq);
+    if (it == s.in_flight.end()) continue;
+    const InFlight f = it->second;
+    if (!icmp::cookie_matches(*reply, f.cookie, f.payload)) continue;
+    // An echo reply must come from the address pinged; an unreachable comes from a router.
+    if (reply->kind == icmp::ReplyKind::echo_reply && !same_host(from, f.to)) continue;
+    s.in_flight.erase(it);
+    if (reply->kind == icmp::ReplyKind::echo_reply) f.run->on_reply(f.index, now);
+    else f.run->on_unreachable(f.index);
+    if (!s.probe) return;  // a `done` closed the probe
+  }
+}
+
+void IcmpRun::start(const Request& req) {
+  m_start_ns = uv_hrtime();
+  m_deadline_ns = m_start_ns + static_cast<std::uint64_t>(std::max<std::int64_t>(req.timeout.count(), 1)) * 1000000;
+  const auto& o = req.options;
+  m_packets.resize(static_cast<std::size_t>(std::clamp<std::int64_t>(o.value("packets", 3), 1, 100)));
+  m_interval_ns = static_cast<std::uint64_t>(std::max<std::int64_t>(o.value("packet_interval", 200), 1)) * 1000000;
+  m_payload = static_cast<std::size_t>(std::clamp<std::int64_t>(o.value("size", 56), 0, 65000));
+  const std::string family = o.value("family", std::string("auto"));
+
+  uv_timer_init(m_probe->loop(), &m_timer);
+  m_timer.data = this;
+  ++m_refs;
+  if (auto literal = literal_address(req.target)) return begin(std::move(*literal));
+
+  addrinfo hints{};
+  // auto asks for both and prefers IPv4 (see on_resolved).
+  hints.ai_family = family == "ipv4" ? AF_INET : family == "ipv6" ? AF_INET6 : AF_UNSPEC;
+  hints.ai_socktype = SOCK_RAW;
+  m_gai.data = this;
+  if (int rc = uv_getaddrinfo(m_probe->loop(), &m_gai, &IcmpRun::on_resolved, req.target.c_str(), nullptr, &hints);
+      rc != 0)
+    return finish(failed("resolve", fmt::format("cannot resolve {}: {}", req.target, uv_strerror(rc))));
+  m_resolving = true;
+  ++m_refs;
+  arm();
+}
+
+void IcmpRun::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res) {
+  auto* self = static_cast<IcmpRun*>(req->data);
+  self->m_resolving = false;
+  if (!self->m_finished) {
+    // With family auto a name with both kinds of address is pinged over IPv4: hosts that
+    // publish AAAA records without a working IPv6 route are common on small networks and
+    // would read as down. Choose ipv6 to test IPv6.
+    const addrinfo* pick = nullptr;
+    for (const addrinfo* a = res; a; a = a->ai_next)
+      if (a->ai_family == AF_INET || a->ai_family == AF_INET6)
+        if (!pick || (pick->ai_family == AF_INET6 && a->ai_family == AF_INET)) pick = a;
+    if (status != 0 || !pick)
+      self->finish(failed("resolve", status ? fmt::format("cannot resolve: {}", uv_strerror(status))
+                                            : std::string("no address of the requested family")));
+    else
+      self->begin(from_sockaddr(pick->ai_addr));
+  }
+  if (res) uv_freeaddrinfo(res);
+  self->release();
+}
+
+void IcmpRun::begin(Address addr) {
+  m_addr = std::move(addr);
+  std::string why;
+  m_socket = m_probe->socket_for(m_addr.ipv6, why);
+  if (!m_socket) return finish(failed("permission", why, elapsed_s()));
+  m_first_send_ns = uv_hrtime();
+  send_due();
+}
+
+// Sends every packet whose time has come, then waits for the next event.
+void IcmpRun::send_due() {
+  const std::uint64_t now = uv_hrtime();
+  while (m_next < m_packets.size() && m_first_send_ns + m_next * m_interval_ns <= now && now < m_deadline_ns) {
+    Packet& p = m_packets[m_next];
+    const std::size_t index = m_next++;
+    auto seq = m_socket->take_seq();
+    if (!seq) {
+      p.state = Packet::State::failed;
+      m_send_error = "too many packets in flight";
+      continue;
+    }
+    const std::uint64_t cookie = m_probe->random64();
+    const auto bytes = icmp::build_echo_request(m_addr.ipv6, m_socket->ident, *seq, cookie, m_payload);
+    p.seq = *seq;
+    p.sent_ns = uv_hrtime();
+    const ssize_t n = ::sendto(m_socket->fd, bytes.data(), bytes.size(), 0,
+                               reinterpret_cast<const sockaddr*>(&m_addr.sa), m_addr.len);
+    if (n < 0) {
+      const int e = errno;
+      if (e == ENETUNREACH || e == EHOSTUNREACH || e == EACCES || e == EPERM) {
+        p.state = Packet::State::unreachable;
+      } else {
+        p.state = Packet::State::failed;
+        m_send_error = std::strerror(e);
+      }
+      continue;
+    }
+    p.state = Packet::State::in_flight;
+    m_socket->in_flight[*seq] = InFlight{this, index, cookie, m_payload, m_addr.sa};
+  }
+  if (complete()) return finish();
+  arm();
+}
+
+bool IcmpRun::complete() const {
+  if (m_next < m_packets.size()) return false;
+  for (const auto& p : m_packets)
+    if (p.state == Packet::State::in_flight) return false;
+  return true;
+}
+
+void IcmpRun::arm() {
+  std::uint64_t at = m_deadline_ns;
+  if (m_socket && m_next < m_packets.size()) at = std::min(at, m_first_send_ns + m_next * m_interval_ns);
+  const std::uint64_t now = uv_hrtime();
+  const std::uint64_t wait_ms = at > now ? (at - now + 999999) / 1000000 : 0;
+  uv_timer_start(&m_timer, &IcmpRun::on_timer, wait_ms, 0);
+}
+
+void IcmpRun::on_timer(uv_timer_t* t) {
+  auto* self = static_cast<IcmpRun*>(t->data);
+  if (uv_hrtime() >= self->m_deadline_ns) {
+    if (!self->m_socket)
+      return self->finish(failed("timeout", "name lookup did not finish before the timeout", self->elapsed_s()));
+    return self->finish();
+  }
+  if (self->m_socket) self->send_due();
+  else self->arm();
+}
+
+void IcmpRun::on_reply(std::size_t index, std::uint64_t now_ns) {
+  Packet& p = m_packets[index];
+  p.state = Packet::State::answered;
+  p.rtt_s = static_cast<double>(now_ns - p.sent_ns) / 1e9;
+  if (complete()) finish();
+}
+
+void IcmpRun::on_unreachable(std::size_t index) {
+  m_packets[index].state = Packet::State::unreachable;
+  if (complete()) finish();
+}
+
+void IcmpRun::finish(std::optional<Observation> forced) {
+  if (m_finished) return;
+  m_finished = true;
+  // Give back the sequence numbers still in flight: their late replies are now strays.
+  if (m_socket)
+    for (const auto& p : m_packets)
+      if (p.state == Packet::State::in_flight) {
+        auto it = m_socket->in_flight.find(p.seq);
+        if (it != m_socket->in_flight.end() && it->second.run == this) m_socket->in_flight.erase(it);
+      }
+  if (m_probe) m_probe->forget(this);
+  m_probe = nullptr;
+  m_socket = nullptr;
+  Observation o;
+  if (forced) {
+    o = std::move(*forced);
+  } else {
+    icmp::Round r;
+    r.address = m_addr.text;
+    r.ipv6 = m_addr.ipv6;
+    r.send_error = m_send_error;
+    for (const auto& p : m_packets) {
+      if (p.state == Packet::State::unsent || p.state == Packet::State::failed) continue;
+      ++r.sent;
+      if (p.state == Packet::State::answered) r.rtts_s.push_back(p.rtt_s);
+      if (p.state == Packet::State::unreachable) r.unreachable = true;
+    }
+    o = icmp::summarize(r);
+  }
+  o.duration_s = elapsed_s();
+  if (m_resolving) uv_cancel(reinterpret_cast<uv_req_t*>(&m_gai));
+  uv_close(reinterpret_cast<uv_handle_t*>(&m_timer), [](uv_handle_t* h) { static_cast<IcmpRun*>(h->data)->release(); });
+  Done done = std::move(m_done);
+  done(std::move(o));
+  release();
+}
+
+}  // namespace
 
 const KindDescriptor& icmp_kind() {
   static const KindDescriptor k{
@@ -13,7 +478,8 @@ const KindDescriptor& icmp_kind() {
           {"packets", OptionType::integer, 3, "echo requests per round", {}, 1, 100},
           {"packet_interval", OptionType::duration, "200ms", "time between the packets of a round", {}, 10, 10000},
           {"size", OptionType::integer, 56, "payload bytes of each request", {}, 0, 65000},
-          {"family", OptionType::choice, "auto", "address family used for host names", {"auto", "ipv4", "ipv6"}},
+          {"family", OptionType::choice, "auto", "address family used for host names (auto prefers IPv4)",
+           {"auto", "ipv4", "ipv6"}},
       },
       {
           {"latency", FactType::duration, "average round-trip time of the answered packets"},
@@ -28,7 +494,7 @@ const KindDescriptor& icmp_kind() {
       60000,
       5000,
       1024,
-      {},
+      [](uv_loop_t* loop) -> std::unique_ptr<Probe> { return std::make_unique<IcmpProbe>(loop); },
   };
   return k;
 }
