@@ -190,11 +190,11 @@ inline std::unique_ptr<Probe> make_probe(const tt::probes::KindDescriptor& kind,
   return kind.make(loop);
 }
 
-// Options as the API would store them: validated, defaults filled in.
+// Options as the runner hands them to probes: validated, defaults filled in, durations in ms.
 inline nlohmann::json options(const tt::probes::KindDescriptor& kind, const nlohmann::json& given) {
   auto r = tt::probes::normalize_options(kind, given);
   REQUIRE(r.ok());
-  return *r;
+  return tt::probes::probe_options(kind, *r);
 }
 
 }  // namespace probe_test

@@ -27,7 +27,7 @@ class Harness {
   Request request(std::string target, const nlohmann::json& options, int timeout_ms) {
     auto opts = normalize_options(m_kind, options);
     REQUIRE(opts);
-    return Request{std::move(target), opts.value(), std::chrono::milliseconds(timeout_ms)};
+    return Request{std::move(target), probe_options(m_kind, opts.value()), std::chrono::milliseconds(timeout_ms)};
   }
 
   // Starts a run whose observation lands in the returned slot.
