@@ -106,30 +106,20 @@ class Dnsmasq:
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 5
         while time.time() < deadline:  # ready when it answers
-            try:
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
                 s.settimeout(0.2)
                 q = struct.pack(">HHHHHH", 1, 0x0100, 1, 0, 0, 0) + b"\x03web\x02tt\x04test\x00" + struct.pack(">HH", 1, 1)
-                s.sendto(q, ("127.0.0.1", self.port))
-                s.recv(512)
-                s.close()
-                return
-            except OSError:
-                time.sleep(0.05)
+                try:
+                    s.sendto(q, ("127.0.0.1", self.port))
+                    s.recv(512)
+                    return
+                except OSError:
+                    time.sleep(0.05)
         raise RuntimeError("dnsmasq did not start")
 
     def stop(self):
         self.proc.terminate()
         self.proc.wait(5)
-
-
-def _checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    s = (s >> 16) + (s & 0xFFFF)
-    s += s >> 16
-    return (~s) & 0xFFFF
 
 
 RESPONDER = r'''
@@ -199,5 +189,6 @@ class IcmpNamespace:
         if self.proc:
             self.proc.kill()
             self.proc.wait()
+            self.proc.stdout.close()
         subprocess.run(["ip", "link", "del", self.veth], capture_output=True)
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
