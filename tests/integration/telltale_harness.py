@@ -44,6 +44,17 @@ def run_cli(args, data_dir=None, stdin_text=None, timeout=30):
     return subprocess.run(argv, input=stdin_text, capture_output=True, text=True, timeout=timeout)
 
 
+def wait_until(pred, timeout=10.0, step=0.05):
+    """Polls pred() until it returns something true or `timeout` passes; returns its last value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:

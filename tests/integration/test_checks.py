@@ -6,17 +6,7 @@ import time
 import unittest
 import urllib.parse
 
-from telltale_harness import Server, ServerTestCase, ws_connect
-
-
-def wait_until(pred, timeout=10.0, step=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
+from telltale_harness import Server, ServerTestCase, wait_until, ws_connect
 
 
 class ChecksApiTest(ServerTestCase):

@@ -8,17 +8,7 @@ import unittest
 import urllib.parse
 
 from probe_peers import Dnsmasq, HttpPeer, IcmpNamespace, closed_port
-from telltale_harness import ServerTestCase, ws_connect
-
-
-def wait_until(pred, timeout=10.0, step=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
+from telltale_harness import ServerTestCase, wait_until, ws_connect
 
 
 class ProbeTestCase(ServerTestCase):
