@@ -25,6 +25,8 @@
 
 namespace tt::tsdb {
 
+class PackWriter;
+
 struct StoreOptions {
   std::string log_dir;                            // DATA/tsdb
   // A head is cut when it holds this many samples (or spans max_chunk_span_ms). Sized so chunk
@@ -121,8 +123,8 @@ class Store : public query::Storage {
   // Starts a new log segment when the current one is large, and deletes the segments no head
   // needs any more (all when `everything` was just cut).
   Result<void> trim_log();
-  // Writes samples as chunks and their rollups; on the writer thread, inside its transaction.
-  void write_samples(SQLite::Database& db, SeriesId id, std::span<const Sample> samples);
+  // Adds samples as chunks and their rollups to `packs`; on the writer thread, in its transaction.
+  void write_samples(PackWriter& packs, SeriesId id, std::span<const Sample> samples);
   std::vector<Sample> head_copy(SeriesId id, TimeMs from, TimeMs to) const;
 
   db::Writer& m_writer;
