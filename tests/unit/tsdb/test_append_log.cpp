@@ -80,11 +80,12 @@ TEST_CASE("records of the previous release (plain payloads) still replay") {
                                static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
                                                                 static_cast<uInt>(payload.size())))})
       for (int i = 0; i < 4; ++i) record += static_cast<char>((word >> (8 * i)) & 0xff);
-    std::ofstream((dir / "0000000001.log").string(), std::ios::binary) << record << "";
+    std::ofstream((dir / "0000000001.log").string(), std::ios::binary) << record << payload;
   }
   AppendLog log(dir.string());
   std::vector<double> seen;
   REQUIRE(log.replay([&](const LogBatch& b, std::uint64_t) { seen.push_back(b.entries[0].samples[0].v); }).ok());
+  CHECK(seen == std::vector<double>{2.5});
   REQUIRE(log.rotate().ok());
   REQUIRE(log.append({{{4, {{2000, 3.5}}}}}).ok());
   AppendLog again(dir.string());
