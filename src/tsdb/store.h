@@ -29,9 +29,9 @@ class PackWriter;
 
 struct StoreOptions {
   std::string log_dir;                            // DATA/tsdb
-  // A head is cut when it holds this many samples (or spans max_chunk_span_ms). Sized so chunk
-  // rows either fill a 4 KiB page well or overflow into full pages: slow series cut by span
-  // (a day at 15 s is ~4 KB), fast ones by count (~6-12 KB). Heads cost 16 bytes a sample.
+  // A head is cut when it holds this many samples (or spans max_chunk_span_ms). Long chunks
+  // amortise the codec's per-chunk tables (packs fill the pages whatever their size); a query
+  // decodes whole chunks, and heads cost 16 bytes a sample.
   std::size_t max_chunk_samples = 8192;
   std::int64_t max_chunk_span_ms = 24 * 3600'000; // or spans this long
   // A head whose oldest sample arrived this long ago is cut: bounds head memory in real-time
