@@ -72,13 +72,18 @@ PackReader::~PackReader() {
 }
 
 Result<std::string> PackReader::read(std::int64_t pack_id, std::int64_t offset, std::int64_t bytes) {
-  int rc = m_blob ? sqlite3_blob_reopen(m_blob, pack_id)
-                  : sqlite3_blob_open(m_db.getHandle(), "main", "packs", "data", pack_id, 0, &m_blob);
-  if (rc != SQLITE_OK) {
-    // A failed reopen leaves the handle unusable; a failed open may still return one.
-    if (m_blob) sqlite3_blob_close(m_blob);
-    m_blob = nullptr;
-    return missing_slice();
+  // Staying on the row keeps SQLite's list of its overflow pages: the next slice is found
+  // without walking the chain again.
+  if (!m_blob || pack_id != m_pack_id) {
+    int rc = m_blob ? sqlite3_blob_reopen(m_blob, pack_id)
+                    : sqlite3_blob_open(m_db.getHandle(), "main", "packs", "data", pack_id, 0, &m_blob);
+    if (rc != SQLITE_OK) {
+      // A failed reopen leaves the handle unusable; a failed open may still return one.
+      if (m_blob) sqlite3_blob_close(m_blob);
+      m_blob = nullptr;
+      return missing_slice();
+    }
+    m_pack_id = pack_id;
   }
   if (offset < 0 || bytes < 0 || bytes > INT32_MAX || offset + bytes > sqlite3_blob_bytes(m_blob))
     return missing_slice();

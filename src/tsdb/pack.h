@@ -57,9 +57,10 @@ class PackWriter {
   std::vector<Open> m_open;  // one per tier seen
 };
 
-// Reads blob slices out of packs on one connection, reusing one incremental-blob handle (which
+// Reads blob slices out of packs on one connection through one incremental-blob handle, which
 // follows the overflow chain through the pointer map instead of reading every page before the
-// slice). Not thread-safe; lives inside one Readers::with call.
+// slice. Reading series in id order stays on one pack for long: cuts pack series by id.
+// Not thread-safe; lives inside one Readers::with call.
 class PackReader {
  public:
   explicit PackReader(SQLite::Database& db) : m_db(db) {}
@@ -73,6 +74,7 @@ class PackReader {
  private:
   SQLite::Database& m_db;
   sqlite3_blob* m_blob = nullptr;
+  std::int64_t m_pack_id = 0;  // the row m_blob is on
 };
 
 }  // namespace tt::tsdb

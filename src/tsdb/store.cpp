@@ -226,6 +226,8 @@ Result<void> Store::cut_heads(Which which) {
     }
   }
   if (cuts.empty()) return {};
+  // Neighbours in a pack are then neighbours in queries, which read series in id order.
+  std::sort(cuts.begin(), cuts.end(), [](const Cut& a, const Cut& b) { return a.id < b.id; });
   auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     PackWriter packs(db, m_next_seq);
     for (const auto& c : cuts) write_samples(packs, c.id, c.samples);
