@@ -318,10 +318,11 @@ def sqlite_breakdown(db_path):
     b["page_size"] = con.execute("PRAGMA page_size").fetchone()[0]
     b["page_count"] = con.execute("PRAGMA page_count").fetchone()[0]
     b["freelist"] = con.execute("PRAGMA freelist_count").fetchone()[0]
-    b["chunks_n"], b["chunks_data"], b["chunks_samples_rows"] = con.execute(
-        "SELECT count(*), coalesce(sum(length(data)), 0), 0 FROM chunks").fetchone()
+    b["chunks_n"], b["chunks_data"] = con.execute(
+        "SELECT count(*), coalesce(sum(pack_bytes), 0) FROM chunks").fetchone()
     b["rollups"] = con.execute(
-        "SELECT tier, count(*), coalesce(sum(length(data)), 0) FROM rollups GROUP BY tier").fetchall()
+        "SELECT tier, count(*), coalesce(sum(pack_bytes), 0) FROM rollups GROUP BY tier").fetchall()
+    b["packs_n"] = con.execute("SELECT count(*) FROM packs").fetchone()[0]
     b["series_n"], b["series_labels"] = con.execute(
         "SELECT count(*), coalesce(sum(length(labels)), 0) FROM series").fetchone()
     try:
@@ -687,7 +688,7 @@ def write_results(R):
     w("")
     w("Where telltale's bytes are (per sample; `dbstat` pages of each b-tree, overflow pages included):")
     w("")
-    w("| class | files | chunk blobs | rollup blobs (1m / 1h) | chunks table pages | of which overflow pages | unused bytes in chunks pages | rollups pages | series + index pages | free pages | WAL + log files | files − rollups pages (vs 0.9× VM) |")
+    w("| class | files | chunk blobs | rollup blobs (1m / 1h) | packs table pages | of which overflow pages | unused bytes in packs pages | chunks + rollups index pages | series + index pages | free pages | WAL + log files | files − rollup blobs (vs 0.9× VM) |")
     w("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for cls in CLASSES:
         r = S[cls]
@@ -698,16 +699,16 @@ def write_results(R):
         r1m = roll.get(60_000, (0, 0))[1]
         r1h = roll.get(3_600_000, (0, 0))[1]
         ds = {row[0]: row for row in b["dbstat"]}
-        chunks_pages = sum(row[2] for nm, row in ds.items() if nm.startswith("chunks"))
-        chunks_ovf = sum(row[5] for nm, row in ds.items() if nm == "chunks")
-        chunks_unused = sum(row[4] for nm, row in ds.items() if nm.startswith("chunks"))
-        roll_pages = sum(row[2] for nm, row in ds.items() if nm.startswith("rollups"))
+        packs_pages = sum(row[2] for nm, row in ds.items() if nm.startswith("packs"))
+        packs_ovf = sum(row[5] for nm, row in ds.items() if nm == "packs")
+        packs_unused = sum(row[4] for nm, row in ds.items() if nm.startswith("packs"))
+        index_pages = sum(row[2] for nm, row in ds.items() if nm.startswith("chunks") or nm.startswith("rollups"))
         series_pages = sum(row[2] for nm, row in ds.items() if nm.startswith("series") or nm.startswith("sqlite_autoindex_series"))
         side = sum(v for k, v in r["tt_files"].items() if not k.endswith("telltale.db"))
-        w(f"| {cls} | {r['tt_bytes'] / n:.3f} | {b['chunks_data'] / n:.3f} ({b['chunks_n']:,} chunks) | "
-          f"{r1m / n:.3f} / {r1h / n:.3f} | {chunks_pages / n:.3f} | {chunks_ovf * ps / n:.3f} | {chunks_unused / n:.3f} | "
-          f"{roll_pages / n:.3f} | {series_pages / n:.3f} | {b['freelist'] * ps / n:.3f} | {side / n:.3f} | "
-          f"{(r['tt_bytes'] - roll_pages) / n:.3f} ({0.9 * (r['vm_storage'] + r['vm_index']) / n:.3f}) |")
+        w(f"| {cls} | {r['tt_bytes'] / n:.3f} | {b['chunks_data'] / n:.3f} ({b['chunks_n']:,} chunks in {b['packs_n']:,} packs) | "
+          f"{r1m / n:.3f} / {r1h / n:.3f} | {packs_pages / n:.3f} | {packs_ovf * ps / n:.3f} | {packs_unused / n:.3f} | "
+          f"{index_pages / n:.3f} | {series_pages / n:.3f} | {b['freelist'] * ps / n:.3f} | {side / n:.3f} | "
+          f"{(r['tt_bytes'] - r1m - r1h) / n:.3f} ({0.9 * (r['vm_storage'] + r['vm_index']) / n:.3f}) |")
     w("")
     w("Files after stop: " + "; ".join(
         f"{cls}: " + ", ".join(f"`{k}` {fmt_b(v)}" for k, v in sorted(S[cls]["tt_files"].items()))

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "tsdb/codec.h"
+#include "tsdb/pack.h"
 #include "tsdb/rollup.h"
 
 namespace tt::tsdb {
@@ -156,6 +157,7 @@ Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
   auto committed = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     SQLite::Statement add_series(db, "INSERT OR IGNORE INTO series(id, labels, created_at) VALUES (?, ?, ?)");
     LogBatch log_batch;
+    PackWriter packs(db, m_next_seq);
     for (const auto& p : plan) {
       if (p.created) {
         add_series.bind(1, p.id);
@@ -164,9 +166,10 @@ Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
         add_series.exec();
         add_series.reset();
       }
-      if (!p.backfill.empty()) write_samples(db, p.id, p.backfill);
+      if (!p.backfill.empty()) write_samples(packs, p.id, p.backfill);
       if (!p.head_part.empty()) log_batch.entries.push_back({p.id, p.head_part});
     }
+    packs.finish();
     if (!log_batch.entries.empty()) {
       auto seg = m_log.append(log_batch);
       if (!seg.ok()) return std::move(seg).error();
@@ -195,33 +198,16 @@ Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
   return result;
 }
 
-void Store::write_samples(SQLite::Database& db, SeriesId id, std::span<const Sample> samples) {
-  SQLite::Statement add_chunk(db, "INSERT INTO chunks(series_id, min_t, max_t, seq, data) VALUES (?, ?, ?, ?, ?)");
+void Store::write_samples(PackWriter& packs, SeriesId id, std::span<const Sample> samples) {
   for (std::size_t at = 0; at < samples.size(); at += m_options.max_chunk_samples) {
     auto part = samples.subspan(at, std::min(m_options.max_chunk_samples, samples.size() - at));
-    auto blob = encode_chunk(part);
-    add_chunk.bind(1, id);
-    add_chunk.bind(2, static_cast<std::int64_t>(part.front().t));
-    add_chunk.bind(3, static_cast<std::int64_t>(part.back().t));
-    add_chunk.bind(4, static_cast<std::int64_t>(m_next_seq++));
-    add_chunk.bind(5, blob.data(), static_cast<int>(blob.size()));
-    add_chunk.exec();
-    add_chunk.reset();
+    packs.add(kRawTier, id, part.front().t, part.back().t, encode_chunk(part));
   }
-  SQLite::Statement add_rollup(db, "INSERT INTO rollups(tier, series_id, min_t, max_t, seq, data) VALUES (?, ?, ?, ?, ?, ?)");
   for (std::int64_t tier : {kTier1m, kTier1h}) {
     if (tier == kTier1m && !wants_minute_tier(samples)) continue;
     auto buckets = make_buckets(samples, tier);
     if (buckets.empty()) continue;
-    auto blob = encode_buckets(buckets);
-    add_rollup.bind(1, tier);
-    add_rollup.bind(2, id);
-    add_rollup.bind(3, static_cast<std::int64_t>(buckets.front().start));
-    add_rollup.bind(4, static_cast<std::int64_t>(buckets.back().start + tier - 1));
-    add_rollup.bind(5, static_cast<std::int64_t>(m_next_seq++));
-    add_rollup.bind(6, blob.data(), static_cast<int>(blob.size()));
-    add_rollup.exec();
-    add_rollup.reset();
+    packs.add(tier, id, buckets.front().start, buckets.back().start + tier - 1, encode_buckets(buckets));
   }
 }
 
@@ -240,8 +226,12 @@ Result<void> Store::cut_heads(Which which) {
     }
   }
   if (cuts.empty()) return {};
+  // Neighbours in a pack are then neighbours in queries, which read series in id order.
+  std::sort(cuts.begin(), cuts.end(), [](const Cut& a, const Cut& b) { return a.id < b.id; });
   auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    for (const auto& c : cuts) write_samples(db, c.id, c.samples);
+    PackWriter packs(db, m_next_seq);
+    for (const auto& c : cuts) write_samples(packs, c.id, c.samples);
+    packs.finish();
     return true;
   });
   if (!done.ok()) return std::move(done).error();
@@ -314,8 +304,9 @@ Result<std::vector<SeriesData>> Store::select(const std::vector<query::Matcher>&
   std::vector<SeriesData> out;
   auto r = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
     SQLite::Statement chunks(db,
-                             "SELECT data FROM chunks WHERE series_id = ? AND min_t <= ? AND max_t >= ? "
-                             "ORDER BY seq");
+                             "SELECT pack_id, pack_offset, pack_bytes FROM chunks WHERE series_id = ? "
+                             "AND min_t <= ? AND max_t >= ? ORDER BY seq");
+    PackReader packs(db);
     for (SeriesId id : ids) {
       SeriesData sd;
       sd.labels = m_index.labels_of(id).value_or(LabelSet{});
@@ -323,9 +314,10 @@ Result<std::vector<SeriesData>> Store::select(const std::vector<query::Matcher>&
       chunks.bind(2, static_cast<std::int64_t>(to));
       chunks.bind(3, static_cast<std::int64_t>(from));
       while (chunks.executeStep()) {
-        auto col = chunks.getColumn(0);
-        auto decoded = decode_chunk(std::string_view(static_cast<const char*>(col.getBlob()),
-                                                     static_cast<std::size_t>(col.getBytes())));
+        auto blob = packs.read(chunks.getColumn(0).getInt64(), chunks.getColumn(1).getInt64(),
+                               chunks.getColumn(2).getInt64());
+        if (!blob.ok()) return std::move(blob).error();
+        auto decoded = decode_chunk(blob.value());
         if (!decoded.ok()) return std::move(decoded).error();
         std::vector<Sample> in_range;
         for (const auto& s : decoded.value())
@@ -349,8 +341,9 @@ Result<std::vector<Store::SeriesBuckets>> Store::select_buckets(const std::vecto
   TimeMs first = from - (((from % tier_ms) + tier_ms) % tier_ms);
   auto r = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
     SQLite::Statement rows(db,
-                           "SELECT data FROM rollups WHERE tier = ? AND series_id = ? AND min_t <= ? "
-                           "AND max_t >= ? ORDER BY seq");
+                           "SELECT pack_id, pack_offset, pack_bytes FROM rollups WHERE tier = ? "
+                           "AND series_id = ? AND min_t <= ? AND max_t >= ? ORDER BY seq");
+    PackReader packs(db);
     for (SeriesId id : ids) {
       SeriesBuckets sb{id, m_index.labels_of(id).value_or(LabelSet{}), {}, false};
       rows.bind(1, tier_ms);
@@ -358,9 +351,10 @@ Result<std::vector<Store::SeriesBuckets>> Store::select_buckets(const std::vecto
       rows.bind(3, static_cast<std::int64_t>(to));
       rows.bind(4, static_cast<std::int64_t>(first));
       while (rows.executeStep()) {
-        auto col = rows.getColumn(0);
-        auto decoded = decode_buckets(std::string_view(static_cast<const char*>(col.getBlob()),
-                                                       static_cast<std::size_t>(col.getBytes())));
+        auto blob = packs.read(rows.getColumn(0).getInt64(), rows.getColumn(1).getInt64(),
+                               rows.getColumn(2).getInt64());
+        if (!blob.ok()) return std::move(blob).error();
+        auto decoded = decode_buckets(blob.value());
         if (!decoded.ok()) return std::move(decoded).error();
         sb.stored_tier = true;
         merge_buckets(sb.buckets, decoded.value());
@@ -380,16 +374,23 @@ Result<std::vector<Store::SeriesBuckets>> Store::select_buckets(const std::vecto
 Result<void> Store::apply_retention() {
   auto now = m_clock.now_ms();
   auto r = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
+    // Index rows go first; a pack goes when its newest member has, so no row points at it.
     SQLite::Statement chunks(db, "DELETE FROM chunks WHERE max_t < ?");
-    chunks.bind(1, static_cast<std::int64_t>(now - m_options.raw_retention_ms));
-    chunks.exec();
     SQLite::Statement rollups(db, "DELETE FROM rollups WHERE tier = ? AND max_t < ?");
-    for (auto [tier, keep] : {std::pair{kTier1m, m_options.rollup_1m_retention_ms},
+    SQLite::Statement packs(db, "DELETE FROM packs WHERE tier = ? AND max_t < ?");
+    for (auto [tier, keep] : {std::pair{kRawTier, m_options.raw_retention_ms},
+                              std::pair{kTier1m, m_options.rollup_1m_retention_ms},
                               std::pair{kTier1h, m_options.rollup_1h_retention_ms}}) {
-      rollups.bind(1, tier);
-      rollups.bind(2, static_cast<std::int64_t>(now - keep));
-      rollups.exec();
-      rollups.reset();
+      const auto cutoff = static_cast<std::int64_t>(now - keep);
+      auto& members = tier == kRawTier ? chunks : rollups;
+      if (tier != kRawTier) members.bind(1, tier);
+      members.bind(tier == kRawTier ? 1 : 2, cutoff);
+      members.exec();
+      members.reset();
+      packs.bind(1, tier);
+      packs.bind(2, cutoff);
+      packs.exec();
+      packs.reset();
     }
     // Give freed pages back to the file system, a bounded amount per pass.
     db.exec("PRAGMA incremental_vacuum(2048)");

@@ -25,11 +25,13 @@
 
 namespace tt::tsdb {
 
+class PackWriter;
+
 struct StoreOptions {
   std::string log_dir;                            // DATA/tsdb
-  // A head is cut when it holds this many samples (or spans max_chunk_span_ms). Sized so chunk
-  // rows either fill a 4 KiB page well or overflow into full pages: slow series cut by span
-  // (a day at 15 s is ~4 KB), fast ones by count (~6-12 KB). Heads cost 16 bytes a sample.
+  // A head is cut when it holds this many samples (or spans max_chunk_span_ms). Long chunks
+  // amortise the codec's per-chunk tables (packs fill the pages whatever their size); a query
+  // decodes whole chunks, and heads cost 16 bytes a sample.
   std::size_t max_chunk_samples = 8192;
   std::int64_t max_chunk_span_ms = 24 * 3600'000; // or spans this long
   // A head whose oldest sample arrived this long ago is cut: bounds head memory in real-time
@@ -121,8 +123,8 @@ class Store : public query::Storage {
   // Starts a new log segment when the current one is large, and deletes the segments no head
   // needs any more (all when `everything` was just cut).
   Result<void> trim_log();
-  // Writes samples as chunks and their rollups; on the writer thread, inside its transaction.
-  void write_samples(SQLite::Database& db, SeriesId id, std::span<const Sample> samples);
+  // Adds samples as chunks and their rollups to `packs`; on the writer thread, in its transaction.
+  void write_samples(PackWriter& packs, SeriesId id, std::span<const Sample> samples);
   std::vector<Sample> head_copy(SeriesId id, TimeMs from, TimeMs to) const;
 
   db::Writer& m_writer;

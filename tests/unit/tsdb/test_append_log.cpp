@@ -3,8 +3,11 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <random>
+
+#include <zlib.h>
 
 #include "core/random.h"
 #include "tsdb/append_log.h"
@@ -31,15 +34,17 @@ TEST_CASE("log batches round-trip every float64 bit-exactly") {
   std::mt19937_64 rng(42);
   in.entries.push_back({1'000'000'007, {}});
   for (int i = 0; i < 1000; ++i) in.entries[1].samples.push_back({static_cast<TimeMs>(rng() >> 20), std::bit_cast<double>(rng())});
-  auto out = decode_log_batch(encode_log_batch(in));
-  REQUIRE(out.ok());
-  REQUIRE(out->entries.size() == 2);
-  for (std::size_t e = 0; e < 2; ++e) {
-    CHECK(out->entries[e].series_id == in.entries[e].series_id);
-    REQUIRE(out->entries[e].samples.size() == in.entries[e].samples.size());
-    for (std::size_t i = 0; i < in.entries[e].samples.size(); ++i) {
-      CHECK(out->entries[e].samples[i].t == in.entries[e].samples[i].t);
-      CHECK(bits(out->entries[e].samples[i].v) == bits(in.entries[e].samples[i].v));
+  for (auto format : {LogPayload::deflated, LogPayload::plain}) {
+    auto out = decode_log_batch(encode_log_batch(in, format), format);
+    REQUIRE(out.ok());
+    REQUIRE(out->entries.size() == 2);
+    for (std::size_t e = 0; e < 2; ++e) {
+      CHECK(out->entries[e].series_id == in.entries[e].series_id);
+      REQUIRE(out->entries[e].samples.size() == in.entries[e].samples.size());
+      for (std::size_t i = 0; i < in.entries[e].samples.size(); ++i) {
+        CHECK(out->entries[e].samples[i].t == in.entries[e].samples[i].t);
+        CHECK(bits(out->entries[e].samples[i].v) == bits(in.entries[e].samples[i].v));
+      }
     }
   }
 }
@@ -47,9 +52,47 @@ TEST_CASE("log batches round-trip every float64 bit-exactly") {
 TEST_CASE("a truncated or damaged batch is an error, not a crash") {
   LogBatch in;
   in.entries.push_back({3, {{1000, 1.5}, {2000, 2.5}, {3000, 1e300}}});
-  auto blob = encode_log_batch(in);
-  for (std::size_t n = 0; n < blob.size(); ++n) CHECK_FALSE(decode_log_batch(blob.substr(0, n)).ok());
-  CHECK_FALSE(decode_log_batch(blob + "x").ok());
+  for (auto format : {LogPayload::deflated, LogPayload::plain}) {
+    auto blob = encode_log_batch(in, format);
+    for (std::size_t n = 0; n < blob.size(); ++n) CHECK_FALSE(decode_log_batch(blob.substr(0, n), format).ok());
+    CHECK_FALSE(decode_log_batch(blob + "x", format).ok());
+  }
+}
+
+TEST_CASE("a tick of many series deflates to a few bytes a sample") {
+  LogBatch in;
+  std::mt19937_64 rng(7);
+  for (int s = 0; s < 1000; ++s)
+    in.entries.push_back({s + 1, {{1'800'000'000'000 + static_cast<TimeMs>(rng() % 5), (rng() % 80'000) / 1000.0}}});
+  CHECK(encode_log_batch(in).size() < 4.5 * 1000);
+  CHECK(encode_log_batch(in, LogPayload::plain).size() > 6 * 1000);
+}
+
+TEST_CASE("records of the previous release (plain payloads) still replay") {
+  auto dir = std::filesystem::temp_directory_path() / ("tt-log-" + random_hex(6));
+  std::filesystem::create_directories(dir);
+  {
+    LogBatch in;
+    in.entries.push_back({4, {{1000, 2.5}}});
+    auto payload = encode_log_batch(in, LogPayload::plain);
+    std::string record;
+    for (std::uint32_t word : {static_cast<std::uint32_t>(payload.size()),
+                               static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
+                                                                static_cast<uInt>(payload.size())))})
+      for (int i = 0; i < 4; ++i) record += static_cast<char>((word >> (8 * i)) & 0xff);
+    std::ofstream((dir / "0000000001.log").string(), std::ios::binary) << record << payload;
+  }
+  AppendLog log(dir.string());
+  std::vector<double> seen;
+  REQUIRE(log.replay([&](const LogBatch& b, std::uint64_t) { seen.push_back(b.entries[0].samples[0].v); }).ok());
+  CHECK(seen == std::vector<double>{2.5});
+  REQUIRE(log.rotate().ok());
+  REQUIRE(log.append({{{4, {{2000, 3.5}}}}}).ok());
+  AppendLog again(dir.string());
+  seen.clear();
+  REQUIRE(again.replay([&](const LogBatch& b, std::uint64_t) { seen.push_back(b.entries[0].samples[0].v); }).ok());
+  CHECK(seen == std::vector<double>{2.5, 3.5});
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("the log replays what was appended and cuts a torn tail") {

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "tsdb/rollup.h"
 
@@ -55,4 +56,14 @@ TEST_CASE("only fast series get the minute tier") {
   CHECK(wants_minute_tier(fast));
   CHECK_FALSE(wants_minute_tier(slow));
   CHECK_FALSE(wants_minute_tier(std::vector<Sample>{{0, 1}}));
+}
+
+TEST_CASE("bucket sums are rounded once, and infinities stay infinite") {
+  std::vector<Sample> tenths;
+  for (int i = 0; i < 10; ++i) tenths.push_back({i * 1000, 0.1});
+  CHECK(make_buckets(tenths, kTier1m)[0].sum == 1.0);  // a running sum gives 0.9999999999999999
+  std::vector<Sample> mixed = {{0, 1e100}, {1, 1.0}, {2, -1e100}};
+  CHECK(make_buckets(mixed, kTier1m)[0].sum == 1.0);
+  std::vector<Sample> inf = {{0, 0.5}, {1, std::numeric_limits<double>::infinity()}, {2, 0.25}};
+  CHECK(make_buckets(inf, kTier1m)[0].sum == std::numeric_limits<double>::infinity());
 }

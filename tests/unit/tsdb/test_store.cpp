@@ -8,6 +8,7 @@
 
 #include "core/random.h"
 #include "db/database.h"
+#include "tsdb/codec.h"
 #include "tsdb/store.h"
 
 #ifndef TELLTALE_SOURCE_DIR
@@ -39,15 +40,21 @@ struct Fixture {
   std::unique_ptr<Store> store;
   StoreOptions options;
 
-  Fixture() {
+  // previous_release: only the schema of the release before packs, and no store opened yet.
+  enum class Schema { current, previous_release };
+  explicit Fixture(Schema schema = Schema::current) {
     std::filesystem::create_directories(dir);
-    auto rw = db::open(db_path, db::Access::read_write).value();
-    rw->exec(slurp(std::string(TELLTALE_SOURCE_DIR) + "/migrations/0001_initial.sql"));
-    rw->exec(slurp(std::string(TELLTALE_SOURCE_DIR) + "/migrations/0002_tsdb.sql"));
-    rw.reset();
+    migrate("0001_initial");
+    migrate("0002_tsdb");
     options.log_dir = (dir / "tsdb").string();
     options.maintenance_period_ms = 3'600'000;  // tests drive flushes themselves
+    if (schema == Schema::previous_release) return;
+    migrate("0004_tsdb_packs");
     reopen(true);
+  }
+  void migrate(const char* name) {
+    auto rw = db::open(db_path, db::Access::read_write).value();
+    rw->exec(slurp(std::string(TELLTALE_SOURCE_DIR) + "/migrations/" + name + ".sql"));
   }
   ~Fixture() {
     store.reset();
@@ -198,4 +205,78 @@ TEST_CASE("store: the append log keeps only what heads still need") {
   f.reopen(false);
   CHECK(f.read("quiet").size() == 1);
   CHECK(f.read("busy").size() == 3);
+}
+
+TEST_CASE("store: chunks and rollups of one cut share packs, which retention drops whole") {
+  Fixture f;
+  f.options.raw_retention_ms = 86'400'000;
+  f.reopen(true);
+  TimeMs t0 = f.clock.now_ms() - 3 * kTier1h;
+  std::vector<SeriesSamples> batch;
+  for (int s = 0; s < 50; ++s) {
+    std::vector<Sample> in;
+    for (int i = 0; i < 600; ++i) in.push_back({t0 + i * 1000, s + (i % 7) * 0.25});
+    batch.push_back({Fixture::labels({{"__name__", "p"}, {"s", std::to_string(s)}}), in});
+  }
+  REQUIRE(f.store->append(batch).ok());
+  REQUIRE(f.store->flush_all().ok());
+  auto packs_of = [&](const char* where) {
+    db::Readers r(f.db_path);
+    return r.with([&](SQLite::Database& db) -> Result<std::int64_t> {
+             return db.execAndGet(std::string("SELECT count(*) FROM packs WHERE ") + where).getInt64();
+           }).value();
+  };
+  CHECK(packs_of("tier = 0") == 1);      // 50 chunks
+  CHECK(packs_of("tier = 60000") == 1);  // 50 minute rollups
+  auto all = f.store->select({name_is("p")}, INT64_MIN, INT64_MAX).value();
+  REQUIRE(all.size() == 50);
+  for (int s = 0; s < 50; ++s) {
+    REQUIRE(all[s].samples.size() == 600);
+    CHECK(all[s].samples[5].v == std::stoi(all[s].labels.back().value) + 1.25);
+  }
+  auto hours = f.store->select_buckets({name_is("p")}, t0, t0 + kTier1h, kTier1h).value();
+  REQUIRE(hours.size() == 50);
+  CHECK(hours[0].stored_tier);
+  f.clock.advance_ms(2 * 86'400'000LL);
+  REQUIRE(f.store->apply_retention().ok());
+  CHECK(packs_of("tier = 0") == 0);
+  CHECK(packs_of("tier = 3600000") == 1);
+  CHECK(f.read("p").empty());
+}
+
+TEST_CASE("store: a database of the previous release upgrades, its chunks and rollups readable") {
+  Fixture f(Fixture::Schema::previous_release);
+  TimeMs t0 = 1'800'000'000'000 - (1'800'000'000'000 % kTier1h);
+  std::vector<Sample> old;
+  for (int i = 0; i < 100; ++i) old.push_back({t0 + i * 1000, i * 0.1});
+  {
+    auto rw = db::open(f.db_path, db::Access::read_write).value();
+    rw->exec("INSERT INTO series(id, labels, created_at) VALUES (7, '__name__=\"old\"', 0)");
+    auto chunk = encode_chunk(old);
+    SQLite::Statement c(*rw, "INSERT INTO chunks(series_id, min_t, max_t, seq, data) VALUES (7, ?, ?, 1, ?)");
+    c.bind(1, static_cast<std::int64_t>(old.front().t));
+    c.bind(2, static_cast<std::int64_t>(old.back().t));
+    c.bind(3, chunk.data(), static_cast<int>(chunk.size()));
+    c.exec();
+    auto rollup = encode_buckets(make_buckets(old, kTier1h));
+    SQLite::Statement r(*rw, "INSERT INTO rollups(tier, series_id, min_t, max_t, seq, data) VALUES (?, 7, ?, ?, 2, ?)");
+    r.bind(1, kTier1h);
+    r.bind(2, static_cast<std::int64_t>(t0));
+    r.bind(3, static_cast<std::int64_t>(t0 + kTier1h - 1));
+    r.bind(4, rollup.data(), static_cast<int>(rollup.size()));
+    r.exec();
+  }
+  f.migrate("0004_tsdb_packs");
+  f.reopen(true);
+  auto out = f.read("old");
+  REQUIRE(out.size() == 100);
+  for (int i = 0; i < 100; ++i) CHECK(same_bits(out[i].v, old[i].v));
+  auto hours = f.store->select_buckets({name_is("old")}, t0, t0, kTier1h).value();
+  REQUIRE(hours.size() == 1);
+  CHECK(hours[0].stored_tier);
+  CHECK(hours[0].buckets.at(0).count == 100);
+  // New samples after the old chunk go to packs beside it.
+  REQUIRE(f.store->append({{Fixture::labels({{"__name__", "old"}}), {{t0 + 200'000, 5}}}}).ok());
+  REQUIRE(f.store->flush_all().ok());
+  CHECK(f.read("old").size() == 101);
 }
