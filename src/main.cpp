@@ -9,6 +9,7 @@
 
 #include "app/app.h"
 #include "cli/admin.h"
+#include "core/duration.h"
 #include "core/log.h"
 
 int main(int argc, char** argv) {
@@ -41,6 +42,20 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--http-threads", serve.http_threads, "HTTP worker threads")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  // Retention per tier of the time-series store, as durations ("30d", "26w").
+  auto retention = [serve_cmd](const char* name, std::int64_t& ms, const char* help) {
+    serve_cmd
+        ->add_option_function<std::string>(
+            name, [&ms](const std::string& text) { ms = tt::parse_duration_ms(text).value_or(ms); }, help)
+        ->check([](const std::string& text) -> std::string {
+          auto ms = tt::parse_duration_ms(text);
+          return ms && *ms >= 3'600'000 ? "" : "must be a duration of at least 1h, such as 30d or 26w";
+        })
+        ->default_str(tt::format_duration_ms(ms));
+  };
+  retention("--retention-raw", serve.raw_retention_ms, "How long raw samples are kept");
+  retention("--retention-1m", serve.rollup_1m_retention_ms, "How long 1-minute rollups are kept");
+  retention("--retention-1h", serve.rollup_1h_retention_ms, "How long 1-hour rollups are kept");
 
   std::string data_dir = app::default_data_dir();
   std::string user_name, role, token_user, token_label = "cli", expires;

@@ -140,6 +140,9 @@ int serve(const ServeOptions& opt) {
 
   tsdb::StoreOptions store_options;
   store_options.log_dir = data_dir + "/tsdb";
+  store_options.raw_retention_ms = opt.raw_retention_ms;
+  store_options.rollup_1m_retention_ms = opt.rollup_1m_retention_ms;
+  store_options.rollup_1h_retention_ms = opt.rollup_1h_retention_ms;
   tsdb::Store store(writer, readers, SystemClock::instance(), store_options);
   store.set_append_listener([&bus, &live](const std::vector<SeriesSamples>& batch) {
     if (live.wanted()) bus.samples.publish({std::make_shared<const std::vector<SeriesSamples>>(batch)});

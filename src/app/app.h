@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "core/log.h"
@@ -17,6 +18,10 @@ struct ServeOptions {
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   double api_rate_per_s = 100;  // per client address; 0 disables
   int http_threads = 4;  // threads serve requests; idle keep-alive connections hold none
+  // How long each tier of the time-series store keeps data.
+  std::int64_t raw_retention_ms = 30LL * 86'400'000;
+  std::int64_t rollup_1m_retention_ms = 180LL * 86'400'000;
+  std::int64_t rollup_1h_retention_ms = 5LL * 365 * 86'400'000;
 };
 
 // /var/lib/telltale for root, else $XDG_DATA_HOME/telltale or ~/.local/share/telltale.

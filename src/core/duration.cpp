@@ -14,9 +14,8 @@ struct Unit {
 // Longest names first where one is a prefix of another ("ms" before "m").
 constexpr std::array<Unit, 6> kUnits{{{"w", 604800000}, {"d", 86400000}, {"h", 3600000},
                                       {"ms", 1}, {"m", 60000}, {"s", 1000}}};
-// Descending size, for the "units in descending order" rule and for formatting.
-constexpr std::array<Unit, 6> kBySize{{{"w", 604800000}, {"d", 86400000}, {"h", 3600000},
-                                       {"m", 60000}, {"s", 1000}, {"ms", 1}}};
+// Descending size, for formatting. Days are the largest unit written: "30d" reads better than "4w2d".
+constexpr std::array<Unit, 5> kBySize{{{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}}};
 
 }  // namespace
 

@@ -13,7 +13,8 @@ namespace tt {
 // Milliseconds, or nullopt for anything malformed, negative or beyond ~292 million years.
 std::optional<std::int64_t> parse_duration_ms(std::string_view s);
 
-// The shortest spelling that parses back to `ms`: 1500 -> "1s500ms", 300000 -> "5m", 0 -> "0s".
+// A spelling that parses back to `ms`, days the largest unit: 1500 -> "1s500ms", 300000 -> "5m",
+// 30 days -> "30d", 0 -> "0s".
 std::string format_duration_ms(std::int64_t ms);
 
 }  // namespace tt

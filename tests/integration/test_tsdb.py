@@ -11,7 +11,7 @@ import time
 import unittest
 import urllib.parse
 
-from telltale_harness import Server, ServerTestCase
+from telltale_harness import Server, ServerTestCase, run_cli, wait_until
 
 HOUR = 3_600_000
 MINUTE = 60_000
@@ -683,6 +683,44 @@ class PrometheusApiTest(TsdbMixin, ServerTestCase):
         self.assertIn(r.status, (400, 422), r)
         self.assertEqual(r.json["status"], "error", r)
         self.assertIn(r.json["errorType"], ("bad_data", "execution"), r)
+
+
+class RetentionTest(TsdbMixin, unittest.TestCase):
+    """Each tier keeps what `--retention-*` says; older data goes in the first maintenance pass."""
+
+    assertStatus = ServerTestCase.assertStatus
+
+    def test_retention_flags(self):
+        r = run_cli(["serve", "--retention-raw", "10m", "--listen", "127.0.0.1:0"])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("at least 1h", r.stderr + r.stdout)
+        self.server = Server(["--retention-raw", "2d", "--retention-1m", "3d", "--retention-1h", "4d"]).start()
+        try:
+            self.token = self.server.admin_token()
+            now = int(time.time() * 1000)
+            day = 24 * HOUR
+            points = {"old": now - 5 * day, "mid1": now - 2 * day - 2 * HOUR, "mid2": now - 3 * day - 2 * HOUR,
+                      "new": now - HOUR}
+            for name, t in points.items():
+                ts = [t + i * 1_000 for i in range(1200)]  # 1 s apart: the 1m tier is kept too
+                self.ingest_ok([{"metric": "ret", "labels": {"at": name}, "timestamps": ts, "values": [1.0] * len(ts)}])
+            self.server.stop()  # heads become chunks and rollups
+            self.server.start()
+
+            def counts(step):
+                q = {"match": "ret", "from": now - 6 * day, "to": now}
+                if step:
+                    q.update(step=step, agg="count")
+                r = self.req("GET", "/api/v1/query_range?" + qs(**q))
+                return {s["labels"]["at"]: len(s["values"]) for s in r.json["data"]["series"] if s["values"]}
+            self.assertEqual(set(counts(None)), set(points))
+            # The first maintenance pass runs within seconds of the start.
+            self.assertTrue(wait_until(lambda: set(counts(None)) == {"new"}, timeout=30), counts(None))
+            self.assertEqual(set(counts("1m")), {"new", "mid1"})
+            self.assertEqual(set(counts("1h")), {"new", "mid1", "mid2"})
+        finally:
+            self.server.stop()
+            self.server.cleanup()
 
 
 class PersistenceTest(TsdbMixin, unittest.TestCase):

@@ -26,6 +26,7 @@ TEST_CASE("durations format to their shortest spelling and parse back") {
   CHECK(format_duration_ms(1500) == "1s500ms");
   CHECK(format_duration_ms(300'000) == "5m");
   CHECK(format_duration_ms(90'061'001) == "1d1h1m1s1ms");
+  CHECK(format_duration_ms(30 * 86'400'000LL) == "30d");
   for (std::int64_t ms : {1LL, 999LL, 60'000LL, 604'800'000LL, 123'456'789LL})
     CHECK(parse_duration_ms(format_duration_ms(ms)) == ms);
 }
