@@ -772,9 +772,9 @@ def write_results(R):
             w(f"| {name} | {label} | {n:,} | {fmt_b(x[f'{win}_write'])} | {wb:.2f} | {x[f'{win}_wchar'] / n:.2f} | "
               f"{x[f'{win}_grow'] / n:.2f} | {tgt} |")
     w("")
-    w(f"Telltale's append log alone: {s['log_bytes'] / s['all_n']:.2f} bytes per sample "
-      f"({fmt_b(s['log_bytes'])} bytes of `tsdb/*.log` for {s['all_n']:,} samples, one sample per series per "
-      f"record). write_bytes counts pages the process dirtied for the block layer (SQLite's WAL frames and the "
+    w(f"The append log segment left on disk before stop holds {fmt_b(s['log_bytes'])} bytes (segments "
+      f"before it were deleted once the cut made them unneeded, so this is not what the log wrote; the real-time "
+      f"window, where nothing but the log is written, shows that cost per sample). write_bytes counts pages the process dirtied for the block layer (SQLite's WAL frames and the "
       f"checkpoint copy into telltale.db both count); wchar counts every byte passed to write()/pwrite(). Telltale "
       f"files before stop: " + ", ".join(f"`{k}` {fmt_b(v)}" for k, v in sorted(s["files_live"].items())) + ".")
     w("")
