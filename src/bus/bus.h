@@ -147,7 +147,9 @@ struct CheckResult {
   bool up = false;
   std::string error;    // empty when up
   std::string message;
-  nlohmann::json summary;  // the result as the API shows it (last_result)
+  double duration_s = 0;
+  // What the probe observed, for conditions and the API; shared, never copied on the hot path.
+  std::shared_ptr<const nlohmann::json> facts;
   std::vector<SeriesSamples> samples;
   // Set when this run changed the check's state or flapping flag.
   bool state_changed = false;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "checks/conditions.h"
 #include "core/duration.h"
@@ -78,6 +79,24 @@ nlohmann::json to_json(const Check& c) {
                    {"updated_at", format_rfc3339(c.updated_at)}};
   if (c.push_token) j["push_url"] = "/api/v1/push/" + *c.push_token;
   return j;
+}
+
+nlohmann::json result_json(const bus::CheckResult& r) {
+  // Bodies and header sets are for conditions, not for lists; long strings are cut.
+  nlohmann::json facts = nlohmann::json::object();
+  if (r.facts) {
+    for (const auto& [k, v] : r.facts->items()) {
+      if (k == "body" || k == "headers") continue;
+      if (v.is_string() && v.get_ref<const std::string&>().size() > 256) facts[k] = v.get<std::string>().substr(0, 256);
+      else facts[k] = v;
+    }
+  }
+  return {{"at", format_rfc3339(r.at)},
+          {"up", r.up},
+          {"duration_ms", std::round(r.duration_s * 1e6) / 1e3},
+          {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)},
+          {"message", r.message},
+          {"facts", std::move(facts)}};
 }
 
 Result<CheckInput> decode_check_input(const nlohmann::json& body, InputMode mode) {

@@ -1,5 +1,6 @@
 #include "checks/recorder.h"
 
+#include "checks/check.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "inventory/service.h"
@@ -101,6 +102,9 @@ void Recorder::run() {
 
 void Recorder::flush(std::vector<std::shared_ptr<const bus::CheckResult>> batch) {
   std::vector<SeriesSamples> samples;
+  std::size_t n = 0;
+  for (const auto& r : batch) n += r->samples.size();
+  samples.reserve(n);
   for (const auto& r : batch)
     for (const auto& s : r->samples) samples.push_back(s);
   if (!samples.empty()) {
@@ -139,8 +143,8 @@ void Recorder::flush(std::vector<std::shared_ptr<const bus::CheckResult>> batch)
         st.bind(2, r->state_changed ? 1 : 0);
         st.bind(3, static_cast<std::int64_t>(r->at));
         st.bind(4, r->flapping ? 1 : 0);
-        if (r->summary.is_null()) st.bind(5);
-        else st.bind(5, r->summary.dump());
+        if (!r->is_run) st.bind(5);
+        else st.bind(5, result_json(*r).dump());
         st.bind(6, r->check_id);
         if (st.exec() == 0) continue;  // deleted meanwhile
         m_last_result_written[r->check_id] = now;
@@ -162,7 +166,7 @@ void Recorder::flush(std::vector<std::shared_ptr<const bus::CheckResult>> batch)
         }
       } else if (r->is_run && now - m_last_result_written[r->check_id] >= kLastResultEveryMs) {
         SQLite::Statement st(db, "UPDATE checks SET last_result = ? WHERE id = ?");
-        st.bind(1, r->summary.dump());
+        st.bind(1, result_json(*r).dump());
         st.bind(2, r->check_id);
         st.exec();
         m_last_result_written[r->check_id] = now;

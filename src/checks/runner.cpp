@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
-
 #include "core/duration.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -27,20 +25,10 @@ metrics::Counter& overlap_counter() {
   return c;
 }
 
-// Facts worth keeping in last_result: bodies and header sets are for conditions, not for lists.
-nlohmann::json summary_facts(const nlohmann::json& facts) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto& [k, v] : facts.items()) {
-    if (k == "body" || k == "headers") continue;
-    if (v.is_string() && v.get_ref<const std::string&>().size() > 256) out[k] = v.get<std::string>().substr(0, 256);
-    else out[k] = v;
-  }
-  return out;
-}
-
 void add_sample(std::vector<SeriesSamples>& out, const LabelSet& base, std::string_view name, const LabelSet& extra,
                 TimeMs at, double v) {
   SeriesSamples s;
+  s.labels.reserve(base.size() + 1 + extra.size());
   s.labels = base;
   s.labels.push_back({std::string(kMetricNameLabel), std::string(name)});
   for (const auto& l : extra) s.labels.push_back(l);
@@ -98,6 +86,9 @@ void Runner::upsert_on_loop(Check c) {
   e.running = false;  // a run of the old definition may still end; its result is dropped
   bool was_enabled = fresh ? c.state != CheckState::paused : e.check.enabled;
   e.check = std::move(c);
+  e.base_labels = {{"check", e.check.name}, {"kind", e.check.kind}};
+  if (!e.check.node_name.empty()) e.base_labels.push_back({"node", e.check.node_name});
+  for (const auto& [k, v] : e.check.labels) e.base_labels.push_back({k, v});
   if (!fresh && was_enabled != e.check.enabled) {
     auto change = e.tracker.set_paused(!e.check.enabled);
     if (change.state_changed) {
@@ -248,20 +239,14 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o, std::function<
   r->up = up;
   r->error = error;
   r->message = message;
-  r->summary = {{"at", format_rfc3339(at)},
-                {"up", up},
-                {"duration_ms", std::round(o.duration_s * 1e6) / 1e3},
-                {"error", error.empty() ? nlohmann::json() : nlohmann::json(error)},
-                {"message", message},
-                {"facts", summary_facts(o.facts)}};
+  r->duration_s = o.duration_s;
+  r->facts = std::make_shared<const nlohmann::json>(std::move(o.facts));
 
-  LabelSet base{{"check", e.check.name}, {"kind", e.check.kind}};
-  if (!e.check.node_name.empty()) base.push_back({"node", e.check.node_name});
-  for (const auto& [k, v] : e.check.labels) base.push_back({k, v});
-  add_sample(r->samples, base, "probe_up", {}, at, up ? 1 : 0);
-  add_sample(r->samples, base, "probe_success", {}, at, up ? 1 : 0);
-  add_sample(r->samples, base, "probe_duration_seconds", {}, at, o.duration_s);
-  for (const auto& m : o.metrics) add_sample(r->samples, base, m.name, m.labels, at, m.value);
+  r->samples.reserve(3 + o.metrics.size());
+  add_sample(r->samples, e.base_labels, "probe_up", {}, at, up ? 1 : 0);
+  add_sample(r->samples, e.base_labels, "probe_success", {}, at, up ? 1 : 0);
+  add_sample(r->samples, e.base_labels, "probe_duration_seconds", {}, at, o.duration_s);
+  for (const auto& m : o.metrics) add_sample(r->samples, e.base_labels, m.name, m.labels, at, m.value);
 
   auto change = e.tracker.observe(up, e.check.retries);
   if (change.state_changed) {
@@ -277,10 +262,10 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o, std::function<
   set_live(e, change.state_changed ? std::optional<TimeMs>(at) : std::nullopt);
   {
     std::lock_guard lock(m_live_mutex);
-    m_live[e.check.id].last_result = r->summary;
+    m_live[e.check.id].last = r;
   }
   if (r->node_id) r->node_status = node_status(*r->node_id);
-  if (also) also(r->summary);
+  if (also) also(result_json(*r));
   m_bus.results.publish(std::move(r));
 }
 
@@ -335,10 +320,7 @@ void Runner::set_live(const Entry& e, std::optional<TimeMs> changed_at) {
   std::lock_guard lock(m_live_mutex);
   auto [it, fresh] = m_live.try_emplace(e.check.id);
   Live& live = it->second;
-  if (fresh) {
-    live.since = e.check.state_since;
-    live.last_result = e.check.last_result;
-  }
+  if (fresh) live.since = e.check.state_since;
   if (changed_at) live.since = *changed_at;
   live.state = e.tracker.state();
   live.flapping = e.tracker.flapping();

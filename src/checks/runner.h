@@ -55,7 +55,7 @@ class Runner {
     CheckState state = CheckState::pending;
     std::optional<TimeMs> since;
     bool flapping = false;
-    nlohmann::json last_result;
+    std::shared_ptr<const bus::CheckResult> last;  // null until a run since the start
   };
   std::optional<Live> live(std::int64_t id) const;
 
@@ -64,6 +64,7 @@ class Runner {
     Check check;
     const probes::KindDescriptor* kind = nullptr;
     nlohmann::json probe_options;  // check.options with durations in ms
+    LabelSet base_labels;          // check, kind, node and the check's labels, on every sample
     std::vector<Condition> conditions;
     StateTracker tracker;
     std::uint64_t generation = 0;  // bumped by upsert: results of older definitions are dropped

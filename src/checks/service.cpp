@@ -120,7 +120,7 @@ Check CheckService::with_live(Check c) const {
     c.state = live->state;
     c.state_since = live->since;
     c.flapping = live->flapping;
-    if (!live->last_result.is_null()) c.last_result = live->last_result;
+    if (live->last) c.last_result = result_json(*live->last);
   }
   return c;
 }
