@@ -156,10 +156,13 @@ struct CheckResult {
   bool flapping_changed = false;
   std::string from_state, state;
   bool flapping = false;
-  // Set with state_changed when the check belongs to a node: the node's status derived from
-  // the states of all its checks (up, degraded, down, unknown).
+  // Set when the node's status may have changed (a state change of one of its checks, or a
+  // check that left it): the status derived from all its checks (up, degraded, down, unknown).
   std::optional<std::int64_t> node_id;
   std::string node_status;
+
+  // Worth a commit at once: people watch states, not samples.
+  bool urgent() const { return state_changed || flapping_changed || node_id.has_value(); }
 };
 
 // The channels of one running Telltale.

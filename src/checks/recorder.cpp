@@ -64,7 +64,7 @@ void Recorder::take(std::shared_ptr<const bus::CheckResult> r) {
   }
   m_queue.push_back(std::move(r));
   // State changes are what people wait for: wake the thread at once for them.
-  if (m_queue.back()->state_changed || m_queue.back()->flapping_changed) m_cv.notify_one();
+  if (m_queue.back()->urgent()) m_cv.notify_one();
 }
 
 void Recorder::stop() {
@@ -86,7 +86,7 @@ void Recorder::run() {
       m_cv.wait_for(lock, std::chrono::milliseconds(kFlushEveryMs), [this] {
         if (m_stopping) return true;
         for (const auto& r : m_queue)
-          if (r->state_changed || r->flapping_changed) return true;
+          if (r->urgent()) return true;
         return false;
       });
       batch.swap(m_queue);
@@ -114,7 +114,7 @@ void Recorder::flush(std::vector<std::shared_ptr<const bus::CheckResult>> batch)
 
   TimeMs now = m_clock.now_ms();
   bool urgent = false;
-  for (const auto& r : batch) urgent = urgent || r->state_changed || r->flapping_changed;
+  for (const auto& r : batch) urgent = urgent || r->urgent();
   std::vector<inventory::StoredEvent> events;
   auto job = [&](SQLite::Database& db) -> Result<bool> {
     for (const auto& r : batch) {
@@ -134,6 +134,10 @@ void Recorder::flush(std::vector<std::shared_ptr<const bus::CheckResult>> batch)
           write_stretch(db, r->check_id, s.row, s.first_at, s.last_at, s.runs, s.up, s.error, s.message);
           s.written_ms = now;
         }
+      }
+      if (r->node_id && !r->node_status.empty()) {
+        if (auto status = inventory::parse_node_status(r->node_status))
+          if (auto e = inventory::set_node_status(db, *r->node_id, *status, now)) events.push_back(std::move(*e));
       }
       if (r->state_changed || r->flapping_changed) {
         SQLite::Statement st(db,
@@ -159,10 +163,6 @@ void Recorder::flush(std::vector<std::shared_ptr<const bus::CheckResult>> batch)
           events.push_back(inventory::append_event(
               db, {0, now, "checks", r->flapping ? "check.flapping_started" : "check.flapping_stopped",
                    std::to_string(r->check_id), "system", data}));
-        }
-        if (r->node_id && !r->node_status.empty()) {
-          if (auto status = inventory::parse_node_status(r->node_status))
-            if (auto e = inventory::set_node_status(db, *r->node_id, *status, now)) events.push_back(std::move(*e));
         }
       } else if (r->is_run && now - m_last_result_written[r->check_id] >= kLastResultEveryMs) {
         SQLite::Statement st(db, "UPDATE checks SET last_result = ? WHERE id = ?");

@@ -72,6 +72,8 @@ void Runner::upsert_on_loop(Check c) {
   }
   auto [it, fresh] = m_entries.try_emplace(c.id);
   Entry& e = it->second;
+  bool node_changed = !fresh && e.check.node_id != c.node_id;
+  auto old_node = e.check.node_id;
   bool schedule_changed = fresh || e.check.interval_ms != c.interval_ms || e.check.kind != c.kind ||
                           e.check.enabled != c.enabled || e.check.options != c.options;
   if (fresh) e.tracker = StateTracker(c.state, c.flapping);
@@ -113,6 +115,10 @@ void Runner::upsert_on_loop(Check c) {
     e.tracker.set_paused(true);
   }
   set_live(e, std::nullopt);
+  if (node_changed) {
+    if (old_node) publish_node_status(*old_node);
+    if (e.check.node_id) publish_node_status(*e.check.node_id);
+  }
   if (!e.check.enabled) {
     m_scheduler->remove(e.check.id);
     return;
@@ -139,7 +145,11 @@ void Runner::schedule_push_deadline(Entry& e, std::int64_t from_loop_ms) {
 
 void Runner::remove_on_loop(std::int64_t id) {
   m_scheduler->remove(id);
-  m_entries.erase(id);
+  auto it = m_entries.find(id);
+  if (it == m_entries.end()) return;
+  auto node = it->second.check.node_id;
+  m_entries.erase(it);
+  if (node) publish_node_status(*node);
   std::lock_guard lock(m_live_mutex);
   m_live.erase(id);
 }
@@ -230,7 +240,12 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o, std::function<
       }
     }
   }
-  runs_counter(e.check.kind, up).inc();
+  KindSlot& counted = slot(e.check.kind);
+  if (!counted.runs_up) {
+    counted.runs_up = &runs_counter(e.check.kind, true);
+    counted.runs_down = &runs_counter(e.check.kind, false);
+  }
+  (up ? counted.runs_up : counted.runs_down)->inc();
 
   auto r = std::make_shared<bus::CheckResult>();
   r->check_id = e.check.id;
@@ -300,6 +315,15 @@ void Runner::run_now(std::int64_t id, std::function<void(nlohmann::json)> done) 
     Entry& e = it->second;
     start_run(e, m_clock.now_ms(), std::move(done));
   });
+}
+
+void Runner::publish_node_status(std::int64_t node_id) {
+  auto r = std::make_shared<bus::CheckResult>();
+  r->is_run = false;
+  r->at = m_clock.now_ms();
+  r->node_id = node_id;
+  r->node_status = node_status(node_id);
+  m_bus.results.publish(std::move(r));
 }
 
 std::string Runner::node_status(std::int64_t node_id) const {

@@ -18,6 +18,7 @@
 #include "checks/conditions.h"
 #include "checks/state.h"
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "probes/descriptor.h"
 #include "sched/scheduler.h"
 
@@ -75,6 +76,8 @@ class Runner {
     std::unique_ptr<probes::Probe> probe;
     std::size_t in_flight = 0;
     std::deque<std::pair<std::int64_t, TimeMs>> waiting;  // check id, scheduled wall time
+    metrics::Counter* runs_up = nullptr;  // looked up once: the registry takes a lock
+    metrics::Counter* runs_down = nullptr;
   };
 
   void upsert_on_loop(Check c);
@@ -89,6 +92,8 @@ class Runner {
   void schedule_push_deadline(Entry& e, std::int64_t from_loop_ms);
   static std::int64_t push_window_ms(const Entry& e);
   std::string node_status(std::int64_t node_id) const;
+  // For a node that lost (or gained) a check without a state change: its status again.
+  void publish_node_status(std::int64_t node_id);
   void set_live(const Entry& e, std::optional<TimeMs> changed_at);
   KindSlot& slot(const std::string& kind);
 

@@ -132,6 +132,20 @@ class ChecksApiTest(ServerTestCase):
         self.assertStatus(self.server.request("GET", url_a + "?status=up"), 200)
         self.assertTrue(wait_until(lambda: self.req("GET", f"/api/v1/checks/{a['id']}").json["data"]["state"] == "up"))
         self.assertTrue(wait_until(lambda: self.req("GET", f"/api/v1/checks/{b['id']}").json["data"]["state"] == "down"))
+        self.assertTrue(wait_until(
+            lambda: self.req("GET", f"/api/v1/nodes/{node['id']}").json["data"]["status"] == "degraded"))
+
+        # A node's status follows when a check leaves it: b (down) moves away, a (up) stays.
+        other = self.server.create_node(name="push-other", type="vm")
+        self.assertStatus(self.req("PATCH", f"/api/v1/checks/{b['id']}", {"node_id": other["id"]}), 200)
+        def node_up_while_a_beats():
+            self.server.request("GET", url_a)  # keeps a up however slow this machine is
+            return self.req("GET", f"/api/v1/nodes/{node['id']}").json["data"]["status"] == "up"
+        self.assertTrue(wait_until(node_up_while_a_beats, step=0.2))
+        self.assertTrue(wait_until(lambda: self.req("GET", f"/api/v1/nodes/{other['id']}").json["data"]["status"] == "down"))
+        self.assertStatus(self.req("DELETE", f"/api/v1/checks/{b['id']}"), 204)
+        self.assertTrue(wait_until(
+            lambda: self.req("GET", f"/api/v1/nodes/{other['id']}").json["data"]["status"] == "unknown"))
 
         # Bad heartbeats and unknown URLs.
         self.assertFieldError(self.server.request("GET", url_a + "?status=maybe"), "status")
