@@ -14,13 +14,13 @@
 #include <thread>
 #include <vector>
 
-#include "probe_harness.h"
+#include "fixture.h"
 #include "probes/dns_answer.h"
 #include "probes/kinds.h"
 
 using namespace tt::probes;
-using tt::probes::testing::Harness;
-using tt::probes::testing::metric;
+using probe_test::Harness;
+using probe_test::metric;
 
 namespace {
 

@@ -1,5 +1,6 @@
-// Shared by the probe tests: a uv loop driven in the test thread, a self-signed certificate made
-// with OpenSSL, cpp-httplib servers on 127.0.0.1 in background threads, raw TCP servers.
+// Shared by the probe tests: a uv loop driven in the test thread, a harness that runs one probe on
+// it, a self-signed certificate made with OpenSSL, cpp-httplib servers on 127.0.0.1 in background
+// threads, raw TCP servers.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -196,5 +197,64 @@ inline nlohmann::json options(const tt::probes::KindDescriptor& kind, const nloh
   REQUIRE(r.ok());
   return tt::probes::probe_options(kind, *r);
 }
+
+// The value of a metric (with `label` as its first label's value, when given); fails the test
+// when the observation has none.
+inline double metric(const Observation& o, std::string_view name, std::string_view label = {}) {
+  const auto* m = find_metric(o, name, label);
+  if (!m) FAIL("no metric " << name << " " << label);
+  return m ? m->value : 0;
+}
+
+// One probe of `kind` on a loop of its own. Observations land in slots; finish() (or the
+// destructor) closes the probe, and the Loop proves that every handle went with it.
+class Harness {
+ public:
+  using Slot = std::shared_ptr<std::optional<Observation>>;
+
+  explicit Harness(const tt::probes::KindDescriptor& kind) : m_kind(kind), m_probe(make_probe(kind, &m_loop.loop)) {}
+  ~Harness() { finish(); }
+
+  Probe& probe() { return *m_probe; }
+  uv_loop_t* loop() { return &m_loop.loop; }
+
+  Request request(std::string target, const nlohmann::json& given, int timeout_ms) {
+    return Request{std::move(target), options(m_kind, given), std::chrono::milliseconds(timeout_ms)};
+  }
+
+  Slot start(const Request& req) {
+    auto slot = std::make_shared<std::optional<Observation>>();
+    m_probe->run(req, [slot](Observation o) {
+      CHECK_FALSE(slot->has_value());  // done exactly once
+      *slot = std::move(o);
+    });
+    return slot;
+  }
+
+  void wait(const std::vector<Slot>& slots) {
+    REQUIRE(m_loop.run_until([&] {
+      for (const auto& s : slots)
+        if (!s->has_value()) return false;
+      return true;
+    }));
+  }
+
+  Observation run(const Request& req) {
+    auto slot = start(req);
+    wait({slot});
+    return std::move(**slot);
+  }
+
+  void finish() {
+    if (!m_probe) return;
+    m_probe->close();
+    m_probe.reset();
+  }
+
+ private:
+  const tt::probes::KindDescriptor& m_kind;
+  Loop m_loop;  // declared first: destroyed last, after the probe
+  std::unique_ptr<Probe> m_probe;
+};
 
 }  // namespace probe_test

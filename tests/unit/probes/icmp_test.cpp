@@ -19,13 +19,13 @@
 #include <sstream>
 #include <thread>
 
-#include "probe_harness.h"
+#include "fixture.h"
 #include "probes/icmp_packet.h"
 #include "probes/kinds.h"
 
 using namespace tt::probes;
-using tt::probes::testing::Harness;
-using tt::probes::testing::metric;
+using probe_test::Harness;
+using probe_test::metric;
 
 namespace {
 
