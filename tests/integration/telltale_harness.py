@@ -483,6 +483,18 @@ class ServerTestCase(unittest.TestCase):
         self.assertIn(field, resp.field_errors(), resp)
 
 
+class AdminTestCase(ServerTestCase):
+    """A ServerTestCase whose requests carry an admin token (self.token) through self.req()."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.token = cls.server.admin_token()
+
+    def req(self, method, path, body=None, **kw):
+        return self.server.request(method, path, body, token=self.token, **kw)
+
+
 # ----------------------------------------------------------------------------------------------
 # WebSocket
 

@@ -6,18 +6,10 @@ import time
 import unittest
 import urllib.parse
 
-from telltale_harness import Server, ServerTestCase, wait_until, ws_connect
+from telltale_harness import AdminTestCase, Server, wait_until, ws_connect
 
 
-class ChecksApiTest(ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.token = cls.server.admin_token()
-
-    def req(self, method, path, body=None, **kw):
-        return self.server.request(method, path, body, token=self.token, **kw)
-
+class ChecksApiTest(AdminTestCase):
     def create(self, **fields):
         r = self.req("POST", "/api/v1/checks", fields)
         self.assertStatus(r, 201)

@@ -8,18 +8,10 @@ import unittest
 import urllib.parse
 
 from probe_peers import Dnsmasq, HttpPeer, IcmpNamespace, closed_port
-from telltale_harness import ServerTestCase, wait_until, ws_connect
+from telltale_harness import AdminTestCase, wait_until, ws_connect
 
 
-class ProbeTestCase(ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.token = cls.server.admin_token()
-
-    def req(self, method, path, body=None, **kw):
-        return self.server.request(method, path, body, token=self.token, **kw)
-
+class ProbeTestCase(AdminTestCase):
     def check(self, **fields):
         fields.setdefault("enabled", False)  # measured through "run now" unless a test wants the schedule
         r = self.req("POST", "/api/v1/checks", fields)
