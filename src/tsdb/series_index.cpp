@@ -58,33 +58,49 @@ Result<LabelSet> parse_canonical_labels(std::string_view text) {
   return out;
 }
 
+std::size_t SeriesIndex::LabelSetHash::operator()(const LabelSet* ls) const {
+  std::size_t h = 0xcbf29ce484222325ull;
+  std::hash<std::string_view> hs;
+  for (const auto& l : *ls) {
+    h = (h ^ hs(l.name)) * 0x100000001b3ull;
+    h = (h ^ hs(l.value)) * 0x100000001b3ull;
+  }
+  return h;
+}
+
 SeriesId SeriesIndex::get_or_assign(const LabelSet& labels, bool& created) {
-  auto key = canonical_labels(labels);
   {
     std::shared_lock lock(m_mutex);
-    if (auto it = m_by_key.find(key); it != m_by_key.end()) {
+    if (auto it = m_by_labels.find(&labels); it != m_by_labels.end()) {
       created = false;
       return it->second;
     }
   }
   std::unique_lock lock(m_mutex);
-  if (auto it = m_by_key.find(key); it != m_by_key.end()) {
+  if (auto it = m_by_labels.find(&labels); it != m_by_labels.end()) {
     created = false;
     return it->second;
   }
   SeriesId id = m_next_id++;
-  m_by_key.emplace(std::move(key), id);
+  const LabelSet& stored = m_labels.emplace(id, labels).first->second;
+  m_by_labels.emplace(&stored, id);
   for (const auto& l : labels) m_postings[l.name][l.value].insert(id);
-  m_labels.emplace(id, labels);
   created = true;
   return id;
 }
 
 void SeriesIndex::restore(SeriesId id, LabelSet labels) {
   std::unique_lock lock(m_mutex);
-  m_by_key[canonical_labels(labels)] = id;
-  for (const auto& l : labels) m_postings[l.name][l.value].insert(id);
-  m_labels[id] = std::move(labels);
+  auto [it, fresh] = m_labels.try_emplace(id);
+  if (!fresh) {
+    // The key points at the label set about to change: take it out first.
+    auto key = m_by_labels.find(&it->second);
+    if (key != m_by_labels.end() && key->second == id) m_by_labels.erase(key);
+  }
+  it->second = std::move(labels);
+  for (const auto& l : it->second) m_postings[l.name][l.value].insert(id);
+  m_by_labels.erase(&it->second);  // the same labels under another id: the restored one wins
+  m_by_labels.emplace(&it->second, id);
   m_next_id = std::max(m_next_id, id + 1);
 }
 

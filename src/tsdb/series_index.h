@@ -39,10 +39,20 @@ class SeriesIndex {
   std::size_t size() const;
 
  private:
+  // Looks label sets up by value without building their canonical text: appends ask for every
+  // sample's series, so this lookup is on ingest's hot path.
+  struct LabelSetHash {
+    std::size_t operator()(const LabelSet* ls) const;
+  };
+  struct LabelSetEqual {
+    bool operator()(const LabelSet* a, const LabelSet* b) const { return *a == *b; }
+  };
+
   mutable std::shared_mutex m_mutex;
   SeriesId m_next_id = 1;
-  std::unordered_map<std::string, SeriesId> m_by_key;  // canonical text → id
   std::unordered_map<SeriesId, LabelSet> m_labels;
+  // Keys point into m_labels, whose nodes never move: each label set is held once.
+  std::unordered_map<const LabelSet*, SeriesId, LabelSetHash, LabelSetEqual> m_by_labels;
   std::map<std::string, std::map<std::string, std::set<SeriesId>>> m_postings;
 };
 
