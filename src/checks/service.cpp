@@ -92,6 +92,11 @@ void bind_check(SQLite::Statement& st, const Check& c) {
   st.bind(":enabled", c.enabled ? 1 : 0);
   st.bind(":conditions", nlohmann::json(c.conditions).dump());
   st.bind(":options", c.options.dump());
+  if (c.push_token) st.bind(":push_token", *c.push_token);
+  else st.bind(":push_token");
+  st.bind(":state", std::string(to_string(c.state)));
+  if (c.state_since) st.bind(":state_since", static_cast<std::int64_t>(*c.state_since));
+  else st.bind(":state_since");
   st.bind(":updated_at", static_cast<std::int64_t>(c.updated_at));
 }
 
@@ -151,10 +156,6 @@ Result<Check> CheckService::create(const CheckInput& in, const Actor& actor) {
                          "VALUES (:name, :kind, :target, :interval_ms, :timeout_ms, :retries, :node_id, :labels, "
                          ":enabled, :conditions, :options, :push_token, :state, :state_since, :created_at, :updated_at)");
     bind_check(st, c);
-    if (c.push_token) st.bind(":push_token", *c.push_token);
-    else st.bind(":push_token");
-    st.bind(":state", std::string(to_string(c.state)));
-    st.bind(":state_since", static_cast<std::int64_t>(now));
     st.bind(":created_at", static_cast<std::int64_t>(now));
     st.exec();
     c.id = db.getLastInsertRowid();
@@ -208,11 +209,6 @@ Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, con
                          "conditions=:conditions, options=:options, push_token=:push_token, updated_at=:updated_at, "
                          "state=:state, state_since=:state_since, flapping=:flapping WHERE id=:id");
     bind_check(st, c);
-    if (c.push_token) st.bind(":push_token", *c.push_token);
-    else st.bind(":push_token");
-    st.bind(":state", std::string(to_string(c.state)));
-    if (c.state_since) st.bind(":state_since", static_cast<std::int64_t>(*c.state_since));
-    else st.bind(":state_since");
     st.bind(":flapping", c.flapping ? 1 : 0);
     st.bind(":id", id);
     st.exec();

@@ -3,18 +3,10 @@
 import unittest
 import urllib.parse
 
-from telltale_harness import ServerTestCase
+from telltale_harness import AdminTestCase
 
 
-class NodesTest(ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.token = cls.server.admin_token()
-
-    def req(self, method, path, body=None, **kw):
-        return self.server.request(method, path, body, token=self.token, **kw)
-
+class NodesTest(AdminTestCase):
     def test_crud_and_events(self):
         r = self.req("GET", "/api/v1/events?limit=1000")
         self.assertStatus(r, 200)
