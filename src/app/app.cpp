@@ -144,8 +144,8 @@ int serve(const ServeOptions& opt) {
   store_options.rollup_1m_retention_ms = opt.rollup_1m_retention_ms;
   store_options.rollup_1h_retention_ms = opt.rollup_1h_retention_ms;
   tsdb::Store store(writer, readers, SystemClock::instance(), store_options);
-  store.set_append_listener([&bus, &live](const std::vector<SeriesSamples>& batch) {
-    if (live.wanted()) bus.samples.publish({std::make_shared<const std::vector<SeriesSamples>>(batch)});
+  store.set_append_listener([&live] { return live.wanted(); }, [&bus](const std::vector<SeriesSamples>& batch) {
+    bus.samples.publish({std::make_shared<const std::vector<SeriesSamples>>(batch)});
   });
   if (auto opened = store.open(); !opened.ok()) {
     log::error("cannot open the time-series store: {}", opened.error().message);
@@ -157,8 +157,8 @@ int serve(const ServeOptions& opt) {
 
   // Checks: the runner drives probes on the loop; results cross the bus to the recorder.
   checks::Runner runner(loop, bus, SystemClock::instance());
-  checks::Recorder recorder(writer, bus, SystemClock::instance(), [&store](std::vector<SeriesSamples> samples) -> Result<void> {
-    auto r = store.append(std::move(samples));
+  checks::Recorder recorder(writer, bus, SystemClock::instance(), [&store](std::span<const RefSample> samples) -> Result<void> {
+    auto r = store.append(samples);
     if (!r.ok()) return std::move(r).error();
     return ok();
   });

@@ -150,7 +150,7 @@ struct CheckResult {
   double duration_s = 0;
   // What the probe observed, for conditions and the API; shared, never copied on the hot path.
   std::shared_ptr<const nlohmann::json> facts;
-  std::vector<SeriesSamples> samples;
+  std::vector<RefSample> samples;
   // Set when this run changed the check's state or flapping flag.
   bool state_changed = false;
   bool flapping_changed = false;

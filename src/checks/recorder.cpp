@@ -101,14 +101,14 @@ void Recorder::run() {
 }
 
 void Recorder::flush(std::vector<std::shared_ptr<const bus::CheckResult>> batch) {
-  std::vector<SeriesSamples> samples;
+  std::vector<RefSample> samples;
   std::size_t n = 0;
   for (const auto& r : batch) n += r->samples.size();
   samples.reserve(n);
   for (const auto& r : batch)
     for (const auto& s : r->samples) samples.push_back(s);
   if (!samples.empty()) {
-    if (auto appended = m_append(std::move(samples)); !appended.ok())
+    if (auto appended = m_append(samples); !appended.ok())
       log::error("check results: samples not stored: {}", appended.error().message);
   }
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 
@@ -23,7 +24,7 @@ namespace tt::checks {
 
 class Recorder {
  public:
-  using AppendSamples = std::function<Result<void>(std::vector<SeriesSamples>)>;
+  using AppendSamples = std::function<Result<void>(std::span<const RefSample>)>;
 
   Recorder(db::Writer& writer, bus::Bus& bus, const Clock& clock, AppendSamples append);
   ~Recorder();  // stop()s

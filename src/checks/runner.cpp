@@ -25,18 +25,6 @@ metrics::Counter& overlap_counter() {
   return c;
 }
 
-void add_sample(std::vector<SeriesSamples>& out, const LabelSet& base, std::string_view name, const LabelSet& extra,
-                TimeMs at, double v) {
-  SeriesSamples s;
-  s.labels.reserve(base.size() + 1 + extra.size());
-  s.labels = base;
-  s.labels.push_back({std::string(kMetricNameLabel), std::string(name)});
-  for (const auto& l : extra) s.labels.push_back(l);
-  sort_labels(s.labels);
-  s.samples.push_back({at, v});
-  out.push_back(std::move(s));
-}
-
 }  // namespace
 
 Runner::Runner(bus::CoreLoop& loop, bus::Bus& bus, const Clock& clock)
@@ -88,6 +76,7 @@ void Runner::upsert_on_loop(Check c) {
   e.running = false;  // a run of the old definition may still end; its result is dropped
   bool was_enabled = fresh ? c.state != CheckState::paused : e.check.enabled;
   e.check = std::move(c);
+  e.series.clear();
   e.base_labels = {{"check", e.check.name}, {"kind", e.check.kind}};
   if (!e.check.node_name.empty()) e.base_labels.push_back({"node", e.check.node_name});
   for (const auto& [k, v] : e.check.labels) e.base_labels.push_back({k, v});
@@ -258,10 +247,14 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o, std::function<
   r->facts = std::make_shared<const nlohmann::json>(std::move(o.facts));
 
   r->samples.reserve(3 + o.metrics.size());
-  add_sample(r->samples, e.base_labels, "probe_up", {}, at, up ? 1 : 0);
-  add_sample(r->samples, e.base_labels, "probe_success", {}, at, up ? 1 : 0);
-  add_sample(r->samples, e.base_labels, "probe_duration_seconds", {}, at, o.duration_s);
-  for (const auto& m : o.metrics) add_sample(r->samples, e.base_labels, m.name, m.labels, at, m.value);
+  static const LabelSet none;
+  r->samples.push_back({series(e, 0, "probe_up", none), {at, up ? 1.0 : 0.0}});
+  r->samples.push_back({series(e, 1, "probe_success", none), {at, up ? 1.0 : 0.0}});
+  r->samples.push_back({series(e, 2, "probe_duration_seconds", none), {at, o.duration_s}});
+  for (std::size_t i = 0; i < o.metrics.size(); ++i) {
+    const auto& m = o.metrics[i];
+    r->samples.push_back({series(e, 3 + i, m.name, m.labels), {at, m.value}});
+  }
 
   auto change = e.tracker.observe(up, e.check.retries);
   if (change.state_changed) {
@@ -282,6 +275,24 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o, std::function<
   if (r->node_id) r->node_status = node_status(*r->node_id);
   if (also) also(result_json(*r));
   m_bus.results.publish(std::move(r));
+}
+
+SeriesRefPtr Runner::series(Entry& e, std::size_t hint, std::string_view name, const LabelSet& extra) {
+  // Probes report their metrics in the same order run after run: try the hinted slot first.
+  auto is = [&](const probes::Metric& m) { return m.name == name && m.labels == extra; };
+  if (hint < e.series.size() && is(e.series[hint].first)) return e.series[hint].second;
+  for (const auto& [metric, ref] : e.series)
+    if (is(metric)) return ref;
+  LabelSet labels;
+  labels.reserve(e.base_labels.size() + 1 + extra.size());
+  labels = e.base_labels;
+  labels.push_back({std::string(kMetricNameLabel), std::string(name)});
+  labels.insert(labels.end(), extra.begin(), extra.end());
+  sort_labels(labels);
+  auto ref = std::make_shared<const SeriesRef>(std::move(labels));
+  // A kind's metrics are a short fixed list; the bound only guards against one that is not.
+  if (e.series.size() < 64) e.series.push_back({probes::Metric{std::string(name), extra, 0}, ref});
+  return ref;
 }
 
 void Runner::heartbeat(std::int64_t id, Heartbeat hb) {

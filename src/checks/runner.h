@@ -66,6 +66,9 @@ class Runner {
     const probes::KindDescriptor* kind = nullptr;
     nlohmann::json probe_options;  // check.options with durations in ms
     LabelSet base_labels;          // check, kind, node and the check's labels, on every sample
+    // The series this check's runs append to, built on first use: a run then shares them
+    // instead of building label sets (see series()).
+    std::vector<std::pair<probes::Metric, SeriesRefPtr>> series;
     std::vector<Condition> conditions;
     StateTracker tracker;
     std::uint64_t generation = 0;  // bumped by upsert: results of older definitions are dropped
@@ -96,6 +99,9 @@ class Runner {
   void publish_node_status(std::int64_t node_id);
   void set_live(const Entry& e, std::optional<TimeMs> changed_at);
   KindSlot& slot(const std::string& kind);
+  // The series of metric `name` with `extra` labels for this check; `hint` is where it was
+  // found last time.
+  static SeriesRefPtr series(Entry& e, std::size_t hint, std::string_view name, const LabelSet& extra);
 
   bus::CoreLoop& m_loop;
   bus::Bus& m_bus;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -34,6 +36,21 @@ struct Sample {
 struct SeriesSamples {
   LabelSet labels;
   std::vector<Sample> samples;
+};
+
+// The labels of a series that a producer appends to again and again (a check's probe_up):
+// built once, shared by its samples, and the store keeps the series' id in it after the first
+// append, so later appends neither copy nor hash the labels. Used with one store per process.
+struct SeriesRef {
+  explicit SeriesRef(LabelSet sorted) : labels(std::move(sorted)) {}
+  const LabelSet labels;
+  mutable std::atomic<std::int64_t> store_id{0};  // 0: not known yet
+};
+using SeriesRefPtr = std::shared_ptr<const SeriesRef>;
+
+struct RefSample {
+  SeriesRefPtr series;
+  Sample sample;
 };
 
 // Sorts by name; callers that may hold duplicates must check with has_duplicate_names().

@@ -112,7 +112,12 @@ Observation summarize(const Round& r) {
   Observation o;
   const std::size_t received = r.rtts_s.size();
   const double loss = r.sent ? 1.0 - static_cast<double>(received) / static_cast<double>(r.sent) : 1.0;
-  o.facts = {{"loss", loss}, {"sent", r.sent}, {"received", received}, {"address", r.address}};
+  // Assigned one by one: an initializer list builds and copies a temporary per pair, and this
+  // runs for every ping.
+  o.facts["loss"] = loss;
+  o.facts["sent"] = r.sent;
+  o.facts["received"] = received;
+  o.facts["address"] = r.address;
   o.metrics.push_back({"probe_icmp_loss_ratio", {}, loss});
   o.metrics.push_back({"probe_ip_protocol", {}, r.ipv6 ? 6.0 : 4.0});
   if (received == 0) {

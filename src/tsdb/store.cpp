@@ -122,14 +122,7 @@ void Store::close(OnClose how) {
 }
 
 Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
-  AppendResult result;
   std::shared_lock gate(m_gate);
-  struct Planned {
-    SeriesId id;
-    bool created;
-    std::string canonical;
-    std::vector<Sample> head_part, backfill;
-  };
   std::vector<Planned> plan;
   plan.reserve(batch.size());
   {
@@ -138,18 +131,88 @@ Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
       if (s.samples.empty()) continue;
       normalize(s.samples);
       Planned p;
-      p.id = m_index.get_or_assign(s.labels, p.created);
-      if (p.created) p.canonical = canonical_labels(s.labels);
-      auto it = m_heads.find(p.id);
-      TimeMs mark = it == m_heads.end() ? INT64_MIN : it->second.persisted_max;
-      auto split = std::upper_bound(s.samples.begin(), s.samples.end(), mark,
-                                    [](TimeMs t, const Sample& x) { return t < x.t; });
-      p.backfill.assign(s.samples.begin(), split);
-      p.head_part.assign(split, s.samples.end());
-      result.samples += s.samples.size();
-      result.series_created += p.created ? 1 : 0;
+      bool fresh = false;
+      p.id = m_index.get_or_assign(s.labels, fresh);
+      plan_series(p, fresh, s.labels, s.samples);
       plan.push_back(std::move(p));
     }
+  }
+  auto result = commit(plan);
+  if (result.ok() && m_listener && m_listener_wanted()) m_listener(batch);
+  return result;
+}
+
+Result<AppendResult> Store::append(std::span<const RefSample> points) {
+  std::shared_lock gate(m_gate);
+  // Ids first (the cached one, else the index's), then the samples grouped by series in time
+  // order, so each series is planned once however many of its samples the batch holds.
+  struct Point {
+    SeriesId id;
+    std::size_t at;  // index in `points`
+  };
+  std::vector<Point> order;
+  order.reserve(points.size());
+  std::vector<Planned> plan;
+  {
+    std::lock_guard lock(m_heads_mutex);
+    std::vector<SeriesId> fresh_ids;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      const SeriesRef& ref = *points[i].series;
+      SeriesId id = ref.store_id.load(std::memory_order_relaxed);
+      if (id == 0) {
+        bool fresh = false;
+        id = m_index.get_or_assign(ref.labels, fresh);
+        if (fresh) fresh_ids.push_back(id);
+      }
+      order.push_back({id, i});
+    }
+    std::stable_sort(order.begin(), order.end(), [&](const Point& a, const Point& b) { return a.id < b.id; });
+    std::vector<Sample> samples;
+    for (std::size_t i = 0; i < order.size();) {
+      samples.clear();
+      std::size_t j = i;
+      for (; j < order.size() && order[j].id == order[i].id; ++j) samples.push_back(points[order[j].at].sample);
+      normalize(samples);
+      Planned p;
+      p.id = order[i].id;
+      p.ref = points[order[i].at].series.get();
+      bool fresh = std::find(fresh_ids.begin(), fresh_ids.end(), p.id) != fresh_ids.end();
+      plan_series(p, fresh, p.ref->labels, samples);
+      plan.push_back(std::move(p));
+      i = j;
+    }
+  }
+  auto result = commit(plan);
+  if (!result.ok()) return result;
+  for (const auto& p : plan) p.ref->store_id.store(p.id, std::memory_order_relaxed);
+  if (m_listener && m_listener_wanted()) {
+    std::vector<SeriesSamples> batch;
+    batch.reserve(points.size());
+    for (const auto& pt : points) batch.push_back({pt.series->labels, {pt.sample}});
+    m_listener(batch);
+  }
+  return result;
+}
+
+void Store::plan_series(Planned& p, bool fresh, const LabelSet& labels, const std::vector<Sample>& samples) {
+  // A series' row is inserted by every append that touches it until one of them commits: a
+  // failed commit must not leave later, acknowledged samples under an id that a restart drops.
+  if (fresh) m_uncommitted.insert(p.id);
+  p.created = !m_uncommitted.empty() && m_uncommitted.contains(p.id);
+  if (p.created) p.canonical = canonical_labels(labels);
+  auto it = m_heads.find(p.id);
+  TimeMs mark = it == m_heads.end() ? INT64_MIN : it->second.persisted_max;
+  auto split = std::upper_bound(samples.begin(), samples.end(), mark,
+                                [](TimeMs t, const Sample& x) { return t < x.t; });
+  p.backfill.assign(samples.begin(), split);
+  p.head_part.assign(split, samples.end());
+}
+
+Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
+  AppendResult result;
+  for (const auto& p : plan) {
+    result.samples += p.backfill.size() + p.head_part.size();
+    result.series_created += p.created ? 1 : 0;
   }
   if (plan.empty()) return result;
   auto now = m_clock.now_ms();
@@ -181,7 +244,8 @@ Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
   {
     std::lock_guard lock(m_heads_mutex);
     auto now_mono = m_clock.mono_ms();
-    for (const auto& p : plan) {
+    for (auto& p : plan) {
+      if (p.created) m_uncommitted.erase(p.id);
       if (p.head_part.empty()) continue;
       auto& head = m_heads[p.id];
       if (head.samples.empty()) {
@@ -194,7 +258,6 @@ Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
     }
   }
   samples_appended().inc(static_cast<double>(result.samples));
-  if (m_listener) m_listener(batch);
   return result;
 }
 

@@ -12,7 +12,9 @@
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
+#include <span>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -70,6 +72,10 @@ class Store : public query::Storage {
   // the append log, older ones (backfill) straight into chunks of their own. Samples of one
   // series with the same timestamp keep the last value. Labels must be valid and sorted.
   Result<AppendResult> append(std::vector<SeriesSamples> batch);
+  // The same for producers that append to the same series again and again (a check's
+  // probe_up): once a series is known its id is cached in its SeriesRef, so labels are neither
+  // copied nor hashed. Several samples of one series, in any order, are fine.
+  Result<AppendResult> append(std::span<const RefSample> points);
 
   // Raw samples of every series the matchers select, in [from, to].
   Result<std::vector<SeriesData>> select(const std::vector<query::Matcher>& matchers, TimeMs from,
@@ -87,10 +93,13 @@ class Store : public query::Storage {
   Result<std::vector<SeriesBuckets>> select_buckets(const std::vector<query::Matcher>& matchers, TimeMs from,
                                                     TimeMs to, std::int64_t tier_ms);
 
-  // Called after each successful append, on the appending thread, with the batch as stored.
-  // Set before open(); keep it cheap (it runs on ingest's path).
+  // Called after each successful append, on the appending thread, with the batch as stored,
+  // when `wanted` says someone listens. Set before open(); keep both cheap (ingest's path).
   using AppendListener = std::function<void(const std::vector<SeriesSamples>&)>;
-  void set_append_listener(AppendListener fn) { m_listener = std::move(fn); }
+  void set_append_listener(std::function<bool()> wanted, AppendListener fn) {
+    m_listener_wanted = std::move(wanted);
+    m_listener = std::move(fn);
+  }
 
   const SeriesIndex& index() const { return m_index; }
   const StoreOptions& options() const { return m_options; }
@@ -111,6 +120,18 @@ class Store : public query::Storage {
     std::uint64_t first_segment = 0;
     std::int64_t first_append_mono_ms = 0;  // when the oldest of `samples` arrived
   };
+  struct Planned {
+    SeriesId id = 0;
+    bool created = false;  // the series' row is to be inserted
+    std::string canonical;
+    const SeriesRef* ref = nullptr;  // for append(points)
+    std::vector<Sample> head_part, backfill;
+  };
+  // Fills p from a series' samples (normalized): split at the persisted mark. Under m_heads_mutex.
+  void plan_series(Planned& p, bool fresh, const LabelSet& labels, const std::vector<Sample>& samples);
+  // Writes the plan's new series, backfill chunks and log record in one writer job, then
+  // extends the heads.
+  Result<AppendResult> commit(std::vector<Planned>& plan);
   struct Cut {
     SeriesId id;
     std::vector<Sample> samples;
@@ -132,6 +153,7 @@ class Store : public query::Storage {
   const Clock& m_clock;
   StoreOptions m_options;
   SeriesIndex m_index;
+  std::function<bool()> m_listener_wanted;
   AppendListener m_listener;
   AppendLog m_log;  // used on the writer thread only
 
@@ -140,6 +162,7 @@ class Store : public query::Storage {
   std::shared_mutex m_gate;
   mutable std::mutex m_heads_mutex;
   std::unordered_map<SeriesId, Head> m_heads;
+  std::unordered_set<SeriesId> m_uncommitted;  // assigned ids whose series row is not committed yet
   std::atomic<std::int64_t> m_next_seq{1};
   std::atomic<std::int64_t> m_last_retention_ms{0};
 

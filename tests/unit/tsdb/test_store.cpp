@@ -122,6 +122,39 @@ TEST_CASE("store: acknowledged samples survive a crash through the append log") 
   for (int i = 0; i < 5; ++i) CHECK(same_bits(out[i].v, weird[i]));
 }
 
+TEST_CASE("store: appends through series refs cache the id and group samples by series") {
+  Fixture f;
+  auto a = std::make_shared<const SeriesRef>(Fixture::labels({{"__name__", "probe_up"}, {"check", "a"}}));
+  auto b = std::make_shared<const SeriesRef>(Fixture::labels({{"__name__", "probe_up"}, {"check", "b"}}));
+  const TimeMs t0 = 1'800'000'000'000;
+  // Out of order, interleaved, and a duplicate timestamp whose last value wins.
+  std::vector<RefSample> batch{{a, {t0 + 2000, 1}}, {b, {t0, 0}}, {a, {t0, 1}}, {a, {t0 + 1000, 0}},
+                               {a, {t0 + 1000, 1}}};
+  auto r = f.store->append(std::span<const RefSample>(batch));
+  REQUIRE(r.ok());
+  CHECK(r->series_created == 2);
+  CHECK(r->samples == 4);
+  CHECK(a->store_id.load() != 0);
+  CHECK(b->store_id.load() != a->store_id.load());
+  // Labels built anew name the same series as the ref.
+  REQUIRE(f.store->append({{a->labels, {{t0 + 3000, 0}}}}).ok());
+  std::vector<RefSample> more{{a, {t0 + 4000, 1}}};
+  r = f.store->append(std::span<const RefSample>(more));
+  REQUIRE(r.ok());
+  CHECK(r->series_created == 0);
+  CHECK(f.store->index().size() == 2);
+  f.reopen(false);  // a crash: the log brings the heads back
+  auto out = f.store->select({name_is("probe_up"), query::make_matcher("check", query::MatchOp::equal, "a").value()},
+                             INT64_MIN, INT64_MAX);
+  REQUIRE(out.ok());
+  REQUIRE(out->size() == 1);
+  const auto& s = out->front().samples;
+  REQUIRE(s.size() == 5);
+  CHECK(s[0].t == t0);
+  CHECK(s[1].v == 1);  // the later of the two values at t0 + 1000
+  CHECK(s[4].t == t0 + 4000);
+}
+
 TEST_CASE("store: duplicates keep the last value; out-of-order and backfill are accepted") {
   Fixture f;
   auto ls = Fixture::labels({{"__name__", "g"}});
