@@ -66,7 +66,7 @@ void Runner::upsert_on_loop(Check c) {
                           e.check.enabled != c.enabled || e.check.options != c.options;
   if (fresh) e.tracker = StateTracker(c.state, c.flapping);
   e.kind = kind;
-  e.probe_options = probes::probe_options(*kind, c.options);
+  e.request = {c.target, probes::probe_options(*kind, c.options), std::chrono::milliseconds(c.timeout_ms)};
   e.conditions.clear();
   for (const auto& text : c.conditions) {
     ConditionError why;
@@ -124,7 +124,7 @@ void Runner::schedule(Entry& e) {
 }
 
 std::int64_t Runner::push_window_ms(const Entry& e) {
-  return e.check.interval_ms + e.probe_options.value("grace", std::int64_t{0});
+  return e.check.interval_ms + e.request.options.value("grace", std::int64_t{0});
 }
 
 void Runner::schedule_push_deadline(Entry& e, std::int64_t from_loop_ms) {
@@ -164,7 +164,10 @@ void Runner::on_due(std::int64_t id, std::int64_t late_ms) {
 
 void Runner::start_run(Entry& e, TimeMs at, std::function<void(nlohmann::json)> also) {
   KindSlot& s = slot(e.check.kind);
-  if (!s.probe) s.probe = e.kind->make(m_loop.uv());
+  if (!s.probe) {
+    s.kind = e.kind;
+    s.probe = e.kind->make(m_loop.uv());
+  }
   if (s.in_flight >= e.kind->max_in_flight) {
     // Waiting runs keep their scheduled time; `also` callers (run now) are rare enough to go first.
     if (also) {
@@ -178,27 +181,23 @@ void Runner::start_run(Entry& e, TimeMs at, std::function<void(nlohmann::json)> 
     s.in_flight++;
   }
   e.running = true;
-  probes::Request req{e.check.target, e.probe_options, std::chrono::milliseconds(e.check.timeout_ms)};
   std::int64_t id = e.check.id;
   std::uint64_t gen = e.generation;
-  std::string kind = e.check.kind;
-  s.probe->run(req, [this, id, gen, at, kind, also = std::move(also)](probes::Observation o) mutable {
-    auto& slot_ref = slot(kind);
-    if (slot_ref.in_flight > 0) slot_ref.in_flight--;
+  // Slots live in a map whose nodes never move; the probe reads the request only inside run().
+  s.probe->run(e.request, [this, id, gen, at, &s, also = std::move(also)](probes::Observation o) mutable {
+    if (s.in_flight > 0) s.in_flight--;
     finish(id, gen, at, std::move(o), std::move(also));
-    if (!m_closed) start_waiting(kind);
+    if (!m_closed) start_waiting(s);
   });
 }
 
-void Runner::start_waiting(const std::string& kind) {
-  KindSlot& s = slot(kind);
+void Runner::start_waiting(KindSlot& s) {
   while (!s.waiting.empty()) {
+    if (s.in_flight >= s.kind->max_in_flight) return;
     auto [id, at] = s.waiting.front();
-    auto it = m_entries.find(id);
-    const auto* desc = probes::find_kind(kind);
-    if (desc && s.in_flight >= desc->max_in_flight) return;
     s.waiting.pop_front();
-    if (it == m_entries.end() || it->second.check.kind != kind) continue;
+    auto it = m_entries.find(id);
+    if (it == m_entries.end() || it->second.kind != s.kind) continue;
     it->second.queued = false;
     start_run(it->second, at, nullptr);
   }
@@ -247,14 +246,11 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o, std::function<
   r->facts = std::make_shared<const nlohmann::json>(std::move(o.facts));
 
   r->samples.reserve(3 + o.metrics.size());
-  static const LabelSet none;
-  r->samples.push_back({series(e, 0, "probe_up", none), {at, up ? 1.0 : 0.0}});
-  r->samples.push_back({series(e, 1, "probe_success", none), {at, up ? 1.0 : 0.0}});
-  r->samples.push_back({series(e, 2, "probe_duration_seconds", none), {at, o.duration_s}});
-  for (std::size_t i = 0; i < o.metrics.size(); ++i) {
-    const auto& m = o.metrics[i];
-    r->samples.push_back({series(e, 3 + i, m.name, m.labels), {at, m.value}});
-  }
+  r->samples.push_back({series(e, 0, {"probe_up"}), {at, up ? 1.0 : 0.0}});
+  r->samples.push_back({series(e, 1, {"probe_success"}), {at, up ? 1.0 : 0.0}});
+  r->samples.push_back({series(e, 2, {"probe_duration_seconds"}), {at, o.duration_s}});
+  for (std::size_t i = 0; i < o.metrics.size(); ++i)
+    r->samples.push_back({series(e, 3 + i, o.metrics[i]), {at, o.metrics[i].value}});
 
   auto change = e.tracker.observe(up, e.check.retries);
   if (change.state_changed) {
@@ -277,21 +273,23 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o, std::function<
   m_bus.results.publish(std::move(r));
 }
 
-SeriesRefPtr Runner::series(Entry& e, std::size_t hint, std::string_view name, const LabelSet& extra) {
+SeriesRefPtr Runner::series(Entry& e, std::size_t hint, const probes::Metric& m) {
   // Probes report their metrics in the same order run after run: try the hinted slot first.
-  auto is = [&](const probes::Metric& m) { return m.name == name && m.labels == extra; };
+  auto is = [&](const probes::Metric& k) {
+    return k.name == m.name && k.label == m.label && k.label_value == m.label_value;
+  };
   if (hint < e.series.size() && is(e.series[hint].first)) return e.series[hint].second;
   for (const auto& [metric, ref] : e.series)
     if (is(metric)) return ref;
   LabelSet labels;
-  labels.reserve(e.base_labels.size() + 1 + extra.size());
+  labels.reserve(e.base_labels.size() + 2);
   labels = e.base_labels;
-  labels.push_back({std::string(kMetricNameLabel), std::string(name)});
-  labels.insert(labels.end(), extra.begin(), extra.end());
+  labels.push_back({std::string(kMetricNameLabel), std::string(m.name)});
+  if (!m.label.empty()) labels.push_back({std::string(m.label), m.label_value});
   sort_labels(labels);
   auto ref = std::make_shared<const SeriesRef>(std::move(labels));
   // A kind's metrics are a short fixed list; the bound only guards against one that is not.
-  if (e.series.size() < 64) e.series.push_back({probes::Metric{std::string(name), extra, 0}, ref});
+  if (e.series.size() < 64) e.series.push_back({m, ref});
   return ref;
 }
 
@@ -308,7 +306,7 @@ void Runner::heartbeat(std::int64_t id, Heartbeat hb) {
     o.facts = {{"status", hb.up ? "up" : "down"}, {"msg", hb.msg}};
     if (hb.value) {
       o.facts["value"] = *hb.value;
-      o.metrics.push_back({"probe_push_value", {}, *hb.value});
+      o.metrics.push_back({"probe_push_value", *hb.value});
     }
     if (hb.ping_ms) {
       o.facts["latency"] = *hb.ping_ms / 1000.0;

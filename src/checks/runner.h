@@ -64,11 +64,11 @@ class Runner {
   struct Entry {
     Check check;
     const probes::KindDescriptor* kind = nullptr;
-    nlohmann::json probe_options;  // check.options with durations in ms
+    probes::Request request;  // target, options with durations in ms, timeout: shared by runs
     LabelSet base_labels;          // check, kind, node and the check's labels, on every sample
     // The series this check's runs append to, built on first use: a run then shares them
     // instead of building label sets (see series()).
-    std::vector<std::pair<probes::Metric, SeriesRefPtr>> series;
+    std::vector<std::pair<probes::Metric, SeriesRefPtr>> series;  // metric value unused
     std::vector<Condition> conditions;
     StateTracker tracker;
     std::uint64_t generation = 0;  // bumped by upsert: results of older definitions are dropped
@@ -76,6 +76,7 @@ class Runner {
     bool queued = false;
   };
   struct KindSlot {
+    const probes::KindDescriptor* kind = nullptr;  // set with the probe
     std::unique_ptr<probes::Probe> probe;
     std::size_t in_flight = 0;
     std::deque<std::pair<std::int64_t, TimeMs>> waiting;  // check id, scheduled wall time
@@ -90,7 +91,7 @@ class Runner {
   void finish(std::int64_t id, std::uint64_t generation, TimeMs at, probes::Observation o,
               std::function<void(nlohmann::json)> also);
   void conclude(Entry& e, TimeMs at, probes::Observation o, std::function<void(nlohmann::json)> also);
-  void start_waiting(const std::string& kind);
+  void start_waiting(KindSlot& s);
   void schedule(Entry& e);
   void schedule_push_deadline(Entry& e, std::int64_t from_loop_ms);
   static std::int64_t push_window_ms(const Entry& e);
@@ -101,7 +102,7 @@ class Runner {
   KindSlot& slot(const std::string& kind);
   // The series of metric `name` with `extra` labels for this check; `hint` is where it was
   // found last time.
-  static SeriesRefPtr series(Entry& e, std::size_t hint, std::string_view name, const LabelSet& extra);
+  static SeriesRefPtr series(Entry& e, std::size_t hint, const probes::Metric& m);
 
   bus::CoreLoop& m_loop;
   bus::Bus& m_bus;

@@ -213,10 +213,10 @@ Observation observe(RecordType type, const unsigned char* buf, std::size_t len,
   for (const auto& r : a.records) joined += (joined.empty() ? "" : "\n") + r;
   const std::string rcode = rcode_name(a.rcode);
   o.facts = {{"latency", latency_s}, {"rcode", rcode}, {"answers", joined}, {"answer_count", a.answer_rrs}};
-  o.metrics = {{"probe_dns_lookup_time_seconds", {}, latency_s},
-               {"probe_dns_answer_rrs", {}, static_cast<double>(a.answer_rrs)},
-               {"probe_dns_authority_rrs", {}, static_cast<double>(a.authority_rrs)},
-               {"probe_dns_additional_rrs", {}, static_cast<double>(a.additional_rrs)}};
+  o.metrics = {{"probe_dns_lookup_time_seconds", latency_s},
+               {"probe_dns_answer_rrs", static_cast<double>(a.answer_rrs)},
+               {"probe_dns_authority_rrs", static_cast<double>(a.authority_rrs)},
+               {"probe_dns_additional_rrs", static_cast<double>(a.additional_rrs)}};
   if (a.rcode != ns_r_noerror) {
     o.error = "rcode";
     o.message = rcode;

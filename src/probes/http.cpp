@@ -372,22 +372,22 @@ class HttpProbe final : public Probe {
       }
     }
 
-    auto metric = [&](std::string name, double v, LabelSet labels = {}) {
-      obs.metrics.push_back({std::move(name), std::move(labels), v});
+    auto metric = [&](std::string_view name, double v, std::string_view label = {}, std::string label_value = {}) {
+      obs.metrics.push_back({name, v, label, std::move(label_value)});
     };
     metric("probe_http_status_code", static_cast<double>(status));
-    metric("probe_http_duration_seconds", resolve, {{"phase", "resolve"}});
-    metric("probe_http_duration_seconds", connect_s, {{"phase", "connect"}});
-    metric("probe_http_duration_seconds", tls_s, {{"phase", "tls"}});
-    metric("probe_http_duration_seconds", processing_s, {{"phase", "processing"}});
-    metric("probe_http_duration_seconds", transfer_s, {{"phase", "transfer"}});
+    metric("probe_http_duration_seconds", resolve, "phase", "resolve");
+    metric("probe_http_duration_seconds", connect_s, "phase", "connect");
+    metric("probe_http_duration_seconds", tls_s, "phase", "tls");
+    metric("probe_http_duration_seconds", processing_s, "phase", "processing");
+    metric("probe_http_duration_seconds", transfer_s, "phase", "transfer");
     metric("probe_http_content_length", static_cast<double>(content_length));
     metric("probe_http_redirects", static_cast<double>(redirects));
     metric("probe_http_ssl", status > 0 && run.tls ? 1 : 0);
     metric("probe_http_version", version_number);
     if (status > 0 && run.tls) {
       metric("probe_ssl_earliest_cert_expiry", run.tls->earliest_expiry_s);
-      metric("probe_tls_version_info", 1, {{"version", run.tls->version}});
+      metric("probe_tls_version_info", 1, "version", run.tls->version);
     }
 
     std::string status_text = fmt::format("{} {}", status, run.reason.empty() ? reason_phrase(status) : run.reason);

@@ -118,8 +118,9 @@ Observation summarize(const Round& r) {
   o.facts["sent"] = r.sent;
   o.facts["received"] = received;
   o.facts["address"] = r.address;
-  o.metrics.push_back({"probe_icmp_loss_ratio", {}, loss});
-  o.metrics.push_back({"probe_ip_protocol", {}, r.ipv6 ? 6.0 : 4.0});
+  o.metrics.reserve(6);
+  o.metrics.push_back({"probe_icmp_loss_ratio", loss});
+  o.metrics.push_back({"probe_ip_protocol", r.ipv6 ? 6.0 : 4.0});
   if (received == 0) {
     if (r.unreachable) {
       o.error = "unreachable";
@@ -148,10 +149,10 @@ Observation summarize(const Round& r) {
   o.facts["rtt_min"] = lo;
   o.facts["rtt_max"] = hi;
   o.facts["jitter"] = jitter;
-  o.metrics.push_back({"probe_icmp_rtt_seconds", {{"stat", "min"}}, lo});
-  o.metrics.push_back({"probe_icmp_rtt_seconds", {{"stat", "avg"}}, avg});
-  o.metrics.push_back({"probe_icmp_rtt_seconds", {{"stat", "max"}}, hi});
-  o.metrics.push_back({"probe_icmp_jitter_seconds", {}, jitter});
+  o.metrics.push_back({"probe_icmp_rtt_seconds", lo, "stat", "min"});
+  o.metrics.push_back({"probe_icmp_rtt_seconds", avg, "stat", "avg"});
+  o.metrics.push_back({"probe_icmp_rtt_seconds", hi, "stat", "max"});
+  o.metrics.push_back({"probe_icmp_jitter_seconds", jitter});
   return o;
 }
 

@@ -18,10 +18,13 @@ namespace tt::probes {
 
 // One number a probe measured, named as Prometheus' blackbox_exporter names it so that existing
 // dashboards fit: probe_http_status_code, probe_icmp_rtt_seconds{stat="avg"}, ...
+// Made for every run, so nothing in it allocates in the common case: names are literals and
+// the one extra label's value is short.
 struct Metric {
-  std::string name;
-  LabelSet labels;  // extra labels, sorted by name: {stat="avg"}, {phase="connect"}
+  std::string_view name;   // a literal
   double value = 0;
+  std::string_view label;  // an extra label's name (a literal), or empty: stat, phase, version
+  std::string label_value;
 };
 
 // What one run of a probe saw.

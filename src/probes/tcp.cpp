@@ -464,8 +464,8 @@ class TcpProbe final : public Probe {
     std::uint64_t now = uv_hrtime();
     obs.duration_s = static_cast<double>(now - run->start_ns) / 1e9;
     auto& f = obs.facts;
-    auto metric = [&](std::string name, double v, LabelSet labels = {}) {
-      obs.metrics.push_back({std::move(name), std::move(labels), v});
+    auto metric = [&](std::string_view name, double v, std::string_view label = {}, std::string label_value = {}) {
+      obs.metrics.push_back({name, v, label, std::move(label_value)});
     };
     if (!run->address.empty()) {
       f["address"] = run->address;
@@ -486,7 +486,7 @@ class TcpProbe final : public Probe {
       f["cert_subject"] = run->tls->cert_subject;
       f["tls_version"] = run->tls->version;
       metric("probe_ssl_earliest_cert_expiry", run->tls->earliest_expiry_s);
-      metric("probe_tls_version_info", 1, {{"version", run->tls->version}});
+      metric("probe_tls_version_info", 1, "version", run->tls->version);
     }
     if (!run->received.empty()) f["response"] = run->received.substr(0, kResponseFact);
 

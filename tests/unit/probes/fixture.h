@@ -73,7 +73,7 @@ inline Observation run_one(Loop& l, Probe& p, Request req) {
 
 inline const tt::probes::Metric* find_metric(const Observation& o, std::string_view name, std::string_view label = {}) {
   for (const auto& m : o.metrics)
-    if (m.name == name && (label.empty() || (!m.labels.empty() && m.labels[0].value == label))) return &m;
+    if (m.name == name && (label.empty() || m.label_value == label)) return &m;
   return nullptr;
 }
 
