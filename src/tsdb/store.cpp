@@ -35,26 +35,6 @@ void normalize(std::vector<Sample>& s) {
 
 }  // namespace
 
-void merge_samples(std::vector<Sample>& a, const std::vector<Sample>& b) {
-  if (b.empty()) return;
-  if (a.empty() || b.front().t > a.back().t) {
-    a.insert(a.end(), b.begin(), b.end());
-    return;
-  }
-  std::vector<Sample> out;
-  out.reserve(a.size() + b.size());
-  std::size_t i = 0, j = 0;
-  while (i < a.size() || j < b.size()) {
-    if (j == b.size() || (i < a.size() && a[i].t < b[j].t)) out.push_back(a[i++]);
-    else if (i == a.size() || b[j].t < a[i].t) out.push_back(b[j++]);
-    else {
-      out.push_back(b[j++]);
-      ++i;
-    }
-  }
-  a.swap(out);
-}
-
 Store::Store(db::Writer& writer, db::Readers& readers, const Clock& clock, StoreOptions options)
     : m_writer(writer), m_readers(readers), m_clock(clock), m_options(std::move(options)), m_log(m_options.log_dir) {
   samples_appended();
@@ -95,7 +75,7 @@ Result<void> Store::open() {
           head.first_append_mono_ms = now;
         }
         replayed += newer.size();
-        merge_samples(head.samples, newer);
+        head.samples.merge(newer);
       }
     });
     if (!r.ok()) return r;
@@ -254,7 +234,7 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
       } else {
         head.first_segment = std::min(head.first_segment, segment);
       }
-      merge_samples(head.samples, p.head_part);
+      head.samples.merge(p.head_part);
     }
   }
   samples_appended().inc(static_cast<double>(result.samples));
@@ -283,9 +263,9 @@ Result<void> Store::cut_heads(Which which) {
     for (auto& [id, head] : m_heads) {
       if (head.samples.empty()) continue;
       bool due = head.samples.size() >= m_options.max_chunk_samples ||
-                 head.samples.back().t - head.samples.front().t >= m_options.max_chunk_span_ms ||
+                 head.samples.last_t() - head.samples.first_t() >= m_options.max_chunk_span_ms ||
                  now - head.first_append_mono_ms >= m_options.max_head_age_ms;
-      if (which == Which::all || due) cuts.push_back({id, head.samples});
+      if (which == Which::all || due) cuts.push_back({id, head.samples.copy()});
     }
   }
   if (cuts.empty()) return {};
@@ -356,10 +336,7 @@ std::vector<Sample> Store::head_copy(SeriesId id, TimeMs from, TimeMs to) const 
   std::lock_guard lock(m_heads_mutex);
   auto it = m_heads.find(id);
   if (it == m_heads.end()) return {};
-  const auto& s = it->second.samples;
-  auto lo = std::lower_bound(s.begin(), s.end(), from, [](const Sample& x, TimeMs t) { return x.t < t; });
-  auto hi = std::upper_bound(s.begin(), s.end(), to, [](TimeMs t, const Sample& x) { return t < x.t; });
-  return {lo, hi};
+  return it->second.samples.copy(from, to);
 }
 
 Result<std::vector<SeriesData>> Store::select(const std::vector<query::Matcher>& matchers, TimeMs from, TimeMs to) {

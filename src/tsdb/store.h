@@ -22,6 +22,7 @@
 #include "db/database.h"
 #include "db/writer.h"
 #include "tsdb/append_log.h"
+#include "tsdb/head.h"
 #include "tsdb/rollup.h"
 #include "tsdb/series_index.h"
 
@@ -113,7 +114,7 @@ class Store : public query::Storage {
 
  private:
   struct Head {
-    std::vector<Sample> samples;  // ascending, unique timestamps
+    HeadSamples samples;
     TimeMs persisted_max = INT64_MIN;  // newest timestamp already in chunks
     // The oldest log segment holding one of `samples` (0 when empty): segments before the
     // oldest of all heads are no longer needed and are deleted.
@@ -173,7 +174,5 @@ class Store : public query::Storage {
   std::thread m_maintenance;
 };
 
-// Merges b into a (both ascending); on equal timestamps b wins.
-void merge_samples(std::vector<Sample>& a, const std::vector<Sample>& b);
 
 }  // namespace tt::tsdb

@@ -1,0 +1,48 @@
+// tsdb/head.h — the samples of one series that are not cut into chunks yet. A 1 s series holds
+// up to a chunk's worth (8,192 samples) for hours; at 16 bytes a sample, 1,000 ping checks
+// (9,000 series) would hold over a gigabyte. So full blocks of kBlockSamples are kept encoded
+// with the chunk codec (a few bytes a sample) and only the newest block stays plain.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/series.h"
+
+namespace tt::tsdb {
+
+// Merges b into a (both ascending); on equal timestamps b wins.
+void merge_samples(std::vector<Sample>& a, const std::vector<Sample>& b);
+
+class HeadSamples {
+ public:
+  static constexpr std::size_t kBlockSamples = 128;
+
+  // Adds ascending samples with unique timestamps; one with the timestamp of a held sample
+  // replaces it. Appending after the newest is the fast path; older samples re-encode.
+  void merge(std::span<const Sample> samples);
+  // The held samples in [from, to], ascending.
+  std::vector<Sample> copy(TimeMs from = INT64_MIN, TimeMs to = INT64_MAX) const;
+  void clear();  // frees the memory too
+
+  std::size_t size() const { return m_size; }
+  bool empty() const { return m_size == 0; }
+  TimeMs first_t() const;  // callers check empty() first
+  TimeMs last_t() const;
+  std::size_t memory_bytes() const;
+
+ private:
+  struct Block {
+    TimeMs min_t, max_t;
+    std::string encoded;
+  };
+  void append(const Sample& s);
+
+  std::vector<Block> m_blocks;  // ascending, before m_tail
+  std::vector<Sample> m_tail;   // the newest samples, fewer than kBlockSamples
+  std::size_t m_size = 0;
+};
+
+}  // namespace tt::tsdb

@@ -1,0 +1,72 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "tsdb/head.h"
+
+using namespace tt;
+using namespace tt::tsdb;
+
+namespace {
+
+bool same(const std::vector<Sample>& a, const std::vector<Sample>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].t != b[i].t || std::memcmp(&a[i].v, &b[i].v, sizeof(double)) != 0) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("head: samples past a block are held encoded and read back bit-exact") {
+  HeadSamples h;
+  std::vector<Sample> in;
+  const double odd[] = {0.0, -0.0, std::numeric_limits<double>::quiet_NaN(), 1e-310, 0.1 + 0.2};
+  for (std::size_t i = 0; i < 3 * HeadSamples::kBlockSamples + 5; ++i)
+    in.push_back({1'000'000 + static_cast<TimeMs>(i) * 1000, i % 7 == 0 ? odd[i % 5] : 0.000123 * i});
+  // In pieces, as appends arrive.
+  for (std::size_t at = 0; at < in.size(); at += 50)
+    h.merge(std::span<const Sample>(in).subspan(at, std::min<std::size_t>(50, in.size() - at)));
+  CHECK(h.size() == in.size());
+  CHECK(h.first_t() == in.front().t);
+  CHECK(h.last_t() == in.back().t);
+  CHECK(same(h.copy(), in));
+  // A range that starts and ends inside blocks.
+  auto part = h.copy(in[100].t, in[300].t);
+  CHECK(same(part, std::vector<Sample>(in.begin() + 100, in.begin() + 301)));
+  h.clear();
+  CHECK(h.empty());
+  CHECK(h.copy().empty());
+}
+
+TEST_CASE("head: older samples merge into encoded blocks, and a repeated timestamp keeps the last value") {
+  HeadSamples h;
+  std::vector<Sample> even;
+  for (int i = 0; i < 400; i += 2) even.push_back({i * 1000, 1.0});
+  h.merge(even);
+  std::vector<Sample> late{{3000, 2.0}, {4000, 5.0}, {500'000, 3.0}};
+  h.merge(late);
+  auto out = h.copy();
+  REQUIRE(out.size() == even.size() + 2);
+  CHECK(out[2].t == 3000);
+  CHECK(out[2].v == 2.0);
+  CHECK(out[3].t == 4000);
+  CHECK(out[3].v == 5.0);  // replaced the 1.0 held at 4000
+  CHECK(out.back().t == 500'000);
+  CHECK(std::is_sorted(out.begin(), out.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; }));
+}
+
+TEST_CASE("head: a chunk's worth of a ping series takes a fraction of its plain size") {
+  HeadSamples h;
+  std::uint64_t x = 42;
+  for (int i = 0; i < 8192; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    Sample s{1'800'000'000'000 + i * 1000, static_cast<double>(200 + (x >> 58)) / 1e6};  // RTTs in µs
+    h.merge(std::span<const Sample>(&s, 1));
+  }
+  CHECK(h.size() == 8192);
+  MESSAGE("bytes per sample: " << static_cast<double>(h.memory_bytes()) / 8192);
+  CHECK(h.memory_bytes() < 8192 * sizeof(Sample) / 4);
+}
