@@ -38,13 +38,12 @@ std::size_t HeadSamples::memory_bytes() const {
 }
 
 void HeadSamples::append(const Sample& s) {
-  if (m_tail.empty()) m_tail.reserve(kBlockSamples);
   m_tail.push_back(s);
   ++m_size;
   if (m_tail.size() < kBlockSamples) return;
   m_blocks.push_back({m_tail.front().t, m_tail.back().t, encode_chunk(m_tail)});
   m_blocks.back().encoded.shrink_to_fit();
-  m_tail.clear();  // keeps its capacity for the next block
+  m_tail.clear();  // keeps its capacity for the next block: 1 KiB a series at most
 }
 
 void HeadSamples::merge(std::span<const Sample> samples) {

@@ -18,7 +18,7 @@ void merge_samples(std::vector<Sample>& a, const std::vector<Sample>& b);
 
 class HeadSamples {
  public:
-  static constexpr std::size_t kBlockSamples = 128;
+  static constexpr std::size_t kBlockSamples = 64;
 
   // Adds ascending samples with unique timestamps; one with the timestamp of a held sample
   // replaces it. Appending after the newest is the fast path; older samples re-encode.

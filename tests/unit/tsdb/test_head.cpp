@@ -34,8 +34,9 @@ TEST_CASE("head: samples past a block are held encoded and read back bit-exact")
   CHECK(h.last_t() == in.back().t);
   CHECK(same(h.copy(), in));
   // A range that starts and ends inside blocks.
-  auto part = h.copy(in[100].t, in[300].t);
-  CHECK(same(part, std::vector<Sample>(in.begin() + 100, in.begin() + 301)));
+  const std::size_t lo = HeadSamples::kBlockSamples / 2, hi = 2 * HeadSamples::kBlockSamples + 3;
+  auto part = h.copy(in[lo].t, in[hi].t);
+  CHECK(same(part, std::vector<Sample>(in.begin() + lo, in.begin() + hi + 1)));
   h.clear();
   CHECK(h.empty());
   CHECK(h.copy().empty());
