@@ -39,11 +39,12 @@ struct SeriesSamples {
 };
 
 // The labels of a series that a producer appends to again and again (a check's probe_up):
-// built once, shared by its samples, and the store keeps the series' id in it after the first
-// append, so later appends neither copy nor hash the labels. Used with one store per process.
+// built once, shared by its samples and with the store's index, which keeps the series' id in
+// it after the first append, so later appends neither copy nor hash the labels. Used with one
+// store per process.
 struct SeriesRef {
-  explicit SeriesRef(LabelSet sorted) : labels(std::move(sorted)) {}
-  const LabelSet labels;
+  explicit SeriesRef(LabelSet sorted) : labels(std::make_shared<const LabelSet>(std::move(sorted))) {}
+  const std::shared_ptr<const LabelSet> labels;
   mutable std::atomic<std::int64_t> store_id{0};  // 0: not known yet
 };
 using SeriesRefPtr = std::shared_ptr<const SeriesRef>;

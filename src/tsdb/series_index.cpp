@@ -81,11 +81,32 @@ SeriesId SeriesIndex::get_or_assign(const LabelSet& labels, bool& created) {
     created = false;
     return it->second;
   }
-  SeriesId id = m_next_id++;
-  const LabelSet& stored = m_labels.emplace(id, labels).first->second;
-  m_by_labels.emplace(&stored, id);
-  for (const auto& l : labels) m_postings[l.name][l.value].insert(id);
   created = true;
+  return assign(std::make_shared<const LabelSet>(labels));
+}
+
+SeriesId SeriesIndex::get_or_assign(const std::shared_ptr<const LabelSet>& labels, bool& created) {
+  {
+    std::shared_lock lock(m_mutex);
+    if (auto it = m_by_labels.find(labels.get()); it != m_by_labels.end()) {
+      created = false;
+      return it->second;
+    }
+  }
+  std::unique_lock lock(m_mutex);
+  if (auto it = m_by_labels.find(labels.get()); it != m_by_labels.end()) {
+    created = false;
+    return it->second;
+  }
+  created = true;
+  return assign(labels);
+}
+
+SeriesId SeriesIndex::assign(std::shared_ptr<const LabelSet> labels) {
+  SeriesId id = m_next_id++;
+  for (const auto& l : *labels) m_postings[l.name][l.value].push_back(id);  // the largest id yet
+  m_by_labels.emplace(labels.get(), id);
+  m_labels.emplace(id, std::move(labels));
   return id;
 }
 
@@ -93,14 +114,18 @@ void SeriesIndex::restore(SeriesId id, LabelSet labels) {
   std::unique_lock lock(m_mutex);
   auto [it, fresh] = m_labels.try_emplace(id);
   if (!fresh) {
-    // The key points at the label set about to change: take it out first.
-    auto key = m_by_labels.find(&it->second);
+    // The key points at the label set about to be replaced: take it out first.
+    auto key = m_by_labels.find(it->second.get());
     if (key != m_by_labels.end() && key->second == id) m_by_labels.erase(key);
   }
-  it->second = std::move(labels);
-  for (const auto& l : it->second) m_postings[l.name][l.value].insert(id);
-  m_by_labels.erase(&it->second);  // the same labels under another id: the restored one wins
-  m_by_labels.emplace(&it->second, id);
+  it->second = std::make_shared<const LabelSet>(std::move(labels));
+  for (const auto& l : *it->second) {
+    auto& ids = m_postings[l.name][l.value];
+    if (ids.empty() || ids.back() < id) ids.push_back(id);  // rows load in id order
+    else if (auto at = std::lower_bound(ids.begin(), ids.end(), id); at == ids.end() || *at != id) ids.insert(at, id);
+  }
+  m_by_labels.erase(it->second.get());  // the same labels under another id: the restored one wins
+  m_by_labels.emplace(it->second.get(), id);
   m_next_id = std::max(m_next_id, id + 1);
 }
 
@@ -108,37 +133,37 @@ std::optional<LabelSet> SeriesIndex::labels_of(SeriesId id) const {
   std::shared_lock lock(m_mutex);
   auto it = m_labels.find(id);
   if (it == m_labels.end()) return std::nullopt;
-  return it->second;
+  return *it->second;
 }
 
 std::vector<SeriesId> SeriesIndex::select(const std::vector<query::Matcher>& matchers) const {
   std::shared_lock lock(m_mutex);
   // Matchers that reject the empty value narrow the candidates through the postings; every
   // matcher is then checked on the candidates' labels.
-  std::optional<std::set<SeriesId>> candidates;
+  std::optional<std::vector<SeriesId>> candidates;
   for (const auto& m : matchers) {
     if (m.matches("")) continue;  // matches absent labels too: cannot narrow by postings
     auto name_it = m_postings.find(m.name);
-    std::set<SeriesId> ids;
+    std::vector<SeriesId> ids;
     if (name_it != m_postings.end()) {
       if (m.op == query::MatchOp::equal) {
         if (auto v = name_it->second.find(m.value); v != name_it->second.end()) ids = v->second;
       } else {
-        for (const auto& [value, set] : name_it->second)
-          if (m.matches(value)) ids.insert(set.begin(), set.end());
+        for (const auto& [value, list] : name_it->second)
+          if (m.matches(value)) ids.insert(ids.end(), list.begin(), list.end());
+        std::sort(ids.begin(), ids.end());  // a series has one value per name: no duplicates
       }
     }
     if (candidates) {
-      std::set<SeriesId> both;
-      std::set_intersection(candidates->begin(), candidates->end(), ids.begin(), ids.end(),
-                            std::inserter(both, both.begin()));
+      std::vector<SeriesId> both;
+      std::set_intersection(candidates->begin(), candidates->end(), ids.begin(), ids.end(), std::back_inserter(both));
       ids.swap(both);
     }
     candidates = std::move(ids);
   }
   std::vector<SeriesId> out;
   auto accept = [&](SeriesId id) {
-    const auto& labels = m_labels.at(id);
+    const auto& labels = *m_labels.at(id);
     for (const auto& m : matchers) {
       std::string_view value;
       for (const auto& l : labels)

@@ -5,8 +5,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
-#include <set>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -29,6 +29,8 @@ class SeriesIndex {
  public:
   // Returns the id of `labels` (sorted), assigning the next id when it is new; `created` tells.
   SeriesId get_or_assign(const LabelSet& labels, bool& created);
+  // The same, keeping `labels` itself (no copy) when the series is new.
+  SeriesId get_or_assign(const std::shared_ptr<const LabelSet>& labels, bool& created);
   // Adds a series loaded from the database.
   void restore(SeriesId id, LabelSet labels);
   std::optional<LabelSet> labels_of(SeriesId id) const;
@@ -48,12 +50,16 @@ class SeriesIndex {
     bool operator()(const LabelSet* a, const LabelSet* b) const { return *a == *b; }
   };
 
+  SeriesId assign(std::shared_ptr<const LabelSet> labels);  // under the unique lock
+
   mutable std::shared_mutex m_mutex;
   SeriesId m_next_id = 1;
-  std::unordered_map<SeriesId, LabelSet> m_labels;
-  // Keys point into m_labels, whose nodes never move: each label set is held once.
+  // Shared with the SeriesRefs of the producers that created them, so held once.
+  std::unordered_map<SeriesId, std::shared_ptr<const LabelSet>> m_labels;
+  // Keys point at m_labels' label sets: each label set is held once.
   std::unordered_map<const LabelSet*, SeriesId, LabelSetHash, LabelSetEqual> m_by_labels;
-  std::map<std::string, std::map<std::string, std::set<SeriesId>>> m_postings;
+  // Ascending ids per label value: 8 bytes a series and label (a std::set node took 40).
+  std::map<std::string, std::map<std::string, std::vector<SeriesId>>> m_postings;
 };
 
 }  // namespace tt::tsdb

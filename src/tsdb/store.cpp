@@ -141,7 +141,7 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
       SeriesId id = ref.store_id.load(std::memory_order_relaxed);
       if (id == 0) {
         bool fresh = false;
-        id = m_index.get_or_assign(ref.labels, fresh);
+        id = m_index.get_or_assign(ref.labels, fresh);  // shares the ref's labels
         if (fresh) fresh_ids.push_back(id);
       }
       order.push_back({id, i});
@@ -157,7 +157,7 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
       p.id = order[i].id;
       p.ref = points[order[i].at].series.get();
       bool fresh = std::find(fresh_ids.begin(), fresh_ids.end(), p.id) != fresh_ids.end();
-      plan_series(p, fresh, p.ref->labels, samples);
+      plan_series(p, fresh, *p.ref->labels, samples);
       plan.push_back(std::move(p));
       i = j;
     }
@@ -168,7 +168,7 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
   if (m_listener && m_listener_wanted()) {
     std::vector<SeriesSamples> batch;
     batch.reserve(points.size());
-    for (const auto& pt : points) batch.push_back({pt.series->labels, {pt.sample}});
+    for (const auto& pt : points) batch.push_back({*pt.series->labels, {pt.sample}});
     m_listener(batch);
   }
   return result;

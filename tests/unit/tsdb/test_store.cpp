@@ -137,7 +137,7 @@ TEST_CASE("store: appends through series refs cache the id and group samples by 
   CHECK(a->store_id.load() != 0);
   CHECK(b->store_id.load() != a->store_id.load());
   // Labels built anew name the same series as the ref.
-  REQUIRE(f.store->append({{a->labels, {{t0 + 3000, 0}}}}).ok());
+  REQUIRE(f.store->append({{*a->labels, {{t0 + 3000, 0}}}}).ok());
   std::vector<RefSample> more{{a, {t0 + 4000, 1}}};
   r = f.store->append(std::span<const RefSample>(more));
   REQUIRE(r.ok());
