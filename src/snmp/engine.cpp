@@ -130,6 +130,17 @@ void Engine::close() {
   }
 }
 
+// libuv stops a poll handle when epoll reports EPOLLERR, which a queued ICMP error raises; the
+// socket is fine, so after draining the queue the handle is started again.
+void Engine::start_polling(Socket* s) {
+  uv_poll_start(&s->poll, UV_READABLE, [](uv_poll_t* h, int status, int) {
+    auto* s = static_cast<Socket*>(h->data);
+    if (!s->engine) return;
+    s->engine->on_readable(*s);
+    if (status < 0 && s->engine) start_polling(s);
+  });
+}
+
 Engine::Socket* Engine::socket_for(int family, std::string& why) {
   auto*& slot = m_sockets[family == AF_INET6 ? 1 : 0];
   if (slot) return slot;
@@ -153,10 +164,7 @@ Engine::Socket* Engine::socket_for(int family, std::string& why) {
   s->family = family;
   uv_poll_init(m_loop, &s->poll, fd);
   s->poll.data = s;
-  uv_poll_start(&s->poll, UV_READABLE, [](uv_poll_t* h, int, int) {
-    auto* s = static_cast<Socket*>(h->data);
-    if (s->engine) s->engine->on_readable(*s);
-  });
+  start_polling(s);
   slot = s;
   return s;
 }

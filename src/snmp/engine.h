@@ -94,6 +94,7 @@ class Engine {
   // whatever its error-status.
   void request(const Target& t, Pdu pdu, PduDone done);
   Socket* socket_for(int family, std::string& why);
+  static void start_polling(Socket* s);
   bool send(Pending& p, std::string& why);
   void finish(std::int32_t id, Result<Pdu> result);
   void fail_endpoint(const sockaddr_storage& to, const Error& e);

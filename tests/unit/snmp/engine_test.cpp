@@ -184,6 +184,12 @@ TEST_CASE("snmp engine: a closed port is unreachable at once, through the ICMP e
   REQUIRE_FALSE(run.result->ok());
   CHECK(run.result->error().code == "SNMP_UNREACHABLE");
   CHECK(run.result->error().message.find("port unreachable") != std::string::npos);
+  // The socket keeps working for other agents after the ICMP error.
+  Peer live([](auto in) { return echo(in); });
+  Run next;
+  engine.get(target("127.0.0.1", live.port()), {*parse_oid("1.3.6.1.2.1.1.5.0")}, [&](tt::Result<Pdu> r) { next.result = std::move(r); });
+  REQUIRE(loop.run_until([&] { return next.done(); }, std::chrono::seconds(3)));
+  CHECK(next.result->ok());
   engine.close();
 }
 
