@@ -222,3 +222,44 @@ TEST_CASE("snmp engine: close answers what is in flight with SNMP_CANCELLED") {
   REQUIRE(run.done());
   CHECK(run.result->error().code == "SNMP_CANCELLED");
 }
+
+TEST_CASE("snmp engine: GETBULK carries non-repeaters and max-repetitions") {
+  Peer peer([](auto in) { return echo(in); });
+  probe_test::Loop loop;
+  Engine engine(&loop.loop);
+  Run run;
+  engine.get_bulk(target("127.0.0.1", peer.port()), 1, 7, {*parse_oid("1.3.6.1.2.1.1.3"), *parse_oid("1.3.6.1.2.1.2.2.1.2")},
+                  [&](tt::Result<Pdu> r) { run.result = std::move(r); });
+  REQUIRE(loop.run_until([&] { return run.done(); }));
+  REQUIRE(run.result->ok());
+  auto sent = peer.received();
+  REQUIRE(sent.size() == 1);
+  auto m = decode({reinterpret_cast<const std::uint8_t*>(sent[0].data()), sent[0].size()});
+  REQUIRE(m.ok());
+  CHECK(m->pdu.type == PduType::get_bulk);
+  CHECK(m->pdu.error_status == 1);
+  CHECK(m->pdu.error_index == 7);
+  engine.close();
+}
+
+TEST_CASE("snmp engine: a walk fails as malformed when the agent's OIDs do not increase") {
+  // Answers every request with the same variable under the walked root.
+  Peer loops([](std::span<const std::uint8_t> in) -> std::optional<std::string> {
+    auto m = decode(in);
+    if (!m.ok()) return std::nullopt;
+    m->pdu.type = PduType::response;
+    m->pdu.error_status = m->pdu.error_index = 0;
+    m->pdu.varbinds = {{*parse_oid("1.3.6.1.2.1.2.2.1.2.1"), Value::make_bytes(Type::octet_string, "lo")}};
+    return encode(m.value());
+  });
+  probe_test::Loop loop;
+  Engine engine(&loop.loop);
+  std::optional<tt::Result<std::vector<std::vector<VarBind>>>> result;
+  engine.walk(target("127.0.0.1", loops.port()), {*parse_oid("1.3.6.1.2.1.2.2.1.2")}, [&](auto r) { result = std::move(r); });
+  REQUIRE(loop.run_until([&] { return result.has_value(); }));
+  REQUIRE_FALSE(result->ok());
+  CHECK(result->error().code == "SNMP_MALFORMED");
+  CHECK(result->error().message.find("answered 1.3.6.1.2.1.2.2.1.2.1 after 1.3.6.1.2.1.2.2.1.2.1: OIDs must increase") != std::string::npos);
+  CHECK(loops.received().size() == 2);
+  engine.close();
+}
