@@ -2,7 +2,7 @@
 from the same agent; the failures (wrong community, closed port, an agent that never answers, a
 garbage answer, bad input) each with its precise error."""
 
-import socket
+import concurrent.futures
 import unittest
 
 from snmp_peers import Snmpd, UdpSink, free_udp_port
@@ -78,6 +78,21 @@ class SnmpDiscoveryTest(AdminTestCase):
         r = self.discover(version="1", retries=0)
         self.assertStatus(r, 200)
         self.check_against_tools(r.json["data"], "1")
+
+    def test_concurrent_discoveries_agree(self):
+        # Several discoveries in flight on the one engine at once, one of them against a silent agent.
+        sink = UdpSink()
+        try:
+            with concurrent.futures.ThreadPoolExecutor(6) as pool:
+                jobs = [pool.submit(self.discover, version=v) for v in ("2c", "1", "2c", "1", "2c")]
+                silent = pool.submit(self.discover, address=f"127.0.0.1:{sink.port}", timeout="500ms", retries=0)
+                results = [j.result() for j in jobs]
+                self.assertStatus(silent.result(), 504, "SNMP_TIMEOUT")
+        finally:
+            sink.stop()
+        for r in results:
+            self.assertStatus(r, 200)
+            self.assertEqual(r.json["data"]["interfaces"], results[0].json["data"]["interfaces"])
 
     def test_ipv6(self):
         if not self.agent.ipv6:
