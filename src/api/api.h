@@ -9,6 +9,7 @@
 #include "checks/service.h"
 #include "http/router.h"
 #include "inventory/service.h"
+#include "snmp/discovery.h"
 #include "tsdb/store.h"
 
 namespace tt::api {
@@ -23,6 +24,7 @@ struct Services {
   inventory::NodeService& nodes;
   checks::CheckService& checks;
   tsdb::Store& store;
+  snmp::DiscoveryService& discovery;
   Readiness readiness;
   std::string web_dir;  // empty: the embedded UI
 };
@@ -35,6 +37,7 @@ void register_events(http::Router& r, Services& s);
 void register_checks(http::Router& r, Services& s);
 void register_series(http::Router& r, Services& s);
 void register_prometheus(http::Router& r, Services& s);
+void register_discover(http::Router& r, Services& s);
 
 inline void register_all(http::Router& r, Services& s) {
   register_health(r, s);
@@ -45,6 +48,7 @@ inline void register_all(http::Router& r, Services& s) {
   register_checks(r, s);
   register_series(r, s);
   register_prometheus(r, s);
+  register_discover(r, s);
 }
 
 }  // namespace tt::api

@@ -26,6 +26,8 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "inventory/service.h"
+#include "snmp/discovery.h"
+#include "snmp/engine.h"
 #include "tsdb/store.h"
 #include "ws/handshake.h"
 #include "ws/hub.h"
@@ -170,6 +172,9 @@ int serve(const ServeOptions& opt) {
     return 1;
   }
   runner.start(std::move(stored_checks.value()));
+  // SNMP: one engine on the loop (its sockets open on first use, on the loop thread).
+  snmp::Engine snmp_engine(loop.uv());
+  snmp::DiscoveryService discovery(loop, snmp_engine, nodes);
 
   http::Authenticator authenticator{
       [&auth](const std::string& cookie) { return auth.authenticate_session(cookie); },
@@ -181,6 +186,7 @@ int serve(const ServeOptions& opt) {
       nodes,
       check_service,
       store,
+      discovery,
       {[&readers, schema] {
          auto v = readers.with([](SQLite::Database& d) -> Result<int> {
            return d.execAndGet("PRAGMA user_version").getInt();
@@ -251,8 +257,9 @@ int serve(const ServeOptions& opt) {
   log::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   server.shutdown();
   http_thread.join();
-  loop.stop([&hub, &runner] {
+  loop.stop([&hub, &runner, &snmp_engine] {
     runner.close();
+    snmp_engine.close();
     hub.close_all();
   });
   recorder.stop();

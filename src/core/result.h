@@ -24,6 +24,8 @@ enum class ErrorKind {
   unsupported_type,  // 415
   rate_limited,      // 429
   unavailable,       // 503: e.g. the writer is shutting down
+  bad_gateway,       // 502: a device we asked answered wrongly or is unreachable
+  gateway_timeout,   // 504: a device we asked did not answer in time
   internal,          // 500: a bug or an I/O failure we cannot classify
 };
 

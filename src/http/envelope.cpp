@@ -18,6 +18,8 @@ int status_for(ErrorKind kind) {
     case ErrorKind::unsupported_type: return 415;
     case ErrorKind::rate_limited: return 429;
     case ErrorKind::unavailable: return 503;
+    case ErrorKind::bad_gateway: return 502;
+    case ErrorKind::gateway_timeout: return 504;
     case ErrorKind::internal: return 500;
   }
   return 500;

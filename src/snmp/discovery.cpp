@@ -1,0 +1,320 @@
+#include "snmp/discovery.h"
+
+#include <fmt/format.h>
+#include <netdb.h>
+
+#include <algorithm>
+#include <charconv>
+#include <future>
+#include <map>
+
+#include "core/duration.h"
+#include "snmp/mib.h"
+
+namespace tt::snmp {
+
+namespace {
+
+Oid mib(const char* name) { return *resolve_name(name); }
+
+// The order of kSystemColumns and kInterfaceColumns.
+enum class SystemColumn { descr, object_id, uptime, contact, name, location };
+enum class Column { descr, type, mtu, speed, phys_address, admin_status, oper_status, name, high_speed, alias };
+
+constexpr std::uint32_t kSpeedSaturated = 0xffffffffu;
+constexpr std::int64_t kMinTimeoutMs = 100, kMaxTimeoutMs = 60000;
+constexpr int kMaxRetries = 10;
+constexpr std::size_t kMaxHostLen = 253, kMaxCommunityLen = 255;
+
+// Agents send octet strings in any encoding; JSON needs UTF-8. Invalid bytes become U+FFFD, and
+// the NUL padding some agents append is dropped.
+std::string text_of(const Value& v) {
+  std::string s = v.bytes;
+  while (!s.empty() && s.back() == '\0') s.pop_back();
+  return nlohmann::json::parse(nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).get<std::string>();
+}
+
+std::optional<std::string> mac_of(const Value& v) {
+  if (v.type != Type::octet_string || v.bytes.empty()) return std::nullopt;
+  std::string s;
+  for (unsigned char c : v.bytes) s += fmt::format("{}{:02x}", s.empty() ? "" : ":", c);
+  return s;
+}
+
+std::optional<std::int64_t> integer_of(const Value& v) {
+  if (v.type == Type::integer) return v.integer;
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> unsigned_of(const Value& v) {
+  if (v.type == Type::gauge32 || v.type == Type::counter32 || v.type == Type::timeticks || v.type == Type::counter64) return v.number;
+  return std::nullopt;
+}
+
+const char* status_name(std::int64_t s) {
+  static constexpr const char* kNames[] = {"up", "down", "testing", "unknown", "dormant", "notPresent", "lowerLayerDown"};
+  return s >= 1 && s <= 7 ? kNames[s - 1] : nullptr;
+}
+
+nlohmann::json or_null(const auto& opt) { return opt ? nlohmann::json(*opt) : nlohmann::json(nullptr); }
+
+nlohmann::json status_json(const std::optional<std::int64_t>& s) {
+  if (!s) return nullptr;
+  if (const char* n = status_name(*s)) return n;
+  return *s;
+}
+
+Error invalid(std::vector<FieldError> errs) {
+  return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad SNMP discovery request", std::move(errs), {}};
+}
+
+bool valid_host(std::string_view h) {
+  if (h.empty() || h.size() > kMaxHostLen) return false;
+  for (unsigned char c : h)
+    if (!(std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == '%')) return false;
+  return true;
+}
+
+// host, host:port, [v6]:port, [v6], or a bare IPv6 literal.
+bool split_address(std::string_view a, std::string& host, std::uint16_t& port) {
+  std::string_view port_text;
+  if (!a.empty() && a.front() == '[') {
+    auto close = a.find(']');
+    if (close == std::string_view::npos) return false;
+    host = a.substr(1, close - 1);
+    auto rest = a.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return false;
+      port_text = rest.substr(1);
+      if (port_text.empty()) return false;
+    }
+  } else if (std::count(a.begin(), a.end(), ':') >= 2) {
+    host = a;
+  } else if (auto colon = a.find(':'); colon != std::string_view::npos) {
+    host = a.substr(0, colon);
+    port_text = a.substr(colon + 1);
+    if (port_text.empty()) return false;
+  } else {
+    host = a;
+  }
+  if (!port_text.empty()) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), v);
+    if (ec != std::errc() || p != port_text.data() + port_text.size() || v < 1 || v > 65535) return false;
+    port = static_cast<std::uint16_t>(v);
+  }
+  return valid_host(host);
+}
+
+}  // namespace
+
+const std::vector<Oid> kSystemColumns = {mib("sysDescr"), mib("sysObjectID"), mib("sysUpTime"),
+                                         mib("sysContact"), mib("sysName"),     mib("sysLocation")};
+const std::vector<Oid> kInterfaceColumns = {mib("ifDescr"),       mib("ifType"),       mib("ifMtu"),
+                                            mib("ifSpeed"),       mib("ifPhysAddress"), mib("ifAdminStatus"),
+                                            mib("ifOperStatus"),  mib("ifName"),        mib("ifHighSpeed"),
+                                            mib("ifAlias")};
+
+Result<DiscoveryRequest> decode_discovery_request(const nlohmann::json& body) {
+  if (!body.is_object()) return invalid({{"", "the body must be a JSON object"}});
+  DiscoveryRequest req;
+  std::vector<FieldError> errs;
+  bool have_address = false;
+  for (const auto& [key, v] : body.items()) {
+    if (key == "address") {
+      have_address = true;
+      if (!v.is_string() || !split_address(v.get<std::string>(), req.host, req.port))
+        errs.push_back({key, "must be host, host:port, [IPv6]:port or an IPv6 address, with a port from 1 to 65535"});
+    } else if (key == "version") {
+      auto s = v.is_string() ? v.get<std::string>() : v.is_number_integer() ? std::to_string(v.get<std::int64_t>()) : "";
+      if (s == "1") req.version = Version::v1;
+      else if (s == "2c") req.version = Version::v2c;
+      else if (s == "3") errs.push_back({key, "SNMP v3 is not supported yet; use 1 or 2c"});
+      else errs.push_back({key, "must be \"1\" or \"2c\""});
+    } else if (key == "community") {
+      if (!v.is_string() || v.get_ref<const std::string&>().empty() || v.get_ref<const std::string&>().size() > kMaxCommunityLen)
+        errs.push_back({key, "must be a string of 1 to 255 bytes"});
+      else req.community = v.get<std::string>();
+    } else if (key == "timeout") {
+      std::optional<std::int64_t> ms;
+      if (v.is_string()) ms = parse_duration_ms(v.get<std::string>());
+      else if (v.is_number_integer()) ms = v.get<std::int64_t>();
+      if (!ms || *ms < kMinTimeoutMs || *ms > kMaxTimeoutMs)
+        errs.push_back({key, "must be a duration from 100ms to 60s (\"2s\", or milliseconds)"});
+      else req.timeout = std::chrono::milliseconds(*ms);
+    } else if (key == "retries") {
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > kMaxRetries)
+        errs.push_back({key, "must be an integer from 0 to 10"});
+      else req.retries = v.get<int>();
+    } else if (key == "create_node") {
+      if (!v.is_boolean()) errs.push_back({key, "must be true or false"});
+      else req.create_node = v.get<bool>();
+    } else {
+      errs.push_back({key, "is not a field of an SNMP discovery (address, version, community, timeout, retries, create_node)"});
+    }
+  }
+  if (!have_address) errs.push_back({"address", "is required"});
+  if (!errs.empty()) return invalid(std::move(errs));
+  return req;
+}
+
+Device device_from(const std::vector<VarBind>& system, const std::vector<std::vector<VarBind>>& columns) {
+  Device d;
+  for (const auto& vb : system) {
+    if (vb.oid.size() != kSystemColumns[0].size() + 1 || vb.oid.back() != 0) continue;
+    const Oid column(vb.oid.begin(), vb.oid.end() - 1);
+    auto c = std::find(kSystemColumns.begin(), kSystemColumns.end(), column);
+    if (c == kSystemColumns.end()) continue;
+    const Value& v = vb.value;
+    const bool text = v.type == Type::octet_string;
+    switch (static_cast<SystemColumn>(c - kSystemColumns.begin())) {
+      case SystemColumn::descr: if (text) d.descr = text_of(v); break;
+      case SystemColumn::object_id: if (v.type == Type::oid) d.object_id = to_string(v.oid); break;
+      case SystemColumn::uptime: if (v.type == Type::timeticks) d.uptime_ticks = v.number; break;
+      case SystemColumn::contact: if (text) d.contact = text_of(v); break;
+      case SystemColumn::name: if (text) d.name = text_of(v); break;
+      case SystemColumn::location: if (text) d.location = text_of(v); break;
+    }
+  }
+  std::map<std::uint32_t, Interface> rows;
+  std::map<std::uint32_t, std::uint64_t> speed, high_speed;
+  for (std::size_t c = 0; c < columns.size() && c < kInterfaceColumns.size(); ++c) {
+    for (const auto& vb : columns[c]) {
+      // Rows of both tables are indexed by ifIndex alone.
+      if (vb.oid.size() != kInterfaceColumns[c].size() + 1) continue;
+      Interface& row = rows[vb.oid.back()];
+      row.index = vb.oid.back();
+      const Value& v = vb.value;
+      switch (static_cast<Column>(c)) {
+        case Column::descr: if (v.type == Type::octet_string) row.descr = text_of(v); break;
+        case Column::type: row.type = integer_of(v); break;
+        case Column::mtu: row.mtu = integer_of(v); break;
+        case Column::speed: if (auto s = unsigned_of(v)) speed[row.index] = *s; break;
+        case Column::phys_address: row.mac = mac_of(v); break;
+        case Column::admin_status: row.admin_status = integer_of(v); break;
+        case Column::oper_status: row.oper_status = integer_of(v); break;
+        case Column::name: if (v.type == Type::octet_string) row.name = text_of(v); break;
+        case Column::high_speed: if (auto s = unsigned_of(v)) high_speed[row.index] = *s; break;
+        case Column::alias: if (v.type == Type::octet_string) row.alias = text_of(v); break;
+      }
+    }
+  }
+  for (auto& [index, row] : rows) {
+    // ifHighSpeed (Mb/s) where the agent has it; ifSpeed (b/s) only below its ceiling of
+    // 4,294,967,295, and where ifHighSpeed rounds a sub-Mb/s link down to 0.
+    auto s = speed.find(index);
+    auto h = high_speed.find(index);
+    if (h != high_speed.end() && (h->second > 0 || s == speed.end() || s->second == 0)) row.speed_bps = h->second * 1'000'000;
+    else if (s != speed.end() && s->second < kSpeedSaturated) row.speed_bps = s->second;
+    d.interfaces.push_back(std::move(row));
+  }
+  return d;
+}
+
+void discover(Engine& engine, const Target& target, std::function<void(Result<Device>)> done) {
+  // GETNEXT of each system column answers its .0 instance, in v1 and v2c alike, and a column the
+  // agent lacks just answers the next object (ignored) instead of failing the whole request.
+  engine.get_next(target, kSystemColumns, [&engine, target, done = std::move(done)](Result<Pdu> system) mutable {
+    if (!system.ok()) return done(std::move(system).error());
+    engine.walk(target, kInterfaceColumns,
+                [system = std::move(system.value().varbinds), done = std::move(done)](Result<std::vector<std::vector<VarBind>>> cols) {
+                  if (!cols.ok()) return done(std::move(cols).error());
+                  done(device_from(system, cols.value()));
+                });
+  });
+}
+
+nlohmann::json to_json(const Device& d) {
+  nlohmann::json system = {{"name", or_null(d.name)},
+                           {"descr", or_null(d.descr)},
+                           {"object_id", or_null(d.object_id)},
+                           {"contact", or_null(d.contact)},
+                           {"location", or_null(d.location)},
+                           {"uptime", d.uptime_ticks ? nlohmann::json(static_cast<double>(*d.uptime_ticks) / 100.0) : nlohmann::json(nullptr)}};
+  nlohmann::json interfaces = nlohmann::json::array();
+  for (const auto& i : d.interfaces)
+    interfaces.push_back({{"index", i.index},
+                          {"name", or_null(i.name)},
+                          {"descr", or_null(i.descr)},
+                          {"alias", or_null(i.alias)},
+                          {"type", or_null(i.type)},
+                          {"mtu", or_null(i.mtu)},
+                          {"speed_bps", or_null(i.speed_bps)},
+                          {"mac", or_null(i.mac)},
+                          {"admin_status", status_json(i.admin_status)},
+                          {"oper_status", status_json(i.oper_status)}});
+  return {{"system", system}, {"interfaces", interfaces}};
+}
+
+Result<nlohmann::json> DiscoveryService::run(const DiscoveryRequest& req, const Actor& actor) {
+  Target target;
+  target.version = req.version;
+  target.community = req.community;
+  target.timeout = req.timeout;
+  target.retries = req.retries;
+  if (auto literal = endpoint_from_literal(req.host, req.port)) {
+    target.endpoint = *literal;
+  } else {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* res = nullptr;
+    if (int rc = getaddrinfo(req.host.c_str(), nullptr, &hints, &res); rc != 0 || !res)
+      return invalid({{"address", fmt::format("'{}' does not resolve: {}", req.host, gai_strerror(rc))}});
+    target.endpoint = endpoint_from_sockaddr(res->ai_addr, req.port);
+    freeaddrinfo(res);
+  }
+  auto promise = std::make_shared<std::promise<Result<Device>>>();
+  auto future = promise->get_future();
+  m_loop.post([this, target, promise] { discover(m_engine, target, [promise](Result<Device> d) { promise->set_value(std::move(d)); }); });
+  // Every request ends by its own timeout; this bound only covers a loop that stopped.
+  constexpr auto kLongest = std::chrono::minutes(5);
+  if (future.wait_for(kLongest) != std::future_status::ready)
+    return Error::make(ErrorKind::gateway_timeout, "SNMP_TIMEOUT", "the discovery did not finish within 5 minutes");
+  auto device = future.get();
+  if (!device.ok()) return std::move(device).error();
+  nlohmann::json out = to_json(device.value());
+  if (req.create_node) {
+    auto node = apply_to_inventory(req, device.value(), actor);
+    if (!node.ok()) return std::move(node).error();
+    out.update(node.value());
+  }
+  return out;
+}
+
+Result<nlohmann::json> DiscoveryService::apply_to_inventory(const DiscoveryRequest& req, const Device& d, const Actor& actor) {
+  nlohmann::json snmp = {{"object_id", or_null(d.object_id)},
+                         {"descr", or_null(d.descr)},
+                         {"contact", or_null(d.contact)},
+                         {"location", or_null(d.location)},
+                         {"port", req.port},
+                         {"version", to_string(req.version)}};
+  inventory::NodeQuery q;
+  q.text = req.host;
+  q.page.per_page = PageRequest::kMaxPerPage;
+  auto found = m_nodes.list(q);
+  if (!found.ok()) return std::move(found).error();
+  for (const auto& n : found->items) {
+    if (n.address != req.host) continue;
+    nlohmann::json metadata = n.metadata;
+    metadata["snmp"] = snmp;
+    auto patch = inventory::decode_node_input({{"metadata", metadata}}, inventory::InputMode::patch);
+    if (!patch.ok()) return std::move(patch).error();
+    auto updated = m_nodes.update(n.id, patch.value(), actor);
+    if (!updated.ok()) return std::move(updated).error();
+    return nlohmann::json{{"node", inventory::to_json(updated.value())}, {"node_created", false}};
+  }
+  nlohmann::json body = {{"name", d.name.value_or(req.host)}, {"type", "network"}, {"address", req.host}, {"metadata", {{"snmp", snmp}}}};
+  auto in = inventory::decode_node_input(body, inventory::InputMode::create);
+  if (!in.ok()) {
+    // A sysName that is no valid node name (empty, control characters): name the node by address.
+    body["name"] = req.host;
+    in = inventory::decode_node_input(body, inventory::InputMode::create);
+    if (!in.ok()) return std::move(in).error();
+  }
+  auto created = m_nodes.create(in.value(), actor);
+  if (!created.ok()) return std::move(created).error();
+  return nlohmann::json{{"node", inventory::to_json(created.value())}, {"node_created", true}};
+}
+
+}  // namespace tt::snmp

@@ -1,0 +1,117 @@
+// snmp/engine.h — SNMP v1/v2c requests on the core loop. One UDP socket per address family
+// serves every request to every agent; answers are matched by request id and source address.
+// Each request has its own timeout and retries; any number may be in flight. ICMP errors that
+// the kernel queues for the socket (IP_RECVERR) end the requests to that address at once
+// ("port unreachable") instead of letting them time out.
+//
+// Threads: everything runs on the loop thread that owns `loop` (callbacks too). A callback may
+// start new requests. close() answers every request still in flight with SNMP_CANCELLED.
+#pragma once
+
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "snmp/message.h"
+
+namespace tt::snmp {
+
+// A resolved agent address (IPv4 or IPv6) and how to show it ("127.0.0.1:161", "[::1]:161").
+struct Endpoint {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  std::string text;
+};
+// A literal address and port; nullopt when `host` is not an IPv4 or IPv6 literal.
+std::optional<Endpoint> endpoint_from_literal(const std::string& host, std::uint16_t port);
+Endpoint endpoint_from_sockaddr(const sockaddr* sa, std::uint16_t port);
+
+struct Target {
+  Endpoint endpoint;
+  Version version = Version::v2c;
+  std::string community = "public";
+  std::chrono::milliseconds timeout{2000};  // per try
+  int retries = 1;                          // tries after the first
+};
+
+// Errors (tt::Error codes, as the API shows them):
+//   SNMP_TIMEOUT (gateway_timeout)        no answer after every try
+//   SNMP_UNREACHABLE (bad_gateway)        ICMP unreachable (port closed, no route) or a send error
+//   SNMP_MALFORMED (bad_gateway)          an answer that is not valid BER/SNMP, or a walk whose
+//                                         OIDs do not increase
+//   SNMP_ERROR_STATUS (bad_gateway)       the agent answered with a non-zero error-status
+//   SNMP_CANCELLED (unavailable)          the engine was closed
+using PduDone = std::function<void(Result<Pdu>)>;
+// One list of variables per root of the walk, in the agent's order.
+using WalkDone = std::function<void(Result<std::vector<std::vector<VarBind>>>)>;
+
+class Engine {
+ public:
+  explicit Engine(uv_loop_t* loop);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // The answer's PDU; a non-zero error-status is an SNMP_ERROR_STATUS error naming the variable.
+  void get(const Target& t, std::vector<Oid> oids, PduDone done);
+  void get_next(const Target& t, std::vector<Oid> oids, PduDone done);
+  void get_bulk(const Target& t, int non_repeaters, int max_repetitions, std::vector<Oid> oids, PduDone done);
+  // Every variable under each root: GETBULK over all roots at once for v2c (columns of a
+  // table advance together, so ifDescr, ifType, … of one table cost one walk), GETNEXT for v1.
+  // At most kMaxWalkVarBinds variables in all.
+  void walk(const Target& t, std::vector<Oid> roots, WalkDone done);
+  void close();
+
+  std::size_t in_flight() const { return m_pending.size(); }
+
+  static constexpr std::size_t kMaxWalkVarBinds = 100000;
+
+ private:
+  struct Socket;
+  struct Pending {
+    std::int32_t id = 0;
+    Endpoint to;
+    int family = AF_INET;
+    std::string packet;
+    Version version = Version::v2c;
+    std::string community;
+    std::chrono::milliseconds timeout{};
+    int tries = 0, max_tries = 1;
+    std::uint64_t deadline_ms = 0;
+    PduDone done;
+  };
+  class Walk;
+
+  // Sends `pdu` (its request id is assigned here) and calls `done` with the matching answer,
+  // whatever its error-status.
+  void request(const Target& t, Pdu pdu, PduDone done);
+  Socket* socket_for(int family, std::string& why);
+  static void start_polling(Socket* s);
+  bool send(Pending& p, std::string& why);
+  void finish(std::int32_t id, Result<Pdu> result);
+  void fail_endpoint(const sockaddr_storage& to, const Error& e);
+  void arm_timer();
+  void on_timer();
+  void on_readable(Socket& s);
+  void read_errors(Socket& s);
+  void on_datagram(const sockaddr_storage& from, std::span<const std::uint8_t> data);
+  std::int32_t take_id();
+
+  uv_loop_t* m_loop;
+  uv_timer_t* m_timer = nullptr;
+  Socket* m_sockets[2] = {nullptr, nullptr};  // IPv4, IPv6
+  std::unordered_map<std::int32_t, Pending> m_pending;
+  std::set<std::pair<std::uint64_t, std::int32_t>> m_deadlines;
+  std::uint32_t m_next_id;
+  bool m_closed = false;
+};
+
+}  // namespace tt::snmp

@@ -1,0 +1,139 @@
+"""SNMP peers for the tests: Debian's net-snmp snmpd on a loopback port with a configuration the
+test writes, net-snmp's command-line tools to read the same agent, and UDP sockets that never
+answer or answer garbage."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def have_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+# No MIB files: the agent and the tools speak numbers only (Debian's MIB downloader is non-free).
+NO_MIBS = ["-M", "/usr/share/snmp/mibs", "-m", ""]
+
+
+class Snmpd:
+    """snmpd in the foreground on 127.0.0.1 (and [::1] when the host has it) at a free port,
+    read-only community `community`, system group values as given."""
+
+    def __init__(self, community="public", sys_name="telltale-lab", contact="noc@example.org", location="Rack 7, Lab"):
+        self.community = community
+        self.port = free_udp_port()
+        self.ipv6 = have_ipv6_loopback()
+        self.dir = tempfile.mkdtemp(prefix="tt-snmpd-")
+        addresses = f"udp:127.0.0.1:{self.port}" + (f",udp6:[::1]:{self.port}" if self.ipv6 else "")
+        conf = os.path.join(self.dir, "snmpd.conf")
+        with open(conf, "w") as f:
+            f.write(f"agentaddress {addresses}\n"
+                    f"rocommunity {community} 127.0.0.1\n"
+                    + (f"rocommunity6 {community} ::1\n" if self.ipv6 else "")
+                    + f"sysName {sys_name}\nsysContact {contact}\nsysLocation {location}\n")
+        env = dict(os.environ, SNMP_PERSISTENT_DIR=os.path.join(self.dir, "persist"))
+        self.proc = subprocess.Popen(["snmpd", "-C", "-c", conf, "-f", "-Lo", "-r", *NO_MIBS, "-p", os.path.join(self.dir, "pid")],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("snmpd exited: " + self.proc.stdout.read().decode(errors="replace"))
+            r = subprocess.run(["snmpget", "-v2c", "-c", community, "-On", "-t", "0.3", "-r", "0", *NO_MIBS,
+                                f"127.0.0.1:{self.port}", "1.3.6.1.2.1.1.5.0"], capture_output=True, text=True)
+            if r.returncode == 0:
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("snmpd did not answer within 15 s")
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def walk(self, oid, version="2c"):
+        """{oid: (type, value)} from snmpbulkwalk (v2c) or snmpwalk (v1) with numeric OIDs."""
+        tool = "snmpbulkwalk" if version == "2c" else "snmpwalk"
+        r = subprocess.run([tool, f"-v{version}", "-c", self.community, "-On", *NO_MIBS, self.address, oid],
+                           capture_output=True, text=True, check=True)
+        return parse_walk(r.stdout)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_LINE = re.compile(r"^\.?([0-9.]+) = (?:([A-Za-z0-9-]+): )?(.*)$")
+
+
+def parse_walk(text):
+    out = {}
+    for line in text.splitlines():
+        m = _LINE.match(line)
+        if not m:
+            continue
+        oid, typ, value = m.group(1), m.group(2) or "STRING", m.group(3).strip()
+        if typ == "STRING" and len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+            value = value[1:-1]
+        elif typ == "Hex-STRING":
+            value = bytes.fromhex(value)
+        elif typ in ("INTEGER", "Gauge32", "Counter32", "Counter64"):
+            value = int(value)
+        elif typ == "Timeticks":
+            value = int(value[1:value.index(")")])
+        elif typ == "OID":
+            value = value.lstrip(".")
+        out[oid] = (typ, value)
+    return out
+
+
+class UdpSink:
+    """A bound UDP socket on 127.0.0.1 that reads every datagram and answers `reply` (None: drop)."""
+
+    def __init__(self, reply=None):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.reply = reply
+        self.received = 0
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self._stop:
+            try:
+                data, peer = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            self.received += 1
+            if self.reply is not None:
+                self.sock.sendto(self.reply, peer)
+
+    def stop(self):
+        self._stop = True
+        self.thread.join()
+        self.sock.close()
