@@ -38,8 +38,40 @@ std::string gunzip(const unsigned char* data, std::size_t size, std::size_t raw_
   return rc == Z_STREAM_END ? out : std::string{};
 }
 
-bool accepts_gzip(const httplib::Request& req) {
-  return req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos;
+// The coding's q-value in Accept-Encoding: absent or "q=0" refuse it.
+bool accepts(const httplib::Request& req, std::string_view coding) {
+  std::string_view list = req.get_header_value("Accept-Encoding");
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    auto semi = item.find(';');
+    std::string_view name = item.substr(0, semi);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (name != coding && name != "*") continue;
+    if (semi == std::string_view::npos) return true;
+    std::string_view params = item.substr(semi + 1);
+    auto q = params.find("q=");
+    if (q == std::string_view::npos) return true;
+    params.remove_prefix(q + 2);
+    return !(params.starts_with("0") && params.find_first_not_of("0. ") == std::string_view::npos);
+  }
+  return false;
+}
+
+// If-None-Match holds a list of entity tags (or "*"); it compares weakly (RFC 9110 13.1.2).
+bool etag_matches(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    auto comma = header.find(',');
+    std::string_view item = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.starts_with("W/")) item.remove_prefix(2);
+    if (item == "*" || item == etag) return true;
+  }
+  return false;
 }
 
 // "/" and client-side routes (no extension) are the single page.
@@ -50,9 +82,12 @@ std::string resolve(const std::string& path) {
   return path;
 }
 
-// Every file is revalidated (file names carry no content hash yet, and a new binary's UI must
-// show at once); the ETag turns revalidation into a 304.
-void set_cache_headers(httplib::Response& res) { res.set_header("Cache-Control", "no-cache"); }
+// Built assets carry their content hash in the name, so they never change under it; the rest
+// (index.html, which names them) is revalidated so a new binary's UI shows at once, and the
+// ETag turns revalidation into a 304.
+void set_cache_headers(httplib::Response& res, const std::string& path) {
+  res.set_header("Cache-Control", path.starts_with("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
+}
 
 }  // namespace
 
@@ -67,25 +102,35 @@ bool serve_asset(Context& ctx, const std::string& web_dir) {
     ss << f.rdbuf();
     res.status = 200;
     res.set_content(ss.str(), mime_type(path).c_str());
-    set_cache_headers(res);
+    res.set_header("Cache-Control", "no-cache");  // a directory under development changes any time
     return true;
   }
   for (const auto& a : embedded_assets()) {
     if (path != a.path) continue;
-    set_cache_headers(res);
-    res.set_header("ETag", a.etag);
+    // A sized content provider is sent as-is: cpp-httplib would otherwise compress again.
+    const unsigned char* body = nullptr;
+    std::size_t size = 0;
+    std::string etag = std::string("\"") + a.hash;
+    if (a.brotli && accepts(ctx.req, "br")) {
+      body = a.brotli, size = a.brotli_size, etag += "-br";
+      res.set_header("Content-Encoding", "br");
+    } else if (accepts(ctx.req, "gzip")) {
+      body = a.gzipped, size = a.gzipped_size, etag += "-gz";
+      res.set_header("Content-Encoding", "gzip");
+    }
+    etag += '"';
+    set_cache_headers(res, path);
+    res.set_header("ETag", etag);
     res.set_header("Vary", "Accept-Encoding");
-    if (ctx.req.get_header_value("If-None-Match") == a.etag) {
+    if (etag_matches(ctx.req.get_header_value("If-None-Match"), etag)) {
       res.status = 304;
       return true;
     }
     res.status = 200;
-    if (accepts_gzip(ctx.req)) {
-      res.set_header("Content-Encoding", "gzip");
-      // A sized content provider is sent as-is: cpp-httplib would otherwise compress again.
-      res.set_content_provider(a.gzipped_size, mime_type(path).c_str(),
-                               [&a](size_t offset, size_t length, httplib::DataSink& sink) {
-                                 sink.write(reinterpret_cast<const char*>(a.gzipped) + offset, length);
+    if (body) {
+      res.set_content_provider(size, mime_type(path).c_str(),
+                               [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                                 sink.write(reinterpret_cast<const char*>(body) + offset, length);
                                  return true;
                                });
     } else {

@@ -37,7 +37,10 @@ struct StoredEvent {
 nlohmann::json to_json(const StoredEvent& e);
 
 struct EventQuery {
-  std::int64_t after = 0;   // cursor: events with a larger id
+  std::int64_t after = 0;   // cursor: events with a larger id, oldest first
+  // Newest first instead: events with an id below `before` (the newest when it is 0).
+  bool newest_first = false;
+  std::int64_t before = 0;
   int limit = 100;          // 1..1000
   std::string topic;        // empty: all
 };
