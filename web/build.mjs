@@ -1,6 +1,7 @@
 // Bundles src/main.jsx and its CSS with esbuild into OUTDIR (default dist/): assets/ holds
 // content-hashed file names, index.html names them. Fails when the gzipped JS and CSS exceed
-// the budget, and writes their sizes to OUTDIR/sizes.json (bench/ui reads it).
+// the budget, and writes their sizes beside OUTDIR, to OUTDIR-sizes.json (bench/ui reads it;
+// not inside OUTDIR, whose every file is served).
 //   node build.mjs [--outdir DIR] [--watch]
 import * as esbuild from 'esbuild';
 import { readFileSync, writeFileSync, rmSync, mkdirSync, cpSync } from 'node:fs';
@@ -28,7 +29,7 @@ function writeIndex(metafile) {
     return { file: f, bytes: raw.length, gzip_bytes: gzipSync(raw, { level: 9 }).length };
   });
   const total = files.reduce((s, f) => s + f.gzip_bytes, 0);
-  writeFileSync(join(outdir, 'sizes.json'), JSON.stringify({ files, gzip_total_bytes: total, budget_gzip_bytes: BUDGET_GZIP_BYTES }, null, 2) + '\n');
+  writeFileSync(outdir + '-sizes.json', JSON.stringify({ files, gzip_total_bytes: total, budget_gzip_bytes: BUDGET_GZIP_BYTES }, null, 2) + '\n');
   const kb = (n) => (n / 1024).toFixed(1) + ' kB';
   console.log(`web: ${files.map((f) => `${f.file} ${kb(f.bytes)} (${kb(f.gzip_bytes)} gzip)`).join(', ')}; total ${kb(total)} gzip of ${kb(BUDGET_GZIP_BYTES)}`);
   if (total > BUDGET_GZIP_BYTES) throw new Error(`web: JS+CSS is ${kb(total)} gzipped, over the ${kb(BUDGET_GZIP_BYTES)} budget`);

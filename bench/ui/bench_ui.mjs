@@ -144,7 +144,7 @@ try {
   const downShown = await page.evaluate(() => document.querySelector('.count.s-down .n')?.textContent);
   const eventsReceived = frames - framesBefore;
 
-  const sizes = JSON.parse(readFileSync(join(ROOT, 'build/web-dist/sizes.json'), 'utf8'));
+  const sizes = JSON.parse(readFileSync(join(ROOT, 'build/web-dist-sizes.json'), 'utf8'));
   const kb = (n) => (n / 1024).toFixed(1) + ' kB';
   const med = (a) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)];
   const cpu = cpus()[0]?.model || 'unknown CPU';

@@ -40,7 +40,8 @@ std::string gunzip(const unsigned char* data, std::size_t size, std::size_t raw_
 
 // The coding's q-value in Accept-Encoding: absent or "q=0" refuse it.
 bool accepts(const httplib::Request& req, std::string_view coding) {
-  std::string_view list = req.get_header_value("Accept-Encoding");
+  const std::string header = req.get_header_value("Accept-Encoding");  // returned by value
+  std::string_view list = header;
   while (!list.empty()) {
     auto comma = list.find(',');
     std::string_view item = list.substr(0, comma);

@@ -24,38 +24,51 @@ const PASS = 'correct-horse-battery-staple-42';
 
 let browser;
 
+// The binary on a fresh data directory; restart() stops it and starts it again on the same port
+// and data (the second start prints no setup code: the admin exists by then).
 async function startServer() {
   assert.ok(existsSync(BIN), `telltale binary not found at ${BIN}; set TELLTALE_BIN`);
   const dir = mkdtempSync(join(tmpdir(), 'telltale-e2e-'));
-  const args = ['serve', '--listen', '127.0.0.1:0', '--data', dir];
-  if (process.env.TELLTALE_WEB_DIR) args.push('--web-dir', resolve(process.env.TELLTALE_WEB_DIR));
-  const proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = [];
-  let port, code;
-  const ready = new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('server did not start in 20 s:\n' + log.join('\n'))), 20000);
-    proc.on('exit', (c) => { clearTimeout(timer); fail(new Error(`server exited (${c}):\n` + log.join('\n'))); });
-    for (const stream of [proc.stderr, proc.stdout]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        log.push(line);
-        port ??= line.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/)?.[1];
-        code ??= line.match(/setup code:\s*["']?([^\s"',]+)/)?.[1];
-        if (port && code) { clearTimeout(timer); ok(); }
-      });
-    }
-  });
+  let proc, port, code;
+  const spawnServer = (listen, needCode) => {
+    const args = ['serve', '--listen', listen, '--data', dir];
+    if (process.env.TELLTALE_WEB_DIR) args.push('--web-dir', resolve(process.env.TELLTALE_WEB_DIR));
+    proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = proc;
+    return new Promise((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error('server did not start in 20 s:\n' + log.join('\n'))), 20000);
+      p.on('exit', (c) => { clearTimeout(timer); fail(new Error(`server exited (${c}):\n` + log.join('\n'))); });
+      let listening = false;
+      for (const stream of [p.stderr, p.stdout]) {
+        createInterface({ input: stream }).on('line', (line) => {
+          log.push(line);
+          const m = line.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+          if (m) { port = m[1]; listening = true; }
+          code ??= line.match(/setup code:\s*["']?([^\s"',]+)/)?.[1];
+          if (listening && (code || !needCode)) { clearTimeout(timer); ok(); }
+        });
+      }
+    });
+  };
+  const kill = async () => {
+    if (proc.exitCode !== null) return;
+    const gone = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(t);
+  };
   const stop = async () => {
-    if (proc.exitCode === null) {
-      const gone = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(t);
-    }
+    await kill();
     rmSync(dir, { recursive: true, force: true });
   };
-  try { await ready; } catch (e) { await stop(); throw e; }
-  return { base: `http://127.0.0.1:${port}`, code, log, stop };
+  try { await spawnServer('127.0.0.1:0', true); } catch (e) { await stop(); throw e; }
+  const restart = async () => {
+    await kill();
+    await spawnServer(`127.0.0.1:${port}`, false);
+  };
+  return { base: `http://127.0.0.1:${port}`, code, log, stop, restart };
 }
 
 before(async () => {
@@ -69,6 +82,21 @@ before(async () => {
 });
 
 after(async () => { await browser?.close(); });
+
+// A request to the server as the admin, from outside the browser.
+async function apiAs(server, method, path, body) {
+  const login = await fetch(server.base + '/api/v1/auth/login', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: USER, password: PASS }),
+  });
+  const { data } = await login.json();
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const r = await fetch(server.base + path, {
+    method, headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': data.csrf_token }, body: JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return JSON.parse(text);
+}
 
 // A local HTTP server for the check to watch; stop() closes it and its open connections.
 async function startPeer() {
@@ -145,6 +173,25 @@ async function flow(name, viewport) {
     });
     assert.equal(status, 201);
     await row('db-1').waitFor();
+
+    // The server restarts while the browser is offline: the indicator says so; a node added
+    // before the browser is back appears after the reconnect, replayed from the event cursor.
+    await context.setOffline(true);
+    await server.restart();
+    await page.locator('#conn.reconnecting').waitFor();
+    await apiAs(server, 'POST', '/api/v1/nodes', { name: 'late-1', type: 'iot', labels: { site: 'hq' } });
+    await noHScroll('reconnecting');
+    await context.setOffline(false);
+    await page.locator('#conn.live').waitFor();
+    await row('late-1').waitFor();
+
+    // Keyboard: arrows move between rows, Enter opens one.
+    await row('db-1').focus();
+    await page.keyboard.press('End');
+    await page.keyboard.press('Home');
+    assert.equal(await page.evaluate(() => document.activeElement.closest('[data-index]')?.dataset.index), '0');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.evaluate(() => document.activeElement.closest('[data-index]')?.dataset.index), '1');
 
     // Search, grouping by a label.
     await page.getByRole('searchbox', { name: 'Search' }).fill('site=hq');

@@ -43,11 +43,13 @@ export function VirtualList({ rows, rowHeight, renderRow, label, rowKey }) {
     const target = Math.max(0, Math.min(rows.length - 1, to));
     focusIndex.current = target;
     const el = ref.current, top = el.getBoundingClientRect().top + window.scrollY + target * rowHeight;
-    const header = 64;
+    const header = 64;  // the sticky page header
     if (top < window.scrollY + header) window.scrollTo(0, top - header);
     else if (top + rowHeight > window.scrollY + window.innerHeight) window.scrollTo(0, top + rowHeight - window.innerHeight);
-    measure();
-    setRange((r) => (target >= r[0] && target < r[1] ? [...r] : r));
+    // Render the target now (the scroll event re-measures after); a new array re-renders anyway,
+    // so the layout effect moves the focus.
+    const count = Math.ceil(window.innerHeight / rowHeight) + 2 * OVERSCAN;
+    setRange((r) => (target >= r[0] && target < r[1] ? [...r] : [Math.max(0, target - OVERSCAN), Math.max(0, target - OVERSCAN) + count]));
   };
 
   const [from, to] = [range[0], Math.min(rows.length, range[1])];
