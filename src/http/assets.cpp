@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "http/router.h"
+#include "http/server.h"
 
 namespace tt::http {
 
@@ -38,9 +39,10 @@ std::string gunzip(const unsigned char* data, std::size_t size, std::size_t raw_
   return rc == Z_STREAM_END ? out : std::string{};
 }
 
-// The coding's q-value in Accept-Encoding: absent or "q=0" refuse it.
+// The coding's q-value in the client's Accept-Encoding: absent or "q=0" refuse it.
 bool accepts(const httplib::Request& req, std::string_view coding) {
-  const std::string header = req.get_header_value("Accept-Encoding");  // returned by value
+  // Returned by value: kept alive here while the views below point into it.
+  const std::string header = req.get_header_value(req.has_header(kClientAcceptEncoding) ? kClientAcceptEncoding : "Accept-Encoding");
   std::string_view list = header;
   while (!list.empty()) {
     auto comma = list.find(',');

@@ -126,6 +126,7 @@ class BufferedStream final : public httplib::Stream {
   std::string_view pending() const { return {m_buf.data() + m_pos, buffered()}; }
   void consume(size_t n) { m_pos += n; }
   void insert(size_t offset, std::string_view text) { m_buf.insert(m_pos + offset, text); }
+  void replace(size_t offset, size_t length, std::string_view text) { m_buf.replace(m_pos + offset, length, text); }
   size_t buffered() const { return m_buf.size() - m_pos; }
 
   // Waits up to timeout_ms for events, in slices, giving up early when the server stops.
@@ -197,6 +198,34 @@ bool parse_head(std::string_view head, UpgradeRequest& out) {
     out.headers.emplace(std::move(key), std::string(value));
   }
   return upgrade;
+}
+
+// Rewrites an Accept-Encoding line of the buffered head that names brotli (cpp-httplib looks
+// for "br" anywhere in it) to one without those codings, followed by the original value under
+// kClientAcceptEncoding (see server.h).
+void hide_brotli(BufferedStream& strm, size_t head_len) {
+  std::string_view head = strm.pending().substr(0, head_len);
+  for (size_t at = head.find("\r\n") + 2; at < head.size();) {
+    auto eol = head.find("\r\n", at);
+    if (eol == std::string_view::npos || eol == at) return;
+    auto line = head.substr(at, eol - at);
+    auto colon = line.find(':');
+    if (colon != std::string_view::npos && lower(line.substr(0, colon)) == "accept-encoding" &&
+        line.find("br", colon) != std::string_view::npos) {
+      std::string original(line.substr(colon + 1)), kept;
+      for (std::string_view rest = original; !rest.empty();) {
+        auto comma = rest.find(',');
+        auto item = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        if (item.find("br") != std::string_view::npos) continue;
+        kept += kept.empty() ? "" : ",";
+        kept += item;
+      }
+      strm.replace(at, line.size(), "Accept-Encoding:" + kept + "\r\n" + kClientAcceptEncoding + ":" + original);
+      return;
+    }
+    at = eol + 2;
+  }
 }
 
 }  // namespace
@@ -314,6 +343,7 @@ bool Server::serve(socket_t sock, std::size_t requests_left) {
       if (m_upgrade(up)) return true;  // the socket now belongs to the core loop
       break;
     }
+    if (head_len > 0) hide_brotli(strm, strm.buffer_head());
     bool connection_closed = false;
     ret = process_request(strm, requests_left == 1, connection_closed, nullptr);
     if (!ret || connection_closed) break;

@@ -8,9 +8,10 @@ import { align } from '../../web/src/components/chart.jsx';
 import { describe } from '../../web/src/pages/events.jsx';
 
 const node = (id, name, status, labels = {}, type = 'vm') => ({ id, name, status, labels, type, address: `10.0.0.${id}` });
+// In name order, as buildRows takes them.
 const nodes = [
-  node(1, 'web-1', 'up', { site: 'lab' }), node(2, 'db-1', 'down', { site: 'hq' }, 'baremetal'),
-  node(3, 'web-2', 'degraded', { site: 'lab' }), node(4, 'cam', 'unknown', {}, 'iot'),
+  node(4, 'cam', 'unknown', {}, 'iot'), node(2, 'db-1', 'down', { site: 'hq' }, 'baremetal'),
+  node(1, 'web-1', 'up', { site: 'lab' }), node(3, 'web-2', 'degraded', { site: 'lab' }),
 ];
 const opts = { q: '', status: [], type: '', group: '', sort: 'status', collapsed: new Set() };
 
@@ -67,5 +68,16 @@ suite('helpers', () => {
     expect(describe({ kind: 'check.state_changed', data: { name: 'c', state: 'up', from: 'down', message: '200 OK' } }))
       .toBe('Check c is up (was down): 200 OK');
     expect(describe({ kind: 'something.new', data: {} })).toBe('something.new');
+  });
+});
+
+suite('node order', () => {
+  it('sorts by name, numbers in numeric order; a status change keeps the order and shows the current node', async () => {
+    const live = await import('../../web/src/live.js');
+    live.nodes.clear();
+    for (const [id, name] of [[1, 'node-10'], [2, 'node-9'], [3, 'Alpha']]) live.nodes.set(id, { id, name, status: 'up' });
+    expect(live.nodesByName().map((n) => n.name)).toEqual(['Alpha', 'node-9', 'node-10']);
+    live.nodes.set(2, { id: 2, name: 'node-9', status: 'down' });
+    expect(live.nodesByName().map((n) => n.status)).toEqual(['up', 'down', 'up']);
   });
 });

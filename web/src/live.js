@@ -8,6 +8,15 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, getAll } from './api.js';
 
 export const nodes = new Map();          // id -> node, kept current by node events
+// Ids sorted by name, rebuilt only when a node comes, goes or is renamed: status changes, the
+// bulk of live traffic, leave the order alone, so lists need no sort per frame.
+let idsByName = null;
+const collator = new Intl.Collator(undefined, { numeric: true });
+export const compareText = collator.compare;
+export function nodesByName() {
+  idsByName ??= [...nodes.values()].sort((a, b) => compareText(a.name, b.name) || a.id - b.id).map((n) => n.id);
+  return idsByName.map((id) => nodes.get(id));
+}
 export const conn = { state: 'offline', latency_ms: null, rtt_ms: null, last_event_at: null };
 let cursor = 0;                          // id of the last event handled
 let loaded = false;
@@ -43,7 +52,10 @@ function handle(e) {
   cursor = e.id;
   if (e.topic === 'nodes') {
     const n = e.data?.node;
-    if (n) e.kind === 'node.deleted' ? nodes.delete(n.id) : nodes.set(n.id, n);
+    if (n) {
+      if (e.kind !== 'node.updated' || e.data.changed?.includes('name')) idsByName = null;
+      e.kind === 'node.deleted' ? nodes.delete(n.id) : nodes.set(n.id, n);
+    }
   }
   conn.last_event_at = Date.now();
   const at = Date.parse(e.at);
@@ -62,6 +74,7 @@ async function loadNodes() {
   const list = await getAll('/api/v1/nodes', { sort: 'name' });
   nodes.clear();
   for (const n of list) nodes.set(n.id, n);
+  idsByName = null;
   loaded = true;
   changed();
 }
@@ -155,10 +168,8 @@ export function stop() {
   ws = null;
   sock?.close();
   nodes.clear();
+  idsByName = null;
   loaded = false;
   cursor = 0;
   setState('offline');
 }
-
-// The nodes in a list, for pages that want them sorted or filtered.
-export const nodeList = () => [...nodes.values()];

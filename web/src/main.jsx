@@ -71,7 +71,7 @@ function Header({ session, theme, onLogout, path }) {
   );
 }
 
-function Routes({ path, query, session }) {
+function Routes({ path, query }) {
   let p;
   if (path === '/' || path === '/nodes') return <Overview query={query} />;
   if ((p = match('/nodes/:id', path))) return <NodePage id={+p.id} />;
@@ -124,9 +124,10 @@ function App() {
   else if (view.kind === 'login') body = <Login onDone={startSession} notice={view.notice} />;
   else if (view.kind === 'error') {
     body = <p class="narrow error" role="alert">{view.message} <button type="button" onClick={boot}>Try again</button></p>;
-  } else body = <Routes path={path} query={query} session={session} />;
+  } else body = <Routes path={path} query={query} />;
   useEffect(() => {
-    document.title = { setup: 'Set up', login: 'Log in' }[view.kind] ? `${{ setup: 'Set up', login: 'Log in' }[view.kind]} · Telltale` : 'Telltale';
+    const title = { setup: 'Set up', login: 'Log in' }[view.kind];
+    if (title) document.title = `${title} · Telltale`;
   }, [view.kind]);
   return (
     <>

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, patch, del } from '../api.js';
 import { navigate } from '../router.js';
-import { useLive, useEvents } from '../live.js';
+import { useLive, useEvents, nodesByName } from '../live.js';
 import { Badge, useForm, Field, FormAlert, parseLabels, formatLabels } from '../ui.jsx';
 
 const OPT = 'options.';
@@ -163,7 +163,7 @@ export function CheckEditor({ id, nodeId }) {
       form.setAlert(err.message);
     }
   };
-  const nodeList = [...nodes.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const nodeList = nodesByName();
   const back = form.values.node_id ? `/nodes/${form.values.node_id}` : '/';
   return (
     <section aria-labelledby="check-title" class="editor">

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { navigate } from '../router.js';
-import { useLive } from '../live.js';
+import { useLive, nodesByName, compareText } from '../live.js';
 import { VirtualList } from '../components/virtual_list.jsx';
 import { Badge, Time, STATUSES, NODE_TYPES, cap, parseLabels, useForm, Field, FormAlert } from '../ui.jsx';
 
@@ -24,20 +24,20 @@ export function nodeMatcher(q) {
 
 const groupKey = (n, by) => (by === 'type' ? n.type : by.startsWith('label:') ? n.labels?.[by.slice(6)] ?? '' : '');
 
-// Rows of the list: group headers (when grouping) and nodes, problems first within a group.
-export function buildRows(all, { q, status, type, group, sort, collapsed }) {
+// Rows of the list: group headers (when grouping) and nodes, problems first within a group
+// unless sorted by name. `byName`: the nodes sorted by name; the work is linear in them.
+export function buildRows(byName, { q, status, type, group, sort, collapsed }) {
   const matches = nodeMatcher(q);
   const counts = { up: 0, down: 0, degraded: 0, unknown: 0 };
-  const shown = [];
-  for (const n of all) {
+  const ranked = [[], [], [], []];  // by RANK, each still in name order
+  for (const n of byName) {
     if (type && n.type !== type) continue;
     if (!matches(n)) continue;
     counts[n.status in counts ? n.status : 'unknown']++;
     if (status.length && !status.includes(n.status)) continue;
-    shown.push(n);
+    ranked[sort === 'name' ? 0 : RANK[n.status] ?? 2].push(n);
   }
-  const byName = (a, b) => a.name.localeCompare(b.name) || a.id - b.id;
-  shown.sort(sort === 'name' ? byName : (a, b) => (RANK[a.status] ?? 2) - (RANK[b.status] ?? 2) || byName(a, b));
+  const shown = ranked.flat();
   if (!group) return { rows: shown.map((node) => ({ node })), counts, total: shown.length };
   const groups = new Map();
   for (const n of shown) {
@@ -46,7 +46,7 @@ export function buildRows(all, { q, status, type, group, sort, collapsed }) {
     groups.get(k).push(n);
   }
   const rows = [];
-  for (const k of [...groups.keys()].sort((a, b) => (a === '') - (b === '') || a.localeCompare(b))) {
+  for (const k of [...groups.keys()].sort((a, b) => (a === '') - (b === '') || compareText(a, b))) {
     const list = groups.get(k);
     const problems = list.filter((n) => n.status === 'down' || n.status === 'degraded').length;
     rows.push({ group: k, size: list.length, problems });
@@ -107,7 +107,7 @@ function NodeRow({ node: n }) {
   );
 }
 
-function Kiosk({ all, rows, counts }) {
+function Kiosk({ size, rows, counts }) {
   const problems = rows.filter((r) => r.node && r.node.status !== 'up');
   return (
     <section class="kiosk-view" aria-labelledby="kiosk-title">
@@ -116,7 +116,7 @@ function Kiosk({ all, rows, counts }) {
         {STATUSES.map((s) => <div class={'kcount s-' + s}><span class="n">{counts[s]}</span><span>{cap(s)}</span></div>)}
       </div>
       {problems.length === 0
-        ? <p class="kiosk-ok">All {all.length} nodes are up.</p>
+        ? <p class="kiosk-ok">All {size} nodes are up.</p>
         : (
           <ul class="tiles">
             {problems.slice(0, 400).map(({ node: n }) => (
@@ -134,7 +134,6 @@ function Kiosk({ all, rows, counts }) {
 
 export function Overview({ query }) {
   const { nodes, loaded } = useLive();
-  const all = [...nodes.values()];
   const q = query.get('q') || '';
   const status = query.getAll('status');
   const type = query.get('type') || '';
@@ -154,13 +153,13 @@ export function Overview({ query }) {
 
   const labelKeys = useMemo(() => {
     const keys = new Set();
-    for (const n of all) for (const k of Object.keys(n.labels || {})) keys.add(k);
+    for (const n of nodes.values()) for (const k of Object.keys(n.labels || {})) keys.add(k);
     return [...keys].sort();
-  }, [all.length]);
-  const { rows, counts, total } = buildRows(all, { q, status, type, group, sort, collapsed });
+  }, [nodes.size]);
+  const { rows, counts, total } = buildRows(nodesByName(), { q, status, type, group, sort, collapsed });
   useEffect(() => { document.title = `Overview · Telltale`; }, []);
 
-  if (kiosk) return <Kiosk all={all} rows={rows} counts={counts} />;
+  if (kiosk) return <Kiosk size={nodes.size} rows={rows} counts={counts} />;
   const toggleGroup = (k) => setCollapsed((c) => { const n = new Set(c); n.has(k) ? n.delete(k) : n.add(k); return n; });
   const renderRow = (r) => (r.node ? <NodeRow node={r.node} /> : (
     <button type="button" class="group-row" aria-expanded={collapsed.has(r.group) ? 'false' : 'true'} onClick={() => toggleGroup(r.group)}>
@@ -175,7 +174,7 @@ export function Overview({ query }) {
     <section aria-labelledby="nodes-title">
       <div class="head">
         <h1 id="nodes-title" tabIndex={-1}>Nodes</h1>
-        <span class="muted" id="node-count">{loaded ? `${all.length} total` : 'loading…'}</span>
+        <span class="muted" id="node-count">{loaded ? `${nodes.size} total` : 'loading…'}</span>
         <a class="kiosk-link" href="/?kiosk=1">Wall screen</a>
       </div>
       <AddNode />
@@ -215,8 +214,8 @@ export function Overview({ query }) {
           </select>
         </div>
       </form>
-      {loaded && !all.length && <p role="status">No nodes yet. Add the first one above.</p>}
-      {loaded && all.length > 0 && !total && <p role="status">No nodes match these filters.</p>}
+      {loaded && !nodes.size && <p role="status">No nodes yet. Add the first one above.</p>}
+      {loaded && nodes.size > 0 && !total && <p role="status">No nodes match these filters.</p>}
       {total > 0 && (
         <div class="list-head" aria-hidden="true">
           <span class="c-status">Status</span><span class="c-name">Name</span><span class="c-type">Type</span>
