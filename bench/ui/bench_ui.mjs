@@ -85,8 +85,15 @@ try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.addCookies([{ name: 'tt_session', value: session, url: base }]);
   const page = await context.newPage();
-  let frames = 0;
-  page.on('websocket', (ws) => ws.on('framereceived', () => { frames++; }));
+  // WebSocket messages counted in the page (a DevTools listener per frame would add its own cost).
+  await page.addInitScript(() => {
+    const Base = window.WebSocket;
+    window.__wsMessages = 0;
+    window.WebSocket = class extends Base {
+      constructor(...args) { super(...args); this.addEventListener('message', () => { window.__wsMessages++; }); }
+    };
+  });
+  const wsMessages = () => page.evaluate(() => window.__wsMessages);
 
   // 1. Time to render the overview: navigation start to the first frame that shows every node.
   const renders = [];
@@ -120,7 +127,7 @@ try {
     const tick = (t) => { window.__frames.push(t - last); last = t; window.__raf = requestAnimationFrame(tick); };
     window.__raf = requestAnimationFrame(tick);
   });
-  const framesBefore = frames;
+  const framesBefore = await wsMessages();
   const latencies = [];
   let sent = 0;
   t0 = Date.now();
@@ -142,7 +149,7 @@ try {
       long_tasks: window.__long.length, long_task_total_ms: window.__long.reduce((a, b) => a + b, 0) };
   });
   const downShown = await page.evaluate(() => document.querySelector('.count.s-down .n')?.textContent);
-  const eventsReceived = frames - framesBefore;
+  const eventsReceived = (await wsMessages()) - framesBefore;
 
   const sizes = JSON.parse(readFileSync(join(ROOT, 'build/web-dist-sizes.json'), 'utf8'));
   const kb = (n) => (n / 1024).toFixed(1) + ' kB';

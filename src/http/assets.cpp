@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "http/headers.h"
 #include "http/router.h"
 #include "http/server.h"
 
@@ -39,42 +40,10 @@ std::string gunzip(const unsigned char* data, std::size_t size, std::size_t raw_
   return rc == Z_STREAM_END ? out : std::string{};
 }
 
-// The coding's q-value in the client's Accept-Encoding: absent or "q=0" refuse it.
+// The client's own Accept-Encoding (see kClientAcceptEncoding) admits `coding`.
 bool accepts(const httplib::Request& req, std::string_view coding) {
-  // Returned by value: kept alive here while the views below point into it.
-  const std::string header = req.get_header_value(req.has_header(kClientAcceptEncoding) ? kClientAcceptEncoding : "Accept-Encoding");
-  std::string_view list = header;
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    auto semi = item.find(';');
-    std::string_view name = item.substr(0, semi);
-    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-    if (name != coding && name != "*") continue;
-    if (semi == std::string_view::npos) return true;
-    std::string_view params = item.substr(semi + 1);
-    auto q = params.find("q=");
-    if (q == std::string_view::npos) return true;
-    params.remove_prefix(q + 2);
-    return !(params.starts_with("0") && params.find_first_not_of("0. ") == std::string_view::npos);
-  }
-  return false;
-}
-
-// If-None-Match holds a list of entity tags (or "*"); it compares weakly (RFC 9110 13.1.2).
-bool etag_matches(std::string_view header, std::string_view etag) {
-  while (!header.empty()) {
-    auto comma = header.find(',');
-    std::string_view item = header.substr(0, comma);
-    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item.starts_with("W/")) item.remove_prefix(2);
-    if (item == "*" || item == etag) return true;
-  }
-  return false;
+  auto header = req.has_header(kClientAcceptEncoding) ? kClientAcceptEncoding : "Accept-Encoding";
+  return accepts_coding(req.get_header_value(header), coding);
 }
 
 // "/" and client-side routes (no extension) are the single page.

@@ -12,6 +12,7 @@
 
 #include "core/random.h"
 #include "http/envelope.h"
+#include "http/headers.h"
 
 namespace tt::http {
 
@@ -200,34 +201,6 @@ bool parse_head(std::string_view head, UpgradeRequest& out) {
   return upgrade;
 }
 
-// Rewrites an Accept-Encoding line of the buffered head that names brotli (cpp-httplib looks
-// for "br" anywhere in it) to one without those codings, followed by the original value under
-// kClientAcceptEncoding (see server.h).
-void hide_brotli(BufferedStream& strm, size_t head_len) {
-  std::string_view head = strm.pending().substr(0, head_len);
-  for (size_t at = head.find("\r\n") + 2; at < head.size();) {
-    auto eol = head.find("\r\n", at);
-    if (eol == std::string_view::npos || eol == at) return;
-    auto line = head.substr(at, eol - at);
-    auto colon = line.find(':');
-    if (colon != std::string_view::npos && lower(line.substr(0, colon)) == "accept-encoding" &&
-        line.find("br", colon) != std::string_view::npos) {
-      std::string original(line.substr(colon + 1)), kept;
-      for (std::string_view rest = original; !rest.empty();) {
-        auto comma = rest.find(',');
-        auto item = rest.substr(0, comma);
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-        if (item.find("br") != std::string_view::npos) continue;
-        kept += kept.empty() ? "" : ",";
-        kept += item;
-      }
-      strm.replace(at, line.size(), "Accept-Encoding:" + kept + "\r\n" + kClientAcceptEncoding + ":" + original);
-      return;
-    }
-    at = eol + 2;
-  }
-}
-
 }  // namespace
 
 bool write_all(int fd, std::string_view data) {
@@ -343,7 +316,9 @@ bool Server::serve(socket_t sock, std::size_t requests_left) {
       if (m_upgrade(up)) return true;  // the socket now belongs to the core loop
       break;
     }
-    if (head_len > 0) hide_brotli(strm, strm.buffer_head());
+    if (head_len > 0)
+      if (auto edit = without_brotli(strm.pending().substr(0, strm.buffer_head()), kClientAcceptEncoding))
+        strm.replace(edit->offset, edit->length, edit->text);
     bool connection_closed = false;
     ret = process_request(strm, requests_left == 1, connection_closed, nullptr);
     if (!ret || connection_closed) break;
