@@ -1,5 +1,6 @@
 // The virtualised list renders only the rows near the viewport, and the keyboard reaches all.
-import { describe, it, expect, beforeEach } from 'vitest';
+import { describe, it, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { VirtualList } from '../../web/src/components/virtual_list.jsx';
@@ -19,29 +20,29 @@ describe('VirtualList', () => {
   it('renders a window of 5,000 rows, positioned in a list as tall as all of them', async () => {
     await mount();
     const list = root.querySelector('ul');
-    expect(list.getAttribute('aria-label')).toBe('Nodes');
-    expect(list.style.height).toBe('250000px');
+    assert.equal(list.getAttribute('aria-label'), 'Nodes');
+    assert.equal(list.style.height, '250000px');
     const items = root.querySelectorAll('li');
-    expect(items.length).toBeGreaterThan(10);
-    expect(items.length).toBeLessThan(60);
-    expect(items[0].getAttribute('aria-setsize')).toBe('5000');
-    expect(items[3].style.top).toBe('150px');
+    assert.ok(items.length > 10);
+    assert.ok(items.length < 60);
+    assert.equal(items[0].getAttribute('aria-setsize'), '5000');
+    assert.equal(items[3].style.top, '150px');
   });
 
   it('moves the focus with the arrow keys, Home and End, rendering rows it reaches', async () => {
     await mount();
     root.querySelector('[data-index="0"] a').focus();
     await press('ArrowDown');
-    expect(focusedIndex()).toBe('1');
+    assert.equal(focusedIndex(), '1');
     await press('End');
-    expect(focusedIndex()).toBe('4999');
-    expect(document.activeElement.textContent).toBe('node-4999');
-    expect(root.querySelectorAll('li').length).toBeLessThan(60);
+    assert.equal(focusedIndex(), '4999');
+    assert.equal(document.activeElement.textContent, 'node-4999');
+    assert.ok(root.querySelectorAll('li').length < 60);
     await press('ArrowUp');
-    expect(focusedIndex()).toBe('4998');
+    assert.equal(focusedIndex(), '4998');
     await press('Home');
-    expect(focusedIndex()).toBe('0');
+    assert.equal(focusedIndex(), '0');
     await press('Enter');  // not a list key: the link's own business
-    expect(focusedIndex()).toBe('0');
+    assert.equal(focusedIndex(), '0');
   });
 });
