@@ -85,13 +85,29 @@ try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.addCookies([{ name: 'tt_session', value: session, url: base }]);
   const page = await context.newPage();
-  // WebSocket messages counted in the page (a DevTools listener per frame would add its own cost).
+  // Counted in the page (a DevTools listener per frame would add its own cost): WebSocket
+  // messages, and the main-thread time of the UI's own code: its message handler, and its
+  // animation-frame callbacks with the renders they schedule (Preact renders in a microtask).
   await page.addInitScript(() => {
     const Base = window.WebSocket;
     window.__wsMessages = 0;
+    window.__uiMs = 0;
     window.WebSocket = class extends Base {
-      constructor(...args) { super(...args); this.addEventListener('message', () => { window.__wsMessages++; }); }
+      set onmessage(fn) {
+        super.onmessage = (e) => {
+          window.__wsMessages++;
+          const t = performance.now();
+          try { return fn(e); } finally { window.__uiMs += performance.now() - t; }
+        };
+      }
     };
+    const raf = window.requestAnimationFrame.bind(window);
+    window.__raf0 = raf;
+    window.requestAnimationFrame = (cb) => raf((ts) => {
+      const t = performance.now();
+      cb(ts);
+      queueMicrotask(() => { window.__uiMs += performance.now() - t; });
+    });
   });
   const wsMessages = () => page.evaluate(() => window.__wsMessages);
 
@@ -124,10 +140,11 @@ try {
     window.__long = [];
     new PerformanceObserver((l) => window.__long.push(...l.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
     let last = performance.now();
-    const tick = (t) => { window.__frames.push(t - last); last = t; window.__raf = requestAnimationFrame(tick); };
-    window.__raf = requestAnimationFrame(tick);
+    const tick = (t) => { window.__frames.push(t - last); last = t; window.__raf = window.__raf0(tick); };
+    window.__raf = window.__raf0(tick);
   });
   const framesBefore = await wsMessages();
+  const uiMsBefore = await page.evaluate(() => window.__uiMs);
   const latencies = [];
   let sent = 0;
   t0 = Date.now();
@@ -150,6 +167,7 @@ try {
   });
   const downShown = await page.evaluate(() => document.querySelector('.count.s-down .n')?.textContent);
   const eventsReceived = (await wsMessages()) - framesBefore;
+  const uiMs = (await page.evaluate(() => window.__uiMs)) - uiMsBefore;
 
   const sizes = JSON.parse(readFileSync(join(ROOT, 'build/web-dist-sizes.json'), 'utf8'));
   const kb = (n) => (n / 1024).toFixed(1) + ' kB';
@@ -187,7 +205,8 @@ down count shown at the end: ${downShown} (expected ${DURATION_S % 2 ? FLIPPERS 
 |---|---|
 | frames drawn | ${live.frames} (${(live.frames / elapsedS).toFixed(0)}/s) |
 | frame interval p50 / p95 / max | ${live.frame_p50_ms.toFixed(1)} / ${live.frame_p95_ms.toFixed(1)} / ${live.frame_max_ms.toFixed(1)} ms |
-| long tasks (> 50 ms) | ${live.long_tasks}, ${live.long_task_total_ms.toFixed(0)} ms in all |
+| main thread in the UI's code (message handling, renders) | ${(uiMs / elapsedS).toFixed(0)} ms per second (${(uiMs / elapsedS / 10).toFixed(1)}%) |
+| long tasks (> 50 ms; the browser's own work included) | ${live.long_tasks}, ${live.long_task_total_ms.toFixed(0)} ms in all |
 | update latency (event time to applied, sampled each second) | median ${med(latencies) ?? '–'} ms, max ${Math.max(...latencies)} ms |
 `;
   writeFileSync(join(ROOT, 'bench/UI_RESULTS.md'), out);
