@@ -1,5 +1,6 @@
 #include "http/assets.h"
 
+#include <fmt/format.h>
 #include <zlib.h>
 
 #include <fstream>
@@ -79,18 +80,24 @@ bool serve_asset(Context& ctx, const std::string& web_dir) {
   }
   for (const auto& a : embedded_assets()) {
     if (path != a.path) continue;
-    // A sized content provider is sent as-is: cpp-httplib would otherwise compress again.
+    // The smaller encoding the client takes; each has its own strong ETag.
     const unsigned char* body = nullptr;
     std::size_t size = 0;
-    std::string etag = std::string("\"") + a.hash;
+    const char* coding = nullptr;
+    const char* etag_suffix = "";
     if (a.brotli && accepts(ctx.req, "br")) {
-      body = a.brotli, size = a.brotli_size, etag += "-br";
-      res.set_header("Content-Encoding", "br");
+      body = a.brotli;
+      size = a.brotli_size;
+      coding = "br";
+      etag_suffix = "-br";
     } else if (accepts(ctx.req, "gzip")) {
-      body = a.gzipped, size = a.gzipped_size, etag += "-gz";
-      res.set_header("Content-Encoding", "gzip");
+      body = a.gzipped;
+      size = a.gzipped_size;
+      coding = "gzip";
+      etag_suffix = "-gz";
     }
-    etag += '"';
+    std::string etag = fmt::format("\"{}{}\"", a.hash, etag_suffix);
+    if (coding) res.set_header("Content-Encoding", coding);
     set_cache_headers(res, path);
     res.set_header("ETag", etag);
     res.set_header("Vary", "Accept-Encoding");
@@ -100,6 +107,7 @@ bool serve_asset(Context& ctx, const std::string& web_dir) {
     }
     res.status = 200;
     if (body) {
+      // A sized content provider is sent as-is: cpp-httplib would otherwise compress again.
       res.set_content_provider(size, mime_type(path).c_str(),
                                [body](size_t offset, size_t length, httplib::DataSink& sink) {
                                  sink.write(reinterpret_cast<const char*>(body) + offset, length);
