@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -177,7 +177,8 @@ try {
   const out = `# Web UI benchmark
 
 Machine: ${cpus().length} × ${cpu}; Chromium ${chromeVersion} headless (\`--disable-gpu\`), 1280×900;
-Node ${process.version}; ${new Date().toISOString().slice(0, 10)}. Command: \`bash bench/ui/run.sh\`
+Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; load average ${loadavg()[0].toFixed(1)} at the end (other
+work on the machine slows every number here). Command: \`bash bench/ui/run.sh\`
 (\`NODES\`, \`FLIPPERS\`, \`DURATION_S\` change the load).
 
 ## Bundle (gzip -9; the budget is ${kb(sizes.budget_gzip_bytes)} of gzipped JS and CSS, enforced by \`web/build.mjs\`)
