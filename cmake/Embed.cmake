@@ -11,24 +11,25 @@ function(telltale_embed_migrations out dir)
     COMMENT "Embedding migrations")
 endfunction()
 
-# The UI's files are taken from web/public today. When web/ gains a package.json, the same
-# function runs its npm build first and embeds web/dist instead, so the pipeline is already in place.
+# The UI: web/ is built by esbuild (web/build.mjs) into the build tree and the output embedded.
+# `npm ci` runs only when web/node_modules is missing or older than the lockfile; the build
+# fails when the gzipped JS and CSS exceed the budget (see build.mjs).
 function(telltale_embed_web web_dir out)
-  if(EXISTS ${web_dir}/package.json)
-    file(GLOB_RECURSE web_inputs CONFIGURE_DEPENDS ${web_dir}/src/* ${web_dir}/public/*
-         ${web_dir}/package.json ${web_dir}/package-lock.json ${web_dir}/*.config.*)
-    set(root ${CMAKE_BINARY_DIR}/web-dist)
-    add_custom_command(OUTPUT ${out}
-      COMMAND npm --prefix ${web_dir} ci --no-audit --no-fund --silent
-      COMMAND npm --prefix ${web_dir} run build -- --outDir ${root} --emptyOutDir
-      COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DROOT=${root} -P ${CMAKE_SOURCE_DIR}/cmake/embed_web.cmake
-      DEPENDS ${web_inputs} ${CMAKE_SOURCE_DIR}/cmake/embed_web.cmake
-      COMMENT "Building and embedding the web UI")
-  else()
-    file(GLOB_RECURSE web_inputs CONFIGURE_DEPENDS ${web_dir}/public/*)
-    add_custom_command(OUTPUT ${out}
-      COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DROOT=${web_dir}/public -P ${CMAKE_SOURCE_DIR}/cmake/embed_web.cmake
-      DEPENDS ${web_inputs} ${CMAKE_SOURCE_DIR}/cmake/embed_web.cmake
-      COMMENT "Embedding the web UI")
-  endif()
+  find_program(NODE_EXECUTABLE node REQUIRED)
+  find_program(NPM_EXECUTABLE npm REQUIRED)
+  file(GLOB_RECURSE web_inputs CONFIGURE_DEPENDS ${web_dir}/src/* ${web_dir}/public/*)
+  set(root ${CMAKE_BINARY_DIR}/web-dist)
+  set(installed ${web_dir}/node_modules/.package-lock.json)
+  add_custom_command(OUTPUT ${installed}
+    COMMAND ${NPM_EXECUTABLE} ci --no-audit --no-fund --silent
+    COMMAND ${CMAKE_COMMAND} -E touch ${installed}
+    WORKING_DIRECTORY ${web_dir}
+    DEPENDS ${web_dir}/package-lock.json ${web_dir}/package.json
+    COMMENT "Installing the web UI's npm packages")
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${NODE_EXECUTABLE} build.mjs --outdir ${root}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DROOT=${root} -P ${CMAKE_SOURCE_DIR}/cmake/embed_web.cmake
+    WORKING_DIRECTORY ${web_dir}
+    DEPENDS ${web_inputs} ${installed} ${web_dir}/build.mjs ${web_dir}/index.html ${CMAKE_SOURCE_DIR}/cmake/embed_web.cmake
+    COMMENT "Building and embedding the web UI")
 endfunction()

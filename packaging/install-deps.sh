@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build_pkgs=(
-  build-essential cmake pkg-config gzip
+  build-essential cmake pkg-config gzip brotli
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
   libsqlitecpp-dev libsqlite3-dev
   nlohmann-json3-dev libuv1-dev libcli11-dev libfmt-dev libsodium-dev
@@ -20,10 +20,12 @@ test_pkgs=(
 )
 
 want=("${build_pkgs[@]}")
+# The web UI is built with Node.js and npm (and so are the browser tests run); use the
+# machine's if it has them, else Debian's.
+command -v node >/dev/null || want+=(nodejs)
+command -v npm >/dev/null || want+=(npm)
 if [[ "${1:-}" == "--test" ]]; then
   want+=("${test_pkgs[@]}")
-  # The browser tests need Node.js; use the machine's if it has one, else Debian's.
-  command -v node >/dev/null || want+=(nodejs npm)
 fi
 
 missing=()

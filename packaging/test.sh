@@ -9,9 +9,9 @@ jobs=$(nproc)
 fuzz_seconds=${FUZZ_SECONDS:-30}
 
 bash packaging/install-deps.sh --test
-if [[ -f tests/e2e/package-lock.json ]]; then
-  npm ci --prefix tests/e2e --no-audit --no-fund --silent
-fi
+for dir in tests/e2e tests/web; do
+  npm ci --prefix "$dir" --no-audit --no-fund --silent
+done
 
 echo "== Release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -22,7 +22,7 @@ echo "== ASan + UBSan build and tests"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTELLTALE_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  TELLTALE_SANITIZED=1 ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE e2e
+  TELLTALE_SANITIZED=1 ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE 'e2e|web'
 
 echo "== libFuzzer targets, ${fuzz_seconds}s each"
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \

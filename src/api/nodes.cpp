@@ -97,7 +97,13 @@ void register_events(http::Router& r, Services& s) {
            std::vector<FieldError> errs;
            std::int64_t limit = q.limit;
            ctx.int_query("after", 0, INT64_MAX, q.after, errs);
+           ctx.int_query("before", 1, INT64_MAX, q.before, errs);
            ctx.int_query("limit", 1, 1000, limit, errs);
+           if (auto order = ctx.query("order"); order == "desc") q.newest_first = true;
+           else if (!order.empty() && order != "asc")
+             errs.push_back({"order", "must be asc or desc"});
+           if (ctx.req.has_param("before") && !q.newest_first)
+             errs.push_back({"before", "needs order=desc (after pages oldest first)"});
            q.limit = static_cast<int>(limit);
            q.topic = ctx.query("topic");
            if (!errs.empty()) return ctx.error(Error{ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", errs, {}});
@@ -105,12 +111,13 @@ void register_events(http::Router& r, Services& s) {
            if (!events.ok()) return ctx.error(events.error());
            nlohmann::json items = nlohmann::json::array();
            for (const auto& e : events.value()) items.push_back(inventory::to_json(e));
-           std::int64_t next = events->empty() ? q.after : events->back().id;
+           std::int64_t cursor = q.newest_first ? q.before : q.after;
+           std::int64_t next = events->empty() ? cursor : events->back().id;
            ctx.res.status = 200;
            ctx.res.set_content(
                nlohmann::json{{"success", true},
                               {"data", items},
-                              {"pagination", {{"cursor", q.after}, {"next_cursor", next}, {"per_page", q.limit},
+                              {"pagination", {{"cursor", cursor}, {"next_cursor", next}, {"per_page", q.limit},
                                               {"has_next", static_cast<int>(events->size()) == q.limit}}},
                               {"meta", http::meta(ctx.request_id)}}
                    .dump(),

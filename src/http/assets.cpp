@@ -1,11 +1,14 @@
 #include "http/assets.h"
 
+#include <fmt/format.h>
 #include <zlib.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "http/headers.h"
 #include "http/router.h"
+#include "http/server.h"
 
 namespace tt::http {
 
@@ -38,8 +41,10 @@ std::string gunzip(const unsigned char* data, std::size_t size, std::size_t raw_
   return rc == Z_STREAM_END ? out : std::string{};
 }
 
-bool accepts_gzip(const httplib::Request& req) {
-  return req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos;
+// The client's own Accept-Encoding (see kClientAcceptEncoding) admits `coding`.
+bool accepts(const httplib::Request& req, std::string_view coding) {
+  auto header = req.has_header(kClientAcceptEncoding) ? kClientAcceptEncoding : "Accept-Encoding";
+  return accepts_coding(req.get_header_value(header), coding);
 }
 
 // "/" and client-side routes (no extension) are the single page.
@@ -50,9 +55,12 @@ std::string resolve(const std::string& path) {
   return path;
 }
 
-// Every file is revalidated (file names carry no content hash yet, and a new binary's UI must
-// show at once); the ETag turns revalidation into a 304.
-void set_cache_headers(httplib::Response& res) { res.set_header("Cache-Control", "no-cache"); }
+// Built assets carry their content hash in the name, so they never change under it; the rest
+// (index.html, which names them) is revalidated so a new binary's UI shows at once, and the
+// ETag turns revalidation into a 304.
+void set_cache_headers(httplib::Response& res, const std::string& path) {
+  res.set_header("Cache-Control", path.starts_with("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
+}
 
 }  // namespace
 
@@ -67,25 +75,42 @@ bool serve_asset(Context& ctx, const std::string& web_dir) {
     ss << f.rdbuf();
     res.status = 200;
     res.set_content(ss.str(), mime_type(path).c_str());
-    set_cache_headers(res);
+    res.set_header("Cache-Control", "no-cache");  // a directory under development changes any time
     return true;
   }
   for (const auto& a : embedded_assets()) {
     if (path != a.path) continue;
-    set_cache_headers(res);
-    res.set_header("ETag", a.etag);
+    // The smaller encoding the client takes; each has its own strong ETag.
+    const unsigned char* body = nullptr;
+    std::size_t size = 0;
+    const char* coding = nullptr;
+    const char* etag_suffix = "";
+    if (a.brotli && accepts(ctx.req, "br")) {
+      body = a.brotli;
+      size = a.brotli_size;
+      coding = "br";
+      etag_suffix = "-br";
+    } else if (accepts(ctx.req, "gzip")) {
+      body = a.gzipped;
+      size = a.gzipped_size;
+      coding = "gzip";
+      etag_suffix = "-gz";
+    }
+    std::string etag = fmt::format("\"{}{}\"", a.hash, etag_suffix);
+    if (coding) res.set_header("Content-Encoding", coding);
+    set_cache_headers(res, path);
+    res.set_header("ETag", etag);
     res.set_header("Vary", "Accept-Encoding");
-    if (ctx.req.get_header_value("If-None-Match") == a.etag) {
+    if (etag_matches(ctx.req.get_header_value("If-None-Match"), etag)) {
       res.status = 304;
       return true;
     }
     res.status = 200;
-    if (accepts_gzip(ctx.req)) {
-      res.set_header("Content-Encoding", "gzip");
+    if (body) {
       // A sized content provider is sent as-is: cpp-httplib would otherwise compress again.
-      res.set_content_provider(a.gzipped_size, mime_type(path).c_str(),
-                               [&a](size_t offset, size_t length, httplib::DataSink& sink) {
-                                 sink.write(reinterpret_cast<const char*>(a.gzipped) + offset, length);
+      res.set_content_provider(size, mime_type(path).c_str(),
+                               [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                                 sink.write(reinterpret_cast<const char*>(body) + offset, length);
                                  return true;
                                });
     } else {

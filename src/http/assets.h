@@ -14,14 +14,18 @@ struct EmbeddedAsset {
   const char* path;              // "/index.html"
   const unsigned char* gzipped;  // gzip -9n of the file
   std::size_t gzipped_size;
+  const unsigned char* brotli;   // brotli -q 11 of the file; null when the build had no brotli
+  std::size_t brotli_size;
   std::size_t raw_size;
-  const char* etag;              // quoted
+  const char* hash;              // of the raw content; each encoding's ETag adds a suffix
 };
 
 std::span<const EmbeddedAsset> embedded_assets();
 
 // Serves the UI file for ctx's path ("/" and unknown extension-less paths get index.html).
-// web_dir empty: the embedded files. Returns false when there is nothing to serve.
+// web_dir empty: the embedded files, precompressed (brotli or gzip, as the client accepts) with a
+// strong ETag per encoding. Files under /assets/ carry a content hash in their names and are
+// cached for a year; everything else is revalidated. Returns false when there is nothing to serve.
 bool serve_asset(Context& ctx, const std::string& web_dir);
 
 }  // namespace tt::http

@@ -12,6 +12,7 @@
 
 #include "core/random.h"
 #include "http/envelope.h"
+#include "http/headers.h"
 
 namespace tt::http {
 
@@ -126,6 +127,7 @@ class BufferedStream final : public httplib::Stream {
   std::string_view pending() const { return {m_buf.data() + m_pos, buffered()}; }
   void consume(size_t n) { m_pos += n; }
   void insert(size_t offset, std::string_view text) { m_buf.insert(m_pos + offset, text); }
+  void replace(size_t offset, size_t length, std::string_view text) { m_buf.replace(m_pos + offset, length, text); }
   size_t buffered() const { return m_buf.size() - m_pos; }
 
   // Waits up to timeout_ms for events, in slices, giving up early when the server stops.
@@ -314,6 +316,9 @@ bool Server::serve(socket_t sock, std::size_t requests_left) {
       if (m_upgrade(up)) return true;  // the socket now belongs to the core loop
       break;
     }
+    if (head_len > 0)
+      if (auto edit = without_brotli(strm.pending().substr(0, strm.buffer_head()), kClientAcceptEncoding))
+        strm.replace(edit->offset, edit->length, edit->text);
     bool connection_closed = false;
     ret = process_request(strm, requests_left == 1, connection_closed, nullptr);
     if (!ret || connection_closed) break;

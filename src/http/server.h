@@ -29,6 +29,12 @@ struct UpgradeRequest {
 // wrote an error answer and the server should close the connection.
 using UpgradeHandler = std::function<bool(UpgradeRequest& req)>;
 
+// Debian's cpp-httplib compresses answers on the fly with brotli at quality 11 when the client
+// accepts it: about half a second for 100 kB of JSON, far longer than sending it. So the server
+// takes "br" out of Accept-Encoding before cpp-httplib sees it (gzip stays, cheap), and keeps the
+// client's header as it came under this name, for the UI's precompressed assets.
+inline constexpr const char* kClientAcceptEncoding = "X-Telltale-Accept-Encoding";
+
 // Idle keep-alive connections are parked (see parker.h) rather than holding a pool thread, so
 // the pool's threads serve requests, not connections.
 class Server : public httplib::Server {

@@ -274,13 +274,15 @@ Result<Page<Node>> NodeService::list(const NodeQuery& q) {
 
 Result<std::vector<StoredEvent>> NodeService::events(const EventQuery& q) {
   return m_readers.with([&](SQLite::Database& db) -> Result<std::vector<StoredEvent>> {
-    SQLite::Statement st(db, q.topic.empty()
-                                 ? "SELECT id, at, topic, kind, subject, actor, data FROM events "
-                                   "WHERE id > ? ORDER BY id LIMIT ?"
-                                 : "SELECT id, at, topic, kind, subject, actor, data FROM events "
-                                   "WHERE id > ? AND topic = ? ORDER BY id LIMIT ?");
+    std::string sql = "SELECT id, at, topic, kind, subject, actor, data FROM events WHERE ";
+    if (!q.newest_first) sql += "id > ?";
+    else sql += q.before > 0 ? "id < ?" : "1";
+    if (!q.topic.empty()) sql += " AND topic = ?";
+    sql += q.newest_first ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?";
+    SQLite::Statement st(db, sql);
     int i = 1;
-    st.bind(i++, q.after);
+    if (!q.newest_first) st.bind(i++, q.after);
+    else if (q.before > 0) st.bind(i++, q.before);
     if (!q.topic.empty()) st.bind(i++, q.topic);
     st.bind(i++, q.limit);
     std::vector<StoredEvent> out;

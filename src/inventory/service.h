@@ -37,9 +37,12 @@ struct StoredEvent {
 nlohmann::json to_json(const StoredEvent& e);
 
 struct EventQuery {
-  std::int64_t after = 0;   // cursor: events with a larger id
+  std::int64_t after = 0;   // cursor: events with a larger id, oldest first
   int limit = 100;          // 1..1000
   std::string topic;        // empty: all
+  // Newest first instead: events with an id below `before` (the newest when it is 0).
+  bool newest_first = false;
+  std::int64_t before = 0;
 };
 
 // Inside a writer job: appends `e` to the event log and returns it with its id. Publish it with

@@ -1,7 +1,10 @@
-// End-to-end test of the web UI against the real binary.
+// End-to-end test of the web UI against the real binary: setup, login, a node, an HTTP check
+// against a server this test runs, its state live on the page, the server stopped, the check and
+// the node down without a reload; at a desktop and at a phone width.
 //   cd tests/e2e && npm ci && TELLTALE_BIN=../../build/telltale node --test
 // Needs Debian's chromium at /usr/bin/chromium (override with CHROMIUM). Screenshots go to ./artifacts/.
-// TELLTALE_WEB_DIR=../../web/public serves the UI from disk (--web-dir), so UI edits need no rebuild.
+// TELLTALE_WEB_DIR=../../build/web-dist serves the UI from disk (--web-dir): with
+// `node build.mjs --watch --outdir ../build/web-dist` in web/, UI edits need no C++ rebuild.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { createServer } from 'node:http';
 import { chromium } from 'playwright-core';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -20,38 +24,51 @@ const PASS = 'correct-horse-battery-staple-42';
 
 let browser;
 
+// The binary on a fresh data directory; restart() stops it and starts it again on the same port
+// and data (the second start prints no setup code: the admin exists by then).
 async function startServer() {
   assert.ok(existsSync(BIN), `telltale binary not found at ${BIN}; set TELLTALE_BIN`);
   const dir = mkdtempSync(join(tmpdir(), 'telltale-e2e-'));
-  const args = ['serve', '--listen', '127.0.0.1:0', '--data', dir];
-  if (process.env.TELLTALE_WEB_DIR) args.push('--web-dir', resolve(process.env.TELLTALE_WEB_DIR));
-  const proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = [];
-  let port, code;
-  const ready = new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('server did not start in 20 s:\n' + log.join('\n'))), 20000);
-    proc.on('exit', (c) => { clearTimeout(timer); fail(new Error(`server exited (${c}):\n` + log.join('\n'))); });
-    for (const stream of [proc.stderr, proc.stdout]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        log.push(line);
-        port ??= line.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/)?.[1];
-        code ??= line.match(/setup code:\s*["']?([^\s"',]+)/)?.[1];
-        if (port && code) { clearTimeout(timer); ok(); }
-      });
-    }
-  });
+  let proc, port, code;
+  const spawnServer = (listen, needCode) => {
+    const args = ['serve', '--listen', listen, '--data', dir];
+    if (process.env.TELLTALE_WEB_DIR) args.push('--web-dir', resolve(process.env.TELLTALE_WEB_DIR));
+    proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = proc;
+    return new Promise((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error('server did not start in 20 s:\n' + log.join('\n'))), 20000);
+      p.on('exit', (c) => { clearTimeout(timer); fail(new Error(`server exited (${c}):\n` + log.join('\n'))); });
+      let listening = false;
+      for (const stream of [p.stderr, p.stdout]) {
+        createInterface({ input: stream }).on('line', (line) => {
+          log.push(line);
+          const m = line.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+          if (m) { port = m[1]; listening = true; }
+          code ??= line.match(/setup code:\s*["']?([^\s"',]+)/)?.[1];
+          if (listening && (code || !needCode)) { clearTimeout(timer); ok(); }
+        });
+      }
+    });
+  };
+  const kill = async () => {
+    if (proc.exitCode !== null) return;
+    const gone = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(t);
+  };
   const stop = async () => {
-    if (proc.exitCode === null) {
-      const gone = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(t);
-    }
+    await kill();
     rmSync(dir, { recursive: true, force: true });
   };
-  try { await ready; } catch (e) { await stop(); throw e; }
-  return { base: `http://127.0.0.1:${port}`, code, log, stop };
+  try { await spawnServer('127.0.0.1:0', true); } catch (e) { await stop(); throw e; }
+  const restart = async () => {
+    await kill();
+    await spawnServer(`127.0.0.1:${port}`, false);
+  };
+  return { base: `http://127.0.0.1:${port}`, code, log, stop, restart };
 }
 
 before(async () => {
@@ -66,11 +83,37 @@ before(async () => {
 
 after(async () => { await browser?.close(); });
 
+// A request to the server as the admin, from outside the browser.
+async function apiAs(server, method, path, body) {
+  const login = await fetch(server.base + '/api/v1/auth/login', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: USER, password: PASS }),
+  });
+  const { data } = await login.json();
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const r = await fetch(server.base + path, {
+    method, headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': data.csrf_token }, body: JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return JSON.parse(text);
+}
+
+// A local HTTP server for the check to watch; stop() closes it and its open connections.
+async function startPeer() {
+  const srv = createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('ok'); });
+  await new Promise((ok) => srv.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${srv.address().port}/`,
+    stop: () => new Promise((ok) => { srv.close(ok); srv.closeAllConnections(); }),
+  };
+}
+
 async function flow(name, viewport) {
   const server = await startServer();
+  const peer = await startPeer();
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
-  page.setDefaultTimeout(10000);
+  page.setDefaultTimeout(15000);
   const problems = [];
   page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
   page.on('console', (m) => { if (/Refused to|Content Security Policy/i.test(m.text())) problems.push('csp: ' + m.text()); });
@@ -80,10 +123,11 @@ async function flow(name, viewport) {
     const { sw, cw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
     assert.ok(sw <= cw, `${name}: horizontal scroll on ${where} (scrollWidth ${sw} > ${cw})`);
   };
-  const row = (node) => page.locator('main tbody tr', { has: page.locator('.c-name', { hasText: node }) });
+  const row = (node) => page.locator('main a.node-row', { has: page.locator('.c-name', { hasText: new RegExp(`^${node}$`) }) });
+  const checkRow = (check) => page.locator(`main tr[data-check="${check}"]`);
 
   try {
-    // First run: setup form, then logged in as the new admin.
+    // First run: setup form, then logged in as the new admin, live.
     await page.goto(server.base + '/');
     await page.getByRole('heading', { name: 'Set up Telltale' }).waitFor();
     await noHScroll('setup');
@@ -96,79 +140,143 @@ async function flow(name, viewport) {
     await page.getByRole('heading', { name: 'Nodes' }).waitFor();
     await page.locator('#who', { hasText: USER }).waitFor();
     await page.locator('#conn.live').waitFor();
+    await page.evaluate(() => { window.__sameDocument = true; });
 
-    // Add a node through the form.
+    // Add a node through the form: a bad label is refused next to its field, then it is added.
     const form = page.locator('details.add form');
     await page.locator('summary', { hasText: 'Add node' }).click();
     await form.getByLabel('Labels').fill('oops');
     await form.getByLabel('Name').fill('web-1');
     await form.getByRole('button', { name: 'Add node' }).click();
-    await page.locator('#n-labels-err', { hasText: 'key=value' }).waitFor();
+    await page.locator('#f-labels-err', { hasText: 'key=value' }).waitFor();
     await form.getByLabel('Type').selectOption('vm');
-    await form.getByLabel('Address').fill('10.0.0.1');
-    await form.getByLabel('Labels').fill('env=prod, team=core');
+    await form.getByLabel('Address').fill('127.0.0.1');
+    await form.getByLabel('Labels').fill('site=lab, team=core');
     await form.getByRole('button', { name: 'Add node' }).click();
     await row('web-1').waitFor();
-    assert.match(await row('web-1').innerText(), /env=prod/);
-    await noHScroll('nodes with add form');
-    await shot('2-added');
-
-    // The same type and name again is refused; the message shows next to the name field.
+    assert.match(await row('web-1').innerText(), /Unknown/);
+    // The same type and name again: the server's 409 shows next to the name.
     await form.getByLabel('Name').fill('web-1');
-    await form.getByLabel('Type').selectOption('vm');
     await form.getByRole('button', { name: 'Add node' }).click();
-    await page.locator('#n-name-err:not([hidden])').waitFor();
+    await page.locator('#f-name-err').waitFor();
     await form.getByLabel('Name').fill('');
 
-    // A node created through the API (not the UI) shows up live, without a reload.
-    await page.evaluate(() => { window.__sameDocument = true; });
+    // A node created through the API (not this page) shows up live.
     const status = await page.evaluate(async () => {
       const me = await (await fetch('/api/v1/auth/me')).json();
       const r = await fetch('/api/v1/nodes', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.data.csrf_token },
-        body: JSON.stringify({ name: 'db-1', type: 'baremetal', address: '10.0.0.2', labels: { role: 'db' } }),
+        body: JSON.stringify({ name: 'db-1', type: 'baremetal', address: '10.0.0.2', labels: { site: 'hq' } }),
       });
       return r.status;
     });
     assert.equal(status, 201);
     await row('db-1').waitFor();
-    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'page was reloaded');
 
-    // Search and filters narrow the list.
-    await page.getByRole('searchbox', { name: 'Search' }).fill('db');
-    await row('web-1').waitFor({ state: 'detached' });
-    await page.getByRole('searchbox', { name: 'Search' }).fill('');
-    await row('web-1').waitFor();
+    // The server restarts while the browser is offline: the indicator says so; a node added
+    // before the browser is back appears after the reconnect, replayed from the event cursor.
+    await context.setOffline(true);
+    await server.restart();
+    await page.locator('#conn.reconnecting').waitFor();
+    await apiAs(server, 'POST', '/api/v1/nodes', { name: 'late-1', type: 'iot', labels: { site: 'hq' } });
+    await noHScroll('reconnecting');
+    await context.setOffline(false);
+    await page.locator('#conn.live').waitFor();
+    await row('late-1').waitFor();
 
-    // Delete with confirmation; Escape cancels.
-    const dialog = page.locator('dialog#confirm');
-    await row('web-1').getByRole('button', { name: 'Delete web-1' }).click();
-    await dialog.waitFor();
-    await page.keyboard.press('Escape');
-    await dialog.waitFor({ state: 'hidden' });
-    await row('web-1').getByRole('button', { name: 'Delete web-1' }).click();
-    await dialog.waitFor();
-    await noHScroll('confirm dialog');
-    await shot('3-confirm');
-    await dialog.getByRole('button', { name: 'Delete' }).click();
+    // Keyboard: arrows move between rows, Enter opens one.
+    await row('db-1').focus();
+    await page.keyboard.press('End');
+    await page.keyboard.press('Home');
+    assert.equal(await page.evaluate(() => document.activeElement.closest('[data-index]')?.dataset.index), '0');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.evaluate(() => document.activeElement.closest('[data-index]')?.dataset.index), '1');
+
+    // Search, grouping by a label.
+    await page.getByRole('searchbox', { name: 'Search' }).fill('site=hq');
     await row('web-1').waitFor({ state: 'detached' });
     await row('db-1').waitFor();
-    await noHScroll('nodes');
-    await shot('4-nodes');
+    await page.getByRole('searchbox', { name: 'Search' }).fill('');
+    await page.getByLabel('Group by').selectOption('label:site');
+    await page.locator('.group-row', { hasText: 'lab' }).waitFor();
+    await noHScroll('overview');
+    await shot('2-overview');
+
+    // The node page; an HTTP check on the peer, created in the check editor.
+    await row('web-1').click();
+    await page.getByRole('heading', { name: 'web-1' }).waitFor();
+    await page.getByRole('link', { name: 'Add check' }).click();
+    await page.getByRole('heading', { name: 'New check' }).waitFor();
+    await page.getByLabel('Kind').selectOption('http');
+    await page.getByRole('group', { name: /options/ }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('site');
+    await page.getByLabel('Target').fill(peer.url);
+    await page.getByLabel('Interval').fill('1s');
+    await page.getByLabel('Timeout').fill('900ms');
+    await page.getByLabel('Conditions (one a line)').fill('status == 201');
+    await page.locator('summary', { hasText: 'Condition help' }).click();
+    await page.locator('.facts-table code', { hasText: /^status$/ }).waitFor();
+    await page.getByLabel('Interval').fill('0s');
+    await page.getByRole('button', { name: 'Create check' }).click();
+    await page.locator('#f-interval-err').waitFor();  // the server's 422, next to its field
+    await noHScroll('check editor');
+    await shot('3-check-editor');
+    await page.getByLabel('Interval').fill('1s');
+    await page.getByRole('button', { name: 'Create check' }).click();
+    await page.getByRole('heading', { name: 'web-1' }).waitFor();
+    // status == 201 fails against the peer's 200: down, live.
+    await checkRow('site').locator('.badge', { hasText: 'Down' }).waitFor();
+
+    // Edit the condition to one that holds; "Test now" answers at once.
+    await checkRow('site').getByRole('link', { name: 'site' }).click();
+    await page.getByRole('heading', { name: 'Check site' }).waitFor();
+    await page.getByLabel('Conditions (one a line)').fill('status == 200');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    await page.getByRole('button', { name: 'Test now' }).click();
+    await page.locator('.run-result', { hasText: /^Up in/ }).waitFor();
+    await page.getByRole('link', { name: 'web-1' }).click();
+
+    // It turns up live, the node with it; the charts have data.
+    await checkRow('site').locator('.badge', { hasText: 'Up' }).waitFor();
+    await page.locator('.node-page .head .badge', { hasText: 'Up' }).waitFor();
+    await page.locator('.chart .uplot').first().waitFor();
+    await noHScroll('node up');
+    await shot('4-node-up');
+
+    // The peer stops: the check and the node go down without a reload.
+    await peer.stop();
+    await checkRow('site').locator('.badge', { hasText: 'Down' }).waitFor();
+    await page.locator('.node-page .head .badge', { hasText: 'Down' }).waitFor();
+    await page.locator('.events li', { hasText: 'Check site is down' }).first().waitFor();
+    await noHScroll('node down');
+    await shot('5-node-down');
+
+    // Overview and events log agree; the kiosk view shows the node among the problems.
+    await page.getByRole('link', { name: 'Overview' }).first().click();
+    await row('web-1').locator('.badge', { hasText: 'Down' }).waitFor();
+    await page.getByRole('link', { name: 'Events' }).click();
+    await page.locator('.events li', { hasText: 'Node web-1 is down' }).first().waitFor();
+    await noHScroll('events');
+    await shot('6-events');
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'page was reloaded');
+    await page.goto(server.base + '/?kiosk=1');
+    await page.locator('.tile.s-down', { hasText: 'web-1' }).waitFor();
+    await noHScroll('kiosk');
+    await shot('7-kiosk');
 
     // Logout, a wrong password, then login again.
+    await page.goto(server.base + '/');
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
     await page.getByLabel('Username').fill(USER);
     await page.getByLabel('Password').fill('wrong-password');
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.locator('.form-error:not([hidden])').waitFor();
+    await page.locator('.form-error').waitFor();
     await noHScroll('login');
-    await shot('5-login-error');
     await page.getByLabel('Password').fill(PASS);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { name: 'Nodes' }).waitFor();
     await row('db-1').waitFor();
     await page.locator('#conn.live').waitFor();
 
@@ -177,8 +285,7 @@ async function flow(name, viewport) {
     await page.reload();
     await row('db-1').waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
-    await noHScroll('dark');
-    await shot('6-dark');
+    await shot('8-dark');
 
     assert.deepEqual(problems, []);
   } catch (e) {
@@ -187,9 +294,10 @@ async function flow(name, viewport) {
     throw e;
   } finally {
     await context.close();
+    await peer.stop();
     await server.stop();
   }
 }
 
 test('desktop flow', { timeout: 120000 }, () => flow('desktop', { width: 1280, height: 800 }));
-test('phone flow', { timeout: 120000 }, () => flow('phone', { width: 375, height: 740 }));
+test('phone flow', { timeout: 120000 }, () => flow('phone', { width: 390, height: 844 }));

@@ -1,7 +1,9 @@
 """/healthz, /readyz, /metrics (checked by promtool) and the embedded UI."""
 
 import gzip
+import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -95,6 +97,55 @@ class UiTest(ServerTestCase):
         r = s.request("GET", "/")  # no Accept-Encoding at all
         self.assertIsNone(r.header("Content-Encoding"))
         self.assertTrue(r.body.lower().startswith(b"<!doctype html"), r.body[:80])
+
+    def test_hashed_assets_brotli_and_cache(self):
+        s = self.server
+        r = s.request("GET", "/")
+        self.assertEqual(r.header("Cache-Control"), "no-cache")
+        assets = re.findall(rb'(?:src|href)="(/assets/[^"]+)"', r.body)
+        self.assertEqual(sorted(a.rsplit(b".", 1)[1] for a in assets), [b"css", b"js"], r.body)
+        for path in (a.decode() for a in assets):
+            with self.subTest(asset=path):
+                # Content-hashed names: cached for a year.
+                self.assertRegex(path, r"-[A-Z0-9]{8}\.(js|css)$")
+                plain = s.request("GET", path, headers={"Accept-Encoding": "identity"})
+                self.assertEqual(plain.status, 200)
+                self.assertEqual(plain.header("Cache-Control"), "public, max-age=31536000, immutable")
+                gz = s.request("GET", path, headers={"Accept-Encoding": "gzip, deflate"})
+                self.assertEqual(gzip.decompress(gz.body), plain.body)
+                br = s.request("GET", path, headers={"Accept-Encoding": "gzip, deflate, br"})
+                self.assertEqual(br.header("Content-Encoding"), "br")
+                self.assertLess(len(br.body), len(gz.body))
+                self.assertEqual(int(br.header("Content-Length")), len(br.body))
+                # A strong ETag per encoding; If-None-Match takes a list and weak forms.
+                tags = {plain.header("ETag"), gz.header("ETag"), br.header("ETag")}
+                self.assertEqual(len(tags), 3, tags)
+                r = s.request("GET", path, headers={"Accept-Encoding": "br", "If-None-Match": f'"nope", W/{br.header("ETag")}'})
+                self.assertEqual(r.status, 304)
+                r = s.request("GET", path, headers={"Accept-Encoding": "br", "If-None-Match": gz.header("ETag")})
+                self.assertEqual(r.status, 200)
+                # q=0 refuses a coding.
+                r = s.request("GET", path, headers={"Accept-Encoding": "br;q=0, gzip"})
+                self.assertEqual(r.header("Content-Encoding"), "gzip")
+        self.assertStatus(s.request("GET", "/assets/main-NOSUCHHH.js"), 404, "NOT_FOUND")
+
+    def test_api_answers_are_never_brotli_compressed_on_the_fly(self):
+        # cpp-httplib's brotli runs at quality 11 (half a second for a page of nodes): browsers,
+        # which all accept br, get gzip for API answers; the client's header still picks the
+        # precompressed assets' encoding.
+        s = self.server
+        token = s.admin_token()
+        for i in range(30):
+            s.create_node(name=f"br-{i}", type="vm", labels={"site": "lab"})
+        r = s.request("GET", "/api/v1/nodes?per_page=100", headers={"Accept-Encoding": "gzip, deflate, br"}, token=token)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("Content-Encoding"), "gzip")
+        self.assertEqual(len(json.loads(gzip.decompress(r.body))["data"]), 30)
+        r = s.request("GET", "/api/v1/nodes?per_page=100", headers={"Accept-Encoding": "br"}, token=token)
+        self.assertIsNone(r.header("Content-Encoding"))
+        self.assertEqual(len(json.loads(r.body)["data"]), 30)
+        r = s.request("GET", "/", headers={"Accept-Encoding": "gzip, deflate, br"})
+        self.assertEqual(r.header("Content-Encoding"), "br")
 
     def test_client_routes_and_assets(self):
         s = self.server

@@ -87,6 +87,22 @@ class NodesTest(AdminTestCase):
             cur = r.json["pagination"]["next_cursor"]
         self.assertEqual(walked, ids)
 
+        # Newest first: from the newest without a cursor, then below `before`; the same events reversed.
+        back, before = [], None
+        for _ in range(10):
+            r = self.req("GET", "/api/v1/events?order=desc&limit=2" + (f"&before={before}" if before else ""))
+            self.assertStatus(r, 200)
+            back += [e["id"] for e in r.json["data"] if e["id"] > cursor]
+            if not r.json["data"] or r.json["data"][-1]["id"] <= cursor:
+                break
+            before = r.json["pagination"]["next_cursor"]
+        self.assertEqual(back, ids[::-1])
+        r = self.req("GET", f"/api/v1/events?order=desc&before={ids[0]}&topic=nodes&limit=1000")
+        self.assertTrue(all(e["id"] < ids[0] and e["topic"] == "nodes" for e in r.json["data"]))
+        for bad in ("order=sideways", f"before={ids[0]}", "order=desc&before=0"):
+            r = self.req("GET", "/api/v1/events?" + bad)
+            self.assertStatus(r, 422, "VALIDATION_FAILED")
+
         r = self.req("GET", f"/api/v1/events?after={cursor}&topic=nodes")
         self.assertTrue(r.json["data"])
         self.assertTrue(all(e["topic"] == "nodes" for e in r.json["data"]))

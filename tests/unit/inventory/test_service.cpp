@@ -105,6 +105,15 @@ TEST_CASE("nodes: create, conflict per type, update with changed fields, delete"
   CHECK(events[3].actor == "alice");
   // The cursor resumes after the last event seen.
   CHECK(f.nodes->events({events[1].id, 100, ""}).value().size() == 2);
+  // Newest first: from the newest, then below a cursor.
+  auto newest = f.nodes->events({0, 2, "nodes", true, 0}).value();
+  REQUIRE(newest.size() == 2);
+  CHECK(newest[0].id == events[3].id);
+  CHECK(newest[1].id == events[2].id);
+  auto older = f.nodes->events({0, 100, "nodes", true, newest[1].id}).value();
+  REQUIRE(older.size() == 2);
+  CHECK(older[0].id == events[1].id);
+  CHECK(older[1].id == events[0].id);
 
   auto live = f.published(4);
   REQUIRE(live.size() == 4);

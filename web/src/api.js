@@ -1,0 +1,57 @@
+// JSON API client: unwraps {success, data}, adds the CSRF header to mutating requests, and
+// throws {status, code, message, fields, retryAfter} for failures.
+let csrf = null;
+let onUnauthorized = () => {};
+export const setCsrf = (token) => { csrf = token; };
+export const setUnauthorizedHandler = (fn) => { onUnauthorized = fn; };
+const PUBLIC = ['/api/v1/auth/login', '/api/v1/setup', '/api/v1/auth/me'];
+
+export async function api(method, path, body) {
+  const headers = {};
+  if (method !== 'GET') {
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (csrf) headers['X-CSRF-Token'] = csrf;
+  }
+  let res, json;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw { status: 0, message: 'Cannot reach the server.', fields: [] };
+  }
+  try { json = await res.json(); } catch { json = null; }
+  if (res.ok && json?.success !== false) return json || {};
+  const e = json?.error || {};
+  const err = { status: res.status, code: e.code, message: e.message || `Request failed (${res.status})`,
+    fields: e.details?.fields || [], retryAfter: res.headers.get('Retry-After') };
+  if (res.status === 401 && !PUBLIC.includes(path.split('?')[0])) onUnauthorized();
+  throw err;
+}
+
+export const get = (path) => api('GET', path);
+export const post = (path, body = {}) => api('POST', path, body);
+export const patch = (path, body) => api('PATCH', path, body);
+export const del = (path) => api('DELETE', path);
+
+// Query string from an object, skipping empty values; arrays repeat the key.
+export function qs(params) {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    for (const x of Array.isArray(v) ? v : [v]) if (x !== undefined && x !== null && x !== '') p.append(k, x);
+  }
+  const s = p.toString();
+  return s ? '?' + s : '';
+}
+
+// Every page of a list (per_page 500), the first alone (it tells how many there are), then
+// four at a time: for the node inventory the overview keeps in memory.
+export async function getAll(path, params = {}) {
+  const page = (n) => get(path + qs({ ...params, page: n, per_page: 500 }));
+  const first = await page(1);
+  const out = [...first.data];
+  const pages = first.pagination?.total_pages || 1;
+  for (let n = 2; n <= pages; n += 4) {
+    const batch = [n, n + 1, n + 2, n + 3].filter((x) => x <= pages);
+    for (const r of await Promise.all(batch.map(page))) out.push(...r.data);
+  }
+  return out;
+}

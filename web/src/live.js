@@ -1,0 +1,175 @@
+// The live link: one WebSocket subscribed to every event, the event cursor, catch-up after a
+// reconnect (GET /api/v1/events?after=cursor), and the node inventory the pages share.
+//
+// Events go to handlers in id order, each once: the ones missed while disconnected are fetched
+// before those that arrived meanwhile. Rendering is coalesced to one animation frame, so a
+// burst of status changes costs one render.
+import { useEffect, useState } from 'preact/hooks';
+import { get, getAll } from './api.js';
+
+export const nodes = new Map();          // id -> node, kept current by node events
+// Ids sorted by name, rebuilt only when a node comes, goes or is renamed: status changes, the
+// bulk of live traffic, leave the order alone, so lists need no sort per frame.
+let idsByName = null;
+const collator = new Intl.Collator(undefined, { numeric: true });
+export const compareText = collator.compare;
+export function nodesByName() {
+  idsByName ??= [...nodes.values()].sort((a, b) => compareText(a.name, b.name) || a.id - b.id).map((n) => n.id);
+  return idsByName.map((id) => nodes.get(id));
+}
+export const conn = { state: 'offline', latency_ms: null, rtt_ms: null, last_event_at: null };
+let cursor = 0;                          // id of the last event handled
+let loaded = false;
+let version = 0;
+const eventHandlers = new Set();
+const renderers = new Set();
+let frame = 0;
+
+function changed() {
+  version++;
+  if (frame) return;
+  frame = requestAnimationFrame(() => { frame = 0; renderers.forEach((fn) => fn(version)); });
+}
+
+// Re-renders the calling component after any change of the nodes or the connection.
+export function useLive() {
+  const [, set] = useState(version);
+  useEffect(() => { renderers.add(set); return () => renderers.delete(set); }, []);
+  return { nodes, conn, loaded };
+}
+
+// fn(event) for every event from now on (live or caught up); returns the unsubscribe function.
+export function onEvent(fn) {
+  eventHandlers.add(fn);
+  return () => eventHandlers.delete(fn);
+}
+export function useEvents(fn, deps) {
+  useEffect(() => onEvent(fn), deps);
+}
+
+function handle(e) {
+  if (e.id <= cursor) return;
+  cursor = e.id;
+  if (e.topic === 'nodes') {
+    const n = e.data?.node;
+    if (n) {
+      if (e.kind !== 'node.updated' || e.data.changed?.includes('name')) idsByName = null;
+      e.kind === 'node.deleted' ? nodes.delete(n.id) : nodes.set(n.id, n);
+    }
+  }
+  conn.last_event_at = Date.now();
+  const at = Date.parse(e.at);
+  if (at) conn.latency_ms = Math.max(0, Date.now() - at);
+  for (const fn of eventHandlers) {
+    try { fn(e); } catch (err) { console.error(err); }
+  }
+  changed();
+}
+
+async function loadNodes() {
+  // The cursor first: events after it are applied on top of the list, and node events carry
+  // the whole node, so one that the list already reflects changes nothing.
+  const latest = await get('/api/v1/events?order=desc&limit=1');
+  cursor = latest.data[0]?.id ?? 0;
+  const list = await getAll('/api/v1/nodes', { sort: 'name' });
+  nodes.clear();
+  for (const n of list) nodes.set(n.id, n);
+  idsByName = null;
+  loaded = true;
+  changed();
+}
+
+// Events since the cursor, in pages; false when too many were missed to replay them.
+async function catchUp() {
+  for (let pages = 0; pages < 20; pages++) {
+    const r = await get(`/api/v1/events?after=${cursor}&limit=1000`);
+    r.data.forEach(handle);
+    if (!r.pagination?.has_next) return true;
+  }
+  return false;
+}
+
+let ws = null, timer = 0, pinger = 0, attempt = 0, stopped = true, pingSent = 0;
+
+function setState(state) {
+  conn.state = state;
+  changed();
+}
+
+function open() {
+  clearTimeout(timer);
+  const sock = new WebSocket(location.origin.replace(/^http/, 'ws') + '/api/v1/ws');
+  ws = sock;
+  let queue = [];  // events that arrive while the catch-up runs
+  sock.onopen = () => sock.send(JSON.stringify({ type: 'subscribe', topics: ['events'] }));
+  sock.onmessage = async (m) => {
+    let msg;
+    try { msg = JSON.parse(m.data); } catch { return; }
+    if (msg.type === 'event' && msg.topic === 'events') {
+      if (queue) queue.push(msg.data);
+      else handle(msg.data);
+    } else if (msg.type === 'pong') {
+      conn.rtt_ms = Math.round(performance.now() - pingSent);
+      changed();
+    } else if (msg.type === 'subscribed') {
+      try {
+        if (!loaded) await loadNodes();
+        else if (!(await catchUp())) await loadNodes();
+      } catch {
+        return sock.close();
+      }
+      if (ws !== sock) return;
+      queue.forEach(handle);
+      queue = null;
+      attempt = 0;
+      setState('live');
+      ping();
+    }
+  };
+  sock.onclose = () => {
+    if (ws !== sock) return;
+    ws = null;
+    clearInterval(pinger);
+    if (stopped) return setState('offline');
+    setState('reconnecting');
+    // Exponential backoff from 0.5 s to 30 s, with jitter so a restarted server is not stormed.
+    timer = setTimeout(open, Math.min(30000, 500 * 2 ** attempt++) * (0.5 + Math.random() / 2));
+  };
+}
+
+function ping() {
+  clearInterval(pinger);
+  const send = () => {
+    if (ws?.readyState !== 1) return;
+    pingSent = performance.now();
+    ws.send('{"type":"ping"}');
+  };
+  send();
+  pinger = setInterval(send, 15000);
+}
+
+// Retry at once when the network or the tab comes back.
+const retryNow = () => { if (!stopped && !ws) { attempt = 0; open(); } };
+window.addEventListener('online', retryNow);
+document.addEventListener('visibilitychange', () => { if (!document.hidden) retryNow(); });
+
+export function start() {
+  if (!stopped) return;
+  stopped = false;
+  setState('connecting');
+  open();
+}
+
+export function stop() {
+  stopped = true;
+  clearTimeout(timer);
+  clearInterval(pinger);
+  const sock = ws;
+  ws = null;
+  sock?.close();
+  nodes.clear();
+  idsByName = null;
+  loaded = false;
+  cursor = 0;
+  setState('offline');
+}

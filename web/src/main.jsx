@@ -1,0 +1,143 @@
+// Entry: the session (setup, login, logout), the header with the live indicator and the theme
+// toggle, and the routes.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import './style.css';
+import { get, post, setCsrf, setUnauthorizedHandler } from './api.js';
+import { useLocation, match } from './router.js';
+import { start, stop, useLive } from './live.js';
+import { Setup, Login } from './auth.jsx';
+import { Overview } from './pages/overview.jsx';
+import { NodePage } from './pages/node.jsx';
+import { CheckEditor } from './pages/check_editor.jsx';
+import { Events } from './pages/events.jsx';
+
+// Theme: follows the system until toggled; the choice is kept in localStorage.
+const darkQuery = matchMedia('(prefers-color-scheme: dark)');
+function useTheme() {
+  const [choice, setChoice] = useState(() => localStorage.getItem('telltale.theme'));
+  const [, redraw] = useState(0);
+  useEffect(() => {
+    const fn = () => redraw((n) => n + 1);
+    darkQuery.addEventListener('change', fn);
+    return () => darkQuery.removeEventListener('change', fn);
+  }, []);
+  useEffect(() => {
+    if (choice) document.documentElement.dataset.theme = choice;
+    else delete document.documentElement.dataset.theme;
+  }, [choice]);
+  const dark = choice ? choice === 'dark' : darkQuery.matches;
+  const toggle = () => {
+    const next = dark ? 'light' : 'dark';
+    localStorage.setItem('telltale.theme', next);
+    setChoice(next);
+  };
+  return { dark, toggle };
+}
+
+function ConnIndicator() {
+  const { conn } = useLive();
+  const label = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', offline: 'Offline' }[conn.state];
+  const detail = conn.state === 'live' && (conn.latency_ms ?? conn.rtt_ms) != null
+    ? `${conn.latency_ms ?? conn.rtt_ms} ms` : '';
+  const title = `Update latency: ${conn.latency_ms ?? '–'} ms (last event); round trip: ${conn.rtt_ms ?? '–'} ms`;
+  return (
+    <span id="conn" class={'conn ' + conn.state} role="status" title={title}>
+      {label}{detail && <span class="latency"> · {detail}</span>}
+    </span>
+  );
+}
+
+function Header({ session, theme, onLogout, path }) {
+  const nav = [['/', 'Overview'], ['/events', 'Events']];
+  return (
+    <header class="top">
+      <a class="brand" href="/"><img src="/icon.svg" alt="" width="22" height="22" />Telltale</a>
+      {session && (
+        <nav class="nav" aria-label="Main">
+          {nav.map(([href, label]) => (
+            <a href={href} aria-current={(href === '/' ? path === '/' || path.startsWith('/nodes') : path.startsWith(href)) ? 'page' : undefined}>{label}</a>
+          ))}
+        </nav>
+      )}
+      {session && <ConnIndicator />}
+      <span class="spacer" />
+      {session && <span id="who" class="who"><span>{session.user}</span><span class="role">{session.role}</span></span>}
+      <button type="button" class="theme" aria-label="Dark mode" aria-pressed={theme.dark ? 'true' : 'false'} onClick={theme.toggle}>
+        <span aria-hidden="true">◐</span> <span class="label">Dark mode</span>
+      </button>
+      {session && <button type="button" onClick={onLogout}>Log out</button>}
+    </header>
+  );
+}
+
+function Routes({ path, query }) {
+  let p;
+  if (path === '/' || path === '/nodes') return <Overview query={query} />;
+  if ((p = match('/nodes/:id', path))) return <NodePage id={+p.id} />;
+  if ((p = match('/checks/new', path))) return <CheckEditor nodeId={query.get('node')} />;
+  if ((p = match('/checks/:id', path))) return <CheckEditor id={+p.id} />;
+  if (path === '/events') return <Events />;
+  return (
+    <section class="card narrow"><h1>Not found</h1><p>No page at <code>{path}</code>. <a href="/">Back to the overview</a>.</p></section>
+  );
+}
+
+function App() {
+  const { path, query } = useLocation();
+  const theme = useTheme();
+  const [view, setView] = useState({ kind: 'loading' });
+  const kiosk = query.get('kiosk') === '1';
+
+  const startSession = (data) => {
+    setCsrf(data.csrf_token);
+    setView({ kind: 'app', session: { user: data.user?.username ?? data.user, role: data.role } });
+    start();
+  };
+  const endSession = (notice) => {
+    setCsrf(null);
+    stop();
+    setView({ kind: 'login', notice });
+  };
+  const boot = async () => {
+    try {
+      if ((await get('/api/v1/setup')).data?.needs_setup) return setView({ kind: 'setup' });
+      startSession((await get('/api/v1/auth/me')).data);
+    } catch (err) {
+      if (err.status === 401) setView({ kind: 'login' });
+      else setView({ kind: 'error', message: err.message });
+    }
+  };
+  useEffect(() => {
+    setUnauthorizedHandler(() => endSession('Your session has expired. Please log in again.'));
+    boot();
+  }, []);
+  const logout = async () => {
+    try { await post('/api/v1/auth/logout'); } catch { /* dropped locally either way */ }
+    endSession('You have been logged out.');
+  };
+
+  const session = view.kind === 'app' ? view.session : null;
+  let body;
+  if (view.kind === 'loading') body = <p class="loading">Loading…</p>;
+  else if (view.kind === 'setup') body = <Setup onDone={startSession} />;
+  else if (view.kind === 'login') body = <Login onDone={startSession} notice={view.notice} />;
+  else if (view.kind === 'error') {
+    body = <p class="narrow error" role="alert">{view.message} <button type="button" onClick={boot}>Try again</button></p>;
+  } else body = <Routes path={path} query={query} />;
+  useEffect(() => {
+    const title = { setup: 'Set up', login: 'Log in' }[view.kind];
+    if (title) document.title = `${title} · Telltale`;
+  }, [view.kind]);
+  return (
+    <>
+      <a class="skip" href="#main">Skip to content</a>
+      {!(kiosk && session) && <Header session={session} theme={theme} onLogout={logout} path={path} />}
+      <main id="main" tabIndex={-1} class={kiosk && session ? 'kiosk' : ''}>{body}</main>
+    </>
+  );
+}
+
+const root = document.getElementById('app');
+root.textContent = '';  // the static "Loading…" of index.html
+render(<App />, root);

@@ -1,0 +1,215 @@
+// Create or edit a check. The kind's options form, its facts for conditions and its defaults
+// all come from GET /api/v1/check-kinds, so a new probe kind needs no UI change.
+import { useEffect, useState } from 'preact/hooks';
+import { get, post, patch, del } from '../api.js';
+import { navigate } from '../router.js';
+import { useLive, useEvents, nodesByName } from '../live.js';
+import { Badge, useForm, Field, FormAlert, parseLabels, formatLabels } from '../ui.jsx';
+
+const OPT = 'options.';
+
+// An option's value as the form holds it: text, a boolean for checkboxes, '' for "not set"
+// (the kind's default applies, and the field shows it).
+function toForm(spec, v) {
+  if (v === undefined || v === null) return '';
+  if (spec.type === 'string_list') return v.join('\n');
+  if (spec.type === 'string_map') return Object.entries(v).map(([k, x]) => `${k}: ${x}`).join('\n');
+  return spec.type === 'boolean' ? !!v : String(v);
+}
+
+// The form's text back to the option's JSON value; undefined leaves the option out (default).
+function fromForm(spec, text) {
+  if (text === '' || text === undefined) return undefined;
+  if (spec.type === 'boolean') return !!text;
+  if (spec.type === 'integer' || spec.type === 'number') return Number(text);
+  if (spec.type === 'string_list') return text.split('\n').map((s) => s.trim()).filter(Boolean);
+  if (spec.type === 'string_map') {
+    const out = {};
+    for (const line of text.split('\n').map((s) => s.trim()).filter(Boolean)) {
+      const i = line.indexOf(':');
+      out[i < 0 ? line : line.slice(0, i).trim()] = i < 0 ? '' : line.slice(i + 1).trim();
+    }
+    return out;
+  }
+  return text;
+}
+
+function OptionField({ form, spec }) {
+  const name = OPT + spec.name;
+  const b = form.bind(name);
+  const dflt = spec.default === null || spec.default === undefined ? '' : toForm(spec, spec.default);
+  const range = spec.min !== undefined ? ` (${spec.min}–${spec.max})` : '';
+  let input;
+  if (spec.type === 'boolean') {
+    return (
+      <div class="field check">
+        <label><input type="checkbox" {...b} checked={form.values[name] === undefined || form.values[name] === '' ? !!spec.default : !!form.values[name]} value={undefined} /> {spec.name}</label>
+        <p class="help">{spec.help}</p>
+      </div>
+    );
+  }
+  if (spec.type === 'choice') input = <select {...b}>{!spec.required && <option value="">default ({String(dflt)})</option>}{spec.choices.map((c) => <option value={c}>{c}</option>)}</select>;
+  else if (spec.type === 'string_list' || spec.type === 'string_map') {
+    input = <textarea {...b} rows={3} spellcheck={false} placeholder={spec.type === 'string_map' ? 'Name: value (one a line)' : 'one a line'} />;
+  } else {
+    input = <input {...b} type={spec.secret ? 'password' : spec.type === 'integer' || spec.type === 'number' ? 'number' : 'text'}
+      step={spec.type === 'number' ? 'any' : undefined} placeholder={String(dflt)} autocomplete="off" spellcheck={false} />;
+  }
+  return <Field form={form} name={name} label={spec.name + (spec.required ? ' (required)' : '')} help={spec.help + range}>{input}</Field>;
+}
+
+function ConditionHelp({ kind }) {
+  return (
+    <details class="help-box">
+      <summary>Condition help: facts of {kind.title || kind.kind}</summary>
+      <p>One condition a line; all must hold. Examples: <code>status == 200 && latency &lt; 300ms</code>, <code>body contains "ok"</code>, <code>loss &lt; 20%</code>, <code>json("$.status") == "green"</code>.</p>
+      <table class="facts-table">
+        <thead><tr><th scope="col">Fact</th><th scope="col">Type</th><th scope="col">Meaning</th></tr></thead>
+        <tbody>{kind.facts.map((f) => <tr><td><code>{f.name}</code></td><td>{f.type}</td><td>{f.help}</td></tr>)}</tbody>
+      </table>
+      <p class="muted small">Durations: <code>300ms</code> <code>1.5s</code> <code>2m</code>; ratios: <code>20%</code>; strings: <code>== != contains startswith endswith</code>; combine with <code>&& || !</code> and parentheses.</p>
+    </details>
+  );
+}
+
+function RunResult({ result }) {
+  const facts = Object.entries(result.facts || {});
+  return (
+    <div class={'run-result card ' + (result.up ? 's-up-border' : 's-down-border')} role="status">
+      <p><strong>{result.up ? 'Up' : 'Down'}</strong> in {Math.round(result.duration_ms)} ms{result.error ? ` · ${result.error}` : ''}{result.message ? ` — ${result.message}` : ''}</p>
+      {facts.length > 0 && (
+        <table class="facts-table"><tbody>{facts.map(([k, v]) => <tr><td><code>{k}</code></td><td>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</td></tr>)}</tbody></table>
+      )}
+    </div>
+  );
+}
+
+export function CheckEditor({ id, nodeId }) {
+  const { nodes } = useLive();
+  const [kinds, setKinds] = useState(null);
+  const [check, setCheck] = useState(null);
+  const [error, setError] = useState('');
+  const [run, setRun] = useState(null);
+  const [saved, setSaved] = useState('');
+  const form = useForm({ name: '', kind: 'http', target: '', interval: '', timeout: '', retries: '', node_id: nodeId || '', labels: '', enabled: true, conditions: '' });
+
+  useEffect(() => {
+    (async () => {
+      try {
+        const k = (await get('/api/v1/check-kinds')).data;
+        setKinds(k);
+        if (!id) return;
+        const c = (await get(`/api/v1/checks/${id}`)).data;
+        setCheck(c);
+        const spec = k.find((x) => x.kind === c.kind);
+        const values = { name: c.name, kind: c.kind, target: c.target || '', interval: c.interval, timeout: c.timeout, retries: String(c.retries),
+          node_id: c.node_id ? String(c.node_id) : '', labels: formatLabels(c.labels), enabled: c.enabled, conditions: (c.conditions || []).join('\n') };
+        for (const o of spec?.options || []) values[OPT + o.name] = toForm(o, c.options?.[o.name]);
+        form.setValues(values);
+      } catch (err) {
+        setError(err.status === 404 ? 'This check does not exist (any more).' : err.message);
+      }
+    })();
+    document.title = (id ? 'Edit check' : 'New check') + ' · Telltale';
+  }, [id]);
+  useEvents((e) => {
+    if (id && e.topic === 'checks' && +e.subject === id && e.kind === 'check.state_changed') setCheck((c) => c && { ...c, state: e.data.state, since: e.data.at });
+  }, [id]);
+
+  if (error) return <section class="card narrow"><h1>Check</h1><p class="error" role="alert">{error}</p><a href="/">Back to the overview</a></section>;
+  if (!kinds || (id && !check)) return <p class="loading">Loading…</p>;
+  const kind = kinds.find((k) => k.kind === form.values.kind) || kinds[0];
+
+  const work = async (v) => {
+    const labels = parseLabels(v.labels);
+    if (!labels) throw { fields: [{ field: 'labels', message: 'Use key=value pairs separated by commas.' }] };
+    const body = {
+      name: v.name.trim(), labels, enabled: !!v.enabled,
+      conditions: v.conditions.split('\n').map((s) => s.trim()).filter(Boolean),
+      node_id: v.node_id ? Number(v.node_id) : null,
+      options: {},
+    };
+    if (!id) body.kind = v.kind;
+    if (!kind.passive) body.target = v.target.trim();
+    for (const k of ['interval', 'timeout']) if (v[k].trim()) body[k] = v[k].trim();
+    if (String(v.retries).trim()) body.retries = Number(v.retries);
+    for (const o of kind.options) {
+      const x = fromForm(o, v[OPT + o.name]);
+      if (x !== undefined) body.options[o.name] = x;
+    }
+    if (id) {
+      const c = (await patch(`/api/v1/checks/${id}`, body)).data;
+      setCheck(c);
+      setSaved('Saved.');
+    } else {
+      const c = (await post('/api/v1/checks', body)).data;
+      navigate(c.node_id ? `/nodes/${c.node_id}` : `/checks/${c.id}`);
+    }
+  };
+  const testNow = async () => {
+    setRun({ busy: true });
+    try {
+      setRun({ result: (await post(`/api/v1/checks/${id}/run`)).data });
+    } catch (err) {
+      setRun({ error: err.message });
+    }
+  };
+  const remove = async () => {
+    if (!confirm(`Delete check “${check.name}”?`)) return;
+    try {
+      await del(`/api/v1/checks/${id}`);
+      navigate(check.node_id ? `/nodes/${check.node_id}` : '/');
+    } catch (err) {
+      form.setAlert(err.message);
+    }
+  };
+  const nodeList = nodesByName();
+  const back = form.values.node_id ? `/nodes/${form.values.node_id}` : '/';
+  return (
+    <section aria-labelledby="check-title" class="editor">
+      <nav class="crumbs" aria-label="Breadcrumb"><a href={back}>{form.values.node_id ? nodes.get(+form.values.node_id)?.name ?? 'Node' : 'Overview'}</a> › <span>{id ? check.name : 'New check'}</span></nav>
+      <div class="head">
+        <h1 id="check-title" tabIndex={-1}>{id ? `Check ${check.name}` : 'New check'}</h1>
+        {check && <Badge status={check.state} />}
+      </div>
+      <form noValidate onSubmit={(e) => { setSaved(''); form.submit(e, work); }}>
+        <FormAlert form={form} />
+        <div class="grid">
+          <Field form={form} name="kind" label="Kind" help={kind.target_help}>
+            <select {...form.bind('kind')} disabled={!!id}>{kinds.map((k) => <option value={k.kind}>{k.title || k.kind}</option>)}</select>
+          </Field>
+          <Field form={form} name="name" label="Name"><input {...form.bind('name')} autocomplete="off" spellcheck={false} required /></Field>
+          {!kind.passive && <Field form={form} name="target" label="Target"><input {...form.bind('target')} autocomplete="off" spellcheck={false} placeholder={kind.kind === 'http' ? 'https://example.org/' : 'host or address'} required /></Field>}
+          <Field form={form} name="node_id" label="Node">
+            <select {...form.bind('node_id')}><option value="">(none)</option>{nodeList.map((n) => <option value={n.id}>{n.name}</option>)}</select>
+          </Field>
+          <Field form={form} name="interval" label="Interval"><input {...form.bind('interval')} placeholder={kind.default_interval} autocomplete="off" /></Field>
+          <Field form={form} name="timeout" label="Timeout"><input {...form.bind('timeout')} placeholder={kind.default_timeout} autocomplete="off" /></Field>
+          <Field form={form} name="retries" label="Retries" help="Failures in a row before the check is down."><input {...form.bind('retries')} type="number" min="0" placeholder="0" /></Field>
+          <Field form={form} name="labels" label="Labels (key=value, comma-separated)"><input {...form.bind('labels')} autocomplete="off" spellcheck={false} /></Field>
+        </div>
+        <div class="field check"><label><input type="checkbox" {...form.bind('enabled')} checked={!!form.values.enabled} value={undefined} /> Enabled</label></div>
+        <Field form={form} name="conditions" label="Conditions (one a line)">
+          <textarea {...form.bind('conditions')} rows={3} spellcheck={false} placeholder={kind.kind === 'http' ? 'status == 200 && latency < 300ms' : ''} />
+        </Field>
+        <ConditionHelp kind={kind} />
+        {kind.options.length > 0 && (
+          <fieldset class="options">
+            <legend>{kind.title || kind.kind} options</legend>
+            <div class="grid">{kind.options.map((o) => <OptionField form={form} spec={o} key={kind.kind + o.name} />)}</div>
+          </fieldset>
+        )}
+        <div class="actions left">
+          <button type="submit" class="primary" disabled={form.busy}>{id ? 'Save' : 'Create check'}</button>
+          {id && !kind.passive && <button type="button" onClick={testNow} disabled={run?.busy}>Test now</button>}
+          {id && <button type="button" class="danger" onClick={remove}>Delete check</button>}
+          <span role="status" class="muted">{saved}</span>
+        </div>
+      </form>
+      {check?.push_url && <p>Push URL: <code>{location.origin + check.push_url}</code></p>}
+      {run?.busy && <p class="muted" role="status">Running…</p>}
+      {run?.result && <RunResult result={run.result} />}
+      {run?.error && <p class="error" role="alert">{run.error}</p>}
+    </section>
+  );
+}

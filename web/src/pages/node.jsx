@@ -1,0 +1,187 @@
+// One node: its facts, checks (live state, "test now"), charts of its probe series and the
+// events that concern it.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { get, post, del, qs } from '../api.js';
+import { navigate } from '../router.js';
+import { useLive, useEvents } from '../live.js';
+import { Chart } from '../components/chart.jsx';
+import { Badge, Time } from '../ui.jsx';
+import { EventList } from './events.jsx';
+
+const RANGES = [['1h', 3600e3], ['6h', 6 * 3600e3], ['24h', 86400e3], ['7d', 7 * 86400e3]];
+const quote = (s) => '"' + String(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+
+async function range(selector, from, to) {
+  const step = Math.max(1000, Math.round((to - from) / 240));
+  const r = await get('/api/v1/query_range' + qs({ match: selector, from, to, step, agg: 'avg' }));
+  return r.data.series;
+}
+
+function Charts({ node, checks }) {
+  const [span, setSpan] = useState(3600e3);
+  const [data, setData] = useState({ range: [0, 0] });
+  const [tick, setTick] = useState(0);
+  const kinds = new Set(checks.map((c) => c.kind));
+  useEffect(() => {
+    const t = setInterval(() => setTick((n) => n + 1), 30000);
+    return () => clearInterval(t);
+  }, []);
+  useEffect(() => {
+    let live = true;
+    const sel = (metric, extra = '') => `${metric}{node=${quote(node.name)}${extra}}`;
+    const want = { duration: sel('probe_duration_seconds') };
+    if (kinds.has('icmp')) Object.assign(want, { rtt: sel('probe_icmp_rtt_seconds', ',stat="avg"'), loss: sel('probe_icmp_loss_ratio') });
+    if (kinds.has('http')) want.http = sel('probe_http_duration_seconds');
+    const to = Date.now(), from = to - span;
+    Promise.all(Object.entries(want).map(async ([k, s]) => [k, await range(s, from, to).catch(() => [])]))
+      .then((pairs) => live && setData({ ...Object.fromEntries(pairs), range: [from, to] }));
+    return () => { live = false; };
+  }, [node.name, span, tick, [...kinds].sort().join()]);
+  const theme = document.documentElement.dataset.theme;
+  return (
+    <section aria-labelledby="charts-title">
+      <div class="head">
+        <h2 id="charts-title">Charts</h2>
+        <div class="seg" role="group" aria-label="Time range">
+          {RANGES.map(([label, ms]) => <button type="button" aria-pressed={span === ms ? 'true' : 'false'} onClick={() => setSpan(ms)}>{label}</button>)}
+        </div>
+      </div>
+      <div class="charts">
+        <Chart title="Response time by check" unit=" ms" scale={1000} series={data.duration} names={(s) => s.labels.check} range={data.range} theme={theme}
+          empty="No check results in this range." />
+        {kinds.has('icmp') && <Chart title="Ping round trip (avg)" unit=" ms" scale={1000} series={data.rtt} names={(s) => s.labels.check} range={data.range} theme={theme} />}
+        {kinds.has('icmp') && <Chart title="Ping loss" unit="%" scale={100} series={data.loss} names={(s) => s.labels.check} range={data.range} theme={theme} />}
+        {kinds.has('http') && <Chart title="HTTP timing by phase" unit=" ms" scale={1000} series={data.http} names={(s) => `${s.labels.check} ${s.labels.phase}`} range={data.range} theme={theme} />}
+      </div>
+    </section>
+  );
+}
+
+function CheckRow({ check: c }) {
+  const [run, setRun] = useState(null);
+  const test = async () => {
+    setRun({ busy: true });
+    try {
+      const r = await post(`/api/v1/checks/${c.id}/run`);
+      setRun({ result: r.data });
+    } catch (err) {
+      setRun({ error: err.message });
+    }
+  };
+  const last = c.last_result;
+  return (
+    <tr data-check={c.name}>
+      <td class="c-status"><Badge status={c.state} />{c.flapping && <span class="chip">flapping</span>}</td>
+      <td class="c-name"><a href={`/checks/${c.id}`}>{c.name}</a><div class="muted small">{c.kind} · <code>{c.target}</code></div></td>
+      <td data-label="Last result" class="c-result">
+        {last ? <span>{last.up ? 'OK' : last.error || 'failed'} · {Math.round(last.duration_ms)} ms{last.message ? ` · ${last.message}` : ''}</span> : <span class="muted">no run yet</span>}
+        {run?.result && <div class="run-result" role="status">Test: {run.result.up ? 'up' : 'down'} in {Math.round(run.result.duration_ms)} ms{run.result.message ? ` — ${run.result.message}` : ''}</div>}
+        {run?.error && <div class="error" role="alert">{run.error}</div>}
+      </td>
+      <td data-label="Since" class="c-since"><Time at={c.since} never="–" /></td>
+      <td class="c-actions">
+        {c.kind !== 'push' && <button type="button" onClick={test} disabled={run?.busy}>Test now</button>}
+      </td>
+    </tr>
+  );
+}
+
+export function NodePage({ id }) {
+  const { nodes, loaded } = useLive();
+  const [missing, setMissing] = useState(false);
+  const [checks, setChecks] = useState(null);
+  const [events, setEvents] = useState(null);
+  const [error, setError] = useState('');
+  const checkIds = useRef(new Set());
+  const node = nodes.get(id);
+  const reloadTimer = useRef(0);
+
+  const loadChecks = async () => {
+    try {
+      const r = await get('/api/v1/checks' + qs({ node: id, per_page: 500, sort: 'name' }));
+      checkIds.current = new Set(r.data.map((c) => c.id));
+      setChecks(r.data);
+    } catch (err) {
+      setError(`Could not load the checks: ${err.message}`);
+    }
+  };
+  const concerns = (e) => (e.topic === 'nodes' && +e.subject === id) || (e.topic === 'checks' && checkIds.current.has(+e.subject));
+  useEffect(() => {
+    setChecks(null);
+    setEvents(null);
+    loadChecks().then(async () => {
+      const r = await get('/api/v1/events?order=desc&limit=1000');
+      setEvents(r.data.filter(concerns).slice(0, 100));
+    }).catch((err) => setError(err.message));
+    return () => clearTimeout(reloadTimer.current);
+  }, [id]);
+  useEffect(() => {
+    if (loaded && !node) get(`/api/v1/nodes/${id}`).then(() => {}, () => setMissing(true));
+    if (node) document.title = `${node.name} · Telltale`;
+  }, [loaded, !node]);
+
+  useEvents((e) => {
+    if (e.topic === 'checks' && e.kind === 'check.state_changed' && checkIds.current.has(+e.subject)) {
+      // The state at once; the run's full result (not in the event) follows.
+      setChecks((list) => list?.map((c) => (c.id === e.data.id ? { ...c, state: e.data.state, since: e.data.at, flapping: e.data.flapping } : c)));
+      get(`/api/v1/checks/${e.data.id}`).then((r) => setChecks((list) => list?.map((c) => (c.id === r.data.id ? r.data : c))), () => {});
+    } else if (e.topic === 'checks') {
+      clearTimeout(reloadTimer.current);
+      reloadTimer.current = setTimeout(loadChecks, 300);
+    }
+    if (concerns(e) || (e.topic === 'checks' && e.data?.check?.node_id === id)) setEvents((list) => [e, ...(list || [])].slice(0, 100));
+  }, [id]);
+
+  if (missing) return <section class="card narrow"><h1>Node not found</h1><p>It may have been deleted. <a href="/">Back to the overview</a>.</p></section>;
+  if (!node) return <p class="loading">Loading…</p>;
+
+  const remove = async () => {
+    if (!confirm(`Delete node “${node.name}”? Its checks stay, without a node.`)) return;
+    try {
+      await del(`/api/v1/nodes/${id}`);
+      navigate('/');
+    } catch (err) {
+      setError(`Could not delete ${node.name}: ${err.message}`);
+    }
+  };
+  const labels = Object.entries(node.labels || {});
+  const meta = Object.entries(node.metadata || {});
+  return (
+    <article class="node-page" aria-labelledby="node-title">
+      <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Overview</a> › <span>{node.name}</span></nav>
+      <div class="head">
+        <h1 id="node-title" tabIndex={-1}>{node.name}</h1>
+        <Badge status={node.status} />
+        <span class="spacer" />
+        <button type="button" class="danger" onClick={remove}>Delete node</button>
+      </div>
+      {error && <p class="error" role="alert">{error}</p>}
+      <dl class="facts">
+        <dt>Type</dt><dd>{node.type}</dd>
+        <dt>Address</dt><dd>{node.address ? <code>{node.address}</code> : '–'}</dd>
+        <dt>Last seen</dt><dd><Time at={node.last_seen} /></dd>
+        <dt>Labels</dt><dd>{labels.length ? labels.map(([k, v]) => <span class="chip">{k}={v}</span>) : '–'}</dd>
+        {node.location && <><dt>Location</dt><dd>{node.location.place ? `${node.location.place} · ` : ''}{node.location.lat}, {node.location.lon}</dd></>}
+        {node.mac && <><dt>MAC</dt><dd><code>{node.mac}</code></dd></>}
+        {meta.map(([k, v]) => <><dt>{k}</dt><dd>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd></>)}
+      </dl>
+      <section aria-labelledby="checks-title">
+        <div class="head">
+          <h2 id="checks-title">Checks</h2>
+          <a class="button primary" href={`/checks/new?node=${id}`}>Add check</a>
+        </div>
+        {checks === null ? <p class="loading">Loading…</p> : checks.length === 0 ? <p>No checks on this node yet.</p> : (
+          <table class="checks">
+            <thead><tr><th scope="col">State</th><th scope="col">Check</th><th scope="col">Last result</th><th scope="col">Since</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+            <tbody>{checks.map((c) => <CheckRow key={c.id} check={c} />)}</tbody>
+          </table>
+        )}
+      </section>
+      {checks && <Charts node={node} checks={checks} />}
+      <section aria-labelledby="events-title">
+        <h2 id="events-title">Events</h2>
+        {events === null ? <p class="loading">Loading…</p> : <EventList events={events} empty="No events for this node yet." />}
+      </section>
+    </article>
+  );
+}

@@ -1,0 +1,99 @@
+// Small shared pieces: form fields with their server-side errors, status badges, times.
+import { useState } from 'preact/hooks';
+
+export const STATUSES = ['down', 'degraded', 'unknown', 'up'];
+export const NODE_TYPES = ['baremetal', 'vm', 'container', 'network', 'iot'];
+export const cap = (s) => (s ? s[0].toUpperCase() + s.slice(1) : '');
+
+export function Badge({ status }) {
+  const st = ['up', 'down', 'degraded', 'unknown', 'pending', 'paused'].includes(status) ? status : 'unknown';
+  return <span class={'badge s-' + st}>{cap(st)}</span>;
+}
+
+export function Time({ at, never = 'never' }) {
+  if (!at) return <span class="muted">{never}</span>;
+  const d = new Date(at);
+  return <time datetime={at} title={d.toLocaleString()}>{ago(d)}</time>;
+}
+
+export function ago(d) {
+  const s = Math.round((Date.now() - d.getTime()) / 1000);
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return d.toLocaleDateString();
+}
+
+// "k=v, k2=v2" -> {k: "v", k2: "v2"}; null when malformed.
+export function parseLabels(s) {
+  const out = {};
+  for (const part of (s || '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const i = part.indexOf('=');
+    if (i < 1) return null;
+    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+export const formatLabels = (labels) => Object.entries(labels || {}).map(([k, v]) => `${k}=${v}`).join(', ');
+
+// Form state: values, per-field errors from a thrown API error, a busy flag and the form's alert.
+// submit(work) runs work(values); errors land next to their fields ("options.method" -> the
+// field "options.method" first, then "options"), the rest in the alert.
+export function useForm(initial) {
+  const [values, setValues] = useState(initial);
+  const [errors, setErrors] = useState({});
+  const [alert, setAlert] = useState('');
+  const [busy, setBusy] = useState(false);
+  const set = (name, value) => {
+    setValues((v) => ({ ...v, [name]: value }));
+    setErrors((e) => (e[name] ? { ...e, [name]: null } : e));
+    setAlert('');
+  };
+  async function submit(e, work) {
+    e?.preventDefault();
+    setBusy(true);
+    setErrors({});
+    setAlert('');
+    try {
+      await work(values);
+    } catch (err) {
+      const placed = {};
+      let unplaced = 0;
+      for (const f of err.fields || []) {
+        const name = String(f.field);
+        const key = name in values ? name : [name.split(/[[]/)[0], name.split(/[.[]/)[0]].find((k) => k in values);
+        if (key) placed[key] = placed[key] ? placed[key] + ' ' + f.message : f.message;
+        else unplaced++;
+      }
+      setErrors(placed);
+      setAlert(Object.keys(placed).length && !unplaced ? 'Please correct the highlighted fields.' : err.message);
+      requestAnimationFrame(() => document.querySelector('[aria-invalid=true]')?.focus());
+    } finally {
+      setBusy(false);
+    }
+  }
+  const bind = (name) => ({
+    id: 'f-' + name.replace(/\W/g, '-'), name, value: values[name] ?? '',
+    onInput: (e) => set(name, e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value),
+    'aria-invalid': errors[name] ? 'true' : undefined,
+    'aria-describedby': errors[name] ? 'f-' + name.replace(/\W/g, '-') + '-err' : undefined,
+  });
+  return { values, set, setValues, errors, setErrors, alert, setAlert, busy, submit, bind };
+}
+
+export function Field({ form, name, label, help, children, class: cls }) {
+  const id = 'f-' + name.replace(/\W/g, '-');
+  return (
+    <div class={'field ' + (cls || '')}>
+      <label for={id}>{label}</label>
+      {children}
+      {help && <p class="help">{help}</p>}
+      {form.errors[name] && <p class="field-error" id={id + '-err'}>{form.errors[name]}</p>}
+    </div>
+  );
+}
+
+export function FormAlert({ form }) {
+  return form.alert ? <p class="form-error" role="alert">{form.alert}</p> : null;
+}
