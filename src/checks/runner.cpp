@@ -27,8 +27,8 @@ metrics::Counter& overlap_counter() {
 
 }  // namespace
 
-Runner::Runner(bus::CoreLoop& loop, bus::Bus& bus, const Clock& clock)
-    : m_loop(loop), m_bus(bus), m_clock(clock) {
+Runner::Runner(bus::CoreLoop& loop, bus::Bus& bus, const Clock& clock, KindLookup kinds)
+    : m_loop(loop), m_bus(bus), m_clock(clock), m_kinds(std::move(kinds)) {
   m_scheduler = std::make_unique<sched::Scheduler>(
       loop.uv(), [this](std::int64_t id, std::int64_t, std::int64_t late_ms) { on_due(id, late_ms); });
 }
@@ -53,7 +53,7 @@ Runner::KindSlot& Runner::slot(const std::string& kind) { return m_slots[kind]; 
 
 void Runner::upsert_on_loop(Check c) {
   if (m_closed) return;
-  const auto* kind = probes::find_kind(c.kind);
+  const auto* kind = m_kinds(c.kind);
   if (!kind) {
     log::error("check {} has unknown kind '{}'; not scheduled", c.id, c.kind);
     return;

@@ -34,7 +34,9 @@ struct Heartbeat {
 
 class Runner {
  public:
-  Runner(bus::CoreLoop& loop, bus::Bus& bus, const Clock& clock);
+  // `kinds` finds a check's kind: the built-in table, or test kinds in unit tests.
+  using KindLookup = std::function<const probes::KindDescriptor*(std::string_view)>;
+  Runner(bus::CoreLoop& loop, bus::Bus& bus, const Clock& clock, KindLookup kinds = probes::find_kind);
   ~Runner();
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
@@ -107,6 +109,7 @@ class Runner {
   bus::CoreLoop& m_loop;
   bus::Bus& m_bus;
   const Clock& m_clock;
+  KindLookup m_kinds;
   std::unique_ptr<sched::Scheduler> m_scheduler;
   std::unordered_map<std::int64_t, Entry> m_entries;
   std::map<std::string, KindSlot> m_slots;

@@ -1,0 +1,121 @@
+#include <doctest/doctest.h>
+
+#include <future>
+#include <set>
+#include <thread>
+
+#include "bus/bus.h"
+#include "checks/runner.h"
+
+using namespace tt;
+
+namespace {
+
+// A kind whose probe holds every run until the test ends it, so what the runner does with its
+// per-kind limit is visible without a network. Loop thread only.
+struct Held {
+  std::vector<std::pair<std::string, probes::Done>> runs;  // target, done
+  std::vector<std::string> started;
+  std::size_t max_in_flight = 0;
+};
+
+struct HoldProbe : probes::Probe {
+  explicit HoldProbe(Held& h) : held(h) {}
+  void run(const probes::Request& req, probes::Done done) override {
+    held.started.push_back(req.target);
+    held.runs.emplace_back(req.target, std::move(done));
+    held.max_in_flight = std::max(held.max_in_flight, held.runs.size());
+  }
+  void close() override {
+    auto runs = std::move(held.runs);
+    held.runs.clear();
+    for (auto& [target, done] : runs) done(probes::failed("cancelled", "closed"));
+  }
+  Held& held;
+};
+
+// Runs fn on the loop and returns its answer.
+template <typename F>
+auto on_loop(bus::CoreLoop& loop, F fn) {
+  std::promise<decltype(fn())> p;
+  loop.post([&] { p.set_value(fn()); });
+  return p.get_future().get();
+}
+
+template <typename F>
+bool eventually(bus::CoreLoop& loop, F pred) {
+  for (int i = 0; i < 500; ++i) {
+    if (on_loop(loop, pred)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+void end_oldest(Held& held) {
+  auto [target, done] = std::move(held.runs.front());
+  held.runs.erase(held.runs.begin());
+  probes::Observation o;
+  o.ok = true;
+  done(std::move(o));
+}
+
+}  // namespace
+
+TEST_CASE("runner: a kind's in-flight limit holds; waiting runs start in turn; run now may pass it") {
+  Held held;
+  probes::KindDescriptor hold_kind{"hold", "Hold", "anything", nullptr, {}, {}, 1000, 60000, 2,
+                                   [&](uv_loop_t*) -> std::unique_ptr<probes::Probe> {
+                                     return std::make_unique<HoldProbe>(held);
+                                   }};
+  bus::CoreLoop loop;
+  bus::Bus bus(loop);
+  checks::Runner runner(loop, bus, SystemClock::instance(),
+                        [&](std::string_view k) { return k == "hold" ? &hold_kind : nullptr; });
+  loop.start();
+  std::vector<checks::Check> defs;
+  for (int i = 1; i <= 5; ++i) {
+    checks::Check c;
+    c.id = i;
+    c.name = "c" + std::to_string(i);
+    c.kind = "hold";
+    c.target = "t" + std::to_string(i);
+    c.interval_ms = 100;
+    c.timeout_ms = 60000;
+    defs.push_back(c);
+  }
+  runner.start(defs);
+
+  REQUIRE(eventually(loop, [&] { return held.started.size() == 2; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));  // three more slots of every check
+  CHECK(on_loop(loop, [&] { return held.started.size(); }) == 2);
+
+  // Each run that ends lets the longest waiting one start: every check runs once before any
+  // runs twice, though the first two came due again many times meanwhile.
+  for (int i = 0; i < 3; ++i) {
+    on_loop(loop, [&] { end_oldest(held); return 0; });
+    REQUIRE(eventually(loop, [&] { return held.started.size() == static_cast<std::size_t>(3 + i); }));
+  }
+  auto started = on_loop(loop, [&] { return held.started; });
+  CHECK(std::set<std::string>(started.begin(), started.end()).size() == 5);
+
+  // "Test now" is a person waiting: it runs beside the limit.
+  std::promise<nlohmann::json> result;
+  runner.run_now(5, [&](nlohmann::json r) { result.set_value(std::move(r)); });
+  REQUIRE(eventually(loop, [&] { return held.runs.size() == 3; }));
+  on_loop(loop, [&] {
+    auto it = std::find_if(held.runs.begin(), held.runs.end(), [](const auto& r) { return r.first == "t5"; });
+    auto done = std::move(it->second);
+    held.runs.erase(it);
+    probes::Observation o;
+    o.ok = true;
+    o.message = "held and released";
+    done(std::move(o));
+    return 0;
+  });
+  auto r = result.get_future().get();
+  CHECK(r["up"] == true);
+  CHECK(r["message"] == "held and released");
+  CHECK(on_loop(loop, [&] { return held.max_in_flight; }) == 3);
+
+  loop.stop([&] { runner.close(); });
+}
