@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
 #include "ingest/detail.h"
 
 namespace tt::ingest {
@@ -79,16 +80,6 @@ std::string quote(std::string_view s) {
 double normal_nan() { return std::bit_cast<double>(kNormalNanBits); }
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != b[i]) return false;
-  }
-  return true;
-}
 
 // For a decimal that from_chars found out of range: true when it is too large (as opposed to
 // too small). Decides by the decimal exponent of the first significant digit.

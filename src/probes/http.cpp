@@ -16,6 +16,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "core/text.h"
 #include "probes/curl_multi.h"
 #include "probes/kinds.h"
 #include "probes/tls_info.h"
@@ -68,12 +69,6 @@ std::string_view reason_phrase(long status) {
     case 504: return "Gateway Timeout";
     default: return "";
   }
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
 }
 
 std::string lower(std::string_view s) {
@@ -168,7 +163,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
     if (sp != std::string_view::npos) {
       auto rest = line.substr(sp + 1);
       auto sp2 = rest.find(' ');
-      if (sp2 != std::string_view::npos) run->reason = std::string(trim(rest.substr(sp2 + 1)));
+      if (sp2 != std::string_view::npos) run->reason = std::string(trim(rest.substr(sp2 + 1), " \t\r\n"));
     }
     run->tls.reset();
     curl_tlssessioninfo* session = nullptr;
@@ -181,7 +176,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   if (colon == std::string_view::npos || colon == 0) return bytes;
   run->resp_header_bytes += bytes;
   if (run->resp_header_bytes <= kMaxHeaderBytes)
-    run->resp_headers[lower(trim(line.substr(0, colon)))] = std::string(trim(line.substr(colon + 1)));
+    run->resp_headers[lower(trim(line.substr(0, colon)))] = std::string(trim(line.substr(colon + 1), " \t\r\n"));
   return bytes;
 }
 
