@@ -88,9 +88,7 @@ void Runner::upsert_on_loop(Check c) {
   e.running = false;  // a run of the old definition may still end; its result is dropped
   bool was_enabled = fresh ? c.state != CheckState::paused : e.check.enabled;
   e.check = std::move(c);
-  e.base_labels = {{"check", e.check.name}, {"kind", e.check.kind}};
-  if (!e.check.node_name.empty()) e.base_labels.push_back({"node", e.check.node_name});
-  for (const auto& [k, v] : e.check.labels) e.base_labels.push_back({k, v});
+  e.base_labels = sample_labels(e.check);
   if (!fresh && was_enabled != e.check.enabled) {
     auto change = e.tracker.set_paused(!e.check.enabled);
     if (change.state_changed) {
