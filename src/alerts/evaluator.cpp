@@ -73,29 +73,32 @@ Evaluator::~Evaluator() { stop(); }
 void Evaluator::load(std::vector<Rule> rules, std::vector<Alert> active) {
   TimeMs now = m_clock.now_ms();
   std::map<std::int64_t, std::vector<Alert>> by_rule;
-  std::vector<Transition> orphans;
   for (auto& a : active) by_rule[a.rule_id].push_back(std::move(a));
+  std::vector<Transition> resolved;
   for (auto& r : rules) {
     auto id = r.id;
     Entry e{std::move(r), {}, 0};
     e.next_ms = first_slot_after(id, e.rule.interval_ms, now);
     if (auto it = by_rule.find(id); it != by_rule.end()) {
-      std::lock_guard lock(m_mutex);
-      for (const auto& a : it->second) m_live[a.id] = a;
       e.alerts.restore(std::move(it->second));
       by_rule.erase(it);
     }
-    if (e.rule.enabled) m_entries.emplace(id, std::move(e));
-    else by_rule[id] = {};  // resolved below, with alerts of rules that are gone
+    if (!e.rule.enabled) {
+      for (auto& t : e.alerts.resolve_all(now)) resolved.push_back(std::move(t));
+      continue;
+    }
+    std::lock_guard lock(m_mutex);
+    for (const auto& [ls, a] : e.alerts.active()) m_live[a.id] = a;
+    m_entries.emplace(id, std::move(e));
   }
-  // Active alerts whose rule is disabled or gone resolve now.
+  // Active alerts of rules that are disabled or gone resolve now.
   for (auto& [id, list] : by_rule) {
     RuleAlerts orphaned;
     orphaned.restore(std::move(list));
-    for (auto& t : orphaned.resolve_all(now)) orphans.push_back(std::move(t));
+    for (auto& t : orphaned.resolve_all(now)) resolved.push_back(std::move(t));
   }
-  if (!orphans.empty())
-    if (auto r = store(orphans); !r.ok()) log::error("alerts: cannot resolve orphaned alerts: {}", r.error().message);
+  if (!resolved.empty())
+    if (auto r = store(resolved); !r.ok()) log::error("alerts: cannot resolve the alerts of disabled rules: {}", r.error().message);
 }
 
 void Evaluator::start() {

@@ -220,6 +220,17 @@ TEST_CASE("check_state rules fire while a matching check is down, with the check
   f.advance_to(f.clock.now_ms() + 5'000);
   CHECK(f.alerts(AlertState::firing).size() == 1);
   CHECK(f.alerts(AlertState::resolved).size() == 2);
+
+  // Disabling a rule resolves its alerts at the next round, and after a restart it stays quiet.
+  RuleInput off;
+  off.enabled = false;
+  REQUIRE(f.service->update(by_labels.id, off, f.actor).ok());
+  f.advance_to(f.clock.now_ms() + 1'000);
+  CHECK(f.alerts(AlertState::firing).empty());
+  f.restart();
+  f.advance_to(f.clock.now_ms() + 10'000);
+  CHECK(f.alerts(AlertState::firing).empty());
+  CHECK(f.alerts(AlertState::resolved).size() == 3);
 }
 
 TEST_CASE("rules are validated: expressions and templates name the position of the error") {
