@@ -185,11 +185,13 @@ class AlertsRestartTest(unittest.TestCase):
             self.assertEqual(len(pending), 1)
             server.stop()
             server.start()
-            time.sleep(2.5)  # evaluations after the restart
-            after = server.request("GET", f"/api/v1/alerts/{pending[0]['id']}", token=token).json["data"]
+            def evaluated_again():
+                a = server.request("GET", f"/api/v1/alerts/{pending[0]['id']}", token=token).json["data"]
+                return a if a["last_eval_at"] > pending[0]["last_eval_at"] else None
+            after = wait_until(evaluated_again)
+            self.assertIsNotNone(after, "no evaluation after the restart")
             self.assertEqual(after["state"], "pending")
             self.assertEqual(after["active_at"], pending[0]["active_at"])
-            self.assertGreater(after["last_eval_at"], pending[0]["last_eval_at"])
             self.assertEqual(len(server.request("GET", "/api/v1/alerts", token=token).json["data"]), 1)
         finally:
             server.stop()
