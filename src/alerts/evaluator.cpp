@@ -162,11 +162,17 @@ std::size_t Evaluator::run_due() {
   std::vector<Transition> transitions;
   apply_changes(transitions);
   query::Engine engine(m_storage, m_engine);
+  // The checks are read once per round, however many check_state rules are due.
+  std::optional<Result<std::vector<CheckStatus>>> round_checks;
+  CheckSource checks = [&]() {
+    if (!round_checks) round_checks.emplace(m_checks());
+    return *round_checks;
+  };
   std::size_t evaluated = 0;
   for (auto& [id, e] : m_entries) {
     if (e.next_ms > now) continue;
     TimeMs at = e.next_ms;
-    auto result = rule_result(e.rule, engine, m_checks, at);
+    auto result = rule_result(e.rule, engine, checks, at);
     auto changed = result.ok() ? e.alerts.evaluate(e.rule, result.value(), at)
                                : Result<std::vector<Transition>>(std::move(result).error());
     evaluations_counter(!changed.ok()).inc();
