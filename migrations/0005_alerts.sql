@@ -53,3 +53,16 @@ CREATE TABLE alert_transitions (
   value      REAL
 );
 CREATE INDEX alert_transitions_alert ON alert_transitions(alert_id);
+
+-- Silences mute the alerts their matchers select while now is in [starts_at, ends_at); DELETE
+-- expires one (ends_at = now) and keeps the row as the record of who silenced what.
+CREATE TABLE silences (
+  id         INTEGER PRIMARY KEY,
+  matchers   TEXT NOT NULL,                      -- a selector over alert labels: {alertname="X", node=~"gw.*"}
+  starts_at  INTEGER NOT NULL,
+  ends_at    INTEGER NOT NULL,
+  comment    TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX silences_ends_at ON silences(ends_at);

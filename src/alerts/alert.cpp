@@ -61,7 +61,8 @@ nlohmann::json to_json(const Alert& a) {
                    {"resolved_at", time(a.resolved_at)},
                    {"last_eval_at", time(a.last_eval_at ? std::optional<TimeMs>(a.last_eval_at) : std::nullopt)},
                    {"acked", a.ack.has_value()},
-                   {"ack", nullptr}};
+                   {"ack", nullptr},
+                   {"silenced", a.silenced}};
   if (a.ack) j["ack"] = {{"by", a.ack->by}, {"at", format_rfc3339(a.ack->at)}, {"comment", a.ack->comment}};
   return j;
 }

@@ -39,6 +39,7 @@ struct Alert {
   std::optional<TimeMs> keep_firing_since;  // firing, but the expression stopped finding it
   TimeMs last_eval_at = 0;
   std::optional<Ack> ack;
+  bool silenced = false;  // an active silence selects its labels (set when read)
 };
 
 nlohmann::json to_json(const Alert& a);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "db/audit.h"
 #include "inventory/service.h"
 
@@ -271,7 +273,9 @@ Result<Alert> AlertService::alert(std::int64_t id) {
     return *found;
   });
   if (!a.ok()) return a;
-  return with_live(std::move(a.value()));
+  std::vector<Alert> one{with_live(std::move(a.value()))};
+  TT_TRY(mark_silenced(one));
+  return std::move(one.front());
 }
 
 Result<Page<Alert>> AlertService::alerts(const AlertQuery& q) {
@@ -301,8 +305,9 @@ Result<Page<Alert>> AlertService::alerts(const AlertQuery& q) {
     while (st.executeStep()) page.items.push_back(read_alert(st));
     return page;
   });
-  if (page.ok())
-    for (auto& a : page->items) a = with_live(std::move(a));
+  if (!page.ok()) return page;
+  for (auto& a : page->items) a = with_live(std::move(a));
+  TT_TRY(mark_silenced(page->items));
   return page;
 }
 
@@ -329,7 +334,121 @@ Result<Alert> AlertService::ack(std::int64_t id, const std::string& comment, con
   });
   if (!done.ok()) return done;
   inventory::publish_event(m_bus, *event);
-  return with_live(std::move(done.value()));
+  return alert(id);
+}
+
+namespace {
+
+constexpr const char* kSilenceColumns = "id, matchers, starts_at, ends_at, comment, created_by, created_at";
+
+Silence read_silence(SQLite::Statement& st) {
+  Silence s;
+  s.id = st.getColumn(0).getInt64();
+  s.matchers_text = st.getColumn(1).getString();
+  if (auto m = query::parse_selector(s.matchers_text)) s.matchers = std::move(m.value());
+  s.starts_at = st.getColumn(2).getInt64();
+  s.ends_at = st.getColumn(3).getInt64();
+  s.comment = st.getColumn(4).getString();
+  s.created_by = st.getColumn(5).getString();
+  s.created_at = st.getColumn(6).getInt64();
+  return s;
+}
+
+std::optional<Silence> find_silence(SQLite::Database& db, std::int64_t id) {
+  SQLite::Statement st(db, fmt::format("SELECT {} FROM silences WHERE id = ?", kSilenceColumns));
+  st.bind(1, id);
+  if (!st.executeStep()) return std::nullopt;
+  return read_silence(st);
+}
+
+Error silence_not_found(std::int64_t id) {
+  return Error::make(ErrorKind::not_found, "SILENCE_NOT_FOUND", fmt::format("silence {} does not exist", id));
+}
+
+}  // namespace
+
+Result<void> AlertService::mark_silenced(std::vector<Alert>& alerts) {
+  auto now = m_clock.now_ms();
+  auto active = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Silence>> {
+    std::vector<Silence> out;
+    SQLite::Statement st(db, fmt::format("SELECT {} FROM silences WHERE ends_at > ? AND starts_at <= ?", kSilenceColumns));
+    st.bind(1, static_cast<std::int64_t>(now));
+    st.bind(2, static_cast<std::int64_t>(now));
+    while (st.executeStep()) out.push_back(read_silence(st));
+    return out;
+  });
+  if (!active.ok()) return std::move(active).error();
+  for (auto& a : alerts)
+    a.silenced = a.state != AlertState::resolved &&
+                 std::any_of(active->begin(), active->end(), [&](const Silence& s) { return s.mutes(a.labels, now); });
+  return ok();
+}
+
+Result<Silence> AlertService::create_silence(Silence s, const Actor& actor) {
+  auto now = m_clock.now_ms();
+  s.created_by = actor.name;
+  s.created_at = now;
+  std::optional<inventory::StoredEvent> event;
+  auto done = m_writer.run<Silence>([&](SQLite::Database& db) -> Result<Silence> {
+    SQLite::Statement st(db, "INSERT INTO silences(matchers, starts_at, ends_at, comment, created_by, created_at) VALUES (?,?,?,?,?,?)");
+    st.bind(1, s.matchers_text);
+    st.bind(2, static_cast<std::int64_t>(s.starts_at));
+    st.bind(3, static_cast<std::int64_t>(s.ends_at));
+    st.bind(4, s.comment);
+    st.bind(5, s.created_by);
+    st.bind(6, static_cast<std::int64_t>(now));
+    st.exec();
+    s.id = db.getLastInsertRowid();
+    event = inventory::append_event(db, {0, now, "alerts", "silence.created", std::to_string(s.id), actor.name, {{"silence", to_json(s, now)}}});
+    db::append_audit(db, now, actor, "silence.create", std::to_string(s.id), nlohmann::json{{"matchers", s.matchers_text}}.dump());
+    return s;
+  });
+  if (done.ok()) inventory::publish_event(m_bus, *event);
+  return done;
+}
+
+Result<Silence> AlertService::silence(std::int64_t id) {
+  return m_readers.with([&](SQLite::Database& db) -> Result<Silence> {
+    auto s = find_silence(db, id);
+    if (!s) return silence_not_found(id);
+    return *s;
+  });
+}
+
+Result<Page<Silence>> AlertService::silences(bool include_expired, const PageRequest& request) {
+  auto now = m_clock.now_ms();
+  return m_readers.with([&](SQLite::Database& db) -> Result<Page<Silence>> {
+    std::string where = include_expired ? "" : fmt::format(" WHERE ends_at > {}", now);
+    Page<Silence> page;
+    page.request = request;
+    page.total = db.execAndGet("SELECT count(*) FROM silences" + where).getInt64();
+    SQLite::Statement st(db, fmt::format("SELECT {} FROM silences{} ORDER BY id DESC LIMIT {} OFFSET {}", kSilenceColumns,
+                                         where, request.per_page, request.offset()));
+    while (st.executeStep()) page.items.push_back(read_silence(st));
+    return page;
+  });
+}
+
+Result<Silence> AlertService::expire_silence(std::int64_t id, const Actor& actor) {
+  auto now = m_clock.now_ms();
+  std::optional<inventory::StoredEvent> event;
+  auto done = m_writer.run<Silence>([&](SQLite::Database& db) -> Result<Silence> {
+    auto s = find_silence(db, id);
+    if (!s) return silence_not_found(id);
+    if (s->ends_at <= now) return *s;  // already expired: nothing changes
+    s->ends_at = now;
+    if (s->starts_at > now) s->starts_at = now;
+    SQLite::Statement st(db, "UPDATE silences SET starts_at = ?, ends_at = ? WHERE id = ?");
+    st.bind(1, static_cast<std::int64_t>(s->starts_at));
+    st.bind(2, static_cast<std::int64_t>(now));
+    st.bind(3, id);
+    st.exec();
+    event = inventory::append_event(db, {0, now, "alerts", "silence.expired", std::to_string(id), actor.name, {{"silence", to_json(*s, now)}}});
+    db::append_audit(db, now, actor, "silence.expire", std::to_string(id), "{}");
+    return *s;
+  });
+  if (done.ok() && event) inventory::publish_event(m_bus, *event);
+  return done;
 }
 
 }  // namespace tt::alerts

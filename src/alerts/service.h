@@ -9,6 +9,7 @@
 
 #include "alerts/alert.h"
 #include "alerts/evaluator.h"
+#include "alerts/silence.h"
 #include "bus/bus.h"
 #include "core/actor.h"
 #include "core/page.h"
@@ -53,8 +54,17 @@ class AlertService {
   // resolved alert is a conflict (ALERT_RESOLVED); a second ack replaces the first.
   Result<Alert> ack(std::int64_t id, const std::string& comment, const Actor& actor);
 
+  // Silences: created by `actor`; listed newest first (expired ones only when asked); expiring
+  // ends one now. Alerts read through this service carry `silenced`.
+  Result<Silence> create_silence(Silence s, const Actor& actor);
+  Result<Silence> silence(std::int64_t id);
+  Result<Page<Silence>> silences(bool include_expired, const PageRequest& page);
+  Result<Silence> expire_silence(std::int64_t id, const Actor& actor);
+
  private:
   Alert with_live(Alert a) const;
+  // Marks the alerts that an active silence selects.
+  Result<void> mark_silenced(std::vector<Alert>& alerts);
 
   db::Writer& m_writer;
   db::Readers& m_readers;

@@ -147,6 +147,44 @@ void register_alerts(http::Router& r, Services& s) {
            if (!a.ok()) return ctx.error(a.error());
            ctx.ok(alerts::to_json(a.value()));
          }});
+  r.add({"GET", "/api/v1/silences", http::Access::read, [&svc](http::Context& ctx) {
+           auto page = ctx.page_request();
+           if (!page.ok()) return ctx.error(page.error());
+           auto expired = ctx.query("expired");
+           if (!expired.empty() && expired != "true" && expired != "false")
+             return ctx.error(bad_query({{"expired", "must be true or false"}}));
+           auto list = svc.silences(expired == "true", page.value());
+           if (!list.ok()) return ctx.error(list.error());
+           auto now = SystemClock::instance().now_ms();
+           nlohmann::json items = nlohmann::json::array();
+           for (const auto& x : list->items) items.push_back(alerts::to_json(x, now));
+           ctx.list(items, list->total, list->request);
+         }});
+  r.add({"POST", "/api/v1/silences", http::Access::operate, [&svc](http::Context& ctx) {
+           auto body = ctx.json_body();
+           if (!body.ok()) return ctx.error(body.error());
+           auto now = SystemClock::instance().now_ms();
+           auto in = alerts::decode_silence(body.value(), now);
+           if (!in.ok()) return ctx.error(in.error());
+           auto x = svc.create_silence(std::move(in.value()), ctx.actor());
+           if (!x.ok()) return ctx.error(x.error());
+           ctx.res.set_header("Location", fmt::format("/api/v1/silences/{}", x->id));
+           ctx.ok(alerts::to_json(x.value(), now), 201);
+         }});
+  r.add({"GET", "/api/v1/silences/{id}", http::Access::read, [&svc](http::Context& ctx) {
+           auto id = ctx.id_param("id", "SILENCE_NOT_FOUND");
+           if (!id.ok()) return ctx.error(id.error());
+           auto x = svc.silence(id.value());
+           if (!x.ok()) return ctx.error(x.error());
+           ctx.ok(alerts::to_json(x.value(), SystemClock::instance().now_ms()));
+         }});
+  r.add({"DELETE", "/api/v1/silences/{id}", http::Access::operate, [&svc](http::Context& ctx) {
+           auto id = ctx.id_param("id", "SILENCE_NOT_FOUND");
+           if (!id.ok()) return ctx.error(id.error());
+           auto x = svc.expire_silence(id.value(), ctx.actor());
+           if (!x.ok()) return ctx.error(x.error());
+           ctx.no_content();
+         }});
 }
 
 }  // namespace tt::api

@@ -1,12 +1,14 @@
-// Alert rule bodies from outside: the depth-limited JSON parser, the rule decoder, the whole
-// rule's validation (expression, selector, templates), then the templates expanded over a few
-// label sets and values, and the raw bytes as one template. Must never crash or hang.
+// Alert rule and silence bodies from outside: the depth-limited JSON parser, the rule decoder,
+// the whole rule's validation (expression, selector, templates), the templates expanded over a
+// few values, the silence decoder; the raw bytes as one template and one RFC 3339 time. Must
+// never crash or hang.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "alerts/rule.h"
+#include "alerts/silence.h"
 #include "core/json.h"
 
 using namespace tt;
@@ -21,8 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (t.error().message.rfind("at position ", 0) != 0) {
     __builtin_trap();
   }
+  (void)alerts::parse_rfc3339(text);
   auto body = parse_json(text);
   if (!body.ok()) return 0;
+  if (auto s = alerts::decode_silence(body.value(), 1'700'000'000'000); s.ok()) (void)s->mutes(labels, 1'700'000'000'000);
   for (auto mode : {alerts::InputMode::create, alerts::InputMode::patch}) {
     auto in = alerts::decode_rule_input(body.value(), mode);
     if (!in.ok()) continue;

@@ -1,7 +1,7 @@
 """Alerting against the real binary: rules over the API (validation with positions, CRUD,
 filters), an expression rule over pushed samples going pending -> firing -> resolved through the
-API and the WebSocket `alerts` topic, acknowledgement with its audit row, a check_state rule
-following a push check, and active alerts kept across a restart."""
+API and the WebSocket `alerts` topic, acknowledgement with its audit row, silences, a check_state
+rule following a push check, and active alerts kept across a restart."""
 
 import time
 import unittest
@@ -149,6 +149,43 @@ class AlertsTest(AdminTestCase):
         r = self.req("GET", f"/api/v1/alerts?rule={rule['id']}&per_page=1")
         self.assertEqual(r.json["pagination"]["total"], 1)
         ws.close()
+
+    def test_silences_mute_the_alerts_they_select(self):
+        self.push("tt_fan_rpm", {"host": "h1"}, 0)
+        self.push("tt_fan_rpm", {"host": "h2"}, 0)
+        self.rule(name="FanStopped", expr="tt_fan_rpm == 0", interval="1s")
+        firing = wait_until(lambda: len(self.alerts("?state=firing&label=alertname=FanStopped")) == 2 and
+                            self.alerts("?state=firing&label=alertname=FanStopped"), timeout=10)
+        self.assertTrue(firing)
+        self.assertFalse(any(a["silenced"] for a in firing))
+        end = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+        r = self.req("POST", "/api/v1/silences", {"matchers": '{alertname="FanStopped", host=~"h1|h9"}',
+                                                  "ends_at": end, "comment": "replacing the fan"})
+        self.assertStatus(r, 201)
+        silence = r.json["data"]
+        self.assertEqual(silence["created_by"], "admin")
+        self.assertEqual(silence["state"], "active")
+        muted = {a["labels"]["host"]: a["silenced"] for a in self.alerts("?label=alertname=FanStopped")}
+        self.assertEqual(muted, {"h1": True, "h2": False})
+        self.assertEqual([x["id"] for x in self.req("GET", "/api/v1/silences").json["data"]], [silence["id"]])
+        self.assertStatus(self.req("DELETE", f"/api/v1/silences/{silence['id']}"), 204)
+        self.assertEqual(self.req("GET", f"/api/v1/silences/{silence['id']}").json["data"]["state"], "expired")
+        self.assertEqual(self.req("GET", "/api/v1/silences").json["data"], [])
+        self.assertEqual(len(self.req("GET", "/api/v1/silences?expired=true").json["data"]), 1)
+        self.assertFalse(any(a["silenced"] for a in self.alerts("?label=alertname=FanStopped")))
+        audit = self.req("GET", "/api/v1/audit?action=silence.*").json["data"]
+        self.assertEqual(sorted(x["action"] for x in audit), ["silence.create", "silence.expire"])
+        for body, fields in [({"matchers": "{host=~\"(\"}", "ends_at": end}, ["matchers"]),
+                             ({"matchers": "{host=\"\"}", "ends_at": end}, ["matchers"]),
+                             ({"matchers": "{host=\"h1\"}", "ends_at": "tomorrow"}, ["ends_at"]),
+                             ({"matchers": "{host=\"h1\"}", "ends_at": "2001-01-01T00:00:00Z"}, ["ends_at"]),
+                             ({"ends_at": end, "who": 1}, ["matchers", "who"])]:
+            with self.subTest(body=body):
+                r = self.req("POST", "/api/v1/silences", body)
+                self.assertStatus(r, 422, "VALIDATION_FAILED")
+                for f in fields:
+                    self.assertIn(f, r.field_errors(), r)
+        self.assertStatus(self.req("DELETE", "/api/v1/silences/999999"), 404, "SILENCE_NOT_FOUND")
 
     def test_check_state_rule_follows_a_push_check(self):
         r = self.req("POST", "/api/v1/checks", {"name": "nightly-job", "kind": "push", "interval": "1h",

@@ -294,3 +294,37 @@ TEST_CASE("templates print values as Go and Prometheus do") {
   CHECK(trimmed->expand({{"a", "A"}}, 2048) == "a2048b |A|2.048k");
   CHECK(Template::parse("{{ $value").error().message == "at position 0: unclosed action: '{{' without '}}'");
 }
+
+TEST_CASE("silences: decoded with their matchers and times, they mute the alerts they select while active") {
+  CHECK(parse_rfc3339("2023-11-14T22:13:20Z") == kStart);
+  CHECK(parse_rfc3339("2023-11-14T22:13:20.5+00:00") == kStart + 500);
+  CHECK(!parse_rfc3339("2023-11-14 22:13:20Z"));
+  CHECK(!parse_rfc3339("2023-11-14T22:13:20+02:00"));
+  auto s = decode_silence(nlohmann::json::parse(R"({"matchers":"{alertname=\"Down\", job!~\"b.*\"}",
+                                                     "starts_at":"2023-11-14T22:13:30Z","ends_at":"2023-11-14T23:13:20Z"})"),
+                          kStart);
+  REQUIRE(s.ok());
+  LabelSet a{{"alertname", "Down"}, {"job", "api"}};
+  LabelSet b{{"alertname", "Down"}, {"job", "batch"}};
+  CHECK(!s->mutes(a, kStart));  // not started yet
+  CHECK(s->mutes(a, kStart + 10'000));
+  CHECK(!s->mutes(b, kStart + 10'000));
+  CHECK(!s->mutes(a, kStart + 3'600'000));  // ended
+  auto bad = decode_silence(nlohmann::json::parse(R"({"matchers":"{job=~\"(\"}","ends_at":"2023-11-14T22:00:00Z"})"), kStart);
+  REQUIRE(!bad.ok());
+  std::vector<std::string> fields;
+  for (const auto& e : bad.error().fields) fields.push_back(e.field);
+  CHECK(fields == std::vector<std::string>{"matchers", "ends_at"});
+
+  Fixture f;
+  f.store.add(up_labels(), constant(kStart - 60'000, kStart + 60'000, 0));
+  auto r = f.rule(R"({"name":"Down","expr":"up == 0","interval":"10s","severity":"info"})");
+  f.advance_to(first_slot_after(r.id, 10'000, kStart));
+  auto made = f.service->create_silence(s.value(), f.actor);
+  REQUIRE(made.ok());
+  CHECK(!f.alerts().at(0).silenced);
+  f.clock.advance_ms(10'000);
+  CHECK(f.alerts().at(0).silenced);
+  REQUIRE(f.service->expire_silence(made->id, f.actor).ok());
+  CHECK(!f.alerts().at(0).silenced);
+}
