@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "alerts/service.h"
 #include "auth/auth.h"
 #include "checks/service.h"
 #include "http/router.h"
@@ -23,6 +24,7 @@ struct Services {
   auth::AuthService& auth;
   inventory::NodeService& nodes;
   checks::CheckService& checks;
+  alerts::AlertService& alerts;
   tsdb::Store& store;
   snmp::DiscoveryService& discovery;
   Readiness readiness;
@@ -38,6 +40,7 @@ void register_checks(http::Router& r, Services& s);
 void register_series(http::Router& r, Services& s);
 void register_prometheus(http::Router& r, Services& s);
 void register_discover(http::Router& r, Services& s);
+void register_alerts(http::Router& r, Services& s);
 
 inline void register_all(http::Router& r, Services& s) {
   register_health(r, s);
@@ -49,6 +52,7 @@ inline void register_all(http::Router& r, Services& s) {
   register_series(r, s);
   register_prometheus(r, s);
   register_discover(r, s);
+  register_alerts(r, s);
 }
 
 }  // namespace tt::api

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "alerts/evaluator.h"
+#include "alerts/service.h"
 #include "api/api.h"
 #include "app/live_series.h"
 #include "auth/auth.h"
@@ -176,6 +178,34 @@ int serve(const ServeOptions& opt) {
   snmp::Engine snmp_engine(loop.uv());
   snmp::DiscoveryService discovery(loop, snmp_engine, nodes);
 
+  // Alerts: rules evaluated on the evaluator's thread through the query engine; check_state
+  // rules see the runner's live states.
+  alerts::Evaluator evaluator(writer, bus, SystemClock::instance(), store,
+                              [&check_service, &runner]() -> Result<std::vector<alerts::CheckStatus>> {
+                                auto all = check_service.load_all();
+                                if (!all.ok()) return std::move(all).error();
+                                std::vector<alerts::CheckStatus> out;
+                                for (const auto& c : all.value()) {
+                                  auto live = runner.live(c.id);
+                                  LabelSet labels = checks::sample_labels(c);
+                                  sort_labels(labels);
+                                  out.push_back({c.id, std::move(labels),
+                                                 (live ? live->state : c.state) == checks::CheckState::down});
+                                }
+                                return out;
+                              });
+  alerts::AlertService alert_service(writer, readers, bus, evaluator, SystemClock::instance());
+  {
+    auto rules = alert_service.load_rules();
+    auto active = rules.ok() ? alert_service.load_active() : Result<std::vector<alerts::Alert>>(rules.error());
+    if (!active.ok()) {
+      log::error("cannot load the alert rules: {}", active.error().message);
+      return 1;
+    }
+    evaluator.load(std::move(rules.value()), std::move(active.value()));
+  }
+  evaluator.start();
+
   http::Authenticator authenticator{
       [&auth](const std::string& cookie) { return auth.authenticate_session(cookie); },
       [&auth](const std::string& bearer) { return auth.authenticate_token(bearer); }};
@@ -185,6 +215,7 @@ int serve(const ServeOptions& opt) {
       auth,
       nodes,
       check_service,
+      alert_service,
       store,
       discovery,
       {[&readers, schema] {
@@ -262,6 +293,7 @@ int serve(const ServeOptions& opt) {
     snmp_engine.close();
     hub.close_all();
   });
+  evaluator.stop();
   recorder.stop();
   store.close();
   writer.stop();

@@ -41,6 +41,13 @@ std::optional<std::int64_t> duration_field(const nlohmann::json& v, const char* 
 
 }  // namespace
 
+LabelSet sample_labels(const Check& c) {
+  LabelSet ls{{"check", c.name}, {"kind", c.kind}};
+  if (!c.node_name.empty()) ls.push_back({"node", c.node_name});
+  for (const auto& [k, v] : c.labels) ls.push_back({k, v});
+  return ls;
+}
+
 std::string_view to_string(CheckState s) {
   switch (s) {
     case CheckState::pending: return "pending";

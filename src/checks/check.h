@@ -16,6 +16,7 @@
 #include "bus/bus.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "core/series.h"
 
 namespace tt::checks {
 
@@ -80,6 +81,10 @@ Result<CheckInput> decode_check_input(const nlohmann::json& body, InputMode mode
 // target, the options (normalized, defaults filled), the conditions (parsed against the kind's
 // facts), timeout within interval. A kind change starts the options over from the new kind's.
 Result<void> apply_input(Check& c, const CheckInput& in);
+
+// The labels of every sample of a check (unsorted): check, kind, node (when set), its labels.
+// check_state alert rules match checks by these too.
+LabelSet sample_labels(const Check& c);
 
 // Labels every sample of a check carries; a check's own labels may not use these names.
 inline constexpr std::string_view kReservedLabels[] = {"check", "kind", "node", "instance", "job"};

@@ -77,9 +77,7 @@ void Runner::upsert_on_loop(Check c) {
   bool was_enabled = fresh ? c.state != CheckState::paused : e.check.enabled;
   e.check = std::move(c);
   e.series.clear();
-  e.base_labels = {{"check", e.check.name}, {"kind", e.check.kind}};
-  if (!e.check.node_name.empty()) e.base_labels.push_back({"node", e.check.node_name});
-  for (const auto& [k, v] : e.check.labels) e.base_labels.push_back({k, v});
+  e.base_labels = sample_labels(e.check);
   if (!fresh && was_enabled != e.check.enabled) {
     auto change = e.tracker.set_paused(!e.check.enabled);
     if (change.state_changed) {

@@ -648,9 +648,11 @@ class Evaluator {
     double interval = sampled;
     interval += to_start < threshold ? to_start : avg_between / 2;
     interval += to_end < threshold ? to_end : avg_between / 2;
-    double factor = interval / sampled;
-    if (is_rate) factor /= static_cast<double>(range_ms) / 1000;
-    return result * factor;
+    // In Prometheus' order of operations: folding the division by the range into the factor
+    // changes the last bit of some rates.
+    result *= interval / sampled;
+    if (is_rate) result /= static_cast<double>(range_ms) / 1000;
+    return result;
   }
 
   Storage& m_storage;

@@ -1,0 +1,161 @@
+#include "alerts/alert.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "query/query.h"
+
+namespace tt::alerts {
+
+namespace {
+
+void set_label(LabelSet& ls, const std::string& name, std::string value) {
+  auto it = std::find_if(ls.begin(), ls.end(), [&](const Label& l) { return l.name == name; });
+  if (value.empty()) {  // Prometheus: a label set to "" is removed
+    if (it != ls.end()) ls.erase(it);
+  } else if (it != ls.end()) {
+    it->value = std::move(value);
+  } else {
+    ls.push_back({name, std::move(value)});
+  }
+}
+
+nlohmann::json number_json(double v) {
+  if (std::isfinite(v)) return v;
+  return std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf");
+}
+
+}  // namespace
+
+std::string_view to_string(AlertState s) {
+  switch (s) {
+    case AlertState::pending: return "pending";
+    case AlertState::firing: return "firing";
+    case AlertState::resolved: return "resolved";
+  }
+  return "pending";
+}
+
+std::optional<AlertState> parse_alert_state(std::string_view s) {
+  if (s == "pending") return AlertState::pending;
+  if (s == "firing") return AlertState::firing;
+  if (s == "resolved") return AlertState::resolved;
+  return std::nullopt;
+}
+
+nlohmann::json to_json(const Alert& a) {
+  nlohmann::json labels = nlohmann::json::object();
+  for (const auto& l : a.labels) labels[l.name] = l.value;
+  auto time = [](const std::optional<TimeMs>& t) { return t ? nlohmann::json(format_rfc3339(*t)) : nlohmann::json(); };
+  nlohmann::json j{{"id", a.id},
+                   {"rule_id", a.rule_id ? nlohmann::json(a.rule_id) : nlohmann::json()},
+                   {"rule_name", a.rule_name},
+                   {"severity", to_string(a.severity)},
+                   {"state", to_string(a.state)},
+                   {"labels", labels},
+                   {"annotations", a.annotations},
+                   {"value", number_json(a.value)},
+                   {"active_at", format_rfc3339(a.active_at)},
+                   {"fired_at", time(a.fired_at)},
+                   {"resolved_at", time(a.resolved_at)},
+                   {"last_eval_at", time(a.last_eval_at ? std::optional<TimeMs>(a.last_eval_at) : std::nullopt)},
+                   {"acked", a.ack.has_value()},
+                   {"ack", nullptr},
+                   {"silenced", a.silenced}};
+  if (a.ack) j["ack"] = {{"by", a.ack->by}, {"at", format_rfc3339(a.ack->at)}, {"comment", a.ack->comment}};
+  return j;
+}
+
+Result<std::vector<Transition>> RuleAlerts::evaluate(const Rule& rule, const query::Vector& result, TimeMs t) {
+  std::map<LabelSet, Alert> found;
+  for (const auto& s : result) {
+    LabelSet ls;
+    for (const auto& l : s.labels)
+      if (l.name != kMetricNameLabel) ls.push_back(l);
+    for (const auto& [name, tmpl] : rule.label_templates) set_label(ls, name, tmpl.expand(s.labels, s.value));
+    set_label(ls, "severity", std::string(to_string(rule.severity)));
+    set_label(ls, "alertname", rule.name);
+    sort_labels(ls);
+    Alert a;
+    a.rule_id = rule.id;
+    a.rule_name = rule.name;
+    a.severity = rule.severity;
+    a.labels = ls;
+    a.value = s.value;
+    for (const auto& [name, tmpl] : rule.annotation_templates) a.annotations[name] = tmpl.expand(s.labels, s.value);
+    if (found.count(ls))
+      return Error::make(ErrorKind::validation, "ALERT_DUPLICATE_LABELS",
+                         fmt::format("the result holds two samples with the labels {} once the rule's labels are applied",
+                                     query::format_labels(ls)));
+    found.emplace(std::move(ls), std::move(a));
+  }
+
+  std::map<LabelSet, std::optional<AlertState>> before;
+  for (const auto& [ls, a] : m_active) before.emplace(ls, a.state);
+  for (auto& [ls, a] : found) {
+    if (auto it = m_active.find(ls); it != m_active.end()) {
+      it->second.value = a.value;
+      it->second.annotations = std::move(a.annotations);
+      continue;
+    }
+    a.state = AlertState::pending;
+    a.active_at = t;
+    before.emplace(ls, std::nullopt);
+    m_active.emplace(ls, std::move(a));
+  }
+
+  std::vector<Transition> out;
+  for (auto it = m_active.begin(); it != m_active.end();) {
+    Alert& a = it->second;
+    auto prior = before[it->first];
+    a.last_eval_at = t;
+    if (!found.count(it->first)) {
+      bool keep = false;
+      if (a.state == AlertState::firing && rule.keep_firing_for_ms > 0) {
+        if (!a.keep_firing_since) a.keep_firing_since = t;
+        keep = t - *a.keep_firing_since < rule.keep_firing_for_ms;
+      }
+      if (!keep) {
+        a.state = AlertState::resolved;
+        a.resolved_at = t;
+        a.keep_firing_since.reset();
+        out.push_back({std::move(a), prior, t});
+        it = m_active.erase(it);
+        continue;
+      }
+    } else {
+      a.keep_firing_since.reset();
+    }
+    if (a.state == AlertState::pending && t - a.active_at >= rule.for_ms) {
+      a.state = AlertState::firing;
+      a.fired_at = t;
+    }
+    if (prior != a.state) out.push_back({a, prior, t});
+    ++it;
+  }
+  return out;
+}
+
+void RuleAlerts::restore(std::vector<Alert> active) {
+  for (auto& a : active)
+    if (a.state != AlertState::resolved) m_active[a.labels] = std::move(a);
+}
+
+std::vector<Transition> RuleAlerts::resolve_all(TimeMs t) {
+  std::vector<Transition> out;
+  for (auto& [ls, a] : m_active) {
+    auto prior = a.state;
+    a.state = AlertState::resolved;
+    a.resolved_at = t;
+    out.push_back({std::move(a), prior, t});
+  }
+  m_active.clear();
+  return out;
+}
+
+void RuleAlerts::set_id(const LabelSet& labels, std::int64_t id) {
+  if (auto it = m_active.find(labels); it != m_active.end()) it->second.id = id;
+}
+
+}  // namespace tt::alerts

@@ -1,0 +1,454 @@
+#include "alerts/service.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "db/audit.h"
+#include "inventory/service.h"
+
+namespace tt::alerts {
+
+namespace {
+
+constexpr const char* kRuleColumns =
+    "id, name, kind, expr, check_id, check_selector, for_ms, keep_firing_for_ms, severity, labels, annotations, "
+    "channels, enabled, interval_ms, created_at, updated_at";
+
+Rule read_rule(SQLite::Statement& st) {
+  Rule r;
+  r.id = st.getColumn(0).getInt64();
+  r.name = st.getColumn(1).getString();
+  r.kind = st.getColumn(2).getString() == "check_state" ? RuleKind::check_state : RuleKind::expr;
+  r.expr = st.getColumn(3).getString();
+  if (!st.getColumn(4).isNull()) r.check_id = st.getColumn(4).getInt64();
+  r.check_selector = st.getColumn(5).getString();
+  r.for_ms = st.getColumn(6).getInt64();
+  r.keep_firing_for_ms = st.getColumn(7).getInt64();
+  r.severity = parse_severity(st.getColumn(8).getString()).value_or(Severity::warning);
+  r.labels = nlohmann::json::parse(st.getColumn(9).getString()).get<Labels>();
+  r.annotations = nlohmann::json::parse(st.getColumn(10).getString()).get<Labels>();
+  r.channels = nlohmann::json::parse(st.getColumn(11).getString()).get<std::vector<std::int64_t>>();
+  r.enabled = st.getColumn(12).getInt() != 0;
+  r.interval_ms = st.getColumn(13).getInt64();
+  r.created_at = st.getColumn(14).getInt64();
+  r.updated_at = st.getColumn(15).getInt64();
+  return r;
+}
+
+std::optional<Rule> find_rule(SQLite::Database& db, std::int64_t id) {
+  SQLite::Statement st(db, fmt::format("SELECT {} FROM alert_rules WHERE id = ?", kRuleColumns));
+  st.bind(1, id);
+  if (!st.executeStep()) return std::nullopt;
+  return read_rule(st);
+}
+
+void bind_rule(SQLite::Statement& st, const Rule& r) {
+  st.bind(":name", r.name);
+  st.bind(":kind", std::string(to_string(r.kind)));
+  st.bind(":expr", r.expr);
+  if (r.check_id) st.bind(":check_id", *r.check_id);
+  else st.bind(":check_id");
+  st.bind(":check_selector", r.check_selector);
+  st.bind(":for_ms", r.for_ms);
+  st.bind(":keep_firing_for_ms", r.keep_firing_for_ms);
+  st.bind(":severity", std::string(to_string(r.severity)));
+  st.bind(":labels", nlohmann::json(r.labels).dump());
+  st.bind(":annotations", nlohmann::json(r.annotations).dump());
+  st.bind(":channels", nlohmann::json(r.channels).dump());
+  st.bind(":enabled", r.enabled ? 1 : 0);
+  st.bind(":interval_ms", r.interval_ms);
+  st.bind(":updated_at", static_cast<std::int64_t>(r.updated_at));
+}
+
+Error rule_not_found(std::int64_t id) {
+  return Error::make(ErrorKind::not_found, "ALERT_RULE_NOT_FOUND", fmt::format("alert rule {} does not exist", id));
+}
+
+Result<void> check_unique(SQLite::Database& db, const Rule& r) {
+  SQLite::Statement st(db, "SELECT 1 FROM alert_rules WHERE name = ? AND id != ?");
+  st.bind(1, r.name);
+  st.bind(2, r.id);
+  if (st.executeStep())
+    return Error::make(ErrorKind::conflict, "ALERT_RULE_EXISTS", fmt::format("an alert rule named '{}' already exists", r.name));
+  return ok();
+}
+
+inventory::StoredEvent rule_event(SQLite::Database& db, TimeMs at, const std::string& kind, const Rule& r,
+                                  const Actor& actor, nlohmann::json data) {
+  return inventory::append_event(db, {0, at, "alerts", kind, std::to_string(r.id), actor.name, std::move(data)});
+}
+
+constexpr const char* kAlertColumns =
+    "id, rule_id, rule_name, severity, labels, annotations, state, value, active_at, fired_at, resolved_at, "
+    "keep_firing_since, last_eval_at, acked_by, acked_at, ack_comment";
+
+Alert read_alert(SQLite::Statement& st) {
+  auto opt = [&](int i) { return st.getColumn(i).isNull() ? std::nullopt : std::optional<TimeMs>(st.getColumn(i).getInt64()); };
+  Alert a;
+  a.id = st.getColumn(0).getInt64();
+  if (!st.getColumn(1).isNull()) a.rule_id = st.getColumn(1).getInt64();
+  a.rule_name = st.getColumn(2).getString();
+  a.severity = parse_severity(st.getColumn(3).getString()).value_or(Severity::warning);
+  for (const auto& [k, v] : nlohmann::json::parse(st.getColumn(4).getString()).get<Labels>()) a.labels.push_back({k, v});
+  a.annotations = nlohmann::json::parse(st.getColumn(5).getString()).get<Labels>();
+  a.state = parse_alert_state(st.getColumn(6).getString()).value_or(AlertState::resolved);
+  a.value = st.getColumn(7).isNull() ? std::nan("") : st.getColumn(7).getDouble();
+  a.active_at = st.getColumn(8).getInt64();
+  a.fired_at = opt(9);
+  a.resolved_at = opt(10);
+  a.keep_firing_since = opt(11);
+  a.last_eval_at = st.getColumn(12).getInt64();
+  if (!st.getColumn(13).isNull()) a.ack = Ack{st.getColumn(13).getString(), st.getColumn(14).getInt64(), st.getColumn(15).getString()};
+  return a;
+}
+
+std::optional<Alert> find_alert(SQLite::Database& db, std::int64_t id) {
+  SQLite::Statement st(db, fmt::format("SELECT {} FROM alerts WHERE id = ?", kAlertColumns));
+  st.bind(1, id);
+  if (!st.executeStep()) return std::nullopt;
+  return read_alert(st);
+}
+
+Error alert_not_found(std::int64_t id) {
+  return Error::make(ErrorKind::not_found, "ALERT_NOT_FOUND", fmt::format("alert {} does not exist", id));
+}
+
+}  // namespace
+
+Result<std::vector<Rule>> AlertService::load_rules() {
+  return m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Rule>> {
+    std::vector<Rule> out;
+    SQLite::Statement st(db, fmt::format("SELECT {} FROM alert_rules ORDER BY id", kRuleColumns));
+    while (st.executeStep()) {
+      out.push_back(read_rule(st));
+      TT_TRY(compile(out.back()));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<Alert>> AlertService::load_active() {
+  return m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Alert>> {
+    std::vector<Alert> out;
+    SQLite::Statement st(db, fmt::format("SELECT {} FROM alerts WHERE state != 'resolved' ORDER BY id", kAlertColumns));
+    while (st.executeStep()) out.push_back(read_alert(st));
+    return out;
+  });
+}
+
+Result<Rule> AlertService::create(const RuleInput& in, const Actor& actor) {
+  Rule r;
+  TT_TRY(apply_input(r, in));
+  auto now = m_clock.now_ms();
+  r.created_at = r.updated_at = now;
+  std::optional<inventory::StoredEvent> event;
+  auto done = m_writer.run<Rule>([&](SQLite::Database& db) -> Result<Rule> {
+    TT_TRY(check_unique(db, r));
+    SQLite::Statement st(db,
+                         "INSERT INTO alert_rules(name, kind, expr, check_id, check_selector, for_ms, keep_firing_for_ms, "
+                         "severity, labels, annotations, channels, enabled, interval_ms, created_at, updated_at) VALUES "
+                         "(:name, :kind, :expr, :check_id, :check_selector, :for_ms, :keep_firing_for_ms, :severity, "
+                         ":labels, :annotations, :channels, :enabled, :interval_ms, :created_at, :updated_at)");
+    bind_rule(st, r);
+    st.bind(":created_at", static_cast<std::int64_t>(now));
+    st.exec();
+    r.id = db.getLastInsertRowid();
+    event = rule_event(db, now, "alert_rule.created", r, actor, {{"rule", to_json(r)}});
+    db::append_audit(db, now, actor, "alert_rule.create", std::to_string(r.id), nlohmann::json{{"name", r.name}}.dump());
+    return r;
+  });
+  if (!done.ok()) return done;
+  m_evaluator.upsert(done.value());
+  inventory::publish_event(m_bus, *event);
+  return done;
+}
+
+Result<Rule> AlertService::get(std::int64_t id) {
+  return m_readers.with([&](SQLite::Database& db) -> Result<Rule> {
+    auto r = find_rule(db, id);
+    if (!r) return rule_not_found(id);
+    return *r;
+  });
+}
+
+Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const Actor& actor) {
+  auto now = m_clock.now_ms();
+  std::optional<inventory::StoredEvent> event;
+  auto done = m_writer.run<Rule>([&](SQLite::Database& db) -> Result<Rule> {
+    auto found = find_rule(db, id);
+    if (!found) return rule_not_found(id);
+    Rule r = *found;
+    TT_TRY(apply_input(r, patch));
+    TT_TRY(check_unique(db, r));
+    auto before = to_json(*found), after = to_json(r);
+    std::vector<std::string> changed;
+    nlohmann::json old_values = nlohmann::json::object();
+    for (const auto& [k, v] : after.items())
+      if (k != "updated_at" && before.value(k, nlohmann::json()) != v) {
+        changed.push_back(k);
+        old_values[k] = before.value(k, nlohmann::json());
+      }
+    if (changed.empty()) return r;
+    r.updated_at = now;
+    SQLite::Statement st(db,
+                         "UPDATE alert_rules SET name=:name, kind=:kind, expr=:expr, check_id=:check_id, "
+                         "check_selector=:check_selector, for_ms=:for_ms, keep_firing_for_ms=:keep_firing_for_ms, "
+                         "severity=:severity, labels=:labels, annotations=:annotations, channels=:channels, "
+                         "enabled=:enabled, interval_ms=:interval_ms, updated_at=:updated_at WHERE id=:id");
+    bind_rule(st, r);
+    st.bind(":id", id);
+    st.exec();
+    event = rule_event(db, now, "alert_rule.updated", r, actor, {{"rule", to_json(r)}, {"changed", changed}, {"before", old_values}});
+    db::append_audit(db, now, actor, "alert_rule.update", std::to_string(id), nlohmann::json{{"changed", changed}}.dump());
+    return r;
+  });
+  if (!done.ok() || !event) return done;
+  m_evaluator.upsert(done.value());
+  inventory::publish_event(m_bus, *event);
+  return done;
+}
+
+Result<void> AlertService::remove(std::int64_t id, const Actor& actor) {
+  auto now = m_clock.now_ms();
+  std::optional<inventory::StoredEvent> event;
+  auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
+    auto found = find_rule(db, id);
+    if (!found) return rule_not_found(id);
+    SQLite::Statement st(db, "DELETE FROM alert_rules WHERE id = ?");
+    st.bind(1, id);
+    st.exec();
+    event = rule_event(db, now, "alert_rule.deleted", *found, actor, {{"rule", to_json(*found)}});
+    db::append_audit(db, now, actor, "alert_rule.delete", std::to_string(id), nlohmann::json{{"name", found->name}}.dump());
+    return true;
+  });
+  if (!done.ok()) return std::move(done).error();
+  m_evaluator.remove(id);  // its active alerts resolve at the evaluator's next round
+  inventory::publish_event(m_bus, *event);
+  return ok();
+}
+
+Result<Page<Rule>> AlertService::list(const RuleQuery& q) {
+  return m_readers.with([&](SQLite::Database& db) -> Result<Page<Rule>> {
+    std::string where = " WHERE 1=1";
+    std::vector<std::string> args;
+    if (q.severity) { where += " AND severity = ?"; args.emplace_back(to_string(*q.severity)); }
+    if (q.enabled) { where += " AND enabled = ?"; args.emplace_back(*q.enabled ? "1" : "0"); }
+    if (!q.text.empty()) {
+      where += " AND (instr(lower(name), lower(?)) > 0 OR instr(lower(expr), lower(?)) > 0)";
+      args.insert(args.end(), 2, q.text);
+    }
+    auto bind_all = [&](SQLite::Statement& st) {
+      for (std::size_t i = 0; i < args.size(); ++i) st.bind(static_cast<int>(i + 1), args[i]);
+    };
+    Page<Rule> page;
+    page.request = q.page;
+    SQLite::Statement count(db, "SELECT count(*) FROM alert_rules" + where);
+    bind_all(count);
+    count.executeStep();
+    page.total = count.getColumn(0).getInt64();
+    SQLite::Statement st(db, fmt::format("SELECT {} FROM alert_rules{} ORDER BY name, id LIMIT {} OFFSET {}", kRuleColumns,
+                                         where, q.page.per_page, q.page.offset()));
+    bind_all(st);
+    while (st.executeStep()) page.items.push_back(read_rule(st));
+    return page;
+  });
+}
+
+Alert AlertService::with_live(Alert a) const {
+  if (a.state == AlertState::resolved) return a;
+  if (auto live = m_evaluator.live(a.id)) {
+    a.value = live->value;
+    a.annotations = live->annotations;
+    a.last_eval_at = live->last_eval_at;
+    a.keep_firing_since = live->keep_firing_since;
+  }
+  return a;
+}
+
+Result<Alert> AlertService::alert(std::int64_t id) {
+  auto a = m_readers.with([&](SQLite::Database& db) -> Result<Alert> {
+    auto found = find_alert(db, id);
+    if (!found) return alert_not_found(id);
+    return *found;
+  });
+  if (!a.ok()) return a;
+  std::vector<Alert> one{with_live(std::move(a.value()))};
+  TT_TRY(mark_silenced(one));
+  return std::move(one.front());
+}
+
+Result<Page<Alert>> AlertService::alerts(const AlertQuery& q) {
+  auto page = m_readers.with([&](SQLite::Database& db) -> Result<Page<Alert>> {
+    std::string where = " WHERE 1=1";
+    std::vector<std::string> args;
+    if (q.state) { where += " AND state = ?"; args.emplace_back(to_string(*q.state)); }
+    if (q.severity) { where += " AND severity = ?"; args.emplace_back(to_string(*q.severity)); }
+    if (q.rule_id) { where += " AND rule_id = ?"; args.push_back(std::to_string(*q.rule_id)); }
+    for (const auto& [k, v] : q.labels) {
+      where += " AND json_extract(labels, ?) = ?";
+      args.push_back("$.\"" + k + "\"");
+      args.push_back(v);
+    }
+    auto bind_all = [&](SQLite::Statement& st) {
+      for (std::size_t i = 0; i < args.size(); ++i) st.bind(static_cast<int>(i + 1), args[i]);
+    };
+    Page<Alert> page;
+    page.request = q.page;
+    SQLite::Statement count(db, "SELECT count(*) FROM alerts" + where);
+    bind_all(count);
+    count.executeStep();
+    page.total = count.getColumn(0).getInt64();
+    SQLite::Statement st(db, fmt::format("SELECT {} FROM alerts{} ORDER BY active_at DESC, id DESC LIMIT {} OFFSET {}",
+                                         kAlertColumns, where, q.page.per_page, q.page.offset()));
+    bind_all(st);
+    while (st.executeStep()) page.items.push_back(read_alert(st));
+    return page;
+  });
+  if (!page.ok()) return page;
+  for (auto& a : page->items) a = with_live(std::move(a));
+  TT_TRY(mark_silenced(page->items));
+  return page;
+}
+
+Result<Alert> AlertService::ack(std::int64_t id, const std::string& comment, const Actor& actor) {
+  auto now = m_clock.now_ms();
+  std::optional<inventory::StoredEvent> event;
+  auto done = m_writer.run<Alert>([&](SQLite::Database& db) -> Result<Alert> {
+    auto found = find_alert(db, id);
+    if (!found) return alert_not_found(id);
+    if (found->state == AlertState::resolved)
+      return Error::make(ErrorKind::conflict, "ALERT_RESOLVED", fmt::format("alert {} is resolved; there is nothing to acknowledge", id));
+    SQLite::Statement st(db, "UPDATE alerts SET acked_by = ?, acked_at = ?, ack_comment = ? WHERE id = ?");
+    st.bind(1, actor.name);
+    st.bind(2, static_cast<std::int64_t>(now));
+    st.bind(3, comment);
+    st.bind(4, id);
+    st.exec();
+    Alert a = *found;
+    a.ack = Ack{actor.name, now, comment};
+    event = inventory::append_event(db, {0, now, "alerts", "alert.acked", std::to_string(id), actor.name,
+                                         {{"alert", to_json(a)}, {"comment", comment}}});
+    db::append_audit(db, now, actor, "alert.ack", std::to_string(id), nlohmann::json{{"comment", comment}}.dump());
+    return a;
+  });
+  if (!done.ok()) return done;
+  inventory::publish_event(m_bus, *event);
+  return alert(id);
+}
+
+namespace {
+
+constexpr const char* kSilenceColumns = "id, matchers, starts_at, ends_at, comment, created_by, created_at";
+
+Silence read_silence(SQLite::Statement& st) {
+  Silence s;
+  s.id = st.getColumn(0).getInt64();
+  s.matchers_text = st.getColumn(1).getString();
+  if (auto m = query::parse_selector(s.matchers_text)) s.matchers = std::move(m.value());
+  s.starts_at = st.getColumn(2).getInt64();
+  s.ends_at = st.getColumn(3).getInt64();
+  s.comment = st.getColumn(4).getString();
+  s.created_by = st.getColumn(5).getString();
+  s.created_at = st.getColumn(6).getInt64();
+  return s;
+}
+
+std::optional<Silence> find_silence(SQLite::Database& db, std::int64_t id) {
+  SQLite::Statement st(db, fmt::format("SELECT {} FROM silences WHERE id = ?", kSilenceColumns));
+  st.bind(1, id);
+  if (!st.executeStep()) return std::nullopt;
+  return read_silence(st);
+}
+
+Error silence_not_found(std::int64_t id) {
+  return Error::make(ErrorKind::not_found, "SILENCE_NOT_FOUND", fmt::format("silence {} does not exist", id));
+}
+
+}  // namespace
+
+Result<void> AlertService::mark_silenced(std::vector<Alert>& alerts) {
+  auto now = m_clock.now_ms();
+  auto active = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Silence>> {
+    std::vector<Silence> out;
+    SQLite::Statement st(db, fmt::format("SELECT {} FROM silences WHERE ends_at > ? AND starts_at <= ?", kSilenceColumns));
+    st.bind(1, static_cast<std::int64_t>(now));
+    st.bind(2, static_cast<std::int64_t>(now));
+    while (st.executeStep()) out.push_back(read_silence(st));
+    return out;
+  });
+  if (!active.ok()) return std::move(active).error();
+  for (auto& a : alerts)
+    a.silenced = a.state != AlertState::resolved &&
+                 std::any_of(active->begin(), active->end(), [&](const Silence& s) { return s.mutes(a.labels, now); });
+  return ok();
+}
+
+Result<Silence> AlertService::create_silence(Silence s, const Actor& actor) {
+  auto now = m_clock.now_ms();
+  s.created_by = actor.name;
+  s.created_at = now;
+  std::optional<inventory::StoredEvent> event;
+  auto done = m_writer.run<Silence>([&](SQLite::Database& db) -> Result<Silence> {
+    SQLite::Statement st(db, "INSERT INTO silences(matchers, starts_at, ends_at, comment, created_by, created_at) VALUES (?,?,?,?,?,?)");
+    st.bind(1, s.matchers_text);
+    st.bind(2, static_cast<std::int64_t>(s.starts_at));
+    st.bind(3, static_cast<std::int64_t>(s.ends_at));
+    st.bind(4, s.comment);
+    st.bind(5, s.created_by);
+    st.bind(6, static_cast<std::int64_t>(now));
+    st.exec();
+    s.id = db.getLastInsertRowid();
+    event = inventory::append_event(db, {0, now, "alerts", "silence.created", std::to_string(s.id), actor.name, {{"silence", to_json(s, now)}}});
+    db::append_audit(db, now, actor, "silence.create", std::to_string(s.id), nlohmann::json{{"matchers", s.matchers_text}}.dump());
+    return s;
+  });
+  if (done.ok()) inventory::publish_event(m_bus, *event);
+  return done;
+}
+
+Result<Silence> AlertService::silence(std::int64_t id) {
+  return m_readers.with([&](SQLite::Database& db) -> Result<Silence> {
+    auto s = find_silence(db, id);
+    if (!s) return silence_not_found(id);
+    return *s;
+  });
+}
+
+Result<Page<Silence>> AlertService::silences(bool include_expired, const PageRequest& request) {
+  auto now = m_clock.now_ms();
+  return m_readers.with([&](SQLite::Database& db) -> Result<Page<Silence>> {
+    std::string where = include_expired ? "" : fmt::format(" WHERE ends_at > {}", now);
+    Page<Silence> page;
+    page.request = request;
+    page.total = db.execAndGet("SELECT count(*) FROM silences" + where).getInt64();
+    SQLite::Statement st(db, fmt::format("SELECT {} FROM silences{} ORDER BY id DESC LIMIT {} OFFSET {}", kSilenceColumns,
+                                         where, request.per_page, request.offset()));
+    while (st.executeStep()) page.items.push_back(read_silence(st));
+    return page;
+  });
+}
+
+Result<Silence> AlertService::expire_silence(std::int64_t id, const Actor& actor) {
+  auto now = m_clock.now_ms();
+  std::optional<inventory::StoredEvent> event;
+  auto done = m_writer.run<Silence>([&](SQLite::Database& db) -> Result<Silence> {
+    auto s = find_silence(db, id);
+    if (!s) return silence_not_found(id);
+    if (s->ends_at <= now) return *s;  // already expired: nothing changes
+    s->ends_at = now;
+    if (s->starts_at > now) s->starts_at = now;
+    SQLite::Statement st(db, "UPDATE silences SET starts_at = ?, ends_at = ? WHERE id = ?");
+    st.bind(1, static_cast<std::int64_t>(s->starts_at));
+    st.bind(2, static_cast<std::int64_t>(now));
+    st.bind(3, id);
+    st.exec();
+    event = inventory::append_event(db, {0, now, "alerts", "silence.expired", std::to_string(id), actor.name, {{"silence", to_json(*s, now)}}});
+    db::append_audit(db, now, actor, "silence.expire", std::to_string(id), "{}");
+    return *s;
+  });
+  if (done.ok() && event) inventory::publish_event(m_bus, *event);
+  return done;
+}
+
+}  // namespace tt::alerts

@@ -1,0 +1,330 @@
+// The evaluator on a frozen clock with a real database: transitions stored and published,
+// restart keeps active alerts, acknowledgements, check_state rules, rule deletion. Rule
+// validation and the template language.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "alerts/service.h"
+#include "core/random.h"
+#include "db/database.h"
+
+using namespace tt;
+using namespace tt::alerts;
+
+namespace {
+
+constexpr TimeMs kStart = 1'700'000'000'000;
+
+struct Fixture {
+  std::string path = (std::filesystem::temp_directory_path() / ("tt-alerts-" + random_hex(6) + ".db")).string();
+  ManualClock clock{kStart};
+  std::unique_ptr<db::Writer> writer;
+  std::unique_ptr<db::Readers> readers;
+  bus::CoreLoop loop;
+  bus::Bus bus{loop};
+  query::MemoryStorage store;
+  std::vector<CheckStatus> checks;
+  std::unique_ptr<Evaluator> evaluator;
+  std::unique_ptr<AlertService> service;
+  std::mutex mutex;
+  std::vector<bus::Event> seen;
+  Actor actor{"alice", "127.0.0.1"};
+
+  Fixture() {
+    auto rw = db::open(path, db::Access::read_write).value();
+    REQUIRE(db::migrate(*rw, db::embedded_migrations()).ok());
+    writer = std::make_unique<db::Writer>(std::move(rw));
+    readers = std::make_unique<db::Readers>(path);
+    restart();
+    bus.events.subscribe([this](const bus::Event& e) {
+      std::lock_guard lock(mutex);
+      seen.push_back(e);
+    });
+    loop.start();
+  }
+  ~Fixture() {
+    service.reset();
+    evaluator.reset();
+    loop.stop();
+    writer->stop();
+    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+  }
+  // A new evaluator and service over the same database, as after a restart.
+  void restart() {
+    service.reset();
+    evaluator = std::make_unique<Evaluator>(*writer, bus, clock, store, [this] {
+      return Result<std::vector<CheckStatus>>(checks);
+    });
+    service = std::make_unique<AlertService>(*writer, *readers, bus, *evaluator, clock);
+    evaluator->load(service->load_rules().value(), service->load_active().value());
+  }
+  Rule rule(const char* json) {
+    auto in = decode_rule_input(nlohmann::json::parse(json), InputMode::create);
+    REQUIRE_MESSAGE(in.ok(), (in.ok() ? "" : in.error().message));
+    auto r = service->create(in.value(), actor);
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    return r.value();
+  }
+  // Moves the frozen clock forward second by second, running the evaluator as its thread would.
+  void advance_to(TimeMs t) {
+    while (clock.now_ms() < t) {
+      clock.advance_ms(1000);
+      evaluator->run_due();
+    }
+  }
+  std::vector<Alert> alerts(std::optional<AlertState> state = std::nullopt) {
+    AlertQuery q;
+    q.state = state;
+    return service->alerts(q).value().items;
+  }
+  // The kinds of the alert events published so far, once `want` of them have crossed the bus.
+  std::vector<std::string> alert_events(std::size_t want) {
+    std::vector<std::string> kinds;
+    for (int i = 0; i < 200 && kinds.size() < want; ++i) {
+      if (i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::lock_guard lock(mutex);
+      kinds.clear();
+      for (const auto& e : seen)
+        if (e.topic == "alerts" && e.kind.rfind("alert.", 0) == 0) kinds.push_back(e.kind);
+    }
+    return kinds;
+  }
+};
+
+std::vector<Sample> constant(TimeMs from, TimeMs to, double v) {
+  std::vector<Sample> out;
+  for (TimeMs t = from; t <= to; t += 1000) out.push_back({t, v});
+  return out;
+}
+
+LabelSet up_labels() { return {{"__name__", "up"}, {"job", "api"}}; }
+
+}  // namespace
+
+TEST_CASE("the evaluator on a frozen clock: pending, firing after `for`, resolved; stored and published") {
+  Fixture f;
+  f.store.add(up_labels(), constant(kStart - 60'000, kStart + 60'000, 0));
+  f.store.add(up_labels(), constant(kStart + 61'000, kStart + 200'000, 1));
+  auto r = f.rule(R"({"name":"Down","expr":"up == 0","for":"20s","interval":"10s","severity":"critical",
+                      "annotations":{"summary":"{{ $labels.job }} is down"}})");
+  TimeMs first = first_slot_after(r.id, 10'000, kStart);
+
+  f.advance_to(first);
+  auto pending = f.alerts();
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].state == AlertState::pending);
+  CHECK(pending[0].active_at == first);
+  CHECK(pending[0].annotations.at("summary") == "api is down");
+  CHECK(query::format_labels(pending[0].labels) == R"({alertname="Down", job="api", severity="critical"})");
+
+  f.advance_to(first + 10'000);
+  CHECK(f.alerts(AlertState::pending).size() == 1);
+  f.advance_to(first + 20'000);  // `for` counts from the first evaluation that found it
+  auto firing = f.alerts(AlertState::firing);
+  REQUIRE(firing.size() == 1);
+  CHECK(firing[0].id == pending[0].id);
+  CHECK(firing[0].fired_at == first + 20'000);
+
+  f.advance_to(kStart + 75'000);
+  auto resolved = f.alerts(AlertState::resolved);
+  REQUIRE(resolved.size() == 1);
+  CHECK(resolved[0].id == pending[0].id);
+  CHECK(*resolved[0].resolved_at > kStart + 60'000);
+  CHECK(*resolved[0].resolved_at <= kStart + 71'000);
+  CHECK(f.alert_events(3) == std::vector<std::string>{"alert.pending", "alert.firing", "alert.resolved"});
+  auto transitions = f.readers->with([&](SQLite::Database& db) -> Result<int> {
+    return db.execAndGet("SELECT count(*) FROM alert_transitions WHERE alert_id = " + std::to_string(pending[0].id)).getInt();
+  });
+  CHECK(transitions.value() == 3);
+}
+
+TEST_CASE("after a restart an active alert carries on with its active_at; a deleted rule's alerts resolve") {
+  Fixture f;
+  f.store.add(up_labels(), constant(kStart - 60'000, kStart + 300'000, 0));
+  auto r = f.rule(R"({"name":"Down","expr":"up == 0","for":"1m","interval":"10s","severity":"warning"})");
+  TimeMs first = first_slot_after(r.id, 10'000, kStart);
+  f.advance_to(first + 30'000);
+  auto before = f.alerts();
+  REQUIRE(before.size() == 1);
+  CHECK(before[0].state == AlertState::pending);
+
+  f.restart();
+  f.advance_to(first + 60'000);
+  auto after = f.alerts();
+  REQUIRE(after.size() == 1);  // the same alert, not a new one
+  CHECK(after[0].id == before[0].id);
+  CHECK(after[0].active_at == first);
+  CHECK(after[0].state == AlertState::firing);
+  CHECK(after[0].fired_at == first + 60'000);
+
+  REQUIRE(f.service->remove(r.id, f.actor).ok());
+  f.advance_to(first + 61'000);
+  auto gone = f.alerts();
+  REQUIRE(gone.size() == 1);
+  CHECK(gone[0].state == AlertState::resolved);
+  CHECK(gone[0].rule_id == 0);
+  CHECK(gone[0].rule_name == "Down");
+}
+
+TEST_CASE("acknowledging an alert records who, when and why; resolved alerts cannot be acknowledged") {
+  Fixture f;
+  f.store.add(up_labels(), constant(kStart - 60'000, kStart + 30'000, 0));
+  auto r = f.rule(R"({"name":"Down","expr":"up == 0","interval":"10s","severity":"info"})");
+  f.advance_to(first_slot_after(r.id, 10'000, kStart));
+  auto firing = f.alerts(AlertState::firing);
+  REQUIRE(firing.size() == 1);
+  f.clock.advance_ms(500);
+  auto acked = f.service->ack(firing[0].id, "on it", f.actor);
+  REQUIRE(acked.ok());
+  auto again = f.service->alert(firing[0].id).value();
+  REQUIRE(again.ack);
+  CHECK(again.ack->by == "alice");
+  CHECK(again.ack->comment == "on it");
+  CHECK(again.ack->at == f.clock.now_ms());
+  auto audit = f.readers->with([&](SQLite::Database& db) -> Result<std::string> {
+    return db.execAndGet("SELECT action || ' ' || target FROM audit_log ORDER BY id DESC LIMIT 1").getString();
+  });
+  CHECK(audit.value() == "alert.ack " + std::to_string(firing[0].id));
+
+  f.store.clear();  // the series is gone
+  f.advance_to(kStart + 120'000);
+  auto resolved = f.service->alert(firing[0].id).value();
+  CHECK(resolved.state == AlertState::resolved);
+  CHECK(resolved.ack);  // the acknowledgement stays with the alert
+  auto late = f.service->ack(firing[0].id, "", f.actor);
+  REQUIRE(!late.ok());
+  CHECK(late.error().code == "ALERT_RESOLVED");
+  CHECK(f.service->ack(999, "", f.actor).error().code == "ALERT_NOT_FOUND");
+}
+
+TEST_CASE("check_state rules fire while a matching check is down, with the check's labels") {
+  Fixture f;
+  f.checks = {{1, {{"check", "web"}, {"kind", "http"}, {"node", "n1"}}, true},
+              {2, {{"check", "dns"}, {"kind", "dns"}, {"node", "n1"}}, true},
+              {3, {{"check", "ping"}, {"kind", "icmp"}, {"node", "n2"}}, false}};
+  auto by_id = f.rule(R"({"name":"WebDown","kind":"check_state","check_id":1,"interval":"5s","severity":"critical"})");
+  auto by_labels = f.rule(R"({"name":"N1Down","check_selector":"{node=\"n1\"}","interval":"5s","severity":"warning"})");
+  CHECK(by_labels.kind == RuleKind::check_state);
+  f.advance_to(std::max(first_slot_after(by_id.id, 5'000, kStart), first_slot_after(by_labels.id, 5'000, kStart)));
+  CHECK(f.alerts(AlertState::pending).empty());  // `for` is 0s: firing at the first evaluation
+  auto firing = f.alerts(AlertState::firing);
+  std::vector<std::string> got;
+  for (const auto& a : firing) got.push_back(query::format_labels(a.labels));
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector<std::string>{
+                   R"({alertname="N1Down", check="dns", kind="dns", node="n1", severity="warning"})",
+                   R"({alertname="N1Down", check="web", kind="http", node="n1", severity="warning"})",
+                   R"({alertname="WebDown", check="web", kind="http", node="n1", severity="critical"})"});
+  f.checks[0].down = false;
+  f.advance_to(f.clock.now_ms() + 5'000);
+  CHECK(f.alerts(AlertState::firing).size() == 1);
+  CHECK(f.alerts(AlertState::resolved).size() == 2);
+
+  // Disabling a rule resolves its alerts at the next round, and after a restart it stays quiet.
+  RuleInput off;
+  off.enabled = false;
+  REQUIRE(f.service->update(by_labels.id, off, f.actor).ok());
+  f.advance_to(f.clock.now_ms() + 1'000);
+  CHECK(f.alerts(AlertState::firing).empty());
+  f.restart();
+  f.advance_to(f.clock.now_ms() + 10'000);
+  CHECK(f.alerts(AlertState::firing).empty());
+  CHECK(f.alerts(AlertState::resolved).size() == 3);
+}
+
+TEST_CASE("rules are validated: expressions and templates name the position of the error") {
+  auto decode_apply = [](const char* json) -> Result<Rule> {
+    auto in = decode_rule_input(nlohmann::json::parse(json), InputMode::create);
+    if (!in.ok()) return std::move(in).error();
+    Rule r;
+    TT_TRY(apply_input(r, in.value()));
+    return r;
+  };
+  auto bad = decode_apply(R"({"name":"x","severity":"info","expr":"rate(up[5m] > 1"})");
+  REQUIRE(!bad.ok());
+  CHECK(bad.error().code == "EXPR_INVALID");
+  CHECK(bad.error().kind == ErrorKind::validation);
+  REQUIRE(bad.error().fields.size() == 1);
+  CHECK(bad.error().fields[0].field == "expr");
+  CHECK(bad.error().fields[0].message.rfind("at position 12:", 0) == 0);
+
+  auto matrix = decode_apply(R"({"name":"x","severity":"info","expr":"up[5m]"})");
+  CHECK(matrix.error().fields.at(0).message == "must be an instant vector or a scalar, not a range vector");
+
+  auto tmpl = decode_apply(R"({"name":"x","severity":"info","expr":"up","annotations":{"s":"ok {{ $labels.job }} {{ .Foo }}"}})");
+  REQUIRE(!tmpl.ok());
+  CHECK(tmpl.error().fields.at(0).field == "annotations.s");
+  CHECK(tmpl.error().fields.at(0).message.rfind("at position 21:", 0) == 0);
+
+  auto fields = decode_rule_input(nlohmann::json::parse(R"({"severity":"loud","for":"soon","labels":{"alertname":"x"},"colour":1})"),
+                                  InputMode::create);
+  REQUIRE(!fields.ok());
+  std::vector<std::string> named;
+  for (const auto& e : fields.error().fields) named.push_back(e.field);
+  std::sort(named.begin(), named.end());
+  CHECK(named == std::vector<std::string>{"colour", "for", "labels.alertname", "name", "severity"});
+
+  auto no_check = decode_apply(R"({"name":"x","severity":"info","kind":"check_state"})");
+  CHECK(no_check.error().fields.at(0).field == "check_id");
+  auto ok = decode_apply(R"({"name":"x","severity":"info","expr":"up == 0"})");
+  REQUIRE(ok.ok());
+  CHECK(ok->interval_ms == 15'000);
+}
+
+TEST_CASE("templates print values as Go and Prometheus do") {
+  CHECK(go_float(1) == "1");
+  CHECK(go_float(-0.25) == "-0.25");
+  CHECK(go_float(100000) == "100000");
+  CHECK(go_float(1e6) == "1e+06");
+  CHECK(go_float(1e-5) == "1e-05");
+  CHECK(go_float(0.0001) == "0.0001");
+  CHECK(go_float(1e21) == "1e+21");
+  CHECK(go_float(std::nan("")) == "NaN");
+  CHECK(go_float(-HUGE_VAL) == "-Inf");
+  CHECK(humanize(0) == "0");
+  CHECK(humanize(999) == "999");
+  CHECK(humanize(1234) == "1.234k");
+  CHECK(humanize(-2500000) == "-2.5M");
+  CHECK(humanize(0.0012) == "1.2m");
+  auto t = Template::parse("{{ $labels.a }}-{{- \" x \" -}}");
+  CHECK(!t.ok());
+  auto trimmed = Template::parse("a  {{- $value -}}  b {{$labels.missing}}|{{ .Labels.a }}|{{ $value | humanize }}");
+  REQUIRE(trimmed.ok());
+  CHECK(trimmed->expand({{"a", "A"}}, 2048) == "a2048b |A|2.048k");
+  CHECK(Template::parse("{{ $value").error().message == "at position 0: unclosed action: '{{' without '}}'");
+}
+
+TEST_CASE("silences: decoded with their matchers and times, they mute the alerts they select while active") {
+  CHECK(parse_rfc3339("2023-11-14T22:13:20Z") == kStart);
+  CHECK(parse_rfc3339("2023-11-14T22:13:20.5+00:00") == kStart + 500);
+  CHECK(!parse_rfc3339("2023-11-14 22:13:20Z"));
+  CHECK(!parse_rfc3339("2023-11-14T22:13:20+02:00"));
+  auto s = decode_silence(nlohmann::json::parse(R"({"matchers":"{alertname=\"Down\", job!~\"b.*\"}",
+                                                     "starts_at":"2023-11-14T22:13:30Z","ends_at":"2023-11-14T23:13:20Z"})"),
+                          kStart);
+  REQUIRE(s.ok());
+  LabelSet a{{"alertname", "Down"}, {"job", "api"}};
+  LabelSet b{{"alertname", "Down"}, {"job", "batch"}};
+  CHECK(!s->mutes(a, kStart));  // not started yet
+  CHECK(s->mutes(a, kStart + 10'000));
+  CHECK(!s->mutes(b, kStart + 10'000));
+  CHECK(!s->mutes(a, kStart + 3'600'000));  // ended
+  auto bad = decode_silence(nlohmann::json::parse(R"({"matchers":"{job=~\"(\"}","ends_at":"2023-11-14T22:00:00Z"})"), kStart);
+  REQUIRE(!bad.ok());
+  std::vector<std::string> fields;
+  for (const auto& e : bad.error().fields) fields.push_back(e.field);
+  CHECK(fields == std::vector<std::string>{"matchers", "ends_at"});
+
+  Fixture f;
+  f.store.add(up_labels(), constant(kStart - 60'000, kStart + 60'000, 0));
+  auto r = f.rule(R"({"name":"Down","expr":"up == 0","interval":"10s","severity":"info"})");
+  f.advance_to(first_slot_after(r.id, 10'000, kStart));
+  auto made = f.service->create_silence(s.value(), f.actor);
+  REQUIRE(made.ok());
+  CHECK(!f.alerts().at(0).silenced);
+  f.clock.advance_ms(10'000);
+  CHECK(f.alerts().at(0).silenced);
+  REQUIRE(f.service->expire_silence(made->id, f.actor).ok());
+  CHECK(!f.alerts().at(0).silenced);
+}
