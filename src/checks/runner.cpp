@@ -261,12 +261,13 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o, std::function<
   r->flapping_changed = change.flapping_started || change.flapping_stopped;
   r->state = std::string(to_string(e.tracker.state()));
   r->flapping = e.tracker.flapping();
-  set_live(e, change.state_changed ? std::optional<TimeMs>(at) : std::nullopt);
-  {
-    std::lock_guard lock(m_live_mutex);
-    m_live[e.check.id].last = r;
+  const auto changed_at = change.state_changed ? std::optional<TimeMs>(at) : std::nullopt;
+  if (r->node_id) {
+    set_live(e, changed_at);  // the node's status counts this check's new state
+    r->node_status = node_status(*r->node_id);
   }
-  if (r->node_id) r->node_status = node_status(*r->node_id);
+  // Shared with API readers from here on: complete before it is stored.
+  set_live(e, changed_at, r);
   if (also) also(result_json(*r));
   m_bus.results.publish(std::move(r));
 }
@@ -347,10 +348,12 @@ std::string Runner::node_status(std::int64_t node_id) const {
   return "degraded";
 }
 
-void Runner::set_live(const Entry& e, std::optional<TimeMs> changed_at) {
+void Runner::set_live(const Entry& e, std::optional<TimeMs> changed_at,
+                      std::shared_ptr<const bus::CheckResult> last) {
   std::lock_guard lock(m_live_mutex);
   auto [it, fresh] = m_live.try_emplace(e.check.id);
   Live& live = it->second;
+  if (last) live.last = std::move(last);
   if (fresh) live.since = e.check.state_since;
   if (changed_at) live.since = *changed_at;
   live.state = e.tracker.state();

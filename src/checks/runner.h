@@ -100,7 +100,8 @@ class Runner {
   std::string node_status(std::int64_t node_id) const;
   // For a node that lost (or gained) a check without a state change: its status again.
   void publish_node_status(std::int64_t node_id);
-  void set_live(const Entry& e, std::optional<TimeMs> changed_at);
+  // Also keeps `last` as the check's last result, when given.
+  void set_live(const Entry& e, std::optional<TimeMs> changed_at, std::shared_ptr<const bus::CheckResult> last = nullptr);
   KindSlot& slot(const std::string& kind);
   // The series of metric `name` with `extra` labels for this check; `hint` is where it was
   // found last time.
