@@ -113,7 +113,8 @@ Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
       Planned p;
       bool fresh = false;
       p.id = m_index.get_or_assign(s.labels, fresh);
-      plan_series(p, fresh, s.labels, s.samples);
+      if (fresh) m_uncommitted.insert(p.id);
+      plan_series(p, s.labels, s.samples);
       plan.push_back(std::move(p));
     }
   }
@@ -135,14 +136,13 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
   std::vector<Planned> plan;
   {
     std::lock_guard lock(m_heads_mutex);
-    std::vector<SeriesId> fresh_ids;
     for (std::size_t i = 0; i < points.size(); ++i) {
       const SeriesRef& ref = *points[i].series;
       SeriesId id = ref.store_id.load(std::memory_order_relaxed);
       if (id == 0) {
         bool fresh = false;
         id = m_index.get_or_assign(ref.labels, fresh);  // shares the ref's labels
-        if (fresh) fresh_ids.push_back(id);
+        if (fresh) m_uncommitted.insert(id);
       }
       order.push_back({id, i});
     }
@@ -156,8 +156,7 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
       Planned p;
       p.id = order[i].id;
       p.ref = points[order[i].at].series.get();
-      bool fresh = std::find(fresh_ids.begin(), fresh_ids.end(), p.id) != fresh_ids.end();
-      plan_series(p, fresh, *p.ref->labels, samples);
+      plan_series(p, *p.ref->labels, samples);
       plan.push_back(std::move(p));
       i = j;
     }
@@ -174,10 +173,7 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
   return result;
 }
 
-void Store::plan_series(Planned& p, bool fresh, const LabelSet& labels, const std::vector<Sample>& samples) {
-  // A series' row is inserted by every append that touches it until one of them commits: a
-  // failed commit must not leave later, acknowledged samples under an id that a restart drops.
-  if (fresh) m_uncommitted.insert(p.id);
+void Store::plan_series(Planned& p, const LabelSet& labels, const std::vector<Sample>& samples) {
   p.created = !m_uncommitted.empty() && m_uncommitted.contains(p.id);
   if (p.created) p.canonical = canonical_labels(labels);
   auto it = m_heads.find(p.id);

@@ -129,7 +129,7 @@ class Store : public query::Storage {
     std::vector<Sample> head_part, backfill;
   };
   // Fills p from a series' samples (normalized): split at the persisted mark. Under m_heads_mutex.
-  void plan_series(Planned& p, bool fresh, const LabelSet& labels, const std::vector<Sample>& samples);
+  void plan_series(Planned& p, const LabelSet& labels, const std::vector<Sample>& samples);
   // Writes the plan's new series, backfill chunks and log record in one writer job, then
   // extends the heads.
   Result<AppendResult> commit(std::vector<Planned>& plan);
@@ -163,7 +163,10 @@ class Store : public query::Storage {
   std::shared_mutex m_gate;
   mutable std::mutex m_heads_mutex;
   std::unordered_map<SeriesId, Head> m_heads;
-  std::unordered_set<SeriesId> m_uncommitted;  // assigned ids whose series row is not committed yet
+  // Ids assigned to new series whose row no commit has written yet. Every append that touches
+  // one inserts its row, so a failed commit cannot leave later, acknowledged samples under an
+  // id that a restart would drop.
+  std::unordered_set<SeriesId> m_uncommitted;
   std::atomic<std::int64_t> m_next_seq{1};
   std::atomic<std::int64_t> m_last_retention_ms{0};
 
