@@ -102,10 +102,11 @@ TEST_CASE("runner: a kind's in-flight limit holds; waiting runs start in turn; r
   std::promise<nlohmann::json> result;
   runner.run_now(5, [&](nlohmann::json r) { result.set_value(std::move(r)); });
   REQUIRE(eventually(loop, [&] { return held.runs.size() == 3; }));
+  // The newest run is run-now's (check 5 may also have a scheduled run in flight).
+  CHECK(on_loop(loop, [&] { return held.runs.back().first; }) == "t5");
   on_loop(loop, [&] {
-    auto it = std::find_if(held.runs.begin(), held.runs.end(), [](const auto& r) { return r.first == "t5"; });
-    auto done = std::move(it->second);
-    held.runs.erase(it);
+    auto done = std::move(held.runs.back().second);
+    held.runs.pop_back();
     probes::Observation o;
     o.ok = true;
     o.message = "held and released";
