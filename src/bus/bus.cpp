@@ -11,6 +11,10 @@ CoreLoop::CoreLoop() {
   m_async.data = this;
   uv_timer_init(&m_loop, &m_heartbeat);
   m_heartbeat.data = this;
+  uv_prepare_init(&m_loop, &m_prepare);
+  m_prepare.data = this;
+  uv_prepare_start(&m_prepare, &CoreLoop::on_prepare);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&m_prepare));  // work, not this handle, keeps the loop alive
 }
 
 CoreLoop::~CoreLoop() {
@@ -34,6 +38,10 @@ std::int64_t CoreLoop::ms_since_heartbeat() const {
 }
 
 void CoreLoop::post(std::function<void()> fn) {
+  if (on_loop_thread()) {
+    if (!m_closed_local) m_local.push_back(std::move(fn));
+    return;
+  }
   {
     std::lock_guard lock(m_mutex);
     if (m_closed) return;
@@ -43,6 +51,16 @@ void CoreLoop::post(std::function<void()> fn) {
 }
 
 void CoreLoop::on_async(uv_async_t* handle) { static_cast<CoreLoop*>(handle->data)->drain(); }
+
+void CoreLoop::on_prepare(uv_prepare_t* handle) {
+  auto* self = static_cast<CoreLoop*>(handle->data);
+  // Work may post more work; all of it runs before the loop blocks.
+  while (!self->m_local.empty()) {
+    std::vector<std::function<void()>> tasks;
+    tasks.swap(self->m_local);
+    for (auto& t : tasks) t();
+  }
+}
 
 void CoreLoop::drain() {
   std::vector<std::function<void()>> tasks;
@@ -59,8 +77,11 @@ void CoreLoop::drain() {
       m_closed = true;
       m_tasks.clear();
     }
+    m_closed_local = true;
+    m_local.clear();
     uv_close(reinterpret_cast<uv_handle_t*>(&m_async), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&m_heartbeat), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&m_prepare), nullptr);
   }
 }
 
@@ -72,6 +93,7 @@ void CoreLoop::stop(std::function<void()> on_stop) {
       m_closed = true;
       uv_close(reinterpret_cast<uv_handle_t*>(&m_async), nullptr);
       uv_close(reinterpret_cast<uv_handle_t*>(&m_heartbeat), nullptr);
+      uv_close(reinterpret_cast<uv_handle_t*>(&m_prepare), nullptr);
       uv_run(&m_loop, UV_RUN_DEFAULT);
     }
     return;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/facts.h"
 #include "core/metrics.h"
 #include "core/series.h"
 
@@ -35,7 +36,8 @@ class CoreLoop {
 
   uv_loop_t* uv() { return &m_loop; }
   void start();
-  // Runs fn on the loop thread. Safe from any thread; dropped after stop().
+  // Runs fn on the loop thread, later (never inside the call). Safe from any thread; dropped
+  // after stop().
   void post(std::function<void()> fn);
   // Runs `on_stop` on the loop (to close handles), then waits for the loop to end.
   void stop(std::function<void()> on_stop = {});
@@ -45,10 +47,17 @@ class CoreLoop {
 
  private:
   static void on_async(uv_async_t* handle);
+  static void on_prepare(uv_prepare_t* handle);
   void drain();
 
   uv_loop_t m_loop{};
   uv_async_t m_async{};
+  // Work posted by the loop itself (every check result crosses the bus this way) runs before
+  // the loop next waits for I/O: no wake-up through the async handle's eventfd, which costs
+  // a write, an epoll round and a read per message.
+  uv_prepare_t m_prepare{};
+  std::vector<std::function<void()>> m_local;  // loop thread only
+  bool m_closed_local = false;
   uv_timer_t m_heartbeat{};
   std::atomic<std::int64_t> m_last_beat_ms{0};
   std::mutex m_mutex;
@@ -148,8 +157,7 @@ struct CheckResult {
   std::string error;    // empty when up
   std::string message;
   double duration_s = 0;
-  // What the probe observed, for conditions and the API; shared, never copied on the hot path.
-  std::shared_ptr<const nlohmann::json> facts;
+  Facts facts;  // what the probe observed, for the API
   std::vector<RefSample> samples;
   // Set when this run changed the check's state or flapping flag.
   bool state_changed = false;

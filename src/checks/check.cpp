@@ -91,12 +91,10 @@ nlohmann::json to_json(const Check& c) {
 nlohmann::json result_json(const bus::CheckResult& r) {
   // Bodies and header sets are for conditions, not for lists; long strings are cut.
   nlohmann::json facts = nlohmann::json::object();
-  if (r.facts) {
-    for (const auto& [k, v] : r.facts->items()) {
-      if (k == "body" || k == "headers") continue;
-      if (v.is_string() && v.get_ref<const std::string&>().size() > 256) facts[k] = v.get<std::string>().substr(0, 256);
-      else facts[k] = v;
-    }
+  for (const auto& [k, v] : r.facts) {
+    if (k == "body" || k == "headers") continue;
+    if (v.is_string() && v.get_ref<const std::string&>().size() > 256) facts[k] = v.get<std::string>().substr(0, 256);
+    else facts[k] = v;
   }
   return {{"at", format_rfc3339(r.at)},
           {"up", r.up},

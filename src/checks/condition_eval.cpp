@@ -30,7 +30,7 @@ struct Value {
 
 class Evaluator {
  public:
-  explicit Evaluator(const json& facts) : m_facts(facts) {}
+  explicit Evaluator(const Facts& facts) : m_facts(facts) {}
 
   Outcome eval(const ConditionNode& n, bool negate) {
     switch (n.kind) {
@@ -176,10 +176,8 @@ class Evaluator {
   }
 
   const json* fact(const std::string& name) const {
-    if (!m_facts.is_object()) return nullptr;
-    auto it = m_facts.find(name);
-    if (it == m_facts.end() || it->is_null()) return nullptr;
-    return &*it;
+    const json* v = m_facts.find(name);
+    return v && !v->is_null() ? v : nullptr;
   }
 
   Value header(const Operand& o) const {
@@ -245,14 +243,14 @@ class Evaluator {
     return v;
   }
 
-  const json& m_facts;
+  const Facts& m_facts;
   bool m_body_parsed = false, m_body_missing = false;
   json m_body;
 };
 
 }  // namespace
 
-Condition::Verdict Condition::evaluate(const nlohmann::json& facts) const {
+Condition::Verdict Condition::evaluate(const Facts& facts) const {
   try {
     Evaluator ev(facts);
     Outcome o = ev.eval(*m_root, false);

@@ -50,11 +50,11 @@ class Condition {
     bool pass = false;
     std::string detail;  // for people: "latency = 412ms, wanted < 300ms"
   };
-  // `facts` is a JSON object as probes produce it: durations in seconds, ratios 0..1, headers
+  // `facts` as probes produce them: durations in seconds, ratios 0..1, headers
   // as an object with lowercase names. A comparison that cannot be made (fact absent, body not
   // JSON, value of another type) fails, also under '!', so missing data never passes a check.
   // Never throws.
-  Verdict evaluate(const nlohmann::json& facts) const;
+  Verdict evaluate(const Facts& facts) const;
 
   const std::string& text() const { return m_text; }
 

@@ -214,14 +214,13 @@ void Runner::finish(std::int64_t id, std::uint64_t generation, TimeMs at, probes
 
 void Runner::conclude(Entry& e, TimeMs at, probes::Observation o, std::function<void(nlohmann::json)> also) {
   bool up = o.ok;
-  std::string error = o.error, message = o.message;
   if (up) {
     for (const auto& cond : e.conditions) {
       auto verdict = cond.evaluate(o.facts);
       if (!verdict.pass) {
         up = false;
-        error = "condition";
-        message = fmt::format("{}: {}", cond.text(), verdict.detail);
+        o.error = "condition";
+        o.message = fmt::format("{}: {}", cond.text(), verdict.detail);
         break;
       }
     }
@@ -238,10 +237,10 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o, std::function<
   r->check_name = e.check.name;
   r->at = at;
   r->up = up;
-  r->error = error;
-  r->message = message;
+  r->error = std::move(o.error);
+  r->message = std::move(o.message);
   r->duration_s = o.duration_s;
-  r->facts = std::make_shared<const nlohmann::json>(std::move(o.facts));
+  r->facts = std::move(o.facts);
 
   r->samples.reserve(3 + o.metrics.size());
   r->samples.push_back({series(e, 0, {"probe_up"}), {at, up ? 1.0 : 0.0}});
@@ -302,7 +301,8 @@ void Runner::heartbeat(std::int64_t id, Heartbeat hb) {
     o.ok = hb.up;
     o.error = hb.up ? "" : "reported_down";
     o.message = hb.msg.empty() ? (hb.up ? "heartbeat" : "the job reported down") : hb.msg;
-    o.facts = {{"status", hb.up ? "up" : "down"}, {"msg", hb.msg}};
+    o.facts["status"] = hb.up ? "up" : "down";
+    o.facts["msg"] = hb.msg;
     if (hb.value) {
       o.facts["value"] = *hb.value;
       o.metrics.push_back({"probe_push_value", *hb.value});

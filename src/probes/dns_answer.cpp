@@ -212,7 +212,10 @@ Observation observe(RecordType type, const unsigned char* buf, std::size_t len,
   std::string joined;
   for (const auto& r : a.records) joined += (joined.empty() ? "" : "\n") + r;
   const std::string rcode = rcode_name(a.rcode);
-  o.facts = {{"latency", latency_s}, {"rcode", rcode}, {"answers", joined}, {"answer_count", a.answer_rrs}};
+  o.facts["latency"] = latency_s;
+  o.facts["rcode"] = rcode;
+  o.facts["answers"] = joined;
+  o.facts["answer_count"] = a.answer_rrs;
   o.metrics = {{"probe_dns_lookup_time_seconds", latency_s},
                {"probe_dns_answer_rrs", static_cast<double>(a.answer_rrs)},
                {"probe_dns_authority_rrs", static_cast<double>(a.authority_rrs)},

@@ -17,6 +17,7 @@
 // timeout counted from the start of the run, and packets not yet sent by then are not sent.
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <linux/filter.h>
 #include <linux/icmp.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
@@ -27,7 +28,7 @@
 #include <cstring>
 #include <random>
 #include <unordered_map>
-#include <unordered_set>
+#include <memory_resource>
 
 #include "probes/icmp_packet.h"
 #include "probes/kinds.h"
@@ -89,6 +90,36 @@ Address from_sockaddr(const sockaddr* sa) {
   return a;
 }
 
+// On a raw socket, echo replies to other pingers of the host (another monitor, a person's
+// ping) would each cost a wake-up and a read: a socket filter lets only replies carrying our
+// identifier through, as iputils' ping does. Unreachables pass, to be matched by what they
+// quote. Without the filter (an old kernel) the identifier check in read_all still holds.
+void attach_ident_filter(int fd, bool ipv6, std::uint16_t ident) {
+  const std::uint8_t echo_reply = ipv6 ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY;
+  // IPv4 raw reads start with the IP header (X = its length); IPv6 ones with the ICMPv6 header.
+  const sock_filter v4[] = {
+      BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                 // X = IP header length
+      BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),                  // A = ICMP type
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, echo_reply, 0, 2),  // not a reply: accept
+      BPF_STMT(BPF_LD | BPF_H | BPF_IND, 4),                  // A = identifier
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ident, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+  const sock_filter v6[] = {
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, echo_reply, 0, 2),
+      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ident, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+  sock_fprog prog{};
+  prog.len = static_cast<unsigned short>(ipv6 ? std::size(v6) : std::size(v4));
+  prog.filter = const_cast<sock_filter*>(ipv6 ? v6 : v4);
+  ::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+}
+
 // A packet in flight on a socket, by sequence number.
 struct InFlight {
   IcmpRun* run = nullptr;
@@ -108,7 +139,10 @@ struct IcmpSocket {
   std::uint16_t ident = 0;
   std::uint16_t next_seq = 0;
   uv_poll_t poll{};
-  std::unordered_map<std::uint16_t, InFlight> in_flight;
+  // A packet's entry is made and dropped within a second, for every packet: its node comes from
+  // a pool the socket keeps (sized by the peak in flight) instead of the allocator.
+  std::pmr::unsynchronized_pool_resource pool;
+  std::pmr::unordered_map<std::uint16_t, InFlight> in_flight{&pool};
 
   std::optional<std::uint16_t> take_seq() {
     if (in_flight.size() >= 65536) return std::nullopt;
@@ -134,7 +168,7 @@ class IcmpProbe final : public Probe {
 
   uv_loop_t* loop() { return m_loop; }
   std::uint64_t random64() { return m_rng(); }
-  void forget(IcmpRun* r) { m_runs.erase(r); }
+  void forget(IcmpRun* r);
   // The family's socket, opened on first use; nullptr with `why` set when neither kind opens.
   IcmpSocket* socket_for(bool ipv6, std::string& why);
 
@@ -144,7 +178,7 @@ class IcmpProbe final : public Probe {
 
   uv_loop_t* m_loop;
   std::mt19937_64 m_rng;
-  std::unordered_set<IcmpRun*> m_runs;
+  IcmpRun* m_first_run = nullptr;  // runs in flight, linked through the runs: no allocation per run
   IcmpSocket* m_sockets[2] = {nullptr, nullptr};  // [ipv6]
   bool m_closed = false;
 };
@@ -173,7 +207,10 @@ class IcmpRun {
   }
   double elapsed_s() const { return static_cast<double>(uv_hrtime() - m_start_ns) / 1e9; }
 
+  friend class IcmpProbe;
   IcmpProbe* m_probe;
+  IcmpRun* m_prev_run = nullptr;  // the probe's list of runs in flight
+  IcmpRun* m_next_run = nullptr;
   Done m_done;
   IcmpSocket* m_socket = nullptr;
   uv_timer_t m_timer{};
@@ -193,13 +230,22 @@ class IcmpRun {
 void IcmpProbe::run(const Request& req, Done done) {
   if (m_closed) return done(failed("cancelled", "the probe is closed"));
   auto* r = new IcmpRun(this, std::move(done));
-  m_runs.insert(r);
+  r->m_next_run = m_first_run;
+  if (m_first_run) m_first_run->m_prev_run = r;
+  m_first_run = r;
   r->start(req);
+}
+
+void IcmpProbe::forget(IcmpRun* r) {
+  if (r->m_prev_run) r->m_prev_run->m_next_run = r->m_next_run;
+  else m_first_run = r->m_next_run;
+  if (r->m_next_run) r->m_next_run->m_prev_run = r->m_prev_run;
+  r->m_prev_run = r->m_next_run = nullptr;
 }
 
 void IcmpProbe::close() {
   m_closed = true;
-  while (!m_runs.empty()) (*m_runs.begin())->finish(failed("cancelled", "the probe was closed"));
+  while (m_first_run) m_first_run->finish(failed("cancelled", "the probe was closed"));
   for (auto*& s : m_sockets) {
     if (!s) continue;
     s->probe = nullptr;
@@ -255,6 +301,7 @@ IcmpSocket* IcmpProbe::socket_for(bool ipv6, std::string& why) {
       f.data = ~((1U << ICMP_ECHOREPLY) | (1U << ICMP_DEST_UNREACH));
       ::setsockopt(fd, SOL_RAW, ICMP_FILTER, &f, sizeof f);
     }
+    attach_ident_filter(fd, ipv6, s->ident);
   }
   // Every target's replies share this socket, and a round's packets leave in bursts (all runs
   // due in one tick): the default 208 KiB buffer overflowed with 200 targets on loopback.
@@ -275,27 +322,44 @@ void IcmpProbe::on_readable(uv_poll_t* h, int status, int events) {
 }
 
 void IcmpProbe::read_all(IcmpSocket& s) {
-  std::uint8_t buf[65536 + 64];
+  // Datagrams are read in batches: one call usually empties the socket, and a short batch says
+  // so without the extra read that ends at EAGAIN.
+  constexpr unsigned kBatch = 16;
+  // Headers and the cookie are all a reply is matched by: a longer datagram is read cut short.
+  constexpr std::size_t kMaxDatagram = 2048;
+  static thread_local std::uint8_t bufs[kBatch][kMaxDatagram];
+  sockaddr_storage from[kBatch];
+  iovec iov[kBatch];
+  mmsghdr msgs[kBatch];
   // Bounded, so one flooded socket cannot hold the loop; the poll fires again for the rest.
-  for (int i = 0; i < 256; ++i) {
-    sockaddr_storage from{};
-    socklen_t from_len = sizeof from;
-    const ssize_t n = ::recvfrom(s.fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &from_len);
-    if (n < 0) return;  // EAGAIN, or an error queued for the socket (read and dropped)
+  for (int round = 0; round < 16; ++round) {
+    for (unsigned i = 0; i < kBatch; ++i) {
+      iov[i] = {bufs[i], kMaxDatagram};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int got = ::recvmmsg(s.fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
+    if (got <= 0) return;  // EAGAIN, or an error queued for the socket (read and dropped)
     const std::uint64_t now = uv_hrtime();
-    const auto reply = icmp::parse_reply(buf, static_cast<std::size_t>(n), s.ipv6, !s.dgram && !s.ipv6);
-    if (!reply) continue;
-    if (!s.dgram && reply->id != s.ident) continue;
-    auto it = s.in_flight.find(reply->seq);
-    if (it == s.in_flight.end()) continue;
-    const InFlight f = it->second;
-    if (!icmp::cookie_matches(*reply, f.cookie, f.payload)) continue;
-    // An echo reply must come from the address pinged; an unreachable comes from a router.
-    if (reply->kind == icmp::ReplyKind::echo_reply && !same_host(from, f.to)) continue;
-    s.in_flight.erase(it);
-    if (reply->kind == icmp::ReplyKind::echo_reply) f.run->on_reply(f.index, now);
-    else f.run->on_unreachable(f.index);
-    if (!s.probe) return;  // a `done` closed the probe
+    for (int i = 0; i < got; ++i) {
+      const auto reply = icmp::parse_reply(bufs[i], msgs[i].msg_len, s.ipv6, !s.dgram && !s.ipv6);
+      if (!reply) continue;
+      if (!s.dgram && reply->id != s.ident) continue;
+      auto it = s.in_flight.find(reply->seq);
+      if (it == s.in_flight.end()) continue;
+      const InFlight f = it->second;
+      if (!icmp::cookie_matches(*reply, f.cookie, f.payload)) continue;
+      // An echo reply must come from the address pinged; an unreachable comes from a router.
+      if (reply->kind == icmp::ReplyKind::echo_reply && !same_host(from[i], f.to)) continue;
+      s.in_flight.erase(it);
+      if (reply->kind == icmp::ReplyKind::echo_reply) f.run->on_reply(f.index, now);
+      else f.run->on_unreachable(f.index);
+      if (!s.probe) return;  // a `done` closed the probe
+    }
+    if (got < static_cast<int>(kBatch)) return;
   }
 }
 

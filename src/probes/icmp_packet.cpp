@@ -112,8 +112,6 @@ Observation summarize(const Round& r) {
   Observation o;
   const std::size_t received = r.rtts_s.size();
   const double loss = r.sent ? 1.0 - static_cast<double>(received) / static_cast<double>(r.sent) : 1.0;
-  // Assigned one by one: an initializer list builds and copies a temporary per pair, and this
-  // runs for every ping.
   o.facts["loss"] = loss;
   o.facts["sent"] = r.sent;
   o.facts["received"] = received;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/facts.h"
 #include "core/series.h"
 
 namespace tt::probes {
@@ -36,7 +37,7 @@ struct Observation {
   std::vector<Metric> metrics;
   // Named values that conditions test (status, latency, body, cert_days, loss, ...), in base
   // units: seconds, ratios 0..1, bytes, days. Shown by the API as the check's last result.
-  nlohmann::json facts = nlohmann::json::object();
+  Facts facts;
 };
 
 struct Request {

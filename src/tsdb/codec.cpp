@@ -43,7 +43,6 @@
 #include <cstring>
 #include <memory>
 #include <optional>
-#include <queue>
 
 #include "tsdb/bitstream.h"
 
@@ -133,38 +132,41 @@ void build_code_lengths(const std::array<std::uint32_t, kNumTokens>& freq_in,
     used += freq[i] != 0;
   }
   if (used <= 1) return;
-  struct Node {
-    std::uint64_t weight;
-    int parent;
-  };
-  std::vector<Node> nodes;
-  std::vector<int> leaf_of(kNumTokens, -1);
+  // Encoders try several candidate tables per block, so this runs often: fixed storage, no heap.
+  std::array<int, 2 * kNumTokens> parent;
+  std::array<int, kNumTokens> leaf_of;
+  using Item = std::pair<std::uint64_t, int>;  // weight, node; a min-heap by weight
+  std::array<Item, kNumTokens> heap;
   for (;;) {
-    nodes.clear();
-    using Item = std::pair<std::uint64_t, int>;
-    std::priority_queue<Item, std::vector<Item>, std::greater<>> pq;
+    int nodes = 0;
+    std::size_t size = 0;
     for (unsigned i = 0; i < kNumTokens; ++i) {
       if (!freq[i]) continue;
-      leaf_of[i] = static_cast<int>(nodes.size());
-      pq.push({freq[i], static_cast<int>(nodes.size())});
-      nodes.push_back({freq[i], -1});
+      leaf_of[i] = nodes;
+      parent[nodes] = -1;
+      heap[size++] = {freq[i], nodes++};
     }
-    while (pq.size() > 1) {
-      const auto a = pq.top();
-      pq.pop();
-      const auto b = pq.top();
-      pq.pop();
-      const int id = static_cast<int>(nodes.size());
-      nodes.push_back({a.first + b.first, -1});
-      nodes[a.second].parent = id;
-      nodes[b.second].parent = id;
-      pq.push({a.first + b.first, id});
+    const auto by_weight = [](const Item& a, const Item& b) { return a > b; };
+    std::make_heap(heap.begin(), heap.begin() + size, by_weight);
+    auto pop = [&] {
+      std::pop_heap(heap.begin(), heap.begin() + size, by_weight);
+      return heap[--size];
+    };
+    while (size > 1) {
+      const Item a = pop();
+      const Item b = pop();
+      const int id = nodes++;
+      parent[id] = -1;
+      parent[a.second] = id;
+      parent[b.second] = id;
+      heap[size++] = {a.first + b.first, id};
+      std::push_heap(heap.begin(), heap.begin() + size, by_weight);
     }
     unsigned max_len = 0;
     for (unsigned i = 0; i < kNumTokens; ++i) {
       if (!freq[i]) continue;
       unsigned d = 0;
-      for (int n = leaf_of[i]; nodes[n].parent >= 0; n = nodes[n].parent) ++d;
+      for (int n = leaf_of[i]; parent[n] >= 0; n = parent[n]) ++d;
       len[i] = static_cast<std::uint8_t>(std::min(d, 255u));
       max_len = std::max(max_len, d);
     }

@@ -24,6 +24,9 @@ metrics::Counter& samples_appended() {
 
 // Sorts by time and keeps the last value written for a timestamp.
 void normalize(std::vector<Sample>& s) {
+  // The common case, one sample or samples in order, costs a scan and no sort buffer.
+  if (std::adjacent_find(s.begin(), s.end(), [](const Sample& a, const Sample& b) { return a.t >= b.t; }) == s.end())
+    return;
   std::stable_sort(s.begin(), s.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
   std::size_t out = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -193,11 +196,12 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
   if (plan.empty()) return result;
   auto now = m_clock.now_ms();
   std::uint64_t segment = 0;
+  // Head parts move into the log record and, once it is written, from there into the heads.
+  LogBatch log_batch;
   auto committed = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     SQLite::Statement add_series(db, "INSERT OR IGNORE INTO series(id, labels, created_at) VALUES (?, ?, ?)");
-    LogBatch log_batch;
     PackWriter packs(db, m_next_seq);
-    for (const auto& p : plan) {
+    for (auto& p : plan) {
       if (p.created) {
         add_series.bind(1, p.id);
         add_series.bind(2, p.canonical);
@@ -206,7 +210,7 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
         add_series.reset();
       }
       if (!p.backfill.empty()) write_samples(packs, p.id, p.backfill);
-      if (!p.head_part.empty()) log_batch.entries.push_back({p.id, p.head_part});
+      if (!p.head_part.empty()) log_batch.entries.push_back({p.id, std::move(p.head_part)});
     }
     packs.finish();
     if (!log_batch.entries.empty()) {
@@ -220,17 +224,17 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
   {
     std::lock_guard lock(m_heads_mutex);
     auto now_mono = m_clock.mono_ms();
-    for (auto& p : plan) {
+    for (const auto& p : plan)
       if (p.created) m_uncommitted.erase(p.id);
-      if (p.head_part.empty()) continue;
-      auto& head = m_heads[p.id];
+    for (const auto& e : log_batch.entries) {
+      auto& head = m_heads[e.series_id];
       if (head.samples.empty()) {
         head.first_segment = segment;
         head.first_append_mono_ms = now_mono;
       } else {
         head.first_segment = std::min(head.first_segment, segment);
       }
-      head.samples.merge(p.head_part);
+      head.samples.merge(e.samples);
     }
   }
   samples_appended().inc(static_cast<double>(result.samples));

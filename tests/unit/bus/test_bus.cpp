@@ -48,3 +48,28 @@ TEST_CASE("post runs work on the loop and stop runs the closing hook") {
   CHECK(closed);
   CHECK(loop.ms_since_heartbeat() >= 0);
 }
+
+TEST_CASE("work the loop posts to itself runs later, in order, before the loop waits again") {
+  bus::CoreLoop loop;
+  std::vector<int> order;
+  std::promise<void> done;
+  // A timer far in the future: had the posted work waited for a wake-up, it would wait for it.
+  uv_timer_t idle{};
+  loop.start();
+  loop.post([&] {
+    uv_timer_init(loop.uv(), &idle);
+    uv_timer_start(&idle, [](uv_timer_t*) {}, 60'000, 0);
+    order.push_back(1);
+    loop.post([&] {
+      order.push_back(3);
+      loop.post([&] {  // posted by posted work: still before the loop blocks
+        order.push_back(4);
+        done.set_value();
+      });
+    });
+    order.push_back(2);  // the posted work did not run inside post()
+  });
+  REQUIRE(done.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  loop.stop([&] { uv_close(reinterpret_cast<uv_handle_t*>(&idle), nullptr); });
+  CHECK(order == std::vector<int>{1, 2, 3, 4});
+}

@@ -18,7 +18,7 @@ const std::vector<probes::FactSpec>& http() {
   return probes::http_kind().facts;
 }
 
-json http_facts() {
+json http_facts_json() {
   return json{
       {"status", 200},
       {"latency", 0.412},
@@ -32,6 +32,8 @@ json http_facts() {
       {"final_url", "https://example.org/health"},
       {"http_version", "2"}};
 }
+
+Facts http_facts() { return Facts(http_facts_json()); }
 
 struct EvalCase {
   const char* text;
@@ -55,7 +57,7 @@ void run_eval(const std::vector<probes::FactSpec>& kind, const std::vector<EvalC
     INFO("parse error at ", err.position, ": ", err.message);
     REQUIRE(cond.has_value());
     CHECK(cond->text() == c.text);
-    auto v = cond->evaluate(c.facts);
+    auto v = cond->evaluate(Facts(c.facts));
     INFO("detail: ", v.detail);
     CHECK(v.pass == c.pass);
     CHECK(v.detail.find(c.detail) != std::string::npos);
@@ -78,7 +80,7 @@ void run_errors(const std::vector<probes::FactSpec>& kind, const std::vector<Err
 }  // namespace
 
 TEST_CASE("conditions on http facts: verdicts and details") {
-  const json f = http_facts();
+  const json f = http_facts_json();
   json https = f;
   https["cert_days"] = 9;
   json slow = f;

@@ -1,0 +1,54 @@
+// core/facts.h — the named values one probe run observed (status, latency, body, cert_days, ...),
+// in base units, that conditions test and the API shows as a check's last result. A flat list:
+// a run has a dozen at most, and a map would cost an allocation per name on every run of
+// every check.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tt {
+
+class Facts {
+ public:
+  Facts() = default;
+  // The members of a JSON object (anything else gives no facts).
+  explicit Facts(const nlohmann::json& object) {
+    if (!object.is_object()) return;
+    for (const auto& [name, value] : object.items()) (*this)[name] = value;
+  }
+
+  // The fact's value, added as null when absent. The reference lasts until the next addition.
+  nlohmann::json& operator[](std::string_view name) {
+    for (auto& [n, v] : m_items)
+      if (n == name) return v;
+    if (m_items.empty()) m_items.reserve(kTypical);
+    return m_items.emplace_back(std::string(name), nullptr).second;
+  }
+  // The fact's value, null when absent.
+  const nlohmann::json& operator[](std::string_view name) const {
+    static const nlohmann::json absent;
+    const auto* v = find(name);
+    return v ? *v : absent;
+  }
+  // nullptr when absent.
+  const nlohmann::json* find(std::string_view name) const {
+    for (const auto& [n, v] : m_items)
+      if (n == name) return &v;
+    return nullptr;
+  }
+  bool contains(std::string_view name) const { return find(name) != nullptr; }
+  bool empty() const { return m_items.empty(); }
+  auto begin() const { return m_items.begin(); }
+  auto end() const { return m_items.end(); }
+
+ private:
+  static constexpr std::size_t kTypical = 12;  // the most a built-in kind reports
+  std::vector<std::pair<std::string, nlohmann::json>> m_items;
+};
+
+}  // namespace tt
