@@ -55,10 +55,11 @@ void CoreLoop::on_async(uv_async_t* handle) { static_cast<CoreLoop*>(handle->dat
 void CoreLoop::on_prepare(uv_prepare_t* handle) {
   auto* self = static_cast<CoreLoop*>(handle->data);
   // Work may post more work; all of it runs before the loop blocks.
+  auto& running = self->m_local_running;  // kept, with its capacity, between passes
   while (!self->m_local.empty()) {
-    std::vector<std::function<void()>> tasks;
-    tasks.swap(self->m_local);
-    for (auto& t : tasks) t();
+    running.swap(self->m_local);
+    for (auto& t : running) t();
+    running.clear();
   }
 }
 

@@ -10,7 +10,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -56,7 +55,7 @@ class CoreLoop {
   // the loop next waits for I/O: no wake-up through the async handle's eventfd, which costs
   // a write, an epoll round and a read per message.
   uv_prepare_t m_prepare{};
-  std::vector<std::function<void()>> m_local;  // loop thread only
+  std::vector<std::function<void()>> m_local, m_local_running;  // loop thread only
   bool m_closed_local = false;
   uv_timer_t m_heartbeat{};
   std::atomic<std::int64_t> m_last_beat_ms{0};
@@ -110,22 +109,23 @@ class Channel {
 
  private:
   void deliver() {
-    std::deque<T> batch;
     {
       std::lock_guard lock(m_mutex);
-      batch.swap(m_queue);
+      m_delivering.swap(m_queue);  // both keep their capacity: no allocation per delivery
       m_scheduled = false;
       m_depth->set(0);
     }
-    for (const auto& m : batch)
+    for (const auto& m : m_delivering)
       for (const auto& h : m_handlers) h(m);
+    m_delivering.clear();
   }
 
   CoreLoop& m_loop;
   std::string m_name;
   std::size_t m_capacity;
   std::mutex m_mutex;
-  std::deque<T> m_queue;
+  std::vector<T> m_queue;
+  std::vector<T> m_delivering;  // loop thread only
   bool m_scheduled = false;
   std::vector<Handler> m_handlers;
   metrics::Gauge* m_depth;

@@ -274,7 +274,9 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o, std::function<
 SeriesRefPtr Runner::series(Entry& e, std::size_t hint, const probes::Metric& m) {
   // Probes report their metrics in the same order run after run: try the hinted slot first.
   auto is = [&](const probes::Metric& k) {
-    return k.name == m.name && k.label == m.label && k.label_value == m.label_value;
+    // Names are literals: the same one is usually the same pointer, which spares the compare.
+    return (k.name.data() == m.name.data() || k.name == m.name) && k.label == m.label &&
+           k.label_value == m.label_value;
   };
   if (hint < e.series.size() && is(e.series[hint].first)) return e.series[hint].second;
   for (const auto& [metric, ref] : e.series)

@@ -67,7 +67,8 @@ void Scheduler::on_timer(uv_timer_t* t) { static_cast<Scheduler*>(t->data)->fire
 void Scheduler::fire_due() {
   std::int64_t now = static_cast<std::int64_t>(uv_now(m_loop));
   // Jobs fired here that become due again within this pass wait for the next timer tick.
-  std::vector<Entry> due;
+  std::vector<Entry>& due = m_due;
+  due.clear();
   while (!m_heap.empty() && m_heap.top().due_ms <= now) {
     due.push_back(m_heap.top());
     m_heap.pop();

@@ -64,6 +64,7 @@ class Scheduler {
   std::uint64_t m_next_generation = 1;
   std::unordered_map<std::int64_t, Job> m_jobs;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> m_heap;
+  std::vector<Entry> m_due;  // fire_due's list, kept with its capacity between ticks
   metrics::Histogram* m_lateness;
   metrics::Counter* m_skipped;
 };
