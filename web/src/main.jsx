@@ -11,6 +11,9 @@ import { Overview } from './pages/overview.jsx';
 import { NodePage } from './pages/node.jsx';
 import { CheckEditor } from './pages/check_editor.jsx';
 import { Events } from './pages/events.jsx';
+import { Alerts } from './pages/alerts.jsx';
+import { Silences } from './pages/silences.jsx';
+import { Rules, RuleEditor } from './pages/rules.jsx';
 
 // Theme: follows the system until toggled; the choice is kept in localStorage.
 const darkQuery = matchMedia('(prefers-color-scheme: dark)');
@@ -48,15 +51,19 @@ function ConnIndicator() {
   );
 }
 
+// The section a path belongs to, for the navigation's aria-current.
+const SECTIONS = { '/': ['/nodes', '/checks'], '/alerts': ['/silences'] };
+const current = (href, path) => (href === '/' ? path === '/' : path.startsWith(href)) || (SECTIONS[href] || []).some((p) => path.startsWith(p));
+
 function Header({ session, theme, onLogout, path }) {
-  const nav = [['/', 'Overview'], ['/events', 'Events']];
+  const nav = [['/', 'Overview'], ['/alerts', 'Alerts'], ['/events', 'Events']];
   return (
     <header class="top">
       <a class="brand" href="/"><img src="/icon.svg" alt="" width="22" height="22" />Telltale</a>
       {session && (
         <nav class="nav" aria-label="Main">
           {nav.map(([href, label]) => (
-            <a href={href} aria-current={(href === '/' ? path === '/' || path.startsWith('/nodes') : path.startsWith(href)) ? 'page' : undefined}>{label}</a>
+            <a href={href} aria-current={current(href, path) ? 'page' : undefined}>{label}</a>
           ))}
         </nav>
       )}
@@ -78,6 +85,11 @@ function Routes({ path, query }) {
   if ((p = match('/checks/new', path))) return <CheckEditor nodeId={query.get('node')} />;
   if ((p = match('/checks/:id', path))) return <CheckEditor id={+p.id} />;
   if (path === '/events') return <Events />;
+  if (path === '/alerts') return <Alerts query={query} />;
+  if (path === '/silences') return <Silences query={query} />;
+  if (path === '/alerts/rules') return <Rules />;
+  if (path === '/alerts/rules/new') return <RuleEditor />;
+  if ((p = match('/alerts/rules/:id', path))) return <RuleEditor id={+p.id} />;
   return (
     <section class="card narrow"><h1>Not found</h1><p>No page at <code>{path}</code>. <a href="/">Back to the overview</a>.</p></section>
   );
