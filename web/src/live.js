@@ -1,5 +1,6 @@
 // The live link: one WebSocket subscribed to every event, the event cursor, catch-up after a
-// reconnect (GET /api/v1/events?after=cursor), and the node inventory the pages share.
+// reconnect (GET /api/v1/events?after=cursor), and the node inventory the pages share; pages
+// add `series:<selector>` topics for new samples (watchSeries) on the same socket.
 //
 // Events go to handlers in id order, each once: the ones missed while disconnected are fetched
 // before those that arrived meanwhile. Rendering is coalesced to one animation frame, so a
@@ -91,6 +92,34 @@ async function catchUp() {
 
 let ws = null, timer = 0, pinger = 0, attempt = 0, stopped = true, pingSent = 0;
 
+// Series topics watched by pages: topic -> Set of fn(series[]). Samples are not events: there
+// is no catch-up for them (a page reloads its range after a reconnect, see useReconnects).
+const seriesWatchers = new Map();
+const sendTopics = (type, topics) => { if (ws?.readyState === 1 && topics.length) ws.send(JSON.stringify({ type, topics })); };
+
+// fn(series) with each batch of new samples of the series that match the selector, as
+// {metric, labels, timestamps, values}; returns the function that stops watching.
+export function watchSeries(selector, fn) {
+  const topic = 'series:' + selector;
+  let set = seriesWatchers.get(topic);
+  if (!set) {
+    seriesWatchers.set(topic, (set = new Set()));
+    sendTopics('subscribe', [topic]);
+  }
+  set.add(fn);
+  return () => {
+    set.delete(fn);
+    if (set.size || seriesWatchers.get(topic) !== set) return;
+    seriesWatchers.delete(topic);
+    sendTopics('unsubscribe', [topic]);
+  };
+}
+
+// A counter that grows each time the link is live again after a drop, for pages that reload
+// what has no catch-up.
+let reconnects = 0;
+export const useReconnects = () => { useLive(); return reconnects; };
+
 function setState(state) {
   conn.state = state;
   changed();
@@ -101,17 +130,24 @@ function open() {
   const sock = new WebSocket(location.origin.replace(/^http/, 'ws') + '/api/v1/ws');
   ws = sock;
   let queue = [];  // events that arrive while the catch-up runs
-  sock.onopen = () => sock.send(JSON.stringify({ type: 'subscribe', topics: ['events'] }));
+  let synced = false;  // the first "subscribed" starts the catch-up; later ones answer watchSeries
+  sock.onopen = () => sock.send(JSON.stringify({ type: 'subscribe', topics: ['events', ...seriesWatchers.keys()] }));
   sock.onmessage = async (m) => {
     let msg;
     try { msg = JSON.parse(m.data); } catch { return; }
     if (msg.type === 'event' && msg.topic === 'events') {
       if (queue) queue.push(msg.data);
       else handle(msg.data);
+    } else if (msg.type === 'event' && seriesWatchers.has(msg.topic)) {
+      for (const fn of seriesWatchers.get(msg.topic)) {
+        try { fn(msg.data?.series || []); } catch (err) { console.error(err); }
+      }
     } else if (msg.type === 'pong') {
       conn.rtt_ms = Math.round(performance.now() - pingSent);
       changed();
-    } else if (msg.type === 'subscribed') {
+    } else if (msg.type === 'subscribed' && !synced) {
+      synced = true;
+      const again = loaded;
       try {
         if (!loaded) await loadNodes();
         else if (!(await catchUp())) await loadNodes();
@@ -122,6 +158,7 @@ function open() {
       queue.forEach(handle);
       queue = null;
       attempt = 0;
+      if (again) reconnects++;
       setState('live');
       ping();
     }

@@ -5,13 +5,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, post, qs } from '../api.js';
 import { navigate } from '../router.js';
 import { useEvents } from '../live.js';
-import { Time, cap, parseLabels } from '../ui.jsx';
+import { Time, cap, parseLabels, quote } from '../ui.jsx';
 
 export const ALERT_STATES = ['firing', 'pending', 'resolved'];
 export const SEVERITIES = ['critical', 'warning', 'info'];
 
-// A PromQL string literal.
-export const quote = (s) => '"' + String(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') + '"';
 
 // The selector of exactly these labels: {alertname="X", node="gw"} (an alert's, for a silence).
 export function labelSelector(labels) {
