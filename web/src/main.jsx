@@ -14,6 +14,7 @@ import { Events } from './pages/events.jsx';
 import { Alerts } from './pages/alerts.jsx';
 import { Silences } from './pages/silences.jsx';
 import { Rules, RuleEditor } from './pages/rules.jsx';
+import { MapPage } from './pages/map.jsx';
 
 // Theme: follows the system until toggled; the choice is kept in localStorage.
 const darkQuery = matchMedia('(prefers-color-scheme: dark)');
@@ -56,7 +57,7 @@ const SECTIONS = { '/': ['/nodes', '/checks'], '/alerts': ['/silences'] };
 const current = (href, path) => (href === '/' ? path === '/' : path.startsWith(href)) || (SECTIONS[href] || []).some((p) => path.startsWith(p));
 
 function Header({ session, theme, onLogout, path }) {
-  const nav = [['/', 'Overview'], ['/alerts', 'Alerts'], ['/events', 'Events']];
+  const nav = [['/', 'Overview'], ['/alerts', 'Alerts'], ['/map', 'Map'], ['/events', 'Events']];
   return (
     <header class="top">
       <a class="brand" href="/"><img src="/icon.svg" alt="" width="22" height="22" />Telltale</a>
@@ -85,6 +86,7 @@ function Routes({ path, query }) {
   if ((p = match('/checks/new', path))) return <CheckEditor nodeId={query.get('node')} />;
   if ((p = match('/checks/:id', path))) return <CheckEditor id={+p.id} />;
   if (path === '/events') return <Events />;
+  if (path === '/map') return <MapPage />;
   if (path === '/alerts') return <Alerts query={query} />;
   if (path === '/silences') return <Silences query={query} />;
   if (path === '/alerts/rules') return <Rules />;
