@@ -15,6 +15,7 @@ import { Alerts } from './pages/alerts.jsx';
 import { Silences } from './pages/silences.jsx';
 import { Rules, RuleEditor } from './pages/rules.jsx';
 import { MapPage } from './pages/map.jsx';
+import { Users, Tokens, Audit } from './pages/settings.jsx';
 
 // Theme: follows the system until toggled; the choice is kept in localStorage.
 const darkQuery = matchMedia('(prefers-color-scheme: dark)');
@@ -57,7 +58,7 @@ const SECTIONS = { '/': ['/nodes', '/checks'], '/alerts': ['/silences'] };
 const current = (href, path) => (href === '/' ? path === '/' : path.startsWith(href)) || (SECTIONS[href] || []).some((p) => path.startsWith(p));
 
 function Header({ session, theme, onLogout, path }) {
-  const nav = [['/', 'Overview'], ['/alerts', 'Alerts'], ['/map', 'Map'], ['/events', 'Events']];
+  const nav = [['/', 'Overview'], ['/alerts', 'Alerts'], ['/map', 'Map'], ['/events', 'Events'], ['/settings', 'Settings']];
   return (
     <header class="top">
       <a class="brand" href="/"><img src="/icon.svg" alt="" width="22" height="22" />Telltale</a>
@@ -79,14 +80,19 @@ function Header({ session, theme, onLogout, path }) {
   );
 }
 
-function Routes({ path, query }) {
+function Routes({ path, query, session }) {
   let p;
+  const admin = session.role === 'admin';
   if (path === '/' || path === '/nodes') return <Overview query={query} />;
   if ((p = match('/nodes/:id', path))) return <NodePage id={+p.id} />;
   if ((p = match('/checks/new', path))) return <CheckEditor nodeId={query.get('node')} />;
   if ((p = match('/checks/:id', path))) return <CheckEditor id={+p.id} />;
   if (path === '/events') return <Events />;
   if (path === '/map') return <MapPage />;
+  if (path === '/settings') return admin ? <Users session={session} /> : <Tokens session={session} />;
+  if (path === '/settings/users' && admin) return <Users session={session} />;
+  if (path === '/settings/tokens') return <Tokens session={session} />;
+  if (path === '/settings/audit' && admin) return <Audit session={session} query={query} />;
   if (path === '/alerts') return <Alerts query={query} />;
   if (path === '/silences') return <Silences query={query} />;
   if (path === '/alerts/rules') return <Rules />;
@@ -138,7 +144,7 @@ function App() {
   else if (view.kind === 'login') body = <Login onDone={startSession} notice={view.notice} />;
   else if (view.kind === 'error') {
     body = <p class="narrow error" role="alert">{view.message} <button type="button" onClick={boot}>Try again</button></p>;
-  } else body = <Routes path={path} query={query} />;
+  } else body = <Routes path={path} query={query} session={view.session} />;
   useEffect(() => {
     const title = { setup: 'Set up', login: 'Log in' }[view.kind];
     if (title) document.title = `${title} · Telltale`;
