@@ -1,6 +1,8 @@
 // End-to-end test of the web UI against the real binary: setup, login, a node, an HTTP check
-// against a server this test runs, its state live on the page, the server stopped, the check and
-// the node down without a reload; at a desktop and at a phone width.
+// against a server this test runs, its state live on the page, an alert rule for it, the server
+// stopped, the check and the node down and the alert firing without a reload, the alert
+// acknowledged and silenced; the map, API tokens and the audit log; at a desktop and at a
+// phone width.
 //   cd tests/e2e && npm ci && TELLTALE_BIN=../../build/telltale node --test
 // Needs Debian's chromium at /usr/bin/chromium (override with CHROMIUM). Screenshots go to ./artifacts/.
 // TELLTALE_WEB_DIR=../../build/web-dist serves the UI from disk (--web-dir): with
@@ -152,6 +154,7 @@ async function flow(name, viewport) {
     await form.getByLabel('Type').selectOption('vm');
     await form.getByLabel('Address').fill('127.0.0.1');
     await form.getByLabel('Labels').fill('site=lab, team=core');
+    await form.getByLabel('Location').fill('52.37, 4.89');
     await form.getByRole('button', { name: 'Add node' }).click();
     await row('web-1').waitFor();
     assert.match(await row('web-1').innerText(), /Unknown/);
@@ -245,6 +248,30 @@ async function flow(name, viewport) {
     await noHScroll('node up');
     await shot('4-node-up');
 
+    // An alert rule for the check, in the rule editor: the expression's current value first.
+    await page.getByRole('link', { name: 'Alerts' }).first().click();
+    await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+    await page.getByRole('link', { name: 'Rules' }).click();
+    await page.getByRole('link', { name: 'New rule' }).click();
+    await page.getByRole('heading', { name: 'New alert rule' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('SiteDown');
+    await page.getByLabel('Expression').fill('probe_success{check="site"}');
+    await page.locator('.preview-box', { hasText: '1 series now' }).waitFor();
+    await page.getByLabel('Expression').fill('probe_success{check="site"');
+    await page.locator('.preview-box .expr-error pre').waitFor();
+    await page.getByLabel('Kind').selectOption('check_state');
+    await page.getByLabel('Check', { exact: true }).selectOption({ label: 'site' });
+    await page.getByLabel('Severity').selectOption('critical');
+    await page.getByLabel('Evaluate every').fill('1s');
+    await page.getByLabel(/^Annotations/).fill('summary=Site check {{ $labels.check }} is down');
+    await noHScroll('rule editor');
+    await shot('4b-rule-editor');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await page.getByRole('heading', { name: 'Alert rule SiteDown' }).waitFor();
+    await page.getByRole('link', { name: 'Overview' }).first().click();
+    await row('web-1').click();
+    await checkRow('site').locator('.badge', { hasText: 'Up' }).waitFor();
+
     // The peer stops: the check and the node go down without a reload.
     await peer.stop();
     await checkRow('site').locator('.badge', { hasText: 'Down' }).waitFor();
@@ -260,6 +287,50 @@ async function flow(name, viewport) {
     await page.locator('.events li', { hasText: 'Node web-1 is down' }).first().waitFor();
     await noHScroll('events');
     await shot('6-events');
+
+    // The alert fired (live on the alerts page); it is acknowledged with a comment, then silenced.
+    await page.getByRole('link', { name: 'Alerts' }).first().click();
+    const firing = page.locator('.alert-item[data-state=firing]', { hasText: 'SiteDown' });
+    await firing.waitFor();
+    assert.match(await firing.innerText(), /Site check site is down/);
+    await page.getByLabel('State').selectOption('firing');
+    await firing.getByRole('button', { name: 'Acknowledge' }).click();
+    await firing.getByLabel('Comment').fill('looking into it');
+    await firing.getByRole('button', { name: 'Acknowledge' }).click();
+    await firing.locator('.acked', { hasText: `acknowledged by ${USER}` }).waitFor();
+    await firing.getByText('“looking into it”').waitFor();
+    await noHScroll('alerts');
+    await shot('6b-alerts');
+    await firing.getByRole('link', { name: 'Silence' }).click();
+    await page.getByRole('heading', { name: 'Silences' }).waitFor();
+    assert.match(await page.getByLabel('Matchers').inputValue(), /alertname="SiteDown"/);
+    await page.getByLabel('Comment').fill('peer under repair');
+    await page.getByRole('button', { name: 'Create silence' }).click();
+    await page.locator('table.silences tr', { hasText: 'peer under repair' }).locator('.badge', { hasText: 'Active' }).waitFor();
+    await noHScroll('silences');
+    await page.getByRole('link', { name: 'Alerts', exact: true }).first().click();
+    await firing.locator('.chip', { hasText: 'silenced' }).waitFor();
+
+    // The map: web-1 where it was placed, down; a click opens it.
+    await page.getByRole('link', { name: 'Map' }).click();
+    const marker = page.locator('.marker', { hasText: 'web-1' });
+    await marker.locator('circle.m-down').waitFor();
+    await noHScroll('map');
+    await shot('6c-map');
+    await marker.click();
+    await page.getByRole('heading', { name: 'web-1' }).waitFor();
+
+    // A token, shown once; the audit log has the acknowledgement.
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'API tokens' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('grafana');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.locator('#new-token').waitFor();
+    await noHScroll('tokens');
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.locator('table.audit tr', { hasText: 'alert.ack' }).first().waitFor();
+    await noHScroll('audit');
+    await shot('6d-audit');
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'page was reloaded');
     await page.goto(server.base + '/?kiosk=1');
     await page.locator('.tile.s-down', { hasText: 'web-1' }).waitFor();
