@@ -117,6 +117,8 @@ async function flow(name, viewport) {
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   const problems = [];
+  let socket;  // the UI's WebSocket (the newest, after a reconnect)
+  page.on('websocket', (ws) => { socket = ws; });
   page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
   page.on('console', (m) => { if (/Refused to|Content Security Policy/i.test(m.text())) problems.push('csp: ' + m.text()); });
   const shot = (step) => page.screenshot({ path: join(ART, `${name}-${step}.png`), fullPage: true });
@@ -241,10 +243,14 @@ async function flow(name, viewport) {
     await page.locator('.run-result', { hasText: /^Up in/ }).waitFor();
     await page.getByRole('link', { name: 'web-1' }).click();
 
-    // It turns up live, the node with it; the charts have data.
+    // It turns up live, the node with it; the charts have data, and new samples of the node's
+    // series keep arriving over the WebSocket.
+    const samples = socket.waitForEvent('framereceived', {
+      predicate: (f) => String(f.payload).includes('"topic":"series:probe_duration_seconds{node=\\"web-1\\"}"'), timeout: 15000 });
     await checkRow('site').locator('.badge', { hasText: 'Up' }).waitFor();
     await page.locator('.node-page .head .badge', { hasText: 'Up' }).waitFor();
     await page.locator('.chart .uplot').first().waitFor();
+    await samples;
     await noHScroll('node up');
     await shot('4-node-up');
 
