@@ -299,6 +299,7 @@ async function flow(name, viewport) {
     const firing = page.locator('.alert-item[data-state=firing]', { hasText: 'SiteDown' });
     await firing.waitFor();
     assert.match(await firing.innerText(), /Site check site is down/);
+    await page.locator('#firing-count', { hasText: '1' }).waitFor();  // in the navigation, on every page
     await page.getByLabel('State').selectOption('firing');
     await firing.getByRole('button', { name: 'Acknowledge' }).click();
     await firing.getByLabel('Comment').fill('looking into it');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { route, reset, calls, sockets, until } from './fake_server.js';
-import { start, stop } from '../../web/src/live.js';
+import { start, stop, firingAlerts } from '../../web/src/live.js';
 import { Alerts, applyAlert, labelSelector } from '../../web/src/pages/alerts.jsx';
 import { Silences, silenceBody } from '../../web/src/pages/silences.jsx';
 import { RuleEditor, exprPosition, parseLines, ruleBody } from '../../web/src/pages/rules.jsx';
@@ -23,6 +23,7 @@ const change = (el, value) => { el.value = value; el.dispatchEvent(new Event('ch
 before(async () => {
   route('GET', '/api/v1/events', [{ id: 10 }]);
   route('GET', '/api/v1/nodes', []);
+  route('GET', '/api/v1/alerts', (req) => (req.query.get('state') === 'firing' ? [alert(7, 'firing')] : []));
   start();
   await until(() => sockets.length === 1, 'the socket');
   await new Promise((r) => setTimeout(r, 5));
@@ -85,6 +86,8 @@ describe('alerts page', () => {
     // It resolves: it leaves the list of firing alerts.
     await act(() => sockets[0].receive({ type: 'event', topic: 'events', data: { id: 13, topic: 'alerts', kind: 'alert.resolved', at: new Date().toISOString(), data: { alert: alert(3, 'resolved', { node: 'gw' }) } } }));
     await until(() => root.querySelectorAll('[data-alert]').length === 1, 'the resolved alert to leave');
+    // The navigation's count: the firing alert loaded at the start, and 4 (3 fired and resolved).
+    assert.deepEqual([...firingAlerts].sort(), [4, 7]);
   });
 
   it('acknowledges with a comment and links to a prefilled silence', async () => {

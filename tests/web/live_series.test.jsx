@@ -29,6 +29,7 @@ describe('watchSeries', () => {
   let sock;
   before(async () => {
     route('GET', '/api/v1/events', [{ id: 1 }]);
+    route('GET', '/api/v1/alerts', []);
     route('GET', '/api/v1/nodes', []);
     start();
     await until(() => sockets.length === 1 && sockets[0].sent.length === 1, 'the subscription');

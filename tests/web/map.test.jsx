@@ -52,6 +52,7 @@ describe('map page', () => {
   let root;
   before(async () => {
     route('GET', '/api/v1/events', [{ id: 1 }]);
+    route('GET', '/api/v1/alerts', []);
     route('GET', '/api/v1/nodes', [node(1, 'ams', 'up', { lat: 52.37, lon: 4.89, place: 'Amsterdam' }), node(2, 'par', 'down', { lat: 48.85, lon: 2.35 }), node(3, 'nowhere', 'up', null)]);
     start();
     await until(() => sockets.length === 1 && sockets[0].sent.length === 1, 'the socket');

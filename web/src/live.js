@@ -1,6 +1,7 @@
 // The live link: one WebSocket subscribed to every event, the event cursor, catch-up after a
-// reconnect (GET /api/v1/events?after=cursor), and the node inventory the pages share; pages
-// add `series:<selector>` topics for new samples (watchSeries) on the same socket.
+// reconnect (GET /api/v1/events?after=cursor), the node inventory and the firing alerts the
+// pages share; pages add `series:<selector>` topics for new samples (watchSeries) on the same
+// socket.
 //
 // Events go to handlers in id order, each once: the ones missed while disconnected are fetched
 // before those that arrived meanwhile. Rendering is coalesced to one animation frame, so a
@@ -18,6 +19,8 @@ export function nodesByName() {
   idsByName ??= [...nodes.values()].sort((a, b) => compareText(a.name, b.name) || a.id - b.id).map((n) => n.id);
   return idsByName.map((id) => nodes.get(id));
 }
+// Ids of the firing alerts (for the navigation's count), kept current by alert events.
+export const firingAlerts = new Set();
 export const conn = { state: 'offline', latency_ms: null, rtt_ms: null, last_event_at: null };
 let cursor = 0;                          // id of the last event handled
 let loaded = false;
@@ -58,6 +61,8 @@ function handle(e) {
       e.kind === 'node.deleted' ? nodes.delete(n.id) : nodes.set(n.id, n);
     }
   }
+  const alert = e.topic === 'alerts' ? e.data?.alert : null;
+  if (alert) alert.state === 'firing' ? firingAlerts.add(alert.id) : firingAlerts.delete(alert.id);
   conn.last_event_at = Date.now();
   const at = Date.parse(e.at);
   if (at) conn.latency_ms = Math.max(0, Date.now() - at);
@@ -72,9 +77,11 @@ async function loadNodes() {
   // the whole node, so one that the list already reflects changes nothing.
   const latest = await get('/api/v1/events?order=desc&limit=1');
   cursor = latest.data[0]?.id ?? 0;
-  const list = await getAll('/api/v1/nodes', { sort: 'name' });
+  const [list, firing] = await Promise.all([getAll('/api/v1/nodes', { sort: 'name' }), getAll('/api/v1/alerts', { state: 'firing' })]);
   nodes.clear();
   for (const n of list) nodes.set(n.id, n);
+  firingAlerts.clear();
+  for (const a of firing) firingAlerts.add(a.id);
   idsByName = null;
   loaded = true;
   changed();
@@ -205,6 +212,7 @@ export function stop() {
   ws = null;
   sock?.close();
   nodes.clear();
+  firingAlerts.clear();
   idsByName = null;
   loaded = false;
   cursor = 0;

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import './style.css';
 import { get, post, setCsrf, setUnauthorizedHandler } from './api.js';
 import { useLocation, match } from './router.js';
-import { start, stop, useLive } from './live.js';
+import { start, stop, useLive, firingAlerts } from './live.js';
 import { Setup, Login } from './auth.jsx';
 import { Overview } from './pages/overview.jsx';
 import { NodePage } from './pages/node.jsx';
@@ -53,6 +53,12 @@ function ConnIndicator() {
   );
 }
 
+function FiringCount() {
+  useLive();
+  const n = firingAlerts.size;
+  return n ? <span class="nav-count" id="firing-count"> <span aria-hidden="true">{n}</span><span class="visually-hidden">({n} firing)</span></span> : null;
+}
+
 // The section a path belongs to, for the navigation's aria-current.
 const SECTIONS = { '/': ['/nodes', '/checks'], '/alerts': ['/silences'] };
 const current = (href, path) => (href === '/' ? path === '/' : path.startsWith(href)) || (SECTIONS[href] || []).some((p) => path.startsWith(p));
@@ -65,7 +71,7 @@ function Header({ session, theme, onLogout, path }) {
       {session && (
         <nav class="nav" aria-label="Main">
           {nav.map(([href, label]) => (
-            <a href={href} aria-current={current(href, path) ? 'page' : undefined}>{label}</a>
+            <a href={href} aria-current={current(href, path) ? 'page' : undefined}>{label}{href === '/alerts' && <FiringCount />}</a>
           ))}
         </nav>
       )}
