@@ -6,9 +6,10 @@ import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { route, sockets, until } from './fake_server.js';
 import { start, stop } from '../../web/src/live.js';
-import { MapPage, project, unproject, fit, toScreen, tilesFor, validTileUrl, WIDTH, HEIGHT } from '../../web/src/pages/map.jsx';
+import { MapPage, project, unproject, fit, toScreen, tilesFor, validTileUrl } from '../../web/src/pages/map.jsx';
 import { parseLatLon } from '../../web/src/pages/overview.jsx';
 
+const WIDTH = 1000, HEIGHT = 600;
 const close = (a, b, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} != ${b}`);
 
 describe('projection', () => {
@@ -22,19 +23,19 @@ describe('projection', () => {
   });
   it('fits the nodes inside the view, and caps the zoom for a single node', () => {
     const pts = [project(52.37, 4.89), project(48.85, 2.35), project(51.5, -0.12)];
-    const v = fit(pts);
+    const v = fit(pts, WIDTH, HEIGHT);
     for (const p of pts) {
       const [x, y] = toScreen(v, p);
       assert.ok(x >= 39 && x <= WIDTH - 39 && y >= 39 && y <= HEIGHT - 39, `${x},${y}`);
     }
-    assert.equal(fit([project(1, 1)]).scale, 256 * 2 ** 16);
+    assert.equal(fit([project(1, 1)], WIDTH, HEIGHT).scale, 256 * 2 ** 16);
   });
   it('covers the view with tiles of the nearest zoom, and none for too many', () => {
-    const v = { cx: 0.5, cy: 0.5, scale: 512 };
+    const v = { cx: 0.5, cy: 0.5, scale: 512, width: WIDTH, height: HEIGHT };
     const t = tilesFor(v, 'http://t/{z}/{x}/{y}.png');
     assert.deepEqual(t.map((x) => x.url), ['http://t/1/0/0.png', 'http://t/1/1/0.png', 'http://t/1/0/1.png', 'http://t/1/1/1.png']);
     assert.deepEqual([t[0].x, t[0].y, t[0].size], [WIDTH / 2 - 256, HEIGHT / 2 - 256, 256]);
-    assert.equal(tilesFor({ cx: 0.5, cy: 0.5, scale: 100 * 256 }, 'http://t/{z}/{x}/{y}').length <= 48, true);
+    assert.equal(tilesFor({ cx: 0.5, cy: 0.5, scale: 100 * 256, width: WIDTH, height: HEIGHT }, 'http://t/{z}/{x}/{y}').length <= 48, true);
     assert.ok(validTileUrl('https://a.b/{z}/{x}/{y}.png'));
     assert.ok(!validTileUrl('https://a.b/{z}/{x}.png'));
     assert.ok(!validTileUrl('javascript:{z}{x}{y}'));
