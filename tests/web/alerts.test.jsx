@@ -161,3 +161,30 @@ describe('rule editor', () => {
     assert.equal(calls.filter((c) => c.method === 'POST').pop().body.expr, 'probe_up == x');
   });
 });
+
+describe('rule editor, existing rule', () => {
+  it('loads a check_state rule, saves changes with PATCH and deletes it', async () => {
+    reset();
+    const rule = { id: 5, name: 'SiteDown', kind: 'check_state', check_id: 3, check_selector: '', for: '1m', keep_firing_for: '0s', interval: '15s', severity: 'critical',
+      labels: { team: 'net' }, annotations: { summary: 'a, b' }, channels: [2], enabled: true };
+    route('GET', '/api/v1/alert-rules/5', rule);
+    route('GET', '/api/v1/checks', [{ id: 3, name: 'site' }]);
+    route('PATCH', '/api/v1/alert-rules/5', (req) => ({ ...rule, ...req.body }));
+    route('DELETE', '/api/v1/alert-rules/5', { status: 204, json: {} });
+    globalThis.confirm = () => true;
+    await act(() => render(<RuleEditor id={5} />, root));
+    await until(() => root.querySelector('#f-check_id')?.value === '3', 'the rule');
+    assert.equal(root.querySelector('#f-annotations').value, 'summary=a, b');
+    assert.equal(root.querySelector('#f-expr'), null);
+    await act(() => input(root.querySelector('#f-for'), '5m'));
+    await act(() => root.querySelector('form').dispatchEvent(new Event('submit', { bubbles: true, cancelable: true })));
+    await until(() => text().includes('Saved.'), 'the save');
+    const body = calls.find((c) => c.method === 'PATCH').body;
+    assert.equal(body.for, '5m');
+    assert.equal(body.check_id, 3);
+    assert.equal('channels' in body, false);  // the channels set elsewhere stay as they are
+    await act(() => [...root.querySelectorAll('button')].find((b) => b.textContent === 'Delete rule').click());
+    await until(() => calls.some((c) => c.method === 'DELETE'), 'the deletion');
+    await until(() => location.pathname === '/alerts/rules', 'the list');
+  });
+});

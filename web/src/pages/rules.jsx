@@ -104,7 +104,10 @@ export function RuleEditor({ id }) {
       for: r.for, keep_firing_for: r.keep_firing_for, interval: r.interval, severity: r.severity, labels: formatLabels(r.labels), annotations: formatLines(r.annotations), enabled: r.enabled });
   };
   useEffect(() => {
-    if (id) get(`/api/v1/alert-rules/${id}`).then((r) => fill(r.data), (err) => setRule({ missing: err.message }));
+    if (id) {
+      setRule(null);  // also after a create, which lands here with the new id
+      get(`/api/v1/alert-rules/${id}`).then((r) => fill(r.data), (err) => setRule({ missing: err.message }));
+    }
     get('/api/v1/checks' + qs({ per_page: 500, sort: 'name' })).then((r) => setChecks(r.data), () => {});
   }, [id]);
   useEffect(() => { document.title = `${id ? 'Alert rule' : 'New alert rule'} · Telltale`; }, [id]);
