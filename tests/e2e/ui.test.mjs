@@ -100,12 +100,21 @@ async function apiAs(server, method, path, body) {
   return JSON.parse(text);
 }
 
-// A local HTTP server for the check to watch; stop() closes it and its open connections.
-async function startPeer() {
-  const srv = createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('ok'); });
+// A local HTTP server: for the check to watch (plain "ok"), or with tiles, a tile server for the
+// map answering a 1-pixel PNG to every path and keeping the paths asked for. stop() closes it
+// and its open connections.
+const PNG_1PX = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+async function startPeer({ tiles = false } = {}) {
+  const asked = [];
+  const srv = createServer((req, res) => {
+    asked.push(req.url);
+    res.writeHead(200, { 'Content-Type': tiles ? 'image/png' : 'text/plain' });
+    res.end(tiles ? PNG_1PX : 'ok');
+  });
   await new Promise((ok) => srv.listen(0, '127.0.0.1', ok));
   return {
     url: `http://127.0.0.1:${srv.address().port}/`,
+    asked,
     stop: () => new Promise((ok) => { srv.close(ok); srv.closeAllConnections(); }),
   };
 }
@@ -113,6 +122,7 @@ async function startPeer() {
 async function flow(name, viewport) {
   const server = await startServer();
   const peer = await startPeer();
+  const tileServer = await startPeer({ tiles: true });
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
@@ -324,6 +334,15 @@ async function flow(name, viewport) {
     await marker.locator('circle.m-down').waitFor();
     await noHScroll('map');
     await shot('6c-map');
+    // A base map from a tile server of another origin: the tiles load (the page's CSP lets them;
+    // a refusal would also land in `problems`).
+    await page.locator('summary', { hasText: 'Base map tiles' }).click();
+    await page.getByLabel(/Tile URL/).fill(tileServer.url + 'tiles/{z}/{x}/{y}.png');
+    await page.getByRole('button', { name: 'Save' }).click();
+    // A request reaching the tile server is the proof: a CSP that refused the image would not send it.
+    for (let t = Date.now(); !tileServer.asked.length && Date.now() - t < 15000;) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(tileServer.asked.length, 'the tile server was never asked: refused by the CSP?');
+    assert.match(tileServer.asked[0], /^\/tiles\/\d+\/\d+\/\d+\.png$/);
     await marker.click();
     await page.getByRole('heading', { name: 'web-1' }).waitFor();
 
@@ -373,6 +392,7 @@ async function flow(name, viewport) {
   } finally {
     await context.close();
     await peer.stop();
+    await tileServer.stop();
     await server.stop();
   }
 }
