@@ -293,6 +293,7 @@ async function flow(name, viewport) {
     await checkRow('site').locator('.badge', { hasText: 'Down' }).waitFor();
     await page.locator('.node-page .head .badge', { hasText: 'Down' }).waitFor();
     await page.locator('.events li', { hasText: 'Check site is down' }).first().waitFor();
+    await page.locator('.node-page .alert-item[data-state=firing]', { hasText: 'SiteDown' }).waitFor();
     await noHScroll('node down');
     await shot('5-node-down');
 

@@ -6,7 +6,7 @@ import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { route, reset, calls, sockets, until } from './fake_server.js';
 import { start, stop, firingAlerts } from '../../web/src/live.js';
-import { Alerts, applyAlert, labelSelector } from '../../web/src/pages/alerts.jsx';
+import { Alerts, ActiveAlerts, applyAlert, labelSelector } from '../../web/src/pages/alerts.jsx';
 import { Silences, silenceBody } from '../../web/src/pages/silences.jsx';
 import { RuleEditor, exprPosition, parseLines, ruleBody } from '../../web/src/pages/rules.jsx';
 
@@ -186,5 +186,23 @@ describe('rule editor, existing rule', () => {
     await act(() => [...root.querySelectorAll('button')].find((b) => b.textContent === 'Delete rule').click());
     await until(() => calls.some((c) => c.method === 'DELETE'), 'the deletion');
     await until(() => location.pathname === '/alerts/rules', 'the list');
+  });
+});
+
+describe('active alerts of a node', () => {
+  it('shows the pending and firing alerts with its labels, live, and nothing without them', async () => {
+    reset();
+    route('GET', '/api/v1/alerts', (req) => (req.query.get('state') === 'firing' ? [alert(1, 'firing', { node: 'gw' })] : []));
+    await act(() => render(<ActiveAlerts labels={{ node: 'gw' }} />, root));
+    await until(() => root.querySelector('[data-alert="1"]'), 'the alert');
+    assert.deepEqual(calls.map((c) => [c.query.get('state'), c.query.getAll('label')]), [['firing', ['node=gw']], ['pending', ['node=gw']]]);
+    const send = (id, a) => act(() => sockets[0].receive({ type: 'event', topic: 'events', data: { id, topic: 'alerts', kind: 'alert.' + a.state, at: new Date().toISOString(), data: { alert: a } } }));
+    await send(20, alert(2, 'pending', { node: 'gw' }));
+    await send(21, alert(3, 'firing', { node: 'db' }));
+    await until(() => root.querySelectorAll('[data-alert]').length === 2, 'the pending alert');
+    await send(22, alert(1, 'resolved', { node: 'gw' }));
+    await send(23, alert(2, 'resolved', { node: 'gw' }));
+    await until(() => !root.querySelector('[data-alert]'), 'the resolved alerts to leave');
+    assert.equal(root.textContent, '');
   });
 });

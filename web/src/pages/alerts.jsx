@@ -16,9 +16,10 @@ export function labelSelector(labels) {
   return '{' + Object.entries(labels || {}).map(([k, v]) => `${k}=${quote(v)}`).join(', ') + '}';
 }
 
-// Whether an alert passes the page's filters: {state, severity, labels: {name: value}}.
+// Whether an alert passes the page's filters: {state, severity, labels: {name: value}}; the
+// state 'active' is pending or firing.
 export function alertMatches(a, f) {
-  if (f.state && a.state !== f.state) return false;
+  if (f.state === 'active' ? a.state === 'resolved' : f.state && a.state !== f.state) return false;
   if (f.severity && a.severity !== f.severity) return false;
   return Object.entries(f.labels || {}).every(([k, v]) => a.labels?.[k] === v);
 }
@@ -178,6 +179,38 @@ export function Alerts({ query }) {
         <ul class="alerts" aria-label="Alerts">{list.map((a) => <AlertItem key={a.id} alert={a} onChange={replace} />)}</ul>
       )}
       {more && <button type="button" onClick={() => load(more)}>More alerts</button>}
+    </section>
+  );
+}
+
+// The pending and firing alerts whose labels include these (a node's, on its page), live;
+// nothing at all while there are none.
+export function ActiveAlerts({ labels }) {
+  const [list, setList] = useState([]);
+  const [error, setError] = useState('');
+  const key = JSON.stringify(labels);
+  const filters = { state: 'active', labels };
+  useEffect(() => {
+    let live = true;
+    const label = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+    Promise.all(['firing', 'pending'].map((state) => get('/api/v1/alerts' + qs({ state, label, per_page: 100 }))))
+      .then(([f, p]) => live && setList([...f.data, ...p.data]), (err) => live && setError(`Could not load the alerts: ${err.message}`));
+    return () => { live = false; };
+  }, [key]);
+  useEvents((e) => {
+    if (e.topic === 'alerts' && e.data?.alert) setList((l) => applyAlert(l, e.data.alert, filters));
+  }, [key]);
+  if (error) return <p class="error" role="alert">{error}</p>;
+  if (!list.length) return null;
+  return (
+    <section aria-labelledby="node-alerts-title">
+      <div class="head">
+        <h2 id="node-alerts-title">Alerts</h2>
+        <a href={'/alerts' + qs({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ') })}>All alerts</a>
+      </div>
+      <ul class="alerts" aria-label="Active alerts">
+        {list.map((a) => <AlertItem key={a.id} alert={a} onChange={(x) => setList((l) => applyAlert(l, x, filters))} />)}
+      </ul>
     </section>
   );
 }

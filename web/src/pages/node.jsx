@@ -7,6 +7,7 @@ import { useLive, useEvents, watchSeries, useReconnects } from '../live.js';
 import { Chart, appendSamples } from '../components/chart.jsx';
 import { Badge, Time, quote } from '../ui.jsx';
 import { EventList } from './events.jsx';
+import { ActiveAlerts } from './alerts.jsx';
 
 const RANGES = [['1h', 3600e3], ['6h', 6 * 3600e3], ['24h', 86400e3], ['7d', 7 * 86400e3]];
 
@@ -184,6 +185,7 @@ export function NodePage({ id }) {
         {node.mac && <><dt>MAC</dt><dd><code>{node.mac}</code></dd></>}
         {meta.map(([k, v]) => <><dt>{k}</dt><dd>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd></>)}
       </dl>
+      <ActiveAlerts labels={{ node: node.name }} />
       <section aria-labelledby="checks-title">
         <div class="head">
           <h2 id="checks-title">Checks</h2>
