@@ -302,6 +302,7 @@ async function flow(name, viewport) {
     await row('web-1').locator('.badge', { hasText: 'Down' }).waitFor();
     await page.getByRole('link', { name: 'Events' }).click();
     await page.locator('.events li', { hasText: 'Node web-1 is down' }).first().waitFor();
+    await page.locator('.events li.s-down', { hasText: 'Alert SiteDown is firing (check=site' }).first().waitFor();
     await noHScroll('events');
     await shot('6-events');
 
