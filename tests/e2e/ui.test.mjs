@@ -362,6 +362,7 @@ async function flow(name, viewport) {
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'page was reloaded');
     await page.goto(server.base + '/?kiosk=1');
     await page.locator('.tile.s-down', { hasText: 'web-1' }).waitFor();
+    await page.locator('.kiosk-alerts', { hasText: '1 alert firing' }).waitFor();
     await noHScroll('kiosk');
     await shot('7-kiosk');
 

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { navigate } from '../router.js';
-import { useLive, nodesByName, compareText } from '../live.js';
+import { useLive, nodesByName, compareText, firingAlerts } from '../live.js';
 import { VirtualList } from '../components/virtual_list.jsx';
 import { Badge, Time, STATUSES, NODE_TYPES, cap, parseLabels, useForm, Field, FormAlert } from '../ui.jsx';
 
@@ -126,6 +126,7 @@ function Kiosk({ size, rows, counts }) {
       <div class="kiosk-counts">
         {STATUSES.map((s) => <div class={'kcount s-' + s}><span class="n">{counts[s]}</span><span>{cap(s)}</span></div>)}
       </div>
+      {firingAlerts.size > 0 && <p class="kiosk-alerts">{firingAlerts.size} {firingAlerts.size === 1 ? 'alert' : 'alerts'} firing</p>}
       {problems.length === 0
         ? <p class="kiosk-ok">All {size} nodes are up.</p>
         : (
