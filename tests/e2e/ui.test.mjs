@@ -386,6 +386,9 @@ async function flow(name, viewport) {
     await row('db-1').waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
     await shot('8-dark');
+    await page.getByRole('link', { name: 'Alerts' }).first().click();
+    await page.locator('.alert-item[data-state=firing]').first().waitFor();
+    await shot('9-dark-alerts');
 
     assert.deepEqual(problems, []);
   } catch (e) {

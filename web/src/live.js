@@ -22,7 +22,15 @@ export function nodesByName() {
 // Ids of the firing alerts (for the navigation's count), kept current by alert events.
 export const firingAlerts = new Set();
 export const conn = { state: 'offline', latency_ms: null, rtt_ms: null, last_event_at: null };
-let cursor = 0;                          // id of the last event handled
+// Event ids follow commit order, but events committed by different threads (check results,
+// alert evaluation, API handlers) may be published in another order: so handled ids are
+// remembered over a window, not as one cursor, and an event that comes late is still handled
+// once. A node takes only an event newer than the last one applied to it.
+const LATE = 1000;                       // how far below the newest id an event may come late
+let cursor = 0;                          // newest id handled
+let floor = 0;                           // ids at or below it are done (handled or in the snapshot)
+const seen = new Set();                  // ids handled above floor
+const nodeEventId = new Map();           // node id -> id of the event last applied to it
 let loaded = false;
 let version = 0;
 const eventHandlers = new Set();
@@ -52,11 +60,17 @@ export function useEvents(fn, deps) {
 }
 
 function handle(e) {
-  if (e.id <= cursor) return;
-  cursor = e.id;
+  if (e.id <= floor || seen.has(e.id)) return;
+  seen.add(e.id);
+  if (e.id > cursor) cursor = e.id;
+  if (seen.size > 2 * LATE) {
+    floor = Math.max(floor, cursor - LATE);
+    for (const id of seen) if (id <= floor) seen.delete(id);
+  }
   if (e.topic === 'nodes') {
     const n = e.data?.node;
-    if (n) {
+    if (n && (nodeEventId.get(n.id) ?? 0) < e.id) {
+      nodeEventId.set(n.id, e.id);
       if (e.kind !== 'node.updated' || e.data.changed?.includes('name')) idsByName = null;
       e.kind === 'node.deleted' ? nodes.delete(n.id) : nodes.set(n.id, n);
     }
@@ -74,9 +88,12 @@ function handle(e) {
 
 async function loadNodes() {
   // The cursor first: events after it are applied on top of the list, and node events carry
-  // the whole node, so one that the list already reflects changes nothing.
+  // the whole node, so one that the list already reflects changes nothing. Events at or below
+  // it were committed before the lists were read, so the lists hold them.
   const latest = await get('/api/v1/events?order=desc&limit=1');
-  cursor = latest.data[0]?.id ?? 0;
+  cursor = floor = latest.data[0]?.id ?? 0;
+  seen.clear();
+  nodeEventId.clear();
   const [list, firing] = await Promise.all([getAll('/api/v1/nodes', { sort: 'name' }), getAll('/api/v1/alerts', { state: 'firing' })]);
   nodes.clear();
   for (const n of list) nodes.set(n.id, n);
@@ -87,12 +104,15 @@ async function loadNodes() {
   changed();
 }
 
-// Events since the cursor, in pages; false when too many were missed to replay them.
+// Events since the cursor (and the window below it, for late ones), in pages; false when too
+// many were missed to replay them.
 async function catchUp() {
+  let after = Math.max(floor, cursor - LATE);
   for (let pages = 0; pages < 20; pages++) {
-    const r = await get(`/api/v1/events?after=${cursor}&limit=1000`);
+    const r = await get(`/api/v1/events?after=${after}&limit=1000`);
     r.data.forEach(handle);
-    if (!r.pagination?.has_next) return true;
+    if (!r.pagination?.has_next || !r.data.length) return true;
+    after = r.data[r.data.length - 1].id;
   }
   return false;
 }
@@ -215,6 +235,8 @@ export function stop() {
   firingAlerts.clear();
   idsByName = null;
   loaded = false;
-  cursor = 0;
+  cursor = floor = 0;
+  seen.clear();
+  nodeEventId.clear();
   setState('offline');
 }
