@@ -275,6 +275,7 @@ async function flow(name, viewport) {
     await page.locator('.preview-box', { hasText: '1 series now' }).waitFor();
     await page.getByLabel('Expression').fill('probe_success{check="site"');
     await page.locator('.preview-box .expr-error pre').waitFor();
+    await shot('4a-rule-preview-error');
     await page.getByLabel('Kind').selectOption('check_state');
     await page.getByLabel('Check', { exact: true }).selectOption({ label: 'site' });
     await page.getByLabel('Severity').selectOption('critical');
