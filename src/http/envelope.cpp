@@ -27,8 +27,10 @@ int status_for(ErrorKind kind) {
 
 const std::vector<std::pair<std::string, std::string>>& security_headers() {
   static const std::vector<std::pair<std::string, std::string>> h = {
+      // Images from anywhere: the map's optional base-map tiles come from a tile server the
+      // user names (often another host of the site). Scripts, styles and connections stay ours.
       {"Content-Security-Policy",
-       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
       {"X-Content-Type-Options", "nosniff"},
       {"X-Frame-Options", "DENY"},

@@ -1,6 +1,8 @@
 // End-to-end test of the web UI against the real binary: setup, login, a node, an HTTP check
-// against a server this test runs, its state live on the page, the server stopped, the check and
-// the node down without a reload; at a desktop and at a phone width.
+// against a server this test runs, its state live on the page, an alert rule for it, the server
+// stopped, the check and the node down and the alert firing without a reload, the alert
+// acknowledged and silenced; the map, API tokens and the audit log; at a desktop and at a
+// phone width.
 //   cd tests/e2e && npm ci && TELLTALE_BIN=../../build/telltale node --test
 // Needs Debian's chromium at /usr/bin/chromium (override with CHROMIUM). Screenshots go to ./artifacts/.
 // TELLTALE_WEB_DIR=../../build/web-dist serves the UI from disk (--web-dir): with
@@ -98,12 +100,21 @@ async function apiAs(server, method, path, body) {
   return JSON.parse(text);
 }
 
-// A local HTTP server for the check to watch; stop() closes it and its open connections.
-async function startPeer() {
-  const srv = createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('ok'); });
+// A local HTTP server: for the check to watch (plain "ok"), or with tiles, a tile server for the
+// map answering a 1-pixel PNG to every path and keeping the paths asked for. stop() closes it
+// and its open connections.
+const PNG_1PX = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+async function startPeer({ tiles = false } = {}) {
+  const asked = [];
+  const srv = createServer((req, res) => {
+    asked.push(req.url);
+    res.writeHead(200, { 'Content-Type': tiles ? 'image/png' : 'text/plain' });
+    res.end(tiles ? PNG_1PX : 'ok');
+  });
   await new Promise((ok) => srv.listen(0, '127.0.0.1', ok));
   return {
     url: `http://127.0.0.1:${srv.address().port}/`,
+    asked,
     stop: () => new Promise((ok) => { srv.close(ok); srv.closeAllConnections(); }),
   };
 }
@@ -111,10 +122,13 @@ async function startPeer() {
 async function flow(name, viewport) {
   const server = await startServer();
   const peer = await startPeer();
+  const tileServer = await startPeer({ tiles: true });
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   const problems = [];
+  let socket;  // the UI's WebSocket (the newest, after a reconnect)
+  page.on('websocket', (ws) => { socket = ws; });
   page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
   page.on('console', (m) => { if (/Refused to|Content Security Policy/i.test(m.text())) problems.push('csp: ' + m.text()); });
   const shot = (step) => page.screenshot({ path: join(ART, `${name}-${step}.png`), fullPage: true });
@@ -152,6 +166,7 @@ async function flow(name, viewport) {
     await form.getByLabel('Type').selectOption('vm');
     await form.getByLabel('Address').fill('127.0.0.1');
     await form.getByLabel('Labels').fill('site=lab, team=core');
+    await form.getByLabel('Location').fill('52.37, 4.89');
     await form.getByRole('button', { name: 'Add node' }).click();
     await row('web-1').waitFor();
     assert.match(await row('web-1').innerText(), /Unknown/);
@@ -238,18 +253,48 @@ async function flow(name, viewport) {
     await page.locator('.run-result', { hasText: /^Up in/ }).waitFor();
     await page.getByRole('link', { name: 'web-1' }).click();
 
-    // It turns up live, the node with it; the charts have data.
+    // It turns up live, the node with it; the charts have data, and new samples of the node's
+    // series keep arriving over the WebSocket.
+    const samples = socket.waitForEvent('framereceived', {
+      predicate: (f) => String(f.payload).includes('"topic":"series:probe_duration_seconds{node=\\"web-1\\"}"'), timeout: 15000 });
     await checkRow('site').locator('.badge', { hasText: 'Up' }).waitFor();
     await page.locator('.node-page .head .badge', { hasText: 'Up' }).waitFor();
     await page.locator('.chart .uplot').first().waitFor();
+    await samples;
     await noHScroll('node up');
     await shot('4-node-up');
+
+    // An alert rule for the check, in the rule editor: the expression's current value first.
+    await page.getByRole('link', { name: 'Alerts' }).first().click();
+    await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+    await page.getByRole('link', { name: 'Rules' }).click();
+    await page.getByRole('link', { name: 'New rule' }).click();
+    await page.getByRole('heading', { name: 'New alert rule' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('SiteDown');
+    await page.getByLabel('Expression').fill('probe_success{check="site"}');
+    await page.locator('.preview-box', { hasText: '1 series now' }).waitFor();
+    await page.getByLabel('Expression').fill('probe_success{check="site"');
+    await page.locator('.preview-box .expr-error pre').waitFor();
+    await shot('4a-rule-preview-error');
+    await page.getByLabel('Kind').selectOption('check_state');
+    await page.getByLabel('Check', { exact: true }).selectOption({ label: 'site' });
+    await page.getByLabel('Severity').selectOption('critical');
+    await page.getByLabel('Evaluate every').fill('1s');
+    await page.getByLabel(/^Annotations/).fill('summary=Site check {{ $labels.check }} is down');
+    await noHScroll('rule editor');
+    await shot('4b-rule-editor');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await page.getByRole('heading', { name: 'Alert rule SiteDown' }).waitFor();
+    await page.getByRole('link', { name: 'Overview' }).first().click();
+    await row('web-1').click();
+    await checkRow('site').locator('.badge', { hasText: 'Up' }).waitFor();
 
     // The peer stops: the check and the node go down without a reload.
     await peer.stop();
     await checkRow('site').locator('.badge', { hasText: 'Down' }).waitFor();
     await page.locator('.node-page .head .badge', { hasText: 'Down' }).waitFor();
     await page.locator('.events li', { hasText: 'Check site is down' }).first().waitFor();
+    await page.locator('.node-page .alert-item[data-state=firing]', { hasText: 'SiteDown' }).waitFor();
     await noHScroll('node down');
     await shot('5-node-down');
 
@@ -258,11 +303,67 @@ async function flow(name, viewport) {
     await row('web-1').locator('.badge', { hasText: 'Down' }).waitFor();
     await page.getByRole('link', { name: 'Events' }).click();
     await page.locator('.events li', { hasText: 'Node web-1 is down' }).first().waitFor();
+    await page.locator('.events li.s-down', { hasText: 'Alert SiteDown is firing (check=site' }).first().waitFor();
     await noHScroll('events');
     await shot('6-events');
+
+    // The alert fired (live on the alerts page); it is acknowledged with a comment, then silenced.
+    await page.getByRole('link', { name: 'Alerts' }).first().click();
+    const firing = page.locator('.alert-item[data-state=firing]', { hasText: 'SiteDown' });
+    await firing.waitFor();
+    assert.match(await firing.innerText(), /Site check site is down/);
+    await page.locator('#firing-count', { hasText: '1' }).waitFor();  // in the navigation, on every page
+    await page.getByLabel('State').selectOption('firing');
+    await firing.getByRole('button', { name: 'Acknowledge' }).click();
+    await firing.getByLabel('Comment').fill('looking into it');
+    await firing.getByRole('button', { name: 'Acknowledge' }).click();
+    await firing.locator('.acked', { hasText: `acknowledged by ${USER}` }).waitFor();
+    await firing.getByText('“looking into it”').waitFor();
+    await noHScroll('alerts');
+    await shot('6b-alerts');
+    await firing.getByRole('link', { name: 'Silence' }).click();
+    await page.getByRole('heading', { name: 'Silences' }).waitFor();
+    assert.match(await page.getByLabel('Matchers').inputValue(), /alertname="SiteDown"/);
+    await page.getByLabel('Comment').fill('peer under repair');
+    await page.getByRole('button', { name: 'Create silence' }).click();
+    await page.locator('table.silences tr', { hasText: 'peer under repair' }).locator('.badge', { hasText: 'Active' }).waitFor();
+    await noHScroll('silences');
+    await page.getByRole('link', { name: 'Alerts', exact: true }).first().click();
+    await firing.locator('.chip', { hasText: 'silenced' }).waitFor();
+
+    // The map: web-1 where it was placed, down; a click opens it.
+    await page.getByRole('link', { name: 'Map' }).click();
+    const marker = page.locator('.marker', { hasText: 'web-1' });
+    await marker.locator('circle.m-down').waitFor();
+    await noHScroll('map');
+    await shot('6c-map');
+    // A base map from a tile server of another origin: the tiles load (the page's CSP lets them;
+    // a refusal would also land in `problems`).
+    await page.locator('summary', { hasText: 'Base map tiles' }).click();
+    await page.getByLabel(/Tile URL/).fill(tileServer.url + 'tiles/{z}/{x}/{y}.png');
+    await page.getByRole('button', { name: 'Save' }).click();
+    // A request reaching the tile server is the proof: a CSP that refused the image would not send it.
+    for (let t = Date.now(); !tileServer.asked.length && Date.now() - t < 15000;) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(tileServer.asked.length, 'the tile server was never asked: refused by the CSP?');
+    assert.match(tileServer.asked[0], /^\/tiles\/\d+\/\d+\/\d+\.png$/);
+    await marker.click();
+    await page.getByRole('heading', { name: 'web-1' }).waitFor();
+
+    // A token, shown once; the audit log has the acknowledgement.
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'API tokens' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('grafana');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.locator('#new-token').waitFor();
+    await noHScroll('tokens');
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.locator('table.audit tr', { hasText: 'alert.ack' }).first().waitFor();
+    await noHScroll('audit');
+    await shot('6d-audit');
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'page was reloaded');
     await page.goto(server.base + '/?kiosk=1');
     await page.locator('.tile.s-down', { hasText: 'web-1' }).waitFor();
+    await page.locator('.kiosk-alerts', { hasText: '1 alert firing' }).waitFor();
     await noHScroll('kiosk');
     await shot('7-kiosk');
 
@@ -286,6 +387,9 @@ async function flow(name, viewport) {
     await row('db-1').waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
     await shot('8-dark');
+    await page.getByRole('link', { name: 'Alerts' }).first().click();
+    await page.locator('.alert-item[data-state=firing]').first().waitFor();
+    await shot('9-dark-alerts');
 
     assert.deepEqual(problems, []);
   } catch (e) {
@@ -295,6 +399,7 @@ async function flow(name, viewport) {
   } finally {
     await context.close();
     await peer.stop();
+    await tileServer.stop();
     await server.stop();
   }
 }

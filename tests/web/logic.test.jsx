@@ -66,6 +66,10 @@ suite('helpers', () => {
   it('describes events', () => {
     assert.equal(describe({ kind: 'node.updated', data: { node: { name: 'a', status: 'down' }, changed: ['status'], before: { status: 'up' } } }), 'Node a is down (was up)');
     assert.equal(describe({ kind: 'check.state_changed', data: { name: 'c', state: 'up', from: 'down', message: '200 OK' } }), 'Check c is up (was down): 200 OK');
+    assert.equal(describe({ kind: 'alert.firing', data: { alert: { rule_name: 'SiteDown', state: 'firing', labels: { alertname: 'SiteDown', severity: 'critical', node: 'gw', check: 'c' } } } }),
+      'Alert SiteDown is firing (node=gw, check=c)');
+    assert.equal(describe({ kind: 'alert.acked', data: { alert: { rule_name: 'SiteDown' }, comment: 'on it' } }), 'Alert SiteDown acknowledged: on it');
+    assert.equal(describe({ kind: 'silence.expired', data: { silence: { matchers: '{a="b"}' } } }), 'Silence {a="b"} expired');
     assert.equal(describe({ kind: 'something.new', data: {} }), 'something.new');
   });
 });

@@ -20,7 +20,8 @@ export async function api(method, path, body) {
   }
   try { json = await res.json(); } catch { json = null; }
   if (res.ok && json?.success !== false) return json || {};
-  const e = json?.error || {};
+  // The Prometheus API's own shape: {"status":"error","errorType","error":"message"}.
+  const e = typeof json?.error === 'string' ? { code: json.errorType, message: json.error } : json?.error || {};
   const err = { status: res.status, code: e.code, message: e.message || `Request failed (${res.status})`,
     fields: e.details?.fields || [], retryAfter: res.headers.get('Retry-After') };
   if (res.status === 401 && !PUBLIC.includes(path.split('?')[0])) onUnauthorized();

@@ -1,5 +1,7 @@
 // The live link: one WebSocket subscribed to every event, the event cursor, catch-up after a
-// reconnect (GET /api/v1/events?after=cursor), and the node inventory the pages share.
+// reconnect (GET /api/v1/events?after=cursor), the node inventory and the firing alerts the
+// pages share; pages add `series:<selector>` topics for new samples (watchSeries) on the same
+// socket.
 //
 // Events go to handlers in id order, each once: the ones missed while disconnected are fetched
 // before those that arrived meanwhile. Rendering is coalesced to one animation frame, so a
@@ -17,8 +19,18 @@ export function nodesByName() {
   idsByName ??= [...nodes.values()].sort((a, b) => compareText(a.name, b.name) || a.id - b.id).map((n) => n.id);
   return idsByName.map((id) => nodes.get(id));
 }
+// Ids of the firing alerts (for the navigation's count), kept current by alert events.
+export const firingAlerts = new Set();
 export const conn = { state: 'offline', latency_ms: null, rtt_ms: null, last_event_at: null };
-let cursor = 0;                          // id of the last event handled
+// Event ids follow commit order, but events committed by different threads (check results,
+// alert evaluation, API handlers) may be published in another order: so handled ids are
+// remembered over a window, not as one cursor, and an event that comes late is still handled
+// once. A node takes only an event newer than the last one applied to it.
+const LATE = 1000;                       // how far below the newest id an event may come late
+let cursor = 0;                          // newest id handled
+let floor = 0;                           // ids at or below it are done (handled or in the snapshot)
+const seen = new Set();                  // ids handled above floor
+const nodeEventId = new Map();           // node id -> id of the event last applied to it
 let loaded = false;
 let version = 0;
 const eventHandlers = new Set();
@@ -48,15 +60,23 @@ export function useEvents(fn, deps) {
 }
 
 function handle(e) {
-  if (e.id <= cursor) return;
-  cursor = e.id;
+  if (e.id <= floor || seen.has(e.id)) return;
+  seen.add(e.id);
+  if (e.id > cursor) cursor = e.id;
+  if (seen.size > 2 * LATE) {
+    floor = Math.max(floor, cursor - LATE);
+    for (const id of seen) if (id <= floor) seen.delete(id);
+  }
   if (e.topic === 'nodes') {
     const n = e.data?.node;
-    if (n) {
+    if (n && (nodeEventId.get(n.id) ?? 0) < e.id) {
+      nodeEventId.set(n.id, e.id);
       if (e.kind !== 'node.updated' || e.data.changed?.includes('name')) idsByName = null;
       e.kind === 'node.deleted' ? nodes.delete(n.id) : nodes.set(n.id, n);
     }
   }
+  const alert = e.topic === 'alerts' ? e.data?.alert : null;
+  if (alert) alert.state === 'firing' ? firingAlerts.add(alert.id) : firingAlerts.delete(alert.id);
   conn.last_event_at = Date.now();
   const at = Date.parse(e.at);
   if (at) conn.latency_ms = Math.max(0, Date.now() - at);
@@ -68,28 +88,64 @@ function handle(e) {
 
 async function loadNodes() {
   // The cursor first: events after it are applied on top of the list, and node events carry
-  // the whole node, so one that the list already reflects changes nothing.
+  // the whole node, so one that the list already reflects changes nothing. Events at or below
+  // it were committed before the lists were read, so the lists hold them.
   const latest = await get('/api/v1/events?order=desc&limit=1');
-  cursor = latest.data[0]?.id ?? 0;
-  const list = await getAll('/api/v1/nodes', { sort: 'name' });
+  cursor = floor = latest.data[0]?.id ?? 0;
+  seen.clear();
+  nodeEventId.clear();
+  const [list, firing] = await Promise.all([getAll('/api/v1/nodes', { sort: 'name' }), getAll('/api/v1/alerts', { state: 'firing' })]);
   nodes.clear();
   for (const n of list) nodes.set(n.id, n);
+  firingAlerts.clear();
+  for (const a of firing) firingAlerts.add(a.id);
   idsByName = null;
   loaded = true;
   changed();
 }
 
-// Events since the cursor, in pages; false when too many were missed to replay them.
+// Events since the cursor (and the window below it, for late ones), in pages; false when too
+// many were missed to replay them.
 async function catchUp() {
+  let after = Math.max(floor, cursor - LATE);
   for (let pages = 0; pages < 20; pages++) {
-    const r = await get(`/api/v1/events?after=${cursor}&limit=1000`);
+    const r = await get(`/api/v1/events?after=${after}&limit=1000`);
     r.data.forEach(handle);
-    if (!r.pagination?.has_next) return true;
+    if (!r.pagination?.has_next || !r.data.length) return true;
+    after = r.data[r.data.length - 1].id;
   }
   return false;
 }
 
 let ws = null, timer = 0, pinger = 0, attempt = 0, stopped = true, pingSent = 0;
+
+// Series topics watched by pages: topic -> Set of fn(series[]). Samples are not events: there
+// is no catch-up for them (a page reloads its range after a reconnect, see useReconnects).
+const seriesWatchers = new Map();
+const sendTopics = (type, topics) => { if (ws?.readyState === 1 && topics.length) ws.send(JSON.stringify({ type, topics })); };
+
+// fn(series) with each batch of new samples of the series that match the selector, as
+// {metric, labels, timestamps, values}; returns the function that stops watching.
+export function watchSeries(selector, fn) {
+  const topic = 'series:' + selector;
+  let set = seriesWatchers.get(topic);
+  if (!set) {
+    seriesWatchers.set(topic, (set = new Set()));
+    sendTopics('subscribe', [topic]);
+  }
+  set.add(fn);
+  return () => {
+    set.delete(fn);
+    if (set.size || seriesWatchers.get(topic) !== set) return;
+    seriesWatchers.delete(topic);
+    sendTopics('unsubscribe', [topic]);
+  };
+}
+
+// A counter that grows each time the link is live again after a drop, for pages that reload
+// what has no catch-up.
+let reconnects = 0;
+export const useReconnects = () => { useLive(); return reconnects; };
 
 function setState(state) {
   conn.state = state;
@@ -101,17 +157,24 @@ function open() {
   const sock = new WebSocket(location.origin.replace(/^http/, 'ws') + '/api/v1/ws');
   ws = sock;
   let queue = [];  // events that arrive while the catch-up runs
-  sock.onopen = () => sock.send(JSON.stringify({ type: 'subscribe', topics: ['events'] }));
+  let synced = false;  // the first "subscribed" starts the catch-up; later ones answer watchSeries
+  sock.onopen = () => sock.send(JSON.stringify({ type: 'subscribe', topics: ['events', ...seriesWatchers.keys()] }));
   sock.onmessage = async (m) => {
     let msg;
     try { msg = JSON.parse(m.data); } catch { return; }
     if (msg.type === 'event' && msg.topic === 'events') {
       if (queue) queue.push(msg.data);
       else handle(msg.data);
+    } else if (msg.type === 'event' && seriesWatchers.has(msg.topic)) {
+      for (const fn of seriesWatchers.get(msg.topic)) {
+        try { fn(msg.data?.series || []); } catch (err) { console.error(err); }
+      }
     } else if (msg.type === 'pong') {
       conn.rtt_ms = Math.round(performance.now() - pingSent);
       changed();
-    } else if (msg.type === 'subscribed') {
+    } else if (msg.type === 'subscribed' && !synced) {
+      synced = true;
+      const again = loaded;
       try {
         if (!loaded) await loadNodes();
         else if (!(await catchUp())) await loadNodes();
@@ -122,6 +185,7 @@ function open() {
       queue.forEach(handle);
       queue = null;
       attempt = 0;
+      if (again) reconnects++;
       setState('live');
       ping();
     }
@@ -168,8 +232,11 @@ export function stop() {
   ws = null;
   sock?.close();
   nodes.clear();
+  firingAlerts.clear();
   idsByName = null;
   loaded = false;
-  cursor = 0;
+  cursor = floor = 0;
+  seen.clear();
+  nodeEventId.clear();
   setState('offline');
 }

@@ -5,12 +5,17 @@ import { useEffect, useState } from 'preact/hooks';
 import './style.css';
 import { get, post, setCsrf, setUnauthorizedHandler } from './api.js';
 import { useLocation, match } from './router.js';
-import { start, stop, useLive } from './live.js';
+import { start, stop, useLive, firingAlerts } from './live.js';
 import { Setup, Login } from './auth.jsx';
 import { Overview } from './pages/overview.jsx';
 import { NodePage } from './pages/node.jsx';
 import { CheckEditor } from './pages/check_editor.jsx';
 import { Events } from './pages/events.jsx';
+import { Alerts } from './pages/alerts.jsx';
+import { Silences } from './pages/silences.jsx';
+import { Rules, RuleEditor } from './pages/rules.jsx';
+import { MapPage } from './pages/map.jsx';
+import { Users, Tokens, Audit } from './pages/settings.jsx';
 
 // Theme: follows the system until toggled; the choice is kept in localStorage.
 const darkQuery = matchMedia('(prefers-color-scheme: dark)');
@@ -48,15 +53,25 @@ function ConnIndicator() {
   );
 }
 
+function FiringCount() {
+  useLive();
+  const n = firingAlerts.size;
+  return n ? <span class="nav-count" id="firing-count"> <span aria-hidden="true">{n}</span><span class="visually-hidden">({n} firing)</span></span> : null;
+}
+
+// The section a path belongs to, for the navigation's aria-current.
+const SECTIONS = { '/': ['/nodes', '/checks'], '/alerts': ['/silences'] };
+const current = (href, path) => (href === '/' ? path === '/' : path.startsWith(href)) || (SECTIONS[href] || []).some((p) => path.startsWith(p));
+
 function Header({ session, theme, onLogout, path }) {
-  const nav = [['/', 'Overview'], ['/events', 'Events']];
+  const nav = [['/', 'Overview'], ['/alerts', 'Alerts'], ['/map', 'Map'], ['/events', 'Events'], ['/settings', 'Settings']];
   return (
     <header class="top">
       <a class="brand" href="/"><img src="/icon.svg" alt="" width="22" height="22" />Telltale</a>
       {session && (
         <nav class="nav" aria-label="Main">
           {nav.map(([href, label]) => (
-            <a href={href} aria-current={(href === '/' ? path === '/' || path.startsWith('/nodes') : path.startsWith(href)) ? 'page' : undefined}>{label}</a>
+            <a href={href} aria-current={current(href, path) ? 'page' : undefined}>{label}{href === '/alerts' && <FiringCount />}</a>
           ))}
         </nav>
       )}
@@ -71,13 +86,24 @@ function Header({ session, theme, onLogout, path }) {
   );
 }
 
-function Routes({ path, query }) {
+function Routes({ path, query, session }) {
   let p;
+  const admin = session.role === 'admin';
   if (path === '/' || path === '/nodes') return <Overview query={query} />;
   if ((p = match('/nodes/:id', path))) return <NodePage id={+p.id} />;
   if ((p = match('/checks/new', path))) return <CheckEditor nodeId={query.get('node')} />;
   if ((p = match('/checks/:id', path))) return <CheckEditor id={+p.id} />;
   if (path === '/events') return <Events />;
+  if (path === '/map') return <MapPage />;
+  if (path === '/settings') return admin ? <Users session={session} /> : <Tokens session={session} />;
+  if (path === '/settings/users' && admin) return <Users session={session} />;
+  if (path === '/settings/tokens') return <Tokens session={session} />;
+  if (path === '/settings/audit' && admin) return <Audit session={session} query={query} />;
+  if (path === '/alerts') return <Alerts query={query} />;
+  if (path === '/silences') return <Silences query={query} />;
+  if (path === '/alerts/rules') return <Rules />;
+  if (path === '/alerts/rules/new') return <RuleEditor />;
+  if ((p = match('/alerts/rules/:id', path))) return <RuleEditor id={+p.id} />;
   return (
     <section class="card narrow"><h1>Not found</h1><p>No page at <code>{path}</code>. <a href="/">Back to the overview</a>.</p></section>
   );
@@ -124,7 +150,7 @@ function App() {
   else if (view.kind === 'login') body = <Login onDone={startSession} notice={view.notice} />;
   else if (view.kind === 'error') {
     body = <p class="narrow error" role="alert">{view.message} <button type="button" onClick={boot}>Try again</button></p>;
-  } else body = <Routes path={path} query={query} />;
+  } else body = <Routes path={path} query={query} session={view.session} />;
   useEffect(() => {
     const title = { setup: 'Set up', login: 'Log in' }[view.kind];
     if (title) document.title = `${title} · Telltale`;

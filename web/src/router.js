@@ -39,7 +39,8 @@ document.addEventListener('click', (e) => {
   const a = e.target.closest?.('a[href]');
   if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
   const href = a.getAttribute('href');
-  if (!href.startsWith('/') || href.startsWith('//') || a.target || a.hasAttribute('download')) return;
+  // getAttribute: an SVG link's .target is an object, not the attribute's text.
+  if (!href.startsWith('/') || href.startsWith('//') || a.getAttribute('target') || a.hasAttribute('download')) return;
   e.preventDefault();
   navigate(href);
 });

@@ -23,12 +23,38 @@ export function align(series, scale = 1) {
   return [xs.map((t) => t / 1000), ...ys];
 }
 
+// Series with new samples appended (live), each to the series of the same metric and labels
+// (a new one is added), points before from_ms dropped. Returns a new array; the inputs are
+// left alone.
+const seriesKey = (s) => s.metric + JSON.stringify(Object.entries(s.labels || {}).sort());
+export function appendSamples(series, incoming, from_ms) {
+  const out = new Map((series || []).map((s) => [seriesKey(s), s]));
+  for (const s of incoming) {
+    const key = seriesKey(s);
+    const old = out.get(key) || { metric: s.metric, labels: s.labels, timestamps: [], values: [] };
+    const last = old.timestamps[old.timestamps.length - 1] ?? -Infinity;
+    const ts = old.timestamps.slice(), vs = old.values.slice();
+    s.timestamps.forEach((t, i) => { if (t > last) { ts.push(t); vs.push(s.values[i]); } });
+    let cut = 0;
+    while (cut < ts.length && ts[cut] < from_ms) cut++;
+    out.set(key, { ...old, timestamps: ts.slice(cut), values: vs.slice(cut) });
+  }
+  return [...out.values()];
+}
+
 export function Chart({ title, series, names, unit, scale = 1, range, theme, empty = 'No data in this range.' }) {
   const box = useRef(null);
   const plot = useRef(null);
+  const shown = useRef({ range, count: 0 });  // what the plot draws: new samples update it in place
+  shown.current.range = range;
   useEffect(() => {
     const el = box.current;
     if (!el || !series?.length) return;
+    if (plot.current && shown.current.count === series.length) {
+      plot.current.setData(align(series, scale));
+      return;
+    }
+    plot.current?.destroy();
     const css = getComputedStyle(el);
     const fg = css.color, grid = css.borderTopColor;
     const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
@@ -40,13 +66,18 @@ export function Chart({ title, series, names, unit, scale = 1, range, theme, emp
       axes: [axis, { ...axis, size: 56, values: (u, vals) => vals.map(fmt) }],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true, range: () => [range[0] / 1000, range[1] / 1000] }, y: { range: (u, lo, hi) => [0, Math.max(hi * 1.1, 1e-9)] } },
+      scales: { x: { time: true, range: () => shown.current.range.map((t) => t / 1000) }, y: { range: (u, lo, hi) => [0, Math.max(hi * 1.1, 1e-9)] } },
     };
     plot.current = new uPlot(opts, align(series, scale), el);
+    shown.current.count = series.length;
+  }, [series, theme]);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
     const ro = new ResizeObserver(() => plot.current?.setSize({ width: el.clientWidth, height: 200 }));
     ro.observe(el);
     return () => { ro.disconnect(); plot.current?.destroy(); plot.current = null; };
-  }, [series, theme]);
+  }, [!series?.length, theme]);
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>

@@ -19,13 +19,25 @@ export function describe(e) {
     case 'check.state_changed': return `Check ${d.name} is ${d.state} (was ${d.from})${d.message ? ': ' + d.message : ''}`;
     case 'check.flapping_started': return `Check ${d.name} is flapping`;
     case 'check.flapping_stopped': return `Check ${d.name} stopped flapping`;
+    case 'alert.pending': case 'alert.firing': case 'alert.resolved': {
+      const { alertname, severity, ...rest } = d.alert?.labels || {};
+      const where = Object.entries(rest).map(([k, v]) => `${k}=${v}`).join(', ');
+      return `Alert ${d.alert?.rule_name || alertname} is ${d.alert?.state}${where ? ` (${where})` : ''}`;
+    }
+    case 'alert.acked': return `Alert ${d.alert?.rule_name} acknowledged${d.comment ? ': ' + d.comment : ''}`;
+    case 'alert_rule.created': return `Alert rule ${d.rule?.name} created`;
+    case 'alert_rule.updated': return `Alert rule ${d.rule?.name} updated: ${(d.changed || []).join(', ')}`;
+    case 'alert_rule.deleted': return `Alert rule ${d.rule?.name} deleted`;
+    case 'silence.created': return `Silence ${d.silence?.matchers} created`;
+    case 'silence.expired': return `Silence ${d.silence?.matchers} expired`;
     default: return e.kind;
   }
 }
 
+const TONES = { down: 's-down', firing: 's-down', up: 's-up', resolved: 's-up', degraded: 's-degraded' };
 const tone = (e) => {
-  const s = e.data?.state ?? (e.data?.changed?.includes('status') ? e.data?.node?.status : null);
-  return s === 'down' ? 's-down' : s === 'up' ? 's-up' : s === 'degraded' ? 's-degraded' : '';
+  const s = e.data?.state ?? (e.data?.changed?.includes('status') ? e.data?.node?.status : null) ?? (e.kind !== 'alert.acked' ? e.data?.alert?.state : null);
+  return TONES[s] || '';
 };
 
 export function EventList({ events, empty }) {
@@ -66,7 +78,7 @@ export function Events() {
         <div class="field inline">
           <label for="ev-topic">Topic</label>
           <select id="ev-topic" value={topic} onChange={(e) => setTopic(e.currentTarget.value)}>
-            <option value="">All</option><option value="nodes">Nodes</option><option value="checks">Checks</option>
+            <option value="">All</option><option value="nodes">Nodes</option><option value="checks">Checks</option><option value="alerts">Alerts</option>
           </select>
         </div>
       </div>

@@ -3,13 +3,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, post, del, qs } from '../api.js';
 import { navigate } from '../router.js';
-import { useLive, useEvents } from '../live.js';
-import { Chart } from '../components/chart.jsx';
-import { Badge, Time } from '../ui.jsx';
+import { useLive, useEvents, watchSeries, useReconnects } from '../live.js';
+import { Chart, appendSamples } from '../components/chart.jsx';
+import { Badge, Time, quote } from '../ui.jsx';
 import { EventList } from './events.jsx';
+import { ActiveAlerts } from './alerts.jsx';
 
 const RANGES = [['1h', 3600e3], ['6h', 6 * 3600e3], ['24h', 86400e3], ['7d', 7 * 86400e3]];
-const quote = (s) => '"' + String(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
 
 async function range(selector, from, to) {
   const step = Math.max(1000, Math.round((to - from) / 240));
@@ -17,26 +17,46 @@ async function range(selector, from, to) {
   return r.data.series;
 }
 
+// The charts' selectors for a node with checks of these kinds.
+export function chartSelectors(nodeName, kinds) {
+  const sel = (metric, extra = '') => `${metric}{node=${quote(nodeName)}${extra}}`;
+  const want = { duration: sel('probe_duration_seconds') };
+  if (kinds.has('icmp')) Object.assign(want, { rtt: sel('probe_icmp_rtt_seconds', ',stat="avg"'), loss: sel('probe_icmp_loss_ratio') });
+  if (kinds.has('http')) want.http = sel('probe_http_duration_seconds');
+  return want;
+}
+
+// The range is loaded once (again after a reconnect, and every few minutes to follow the
+// rollups); new samples arrive over the WebSocket and are appended as they come.
 function Charts({ node, checks }) {
   const [span, setSpan] = useState(3600e3);
   const [data, setData] = useState({ range: [0, 0] });
   const [tick, setTick] = useState(0);
+  const reconnects = useReconnects();
   const kinds = new Set(checks.map((c) => c.kind));
+  const want = chartSelectors(node.name, kinds);
+  const wantKey = JSON.stringify(want);
   useEffect(() => {
-    const t = setInterval(() => setTick((n) => n + 1), 30000);
+    const t = setInterval(() => setTick((n) => n + 1), 300e3);
     return () => clearInterval(t);
   }, []);
   useEffect(() => {
     let live = true;
-    const sel = (metric, extra = '') => `${metric}{node=${quote(node.name)}${extra}}`;
-    const want = { duration: sel('probe_duration_seconds') };
-    if (kinds.has('icmp')) Object.assign(want, { rtt: sel('probe_icmp_rtt_seconds', ',stat="avg"'), loss: sel('probe_icmp_loss_ratio') });
-    if (kinds.has('http')) want.http = sel('probe_http_duration_seconds');
     const to = Date.now(), from = to - span;
     Promise.all(Object.entries(want).map(async ([k, s]) => [k, await range(s, from, to).catch(() => [])]))
-      .then((pairs) => live && setData({ ...Object.fromEntries(pairs), range: [from, to] }));
-    return () => { live = false; };
-  }, [node.name, span, tick, [...kinds].sort().join()]);
+      .then((pairs) => live && setData((d) => {
+        // Samples that arrived while the range loaded stay.
+        const out = { range: [from, to] };
+        for (const [k, list] of pairs) out[k] = d.pending?.[k] ? appendSamples(list, d.pending[k], from) : list;
+        return out;
+      }));
+    const stops = Object.entries(want).map(([k, s]) => watchSeries(s, (incoming) => setData((d) => {
+      const now = Date.now(), from = now - span;
+      if (!d[k]) return { ...d, pending: { ...d.pending, [k]: [...(d.pending?.[k] || []), ...incoming] } };
+      return { ...d, [k]: appendSamples(d[k], incoming, from), range: [from, now] };
+    })));
+    return () => { live = false; stops.forEach((stop) => stop()); };
+  }, [wantKey, span, tick, reconnects]);
   const theme = document.documentElement.dataset.theme;
   return (
     <section aria-labelledby="charts-title">
@@ -165,6 +185,7 @@ export function NodePage({ id }) {
         {node.mac && <><dt>MAC</dt><dd><code>{node.mac}</code></dd></>}
         {meta.map(([k, v]) => <><dt>{k}</dt><dd>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd></>)}
       </dl>
+      <ActiveAlerts labels={{ node: node.name }} />
       <section aria-labelledby="checks-title">
         <div class="head">
           <h2 id="checks-title">Checks</h2>

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { navigate } from '../router.js';
-import { useLive, nodesByName, compareText } from '../live.js';
+import { useLive, nodesByName, compareText, firingAlerts } from '../live.js';
 import { VirtualList } from '../components/virtual_list.jsx';
 import { Badge, Time, STATUSES, NODE_TYPES, cap, parseLabels, useForm, Field, FormAlert } from '../ui.jsx';
 
@@ -55,18 +55,28 @@ export function buildRows(byName, { q, status, type, group, sort, collapsed }) {
   return { rows, counts, total: shown.length };
 }
 
+// "52.37, 4.89" -> {lat, lon}; undefined when empty, null when malformed (the server checks
+// the ranges).
+export function parseLatLon(s) {
+  if (!s.trim()) return undefined;
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*[,\s]\s*(-?\d+(?:\.\d+)?)\s*$/.exec(s);
+  return m ? { lat: +m[1], lon: +m[2] } : null;
+}
+
 function AddNode() {
-  const form = useForm({ name: '', type: 'vm', address: '', labels: '' });
+  const form = useForm({ name: '', type: 'vm', address: '', labels: '', location: '' });
   const [done, setDone] = useState('');
   const work = async (v) => {
     const labels = parseLabels(v.labels);
     const fields = [];
     if (!v.name.trim()) fields.push({ field: 'name', message: 'Required.' });
     if (!labels) fields.push({ field: 'labels', message: 'Use key=value pairs separated by commas.' });
+    const location = parseLatLon(v.location);
+    if (location === null) fields.push({ field: 'location', message: 'Write latitude, longitude in degrees, e.g. 52.37, 4.89.' });
     if (fields.length) throw { fields };
     try {
-      const r = await post('/api/v1/nodes', { name: v.name.trim(), type: v.type, address: v.address.trim(), labels });
-      form.setValues({ name: '', type: v.type, address: '', labels: '' });
+      const r = await post('/api/v1/nodes', { name: v.name.trim(), type: v.type, address: v.address.trim(), labels, ...(location && { location }) });
+      form.setValues({ name: '', type: v.type, address: '', labels: '', location: '' });
       setDone(`Node ${r.data.name} added.`);
     } catch (err) {
       if (err.code === 'NODE_EXISTS' && !err.fields.length) err.fields = [{ field: 'name', message: err.message }];
@@ -85,6 +95,7 @@ function AddNode() {
           </Field>
           <Field form={form} name="address" label="Address"><input {...form.bind('address')} placeholder="10.0.0.5 or host.example" autocomplete="off" spellcheck={false} /></Field>
           <Field form={form} name="labels" label="Labels (key=value, comma-separated)"><input {...form.bind('labels')} placeholder="site=lab, env=prod" autocomplete="off" spellcheck={false} /></Field>
+          <Field form={form} name="location" label="Location (latitude, longitude)"><input {...form.bind('location')} placeholder="52.37, 4.89" autocomplete="off" inputMode="decimal" /></Field>
         </div>
         <button type="submit" class="primary" disabled={form.busy}>Add node</button>
         <span class="muted" role="status"> {done}</span>
@@ -115,6 +126,7 @@ function Kiosk({ size, rows, counts }) {
       <div class="kiosk-counts">
         {STATUSES.map((s) => <div class={'kcount s-' + s}><span class="n">{counts[s]}</span><span>{cap(s)}</span></div>)}
       </div>
+      {firingAlerts.size > 0 && <p class="kiosk-alerts">{firingAlerts.size} {firingAlerts.size === 1 ? 'alert' : 'alerts'} firing</p>}
       {problems.length === 0
         ? <p class="kiosk-ok">All {size} nodes are up.</p>
         : (

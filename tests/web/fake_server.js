@@ -1,0 +1,47 @@
+// A stand-in for the server in component tests: fetch answered by a route table, and a
+// WebSocket the test drives (open, "subscribed", events), so pages run through the real api.js
+// and live.js.
+export const calls = [];
+let routes = [];
+
+// route(method, pathPrefix, answer): answer is data, or fn({method, path, query, body}) -> data
+// or {status, json}; the newest matching route wins.
+export function route(method, prefix, answer) {
+  routes.unshift({ method, prefix, answer });
+}
+export function reset() {
+  routes = [];
+  calls.length = 0;
+}
+const envelope = (data) => (Array.isArray(data)
+  ? { success: true, data, pagination: { page: 1, total_pages: 1, has_next: false } }
+  : { success: true, data });
+
+globalThis.fetch = async (url, init = {}) => {
+  const u = new URL(url, 'http://localhost/');
+  const method = init.method || 'GET';
+  const req = { method, path: u.pathname, query: u.searchParams, body: init.body ? JSON.parse(init.body) : undefined };
+  calls.push(req);
+  const r = routes.find((x) => x.method === method && (u.pathname + u.search).startsWith(x.prefix));
+  let out = r ? (typeof r.answer === 'function' ? r.answer(req) : r.answer) : { status: 404, json: { success: false, error: { code: 'NOT_FOUND', message: 'no route' } } };
+  if (!out || out.status === undefined) out = { status: 200, json: envelope(out) };
+  return new Response(JSON.stringify(out.json), { status: out.status, headers: { 'Content-Type': 'application/json' } });
+};
+
+export const sockets = [];
+globalThis.WebSocket = class {
+  constructor(url) { this.url = url; this.sent = []; this.readyState = 1; sockets.push(this); setTimeout(() => this.onopen?.(), 0); }
+  send(m) { this.sent.push(JSON.parse(m)); }
+  close() { this.readyState = 3; this.onclose?.(); }
+  receive(msg) { return this.onmessage?.({ data: JSON.stringify(msg) }); }
+};
+
+// Resolves when check() is true (polled), failing after timeout_ms.
+export async function until(check, what = 'the condition', timeout_ms = 3000) {
+  const end = Date.now() + timeout_ms;
+  for (;;) {
+    if (check()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,71 @@
+// New samples over the shared WebSocket: series topics subscribed and dropped as pages watch
+// them, batches delivered to the watchers, appended to the charts' series.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { route, sockets, until } from './fake_server.js';
+import { start, stop, watchSeries } from '../../web/src/live.js';
+import { appendSamples } from '../../web/src/components/chart.jsx';
+import { chartSelectors } from '../../web/src/pages/node.jsx';
+
+const topicMessages = (sock) => sock.sent.filter((m) => m.type !== 'ping');
+const s = (labels, timestamps, values, metric = 'probe_duration_seconds') => ({ metric, labels, timestamps, values });
+
+describe('chart samples', () => {
+  it('appends new samples to the series of the same labels, adds new series, drops old points', () => {
+    const a = s({ check: 'a', node: 'gw' }, [1000, 2000], [0.1, 0.2]);
+    const out = appendSamples([a], [s({ node: 'gw', check: 'a' }, [2000, 3000], [9, 0.3]), s({ check: 'b' }, [3000], [1])], 1500);
+    assert.deepEqual(out, [s({ check: 'a', node: 'gw' }, [2000, 3000], [0.2, 0.3]), s({ check: 'b' }, [3000], [1])]);
+    assert.deepEqual(a.timestamps, [1000, 2000]);
+  });
+  it('selects the node\'s series by the kinds of its checks, quoting the name', () => {
+    assert.deepEqual(Object.keys(chartSelectors('gw', new Set(['tcp']))), ['duration']);
+    const w = chartSelectors('a"b', new Set(['icmp', 'http']));
+    assert.deepEqual(Object.keys(w), ['duration', 'rtt', 'loss', 'http']);
+    assert.equal(w.rtt, 'probe_icmp_rtt_seconds{node="a\\"b",stat="avg"}');
+  });
+});
+
+describe('watchSeries', () => {
+  let sock;
+  before(async () => {
+    route('GET', '/api/v1/events', [{ id: 1 }]);
+    route('GET', '/api/v1/alerts', []);
+    route('GET', '/api/v1/nodes', []);
+    start();
+    await until(() => sockets.length === 1 && sockets[0].sent.length === 1, 'the subscription');
+    sock = sockets[0];
+    await sock.receive({ type: 'subscribed', topics: ['events'] });
+  });
+  after(() => stop());
+
+  it('subscribes a topic once, delivers its batches, unsubscribes after the last watcher', async () => {
+    const got1 = [], got2 = [];
+    const stop1 = watchSeries('up{node="a"}', (b) => got1.push(b));
+    const stop2 = watchSeries('up{node="a"}', (b) => got2.push(b));
+    assert.deepEqual(topicMessages(sock).slice(1), [{ type: 'subscribe', topics: ['series:up{node="a"}'] }]);
+    // The answer to this subscription does not start another catch-up.
+    const fetches = sockets.length;
+    await sock.receive({ type: 'subscribed', topics: ['events', 'series:up{node="a"}'] });
+    const batch = [s({ node: 'a' }, [5], [1], 'up')];
+    await sock.receive({ type: 'event', topic: 'series:up{node="a"}', data: { series: batch } });
+    await sock.receive({ type: 'event', topic: 'series:other', data: { series: batch } });
+    assert.deepEqual(got1, [batch]);
+    assert.deepEqual(got2, [batch]);
+    stop1();
+    assert.equal(topicMessages(sock).length, 2);
+    stop2();
+    assert.deepEqual(topicMessages(sock)[2], { type: 'unsubscribe', topics: ['series:up{node="a"}'] });
+    await sock.receive({ type: 'event', topic: 'series:up{node="a"}', data: { series: batch } });
+    assert.equal(got1.length, 1);
+    assert.equal(sockets.length, fetches);
+  });
+
+  it('subscribes the watched topics again on a new connection', async () => {
+    const stopW = watchSeries('x', () => {});
+    sock.close();  // the server went away: the link reconnects with backoff
+    await until(() => sockets.length === 2, 'the reconnect', 5000);
+    await until(() => sockets[1].sent.length === 1, 'the subscription');
+    assert.deepEqual(sockets[1].sent[0], { type: 'subscribe', topics: ['events', 'series:x'] });
+    stopW();
+  });
+});

@@ -1,0 +1,228 @@
+// Alert rules: the list, and the editor. An expression rule shows the current value of its
+// expression (an instant query of /prometheus/api/v1/query while typing), and a parse error
+// points at its position in the expression, from the preview as from the 422 of a save.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { get, post, patch, del, qs } from '../api.js';
+import { navigate } from '../router.js';
+import { useEvents } from '../live.js';
+import { useForm, Field, FormAlert, parseLabels, formatLabels, cap } from '../ui.jsx';
+import { AlertsNav, SeverityChip, SEVERITIES, labelSelector } from './alerts.jsx';
+
+// "at position 12: unexpected …" -> {pos: 12, text: "unexpected …"}; null without a position.
+export function exprPosition(message) {
+  const m = /^at position (\d+): ([\s\S]*)$/.exec(message || '');
+  return m ? { pos: +m[1], text: m[2] } : null;
+}
+
+// "key=value" a line -> {key: value}; null when a line has no key. Values may hold commas.
+export function parseLines(text) {
+  const out = {};
+  for (const line of (text || '').split('\n').map((s) => s.trim()).filter(Boolean)) {
+    const i = line.indexOf('=');
+    if (i < 1) return null;
+    out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+const formatLines = (obj) => Object.entries(obj || {}).map(([k, v]) => `${k}=${v}`).join('\n');
+
+// The form's values as the API's body.
+export function ruleBody(v) {
+  const body = { name: v.name.trim(), kind: v.kind, severity: v.severity, enabled: !!v.enabled };
+  for (const k of ['for', 'keep_firing_for', 'interval']) if (v[k].trim()) body[k] = v[k].trim();
+  const labels = parseLabels(v.labels), annotations = parseLines(v.annotations);
+  const fields = [];
+  if (!labels) fields.push({ field: 'labels', message: 'Write labels as key=value, separated by commas.' });
+  if (!annotations) fields.push({ field: 'annotations', message: 'Write one key=value a line.' });
+  if (fields.length) throw { fields, message: 'Please correct the highlighted fields.' };
+  Object.assign(body, { labels, annotations });
+  if (v.kind === 'expr') body.expr = v.expr;
+  else Object.assign(body, { check_id: v.check_id ? +v.check_id : null, check_selector: v.check_selector.trim() });
+  return body;
+}
+
+// The expression with a caret under the position of the error.
+export function ExprError({ expr, message }) {
+  const at = exprPosition(message);
+  if (!at) return <p class="field-error" id="f-expr-err">{message}</p>;
+  const lineStart = expr.lastIndexOf('\n', at.pos - 1) + 1;
+  const lineEnd = expr.indexOf('\n', at.pos);
+  const line = expr.slice(lineStart, lineEnd < 0 ? undefined : lineEnd);
+  return (
+    <div class="expr-error" id="f-expr-err">
+      <pre aria-hidden="true">{line}{'\n'}{' '.repeat(at.pos - lineStart)}^</pre>
+      <p class="field-error">At position {at.pos}: {at.text}</p>
+    </div>
+  );
+}
+
+function Preview({ expr }) {
+  const [state, setState] = useState({});
+  useEffect(() => {
+    if (!expr.trim()) return setState({});
+    let live = true;
+    const t = setTimeout(async () => {
+      try {
+        const r = await get('/prometheus/api/v1/query' + qs({ query: expr }));
+        if (live) setState({ result: r.data });
+      } catch (err) {
+        if (live) setState({ error: err.message });
+      }
+    }, 400);
+    return () => { live = false; clearTimeout(t); };
+  }, [expr]);
+  let body;
+  if (state.error) body = <ExprError expr={expr} message={state.error} />;
+  else if (!state.result) body = <p class="muted">{expr.trim() ? 'Evaluating…' : 'The current value appears here.'}</p>;
+  else if (state.result.resultType === 'scalar') body = <p>Scalar <strong>{state.result.result[1]}</strong></p>;
+  else {
+    const rows = state.result.result || [];
+    body = rows.length === 0 ? <p class="muted">No series now: the rule would not fire.</p> : (
+      <>
+        <p class="small">{rows.length} series now: each would be an alert.</p>
+        <table class="preview">
+          <tbody>{rows.slice(0, 20).map((s) => {
+            const { __name__: name, ...labels } = s.metric;
+            return <tr><td><code>{(name || '') + labelSelector(labels)}</code></td><td class="num">{s.value?.[1]}</td></tr>;
+          })}</tbody>
+        </table>
+        {rows.length > 20 && <p class="muted small">and {rows.length - 20} more.</p>}
+      </>
+    );
+  }
+  return <div class="help-box preview-box" role="status" aria-live="polite"><strong>Current value</strong>{body}</div>;
+}
+
+export function RuleEditor({ id }) {
+  const [rule, setRule] = useState(id ? null : {});
+  const [checks, setChecks] = useState([]);
+  const [saved, setSaved] = useState('');
+  const form = useForm({ name: '', kind: 'expr', expr: '', check_id: '', check_selector: '', for: '', keep_firing_for: '', interval: '', severity: 'warning', labels: '', annotations: 'summary=', enabled: true });
+  const fill = (r) => {
+    setRule(r);
+    form.setValues({ name: r.name, kind: r.kind, expr: r.expr || '', check_id: r.check_id ? String(r.check_id) : '', check_selector: r.check_selector || '',
+      for: r.for, keep_firing_for: r.keep_firing_for, interval: r.interval, severity: r.severity, labels: formatLabels(r.labels), annotations: formatLines(r.annotations), enabled: r.enabled });
+  };
+  useEffect(() => {
+    if (id) {
+      setRule(null);  // also after a create, which lands here with the new id
+      get(`/api/v1/alert-rules/${id}`).then((r) => fill(r.data), (err) => setRule({ missing: err.message }));
+    }
+    get('/api/v1/checks' + qs({ per_page: 500, sort: 'name' })).then((r) => setChecks(r.data), () => {});
+  }, [id]);
+  useEffect(() => { document.title = `${id ? 'Alert rule' : 'New alert rule'} · Telltale`; }, [id]);
+  if (rule === null) return <p class="loading">Loading…</p>;
+  if (rule.missing) return <section class="card narrow"><h1>Alert rule not found</h1><p>{rule.missing} <a href="/alerts/rules">Back to the rules</a>.</p></section>;
+
+  const work = async (v) => {
+    const body = ruleBody(v);
+    if (id) {
+      fill((await patch(`/api/v1/alert-rules/${id}`, body)).data);
+      setSaved('Saved.');
+    } else {
+      navigate(`/alerts/rules/${(await post('/api/v1/alert-rules', body)).data.id}`, { replace: true });
+    }
+  };
+  const remove = async () => {
+    if (!confirm(`Delete alert rule “${rule.name}”? Its active alerts resolve.`)) return;
+    try {
+      await del(`/api/v1/alert-rules/${id}`);
+      navigate('/alerts/rules');
+    } catch (err) {
+      form.setAlert(err.message);
+    }
+  };
+  const v = form.values;
+  return (
+    <section aria-labelledby="rule-title" class="editor">
+      <nav class="crumbs" aria-label="Breadcrumb"><a href="/alerts/rules">Alert rules</a> › <span>{id ? rule.name : 'New rule'}</span></nav>
+      <h1 id="rule-title" tabIndex={-1}>{id ? `Alert rule ${rule.name}` : 'New alert rule'}</h1>
+      <form noValidate onSubmit={(e) => { setSaved(''); form.submit(e, work); }}>
+        <FormAlert form={form} />
+        <div class="grid">
+          <Field form={form} name="name" label="Name"><input {...form.bind('name')} autocomplete="off" spellcheck={false} required /></Field>
+          <Field form={form} name="kind" label="Kind">
+            <select {...form.bind('kind')}><option value="expr">Expression (PromQL)</option><option value="check_state">Check is down</option></select>
+          </Field>
+          <Field form={form} name="severity" label="Severity">
+            <select {...form.bind('severity')}>{SEVERITIES.map((s) => <option value={s}>{cap(s)}</option>)}</select>
+          </Field>
+        </div>
+        {v.kind === 'expr' ? (
+          <>
+            <div class="field">
+              <label for="f-expr">Expression</label>
+              <textarea {...form.bind('expr')} rows={3} spellcheck={false} autocomplete="off" placeholder='avg_over_time(probe_icmp_loss_ratio[5m]) > 0.2'
+                aria-describedby={form.errors.expr ? 'f-expr-err' : 'f-expr-help'} />
+              <p class="help" id="f-expr-help">Every series the expression yields is an alert; its labels name it.</p>
+              {form.errors.expr && <ExprError expr={v.expr} message={form.errors.expr} />}
+            </div>
+            <Preview expr={v.expr} />
+          </>
+        ) : (
+          <div class="grid">
+            <Field form={form} name="check_id" label="Check" help="Alert while this check is down.">
+              <select {...form.bind('check_id')}><option value="">(any matching the selector)</option>{checks.map((c) => <option value={c.id}>{c.name}</option>)}</select>
+            </Field>
+            <Field form={form} name="check_selector" label="Check selector" help={'Over check, kind, node and the check\u2019s labels, e.g. {kind="icmp", node=~"gw.*"}.'}>
+              <input {...form.bind('check_selector')} autocomplete="off" spellcheck={false} />
+            </Field>
+          </div>
+        )}
+        <div class="grid">
+          <Field form={form} name="for" label="For" help="Pending this long before firing."><input {...form.bind('for')} placeholder="0s" autocomplete="off" /></Field>
+          <Field form={form} name="keep_firing_for" label="Keep firing for"><input {...form.bind('keep_firing_for')} placeholder="0s" autocomplete="off" /></Field>
+          <Field form={form} name="interval" label="Evaluate every"><input {...form.bind('interval')} placeholder="15s" autocomplete="off" /></Field>
+        </div>
+        <Field form={form} name="labels" label="Labels (key=value, comma-separated)"><input {...form.bind('labels')} autocomplete="off" spellcheck={false} /></Field>
+        <Field form={form} name="annotations" label="Annotations (key=value, one a line)" help="Templates: {{ $labels.node }}, {{ $value }}, {{ humanize $value }}.">
+          <textarea {...form.bind('annotations')} rows={3} spellcheck={false} />
+        </Field>
+        <div class="field check"><label><input type="checkbox" {...form.bind('enabled')} checked={!!v.enabled} value={undefined} /> Enabled</label></div>
+        <div class="actions left">
+          <button type="submit" class="primary" disabled={form.busy}>{id ? 'Save' : 'Create rule'}</button>
+          {id && <a class="button" href={'/alerts' + qs({ label: `alertname=${rule.name}` })}>Its alerts</a>}
+          {id && <button type="button" class="danger" onClick={remove}>Delete rule</button>}
+          <span role="status" class="muted">{saved}</span>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+export function Rules() {
+  const [list, setList] = useState(null);
+  const [error, setError] = useState('');
+  const timer = useRef(0);
+  const load = () => get('/api/v1/alert-rules' + qs({ per_page: 500 })).then((r) => setList(r.data), (err) => setError(`Could not load the rules: ${err.message}`));
+  useEffect(() => { document.title = 'Alert rules · Telltale'; load(); return () => clearTimeout(timer.current); }, []);
+  useEvents((e) => {
+    if (e.kind?.startsWith('alert_rule.')) { clearTimeout(timer.current); timer.current = setTimeout(load, 200); }
+  }, []);
+  return (
+    <section aria-labelledby="rules-title">
+      <div class="head">
+        <h1 id="rules-title" tabIndex={-1}>Alert rules</h1>
+        <AlertsNav here="/alerts/rules" />
+        <span class="spacer" />
+        <a class="button primary" href="/alerts/rules/new">New rule</a>
+      </div>
+      {error && <p class="error" role="alert">{error}</p>}
+      {list === null ? <p class="loading">Loading…</p> : list.length === 0 ? <p>No alert rules yet.</p> : (
+        <table class="rules">
+          <thead><tr><th scope="col">Rule</th><th scope="col">Severity</th><th scope="col">Condition</th><th scope="col">For</th></tr></thead>
+          <tbody>
+            {list.map((r) => (
+              <tr key={r.id} class={r.enabled ? '' : 'muted'}>
+                <td><a href={`/alerts/rules/${r.id}`}>{r.name}</a>{!r.enabled && <span class="chip">disabled</span>}</td>
+                <td><SeverityChip severity={r.severity} /></td>
+                <td><code>{r.kind === 'expr' ? r.expr : `check down ${r.check_id ? '#' + r.check_id : ''} ${r.check_selector || ''}`}</code></td>
+                <td>{r.for}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
