@@ -76,6 +76,11 @@ class MaintenanceTest(AdminTestCase):
         audit = self.req("GET", "/api/v1/audit?action=maintenance.*").json["data"]
         mine = sorted(x["action"] for x in audit if x["target"] == str(w["id"]))
         self.assertEqual(mine, ["maintenance.create", "maintenance.delete", "maintenance.update"])
+        events = self.req("GET", "/api/v1/events?topic=alerts&limit=1000").json["data"]
+        kinds = [e["kind"] for e in events if e["kind"].startswith("maintenance.") and e["subject"] == str(w["id"])]
+        self.assertEqual(kinds, ["maintenance.created", "maintenance.updated", "maintenance.deleted"])
+        updated = next(e for e in events if e["kind"] == "maintenance.updated" and e["subject"] == str(w["id"]))
+        self.assertEqual(sorted(updated["data"]["changed"]), ["ends_at", "matchers", "recurrence", "starts_at"])
 
     def test_a_window_mutes_its_nodes_alerts_while_active(self):
         checks = {}
