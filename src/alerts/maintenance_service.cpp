@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "db/audit.h"
 #include "inventory/service.h"
 
@@ -56,9 +58,12 @@ Error not_found(std::int64_t id) {
   return Error::make(ErrorKind::not_found, "MAINTENANCE_NOT_FOUND", fmt::format("maintenance window {} does not exist", id));
 }
 
-Result<void> check_nodes(SQLite::Database& db, const MaintenanceWindow& w) {
+// Nodes deleted after the window was made stay in its node_ids (they match nothing), so only
+// ids not in `kept` must exist.
+Result<void> check_nodes(SQLite::Database& db, const MaintenanceWindow& w, const std::vector<std::int64_t>& kept = {}) {
   SQLite::Statement st(db, "SELECT 1 FROM nodes WHERE id = ?");
   for (auto id : w.node_ids) {
+    if (std::find(kept.begin(), kept.end(), id) != kept.end()) continue;
     st.reset();
     st.bind(1, id);
     if (!st.executeStep())
@@ -139,7 +144,7 @@ Result<MaintenanceWindow> MaintenanceService::update(std::int64_t id, const nloh
     auto patched = apply_patch(*found, patch);
     if (!patched.ok()) return patched;
     MaintenanceWindow w = std::move(patched.value());
-    TT_TRY(check_nodes(db, w));
+    TT_TRY(check_nodes(db, w, found->node_ids));
     auto before = to_input_json(*found), after = to_input_json(w);
     std::vector<std::string> changed;
     nlohmann::json old_values = nlohmann::json::object();

@@ -70,6 +70,15 @@ class MaintenanceTest(AdminTestCase):
         self.assertStatus(self.req("POST", "/api/v1/maintenance", [1]), 400, "INVALID_JSON")
         self.assertStatus(self.req("GET", "/api/v1/maintenance?active=maybe"), 422, "VALIDATION_FAILED")
 
+        # A node deleted after the window was made does not block later changes.
+        gone = self.server.create_node(name="maint-gone", type="vm")
+        w2 = self.window(name="gone", node_ids=[gone["id"], node["id"]], recurrence=weekly)
+        self.assertStatus(self.req("DELETE", f"/api/v1/nodes/{gone['id']}"), 204)
+        r = self.req("PATCH", f"/api/v1/maintenance/{w2['id']}", {"comment": "still planned"})
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["data"]["node_ids"], sorted([gone["id"], node["id"]]))
+        self.assertStatus(self.req("PATCH", f"/api/v1/maintenance/{w2['id']}", {"node_ids": [999999]}),
+                          422, "VALIDATION_FAILED")
         self.assertStatus(self.req("DELETE", f"/api/v1/maintenance/{w['id']}"), 204)
         self.assertStatus(self.req("GET", f"/api/v1/maintenance/{w['id']}"), 404, "MAINTENANCE_NOT_FOUND")
         self.assertStatus(self.req("DELETE", f"/api/v1/maintenance/{w['id']}"), 404, "MAINTENANCE_NOT_FOUND")
