@@ -1,10 +1,15 @@
 // Maintenance windows as pure code: when a window is active (one-off, daily, weekly across
 // midnight and the week's end, UTC offsets) on fixed instants, which alerts it covers, and the
-// validation of bodies and patches.
+// validation of bodies and patches; on a frozen clock with a real database, the alerts a stored
+// window covers are muted while it is active, with their state and the node's status unchanged.
 #include <doctest/doctest.h>
 
-#include "alerts/maintenance.h"
-#include "alerts/silence.h"
+#include <filesystem>
+
+#include "alerts/maintenance_service.h"
+#include "alerts/service.h"
+#include "core/random.h"
+#include "db/database.h"
 
 using namespace tt;
 using namespace tt::alerts;
@@ -174,4 +179,82 @@ TEST_CASE("maintenance: a patch merges into the window and may change the kind o
   auto again = window(to_input_json(weekly));
   CHECK(to_input_json(again) == to_input_json(weekly));
   CHECK(to_input_json(weekly)["recurrence"]["days"] == nlohmann::json{"mon", "sun"});
+}
+
+TEST_CASE("maintenance: alerts read through the service name the windows that mute them") {
+  constexpr TimeMs kStart = 1'700'000'000'000;
+  auto path = (std::filesystem::temp_directory_path() / ("tt-maint-" + random_hex(6) + ".db")).string();
+  {
+    ManualClock clock{kStart};
+    auto rw = db::open(path, db::Access::read_write).value();
+    REQUIRE(db::migrate(*rw, db::embedded_migrations()).ok());
+    db::Writer writer(std::move(rw));
+    db::Readers readers(path);
+    bus::CoreLoop loop;
+    bus::Bus bus{loop};
+    loop.start();
+    query::MemoryStorage store;
+    std::vector<CheckStatus> checks{{1, {{"check", "ping-gw1"}, {"node", "gw1"}}, true},
+                                    {2, {{"check", "ping-gw2"}, {"node", "gw2"}}, true}};
+    Evaluator evaluator(writer, bus, clock, store, [&] { return Result<std::vector<CheckStatus>>(checks); });
+    AlertService alerts(writer, readers, bus, evaluator, clock);
+    MaintenanceService windows(writer, readers, bus, clock);
+    Actor actor{"alice", "127.0.0.1"};
+    auto node_id = writer.run<std::int64_t>([](SQLite::Database& db) -> Result<std::int64_t> {
+      db.exec("INSERT INTO nodes(name, type, status, created_at, updated_at) VALUES ('gw1', 'network', 'down', 0, 0)");
+      return db.getLastInsertRowid();
+    });
+    REQUIRE(node_id.ok());
+
+    auto in = decode_rule_input(nlohmann::json::parse(R"({"name":"PingDown","kind":"check_state",
+        "check_selector":"{check=~\"ping-.*\"}","interval":"5s","severity":"critical"})"), InputMode::create);
+    REQUIRE(in.ok());
+    REQUIRE(alerts.create(in.value(), actor).ok());
+    clock.advance_ms(10'000);
+    evaluator.run_due();
+
+    auto w = windows.create(window({{"name", "gw1 swap"}, {"node_ids", {node_id.value()}},
+                                    {"starts_at", format_rfc3339(kStart + 60'000)}, {"ends_at", format_rfc3339(kStart + 120'000)}}),
+                            actor);
+    REQUIRE(w.ok());
+    CHECK(w->node_names == std::vector<std::string>{"gw1"});
+
+    // node -> (state, the windows muting it, muted)
+    auto read = [&] {
+      std::map<std::string, std::tuple<AlertState, std::vector<std::int64_t>, bool>> out;
+      auto page = alerts.alerts({});
+      REQUIRE(page.ok());
+      for (const auto& a : page->items) {
+        std::vector<std::int64_t> ids;
+        for (const auto& m : a.maintenance) ids.push_back(m.id);
+        auto node = std::find_if(a.labels.begin(), a.labels.end(), [](const Label& l) { return l.name == "node"; });
+        out[node->value] = {a.state, ids, a.muted()};
+      }
+      return out;
+    };
+    using Row = std::tuple<AlertState, std::vector<std::int64_t>, bool>;
+    const Row open{AlertState::firing, {}, false}, muted{AlertState::firing, {w->id}, true};
+    struct Step {
+      TimeMs at;
+      Row gw1, gw2;
+    };
+    for (const auto& step : {Step{kStart + 59'999, open, open}, Step{kStart + 60'000, muted, open},
+                             Step{kStart + 119'999, muted, open}, Step{kStart + 120'000, open, open}}) {
+      CAPTURE(step.at - kStart);
+      clock.set_ms(step.at);
+      auto got = read();
+      CHECK(got["gw1"] == step.gw1);
+      CHECK(got["gw2"] == step.gw2);
+    }
+    auto status = readers.with([&](SQLite::Database& db) -> Result<std::string> {
+      return db.execAndGet("SELECT status FROM nodes WHERE name = 'gw1'").getString();
+    });
+    CHECK(status.value() == "down");
+    CHECK(windows.list(true, {}).value().total == 0);
+    clock.set_ms(kStart + 90'000);
+    CHECK(windows.list(true, {}).value().total == 1);
+    loop.stop();
+    writer.stop();
+  }
+  for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
 }
