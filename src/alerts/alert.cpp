@@ -62,7 +62,10 @@ nlohmann::json to_json(const Alert& a) {
                    {"last_eval_at", time(a.last_eval_at ? std::optional<TimeMs>(a.last_eval_at) : std::nullopt)},
                    {"acked", a.ack.has_value()},
                    {"ack", nullptr},
-                   {"silenced", a.silenced}};
+                   {"silenced", a.silenced},
+                   {"maintenance", nlohmann::json::array()},
+                   {"muted", a.muted()}};
+  for (const auto& w : a.maintenance) j["maintenance"].push_back({{"id", w.id}, {"name", w.name}});
   if (a.ack) j["ack"] = {{"by", a.ack->by}, {"at", format_rfc3339(a.ack->at)}, {"comment", a.ack->comment}};
   return j;
 }

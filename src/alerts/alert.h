@@ -25,6 +25,12 @@ struct Ack {
   std::string comment;
 };
 
+// A maintenance window that mutes an alert, as alerts name it.
+struct WindowRef {
+  std::int64_t id = 0;
+  std::string name;
+};
+
 struct Alert {
   std::int64_t id = 0;  // 0 until stored
   std::int64_t rule_id = 0;
@@ -40,6 +46,9 @@ struct Alert {
   TimeMs last_eval_at = 0;
   std::optional<Ack> ack;
   bool silenced = false;  // an active silence selects its labels (set when read)
+  std::vector<WindowRef> maintenance;  // the active maintenance windows covering it (set when read)
+  // What notifiers skip: silenced or in maintenance.
+  bool muted() const { return silenced || !maintenance.empty(); }
 };
 
 nlohmann::json to_json(const Alert& a);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "alerts/maintenance_service.h"
 #include "db/audit.h"
 #include "inventory/service.h"
 
@@ -369,18 +370,26 @@ Error silence_not_found(std::int64_t id) {
 
 Result<void> AlertService::mark_silenced(std::vector<Alert>& alerts) {
   auto now = m_clock.now_ms();
+  std::vector<MaintenanceWindow> windows;
   auto active = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Silence>> {
     std::vector<Silence> out;
     SQLite::Statement st(db, fmt::format("SELECT {} FROM silences WHERE ends_at > ? AND starts_at <= ?", kSilenceColumns));
     st.bind(1, static_cast<std::int64_t>(now));
     st.bind(2, static_cast<std::int64_t>(now));
     while (st.executeStep()) out.push_back(read_silence(st));
+    windows = load_windows(db);
     return out;
   });
   if (!active.ok()) return std::move(active).error();
-  for (auto& a : alerts)
+  std::erase_if(windows, [&](const MaintenanceWindow& w) { return !w.active(now); });
+  for (auto& a : alerts) {
     a.silenced = a.state != AlertState::resolved &&
                  std::any_of(active->begin(), active->end(), [&](const Silence& s) { return s.mutes(a.labels, now); });
+    a.maintenance.clear();
+    if (a.state != AlertState::resolved)
+      for (const auto& w : windows)
+        if (w.covers(a.labels)) a.maintenance.push_back({w.id, w.name});
+  }
   return ok();
 }
 

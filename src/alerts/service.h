@@ -63,7 +63,8 @@ class AlertService {
 
  private:
   Alert with_live(Alert a) const;
-  // Marks the alerts that an active silence selects.
+  // Marks the alerts that an active silence selects, and names the active maintenance windows
+  // that cover them.
   Result<void> mark_silenced(std::vector<Alert>& alerts);
 
   db::Writer& m_writer;

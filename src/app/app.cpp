@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "alerts/evaluator.h"
+#include "alerts/maintenance_service.h"
 #include "alerts/service.h"
 #include "api/api.h"
 #include "app/live_series.h"
@@ -205,6 +206,7 @@ int serve(const ServeOptions& opt) {
     evaluator.load(std::move(rules.value()), std::move(active.value()));
   }
   evaluator.start();
+  alerts::MaintenanceService maintenance(writer, readers, bus, SystemClock::instance());
 
   http::Authenticator authenticator{
       [&auth](const std::string& cookie) { return auth.authenticate_session(cookie); },
@@ -216,6 +218,7 @@ int serve(const ServeOptions& opt) {
       nodes,
       check_service,
       alert_service,
+      maintenance,
       store,
       discovery,
       {[&readers, schema] {

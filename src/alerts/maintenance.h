@@ -1,0 +1,63 @@
+// alerts/maintenance.h — maintenance windows: planned work during which the alerts of some nodes
+// (node_ids) and/or the alerts some label matchers select (the silences' selector syntax) are
+// muted. The schedule is one-off ([starts_at, ends_at)) or recurring (daily, or weekly on some
+// days, from a time of day for a duration, in a fixed UTC offset: libstdc++ 12 has no time zone
+// database, so named zones and their DST changes are not supported). Like a silence, a window
+// changes no alert's state and no node's status; alerts read through the service name the
+// windows that mute them. Pure code.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "query/query.h"
+
+namespace tt::alerts {
+
+struct Recurrence {
+  bool weekly = true;           // false: every day
+  std::uint8_t days = 0;        // weekly: bit 0 = Monday .. bit 6 = Sunday
+  std::int64_t start_ms = 0;    // time of day, after local midnight
+  std::int64_t duration_ms = 0; // at most 7 days
+  std::int32_t utc_offset_min = 0;
+};
+
+struct MaintenanceWindow {
+  std::int64_t id = 0;
+  std::string name;
+  std::string comment;
+  std::vector<std::int64_t> node_ids;
+  std::vector<std::string> node_names;  // the current names of node_ids (set when read)
+  std::string matchers_text;            // empty: no label condition
+  std::vector<query::Matcher> matchers;
+  std::optional<TimeMs> starts_at, ends_at;  // one-off
+  std::optional<Recurrence> recurrence;      // or recurring
+  std::string created_by;
+  TimeMs created_at = 0, updated_at = 0;
+
+  bool active(TimeMs t) const;
+  // Alerts carry their node's name in the `node` label. With both node_ids and matchers, an
+  // alert must satisfy both.
+  bool covers(const LabelSet& labels) const;
+  bool mutes(const LabelSet& labels, TimeMs t) const { return active(t) && covers(labels); }
+};
+
+// The body a window is created from (and the document a PATCH is merged into, RFC 7386):
+// `{"name","comment"?,"node_ids"?,"matchers"?,"starts_at","ends_at"}` or with
+// `"recurrence": {"every": "week"|"day", "days"?: ["mon",...], "start_time": "HH:MM",
+// "duration": "2h", "time_zone"?: "UTC"|"+01:00"}` instead of starts_at and ends_at.
+// Errors: VALIDATION_FAILED with each bad field (`recurrence.days`, ...).
+Result<MaintenanceWindow> decode_maintenance(const nlohmann::json& body);
+// A PATCH: `patch` merged into the window's input document (RFC 7386) and decoded again; giving
+// recurrence drops starts_at and ends_at, and the other way round.
+Result<MaintenanceWindow> apply_patch(const MaintenanceWindow& w, const nlohmann::json& patch);
+nlohmann::json to_input_json(const MaintenanceWindow& w);
+nlohmann::json to_json(const MaintenanceWindow& w, TimeMs now);
+
+}  // namespace tt::alerts

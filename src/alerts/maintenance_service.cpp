@@ -1,0 +1,216 @@
+#include "alerts/maintenance_service.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "db/audit.h"
+#include "inventory/service.h"
+
+namespace tt::alerts {
+
+namespace {
+
+constexpr const char* kColumns =
+    "id, name, comment, node_ids, matchers, starts_at, ends_at, recurrence, created_by, created_at, updated_at";
+
+// Rows were validated on the way in; they are decoded by the same code as the API's bodies.
+MaintenanceWindow read_window(SQLite::Statement& st) {
+  nlohmann::json doc{{"name", st.getColumn(1).getString()},
+                     {"comment", st.getColumn(2).getString()},
+                     {"node_ids", nlohmann::json::parse(st.getColumn(3).getString())},
+                     {"matchers", st.getColumn(4).getString()}};
+  if (st.getColumn(7).isNull()) {
+    doc["starts_at"] = format_rfc3339(st.getColumn(5).getInt64());
+    doc["ends_at"] = format_rfc3339(st.getColumn(6).getInt64());
+  } else {
+    doc["recurrence"] = nlohmann::json::parse(st.getColumn(7).getString());
+  }
+  MaintenanceWindow w;
+  if (auto decoded = decode_maintenance(doc)) w = std::move(decoded.value());
+  w.id = st.getColumn(0).getInt64();
+  w.created_by = st.getColumn(8).getString();
+  w.created_at = st.getColumn(9).getInt64();
+  w.updated_at = st.getColumn(10).getInt64();
+  return w;
+}
+
+void resolve_nodes(SQLite::Database& db, MaintenanceWindow& w) {
+  w.node_names.clear();
+  SQLite::Statement st(db, "SELECT name FROM nodes WHERE id = ?");
+  for (auto id : w.node_ids) {
+    st.reset();
+    st.bind(1, id);
+    if (st.executeStep()) w.node_names.push_back(st.getColumn(0).getString());
+  }
+}
+
+std::optional<MaintenanceWindow> find_window(SQLite::Database& db, std::int64_t id) {
+  SQLite::Statement st(db, fmt::format("SELECT {} FROM maintenance_windows WHERE id = ?", kColumns));
+  st.bind(1, id);
+  if (!st.executeStep()) return std::nullopt;
+  auto w = read_window(st);
+  resolve_nodes(db, w);
+  return w;
+}
+
+Error not_found(std::int64_t id) {
+  return Error::make(ErrorKind::not_found, "MAINTENANCE_NOT_FOUND", fmt::format("maintenance window {} does not exist", id));
+}
+
+// Nodes deleted after the window was made stay in its node_ids (they match nothing), so only
+// ids not in `kept` must exist.
+Result<void> check_nodes(SQLite::Database& db, const MaintenanceWindow& w, const std::vector<std::int64_t>& kept = {}) {
+  SQLite::Statement st(db, "SELECT 1 FROM nodes WHERE id = ?");
+  for (auto id : w.node_ids) {
+    if (std::find(kept.begin(), kept.end(), id) != kept.end()) continue;
+    st.reset();
+    st.bind(1, id);
+    if (!st.executeStep())
+      return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid maintenance window",
+                   {{"node_ids", fmt::format("node {} does not exist", id)}}, {}};
+  }
+  return ok();
+}
+
+void bind_window(SQLite::Statement& st, const MaintenanceWindow& w) {
+  auto doc = to_input_json(w);
+  st.bind(":name", w.name);
+  st.bind(":comment", w.comment);
+  st.bind(":node_ids", doc["node_ids"].dump());
+  st.bind(":matchers", w.matchers_text);
+  if (w.recurrence) {
+    st.bind(":starts_at");
+    st.bind(":ends_at");
+    st.bind(":recurrence", doc["recurrence"].dump());
+  } else {
+    st.bind(":starts_at", static_cast<std::int64_t>(*w.starts_at));
+    st.bind(":ends_at", static_cast<std::int64_t>(*w.ends_at));
+    st.bind(":recurrence");
+  }
+  st.bind(":updated_at", static_cast<std::int64_t>(w.updated_at));
+}
+
+}  // namespace
+
+std::vector<MaintenanceWindow> load_windows(SQLite::Database& db) {
+  std::vector<MaintenanceWindow> out;
+  SQLite::Statement st(db, fmt::format("SELECT {} FROM maintenance_windows ORDER BY id", kColumns));
+  while (st.executeStep()) out.push_back(read_window(st));
+  for (auto& w : out) resolve_nodes(db, w);
+  return out;
+}
+
+Result<MaintenanceWindow> MaintenanceService::create(MaintenanceWindow w, const Actor& actor) {
+  auto now = m_clock.now_ms();
+  w.created_by = actor.name;
+  w.created_at = w.updated_at = now;
+  std::optional<inventory::StoredEvent> event;
+  auto done = m_writer.run<MaintenanceWindow>([&](SQLite::Database& db) -> Result<MaintenanceWindow> {
+    TT_TRY(check_nodes(db, w));
+    SQLite::Statement st(db,
+                         "INSERT INTO maintenance_windows(name, comment, node_ids, matchers, starts_at, ends_at, "
+                         "recurrence, created_by, created_at, updated_at) VALUES (:name, :comment, :node_ids, :matchers, "
+                         ":starts_at, :ends_at, :recurrence, :created_by, :created_at, :updated_at)");
+    bind_window(st, w);
+    st.bind(":created_by", w.created_by);
+    st.bind(":created_at", static_cast<std::int64_t>(now));
+    st.exec();
+    w.id = db.getLastInsertRowid();
+    resolve_nodes(db, w);
+    event = inventory::append_event(db, {0, now, "alerts", "maintenance.created", std::to_string(w.id), actor.name,
+                                         {{"maintenance", to_json(w, now)}}});
+    db::append_audit(db, now, actor, "maintenance.create", std::to_string(w.id), nlohmann::json{{"name", w.name}}.dump());
+    return w;
+  });
+  if (done.ok()) inventory::publish_event(m_bus, *event);
+  return done;
+}
+
+Result<MaintenanceWindow> MaintenanceService::get(std::int64_t id) {
+  return m_readers.with([&](SQLite::Database& db) -> Result<MaintenanceWindow> {
+    auto w = find_window(db, id);
+    if (!w) return not_found(id);
+    return *w;
+  });
+}
+
+Result<MaintenanceWindow> MaintenanceService::update(std::int64_t id, const nlohmann::json& patch, const Actor& actor) {
+  auto now = m_clock.now_ms();
+  std::optional<inventory::StoredEvent> event;
+  auto done = m_writer.run<MaintenanceWindow>([&](SQLite::Database& db) -> Result<MaintenanceWindow> {
+    auto found = find_window(db, id);
+    if (!found) return not_found(id);
+    auto patched = apply_patch(*found, patch);
+    if (!patched.ok()) return patched;
+    MaintenanceWindow w = std::move(patched.value());
+    TT_TRY(check_nodes(db, w, found->node_ids));
+    auto before = to_input_json(*found), after = to_input_json(w);
+    std::vector<std::string> changed;
+    nlohmann::json old_values = nlohmann::json::object();
+    for (const auto& [k, v] : after.items())
+      if (before.value(k, nlohmann::json()) != v) {
+        changed.push_back(k);
+        old_values[k] = before.value(k, nlohmann::json());
+      }
+    for (const auto& [k, v] : before.items())
+      if (!after.contains(k)) {
+        changed.push_back(k);
+        old_values[k] = v;
+      }
+    if (changed.empty()) return *found;
+    w.updated_at = now;
+    SQLite::Statement st(db,
+                         "UPDATE maintenance_windows SET name=:name, comment=:comment, node_ids=:node_ids, "
+                         "matchers=:matchers, starts_at=:starts_at, ends_at=:ends_at, recurrence=:recurrence, "
+                         "updated_at=:updated_at WHERE id=:id");
+    bind_window(st, w);
+    st.bind(":id", id);
+    st.exec();
+    resolve_nodes(db, w);
+    event = inventory::append_event(db, {0, now, "alerts", "maintenance.updated", std::to_string(id), actor.name,
+                                         {{"maintenance", to_json(w, now)}, {"changed", changed}, {"before", old_values}}});
+    db::append_audit(db, now, actor, "maintenance.update", std::to_string(id), nlohmann::json{{"changed", changed}}.dump());
+    return w;
+  });
+  if (done.ok() && event) inventory::publish_event(m_bus, *event);
+  return done;
+}
+
+Result<void> MaintenanceService::remove(std::int64_t id, const Actor& actor) {
+  auto now = m_clock.now_ms();
+  std::optional<inventory::StoredEvent> event;
+  auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
+    auto found = find_window(db, id);
+    if (!found) return not_found(id);
+    SQLite::Statement st(db, "DELETE FROM maintenance_windows WHERE id = ?");
+    st.bind(1, id);
+    st.exec();
+    event = inventory::append_event(db, {0, now, "alerts", "maintenance.deleted", std::to_string(id), actor.name,
+                                         {{"maintenance", to_json(*found, now)}}});
+    db::append_audit(db, now, actor, "maintenance.delete", std::to_string(id), nlohmann::json{{"name", found->name}}.dump());
+    return true;
+  });
+  if (!done.ok()) return std::move(done).error();
+  inventory::publish_event(m_bus, *event);
+  return ok();
+}
+
+Result<Page<MaintenanceWindow>> MaintenanceService::list(bool active_only, const PageRequest& request) {
+  auto now = m_clock.now_ms();
+  return m_readers.with([&](SQLite::Database& db) -> Result<Page<MaintenanceWindow>> {
+    // Activity of recurring windows is computed, not stored: filter here (windows are few).
+    auto all = load_windows(db);
+    std::vector<MaintenanceWindow> selected;
+    for (auto it = all.rbegin(); it != all.rend(); ++it)
+      if (!active_only || it->active(now)) selected.push_back(std::move(*it));
+    Page<MaintenanceWindow> page;
+    page.request = request;
+    page.total = static_cast<std::int64_t>(selected.size());
+    for (auto i = request.offset(); i < page.total && i < request.offset() + request.per_page; ++i)
+      page.items.push_back(std::move(selected[static_cast<std::size_t>(i)]));
+    return page;
+  });
+}
+
+}  // namespace tt::alerts
