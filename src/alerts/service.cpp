@@ -74,6 +74,19 @@ Result<void> check_unique(SQLite::Database& db, const Rule& r) {
   return ok();
 }
 
+// A rule sends to channels that exist.
+Result<void> check_channels(SQLite::Database& db, const Rule& r) {
+  std::vector<FieldError> errs;
+  SQLite::Statement st(db, "SELECT 1 FROM channels WHERE id = ?");
+  for (auto id : r.channels) {
+    st.reset();
+    st.bind(1, id);
+    if (!st.executeStep()) errs.push_back({"channels", fmt::format("channel {} does not exist", id)});
+  }
+  if (!errs.empty()) return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid alert rule", std::move(errs), {}};
+  return ok();
+}
+
 inventory::StoredEvent rule_event(SQLite::Database& db, TimeMs at, const std::string& kind, const Rule& r,
                                   const Actor& actor, nlohmann::json data) {
   return inventory::append_event(db, {0, at, "alerts", kind, std::to_string(r.id), actor.name, std::move(data)});
@@ -145,6 +158,7 @@ Result<Rule> AlertService::create(const RuleInput& in, const Actor& actor) {
   std::optional<inventory::StoredEvent> event;
   auto done = m_writer.run<Rule>([&](SQLite::Database& db) -> Result<Rule> {
     TT_TRY(check_unique(db, r));
+    TT_TRY(check_channels(db, r));
     SQLite::Statement st(db,
                          "INSERT INTO alert_rules(name, kind, expr, check_id, check_selector, for_ms, keep_firing_for_ms, "
                          "severity, labels, annotations, channels, enabled, interval_ms, created_at, updated_at) VALUES "
@@ -181,6 +195,7 @@ Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const
     Rule r = *found;
     TT_TRY(apply_input(r, patch));
     TT_TRY(check_unique(db, r));
+    if (patch.channels) TT_TRY(check_channels(db, r));
     auto before = to_json(*found), after = to_json(r);
     std::vector<std::string> changed;
     nlohmann::json old_values = nlohmann::json::object();

@@ -10,6 +10,7 @@
 #include "checks/service.h"
 #include "http/router.h"
 #include "inventory/service.h"
+#include "notify/service.h"
 #include "snmp/discovery.h"
 #include "tsdb/store.h"
 
@@ -25,6 +26,7 @@ struct Services {
   inventory::NodeService& nodes;
   checks::CheckService& checks;
   alerts::AlertService& alerts;
+  notify::ChannelService& channels;
   tsdb::Store& store;
   snmp::DiscoveryService& discovery;
   Readiness readiness;
@@ -41,6 +43,7 @@ void register_series(http::Router& r, Services& s);
 void register_prometheus(http::Router& r, Services& s);
 void register_discover(http::Router& r, Services& s);
 void register_alerts(http::Router& r, Services& s);
+void register_channels(http::Router& r, Services& s);
 
 inline void register_all(http::Router& r, Services& s) {
   register_health(r, s);
@@ -53,6 +56,7 @@ inline void register_all(http::Router& r, Services& s) {
   register_prometheus(r, s);
   register_discover(r, s);
   register_alerts(r, s);
+  register_channels(r, s);
 }
 
 }  // namespace tt::api
