@@ -30,3 +30,7 @@ CREATE TABLE notifications (
 -- The dispatcher takes the oldest pending row of each channel.
 CREATE INDEX notifications_pending ON notifications(channel_id, id) WHERE state = 'pending';
 CREATE INDEX notifications_alert ON notifications(alert_id, channel_id) WHERE state = 'pending';
+
+-- Escalation steps of a rule: [{"after_ms": 900000, "channels": [3]}], by after_ms. A firing
+-- alert not acknowledged that long after it fired is also sent to the step's channels.
+ALTER TABLE alert_rules ADD COLUMN escalations TEXT NOT NULL DEFAULT '[]';

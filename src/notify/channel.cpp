@@ -48,6 +48,8 @@ Notice notice_from_payload(Notice::Event event, const nlohmann::json& alert, Tim
   n.fired_at = time_field(alert, "fired_at");
   n.resolved_at = time_field(alert, "resolved_at");
   n.at = at;
+  if (alert.contains("escalated_after_ms") && alert["escalated_after_ms"].is_number_integer())
+    n.escalated_after_ms = alert["escalated_after_ms"].get<std::int64_t>();
   return n;
 }
 
@@ -88,6 +90,8 @@ std::string notice_text(const Notice& n) {
   };
   out += when("Fired", "fired", n.fired_at.value_or(n.active_at));
   if (n.event == Notice::Event::resolved) out += when("Resolved", "resolved", n.resolved_at.value_or(n.at));
+  if (n.escalated_after_ms)
+    out += fmt::format("(Escalated: not acknowledged {} after it fired.)\n", format_age(*n.escalated_after_ms));
   if (n.collapsed) out += "(Its firing notification was not sent: the alert had resolved long before it could be delivered.)\n";
   if (!out.empty() && out.back() == '\n') out.pop_back();
   return out;

@@ -35,6 +35,7 @@ struct Notice {
   TimeMs at = 0;       // the transition
   TimeMs sent_at = 0;  // now, at rendering
   bool collapsed = false;  // resolved, and its firing notification was dropped as stale
+  std::optional<std::int64_t> escalated_after_ms;  // sent by an escalation step: unacknowledged this long
 };
 
 std::string_view to_string(Notice::Event e);

@@ -37,16 +37,44 @@ std::int64_t backoff_ms(int failures, const OutboxOptions& o) {
 
 int enqueue(SQLite::Database& db, std::int64_t transition_id, std::int64_t rule_id, std::int64_t alert_id,
             Notice::Event event, const std::string& payload, TimeMs at) {
+  // A resolution also goes to every channel that was told of the firing (escalation steps,
+  // channels since removed from the rule).
   SQLite::Statement st(db,
                        "INSERT OR IGNORE INTO notifications(channel_id, transition_id, alert_id, event, payload, created_at, "
-                       "next_at) SELECT c.id, ?1, ?2, ?3, ?4, ?5, ?5 FROM alert_rules r, json_each(r.channels) j "
-                       "JOIN channels c ON c.id = j.value WHERE r.id = ?6 ORDER BY j.key");
+                       "next_at) SELECT c.id, ?1, ?2, ?3, ?4, ?5, ?5 FROM channels c WHERE c.id IN (SELECT j.value FROM "
+                       "alert_rules r, json_each(r.channels) j WHERE r.id = ?6 UNION SELECT channel_id FROM notifications "
+                       "WHERE alert_id = ?2 AND event = 'firing' AND ?3 = 'resolved') ORDER BY c.id");
   st.bind(1, transition_id);
   st.bind(2, alert_id);
   st.bind(3, std::string(to_string(event)));
   st.bind(4, payload);
   st.bind(5, static_cast<std::int64_t>(at));
   st.bind(6, rule_id);
+  return st.exec();
+}
+
+namespace {
+
+// The unacknowledged firing alerts, the step channels whose time has come, and the alert's
+// latest firing transition; rows already queued for it are skipped by the UNIQUE key.
+constexpr const char* kEscalationSelect =
+    "FROM alerts a JOIN alert_rules r ON r.id = a.rule_id, json_each(r.escalations) e, "
+    "json_each(e.value, '$.channels') ch JOIN channels c ON c.id = ch.value "
+    "JOIN alert_transitions t ON t.id = (SELECT max(id) FROM alert_transitions WHERE alert_id = a.id AND to_state = 'firing') "
+    "WHERE a.state = 'firing' AND a.acked_at IS NULL AND a.fired_at + json_extract(e.value, '$.after_ms') <= ?1 "
+    "AND NOT EXISTS(SELECT 1 FROM notifications n WHERE n.transition_id = t.id AND n.channel_id = c.id)";
+
+}  // namespace
+
+int escalate(SQLite::Database& db, TimeMs now) {
+  SQLite::Statement st(db, std::string("INSERT OR IGNORE INTO notifications(channel_id, transition_id, alert_id, event, "
+                                       "payload, created_at, next_at) SELECT c.id, t.id, a.id, 'firing', json_object('id', "
+                                       "a.id, 'rule_name', a.rule_name, 'severity', a.severity, 'labels', json(a.labels), "
+                                       "'annotations', json(a.annotations), 'value', a.value, 'active_at_ms', a.active_at, "
+                                       "'fired_at_ms', a.fired_at, 'escalated_after_ms', json_extract(e.value, '$.after_ms')), "
+                                       "t.at, ?1 ") +
+                                   kEscalationSelect + " ORDER BY a.id, e.key, ch.key");
+  st.bind(1, static_cast<std::int64_t>(now));
   return st.exec();
 }
 
@@ -156,6 +184,16 @@ std::size_t Dispatcher::run_due() {
   }
   if (!done.empty()) record(done);
   TimeMs now = m_clock.now_ms();
+  // Escalations are looked for with a read; the writer is asked only when some are due.
+  auto due = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
+    SQLite::Statement st(db, std::string("SELECT 1 ") + kEscalationSelect + " LIMIT 1");
+    st.bind(1, static_cast<std::int64_t>(now));
+    return st.executeStep();
+  });
+  if (due.ok() && due.value()) {
+    auto queued = m_writer.run<int>([now](SQLite::Database& db) -> Result<int> { return escalate(db, now); });
+    if (!queued.ok()) log::error("notifications: escalations not queued: {}", queued.error().message);
+  }
   // Collapsing a firing makes its channel's next row the head: look again (bounded).
   for (int round = 0; round < 8; ++round) {
     auto heads = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Head>> {

@@ -31,11 +31,18 @@ struct OutboxOptions {
 std::int64_t backoff_ms(int failures, const OutboxOptions& o);
 
 // Inside the transaction that stores alert transition `transition_id`: one pending row per
-// existing channel of rule `rule_id` (channels that no longer exist are skipped). A second call
+// existing channel of rule `rule_id` (channels that no longer exist are skipped), and for a
+// resolution also per channel that had the alert's firing. A second call
 // for the same transition inserts nothing (UNIQUE(transition_id, channel_id)). `payload` is the
 // alert's JSON at the transition. Returns the rows inserted.
 int enqueue(SQLite::Database& db, std::int64_t transition_id, std::int64_t rule_id, std::int64_t alert_id,
             Notice::Event event, const std::string& payload, TimeMs at);
+
+// Escalation at `now`: for every firing alert that nobody acknowledged, each step of its rule
+// whose `after` has passed since it fired queues a notification to the step's channels, keyed
+// by the alert's firing transition (so once per step channel, and never to a channel that
+// already had it). Returns the rows inserted. Writer thread (inside a writer job).
+int escalate(SQLite::Database& db, TimeMs now);
 
 // The outcome of one delivery attempt.
 struct Outcome {
@@ -77,7 +84,7 @@ class Dispatcher {
   // Any thread: new rows were committed, look now.
   void wake();
 
-  // One round: records the attempts that finished, collapses stale firings, and starts the due
+  // One round: records the attempts that finished, queues escalations, collapses stale firings, and starts the due
   // head of every channel that has nothing in flight. Returns the attempts started. The thread's
   // body; unit tests call it directly on a ManualClock.
   std::size_t run_due();

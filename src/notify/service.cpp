@@ -174,7 +174,10 @@ Result<void> ChannelService::remove(std::int64_t id, const Actor& actor) {
   auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     auto found = find(db, id);
     if (!found) return not_found(id);
-    SQLite::Statement users(db, "SELECT DISTINCT r.name FROM alert_rules r, json_each(r.channels) j WHERE j.value = ? ORDER BY r.name");
+    SQLite::Statement users(db,
+                            "SELECT r.name FROM alert_rules r WHERE EXISTS(SELECT 1 FROM json_each(r.channels) j WHERE "
+                            "j.value = ?1) OR EXISTS(SELECT 1 FROM json_each(r.escalations) e, json_each(e.value, "
+                            "'$.channels') c WHERE c.value = ?1) ORDER BY r.name");
     users.bind(1, id);
     std::vector<std::string> rules;
     while (users.executeStep()) rules.push_back(users.getColumn(0).getString());

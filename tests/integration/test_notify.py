@@ -107,6 +107,28 @@ class ChannelsApiTest(NotifyMixin, AdminTestCase):
         self.assertStatus(self.req("DELETE", f"/api/v1/channels/{c['id']}"), 409, "CHANNEL_IN_USE")
         self.assertStatus(self.req("PATCH", f"/api/v1/alert-rules/{rule['id']}", {"channels": [987654]}), 422)
         self.assertStatus(self.req("DELETE", f"/api/v1/alert-rules/{rule['id']}"), 204)
+        # Escalation steps: durations and channels checked; a channel a step names is in use too.
+        r = self.req("POST", "/api/v1/alert-rules",
+                     {"name": "escalates", "expr": "up", "severity": "info",
+                      "escalations": [{"after": "15m", "channels": [c["id"]]}, {"after": "1h", "channels": [987654]}]})
+        self.assertFieldError(r, "escalations[1].channels")
+        r = self.req("POST", "/api/v1/alert-rules",
+                     {"name": "escalates", "expr": "up", "severity": "info",
+                      "escalations": [{"after": "1h", "channels": [c["id"]]}, {"after": "15m", "channels": [c["id"]]}]})
+        self.assertFieldError(r, "escalations[1].after")
+        r = self.req("POST", "/api/v1/alert-rules",
+                     {"name": "escalates", "expr": "up", "severity": "info",
+                      "escalations": [{"after": "10s", "channels": [c["id"]]}, {"after": "1h"}]})
+        self.assertFieldError(r, "escalations[0].after")
+        self.assertIn("escalations[1]", r.field_errors())
+        r = self.req("POST", "/api/v1/alert-rules",
+                     {"name": "escalates", "expr": "up", "severity": "info",
+                      "escalations": [{"after": "15m", "channels": [c["id"]]}, {"after": "1h", "channels": [c["id"]]}]})
+        self.assertStatus(r, 201)
+        self.assertEqual(r.json["data"]["escalations"], [{"after": "15m", "channels": [c["id"]]},
+                                                         {"after": "1h", "channels": [c["id"]]}])
+        self.assertStatus(self.req("DELETE", f"/api/v1/channels/{c['id']}"), 409, "CHANNEL_IN_USE")
+        self.assertStatus(self.req("DELETE", f"/api/v1/alert-rules/{r.json['data']['id']}"), 204)
         self.assertStatus(self.req("DELETE", f"/api/v1/channels/{c['id']}"), 204)
 
     def test_test_messages_reach_the_receiver_or_say_why_not(self):

@@ -119,7 +119,7 @@ TEST_CASE("a transition is queued once per channel of its rule, and channels tha
     return enqueue(db, f.transition, 1, 10, Notice::Event::firing, "{}", kStart);
   });
   CHECK(again.value() == 0);
-  CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:pending:0", b), fmt::format("{}:firing:pending:0", a)});
+  CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:pending:0", a), fmt::format("{}:firing:pending:0", b)});
   f.rule(2, "[]");
   CHECK(f.transition_of(2, 11, Notice::Event::firing, kStart) == 0);
 }
@@ -208,4 +208,39 @@ TEST_CASE("resume (at start) makes every pending row due at once: the outage may
   CHECK(f.dispatcher->next_due() == f.clock.now_ms() + 1000);
   f.dispatcher->resume();
   CHECK(f.dispatcher->next_due() == f.clock.now_ms());
+}
+
+TEST_CASE("an alert nobody acknowledged goes to the escalation channels once their time has come") {
+  Fixture f;
+  auto first = f.channel("first"), later = f.channel("later"), last = f.channel("last");
+  f.rule(1, fmt::format("[{}]", first));
+  f.sql(fmt::format("UPDATE alert_rules SET escalations = '[{{\"after_ms\": 900000, \"channels\": [{}]}}, "
+                    "{{\"after_ms\": 3600000, \"channels\": [{}, {}]}}]' WHERE id = 1",
+                    later, first, last));
+  f.transition_of(1, 10, Notice::Event::firing, kStart);
+  f.sql(fmt::format("UPDATE alerts SET fired_at = {} WHERE id = 10", kStart));
+  f.transition_of(1, 11, Notice::Event::firing, kStart);
+  f.sql(fmt::format("UPDATE alerts SET fired_at = {0}, acked_by = 'bob', acked_at = {0} WHERE id = 11", kStart));
+  auto escalate_at = [&](TimeMs t) {
+    f.clock.set_ms(t);
+    return f.writer->run<int>([t](SQLite::Database& db) -> Result<int> { return escalate(db, t); }).value();
+  };
+  CHECK(escalate_at(kStart + 900'000 - 1) == 0);
+  CHECK(escalate_at(kStart + 900'000) == 1);  // alert 10 to `later`; 11 was acknowledged
+  CHECK(escalate_at(kStart + 900'001) == 0);  // once
+  CHECK(escalate_at(kStart + 3'600'000) == 1);  // `last`; `first` had it already
+  CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:pending:0", first), fmt::format("{}:firing:pending:0", first),
+                                               fmt::format("{}:firing:pending:0", later), fmt::format("{}:firing:pending:0", last)});
+  for (int i = 0; i < 6; ++i) f.dispatcher->run_due();
+  REQUIRE(f.transport.sent.size() == 4);
+  std::vector<std::string> escalated;
+  for (const auto& r : f.transport.sent) {
+    auto text = nlohmann::json::parse(r.body)["text"].get<std::string>();
+    if (auto at = text.find("(Escalated"); at != std::string::npos) escalated.push_back(r.url + " " + text.substr(at));
+  }
+  CHECK(escalated == std::vector<std::string>{"http://127.0.0.1:9/later (Escalated: not acknowledged 15 min after it fired.)",
+                                              "http://127.0.0.1:9/last (Escalated: not acknowledged 1 h after it fired.)"});
+  // The resolution reaches every channel that had the firing.
+  f.sql("UPDATE alerts SET state = 'resolved' WHERE id = 10");
+  CHECK(f.transition_of(1, 10, Notice::Event::resolved, kStart + 4'000'000) == 3);
 }
