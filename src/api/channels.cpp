@@ -38,7 +38,10 @@ void register_channels(http::Router& r, Services& s) {
            if (!c.ok()) return ctx.error(c.error());
            ctx.ok(notify::to_json(c.value()));
          }});
-  r.add({"PATCH", "/api/v1/channels/{id}", http::Access::operate, [&svc](http::Context& ctx) {
+  r.add({"PATCH",
+         "/api/v1/channels/{id}",
+         http::Access::operate,
+         [&svc](http::Context& ctx) {
            auto id = ctx.id_param("id", "CHANNEL_NOT_FOUND");
            if (!id.ok()) return ctx.error(id.error());
            auto body = ctx.json_body();
@@ -73,13 +76,18 @@ void register_channels(http::Router& r, Services& s) {
            if (auto st = ctx.query("state"); !st.empty()) {
              if (st != "pending" && st != "delivered" && st != "failed" && st != "collapsed")
                errs.push_back({"state", "must be one of pending, delivered, failed, collapsed"});
-             else q.state = st;
+             else
+               q.state = st;
            }
            std::int64_t channel = 0;
            ctx.int_query("channel", 1, INT64_MAX, channel, errs, "must be a channel id");
            if (channel > 0) q.channel_id = channel;
            if (!errs.empty())
-             return ctx.error(Error{ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", std::move(errs), {}});
+             return ctx.error(Error{ErrorKind::validation,
+                                    "VALIDATION_FAILED",
+                                    "bad query parameters",
+                                    std::move(errs),
+                                    {}});
            auto list = svc.notifications(q);
            if (!list.ok()) return ctx.error(list.error());
            ctx.list(list->items, list->total, list->request);

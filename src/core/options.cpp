@@ -12,14 +12,22 @@ namespace {
 
 std::string_view type_name(OptionType t) {
   switch (t) {
-    case OptionType::string: return "string";
-    case OptionType::integer: return "integer";
-    case OptionType::number: return "number";
-    case OptionType::boolean: return "boolean";
-    case OptionType::duration: return "duration";
-    case OptionType::choice: return "choice";
-    case OptionType::string_list: return "string_list";
-    case OptionType::string_map: return "string_map";
+    case OptionType::string:
+      return "string";
+    case OptionType::integer:
+      return "integer";
+    case OptionType::number:
+      return "number";
+    case OptionType::boolean:
+      return "boolean";
+    case OptionType::duration:
+      return "duration";
+    case OptionType::choice:
+      return "choice";
+    case OptionType::string_list:
+      return "string_list";
+    case OptionType::string_map:
+      return "string_map";
   }
   return "string";
 }
@@ -32,7 +40,8 @@ nlohmann::json check_value(const OptionSpec& o, const nlohmann::json& v, std::st
   auto range = [&](double x) {
     if (ranged && (x < o.min || x > o.max)) {
       why = o.type == OptionType::duration
-                ? fmt::format("must be between {} and {}", format_duration_ms(static_cast<std::int64_t>(o.min)),
+                ? fmt::format("must be between {} and {}",
+                              format_duration_ms(static_cast<std::int64_t>(o.min)),
                               format_duration_ms(static_cast<std::int64_t>(o.max)))
                 : fmt::format("must be between {} and {}", o.min, o.max);
       return false;
@@ -42,7 +51,8 @@ nlohmann::json check_value(const OptionSpec& o, const nlohmann::json& v, std::st
   switch (o.type) {
     case OptionType::string:
       if (!v.is_string()) return why = "must be a string", nullptr;
-      if (v.get_ref<const std::string&>().size() > kMaxStringOption) return why = "is too long", nullptr;
+      if (v.get_ref<const std::string&>().size() > kMaxStringOption)
+        return why = "is too long", nullptr;
       return v;
     case OptionType::integer: {
       if (!v.is_number_integer()) return why = "must be an integer", nullptr;
@@ -84,7 +94,8 @@ nlohmann::json check_value(const OptionSpec& o, const nlohmann::json& v, std::st
       if (!v.is_object()) return why = "must be an object of strings", nullptr;
       if (v.size() > 256) return why = "has more than 256 entries", nullptr;
       for (const auto& [k, e] : v.items())
-        if (k.empty() || !e.is_string() || e.get_ref<const std::string&>().size() > kMaxStringOption)
+        if (k.empty() || !e.is_string() ||
+            e.get_ref<const std::string&>().size() > kMaxStringOption)
           return why = "must be an object of non-empty names and string values", nullptr;
       return v;
   }
@@ -93,27 +104,35 @@ nlohmann::json check_value(const OptionSpec& o, const nlohmann::json& v, std::st
 
 }  // namespace
 
-Result<nlohmann::json> normalize_options(const std::vector<OptionSpec>& specs, const nlohmann::json& options,
-                                         const OptionOwner& owner,
-                                         const std::function<std::vector<FieldError>(const nlohmann::json&)>& extra) {
+Result<nlohmann::json> normalize_options(
+    const std::vector<OptionSpec>& specs, const nlohmann::json& options, const OptionOwner& owner,
+    const std::function<std::vector<FieldError>(const nlohmann::json&)>& extra) {
   std::vector<FieldError> errs;
   nlohmann::json out = nlohmann::json::object();
   std::string prefix = std::string(owner.field) + ".";
   std::string invalid = fmt::format("invalid {}", owner.noun);
   if (!options.is_null() && !options.is_object())
-    return Error{ErrorKind::validation, "VALIDATION_FAILED", invalid, {{std::string(owner.field), "must be an object"}}, {}};
+    return Error{ErrorKind::validation,
+                 "VALIDATION_FAILED",
+                 invalid,
+                 {{std::string(owner.field), "must be an object"}},
+                 {}};
   if (options.is_object()) {
     for (const auto& [name, v] : options.items()) {
       bool known = false;
       for (const auto& o : specs) known = known || o.name == name;
-      if (!known) errs.push_back({prefix + name, fmt::format("is not an option of {} {}s", owner.kind, owner.noun)});
+      if (!known)
+        errs.push_back(
+            {prefix + name, fmt::format("is not an option of {} {}s", owner.kind, owner.noun)});
     }
   }
   for (const auto& o : specs) {
-    const nlohmann::json* given = options.is_object() && options.contains(o.name) ? &options.at(o.name) : nullptr;
+    const nlohmann::json* given =
+        options.is_object() && options.contains(o.name) ? &options.at(o.name) : nullptr;
     if (given && given->is_null()) given = nullptr;
     if (!given) {
-      if (o.required) errs.push_back({prefix + o.name, "is required"});
+      if (o.required)
+        errs.push_back({prefix + o.name, "is required"});
       else if (!o.default_value.is_null()) {
         std::string ignored;
         out[o.name] = check_value(o, o.default_value, ignored);
@@ -122,15 +141,19 @@ Result<nlohmann::json> normalize_options(const std::vector<OptionSpec>& specs, c
     }
     std::string why;
     auto v = check_value(o, *given, why);
-    if (!why.empty()) errs.push_back({prefix + o.name, why});
-    else out[o.name] = std::move(v);
+    if (!why.empty())
+      errs.push_back({prefix + o.name, why});
+    else
+      out[o.name] = std::move(v);
   }
   if (errs.empty() && extra) errs = extra(out);
-  if (!errs.empty()) return Error{ErrorKind::validation, "VALIDATION_FAILED", invalid, std::move(errs), {}};
+  if (!errs.empty())
+    return Error{ErrorKind::validation, "VALIDATION_FAILED", invalid, std::move(errs), {}};
   return out;
 }
 
-nlohmann::json resolved_options(const std::vector<OptionSpec>& specs, const nlohmann::json& options) {
+nlohmann::json resolved_options(const std::vector<OptionSpec>& specs,
+                                const nlohmann::json& options) {
   nlohmann::json out = options;
   for (const auto& o : specs)
     if (o.type == OptionType::duration && out.contains(o.name) && out[o.name].is_string())
@@ -148,13 +171,20 @@ nlohmann::json redact_options(const std::vector<OptionSpec>& specs, const nlohma
 nlohmann::json to_json(const std::vector<OptionSpec>& specs) {
   nlohmann::json opts = nlohmann::json::array();
   for (const auto& o : specs) {
-    nlohmann::json j{{"name", o.name}, {"type", type_name(o.type)}, {"help", o.help}, {"required", o.required},
+    nlohmann::json j{{"name", o.name},
+                     {"type", type_name(o.type)},
+                     {"help", o.help},
+                     {"required", o.required},
                      {"secret", o.secret}};
     j["default"] = o.default_value;
     if (!o.choices.empty()) j["choices"] = o.choices;
     if (o.min != o.max) {
-      j["min"] = o.type == OptionType::duration ? nlohmann::json(format_duration_ms(static_cast<std::int64_t>(o.min))) : nlohmann::json(o.min);
-      j["max"] = o.type == OptionType::duration ? nlohmann::json(format_duration_ms(static_cast<std::int64_t>(o.max))) : nlohmann::json(o.max);
+      j["min"] = o.type == OptionType::duration
+                     ? nlohmann::json(format_duration_ms(static_cast<std::int64_t>(o.min)))
+                     : nlohmann::json(o.min);
+      j["max"] = o.type == OptionType::duration
+                     ? nlohmann::json(format_duration_ms(static_cast<std::int64_t>(o.max)))
+                     : nlohmann::json(o.max);
     }
     opts.push_back(std::move(j));
   }

@@ -3,10 +3,8 @@
 // (422 with a detail per field), and the same table is what the UI's forms are built from.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
-
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,12 +48,13 @@ struct OptionOwner {
 // with defaults filled in and durations in their shortest spelling ("1500ms" -> "1s500ms"), so
 // that the result validates again unchanged. `extra` (may be empty) runs on the normalized
 // options for checks across options that the table cannot express.
-Result<nlohmann::json> normalize_options(const std::vector<OptionSpec>& specs, const nlohmann::json& options,
-                                         const OptionOwner& owner,
-                                         const std::function<std::vector<FieldError>(const nlohmann::json&)>& extra);
+Result<nlohmann::json> normalize_options(
+    const std::vector<OptionSpec>& specs, const nlohmann::json& options, const OptionOwner& owner,
+    const std::function<std::vector<FieldError>(const nlohmann::json&)>& extra);
 
 // Durations in integer milliseconds.
-nlohmann::json resolved_options(const std::vector<OptionSpec>& specs, const nlohmann::json& options);
+nlohmann::json resolved_options(const std::vector<OptionSpec>& specs,
+                                const nlohmann::json& options);
 
 // Every secret that is set replaced by "********", for GET answers.
 inline constexpr std::string_view kMaskedSecret = "********";

@@ -10,9 +10,12 @@ namespace tt::notify {
 
 std::string_view to_string(Notice::Event e) {
   switch (e) {
-    case Notice::Event::firing: return "firing";
-    case Notice::Event::resolved: return "resolved";
-    case Notice::Event::test: return "test";
+    case Notice::Event::firing:
+      return "firing";
+    case Notice::Event::resolved:
+      return "resolved";
+    case Notice::Event::test:
+      return "test";
   }
   return "firing";
 }
@@ -29,7 +32,8 @@ std::optional<TimeMs> time_field(const nlohmann::json& j, const char* name) {
 std::vector<std::pair<std::string, std::string>> pairs(const nlohmann::json& j) {
   std::vector<std::pair<std::string, std::string>> out;
   if (j.is_object())
-    for (const auto& [k, v] : j.items()) out.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+    for (const auto& [k, v] : j.items())
+      out.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
   return out;
 }
 
@@ -43,7 +47,8 @@ Notice notice_from_payload(Notice::Event event, const nlohmann::json& alert, Tim
   n.severity = alert.value("severity", std::string("warning"));
   n.labels = pairs(alert.value("labels", nlohmann::json::object()));
   n.annotations = pairs(alert.value("annotations", nlohmann::json::object()));
-  n.value = alert.contains("value") && alert["value"].is_number() ? alert["value"].get<double>() : std::nan("");
+  n.value = alert.contains("value") && alert["value"].is_number() ? alert["value"].get<double>()
+                                                                  : std::nan("");
   n.active_at = time_field(alert, "active_at").value_or(at);
   n.fired_at = time_field(alert, "fired_at");
   n.resolved_at = time_field(alert, "resolved_at");
@@ -64,16 +69,20 @@ std::string format_age(std::int64_t ms) {
 
 std::string notice_title(const Notice& n) {
   switch (n.event) {
-    case Notice::Event::test: return "[TEST] Telltale test notification";
-    case Notice::Event::firing: return fmt::format("[FIRING] {} ({})", n.rule_name, n.severity);
-    case Notice::Event::resolved: return fmt::format("[RESOLVED] {}", n.rule_name);
+    case Notice::Event::test:
+      return "[TEST] Telltale test notification";
+    case Notice::Event::firing:
+      return fmt::format("[FIRING] {} ({})", n.rule_name, n.severity);
+    case Notice::Event::resolved:
+      return fmt::format("[RESOLVED] {}", n.rule_name);
   }
   return n.rule_name;
 }
 
 std::string notice_text(const Notice& n) {
   if (n.event == Notice::Event::test)
-    return fmt::format("This is a test message from Telltale, sent at {}.", format_rfc3339(n.sent_at));
+    return fmt::format("This is a test message from Telltale, sent at {}.",
+                       format_rfc3339(n.sent_at));
   std::string out;
   for (const char* a : {"summary", "description"})
     for (const auto& [k, v] : n.annotations)
@@ -85,20 +94,27 @@ std::string notice_text(const Notice& n) {
   // A message delivered late (after an outage) says how old its news is.
   auto when = [&](const char* title, const char* verb, TimeMs t) {
     auto line = fmt::format("{}: {}", title, format_rfc3339(t));
-    if (n.sent_at - t >= 60'000) line += fmt::format(" ({} {} ago)", verb, format_age(n.sent_at - t));
+    if (n.sent_at - t >= 60'000)
+      line += fmt::format(" ({} {} ago)", verb, format_age(n.sent_at - t));
     return line + "\n";
   };
   out += when("Fired", "fired", n.fired_at.value_or(n.active_at));
-  if (n.event == Notice::Event::resolved) out += when("Resolved", "resolved", n.resolved_at.value_or(n.at));
+  if (n.event == Notice::Event::resolved)
+    out += when("Resolved", "resolved", n.resolved_at.value_or(n.at));
   if (n.escalated_after_ms)
-    out += fmt::format("(Escalated: not acknowledged {} after it fired.)\n", format_age(*n.escalated_after_ms));
-  if (n.collapsed) out += "(Its firing notification was not sent: the alert had resolved long before it could be delivered.)\n";
+    out += fmt::format("(Escalated: not acknowledged {} after it fired.)\n",
+                       format_age(*n.escalated_after_ms));
+  if (n.collapsed)
+    out +=
+        "(Its firing notification was not sent: the alert had resolved long before it could be "
+        "delivered.)\n";
   if (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }
 
 nlohmann::json to_json(const ChannelKind& k) {
-  return {{"kind", k.kind}, {"title", k.title}, {"help", k.help}, {"options", tt::to_json(k.options)}};
+  return {
+      {"kind", k.kind}, {"title", k.title}, {"help", k.help}, {"options", tt::to_json(k.options)}};
 }
 
 Result<nlohmann::json> normalize_config(const ChannelKind& kind, const nlohmann::json& config) {

@@ -5,9 +5,8 @@
 // wired to the alert evaluator by app/; no HTTP server code in here.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,10 +31,11 @@ struct Notice {
   double value = 0;
   TimeMs active_at = 0;
   std::optional<TimeMs> fired_at, resolved_at;
-  TimeMs at = 0;       // the transition
-  TimeMs sent_at = 0;  // now, at rendering
+  TimeMs at = 0;           // the transition
+  TimeMs sent_at = 0;      // now, at rendering
   bool collapsed = false;  // resolved, and its firing notification was dropped as stale
-  std::optional<std::int64_t> escalated_after_ms;  // sent by an escalation step: unacknowledged this long
+  std::optional<std::int64_t>
+      escalated_after_ms;  // sent by an escalation step: unacknowledged this long
 };
 
 std::string_view to_string(Notice::Event e);

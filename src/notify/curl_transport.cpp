@@ -10,7 +10,9 @@ namespace {
 
 constexpr std::size_t kMaxAnswerBytes = 2048;  // of a receiver's answer kept for the error
 
-bool is_smtp(const std::string& url) { return url.rfind("smtp://", 0) == 0 || url.rfind("smtps://", 0) == 0; }
+bool is_smtp(const std::string& url) {
+  return url.rfind("smtp://", 0) == 0 || url.rfind("smtps://", 0) == 0;
+}
 
 }  // namespace
 
@@ -33,7 +35,8 @@ struct CurlTransport::Transfer {
   static std::size_t on_write(char* data, std::size_t size, std::size_t n, void* self) {
     auto* t = static_cast<Transfer*>(self);
     std::size_t len = size * n;
-    t->answer.append(data, std::min(len, kMaxAnswerBytes - std::min(kMaxAnswerBytes, t->answer.size())));
+    t->answer.append(data,
+                     std::min(len, kMaxAnswerBytes - std::min(kMaxAnswerBytes, t->answer.size())));
     return len;
   }
 
@@ -82,7 +85,9 @@ struct CurlTransport::Transfer {
       curl_easy_setopt(easy, CURLOPT_READFUNCTION, &Transfer::on_read);
       curl_easy_setopt(easy, CURLOPT_READDATA, this);
       curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-      long tls = r.tls == Request::Tls::require ? CURLUSESSL_ALL : r.tls == Request::Tls::off ? CURLUSESSL_NONE : CURLUSESSL_TRY;
+      long tls = r.tls == Request::Tls::require ? CURLUSESSL_ALL
+                 : r.tls == Request::Tls::off   ? CURLUSESSL_NONE
+                                                : CURLUSESSL_TRY;
       curl_easy_setopt(easy, CURLOPT_USE_SSL, tls);
       return true;
     }
@@ -124,7 +129,8 @@ struct CurlTransport::Transfer {
         if (static_cast<unsigned char>(c) < 0x20) c = ' ';
       o.error = fmt::format("HTTP {}{}{}", status, body.empty() ? "" : ": ", body);
       // 4xx says the request itself is wrong; 408, 425 and 429 say "later".
-      o.permanent = status >= 400 && status < 500 && status != 408 && status != 425 && status != 429;
+      o.permanent =
+          status >= 400 && status < 500 && status != 408 && status != 425 && status != 429;
     }
     return o;
   }

@@ -11,7 +11,8 @@ namespace {
 
 metrics::Counter& attempts_counter(std::string_view outcome) {
   return metrics::registry()
-      .family("telltale_notification_attempts_total", "Notification delivery attempts by outcome.", metrics::Type::counter)
+      .family("telltale_notification_attempts_total", "Notification delivery attempts by outcome.",
+              metrics::Type::counter)
       .counter({{"outcome", std::string(outcome)}});
 }
 
@@ -35,15 +36,19 @@ std::int64_t backoff_ms(int failures, const OutboxOptions& o) {
   return std::min(wait, o.backoff_max_ms);
 }
 
-int enqueue(SQLite::Database& db, std::int64_t transition_id, std::int64_t rule_id, std::int64_t alert_id,
-            Notice::Event event, const std::string& payload, TimeMs at) {
+int enqueue(SQLite::Database& db, std::int64_t transition_id, std::int64_t rule_id,
+            std::int64_t alert_id, Notice::Event event, const std::string& payload, TimeMs at) {
   // A resolution also goes to every channel that was told of the firing (escalation steps,
   // channels since removed from the rule).
-  SQLite::Statement st(db,
-                       "INSERT OR IGNORE INTO notifications(channel_id, transition_id, alert_id, event, payload, created_at, "
-                       "next_at) SELECT c.id, ?1, ?2, ?3, ?4, ?5, ?5 FROM channels c WHERE c.id IN (SELECT j.value FROM "
-                       "alert_rules r, json_each(r.channels) j WHERE r.id = ?6 UNION SELECT channel_id FROM notifications "
-                       "WHERE alert_id = ?2 AND event = 'firing' AND ?3 = 'resolved') ORDER BY c.id");
+  SQLite::Statement st(
+      db,
+      "INSERT OR IGNORE INTO notifications(channel_id, transition_id, alert_id, event, payload, "
+      "created_at, "
+      "next_at) SELECT c.id, ?1, ?2, ?3, ?4, ?5, ?5 FROM channels c WHERE c.id IN (SELECT j.value "
+      "FROM "
+      "alert_rules r, json_each(r.channels) j WHERE r.id = ?6 UNION SELECT channel_id FROM "
+      "notifications "
+      "WHERE alert_id = ?2 AND event = 'firing' AND ?3 = 'resolved') ORDER BY c.id");
   st.bind(1, transition_id);
   st.bind(2, alert_id);
   st.bind(3, std::string(to_string(event)));
@@ -60,29 +65,41 @@ namespace {
 constexpr const char* kEscalationSelect =
     "FROM alerts a JOIN alert_rules r ON r.id = a.rule_id, json_each(r.escalations) e, "
     "json_each(e.value, '$.channels') ch JOIN channels c ON c.id = ch.value "
-    "JOIN alert_transitions t ON t.id = (SELECT max(id) FROM alert_transitions WHERE alert_id = a.id AND to_state = 'firing') "
-    "WHERE a.state = 'firing' AND a.acked_at IS NULL AND a.fired_at + json_extract(e.value, '$.after_ms') <= ?1 "
-    "AND NOT EXISTS(SELECT 1 FROM notifications n WHERE n.transition_id = t.id AND n.channel_id = c.id)";
+    "JOIN alert_transitions t ON t.id = (SELECT max(id) FROM alert_transitions WHERE alert_id = "
+    "a.id AND to_state = 'firing') "
+    "WHERE a.state = 'firing' AND a.acked_at IS NULL AND a.fired_at + json_extract(e.value, "
+    "'$.after_ms') <= ?1 "
+    "AND NOT EXISTS(SELECT 1 FROM notifications n WHERE n.transition_id = t.id AND n.channel_id = "
+    "c.id)";
 
 }  // namespace
 
 int escalate(SQLite::Database& db, TimeMs now) {
-  SQLite::Statement st(db, std::string("INSERT OR IGNORE INTO notifications(channel_id, transition_id, alert_id, event, "
-                                       "payload, created_at, next_at) SELECT c.id, t.id, a.id, 'firing', json_object('id', "
-                                       "a.id, 'rule_name', a.rule_name, 'severity', a.severity, 'labels', json(a.labels), "
-                                       "'annotations', json(a.annotations), 'value', a.value, 'active_at_ms', a.active_at, "
-                                       "'fired_at_ms', a.fired_at, 'escalated_after_ms', json_extract(e.value, '$.after_ms')), "
-                                       "t.at, ?1 ") +
-                                   kEscalationSelect + " ORDER BY a.id, e.key, ch.key");
+  SQLite::Statement st(
+      db,
+      std::string(
+          "INSERT OR IGNORE INTO notifications(channel_id, transition_id, alert_id, event, "
+          "payload, created_at, next_at) SELECT c.id, t.id, a.id, 'firing', json_object('id', "
+          "a.id, 'rule_name', a.rule_name, 'severity', a.severity, 'labels', json(a.labels), "
+          "'annotations', json(a.annotations), 'value', a.value, 'active_at_ms', a.active_at, "
+          "'fired_at_ms', a.fired_at, 'escalated_after_ms', json_extract(e.value, '$.after_ms')), "
+          "t.at, ?1 ") +
+          kEscalationSelect + " ORDER BY a.id, e.key, ch.key");
   st.bind(1, static_cast<std::int64_t>(now));
   return st.exec();
 }
 
-Dispatcher::Dispatcher(db::Writer& writer, db::Readers& readers, Transport& transport, const Clock& clock,
-                       OutboxOptions options)
-    : m_writer(writer), m_readers(readers), m_transport(transport), m_clock(clock), m_options(options) {}
+Dispatcher::Dispatcher(db::Writer& writer, db::Readers& readers, Transport& transport,
+                       const Clock& clock, OutboxOptions options)
+    : m_writer(writer),
+      m_readers(readers),
+      m_transport(transport),
+      m_clock(clock),
+      m_options(options) {}
 
-Dispatcher::~Dispatcher() { stop(); }
+Dispatcher::~Dispatcher() {
+  stop();
+}
 
 void Dispatcher::start() {
   resume();
@@ -92,12 +109,14 @@ void Dispatcher::start() {
 void Dispatcher::resume() {
   TimeMs now = m_clock.now_ms();
   auto resumed = m_writer.run<int>([now](SQLite::Database& db) -> Result<int> {
-    SQLite::Statement st(db, "UPDATE notifications SET next_at = ? WHERE state = 'pending' AND next_at > ?");
+    SQLite::Statement st(
+        db, "UPDATE notifications SET next_at = ? WHERE state = 'pending' AND next_at > ?");
     st.bind(1, static_cast<std::int64_t>(now));
     st.bind(2, static_cast<std::int64_t>(now));
     return st.exec();
   });
-  if (!resumed.ok()) log::error("notifications: cannot resume the outbox: {}", resumed.error().message);
+  if (!resumed.ok())
+    log::error("notifications: cannot resume the outbox: {}", resumed.error().message);
 }
 
 void Dispatcher::stop() {
@@ -121,9 +140,11 @@ void Dispatcher::record(std::vector<Finished>& done) {
   TimeMs now = m_clock.now_ms();
   auto r = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     SQLite::Statement delivered(db,
-                                "UPDATE notifications SET state = 'delivered', attempts = attempts + 1, sent_at = ? WHERE id = ?");
+                                "UPDATE notifications SET state = 'delivered', attempts = attempts "
+                                "+ 1, sent_at = ? WHERE id = ?");
     SQLite::Statement failed(db,
-                             "UPDATE notifications SET state = 'failed', attempts = attempts + 1, last_error = ?, sent_at = ? "
+                             "UPDATE notifications SET state = 'failed', attempts = attempts + 1, "
+                             "last_error = ?, sent_at = ? "
                              "WHERE id = ?");
     for (const auto& f : done) {
       if (f.outcome.ok) {
@@ -141,7 +162,9 @@ void Dispatcher::record(std::vector<Finished>& done) {
         SQLite::Statement attempts(db, "SELECT attempts FROM notifications WHERE id = ?");
         attempts.bind(1, f.id);
         int failures = attempts.executeStep() ? attempts.getColumn(0).getInt() + 1 : 1;
-        SQLite::Statement st(db, "UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_at = ? WHERE id = ?");
+        SQLite::Statement st(db,
+                             "UPDATE notifications SET attempts = attempts + 1, last_error = ?, "
+                             "next_at = ? WHERE id = ?");
         st.bind(1, f.outcome.error);
         st.bind(2, static_cast<std::int64_t>(now + backoff_ms(failures, m_options)));
         st.bind(3, f.id);
@@ -150,7 +173,9 @@ void Dispatcher::record(std::vector<Finished>& done) {
     }
     return true;
   });
-  if (!r.ok()) log::error("notifications: attempts not recorded (they will be repeated): {}", r.error().message);
+  if (!r.ok())
+    log::error("notifications: attempts not recorded (they will be repeated): {}",
+               r.error().message);
   for (const auto& f : done) {
     m_in_flight.erase(f.channel_id);
     attempts_counter(f.outcome.ok ? "delivered" : f.outcome.permanent ? "failed" : "retry").inc();
@@ -162,9 +187,11 @@ std::optional<TimeMs> Dispatcher::next_due() {
   // The heads matter, not every row: a later row is due as soon as it is queued, but waits
   // behind its channel's head, which may be waiting out a backoff.
   auto r = m_readers.with([this](SQLite::Database& db) -> Result<std::optional<TimeMs>> {
-    SQLite::Statement st(db,
-                         "SELECT n.channel_id, n.next_at FROM notifications n WHERE n.state = 'pending' AND n.id = "
-                         "(SELECT min(m.id) FROM notifications m WHERE m.channel_id = n.channel_id AND m.state = 'pending')");
+    SQLite::Statement st(
+        db,
+        "SELECT n.channel_id, n.next_at FROM notifications n WHERE n.state = 'pending' AND n.id = "
+        "(SELECT min(m.id) FROM notifications m WHERE m.channel_id = n.channel_id AND m.state = "
+        "'pending')");
     std::optional<TimeMs> next;
     while (st.executeStep()) {
       if (m_in_flight.count(st.getColumn(0).getInt64())) continue;  // its result wakes us
@@ -191,19 +218,25 @@ std::size_t Dispatcher::run_due() {
     return st.executeStep();
   });
   if (due.ok() && due.value()) {
-    auto queued = m_writer.run<int>([now](SQLite::Database& db) -> Result<int> { return escalate(db, now); });
-    if (!queued.ok()) log::error("notifications: escalations not queued: {}", queued.error().message);
+    auto queued =
+        m_writer.run<int>([now](SQLite::Database& db) -> Result<int> { return escalate(db, now); });
+    if (!queued.ok())
+      log::error("notifications: escalations not queued: {}", queued.error().message);
   }
   // Collapsing a firing makes its channel's next row the head: look again (bounded).
   for (int round = 0; round < 8; ++round) {
     auto heads = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Head>> {
-      SQLite::Statement st(db,
-                           "SELECT n.id, n.channel_id, c.kind, c.config, n.alert_id, n.event, n.payload, n.created_at, "
-                           "EXISTS(SELECT 1 FROM notifications f WHERE f.alert_id = n.alert_id AND f.channel_id = "
-                           "n.channel_id AND f.event = 'firing' AND f.state = 'collapsed') FROM notifications n JOIN "
-                           "channels c ON c.id = n.channel_id WHERE n.state = 'pending' AND n.next_at <= ? AND n.id = "
-                           "(SELECT min(m.id) FROM notifications m WHERE m.channel_id = n.channel_id AND m.state = "
-                           "'pending') ORDER BY n.id");
+      SQLite::Statement st(
+          db,
+          "SELECT n.id, n.channel_id, c.kind, c.config, n.alert_id, n.event, n.payload, "
+          "n.created_at, "
+          "EXISTS(SELECT 1 FROM notifications f WHERE f.alert_id = n.alert_id AND f.channel_id = "
+          "n.channel_id AND f.event = 'firing' AND f.state = 'collapsed') FROM notifications n "
+          "JOIN "
+          "channels c ON c.id = n.channel_id WHERE n.state = 'pending' AND n.next_at <= ? AND n.id "
+          "= "
+          "(SELECT min(m.id) FROM notifications m WHERE m.channel_id = n.channel_id AND m.state = "
+          "'pending') ORDER BY n.id");
       st.bind(1, static_cast<std::int64_t>(now));
       std::vector<Head> out;
       while (st.executeStep()) {
@@ -213,7 +246,8 @@ std::size_t Dispatcher::run_due() {
         h.kind = st.getColumn(2).getString();
         h.config = st.getColumn(3).getString();
         h.alert_id = st.getColumn(4).getInt64();
-        h.event = st.getColumn(5).getString() == "resolved" ? Notice::Event::resolved : Notice::Event::firing;
+        h.event = st.getColumn(5).getString() == "resolved" ? Notice::Event::resolved
+                                                            : Notice::Event::firing;
         h.payload = st.getColumn(6).getString();
         h.created_at = st.getColumn(7).getInt64();
         h.firing_collapsed = st.getColumn(8).getInt() != 0;
@@ -228,8 +262,10 @@ std::size_t Dispatcher::run_due() {
     // Firings that no longer matter: their resolution is queued too, and old.
     auto collapsed = m_writer.run<int>([&](SQLite::Database& db) -> Result<int> {
       SQLite::Statement st(db,
-                           "UPDATE notifications SET state = 'collapsed', sent_at = ?1 WHERE id = ?2 AND state = 'pending' "
-                           "AND EXISTS(SELECT 1 FROM notifications r WHERE r.alert_id = ?3 AND r.channel_id = ?4 AND "
+                           "UPDATE notifications SET state = 'collapsed', sent_at = ?1 WHERE id = "
+                           "?2 AND state = 'pending' "
+                           "AND EXISTS(SELECT 1 FROM notifications r WHERE r.alert_id = ?3 AND "
+                           "r.channel_id = ?4 AND "
                            "r.event = 'resolved' AND r.state = 'pending' AND r.created_at <= ?5)");
       int n = 0;
       for (const auto& h : heads.value()) {
@@ -253,7 +289,8 @@ std::size_t Dispatcher::run_due() {
     for (auto& h : heads.value()) {
       if (m_in_flight.count(h.channel_id)) continue;
       const auto* kind = find_channel_kind(h.kind);
-      Result<Request> request = Error::make(ErrorKind::internal, "CHANNEL_KIND_UNKNOWN", "unknown channel kind " + h.kind);
+      Result<Request> request = Error::make(ErrorKind::internal, "CHANNEL_KIND_UNKNOWN",
+                                            "unknown channel kind " + h.kind);
       if (kind) {
         auto payload = nlohmann::json::parse(h.payload, nullptr, false);
         Notice n = notice_from_payload(h.event, payload, h.created_at);
@@ -269,13 +306,14 @@ std::size_t Dispatcher::run_due() {
         m_finished.push_back({h.id, h.channel_id, {false, true, request.error().message}});
         continue;
       }
-      m_transport.send(std::move(request.value()), [this, id = h.id, channel = h.channel_id](Outcome o) {
-        {
-          std::lock_guard lock(m_mutex);
-          m_finished.push_back({id, channel, std::move(o)});
-        }
-        m_cv.notify_all();
-      });
+      m_transport.send(std::move(request.value()),
+                       [this, id = h.id, channel = h.channel_id](Outcome o) {
+                         {
+                           std::lock_guard lock(m_mutex);
+                           m_finished.push_back({id, channel, std::move(o)});
+                         }
+                         m_cv.notify_all();
+                       });
     }
     return started;
   }

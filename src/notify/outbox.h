@@ -20,10 +20,10 @@
 namespace tt::notify {
 
 struct OutboxOptions {
-  std::int64_t backoff_min_ms = 5'000;       // the wait after the first failed attempt
-  std::int64_t backoff_max_ms = 600'000;     // the cap of the doubling waits
+  std::int64_t backoff_min_ms = 5'000;         // the wait after the first failed attempt
+  std::int64_t backoff_max_ms = 600'000;       // the cap of the doubling waits
   std::int64_t collapse_after_ms = 3'600'000;  // a firing whose resolution is older is dropped
-  std::int64_t idle_poll_ms = 5'000;         // a look at the table even when nobody woke us
+  std::int64_t idle_poll_ms = 5'000;           // a look at the table even when nobody woke us
 };
 
 // The wait before the next attempt after `failures` failed ones (1, 2, ...): min, 2×min, 4×min,
@@ -35,8 +35,8 @@ std::int64_t backoff_ms(int failures, const OutboxOptions& o);
 // resolution also per channel that had the alert's firing. A second call
 // for the same transition inserts nothing (UNIQUE(transition_id, channel_id)). `payload` is the
 // alert's JSON at the transition. Returns the rows inserted.
-int enqueue(SQLite::Database& db, std::int64_t transition_id, std::int64_t rule_id, std::int64_t alert_id,
-            Notice::Event event, const std::string& payload, TimeMs at);
+int enqueue(SQLite::Database& db, std::int64_t transition_id, std::int64_t rule_id,
+            std::int64_t alert_id, Notice::Event event, const std::string& payload, TimeMs at);
 
 // Escalation at `now`: for every firing alert that nobody acknowledged, each step of its rule
 // whose `after` has passed since it fired queues a notification to the step's channels, keyed
@@ -84,9 +84,9 @@ class Dispatcher {
   // Any thread: new rows were committed, look now.
   void wake();
 
-  // One round: records the attempts that finished, queues escalations, collapses stale firings, and starts the due
-  // head of every channel that has nothing in flight. Returns the attempts started. The thread's
-  // body; unit tests call it directly on a ManualClock.
+  // One round: records the attempts that finished, queues escalations, collapses stale firings, and
+  // starts the due head of every channel that has nothing in flight. Returns the attempts started.
+  // The thread's body; unit tests call it directly on a ManualClock.
   std::size_t run_due();
   // When the next head of a channel with nothing in flight is due, if any.
   std::optional<TimeMs> next_due();
