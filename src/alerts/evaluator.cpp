@@ -261,6 +261,7 @@ Result<void> Evaluator::store(std::vector<Transition>& transitions) {
       else transition.bind(5, a.value);
       transition.exec();
       auto transition_id = db.getLastInsertRowid();
+      if (m_on_transition) m_on_transition(db, t, transition_id);
       events.push_back(inventory::append_event(
           db, {0, t.at, "alerts", "alert." + std::string(to_string(a.state)), std::to_string(a.id), "system",
                {{"alert", to_json(a)},

@@ -46,6 +46,10 @@ class Evaluator {
   // Before start() or run_due(): the stored rules and the alerts that were active, which carry
   // on (active_at and all) as if there had been no restart.
   void load(std::vector<Rule> rules, std::vector<Alert> active);
+  // Before start(): called inside the writer transaction that stores each transition, with the
+  // transition's id, so that what it writes (the notification outbox) commits with it or not at all.
+  using TransitionHook = std::function<void(SQLite::Database&, const Transition&, std::int64_t transition_id)>;
+  void on_transition(TransitionHook hook) { m_on_transition = std::move(hook); }
   // Starts the thread that calls run_due() whenever a rule is due.
   void start();
   // Finishes the round in progress and joins the thread. Idempotent.
@@ -81,6 +85,7 @@ class Evaluator {
   query::Storage& m_storage;
   CheckSource m_checks;
   query::EngineOptions m_engine;
+  TransitionHook m_on_transition;
 
   std::map<std::int64_t, Entry> m_entries;  // evaluating thread only
 

@@ -61,7 +61,39 @@ Result<std::map<std::string, Template>> compile_templates(const Labels& in, cons
   return out;
 }
 
+// An array of channel ids, at most 32, without repeats; nullopt (and an error) otherwise.
+std::optional<std::vector<std::int64_t>> channel_ids(const nlohmann::json& v, const std::string& field,
+                                                     std::vector<FieldError>& errs) {
+  std::vector<std::int64_t> ids;
+  bool good = v.is_array() && v.size() <= 32;
+  if (good)
+    for (const auto& x : v) {
+      if (!x.is_number_integer() || x.get<std::int64_t>() < 1) good = false;
+      else if (std::find(ids.begin(), ids.end(), x.get<std::int64_t>()) == ids.end()) ids.push_back(x.get<std::int64_t>());
+    }
+  if (!good) {
+    errs.push_back({field, "must be an array of at most 32 channel ids"});
+    return std::nullopt;
+  }
+  return ids;
+}
+
 }  // namespace
+
+nlohmann::json escalations_json(const std::vector<Escalation>& es, bool stored) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : es) {
+    if (stored) out.push_back({{"after_ms", e.after_ms}, {"channels", e.channels}});
+    else out.push_back({{"after", format_duration_ms(e.after_ms)}, {"channels", e.channels}});
+  }
+  return out;
+}
+
+std::vector<Escalation> escalations_from_stored(const nlohmann::json& j) {
+  std::vector<Escalation> out;
+  for (const auto& e : j) out.push_back({e.at("after_ms").get<std::int64_t>(), e.at("channels").get<std::vector<std::int64_t>>()});
+  return out;
+}
 
 std::string_view to_string(Severity s) {
   switch (s) {
@@ -91,6 +123,7 @@ nlohmann::json to_json(const Rule& r) {
                    {"labels", r.labels},
                    {"annotations", r.annotations},
                    {"channels", r.channels},
+                   {"escalations", escalations_json(r.escalations, false)},
                    {"enabled", r.enabled},
                    {"interval", format_duration_ms(r.interval_ms)},
                    {"created_at", format_rfc3339(r.created_at)},
@@ -108,7 +141,7 @@ Result<RuleInput> decode_rule_input(const nlohmann::json& body, InputMode mode) 
   if (!body.is_object()) return Error::make(ErrorKind::invalid_input, "INVALID_JSON", "the body must be a JSON object");
   static const std::vector<std::string> known{"name",     "kind",     "expr",        "check_id", "check_selector",
                                               "for",      "keep_firing_for", "severity", "labels", "annotations",
-                                              "channels", "enabled",  "interval"};
+                                              "channels", "escalations", "enabled",  "interval"};
   std::vector<FieldError> errs;
   for (const auto& [k, v] : body.items())
     if (std::find(known.begin(), known.end(), k) == known.end()) errs.push_back({k, "is not a field of alert rules"});
@@ -155,17 +188,31 @@ Result<RuleInput> decode_rule_input(const nlohmann::json& body, InputMode mode) 
       if (in.labels->count(reserved))
         errs.push_back({std::string("labels.") + reserved, "is set by Telltale from the rule's name and severity"});
   }
-  if (body.contains("channels")) {
-    const auto& v = body["channels"];
-    std::vector<std::int64_t> ids;
-    bool good = v.is_array() && v.size() <= 32;
-    if (good)
-      for (const auto& x : v) {
-        if (!x.is_number_integer() || x.get<std::int64_t>() < 1) good = false;
-        else if (std::find(ids.begin(), ids.end(), x.get<std::int64_t>()) == ids.end()) ids.push_back(x.get<std::int64_t>());
+  if (body.contains("channels")) in.channels = channel_ids(body["channels"], "channels", errs);
+  if (body.contains("escalations")) {
+    const auto& v = body["escalations"];
+    if (!v.is_array() || v.size() > 8) {
+      errs.push_back({"escalations", "must be an array of at most 8 {\"after\", \"channels\"} steps"});
+    } else {
+      std::vector<Escalation> steps;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        std::string f = fmt::format("escalations[{}]", i);
+        const auto& e = v[i];
+        if (!e.is_object() || !e.contains("after") || !e.contains("channels") || e.size() != 2) {
+          errs.push_back({f, "must be {\"after\": \"15m\", \"channels\": [ids]}"});
+          continue;
+        }
+        auto after = duration_field(e, "after", 60'000, kMaxForMs, errs);
+        if (!after) errs.back().field = f + ".after";
+        auto ids = channel_ids(e["channels"], f + ".channels", errs);
+        if (after && !steps.empty() && *after <= steps.back().after_ms) {
+          errs.push_back({f + ".after", "must be later than the step before"});
+          after.reset();
+        }
+        if (after && ids) steps.push_back({*after, std::move(*ids)});
       }
-    if (!good) errs.push_back({"channels", "must be an array of at most 32 channel ids"});
-    else in.channels = std::move(ids);
+      in.escalations = std::move(steps);
+    }
   }
   if (body.contains("enabled")) {
     if (!body["enabled"].is_boolean()) errs.push_back({"enabled", "must be true or false"});
@@ -223,6 +270,7 @@ Result<void> apply_input(Rule& r, const RuleInput& in) {
   if (in.labels) r.labels = *in.labels;
   if (in.annotations) r.annotations = *in.annotations;
   if (in.channels) r.channels = *in.channels;
+  if (in.escalations) r.escalations = *in.escalations;
   if (in.enabled) r.enabled = *in.enabled;
   if (in.interval_ms) r.interval_ms = *in.interval_ms;
   // A rule is one kind: the other kind's fields are cleared, not kept dormant.

@@ -31,6 +31,14 @@ std::string_view to_string(RuleKind k);
 
 using Labels = std::map<std::string, std::string>;
 
+// Escalation: an alert still firing and not acknowledged `after_ms` after it fired is also sent
+// to `channels` (the notification outbox does it).
+struct Escalation {
+  std::int64_t after_ms = 0;
+  std::vector<std::int64_t> channels;
+  bool operator==(const Escalation&) const = default;
+};
+
 struct Rule {
   std::int64_t id = 0;
   std::string name;
@@ -47,6 +55,7 @@ struct Rule {
   Labels annotations;  // values are templates
   std::map<std::string, Template> label_templates, annotation_templates;
   std::vector<std::int64_t> channels;
+  std::vector<Escalation> escalations;  // after_ms ascending
   bool enabled = true;
   std::int64_t interval_ms = 15'000;
   TimeMs created_at = 0;
@@ -54,6 +63,9 @@ struct Rule {
 };
 
 nlohmann::json to_json(const Rule& r);
+// Escalations as the API shows them ({"after": "15m"}) or as stored ({"after_ms": 900000}).
+nlohmann::json escalations_json(const std::vector<Escalation>& es, bool stored);
+std::vector<Escalation> escalations_from_stored(const nlohmann::json& j);
 
 // What a client may set; on create `name`, `severity` and either `expr` or `kind: check_state`
 // with `check_id` or `check_selector` are required; on PATCH every field is optional.
@@ -69,6 +81,7 @@ struct RuleInput {
   std::optional<Labels> labels;
   std::optional<Labels> annotations;
   std::optional<std::vector<std::int64_t>> channels;
+  std::optional<std::vector<Escalation>> escalations;
   std::optional<bool> enabled;
   std::optional<std::int64_t> interval_ms;
 };

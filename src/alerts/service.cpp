@@ -14,7 +14,7 @@ namespace {
 
 constexpr const char* kRuleColumns =
     "id, name, kind, expr, check_id, check_selector, for_ms, keep_firing_for_ms, severity, labels, annotations, "
-    "channels, enabled, interval_ms, created_at, updated_at";
+    "channels, enabled, interval_ms, created_at, updated_at, escalations";
 
 Rule read_rule(SQLite::Statement& st) {
   Rule r;
@@ -34,6 +34,7 @@ Rule read_rule(SQLite::Statement& st) {
   r.interval_ms = st.getColumn(13).getInt64();
   r.created_at = st.getColumn(14).getInt64();
   r.updated_at = st.getColumn(15).getInt64();
+  r.escalations = escalations_from_stored(nlohmann::json::parse(st.getColumn(16).getString()));
   return r;
 }
 
@@ -57,6 +58,7 @@ void bind_rule(SQLite::Statement& st, const Rule& r) {
   st.bind(":labels", nlohmann::json(r.labels).dump());
   st.bind(":annotations", nlohmann::json(r.annotations).dump());
   st.bind(":channels", nlohmann::json(r.channels).dump());
+  st.bind(":escalations", escalations_json(r.escalations, true).dump());
   st.bind(":enabled", r.enabled ? 1 : 0);
   st.bind(":interval_ms", r.interval_ms);
   st.bind(":updated_at", static_cast<std::int64_t>(r.updated_at));
@@ -72,6 +74,24 @@ Result<void> check_unique(SQLite::Database& db, const Rule& r) {
   st.bind(2, r.id);
   if (st.executeStep())
     return Error::make(ErrorKind::conflict, "ALERT_RULE_EXISTS", fmt::format("an alert rule named '{}' already exists", r.name));
+  return ok();
+}
+
+// A rule sends to channels that exist.
+Result<void> check_channels(SQLite::Database& db, const Rule& r) {
+  std::vector<FieldError> errs;
+  SQLite::Statement st(db, "SELECT 1 FROM channels WHERE id = ?");
+  auto check = [&](const std::vector<std::int64_t>& ids, const std::string& field) {
+    for (auto id : ids) {
+      st.reset();
+      st.bind(1, id);
+      if (!st.executeStep()) errs.push_back({field, fmt::format("channel {} does not exist", id)});
+    }
+  };
+  check(r.channels, "channels");
+  for (std::size_t i = 0; i < r.escalations.size(); ++i)
+    check(r.escalations[i].channels, fmt::format("escalations[{}].channels", i));
+  if (!errs.empty()) return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid alert rule", std::move(errs), {}};
   return ok();
 }
 
@@ -146,11 +166,12 @@ Result<Rule> AlertService::create(const RuleInput& in, const Actor& actor) {
   std::optional<inventory::StoredEvent> event;
   auto done = m_writer.run<Rule>([&](SQLite::Database& db) -> Result<Rule> {
     TT_TRY(check_unique(db, r));
+    TT_TRY(check_channels(db, r));
     SQLite::Statement st(db,
                          "INSERT INTO alert_rules(name, kind, expr, check_id, check_selector, for_ms, keep_firing_for_ms, "
-                         "severity, labels, annotations, channels, enabled, interval_ms, created_at, updated_at) VALUES "
+                         "severity, labels, annotations, channels, enabled, interval_ms, created_at, updated_at, escalations) VALUES "
                          "(:name, :kind, :expr, :check_id, :check_selector, :for_ms, :keep_firing_for_ms, :severity, "
-                         ":labels, :annotations, :channels, :enabled, :interval_ms, :created_at, :updated_at)");
+                         ":labels, :annotations, :channels, :enabled, :interval_ms, :created_at, :updated_at, :escalations)");
     bind_rule(st, r);
     st.bind(":created_at", static_cast<std::int64_t>(now));
     st.exec();
@@ -182,6 +203,7 @@ Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const
     Rule r = *found;
     TT_TRY(apply_input(r, patch));
     TT_TRY(check_unique(db, r));
+    if (patch.channels || patch.escalations) TT_TRY(check_channels(db, r));
     auto before = to_json(*found), after = to_json(r);
     std::vector<std::string> changed;
     nlohmann::json old_values = nlohmann::json::object();
@@ -196,7 +218,7 @@ Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const
                          "UPDATE alert_rules SET name=:name, kind=:kind, expr=:expr, check_id=:check_id, "
                          "check_selector=:check_selector, for_ms=:for_ms, keep_firing_for_ms=:keep_firing_for_ms, "
                          "severity=:severity, labels=:labels, annotations=:annotations, channels=:channels, "
-                         "enabled=:enabled, interval_ms=:interval_ms, updated_at=:updated_at WHERE id=:id");
+                         "enabled=:enabled, interval_ms=:interval_ms, updated_at=:updated_at, escalations=:escalations WHERE id=:id");
     bind_rule(st, r);
     st.bind(":id", id);
     st.exec();

@@ -11,6 +11,7 @@
 #include "checks/service.h"
 #include "http/router.h"
 #include "inventory/service.h"
+#include "notify/service.h"
 #include "snmp/discovery.h"
 #include "tsdb/store.h"
 
@@ -27,6 +28,7 @@ struct Services {
   checks::CheckService& checks;
   alerts::AlertService& alerts;
   alerts::MaintenanceService& maintenance;
+  notify::ChannelService& channels;
   tsdb::Store& store;
   snmp::DiscoveryService& discovery;
   Readiness readiness;
@@ -44,6 +46,7 @@ void register_prometheus(http::Router& r, Services& s);
 void register_discover(http::Router& r, Services& s);
 void register_alerts(http::Router& r, Services& s);
 void register_maintenance(http::Router& r, Services& s);
+void register_channels(http::Router& r, Services& s);
 
 inline void register_all(http::Router& r, Services& s) {
   register_health(r, s);
@@ -57,6 +60,7 @@ inline void register_all(http::Router& r, Services& s) {
   register_discover(r, s);
   register_alerts(r, s);
   register_maintenance(r, s);
+  register_channels(r, s);
 }
 
 }  // namespace tt::api

@@ -29,6 +29,8 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "inventory/service.h"
+#include "notify/curl_transport.h"
+#include "notify/service.h"
 #include "snmp/discovery.h"
 #include "snmp/engine.h"
 #include "tsdb/store.h"
@@ -196,6 +198,26 @@ int serve(const ServeOptions& opt) {
                                 return out;
                               });
   alerts::AlertService alert_service(writer, readers, bus, evaluator, SystemClock::instance());
+  // Notifications: outbox rows commit with the transitions they announce; the dispatcher thread
+  // delivers them through libcurl on the loop, woken by the alerts' events after each commit.
+  notify::CurlTransport notify_transport(loop);
+  notify::Dispatcher dispatcher(writer, readers, notify_transport, SystemClock::instance());
+  notify::ChannelService channels(writer, readers, notify_transport, SystemClock::instance());
+  evaluator.on_transition([](SQLite::Database& db, const alerts::Transition& t, std::int64_t transition_id) {
+    const auto& a = t.alert;
+    bool fired = a.state == alerts::AlertState::firing && t.from != alerts::AlertState::firing;
+    bool resolved = a.state == alerts::AlertState::resolved && t.from == alerts::AlertState::firing;
+    if (!fired && !resolved) return;  // pending, and pending alerts that went away, are not news
+    auto payload = alerts::to_json(a);
+    payload["active_at_ms"] = a.active_at;
+    if (a.fired_at) payload["fired_at_ms"] = *a.fired_at;
+    if (a.resolved_at) payload["resolved_at_ms"] = *a.resolved_at;
+    notify::enqueue(db, transition_id, a.rule_id, a.id, fired ? notify::Notice::Event::firing : notify::Notice::Event::resolved,
+                    payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), t.at);
+  });
+  bus.events.subscribe([&dispatcher](const bus::Event& e) {
+    if (e.topic == "alerts" && (e.kind == "alert.firing" || e.kind == "alert.resolved")) dispatcher.wake();
+  });
   {
     auto rules = alert_service.load_rules();
     auto active = rules.ok() ? alert_service.load_active() : Result<std::vector<alerts::Alert>>(rules.error());
@@ -207,6 +229,7 @@ int serve(const ServeOptions& opt) {
   }
   evaluator.start();
   alerts::MaintenanceService maintenance(writer, readers, bus, SystemClock::instance());
+  dispatcher.start();
 
   http::Authenticator authenticator{
       [&auth](const std::string& cookie) { return auth.authenticate_session(cookie); },
@@ -219,6 +242,7 @@ int serve(const ServeOptions& opt) {
       check_service,
       alert_service,
       maintenance,
+      channels,
       store,
       discovery,
       {[&readers, schema] {
@@ -291,8 +315,10 @@ int serve(const ServeOptions& opt) {
   log::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   server.shutdown();
   http_thread.join();
-  loop.stop([&hub, &runner, &snmp_engine] {
+  dispatcher.stop();
+  loop.stop([&hub, &runner, &snmp_engine, &notify_transport] {
     runner.close();
+    notify_transport.close();
     snmp_engine.close();
     hub.close_all();
   });

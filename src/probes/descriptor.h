@@ -14,32 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "core/options.h"
 #include "core/result.h"
 #include "probes/probe.h"
 
 namespace tt::probes {
 
-enum class OptionType {
-  string,
-  integer,
-  number,
-  boolean,
-  duration,     // "900ms", "5s", "1m"; probes get integer milliseconds (probe_options)
-  choice,       // one of `choices`
-  string_list,  // ["a", "b"]
-  string_map,   // {"Header": "value"}
-};
-
-struct OptionSpec {
-  std::string name;
-  OptionType type = OptionType::string;
-  nlohmann::json default_value;  // null: no default (absent stays absent unless required)
-  std::string help;
-  std::vector<std::string> choices;  // for choice
-  double min = 0, max = 0;           // for integer, number, duration (ms); ignored when min == max
-  bool required = false;
-  bool secret = false;  // never returned by GET
-};
+// The option table is core's (shared with notification channels).
+using tt::OptionSpec;
+using tt::OptionType;
 
 enum class FactType { number, duration, ratio, string, boolean };
 

@@ -60,10 +60,12 @@ class AlertsTest(AdminTestCase):
         self.assertStatus(self.req("POST", "/api/v1/alert-rules", [1]), 400, "INVALID_JSON")
 
     def test_rule_crud(self):
-        a = self.rule(name="crud-a", expr="up == 0", **{"for": "5m"}, labels={"team": "ops"}, channels=[3, 1])
+        c1, c2 = (self.req("POST", "/api/v1/channels", {"name": n, "kind": "webhook", "config": {"url": "http://127.0.0.1:9/"}})
+                  .json["data"]["id"] for n in ("crud-c1", "crud-c2"))
+        a = self.rule(name="crud-a", expr="up == 0", **{"for": "5m"}, labels={"team": "ops"}, channels=[c2, c1])
         self.assertEqual(a["interval"], "15s")
         self.assertEqual(a["for"], "5m")
-        self.assertEqual(a["channels"], [3, 1])
+        self.assertEqual(a["channels"], [c2, c1])
         self.assertEqual(a["kind"], "expr")
         self.assertStatus(self.req("POST", "/api/v1/alert-rules", {"name": "crud-a", "severity": "info", "expr": "up"}),
                           409, "ALERT_RULE_EXISTS")

@@ -1,0 +1,119 @@
+// notify/outbox.h — the durable outbox: rows of the notifications table, inserted in the writer
+// transaction of the alert transition they announce, and the dispatcher that delivers them.
+// The dispatcher's own thread does the SQLite work (reads through the pool, marks through the
+// writer); the requests go out on the core loop through a Transport (libcurl multi), so the loop
+// never waits on SQLite and the dispatcher never waits on a receiver.
+#pragma once
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "db/database.h"
+#include "db/writer.h"
+#include "notify/channel.h"
+
+namespace tt::notify {
+
+struct OutboxOptions {
+  std::int64_t backoff_min_ms = 5'000;         // the wait after the first failed attempt
+  std::int64_t backoff_max_ms = 600'000;       // the cap of the doubling waits
+  std::int64_t collapse_after_ms = 3'600'000;  // a firing whose resolution is older is dropped
+  std::int64_t idle_poll_ms = 5'000;           // a look at the table even when nobody woke us
+};
+
+// The wait before the next attempt after `failures` failed ones (1, 2, ...): min, 2×min, 4×min,
+// ... capped at max. Deterministic: a schedule the tests can freeze.
+std::int64_t backoff_ms(int failures, const OutboxOptions& o);
+
+// Inside the transaction that stores alert transition `transition_id`: one pending row per
+// existing channel of rule `rule_id` (channels that no longer exist are skipped), and for a
+// resolution also per channel that had the alert's firing. A second call
+// for the same transition inserts nothing (UNIQUE(transition_id, channel_id)). `payload` is the
+// alert's JSON at the transition. Returns the rows inserted.
+int enqueue(SQLite::Database& db, std::int64_t transition_id, std::int64_t rule_id,
+            std::int64_t alert_id, Notice::Event event, const std::string& payload, TimeMs at);
+
+// Escalation at `now`: for every firing alert that nobody acknowledged, each step of its rule
+// whose `after` has passed since it fired queues a notification to the step's channels, keyed
+// by the alert's firing transition (so once per step channel, and never to a channel that
+// already had it). Returns the rows inserted. Writer thread (inside a writer job).
+int escalate(SQLite::Database& db, TimeMs now);
+
+// The outcome of one delivery attempt.
+struct Outcome {
+  bool ok = false;
+  bool permanent = false;  // the receiver refused the request itself (4xx): retrying cannot help
+  std::string error;       // what the receiver or the network said
+};
+
+// A request gets this long before it counts as failed.
+inline constexpr std::int64_t kRequestTimeoutMs = 30'000;
+
+// Sends requests; `done` is called exactly once, on any thread. Implementations: CurlTransport
+// (the core loop), and what the unit tests use.
+class Transport {
+ public:
+  using Done = std::function<void(Outcome)>;
+  virtual ~Transport() = default;
+  virtual void send(Request r, Done done) = 0;
+};
+
+// Delivers the outbox in order per channel: only the oldest pending row of a channel is sent,
+// one at a time, so a receiver that comes back gets the queue as it happened. Failed attempts
+// wait by backoff_ms; a 4xx answer fails the row for good. A pending firing whose alert has a
+// pending resolution older than collapse_after is marked collapsed and the resolution says so.
+class Dispatcher {
+ public:
+  Dispatcher(db::Writer& writer, db::Readers& readers, Transport& transport, const Clock& clock,
+             OutboxOptions options = {});
+  ~Dispatcher();  // stop()s
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // resume(), then starts the thread.
+  void start();
+  // Makes every pending row due now: at start, the outage that held them back may be over.
+  void resume();
+  // Joins the thread; attempts in flight are retried after the next start. Idempotent.
+  void stop();
+  // Any thread: new rows were committed, look now.
+  void wake();
+
+  // One round: records the attempts that finished, queues escalations, collapses stale firings, and
+  // starts the due head of every channel that has nothing in flight. Returns the attempts started.
+  // The thread's body; unit tests call it directly on a ManualClock.
+  std::size_t run_due();
+  // When the next head of a channel with nothing in flight is due, if any.
+  std::optional<TimeMs> next_due();
+
+ private:
+  struct Finished {
+    std::int64_t id = 0;
+    std::int64_t channel_id = 0;
+    Outcome outcome;
+  };
+  void record(std::vector<Finished>& done);
+  void run();
+
+  db::Writer& m_writer;
+  db::Readers& m_readers;
+  Transport& m_transport;
+  const Clock& m_clock;
+  OutboxOptions m_options;
+
+  std::set<std::int64_t> m_in_flight;  // channel ids; dispatcher thread only
+
+  std::mutex m_mutex;  // guards what follows
+  std::condition_variable m_cv;
+  std::vector<Finished> m_finished;
+  bool m_woken = false;
+  bool m_stopping = false;
+  std::thread m_thread;
+};
+
+}  // namespace tt::notify

@@ -1,0 +1,305 @@
+#include "notify/service.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <future>
+
+#include "core/log.h"
+#include "db/audit.h"
+
+namespace tt::notify {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kColumns = "id, name, kind, config, created_at, updated_at";
+
+Channel read_channel(SQLite::Statement& st) {
+  Channel c;
+  c.id = st.getColumn(0).getInt64();
+  c.name = st.getColumn(1).getString();
+  c.kind = st.getColumn(2).getString();
+  c.config = json::parse(st.getColumn(3).getString(), nullptr, false);
+  c.created_at = st.getColumn(4).getInt64();
+  c.updated_at = st.getColumn(5).getInt64();
+  return c;
+}
+
+std::optional<Channel> find(SQLite::Database& db, std::int64_t id) {
+  SQLite::Statement st(db, fmt::format("SELECT {} FROM channels WHERE id = ?", kColumns));
+  st.bind(1, id);
+  if (!st.executeStep()) return std::nullopt;
+  return read_channel(st);
+}
+
+Error not_found(std::int64_t id) {
+  return Error::make(ErrorKind::not_found, "CHANNEL_NOT_FOUND",
+                     fmt::format("channel {} does not exist", id));
+}
+
+Error invalid(std::vector<FieldError> errs) {
+  return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid channel", std::move(errs), {}};
+}
+
+Result<void> check_unique(SQLite::Database& db, const Channel& c) {
+  SQLite::Statement st(db, "SELECT 1 FROM channels WHERE name = ? AND id != ?");
+  st.bind(1, c.name);
+  st.bind(2, c.id);
+  if (st.executeStep())
+    return Error::make(ErrorKind::conflict, "CHANNEL_EXISTS",
+                       fmt::format("a channel named '{}' already exists", c.name));
+  return ok();
+}
+
+// Applies the input to `c`: the kind must exist, the config validates against it, and secrets
+// sent back masked keep their stored values (when the kind stays the same).
+Result<void> apply(Channel& c, const ChannelInput& in) {
+  bool same_kind = !in.kind || *in.kind == c.kind;
+  if (in.name) c.name = *in.name;
+  if (in.kind) c.kind = *in.kind;
+  const auto* kind = find_channel_kind(c.kind);
+  if (!kind) {
+    std::string list;
+    for (const auto* k : channel_kinds()) list += (list.empty() ? "" : ", ") + k->kind;
+    return invalid({{"kind", "must be one of " + list}});
+  }
+  json config = in.config ? *in.config : c.config;
+  if (in.config && config.is_object() && same_kind && c.config.is_object())
+    for (const auto& o : kind->options)
+      if (o.secret && config.contains(o.name) && config[o.name] == kMaskedSecret &&
+          c.config.contains(o.name))
+        config[o.name] = c.config[o.name];
+  auto normalized = normalize_config(*kind, config);
+  if (!normalized.ok()) return std::move(normalized).error();
+  c.config = std::move(normalized.value());
+  return ok();
+}
+
+}  // namespace
+
+json to_json(const Channel& c) {
+  const auto* kind = find_channel_kind(c.kind);
+  return {{"id", c.id},
+          {"name", c.name},
+          {"kind", c.kind},
+          {"config", kind ? redact_options(kind->options, c.config) : json::object()},
+          {"created_at", format_rfc3339(c.created_at)},
+          {"updated_at", format_rfc3339(c.updated_at)}};
+}
+
+Result<ChannelInput> decode_channel_input(const json& body, bool create) {
+  if (!body.is_object())
+    return Error::make(ErrorKind::invalid_input, "INVALID_JSON", "the body must be a JSON object");
+  std::vector<FieldError> errs;
+  ChannelInput in;
+  for (const auto& [k, v] : body.items()) {
+    if (k == "name") {
+      if (!v.is_string() ||
+          v.get_ref<const std::string&>().find_first_not_of(' ') == std::string::npos ||
+          v.get_ref<const std::string&>().size() > 200)
+        errs.push_back({"name", "must be a non-empty string of at most 200 characters"});
+      else if (std::any_of(v.get_ref<const std::string&>().begin(),
+                           v.get_ref<const std::string&>().end(),
+                           [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+        errs.push_back({"name", "must not contain control characters"});
+      else
+        in.name = v.get<std::string>();
+    } else if (k == "kind") {
+      if (!v.is_string())
+        errs.push_back({"kind", "must be a string"});
+      else
+        in.kind = v.get<std::string>();
+    } else if (k == "config") {
+      if (!v.is_object())
+        errs.push_back({"config", "must be an object"});
+      else
+        in.config = v;
+    } else {
+      errs.push_back({k, "is not a field of channels"});
+    }
+  }
+  if (create)
+    for (const char* f : {"name", "kind", "config"})
+      if (!body.contains(f)) errs.push_back({f, "is required"});
+  if (!errs.empty()) return invalid(std::move(errs));
+  return in;
+}
+
+Result<Channel> ChannelService::create(const ChannelInput& in, const Actor& actor) {
+  Channel c;
+  TT_TRY(apply(c, in));
+  c.created_at = c.updated_at = m_clock.now_ms();
+  return m_writer.run<Channel>([&](SQLite::Database& db) -> Result<Channel> {
+    TT_TRY(check_unique(db, c));
+    SQLite::Statement st(
+        db,
+        "INSERT INTO channels(name, kind, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?)");
+    st.bind(1, c.name);
+    st.bind(2, c.kind);
+    st.bind(3, c.config.dump());
+    st.bind(4, static_cast<std::int64_t>(c.created_at));
+    st.bind(5, static_cast<std::int64_t>(c.updated_at));
+    st.exec();
+    c.id = db.getLastInsertRowid();
+    db::append_audit(db, c.created_at, actor, "channel.create", std::to_string(c.id),
+                     json{{"name", c.name}, {"kind", c.kind}}.dump());
+    return c;
+  });
+}
+
+Result<Channel> ChannelService::get(std::int64_t id) {
+  return m_readers.with([&](SQLite::Database& db) -> Result<Channel> {
+    auto c = find(db, id);
+    if (!c) return not_found(id);
+    return *c;
+  });
+}
+
+Result<Channel> ChannelService::update(std::int64_t id, const ChannelInput& patch,
+                                       const Actor& actor) {
+  auto now = m_clock.now_ms();
+  return m_writer.run<Channel>([&](SQLite::Database& db) -> Result<Channel> {
+    auto found = find(db, id);
+    if (!found) return not_found(id);
+    Channel c = *found;
+    TT_TRY(apply(c, patch));
+    TT_TRY(check_unique(db, c));
+    c.updated_at = now;
+    SQLite::Statement st(
+        db, "UPDATE channels SET name = ?, kind = ?, config = ?, updated_at = ? WHERE id = ?");
+    st.bind(1, c.name);
+    st.bind(2, c.kind);
+    st.bind(3, c.config.dump());
+    st.bind(4, static_cast<std::int64_t>(now));
+    st.bind(5, id);
+    st.exec();
+    std::vector<std::string> changed;
+    if (c.name != found->name) changed.push_back("name");
+    if (c.kind != found->kind) changed.push_back("kind");
+    if (c.config != found->config) changed.push_back("config");
+    db::append_audit(db, now, actor, "channel.update", std::to_string(id),
+                     json{{"changed", changed}}.dump());
+    return c;
+  });
+}
+
+Result<void> ChannelService::remove(std::int64_t id, const Actor& actor) {
+  auto now = m_clock.now_ms();
+  auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
+    auto found = find(db, id);
+    if (!found) return not_found(id);
+    SQLite::Statement users(
+        db,
+        "SELECT r.name FROM alert_rules r WHERE EXISTS(SELECT 1 FROM json_each(r.channels) j WHERE "
+        "j.value = ?1) OR EXISTS(SELECT 1 FROM json_each(r.escalations) e, json_each(e.value, "
+        "'$.channels') c WHERE c.value = ?1) ORDER BY r.name");
+    users.bind(1, id);
+    std::vector<std::string> rules;
+    while (users.executeStep()) rules.push_back(users.getColumn(0).getString());
+    if (!rules.empty())
+      return Error::make(
+          ErrorKind::conflict, "CHANNEL_IN_USE",
+          fmt::format("alert rules still send to this channel: {}", fmt::join(rules, ", ")));
+    SQLite::Statement st(db, "DELETE FROM channels WHERE id = ?");
+    st.bind(1, id);
+    st.exec();
+    db::append_audit(db, now, actor, "channel.delete", std::to_string(id),
+                     json{{"name", found->name}}.dump());
+    return true;
+  });
+  if (!done.ok()) return std::move(done).error();
+  return ok();
+}
+
+Result<Page<Channel>> ChannelService::list(const PageRequest& page) {
+  return m_readers.with([&](SQLite::Database& db) -> Result<Page<Channel>> {
+    Page<Channel> out;
+    out.request = page;
+    out.total = db.execAndGet("SELECT count(*) FROM channels").getInt64();
+    SQLite::Statement st(
+        db, fmt::format("SELECT {} FROM channels ORDER BY name, id LIMIT {} OFFSET {}", kColumns,
+                        page.per_page, page.offset()));
+    while (st.executeStep()) out.items.push_back(read_channel(st));
+    return out;
+  });
+}
+
+Result<void> ChannelService::test(std::int64_t id, const Actor& actor) {
+  auto c = get(id);
+  if (!c.ok()) return std::move(c).error();
+  const auto* kind = find_channel_kind(c->kind);
+  if (!kind) return not_found(id);
+  Notice n;
+  n.event = Notice::Event::test;
+  n.rule_name = "Telltale test";
+  n.severity = "info";
+  n.at = n.sent_at = n.active_at = m_clock.now_ms();
+  auto request = kind->render(c->config, n);
+  if (!request.ok()) return std::move(request).error();
+  auto promise = std::make_shared<std::promise<Outcome>>();
+  auto future = promise->get_future();
+  m_transport.send(std::move(request.value()),
+                   [promise](Outcome o) { promise->set_value(std::move(o)); });
+  if (future.wait_for(std::chrono::milliseconds(kRequestTimeoutMs + 5000)) !=
+      std::future_status::ready)
+    return Error::make(ErrorKind::gateway_timeout, "CHANNEL_TEST_TIMEOUT",
+                       "the receiver did not answer in time");
+  auto outcome = future.get();
+  log::info("channel {} ('{}') tested by {}: {}", id, c->name, actor.name,
+            outcome.ok ? "delivered" : outcome.error);
+  if (!outcome.ok)
+    return Error::make(ErrorKind::bad_gateway, "CHANNEL_TEST_FAILED",
+                       fmt::format("the receiver refused the test: {}", outcome.error));
+  return ok();
+}
+
+Result<Page<json>> ChannelService::notifications(const NotificationQuery& q) {
+  return m_readers.with([&](SQLite::Database& db) -> Result<Page<json>> {
+    std::string where = " WHERE 1=1";
+    if (q.state) where += " AND n.state = :state";
+    if (q.channel_id) where += " AND n.channel_id = :channel";
+    auto bind = [&](SQLite::Statement& st) {
+      if (q.state) st.bind(":state", *q.state);
+      if (q.channel_id) st.bind(":channel", *q.channel_id);
+    };
+    Page<json> out;
+    out.request = q.page;
+    SQLite::Statement count(db, "SELECT count(*) FROM notifications n" + where);
+    bind(count);
+    count.executeStep();
+    out.total = count.getColumn(0).getInt64();
+    SQLite::Statement st(
+        db, fmt::format(
+                "SELECT n.id, n.channel_id, c.name, n.transition_id, n.alert_id, n.event, n.state, "
+                "n.attempts, n.last_error, n.created_at, n.next_at, n.sent_at, "
+                "json_extract(n.payload, '$.rule_name') FROM notifications n JOIN channels c ON "
+                "c.id = n.channel_id{} ORDER BY n.id DESC LIMIT {} OFFSET {}",
+                where, q.page.per_page, q.page.offset()));
+    bind(st);
+    auto time_or_null = [&](int i) {
+      return st.getColumn(i).isNull() ? json() : json(format_rfc3339(st.getColumn(i).getInt64()));
+    };
+    while (st.executeStep()) {
+      std::string state = st.getColumn(6).getString();
+      out.items.push_back(
+          {{"id", st.getColumn(0).getInt64()},
+           {"channel_id", st.getColumn(1).getInt64()},
+           {"channel", st.getColumn(2).getString()},
+           {"transition_id", st.getColumn(3).getInt64()},
+           {"alert_id", st.getColumn(4).getInt64()},
+           {"rule", st.getColumn(12).isNull() ? json() : json(st.getColumn(12).getString())},
+           {"event", st.getColumn(5).getString()},
+           {"state", state},
+           {"attempts", st.getColumn(7).getInt()},
+           {"last_error", st.getColumn(8).isNull() ? json() : json(st.getColumn(8).getString())},
+           {"created_at", time_or_null(9)},
+           {"next_attempt_at", state == "pending" ? time_or_null(10) : json()},
+           {"sent_at", time_or_null(11)}});
+    }
+    return out;
+  });
+}
+
+}  // namespace tt::notify

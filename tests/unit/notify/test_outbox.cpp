@@ -1,0 +1,288 @@
+// The outbox on a frozen clock with a real database: rows enqueued with a transition (once per
+// transition and channel), delivered in order per channel, retried on the backoff schedule,
+// failed for good on a 4xx, resumed at start, and a stale firing collapsed into its resolution.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "core/random.h"
+#include "db/database.h"
+#include "notify/outbox.h"
+#include "notify/service.h"
+
+using namespace tt;
+using namespace tt::notify;
+
+namespace {
+
+constexpr TimeMs kStart = 1'700'000'000'000;
+
+// Answers every request at once with the outcome the test sets; keeps what it was sent.
+struct RecordingTransport final : Transport {
+  std::vector<Request> sent;
+  Outcome next{true, false, ""};
+  void send(Request r, Done done) override {
+    sent.push_back(std::move(r));
+    done(next);
+  }
+};
+
+struct Fixture {
+  std::string path =
+      (std::filesystem::temp_directory_path() / ("tt-notify-" + random_hex(6) + ".db")).string();
+  ManualClock clock{kStart};
+  std::unique_ptr<db::Writer> writer;
+  std::unique_ptr<db::Readers> readers;
+  RecordingTransport transport;
+  OutboxOptions options;
+  std::unique_ptr<Dispatcher> dispatcher;
+  std::int64_t transition = 0;
+
+  Fixture() {
+    auto rw = db::open(path, db::Access::read_write).value();
+    REQUIRE(db::migrate(*rw, db::embedded_migrations()).ok());
+    writer = std::make_unique<db::Writer>(std::move(rw));
+    readers = std::make_unique<db::Readers>(path);
+    options.backoff_min_ms = 1000;
+    options.backoff_max_ms = 8000;
+    options.collapse_after_ms = 3'600'000;
+    dispatcher = std::make_unique<Dispatcher>(*writer, *readers, transport, clock, options);
+  }
+  ~Fixture() {
+    dispatcher.reset();
+    writer->stop();
+    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+  }
+  void sql(const std::string& text) {
+    REQUIRE(writer
+                ->run<bool>([&](SQLite::Database& db) -> Result<bool> {
+                  db.exec(text);
+                  return true;
+                })
+                .ok());
+  }
+  std::int64_t channel(const std::string& name) {
+    ChannelService svc(*writer, *readers, transport, clock);
+    auto c = svc.create({name, "webhook", nlohmann::json{{"url", "http://127.0.0.1:9/" + name}}},
+                        {"t", ""});
+    REQUIRE(c.ok());
+    return c->id;
+  }
+  void rule(std::int64_t id, const std::string& channels) {
+    sql(
+        fmt::format("INSERT INTO alert_rules(id, name, kind, expr, severity, channels, "
+                    "interval_ms, created_at, updated_at) "
+                    "VALUES ({0}, 'R{0}', 'expr', 'up == 0', 'critical', '{1}', 1000, 0, 0)",
+                    id, channels));
+  }
+  // A transition of alert `alert` of rule `rule`, with its outbox rows, as the evaluator writes it.
+  int transition_of(std::int64_t rule, std::int64_t alert, Notice::Event event, TimeMs at,
+                    TimeMs fired_at = 0) {
+    return writer
+        ->run<int>([&](SQLite::Database& db) -> Result<int> {
+          db.exec(fmt::format(
+              "INSERT OR IGNORE INTO alerts(id, rule_id, rule_name, severity, labels, state, "
+              "active_at, "
+              "last_eval_at) VALUES ({0}, {1}, 'R{1}', 'critical', '{{}}', 'firing', 0, 0)",
+              alert, rule));
+          db.exec(fmt::format(
+              "INSERT INTO alert_transitions(alert_id, at, to_state) VALUES ({}, {}, '{}')", alert,
+              at, to_string(event)));
+          transition = db.getLastInsertRowid();
+          nlohmann::json payload{{"id", alert},
+                                 {"rule_name", fmt::format("R{}", rule)},
+                                 {"severity", "critical"},
+                                 {"labels", {{"alertname", fmt::format("R{}", rule)}}},
+                                 {"value", 1},
+                                 {"active_at_ms", at},
+                                 {"fired_at_ms", fired_at ? fired_at : at}};
+          if (event == Notice::Event::resolved) payload["resolved_at_ms"] = at;
+          return enqueue(db, transition, rule, alert, event, payload.dump(), at);
+        })
+        .value();
+  }
+  std::vector<std::string> states() {
+    return readers
+        ->with([](SQLite::Database& db) -> Result<std::vector<std::string>> {
+          std::vector<std::string> out;
+          SQLite::Statement st(db,
+                               "SELECT channel_id || ':' || event || ':' || state || ':' || "
+                               "attempts FROM notifications ORDER BY id");
+          while (st.executeStep()) out.push_back(st.getColumn(0).getString());
+          return out;
+        })
+        .value();
+  }
+  std::string body_event(std::size_t i) {
+    return nlohmann::json::parse(transport.sent.at(i).body)["event"];
+  }
+};
+
+}  // namespace
+
+TEST_CASE("backoff doubles from the minimum and stops at the cap") {
+  OutboxOptions o;
+  o.backoff_min_ms = 5'000;
+  o.backoff_max_ms = 600'000;
+  std::vector<std::int64_t> got;
+  for (int f = 1; f <= 10; ++f) got.push_back(backoff_ms(f, o));
+  CHECK(got == std::vector<std::int64_t>{5'000, 10'000, 20'000, 40'000, 80'000, 160'000, 320'000,
+                                         600'000, 600'000, 600'000});
+  CHECK(backoff_ms(1000, o) == 600'000);
+}
+
+TEST_CASE(
+    "a transition is queued once per channel of its rule, and channels that are gone are skipped") {
+  Fixture f;
+  auto a = f.channel("a"), b = f.channel("b");
+  f.rule(1, fmt::format("[{}, 999, {}]", b, a));
+  CHECK(f.transition_of(1, 10, Notice::Event::firing, kStart) == 2);
+  // The same transition again (a retried job) adds nothing.
+  auto again = f.writer->run<int>([&](SQLite::Database& db) -> Result<int> {
+    return enqueue(db, f.transition, 1, 10, Notice::Event::firing, "{}", kStart);
+  });
+  CHECK(again.value() == 0);
+  CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:pending:0", a),
+                                               fmt::format("{}:firing:pending:0", b)});
+  f.rule(2, "[]");
+  CHECK(f.transition_of(2, 11, Notice::Event::firing, kStart) == 0);
+}
+
+TEST_CASE(
+    "rows are delivered in order per channel, one at a time, and retried on the backoff schedule") {
+  Fixture f;
+  auto a = f.channel("a");
+  f.rule(1, fmt::format("[{}]", a));
+  f.transition_of(1, 10, Notice::Event::firing, kStart);
+  f.transition_of(1, 11, Notice::Event::firing, kStart + 1);
+  f.transport.next = {false, false, "connection refused"};
+  CHECK(f.dispatcher->run_due() == 1);  // only the channel's head
+  CHECK(f.transport.sent.size() == 1);
+  CHECK(f.dispatcher->run_due() == 0);  // records the failure; the head waits out its backoff
+  CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:pending:1", a),
+                                               fmt::format("{}:firing:pending:0", a)});
+  CHECK(f.dispatcher->next_due() == kStart + 1000);
+  f.clock.advance_ms(999);
+  CHECK(f.dispatcher->run_due() == 0);
+  f.clock.advance_ms(1);
+  CHECK(f.dispatcher->run_due() == 1);  // second attempt of the head: fails again
+  f.dispatcher->run_due();
+  CHECK(f.dispatcher->next_due() == kStart + 1000 + 2000);
+  f.clock.advance_ms(2000);
+  f.transport.next = {true, false, ""};
+  CHECK(f.dispatcher->run_due() == 1);
+  CHECK(f.dispatcher->run_due() == 1);  // the head went out: the next row follows
+  f.dispatcher->run_due();
+  CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:delivered:3", a),
+                                               fmt::format("{}:firing:delivered:1", a)});
+  REQUIRE(f.transport.sent.size() == 4);
+  CHECK(nlohmann::json::parse(f.transport.sent[2].body)["alert"]["id"] == 10);
+  CHECK(nlohmann::json::parse(f.transport.sent[3].body)["alert"]["id"] == 11);
+  CHECK(f.transport.sent[3].headers.at(1) == fmt::format("Idempotency-Key: telltale-2"));
+}
+
+TEST_CASE("a 4xx answer fails the row for good and the channel moves on") {
+  Fixture f;
+  auto a = f.channel("a");
+  f.rule(1, fmt::format("[{}]", a));
+  f.transition_of(1, 10, Notice::Event::firing, kStart);
+  f.transition_of(1, 11, Notice::Event::firing, kStart);
+  f.transport.next = {false, true, "HTTP 400: no such hook"};
+  f.dispatcher->run_due();
+  f.transport.next = {true, false, ""};
+  f.dispatcher->run_due();
+  f.dispatcher->run_due();
+  CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:failed:1", a),
+                                               fmt::format("{}:firing:delivered:1", a)});
+  auto last = f.readers->with([](SQLite::Database& db) -> Result<std::string> {
+    return db.execAndGet("SELECT last_error FROM notifications WHERE id = 1").getString();
+  });
+  CHECK(last.value() == "HTTP 400: no such hook");
+}
+
+TEST_CASE(
+    "after an outage a firing whose resolution is queued and old is collapsed into the "
+    "resolution") {
+  Fixture f;
+  auto a = f.channel("a");
+  f.rule(1, fmt::format("[{}]", a));
+  // Alert 10 fired and resolved during a long outage; alert 11 resolved only a minute ago.
+  f.transition_of(1, 10, Notice::Event::firing, kStart);
+  f.transition_of(1, 10, Notice::Event::resolved, kStart + 60'000, kStart);
+  f.transition_of(1, 11, Notice::Event::firing, kStart + 1000);
+  f.clock.set_ms(kStart + 3 * 86'400'000LL);
+  f.transition_of(1, 11, Notice::Event::resolved, kStart + 3 * 86'400'000LL - 60'000,
+                  kStart + 1000);
+  for (int i = 0; i < 8; ++i) f.dispatcher->run_due();
+  CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:collapsed:0", a),
+                                               fmt::format("{}:resolved:delivered:1", a),
+                                               fmt::format("{}:firing:delivered:1", a),
+                                               fmt::format("{}:resolved:delivered:1", a)});
+  REQUIRE(f.transport.sent.size() == 3);
+  auto first = nlohmann::json::parse(f.transport.sent[0].body);
+  CHECK(first["event"] == "resolved");
+  CHECK(first["collapsed"] == true);
+  CHECK(first["text"].get<std::string>().find("(fired 3 d ago)") != std::string::npos);
+  CHECK(first["text"].get<std::string>().find("not sent") != std::string::npos);
+  auto second = nlohmann::json::parse(f.transport.sent[1].body);
+  CHECK(second["event"] == "firing");
+  CHECK(second["collapsed"] == false);
+  CHECK(second["text"].get<std::string>().find("(fired 2 d ago)") != std::string::npos);
+}
+
+TEST_CASE("resume (at start) makes every pending row due at once: the outage may be over") {
+  Fixture f;
+  auto a = f.channel("a");
+  f.rule(1, fmt::format("[{}]", a));
+  f.transition_of(1, 10, Notice::Event::firing, kStart);
+  f.transport.next = {false, false, "refused"};
+  f.dispatcher->run_due();  // the attempt fails
+  f.dispatcher->run_due();  // and is recorded: the row waits out its backoff
+  CHECK(f.dispatcher->next_due() == f.clock.now_ms() + 1000);
+  f.dispatcher->resume();
+  CHECK(f.dispatcher->next_due() == f.clock.now_ms());
+}
+
+TEST_CASE("an alert nobody acknowledged goes to the escalation channels once their time has come") {
+  Fixture f;
+  auto first = f.channel("first"), later = f.channel("later"), last = f.channel("last");
+  f.rule(1, fmt::format("[{}]", first));
+  f.sql(fmt::format(
+      "UPDATE alert_rules SET escalations = '[{{\"after_ms\": 900000, \"channels\": [{}]}}, "
+      "{{\"after_ms\": 3600000, \"channels\": [{}, {}]}}]' WHERE id = 1",
+      later, first, last));
+  f.transition_of(1, 10, Notice::Event::firing, kStart);
+  f.sql(fmt::format("UPDATE alerts SET fired_at = {} WHERE id = 10", kStart));
+  f.transition_of(1, 11, Notice::Event::firing, kStart);
+  f.sql(fmt::format(
+      "UPDATE alerts SET fired_at = {0}, acked_by = 'bob', acked_at = {0} WHERE id = 11", kStart));
+  auto escalate_at = [&](TimeMs t) {
+    f.clock.set_ms(t);
+    return f.writer->run<int>([t](SQLite::Database& db) -> Result<int> { return escalate(db, t); })
+        .value();
+  };
+  CHECK(escalate_at(kStart + 900'000 - 1) == 0);
+  CHECK(escalate_at(kStart + 900'000) == 1);    // alert 10 to `later`; 11 was acknowledged
+  CHECK(escalate_at(kStart + 900'001) == 0);    // once
+  CHECK(escalate_at(kStart + 3'600'000) == 1);  // `last`; `first` had it already
+  CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:pending:0", first),
+                                               fmt::format("{}:firing:pending:0", first),
+                                               fmt::format("{}:firing:pending:0", later),
+                                               fmt::format("{}:firing:pending:0", last)});
+  for (int i = 0; i < 6; ++i) f.dispatcher->run_due();
+  REQUIRE(f.transport.sent.size() == 4);
+  std::vector<std::string> escalated;
+  for (const auto& r : f.transport.sent) {
+    auto text = nlohmann::json::parse(r.body)["text"].get<std::string>();
+    if (auto at = text.find("(Escalated"); at != std::string::npos)
+      escalated.push_back(r.url + " " + text.substr(at));
+  }
+  CHECK(escalated ==
+        std::vector<std::string>{
+            "http://127.0.0.1:9/later (Escalated: not acknowledged 15 min after it fired.)",
+            "http://127.0.0.1:9/last (Escalated: not acknowledged 1 h after it fired.)"});
+  // The resolution reaches every channel that had the firing.
+  f.sql("UPDATE alerts SET state = 'resolved' WHERE id = 10");
+  CHECK(f.transition_of(1, 10, Notice::Event::resolved, kStart + 4'000'000) == 3);
+}
