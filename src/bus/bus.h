@@ -151,6 +151,8 @@ struct CheckResult {
   // What the probe observed, for conditions and the API; shared, never copied on the hot path.
   std::shared_ptr<const nlohmann::json> facts;
   std::vector<RefSample> samples;
+  // What the probe saw happen (event kind, data), for the events log: interface up/down.
+  std::vector<std::pair<std::string, nlohmann::json>> events;
   // Set when this run changed the check's state or flapping flag.
   bool state_changed = false;
   bool flapping_changed = false;
@@ -162,7 +164,7 @@ struct CheckResult {
   std::string node_status;
 
   // Worth a commit at once: people watch states, not samples.
-  bool urgent() const { return state_changed || flapping_changed || node_id.has_value(); }
+  bool urgent() const { return state_changed || flapping_changed || node_id.has_value() || !events.empty(); }
 };
 
 // The channels of one running Telltale.

@@ -108,7 +108,7 @@ nlohmann::json check_value(const OptionSpec& o, const nlohmann::json& v, std::st
 
 const std::vector<const KindDescriptor*>& kinds() {
   static const std::vector<const KindDescriptor*> all{&icmp_kind(), &tcp_kind(), &http_kind(), &dns_kind(),
-                                                      &push_kind()};
+                                                      &snmp_kind(), &push_kind()};
   return all;
 }
 

@@ -65,6 +65,10 @@ struct Value {
   bool operator==(const Value&) const = default;
 };
 
+// An octet string as UTF-8 text: agents send any encoding, JSON needs UTF-8. Invalid bytes become
+// U+FFFD, and the NUL padding some agents append is dropped.
+std::string text_of(const Value& v);
+
 struct VarBind {
   Oid oid;
   Value value;
