@@ -52,30 +52,10 @@ std::string error_code(const Error& e) {
   return s;
 }
 
-// A value as conditions read it: numbers as numbers (TimeTicks in seconds), text as text, OIDs
-// and addresses dotted; null for noSuchObject and the other exceptions.
+// A value as conditions read it: snmp::json_of, with TimeTicks in seconds (the facts' unit).
 nlohmann::json fact_of(const snmp::Value& v) {
-  using snmp::Type;
-  switch (v.type) {
-    case Type::integer: return v.integer;
-    case Type::counter32:
-    case Type::gauge32:
-    case Type::counter64: return v.number;
-    case Type::timeticks: return static_cast<double>(v.number) / 100.0;
-    case Type::octet_string: return snmp::text_of(v);
-    case Type::oid: return snmp::to_string(v.oid);
-    case Type::ip_address: {
-      std::string s;
-      for (unsigned char b : v.bytes) s += fmt::format("{}{}", s.empty() ? "" : ".", b);
-      return s;
-    }
-    case Type::opaque: {
-      std::string s;
-      for (unsigned char b : v.bytes) s += fmt::format("{:02x}", b);
-      return s;
-    }
-    default: return nullptr;
-  }
+  if (v.type == snmp::Type::timeticks) return static_cast<double>(v.number) / 100.0;
+  return snmp::json_of(v);
 }
 
 // What one run read, before it becomes facts and metrics.

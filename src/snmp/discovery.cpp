@@ -44,7 +44,6 @@ std::optional<std::uint64_t> unsigned_of(const Value& v) {
   return std::nullopt;
 }
 
-
 nlohmann::json or_null(const auto& opt) { return opt ? nlohmann::json(*opt) : nlohmann::json(nullptr); }
 
 nlohmann::json status_json(const std::optional<std::int64_t>& s) {
@@ -95,7 +94,6 @@ bool split_address(std::string_view a, std::string& host, std::uint16_t& port) {
   }
   return valid_host(host);
 }
-
 
 const std::vector<Oid> kSystemColumns = {mib("sysDescr"), mib("sysObjectID"), mib("sysUpTime"),
                                          mib("sysContact"), mib("sysName"),     mib("sysLocation")};

@@ -497,4 +497,27 @@ std::string text_of(const Value& v) {
   return nlohmann::json::parse(nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).get<std::string>();
 }
 
+nlohmann::json json_of(const Value& v) {
+  switch (v.type) {
+    case Type::integer: return v.integer;
+    case Type::counter32:
+    case Type::gauge32:
+    case Type::timeticks:
+    case Type::counter64: return v.number;
+    case Type::octet_string: return text_of(v);
+    case Type::oid: return to_string(v.oid);
+    case Type::ip_address: {
+      std::string s;
+      for (unsigned char b : v.bytes) s += fmt::format("{}{}", s.empty() ? "" : ".", b);
+      return s;
+    }
+    case Type::opaque: {
+      std::string s;
+      for (unsigned char b : v.bytes) s += fmt::format("{:02x}", b);
+      return s;
+    }
+    default: return nullptr;
+  }
+}
+
 }  // namespace tt::snmp

@@ -41,29 +41,6 @@ const Oid& snmp_trap_oid_0() {
   return o;
 }
 
-nlohmann::json value_json(const Value& v) {
-  switch (v.type) {
-    case Type::integer: return v.integer;
-    case Type::counter32:
-    case Type::gauge32:
-    case Type::timeticks:
-    case Type::counter64: return v.number;
-    case Type::octet_string: return text_of(v);
-    case Type::oid: return to_string(v.oid);
-    case Type::ip_address: {
-      std::string s;
-      for (unsigned char b : v.bytes) s += fmt::format("{}{}", s.empty() ? "" : ".", b);
-      return s;
-    }
-    case Type::opaque: {
-      std::string s;
-      for (unsigned char b : v.bytes) s += fmt::format("{:02x}", b);
-      return s;
-    }
-    default: return nullptr;
-  }
-}
-
 }  // namespace
 
 std::optional<Trap> trap_from(const Message& m, std::string source) {
@@ -103,7 +80,7 @@ nlohmann::json to_json(const Trap& t) {
   nlohmann::json vbs = nlohmann::json::array();
   for (const auto& vb : t.varbinds)
     vbs.push_back({{"oid", to_string(vb.oid)}, {"name", name_of(vb.oid)}, {"type", to_string(vb.value.type)},
-                   {"value", value_json(vb.value)}});
+                   {"value", json_of(vb.value)}});
   return {{"source", t.source},
           {"version", to_string(t.version)},
           {"trap_oid", to_string(t.trap_oid)},
