@@ -1,7 +1,8 @@
 // snmp/traps.h — the trap receiver: a UDP socket on the core loop that takes SNMP v1 and v2c
 // traps and informs (informs are acknowledged), and a recorder thread that stores each trap as an
 // event (topic "snmp", kind "snmp.trap") and publishes it after the commit, so alerts, the events
-// API and WebSocket subscribers see traps like any other event.
+// API and WebSocket subscribers see traps like any other event. trap_from and to_json are pure
+// (traps.cpp, fuzzed); the listener and the recorder are in trap_receiver.cpp.
 #pragma once
 
 #include <uv.h>
