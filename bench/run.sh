@@ -64,3 +64,7 @@ echo "bench: wrote bench/RESULTS.md" >&2
 if [[ -z "${BENCH_SKIP_TSDB:-}" ]]; then
   bash bench/tsdb/run.sh
 fi
+# SNMP polling of 50 agents beside snmpbulkwalk (under a minute); BENCH_SKIP_SNMP=1 leaves it out.
+if [[ -z "${BENCH_SKIP_SNMP:-}" ]]; then
+  bash bench/snmp/run.sh
+fi

@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--http-threads", serve.http_threads, "HTTP worker threads")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  serve_cmd->add_option("--snmp-trap-listen", serve.snmp_trap_listen,
+                        "UDP HOST:PORT of the SNMP trap receiver, or \"off\" (port 162 needs root or CAP_NET_BIND_SERVICE)")
+      ->capture_default_str();
   // Retention per tier of the time-series store, as durations ("30d", "26w").
   auto retention = [serve_cmd](const char* name, std::int64_t& ms, const char* help) {
     serve_cmd

@@ -33,6 +33,7 @@
 #include "notify/service.h"
 #include "snmp/discovery.h"
 #include "snmp/engine.h"
+#include "snmp/traps.h"
 #include "tsdb/store.h"
 #include "ws/handshake.h"
 #include "ws/hub.h"
@@ -180,6 +181,9 @@ int serve(const ServeOptions& opt) {
   // SNMP: one engine on the loop (its sockets open on first use, on the loop thread).
   snmp::Engine snmp_engine(loop.uv());
   snmp::DiscoveryService discovery(loop, snmp_engine, nodes);
+  // SNMP traps: received on the loop, stored as events by the trap recorder's thread.
+  snmp::TrapRecorder trap_recorder(writer, bus, SystemClock::instance());
+  snmp::TrapReceiver trap_receiver(loop.uv(), [&trap_recorder](snmp::Trap t) { trap_recorder.take(std::move(t)); });
 
   // Alerts: rules evaluated on the evaluator's thread through the query engine; check_state
   // rules see the runner's live states.
@@ -297,6 +301,17 @@ int serve(const ServeOptions& opt) {
     return 1;
   }
   loop.start();
+  if (opt.snmp_trap_listen != "off") {
+    loop.post([&trap_receiver, listen = opt.snmp_trap_listen] {
+      std::string trap_host;
+      std::uint16_t trap_port = 162;
+      auto bound = snmp::split_address(listen, trap_host, trap_port)
+                       ? trap_receiver.listen(trap_host, trap_port)
+                       : Result<int>(Error::make(ErrorKind::invalid_input, "SNMP_TRAP_LISTEN", "not HOST:PORT"));
+      if (bound.ok()) log::info("SNMP traps: listening on udp {}:{}", trap_host, bound.value());
+      else log::warn("SNMP traps: receiver off ({}: {})", listen, bound.error().message);
+    });
+  }
   std::thread http_thread([&server] { server.listen_after_bind(); });
   // Log "listening" (and so take signals) only once the server can be stopped.
   for (int i = 0; i < 500 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -316,14 +331,16 @@ int serve(const ServeOptions& opt) {
   server.shutdown();
   http_thread.join();
   dispatcher.stop();
-  loop.stop([&hub, &runner, &snmp_engine, &notify_transport] {
+  loop.stop([&hub, &runner, &snmp_engine, &notify_transport, &trap_receiver] {
     runner.close();
     notify_transport.close();
     snmp_engine.close();
+    trap_receiver.close();
     hub.close_all();
   });
   evaluator.stop();
   recorder.stop();
+  trap_recorder.stop();
   store.close();
   writer.stop();
   log::info("stopped cleanly");

@@ -159,6 +159,8 @@ struct CheckResult {
   double duration_s = 0;
   Facts facts;  // what the probe observed, for the API
   std::vector<RefSample> samples;
+  // What the probe saw happen (event kind, data), for the events log: interface up/down.
+  std::vector<std::pair<std::string, nlohmann::json>> events;
   // Set when this run changed the check's state or flapping flag.
   bool state_changed = false;
   bool flapping_changed = false;
@@ -170,7 +172,7 @@ struct CheckResult {
   std::string node_status;
 
   // Worth a commit at once: people watch states, not samples.
-  bool urgent() const { return state_changed || flapping_changed || node_id.has_value(); }
+  bool urgent() const { return state_changed || flapping_changed || node_id.has_value() || !events.empty(); }
 };
 
 // The channels of one running Telltale.

@@ -91,10 +91,17 @@ nlohmann::json to_json(const Check& c) {
 nlohmann::json result_json(const bus::CheckResult& r) {
   // Bodies and header sets are for conditions, not for lists; long strings are cut.
   nlohmann::json facts = nlohmann::json::object();
+  auto cut = [](const nlohmann::json& v) {
+    return v.is_string() && v.get_ref<const std::string&>().size() > 256 ? nlohmann::json(v.get<std::string>().substr(0, 256)) : v;
+  };
   for (const auto& [k, v] : r.facts) {
     if (k == "body" || k == "headers") continue;
-    if (v.is_string() && v.get_ref<const std::string&>().size() > 256) facts[k] = v.get<std::string>().substr(0, 256);
-    else facts[k] = v;
+    if (v.is_object()) {  // an SNMP check's values
+      auto& o = facts[k] = nlohmann::json::object();
+      for (const auto& [name, x] : v.items()) o[name] = cut(x);
+    } else {
+      facts[k] = cut(v);
+    }
   }
   return {{"at", format_rfc3339(r.at)},
           {"up", r.up},

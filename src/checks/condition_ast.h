@@ -36,13 +36,13 @@ enum class Op {
 using PathStep = std::variant<std::string, std::size_t>;
 
 struct Operand {
-  enum class Kind { literal, fact, json, header, len };
+  enum class Kind { literal, fact, json, header, value, len };
   Kind kind = Kind::literal;
   ValueType type = ValueType::number;
   std::string source;            // as written, for details: latency, json("$.a"), 300ms
   std::size_t pos = 0;           // where it starts in the text
   json literal;                  // literal: the value in base units (seconds, 0..1)
-  std::string name;              // fact name; header name in lowercase
+  std::string name;              // fact name; header name in lowercase; oid() name
   std::vector<PathStep> path;    // json
   std::unique_ptr<Operand> arg;  // len
 };

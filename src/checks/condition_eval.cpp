@@ -157,6 +157,15 @@ class Evaluator {
         return header(o);
       case Operand::Kind::json:
         return json_value(o);
+      case Operand::Kind::value: {  // oid("name"): one of an SNMP check's values
+        const json* vs = fact("values");
+        if (vs && vs->is_object()) {
+          auto it = vs->find(o.name);
+          if (it != vs->end() && !it->is_null()) v.ref = &*it;
+        }
+        if (!v.ref) v.missing = o.source + " is not available";
+        return v;
+      }
       case Operand::Kind::len: {
         Value in = value(*o.arg);
         if (!in.ok()) return in;

@@ -583,6 +583,10 @@ class Parser {
         fail(name.pos, "headers is an object; write header(\"Name\") for one header");
         return false;
       }
+      if (f.name == "values") {
+        fail(name.pos, "values is an object; write oid(\"sysName.0\") for one value");
+        return false;
+      }
       o.kind = Operand::Kind::fact;
       o.type = fact_value_type(f.type);
       o.name = f.name;
@@ -590,7 +594,7 @@ class Parser {
     }
     std::string known;
     for (const auto& f : m_facts) {
-      if (f.name == "headers") continue;
+      if (f.name == "headers" || f.name == "values") continue;
       known += known.empty() ? f.name : ", " + f.name;
     }
     fail(name.pos, "unknown fact '" + shorten(name.text, kMaxSourceBytes) + "'; " +
@@ -608,12 +612,14 @@ class Parser {
     DepthGuard g(m_depth);
     if (too_deep(name.pos)) return std::nullopt;
     std::string fn = lower(name.text);
-    if (fn != "json" && fn != "header" && fn != "len")
-      return fail(name.pos, "unknown function '" + name.text + "'; json, header and len are known");
+    if (fn != "json" && fn != "header" && fn != "len" && fn != "oid")
+      return fail(name.pos, "unknown function '" + name.text + "'; json, header, oid and len are known");
     if (fn == "json" && !has_fact("body"))
       return fail(name.pos, "json() reads the body, which this kind does not have");
     if (fn == "header" && !has_fact("headers"))
       return fail(name.pos, "header() reads headers, which this kind does not have");
+    if (fn == "oid" && !has_fact("values"))
+      return fail(name.pos, "oid() reads SNMP values, which this kind does not have");
     if (!advance()) return std::nullopt;  // past '('
     Operand o;
     o.pos = start;
@@ -630,11 +636,16 @@ class Parser {
       if (m_tok.kind != Tok::string)
         return fail(m_tok.pos,
                     fn + "() takes a string in double quotes, e.g. " +
-                        (fn == "json" ? "json(\"$.status\")" : "header(\"content-type\")"));
+                        (fn == "json" ? "json(\"$.status\")" : fn == "oid" ? "oid(\"sysName.0\")" : "header(\"content-type\")"));
       if (fn == "json") {
         o.kind = Operand::Kind::json;
         o.type = ValueType::dynamic;
         if (!parse_path(m_tok.text, m_tok.pos, o.path)) return std::nullopt;
+      } else if (fn == "oid") {
+        if (m_tok.text.empty()) return fail(m_tok.pos, "oid() needs a name from the check's oids");
+        o.kind = Operand::Kind::value;
+        o.type = ValueType::dynamic;
+        o.name = m_tok.text;
       } else {
         if (m_tok.text.empty()) return fail(m_tok.pos, "header() needs a header name");
         o.kind = Operand::Kind::header;

@@ -135,6 +135,14 @@ void Recorder::flush(std::vector<std::shared_ptr<const bus::CheckResult>> batch)
           s.written_ms = now;
         }
       }
+      for (const auto& [kind, data] : r->events) {
+        nlohmann::json d = data;
+        d["check_id"] = r->check_id;
+        d["check"] = r->check_name;
+        d["at"] = format_rfc3339(r->at);
+        events.push_back(inventory::append_event(
+            db, {0, now, "checks", kind, std::to_string(r->check_id), "system", std::move(d)}));
+      }
       if (r->node_id && !r->node_status.empty()) {
         if (auto status = inventory::parse_node_status(r->node_status))
           if (auto e = inventory::set_node_status(db, *r->node_id, *status, now)) events.push_back(std::move(*e));

@@ -66,7 +66,7 @@ void Runner::upsert_on_loop(Check c) {
                           e.check.enabled != c.enabled || e.check.options != c.options;
   if (fresh) e.tracker = StateTracker(c.state, c.flapping);
   e.kind = kind;
-  e.request = {c.target, probes::probe_options(*kind, c.options), std::chrono::milliseconds(c.timeout_ms)};
+  e.request = {c.target, probes::probe_options(*kind, c.options), std::chrono::milliseconds(c.timeout_ms), c.id};
   e.conditions.clear();
   for (const auto& text : c.conditions) {
     ConditionError why;
@@ -241,6 +241,7 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o, std::function<
   r->message = std::move(o.message);
   r->duration_s = o.duration_s;
   r->facts = std::move(o.facts);
+  for (auto& ev : o.events) r->events.emplace_back(std::move(ev.kind), std::move(ev.data));
 
   r->samples.reserve(3 + o.metrics.size());
   r->samples.push_back({series(e, 0, {"probe_up"}), {at, up ? 1.0 : 0.0}});
@@ -276,20 +277,22 @@ SeriesRefPtr Runner::series(Entry& e, std::size_t hint, const probes::Metric& m)
   auto is = [&](const probes::Metric& k) {
     // Names are literals: the same one is usually the same pointer, which spares the compare.
     return (k.name.data() == m.name.data() || k.name == m.name) && k.label == m.label &&
-           k.label_value == m.label_value;
+           k.label_value == m.label_value && k.label2 == m.label2 && k.label2_value == m.label2_value;
   };
   if (hint < e.series.size() && is(e.series[hint].first)) return e.series[hint].second;
   for (const auto& [metric, ref] : e.series)
     if (is(metric)) return ref;
   LabelSet labels;
-  labels.reserve(e.base_labels.size() + 2);
+  labels.reserve(e.base_labels.size() + 3);
   labels = e.base_labels;
   labels.push_back({std::string(kMetricNameLabel), std::string(m.name)});
   if (!m.label.empty()) labels.push_back({std::string(m.label), m.label_value});
+  if (!m.label2.empty()) labels.push_back({std::string(m.label2), m.label2_value});
   sort_labels(labels);
   auto ref = std::make_shared<const SeriesRef>(std::move(labels));
-  // A kind's metrics are a short fixed list; the bound only guards against one that is not.
-  if (e.series.size() < 64) e.series.push_back({m, ref});
+  // A kind's metrics are a fixed list (for SNMP, a few per interface of the device); the bound
+  // only guards against one that is not.
+  if (e.series.size() < kMaxSeriesPerCheck) e.series.push_back({m, ref});
   return ref;
 }
 

@@ -106,6 +106,7 @@ class Runner {
   // The series of metric `name` with `extra` labels for this check; `hint` is where it was
   // found last time.
   static SeriesRefPtr series(Entry& e, std::size_t hint, const probes::Metric& m);
+  static constexpr std::size_t kMaxSeriesPerCheck = 4096;
 
   bus::CoreLoop& m_loop;
   bus::Bus& m_bus;

@@ -25,7 +25,7 @@ std::string_view fact_type_name(FactType t) {
 
 const std::vector<const KindDescriptor*>& kinds() {
   static const std::vector<const KindDescriptor*> all{&icmp_kind(), &tcp_kind(), &http_kind(), &dns_kind(),
-                                                      &push_kind()};
+                                                      &snmp_kind(), &push_kind()};
   return all;
 }
 

@@ -10,6 +10,7 @@ const KindDescriptor& tcp_kind();   // tcp.cpp
 const KindDescriptor& http_kind();  // http.cpp
 const KindDescriptor& dns_kind();   // dns.cpp
 const KindDescriptor& push_kind();  // push.cpp
+const KindDescriptor& snmp_kind();  // snmp.cpp
 
 // Shared target checks.
 std::optional<std::string> check_host(const std::string& host);       // name or IP literal

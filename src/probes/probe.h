@@ -26,6 +26,15 @@ struct Metric {
   double value = 0;
   std::string_view label;  // an extra label's name (a literal), or empty: stat, phase, version
   std::string label_value;
+  std::string_view label2;  // a second extra label (a literal), or empty: ifIndex beside ifName
+  std::string label2_value;
+};
+
+// Something a probe saw happen, beside its measurement: an interface that went down. The
+// recorder stores it in the events log (topic "checks") with the check's id and name added.
+struct ProbeEvent {
+  std::string kind;  // "snmp.interface_down"
+  nlohmann::json data;
 };
 
 // What one run of a probe saw.
@@ -38,12 +47,16 @@ struct Observation {
   // Named values that conditions test (status, latency, body, cert_days, loss, ...), in base
   // units: seconds, ratios 0..1, bytes, days. Shown by the API as the check's last result.
   Facts facts;
+  std::vector<ProbeEvent> events;
 };
 
 struct Request {
   std::string target;      // accepted by the kind's descriptor
   nlohmann::json options;  // the kind's options, validated, defaults filled in, durations in ms
   std::chrono::milliseconds timeout{5000};
+  // The check that runs (0 in tests): probes that keep state from run to run (SNMP counters)
+  // key it by this.
+  std::int64_t check_id = 0;
 };
 
 using Done = std::function<void(Observation)>;

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "core/duration.h"
+#include "snmp/interfaces.h"
 #include "snmp/mib.h"
 
 namespace tt::snmp {
@@ -25,14 +26,6 @@ constexpr std::uint32_t kSpeedSaturated = 0xffffffffu;
 constexpr std::int64_t kMinTimeoutMs = 100, kMaxTimeoutMs = 60000;
 constexpr int kMaxRetries = 10;
 constexpr std::size_t kMaxHostLen = 253, kMaxCommunityLen = 255;
-
-// Agents send octet strings in any encoding; JSON needs UTF-8. Invalid bytes become U+FFFD, and
-// the NUL padding some agents append is dropped.
-std::string text_of(const Value& v) {
-  std::string s = v.bytes;
-  while (!s.empty() && s.back() == '\0') s.pop_back();
-  return nlohmann::json::parse(nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).get<std::string>();
-}
 
 std::optional<std::string> mac_of(const Value& v) {
   if (v.type != Type::octet_string || v.bytes.empty()) return std::nullopt;
@@ -51,16 +44,11 @@ std::optional<std::uint64_t> unsigned_of(const Value& v) {
   return std::nullopt;
 }
 
-const char* status_name(std::int64_t s) {
-  static constexpr const char* kNames[] = {"up", "down", "testing", "unknown", "dormant", "notPresent", "lowerLayerDown"};
-  return s >= 1 && s <= 7 ? kNames[s - 1] : nullptr;
-}
-
 nlohmann::json or_null(const auto& opt) { return opt ? nlohmann::json(*opt) : nlohmann::json(nullptr); }
 
 nlohmann::json status_json(const std::optional<std::int64_t>& s) {
   if (!s) return nullptr;
-  if (const char* n = status_name(*s)) return n;
+  if (const char* n = if_status_name(*s)) return n;
   return *s;
 }
 
@@ -75,7 +63,8 @@ bool valid_host(std::string_view h) {
   return true;
 }
 
-// host, host:port, [v6]:port, [v6], or a bare IPv6 literal.
+}  // namespace
+
 bool split_address(std::string_view a, std::string& host, std::uint16_t& port) {
   std::string_view port_text;
   if (!a.empty() && a.front() == '[') {
@@ -105,8 +94,6 @@ bool split_address(std::string_view a, std::string& host, std::uint16_t& port) {
   }
   return valid_host(host);
 }
-
-}  // namespace
 
 const std::vector<Oid> kSystemColumns = {mib("sysDescr"), mib("sysObjectID"), mib("sysUpTime"),
                                          mib("sysContact"), mib("sysName"),     mib("sysLocation")};

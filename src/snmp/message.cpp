@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <charconv>
 
 namespace tt::snmp {
@@ -485,6 +488,36 @@ Result<Message> decode(std::span<const std::uint8_t> datagram) {
   m.pdu = std::move(p.value());
   if (!r.done()) return malformed(r.offset(), "extra bytes after the PDU");
   return m;
+}
+
+std::string text_of(const Value& v) {
+  std::string s = v.bytes;
+  while (!s.empty() && s.back() == '\0') s.pop_back();
+  if (std::all_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x80; })) return s;  // the usual case
+  return nlohmann::json::parse(nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).get<std::string>();
+}
+
+nlohmann::json json_of(const Value& v) {
+  switch (v.type) {
+    case Type::integer: return v.integer;
+    case Type::counter32:
+    case Type::gauge32:
+    case Type::timeticks:
+    case Type::counter64: return v.number;
+    case Type::octet_string: return text_of(v);
+    case Type::oid: return to_string(v.oid);
+    case Type::ip_address: {
+      std::string s;
+      for (unsigned char b : v.bytes) s += fmt::format("{}{}", s.empty() ? "" : ".", b);
+      return s;
+    }
+    case Type::opaque: {
+      std::string s;
+      for (unsigned char b : v.bytes) s += fmt::format("{:02x}", b);
+      return s;
+    }
+    default: return nullptr;
+  }
 }
 
 }  // namespace tt::snmp

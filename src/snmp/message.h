@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/result.h"
 
 namespace tt::snmp {
@@ -64,6 +66,14 @@ struct Value {
   }
   bool operator==(const Value&) const = default;
 };
+
+// An octet string as UTF-8 text: agents send any encoding, JSON needs UTF-8. Invalid bytes become
+// U+FFFD, and the NUL padding some agents append is dropped.
+std::string text_of(const Value& v);
+
+// A value as JSON: numbers as numbers (TimeTicks in ticks), octet strings as text_of, OIDs and
+// IpAddress dotted, Opaque in hex; null for NULL and the exceptions.
+nlohmann::json json_of(const Value& v);
 
 struct VarBind {
   Oid oid;

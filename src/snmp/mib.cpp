@@ -30,6 +30,13 @@ constexpr Entry kEntries[] = {
     {"sysORDescr", "1.3.6.1.2.1.1.9.1.3"},
     {"sysORUpTime", "1.3.6.1.2.1.1.9.1.4"},
     {"snmpTrapOID", "1.3.6.1.6.3.1.1.4.1"},
+    {"snmpTraps", "1.3.6.1.6.3.1.1.5"},
+    {"coldStart", "1.3.6.1.6.3.1.1.5.1"},
+    {"warmStart", "1.3.6.1.6.3.1.1.5.2"},
+    {"linkDown", "1.3.6.1.6.3.1.1.5.3"},
+    {"linkUp", "1.3.6.1.6.3.1.1.5.4"},
+    {"authenticationFailure", "1.3.6.1.6.3.1.1.5.5"},
+    {"egpNeighborLoss", "1.3.6.1.6.3.1.1.5.6"},
     // IF-MIB (RFC 2863)
     {"interfaces", "1.3.6.1.2.1.2"},
     {"ifNumber", "1.3.6.1.2.1.2.1"},

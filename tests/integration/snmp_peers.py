@@ -2,6 +2,7 @@
 test writes, net-snmp's command-line tools to read the same agent, and UDP sockets that never
 answer or answer garbage."""
 
+import json
 import os
 import re
 import shutil
@@ -137,3 +138,95 @@ class UdpSink:
         self._stop = True
         self.thread.join()
         self.sock.close()
+
+
+# A pass_persist script for snmpd: serves sysUpTime.0 and one ifTable row (ifIndex 1) from a JSON
+# file that the test rewrites, so counters and uptime take the values the test chooses.
+_PASS_SCRIPT = r'''
+import json, sys
+state_file = sys.argv[1]
+def rows():
+    s = json.load(open(state_file))
+    return sorted([
+        ("1.3.6.1.2.1.1.3.0", "timeticks", s["uptime"]),
+        ("1.3.6.1.2.1.2.2.1.1.1", "integer", 1),
+        ("1.3.6.1.2.1.2.2.1.2.1", "string", "port1"),
+        ("1.3.6.1.2.1.2.2.1.7.1", "integer", 1),
+        ("1.3.6.1.2.1.2.2.1.8.1", "integer", s["oper"]),
+        ("1.3.6.1.2.1.2.2.1.10.1", "counter", s["in_octets"]),
+        ("1.3.6.1.2.1.2.2.1.16.1", "counter", s["out_octets"]),
+    ], key=lambda r: [int(x) for x in r[0].split(".")])
+key = lambda o: [int(x) for x in o.strip().lstrip(".").split(".")]
+for line in sys.stdin:
+    cmd = line.strip()
+    if cmd == "PING":
+        print("PONG", flush=True)
+        continue
+    if cmd not in ("get", "getnext"):
+        continue
+    oid = key(sys.stdin.readline())
+    hit = next((r for r in rows() if (key(r[0]) == oid if cmd == "get" else key(r[0]) > oid)), None)
+    print(f".{hit[0]}\n{hit[1]}\n{hit[2]}" if hit else "NONE", flush=True)
+'''
+
+
+class CounterAgent:
+    """snmpd whose sysUpTime.0 and ifTable (one interface, 32-bit counters only) come from a
+    pass_persist script reading a state file: set() changes what the next poll reads."""
+
+    def __init__(self, community="public"):
+        self.community = community
+        self.port = free_udp_port()
+        self.dir = tempfile.mkdtemp(prefix="tt-snmpd-pass-")
+        self.state = os.path.join(self.dir, "state.json")
+        script = os.path.join(self.dir, "pass.py")
+        with open(script, "w") as f:
+            f.write(_PASS_SCRIPT)
+        self.set(uptime=100, in_octets=0, out_octets=0, oper=1)
+        conf = os.path.join(self.dir, "snmpd.conf")
+        with open(conf, "w") as f:
+            f.write(f"agentaddress udp:127.0.0.1:{self.port}\nrocommunity {community} 127.0.0.1\n"
+                    f"pass_persist .1.3.6.1.2.1.1.3 /usr/bin/python3 {script} {self.state}\n"
+                    f"pass_persist .1.3.6.1.2.1.2.2 /usr/bin/python3 {script} {self.state}\n")
+        env = dict(os.environ, SNMP_PERSISTENT_DIR=os.path.join(self.dir, "persist"))
+        # The agent's own system and interface modules would answer first; the script replaces them.
+        self.proc = subprocess.Popen(["snmpd", "-C", "-c", conf, "-f", "-Lo", "-r", *NO_MIBS,
+                                      "-I", "-system_mib,ifTable,ifXTable,interfaces"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("snmpd exited: " + self.proc.stdout.read().decode(errors="replace"))
+            r = subprocess.run(["snmpget", "-v2c", "-c", community, "-On", "-t", "0.5", "-r", "0", *NO_MIBS,
+                                self.address, "1.3.6.1.2.1.1.3.0"], capture_output=True, text=True)
+            if r.returncode == 0 and "Timeticks" in r.stdout:
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("snmpd with the pass script did not answer within 15 s")
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def set(self, **values):
+        state = {}
+        if os.path.exists(self.state):
+            with open(self.state) as f:
+                state = json.load(f)
+        state.update(values)
+        tmp = self.state + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(state, f)
+        os.replace(tmp, self.state)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -19,7 +19,7 @@ class ChecksApiTest(AdminTestCase):
         r = self.req("GET", "/api/v1/check-kinds")
         self.assertStatus(r, 200)
         kinds = {k["kind"]: k for k in r.json["data"]}
-        self.assertEqual(set(kinds), {"icmp", "tcp", "http", "dns", "push"})
+        self.assertEqual(set(kinds), {"icmp", "tcp", "http", "dns", "snmp", "push"})
         http = {o["name"]: o for o in kinds["http"]["options"]}
         self.assertEqual(http["method"]["choices"][0], "GET")
         self.assertTrue(http["basic_auth_password"]["secret"])

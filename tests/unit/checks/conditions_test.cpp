@@ -215,7 +215,7 @@ TEST_CASE("conditions that do not parse say where and why") {
           {"1 < status < 3", 11, "comparisons do not chain"},
           {"status == 200 latency < 1s", 14, "unexpected 'latency'"},
           {"headers contains \"x\"", 0, "header(\"Name\")"},
-          {"foo(\"x\") == 1", 0, "unknown function 'foo'; json, header and len are known"},
+          {"foo(\"x\") == 1", 0, "unknown function 'foo'; json, header, oid and len are known"},
           {"json(a) == 1", 5, "json() takes a string in double quotes"},
           {"json($.a) == 1", 5, "unexpected '$'"},
           {"json(\"a.b\") == 1", 6, "bad JSON path: it starts with '$'"},
@@ -241,6 +241,28 @@ TEST_CASE("conditions that do not parse say where and why") {
                  {"loss < 20ms", 5, "cannot compare loss (a ratio) with 20ms (a duration)"},
                  {"json(\"$.a\") == 1", 0, "json() reads the body, which this kind does not have"},
                  {"header(\"a\") == \"b\"", 0, "header() reads headers"},
+                 {"oid(\"sysName.0\") == \"x\"", 0, "oid() reads SNMP values, which this kind does not have"},
+             });
+}
+
+TEST_CASE("conditions of SNMP checks read the polled values through oid()") {
+  json facts{{"uptime", 3600.5},
+             {"interfaces_down", 0},
+             {"values", {{"sysName.0", "core-sw"}, {"hrProcessorLoad.196608", 37}, {"ifOperStatus.9", nullptr}}}};
+  run_eval(probes::snmp_kind().facts,
+           {
+               {"oid(\"sysName.0\") == \"core-sw\"", facts, true, ""},
+               {"oid(\"hrProcessorLoad.196608\") < 80 && uptime > 1h", facts, true, ""},
+               {"oid(\"hrProcessorLoad.196608\") < 30", facts, false, "37"},
+               {"oid(\"ifOperStatus.9\") == 1", facts, false, "oid(\"ifOperStatus.9\") is not available"},
+               {"oid(\"sysLocation.0\") == \"x\"", facts, false, "is not available"},
+               {"interfaces_down == 0", facts, true, ""},
+           });
+  run_errors(probes::snmp_kind().facts,
+             {
+                 {"values contains \"x\"", 0, "oid(\"sysName.0\")"},
+                 {"oid(sysName) == 1", 4, "oid() takes a string in double quotes, e.g. oid(\"sysName.0\")"},
+                 {"oid(\"\") == 1", 4, "oid() needs a name"},
              });
 }
 

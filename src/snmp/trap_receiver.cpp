@@ -1,0 +1,157 @@
+// The trap receiver's I/O (the UDP listener) and the recorder thread; the pure reading of traps
+// is in traps.cpp.
+#include <fmt/format.h>
+
+#include "core/log.h"
+#include "core/metrics.h"
+#include "inventory/service.h"
+#include "snmp/engine.h"
+#include "snmp/traps.h"
+
+namespace tt::snmp {
+
+namespace {
+
+constexpr std::size_t kMaxBatch = 1000;
+
+metrics::Counter& dropped_traps() {
+  static auto& c = metrics::registry()
+                       .family("telltale_snmp_traps_dropped_total",
+                               "SNMP traps not recorded because too many were waiting for the disk.",
+                               metrics::Type::counter)
+                       .counter();
+  return c;
+}
+
+metrics::Counter& malformed_traps() {
+  static auto& c = metrics::registry()
+                       .family("telltale_snmp_trap_datagrams_malformed_total",
+                               "Datagrams on the trap port that are not SNMP v1/v2c traps or informs.",
+                               metrics::Type::counter)
+                       .counter();
+  return c;
+}
+
+}  // namespace
+
+TrapRecorder::TrapRecorder(db::Writer& writer, bus::Bus& bus, const Clock& clock)
+    : m_writer(writer), m_bus(bus), m_clock(clock) {
+  m_thread = std::thread([this] { run(); });
+}
+
+TrapRecorder::~TrapRecorder() { stop(); }
+
+void TrapRecorder::take(Trap t) {
+  std::lock_guard lock(m_mutex);
+  if (m_stopping || m_queue.size() >= kMaxQueued) {
+    dropped_traps().inc();
+    return;
+  }
+  m_queue.push_back(std::move(t));
+  m_cv.notify_one();
+}
+
+void TrapRecorder::stop() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_stopping = true;
+  }
+  m_cv.notify_one();
+  if (m_thread.joinable()) m_thread.join();
+}
+
+void TrapRecorder::run() {
+  for (;;) {
+    std::vector<Trap> batch;
+    {
+      std::unique_lock lock(m_mutex);
+      m_cv.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
+      if (m_queue.empty()) return;  // stopping, and everything written
+      while (!m_queue.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(m_queue.front()));
+        m_queue.pop_front();
+      }
+    }
+    std::vector<inventory::StoredEvent> events;
+    const TimeMs now = m_clock.now_ms();
+    auto done = m_writer
+                    .submit<bool>(
+                        [&](SQLite::Database& db) -> Result<bool> {
+                          events.clear();
+                          for (const auto& t : batch)
+                            events.push_back(inventory::append_event(
+                                db, {0, now, "snmp", "snmp.trap", t.source.substr(0, t.source.rfind(':')), "system", to_json(t)}));
+                          return true;
+                        },
+                        db::Urgency::lazy)
+                    .get();
+    if (!done.ok()) {
+      log::error("SNMP traps: {} not recorded: {}", batch.size(), done.error().message);
+      continue;
+    }
+    for (const auto& e : events) inventory::publish_event(m_bus, e);
+  }
+}
+
+TrapReceiver::~TrapReceiver() { close(); }
+
+Result<int> TrapReceiver::listen(const std::string& host, int port) {
+  auto ep = endpoint_from_literal(host, static_cast<std::uint16_t>(port));
+  if (!ep) return Error::make(ErrorKind::invalid_input, "SNMP_TRAP_LISTEN", fmt::format("'{}' is not an IP address", host));
+  m_udp = new uv_udp_t;
+  uv_udp_init(m_loop, m_udp);
+  m_udp->data = this;
+  int rc = uv_udp_bind(m_udp, reinterpret_cast<const sockaddr*>(&ep->addr), 0);
+  if (rc != 0) {
+    close();
+    return Error::make(ErrorKind::unavailable, "SNMP_TRAP_LISTEN", fmt::format("udp {}: {}", ep->text, uv_strerror(rc)));
+  }
+  uv_udp_recv_start(
+      m_udp,
+      [](uv_handle_t* h, std::size_t, uv_buf_t* buf) {
+        auto* self = static_cast<TrapReceiver*>(h->data);
+        *buf = uv_buf_init(self->m_buffer, sizeof self->m_buffer);
+      },
+      [](uv_udp_t* h, ssize_t n, const uv_buf_t* buf, const sockaddr* from, unsigned) {
+        if (n <= 0 || !from) return;
+        static_cast<TrapReceiver*>(h->data)->on_datagram(
+            from, {reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(n)});
+      });
+  sockaddr_storage bound{};
+  int len = sizeof bound;
+  uv_udp_getsockname(m_udp, reinterpret_cast<sockaddr*>(&bound), &len);
+  return static_cast<int>(ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port));  // same offset for v6
+}
+
+void TrapReceiver::close() {
+  if (!m_udp) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(m_udp), [](uv_handle_t* h) { delete reinterpret_cast<uv_udp_t*>(h); });
+  m_udp = nullptr;
+}
+
+void TrapReceiver::on_datagram(const sockaddr* from, std::span<const std::uint8_t> data) {
+  auto m = decode(data);
+  const auto* in = reinterpret_cast<const sockaddr_in*>(from);  // the port sits at the same offset for v6
+  auto source = endpoint_from_sockaddr(from, ntohs(in->sin_port)).text;
+  std::optional<Trap> t = m.ok() ? trap_from(m.value(), source) : std::nullopt;
+  if (!t) {
+    malformed_traps().inc();
+    return;
+  }
+  if (m->pdu.type == PduType::inform) {
+    // RFC 3416 4.2.7: the answer to an inform is a Response with the same id and variables.
+    Message answer = m.value();
+    answer.pdu.type = PduType::response;
+    answer.pdu.error_status = answer.pdu.error_index = 0;
+    auto* wire = new std::pair<uv_udp_send_t, std::string>{{}, encode(answer)};
+    uv_buf_t buf = uv_buf_init(wire->second.data(), static_cast<unsigned>(wire->second.size()));
+    wire->first.data = wire;
+    if (uv_udp_send(&wire->first, m_udp, &buf, 1, from, [](uv_udp_send_t* r, int) {
+          delete static_cast<std::pair<uv_udp_send_t, std::string>*>(r->data);
+        }) != 0)
+      delete wire;
+  }
+  m_on_trap(std::move(*t));
+}
+
+}  // namespace tt::snmp
