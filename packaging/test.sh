@@ -2,11 +2,11 @@
 # Installs what is missing, builds, and runs every test: unit and integration tests on a
 # Release build, the browser end-to-end tests, the same unit and integration tests under
 # AddressSanitizer + UndefinedBehaviorSanitizer, and short libFuzzer runs of every target.
-#   FUZZ_SECONDS=N   seconds per fuzz target (default 30)
+#   FUZZ_SECONDS=N   seconds per fuzz target (default 25)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
-fuzz_seconds=${FUZZ_SECONDS:-30}
+fuzz_seconds=${FUZZ_SECONDS:-25}
 
 bash packaging/install-deps.sh --test
 for dir in tests/e2e tests/web; do

@@ -18,6 +18,8 @@ PIDFILE="$WORK/pids"
 cleanup() {
   local rc=$?
   while read -r pid; do [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true; done <"$PIDFILE"
+  # fping's network namespace, when the run was cut short
+  for ns in $(ip netns list 2>/dev/null | awk '/^telltale-bench-/ {print $1}'); do ip netns delete "$ns"; done
   rm -rf "$WORK"
   exit $rc
 }

@@ -26,7 +26,6 @@ class Facts {
   nlohmann::json& operator[](std::string_view name) {
     for (auto& [n, v] : m_items)
       if (n == name) return v;
-    if (m_items.empty()) m_items.reserve(kTypical);
     return m_items.emplace_back(std::string(name), nullptr).second;
   }
   // The fact's value, null when absent.
@@ -41,13 +40,15 @@ class Facts {
       if (n == name) return &v;
     return nullptr;
   }
+  // Probes that know how many facts they report say so: one allocation, no slack kept per
+  // check in its last result.
+  void reserve(std::size_t n) { m_items.reserve(n); }
   bool contains(std::string_view name) const { return find(name) != nullptr; }
   bool empty() const { return m_items.empty(); }
   auto begin() const { return m_items.begin(); }
   auto end() const { return m_items.end(); }
 
  private:
-  static constexpr std::size_t kTypical = 12;  // the most a built-in kind reports
   std::vector<std::pair<std::string, nlohmann::json>> m_items;
 };
 

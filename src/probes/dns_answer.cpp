@@ -212,6 +212,7 @@ Observation observe(RecordType type, const unsigned char* buf, std::size_t len,
   std::string joined;
   for (const auto& r : a.records) joined += (joined.empty() ? "" : "\n") + r;
   const std::string rcode = rcode_name(a.rcode);
+  o.facts.reserve(4);
   o.facts["latency"] = latency_s;
   o.facts["rcode"] = rcode;
   o.facts["answers"] = joined;

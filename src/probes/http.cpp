@@ -348,6 +348,7 @@ class HttpProbe final : public Probe {
                                                                : 0.0;
 
     auto& f = obs.facts;
+    f.reserve(status > 0 ? 14 : 5);
     f["latency"] = total > 0 ? total : obs.duration_s;
     f["dns_time"] = resolve;
     f["connect_time"] = connect_s;

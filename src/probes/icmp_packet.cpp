@@ -112,6 +112,7 @@ Observation summarize(const Round& r) {
   Observation o;
   const std::size_t received = r.rtts_s.size();
   const double loss = r.sent ? 1.0 - static_cast<double>(received) / static_cast<double>(r.sent) : 1.0;
+  o.facts.reserve(received ? 8 : 4);
   o.facts["loss"] = loss;
   o.facts["sent"] = r.sent;
   o.facts["received"] = received;

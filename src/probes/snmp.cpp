@@ -67,6 +67,7 @@ struct Reading {
 
 // The facts of a run, in one place: conditions and the API's last result read them.
 void set_facts(Observation& o, const Reading& r) {
+  o.facts.reserve(6);
   o.facts["uptime"] = r.uptime_s;
   o.facts["latency"] = o.duration_s;
   o.facts["values"] = r.values;

@@ -464,6 +464,7 @@ class TcpProbe final : public Probe {
     std::uint64_t now = uv_hrtime();
     obs.duration_s = static_cast<double>(now - run->start_ns) / 1e9;
     auto& f = obs.facts;
+    f.reserve(run->tls ? 9 : 4);
     auto metric = [&](std::string_view name, double v, std::string_view label = {}, std::string label_value = {}) {
       obs.metrics.push_back({name, v, label, std::move(label_value)});
     };
