@@ -47,8 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   check(cond->text() == text);
-  auto v = cond->evaluate(facts());
+  auto v = cond->evaluate(Facts(facts()));
   check(v.detail.size() < 4096);
-  (void)cond->evaluate(nlohmann::json::object());
+  (void)cond->evaluate(Facts());
   return 0;
 }
