@@ -39,7 +39,7 @@ std::int64_t CoreLoop::ms_since_heartbeat() const {
 
 void CoreLoop::post(std::function<void()> fn) {
   if (on_loop_thread()) {
-    if (!m_closed_local) m_local.push_back(std::move(fn));
+    if (!m_closed) m_local.push_back(std::move(fn));  // only this thread writes m_closed now
     return;
   }
   {
@@ -78,7 +78,6 @@ void CoreLoop::drain() {
       m_closed = true;
       m_tasks.clear();
     }
-    m_closed_local = true;
     m_local.clear();
     uv_close(reinterpret_cast<uv_handle_t*>(&m_async), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&m_heartbeat), nullptr);

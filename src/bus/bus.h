@@ -56,7 +56,6 @@ class CoreLoop {
   // a write, an epoll round and a read per message.
   uv_prepare_t m_prepare{};
   std::vector<std::function<void()>> m_local, m_local_running;  // loop thread only
-  bool m_closed_local = false;
   uv_timer_t m_heartbeat{};
   std::atomic<std::int64_t> m_last_beat_ms{0};
   std::mutex m_mutex;

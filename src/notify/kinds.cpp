@@ -53,6 +53,12 @@ std::vector<FieldError> check_http(const json& c, std::initializer_list<const ch
   return errs;
 }
 
+// The channel's own headers (checked by check_http), after the kind's.
+void add_headers(Request& r, const json& c) {
+  if (c.contains("headers"))
+    for (const auto& [k, v] : c["headers"].items()) r.headers.push_back(k + ": " + v.get<std::string>());
+}
+
 std::string percent_encode(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
@@ -196,9 +202,7 @@ const ChannelKind& webhook() {
         if (n.id) r.headers.push_back(fmt::format("Idempotency-Key: telltale-{}", n.id));
         if (c.contains("bearer_token"))
           r.headers.push_back("Authorization: Bearer " + str(c, "bearer_token"));
-        if (c.contains("headers"))
-          for (const auto& [k, v] : c["headers"].items())
-            r.headers.push_back(k + ": " + v.get<std::string>());
+        add_headers(r, c);
         return r;
       }};
   return k;
@@ -614,9 +618,7 @@ const ChannelKind& sms() {
           r.body = form;
           r.headers.push_back("Content-Type: application/x-www-form-urlencoded");
         }
-        if (c.contains("headers"))
-          for (const auto& [hk, hv] : c["headers"].items())
-            r.headers.push_back(hk + ": " + hv.get<std::string>());
+        add_headers(r, c);
         return r;
       }};
   return k;

@@ -14,6 +14,8 @@ import threading
 import time
 import urllib.request
 
+from telltale_harness import stop_process
+
 HOST = "127.0.0.1"
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 DEBIAN_PYTHON = "/usr/bin/python3"  # aiosmtpd is Debian's package, for Debian's interpreter
@@ -126,12 +128,7 @@ class Alertmanager:
 
     def stop(self):
         if self.proc:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc, 10)
             self.proc = None
             self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -167,12 +164,7 @@ class SmtpServer:
 
     def stop(self):
         if self.proc:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc, 10)
             self.proc = None
             self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)

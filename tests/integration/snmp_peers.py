@@ -12,6 +12,8 @@ import tempfile
 import threading
 import time
 
+from telltale_harness import stop_process
+
 
 def free_udp_port():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -75,13 +77,7 @@ class Snmpd:
         return parse_walk(r.stdout)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc.stdout.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -221,12 +217,6 @@ class CounterAgent:
         os.replace(tmp, self.state)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc.stdout.close()
         shutil.rmtree(self.dir, ignore_errors=True)

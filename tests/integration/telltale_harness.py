@@ -55,6 +55,17 @@ def wait_until(pred, timeout=10.0, step=0.05):
     return pred()
 
 
+def stop_process(proc, timeout=5):
+    """Terminates a peer process, killing it when it does not exit within `timeout` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
