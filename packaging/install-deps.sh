@@ -15,7 +15,7 @@ build_pkgs=(
 test_pkgs=(
   doctest-dev clang libclang-rt-14-dev python3 curl
   prometheus victoria-metrics prometheus-node-exporter wrk procps chromium
-  dnsmasq-base fping iproute2 openssl prometheus-blackbox-exporter
+  dnsmasq-base fping iproute2 iptables openssl prometheus-blackbox-exporter
   snmpd snmp prometheus-alertmanager python3-aiosmtpd
 )
 

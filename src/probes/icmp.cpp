@@ -4,7 +4,8 @@
 // watched with a uv_poll_t. We try an unprivileged ping socket first (SOCK_DGRAM/IPPROTO_ICMP,
 // allowed when net.ipv4.ping_group_range holds our group; the kernel picks the identifier and
 // hands us only our own replies) and fall back to SOCK_RAW (root or cap_net_raw), which sees
-// every ICMP packet of the host and therefore filters by type and identifier.
+// every ICMP packet of the host and therefore filters by type and identifier. A ping socket
+// hears of unreachables through its error queue (IP_RECVERR), a raw socket as ICMP packets.
 //
 // Matching: each packet takes a 16-bit sequence number that no other packet in flight on that
 // socket holds (so up to 65536 packets in flight per family, whatever the number of targets)
@@ -18,6 +19,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <linux/filter.h>
+#include <linux/errqueue.h>
 #include <linux/icmp.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
@@ -175,6 +177,8 @@ class IcmpProbe final : public Probe {
  private:
   static void on_readable(uv_poll_t* h, int status, int events);
   void read_all(IcmpSocket& s);
+  void read_errors(IcmpSocket& s);
+  bool deliver(IcmpSocket& s, const icmp::Reply& reply, const sockaddr_storage& from, std::uint64_t now);
 
   uv_loop_t* m_loop;
   std::mt19937_64 m_rng;
@@ -288,7 +292,12 @@ IcmpSocket* IcmpProbe::socket_for(bool ipv6, std::string& why) {
   s->fd = fd;
   s->ident = static_cast<std::uint16_t>(m_rng());
   s->next_seq = static_cast<std::uint16_t>(m_rng());
-  if (!dgram) {
+  if (dgram) {
+    // Without it a ping socket drops a router's unreachable: the run would end at its timeout.
+    const int on = 1;
+    if (ipv6) ::setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof on);
+    else ::setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof on);
+  } else {
     // A raw socket gets every ICMP packet of the host: let the kernel drop what we never use.
     if (ipv6) {
       icmp6_filter f;
@@ -318,7 +327,12 @@ IcmpSocket* IcmpProbe::socket_for(bool ipv6, std::string& why) {
 
 void IcmpProbe::on_readable(uv_poll_t* h, int status, int events) {
   auto* s = static_cast<IcmpSocket*>(h->data);
+  if (!s->probe) return;
+  // libuv stops a poll handle on EPOLLERR, which a queued ICMP error raises; the socket is fine,
+  // so once the queue is drained the handle is started again.
+  if (status < 0) s->probe->read_errors(*s);
   if (s->probe) s->probe->read_all(*s);
+  if (status < 0 && s->probe) uv_poll_start(&s->poll, UV_READABLE, &IcmpProbe::on_readable);
 }
 
 void IcmpProbe::read_all(IcmpSocket& s) {
@@ -346,21 +360,58 @@ void IcmpProbe::read_all(IcmpSocket& s) {
     const std::uint64_t now = uv_hrtime();
     for (int i = 0; i < got; ++i) {
       const auto reply = icmp::parse_reply(bufs[i], msgs[i].msg_len, s.ipv6, !s.dgram && !s.ipv6);
-      if (!reply) continue;
-      if (!s.dgram && reply->id != s.ident) continue;
-      auto it = s.in_flight.find(reply->seq);
-      if (it == s.in_flight.end()) continue;
-      const InFlight f = it->second;
-      if (!icmp::cookie_matches(*reply, f.cookie, f.payload)) continue;
-      // An echo reply must come from the address pinged; an unreachable comes from a router.
-      if (reply->kind == icmp::ReplyKind::echo_reply && !same_host(from[i], f.to)) continue;
-      s.in_flight.erase(it);
-      if (reply->kind == icmp::ReplyKind::echo_reply) f.run->on_reply(f.index, now);
-      else f.run->on_unreachable(f.index);
-      if (!s.probe) return;  // a `done` closed the probe
+      if (reply && !deliver(s, *reply, from[i], now)) return;
     }
     if (got < static_cast<int>(kBatch)) return;
   }
+}
+
+// A ping socket hears of a router's unreachable only through its error queue (IP_RECVERR):
+// each entry hands back the request it concerns, addressed to where it was sent.
+void IcmpProbe::read_errors(IcmpSocket& s) {
+  for (int i = 0; i < 64; ++i) {
+    std::uint8_t data[256];  // the request's header and cookie are all that is matched
+    alignas(cmsghdr) char control[256];
+    sockaddr_storage to{};
+    iovec iov{data, sizeof data};
+    msghdr msg{};
+    msg.msg_name = &to;
+    msg.msg_namelen = sizeof to;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = ::recvmsg(s.fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+    if (n < 0) return;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (!(c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) &&
+          !(c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR))
+        continue;
+      sock_extended_err ee;
+      std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
+      const bool unreachable = (ee.ee_origin == SO_EE_ORIGIN_ICMP && ee.ee_type == ICMP_DEST_UNREACH) ||
+                               (ee.ee_origin == SO_EE_ORIGIN_ICMP6 && ee.ee_type == ICMP6_DST_UNREACH);
+      if (!unreachable) continue;
+      const auto request = icmp::returned_request(data, static_cast<std::size_t>(n), s.ipv6, ee.ee_code);
+      if (request && !deliver(s, *request, to, uv_hrtime())) return;
+    }
+  }
+}
+
+// Hands a reply or unreachable to the run whose packet it answers. False when that closed the
+// probe.
+bool IcmpProbe::deliver(IcmpSocket& s, const icmp::Reply& reply, const sockaddr_storage& from, std::uint64_t now) {
+  if (!s.dgram && reply.id != s.ident) return true;
+  auto it = s.in_flight.find(reply.seq);
+  if (it == s.in_flight.end()) return true;
+  const InFlight f = it->second;
+  if (!icmp::cookie_matches(reply, f.cookie, f.payload)) return true;
+  // An echo reply must come from the address pinged; an unreachable comes from a router.
+  if (reply.kind == icmp::ReplyKind::echo_reply && !same_host(from, f.to)) return true;
+  s.in_flight.erase(it);
+  if (reply.kind == icmp::ReplyKind::echo_reply) f.run->on_reply(f.index, now);
+  else f.run->on_unreachable(f.index);
+  return s.probe != nullptr;  // a `done` may have closed the probe
 }
 
 void IcmpRun::start(const Request& req) {

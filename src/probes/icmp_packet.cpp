@@ -34,17 +34,7 @@ std::optional<Reply> quoted_request(const std::uint8_t* p, std::size_t len, bool
     inner_ip = ipv4_header_len(p, len);
     if (inner_ip == 0 || p[9] != 1 /* ICMP */) return std::nullopt;
   }
-  p += inner_ip;
-  len -= inner_ip;
-  if (len < kIcmpHeader || p[0] != (ipv6 ? kEchoRequest6 : kEchoRequest4)) return std::nullopt;
-  Reply r;
-  r.kind = ReplyKind::unreachable;
-  r.code = code;
-  r.id = be16(p + 4);
-  r.seq = be16(p + 6);
-  r.payload = p + kIcmpHeader;
-  r.payload_len = len - kIcmpHeader;
-  return r;
+  return returned_request(p + inner_ip, len - inner_ip, ipv6, code);
 }
 
 }  // namespace
@@ -97,6 +87,18 @@ std::optional<Reply> parse_reply(const std::uint8_t* data, std::size_t len, bool
   if (type == (ipv6 ? kUnreachable6 : kUnreachable4))
     return quoted_request(data + kIcmpHeader, len - kIcmpHeader, ipv6, code);
   return std::nullopt;
+}
+
+std::optional<Reply> returned_request(const std::uint8_t* p, std::size_t len, bool ipv6, std::uint8_t code) {
+  if (!p || len < kIcmpHeader || p[0] != (ipv6 ? kEchoRequest6 : kEchoRequest4)) return std::nullopt;
+  Reply r;
+  r.kind = ReplyKind::unreachable;
+  r.code = code;
+  r.id = be16(p + 4);
+  r.seq = be16(p + 6);
+  r.payload = p + kIcmpHeader;
+  r.payload_len = len - kIcmpHeader;
+  return r;
 }
 
 bool cookie_matches(const Reply& r, std::uint64_t cookie, std::size_t sent_payload) {

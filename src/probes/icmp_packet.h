@@ -43,6 +43,11 @@ struct Reply {
 // echo reply nor a destination-unreachable quoting an echo request.
 std::optional<Reply> parse_reply(const std::uint8_t* data, std::size_t len, bool ipv6, bool ip_header);
 
+// An echo request of ours handed back with an ICMP error (a ping socket's error queue returns
+// the request without its IP header) as an unreachable with `code`; nullopt when it is not an
+// echo request.
+std::optional<Reply> returned_request(const std::uint8_t* data, std::size_t len, bool ipv6, std::uint8_t code);
+
 // True when the payload carries `cookie` (compared over min(payload_len, sent_payload, 8) bytes).
 bool cookie_matches(const Reply& r, std::uint64_t cookie, std::size_t sent_payload);
 

@@ -1,5 +1,6 @@
 // Fuzzes the ICMP reply parser in all four socket layouts (IPv4/IPv6, with or without the IPv4
-// header) and the cookie check. The parsed payload must lie inside the input.
+// header), requests returned by a ping socket's error queue, and the cookie check. The parsed
+// payload must lie inside the input.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -23,6 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)icmp::cookie_matches(*r, 0x0123456789abcdefULL, 56);
     (void)icmp::cookie_matches(*r, 0, 3);
   }
+  for (const bool ipv6 : {false, true})
+    if (const auto r = icmp::returned_request(data, size, ipv6, 1))
+      check(r->payload >= data && r->payload + r->payload_len <= data + size);
   // A request we build must parse back as what we sent when echoed.
   if (size >= 4) {
     const std::uint16_t seq = static_cast<std::uint16_t>(data[0] << 8 | data[1]);

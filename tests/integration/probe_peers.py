@@ -1,7 +1,7 @@
 """Real peers for the probe tests, all on this machine: HTTP(S) servers on 127.0.0.1 (with a
 self-signed certificate made by openssl), a TCP listener, dnsmasq with a test zone, and a network
-namespace behind a veth pair whose ICMP echo answers come from a responder with known delays and
-losses (this kernel has no netem, and a responder we control makes RTT, jitter and loss exact)."""
+namespace behind a veth pair whose kernel's ICMP echo answers are dropped and delayed by netfilter
+with known patterns (this kernel has no netem), so RTT, jitter and loss are known exactly."""
 
 import http.server
 import json
@@ -122,35 +122,53 @@ class Dnsmasq:
         self.proc.wait(5)
 
 
-RESPONDER = r'''
-import socket, struct, sys, time, threading
-delays, drop_every = [float(x) for x in sys.argv[1].split(",")], int(sys.argv[2])
-def csum(d):
-    if len(d) % 2: d += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(d) // 2), d)); s = (s >> 16) + (s & 0xFFFF); s += s >> 16
-    return (~s) & 0xFFFF
-sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+# Holds each echo reply the namespace's kernel sends (queued to user space by an iptables NFQUEUE
+# rule) for its delay, then lets it go: what netem's delay does on egress. It asks for packet
+# metadata only and speaks netfilter's queue protocol over a raw netlink socket, so it needs no
+# library.
+DELAYER = r"""
+import heapq, select, socket, struct, sys, time
+delays = [float(x) / 1000.0 for x in sys.argv[1].split(",")]
+NFQ = 3 << 8  # NFNL_SUBSYS_QUEUE
+def attr(kind, payload):
+    return struct.pack("=HH", 4 + len(payload), kind) + payload + b"\0" * (-len(payload) % 4)
+def message(kind, attrs):
+    body = struct.pack("=BBH", socket.AF_UNSPEC, 0, socket.htons(0)) + b"".join(attrs)
+    return struct.pack("=IHHII", 16 + len(body), NFQ | kind, 1, 0, 0) + body
+sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)  # NETLINK_NETFILTER
+sock.bind((0, 0))
+sock.send(message(2, [attr(1, struct.pack("!BxH", 1, 0))]))           # config: bind queue 0
+sock.send(message(2, [attr(2, struct.pack("!IB", 0, 1))]))            # config: copy metadata only
 print("ready", flush=True)
-n = 0
+held, n = [], 0
 while True:
-    pkt, addr = sock.recvfrom(65535)
-    ihl = (pkt[0] & 0x0F) * 4
-    icmp = pkt[ihl:]
-    if len(icmp) < 8 or icmp[0] != 8:
-        continue
-    n += 1
-    if drop_every and n % drop_every == 0:
-        continue
-    reply = bytearray(icmp); reply[0] = 0; reply[2:4] = b"\0\0"
-    reply[2:4] = struct.pack("!H", csum(bytes(reply)))
-    threading.Timer(delays[(n - 1) % len(delays)] / 1000.0, sock.sendto, (bytes(reply), addr)).start()
-'''
+    timeout = max(0.0, held[0][0] - time.monotonic()) if held else None
+    if select.select([sock], [], [], timeout)[0]:
+        data = sock.recv(65536)
+        while len(data) >= 16:
+            length, kind = struct.unpack_from("=IH", data)
+            if kind == NFQ | 0:  # a queued packet: find its id in NFQA_PACKET_HDR
+                off = 20
+                while off + 4 <= length:
+                    alen, atype = struct.unpack_from("=HH", data, off)
+                    if atype & 0x7FFF == 1:
+                        (pid,) = struct.unpack_from("!I", data, off + 4)
+                        heapq.heappush(held, (time.monotonic() + delays[n % len(delays)], pid))
+                        n += 1
+                    off += (alen + 3) & ~3
+            data = data[(length + 3) & ~3:]
+    while held and held[0][0] <= time.monotonic():
+        _, pid = heapq.heappop(held)
+        sock.send(message(1, [attr(2, struct.pack("!II", 1, pid))]))     # verdict: accept
+"""
 
 
 class IcmpNamespace:
-    """A network namespace at 10.213.N.2 behind a veth pair from the root namespace (10.213.N.1);
-    the kernel's own echo replies are off there and a responder answers the k-th request after
-    delays_ms[k % len], dropping every `drop_every`-th request (0: none)."""
+    """A network namespace at 10.213.N.2 and fd00:213:N::2 behind a veth pair from the root
+    namespace (.1 and ::1). The namespace's kernel answers echo requests itself; its netfilter
+    drops every `drop_every`-th reply (0: none; 1: all) and a delayer holds the k-th of the rest
+    for delays_ms[k % len] before it leaves. This kernel has no netem, so this is the same
+    impairment built from parts it has."""
 
     _count = 0
 
@@ -159,6 +177,7 @@ class IcmpNamespace:
         n = (os.getpid() * 3 + IcmpNamespace._count) % 250 + 1
         self.name = f"tt-icmp-{os.getpid()}-{n}"
         self.host, self.addr = f"10.213.{n}.1", f"10.213.{n}.2"
+        self.host6, self.addr6 = f"fd00:213:{n:x}::1", f"fd00:213:{n:x}::2"
         self.veth = f"tt{os.getpid() % 100000}{n}"[:15]
         self.proc = None
         try:
@@ -167,23 +186,36 @@ class IcmpNamespace:
             self.stop()
             raise
 
-    def _ip(self, *args, ns=False):
+    def _run(self, *args, ns=False):
         argv = (["ip", "netns", "exec", self.name] if ns else []) + list(args)
         subprocess.run(argv, check=True, capture_output=True)
 
     def _setup(self, delays_ms, drop_every):
-        self._ip("ip", "netns", "add", self.name)
-        self._ip("ip", "link", "add", self.veth, "type", "veth", "peer", "name", "eth0", "netns", self.name)
-        self._ip("ip", "addr", "add", f"{self.host}/30", "dev", self.veth)
-        self._ip("ip", "link", "set", self.veth, "up")
-        self._ip("ip", "addr", "add", f"{self.addr}/30", "dev", "eth0", ns=True)
-        self._ip("ip", "link", "set", "eth0", "up", ns=True)
-        self._ip("ip", "link", "set", "lo", "up", ns=True)
-        self._ip("sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1", ns=True)
-        self.proc = subprocess.Popen(["ip", "netns", "exec", self.name, "python3", "-c", RESPONDER,
-                                      ",".join(str(d) for d in delays_ms), str(drop_every)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        if self.proc.stdout.readline().strip() != "ready":
-            raise RuntimeError("ICMP responder did not start")
+        self._run("ip", "netns", "add", self.name)
+        self._run("ip", "link", "add", self.veth, "type", "veth", "peer", "name", "eth0", "netns", self.name)
+        self._run("ip", "addr", "add", f"{self.host}/30", "dev", self.veth)
+        self._run("ip", "-6", "addr", "add", f"{self.host6}/64", "dev", self.veth, "nodad")
+        self._run("ip", "link", "set", self.veth, "up")
+        self._run("ip", "addr", "add", f"{self.addr}/30", "dev", "eth0", ns=True)
+        self._run("ip", "-6", "addr", "add", f"{self.addr6}/64", "dev", "eth0", "nodad", ns=True)
+        self._run("ip", "link", "set", "eth0", "up", ns=True)
+        self._run("ip", "link", "set", "lo", "up", ns=True)
+        for tables, reply in (("iptables", ["-p", "icmp", "--icmp-type", "echo-reply"]),
+                              ("ip6tables", ["-p", "icmpv6", "--icmpv6-type", "echo-reply"])):
+            rule = [tables, "-A", "OUTPUT"] + reply
+            if drop_every == 1:
+                self._run(*rule, "-j", "DROP", ns=True)
+                continue
+            if drop_every:
+                self._run(*rule, "-m", "statistic", "--mode", "nth", "--every", str(drop_every),
+                          "--packet", str(drop_every - 1), "-j", "DROP", ns=True)
+            self._run(*rule, "-j", "NFQUEUE", "--queue-num", "0", ns=True)
+        if drop_every != 1:
+            self.proc = subprocess.Popen(["ip", "netns", "exec", self.name, "python3", "-c", DELAYER,
+                                          ",".join(str(d) for d in delays_ms)],
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            if self.proc.stdout.readline().strip() != "ready":
+                raise RuntimeError("ICMP delayer did not start")
 
     def stop(self):
         if self.proc:

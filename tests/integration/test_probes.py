@@ -216,12 +216,18 @@ class IcmpProbeTest(ProbeTestCase):
             self.assertUp(r)
             f = r["facts"]
             self.assertEqual(f["loss"], 0)
-            # An answer cannot come before its delay; the responder (Python, on a shared machine)
+            # An answer cannot leave before its delay; the delayer (Python, on a shared machine)
             # may add some milliseconds after it.
             self.assertTrue(0.020 <= f["rtt_min"] <= 0.020 + SLACK, f)
             self.assertTrue(0.060 <= f["rtt_max"] <= 0.060 + SLACK, f)
             self.assertTrue(0.040 <= f["latency"] <= 0.040 + SLACK, f)
             self.assertAlmostEqual(f["jitter"], 0.040, delta=SLACK)
+
+            r = self.run_now(self.check(name="i-jitter6", kind="icmp", target=ns.addr6, timeout="2s",
+                                        options={"packets": 4, "packet_interval": "100ms"}))
+            self.assertUp(r)
+            self.assertTrue(0.020 <= r["facts"]["rtt_min"] <= 0.020 + SLACK, r)
+            self.assertTrue(0.060 <= r["facts"]["rtt_max"] <= 0.060 + SLACK, r)
 
             r = self.run_now(self.check(name="i-loss", kind="icmp", target=lossy.addr, timeout="2s",
                                         options={"packets": 8, "packet_interval": "50ms"},

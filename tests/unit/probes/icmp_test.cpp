@@ -265,6 +265,40 @@ TEST_CASE("icmp: loss, partial loss and unreachable routes in a network namespac
   });
 }
 
+TEST_CASE("icmp: a router's unreachable ends the run, on raw and on ping sockets") {
+  in_netns([] {
+    // A second namespace routes 10.97.0.0/24 and fd00:97::/64 nowhere: it answers our packets
+    // with destination unreachable, as a router does.
+    const std::string r = "tt-router-" + std::to_string(::getpid());
+    sh("ip netns add " + r);
+    sh("ip link add ttr0 type veth peer name ttr1 netns " + r);
+    sh("ip addr add 10.96.0.1/30 dev ttr0 && ip -6 addr add fd00:96::1/64 dev ttr0 nodad && ip link set ttr0 up");
+    sh("ip route add 10.97.0.0/24 via 10.96.0.2 && ip -6 route add fd00:97::/64 via fd00:96::2");
+    sh("ip -n " + r + " addr add 10.96.0.2/30 dev ttr1 && ip -n " + r + " -6 addr add fd00:96::2/64 dev ttr1 nodad");
+    sh("ip -n " + r + " link set ttr1 up && ip -n " + r + " route add unreachable 10.97.0.0/24");
+    sh("ip -n " + r + " -6 route add unreachable fd00:97::/64");
+    sh("ip netns exec " + r + " sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1");
+    for (const bool ping_socket : {false, true}) {
+      CAPTURE(ping_socket);
+      if (ping_socket) write_sysctl("/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
+      Harness h(icmp_kind());
+      // One packet a run: routers limit the unreachables they send.
+      for (const std::string target : {"10.97.0.7", "fd00:97::7"}) {
+        CAPTURE(target);
+        auto o = h.run(h.request(target, {{"packets", 1}}, 3000));
+        CHECK_FALSE(o.ok);
+        CHECK(o.error == "unreachable");
+        CHECK(o.duration_s < 1.5);
+      }
+      if (ping_socket) CHECK(ping_sockets() >= 1);
+      // The socket still reads replies after its error queue was drained.
+      check_clean_round(h.run(h.request("10.96.0.2", {{"packets", 2}, {"packet_interval", "10ms"}}, 2000)), 2,
+                        "10.96.0.2");
+    }
+    sh("ip netns del " + r);
+  });
+}
+
 TEST_CASE("icmp: unprivileged ping sockets when ping_group_range allows them") {
   in_netns([] {
     // The sysctl is per namespace: this changes nothing outside the test.
