@@ -1,15 +1,12 @@
 #include <fmt/format.h>
 
 #include "api/api.h"
+#include "api/resource.h"
 #include "http/envelope.h"
 
 namespace tt::api {
 
 namespace {
-
-Error bad_query(std::vector<FieldError> errs) {
-  return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", std::move(errs), {}};
-}
 
 void severity_query(http::Context& ctx, std::optional<alerts::Severity>& out, std::vector<FieldError>& errs) {
   if (auto s = ctx.query("severity"); !s.empty()) {
@@ -63,51 +60,25 @@ Result<alerts::AlertQuery> alert_query(http::Context& ctx) {
 
 void register_alerts(http::Router& r, Services& s) {
   auto& svc = s.alerts;
-  r.add({"GET", "/api/v1/alert-rules", http::Access::read, [&svc](http::Context& ctx) {
-           auto q = rule_query(ctx);
-           if (!q.ok()) return ctx.error(q.error());
-           auto page = svc.list(q.value());
-           if (!page.ok()) return ctx.error(page.error());
-           nlohmann::json items = nlohmann::json::array();
-           for (const auto& rule : page->items) items.push_back(alerts::to_json(rule));
-           ctx.list(items, page->total, page->request);
-         }});
-  r.add({"POST", "/api/v1/alert-rules", http::Access::operate, [&svc](http::Context& ctx) {
-           auto body = ctx.json_body();
-           if (!body.ok()) return ctx.error(body.error());
-           auto in = alerts::decode_rule_input(body.value(), alerts::InputMode::create);
-           if (!in.ok()) return ctx.error(in.error());
-           auto rule = svc.create(in.value(), ctx.actor());
-           if (!rule.ok()) return ctx.error(rule.error());
-           ctx.res.set_header("Location", fmt::format("/api/v1/alert-rules/{}", rule->id));
-           ctx.ok(alerts::to_json(rule.value()), 201);
-         }});
-  r.add({"GET", "/api/v1/alert-rules/{id}", http::Access::read, [&svc](http::Context& ctx) {
-           auto id = ctx.id_param("id", "ALERT_RULE_NOT_FOUND");
-           if (!id.ok()) return ctx.error(id.error());
-           auto rule = svc.get(id.value());
-           if (!rule.ok()) return ctx.error(rule.error());
-           ctx.ok(alerts::to_json(rule.value()));
-         }});
-  r.add({"PATCH", "/api/v1/alert-rules/{id}", http::Access::operate, [&svc](http::Context& ctx) {
-           auto id = ctx.id_param("id", "ALERT_RULE_NOT_FOUND");
-           if (!id.ok()) return ctx.error(id.error());
-           auto body = ctx.json_body();
-           if (!body.ok()) return ctx.error(body.error());
-           auto in = alerts::decode_rule_input(body.value(), alerts::InputMode::patch);
-           if (!in.ok()) return ctx.error(in.error());
-           auto rule = svc.update(id.value(), in.value(), ctx.actor());
-           if (!rule.ok()) return ctx.error(rule.error());
-           ctx.ok(alerts::to_json(rule.value()));
-         },
-         {"application/json", "application/merge-patch+json"}});
-  r.add({"DELETE", "/api/v1/alert-rules/{id}", http::Access::operate, [&svc](http::Context& ctx) {
-           auto id = ctx.id_param("id", "ALERT_RULE_NOT_FOUND");
-           if (!id.ok()) return ctx.error(id.error());
-           auto done = svc.remove(id.value(), ctx.actor());
-           if (!done.ok()) return ctx.error(done.error());
-           ctx.no_content();
-         }});
+  add_resource_routes<alerts::Rule>(
+      r, {"/api/v1/alert-rules", "ALERT_RULE_NOT_FOUND", [](const alerts::Rule& rule) { return alerts::to_json(rule); },
+          [&svc](http::Context& ctx) -> Result<Page<alerts::Rule>> {
+            auto q = rule_query(ctx);
+            if (!q.ok()) return std::move(q).error();
+            return svc.list(q.value());
+          },
+          [&svc](const nlohmann::json& body, const Actor& actor) -> Result<alerts::Rule> {
+            auto in = alerts::decode_rule_input(body, alerts::InputMode::create);
+            if (!in.ok()) return std::move(in).error();
+            return svc.create(in.value(), actor);
+          },
+          [&svc](std::int64_t id) { return svc.get(id); },
+          [&svc](std::int64_t id, const nlohmann::json& body, const Actor& actor) -> Result<alerts::Rule> {
+            auto in = alerts::decode_rule_input(body, alerts::InputMode::patch);
+            if (!in.ok()) return std::move(in).error();
+            return svc.update(id, in.value(), actor);
+          },
+          [&svc](std::int64_t id, const Actor& actor) { return svc.remove(id, actor); }});
   r.add({"GET", "/api/v1/alerts", http::Access::read, [&svc](http::Context& ctx) {
            auto q = alert_query(ctx);
            if (!q.ok()) return ctx.error(q.error());
@@ -147,44 +118,30 @@ void register_alerts(http::Router& r, Services& s) {
            if (!a.ok()) return ctx.error(a.error());
            ctx.ok(alerts::to_json(a.value()));
          }});
-  r.add({"GET", "/api/v1/silences", http::Access::read, [&svc](http::Context& ctx) {
-           auto page = ctx.page_request();
-           if (!page.ok()) return ctx.error(page.error());
-           auto expired = ctx.query("expired");
-           if (!expired.empty() && expired != "true" && expired != "false")
-             return ctx.error(bad_query({{"expired", "must be true or false"}}));
-           auto list = svc.silences(expired == "true", page.value());
-           if (!list.ok()) return ctx.error(list.error());
-           auto now = SystemClock::instance().now_ms();
-           nlohmann::json items = nlohmann::json::array();
-           for (const auto& x : list->items) items.push_back(alerts::to_json(x, now));
-           ctx.list(items, list->total, list->request);
-         }});
-  r.add({"POST", "/api/v1/silences", http::Access::operate, [&svc](http::Context& ctx) {
-           auto body = ctx.json_body();
-           if (!body.ok()) return ctx.error(body.error());
-           auto now = SystemClock::instance().now_ms();
-           auto in = alerts::decode_silence(body.value(), now);
-           if (!in.ok()) return ctx.error(in.error());
-           auto x = svc.create_silence(std::move(in.value()), ctx.actor());
-           if (!x.ok()) return ctx.error(x.error());
-           ctx.res.set_header("Location", fmt::format("/api/v1/silences/{}", x->id));
-           ctx.ok(alerts::to_json(x.value(), now), 201);
-         }});
-  r.add({"GET", "/api/v1/silences/{id}", http::Access::read, [&svc](http::Context& ctx) {
-           auto id = ctx.id_param("id", "SILENCE_NOT_FOUND");
-           if (!id.ok()) return ctx.error(id.error());
-           auto x = svc.silence(id.value());
-           if (!x.ok()) return ctx.error(x.error());
-           ctx.ok(alerts::to_json(x.value(), SystemClock::instance().now_ms()));
-         }});
-  r.add({"DELETE", "/api/v1/silences/{id}", http::Access::operate, [&svc](http::Context& ctx) {
-           auto id = ctx.id_param("id", "SILENCE_NOT_FOUND");
-           if (!id.ok()) return ctx.error(id.error());
-           auto x = svc.expire_silence(id.value(), ctx.actor());
-           if (!x.ok()) return ctx.error(x.error());
-           ctx.no_content();
-         }});
+  // A silence is not edited: it is expired and a new one made, as Alertmanager does.
+  add_resource_routes<alerts::Silence>(
+      r, {"/api/v1/silences", "SILENCE_NOT_FOUND",
+          [](const alerts::Silence& x) { return alerts::to_json(x, SystemClock::instance().now_ms()); },
+          [&svc](http::Context& ctx) -> Result<Page<alerts::Silence>> {
+            auto page = ctx.page_request();
+            if (!page.ok()) return std::move(page).error();
+            auto expired = ctx.query("expired");
+            if (!expired.empty() && expired != "true" && expired != "false")
+              return bad_query({{"expired", "must be true or false"}});
+            return svc.silences(expired == "true", page.value());
+          },
+          [&svc](const nlohmann::json& body, const Actor& actor) -> Result<alerts::Silence> {
+            auto in = alerts::decode_silence(body, SystemClock::instance().now_ms());
+            if (!in.ok()) return std::move(in).error();
+            return svc.create_silence(std::move(in.value()), actor);
+          },
+          [&svc](std::int64_t id) { return svc.silence(id); },
+          nullptr,
+          [&svc](std::int64_t id, const Actor& actor) -> Result<void> {
+            auto x = svc.expire_silence(id, actor);
+            if (!x.ok()) return std::move(x).error();
+            return {};
+          }});
 }
 
 }  // namespace tt::api

@@ -35,6 +35,11 @@ struct Services {
   std::string web_dir;  // empty: the embedded UI
 };
 
+// A query string that does not decode: 422 with what is wrong in each parameter.
+inline Error bad_query(std::vector<FieldError> errs) {
+  return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", std::move(errs), {}};
+}
+
 void register_health(http::Router& r, Services& s);
 void register_auth(http::Router& r, Services& s);
 void register_users(http::Router& r, Services& s);

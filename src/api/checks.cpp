@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "api/api.h"
+#include "api/resource.h"
 #include "core/json.h"
 #include "http/envelope.h"
 #include "probes/descriptor.h"
@@ -41,7 +42,7 @@ Result<checks::CheckQuery> check_query(http::Context& ctx) {
     if (!checks::valid_check_sort(s)) errs.push_back({"sort", "must be one of name, kind, state, created_at, updated_at, id, with - for descending"});
     else q.sort = s;
   }
-  if (!errs.empty()) return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", errs, {}};
+  if (!errs.empty()) return bad_query(std::move(errs));
   return q;
 }
 
@@ -101,51 +102,25 @@ void register_checks(http::Router& r, Services& s) {
            for (const auto* k : probes::kinds()) items.push_back(probes::to_json(*k));
            ctx.ok(items);
          }});
-  r.add({"GET", "/api/v1/checks", http::Access::read, [&checks](http::Context& ctx) {
-           auto q = check_query(ctx);
-           if (!q.ok()) return ctx.error(q.error());
-           auto page = checks.list(q.value());
-           if (!page.ok()) return ctx.error(page.error());
-           nlohmann::json items = nlohmann::json::array();
-           for (const auto& c : page->items) items.push_back(checks::to_json(c));
-           ctx.list(items, page->total, page->request);
-         }});
-  r.add({"POST", "/api/v1/checks", http::Access::operate, [&checks](http::Context& ctx) {
-           auto body = ctx.json_body();
-           if (!body.ok()) return ctx.error(body.error());
-           auto in = checks::decode_check_input(body.value(), checks::InputMode::create);
-           if (!in.ok()) return ctx.error(in.error());
-           auto c = checks.create(in.value(), ctx.actor());
-           if (!c.ok()) return ctx.error(c.error());
-           ctx.res.set_header("Location", fmt::format("/api/v1/checks/{}", c->id));
-           ctx.ok(checks::to_json(c.value()), 201);
-         }});
-  r.add({"GET", "/api/v1/checks/{id}", http::Access::read, [&checks](http::Context& ctx) {
-           auto id = ctx.id_param("id", "CHECK_NOT_FOUND");
-           if (!id.ok()) return ctx.error(id.error());
-           auto c = checks.get(id.value());
-           if (!c.ok()) return ctx.error(c.error());
-           ctx.ok(checks::to_json(c.value()));
-         }});
-  r.add({"PATCH", "/api/v1/checks/{id}", http::Access::operate, [&checks](http::Context& ctx) {
-           auto id = ctx.id_param("id", "CHECK_NOT_FOUND");
-           if (!id.ok()) return ctx.error(id.error());
-           auto body = ctx.json_body();
-           if (!body.ok()) return ctx.error(body.error());
-           auto in = checks::decode_check_input(body.value(), checks::InputMode::patch);
-           if (!in.ok()) return ctx.error(in.error());
-           auto c = checks.update(id.value(), in.value(), ctx.actor());
-           if (!c.ok()) return ctx.error(c.error());
-           ctx.ok(checks::to_json(c.value()));
-         },
-         {"application/json", "application/merge-patch+json"}});
-  r.add({"DELETE", "/api/v1/checks/{id}", http::Access::operate, [&checks](http::Context& ctx) {
-           auto id = ctx.id_param("id", "CHECK_NOT_FOUND");
-           if (!id.ok()) return ctx.error(id.error());
-           auto done = checks.remove(id.value(), ctx.actor());
-           if (!done.ok()) return ctx.error(done.error());
-           ctx.no_content();
-         }});
+  add_resource_routes<checks::Check>(
+      r, {"/api/v1/checks", "CHECK_NOT_FOUND", [](const checks::Check& c) { return checks::to_json(c); },
+          [&checks](http::Context& ctx) -> Result<Page<checks::Check>> {
+            auto q = check_query(ctx);
+            if (!q.ok()) return std::move(q).error();
+            return checks.list(q.value());
+          },
+          [&checks](const nlohmann::json& body, const Actor& actor) -> Result<checks::Check> {
+            auto in = checks::decode_check_input(body, checks::InputMode::create);
+            if (!in.ok()) return std::move(in).error();
+            return checks.create(in.value(), actor);
+          },
+          [&checks](std::int64_t id) { return checks.get(id); },
+          [&checks](std::int64_t id, const nlohmann::json& body, const Actor& actor) -> Result<checks::Check> {
+            auto in = checks::decode_check_input(body, checks::InputMode::patch);
+            if (!in.ok()) return std::move(in).error();
+            return checks.update(id, in.value(), actor);
+          },
+          [&checks](std::int64_t id, const Actor& actor) { return checks.remove(id, actor); }});
   r.add({"POST", "/api/v1/checks/{id}/run", http::Access::operate, [&checks](http::Context& ctx) {
            auto id = ctx.id_param("id", "CHECK_NOT_FOUND");
            if (!id.ok()) return ctx.error(id.error());
@@ -163,7 +138,7 @@ void register_checks(http::Router& r, Services& s) {
            ctx.int_query("from", 0, INT64_MAX, from, errs, "must be milliseconds since the epoch");
            ctx.int_query("limit", 1, 1000, limit, errs);
            if (errs.empty() && from > to) errs.push_back({"from", "must not be after to"});
-           if (!errs.empty()) return ctx.error(Error{ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", errs, {}});
+           if (!errs.empty()) return ctx.error(bad_query(std::move(errs)));
            auto rows = checks.results(id.value(), from, to, static_cast<int>(limit));
            if (!rows.ok()) return ctx.error(rows.error());
            nlohmann::json items = nlohmann::json::array();

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "api/api.h"
+#include "api/resource.h"
 #include "http/envelope.h"
 
 namespace tt::api {
@@ -35,7 +36,7 @@ Result<inventory::NodeQuery> node_query(http::Context& ctx) {
     else
       q.sort = s;
   }
-  if (!errs.empty()) return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", errs, {}};
+  if (!errs.empty()) return bad_query(std::move(errs));
   return q;
 }
 
@@ -43,51 +44,25 @@ Result<inventory::NodeQuery> node_query(http::Context& ctx) {
 
 void register_nodes(http::Router& r, Services& s) {
   auto& nodes = s.nodes;
-  r.add({"GET", "/api/v1/nodes", http::Access::read, [&nodes](http::Context& ctx) {
-           auto q = node_query(ctx);
-           if (!q.ok()) return ctx.error(q.error());
-           auto page = nodes.list(q.value());
-           if (!page.ok()) return ctx.error(page.error());
-           nlohmann::json items = nlohmann::json::array();
-           for (const auto& n : page->items) items.push_back(inventory::to_json(n));
-           ctx.list(items, page->total, page->request);
-         }});
-  r.add({"POST", "/api/v1/nodes", http::Access::operate, [&nodes](http::Context& ctx) {
-           auto body = ctx.json_body();
-           if (!body.ok()) return ctx.error(body.error());
-           auto in = inventory::decode_node_input(body.value(), inventory::InputMode::create);
-           if (!in.ok()) return ctx.error(in.error());
-           auto n = nodes.create(in.value(), ctx.actor());
-           if (!n.ok()) return ctx.error(n.error());
-           ctx.res.set_header("Location", fmt::format("/api/v1/nodes/{}", n->id));
-           ctx.ok(inventory::to_json(n.value()), 201);
-         }});
-  r.add({"GET", "/api/v1/nodes/{id}", http::Access::read, [&nodes](http::Context& ctx) {
-           auto id = ctx.id_param("id", "NODE_NOT_FOUND");
-           if (!id.ok()) return ctx.error(id.error());
-           auto n = nodes.get(id.value());
-           if (!n.ok()) return ctx.error(n.error());
-           ctx.ok(inventory::to_json(n.value()));
-         }});
-  r.add({"PATCH", "/api/v1/nodes/{id}", http::Access::operate, [&nodes](http::Context& ctx) {
-           auto id = ctx.id_param("id", "NODE_NOT_FOUND");
-           if (!id.ok()) return ctx.error(id.error());
-           auto body = ctx.json_body();
-           if (!body.ok()) return ctx.error(body.error());
-           auto in = inventory::decode_node_input(body.value(), inventory::InputMode::patch);
-           if (!in.ok()) return ctx.error(in.error());
-           auto n = nodes.update(id.value(), in.value(), ctx.actor());
-           if (!n.ok()) return ctx.error(n.error());
-           ctx.ok(inventory::to_json(n.value()));
-         },
-         {"application/json", "application/merge-patch+json"}});
-  r.add({"DELETE", "/api/v1/nodes/{id}", http::Access::operate, [&nodes](http::Context& ctx) {
-           auto id = ctx.id_param("id", "NODE_NOT_FOUND");
-           if (!id.ok()) return ctx.error(id.error());
-           auto done = nodes.remove(id.value(), ctx.actor());
-           if (!done.ok()) return ctx.error(done.error());
-           ctx.no_content();
-         }});
+  add_resource_routes<inventory::Node>(
+      r, {"/api/v1/nodes", "NODE_NOT_FOUND", [](const inventory::Node& n) { return inventory::to_json(n); },
+          [&nodes](http::Context& ctx) -> Result<Page<inventory::Node>> {
+            auto q = node_query(ctx);
+            if (!q.ok()) return std::move(q).error();
+            return nodes.list(q.value());
+          },
+          [&nodes](const nlohmann::json& body, const Actor& actor) -> Result<inventory::Node> {
+            auto in = inventory::decode_node_input(body, inventory::InputMode::create);
+            if (!in.ok()) return std::move(in).error();
+            return nodes.create(in.value(), actor);
+          },
+          [&nodes](std::int64_t id) { return nodes.get(id); },
+          [&nodes](std::int64_t id, const nlohmann::json& body, const Actor& actor) -> Result<inventory::Node> {
+            auto in = inventory::decode_node_input(body, inventory::InputMode::patch);
+            if (!in.ok()) return std::move(in).error();
+            return nodes.update(id, in.value(), actor);
+          },
+          [&nodes](std::int64_t id, const Actor& actor) { return nodes.remove(id, actor); }});
 }
 
 void register_events(http::Router& r, Services& s) {
@@ -106,7 +81,7 @@ void register_events(http::Router& r, Services& s) {
              errs.push_back({"before", "needs order=desc (after pages oldest first)"});
            q.limit = static_cast<int>(limit);
            q.topic = ctx.query("topic");
-           if (!errs.empty()) return ctx.error(Error{ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", errs, {}});
+           if (!errs.empty()) return ctx.error(bad_query(std::move(errs)));
            auto events = nodes.events(q);
            if (!events.ok()) return ctx.error(events.error());
            nlohmann::json items = nlohmann::json::array();

@@ -20,10 +20,6 @@ constexpr std::int64_t kMaxPointsPerSeries = 11'000;
 constexpr std::size_t kMaxRawSamples = 1'000'000;  // per query, all series together
 constexpr std::int64_t kDefaultRangeMs = 3'600'000;
 
-Error validation(std::vector<FieldError> errs) {
-  return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", std::move(errs), {}};
-}
-
 // Stores a parsed batch, or reports its bad lines and stores nothing (see ingest/ingest.h).
 void store_parsed(http::Context& ctx, tsdb::Store& store, ingest::ParseResult parsed) {
   if (parsed.error_count > 0) {
@@ -83,7 +79,7 @@ Result<RangeQuery> range_query(http::Context& ctx, bool need_match) {
       errs.push_back({"agg", "must be one of avg, min, max, sum, count, last"});
     else q.agg = agg;
   }
-  if (!errs.empty()) return validation(std::move(errs));
+  if (!errs.empty()) return bad_query(std::move(errs));
   return q;
 }
 
@@ -166,7 +162,7 @@ void register_series(http::Router& r, Services& s) {
          text_types});
   r.add({"POST", "/api/v1/write", http::Access::operate, [&store](http::Context& ctx) {
            auto precision = ingest::parse_precision(ctx.req.has_param("precision") ? ctx.query("precision") : "ns");
-           if (!precision.ok()) return ctx.error(validation({{"precision", precision.error().message}}));
+           if (!precision.ok()) return ctx.error(bad_query({{"precision", precision.error().message}}));
            store_parsed(ctx, store, ingest::parse_influx_line(ctx.req.body, precision.value(), SystemClock::instance().now_ms()));
          },
          text_types});
