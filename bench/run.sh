@@ -68,3 +68,8 @@ fi
 if [[ -z "${BENCH_SKIP_SNMP:-}" ]]; then
   bash bench/snmp/run.sh
 fi
+# 10,000 alert rules beside vmalert + VictoriaMetrics, and a burst of notifications (about 6
+# minutes); BENCH_SKIP_ALERTS=1 leaves it out.
+if [[ -z "${BENCH_SKIP_ALERTS:-}" ]]; then
+  bash bench/alerts/run.sh
+fi

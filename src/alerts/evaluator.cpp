@@ -87,9 +87,11 @@ void Evaluator::load(std::vector<Rule> rules, std::vector<Alert> active) {
       for (auto& t : e.alerts.resolve_all(now)) resolved.push_back(std::move(t));
       continue;
     }
-    std::lock_guard lock(m_mutex);
-    for (const auto& [ls, a] : e.alerts.active()) m_live[a.id] = a;
-    m_entries.emplace(id, std::move(e));
+    {
+      std::lock_guard lock(m_mutex);
+      for (const auto& [ls, a] : e.alerts.active()) m_live[a.id] = a;
+    }
+    add_entry(id, std::move(e));
   }
   // Active alerts of rules that are disabled or gone resolve now.
   for (auto& [id, list] : by_rule) {
@@ -131,6 +133,17 @@ void Evaluator::remove(std::int64_t id) {
   m_cv.notify_all();
 }
 
+void Evaluator::add_entry(std::int64_t id, Entry e) {
+  m_schedule.emplace(e.next_ms, id);
+  m_entries.emplace(id, std::move(e));
+}
+
+void Evaluator::reschedule(std::int64_t id, Entry& e, TimeMs next_ms) {
+  m_schedule.erase({e.next_ms, id});
+  e.next_ms = next_ms;
+  m_schedule.emplace(next_ms, id);
+}
+
 void Evaluator::apply_changes(std::vector<Transition>& out) {
   std::vector<Change> changes;
   {
@@ -142,17 +155,18 @@ void Evaluator::apply_changes(std::vector<Transition>& out) {
     if (!rule || !rule->enabled) {
       if (it == m_entries.end()) continue;
       for (auto& t : it->second.alerts.resolve_all(at)) out.push_back(std::move(t));
+      m_schedule.erase({it->second.next_ms, id});
       m_entries.erase(it);
       continue;
     }
     if (it == m_entries.end()) {
       Entry e{std::move(*rule), {}, 0};
       e.next_ms = first_slot_after(id, e.rule.interval_ms, at);
-      m_entries.emplace(id, std::move(e));
+      add_entry(id, std::move(e));
     } else {
       bool new_interval = it->second.rule.interval_ms != rule->interval_ms;
       it->second.rule = std::move(*rule);
-      if (new_interval) it->second.next_ms = first_slot_after(id, it->second.rule.interval_ms, at);
+      if (new_interval) reschedule(id, it->second, first_slot_after(id, it->second.rule.interval_ms, at));
     }
   }
 }
@@ -168,36 +182,39 @@ std::size_t Evaluator::run_due() {
     if (!round_checks) round_checks.emplace(m_checks());
     return *round_checks;
   };
-  std::size_t evaluated = 0;
-  for (auto& [id, e] : m_entries) {
-    if (e.next_ms > now) continue;
-    TimeMs at = e.next_ms;
+  std::vector<std::int64_t> evaluated;
+  while (!m_schedule.empty() && m_schedule.begin()->first <= now) {
+    auto [at, id] = *m_schedule.begin();
+    auto& e = m_entries.at(id);
     auto result = rule_result(e.rule, engine, checks, at);
     auto changed = result.ok() ? e.alerts.evaluate(e.rule, result.value(), at)
                                : Result<std::vector<Transition>>(std::move(result).error());
     evaluations_counter(!changed.ok()).inc();
     if (!changed.ok()) log::warn("alert rule '{}': {}", e.rule.name, changed.error().message);
     else for (auto& t : changed.value()) transitions.push_back(std::move(t));
-    ++evaluated;
-    e.next_ms = at + e.rule.interval_ms;
-    if (e.next_ms <= now) {  // late by more than an interval: skip to the next slot, never burst
-      auto next = first_slot_after(id, e.rule.interval_ms, now);
-      skipped_counter().inc(static_cast<double>((next - e.next_ms) / e.rule.interval_ms));
-      e.next_ms = next;
+    evaluated.push_back(id);
+    TimeMs next = at + e.rule.interval_ms;
+    if (next <= now) {  // late by more than an interval: skip to the next slot, never burst
+      auto slot = first_slot_after(id, e.rule.interval_ms, now);
+      skipped_counter().inc(static_cast<double>((slot - next) / e.rule.interval_ms));
+      next = slot;
     }
+    reschedule(id, e, next);
   }
   if (!transitions.empty())
     if (auto r = store(transitions); !r.ok()) log::error("alerts: transitions not stored: {}", r.error().message);
   std::lock_guard lock(m_mutex);
   for (const auto& t : transitions)
     if (t.alert.state == AlertState::resolved) m_live.erase(t.alert.id);
-  for (auto& [id, e] : m_entries) {
-    for (const auto& [ls, a] : e.alerts.active()) {
+  for (auto id : evaluated) {  // only evaluated rules have news; a removed one has no entry
+    auto it = m_entries.find(id);
+    if (it == m_entries.end()) continue;
+    for (const auto& [ls, a] : it->second.alerts.active()) {
       if (!a.id) continue;
       m_live[a.id] = a;
     }
   }
-  return evaluated;
+  return evaluated.size();
 }
 
 std::optional<Alert> Evaluator::live(std::int64_t alert_id) const {
@@ -284,7 +301,7 @@ void Evaluator::run() {
     lock.unlock();
     run_due();
     TimeMs next = m_clock.now_ms() + 1000;
-    for (const auto& [id, e] : m_entries) next = std::min(next, e.next_ms);
+    if (!m_schedule.empty()) next = std::min(next, m_schedule.begin()->first);
     lock.lock();
     if (m_stopping) break;
     // Woken early by a rule change; at most a second between looks at the clock.

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -76,6 +77,8 @@ class Evaluator {
     TimeMs next_ms = 0;
   };
   void apply_changes(std::vector<Transition>& out);
+  void add_entry(std::int64_t id, Entry e);
+  void reschedule(std::int64_t id, Entry& e, TimeMs next_ms);
   Result<void> store(std::vector<Transition>& transitions);
   void run();
 
@@ -88,6 +91,10 @@ class Evaluator {
   TransitionHook m_on_transition;
 
   std::map<std::int64_t, Entry> m_entries;  // evaluating thread only
+  // (next_ms, id) of every entry, soonest first: a round and the wait for the next one look at
+  // the due rules only, not at all of them (rules' phases spread them over the interval, so the
+  // thread wakes for a few rules at a time).
+  std::set<std::pair<TimeMs, std::int64_t>> m_schedule;  // evaluating thread only
 
   mutable std::mutex m_mutex;  // guards what follows
   std::condition_variable m_cv;
