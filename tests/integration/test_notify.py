@@ -88,6 +88,10 @@ class ChannelsApiTest(NotifyMixin, AdminTestCase):
             ({"name": "x", "kind": "email", "config": {"url": "smtp://m", "from": "nobody", "to": []}},
              ["config.from", "config.to"]),
             ({"name": "x", "kind": "webhook", "config": [1], "extra": 1}, ["config", "extra"]),
+            ({"name": "x", "kind": "webhook", "config": {"url": "http://x/"},
+              "grouping": {"group_wait": "soon", "group_by": ["bad-label"], "bogus": 1}},
+             ["grouping.group_wait", "grouping.group_by", "grouping.bogus"]),
+            ({"name": "x", "kind": "webhook", "config": {"url": "http://x/"}, "grouping": [1]}, ["grouping"]),
         ]
         for body, fields in cases:
             with self.subTest(body=body):
@@ -185,6 +189,50 @@ class WebhookDeliveryTest(NotifyMixin, AdminTestCase):
             self.assertEqual(rows[0]["rule"], "QueueBacklog")
             self.assertIsNotNone(rows[0]["sent_at"])
             time.sleep(2)
+            self.assertEqual(len(hook.requests), 2)
+        finally:
+            hook.stop()
+
+
+class GroupingTest(NotifyMixin, AdminTestCase):
+    def test_a_grouped_channel_sends_one_message_per_group_and_then_its_news(self):
+        hook = WebhookReceiver().start()
+        try:
+            r = self.req("POST", "/api/v1/channels",
+                         {"name": "grouped", "kind": "webhook", "config": {"url": hook.url},
+                          "grouping": {"group_wait": "2s", "group_interval": "3s"}})
+            self.assertStatus(r, 201)
+            c = r.json["data"]
+            self.assertEqual(c["grouping"], {"group_by": ["alertname"], "group_wait": "2s",
+                                             "group_interval": "3s", "repeat_interval": "4h"})
+            for q in ("mail", "jobs"):
+                self.push("tt_queue_depth", {"queue": q}, 500)
+            self.rule("QueueBacklog", "tt_queue_depth > 100", [c["id"]])
+            self.assertTrue(wait_until(lambda: len(hook.requests) >= 1, 15), "no group notification")
+            first = hook.bodies()[0]
+            self.assertEqual(first["title"], "[FIRING:2] QueueBacklog (critical)")
+            self.assertEqual(first["group"]["labels"], {"alertname": "QueueBacklog"})
+            self.assertEqual(sorted(a["labels"]["queue"] for a in first["group"]["alerts"]), ["jobs", "mail"])
+            self.assertEqual(hook.requests[0]["headers"]["Idempotency-Key"], f"telltale-{first['notification_id']}")
+
+            self.push("tt_queue_depth", {"queue": "mail"}, 3)
+            self.assertTrue(wait_until(lambda: len(hook.requests) >= 2, 15), "no news of the group")
+            news = hook.bodies()[1]
+            self.assertEqual({a["labels"]["queue"]: a["event"] for a in news["group"]["alerts"]},
+                             {"mail": "resolved", "jobs": "firing"})
+            self.assertFalse(news["group"]["repeat"])
+
+            r = self.req("GET", f"/api/v1/notifications?channel={c['id']}")
+            self.assertStatus(r, 200)
+            rows = r.json["data"]
+            groups = [x for x in rows if x["event"] == "group"]
+            self.assertEqual([x["state"] for x in groups], ["delivered", "delivered"])
+            self.assertEqual(groups[0]["group"], {"alertname": "QueueBacklog"})
+            members = [x for x in rows if x["event"] != "group"]
+            self.assertEqual(sorted(x["event"] for x in members), ["firing", "firing", "resolved"])
+            self.assertTrue(all(x["state"] == "grouped" and x["group_id"] in (g["id"] for g in groups)
+                                for x in members))
+            time.sleep(4)  # past group_interval: nothing new to say, nothing sent
             self.assertEqual(len(hook.requests), 2)
         finally:
             hook.stop()
