@@ -508,8 +508,9 @@ std::size_t Dispatcher::run_due() {
       for (const auto& h : heads.value()) {
         if (m_in_flight.count(h.channel_id)) continue;
         if (m_muted) {
-          const auto& g = groups[h.id];
-          bool all_muted = h.group ? g.is_object() && g.contains("alerts") && g["alerts"].empty()
+          auto g = groups.find(h.id);
+          bool all_muted = h.group ? g != groups.end() && g->second.is_object() && g->second.contains("alerts") &&
+                                         g->second["alerts"].empty()
                                    : h.event == Notice::Event::firing && muted.count(h.alert_id) > 0;
           if (int m = mute_row(h, all_muted)) {
             n += m;
@@ -548,7 +549,9 @@ std::size_t Dispatcher::run_due() {
       Result<Request> request = Error::make(ErrorKind::internal, "CHANNEL_KIND_UNKNOWN",
                                             "unknown channel kind " + h.kind);
       if (kind) {
-        auto payload = groups.count(h.id) ? std::move(groups[h.id]) : nlohmann::json::parse(h.payload, nullptr, false);
+        auto grouped = groups.find(h.id);
+        auto payload = h.group && grouped != groups.end() ? std::move(grouped->second)
+                                                          : nlohmann::json::parse(h.payload, nullptr, false);
         Notice n = h.group ? notice_from_group(payload, h.created_at)
                            : notice_from_payload(h.event, payload, h.created_at);
         n.id = h.id;

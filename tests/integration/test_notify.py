@@ -89,8 +89,9 @@ class ChannelsApiTest(NotifyMixin, AdminTestCase):
              ["config.from", "config.to"]),
             ({"name": "x", "kind": "webhook", "config": [1], "extra": 1}, ["config", "extra"]),
             ({"name": "x", "kind": "webhook", "config": {"url": "http://x/"},
-              "grouping": {"group_wait": "soon", "group_by": ["bad-label"], "bogus": 1}},
-             ["grouping.group_wait", "grouping.group_by", "grouping.bogus"]),
+              "grouping": {"group_wait": "soon", "bogus": 1}}, ["grouping.group_wait", "grouping.bogus"]),
+            ({"name": "x", "kind": "webhook", "config": {"url": "http://x/"},
+              "grouping": {"group_by": ["bad-label"]}}, ["grouping.group_by"]),
             ({"name": "x", "kind": "webhook", "config": {"url": "http://x/"}, "grouping": [1]}, ["grouping"]),
         ]
         for body, fields in cases:
