@@ -1,7 +1,8 @@
 """Notifications against the real binary and real receivers on loopback: channels over the API
 (validation per field, secrets masked, unknown channel ids refused by rules, tests that reach or
 fail to reach the receiver), an alert delivered to a webhook firing and resolved, exactly once
-across a receiver outage and a kill -9 of Telltale, to Debian's prometheus-alertmanager, and
+across a receiver outage and a kill -9 of Telltale, grouped per channel, held back while
+silenced and sent when the silence ends, to Debian's prometheus-alertmanager, and
 as email through Debian's aiosmtpd with STARTTLS."""
 
 import os
@@ -235,6 +236,27 @@ class GroupingTest(NotifyMixin, AdminTestCase):
                                 for x in members))
             time.sleep(4)  # past group_interval: nothing new to say, nothing sent
             self.assertEqual(len(hook.requests), 2)
+        finally:
+            hook.stop()
+
+
+class MutedTest(NotifyMixin, AdminTestCase):
+    def test_a_silenced_alert_is_not_sent_until_its_silence_ends(self):
+        hook = WebhookReceiver().start()
+        try:
+            c = self.channel("muted-hook", "webhook", {"url": hook.url})
+            r = self.req("POST", "/api/v1/silences", {"matchers": '{alertname="Hushed"}', "ends_at": "2099-01-01T00:00:00Z",
+                                                       "comment": "works"})
+            self.assertStatus(r, 201)
+            silence = r.json["data"]
+            self.push("tt_queue_depth", {"queue": "hush"}, 500)
+            self.rule("Hushed", 'tt_queue_depth{queue="hush"} > 100', [c["id"]])
+            self.assertTrue(wait_until(lambda: any(x["state"] == "muted" for x in self.req(
+                "GET", f"/api/v1/notifications?channel={c['id']}").json["data"]), 15), "nothing muted")
+            self.assertEqual(len(hook.requests), 0)
+            self.assertStatus(self.req("DELETE", f"/api/v1/silences/{silence['id']}"), 204)
+            self.assertTrue(wait_until(lambda: len(hook.requests) >= 1, 15), "not sent after the silence ended")
+            self.assertEqual(hook.bodies()[0]["alert"]["rule"], "Hushed")
         finally:
             hook.stop()
 

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "core/random.h"
 #include "db/database.h"
@@ -435,4 +436,37 @@ TEST_CASE("after an outage a superseded group row collapses into the newer one, 
   REQUIRE(f.transport.sent.size() >= 1);
   CHECK(group_alerts(f.transport.sent.back()) == std::vector<std::string>{"10:resolved", "11:firing"});
   CHECK(f.dispatcher->next_due() == f.clock.now_ms() + 3'600'000);
+}
+
+TEST_CASE("a muted alert's firing is not sent; when the mute ends while it fires it is sent then") {
+  Fixture f;
+  auto a = f.channel("a");
+  f.rule(1, fmt::format("[{}]", a));
+  std::set<std::int64_t> muted{10};
+  f.dispatcher->mute_with([&](const std::vector<std::int64_t>& ids) {
+    std::set<std::int64_t> out;
+    for (auto id : ids)
+      if (muted.count(id)) out.insert(id);
+    return out;
+  });
+  f.transition_of(1, 10, Notice::Event::firing, kStart);
+  f.transition_of(1, 11, Notice::Event::firing, kStart);
+  for (int i = 0; i < 4; ++i) f.dispatcher->run_due();
+  REQUIRE(f.transport.sent.size() == 1);  // 11 only
+  CHECK(nlohmann::json::parse(f.transport.sent[0].body)["alert"]["id"] == 11);
+  CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:muted:0", a),
+                                               fmt::format("{}:firing:delivered:1", a)});
+  muted.clear();  // the silence ends; alert 10 still fires
+  for (int i = 0; i < 4; ++i) f.dispatcher->run_due();
+  REQUIRE(f.transport.sent.size() == 2);
+  CHECK(nlohmann::json::parse(f.transport.sent[1].body)["alert"]["id"] == 10);
+  // A firing muted until it resolved: neither it nor its resolution is sent.
+  muted = {12};
+  f.transition_of(1, 12, Notice::Event::firing, kStart);
+  for (int i = 0; i < 4; ++i) f.dispatcher->run_due();
+  f.sql("UPDATE alerts SET state = 'resolved' WHERE id = 12");
+  muted.clear();
+  f.transition_of(1, 12, Notice::Event::resolved, kStart + 1000);
+  for (int i = 0; i < 4; ++i) f.dispatcher->run_due();
+  CHECK(f.transport.sent.size() == 2);
 }
