@@ -301,6 +301,21 @@ Result<Alert> AlertService::alert(std::int64_t id) {
   return std::move(one.front());
 }
 
+Result<std::set<std::int64_t>> AlertService::muted(const std::vector<std::int64_t>& ids) {
+  auto found = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Alert>> {
+    std::vector<Alert> out;
+    for (auto id : ids)
+      if (auto a = find_alert(db, id)) out.push_back(std::move(*a));
+    return out;
+  });
+  if (!found.ok()) return std::move(found).error();
+  TT_TRY(mark_silenced(found.value()));
+  std::set<std::int64_t> out;
+  for (const auto& a : found.value())
+    if (a.muted()) out.insert(a.id);
+  return out;
+}
+
 Result<Page<Alert>> AlertService::alerts(const AlertQuery& q) {
   auto page = m_readers.with([&](SQLite::Database& db) -> Result<Page<Alert>> {
     std::string where = " WHERE 1=1";

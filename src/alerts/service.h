@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,10 @@ class AlertService {
   // Records who acknowledged and why; repeats of its notifications stop. Acknowledging a
   // resolved alert is a conflict (ALERT_RESOLVED); a second ack replaces the first.
   Result<Alert> ack(std::int64_t id, const std::string& comment, const Actor& actor);
+
+  // The alerts among `ids` that are muted now (an active silence or maintenance window selects
+  // them, and they are not resolved): what the notification dispatcher leaves unsent.
+  Result<std::set<std::int64_t>> muted(const std::vector<std::int64_t>& ids);
 
   // Silences: created by `actor`; listed newest first (expired ones only when asked); expiring
   // ends one now. Alerts read through this service carry `silenced`.

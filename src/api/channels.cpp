@@ -44,8 +44,9 @@ void register_channels(http::Router& r, Services& s) {
            q.page = page.value();
            std::vector<FieldError> errs;
            if (auto st = ctx.query("state"); !st.empty()) {
-             if (st != "pending" && st != "delivered" && st != "failed" && st != "collapsed")
-               errs.push_back({"state", "must be one of pending, delivered, failed, collapsed"});
+             if (st != "pending" && st != "delivered" && st != "failed" && st != "collapsed" && st != "muted" &&
+                 st != "waiting" && st != "grouped")
+               errs.push_back({"state", "must be one of pending, delivered, failed, collapsed, waiting, grouped, muted"});
              else
                q.state = st;
            }

@@ -207,6 +207,12 @@ int serve(const ServeOptions& opt) {
   notify::CurlTransport notify_transport(loop);
   notify::Dispatcher dispatcher(writer, readers, notify_transport, SystemClock::instance());
   notify::ChannelService channels(writer, readers, notify_transport, SystemClock::instance());
+  // Silenced and maintenance alerts are checked again when their notification is due.
+  dispatcher.mute_with([&alert_service](const std::vector<std::int64_t>& ids) {
+    auto muted = alert_service.muted(ids);
+    if (!muted.ok()) log::warn("notifications: cannot tell what is muted: {}", muted.error().message);
+    return muted.ok() ? std::move(muted.value()) : std::set<std::int64_t>{};
+  });
   evaluator.on_transition([](SQLite::Database& db, const alerts::Transition& t, std::int64_t transition_id) {
     const auto& a = t.alert;
     bool fired = a.state == alerts::AlertState::firing && t.from != alerts::AlertState::firing;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "alerts/template.h"
@@ -58,6 +59,25 @@ Notice notice_from_payload(Notice::Event event, const nlohmann::json& alert, Tim
   return n;
 }
 
+Notice notice_from_group(const nlohmann::json& group, TimeMs at) {
+  std::vector<Notice> alerts;
+  if (group.contains("alerts") && group["alerts"].is_array())
+    for (const auto& a : group["alerts"]) {
+      if (!a.is_object()) continue;
+      auto event = a.value("event", std::string()) == "resolved" ? Notice::Event::resolved
+                                                                 : Notice::Event::firing;
+      alerts.push_back(notice_from_payload(event, a.value("alert", nlohmann::json::object()), at));
+    }
+  auto lead = std::find_if(alerts.begin(), alerts.end(),
+                           [](const Notice& n) { return n.event == Notice::Event::firing; });
+  Notice n = alerts.empty() ? Notice{} : lead != alerts.end() ? *lead : alerts.front();
+  if (alerts.empty()) n.at = at;
+  n.group_labels = pairs(group.value("group_labels", nlohmann::json::object()));
+  n.repeat = group.value("repeat", false);
+  n.group = std::move(alerts);
+  return n;
+}
+
 std::string format_age(std::int64_t ms) {
   if (ms < 0) ms = 0;
   std::int64_t s = ms / 1000;
@@ -72,17 +92,41 @@ std::string notice_title(const Notice& n) {
     case Notice::Event::test:
       return "[TEST] Telltale test notification";
     case Notice::Event::firing:
+      if (!n.group.empty())
+        return fmt::format("[FIRING:{}] {} ({})",
+                           std::count_if(n.group.begin(), n.group.end(),
+                                         [](const Notice& a) { return a.event == Notice::Event::firing; }),
+                           n.rule_name, n.severity);
       return fmt::format("[FIRING] {} ({})", n.rule_name, n.severity);
     case Notice::Event::resolved:
+      if (!n.group.empty()) return fmt::format("[RESOLVED:{}] {}", n.group.size(), n.rule_name);
       return fmt::format("[RESOLVED] {}", n.rule_name);
   }
   return n.rule_name;
 }
 
+namespace {
+
+// A group: its labels, then each alert's own title and text.
+std::string group_text(const Notice& n) {
+  std::string labels;
+  for (const auto& [k, v] : n.group_labels) labels += (labels.empty() ? "" : ", ") + k + "=" + v;
+  std::string out = fmt::format("Group: {}", labels.empty() ? "(all alerts)" : labels);
+  if (n.repeat) out += "\n(Repeated: still firing and not acknowledged.)";
+  for (auto a : n.group) {
+    a.sent_at = n.sent_at;
+    out += "\n\n" + notice_title(a) + "\n" + notice_text(a);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string notice_text(const Notice& n) {
   if (n.event == Notice::Event::test)
     return fmt::format("This is a test message from Telltale, sent at {}.",
                        format_rfc3339(n.sent_at));
+  if (!n.group.empty()) return group_text(n);
   std::string out;
   for (const char* a : {"summary", "description"})
     for (const auto& [k, v] : n.annotations)

@@ -36,12 +36,21 @@ struct Notice {
   bool collapsed = false;  // resolved, and its firing notification was dropped as stale
   std::optional<std::int64_t>
       escalated_after_ms;  // sent by an escalation step: unacknowledged this long
+  // A group notification (a channel with grouping): the group's labels and its alerts, each a
+  // notice of its own. The fields above are then those of its first firing alert (else its
+  // first), so that every kind renders a group; `id` is the group row, the idempotency key.
+  std::vector<std::pair<std::string, std::string>> group_labels;
+  std::vector<Notice> group;
+  bool repeat = false;  // sent again after repeat_interval: still firing, nobody acknowledged
 };
 
 std::string_view to_string(Notice::Event e);
 
 // Builds a notice from an outbox payload (an alert's JSON as alerts::to_json writes it).
 Notice notice_from_payload(Notice::Event event, const nlohmann::json& alert, TimeMs at);
+// Builds a group notice from a group row's payload ({"group_labels", "repeat", "alerts": [{"event",
+// "alert"}]}, as flush_groups writes it), formed at `at`.
+Notice notice_from_group(const nlohmann::json& group, TimeMs at);
 
 // One delivery: an HTTP request, or (smtp:// and smtps:// URLs) an email.
 struct Request {

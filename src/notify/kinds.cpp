@@ -187,7 +187,7 @@ const ChannelKind& webhook() {
           for (const auto& [k, v] : n.labels) labels.push_back({k, v});
           r.body = t->expand(labels, n.value);
         } else {
-          r.body = json{{"version", "1"},
+          json body{{"version", "1"},
                         {"source", "telltale"},
                         {"event", to_string(n.event)},
                         {"notification_id", n.id},
@@ -195,8 +195,19 @@ const ChannelKind& webhook() {
                         {"text", notice_text(n)},
                         {"collapsed", n.collapsed},
                         {"sent_at", format_rfc3339(n.sent_at)},
-                        {"alert", alert_json(n)}}
-                       .dump(-1, ' ', false, json::error_handler_t::replace);
+                        {"alert", alert_json(n)}};
+          if (!n.group.empty()) {
+            json alerts = json::array();
+            for (const auto& a : n.group) {
+              auto j = alert_json(a);
+              j["event"] = to_string(a.event);
+              alerts.push_back(std::move(j));
+            }
+            body["group"] = {{"labels", labels_json(n.group_labels)},
+                             {"repeat", n.repeat},
+                             {"alerts", std::move(alerts)}};
+          }
+          r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
         }
         r.headers.push_back("Content-Type: " + str(c, "content_type"));
         if (n.id) r.headers.push_back(fmt::format("Idempotency-Key: telltale-{}", n.id));
@@ -635,21 +646,26 @@ const ChannelKind& alertmanager() {
        secret_option("password", "basic auth password", false)},
       [](const json& c) { return check_http(c, {"url"}); },
       [](const json& c, const Notice& n) -> Result<Request> {
-        json alert;
-        if (n.event == Notice::Event::test) {
-          alert = {{"labels", {{"alertname", "TelltaleTest"}}},
-                   {"annotations", {{"summary", notice_text(n)}}},
-                   {"startsAt", format_rfc3339(n.sent_at)},
-                   {"endsAt", format_rfc3339(n.sent_at + 300'000)}};
-        } else {
-          alert = {{"labels", labels_json(n.labels)},
-                   {"annotations", labels_json(n.annotations)},
-                   {"startsAt", format_rfc3339(n.fired_at.value_or(n.active_at))},
-                   {"generatorURL", ""}};
-          if (n.event == Notice::Event::resolved)
-            alert["endsAt"] = format_rfc3339(n.resolved_at.value_or(n.at));
-        }
-        auto r = json_post(trim_slash(str(c, "url")) + "/api/v2/alerts", json::array({alert}));
+        json alerts = json::array();
+        auto add = [&](const Notice& a) {
+          json alert{{"labels", labels_json(a.labels)},
+                     {"annotations", labels_json(a.annotations)},
+                     {"startsAt", format_rfc3339(a.fired_at.value_or(a.active_at))},
+                     {"generatorURL", ""}};
+          if (a.event == Notice::Event::resolved)
+            alert["endsAt"] = format_rfc3339(a.resolved_at.value_or(a.at));
+          alerts.push_back(std::move(alert));
+        };
+        if (n.event == Notice::Event::test)
+          alerts.push_back({{"labels", {{"alertname", "TelltaleTest"}}},
+                            {"annotations", {{"summary", notice_text(n)}}},
+                            {"startsAt", format_rfc3339(n.sent_at)},
+                            {"endsAt", format_rfc3339(n.sent_at + 300'000)}});
+        else if (n.group.empty())
+          add(n);
+        else
+          for (const auto& a : n.group) add(a);
+        auto r = json_post(trim_slash(str(c, "url")) + "/api/v2/alerts", alerts);
         r.username = str(c, "username");
         r.password = str(c, "password");
         return r;

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
+
 #include "core/log.h"
 #include "core/metrics.h"
 
@@ -26,7 +29,14 @@ struct Head {
   std::string payload;
   TimeMs created_at = 0;
   bool firing_collapsed = false;
+  bool group = false;  // a group row: payload is the group
 };
+
+// The id of an alert of a group row's payload.
+std::int64_t alert_id_of(const nlohmann::json& member) {
+  if (!member.is_object() || !member.contains("alert") || !member["alert"].is_object()) return 0;
+  return member["alert"].value("id", std::int64_t{0});
+}
 
 }  // namespace
 
@@ -40,15 +50,20 @@ int enqueue(SQLite::Database& db, std::int64_t transition_id, std::int64_t rule_
             std::int64_t alert_id, Notice::Event event, const std::string& payload, TimeMs at) {
   // A resolution also goes to every channel that was told of the firing (escalation steps,
   // channels since removed from the rule).
+  // On a grouped channel the row waits in its group: the alert's values of group_by.
   SQLite::Statement st(
       db,
       "INSERT OR IGNORE INTO notifications(channel_id, transition_id, alert_id, event, payload, "
-      "created_at, "
-      "next_at) SELECT c.id, ?1, ?2, ?3, ?4, ?5, ?5 FROM channels c WHERE c.id IN (SELECT j.value "
-      "FROM "
-      "alert_rules r, json_each(r.channels) j WHERE r.id = ?6 UNION SELECT channel_id FROM "
-      "notifications "
-      "WHERE alert_id = ?2 AND event = 'firing' AND ?3 = 'resolved') ORDER BY c.id");
+      "created_at, next_at, state, group_key) SELECT c.id, ?1, ?2, ?3, ?4, ?5, ?5, "
+      "CASE WHEN c.grouping IS NULL THEN 'pending' ELSE 'waiting' END, "
+      "CASE WHEN c.grouping IS NULL THEN NULL "
+      "WHEN EXISTS(SELECT 1 FROM json_each(c.grouping, '$.group_by') g WHERE g.value = '...') "
+      "THEN json(json_extract(?4, '$.labels')) "
+      "ELSE (SELECT json_group_object(g.value, coalesce(json_extract(?4, '$.labels.' || g.value), "
+      "'')) FROM json_each(c.grouping, '$.group_by') g) END "
+      "FROM channels c WHERE c.id IN (SELECT j.value FROM alert_rules r, json_each(r.channels) j "
+      "WHERE r.id = ?6 UNION SELECT channel_id FROM notifications WHERE alert_id = ?2 AND event = "
+      "'firing' AND ?3 = 'resolved') ORDER BY c.id");
   st.bind(1, transition_id);
   st.bind(2, alert_id);
   st.bind(3, std::string(to_string(event)));
@@ -56,6 +71,137 @@ int enqueue(SQLite::Database& db, std::int64_t transition_id, std::int64_t rule_
   st.bind(5, static_cast<std::int64_t>(at));
   st.bind(6, rule_id);
   return st.exec();
+}
+
+const std::vector<OptionSpec>& grouping_options() {
+  static const std::vector<OptionSpec> specs = [] {
+    std::vector<OptionSpec> o{
+        {"group_by", OptionType::string_list, nlohmann::json::array({"alertname"}),
+         "labels whose values form a group; [\"...\"] groups by all labels, [] puts every alert "
+         "in one group"},
+        {"group_wait", OptionType::duration, "30s",
+         "how long a new group waits to collect more alerts before its first notification"},
+        {"group_interval", OptionType::duration, "5m",
+         "how long news of a notified group waits after its last notification"},
+        {"repeat_interval", OptionType::duration, "4h",
+         "a group with firing, unacknowledged alerts is sent again this long after its last "
+         "notification"}};
+    o[1].max = o[2].max = o[3].max = 7 * 86'400'000.0;
+    o[2].min = o[3].min = 1000;
+    return o;
+  }();
+  return specs;
+}
+
+Grouping parse_grouping(const nlohmann::json& normalized) {
+  auto r = resolved_options(grouping_options(), normalized);
+  Grouping g;
+  g.group_by = r.value("group_by", std::vector<std::string>{"alertname"});
+  g.group_wait_ms = r.value("group_wait", g.group_wait_ms);
+  g.group_interval_ms = r.value("group_interval", g.group_interval_ms);
+  g.repeat_interval_ms = r.value("repeat_interval", g.repeat_interval_ms);
+  return g;
+}
+
+std::vector<DueGroup> due_groups(SQLite::Database& db) {
+  std::vector<DueGroup> out;
+  auto grouping = [](const SQLite::Column& c) {
+    return c.isNull() ? std::optional<Grouping>()
+                      : parse_grouping(nlohmann::json::parse(c.getString(), nullptr, false));
+  };
+  // Waiting members: a new group (or one quiet for longer than group_interval) after
+  // group_wait, a notified one group_interval after its last row. A channel whose grouping was
+  // removed sends what waits at once.
+  SQLite::Statement waiting(
+      db,
+      "SELECT w.channel_id, w.group_key, min(w.created_at), c.grouping, (SELECT max(g.created_at) "
+      "FROM notifications g WHERE g.channel_id = w.channel_id AND g.group_key = w.group_key AND "
+      "g.event = 'group') FROM notifications w JOIN channels c ON c.id = w.channel_id WHERE "
+      "w.state = 'waiting' GROUP BY w.channel_id, w.group_key ORDER BY w.channel_id, min(w.id)");
+  while (waiting.executeStep()) {
+    DueGroup d{waiting.getColumn(0).getInt64(), waiting.getColumn(1).getString(), 0, false};
+    TimeMs first = waiting.getColumn(2).getInt64();
+    auto g = grouping(waiting.getColumn(3));
+    if (!g) {
+      d.at = first;
+    } else if (!waiting.getColumn(4).isNull() &&
+               waiting.getColumn(4).getInt64() + g->group_interval_ms >= first) {
+      d.at = waiting.getColumn(4).getInt64() + g->group_interval_ms;
+    } else {
+      d.at = first + g->group_wait_ms;
+    }
+    out.push_back(std::move(d));
+  }
+  // Repeats, counted from when the group's last row went out: never into a queue (a group row
+  // still pending), never over waiting news.
+  SQLite::Statement repeats(
+      db,
+      "SELECT g.channel_id, g.group_key, max(coalesce(g.sent_at, g.created_at)), c.grouping FROM "
+      "notifications g JOIN "
+      "channels c ON c.id = g.channel_id WHERE g.event = 'group' AND c.grouping IS NOT NULL GROUP "
+      "BY g.channel_id, g.group_key HAVING max(g.state = 'pending') = 0 AND NOT EXISTS(SELECT 1 "
+      "FROM notifications w WHERE w.channel_id = g.channel_id AND w.group_key = g.group_key AND "
+      "w.state = 'waiting') AND EXISTS(SELECT 1 FROM notifications m JOIN alerts a ON a.id = "
+      "m.alert_id WHERE m.channel_id = g.channel_id AND m.group_key = g.group_key AND m.event = "
+      "'firing' AND a.state = 'firing' AND a.acked_at IS NULL) ORDER BY g.channel_id, min(g.id)");
+  while (repeats.executeStep()) {
+    auto g = grouping(repeats.getColumn(3));
+    out.push_back({repeats.getColumn(0).getInt64(), repeats.getColumn(1).getString(),
+                   repeats.getColumn(2).getInt64() + g->repeat_interval_ms, true});
+  }
+  return out;
+}
+
+int flush_groups(SQLite::Database& db, TimeMs now) {
+  // Each alert once, as its newest member says: the waiting news, and the alerts of the group
+  // still firing (for a repeat only those nobody acknowledged).
+  SQLite::Statement members(
+      db,
+      "SELECT m.event, m.payload FROM notifications m WHERE m.channel_id = ?1 AND m.group_key = "
+      "?2 AND m.event != 'group' AND m.id = (SELECT max(x.id) FROM notifications x WHERE "
+      "x.channel_id = ?1 AND x.group_key = ?2 AND x.alert_id = m.alert_id AND x.event != 'group') "
+      "AND (m.state = 'waiting' OR (m.event = 'firing' AND EXISTS(SELECT 1 FROM alerts a WHERE "
+      "a.id = m.alert_id AND a.state = 'firing' AND (?3 = 0 OR a.acked_at IS NULL)))) ORDER BY "
+      "m.alert_id");
+  SQLite::Statement insert(
+      db,
+      "INSERT INTO notifications(channel_id, event, payload, created_at, next_at, group_key) "
+      "VALUES (?, 'group', ?, ?, ?, ?)");
+  SQLite::Statement grouped(
+      db,
+      "UPDATE notifications SET state = 'grouped', group_id = ?1 WHERE channel_id = ?2 AND "
+      "group_key = ?3 AND state = 'waiting'");
+  int formed = 0;
+  for (const auto& d : due_groups(db)) {
+    if (d.at > now) continue;
+    members.reset();
+    members.bind(1, d.channel_id);
+    members.bind(2, d.key);
+    members.bind(3, d.repeat ? 1 : 0);
+    auto alerts = nlohmann::json::array();
+    while (members.executeStep())
+      alerts.push_back({{"event", members.getColumn(0).getString()},
+                        {"alert", nlohmann::json::parse(members.getColumn(1).getString(), nullptr,
+                                                        false)}});
+    if (alerts.empty()) continue;
+    nlohmann::json payload{{"group_labels", nlohmann::json::parse(d.key, nullptr, false)},
+                           {"repeat", d.repeat},
+                           {"alerts", std::move(alerts)}};
+    insert.reset();
+    insert.bind(1, d.channel_id);
+    insert.bind(2, payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    insert.bind(3, static_cast<std::int64_t>(now));
+    insert.bind(4, static_cast<std::int64_t>(now));
+    insert.bind(5, d.key);
+    insert.exec();
+    grouped.reset();
+    grouped.bind(1, db.getLastInsertRowid());
+    grouped.bind(2, d.channel_id);
+    grouped.bind(3, d.key);
+    grouped.exec();
+    ++formed;
+  }
+  return formed;
 }
 
 namespace {
@@ -198,9 +344,42 @@ std::optional<TimeMs> Dispatcher::next_due() {
       TimeMs t = st.getColumn(1).getInt64();
       next = next ? std::min(*next, t) : t;
     }
+    for (const auto& d : due_groups(db)) next = next ? std::min(*next, d.at) : d.at;
     return next;
   });
   return r.ok() ? r.value() : std::nullopt;
+}
+
+void Dispatcher::unmute(TimeMs now) {
+  // Muted firings of alerts that still fire: those whose mute is over go to the end of their
+  // channel's queue (a new id keeps the order by id), as Alertmanager notifies when a silence ends.
+  auto rows = m_readers.with([](SQLite::Database& db) -> Result<std::vector<std::pair<std::int64_t, std::int64_t>>> {
+    SQLite::Statement st(db,
+                         "SELECT n.id, n.alert_id FROM notifications n JOIN alerts a ON a.id = n.alert_id WHERE "
+                         "n.state = 'muted' AND n.event = 'firing' AND a.state = 'firing' ORDER BY n.id");
+    std::vector<std::pair<std::int64_t, std::int64_t>> out;
+    while (st.executeStep()) out.emplace_back(st.getColumn(0).getInt64(), st.getColumn(1).getInt64());
+    return out;
+  });
+  if (!rows.ok() || rows->empty()) return;
+  std::vector<std::int64_t> ids;
+  for (const auto& r : rows.value()) ids.push_back(r.second);
+  auto still = m_muted(ids);
+  auto queued = m_writer.run<int>([&](SQLite::Database& db) -> Result<int> {
+    SQLite::Statement st(db,
+                         "UPDATE notifications SET id = (SELECT max(id) + 1 FROM notifications), state = "
+                         "'pending', next_at = ?1, sent_at = NULL WHERE id = ?2 AND state = 'muted'");
+    int n = 0;
+    for (const auto& [id, alert] : rows.value()) {
+      if (still.count(alert)) continue;
+      st.reset();
+      st.bind(1, static_cast<std::int64_t>(now));
+      st.bind(2, id);
+      n += st.exec();
+    }
+    return n;
+  });
+  if (!queued.ok()) log::error("notifications: unmuted firings not queued: {}", queued.error().message);
 }
 
 std::size_t Dispatcher::run_due() {
@@ -211,6 +390,7 @@ std::size_t Dispatcher::run_due() {
   }
   if (!done.empty()) record(done);
   TimeMs now = m_clock.now_ms();
+  if (m_muted) unmute(now);
   // Escalations are looked for with a read; the writer is asked only when some are due.
   auto due = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
     SQLite::Statement st(db, std::string("SELECT 1 ") + kEscalationSelect + " LIMIT 1");
@@ -222,6 +402,12 @@ std::size_t Dispatcher::run_due() {
         m_writer.run<int>([now](SQLite::Database& db) -> Result<int> { return escalate(db, now); });
     if (!queued.ok())
       log::error("notifications: escalations not queued: {}", queued.error().message);
+  }
+  // Groups due: their rows commit before anything is sent. Looked for with a read first.
+  auto groups = m_readers.with([](SQLite::Database& db) -> Result<std::vector<DueGroup>> { return due_groups(db); });
+  if (groups.ok() && std::any_of(groups->begin(), groups->end(), [now](const DueGroup& d) { return d.at <= now; })) {
+    auto formed = m_writer.run<int>([now](SQLite::Database& db) -> Result<int> { return flush_groups(db, now); });
+    if (!formed.ok()) log::error("notifications: groups not formed: {}", formed.error().message);
   }
   // Collapsing a firing makes its channel's next row the head: look again (bounded).
   for (int round = 0; round < 8; ++round) {
@@ -246,8 +432,9 @@ std::size_t Dispatcher::run_due() {
         h.kind = st.getColumn(2).getString();
         h.config = st.getColumn(3).getString();
         h.alert_id = st.getColumn(4).getInt64();
-        h.event = st.getColumn(5).getString() == "resolved" ? Notice::Event::resolved
-                                                            : Notice::Event::firing;
+        auto event = st.getColumn(5).getString();
+        h.group = event == "group";
+        h.event = event == "resolved" ? Notice::Event::resolved : Notice::Event::firing;
         h.payload = st.getColumn(6).getString();
         h.created_at = st.getColumn(7).getInt64();
         h.firing_collapsed = st.getColumn(8).getInt() != 0;
@@ -259,17 +446,87 @@ std::size_t Dispatcher::run_due() {
       log::error("notifications: cannot read the outbox: {}", heads.error().message);
       return 0;
     }
-    // Firings that no longer matter: their resolution is queued too, and old.
+    // What is muted now, among the alerts the heads are about.
+    std::set<std::int64_t> muted;
+    std::map<std::int64_t, nlohmann::json> groups;  // group heads' payloads, muted alerts left out
+    if (m_muted) {
+      std::vector<std::int64_t> ids;
+      for (const auto& h : heads.value()) {
+        if (m_in_flight.count(h.channel_id)) continue;
+        if (!h.group) {
+          ids.push_back(h.alert_id);
+          continue;
+        }
+        auto& payload = groups[h.id] = nlohmann::json::parse(h.payload, nullptr, false);
+        if (payload.contains("alerts") && payload["alerts"].is_array())
+          for (const auto& a : payload["alerts"]) ids.push_back(alert_id_of(a));
+      }
+      if (!ids.empty()) muted = m_muted(ids);
+      for (auto& [id, payload] : groups)
+        if (payload.contains("alerts") && payload["alerts"].is_array()) {
+          auto& alerts = payload["alerts"];
+          alerts.erase(std::remove_if(alerts.begin(), alerts.end(),
+                                      [&](const nlohmann::json& a) {
+                                        return muted.count(alert_id_of(a)) > 0;
+                                      }),
+                       alerts.end());
+        }
+    }
+    // Firings that no longer matter: their resolution is queued too, and old. Muted ones.
     auto collapsed = m_writer.run<int>([&](SQLite::Database& db) -> Result<int> {
+      // A firing of a muted alert, a group whose alerts are all muted, and the resolution of a
+      // firing that was muted and never delivered.
+      SQLite::Statement mute(
+          db,
+          "UPDATE notifications SET state = 'muted', sent_at = ?1 WHERE id = ?2 AND state = 'pending' AND (?3 OR "
+          "(event = 'resolved' AND EXISTS(SELECT 1 FROM notifications f WHERE f.alert_id = notifications.alert_id "
+          "AND f.channel_id = notifications.channel_id AND f.event = 'firing' AND f.state = 'muted') AND NOT "
+          "EXISTS(SELECT 1 FROM notifications f WHERE f.alert_id = notifications.alert_id AND f.channel_id = "
+          "notifications.channel_id AND f.event = 'firing' AND f.state = 'delivered')))");
+      auto mute_row = [&](const Head& h, bool muted_now) {
+        mute.reset();
+        mute.bind(1, static_cast<std::int64_t>(now));
+        mute.bind(2, h.id);
+        mute.bind(3, muted_now ? 1 : 0);
+        return mute.exec();
+      };
       SQLite::Statement st(db,
                            "UPDATE notifications SET state = 'collapsed', sent_at = ?1 WHERE id = "
                            "?2 AND state = 'pending' "
                            "AND EXISTS(SELECT 1 FROM notifications r WHERE r.alert_id = ?3 AND "
                            "r.channel_id = ?4 AND "
                            "r.event = 'resolved' AND r.state = 'pending' AND r.created_at <= ?5)");
+      // A group row superseded by a later one of its group (which carries the alerts' news and
+      // what still fires), when that one is old too.
+      SQLite::Statement superseded(
+          db,
+          "UPDATE notifications SET state = 'collapsed', sent_at = ?1 WHERE id = ?2 AND state = "
+          "'pending' AND EXISTS(SELECT 1 FROM notifications r WHERE r.channel_id = ?3 AND "
+          "r.group_key = notifications.group_key AND r.event = 'group' AND r.id > ?2 AND r.state "
+          "= 'pending' AND r.created_at <= ?4)");
       int n = 0;
       for (const auto& h : heads.value()) {
-        if (h.event != Notice::Event::firing || m_in_flight.count(h.channel_id)) continue;
+        if (m_in_flight.count(h.channel_id)) continue;
+        if (m_muted) {
+          auto g = groups.find(h.id);
+          bool all_muted = h.group ? g != groups.end() && g->second.is_object() && g->second.contains("alerts") &&
+                                         g->second["alerts"].empty()
+                                   : h.event == Notice::Event::firing && muted.count(h.alert_id) > 0;
+          if (int m = mute_row(h, all_muted)) {
+            n += m;
+            continue;
+          }
+        }
+        if (h.group) {
+          superseded.reset();
+          superseded.bind(1, static_cast<std::int64_t>(now));
+          superseded.bind(2, h.id);
+          superseded.bind(3, h.channel_id);
+          superseded.bind(4, static_cast<std::int64_t>(now - m_options.collapse_after_ms));
+          n += superseded.exec();
+          continue;
+        }
+        if (h.event != Notice::Event::firing) continue;
         st.reset();
         st.bind(1, static_cast<std::int64_t>(now));
         st.bind(2, h.id);
@@ -292,8 +549,11 @@ std::size_t Dispatcher::run_due() {
       Result<Request> request = Error::make(ErrorKind::internal, "CHANNEL_KIND_UNKNOWN",
                                             "unknown channel kind " + h.kind);
       if (kind) {
-        auto payload = nlohmann::json::parse(h.payload, nullptr, false);
-        Notice n = notice_from_payload(h.event, payload, h.created_at);
+        auto grouped = groups.find(h.id);
+        auto payload = h.group && grouped != groups.end() ? std::move(grouped->second)
+                                                          : nlohmann::json::parse(h.payload, nullptr, false);
+        Notice n = h.group ? notice_from_group(payload, h.created_at)
+                           : notice_from_payload(h.event, payload, h.created_at);
         n.id = h.id;
         n.sent_at = now;
         n.collapsed = h.event == Notice::Event::resolved && h.firing_collapsed;

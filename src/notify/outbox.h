@@ -32,11 +32,43 @@ std::int64_t backoff_ms(int failures, const OutboxOptions& o);
 
 // Inside the transaction that stores alert transition `transition_id`: one pending row per
 // existing channel of rule `rule_id` (channels that no longer exist are skipped), and for a
-// resolution also per channel that had the alert's firing. A second call
+// resolution also per channel that had the alert's firing. On a channel with grouping the row
+// is a 'waiting' member of its group instead (flush_groups sends it). A second call
 // for the same transition inserts nothing (UNIQUE(transition_id, channel_id)). `payload` is the
 // alert's JSON at the transition. Returns the rows inserted.
 int enqueue(SQLite::Database& db, std::int64_t transition_id, std::int64_t rule_id,
             std::int64_t alert_id, Notice::Event event, const std::string& payload, TimeMs at);
+
+// A channel's grouping, as Alertmanager groups alerts per receiver: alerts with the same values
+// of `group_by` (["..."]: all labels) go out together. A new group waits `group_wait` to collect
+// more; news of a group that was notified waits until `group_interval` after its last
+// notification (a group quiet for longer starts over with group_wait); a group still firing
+// unacknowledged alerts is sent again `repeat_interval` after its last notification.
+struct Grouping {
+  std::vector<std::string> group_by;
+  std::int64_t group_wait_ms = 30'000;
+  std::int64_t group_interval_ms = 300'000;
+  std::int64_t repeat_interval_ms = 14'400'000;
+};
+// The option table of channels' `grouping` (validation, defaults, the UI's form).
+const std::vector<OptionSpec>& grouping_options();
+// From the normalized JSON stored in channels.grouping.
+Grouping parse_grouping(const nlohmann::json& normalized);
+
+// A group whose next notification is due at `at`: waiting members to send, or a repeat.
+struct DueGroup {
+  std::int64_t channel_id = 0;
+  std::string key;  // the group's labels (JSON object)
+  TimeMs at = 0;
+  bool repeat = false;
+};
+// Every group with waiting members, and every group of a grouped channel that still has firing,
+// unacknowledged alerts, nothing queued and nothing waiting (a candidate for a repeat).
+std::vector<DueGroup> due_groups(SQLite::Database& db);
+// Writer thread: forms the group row of each group due at or before `now` (its waiting members,
+// or for a repeat its firing unacknowledged alerts; and its other alerts still firing), marks
+// the members grouped, and returns the rows inserted.
+int flush_groups(SQLite::Database& db, TimeMs now);
 
 // Escalation at `now`: for every firing alert that nobody acknowledged, each step of its rule
 // whose `after` has passed since it fired queues a notification to the step's channels, keyed
@@ -69,12 +101,21 @@ class Transport {
 // pending resolution older than collapse_after is marked collapsed and the resolution says so.
 class Dispatcher {
  public:
+  // The alerts among the ids that are muted now (silenced, in maintenance), as the alerts
+  // subsystem knows (wired by app/).
+  using MutedAlerts = std::function<std::set<std::int64_t>(const std::vector<std::int64_t>& alert_ids)>;
+
   Dispatcher(db::Writer& writer, db::Readers& readers, Transport& transport, const Clock& clock,
              OutboxOptions options = {});
   ~Dispatcher();  // stop()s
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
+  // Before start(): what is muted is not sent. A firing of a muted alert is marked `muted` (and
+  // so is its resolution, then); if the mute ends while the alert still fires, the row is
+  // queued again at the end of its channel's queue. A group leaves its muted alerts out (none
+  // left: the row is muted); they are in the group's next message once the mute is over.
+  void mute_with(MutedAlerts muted) { m_muted = std::move(muted); }
   // resume(), then starts the thread.
   void start();
   // Makes every pending row due now: at start, the outage that held them back may be over.
@@ -98,6 +139,7 @@ class Dispatcher {
     Outcome outcome;
   };
   void record(std::vector<Finished>& done);
+  void unmute(TimeMs now);
   void run();
 
   db::Writer& m_writer;
@@ -105,6 +147,7 @@ class Dispatcher {
   Transport& m_transport;
   const Clock& m_clock;
   OutboxOptions m_options;
+  MutedAlerts m_muted;
 
   std::set<std::int64_t> m_in_flight;  // channel ids; dispatcher thread only
 

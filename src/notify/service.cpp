@@ -6,6 +6,7 @@
 #include <future>
 
 #include "core/log.h"
+#include "core/series.h"
 #include "db/audit.h"
 
 namespace tt::notify {
@@ -14,7 +15,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kColumns = "id, name, kind, config, created_at, updated_at";
+constexpr const char* kColumns = "id, name, kind, config, created_at, updated_at, grouping";
 
 Channel read_channel(SQLite::Statement& st) {
   Channel c;
@@ -24,6 +25,7 @@ Channel read_channel(SQLite::Statement& st) {
   c.config = json::parse(st.getColumn(3).getString(), nullptr, false);
   c.created_at = st.getColumn(4).getInt64();
   c.updated_at = st.getColumn(5).getInt64();
+  if (!st.getColumn(6).isNull()) c.grouping = json::parse(st.getColumn(6).getString(), nullptr, false);
   return c;
 }
 
@@ -74,7 +76,25 @@ Result<void> apply(Channel& c, const ChannelInput& in) {
   auto normalized = normalize_config(*kind, config);
   if (!normalized.ok()) return std::move(normalized).error();
   c.config = std::move(normalized.value());
+  if (in.grouping && in.grouping->is_null()) {
+    c.grouping.reset();
+  } else if (in.grouping) {
+    auto grouping = normalize_options(grouping_options(), *in.grouping, {"grouping", "channel", "grouping"},
+                                      [](const json& g) {
+                                        std::vector<FieldError> errs;
+                                        for (const auto& l : g["group_by"])
+                                          if (!valid_label_name(l.get<std::string>()) && l != "...")
+                                            errs.push_back({"grouping.group_by", "must be label names, or [\"...\"] for all labels"});
+                                        return errs;
+                                      });
+    if (!grouping.ok()) return std::move(grouping).error();
+    c.grouping = std::move(grouping.value());
+  }
   return ok();
+}
+
+std::optional<std::string> grouping_text(const Channel& c) {
+  return c.grouping ? std::optional(c.grouping->dump()) : std::nullopt;
 }
 
 }  // namespace
@@ -85,6 +105,7 @@ json to_json(const Channel& c) {
           {"name", c.name},
           {"kind", c.kind},
           {"config", kind ? redact_options(kind->options, c.config) : json::object()},
+          {"grouping", c.grouping ? *c.grouping : json()},
           {"created_at", format_rfc3339(c.created_at)},
           {"updated_at", format_rfc3339(c.updated_at)}};
 }
@@ -116,6 +137,11 @@ Result<ChannelInput> decode_channel_input(const json& body, bool create) {
         errs.push_back({"config", "must be an object"});
       else
         in.config = v;
+    } else if (k == "grouping") {
+      if (!v.is_object() && !v.is_null())
+        errs.push_back({"grouping", "must be an object or null"});
+      else
+        in.grouping = v;
     } else {
       errs.push_back({k, "is not a field of channels"});
     }
@@ -135,12 +161,13 @@ Result<Channel> ChannelService::create(const ChannelInput& in, const Actor& acto
     TT_TRY(check_unique(db, c));
     SQLite::Statement st(
         db,
-        "INSERT INTO channels(name, kind, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?)");
+        "INSERT INTO channels(name, kind, config, created_at, updated_at, grouping) VALUES (?, ?, ?, ?, ?, ?)");
     st.bind(1, c.name);
     st.bind(2, c.kind);
     st.bind(3, c.config.dump());
     st.bind(4, static_cast<std::int64_t>(c.created_at));
     st.bind(5, static_cast<std::int64_t>(c.updated_at));
+    if (auto g = grouping_text(c)) st.bind(6, *g);
     st.exec();
     c.id = db.getLastInsertRowid();
     db::append_audit(db, c.created_at, actor, "channel.create", std::to_string(c.id),
@@ -168,17 +195,19 @@ Result<Channel> ChannelService::update(std::int64_t id, const ChannelInput& patc
     TT_TRY(check_unique(db, c));
     c.updated_at = now;
     SQLite::Statement st(
-        db, "UPDATE channels SET name = ?, kind = ?, config = ?, updated_at = ? WHERE id = ?");
+        db, "UPDATE channels SET name = ?, kind = ?, config = ?, updated_at = ?, grouping = ? WHERE id = ?");
     st.bind(1, c.name);
     st.bind(2, c.kind);
     st.bind(3, c.config.dump());
     st.bind(4, static_cast<std::int64_t>(now));
-    st.bind(5, id);
+    if (auto g = grouping_text(c)) st.bind(5, *g);
+    st.bind(6, id);
     st.exec();
     std::vector<std::string> changed;
     if (c.name != found->name) changed.push_back("name");
     if (c.kind != found->kind) changed.push_back("kind");
     if (c.config != found->config) changed.push_back("config");
+    if (c.grouping != found->grouping) changed.push_back("grouping");
     db::append_audit(db, now, actor, "channel.update", std::to_string(id),
                      json{{"changed", changed}}.dump());
     return c;
@@ -274,7 +303,7 @@ Result<Page<json>> ChannelService::notifications(const NotificationQuery& q) {
         db, fmt::format(
                 "SELECT n.id, n.channel_id, c.name, n.transition_id, n.alert_id, n.event, n.state, "
                 "n.attempts, n.last_error, n.created_at, n.next_at, n.sent_at, "
-                "json_extract(n.payload, '$.rule_name') FROM notifications n JOIN channels c ON "
+                "coalesce(json_extract(n.payload, '$.rule_name'), json_extract(n.payload, '$.alerts[0].alert.rule_name')), n.group_key, n.group_id FROM notifications n JOIN channels c ON "
                 "c.id = n.channel_id{} ORDER BY n.id DESC LIMIT {} OFFSET {}",
                 where, q.page.per_page, q.page.offset()));
     bind(st);
@@ -287,8 +316,10 @@ Result<Page<json>> ChannelService::notifications(const NotificationQuery& q) {
           {{"id", st.getColumn(0).getInt64()},
            {"channel_id", st.getColumn(1).getInt64()},
            {"channel", st.getColumn(2).getString()},
-           {"transition_id", st.getColumn(3).getInt64()},
-           {"alert_id", st.getColumn(4).getInt64()},
+           {"transition_id", st.getColumn(3).isNull() ? json() : json(st.getColumn(3).getInt64())},
+           {"alert_id", st.getColumn(4).isNull() ? json() : json(st.getColumn(4).getInt64())},
+           {"group", st.getColumn(13).isNull() ? json() : json::parse(st.getColumn(13).getString(), nullptr, false)},
+           {"group_id", st.getColumn(14).isNull() ? json() : json(st.getColumn(14).getInt64())},
            {"rule", st.getColumn(12).isNull() ? json() : json(st.getColumn(12).getString())},
            {"event", st.getColumn(5).getString()},
            {"state", state},

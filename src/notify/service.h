@@ -20,6 +20,7 @@ struct Channel {
   std::string name;
   std::string kind;
   nlohmann::json config;  // normalized, secrets included
+  std::optional<nlohmann::json> grouping;  // normalized by grouping_options(); none: no grouping
   TimeMs created_at = 0;
   TimeMs updated_at = 0;
 };
@@ -27,11 +28,13 @@ struct Channel {
 // Secrets masked.
 nlohmann::json to_json(const Channel& c);
 
-// What a client may set: on create `name`, `kind` and `config`; on PATCH any of them.
+// What a client may set: on create `name`, `kind`, `config` and optionally `grouping`; on PATCH
+// any of them (`grouping: null` turns grouping off).
 struct ChannelInput {
   std::optional<std::string> name;
   std::optional<std::string> kind;
   std::optional<nlohmann::json> config;
+  std::optional<nlohmann::json> grouping;  // a JSON null: none
 };
 Result<ChannelInput> decode_channel_input(const nlohmann::json& body, bool create);
 

@@ -1,7 +1,8 @@
 """Notifications against the real binary and real receivers on loopback: channels over the API
 (validation per field, secrets masked, unknown channel ids refused by rules, tests that reach or
 fail to reach the receiver), an alert delivered to a webhook firing and resolved, exactly once
-across a receiver outage and a kill -9 of Telltale, to Debian's prometheus-alertmanager, and
+across a receiver outage and a kill -9 of Telltale, grouped per channel, held back while
+silenced and sent when the silence ends, to Debian's prometheus-alertmanager, and
 as email through Debian's aiosmtpd with STARTTLS."""
 
 import os
@@ -88,6 +89,11 @@ class ChannelsApiTest(NotifyMixin, AdminTestCase):
             ({"name": "x", "kind": "email", "config": {"url": "smtp://m", "from": "nobody", "to": []}},
              ["config.from", "config.to"]),
             ({"name": "x", "kind": "webhook", "config": [1], "extra": 1}, ["config", "extra"]),
+            ({"name": "x", "kind": "webhook", "config": {"url": "http://x/"},
+              "grouping": {"group_wait": "soon", "bogus": 1}}, ["grouping.group_wait", "grouping.bogus"]),
+            ({"name": "x", "kind": "webhook", "config": {"url": "http://x/"},
+              "grouping": {"group_by": ["bad-label"]}}, ["grouping.group_by"]),
+            ({"name": "x", "kind": "webhook", "config": {"url": "http://x/"}, "grouping": [1]}, ["grouping"]),
         ]
         for body, fields in cases:
             with self.subTest(body=body):
@@ -186,6 +192,71 @@ class WebhookDeliveryTest(NotifyMixin, AdminTestCase):
             self.assertIsNotNone(rows[0]["sent_at"])
             time.sleep(2)
             self.assertEqual(len(hook.requests), 2)
+        finally:
+            hook.stop()
+
+
+class GroupingTest(NotifyMixin, AdminTestCase):
+    def test_a_grouped_channel_sends_one_message_per_group_and_then_its_news(self):
+        hook = WebhookReceiver().start()
+        try:
+            r = self.req("POST", "/api/v1/channels",
+                         {"name": "grouped", "kind": "webhook", "config": {"url": hook.url},
+                          "grouping": {"group_wait": "2s", "group_interval": "3s"}})
+            self.assertStatus(r, 201)
+            c = r.json["data"]
+            self.assertEqual(c["grouping"], {"group_by": ["alertname"], "group_wait": "2s",
+                                             "group_interval": "3s", "repeat_interval": "4h"})
+            for q in ("mail", "jobs"):
+                self.push("tt_queue_depth", {"queue": q}, 500)
+            self.rule("QueueBacklog", "tt_queue_depth > 100", [c["id"]])
+            self.assertTrue(wait_until(lambda: len(hook.requests) >= 1, 15), "no group notification")
+            first = hook.bodies()[0]
+            self.assertEqual(first["title"], "[FIRING:2] QueueBacklog (critical)")
+            self.assertEqual(first["group"]["labels"], {"alertname": "QueueBacklog"})
+            self.assertEqual(sorted(a["labels"]["queue"] for a in first["group"]["alerts"]), ["jobs", "mail"])
+            self.assertEqual(hook.requests[0]["headers"]["Idempotency-Key"], f"telltale-{first['notification_id']}")
+
+            self.push("tt_queue_depth", {"queue": "mail"}, 3)
+            self.assertTrue(wait_until(lambda: len(hook.requests) >= 2, 15), "no news of the group")
+            news = hook.bodies()[1]
+            self.assertEqual({a["labels"]["queue"]: a["event"] for a in news["group"]["alerts"]},
+                             {"mail": "resolved", "jobs": "firing"})
+            self.assertFalse(news["group"]["repeat"])
+
+            r = self.req("GET", f"/api/v1/notifications?channel={c['id']}")
+            self.assertStatus(r, 200)
+            rows = r.json["data"]
+            groups = [x for x in rows if x["event"] == "group"]
+            self.assertEqual([x["state"] for x in groups], ["delivered", "delivered"])
+            self.assertEqual(groups[0]["group"], {"alertname": "QueueBacklog"})
+            members = [x for x in rows if x["event"] != "group"]
+            self.assertEqual(sorted(x["event"] for x in members), ["firing", "firing", "resolved"])
+            self.assertTrue(all(x["state"] == "grouped" and x["group_id"] in (g["id"] for g in groups)
+                                for x in members))
+            time.sleep(4)  # past group_interval: nothing new to say, nothing sent
+            self.assertEqual(len(hook.requests), 2)
+        finally:
+            hook.stop()
+
+
+class MutedTest(NotifyMixin, AdminTestCase):
+    def test_a_silenced_alert_is_not_sent_until_its_silence_ends(self):
+        hook = WebhookReceiver().start()
+        try:
+            c = self.channel("muted-hook", "webhook", {"url": hook.url})
+            r = self.req("POST", "/api/v1/silences", {"matchers": '{alertname="Hushed"}', "ends_at": "2099-01-01T00:00:00Z",
+                                                       "comment": "works"})
+            self.assertStatus(r, 201)
+            silence = r.json["data"]
+            self.push("tt_queue_depth", {"queue": "hush"}, 500)
+            self.rule("Hushed", 'tt_queue_depth{queue="hush"} > 100', [c["id"]])
+            self.assertTrue(wait_until(lambda: any(x["state"] == "muted" for x in self.req(
+                "GET", f"/api/v1/notifications?channel={c['id']}").json["data"]), 15), "nothing muted")
+            self.assertEqual(len(hook.requests), 0)
+            self.assertStatus(self.req("DELETE", f"/api/v1/silences/{silence['id']}"), 204)
+            self.assertTrue(wait_until(lambda: len(hook.requests) >= 1, 15), "not sent after the silence ended")
+            self.assertEqual(hook.bodies()[0]["alert"]["rule"], "Hushed")
         finally:
             hook.stop()
 

@@ -1,10 +1,14 @@
 // The outbox on a frozen clock with a real database: rows enqueued with a transition (once per
 // transition and channel), delivered in order per channel, retried on the backoff schedule,
-// failed for good on a 4xx, resumed at start, and a stale firing collapsed into its resolution.
+// failed for good on a 4xx, resumed at start, and a stale firing collapsed into its resolution;
+// grouped channels: group_wait, group_interval, repeat_interval and acknowledgements, groups by
+// labels across a restart, and a superseded group collapsed after an outage.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "core/random.h"
 #include "db/database.h"
@@ -62,13 +66,16 @@ struct Fixture {
                 })
                 .ok());
   }
-  std::int64_t channel(const std::string& name) {
+  std::int64_t channel(const std::string& name,
+                       std::optional<nlohmann::json> grouping = std::nullopt) {
     ChannelService svc(*writer, *readers, transport, clock);
-    auto c = svc.create({name, "webhook", nlohmann::json{{"url", "http://127.0.0.1:9/" + name}}},
-                        {"t", ""});
+    auto c = svc.create(
+        {name, "webhook", nlohmann::json{{"url", "http://127.0.0.1:9/" + name}}, grouping},
+        {"t", ""});
     REQUIRE(c.ok());
     return c->id;
   }
+  std::map<std::int64_t, std::string> zones;  // an alert's `zone` label, if any
   void rule(std::int64_t id, const std::string& channels) {
     sql(
         fmt::format("INSERT INTO alert_rules(id, name, kind, expr, severity, channels, "
@@ -98,6 +105,7 @@ struct Fixture {
                                  {"active_at_ms", at},
                                  {"fired_at_ms", fired_at ? fired_at : at}};
           if (event == Notice::Event::resolved) payload["resolved_at_ms"] = at;
+          if (zones.count(alert)) payload["labels"]["zone"] = zones[alert];
           return enqueue(db, transition, rule, alert, event, payload.dump(), at);
         })
         .value();
@@ -285,4 +293,180 @@ TEST_CASE("an alert nobody acknowledged goes to the escalation channels once the
   // The resolution reaches every channel that had the firing.
   f.sql("UPDATE alerts SET state = 'resolved' WHERE id = 10");
   CHECK(f.transition_of(1, 10, Notice::Event::resolved, kStart + 4'000'000) == 3);
+}
+
+namespace {
+
+nlohmann::json grouping(const char* wait, const char* interval, const char* repeat,
+                        nlohmann::json by = {"alertname"}) {
+  return {{"group_by", by}, {"group_wait", wait}, {"group_interval", interval},
+          {"repeat_interval", repeat}};
+}
+
+// The sent group's alerts as "id:event".
+std::vector<std::string> group_alerts(const Request& r) {
+  std::vector<std::string> out;
+  auto body = nlohmann::json::parse(r.body);
+  for (const auto& a : body["group"]["alerts"])
+    out.push_back(fmt::format("{}:{}", a["id"].get<int>(), a["event"].get<std::string>()));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a grouped channel waits group_wait, sends news after group_interval, repeats until acknowledged") {
+  Fixture f;
+  auto g = f.channel("g", grouping("30s", "5m", "1h"));
+  f.rule(1, fmt::format("[{}]", g));
+  f.transition_of(1, 10, Notice::Event::firing, kStart);
+  CHECK(f.dispatcher->run_due() == 0);
+  CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:waiting:0", g)});
+  CHECK(f.dispatcher->next_due() == kStart + 30'000);
+  f.clock.set_ms(kStart + 10'000);
+  f.transition_of(1, 11, Notice::Event::firing, kStart + 10'000);
+  CHECK(f.dispatcher->run_due() == 0);
+  f.clock.set_ms(kStart + 30'000);
+  CHECK(f.dispatcher->run_due() == 1);  // one message for both
+  f.dispatcher->run_due();
+  REQUIRE(f.transport.sent.size() == 1);
+  auto first = nlohmann::json::parse(f.transport.sent[0].body);
+  CHECK(first["title"] == "[FIRING:2] R1 (critical)");
+  CHECK(first["group"]["labels"] == nlohmann::json{{"alertname", "R1"}});
+  CHECK(group_alerts(f.transport.sent[0]) == std::vector<std::string>{"10:firing", "11:firing"});
+  // The group row is the idempotency key.
+  CHECK(f.transport.sent[0].headers.at(1) ==
+        fmt::format("Idempotency-Key: telltale-{}", first["notification_id"].get<int>()));
+  CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:grouped:0", g),
+                                               fmt::format("{}:firing:grouped:0", g),
+                                               fmt::format("{}:group:delivered:1", g)});
+
+  // News within group_interval waits for it: a new alert and a resolution go out together,
+  // with what still fires.
+  f.clock.set_ms(kStart + 60'000);
+  f.transition_of(1, 12, Notice::Event::firing, kStart + 60'000);
+  f.sql("UPDATE alerts SET state = 'resolved' WHERE id = 10");
+  f.transition_of(1, 10, Notice::Event::resolved, kStart + 120'000, kStart);
+  CHECK(f.dispatcher->run_due() == 0);
+  CHECK(f.dispatcher->next_due() == kStart + 30'000 + 300'000);
+  f.clock.set_ms(kStart + 30'000 + 300'000 - 1);
+  CHECK(f.dispatcher->run_due() == 0);
+  f.clock.advance_ms(1);
+  CHECK(f.dispatcher->run_due() == 1);
+  f.dispatcher->run_due();
+  REQUIRE(f.transport.sent.size() == 2);
+  CHECK(group_alerts(f.transport.sent[1]) ==
+        std::vector<std::string>{"10:resolved", "11:firing", "12:firing"});
+  CHECK(nlohmann::json::parse(f.transport.sent[1].body)["group"]["repeat"] == false);
+
+  // Still firing, nobody acknowledged: again after repeat_interval, with the firing alerts only.
+  TimeMs sent = f.clock.now_ms();
+  CHECK(f.dispatcher->next_due() == sent + 3'600'000);
+  f.clock.set_ms(sent + 3'600'000);
+  CHECK(f.dispatcher->run_due() == 1);
+  f.dispatcher->run_due();
+  REQUIRE(f.transport.sent.size() == 3);
+  CHECK(group_alerts(f.transport.sent[2]) == std::vector<std::string>{"11:firing", "12:firing"});
+  auto repeat = nlohmann::json::parse(f.transport.sent[2].body);
+  CHECK(repeat["group"]["repeat"] == true);
+  CHECK(repeat["text"].get<std::string>().find("Repeated") != std::string::npos);
+  // An acknowledged alert is left out of repeats; when all are, repeats stop.
+  f.sql(fmt::format("UPDATE alerts SET acked_by = 'bob', acked_at = {} WHERE id = 11", f.clock.now_ms()));
+  f.clock.advance_ms(3'600'000);
+  CHECK(f.dispatcher->run_due() == 1);
+  f.dispatcher->run_due();
+  REQUIRE(f.transport.sent.size() == 4);
+  CHECK(group_alerts(f.transport.sent[3]) == std::vector<std::string>{"12:firing"});
+  f.sql(fmt::format("UPDATE alerts SET acked_by = 'bob', acked_at = {} WHERE id = 12", f.clock.now_ms()));
+  f.clock.advance_ms(10 * 3'600'000LL);
+  CHECK(f.dispatcher->run_due() == 0);
+  CHECK(f.dispatcher->next_due() == std::nullopt);
+}
+
+TEST_CASE("group_by splits the groups, and a group row is sent again after a restart with the same key") {
+  Fixture f;
+  auto g = f.channel("g", grouping("10s", "5m", "4h", {"zone"}));
+  f.rule(1, fmt::format("[{}]", g));
+  f.zones = {{10, "west"}, {11, "east"}, {12, "west"}};
+  for (std::int64_t a : {10, 11, 12}) f.transition_of(1, a, Notice::Event::firing, kStart);
+  f.clock.set_ms(kStart + 10'000);
+  f.transport.next = {false, false, "connection refused"};
+  CHECK(f.dispatcher->run_due() == 1);  // both groups formed; the channel's head is tried
+  // Killed before the answer was recorded: the next process sends the same row again.
+  f.dispatcher = std::make_unique<Dispatcher>(*f.writer, *f.readers, f.transport, f.clock, f.options);
+  f.dispatcher->resume();
+  f.transport.next = {true, false, ""};
+  for (int i = 0; i < 4; ++i) f.dispatcher->run_due();
+  REQUIRE(f.transport.sent.size() == 3);
+  CHECK(f.transport.sent[0].headers.at(1) == f.transport.sent[1].headers.at(1));
+  CHECK(f.transport.sent[1].headers.at(1) != f.transport.sent[2].headers.at(1));
+  auto west = nlohmann::json::parse(f.transport.sent[1].body);
+  CHECK(west["group"]["labels"] == nlohmann::json{{"zone", "west"}});
+  CHECK(group_alerts(f.transport.sent[1]) == std::vector<std::string>{"10:firing", "12:firing"});
+  CHECK(nlohmann::json::parse(f.transport.sent[2].body)["group"]["labels"] ==
+        nlohmann::json{{"zone", "east"}});
+  CHECK(group_alerts(f.transport.sent[2]) == std::vector<std::string>{"11:firing"});
+  auto groups = f.readers->with([](SQLite::Database& db) -> Result<std::string> {
+    return db.execAndGet("SELECT group_concat(state || ':' || attempts) FROM notifications WHERE event = 'group'")
+        .getString();
+  });
+  CHECK(groups.value() == "delivered:1,delivered:1");
+}
+
+TEST_CASE("after an outage a superseded group row collapses into the newer one, and repeats wait for the queue") {
+  Fixture f;
+  auto g = f.channel("g", grouping("30s", "5m", "1h"));
+  f.rule(1, fmt::format("[{}]", g));
+  f.transport.next = {false, false, "connection refused"};
+  f.transition_of(1, 10, Notice::Event::firing, kStart);
+  f.clock.set_ms(kStart + 30'000);
+  f.dispatcher->run_due();  // the first group row: the receiver is down
+  f.clock.set_ms(kStart + 60'000);
+  f.sql("UPDATE alerts SET state = 'resolved' WHERE id = 10");
+  f.transition_of(1, 10, Notice::Event::resolved, kStart + 60'000, kStart);
+  f.transition_of(1, 11, Notice::Event::firing, kStart + 60'000);
+  f.clock.set_ms(kStart + 30'000 + 300'000);
+  f.dispatcher->run_due();  // the second group row, queued behind the first
+  f.clock.set_ms(kStart + 3 * 86'400'000LL);
+  f.transport.next = {true, false, ""};
+  for (int i = 0; i < 6; ++i) f.dispatcher->run_due();
+  auto rows = f.readers->with([](SQLite::Database& db) -> Result<std::string> {
+    return db.execAndGet("SELECT group_concat(state, ',') FROM notifications WHERE event = 'group'").getString();
+  });
+  CHECK(rows.value() == "collapsed,delivered");  // no repeat was queued behind them
+  REQUIRE(f.transport.sent.size() >= 1);
+  CHECK(group_alerts(f.transport.sent.back()) == std::vector<std::string>{"10:resolved", "11:firing"});
+  CHECK(f.dispatcher->next_due() == f.clock.now_ms() + 3'600'000);
+}
+
+TEST_CASE("a muted alert's firing is not sent; when the mute ends while it fires it is sent then") {
+  Fixture f;
+  auto a = f.channel("a");
+  f.rule(1, fmt::format("[{}]", a));
+  std::set<std::int64_t> muted{10};
+  f.dispatcher->mute_with([&](const std::vector<std::int64_t>& ids) {
+    std::set<std::int64_t> out;
+    for (auto id : ids)
+      if (muted.count(id)) out.insert(id);
+    return out;
+  });
+  f.transition_of(1, 10, Notice::Event::firing, kStart);
+  f.transition_of(1, 11, Notice::Event::firing, kStart);
+  for (int i = 0; i < 4; ++i) f.dispatcher->run_due();
+  REQUIRE(f.transport.sent.size() == 1);  // 11 only
+  CHECK(nlohmann::json::parse(f.transport.sent[0].body)["alert"]["id"] == 11);
+  CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:muted:0", a),
+                                               fmt::format("{}:firing:delivered:1", a)});
+  muted.clear();  // the silence ends; alert 10 still fires
+  for (int i = 0; i < 4; ++i) f.dispatcher->run_due();
+  REQUIRE(f.transport.sent.size() == 2);
+  CHECK(nlohmann::json::parse(f.transport.sent[1].body)["alert"]["id"] == 10);
+  // A firing muted until it resolved: neither it nor its resolution is sent.
+  muted = {12};
+  f.transition_of(1, 12, Notice::Event::firing, kStart);
+  for (int i = 0; i < 4; ++i) f.dispatcher->run_due();
+  f.sql("UPDATE alerts SET state = 'resolved' WHERE id = 12");
+  muted.clear();
+  f.transition_of(1, 12, Notice::Event::resolved, kStart + 1000);
+  for (int i = 0; i < 4; ++i) f.dispatcher->run_due();
+  CHECK(f.transport.sent.size() == 2);
 }
