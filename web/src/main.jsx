@@ -15,6 +15,8 @@ import { Alerts } from './pages/alerts.jsx';
 import { Silences } from './pages/silences.jsx';
 import { Rules, RuleEditor } from './pages/rules.jsx';
 import { MapPage } from './pages/map.jsx';
+import { Channels, ChannelEditor } from './pages/channels.jsx';
+import { Maintenance } from './pages/maintenance.jsx';
 import { Users, Tokens, Audit } from './pages/settings.jsx';
 
 // Theme: follows the system until toggled; the choice is kept in localStorage.
@@ -60,7 +62,7 @@ function FiringCount() {
 }
 
 // The section a path belongs to, for the navigation's aria-current.
-const SECTIONS = { '/': ['/nodes', '/checks'], '/alerts': ['/silences'] };
+const SECTIONS = { '/': ['/nodes', '/checks'], '/alerts': ['/silences', '/maintenance', '/channels'] };
 const current = (href, path) => (href === '/' ? path === '/' : path.startsWith(href)) || (SECTIONS[href] || []).some((p) => path.startsWith(p));
 
 function Header({ session, theme, onLogout, path }) {
@@ -101,6 +103,10 @@ function Routes({ path, query, session }) {
   if (path === '/settings/audit' && admin) return <Audit session={session} query={query} />;
   if (path === '/alerts') return <Alerts query={query} />;
   if (path === '/silences') return <Silences query={query} />;
+  if (path === '/maintenance') return <Maintenance query={query} />;
+  if (path === '/channels') return <Channels query={query} />;
+  if (path === '/channels/new') return <ChannelEditor />;
+  if ((p = match('/channels/:id', path))) return <ChannelEditor id={+p.id} />;
   if (path === '/alerts/rules') return <Rules />;
   if (path === '/alerts/rules/new') return <RuleEditor />;
   if ((p = match('/alerts/rules/:id', path))) return <RuleEditor id={+p.id} />;

@@ -1,5 +1,5 @@
 // Small shared pieces: form fields with their server-side errors, status badges, times.
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 
 export const STATUSES = ['down', 'degraded', 'unknown', 'up'];
 export const NODE_TYPES = ['baremetal', 'vm', 'container', 'network', 'iot'];
@@ -41,12 +41,14 @@ export const formatLabels = (labels) => Object.entries(labels || {}).map(([k, v]
 
 // Form state: values, per-field errors from a thrown API error, a busy flag and the form's alert.
 // submit(work) runs work(values); errors land next to their fields ("options.method" -> the
-// field "options.method" first, then "options"), the rest in the alert.
+// field "options.method" first, then "options"; a field is one in values or one bound in the
+// last render, such as an option not filled in yet), the rest in the alert.
 export function useForm(initial) {
   const [values, setValues] = useState(initial);
   const [errors, setErrors] = useState({});
   const [alert, setAlert] = useState('');
   const [busy, setBusy] = useState(false);
+  const bound = useRef(new Set()).current;
   const set = (name, value) => {
     setValues((v) => ({ ...v, [name]: value }));
     setErrors((e) => (e[name] ? { ...e, [name]: null } : e));
@@ -64,7 +66,7 @@ export function useForm(initial) {
       let unplaced = 0;
       for (const f of err.fields || []) {
         const name = String(f.field);
-        const key = name in values ? name : [name.split(/[[]/)[0], name.split(/[.[]/)[0]].find((k) => k in values);
+        const key = [name, name.split(/[[]/)[0], name.split(/[.[]/)[0]].find((k) => k in values || bound.has(k));
         if (key) placed[key] = placed[key] ? placed[key] + ' ' + f.message : f.message;
         else unplaced++;
       }
@@ -75,7 +77,7 @@ export function useForm(initial) {
       setBusy(false);
     }
   }
-  const bind = (name) => ({
+  const bind = (name) => (bound.add(name), {
     id: 'f-' + name.replace(/\W/g, '-'), name, value: values[name] ?? '',
     onInput: (e) => set(name, e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value),
     'aria-invalid': errors[name] ? 'true' : undefined,

@@ -86,6 +86,7 @@ export function AlertItem({ alert: a, onChange }) {
           <strong class="alert-name">{a.rule_name || a.labels?.alertname}</strong>
           {a.acked && <span class="chip acked" title={a.ack?.comment || ''}>acknowledged by {a.ack?.by}</span>}
           {a.silenced && <span class="chip">silenced</span>}
+          {a.maintenance?.map((m) => <a class="chip maint" href="/maintenance" title="Muted by this maintenance window">maintenance: {m.name}</a>)}
         </div>
         {summary && <p class="alert-summary">{summary}</p>}
         <div class="small">{labels.map(([k, v]) => <span class="chip">{k}={v}</span>)}</div>
@@ -109,7 +110,7 @@ export function AlertItem({ alert: a, onChange }) {
 }
 
 export function AlertsNav({ here }) {
-  const tabs = [['/alerts', 'Alerts'], ['/silences', 'Silences'], ['/alerts/rules', 'Rules']];
+  const tabs = [['/alerts', 'Alerts'], ['/silences', 'Silences'], ['/maintenance', 'Maintenance'], ['/alerts/rules', 'Rules'], ['/channels', 'Channels']];
   return (
     <nav class="seg tabs" aria-label="Alerting">
       {tabs.map(([href, label]) => <a class="button" href={href} aria-current={href === here ? 'page' : undefined}>{label}</a>)}

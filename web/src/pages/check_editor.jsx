@@ -5,58 +5,9 @@ import { get, post, patch, del } from '../api.js';
 import { navigate } from '../router.js';
 import { useLive, useEvents, nodesByName } from '../live.js';
 import { Badge, useForm, Field, FormAlert, parseLabels, formatLabels } from '../ui.jsx';
+import { OptionFields, optionValues, optionsBody } from '../components/option_fields.jsx';
 
 const OPT = 'options.';
-
-// An option's value as the form holds it: text, a boolean for checkboxes, '' for "not set"
-// (the kind's default applies, and the field shows it).
-function toForm(spec, v) {
-  if (v === undefined || v === null) return '';
-  if (spec.type === 'string_list') return v.join('\n');
-  if (spec.type === 'string_map') return Object.entries(v).map(([k, x]) => `${k}: ${x}`).join('\n');
-  return spec.type === 'boolean' ? !!v : String(v);
-}
-
-// The form's text back to the option's JSON value; undefined leaves the option out (default).
-function fromForm(spec, text) {
-  if (text === '' || text === undefined) return undefined;
-  if (spec.type === 'boolean') return !!text;
-  if (spec.type === 'integer' || spec.type === 'number') return Number(text);
-  if (spec.type === 'string_list') return text.split('\n').map((s) => s.trim()).filter(Boolean);
-  if (spec.type === 'string_map') {
-    const out = {};
-    for (const line of text.split('\n').map((s) => s.trim()).filter(Boolean)) {
-      const i = line.indexOf(':');
-      out[i < 0 ? line : line.slice(0, i).trim()] = i < 0 ? '' : line.slice(i + 1).trim();
-    }
-    return out;
-  }
-  return text;
-}
-
-function OptionField({ form, spec }) {
-  const name = OPT + spec.name;
-  const b = form.bind(name);
-  const dflt = spec.default === null || spec.default === undefined ? '' : toForm(spec, spec.default);
-  const range = spec.min !== undefined ? ` (${spec.min}–${spec.max})` : '';
-  let input;
-  if (spec.type === 'boolean') {
-    return (
-      <div class="field check">
-        <label><input type="checkbox" {...b} checked={form.values[name] === undefined || form.values[name] === '' ? !!spec.default : !!form.values[name]} value={undefined} /> {spec.name}</label>
-        <p class="help">{spec.help}</p>
-      </div>
-    );
-  }
-  if (spec.type === 'choice') input = <select {...b}>{!spec.required && <option value="">default ({String(dflt)})</option>}{spec.choices.map((c) => <option value={c}>{c}</option>)}</select>;
-  else if (spec.type === 'string_list' || spec.type === 'string_map') {
-    input = <textarea {...b} rows={3} spellcheck={false} placeholder={spec.type === 'string_map' ? 'Name: value (one a line)' : 'one a line'} />;
-  } else {
-    input = <input {...b} type={spec.secret ? 'password' : spec.type === 'integer' || spec.type === 'number' ? 'number' : 'text'}
-      step={spec.type === 'number' ? 'any' : undefined} placeholder={String(dflt)} autocomplete="off" spellcheck={false} />;
-  }
-  return <Field form={form} name={name} label={spec.name + (spec.required ? ' (required)' : '')} help={spec.help + range}>{input}</Field>;
-}
 
 function ConditionHelp({ kind }) {
   return (
@@ -104,8 +55,7 @@ export function CheckEditor({ id, nodeId }) {
         const spec = k.find((x) => x.kind === c.kind);
         const values = { name: c.name, kind: c.kind, target: c.target || '', interval: c.interval, timeout: c.timeout, retries: String(c.retries),
           node_id: c.node_id ? String(c.node_id) : '', labels: formatLabels(c.labels), enabled: c.enabled, conditions: (c.conditions || []).join('\n') };
-        for (const o of spec?.options || []) values[OPT + o.name] = toForm(o, c.options?.[o.name]);
-        form.setValues(values);
+        form.setValues({ ...values, ...optionValues(spec?.options, OPT, c.options) });
       } catch (err) {
         setError(err.status === 404 ? 'This check does not exist (any more).' : err.message);
       }
@@ -127,16 +77,12 @@ export function CheckEditor({ id, nodeId }) {
       name: v.name.trim(), labels, enabled: !!v.enabled,
       conditions: v.conditions.split('\n').map((s) => s.trim()).filter(Boolean),
       node_id: v.node_id ? Number(v.node_id) : null,
-      options: {},
+      options: optionsBody(kind.options, OPT, v),
     };
     if (!id) body.kind = v.kind;
     if (!kind.passive) body.target = v.target.trim();
     for (const k of ['interval', 'timeout']) if (v[k].trim()) body[k] = v[k].trim();
     if (String(v.retries).trim()) body.retries = Number(v.retries);
-    for (const o of kind.options) {
-      const x = fromForm(o, v[OPT + o.name]);
-      if (x !== undefined) body.options[o.name] = x;
-    }
     if (id) {
       const c = (await patch(`/api/v1/checks/${id}`, body)).data;
       setCheck(c);
@@ -193,12 +139,7 @@ export function CheckEditor({ id, nodeId }) {
           <textarea {...form.bind('conditions')} rows={3} spellcheck={false} placeholder={kind.kind === 'http' ? 'status == 200 && latency < 300ms' : ''} />
         </Field>
         <ConditionHelp kind={kind} />
-        {kind.options.length > 0 && (
-          <fieldset class="options">
-            <legend>{kind.title || kind.kind} options</legend>
-            <div class="grid">{kind.options.map((o) => <OptionField form={form} spec={o} key={kind.kind + o.name} />)}</div>
-          </fieldset>
-        )}
+        <OptionFields form={form} specs={kind.options} prefix={OPT} legend={`${kind.title || kind.kind} options`} kindKey={kind.kind} />
         <div class="actions left">
           <button type="submit" class="primary" disabled={form.busy}>{id ? 'Save' : 'Create check'}</button>
           {id && !kind.passive && <button type="button" onClick={testNow} disabled={run?.busy}>Test now</button>}

@@ -28,7 +28,7 @@ const formatLines = (obj) => Object.entries(obj || {}).map(([k, v]) => `${k}=${v
 
 // The form's values as the API's body.
 export function ruleBody(v) {
-  const body = { name: v.name.trim(), kind: v.kind, severity: v.severity, enabled: !!v.enabled };
+  const body = { name: v.name.trim(), kind: v.kind, severity: v.severity, enabled: !!v.enabled, channels: (v.channels || []).map(Number) };
   for (const k of ['for', 'keep_firing_for', 'interval']) if (v[k].trim()) body[k] = v[k].trim();
   const labels = parseLabels(v.labels), annotations = parseLines(v.annotations);
   const fields = [];
@@ -93,15 +93,33 @@ function Preview({ expr }) {
   return <div class="help-box preview-box" role="status" aria-live="polite"><strong>Current value</strong>{body}</div>;
 }
 
+// The channels a rule notifies, as checkboxes (form value: their ids as strings).
+function ChannelChoice({ form, channels }) {
+  const chosen = form.values.channels;
+  const toggle = (id, on) => form.set('channels', on ? [...chosen, id] : chosen.filter((x) => x !== id));
+  return (
+    <fieldset class="channel-choice" aria-describedby={form.errors.channels ? 'f-channels-err' : undefined}>
+      <legend>Notify</legend>
+      {channels.length === 0 ? <p class="help">No channels yet. <a href="/channels/new">Create one</a> to be notified when this rule fires.</p>
+        : channels.map((c) => (
+          <div class="field check"><label><input type="checkbox" name="channels" value={c.id} checked={chosen.includes(String(c.id))}
+            onChange={(e) => toggle(String(c.id), e.currentTarget.checked)} /> {c.name} <span class="muted small">{c.kind}</span></label></div>
+        ))}
+      {form.errors.channels && <p class="field-error" id="f-channels-err">{form.errors.channels}</p>}
+    </fieldset>
+  );
+}
+
 export function RuleEditor({ id }) {
   const [rule, setRule] = useState(id ? null : {});
   const [checks, setChecks] = useState([]);
+  const [channels, setChannels] = useState([]);
   const [saved, setSaved] = useState('');
-  const form = useForm({ name: '', kind: 'expr', expr: '', check_id: '', check_selector: '', for: '', keep_firing_for: '', interval: '', severity: 'warning', labels: '', annotations: 'summary=', enabled: true });
+  const form = useForm({ name: '', kind: 'expr', expr: '', check_id: '', check_selector: '', for: '', keep_firing_for: '', interval: '', severity: 'warning', labels: '', annotations: 'summary=', enabled: true, channels: [] });
   const fill = (r) => {
     setRule(r);
     form.setValues({ name: r.name, kind: r.kind, expr: r.expr || '', check_id: r.check_id ? String(r.check_id) : '', check_selector: r.check_selector || '',
-      for: r.for, keep_firing_for: r.keep_firing_for, interval: r.interval, severity: r.severity, labels: formatLabels(r.labels), annotations: formatLines(r.annotations), enabled: r.enabled });
+      for: r.for, keep_firing_for: r.keep_firing_for, interval: r.interval, severity: r.severity, labels: formatLabels(r.labels), annotations: formatLines(r.annotations), enabled: r.enabled, channels: (r.channels || []).map(String) });
   };
   useEffect(() => {
     if (id) {
@@ -109,6 +127,7 @@ export function RuleEditor({ id }) {
       get(`/api/v1/alert-rules/${id}`).then((r) => fill(r.data), (err) => setRule({ missing: err.message }));
     }
     get('/api/v1/checks' + qs({ per_page: 500, sort: 'name' })).then((r) => setChecks(r.data), () => {});
+    get('/api/v1/channels' + qs({ per_page: 500 })).then((r) => setChannels(r.data), () => {});
   }, [id]);
   useEffect(() => { document.title = `${id ? 'Alert rule' : 'New alert rule'} · Telltale`; }, [id]);
   if (rule === null) return <p class="loading">Loading…</p>;
@@ -178,6 +197,7 @@ export function RuleEditor({ id }) {
         <Field form={form} name="annotations" label="Annotations (key=value, one a line)" help="Templates: {{ $labels.node }}, {{ $value }}, {{ humanize $value }}.">
           <textarea {...form.bind('annotations')} rows={3} spellcheck={false} />
         </Field>
+        <ChannelChoice form={form} channels={channels} />
         <div class="field check"><label><input type="checkbox" {...form.bind('enabled')} checked={!!v.enabled} value={undefined} /> Enabled</label></div>
         <div class="actions left">
           <button type="submit" class="primary" disabled={form.busy}>{id ? 'Save' : 'Create rule'}</button>
