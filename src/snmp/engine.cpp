@@ -59,7 +59,8 @@ const Oid kUsmStats = {1, 3, 6, 1, 6, 3, 15, 1, 1};
 const Oid kTargetStats = {1, 3, 6, 1, 6, 3, 12, 1};  // snmpUnavailableContexts .4, snmpUnknownContexts .5
 
 std::string key_of(const UsmUser& u) {
-  return fmt::format("{}\0{}\0{}\0{}\0{}", u.name, to_string(u.auth), u.auth_password, to_string(u.priv), u.priv_password);
+  const char sep = '\0';
+  return u.name + sep + std::string(to_string(u.auth)) + sep + u.auth_password + sep + std::string(to_string(u.priv)) + sep + u.priv_password;
 }
 
 Pdu request_pdu(PduType type, const std::vector<Oid>& oids) {
