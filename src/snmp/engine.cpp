@@ -47,6 +47,22 @@ Error error_status(const Pdu& p) {
                      fmt::format("the agent answered {} ({}) for {}", error_status_name(p.error_status), p.error_status, which));
 }
 
+Error usm_error(std::string code, std::string field, std::string message) {
+  return Error{ErrorKind::validation, std::move(code), message, {{std::move(field), std::move(message)}}, {}};
+}
+
+// RFC 3414 usmStats (1.3.6.1.6.3.15.1.1.N.0) and RFC 3412 snmpMPDStats contexts reports.
+bool is_stat(const Oid& oid, const Oid& base, std::uint32_t n) {
+  return oid.size() == base.size() + 2 && starts_with(oid, base) && oid[base.size()] == n && oid.back() == 0;
+}
+const Oid kUsmStats = {1, 3, 6, 1, 6, 3, 15, 1, 1};
+const Oid kTargetStats = {1, 3, 6, 1, 6, 3, 12, 1};  // snmpUnavailableContexts .4, snmpUnknownContexts .5
+
+std::string key_of(const UsmUser& u) {
+  const char sep = '\0';
+  return u.name + sep + std::string(to_string(u.auth)) + sep + u.auth_password + sep + std::string(to_string(u.priv)) + sep + u.priv_password;
+}
+
 Pdu request_pdu(PduType type, const std::vector<Oid>& oids) {
   Pdu p;
   p.type = type;
@@ -107,7 +123,11 @@ struct Engine::Socket {
   uv_poll_t poll{};
 };
 
-Engine::Engine(uv_loop_t* loop) : m_loop(loop), m_next_id(static_cast<std::uint32_t>(std::random_device{}())) {}
+Engine::Engine(uv_loop_t* loop) : m_loop(loop) {
+  std::random_device rd;
+  m_salt = (std::uint64_t{rd()} << 32) | rd();
+  m_next_id = rd();
+}
 
 Engine::~Engine() { close(); }
 
@@ -206,7 +226,14 @@ void Engine::request(const Target& t, Pdu pdu, PduDone done) {
   p.max_tries = 1 + std::max(0, t.retries);
   p.tries = 1;
   pdu.request_id = p.id;
-  p.packet = encode({t.version, t.community, std::move(pdu)});
+  if (t.version == Version::v3) {
+    p.pdu = std::move(pdu);
+    p.user = t.user;
+    p.context = t.context;
+    encode_v3(p);
+  } else {
+    p.packet = encode({t.version, t.community, std::move(pdu)});
+  }
   if (!send(p, why)) return done(unreachable(why));
   if (!m_timer) {
     m_timer = new uv_timer_t;
@@ -258,9 +285,21 @@ void Engine::on_timer() {
       m_deadlines.emplace(p.deadline_ms, id);
       continue;
     }
+    if (p.version == Version::v3 && p.user.priv != PrivProtocol::none && !p.discovering && !p.probing) {
+      if (p.agent_answered) {
+        p.deadline_ms = 0;
+        finish(id, decryption_silence(p));
+        continue;
+      }
+      // Is the agent there at all? An answer to an engine discovery says it is.
+      p.probing = true;
+      resend(p);
+      continue;
+    }
     auto message = fmt::format(
-        "no answer from {} after {} {} of {} ms each; an SNMP v1/v2c agent also stays silent when the community is wrong",
-        p.to.text, p.tries, p.tries == 1 ? "try" : "tries", p.timeout.count());
+        "no answer from {} after {} {} of {} ms each; {}", p.to.text, p.tries, p.tries == 1 ? "try" : "tries", p.timeout.count(),
+        p.version == Version::v3 ? "an SNMPv3 agent stays silent when it cannot decrypt a request"
+                                 : "an SNMP v1/v2c agent also stays silent when the community is wrong");
     p.deadline_ms = 0;
     finish(id, Error::make(ErrorKind::gateway_timeout, "SNMP_TIMEOUT", std::move(message)));
   }
@@ -326,6 +365,7 @@ void Engine::read_errors(Socket& s) {
 }
 
 void Engine::on_datagram(const sockaddr_storage& from, std::span<const std::uint8_t> data) {
+  if (peek_version(data) == 3) return on_v3(from, data);
   auto m = decode(data);
   if (!m.ok()) {
     // We cannot tell which request this answers: every request to that agent ends with it.
@@ -344,6 +384,190 @@ void Engine::on_datagram(const sockaddr_storage& from, std::span<const std::uint
                                          fmt::format("{} answered an SNMP v{} request with SNMP v{}", it->second.to.text,
                                                      to_string(it->second.version), to_string(m->version))));
   finish(it->first, std::move(m->pdu));
+}
+
+const UsmKeys& Engine::keys_for(Agent& a, const UsmUser& u) {
+  auto key = key_of(u);
+  auto it = a.keys.find(key);
+  if (it == a.keys.end()) it = a.keys.emplace(std::move(key), localized_keys(u, a.engine_id)).first;
+  return it->second;
+}
+
+void Engine::encode_v3(Pending& p) {
+  MessageV3 m;
+  m.msg_id = p.id;
+  ScopedPdu s;
+  auto it = m_agents.find(p.to.text);
+  if (it == m_agents.end() || p.probing) {
+    // RFC 3414 4: noAuthNoPriv with an empty engine id; the agent reports its engine id,
+    // boots and time.
+    p.discovering = true;
+    m.flags = kFlagReportable;
+    s.pdu.type = PduType::get;
+    s.pdu.request_id = p.id;
+    m.scoped = encode(s);
+    p.packet = encode(m);
+    return;
+  }
+  p.discovering = false;
+  Agent& a = it->second;
+  const UsmKeys& k = keys_for(a, p.user);
+  m.flags = kFlagReportable | (k.auth != AuthProtocol::none ? kFlagAuth : 0) | (k.priv != PrivProtocol::none ? kFlagPriv : 0);
+  m.usm.engine_id = a.engine_id;
+  m.usm.engine_boots = static_cast<std::int32_t>(a.boots);
+  m.usm.engine_time = static_cast<std::int32_t>(std::min<std::uint64_t>(a.time + (uv_now(m_loop) - a.synced_ms) / 1000, INT32_MAX));
+  m.usm.user = p.user.name;
+  s.context_engine_id = a.engine_id;
+  s.context_name = p.context;
+  s.pdu = p.pdu;
+  if (m.flags & kFlagPriv)
+    m.scoped = encrypt(k, a.boots, static_cast<std::uint32_t>(m.usm.engine_time), m_salt++, encode(s), m.usm.priv_params);
+  else
+    m.scoped = encode(s);
+  const std::size_t mac = mac_length(k.auth);
+  m.usm.auth_params.assign(mac, '\0');
+  std::size_t at = 0;
+  p.packet = encode(m, &at);
+  if (mac) p.packet.replace(at, mac, authenticate(k, p.packet));
+}
+
+void Engine::resend(Pending& p) {
+  encode_v3(p);
+  const std::int32_t id = p.id;
+  m_deadlines.erase({p.deadline_ms, id});
+  p.tries = 1;
+  std::string why;
+  if (!send(p, why)) {
+    p.deadline_ms = 0;
+    return finish(id, unreachable(why));
+  }
+  p.deadline_ms = uv_now(m_loop) + static_cast<std::uint64_t>(p.timeout.count());
+  m_deadlines.emplace(p.deadline_ms, id);
+  arm_timer();
+}
+
+Error Engine::decryption_silence(const Pending& p) const {
+  return usm_error("SNMP_DECRYPTION_FAILED", "priv_password",
+                   fmt::format("{} answers engine discovery but none of {} encrypted {} for user \"{}\": an agent drops "
+                               "what it cannot decrypt, so the privacy password or protocol ({}) is most likely wrong",
+                               p.to.text, p.tries, p.tries == 1 ? "request" : "requests", p.user.name, to_string(p.user.priv)));
+}
+
+void Engine::on_v3(const sockaddr_storage& from, std::span<const std::uint8_t> data) {
+  const auto from_text = [&] { return endpoint_from_sockaddr(reinterpret_cast<const sockaddr*>(&from), port_of(from)).text; };
+  auto d = decode_v3(data);
+  if (!d.ok()) {
+    auto e = std::move(d).error();
+    e.message = fmt::format("malformed answer from {}: {}", from_text(), e.message);
+    return fail_endpoint(from, e);
+  }
+  MessageV3& m = d->message;
+  auto it = m_pending.find(m.msg_id);
+  if (it == m_pending.end() || !same_endpoint(it->second.to.addr, from) || it->second.version != Version::v3) return;
+  Pending& p = it->second;
+  const std::int32_t id = p.id;
+  const auto bad = [&](std::string what) {
+    finish(id, Error::make(ErrorKind::bad_gateway, "SNMP_MALFORMED", fmt::format("{} {}", p.to.text, what)));
+  };
+  p.agent_answered = true;
+  // Keys localised to the engine the message names (the cached one, or a new one the agent
+  // now claims, which an authentic unknownEngineID report may then confirm).
+  Agent scratch;
+  Agent* a = &scratch;
+  if (auto ag = m_agents.find(p.to.text); ag != m_agents.end() && ag->second.engine_id == m.usm.engine_id) a = &ag->second;
+  scratch.engine_id = m.usm.engine_id;
+  const bool authentic = (m.flags & kFlagAuth) != 0;
+  const UsmKeys* k = nullptr;
+  if (authentic) {
+    if (p.user.auth == AuthProtocol::none || m.usm.user != p.user.name)
+      return bad(fmt::format("answered with the authentication of user \"{}\", which the request did not use", m.usm.user));
+    k = &keys_for(*a, p.user);
+    std::string copy(reinterpret_cast<const char*>(data.data()), data.size());
+    if (m.usm.auth_params.size() != mac_length(k->auth)) return bad("answered with an HMAC of the wrong length");
+    copy.replace(d->auth_params_at, m.usm.auth_params.size(), m.usm.auth_params.size(), '\0');
+    if (authenticate(*k, copy) != m.usm.auth_params)
+      return bad("answered with an HMAC that does not verify with this user's authentication key");
+    // RFC 3414 3.2.7: an authentic message from the agent sets what we know of its clock.
+    if (a != &scratch) {
+      const auto now = uv_now(m_loop);
+      const auto ours = a->time + (now - a->synced_ms) / 1000;
+      const auto boots = static_cast<std::uint32_t>(m.usm.engine_boots), time = static_cast<std::uint32_t>(m.usm.engine_time);
+      if (boots > a->boots || (boots == a->boots && time > ours)) {
+        a->boots = boots;
+        a->time = time;
+        a->synced_ms = now;
+      }
+    }
+  }
+  std::string plain;
+  if (m.flags & kFlagPriv) {
+    if (p.user.priv == PrivProtocol::none) return bad("answered encrypted to a request without privacy");
+    auto r = decrypt(*k, static_cast<std::uint32_t>(m.usm.engine_boots), static_cast<std::uint32_t>(m.usm.engine_time),
+                     m.usm.priv_params, m.scoped);
+    if (!r.ok()) return finish(id, std::move(r).error());
+    plain = std::move(r.value());
+  } else {
+    plain = std::move(m.scoped);
+  }
+  auto s = decode_scoped_pdu({reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()}, (m.flags & kFlagPriv) != 0);
+  if (!s.ok()) {
+    auto e = std::move(s).error();
+    e.message = fmt::format("malformed {}scoped PDU from {}: {}", m.flags & kFlagPriv ? "decrypted " : "", p.to.text, e.message);
+    return finish(id, std::move(e));
+  }
+  if (s->pdu.type == PduType::report) return on_report(p, m, s->pdu);
+  if (s->pdu.type != PduType::response || p.discovering || s->pdu.request_id != id) return;
+  const std::uint8_t wanted = (p.user.auth != AuthProtocol::none ? kFlagAuth : 0) | (p.user.priv != PrivProtocol::none ? kFlagPriv : 0);
+  if ((m.flags & (kFlagAuth | kFlagPriv)) != wanted) return bad("answered at another security level than the request's");
+  finish(id, std::move(s->pdu));
+}
+
+void Engine::on_report(Pending& p, const MessageV3& m, const Pdu& report) {
+  const std::int32_t id = p.id;
+  const Oid which = report.varbinds.empty() ? Oid{} : report.varbinds.front().oid;
+  const std::string& user = p.user.name;
+  if (is_stat(which, kUsmStats, 4)) {  // usmStatsUnknownEngineIDs: the answer to a discovery
+    if (p.probing) return finish(id, decryption_silence(p));
+    if (m.usm.engine_id.empty())
+      return finish(id, Error::make(ErrorKind::bad_gateway, "SNMP_MALFORMED",
+                                    fmt::format("{} reported usmStatsUnknownEngineIDs without its engine id", p.to.text)));
+    // A cached engine id the agent no longer has (it was replaced): discover once more.
+    if (!p.discovering && ++p.resyncs > 1)
+      return finish(id, Error::make(ErrorKind::bad_gateway, "SNMP_REPORT",
+                                    fmt::format("{} keeps reporting usmStatsUnknownEngineIDs", p.to.text)));
+    Agent& a = m_agents[p.to.text];
+    if (a.engine_id != m.usm.engine_id) a = Agent{m.usm.engine_id, 0, 0, 0, {}};
+    a.boots = static_cast<std::uint32_t>(m.usm.engine_boots);
+    a.time = static_cast<std::uint32_t>(m.usm.engine_time);
+    a.synced_ms = uv_now(m_loop);
+    return resend(p);
+  }
+  if (is_stat(which, kUsmStats, 2)) {  // usmStatsNotInTimeWindows; an authentic one reset our clock
+    if ((m.flags & kFlagAuth) && ++p.resyncs <= 1) return resend(p);
+    return finish(id, usm_error("SNMP_NOT_IN_TIME_WINDOW", "user",
+                                fmt::format("{} reports the request outside its time window even after resynchronising (engine "
+                                            "boots {}, time {})",
+                                            p.to.text, m.usm.engine_boots, m.usm.engine_time)));
+  }
+  if (is_stat(which, kUsmStats, 3))
+    return finish(id, usm_error("SNMP_UNKNOWN_USER", "user", fmt::format("{} does not know the user \"{}\"", p.to.text, user)));
+  if (is_stat(which, kUsmStats, 5))
+    return finish(id, usm_error("SNMP_WRONG_DIGEST", "auth_password",
+                                fmt::format("{} rejects the digest of user \"{}\": wrong authentication password or protocol ({})",
+                                            p.to.text, user, to_string(p.user.auth))));
+  if (is_stat(which, kUsmStats, 6))
+    return finish(id, usm_error("SNMP_DECRYPTION_FAILED", "priv_password",
+                                fmt::format("{} cannot decrypt the request of user \"{}\": wrong privacy password or protocol ({})",
+                                            p.to.text, user, to_string(p.user.priv))));
+  if (is_stat(which, kUsmStats, 1))
+    return finish(id, usm_error("SNMP_UNSUPPORTED_SECURITY_LEVEL", p.user.priv != PrivProtocol::none ? "priv_protocol" : "auth_protocol",
+                                fmt::format("{} does not support this security level for user \"{}\" (auth {}, priv {})", p.to.text,
+                                            user, to_string(p.user.auth), to_string(p.user.priv))));
+  if (is_stat(which, kTargetStats, 4) || is_stat(which, kTargetStats, 5))
+    return finish(id, usm_error("SNMP_UNKNOWN_CONTEXT", "context",
+                                fmt::format("{} does not know the context \"{}\"", p.to.text, p.context)));
+  finish(id, Error::make(ErrorKind::bad_gateway, "SNMP_REPORT",
+                         fmt::format("{} answered with a Report of {}", p.to.text, which.empty() ? "no variable" : name_of(which))));
 }
 
 void Engine::get(const Target& t, std::vector<Oid> oids, PduDone done) {
@@ -377,7 +601,7 @@ class Engine::Walk : public std::enable_shared_from_this<Engine::Walk> {
     if (columns.empty()) return m_done(std::move(m_results));
     Pdu p;
     for (auto c : columns) p.varbinds.push_back({m_last[c], Value::make(Type::null)});
-    if (m_target.version == Version::v2c) {
+    if (m_target.version != Version::v1) {
       p.type = PduType::get_bulk;
       p.error_index = std::max(1, kBulkVarBinds / static_cast<int>(columns.size()));  // max-repetitions
     } else {

@@ -1,4 +1,4 @@
-// snmp/engine.h — SNMP v1/v2c requests on the core loop. One UDP socket per address family
+// snmp/engine.h — SNMP v1/v2c/v3 requests on the core loop. One UDP socket per address family
 // serves every request to every agent; answers are matched by request id and source address.
 // Each request has its own timeout and retries; any number may be in flight. ICMP errors that
 // the kernel queues for the socket (IP_RECVERR) end the requests to that address at once
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "snmp/message.h"
+#include "snmp/usm.h"
 
 namespace tt::snmp {
 
@@ -37,7 +38,9 @@ Endpoint endpoint_from_sockaddr(const sockaddr* sa, std::uint16_t port);
 struct Target {
   Endpoint endpoint;
   Version version = Version::v2c;
-  std::string community = "public";
+  std::string community = "public";  // v1, v2c
+  UsmUser user;                       // v3
+  std::string context;                // v3 contextName
   std::chrono::milliseconds timeout{2000};  // per try
   int retries = 1;                          // tries after the first
 };
@@ -49,6 +52,20 @@ struct Target {
 //                                         OIDs do not increase
 //   SNMP_ERROR_STATUS (bad_gateway)       the agent answered with a non-zero error-status
 //   SNMP_CANCELLED (unavailable)          the engine was closed
+// SNMPv3 (USM) failures the agent reports, each naming the request field at fault (validation):
+//   SNMP_UNKNOWN_USER                     usmStatsUnknownUserNames (user)
+//   SNMP_WRONG_DIGEST                     usmStatsWrongDigests: wrong auth password or protocol
+//   SNMP_DECRYPTION_FAILED                usmStatsDecryptionErrors, or an agent that answers engine
+//                                         discovery but never an encrypted request (net-snmp
+//                                         drops what it cannot decrypt): wrong priv password/protocol
+//   SNMP_UNSUPPORTED_SECURITY_LEVEL       usmStatsUnsupportedSecLevels: the user has no such keys
+//   SNMP_NOT_IN_TIME_WINDOW               still out of the time window after one resynchronisation
+//   SNMP_UNKNOWN_CONTEXT                  snmpUnknownContexts / snmpUnavailableContexts (context)
+//   SNMP_REPORT (bad_gateway)             any other Report
+//
+// v3 engine discovery (RFC 3414 4) happens on the first request to an agent; its engine id,
+// boots and time are cached per agent address, with each user's localised keys. A
+// notInTimeWindow or unknownEngineID report resynchronises once and resends.
 using PduDone = std::function<void(Result<Pdu>)>;
 // One list of variables per root of the walk, in the agent's order.
 using WalkDone = std::function<void(Result<std::vector<std::vector<VarBind>>>)>;
@@ -76,6 +93,13 @@ class Engine {
 
  private:
   struct Socket;
+  // What the engine knows of one v3 agent (RFC 3414 2.3), and its users' localised keys.
+  struct Agent {
+    std::string engine_id;
+    std::uint32_t boots = 0, time = 0;
+    std::uint64_t synced_ms = 0;  // uv_now when `time` was learnt
+    std::map<std::string, UsmKeys> keys;
+  };
   struct Pending {
     std::int32_t id = 0;
     Endpoint to;
@@ -83,6 +107,14 @@ class Engine {
     std::string packet;
     Version version = Version::v2c;
     std::string community;
+    // v3: the request to (re)encode once the agent's engine is known.
+    Pdu pdu;
+    UsmUser user;
+    std::string context;
+    bool discovering = false;  // `packet` is an engine discovery
+    bool probing = false;      // every encrypted try went unanswered; is the agent there at all?
+    bool agent_answered = false;
+    int resyncs = 0;
     std::chrono::milliseconds timeout{};
     int tries = 0, max_tries = 1;
     std::uint64_t deadline_ms = 0;
@@ -103,6 +135,14 @@ class Engine {
   void on_readable(Socket& s);
   void read_errors(Socket& s);
   void on_datagram(const sockaddr_storage& from, std::span<const std::uint8_t> data);
+  void on_v3(const sockaddr_storage& from, std::span<const std::uint8_t> data);
+  void on_report(Pending& p, const MessageV3& m, const Pdu& report);
+  // Encodes the v3 packet of `p`: an engine discovery while the agent's engine is unknown.
+  void encode_v3(Pending& p);
+  // Encodes again (v3), sends, and starts the tries over.
+  void resend(Pending& p);
+  const UsmKeys& keys_for(Agent& a, const UsmUser& u);
+  Error decryption_silence(const Pending& p) const;
   std::int32_t take_id();
 
   uv_loop_t* m_loop;
@@ -110,6 +150,8 @@ class Engine {
   Socket* m_sockets[2] = {nullptr, nullptr};  // IPv4, IPv6
   std::unordered_map<std::int32_t, Pending> m_pending;
   std::set<std::pair<std::uint64_t, std::int32_t>> m_deadlines;
+  std::map<std::string, Agent> m_agents;  // by endpoint text
+  std::uint64_t m_salt;
   std::uint32_t m_next_id;
   bool m_closed = false;
 };

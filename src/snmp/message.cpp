@@ -317,7 +317,7 @@ bool allowed(Version v, PduType t) {
     case PduType::get_bulk:
     case PduType::inform:
     case PduType::trap_v2:
-    case PduType::report: return v == Version::v2c;
+    case PduType::report: return v != Version::v1;
   }
   return false;
 }
@@ -373,6 +373,29 @@ Result<Pdu> pdu_of(const Tlv& t) {
   return p;
 }
 
+Result<Pdu> checked_pdu(const Tlv& t, Version v) {
+  if (t.tag < 0xA0 || t.tag > 0xA8) return malformed(t.at, fmt::format("tag 0x{:02x} is not an SNMP PDU", t.tag));
+  if (!allowed(v, static_cast<PduType>(t.tag)))
+    return malformed(t.at, fmt::format("a {} in an SNMP v{} message", to_string(static_cast<PduType>(t.tag)), to_string(v)));
+  return pdu_of(t);
+}
+
+Result<std::string> octets(Reader& r, std::string_view what, std::size_t max) {
+  auto t = r.expect(static_cast<std::uint8_t>(Type::octet_string), what);
+  if (!t.ok()) return std::move(t).error();
+  if (t->content.size() > max) return malformed(t->at, fmt::format("{} of {} bytes (at most {})", what, t->content.size(), max));
+  return bytes_of(*t);
+}
+
+Result<std::int32_t> int32_field(Reader& r, std::string_view what) {
+  auto f = r.expect(0x02, what);
+  if (!f.ok()) return std::move(f).error();
+  return int32_of(*f, what);
+}
+
+// Size of the tag and length octets that put_tlv wrote before `content_size` bytes.
+std::size_t header_size(const std::string& tlv, std::size_t content_size) { return tlv.size() - content_size; }
+
 }  // namespace
 
 std::string to_string(const Oid& oid) {
@@ -406,7 +429,7 @@ bool starts_with(const Oid& oid, const Oid& prefix) {
   return oid.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), oid.begin());
 }
 
-std::string_view to_string(Version v) { return v == Version::v1 ? "1" : "2c"; }
+std::string_view to_string(Version v) { return v == Version::v1 ? "1" : v == Version::v2c ? "2c" : "3"; }
 
 std::string_view to_string(Type t) {
   switch (t) {
@@ -472,7 +495,7 @@ Result<Message> decode(std::span<const std::uint8_t> datagram) {
   auto v = integer_of(*ver);
   if (!v.ok()) return std::move(v).error();
   Message m;
-  if (*v == 3) return malformed(ver->at, "an SNMPv3 message (only v1 and v2c are understood)");
+  if (*v == 3) return malformed(ver->at, "an SNMPv3 message where v1 or v2c was expected");
   if (*v != 0 && *v != 1) return malformed(ver->at, fmt::format("unknown SNMP version {}", *v));
   m.version = static_cast<Version>(*v);
   auto com = r.expect(static_cast<std::uint8_t>(Type::octet_string), "the community");
@@ -480,14 +503,167 @@ Result<Message> decode(std::span<const std::uint8_t> datagram) {
   m.community = bytes_of(*com);
   auto pdu = r.next();
   if (!pdu.ok()) return std::move(pdu).error();
-  if (pdu->tag < 0xA0 || pdu->tag > 0xA8) return malformed(pdu->at, fmt::format("tag 0x{:02x} is not an SNMP PDU", pdu->tag));
-  if (!allowed(m.version, static_cast<PduType>(pdu->tag)))
-    return malformed(pdu->at, fmt::format("a {} in an SNMP v{} message", to_string(static_cast<PduType>(pdu->tag)), to_string(m.version)));
-  auto p = pdu_of(*pdu);
+  auto p = checked_pdu(*pdu, m.version);
   if (!p.ok()) return std::move(p).error();
   m.pdu = std::move(p.value());
   if (!r.done()) return malformed(r.offset(), "extra bytes after the PDU");
   return m;
+}
+
+std::optional<std::int64_t> peek_version(std::span<const std::uint8_t> datagram) {
+  Reader top(datagram, 0);
+  auto seq = top.expect(kSequence, "an SNMP message");
+  if (!seq.ok()) return std::nullopt;
+  Reader r = inside(*seq);
+  auto ver = r.expect(0x02, "the version");
+  if (!ver.ok()) return std::nullopt;
+  auto v = integer_of(*ver);
+  if (!v.ok()) return std::nullopt;
+  return *v;
+}
+
+std::string encode(const ScopedPdu& s) {
+  std::string c;
+  put_tlv(c, static_cast<std::uint8_t>(Type::octet_string), s.context_engine_id);
+  put_tlv(c, static_cast<std::uint8_t>(Type::octet_string), s.context_name);
+  c += encode_pdu(s.pdu);
+  std::string out;
+  put_tlv(out, kSequence, c);
+  return out;
+}
+
+std::string encode(const MessageV3& m, std::size_t* auth_params_at) {
+  constexpr auto kOctets = static_cast<std::uint8_t>(Type::octet_string);
+  std::string usm;
+  put_tlv(usm, kOctets, m.usm.engine_id);
+  put_integer(usm, 0x02, m.usm.engine_boots);
+  put_integer(usm, 0x02, m.usm.engine_time);
+  put_tlv(usm, kOctets, m.usm.user);
+  std::string auth;
+  put_tlv(auth, kOctets, m.usm.auth_params);
+  std::size_t at = usm.size() + header_size(auth, m.usm.auth_params.size());  // within the USM sequence's content
+  usm += auth;
+  put_tlv(usm, kOctets, m.usm.priv_params);
+  std::string usm_seq;
+  put_tlv(usm_seq, kSequence, usm);
+  at += header_size(usm_seq, usm.size());
+  std::string params;
+  put_tlv(params, kOctets, usm_seq);
+  at += header_size(params, usm_seq.size());
+
+  std::string header;
+  put_integer(header, 0x02, m.msg_id);
+  put_integer(header, 0x02, m.max_size);
+  put_tlv(header, kOctets, std::string(1, static_cast<char>(m.flags)));
+  put_integer(header, 0x02, 3);  // USM
+  std::string c;
+  put_integer(c, 0x02, static_cast<std::int32_t>(Version::v3));
+  put_tlv(c, kSequence, header);
+  at += c.size();
+  c += params;
+  if (m.flags & kFlagPriv) put_tlv(c, kOctets, m.scoped);
+  else c += m.scoped;
+  std::string out;
+  put_tlv(out, kSequence, c);
+  at += header_size(out, c.size());
+  if (auth_params_at) *auth_params_at = at;
+  return out;
+}
+
+Result<DecodedV3> decode_v3(std::span<const std::uint8_t> datagram) {
+  Reader top(datagram, 0);
+  auto seq = top.expect(kSequence, "an SNMP message");
+  if (!seq.ok()) return std::move(seq).error();
+  if (!top.done()) return malformed(top.offset(), fmt::format("{} bytes after the message", datagram.size() - top.offset()));
+  Reader r = inside(*seq);
+  auto ver = r.expect(0x02, "the version");
+  if (!ver.ok()) return std::move(ver).error();
+  auto v = integer_of(*ver);
+  if (!v.ok()) return std::move(v).error();
+  if (*v != 3) return malformed(ver->at, fmt::format("SNMP version {} where 3 was expected", *v));
+  DecodedV3 d;
+  MessageV3& m = d.message;
+  {
+    auto h = r.expect(kSequence, "msgGlobalData");
+    if (!h.ok()) return std::move(h).error();
+    Reader hr = inside(*h);
+    auto id = int32_field(hr, "msgID");
+    if (!id.ok()) return std::move(id).error();
+    auto size = int32_field(hr, "msgMaxSize");
+    if (!size.ok()) return std::move(size).error();
+    auto flags = hr.expect(static_cast<std::uint8_t>(Type::octet_string), "msgFlags");
+    if (!flags.ok()) return std::move(flags).error();
+    if (flags->content.size() != 1) return malformed(flags->at, fmt::format("msgFlags of {} bytes (1 required)", flags->content.size()));
+    auto model = int32_field(hr, "msgSecurityModel");
+    if (!model.ok()) return std::move(model).error();
+    if (!hr.done()) return malformed(hr.offset(), "extra bytes in msgGlobalData");
+    if (*id < 0) return malformed(h->at, fmt::format("msgID {} is negative", *id));
+    if (*model != 3) return malformed(h->at, fmt::format("security model {} (only USM, 3, is understood)", *model));
+    m.msg_id = *id;
+    m.max_size = *size;
+    m.flags = flags->content[0];
+    if ((m.flags & kFlagPriv) && !(m.flags & kFlagAuth)) return malformed(flags->at, "msgFlags ask for privacy without authentication");
+  }
+  {
+    auto p = r.expect(static_cast<std::uint8_t>(Type::octet_string), "msgSecurityParameters");
+    if (!p.ok()) return std::move(p).error();
+    Reader pr = inside(*p);
+    auto useq = pr.expect(kSequence, "UsmSecurityParameters");
+    if (!useq.ok()) return std::move(useq).error();
+    if (!pr.done()) return malformed(pr.offset(), "extra bytes after UsmSecurityParameters");
+    Reader u = inside(*useq);
+    auto engine = octets(u, "msgAuthoritativeEngineID", 32);
+    if (!engine.ok()) return std::move(engine).error();
+    auto boots = int32_field(u, "msgAuthoritativeEngineBoots");
+    if (!boots.ok()) return std::move(boots).error();
+    auto time = int32_field(u, "msgAuthoritativeEngineTime");
+    if (!time.ok()) return std::move(time).error();
+    auto user = octets(u, "msgUserName", 32);
+    if (!user.ok()) return std::move(user).error();
+    auto auth = u.expect(static_cast<std::uint8_t>(Type::octet_string), "msgAuthenticationParameters");
+    if (!auth.ok()) return std::move(auth).error();
+    if (auth->content.size() > 64) return malformed(auth->at, fmt::format("msgAuthenticationParameters of {} bytes", auth->content.size()));
+    auto priv = octets(u, "msgPrivacyParameters", 64);
+    if (!priv.ok()) return std::move(priv).error();
+    if (!u.done()) return malformed(u.offset(), "extra bytes in UsmSecurityParameters");
+    if (*boots < 0 || *time < 0) return malformed(useq->at, "negative engine boots or time");
+    m.usm = {std::move(engine.value()), *boots, *time, std::move(user.value()), bytes_of(*auth), std::move(priv.value())};
+    d.auth_params_at = auth->content_at;
+  }
+  auto data = r.next();
+  if (!data.ok()) return std::move(data).error();
+  if (m.flags & kFlagPriv) {
+    if (data->tag != static_cast<std::uint8_t>(Type::octet_string))
+      return malformed(data->at, fmt::format("expected encrypted data (tag 0x04), found tag 0x{:02x}", data->tag));
+    m.scoped = bytes_of(*data);
+  } else {
+    if (data->tag != kSequence) return malformed(data->at, fmt::format("expected a ScopedPDU (tag 0x30), found tag 0x{:02x}", data->tag));
+    m.scoped.assign(reinterpret_cast<const char*>(datagram.data()) + data->at, data->content_at - data->at + data->content.size());
+  }
+  if (!r.done()) return malformed(r.offset(), "extra bytes after the scoped PDU");
+  return d;
+}
+
+Result<ScopedPdu> decode_scoped_pdu(std::span<const std::uint8_t> data, bool allow_padding) {
+  Reader top(data, 0);
+  auto seq = top.expect(kSequence, "a ScopedPDU");
+  if (!seq.ok()) return std::move(seq).error();
+  if (!allow_padding && !top.done()) return malformed(top.offset(), "extra bytes after the ScopedPDU");
+  Reader r = inside(*seq);
+  ScopedPdu s;
+  auto engine = octets(r, "contextEngineID", 32);
+  if (!engine.ok()) return std::move(engine).error();
+  auto name = octets(r, "contextName", 255);
+  if (!name.ok()) return std::move(name).error();
+  auto pdu = r.next();
+  if (!pdu.ok()) return std::move(pdu).error();
+  auto p = checked_pdu(*pdu, Version::v3);
+  if (!p.ok()) return std::move(p).error();
+  if (!r.done()) return malformed(r.offset(), "extra bytes after the PDU");
+  s.context_engine_id = std::move(engine.value());
+  s.context_name = std::move(name.value());
+  s.pdu = std::move(p.value());
+  return s;
 }
 
 std::string text_of(const Value& v) {

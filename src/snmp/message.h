@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,7 +26,7 @@ std::string to_string(const Oid& oid);  // "1.3.6.1.2.1.1.3.0"
 std::optional<Oid> parse_oid(std::string_view text);
 bool starts_with(const Oid& oid, const Oid& prefix);
 
-enum class Version : std::int32_t { v1 = 0, v2c = 1 };
+enum class Version : std::int32_t { v1 = 0, v2c = 1, v3 = 3 };
 std::string_view to_string(Version v);
 
 // BER tags of the values SNMP carries (RFC 2578 application types, RFC 3416 exceptions).
@@ -123,6 +124,54 @@ struct Message {
 // BER of the whole message. Values are encoded as given (a v1 message holding Counter64 is the
 // caller's business).
 std::string encode(const Message& m);
+
+// The msgVersion of a datagram, read without decoding the rest; nullopt when it does not start
+// like an SNMP message.
+std::optional<std::int64_t> peek_version(std::span<const std::uint8_t> datagram);
+
+// ---- SNMPv3 (RFC 3412 6, RFC 3414 2.4) ----
+
+// msgFlags bits.
+constexpr std::uint8_t kFlagAuth = 1, kFlagPriv = 2, kFlagReportable = 4;
+
+struct ScopedPdu {
+  std::string context_engine_id, context_name;
+  Pdu pdu;
+  bool operator==(const ScopedPdu&) const = default;
+};
+
+// UsmSecurityParameters.
+struct UsmParams {
+  std::string engine_id;
+  std::int32_t engine_boots = 0, engine_time = 0;
+  std::string user, auth_params, priv_params;
+  bool operator==(const UsmParams&) const = default;
+};
+
+struct MessageV3 {
+  std::int32_t msg_id = 0;
+  std::int32_t max_size = 65507;
+  std::uint8_t flags = 0;
+  UsmParams usm;
+  // The BER of the ScopedPDU, or with kFlagPriv the encrypted bytes (the OCTET STRING's content).
+  std::string scoped;
+  bool operator==(const MessageV3&) const = default;
+};
+
+std::string encode(const ScopedPdu& s);
+// BER of a v3 message as given (USM security model). `auth_params_at` receives the offset of
+// the content of msgAuthenticationParameters, which authentication overwrites in place.
+std::string encode(const MessageV3& m, std::size_t* auth_params_at = nullptr);
+
+struct DecodedV3 {
+  MessageV3 message;
+  std::size_t auth_params_at = 0;  // offset of msgAuthenticationParameters' content
+};
+// Strict like `decode`: msgSecurityModel must be USM (3), msgFlags one byte and not priv
+// without auth, the scoped PDU plain or an OCTET STRING as the flags say.
+Result<DecodedV3> decode_v3(std::span<const std::uint8_t> datagram);
+// A ScopedPDU; decrypted data may carry padding after it, which `allow_padding` accepts.
+Result<ScopedPdu> decode_scoped_pdu(std::span<const std::uint8_t> data, bool allow_padding);
 
 // Strict decoding of one datagram: every length checked against what is left, no indefinite
 // lengths, no bytes after the message, integers and OIDs within their ranges, the PDU type

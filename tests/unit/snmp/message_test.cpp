@@ -209,7 +209,7 @@ TEST_CASE("snmp: malformed datagrams are refused with the byte and the reason") 
   auto v1bulk = kBulkRequest;
   v1bulk[4] = 0;
   CHECK(decode_error(v1bulk) == "byte 13: a GetBulkRequest in an SNMP v1 message");
-  CHECK(decode_error(hex("30 05 02 01 03 04 00")) == "byte 2: an SNMPv3 message (only v1 and v2c are understood)");
+  CHECK(decode_error(hex("30 05 02 01 03 04 00")) == "byte 2: an SNMPv3 message where v1 or v2c was expected");
   // One variable binding with the given bytes, in a v2c response: its content starts at byte 22.
   CHECK(decode_error(with_varbind("06 01 2B 40 03 7F 00 01")) == "byte 25: an IpAddress of 3 bytes (4 required)");
   CHECK(decode_error(with_varbind("06 02 80 01 05 00")) == "byte 24: an OID sub-identifier with a redundant leading octet");
