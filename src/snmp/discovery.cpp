@@ -26,6 +26,7 @@ constexpr std::uint32_t kSpeedSaturated = 0xffffffffu;
 constexpr std::int64_t kMinTimeoutMs = 100, kMaxTimeoutMs = 60000;
 constexpr int kMaxRetries = 10;
 constexpr std::size_t kMaxHostLen = 253, kMaxCommunityLen = 255;
+constexpr std::size_t kMaxUsmNameLen = 32;  // SnmpAdminString (SIZE(1..32)) of usmUserName and contextName
 
 std::optional<std::string> mac_of(const Value& v) {
   if (v.type != Type::octet_string || v.bytes.empty()) return std::nullopt;
@@ -116,12 +117,30 @@ Result<DiscoveryRequest> decode_discovery_request(const nlohmann::json& body) {
       auto s = v.is_string() ? v.get<std::string>() : v.is_number_integer() ? std::to_string(v.get<std::int64_t>()) : "";
       if (s == "1") req.version = Version::v1;
       else if (s == "2c") req.version = Version::v2c;
-      else if (s == "3") errs.push_back({key, "SNMP v3 is not supported yet; use 1 or 2c"});
-      else errs.push_back({key, "must be \"1\" or \"2c\""});
+      else if (s == "3") req.version = Version::v3;
+      else errs.push_back({key, "must be \"1\", \"2c\" or \"3\""});
     } else if (key == "community") {
       if (!v.is_string() || v.get_ref<const std::string&>().empty() || v.get_ref<const std::string&>().size() > kMaxCommunityLen)
         errs.push_back({key, "must be a string of 1 to 255 bytes"});
       else req.community = v.get<std::string>();
+    } else if (key == "user" || key == "context") {
+      if (!v.is_string() || v.get_ref<const std::string&>().size() > kMaxUsmNameLen ||
+          (key == "user" && v.get_ref<const std::string&>().empty()))
+        errs.push_back({key, key == "user" ? "must be a string of 1 to 32 bytes" : "must be a string of at most 32 bytes"});
+      else (key == "user" ? req.user.name : req.context) = v.get<std::string>();
+    } else if (key == "auth_protocol") {
+      auto p = v.is_string() ? auth_protocol_from(v.get<std::string>()) : std::nullopt;
+      if (!p || *p == AuthProtocol::none) errs.push_back({key, "must be one of md5, sha, sha224, sha256, sha384, sha512"});
+      else req.user.auth = *p;
+    } else if (key == "priv_protocol") {
+      auto p = v.is_string() ? priv_protocol_from(v.get<std::string>()) : std::nullopt;
+      if (!p || *p == PrivProtocol::none) errs.push_back({key, "must be one of des, aes, aes192, aes256"});
+      else req.user.priv = *p;
+    } else if (key == "auth_password" || key == "priv_password") {
+      // net-snmp refuses shorter passphrases (RFC 3414 11.2 recommends at least 8).
+      if (!v.is_string() || v.get_ref<const std::string&>().size() < 8 || v.get_ref<const std::string&>().size() > 255)
+        errs.push_back({key, "must be a string of 8 to 255 bytes"});
+      else (key == "auth_password" ? req.user.auth_password : req.user.priv_password) = v.get<std::string>();
     } else if (key == "timeout") {
       std::optional<std::int64_t> ms;
       if (v.is_string()) ms = parse_duration_ms(v.get<std::string>());
@@ -137,10 +156,24 @@ Result<DiscoveryRequest> decode_discovery_request(const nlohmann::json& body) {
       if (!v.is_boolean()) errs.push_back({key, "must be true or false"});
       else req.create_node = v.get<bool>();
     } else {
-      errs.push_back({key, "is not a field of an SNMP discovery (address, version, community, timeout, retries, create_node)"});
+      errs.push_back({key, "is not a field of an SNMP discovery (address, version, community, user, auth_protocol, "
+                           "auth_password, priv_protocol, priv_password, context, timeout, retries, create_node)"});
     }
   }
   if (!have_address) errs.push_back({"address", "is required"});
+  const bool v3 = req.version == Version::v3;
+  if (v3 && body.contains("community")) errs.push_back({"community", "is for versions 1 and 2c; version 3 takes user"});
+  for (const char* key : {"user", "auth_protocol", "auth_password", "priv_protocol", "priv_password", "context"})
+    if (!v3 && body.contains(key)) errs.push_back({key, "is for version 3 only"});
+  if (v3) {
+    if (!body.contains("user")) errs.push_back({"user", "is required with version 3"});
+    if (body.contains("auth_protocol") != body.contains("auth_password"))
+      errs.push_back({body.contains("auth_protocol") ? "auth_password" : "auth_protocol", "is required with the other"});
+    if (body.contains("priv_protocol") != body.contains("priv_password"))
+      errs.push_back({body.contains("priv_protocol") ? "priv_password" : "priv_protocol", "is required with the other"});
+    if (body.contains("priv_protocol") && !body.contains("auth_protocol"))
+      errs.push_back({"priv_protocol", "needs auth_protocol too: USM has no privacy without authentication"});
+  }
   if (!errs.empty()) return invalid(std::move(errs));
   return req;
 }
@@ -237,6 +270,8 @@ Result<nlohmann::json> DiscoveryService::run(const DiscoveryRequest& req, const 
   Target target;
   target.version = req.version;
   target.community = req.community;
+  target.user = req.user;
+  target.context = req.context;
   target.timeout = req.timeout;
   target.retries = req.retries;
   if (auto literal = endpoint_from_literal(req.host, req.port)) {

@@ -28,14 +28,17 @@ struct DiscoveryRequest {
   std::string host;  // name or literal address, without brackets
   std::uint16_t port = 161;
   Version version = Version::v2c;
-  std::string community = "public";
+  std::string community = "public";  // v1, v2c
+  UsmUser user;                       // v3
+  std::string context;                // v3
   std::chrono::milliseconds timeout{2000};  // per try
   int retries = 1;
   bool create_node = false;
 };
 
 // Validates a request body: `address` ("host", "host:port", "[v6]:port", or a bare IPv6
-// literal), `version` ("1", "2c"), `community`, `timeout` (duration or ms, 100 ms to 60 s),
+// literal), `version` ("1", "2c", "3"), `community` (v1, v2c), `user`, `auth_protocol`,
+// `auth_password`, `priv_protocol`, `priv_password`, `context` (v3), `timeout` (duration or ms, 100 ms to 60 s),
 // `retries` (0 to 10), `create_node`. Every problem is listed (VALIDATION_FAILED).
 Result<DiscoveryRequest> decode_discovery_request(const nlohmann::json& body);
 

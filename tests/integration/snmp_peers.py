@@ -34,11 +34,52 @@ def have_ipv6_loopback():
 NO_MIBS = ["-M", "/usr/share/snmp/mibs", "-m", ""]
 
 
+# Our names of the USM protocols, as snmpd's createUser and the tools' -a/-x spell them.
+AUTH_NAMES = {"md5": "MD5", "sha": "SHA", "sha224": "SHA-224", "sha256": "SHA-256", "sha384": "SHA-384",
+              "sha512": "SHA-512"}
+PRIV_NAMES = {"des": ("DES", "DES"), "aes": ("AES", "AES"), "aes192": ("AES192", "AES-192"),
+              "aes256": ("AES256", "AES-256")}
+
+
+class UsmUser:
+    """A v3 user: `auth`/`priv` in the API's names (None for none)."""
+
+    def __init__(self, name, auth=None, auth_password=None, priv=None, priv_password=None):
+        self.name, self.auth, self.auth_password, self.priv, self.priv_password = name, auth, auth_password, priv, priv_password
+
+    def config_lines(self):
+        create = f"createUser {self.name}"
+        if self.auth:
+            create += f" {AUTH_NAMES[self.auth]} {self.auth_password}"
+            if self.priv:
+                create += f" {PRIV_NAMES[self.priv][0]} {self.priv_password}"
+        level = "priv" if self.priv else "auth" if self.auth else "noauth"
+        return f"{create}\nrouser {self.name} {level}\n"
+
+    def tool_args(self):
+        level = "authPriv" if self.priv else "authNoPriv" if self.auth else "noAuthNoPriv"
+        args = ["-v3", "-l", level, "-u", self.name]
+        if self.auth:
+            args += ["-a", AUTH_NAMES[self.auth], "-A", self.auth_password]
+        if self.priv:
+            args += ["-x", PRIV_NAMES[self.priv][1], "-X", self.priv_password]
+        return args
+
+    def api_fields(self):
+        fields = {"version": "3", "user": self.name}
+        if self.auth:
+            fields.update(auth_protocol=self.auth, auth_password=self.auth_password)
+        if self.priv:
+            fields.update(priv_protocol=self.priv, priv_password=self.priv_password)
+        return fields
+
+
 class Snmpd:
     """snmpd in the foreground on 127.0.0.1 (and [::1] when the host has it) at a free port,
-    read-only community `community`, system group values as given."""
+    read-only community `community` and read-only v3 `users`, system group values as given."""
 
-    def __init__(self, community="public", sys_name="telltale-lab", contact="noc@example.org", location="Rack 7, Lab"):
+    def __init__(self, community="public", sys_name="telltale-lab", contact="noc@example.org", location="Rack 7, Lab",
+                 users=()):
         self.community = community
         self.port = free_udp_port()
         self.ipv6 = have_ipv6_loopback()
@@ -49,7 +90,8 @@ class Snmpd:
             f.write(f"agentaddress {addresses}\n"
                     f"rocommunity {community} 127.0.0.1\n"
                     + (f"rocommunity6 {community} ::1\n" if self.ipv6 else "")
-                    + f"sysName {sys_name}\nsysContact {contact}\nsysLocation {location}\n")
+                    + f"sysName {sys_name}\nsysContact {contact}\nsysLocation {location}\n"
+                    + "".join(u.config_lines() for u in users))
         env = dict(os.environ, SNMP_PERSISTENT_DIR=os.path.join(self.dir, "persist"))
         self.proc = subprocess.Popen(["snmpd", "-C", "-c", conf, "-f", "-Lo", "-r", *NO_MIBS, "-p", os.path.join(self.dir, "pid")],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
@@ -69,11 +111,11 @@ class Snmpd:
     def address(self):
         return f"127.0.0.1:{self.port}"
 
-    def walk(self, oid, version="2c"):
-        """{oid: (type, value)} from snmpbulkwalk (v2c) or snmpwalk (v1) with numeric OIDs."""
-        tool = "snmpbulkwalk" if version == "2c" else "snmpwalk"
-        r = subprocess.run([tool, f"-v{version}", "-c", self.community, "-On", *NO_MIBS, self.address, oid],
-                           capture_output=True, text=True, check=True)
+    def walk(self, oid, version="2c", user=None):
+        """{oid: (type, value)} from snmpbulkwalk (v2c; v3 as `user`) or snmpwalk (v1) with numeric OIDs."""
+        tool = "snmpwalk" if version == "1" else "snmpbulkwalk"
+        auth = user.tool_args() if user else [f"-v{version}", "-c", self.community]
+        r = subprocess.run([tool, *auth, "-On", *NO_MIBS, self.address, oid], capture_output=True, text=True, check=True)
         return parse_walk(r.stdout)
 
     def stop(self):

@@ -5,7 +5,7 @@ garbage answer, bad input) each with its precise error."""
 import concurrent.futures
 import unittest
 
-from snmp_peers import Snmpd, UdpSink, free_udp_port
+from snmp_peers import Snmpd, UdpSink, UsmUser, free_udp_port
 from telltale_harness import AdminTestCase
 
 IF_ENTRY = "1.3.6.1.2.1.2.2.1"
@@ -14,11 +14,27 @@ SYSTEM = "1.3.6.1.2.1.1"
 STATUS = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent", 7: "lowerLayerDown"}
 
 
+# One v3 user per authentication protocol and per privacy protocol snmpd has; SHA-1 with AES-192
+# and AES-256 is where the key extension matters (its keys are shorter than the cipher's).
+USERS = [
+    UsmUser("plain"),
+    UsmUser("md5-des", "md5", "md5-pass-1", "des", "des-pass-1"),
+    UsmUser("sha-aes", "sha", "sha-pass-1", "aes", "aes-pass-1"),
+    UsmUser("sha-aes192", "sha", "sha-pass-2", "aes192", "aes192-pass"),
+    UsmUser("sha-aes256", "sha", "sha-pass-3", "aes256", "aes256-pass"),
+    UsmUser("sha224-auth", "sha224", "sha224-pass"),
+    UsmUser("sha256-aes192", "sha256", "sha256-pass", "aes192", "aes192-pass"),
+    UsmUser("sha384-aes", "sha384", "sha384-pass", "aes", "aes-pass-2"),
+    UsmUser("sha512-aes256", "sha512", "sha512-pass", "aes256", "aes256-pass"),
+    UsmUser("sha-only", "sha", "sha-only-pass"),
+]
+
+
 class SnmpDiscoveryTest(AdminTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.agent = Snmpd(community="s3cret-ro", sys_name="telltale-lab")
+        cls.agent = Snmpd(community="s3cret-ro", sys_name="telltale-lab", users=USERS)
 
     @classmethod
     def tearDownClass(cls):
@@ -27,13 +43,14 @@ class SnmpDiscoveryTest(AdminTestCase):
 
     def discover(self, **body):
         body.setdefault("address", self.agent.address)
-        body.setdefault("community", self.agent.community)
+        if body.get("version") != "3":
+            body.setdefault("community", self.agent.community)
         # check=False: 502 and 504 are the answers under test here, not server faults.
         return self.req("POST", "/api/v1/discover/snmp", body, timeout=60, check=False)
 
-    def expected_interfaces(self, version):
+    def expected_interfaces(self, version, user=None):
         """The interface table as net-snmp's own tools read it."""
-        if_entry, ifx = self.agent.walk(IF_ENTRY, version), self.agent.walk(IFX_ENTRY, version)
+        if_entry, ifx = self.agent.walk(IF_ENTRY, version, user), self.agent.walk(IFX_ENTRY, version, user)
         out = {}
         for oid, (_, descr) in if_entry.items():
             if not oid.startswith(IF_ENTRY + ".2."):
@@ -53,8 +70,8 @@ class SnmpDiscoveryTest(AdminTestCase):
             }
         return out
 
-    def check_against_tools(self, data, version):
-        sysinfo = self.agent.walk(SYSTEM, version)
+    def check_against_tools(self, data, version, user=None):
+        sysinfo = self.agent.walk(SYSTEM, version, user)
         s = data["system"]
         self.assertEqual(s["name"], "telltale-lab")
         self.assertEqual(s["name"], sysinfo[SYSTEM + ".5.0"][1])
@@ -64,7 +81,7 @@ class SnmpDiscoveryTest(AdminTestCase):
         self.assertEqual(s["location"], "Rack 7, Lab")
         ticks = sysinfo[SYSTEM + ".3.0"][1]
         self.assertLessEqual(abs(s["uptime"] - ticks / 100), 30)
-        expected = self.expected_interfaces(version)
+        expected = self.expected_interfaces(version, user)
         self.assertGreaterEqual(len(expected), 1)
         got = {i["index"]: i for i in data["interfaces"]}
         self.assertEqual(got, expected)
@@ -78,6 +95,33 @@ class SnmpDiscoveryTest(AdminTestCase):
         r = self.discover(version="1", retries=0)
         self.assertStatus(r, 200)
         self.check_against_tools(r.json["data"], "1")
+
+    def test_v3_every_user_matches_snmpbulkwalk(self):
+        for user in USERS:
+            with self.subTest(user=user.name):
+                r = self.discover(**user.api_fields())
+                self.assertStatus(r, 200)
+                self.check_against_tools(r.json["data"], "3", user)
+
+    def test_v3_failures_name_their_field(self):
+        sha_aes = USERS[2]
+        # A wrong authentication password: the agent reports a wrong digest.
+        r = self.discover(**dict(sha_aes.api_fields(), auth_password="not-the-password"), retries=0)
+        self.assertStatus(r, 422, "SNMP_WRONG_DIGEST")
+        self.assertIn("auth_password", r.field_errors())
+        # The right protocol name matters as much as the password.
+        r = self.discover(**dict(sha_aes.api_fields(), auth_protocol="md5"), retries=0)
+        self.assertStatus(r, 422, "SNMP_WRONG_DIGEST")
+        r = self.discover(**dict(sha_aes.api_fields(), user="nobody"), retries=0)
+        self.assertStatus(r, 422, "SNMP_UNKNOWN_USER")
+        self.assertIn("user", r.field_errors())
+        # Privacy asked of a user the agent knows without it.
+        r = self.discover(**USERS[-1].api_fields(), priv_protocol="aes", priv_password="whatever-1", retries=0)
+        self.assertStatus(r, 422, "SNMP_UNSUPPORTED_SECURITY_LEVEL")
+        # snmpd drops what it cannot decrypt without a report; the agent still answers discovery.
+        r = self.discover(**dict(sha_aes.api_fields(), priv_password="not-the-password"), timeout="500ms", retries=0)
+        self.assertStatus(r, 422, "SNMP_DECRYPTION_FAILED")
+        self.assertIn("priv_password", r.field_errors())
 
     def test_concurrent_discoveries_agree(self):
         # Several discoveries in flight on the one engine at once, one of them against a silent agent.
@@ -149,8 +193,13 @@ class SnmpDiscoveryTest(AdminTestCase):
         r = self.discover(address="host:99999", version="4", retries=-1, timeout="10ms")
         for field in ("address", "version", "retries", "timeout"):
             self.assertFieldError(r, field)
-        r = self.discover(version="3")
-        self.assertFieldError(r, "version")
+        r = self.req("POST", "/api/v1/discover/snmp", {"address": self.agent.address, "version": "3", "community": "x",
+                                                       "priv_protocol": "aes", "auth_password": "short"})
+        for field in ("user", "community", "auth_password", "auth_protocol", "priv_password", "priv_protocol"):
+            self.assertFieldError(r, field)
+        r = self.discover(version="2c", user="x", auth_protocol="sha3")
+        for field in ("user", "auth_protocol"):
+            self.assertFieldError(r, field)
         r = self.req("POST", "/api/v1/discover/snmp", {"community": "x"})
         self.assertFieldError(r, "address")
         r = self.discover(address="no-such-host.invalid")
