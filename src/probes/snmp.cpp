@@ -27,7 +27,9 @@ constexpr std::uint64_t kForgetAfterMs = 24ULL * 3'600'000;  // memory of checks
 
 struct Config {
   snmp::Version version = snmp::Version::v2c;
-  std::string community;
+  std::string community;  // v1, v2c
+  snmp::UsmUser user;     // v3
+  std::string context;    // v3
   int retries = 1;
   std::vector<std::pair<std::string, snmp::Oid>> oids;  // as written, resolved
   bool interfaces = false;
@@ -35,8 +37,15 @@ struct Config {
 
 Config config_of(const nlohmann::json& o) {
   Config c;
-  c.version = o.value("version", std::string("2c")) == "1" ? snmp::Version::v1 : snmp::Version::v2c;
+  const auto version = o.value("version", std::string("2c"));
+  c.version = version == "1" ? snmp::Version::v1 : version == "3" ? snmp::Version::v3 : snmp::Version::v2c;
   c.community = o.value("community", std::string("public"));
+  c.user.name = o.value("user", std::string());
+  c.user.auth = snmp::auth_protocol_from(o.value("auth_protocol", std::string("none"))).value_or(snmp::AuthProtocol::none);
+  c.user.auth_password = o.value("auth_password", std::string());
+  c.user.priv = snmp::priv_protocol_from(o.value("priv_protocol", std::string("none"))).value_or(snmp::PrivProtocol::none);
+  c.user.priv_password = o.value("priv_password", std::string());
+  c.context = o.value("context", std::string());
   c.retries = o.value("retries", 1);
   c.interfaces = o.value("interfaces", false);
   if (o.contains("oids"))
@@ -223,6 +232,8 @@ class SnmpProbe final : public Probe {
     run.target.endpoint = std::move(ep);
     run.target.version = c.version;
     run.target.community = c.community;
+    run.target.user = c.user;
+    run.target.context = c.context;
     run.target.retries = c.retries;
     run.target.timeout = std::max(std::chrono::milliseconds(100), run.timeout / (c.retries + 1));
     std::vector<snmp::Oid> oids{*snmp::resolve_name("sysUpTime.0")};
@@ -318,6 +329,18 @@ std::vector<FieldError> check_options(const nlohmann::json& o) {
   const auto& community = o.value("community", std::string("public"));
   if (community.empty() || community.size() > kMaxCommunityLen)
     errs.push_back({"options.community", "must be 1 to 255 bytes"});
+  if (o.value("version", std::string("2c")) == "3") {
+    const auto user = o.value("user", std::string());
+    if (user.empty() || user.size() > 32) errs.push_back({"options.user", "is required with version 3 (1 to 32 bytes)"});
+    const bool auth = o.value("auth_protocol", std::string("none")) != "none";
+    const bool priv = o.value("priv_protocol", std::string("none")) != "none";
+    // net-snmp refuses shorter passphrases (RFC 3414 11.2 recommends at least 8).
+    if (auth && o.value("auth_password", std::string()).size() < 8)
+      errs.push_back({"options.auth_password", "must be 8 to 255 bytes with an auth_protocol"});
+    if (priv && !auth) errs.push_back({"options.priv_protocol", "needs auth_protocol too: USM has no privacy without authentication"});
+    if (priv && o.value("priv_password", std::string()).size() < 8)
+      errs.push_back({"options.priv_password", "must be 8 to 255 bytes with a priv_protocol"});
+  }
   if (o.contains("oids")) {
     for (const auto& name : o["oids"])
       if (!snmp::resolve_name(name.get<std::string>()))
@@ -338,9 +361,19 @@ const KindDescriptor& snmp_kind() {
       "the agent: host, host:port (default port 161) or [IPv6]:port",
       check_target,
       {
-          {"version", OptionType::choice, "2c", "SNMP version", {"1", "2c"}},
-          {"community", OptionType::string, "public", "community string (kept on the server, never shown again)",
-           {}, 0, 0, false, true},
+          {"version", OptionType::choice, "2c", "SNMP version", {"1", "2c", "3"}},
+          {"community", OptionType::string, "public", "community string, versions 1 and 2c (kept on the server, "
+           "never shown again)", {}, 0, 0, false, true},
+          {"user", OptionType::string, nullptr, "version 3: the USM user name"},
+          {"auth_protocol", OptionType::choice, "none", "version 3: authentication",
+           {"none", "md5", "sha", "sha224", "sha256", "sha384", "sha512"}},
+          {"auth_password", OptionType::string, nullptr, "version 3: authentication passphrase (8 bytes or more; "
+           "kept on the server, never shown again)", {}, 0, 0, false, true},
+          {"priv_protocol", OptionType::choice, "none", "version 3: privacy (needs authentication)",
+           {"none", "des", "aes", "aes192", "aes256"}},
+          {"priv_password", OptionType::string, nullptr, "version 3: privacy passphrase (8 bytes or more; kept on "
+           "the server, never shown again)", {}, 0, 0, false, true},
+          {"context", OptionType::string, nullptr, "version 3: context name (empty for the default context)"},
           {"oids", OptionType::string_list, nullptr,
            "objects to GET, by name (sysUpTime.0, IF-MIB::ifOperStatus.2) or dotted OID; conditions read them as "
            "oid(\"name\")"},

@@ -7,7 +7,7 @@ import time
 import unittest
 import urllib.parse
 
-from snmp_peers import CounterAgent, Snmpd, UdpSink
+from snmp_peers import CounterAgent, Snmpd, UdpSink, UsmUser
 from telltale_harness import AdminTestCase, wait_until
 
 IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"
@@ -59,12 +59,37 @@ class SnmpdInterfacesTest(SnmpCheckTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.agent = Snmpd(community="s3cret-ro", sys_name="telltale-lab")
+        cls.user = UsmUser("poller", "sha256", "auth-s3cret", "aes", "priv-s3cret")
+        cls.agent = Snmpd(community="s3cret-ro", sys_name="telltale-lab", users=[cls.user])
 
     @classmethod
     def tearDownClass(cls):
         cls.agent.stop()
         super().tearDownClass()
+
+    def test_v3_user_with_privacy(self):
+        options = dict(self.user.api_fields(), interfaces=True, oids=["sysName.0"])
+        c = self.check(name="snmp-v3", target=self.agent.address, options=options,
+                       conditions=['oid("sysName.0") == "telltale-lab"'])
+        self.assertEqual((c["options"]["auth_password"], c["options"]["priv_password"]), ("********", "********"))
+        for path in (f"/api/v1/checks/{c['id']}", "/api/v1/checks"):
+            body = self.req("GET", path).body.decode()
+            self.assertNotIn("auth-s3cret", body)
+            self.assertNotIn("priv-s3cret", body)
+        r = self.run_now(c)
+        self.assertTrue(r["up"], r)
+        self.assertEqual(r["facts"]["interfaces"], len(self.agent.walk(IF_NAME)))
+        # The placeholders keep the stored passphrases; a wrong one is the agent's wrong digest.
+        r = self.req("PATCH", f"/api/v1/checks/{c['id']}", {"options": dict(options, auth_password="********",
+                                                                            priv_password="********")})
+        self.assertStatus(r, 200)
+        self.assertTrue(self.run_now(c)["up"])
+        r = self.req("PATCH", f"/api/v1/checks/{c['id']}", {"options": dict(options, auth_password="wrong-pass",
+                                                                            priv_password="********", retries=0)})
+        self.assertStatus(r, 200)
+        wrong = self.run_now(c)
+        self.assertFalse(wrong["up"])
+        self.assertEqual(wrong["error"], "wrong_digest", wrong)
 
     def test_counters_match_snmpbulkwalk_and_values_are_facts(self):
         c = self.check(name="snmp-lab", target=self.agent.address,
@@ -138,7 +163,14 @@ class SnmpdInterfacesTest(SnmpCheckTestCase):
         cases = [
             ({"target": "127.0.0.1:99999"}, "target"),
             ({"target": "127.0.0.1", "options": {"oids": ["ifHCInOctet.1"]}}, "options.oids"),
-            ({"target": "127.0.0.1", "options": {"version": "3"}}, "options.version"),
+            ({"target": "127.0.0.1", "options": {"version": "4"}}, "options.version"),
+            ({"target": "127.0.0.1", "options": {"version": "3"}}, "options.user"),
+            ({"target": "127.0.0.1", "options": {"version": "3", "user": "u", "auth_protocol": "sha",
+                                                 "auth_password": "short"}}, "options.auth_password"),
+            ({"target": "127.0.0.1", "options": {"version": "3", "user": "u", "priv_protocol": "aes",
+                                                 "priv_password": "long-enough"}}, "options.priv_protocol"),
+            ({"target": "127.0.0.1", "options": {"version": "3", "user": "u", "auth_protocol": "sha3"}},
+             "options.auth_protocol"),
             ({"target": "127.0.0.1", "options": {"community": ""}}, "options.community"),
             ({"target": "127.0.0.1", "conditions": ['oid(sysName) == "x"']}, "conditions[0]"),
         ]
