@@ -1,4 +1,4 @@
-// snmp/ — SNMP for Telltale: the BER codec of SNMP v1/v2c messages (this header), the engine
+// snmp/ — SNMP for Telltale: the BER codec of SNMP v1/v2c/v3 messages (this header), the engine
 // that sends requests and matches answers on the core loop (engine.h), the built-in MIB name
 // table (mib.h) and device discovery (discovery.h). Pure code here: no I/O, callable anywhere.
 #pragma once
