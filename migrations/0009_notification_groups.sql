@@ -32,5 +32,8 @@ INSERT INTO notifications_new(id, channel_id, transition_id, alert_id, event, pa
 DROP TABLE notifications;
 ALTER TABLE notifications_new RENAME TO notifications;
 CREATE INDEX notifications_pending ON notifications(channel_id, id) WHERE state = 'pending';
-CREATE INDEX notifications_alert ON notifications(alert_id, channel_id) WHERE state = 'pending';
+-- Over every state: the dispatcher asks per head whether that alert's firing was collapsed or
+-- muted, and the delivered history is most of the table.
+CREATE INDEX notifications_alert ON notifications(alert_id, channel_id, event, state);
+CREATE INDEX notifications_waiting ON notifications(channel_id, group_key, id) WHERE state = 'waiting';
 CREATE INDEX notifications_group ON notifications(channel_id, group_key, id) WHERE group_key IS NOT NULL;

@@ -218,6 +218,13 @@ constexpr const char* kEscalationSelect =
     "AND NOT EXISTS(SELECT 1 FROM notifications n WHERE n.transition_id = t.id AND n.channel_id = "
     "c.id)";
 
+constexpr TimeMs kEscalationCheckMs = 1000;
+
+// A channel's head: its oldest pending row. Looked up per channel through the pending index, so
+// a round costs the same whatever the delivered history holds.
+constexpr const char* kHeadOf =
+    "(SELECT min(m.id) FROM notifications m WHERE m.channel_id = c.id AND m.state = 'pending')";
+
 }  // namespace
 
 int escalate(SQLite::Database& db, TimeMs now) {
@@ -335,9 +342,7 @@ std::optional<TimeMs> Dispatcher::next_due() {
   auto r = m_readers.with([this](SQLite::Database& db) -> Result<std::optional<TimeMs>> {
     SQLite::Statement st(
         db,
-        "SELECT n.channel_id, n.next_at FROM notifications n WHERE n.state = 'pending' AND n.id = "
-        "(SELECT min(m.id) FROM notifications m WHERE m.channel_id = n.channel_id AND m.state = "
-        "'pending')");
+        "SELECT n.channel_id, n.next_at FROM channels c JOIN notifications n ON n.id = " + std::string(kHeadOf));
     std::optional<TimeMs> next;
     while (st.executeStep()) {
       if (m_in_flight.count(st.getColumn(0).getInt64())) continue;  // its result wakes us
@@ -391,12 +396,18 @@ std::size_t Dispatcher::run_due() {
   if (!done.empty()) record(done);
   TimeMs now = m_clock.now_ms();
   if (m_muted) unmute(now);
-  // Escalations are looked for with a read; the writer is asked only when some are due.
-  auto due = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
-    SQLite::Statement st(db, std::string("SELECT 1 ") + kEscalationSelect + " LIMIT 1");
-    st.bind(1, static_cast<std::int64_t>(now));
-    return st.executeStep();
-  });
+  // Escalations are looked for with a read; the writer is asked only when some are due. The
+  // read visits every firing alert, and escalation delays are minutes: once a second is enough,
+  // and a burst of notifications (one round each) does not pay it per message.
+  Result<bool> due = false;
+  if (now >= m_escalations_checked_at + kEscalationCheckMs || now < m_escalations_checked_at) {
+    m_escalations_checked_at = now;
+    due = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
+      SQLite::Statement st(db, std::string("SELECT 1 ") + kEscalationSelect + " LIMIT 1");
+      st.bind(1, static_cast<std::int64_t>(now));
+      return st.executeStep();
+    });
+  }
   if (due.ok() && due.value()) {
     auto queued =
         m_writer.run<int>([now](SQLite::Database& db) -> Result<int> { return escalate(db, now); });
@@ -414,15 +425,10 @@ std::size_t Dispatcher::run_due() {
     auto heads = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Head>> {
       SQLite::Statement st(
           db,
-          "SELECT n.id, n.channel_id, c.kind, c.config, n.alert_id, n.event, n.payload, "
-          "n.created_at, "
+          "SELECT n.id, n.channel_id, c.kind, c.config, n.alert_id, n.event, n.payload, n.created_at, "
           "EXISTS(SELECT 1 FROM notifications f WHERE f.alert_id = n.alert_id AND f.channel_id = "
-          "n.channel_id AND f.event = 'firing' AND f.state = 'collapsed') FROM notifications n "
-          "JOIN "
-          "channels c ON c.id = n.channel_id WHERE n.state = 'pending' AND n.next_at <= ? AND n.id "
-          "= "
-          "(SELECT min(m.id) FROM notifications m WHERE m.channel_id = n.channel_id AND m.state = "
-          "'pending') ORDER BY n.id");
+          "n.channel_id AND f.event = 'firing' AND f.state = 'collapsed') FROM channels c JOIN "
+          "notifications n ON n.id = " + std::string(kHeadOf) + " WHERE n.next_at <= ? ORDER BY n.id");
       st.bind(1, static_cast<std::int64_t>(now));
       std::vector<Head> out;
       while (st.executeStep()) {

@@ -150,6 +150,7 @@ class Dispatcher {
   MutedAlerts m_muted;
 
   std::set<std::int64_t> m_in_flight;  // channel ids; dispatcher thread only
+  TimeMs m_escalations_checked_at = 0;  // dispatcher thread only
 
   std::mutex m_mutex;  // guards what follows
   std::condition_variable m_cv;

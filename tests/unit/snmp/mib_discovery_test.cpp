@@ -38,13 +38,30 @@ TEST_CASE("snmp discovery: requests are validated field by field") {
   CHECK(bare->port == 161);
   CHECK(decode_discovery_request({{"address", "switch-1.lan:16100"}})->port == 16100);
 
-  auto bad = decode_discovery_request({{"address", "host:0"}, {"version", "3"}, {"community", ""}, {"timeout", "1h"},
+  auto bad = decode_discovery_request({{"address", "host:0"}, {"version", "4"}, {"community", ""}, {"timeout", "1h"},
                                        {"retries", 11}, {"create_node", "yes"}, {"colour", 1}});
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == "VALIDATION_FAILED");
   std::vector<std::string> fields;
   for (const auto& f : bad.error().fields) fields.push_back(f.field);
   CHECK(fields == std::vector<std::string>{"address", "colour", "community", "create_node", "retries", "timeout", "version"});
+
+  auto v3 = decode_discovery_request({{"address", "sw1"}, {"version", "3"}, {"user", "ops"}, {"auth_protocol", "sha256"},
+                                      {"auth_password", "auth-pass"}, {"priv_protocol", "aes"},
+                                      {"priv_password", "priv-pass"}, {"context", "vlan-5"}});
+  REQUIRE(v3.ok());
+  CHECK(v3->user == UsmUser{"ops", AuthProtocol::sha256, "auth-pass", PrivProtocol::aes128, "priv-pass"});
+  CHECK(v3->context == "vlan-5");
+  auto v3_bad = decode_discovery_request({{"address", "sw1"}, {"version", "3"}, {"community", "x"},
+                                          {"priv_protocol", "aes"}, {"priv_password", "short"}});
+  REQUIRE_FALSE(v3_bad.ok());
+  fields.clear();
+  for (const auto& f : v3_bad.error().fields) fields.push_back(f.field);
+  CHECK(fields == std::vector<std::string>{"priv_password", "community", "user", "priv_protocol"});
+  auto v2_with_user = decode_discovery_request({{"address", "sw1"}, {"user", "ops"}});
+  REQUIRE_FALSE(v2_with_user.ok());
+  CHECK(v2_with_user.error().fields.at(0).message == "is for version 3 only");
+
   auto missing = decode_discovery_request(nlohmann::json::object());
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().fields.at(0).field == "address");
