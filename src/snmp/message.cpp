@@ -198,6 +198,27 @@ Result<std::int64_t> integer_of(const Tlv& t) {
   return v;
 }
 
+// Every version's message: SEQUENCE { version INTEGER, ... } and nothing after it. `rest` reads
+// what follows the version.
+struct Envelope {
+  Reader rest;
+  std::int64_t version = 0;
+  std::size_t version_at = 0;
+};
+
+Result<Envelope> open_envelope(std::span<const std::uint8_t> datagram) {
+  Reader top(datagram, 0);
+  auto seq = top.expect(kSequence, "an SNMP message");
+  if (!seq.ok()) return std::move(seq).error();
+  if (!top.done()) return malformed(top.offset(), fmt::format("{} bytes after the message", datagram.size() - top.offset()));
+  Reader r = inside(*seq);
+  auto ver = r.expect(0x02, "the version");
+  if (!ver.ok()) return std::move(ver).error();
+  auto v = integer_of(*ver);
+  if (!v.ok()) return std::move(v).error();
+  return Envelope{r, *v, ver->at};
+}
+
 Result<std::int32_t> int32_of(const Tlv& t, std::string_view what) {
   auto v = integer_of(t);
   if (!v.ok()) return std::move(v).error();
@@ -485,19 +506,13 @@ std::string encode(const Message& m) {
 }
 
 Result<Message> decode(std::span<const std::uint8_t> datagram) {
-  Reader top(datagram, 0);
-  auto seq = top.expect(kSequence, "an SNMP message");
-  if (!seq.ok()) return std::move(seq).error();
-  if (!top.done()) return malformed(top.offset(), fmt::format("{} bytes after the message", datagram.size() - top.offset()));
-  Reader r = inside(*seq);
-  auto ver = r.expect(0x02, "the version");
-  if (!ver.ok()) return std::move(ver).error();
-  auto v = integer_of(*ver);
-  if (!v.ok()) return std::move(v).error();
+  auto e = open_envelope(datagram);
+  if (!e.ok()) return std::move(e).error();
+  Reader& r = e->rest;
   Message m;
-  if (*v == 3) return malformed(ver->at, "an SNMPv3 message where v1 or v2c was expected");
-  if (*v != 0 && *v != 1) return malformed(ver->at, fmt::format("unknown SNMP version {}", *v));
-  m.version = static_cast<Version>(*v);
+  if (e->version == 3) return malformed(e->version_at, "an SNMPv3 message where v1 or v2c was expected");
+  if (e->version != 0 && e->version != 1) return malformed(e->version_at, fmt::format("unknown SNMP version {}", e->version));
+  m.version = static_cast<Version>(e->version);
   auto com = r.expect(static_cast<std::uint8_t>(Type::octet_string), "the community");
   if (!com.ok()) return std::move(com).error();
   m.community = bytes_of(*com);
@@ -511,15 +526,8 @@ Result<Message> decode(std::span<const std::uint8_t> datagram) {
 }
 
 std::optional<std::int64_t> peek_version(std::span<const std::uint8_t> datagram) {
-  Reader top(datagram, 0);
-  auto seq = top.expect(kSequence, "an SNMP message");
-  if (!seq.ok()) return std::nullopt;
-  Reader r = inside(*seq);
-  auto ver = r.expect(0x02, "the version");
-  if (!ver.ok()) return std::nullopt;
-  auto v = integer_of(*ver);
-  if (!v.ok()) return std::nullopt;
-  return *v;
+  auto e = open_envelope(datagram);
+  return e.ok() ? std::optional<std::int64_t>(e->version) : std::nullopt;
 }
 
 std::string encode(const ScopedPdu& s) {
@@ -571,16 +579,10 @@ std::string encode(const MessageV3& m, std::size_t* auth_params_at) {
 }
 
 Result<DecodedV3> decode_v3(std::span<const std::uint8_t> datagram) {
-  Reader top(datagram, 0);
-  auto seq = top.expect(kSequence, "an SNMP message");
-  if (!seq.ok()) return std::move(seq).error();
-  if (!top.done()) return malformed(top.offset(), fmt::format("{} bytes after the message", datagram.size() - top.offset()));
-  Reader r = inside(*seq);
-  auto ver = r.expect(0x02, "the version");
-  if (!ver.ok()) return std::move(ver).error();
-  auto v = integer_of(*ver);
-  if (!v.ok()) return std::move(v).error();
-  if (*v != 3) return malformed(ver->at, fmt::format("SNMP version {} where 3 was expected", *v));
+  auto e = open_envelope(datagram);
+  if (!e.ok()) return std::move(e).error();
+  Reader& r = e->rest;
+  if (e->version != 3) return malformed(e->version_at, fmt::format("SNMP version {} where 3 was expected", e->version));
   DecodedV3 d;
   MessageV3& m = d.message;
   {
