@@ -64,6 +64,7 @@ nlohmann::json to_json(const Alert& a) {
                    {"ack", nullptr},
                    {"silenced", a.silenced},
                    {"maintenance", nlohmann::json::array()},
+                   {"inhibited_by", a.inhibited_by ? nlohmann::json(a.inhibited_by) : nlohmann::json()},
                    {"muted", a.muted()}};
   for (const auto& w : a.maintenance) j["maintenance"].push_back({{"id", w.id}, {"name", w.name}});
   if (a.ack) j["ack"] = {{"by", a.ack->by}, {"at", format_rfc3339(a.ack->at)}, {"comment", a.ack->comment}};

@@ -47,8 +47,9 @@ struct Alert {
   std::optional<Ack> ack;
   bool silenced = false;  // an active silence selects its labels (set when read)
   std::vector<WindowRef> maintenance;  // the active maintenance windows covering it (set when read)
-  // What notifiers skip: silenced or in maintenance.
-  bool muted() const { return silenced || !maintenance.empty(); }
+  std::int64_t inhibited_by = 0;       // a firing alert that inhibits it, 0 for none (set when read)
+  // What notifiers skip: silenced, in maintenance or inhibited.
+  bool muted() const { return silenced || !maintenance.empty() || inhibited_by != 0; }
 };
 
 nlohmann::json to_json(const Alert& a);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/json.h"
 #include "db/audit.h"
 #include "inventory/service.h"
 
@@ -145,20 +146,8 @@ Result<MaintenanceWindow> MaintenanceService::update(std::int64_t id, const nloh
     if (!patched.ok()) return patched;
     MaintenanceWindow w = std::move(patched.value());
     TT_TRY(check_nodes(db, w, found->node_ids));
-    auto before = to_input_json(*found), after = to_input_json(w);
-    std::vector<std::string> changed;
-    nlohmann::json old_values = nlohmann::json::object();
-    for (const auto& [k, v] : after.items())
-      if (before.value(k, nlohmann::json()) != v) {
-        changed.push_back(k);
-        old_values[k] = before.value(k, nlohmann::json());
-      }
-    for (const auto& [k, v] : before.items())
-      if (!after.contains(k)) {
-        changed.push_back(k);
-        old_values[k] = v;
-      }
-    if (changed.empty()) return *found;
+    auto diff = changed_fields(to_input_json(*found), to_input_json(w));
+    if (diff.empty()) return *found;
     w.updated_at = now;
     SQLite::Statement st(db,
                          "UPDATE maintenance_windows SET name=:name, comment=:comment, node_ids=:node_ids, "
@@ -169,8 +158,8 @@ Result<MaintenanceWindow> MaintenanceService::update(std::int64_t id, const nloh
     st.exec();
     resolve_nodes(db, w);
     event = inventory::append_event(db, {0, now, "alerts", "maintenance.updated", std::to_string(id), actor.name,
-                                         {{"maintenance", to_json(w, now)}, {"changed", changed}, {"before", old_values}}});
-    db::append_audit(db, now, actor, "maintenance.update", std::to_string(id), nlohmann::json{{"changed", changed}}.dump());
+                                         {{"maintenance", to_json(w, now)}, {"changed", diff.changed}, {"before", diff.before}}});
+    db::append_audit(db, now, actor, "maintenance.update", std::to_string(id), nlohmann::json{{"changed", diff.changed}}.dump());
     return w;
   });
   if (done.ok() && event) inventory::publish_event(m_bus, *event);

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "alerts/inhibit_service.h"
 #include "alerts/maintenance_service.h"
+#include "core/json.h"
 #include "db/audit.h"
 #include "inventory/service.h"
 
@@ -204,15 +206,8 @@ Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const
     TT_TRY(apply_input(r, patch));
     TT_TRY(check_unique(db, r));
     if (patch.channels || patch.escalations) TT_TRY(check_channels(db, r));
-    auto before = to_json(*found), after = to_json(r);
-    std::vector<std::string> changed;
-    nlohmann::json old_values = nlohmann::json::object();
-    for (const auto& [k, v] : after.items())
-      if (k != "updated_at" && before.value(k, nlohmann::json()) != v) {
-        changed.push_back(k);
-        old_values[k] = before.value(k, nlohmann::json());
-      }
-    if (changed.empty()) return r;
+    auto diff = changed_fields(to_json(*found), to_json(r));
+    if (diff.empty()) return r;
     r.updated_at = now;
     SQLite::Statement st(db,
                          "UPDATE alert_rules SET name=:name, kind=:kind, expr=:expr, check_id=:check_id, "
@@ -222,8 +217,8 @@ Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const
     bind_rule(st, r);
     st.bind(":id", id);
     st.exec();
-    event = rule_event(db, now, "alert_rule.updated", r, actor, {{"rule", to_json(r)}, {"changed", changed}, {"before", old_values}});
-    db::append_audit(db, now, actor, "alert_rule.update", std::to_string(id), nlohmann::json{{"changed", changed}}.dump());
+    event = rule_event(db, now, "alert_rule.updated", r, actor, {{"rule", to_json(r)}, {"changed", diff.changed}, {"before", diff.before}});
+    db::append_audit(db, now, actor, "alert_rule.update", std::to_string(id), nlohmann::json{{"changed", diff.changed}}.dump());
     return r;
   });
   if (!done.ok() || !event) return done;
@@ -297,7 +292,7 @@ Result<Alert> AlertService::alert(std::int64_t id) {
   });
   if (!a.ok()) return a;
   std::vector<Alert> one{with_live(std::move(a.value()))};
-  TT_TRY(mark_silenced(one));
+  TT_TRY(mark_muted(one));
   return std::move(one.front());
 }
 
@@ -309,7 +304,7 @@ Result<std::set<std::int64_t>> AlertService::muted(const std::vector<std::int64_
     return out;
   });
   if (!found.ok()) return std::move(found).error();
-  TT_TRY(mark_silenced(found.value()));
+  TT_TRY(mark_muted(found.value()));
   std::set<std::int64_t> out;
   for (const auto& a : found.value())
     if (a.muted()) out.insert(a.id);
@@ -345,7 +340,7 @@ Result<Page<Alert>> AlertService::alerts(const AlertQuery& q) {
   });
   if (!page.ok()) return page;
   for (auto& a : page->items) a = with_live(std::move(a));
-  TT_TRY(mark_silenced(page->items));
+  TT_TRY(mark_muted(page->items));
   return page;
 }
 
@@ -405,9 +400,12 @@ Error silence_not_found(std::int64_t id) {
 
 }  // namespace
 
-Result<void> AlertService::mark_silenced(std::vector<Alert>& alerts) {
+Result<void> AlertService::mark_muted(std::vector<Alert>& alerts) {
   auto now = m_clock.now_ms();
   std::vector<MaintenanceWindow> windows;
+  std::vector<InhibitRule> inhibit_rules;
+  std::set<std::string> down_nodes;
+  std::vector<Alert> firing;  // id and labels: the possible sources of inhibition
   auto active = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Silence>> {
     std::vector<Silence> out;
     SQLite::Statement st(db, fmt::format("SELECT {} FROM silences WHERE ends_at > ? AND starts_at <= ?", kSilenceColumns));
@@ -415,17 +413,32 @@ Result<void> AlertService::mark_silenced(std::vector<Alert>& alerts) {
     st.bind(2, static_cast<std::int64_t>(now));
     while (st.executeStep()) out.push_back(read_silence(st));
     windows = load_windows(db);
+    inhibit_rules = load_inhibit_rules(db);
+    SQLite::Statement down(db, "SELECT name FROM nodes WHERE status = 'down'");
+    while (down.executeStep()) down_nodes.insert(down.getColumn(0).getString());
+    if (!inhibit_rules.empty() || !down_nodes.empty()) {
+      SQLite::Statement f(db, "SELECT id, labels FROM alerts WHERE state = 'firing'");
+      while (f.executeStep()) {
+        Alert& a = firing.emplace_back();
+        a.id = f.getColumn(0).getInt64();
+        a.state = AlertState::firing;
+        for (const auto& [k, v] : nlohmann::json::parse(f.getColumn(1).getString()).get<Labels>()) a.labels.push_back({k, v});
+      }
+    }
     return out;
   });
   if (!active.ok()) return std::move(active).error();
   std::erase_if(windows, [&](const MaintenanceWindow& w) { return !w.active(now); });
+  Inhibition inhibition(inhibit_rules, firing, down_nodes);
   for (auto& a : alerts) {
-    a.silenced = a.state != AlertState::resolved &&
-                 std::any_of(active->begin(), active->end(), [&](const Silence& s) { return s.mutes(a.labels, now); });
+    a.silenced = false;
     a.maintenance.clear();
-    if (a.state != AlertState::resolved)
-      for (const auto& w : windows)
-        if (w.covers(a.labels)) a.maintenance.push_back({w.id, w.name});
+    a.inhibited_by = 0;
+    if (a.state == AlertState::resolved) continue;
+    a.silenced = std::any_of(active->begin(), active->end(), [&](const Silence& s) { return s.mutes(a.labels, now); });
+    for (const auto& w : windows)
+      if (w.covers(a.labels)) a.maintenance.push_back({w.id, w.name});
+    a.inhibited_by = inhibition.source_of(a.labels);
   }
   return ok();
 }

@@ -56,7 +56,8 @@ class AlertService {
   Result<Alert> ack(std::int64_t id, const std::string& comment, const Actor& actor);
 
   // The alerts among `ids` that are muted now (an active silence or maintenance window selects
-  // them, and they are not resolved): what the notification dispatcher leaves unsent.
+  // them, or another alert inhibits them, and they are not resolved): what the notification
+  // dispatcher leaves unsent.
   Result<std::set<std::int64_t>> muted(const std::vector<std::int64_t>& ids);
 
   // Silences: created by `actor`; listed newest first (expired ones only when asked); expiring
@@ -68,9 +69,9 @@ class AlertService {
 
  private:
   Alert with_live(Alert a) const;
-  // Marks the alerts that an active silence selects, and names the active maintenance windows
-  // that cover them.
-  Result<void> mark_silenced(std::vector<Alert>& alerts);
+  // Marks the alerts that an active silence selects, names the active maintenance windows that
+  // cover them and the firing alert that inhibits them.
+  Result<void> mark_muted(std::vector<Alert>& alerts);
 
   db::Writer& m_writer;
   db::Readers& m_readers;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "alerts/inhibit_service.h"
 #include "alerts/maintenance_service.h"
 #include "alerts/service.h"
 #include "auth/auth.h"
@@ -28,6 +29,7 @@ struct Services {
   checks::CheckService& checks;
   alerts::AlertService& alerts;
   alerts::MaintenanceService& maintenance;
+  alerts::InhibitService& inhibit;
   notify::ChannelService& channels;
   tsdb::Store& store;
   snmp::DiscoveryService& discovery;
@@ -51,6 +53,7 @@ void register_prometheus(http::Router& r, Services& s);
 void register_discover(http::Router& r, Services& s);
 void register_alerts(http::Router& r, Services& s);
 void register_maintenance(http::Router& r, Services& s);
+void register_inhibit_rules(http::Router& r, Services& s);
 void register_channels(http::Router& r, Services& s);
 
 inline void register_all(http::Router& r, Services& s) {
@@ -65,6 +68,7 @@ inline void register_all(http::Router& r, Services& s) {
   register_discover(r, s);
   register_alerts(r, s);
   register_maintenance(r, s);
+  register_inhibit_rules(r, s);
   register_channels(r, s);
 }
 

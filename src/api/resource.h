@@ -1,8 +1,8 @@
 // api/resource.h — the list/create/get/patch/delete routes that every stored resource shares
-// (nodes, checks, alert rules, silences, maintenance windows, channels). The handlers differ
-// only in how a query or body decodes, which service call runs and how a record prints, so a
-// resource names those and gets the routes, with the same status codes, Location header and
-// 404 code everywhere.
+// (nodes, checks, alert rules, silences, maintenance windows, inhibit rules, channels). The
+// handlers differ only in how a query or body decodes, which service call runs and how a record
+// prints, so a resource names those and gets the routes, with the same status codes, Location
+// header and 404 code everywhere.
 #pragma once
 
 #include <fmt/format.h>

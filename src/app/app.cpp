@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "alerts/evaluator.h"
+#include "alerts/inhibit_service.h"
 #include "alerts/maintenance_service.h"
 #include "alerts/service.h"
 #include "api/api.h"
@@ -239,6 +240,7 @@ int serve(const ServeOptions& opt) {
   }
   evaluator.start();
   alerts::MaintenanceService maintenance(writer, readers, bus, SystemClock::instance());
+  alerts::InhibitService inhibit(writer, readers, bus, SystemClock::instance());
   dispatcher.start();
 
   http::Authenticator authenticator{
@@ -252,6 +254,7 @@ int serve(const ServeOptions& opt) {
       check_service,
       alert_service,
       maintenance,
+      inhibit,
       channels,
       store,
       discovery,

@@ -6,6 +6,7 @@
 #include <future>
 
 #include "core/duration.h"
+#include "core/json.h"
 #include "core/random.h"
 #include "db/audit.h"
 #include "inventory/service.h"
@@ -189,12 +190,8 @@ Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, con
     Check c = *found;
     TT_TRY(apply_input(c, patch));
     TT_TRY(check_references(db, c));
-    auto before = to_json(*found);
-    auto after = to_json(c);
-    std::vector<std::string> changed;
-    for (const auto& [k, v] : after.items())
-      if (k != "updated_at" && before.value(k, nlohmann::json()) != v) changed.push_back(k);
-    if (changed.empty()) return c;
+    auto diff = changed_fields(to_json(*found), to_json(c));
+    if (diff.empty()) return c;
     c.updated_at = now;
     if (c.enabled != found->enabled) {
       c.state = c.enabled ? CheckState::pending : CheckState::paused;
@@ -212,10 +209,8 @@ Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, con
     st.bind(":flapping", c.flapping ? 1 : 0);
     st.bind(":id", id);
     st.exec();
-    nlohmann::json old_values = nlohmann::json::object();
-    for (const auto& f : changed) old_values[f] = before[f];
-    event = check_event(db, now, "check.updated", c, actor, {{"check", to_json(c)}, {"changed", changed}, {"before", old_values}});
-    db::append_audit(db, now, actor, "check.update", std::to_string(id), nlohmann::json{{"changed", changed}}.dump());
+    event = check_event(db, now, "check.updated", c, actor, {{"check", to_json(c)}, {"changed", diff.changed}, {"before", diff.before}});
+    db::append_audit(db, now, actor, "check.update", std::to_string(id), nlohmann::json{{"changed", diff.changed}}.dump());
     return c;
   });
   if (!r.ok()) return r;

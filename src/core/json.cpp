@@ -42,4 +42,18 @@ Result<nlohmann::json> parse_json(std::string_view text, std::size_t max_depth) 
   }
 }
 
+FieldChanges changed_fields(const nlohmann::json& before, const nlohmann::json& after) {
+  FieldChanges out;
+  auto note = [&](const std::string& k, const nlohmann::json& old) {
+    if (k == "updated_at") return;
+    out.changed.push_back(k);
+    out.before[k] = old;
+  };
+  for (const auto& [k, v] : after.items())
+    if (auto old = before.value(k, nlohmann::json()); old != v) note(k, old);
+  for (const auto& [k, v] : before.items())
+    if (!after.contains(k)) note(k, v);
+  return out;
+}
+
 }  // namespace tt

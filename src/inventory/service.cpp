@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/json.h"
 #include "db/audit.h"
 
 namespace tt::inventory {
@@ -89,14 +90,6 @@ void apply(Node& n, const NodeInput& in) {
   if (in.metadata) n.metadata = *in.metadata;
   if (in.location) n.location = *in.location;
   if (in.mac) n.mac = *in.mac;
-}
-
-// The JSON fields that differ between two versions of a node.
-std::vector<std::string> changed_fields(const nlohmann::json& before, const nlohmann::json& after) {
-  std::vector<std::string> out;
-  for (const auto& [k, v] : after.items())
-    if (k != "updated_at" && before.value(k, nlohmann::json()) != v) out.push_back(k);
-  return out;
 }
 
 }  // namespace
@@ -188,9 +181,8 @@ Result<Node> NodeService::update(std::int64_t id, const NodeInput& patch, const 
     if (!found) return not_found(id);
     Node n = *found;
     apply(n, patch);
-    auto before = to_json(*found);
-    auto changed = changed_fields(before, to_json(n));
-    if (changed.empty()) return n;
+    auto diff = changed_fields(to_json(*found), to_json(n));
+    if (diff.empty()) return n;
     if (name_taken(db, n)) return exists(n);
     n.updated_at = now;
     SQLite::Statement st(db,
@@ -200,13 +192,10 @@ Result<Node> NodeService::update(std::int64_t id, const NodeInput& patch, const 
     bind_node(st, n);
     st.bind(":id", id);
     st.exec();
-    auto after = to_json(n);
-    nlohmann::json old_values = nlohmann::json::object();
-    for (const auto& f : changed) old_values[f] = before[f];
-    nlohmann::json data = {{"node", after}, {"changed", changed}, {"before", old_values}};
+    nlohmann::json data = {{"node", to_json(n)}, {"changed", diff.changed}, {"before", diff.before}};
     event = node_event(db, now, "node.updated", n, actor, data);
     db::append_audit(db, now, actor, "node.update", std::to_string(id),
-                     nlohmann::json{{"changed", changed}, {"before", old_values}}.dump());
+                     nlohmann::json{{"changed", diff.changed}, {"before", diff.before}}.dump());
     return n;
   });
   if (r.ok() && event) publish(*event);

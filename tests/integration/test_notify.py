@@ -2,7 +2,8 @@
 (validation per field, secrets masked, unknown channel ids refused by rules, tests that reach or
 fail to reach the receiver), an alert delivered to a webhook firing and resolved, exactly once
 across a receiver outage and a kill -9 of Telltale, grouped per channel, held back while
-silenced and sent when the silence ends, to Debian's prometheus-alertmanager, and
+silenced and sent when the silence ends, inhibited (a node that is down sends one message, and
+inhibit rules as a resource), to Debian's prometheus-alertmanager, and
 as email through Debian's aiosmtpd with STARTTLS."""
 
 import os
@@ -259,6 +260,93 @@ class MutedTest(NotifyMixin, AdminTestCase):
             self.assertEqual(hook.bodies()[0]["alert"]["rule"], "Hushed")
         finally:
             hook.stop()
+
+
+class InhibitionTest(NotifyMixin, AdminTestCase):
+    def test_a_node_that_is_down_sends_one_message_not_one_per_check(self):
+        hook = WebhookReceiver().start()
+        try:
+            r = self.req("POST", "/api/v1/nodes", {"name": "gw1", "type": "network"})
+            self.assertStatus(r, 201)
+            node = r.json["data"]
+            checks = []
+            for name in ("gw1-web", "gw1-dns"):
+                r = self.req("POST", "/api/v1/checks", {"name": name, "kind": "push", "interval": "1h",
+                                                        "node_id": node["id"]})
+                self.assertStatus(r, 201)
+                checks.append(r.json["data"])
+            r = self.req("POST", "/api/v1/channels",
+                         {"name": "pager", "kind": "webhook", "config": {"url": hook.url},
+                          "grouping": {"group_by": ["node"], "group_wait": "3s", "group_interval": "5s"}})
+            self.assertStatus(r, 201)
+            channel = r.json["data"]
+            for body in ({"name": "CheckDown", "kind": "check_state", "check_selector": '{node="gw1"}'},
+                         {"name": "NodeDown", "expr": "max by (node) (probe_up) == 0"}):
+                body.update({"severity": "critical", "interval": "1s", "channels": [channel["id"]]})
+                self.assertStatus(self.req("POST", "/api/v1/alert-rules", body), 201)
+            for c in checks:
+                self.assertStatus(self.server.request("GET", c["push_url"] + "?status=down&msg=unreachable"), 200)
+
+            self.assertTrue(wait_until(lambda: len(hook.requests) >= 1, 20), "no notification")
+            first = hook.bodies()[0]
+            self.assertEqual([a["labels"]["alertname"] for a in first["group"]["alerts"]], ["NodeDown"], first)
+            alerts = self.req("GET", "/api/v1/alerts?state=firing").json["data"]
+            node_alert = next(a for a in alerts if a["labels"]["alertname"] == "NodeDown")
+            check_alerts = [a for a in alerts if a["labels"]["alertname"] == "CheckDown"]
+            self.assertEqual(len(check_alerts), 2, alerts)
+            self.assertTrue(all(a["inhibited_by"] == node_alert["id"] and a["muted"] for a in check_alerts), alerts)
+            self.assertIsNone(node_alert["inhibited_by"])
+
+            # One check comes back: the node is degraded, not down, and the other check's alert
+            # is news again.
+            self.assertStatus(self.server.request("GET", checks[0]["push_url"]), 200)
+            self.assertTrue(wait_until(lambda: len(hook.requests) >= 2, 30), "no news after the node came back")
+            news = hook.bodies()[1]
+            events = {(a["labels"]["alertname"], a["labels"].get("check")): a["event"] for a in news["group"]["alerts"]}
+            self.assertEqual(events.get(("NodeDown", None)), "resolved", news)
+            self.assertEqual(events.get(("CheckDown", "gw1-dns")), "firing", news)
+        finally:
+            hook.stop()
+
+    def test_inhibit_rules_are_a_resource_and_mute_their_targets(self):
+        r = self.req("POST", "/api/v1/inhibit-rules", {"source": '{a=~"("}', "equal": ["1x"], "colour": "red"})
+        self.assertStatus(r, 422, "VALIDATION_FAILED")
+        self.assertEqual(sorted(r.field_errors()), ["colour", "equal", "name", "source", "target"])
+        r = self.req("POST", "/api/v1/inhibit-rules",
+                     {"name": "backlog mutes lag", "source": '{alertname="Backlog"}', "target": '{alertname="Lag"}',
+                      "equal": ["queue"], "comment": "lag follows a backlog"})
+        self.assertStatus(r, 201)
+        rule = r.json["data"]
+        self.assertEqual(r.header("Location"), f"/api/v1/inhibit-rules/{rule['id']}")
+        self.assertEqual(rule["created_by"], "admin")
+        for q in ("mail", "jobs"):
+            self.push("tt_queue_depth", {"queue": q}, 500)
+            self.push("tt_queue_lag_seconds", {"queue": q}, 600)
+        self.push("tt_queue_lag_seconds", {"queue": "audit"}, 600)
+        self.rule("Backlog", 'tt_queue_depth{queue="mail"} > 100', [])
+        self.rule("Lag", "tt_queue_lag_seconds > 300", [])
+
+        def lag():
+            alerts = self.req("GET", "/api/v1/alerts?state=firing&label=alertname=Lag").json["data"]
+            return {a["labels"]["queue"]: a for a in alerts} if len(alerts) == 3 else None
+        self.assertTrue(wait_until(lambda: lag() and self.req("GET", "/api/v1/alerts?state=firing&label=alertname=Backlog").json["data"], 15))
+        backlog = self.req("GET", "/api/v1/alerts?state=firing&label=alertname=Backlog").json["data"][0]
+        by_queue = lag()
+        self.assertEqual(by_queue["mail"]["inhibited_by"], backlog["id"])
+        self.assertIsNone(by_queue["jobs"]["inhibited_by"])  # no backlog alert for jobs
+        self.assertIsNone(by_queue["audit"]["inhibited_by"])
+
+        r = self.req("PATCH", f"/api/v1/inhibit-rules/{rule['id']}", {"equal": []})
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["data"]["equal"], [])
+        self.assertTrue(all(a["inhibited_by"] == backlog["id"] for a in lag().values()))
+        self.assertStatus(self.req("PATCH", f"/api/v1/inhibit-rules/{rule['id']}", {"target": "{"}), 422)
+        self.assertStatus(self.req("DELETE", f"/api/v1/inhibit-rules/{rule['id']}"), 204)
+        self.assertTrue(all(a["inhibited_by"] is None for a in lag().values()))
+        self.assertStatus(self.req("GET", f"/api/v1/inhibit-rules/{rule['id']}"), 404, "INHIBIT_RULE_NOT_FOUND")
+        actions = [e["action"] for e in self.req("GET", "/api/v1/audit?per_page=100").json["data"]]
+        for action in ("inhibit_rule.create", "inhibit_rule.update", "inhibit_rule.delete"):
+            self.assertIn(action, actions)
 
 
 class OutageTest(NotifyMixin, unittest.TestCase):

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "alerts/inhibit_service.h"
 #include "alerts/service.h"
 #include "core/random.h"
 #include "db/database.h"
@@ -327,4 +328,121 @@ TEST_CASE("silences: decoded with their matchers and times, they mute the alerts
   CHECK(f.alerts().at(0).silenced);
   REQUIRE(f.service->expire_silence(made->id, f.actor).ok());
   CHECK(!f.alerts().at(0).silenced);
+}
+
+TEST_CASE("inhibit rules: decoded with each bad field named, a PATCH merges") {
+  auto r = decode_inhibit_rule(nlohmann::json::parse(
+      R"({"name":"site down mutes warnings","source":"{alertname=\"SiteDown\"}","target":"{severity=\"warning\"}","equal":["site","site"]})"));
+  REQUIRE(r.ok());
+  CHECK(r->equal == std::vector<std::string>{"site"});
+  auto bad = decode_inhibit_rule(nlohmann::json::parse(R"({"source":"{a=~\"(\"}","equal":["1x"],"x":1})"));
+  REQUIRE(!bad.ok());
+  std::vector<std::string> fields;
+  for (const auto& e : bad.error().fields) fields.push_back(e.field);
+  std::sort(fields.begin(), fields.end());
+  CHECK(fields == std::vector<std::string>{"equal", "name", "source", "target", "x"});
+  auto patched = apply_patch(r.value(), nlohmann::json::parse(R"({"equal":[],"comment":"why"})"));
+  REQUIRE(patched.ok());
+  CHECK(patched->equal.empty());
+  CHECK(patched->source_text == r->source_text);
+  CHECK(!apply_patch(r.value(), nlohmann::json::parse(R"({"target":""})")).ok());
+}
+
+TEST_CASE("inhibition: a firing source mutes the targets with its equal labels, never itself nor its own kind") {
+  auto rule = [](const char* json) { return decode_inhibit_rule(nlohmann::json::parse(json)).value(); };
+  auto alert = [](std::int64_t id, LabelSet labels, AlertState state = AlertState::firing) {
+    Alert a;
+    a.id = id;
+    a.labels = std::move(labels);
+    a.state = state;
+    return a;
+  };
+  std::vector<InhibitRule> rules{
+      rule(R"({"name":"r","source":"{alertname=\"SiteDown\"}","target":"{severity=\"warning\"}","equal":["site"]})"),
+      rule(R"({"name":"same kind","source":"{alertname=\"Slow\"}","target":"{alertname=\"Slow\"}"})")};
+  std::vector<Alert> firing{alert(1, {{"alertname", "SiteDown"}, {"severity", "critical"}, {"site", "a"}}),
+                            alert(2, {{"alertname", "Slow"}, {"severity", "warning"}, {"site", "a"}}),
+                            alert(3, {{"alertname", "Slow"}, {"severity", "warning"}, {"site", "b"}}),
+                            alert(4, {{"alertname", "SiteDown"}, {"severity", "critical"}}, AlertState::pending)};
+  Inhibition in(rules, firing, {});
+  CHECK(in.source_of(firing[1].labels) == 1);
+  CHECK(in.source_of(firing[2].labels) == 0);  // site b: no source with its site
+  CHECK(in.source_of(firing[0].labels) == 0);  // the source itself
+  // A missing equal label equals a missing one, but the only such source is pending.
+  CHECK(in.source_of({{"alertname", "Disk"}, {"severity", "warning"}}) == 0);
+
+  // Built in: a node that is down, with a node-level alert firing, mutes its checks' alerts.
+  std::vector<Alert> nodes{alert(10, {{"alertname", "NodeDown"}, {"node", "gw1"}}),
+                           alert(11, {{"alertname", "CheckDown"}, {"check", "web"}, {"node", "gw1"}}),
+                           alert(12, {{"alertname", "CheckDown"}, {"check", "web"}, {"node", "gw2"}})};
+  CHECK(Inhibition({}, nodes, {"gw1", "gw2"}).source_of(nodes[1].labels) == 10);
+  CHECK(Inhibition({}, nodes, {"gw1", "gw2"}).source_of(nodes[2].labels) == 0);  // gw2 has no node-level alert
+  CHECK(Inhibition({}, nodes, {"gw1", "gw2"}).source_of(nodes[0].labels) == 0);  // the node's own alert stays
+  CHECK(Inhibition({}, nodes, {}).source_of(nodes[1].labels) == 0);              // gw1 is not down
+}
+
+TEST_CASE("inhibition on a frozen clock: alerts read through the service carry inhibited_by, and muted() says so") {
+  Fixture f;
+  f.checks = {{1, {{"check", "web"}, {"kind", "http"}, {"node", "gw1"}}, true},
+              {2, {{"check", "dns"}, {"kind", "dns"}, {"node", "gw1"}}, true}};
+  f.store.add({{"__name__", "probe_up"}, {"check", "web"}, {"node", "gw1"}}, constant(kStart - 60'000, kStart + 120'000, 0));
+  f.store.add({{"__name__", "probe_up"}, {"check", "dns"}, {"node", "gw1"}}, constant(kStart - 60'000, kStart + 120'000, 0));
+  auto checks = f.rule(R"({"name":"CheckDown","check_selector":"{node=\"gw1\"}","interval":"5s","severity":"warning"})");
+  auto node = f.rule(R"({"name":"NodeDown","expr":"max by (node) (probe_up) == 0","interval":"5s","severity":"critical"})");
+  f.advance_to(std::max(first_slot_after(checks.id, 5'000, kStart), first_slot_after(node.id, 5'000, kStart)));
+  auto node_alert = [&] {
+    for (auto& a : f.alerts(AlertState::firing))
+      if (a.rule_id == node.id) return a;
+    FAIL("no NodeDown alert");
+    return Alert{};
+  };
+  auto check_alerts = [&] {
+    std::vector<Alert> out;
+    for (auto& a : f.alerts(AlertState::firing))
+      if (a.rule_id == checks.id) out.push_back(a);
+    REQUIRE(out.size() == 2);
+    return out;
+  };
+  for (const auto& a : check_alerts()) CHECK(a.inhibited_by == 0);  // the node's status is not down (yet)
+  REQUIRE(f.writer->run<bool>([](SQLite::Database& db) -> Result<bool> {
+                  db.exec("INSERT INTO nodes(name, type, status, created_at, updated_at) VALUES ('gw1', 'network', 'down', 0, 0)");
+                  return true;
+                }).ok());
+  auto source = node_alert();
+  CHECK(source.inhibited_by == 0);
+  std::vector<std::int64_t> ids{source.id};
+  for (const auto& a : check_alerts()) {
+    CHECK(a.inhibited_by == source.id);
+    CHECK(a.muted());
+    CHECK(to_json(a)["inhibited_by"] == source.id);
+    ids.push_back(a.id);
+  }
+  CHECK(f.service->muted(ids).value() == std::set<std::int64_t>(ids.begin() + 1, ids.end()));
+
+  // A configured rule: the critical node alert mutes every warning of the same node.
+  InhibitService inhibit(*f.writer, *f.readers, f.bus, f.clock);
+  REQUIRE(f.writer->run<bool>([](SQLite::Database& db) -> Result<bool> {
+                  db.exec("UPDATE nodes SET status = 'degraded'");
+                  return true;
+                }).ok());
+  for (const auto& a : check_alerts()) CHECK(a.inhibited_by == 0);
+  auto made = inhibit.create(decode_inhibit_rule(nlohmann::json::parse(
+                                 R"({"name":"critical mutes warning","source":"{severity=\"critical\"}",
+                                     "target":"{severity=\"warning\"}","equal":["node"]})")).value(),
+                             f.actor);
+  REQUIRE(made.ok());
+  for (const auto& a : check_alerts()) CHECK(a.inhibited_by == source.id);
+  auto renamed = inhibit.update(made->id, nlohmann::json::parse(R"({"equal":["node","check"]})"), f.actor);
+  REQUIRE(renamed.ok());
+  for (const auto& a : check_alerts()) CHECK(a.inhibited_by == 0);  // the node alert has no check label
+  REQUIRE(inhibit.remove(made->id, f.actor).ok());
+  CHECK(inhibit.list({}).value().total == 0);
+
+  // The source resolves: nothing is inhibited any more.
+  REQUIRE(inhibit.create(made.value(), f.actor).ok());
+  for (const auto& a : check_alerts()) CHECK(a.inhibited_by == source.id);
+  f.store.add({{"__name__", "probe_up"}, {"check", "web"}, {"node", "gw1"}}, constant(kStart + 121'000, kStart + 200'000, 1));
+  f.advance_to(kStart + 140'000);
+  CHECK(f.alerts(AlertState::firing).size() == 2);  // CheckDown still firing: the checks list says so
+  for (const auto& a : f.alerts(AlertState::firing)) CHECK(a.inhibited_by == 0);
 }
