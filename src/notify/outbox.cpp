@@ -300,6 +300,7 @@ void Dispatcher::record(std::vector<Finished>& done) {
                              "last_error = ?, sent_at = ? "
                              "WHERE id = ?");
     for (const auto& f : done) {
+      if (!f.attempted) continue;
       if (f.outcome.ok) {
         delivered.reset();
         delivered.bind(1, static_cast<std::int64_t>(now));
@@ -330,7 +331,8 @@ void Dispatcher::record(std::vector<Finished>& done) {
     log::error("notifications: attempts not recorded (they will be repeated): {}",
                r.error().message);
   for (const auto& f : done) {
-    m_in_flight.erase(f.channel_id);
+    if (f.last) m_in_flight.erase(f.channel_id);
+    if (!f.attempted) continue;
     attempts_counter(f.outcome.ok ? "delivered" : f.outcome.permanent ? "failed" : "retry").inc();
     if (!f.outcome.ok) log::warn("notification {}: {}", f.id, f.outcome.error);
   }
@@ -392,6 +394,7 @@ std::size_t Dispatcher::run_due() {
   {
     std::lock_guard lock(m_mutex);
     done.swap(m_finished);
+    m_chain_ended = false;
   }
   if (!done.empty()) record(done);
   TimeMs now = m_clock.now_ms();
@@ -420,45 +423,58 @@ std::size_t Dispatcher::run_due() {
     auto formed = m_writer.run<int>([now](SQLite::Database& db) -> Result<int> { return flush_groups(db, now); });
     if (!formed.ok()) log::error("notifications: groups not formed: {}", formed.error().message);
   }
-  // Collapsing a firing makes its channel's next row the head: look again (bounded).
+  // Collapsing or muting every row of a chain leaves its channel's later rows: look again (bounded).
   for (int round = 0; round < 8; ++round) {
-    auto heads = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Head>> {
+    auto rows = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Head>> {
+      SQLite::Statement heads(db, "SELECT n.channel_id, n.id FROM channels c JOIN notifications n ON n.id = " +
+                                      std::string(kHeadOf) + " WHERE n.next_at <= ? ORDER BY n.id");
+      heads.bind(1, static_cast<std::int64_t>(now));
+      std::vector<std::pair<std::int64_t, std::int64_t>> due;
+      while (heads.executeStep())
+        if (!m_in_flight.count(heads.getColumn(0).getInt64()))
+          due.emplace_back(heads.getColumn(0).getInt64(), heads.getColumn(1).getInt64());
+      // Each due head and the rows behind it, in order; a row waiting out a backoff ends the chain.
       SQLite::Statement st(
           db,
           "SELECT n.id, n.channel_id, c.kind, c.config, n.alert_id, n.event, n.payload, n.created_at, "
           "EXISTS(SELECT 1 FROM notifications f WHERE f.alert_id = n.alert_id AND f.channel_id = "
-          "n.channel_id AND f.event = 'firing' AND f.state = 'collapsed') FROM channels c JOIN "
-          "notifications n ON n.id = " + std::string(kHeadOf) + " WHERE n.next_at <= ? ORDER BY n.id");
-      st.bind(1, static_cast<std::int64_t>(now));
+          "n.channel_id AND f.event = 'firing' AND f.state = 'collapsed'), n.next_at FROM notifications n "
+          "JOIN channels c ON c.id = n.channel_id WHERE n.channel_id = ?1 AND n.state = 'pending' AND n.id >= ?2 "
+          "ORDER BY n.id LIMIT ?3");
       std::vector<Head> out;
-      while (st.executeStep()) {
-        Head h;
-        h.id = st.getColumn(0).getInt64();
-        h.channel_id = st.getColumn(1).getInt64();
-        h.kind = st.getColumn(2).getString();
-        h.config = st.getColumn(3).getString();
-        h.alert_id = st.getColumn(4).getInt64();
-        auto event = st.getColumn(5).getString();
-        h.group = event == "group";
-        h.event = event == "resolved" ? Notice::Event::resolved : Notice::Event::firing;
-        h.payload = st.getColumn(6).getString();
-        h.created_at = st.getColumn(7).getInt64();
-        h.firing_collapsed = st.getColumn(8).getInt() != 0;
-        out.push_back(std::move(h));
+      for (const auto& [channel, head] : due) {
+        st.reset();
+        st.bind(1, channel);
+        st.bind(2, head);
+        st.bind(3, static_cast<std::int64_t>(kChainLength));
+        while (st.executeStep() && st.getColumn(9).getInt64() <= now) {
+          Head h;
+          h.id = st.getColumn(0).getInt64();
+          h.channel_id = st.getColumn(1).getInt64();
+          h.kind = st.getColumn(2).getString();
+          h.config = st.getColumn(3).getString();
+          h.alert_id = st.getColumn(4).getInt64();
+          auto event = st.getColumn(5).getString();
+          h.group = event == "group";
+          h.event = event == "resolved" ? Notice::Event::resolved : Notice::Event::firing;
+          h.payload = st.getColumn(6).getString();
+          h.created_at = st.getColumn(7).getInt64();
+          h.firing_collapsed = st.getColumn(8).getInt() != 0;
+          out.push_back(std::move(h));
+        }
       }
       return out;
     });
-    if (!heads.ok()) {
-      log::error("notifications: cannot read the outbox: {}", heads.error().message);
+    if (!rows.ok()) {
+      log::error("notifications: cannot read the outbox: {}", rows.error().message);
       return 0;
     }
-    // What is muted now, among the alerts the heads are about.
+    // What is muted now, among the alerts the rows are about.
     std::set<std::int64_t> muted;
-    std::map<std::int64_t, nlohmann::json> groups;  // group heads' payloads, muted alerts left out
+    std::map<std::int64_t, nlohmann::json> groups;  // group rows' payloads, muted alerts left out
     if (m_muted) {
       std::vector<std::int64_t> ids;
-      for (const auto& h : heads.value()) {
-        if (m_in_flight.count(h.channel_id)) continue;
+      for (const auto& h : rows.value()) {
         if (!h.group) {
           ids.push_back(h.alert_id);
           continue;
@@ -478,7 +494,10 @@ std::size_t Dispatcher::run_due() {
                        alerts.end());
         }
     }
-    // Firings that no longer matter: their resolution is queued too, and old. Muted ones.
+    // Rows that are not sent: firings that no longer matter (their resolution is queued too, and
+    // old), superseded group rows, muted ones. In queue order, in one transaction, so a row's
+    // checks see what the rows before it became.
+    std::set<std::int64_t> dropped;
     auto collapsed = m_writer.run<int>([&](SQLite::Database& db) -> Result<int> {
       // A firing of a muted alert, a group whose alerts are all muted, and the resolution of a
       // firing that was muted and never delivered.
@@ -489,19 +508,12 @@ std::size_t Dispatcher::run_due() {
           "AND f.channel_id = notifications.channel_id AND f.event = 'firing' AND f.state = 'muted') AND NOT "
           "EXISTS(SELECT 1 FROM notifications f WHERE f.alert_id = notifications.alert_id AND f.channel_id = "
           "notifications.channel_id AND f.event = 'firing' AND f.state = 'delivered')))");
-      auto mute_row = [&](const Head& h, bool muted_now) {
-        mute.reset();
-        mute.bind(1, static_cast<std::int64_t>(now));
-        mute.bind(2, h.id);
-        mute.bind(3, muted_now ? 1 : 0);
-        return mute.exec();
-      };
-      SQLite::Statement st(db,
-                           "UPDATE notifications SET state = 'collapsed', sent_at = ?1 WHERE id = "
-                           "?2 AND state = 'pending' "
-                           "AND EXISTS(SELECT 1 FROM notifications r WHERE r.alert_id = ?3 AND "
-                           "r.channel_id = ?4 AND "
-                           "r.event = 'resolved' AND r.state = 'pending' AND r.created_at <= ?5)");
+      SQLite::Statement stale(db,
+                              "UPDATE notifications SET state = 'collapsed', sent_at = ?1 WHERE id = "
+                              "?2 AND state = 'pending' "
+                              "AND EXISTS(SELECT 1 FROM notifications r WHERE r.alert_id = ?3 AND "
+                              "r.channel_id = ?4 AND "
+                              "r.event = 'resolved' AND r.state = 'pending' AND r.created_at <= ?5)");
       // A group row superseded by a later one of its group (which carries the alerts' news and
       // what still fires), when that one is old too.
       SQLite::Statement superseded(
@@ -510,47 +522,39 @@ std::size_t Dispatcher::run_due() {
           "'pending' AND EXISTS(SELECT 1 FROM notifications r WHERE r.channel_id = ?3 AND "
           "r.group_key = notifications.group_key AND r.event = 'group' AND r.id > ?2 AND r.state "
           "= 'pending' AND r.created_at <= ?4)");
-      int n = 0;
-      for (const auto& h : heads.value()) {
-        if (m_in_flight.count(h.channel_id)) continue;
+      auto run = [&](SQLite::Statement& q, const Head& h, std::initializer_list<std::int64_t> args) {
+        q.reset();
+        int i = 0;
+        for (auto a : args) q.bind(++i, a);
+        if (q.exec() == 0) return false;
+        dropped.insert(h.id);
+        return true;
+      };
+      const auto t = static_cast<std::int64_t>(now), old = static_cast<std::int64_t>(now - m_options.collapse_after_ms);
+      for (auto& h : rows.value()) {
         if (m_muted) {
           auto g = groups.find(h.id);
           bool all_muted = h.group ? g != groups.end() && g->second.is_object() && g->second.contains("alerts") &&
                                          g->second["alerts"].empty()
                                    : h.event == Notice::Event::firing && muted.count(h.alert_id) > 0;
-          if (int m = mute_row(h, all_muted)) {
-            n += m;
-            continue;
-          }
+          if (run(mute, h, {t, h.id, all_muted ? 1 : 0})) continue;
         }
-        if (h.group) {
-          superseded.reset();
-          superseded.bind(1, static_cast<std::int64_t>(now));
-          superseded.bind(2, h.id);
-          superseded.bind(3, h.channel_id);
-          superseded.bind(4, static_cast<std::int64_t>(now - m_options.collapse_after_ms));
-          n += superseded.exec();
-          continue;
-        }
-        if (h.event != Notice::Event::firing) continue;
-        st.reset();
-        st.bind(1, static_cast<std::int64_t>(now));
-        st.bind(2, h.id);
-        st.bind(3, h.alert_id);
-        st.bind(4, h.channel_id);
-        st.bind(5, static_cast<std::int64_t>(now - m_options.collapse_after_ms));
-        n += st.exec();
+        if (h.group) run(superseded, h, {t, h.id, h.channel_id, old});
+        else if (h.event == Notice::Event::firing && run(stale, h, {t, h.id, h.alert_id, h.channel_id, old}))
+          for (auto& later : rows.value())  // its resolution, further down this chain, says so
+            if (later.alert_id == h.alert_id && later.channel_id == h.channel_id && later.id > h.id)
+              later.firing_collapsed = true;
       }
-      return n;
+      return static_cast<int>(dropped.size());
     });
     if (!collapsed.ok()) {
       log::error("notifications: cannot collapse stale firings: {}", collapsed.error().message);
       return 0;
     }
-    if (collapsed.value() > 0) continue;
+    std::map<std::int64_t, std::shared_ptr<Chain>> chains;
     std::size_t started = 0;
-    for (auto& h : heads.value()) {
-      if (m_in_flight.count(h.channel_id)) continue;
+    for (auto& h : rows.value()) {
+      if (dropped.count(h.id)) continue;
       const auto* kind = find_channel_kind(h.kind);
       Result<Request> request = Error::make(ErrorKind::internal, "CHANNEL_KIND_UNKNOWN",
                                             "unknown channel kind " + h.kind);
@@ -565,25 +569,54 @@ std::size_t Dispatcher::run_due() {
         n.collapsed = h.event == Notice::Event::resolved && h.firing_collapsed;
         request = kind->render(nlohmann::json::parse(h.config, nullptr, false), n);
       }
-      m_in_flight.insert(h.channel_id);
+      auto& chain = chains[h.channel_id];
+      if (!chain) chain = std::make_shared<Chain>(Chain{h.channel_id, {}});
+      chain->links.push_back({h.id, std::move(request)});
       ++started;
-      if (!request.ok()) {
-        std::lock_guard lock(m_mutex);
-        m_finished.push_back({h.id, h.channel_id, {false, true, request.error().message}});
-        continue;
-      }
-      m_transport.send(std::move(request.value()),
-                       [this, id = h.id, channel = h.channel_id](Outcome o) {
-                         {
-                           std::lock_guard lock(m_mutex);
-                           m_finished.push_back({id, channel, std::move(o)});
-                         }
-                         m_cv.notify_all();
-                       });
+    }
+    if (chains.empty() && !dropped.empty()) continue;
+    for (auto& [channel, chain] : chains) {
+      m_in_flight.insert(channel);
+      send_next(chain);
     }
     return started;
   }
   return 0;
+}
+
+void Dispatcher::send_next(std::shared_ptr<Chain> chain) {
+  while (!chain->links.empty()) {
+    Link link = std::move(chain->links.front());
+    chain->links.pop_front();
+    bool stopping;
+    {
+      std::lock_guard lock(m_mutex);
+      stopping = m_stopping;
+    }
+    if (stopping) {  // the rest stays pending for the next start
+      finish({link.id, chain->channel_id, {}, false, true});
+      return;
+    }
+    if (!link.request.ok()) {  // cannot be rendered: fails for good, and the chain goes on
+      finish({link.id, chain->channel_id, {false, true, link.request.error().message}, true, chain->links.empty()});
+      continue;
+    }
+    m_transport.send(std::move(link.request.value()), [this, chain, id = link.id](Outcome o) {
+      bool more = o.ok && !chain->links.empty();
+      finish({id, chain->channel_id, std::move(o), true, !more});
+      if (more) send_next(chain);
+    });
+    return;
+  }
+}
+
+void Dispatcher::finish(Finished f) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_chain_ended = m_chain_ended || f.last;
+    m_finished.push_back(std::move(f));
+  }
+  m_cv.notify_all();
 }
 
 void Dispatcher::run() {
@@ -598,7 +631,7 @@ void Dispatcher::run() {
     lock.lock();
     if (m_stopping) break;
     m_cv.wait_for(lock, std::chrono::milliseconds(std::max<TimeMs>(next - m_clock.now_ms(), 1)),
-                  [this] { return m_stopping || m_woken || !m_finished.empty(); });
+                  [this] { return m_stopping || m_woken || m_chain_ended; });
   }
 }
 

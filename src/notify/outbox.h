@@ -8,7 +8,9 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <condition_variable>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -95,10 +97,13 @@ class Transport {
   virtual void send(Request r, Done done) = 0;
 };
 
-// Delivers the outbox in order per channel: only the oldest pending row of a channel is sent,
-// one at a time, so a receiver that comes back gets the queue as it happened. Failed attempts
-// wait by backoff_ms; a 4xx answer fails the row for good. A pending firing whose alert has a
-// pending resolution older than collapse_after is marked collapsed and the resolution says so.
+// Delivers the outbox in order per channel: a channel's oldest pending rows (at most
+// kChainLength) are sent one after another, each request once the previous one was answered,
+// and recorded together when the chain ends, so a receiver that comes back gets the queue as it
+// happened and a burst pays the outbox's reads and writes once per chain, not per message.
+// A failed attempt ends its chain and waits by backoff_ms; a 4xx answer fails the row for good.
+// A pending firing whose alert has a pending resolution older than collapse_after is marked
+// collapsed and the resolution says so.
 class Dispatcher {
  public:
   // The alerts among the ids that are muted now (silenced, in maintenance), as the alerts
@@ -126,9 +131,13 @@ class Dispatcher {
   void wake();
 
   // One round: records the attempts that finished, queues escalations, collapses stale firings, and
-  // starts the due head of every channel that has nothing in flight. Returns the attempts started.
-  // The thread's body; unit tests call it directly on a ManualClock.
+  // starts a chain on every channel whose head is due and that has nothing in flight. Returns the
+  // rows the chains hold. The thread's body; unit tests call it directly on a ManualClock.
   std::size_t run_due();
+
+  // The most rows one chain sends. Delivered rows are marked when their chain ends: a kill -9
+  // in a chain repeats at most this many requests, each with its idempotency key.
+  static constexpr std::size_t kChainLength = 16;
   // When the next head of a channel with nothing in flight is due, if any.
   std::optional<TimeMs> next_due();
 
@@ -137,7 +146,20 @@ class Dispatcher {
     std::int64_t id = 0;
     std::int64_t channel_id = 0;
     Outcome outcome;
+    bool attempted = true;  // false: the chain stopped before this row (the dispatcher is stopping)
+    bool last = false;      // the chain's last: the channel may start another
   };
+  struct Link {
+    std::int64_t id = 0;
+    Result<Request> request;
+  };
+  struct Chain {
+    std::int64_t channel_id = 0;
+    std::deque<Link> links;
+  };
+  // Sends the chain's next row, and from its answer the one after (any thread).
+  void send_next(std::shared_ptr<Chain> chain);
+  void finish(Finished f);
   void record(std::vector<Finished>& done);
   void unmute(TimeMs now);
   void run();
@@ -155,6 +177,7 @@ class Dispatcher {
   std::mutex m_mutex;  // guards what follows
   std::condition_variable m_cv;
   std::vector<Finished> m_finished;
+  bool m_chain_ended = false;  // a Finished with `last` is waiting to be recorded
   bool m_woken = false;
   bool m_stopping = false;
   std::thread m_thread;

@@ -158,14 +158,15 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "rows are delivered in order per channel, one at a time, and retried on the backoff schedule") {
+    "rows are delivered in order per channel, each once the one before was answered, and retried on the backoff "
+    "schedule") {
   Fixture f;
   auto a = f.channel("a");
   f.rule(1, fmt::format("[{}]", a));
   f.transition_of(1, 10, Notice::Event::firing, kStart);
   f.transition_of(1, 11, Notice::Event::firing, kStart + 1);
   f.transport.next = {false, false, "connection refused"};
-  CHECK(f.dispatcher->run_due() == 1);  // only the channel's head
+  CHECK(f.dispatcher->run_due() == 1);  // the head: the row behind it is not due until kStart + 1
   CHECK(f.transport.sent.size() == 1);
   CHECK(f.dispatcher->run_due() == 0);  // records the failure; the head waits out its backoff
   CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:pending:1", a),
@@ -174,14 +175,14 @@ TEST_CASE(
   f.clock.advance_ms(999);
   CHECK(f.dispatcher->run_due() == 0);
   f.clock.advance_ms(1);
-  CHECK(f.dispatcher->run_due() == 1);  // second attempt of the head: fails again
+  CHECK(f.dispatcher->run_due() == 2);  // the head and the row behind it, as one chain
+  CHECK(f.transport.sent.size() == 2);  // the head failed again: the chain ends there
   f.dispatcher->run_due();
   CHECK(f.dispatcher->next_due() == kStart + 1000 + 2000);
   f.clock.advance_ms(2000);
   f.transport.next = {true, false, ""};
-  CHECK(f.dispatcher->run_due() == 1);
-  CHECK(f.dispatcher->run_due() == 1);  // the head went out: the next row follows
-  f.dispatcher->run_due();
+  CHECK(f.dispatcher->run_due() == 2);  // the head went out, and the next row after it
+  CHECK(f.dispatcher->run_due() == 0);  // both recorded at once, when the chain ended
   CHECK(f.states() == std::vector<std::string>{fmt::format("{}:firing:delivered:3", a),
                                                fmt::format("{}:firing:delivered:1", a)});
   REQUIRE(f.transport.sent.size() == 4);
@@ -390,7 +391,7 @@ TEST_CASE("group_by splits the groups, and a group row is sent again after a res
   for (std::int64_t a : {10, 11, 12}) f.transition_of(1, a, Notice::Event::firing, kStart);
   f.clock.set_ms(kStart + 10'000);
   f.transport.next = {false, false, "connection refused"};
-  CHECK(f.dispatcher->run_due() == 1);  // both groups formed; the channel's head is tried
+  CHECK(f.dispatcher->run_due() == 2);  // both groups formed; the channel's head is tried
   // Killed before the answer was recorded: the next process sends the same row again.
   f.dispatcher = std::make_unique<Dispatcher>(*f.writer, *f.readers, f.transport, f.clock, f.options);
   f.dispatcher->resume();
