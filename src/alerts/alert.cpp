@@ -65,6 +65,7 @@ nlohmann::json to_json(const Alert& a) {
                    {"silenced", a.silenced},
                    {"maintenance", nlohmann::json::array()},
                    {"inhibited_by", a.inhibited_by ? nlohmann::json(a.inhibited_by) : nlohmann::json()},
+                   {"flapping", a.flapping},
                    {"muted", a.muted()}};
   for (const auto& w : a.maintenance) j["maintenance"].push_back({{"id", w.id}, {"name", w.name}});
   if (a.ack) j["ack"] = {{"by", a.ack->by}, {"at", format_rfc3339(a.ack->at)}, {"comment", a.ack->comment}};
@@ -72,6 +73,11 @@ nlohmann::json to_json(const Alert& a) {
 }
 
 Result<std::vector<Transition>> RuleAlerts::evaluate(const Rule& rule, const query::Vector& result, TimeMs t) {
+  // Firings older than the flap window no longer count.
+  const std::int64_t window = rule.flap_damping ? rule.flap_damping->window_ms : 0;
+  auto forget_old = [&](std::deque<TimeMs>& fired) {
+    while (!fired.empty() && t - fired.front() > window) fired.pop_front();
+  };
   std::map<LabelSet, Alert> found;
   for (const auto& s : result) {
     LabelSet ls;
@@ -116,9 +122,11 @@ Result<std::vector<Transition>> RuleAlerts::evaluate(const Rule& rule, const que
     a.last_eval_at = t;
     if (!found.count(it->first)) {
       bool keep = false;
-      if (a.state == AlertState::firing && rule.keep_firing_for_ms > 0) {
+      std::int64_t hold = rule.keep_firing_for_ms;
+      if (a.flapping && rule.flap_damping) hold = std::max(hold, rule.flap_damping->window_ms);
+      if (a.state == AlertState::firing && hold > 0) {
         if (!a.keep_firing_since) a.keep_firing_since = t;
-        keep = t - *a.keep_firing_since < rule.keep_firing_for_ms;
+        keep = t - *a.keep_firing_since < hold;
       }
       if (!keep) {
         a.state = AlertState::resolved;
@@ -134,9 +142,20 @@ Result<std::vector<Transition>> RuleAlerts::evaluate(const Rule& rule, const que
     if (a.state == AlertState::pending && t - a.active_at >= rule.for_ms) {
       a.state = AlertState::firing;
       a.fired_at = t;
+      if (rule.flap_damping) {
+        auto& fired = m_fired[it->first];
+        forget_old(fired);
+        fired.push_back(t);
+        a.flapping = fired.size() >= static_cast<std::size_t>(rule.flap_damping->fires);
+      }
     }
     if (prior != a.state) out.push_back({a, prior, t});
     ++it;
+  }
+  // Label sets with no firing left in the window are forgotten.
+  for (auto it = m_fired.begin(); it != m_fired.end();) {
+    forget_old(it->second);
+    it = it->second.empty() ? m_fired.erase(it) : std::next(it);
   }
   return out;
 }

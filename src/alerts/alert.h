@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -43,6 +44,7 @@ struct Alert {
   TimeMs active_at = 0;  // the first evaluation that found the label set; `for` counts from here
   std::optional<TimeMs> fired_at, resolved_at;
   std::optional<TimeMs> keep_firing_since;  // firing, but the expression stopped finding it
+  bool flapping = false;  // fired often enough for the rule's flap damping: held firing while it bounces
   TimeMs last_eval_at = 0;
   std::optional<Ack> ack;
   bool silenced = false;  // an active silence selects its labels (set when read)
@@ -68,7 +70,9 @@ class RuleAlerts {
   // One evaluation at time t of the rule's result (Prometheus' AlertingRule.Eval): a label set
   // found for the first time (or again after it resolved) becomes pending; pending turns firing
   // once t - active_at >= for; a pending alert not found is dropped (resolved without having
-  // fired), a firing one resolves unless keep_firing_for holds it. Two samples with the same
+  // fired), a firing one resolves unless keep_firing_for holds it, or flap damping: a label set
+  // firing for the `fires`-th time within the window is flapping, held firing until it has been
+  // gone for a whole window. Two samples with the same
   // label set after the rule's labels are applied are an error (ALERT_DUPLICATE_LABELS), and
   // nothing changes. Returns the transitions in label order.
   Result<std::vector<Transition>> evaluate(const Rule& rule, const query::Vector& result, TimeMs t);
@@ -85,6 +89,8 @@ class RuleAlerts {
 
  private:
   std::map<LabelSet, Alert> m_active;
+  // For flap damping: when each label set fired, within the rule's window.
+  std::map<LabelSet, std::deque<TimeMs>> m_fired;
 };
 
 }  // namespace tt::alerts

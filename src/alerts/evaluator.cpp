@@ -230,13 +230,13 @@ Result<void> Evaluator::store(std::vector<Transition>& transitions) {
     events.clear();
     SQLite::Statement insert(db,
                              "INSERT INTO alerts(rule_id, rule_name, severity, labels, annotations, state, value, active_at, "
-                             "fired_at, resolved_at, keep_firing_since, last_eval_at) VALUES (:rule_id, :rule_name, "
+                             "fired_at, resolved_at, keep_firing_since, last_eval_at, flapping) VALUES (:rule_id, :rule_name, "
                              ":severity, :labels, :annotations, :state, :value, :active_at, :fired_at, :resolved_at, "
-                             ":keep_firing_since, :last_eval_at)");
+                             ":keep_firing_since, :last_eval_at, :flapping)");
     SQLite::Statement update(db,
                              "UPDATE alerts SET annotations = :annotations, state = :state, value = :value, fired_at = "
                              ":fired_at, resolved_at = :resolved_at, keep_firing_since = :keep_firing_since, last_eval_at = "
-                             ":last_eval_at WHERE id = :id RETURNING acked_by, acked_at, ack_comment");
+                             ":last_eval_at, flapping = :flapping WHERE id = :id RETURNING acked_by, acked_at, ack_comment");
     SQLite::Statement transition(db, "INSERT INTO alert_transitions(alert_id, at, from_state, to_state, value) VALUES (?,?,?,?,?)");
     for (auto& t : transitions) {
       Alert& a = t.alert;
@@ -260,6 +260,7 @@ Result<void> Evaluator::store(std::vector<Transition>& transitions) {
       bind_optional(st, ":resolved_at", a.resolved_at);
       bind_optional(st, ":keep_firing_since", a.keep_firing_since);
       st.bind(":last_eval_at", static_cast<std::int64_t>(a.last_eval_at));
+      st.bind(":flapping", a.flapping ? 1 : 0);
       if (!a.id) {
         st.exec();
         a.id = db.getLastInsertRowid();

@@ -124,6 +124,9 @@ nlohmann::json to_json(const Rule& r) {
                    {"annotations", r.annotations},
                    {"channels", r.channels},
                    {"escalations", escalations_json(r.escalations, false)},
+                   {"flap_damping", r.flap_damping ? nlohmann::json{{"fires", r.flap_damping->fires},
+                                                                    {"window", format_duration_ms(r.flap_damping->window_ms)}}
+                                                   : nlohmann::json()},
                    {"enabled", r.enabled},
                    {"interval", format_duration_ms(r.interval_ms)},
                    {"created_at", format_rfc3339(r.created_at)},
@@ -141,7 +144,7 @@ Result<RuleInput> decode_rule_input(const nlohmann::json& body, InputMode mode) 
   if (!body.is_object()) return Error::make(ErrorKind::invalid_input, "INVALID_JSON", "the body must be a JSON object");
   static const std::vector<std::string> known{"name",     "kind",     "expr",        "check_id", "check_selector",
                                               "for",      "keep_firing_for", "severity", "labels", "annotations",
-                                              "channels", "escalations", "enabled",  "interval"};
+                                              "channels", "escalations", "flap_damping", "enabled",  "interval"};
   std::vector<FieldError> errs;
   for (const auto& [k, v] : body.items())
     if (std::find(known.begin(), known.end(), k) == known.end()) errs.push_back({k, "is not a field of alert rules"});
@@ -214,6 +217,21 @@ Result<RuleInput> decode_rule_input(const nlohmann::json& body, InputMode mode) 
       in.escalations = std::move(steps);
     }
   }
+  if (body.contains("flap_damping")) {
+    const auto& v = body["flap_damping"];
+    if (v.is_null()) {
+      in.flap_damping = std::optional<FlapDamping>();
+    } else if (!v.is_object() || !v.contains("fires") || !v.contains("window") || v.size() != 2) {
+      errs.push_back({"flap_damping", "must be {\"fires\": 2..100, \"window\": \"10m\"} or null"});
+    } else {
+      const auto& fires = v["fires"];
+      bool good_fires = fires.is_number_integer() && fires.get<std::int64_t>() >= 2 && fires.get<std::int64_t>() <= 100;
+      if (!good_fires) errs.push_back({"flap_damping.fires", "must be a whole number from 2 to 100"});
+      auto window = duration_field(v, "window", 60'000, 86'400'000, errs);
+      if (!window) errs.back().field = "flap_damping.window";
+      if (good_fires && window) in.flap_damping = FlapDamping{fires.get<int>(), *window};
+    }
+  }
   if (body.contains("enabled")) {
     if (!body["enabled"].is_boolean()) errs.push_back({"enabled", "must be true or false"});
     else in.enabled = body["enabled"].get<bool>();
@@ -271,6 +289,7 @@ Result<void> apply_input(Rule& r, const RuleInput& in) {
   if (in.annotations) r.annotations = *in.annotations;
   if (in.channels) r.channels = *in.channels;
   if (in.escalations) r.escalations = *in.escalations;
+  if (in.flap_damping) r.flap_damping = *in.flap_damping;
   if (in.enabled) r.enabled = *in.enabled;
   if (in.interval_ms) r.interval_ms = *in.interval_ms;
   // A rule is one kind: the other kind's fields are cleared, not kept dormant.

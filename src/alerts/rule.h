@@ -39,6 +39,15 @@ struct Escalation {
   bool operator==(const Escalation&) const = default;
 };
 
+// Flap damping (off unless set): a label set that fired `fires` times within `window_ms` is
+// flapping, and then stays firing until it has been gone for a whole window, so a bouncing
+// link is one alert, not a message per bounce.
+struct FlapDamping {
+  int fires = 0;
+  std::int64_t window_ms = 0;
+  bool operator==(const FlapDamping&) const = default;
+};
+
 struct Rule {
   std::int64_t id = 0;
   std::string name;
@@ -56,6 +65,7 @@ struct Rule {
   std::map<std::string, Template> label_templates, annotation_templates;
   std::vector<std::int64_t> channels;
   std::vector<Escalation> escalations;  // after_ms ascending
+  std::optional<FlapDamping> flap_damping;
   bool enabled = true;
   std::int64_t interval_ms = 15'000;
   TimeMs created_at = 0;
@@ -82,6 +92,7 @@ struct RuleInput {
   std::optional<Labels> annotations;
   std::optional<std::vector<std::int64_t>> channels;
   std::optional<std::vector<Escalation>> escalations;
+  std::optional<std::optional<FlapDamping>> flap_damping;  // a JSON null turns it off
   std::optional<bool> enabled;
   std::optional<std::int64_t> interval_ms;
 };

@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* kRuleColumns =
     "id, name, kind, expr, check_id, check_selector, for_ms, keep_firing_for_ms, severity, labels, annotations, "
-    "channels, enabled, interval_ms, created_at, updated_at, escalations";
+    "channels, enabled, interval_ms, created_at, updated_at, escalations, flap_fires, flap_window_ms";
 
 Rule read_rule(SQLite::Statement& st) {
   Rule r;
@@ -37,6 +37,7 @@ Rule read_rule(SQLite::Statement& st) {
   r.created_at = st.getColumn(14).getInt64();
   r.updated_at = st.getColumn(15).getInt64();
   r.escalations = escalations_from_stored(nlohmann::json::parse(st.getColumn(16).getString()));
+  if (st.getColumn(17).getInt() > 0) r.flap_damping = FlapDamping{st.getColumn(17).getInt(), st.getColumn(18).getInt64()};
   return r;
 }
 
@@ -61,6 +62,8 @@ void bind_rule(SQLite::Statement& st, const Rule& r) {
   st.bind(":annotations", nlohmann::json(r.annotations).dump());
   st.bind(":channels", nlohmann::json(r.channels).dump());
   st.bind(":escalations", escalations_json(r.escalations, true).dump());
+  st.bind(":flap_fires", r.flap_damping ? r.flap_damping->fires : 0);
+  st.bind(":flap_window_ms", r.flap_damping ? r.flap_damping->window_ms : 0);
   st.bind(":enabled", r.enabled ? 1 : 0);
   st.bind(":interval_ms", r.interval_ms);
   st.bind(":updated_at", static_cast<std::int64_t>(r.updated_at));
@@ -104,7 +107,7 @@ inventory::StoredEvent rule_event(SQLite::Database& db, TimeMs at, const std::st
 
 constexpr const char* kAlertColumns =
     "id, rule_id, rule_name, severity, labels, annotations, state, value, active_at, fired_at, resolved_at, "
-    "keep_firing_since, last_eval_at, acked_by, acked_at, ack_comment";
+    "keep_firing_since, last_eval_at, acked_by, acked_at, ack_comment, flapping";
 
 Alert read_alert(SQLite::Statement& st) {
   auto opt = [&](int i) { return st.getColumn(i).isNull() ? std::nullopt : std::optional<TimeMs>(st.getColumn(i).getInt64()); };
@@ -123,6 +126,7 @@ Alert read_alert(SQLite::Statement& st) {
   a.keep_firing_since = opt(11);
   a.last_eval_at = st.getColumn(12).getInt64();
   if (!st.getColumn(13).isNull()) a.ack = Ack{st.getColumn(13).getString(), st.getColumn(14).getInt64(), st.getColumn(15).getString()};
+  a.flapping = st.getColumn(16).getInt() != 0;
   return a;
 }
 
@@ -171,9 +175,11 @@ Result<Rule> AlertService::create(const RuleInput& in, const Actor& actor) {
     TT_TRY(check_channels(db, r));
     SQLite::Statement st(db,
                          "INSERT INTO alert_rules(name, kind, expr, check_id, check_selector, for_ms, keep_firing_for_ms, "
-                         "severity, labels, annotations, channels, enabled, interval_ms, created_at, updated_at, escalations) VALUES "
+                         "severity, labels, annotations, channels, enabled, interval_ms, created_at, updated_at, escalations, "
+                         "flap_fires, flap_window_ms) VALUES "
                          "(:name, :kind, :expr, :check_id, :check_selector, :for_ms, :keep_firing_for_ms, :severity, "
-                         ":labels, :annotations, :channels, :enabled, :interval_ms, :created_at, :updated_at, :escalations)");
+                         ":labels, :annotations, :channels, :enabled, :interval_ms, :created_at, :updated_at, :escalations, "
+                         ":flap_fires, :flap_window_ms)");
     bind_rule(st, r);
     st.bind(":created_at", static_cast<std::int64_t>(now));
     st.exec();
@@ -213,7 +219,8 @@ Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const
                          "UPDATE alert_rules SET name=:name, kind=:kind, expr=:expr, check_id=:check_id, "
                          "check_selector=:check_selector, for_ms=:for_ms, keep_firing_for_ms=:keep_firing_for_ms, "
                          "severity=:severity, labels=:labels, annotations=:annotations, channels=:channels, "
-                         "enabled=:enabled, interval_ms=:interval_ms, updated_at=:updated_at, escalations=:escalations WHERE id=:id");
+                         "enabled=:enabled, interval_ms=:interval_ms, updated_at=:updated_at, escalations=:escalations, "
+                         "flap_fires=:flap_fires, flap_window_ms=:flap_window_ms WHERE id=:id");
     bind_rule(st, r);
     st.bind(":id", id);
     st.exec();

@@ -182,24 +182,20 @@ int serve(const ServeOptions& opt) {
   // SNMP: one engine on the loop (its sockets open on first use, on the loop thread).
   snmp::Engine snmp_engine(loop.uv());
   snmp::DiscoveryService discovery(loop, snmp_engine, nodes);
-  // SNMP traps: received on the loop, stored as events by the trap recorder's thread.
-  snmp::TrapRecorder trap_recorder(writer, bus, SystemClock::instance());
+  // SNMP traps: received on the loop, stored as events and counted in snmp_traps by the trap
+  // recorder's thread.
+  snmp::TrapRecorder trap_recorder(writer, bus, SystemClock::instance(), [&store](std::vector<SeriesSamples> series) {
+    if (auto r = store.append(std::move(series)); !r.ok()) log::warn("SNMP traps: not counted in snmp_traps: {}", r.error().message);
+  });
   snmp::TrapReceiver trap_receiver(loop.uv(), [&trap_recorder](snmp::Trap t) { trap_recorder.take(std::move(t)); });
 
   // Alerts: rules evaluated on the evaluator's thread through the query engine; check_state
-  // rules see the runner's live states.
+  // rules see the runner's live states (every check is in them from runner.start()).
   alerts::Evaluator evaluator(writer, bus, SystemClock::instance(), store,
-                              [&check_service, &runner]() -> Result<std::vector<alerts::CheckStatus>> {
-                                auto all = check_service.load_all();
-                                if (!all.ok()) return std::move(all).error();
+                              [&runner]() -> Result<std::vector<alerts::CheckStatus>> {
                                 std::vector<alerts::CheckStatus> out;
-                                for (const auto& c : all.value()) {
-                                  auto live = runner.live(c.id);
-                                  LabelSet labels = checks::sample_labels(c);
-                                  sort_labels(labels);
-                                  out.push_back({c.id, std::move(labels),
-                                                 (live ? live->state : c.state) == checks::CheckState::down});
-                                }
+                                for (const auto& [id, live] : runner.live_all())
+                                  if (live.labels) out.push_back({id, *live.labels, live.state == checks::CheckState::down});
                                 return out;
                               });
   alerts::AlertService alert_service(writer, readers, bus, evaluator, SystemClock::instance());

@@ -77,7 +77,9 @@ void Runner::upsert_on_loop(Check c) {
   bool was_enabled = fresh ? c.state != CheckState::paused : e.check.enabled;
   e.check = std::move(c);
   e.series.clear();
-  e.base_labels = sample_labels(e.check);
+  LabelSet base = sample_labels(e.check);
+  sort_labels(base);
+  e.base_labels = std::make_shared<const LabelSet>(std::move(base));
   if (!fresh && was_enabled != e.check.enabled) {
     auto change = e.tracker.set_paused(!e.check.enabled);
     if (change.state_changed) {
@@ -283,8 +285,8 @@ SeriesRefPtr Runner::series(Entry& e, std::size_t hint, const probes::Metric& m)
   for (const auto& [metric, ref] : e.series)
     if (is(metric)) return ref;
   LabelSet labels;
-  labels.reserve(e.base_labels.size() + 3);
-  labels = e.base_labels;
+  labels.reserve(e.base_labels->size() + 3);
+  labels = *e.base_labels;
   labels.push_back({std::string(kMetricNameLabel), std::string(m.name)});
   if (!m.label.empty()) labels.push_back({std::string(m.label), m.label_value});
   if (!m.label2.empty()) labels.push_back({std::string(m.label2), m.label2_value});
@@ -363,6 +365,7 @@ void Runner::set_live(const Entry& e, std::optional<TimeMs> changed_at,
   if (changed_at) live.since = *changed_at;
   live.state = e.tracker.state();
   live.flapping = e.tracker.flapping();
+  live.labels = e.base_labels;
 }
 
 std::optional<Runner::Live> Runner::live(std::int64_t id) const {
@@ -370,6 +373,11 @@ std::optional<Runner::Live> Runner::live(std::int64_t id) const {
   auto it = m_live.find(id);
   if (it == m_live.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<std::pair<std::int64_t, Runner::Live>> Runner::live_all() const {
+  std::lock_guard lock(m_live_mutex);
+  return {m_live.begin(), m_live.end()};
 }
 
 void Runner::close() {

@@ -59,15 +59,18 @@ class Runner {
     std::optional<TimeMs> since;
     bool flapping = false;
     std::shared_ptr<const bus::CheckResult> last;  // null until a run since the start
+    std::shared_ptr<const LabelSet> labels;        // its samples' labels (sample_labels), sorted
   };
   std::optional<Live> live(std::int64_t id) const;
+  // Every check's, by id: what check_state alert rules read each round, with no SQLite.
+  std::vector<std::pair<std::int64_t, Live>> live_all() const;
 
  private:
   struct Entry {
     Check check;
     const probes::KindDescriptor* kind = nullptr;
     probes::Request request;  // target, options with durations in ms, timeout: shared by runs
-    LabelSet base_labels;          // check, kind, node and the check's labels, on every sample
+    std::shared_ptr<const LabelSet> base_labels;  // check, kind, node and its labels, sorted: on every sample
     // The series this check's runs append to, built on first use: a run then shares them
     // instead of building label sets (see series()).
     std::vector<std::pair<probes::Metric, SeriesRefPtr>> series;  // metric value unused

@@ -34,8 +34,8 @@ metrics::Counter& malformed_traps() {
 
 }  // namespace
 
-TrapRecorder::TrapRecorder(db::Writer& writer, bus::Bus& bus, const Clock& clock)
-    : m_writer(writer), m_bus(bus), m_clock(clock) {
+TrapRecorder::TrapRecorder(db::Writer& writer, bus::Bus& bus, const Clock& clock, SampleSink samples)
+    : m_writer(writer), m_bus(bus), m_clock(clock), m_samples(std::move(samples)) {
   m_thread = std::thread([this] { run(); });
 }
 
@@ -73,14 +73,21 @@ void TrapRecorder::run() {
       }
     }
     std::vector<inventory::StoredEvent> events;
+    std::map<std::string, std::string> nodes;  // source address → the node with that address
     const TimeMs now = m_clock.now_ms();
     auto done = m_writer
                     .submit<bool>(
                         [&](SQLite::Database& db) -> Result<bool> {
                           events.clear();
-                          for (const auto& t : batch)
-                            events.push_back(inventory::append_event(
-                                db, {0, now, "snmp", "snmp.trap", t.source.substr(0, t.source.rfind(':')), "system", to_json(t)}));
+                          SQLite::Statement node(db, "SELECT name FROM nodes WHERE address = ? ORDER BY id LIMIT 1");
+                          for (const auto& t : batch) {
+                            auto address = source_address(t);
+                            auto data = to_json(t);
+                            node.reset();
+                            node.bind(1, address);
+                            if (node.executeStep()) data["node"] = nodes[address] = node.getColumn(0).getString();
+                            events.push_back(inventory::append_event(db, {0, now, "snmp", "snmp.trap", address, "system", data}));
+                          }
                           return true;
                         },
                         db::Urgency::lazy)
@@ -90,6 +97,7 @@ void TrapRecorder::run() {
       continue;
     }
     for (const auto& e : events) inventory::publish_event(m_bus, e);
+    if (m_samples) m_samples(trap_series(batch, nodes, now));
   }
 }
 

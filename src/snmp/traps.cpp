@@ -63,4 +63,25 @@ nlohmann::json to_json(const Trap& t) {
           {"varbinds", std::move(vbs)}};
 }
 
+std::string source_address(const Trap& t) {
+  auto address = t.source.substr(0, t.source.rfind(':'));
+  if (address.size() >= 2 && address.front() == '[' && address.back() == ']') address = address.substr(1, address.size() - 2);
+  return address;
+}
+
+std::vector<SeriesSamples> trap_series(const std::vector<Trap>& batch, const std::map<std::string, std::string>& nodes,
+                                       TimeMs at) {
+  std::map<LabelSet, double> counts;
+  for (const auto& t : batch) {
+    auto address = source_address(t);
+    LabelSet labels{{std::string(kMetricNameLabel), "snmp_traps"}, {"source", address}, {"trap", name_of(t.trap_oid)}};
+    if (auto node = nodes.find(address); node != nodes.end()) labels.push_back({"node", node->second});
+    sort_labels(labels);
+    counts[std::move(labels)] += 1;
+  }
+  std::vector<SeriesSamples> out;
+  for (auto& [labels, n] : counts) out.push_back({labels, {{at, n}}});
+  return out;
+}
+
 }  // namespace tt::snmp

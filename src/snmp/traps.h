@@ -1,8 +1,9 @@
 // snmp/traps.h — the trap receiver: a UDP socket on the core loop that takes SNMP v1 and v2c
 // traps and informs (informs are acknowledged), and a recorder thread that stores each trap as an
-// event (topic "snmp", kind "snmp.trap") and publishes it after the commit, so alerts, the events
-// API and WebSocket subscribers see traps like any other event. trap_from and to_json are pure
-// (traps.cpp, fuzzed); the listener and the recorder are in trap_receiver.cpp.
+// event (topic "snmp", kind "snmp.trap") and publishes it after the commit, so the events API
+// and WebSocket subscribers see traps like any other event, and counts them in the series
+// `snmp_traps`, which alert rules match. trap_from, to_json and trap_series are pure (traps.cpp,
+// fuzzed); the listener and the recorder are in trap_receiver.cpp.
 #pragma once
 
 #include <uv.h>
@@ -10,6 +11,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -39,11 +41,23 @@ std::optional<Trap> trap_from(const Message& m, std::string source);
 // [{oid, name, type, value}]}.
 nlohmann::json to_json(const Trap& t);
 
+// The sender's address without its port: "192.0.2.1", "2001:db8::1".
+std::string source_address(const Trap& t);
+
+// What a batch of traps received at `at` adds to the time series: per sender and trap,
+// `snmp_traps{source="192.0.2.1", trap="linkDown", node="gw1"}` = how many arrived. A rule on
+// `sum_over_time(snmp_traps{trap="linkDown"}[5m]) > 0` fires when one came and resolves five
+// minutes after the last. `nodes` names the node of a source address, when one has it.
+std::vector<SeriesSamples> trap_series(const std::vector<Trap>& batch, const std::map<std::string, std::string>& nodes,
+                                       TimeMs at);
+
 // Stores traps as events off the loop. take() never blocks; beyond kMaxQueued traps waiting for
 // the disk, new ones are dropped and counted (a trap storm must not grow memory without bound).
 class TrapRecorder {
  public:
-  TrapRecorder(db::Writer& writer, bus::Bus& bus, const Clock& clock);
+  // After each batch's commit, its trap_series() go to `samples` (the time-series store).
+  using SampleSink = std::function<void(std::vector<SeriesSamples>)>;
+  TrapRecorder(db::Writer& writer, bus::Bus& bus, const Clock& clock, SampleSink samples = {});
   ~TrapRecorder();  // stop()s
   TrapRecorder(const TrapRecorder&) = delete;
   TrapRecorder& operator=(const TrapRecorder&) = delete;
@@ -59,6 +73,7 @@ class TrapRecorder {
   db::Writer& m_writer;
   bus::Bus& m_bus;
   const Clock& m_clock;
+  SampleSink m_samples;
   std::mutex m_mutex;
   std::condition_variable m_cv;
   std::deque<Trap> m_queue;

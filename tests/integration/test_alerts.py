@@ -50,6 +50,8 @@ class AlertsTest(AdminTestCase):
             ({"name": "b", "severity": "info", "expr": "up", "labels": {"alertname": "x", "1x": "y"}},
              ["labels.alertname", "labels.1x"]),
             ({"name": "b", "severity": "info", "expr": "up", "channels": [0], "colour": "red"}, ["channels", "colour"]),
+            ({"name": "b", "severity": "info", "expr": "up", "flap_damping": {"fires": 1, "window": "1s"}},
+             ["flap_damping.fires", "flap_damping.window"]),
         ]
         for body, fields in cases:
             with self.subTest(body=body):
@@ -69,10 +71,14 @@ class AlertsTest(AdminTestCase):
         self.assertEqual(a["kind"], "expr")
         self.assertStatus(self.req("POST", "/api/v1/alert-rules", {"name": "crud-a", "severity": "info", "expr": "up"}),
                           409, "ALERT_RULE_EXISTS")
-        r = self.req("PATCH", f"/api/v1/alert-rules/{a['id']}", {"severity": "critical", "keep_firing_for": "1m"})
+        self.assertIsNone(a["flap_damping"])
+        r = self.req("PATCH", f"/api/v1/alert-rules/{a['id']}", {"severity": "critical", "keep_firing_for": "1m",
+                                                                "flap_damping": {"fires": 3, "window": "10m"}})
         self.assertStatus(r, 200)
         self.assertEqual(r.json["data"]["severity"], "critical")
         self.assertEqual(r.json["data"]["keep_firing_for"], "1m")
+        stored = self.req("GET", f"/api/v1/alert-rules/{a['id']}").json["data"]
+        self.assertEqual(stored["flap_damping"], {"fires": 3, "window": "10m"})
         r = self.req("PATCH", f"/api/v1/alert-rules/{a['id']}", {"expr": "sum(rate(x[5m]) > 1"})
         self.assertStatus(r, 422, "EXPR_INVALID")
         self.rule(name="crud-b", kind="check_state", check_selector='{kind="icmp"}')

@@ -1,6 +1,8 @@
 """The SNMP trap receiver: traps sent by net-snmp's snmptrap (v1 and v2c) and an inform sent by
 snmpinform (which only succeeds when the inform is acknowledged) become events with the source,
-the trap OID and the variables; garbage on the port is counted and changes nothing."""
+the trap OID and the variables; garbage on the port is counted and changes nothing. Traps are
+counted in the series snmp_traps, with the node whose address sent them, and an alert rule over
+that series fires on a linkDown and resolves once no more come."""
 
 import socket
 import subprocess
@@ -60,6 +62,38 @@ class SnmpTrapTest(AdminTestCase):
         wait_until(lambda: self.server.metric_value("telltale_snmp_trap_datagrams_malformed_total") == 1, timeout=5)
         self.assertEqual(self.server.metric_value("telltale_snmp_trap_datagrams_malformed_total"), 1)
         self.assertEqual(len(self.traps(3)), 3)
+
+
+TRAP_PORT_ALERTS = free_udp_port()
+
+
+class SnmpTrapAlertTest(AdminTestCase):
+    server_args = ("--snmp-trap-listen", f"127.0.0.1:{TRAP_PORT_ALERTS}")
+
+    def test_a_rule_over_snmp_traps_fires_on_link_down_with_the_node(self):
+        r = self.req("POST", "/api/v1/nodes", {"name": "edge-sw", "type": "network", "address": "127.0.0.1"})
+        self.assertStatus(r, 201)
+        r = self.req("POST", "/api/v1/alert-rules",
+                     {"name": "LinkDown", "expr": 'sum_over_time(snmp_traps{trap="linkDown"}[4s]) > 0',
+                      "severity": "warning", "interval": "1s"})
+        self.assertStatus(r, 201)
+        for _ in range(2):
+            subprocess.run(["snmptrap", "-v2c", "-c", "public", *NO_MIBS, f"127.0.0.1:{TRAP_PORT_ALERTS}", "",
+                            "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.2.1.2.2.1.1.3", "i", "3"],
+                           check=True, capture_output=True, timeout=30)
+
+        def firing():  # the value counts both traps once the second one is in
+            alerts = self.req("GET", "/api/v1/alerts?state=firing&label=alertname=LinkDown").json["data"]
+            return alerts if alerts and alerts[0]["value"] == 2 else None
+        [alert] = wait_until(firing, timeout=15)
+        self.assertEqual(alert["labels"], {"alertname": "LinkDown", "severity": "warning", "node": "edge-sw",
+                                           "source": "127.0.0.1", "trap": "linkDown"})
+        events = self.req("GET", "/api/v1/events?topic=snmp").json["data"]
+        self.assertEqual({e["data"].get("node") for e in events}, {"edge-sw"})
+        # No more linkDown: the window empties and the alert resolves.
+        resolved = wait_until(lambda: self.req("GET", f"/api/v1/alerts/{alert['id']}").json["data"]["state"] == "resolved",
+                              timeout=20)
+        self.assertTrue(resolved)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 // restart keeps active alerts, acknowledgements, check_state rules, rule deletion. Rule
 // validation and the template language.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <filesystem>
 
@@ -445,4 +446,42 @@ TEST_CASE("inhibition on a frozen clock: alerts read through the service carry i
   f.advance_to(kStart + 140'000);
   CHECK(f.alerts(AlertState::firing).size() == 2);  // CheckDown still firing: the checks list says so
   for (const auto& a : f.alerts(AlertState::firing)) CHECK(a.inhibited_by == 0);
+}
+
+TEST_CASE("flap damping: the fires-th firing within the window holds the alert until it has been gone a window") {
+  auto in = decode_rule_input(nlohmann::json::parse(R"({"name":"LinkDown","expr":"link_up == 0","severity":"warning",
+                                                       "interval":"10s","flap_damping":{"fires":3,"window":"2m"}})"),
+                              InputMode::create);
+  REQUIRE(in.ok());
+  Rule rule;
+  REQUIRE(apply_input(rule, in.value()).ok());
+  REQUIRE(rule.flap_damping == FlapDamping{3, 120'000});
+  CHECK(to_json(rule)["flap_damping"] == nlohmann::json{{"fires", 3}, {"window", "2m"}});
+  RuleAlerts alerts;
+  const query::Vector down{{{{"ifname", "eth0"}}, 0.0}}, up{};
+  std::vector<std::string> seen;
+  auto eval = [&](TimeMs t, const query::Vector& v) {
+    for (const auto& tr : alerts.evaluate(rule, v, t).value())
+      seen.push_back(fmt::format("{}:{}{}", t / 1000, to_string(tr.alert.state), tr.alert.flapping ? "(flapping)" : ""));
+  };
+  // Bounces every 10 s until 60 s, then stays up.
+  for (TimeMs t = 0; t <= 300'000; t += 10'000) eval(t, t <= 60'000 && (t / 10'000) % 2 == 0 ? down : up);
+  CHECK(seen == std::vector<std::string>{"0:firing", "10:resolved", "20:firing", "30:resolved", "40:firing(flapping)",
+                                         "190:resolved(flapping)"});
+  // Once the window has passed, the count starts over.
+  seen.clear();
+  eval(310'000, down);
+  eval(320'000, up);
+  CHECK(seen == std::vector<std::string>{"310:firing", "320:resolved"});
+
+  auto bad = decode_rule_input(nlohmann::json::parse(R"({"flap_damping":{"fires":1,"window":"5s"}})"), InputMode::patch);
+  REQUIRE(!bad.ok());
+  std::vector<std::string> fields;
+  for (const auto& e : bad.error().fields) fields.push_back(e.field);
+  CHECK(fields == std::vector<std::string>{"flap_damping.fires", "flap_damping.window"});
+  CHECK(!decode_rule_input(nlohmann::json::parse(R"({"flap_damping":{"fires":3}})"), InputMode::patch).ok());
+  auto off = decode_rule_input(nlohmann::json::parse(R"({"flap_damping":null})"), InputMode::patch);
+  REQUIRE(off.ok());
+  REQUIRE(apply_input(rule, off.value()).ok());
+  CHECK(!rule.flap_damping);
 }

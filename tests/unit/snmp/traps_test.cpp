@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "query/query.h"
 #include "snmp/mib.h"
 #include "snmp/traps.h"
 
@@ -50,4 +51,28 @@ TEST_CASE("snmp traps: v2 traps and informs carry sysUpTime.0 and snmpTrapOID.0 
   m.pdu.type = PduType::trap_v2;
   m.pdu.varbinds.erase(m.pdu.varbinds.begin() + 1);  // no snmpTrapOID.0
   CHECK_FALSE(trap_from(m, "x"));
+}
+
+TEST_CASE("snmp traps: a batch adds how many traps of each kind each sender sent, with its node") {
+  auto trap = [](std::string source, const char* name) {
+    Trap t;
+    t.source = std::move(source);
+    t.trap_oid = *resolve_name(name);
+    return t;
+  };
+  std::vector<Trap> batch{trap("192.0.2.1:47001", "linkDown"), trap("192.0.2.1:47002", "linkDown"),
+                          trap("[2001:db8::1]:162", "linkDown"), trap("192.0.2.1:47003", "coldStart")};
+  CHECK(source_address(batch[2]) == "2001:db8::1");
+  auto series = trap_series(batch, {{"192.0.2.1", "gw1"}}, 1000);
+  REQUIRE(series.size() == 3);
+  std::vector<std::pair<std::string, double>> got;
+  for (const auto& s : series) {
+    REQUIRE(s.samples.size() == 1);
+    CHECK(s.samples[0].t == 1000);
+    got.emplace_back(tt::query::format_labels(s.labels), s.samples[0].v);
+  }
+  CHECK(got == std::vector<std::pair<std::string, double>>{
+                   {R"(snmp_traps{node="gw1", source="192.0.2.1", trap="coldStart"})", 1},
+                   {R"(snmp_traps{node="gw1", source="192.0.2.1", trap="linkDown"})", 2},
+                   {R"(snmp_traps{source="2001:db8::1", trap="linkDown"})", 1}});
 }
