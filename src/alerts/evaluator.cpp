@@ -4,11 +4,14 @@
 
 #include "core/log.h"
 #include "core/metrics.h"
+#include "db/audit.h"
 #include "inventory/service.h"
 
 namespace tt::alerts {
 
 namespace {
+
+const Actor kSystem{"system", ""};
 
 metrics::Counter& evaluations_counter(bool failed) {
   return metrics::registry()
@@ -280,11 +283,15 @@ Result<void> Evaluator::store(std::vector<Transition>& transitions) {
       transition.exec();
       auto transition_id = db.getLastInsertRowid();
       if (m_on_transition) m_on_transition(db, t, transition_id);
+      const std::string action = "alert." + std::string(to_string(a.state));
       events.push_back(inventory::append_event(
-          db, {0, t.at, "alerts", "alert." + std::string(to_string(a.state)), std::to_string(a.id), "system",
+          db, {0, t.at, "alerts", action, std::to_string(a.id), "system",
                {{"alert", to_json(a)},
                 {"transition_id", transition_id},
                 {"from", t.from ? nlohmann::json(to_string(*t.from)) : nlohmann::json()}}}));
+      // The audit trail tells every change, the system's as well as people's.
+      db::append_audit(db, t.at, kSystem, action, std::to_string(a.id),
+                       nlohmann::json{{"rule", a.rule_name}, {"labels", labels_json(a.labels)}, {"transition_id", transition_id}}.dump());
     }
     return true;
   });

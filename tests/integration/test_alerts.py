@@ -143,6 +143,9 @@ class AlertsTest(AdminTestCase):
         self.assertEqual(acked["actor"], "admin")
         audit = self.req("GET", "/api/v1/audit?action=alert.ack").json["data"]
         self.assertIn(str(alert_id), [x["target"] for x in audit])
+        # The transitions are in the audit trail too, as the system's changes.
+        audit = self.req("GET", "/api/v1/audit?action=alert.*&per_page=200").json["data"]
+        self.assertIn(("alert.firing", "system"), [(x["action"], x["actor"]) for x in audit if x["target"] == str(alert_id)])
         self.assertStatus(self.req("POST", f"/api/v1/alerts/{alert_id}/ack", {"comment": 5}), 422, "VALIDATION_FAILED")
 
         self.push("tt_queue_depth", {"queue": "mail"}, 3)
