@@ -13,6 +13,7 @@
 #include "inventory/service.h"
 #include "notify/service.h"
 #include "snmp/discovery.h"
+#include "snmp/trap_users.h"
 #include "tsdb/store.h"
 
 namespace tt::api {
@@ -31,6 +32,7 @@ struct Services {
   notify::ChannelService& channels;
   tsdb::Store& store;
   snmp::DiscoveryService& discovery;
+  snmp::TrapUserService& trap_users;
   Readiness readiness;
   std::string web_dir;  // empty: the embedded UI
 };
@@ -49,6 +51,7 @@ void register_checks(http::Router& r, Services& s);
 void register_series(http::Router& r, Services& s);
 void register_prometheus(http::Router& r, Services& s);
 void register_discover(http::Router& r, Services& s);
+void register_trap_users(http::Router& r, Services& s);
 void register_alerts(http::Router& r, Services& s);
 void register_maintenance(http::Router& r, Services& s);
 void register_channels(http::Router& r, Services& s);
@@ -63,6 +66,7 @@ inline void register_all(http::Router& r, Services& s) {
   register_series(r, s);
   register_prometheus(r, s);
   register_discover(r, s);
+  register_trap_users(r, s);
   register_alerts(r, s);
   register_maintenance(r, s);
   register_channels(r, s);

@@ -181,9 +181,17 @@ int serve(const ServeOptions& opt) {
   // SNMP: one engine on the loop (its sockets open on first use, on the loop thread).
   snmp::Engine snmp_engine(loop.uv());
   snmp::DiscoveryService discovery(loop, snmp_engine, nodes);
-  // SNMP traps: received on the loop, stored as events by the trap recorder's thread.
+  // SNMP traps: received on the loop, stored as events by the trap recorder's thread; v3 traps
+  // of the users in the keyring, which the trap user service fills.
+  snmp::TrapKeyring trap_keyring;
+  snmp::TrapUserService trap_users(writer, readers, trap_keyring, SystemClock::instance());
+  if (auto loaded = trap_users.load(); !loaded.ok()) {
+    log::error("cannot load the SNMP trap users: {}", loaded.error().message);
+    return 1;
+  }
   snmp::TrapRecorder trap_recorder(writer, bus, SystemClock::instance());
-  snmp::TrapReceiver trap_receiver(loop.uv(), [&trap_recorder](snmp::Trap t) { trap_recorder.take(std::move(t)); });
+  snmp::TrapReceiver trap_receiver(loop.uv(), trap_keyring,
+                                   [&trap_recorder](snmp::Trap t) { trap_recorder.take(std::move(t)); });
 
   // Alerts: rules evaluated on the evaluator's thread through the query engine; check_state
   // rules see the runner's live states.
@@ -255,6 +263,7 @@ int serve(const ServeOptions& opt) {
       channels,
       store,
       discovery,
+      trap_users,
       {[&readers, schema] {
          auto v = readers.with([](SQLite::Database& d) -> Result<int> {
            return d.execAndGet("PRAGMA user_version").getInt();

@@ -26,11 +26,22 @@ metrics::Counter& dropped_traps() {
 metrics::Counter& malformed_traps() {
   static auto& c = metrics::registry()
                        .family("telltale_snmp_trap_datagrams_malformed_total",
-                               "Datagrams on the trap port that are not SNMP v1/v2c traps or informs.",
+                               "Datagrams on the trap port that are not SNMP v1/v2c traps or informs nor v3 messages.",
                                metrics::Type::counter)
                        .counter();
   return c;
 }
+
+metrics::Counter& rejected_v3(V3Reject r) {
+  static auto& family = metrics::registry().family(
+      "telltale_snmp_trap_v3_rejected_total",
+      "SNMPv3 datagrams on the trap port not recorded, by reason (unknown user or engine id, wrong digest, ...).",
+      metrics::Type::counter);
+  return family.counter({{"reason", std::string(to_string(r))}});
+}
+
+// One log line per this many ms at most: a flood of forged traps must not flood the log.
+constexpr std::uint64_t kRejectLogEveryMs = 10000;
 
 }  // namespace
 
@@ -130,9 +141,10 @@ void TrapReceiver::close() {
 }
 
 void TrapReceiver::on_datagram(const sockaddr* from, std::span<const std::uint8_t> data) {
-  auto m = decode(data);
   const auto* in = reinterpret_cast<const sockaddr_in*>(from);  // the port sits at the same offset for v6
   auto source = endpoint_from_sockaddr(from, ntohs(in->sin_port)).text;
+  if (peek_version(data) == 3) return on_v3(data, std::move(source));
+  auto m = decode(data);
   std::optional<Trap> t = m.ok() ? trap_from(m.value(), source) : std::nullopt;
   if (!t) {
     malformed_traps().inc();
@@ -152,6 +164,22 @@ void TrapReceiver::on_datagram(const sockaddr* from, std::span<const std::uint8_
       delete wire;
   }
   m_on_trap(std::move(*t));
+}
+
+void TrapReceiver::on_v3(std::span<const std::uint8_t> data, std::string source) {
+  auto users = m_keyring.snapshot();
+  auto r = read_v3_trap(data, source, *users, m_clocks);
+  if (r.trap) return m_on_trap(std::move(*r.trap));
+  rejected_v3(r.reject).inc();
+  const std::uint64_t now = uv_now(m_loop);
+  if (m_last_reject_log_ms != 0 && now - m_last_reject_log_ms < kRejectLogEveryMs) {
+    ++m_unlogged_rejects;
+    return;
+  }
+  log::warn("SNMP traps: v3 datagram from {} not recorded ({}): {}{}", source, to_string(r.reject), r.detail,
+            m_unlogged_rejects ? fmt::format(" (and {} more since the last such line)", m_unlogged_rejects) : "");
+  m_last_reject_log_ms = now == 0 ? 1 : now;
+  m_unlogged_rejects = 0;
 }
 
 }  // namespace tt::snmp

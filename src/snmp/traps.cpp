@@ -1,5 +1,8 @@
 #include "snmp/traps.h"
 
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+
 #include "snmp/mib.h"
 
 namespace tt::snmp {
@@ -13,6 +16,13 @@ const Oid& sys_uptime_0() {
 const Oid& snmp_trap_oid_0() {
   static const Oid o = *resolve_name("snmpTrapOID.0");
   return o;
+}
+
+// A name from the wire as it may go in a log line: bytes outside printable ASCII as \xNN.
+std::string printable(std::string_view bytes) {
+  std::string s;
+  for (unsigned char c : bytes) s += c >= 0x20 && c < 0x7f && c != '\\' ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+  return s;
 }
 
 }  // namespace
@@ -55,12 +65,128 @@ nlohmann::json to_json(const Trap& t) {
   for (const auto& vb : t.varbinds)
     vbs.push_back({{"oid", to_string(vb.oid)}, {"name", name_of(vb.oid)}, {"type", to_string(vb.value.type)},
                    {"value", json_of(vb.value)}});
-  return {{"source", t.source},
-          {"version", to_string(t.version)},
-          {"trap_oid", to_string(t.trap_oid)},
-          {"trap", name_of(t.trap_oid)},
-          {"uptime", t.uptime_ticks ? nlohmann::json(static_cast<double>(*t.uptime_ticks) / 100.0) : nlohmann::json()},
-          {"varbinds", std::move(vbs)}};
+  nlohmann::json j = {
+      {"source", t.source},
+      {"version", to_string(t.version)},
+      {"trap_oid", to_string(t.trap_oid)},
+      {"trap", name_of(t.trap_oid)},
+      {"uptime", t.uptime_ticks ? nlohmann::json(static_cast<double>(*t.uptime_ticks) / 100.0) : nlohmann::json()},
+      {"varbinds", std::move(vbs)}};
+  if (t.version == Version::v3) {
+    j["user"] = text_of(Value::make_bytes(Type::octet_string, t.user));
+    j["engine_id"] = hex_of(t.engine_id);
+  }
+  return j;
+}
+
+std::string hex_of(std::string_view bytes) {
+  std::string s;
+  s.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) s += fmt::format("{:02x}", c);
+  return s;
+}
+
+void TrapKeyring::set(const std::vector<std::pair<std::string, UsmUser>>& users) {
+  auto old = snapshot();
+  auto next = std::make_shared<TrapKeyMap>();
+  for (const auto& [engine_id, user] : users) {
+    std::pair key{engine_id, user.name};
+    auto it = old->find(key);
+    if (it != old->end() && it->second.user == user) next->emplace(key, it->second);
+    else next->emplace(key, TrapUserKeys{user, engine_id, localized_keys(user, engine_id)});
+  }
+  std::lock_guard lock(m_mutex);
+  m_map = std::move(next);
+}
+
+std::shared_ptr<const TrapKeyMap> TrapKeyring::snapshot() const {
+  std::lock_guard lock(m_mutex);
+  return m_map;
+}
+
+std::string_view to_string(V3Reject r) {
+  switch (r) {
+    case V3Reject::malformed: return "malformed";
+    case V3Reject::unknown_engine_id: return "unknown_engine_id";
+    case V3Reject::unknown_user: return "unknown_user";
+    case V3Reject::unsupported_security_level: return "unsupported_security_level";
+    case V3Reject::wrong_digest: return "wrong_digest";
+    case V3Reject::not_in_time_window: return "not_in_time_window";
+    case V3Reject::decryption_failed: return "decryption_failed";
+    case V3Reject::not_a_trap: return "not_a_trap";
+  }
+  return "malformed";
+}
+
+V3Trap read_v3_trap(std::span<const std::uint8_t> datagram, std::string source, const TrapKeyMap& users,
+                    EngineClocks& clocks) {
+  V3Trap out;
+  const auto reject = [&](V3Reject r, std::string detail) {
+    out.reject = r;
+    out.detail = std::move(detail);
+    return std::move(out);
+  };
+  auto d = decode_v3(datagram);
+  if (!d.ok()) return reject(V3Reject::malformed, d.error().message);
+  MessageV3& m = d->message;
+  const std::string who = fmt::format("user \"{}\" of engine {}", printable(m.usm.user),
+                                      m.usm.engine_id.empty() ? "(none)" : hex_of(m.usm.engine_id));
+  auto it = users.find({m.usm.engine_id, m.usm.user});
+  if (it == users.end()) {
+    auto same_engine = users.lower_bound({m.usm.engine_id, ""});
+    const bool engine_known = same_engine != users.end() && same_engine->first.first == m.usm.engine_id;
+    return reject(engine_known ? V3Reject::unknown_user : V3Reject::unknown_engine_id, who + " is not a trap user");
+  }
+  const TrapUserKeys& u = it->second;
+  // The level configured for the user is the level required: an attacker must not get a trap
+  // recorded by sending it without the authentication the user has.
+  const std::uint8_t wanted = (u.keys.auth != AuthProtocol::none ? kFlagAuth : 0) | (u.keys.priv != PrivProtocol::none ? kFlagPriv : 0);
+  if ((m.flags & (kFlagAuth | kFlagPriv)) != wanted)
+    return reject(V3Reject::unsupported_security_level,
+                  fmt::format("{} sent auth {} priv {}; the user is configured with auth {}, priv {}", who,
+                              (m.flags & kFlagAuth) ? "yes" : "no", (m.flags & kFlagPriv) ? "yes" : "no", to_string(u.keys.auth),
+                              to_string(u.keys.priv)));
+  if (m.flags & kFlagAuth) {
+    const std::size_t mac = mac_length(u.keys.auth);
+    if (m.usm.auth_params.size() != mac)
+      return reject(V3Reject::wrong_digest, fmt::format("{} sent an HMAC of {} bytes, {} expected", who, m.usm.auth_params.size(), mac));
+    std::string copy(reinterpret_cast<const char*>(datagram.data()), datagram.size());
+    copy.replace(d->auth_params_at, mac, mac, '\0');
+    const std::string expected = authenticate(u.keys, copy);
+    if (CRYPTO_memcmp(expected.data(), m.usm.auth_params.data(), mac) != 0)
+      return reject(V3Reject::wrong_digest, who + ": the HMAC does not verify (wrong authentication password or protocol)");
+    // RFC 3414 3.2.7 b: a message from an engine's earlier life, or more than 150 s older than
+    // the latest seen, is a replay; an authentic newer one advances what we know.
+    const auto boots = static_cast<std::uint32_t>(m.usm.engine_boots), time = static_cast<std::uint32_t>(m.usm.engine_time);
+    auto [c, first] = clocks.try_emplace(m.usm.engine_id, EngineClock{boots, time});
+    if (!first) {
+      if (boots == 0x7fffffffu || boots < c->second.boots || (boots == c->second.boots && std::uint64_t{time} + 150 < c->second.latest_time))
+        return reject(V3Reject::not_in_time_window,
+                      fmt::format("{} sent engine boots {} time {}; the latest seen is boots {} time {}", who, boots, time,
+                                  c->second.boots, c->second.latest_time));
+      if (boots > c->second.boots || time > c->second.latest_time) c->second = {boots, time};
+    }
+  }
+  std::string plain;
+  if (m.flags & kFlagPriv) {
+    auto r = decrypt(u.keys, static_cast<std::uint32_t>(m.usm.engine_boots), static_cast<std::uint32_t>(m.usm.engine_time),
+                     m.usm.priv_params, m.scoped);
+    if (!r.ok()) return reject(V3Reject::decryption_failed, fmt::format("{}: {}", who, r.error().message));
+    plain = std::move(r.value());
+  } else {
+    plain = std::move(m.scoped);
+  }
+  auto s = decode_scoped_pdu({reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()}, (m.flags & kFlagPriv) != 0);
+  if (!s.ok())
+    return reject((m.flags & kFlagPriv) ? V3Reject::decryption_failed : V3Reject::malformed,
+                  fmt::format("{}: {}scoped PDU: {}", who, (m.flags & kFlagPriv) ? "decrypted " : "", s.error().message));
+  if (s->pdu.type != PduType::trap_v2)
+    return reject(V3Reject::not_a_trap, fmt::format("{} sent a {} PDU", who, to_string(s->pdu.type)));
+  out.trap = trap_from(Message{Version::v3, {}, std::move(s->pdu)}, std::move(source));
+  if (!out.trap) return reject(V3Reject::malformed, who + ": a trap without snmpTrapOID.0 as its second variable");
+  out.trap->user = m.usm.user;
+  out.trap->engine_id = m.usm.engine_id;
+  return out;
 }
 
 }  // namespace tt::snmp
