@@ -190,7 +190,7 @@ int serve(const ServeOptions& opt) {
     return 1;
   }
   snmp::TrapRecorder trap_recorder(writer, bus, SystemClock::instance());
-  snmp::TrapReceiver trap_receiver(loop.uv(), trap_keyring,
+  snmp::TrapReceiver trap_receiver(loop.uv(), trap_keyring, trap_users.engine().engine_id, trap_users.engine().boots,
                                    [&trap_recorder](snmp::Trap t) { trap_recorder.take(std::move(t)); });
 
   // Alerts: rules evaluated on the evaluator's thread through the query engine; check_state

@@ -440,15 +440,7 @@ void Engine::encode_v3(Pending& p) {
   s.context_engine_id = a.engine_id;
   s.context_name = p.context;
   s.pdu = p.pdu;
-  if (m.flags & kFlagPriv)
-    m.scoped = encrypt(k, a.boots, static_cast<std::uint32_t>(m.usm.engine_time), m_salt++, encode(s), m.usm.priv_params);
-  else
-    m.scoped = encode(s);
-  const std::size_t mac = mac_length(k.auth);
-  m.usm.auth_params.assign(mac, '\0');
-  std::size_t at = 0;
-  p.packet = encode(m, &at);
-  if (mac) p.packet.replace(at, mac, authenticate(k, p.packet));
+  p.packet = seal(std::move(m), k, s, m_salt++);
 }
 
 void Engine::resend(Pending& p) {

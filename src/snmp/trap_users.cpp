@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "core/log.h"
 #include "core/options.h"
+#include "core/random.h"
 #include "db/audit.h"
 #include "snmp/usm_json.h"
 
@@ -139,6 +143,32 @@ Result<TrapUser> decode_trap_user(const json& body) {
 }
 
 Result<void> TrapUserService::load() {
+  auto engine = m_writer.run<LocalEngineIdentity>([](SQLite::Database& db) -> Result<LocalEngineIdentity> {
+    LocalEngineIdentity e;
+    SQLite::Statement id(db, "SELECT value FROM settings WHERE key = 'snmp.engine_id'");
+    if (id.executeStep()) {
+      e.engine_id = engine_id_from_hex(id.getColumn(0).getString()).value_or("");
+    }
+    if (e.engine_id.empty()) {
+      // RFC 3411 SnmpEngineID: the high bit set, enterprise 0 (Telltale has no private enterprise
+      // number), format 5 (octets the administrator assigns), then 8 random octets.
+      e.engine_id = *engine_id_from_hex("8000000005" + random_hex(8));
+      SQLite::Statement put(db, "INSERT OR REPLACE INTO settings(key, value) VALUES ('snmp.engine_id', ?)");
+      put.bind(1, hex_of(e.engine_id));
+      put.exec();
+      db.exec("DELETE FROM settings WHERE key = 'snmp.engine_boots'");
+    }
+    SQLite::Statement boots(db, "SELECT value FROM settings WHERE key = 'snmp.engine_boots'");
+    std::int64_t previous = boots.executeStep() ? std::atoll(boots.getColumn(0).getString().c_str()) : 0;
+    // RFC 3414 2.2.2: at 2^31-1 boots the engine is stuck there until it gets a new engine id.
+    e.boots = static_cast<std::uint32_t>(std::clamp<std::int64_t>(previous + 1, 1, 0x7fffffff));
+    SQLite::Statement put(db, "INSERT OR REPLACE INTO settings(key, value) VALUES ('snmp.engine_boots', ?)");
+    put.bind(1, std::to_string(e.boots));
+    put.exec();
+    return e;
+  });
+  if (!engine.ok()) return std::move(engine).error();
+  m_engine = std::move(engine.value());
   std::lock_guard lock(m_changes);
   return refresh();
 }

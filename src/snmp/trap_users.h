@@ -2,7 +2,8 @@
 // API (create, read, update, delete, list) and stored in SQLite (snmp_trap_users). Each change
 // commits with its audit row and then refreshes the TrapKeyring the receiver reads, so keys are
 // localised when a user changes, never per trap. Passwords are never returned: to_json shows
-// them as "********", and a PATCH that sends the mask back keeps the stored value.
+// them as "********", and a PATCH that sends the mask back keeps the stored value. The service
+// also keeps Telltale's own engine id and boots, to which inform senders localise their keys.
 // Thread-safe: called from HTTP pool threads (and load() once at start).
 #pragma once
 
@@ -36,13 +37,22 @@ nlohmann::json to_json(const TrapUser& u);
 // problem is listed (VALIDATION_FAILED).
 Result<TrapUser> decode_trap_user(const nlohmann::json& body);
 
+// Telltale's own SNMP engine, to which inform senders localise their keys.
+struct LocalEngineIdentity {
+  std::string engine_id;  // bytes
+  std::uint32_t boots = 0;
+};
+
 class TrapUserService {
  public:
   TrapUserService(db::Writer& writer, db::Readers& readers, TrapKeyring& keyring, const Clock& clock)
       : m_writer(writer), m_readers(readers), m_keyring(keyring), m_clock(clock) {}
 
-  // Fills the keyring from the table (at start).
+  // At start: fills the keyring from the table, and counts this start in Telltale's engine
+  // boots (RFC 3414 2.2), making the engine id on the first start. Both live in `settings`.
   Result<void> load();
+  // Valid after load().
+  const LocalEngineIdentity& engine() const { return m_engine; }
 
   Result<TrapUser> create(const nlohmann::json& body, const Actor& actor);
   Result<TrapUser> get(std::int64_t id);
@@ -61,6 +71,7 @@ class TrapUserService {
   const Clock& m_clock;
   // Changes and keyring refreshes in one order, so the keyring ends as the table does.
   std::mutex m_changes;
+  LocalEngineIdentity m_engine;
 };
 
 }  // namespace tt::snmp

@@ -25,6 +25,10 @@ std::string printable(std::string_view bytes) {
   return s;
 }
 
+// RFC 3414 usmStats.
+const Oid kUsmStatsNotInTimeWindows = {1, 3, 6, 1, 6, 3, 15, 1, 1, 2, 0};
+const Oid kUsmStatsUnknownEngineIds = {1, 3, 6, 1, 6, 3, 15, 1, 1, 4, 0};
+
 }  // namespace
 
 std::optional<Trap> trap_from(const Message& m, std::string source) {
@@ -119,7 +123,7 @@ std::string_view to_string(V3Reject r) {
 }
 
 V3Trap read_v3_trap(std::span<const std::uint8_t> datagram, std::string source, const TrapKeyMap& users,
-                    EngineClocks& clocks) {
+                    EngineClocks& clocks, LocalEngine& local) {
   V3Trap out;
   const auto reject = [&](V3Reject r, std::string detail) {
     out.reject = r;
@@ -129,6 +133,35 @@ V3Trap read_v3_trap(std::span<const std::uint8_t> datagram, std::string source, 
   auto d = decode_v3(datagram);
   if (!d.ok()) return reject(V3Reject::malformed, d.error().message);
   MessageV3& m = d->message;
+  // An answer from Telltale's engine to the message `m`: its msgID and user, our boots and time.
+  const auto answer = [&](std::uint8_t flags) {
+    MessageV3 a;
+    a.msg_id = m.msg_id;
+    a.flags = flags;
+    a.usm.engine_id = local.engine_id;
+    a.usm.engine_boots = static_cast<std::int32_t>(local.boots);
+    a.usm.engine_time = static_cast<std::int32_t>(local.time);
+    a.usm.user = m.usm.user;
+    return a;
+  };
+  const auto report = [&](const Oid& stat, std::uint32_t count, std::int32_t request_id) {
+    ScopedPdu r{local.engine_id, "", {}};
+    r.pdu.type = PduType::report;
+    r.pdu.request_id = request_id;
+    r.pdu.varbinds = {{stat, Value::make_unsigned(Type::counter32, count)}};
+    return r;
+  };
+  if (m.usm.engine_id.empty() && !(m.flags & kFlagAuth)) {
+    // RFC 3414 4: engine discovery by an inform sender. The report tells it our engine id, boots
+    // and time; it is no larger than the request, so answering forged ones amplifies nothing.
+    if (!(m.flags & kFlagReportable) || local.engine_id.empty())
+      return reject(V3Reject::unknown_engine_id, "a message without an engine id that asks no report");
+    auto s = decode_scoped_pdu({reinterpret_cast<const std::uint8_t*>(m.scoped.data()), m.scoped.size()}, false);
+    if (!s.ok()) return reject(V3Reject::malformed, s.error().message);
+    out.reply = seal(answer(0), {}, report(kUsmStatsUnknownEngineIds, ++local.unknown_engine_ids, s->pdu.request_id), 0);
+    return out;
+  }
+  const bool to_us = !local.engine_id.empty() && m.usm.engine_id == local.engine_id;
   const std::string who = fmt::format("user \"{}\" of engine {}", printable(m.usm.user),
                                       m.usm.engine_id.empty() ? "(none)" : hex_of(m.usm.engine_id));
   auto it = users.find({m.usm.engine_id, m.usm.user});
@@ -140,8 +173,8 @@ V3Trap read_v3_trap(std::span<const std::uint8_t> datagram, std::string source, 
   const TrapUserKeys& u = it->second;
   // The level configured for the user is the level required: an attacker must not get a trap
   // recorded by sending it without the authentication the user has.
-  const std::uint8_t wanted = (u.keys.auth != AuthProtocol::none ? kFlagAuth : 0) | (u.keys.priv != PrivProtocol::none ? kFlagPriv : 0);
-  if ((m.flags & (kFlagAuth | kFlagPriv)) != wanted)
+  const std::uint8_t level = (u.keys.auth != AuthProtocol::none ? kFlagAuth : 0) | (u.keys.priv != PrivProtocol::none ? kFlagPriv : 0);
+  if ((m.flags & (kFlagAuth | kFlagPriv)) != level)
     return reject(V3Reject::unsupported_security_level,
                   fmt::format("{} sent auth {} priv {}; the user is configured with auth {}, priv {}", who,
                               (m.flags & kFlagAuth) ? "yes" : "no", (m.flags & kFlagPriv) ? "yes" : "no", to_string(u.keys.auth),
@@ -155,16 +188,28 @@ V3Trap read_v3_trap(std::span<const std::uint8_t> datagram, std::string source, 
     const std::string expected = authenticate(u.keys, copy);
     if (CRYPTO_memcmp(expected.data(), m.usm.auth_params.data(), mac) != 0)
       return reject(V3Reject::wrong_digest, who + ": the HMAC does not verify (wrong authentication password or protocol)");
-    // RFC 3414 3.2.7 b: a message from an engine's earlier life, or more than 150 s older than
-    // the latest seen, is a replay; an authentic newer one advances what we know.
     const auto boots = static_cast<std::uint32_t>(m.usm.engine_boots), time = static_cast<std::uint32_t>(m.usm.engine_time);
-    auto [c, first] = clocks.try_emplace(m.usm.engine_id, EngineClock{boots, time});
-    if (!first) {
-      if (boots == 0x7fffffffu || boots < c->second.boots || (boots == c->second.boots && std::uint64_t{time} + 150 < c->second.latest_time))
+    if (to_us) {
+      // RFC 3414 3.2.7 a: to our engine, boots must be ours and time within 150 s of ours; the
+      // report (authenticated, so the sender believes it) lets the sender resynchronise.
+      if (boots != local.boots || std::max(time, local.time) - std::min(time, local.time) > 150) {
+        if (m.flags & kFlagReportable)
+          out.reply = seal(answer(kFlagAuth), u.keys, report(kUsmStatsNotInTimeWindows, ++local.not_in_time_windows, 0), 0);
         return reject(V3Reject::not_in_time_window,
-                      fmt::format("{} sent engine boots {} time {}; the latest seen is boots {} time {}", who, boots, time,
-                                  c->second.boots, c->second.latest_time));
-      if (boots > c->second.boots || time > c->second.latest_time) c->second = {boots, time};
+                      fmt::format("{} sent engine boots {} time {}; ours are boots {} time {}", who, boots, time, local.boots,
+                                  local.time));
+      }
+    } else {
+      // RFC 3414 3.2.7 b: a message from an engine's earlier life, or more than 150 s older than
+      // the latest seen, is a replay; an authentic newer one advances what we know.
+      auto [c, first] = clocks.try_emplace(m.usm.engine_id, EngineClock{boots, time});
+      if (!first) {
+        if (boots == 0x7fffffffu || boots < c->second.boots || (boots == c->second.boots && std::uint64_t{time} + 150 < c->second.latest_time))
+          return reject(V3Reject::not_in_time_window,
+                        fmt::format("{} sent engine boots {} time {}; the latest seen is boots {} time {}", who, boots, time,
+                                    c->second.boots, c->second.latest_time));
+        if (boots > c->second.boots || time > c->second.latest_time) c->second = {boots, time};
+      }
     }
   }
   std::string plain;
@@ -180,10 +225,23 @@ V3Trap read_v3_trap(std::span<const std::uint8_t> datagram, std::string source, 
   if (!s.ok())
     return reject((m.flags & kFlagPriv) ? V3Reject::decryption_failed : V3Reject::malformed,
                   fmt::format("{}: {}scoped PDU: {}", who, (m.flags & kFlagPriv) ? "decrypted " : "", s.error().message));
-  if (s->pdu.type != PduType::trap_v2)
-    return reject(V3Reject::not_a_trap, fmt::format("{} sent a {} PDU", who, to_string(s->pdu.type)));
+  const bool inform = s->pdu.type == PduType::inform;
+  if (s->pdu.type != PduType::trap_v2 && !(inform && to_us))
+    return reject(V3Reject::not_a_trap, fmt::format("{} sent a {} PDU{}", who, to_string(s->pdu.type),
+                                                    inform ? " to an engine id other than Telltale's" : ""));
+  if (inform) {
+    // RFC 3416 4.2.7: a Response with the same request id and variables, at the inform's level;
+    // its context is the inform's (RFC 3412 7.1.6: net-snmp drops an answer from another).
+    ScopedPdu response{s->context_engine_id, s->context_name, s->pdu};
+    response.pdu.type = PduType::response;
+    response.pdu.error_status = response.pdu.error_index = 0;
+    out.reply = seal(answer(m.flags & (kFlagAuth | kFlagPriv)), u.keys, response, local.salt++);
+  }
   out.trap = trap_from(Message{Version::v3, {}, std::move(s->pdu)}, std::move(source));
-  if (!out.trap) return reject(V3Reject::malformed, who + ": a trap without snmpTrapOID.0 as its second variable");
+  if (!out.trap) {
+    out.reply.clear();
+    return reject(V3Reject::malformed, who + ": a trap without snmpTrapOID.0 as its second variable");
+  }
   out.trap->user = m.usm.user;
   out.trap->engine_id = m.usm.engine_id;
   return out;

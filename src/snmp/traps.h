@@ -1,9 +1,10 @@
 // snmp/traps.h — the trap receiver: a UDP socket on the core loop that takes SNMP v1 and v2c
-// traps and informs (informs are acknowledged) and SNMPv3 traps of the users in a TrapKeyring
-// (authenticated and decrypted with the codec and USM the engine uses), and a recorder thread that stores each trap as an
-// event (topic "snmp", kind "snmp.trap") and publishes it after the commit, so alerts, the events
-// API and WebSocket subscribers see traps like any other event. trap_from and to_json are pure
-// and so is read_v3_trap (traps.cpp, fuzzed); the listener and the recorder are in trap_receiver.cpp.
+// traps and informs (informs are acknowledged) and SNMPv3 traps and informs of the users in a
+// TrapKeyring (authenticated and decrypted with the codec and USM the engine uses), and a
+// recorder thread that stores each trap as an event (topic "snmp", kind "snmp.trap") and
+// publishes it after the commit, so alerts, the events API and WebSocket subscribers see traps
+// like any other event. trap_from, to_json and read_v3_trap are pure (traps.cpp, fuzzed); the
+// listener and the recorder are in trap_receiver.cpp.
 #pragma once
 
 #include <uv.h>
@@ -44,11 +45,13 @@ std::optional<Trap> trap_from(const Message& m, std::string source);
 // [{oid, name, type, value}]}, and for v3 {user, engine_id (hex)}.
 nlohmann::json to_json(const Trap& t);
 
-// ---- SNMPv3 traps ----
+// ---- SNMPv3 traps and informs ----
 // A trap's sender is the authoritative engine (RFC 3414 1.5.1): its keys are localised to the
 // sender's engine id, so a user is known by that engine id and its name, as snmptrapd's
-// `createUser -e ENGINEID`. The keyring holds each user's keys localised once, when people
-// change the users, never per trap.
+// `createUser -e ENGINEID`. An inform's receiver is the authoritative one: the sender discovers
+// Telltale's own engine id (LocalEngine) and localises its keys to that, so users who send
+// informs are configured with Telltale's engine id. The keyring holds each user's keys
+// localised once, when people change the users, never per trap.
 
 struct TrapUserKeys {
   UsmUser user;
@@ -79,6 +82,16 @@ struct EngineClock {
 };
 using EngineClocks = std::map<std::string, EngineClock>;
 
+// Telltale's own engine (RFC 3411 snmpEngineID, boots and time), authoritative for the informs
+// it receives. Loop thread: the receiver sets `time` before each read.
+struct LocalEngine {
+  std::string engine_id;  // bytes
+  std::uint32_t boots = 0;
+  std::uint32_t time = 0;   // seconds since this boot
+  std::uint64_t salt = 0;   // privacy salt of the next encrypted answer
+  std::uint32_t unknown_engine_ids = 0, not_in_time_windows = 0;  // usmStats, for the reports
+};
+
 // Why a v3 datagram was not recorded; the label of telltale_snmp_trap_v3_rejected_total.
 enum class V3Reject {
   malformed,                   // not a v3 message, or a scoped PDU that does not decode
@@ -86,9 +99,9 @@ enum class V3Reject {
   unknown_user,                // the engine id is known, the user name is not
   unsupported_security_level,  // the message's auth/priv flags differ from the user's
   wrong_digest,                // the HMAC does not verify: wrong auth password or protocol
-  not_in_time_window,          // replayed or stale (RFC 3414 3.2.7 b)
+  not_in_time_window,          // replayed or stale (RFC 3414 3.2.7)
   decryption_failed,           // the privacy parameters do not fit, or the plaintext is garbage
-  not_a_trap,                  // a PDU other than a v2 trap (v3 informs are not supported)
+  not_a_trap,                  // neither a v2 trap nor an inform to Telltale's engine id
 };
 std::string_view to_string(V3Reject r);
 
@@ -96,15 +109,19 @@ std::string_view to_string(V3Reject r);
 std::string hex_of(std::string_view bytes);
 
 struct V3Trap {
-  std::optional<Trap> trap;  // set when recorded
-  V3Reject reject = V3Reject::malformed;
-  std::string detail;  // for the log: which user, engine id, what was wrong
+  std::optional<Trap> trap;        // set when recorded
+  std::optional<V3Reject> reject;  // set when dropped; neither for an engine discovery
+  std::string detail;              // for the log: which user, engine id, what was wrong
+  std::string reply;               // a datagram to send back (report or inform response); may be empty
 };
 
-// Reads one v3 datagram: the user looked up in `users`, the HMAC verified, the time window
-// checked and `clocks` advanced, the scoped PDU decrypted and decoded, the trap taken out.
+// Reads one v3 datagram. An engine discovery (an empty engine id, reportable) is answered with
+// `local`'s engine id, boots and time. Otherwise the user is looked up in `users`, the HMAC
+// verified, the time window checked (against `local` for a message to Telltale's engine id,
+// else against `clocks`, which authentic traps advance), the scoped PDU decrypted and decoded,
+// the trap taken out, and an inform answered with a Response at the same security level.
 V3Trap read_v3_trap(std::span<const std::uint8_t> datagram, std::string source, const TrapKeyMap& users,
-                    EngineClocks& clocks);
+                    EngineClocks& clocks, LocalEngine& local);
 
 // Stores traps as events off the loop. take() never blocks; beyond kMaxQueued traps waiting for
 // the disk, new ones are dropped and counted (a trap storm must not grow memory without bound).
@@ -137,8 +154,9 @@ class TrapRecorder {
 // outlives the receiver.
 class TrapReceiver {
  public:
-  TrapReceiver(uv_loop_t* loop, const TrapKeyring& keyring, std::function<void(Trap)> on_trap)
-      : m_loop(loop), m_keyring(keyring), m_on_trap(std::move(on_trap)) {}
+  // `engine_id` and `boots` of Telltale's engine (TrapUserService::engine()).
+  TrapReceiver(uv_loop_t* loop, const TrapKeyring& keyring, std::string engine_id, std::uint32_t boots,
+               std::function<void(Trap)> on_trap);
   ~TrapReceiver();
   TrapReceiver(const TrapReceiver&) = delete;
   TrapReceiver& operator=(const TrapReceiver&) = delete;
@@ -149,14 +167,17 @@ class TrapReceiver {
 
  private:
   void on_datagram(const sockaddr* from, std::span<const std::uint8_t> data);
-  void on_v3(std::span<const std::uint8_t> data, std::string source);
+  void on_v3(const sockaddr* from, std::span<const std::uint8_t> data, std::string source);
+  void send_to(const sockaddr* to, std::string datagram);
 
   uv_loop_t* m_loop;
   const TrapKeyring& m_keyring;
+  std::function<void(Trap)> m_on_trap;
   EngineClocks m_clocks;
+  LocalEngine m_local;
+  std::uint64_t m_started_ms = 0;  // uv_now at construction: the local engine's time counts from it
   std::uint64_t m_last_reject_log_ms = 0;
   std::uint64_t m_unlogged_rejects = 0;
-  std::function<void(Trap)> m_on_trap;
   uv_udp_t* m_udp = nullptr;
   char m_buffer[65536];
 };

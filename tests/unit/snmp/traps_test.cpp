@@ -68,30 +68,37 @@ Pdu link_down() {
   return p;
 }
 
-// A v3 message as an agent sends it: `keys_user` signs and encrypts, `u` names the user.
+// A v3 message as an agent sends it to `engine`: `keys_user` signs and encrypts, `u` names the user.
 std::string v3_message(const UsmUser& u, const UsmUser& keys_user, std::uint8_t flags, std::uint32_t boots, std::uint32_t time,
-                       const Pdu& pdu = link_down()) {
-  const UsmKeys k = localized_keys(keys_user, kEngine);
+                       const Pdu& pdu = link_down(), const std::string& engine = kEngine) {
   MessageV3 m;
   m.msg_id = 7;
   m.flags = flags;
-  m.usm.engine_id = kEngine;
+  m.usm.engine_id = engine;
   m.usm.engine_boots = static_cast<std::int32_t>(boots);
   m.usm.engine_time = static_cast<std::int32_t>(time);
   m.usm.user = u.name;
-  const std::string plain = encode(ScopedPdu{kEngine, "", pdu});
-  m.scoped = (flags & kFlagPriv) ? encrypt(k, boots, time, 42, plain, m.usm.priv_params) : plain;
-  const std::size_t mac = (flags & kFlagAuth) ? mac_length(k.auth) : 0;
-  m.usm.auth_params.assign(mac, '\0');
-  std::size_t at = 0;
-  std::string wire = encode(m, &at);
-  if (mac) wire.replace(at, mac, authenticate(k, wire));
-  return wire;
+  return seal(m, localized_keys(keys_user, engine), ScopedPdu{engine, "", pdu}, 42);
+}
+
+LocalEngine telltale_engine() {
+  LocalEngine e;
+  e.engine_id = std::string("\x80\x00\x00\x00\x05telltale", 13);
+  e.boots = 4;
+  e.time = 600;
+  return e;
+}
+
+V3Trap read(const std::string& wire, const TrapKeyMap& users, EngineClocks& clocks, LocalEngine& local) {
+  return read_v3_trap({reinterpret_cast<const std::uint8_t*>(wire.data()), wire.size()}, "192.0.2.9:5000", users, clocks, local);
 }
 
 V3Trap read(const std::string& wire, const TrapKeyMap& users, EngineClocks& clocks) {
-  return read_v3_trap({reinterpret_cast<const std::uint8_t*>(wire.data()), wire.size()}, "192.0.2.9:5000", users, clocks);
+  LocalEngine local = telltale_engine();
+  return read(wire, users, clocks, local);
 }
+
+std::span<const std::uint8_t> bytes_of(const std::string& s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
 
 TrapKeyMap keyring_of(std::vector<std::pair<std::string, UsmUser>> users) {
   TrapKeyring k;
@@ -160,6 +167,68 @@ TEST_CASE("snmp traps: v3 traps of unknown users, with wrong keys or replayed ar
   get.type = PduType::get;
   CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 6, 1, get), users, clocks).reject == V3Reject::not_a_trap);
   CHECK(read("\x30\x03\x02\x01\x03", users, clocks).reject == V3Reject::malformed);
+}
+
+TEST_CASE("snmp traps: v3 informs are to Telltale's engine, which answers discovery, time and the inform") {
+  LocalEngine local = telltale_engine();
+  const auto users = keyring_of({{local.engine_id, kAlice}, {kEngine, kAlice}});
+  EngineClocks clocks;
+
+  // Engine discovery: an empty engine id, noAuthNoPriv, reportable; the report names our engine.
+  MessageV3 discovery;
+  discovery.msg_id = 99;
+  discovery.flags = kFlagReportable;
+  Pdu get;
+  get.type = PduType::get;
+  get.request_id = 5;
+  auto found = read(seal(discovery, {}, ScopedPdu{"", "", get}, 0), users, clocks, local);
+  CHECK_FALSE(found.trap);
+  CHECK_FALSE(found.reject);
+  auto report = decode_v3(bytes_of(found.reply));
+  REQUIRE(report.ok());
+  CHECK(report->message.msg_id == 99);
+  CHECK(report->message.usm.engine_id == local.engine_id);
+  CHECK(report->message.usm.engine_boots == 4);
+  CHECK(report->message.usm.engine_time == 600);
+  auto report_pdu = decode_scoped_pdu(bytes_of(report->message.scoped), false);
+  REQUIRE(report_pdu.ok());
+  CHECK(report_pdu->pdu.type == PduType::report);
+  CHECK(report_pdu->pdu.varbinds.at(0).oid == oid("1.3.6.1.6.3.15.1.1.4.0"));
+
+  // An inform at our boots and time: recorded, and answered with an authentic encrypted Response.
+  Pdu inform = link_down();
+  inform.type = PduType::inform;
+  auto got = read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv | kFlagReportable, 4, 610, inform, local.engine_id), users,
+                  clocks, local);
+  REQUIRE(got.trap);
+  CHECK(to_json(*got.trap)["engine_id"] == hex_of(local.engine_id));
+  auto answer = decode_v3(bytes_of(got.reply));
+  REQUIRE(answer.ok());
+  const UsmKeys keys = localized_keys(kAlice, local.engine_id);
+  std::string unsigned_answer = got.reply;
+  unsigned_answer.replace(answer->auth_params_at, 12, 12, '\0');
+  CHECK(authenticate(keys, unsigned_answer) == answer->message.usm.auth_params);
+  auto plain = decrypt(keys, 4, 600, answer->message.usm.priv_params, answer->message.scoped);
+  REQUIRE(plain.ok());
+  auto response = decode_scoped_pdu(bytes_of(plain.value()), true);
+  REQUIRE(response.ok());
+  CHECK(response->pdu.type == PduType::response);
+  CHECK(response->pdu.request_id == inform.request_id);
+  CHECK(response->pdu.varbinds == inform.varbinds);
+
+  // Out of our time window: not recorded, and an authentic notInTimeWindows report to resync.
+  auto late = read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv | kFlagReportable, 4, 800, inform, local.engine_id), users,
+                   clocks, local);
+  CHECK(late.reject == V3Reject::not_in_time_window);
+  auto resync = decode_v3(bytes_of(late.reply));
+  REQUIRE(resync.ok());
+  CHECK(resync->message.flags == kFlagAuth);
+  CHECK(decode_scoped_pdu(bytes_of(resync->message.scoped), false)->pdu.varbinds.at(0).oid == oid("1.3.6.1.6.3.15.1.1.2.0"));
+  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 3, 600, inform, local.engine_id), users, clocks, local).reject ==
+        V3Reject::not_in_time_window);
+
+  // An inform to another engine id than ours cannot be answered authoritatively.
+  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 1, 1, inform), users, clocks, local).reject == V3Reject::not_a_trap);
 }
 
 TEST_CASE("snmp traps: the keyring localises keys to each user's engine id") {
