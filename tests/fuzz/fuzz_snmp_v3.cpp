@@ -3,7 +3,9 @@
 // the authentication parameters found at the same offset; decrypting any data with a fixed key
 // must not crash the scoped PDU decoder. The trap receiver's read_v3_trap sees each input as it
 // came and, so that the path past the HMAC (time window, decryption, trap, the answer to an
-// inform) is reached, once more signed with the key of the fixed user it names.
+// inform) is reached, once more signed with the key of the fixed user it names. Seeds in
+// corpus/fuzz_snmp_v3: a trap and an inform of each fixed user, an engine discovery, and a trap
+// from net-snmp's snmptrap.
 #include <cstdlib>
 
 #include "snmp/message.h"
