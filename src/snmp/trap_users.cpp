@@ -238,8 +238,10 @@ Result<TrapUser> TrapUserService::update(std::int64_t id, const json& patch, con
       const bool masked = (key == "auth_password" || key == "priv_password") && v == kMaskedSecret;
       if (masked && !merged.contains(key))
         return invalid({{key, "must be the password itself: there is no stored one for \"********\" to keep"}});
-      if (v.is_null()) merged.erase(key);
-      else if (!masked) merged[key] = v;
+      const bool field = key == "user" || key == "engine_id" || key == "auth_protocol" || key == "auth_password" ||
+                         key == "priv_protocol" || key == "priv_password";
+      if (v.is_null() && field) merged.erase(key);
+      else if (!masked) merged[key] = v;  // an unknown field stays, for decode_trap_user to name it
     }
     auto in = decode_trap_user(merged);
     if (!in.ok()) return std::move(in).error();

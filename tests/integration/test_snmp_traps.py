@@ -196,6 +196,21 @@ class SnmpV3TrapTest(AdminTestCase):
         self.wait_rejected("unknown_user", 2)
         self.assertNotIn("deleted", [d["varbinds"][0]["value"] for d in self.v3_events()])
         self.assertNotIn("alice-new-pw", self.req("GET", f"/api/v1/snmp/trap-users/{ids['alice']}").body.decode())
+
+        # null removes a field in a PATCH: dave loses privacy, and its authNoPriv traps count.
+        dave = f"/api/v1/snmp/trap-users/{ids['dave']}"
+        r = self.req("PATCH", dave, {"colour": None})
+        self.assertStatus(r, 422, "VALIDATION_FAILED")
+        self.assertIn("colour", r.field_errors())
+        r = self.req("PATCH", dave, {"priv_protocol": None})
+        self.assertStatus(r, 422, "VALIDATION_FAILED")
+        self.assertEqual(r.field_errors(), {"priv_protocol": "is required with the other"})
+        r = self.req("PATCH", dave, {"priv_protocol": None, "priv_password": None})
+        self.assertStatus(r, 200)
+        self.assertEqual((r.json["data"]["priv_protocol"], r.json["data"]["priv_password"]), ("none", None))
+        self.send(ENGINE_B, UsmUser("dave", "sha256", "dave-auth-pass"), "dave-without-privacy")
+        self.assertTrue(wait_until(
+            lambda: "dave-without-privacy" in [d["varbinds"][0]["value"] for d in self.v3_events()], timeout=10))
         self.assertIn(self.server.metric_value("telltale_snmp_trap_datagrams_malformed_total"), (None, 0))
 
     def inform(self, u, tag):
