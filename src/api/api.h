@@ -14,6 +14,7 @@
 #include "inventory/service.h"
 #include "notify/service.h"
 #include "snmp/discovery.h"
+#include "snmp/trap_users.h"
 #include "tsdb/store.h"
 
 namespace tt::api {
@@ -33,6 +34,7 @@ struct Services {
   notify::ChannelService& channels;
   tsdb::Store& store;
   snmp::DiscoveryService& discovery;
+  snmp::TrapUserService& trap_users;
   Readiness readiness;
   std::string web_dir;  // empty: the embedded UI
 };
@@ -51,6 +53,7 @@ void register_checks(http::Router& r, Services& s);
 void register_series(http::Router& r, Services& s);
 void register_prometheus(http::Router& r, Services& s);
 void register_discover(http::Router& r, Services& s);
+void register_trap_users(http::Router& r, Services& s);
 void register_alerts(http::Router& r, Services& s);
 void register_maintenance(http::Router& r, Services& s);
 void register_inhibit_rules(http::Router& r, Services& s);
@@ -66,6 +69,7 @@ inline void register_all(http::Router& r, Services& s) {
   register_series(r, s);
   register_prometheus(r, s);
   register_discover(r, s);
+  register_trap_users(r, s);
   register_alerts(r, s);
   register_maintenance(r, s);
   register_inhibit_rules(r, s);

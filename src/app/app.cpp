@@ -183,11 +183,18 @@ int serve(const ServeOptions& opt) {
   snmp::Engine snmp_engine(loop.uv());
   snmp::DiscoveryService discovery(loop, snmp_engine, nodes);
   // SNMP traps: received on the loop, stored as events and counted in snmp_traps by the trap
-  // recorder's thread.
+  // recorder's thread; v3 traps of the users in the keyring, which the trap user service fills.
+  snmp::TrapKeyring trap_keyring;
+  snmp::TrapUserService trap_users(writer, readers, trap_keyring, SystemClock::instance());
+  if (auto loaded = trap_users.load(); !loaded.ok()) {
+    log::error("cannot load the SNMP trap users: {}", loaded.error().message);
+    return 1;
+  }
   snmp::TrapRecorder trap_recorder(writer, bus, SystemClock::instance(), [&store](std::vector<SeriesSamples> series) {
     if (auto r = store.append(std::move(series)); !r.ok()) log::warn("SNMP traps: not counted in snmp_traps: {}", r.error().message);
   });
-  snmp::TrapReceiver trap_receiver(loop.uv(), [&trap_recorder](snmp::Trap t) { trap_recorder.take(std::move(t)); });
+  snmp::TrapReceiver trap_receiver(loop.uv(), trap_keyring, trap_users.engine().engine_id, trap_users.engine().boots,
+                                   [&trap_recorder](snmp::Trap t) { trap_recorder.take(std::move(t)); });
 
   // Alerts: rules evaluated on the evaluator's thread through the query engine; check_state
   // rules see the runner's live states (every check is in them from runner.start()).
@@ -254,6 +261,7 @@ int serve(const ServeOptions& opt) {
       channels,
       store,
       discovery,
+      trap_users,
       {[&readers, schema] {
          auto v = readers.with([](SQLite::Database& d) -> Result<int> {
            return d.execAndGet("PRAGMA user_version").getInt();

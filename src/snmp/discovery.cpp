@@ -11,6 +11,7 @@
 #include "core/duration.h"
 #include "snmp/interfaces.h"
 #include "snmp/mib.h"
+#include "snmp/usm_json.h"
 
 namespace tt::snmp {
 
@@ -26,7 +27,7 @@ constexpr std::uint32_t kSpeedSaturated = 0xffffffffu;
 constexpr std::int64_t kMinTimeoutMs = 100, kMaxTimeoutMs = 60000;
 constexpr int kMaxRetries = 10;
 constexpr std::size_t kMaxHostLen = 253, kMaxCommunityLen = 255;
-constexpr std::size_t kMaxUsmNameLen = 32;  // SnmpAdminString (SIZE(1..32)) of usmUserName and contextName
+constexpr std::size_t kMaxContextLen = 32;  // SnmpAdminString (SIZE(0..32)) of contextName
 
 std::optional<std::string> mac_of(const Value& v) {
   if (v.type != Type::octet_string || v.bytes.empty()) return std::nullopt;
@@ -109,6 +110,7 @@ Result<DiscoveryRequest> decode_discovery_request(const nlohmann::json& body) {
   std::vector<FieldError> errs;
   bool have_address = false;
   for (const auto& [key, v] : body.items()) {
+    if (decode_usm_field(key, v, req.user, errs)) continue;
     if (key == "address") {
       have_address = true;
       if (!v.is_string() || !split_address(v.get<std::string>(), req.host, req.port))
@@ -123,24 +125,10 @@ Result<DiscoveryRequest> decode_discovery_request(const nlohmann::json& body) {
       if (!v.is_string() || v.get_ref<const std::string&>().empty() || v.get_ref<const std::string&>().size() > kMaxCommunityLen)
         errs.push_back({key, "must be a string of 1 to 255 bytes"});
       else req.community = v.get<std::string>();
-    } else if (key == "user" || key == "context") {
-      if (!v.is_string() || v.get_ref<const std::string&>().size() > kMaxUsmNameLen ||
-          (key == "user" && v.get_ref<const std::string&>().empty()))
-        errs.push_back({key, key == "user" ? "must be a string of 1 to 32 bytes" : "must be a string of at most 32 bytes"});
-      else (key == "user" ? req.user.name : req.context) = v.get<std::string>();
-    } else if (key == "auth_protocol") {
-      auto p = v.is_string() ? auth_protocol_from(v.get<std::string>()) : std::nullopt;
-      if (!p || *p == AuthProtocol::none) errs.push_back({key, "must be one of md5, sha, sha224, sha256, sha384, sha512"});
-      else req.user.auth = *p;
-    } else if (key == "priv_protocol") {
-      auto p = v.is_string() ? priv_protocol_from(v.get<std::string>()) : std::nullopt;
-      if (!p || *p == PrivProtocol::none) errs.push_back({key, "must be one of des, aes, aes192, aes256"});
-      else req.user.priv = *p;
-    } else if (key == "auth_password" || key == "priv_password") {
-      // net-snmp refuses shorter passphrases (RFC 3414 11.2 recommends at least 8).
-      if (!v.is_string() || v.get_ref<const std::string&>().size() < 8 || v.get_ref<const std::string&>().size() > 255)
-        errs.push_back({key, "must be a string of 8 to 255 bytes"});
-      else (key == "auth_password" ? req.user.auth_password : req.user.priv_password) = v.get<std::string>();
+    } else if (key == "context") {
+      if (!v.is_string() || v.get_ref<const std::string&>().size() > kMaxContextLen)
+        errs.push_back({key, "must be a string of at most 32 bytes"});
+      else req.context = v.get<std::string>();
     } else if (key == "timeout") {
       std::optional<std::int64_t> ms;
       if (v.is_string()) ms = parse_duration_ms(v.get<std::string>());
@@ -165,15 +153,7 @@ Result<DiscoveryRequest> decode_discovery_request(const nlohmann::json& body) {
   if (v3 && body.contains("community")) errs.push_back({"community", "is for versions 1 and 2c; version 3 takes user"});
   for (const char* key : {"user", "auth_protocol", "auth_password", "priv_protocol", "priv_password", "context"})
     if (!v3 && body.contains(key)) errs.push_back({key, "is for version 3 only"});
-  if (v3) {
-    if (!body.contains("user")) errs.push_back({"user", "is required with version 3"});
-    if (body.contains("auth_protocol") != body.contains("auth_password"))
-      errs.push_back({body.contains("auth_protocol") ? "auth_password" : "auth_protocol", "is required with the other"});
-    if (body.contains("priv_protocol") != body.contains("priv_password"))
-      errs.push_back({body.contains("priv_protocol") ? "priv_password" : "priv_protocol", "is required with the other"});
-    if (body.contains("priv_protocol") && !body.contains("auth_protocol"))
-      errs.push_back({"priv_protocol", "needs auth_protocol too: USM has no privacy without authentication"});
-  }
+  if (v3) check_usm_fields(body, errs);
   if (!errs.empty()) return invalid(std::move(errs));
   return req;
 }

@@ -123,7 +123,7 @@ struct Engine::Socket {
   uv_poll_t poll{};
 };
 
-Engine::Engine(uv_loop_t* loop) : m_loop(loop) {
+Engine::Engine(uv_loop_t* loop, std::size_t max_agents) : m_loop(loop), m_max_agents(std::max<std::size_t>(1, max_agents)) {
   std::random_device rd;
   m_salt = (std::uint64_t{rd()} << 32) | rd();
   m_next_id = rd();
@@ -386,10 +386,30 @@ void Engine::on_datagram(const sockaddr_storage& from, std::span<const std::uint
   finish(it->first, std::move(m->pdu));
 }
 
+Engine::Agent* Engine::find_agent(const std::string& endpoint) {
+  auto it = m_agents.find(endpoint);
+  if (it == m_agents.end()) return nullptr;
+  m_agents_by_use.splice(m_agents_by_use.begin(), m_agents_by_use, it->second.used);
+  return &it->second.agent;
+}
+
+Engine::Agent& Engine::learn_agent(const std::string& endpoint) {
+  if (Agent* a = find_agent(endpoint)) return *a;
+  while (m_agents.size() >= m_max_agents) {
+    m_agents.erase(m_agents_by_use.back());
+    m_agents_by_use.pop_back();
+  }
+  m_agents_by_use.push_front(endpoint);
+  return m_agents.emplace(endpoint, CachedAgent{{}, m_agents_by_use.begin()}).first->second.agent;
+}
+
 const UsmKeys& Engine::keys_for(Agent& a, const UsmUser& u) {
   auto key = key_of(u);
   auto it = a.keys.find(key);
-  if (it == a.keys.end()) it = a.keys.emplace(std::move(key), localized_keys(u, a.engine_id)).first;
+  if (it == a.keys.end()) {
+    if (a.keys.size() >= kMaxKeysPerAgent) a.keys.clear();
+    it = a.keys.emplace(std::move(key), localized_keys(u, a.engine_id)).first;
+  }
   return it->second;
 }
 
@@ -397,8 +417,8 @@ void Engine::encode_v3(Pending& p) {
   MessageV3 m;
   m.msg_id = p.id;
   ScopedPdu s;
-  auto it = m_agents.find(p.to.text);
-  if (it == m_agents.end() || p.probing) {
+  Agent* agent = find_agent(p.to.text);
+  if (!agent || p.probing) {
     // RFC 3414 4: noAuthNoPriv with an empty engine id; the agent reports its engine id,
     // boots and time.
     p.discovering = true;
@@ -410,7 +430,7 @@ void Engine::encode_v3(Pending& p) {
     return;
   }
   p.discovering = false;
-  Agent& a = it->second;
+  Agent& a = *agent;
   const UsmKeys& k = keys_for(a, p.user);
   m.flags = kFlagReportable | (k.auth != AuthProtocol::none ? kFlagAuth : 0) | (k.priv != PrivProtocol::none ? kFlagPriv : 0);
   m.usm.engine_id = a.engine_id;
@@ -420,15 +440,7 @@ void Engine::encode_v3(Pending& p) {
   s.context_engine_id = a.engine_id;
   s.context_name = p.context;
   s.pdu = p.pdu;
-  if (m.flags & kFlagPriv)
-    m.scoped = encrypt(k, a.boots, static_cast<std::uint32_t>(m.usm.engine_time), m_salt++, encode(s), m.usm.priv_params);
-  else
-    m.scoped = encode(s);
-  const std::size_t mac = mac_length(k.auth);
-  m.usm.auth_params.assign(mac, '\0');
-  std::size_t at = 0;
-  p.packet = encode(m, &at);
-  if (mac) p.packet.replace(at, mac, authenticate(k, p.packet));
+  p.packet = seal(std::move(m), k, s, m_salt++);
 }
 
 void Engine::resend(Pending& p) {
@@ -474,7 +486,7 @@ void Engine::on_v3(const sockaddr_storage& from, std::span<const std::uint8_t> d
   // now claims, which an authentic unknownEngineID report may then confirm).
   Agent scratch;
   Agent* a = &scratch;
-  if (auto ag = m_agents.find(p.to.text); ag != m_agents.end() && ag->second.engine_id == m.usm.engine_id) a = &ag->second;
+  if (Agent* cached = find_agent(p.to.text); cached && cached->engine_id == m.usm.engine_id) a = cached;
   scratch.engine_id = m.usm.engine_id;
   const bool authentic = (m.flags & kFlagAuth) != 0;
   const UsmKeys* k = nullptr;
@@ -535,7 +547,7 @@ void Engine::on_report(Pending& p, const MessageV3& m, const Pdu& report) {
     if (!p.discovering && ++p.resyncs > 1)
       return finish(id, Error::make(ErrorKind::bad_gateway, "SNMP_REPORT",
                                     fmt::format("{} keeps reporting usmStatsUnknownEngineIDs", p.to.text)));
-    Agent& a = m_agents[p.to.text];
+    Agent& a = learn_agent(p.to.text);
     if (a.engine_id != m.usm.engine_id) a = Agent{m.usm.engine_id, 0, 0, 0, {}};
     a.boots = static_cast<std::uint32_t>(m.usm.engine_boots);
     a.time = static_cast<std::uint32_t>(m.usm.engine_time);

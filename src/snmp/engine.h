@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <set>
@@ -65,14 +66,16 @@ struct Target {
 //
 // v3 engine discovery (RFC 3414 4) happens on the first request to an agent; its engine id,
 // boots and time are cached per agent address, with each user's localised keys. A
-// notInTimeWindow or unknownEngineID report resynchronises once and resends.
+// notInTimeWindow or unknownEngineID report resynchronises once and resends. The cache holds the
+// `max_agents` agents used most recently: an agent evicted from it is discovered again on its
+// next request, which costs one more round trip and the key hashing again.
 using PduDone = std::function<void(Result<Pdu>)>;
 // One list of variables per root of the walk, in the agent's order.
 using WalkDone = std::function<void(Result<std::vector<std::vector<VarBind>>>)>;
 
 class Engine {
  public:
-  explicit Engine(uv_loop_t* loop);
+  explicit Engine(uv_loop_t* loop, std::size_t max_agents = kMaxAgents);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -88,8 +91,15 @@ class Engine {
   void close();
 
   std::size_t in_flight() const { return m_pending.size(); }
+  std::size_t agents_cached() const { return m_agents.size(); }
 
   static constexpr std::size_t kMaxWalkVarBinds = 100000;
+  // v3 agents whose engine and keys are kept: a few hundred bytes each, so 4096 agents stay
+  // around a megabyte whatever addresses a long-running server has polled.
+  static constexpr std::size_t kMaxAgents = 4096;
+  // Keys per agent (one set per user and passwords): old sets of a user whose password changed
+  // go when the agent's keys are cleared at this many.
+  static constexpr std::size_t kMaxKeysPerAgent = 16;
 
  private:
   struct Socket;
@@ -150,7 +160,19 @@ class Engine {
   Socket* m_sockets[2] = {nullptr, nullptr};  // IPv4, IPv6
   std::unordered_map<std::int32_t, Pending> m_pending;
   std::set<std::pair<std::uint64_t, std::int32_t>> m_deadlines;
-  std::map<std::string, Agent> m_agents;  // by endpoint text
+  // The agent at `endpoint`, made the most recently used; nullptr when not cached.
+  Agent* find_agent(const std::string& endpoint);
+  // The agent at `endpoint`, inserted (empty) when new, evicting the least recently used beyond
+  // m_max_agents.
+  Agent& learn_agent(const std::string& endpoint);
+
+  struct CachedAgent {
+    Agent agent;
+    std::list<std::string>::iterator used;  // its place in m_agents_by_use
+  };
+  std::unordered_map<std::string, CachedAgent> m_agents;  // by endpoint text
+  std::list<std::string> m_agents_by_use;                  // most recently used first
+  std::size_t m_max_agents;
   std::uint64_t m_salt;
   std::uint32_t m_next_id;
   bool m_closed = false;

@@ -2,6 +2,8 @@
 // is in traps.cpp.
 #include <fmt/format.h>
 
+#include <random>
+
 #include "core/log.h"
 #include "core/metrics.h"
 #include "inventory/service.h"
@@ -26,11 +28,22 @@ metrics::Counter& dropped_traps() {
 metrics::Counter& malformed_traps() {
   static auto& c = metrics::registry()
                        .family("telltale_snmp_trap_datagrams_malformed_total",
-                               "Datagrams on the trap port that are not SNMP v1/v2c traps or informs.",
+                               "Datagrams on the trap port that are not SNMP v1/v2c traps or informs nor v3 messages.",
                                metrics::Type::counter)
                        .counter();
   return c;
 }
+
+metrics::Counter& rejected_v3(V3Reject r) {
+  static auto& family = metrics::registry().family(
+      "telltale_snmp_trap_v3_rejected_total",
+      "SNMPv3 datagrams on the trap port not recorded, by reason (unknown user or engine id, wrong digest, ...).",
+      metrics::Type::counter);
+  return family.counter({{"reason", std::string(to_string(r))}});
+}
+
+// One log line per this many ms at most: a flood of forged traps must not flood the log.
+constexpr std::uint64_t kRejectLogEveryMs = 10000;
 
 }  // namespace
 
@@ -101,6 +114,15 @@ void TrapRecorder::run() {
   }
 }
 
+TrapReceiver::TrapReceiver(uv_loop_t* loop, const TrapKeyring& keyring, std::string engine_id, std::uint32_t boots,
+                           std::function<void(Trap)> on_trap)
+    : m_loop(loop), m_keyring(keyring), m_on_trap(std::move(on_trap)), m_started_ms(uv_now(loop)) {
+  m_local.engine_id = std::move(engine_id);
+  m_local.boots = boots;
+  std::random_device rd;
+  m_local.salt = (std::uint64_t{rd()} << 32) | rd();
+}
+
 TrapReceiver::~TrapReceiver() { close(); }
 
 Result<int> TrapReceiver::listen(const std::string& host, int port) {
@@ -138,9 +160,10 @@ void TrapReceiver::close() {
 }
 
 void TrapReceiver::on_datagram(const sockaddr* from, std::span<const std::uint8_t> data) {
-  auto m = decode(data);
   const auto* in = reinterpret_cast<const sockaddr_in*>(from);  // the port sits at the same offset for v6
   auto source = endpoint_from_sockaddr(from, ntohs(in->sin_port)).text;
+  if (peek_version(data) == 3) return on_v3(from, data, std::move(source));
+  auto m = decode(data);
   std::optional<Trap> t = m.ok() ? trap_from(m.value(), source) : std::nullopt;
   if (!t) {
     malformed_traps().inc();
@@ -151,15 +174,38 @@ void TrapReceiver::on_datagram(const sockaddr* from, std::span<const std::uint8_
     Message answer = m.value();
     answer.pdu.type = PduType::response;
     answer.pdu.error_status = answer.pdu.error_index = 0;
-    auto* wire = new std::pair<uv_udp_send_t, std::string>{{}, encode(answer)};
-    uv_buf_t buf = uv_buf_init(wire->second.data(), static_cast<unsigned>(wire->second.size()));
-    wire->first.data = wire;
-    if (uv_udp_send(&wire->first, m_udp, &buf, 1, from, [](uv_udp_send_t* r, int) {
-          delete static_cast<std::pair<uv_udp_send_t, std::string>*>(r->data);
-        }) != 0)
-      delete wire;
+    send_to(from, encode(answer));
   }
   m_on_trap(std::move(*t));
+}
+
+void TrapReceiver::send_to(const sockaddr* to, std::string datagram) {
+  auto* wire = new std::pair<uv_udp_send_t, std::string>{{}, std::move(datagram)};
+  uv_buf_t buf = uv_buf_init(wire->second.data(), static_cast<unsigned>(wire->second.size()));
+  wire->first.data = wire;
+  if (uv_udp_send(&wire->first, m_udp, &buf, 1, to, [](uv_udp_send_t* r, int) {
+        delete static_cast<std::pair<uv_udp_send_t, std::string>*>(r->data);
+      }) != 0)
+    delete wire;
+}
+
+void TrapReceiver::on_v3(const sockaddr* from, std::span<const std::uint8_t> data, std::string source) {
+  auto users = m_keyring.snapshot();
+  const std::uint64_t now = uv_now(m_loop);
+  m_local.time = static_cast<std::uint32_t>(std::min<std::uint64_t>((now - m_started_ms) / 1000, INT32_MAX));
+  auto r = read_v3_trap(data, source, *users, m_clocks, m_local);
+  if (!r.reply.empty()) send_to(from, std::move(r.reply));
+  if (r.trap) return m_on_trap(std::move(*r.trap));
+  if (!r.reject) return;  // an engine discovery, answered
+  rejected_v3(*r.reject).inc();
+  if (m_last_reject_log_ms != 0 && now - m_last_reject_log_ms < kRejectLogEveryMs) {
+    ++m_unlogged_rejects;
+    return;
+  }
+  log::warn("SNMP traps: v3 datagram from {} not recorded ({}): {}{}", source, to_string(*r.reject), r.detail,
+            m_unlogged_rejects ? fmt::format(" (and {} more since the last such line)", m_unlogged_rejects) : "");
+  m_last_reject_log_ms = now == 0 ? 1 : now;
+  m_unlogged_rejects = 0;
 }
 
 }  // namespace tt::snmp

@@ -218,4 +218,19 @@ Result<std::string> decrypt(const UsmKeys& k, std::uint32_t boots, std::uint32_t
   return aes_cfb(k, boots, time, priv_params, cipher, false);
 }
 
+std::string seal(MessageV3 m, const UsmKeys& k, const ScopedPdu& s, std::uint64_t salt) {
+  const std::string plain = encode(s);
+  if (m.flags & kFlagPriv)
+    m.scoped = encrypt(k, static_cast<std::uint32_t>(m.usm.engine_boots), static_cast<std::uint32_t>(m.usm.engine_time), salt,
+                       plain, m.usm.priv_params);
+  else
+    m.scoped = plain;
+  const std::size_t mac = (m.flags & kFlagAuth) ? mac_length(k.auth) : 0;
+  m.usm.auth_params.assign(mac, '\0');
+  std::size_t at = 0;
+  std::string wire = encode(m, &at);
+  if (mac) wire.replace(at, mac, authenticate(k, wire));
+  return wire;
+}
+
 }  // namespace tt::snmp

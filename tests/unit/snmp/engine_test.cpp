@@ -263,3 +263,78 @@ TEST_CASE("snmp engine: a walk fails as malformed when the agent's OIDs do not i
   CHECK(loops.received().size() == 2);
   engine.close();
 }
+
+namespace {
+
+// A v3 agent for a noAuthNoPriv user: engine discovery (an empty engine id) gets the
+// usmStatsUnknownEngineIDs report with `engine_id`; a request to that engine gets its variables
+// back, valued as echo() does.
+std::optional<std::string> v3_agent(std::span<const std::uint8_t> in, const std::string& engine_id) {
+  auto d = decode_v3(in);
+  if (!d.ok()) return std::nullopt;
+  const auto& scoped = d->message.scoped;
+  auto s = decode_scoped_pdu({reinterpret_cast<const std::uint8_t*>(scoped.data()), scoped.size()}, false);
+  if (!s.ok()) return std::nullopt;
+  MessageV3 out;
+  out.msg_id = d->message.msg_id;
+  out.usm.engine_id = engine_id;
+  out.usm.engine_boots = 1;
+  out.usm.engine_time = 100;
+  out.usm.user = d->message.usm.user;
+  ScopedPdu reply{engine_id, "", {}};
+  reply.pdu.request_id = s->pdu.request_id;
+  if (d->message.usm.engine_id.empty()) {
+    reply.pdu.type = PduType::report;
+    reply.pdu.varbinds = {{*parse_oid("1.3.6.1.6.3.15.1.1.4.0"), Value::make_unsigned(Type::counter32, 1)}};
+  } else {
+    reply.pdu.type = PduType::response;
+    reply.pdu.varbinds = s->pdu.varbinds;
+    for (auto& vb : reply.pdu.varbinds) vb.value = Value::make_integer(vb.oid.back());
+  }
+  out.scoped = encode(reply);
+  return encode(out);
+}
+
+// Engine discoveries among what an agent received (those name no engine id).
+std::size_t discoveries(Peer& agent) {
+  std::size_t n = 0;
+  for (const auto& d : agent.received())
+    if (auto m = decode_v3({reinterpret_cast<const std::uint8_t*>(d.data()), d.size()}); m.ok() && m->message.usm.engine_id.empty()) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("snmp engine: the v3 agent cache keeps the agents used most recently, and an evicted one is rediscovered") {
+  Peer a([](auto in) { return v3_agent(in, "engine-a"); });
+  Peer b([](auto in) { return v3_agent(in, "engine-b"); });
+  Peer c([](auto in) { return v3_agent(in, "engine-c"); });
+  probe_test::Loop loop;
+  Engine engine(&loop.loop, 2);
+  const auto get = [&](Peer& agent) {
+    Target t = target("127.0.0.1", agent.port());
+    t.version = Version::v3;
+    t.user.name = "reader";
+    Run run;
+    engine.get(t, {*parse_oid("1.3.6.1.2.1.1.3.0")}, [&](tt::Result<Pdu> r) { run.result = std::move(r); });
+    REQUIRE(loop.run_until([&] { return run.done(); }));
+    REQUIRE_MESSAGE(run.result->ok(), run.result->error().message);
+    CHECK(run.result->value().varbinds.at(0).value == Value::make_integer(0));
+  };
+  get(a);
+  get(b);
+  get(a);  // cached: no discovery; a is now the most recently used
+  CHECK(discoveries(a) == 1);
+  CHECK(a.received().size() == 3);
+  get(c);  // evicts b, the least recently used
+  CHECK(engine.agents_cached() == 2);
+  get(a);
+  CHECK(discoveries(a) == 1);
+  get(b);  // evicted: discovered again, and the request still succeeds
+  CHECK(discoveries(b) == 2);
+  CHECK(b.received().size() == 4);
+  CHECK(engine.agents_cached() == 2);
+  get(c);  // evicted by b (a was used after c)
+  CHECK(discoveries(c) == 2);
+  engine.close();
+}

@@ -1,4 +1,4 @@
-// USM: key localisation against RFC 3414 A.3, HMAC lengths, privacy round trips, and the v3
+// USM: key localisation against RFC 3414 A.3 and net-snmp's SHA-2 keys, HMAC lengths, privacy round trips, and the v3
 // message codec (the offset of the authentication parameters it reports, strict decoding).
 #include <doctest/doctest.h>
 
@@ -33,6 +33,30 @@ TEST_CASE("usm: RFC 3414 A.3.2 SHA password to key and localisation") {
   const auto ku = password_to_key(AuthProtocol::sha1, "maplesyrup");
   CHECK(hex(ku) == "9fb5cc0381497b3793528939ff788d5d79145211");
   CHECK(hex(localize_key(AuthProtocol::sha1, ku, kEngine)) == "6695febc9288e36282235fc7151f128497b38f3f");
+}
+
+// RFC 7860 publishes no vectors of its own; these localised keys are net-snmp's. snmpd 5.9.3 with
+// `exactEngineID 0x000000000000000000000002` and `createUser uN SHA-N maplesyrup AES maplesyrup`
+// writes each user's localised auth and priv keys to its persistent snmpd.conf (usmUser lines)
+// on shutdown; for SHA-1 the same run gives RFC 3414 A.3.2's key, which vouches for the method.
+TEST_CASE("usm: SHA-2 password to key and localisation agree with net-snmp") {
+  for (auto [p, kul] : {
+           std::pair{AuthProtocol::sha1, "6695febc9288e36282235fc7151f128497b38f3f"},
+           {AuthProtocol::sha224, "0bd8827c6e29f8065e08e09237f177e410f69b90e1782be682075674"},
+           {AuthProtocol::sha256, "8982e0e549e866db361a6b625d84cccc11162d453ee8ce3a6445c2d6776f0f8b"},
+           {AuthProtocol::sha384,
+            "3b298f16164a11184279d5432bf169e2d2a48307de02b3d3f7e2b4f36eb6f0455a53689a3937eea07319a633d2ccba78"},
+           {AuthProtocol::sha512,
+            "22a5a36cedfcc085807a128d7bc6c2382167ad6c0dbc5fdff856740f3d84c099ad1ea87a8db096714d9788bd544047c9021e4229ce27e4"
+            "c0a69250adfcffbb0b"},
+       }) {
+    CAPTURE(to_string(p));
+    CHECK(hex(localize_key(p, password_to_key(p, "maplesyrup"), kEngine)) == kul);
+    // The AES-128 key is the first 16 bytes of the privacy password's localised key (RFC 3826 1.2).
+    auto k = localized_keys({"u", p, "maplesyrup", PrivProtocol::aes128, "maplesyrup"}, kEngine);
+    CHECK(hex(k.auth_key) == kul);
+    CHECK(hex(k.priv_key) == std::string(kul).substr(0, 32));
+  }
 }
 
 TEST_CASE("usm: HMAC truncation per protocol and priv keys extended to the cipher") {

@@ -1,0 +1,302 @@
+#include "snmp/trap_users.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "core/log.h"
+#include "core/options.h"
+#include "core/random.h"
+#include "db/audit.h"
+#include "snmp/usm_json.h"
+
+namespace tt::snmp {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kColumns =
+    "id, engine_id, user, auth_protocol, auth_password, priv_protocol, priv_password, created_at, updated_at";
+// RFC 3411 SnmpEngineID: SIZE(5..32).
+constexpr std::size_t kMinEngineIdBytes = 5, kMaxEngineIdBytes = 32;
+
+TrapUser read_user(SQLite::Statement& st) {
+  TrapUser u;
+  u.id = st.getColumn(0).getInt64();
+  const auto& blob = st.getColumn(1);
+  u.engine_id.assign(static_cast<const char*>(blob.getBlob()), static_cast<std::size_t>(blob.getBytes()));
+  u.user.name = st.getColumn(2).getString();
+  u.user.auth = auth_protocol_from(st.getColumn(3).getString()).value_or(AuthProtocol::none);
+  u.user.auth_password = st.getColumn(4).getString();
+  u.user.priv = priv_protocol_from(st.getColumn(5).getString()).value_or(PrivProtocol::none);
+  u.user.priv_password = st.getColumn(6).getString();
+  u.created_at = st.getColumn(7).getInt64();
+  u.updated_at = st.getColumn(8).getInt64();
+  return u;
+}
+
+std::optional<TrapUser> find(SQLite::Database& db, std::int64_t id) {
+  SQLite::Statement st(db, fmt::format("SELECT {} FROM snmp_trap_users WHERE id = ?", kColumns));
+  st.bind(1, id);
+  if (!st.executeStep()) return std::nullopt;
+  return read_user(st);
+}
+
+Error not_found(std::int64_t id) {
+  return Error::make(ErrorKind::not_found, "TRAP_USER_NOT_FOUND", fmt::format("trap user {} does not exist", id));
+}
+
+Error invalid(std::vector<FieldError> errs) {
+  return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid SNMP trap user", std::move(errs), {}};
+}
+
+std::optional<std::string> engine_id_from_hex(std::string_view text) {
+  if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
+  if (text.size() % 2 != 0) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    int byte = 0;
+    for (char c : text.substr(i, 2)) {
+      int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (v < 0) return std::nullopt;
+      byte = byte * 16 + v;
+    }
+    out += static_cast<char>(byte);
+  }
+  if (out.size() < kMinEngineIdBytes || out.size() > kMaxEngineIdBytes) return std::nullopt;
+  return out;
+}
+
+// The stored user as a body decode_trap_user takes, passwords in clear: what a PATCH merges into.
+json stored_body(const TrapUser& u) {
+  json j = {{"user", u.user.name}, {"engine_id", hex_of(u.engine_id)}};
+  if (u.user.auth != AuthProtocol::none) {
+    j["auth_protocol"] = to_string(u.user.auth);
+    j["auth_password"] = u.user.auth_password;
+  }
+  if (u.user.priv != PrivProtocol::none) {
+    j["priv_protocol"] = to_string(u.user.priv);
+    j["priv_password"] = u.user.priv_password;
+  }
+  return j;
+}
+
+Result<void> check_unique(SQLite::Database& db, const TrapUser& u) {
+  SQLite::Statement st(db, "SELECT 1 FROM snmp_trap_users WHERE engine_id = ? AND user = ? AND id != ?");
+  st.bind(1, u.engine_id.data(), static_cast<int>(u.engine_id.size()));
+  st.bind(2, u.user.name);
+  st.bind(3, u.id);
+  if (st.executeStep())
+    return Error::make(ErrorKind::conflict, "TRAP_USER_EXISTS",
+                       fmt::format("engine {} already has a trap user \"{}\"", hex_of(u.engine_id), u.user.name));
+  return ok();
+}
+
+void bind_fields(SQLite::Statement& st, const TrapUser& u) {
+  st.bind(1, u.engine_id.data(), static_cast<int>(u.engine_id.size()));
+  st.bind(2, u.user.name);
+  st.bind(3, std::string(to_string(u.user.auth)));
+  st.bind(4, u.user.auth_password);
+  st.bind(5, std::string(to_string(u.user.priv)));
+  st.bind(6, u.user.priv_password);
+  st.bind(7, static_cast<std::int64_t>(u.updated_at));
+}
+
+json audit_details(const TrapUser& u) { return {{"user", u.user.name}, {"engine_id", hex_of(u.engine_id)}}; }
+
+}  // namespace
+
+json to_json(const TrapUser& u) {
+  const auto secret = [](const std::string& p) { return p.empty() ? json() : json(kMaskedSecret); };
+  return {{"id", u.id},
+          {"user", u.user.name},
+          {"engine_id", hex_of(u.engine_id)},
+          {"auth_protocol", to_string(u.user.auth)},
+          {"auth_password", secret(u.user.auth_password)},
+          {"priv_protocol", to_string(u.user.priv)},
+          {"priv_password", secret(u.user.priv_password)},
+          {"created_at", format_rfc3339(u.created_at)},
+          {"updated_at", format_rfc3339(u.updated_at)}};
+}
+
+Result<TrapUser> decode_trap_user(const json& body) {
+  if (!body.is_object()) return invalid({{"", "the body must be a JSON object"}});
+  TrapUser u;
+  std::vector<FieldError> errs;
+  for (const auto& [key, v] : body.items()) {
+    if (decode_usm_field(key, v, u.user, errs)) continue;
+    if (key == "engine_id") {
+      auto id = v.is_string() ? engine_id_from_hex(v.get<std::string>()) : std::nullopt;
+      if (!id) errs.push_back({key, "must be the sending agent's engine id in hex, 5 to 32 bytes (\"0x80001f88...\")"});
+      else u.engine_id = std::move(*id);
+    } else {
+      errs.push_back({key, "is not a field of an SNMP trap user (user, engine_id, auth_protocol, auth_password, "
+                           "priv_protocol, priv_password)"});
+    }
+  }
+  if (!body.contains("engine_id")) errs.push_back({"engine_id", "is required"});
+  check_usm_fields(body, errs);
+  if (!errs.empty()) return invalid(std::move(errs));
+  return u;
+}
+
+Result<void> TrapUserService::load() {
+  auto engine = m_writer.run<LocalEngineIdentity>([](SQLite::Database& db) -> Result<LocalEngineIdentity> {
+    LocalEngineIdentity e;
+    SQLite::Statement id(db, "SELECT value FROM settings WHERE key = 'snmp.engine_id'");
+    if (id.executeStep()) {
+      e.engine_id = engine_id_from_hex(id.getColumn(0).getString()).value_or("");
+    }
+    if (e.engine_id.empty()) {
+      // RFC 3411 SnmpEngineID: the high bit set, enterprise 0 (Telltale has no private enterprise
+      // number), format 5 (octets the administrator assigns), then 8 random octets.
+      e.engine_id = *engine_id_from_hex("8000000005" + random_hex(8));
+      SQLite::Statement put(db, "INSERT OR REPLACE INTO settings(key, value) VALUES ('snmp.engine_id', ?)");
+      put.bind(1, hex_of(e.engine_id));
+      put.exec();
+      db.exec("DELETE FROM settings WHERE key = 'snmp.engine_boots'");
+    }
+    SQLite::Statement boots(db, "SELECT value FROM settings WHERE key = 'snmp.engine_boots'");
+    std::int64_t previous = boots.executeStep() ? std::atoll(boots.getColumn(0).getString().c_str()) : 0;
+    // RFC 3414 2.2.2: at 2^31-1 boots the engine is stuck there until it gets a new engine id.
+    e.boots = static_cast<std::uint32_t>(std::clamp<std::int64_t>(previous + 1, 1, 0x7fffffff));
+    SQLite::Statement put(db, "INSERT OR REPLACE INTO settings(key, value) VALUES ('snmp.engine_boots', ?)");
+    put.bind(1, std::to_string(e.boots));
+    put.exec();
+    return e;
+  });
+  if (!engine.ok()) return std::move(engine).error();
+  m_engine = std::move(engine.value());
+  std::lock_guard lock(m_changes);
+  return refresh();
+}
+
+Result<void> TrapUserService::refresh() {
+  auto all = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<std::pair<std::string, UsmUser>>> {
+    std::vector<std::pair<std::string, UsmUser>> out;
+    SQLite::Statement st(db, fmt::format("SELECT {} FROM snmp_trap_users", kColumns));
+    while (st.executeStep()) {
+      auto u = read_user(st);
+      out.emplace_back(std::move(u.engine_id), std::move(u.user));
+    }
+    return out;
+  });
+  if (!all.ok()) return std::move(all).error();
+  m_keyring.set(all.value());
+  return ok();
+}
+
+void TrapUserService::refresh_after_change() {
+  // The change is committed whatever happens here; the receiver catches up at the next change
+  // or restart.
+  if (auto r = refresh(); !r.ok()) log::error("SNMP trap users: the receiver keeps the previous users: {}", r.error().message);
+}
+
+Result<TrapUser> TrapUserService::create(const json& body, const Actor& actor) {
+  for (const char* key : {"auth_password", "priv_password"})
+    if (body.is_object() && body.contains(key) && body[key] == kMaskedSecret)
+      return invalid({{key, "must be the password itself: \"********\" stands for a stored one"}});
+  auto in = decode_trap_user(body);
+  if (!in.ok()) return std::move(in).error();
+  TrapUser u = std::move(in.value());
+  u.created_at = u.updated_at = m_clock.now_ms();
+  std::lock_guard lock(m_changes);
+  auto done = m_writer.run<TrapUser>([&](SQLite::Database& db) -> Result<TrapUser> {
+    TT_TRY(check_unique(db, u));
+    SQLite::Statement st(db,
+                         "INSERT INTO snmp_trap_users(engine_id, user, auth_protocol, auth_password, priv_protocol, "
+                         "priv_password, updated_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    bind_fields(st, u);
+    st.bind(8, static_cast<std::int64_t>(u.created_at));
+    st.exec();
+    u.id = db.getLastInsertRowid();
+    db::append_audit(db, u.created_at, actor, "snmp_trap_user.create", std::to_string(u.id), audit_details(u).dump());
+    return u;
+  });
+  if (done.ok()) refresh_after_change();
+  return done;
+}
+
+Result<TrapUser> TrapUserService::get(std::int64_t id) {
+  return m_readers.with([&](SQLite::Database& db) -> Result<TrapUser> {
+    auto u = find(db, id);
+    if (!u) return not_found(id);
+    return *u;
+  });
+}
+
+Result<TrapUser> TrapUserService::update(std::int64_t id, const json& patch, const Actor& actor) {
+  if (!patch.is_object()) return invalid({{"", "the body must be a JSON object"}});
+  std::lock_guard lock(m_changes);
+  auto done = m_writer.run<TrapUser>([&](SQLite::Database& db) -> Result<TrapUser> {
+    auto found = find(db, id);
+    if (!found) return not_found(id);
+    json merged = stored_body(*found);
+    for (const auto& [key, v] : patch.items()) {
+      const bool masked = (key == "auth_password" || key == "priv_password") && v == kMaskedSecret;
+      if (masked && !merged.contains(key))
+        return invalid({{key, "must be the password itself: there is no stored one for \"********\" to keep"}});
+      const bool field = key == "user" || key == "engine_id" || key == "auth_protocol" || key == "auth_password" ||
+                         key == "priv_protocol" || key == "priv_password";
+      if (v.is_null() && field) merged.erase(key);
+      else if (!masked) merged[key] = v;  // an unknown field stays, for decode_trap_user to name it
+    }
+    auto in = decode_trap_user(merged);
+    if (!in.ok()) return std::move(in).error();
+    TrapUser u = std::move(in.value());
+    u.id = id;
+    u.created_at = found->created_at;
+    u.updated_at = m_clock.now_ms();
+    TT_TRY(check_unique(db, u));
+    SQLite::Statement st(db,
+                         "UPDATE snmp_trap_users SET engine_id = ?, user = ?, auth_protocol = ?, auth_password = ?, "
+                         "priv_protocol = ?, priv_password = ?, updated_at = ? WHERE id = ?");
+    bind_fields(st, u);
+    st.bind(8, id);
+    st.exec();
+    std::vector<std::string> changed;
+    if (u.engine_id != found->engine_id) changed.push_back("engine_id");
+    if (u.user.name != found->user.name) changed.push_back("user");
+    if (u.user.auth != found->user.auth) changed.push_back("auth_protocol");
+    if (u.user.auth_password != found->user.auth_password) changed.push_back("auth_password");
+    if (u.user.priv != found->user.priv) changed.push_back("priv_protocol");
+    if (u.user.priv_password != found->user.priv_password) changed.push_back("priv_password");
+    db::append_audit(db, u.updated_at, actor, "snmp_trap_user.update", std::to_string(id),
+                     json{{"changed", changed}}.dump());
+    return u;
+  });
+  if (done.ok()) refresh_after_change();
+  return done;
+}
+
+Result<void> TrapUserService::remove(std::int64_t id, const Actor& actor) {
+  std::lock_guard lock(m_changes);
+  auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
+    auto found = find(db, id);
+    if (!found) return not_found(id);
+    SQLite::Statement st(db, "DELETE FROM snmp_trap_users WHERE id = ?");
+    st.bind(1, id);
+    st.exec();
+    db::append_audit(db, m_clock.now_ms(), actor, "snmp_trap_user.delete", std::to_string(id), audit_details(*found).dump());
+    return true;
+  });
+  if (!done.ok()) return std::move(done).error();
+  refresh_after_change();
+  return ok();
+}
+
+Result<Page<TrapUser>> TrapUserService::list(const PageRequest& page) {
+  return m_readers.with([&](SQLite::Database& db) -> Result<Page<TrapUser>> {
+    Page<TrapUser> out;
+    out.request = page;
+    out.total = db.execAndGet("SELECT count(*) FROM snmp_trap_users").getInt64();
+    SQLite::Statement st(db, fmt::format("SELECT {} FROM snmp_trap_users ORDER BY user, id LIMIT {} OFFSET {}", kColumns,
+                                         page.per_page, page.offset()));
+    while (st.executeStep()) out.items.push_back(read_user(st));
+    return out;
+  });
+}
+
+}  // namespace tt::snmp
