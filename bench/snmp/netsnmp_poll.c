@@ -1,6 +1,6 @@
 /* The peer of bench/snmp: a long-lived poller on net-snmp's own library, as a monitoring daemon
  * built on it polls: one session per agent opened once (v3: keys derived once, engine discovered
- * once), then every round walks ifTable and ifXTable of all agents at once with asynchronous
+ * once, and the passphrases' Ku once for all sessions), then every round walks ifTable and ifXTable of all agents at once with asynchronous
  * GETBULKs (max-repetitions 10, as snmpbulkwalk), and prints one JSON line like snmp_bench.
  *   netsnmp_poll --rounds N [--community C | --user U --auth-pass P --priv-pass P] PORT...
  * v3 is SHA + AES (authPriv). Agents on 127.0.0.1. */
@@ -66,8 +66,18 @@ static int on_response(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, 
   return 1;
 }
 
-static netsnmp_session *open_session(int port, const char *community, const char *user, const char *auth_pass,
-                                     const char *priv_pass) {
+/* Ku of the passphrases, derived once: net-snmp localises it to each agent's engine id. */
+static u_char auth_ku[USM_AUTH_KU_LEN], priv_ku[USM_PRIV_KU_LEN];
+static size_t auth_ku_len = sizeof auth_ku, priv_ku_len = sizeof priv_ku;
+
+static int derive_keys(const char *auth_pass, const char *priv_pass) {
+  return generate_Ku(usmHMACSHA1AuthProtocol, USM_AUTH_PROTO_SHA_LEN, (u_char *)auth_pass, strlen(auth_pass), auth_ku,
+                     &auth_ku_len) == SNMPERR_SUCCESS &&
+         generate_Ku(usmHMACSHA1AuthProtocol, USM_AUTH_PROTO_SHA_LEN, (u_char *)priv_pass, strlen(priv_pass), priv_ku,
+                     &priv_ku_len) == SNMPERR_SUCCESS;
+}
+
+static netsnmp_session *open_session(int port, const char *community, const char *user) {
   netsnmp_session s;
   char peer[64];
   snmp_sess_init(&s);
@@ -82,15 +92,12 @@ static netsnmp_session *open_session(int port, const char *community, const char
     s.securityLevel = SNMP_SEC_LEVEL_AUTHPRIV;
     s.securityAuthProto = snmp_duplicate_objid(usmHMACSHA1AuthProtocol, USM_AUTH_PROTO_SHA_LEN);
     s.securityAuthProtoLen = USM_AUTH_PROTO_SHA_LEN;
-    s.securityAuthKeyLen = USM_AUTH_KU_LEN;
     s.securityPrivProto = snmp_duplicate_objid(usmAESPrivProtocol, USM_PRIV_PROTO_AES_LEN);
     s.securityPrivProtoLen = USM_PRIV_PROTO_AES_LEN;
-    s.securityPrivKeyLen = USM_PRIV_KU_LEN;
-    if (generate_Ku(s.securityAuthProto, s.securityAuthProtoLen, (u_char *)auth_pass, strlen(auth_pass),
-                    s.securityAuthKey, &s.securityAuthKeyLen) != SNMPERR_SUCCESS ||
-        generate_Ku(s.securityAuthProto, s.securityAuthProtoLen, (u_char *)priv_pass, strlen(priv_pass),
-                    s.securityPrivKey, &s.securityPrivKeyLen) != SNMPERR_SUCCESS)
-      return NULL;
+    memcpy(s.securityAuthKey, auth_ku, auth_ku_len);
+    s.securityAuthKeyLen = auth_ku_len;
+    memcpy(s.securityPrivKey, priv_ku, priv_ku_len);
+    s.securityPrivKeyLen = priv_ku_len;
   } else {
     s.version = SNMP_VERSION_2c;
     s.community = (u_char *)community;
@@ -123,8 +130,12 @@ int main(int argc, char **argv) {
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   double cpu0 = cpu_seconds();
+  if (user && !derive_keys(auth_pass, priv_pass)) {
+    fprintf(stderr, "netsnmp_poll: cannot derive the keys\n");
+    return 1;
+  }
   for (int a = 0; a < nports; ++a) {
-    netsnmp_session *s = open_session(ports[a], community, user, auth_pass, priv_pass);
+    netsnmp_session *s = open_session(ports[a], community, user);
     if (!s) {
       snmp_perror("snmp_open");
       return 1;

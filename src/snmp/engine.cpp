@@ -407,8 +407,14 @@ const UsmKeys& Engine::keys_for(Agent& a, const UsmUser& u) {
   auto key = key_of(u);
   auto it = a.keys.find(key);
   if (it == a.keys.end()) {
+    // Ku once per user, whatever the number of agents it polls; localising is a few hashes.
+    auto master = m_master_keys.find(key);
+    if (master == m_master_keys.end()) {
+      if (m_master_keys.size() >= kMaxUsers) m_master_keys.clear();
+      master = m_master_keys.emplace(key, master_keys(u)).first;
+    }
     if (a.keys.size() >= kMaxKeysPerAgent) a.keys.clear();
-    it = a.keys.emplace(std::move(key), localized_keys(u, a.engine_id)).first;
+    it = a.keys.emplace(std::move(key), localized_keys(master->second, a.engine_id)).first;
   }
   return it->second;
 }

@@ -100,6 +100,8 @@ class Engine {
   // Keys per agent (one set per user and passwords): old sets of a user whose password changed
   // go when the agent's keys are cleared at this many.
   static constexpr std::size_t kMaxKeysPerAgent = 16;
+  // Users whose unlocalised keys are kept (one entry per distinct credentials in use).
+  static constexpr std::size_t kMaxUsers = 1024;
 
  private:
   struct Socket;
@@ -171,6 +173,7 @@ class Engine {
     std::list<std::string>::iterator used;  // its place in m_agents_by_use
   };
   std::unordered_map<std::string, CachedAgent> m_agents;  // by endpoint text
+  std::unordered_map<std::string, UsmMasterKeys> m_master_keys;  // by key_of(user)
   std::list<std::string> m_agents_by_use;                  // most recently used first
   std::size_t m_max_agents;
   std::uint64_t m_salt;

@@ -168,17 +168,27 @@ std::string localize_key(AuthProtocol p, std::string_view ku, std::string_view e
   return hash(p, in);
 }
 
-UsmKeys localized_keys(const UsmUser& user, std::string_view engine_id) {
+UsmMasterKeys master_keys(const UsmUser& user) {
+  UsmMasterKeys m;
+  m.auth = user.auth;
+  m.priv = user.priv;
+  if (user.auth == AuthProtocol::none) return m;
+  m.auth_ku = password_to_key(user.auth, user.auth_password);
+  if (user.priv != PrivProtocol::none) m.priv_ku = password_to_key(user.auth, user.priv_password);
+  return m;
+}
+
+UsmKeys localized_keys(const UsmMasterKeys& master, std::string_view engine_id) {
   UsmKeys k;
-  k.auth = user.auth;
-  k.priv = user.priv;
-  if (user.auth == AuthProtocol::none) return k;
-  k.auth_key = localize_key(user.auth, password_to_key(user.auth, user.auth_password), engine_id);
-  if (user.priv == PrivProtocol::none) return k;
-  k.priv_key = localize_key(user.auth, password_to_key(user.auth, user.priv_password), engine_id);
+  k.auth = master.auth;
+  k.priv = master.priv;
+  if (master.auth == AuthProtocol::none) return k;
+  k.auth_key = localize_key(master.auth, master.auth_ku, engine_id);
+  if (master.priv == PrivProtocol::none) return k;
+  k.priv_key = localize_key(master.auth, master.priv_ku, engine_id);
   // draft-blumenthal-aes-usm-04 3.1.2.1: while too short, append the hash of the key so far.
-  const std::size_t need = priv_key_length(user.priv);
-  while (k.priv_key.size() < need) k.priv_key += hash(user.auth, k.priv_key);
+  const std::size_t need = priv_key_length(master.priv);
+  while (k.priv_key.size() < need) k.priv_key += hash(master.auth, k.priv_key);
   k.priv_key.resize(need);
   return k;
 }

@@ -43,13 +43,25 @@ std::string password_to_key(AuthProtocol p, std::string_view password);
 // RFC 3414 A.2.2: Kul = H(Ku || engineID || Ku).
 std::string localize_key(AuthProtocol p, std::string_view ku, std::string_view engine_id);
 
-// A user's keys localised to one authoritative engine. Computing them hashes 2 MB: callers cache.
+// A user's keys localised to one authoritative engine.
 struct UsmKeys {
   AuthProtocol auth = AuthProtocol::none;
   PrivProtocol priv = PrivProtocol::none;
   std::string auth_key, priv_key;  // priv_key extended to what the cipher needs
 };
-UsmKeys localized_keys(const UsmUser& user, std::string_view engine_id);
+// A user's keys before localisation (Ku of each password): the 2 MB of hashing, the same for
+// every engine, so a poller of many agents computes them once per user and localises them per
+// agent (a few hashes).
+struct UsmMasterKeys {
+  AuthProtocol auth = AuthProtocol::none;
+  PrivProtocol priv = PrivProtocol::none;
+  std::string auth_ku, priv_ku;
+};
+UsmMasterKeys master_keys(const UsmUser& user);
+UsmKeys localized_keys(const UsmMasterKeys& master, std::string_view engine_id);
+inline UsmKeys localized_keys(const UsmUser& user, std::string_view engine_id) {
+  return localized_keys(master_keys(user), engine_id);
+}
 
 // The truncated HMAC of `whole_message` (whose authentication parameters are zeros).
 std::string authenticate(const UsmKeys& k, std::string_view whole_message);
