@@ -1,10 +1,11 @@
 // End-to-end test of notification channels, the outbox and maintenance windows against the real
 // binary: a webhook channel created in the UI to a receiver this test runs on loopback, "Send
 // test" delivered there, one to a closed port showing the error, its secret masked when opened
-// again; the channel attached to an alert rule in the rule editor, the rule's check brought
-// down, the firing at the receiver and delivered in the outbox; a one-off maintenance window
-// over the node created in the UI, active, its chip on the alert, and a rule that fires inside
-// it muted in the outbox and never sent. At a desktop and at a phone width.
+// again; the channel attached to an alert rule in the rule editor with an escalation step (the
+// server's refusal of its delay shown at the step), the rule's check brought down, the firing
+// at the receiver and delivered in the outbox; a one-off maintenance window over the node
+// created in the UI, active, its chip on the alert, and a rule that fires inside it muted in
+// the outbox and never sent. At a desktop and at a phone width.
 //   cd tests/e2e && TELLTALE_BIN=../../build/telltale node --test channels.test.mjs
 // (see ui.test.mjs for CHROMIUM and TELLTALE_WEB_DIR).
 import { test } from 'node:test';
@@ -84,6 +85,7 @@ async function flow(name, viewport) {
     await page.getByLabel('url (required)').fill(`http://127.0.0.1:${await closedPort()}/hook`);
     await page.getByRole('button', { name: 'Create channel' }).click();
     await page.getByRole('heading', { name: 'Channel dead-hook' }).waitFor();
+    const deadId = +new URL(page.url()).pathname.split('/').pop();
     await page.getByRole('button', { name: 'Send test' }).click();
     const failed = page.locator('.run-result', { hasText: 'Not delivered:' });
     await failed.waitFor();
@@ -91,17 +93,31 @@ async function flow(name, viewport) {
     await noHScroll('test failed');
     await shot('3-test-failed');
 
-    // The rule editor attaches ops-hook to SiteDown.
+    // The rule editor attaches ops-hook to SiteDown, and an escalation step to dead-hook: a
+    // delay the server refuses shows at the step, then a good one is saved.
     await page.getByRole('link', { name: 'Alerts' }).first().click();
     await nav('Rules');
     await page.getByRole('link', { name: 'SiteDown' }).click();
     await page.getByRole('heading', { name: 'Alert rule SiteDown' }).waitFor();
-    await page.getByRole('checkbox', { name: /ops-hook/ }).check();
+    const notify = page.locator('fieldset.channel-choice');
+    await notify.getByRole('checkbox', { name: /ops-hook/ }).check();
+    await page.getByRole('button', { name: 'Add escalation step' }).click();
+    const step = page.locator('fieldset.step', { hasText: 'Step 1' });
+    await step.getByLabel('After').fill('30s');
+    await step.getByRole('checkbox', { name: /dead-hook/ }).check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await step.locator('#f-escalations-0--after-err').waitFor();
+    assert.equal(await step.getByLabel('After').getAttribute('aria-invalid'), 'true');
     await noHScroll('rule editor');
+    await shot('3b-escalation-error');
+    await step.getByLabel('After').fill('15m');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved.').waitFor();
-    assert.equal(await page.getByRole('checkbox', { name: /ops-hook/ }).isChecked(), true);
-    assert.equal(await page.getByRole('checkbox', { name: /dead-hook/ }).isChecked(), false);
+    assert.equal(await notify.getByRole('checkbox', { name: /ops-hook/ }).isChecked(), true);
+    assert.equal(await notify.getByRole('checkbox', { name: /dead-hook/ }).isChecked(), false);
+    assert.equal(await step.getByLabel('After').inputValue(), '15m');
+    assert.deepEqual((await api('GET', '/api/v1/alert-rules')).data.find((r) => r.name === 'SiteDown').escalations,
+      [{ after: '15m', channels: [deadId] }]);
 
     // The site goes down: SiteDown fires, the receiver gets it, the outbox shows it delivered.
     await site.stop();

@@ -55,7 +55,7 @@ describe('alert logic', () => {
     assert.deepEqual(parseLines('summary=a, b = c\n\n runbook = http://x?a=1 '), { summary: 'a, b = c', runbook: 'http://x?a=1' });
     assert.equal(parseLines('oops'), null);
     const v = { name: ' r ', kind: 'check_state', expr: 'x', check_id: '4', check_selector: '', for: '1m', keep_firing_for: '', interval: ' ', severity: 'info', labels: 'team=net', annotations: '', enabled: true };
-    assert.deepEqual(ruleBody({ ...v, channels: ['2'] }), { name: 'r', kind: 'check_state', severity: 'info', enabled: true, channels: [2], for: '1m', labels: { team: 'net' }, annotations: {}, check_id: 4, check_selector: '' });
+    assert.deepEqual(ruleBody({ ...v, channels: ['2'] }), { name: 'r', kind: 'check_state', severity: 'info', enabled: true, channels: [2], escalations: [], for: '1m', labels: { team: 'net' }, annotations: {}, check_id: 4, check_selector: '' });
     assert.throws(() => ruleBody({ ...v, labels: 'bad' }), (e) => e.fields[0].field === 'labels');
     const b = silenceBody({ matchers: ' {a="b"} ', starts_at: '', ends_at: '2030-01-02T03:04', comment: ' c ' });
     assert.deepEqual(Object.keys(b).sort(), ['comment', 'ends_at', 'matchers']);
