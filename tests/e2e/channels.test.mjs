@@ -4,8 +4,9 @@
 // again; the channel attached to an alert rule in the rule editor with an escalation step (the
 // server's refusal of its delay shown at the step), the rule's check brought down, the firing
 // at the receiver and delivered in the outbox; a one-off maintenance window over the node
-// created in the UI, active, its chip on the alert, and a rule that fires inside it muted in
-// the outbox and never sent. At a desktop and at a phone width.
+// created in the UI, active, its chip on the alert, a rule that fires inside it muted in the
+// outbox and never sent, and the chip gone live when the window is deleted. At a desktop and at
+// a phone width.
 //   cd tests/e2e && TELLTALE_BIN=../../build/telltale node --test channels.test.mjs
 // (see ui.test.mjs for CHROMIUM and TELLTALE_WEB_DIR).
 import { test } from 'node:test';
@@ -173,6 +174,15 @@ async function flow(name, viewport) {
     assert.ok(!receiver.requests.some((r) => json(r).alert?.rule === 'SiteFailing'), 'a muted alert was sent');
     await noHScroll('outbox muted');
     await shot('8-outbox-muted');
+
+    // The window deleted elsewhere while the alerts page is open: its chips go, no reload.
+    await page.evaluate(() => { window.__sameDocument = true; });
+    await nav('Alerts');
+    await alert.locator('.chip.maint').waitFor();
+    const [disk] = (await api('GET', '/api/v1/maintenance')).data;
+    await api('DELETE', `/api/v1/maintenance/${disk.id}`);
+    await alert.locator('.chip.maint').waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'page was reloaded');
 
     assert.deepEqual(problems, []);
   } catch (e) {

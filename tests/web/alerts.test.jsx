@@ -109,6 +109,30 @@ describe('alerts page', () => {
   });
 });
 
+describe('muting changes', () => {
+  it('reads the alerts again when a maintenance window or a silence changes, on the alerts page and a node\u2019s', async () => {
+    reset();
+    let windows = [];
+    route('GET', '/api/v1/alerts', (req) => (req.query.get('state') === 'pending' ? []
+      : [alert(1, 'firing', { node: 'gw' }, { maintenance: windows, muted: windows.length > 0 })]));
+    await act(() => render(<><Alerts query={new URLSearchParams()} /><ActiveAlerts labels={{ node: 'gw' }} /></>, root));
+    await until(() => root.querySelectorAll('[data-alert="1"]').length === 2, 'the alert in both lists');
+    assert.equal(root.querySelectorAll('.chip.maint').length, 0);
+    windows = [{ id: 4, name: 'disk-swap' }];
+    await act(() => sockets[0].receive({ type: 'event', topic: 'events', data: { id: 30, topic: 'alerts', kind: 'maintenance.created', at: new Date().toISOString(), data: { maintenance: { id: 4 } } } }));
+    await until(() => root.querySelectorAll('.chip.maint').length === 2, 'the maintenance chips');
+    assert.equal(root.querySelector('.chip.maint').textContent, 'maintenance: disk-swap');
+    // An event of another kind reads nothing again.
+    const reads = calls.filter((c) => c.path === '/api/v1/alerts').length;
+    await act(() => sockets[0].receive({ type: 'event', topic: 'events', data: { id: 31, topic: 'nodes', kind: 'node.created', at: new Date().toISOString(), data: {} } }));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(calls.filter((c) => c.path === '/api/v1/alerts').length, reads);
+    windows = [];
+    await act(() => sockets[0].receive({ type: 'event', topic: 'events', data: { id: 32, topic: 'alerts', kind: 'silence.expired', at: new Date().toISOString(), data: { silence: { id: 1 } } } }));
+    await until(() => root.querySelectorAll('.chip.maint').length === 0, 'the chips gone');
+  });
+});
+
 describe('silences page', () => {
   it('creates a silence from prefilled matchers and expires one', async () => {
     reset();

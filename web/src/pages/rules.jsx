@@ -128,7 +128,7 @@ export function EscalationSteps({ form, channels }) {
     form.set('escalations', steps.map((s, j) => (j === i ? { ...s, [f]: value } : s)));
     form.setErrors((e) => ({ ...e, [key(i, f)]: null }));
   };
-  // Errors of later steps would sit on the wrong step once the indices move.
+  // A removed step moves the later ones up: their errors would sit on the wrong step.
   const dropStepErrors = (e) => Object.fromEntries(Object.entries(e).filter(([k]) => !k.startsWith('escalations')));
   const add = () => {
     form.set('escalations', [...steps, { after: steps.length ? '' : '15m', channels: [] }]);
@@ -139,6 +139,7 @@ export function EscalationSteps({ form, channels }) {
     form.setErrors(dropStepErrors);
   };
   const err = (k) => form.errors[k] && <p class="field-error" id={form.field(k).id + '-err'}>{form.errors[k]}</p>;
+  if (!channels.length && !steps.length) return null;  // the Notify box says to create a channel
   return (
     <fieldset class="escalations" aria-describedby={form.errors.escalations ? 'f-escalations-err' : 'f-escalations-help'}>
       <legend>Escalation</legend>
