@@ -8,7 +8,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 command -v chromium >/dev/null && command -v node >/dev/null || bash packaging/install-deps.sh --test
-if [[ ! -x build/telltale || ! -f build/web-dist-sizes.json ]]; then
+# TELLTALE_BIN (and TELLTALE_WEB_DIR, built by web/build.mjs --outdir) use a binary built elsewhere.
+if [[ -z ${TELLTALE_BIN:-} && ( ! -x build/telltale || ! -f build/web-dist-sizes.json ) ]]; then
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTELLTALE_TESTS=OFF >/dev/null
   cmake --build build -j2 --target telltale
 fi

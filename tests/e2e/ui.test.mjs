@@ -5,138 +5,24 @@
 // phone width.
 //   cd tests/e2e && npm ci && TELLTALE_BIN=../../build/telltale node --test
 // Needs Debian's chromium at /usr/bin/chromium (override with CHROMIUM). Screenshots go to ./artifacts/.
+// The channels, outbox and maintenance windows have their own file, channels.test.mjs.
 // TELLTALE_WEB_DIR=../../build/web-dist serves the UI from disk (--web-dir): with
 // `node build.mjs --watch --outdir ../build/web-dist` in web/, UI edits need no C++ rebuild.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import { createServer } from 'node:http';
-import { chromium } from 'playwright-core';
+import { USER, PASS, DESKTOP, PHONE, startServer, adminApi, startPeer, openPage } from './harness.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const BIN = resolve(process.env.TELLTALE_BIN || join(HERE, '../../build/telltale'));
-const ART = join(HERE, 'artifacts');
-const USER = 'admin';
-const PASS = 'correct-horse-battery-staple-42';
-
-let browser;
-
-// The binary on a fresh data directory; restart() stops it and starts it again on the same port
-// and data (the second start prints no setup code: the admin exists by then).
-async function startServer() {
-  assert.ok(existsSync(BIN), `telltale binary not found at ${BIN}; set TELLTALE_BIN`);
-  const dir = mkdtempSync(join(tmpdir(), 'telltale-e2e-'));
-  const log = [];
-  let proc, port, code;
-  const spawnServer = (listen, needCode) => {
-    const args = ['serve', '--listen', listen, '--data', dir];
-    if (process.env.TELLTALE_WEB_DIR) args.push('--web-dir', resolve(process.env.TELLTALE_WEB_DIR));
-    proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const p = proc;
-    return new Promise((ok, fail) => {
-      const timer = setTimeout(() => fail(new Error('server did not start in 20 s:\n' + log.join('\n'))), 20000);
-      p.on('exit', (c) => { clearTimeout(timer); fail(new Error(`server exited (${c}):\n` + log.join('\n'))); });
-      let listening = false;
-      for (const stream of [p.stderr, p.stdout]) {
-        createInterface({ input: stream }).on('line', (line) => {
-          log.push(line);
-          const m = line.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-          if (m) { port = m[1]; listening = true; }
-          code ??= line.match(/setup code:\s*["']?([^\s"',]+)/)?.[1];
-          if (listening && (code || !needCode)) { clearTimeout(timer); ok(); }
-        });
-      }
-    });
-  };
-  const kill = async () => {
-    if (proc.exitCode !== null) return;
-    const gone = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await gone;
-    clearTimeout(t);
-  };
-  const stop = async () => {
-    await kill();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try { await spawnServer('127.0.0.1:0', true); } catch (e) { await stop(); throw e; }
-  const restart = async () => {
-    await kill();
-    await spawnServer(`127.0.0.1:${port}`, false);
-  };
-  return { base: `http://127.0.0.1:${port}`, code, log, stop, restart };
-}
-
-before(async () => {
-  mkdirSync(ART, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => { await browser?.close(); });
-
-// A request to the server as the admin, from outside the browser.
-async function apiAs(server, method, path, body) {
-  const login = await fetch(server.base + '/api/v1/auth/login', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: USER, password: PASS }),
-  });
-  const { data } = await login.json();
-  const cookie = login.headers.get('set-cookie').split(';')[0];
-  const r = await fetch(server.base + path, {
-    method, headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': data.csrf_token }, body: JSON.stringify(body),
-  });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return JSON.parse(text);
-}
-
-// A local HTTP server: for the check to watch (plain "ok"), or with tiles, a tile server for the
-// map answering a 1-pixel PNG to every path and keeping the paths asked for. stop() closes it
-// and its open connections.
+// A tile server for the map: a 1-pixel PNG for every path.
 const PNG_1PX = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
-async function startPeer({ tiles = false } = {}) {
-  const asked = [];
-  const srv = createServer((req, res) => {
-    asked.push(req.url);
-    res.writeHead(200, { 'Content-Type': tiles ? 'image/png' : 'text/plain' });
-    res.end(tiles ? PNG_1PX : 'ok');
-  });
-  await new Promise((ok) => srv.listen(0, '127.0.0.1', ok));
-  return {
-    url: `http://127.0.0.1:${srv.address().port}/`,
-    asked,
-    stop: () => new Promise((ok) => { srv.close(ok); srv.closeAllConnections(); }),
-  };
-}
+const tilePeer = () => startPeer(() => ({ type: 'image/png', body: PNG_1PX }));
 
 async function flow(name, viewport) {
   const server = await startServer();
   const peer = await startPeer();
-  const tileServer = await startPeer({ tiles: true });
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15000);
-  const problems = [];
+  const tileServer = await tilePeer();
+  const { context, page, problems, shot, noHScroll } = await openPage(name, viewport);
   let socket;  // the UI's WebSocket (the newest, after a reconnect)
   page.on('websocket', (ws) => { socket = ws; });
-  page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
-  page.on('console', (m) => { if (/Refused to|Content Security Policy/i.test(m.text())) problems.push('csp: ' + m.text()); });
-  const shot = (step) => page.screenshot({ path: join(ART, `${name}-${step}.png`), fullPage: true });
-  const noHScroll = async (where) => {
-    if (viewport.width > 500) return;
-    const { sw, cw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
-    assert.ok(sw <= cw, `${name}: horizontal scroll on ${where} (scrollWidth ${sw} > ${cw})`);
-  };
   const row = (node) => page.locator('main a.node-row', { has: page.locator('.c-name', { hasText: new RegExp(`^${node}$`) }) });
   const checkRow = (check) => page.locator(`main tr[data-check="${check}"]`);
 
@@ -194,7 +80,7 @@ async function flow(name, viewport) {
     await context.setOffline(true);
     await server.restart();
     await page.locator('#conn.reconnecting').waitFor();
-    await apiAs(server, 'POST', '/api/v1/nodes', { name: 'late-1', type: 'iot', labels: { site: 'hq' } });
+    await (await adminApi(server))('POST', '/api/v1/nodes', { name: 'late-1', type: 'iot', labels: { site: 'hq' } });
     await noHScroll('reconnecting');
     await context.setOffline(false);
     await page.locator('#conn.live').waitFor();
@@ -343,9 +229,8 @@ async function flow(name, viewport) {
     await page.getByLabel(/Tile URL/).fill(tileServer.url + 'tiles/{z}/{x}/{y}.png');
     await page.getByRole('button', { name: 'Save' }).click();
     // A request reaching the tile server is the proof: a CSP that refused the image would not send it.
-    for (let t = Date.now(); !tileServer.asked.length && Date.now() - t < 15000;) await new Promise((r) => setTimeout(r, 100));
-    assert.ok(tileServer.asked.length, 'the tile server was never asked: refused by the CSP?');
-    assert.match(tileServer.asked[0], /^\/tiles\/\d+\/\d+\/\d+\.png$/);
+    const tile = await tileServer.waitFor(() => true, 'tile request: refused by the CSP?');
+    assert.match(tile.url, /^\/tiles\/\d+\/\d+\/\d+\.png$/);
     await marker.click();
     await page.getByRole('heading', { name: 'web-1' }).waitFor();
 
@@ -404,5 +289,5 @@ async function flow(name, viewport) {
   }
 }
 
-test('desktop flow', { timeout: 120000 }, () => flow('desktop', { width: 1280, height: 800 }));
-test('phone flow', { timeout: 120000 }, () => flow('phone', { width: 390, height: 844 }));
+test('desktop flow', { timeout: 120000 }, () => flow('desktop', DESKTOP));
+test('phone flow', { timeout: 120000 }, () => flow('phone', PHONE));

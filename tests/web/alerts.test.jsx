@@ -55,7 +55,7 @@ describe('alert logic', () => {
     assert.deepEqual(parseLines('summary=a, b = c\n\n runbook = http://x?a=1 '), { summary: 'a, b = c', runbook: 'http://x?a=1' });
     assert.equal(parseLines('oops'), null);
     const v = { name: ' r ', kind: 'check_state', expr: 'x', check_id: '4', check_selector: '', for: '1m', keep_firing_for: '', interval: ' ', severity: 'info', labels: 'team=net', annotations: '', enabled: true };
-    assert.deepEqual(ruleBody({ ...v, channels: ['2'] }), { name: 'r', kind: 'check_state', severity: 'info', enabled: true, channels: [2], for: '1m', labels: { team: 'net' }, annotations: {}, check_id: 4, check_selector: '' });
+    assert.deepEqual(ruleBody({ ...v, channels: ['2'] }), { name: 'r', kind: 'check_state', severity: 'info', enabled: true, channels: [2], escalations: [], for: '1m', labels: { team: 'net' }, annotations: {}, check_id: 4, check_selector: '' });
     assert.throws(() => ruleBody({ ...v, labels: 'bad' }), (e) => e.fields[0].field === 'labels');
     const b = silenceBody({ matchers: ' {a="b"} ', starts_at: '', ends_at: '2030-01-02T03:04', comment: ' c ' });
     assert.deepEqual(Object.keys(b).sort(), ['comment', 'ends_at', 'matchers']);
@@ -106,6 +106,30 @@ describe('alerts page', () => {
     assert.deepEqual(calls.find((c) => c.method === 'POST').body, { comment: 'on it' });
     assert.ok(text().includes('“on it” — ann'));
     assert.ok(![...root.querySelectorAll('button')].some((b) => b.textContent === 'Acknowledge'));
+  });
+});
+
+describe('muting changes', () => {
+  it('reads the alerts again when a maintenance window or a silence changes, on the alerts page and a node\u2019s', async () => {
+    reset();
+    let windows = [];
+    route('GET', '/api/v1/alerts', (req) => (req.query.get('state') === 'pending' ? []
+      : [alert(1, 'firing', { node: 'gw' }, { maintenance: windows, muted: windows.length > 0 })]));
+    await act(() => render(<><Alerts query={new URLSearchParams()} /><ActiveAlerts labels={{ node: 'gw' }} /></>, root));
+    await until(() => root.querySelectorAll('[data-alert="1"]').length === 2, 'the alert in both lists');
+    assert.equal(root.querySelectorAll('.chip.maint').length, 0);
+    windows = [{ id: 4, name: 'disk-swap' }];
+    await act(() => sockets[0].receive({ type: 'event', topic: 'events', data: { id: 30, topic: 'alerts', kind: 'maintenance.created', at: new Date().toISOString(), data: { maintenance: { id: 4 } } } }));
+    await until(() => root.querySelectorAll('.chip.maint').length === 2, 'the maintenance chips');
+    assert.equal(root.querySelector('.chip.maint').textContent, 'maintenance: disk-swap');
+    // An event of another kind reads nothing again.
+    const reads = calls.filter((c) => c.path === '/api/v1/alerts').length;
+    await act(() => sockets[0].receive({ type: 'event', topic: 'events', data: { id: 31, topic: 'nodes', kind: 'node.created', at: new Date().toISOString(), data: {} } }));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(calls.filter((c) => c.path === '/api/v1/alerts').length, reads);
+    windows = [];
+    await act(() => sockets[0].receive({ type: 'event', topic: 'events', data: { id: 32, topic: 'alerts', kind: 'silence.expired', at: new Date().toISOString(), data: { silence: { id: 1 } } } }));
+    await until(() => root.querySelectorAll('.chip.maint').length === 0, 'the chips gone');
   });
 });
 

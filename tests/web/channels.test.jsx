@@ -1,6 +1,6 @@
 // Channels, their editor (the kind's options from /channel-kinds through the shared option
 // form, secrets masked and kept), "Send test", the outbox, and the channels of a rule.
-import { describe, it, beforeEach } from 'node:test';
+import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
@@ -35,6 +35,7 @@ beforeEach(() => {
   history.replaceState(null, '', '/');
   globalThis.confirm = () => true;
 });
+afterEach(() => render(null, root));  // the outbox's refresh timer would keep the process alive
 
 describe('option form values', () => {
   it('turns option values into form text and back, and keeps a masked secret as it came', () => {
@@ -119,6 +120,7 @@ describe('channels page', () => {
     route('GET', '/api/v1/notifications', (req) => [
       { id: 2, channel_id: 5, channel: 'ops-hook', alert_id: 1, rule: 'SiteDown', event: 'firing', state: 'pending', attempts: 3, last_error: 'Failed to connect to 127.0.0.1 port 9', created_at: mins(5), next_attempt_at: mins(-1), sent_at: null },
       { id: 1, channel_id: 5, channel: 'ops-hook', alert_id: 1, rule: 'SiteDown', event: 'resolved', state: 'delivered', attempts: 1, last_error: null, created_at: mins(90), sent_at: mins(89) },
+      { id: 3, channel_id: 5, channel: 'ops-hook', alert_id: 2, rule: 'DiskFull', event: 'firing', state: 'muted', attempts: 0, last_error: null, created_at: mins(3), sent_at: mins(2) },
     ].filter((n) => !req.query.get('state') || n.state === req.query.get('state')));
     history.replaceState(null, '', '/channels');
     await act(() => render(<Channels query={new URLSearchParams()} />, root));
@@ -128,7 +130,12 @@ describe('channels page', () => {
     assert.match(pending, /Failed to connect to 127\.0\.0\.1 port 9/);
     assert.match(pending, /5 min ago/);
     assert.equal(root.querySelector('[data-notification="2"] .num').textContent, '3');
-    assert.match(root.querySelector('[data-notification="1"]').textContent, /1 h ago/);
+    assert.match(root.querySelector('[data-notification="1"]').textContent, /1 h ago.*sent 1 h ago/);
+    // sent_at of a muted notification is when it was muted: it was never sent.
+    assert.match(root.querySelector('[data-notification="3"]').textContent, /Muted.*muted 2 min ago/);
+    assert.doesNotMatch(root.querySelector('[data-notification="3"]').textContent, /sent/);
+    assert.deepEqual([...root.querySelectorAll('#ob-state option')].map((o) => o.value),
+      ['', 'pending', 'delivered', 'failed', 'collapsed', 'waiting', 'grouped', 'muted']);
     // The state filter goes to the URL (the page reads it from the query).
     const s = root.querySelector('#ob-state');
     await act(() => { s.value = 'delivered'; s.dispatchEvent(new Event('change', { bubbles: true })); });

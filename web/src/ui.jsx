@@ -77,13 +77,18 @@ export function useForm(initial) {
       setBusy(false);
     }
   }
-  const bind = (name) => (bound.add(name), {
-    id: 'f-' + name.replace(/\W/g, '-'), name, value: values[name] ?? '',
-    onInput: (e) => set(name, e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value),
+  // A control's id and error wiring for the field `name`, which errors may now land on: for
+  // controls whose value lives elsewhere (a list's items); bind(name) adds the value.
+  const field = (name) => (bound.add(name), {
+    id: 'f-' + name.replace(/\W/g, '-'),
     'aria-invalid': errors[name] ? 'true' : undefined,
     'aria-describedby': errors[name] ? 'f-' + name.replace(/\W/g, '-') + '-err' : undefined,
   });
-  return { values, set, setValues, errors, setErrors, alert, setAlert, busy, submit, bind };
+  const bind = (name) => ({
+    ...field(name), name, value: values[name] ?? '',
+    onInput: (e) => set(name, e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value),
+  });
+  return { values, set, setValues, errors, setErrors, alert, setAlert, busy, submit, bind, field };
 }
 
 export function Field({ form, name, label, help, children, class: cls }) {

@@ -109,6 +109,10 @@ export function AlertItem({ alert: a, onChange }) {
   );
 }
 
+// Whether an event changes which alerts are muted: silences and maintenance windows are matched
+// when alerts are read (their chips, `muted`), so a list shown reads its alerts again.
+export const changesMutes = (e) => /^(silence|maintenance)\./.test(e.kind || '');
+
 export function AlertsNav({ here }) {
   const tabs = [['/alerts', 'Alerts'], ['/silences', 'Silences'], ['/maintenance', 'Maintenance'], ['/alerts/rules', 'Rules'], ['/channels', 'Channels']];
   return (
@@ -147,6 +151,7 @@ export function Alerts({ query }) {
   useEffect(() => { setList(null); if (labels) load(); }, [state, severity, labelText]);
   useEvents((e) => {
     if (e.topic === 'alerts' && e.data?.alert) setList((l) => (l ? applyAlert(l, e.data.alert, filters) : l));
+    else if (changesMutes(e) && labels) load();
   }, [state, severity, labelText]);
   const replace = (a) => setList((l) => applyAlert(l, a, filters));
   return (
@@ -189,6 +194,7 @@ export function Alerts({ query }) {
 export function ActiveAlerts({ labels }) {
   const [list, setList] = useState([]);
   const [error, setError] = useState('');
+  const [reads, setReads] = useState(0);  // bumped to read the alerts again
   const key = JSON.stringify(labels);
   const filters = { state: 'active', labels };
   useEffect(() => {
@@ -197,9 +203,10 @@ export function ActiveAlerts({ labels }) {
     Promise.all(['firing', 'pending'].map((state) => get('/api/v1/alerts' + qs({ state, label, per_page: 100 }))))
       .then(([f, p]) => live && setList([...f.data, ...p.data]), (err) => live && setError(`Could not load the alerts: ${err.message}`));
     return () => { live = false; };
-  }, [key]);
+  }, [key, reads]);
   useEvents((e) => {
     if (e.topic === 'alerts' && e.data?.alert) setList((l) => applyAlert(l, e.data.alert, filters));
+    else if (changesMutes(e)) setReads((n) => n + 1);
   }, [key]);
   if (error) return <p class="error" role="alert">{error}</p>;
   if (!list.length) return null;

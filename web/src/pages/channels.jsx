@@ -11,7 +11,13 @@ import { OptionFields, optionValues, optionsBody } from '../components/option_fi
 import { AlertsNav } from './alerts.jsx';
 
 const CFG = 'config.';
-export const OUTBOX_STATES = ['pending', 'delivered', 'failed', 'collapsed'];
+// Every state GET /api/v1/notifications filters by (docs/api.md), with its badge's colour.
+export const OUTBOX_STATES = ['pending', 'delivered', 'failed', 'collapsed', 'waiting', 'grouped', 'muted'];
+const STATE_CLASS = { delivered: 's-up', failed: 's-down', pending: 's-degraded', waiting: 's-degraded' };
+// What sent_at marks, by state: the delivery, or when the outbox gave up, muted or dropped it.
+const SETTLED = { delivered: 'sent', failed: 'gave up', collapsed: 'collapsed' };
+// Deliveries, retries and mutes change rows without an event: the first page is read again this often.
+const OUTBOX_REFRESH_MS = 5000;
 
 // The form's values as the API's body (kind only when creating: a channel keeps its kind).
 export function channelBody(kind, v, creating) {
@@ -121,9 +127,11 @@ function Outbox({ channels, query }) {
     if (value) p.set(name, value); else p.delete(name);
     navigate('/channels' + (p.toString() ? '?' + p : ''), { replace: true });
   };
+  const pages = useRef(1);  // pages shown; refreshes reread only a one-page list, so "More" stays
   const load = async (page = 1) => {
     try {
       const r = await get('/api/v1/notifications' + qs({ state, channel, page, per_page: 50 }));
+      pages.current = page;
       setList((l) => (page > 1 ? [...(l || []), ...r.data] : r.data));
       setMore(r.pagination?.has_next ? page + 1 : false);
       setError('');
@@ -131,11 +139,15 @@ function Outbox({ channels, query }) {
       setError(`Could not load the outbox: ${err.message}`);
     }
   };
-  useEffect(() => { load(); return () => clearTimeout(timer.current); }, [state, channel]);
+  useEffect(() => {
+    load();
+    const refresh = setInterval(() => { if (pages.current === 1) load(); }, OUTBOX_REFRESH_MS);
+    return () => { clearInterval(refresh); clearTimeout(timer.current); };
+  }, [state, channel]);
   // Alert transitions queue notifications and deliveries follow within moments: reload after
   // each, once things settle.
   useEvents((e) => {
-    if (e.topic === 'alerts') { clearTimeout(timer.current); timer.current = setTimeout(load, 1000); }
+    if (e.topic === 'alerts' && pages.current === 1) { clearTimeout(timer.current); timer.current = setTimeout(load, 1000); }
   }, [state, channel]);
   return (
     <section aria-labelledby="outbox-title">
@@ -165,15 +177,15 @@ function Outbox({ channels, query }) {
           <tbody>
             {list.map((n) => (
               <tr key={n.id} data-notification={n.id} data-state={n.state}>
-                <td><span class={'badge ' + ({ delivered: 's-up', failed: 's-down', pending: 's-degraded' }[n.state] || 's-unknown')}>{cap(n.state)}</span></td>
+                <td><span class={'badge ' + (STATE_CLASS[n.state] || 's-unknown')}>{cap(n.state)}</span></td>
                 <td><a href={`/channels/${n.channel_id}`}>{n.channel}</a></td>
                 <td>{n.rule} <span class="chip">{n.event}</span></td>
-                <td class="num">{n.attempts}</td>
+                <td class="num" data-label="Attempts">{n.attempts}</td>
                 <td class="small"><Age n={n} />
-                  {n.sent_at && <div class="muted">sent <Time at={n.sent_at} /></div>}
+                  {n.sent_at && <div class="muted">{SETTLED[n.state] || n.state} <Time at={n.sent_at} /></div>}
                   {n.state === 'pending' && n.next_attempt_at && <div class="muted">next try <time datetime={n.next_attempt_at}>{new Date(n.next_attempt_at).toLocaleTimeString()}</time></div>}
                 </td>
-                <td class="small">{n.last_error ? <code>{n.last_error}</code> : <span class="muted">–</span>}</td>
+                <td class="small" data-label="Last error">{n.last_error ? <code>{n.last_error}</code> : <span class="muted">–</span>}</td>
               </tr>
             ))}
           </tbody>

@@ -26,9 +26,10 @@ export function parseLines(text) {
 }
 const formatLines = (obj) => Object.entries(obj || {}).map(([k, v]) => `${k}=${v}`).join('\n');
 
-// The form's values as the API's body.
+// The form's values as the API's body (escalations always: an empty list removes the steps).
 export function ruleBody(v) {
-  const body = { name: v.name.trim(), kind: v.kind, severity: v.severity, enabled: !!v.enabled, channels: (v.channels || []).map(Number) };
+  const body = { name: v.name.trim(), kind: v.kind, severity: v.severity, enabled: !!v.enabled, channels: (v.channels || []).map(Number),
+    escalations: (v.escalations || []).map((e) => ({ after: e.after.trim(), channels: e.channels.map(Number) })) };
   for (const k of ['for', 'keep_firing_for', 'interval']) if (v[k].trim()) body[k] = v[k].trim();
   const labels = parseLabels(v.labels), annotations = parseLines(v.annotations);
   const fields = [];
@@ -101,11 +102,70 @@ function ChannelChoice({ form, channels }) {
     <fieldset class="channel-choice" aria-describedby={form.errors.channels ? 'f-channels-err' : undefined}>
       <legend>Notify</legend>
       {channels.length === 0 ? <p class="help">No channels yet. <a href="/channels/new">Create one</a> to be notified when this rule fires.</p>
-        : channels.map((c) => (
-          <div class="field check"><label><input type="checkbox" name="channels" value={c.id} checked={chosen.includes(String(c.id))}
-            onChange={(e) => toggle(String(c.id), e.currentTarget.checked)} /> {c.name} <span class="muted small">{c.kind}</span></label></div>
-        ))}
+        : <ChannelBoxes channels={channels} chosen={chosen} name="channels" onToggle={toggle} />}
       {form.errors.channels && <p class="field-error" id="f-channels-err">{form.errors.channels}</p>}
+    </fieldset>
+  );
+}
+
+// A checkbox per channel; `chosen` and onToggle(id, on) speak ids as strings.
+function ChannelBoxes({ channels, chosen, name, onToggle }) {
+  return channels.map((c) => (
+    <div class="field check"><label><input type="checkbox" name={name} value={c.id} checked={chosen.includes(String(c.id))}
+      onChange={(e) => onToggle(String(c.id), e.currentTarget.checked)} /> {c.name} <span class="muted small">{c.kind}</span></label></div>
+  ));
+}
+
+export const MAX_ESCALATION_STEPS = 8;  // the API's limit
+
+// Escalation steps (form value: [{after, channels: ids as strings}]): a firing alert nobody has
+// acknowledged `after` its firing goes to the step's channels too. Each step's delay and channels
+// carry the server's errors for "escalations[i].after" and "escalations[i].channels".
+export function EscalationSteps({ form, channels }) {
+  const steps = form.values.escalations;
+  const key = (i, f) => `escalations[${i}].${f}`;
+  const update = (i, f, value) => {
+    form.set('escalations', steps.map((s, j) => (j === i ? { ...s, [f]: value } : s)));
+    form.setErrors((e) => ({ ...e, [key(i, f)]: null }));
+  };
+  // A removed step moves the later ones up: their errors would sit on the wrong step.
+  const dropStepErrors = (e) => Object.fromEntries(Object.entries(e).filter(([k]) => !k.startsWith('escalations')));
+  const add = () => {
+    form.set('escalations', [...steps, { after: steps.length ? '' : '15m', channels: [] }]);
+    requestAnimationFrame(() => document.getElementById(form.field(key(steps.length, 'after')).id)?.focus());
+  };
+  const remove = (i) => {
+    form.set('escalations', steps.filter((_, j) => j !== i));
+    form.setErrors(dropStepErrors);
+  };
+  const err = (k) => form.errors[k] && <p class="field-error" id={form.field(k).id + '-err'}>{form.errors[k]}</p>;
+  if (!channels.length && !steps.length) return null;  // the Notify box says to create a channel
+  return (
+    <fieldset class="escalations" aria-describedby={form.errors.escalations ? 'f-escalations-err' : 'f-escalations-help'}>
+      <legend>Escalation</legend>
+      <p class="help" id="f-escalations-help">When nobody has acknowledged a firing alert this long after it fired, these channels are told too (once each). Delays from 1m to 30d, each step later than the one before.</p>
+      {steps.map((s, i) => {
+        const after = form.field(key(i, 'after'));
+        const chosen = form.field(key(i, 'channels'));
+        return (
+          <fieldset class="step" data-step={i} aria-describedby={chosen['aria-describedby']}>
+            <legend>Step {i + 1}</legend>
+            <div class="field">
+              <label for={after.id}>After</label>
+              <input {...after} value={s.after} onInput={(e) => update(i, 'after', e.currentTarget.value)} placeholder="15m" autocomplete="off" spellcheck={false} />
+              {err(key(i, 'after'))}
+            </div>
+            <div class="step-channels" role="group" aria-label={`Step ${i + 1} channels`}>
+              <ChannelBoxes channels={channels} chosen={s.channels} name={`escalation-${i}`}
+                onToggle={(id, on) => update(i, 'channels', on ? [...s.channels, id] : s.channels.filter((x) => x !== id))} />
+              {err(key(i, 'channels'))}
+            </div>
+            <button type="button" class="danger" onClick={() => remove(i)} aria-label={`Remove step ${i + 1}`}>Remove</button>
+          </fieldset>
+        );
+      })}
+      {form.errors.escalations && <p class="field-error" id="f-escalations-err">{form.errors.escalations}</p>}
+      {channels.length > 0 && steps.length < MAX_ESCALATION_STEPS && <button type="button" onClick={add}>Add escalation step</button>}
     </fieldset>
   );
 }
@@ -115,11 +175,12 @@ export function RuleEditor({ id }) {
   const [checks, setChecks] = useState([]);
   const [channels, setChannels] = useState([]);
   const [saved, setSaved] = useState('');
-  const form = useForm({ name: '', kind: 'expr', expr: '', check_id: '', check_selector: '', for: '', keep_firing_for: '', interval: '', severity: 'warning', labels: '', annotations: 'summary=', enabled: true, channels: [] });
+  const form = useForm({ name: '', kind: 'expr', expr: '', check_id: '', check_selector: '', for: '', keep_firing_for: '', interval: '', severity: 'warning', labels: '', annotations: 'summary=', enabled: true, channels: [], escalations: [] });
   const fill = (r) => {
     setRule(r);
     form.setValues({ name: r.name, kind: r.kind, expr: r.expr || '', check_id: r.check_id ? String(r.check_id) : '', check_selector: r.check_selector || '',
-      for: r.for, keep_firing_for: r.keep_firing_for, interval: r.interval, severity: r.severity, labels: formatLabels(r.labels), annotations: formatLines(r.annotations), enabled: r.enabled, channels: (r.channels || []).map(String) });
+      for: r.for, keep_firing_for: r.keep_firing_for, interval: r.interval, severity: r.severity, labels: formatLabels(r.labels), annotations: formatLines(r.annotations), enabled: r.enabled, channels: (r.channels || []).map(String),
+      escalations: (r.escalations || []).map((e) => ({ after: e.after, channels: e.channels.map(String) })) });
   };
   useEffect(() => {
     if (id) {
@@ -198,6 +259,7 @@ export function RuleEditor({ id }) {
           <textarea {...form.bind('annotations')} rows={3} spellcheck={false} />
         </Field>
         <ChannelChoice form={form} channels={channels} />
+        <EscalationSteps form={form} channels={channels} />
         <div class="field check"><label><input type="checkbox" {...form.bind('enabled')} checked={!!v.enabled} value={undefined} /> Enabled</label></div>
         <div class="actions left">
           <button type="submit" class="primary" disabled={form.busy}>{id ? 'Save' : 'Create rule'}</button>
