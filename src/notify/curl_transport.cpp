@@ -6,6 +6,8 @@
 
 namespace tt::notify {
 
+namespace curl = probes::curl;
+
 namespace {
 
 constexpr std::size_t kMaxAnswerBytes = 2048;  // of a receiver's answer kept for the error
@@ -27,9 +29,9 @@ struct CurlTransport::Transfer {
   char errbuf[CURL_ERROR_SIZE] = {0};
 
   ~Transfer() {
-    if (easy) curl_easy_cleanup(easy);
-    curl_slist_free_all(headers);
-    curl_slist_free_all(rcpt);
+    if (easy) curl::easy_cleanup(easy);
+    curl::slist_free_all(headers);
+    curl::slist_free_all(rcpt);
   }
 
   static std::size_t on_write(char* data, std::size_t size, std::size_t n, void* self) {
@@ -50,76 +52,76 @@ struct CurlTransport::Transfer {
 
   // Options for the request; false when curl refuses one (the outcome says which).
   bool setup() {
-    easy = curl_easy_init();
+    easy = curl::easy_init();
     if (!easy) return false;
     const Request& r = request;
-    curl_easy_setopt(easy, CURLOPT_URL, r.url.c_str());
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(kRequestTimeoutMs));
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::on_write);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
+    curl::easy_setopt(easy, CURLOPT_URL, r.url.c_str());
+    curl::easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl::easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(kRequestTimeoutMs));
+    curl::easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
+    curl::easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+    curl::easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::on_write);
+    curl::easy_setopt(easy, CURLOPT_WRITEDATA, this);
     // Abandoned lookups are detached, not joined (as the probes do).
-    curl_easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L);
+    curl::easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L);
     if (!r.username.empty() || !r.password.empty()) {
-      curl_easy_setopt(easy, CURLOPT_USERNAME, r.username.c_str());
-      curl_easy_setopt(easy, CURLOPT_PASSWORD, r.password.c_str());
+      curl::easy_setopt(easy, CURLOPT_USERNAME, r.username.c_str());
+      curl::easy_setopt(easy, CURLOPT_PASSWORD, r.password.c_str());
     }
     if (r.insecure_tls) {
-      curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+      curl::easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl::easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
     }
     if (is_smtp(r.url)) {
       // Only the mail protocols: a channel's URL cannot make us read files or speak gopher.
-      if (curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps") != CURLE_OK) return false;
+      if (curl::easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps") != CURLE_OK) return false;
       // A connection upgraded by STARTTLS is not matched by its TLS settings when curl looks for
       // one to reuse: a channel that verifies certificates could get one that did not. Mail is
       // one message per connection anyway.
-      curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
-      curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
-      curl_easy_setopt(easy, CURLOPT_MAIL_FROM, r.mail_from.c_str());
-      for (const auto& to : r.mail_rcpt) rcpt = curl_slist_append(rcpt, to.c_str());
-      curl_easy_setopt(easy, CURLOPT_MAIL_RCPT, rcpt);
-      curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt(easy, CURLOPT_READFUNCTION, &Transfer::on_read);
-      curl_easy_setopt(easy, CURLOPT_READDATA, this);
-      curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      curl::easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+      curl::easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+      curl::easy_setopt(easy, CURLOPT_MAIL_FROM, r.mail_from.c_str());
+      for (const auto& to : r.mail_rcpt) rcpt = curl::slist_append(rcpt, to.c_str());
+      curl::easy_setopt(easy, CURLOPT_MAIL_RCPT, rcpt);
+      curl::easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+      curl::easy_setopt(easy, CURLOPT_READFUNCTION, &Transfer::on_read);
+      curl::easy_setopt(easy, CURLOPT_READDATA, this);
+      curl::easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
       long tls = r.tls == Request::Tls::require ? CURLUSESSL_ALL
                  : r.tls == Request::Tls::off   ? CURLUSESSL_NONE
                                                 : CURLUSESSL_TRY;
-      curl_easy_setopt(easy, CURLOPT_USE_SSL, tls);
+      curl::easy_setopt(easy, CURLOPT_USE_SSL, tls);
       return true;
     }
-    if (curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK) return false;
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, "telltale/" TELLTALE_VERSION);
-    for (const auto& h : r.headers) headers = curl_slist_append(headers, h.c_str());
-    headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    if (curl::easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK) return false;
+    curl::easy_setopt(easy, CURLOPT_USERAGENT, "telltale/" TELLTALE_VERSION);
+    for (const auto& h : r.headers) headers = curl::slist_append(headers, h.c_str());
+    headers = curl::slist_append(headers, "Expect:");  // no 100-continue round trip
+    curl::easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
     if (r.method == "GET") {
-      curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+      curl::easy_setopt(easy, CURLOPT_HTTPGET, 1L);
     } else {
-      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r.body.data());
-      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-      if (r.method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+      curl::easy_setopt(easy, CURLOPT_POSTFIELDS, r.body.data());
+      curl::easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      if (r.method != "POST") curl::easy_setopt(easy, CURLOPT_CUSTOMREQUEST, r.method.c_str());
     }
     return true;
   }
 
   Outcome outcome(CURLcode code) const {
     long status = 0;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl::easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     Outcome o;
     if (is_smtp(request.url)) {
       o.ok = code == CURLE_OK;
       if (!o.ok) {
-        o.error = fmt::format("SMTP: {}", errbuf[0] ? errbuf : curl_easy_strerror(code));
+        o.error = fmt::format("SMTP: {}", errbuf[0] ? errbuf : curl::easy_strerror(code));
         o.permanent = status >= 500 && status < 600;  // a refused sender or recipient stays refused
       }
       return o;
     }
     if (code != CURLE_OK) {
-      o.error = errbuf[0] ? std::string(errbuf) : std::string(curl_easy_strerror(code));
+      o.error = errbuf[0] ? std::string(errbuf) : std::string(curl::easy_strerror(code));
       return o;
     }
     o.ok = status >= 200 && status < 300;
@@ -149,7 +151,9 @@ void CurlTransport::start(std::shared_ptr<Transfer> t) {
   if (m_closed) return;
   if (!m_multi) m_multi = std::make_unique<probes::CurlMulti>(m_loop.uv());
   if (!t->setup()) {
-    t->done({false, true, "libcurl refused the request (is the URL's scheme supported?)"});
+    t->done({false, true,
+             curl::api() ? std::string("libcurl refused the request (is the URL's scheme supported?)")
+                         : "libcurl cannot be loaded: " + curl::load_error()});
     return;
   }
   CURL* easy = t->easy;

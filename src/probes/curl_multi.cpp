@@ -1,6 +1,5 @@
 #include "probes/curl_multi.h"
 
-#include <mutex>
 #include <vector>
 
 namespace tt::probes {
@@ -11,53 +10,43 @@ struct CurlMulti::Socket {
   CurlMulti* owner = nullptr;
 };
 
-namespace {
-
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-}  // namespace
-
 bool CurlMulti::async_dns() {
-  init_curl_once();
-  return (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_ASYNCHDNS) != 0;
+  const auto* v = curl::version_info();
+  return v && (v->features & CURL_VERSION_ASYNCHDNS) != 0;
 }
 
 CurlMulti::CurlMulti(uv_loop_t* loop) : m_loop(loop) {
-  init_curl_once();
-  m_multi = curl_multi_init();
+  m_multi = curl::multi_init();
   m_timer = new uv_timer_t{};
   uv_timer_init(loop, m_timer);
   m_timer->data = this;
-  curl_multi_setopt(m_multi, CURLMOPT_SOCKETFUNCTION, &CurlMulti::on_socket);
-  curl_multi_setopt(m_multi, CURLMOPT_SOCKETDATA, this);
-  curl_multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, &CurlMulti::on_timer);
-  curl_multi_setopt(m_multi, CURLMOPT_TIMERDATA, this);
+  curl::multi_setopt(m_multi, CURLMOPT_SOCKETFUNCTION, &CurlMulti::on_socket);
+  curl::multi_setopt(m_multi, CURLMOPT_SOCKETDATA, this);
+  curl::multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, &CurlMulti::on_timer);
+  curl::multi_setopt(m_multi, CURLMOPT_TIMERDATA, this);
 }
 
 CurlMulti::~CurlMulti() { close(); }
 
 bool CurlMulti::add(CURL* easy, Finished finished) {
   if (m_closed) return false;
-  if (curl_multi_add_handle(m_multi, easy) != CURLM_OK) return false;
+  if (curl::multi_add_handle(m_multi, easy) != CURLM_OK) return false;
   m_running[easy] = std::move(finished);
   return true;
 }
 
 void CurlMulti::remove(CURL* easy) {
   if (m_closed || !m_running.erase(easy)) return;
-  curl_multi_remove_handle(m_multi, easy);
+  curl::multi_remove_handle(m_multi, easy);
 }
 
 void CurlMulti::close() {
   if (m_closed) return;
   m_closed = true;
-  for (auto& [easy, finished] : m_running) curl_multi_remove_handle(m_multi, easy);
+  for (auto& [easy, finished] : m_running) curl::multi_remove_handle(m_multi, easy);
   m_running.clear();
   // Cleanup may still tell us about sockets (CURL_POLL_REMOVE); those close through on_socket.
-  curl_multi_cleanup(m_multi);
+  curl::multi_cleanup(m_multi);
   m_multi = nullptr;
   std::vector<Socket*> left(m_sockets.begin(), m_sockets.end());
   for (auto* s : left) close_socket(s);
@@ -78,7 +67,7 @@ int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void
   auto* s = static_cast<Socket*>(socket_ctx);
   if (what == CURL_POLL_REMOVE) {
     if (s) {
-      if (self->m_multi) curl_multi_assign(self->m_multi, fd, nullptr);
+      if (self->m_multi) curl::multi_assign(self->m_multi, fd, nullptr);
       self->close_socket(s);
     }
     return 0;
@@ -93,7 +82,7 @@ int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void
       return -1;  // curl fails the transfer that owns this socket
     }
     self->m_sockets.insert(s);
-    curl_multi_assign(self->m_multi, fd, s);
+    curl::multi_assign(self->m_multi, fd, s);
   }
   int events = 0;
   if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
@@ -129,19 +118,19 @@ void CurlMulti::on_timeout(uv_timer_t* handle) {
 void CurlMulti::action(curl_socket_t fd, int ev_bitmask) {
   if (m_closed) return;
   int running = 0;
-  curl_multi_socket_action(m_multi, fd, ev_bitmask, &running);
+  curl::multi_socket_action(m_multi, fd, ev_bitmask, &running);
   drain_finished();
 }
 
 void CurlMulti::drain_finished() {
   int left = 0;
   while (!m_closed) {
-    CURLMsg* msg = curl_multi_info_read(m_multi, &left);
+    CURLMsg* msg = curl::multi_info_read(m_multi, &left);
     if (!msg) break;
     if (msg->msg != CURLMSG_DONE) continue;
     CURL* easy = msg->easy_handle;  // msg dies with remove_handle
     CURLcode result = msg->data.result;
-    curl_multi_remove_handle(m_multi, easy);
+    curl::multi_remove_handle(m_multi, easy);
     auto it = m_running.find(easy);
     if (it == m_running.end()) continue;
     Finished finished = std::move(it->second);

@@ -4,12 +4,13 @@
 // it: CURL_VERSION_ASYNCHDNS), so it blocks a curl thread, never the loop. Loop thread only.
 #pragma once
 
-#include <curl/curl.h>
 #include <uv.h>
 
 #include <functional>
 #include <unordered_map>
 #include <unordered_set>
+
+#include "probes/curl_api.h"
 
 namespace tt::probes {
 

@@ -83,7 +83,7 @@ std::string ms_text(double seconds) { return fmt::format("{} ms", std::llround(s
 
 // A transfer error as one of the stable codes, with curl's own words for people.
 std::pair<std::string, std::string> classify(CURLcode rc, long os_errno, const char* errbuf) {
-  std::string why = errbuf && *errbuf ? errbuf : curl_easy_strerror(rc);
+  std::string why = errbuf && *errbuf ? errbuf : curl::easy_strerror(rc);
   if (os_errno == ECONNRESET) return {"reset", "connection reset: " + why};
   switch (rc) {
     case CURLE_OPERATION_TIMEDOUT: return {"timeout", why};
@@ -108,7 +108,7 @@ std::pair<std::string, std::string> classify(CURLcode rc, long os_errno, const c
 
 double info_seconds(CURL* easy, CURLINFO what) {
   curl_off_t us = 0;
-  curl_easy_getinfo(easy, what, &us);
+  curl::easy_getinfo(easy, what, &us);
   return static_cast<double>(us) / 1e6;
 }
 
@@ -135,8 +135,8 @@ struct Run {
   Run(const Run&) = delete;
   Run& operator=(const Run&) = delete;
   ~Run() {
-    if (easy) curl_easy_cleanup(easy);
-    curl_slist_free_all(headers);
+    if (easy) curl::easy_cleanup(easy);
+    curl::slist_free_all(headers);
   }
   double elapsed_s() const { return static_cast<double>(uv_hrtime() - start_ns) / 1e9; }
 };
@@ -167,7 +167,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
     }
     run->tls.reset();
     curl_tlssessioninfo* session = nullptr;
-    if (curl_easy_getinfo(run->easy, CURLINFO_TLS_SSL_PTR, &session) == CURLE_OK && session &&
+    if (curl::easy_getinfo(run->easy, CURLINFO_TLS_SSL_PTR, &session) == CURLE_OK && session &&
         session->backend == CURLSSLBACKEND_OPENSSL && session->internals)
       run->tls = tls_info(static_cast<const SSL*>(session->internals));
     return bytes;
@@ -236,8 +236,9 @@ class HttpProbe final : public Probe {
       run.max_body_bytes = static_cast<std::size_t>(std::max<std::int64_t>(0, opt<std::int64_t>(o, "max_body_bytes", 1048576)));
       run.url = req.target;
 
-      run.easy = curl_easy_init();
-      if (!run.easy) return "curl could not create a transfer";
+      run.easy = curl::easy_init();
+      if (!run.easy)
+        return curl::api() ? std::string("curl could not create a transfer") : "libcurl cannot be loaded: " + curl::load_error();
       CURL* e = run.easy;
       if (o.is_object() && o.contains("headers") && o["headers"].is_object()) {
         for (const auto& [name, value] : o["headers"].items()) {
@@ -246,54 +247,54 @@ class HttpProbe final : public Probe {
             return fmt::format("header \"{}\" has a colon or a line break in its name, or a line break in its value", name);
           // "Name;" is curl's way to send a header with an empty value.
           std::string line = v.empty() ? name + ";" : name + ": " + v;
-          run.headers = curl_slist_append(run.headers, line.c_str());
+          run.headers = curl::slist_append(run.headers, line.c_str());
         }
       }
       auto method = opt<std::string>(o, "method", "GET");
       bool has_body = o.is_object() && o.contains("body") && o["body"].is_string();
-      if (method == "HEAD") curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+      if (method == "HEAD") curl::easy_setopt(e, CURLOPT_NOBODY, 1L);
       if (method == "POST" || has_body) {
         std::string body = has_body ? o["body"].get<std::string>() : std::string{};
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-        curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body.c_str());
+        curl::easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+        curl::easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body.c_str());
       }
-      if (method != "GET" && method != "HEAD" && method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
-      if (method == "GET" && has_body) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "GET");
+      if (method != "GET" && method != "HEAD" && method != "POST") curl::easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
+      if (method == "GET" && has_body) curl::easy_setopt(e, CURLOPT_CUSTOMREQUEST, "GET");
 
       auto user = opt<std::string>(o, "basic_auth_user", "");
       if (!user.empty()) {
-        curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-        curl_easy_setopt(e, CURLOPT_USERNAME, user.c_str());
-        curl_easy_setopt(e, CURLOPT_PASSWORD, opt<std::string>(o, "basic_auth_password", "").c_str());
+        curl::easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+        curl::easy_setopt(e, CURLOPT_USERNAME, user.c_str());
+        curl::easy_setopt(e, CURLOPT_PASSWORD, opt<std::string>(o, "basic_auth_password", "").c_str());
       }
       bool verify = opt<bool>(o, "tls_verify", true);
-      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
-      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
-      curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, opt<bool>(o, "follow_redirects", true) ? 1L : 0L);
-      curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(opt<std::int64_t>(o, "max_redirects", 10)));
+      curl::easy_setopt(e, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
+      curl::easy_setopt(e, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
+      curl::easy_setopt(e, CURLOPT_FOLLOWLOCATION, opt<bool>(o, "follow_redirects", true) ? 1L : 0L);
+      curl::easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(opt<std::int64_t>(o, "max_redirects", 10)));
     } catch (const nlohmann::json::exception& ex) {
       return fmt::format("options do not match the http kind: {}", ex.what());
     }
     CURL* e = run.easy;
-    curl_easy_setopt(e, CURLOPT_URL, run.url.c_str());
-    curl_easy_setopt(e, CURLOPT_PRIVATE, &run);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, run.errbuf);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, std::max<long>(1, static_cast<long>(req.timeout.count())));
+    curl::easy_setopt(e, CURLOPT_URL, run.url.c_str());
+    curl::easy_setopt(e, CURLOPT_PRIVATE, &run);
+    curl::easy_setopt(e, CURLOPT_ERRORBUFFER, run.errbuf);
+    curl::easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl::easy_setopt(e, CURLOPT_TIMEOUT_MS, std::max<long>(1, static_cast<long>(req.timeout.count())));
     // A redirect must not take the probe to file://, ftp:// or anything but the web.
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-    curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+    curl::easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl::easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl::easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    curl::easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+    curl::easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
     // Without it, abandoning a transfer still resolving joins the resolver thread: a blocked loop.
-    curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "Telltale/" TELLTALE_VERSION);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, run.headers);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &run);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &run);
+    curl::easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
+    curl::easy_setopt(e, CURLOPT_USERAGENT, "Telltale/" TELLTALE_VERSION);
+    curl::easy_setopt(e, CURLOPT_HTTPHEADER, run.headers);
+    curl::easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_body);
+    curl::easy_setopt(e, CURLOPT_WRITEDATA, &run);
+    curl::easy_setopt(e, CURLOPT_HEADERFUNCTION, &on_header);
+    curl::easy_setopt(e, CURLOPT_HEADERDATA, &run);
     return std::nullopt;
   }
 
@@ -313,14 +314,14 @@ class HttpProbe final : public Probe {
     Observation obs;
     obs.duration_s = run.elapsed_s();
     long status = 0, redirects = 0, version = 0, os_errno = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &redirects);
-    curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
-    curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
+    curl::easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl::easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &redirects);
+    curl::easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+    curl::easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
     curl_off_t content_length = -1;
-    curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length);
+    curl::easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length);
     char* final_url = nullptr;
-    curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &final_url);
+    curl::easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &final_url);
 
     // Curl's times run from the start of the transfer (summed over redirects); phases are the
     // differences between them.
