@@ -28,6 +28,22 @@ struct Resource {
   std::function<Result<void>(std::int64_t id, const Actor&)> remove;
 };
 
+// The create/get/patch/delete of a service that takes a decoded record on create and a JSON
+// merge patch on update (maintenance windows, inhibit rules): `decode(body)` makes the record.
+template <typename T, typename Service, typename Decode>
+Resource<T> merge_patch_resource(std::string path, const char* not_found, std::function<nlohmann::json(const T&)> to_json,
+                                 std::function<Result<Page<T>>(http::Context&)> list, Service& svc, Decode decode) {
+  return {std::move(path), not_found, std::move(to_json), std::move(list),
+          [&svc, decode](const nlohmann::json& body, const Actor& actor) -> Result<T> {
+            auto in = decode(body);
+            if (!in.ok()) return std::move(in).error();
+            return svc.create(std::move(in.value()), actor);
+          },
+          [&svc](std::int64_t id) { return svc.get(id); },
+          [&svc](std::int64_t id, const nlohmann::json& body, const Actor& actor) { return svc.update(id, body, actor); },
+          [&svc](std::int64_t id, const Actor& actor) { return svc.remove(id, actor); }};
+}
+
 template <typename T>
 void add_resource_routes(http::Router& r, Resource<T> spec) {
   auto res = std::make_shared<const Resource<T>>(std::move(spec));
