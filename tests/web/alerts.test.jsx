@@ -131,6 +131,20 @@ describe('muting changes', () => {
     await act(() => sockets[0].receive({ type: 'event', topic: 'events', data: { id: 32, topic: 'alerts', kind: 'silence.expired', at: new Date().toISOString(), data: { silence: { id: 1 } } } }));
     await until(() => root.querySelectorAll('.chip.maint').length === 0, 'the chips gone');
   });
+
+  it('shows which alert inhibits one, and flapping, and reads again when an inhibit rule changes', async () => {
+    reset();
+    let inhibitedBy = null;
+    route('GET', '/api/v1/alerts', (req) => (req.query.get('state') === 'pending' ? []
+      : [alert(2, 'firing', { node: 'gw', check: 'web' }, { inhibited_by: inhibitedBy, muted: !!inhibitedBy, flapping: true })]));
+    await act(() => render(<Alerts query={new URLSearchParams()} />, root));
+    await until(() => root.querySelector('.chip.flapping'), 'the flapping chip');
+    assert.equal(root.querySelector('.chip.inhibited'), null);
+    inhibitedBy = 9;
+    await act(() => sockets[0].receive({ type: 'event', topic: 'events', data: { id: 40, topic: 'alerts', kind: 'inhibit_rule.created', at: new Date().toISOString(), data: { inhibit_rule: { id: 1 } } } }));
+    await until(() => root.querySelector('.chip.inhibited'), 'the inhibited chip');
+    assert.equal(root.querySelector('.chip.inhibited').textContent, 'inhibited by #9');
+  });
 });
 
 describe('silences page', () => {

@@ -87,6 +87,8 @@ export function AlertItem({ alert: a, onChange }) {
           {a.acked && <span class="chip acked" title={a.ack?.comment || ''}>acknowledged by {a.ack?.by}</span>}
           {a.silenced && <span class="chip">silenced</span>}
           {a.maintenance?.map((m) => <a class="chip maint" href="/maintenance" title="Muted by this maintenance window">maintenance: {m.name}</a>)}
+          {a.inhibited_by && <span class="chip inhibited" title="Muted while this other alert fires (an inhibit rule, or its node is down)">inhibited by #{a.inhibited_by}</span>}
+          {a.flapping && <span class="chip flapping" title="Fired often enough for its rule's flap damping: held firing until it stays quiet">flapping</span>}
         </div>
         {summary && <p class="alert-summary">{summary}</p>}
         <div class="small">{labels.map(([k, v]) => <span class="chip">{k}={v}</span>)}</div>
@@ -109,9 +111,9 @@ export function AlertItem({ alert: a, onChange }) {
   );
 }
 
-// Whether an event changes which alerts are muted: silences and maintenance windows are matched
-// when alerts are read (their chips, `muted`), so a list shown reads its alerts again.
-export const changesMutes = (e) => /^(silence|maintenance)\./.test(e.kind || '');
+// Whether an event changes which alerts are muted: silences, maintenance windows and inhibit rules
+// are matched when alerts are read (their chips, `muted`), so a list shown reads its alerts again.
+export const changesMutes = (e) => /^(silence|maintenance|inhibit_rule)\./.test(e.kind || '');
 
 export function AlertsNav({ here }) {
   const tabs = [['/alerts', 'Alerts'], ['/silences', 'Silences'], ['/maintenance', 'Maintenance'], ['/alerts/rules', 'Rules'], ['/channels', 'Channels']];
