@@ -349,8 +349,10 @@ void centered(const std::vector<std::uint64_t>& r, unsigned center, std::int64_t
     for (std::size_t i = 0; i < r.size(); ++i) u[i] = r[i] - b;
 }
 
-// Encodes y as an IntSeq, choosing the order and centering that give the fewest bytes.
-void encode_int_seq(std::span<const std::int64_t> y, std::string& out) {
+// Encodes y as an IntSeq, choosing the order and centering that give the fewest bytes
+// (thorough: a Huffman table per candidate), or (fast) the order whose residuals around their
+// median have the fewest significant bits, centred on the median, with one table.
+void encode_int_seq(std::span<const std::int64_t> y, std::string& out, Effort effort) {
   std::vector<std::uint64_t> r, sorted, u;
   SeqPlan best;
   best.bytes = SIZE_MAX;
@@ -369,23 +371,30 @@ void encode_int_seq(std::span<const std::int64_t> y, std::string& out) {
       };
       std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end(), as_signed);
       median = static_cast<std::int64_t>(sorted[sorted.size() / 2]);
-      std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 256, sorted.end(),
-                       as_signed);
+      std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 256, sorted.end(), as_signed);
       low = static_cast<std::int64_t>(sorted[sorted.size() / 256]);
     }
     for (unsigned center = 0; center <= 1; ++center) {
       const std::int64_t base = center == 0 ? median : low;
       centered(r, center, base, u);
       std::array<std::uint32_t, kNumTokens> freq{};
-      std::uint64_t extra_bits = 0;
+      std::uint64_t extra_bits = 0, tokens = 0;
       tokenize(u, [&](unsigned t, std::uint64_t) {
         ++freq[t];
+        ++tokens;
         extra_bits += kTokenInfo[t].extra;
       });
-      std::array<std::uint8_t, kNumTokens> len;
-      build_code_lengths(freq, len);
       std::uint64_t bits = extra_bits;
-      for (unsigned t = 0; t < kNumTokens; ++t) bits += std::uint64_t{freq[t]} * len[t];
+      if (effort == Effort::fast) {  // the entropy of the tokens: what a Huffman code nearly reaches
+        double h = 0;
+        for (unsigned t = 0; t < kNumTokens; ++t)
+          if (freq[t]) h += freq[t] * std::log2(static_cast<double>(tokens) / freq[t]);
+        bits += static_cast<std::uint64_t>(h);
+      } else {
+        std::array<std::uint8_t, kNumTokens> len;
+        build_code_lengths(freq, len);
+        for (unsigned t = 0; t < kNumTokens; ++t) bits += std::uint64_t{freq[t]} * len[t];
+      }
       const TableSpan span = table_span(freq);
       const std::size_t bytes = 2 + varint_size(zigzag(base)) + varint_size(span.first) +
                                 varint_size(span.count) +
@@ -570,7 +579,7 @@ int min_decimal_exp(double v) {
 }
 
 // Appends the decimal value section, or returns false if decimal mode does not fit.
-bool encode_decimal(std::span<const Sample> s, std::string& out, std::size_t& n_exceptions,
+bool encode_decimal(std::span<const Sample> s, std::string& out, Effort effort, std::size_t& n_exceptions,
                     unsigned& exp) {
   const std::size_t n = s.size();
   std::vector<int> ks(n);
@@ -625,14 +634,14 @@ bool encode_decimal(std::span<const Sample> s, std::string& out, std::size_t& n_
     last = exceptions[j];
     put_u64le(out, bits_of(s[exceptions[j]].v));
   }
-  encode_int_seq(mant, out);
+  encode_int_seq(mant, out, effort);
   return true;
 }
 
-void encode_raw(std::span<const Sample> s, std::string& out) {
+void encode_raw(std::span<const Sample> s, std::string& out, Effort effort) {
   std::vector<std::int64_t> y(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) y[i] = static_cast<std::int64_t>(bits_of(s[i].v));
-  encode_int_seq(y, out);
+  encode_int_seq(y, out, effort);
 }
 
 std::uint64_t grid_step(std::uint64_t span, std::size_t n) {  // n >= 3: round(span / (n-1))
@@ -674,7 +683,7 @@ Result<Header> read_header(ByteReader& in) {
 
 }  // namespace
 
-std::string encode_chunk(std::span<const Sample> samples) {
+std::string encode_chunk(std::span<const Sample> samples, Effort effort) {
   const std::size_t n = samples.size();
   assert(n <= kMaxChunkSamples);
   assert(std::adjacent_find(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) {
@@ -705,7 +714,7 @@ std::string encode_chunk(std::span<const Sample> samples) {
       if (!regular) {
         modes |= static_cast<std::uint8_t>(TsMode::residuals);
         std::string section;
-        encode_int_seq(x, section);
+        encode_int_seq(x, section, effort);
         put_varint(out, section.size());
         out += section;
       }
@@ -722,8 +731,8 @@ std::string encode_chunk(std::span<const Sample> samples) {
     std::string dec, raw;
     std::size_t n_exceptions = 0;
     unsigned k = 0;
-    const bool decimal = encode_decimal(samples, dec, n_exceptions, k);
-    if (!decimal || k > 9 || n_exceptions * 16 > n) encode_raw(samples, raw);
+    const bool decimal = encode_decimal(samples, dec, effort, n_exceptions, k);
+    if (!decimal || k > 9 || n_exceptions * 16 > n) encode_raw(samples, raw, effort);
     if (decimal && (raw.empty() || dec.size() <= raw.size())) {
       modes |= static_cast<std::uint8_t>(ValueMode::decimal) << 2;
       out += dec;

@@ -41,7 +41,7 @@ void HeadSamples::append(const Sample& s) {
   m_tail.push_back(s);
   ++m_size;
   if (m_tail.size() < kBlockSamples) return;
-  m_blocks.push_back({m_tail.front().t, m_tail.back().t, encode_chunk(m_tail)});
+  m_blocks.push_back({m_tail.front().t, m_tail.back().t, encode_chunk(m_tail, Effort::fast)});
   m_blocks.back().encoded.shrink_to_fit();
   m_tail.clear();  // keeps its capacity for the next block: 1 KiB a series at most
 }
