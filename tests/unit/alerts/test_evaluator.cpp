@@ -461,7 +461,9 @@ TEST_CASE("flap damping: the fires-th firing within the window holds the alert u
   const query::Vector down{{{{"ifname", "eth0"}}, 0.0}}, up{};
   std::vector<std::string> seen;
   auto eval = [&](TimeMs t, const query::Vector& v) {
-    for (const auto& tr : alerts.evaluate(rule, v, t).value())
+    auto transitions = alerts.evaluate(rule, v, t);  // kept: a range-for over .value() of a temporary dangles
+    REQUIRE(transitions.ok());
+    for (const auto& tr : transitions.value())
       seen.push_back(fmt::format("{}:{}{}", t / 1000, to_string(tr.alert.state), tr.alert.flapping ? "(flapping)" : ""));
   };
   // Bounces every 10 s until 60 s, then stays up.
