@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <random>
+#include <set>
 
 #include "core/log.h"
 #include "core/metrics.h"
@@ -87,6 +88,7 @@ void TrapRecorder::run() {
     }
     std::vector<inventory::StoredEvent> events;
     std::map<std::string, std::string> nodes;  // source address → the node with that address
+    std::set<std::string> looked_up;           // addresses asked about in this batch
     const TimeMs now = m_clock.now_ms();
     auto done = m_writer
                     .submit<bool>(
@@ -96,9 +98,13 @@ void TrapRecorder::run() {
                           for (const auto& t : batch) {
                             auto address = source_address(t);
                             auto data = to_json(t);
-                            node.reset();
-                            node.bind(1, address);
-                            if (node.executeStep()) data["node"] = nodes[address] = node.getColumn(0).getString();
+                            // Once per sender and batch: a storm comes from few addresses.
+                            if (looked_up.insert(address).second) {
+                              node.reset();
+                              node.bind(1, address);
+                              if (node.executeStep()) nodes[address] = node.getColumn(0).getString();
+                            }
+                            if (auto n = nodes.find(address); n != nodes.end()) data["node"] = n->second;
                             events.push_back(inventory::append_event(db, {0, now, "snmp", "snmp.trap", address, "system", data}));
                           }
                           return true;
