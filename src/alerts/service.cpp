@@ -424,7 +424,13 @@ Result<void> AlertService::mark_muted(std::vector<Alert>& alerts) {
     SQLite::Statement down(db, "SELECT name FROM nodes WHERE status = 'down'");
     while (down.executeStep()) down_nodes.insert(down.getColumn(0).getString());
     if (!inhibit_rules.empty() || !down_nodes.empty()) {
-      SQLite::Statement f(db, "SELECT id, labels FROM alerts WHERE state = 'firing'");
+      // Only the alerts that can be sources: with no inhibit rule, the node-level alerts of the
+      // nodes that are down (a node being down is common; parsing every firing alert is not needed).
+      SQLite::Statement f(db, std::string("SELECT id, labels FROM alerts WHERE state = 'firing'") +
+                                  (inhibit_rules.empty() ? " AND json_extract(labels, '$.check') IS NULL AND "
+                                                           "json_extract(labels, '$.node') IN (SELECT name FROM nodes "
+                                                           "WHERE status = 'down')"
+                                                         : ""));
       while (f.executeStep()) {
         Alert& a = firing.emplace_back();
         a.id = f.getColumn(0).getInt64();
