@@ -64,6 +64,7 @@ export async function loadList(page, cdp, url, rowSelector) {
       elements: document.getElementsByTagName('*').length,
       rows_in_dom: document.querySelectorAll(sel).length,
       transferred_bytes: entries.reduce((a, e) => a + (e.transferSize || 0), 0),
+      html_received_ms: performance.getEntriesByType('navigation')[0]?.responseEnd ?? null,
     };
   }, rowSelector);
   return { ...times, ...facts, heap_mb: metrics.JSHeapUsedSize / 1048576 };
