@@ -305,10 +305,12 @@ rendered); ${peerRenders.length ? `for Prometheus, all ${NODES} targets' state c
 HTML, the browser parses it); ` : ''}"first row" is the first frame with any row. Long tasks are counted from
 navigation start until the page has loaded and gone a second without one; the JS heap is read after a
 garbage collection (DevTools protocol); the DOM lives outside it, hence the element count.
+(Results before 2026-12-05 timed the overview alone, to the frame after the one that showed it (rAF,
+then a timer), and read \`performance.memory\` without a garbage collection: not comparable with these.)
 ${peerRenders.length ? `The pages were loaded in turn, ${LOADS} ${LOADS === 1 ? 'time' : 'times'} each (Telltale first in the 1st, 3rd… round, Prometheus first in the
 others), each in its own browser context with its assets cached after the first load; medians of the loads.` : `Median of ${LOADS} loads, assets cached after the first.`}
 
-| measure (median) | Telltale overview | ${peerRenders.length ? 'Prometheus targets | Telltale / Prometheus |' : ''}
+| measure (median) | Telltale overview |${peerRenders.length ? ' Prometheus targets | Telltale / Prometheus |' : ''}
 |---|---|${peerRenders.length ? '---|---|' : ''}
 ${rows.map((r) => `| ${r[0]} | ${r[1]} |${peerRenders.length ? ` ${r[2]} | ${r[3]} |` : ''}`).join('\n')}
 
