@@ -1,15 +1,21 @@
 // See run.sh. Starts the real binary on a temporary data directory, adds 5,000 nodes over the
-// API, opens the overview in Chromium and measures; then 1,000 push checks on 1,000 of those
-// nodes flip up and down, each once a second, for DURATION_S seconds while the overview is open.
-// TELLTALE_BIN and TELLTALE_WEB_DIR (with its -sizes.json beside it) as in tests/e2e.
+// API, and starts the peer, Debian's Prometheus, with the same 5,000 nodes as scrape targets
+// (peer_prometheus.mjs). Then loads Telltale's overview and Prometheus' targets page in turn in
+// the same Chromium, LOADS times each, timed the same way. Then 1,000 push checks on 1,000 of
+// Telltale's nodes flip up and down, each once a second, for DURATION_S seconds while the overview
+// is open (the peer's page does not update live; see the results).
+// TELLTALE_BIN and TELLTALE_WEB_DIR (with its -sizes.json beside it) as in tests/e2e; PEER=none
+// leaves the peer out, PROMETHEUS names its binary.
 import { spawn } from 'node:child_process';
 import { Agent, get as httpGet } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { startPrometheus } from './peer_prometheus.mjs';
+import { listTiming, loadList } from './timing.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(join(ROOT, 'tests/e2e/package.json'));
@@ -21,6 +27,10 @@ const BIN = resolve(process.env.TELLTALE_BIN || join(ROOT, 'build/telltale'));
 const WEB_DIR = process.env.TELLTALE_WEB_DIR ? resolve(process.env.TELLTALE_WEB_DIR) : null;
 const SIZES = (WEB_DIR || join(ROOT, 'build/web-dist')) + '-sizes.json';
 const PUSH_CONNECTIONS = +(process.env.PUSH_CONNECTIONS || 32);
+const LOADS = +(process.env.LOADS || 3);
+const PEER = process.env.PEER || 'prometheus';
+if (!['prometheus', 'none'].includes(PEER)) throw new Error(`PEER=${PEER}: prometheus or none`);
+const OUT = join(ROOT, 'bench/out/ui');
 
 async function startServer() {
   const dir = mkdtempSync(join(tmpdir(), 'telltale-bench-ui-'));
@@ -53,7 +63,16 @@ async function pool(items, width, fn) {
   await Promise.all(Array.from({ length: width }, async () => { while (i < items.length) await fn(items[i++]); }));
 }
 
+// The monitored things, the same for Telltale (nodes) and the peer (scrape targets).
+const types = ['baremetal', 'vm', 'container', 'network', 'iot'];
+const items = Array.from({ length: NODES }, (_, i) => ({
+  name: `node-${String(i).padStart(5, '0')}`, type: types[i % 5],
+  address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, labels: { site: `site-${i % 25}`, rack: `r${i % 40}` },
+}));
+
+mkdirSync(OUT, { recursive: true });
 const server = await startServer();
+let peer = null;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -74,10 +93,8 @@ try {
 
   let t0 = Date.now();
   const ids = [];
-  const types = ['baremetal', 'vm', 'container', 'network', 'iot'];
   await pool([...Array(NODES).keys()], 16, async (i) => {
-    const { json } = await call('POST', '/api/v1/nodes', { name: `node-${String(i).padStart(5, '0')}`, type: types[i % 5],
-      address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, labels: { site: `site-${i % 25}`, rack: `r${i % 40}` } }, auth);
+    const { json } = await call('POST', '/api/v1/nodes', items[i], auth);
     ids[i] = json.data.id;
   });
   const createNodesS = (Date.now() - t0) / 1000;
@@ -89,9 +106,18 @@ try {
   // Every flipper up once, so the timed phase below is made of changes only.
   await pool(pushUrls, 16, (u) => call('GET', u + '?status=up'));
 
+  let peerStartS = null, peerVersion = null;
+  if (PEER === 'prometheus') {
+    t0 = Date.now();
+    peer = await startPrometheus({ bin: process.env.PROMETHEUS || 'prometheus', items, logFile: join(OUT, 'prometheus.log') });
+    peerStartS = (Date.now() - t0) / 1000;
+    peerVersion = peer.version;
+  }
+
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.addCookies([{ name: 'tt_session', value: session, url: base }]);
   const page = await context.newPage();
+  await page.addInitScript(listTiming, { kind: 'telltale', n: NODES });
   // Counted in the page (a DevTools listener per frame would add its own cost): WebSocket
   // messages, and the main-thread time of the UI's own code: its message handler, and its
   // animation-frame callbacks with the renders they schedule (Preact renders in a microtask).
@@ -118,27 +144,43 @@ try {
   });
   const wsMessages = () => page.evaluate(() => window.__wsMessages);
 
-  // 1. Time to render the overview: navigation start to the first frame that shows every node.
-  const renders = [];
-  for (let run = 0; run < 3; run++) {
-    await page.goto(base + '/?group=');
-    const r = await page.evaluate((n) => new Promise((done) => {
-      const longTasks = [];
-      new PerformanceObserver((l) => longTasks.push(...l.getEntries().map((e) => e.duration))).observe({ type: 'longtask', buffered: true });
-      const poll = () => {
-        if (document.querySelector('#node-count')?.textContent === `${n} total` && document.querySelector('.vrow')) {
-          requestAnimationFrame(() => setTimeout(() => done({
-            rendered_ms: performance.now(),
-            rows_in_dom: document.querySelectorAll('.vrow').length,
-            longest_task_ms: Math.max(0, ...longTasks),
-            heap_mb: performance.memory ? performance.memory.usedJSHeapSize / 1048576 : null,
-          })));
-        } else requestAnimationFrame(poll);
-      };
-      poll();
-    }), NODES);
-    renders.push(r);
+  // 1. Time to render the list: Telltale's overview and the peer's page in turn, each in its own
+  // browser context (one page, loaded LOADS times, so assets are cached after the first load, as
+  // a returning user has them), so a slow moment of the machine falls on both.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  let peerPage = null, peerCdp = null, peerContext = null;
+  if (peer) {
+    peerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    peerPage = await peerContext.newPage();
+    await peerPage.addInitScript(listTiming, { kind: 'prometheus', n: NODES });
+    peerCdp = await peerContext.newCDPSession(peerPage);
+    await peerCdp.send('Performance.enable');
   }
+  // Before the first timed load each page has its renderer process running and has talked to
+  // its server once (a health endpoint: nothing of the page is cached by it); then the order
+  // alternates from one round to the next, so neither page is always the browser's first.
+  await page.goto(base + '/healthz');
+  if (peer) await peerPage.goto(peer.base + '/-/healthy');
+  const renders = [], peerRenders = [];
+  let peerStates = null;
+  for (let run = 0; run < LOADS; run++) {
+    const telltaleLoad = async () => renders.push(await loadList(page, cdp, base + '/?group=', '.vrow'));
+    const peerLoad = async () => { if (peer) peerRenders.push(await loadList(peerPage, peerCdp, peer.url, 'td.state')); };
+    if (run % 2) { await peerLoad(); await telltaleLoad(); } else { await telltaleLoad(); await peerLoad(); }
+  }
+  if (peer) {
+    peerStates = await peerPage.evaluate(() => {
+      const c = {};
+      for (const td of document.querySelectorAll('td.state')) { const k = td.textContent.trim().toLowerCase(); c[k] = (c[k] || 0) + 1; }
+      return c;
+    });
+    await peerContext.close();
+    await peer.stop();
+    peer = null;
+  }
+  await cdp.detach();  // the DevTools metrics stay off while the live phase is measured
+  const overviewStates = await page.evaluate(() => [...document.querySelectorAll('.count')].map((e) => e.textContent.trim()).join(', '));
 
   // 2. Live changes: FLIPPERS push checks flip their node between up and down once a second.
   // Heartbeats go over PUSH_CONNECTIONS keep-alive connections with node:http: fetch (undici)
@@ -194,12 +236,41 @@ try {
   const med = (a) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)];
   const cpu = cpus()[0]?.model || 'unknown CPU';
   const chromeVersion = browser.version();
+  const tm = (k) => med(renders.map((r) => r[k]));
+  const pm = (k) => med(peerRenders.map((r) => r[k]));
+  const ratio = (a, b) => (b > 0 ? `${(a / b).toFixed(a / b < 0.1 ? 3 : 2)}×` : '–');
+  const ms = (v) => `${v.toFixed(0)} ms`;
+  const mb = (v) => `${v.toFixed(1)} MB`;
+  const bytes = (v) => (v >= 1048576 ? `${(v / 1048576).toFixed(2)} MB` : kb(v));
+  const later = (rs) => med(rs.slice(1).map((r) => r.transferred_bytes));
+  const row = (label, k, fmt, bold = false) => {
+    const b = (x) => (bold ? `**${x}**` : x);
+    return [label, b(fmt(tm(k))), peerRenders.length ? fmt(pm(k)) : '', peerRenders.length ? b(ratio(tm(k), pm(k))) : ''];
+  };
+  const rows = [
+    row('navigation start → page HTML received (Telltale: the app shell; Prometheus: the whole list)', 'html_received_ms', ms),
+    row('navigation start → first row shown', 'first_row_ms', ms),
+    row('navigation start → whole list shown', 'list_ms', ms, true),
+    ['whole list shown, first load (cold cache)', ms(renders[0].list_ms), peerRenders.length ? ms(peerRenders[0].list_ms) : '',
+      peerRenders.length ? ratio(renders[0].list_ms, peerRenders[0].list_ms) : ''],
+    row('long tasks (> 50 ms) per load', 'long_tasks', (v) => `${v}`),
+    row('long tasks per load, total time', 'long_task_total_ms', ms),
+    row('longest main-thread task', 'longest_task_ms', ms),
+    row('JS heap (after garbage collection)', 'heap_mb', mb),
+    row('elements in the document', 'elements', (v) => `${v}`),
+    ['bytes transferred, first load (cold cache)', bytes(renders[0].transferred_bytes),
+      peerRenders.length ? bytes(peerRenders[0].transferred_bytes) : '', peerRenders.length ? ratio(renders[0].transferred_bytes, peerRenders[0].transferred_bytes) : ''],
+    ...(LOADS > 1 ? [['bytes transferred, later loads', bytes(later(renders)), peerRenders.length ? bytes(later(peerRenders)) : '',
+      peerRenders.length ? ratio(later(renders), later(peerRenders)) : '']] : []),
+  ];
+  writeFileSync(join(OUT, 'loads.json'), JSON.stringify({ telltale: renders, prometheus: peerRenders }, null, 1));
   const out = `# Web UI benchmark
 
 Machine: ${cpus().length} × ${cpu}; Chromium ${chromeVersion} headless (\`--disable-gpu\`), 1280×900;
 Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; load average ${loadavg()[0].toFixed(1)} at the end (other
 work on the machine slows every number here). Command: \`bash bench/ui/run.sh\`
-(\`NODES\`, \`FLIPPERS\`, \`DURATION_S\`, \`PUSH_CONNECTIONS\` change the load).
+(\`NODES\` for both pages, \`LOADS\`, and \`FLIPPERS\`, \`DURATION_S\`, \`PUSH_CONNECTIONS\` change the load;
+\`PEER=none\` leaves the peer out).
 
 ## Bundle (gzip -9; the budget is ${kb(sizes.budget_gzip_bytes)} of gzipped JS and CSS, enforced by \`web/build.mjs\`)
 
@@ -208,12 +279,43 @@ work on the machine slows every number here). Command: \`bash bench/ui/run.sh\`
 ${sizes.files.map((f) => `| \`${f.file.replace(/-[A-Z0-9]{8}\./, '-[hash].')}\` | ${kb(f.bytes)} | ${kb(f.gzip_bytes)} |`).join('\n')}
 | total | ${kb(sizes.files.reduce((s, f) => s + f.bytes, 0))} | **${kb(sizes.gzip_total_bytes)}** |
 
-## Overview with ${NODES} nodes
+## Overview with ${NODES} nodes${peerRenders.length ? `, beside Prometheus' targets page with ${NODES} targets` : ''}
 
-${NODES} nodes created over the API in ${createNodesS.toFixed(1)} s (16 in flight). Time from navigation start to
-the first frame showing every node (login session, nodes fetched in pages of 500, the list rendered),
-median of ${renders.length} loads: **${med(renders.map((r) => r.rendered_ms)).toFixed(0)} ms** (runs: ${renders.map((r) => r.rendered_ms.toFixed(0)).join(', ')} ms).
-Rows in the DOM: ${renders[0].rows_in_dom} of ${NODES} (virtualised); longest main-thread task: ${med(renders.map((r) => r.longest_task_ms)).toFixed(0)} ms${renders[0].heap_mb ? `; JS heap ${renders[0].heap_mb.toFixed(1)} MB` : ''}.
+${NODES} nodes created over the API in ${createNodesS.toFixed(1)} s (16 in flight); states shown: ${overviewStates}.
+${peerRenders.length ? `The peer: Debian's Prometheus ${peerVersion}, its targets page (\`/classic/targets\`, the page Debian's package
+serves; its React UI is not in the package), with the same ${NODES} things as file_sd scrape targets labelled with
+Telltale's name, type, address, site and rack, all discovered ${peerStartS.toFixed(1)} s after start. They point at a
+closed port on 127.0.0.1 and are scraped once an hour (nothing leaves the machine); states shown:
+${Object.entries(peerStates).map(([k, v]) => `${v} ${k}`).join(', ')} (a target not scraped yet is unknown, as a Telltale node without checks is).
+
+Why this peer: Prometheus' targets page is, like Telltale's overview, a list of monitored things with a
+state each (up, down or unknown, with labels, last scrape and error), and Debian 12's package serves it
+whole and offline (its jQuery and Bootstrap are in the package). The other candidates in Debian 12: the
+\`prometheus-alertmanager\` package has no web UI (\`/\` is a page saying so; building the Elm UI needs a
+download), Prometheus' own React UI is not in Debian's build (only this classic UI under \`/classic/\`),
+VictoriaMetrics 1.79's vmui is not in its package (404) and its \`/targets\` page comes without its
+stylesheet (404), \`prometheus-blackbox-exporter\`'s page lists its last probes (100 by default), not
+monitored things, and netdata's dashboard (not installed here) charts one host's metrics rather than
+listing thousands of things.
+` : ''}
+Each load is timed from navigation start to the frame that first shows the list, taken after that frame's
+layout (a ResizeObserver callback; the page's own tasks queued behind it do not count): for Telltale,
+the count says ${NODES} total and rows are drawn (login session, nodes fetched in pages of 500, the list
+rendered); ${peerRenders.length ? `for Prometheus, all ${NODES} targets' state cells are in the document (the server renders the
+HTML, the browser parses it); ` : ''}"first row" is the first frame with any row. Long tasks are counted from
+navigation start until the page has loaded and gone a second without one; the JS heap is read after a
+garbage collection (DevTools protocol); the DOM lives outside it, hence the element count.
+(Results before 2026-12-05 timed the overview alone, to the frame after the one that showed it (rAF,
+then a timer), and read \`performance.memory\` without a garbage collection: not comparable with these.)
+${peerRenders.length ? `The pages were loaded in turn, ${LOADS} ${LOADS === 1 ? 'time' : 'times'} each (Telltale first in the 1st, 3rd… round, Prometheus first in the
+others), each in its own browser context with its assets cached after the first load; medians of the loads.` : `Median of ${LOADS} loads, assets cached after the first.`}
+
+| measure (median) | Telltale overview |${peerRenders.length ? ' Prometheus targets | Telltale / Prometheus |' : ''}
+|---|---|${peerRenders.length ? '---|---|' : ''}
+${rows.map((r) => `| ${r[0]} | ${r[1]} |${peerRenders.length ? ` ${r[2]} | ${r[3]} |` : ''}`).join('\n')}
+
+Whole list, each load: Telltale ${renders.map((r) => r.list_ms.toFixed(0)).join(', ')} ms${peerRenders.length ? `; Prometheus ${peerRenders.map((r) => r.list_ms.toFixed(0)).join(', ')} ms` : ''}.
+Rows in the DOM: Telltale ${renders[0].rows_in_dom} of ${NODES} (virtualised)${peerRenders.length ? `, Prometheus ${peerRenders[0].rows_in_dom} of ${NODES}` : ''}.
 
 ## Live status changes
 
@@ -222,7 +324,12 @@ ${FLIPPERS} push checks, each on its own node, flipped between up and down once 
 ${FLIPPERS} took ${med(burstsMs)} ms (median; max ${Math.max(...burstsMs)} ms); each push makes a check event and a node status event), with the
 overview of ${NODES} nodes open. WebSocket messages received: ${eventsReceived} (${(eventsReceived / elapsedS).toFixed(0)}/s);
 down count shown at the end: ${downShown} (expected ${DURATION_S % 2 ? FLIPPERS : 0}).
-
+${peerRenders.length ? `
+The peer has no live view to set beside this: Prometheus' targets page shows the states as of its load
+and does not update itself (no WebSocket, no polling). Its user sees changes by reloading it, and each
+reload costs a load as in the table above (median ${pm('list_ms').toFixed(0)} ms to the whole list, ${pm('long_task_total_ms').toFixed(0)} ms of long tasks), against
+the ${(uiMs / elapsedS).toFixed(0)} ms per second Telltale's overview spends here to apply ${FLIPPERS} changes a second.
+` : ''}
 | measure | value |
 |---|---|
 | frames drawn | ${live.frames} (${(live.frames / elapsedS).toFixed(0)}/s) |
@@ -236,5 +343,6 @@ down count shown at the end: ${downShown} (expected ${DURATION_S % 2 ? FLIPPERS 
   await context.close();
 } finally {
   await browser.close();
+  await peer?.stop();
   await server.stop();
 }
