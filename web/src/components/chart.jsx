@@ -42,7 +42,16 @@ export function appendSamples(series, incoming, from_ms) {
   return [...out.values()];
 }
 
-export function Chart({ title, series, names, unit, scale = 1, range, theme, empty = 'No data in this range.' }) {
+// Bits per second with an SI prefix (interface traffic).
+export function bitRate(v) {
+  if (v == null) return '–';
+  const [div, prefix] = [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']].find(([d]) => Math.abs(v) >= d) || [1, ''];
+  const x = v / div;
+  return `${+x.toFixed(x < 10 ? 2 : x < 100 ? 1 : 0)} ${prefix}bit/s`;
+}
+
+// format, when given, writes a (scaled) value with its unit; else the value and `unit`.
+export function Chart({ title, series, names, unit, format, scale = 1, range, theme, empty = 'No data in this range.' }) {
   const box = useRef(null);
   const plot = useRef(null);
   const shown = useRef({ range, count: 0 });  // what the plot draws: new samples update it in place
@@ -58,12 +67,13 @@ export function Chart({ title, series, names, unit, scale = 1, range, theme, emp
     const css = getComputedStyle(el);
     const fg = css.color, grid = css.borderTopColor;
     const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
-    const fmt = (v) => (v == null ? '–' : `${+v.toFixed(v < 10 ? 2 : 0)}${unit}`);
+    const fmt = format || ((v) => (v == null ? '–' : `${+v.toFixed(v < 10 ? 2 : 0)}${unit}`));
     const opts = {
       width: el.clientWidth || 300,
       height: 200,
       series: [{}, ...series.map((s, i) => ({ label: names(s), stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: false, value: (u, v) => fmt(v) }))],
-      axes: [axis, { ...axis, size: 56, values: (u, vals) => vals.map(fmt) }],
+      // Wide enough for the longest tick label ("12.5 Mbit/s"), at about 7 px a character.
+      axes: [axis, { ...axis, size: (u, vals) => Math.max(56, 16 + 7 * Math.max(0, ...(vals || []).map((v) => v.length))), values: (u, vals) => vals.map(fmt) }],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true, range: () => shown.current.range.map((t) => t / 1000) }, y: { range: (u, lo, hi) => [0, Math.max(hi * 1.1, 1e-9)] } },

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, post, del, qs } from '../api.js';
 import { navigate } from '../router.js';
 import { useLive, useEvents, watchSeries, useReconnects } from '../live.js';
-import { Chart, appendSamples } from '../components/chart.jsx';
+import { Chart, appendSamples, bitRate } from '../components/chart.jsx';
 import { Badge, Time, quote } from '../ui.jsx';
 import { EventList } from './events.jsx';
 import { ActiveAlerts } from './alerts.jsx';
@@ -24,6 +24,50 @@ export function chartSelectors(nodeName, kinds) {
   if (kinds.has('icmp')) Object.assign(want, { rtt: sel('probe_icmp_rtt_seconds', ',stat="avg"'), loss: sel('probe_icmp_loss_ratio') });
   if (kinds.has('http')) want.http = sel('probe_http_duration_seconds');
   return want;
+}
+
+// Interface traffic is a rate of counters, so it is asked of the PromQL engine rather than
+// drawn from raw samples. The window covers at least two polls of a 1-minute check, and two
+// steps, so no point falls between samples.
+export function trafficQueries(nodeName, step_ms) {
+  const window = `${Math.max(300, Math.ceil((2 * step_ms) / 1000))}s`;
+  const rate = (metric) => `sum by (ifName) (rate(${metric}{node=${quote(nodeName)}}[${window}])) * 8`;
+  return { in: rate('if_in_octets_total'), out: rate('if_out_octets_total') };
+}
+
+// A Prometheus matrix ({metric, values: [[seconds, "value"]]}) as the charts' series.
+export function fromMatrix(result, direction) {
+  return result.map((r) => ({
+    metric: 'traffic', labels: { ...r.metric, direction },
+    timestamps: r.values.map(([t]) => Math.round(t * 1000)), values: r.values.map(([, v]) => Number(v)),
+  }));
+}
+
+// Read again a couple of seconds after new counter samples arrive (the store has them by then),
+// at most once per poll burst.
+function TrafficChart({ node, span, tick, reconnects, theme }) {
+  const [data, setData] = useState({ range: [0, 0] });
+  const [fresh, setFresh] = useState(0);
+  useEffect(() => {
+    let timer = null;
+    const stop = watchSeries(`if_in_octets_total{node=${quote(node.name)}}`, () => {
+      timer ??= setTimeout(() => { timer = null; setFresh((n) => n + 1); }, 2000);
+    });
+    return () => { clearTimeout(timer); stop(); };
+  }, [node.name]);
+  useEffect(() => {
+    let live = true;
+    const to = Date.now(), from = to - span, step = Math.max(15e3, Math.round(span / 240));
+    const q = trafficQueries(node.name, step);
+    const ask = (query) => get('/prometheus/api/v1/query_range' + qs({ query, start: from / 1000, end: to / 1000, step: step / 1000 }))
+      .then((r) => r.data.result);
+    Promise.all([ask(q.in), ask(q.out)])
+      .then(([i, o]) => live && setData({ range: [from, to], series: [...fromMatrix(i, 'in'), ...fromMatrix(o, 'out')] }))
+      .catch(() => live && setData({ range: [from, to], series: [] }));
+    return () => { live = false; };
+  }, [node.name, span, tick, fresh, reconnects]);
+  return <Chart title="Interface traffic" format={bitRate} series={data.series} names={(s) => `${s.labels.ifName ?? '?'} ${s.labels.direction}`}
+    range={data.range} theme={theme} empty="No interface counters in this range." />;
 }
 
 // The range is loaded once (again after a reconnect, and every few minutes to follow the
@@ -72,6 +116,7 @@ function Charts({ node, checks }) {
         {kinds.has('icmp') && <Chart title="Ping round trip (avg)" unit=" ms" scale={1000} series={data.rtt} names={(s) => s.labels.check} range={data.range} theme={theme} />}
         {kinds.has('icmp') && <Chart title="Ping loss" unit="%" scale={100} series={data.loss} names={(s) => s.labels.check} range={data.range} theme={theme} />}
         {kinds.has('http') && <Chart title="HTTP timing by phase" unit=" ms" scale={1000} series={data.http} names={(s) => `${s.labels.check} ${s.labels.phase}`} range={data.range} theme={theme} />}
+        {checks.some((c) => c.kind === 'snmp' && c.options?.interfaces) && <TrafficChart node={node} span={span} tick={tick} reconnects={reconnects} theme={theme} />}
       </div>
     </section>
   );
