@@ -1,6 +1,6 @@
 // Channels, their editor (the kind's options from /channel-kinds through the shared option
 // form, secrets masked and kept), "Send test", the outbox, and the channels of a rule.
-import { describe, it, beforeEach, afterEach } from 'node:test';
+import { describe, it, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
