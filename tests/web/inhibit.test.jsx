@@ -6,7 +6,8 @@ import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { route, reset, calls, sockets, until } from './fake_server.js';
 import { start, stop } from '../../web/src/live.js';
-import { InhibitRules, inhibitBody, inhibitValues, labelNames } from '../../web/src/pages/inhibit.jsx';
+import { InhibitRules, inhibitBody, inhibitValues } from '../../web/src/pages/inhibit.jsx';
+import { labelNames } from '../../web/src/ui.jsx';
 
 const iso = () => new Date().toISOString();
 const rule = (extra = {}) => ({ id: 1, name: 'site-down-mutes-warnings', comment: 'one message per outage', source: '{alertname="SiteDown"}',

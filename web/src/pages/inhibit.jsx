@@ -5,11 +5,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, patch, del, qs } from '../api.js';
 import { useEvents } from '../live.js';
-import { Time, useForm, Field, FormAlert } from '../ui.jsx';
+import { Time, useForm, Field, FormAlert, labelNames } from '../ui.jsx';
 import { AlertsNav } from './alerts.jsx';
-
-// "node, site" or "node site" -> ["node", "site"].
-export const labelNames = (s) => s.split(/[\s,]+/).filter(Boolean);
 
 export const emptyInhibitRule = () => ({ name: '', comment: '', source: '', target: '', equal: '' });
 
