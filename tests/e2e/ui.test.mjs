@@ -153,7 +153,7 @@ async function flow(name, viewport) {
     // An alert rule for the check, in the rule editor: the expression's current value first.
     await page.getByRole('link', { name: 'Alerts' }).first().click();
     await page.getByRole('heading', { name: 'Alerts' }).waitFor();
-    await page.getByRole('link', { name: 'Rules' }).click();
+    await page.getByRole('link', { name: 'Rules', exact: true }).click();
     await page.getByRole('link', { name: 'New rule' }).click();
     await page.getByRole('heading', { name: 'New alert rule' }).waitFor();
     await page.getByLabel('Name', { exact: true }).fill('SiteDown');

@@ -1,6 +1,6 @@
 // Alerts, silences and the rule editor against a fake server: filters, live alert events,
 // acknowledgement, silence from an alert, the expression preview and its error position.
-import { describe, it, before, after, beforeEach } from 'node:test';
+import { describe, it, beforeAll, afterAll, beforeEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
@@ -20,7 +20,7 @@ const text = () => root.textContent;
 const input = (el, value) => { el.value = value; el.dispatchEvent(new Event('input', { bubbles: true })); };
 const change = (el, value) => { el.value = value; el.dispatchEvent(new Event('change', { bubbles: true })); };
 
-before(async () => {
+beforeAll(async () => {
   route('GET', '/api/v1/events', [{ id: 10 }]);
   route('GET', '/api/v1/nodes', []);
   route('GET', '/api/v1/alerts', (req) => (req.query.get('state') === 'firing' ? [alert(7, 'firing')] : []));
@@ -29,7 +29,7 @@ before(async () => {
   await new Promise((r) => setTimeout(r, 5));
   await sockets[0].receive({ type: 'subscribed', topics: ['events'] });
 });
-after(() => stop());  // its ping timer would keep the process alive
+afterAll(() => stop());  // its ping timer would keep the process alive
 beforeEach(() => {
   document.body.innerHTML = '<div id="root"></div>';
   root = document.getElementById('root');

@@ -1,11 +1,11 @@
 // Channels, their editor (the kind's options from /channel-kinds through the shared option
 // form, secrets masked and kept), "Send test", the outbox, and the channels of a rule.
-import { describe, it, beforeEach, afterEach } from 'node:test';
+import { describe, it, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { route, reset, calls, until } from './fake_server.js';
-import { Channels, ChannelEditor, channelBody } from '../../web/src/pages/channels.jsx';
+import { Channels, ChannelEditor, channelBody, groupingValues, groupingBody, describeGrouping } from '../../web/src/pages/channels.jsx';
 import { RuleEditor } from '../../web/src/pages/rules.jsx';
 import { toForm, fromForm, optionValues } from '../../web/src/components/option_fields.jsx';
 
@@ -98,7 +98,7 @@ describe('channel editor', () => {
     await act(() => submit());
     await until(() => text().includes('Saved.'), 'the save');
     assert.deepEqual(calls.find((c) => c.method === 'PATCH').body,
-      { name: 'ops-hook', config: { url: 'http://127.0.0.1:9/other', method: 'POST', headers: { 'X-Team': 'net' }, bearer_token: '********' } });
+      { name: 'ops-hook', config: { url: 'http://127.0.0.1:9/other', method: 'POST', headers: { 'X-Team': 'net' }, bearer_token: '********' }, grouping: null });
 
     await act(() => button('Send test').click());
     await until(() => root.querySelector('.run-result'), 'the failed test');
@@ -110,6 +110,102 @@ describe('channel editor', () => {
     await act(() => button('Delete channel').click());
     await until(() => root.querySelector('.form-error'), 'the refusal');
     assert.match(root.querySelector('.form-error').textContent, /SiteDown\. Remove it from those rules first\./);
+  });
+});
+
+describe('channel grouping', () => {
+  const grouped = { group_by: ['alertname', 'node'], group_wait: '30s', group_interval: '5m', repeat_interval: '4h' };
+  const check = (sel, on) => { const el = root.querySelector(sel); el.checked = on; el.dispatchEvent(new Event('change', { bubbles: true })); };
+
+  it('turns grouping into form values and back: off is null, an empty group_by is one group', () => {
+    assert.deepEqual(groupingValues(null), { grouping: false, 'grouping.group_by': 'alertname', 'grouping.group_wait': '',
+      'grouping.group_interval': '', 'grouping.repeat_interval': '' });
+    const v = groupingValues(grouped);
+    assert.equal(v['grouping.group_by'], 'alertname, node');
+    assert.deepEqual(groupingBody(v), grouped);
+    assert.deepEqual(groupingBody({ ...v, 'grouping.group_by': ' ', 'grouping.group_wait': '' }), { group_by: [], group_interval: '5m', repeat_interval: '4h' });
+    assert.equal(groupingBody({ ...v, grouping: false }), null);
+    const base = { name: 'h', 'config.url': 'http://x/' };
+    assert.equal('grouping' in channelBody(WEBHOOK, { ...base, ...groupingValues(null) }, true), false, 'a new channel without grouping leaves it out');
+    assert.equal(channelBody(WEBHOOK, { ...base, ...groupingValues(null) }, false).grouping, null, 'an edit turns it off');
+    assert.equal(describeGrouping(grouped), 'by alertname, node · 30s / 5m / 4h');
+    assert.equal(describeGrouping({ ...grouped, group_by: ['...'] }), 'by all labels · 30s / 5m / 4h');
+  });
+
+  it('creates a channel with grouping, the server\u2019s 422 at each grouping field', async () => {
+    route('GET', '/api/v1/channel-kinds', [WEBHOOK]);
+    route('POST', '/api/v1/channels', (req) => {
+      const g = req.body.grouping;
+      if (g.group_wait === '8d' || g.group_by.includes('9x')) {
+        return failure(422, 'VALIDATION_FAILED', 'invalid channel', [
+          ...(g.group_wait === '8d' ? [{ field: 'grouping.group_wait', message: 'must be between 0ms and 7d' }] : []),
+          ...(g.group_by.includes('9x') ? [{ field: 'grouping.group_by', message: 'must be label names, or ["..."] for all labels' }] : [])]);
+      }
+      return { status: 201, json: { success: true, data: channel({ id: 9, name: req.body.name, grouping: { group_interval: '5m', repeat_interval: '4h', ...g } }) } };
+    });
+    await act(() => render(<ChannelEditor />, root));
+    await until(() => root.querySelector('#f-config-url'), 'the form');
+    assert.equal(root.querySelector('#f-grouping').checked, false);
+    assert.equal(root.querySelector('#f-grouping-group_by'), null, 'no grouping fields while it is off');
+    await act(() => check('#f-grouping', true));
+    await until(() => root.querySelector('#f-grouping-group_by'), 'the grouping fields');
+    assert.equal(root.querySelector('#f-grouping-group_by').value, 'alertname');
+    assert.equal(root.querySelector('#f-grouping-repeat_interval').placeholder, '4h');
+    await act(() => input('#f-name', 'grouped-hook'));
+    await act(() => input('#f-config-url', 'http://127.0.0.1:9/h'));
+    await act(() => input('#f-grouping-group_by', 'alertname, 9x'));
+    await act(() => input('#f-grouping-group_wait', '8d'));
+    await act(() => submit());
+    await until(() => root.querySelector('#f-grouping-group_wait-err'), 'the group_wait error');
+    assert.equal(root.querySelector('#f-grouping-group_wait-err').textContent, 'must be between 0ms and 7d');
+    assert.equal(root.querySelector('#f-grouping-group_wait').getAttribute('aria-invalid'), 'true');
+    assert.equal(root.querySelector('#f-grouping-group_by-err').textContent, 'must be label names, or ["..."] for all labels');
+    assert.equal(root.querySelector('.form-error').textContent, 'Please correct the highlighted fields.');
+    await act(() => input('#f-grouping-group_by', 'alertname, site'));
+    await act(() => input('#f-grouping-group_wait', '10s'));
+    await act(() => submit());
+    await until(() => location.pathname === '/channels/9', 'the new channel');
+    assert.deepEqual(calls.filter((c) => c.method === 'POST').pop().body, { name: 'grouped-hook', kind: 'webhook',
+      config: { url: 'http://127.0.0.1:9/h' }, grouping: { group_by: ['alertname', 'site'], group_wait: '10s' } });
+  });
+
+  it('shows a channel\u2019s grouping when opened, saves a change, and turns it off', async () => {
+    let stored = channel({ grouping: grouped });
+    route('GET', '/api/v1/channel-kinds', [WEBHOOK]);
+    route('GET', '/api/v1/channels/5', () => stored);
+    route('PATCH', '/api/v1/channels/5', (req) => (req.body.grouping?.repeat_interval === '500ms'
+      ? failure(422, 'VALIDATION_FAILED', 'invalid channel', [{ field: 'grouping.repeat_interval', message: 'must be between 1s and 7d' }])
+      : (stored = channel({ ...req.body, config: { ...req.body.config, bearer_token: '********' } }))));
+    await act(() => render(<ChannelEditor id={5} />, root));
+    await until(() => root.querySelector('#f-grouping-group_by'), 'the grouping fields');
+    assert.equal(root.querySelector('#f-grouping').checked, true);
+    assert.equal(root.querySelector('#f-grouping-group_by').value, 'alertname, node');
+    assert.equal(root.querySelector('#f-grouping-group_interval').value, '5m');
+    await act(() => input('#f-grouping-repeat_interval', '500ms'));
+    await act(() => submit());
+    await until(() => root.querySelector('#f-grouping-repeat_interval-err'), 'the repeat_interval error');
+    assert.equal(root.querySelector('#f-grouping-repeat_interval-err').textContent, 'must be between 1s and 7d');
+    await act(() => input('#f-grouping-repeat_interval', '1h'));
+    await act(() => submit());
+    await until(() => text().includes('Saved.'), 'the save');
+    assert.deepEqual(calls.filter((c) => c.method === 'PATCH').pop().body.grouping, { ...grouped, repeat_interval: '1h' });
+    assert.equal(root.querySelector('#f-grouping-repeat_interval').value, '1h', 'the form shows what the server stored');
+    // Off: the PATCH says null, and the fields go.
+    await act(() => check('#f-grouping', false));
+    await until(() => !root.querySelector('#f-grouping-group_by'), 'the fields gone');
+    await act(() => submit());
+    await until(() => calls.filter((c) => c.method === 'PATCH').length === 3, 'the third save');
+    assert.equal(calls.filter((c) => c.method === 'PATCH').pop().body.grouping, null);
+    await until(() => stored.grouping === null, 'stored without grouping');
+  });
+
+  it('lists each channel\u2019s grouping', async () => {
+    route('GET', '/api/v1/channels', [channel(), channel({ id: 6, name: 'grouped', grouping: grouped })]);
+    route('GET', '/api/v1/notifications', []);
+    await act(() => render(<Channels query={new URLSearchParams()} />, root));
+    await until(() => root.querySelector('[data-channel="6"]'), 'the list');
+    assert.match(root.querySelector('[data-channel="5"]').textContent, /none/);
+    assert.match(root.querySelector('[data-channel="6"]').textContent, /by alertname, node · 30s \/ 5m \/ 4h/);
   });
 });
 

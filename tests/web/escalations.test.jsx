@@ -1,6 +1,6 @@
 // The rule editor's escalation steps: shown from the rule, added, edited and removed, sent as
 // the API's `escalations`, and the server's 422 details shown at the step's delay or channels.
-import { describe, it, beforeEach, afterEach } from 'node:test';
+import { describe, it, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';

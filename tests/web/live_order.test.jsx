@@ -1,6 +1,6 @@
 // Events published out of id order (committed by different threads) are each handled once; a
 // node keeps the newest of its events; a reconnect replays the window below the cursor.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { route, calls, sockets, until } from './fake_server.js';
 import { start, stop, onEvent, nodes } from '../../web/src/live.js';
@@ -11,7 +11,7 @@ const nodeEv = (id, status) => ev(id, 'nodes', 'node.updated', { node: { id: 1, 
 describe('event order', () => {
   const handled = [];
   let stopHandler;
-  before(async () => {
+  beforeAll(async () => {
     route('GET', '/api/v1/events', (req) => (req.query.get('after') ? [{ id: 14, topic: 'checks', kind: 'check.created', at: new Date().toISOString(), data: {} }, { id: 16, topic: 'checks', kind: 'check.created', at: new Date().toISOString(), data: {} }] : [{ id: 10 }]));
     route('GET', '/api/v1/nodes', [{ id: 1, name: 'gw', status: 'up' }]);
     route('GET', '/api/v1/alerts', []);
@@ -20,7 +20,7 @@ describe('event order', () => {
     await until(() => sockets.length === 1 && sockets[0].sent.length === 1, 'the socket');
     await sockets[0].receive({ type: 'subscribed', topics: ['events'] });
   });
-  after(() => { stopHandler(); stop(); });
+  afterAll(() => { stopHandler(); stop(); });
 
   it('handles a late event once, ignores what the snapshot holds, and keeps a node\'s newest state', async () => {
     const sock = sockets[0];

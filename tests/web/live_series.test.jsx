@@ -1,6 +1,6 @@
 // New samples over the shared WebSocket: series topics subscribed and dropped as pages watch
 // them, batches delivered to the watchers, appended to the charts' series.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { route, sockets, until } from './fake_server.js';
 import { start, stop, watchSeries } from '../../web/src/live.js';
@@ -27,7 +27,7 @@ describe('chart samples', () => {
 
 describe('watchSeries', () => {
   let sock;
-  before(async () => {
+  beforeAll(async () => {
     route('GET', '/api/v1/events', [{ id: 1 }]);
     route('GET', '/api/v1/alerts', []);
     route('GET', '/api/v1/nodes', []);
@@ -36,7 +36,7 @@ describe('watchSeries', () => {
     sock = sockets[0];
     await sock.receive({ type: 'subscribed', topics: ['events'] });
   });
-  after(() => stop());
+  afterAll(() => stop());
 
   it('subscribes a topic once, delivers its batches, unsubscribes after the last watcher', async () => {
     const got1 = [], got2 = [];

@@ -1,6 +1,6 @@
 // The overview's filtering, grouping and ordering; the check editor's labels; the router; the
 // chart's alignment of series; the events' wording.
-import { describe as suite, it } from 'node:test';
+import { describe as suite, it } from 'vitest';
 import assert from 'node:assert/strict';
 import { buildRows, nodeMatcher } from '../../web/src/pages/overview.jsx';
 import { parseLabels, formatLabels } from '../../web/src/ui.jsx';

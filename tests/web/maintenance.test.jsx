@@ -1,6 +1,6 @@
 // Maintenance windows against a fake server: one-off and recurring windows by node or label,
 // the active ones marked, edit and delete; and the alerts a window covers.
-import { describe, it, beforeEach, afterEach } from 'node:test';
+import { describe, it, beforeEach, afterEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';

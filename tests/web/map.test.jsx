@@ -1,6 +1,6 @@
 // The offline map: the projection, the view fitted to the nodes, tiles only when a URL is set,
 // markers coloured by status that link to their node and follow live status changes.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, beforeAll, afterAll } from 'vitest';
 import assert from 'node:assert/strict';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
@@ -51,7 +51,7 @@ describe('projection', () => {
 describe('map page', () => {
   const node = (id, name, status, location) => ({ id, name, status, type: 'vm', labels: {}, location });
   let root;
-  before(async () => {
+  beforeAll(async () => {
     route('GET', '/api/v1/events', [{ id: 1 }]);
     route('GET', '/api/v1/alerts', []);
     route('GET', '/api/v1/nodes', [node(1, 'ams', 'up', { lat: 52.37, lon: 4.89, place: 'Amsterdam' }), node(2, 'par', 'down', { lat: 48.85, lon: 2.35 }), node(3, 'nowhere', 'up', null)]);
@@ -62,7 +62,7 @@ describe('map page', () => {
     root = document.getElementById('root');
     localStorage.clear();
   });
-  after(() => stop());
+  afterAll(() => stop());
 
   it('draws the located nodes by status, linking to them, without fetching tiles', async () => {
     await act(() => render(<MapPage />, root));

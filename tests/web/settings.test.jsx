@@ -1,5 +1,5 @@
 // Users, API tokens and the audit log against a fake server.
-import { describe, it, beforeEach } from 'node:test';
+import { describe, it, beforeEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';

@@ -1,5 +1,5 @@
 // The virtualised list renders only the rows near the viewport, and the keyboard reaches all.
-import { describe, it, beforeEach } from 'node:test';
+import { describe, it, beforeEach } from 'vitest';
 import assert from 'node:assert/strict';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';

@@ -17,6 +17,7 @@ import { Rules, RuleEditor } from './pages/rules.jsx';
 import { MapPage } from './pages/map.jsx';
 import { Channels, ChannelEditor } from './pages/channels.jsx';
 import { Maintenance } from './pages/maintenance.jsx';
+import { InhibitRules } from './pages/inhibit.jsx';
 import { Users, Tokens, Audit } from './pages/settings.jsx';
 
 // Theme: follows the system until toggled; the choice is kept in localStorage.
@@ -62,7 +63,7 @@ function FiringCount() {
 }
 
 // The section a path belongs to, for the navigation's aria-current.
-const SECTIONS = { '/': ['/nodes', '/checks'], '/alerts': ['/silences', '/maintenance', '/channels'] };
+const SECTIONS = { '/': ['/nodes', '/checks'], '/alerts': ['/silences', '/maintenance', '/inhibit-rules', '/channels'] };
 const current = (href, path) => (href === '/' ? path === '/' : path.startsWith(href)) || (SECTIONS[href] || []).some((p) => path.startsWith(p));
 
 function Header({ session, theme, onLogout, path }) {
@@ -104,6 +105,7 @@ function Routes({ path, query, session }) {
   if (path === '/alerts') return <Alerts query={query} />;
   if (path === '/silences') return <Silences query={query} />;
   if (path === '/maintenance') return <Maintenance query={query} />;
+  if (path === '/inhibit-rules') return <InhibitRules session={session} />;
   if (path === '/channels') return <Channels query={query} />;
   if (path === '/channels/new') return <ChannelEditor />;
   if ((p = match('/channels/:id', path))) return <ChannelEditor id={+p.id} />;

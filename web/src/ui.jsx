@@ -37,6 +37,8 @@ export function parseLabels(s) {
   }
   return out;
 }
+// "node, site" or "node site" -> ["node", "site"]: label names as forms take them.
+export const labelNames = (s) => (s || '').split(/[\s,]+/).filter(Boolean);
 export const formatLabels = (labels) => Object.entries(labels || {}).map(([k, v]) => `${k}=${v}`).join(', ');
 
 // Form state: values, per-field errors from a thrown API error, a busy flag and the form's alert.

@@ -116,7 +116,7 @@ export function AlertItem({ alert: a, onChange }) {
 export const changesMutes = (e) => /^(silence|maintenance|inhibit_rule)\./.test(e.kind || '');
 
 export function AlertsNav({ here }) {
-  const tabs = [['/alerts', 'Alerts'], ['/silences', 'Silences'], ['/maintenance', 'Maintenance'], ['/alerts/rules', 'Rules'], ['/channels', 'Channels']];
+  const tabs = [['/alerts', 'Alerts'], ['/silences', 'Silences'], ['/maintenance', 'Maintenance'], ['/inhibit-rules', 'Inhibit rules'], ['/alerts/rules', 'Rules'], ['/channels', 'Channels']];
   return (
     <nav class="seg tabs" aria-label="Alerting">
       {tabs.map(([href, label]) => <a class="button" href={href} aria-current={href === here ? 'page' : undefined}>{label}</a>)}

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, post, patch, del, qs } from '../api.js';
 import { navigate } from '../router.js';
 import { useEvents } from '../live.js';
-import { Time, useForm, Field, FormAlert, cap } from '../ui.jsx';
+import { Time, useForm, Field, FormAlert, cap, labelNames } from '../ui.jsx';
 import { OptionFields, optionValues, optionsBody } from '../components/option_fields.jsx';
 import { AlertsNav } from './alerts.jsx';
 
@@ -19,11 +19,74 @@ const SETTLED = { delivered: 'sent', failed: 'gave up', collapsed: 'collapsed' }
 // Deliveries, retries and mutes change rows without an event: the first page is read again this often.
 const OUTBOX_REFRESH_MS = 5000;
 
-// The form's values as the API's body (kind only when creating: a channel keeps its kind).
+// Grouping's form keys are the server's 422 fields ("grouping.group_wait"); "grouping" itself is
+// the on/off switch (null on the API: one message per transition).
+const G = 'grouping.';
+const GROUPING_TIMES = [
+  ['group_wait', 'Group wait', '30s', 'How long a new group waits to collect more alerts before its first message.'],
+  ['group_interval', 'Group interval', '5m', 'How long news of a group (alerts that fired or resolved) waits after its last message.'],
+  ['repeat_interval', 'Repeat interval', '4h', 'A group with firing alerts nobody acknowledged is sent again this long after its last message.'],
+];
+
+// A channel's grouping as form values. Switched off, group_by starts at the server's default,
+// so switching it on offers Alertmanager's usual grouping; the times left empty take theirs.
+export function groupingValues(g) {
+  const v = { grouping: !!g, [G + 'group_by']: g ? (g.group_by || []).join(', ') : 'alertname' };
+  for (const [k] of GROUPING_TIMES) v[G + k] = g?.[k] ?? '';
+  return v;
+}
+
+// The form's grouping as the API's: null when off; group_by always sent, as its empty list
+// (every alert in one group) differs from leaving it out (the default, alertname).
+export function groupingBody(v) {
+  if (!v.grouping) return null;
+  const g = { group_by: labelNames(v[G + 'group_by']) };
+  for (const [k] of GROUPING_TIMES) if (v[G + k]?.trim()) g[k] = v[G + k].trim();
+  return g;
+}
+
+// The form's values as the API's body (kind only when creating: a channel keeps its kind;
+// grouping: null only when editing, where it turns grouping off).
 export function channelBody(kind, v, creating) {
   const body = { name: v.name.trim(), config: optionsBody(kind.options, CFG, v) };
+  const grouping = groupingBody(v);
   if (creating) body.kind = kind.kind;
+  if (grouping || !creating) body.grouping = grouping;
   return body;
+}
+
+// "by alertname, site · 30s / 5m / 4h" for the list.
+export function describeGrouping(g) {
+  if (!g) return '';
+  const by = g.group_by.includes('...') ? 'all labels' : g.group_by.length ? g.group_by.join(', ') : 'nothing (one group)';
+  return `by ${by} · ${GROUPING_TIMES.map(([k]) => g[k]).join(' / ')}`;
+}
+
+function GroupingFields({ form }) {
+  const on = !!form.values.grouping;
+  const f = form.field('grouping');
+  return (
+    <fieldset class="options grouping">
+      <legend>Grouping</legend>
+      <div class="field check">
+        <label><input type="checkbox" {...f} checked={on} onChange={(e) => form.set('grouping', e.currentTarget.checked)} /> Group notifications</label>
+        <p class="help">Off: one message per alert that fires or resolves. On: the alerts with the same values of the labels below go out together, as Alertmanager groups them.</p>
+        {form.errors.grouping && <p class="field-error" id={f.id + '-err'}>{form.errors.grouping}</p>}
+      </div>
+      {on && (
+        <div class="grid">
+          <Field form={form} name={G + 'group_by'} label="Group by" help="Label names, comma-separated; ... groups by all labels; empty puts every alert in one group.">
+            <input {...form.bind(G + 'group_by')} autocomplete="off" spellcheck={false} placeholder="alertname, node" />
+          </Field>
+          {GROUPING_TIMES.map(([k, label, dflt, help]) => (
+            <Field form={form} name={G + k} label={label} help={`${help} Empty: ${dflt}.`}>
+              <input {...form.bind(G + k)} autocomplete="off" spellcheck={false} placeholder={dflt} />
+            </Field>
+          ))}
+        </div>
+      )}
+    </fieldset>
+  );
 }
 
 function TestResult({ test }) {
@@ -38,10 +101,10 @@ export function ChannelEditor({ id }) {
   const [error, setError] = useState('');
   const [saved, setSaved] = useState('');
   const [test, setTest] = useState(null);
-  const form = useForm({ name: '', kind: 'webhook' });
+  const form = useForm({ name: '', kind: 'webhook', ...groupingValues(null) });
   const fill = (c, k) => {
     setChannel(c);
-    form.setValues({ name: c.name, kind: c.kind, ...optionValues(k.find((x) => x.kind === c.kind)?.options, CFG, c.config) });
+    form.setValues({ name: c.name, kind: c.kind, ...optionValues(k.find((x) => x.kind === c.kind)?.options, CFG, c.config), ...groupingValues(c.grouping) });
   };
   useEffect(() => {
     (async () => {
@@ -100,6 +163,7 @@ export function ChannelEditor({ id }) {
           <Field form={form} name="name" label="Name"><input {...form.bind('name')} autocomplete="off" spellcheck={false} required /></Field>
         </div>
         <OptionFields form={form} specs={kind.options} prefix={CFG} legend={`${kind.title || kind.kind} settings`} kindKey={kind.kind} />
+        <GroupingFields form={form} />
         <div class="actions left">
           <button type="submit" class="primary" disabled={form.busy}>{id ? 'Save' : 'Create channel'}</button>
           {id && <button type="button" onClick={sendTest} disabled={test?.busy} title="Sends a test message with the saved settings">Send test</button>}
@@ -214,12 +278,13 @@ export function Channels({ query }) {
       {error && <p class="error" role="alert">{error}</p>}
       {list === null ? <p class="loading">Loading…</p> : list.length === 0 ? <p>No channels yet: alerts are only shown here, nobody is notified.</p> : (
         <table class="channels">
-          <thead><tr><th scope="col">Channel</th><th scope="col">Kind</th><th scope="col">Changed</th></tr></thead>
+          <thead><tr><th scope="col">Channel</th><th scope="col">Kind</th><th scope="col">Grouping</th><th scope="col">Changed</th></tr></thead>
           <tbody>
             {list.map((c) => (
               <tr key={c.id} data-channel={c.id}>
                 <td><a href={`/channels/${c.id}`}>{c.name}</a></td>
                 <td>{c.kind}</td>
+                <td class="small">{c.grouping ? describeGrouping(c.grouping) : <span class="muted">none</span>}</td>
                 <td class="small"><Time at={c.updated_at} /></td>
               </tr>
             ))}
