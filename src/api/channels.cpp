@@ -1,6 +1,7 @@
 #include "api/api.h"
 #include "api/resource.h"
 #include "http/envelope.h"
+#include "notify/outbox.h"
 
 namespace tt::api {
 
@@ -10,6 +11,10 @@ void register_channels(http::Router& r, Services& s) {
            nlohmann::json items = nlohmann::json::array();
            for (const auto* k : notify::channel_kinds()) items.push_back(notify::to_json(*k));
            ctx.ok(items);
+         }});
+  // Grouping is a channel's, whatever its kind: its options once, for the UI's form.
+  r.add({"GET", "/api/v1/channel-grouping", http::Access::read, [](http::Context& ctx) {
+           ctx.ok({{"options", tt::to_json(notify::grouping_options())}});
          }});
   add_resource_routes<notify::Channel>(
       r, {"/api/v1/channels", "CHANNEL_NOT_FOUND", [](const notify::Channel& c) { return notify::to_json(c); },

@@ -54,6 +54,12 @@ class ChannelsApiTest(NotifyMixin, AdminTestCase):
         pd = {o["name"]: o for o in kinds["pagerduty"]["options"]}
         self.assertTrue(pd["routing_key"]["secret"])
         self.assertEqual(pd["url"]["default"], "https://events.pagerduty.com/v2/enqueue")
+        r = self.req("GET", "/api/v1/channel-grouping")
+        self.assertStatus(r, 200)
+        grouping = {o["name"]: o for o in r.json["data"]["options"]}
+        self.assertEqual(grouping["group_by"]["default"], ["alertname"])
+        self.assertEqual((grouping["group_wait"]["type"], grouping["group_wait"]["default"]), ("duration", "30s"))
+        self.assertEqual(set(grouping), {"group_by", "group_wait", "group_interval", "repeat_interval"})
 
         c = self.channel("pd", "pagerduty", {"routing_key": "R0UT1NGKEY"})
         self.assertEqual(c["config"]["routing_key"], "********")
@@ -184,9 +190,10 @@ class WebhookDeliveryTest(NotifyMixin, AdminTestCase):
             self.assertEqual(resolved["event"], "resolved")
             self.assertEqual(resolved["alert"]["id"], fired["alert"]["id"])
             self.assertIsNotNone(resolved["alert"]["resolved_at"])
-            r = self.req("GET", f"/api/v1/notifications?channel={c['id']}&state=delivered")
-            self.assertStatus(r, 200)
-            rows = r.json["data"]
+            # The outcome is recorded after the receiver answers (once per chain): wait for it.
+            delivered = lambda: self.req("GET", f"/api/v1/notifications?channel={c['id']}&state=delivered").json["data"]
+            self.assertTrue(wait_until(lambda: len(delivered()) == 2, 10), "the deliveries were not recorded")
+            rows = delivered()
             self.assertEqual([x["event"] for x in rows], ["resolved", "firing"])
             self.assertEqual(rows[0]["attempts"], 1)
             self.assertEqual(rows[0]["rule"], "QueueBacklog")

@@ -18,6 +18,13 @@ const WEBHOOK = {
     { name: 'bearer_token', type: 'string', required: false, secret: true, default: null, help: 'Authorization: Bearer' },
   ],
 };
+// GET /api/v1/channel-grouping: the server's grouping options, as notify/outbox.cpp describes them.
+const GROUPING = { options: [
+  { name: 'group_by', type: 'string_list', required: false, secret: false, default: ['alertname'], help: 'labels whose values form a group' },
+  { name: 'group_wait', type: 'duration', required: false, secret: false, default: '30s', help: 'how long a new group waits', min: 0, max: 604800000 },
+  { name: 'group_interval', type: 'duration', required: false, secret: false, default: '5m', help: 'how long news waits', min: 1000, max: 604800000 },
+  { name: 'repeat_interval', type: 'duration', required: false, secret: false, default: '4h', help: 'when a group is sent again', min: 1000, max: 604800000 },
+] };
 const NTFY = { kind: 'ntfy', title: 'ntfy', help: '', options: [{ name: 'topic', type: 'string', required: true, secret: false, default: null, help: 'Topic' }] };
 const now = () => new Date().toISOString();
 const channel = (extra = {}) => ({ id: 5, name: 'ops-hook', kind: 'webhook', config: { url: 'http://127.0.0.1:9/h', method: 'POST', headers: { 'X-Team': 'net' }, bearer_token: '********' }, created_at: now(), updated_at: now(), ...extra });
@@ -30,6 +37,7 @@ const submit = () => root.querySelector('form').dispatchEvent(new Event('submit'
 const button = (label) => [...root.querySelectorAll('button')].find((b) => b.textContent === label);
 beforeEach(() => {
   reset();
+  route('GET', '/api/v1/channel-grouping', GROUPING);
   document.body.innerHTML = '<div id="root"></div>';
   root = document.getElementById('root');
   history.replaceState(null, '', '/');
@@ -118,16 +126,16 @@ describe('channel grouping', () => {
   const check = (sel, on) => { const el = root.querySelector(sel); el.checked = on; el.dispatchEvent(new Event('change', { bubbles: true })); };
 
   it('turns grouping into form values and back: off is null, an empty group_by is one group', () => {
-    assert.deepEqual(groupingValues(null), { grouping: false, 'grouping.group_by': 'alertname', 'grouping.group_wait': '',
+    assert.deepEqual(groupingValues(null, GROUPING.options), { grouping: false, 'grouping.group_by': 'alertname', 'grouping.group_wait': '',
       'grouping.group_interval': '', 'grouping.repeat_interval': '' });
-    const v = groupingValues(grouped);
+    const v = groupingValues(grouped, GROUPING.options);
     assert.equal(v['grouping.group_by'], 'alertname, node');
     assert.deepEqual(groupingBody(v), grouped);
     assert.deepEqual(groupingBody({ ...v, 'grouping.group_by': ' ', 'grouping.group_wait': '' }), { group_by: [], group_interval: '5m', repeat_interval: '4h' });
     assert.equal(groupingBody({ ...v, grouping: false }), null);
     const base = { name: 'h', 'config.url': 'http://x/' };
-    assert.equal('grouping' in channelBody(WEBHOOK, { ...base, ...groupingValues(null) }, true), false, 'a new channel without grouping leaves it out');
-    assert.equal(channelBody(WEBHOOK, { ...base, ...groupingValues(null) }, false).grouping, null, 'an edit turns it off');
+    assert.equal('grouping' in channelBody(WEBHOOK, { ...base, ...groupingValues(null, GROUPING.options) }, true), false, 'a new channel without grouping leaves it out');
+    assert.equal(channelBody(WEBHOOK, { ...base, ...groupingValues(null, GROUPING.options) }, false).grouping, null, 'an edit turns it off');
     assert.equal(describeGrouping(grouped), 'by alertname, node · 30s / 5m / 4h');
     assert.equal(describeGrouping({ ...grouped, group_by: ['...'] }), 'by all labels · 30s / 5m / 4h');
   });
@@ -151,6 +159,7 @@ describe('channel grouping', () => {
     await until(() => root.querySelector('#f-grouping-group_by'), 'the grouping fields');
     assert.equal(root.querySelector('#f-grouping-group_by').value, 'alertname');
     assert.equal(root.querySelector('#f-grouping-repeat_interval').placeholder, '4h');
+    assert.match(root.querySelector('#f-grouping-group_wait').closest('.field').textContent, /How long a new group waits\. Empty: 30s\./, 'help and default from the server');
     await act(() => input('#f-name', 'grouped-hook'));
     await act(() => input('#f-config-url', 'http://127.0.0.1:9/h'));
     await act(() => input('#f-grouping-group_by', 'alertname, 9x'));

@@ -20,18 +20,17 @@ const SETTLED = { delivered: 'sent', failed: 'gave up', collapsed: 'collapsed' }
 const OUTBOX_REFRESH_MS = 5000;
 
 // Grouping's form keys are the server's 422 fields ("grouping.group_wait"); "grouping" itself is
-// the on/off switch (null on the API: one message per transition).
+// the on/off switch (null on the API: one message per transition). Its options' defaults and
+// help come from GET /api/v1/channel-grouping (the server's table); the labels are the UI's.
 const G = 'grouping.';
-const GROUPING_TIMES = [
-  ['group_wait', 'Group wait', '30s', 'How long a new group waits to collect more alerts before its first message.'],
-  ['group_interval', 'Group interval', '5m', 'How long news of a group (alerts that fired or resolved) waits after its last message.'],
-  ['repeat_interval', 'Repeat interval', '4h', 'A group with firing alerts nobody acknowledged is sent again this long after its last message.'],
-];
+const GROUPING_TIMES = [['group_wait', 'Group wait'], ['group_interval', 'Group interval'], ['repeat_interval', 'Repeat interval']];
+const specOf = (specs, name) => specs.find((o) => o.name === name) || {};
 
 // A channel's grouping as form values. Switched off, group_by starts at the server's default,
-// so switching it on offers Alertmanager's usual grouping; the times left empty take theirs.
-export function groupingValues(g) {
-  const v = { grouping: !!g, [G + 'group_by']: g ? (g.group_by || []).join(', ') : 'alertname' };
+// so switching it on offers the usual grouping; the times left empty take theirs.
+export function groupingValues(g, specs) {
+  const by = g ? g.group_by || [] : specOf(specs, 'group_by').default || [];
+  const v = { grouping: !!g, [G + 'group_by']: by.join(', ') };
   for (const [k] of GROUPING_TIMES) v[G + k] = g?.[k] ?? '';
   return v;
 }
@@ -62,7 +61,7 @@ export function describeGrouping(g) {
   return `by ${by} · ${GROUPING_TIMES.map(([k]) => g[k]).join(' / ')}`;
 }
 
-function GroupingFields({ form }) {
+function GroupingFields({ form, specs }) {
   const on = !!form.values.grouping;
   const f = form.field('grouping');
   return (
@@ -78,9 +77,9 @@ function GroupingFields({ form }) {
           <Field form={form} name={G + 'group_by'} label="Group by" help="Label names, comma-separated; ... groups by all labels; empty puts every alert in one group.">
             <input {...form.bind(G + 'group_by')} autocomplete="off" spellcheck={false} placeholder="alertname, node" />
           </Field>
-          {GROUPING_TIMES.map(([k, label, dflt, help]) => (
-            <Field form={form} name={G + k} label={label} help={`${help} Empty: ${dflt}.`}>
-              <input {...form.bind(G + k)} autocomplete="off" spellcheck={false} placeholder={dflt} />
+          {GROUPING_TIMES.map(([k, label]) => (
+            <Field form={form} name={G + k} label={label} help={`${cap(specOf(specs, k).help || '')}. Empty: ${specOf(specs, k).default}.`}>
+              <input {...form.bind(G + k)} autocomplete="off" spellcheck={false} placeholder={specOf(specs, k).default} />
             </Field>
           ))}
         </div>
@@ -97,21 +96,24 @@ function TestResult({ test }) {
 
 export function ChannelEditor({ id }) {
   const [kinds, setKinds] = useState(null);
+  const [groupingSpecs, setGroupingSpecs] = useState([]);
   const [channel, setChannel] = useState(id ? null : {});
   const [error, setError] = useState('');
   const [saved, setSaved] = useState('');
   const [test, setTest] = useState(null);
-  const form = useForm({ name: '', kind: 'webhook', ...groupingValues(null) });
-  const fill = (c, k) => {
+  const form = useForm({ name: '', kind: 'webhook', ...groupingValues(null, []) });
+  const fill = (c, k, g) => {
     setChannel(c);
-    form.setValues({ name: c.name, kind: c.kind, ...optionValues(k.find((x) => x.kind === c.kind)?.options, CFG, c.config), ...groupingValues(c.grouping) });
+    form.setValues({ name: c.name, kind: c.kind, ...optionValues(k.find((x) => x.kind === c.kind)?.options, CFG, c.config), ...groupingValues(c.grouping, g) });
   };
   useEffect(() => {
     (async () => {
       try {
-        const k = (await get('/api/v1/channel-kinds')).data;
+        const [k, g] = await Promise.all([get('/api/v1/channel-kinds'), get('/api/v1/channel-grouping')]).then((r) => [r[0].data, r[1].data.options]);
         setKinds(k);
-        if (id) fill((await get(`/api/v1/channels/${id}`)).data, k);
+        setGroupingSpecs(g);
+        if (id) fill((await get(`/api/v1/channels/${id}`)).data, k, g);
+        else form.setValues({ name: '', kind: 'webhook', ...groupingValues(null, g) });
       } catch (err) {
         setError(err.status === 404 ? 'This channel does not exist (any more).' : err.message);
       }
@@ -126,7 +128,7 @@ export function ChannelEditor({ id }) {
   const work = async (v) => {
     const body = channelBody(kind, v, !id);
     if (id) {
-      fill((await patch(`/api/v1/channels/${id}`, body)).data, kinds);
+      fill((await patch(`/api/v1/channels/${id}`, body)).data, kinds, groupingSpecs);
       setSaved('Saved.');
     } else {
       navigate(`/channels/${(await post('/api/v1/channels', body)).data.id}`, { replace: true });
@@ -163,7 +165,7 @@ export function ChannelEditor({ id }) {
           <Field form={form} name="name" label="Name"><input {...form.bind('name')} autocomplete="off" spellcheck={false} required /></Field>
         </div>
         <OptionFields form={form} specs={kind.options} prefix={CFG} legend={`${kind.title || kind.kind} settings`} kindKey={kind.kind} />
-        <GroupingFields form={form} />
+        <GroupingFields form={form} specs={groupingSpecs} />
         <div class="actions left">
           <button type="submit" class="primary" disabled={form.busy}>{id ? 'Save' : 'Create channel'}</button>
           {id && <button type="button" onClick={sendTest} disabled={test?.busy} title="Sends a test message with the saved settings">Send test</button>}
