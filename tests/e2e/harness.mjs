@@ -174,13 +174,13 @@ export async function openPage(name, viewport) {
   return { context, page, problems, shot, noHScroll };
 }
 
-// Logs in through the login page and waits for the live connection.
-export async function logIn(page, server) {
+// Logs in through the login page (as the admin unless told) and waits for the live connection.
+export async function logIn(page, server, user = USER, password = PASS) {
   await page.goto(server.base + '/');
   await page.getByRole('heading', { name: 'Log in' }).waitFor();
-  await page.getByLabel('Username').fill(USER);
-  await page.getByLabel('Password').fill(PASS);
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.locator('#who', { hasText: USER }).waitFor();
+  await page.locator('#who', { hasText: user }).waitFor();
   await page.locator('#conn.live').waitFor();
 }

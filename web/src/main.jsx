@@ -125,11 +125,15 @@ function App() {
 
   const startSession = (data) => {
     setCsrf(data.csrf_token);
+    // Controls that change things carry the class "writes", which style.css hides for viewers
+    // (the API refuses them anyway).
+    document.documentElement.dataset.role = data.role;
     setView({ kind: 'app', session: { user: data.user?.username ?? data.user, role: data.role } });
     start();
   };
   const endSession = (notice) => {
     setCsrf(null);
+    delete document.documentElement.dataset.role;
     stop();
     setView({ kind: 'login', notice });
   };

@@ -102,8 +102,8 @@ export function AlertItem({ alert: a, onChange }) {
       </div>
       {!acking && (
         <div class="alert-actions">
-          {a.state !== 'resolved' && !a.acked && <button type="button" onClick={() => setAcking(true)}>Acknowledge</button>}
-          {a.state !== 'resolved' && <a class="button" href={'/silences' + qs({ new: 1, matchers: labelSelector(a.labels) })}>Silence</a>}
+          {a.state !== 'resolved' && !a.acked && <button type="button" class="writes" onClick={() => setAcking(true)}>Acknowledge</button>}
+          {a.state !== 'resolved' && <a class="button writes" href={'/silences' + qs({ new: 1, matchers: labelSelector(a.labels) })}>Silence</a>}
           {a.rule_id && <a class="button" href={`/alerts/rules/${a.rule_id}`}>Rule</a>}
         </div>
       )}

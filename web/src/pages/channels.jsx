@@ -167,10 +167,10 @@ export function ChannelEditor({ id }) {
         <OptionFields form={form} specs={kind.options} prefix={CFG} legend={`${kind.title || kind.kind} settings`} kindKey={kind.kind} />
         <GroupingFields form={form} specs={groupingSpecs} />
         <div class="actions left">
-          <button type="submit" class="primary" disabled={form.busy}>{id ? 'Save' : 'Create channel'}</button>
-          {id && <button type="button" onClick={sendTest} disabled={test?.busy} title="Sends a test message with the saved settings">Send test</button>}
+          <button type="submit" class="primary writes" disabled={form.busy}>{id ? 'Save' : 'Create channel'}</button>
+          {id && <button type="button" class="writes" onClick={sendTest} disabled={test?.busy} title="Sends a test message with the saved settings">Send test</button>}
           {id && <a class="button" href={'/channels' + qs({ channel: id })}>Its notifications</a>}
-          {id && <button type="button" class="danger" onClick={remove}>Delete channel</button>}
+          {id && <button type="button" class="danger writes" onClick={remove}>Delete channel</button>}
           <span role="status" class="muted">{saved}</span>
         </div>
       </form>
@@ -275,7 +275,7 @@ export function Channels({ query }) {
         <h1 id="channels-title" tabIndex={-1}>Channels</h1>
         <AlertsNav here="/channels" />
         <span class="spacer" />
-        <a class="button primary" href="/channels/new">New channel</a>
+        <a class="button primary writes" href="/channels/new">New channel</a>
       </div>
       {error && <p class="error" role="alert">{error}</p>}
       {list === null ? <p class="loading">Loading…</p> : list.length === 0 ? <p>No channels yet: alerts are only shown here, nobody is notified.</p> : (

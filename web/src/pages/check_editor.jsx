@@ -141,9 +141,9 @@ export function CheckEditor({ id, nodeId }) {
         <ConditionHelp kind={kind} />
         <OptionFields form={form} specs={kind.options} prefix={OPT} legend={`${kind.title || kind.kind} options`} kindKey={kind.kind} />
         <div class="actions left">
-          <button type="submit" class="primary" disabled={form.busy}>{id ? 'Save' : 'Create check'}</button>
-          {id && !kind.passive && <button type="button" onClick={testNow} disabled={run?.busy}>Test now</button>}
-          {id && <button type="button" class="danger" onClick={remove}>Delete check</button>}
+          <button type="submit" class="primary writes" disabled={form.busy}>{id ? 'Save' : 'Create check'}</button>
+          {id && !kind.passive && <button type="button" class="writes" onClick={testNow} disabled={run?.busy}>Test now</button>}
+          {id && <button type="button" class="danger writes" onClick={remove}>Delete check</button>}
           <span role="status" class="muted">{saved}</span>
         </div>
       </form>

@@ -175,7 +175,7 @@ export function Maintenance({ query }) {
         <h1 id="maint-title" tabIndex={-1}>Maintenance</h1>
         <AlertsNav here="/maintenance" />
         <span class="spacer" />
-        {!editing && <button type="button" class="primary" onClick={() => { setEditing('new'); setNotice(''); }}>New window</button>}
+        {!editing && <button type="button" class="primary writes" onClick={() => { setEditing('new'); setNotice(''); }}>New window</button>}
       </div>
       <p class="muted small">Alerts covered by an active window still change state but notify nobody, and show “maintenance”.</p>
       {editing && <WindowForm key={editing === 'new' ? 'new' : editing.id} window={editing === 'new' ? null : editing} onCancel={() => setEditing(null)}
@@ -199,8 +199,8 @@ export function Maintenance({ query }) {
                     {w.matchers && <div><code>{w.matchers}</code></div>}
                   </td>
                   <td class="row-actions">
-                    <button type="button" onClick={() => { setEditing(w); setNotice(''); }}>Edit</button>
-                    <button type="button" class="danger" onClick={() => remove(w)}>Delete</button>
+                    <button type="button" class="writes" onClick={() => { setEditing(w); setNotice(''); }}>Edit</button>
+                    <button type="button" class="danger writes" onClick={() => remove(w)}>Delete</button>
                   </td>
                 </tr>
               ))}

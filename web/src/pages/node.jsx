@@ -145,7 +145,7 @@ function CheckRow({ check: c }) {
       </td>
       <td data-label="Since" class="c-since"><Time at={c.since} never="–" /></td>
       <td class="c-actions">
-        {c.kind !== 'push' && <button type="button" onClick={test} disabled={run?.busy}>Test now</button>}
+        {c.kind !== 'push' && <button type="button" class="writes" onClick={test} disabled={run?.busy}>Test now</button>}
       </td>
     </tr>
   );
@@ -218,7 +218,7 @@ export function NodePage({ id }) {
         <h1 id="node-title" tabIndex={-1}>{node.name}</h1>
         <Badge status={node.status} />
         <span class="spacer" />
-        <button type="button" class="danger" onClick={remove}>Delete node</button>
+        <button type="button" class="danger writes" onClick={remove}>Delete node</button>
       </div>
       {error && <p class="error" role="alert">{error}</p>}
       <dl class="facts">
@@ -234,7 +234,7 @@ export function NodePage({ id }) {
       <section aria-labelledby="checks-title">
         <div class="head">
           <h2 id="checks-title">Checks</h2>
-          <a class="button primary" href={`/checks/new?node=${id}`}>Add check</a>
+          <a class="button primary writes" href={`/checks/new?node=${id}`}>Add check</a>
         </div>
         {checks === null ? <p class="loading">Loading…</p> : checks.length === 0 ? <p>No checks on this node yet.</p> : (
           <table class="checks">

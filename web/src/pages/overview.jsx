@@ -84,7 +84,7 @@ function AddNode() {
     }
   };
   return (
-    <details class="add">
+    <details class="add writes">
       <summary>Add node</summary>
       <form noValidate onSubmit={(e) => { setDone(''); form.submit(e, work); }}>
         <FormAlert form={form} />

@@ -262,9 +262,9 @@ export function RuleEditor({ id }) {
         <EscalationSteps form={form} channels={channels} />
         <div class="field check"><label><input type="checkbox" {...form.bind('enabled')} checked={!!v.enabled} value={undefined} /> Enabled</label></div>
         <div class="actions left">
-          <button type="submit" class="primary" disabled={form.busy}>{id ? 'Save' : 'Create rule'}</button>
+          <button type="submit" class="primary writes" disabled={form.busy}>{id ? 'Save' : 'Create rule'}</button>
           {id && <a class="button" href={'/alerts' + qs({ label: `alertname=${rule.name}` })}>Its alerts</a>}
-          {id && <button type="button" class="danger" onClick={remove}>Delete rule</button>}
+          {id && <button type="button" class="danger writes" onClick={remove}>Delete rule</button>}
           <span role="status" class="muted">{saved}</span>
         </div>
       </form>
@@ -287,7 +287,7 @@ export function Rules() {
         <h1 id="rules-title" tabIndex={-1}>Alert rules</h1>
         <AlertsNav here="/alerts/rules" />
         <span class="spacer" />
-        <a class="button primary" href="/alerts/rules/new">New rule</a>
+        <a class="button primary writes" href="/alerts/rules/new">New rule</a>
       </div>
       {error && <p class="error" role="alert">{error}</p>}
       {list === null ? <p class="loading">Loading…</p> : list.length === 0 ? <p>No alert rules yet.</p> : (

@@ -29,7 +29,7 @@ function SilenceForm({ matchers, onCreated, onCancel }) {
   };
   const endIn = (ms) => form.set('ends_at', toLocalInput(new Date((form.values.starts_at ? new Date(form.values.starts_at).getTime() : Date.now()) + ms)));
   return (
-    <form class="card silence-form" noValidate onSubmit={(e) => form.submit(e, work)} aria-labelledby="new-silence">
+    <form class="card silence-form writes" noValidate onSubmit={(e) => form.submit(e, work)} aria-labelledby="new-silence">
       <h2 id="new-silence">New silence</h2>
       <FormAlert form={form} />
       <Field form={form} name="matchers" label="Matchers" help={'A selector over alert labels: =, !=, =~, !~, e.g. {alertname="DiskFull", node=~"gw.*"}.'}>
@@ -82,7 +82,7 @@ export function Silences({ query }) {
         <h1 id="silences-title" tabIndex={-1}>Silences</h1>
         <AlertsNav here="/silences" />
         <span class="spacer" />
-        {!creating && <button type="button" class="primary" onClick={() => { setCreating(true); setNotice(''); }}>New silence</button>}
+        {!creating && <button type="button" class="primary writes" onClick={() => { setCreating(true); setNotice(''); }}>New silence</button>}
       </div>
       {creating && <SilenceForm matchers={query.get('matchers')} onCancel={() => setCreating(false)}
         onCreated={(s) => { setCreating(false); setNotice(`Silence ${s.matchers} created.`); load(); }} />}
@@ -99,7 +99,7 @@ export function Silences({ query }) {
                 <td><code>{s.matchers}</code></td>
                 <td class="small"><time datetime={s.starts_at}>{new Date(s.starts_at).toLocaleString()}</time> – <time datetime={s.ends_at}>{new Date(s.ends_at).toLocaleString()}</time></td>
                 <td class="small">{s.comment}<div class="muted">{s.created_by}, <Time at={s.created_at} /></div></td>
-                <td>{s.state !== 'expired' && <button type="button" class="danger" onClick={() => expire(s)}>Expire</button>}</td>
+                <td>{s.state !== 'expired' && <button type="button" class="danger writes" onClick={() => expire(s)}>Expire</button>}</td>
               </tr>
             ))}
           </tbody>
