@@ -105,24 +105,61 @@ void Store::close(OnClose how) {
 }
 
 Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
-  std::shared_lock gate(m_gate);
+  for (auto& s : batch) normalize(s.samples);
+  // Past samples are cut at once only under the exclusive gate: the cut moves the persisted
+  // mark, which no other append may have split its samples at meanwhile (see m_gate).
+  const TimeMs horizon = m_clock.now_ms() - m_options.max_head_age_ms;
+  const bool cuts = std::any_of(batch.begin(), batch.end(), [&](const SeriesSamples& s) {
+    auto old_end = std::lower_bound(s.samples.begin(), s.samples.end(), horizon,
+                                    [](const Sample& x, TimeMs t) { return x.t < t; });
+    return static_cast<std::size_t>(old_end - s.samples.begin()) >= m_options.cut_at_once_min_samples;
+  });
+  std::shared_lock<std::shared_mutex> shared_gate(m_gate, std::defer_lock);
+  std::unique_lock<std::shared_mutex> exclusive_gate(m_gate, std::defer_lock);
+  if (cuts) exclusive_gate.lock();
+  else shared_gate.lock();
+  // The listener gets the batch as stored; otherwise its samples move into the plan.
+  const bool listening = m_listener && m_listener_wanted();
   std::vector<Planned> plan;
   plan.reserve(batch.size());
   {
     std::lock_guard lock(m_heads_mutex);
-    for (auto& s : batch) {
-      if (s.samples.empty()) continue;
-      normalize(s.samples);
-      Planned p;
+    std::vector<SeriesId> ids(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].samples.empty()) continue;
       bool fresh = false;
-      p.id = m_index.get_or_assign(s.labels, fresh);
-      if (fresh) m_uncommitted.insert(p.id);
-      plan_series(p, s.labels, s.samples);
+      ids[i] = m_index.get_or_assign(batch[i].labels, fresh);
+      if (fresh) m_uncommitted.insert(ids[i]);
+    }
+    std::vector<std::vector<Sample>> merged;  // per entry, when a series has several (cutting only)
+    if (cuts) {
+      // A series planned twice would split its second part at the mark its first part's cut
+      // is about to move: plan each series once.
+      std::unordered_map<SeriesId, std::size_t> first;
+      merged.resize(batch.size());
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i].samples.empty()) continue;
+        auto [at, fresh] = first.try_emplace(ids[i], i);
+        if (fresh) continue;
+        if (merged[at->second].empty()) merged[at->second] = batch[at->second].samples;
+        merge_samples(merged[at->second], batch[i].samples);  // the later entry wins a timestamp
+        ids[i] = 0;
+      }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto& s = batch[i];
+      if (s.samples.empty() || ids[i] == 0) continue;
+      Planned p;
+      p.id = ids[i];
+      std::vector<Sample> samples = !merged.empty() && !merged[i].empty() ? std::move(merged[i])
+                                    : listening                          ? s.samples
+                                                                         : std::move(s.samples);
+      plan_series(p, s.labels, std::move(samples), cuts ? horizon : INT64_MIN);
       plan.push_back(std::move(p));
     }
   }
   auto result = commit(plan);
-  if (result.ok() && m_listener && m_listener_wanted()) m_listener(batch);
+  if (result.ok() && listening) m_listener(batch);
   return result;
 }
 
@@ -159,7 +196,8 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
       Planned p;
       p.id = order[i].id;
       p.ref = points[order[i].at].series.get();
-      plan_series(p, *p.ref->labels, samples);
+      plan_series(p, *p.ref->labels, std::move(samples));
+      samples = {};
       plan.push_back(std::move(p));
       i = j;
     }
@@ -176,22 +214,45 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
   return result;
 }
 
-void Store::plan_series(Planned& p, const LabelSet& labels, const std::vector<Sample>& samples) {
+void Store::plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&& samples, TimeMs cut_before) {
+  p.brought = samples.size();
   p.created = !m_uncommitted.empty() && m_uncommitted.contains(p.id);
   if (p.created) p.canonical = canonical_labels(labels);
   auto it = m_heads.find(p.id);
   TimeMs mark = it == m_heads.end() ? INT64_MIN : it->second.persisted_max;
   auto split = std::upper_bound(samples.begin(), samples.end(), mark,
                                 [](TimeMs t, const Sample& x) { return t < x.t; });
+  auto old_end = cut_before == INT64_MIN
+                     ? split
+                     : std::lower_bound(split, samples.end(), cut_before,
+                                        [](const Sample& x, TimeMs t) { return x.t < t; });
+  if (static_cast<std::size_t>(old_end - split) >= m_options.cut_at_once_min_samples) {
+    // The head's samples before cut_before go into the same chunks: the mark moves past them.
+    if (it != m_heads.end() && !it->second.samples.empty() && it->second.samples.first_t() < cut_before) {
+      p.cut_now = it->second.samples.copy(INT64_MIN, cut_before - 1);
+      p.takes_head = true;
+      p.cut_before = cut_before;
+    }
+    if (p.cut_now.empty()) p.cut_now.assign(split, old_end);
+    else merge_samples(p.cut_now, std::vector<Sample>(split, old_end));
+  } else {
+    old_end = split;
+  }
+  if (split == samples.begin() && old_end == samples.begin()) {
+    p.head_part = std::move(samples);  // the common case: all of it for the head, no copy
+    return;
+  }
   p.backfill.assign(samples.begin(), split);
-  p.head_part.assign(split, samples.end());
+  p.head_part.assign(old_end, samples.end());
 }
 
 Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
   AppendResult result;
-  for (const auto& p : plan) {
-    result.samples += p.backfill.size() + p.head_part.size();
+  for (auto& p : plan) {
+    result.samples += p.brought;
     result.series_created += p.created ? 1 : 0;
+    if (!p.backfill.empty()) encode_samples(p.id, p.backfill, p.blobs);
+    if (!p.cut_now.empty()) encode_samples(p.id, p.cut_now, p.blobs);
   }
   if (plan.empty()) return result;
   auto now = m_clock.now_ms();
@@ -209,7 +270,7 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
         add_series.exec();
         add_series.reset();
       }
-      if (!p.backfill.empty()) write_samples(packs, p.id, p.backfill);
+      write_blobs(packs, p.blobs);
       if (!p.head_part.empty()) log_batch.entries.push_back({p.id, std::move(p.head_part)});
     }
     packs.finish();
@@ -224,8 +285,18 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
   {
     std::lock_guard lock(m_heads_mutex);
     auto now_mono = m_clock.mono_ms();
-    for (const auto& p : plan)
+    for (const auto& p : plan) {
       if (p.created) m_uncommitted.erase(p.id);
+      if (p.cut_now.empty()) continue;
+      auto& head = m_heads[p.id];
+      head.persisted_max = std::max(head.persisted_max, p.cut_now.back().t);
+      if (!p.takes_head) continue;
+      // The exclusive gate kept the head as planned: keep what was not cut.
+      auto rest = head.samples.copy(p.cut_before, INT64_MAX);
+      head.samples.clear();
+      head.samples.merge(rest);
+      if (rest.empty()) head.first_segment = 0;  // else its samples may still be in that segment
+    }
     for (const auto& e : log_batch.entries) {
       auto& head = m_heads[e.series_id];
       if (head.samples.empty()) {
@@ -241,17 +312,21 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
   return result;
 }
 
-void Store::write_samples(PackWriter& packs, SeriesId id, std::span<const Sample> samples) {
+void Store::encode_samples(SeriesId id, std::span<const Sample> samples, std::vector<Blob>& out) const {
   for (std::size_t at = 0; at < samples.size(); at += m_options.max_chunk_samples) {
     auto part = samples.subspan(at, std::min(m_options.max_chunk_samples, samples.size() - at));
-    packs.add(kRawTier, id, part.front().t, part.back().t, encode_chunk(part));
+    out.push_back({kRawTier, id, part.front().t, part.back().t, encode_chunk(part)});
   }
   for (std::int64_t tier : {kTier1m, kTier1h}) {
     if (tier == kTier1m && !wants_minute_tier(samples)) continue;
     auto buckets = make_buckets(samples, tier);
     if (buckets.empty()) continue;
-    packs.add(tier, id, buckets.front().start, buckets.back().start + tier - 1, encode_buckets(buckets));
+    out.push_back({tier, id, buckets.front().start, buckets.back().start + tier - 1, encode_buckets(buckets)});
   }
+}
+
+void Store::write_blobs(PackWriter& packs, const std::vector<Blob>& blobs) {
+  for (const auto& b : blobs) packs.add(b.tier, b.id, b.min_t, b.max_t, b.data);
 }
 
 Result<void> Store::cut_heads(Which which) {
@@ -265,15 +340,20 @@ Result<void> Store::cut_heads(Which which) {
       bool due = head.samples.size() >= m_options.max_chunk_samples ||
                  head.samples.last_t() - head.samples.first_t() >= m_options.max_chunk_span_ms ||
                  now - head.first_append_mono_ms >= m_options.max_head_age_ms;
-      if (which == Which::all || due) cuts.push_back({id, head.samples.copy()});
+      if (which == Which::all || due) cuts.push_back({id, head.samples.copy(), {}, 0});
     }
   }
   if (cuts.empty()) return {};
   // Neighbours in a pack are then neighbours in queries, which read series in id order.
   std::sort(cuts.begin(), cuts.end(), [](const Cut& a, const Cut& b) { return a.id < b.id; });
+  for (auto& c : cuts) {
+    encode_samples(c.id, c.samples, c.blobs);
+    c.last_t = c.samples.back().t;
+    std::vector<Sample>().swap(c.samples);  // a cut of every head holds them all at once
+  }
   auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     PackWriter packs(db, m_next_seq);
-    for (const auto& c : cuts) write_samples(packs, c.id, c.samples);
+    for (const auto& c : cuts) write_blobs(packs, c.blobs);
     packs.finish();
     return true;
   });
@@ -282,7 +362,7 @@ Result<void> Store::cut_heads(Which which) {
   std::lock_guard lock(m_heads_mutex);
   for (const auto& c : cuts) {
     auto& head = m_heads[c.id];
-    head.persisted_max = std::max(head.persisted_max, c.samples.back().t);
+    head.persisted_max = std::max(head.persisted_max, c.last_t);
     head.samples.clear();
     head.first_segment = 0;
   }

@@ -40,6 +40,12 @@ struct StoreOptions {
   // A head whose oldest sample arrived this long ago is cut: bounds head memory in real-time
   // operation (a 15 s series holds at most 1,440 samples, 23 KB) and how much log a crash replays.
   std::int64_t max_head_age_ms = 6 * 3600'000;
+  // Samples older than max_head_age_ms (by their timestamp) would have been cut already had they
+  // arrived on time, so an append bringing at least this many of them for a series (a bulk import
+  // of past data) writes them as chunks at once, with the head's older samples, instead of
+  // encoding them into head blocks, logging them and cutting them later. Fewer wait in the head:
+  // chunks that small would compress worse (the codec's tables are per chunk).
+  std::size_t cut_at_once_min_samples = 1024;
   std::uint64_t log_segment_bytes = 16u << 20;    // the append log starts a new segment past this
   std::int64_t maintenance_period_ms = 10'000;
   std::int64_t raw_retention_ms = 30LL * 86'400'000;
@@ -70,8 +76,9 @@ class Store : public query::Storage {
   void close(OnClose how = OnClose::flush);
 
   // Durable when it returns ok: samples newer than a series' stored chunks go to the head and
-  // the append log, older ones (backfill) straight into chunks of their own. Samples of one
-  // series with the same timestamp keep the last value. Labels must be valid and sorted.
+  // the append log, older ones (backfill) straight into chunks of their own, and so do runs of
+  // past samples (see cut_at_once_min_samples). Samples of one series with the same timestamp
+  // keep the last value. Labels must be valid and sorted.
   Result<AppendResult> append(std::vector<SeriesSamples> batch);
   // The same for producers that append to the same series again and again (a check's
   // probe_up): once a series is known its id is cached in its SeriesRef, so labels are neither
@@ -121,21 +128,40 @@ class Store : public query::Storage {
     std::uint64_t first_segment = 0;
     std::int64_t first_append_mono_ms = 0;  // when the oldest of `samples` arrived
   };
+  // A chunk or rollup blob, encoded off the writer thread, on its way into a pack.
+  struct Blob {
+    std::int64_t tier;
+    SeriesId id;
+    TimeMs min_t, max_t;
+    std::string data;
+  };
   struct Planned {
     SeriesId id = 0;
     bool created = false;  // the series' row is to be inserted
     std::string canonical;
     const SeriesRef* ref = nullptr;  // for append(points)
+    std::size_t brought = 0;         // samples of this append (cut_now may add the head's)
     std::vector<Sample> head_part, backfill;
+    // Past samples cut into chunks at once, with the head's samples older than `cut_before`
+    // when takes_head (those leave the head once the chunks are committed).
+    std::vector<Sample> cut_now;
+    bool takes_head = false;
+    TimeMs cut_before = INT64_MIN;
+    std::vector<Blob> blobs;  // of backfill and cut_now
   };
-  // Fills p from a series' samples (normalized): split at the persisted mark. Under m_heads_mutex.
-  void plan_series(Planned& p, const LabelSet& labels, const std::vector<Sample>& samples);
-  // Writes the plan's new series, backfill chunks and log record in one writer job, then
-  // extends the heads.
+  // Fills p from a series' samples (normalized): split at the persisted mark, and, when
+  // cut_before is not INT64_MIN, past samples to cut at once. Under m_heads_mutex; cutting also
+  // needs m_gate held exclusively, so the head and the mark stay as planned until commit.
+  void plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&& samples,
+                   TimeMs cut_before = INT64_MIN);
+  // Encodes the plan's chunks, writes its new series, chunks and log record in one writer job,
+  // then extends the heads.
   Result<AppendResult> commit(std::vector<Planned>& plan);
   struct Cut {
     SeriesId id;
-    std::vector<Sample> samples;
+    std::vector<Sample> samples;  // released once encoded into blobs
+    std::vector<Blob> blobs;
+    TimeMs last_t = 0;
   };
 
   void maintenance_loop();
@@ -145,8 +171,11 @@ class Store : public query::Storage {
   // Starts a new log segment when the current one is large, and deletes the segments no head
   // needs any more (all when `everything` was just cut).
   Result<void> trim_log();
-  // Adds samples as chunks and their rollups to `packs`; on the writer thread, in its transaction.
-  void write_samples(PackWriter& packs, SeriesId id, std::span<const Sample> samples);
+  // Samples as chunks and their rollups. Pure: called outside the writer job, so the writer
+  // thread (which every SQLite write waits for) only copies the blobs into packs.
+  void encode_samples(SeriesId id, std::span<const Sample> samples, std::vector<Blob>& out) const;
+  // On the writer thread, in its transaction.
+  static void write_blobs(PackWriter& packs, const std::vector<Blob>& blobs);
   std::vector<Sample> head_copy(SeriesId id, TimeMs from, TimeMs to) const;
 
   db::Writer& m_writer;
