@@ -41,14 +41,25 @@ void HeadSamples::append(const Sample& s) {
   m_tail.push_back(s);
   ++m_size;
   if (m_tail.size() < kBlockSamples) return;
-  m_blocks.push_back({m_tail.front().t, m_tail.back().t, encode_chunk(m_tail, Effort::fast)});
-  m_blocks.back().encoded.shrink_to_fit();
-  m_tail.clear();  // keeps its capacity for the next block: 1 KiB a series at most
+  // A tail left plain by Blocks::defer is encoded in blocks of the usual size too.
+  std::size_t at = 0;
+  for (; m_tail.size() - at >= kBlockSamples; at += kBlockSamples) {
+    std::span<const Sample> block(m_tail.data() + at, kBlockSamples);
+    m_blocks.push_back({block.front().t, block.back().t, encode_chunk(block, Effort::fast)});
+    m_blocks.back().encoded.shrink_to_fit();
+  }
+  m_tail.erase(m_tail.begin(), m_tail.begin() + static_cast<std::ptrdiff_t>(at));
+  if (m_tail.capacity() > 2 * kBlockSamples) m_tail.shrink_to_fit();  // else 1 KiB a series at most
 }
 
-void HeadSamples::merge(std::span<const Sample> samples) {
+void HeadSamples::merge(std::span<const Sample> samples, Blocks blocks) {
   if (samples.empty()) return;
   if (m_size == 0 || samples.front().t > last_t()) {
+    if (blocks == Blocks::defer) {
+      m_tail.insert(m_tail.end(), samples.begin(), samples.end());
+      m_size += samples.size();
+      return;
+    }
     for (const auto& s : samples) append(s);
     return;
   }
@@ -56,6 +67,11 @@ void HeadSamples::merge(std::span<const Sample> samples) {
   auto all = copy();
   merge_samples(all, std::vector<Sample>(samples.begin(), samples.end()));
   clear();
+  if (blocks == Blocks::defer) {
+    m_size = all.size();
+    m_tail = std::move(all);
+    return;
+  }
   for (const auto& s : all) append(s);
 }
 

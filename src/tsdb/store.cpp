@@ -106,55 +106,21 @@ void Store::close(OnClose how) {
 
 Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
   for (auto& s : batch) normalize(s.samples);
-  // Past samples are cut at once only under the exclusive gate: the cut moves the persisted
-  // mark, which no other append may have split its samples at meanwhile (see m_gate).
   const TimeMs horizon = m_clock.now_ms() - m_options.max_head_age_ms;
-  const bool cuts = std::any_of(batch.begin(), batch.end(), [&](const SeriesSamples& s) {
-    auto old_end = std::lower_bound(s.samples.begin(), s.samples.end(), horizon,
-                                    [](const Sample& x, TimeMs t) { return x.t < t; });
-    return static_cast<std::size_t>(old_end - s.samples.begin()) >= m_options.cut_at_once_min_samples;
-  });
-  std::shared_lock<std::shared_mutex> shared_gate(m_gate, std::defer_lock);
-  std::unique_lock<std::shared_mutex> exclusive_gate(m_gate, std::defer_lock);
-  if (cuts) exclusive_gate.lock();
-  else shared_gate.lock();
   // The listener gets the batch as stored; otherwise its samples move into the plan.
   const bool listening = m_listener && m_listener_wanted();
+  std::shared_lock gate(m_gate);
   std::vector<Planned> plan;
   plan.reserve(batch.size());
   {
     std::lock_guard lock(m_heads_mutex);
-    std::vector<SeriesId> ids(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (batch[i].samples.empty()) continue;
-      bool fresh = false;
-      ids[i] = m_index.get_or_assign(batch[i].labels, fresh);
-      if (fresh) m_uncommitted.insert(ids[i]);
-    }
-    std::vector<std::vector<Sample>> merged;  // per entry, when a series has several (cutting only)
-    if (cuts) {
-      // A series planned twice would split its second part at the mark its first part's cut
-      // is about to move: plan each series once.
-      std::unordered_map<SeriesId, std::size_t> first;
-      merged.resize(batch.size());
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (batch[i].samples.empty()) continue;
-        auto [at, fresh] = first.try_emplace(ids[i], i);
-        if (fresh) continue;
-        if (merged[at->second].empty()) merged[at->second] = batch[at->second].samples;
-        merge_samples(merged[at->second], batch[i].samples);  // the later entry wins a timestamp
-        ids[i] = 0;
-      }
-    }
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      auto& s = batch[i];
-      if (s.samples.empty() || ids[i] == 0) continue;
+    for (auto& s : batch) {
+      if (s.samples.empty()) continue;
       Planned p;
-      p.id = ids[i];
-      std::vector<Sample> samples = !merged.empty() && !merged[i].empty() ? std::move(merged[i])
-                                    : listening                          ? s.samples
-                                                                         : std::move(s.samples);
-      plan_series(p, s.labels, std::move(samples), cuts ? horizon : INT64_MIN);
+      bool fresh = false;
+      p.id = m_index.get_or_assign(s.labels, fresh);
+      if (fresh) m_uncommitted.insert(p.id);
+      plan_series(p, s.labels, listening ? std::vector<Sample>(s.samples) : std::move(s.samples), horizon);
       plan.push_back(std::move(p));
     }
   }
@@ -196,7 +162,7 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
       Planned p;
       p.id = order[i].id;
       p.ref = points[order[i].at].series.get();
-      plan_series(p, *p.ref->labels, std::move(samples));
+      plan_series(p, *p.ref->labels, std::move(samples), INT64_MIN);  // live producers
       samples = {};
       plan.push_back(std::move(p));
       i = j;
@@ -214,51 +180,37 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
   return result;
 }
 
-void Store::plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&& samples, TimeMs cut_before) {
-  p.brought = samples.size();
+void Store::plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&& samples, TimeMs horizon) {
   p.created = !m_uncommitted.empty() && m_uncommitted.contains(p.id);
   if (p.created) p.canonical = canonical_labels(labels);
   auto it = m_heads.find(p.id);
   TimeMs mark = it == m_heads.end() ? INT64_MIN : it->second.persisted_max;
   auto split = std::upper_bound(samples.begin(), samples.end(), mark,
                                 [](TimeMs t, const Sample& x) { return t < x.t; });
-  auto old_end = cut_before == INT64_MIN
-                     ? split
-                     : std::lower_bound(split, samples.end(), cut_before,
-                                        [](const Sample& x, TimeMs t) { return x.t < t; });
-  if (static_cast<std::size_t>(old_end - split) >= m_options.cut_at_once_min_samples) {
-    // The head's samples before cut_before go into the same chunks: the mark moves past them.
-    if (it != m_heads.end() && !it->second.samples.empty() && it->second.samples.first_t() < cut_before) {
-      p.cut_now = it->second.samples.copy(INT64_MIN, cut_before - 1);
-      p.takes_head = true;
-      p.cut_before = cut_before;
-    }
-    if (p.cut_now.empty()) p.cut_now.assign(split, old_end);
-    else merge_samples(p.cut_now, std::vector<Sample>(split, old_end));
-  } else {
-    old_end = split;
-  }
-  if (split == samples.begin() && old_end == samples.begin()) {
+  auto past_end = std::lower_bound(split, samples.end(), horizon,
+                                   [](const Sample& x, TimeMs t) { return x.t < t; });
+  p.defer = static_cast<std::size_t>(past_end - split) >= m_options.defer_min_samples;
+  if (split == samples.begin()) {
     p.head_part = std::move(samples);  // the common case: all of it for the head, no copy
     return;
   }
   p.backfill.assign(samples.begin(), split);
-  p.head_part.assign(old_end, samples.end());
+  p.head_part.assign(split, samples.end());
 }
 
 Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
   AppendResult result;
   for (auto& p : plan) {
-    result.samples += p.brought;
+    result.samples += p.backfill.size() + p.head_part.size();
     result.series_created += p.created ? 1 : 0;
     if (!p.backfill.empty()) encode_samples(p.id, p.backfill, p.blobs);
-    if (!p.cut_now.empty()) encode_samples(p.id, p.cut_now, p.blobs);
   }
   if (plan.empty()) return result;
   auto now = m_clock.now_ms();
   std::uint64_t segment = 0;
   // Head parts move into the log record and, once it is written, from there into the heads.
   LogBatch log_batch;
+  std::unordered_set<SeriesId> deferred;
   auto committed = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     SQLite::Statement add_series(db, "INSERT OR IGNORE INTO series(id, labels, created_at) VALUES (?, ?, ?)");
     PackWriter packs(db, m_next_seq);
@@ -271,7 +223,10 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
         add_series.reset();
       }
       write_blobs(packs, p.blobs);
-      if (!p.head_part.empty()) log_batch.entries.push_back({p.id, std::move(p.head_part)});
+      if (!p.head_part.empty()) {
+        if (p.defer) deferred.insert(p.id);
+        log_batch.entries.push_back({p.id, std::move(p.head_part)});
+      }
     }
     packs.finish();
     if (!log_batch.entries.empty()) {
@@ -282,21 +237,12 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
     return true;
   });
   if (!committed.ok()) return std::move(committed).error();
+  bool wake_maintenance = false;
   {
     std::lock_guard lock(m_heads_mutex);
     auto now_mono = m_clock.mono_ms();
-    for (const auto& p : plan) {
+    for (const auto& p : plan)
       if (p.created) m_uncommitted.erase(p.id);
-      if (p.cut_now.empty()) continue;
-      auto& head = m_heads[p.id];
-      head.persisted_max = std::max(head.persisted_max, p.cut_now.back().t);
-      if (!p.takes_head) continue;
-      // The exclusive gate kept the head as planned: keep what was not cut.
-      auto rest = head.samples.copy(p.cut_before, INT64_MAX);
-      head.samples.clear();
-      head.samples.merge(rest);
-      if (rest.empty()) head.first_segment = 0;  // else its samples may still be in that segment
-    }
     for (const auto& e : log_batch.entries) {
       auto& head = m_heads[e.series_id];
       if (head.samples.empty()) {
@@ -305,9 +251,17 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
       } else {
         head.first_segment = std::min(head.first_segment, segment);
       }
-      head.samples.merge(e.samples);
+      if (deferred.empty() || !deferred.contains(e.series_id)) {
+        head.samples.merge(e.samples);
+        continue;
+      }
+      const std::size_t plain = head.samples.plain_samples();
+      head.samples.merge(e.samples, HeadSamples::Blocks::defer);
+      m_deferred_samples += head.samples.plain_samples() - std::min(plain, head.samples.plain_samples());
     }
+    wake_maintenance = m_deferred_samples >= m_options.max_deferred_samples;
   }
+  if (wake_maintenance) m_maint_cv.notify_all();
   samples_appended().inc(static_cast<double>(result.samples));
   return result;
 }
@@ -337,11 +291,14 @@ Result<void> Store::cut_heads(Which which) {
     std::lock_guard lock(m_heads_mutex);
     for (auto& [id, head] : m_heads) {
       if (head.samples.empty()) continue;
+      // A head holding a plain run of the past (see defer_min_samples) is due at once.
       bool due = head.samples.size() >= m_options.max_chunk_samples ||
+                 head.samples.plain_samples() > HeadSamples::kBlockSamples ||
                  head.samples.last_t() - head.samples.first_t() >= m_options.max_chunk_span_ms ||
                  now - head.first_append_mono_ms >= m_options.max_head_age_ms;
       if (which == Which::all || due) cuts.push_back({id, head.samples.copy(), {}, 0});
     }
+    m_deferred_samples = 0;  // each head holding some is cut now
   }
   if (cuts.empty()) return {};
   // Neighbours in a pack are then neighbours in queries, which read series in id order.

@@ -41,11 +41,13 @@ struct StoreOptions {
   // operation (a 15 s series holds at most 1,440 samples, 23 KB) and how much log a crash replays.
   std::int64_t max_head_age_ms = 6 * 3600'000;
   // Samples older than max_head_age_ms (by their timestamp) would have been cut already had they
-  // arrived on time, so an append bringing at least this many of them for a series (a bulk import
-  // of past data) writes them as chunks at once, with the head's older samples, instead of
-  // encoding them into head blocks, logging them and cutting them later. Fewer wait in the head:
-  // chunks that small would compress worse (the codec's tables are per chunk).
-  std::size_t cut_at_once_min_samples = 1024;
+  // arrived on time. When an append brings at least this many of them for a series (an import
+  // of the past), they are logged as usual but kept plain in the head instead of encoded into
+  // blocks, and the next maintenance pass cuts that head: one codec pass instead of three.
+  // Fewer are treated as live samples (a plain head costs 16 bytes a sample).
+  std::size_t defer_min_samples = 1024;
+  // Plain samples all heads may hold so; past it, maintenance runs at once (64 MiB).
+  std::size_t max_deferred_samples = 1u << 22;
   std::uint64_t log_segment_bytes = 16u << 20;    // the append log starts a new segment past this
   std::int64_t maintenance_period_ms = 10'000;
   std::int64_t raw_retention_ms = 30LL * 86'400'000;
@@ -76,9 +78,8 @@ class Store : public query::Storage {
   void close(OnClose how = OnClose::flush);
 
   // Durable when it returns ok: samples newer than a series' stored chunks go to the head and
-  // the append log, older ones (backfill) straight into chunks of their own, and so do runs of
-  // past samples (see cut_at_once_min_samples). Samples of one series with the same timestamp
-  // keep the last value. Labels must be valid and sorted.
+  // the append log, older ones (backfill) straight into chunks of their own. Samples of one
+  // series with the same timestamp keep the last value. Labels must be valid and sorted.
   Result<AppendResult> append(std::vector<SeriesSamples> batch);
   // The same for producers that append to the same series again and again (a check's
   // probe_up): once a series is known its id is cached in its SeriesRef, so labels are neither
@@ -140,20 +141,13 @@ class Store : public query::Storage {
     bool created = false;  // the series' row is to be inserted
     std::string canonical;
     const SeriesRef* ref = nullptr;  // for append(points)
-    std::size_t brought = 0;         // samples of this append (cut_now may add the head's)
     std::vector<Sample> head_part, backfill;
-    // Past samples cut into chunks at once, with the head's samples older than `cut_before`
-    // when takes_head (those leave the head once the chunks are committed).
-    std::vector<Sample> cut_now;
-    bool takes_head = false;
-    TimeMs cut_before = INT64_MIN;
-    std::vector<Blob> blobs;  // of backfill and cut_now
+    bool defer = false;       // head_part holds a run of the past: kept plain (defer_min_samples)
+    std::vector<Blob> blobs;  // of backfill
   };
-  // Fills p from a series' samples (normalized): split at the persisted mark, and, when
-  // cut_before is not INT64_MIN, past samples to cut at once. Under m_heads_mutex; cutting also
-  // needs m_gate held exclusively, so the head and the mark stay as planned until commit.
-  void plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&& samples,
-                   TimeMs cut_before = INT64_MIN);
+  // Fills p from a series' samples (normalized): split at the persisted mark; `horizon` is
+  // where the past begins (see defer_min_samples). Under m_heads_mutex.
+  void plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&& samples, TimeMs horizon);
   // Encodes the plan's chunks, writes its new series, chunks and log record in one writer job,
   // then extends the heads.
   Result<AppendResult> commit(std::vector<Planned>& plan);
@@ -192,6 +186,7 @@ class Store : public query::Storage {
   std::shared_mutex m_gate;
   mutable std::mutex m_heads_mutex;
   std::unordered_map<SeriesId, Head> m_heads;
+  std::size_t m_deferred_samples = 0;  // plain samples in heads due for the next pass, about
   // Ids assigned to new series whose row no commit has written yet. Every append that touches
   // one inserts its row, so a failed commit cannot leave later, acknowledged samples under an
   // id that a restart would drop.

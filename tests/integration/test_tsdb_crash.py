@@ -93,7 +93,7 @@ class CrashTest(unittest.TestCase):
 
     def kill_during_ingest(self, delay, seed, past=False):
         """past: an import of samples two days old, 1,100 per series and batch, which the store
-        writes as chunks at once rather than to the heads and the append log."""
+        keeps plain in the heads (not in blocks) until the next maintenance pass."""
         s = self.server
         s.start()
         token = s.admin_token()

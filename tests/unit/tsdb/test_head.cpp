@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -70,4 +71,31 @@ TEST_CASE("head: a chunk's worth of a ping series takes a fraction of its plain 
   CHECK(h.size() == 8192);
   MESSAGE("bytes per sample: " << static_cast<double>(h.memory_bytes()) / 8192);
   CHECK(h.memory_bytes() < 8192 * sizeof(Sample) / 4);
+}
+
+TEST_CASE("head: samples kept plain (deferred) read back, and later samples encode them into blocks") {
+  auto same = [](const std::vector<Sample>& a, const std::vector<Sample>& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](const Sample& x, const Sample& y) {
+             return x.t == y.t && x.v == y.v;
+           });
+  };
+  HeadSamples h;
+  std::vector<Sample> in;
+  for (int i = 0; i < 1000; ++i) in.push_back({1'000'000 + i * 1000LL, i * 0.125});
+  h.merge(std::span<const Sample>(in).first(700), HeadSamples::Blocks::defer);
+  CHECK(h.plain_samples() == 700);
+  h.merge(std::span<const Sample>(in).subspan(700, 200), HeadSamples::Blocks::defer);
+  CHECK(h.size() == 900);
+  CHECK(same(h.copy(), std::vector<Sample>(in.begin(), in.begin() + 900)));
+  // A live sample after them: the plain ones go into 64-sample blocks, as they would have.
+  h.merge(std::span<const Sample>(in).subspan(900, 1));
+  CHECK(h.plain_samples() == 901 % HeadSamples::kBlockSamples);
+  h.merge(std::span<const Sample>(in).subspan(901));
+  CHECK(same(h.copy(), in));
+  // Out of order into a deferred head: rebuilt plain.
+  std::vector<Sample> late{{1'000'000 + 500, 9.0}};
+  h.merge(late, HeadSamples::Blocks::defer);
+  CHECK(h.size() == 1001);
+  CHECK(h.plain_samples() == 1001);
+  CHECK(h.copy()[1].v == 9.0);
 }

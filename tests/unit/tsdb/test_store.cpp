@@ -356,56 +356,63 @@ void check_same(const std::vector<Sample>& got, const std::vector<Sample>& want)
 
 }  // namespace
 
-TEST_CASE("store: a run of past samples is cut into chunks at once and reads back bit-exact") {
+TEST_CASE("store: a run of past samples waits plain in the head for the next pass, which cuts it") {
   Fixture f;
   const TimeMs t0 = f.clock.now_ms() - 2 * 86'400'000LL;
   auto in = past_samples(t0, 20'000, 1);
   auto r = f.store->append({{Fixture::labels({{"__name__", "past"}}), in}});
   REQUIRE(r.ok());
   CHECK(r->samples == 20'000);
-  // In chunks before any cut (max_chunk_samples apiece), so a crash has nothing to replay.
-  CHECK(chunk_rows(f, "past").count == 3);
+  CHECK(chunk_rows(f, "past").count == 0);
+  check_same(f.read("past"), in);
+  // Logged like any head sample: a crash before the cut loses nothing.
+  f.reopen(false);
+  check_same(f.read("past"), in);
+  REQUIRE(f.store->append({{Fixture::labels({{"__name__", "past"}}), past_samples(t0 + 20'000'000, 5000, 8)}}).ok());
+  in = f.read("past");
+  REQUIRE(in.size() == 25'000);
+  // A short run of the past and recent samples are live ones: not due at the next pass.
+  REQUIRE(f.store->append({{Fixture::labels({{"__name__", "few"}}), past_samples(t0, 100, 2)}}).ok());
+  REQUIRE(f.store->append({{Fixture::labels({{"__name__", "recent"}}), past_samples(f.clock.now_ms() - 3'600'000, 2000, 3)}}).ok());
+  REQUIRE(f.store->maintain().ok());
+  CHECK(chunk_rows(f, "past").count == 4);  // 25,000 samples, max_chunk_samples apiece
+  CHECK(chunk_rows(f, "few").count == 0);
+  CHECK(chunk_rows(f, "recent").count == 0);
   check_same(f.read("past"), in);
   f.reopen(false);
   check_same(f.read("past"), in);
   auto hours = f.store->select_buckets({name_is("past")}, t0, t0 + 86'400'000, kTier1h).value();
   REQUIRE(hours.size() == 1);
   CHECK(hours[0].stored_tier);
-  // A short run of past samples, and recent ones, still go to the head.
-  REQUIRE(f.store->append({{Fixture::labels({{"__name__", "few"}}), past_samples(t0, 100, 2)}}).ok());
-  REQUIRE(f.store->append({{Fixture::labels({{"__name__", "recent"}}), past_samples(f.clock.now_ms() - 3'600'000, 2000, 3)}}).ok());
-  CHECK(chunk_rows(f, "few").count == 0);
-  CHECK(chunk_rows(f, "recent").count == 0);
 }
 
-TEST_CASE("store: past samples cut at once take the head's older samples with them") {
+TEST_CASE("store: a run of past samples joins the head's live samples, in time order, and they are cut together") {
   Fixture f;
   const TimeMs now = f.clock.now_ms();
   auto ls = Fixture::labels({{"__name__", "mix"}});
-  // The head holds a few past samples (too few to cut) and a recent one.
   auto early = past_samples(now - 86'400'000, 50, 4);
   std::vector<Sample> recent{{now - 60'000, 1.5}};
   REQUIRE(f.store->append({{ls, early}, {ls, recent}}).ok());
-  CHECK(chunk_rows(f, "mix").count == 0);
-  // Then a bulk of later past samples: one chunk with the head's past samples in front.
+  // Older than the head's newest: the head is rebuilt, plain.
   auto bulk = past_samples(early.back().t + 1000, 3000, 5);
   REQUIRE(f.store->append({{ls, bulk}}).ok());
-  auto rows = chunk_rows(f, "mix");
-  CHECK(rows.count == 1);
-  CHECK(rows.min_t == early.front().t);
   std::vector<Sample> want = early;
   want.insert(want.end(), bulk.begin(), bulk.end());
   want.push_back(recent[0]);
   check_same(f.read("mix"), want);
-  // The recent sample stayed in the head, whose log still holds it after a crash; the ones cut
-  // are not replayed a second time.
-  f.reopen(false);
+  REQUIRE(f.store->maintain().ok());
+  auto rows = chunk_rows(f, "mix");
+  CHECK(rows.count == 1);
+  CHECK(rows.min_t == early.front().t);
   check_same(f.read("mix"), want);
-  REQUIRE(f.store->flush_all().ok());
+  // Cut samples are not replayed a second time after a crash.
+  REQUIRE(f.store->append({{ls, {{now, 2.5}}}}).ok());
+  want.push_back({now, 2.5});
+  f.reopen(false);
   check_same(f.read("mix"), want);
 }
 
-TEST_CASE("store: past samples cut at once: out of order, repeated timestamps, a series twice in a batch") {
+TEST_CASE("store: runs of past samples: out of order, repeated timestamps, a series twice in a batch, backfill") {
   Fixture f;
   const TimeMs t0 = f.clock.now_ms() - 3 * 86'400'000LL;
   auto ls = Fixture::labels({{"__name__", "ooo"}});
@@ -423,8 +430,11 @@ TEST_CASE("store: past samples cut at once: out of order, repeated timestamps, a
   want[10].v = 222.0;
   want[20].v = 333.0;
   check_same(f.read("ooo"), want);
+  REQUIRE(f.store->maintain().ok());
+  CHECK(chunk_rows(f, "ooo").count == 1);
+  check_same(f.read("ooo"), want);
   // Samples older than what is now in chunks are backfill and win their timestamps; newer past
-  // samples go on.
+  // samples wait for the next pass.
   auto later = past_samples(in.back().t + 1000, 1500, 7);
   std::vector<Sample> back{{in[30].t, -1.0}, {t0 - 1000, -2.0}};
   auto batch = later;
