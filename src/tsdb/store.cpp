@@ -243,7 +243,7 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
     auto now_mono = m_clock.mono_ms();
     for (const auto& p : plan)
       if (p.created) m_uncommitted.erase(p.id);
-    for (const auto& e : log_batch.entries) {
+    for (auto& e : log_batch.entries) {
       auto& head = m_heads[e.series_id];
       if (head.samples.empty()) {
         head.first_segment = segment;
@@ -256,7 +256,7 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
         continue;
       }
       const std::size_t plain = head.samples.plain_samples();
-      head.samples.merge(e.samples, HeadSamples::Blocks::defer);
+      head.samples.merge(std::move(e.samples), HeadSamples::Blocks::defer);
       m_deferred_samples += head.samples.plain_samples() - std::min(plain, head.samples.plain_samples());
     }
     wake_maintenance = m_deferred_samples >= m_options.max_deferred_samples;
