@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 
@@ -220,6 +221,18 @@ Server::Server(std::size_t threads) : m_threads(threads) {
     return pool;
   };
   m_parker = std::make_unique<ConnectionParker>([this](int fd, std::size_t left) { resume(fd, left); });
+  // cpp-httplib appends a body to an empty string a few KiB at a time: a 1 MB import grew it
+  // about nine times, each time copying it into fresh pages (a sixth of an import's CPU). This
+  // hook runs before the body is read; the request is process_request's own (non-const) local.
+  set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+    auto it = req.headers.find("Content-Length");
+    std::size_t len = 0;
+    if (it != req.headers.end()) {
+      auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), len);
+      if (ec == std::errc() && len <= payload_max_length_) const_cast<httplib::Request&>(req).body.reserve(len);
+    }
+    return HandlerResponse::Unhandled;
+  });
   // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, which lets a second telltale
   // bind the same port and silently take half the connections.
   set_socket_options([](socket_t sock) {

@@ -369,10 +369,18 @@ void encode_int_seq(std::span<const std::int64_t> y, std::string& out, Effort ef
       auto as_signed = [](std::uint64_t a, std::uint64_t b) {
         return static_cast<std::int64_t>(a) < static_cast<std::int64_t>(b);
       };
-      std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end(), as_signed);
-      median = static_cast<std::int64_t>(sorted[sorted.size() / 2]);
-      std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 256, sorted.end(), as_signed);
-      low = static_cast<std::int64_t>(sorted[sorted.size() / 256]);
+      const auto mid = sorted.begin() + sorted.size() / 2;
+      std::nth_element(sorted.begin(), mid, sorted.end(), as_signed);
+      median = static_cast<std::int64_t>(*mid);
+      // The low quantile is among the smaller half the median left in front of it; below 256
+      // residuals it is the smallest. The same value as a selection over all of them, for less.
+      const auto low_at = sorted.begin() + sorted.size() / 256;
+      if (low_at == sorted.begin()) {
+        low = static_cast<std::int64_t>(*std::min_element(sorted.begin(), mid + 1, as_signed));
+      } else {
+        std::nth_element(sorted.begin(), low_at, mid, as_signed);
+        low = static_cast<std::int64_t>(*low_at);
+      }
     }
     for (unsigned center = 0; center <= 1; ++center) {
       const std::int64_t base = center == 0 ? median : low;

@@ -27,27 +27,36 @@ void merge_samples(std::vector<Sample>& a, const std::vector<Sample>& b) {
   a.swap(out);
 }
 
-TimeMs HeadSamples::first_t() const { return m_blocks.empty() ? m_tail.front().t : m_blocks.front().min_t; }
+TimeMs HeadSamples::first_t() const {
+  if (!m_blocks.empty()) return m_blocks.front().min_t;
+  return m_runs.empty() ? m_tail.front().t : m_runs.front().front().t;
+}
 
-TimeMs HeadSamples::last_t() const { return m_tail.empty() ? m_blocks.back().max_t : m_tail.back().t; }
+TimeMs HeadSamples::last_t() const {
+  if (!m_tail.empty()) return m_tail.back().t;
+  return m_runs.empty() ? m_blocks.back().max_t : m_runs.back().back().t;
+}
 
 std::size_t HeadSamples::memory_bytes() const {
   std::size_t n = sizeof(*this) + m_blocks.capacity() * sizeof(Block) + m_tail.capacity() * sizeof(Sample);
   for (const auto& b : m_blocks) n += b.encoded.capacity();
+  for (const auto& r : m_runs) n += sizeof(r) + r.capacity() * sizeof(Sample);
   return n;
 }
 
 void HeadSamples::append(const Sample& s) {
   m_tail.push_back(s);
   ++m_size;
-  if (m_tail.size() < kBlockSamples) return;
+  // Behind deferred runs the tail stays plain too: blocks must precede the runs in time.
+  if (m_tail.size() < kBlockSamples || !m_runs.empty()) return;
   m_blocks.push_back({m_tail.front().t, m_tail.back().t, encode_chunk(m_tail, Effort::fast)});
   m_blocks.back().encoded.shrink_to_fit();
   m_tail.clear();  // keeps its capacity for the next block: 1 KiB a series at most
 }
 
-void HeadSamples::merge(std::span<const Sample> samples) {
+void HeadSamples::merge(std::span<const Sample> samples, Blocks blocks) {
   if (samples.empty()) return;
+  if (blocks == Blocks::defer) return merge(std::vector<Sample>(samples.begin(), samples.end()), blocks);
   if (m_size == 0 || samples.front().t > last_t()) {
     for (const auto& s : samples) append(s);
     return;
@@ -57,6 +66,25 @@ void HeadSamples::merge(std::span<const Sample> samples) {
   merge_samples(all, std::vector<Sample>(samples.begin(), samples.end()));
   clear();
   for (const auto& s : all) append(s);
+}
+
+void HeadSamples::merge(std::vector<Sample>&& samples, Blocks blocks) {
+  if (samples.empty()) return;
+  if (blocks == Blocks::encode) return merge(std::span<const Sample>(samples), blocks);
+  if (m_size != 0 && samples.front().t <= last_t()) {  // out of order: one run of everything
+    auto all = copy();
+    merge_samples(all, samples);
+    clear();
+    samples = std::move(all);
+  }
+  if (!m_tail.empty()) {
+    m_run_samples += m_tail.size();
+    m_runs.push_back(std::move(m_tail));
+    m_tail = {};
+  }
+  m_size += samples.size();
+  m_run_samples += samples.size();
+  m_runs.push_back(std::move(samples));
 }
 
 std::vector<Sample> HeadSamples::copy(TimeMs from, TimeMs to) const {
@@ -73,6 +101,11 @@ std::vector<Sample> HeadSamples::copy(TimeMs from, TimeMs to) const {
     for (const auto& s : decoded.value())
       if (keep(s)) out.push_back(s);
   }
+  for (const auto& r : m_runs) {
+    if (r.back().t < from || r.front().t > to) continue;
+    for (const auto& s : r)
+      if (keep(s)) out.push_back(s);
+  }
   for (const auto& s : m_tail)
     if (keep(s)) out.push_back(s);
   return out;
@@ -80,6 +113,8 @@ std::vector<Sample> HeadSamples::copy(TimeMs from, TimeMs to) const {
 
 void HeadSamples::clear() {
   std::vector<Block>().swap(m_blocks);
+  std::vector<std::vector<Sample>>().swap(m_runs);
+  m_run_samples = 0;
   std::vector<Sample>().swap(m_tail);
   m_size = 0;
 }

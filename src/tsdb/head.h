@@ -20,9 +20,16 @@ class HeadSamples {
  public:
   static constexpr std::size_t kBlockSamples = 64;
 
+  // How merge treats full blocks: encoded at once, or left plain until the head is cut. Plain
+  // is for samples of the past, which the next maintenance pass cuts: encoding them into blocks
+  // first would only be undone by the cut.
+  enum class Blocks { encode, defer };
   // Adds ascending samples with unique timestamps; one with the timestamp of a held sample
   // replaces it. Appending after the newest is the fast path; older samples re-encode.
-  void merge(std::span<const Sample> samples);
+  void merge(std::span<const Sample> samples, Blocks blocks = Blocks::encode);
+  // The same, taking the vector as a run of its own when deferred (no copy).
+  void merge(std::vector<Sample>&& samples, Blocks blocks);
+  std::size_t plain_samples() const { return m_run_samples + m_tail.size(); }
   // The held samples in [from, to], ascending.
   std::vector<Sample> copy(TimeMs from = INT64_MIN, TimeMs to = INT64_MAX) const;
   void clear();  // frees the memory too
@@ -40,8 +47,12 @@ class HeadSamples {
   };
   void append(const Sample& s);
 
-  std::vector<Block> m_blocks;  // ascending, before m_tail
-  std::vector<Sample> m_tail;   // the newest samples, fewer than kBlockSamples
+  std::vector<Block> m_blocks;  // ascending, before m_runs
+  // Deferred runs (Blocks::defer), ascending, before m_tail; kept as the appends brought them,
+  // since growing one plain vector copied it and faulted in fresh pages again and again.
+  std::vector<std::vector<Sample>> m_runs;
+  std::size_t m_run_samples = 0;
+  std::vector<Sample> m_tail;  // the newest samples: fewer than kBlockSamples unless m_runs is not empty
   std::size_t m_size = 0;
 };
 

@@ -105,6 +105,10 @@ void Store::close(OnClose how) {
 }
 
 Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
+  for (auto& s : batch) normalize(s.samples);
+  const TimeMs horizon = m_clock.now_ms() - m_options.max_head_age_ms;
+  // The listener gets the batch as stored; otherwise its samples move into the plan.
+  const bool listening = m_listener && m_listener_wanted();
   std::shared_lock gate(m_gate);
   std::vector<Planned> plan;
   plan.reserve(batch.size());
@@ -112,17 +116,16 @@ Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
     std::lock_guard lock(m_heads_mutex);
     for (auto& s : batch) {
       if (s.samples.empty()) continue;
-      normalize(s.samples);
       Planned p;
       bool fresh = false;
       p.id = m_index.get_or_assign(s.labels, fresh);
       if (fresh) m_uncommitted.insert(p.id);
-      plan_series(p, s.labels, s.samples);
+      plan_series(p, s.labels, listening ? std::vector<Sample>(s.samples) : std::move(s.samples), horizon);
       plan.push_back(std::move(p));
     }
   }
   auto result = commit(plan);
-  if (result.ok() && m_listener && m_listener_wanted()) m_listener(batch);
+  if (result.ok() && listening) m_listener(batch);
   return result;
 }
 
@@ -159,7 +162,8 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
       Planned p;
       p.id = order[i].id;
       p.ref = points[order[i].at].series.get();
-      plan_series(p, *p.ref->labels, samples);
+      plan_series(p, *p.ref->labels, std::move(samples), INT64_MIN);  // live producers
+      samples = {};
       plan.push_back(std::move(p));
       i = j;
     }
@@ -176,28 +180,37 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
   return result;
 }
 
-void Store::plan_series(Planned& p, const LabelSet& labels, const std::vector<Sample>& samples) {
+void Store::plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&& samples, TimeMs horizon) {
   p.created = !m_uncommitted.empty() && m_uncommitted.contains(p.id);
   if (p.created) p.canonical = canonical_labels(labels);
   auto it = m_heads.find(p.id);
   TimeMs mark = it == m_heads.end() ? INT64_MIN : it->second.persisted_max;
   auto split = std::upper_bound(samples.begin(), samples.end(), mark,
                                 [](TimeMs t, const Sample& x) { return t < x.t; });
+  auto past_end = std::lower_bound(split, samples.end(), horizon,
+                                   [](const Sample& x, TimeMs t) { return x.t < t; });
+  p.defer = static_cast<std::size_t>(past_end - split) >= m_options.defer_min_samples;
+  if (split == samples.begin()) {
+    p.head_part = std::move(samples);  // the common case: all of it for the head, no copy
+    return;
+  }
   p.backfill.assign(samples.begin(), split);
   p.head_part.assign(split, samples.end());
 }
 
 Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
   AppendResult result;
-  for (const auto& p : plan) {
+  for (auto& p : plan) {
     result.samples += p.backfill.size() + p.head_part.size();
     result.series_created += p.created ? 1 : 0;
+    if (!p.backfill.empty()) encode_samples(p.id, p.backfill, p.blobs);
   }
   if (plan.empty()) return result;
   auto now = m_clock.now_ms();
   std::uint64_t segment = 0;
   // Head parts move into the log record and, once it is written, from there into the heads.
   LogBatch log_batch;
+  std::unordered_set<SeriesId> deferred;
   auto committed = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     SQLite::Statement add_series(db, "INSERT OR IGNORE INTO series(id, labels, created_at) VALUES (?, ?, ?)");
     PackWriter packs(db, m_next_seq);
@@ -209,8 +222,11 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
         add_series.exec();
         add_series.reset();
       }
-      if (!p.backfill.empty()) write_samples(packs, p.id, p.backfill);
-      if (!p.head_part.empty()) log_batch.entries.push_back({p.id, std::move(p.head_part)});
+      write_blobs(packs, p.blobs);
+      if (!p.head_part.empty()) {
+        if (p.defer) deferred.insert(p.id);
+        log_batch.entries.push_back({p.id, std::move(p.head_part)});
+      }
     }
     packs.finish();
     if (!log_batch.entries.empty()) {
@@ -221,12 +237,13 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
     return true;
   });
   if (!committed.ok()) return std::move(committed).error();
+  bool wake_maintenance = false;
   {
     std::lock_guard lock(m_heads_mutex);
     auto now_mono = m_clock.mono_ms();
     for (const auto& p : plan)
       if (p.created) m_uncommitted.erase(p.id);
-    for (const auto& e : log_batch.entries) {
+    for (auto& e : log_batch.entries) {
       auto& head = m_heads[e.series_id];
       if (head.samples.empty()) {
         head.first_segment = segment;
@@ -234,24 +251,36 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
       } else {
         head.first_segment = std::min(head.first_segment, segment);
       }
-      head.samples.merge(e.samples);
+      if (deferred.empty() || !deferred.contains(e.series_id)) {
+        head.samples.merge(e.samples);
+        continue;
+      }
+      const std::size_t plain = head.samples.plain_samples();
+      head.samples.merge(std::move(e.samples), HeadSamples::Blocks::defer);
+      m_deferred_samples += head.samples.plain_samples() - std::min(plain, head.samples.plain_samples());
     }
+    wake_maintenance = m_deferred_samples >= m_options.max_deferred_samples;
   }
+  if (wake_maintenance) m_maint_cv.notify_all();
   samples_appended().inc(static_cast<double>(result.samples));
   return result;
 }
 
-void Store::write_samples(PackWriter& packs, SeriesId id, std::span<const Sample> samples) {
+void Store::encode_samples(SeriesId id, std::span<const Sample> samples, std::vector<Blob>& out) const {
   for (std::size_t at = 0; at < samples.size(); at += m_options.max_chunk_samples) {
     auto part = samples.subspan(at, std::min(m_options.max_chunk_samples, samples.size() - at));
-    packs.add(kRawTier, id, part.front().t, part.back().t, encode_chunk(part));
+    out.push_back({kRawTier, id, part.front().t, part.back().t, encode_chunk(part)});
   }
   for (std::int64_t tier : {kTier1m, kTier1h}) {
     if (tier == kTier1m && !wants_minute_tier(samples)) continue;
     auto buckets = make_buckets(samples, tier);
     if (buckets.empty()) continue;
-    packs.add(tier, id, buckets.front().start, buckets.back().start + tier - 1, encode_buckets(buckets));
+    out.push_back({tier, id, buckets.front().start, buckets.back().start + tier - 1, encode_buckets(buckets)});
   }
+}
+
+void Store::write_blobs(PackWriter& packs, const std::vector<Blob>& blobs) {
+  for (const auto& b : blobs) packs.add(b.tier, b.id, b.min_t, b.max_t, b.data);
 }
 
 Result<void> Store::cut_heads(Which which) {
@@ -262,18 +291,26 @@ Result<void> Store::cut_heads(Which which) {
     std::lock_guard lock(m_heads_mutex);
     for (auto& [id, head] : m_heads) {
       if (head.samples.empty()) continue;
+      // A head holding a plain run of the past (see defer_min_samples) is due at once.
       bool due = head.samples.size() >= m_options.max_chunk_samples ||
+                 head.samples.plain_samples() > HeadSamples::kBlockSamples ||
                  head.samples.last_t() - head.samples.first_t() >= m_options.max_chunk_span_ms ||
                  now - head.first_append_mono_ms >= m_options.max_head_age_ms;
-      if (which == Which::all || due) cuts.push_back({id, head.samples.copy()});
+      if (which == Which::all || due) cuts.push_back({id, head.samples.copy(), {}, 0});
     }
+    m_deferred_samples = 0;  // each head holding some is cut now
   }
   if (cuts.empty()) return {};
   // Neighbours in a pack are then neighbours in queries, which read series in id order.
   std::sort(cuts.begin(), cuts.end(), [](const Cut& a, const Cut& b) { return a.id < b.id; });
+  for (auto& c : cuts) {
+    encode_samples(c.id, c.samples, c.blobs);
+    c.last_t = c.samples.back().t;
+    std::vector<Sample>().swap(c.samples);  // a cut of every head holds them all at once
+  }
   auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     PackWriter packs(db, m_next_seq);
-    for (const auto& c : cuts) write_samples(packs, c.id, c.samples);
+    for (const auto& c : cuts) write_blobs(packs, c.blobs);
     packs.finish();
     return true;
   });
@@ -282,7 +319,7 @@ Result<void> Store::cut_heads(Which which) {
   std::lock_guard lock(m_heads_mutex);
   for (const auto& c : cuts) {
     auto& head = m_heads[c.id];
-    head.persisted_max = std::max(head.persisted_max, c.samples.back().t);
+    head.persisted_max = std::max(head.persisted_max, c.last_t);
     head.samples.clear();
     head.first_segment = 0;
   }

@@ -40,6 +40,14 @@ struct StoreOptions {
   // A head whose oldest sample arrived this long ago is cut: bounds head memory in real-time
   // operation (a 15 s series holds at most 1,440 samples, 23 KB) and how much log a crash replays.
   std::int64_t max_head_age_ms = 6 * 3600'000;
+  // Samples older than max_head_age_ms (by their timestamp) would have been cut already had they
+  // arrived on time. When an append brings at least this many of them for a series (an import
+  // of the past), they are logged as usual but kept plain in the head instead of encoded into
+  // blocks, and the next maintenance pass cuts that head: one codec pass instead of three.
+  // Fewer are treated as live samples (a plain head costs 16 bytes a sample).
+  std::size_t defer_min_samples = 1024;
+  // Plain samples all heads may hold so; past it, maintenance runs at once (64 MiB).
+  std::size_t max_deferred_samples = 1u << 22;
   std::uint64_t log_segment_bytes = 16u << 20;    // the append log starts a new segment past this
   std::int64_t maintenance_period_ms = 10'000;
   std::int64_t raw_retention_ms = 30LL * 86'400'000;
@@ -121,21 +129,33 @@ class Store : public query::Storage {
     std::uint64_t first_segment = 0;
     std::int64_t first_append_mono_ms = 0;  // when the oldest of `samples` arrived
   };
+  // A chunk or rollup blob, encoded off the writer thread, on its way into a pack.
+  struct Blob {
+    std::int64_t tier;
+    SeriesId id;
+    TimeMs min_t, max_t;
+    std::string data;
+  };
   struct Planned {
     SeriesId id = 0;
     bool created = false;  // the series' row is to be inserted
     std::string canonical;
     const SeriesRef* ref = nullptr;  // for append(points)
     std::vector<Sample> head_part, backfill;
+    bool defer = false;       // head_part holds a run of the past: kept plain (defer_min_samples)
+    std::vector<Blob> blobs;  // of backfill
   };
-  // Fills p from a series' samples (normalized): split at the persisted mark. Under m_heads_mutex.
-  void plan_series(Planned& p, const LabelSet& labels, const std::vector<Sample>& samples);
-  // Writes the plan's new series, backfill chunks and log record in one writer job, then
-  // extends the heads.
+  // Fills p from a series' samples (normalized): split at the persisted mark; `horizon` is
+  // where the past begins (see defer_min_samples). Under m_heads_mutex.
+  void plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&& samples, TimeMs horizon);
+  // Encodes the plan's chunks, writes its new series, chunks and log record in one writer job,
+  // then extends the heads.
   Result<AppendResult> commit(std::vector<Planned>& plan);
   struct Cut {
     SeriesId id;
-    std::vector<Sample> samples;
+    std::vector<Sample> samples;  // released once encoded into blobs
+    std::vector<Blob> blobs;
+    TimeMs last_t = 0;
   };
 
   void maintenance_loop();
@@ -145,8 +165,11 @@ class Store : public query::Storage {
   // Starts a new log segment when the current one is large, and deletes the segments no head
   // needs any more (all when `everything` was just cut).
   Result<void> trim_log();
-  // Adds samples as chunks and their rollups to `packs`; on the writer thread, in its transaction.
-  void write_samples(PackWriter& packs, SeriesId id, std::span<const Sample> samples);
+  // Samples as chunks and their rollups. Pure: called outside the writer job, so the writer
+  // thread (which every SQLite write waits for) only copies the blobs into packs.
+  void encode_samples(SeriesId id, std::span<const Sample> samples, std::vector<Blob>& out) const;
+  // On the writer thread, in its transaction.
+  static void write_blobs(PackWriter& packs, const std::vector<Blob>& blobs);
   std::vector<Sample> head_copy(SeriesId id, TimeMs from, TimeMs to) const;
 
   db::Writer& m_writer;
@@ -163,6 +186,7 @@ class Store : public query::Storage {
   std::shared_mutex m_gate;
   mutable std::mutex m_heads_mutex;
   std::unordered_map<SeriesId, Head> m_heads;
+  std::size_t m_deferred_samples = 0;  // plain samples in heads due for the next pass, about
   // Ids assigned to new series whose row no commit has written yet. Every append that touches
   // one inserts its row, so a failed commit cannot leave later, acknowledged samples under an
   // id that a restart would drop.

@@ -25,8 +25,9 @@ def bits(v):
 class Writer(threading.Thread):
     """Posts batches to /api/v1/samples until the connection fails; records what got a 200."""
 
-    def __init__(self, port, token, wid, base, seed):
+    def __init__(self, port, token, wid, base, seed, per=10):
         super().__init__(daemon=True)
+        self.per = per       # samples per series per batch
         self.client = HttpClient(port, timeout=5)
         self.token = token
         self.wid = wid
@@ -45,7 +46,7 @@ class Writer(threading.Thread):
                 series = []
                 batch = []
                 for k in range(4):
-                    ts = [self.base + (i * 10 + j) * 100 for j in range(10)]
+                    ts = [self.base + (i * self.per + j) * 100 for j in range(self.per)]
                     vs = [self.rnd.uniform(-1e12, 1e12) for _ in ts]
                     series.append({"metric": "crash_m", "labels": {"w": str(self.wid), "k": str(k)},
                                    "timestamps": ts, "values": vs})
@@ -54,7 +55,7 @@ class Writer(threading.Thread):
                     batch.append((str(k), list(zip(ts, vs))))
                 r = self.client.request("POST", "/api/v1/samples", {"series": series},
                                         headers={"Authorization": "Bearer " + self.token}, check=False)
-                if r.status == 200 and r.json["data"]["samples"] == 40:
+                if r.status == 200 and r.json["data"]["samples"] == 4 * self.per:
                     self.acked.append(batch)
                 else:
                     self.bad.append(r)
@@ -90,12 +91,16 @@ class CrashTest(unittest.TestCase):
             out[s["labels"]["k"]] = dict(zip(s["timestamps"], s["values"]))
         return out
 
-    def kill_during_ingest(self, delay, seed):
+    def kill_during_ingest(self, delay, seed, past=False):
+        """past: an import of samples two days old, 1,100 per series and batch, which the store
+        keeps plain in the heads (not in blocks) until the next maintenance pass."""
         s = self.server
         s.start()
         token = s.admin_token()
-        base = (int(time.time() * 1000) // HOUR - 2) * HOUR
-        writers = [Writer(s.port, token, w, base, seed * 10 + w) for w in range(2)]
+        base = (int(time.time() * 1000) // HOUR - (48 if past else 2)) * HOUR
+        per = 1100 if past else 10
+        span = 24 * HOUR if past else HOUR
+        writers = [Writer(s.port, token, w, base, seed * 10 + w, per) for w in range(2)]
         for w in writers:
             w.start()
         time.sleep(delay)
@@ -111,7 +116,7 @@ class CrashTest(unittest.TestCase):
         token = s.admin_token()
         missing, wrong, unknown = [], [], []
         for w in writers:
-            got = self.read_series(token, 'crash_m{w="%d"}' % w.wid, base - 1, base + HOUR)
+            got = self.read_series(token, 'crash_m{w="%d"}' % w.wid, base - 1, base + span)
             for batch in w.acked:
                 for k, samples in batch:
                     for t, v in samples:
@@ -133,9 +138,9 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(unknown[:20], [], "%d samples never sent" % len(unknown))
         # Batches are atomic: each unacknowledged in-flight batch is there whole or not at all.
         for w in writers:
-            got = self.read_series(token, 'crash_m{w="%d"}' % w.wid, base - 1, base + HOUR)
+            got = self.read_series(token, 'crash_m{w="%d"}' % w.wid, base - 1, base + span)
             n_acked = len(w.acked)
-            tail_ts = [base + (n_acked * 10 + j) * 100 for j in range(10)]
+            tail_ts = [base + (n_acked * per + j) * 100 for j in range(per)]
             present = [t in got.get(k, {}) for k in ("0", "1", "2", "3") for t in tail_ts]
             self.assertTrue(all(present) or not any(present), "in-flight batch partly stored: %r" % present)
         # The server keeps taking data, and a graceful stop/start keeps all of it.
@@ -146,7 +151,7 @@ class CrashTest(unittest.TestCase):
         s.start()
         token = s.admin_token()
         for w in writers[:1]:
-            got = self.read_series(token, 'crash_m{w="%d"}' % w.wid, base - 1, base + HOUR)
+            got = self.read_series(token, 'crash_m{w="%d"}' % w.wid, base - 1, base + span)
             for batch in w.acked:
                 for k, samples in batch:
                     for t, v in samples:
@@ -169,6 +174,9 @@ class CrashTest(unittest.TestCase):
 
     def test_kill_after_2s(self):
         self.kill_during_ingest(2.0, 3)
+
+    def test_kill_during_import_of_the_past(self):
+        self.kill_during_ingest(1.0, 4, past=True)
 
     def test_torn_log_tail(self):
         s = self.server

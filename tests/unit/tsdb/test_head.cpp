@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -70,4 +71,42 @@ TEST_CASE("head: a chunk's worth of a ping series takes a fraction of its plain 
   CHECK(h.size() == 8192);
   MESSAGE("bytes per sample: " << static_cast<double>(h.memory_bytes()) / 8192);
   CHECK(h.memory_bytes() < 8192 * sizeof(Sample) / 4);
+}
+
+TEST_CASE("head: samples kept plain (deferred) read back, and later samples encode them into blocks") {
+  auto same = [](const std::vector<Sample>& a, const std::vector<Sample>& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](const Sample& x, const Sample& y) {
+             return x.t == y.t && x.v == y.v;
+           });
+  };
+  HeadSamples h;
+  std::vector<Sample> in;
+  for (int i = 0; i < 1000; ++i) in.push_back({1'000'000 + i * 1000LL, i * 0.125});
+  h.merge(std::span<const Sample>(in).first(700), HeadSamples::Blocks::defer);
+  CHECK(h.plain_samples() == 700);
+  h.merge(std::span<const Sample>(in).subspan(700, 200), HeadSamples::Blocks::defer);
+  CHECK(h.size() == 900);
+  CHECK(same(h.copy(), std::vector<Sample>(in.begin(), in.begin() + 900)));
+  // Live samples after them stay plain too (blocks may not follow plain runs): the head is
+  // due for a cut anyway.
+  h.merge(std::span<const Sample>(in).subspan(900, 1));
+  h.merge(std::span<const Sample>(in).subspan(901));
+  CHECK(h.plain_samples() == 1000);
+  CHECK(same(h.copy(), in));
+  CHECK(h.first_t() == in.front().t);
+  CHECK(h.last_t() == in.back().t);
+  CHECK(h.copy(in[650].t, in[720].t).size() == 71);  // across two runs
+  // Blocks before runs: a live head, then a deferred run.
+  HeadSamples g;
+  g.merge(std::span<const Sample>(in).first(200));
+  g.merge(std::span<const Sample>(in).subspan(200, 300), HeadSamples::Blocks::defer);
+  g.merge(std::span<const Sample>(in).subspan(500));
+  CHECK(g.plain_samples() == 1000 - 192);
+  CHECK(same(g.copy(), in));
+  // Out of order into a deferred head: rebuilt plain.
+  std::vector<Sample> late{{1'000'000 + 500, 9.0}};
+  h.merge(late, HeadSamples::Blocks::defer);
+  CHECK(h.size() == 1001);
+  CHECK(h.plain_samples() == 1001);
+  CHECK(h.copy()[1].v == 9.0);
 }

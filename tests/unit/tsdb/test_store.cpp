@@ -313,3 +313,139 @@ TEST_CASE("store: a database of the previous release upgrades, its chunks and ro
   REQUIRE(f.store->flush_all().ok());
   CHECK(f.read("old").size() == 101);
 }
+
+namespace {
+
+// Chunk index rows of a series named `name`, and the oldest timestamp they cover.
+struct ChunkRows {
+  std::int64_t count = 0;
+  std::int64_t min_t = 0;
+};
+ChunkRows chunk_rows(Fixture& f, const char* name) {
+  db::Readers r(f.db_path);
+  return r.with([&](SQLite::Database& db) -> Result<ChunkRows> {
+            SQLite::Statement q(db,
+                                "SELECT count(*), coalesce(min(min_t), 0) FROM chunks JOIN series s ON s.id = series_id "
+                                "WHERE s.labels = ?");
+            q.bind(1, canonical_labels(Fixture::labels({{"__name__", name}})));
+            q.executeStep();
+            return ChunkRows{q.getColumn(0).getInt64(), q.getColumn(1).getInt64()};
+          })
+      .value();
+}
+
+// A ping-like series: 1 s apart with jitter, 3-decimal values, and the odd special value.
+std::vector<Sample> past_samples(TimeMs t0, int n, int seed) {
+  std::vector<Sample> out;
+  for (int i = 0; i < n; ++i) {
+    double v = std::round((20 + 5 * std::sin(i * 0.01 + seed) + (i * 7919 % 13) * 0.1) * 1000) / 1000;
+    if (i % 997 == 5) v = std::numeric_limits<double>::quiet_NaN();
+    if (i % 1499 == 7) v = -0.0;
+    out.push_back({t0 + i * 1000LL + (i * 31 % 5), v});
+  }
+  return out;
+}
+
+void check_same(const std::vector<Sample>& got, const std::vector<Sample>& want) {
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    CHECK(got[i].t == want[i].t);
+    CHECK(same_bits(got[i].v, want[i].v));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("store: a run of past samples waits plain in the head for the next pass, which cuts it") {
+  Fixture f;
+  const TimeMs t0 = f.clock.now_ms() - 2 * 86'400'000LL;
+  auto in = past_samples(t0, 20'000, 1);
+  auto r = f.store->append({{Fixture::labels({{"__name__", "past"}}), in}});
+  REQUIRE(r.ok());
+  CHECK(r->samples == 20'000);
+  CHECK(chunk_rows(f, "past").count == 0);
+  check_same(f.read("past"), in);
+  // Logged like any head sample: a crash before the cut loses nothing.
+  f.reopen(false);
+  check_same(f.read("past"), in);
+  REQUIRE(f.store->append({{Fixture::labels({{"__name__", "past"}}), past_samples(t0 + 20'000'000, 5000, 8)}}).ok());
+  in = f.read("past");
+  REQUIRE(in.size() == 25'000);
+  // A short run of the past and recent samples are live ones: not due at the next pass.
+  REQUIRE(f.store->append({{Fixture::labels({{"__name__", "few"}}), past_samples(t0, 100, 2)}}).ok());
+  REQUIRE(f.store->append({{Fixture::labels({{"__name__", "recent"}}), past_samples(f.clock.now_ms() - 3'600'000, 2000, 3)}}).ok());
+  REQUIRE(f.store->maintain().ok());
+  CHECK(chunk_rows(f, "past").count == 4);  // 25,000 samples, max_chunk_samples apiece
+  CHECK(chunk_rows(f, "few").count == 0);
+  CHECK(chunk_rows(f, "recent").count == 0);
+  check_same(f.read("past"), in);
+  f.reopen(false);
+  check_same(f.read("past"), in);
+  auto hours = f.store->select_buckets({name_is("past")}, t0, t0 + 86'400'000, kTier1h).value();
+  REQUIRE(hours.size() == 1);
+  CHECK(hours[0].stored_tier);
+}
+
+TEST_CASE("store: a run of past samples joins the head's live samples, in time order, and they are cut together") {
+  Fixture f;
+  const TimeMs now = f.clock.now_ms();
+  auto ls = Fixture::labels({{"__name__", "mix"}});
+  auto early = past_samples(now - 86'400'000, 50, 4);
+  std::vector<Sample> recent{{now - 60'000, 1.5}};
+  REQUIRE(f.store->append({{ls, early}, {ls, recent}}).ok());
+  // Older than the head's newest: the head is rebuilt, plain.
+  auto bulk = past_samples(early.back().t + 1000, 3000, 5);
+  REQUIRE(f.store->append({{ls, bulk}}).ok());
+  std::vector<Sample> want = early;
+  want.insert(want.end(), bulk.begin(), bulk.end());
+  want.push_back(recent[0]);
+  check_same(f.read("mix"), want);
+  REQUIRE(f.store->maintain().ok());
+  auto rows = chunk_rows(f, "mix");
+  CHECK(rows.count == 1);
+  CHECK(rows.min_t == early.front().t);
+  check_same(f.read("mix"), want);
+  // Cut samples are not replayed a second time after a crash.
+  REQUIRE(f.store->append({{ls, {{now, 2.5}}}}).ok());
+  want.push_back({now, 2.5});
+  f.reopen(false);
+  check_same(f.read("mix"), want);
+}
+
+TEST_CASE("store: runs of past samples: out of order, repeated timestamps, a series twice in a batch, backfill") {
+  Fixture f;
+  const TimeMs t0 = f.clock.now_ms() - 3 * 86'400'000LL;
+  auto ls = Fixture::labels({{"__name__", "ooo"}});
+  auto in = past_samples(t0, 4000, 6);
+  auto shuffled = in;
+  for (std::size_t i = 0; i + 7 < shuffled.size(); i += 7) std::swap(shuffled[i], shuffled[i + 5]);
+  // The batch names the series twice (as a parser does for interleaved lines); a timestamp of the
+  // first entry repeated in the second takes the second's value, as does one repeated in an entry.
+  std::vector<Sample> first(shuffled.begin(), shuffled.begin() + 2500), second(shuffled.begin() + 2500, shuffled.end());
+  first.push_back({in[10].t, 111.0});
+  first.push_back({in[10].t, 222.0});
+  second.push_back({in[20].t, 333.0});
+  REQUIRE(f.store->append({{ls, first}, {Fixture::labels({{"__name__", "other"}}), {{t0, 1}}}, {ls, second}}).ok());
+  auto want = in;
+  want[10].v = 222.0;
+  want[20].v = 333.0;
+  check_same(f.read("ooo"), want);
+  REQUIRE(f.store->maintain().ok());
+  CHECK(chunk_rows(f, "ooo").count == 1);
+  check_same(f.read("ooo"), want);
+  // Samples older than what is now in chunks are backfill and win their timestamps; newer past
+  // samples wait for the next pass.
+  auto later = past_samples(in.back().t + 1000, 1500, 7);
+  std::vector<Sample> back{{in[30].t, -1.0}, {t0 - 1000, -2.0}};
+  auto batch = later;
+  batch.insert(batch.end(), back.begin(), back.end());
+  REQUIRE(f.store->append({{ls, batch}}).ok());
+  want[30].v = -1.0;
+  want.insert(want.begin(), Sample{t0 - 1000, -2.0});
+  want.insert(want.end(), later.begin(), later.end());
+  check_same(f.read("ooo"), want);
+  f.reopen(false);
+  check_same(f.read("ooo"), want);
+  f.reopen(true);
+  check_same(f.read("ooo"), want);
+}
