@@ -27,8 +27,8 @@ export function chartSelectors(nodeName, kinds) {
 }
 
 // Interface traffic is a rate of counters, so it is asked of the PromQL engine rather than
-// drawn from raw samples. The window covers at least two polls of a 1-minute check, and two
-// steps, so no point falls between samples.
+// drawn from raw samples. The window is at least 5 minutes (several polls of a 1-minute check)
+// and two steps, so every point has samples to take a rate of.
 export function trafficQueries(nodeName, step_ms) {
   const window = `${Math.max(300, Math.ceil((2 * step_ms) / 1000))}s`;
   const rate = (metric) => `sum by (ifName) (rate(${metric}{node=${quote(nodeName)}}[${window}])) * 8`;
