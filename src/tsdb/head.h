@@ -30,6 +30,7 @@ class HeadSamples {
   // The same, taking the vector as a run of its own when deferred (no copy).
   void merge(std::vector<Sample>&& samples, Blocks blocks);
   std::size_t plain_samples() const { return m_run_samples + m_tail.size(); }
+  bool has_deferred() const { return !m_runs.empty(); }  // then its head is due for a cut
   // The held samples in [from, to], ascending.
   std::vector<Sample> copy(TimeMs from = INT64_MIN, TimeMs to = INT64_MAX) const;
   void clear();  // frees the memory too

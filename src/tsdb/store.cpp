@@ -293,7 +293,7 @@ Result<void> Store::cut_heads(Which which) {
       if (head.samples.empty()) continue;
       // A head holding a plain run of the past (see defer_min_samples) is due at once.
       bool due = head.samples.size() >= m_options.max_chunk_samples ||
-                 head.samples.plain_samples() > HeadSamples::kBlockSamples ||
+                 head.samples.has_deferred() ||
                  head.samples.last_t() - head.samples.first_t() >= m_options.max_chunk_span_ms ||
                  now - head.first_append_mono_ms >= m_options.max_head_age_ms;
       if (which == Which::all || due) cuts.push_back({id, head.samples.copy(), {}, 0});

@@ -82,6 +82,14 @@ TEST_CASE("head: samples kept plain (deferred) read back, and later samples enco
   HeadSamples h;
   std::vector<Sample> in;
   for (int i = 0; i < 1000; ++i) in.push_back({1'000'000 + i * 1000LL, i * 0.125});
+  h.merge(std::span<const Sample>(in).first(100));
+  CHECK_FALSE(h.has_deferred());
+  h.clear();
+  // Even a short deferred run makes the head due (the cut asks has_deferred, not a size).
+  h.merge(std::span<const Sample>(in).first(3), HeadSamples::Blocks::defer);
+  CHECK(h.has_deferred());
+  h.clear();
+  CHECK_FALSE(h.has_deferred());
   h.merge(std::span<const Sample>(in).first(700), HeadSamples::Blocks::defer);
   CHECK(h.plain_samples() == 700);
   h.merge(std::span<const Sample>(in).subspan(700, 200), HeadSamples::Blocks::defer);
