@@ -16,7 +16,7 @@ test_pkgs=(
   doctest-dev clang libclang-rt-14-dev python3 curl
   prometheus victoria-metrics prometheus-node-exporter wrk procps chromium
   dnsmasq-base fping iproute2 iptables openssl prometheus-blackbox-exporter
-  snmpd snmp libsnmp-dev prometheus-alertmanager python3-aiosmtpd
+  snmpd snmp libsnmp-dev prometheus-alertmanager python3-aiosmtpd ccache
 )
 
 want=("${build_pkgs[@]}")

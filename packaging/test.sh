@@ -13,20 +13,33 @@ for dir in tests/e2e tests/web; do
   npm ci --prefix "$dir" --no-audit --no-fund --silent
 done
 
+# ccache, when present, makes a second run on the same machine mostly cache hits; paths are
+# hashed relative to the build directory, so another clone of the repository hits too.
+launcher=()
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
+fi
+started=$SECONDS
+stage_times=()
+stage_done() { stage_times+=("$1 $((SECONDS - started)) s"); started=$SECONDS; }
+
 echo "== Release build and tests"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
+stage_done release
 
 echo "== ASan + UBSan build and tests"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTELLTALE_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTELLTALE_SANITIZE=ON "${launcher[@]}" >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   TELLTALE_SANITIZED=1 ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE 'e2e|web'
+stage_done sanitizers
 
 echo "== libFuzzer targets, ${fuzz_seconds}s each"
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-  -DTELLTALE_FUZZ=ON -DTELLTALE_TESTS=OFF >/dev/null
+  -DTELLTALE_FUZZ=ON -DTELLTALE_TESTS=OFF "${launcher[@]}" >/dev/null
 cmake --build build-fuzz -j"$jobs"
 for target in build-fuzz/tests/fuzz/fuzz_*; do
   [[ -x $target ]] || continue
@@ -39,5 +52,7 @@ for target in build-fuzz/tests/fuzz/fuzz_*; do
     || { tail -50 build-fuzz/$name.log; echo "fuzz target $name failed"; exit 1; }
   echo "$name: $(grep -c . "$corpus"/* 2>/dev/null | wc -l) corpus entries, no crash in ${fuzz_seconds}s"
 done
+stage_done fuzz
+echo "stage times: ${stage_times[*]}"
 # Release tests, sanitizer tests, fuzz targets: the three stages, each of which exits on failure.
 echo "stages: 3 passed, 0 failed"
