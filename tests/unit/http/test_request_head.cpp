@@ -144,7 +144,8 @@ TEST_CASE("head: the limits are exact") {
 }
 
 TEST_CASE("head: a refused head still names its method for the metrics") {
-  auto p = parse_request_head(get("Content-Length: x\r\n"));
+  auto bytes = get("Content-Length: x\r\n");
+  auto p = parse_request_head(bytes);
   CHECK(p.state == HeadState::invalid);
   CHECK(p.method == "GET");
 }
