@@ -62,7 +62,6 @@ class Server : public httplib::Server {
   bool is_running() const { return m_running; }
   // Stops accepting, closes parked connections and lets in-flight requests finish.
   void shutdown();
-  const ConnectionLimits* connection_limits() const { return m_limits.get(); }
 
  private:
   // Serves the requests whose heads are buffered, until the connection closes, is upgraded,
