@@ -46,10 +46,15 @@ std::string raw_error_response(int status, const Error& e, const std::string& re
     case 400: reason = "Bad Request"; break;
     case 401: reason = "Unauthorized"; break;
     case 403: reason = "Forbidden"; break;
+    case 408: reason = "Request Timeout"; break;
     case 413: reason = "Payload Too Large"; break;
+    case 414: reason = "URI Too Long"; break;
     case 415: reason = "Unsupported Media Type"; break;
     case 426: reason = "Upgrade Required"; break;
+    case 431: reason = "Request Header Fields Too Large"; break;
+    case 501: reason = "Not Implemented"; break;
     case 503: reason = "Service Unavailable"; break;
+    case 505: reason = "HTTP Version Not Supported"; break;
   }
   std::string body = error_body(e, request_id);
   std::string out = fmt::format(

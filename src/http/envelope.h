@@ -27,8 +27,9 @@ std::string list_body(const nlohmann::json& items, std::int64_t total, const Pag
                       const std::string& request_id);
 std::string error_body(const Error& e, const std::string& request_id);
 
-// A whole HTTP/1.1 error response, for the few answers written outside cpp-httplib (refused
-// WebSocket upgrades, bodies refused before parsing). Closes the connection.
+// A whole HTTP/1.1 error response, for the answers written outside cpp-httplib (refused request
+// heads and connections, refused WebSocket upgrades, bodies refused before parsing). Closes the
+// connection.
 std::string raw_error_response(int status, const Error& e, const std::string& request_id);
 
 }  // namespace tt::http

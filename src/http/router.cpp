@@ -9,17 +9,11 @@
 #include "core/metrics.h"
 #include "core/random.h"
 #include "http/envelope.h"
+#include "http/request_metrics.h"
 
 namespace tt::http {
 
 namespace {
-
-metrics::Family& requests_family() {
-  static auto& f = metrics::registry().family("telltale_http_requests_total",
-                                              "HTTP requests answered, by route, method and status.",
-                                              metrics::Type::counter);
-  return f;
-}
 
 metrics::Family& latency_family() {
   static auto& f = metrics::registry().family(
@@ -217,7 +211,7 @@ void Router::install(httplib::Server& server) {
     else if (res.status == 416) e.code = "RANGE_NOT_SATISFIABLE", e.message = "bad Range header";
     else if (res.status >= 500) e = Error::make(ErrorKind::internal, "INTERNAL", "internal error");
     res.set_content(error_body(e, id), "application/json");
-    requests_family().counter({{"route", "unmatched"}, {"method", req.method}, {"code", std::to_string(res.status)}}).inc();
+    count_request("unmatched", req.method, res.status);
     return httplib::Server::HandlerResponse::Handled;
   }));
 }
@@ -279,7 +273,7 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res) {
   }
   std::string route_label = route ? route->pattern : "unmatched";
   auto finish = [&] {
-    requests_family().counter({{"route", route_label}, {"method", req.method}, {"code", std::to_string(res.status)}}).inc();
+    count_request(route_label, req.method, res.status);
     latency_family().histogram({{"route", route_label}}).observe(
         static_cast<double>(SystemClock::instance().mono_ms() - start) / 1000.0);
   };

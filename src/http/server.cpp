@@ -11,18 +11,20 @@
 #include <chrono>
 #include <cstring>
 
-#include "core/random.h"
+#include "core/log.h"
+#include "core/text.h"
 #include "http/envelope.h"
 #include "http/headers.h"
+#include "http/request_head.h"
+#include "http/request_metrics.h"
 
 namespace tt::http {
 
 namespace {
 
-constexpr std::size_t kMaxHeadBytes = 16 * 1024;
-constexpr int kFirstRequestWaitMs = 5;   // a new connection's request is usually on its way
 constexpr std::size_t kRequestsPerTurn = 16;
 constexpr int kListenBacklog = 1024;
+constexpr std::size_t kConnectionsPerClient = 64;
 
 std::string peer_ip(int fd, bool local, int& port) {
   sockaddr_storage ss{};
@@ -43,13 +45,15 @@ std::string peer_ip(int fd, bool local, int& port) {
   return buf;
 }
 
-// A socket stream with a read buffer that survives between requests on one connection, so
-// the request head (and a chunked body) can be inspected before cpp-httplib parses it. Every
-// wait is cut into short slices so a stopping server is never held up by a slow client.
+// A socket stream over the connection's buffer, which holds what was read and not yet served
+// between requests and between threads, so the request head (and a chunked body) can be
+// inspected before cpp-httplib parses it. Every wait is cut into short slices so a stopping
+// server is never held up by a slow client.
 class BufferedStream final : public httplib::Stream {
  public:
-  BufferedStream(int fd, int read_timeout_ms, int write_timeout_ms, const std::atomic<bool>& stopping)
-      : m_fd(fd), m_read_timeout_ms(read_timeout_ms), m_write_timeout_ms(write_timeout_ms), m_stopping(stopping) {}
+  BufferedStream(Connection& conn, int read_timeout_ms, int write_timeout_ms, const std::atomic<bool>& stopping)
+      : m_fd(conn.fd), m_buf(conn.buffer), m_read_timeout_ms(read_timeout_ms), m_write_timeout_ms(write_timeout_ms),
+        m_stopping(stopping) {}
 
   bool is_readable() const override { return buffered() > 0 || wait(POLLIN, m_read_timeout_ms); }
   bool is_writable() const override { return wait(POLLOUT, m_write_timeout_ms); }
@@ -70,16 +74,6 @@ class BufferedStream final : public httplib::Stream {
   void get_remote_ip_and_port(std::string& ip, int& port) const override { ip = peer_ip(m_fd, false, port); }
   void get_local_ip_and_port(std::string& ip, int& port) const override { ip = peer_ip(m_fd, true, port); }
   socket_t socket() const override { return m_fd; }
-
-  // Reads until the buffer holds a whole request head ("\r\n\r\n"), the head limit is reached,
-  // or the peer stops sending. Returns the head's length including the terminator, or 0.
-  size_t buffer_head() {
-    for (;;) {
-      auto end = pending().find("\r\n\r\n");
-      if (end != std::string_view::npos) return end + 4;
-      if (buffered() >= kMaxHeadBytes || !fill()) return 0;
-    }
-  }
 
   enum class Body { complete, too_large, broken };
   // Reads a whole chunked body (RFC 9112 §7.1) that follows a head of head_len bytes into the
@@ -126,10 +120,22 @@ class BufferedStream final : public httplib::Stream {
   }
 
   std::string_view pending() const { return {m_buf.data() + m_pos, buffered()}; }
+  // Leaves the connection's buffer with what was not consumed, for whoever serves it next.
+  void keep_unread() {
+    m_buf.erase(0, m_pos);
+    m_pos = 0;
+  }
   void consume(size_t n) { m_pos += n; }
   void insert(size_t offset, std::string_view text) { m_buf.insert(m_pos + offset, text); }
   void replace(size_t offset, size_t length, std::string_view text) { m_buf.replace(m_pos + offset, length, text); }
   size_t buffered() const { return m_buf.size() - m_pos; }
+
+  // Reads what has arrived without waiting (a pipelined request); false when nothing has.
+  bool fill_now() { return fill(0); }
+
+ private:
+  static constexpr int kSliceMs = 100;
+  static constexpr size_t kMaxChunkLine = 4096;
 
   // Waits up to timeout_ms for events, in slices, giving up early when the server stops.
   bool wait(short events, int timeout_ms) const {
@@ -143,12 +149,9 @@ class BufferedStream final : public httplib::Stream {
     }
   }
 
- private:
-  static constexpr int kSliceMs = 100;
-  static constexpr size_t kMaxChunkLine = 4096;
-
-  bool fill() {
-    if (!wait(POLLIN, m_read_timeout_ms)) return false;
+  bool fill() { return fill(m_read_timeout_ms); }
+  bool fill(int timeout_ms) {
+    if (!wait(POLLIN, timeout_ms)) return false;
     if (m_pos > 0 && m_pos == m_buf.size()) {
       m_buf.clear();
       m_pos = 0;
@@ -162,44 +165,18 @@ class BufferedStream final : public httplib::Stream {
   }
 
   int m_fd;
+  std::string& m_buf;
   int m_read_timeout_ms, m_write_timeout_ms;
   const std::atomic<bool>& m_stopping;
-  std::string m_buf;
   size_t m_pos = 0;
 };
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// Parses a request head far enough to route it. Returns whether it asks for a WebSocket.
-bool parse_head(std::string_view head, UpgradeRequest& out) {
-  auto line_end = head.find("\r\n");
-  auto line = head.substr(0, line_end);
-  auto sp1 = line.find(' '), sp2 = line.rfind(' ');
-  if (sp1 == std::string_view::npos || sp2 == sp1) return false;
-  out.method = std::string(line.substr(0, sp1));
-  out.target = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
-  out.version = std::string(line.substr(sp2 + 1));
-  out.path = out.target.substr(0, out.target.find('?'));
-  bool upgrade = false;
-  auto rest = head.substr(line_end + 2);
-  while (!rest.empty()) {
-    auto e = rest.find("\r\n");
-    auto h = rest.substr(0, e);
-    rest = e == std::string_view::npos ? std::string_view{} : rest.substr(e + 2);
-    auto colon = h.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string key(h.substr(0, colon));
-    auto value = h.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    if (lower(key) == "upgrade" && lower(value).find("websocket") != std::string::npos) upgrade = true;
-    out.headers.emplace(std::move(key), std::string(value));
-  }
-  return upgrade;
+bool asks_for_websocket(const RequestHead& head) {
+  auto upgrade = head.field("Upgrade");
+  if (!upgrade) return false;
+  std::string value(*upgrade);
+  for (auto& c : value) c = ascii_lower(c);
+  return value.find("websocket") != std::string::npos;
 }
 
 }  // namespace
@@ -220,7 +197,6 @@ Server::Server(std::size_t threads) : m_threads(threads) {
     m_queue = pool;
     return pool;
   };
-  m_parker = std::make_unique<ConnectionParker>([this](int fd, std::size_t left) { resume(fd, left); });
   // cpp-httplib appends a body to an empty string a few KiB at a time: a 1 MB import grew it
   // about nine times, each time copying it into fresh pages (a sixth of an import's CPU). This
   // hook runs before the body is read; the request is process_request's own (non-const) local.
@@ -241,105 +217,138 @@ Server::Server(std::size_t threads) : m_threads(threads) {
   });
 }
 
-Server::~Server() { m_parker->stop(); }
+Server::~Server() {
+  if (m_parker) m_parker->stop();
+}
 
 int Server::bind(const std::string& host, int port) {
   int bound = port == 0 ? bind_to_any_port(host) : (bind_to_port(host, port) ? port : -1);
+  if (bound <= 0) return bound;
   // cpp-httplib listens with a backlog of 5; a burst of browsers or agents needs more.
-  if (bound > 0) ::listen(svr_sock_, kListenBacklog);
+  ::listen(svr_sock_, kListenBacklog);
+  auto fd_limit = raise_fd_limit();
+  m_limits = std::make_unique<ConnectionLimits>(connection_cap_for(fd_limit), kConnectionsPerClient);
+  log::info("http: at most {} connections, {} per client address (descriptor limit {})", m_limits->total_cap(),
+            m_limits->per_client_cap(), fd_limit);
   return bound;
 }
 
+bool Server::listen_after_bind() {
+  if (!m_limits) return false;
+  std::unique_ptr<httplib::TaskQueue> queue(new_task_queue());
+  ConnectionParker::Options options;
+  options.idle_timeout = std::chrono::seconds(keep_alive_timeout_sec_);
+  options.requests_per_connection = keep_alive_max_count_;
+  options.write_timeout_ms = static_cast<int>(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
+  {
+    std::unique_lock lock(m_run_mutex);
+    if (!m_stopping) {
+      m_parker = std::make_unique<ConnectionParker>([this](std::unique_ptr<Connection> c) { resume(std::move(c)); },
+                                                    *m_limits, options);
+      m_parker->listen(svr_sock_);
+      m_running = true;
+      m_run_cv.wait(lock, [this] { return m_stopping.load(); });
+    }
+  }
+  // The parker goes first: after it stops no connection is handed to the pool, whose queued
+  // and running requests see m_stopping and finish.
+  if (m_parker) m_parker->stop();
+  queue->shutdown();
+  m_queue = nullptr;
+  ::close(svr_sock_.exchange(INVALID_SOCKET));
+  m_running = false;
+  return true;
+}
+
 void Server::shutdown() {
-  m_stopping = true;
-  // The parker goes first: after it stops no parked socket is handed to the pool, which
-  // httplib shuts down and frees when listen() returns.
-  m_parker->stop();
-  stop();
-}
-
-void Server::resume(int fd, std::size_t requests_left) {
-  if (m_stopping || !m_queue) {
-    ::shutdown(fd, SHUT_RDWR);
-    ::close(fd);
-    return;
+  {
+    std::lock_guard lock(m_run_mutex);
+    m_stopping = true;
   }
-  m_queue->enqueue([this, fd, requests_left] { serve(fd, requests_left); });
+  m_run_cv.notify_all();
 }
 
-bool Server::process_and_close_socket(socket_t sock) { return serve(sock, keep_alive_max_count_); }
-
-bool Server::answer_and_close(int fd, int status, Error error) {
-  write_all(fd, raw_error_response(status, error, random_hex(8)));
-  ::shutdown(fd, SHUT_RDWR);
-  ::close(fd);
-  return false;
+void Server::resume(std::unique_ptr<Connection> conn) {
+  if (m_stopping || !m_queue) return;  // closes
+  // The pool's queue takes copyable tasks only: the connection travels as a raw pointer, and the
+  // pool runs every queued task before it stops.
+  m_queue->enqueue([this, c = conn.release()] { serve(std::unique_ptr<Connection>(c)); });
 }
 
-bool Server::serve(socket_t sock, std::size_t requests_left) {
-  BufferedStream strm(sock, static_cast<int>(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000),
+void Server::answer_and_close(std::unique_ptr<Connection> conn, int status, const Error& error,
+                              std::string_view method) {
+  send_error_answer(conn->fd, status, error);
+  count_request("unmatched", method, status);
+  m_parker->linger(std::move(conn));
+}
+
+void Server::serve(std::unique_ptr<Connection> conn) {
+  BufferedStream strm(*conn, static_cast<int>(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000),
                       static_cast<int>(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000), m_stopping);
-  bool ret = false;
-  for (std::size_t served = 0; !m_stopping && requests_left > 0; ++served) {
-    // Threads serve requests, not connections: a connection with nothing to read is parked,
-    // and one that has had its turn goes to the back of the queue.
-    if (strm.buffered() == 0) {
-      if (!strm.wait(POLLIN, served == 0 ? kFirstRequestWaitMs : 0)) {
-        m_parker->park(sock, requests_left,
-                       ConnectionParker::Clock::now() + std::chrono::seconds(keep_alive_timeout_sec_));
-        return true;
-      }
-      if (served >= kRequestsPerTurn) {
-        resume(sock, requests_left);
-        return true;
-      }
+  const HeadLimits limits;
+  for (std::size_t served = 0; !m_stopping && conn->requests_left > 0; ++served) {
+    // Threads serve requests, not connections: one without a whole head is parked, and one
+    // that has had its turn goes to the back of the queue.
+    auto parse = parse_request_head(strm.pending(), limits);
+    while (parse.state == HeadState::need_more && strm.fill_now()) parse = parse_request_head(strm.pending(), limits);
+    if (parse.state == HeadState::invalid)
+      return answer_and_close(std::move(conn), parse.error.status, parse.error.error, parse.method);
+    if (parse.state == HeadState::need_more) {
+      strm.keep_unread();
+      return m_parker->park(std::move(conn));
     }
-
-    size_t head_len = strm.buffer_head();
-    UpgradeRequest up;
-    bool upgrade = head_len > 0 && parse_head(strm.pending().substr(0, head_len), up);
-    if (head_len > 0) {
-      auto encoding = lower(up.headers.count("Content-Encoding") ? up.headers.find("Content-Encoding")->second : "");
-      if (!encoding.empty() && encoding != "identity") {
-        // cpp-httplib would inflate without bound: a small gzip bomb could fill memory.
-        return answer_and_close(sock, 415, Error::make(ErrorKind::unsupported_type, "UNSUPPORTED_MEDIA_TYPE",
-                                                       "compressed request bodies are not accepted"));
-      }
-      bool body_method = up.method == "POST" || up.method == "PUT" || up.method == "PATCH";
-      if (up.headers.count("Transfer-Encoding")) {
-        auto body = strm.buffer_chunked_body(head_len, payload_max_length_);
-        if (body == BufferedStream::Body::too_large)
-          return answer_and_close(sock, 413, Error::make(ErrorKind::too_large, "PAYLOAD_TOO_LARGE",
-                                                         "the request body is over the limit"));
-        if (body == BufferedStream::Body::broken)
-          return answer_and_close(sock, 400, Error::make(ErrorKind::invalid_input, "BAD_REQUEST",
-                                                         "malformed chunked request body"));
-      } else if (body_method && !up.headers.count("Content-Length")) {
-        // RFC 9112: a request without either header has an empty body. cpp-httplib would
-        // instead read until the client closes, so say it explicitly.
-        strm.insert(head_len - 2, "Content-Length: 0\r\n");
-      }
+    if (served >= kRequestsPerTurn) {
+      strm.keep_unread();
+      return resume(std::move(conn));
     }
-    if (m_upgrade && upgrade && up.path == m_upgrade_path) {
-      strm.consume(head_len);
-      up.fd = sock;
-      up.leftover = std::string(strm.pending());
+    const auto& head = parse.head;
+    if (auto encoding = head.field("Content-Encoding"); encoding && !encoding->empty() && !iequals(*encoding, "identity")) {
+      // cpp-httplib would inflate without bound: a small gzip bomb could fill memory.
+      return answer_and_close(std::move(conn), 415,
+                              Error::make(ErrorKind::unsupported_type, "UNSUPPORTED_MEDIA_TYPE",
+                                          "compressed request bodies are not accepted"),
+                              head.method);
+    }
+    if (m_upgrade && asks_for_websocket(head) && head.path() == m_upgrade_path) {
+      UpgradeRequest up{std::string(head.method), std::string(head.target), std::string(head.path()),
+                        std::string(head.version), {}, {}, conn->fd, {}};
+      for (const auto& f : head.fields) up.headers.emplace(std::string(f.name), std::string(f.value));
       int port = 0;
-      up.remote = peer_ip(sock, false, port);
-      if (m_upgrade(up)) return true;  // the socket now belongs to the core loop
-      break;
+      up.remote = peer_ip(conn->fd, false, port);
+      strm.consume(head.length);
+      up.leftover = std::string(strm.pending());
+      if (!m_upgrade(up)) return m_parker->linger(std::move(conn));
+      conn->release();  // the socket now belongs to the core loop
+      return;
     }
-    if (head_len > 0)
-      if (auto edit = without_brotli(strm.pending().substr(0, strm.buffer_head()), kClientAcceptEncoding))
-        strm.replace(edit->offset, edit->length, edit->text);
+    std::size_t head_len = head.length;
+    std::string method(head.method);  // the buffer may move under the head's views
+    bool body_method = method == "POST" || method == "PUT" || method == "PATCH";
+    if (head.chunked) {
+      auto body = strm.buffer_chunked_body(head_len, payload_max_length_);
+      if (body == BufferedStream::Body::too_large)
+        return answer_and_close(std::move(conn), 413,
+                                Error::make(ErrorKind::too_large, "PAYLOAD_TOO_LARGE", "the request body is over the limit"),
+                                method);
+      if (body == BufferedStream::Body::broken)
+        return answer_and_close(std::move(conn), 400,
+                                Error::make(ErrorKind::invalid_input, "BAD_REQUEST", "malformed chunked request body"),
+                                method);
+    } else if (body_method && !head.field("Content-Length")) {
+      // RFC 9112: a request without either header has an empty body. cpp-httplib would
+      // instead read until the client closes, so say it explicitly.
+      constexpr std::string_view kNoBody = "Content-Length: 0\r\n";
+      strm.insert(head_len - 2, kNoBody);
+      head_len += kNoBody.size();
+    }
+    if (auto edit = without_brotli(strm.pending().substr(0, head_len), kClientAcceptEncoding))
+      strm.replace(edit->offset, edit->length, edit->text);
     bool connection_closed = false;
-    ret = process_request(strm, requests_left == 1, connection_closed, nullptr);
-    if (!ret || connection_closed) break;
-    --requests_left;
+    bool ok = process_request(strm, conn->requests_left == 1, connection_closed, nullptr);
+    if (!ok || connection_closed) break;
+    --conn->requests_left;
+    conn->head_started = Connection::Clock::now();  // of the next head, should part of it be here
   }
-  ::shutdown(sock, SHUT_RDWR);
-  ::close(sock);
-  return ret;
 }
 
 }  // namespace tt::http

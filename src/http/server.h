@@ -1,18 +1,23 @@
-// http/server.h — cpp-httplib's server with one addition: WebSocket upgrades on the same port.
-// cpp-httplib 0.11 has no WebSocket support, so this class runs the keep-alive loop itself
-// (process_request is protected and reusable), reads each request head into its own buffer,
-// and when the head asks for a WebSocket upgrade of the WebSocket path, hands it to
-// `on_upgrade` instead; the socket then leaves the HTTP pool for the core loop.
+// http/server.h — cpp-httplib's server with its accept loop replaced and WebSocket upgrades on
+// the same port. cpp-httplib 0.11 gives each connection a pool thread from accept to close and
+// has no WebSocket support; here the parker (parker.h) accepts connections, within caps below
+// the descriptor limit, and waits for each whole request head, which request_head.h checks; the
+// pool only serves whole heads (process_request is protected and reusable), and a head that
+// asks for a WebSocket upgrade of the WebSocket path goes to `on_upgrade` instead: the socket
+// then leaves the HTTP pool for the core loop.
 #pragma once
 
 #include <httplib.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/result.h"
+#include "http/connection.h"
 #include "http/parker.h"
 
 namespace tt::http {
@@ -35,8 +40,10 @@ using UpgradeHandler = std::function<bool(UpgradeRequest& req)>;
 // client's header as it came under this name, for the UI's precompressed assets.
 inline constexpr const char* kClientAcceptEncoding = "X-Telltale-Accept-Encoding";
 
-// Idle keep-alive connections are parked (see parker.h) rather than holding a pool thread, so
-// the pool's threads serve requests, not connections.
+// Connections without a whole request head are parked (see parker.h) rather than holding a
+// pool thread, so the pool's threads serve requests, not connections. Use bind(),
+// listen_after_bind(), is_running() and shutdown() of this class; httplib::Server's listen() and
+// stop() would run cpp-httplib's own accept loop.
 class Server : public httplib::Server {
  public:
   explicit Server(std::size_t threads = 8);
@@ -46,26 +53,34 @@ class Server : public httplib::Server {
     m_upgrade_path = std::move(path);
     m_upgrade = std::move(handler);
   }
-  // Binds host:port (port 0: any free port) with a real listen backlog. Returns the port, or -1.
+  // Binds host:port (port 0: any free port) with a real listen backlog, and raises the soft
+  // descriptor limit to the hard one, from which the connection caps follow. Returns the port,
+  // or -1.
   int bind(const std::string& host, int port);
-  // Stops accepting, closes parked connections and lets in-flight requests finish; listen()
-  // returns once the pool has drained. Use this rather than httplib::Server::stop().
+  // Serves until shutdown(); returns once the pool has drained.
+  bool listen_after_bind();
+  bool is_running() const { return m_running; }
+  // Stops accepting, closes parked connections and lets in-flight requests finish.
   void shutdown();
 
  private:
-  bool process_and_close_socket(socket_t sock) override;
-  // Serves requests on sock until it closes, is upgraded, or goes idle (then it is parked).
-  bool serve(socket_t sock, std::size_t requests_left);
-  // Hands a connection with a request waiting back to the pool.
-  void resume(int fd, std::size_t requests_left);
-  // Answers an error cpp-httplib must not see, then closes; returns false.
-  bool answer_and_close(int fd, int status, Error error);
+  // Serves the requests whose heads are buffered, until the connection closes, is upgraded,
+  // waits for more (then it is parked) or has had its turn (then it queues again).
+  void serve(std::unique_ptr<Connection> conn);
+  // Hands a connection with a whole head buffered to the pool.
+  void resume(std::unique_ptr<Connection> conn);
+  // Answers an error cpp-httplib must not see, then closes.
+  void answer_and_close(std::unique_ptr<Connection> conn, int status, const Error& error, std::string_view method);
 
   std::string m_upgrade_path;
   UpgradeHandler m_upgrade;
   std::size_t m_threads;
   std::atomic<bool> m_stopping{false};
-  httplib::TaskQueue* m_queue = nullptr;  // owned by httplib's listen loop
+  std::atomic<bool> m_running{false};
+  std::mutex m_run_mutex;
+  std::condition_variable m_run_cv;
+  httplib::TaskQueue* m_queue = nullptr;  // owned by listen_after_bind
+  std::unique_ptr<ConnectionLimits> m_limits;  // set by bind(); outlives every connection
   std::unique_ptr<ConnectionParker> m_parker;
 };
 
