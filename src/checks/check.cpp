@@ -7,6 +7,7 @@
 
 #include "checks/conditions.h"
 #include "core/duration.h"
+#include "core/names.h"
 #include "core/series.h"
 #include "probes/descriptor.h"
 
@@ -134,11 +135,7 @@ Result<CheckInput> decode_check_input(const nlohmann::json& body, InputMode mode
   if (in.name) {
     auto trimmed = in.name->find_first_not_of(' ') == std::string::npos;
     if (trimmed) errs.push_back({"name", "must not be empty"});
-    for (char ch : *in.name)
-      if (static_cast<unsigned char>(ch) < 0x20) {
-        errs.push_back({"name", "must not contain control characters"});
-        break;
-      }
+    else if (auto why = display_name_problem(*in.name)) errs.push_back({"name", *why});
   }
   if (in.kind && !probes::find_kind(*in.kind)) {
     std::string list;

@@ -6,6 +6,7 @@
 #include <future>
 
 #include "core/log.h"
+#include "core/names.h"
 #include "core/series.h"
 #include "db/audit.h"
 
@@ -121,10 +122,8 @@ Result<ChannelInput> decode_channel_input(const json& body, bool create) {
           v.get_ref<const std::string&>().find_first_not_of(' ') == std::string::npos ||
           v.get_ref<const std::string&>().size() > 200)
         errs.push_back({"name", "must be a non-empty string of at most 200 characters"});
-      else if (std::any_of(v.get_ref<const std::string&>().begin(),
-                           v.get_ref<const std::string&>().end(),
-                           [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
-        errs.push_back({"name", "must not contain control characters"});
+      else if (auto why = display_name_problem(v.get_ref<const std::string&>()))
+        errs.push_back({"name", *why});
       else
         in.name = v.get<std::string>();
     } else if (k == "kind") {
