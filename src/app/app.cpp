@@ -25,6 +25,7 @@
 #include "core/process_metrics.h"
 #include "core/random.h"
 #include "db/database.h"
+#include "db/disk_health.h"
 #include "db/writer.h"
 #include "http/envelope.h"
 #include "http/router.h"
@@ -107,6 +108,7 @@ int serve(const ServeOptions& opt) {
     log::error("{}", err);
     return 1;
   }
+  db::disk_health().watch(data_dir);
   std::string db_path = database_path(data_dir);
   auto rw = db::open(db_path, db::Access::read_write);
   if (!rw.ok()) {
@@ -130,6 +132,8 @@ int serve(const ServeOptions& opt) {
   metrics::register_process_collector(metrics::registry());
   db::Writer writer(std::move(rw.value()));
   db::Readers readers(db_path);
+  // The mark clears when there is room again even if nothing writes in the meantime.
+  metrics::registry().add_collector([](metrics::Registry&) { db::disk_health().full(); });
   metrics::registry().add_collector([&writer](metrics::Registry& r) {
     r.family("telltale_db_writer_queue_depth", "Jobs waiting for the writer thread.", metrics::Type::gauge)
         .gauge()
@@ -268,7 +272,8 @@ int serve(const ServeOptions& opt) {
          });
          return v.ok() && v.value() == schema;
        },
-       [&loop] { return loop.ms_since_heartbeat() < 5000; }},
+       [&loop] { return loop.ms_since_heartbeat() < 5000; },
+       [] { return db::disk_health().full(); }},
       opt.web_dir};
   api::register_all(router, services);
 

@@ -212,7 +212,7 @@ Result<void> AuthService::set_password(std::int64_t user_id, const std::string& 
   if (!hash.ok()) return std::move(hash).error();
   const TimeMs now = m_clock.now_ms();
   const Sha256 keep = sha256(keep_session);
-  return m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
+  auto changed = m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
     SQLite::Statement q(db, "SELECT name FROM users WHERE id = ?");
     q.bind(1, user_id);
     if (!q.executeStep()) return detail::user_not_found(fmt::format("with id {}", user_id));
@@ -229,6 +229,12 @@ Result<void> AuthService::set_password(std::int64_t user_id, const std::string& 
     record_audit(db, AuditEntry{0, now, actor, "user.password", name, remote, {{"sessions_ended", ended}}});
     return ok();
   });
+  if (changed.ok()) {
+    std::lock_guard lock(m_memory_mutex);
+    std::erase_if(m_memory_sessions,
+                  [&](const auto& kv) { return kv.second.user_id == user_id && kv.first != keep; });
+  }
+  return changed;
 }
 
 }  // namespace tt::auth

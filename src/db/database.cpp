@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include "core/log.h"
+#include "db/disk_health.h"
 
 namespace tt::db {
 
@@ -15,7 +16,8 @@ Error error_from_exception(const std::exception& e) {
     if (se->getErrorCode() == SQLITE_CONSTRAINT) {
       return Error::make(ErrorKind::conflict, "DB_CONSTRAINT", se->what());
     }
-    if (se->getErrorCode() == SQLITE_FULL) {
+    if ((se->getErrorCode() & 0xff) == SQLITE_FULL) {
+      disk_health().failed(WriteFailure::disk_full);
       return Error::make(ErrorKind::unavailable, "DISK_FULL", "the disk is full; the change was not saved");
     }
   }
@@ -30,8 +32,9 @@ Result<std::unique_ptr<SQLite::Database>> open(const std::string& path, Access a
     flags |= SQLITE_OPEN_NOMUTEX;  // each connection is used by one thread at a time
     auto db = std::make_unique<SQLite::Database>(path, flags, kBusyTimeoutMs);
     if (access == Access::read_write) {
-      // auto_vacuum must be chosen before the first table exists; harmless afterwards.
-      db->exec("PRAGMA auto_vacuum=INCREMENTAL");
+      // auto_vacuum must be chosen before the first table exists. Setting it again writes the
+      // header, which a full disk refuses: only when it is not set yet.
+      if (db->execAndGet("PRAGMA auto_vacuum").getInt() != 2) db->exec("PRAGMA auto_vacuum=INCREMENTAL");
       db->exec("PRAGMA journal_mode=WAL");
     }
     db->exec("PRAGMA synchronous=NORMAL");
