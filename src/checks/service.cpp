@@ -266,7 +266,7 @@ Result<Page<Check>> CheckService::list(const CheckQuery& q) {
       args.push_back(v);
     }
     if (!q.text.empty()) {
-      where += " AND (instr(lower(c.name), lower(?)) > 0 OR instr(lower(c.target), lower(?)) > 0)";
+      where += " AND (instr(lower(c.name), lower(?)) > 0 OR instr(lower(redact_url(c.target)), lower(?)) > 0)";
       args.insert(args.end(), 2, q.text);
     }
     auto bind_all = [&](SQLite::Statement& st) {

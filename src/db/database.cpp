@@ -3,13 +3,23 @@
 #include <sqlite3.h>
 
 #include "core/log.h"
+#include "core/redact.h"
 #include "db/disk_health.h"
 
 namespace tt::db {
 
 namespace {
 constexpr int kBusyTimeoutMs = 5000;
+
+// redact_url(text) in SQL: a search over URLs must match what people are shown, or a viewer could
+// find a masked token one character at a time.
+void redact_url_sql(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  if (!text) return sqlite3_result_null(ctx);
+  auto masked = redact::url(std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[0]))));
+  sqlite3_result_text(ctx, masked.data(), static_cast<int>(masked.size()), SQLITE_TRANSIENT);
 }
+}  // namespace
 
 Error error_from_exception(const std::exception& e) {
   if (auto* se = dynamic_cast<const SQLite::Exception*>(&e)) {
@@ -39,6 +49,8 @@ Result<std::unique_ptr<SQLite::Database>> open(const std::string& path, Access a
     }
     db->exec("PRAGMA synchronous=NORMAL");
     db->exec("PRAGMA foreign_keys=ON");
+    sqlite3_create_function(db->getHandle(), "redact_url", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                            &redact_url_sql, nullptr, nullptr);
     return db;
   });
 }

@@ -5,6 +5,7 @@ back keeps them, and the probe and the channels still send the real ones."""
 
 import base64
 import json
+import urllib.parse
 
 from notify_peers import WebhookReceiver
 from telltale_harness import AdminTestCase, ws_connect
@@ -57,6 +58,12 @@ class SecretsTest(AdminTestCase):
                 r = self.server.request("GET", path, token=token)
                 self.assertStatus(r, 200)
                 self.assertNoSecret(r.body, path)
+
+        # A search matches the target as it is shown: no finding a token one letter at a time.
+        for q, found in (("tok1", 0), ("pw0", 0), ("health?token=***", 1), ("page=2", 1)):
+            r = self.server.request("GET", "/api/v1/checks?q=" + urllib.parse.quote(q), token=self.viewer)
+            self.assertStatus(r, 200)
+            self.assertEqual(len(r.json["data"]), found, q)
 
         # The edit form sends back what GET gave, with one change: the secrets stay.
         form = {k: check[k] for k in ("name", "target", "options")}
