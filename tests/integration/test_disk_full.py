@@ -91,14 +91,14 @@ class DiskFullTest(unittest.TestCase):
     def assert_full(self, token):
         """Changes answer 503 DISK_FULL (a few may still fit in pages SQLite had), and it shows."""
         refused = None
-        for i in range(200):
+        for i in range(1000):
             r = self.node(token, "late-%d-%d" % (os.getpid(), i))
             if r.status == 201:
                 self.acked_nodes.add(r.json["data"]["name"])
                 continue
             refused = r
             break
-        self.assertIsNotNone(refused, "200 nodes were created on a full disk")
+        self.assertIsNotNone(refused, "1000 nodes were created on a full disk")
         self.assertStatus(refused, 503, "DISK_FULL")
         r = self.readyz()
         self.assertStatus(r, 503, "NOT_READY")
@@ -123,9 +123,9 @@ class DiskFullTest(unittest.TestCase):
 
         fill(self.filler)
         self.assert_full(token)
-        # Samples too: the append log cannot grow.
+        # Samples too, once the append log's last page is full (a page holds some 180 of these).
         refused = None
-        for i in range(200):
+        for i in range(1000):
             r = self.samples(token, base + 100_000 + i * 1000, float(i))
             if r.status == 200:
                 acked_samples[base + 100_000 + i * 1000] = float(i)
