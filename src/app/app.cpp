@@ -69,6 +69,22 @@ bool same_origin(const http::UpgradeRequest& up) {
   return origin->second == "http://" + host->second || origin->second == "https://" + host->second;
 }
 
+// Opens the database and brings its schema up to date. A new database or a schema change needs
+// room: on a full disk this waits for it, saying so once a minute, rather than exit into a
+// supervisor's restart loop (a database that needs no change opens read-only in effect).
+Result<std::unique_ptr<SQLite::Database>> open_database(const std::string& path) {
+  for (int waited_s = 0;; waited_s += 5) {
+    auto rw = db::open(path, db::Access::read_write);
+    auto version = rw.ok() ? db::migrate(*rw.value(), db::embedded_migrations()) : Result<int>(rw.error());
+    if (version.ok()) return rw;
+    if (version.error().code != "DISK_FULL") return std::move(version).error();
+    if (waited_s % 60 == 0)
+      log::error("cannot open {} until there is room on the disk ({}); trying again every 5 s", path,
+                 version.error().message);
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+  }
+}
+
 }  // namespace
 
 std::string default_data_dir() {
@@ -110,14 +126,9 @@ int serve(const ServeOptions& opt) {
   }
   db::disk_health().watch(data_dir);
   std::string db_path = database_path(data_dir);
-  auto rw = db::open(db_path, db::Access::read_write);
+  auto rw = open_database(db_path);
   if (!rw.ok()) {
     log::error("cannot open {}: {}", db_path, rw.error().message);
-    return 1;
-  }
-  auto version = db::migrate(*rw.value(), db::embedded_migrations());
-  if (!version.ok()) {
-    log::error("{}", version.error().message);
     return 1;
   }
 

@@ -165,6 +165,19 @@ class DiskFullTest(unittest.TestCase):
             s.start()
         self.assertStatus(self.readyz(), 200)
 
+    def test_a_new_database_on_a_full_disk_waits_for_room_then_starts(self):
+        fill(self.filler)
+        s = self.server
+        s.start(expect_ready=False)
+        self.assertTrue(s.wait_for(lambda: any("until there is room" in l for l in s.lines), 15), s.log())
+        self.assertTrue(s.alive(), "exited on a full disk; log:\n" + s.log())
+        os.unlink(self.filler)
+        self.assertTrue(s.wait_for(lambda: s.port is not None, 20), "did not start once there was room; log:\n" + s.log())
+        self.assertTrue(s.wait_for(lambda: s.setup_code is not None, 5), s.log())  # logged after the port
+        token = s.admin_token()
+        self.assertStatus(self.node(token, "first"), 201)
+        self.assertTrue(wait_until(lambda: self.readyz().status == 200, 15, 0.5), self.readyz())
+
 
 if __name__ == "__main__":
     unittest.main()
