@@ -13,7 +13,10 @@ std::optional<char32_t> next_code_point(std::string_view s, std::size_t& i) {
     ++i;
     return b;
   }
-  int extra = b >= 0xC2 && b <= 0xDF ? 1 : b >= 0xE0 && b <= 0xEF ? 2 : b >= 0xF0 && b <= 0xF4 ? 3 : -1;
+  int extra = b >= 0xC2 && b <= 0xDF   ? 1
+              : b >= 0xE0 && b <= 0xEF ? 2
+              : b >= 0xF0 && b <= 0xF4 ? 3
+                                       : -1;
   if (extra < 0 || s.size() - i <= static_cast<std::size_t>(extra)) return std::nullopt;
   char32_t cp = b & (0x3F >> extra);
   for (int k = 1; k <= extra; ++k) {

@@ -62,9 +62,11 @@ struct Url {
 
 std::optional<Url> parse_url(std::string_view s) {
   auto sep = s.find("://");
-  if (sep == std::string_view::npos || sep == 0 || !std::isalpha(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  if (sep == std::string_view::npos || sep == 0 || !std::isalpha(static_cast<unsigned char>(s[0])))
+    return std::nullopt;
   for (std::size_t i = 1; i < sep; ++i)
-    if (!std::isalnum(static_cast<unsigned char>(s[i])) && s[i] != '+' && s[i] != '-' && s[i] != '.')
+    if (!std::isalnum(static_cast<unsigned char>(s[i])) && s[i] != '+' && s[i] != '-' &&
+        s[i] != '.')
       return std::nullopt;
   Url u;
   u.prefix = s.substr(0, sep + 3);
@@ -102,8 +104,9 @@ std::vector<Param> split_query(std::string_view q) {
     if (end == std::string_view::npos) end = q.size();
     auto item = q.substr(start, end - start);
     auto eq = item.find('=');
-    out.push_back(eq == std::string_view::npos ? Param{item, {}, false}
-                                               : Param{item.substr(0, eq), item.substr(eq + 1), true});
+    out.push_back(eq == std::string_view::npos
+                      ? Param{item, {}, false}
+                      : Param{item.substr(0, eq), item.substr(eq + 1), true});
     start = end + 1;
   }
   return out;
@@ -132,12 +135,13 @@ std::string join(const Url& u, std::string_view password, const std::vector<Para
 }  // namespace
 
 bool is_secret_header(std::string_view name) {
-  return contains_any(lower(name),
-                      {"token", "key", "secret", "auth", "password", "passwd", "session", "cookie", "credential"});
+  return contains_any(lower(name), {"token", "key", "secret", "auth", "password", "passwd",
+                                    "session", "cookie", "credential"});
 }
 
 bool is_secret_query_key(std::string_view name) {
-  static constexpr std::array<std::string_view, 5> kExact = {"pass", "pwd", "sig", "signature", "auth"};
+  static constexpr std::array<std::string_view, 5> kExact = {"pass", "pwd", "sig", "signature",
+                                                             "auth"};
   auto n = lower(decode_name(name));
   for (auto e : kExact)
     if (n == e) return true;
@@ -150,7 +154,8 @@ std::string url(std::string_view text) {
   std::vector<Param> params = u->query ? split_query(*u->query) : std::vector<Param>{};
   for (auto& p : params)
     if (p.has_value && !p.value.empty() && is_secret_query_key(p.name)) p.value = kMaskedSecret;
-  return join(*u, u->password && !u->password->empty() ? kMaskedSecret : u->password.value_or(""), params);
+  return join(*u, u->password && !u->password->empty() ? kMaskedSecret : u->password.value_or(""),
+              params);
 }
 
 std::string restore_url(std::string_view sent, std::string_view stored) {
@@ -206,7 +211,8 @@ json tree(const json& doc) {
   }
   if (!doc.is_object()) return doc;
   json out = json::object();
-  for (const auto& [k, v] : doc.items()) out[k] = iequals(k, "headers") && v.is_object() ? headers(v) : tree(v);
+  for (const auto& [k, v] : doc.items())
+    out[k] = iequals(k, "headers") && v.is_object() ? headers(v) : tree(v);
   return out;
 }
 
@@ -216,7 +222,8 @@ json restore_options(const std::vector<OptionSpec>& specs, const json& sent, con
   for (auto& [name, v] : out.items()) {
     auto old = stored.find(name);
     if (old == stored.end()) continue;
-    auto spec = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& o) { return o.name == name; });
+    auto spec = std::find_if(specs.begin(), specs.end(),
+                             [&](const OptionSpec& o) { return o.name == name; });
     if (spec != specs.end() && spec->secret) {
       if (v == kMaskedSecret) v = *old;
     } else if (v.is_string() && old->is_string()) {

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,8 +23,9 @@ bool is_secret_header(std::string_view name);
 // case), and names containing token, secret or password or ending in key.
 bool is_secret_query_key(std::string_view name);
 
-// `scheme://user:pass@host/path?token=t&x=1` -> `scheme://user:********@host/path?token=********&x=1`.
-// Text that is not a URL (no "scheme://") comes back unchanged; masking is idempotent.
+// `scheme://user:pass@host/path?token=t&x=1` ->
+// `scheme://user:********@host/path?token=********&x=1`. Text that is not a URL (no "scheme://")
+// comes back unchanged; masking is idempotent.
 std::string url(std::string_view text);
 // `sent` with each masked part (the password, a secret query value) replaced by that part of
 // `stored` (query parameters matched by name and order), when `stored` has it.

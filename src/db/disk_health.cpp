@@ -11,16 +11,19 @@ namespace {
 
 metrics::Counter& write_errors(WriteFailure why) {
   return metrics::registry()
-      .family("telltale_store_write_errors_total", "Writes to the database or the sample log refused, by reason.",
+      .family("telltale_store_write_errors_total",
+              "Writes to the database or the sample log refused, by reason.",
               metrics::Type::counter)
       .counter({{"reason", why == WriteFailure::disk_full ? "disk_full" : "io"}});
 }
 
 metrics::Gauge& disk_full_gauge() {
-  static auto& g = metrics::registry()
-                       .family("telltale_disk_full", "1 while writes are refused because the data directory's disk is full.",
-                               metrics::Type::gauge)
-                       .gauge();
+  static auto& g =
+      metrics::registry()
+          .family("telltale_disk_full",
+                  "1 while writes are refused because the data directory's disk is full.",
+                  metrics::Type::gauge)
+          .gauge();
   return g;
 }
 
@@ -52,9 +55,11 @@ void DiskHealth::watch(FreeBytes free_bytes) {
   m_last_look_ms = m_clock.mono_ms();
   m_last_log_ms = m_last_look_ms;
   m_logged = true;
-  log::error("storage: the disk is full ({} bytes free): changes are refused with 503 DISK_FULL until there is "
-             "room; reads and logins go on",
-             *free);
+  log::error(
+      "storage: the disk is full ({} bytes free): changes are refused with 503 DISK_FULL until "
+      "there is "
+      "room; reads and logins go on",
+      *free);
 }
 
 void DiskHealth::failed(WriteFailure why) {
@@ -70,9 +75,10 @@ void DiskHealth::failed(WriteFailure why) {
   ++m_while_full;
   ++m_unlogged;
   if (m_last_log_ms && now - *m_last_log_ms < kLogPeriodMs) return;
-  log::error("storage: the disk is full: changes are refused with 503 DISK_FULL until there is room "
-             "({} refused since the last report); reads and logins go on",
-             m_unlogged);
+  log::error(
+      "storage: the disk is full: changes are refused with 503 DISK_FULL until there is room "
+      "({} refused since the last report); reads and logins go on",
+      m_unlogged);
   m_logged = true;
   m_last_log_ms = now;
   m_unlogged = 0;
@@ -99,8 +105,10 @@ void DiskHealth::stored_while_full() {
     std::lock_guard lock(m_mutex);
     watched = static_cast<bool>(m_free_bytes);
   }
-  if (watched) full();
-  else clear("a write succeeded");
+  if (watched)
+    full();
+  else
+    clear("a write succeeded");
 }
 
 void DiskHealth::clear(const char* why) {
@@ -108,8 +116,10 @@ void DiskHealth::clear(const char* why) {
   if (!m_full.exchange(false)) return;
   disk_full_gauge().set(0);
   if (m_logged)
-    log::info("storage: room on the disk again ({}): changes are accepted ({} were refused while it was full)", why,
-              m_while_full);
+    log::info(
+        "storage: room on the disk again ({}): changes are accepted ({} were refused while it was "
+        "full)",
+        why, m_while_full);
   m_logged = false;
   m_unlogged = 0;
 }

@@ -59,8 +59,8 @@ class DiskHealth {
   std::int64_t m_last_look_ms = 0;
   std::optional<std::int64_t> m_last_log_ms;  // of the last "disk is full" line
   bool m_logged = false;  // a "disk is full" line since the mark was set: "room again" follows it
-  std::uint64_t m_unlogged = 0;      // refusals since the last log line
-  std::uint64_t m_while_full = 0;    // refusals since the disk was marked full
+  std::uint64_t m_unlogged = 0;    // refusals since the last log line
+  std::uint64_t m_while_full = 0;  // refusals since the disk was marked full
 };
 
 // The process's one, on the system clock, as metrics::registry() is.
