@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/names.h"
+
 namespace tt::alerts {
 
 namespace {
@@ -41,6 +43,7 @@ Result<InhibitRule> decode_inhibit_rule(const nlohmann::json& body) {
   };
   text("name", 200, r.name);
   if (r.name.empty() && (!body.contains("name") || body["name"].is_string())) errs.push_back({"name", "is required"});
+  else if (auto why = display_name_problem(r.name)) errs.push_back({"name", *why});
   text("comment", 2000, r.comment);
   auto selector = [&](const char* f, std::string& text_out, std::vector<query::Matcher>& out) {
     bool given = body.contains(f) && body[f].is_string();

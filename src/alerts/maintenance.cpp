@@ -8,6 +8,7 @@
 
 #include "alerts/silence.h"
 #include "core/duration.h"
+#include "core/names.h"
 
 namespace tt::alerts {
 
@@ -145,6 +146,7 @@ Result<MaintenanceWindow> decode_maintenance(const nlohmann::json& body) {
   };
   text("name", 200, w.name);
   if (w.name.empty() && (!body.contains("name") || body["name"].is_string())) errs.push_back({"name", "is required"});
+  else if (auto why = display_name_problem(w.name)) errs.push_back({"name", *why});
   text("comment", 2000, w.comment);
   if (body.contains("node_ids")) {
     const auto& ids = body["node_ids"];

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/duration.h"
+#include "core/names.h"
 #include "query/ast.h"
 
 namespace tt::alerts {
@@ -161,8 +162,7 @@ Result<RuleInput> decode_rule_input(const nlohmann::json& body, InputMode mode) 
   string_field("check_selector", 4096, in.check_selector);
   if (in.name) {
     if (in.name->find_first_not_of(' ') == std::string::npos) errs.push_back({"name", "must not be empty"});
-    else if (std::any_of(in.name->begin(), in.name->end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
-      errs.push_back({"name", "must not contain control characters"});
+    else if (auto why = display_name_problem(*in.name)) errs.push_back({"name", *why});
   }
   if (body.contains("kind")) {
     const auto& v = body["kind"];

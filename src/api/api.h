@@ -22,6 +22,7 @@ namespace tt::api {
 struct Readiness {
   std::function<bool()> database_ok;   // a read connection answers and the schema is current
   std::function<bool()> loop_alive;    // the core loop ticked recently
+  std::function<bool()> disk_full;     // writes are refused for lack of space (db/disk_health.h)
 };
 
 struct Services {

@@ -25,6 +25,7 @@
 #include "core/process_metrics.h"
 #include "core/random.h"
 #include "db/database.h"
+#include "db/disk_health.h"
 #include "db/writer.h"
 #include "http/envelope.h"
 #include "http/router.h"
@@ -68,6 +69,22 @@ bool same_origin(const http::UpgradeRequest& up) {
   return origin->second == "http://" + host->second || origin->second == "https://" + host->second;
 }
 
+// Opens the database and brings its schema up to date. A new database or a schema change needs
+// room: on a full disk this waits for it, saying so once a minute, rather than exit into a
+// supervisor's restart loop (a database that needs no change opens read-only in effect).
+Result<std::unique_ptr<SQLite::Database>> open_database(const std::string& path) {
+  for (int waited_s = 0;; waited_s += 5) {
+    auto rw = db::open(path, db::Access::read_write);
+    auto version = rw.ok() ? db::migrate(*rw.value(), db::embedded_migrations()) : Result<int>(rw.error());
+    if (version.ok()) return rw;
+    if (version.error().code != "DISK_FULL") return std::move(version).error();
+    if (waited_s % 60 == 0)
+      log::error("cannot open {} until there is room on the disk ({}); trying again every 5 s", path,
+                 version.error().message);
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+  }
+}
+
 }  // namespace
 
 std::string default_data_dir() {
@@ -107,15 +124,11 @@ int serve(const ServeOptions& opt) {
     log::error("{}", err);
     return 1;
   }
+  db::disk_health().watch(data_dir);
   std::string db_path = database_path(data_dir);
-  auto rw = db::open(db_path, db::Access::read_write);
+  auto rw = open_database(db_path);
   if (!rw.ok()) {
     log::error("cannot open {}: {}", db_path, rw.error().message);
-    return 1;
-  }
-  auto version = db::migrate(*rw.value(), db::embedded_migrations());
-  if (!version.ok()) {
-    log::error("{}", version.error().message);
     return 1;
   }
 
@@ -130,6 +143,8 @@ int serve(const ServeOptions& opt) {
   metrics::register_process_collector(metrics::registry());
   db::Writer writer(std::move(rw.value()));
   db::Readers readers(db_path);
+  // The mark clears when there is room again even if nothing writes in the meantime.
+  metrics::registry().add_collector([](metrics::Registry&) { db::disk_health().full(); });
   metrics::registry().add_collector([&writer](metrics::Registry& r) {
     r.family("telltale_db_writer_queue_depth", "Jobs waiting for the writer thread.", metrics::Type::gauge)
         .gauge()
@@ -268,7 +283,8 @@ int serve(const ServeOptions& opt) {
          });
          return v.ok() && v.value() == schema;
        },
-       [&loop] { return loop.ms_since_heartbeat() < 5000; }},
+       [&loop] { return loop.ms_since_heartbeat() < 5000; },
+       [] { return db::disk_health().full(); }},
       opt.web_dir};
   api::register_all(router, services);
 

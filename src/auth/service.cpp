@@ -12,6 +12,13 @@ namespace tt::auth {
 
 namespace {
 
+// Ends a user's sessions held in memory (AuthService::m_memory_sessions), but `keep`'s.
+template <typename Sessions>
+void end_memory_sessions(std::mutex& mutex, Sessions& sessions, std::int64_t user_id, const Sha256* keep) {
+  std::lock_guard lock(mutex);
+  std::erase_if(sessions, [&](const auto& kv) { return kv.second.user_id == user_id && (!keep || kv.first != *keep); });
+}
+
 // No 0/O, 1/I/L: easy to read off a console and type.
 constexpr std::string_view kSetupAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 constexpr int kSetupCodeChars = 12;
@@ -187,7 +194,7 @@ Result<User> AuthService::get_user(const std::string& name) {
 
 Result<void> AuthService::delete_user(std::int64_t id, const std::string& actor, const std::string& remote) {
   const TimeMs now = m_clock.now_ms();
-  return m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
+  auto deleted = m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
     SQLite::Statement q(db, "SELECT name, role FROM users WHERE id = ?");
     q.bind(1, id);
     if (!q.executeStep()) return detail::user_not_found(fmt::format("with id {}", id));
@@ -203,6 +210,9 @@ Result<void> AuthService::delete_user(std::int64_t id, const std::string& actor,
     record_audit(db, AuditEntry{0, now, actor, "user.delete", name, remote, {{"id", id}, {"role", role}}});
     return ok();
   });
+  // Its id may be given to the next user: its sessions in memory must not pass to them.
+  if (deleted.ok()) end_memory_sessions(m_memory_mutex, m_memory_sessions, id, nullptr);
+  return deleted;
 }
 
 Result<void> AuthService::set_password(std::int64_t user_id, const std::string& password, const std::string& actor,
@@ -212,7 +222,7 @@ Result<void> AuthService::set_password(std::int64_t user_id, const std::string& 
   if (!hash.ok()) return std::move(hash).error();
   const TimeMs now = m_clock.now_ms();
   const Sha256 keep = sha256(keep_session);
-  return m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
+  auto changed = m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
     SQLite::Statement q(db, "SELECT name FROM users WHERE id = ?");
     q.bind(1, user_id);
     if (!q.executeStep()) return detail::user_not_found(fmt::format("with id {}", user_id));
@@ -229,6 +239,8 @@ Result<void> AuthService::set_password(std::int64_t user_id, const std::string& 
     record_audit(db, AuditEntry{0, now, actor, "user.password", name, remote, {{"sessions_ended", ended}}});
     return ok();
   });
+  if (changed.ok()) end_memory_sessions(m_memory_mutex, m_memory_sessions, user_id, &keep);
+  return changed;
 }
 
 }  // namespace tt::auth

@@ -6,12 +6,14 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "auth/password.h"
 #include "auth/rate_limiter.h"
 #include "auth/roles.h"
 #include "core/clock.h"
@@ -108,6 +110,7 @@ class AuthService {
 
   // ---- sessions ----
   // unauthenticated INVALID_CREDENTIALS; rate_limited LOGIN_RATE_LIMITED (with retry_after_s).
+  // While the disk is full the session is held in memory instead (see m_memory_sessions).
   [[nodiscard]] Result<NewSession> login(const std::string& name, const std::string& password,
                                          const std::string& remote);
   // unauthenticated SESSION_INVALID when unknown or expired.
@@ -149,6 +152,20 @@ class AuthService {
   std::mutex m_setup_mutex;
   std::string m_setup_code;  // normalised (no '-'); empty until first asked for
   bool m_setup_done = false;
+
+  // Sessions of logins made while the disk was full, whose row could not be written. People must
+  // be able to log in to a server that needs their attention; a session in memory lasts until it
+  // expires, is ended (logout, new password) or the server stops, when its user logs in again.
+  // Each use reads the user from the database, as a stored session does, so a deleted user or a
+  // new role takes effect at once. At most kMaxMemorySessions; beyond, a login answers DISK_FULL.
+  struct MemorySession {
+    std::int64_t user_id = 0;
+    std::string csrf_token;
+    TimeMs expires_at = 0;
+  };
+  static constexpr std::size_t kMaxMemorySessions = 1024;
+  std::mutex m_memory_mutex;
+  std::map<Sha256, MemorySession> m_memory_sessions;
 
   std::mutex m_touch_mutex;
   std::unordered_map<std::int64_t, TimeMs> m_token_touched;  // token id -> last recorded use

@@ -123,6 +123,15 @@ Result<NewSession> AuthService::login(const std::string& name, const std::string
     record_audit(db, AuditEntry{0, now, creds->name, "user.login", creds->name, remote, nlohmann::json::object()});
     return true;
   });
+  if (!stored.ok() && stored.error().code == "DISK_FULL") {
+    std::lock_guard lock(m_memory_mutex);
+    std::erase_if(m_memory_sessions, [now](const auto& kv) { return kv.second.expires_at <= now; });
+    if (m_memory_sessions.size() >= kMaxMemorySessions) return std::move(stored).error();
+    m_memory_sessions[token_hash] = {creds->id, s.csrf_token, s.expires_at};
+    log::warn("auth: '{}' logged in from '{}' while the disk is full: the session is kept in memory only",
+              creds->name, remote);
+    stored = true;
+  }
   if (!stored.ok()) return std::move(stored).error();
   if (!stored.value()) return fail();
   m_limiter.reset(user_key);
@@ -134,12 +143,24 @@ Result<Principal> AuthService::authenticate_session(const std::string& cookie_to
   if (cookie_token.empty() || cookie_token.size() > kMaxCookieChars) return session_invalid();
   const Sha256 h = sha256(cookie_token);
   const TimeMs now = m_clock.now_ms();
+  std::optional<MemorySession> in_memory;
+  {
+    std::lock_guard lock(m_memory_mutex);
+    if (auto it = m_memory_sessions.find(h); it != m_memory_sessions.end() && it->second.expires_at > now)
+      in_memory = it->second;
+  }
   return m_readers.with([&](SQLite::Database& db) -> Result<Principal> {
     SQLite::Statement q(db,
-                        "SELECT u.id, u.name, u.role, s.csrf_token FROM sessions s "
-                        "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?");
-    detail::bind_hash(q, 1, h);
-    q.bind(2, now);
+                        in_memory ? "SELECT u.id, u.name, u.role, ? FROM users u WHERE u.id = ?"
+                                  : "SELECT u.id, u.name, u.role, s.csrf_token FROM sessions s "
+                                    "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?");
+    if (in_memory) {
+      q.bind(1, in_memory->csrf_token);
+      q.bind(2, in_memory->user_id);
+    } else {
+      detail::bind_hash(q, 1, h);
+      q.bind(2, now);
+    }
     if (!q.executeStep()) return session_invalid();
     Principal p;
     p.user_id = q.getColumn(0).getInt64();
@@ -155,6 +176,10 @@ Result<void> AuthService::logout(const std::string& cookie_token) {
   if (cookie_token.empty() || cookie_token.size() > kMaxCookieChars) return ok();
   const Sha256 h = sha256(cookie_token);
   const TimeMs now = m_clock.now_ms();
+  {
+    std::lock_guard lock(m_memory_mutex);
+    if (m_memory_sessions.erase(h)) return ok();
+  }
   return m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
     SQLite::Statement q(db,
                         "SELECT u.name, s.remote FROM sessions s JOIN users u ON u.id = s.user_id "

@@ -7,6 +7,8 @@
 
 #include "checks/conditions.h"
 #include "core/duration.h"
+#include "core/names.h"
+#include "core/redact.h"
 #include "core/series.h"
 #include "probes/descriptor.h"
 
@@ -64,12 +66,14 @@ std::optional<CheckState> parse_check_state(std::string_view s) {
   return std::nullopt;
 }
 
+// Secrets masked: whole secret options, and those inside the target, the other options and the
+// last result that core/redact.h finds.
 nlohmann::json to_json(const Check& c) {
   const auto* kind = probes::find_kind(c.kind);
   nlohmann::json j{{"id", c.id},
                    {"name", c.name},
                    {"kind", c.kind},
-                   {"target", c.target},
+                   {"target", redact::url(c.target)},
                    {"interval", format_duration_ms(c.interval_ms)},
                    {"timeout", format_duration_ms(c.timeout_ms)},
                    {"retries", c.retries},
@@ -77,11 +81,11 @@ nlohmann::json to_json(const Check& c) {
                    {"labels", c.labels},
                    {"enabled", c.enabled},
                    {"conditions", c.conditions},
-                   {"options", kind ? probes::redact_options(*kind, c.options) : c.options},
+                   {"options", kind ? probes::redact_options(*kind, c.options) : redact::tree(c.options)},
                    {"state", to_string(c.state)},
                    {"since", c.state_since ? nlohmann::json(format_rfc3339(*c.state_since)) : nlohmann::json()},
                    {"flapping", c.flapping},
-                   {"last_result", c.last_result},
+                   {"last_result", redact::tree(c.last_result)},
                    {"created_at", format_rfc3339(c.created_at)},
                    {"updated_at", format_rfc3339(c.updated_at)}};
   if (c.push_token) j["push_url"] = "/api/v1/push/" + *c.push_token;
@@ -108,7 +112,7 @@ nlohmann::json result_json(const bus::CheckResult& r) {
           {"duration_ms", std::round(r.duration_s * 1e6) / 1e3},
           {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)},
           {"message", r.message},
-          {"facts", std::move(facts)}};
+          {"facts", redact::tree(facts)}};  // a final_url may carry a token
 }
 
 Result<CheckInput> decode_check_input(const nlohmann::json& body, InputMode mode) {
@@ -134,11 +138,7 @@ Result<CheckInput> decode_check_input(const nlohmann::json& body, InputMode mode
   if (in.name) {
     auto trimmed = in.name->find_first_not_of(' ') == std::string::npos;
     if (trimmed) errs.push_back({"name", "must not be empty"});
-    for (char ch : *in.name)
-      if (static_cast<unsigned char>(ch) < 0x20) {
-        errs.push_back({"name", "must not contain control characters"});
-        break;
-      }
+    else if (auto why = display_name_problem(*in.name)) errs.push_back({"name", *why});
   }
   if (in.kind && !probes::find_kind(*in.kind)) {
     std::string list;
@@ -212,7 +212,8 @@ Result<void> apply_input(Check& c, const CheckInput& in) {
   bool kind_changed = in.kind && *in.kind != c.kind;
   if (in.name) c.name = *in.name;
   if (in.kind) c.kind = *in.kind;
-  if (in.target) c.target = *in.target;
+  // The target as a GET showed it keeps the stored secrets in it.
+  if (in.target) c.target = redact::restore_url(*in.target, c.target);
   if (in.retries) c.retries = *in.retries;
   if (in.node_id) c.node_id = *in.node_id;
   if (in.labels) c.labels = *in.labels;
@@ -239,12 +240,8 @@ Result<void> apply_input(Check& c, const CheckInput& in) {
   if (!passive && c.timeout_ms > c.interval_ms)
     errs.push_back({"timeout", "must not be longer than the interval"});
   nlohmann::json options = in.options ? *in.options : (kind_changed ? nlohmann::json::object() : c.options);
-  // Secrets come back from GET as "********": a client that sends the placeholder keeps the secret.
-  if (in.options && !kind_changed && options.is_object()) {
-    for (const auto& o : kind->options)
-      if (o.secret && options.contains(o.name) && options[o.name] == "********" && c.options.contains(o.name))
-        options[o.name] = c.options[o.name];
-  }
+  // Secrets come back from GET masked: a client that sends the mask keeps the secret.
+  if (in.options && !kind_changed) options = redact::restore_options(kind->options, options, c.options);
   auto normalized = probes::normalize_options(*kind, options);
   if (!normalized.ok()) {
     for (auto& f : normalized.error().fields) errs.push_back(std::move(f));

@@ -106,6 +106,20 @@ inventory::StoredEvent check_event(SQLite::Database& db, TimeMs at, const std::s
   return inventory::append_event(db, {0, at, "checks", kind, std::to_string(c.id), actor.name, std::move(data)});
 }
 
+// What a PATCH changed, as the event and audit row tell it (secrets masked). A new secret alone
+// does not show in the masked JSON but is a change all the same.
+FieldChanges check_changes(const Check& before, const Check& after) {
+  auto diff = changed_fields(to_json(before), to_json(after));
+  auto shown = to_json(before);
+  for (auto [field, differs] : {std::pair{"target", before.target != after.target},
+                                std::pair{"options", before.options != after.options}})
+    if (differs && std::find(diff.changed.begin(), diff.changed.end(), field) == diff.changed.end()) {
+      diff.changed.push_back(field);
+      diff.before[field] = shown[field];
+    }
+  return diff;
+}
+
 }  // namespace
 
 bool valid_check_sort(const std::string& sort) {
@@ -190,7 +204,7 @@ Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, con
     Check c = *found;
     TT_TRY(apply_input(c, patch));
     TT_TRY(check_references(db, c));
-    auto diff = changed_fields(to_json(*found), to_json(c));
+    auto diff = check_changes(*found, c);
     if (diff.empty()) return c;
     c.updated_at = now;
     if (c.enabled != found->enabled) {
@@ -252,7 +266,7 @@ Result<Page<Check>> CheckService::list(const CheckQuery& q) {
       args.push_back(v);
     }
     if (!q.text.empty()) {
-      where += " AND (instr(lower(c.name), lower(?)) > 0 OR instr(lower(c.target), lower(?)) > 0)";
+      where += " AND (instr(lower(c.name), lower(?)) > 0 OR instr(lower(redact_url(c.target)), lower(?)) > 0)";
       args.insert(args.end(), 2, q.text);
     }
     auto bind_all = [&](SQLite::Statement& st) {

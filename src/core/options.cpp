@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/duration.h"
+#include "core/redact.h"
 
 namespace tt {
 
@@ -162,7 +163,8 @@ nlohmann::json resolved_options(const std::vector<OptionSpec>& specs,
 }
 
 nlohmann::json redact_options(const std::vector<OptionSpec>& specs, const nlohmann::json& options) {
-  nlohmann::json out = options;
+  // Secrets inside the others (a URL's password, an Authorization header): core/redact.h.
+  nlohmann::json out = redact::tree(options);
   for (const auto& o : specs)
     if (o.secret && out.contains(o.name)) out[o.name] = kMaskedSecret;
   return out;

@@ -1,5 +1,9 @@
 #include "db/audit.h"
 
+#include <nlohmann/json.hpp>
+
+#include "core/redact.h"
+
 namespace tt::db {
 
 void append_audit(SQLite::Database& db, TimeMs at, const Actor& actor, const std::string& action,
@@ -12,7 +16,10 @@ void append_audit(SQLite::Database& db, TimeMs at, const Actor& actor, const std
   st.bind(3, action);
   st.bind(4, target);
   st.bind(5, actor.remote);
-  st.bind(6, details_json);
+  // Whatever a caller put in, no URL password, secret query value or secret header is kept
+  // (core/redact.h).
+  auto details = nlohmann::json::parse(details_json, nullptr, false);
+  st.bind(6, details.is_discarded() ? details_json : redact::tree(details).dump());
   st.exec();
 }
 

@@ -1,8 +1,11 @@
 #include "db/writer.h"
 
+#include <sqlite3.h>
+
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "db/disk_health.h"
 
 namespace tt::db {
 
@@ -87,6 +90,7 @@ void Writer::loop() {
 void Writer::run_batch(std::deque<Job>& batch) {
   auto start = SystemClock::instance().mono_ms();
   std::optional<Error> commit_error;
+  const auto changes_before = sqlite3_total_changes64(m_db->getHandle());
   try {
     SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -101,7 +105,10 @@ void Writer::run_batch(std::deque<Job>& batch) {
     tx.commit();
   } catch (const std::exception& e) {
     commit_error = error_from_exception(e);
+    if (commit_error->code != "DISK_FULL") disk_health().failed(WriteFailure::io);
   }
+  // A commit that wrote rows found room (one that changed nothing proves nothing).
+  if (!commit_error && sqlite3_total_changes64(m_db->getHandle()) != changes_before) disk_health().stored();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     bool committed = !commit_error;
     batch[i].finish(committed, commit_error ? &*commit_error : nullptr);

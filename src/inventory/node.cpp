@@ -1,5 +1,6 @@
 #include "inventory/node.h"
 
+#include "core/names.h"
 #include "core/series.h"
 
 #include <array>
@@ -18,12 +19,6 @@ constexpr std::size_t kMaxLabels = 64;
 constexpr std::size_t kMaxLabelValueLen = 1024;
 constexpr std::size_t kMaxMetadataBytes = 64 * 1024;
 constexpr std::size_t kMaxPlaceLen = 200;
-
-bool has_control_chars(std::string_view s) {
-  for (unsigned char c : s)
-    if (c < 0x20 || c == 0x7f) return true;
-  return false;
-}
 
 bool valid_address(std::string_view s) {
   if (s.size() > kMaxNameLen) return false;
@@ -109,7 +104,7 @@ Result<NodeInput> decode_node_input(const nlohmann::json& body, InputMode mode) 
       if (!v.is_string()) { fail(key, "must be a string"); continue; }
       auto s = v.get<std::string>();
       if (s.empty() || s.size() > kMaxNameLen) fail(key, "must be 1 to 253 characters");
-      else if (has_control_chars(s)) fail(key, "must not contain control characters");
+      else if (auto why = display_name_problem(s)) fail(key, *why);
       else in.name = s;
     } else if (key == "type") {
       auto t = v.is_string() ? parse_node_type(v.get<std::string>()) : std::nullopt;

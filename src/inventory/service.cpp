@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/json.h"
+#include "core/redact.h"
 #include "db/audit.h"
 
 namespace tt::inventory {
@@ -101,9 +102,10 @@ bool valid_node_sort(const std::string& sort) {
 }
 
 nlohmann::json to_json(const StoredEvent& e) {
+  // Masked on the way out as well as in, for the rows written before secrets were masked.
   return {{"id", e.id},           {"at", format_rfc3339(e.at)}, {"topic", e.topic},
           {"kind", e.kind},       {"subject", e.subject},       {"actor", e.actor},
-          {"data", e.data}};
+          {"data", redact::tree(e.data)}};
 }
 
 StoredEvent append_event(SQLite::Database& db, StoredEvent e) {

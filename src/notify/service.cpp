@@ -6,6 +6,8 @@
 #include <future>
 
 #include "core/log.h"
+#include "core/names.h"
+#include "core/redact.h"
 #include "core/series.h"
 #include "db/audit.h"
 
@@ -56,7 +58,8 @@ Result<void> check_unique(SQLite::Database& db, const Channel& c) {
 }
 
 // Applies the input to `c`: the kind must exist, the config validates against it, and secrets
-// sent back masked keep their stored values (when the kind stays the same).
+// (and secret parts of URLs and headers) sent back masked keep their stored values (when the
+// kind stays the same).
 Result<void> apply(Channel& c, const ChannelInput& in) {
   bool same_kind = !in.kind || *in.kind == c.kind;
   if (in.name) c.name = *in.name;
@@ -68,11 +71,7 @@ Result<void> apply(Channel& c, const ChannelInput& in) {
     return invalid({{"kind", "must be one of " + list}});
   }
   json config = in.config ? *in.config : c.config;
-  if (in.config && config.is_object() && same_kind && c.config.is_object())
-    for (const auto& o : kind->options)
-      if (o.secret && config.contains(o.name) && config[o.name] == kMaskedSecret &&
-          c.config.contains(o.name))
-        config[o.name] = c.config[o.name];
+  if (in.config && same_kind) config = redact::restore_options(kind->options, config, c.config);
   auto normalized = normalize_config(*kind, config);
   if (!normalized.ok()) return std::move(normalized).error();
   c.config = std::move(normalized.value());
@@ -121,10 +120,8 @@ Result<ChannelInput> decode_channel_input(const json& body, bool create) {
           v.get_ref<const std::string&>().find_first_not_of(' ') == std::string::npos ||
           v.get_ref<const std::string&>().size() > 200)
         errs.push_back({"name", "must be a non-empty string of at most 200 characters"});
-      else if (std::any_of(v.get_ref<const std::string&>().begin(),
-                           v.get_ref<const std::string&>().end(),
-                           [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
-        errs.push_back({"name", "must not contain control characters"});
+      else if (auto why = display_name_problem(v.get_ref<const std::string&>()))
+        errs.push_back({"name", *why});
       else
         in.name = v.get<std::string>();
     } else if (k == "kind") {

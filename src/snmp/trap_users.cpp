@@ -106,6 +106,38 @@ void bind_fields(SQLite::Statement& st, const TrapUser& u) {
 
 json audit_details(const TrapUser& u) { return {{"user", u.user.name}, {"engine_id", hex_of(u.engine_id)}}; }
 
+enum class Persist { no, yes };
+
+// The trap receiver's engine identity: its stored id (a new one when there is none) and its
+// boots, one more than the last start's, written back when `persist` says so.
+LocalEngineIdentity engine_identity(SQLite::Database& db, Persist persist) {
+  LocalEngineIdentity e;
+  SQLite::Statement id(db, "SELECT value FROM settings WHERE key = 'snmp.engine_id'");
+  if (id.executeStep()) {
+    e.engine_id = engine_id_from_hex(id.getColumn(0).getString()).value_or("");
+  }
+  bool fresh = e.engine_id.empty();
+  if (fresh) {
+    // RFC 3411 SnmpEngineID: the high bit set, enterprise 0 (Telltale has no private enterprise
+    // number), format 5 (octets the administrator assigns), then 8 random octets.
+    e.engine_id = *engine_id_from_hex("8000000005" + random_hex(8));
+  }
+  SQLite::Statement boots(db, "SELECT value FROM settings WHERE key = 'snmp.engine_boots'");
+  std::int64_t previous = !fresh && boots.executeStep() ? std::atoll(boots.getColumn(0).getString().c_str()) : 0;
+  // RFC 3414 2.2.2: at 2^31-1 boots the engine is stuck there until it gets a new engine id.
+  e.boots = static_cast<std::uint32_t>(std::clamp<std::int64_t>(previous + 1, 1, 0x7fffffff));
+  if (persist == Persist::no) return e;
+  if (fresh) {
+    SQLite::Statement put(db, "INSERT OR REPLACE INTO settings(key, value) VALUES ('snmp.engine_id', ?)");
+    put.bind(1, hex_of(e.engine_id));
+    put.exec();
+  }
+  SQLite::Statement put(db, "INSERT OR REPLACE INTO settings(key, value) VALUES ('snmp.engine_boots', ?)");
+  put.bind(1, std::to_string(e.boots));
+  put.exec();
+  return e;
+}
+
 }  // namespace
 
 json to_json(const TrapUser& u) {
@@ -143,30 +175,15 @@ Result<TrapUser> decode_trap_user(const json& body) {
 }
 
 Result<void> TrapUserService::load() {
-  auto engine = m_writer.run<LocalEngineIdentity>([](SQLite::Database& db) -> Result<LocalEngineIdentity> {
-    LocalEngineIdentity e;
-    SQLite::Statement id(db, "SELECT value FROM settings WHERE key = 'snmp.engine_id'");
-    if (id.executeStep()) {
-      e.engine_id = engine_id_from_hex(id.getColumn(0).getString()).value_or("");
-    }
-    if (e.engine_id.empty()) {
-      // RFC 3411 SnmpEngineID: the high bit set, enterprise 0 (Telltale has no private enterprise
-      // number), format 5 (octets the administrator assigns), then 8 random octets.
-      e.engine_id = *engine_id_from_hex("8000000005" + random_hex(8));
-      SQLite::Statement put(db, "INSERT OR REPLACE INTO settings(key, value) VALUES ('snmp.engine_id', ?)");
-      put.bind(1, hex_of(e.engine_id));
-      put.exec();
-      db.exec("DELETE FROM settings WHERE key = 'snmp.engine_boots'");
-    }
-    SQLite::Statement boots(db, "SELECT value FROM settings WHERE key = 'snmp.engine_boots'");
-    std::int64_t previous = boots.executeStep() ? std::atoll(boots.getColumn(0).getString().c_str()) : 0;
-    // RFC 3414 2.2.2: at 2^31-1 boots the engine is stuck there until it gets a new engine id.
-    e.boots = static_cast<std::uint32_t>(std::clamp<std::int64_t>(previous + 1, 1, 0x7fffffff));
-    SQLite::Statement put(db, "INSERT OR REPLACE INTO settings(key, value) VALUES ('snmp.engine_boots', ?)");
-    put.bind(1, std::to_string(e.boots));
-    put.exec();
-    return e;
-  });
+  auto engine = m_writer.run<LocalEngineIdentity>(
+      [](SQLite::Database& db) -> Result<LocalEngineIdentity> { return engine_identity(db, Persist::yes); });
+  if (!engine.ok() && engine.error().code == "DISK_FULL") {
+    // A server started on a full disk still receives traps: it counts this start's boot without
+    // storing it (RFC 3414 asks boots to grow; the next start that can store it does).
+    engine = m_readers.with(
+        [](SQLite::Database& db) -> Result<LocalEngineIdentity> { return engine_identity(db, Persist::no); });
+    if (engine.ok()) log::warn("SNMP traps: the disk is full: engine boots {} not stored", engine->boots);
+  }
   if (!engine.ok()) return std::move(engine).error();
   m_engine = std::move(engine.value());
   std::lock_guard lock(m_changes);

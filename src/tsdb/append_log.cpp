@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "core/log.h"
+#include "db/disk_health.h"
 
 namespace tt::tsdb {
 
@@ -63,6 +64,15 @@ std::uint32_t get_u32(const char* p) {
 }
 
 Error corrupt(const char* what) { return Error::make(ErrorKind::internal, "LOG_CORRUPT", what); }
+
+// A failed write or create, reported to the disk's health: DISK_FULL (unavailable, as SQLite's
+// SQLITE_FULL is) for ENOSPC, else LOG_IO.
+Error io_error(int err, const std::string& what) {
+  const bool full = err == ENOSPC;
+  db::disk_health().failed(full ? db::WriteFailure::disk_full : db::WriteFailure::io);
+  return Error::make(full ? ErrorKind::unavailable : ErrorKind::internal, full ? "DISK_FULL" : "LOG_IO",
+                     what + ": " + std::strerror(err));
+}
 
 // One deflate state per thread, reset per record: a new one allocates ~270 KiB that zlib then
 // clears, which faulted in fresh pages for every record (a few % of a small append's CPU). A
@@ -281,7 +291,7 @@ Result<std::uint64_t> AppendLog::rotate() {
   auto path = path_of(m_current);
   m_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   m_current_bytes = 0;
-  if (m_fd < 0) return Error::make(ErrorKind::unavailable, "LOG_IO", "cannot create " + path + ": " + std::strerror(errno));
+  if (m_fd < 0) return io_error(errno, "cannot create " + path);
   return m_current;
 }
 
@@ -305,13 +315,12 @@ Result<std::uint64_t> AppendLog::append(const LogBatch& batch) {
       // Cut back to the record start so the segment stays readable.
       off_t end = ::lseek(m_fd, 0, SEEK_END);
       if (end >= 0) (void)!::ftruncate(m_fd, end - static_cast<off_t>(record.size() - rest.size()));
-      return Error::make(err == ENOSPC ? ErrorKind::unavailable : ErrorKind::internal,
-                         err == ENOSPC ? "DISK_FULL" : "LOG_IO",
-                         std::string("cannot append to the sample log: ") + std::strerror(err));
+      return io_error(err, "cannot append to the sample log");
     }
     rest.remove_prefix(static_cast<std::size_t>(n));
   }
   m_current_bytes += record.size();
+  db::disk_health().stored();
   return m_current;
 }
 

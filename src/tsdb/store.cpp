@@ -82,7 +82,10 @@ Result<void> Store::open() {
       }
     });
     if (!r.ok()) return r;
-    TT_TRY(m_log.rotate());
+    // With the disk full the store opens anyway, read-only in effect: the first append opens a
+    // segment, and appends are refused (DISK_FULL) until there is room.
+    if (auto opened = m_log.rotate(); !opened.ok() && opened.error().code != "DISK_FULL")
+      return std::move(opened).error();
     return r;
   });
   if (!records.ok()) return std::move(records).error();

@@ -32,7 +32,7 @@ class HealthTest(ServerTestCase):
         r = self.server.request("GET", "/readyz")
         self.assertStatus(r, 200)
         self.assertEqual(r.json["data"]["status"], "ready")
-        self.assertEqual(r.json["data"]["checks"], {"database": True, "migrations": True, "loop": True})
+        self.assertEqual(r.json["data"]["checks"], {"database": True, "migrations": True, "loop": True, "disk": True})
 
     def test_metrics(self):
         s = self.server

@@ -168,6 +168,29 @@ class NodesTest(AdminTestCase):
         r = self.req("GET", "/api/v1/nodes?q=loc&per_page=100")
         self.assertEqual([x for x in r.json["data"] if x["name"].startswith("loc")], [])
 
+    def test_display_names_refuse_control_and_bidi_characters(self):
+        # "Trojan Source": a right-to-left override makes "gw1\u202e1wg" read as another name.
+        n = self.server.create_node(name="bidi-ok", type="vm")
+        for bad in ("gw\u202e1", "gw\u2066x\u2069", "gw\u200f", "gw\u061c", "gw\u0085", "gw\x7f", "gw\n"):
+            with self.subTest(name=repr(bad)):
+                self.assertFieldError(self.req("POST", "/api/v1/nodes", {"name": bad, "type": "vm"}), "name")
+                self.assertFieldError(self.req("PATCH", f"/api/v1/nodes/{n['id']}", {"name": bad}), "name")
+                self.assertFieldError(self.req("POST", "/api/v1/checks", {"name": bad, "kind": "push"}), "name")
+                self.assertFieldError(self.req("POST", "/api/v1/channels", {
+                    "name": bad, "kind": "webhook", "config": {"url": "http://127.0.0.1:9/"}}), "name")
+                self.assertFieldError(self.req("POST", "/api/v1/alert-rules", {
+                    "name": bad, "severity": "info", "expr": "up"}), "name")
+                self.assertFieldError(self.req("POST", "/api/v1/inhibit-rules", {
+                    "name": bad, "source": '{a="b"}', "target": '{c="d"}'}), "name")
+                self.assertFieldError(self.req("POST", "/api/v1/maintenance", {
+                    "name": bad, "matchers": '{a="b"}', "starts_at": "2030-01-01T00:00:00Z",
+                    "ends_at": "2030-01-01T01:00:00Z"}), "name")
+        self.assertIn("bidirectional", self.req("POST", "/api/v1/nodes", {"name": "a\u202eb", "type": "vm"})
+                      .field_errors()["name"])
+        # Other scripts and invisible-but-harmless characters stay allowed.
+        for good in ("Büro-Drucker", "東京-core", "x\u00a0y"):
+            self.assertStatus(self.req("POST", "/api/v1/nodes", {"name": good, "type": "vm"}), 201)
+
     def test_mac_normalisation(self):
         for i, mac in enumerate(("00:11:22:AA:bb:CC", "00-11-22-aa-BB-cc")):
             n = self.server.create_node(name=f"mac-{i}", type="network", mac=mac)

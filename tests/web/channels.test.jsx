@@ -121,6 +121,25 @@ describe('channel editor', () => {
   });
 });
 
+describe('channel editor, secrets inside values', () => {
+  it('shows the masked parts of the URL and headers, says they are kept, and sends them back as they came', async () => {
+    const config = { url: 'http://hook:********@127.0.0.1:9/h?token=********&x=1', method: 'POST',
+      headers: { Authorization: '********', 'X-Team': 'net' }, bearer_token: '********' };
+    route('GET', '/api/v1/channel-kinds', [WEBHOOK]);
+    route('GET', '/api/v1/channels/5', channel({ config }));
+    route('PATCH', '/api/v1/channels/5', (req) => channel({ name: req.body.name, config }));
+    await act(() => render(<ChannelEditor id={5} />, root));
+    await until(() => root.querySelector('#f-config-url'), 'the form');
+    assert.equal(root.querySelector('#f-config-url').value, config.url);
+    assert.equal(root.querySelector('#f-config-headers').value, 'Authorization: ********\nX-Team: net');
+    assert.ok(text().includes('Stored secrets (********); kept unless you change them.'));
+    await act(() => input('#f-name', 'ops-hook-2'));
+    await act(() => submit());
+    await until(() => text().includes('Saved.'), 'the save');
+    assert.deepEqual(calls.find((c) => c.method === 'PATCH').body.config, config);
+  });
+});
+
 describe('channel grouping', () => {
   const grouped = { group_by: ['alertname', 'node'], group_wait: '30s', group_interval: '5m', repeat_interval: '4h' };
   const check = (sel, on) => { const el = root.querySelector(sel); el.checked = on; el.dispatchEvent(new Event('change', { bubbles: true })); };

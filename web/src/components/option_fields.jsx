@@ -5,7 +5,8 @@
 import { Field } from '../ui.jsx';
 
 // An option's value as the form holds it: text, a boolean for checkboxes, '' for "not set"
-// (the kind's default applies, and the field shows it). A secret reads "********" (kept when sent back).
+// (the kind's default applies, and the field shows it). A secret reads "********" (kept when sent
+// back), as do the secret parts of URLs and header maps: their text goes back as it came.
 export function toForm(spec, v) {
   if (v === undefined || v === null) return '';
   if (spec.type === 'string_list') return v.join('\n');
@@ -68,7 +69,9 @@ function OptionField({ form, spec, prefix }) {
     input = <input {...b} type={spec.secret ? 'password' : spec.type === 'integer' || spec.type === 'number' ? 'number' : 'text'}
       step={spec.type === 'number' ? 'any' : undefined} placeholder={String(dflt)} autocomplete={spec.secret ? 'new-password' : 'off'} spellcheck={false} />;
   }
-  const kept = spec.secret && form.values[name] === '********' ? ' Stored; kept unless you change it.' : '';
+  // Whole secrets read "********"; so do the secrets inside URLs and header values.
+  const masked = spec.secret ? form.values[name] === '********' : String(form.values[name] ?? '').includes('********');
+  const kept = masked ? ` Stored${spec.secret ? '' : ' secrets (********)'}; kept unless you change ${spec.secret ? 'it' : 'them'}.` : '';
   return <Field form={form} name={name} label={spec.name + (spec.required ? ' (required)' : '')} help={spec.help + range + kept}>{input}</Field>;
 }
 
