@@ -143,9 +143,11 @@ int serve(const ServeOptions& opt) {
     hub.publish(e.topic, e.json);
     hub.publish("events", e.json);
   });
-  LiveSeries live(hub);
-  hub.on_topics_changed([&live] { live.refresh(); });
-  bus.samples.subscribe([&live](const bus::SamplesAppended& s) { live.deliver(s); });
+  LiveSeries live;
+  hub.on_series_topics_changed([&live](const std::set<std::string>& topics) { live.set_topics(topics); });
+  bus.samples.subscribe([&hub](const std::vector<bus::SeriesMessage>& messages) {
+    for (const auto& m : messages) hub.publish(m.topic, m.data);
+  });
 
   tsdb::StoreOptions store_options;
   store_options.log_dir = data_dir + "/tsdb";
@@ -153,8 +155,8 @@ int serve(const ServeOptions& opt) {
   store_options.rollup_1m_retention_ms = opt.rollup_1m_retention_ms;
   store_options.rollup_1h_retention_ms = opt.rollup_1h_retention_ms;
   tsdb::Store store(writer, readers, SystemClock::instance(), store_options);
-  store.set_append_listener([&live] { return live.wanted(); }, [&bus](const std::vector<SeriesSamples>& batch) {
-    bus.samples.publish({std::make_shared<const std::vector<SeriesSamples>>(batch)});
+  store.set_append_listener([&live] { return live.wanted(); }, [&live, &bus](const std::vector<SeriesSamples>& batch) {
+    if (auto messages = live.match(batch); !messages.empty()) bus.samples.publish(std::move(messages));
   });
   if (auto opened = store.open(); !opened.ok()) {
     log::error("cannot open the time-series store: {}", opened.error().message);

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -384,4 +385,81 @@ TEST_CASE_FIXTURE(HubFixture, "hub: destroying the hub with live clients release
   hub.reset();
   uv_run(&loop, UV_RUN_DEFAULT);
   CHECK(c->wait_eof(500));
+}
+
+TEST_CASE_FIXTURE(HubFixture, "hub: the series topics callback comes before the answer, and never inside publish") {
+  HubOptions o;
+  o.connection.max_queue_bytes = 64 * 1024;
+  start(o);
+  bool inside_hub = false;
+  std::vector<std::set<std::string>> seen;
+  hub->on_series_topics_changed([&](const std::set<std::string>& topics) {
+    CHECK_FALSE(inside_hub);
+    seen.push_back(topics);
+  });
+  auto slow = connect({}, 4096);
+  auto other = connect();
+  slow->send_text(R"({"type":"subscribe","topics":["series:a","series:b","events"]})");
+  slow->next_text();
+  CHECK(seen.size() == 1);
+  other->send_text(R"({"type":"subscribe","topics":["series:b","nodes"]})");
+  other->next_text();
+  REQUIRE(seen.size() == 1);  // the second watcher of series:b changed nothing
+  CHECK(seen.back() == std::set<std::string>{"series:a", "series:b"});
+
+  // Publishing until the slow client is dropped: its topics go, but not from inside publish().
+  auto data = std::make_shared<const std::string>("\"" + std::string(8000, 'z') + "\"");
+  for (int i = 0; i < 20000 && hub->client_count() == 2; ++i) {
+    inside_hub = true;
+    hub->publish("series:a", data);
+    inside_hub = false;
+    uv_run(&loop, UV_RUN_NOWAIT);
+  }
+  REQUIRE(hub->client_count() == 1);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  REQUIRE(seen.size() == 2);
+  CHECK(seen.back() == std::set<std::string>{"series:b"});
+  CHECK(hub->series_topics() == std::set<std::string>{"series:b"});
+
+  // Topics other clients still watch, and other kinds of topic, change nothing.
+  auto third = connect();
+  third->send_text(R"({"type":"subscribe","topics":["series:b","alerts"]})");
+  third->next_text();
+  third->send_text(R"({"type":"unsubscribe","topics":["series:b"]})");
+  third->next_text();
+  uv_run(&loop, UV_RUN_NOWAIT);
+  CHECK(seen.size() == 2);
+  other.reset();  // disconnects the last watcher of series:b
+  CHECK_FALSE(third->next(100).has_value());
+  REQUIRE(seen.size() == 3);
+  CHECK(seen.back().empty());
+}
+
+TEST_CASE_FIXTURE(HubFixture, "hub: series topics are bounded per connection and in all") {
+  HubOptions o;
+  o.max_series_topics_per_client = 3;
+  o.max_series_topics = 4;
+  start(o);
+  auto a = connect();
+  a->send_text(R"({"type":"subscribe","topics":["series:a1","series:a2","series:a3","series:a4"]})");
+  auto e = nlohmann::json::parse(a->next_text());
+  CHECK(e["code"] == "WS_TOO_MANY_TOPICS");
+  CHECK(e["message"] == "at most 3 series: topics per connection");
+  a->send_text(R"({"type":"subscribe","topics":["series:a1","series:a2","series:a3","nodes","events"]})");
+  CHECK(nlohmann::json::parse(a->next_text())["type"] == "subscribed");
+
+  auto b = connect();
+  // Topics already watched cost nothing more in all.
+  b->send_text(R"({"type":"subscribe","topics":["series:a1","series:b1"]})");
+  CHECK(nlohmann::json::parse(b->next_text())["type"] == "subscribed");
+  b->send_text(R"({"type":"subscribe","topics":["series:b2"]})");
+  e = nlohmann::json::parse(b->next_text());
+  CHECK(e["code"] == "WS_TOO_MANY_TOPICS");
+  CHECK(e["message"].get<std::string>().starts_with("the server follows at most 4 different series: topics"));
+  // Freed when a watcher leaves.
+  a->send_text(R"({"type":"unsubscribe","topics":["series:a3"]})");
+  a->next_text();
+  b->send_text(R"({"type":"subscribe","topics":["series:b2"]})");
+  CHECK(nlohmann::json::parse(b->next_text())["type"] == "subscribed");
+  CHECK(hub->series_topics().size() == 4);
 }
