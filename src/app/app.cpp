@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <thread>
 
@@ -67,6 +69,44 @@ bool same_origin(const http::UpgradeRequest& up) {
   if (host == up.headers.end()) return false;
   return origin->second == "http://" + host->second || origin->second == "https://" + host->second;
 }
+
+// Closes the sockets opened with credentials that were revoked. Revocations reach the loop after
+// their commit, so a socket authenticated just before one can be adopted just after it: the
+// loop keeps the latest few and applies those an adoption missed.
+class SocketRevoker {
+ public:
+  explicit SocketRevoker(ws::Hub& hub) : m_hub(hub) {}
+  // Any thread, before authenticating an upgrade.
+  std::uint64_t applied() const { return m_applied.load(); }
+  // Loop thread.
+  void revoke(const auth::Revocation& r) {
+    m_latest.push_back(r);
+    if (m_latest.size() > kKept) m_latest.pop_front();
+    ++m_applied;
+    close(r);
+  }
+  // Loop thread, after adopting a socket authenticated when applied() was `seen`.
+  void adopted(std::uint64_t seen) {
+    const auto missed = std::min<std::uint64_t>(m_applied.load() - seen, m_latest.size());
+    for (auto it = m_latest.end() - static_cast<std::ptrdiff_t>(missed); it != m_latest.end(); ++it) close(*it);
+  }
+
+ private:
+  static constexpr std::size_t kKept = 64;  // far more than can happen while one upgrade is posted
+  void close(const auth::Revocation& r) {
+    m_hub.close_revoked([&r](const ws::ClientInfo& c) {
+      auth::Principal p;
+      p.user_id = c.user_id;
+      p.via = c.token_id ? auth::Principal::Via::token : auth::Principal::Via::session;
+      p.token_id = c.token_id;
+      p.session_id = c.session_id;
+      return r.covers(p);
+    });
+  }
+  ws::Hub& m_hub;
+  std::atomic<std::uint64_t> m_applied{0};
+  std::deque<auth::Revocation> m_latest;
+};
 
 }  // namespace
 
@@ -164,6 +204,9 @@ int serve(const ServeOptions& opt) {
   }
 
   auth::AuthService auth(writer, readers, SystemClock::instance());
+  // A socket ends with the credential it was opened with.
+  SocketRevoker revoker(hub);
+  auth.on_revoked([&loop, &revoker](const auth::Revocation& r) { loop.post([&revoker, r] { revoker.revoke(r); }); });
   inventory::NodeService nodes(writer, readers, bus, SystemClock::instance());
 
   // Checks: the runner drives probes on the loop; results cross the bus to the recorder.
@@ -296,16 +339,19 @@ int serve(const ServeOptions& opt) {
     if (!handshake.ok()) {
       return reject(ws::rejection_status(handshake.error()), handshake.error());
     }
+    const std::uint64_t revocations_seen = revoker.applied();
     auto who = http::authenticate(authenticator, header("Authorization"), header("Cookie"));
     if (!who.ok()) return reject(401, who.error());
     // A browser sends the cookie from any page; only our own pages may use it for a socket.
     if (who->via == auth::Principal::Via::session && !same_origin(up))
       return reject(403, Error::make(ErrorKind::forbidden, "ORIGIN_REJECTED", "cross-origin WebSocket refused"));
     if (!http::write_all(up.fd, handshake->response)) return false;
-    ws::ClientInfo info{who->user, std::string(auth::role_name(who->role)), up.remote};
+    ws::ClientInfo info{who->user, std::string(auth::role_name(who->role)), up.remote, who->user_id,
+                        who->session_id, who->token_id, who->expires_at};
     int fd = up.fd;
-    loop.post([&hub, fd, info = std::move(info), leftover = std::move(up.leftover)]() mutable {
+    loop.post([&hub, &revoker, fd, revocations_seen, info = std::move(info), leftover = std::move(up.leftover)]() mutable {
       hub.adopt(fd, std::move(info), std::move(leftover));
+      revoker.adopted(revocations_seen);
     });
     return true;
   });

@@ -56,6 +56,20 @@ Result<User> insert_user(SQLite::Database& db, const std::string& name, Role rol
 
 }  // namespace
 
+bool Revocation::covers(const Principal& p) const {
+  switch (scope) {
+    case Scope::session:
+      return p.via == Principal::Via::session && p.session_id == session_id;
+    case Scope::token:
+      return p.via == Principal::Via::token && p.token_id == token_id;
+    case Scope::user_sessions:
+      return p.via == Principal::Via::session && p.user_id == user_id && p.session_id != session_id;
+    case Scope::user:
+      return p.user_id == user_id;
+  }
+  return false;
+}
+
 AuthService::AuthService(db::Writer& writer, db::Readers& readers, const Clock& clock, AuthOptions options)
     : m_writer(writer),
       m_readers(readers),
@@ -187,7 +201,7 @@ Result<User> AuthService::get_user(const std::string& name) {
 
 Result<void> AuthService::delete_user(std::int64_t id, const std::string& actor, const std::string& remote) {
   const TimeMs now = m_clock.now_ms();
-  return m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
+  auto done = m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
     SQLite::Statement q(db, "SELECT name, role FROM users WHERE id = ?");
     q.bind(1, id);
     if (!q.executeStep()) return detail::user_not_found(fmt::format("with id {}", id));
@@ -203,6 +217,8 @@ Result<void> AuthService::delete_user(std::int64_t id, const std::string& actor,
     record_audit(db, AuditEntry{0, now, actor, "user.delete", name, remote, {{"id", id}, {"role", role}}});
     return ok();
   });
+  if (done.ok()) revoked({Revocation::Scope::user, id, 0, {}});
+  return done;
 }
 
 Result<void> AuthService::set_password(std::int64_t user_id, const std::string& password, const std::string& actor,
@@ -212,7 +228,7 @@ Result<void> AuthService::set_password(std::int64_t user_id, const std::string& 
   if (!hash.ok()) return std::move(hash).error();
   const TimeMs now = m_clock.now_ms();
   const Sha256 keep = sha256(keep_session);
-  return m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
+  auto done = m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
     SQLite::Statement q(db, "SELECT name FROM users WHERE id = ?");
     q.bind(1, user_id);
     if (!q.executeStep()) return detail::user_not_found(fmt::format("with id {}", user_id));
@@ -229,6 +245,9 @@ Result<void> AuthService::set_password(std::int64_t user_id, const std::string& 
     record_audit(db, AuditEntry{0, now, actor, "user.password", name, remote, {{"sessions_ended", ended}}});
     return ok();
   });
+  if (done.ok())
+    revoked({Revocation::Scope::user_sessions, user_id, 0, keep_session.empty() ? std::string() : detail::session_id(keep)});
+  return done;
 }
 
 }  // namespace tt::auth

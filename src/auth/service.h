@@ -6,6 +6,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -71,6 +72,17 @@ struct AuditEntry {
   nlohmann::json details = nlohmann::json::object();
 };
 
+// Credentials that stopped being valid before their time: a logout, a revoked token, a deleted
+// user, a password change (which ends the user's other sessions).
+struct Revocation {
+  enum class Scope { session, token, user_sessions, user } scope = Scope::session;
+  std::int64_t user_id = 0;   // user_sessions, user
+  std::int64_t token_id = 0;  // token
+  std::string session_id;     // session: the one ended; user_sessions: the one kept ("" none)
+  // Whether a connection authenticated as `p` ends with it.
+  bool covers(const Principal& p) const;
+};
+
 // Thread-safe; called from HTTP pool threads and the CLI. `actor` is the name recorded in the
 // audit log, `remote` the client address ("" for the CLI). Authorisation (who may act on whom)
 // is the caller's job: see allows().
@@ -81,6 +93,10 @@ class AuthService {
   AuthService& operator=(const AuthService&) = delete;
 
   [[nodiscard]] Result<bool> has_users();
+
+  // Told each Revocation after its change committed, on the thread that made it. Set before
+  // the service is shared between threads.
+  void on_revoked(std::function<void(const Revocation&)> fn) { m_on_revoked = std::move(fn); }
 
   // ---- first-run setup ----
   // While no user exists: a one-time code (e.g. "ABCD-EFGH-JKLM"), generated once per process,
@@ -139,6 +155,9 @@ class AuthService {
  private:
   Error rate_limited(std::int64_t blocked_ms, const char* code) const;
   void touch_token(std::int64_t token_id, std::optional<TimeMs> last_used_at);
+  void revoked(const Revocation& r) const {
+    if (m_on_revoked) m_on_revoked(r);
+  }
 
   db::Writer& m_writer;
   db::Readers& m_readers;
@@ -149,6 +168,8 @@ class AuthService {
   std::mutex m_setup_mutex;
   std::string m_setup_code;  // normalised (no '-'); empty until first asked for
   bool m_setup_done = false;
+
+  std::function<void(const Revocation&)> m_on_revoked;
 
   std::mutex m_touch_mutex;
   std::unordered_map<std::int64_t, TimeMs> m_token_touched;  // token id -> last recorded use

@@ -96,8 +96,9 @@ Result<NewSession> AuthService::login(const std::string& name, const std::string
   s.csrf_token = random_token(32);
   const TimeMs now = m_clock.now_ms();
   s.expires_at = now + m_options.session_ttl_ms;
-  s.principal = Principal{creds->id, creds->name, creds->role, Principal::Via::session, s.csrf_token, 0};
   const Sha256 token_hash = sha256(s.cookie_token);
+  s.principal = Principal{creds->id, creds->name, creds->role, Principal::Via::session, s.csrf_token, 0,
+                          detail::session_id(token_hash), s.expires_at};
   auto stored = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     SQLite::Statement prune(db, "DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?");
     prune.bind(1, creds->id);
@@ -136,7 +137,7 @@ Result<Principal> AuthService::authenticate_session(const std::string& cookie_to
   const TimeMs now = m_clock.now_ms();
   return m_readers.with([&](SQLite::Database& db) -> Result<Principal> {
     SQLite::Statement q(db,
-                        "SELECT u.id, u.name, u.role, s.csrf_token FROM sessions s "
+                        "SELECT u.id, u.name, u.role, s.csrf_token, s.expires_at FROM sessions s "
                         "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?");
     detail::bind_hash(q, 1, h);
     q.bind(2, now);
@@ -147,6 +148,8 @@ Result<Principal> AuthService::authenticate_session(const std::string& cookie_to
     p.role = parse_role(q.getColumn(2).getString()).value_or(Role::viewer);
     p.via = Principal::Via::session;
     p.csrf_token = q.getColumn(3).getString();
+    p.expires_at = q.getColumn(4).getInt64();
+    p.session_id = detail::session_id(h);
     return p;
   });
 }
@@ -155,12 +158,14 @@ Result<void> AuthService::logout(const std::string& cookie_token) {
   if (cookie_token.empty() || cookie_token.size() > kMaxCookieChars) return ok();
   const Sha256 h = sha256(cookie_token);
   const TimeMs now = m_clock.now_ms();
-  return m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
+  bool ended = false;
+  auto done = m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
     SQLite::Statement q(db,
                         "SELECT u.name, s.remote FROM sessions s JOIN users u ON u.id = s.user_id "
                         "WHERE s.token_hash = ?");
     detail::bind_hash(q, 1, h);
     if (!q.executeStep()) return ok();
+    ended = true;
     const std::string name = q.getColumn(0).getString();
     const std::string remote = q.getColumn(1).getString();
     q.reset();
@@ -170,6 +175,8 @@ Result<void> AuthService::logout(const std::string& cookie_token) {
     record_audit(db, AuditEntry{0, now, name, "user.logout", name, remote, nlohmann::json::object()});
     return ok();
   });
+  if (done.ok() && ended) revoked({Revocation::Scope::session, 0, 0, detail::session_id(h)});
+  return done;
 }
 
 }  // namespace tt::auth

@@ -123,7 +123,7 @@ Result<ApiToken> AuthService::get_token(std::int64_t id) {
 
 Result<void> AuthService::revoke_token(std::int64_t id, const std::string& actor, const std::string& remote) {
   const TimeMs now = m_clock.now_ms();
-  return m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
+  auto done = m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
     SQLite::Statement q(db, std::string(kTokenSelect) + "WHERE t.id = ?");
     q.bind(1, id);
     if (!q.executeStep()) return token_not_found(id);
@@ -137,6 +137,9 @@ Result<void> AuthService::revoke_token(std::int64_t id, const std::string& actor
                                 {{"id", id}, {"label", t.label}, {"prefix", t.prefix}}});
     return ok();
   });
+  // Also for a token revoked before: telling twice closes nothing more.
+  if (done.ok()) revoked({Revocation::Scope::token, 0, id, {}});
+  return done;
 }
 
 Result<Principal> AuthService::authenticate_token(const std::string& bearer) {
@@ -159,6 +162,7 @@ Result<Principal> AuthService::authenticate_token(const std::string& bearer) {
     out.user = q.getColumn(5).getString();
     out.role = parse_role(q.getColumn(6).getString()).value_or(Role::viewer);
     out.via = Principal::Via::token;
+    out.expires_at = expires_at.value_or(0);
     return out;
   });
   if (p.ok()) touch_token(p->token_id, last_used);

@@ -66,6 +66,11 @@ Hub::Hub(uv_loop_t* loop, HubOptions options)
                                "WebSocket clients dropped for exceeding the outbound queue",
                                metrics::Type::counter)
                         .counter();
+  auto& closed = reg.family("telltale_ws_closed_credentials_total",
+                            "WebSocket clients closed because their session or token ended",
+                            metrics::Type::counter);
+  m_closed_revoked = &closed.counter({{"reason", "revoked"}});
+  m_closed_expired = &closed.counter({{"reason", "expired"}});
 
   m_tick_timer = new uv_timer_t;
   uv_timer_init(m_loop, m_tick_timer);
@@ -294,9 +299,32 @@ void Hub::drop_slow(Client* c) {
   remove(c);
 }
 
+std::size_t Hub::close_revoked(const std::function<bool(const ClientInfo&)>& revoked) {
+  std::size_t closed = 0;
+  for (Client* c : std::vector<Client*>(m_clients.begin(), m_clients.end())) {
+    if (c->conn.state() != Connection::State::open || !revoked(c->info)) continue;
+    close_for_credentials(c, "credentials revoked");
+    m_closed_revoked->inc();
+    ++closed;
+  }
+  return closed;
+}
+
+void Hub::close_for_credentials(Client* c, const char* reason) {
+  log::info("ws: closing client {} ({}): {}", c->info.remote, c->info.user, reason);
+  c->conn.close(kClosePolicyViolation, reason, now());
+  flush(c);
+}
+
 void Hub::tick() {
   const std::int64_t t = now();
+  const TimeMs wall = m_clock->now_ms();
   for (Client* c : std::vector<Client*>(m_clients.begin(), m_clients.end())) {
+    if (c->info.expires_at_ms > 0 && wall >= c->info.expires_at_ms && c->conn.state() == Connection::State::open) {
+      m_closed_expired->inc();
+      close_for_credentials(c, "credentials expired");
+      continue;
+    }
     if (c->conn.finished()) {
       // Its final frames have had a full tick to drain.
       if (c->lingering) {

@@ -38,6 +38,11 @@ struct ClientInfo {
   std::string user;
   std::string role;
   std::string remote;  // peer address, for logs
+  // The credential the upgrade was authenticated with, so that the socket ends with it.
+  std::int64_t user_id = 0;
+  std::string session_id;     // a session's id (never its secret); empty for tokens
+  std::int64_t token_id = 0;  // 0 for sessions
+  TimeMs expires_at_ms = 0;   // wall clock; 0: never
 };
 
 struct HubOptions {
@@ -73,6 +78,11 @@ class Hub {
   // answered within shutdown_grace_ms are dropped. New adopt() calls are refused afterwards.
   void close_all(std::uint16_t code = kCloseGoingAway);
 
+  // Closes with 1008 every open client whose credential `revoked` says has ended (logout, token
+  // revoked, user deleted). Returns how many. Clients whose credential expires are closed by
+  // the hub itself within a tick of expires_at_ms.
+  std::size_t close_revoked(const std::function<bool(const ClientInfo&)>& revoked);
+
   std::size_t client_count() const { return m_clients.size(); }
 
   // The series topics (kSeriesPrefix + selector) some client subscribes to.
@@ -104,6 +114,7 @@ class Hub {
   bool release_series_topic(const std::string& topic);
   void series_topics_changed_later();
   void tick();
+  void close_for_credentials(Client* c, const char* reason);
   void close_timers();
 
   static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
@@ -128,6 +139,8 @@ class Hub {
   metrics::Counter* m_received;
   metrics::Counter* m_sent;
   metrics::Counter* m_dropped_slow;
+  metrics::Counter* m_closed_revoked;
+  metrics::Counter* m_closed_expired;
 };
 
 }  // namespace tt::ws

@@ -1,5 +1,5 @@
 """WebSocket hardening: series subscribers that stop reading, churn while samples flow, topic
-limits."""
+limits, sockets that end with their credentials."""
 
 import json
 import os
@@ -149,6 +149,80 @@ class SeriesTopicLimitTest(ServerTestCase):
         self.assertEqual(r["type"], "subscribed", r)
         for o in others + [late]:
             o.close()
+
+
+class CredentialsEndTest(ServerTestCase):
+    """A socket ends with the session or token it was opened with."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = cls.server.admin_token()
+
+    def assertClosedForCredentials(self, ws):
+        self.assertEqual(ws.expect_close(3), 1008)
+        self.assertTrue(ws.closed_by_server(3))
+        ws.close()
+
+    def assertStillOpen(self, ws):
+        ws.send_json({"type": "ping"})
+        self.assertEqual(ws.wait_json(lambda m: m.get("type") == "pong", 3)["type"], "pong")
+
+    def cookie_socket(self, cookie):
+        port = self.server.port
+        ws, resp, _ = WebSocket.handshake(port, {"Cookie": cookie, "Origin": f"http://127.0.0.1:{port}"})
+        self.assertIsNotNone(ws, resp)
+        return ws
+
+    def test_revoked_token_closes_its_sockets(self):
+        s = self.server
+        s.create_user("tara", "viewer")
+        r = s.request("POST", "/api/v1/tokens", {"name": "tara-ci", "user": "tara"}, token=self.admin)
+        self.assertEqual(r.status, 201, r)
+        tid, secret = r.json["data"]["id"], r.json["data"]["token"]
+        other_token = s.token_for("tara")
+        revoked_before = s.metric_value("telltale_ws_closed_credentials_total", {"reason": "revoked"}) or 0
+        doomed = ws_connect(s.port, token=secret)
+        self.assertEqual(doomed.subscribe(["nodes"])["type"], "subscribed")
+        kept = ws_connect(s.port, token=other_token)
+        self.assertEqual(s.request("DELETE", f"/api/v1/tokens/{tid}", token=self.admin).status, 204)
+        self.assertClosedForCredentials(doomed)
+        self.assertStillOpen(kept)
+        kept.close()
+        self.assertEqual(s.metric_value("telltale_ws_closed_credentials_total", {"reason": "revoked"}),
+                         revoked_before + 1)
+
+    def test_logout_closes_the_sessions_sockets(self):
+        s = self.server
+        s.create_user("lena", "viewer")
+        cookie, csrf, _ = s.login("lena", PW)
+        other_cookie, _, _ = s.login("lena", PW)
+        doomed = self.cookie_socket(cookie)
+        self.assertEqual(doomed.subscribe(["events"])["type"], "subscribed")
+        kept = self.cookie_socket(other_cookie)
+        r = s.request("POST", "/api/v1/auth/logout", headers={"Cookie": cookie, "X-CSRF-Token": csrf})
+        self.assertEqual(r.status, 204, r)
+        self.assertClosedForCredentials(doomed)
+        self.assertStillOpen(kept)
+        kept.close()
+
+    def test_deleted_user_loses_every_socket(self):
+        s = self.server
+        u = s.create_user("dora", "operator")
+        token = s.token_for("dora")
+        cookie, _, _ = s.login("dora", PW)
+        by_token = ws_connect(s.port, token=token)
+        by_cookie = self.cookie_socket(cookie)
+        admin_ws = ws_connect(s.port, token=self.admin)
+        self.assertEqual(s.request("DELETE", f"/api/v1/users/{u['id']}", token=self.admin).status, 204)
+        self.assertClosedForCredentials(by_token)
+        self.assertClosedForCredentials(by_cookie)
+        self.assertStillOpen(admin_ws)
+        admin_ws.close()
+        # And cannot come back.
+        ws, resp, _ = WebSocket.handshake(s.port, {"Authorization": "Bearer " + token})
+        self.assertIsNone(ws)
+        self.assertEqual(resp.status, 401)
 
 
 if __name__ == "__main__":
