@@ -61,10 +61,11 @@ bool split_listen(const std::string& listen, std::string& host, int& port) {
   }
 }
 
-// Browsers send Origin; a cookie-authenticated upgrade must come from our own pages.
+// Browsers send Origin; a cookie-authenticated upgrade must come from our own pages. One
+// without Origin is refused too: only a browser holds the cookie, and scripts use tokens.
 bool same_origin(const http::UpgradeRequest& up) {
   auto origin = up.headers.find("Origin");
-  if (origin == up.headers.end()) return true;
+  if (origin == up.headers.end()) return false;
   auto host = up.headers.find("Host");
   if (host == up.headers.end()) return false;
   return origin->second == "http://" + host->second || origin->second == "https://" + host->second;

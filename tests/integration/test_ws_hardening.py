@@ -1,5 +1,5 @@
 """WebSocket hardening: series subscribers that stop reading, churn while samples flow, topic
-limits, sockets that end with their credentials."""
+limits, sockets that end with their credentials, and the Origin rule for cookie upgrades."""
 
 import json
 import os
@@ -223,6 +223,18 @@ class CredentialsEndTest(ServerTestCase):
         ws, resp, _ = WebSocket.handshake(s.port, {"Authorization": "Bearer " + token})
         self.assertIsNone(ws)
         self.assertEqual(resp.status, 401)
+
+    def test_cookie_upgrade_needs_origin(self):
+        s = self.server
+        cookie, _, _ = s.login()
+        ws, resp, _ = WebSocket.handshake(s.port, {"Cookie": cookie})
+        self.assertIsNone(ws)
+        self.assertEqual(resp.status, 403, resp)
+        self.assertEqual(resp.json["error"]["code"], "ORIGIN_REJECTED")
+        # Scripts use tokens and send no Origin.
+        ws, resp, _ = WebSocket.handshake(s.port, {"Authorization": "Bearer " + self.admin})
+        self.assertIsNotNone(ws, resp)
+        ws.close()
 
 
 if __name__ == "__main__":
