@@ -75,7 +75,10 @@ AuthService::AuthService(db::Writer& writer, db::Readers& readers, const Clock& 
       m_readers(readers),
       m_clock(clock),
       m_options(options),
-      m_limiter(clock, RateLimiterOptions{options.login_max_failures, options.login_window_ms, 10'000}) {
+      m_per_address(clock, {options.login_address_max_failures, options.login_window_ms, 10'000}),
+      m_per_pair(clock, {options.login_max_failures, options.login_window_ms, 10'000}),
+      // Remembers enough failures for the delay to reach its cap.
+      m_per_user(clock, {options.login_max_failures + 8, options.login_window_ms, 10'000}) {
   ensure_sodium();
 }
 
@@ -117,7 +120,7 @@ std::optional<std::string> AuthService::setup_code() {
 Result<User> AuthService::complete_setup(const std::string& code, const std::string& name,
                                          const std::string& password, const std::string& remote) {
   const std::string key = "s:" + remote;
-  if (auto ms = m_limiter.blocked_for_ms(key); ms > 0) return rate_limited(ms, "SETUP_RATE_LIMITED");
+  if (auto ms = m_per_pair.blocked_for_ms(key); ms > 0) return rate_limited(ms, "SETUP_RATE_LIMITED");
   const Error done = Error::make(ErrorKind::conflict, "SETUP_DONE", "setup has already been completed");
   auto has = has_users();
   if (!has.ok()) return std::move(has).error();
@@ -128,7 +131,7 @@ Result<User> AuthService::complete_setup(const std::string& code, const std::str
     expected = m_setup_code;
   }
   if (expected.empty() || !constant_time_equal(normalise_code(code), expected)) {
-    m_limiter.record_failure(key);
+    m_per_pair.record_failure(key);
     log::warn("auth: wrong setup code from '{}'", remote);
     return Error::make(ErrorKind::forbidden, "SETUP_CODE_INVALID",
                        "wrong setup code; it is printed in the server log");

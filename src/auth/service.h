@@ -23,10 +23,18 @@
 
 namespace tt::auth {
 
+// Failed logins (and setup codes) count within login_window_ms. An address is locked out (429
+// with Retry-After) after login_max_failures for one user name, or login_address_max_failures
+// for any names. A user name alone is never locked, or anyone could lock the admin out: after
+// login_max_failures from anywhere, each attempt for it waits first (0.5 s, doubling up to
+// login_max_delay_ms), and the right password still gets in.
 struct AuthOptions {
   std::int64_t session_ttl_ms = 7LL * 24 * 60 * 60 * 1000;
-  int login_max_failures = 5;                    // per remote address and per user name
+  int login_max_failures = 5;
   std::int64_t login_window_ms = 15LL * 60 * 1000;
+  int login_address_max_failures = 20;
+  std::int64_t login_max_delay_ms = 3000;
+  std::function<void(std::int64_t ms)> pause;  // how a slowed login waits; null: sleeps
 };
 
 struct User {
@@ -163,7 +171,9 @@ class AuthService {
   db::Readers& m_readers;
   const Clock& m_clock;
   AuthOptions m_options;
-  RateLimiter m_limiter;  // keys: "a:" remote (login), "u:" lower-case name, "s:" remote (setup)
+  RateLimiter m_per_address;  // remote: logins for any names
+  RateLimiter m_per_pair;     // "l:" remote "/" lower-case name (logins), "s:" remote (setup codes)
+  RateLimiter m_per_user;     // lower-case name, from any address: slows down, never locks
 
   std::mutex m_setup_mutex;
   std::string m_setup_code;  // normalised (no '-'); empty until first asked for

@@ -1,5 +1,7 @@
 // AuthService: password login and browser sessions.
 #include <cctype>
+#include <chrono>
+#include <thread>
 
 #include "auth/detail.h"
 #include "auth/service.h"
@@ -45,18 +47,29 @@ struct Credentials {
 Result<NewSession> AuthService::login(const std::string& name, const std::string& password,
                                       const std::string& remote) {
   const bool name_ok = is_valid_user_name(name);
-  const std::string addr_key = "a:" + remote;
-  const std::string user_key = name_ok ? "u:" + lower(name) : std::string();
-  std::int64_t blocked = m_limiter.blocked_for_ms(addr_key);
-  if (name_ok) blocked = std::max(blocked, m_limiter.blocked_for_ms(user_key));
+  const std::string user_key = name_ok ? lower(name) : std::string();
+  const std::string pair_key = "l:" + remote + "/" + user_key;
+  std::int64_t blocked = m_per_address.blocked_for_ms(remote);
+  if (name_ok) blocked = std::max(blocked, m_per_pair.blocked_for_ms(pair_key));
   if (blocked > 0) {
     logins("rate_limited").inc();
     return rate_limited(blocked, "LOGIN_RATE_LIMITED");
   }
+  // Guessed at from many addresses: slowed down, right password or not, so that the guesses
+  // come no faster and the owner still gets in.
+  if (const int excess = name_ok ? m_per_user.failures(user_key) - m_options.login_max_failures : -1; excess >= 0) {
+    const std::int64_t delay_ms = std::min(m_options.login_max_delay_ms, std::int64_t{500} << excess);
+    log::info("auth: login for '{}' from '{}' waits {} ms: too many recent failures for this name", name, remote, delay_ms);
+    if (m_options.pause) m_options.pause(delay_ms);
+    else std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+  }
 
   auto fail = [&]() -> Error {
-    m_limiter.record_failure(addr_key);
-    if (name_ok) m_limiter.record_failure(user_key);
+    m_per_address.record_failure(remote);
+    if (name_ok) {
+      m_per_pair.record_failure(pair_key);
+      m_per_user.record_failure(user_key);
+    }
     logins("failure").inc();
     log::warn("auth: failed login for '{}' from '{}'", name_ok ? name : "<invalid name>", remote);
     return invalid_credentials();
@@ -126,7 +139,8 @@ Result<NewSession> AuthService::login(const std::string& name, const std::string
   });
   if (!stored.ok()) return std::move(stored).error();
   if (!stored.value()) return fail();
-  m_limiter.reset(user_key);
+  m_per_pair.reset(pair_key);
+  m_per_user.reset(user_key);
   logins("success").inc();
   return s;
 }
