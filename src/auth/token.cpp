@@ -14,6 +14,8 @@ constexpr std::size_t kMaxTokenChars = 128;
 constexpr std::size_t kMaxLabelBytes = 100;
 constexpr std::int64_t kTouchIntervalMs = 60'000;
 constexpr std::size_t kMaxTouchEntries = 10'000;
+// A shorter-lived token is a mistake (a unit typed wrong), or one that dies before it is used.
+constexpr std::int64_t kMinTokenLifetimeMs = 60'000;
 
 constexpr const char* kTokenSelect =
     "SELECT t.id, t.user_id, u.name, t.name, t.prefix, t.created_at, t.expires_at, t.last_used_at, "
@@ -56,6 +58,8 @@ Result<NewToken> AuthService::create_token(const std::string& user_name, const s
                                            const std::string& remote) {
   TT_TRY(validate_label(label));
   if (expires_in_ms < 0) return field_error("expires_in_ms", "must be 0 (never) or positive");
+  if (expires_in_ms > 0 && expires_in_ms < kMinTokenLifetimeMs)
+    return field_error("expires_in", "must be at least 1m (or left out: the token never expires)");
   NewToken out;
   out.token = std::string(kTokenPrefix) + random_token(32);
   const Sha256 hash = sha256(out.token);
