@@ -254,6 +254,23 @@ class AuthTest(ServerTestCase):
         self.assertStatus(r, 201)
         self.assertStatus(s.request("GET", "/api/v1/auth/me", token=r.json["data"]["token"]), 200)
 
+    def test_session_cookie_secure_behind_https_proxy(self):
+        s = self.server
+        body = {"username": ADMIN_USER, "password": ADMIN_PASSWORD}
+        for proto, secure in ((None, False), ("http", False), ("https", True)):
+            with self.subTest(proto=proto):
+                headers = {"X-Forwarded-Proto": proto} if proto else {}
+                r = s.request("POST", "/api/v1/auth/login", body, headers=headers)
+                self.assertStatus(r, 200)
+                attrs = [a.strip().lower() for a in r.header("Set-Cookie").split(";")]
+                self.assertEqual("secure" in attrs, secure, attrs)
+                cookie = r.header("Set-Cookie").split(";", 1)[0]
+                r = s.request("POST", "/api/v1/auth/logout", headers=dict(headers, Cookie=cookie,
+                                                                           **{"X-CSRF-Token": r.json["data"]["csrf_token"]}))
+                self.assertEqual(r.status, 204, r)
+                attrs = [a.strip().lower() for a in r.header("Set-Cookie").split(";")]
+                self.assertEqual("secure" in attrs, secure, attrs)
+
     def test_zz_audit(self):
         s = self.server
         node = s.create_node(name="audited", type="iot")
