@@ -22,9 +22,23 @@ Result<std::vector<std::string>> string_fields(const nlohmann::json& body,
   return out;
 }
 
-std::string session_cookie(const std::string& value, std::int64_t max_age_s) {
-  return fmt::format("{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict", http::kSessionCookie,
-                     value, max_age_s);
+// Whether the listener speaks TLS itself: not yet (a later issue), when it will, cookies are Secure.
+constexpr bool kServedOverTls = false;
+
+bool is_loopback(const std::string& address) {
+  return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
+}
+
+// The browser used https: to us, or to a reverse proxy on this host that says so (a header from
+// anyone else proves nothing).
+bool browser_used_https(const http::Context& ctx) {
+  return kServedOverTls ||
+         (is_loopback(ctx.remote()) && ctx.req.get_header_value("X-Forwarded-Proto") == "https");
+}
+
+std::string session_cookie(const http::Context& ctx, const std::string& value, std::int64_t max_age_s) {
+  return fmt::format("{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}", http::kSessionCookie,
+                     value, max_age_s, browser_used_https(ctx) ? "; Secure" : "");
 }
 
 }  // namespace
@@ -61,7 +75,7 @@ void register_auth(http::Router& r, Services& s) {
            auto session = auth.login(f->at(0), f->at(1), ctx.remote());
            if (!session.ok()) return ctx.error(session.error());
            auto now = SystemClock::instance().now_ms();
-           ctx.res.set_header("Set-Cookie", session_cookie(session->cookie_token,
+           ctx.res.set_header("Set-Cookie", session_cookie(ctx, session->cookie_token,
                                                            (session->expires_at - now) / 1000));
            ctx.ok({{"user", session->principal.user},
                    {"role", auth::role_name(session->principal.role)},
@@ -73,7 +87,7 @@ void register_auth(http::Router& r, Services& s) {
              auto done = auth.logout(cookie);
              if (!done.ok()) return ctx.error(done.error());
            }
-           ctx.res.set_header("Set-Cookie", session_cookie("", 0));
+           ctx.res.set_header("Set-Cookie", session_cookie(ctx, "", 0));
            ctx.no_content();
          }});
   r.add({"GET", "/api/v1/auth/me", http::Access::authenticated, [](http::Context& ctx) {

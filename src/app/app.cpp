@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <thread>
 
@@ -60,10 +62,11 @@ bool split_listen(const std::string& listen, std::string& host, int& port) {
   }
 }
 
-// Browsers send Origin; a cookie-authenticated upgrade must come from our own pages.
+// Browsers send Origin; a cookie-authenticated upgrade must come from our own pages. One
+// without Origin is refused too: only a browser holds the cookie, and scripts use tokens.
 bool same_origin(const http::UpgradeRequest& up) {
   auto origin = up.headers.find("Origin");
-  if (origin == up.headers.end()) return true;
+  if (origin == up.headers.end()) return false;
   auto host = up.headers.find("Host");
   if (host == up.headers.end()) return false;
   return origin->second == "http://" + host->second || origin->second == "https://" + host->second;
@@ -84,6 +87,44 @@ Result<std::unique_ptr<SQLite::Database>> open_database(const std::string& path)
     std::this_thread::sleep_for(std::chrono::seconds(5));
   }
 }
+
+// Closes the sockets opened with credentials that were revoked. Revocations reach the loop after
+// their commit, so a socket authenticated just before one can be adopted just after it: the
+// loop keeps the latest few and applies those an adoption missed.
+class SocketRevoker {
+ public:
+  explicit SocketRevoker(ws::Hub& hub) : m_hub(hub) {}
+  // Any thread, before authenticating an upgrade.
+  std::uint64_t applied() const { return m_applied.load(); }
+  // Loop thread.
+  void revoke(const auth::Revocation& r) {
+    m_latest.push_back(r);
+    if (m_latest.size() > kKept) m_latest.pop_front();
+    ++m_applied;
+    close(r);
+  }
+  // Loop thread, after adopting a socket authenticated when applied() was `seen`.
+  void adopted(std::uint64_t seen) {
+    const auto missed = std::min<std::uint64_t>(m_applied.load() - seen, m_latest.size());
+    for (auto it = m_latest.end() - static_cast<std::ptrdiff_t>(missed); it != m_latest.end(); ++it) close(*it);
+  }
+
+ private:
+  static constexpr std::size_t kKept = 64;  // far more than can happen while one upgrade is posted
+  void close(const auth::Revocation& r) {
+    m_hub.close_revoked([&r](const ws::ClientInfo& c) {
+      auth::Principal p;
+      p.user_id = c.user_id;
+      p.via = c.token_id ? auth::Principal::Via::token : auth::Principal::Via::session;
+      p.token_id = c.token_id;
+      p.session_id = c.session_id;
+      return r.covers(p);
+    });
+  }
+  ws::Hub& m_hub;
+  std::atomic<std::uint64_t> m_applied{0};
+  std::deque<auth::Revocation> m_latest;
+};
 
 }  // namespace
 
@@ -158,9 +199,11 @@ int serve(const ServeOptions& opt) {
     hub.publish(e.topic, e.json);
     hub.publish("events", e.json);
   });
-  LiveSeries live(hub);
-  hub.on_topics_changed([&live] { live.refresh(); });
-  bus.samples.subscribe([&live](const bus::SamplesAppended& s) { live.deliver(s); });
+  LiveSeries live;
+  hub.on_series_topics_changed([&live](const std::set<std::string>& topics) { live.set_topics(topics); });
+  bus.samples.subscribe([&hub](const std::vector<bus::SeriesMessage>& messages) {
+    for (const auto& m : messages) hub.publish(m.topic, m.data);
+  });
 
   tsdb::StoreOptions store_options;
   store_options.log_dir = data_dir + "/tsdb";
@@ -168,8 +211,8 @@ int serve(const ServeOptions& opt) {
   store_options.rollup_1m_retention_ms = opt.rollup_1m_retention_ms;
   store_options.rollup_1h_retention_ms = opt.rollup_1h_retention_ms;
   tsdb::Store store(writer, readers, SystemClock::instance(), store_options);
-  store.set_append_listener([&live] { return live.wanted(); }, [&bus](const std::vector<SeriesSamples>& batch) {
-    bus.samples.publish({std::make_shared<const std::vector<SeriesSamples>>(batch)});
+  store.set_append_listener([&live] { return live.wanted(); }, [&live, &bus](const std::vector<SeriesSamples>& batch) {
+    if (auto messages = live.match(batch); !messages.empty()) bus.samples.publish(std::move(messages));
   });
   if (auto opened = store.open(); !opened.ok()) {
     log::error("cannot open the time-series store: {}", opened.error().message);
@@ -177,6 +220,9 @@ int serve(const ServeOptions& opt) {
   }
 
   auth::AuthService auth(writer, readers, SystemClock::instance());
+  // A socket ends with the credential it was opened with.
+  SocketRevoker revoker(hub);
+  auth.on_revoked([&loop, &revoker](const auth::Revocation& r) { loop.post([&revoker, r] { revoker.revoke(r); }); });
   inventory::NodeService nodes(writer, readers, bus, SystemClock::instance());
 
   // Checks: the runner drives probes on the loop; results cross the bus to the recorder.
@@ -310,16 +356,19 @@ int serve(const ServeOptions& opt) {
     if (!handshake.ok()) {
       return reject(ws::rejection_status(handshake.error()), handshake.error());
     }
+    const std::uint64_t revocations_seen = revoker.applied();
     auto who = http::authenticate(authenticator, header("Authorization"), header("Cookie"));
     if (!who.ok()) return reject(401, who.error());
     // A browser sends the cookie from any page; only our own pages may use it for a socket.
     if (who->via == auth::Principal::Via::session && !same_origin(up))
       return reject(403, Error::make(ErrorKind::forbidden, "ORIGIN_REJECTED", "cross-origin WebSocket refused"));
     if (!http::write_all(up.fd, handshake->response)) return false;
-    ws::ClientInfo info{who->user, std::string(auth::role_name(who->role)), up.remote};
+    ws::ClientInfo info{who->user, std::string(auth::role_name(who->role)), up.remote, who->user_id,
+                        who->session_id, who->token_id, who->expires_at};
     int fd = up.fd;
-    loop.post([&hub, fd, info = std::move(info), leftover = std::move(up.leftover)]() mutable {
+    loop.post([&hub, &revoker, fd, revocations_seen, info = std::move(info), leftover = std::move(up.leftover)]() mutable {
       hub.adopt(fd, std::move(info), std::move(leftover));
+      revoker.adopted(revocations_seen);
     });
     return true;
   });

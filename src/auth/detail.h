@@ -33,6 +33,18 @@ inline void bind_opt(SQLite::Statement& q, int index, const std::optional<std::i
   else q.bind(index);
 }
 
+// Principal::session_id: half the cookie's SHA-256 in hex, enough to tell sessions apart and
+// useless to log in with.
+inline std::string session_id(const Sha256& token_hash) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < token_hash.size() / 2; ++i) {
+    out += kHex[token_hash[i] >> 4];
+    out += kHex[token_hash[i] & 0xF];
+  }
+  return out;
+}
+
 inline constexpr const char* kUserColumns = "id, name, role, created_at, updated_at";
 
 // Reads kUserColumns starting at column `first`.

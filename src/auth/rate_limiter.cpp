@@ -15,21 +15,31 @@ void RateLimiter::prune(Entry& e, std::int64_t now) const {
   e.failures.erase(std::remove_if(e.failures.begin(), e.failures.end(), expired), e.failures.end());
 }
 
-std::int64_t RateLimiter::blocked_for_ms(const std::string& key) {
-  std::lock_guard lock(m_mutex);
+const std::vector<std::int64_t>* RateLimiter::current(const std::string& key, std::int64_t now) {
   auto it = m_entries.find(key);
-  if (it == m_entries.end()) return 0;
-  auto now = m_clock.mono_ms();
+  if (it == m_entries.end()) return nullptr;
   prune(it->second, now);
-  auto& failures = it->second.failures;
-  if (failures.empty()) {
+  if (it->second.failures.empty()) {
     m_lru.erase(it->second.lru);
     m_entries.erase(it);
-    return 0;
+    return nullptr;
   }
-  if (static_cast<int>(failures.size()) < m_options.max_failures) return 0;
+  return &it->second.failures;
+}
+
+std::int64_t RateLimiter::blocked_for_ms(const std::string& key) {
+  std::lock_guard lock(m_mutex);
+  auto now = m_clock.mono_ms();
+  const auto* failures = current(key, now);
+  if (!failures || static_cast<int>(failures->size()) < m_options.max_failures) return 0;
   // Blocked until the oldest failure that still counts leaves the window.
-  return std::max<std::int64_t>(1, failures.front() + m_options.window_ms - now);
+  return std::max<std::int64_t>(1, failures->front() + m_options.window_ms - now);
+}
+
+int RateLimiter::failures(const std::string& key) {
+  std::lock_guard lock(m_mutex);
+  const auto* failures = current(key, m_clock.mono_ms());
+  return failures ? static_cast<int>(failures->size()) : 0;
 }
 
 void RateLimiter::record_failure(const std::string& key) {

@@ -29,6 +29,8 @@ class RateLimiter {
 
   // Milliseconds until `key` may try again; 0 when it is not blocked.
   std::int64_t blocked_for_ms(const std::string& key);
+  // Failures of `key` within the window (at most max_failures).
+  int failures(const std::string& key);
   void record_failure(const std::string& key);
   void reset(const std::string& key);
   std::size_t size() const;
@@ -39,6 +41,8 @@ class RateLimiter {
     std::list<std::string>::iterator lru;
   };
   void prune(Entry& e, std::int64_t now) const;
+  // The key's failures within the window, forgetting it when none are; null then. Under m_mutex.
+  const std::vector<std::int64_t>* current(const std::string& key, std::int64_t now);
 
   const Clock& m_clock;
   RateLimiterOptions m_options;

@@ -63,12 +63,29 @@ Result<User> insert_user(SQLite::Database& db, const std::string& name, Role rol
 
 }  // namespace
 
+bool Revocation::covers(const Principal& p) const {
+  switch (scope) {
+    case Scope::session:
+      return p.via == Principal::Via::session && p.session_id == session_id;
+    case Scope::token:
+      return p.via == Principal::Via::token && p.token_id == token_id;
+    case Scope::user_sessions:
+      return p.via == Principal::Via::session && p.user_id == user_id && p.session_id != session_id;
+    case Scope::user:
+      return p.user_id == user_id;
+  }
+  return false;
+}
+
 AuthService::AuthService(db::Writer& writer, db::Readers& readers, const Clock& clock, AuthOptions options)
     : m_writer(writer),
       m_readers(readers),
       m_clock(clock),
       m_options(options),
-      m_limiter(clock, RateLimiterOptions{options.login_max_failures, options.login_window_ms, 10'000}) {
+      m_per_address(clock, {options.login_address_max_failures, options.login_window_ms, 10'000}),
+      m_per_pair(clock, {options.login_max_failures, options.login_window_ms, 10'000}),
+      // Remembers enough failures for the delay to reach its cap.
+      m_per_user(clock, {options.login_max_failures + 8, options.login_window_ms, 10'000}) {
   ensure_sodium();
 }
 
@@ -110,7 +127,7 @@ std::optional<std::string> AuthService::setup_code() {
 Result<User> AuthService::complete_setup(const std::string& code, const std::string& name,
                                          const std::string& password, const std::string& remote) {
   const std::string key = "s:" + remote;
-  if (auto ms = m_limiter.blocked_for_ms(key); ms > 0) return rate_limited(ms, "SETUP_RATE_LIMITED");
+  if (auto ms = m_per_pair.blocked_for_ms(key); ms > 0) return rate_limited(ms, "SETUP_RATE_LIMITED");
   const Error done = Error::make(ErrorKind::conflict, "SETUP_DONE", "setup has already been completed");
   auto has = has_users();
   if (!has.ok()) return std::move(has).error();
@@ -121,7 +138,7 @@ Result<User> AuthService::complete_setup(const std::string& code, const std::str
     expected = m_setup_code;
   }
   if (expected.empty() || !constant_time_equal(normalise_code(code), expected)) {
-    m_limiter.record_failure(key);
+    m_per_pair.record_failure(key);
     log::warn("auth: wrong setup code from '{}'", remote);
     return Error::make(ErrorKind::forbidden, "SETUP_CODE_INVALID",
                        "wrong setup code; it is printed in the server log");
@@ -210,8 +227,11 @@ Result<void> AuthService::delete_user(std::int64_t id, const std::string& actor,
     record_audit(db, AuditEntry{0, now, actor, "user.delete", name, remote, {{"id", id}, {"role", role}}});
     return ok();
   });
-  // Its id may be given to the next user: its sessions in memory must not pass to them.
-  if (deleted.ok()) end_memory_sessions(m_memory_mutex, m_memory_sessions, id, nullptr);
+  if (deleted.ok()) {
+    // Its id may be given to the next user: its sessions in memory must not pass to them.
+    end_memory_sessions(m_memory_mutex, m_memory_sessions, id, nullptr);
+    revoked({Revocation::Scope::user, id, 0, {}});
+  }
   return deleted;
 }
 
@@ -239,7 +259,11 @@ Result<void> AuthService::set_password(std::int64_t user_id, const std::string& 
     record_audit(db, AuditEntry{0, now, actor, "user.password", name, remote, {{"sessions_ended", ended}}});
     return ok();
   });
-  if (changed.ok()) end_memory_sessions(m_memory_mutex, m_memory_sessions, user_id, &keep);
+  if (changed.ok()) {
+    end_memory_sessions(m_memory_mutex, m_memory_sessions, user_id, &keep);
+    revoked({Revocation::Scope::user_sessions, user_id, 0,
+             keep_session.empty() ? std::string() : detail::session_id(keep)});
+  }
   return changed;
 }
 

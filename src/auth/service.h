@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -24,10 +25,18 @@
 
 namespace tt::auth {
 
+// Failed logins (and setup codes) count within login_window_ms. An address is locked out (429
+// with Retry-After) after login_max_failures for one user name, or login_address_max_failures
+// for any names. A user name alone is never locked, or anyone could lock the admin out: after
+// login_max_failures from anywhere, each attempt for it waits first (0.5 s, doubling up to
+// login_max_delay_ms), and the right password still gets in.
 struct AuthOptions {
   std::int64_t session_ttl_ms = 7LL * 24 * 60 * 60 * 1000;
-  int login_max_failures = 5;                    // per remote address and per user name
+  int login_max_failures = 5;
   std::int64_t login_window_ms = 15LL * 60 * 1000;
+  int login_address_max_failures = 20;
+  std::int64_t login_max_delay_ms = 3000;
+  std::function<void(std::int64_t ms)> pause;  // how a slowed login waits; null: sleeps
 };
 
 struct User {
@@ -73,6 +82,17 @@ struct AuditEntry {
   nlohmann::json details = nlohmann::json::object();
 };
 
+// Credentials that stopped being valid before their time: a logout, a revoked token, a deleted
+// user, a password change (which ends the user's other sessions).
+struct Revocation {
+  enum class Scope { session, token, user_sessions, user } scope = Scope::session;
+  std::int64_t user_id = 0;   // user_sessions, user
+  std::int64_t token_id = 0;  // token
+  std::string session_id;     // session: the one ended; user_sessions: the one kept ("" none)
+  // Whether a connection authenticated as `p` ends with it.
+  bool covers(const Principal& p) const;
+};
+
 // Thread-safe; called from HTTP pool threads and the CLI. `actor` is the name recorded in the
 // audit log, `remote` the client address ("" for the CLI). Authorisation (who may act on whom)
 // is the caller's job: see allows().
@@ -83,6 +103,10 @@ class AuthService {
   AuthService& operator=(const AuthService&) = delete;
 
   [[nodiscard]] Result<bool> has_users();
+
+  // Told each Revocation after its change committed, on the thread that made it. Set before
+  // the service is shared between threads.
+  void on_revoked(std::function<void(const Revocation&)> fn) { m_on_revoked = std::move(fn); }
 
   // ---- first-run setup ----
   // While no user exists: a one-time code (e.g. "ABCD-EFGH-JKLM"), generated once per process,
@@ -142,12 +166,17 @@ class AuthService {
  private:
   Error rate_limited(std::int64_t blocked_ms, const char* code) const;
   void touch_token(std::int64_t token_id, std::optional<TimeMs> last_used_at);
+  void revoked(const Revocation& r) const {
+    if (m_on_revoked) m_on_revoked(r);
+  }
 
   db::Writer& m_writer;
   db::Readers& m_readers;
   const Clock& m_clock;
   AuthOptions m_options;
-  RateLimiter m_limiter;  // keys: "a:" remote (login), "u:" lower-case name, "s:" remote (setup)
+  RateLimiter m_per_address;  // remote: logins for any names
+  RateLimiter m_per_pair;     // "l:" remote "/" lower-case name (logins), "s:" remote (setup codes)
+  RateLimiter m_per_user;     // lower-case name, from any address: slows down, never locks
 
   std::mutex m_setup_mutex;
   std::string m_setup_code;  // normalised (no '-'); empty until first asked for
@@ -166,6 +195,7 @@ class AuthService {
   static constexpr std::size_t kMaxMemorySessions = 1024;
   std::mutex m_memory_mutex;
   std::map<Sha256, MemorySession> m_memory_sessions;
+  std::function<void(const Revocation&)> m_on_revoked;
 
   std::mutex m_touch_mutex;
   std::unordered_map<std::int64_t, TimeMs> m_token_touched;  // token id -> last recorded use

@@ -1,5 +1,7 @@
 // AuthService: password login and browser sessions.
 #include <cctype>
+#include <chrono>
+#include <thread>
 
 #include "auth/detail.h"
 #include "auth/service.h"
@@ -45,18 +47,29 @@ struct Credentials {
 Result<NewSession> AuthService::login(const std::string& name, const std::string& password,
                                       const std::string& remote) {
   const bool name_ok = is_valid_user_name(name);
-  const std::string addr_key = "a:" + remote;
-  const std::string user_key = name_ok ? "u:" + lower(name) : std::string();
-  std::int64_t blocked = m_limiter.blocked_for_ms(addr_key);
-  if (name_ok) blocked = std::max(blocked, m_limiter.blocked_for_ms(user_key));
+  const std::string user_key = name_ok ? lower(name) : std::string();
+  const std::string pair_key = "l:" + remote + "/" + user_key;
+  std::int64_t blocked = m_per_address.blocked_for_ms(remote);
+  if (name_ok) blocked = std::max(blocked, m_per_pair.blocked_for_ms(pair_key));
   if (blocked > 0) {
     logins("rate_limited").inc();
     return rate_limited(blocked, "LOGIN_RATE_LIMITED");
   }
+  // Guessed at from many addresses: slowed down, right password or not, so that the guesses
+  // come no faster and the owner still gets in.
+  if (const int excess = name_ok ? m_per_user.failures(user_key) - m_options.login_max_failures : -1; excess >= 0) {
+    const std::int64_t delay_ms = std::min(m_options.login_max_delay_ms, std::int64_t{500} << excess);
+    log::info("auth: login for '{}' from '{}' waits {} ms: too many recent failures for this name", name, remote, delay_ms);
+    if (m_options.pause) m_options.pause(delay_ms);
+    else std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+  }
 
   auto fail = [&]() -> Error {
-    m_limiter.record_failure(addr_key);
-    if (name_ok) m_limiter.record_failure(user_key);
+    m_per_address.record_failure(remote);
+    if (name_ok) {
+      m_per_pair.record_failure(pair_key);
+      m_per_user.record_failure(user_key);
+    }
     logins("failure").inc();
     log::warn("auth: failed login for '{}' from '{}'", name_ok ? name : "<invalid name>", remote);
     return invalid_credentials();
@@ -96,8 +109,9 @@ Result<NewSession> AuthService::login(const std::string& name, const std::string
   s.csrf_token = random_token(32);
   const TimeMs now = m_clock.now_ms();
   s.expires_at = now + m_options.session_ttl_ms;
-  s.principal = Principal{creds->id, creds->name, creds->role, Principal::Via::session, s.csrf_token, 0};
   const Sha256 token_hash = sha256(s.cookie_token);
+  s.principal = Principal{creds->id, creds->name, creds->role, Principal::Via::session, s.csrf_token, 0,
+                          detail::session_id(token_hash), s.expires_at};
   auto stored = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     SQLite::Statement prune(db, "DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?");
     prune.bind(1, creds->id);
@@ -134,7 +148,8 @@ Result<NewSession> AuthService::login(const std::string& name, const std::string
   }
   if (!stored.ok()) return std::move(stored).error();
   if (!stored.value()) return fail();
-  m_limiter.reset(user_key);
+  m_per_pair.reset(pair_key);
+  m_per_user.reset(user_key);
   logins("success").inc();
   return s;
 }
@@ -151,12 +166,13 @@ Result<Principal> AuthService::authenticate_session(const std::string& cookie_to
   }
   return m_readers.with([&](SQLite::Database& db) -> Result<Principal> {
     SQLite::Statement q(db,
-                        in_memory ? "SELECT u.id, u.name, u.role, ? FROM users u WHERE u.id = ?"
-                                  : "SELECT u.id, u.name, u.role, s.csrf_token FROM sessions s "
+                        in_memory ? "SELECT u.id, u.name, u.role, ?, ? FROM users u WHERE u.id = ?"
+                                  : "SELECT u.id, u.name, u.role, s.csrf_token, s.expires_at FROM sessions s "
                                     "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?");
     if (in_memory) {
       q.bind(1, in_memory->csrf_token);
-      q.bind(2, in_memory->user_id);
+      q.bind(2, in_memory->expires_at);
+      q.bind(3, in_memory->user_id);
     } else {
       detail::bind_hash(q, 1, h);
       q.bind(2, now);
@@ -168,6 +184,8 @@ Result<Principal> AuthService::authenticate_session(const std::string& cookie_to
     p.role = parse_role(q.getColumn(2).getString()).value_or(Role::viewer);
     p.via = Principal::Via::session;
     p.csrf_token = q.getColumn(3).getString();
+    p.expires_at = q.getColumn(4).getInt64();
+    p.session_id = detail::session_id(h);
     return p;
   });
 }
@@ -178,14 +196,19 @@ Result<void> AuthService::logout(const std::string& cookie_token) {
   const TimeMs now = m_clock.now_ms();
   {
     std::lock_guard lock(m_memory_mutex);
-    if (m_memory_sessions.erase(h)) return ok();
+    if (m_memory_sessions.erase(h)) {
+      revoked({Revocation::Scope::session, 0, 0, detail::session_id(h)});
+      return ok();
+    }
   }
-  return m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
+  bool ended = false;
+  auto done = m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
     SQLite::Statement q(db,
                         "SELECT u.name, s.remote FROM sessions s JOIN users u ON u.id = s.user_id "
                         "WHERE s.token_hash = ?");
     detail::bind_hash(q, 1, h);
     if (!q.executeStep()) return ok();
+    ended = true;
     const std::string name = q.getColumn(0).getString();
     const std::string remote = q.getColumn(1).getString();
     q.reset();
@@ -195,6 +218,8 @@ Result<void> AuthService::logout(const std::string& cookie_token) {
     record_audit(db, AuditEntry{0, now, name, "user.logout", name, remote, nlohmann::json::object()});
     return ok();
   });
+  if (done.ok() && ended) revoked({Revocation::Scope::session, 0, 0, detail::session_id(h)});
+  return done;
 }
 
 }  // namespace tt::auth

@@ -14,6 +14,8 @@ constexpr std::size_t kMaxTokenChars = 128;
 constexpr std::size_t kMaxLabelBytes = 100;
 constexpr std::int64_t kTouchIntervalMs = 60'000;
 constexpr std::size_t kMaxTouchEntries = 10'000;
+// A shorter-lived token is a mistake (a unit typed wrong), or one that dies before it is used.
+constexpr std::int64_t kMinTokenLifetimeMs = 60'000;
 
 constexpr const char* kTokenSelect =
     "SELECT t.id, t.user_id, u.name, t.name, t.prefix, t.created_at, t.expires_at, t.last_used_at, "
@@ -56,6 +58,8 @@ Result<NewToken> AuthService::create_token(const std::string& user_name, const s
                                            const std::string& remote) {
   TT_TRY(validate_label(label));
   if (expires_in_ms < 0) return field_error("expires_in_ms", "must be 0 (never) or positive");
+  if (expires_in_ms > 0 && expires_in_ms < kMinTokenLifetimeMs)
+    return field_error("expires_in", "must be at least 1m (or left out: the token never expires)");
   NewToken out;
   out.token = std::string(kTokenPrefix) + random_token(32);
   const Sha256 hash = sha256(out.token);
@@ -123,7 +127,7 @@ Result<ApiToken> AuthService::get_token(std::int64_t id) {
 
 Result<void> AuthService::revoke_token(std::int64_t id, const std::string& actor, const std::string& remote) {
   const TimeMs now = m_clock.now_ms();
-  return m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
+  auto done = m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
     SQLite::Statement q(db, std::string(kTokenSelect) + "WHERE t.id = ?");
     q.bind(1, id);
     if (!q.executeStep()) return token_not_found(id);
@@ -137,6 +141,9 @@ Result<void> AuthService::revoke_token(std::int64_t id, const std::string& actor
                                 {{"id", id}, {"label", t.label}, {"prefix", t.prefix}}});
     return ok();
   });
+  // Also for a token revoked before: telling twice closes nothing more.
+  if (done.ok()) revoked({Revocation::Scope::token, 0, id, {}});
+  return done;
 }
 
 Result<Principal> AuthService::authenticate_token(const std::string& bearer) {
@@ -159,6 +166,7 @@ Result<Principal> AuthService::authenticate_token(const std::string& bearer) {
     out.user = q.getColumn(5).getString();
     out.role = parse_role(q.getColumn(6).getString()).value_or(Role::viewer);
     out.via = Principal::Via::token;
+    out.expires_at = expires_at.value_or(0);
     return out;
   });
   if (p.ok()) touch_token(p->token_id, last_used);

@@ -139,10 +139,12 @@ struct Event {
   std::shared_ptr<const std::string> json;  // the whole event as a JSON object
 };
 
-// Samples the store has just made durable, for live charts. Published only while some browser
-// watches a series topic, so ingest pays nothing otherwise.
-struct SamplesAppended {
-  std::shared_ptr<const std::vector<SeriesSamples>> batch;
+// Samples the store has just made durable, for live charts: the message of one watched series
+// topic, built on the appending thread (matching user selectors stays off the loop). Published
+// only while some browser watches a series topic, so ingest pays nothing otherwise.
+struct SeriesMessage {
+  std::string topic;                         // series:<selector>
+  std::shared_ptr<const std::string> data;  // {"series":[...]}
 };
 
 // One run of a check, as the runner concluded it on the loop: the outcome, the samples for the
@@ -179,7 +181,7 @@ struct Bus {
   explicit Bus(CoreLoop& loop)
       : events(loop, "events"), samples(loop, "samples", 1024), results(loop, "results", 65536) {}
   Channel<Event> events;
-  Channel<SamplesAppended> samples;
+  Channel<std::vector<SeriesMessage>> samples;  // one append's messages
   Channel<std::shared_ptr<const CheckResult>> results;
 };
 

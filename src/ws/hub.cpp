@@ -21,6 +21,8 @@ std::string error_json(std::string_view code, std::string_view message) {
   return nlohmann::json{{"type", "error"}, {"code", code}, {"message", message}}.dump();
 }
 
+bool is_series_topic(std::string_view topic) { return topic.starts_with(Hub::kSeriesPrefix); }
+
 }  // namespace
 
 struct Hub::Client {
@@ -64,6 +66,11 @@ Hub::Hub(uv_loop_t* loop, HubOptions options)
                                "WebSocket clients dropped for exceeding the outbound queue",
                                metrics::Type::counter)
                         .counter();
+  auto& closed = reg.family("telltale_ws_closed_credentials_total",
+                            "WebSocket clients closed because their session or token ended",
+                            metrics::Type::counter);
+  m_closed_revoked = &closed.counter({{"reason", "revoked"}});
+  m_closed_expired = &closed.counter({{"reason", "expired"}});
 
   m_tick_timer = new uv_timer_t;
   uv_timer_init(m_loop, m_tick_timer);
@@ -71,6 +78,9 @@ Hub::Hub(uv_loop_t* loop, HubOptions options)
   uv_timer_start(
       m_tick_timer, [](uv_timer_t* t) { static_cast<Hub*>(t->data)->tick(); }, m_options.tick_ms,
       m_options.tick_ms);
+  m_topics_timer = new uv_timer_t;
+  uv_timer_init(m_loop, m_topics_timer);
+  m_topics_timer->data = this;
 }
 
 Hub::~Hub() {
@@ -82,8 +92,7 @@ std::int64_t Hub::now() const { return m_clock->mono_ms(); }
 
 bool Hub::is_known_topic(std::string_view topic) {
   if (topic == "nodes" || topic == "events" || topic == "checks" || topic == "alerts") return true;
-  constexpr std::string_view kSeries = "series:";
-  return topic.size() > kSeries.size() && topic.substr(0, kSeries.size()) == kSeries;
+  return topic.size() > kSeriesPrefix.size() && is_series_topic(topic);
 }
 
 void Hub::adopt(int fd, ClientInfo info, std::string leftover) {
@@ -157,25 +166,63 @@ void Hub::on_text(Client* c, const std::string& text) {
   // A request naming an unknown topic changes nothing.
   if (!unknown.empty()) return reply(c, error_json("WS_UNKNOWN_TOPIC", "unknown topic: " + unknown));
 
+  bool changed = false;  // the set of series topics
   if (type == "subscribe") {
     std::set<std::string> next = c->topics;
     next.insert(topics.begin(), topics.end());
     if (next.size() > m_options.max_topics_per_client)
       return reply(c, error_json("WS_TOO_MANY_TOPICS", "too many topics for one connection"));
+    std::size_t series = 0, unseen = 0;
+    for (const auto& t : next) {
+      if (!is_series_topic(t)) continue;
+      ++series;
+      if (!c->topics.contains(t) && !m_series_refs.contains(t)) ++unseen;
+    }
+    if (series > m_options.max_series_topics_per_client)
+      return reply(c, error_json("WS_TOO_MANY_TOPICS",
+                                 fmt::format("at most {} series: topics per connection",
+                                             m_options.max_series_topics_per_client)));
+    if (m_series_refs.size() + unseen > m_options.max_series_topics)
+      return reply(c, error_json("WS_TOO_MANY_TOPICS",
+                                 fmt::format("the server follows at most {} different series: topics; "
+                                             "try again when fewer are watched",
+                                             m_options.max_series_topics)));
+    for (const auto& t : next)
+      if (is_series_topic(t) && !c->topics.contains(t)) changed |= add_series_topic(t);
     c->topics = std::move(next);
   } else {
-    for (const auto& t : topics) c->topics.erase(t);
+    for (const auto& t : topics)
+      if (c->topics.erase(t) && is_series_topic(t)) changed |= release_series_topic(t);
   }
+  // Before the answer: samples appended after the client hears "subscribed" must reach it.
+  if (changed && m_on_series_topics_changed) m_on_series_topics_changed(series_topics());
   reply(c, json{{"type", "subscribed"}, {"topics", c->topics}}.dump());
-  if (m_on_topics_changed) m_on_topics_changed();
 }
 
-std::set<std::string> Hub::topics_with_prefix(std::string_view prefix) const {
+std::set<std::string> Hub::series_topics() const {
   std::set<std::string> out;
-  for (const Client* c : m_clients)
-    for (auto it = c->topics.lower_bound(std::string(prefix)); it != c->topics.end() && it->starts_with(prefix); ++it)
-      out.insert(*it);
+  for (const auto& [topic, refs] : m_series_refs) out.insert(topic);
   return out;
+}
+
+bool Hub::add_series_topic(const std::string& topic) { return m_series_refs[topic]++ == 0; }
+
+bool Hub::release_series_topic(const std::string& topic) {
+  auto it = m_series_refs.find(topic);
+  if (it == m_series_refs.end() || --it->second > 0) return false;
+  m_series_refs.erase(it);
+  return true;
+}
+
+void Hub::series_topics_changed_later() {
+  if (!m_topics_timer || uv_is_active(reinterpret_cast<uv_handle_t*>(m_topics_timer))) return;
+  uv_timer_start(
+      m_topics_timer,
+      [](uv_timer_t* t) {
+        auto* hub = static_cast<Hub*>(t->data);
+        if (hub->m_on_series_topics_changed) hub->m_on_series_topics_changed(hub->series_topics());
+      },
+      0, 0);
 }
 
 void Hub::publish(std::string_view topic, std::shared_ptr<const std::string> data_json) {
@@ -187,6 +234,7 @@ void Hub::publish(std::string_view topic, std::shared_ptr<const std::string> dat
   payload += '}';
   const SharedBytes frame = make_text_frame(payload);
 
+  // Drops and writes (which may remove a client) wait until m_clients is no longer iterated.
   std::vector<Client*> slow, sent;
   for (Client* c : m_clients) {
     if (c->conn.state() != Connection::State::open) continue;
@@ -234,7 +282,11 @@ void Hub::remove(Client* c) {
   m_clients.erase(c);
   m_clients_gauge->dec();
   log::debug("ws: client {} ({}) disconnected", c->info.remote, c->info.user);
-  if (m_on_topics_changed && !c->topics.empty()) m_on_topics_changed();
+  bool changed = false;
+  for (const auto& t : c->topics)
+    if (is_series_topic(t)) changed |= release_series_topic(t);
+  // remove() runs inside publish() and flush(): the callback must wait for the loop.
+  if (changed) series_topics_changed_later();
   uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), on_client_closed);
   if (m_shutting_down && m_clients.empty() && m_grace_timer) close_timers();
 }
@@ -247,9 +299,32 @@ void Hub::drop_slow(Client* c) {
   remove(c);
 }
 
+std::size_t Hub::close_revoked(const std::function<bool(const ClientInfo&)>& revoked) {
+  std::size_t closed = 0;
+  for (Client* c : std::vector<Client*>(m_clients.begin(), m_clients.end())) {
+    if (c->conn.state() != Connection::State::open || !revoked(c->info)) continue;
+    close_for_credentials(c, "credentials revoked");
+    m_closed_revoked->inc();
+    ++closed;
+  }
+  return closed;
+}
+
+void Hub::close_for_credentials(Client* c, const char* reason) {
+  log::info("ws: closing client {} ({}): {}", c->info.remote, c->info.user, reason);
+  c->conn.close(kClosePolicyViolation, reason, now());
+  flush(c);
+}
+
 void Hub::tick() {
   const std::int64_t t = now();
+  const TimeMs wall = m_clock->now_ms();
   for (Client* c : std::vector<Client*>(m_clients.begin(), m_clients.end())) {
+    if (c->info.expires_at_ms > 0 && wall >= c->info.expires_at_ms && c->conn.state() == Connection::State::open) {
+      m_closed_expired->inc();
+      close_for_credentials(c, "credentials expired");
+      continue;
+    }
     if (c->conn.finished()) {
       // Its final frames have had a full tick to drain.
       if (c->lingering) {
@@ -293,7 +368,7 @@ void Hub::close_all(std::uint16_t code) {
 }
 
 void Hub::close_timers() {
-  for (uv_timer_t** t : {&m_tick_timer, &m_grace_timer}) {
+  for (uv_timer_t** t : {&m_tick_timer, &m_grace_timer, &m_topics_timer}) {
     if (!*t) continue;
     uv_timer_stop(*t);
     uv_close(reinterpret_cast<uv_handle_t*>(*t), on_timer_closed);

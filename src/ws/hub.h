@@ -3,6 +3,9 @@
 //
 // Threading: every member, including the constructor and destructor, must be called on the thread
 // running `loop` (the core loop). Other threads hand events over via the loop (e.g. uv_async).
+// The hub never calls back into its owner from inside publish() or a drop (a disconnect's topics
+// callback runs from a timer of its own), so a callback may publish, and a publish may drop
+// clients, without changing a container someone up the stack is iterating.
 //
 // Lifetime: handles are released in uv_close callbacks. For a clean shutdown call close_all(),
 // let the loop run until it returns (about shutdown_grace_ms at most), then destroy the Hub.
@@ -14,10 +17,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
-#include <set>
 #include <unordered_set>
 
 #include "core/clock.h"
@@ -34,6 +38,11 @@ struct ClientInfo {
   std::string user;
   std::string role;
   std::string remote;  // peer address, for logs
+  // The credential the upgrade was authenticated with, so that the socket ends with it.
+  std::int64_t user_id = 0;
+  std::string session_id;     // a session's id (never its secret); empty for tokens
+  std::int64_t token_id = 0;  // 0 for sessions
+  TimeMs expires_at_ms = 0;   // wall clock; 0: never
 };
 
 struct HubOptions {
@@ -42,6 +51,10 @@ struct HubOptions {
   std::uint64_t shutdown_grace_ms = 1000;    // close_all(): force-close after this
   std::size_t max_topics_per_client = 256;
   std::size_t max_topic_bytes = 512;
+  // Every distinct series topic costs a selector match per appended series: bounded per
+  // connection and in all.
+  std::size_t max_series_topics_per_client = 32;
+  std::size_t max_series_topics = 256;
   const Clock* clock = nullptr;              // monotonic time source; SystemClock when null
 };
 
@@ -65,13 +78,23 @@ class Hub {
   // answered within shutdown_grace_ms are dropped. New adopt() calls are refused afterwards.
   void close_all(std::uint16_t code = kCloseGoingAway);
 
+  // Closes with 1008 every open client whose credential `revoked` says has ended (logout, token
+  // revoked, user deleted). Returns how many. Clients whose credential expires are closed by
+  // the hub itself within a tick of expires_at_ms.
+  std::size_t close_revoked(const std::function<bool(const ClientInfo&)>& revoked);
+
   std::size_t client_count() const { return m_clients.size(); }
 
-  // Every topic some client subscribes to that starts with prefix (e.g. "series:").
-  std::set<std::string> topics_with_prefix(std::string_view prefix) const;
-  // Called (on the loop) after any client's set of topics changed, including on disconnect.
-  void on_topics_changed(std::function<void()> fn) { m_on_topics_changed = std::move(fn); }
+  // The series topics (kSeriesPrefix + selector) some client subscribes to.
+  std::set<std::string> series_topics() const;
+  // Called on the loop with the new set after series_topics() changed: when a subscribe or
+  // unsubscribe changed it, before the client is answered; when a client left, from a timer
+  // soon after (never inside publish(), which may drop clients).
+  void on_series_topics_changed(std::function<void(const std::set<std::string>&)> fn) {
+    m_on_series_topics_changed = std::move(fn);
+  }
 
+  static constexpr std::string_view kSeriesPrefix = "series:";
   // nodes, events, checks, alerts, or series:<non-empty selector>.
   static bool is_known_topic(std::string_view topic);
 
@@ -86,7 +109,12 @@ class Hub {
   void flush(Client* c);
   void remove(Client* c);
   void drop_slow(Client* c);
+  // Count a client's series topic in or out; true when the set of series topics changed.
+  bool add_series_topic(const std::string& topic);
+  bool release_series_topic(const std::string& topic);
+  void series_topics_changed_later();
   void tick();
+  void close_for_credentials(Client* c, const char* reason);
   void close_timers();
 
   static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
@@ -100,15 +128,19 @@ class Hub {
   const Clock* m_clock;
   uv_timer_t* m_tick_timer = nullptr;   // heap-allocated: freed in its close callback
   uv_timer_t* m_grace_timer = nullptr;
+  uv_timer_t* m_topics_timer = nullptr;  // runs the series topics callback after a client left
   bool m_shutting_down = false;
   std::unordered_set<Client*> m_clients;  // open clients; closing ones free themselves
   std::unique_ptr<char[]> m_read_buf;     // shared: reads are consumed synchronously
-  std::function<void()> m_on_topics_changed;
+  std::map<std::string, std::size_t, std::less<>> m_series_refs;  // series topic -> subscribers
+  std::function<void(const std::set<std::string>&)> m_on_series_topics_changed;
 
   metrics::Gauge* m_clients_gauge;
   metrics::Counter* m_received;
   metrics::Counter* m_sent;
   metrics::Counter* m_dropped_slow;
+  metrics::Counter* m_closed_revoked;
+  metrics::Counter* m_closed_expired;
 };
 
 }  // namespace tt::ws

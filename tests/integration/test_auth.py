@@ -1,10 +1,12 @@
 """Authentication (tokens, sessions, CSRF), roles, users, tokens and the audit log."""
 
+import http.client
+import json
 import re
 import time
 import unittest
 
-from telltale_harness import ADMIN_PASSWORD, ADMIN_USER, ServerTestCase
+from telltale_harness import ADMIN_PASSWORD, ADMIN_USER, HOST, ServerTestCase
 
 PW = "password-" + "x" * 8
 
@@ -241,14 +243,33 @@ class AuthTest(ServerTestCase):
         self.assertStatus(s.request("DELETE", "/api/v1/tokens/999999", token=self.admin), 404, "TOKEN_NOT_FOUND")
         self.assertStatus(s.request("DELETE", "/api/v1/tokens/x", token=self.admin), 404, "TOKEN_NOT_FOUND")
 
-    def test_expired_token(self):
+    def test_token_lifetime_at_least_a_minute(self):
         s = self.server
-        r = s.request("POST", "/api/v1/tokens", {"name": "short", "expires_in": "1s"}, token=self.admin)
+        for expires in ("1ms", "1s", "59s"):
+            with self.subTest(expires=expires):
+                r = s.request("POST", "/api/v1/tokens", {"name": "blink", "expires_in": expires}, token=self.admin)
+                self.assertFieldError(r, "expires_in")
+                self.assertIn("at least 1m", r.field_errors()["expires_in"])
+        r = s.request("POST", "/api/v1/tokens", {"name": "minute", "expires_in": "1m"}, token=self.admin)
         self.assertStatus(r, 201)
-        secret = r.json["data"]["token"]
-        self.assertStatus(s.request("GET", "/api/v1/auth/me", token=secret), 200)
-        time.sleep(2)
-        self.assertStatus(s.request("GET", "/api/v1/auth/me", token=secret), 401, "TOKEN_INVALID")
+        self.assertStatus(s.request("GET", "/api/v1/auth/me", token=r.json["data"]["token"]), 200)
+
+    def test_session_cookie_secure_behind_https_proxy(self):
+        s = self.server
+        body = {"username": ADMIN_USER, "password": ADMIN_PASSWORD}
+        for proto, secure in ((None, False), ("http", False), ("https", True)):
+            with self.subTest(proto=proto):
+                headers = {"X-Forwarded-Proto": proto} if proto else {}
+                r = s.request("POST", "/api/v1/auth/login", body, headers=headers)
+                self.assertStatus(r, 200)
+                attrs = [a.strip().lower() for a in r.header("Set-Cookie").split(";")]
+                self.assertEqual("secure" in attrs, secure, attrs)
+                cookie = r.header("Set-Cookie").split(";", 1)[0]
+                r = s.request("POST", "/api/v1/auth/logout", headers=dict(headers, Cookie=cookie,
+                                                                           **{"X-CSRF-Token": r.json["data"]["csrf_token"]}))
+                self.assertEqual(r.status, 204, r)
+                attrs = [a.strip().lower() for a in r.header("Set-Cookie").split(";")]
+                self.assertEqual("secure" in attrs, secure, attrs)
 
     def test_zz_audit(self):
         s = self.server
@@ -285,6 +306,44 @@ class AuthTest(ServerTestCase):
         self.assertStatus(s.request("GET", "/api/v1/audit", token=self.viewer), 403, "FORBIDDEN")
         self.assertStatus(s.request("GET", "/api/v1/audit", token=self.operator), 403, "FORBIDDEN")
         self.assertStatus(s.request("GET", "/api/v1/audit"), 401)
+
+
+def login_from(port, address, username, password):
+    """POST /api/v1/auth/login from a loopback source address of our choosing."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=15, source_address=(address, 0))
+    try:
+        conn.request("POST", "/api/v1/auth/login", json.dumps({"username": username, "password": password}),
+                     {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        return r.status, r.getheader("Retry-After"), json.loads(r.read() or b"null")
+    finally:
+        conn.close()
+
+
+class LoginThrottleTest(ServerTestCase):
+    def test_nobody_locks_the_admin_out(self):
+        s = self.server
+        s.admin_token()
+        # Someone guesses at the admin from one address until it is locked out there...
+        for _ in range(5):
+            self.assertEqual(login_from(s.port, "127.0.0.2", ADMIN_USER, "wrong-password")[0], 401)
+        status, retry_after, body = login_from(s.port, "127.0.0.2", ADMIN_USER, ADMIN_PASSWORD)
+        self.assertEqual(status, 429, body)
+        self.assertEqual(body["error"]["code"], "LOGIN_RATE_LIMITED")
+        self.assertGreater(int(retry_after), 60)
+        # ...and from others, which slows the admin's logins down but does not lock them.
+        for address in ("127.0.0.3", "127.0.0.4"):
+            self.assertEqual(login_from(s.port, address, ADMIN_USER, "wrong-password")[0], 401)
+        t0 = time.monotonic()
+        status, _, body = login_from(s.port, "127.0.0.5", ADMIN_USER, ADMIN_PASSWORD)
+        waited = time.monotonic() - t0
+        self.assertEqual(status, 200, body)
+        self.assertGreater(waited, 1.5)  # the 6th and 7th failures waited 0.5 and 1 s, this one 2 s
+        self.assertLess(waited, 6)
+        # Other users and addresses are not slowed.
+        t0 = time.monotonic()
+        self.assertEqual(login_from(s.port, "127.0.0.6", ADMIN_USER, ADMIN_PASSWORD)[0], 200)
+        self.assertLess(time.monotonic() - t0, 1)
 
 
 if __name__ == "__main__":

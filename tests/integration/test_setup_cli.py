@@ -94,6 +94,7 @@ class SetupTest(ServerTestCase):
             (["token", "create"], None),  # no --user
             (["token", "create", "--user", "nobody-here"], None),
             (["token", "create", "--user", "opcli", "--expires", "soon"], None),
+            (["token", "create", "--user", "opcli", "--expires", "1ms"], None),  # under a minute
             (["user"], None),
             (["token"], None),
         ]
@@ -102,6 +103,8 @@ class SetupTest(ServerTestCase):
                 p = run_cli(args, d, stdin_text=stdin if stdin is not None else "")
                 self.assertGreater(p.returncode, 0, (p.stdout, p.stderr))
                 self.assertTrue((p.stderr + p.stdout).strip(), "no message for %r" % args)
+        p = run_cli(["token", "create", "--user", "opcli", "--expires", "30s"], d)
+        self.assertIn("at least 1m", p.stderr)
         for args in (["user", "add", "x1", "--role", "superuser", "--password-stdin"], ["user", "add", "x2", "--password-stdin"]):
             p = run_cli(args, d, stdin_text="pw-123456789\n")
             self.assertRegex((p.stderr + p.stdout).lower(), r"usage|--role|role", p.stderr)

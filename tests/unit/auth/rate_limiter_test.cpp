@@ -65,3 +65,18 @@ TEST_CASE("memory is bounded: the least recently failed key is evicted") {
   for (int i = 0; i < 1000; ++i) rl.record_failure("k" + std::to_string(i));
   CHECK(rl.size() == 3);
 }
+
+TEST_CASE("failures counts a key's failures within the window, up to max_failures") {
+  ManualClock clock;
+  RateLimiter rl(clock, {3, 1'000, 100});
+  CHECK(rl.failures("k") == 0);
+  rl.record_failure("k");
+  clock.advance_ms(500);
+  rl.record_failure("k");
+  CHECK(rl.failures("k") == 2);
+  for (int i = 0; i < 5; ++i) rl.record_failure("k");
+  CHECK(rl.failures("k") == 3);
+  clock.advance_ms(1'000);
+  CHECK(rl.failures("k") == 0);
+  CHECK(rl.size() == 0);
+}

@@ -75,6 +75,19 @@ TEST_CASE("tokens: expiry") {
   CHECK(f.auth->authenticate_token(t->token).error().code == "TOKEN_INVALID");
 }
 
+TEST_CASE("tokens: a lifetime under a minute is refused, naming the field") {
+  Fixture f;
+  f.setup_admin();
+  for (std::int64_t ms : {1, 1000, 59'999}) {
+    auto t = f.auth->create_token("admin", "blink", ms, "admin", "");
+    REQUIRE_FALSE(t.ok());
+    CHECK(t.error().code == "VALIDATION_FAILED");
+    CHECK(t.error().fields.at(0).field == "expires_in");
+  }
+  CHECK(f.auth->create_token("admin", "minute", 60'000, "admin", "").ok());
+  CHECK(f.count("SELECT COUNT(*) FROM api_tokens") == 1);
+}
+
 TEST_CASE("tokens: revoke") {
   Fixture f;
   f.setup_admin();

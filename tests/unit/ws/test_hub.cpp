@@ -12,6 +12,7 @@
 #include <csignal>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -139,6 +140,10 @@ double counter_value(const char* name) {
   return tt::metrics::registry().family(name, "", tt::metrics::Type::counter).counter().value();
 }
 
+double counter_value_labelled(const char* name, const char* reason) {
+  return tt::metrics::registry().family(name, "", tt::metrics::Type::counter).counter({{"reason", reason}}).value();
+}
+
 struct HubFixture {
   tt::ManualClock clock{0};  // outlives the hub
   uv_loop_t loop{};
@@ -156,9 +161,10 @@ struct HubFixture {
     CHECK(uv_loop_close(&loop) == 0);  // every handle was closed and freed
   }
   void start(HubOptions opts = {}) { hub = std::make_unique<Hub>(&loop, opts); }
-  std::unique_ptr<TestClient> connect(std::string leftover = {}, int client_rcvbuf = 0) {
+  std::unique_ptr<TestClient> connect(std::string leftover = {}, int client_rcvbuf = 0,
+                                      ClientInfo info = {"alice", "viewer", "127.0.0.1"}) {
     auto [cl, sv] = tcp_pair(client_rcvbuf);
-    hub->adopt(sv, ClientInfo{"alice", "viewer", "127.0.0.1"}, std::move(leftover));
+    hub->adopt(sv, std::move(info), std::move(leftover));
     return std::make_unique<TestClient>(&loop, cl);
   }
 };
@@ -384,4 +390,130 @@ TEST_CASE_FIXTURE(HubFixture, "hub: destroying the hub with live clients release
   hub.reset();
   uv_run(&loop, UV_RUN_DEFAULT);
   CHECK(c->wait_eof(500));
+}
+
+TEST_CASE_FIXTURE(HubFixture, "hub: the series topics callback comes before the answer, and never inside publish") {
+  HubOptions o;
+  o.connection.max_queue_bytes = 64 * 1024;
+  start(o);
+  bool inside_hub = false;
+  std::vector<std::set<std::string>> seen;
+  hub->on_series_topics_changed([&](const std::set<std::string>& topics) {
+    CHECK_FALSE(inside_hub);
+    seen.push_back(topics);
+  });
+  auto slow = connect({}, 4096);
+  auto other = connect();
+  slow->send_text(R"({"type":"subscribe","topics":["series:a","series:b","events"]})");
+  slow->next_text();
+  CHECK(seen.size() == 1);
+  other->send_text(R"({"type":"subscribe","topics":["series:b","nodes"]})");
+  other->next_text();
+  REQUIRE(seen.size() == 1);  // the second watcher of series:b changed nothing
+  CHECK(seen.back() == std::set<std::string>{"series:a", "series:b"});
+
+  // Publishing until the slow client is dropped: its topics go, but not from inside publish().
+  auto data = std::make_shared<const std::string>("\"" + std::string(8000, 'z') + "\"");
+  for (int i = 0; i < 20000 && hub->client_count() == 2; ++i) {
+    inside_hub = true;
+    hub->publish("series:a", data);
+    inside_hub = false;
+    uv_run(&loop, UV_RUN_NOWAIT);
+  }
+  REQUIRE(hub->client_count() == 1);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  REQUIRE(seen.size() == 2);
+  CHECK(seen.back() == std::set<std::string>{"series:b"});
+  CHECK(hub->series_topics() == std::set<std::string>{"series:b"});
+
+  // Topics other clients still watch, and other kinds of topic, change nothing.
+  auto third = connect();
+  third->send_text(R"({"type":"subscribe","topics":["series:b","alerts"]})");
+  third->next_text();
+  third->send_text(R"({"type":"unsubscribe","topics":["series:b"]})");
+  third->next_text();
+  uv_run(&loop, UV_RUN_NOWAIT);
+  CHECK(seen.size() == 2);
+  other.reset();  // disconnects the last watcher of series:b
+  CHECK_FALSE(third->next(100).has_value());
+  REQUIRE(seen.size() == 3);
+  CHECK(seen.back().empty());
+}
+
+TEST_CASE_FIXTURE(HubFixture, "hub: series topics are bounded per connection and in all") {
+  HubOptions o;
+  o.max_series_topics_per_client = 3;
+  o.max_series_topics = 4;
+  start(o);
+  auto a = connect();
+  a->send_text(R"({"type":"subscribe","topics":["series:a1","series:a2","series:a3","series:a4"]})");
+  auto e = nlohmann::json::parse(a->next_text());
+  CHECK(e["code"] == "WS_TOO_MANY_TOPICS");
+  CHECK(e["message"] == "at most 3 series: topics per connection");
+  a->send_text(R"({"type":"subscribe","topics":["series:a1","series:a2","series:a3","nodes","events"]})");
+  CHECK(nlohmann::json::parse(a->next_text())["type"] == "subscribed");
+
+  auto b = connect();
+  // Topics already watched cost nothing more in all.
+  b->send_text(R"({"type":"subscribe","topics":["series:a1","series:b1"]})");
+  CHECK(nlohmann::json::parse(b->next_text())["type"] == "subscribed");
+  b->send_text(R"({"type":"subscribe","topics":["series:b2"]})");
+  e = nlohmann::json::parse(b->next_text());
+  CHECK(e["code"] == "WS_TOO_MANY_TOPICS");
+  CHECK(e["message"].get<std::string>().starts_with("the server follows at most 4 different series: topics"));
+  // Freed when a watcher leaves.
+  a->send_text(R"({"type":"unsubscribe","topics":["series:a3"]})");
+  a->next_text();
+  b->send_text(R"({"type":"subscribe","topics":["series:b2"]})");
+  CHECK(nlohmann::json::parse(b->next_text())["type"] == "subscribed");
+  CHECK(hub->series_topics().size() == 4);
+}
+
+TEST_CASE_FIXTURE(HubFixture, "hub: clients whose credential was revoked are closed with 1008") {
+  start();
+  auto session = connect({}, 0, {"alice", "viewer", "127.0.0.1", 7, "s-1", 0, 0});
+  auto token = connect({}, 0, {"alice", "viewer", "127.0.0.1", 7, "", 42, 0});
+  auto bob = connect({}, 0, {"bob", "admin", "127.0.0.1", 8, "s-2", 0, 0});
+  for (auto* c : {session.get(), token.get(), bob.get()}) {
+    c->send_text(R"({"type":"ping"})");
+    c->next_text();
+  }
+  const double before = counter_value_labelled("telltale_ws_closed_credentials_total", "revoked");
+  CHECK(hub->close_revoked([](const ClientInfo& c) { return c.token_id == 42; }) == 1);
+  auto f = token->next();
+  REQUIRE(f.has_value());
+  CHECK(f->opcode == 8u);
+  CHECK(f->code() == 1008);
+  CHECK(f->payload.substr(2) == "credentials revoked");
+  token->send_raw(masked(0x88, std::string("\x03\xF0", 2)));
+  CHECK(token->wait_eof());
+  CHECK(counter_value_labelled("telltale_ws_closed_credentials_total", "revoked") == before + 1);
+
+  CHECK(hub->close_revoked([](const ClientInfo& c) { return c.user_id == 7; }) == 1);
+  CHECK(session->next()->code() == 1008);
+  CHECK(session->wait_eof(3000));  // no answer to our close: dropped after close_timeout_ms
+  bob->send_text(R"({"type":"ping"})");
+  CHECK(bob->next_text() == R"({"type":"pong"})");
+  CHECK(hub->client_count() == 1);
+}
+
+TEST_CASE_FIXTURE(HubFixture, "hub: a client is closed when its credential expires") {
+  HubOptions o;
+  o.tick_ms = 5;
+  o.clock = &clock;
+  start(o);
+  clock.set_ms(1'000'000);
+  auto expiring = connect({}, 0, {"alice", "viewer", "127.0.0.1", 7, "", 42, 1'020'000});
+  auto forever = connect({}, 0, {"bob", "viewer", "127.0.0.1", 8, "", 43, 0});
+  const double before = counter_value_labelled("telltale_ws_closed_credentials_total", "expired");
+  clock.set_ms(1'019'999);
+  CHECK_FALSE(expiring->next(50).has_value());
+  clock.set_ms(1'020'000);
+  auto f = expiring->next();
+  REQUIRE(f.has_value());
+  CHECK(f->code() == 1008);
+  CHECK(f->payload.substr(2) == "credentials expired");
+  CHECK(counter_value_labelled("telltale_ws_closed_credentials_total", "expired") == before + 1);
+  forever->send_text(R"({"type":"ping"})");
+  CHECK(forever->next_text() == R"({"type":"pong"})");
 }
