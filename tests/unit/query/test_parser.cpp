@@ -203,6 +203,21 @@ TEST_CASE("parse_selector: all matcher ops, metric name, and BAD_SELECTOR errors
   CHECK(bad("rate(up[5m])") != "parsed");
 }
 
+TEST_CASE("parse_expr and parse_selector refuse invalid UTF-8 with its position") {
+  auto e = parse_expr("up\xff");
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.error().code == "BAD_QUERY");
+  CHECK(e.error().message == "at position 2: invalid UTF-8 rune");
+  auto in_string = parse_expr("up{a=\"\xc3\"}");
+  REQUIRE_FALSE(in_string.ok());
+  CHECK(in_string.error().message == "at position 6: invalid UTF-8 rune");
+  auto s = parse_selector("up{a=~\"\xed\xa0\x80\"}");  // a surrogate
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().code == "BAD_SELECTOR");
+  CHECK(s.error().message == "at position 7: invalid UTF-8 rune");
+  CHECK(parse_expr("up{a=\"é\"}").ok());
+}
+
 TEST_CASE("regex matchers: case-insensitive flag, alternation, no catastrophic backtracking") {
   auto m = make_matcher("a", MatchOp::regex, "(?i)foo|bar");
   REQUIRE(m.ok());
