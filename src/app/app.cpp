@@ -32,6 +32,7 @@
 #include "inventory/service.h"
 #include "notify/curl_transport.h"
 #include "notify/service.h"
+#include "query/query.h"
 #include "snmp/discovery.h"
 #include "snmp/engine.h"
 #include "snmp/traps.h"
@@ -190,9 +191,16 @@ int serve(const ServeOptions& opt) {
     log::error("cannot load the SNMP trap users: {}", loaded.error().message);
     return 1;
   }
-  snmp::TrapRecorder trap_recorder(writer, bus, SystemClock::instance(), [&store](std::vector<SeriesSamples> series) {
-    if (auto r = store.append(std::move(series)); !r.ok()) log::warn("SNMP traps: not counted in snmp_traps: {}", r.error().message);
-  });
+  std::vector<LabelSet> trap_series;
+  for (auto id : store.index().select(query::parse_selector("snmp_traps").value()))
+    if (auto labels = store.index().labels_of(id)) trap_series.push_back(std::move(*labels));
+  snmp::TrapRecorder trap_recorder(
+      writer, bus, SystemClock::instance(),
+      [&store](std::vector<SeriesSamples> series) {
+        if (auto r = store.append(std::move(series)); !r.ok())
+          log::warn("SNMP traps: not counted in snmp_traps: {}", r.error().message);
+      },
+      trap_series);
   snmp::TrapReceiver trap_receiver(loop.uv(), trap_keyring, trap_users.engine().engine_id, trap_users.engine().boots,
                                    [&trap_recorder](snmp::Trap t) { trap_recorder.take(std::move(t)); });
 
