@@ -45,6 +45,8 @@ namespace tt::app {
 namespace {
 
 constexpr const char* kWsPath = "/api/v1/ws";
+// Per maintenance pass (10 s): 200 a second, far above what the rate-limited producers write.
+constexpr int kEventsPrunedPerPass = 2000;
 
 bool split_listen(const std::string& listen, std::string& host, int& port) {
   auto colon = listen.rfind(':');
@@ -156,6 +158,17 @@ int serve(const ServeOptions& opt) {
   tsdb::Store store(writer, readers, SystemClock::instance(), store_options);
   store.set_append_listener([&live] { return live.wanted(); }, [&bus](const std::vector<SeriesSamples>& batch) {
     bus.samples.publish({std::make_shared<const std::vector<SeriesSamples>>(batch)});
+  });
+  // The event log is pruned by age and count in small batches, paced by the store's maintenance.
+  store.set_maintenance_task([&writer, keep = inventory::EventRetention{opt.events_retention_ms, opt.events_max}] {
+    auto pruned = writer
+                      .submit<std::int64_t>(
+                          [&keep](SQLite::Database& db) -> Result<std::int64_t> {
+                            return inventory::prune_events(db, keep, SystemClock::instance().now_ms(), kEventsPrunedPerPass);
+                          },
+                          db::Urgency::lazy)
+                      .get();
+    if (!pruned.ok()) log::warn("events: not pruned: {}", pruned.error().message);
   });
   if (auto opened = store.open(); !opened.ok()) {
     log::error("cannot open the time-series store: {}", opened.error().message);
