@@ -45,20 +45,24 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--snmp-trap-listen", serve.snmp_trap_listen,
                         "UDP HOST:PORT of the SNMP trap receiver, or \"off\" (port 162 needs root or CAP_NET_BIND_SERVICE)")
       ->capture_default_str();
-  // Retention per tier of the time-series store, as durations ("30d", "26w").
-  auto retention = [serve_cmd](const char* name, std::int64_t& ms, const char* help) {
+  // Retention per tier of the time-series store and of the event log, as durations ("30d", "26w").
+  auto retention = [serve_cmd](const char* name, std::int64_t& ms, const char* help, std::int64_t min_ms = 3'600'000) {
     serve_cmd
         ->add_option_function<std::string>(
             name, [&ms](const std::string& text) { ms = tt::parse_duration_ms(text).value_or(ms); }, help)
-        ->check([](const std::string& text) -> std::string {
+        ->check([min_ms](const std::string& text) -> std::string {
           auto ms = tt::parse_duration_ms(text);
-          return ms && *ms >= 3'600'000 ? "" : "must be a duration of at least 1h, such as 30d or 26w";
+          return ms && *ms >= min_ms ? "" : "must be a duration of at least " + tt::format_duration_ms(min_ms) + ", such as 30d or 26w";
         })
         ->default_str(tt::format_duration_ms(ms));
   };
   retention("--retention-raw", serve.raw_retention_ms, "How long raw samples are kept");
   retention("--retention-1m", serve.rollup_1m_retention_ms, "How long 1-minute rollups are kept");
   retention("--retention-1h", serve.rollup_1h_retention_ms, "How long 1-hour rollups are kept");
+  retention("--events-retention", serve.events_retention_ms, "How long the event log keeps events", 1000);
+  serve_cmd->add_option("--events-max", serve.events_max, "Most events the event log keeps (the oldest go first)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
+      ->capture_default_str();
 
   std::string data_dir = app::default_data_dir();
   std::string user_name, role, token_user, token_label = "cli", expires;

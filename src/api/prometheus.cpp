@@ -30,15 +30,17 @@ nlohmann::json metric_json(const LabelSet& ls) {
   return out;
 }
 
-void success(http::Context& ctx, const nlohmann::json& data) {
-  ctx.res.status = 200;
-  ctx.res.set_content(nlohmann::json{{"status", "success"}, {"data", data}}.dump(), "application/json");
+// Invalid UTF-8 (in a message that quotes the request, or a stored label) is answered as U+FFFD,
+// as Prometheus does, rather than thrown out of dump() as a 500.
+void reply(http::Context& ctx, int status, const nlohmann::json& body) {
+  ctx.res.status = status;
+  ctx.res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
+void success(http::Context& ctx, const nlohmann::json& data) { reply(ctx, 200, {{"status", "success"}, {"data", data}}); }
+
 void failure(http::Context& ctx, int status, const char* type, const std::string& message) {
-  ctx.res.status = status;
-  ctx.res.set_content(nlohmann::json{{"status", "error"}, {"errorType", type}, {"error", message}}.dump(),
-                      "application/json");
+  reply(ctx, status, {{"status", "error"}, {"errorType", type}, {"error", message}});
 }
 
 // Unix seconds with an optional fraction, or RFC 3339 (2026-11-22T20:00:00.5Z).

@@ -35,6 +35,7 @@
 #include "inventory/service.h"
 #include "notify/curl_transport.h"
 #include "notify/service.h"
+#include "query/query.h"
 #include "snmp/discovery.h"
 #include "snmp/engine.h"
 #include "snmp/traps.h"
@@ -47,6 +48,8 @@ namespace tt::app {
 namespace {
 
 constexpr const char* kWsPath = "/api/v1/ws";
+// Per maintenance pass (10 s): 200 a second, far above what the rate-limited producers write.
+constexpr int kEventsPrunedPerPass = 2000;
 
 bool split_listen(const std::string& listen, std::string& host, int& port) {
   auto colon = listen.rfind(':');
@@ -214,6 +217,17 @@ int serve(const ServeOptions& opt) {
   store.set_append_listener([&live] { return live.wanted(); }, [&live, &bus](const std::vector<SeriesSamples>& batch) {
     if (auto messages = live.match(batch); !messages.empty()) bus.samples.publish(std::move(messages));
   });
+  // The event log is pruned by age and count in small batches, paced by the store's maintenance.
+  store.set_maintenance_task([&writer, keep = inventory::EventRetention{opt.events_retention_ms, opt.events_max}] {
+    auto pruned = writer
+                      .submit<std::int64_t>(
+                          [&keep](SQLite::Database& db) -> Result<std::int64_t> {
+                            return inventory::prune_events(db, keep, SystemClock::instance().now_ms(), kEventsPrunedPerPass);
+                          },
+                          db::Urgency::lazy)
+                      .get();
+    if (!pruned.ok()) log::warn("events: not pruned: {}", pruned.error().message);
+  });
   if (auto opened = store.open(); !opened.ok()) {
     log::error("cannot open the time-series store: {}", opened.error().message);
     return 1;
@@ -251,9 +265,16 @@ int serve(const ServeOptions& opt) {
     log::error("cannot load the SNMP trap users: {}", loaded.error().message);
     return 1;
   }
-  snmp::TrapRecorder trap_recorder(writer, bus, SystemClock::instance(), [&store](std::vector<SeriesSamples> series) {
-    if (auto r = store.append(std::move(series)); !r.ok()) log::warn("SNMP traps: not counted in snmp_traps: {}", r.error().message);
-  });
+  std::vector<LabelSet> trap_series;
+  for (auto id : store.index().select(query::parse_selector("snmp_traps").value()))
+    if (auto labels = store.index().labels_of(id)) trap_series.push_back(std::move(*labels));
+  snmp::TrapRecorder trap_recorder(
+      writer, bus, SystemClock::instance(),
+      [&store](std::vector<SeriesSamples> series) {
+        if (auto r = store.append(std::move(series)); !r.ok())
+          log::warn("SNMP traps: not counted in snmp_traps: {}", r.error().message);
+      },
+      trap_series);
   snmp::TrapReceiver trap_receiver(loop.uv(), trap_keyring, trap_users.engine().engine_id, trap_users.engine().boots,
                                    [&trap_recorder](snmp::Trap t) { trap_recorder.take(std::move(t)); });
 

@@ -10,14 +10,14 @@
 #include <string_view>
 #include <vector>
 
+#include "core/utf8.h"
 #include "ingest/ingest.h"
 
 namespace tt::ingest::detail {
 
 inline bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
-// RFC 3629 UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool valid_utf8(std::string_view s);
+using tt::valid_utf8;
 
 // `s` for an error message: at most 64 bytes, in double quotes, bytes outside printable ASCII
 // (and `"`, `\`) escaped, so a message is always valid UTF-8 and short.

@@ -121,6 +121,26 @@ StoredEvent append_event(SQLite::Database& db, StoredEvent e) {
   return e;
 }
 
+std::int64_t prune_events(SQLite::Database& db, const EventRetention& keep, TimeMs now, int limit) {
+  const std::int64_t beyond_count = db.execAndGet("SELECT coalesce(max(id), 0) FROM events").getInt64() - keep.max_rows;
+  const TimeMs too_old = now - keep.max_age_ms;
+  // Walks from the oldest id and stops at the first event to keep: events are appended in time
+  // order, so this reads what it deletes and one row more, never the whole table.
+  SQLite::Statement oldest(db, "SELECT id, at FROM events ORDER BY id LIMIT ?");
+  oldest.bind(1, limit);
+  std::int64_t last = 0;
+  while (oldest.executeStep()) {
+    const std::int64_t id = oldest.getColumn(0).getInt64();
+    if (id > beyond_count && oldest.getColumn(1).getInt64() >= too_old) break;
+    last = id;
+  }
+  oldest.reset();
+  if (last == 0) return 0;
+  SQLite::Statement del(db, "DELETE FROM events WHERE id <= ?");
+  del.bind(1, last);
+  return del.exec();
+}
+
 void publish_event(bus::Bus& bus, const StoredEvent& e) {
   bus.events.publish(bus::Event{e.id, e.topic, e.kind, std::make_shared<const std::string>(to_json(e).dump())});
 }

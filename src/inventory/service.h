@@ -50,6 +50,17 @@ struct EventQuery {
 StoredEvent append_event(SQLite::Database& db, StoredEvent e);
 void publish_event(bus::Bus& bus, const StoredEvent& e);
 
+// How long the event log keeps events, and how many at most: events more than max_rows ids
+// below the newest go (ids only grow, so that keeps at most max_rows).
+struct EventRetention {
+  std::int64_t max_age_ms = 30LL * 86'400'000;
+  std::int64_t max_rows = 1'000'000;
+};
+// Inside a writer job: deletes at most `limit` events from the oldest end of the log, as long as
+// they are past `keep`; returns how many went. The limit bounds one job's writes (an SD card's
+// wear, the writer's pause); a backlog goes over several calls.
+std::int64_t prune_events(SQLite::Database& db, const EventRetention& keep, TimeMs now, int limit);
+
 // Inside a writer job: sets a node's status as its checks determine it; returns the node.updated
 // event when the status changed.
 std::optional<StoredEvent> set_node_status(SQLite::Database& db, std::int64_t node_id, NodeStatus status, TimeMs at);

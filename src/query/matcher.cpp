@@ -1,6 +1,13 @@
-// Label matchers: regex compilation with RE2-compatibility checks, matching.
+// Label matchers: regexes compiled by RE2 (bounded memory, linear-time matching), matching.
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "query/query.h"
 
@@ -11,36 +18,121 @@ Error selector_error(const std::string& msg) {
   return Error::make(ErrorKind::validation, "BAD_SELECTOR", msg);
 }
 
-// std::regex (ECMAScript) accepts constructs RE2 rejects and that can be slow or unbounded;
-// refuse them up front. Counted repetitions are limited so the compiled automaton stays small.
-Result<void> check_regex_syntax(std::string_view re) {
-  if (re.size() > kMaxRegexBytes)
-    return selector_error("regex longer than " + std::to_string(kMaxRegexBytes) + " bytes");
-  int counted = 0;
+// How many elements RE2's automaton repeats: each quantified element (x?, x*, x+) counts one,
+// times the counts of the {n,m} around it. RE2 matches in time linear in the value, but the
+// factor is its automaton's size, and nested optional repetitions such as ((.?){10}){30} make
+// its DFA need more states than the memory bound holds; it then falls back to the NFA at
+// milliseconds per value. Past kMaxRegexRepetitions a pattern is refused, before RE2 spends
+// tens of milliseconds compiling it. Malformed syntax is counted somehow and left to RE2.
+std::int64_t repetitions(std::string_view re) {
+  struct Frame {
+    std::int64_t sum = 0, last = 0;  // the elements so far; the last element's share of sum
+  };
+  std::vector<Frame> frames(1);
+  const auto quantify = [&](std::int64_t times) {
+    Frame& f = frames.back();
+    f.sum -= f.last;
+    f.last = std::min<std::int64_t>(std::max<std::int64_t>(f.last, 1) * times, 1'000'000);
+    f.sum += f.last;
+  };
+  const auto atom = [&](std::int64_t cost) {
+    frames.back().last = cost;
+    frames.back().sum += cost;
+  };
   for (std::size_t i = 0; i < re.size(); ++i) {
-    char c = re[i];
-    if (c == '\\' && i + 1 < re.size()) {
-      char n = re[i + 1];
-      if (n >= '1' && n <= '9') return selector_error("backreferences are not supported in regexes");
-      ++i;
-      continue;
-    }
-    if (c == '(' && i + 2 < re.size() && re[i + 1] == '?' &&
-        (re[i + 2] == '=' || re[i + 2] == '!' || re[i + 2] == '<'))
-      return selector_error("lookaround is not supported in regexes");
-    if (c == '{' && i + 1 < re.size() && re[i + 1] >= '0' && re[i + 1] <= '9') {
-      ++counted;
-      std::size_t j = i + 1;
-      long n = 0;
-      while (j < re.size() && ((re[j] >= '0' && re[j] <= '9') || re[j] == ',')) {
-        if (re[j] == ',') n = 0; else n = std::min(n * 10 + (re[j] - '0'), 100000L);
-        if (n > 100) return selector_error("regex repetition counts above 100 are not supported");
-        ++j;
+    const char c = re[i];
+    if (c == '\\') {
+      if (i + 1 < re.size() && re[i + 1] == 'Q') {  // \Q...\E: literal text
+        auto end = re.find("\\E", i + 2);
+        i = end == std::string_view::npos ? re.size() : end + 1;
+      } else if (i + 2 < re.size() && std::string_view("pPx").find(re[i + 1]) != std::string_view::npos && re[i + 2] == '{') {
+        i = std::min(re.find('}', i), re.size() - 1);  // \p{Greek}, \x{10FFFF}
+      } else {
+        ++i;
       }
-      if (counted > 2) return selector_error("at most two counted repetitions per regex");
+      atom(0);
+    } else if (c == '[') {  // a class is one element; ']' first in it is literal, [:alpha:] nests
+      std::size_t j = i + 1;
+      if (j < re.size() && re[j] == '^') ++j;
+      if (j < re.size() && re[j] == ']') ++j;
+      for (; j < re.size() && re[j] != ']'; ++j) {
+        if (re[j] == '\\') ++j;
+        else if (re.substr(j, 2) == "[:") j = std::min(re.find(":]", j), re.size() - 1) + 1;
+      }
+      i = j;
+      atom(0);
+    } else if (c == '(') {
+      frames.emplace_back();
+      if (i + 1 < re.size() && re[i + 1] == '?') {  // (?:, (?i:, (?P<name>: skip to the content
+        std::size_t j = re.substr(i + 2, 1) == "P" ? re.find('>', i) : re.find_first_of(":)", i);
+        if (j == std::string_view::npos) break;
+        i = re[j] == ')' ? j - 1 : j;  // flags alone, (?i): the ')' closes an empty group
+      }
+    } else if (c == ')' && frames.size() > 1) {
+      const std::int64_t inner = frames.back().sum;
+      frames.pop_back();
+      atom(inner);
+    } else if (c == '?' || c == '*' || c == '+') {
+      quantify(1);
+      if (i + 1 < re.size() && re[i + 1] == '?') ++i;  // non-greedy
+    } else if (c == '{') {
+      std::size_t j = i + 1;
+      std::int64_t n = 0, bound = -1;
+      while (j < re.size() && std::isdigit(static_cast<unsigned char>(re[j]))) n = std::min<std::int64_t>(n * 10 + (re[j++] - '0'), 100'000);
+      if (j == i + 1) { atom(0); continue; }  // not a repetition: a literal '{'
+      bound = n;
+      if (j < re.size() && re[j] == ',') {
+        ++j;
+        std::int64_t m = 0;
+        const std::size_t digits = j;
+        while (j < re.size() && std::isdigit(static_cast<unsigned char>(re[j]))) m = std::min<std::int64_t>(m * 10 + (re[j++] - '0'), 100'000);
+        if (j > digits) bound = m;
+      }
+      if (j >= re.size() || re[j] != '}') { atom(0); continue; }
+      quantify(std::max<std::int64_t>(bound, 1));
+      i = j;
+      if (i + 1 < re.size() && re[i + 1] == '?') ++i;
+    } else if (c != '|' && c != '^' && c != '$') {
+      atom(0);
     }
   }
-  return ok();
+  return frames.front().sum;
+}
+
+// The patterns live matchers hold, so a pattern used by several selectors of a query (or by
+// every rule, silence and dashboard panel that shares it) is compiled once. Weak pointers: the
+// cache keeps no regex alive, so its memory is what the matchers hold anyway.
+class RegexCache {
+ public:
+  Result<std::shared_ptr<const re2::RE2>> get(const std::string& pattern) {
+    std::lock_guard lock(m_mutex);
+    if (auto it = m_live.find(pattern); it != m_live.end())
+      if (auto re = it->second.lock()) return re;
+    if (repetitions(pattern) > kMaxRegexRepetitions)
+      return selector_error("invalid regex \"" + pattern + "\": more than " + std::to_string(kMaxRegexRepetitions) +
+                            " repeated elements (each x?, x*, x+ counts one, times the {n} around it)");
+    re2::RE2::Options options;
+    options.set_max_mem(kMaxRegexMemoryBytes);
+    options.set_log_errors(false);  // a bad pattern is the user's error, answered, not logged
+    auto re = std::make_shared<const re2::RE2>(pattern, options);
+    if (!re->ok()) return selector_error("invalid regex \"" + pattern + "\": " + re->error());
+    if (m_live.size() >= m_next_sweep) {
+      std::erase_if(m_live, [](const auto& kv) { return kv.second.expired(); });
+      m_next_sweep = std::max<std::size_t>(64, m_live.size() * 2);
+    }
+    m_live[pattern] = re;
+    return re;
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::unordered_map<std::string, std::weak_ptr<const re2::RE2>> m_live;
+  std::size_t m_next_sweep = 64;
+};
+
+RegexCache& regex_cache() {
+  static RegexCache cache;
+  return cache;
 }
 
 }  // namespace
@@ -51,21 +143,9 @@ Result<Matcher> make_matcher(std::string name, MatchOp op, std::string value) {
   m.op = op;
   m.value = std::move(value);
   if (op == MatchOp::regex || op == MatchOp::not_regex) {
-    std::string_view pat = m.value;
-    auto flags = std::regex::ECMAScript | std::regex::optimize;
-#ifdef __GLIBCXX__
-    flags |= std::regex_constants::__polynomial;  // Thompson-NFA executor: no backtracking blowup
-#endif
-    if (pat.substr(0, 4) == "(?i)") {  // RE2's case-insensitive flag, common in dashboards
-      pat.remove_prefix(4);
-      flags |= std::regex::icase;
-    }
-    TT_TRY(check_regex_syntax(pat));
-    try {
-      m.re = std::make_shared<const std::regex>("^(?:" + std::string(pat) + ")$", flags);
-    } catch (const std::exception& e) {
-      return selector_error("invalid regex \"" + m.value + "\": " + e.what());
-    }
+    auto re = regex_cache().get(m.value);
+    if (!re) return std::move(re).error();
+    m.re = std::move(re.value());
   }
   return m;
 }
@@ -76,14 +156,9 @@ bool Matcher::matches(std::string_view v) const {
     case MatchOp::not_equal: return v != value;
     case MatchOp::regex:
     case MatchOp::not_regex: {
-      bool hit = false;
-      if (re && v.size() <= kMaxRegexSubjectBytes) {
-        try {
-          hit = std::regex_match(v.begin(), v.end(), *re);
-        } catch (const std::exception&) {
-          hit = false;  // error_complexity / error_stack: treated as no match
-        }
-      }
+      // FullMatch anchors both ends, as Prometheus' ^(?:re)$, without pasting text around the
+      // pattern (which would let "a)|(b" through as two half-anchored alternatives).
+      bool hit = re && re2::RE2::FullMatch(re2::StringPiece(v.data(), v.size()), *re);
       return op == MatchOp::regex ? hit : !hit;
     }
   }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/utf8.h"
 #include "query/ast.h"
 #include "query/functions.h"
 
@@ -796,6 +797,8 @@ ValueType Expr::type() const {
 Result<ExprPtr> parse_expr(std::string_view text) {
   if (text.size() > kMaxQueryBytes)
     return query_error(kMaxQueryBytes, "query longer than " + std::to_string(kMaxQueryBytes) + " bytes");
+  // Checked once here, so no message that quotes the query (and no regex) sees broken text.
+  if (auto valid = valid_utf8_prefix(text); valid != text.size()) return query_error(valid, "invalid UTF-8 rune");
   Parser p(text);
   return p.parse_all();
 }
@@ -803,6 +806,8 @@ Result<ExprPtr> parse_expr(std::string_view text) {
 Result<std::vector<Matcher>> parse_selector(std::string_view text) {
   if (text.size() > kMaxQueryBytes)
     return Error::make(ErrorKind::validation, "BAD_SELECTOR", "selector too long");
+  if (auto valid = valid_utf8_prefix(text); valid != text.size())
+    return Error::make(ErrorKind::validation, "BAD_SELECTOR", "at position " + std::to_string(valid) + ": invalid UTF-8 rune");
   Parser p(text);
   auto r = p.parse_selector_only();
   if (!r) {

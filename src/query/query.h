@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -16,6 +15,10 @@
 #include "core/result.h"
 #include "core/series.h"
 
+namespace re2 {
+class RE2;
+}
+
 namespace tt::query {
 
 // ---- Label matchers -------------------------------------------------------------------------
@@ -23,24 +26,29 @@ namespace tt::query {
 enum class MatchOp { equal, not_equal, regex, not_regex };
 
 // One label matcher. A label absent from a series is matched as the empty string (Prometheus).
-// Regexes are fully anchored (`^(?:re)$`) and compiled once, when the matcher is made; copies
-// share the compiled regex (immutable, so safe to share across threads).
+// Regexes are RE2 (Prometheus' dialect; matching time linear in the value, memory bounded by
+// kMaxRegexMemoryBytes), fully anchored as Prometheus' `^(?:re)$`, and compiled once when the
+// matcher is made; copies share the compiled regex (RE2 is safe to share across threads).
 struct Matcher {
   std::string name;
   MatchOp op = MatchOp::equal;
   std::string value;
-  std::shared_ptr<const std::regex> re;  // set iff op is regex or not_regex
+  std::shared_ptr<const re2::RE2> re;  // set iff op is regex or not_regex
 
   bool matches(std::string_view label_value) const;
   bool matches_empty() const { return matches(""); }
 };
 
-inline constexpr std::size_t kMaxRegexBytes = 512;
-// Label values longer than this never match a regex matcher (and always match a negated one).
-inline constexpr std::size_t kMaxRegexSubjectBytes = 64 * 1024;
+// What one compiled regex may use, program and match-time automata together.
+inline constexpr std::int64_t kMaxRegexMemoryBytes = 1 << 20;
+// Repeated elements a regex may have (x?, x*, x+ count one, times the {n} around them): past
+// that, RE2's DFA outgrows kMaxRegexMemoryBytes and matching slows to milliseconds a value.
+inline constexpr std::int64_t kMaxRegexRepetitions = 100;
 
-// Builds a matcher, compiling and validating the regex for regex ops. Errors: validation
-// BAD_SELECTOR (bad regex, regex too long, RE2-incompatible syntax such as backreferences).
+// Builds a matcher, compiling the regex for regex ops (or taking it from the patterns other
+// live matchers compiled). Errors: validation BAD_SELECTOR naming the pattern: a syntax RE2
+// does not have (backreferences, lookaround), a repetition over 1000, a pattern too large, or
+// more than kMaxRegexRepetitions repeated elements.
 Result<Matcher> make_matcher(std::string name, MatchOp op, std::string value);
 
 // True iff every matcher accepts the series' labels.

@@ -17,13 +17,13 @@ namespace {
 
 constexpr std::size_t kMaxBatch = 1000;
 
-metrics::Counter& dropped_traps() {
-  static auto& c = metrics::registry()
-                       .family("telltale_snmp_traps_dropped_total",
-                               "SNMP traps not recorded because too many were waiting for the disk.",
-                               metrics::Type::counter)
-                       .counter();
-  return c;
+// reason "queue": too many waiting for the disk; "rate": past the trap event rate (still counted
+// in snmp_traps, and summarised in one snmp.traps_suppressed event a minute per sender).
+metrics::Counter& dropped_traps(const char* reason) {
+  static auto& family = metrics::registry().family("telltale_snmp_traps_dropped_total",
+                                                   "SNMP traps not recorded as events, by reason (queue, rate).",
+                                                   metrics::Type::counter);
+  return family.counter({{"reason", reason}});
 }
 
 metrics::Counter& malformed_traps() {
@@ -48,8 +48,17 @@ constexpr std::uint64_t kRejectLogEveryMs = 10000;
 
 }  // namespace
 
-TrapRecorder::TrapRecorder(db::Writer& writer, bus::Bus& bus, const Clock& clock, SampleSink samples)
-    : m_writer(writer), m_bus(bus), m_clock(clock), m_samples(std::move(samples)) {
+TrapRecorder::TrapRecorder(db::Writer& writer, bus::Bus& bus, const Clock& clock, SampleSink samples,
+                           const std::vector<LabelSet>& series, TrapLimits limits)
+    : m_writer(writer), m_bus(bus), m_clock(clock), m_samples(std::move(samples)), m_labels(limits), m_events(limits) {
+  for (const auto& labels : series) {
+    std::string source, trap;
+    for (const auto& l : labels) {
+      if (l.name == "source") source = l.value;
+      if (l.name == "trap") trap = l.value;
+    }
+    m_labels.remember(source, trap);
+  }
   m_thread = std::thread([this] { run(); });
 }
 
@@ -58,7 +67,7 @@ TrapRecorder::~TrapRecorder() { stop(); }
 void TrapRecorder::take(Trap t) {
   std::lock_guard lock(m_mutex);
   if (m_stopping || m_queue.size() >= kMaxQueued) {
-    dropped_traps().inc();
+    dropped_traps("queue").inc();
     return;
   }
   m_queue.push_back(std::move(t));
@@ -79,33 +88,54 @@ void TrapRecorder::run() {
     std::vector<Trap> batch;
     {
       std::unique_lock lock(m_mutex);
-      m_cv.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
-      if (m_queue.empty()) return;  // stopping, and everything written
+      const auto ready = [this] { return m_stopping || !m_queue.empty(); };
+      // Wake for traps, or when a summary of suppressed ones is due (m_events is this thread's).
+      if (auto due = m_events.next_due())
+        m_cv.wait_for(lock, std::chrono::milliseconds(std::max<TimeMs>(0, *due - m_clock.now_ms())), ready);
+      else
+        m_cv.wait(lock, ready);
+      if (m_stopping && m_queue.empty()) return;  // everything taken is written
       while (!m_queue.empty() && batch.size() < kMaxBatch) {
         batch.push_back(std::move(m_queue.front()));
         m_queue.pop_front();
       }
     }
+    const TimeMs now = m_clock.now_ms();
+    std::vector<const Trap*> recorded;
+    for (const auto& t : batch) {
+      if (m_events.admit(source_address(t), now)) recorded.push_back(&t);
+      else dropped_traps("rate").inc();
+    }
+    auto suppressed = m_events.due(now);
+    if (batch.empty() && suppressed.empty()) continue;
     std::vector<inventory::StoredEvent> events;
     std::map<std::string, std::string> nodes;  // source address → the node with that address
-    std::set<std::string> looked_up;           // addresses asked about in this batch
-    const TimeMs now = m_clock.now_ms();
     auto done = m_writer
                     .submit<bool>(
                         [&](SQLite::Database& db) -> Result<bool> {
                           events.clear();
+                          nodes.clear();
                           SQLite::Statement node(db, "SELECT name FROM nodes WHERE address = ? ORDER BY id LIMIT 1");
+                          std::set<std::string> looked_up;
                           for (const auto& t : batch) {
-                            auto address = source_address(t);
-                            auto data = to_json(t);
                             // Once per sender and batch: a storm comes from few addresses.
-                            if (looked_up.insert(address).second) {
-                              node.reset();
-                              node.bind(1, address);
-                              if (node.executeStep()) nodes[address] = node.getColumn(0).getString();
-                            }
+                            auto address = source_address(t);
+                            if (!looked_up.insert(address).second) continue;
+                            node.reset();
+                            node.bind(1, address);
+                            if (node.executeStep()) nodes[address] = node.getColumn(0).getString();
+                          }
+                          for (const Trap* t : recorded) {
+                            auto address = source_address(*t);
+                            auto data = to_json(*t);
                             if (auto n = nodes.find(address); n != nodes.end()) data["node"] = n->second;
                             events.push_back(inventory::append_event(db, {0, now, "snmp", "snmp.trap", address, "system", data}));
+                          }
+                          for (const auto& s : suppressed) {
+                            nlohmann::json data{{"source", s.source}, {"suppressed", s.count}, {"since", format_rfc3339(s.since)}};
+                            if (auto n = nodes.find(s.source); n != nodes.end()) data["node"] = n->second;
+                            events.push_back(inventory::append_event(
+                                db, {0, now, "snmp", "snmp.traps_suppressed", s.source, "system", std::move(data)}));
                           }
                           return true;
                         },
@@ -116,7 +146,7 @@ void TrapRecorder::run() {
       continue;
     }
     for (const auto& e : events) inventory::publish_event(m_bus, e);
-    if (m_samples) m_samples(trap_series(batch, nodes, now));
+    if (m_samples && !batch.empty()) m_samples(trap_series(batch, nodes, now, m_labels));
   }
 }
 

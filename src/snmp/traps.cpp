@@ -254,12 +254,14 @@ std::string source_address(const Trap& t) {
 }
 
 std::vector<SeriesSamples> trap_series(const std::vector<Trap>& batch, const std::map<std::string, std::string>& nodes,
-                                       TimeMs at) {
+                                       TimeMs at, TrapLabels& bounds) {
   std::map<LabelSet, double> counts;
   for (const auto& t : batch) {
     auto address = source_address(t);
-    LabelSet labels{{std::string(kMetricNameLabel), "snmp_traps"}, {"source", address}, {"trap", name_of(t.trap_oid)}};
-    if (auto node = nodes.find(address); node != nodes.end()) labels.push_back({"node", node->second});
+    auto node = nodes.find(address);
+    auto [source, trap] = bounds.labels(address, name_of(t.trap_oid), node != nodes.end());
+    LabelSet labels{{std::string(kMetricNameLabel), "snmp_traps"}, {"source", std::move(source)}, {"trap", std::move(trap)}};
+    if (node != nodes.end()) labels.push_back({"node", node->second});
     sort_labels(labels);
     counts[std::move(labels)] += 1;
   }

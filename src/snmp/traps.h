@@ -25,6 +25,7 @@
 #include "core/result.h"
 #include "db/writer.h"
 #include "snmp/message.h"
+#include "snmp/trap_limits.h"
 #include "snmp/usm.h"
 
 namespace tt::snmp {
@@ -52,9 +53,10 @@ std::string source_address(const Trap& t);
 // What a batch of traps received at `at` adds to the time series: per sender and trap,
 // `snmp_traps{source="192.0.2.1", trap="linkDown", node="gw1"}` = how many arrived. A rule on
 // `sum_over_time(snmp_traps{trap="linkDown"}[5m]) > 0` fires when one came and resolves five
-// minutes after the last. `nodes` names the node of a source address, when one has it.
+// minutes after the last. `nodes` names the node of a source address, when one has it;
+// `labels` bounds the series (past its limits, source or trap is "other").
 std::vector<SeriesSamples> trap_series(const std::vector<Trap>& batch, const std::map<std::string, std::string>& nodes,
-                                       TimeMs at);
+                                       TimeMs at, TrapLabels& labels);
 
 // ---- SNMPv3 traps and informs ----
 // A trap's sender is the authoritative engine (RFC 3414 1.5.1): its keys are localised to the
@@ -136,11 +138,14 @@ V3Trap read_v3_trap(std::span<const std::uint8_t> datagram, std::string source, 
 
 // Stores traps as events off the loop. take() never blocks; beyond kMaxQueued traps waiting for
 // the disk, new ones are dropped and counted (a trap storm must not grow memory without bound).
+// Events are rate-limited and series bounded as trap_limits.h says.
 class TrapRecorder {
  public:
   // After each batch's commit, its trap_series() go to `samples` (the time-series store).
+  // `series` are the snmp_traps series the store has, which keep their labels.
   using SampleSink = std::function<void(std::vector<SeriesSamples>)>;
-  TrapRecorder(db::Writer& writer, bus::Bus& bus, const Clock& clock, SampleSink samples = {});
+  TrapRecorder(db::Writer& writer, bus::Bus& bus, const Clock& clock, SampleSink samples = {},
+               const std::vector<LabelSet>& series = {}, TrapLimits limits = {});
   ~TrapRecorder();  // stop()s
   TrapRecorder(const TrapRecorder&) = delete;
   TrapRecorder& operator=(const TrapRecorder&) = delete;
@@ -157,6 +162,8 @@ class TrapRecorder {
   bus::Bus& m_bus;
   const Clock& m_clock;
   SampleSink m_samples;
+  TrapLabels m_labels;          // recorder thread only
+  TrapEventLimiter m_events;    // recorder thread only
   std::mutex m_mutex;
   std::condition_variable m_cv;
   std::deque<Trap> m_queue;

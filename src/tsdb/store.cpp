@@ -368,6 +368,7 @@ void Store::maintenance_loop() {
     if (m_stopping) break;
     lock.unlock();
     if (auto r = maintain(); !r.ok()) log::warn("tsdb: maintenance failed: {}", r.error().message);
+    if (m_maintenance_task) m_maintenance_task();
     lock.lock();
   }
 }

@@ -110,6 +110,10 @@ class Store : public query::Storage {
     m_listener = std::move(fn);
   }
 
+  // Runs after each maintenance pass on the maintenance thread, for the other stores' periodic
+  // upkeep (pruning the event log), so one thread paces all of it. Set before open().
+  void set_maintenance_task(std::function<void()> task) { m_maintenance_task = std::move(task); }
+
   const SeriesIndex& index() const { return m_index; }
   const StoreOptions& options() const { return m_options; }
   // Cuts every head now and empties the append log. For tests and close().
@@ -179,6 +183,7 @@ class Store : public query::Storage {
   SeriesIndex m_index;
   std::function<bool()> m_listener_wanted;
   AppendListener m_listener;
+  std::function<void()> m_maintenance_task;
   AppendLog m_log;  // used on the writer thread only
 
   // Appends hold it shared from assigning ids to updating heads; cuts hold it exclusively,

@@ -487,6 +487,13 @@ class QueryTest(TsdbMixin, ServerTestCase):
                         {"metric": "dup_m", "timestamps": [b + 4000], "values": [44]}], count=False)
         self.assertSamplesEqual(self.one_series("dup_m", b + 3500, b + 10_000), [(b + 4000, 44.0)])
 
+    def test_bad_selectors_are_422_naming_the_field(self):
+        for path in ("/api/v1/query_range", "/api/v1/series"):
+            for match in (b"up\xff", b'up{a="\xed\xa0\x80"}', b'{a=~"((.?){100}){100}x"}', b'{a=~"(a)\\1"}'):
+                with self.subTest(path=path, match=match):
+                    r = self.req("GET", path + "?" + urllib.parse.urlencode({"match": match}))
+                    self.assertFieldError(r, "match")
+
     def test_series_labels_values(self):
         b = self.base
         self.ingest_ok([{"metric": "lab_m", "labels": {"zone": "z1", "rack": "r1"}, "timestamps": [b], "values": [1]},
@@ -678,6 +685,28 @@ class PrometheusApiTest(TsdbMixin, ServerTestCase):
                 self.prom_bad(method, "query_range", {"query": "up", "start": t, "end": t + 60, "step": "abc"})
                 self.prom_bad(method, "query_range", {"query": "up", "start": t + 60, "end": t, "step": "15s"})
                 self.prom_bad(method, "query_range", {"query": "up", "start": t, "end": t + 60})
+        # Invalid UTF-8 (as Prometheus: 400 bad_data naming where), in every parameter that is parsed.
+        for method in ("GET", "POST"):
+            with self.subTest(method=method, utf8=True):
+                r = self.prom_bad(method, "query", {"query": b"up\xff", "time": t})
+                self.assertIn("invalid UTF-8", r.json["error"])
+                self.prom_bad(method, "query", {"query": b'up{job="\xc3"}', "time": t})
+                self.prom_bad(method, "query_range", {"query": b"up\xff", "start": t, "end": t + 60, "step": "15s"})
+                self.prom_bad(method, "series", {}, pairs=[("match[]", b"up\xff")])
+        # A regex that backtracking engines take milliseconds per value for is refused, named.
+        evil = '{job=~"((.?){100}){100}x"}'
+        for method in ("GET", "POST"):
+            with self.subTest(method=method, regex=True):
+                started = time.monotonic()
+                r = self.prom_bad(method, "query", {"query": evil, "time": t})
+                self.assertIn('"((.?){100}){100}x"', r.json["error"])
+                self.prom_bad(method, "query_range", {"query": "count(" + evil + ")", "start": t, "end": t + 60, "step": "15s"})
+                self.prom_bad(method, "series", {}, pairs=[("match[]", evil)])
+                self.assertLess(time.monotonic() - started, 2)
+        # Prometheus' regex dialect: RE2.
+        self.prom_bad("GET", "query", {"query": 'up{job=~"(a)\\1"}', "time": t})
+        self.prom_bad("GET", "query", {"query": 'up{job=~"a)|(b"}', "time": t})
+        self.assertEqual(len(self.prom_ok("GET", "query", {"query": 'up{job=~"(?i)A|x{0,100}"}', "time": t})["result"]), 3)
         # Too many points: an error in Prometheus' format, not a 5xx.
         r = self.prom("GET", "query_range", {"query": "up", "start": 0, "end": t, "step": "1"})
         self.assertIn(r.status, (400, 422), r)

@@ -64,7 +64,8 @@ TEST_CASE("snmp traps: a batch adds how many traps of each kind each sender sent
   std::vector<Trap> batch{trap("192.0.2.1:47001", "linkDown"), trap("192.0.2.1:47002", "linkDown"),
                           trap("[2001:db8::1]:162", "linkDown"), trap("192.0.2.1:47003", "coldStart")};
   CHECK(source_address(batch[2]) == "2001:db8::1");
-  auto series = trap_series(batch, {{"192.0.2.1", "gw1"}}, 1000);
+  TrapLabels bounds;
+  auto series = trap_series(batch, {{"192.0.2.1", "gw1"}}, 1000, bounds);
   REQUIRE(series.size() == 3);
   std::vector<std::pair<std::string, double>> got;
   for (const auto& s : series) {
@@ -76,6 +77,85 @@ TEST_CASE("snmp traps: a batch adds how many traps of each kind each sender sent
                    {R"(snmp_traps{node="gw1", source="192.0.2.1", trap="coldStart"})", 1},
                    {R"(snmp_traps{node="gw1", source="192.0.2.1", trap="linkDown"})", 2},
                    {R"(snmp_traps{source="2001:db8::1", trap="linkDown"})", 1}});
+}
+
+TEST_CASE("snmp traps: series per sender and unnamed trap OID are bounded; past the bounds they are \"other\"") {
+  TrapLimits limits;
+  limits.max_sources = 2;
+  limits.max_unnamed_traps = 3;
+  TrapLabels bounds(limits);
+  auto labels = [&](const char* address, const std::string& trap, bool has_node = false) {
+    auto l = bounds.labels(address, trap, has_node);
+    return l.source + " " + l.trap;
+  };
+  for (int i = 0; i < 3; ++i) CHECK(labels("192.0.2.1", "enterprises.9." + std::to_string(i)) == "192.0.2.1 enterprises.9." + std::to_string(i));
+  CHECK(labels("192.0.2.1", "enterprises.9.3") == "192.0.2.1 other");
+  CHECK(labels("192.0.2.1", "enterprises.9.0") == "192.0.2.1 enterprises.9.0");  // already has its series
+  CHECK(labels("192.0.2.1", "linkDown") == "192.0.2.1 linkDown");                  // named traps always
+  CHECK(labels("192.0.2.2", "1.3.6.1.9") == "192.0.2.2 1.3.6.1.9");
+  CHECK(labels("192.0.2.3", "1.3.6.1.9") == "other other");  // a third sender
+  CHECK(labels("192.0.2.3", "linkUp") == "other linkUp");
+  CHECK(labels("192.0.2.4", "linkUp", true) == "192.0.2.4 linkUp");  // a node's address always
+  // Series the store has keep their labels after a restart, and count against the bounds.
+  TrapLabels restarted(limits);
+  restarted.remember("192.0.2.1", "enterprises.9.7");
+  restarted.remember("192.0.2.2", "linkDown");
+  CHECK(restarted.labels("192.0.2.1", "enterprises.9.7", false).trap == "enterprises.9.7");
+  CHECK(restarted.labels("192.0.2.5", "linkDown", false).source == "other");
+
+  // A flood of random OIDs from one sender makes max_unnamed_traps + 1 series.
+  TrapLabels flood;
+  std::vector<Trap> batch;
+  for (int i = 0; i < 5000; ++i) {
+    Trap t;
+    t.source = "192.0.2.9:1024";
+    t.trap_oid = oid(("1.3.6.1.4.1.99999." + std::to_string(i)).c_str());
+    batch.push_back(std::move(t));
+  }
+  auto series = trap_series(batch, {}, 1000, flood);
+  CHECK(series.size() == TrapLimits{}.max_unnamed_traps + 1);
+  double total = 0;
+  for (const auto& s : series) total += s.samples[0].v;
+  CHECK(total == 5000);  // every trap counted
+}
+
+TEST_CASE("snmp traps: events are rate-limited per sender and overall, and what was held back is summarised once a minute") {
+  TrapLimits limits;
+  limits.events_per_s = 10;
+  limits.event_burst = 100;
+  limits.all_events_per_s = 20;
+  limits.all_event_burst = 150;
+  limits.max_sources = 2;
+  TrapEventLimiter limiter(limits);
+  auto admitted = [&](const char* address, int n, tt::TimeMs at) {
+    int ok = 0;
+    for (int i = 0; i < n; ++i) ok += limiter.admit(address, at);
+    return ok;
+  };
+  CHECK_FALSE(limiter.next_due());
+  CHECK(admitted("192.0.2.1", 1000, 0) == 100);  // the sender's burst
+  REQUIRE(limiter.next_due());
+  CHECK(*limiter.next_due() == 60'000);
+  CHECK(admitted("192.0.2.1", 100, 1000) == 10);  // then 10 a second
+  CHECK(admitted("192.0.2.2", 100, 1000) == 60);  // the overall bucket: 150 - 110 + 20 x 1 s
+  CHECK(limiter.due(60'999).size() == 1);
+  auto due = limiter.due(61'000);
+  REQUIRE(due.size() == 1);
+  CHECK((due[0].source == "192.0.2.2" && due[0].count == 40 && due[0].since == 1000));
+  CHECK(limiter.due(120'000).empty());  // each suppressed trap is reported once
+  CHECK_FALSE(limiter.next_due());
+
+  // Past max_sources a new sender takes the bucket of an idle one (full, nothing held back) ...
+  CHECK(admitted("192.0.2.3", 200, 121'000) == 100);
+  CHECK(admitted("192.0.2.4", 200, 121'000) == 50);  // the overall bucket runs dry
+  // ... and when none is idle, shares one with the other newcomers.
+  CHECK(admitted("192.0.2.5", 10, 121'000) == 0);
+  CHECK(admitted("192.0.2.6", 10, 121'000) == 0);
+  due = limiter.due(181'000);
+  REQUIRE(due.size() == 3);
+  CHECK((due[0].source == "192.0.2.3" && due[0].count == 100));
+  CHECK((due[1].source == "192.0.2.4" && due[1].count == 150));
+  CHECK((due[2].source == "other" && due[2].count == 20));
 }
 
 namespace {
