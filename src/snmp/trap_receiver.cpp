@@ -86,6 +86,7 @@ void TrapRecorder::stop() {
 void TrapRecorder::run() {
   for (;;) {
     std::vector<Trap> batch;
+    bool stopping = false;
     {
       std::unique_lock lock(m_mutex);
       const auto ready = [this] { return m_stopping || !m_queue.empty(); };
@@ -95,6 +96,7 @@ void TrapRecorder::run() {
       else
         m_cv.wait(lock, ready);
       if (m_stopping && m_queue.empty()) return;  // everything taken is written
+      stopping = m_stopping;
       while (!m_queue.empty() && batch.size() < kMaxBatch) {
         batch.push_back(std::move(m_queue.front()));
         m_queue.pop_front();
@@ -139,7 +141,8 @@ void TrapRecorder::run() {
                           }
                           return true;
                         },
-                        db::Urgency::lazy)
+                        // Stopping, a full queue drains at once rather than a lazy second a batch.
+                        stopping ? db::Urgency::now : db::Urgency::lazy)
                     .get();
     if (!done.ok()) {
       log::error("SNMP traps: {} not recorded: {}", batch.size(), done.error().message);

@@ -8,10 +8,11 @@ import random
 import socket
 import struct
 import time
+import unittest
 import urllib.parse
 
 from snmp_peers import free_udp_port
-from telltale_harness import AdminTestCase, wait_until
+from telltale_harness import AdminTestCase, Server, wait_until
 
 PORT = free_udp_port()
 FLOOD = 20_000
@@ -118,3 +119,22 @@ class SnmpTrapFloodTest(AdminTestCase):
         self.assertEqual(summary[0]["data"]["source"], "127.0.0.1")
         self.assertEqual(summary[0]["data"]["suppressed"], dropped)
         self.assertIn("since", summary[0]["data"])
+
+
+class StopDuringFloodTest(unittest.TestCase):
+    def test_sigterm_during_a_flood_stops_within_five_seconds(self):
+        # Stopping drains the queued traps (up to 10,000) at once: with a lazy commit a batch,
+        # the server took ten seconds and more to exit after a flood.
+        port = free_udp_port()
+        server = Server(extra_args=["--snmp-trap-listen", f"127.0.0.1:{port}"])
+        server.start()
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+                for i in range(FLOOD):
+                    s.sendto(v2c_trap(f"1.3.6.1.4.1.9.{i}", i), ("127.0.0.1", port))
+            server.stop(timeout=5.0)  # raises when the server is still running after 5 s
+        finally:
+            if server.alive():
+                server.kill()
+            server.cleanup()
