@@ -380,6 +380,13 @@ def main():
         f"{tt['traps_series']} `telltale_snmp_traps*` lines in /metrics; server alive at the end: {tt['alive']}, stopped within 5 s of SIGTERM: {tt['stopped']}.",
         "",
         f"Goals (health p99 < 100 ms, no skipped check run, RSS bounded): **{'pass' if passed else 'miss'}**.",
+        "",
+        "Reading it: Telltale refuses the regex at parse time (400 `bad_data`: more than 100 repeated "
+        "elements), so its regex queries are answers, not results; Prometheus runs it (Go's linear-time "
+        "engine, about 10 s a query alone, 30 s here, the client's limit), and while it runs its health "
+        "endpoint does not answer new connections within 5 s. The API rows count answers to different "
+        "calls of each server (Telltale: nodes, checks, events; Prometheus: targets, an instant query, "
+        "build info), not a like-for-like throughput.",
     ]
     text = "\n".join(lines) + "\n"
     print(text)
