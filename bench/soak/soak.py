@@ -22,7 +22,6 @@ import selectors
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration"))
 import telltale_harness as th  # noqa: E402
+from snmp_peers import v2c_trap  # noqa: E402
 
 SECONDS = int(os.environ.get("SOAK_SECONDS", "120"))
 SLOWLORIS = 500
@@ -96,34 +96,8 @@ def slowloris(port, stop_at):
 
 
 def trap_packet(n):
-    """An SNMPv2c trap with a random trap OID under the enterprise arc (BER by hand)."""
-    def tlv(tag, body):
-        n = len(body)
-        if n < 128:
-            return bytes([tag, n]) + body
-        ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        return bytes([tag, 0x80 | len(ln)]) + ln + body
-
-    def integer(v):
-        return tlv(0x02, v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big", signed=True))
-
-    def oid(text):
-        parts = [int(p) for p in text.split(".")]
-        out = bytearray([40 * parts[0] + parts[1]])
-        for p in parts[2:]:
-            enc = [p & 0x7F]
-            p >>= 7
-            while p:
-                enc.append(0x80 | (p & 0x7F))
-                p >>= 7
-            out += bytes(reversed(enc))
-        return tlv(0x06, bytes(out))
-
-    trap_oid = f"1.3.6.1.4.1.{random.randrange(1, 60000)}.{random.randrange(1, 1000)}"
-    binds = (tlv(0x30, oid("1.3.6.1.2.1.1.3.0") + tlv(0x43, n.to_bytes(4, "big")))
-             + tlv(0x30, oid("1.3.6.1.6.3.1.1.4.1.0") + oid(trap_oid)))
-    pdu = tlv(0xA7, integer(n) + integer(0) + integer(0) + tlv(0x30, binds))
-    return tlv(0x30, integer(1) + tlv(0x04, b"public") + pdu)
+    """An SNMPv2c trap with a random trap OID under the enterprise arc."""
+    return v2c_trap(f"1.3.6.1.4.1.{random.randrange(1, 60000)}.{random.randrange(1, 1000)}", n)
 
 
 def trap_flood(port, stop_at, rate=2000):

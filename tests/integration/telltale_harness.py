@@ -466,10 +466,11 @@ class ServerTestCase(unittest.TestCase):
 
     server_args = ()
     api_rate_limit = "0"
+    server_kwargs = {}  # more of Server's parameters (preexec_fn, …)
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(cls.server_args, api_rate_limit=cls.api_rate_limit).start()
+        cls.server = Server(cls.server_args, api_rate_limit=cls.api_rate_limit, **cls.server_kwargs).start()
 
     @classmethod
     def tearDownClass(cls):

@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from telltale_harness import HOST, Server, ServerTestCase, check_common_headers, parse_raw_response, raw_http
+from telltale_harness import HOST, ServerTestCase, check_common_headers, parse_raw_response, raw_http
 
 STATUS_LINE = re.compile(rb"HTTP/1\.1 (\d{3}) ")
 
@@ -225,19 +225,10 @@ def _fd_limit_256():
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
 
 
-class ConnectionCapTest(unittest.TestCase):
+class ConnectionCapTest(ServerTestCase):
     """400 idle connections under a descriptor limit of 256."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server(preexec_fn=_fd_limit_256).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.cleanup()
+    server_kwargs = {"preexec_fn": _fd_limit_256}
 
     def test_idle_connections_cannot_exhaust_descriptors(self):
         port = self.server.port

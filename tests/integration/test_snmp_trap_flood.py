@@ -6,51 +6,15 @@ summarised a minute later in one snmp.traps_suppressed event; and the server ans
 
 import random
 import socket
-import struct
 import time
 import unittest
 import urllib.parse
 
-from snmp_peers import free_udp_port
+from snmp_peers import free_udp_port, v2c_trap
 from telltale_harness import AdminTestCase, Server, wait_until
 
 PORT = free_udp_port()
 FLOOD = 20_000
-
-
-def tlv(tag, body):
-    n = len(body)
-    if n < 0x80:
-        length = bytes([n])
-    else:
-        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        length = bytes([0x80 | len(raw)]) + raw
-    return bytes([tag]) + length + body
-
-
-def integer(v):
-    return tlv(0x02, v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big", signed=True))
-
-
-def oid(dotted):
-    parts = [int(p) for p in dotted.split(".")]
-    out = bytearray([parts[0] * 40 + parts[1]])
-    for p in parts[2:]:
-        chunk = [p & 0x7F]
-        p >>= 7
-        while p:
-            chunk.append(0x80 | (p & 0x7F))
-            p >>= 7
-        out += bytes(reversed(chunk))
-    return tlv(0x06, bytes(out))
-
-
-def v2c_trap(trap_oid, request_id):
-    """An SNMPv2-Trap-PDU (RFC 3416) with sysUpTime.0 and snmpTrapOID.0, community "public"."""
-    varbinds = tlv(0x30, tlv(0x30, oid("1.3.6.1.2.1.1.3.0") + tlv(0x43, struct.pack(">I", 4200)))
-                   + tlv(0x30, oid("1.3.6.1.6.3.1.1.4.1.0") + oid(trap_oid)))
-    pdu = tlv(0xA7, integer(request_id) + integer(0) + integer(0) + varbinds)
-    return tlv(0x30, integer(1) + tlv(0x04, b"public") + pdu)
 
 
 class SnmpTrapFloodTest(AdminTestCase):
