@@ -363,6 +363,9 @@ int serve(const ServeOptions& opt) {
   server.set_keep_alive_timeout(5);
   server.set_read_timeout(10);
   server.set_write_timeout(10);
+  server.set_body_gate([&authenticator](const std::string& authorization, const std::string& cookie) {
+    return http::authenticate(authenticator, authorization, cookie).ok();
+  });
   server.set_upgrade_handler(kWsPath, [&](http::UpgradeRequest& up) {
     std::string request_id = random_hex(8);
     auto header = [&up](std::string_view name) {

@@ -217,7 +217,7 @@ std::unique_ptr<Connection> ConnectionParker::on_readable(int fd, Clock::time_po
     return nullptr;
   }
   bool had_bytes = !conn.buffer.empty();
-  while (conn.buffer.size() <= m_options.head.max_head_bytes) {
+  while (conn.buffer.size() <= m_options.head.max_head_bytes + m_options.max_parked_body) {
     ssize_t n = ::recv(fd, tmp, sizeof tmp, MSG_DONTWAIT);
     if (n > 0) {
       conn.buffer.append(tmp, static_cast<std::size_t>(n));
@@ -232,7 +232,8 @@ std::unique_ptr<Connection> ConnectionParker::on_readable(int fd, Clock::time_po
     entry.deadline = now + m_options.head_timeout;
   }
   auto parse = parse_request_head(conn.buffer, m_options.head);
-  if (parse.state == HeadState::complete) {
+  if (parse.state == HeadState::complete &&
+      body_buffered(parse.head, conn.buffer.size(), m_options.max_parked_body)) {
     ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
     return std::move(entry.conn);
   }
@@ -258,7 +259,7 @@ void ConnectionParker::expire(Clock::time_point now) {
       auto method = parse_request_head(entry.conn->buffer, m_options.head).method;
       send_error_answer(entry.conn->fd, 408,
                         Error::make(ErrorKind::invalid_input, "REQUEST_TIMEOUT",
-                                    fmt::format("the request head did not arrive whole within {} s",
+                                    fmt::format("the request did not arrive whole within {} s",
                                                 m_options.head_timeout.count() / 1000)));
       count_request("unmatched", method, 408);
       start_closing(entry, now);

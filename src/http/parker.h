@@ -18,6 +18,19 @@
 
 namespace tt::http {
 
+inline constexpr std::size_t kMaxParkedBody = 64 * 1024;
+
+// Whether a pool thread reads the request's body rather than the parker waiting for it: a
+// chunked body, one over max_parked_body, or one the client sends only after a 100 Continue.
+inline bool body_read_by_pool(const RequestHead& head, std::size_t max_parked_body) {
+  return head.chunked || head.content_length > max_parked_body ||
+         (head.content_length > 0 && head.field("Expect").has_value());
+}
+// Whether `buffered` bytes that start with `head` hold all the parker waits for.
+inline bool body_buffered(const RequestHead& head, std::size_t buffered, std::size_t max_parked_body) {
+  return body_read_by_pool(head, max_parked_body) || buffered >= head.length + head.content_length;
+}
+
 class ConnectionParker {
  public:
   using Clock = std::chrono::steady_clock;
@@ -30,6 +43,10 @@ class ConnectionParker {
         5000};  // nothing sent yet, or nothing since the last answer
     std::chrono::milliseconds head_timeout{
         10000};  // a head must be whole this long after its first byte
+    // A body up to this size is waited for here as well (within head_timeout), so a small
+    // request trickled a byte at a time holds no pool thread either; a larger one (an import)
+    // is read by a pool thread, after Server's body gate has seen its credentials.
+    std::size_t max_parked_body = kMaxParkedBody;
     std::size_t requests_per_connection = 1000;
     int write_timeout_ms = 10000;  // SO_SNDTIMEO of accepted sockets
   };

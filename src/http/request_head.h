@@ -29,6 +29,7 @@ struct RequestHead {
   std::string_view method, target, version;
   std::vector<HeadField> fields;
   bool chunked = false;  // the body is chunked (Transfer-Encoding: chunked, the only coding taken)
+  std::size_t content_length = 0;  // the Content-Length (0 without one)
 
   // The first value of the field `name` (any case).
   std::optional<std::string_view> field(std::string_view name) const;

@@ -293,7 +293,7 @@ void Server::serve(std::unique_ptr<Connection> conn) {
     while (parse.state == HeadState::need_more && strm.fill_now()) parse = parse_request_head(strm.pending(), limits);
     if (parse.state == HeadState::invalid)
       return answer_and_close(std::move(conn), parse.error.status, parse.error.error, parse.method);
-    if (parse.state == HeadState::need_more) {
+    if (parse.state == HeadState::need_more || !body_buffered(parse.head, strm.buffered(), kMaxParkedBody)) {
       strm.keep_unread();
       return m_parker->park(std::move(conn));
     }
@@ -321,6 +321,12 @@ void Server::serve(std::unique_ptr<Connection> conn) {
       conn->release();  // the socket now belongs to the core loop
       return;
     }
+    if (m_body_gate && body_read_by_pool(head, kMaxParkedBody) &&
+        !m_body_gate(std::string(head.field("Authorization").value_or("")), std::string(head.field("Cookie").value_or(""))))
+      return answer_and_close(std::move(conn), 401,
+                              Error::make(ErrorKind::unauthenticated, "UNAUTHENTICATED",
+                                          "a request body over 64 KiB, chunked or sent after 100 Continue needs credentials"),
+                              head.method);
     std::size_t head_len = head.length;
     std::string method(head.method);  // the buffer may move under the head's views
     bool body_method = method == "POST" || method == "PUT" || method == "PATCH";

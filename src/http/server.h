@@ -49,6 +49,12 @@ class Server : public httplib::Server {
   explicit Server(std::size_t threads = 8);
   ~Server() override;
 
+  // Asked before a pool thread reads a body the parker did not wait for (chunked, or over
+  // kMaxParkedBody), with the request's Authorization and Cookie headers: false answers 401 at
+  // once, so nobody without credentials can hold a pool thread by sending a large body slowly.
+  using BodyGate = std::function<bool(const std::string& authorization, const std::string& cookie)>;
+  void set_body_gate(BodyGate gate) { m_body_gate = std::move(gate); }
+
   void set_upgrade_handler(std::string path, UpgradeHandler handler) {
     m_upgrade_path = std::move(path);
     m_upgrade = std::move(handler);
@@ -74,6 +80,7 @@ class Server : public httplib::Server {
 
   std::string m_upgrade_path;
   UpgradeHandler m_upgrade;
+  BodyGate m_body_gate;
   std::size_t m_threads;
   std::atomic<bool> m_stopping{false};
   std::atomic<bool> m_running{false};

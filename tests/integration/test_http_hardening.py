@@ -53,12 +53,18 @@ def first_response(data):
     return parse_raw_response(data)
 
 
-class Trickler(threading.Thread):
-    """A slowloris: sends a request head's first line, then one header byte every `every` s
-    until the server answers or closes. Keeps what it read and when."""
+# A whole head whose small body then comes a byte at a time (to a route anyone may call).
+SLOW_BODY = (b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             b"Content-Length: 1000\r\n\r\n{")
 
-    def __init__(self, port, every=0.5):
+
+class Trickler(threading.Thread):
+    """A slowloris: sends `first` (by default a request head's first line), then one more byte
+    every `every` s until the server answers or closes. Keeps what it read and when."""
+
+    def __init__(self, port, every=0.5, first=b"GET /healthz HTTP/1.1\r\nHost: x\r\n"):
         super().__init__(daemon=True)
+        self.first = first
         self.sock = socket.create_connection((HOST, port), timeout=30)
         self.every = every
         self.answer = b""
@@ -69,7 +75,7 @@ class Trickler(threading.Thread):
     def run(self):
         self.started = time.monotonic()
         try:
-            self.sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            self.sock.sendall(self.first)
             self.sock.settimeout(self.every)
             while not self.stop.is_set():
                 try:
@@ -92,17 +98,18 @@ class HeadTest(ServerTestCase):
 
     def test_slowloris_holds_no_thread_and_gets_408(self):
         port = self.server.port
-        tricklers = [Trickler(port) for _ in range(8)]  # four times the pool
+        # Four times the pool: slow heads, and whole heads with a small body sent slowly.
+        tricklers = [Trickler(port) for _ in range(4)] + [Trickler(port, first=SLOW_BODY) for _ in range(4)]
         for t in tricklers:
             t.start()
         try:
             time.sleep(1)
             for _ in range(5):
                 took = timed_healthz(port)
-                self.assertIsNotNone(took, "/healthz did not answer beside 8 slow heads")
+                self.assertIsNotNone(took, "/healthz did not answer beside 8 slow requests")
                 self.assertLess(took, 1.0)
                 time.sleep(0.5)
-            # The head's deadline is 10 s from its first byte, however the bytes trickle.
+            # A request (head and small body) has 10 s from its first byte, however they trickle.
             for t in tricklers:
                 t.join(14)
             for t in tricklers:
@@ -129,6 +136,17 @@ class HeadTest(ServerTestCase):
         self.assertEqual(len(STATUS_LINE.findall(out)), 1, "more than one answer: %r" % out)
         self.assertLess(elapsed, 1.0, "the answer took %.1f s" % elapsed)
         self.assertTrue(closed, "the connection stayed open")
+
+    def test_large_or_chunked_bodies_need_credentials_before_they_are_read(self):
+        # Else a client without any could hold a pool thread by sending a 4 MiB body slowly.
+        for framing in (b"Content-Length: 1000000", b"Transfer-Encoding: chunked", b"Content-Length: 10\r\nExpect: 100-continue"):
+            self.assertPromptRefusal(b"POST /api/v1/import/prometheus HTTP/1.1\r\nHost: x\r\n" + framing + b"\r\n\r\n",
+                                     401, "UNAUTHENTICATED")
+        body = "".join(f'big_body{{i="{i}"}} 1\n' for i in range(5000))
+        self.assertGreater(len(body), 64 * 1024)
+        r = self.server.request("POST", "/api/v1/import/prometheus", body.encode(), token=self.server.admin_token(),
+                                headers={"Content-Type": "text/plain"})
+        self.assertIn(r.status, (200, 204), r)
 
     def test_header_limits_are_answered_at_once(self):
         many = b"".join(b"X-%d: v\r\n" % i for i in range(5000))
