@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "http/parker.h"
 #include "http/request_head.h"
 
 using namespace tt::http;
@@ -148,4 +149,27 @@ TEST_CASE("head: a refused head still names its method for the metrics") {
   auto p = parse_request_head(bytes);
   CHECK(p.state == HeadState::invalid);
   CHECK(p.method == "GET");
+}
+
+TEST_CASE("head: which bodies the parker waits for") {
+  auto post = [](const std::string& fields) {
+    return "POST /x HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n";
+  };
+  auto head_of = [](const std::string& bytes) {
+    auto p = parse_request_head(bytes);
+    REQUIRE(p.state == HeadState::complete);
+    return p.head;
+  };
+  auto small = post("Content-Length: 10\r\n");
+  auto h = head_of(small);
+  CHECK(h.content_length == 10);
+  CHECK_FALSE(body_read_by_pool(h, kMaxParkedBody));
+  CHECK_FALSE(body_buffered(h, small.size() + 9, kMaxParkedBody));
+  CHECK(body_buffered(h, small.size() + 10, kMaxParkedBody));
+  CHECK(body_buffered(head_of(post("")), small.size(), kMaxParkedBody));  // no body at all
+  // These a pool thread reads, after the body gate: too large, chunked, or after 100 Continue.
+  CHECK(body_read_by_pool(head_of(post("Content-Length: 65537\r\n")), kMaxParkedBody));
+  CHECK_FALSE(body_read_by_pool(head_of(post("Content-Length: 65536\r\n")), kMaxParkedBody));
+  CHECK(body_read_by_pool(head_of(post("Transfer-Encoding: chunked\r\n")), kMaxParkedBody));
+  CHECK(body_read_by_pool(head_of(post("Content-Length: 10\r\nExpect: 100-continue\r\n")), kMaxParkedBody));
 }
