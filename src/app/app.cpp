@@ -390,8 +390,9 @@ int serve(const ServeOptions& opt) {
     ws::ClientInfo info{who->user, std::string(auth::role_name(who->role)), up.remote, who->user_id,
                         who->session_id, who->token_id, who->expires_at};
     int fd = up.fd;
-    loop.post([&hub, &revoker, fd, revocations_seen, info = std::move(info), leftover = std::move(up.leftover)]() mutable {
-      hub.adopt(fd, std::move(info), std::move(leftover));
+    loop.post([&hub, &revoker, fd, revocations_seen, info = std::move(info), leftover = std::move(up.leftover),
+               place = up.hand_over()]() mutable {
+      hub.adopt(fd, std::move(info), std::move(leftover), std::move(place));
       revoker.adopted(revocations_seen);
     });
     return true;

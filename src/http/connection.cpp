@@ -99,9 +99,9 @@ Connection::~Connection() {
   m_limits.release(client);
 }
 
-void Connection::release() {
+std::shared_ptr<void> Connection::hand_over() {
   fd = -1;
-  m_limits.release(client);
+  return std::shared_ptr<void>(nullptr, [limits = &m_limits, client = client](void*) { limits->release(client); });
 }
 
 void send_error_answer(int fd, int status, const Error& error) {

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <memory>
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -37,7 +38,7 @@ class ConnectionLimits {
 };
 
 // The total cap for a soft descriptor limit: the limit less a reserve (up to 128, half of a
-// small limit) for the store, probes and WebSockets, and never more than 4096.
+// small limit) for the store and the probes, and never more than 4096. WebSockets count as connections.
 std::size_t connection_cap_for(std::size_t fd_limit);
 // Raises the soft RLIMIT_NOFILE to the hard limit; returns the soft limit now in force.
 std::size_t raise_fd_limit();
@@ -55,8 +56,10 @@ struct Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Gives the socket away (a WebSocket upgrade took it) with the connection's place.
-  void release();
+  // Gives the socket away (a WebSocket upgrade took it). The connection's place in the caps
+  // stays taken until the returned handle, which the socket's new owner keeps, is destroyed:
+  // a WebSocket is an open descriptor like any other. The limits must outlive the handle.
+  std::shared_ptr<void> hand_over();
 
   int fd;
   std::string client;

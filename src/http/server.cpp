@@ -317,8 +317,9 @@ void Server::serve(std::unique_ptr<Connection> conn) {
       up.remote = peer_ip(conn->fd, false, port);
       strm.consume(head.length);
       up.leftover = std::string(strm.pending());
+      up.hand_over = [&conn] { return conn->hand_over(); };
       if (!m_upgrade(up)) return m_parker->linger(std::move(conn));
-      conn->release();  // the socket now belongs to the core loop
+      if (conn->fd >= 0) (void)conn->hand_over();  // the socket now belongs to the core loop
       return;
     }
     if (m_body_gate && body_read_by_pool(head, kMaxParkedBody) &&

@@ -28,6 +28,9 @@ struct UpgradeRequest {
   std::string remote;
   int fd = -1;
   std::string leftover;  // bytes the client sent after the head
+  // Call when taking the socket (before returning true): the connection's place in the
+  // connection caps, to keep while the socket is open.
+  std::function<std::shared_ptr<void>()> hand_over;
 };
 
 // Returns true when it took ownership of req.fd (after writing the 101 answer); false when it

@@ -38,6 +38,7 @@ struct Hub::Client {
   std::size_t writes_in_flight = 0;
   bool lingering = false;  // finished but a write is stuck; dropped on the next tick
   bool closing = false;    // uv_close called; freed in on_client_closed
+  std::shared_ptr<void> place;  // released with the client
 };
 
 struct Hub::WriteReq {
@@ -95,12 +96,13 @@ bool Hub::is_known_topic(std::string_view topic) {
   return topic.size() > kSeriesPrefix.size() && is_series_topic(topic);
 }
 
-void Hub::adopt(int fd, ClientInfo info, std::string leftover) {
+void Hub::adopt(int fd, ClientInfo info, std::string leftover, std::shared_ptr<void> place) {
   if (m_shutting_down) {
     ::close(fd);
     return;
   }
   auto* c = new Client(this, std::move(info), m_options.connection, now());
+  c->place = std::move(place);
   uv_tcp_init(m_loop, &c->tcp);
   if (int rc = uv_tcp_open(&c->tcp, fd); rc != 0) {
     log::warn("ws: cannot adopt socket from {}: {}", c->info.remote, uv_strerror(rc));

@@ -68,7 +68,8 @@ class Hub {
   // Takes ownership of `fd`, a connected TCP socket whose 101 response was already written.
   // `leftover` holds bytes read past the request head; they are parsed as WebSocket frames.
   // After close_all() the socket is closed at once.
-  void adopt(int fd, ClientInfo info, std::string leftover = {});
+  // `place` is kept until the socket is closed (the HTTP server's connection caps count it).
+  void adopt(int fd, ClientInfo info, std::string leftover = {}, std::shared_ptr<void> place = {});
 
   // Sends {"type":"event","topic":topic,"data":<data_json>} to the topic's subscribers.
   // `data_json` must be valid JSON; it is embedded verbatim and the frame is built once.
