@@ -222,8 +222,9 @@ class Api:
 class WsClient:
     GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-    def __init__(self, port, token):
-        self.sock = socket.create_connection((HOST, port), timeout=10)
+    def __init__(self, port, token, source=None):
+        # Each loopback source address is a client of its own to the per-address connection cap.
+        self.sock = socket.create_connection((HOST, port), timeout=10, source_address=(source, 0) if source else None)
         key = base64.b64encode(os.urandom(16))
         req = (f"GET /api/v1/ws HTTP/1.1\r\nHost: {HOST}:{port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key.decode()}\r\nSec-WebSocket-Version: 13\r\n"
@@ -537,7 +538,7 @@ def main():
     R["ws_base"] = mem(tt.pid)
 
     log(f"WebSocket: {WS_CLIENTS} clients subscribing")
-    clients = [WsClient(tt_port, token) for _ in range(WS_CLIENTS)]
+    clients = [WsClient(tt_port, token, f"127.0.3.{1 + i // 50}") for i in range(WS_CLIENTS)]
     for c in clients:
         c.send_text(json.dumps({"type": "subscribe", "topics": ["nodes", "events"]}))
     drain_all(clients, 1.0)
