@@ -192,7 +192,7 @@ class DnsProbeTest(ProbeTestCase):
         self.assertDown(r, "timeout")
 
 
-SLACK = 0.025  # seconds a loaded machine may add to the responder's delays
+SLACK = 0.035  # seconds a loaded machine may add to the responder's delays (31 ms seen with CI and a browser test at once)
 
 
 class IcmpProbeTest(ProbeTestCase):
