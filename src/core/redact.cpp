@@ -219,7 +219,10 @@ json tree(const json& doc) {
 json restore_options(const std::vector<OptionSpec>& specs, const json& sent, const json& stored) {
   if (!sent.is_object() || !stored.is_object()) return sent;
   json out = sent;
-  for (auto& [name, v] : out.items()) {
+  for (auto item : out.items()) {
+    // Named, not a structured binding: clang 14 cannot capture those in the lambda below.
+    const std::string& name = item.key();
+    json& v = item.value();
     auto old = stored.find(name);
     if (old == stored.end()) continue;
     auto spec = std::find_if(specs.begin(), specs.end(),
