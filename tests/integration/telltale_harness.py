@@ -546,7 +546,7 @@ class WebSocket:
         self.buf = buf
 
     @staticmethod
-    def handshake(port, headers=None, key=None, path=WS_PATH, version="13", timeout=10, rcvbuf=None):
+    def handshake(port, headers=None, key=None, path=WS_PATH, version="13", timeout=10, rcvbuf=None, source=None):
         key = key or base64.b64encode(os.urandom(16)).decode()
         hdrs = {
             "Host": f"{HOST}:{port}",
@@ -564,6 +564,8 @@ class WebSocket:
         if rcvbuf:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         sock.settimeout(timeout)
+        if source:  # another loopback address: another client to the per-address caps
+            sock.bind((source, 0))
         sock.connect((HOST, port))
         req = f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items()) + "\r\n"
         sock.sendall(req.encode())

@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from telltale_harness import HOST, ServerTestCase, check_common_headers, parse_raw_response, raw_http, wait_until
+from telltale_harness import HOST, ServerTestCase, check_common_headers, parse_raw_response, raw_http, wait_until, WebSocket
 
 STATUS_LINE = re.compile(rb"HTTP/1\.1 (\d{3}) ")
 
@@ -288,44 +288,31 @@ if __name__ == "__main__":
 class WebSocketPlaceTest(ServerTestCase):
     """A WebSocket is an open descriptor like any other: it keeps its place in the caps."""
 
-    def upgrade(self, token, source="127.0.0.7"):
-        s = socket.create_connection((HOST, self.server.port), timeout=5, source_address=(source, 0))
-        s.sendall((f"GET /api/v1/ws HTTP/1.1\r\nHost: {HOST}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-                   f"Authorization: Bearer {token}\r\n\r\n").encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            head += chunk
-        return s, head
+    def upgrade(self, token):
+        return WebSocket.handshake(self.server.port, headers={"Authorization": f"Bearer {token}"}, source="127.0.0.7")[:2]
 
     def test_websockets_count_in_the_per_client_cap(self):
         token = self.server.admin_token()
         sockets = []
         try:
             for _ in range(64):
-                s, head = self.upgrade(token)
-                self.assertTrue(head.startswith(b"HTTP/1.1 101 "), head)
-                sockets.append(s)
+                ws, resp = self.upgrade(token)
+                self.assertEqual(resp.status, 101, resp)
+                sockets.append(ws)
             # The 65th connection from that address finds nothing waiting to evict: 503.
-            s, head = self.upgrade(token)
-            s.close()
-            self.assertTrue(head.startswith(b"HTTP/1.1 503 "), head)
-            self.assertIn(b"TOO_MANY_CONNECTIONS", head)
+            ws, resp = self.upgrade(token)
+            self.assertEqual(resp.status, 503, resp)
+            self.assertEqual(resp.error_code, "TOO_MANY_CONNECTIONS")
             took = timed_healthz(self.server.port)  # other addresses are not affected
             self.assertIsNotNone(took)
             # A closed WebSocket gives its place back.
-            sockets.pop().close()
+            sockets.pop().sock.close()
             def admitted():
-                s, head = self.upgrade(token)
-                if head.startswith(b"HTTP/1.1 101 "):
-                    sockets.append(s)
-                    return True
-                s.close()
-                return False
+                ws, resp = self.upgrade(token)
+                if resp.status == 101:
+                    sockets.append(ws)
+                return resp.status == 101
             self.assertTrue(wait_until(admitted, timeout=5))
         finally:
-            for s in sockets:
-                s.close()
+            for ws in sockets:
+                ws.sock.close()
