@@ -1,10 +1,9 @@
 // telltale — network and node monitoring in one binary. This file is the command tree only;
 // app/ and cli/ do the work.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
-
 #include <malloc.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "app/app.h"
@@ -23,44 +22,60 @@ int main(int argc, char** argv) {
 
   app::ServeOptions serve;
   std::string log_level = "info";
-  auto* serve_cmd = cli.add_subcommand("serve", "Run the server: UI, API and WebSocket on one port");
-  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0 picks a free one)")
+  auto* serve_cmd =
+      cli.add_subcommand("serve", "Run the server: UI, API and WebSocket on one port");
+  serve_cmd
+      ->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0 picks a free one)")
       ->capture_default_str();
-  serve_cmd->add_option("--data", serve.data_dir, "Data directory")->default_str(app::default_data_dir());
-  serve_cmd->add_option("--web-dir", serve.web_dir, "Serve the UI from this directory instead of the embedded copy")
+  serve_cmd->add_option("--data", serve.data_dir, "Data directory")
+      ->default_str(app::default_data_dir());
+  serve_cmd
+      ->add_option("--web-dir", serve.web_dir,
+                   "Serve the UI from this directory instead of the embedded copy")
       ->check(CLI::ExistingDirectory);
   serve_cmd->add_option("--log-level", log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
-  serve_cmd->add_option("--max-body", serve.max_body_bytes, "Largest accepted request body in bytes")
+  serve_cmd
+      ->add_option("--max-body", serve.max_body_bytes, "Largest accepted request body in bytes")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30))
       ->capture_default_str();
-  serve_cmd->add_option("--api-rate-limit", serve.api_rate_per_s,
-                        "API requests per second per client address (0 disables)")
+  serve_cmd
+      ->add_option("--api-rate-limit", serve.api_rate_per_s,
+                   "API requests per second per client address (0 disables)")
       ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();
   serve_cmd->add_option("--http-threads", serve.http_threads, "HTTP worker threads")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  serve_cmd->add_option("--snmp-trap-listen", serve.snmp_trap_listen,
-                        "UDP HOST:PORT of the SNMP trap receiver, or \"off\" (port 162 needs root or CAP_NET_BIND_SERVICE)")
+  serve_cmd
+      ->add_option("--snmp-trap-listen", serve.snmp_trap_listen,
+                   "UDP HOST:PORT of the SNMP trap receiver, or \"off\" (port 162 needs root or "
+                   "CAP_NET_BIND_SERVICE)")
       ->capture_default_str();
   // Retention per tier of the time-series store and of the event log, as durations ("30d", "26w").
-  auto retention = [serve_cmd](const char* name, std::int64_t& ms, const char* help, std::int64_t min_ms = 3'600'000) {
+  auto retention = [serve_cmd](const char* name, std::int64_t& ms, const char* help,
+                               std::int64_t min_ms = 3'600'000) {
     serve_cmd
         ->add_option_function<std::string>(
-            name, [&ms](const std::string& text) { ms = tt::parse_duration_ms(text).value_or(ms); }, help)
+            name, [&ms](const std::string& text) { ms = tt::parse_duration_ms(text).value_or(ms); },
+            help)
         ->check([min_ms](const std::string& text) -> std::string {
           auto ms = tt::parse_duration_ms(text);
-          return ms && *ms >= min_ms ? "" : "must be a duration of at least " + tt::format_duration_ms(min_ms) + ", such as 30d or 26w";
+          return ms && *ms >= min_ms ? ""
+                                     : "must be a duration of at least " +
+                                           tt::format_duration_ms(min_ms) + ", such as 30d or 26w";
         })
         ->default_str(tt::format_duration_ms(ms));
   };
   retention("--retention-raw", serve.raw_retention_ms, "How long raw samples are kept");
   retention("--retention-1m", serve.rollup_1m_retention_ms, "How long 1-minute rollups are kept");
   retention("--retention-1h", serve.rollup_1h_retention_ms, "How long 1-hour rollups are kept");
-  retention("--events-retention", serve.events_retention_ms, "How long the event log keeps events", 1000);
-  serve_cmd->add_option("--events-max", serve.events_max, "Most events the event log keeps (the oldest go first)")
+  retention("--events-retention", serve.events_retention_ms, "How long the event log keeps events",
+            1000);
+  serve_cmd
+      ->add_option("--events-max", serve.events_max,
+                   "Most events the event log keeps (the oldest go first)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
       ->capture_default_str();
 
@@ -74,14 +89,17 @@ int main(int argc, char** argv) {
   user_add->add_option("--role", role, "admin, operator, viewer or api")
       ->required()
       ->check(CLI::IsMember({"admin", "operator", "viewer", "api"}));
-  user_add->add_flag("--password-stdin", password_stdin, "Read the password from standard input")->required();
+  user_add->add_flag("--password-stdin", password_stdin, "Read the password from standard input")
+      ->required();
   user_add->add_option("--data", data_dir, "Data directory")->capture_default_str();
 
   auto* token_cmd = cli.add_subcommand("token", "Manage API tokens");
   token_cmd->require_subcommand(1);
-  auto* token_create = token_cmd->add_subcommand("create", "Create an API token; it is printed on the last line");
+  auto* token_create =
+      token_cmd->add_subcommand("create", "Create an API token; it is printed on the last line");
   token_create->add_option("--user", token_user, "The user the token acts as")->required();
-  token_create->add_option("--name", token_label, "A label to recognise the token by")->capture_default_str();
+  token_create->add_option("--name", token_label, "A label to recognise the token by")
+      ->capture_default_str();
   token_create->add_option("--expires", expires, "Lifetime such as 90d, 12h; default never");
   token_create->add_option("--data", data_dir, "Data directory")->capture_default_str();
 

@@ -72,8 +72,10 @@ struct Bench {
   void walked(std::size_t n) {
     varbinds += n;
     if (--outstanding > 0) return;
-    if (++round < rounds) start_round();
-    else engine->close();
+    if (++round < rounds)
+      start_round();
+    else
+      engine->close();
   }
 };
 
@@ -88,27 +90,34 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     const bool has_value = i + 1 < argc;
-    if (a == "--mode" && has_value) b.check_mode = std::strcmp(argv[++i], "check") == 0;
-    else if (a == "--community" && has_value) community = argv[++i];
-    else if (a == "--rounds" && has_value) b.rounds = std::stoi(argv[++i]);
-    else if (a == "--user" && has_value) user.name = argv[++i];
+    if (a == "--mode" && has_value)
+      b.check_mode = std::strcmp(argv[++i], "check") == 0;
+    else if (a == "--community" && has_value)
+      community = argv[++i];
+    else if (a == "--rounds" && has_value)
+      b.rounds = std::stoi(argv[++i]);
+    else if (a == "--user" && has_value)
+      user.name = argv[++i];
     else if (a == "--auth" && has_value) {
       auto p = auth_protocol_from(argv[++i]);
       bad |= !p;
       user.auth = p.value_or(AuthProtocol::none);
-    }
-    else if (a == "--auth-pass" && has_value) user.auth_password = argv[++i];
+    } else if (a == "--auth-pass" && has_value)
+      user.auth_password = argv[++i];
     else if (a == "--priv" && has_value) {
       auto p = priv_protocol_from(argv[++i]);
       bad |= !p;
       user.priv = p.value_or(PrivProtocol::none);
-    }
-    else if (a == "--priv-pass" && has_value) user.priv_password = argv[++i];
-    else ports.push_back(std::stoi(a));
+    } else if (a == "--priv-pass" && has_value)
+      user.priv_password = argv[++i];
+    else
+      ports.push_back(std::stoi(a));
   }
   if (ports.empty() || b.rounds < 1 || bad) {
-    std::fprintf(stderr, "usage: snmp_bench --mode tables|check [--community C | --user U --auth A --auth-pass P "
-                         "--priv X --priv-pass P] --rounds N PORT...\n");
+    std::fprintf(
+        stderr,
+        "usage: snmp_bench --mode tables|check [--community C | --user U --auth A --auth-pass P "
+        "--priv X --priv-pass P] --rounds N PORT...\n");
     return 2;
   }
   uv_loop_t loop;
@@ -134,7 +143,10 @@ int main(int argc, char** argv) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = cpu_seconds() - cpu0;
   uv_loop_close(&loop);
-  std::printf("{\"version\":\"%s\",\"mode\":\"%s\",\"agents\":%zu,\"rounds\":%d,\"wall_s\":%.3f,\"cpu_s\":%.3f,\"varbinds\":%zu,\"failures\":%zu}\n",
-              user.name.empty() ? "2c" : "3", b.check_mode ? "check" : "tables", b.targets.size(), b.rounds, wall, cpu, b.varbinds, b.failures);
+  std::printf(
+      "{\"version\":\"%s\",\"mode\":\"%s\",\"agents\":%zu,\"rounds\":%d,\"wall_s\":%.3f,\"cpu_s\":%"
+      ".3f,\"varbinds\":%zu,\"failures\":%zu}\n",
+      user.name.empty() ? "2c" : "3", b.check_mode ? "check" : "tables", b.targets.size(), b.rounds,
+      wall, cpu, b.varbinds, b.failures);
   return b.failures == 0 ? 0 : 1;
 }

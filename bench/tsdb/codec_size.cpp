@@ -196,7 +196,12 @@ void write_prom_text(const std::vector<Series>& all, const std::string& path) {
   for (const Series* ser : order)
     for (const auto& smp : ser->samples) {
       auto [end, ec] = std::to_chars(buf, buf + sizeof buf, smp.v);
-      line.assign(ser->prom).append(" ").append(buf, end).append(" ").append(std::to_string(smp.t)).append("\n");
+      line.assign(ser->prom)
+          .append(" ")
+          .append(buf, end)
+          .append(" ")
+          .append(std::to_string(smp.t))
+          .append("\n");
       f << line;
     }
 }

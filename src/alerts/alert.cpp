@@ -30,9 +30,12 @@ nlohmann::json number_json(double v) {
 
 std::string_view to_string(AlertState s) {
   switch (s) {
-    case AlertState::pending: return "pending";
-    case AlertState::firing: return "firing";
-    case AlertState::resolved: return "resolved";
+    case AlertState::pending:
+      return "pending";
+    case AlertState::firing:
+      return "firing";
+    case AlertState::resolved:
+      return "resolved";
   }
   return "pending";
 }
@@ -47,32 +50,37 @@ std::optional<AlertState> parse_alert_state(std::string_view s) {
 nlohmann::json to_json(const Alert& a) {
   nlohmann::json labels = nlohmann::json::object();
   for (const auto& l : a.labels) labels[l.name] = l.value;
-  auto time = [](const std::optional<TimeMs>& t) { return t ? nlohmann::json(format_rfc3339(*t)) : nlohmann::json(); };
-  nlohmann::json j{{"id", a.id},
-                   {"rule_id", a.rule_id ? nlohmann::json(a.rule_id) : nlohmann::json()},
-                   {"rule_name", a.rule_name},
-                   {"severity", to_string(a.severity)},
-                   {"state", to_string(a.state)},
-                   {"labels", labels},
-                   {"annotations", a.annotations},
-                   {"value", number_json(a.value)},
-                   {"active_at", format_rfc3339(a.active_at)},
-                   {"fired_at", time(a.fired_at)},
-                   {"resolved_at", time(a.resolved_at)},
-                   {"last_eval_at", time(a.last_eval_at ? std::optional<TimeMs>(a.last_eval_at) : std::nullopt)},
-                   {"acked", a.ack.has_value()},
-                   {"ack", nullptr},
-                   {"silenced", a.silenced},
-                   {"maintenance", nlohmann::json::array()},
-                   {"inhibited_by", a.inhibited_by ? nlohmann::json(a.inhibited_by) : nlohmann::json()},
-                   {"flapping", a.flapping},
-                   {"muted", a.muted()}};
+  auto time = [](const std::optional<TimeMs>& t) {
+    return t ? nlohmann::json(format_rfc3339(*t)) : nlohmann::json();
+  };
+  nlohmann::json j{
+      {"id", a.id},
+      {"rule_id", a.rule_id ? nlohmann::json(a.rule_id) : nlohmann::json()},
+      {"rule_name", a.rule_name},
+      {"severity", to_string(a.severity)},
+      {"state", to_string(a.state)},
+      {"labels", labels},
+      {"annotations", a.annotations},
+      {"value", number_json(a.value)},
+      {"active_at", format_rfc3339(a.active_at)},
+      {"fired_at", time(a.fired_at)},
+      {"resolved_at", time(a.resolved_at)},
+      {"last_eval_at", time(a.last_eval_at ? std::optional<TimeMs>(a.last_eval_at) : std::nullopt)},
+      {"acked", a.ack.has_value()},
+      {"ack", nullptr},
+      {"silenced", a.silenced},
+      {"maintenance", nlohmann::json::array()},
+      {"inhibited_by", a.inhibited_by ? nlohmann::json(a.inhibited_by) : nlohmann::json()},
+      {"flapping", a.flapping},
+      {"muted", a.muted()}};
   for (const auto& w : a.maintenance) j["maintenance"].push_back({{"id", w.id}, {"name", w.name}});
-  if (a.ack) j["ack"] = {{"by", a.ack->by}, {"at", format_rfc3339(a.ack->at)}, {"comment", a.ack->comment}};
+  if (a.ack)
+    j["ack"] = {{"by", a.ack->by}, {"at", format_rfc3339(a.ack->at)}, {"comment", a.ack->comment}};
   return j;
 }
 
-Result<std::vector<Transition>> RuleAlerts::evaluate(const Rule& rule, const query::Vector& result, TimeMs t) {
+Result<std::vector<Transition>> RuleAlerts::evaluate(const Rule& rule, const query::Vector& result,
+                                                     TimeMs t) {
   // Firings older than the flap window no longer count.
   const std::int64_t window = rule.flap_damping ? rule.flap_damping->window_ms : 0;
   auto forget_old = [&](std::deque<TimeMs>& fired) {
@@ -83,7 +91,8 @@ Result<std::vector<Transition>> RuleAlerts::evaluate(const Rule& rule, const que
     LabelSet ls;
     for (const auto& l : s.labels)
       if (l.name != kMetricNameLabel) ls.push_back(l);
-    for (const auto& [name, tmpl] : rule.label_templates) set_label(ls, name, tmpl.expand(s.labels, s.value));
+    for (const auto& [name, tmpl] : rule.label_templates)
+      set_label(ls, name, tmpl.expand(s.labels, s.value));
     set_label(ls, "severity", std::string(to_string(rule.severity)));
     set_label(ls, "alertname", rule.name);
     sort_labels(ls);
@@ -93,11 +102,14 @@ Result<std::vector<Transition>> RuleAlerts::evaluate(const Rule& rule, const que
     a.severity = rule.severity;
     a.labels = ls;
     a.value = s.value;
-    for (const auto& [name, tmpl] : rule.annotation_templates) a.annotations[name] = tmpl.expand(s.labels, s.value);
+    for (const auto& [name, tmpl] : rule.annotation_templates)
+      a.annotations[name] = tmpl.expand(s.labels, s.value);
     if (found.count(ls))
-      return Error::make(ErrorKind::validation, "ALERT_DUPLICATE_LABELS",
-                         fmt::format("the result holds two samples with the labels {} once the rule's labels are applied",
-                                     query::format_labels(ls)));
+      return Error::make(
+          ErrorKind::validation, "ALERT_DUPLICATE_LABELS",
+          fmt::format(
+              "the result holds two samples with the labels {} once the rule's labels are applied",
+              query::format_labels(ls)));
     found.emplace(std::move(ls), std::move(a));
   }
 

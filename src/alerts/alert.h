@@ -3,10 +3,9 @@
 // rule, evaluation by evaluation, so firing and resolve times match Prometheus'. Pure code.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <deque>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,12 +43,13 @@ struct Alert {
   TimeMs active_at = 0;  // the first evaluation that found the label set; `for` counts from here
   std::optional<TimeMs> fired_at, resolved_at;
   std::optional<TimeMs> keep_firing_since;  // firing, but the expression stopped finding it
-  bool flapping = false;  // fired often enough for the rule's flap damping: held firing while it bounces
+  bool flapping =
+      false;  // fired often enough for the rule's flap damping: held firing while it bounces
   TimeMs last_eval_at = 0;
   std::optional<Ack> ack;
-  bool silenced = false;  // an active silence selects its labels (set when read)
+  bool silenced = false;               // an active silence selects its labels (set when read)
   std::vector<WindowRef> maintenance;  // the active maintenance windows covering it (set when read)
-  std::int64_t inhibited_by = 0;       // a firing alert that inhibits it, 0 for none (set when read)
+  std::int64_t inhibited_by = 0;  // a firing alert that inhibits it, 0 for none (set when read)
   // What notifiers skip: silenced, in maintenance or inhibited.
   bool muted() const { return silenced || !maintenance.empty() || inhibited_by != 0; }
 };

@@ -15,16 +15,18 @@ const Actor kSystem{"system", ""};
 
 metrics::Counter& evaluations_counter(bool failed) {
   return metrics::registry()
-      .family("telltale_alert_rule_evaluations_total", "Alert rule evaluations by outcome.", metrics::Type::counter)
+      .family("telltale_alert_rule_evaluations_total", "Alert rule evaluations by outcome.",
+              metrics::Type::counter)
       .counter({{"outcome", failed ? "failed" : "ok"}});
 }
 
 metrics::Counter& skipped_counter() {
-  static auto& c = metrics::registry()
-                       .family("telltale_alert_rule_evaluations_skipped_total",
-                               "Evaluation slots skipped because the evaluator was more than an interval late.",
-                               metrics::Type::counter)
-                       .counter();
+  static auto& c =
+      metrics::registry()
+          .family("telltale_alert_rule_evaluations_skipped_total",
+                  "Evaluation slots skipped because the evaluator was more than an interval late.",
+                  metrics::Type::counter)
+          .counter();
   return c;
 }
 
@@ -35,20 +37,24 @@ nlohmann::json labels_json(const LabelSet& ls) {
 }
 
 void bind_optional(SQLite::Statement& st, const char* name, const std::optional<TimeMs>& t) {
-  if (t) st.bind(name, static_cast<std::int64_t>(*t));
-  else st.bind(name);
+  if (t)
+    st.bind(name, static_cast<std::int64_t>(*t));
+  else
+    st.bind(name);
 }
 
 }  // namespace
 
-Result<query::Vector> rule_result(const Rule& rule, query::Engine& engine, const CheckSource& checks, TimeMs t) {
+Result<query::Vector> rule_result(const Rule& rule, query::Engine& engine,
+                                  const CheckSource& checks, TimeMs t) {
   if (rule.kind == RuleKind::check_state) {
     auto all = checks();
     if (!all.ok()) return std::move(all).error();
     query::Vector out;
     for (auto& c : all.value()) {
       bool chosen = rule.check_id ? c.id == *rule.check_id : true;
-      if (chosen && !rule.check_matchers.empty()) chosen = query::matches_all(rule.check_matchers, c.labels);
+      if (chosen && !rule.check_matchers.empty())
+        chosen = query::matches_all(rule.check_matchers, c.labels);
       if (chosen && c.down) out.push_back({std::move(c.labels), 1.0});
     }
     return out;
@@ -57,19 +63,26 @@ Result<query::Vector> rule_result(const Rule& rule, query::Engine& engine, const
   if (!v.ok()) return std::move(v).error();
   if (auto* s = std::get_if<query::Scalar>(&v.value())) return query::Vector{{{}, s->value}};
   if (auto* vec = std::get_if<query::Vector>(&v.value())) return std::move(*vec);
-  return Error::make(ErrorKind::validation, "BAD_QUERY", "the expression is not an instant vector or a scalar");
+  return Error::make(ErrorKind::validation, "BAD_QUERY",
+                     "the expression is not an instant vector or a scalar");
 }
 
 TimeMs first_slot_after(std::int64_t id, std::int64_t interval_ms, TimeMs now) {
-  auto phase = static_cast<TimeMs>((static_cast<std::uint64_t>(id) * 2654435761ULL) % static_cast<std::uint64_t>(interval_ms));
+  auto phase = static_cast<TimeMs>((static_cast<std::uint64_t>(id) * 2654435761ULL) %
+                                   static_cast<std::uint64_t>(interval_ms));
   TimeMs k = (now - phase) / interval_ms;  // now > 0: floor
   TimeMs slot = phase + k * interval_ms;
   return slot > now ? slot : slot + interval_ms;
 }
 
-Evaluator::Evaluator(db::Writer& writer, bus::Bus& bus, const Clock& clock, query::Storage& storage, CheckSource checks,
-                     query::EngineOptions engine)
-    : m_writer(writer), m_bus(bus), m_clock(clock), m_storage(storage), m_checks(std::move(checks)), m_engine(engine) {}
+Evaluator::Evaluator(db::Writer& writer, bus::Bus& bus, const Clock& clock, query::Storage& storage,
+                     CheckSource checks, query::EngineOptions engine)
+    : m_writer(writer),
+      m_bus(bus),
+      m_clock(clock),
+      m_storage(storage),
+      m_checks(std::move(checks)),
+      m_engine(engine) {}
 
 Evaluator::~Evaluator() { stop(); }
 
@@ -103,7 +116,8 @@ void Evaluator::load(std::vector<Rule> rules, std::vector<Alert> active) {
     for (auto& t : orphaned.resolve_all(now)) resolved.push_back(std::move(t));
   }
   if (!resolved.empty())
-    if (auto r = store(resolved); !r.ok()) log::error("alerts: cannot resolve the alerts of disabled rules: {}", r.error().message);
+    if (auto r = store(resolved); !r.ok())
+      log::error("alerts: cannot resolve the alerts of disabled rules: {}", r.error().message);
 }
 
 void Evaluator::start() {
@@ -169,7 +183,8 @@ void Evaluator::apply_changes(std::vector<Transition>& out) {
     } else {
       bool new_interval = it->second.rule.interval_ms != rule->interval_ms;
       it->second.rule = std::move(*rule);
-      if (new_interval) reschedule(id, it->second, first_slot_after(id, it->second.rule.interval_ms, at));
+      if (new_interval)
+        reschedule(id, it->second, first_slot_after(id, it->second.rule.interval_ms, at));
     }
   }
 }
@@ -193,8 +208,10 @@ std::size_t Evaluator::run_due() {
     auto changed = result.ok() ? e.alerts.evaluate(e.rule, result.value(), at)
                                : Result<std::vector<Transition>>(std::move(result).error());
     evaluations_counter(!changed.ok()).inc();
-    if (!changed.ok()) log::warn("alert rule '{}': {}", e.rule.name, changed.error().message);
-    else for (auto& t : changed.value()) transitions.push_back(std::move(t));
+    if (!changed.ok())
+      log::warn("alert rule '{}': {}", e.rule.name, changed.error().message);
+    else
+      for (auto& t : changed.value()) transitions.push_back(std::move(t));
     evaluated.push_back(id);
     TimeMs next = at + e.rule.interval_ms;
     if (next <= now) {  // late by more than an interval: skip to the next slot, never burst
@@ -205,7 +222,8 @@ std::size_t Evaluator::run_due() {
     reschedule(id, e, next);
   }
   if (!transitions.empty())
-    if (auto r = store(transitions); !r.ok()) log::error("alerts: transitions not stored: {}", r.error().message);
+    if (auto r = store(transitions); !r.ok())
+      log::error("alerts: transitions not stored: {}", r.error().message);
   std::lock_guard lock(m_mutex);
   for (const auto& t : transitions)
     if (t.alert.state == AlertState::resolved) m_live.erase(t.alert.id);
@@ -231,16 +249,24 @@ Result<void> Evaluator::store(std::vector<Transition>& transitions) {
   std::vector<inventory::StoredEvent> events;
   auto r = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     events.clear();
-    SQLite::Statement insert(db,
-                             "INSERT INTO alerts(rule_id, rule_name, severity, labels, annotations, state, value, active_at, "
-                             "fired_at, resolved_at, keep_firing_since, last_eval_at, flapping) VALUES (:rule_id, :rule_name, "
-                             ":severity, :labels, :annotations, :state, :value, :active_at, :fired_at, :resolved_at, "
-                             ":keep_firing_since, :last_eval_at, :flapping)");
-    SQLite::Statement update(db,
-                             "UPDATE alerts SET annotations = :annotations, state = :state, value = :value, fired_at = "
-                             ":fired_at, resolved_at = :resolved_at, keep_firing_since = :keep_firing_since, last_eval_at = "
-                             ":last_eval_at, flapping = :flapping WHERE id = :id RETURNING acked_by, acked_at, ack_comment");
-    SQLite::Statement transition(db, "INSERT INTO alert_transitions(alert_id, at, from_state, to_state, value) VALUES (?,?,?,?,?)");
+    SQLite::Statement insert(
+        db,
+        "INSERT INTO alerts(rule_id, rule_name, severity, labels, annotations, state, value, "
+        "active_at, "
+        "fired_at, resolved_at, keep_firing_since, last_eval_at, flapping) VALUES (:rule_id, "
+        ":rule_name, "
+        ":severity, :labels, :annotations, :state, :value, :active_at, :fired_at, :resolved_at, "
+        ":keep_firing_since, :last_eval_at, :flapping)");
+    SQLite::Statement update(
+        db,
+        "UPDATE alerts SET annotations = :annotations, state = :state, value = :value, fired_at = "
+        ":fired_at, resolved_at = :resolved_at, keep_firing_since = :keep_firing_since, "
+        "last_eval_at = "
+        ":last_eval_at, flapping = :flapping WHERE id = :id RETURNING acked_by, acked_at, "
+        "ack_comment");
+    SQLite::Statement transition(db,
+                                 "INSERT INTO alert_transitions(alert_id, at, from_state, "
+                                 "to_state, value) VALUES (?,?,?,?,?)");
     for (auto& t : transitions) {
       Alert& a = t.alert;
       auto& st = a.id ? update : insert;
@@ -257,8 +283,10 @@ Result<void> Evaluator::store(std::vector<Transition>& transitions) {
       }
       st.bind(":annotations", nlohmann::json(a.annotations).dump());
       st.bind(":state", std::string(to_string(a.state)));
-      if (std::isnan(a.value)) st.bind(":value");  // SQLite stores NaN as NULL anyway
-      else st.bind(":value", a.value);
+      if (std::isnan(a.value))
+        st.bind(":value");  // SQLite stores NaN as NULL anyway
+      else
+        st.bind(":value", a.value);
       bind_optional(st, ":fired_at", a.fired_at);
       bind_optional(st, ":resolved_at", a.resolved_at);
       bind_optional(st, ":keep_firing_since", a.keep_firing_since);
@@ -268,37 +296,51 @@ Result<void> Evaluator::store(std::vector<Transition>& transitions) {
         st.exec();
         a.id = db.getLastInsertRowid();
       } else if (st.executeStep() && !st.getColumn(0).isNull()) {
-        a.ack = Ack{st.getColumn(0).getString(), st.getColumn(1).getInt64(), st.getColumn(2).getString()};
+        a.ack = Ack{st.getColumn(0).getString(), st.getColumn(1).getInt64(),
+                    st.getColumn(2).getString()};
         while (st.executeStep()) {
         }
       }
       transition.reset();
       transition.bind(1, a.id);
       transition.bind(2, static_cast<std::int64_t>(t.at));
-      if (t.from) transition.bind(3, std::string(to_string(*t.from)));
-      else transition.bind(3);
+      if (t.from)
+        transition.bind(3, std::string(to_string(*t.from)));
+      else
+        transition.bind(3);
       transition.bind(4, std::string(to_string(a.state)));
-      if (std::isnan(a.value)) transition.bind(5);
-      else transition.bind(5, a.value);
+      if (std::isnan(a.value))
+        transition.bind(5);
+      else
+        transition.bind(5, a.value);
       transition.exec();
       auto transition_id = db.getLastInsertRowid();
       if (m_on_transition) m_on_transition(db, t, transition_id);
       const std::string action = "alert." + std::string(to_string(a.state));
       events.push_back(inventory::append_event(
-          db, {0, t.at, "alerts", action, std::to_string(a.id), "system",
+          db, {0,
+               t.at,
+               "alerts",
+               action,
+               std::to_string(a.id),
+               "system",
                {{"alert", to_json(a)},
                 {"transition_id", transition_id},
                 {"from", t.from ? nlohmann::json(to_string(*t.from)) : nlohmann::json()}}}));
       // The audit trail tells every change, the system's as well as people's.
       db::append_audit(db, t.at, kSystem, action, std::to_string(a.id),
-                       nlohmann::json{{"rule", a.rule_name}, {"labels", labels_json(a.labels)}, {"transition_id", transition_id}}.dump());
+                       nlohmann::json{{"rule", a.rule_name},
+                                      {"labels", labels_json(a.labels)},
+                                      {"transition_id", transition_id}}
+                           .dump());
     }
     return true;
   });
   if (!r.ok()) return std::move(r).error();
   for (const auto& t : transitions)
     if (t.alert.state != AlertState::resolved)
-      if (auto it = m_entries.find(t.alert.rule_id); it != m_entries.end()) it->second.alerts.set_id(t.alert.labels, t.alert.id);
+      if (auto it = m_entries.find(t.alert.rule_id); it != m_entries.end())
+        it->second.alerts.set_id(t.alert.labels, t.alert.id);
   for (const auto& e : events) inventory::publish_event(m_bus, e);
   return ok();
 }

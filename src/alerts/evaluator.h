@@ -30,7 +30,8 @@ using CheckSource = std::function<Result<std::vector<CheckStatus>>()>;
 
 // The rule's result at time t: the expression's instant value (a scalar is one sample without
 // labels), or one sample (value 1) per matching check that is down.
-Result<query::Vector> rule_result(const Rule& rule, query::Engine& engine, const CheckSource& checks, TimeMs t);
+Result<query::Vector> rule_result(const Rule& rule, query::Engine& engine,
+                                  const CheckSource& checks, TimeMs t);
 
 // Rule `id` with interval `interval_ms` is evaluated at times phase + k * interval, the phase
 // spreading rules over the interval and staying the same across restarts.
@@ -38,8 +39,8 @@ TimeMs first_slot_after(std::int64_t id, std::int64_t interval_ms, TimeMs now);
 
 class Evaluator {
  public:
-  Evaluator(db::Writer& writer, bus::Bus& bus, const Clock& clock, query::Storage& storage, CheckSource checks,
-            query::EngineOptions engine = {});
+  Evaluator(db::Writer& writer, bus::Bus& bus, const Clock& clock, query::Storage& storage,
+            CheckSource checks, query::EngineOptions engine = {});
   ~Evaluator();  // stop()s
   Evaluator(const Evaluator&) = delete;
   Evaluator& operator=(const Evaluator&) = delete;
@@ -48,8 +49,10 @@ class Evaluator {
   // on (active_at and all) as if there had been no restart.
   void load(std::vector<Rule> rules, std::vector<Alert> active);
   // Before start(): called inside the writer transaction that stores each transition, with the
-  // transition's id, so that what it writes (the notification outbox) commits with it or not at all.
-  using TransitionHook = std::function<void(SQLite::Database&, const Transition&, std::int64_t transition_id)>;
+  // transition's id, so that what it writes (the notification outbox) commits with it or not at
+  // all.
+  using TransitionHook =
+      std::function<void(SQLite::Database&, const Transition&, std::int64_t transition_id)>;
   void on_transition(TransitionHook hook) { m_on_transition = std::move(hook); }
   // Starts the thread that calls run_due() whenever a rule is due.
   void start();

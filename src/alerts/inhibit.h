@@ -9,10 +9,9 @@
 // changes no alert's state. Pure code.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -48,7 +47,8 @@ nlohmann::json to_json(const InhibitRule& r);
 // the number of firing alerts.
 class Inhibition {
  public:
-  Inhibition(const std::vector<InhibitRule>& rules, const std::vector<Alert>& firing, const std::set<std::string>& down_nodes);
+  Inhibition(const std::vector<InhibitRule>& rules, const std::vector<Alert>& firing,
+             const std::set<std::string>& down_nodes);
   // The id of an alert that inhibits one with these labels; 0 for none.
   std::int64_t source_of(const LabelSet& labels) const;
 

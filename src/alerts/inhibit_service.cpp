@@ -10,7 +10,8 @@ namespace tt::alerts {
 
 namespace {
 
-constexpr const char* kColumns = "id, name, comment, source, target, equal, created_by, created_at, updated_at";
+constexpr const char* kColumns =
+    "id, name, comment, source, target, equal, created_by, created_at, updated_at";
 
 // Rows were validated on the way in; they are decoded by the same code as the API's bodies.
 InhibitRule read_rule(SQLite::Statement& st) {
@@ -36,7 +37,8 @@ std::optional<InhibitRule> find_rule(SQLite::Database& db, std::int64_t id) {
 }
 
 Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "INHIBIT_RULE_NOT_FOUND", fmt::format("inhibit rule {} does not exist", id));
+  return Error::make(ErrorKind::not_found, "INHIBIT_RULE_NOT_FOUND",
+                     fmt::format("inhibit rule {} does not exist", id));
 }
 
 void bind_rule(SQLite::Statement& st, const InhibitRule& r) {
@@ -64,16 +66,24 @@ Result<InhibitRule> InhibitService::create(InhibitRule r, const Actor& actor) {
   std::optional<inventory::StoredEvent> event;
   auto done = m_writer.run<InhibitRule>([&](SQLite::Database& db) -> Result<InhibitRule> {
     SQLite::Statement st(db,
-                         "INSERT INTO inhibit_rules(name, comment, source, target, equal, created_by, created_at, updated_at) "
-                         "VALUES (:name, :comment, :source, :target, :equal, :created_by, :created_at, :updated_at)");
+                         "INSERT INTO inhibit_rules(name, comment, source, target, equal, "
+                         "created_by, created_at, updated_at) "
+                         "VALUES (:name, :comment, :source, :target, :equal, :created_by, "
+                         ":created_at, :updated_at)");
     bind_rule(st, r);
     st.bind(":created_by", r.created_by);
     st.bind(":created_at", static_cast<std::int64_t>(now));
     st.exec();
     r.id = db.getLastInsertRowid();
-    event = inventory::append_event(db, {0, now, "alerts", "inhibit_rule.created", std::to_string(r.id), actor.name,
+    event = inventory::append_event(db, {0,
+                                         now,
+                                         "alerts",
+                                         "inhibit_rule.created",
+                                         std::to_string(r.id),
+                                         actor.name,
                                          {{"inhibit_rule", to_json(r)}}});
-    db::append_audit(db, now, actor, "inhibit_rule.create", std::to_string(r.id), nlohmann::json{{"name", r.name}}.dump());
+    db::append_audit(db, now, actor, "inhibit_rule.create", std::to_string(r.id),
+                     nlohmann::json{{"name", r.name}}.dump());
     return r;
   });
   if (done.ok()) inventory::publish_event(m_bus, *event);
@@ -88,7 +98,8 @@ Result<InhibitRule> InhibitService::get(std::int64_t id) {
   });
 }
 
-Result<InhibitRule> InhibitService::update(std::int64_t id, const nlohmann::json& patch, const Actor& actor) {
+Result<InhibitRule> InhibitService::update(std::int64_t id, const nlohmann::json& patch,
+                                           const Actor& actor) {
   auto now = m_clock.now_ms();
   std::optional<inventory::StoredEvent> event;
   auto done = m_writer.run<InhibitRule>([&](SQLite::Database& db) -> Result<InhibitRule> {
@@ -100,15 +111,23 @@ Result<InhibitRule> InhibitService::update(std::int64_t id, const nlohmann::json
     auto diff = changed_fields(to_input_json(*found), to_input_json(r));
     if (diff.empty()) return *found;
     r.updated_at = now;
-    SQLite::Statement st(db,
-                         "UPDATE inhibit_rules SET name=:name, comment=:comment, source=:source, target=:target, "
-                         "equal=:equal, updated_at=:updated_at WHERE id=:id");
+    SQLite::Statement st(
+        db,
+        "UPDATE inhibit_rules SET name=:name, comment=:comment, source=:source, target=:target, "
+        "equal=:equal, updated_at=:updated_at WHERE id=:id");
     bind_rule(st, r);
     st.bind(":id", id);
     st.exec();
-    event = inventory::append_event(db, {0, now, "alerts", "inhibit_rule.updated", std::to_string(id), actor.name,
-                                         {{"inhibit_rule", to_json(r)}, {"changed", diff.changed}, {"before", diff.before}}});
-    db::append_audit(db, now, actor, "inhibit_rule.update", std::to_string(id), nlohmann::json{{"changed", diff.changed}}.dump());
+    event = inventory::append_event(
+        db, {0,
+             now,
+             "alerts",
+             "inhibit_rule.updated",
+             std::to_string(id),
+             actor.name,
+             {{"inhibit_rule", to_json(r)}, {"changed", diff.changed}, {"before", diff.before}}});
+    db::append_audit(db, now, actor, "inhibit_rule.update", std::to_string(id),
+                     nlohmann::json{{"changed", diff.changed}}.dump());
     return r;
   });
   if (done.ok() && event) inventory::publish_event(m_bus, *event);
@@ -124,9 +143,15 @@ Result<void> InhibitService::remove(std::int64_t id, const Actor& actor) {
     SQLite::Statement st(db, "DELETE FROM inhibit_rules WHERE id = ?");
     st.bind(1, id);
     st.exec();
-    event = inventory::append_event(db, {0, now, "alerts", "inhibit_rule.deleted", std::to_string(id), actor.name,
+    event = inventory::append_event(db, {0,
+                                         now,
+                                         "alerts",
+                                         "inhibit_rule.deleted",
+                                         std::to_string(id),
+                                         actor.name,
                                          {{"inhibit_rule", to_json(*found)}}});
-    db::append_audit(db, now, actor, "inhibit_rule.delete", std::to_string(id), nlohmann::json{{"name", found->name}}.dump());
+    db::append_audit(db, now, actor, "inhibit_rule.delete", std::to_string(id),
+                     nlohmann::json{{"name", found->name}}.dump());
     return true;
   });
   if (!done.ok()) return std::move(done).error();
@@ -139,8 +164,9 @@ Result<Page<InhibitRule>> InhibitService::list(const PageRequest& request) {
     Page<InhibitRule> page;
     page.request = request;
     page.total = db.execAndGet("SELECT count(*) FROM inhibit_rules").getInt64();
-    SQLite::Statement st(db, fmt::format("SELECT {} FROM inhibit_rules ORDER BY id DESC LIMIT {} OFFSET {}", kColumns,
-                                         request.per_page, request.offset()));
+    SQLite::Statement st(
+        db, fmt::format("SELECT {} FROM inhibit_rules ORDER BY id DESC LIMIT {} OFFSET {}",
+                        kColumns, request.per_page, request.offset()));
     while (st.executeStep()) page.items.push_back(read_rule(st));
     return page;
   });

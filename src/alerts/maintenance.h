@@ -7,9 +7,8 @@
 // windows that mute them. Pure code.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,10 +20,10 @@
 namespace tt::alerts {
 
 struct Recurrence {
-  bool weekly = true;           // false: every day
-  std::uint8_t days = 0;        // weekly: bit 0 = Monday .. bit 6 = Sunday
-  std::int64_t start_ms = 0;    // time of day, after local midnight
-  std::int64_t duration_ms = 0; // at most 7 days
+  bool weekly = true;            // false: every day
+  std::uint8_t days = 0;         // weekly: bit 0 = Monday .. bit 6 = Sunday
+  std::int64_t start_ms = 0;     // time of day, after local midnight
+  std::int64_t duration_ms = 0;  // at most 7 days
   std::int32_t utc_offset_min = 0;
 };
 

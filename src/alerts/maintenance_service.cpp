@@ -13,7 +13,8 @@ namespace tt::alerts {
 namespace {
 
 constexpr const char* kColumns =
-    "id, name, comment, node_ids, matchers, starts_at, ends_at, recurrence, created_by, created_at, updated_at";
+    "id, name, comment, node_ids, matchers, starts_at, ends_at, recurrence, created_by, "
+    "created_at, updated_at";
 
 // Rows were validated on the way in; they are decoded by the same code as the API's bodies.
 MaintenanceWindow read_window(SQLite::Statement& st) {
@@ -47,7 +48,8 @@ void resolve_nodes(SQLite::Database& db, MaintenanceWindow& w) {
 }
 
 std::optional<MaintenanceWindow> find_window(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM maintenance_windows WHERE id = ?", kColumns));
+  SQLite::Statement st(db,
+                       fmt::format("SELECT {} FROM maintenance_windows WHERE id = ?", kColumns));
   st.bind(1, id);
   if (!st.executeStep()) return std::nullopt;
   auto w = read_window(st);
@@ -56,20 +58,25 @@ std::optional<MaintenanceWindow> find_window(SQLite::Database& db, std::int64_t 
 }
 
 Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "MAINTENANCE_NOT_FOUND", fmt::format("maintenance window {} does not exist", id));
+  return Error::make(ErrorKind::not_found, "MAINTENANCE_NOT_FOUND",
+                     fmt::format("maintenance window {} does not exist", id));
 }
 
 // Nodes deleted after the window was made stay in its node_ids (they match nothing), so only
 // ids not in `kept` must exist.
-Result<void> check_nodes(SQLite::Database& db, const MaintenanceWindow& w, const std::vector<std::int64_t>& kept = {}) {
+Result<void> check_nodes(SQLite::Database& db, const MaintenanceWindow& w,
+                         const std::vector<std::int64_t>& kept = {}) {
   SQLite::Statement st(db, "SELECT 1 FROM nodes WHERE id = ?");
   for (auto id : w.node_ids) {
     if (std::find(kept.begin(), kept.end(), id) != kept.end()) continue;
     st.reset();
     st.bind(1, id);
     if (!st.executeStep())
-      return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid maintenance window",
-                   {{"node_ids", fmt::format("node {} does not exist", id)}}, {}};
+      return Error{ErrorKind::validation,
+                   "VALIDATION_FAILED",
+                   "invalid maintenance window",
+                   {{"node_ids", fmt::format("node {} does not exist", id)}},
+                   {}};
   }
   return ok();
 }
@@ -107,21 +114,30 @@ Result<MaintenanceWindow> MaintenanceService::create(MaintenanceWindow w, const 
   w.created_by = actor.name;
   w.created_at = w.updated_at = now;
   std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<MaintenanceWindow>([&](SQLite::Database& db) -> Result<MaintenanceWindow> {
+  auto done = m_writer.run<MaintenanceWindow>([&](SQLite::Database& db)
+                                                  -> Result<MaintenanceWindow> {
     TT_TRY(check_nodes(db, w));
-    SQLite::Statement st(db,
-                         "INSERT INTO maintenance_windows(name, comment, node_ids, matchers, starts_at, ends_at, "
-                         "recurrence, created_by, created_at, updated_at) VALUES (:name, :comment, :node_ids, :matchers, "
-                         ":starts_at, :ends_at, :recurrence, :created_by, :created_at, :updated_at)");
+    SQLite::Statement st(
+        db,
+        "INSERT INTO maintenance_windows(name, comment, node_ids, matchers, starts_at, ends_at, "
+        "recurrence, created_by, created_at, updated_at) VALUES (:name, :comment, :node_ids, "
+        ":matchers, "
+        ":starts_at, :ends_at, :recurrence, :created_by, :created_at, :updated_at)");
     bind_window(st, w);
     st.bind(":created_by", w.created_by);
     st.bind(":created_at", static_cast<std::int64_t>(now));
     st.exec();
     w.id = db.getLastInsertRowid();
     resolve_nodes(db, w);
-    event = inventory::append_event(db, {0, now, "alerts", "maintenance.created", std::to_string(w.id), actor.name,
+    event = inventory::append_event(db, {0,
+                                         now,
+                                         "alerts",
+                                         "maintenance.created",
+                                         std::to_string(w.id),
+                                         actor.name,
                                          {{"maintenance", to_json(w, now)}}});
-    db::append_audit(db, now, actor, "maintenance.create", std::to_string(w.id), nlohmann::json{{"name", w.name}}.dump());
+    db::append_audit(db, now, actor, "maintenance.create", std::to_string(w.id),
+                     nlohmann::json{{"name", w.name}}.dump());
     return w;
   });
   if (done.ok()) inventory::publish_event(m_bus, *event);
@@ -136,32 +152,43 @@ Result<MaintenanceWindow> MaintenanceService::get(std::int64_t id) {
   });
 }
 
-Result<MaintenanceWindow> MaintenanceService::update(std::int64_t id, const nlohmann::json& patch, const Actor& actor) {
+Result<MaintenanceWindow> MaintenanceService::update(std::int64_t id, const nlohmann::json& patch,
+                                                     const Actor& actor) {
   auto now = m_clock.now_ms();
   std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<MaintenanceWindow>([&](SQLite::Database& db) -> Result<MaintenanceWindow> {
-    auto found = find_window(db, id);
-    if (!found) return not_found(id);
-    auto patched = apply_patch(*found, patch);
-    if (!patched.ok()) return patched;
-    MaintenanceWindow w = std::move(patched.value());
-    TT_TRY(check_nodes(db, w, found->node_ids));
-    auto diff = changed_fields(to_input_json(*found), to_input_json(w));
-    if (diff.empty()) return *found;
-    w.updated_at = now;
-    SQLite::Statement st(db,
-                         "UPDATE maintenance_windows SET name=:name, comment=:comment, node_ids=:node_ids, "
-                         "matchers=:matchers, starts_at=:starts_at, ends_at=:ends_at, recurrence=:recurrence, "
-                         "updated_at=:updated_at WHERE id=:id");
-    bind_window(st, w);
-    st.bind(":id", id);
-    st.exec();
-    resolve_nodes(db, w);
-    event = inventory::append_event(db, {0, now, "alerts", "maintenance.updated", std::to_string(id), actor.name,
-                                         {{"maintenance", to_json(w, now)}, {"changed", diff.changed}, {"before", diff.before}}});
-    db::append_audit(db, now, actor, "maintenance.update", std::to_string(id), nlohmann::json{{"changed", diff.changed}}.dump());
-    return w;
-  });
+  auto done =
+      m_writer.run<MaintenanceWindow>([&](SQLite::Database& db) -> Result<MaintenanceWindow> {
+        auto found = find_window(db, id);
+        if (!found) return not_found(id);
+        auto patched = apply_patch(*found, patch);
+        if (!patched.ok()) return patched;
+        MaintenanceWindow w = std::move(patched.value());
+        TT_TRY(check_nodes(db, w, found->node_ids));
+        auto diff = changed_fields(to_input_json(*found), to_input_json(w));
+        if (diff.empty()) return *found;
+        w.updated_at = now;
+        SQLite::Statement st(
+            db,
+            "UPDATE maintenance_windows SET name=:name, comment=:comment, node_ids=:node_ids, "
+            "matchers=:matchers, starts_at=:starts_at, ends_at=:ends_at, recurrence=:recurrence, "
+            "updated_at=:updated_at WHERE id=:id");
+        bind_window(st, w);
+        st.bind(":id", id);
+        st.exec();
+        resolve_nodes(db, w);
+        event = inventory::append_event(db, {0,
+                                             now,
+                                             "alerts",
+                                             "maintenance.updated",
+                                             std::to_string(id),
+                                             actor.name,
+                                             {{"maintenance", to_json(w, now)},
+                                              {"changed", diff.changed},
+                                              {"before", diff.before}}});
+        db::append_audit(db, now, actor, "maintenance.update", std::to_string(id),
+                         nlohmann::json{{"changed", diff.changed}}.dump());
+        return w;
+      });
   if (done.ok() && event) inventory::publish_event(m_bus, *event);
   return done;
 }
@@ -175,9 +202,15 @@ Result<void> MaintenanceService::remove(std::int64_t id, const Actor& actor) {
     SQLite::Statement st(db, "DELETE FROM maintenance_windows WHERE id = ?");
     st.bind(1, id);
     st.exec();
-    event = inventory::append_event(db, {0, now, "alerts", "maintenance.deleted", std::to_string(id), actor.name,
+    event = inventory::append_event(db, {0,
+                                         now,
+                                         "alerts",
+                                         "maintenance.deleted",
+                                         std::to_string(id),
+                                         actor.name,
                                          {{"maintenance", to_json(*found, now)}}});
-    db::append_audit(db, now, actor, "maintenance.delete", std::to_string(id), nlohmann::json{{"name", found->name}}.dump());
+    db::append_audit(db, now, actor, "maintenance.delete", std::to_string(id),
+                     nlohmann::json{{"name", found->name}}.dump());
     return true;
   });
   if (!done.ok()) return std::move(done).error();
@@ -185,7 +218,8 @@ Result<void> MaintenanceService::remove(std::int64_t id, const Actor& actor) {
   return ok();
 }
 
-Result<Page<MaintenanceWindow>> MaintenanceService::list(bool active_only, const PageRequest& request) {
+Result<Page<MaintenanceWindow>> MaintenanceService::list(bool active_only,
+                                                         const PageRequest& request) {
   auto now = m_clock.now_ms();
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<MaintenanceWindow>> {
     // Activity of recurring windows is computed, not stored: filter here (windows are few).

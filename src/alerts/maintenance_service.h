@@ -28,7 +28,8 @@ class MaintenanceService {
   Result<MaintenanceWindow> create(MaintenanceWindow w, const Actor& actor);
   Result<MaintenanceWindow> get(std::int64_t id);
   // `patch` is a JSON merge patch of the window's fields (see apply_patch).
-  Result<MaintenanceWindow> update(std::int64_t id, const nlohmann::json& patch, const Actor& actor);
+  Result<MaintenanceWindow> update(std::int64_t id, const nlohmann::json& patch,
+                                   const Actor& actor);
   Result<void> remove(std::int64_t id, const Actor& actor);
   // Newest first; active_only: those active now.
   Result<Page<MaintenanceWindow>> list(bool active_only, const PageRequest& page);

@@ -4,10 +4,9 @@
 // Notification senders subscribe to the `alerts` events; an outbox keys by transition id.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,10 +51,10 @@ struct Rule {
   std::int64_t id = 0;
   std::string name;
   RuleKind kind = RuleKind::expr;
-  std::string expr;               // kind expr: the PromQL text
-  query::ExprPtr parsed;          // kind expr: parsed once, shared by evaluations
+  std::string expr;                      // kind expr: the PromQL text
+  query::ExprPtr parsed;                 // kind expr: parsed once, shared by evaluations
   std::optional<std::int64_t> check_id;  // kind check_state: this check, or
-  std::string check_selector;            // kind check_state: checks whose labels match, `{kind="icmp"}`
+  std::string check_selector;  // kind check_state: checks whose labels match, `{kind="icmp"}`
   std::vector<query::Matcher> check_matchers;
   std::int64_t for_ms = 0;
   std::int64_t keep_firing_for_ms = 0;

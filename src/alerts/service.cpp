@@ -15,8 +15,10 @@ namespace tt::alerts {
 namespace {
 
 constexpr const char* kRuleColumns =
-    "id, name, kind, expr, check_id, check_selector, for_ms, keep_firing_for_ms, severity, labels, annotations, "
-    "channels, enabled, interval_ms, created_at, updated_at, escalations, flap_fires, flap_window_ms";
+    "id, name, kind, expr, check_id, check_selector, for_ms, keep_firing_for_ms, severity, labels, "
+    "annotations, "
+    "channels, enabled, interval_ms, created_at, updated_at, escalations, flap_fires, "
+    "flap_window_ms";
 
 Rule read_rule(SQLite::Statement& st) {
   Rule r;
@@ -37,7 +39,8 @@ Rule read_rule(SQLite::Statement& st) {
   r.created_at = st.getColumn(14).getInt64();
   r.updated_at = st.getColumn(15).getInt64();
   r.escalations = escalations_from_stored(nlohmann::json::parse(st.getColumn(16).getString()));
-  if (st.getColumn(17).getInt() > 0) r.flap_damping = FlapDamping{st.getColumn(17).getInt(), st.getColumn(18).getInt64()};
+  if (st.getColumn(17).getInt() > 0)
+    r.flap_damping = FlapDamping{st.getColumn(17).getInt(), st.getColumn(18).getInt64()};
   return r;
 }
 
@@ -52,8 +55,10 @@ void bind_rule(SQLite::Statement& st, const Rule& r) {
   st.bind(":name", r.name);
   st.bind(":kind", std::string(to_string(r.kind)));
   st.bind(":expr", r.expr);
-  if (r.check_id) st.bind(":check_id", *r.check_id);
-  else st.bind(":check_id");
+  if (r.check_id)
+    st.bind(":check_id", *r.check_id);
+  else
+    st.bind(":check_id");
   st.bind(":check_selector", r.check_selector);
   st.bind(":for_ms", r.for_ms);
   st.bind(":keep_firing_for_ms", r.keep_firing_for_ms);
@@ -70,7 +75,8 @@ void bind_rule(SQLite::Statement& st, const Rule& r) {
 }
 
 Error rule_not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "ALERT_RULE_NOT_FOUND", fmt::format("alert rule {} does not exist", id));
+  return Error::make(ErrorKind::not_found, "ALERT_RULE_NOT_FOUND",
+                     fmt::format("alert rule {} does not exist", id));
 }
 
 Result<void> check_unique(SQLite::Database& db, const Rule& r) {
@@ -78,7 +84,8 @@ Result<void> check_unique(SQLite::Database& db, const Rule& r) {
   st.bind(1, r.name);
   st.bind(2, r.id);
   if (st.executeStep())
-    return Error::make(ErrorKind::conflict, "ALERT_RULE_EXISTS", fmt::format("an alert rule named '{}' already exists", r.name));
+    return Error::make(ErrorKind::conflict, "ALERT_RULE_EXISTS",
+                       fmt::format("an alert rule named '{}' already exists", r.name));
   return ok();
 }
 
@@ -96,27 +103,35 @@ Result<void> check_channels(SQLite::Database& db, const Rule& r) {
   check(r.channels, "channels");
   for (std::size_t i = 0; i < r.escalations.size(); ++i)
     check(r.escalations[i].channels, fmt::format("escalations[{}].channels", i));
-  if (!errs.empty()) return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid alert rule", std::move(errs), {}};
+  if (!errs.empty())
+    return Error{
+        ErrorKind::validation, "VALIDATION_FAILED", "invalid alert rule", std::move(errs), {}};
   return ok();
 }
 
-inventory::StoredEvent rule_event(SQLite::Database& db, TimeMs at, const std::string& kind, const Rule& r,
-                                  const Actor& actor, nlohmann::json data) {
-  return inventory::append_event(db, {0, at, "alerts", kind, std::to_string(r.id), actor.name, std::move(data)});
+inventory::StoredEvent rule_event(SQLite::Database& db, TimeMs at, const std::string& kind,
+                                  const Rule& r, const Actor& actor, nlohmann::json data) {
+  return inventory::append_event(
+      db, {0, at, "alerts", kind, std::to_string(r.id), actor.name, std::move(data)});
 }
 
 constexpr const char* kAlertColumns =
-    "id, rule_id, rule_name, severity, labels, annotations, state, value, active_at, fired_at, resolved_at, "
+    "id, rule_id, rule_name, severity, labels, annotations, state, value, active_at, fired_at, "
+    "resolved_at, "
     "keep_firing_since, last_eval_at, acked_by, acked_at, ack_comment, flapping";
 
 Alert read_alert(SQLite::Statement& st) {
-  auto opt = [&](int i) { return st.getColumn(i).isNull() ? std::nullopt : std::optional<TimeMs>(st.getColumn(i).getInt64()); };
+  auto opt = [&](int i) {
+    return st.getColumn(i).isNull() ? std::nullopt
+                                    : std::optional<TimeMs>(st.getColumn(i).getInt64());
+  };
   Alert a;
   a.id = st.getColumn(0).getInt64();
   if (!st.getColumn(1).isNull()) a.rule_id = st.getColumn(1).getInt64();
   a.rule_name = st.getColumn(2).getString();
   a.severity = parse_severity(st.getColumn(3).getString()).value_or(Severity::warning);
-  for (const auto& [k, v] : nlohmann::json::parse(st.getColumn(4).getString()).get<Labels>()) a.labels.push_back({k, v});
+  for (const auto& [k, v] : nlohmann::json::parse(st.getColumn(4).getString()).get<Labels>())
+    a.labels.push_back({k, v});
   a.annotations = nlohmann::json::parse(st.getColumn(5).getString()).get<Labels>();
   a.state = parse_alert_state(st.getColumn(6).getString()).value_or(AlertState::resolved);
   a.value = st.getColumn(7).isNull() ? std::nan("") : st.getColumn(7).getDouble();
@@ -125,7 +140,9 @@ Alert read_alert(SQLite::Statement& st) {
   a.resolved_at = opt(10);
   a.keep_firing_since = opt(11);
   a.last_eval_at = st.getColumn(12).getInt64();
-  if (!st.getColumn(13).isNull()) a.ack = Ack{st.getColumn(13).getString(), st.getColumn(14).getInt64(), st.getColumn(15).getString()};
+  if (!st.getColumn(13).isNull())
+    a.ack = Ack{st.getColumn(13).getString(), st.getColumn(14).getInt64(),
+                st.getColumn(15).getString()};
   a.flapping = st.getColumn(16).getInt() != 0;
   return a;
 }
@@ -138,7 +155,8 @@ std::optional<Alert> find_alert(SQLite::Database& db, std::int64_t id) {
 }
 
 Error alert_not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "ALERT_NOT_FOUND", fmt::format("alert {} does not exist", id));
+  return Error::make(ErrorKind::not_found, "ALERT_NOT_FOUND",
+                     fmt::format("alert {} does not exist", id));
 }
 
 }  // namespace
@@ -158,7 +176,9 @@ Result<std::vector<Rule>> AlertService::load_rules() {
 Result<std::vector<Alert>> AlertService::load_active() {
   return m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Alert>> {
     std::vector<Alert> out;
-    SQLite::Statement st(db, fmt::format("SELECT {} FROM alerts WHERE state != 'resolved' ORDER BY id", kAlertColumns));
+    SQLite::Statement st(
+        db,
+        fmt::format("SELECT {} FROM alerts WHERE state != 'resolved' ORDER BY id", kAlertColumns));
     while (st.executeStep()) out.push_back(read_alert(st));
     return out;
   });
@@ -174,18 +194,23 @@ Result<Rule> AlertService::create(const RuleInput& in, const Actor& actor) {
     TT_TRY(check_unique(db, r));
     TT_TRY(check_channels(db, r));
     SQLite::Statement st(db,
-                         "INSERT INTO alert_rules(name, kind, expr, check_id, check_selector, for_ms, keep_firing_for_ms, "
-                         "severity, labels, annotations, channels, enabled, interval_ms, created_at, updated_at, escalations, "
+                         "INSERT INTO alert_rules(name, kind, expr, check_id, check_selector, "
+                         "for_ms, keep_firing_for_ms, "
+                         "severity, labels, annotations, channels, enabled, interval_ms, "
+                         "created_at, updated_at, escalations, "
                          "flap_fires, flap_window_ms) VALUES "
-                         "(:name, :kind, :expr, :check_id, :check_selector, :for_ms, :keep_firing_for_ms, :severity, "
-                         ":labels, :annotations, :channels, :enabled, :interval_ms, :created_at, :updated_at, :escalations, "
+                         "(:name, :kind, :expr, :check_id, :check_selector, :for_ms, "
+                         ":keep_firing_for_ms, :severity, "
+                         ":labels, :annotations, :channels, :enabled, :interval_ms, :created_at, "
+                         ":updated_at, :escalations, "
                          ":flap_fires, :flap_window_ms)");
     bind_rule(st, r);
     st.bind(":created_at", static_cast<std::int64_t>(now));
     st.exec();
     r.id = db.getLastInsertRowid();
     event = rule_event(db, now, "alert_rule.created", r, actor, {{"rule", to_json(r)}});
-    db::append_audit(db, now, actor, "alert_rule.create", std::to_string(r.id), nlohmann::json{{"name", r.name}}.dump());
+    db::append_audit(db, now, actor, "alert_rule.create", std::to_string(r.id),
+                     nlohmann::json{{"name", r.name}}.dump());
     return r;
   });
   if (!done.ok()) return done;
@@ -215,17 +240,21 @@ Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const
     auto diff = changed_fields(to_json(*found), to_json(r));
     if (diff.empty()) return r;
     r.updated_at = now;
-    SQLite::Statement st(db,
-                         "UPDATE alert_rules SET name=:name, kind=:kind, expr=:expr, check_id=:check_id, "
-                         "check_selector=:check_selector, for_ms=:for_ms, keep_firing_for_ms=:keep_firing_for_ms, "
-                         "severity=:severity, labels=:labels, annotations=:annotations, channels=:channels, "
-                         "enabled=:enabled, interval_ms=:interval_ms, updated_at=:updated_at, escalations=:escalations, "
-                         "flap_fires=:flap_fires, flap_window_ms=:flap_window_ms WHERE id=:id");
+    SQLite::Statement st(
+        db,
+        "UPDATE alert_rules SET name=:name, kind=:kind, expr=:expr, check_id=:check_id, "
+        "check_selector=:check_selector, for_ms=:for_ms, keep_firing_for_ms=:keep_firing_for_ms, "
+        "severity=:severity, labels=:labels, annotations=:annotations, channels=:channels, "
+        "enabled=:enabled, interval_ms=:interval_ms, updated_at=:updated_at, "
+        "escalations=:escalations, "
+        "flap_fires=:flap_fires, flap_window_ms=:flap_window_ms WHERE id=:id");
     bind_rule(st, r);
     st.bind(":id", id);
     st.exec();
-    event = rule_event(db, now, "alert_rule.updated", r, actor, {{"rule", to_json(r)}, {"changed", diff.changed}, {"before", diff.before}});
-    db::append_audit(db, now, actor, "alert_rule.update", std::to_string(id), nlohmann::json{{"changed", diff.changed}}.dump());
+    event = rule_event(db, now, "alert_rule.updated", r, actor,
+                       {{"rule", to_json(r)}, {"changed", diff.changed}, {"before", diff.before}});
+    db::append_audit(db, now, actor, "alert_rule.update", std::to_string(id),
+                     nlohmann::json{{"changed", diff.changed}}.dump());
     return r;
   });
   if (!done.ok() || !event) return done;
@@ -244,7 +273,8 @@ Result<void> AlertService::remove(std::int64_t id, const Actor& actor) {
     st.bind(1, id);
     st.exec();
     event = rule_event(db, now, "alert_rule.deleted", *found, actor, {{"rule", to_json(*found)}});
-    db::append_audit(db, now, actor, "alert_rule.delete", std::to_string(id), nlohmann::json{{"name", found->name}}.dump());
+    db::append_audit(db, now, actor, "alert_rule.delete", std::to_string(id),
+                     nlohmann::json{{"name", found->name}}.dump());
     return true;
   });
   if (!done.ok()) return std::move(done).error();
@@ -257,8 +287,14 @@ Result<Page<Rule>> AlertService::list(const RuleQuery& q) {
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<Rule>> {
     std::string where = " WHERE 1=1";
     std::vector<std::string> args;
-    if (q.severity) { where += " AND severity = ?"; args.emplace_back(to_string(*q.severity)); }
-    if (q.enabled) { where += " AND enabled = ?"; args.emplace_back(*q.enabled ? "1" : "0"); }
+    if (q.severity) {
+      where += " AND severity = ?";
+      args.emplace_back(to_string(*q.severity));
+    }
+    if (q.enabled) {
+      where += " AND enabled = ?";
+      args.emplace_back(*q.enabled ? "1" : "0");
+    }
     if (!q.text.empty()) {
       where += " AND (instr(lower(name), lower(?)) > 0 OR instr(lower(expr), lower(?)) > 0)";
       args.insert(args.end(), 2, q.text);
@@ -272,8 +308,9 @@ Result<Page<Rule>> AlertService::list(const RuleQuery& q) {
     bind_all(count);
     count.executeStep();
     page.total = count.getColumn(0).getInt64();
-    SQLite::Statement st(db, fmt::format("SELECT {} FROM alert_rules{} ORDER BY name, id LIMIT {} OFFSET {}", kRuleColumns,
-                                         where, q.page.per_page, q.page.offset()));
+    SQLite::Statement st(
+        db, fmt::format("SELECT {} FROM alert_rules{} ORDER BY name, id LIMIT {} OFFSET {}",
+                        kRuleColumns, where, q.page.per_page, q.page.offset()));
     bind_all(st);
     while (st.executeStep()) page.items.push_back(read_rule(st));
     return page;
@@ -322,9 +359,18 @@ Result<Page<Alert>> AlertService::alerts(const AlertQuery& q) {
   auto page = m_readers.with([&](SQLite::Database& db) -> Result<Page<Alert>> {
     std::string where = " WHERE 1=1";
     std::vector<std::string> args;
-    if (q.state) { where += " AND state = ?"; args.emplace_back(to_string(*q.state)); }
-    if (q.severity) { where += " AND severity = ?"; args.emplace_back(to_string(*q.severity)); }
-    if (q.rule_id) { where += " AND rule_id = ?"; args.push_back(std::to_string(*q.rule_id)); }
+    if (q.state) {
+      where += " AND state = ?";
+      args.emplace_back(to_string(*q.state));
+    }
+    if (q.severity) {
+      where += " AND severity = ?";
+      args.emplace_back(to_string(*q.severity));
+    }
+    if (q.rule_id) {
+      where += " AND rule_id = ?";
+      args.push_back(std::to_string(*q.rule_id));
+    }
     for (const auto& [k, v] : q.labels) {
       where += " AND json_extract(labels, ?) = ?";
       args.push_back("$.\"" + k + "\"");
@@ -339,8 +385,10 @@ Result<Page<Alert>> AlertService::alerts(const AlertQuery& q) {
     bind_all(count);
     count.executeStep();
     page.total = count.getColumn(0).getInt64();
-    SQLite::Statement st(db, fmt::format("SELECT {} FROM alerts{} ORDER BY active_at DESC, id DESC LIMIT {} OFFSET {}",
-                                         kAlertColumns, where, q.page.per_page, q.page.offset()));
+    SQLite::Statement st(
+        db,
+        fmt::format("SELECT {} FROM alerts{} ORDER BY active_at DESC, id DESC LIMIT {} OFFSET {}",
+                    kAlertColumns, where, q.page.per_page, q.page.offset()));
     bind_all(st);
     while (st.executeStep()) page.items.push_back(read_alert(st));
     return page;
@@ -358,8 +406,10 @@ Result<Alert> AlertService::ack(std::int64_t id, const std::string& comment, con
     auto found = find_alert(db, id);
     if (!found) return alert_not_found(id);
     if (found->state == AlertState::resolved)
-      return Error::make(ErrorKind::conflict, "ALERT_RESOLVED", fmt::format("alert {} is resolved; there is nothing to acknowledge", id));
-    SQLite::Statement st(db, "UPDATE alerts SET acked_by = ?, acked_at = ?, ack_comment = ? WHERE id = ?");
+      return Error::make(ErrorKind::conflict, "ALERT_RESOLVED",
+                         fmt::format("alert {} is resolved; there is nothing to acknowledge", id));
+    SQLite::Statement st(
+        db, "UPDATE alerts SET acked_by = ?, acked_at = ?, ack_comment = ? WHERE id = ?");
     st.bind(1, actor.name);
     st.bind(2, static_cast<std::int64_t>(now));
     st.bind(3, comment);
@@ -367,9 +417,15 @@ Result<Alert> AlertService::ack(std::int64_t id, const std::string& comment, con
     st.exec();
     Alert a = *found;
     a.ack = Ack{actor.name, now, comment};
-    event = inventory::append_event(db, {0, now, "alerts", "alert.acked", std::to_string(id), actor.name,
+    event = inventory::append_event(db, {0,
+                                         now,
+                                         "alerts",
+                                         "alert.acked",
+                                         std::to_string(id),
+                                         actor.name,
                                          {{"alert", to_json(a)}, {"comment", comment}}});
-    db::append_audit(db, now, actor, "alert.ack", std::to_string(id), nlohmann::json{{"comment", comment}}.dump());
+    db::append_audit(db, now, actor, "alert.ack", std::to_string(id),
+                     nlohmann::json{{"comment", comment}}.dump());
     return a;
   });
   if (!done.ok()) return done;
@@ -379,7 +435,8 @@ Result<Alert> AlertService::ack(std::int64_t id, const std::string& comment, con
 
 namespace {
 
-constexpr const char* kSilenceColumns = "id, matchers, starts_at, ends_at, comment, created_by, created_at";
+constexpr const char* kSilenceColumns =
+    "id, matchers, starts_at, ends_at, comment, created_by, created_at";
 
 Silence read_silence(SQLite::Statement& st) {
   Silence s;
@@ -402,7 +459,8 @@ std::optional<Silence> find_silence(SQLite::Database& db, std::int64_t id) {
 }
 
 Error silence_not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "SILENCE_NOT_FOUND", fmt::format("silence {} does not exist", id));
+  return Error::make(ErrorKind::not_found, "SILENCE_NOT_FOUND",
+                     fmt::format("silence {} does not exist", id));
 }
 
 }  // namespace
@@ -415,7 +473,9 @@ Result<void> AlertService::mark_muted(std::vector<Alert>& alerts) {
   std::vector<Alert> firing;  // id and labels: the possible sources of inhibition
   auto active = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Silence>> {
     std::vector<Silence> out;
-    SQLite::Statement st(db, fmt::format("SELECT {} FROM silences WHERE ends_at > ? AND starts_at <= ?", kSilenceColumns));
+    SQLite::Statement st(db,
+                         fmt::format("SELECT {} FROM silences WHERE ends_at > ? AND starts_at <= ?",
+                                     kSilenceColumns));
     st.bind(1, static_cast<std::int64_t>(now));
     st.bind(2, static_cast<std::int64_t>(now));
     while (st.executeStep()) out.push_back(read_silence(st));
@@ -425,17 +485,21 @@ Result<void> AlertService::mark_muted(std::vector<Alert>& alerts) {
     while (down.executeStep()) down_nodes.insert(down.getColumn(0).getString());
     if (!inhibit_rules.empty() || !down_nodes.empty()) {
       // Only the alerts that can be sources: with no inhibit rule, the node-level alerts of the
-      // nodes that are down (a node being down is common; parsing every firing alert is not needed).
-      SQLite::Statement f(db, std::string("SELECT id, labels FROM alerts WHERE state = 'firing'") +
-                                  (inhibit_rules.empty() ? " AND json_extract(labels, '$.check') IS NULL AND "
-                                                           "json_extract(labels, '$.node') IN (SELECT name FROM nodes "
-                                                           "WHERE status = 'down')"
-                                                         : ""));
+      // nodes that are down (a node being down is common; parsing every firing alert is not
+      // needed).
+      SQLite::Statement f(
+          db,
+          std::string("SELECT id, labels FROM alerts WHERE state = 'firing'") +
+              (inhibit_rules.empty() ? " AND json_extract(labels, '$.check') IS NULL AND "
+                                       "json_extract(labels, '$.node') IN (SELECT name FROM nodes "
+                                       "WHERE status = 'down')"
+                                     : ""));
       while (f.executeStep()) {
         Alert& a = firing.emplace_back();
         a.id = f.getColumn(0).getInt64();
         a.state = AlertState::firing;
-        for (const auto& [k, v] : nlohmann::json::parse(f.getColumn(1).getString()).get<Labels>()) a.labels.push_back({k, v});
+        for (const auto& [k, v] : nlohmann::json::parse(f.getColumn(1).getString()).get<Labels>())
+          a.labels.push_back({k, v});
       }
     }
     return out;
@@ -448,7 +512,8 @@ Result<void> AlertService::mark_muted(std::vector<Alert>& alerts) {
     a.maintenance.clear();
     a.inhibited_by = 0;
     if (a.state == AlertState::resolved) continue;
-    a.silenced = std::any_of(active->begin(), active->end(), [&](const Silence& s) { return s.mutes(a.labels, now); });
+    a.silenced = std::any_of(active->begin(), active->end(),
+                             [&](const Silence& s) { return s.mutes(a.labels, now); });
     for (const auto& w : windows)
       if (w.covers(a.labels)) a.maintenance.push_back({w.id, w.name});
     a.inhibited_by = inhibition.source_of(a.labels);
@@ -462,7 +527,9 @@ Result<Silence> AlertService::create_silence(Silence s, const Actor& actor) {
   s.created_at = now;
   std::optional<inventory::StoredEvent> event;
   auto done = m_writer.run<Silence>([&](SQLite::Database& db) -> Result<Silence> {
-    SQLite::Statement st(db, "INSERT INTO silences(matchers, starts_at, ends_at, comment, created_by, created_at) VALUES (?,?,?,?,?,?)");
+    SQLite::Statement st(db,
+                         "INSERT INTO silences(matchers, starts_at, ends_at, comment, created_by, "
+                         "created_at) VALUES (?,?,?,?,?,?)");
     st.bind(1, s.matchers_text);
     st.bind(2, static_cast<std::int64_t>(s.starts_at));
     st.bind(3, static_cast<std::int64_t>(s.ends_at));
@@ -471,8 +538,15 @@ Result<Silence> AlertService::create_silence(Silence s, const Actor& actor) {
     st.bind(6, static_cast<std::int64_t>(now));
     st.exec();
     s.id = db.getLastInsertRowid();
-    event = inventory::append_event(db, {0, now, "alerts", "silence.created", std::to_string(s.id), actor.name, {{"silence", to_json(s, now)}}});
-    db::append_audit(db, now, actor, "silence.create", std::to_string(s.id), nlohmann::json{{"matchers", s.matchers_text}}.dump());
+    event = inventory::append_event(db, {0,
+                                         now,
+                                         "alerts",
+                                         "silence.created",
+                                         std::to_string(s.id),
+                                         actor.name,
+                                         {{"silence", to_json(s, now)}}});
+    db::append_audit(db, now, actor, "silence.create", std::to_string(s.id),
+                     nlohmann::json{{"matchers", s.matchers_text}}.dump());
     return s;
   });
   if (done.ok()) inventory::publish_event(m_bus, *event);
@@ -494,8 +568,9 @@ Result<Page<Silence>> AlertService::silences(bool include_expired, const PageReq
     Page<Silence> page;
     page.request = request;
     page.total = db.execAndGet("SELECT count(*) FROM silences" + where).getInt64();
-    SQLite::Statement st(db, fmt::format("SELECT {} FROM silences{} ORDER BY id DESC LIMIT {} OFFSET {}", kSilenceColumns,
-                                         where, request.per_page, request.offset()));
+    SQLite::Statement st(
+        db, fmt::format("SELECT {} FROM silences{} ORDER BY id DESC LIMIT {} OFFSET {}",
+                        kSilenceColumns, where, request.per_page, request.offset()));
     while (st.executeStep()) page.items.push_back(read_silence(st));
     return page;
   });
@@ -515,7 +590,13 @@ Result<Silence> AlertService::expire_silence(std::int64_t id, const Actor& actor
     st.bind(2, static_cast<std::int64_t>(now));
     st.bind(3, id);
     st.exec();
-    event = inventory::append_event(db, {0, now, "alerts", "silence.expired", std::to_string(id), actor.name, {{"silence", to_json(*s, now)}}});
+    event = inventory::append_event(db, {0,
+                                         now,
+                                         "alerts",
+                                         "silence.expired",
+                                         std::to_string(id),
+                                         actor.name,
+                                         {{"silence", to_json(*s, now)}}});
     db::append_audit(db, now, actor, "silence.expire", std::to_string(id), "{}");
     return *s;
   });

@@ -36,7 +36,8 @@ struct AlertQuery {
 
 class AlertService {
  public:
-  AlertService(db::Writer& writer, db::Readers& readers, bus::Bus& bus, Evaluator& evaluator, const Clock& clock)
+  AlertService(db::Writer& writer, db::Readers& readers, bus::Bus& bus, Evaluator& evaluator,
+               const Clock& clock)
       : m_writer(writer), m_readers(readers), m_bus(bus), m_evaluator(evaluator), m_clock(clock) {}
 
   // At start: every stored rule and every alert still pending or firing, for Evaluator::load.

@@ -22,7 +22,9 @@ struct Silence {
   TimeMs created_at = 0;
 
   bool active(TimeMs now) const { return starts_at <= now && now < ends_at; }
-  bool mutes(const LabelSet& labels, TimeMs now) const { return active(now) && query::matches_all(matchers, labels); }
+  bool mutes(const LabelSet& labels, TimeMs now) const {
+    return active(now) && query::matches_all(matchers, labels);
+  }
 };
 
 nlohmann::json to_json(const Silence& s, TimeMs now);

@@ -19,9 +19,10 @@ struct Digits {
 
 Digits digits_of(double v, int precision) {
   char buf[64];
-  auto r = precision < 0 ? std::to_chars(buf, buf + sizeof buf, std::fabs(v), std::chars_format::scientific)
-                         : std::to_chars(buf, buf + sizeof buf, std::fabs(v), std::chars_format::scientific,
-                                         std::max(precision - 1, 0));
+  auto r = precision < 0
+               ? std::to_chars(buf, buf + sizeof buf, std::fabs(v), std::chars_format::scientific)
+               : std::to_chars(buf, buf + sizeof buf, std::fabs(v), std::chars_format::scientific,
+                               std::max(precision - 1, 0));
   std::string s(buf, r.ptr);
   auto e = s.find('e');
   Digits out;
@@ -94,7 +95,8 @@ bool label_ref(const std::string& w, std::string& name) {
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 Error template_error(std::size_t pos, const std::string& what) {
-  return Error::make(ErrorKind::validation, "TEMPLATE_INVALID", fmt::format("at position {}: {}", pos, what));
+  return Error::make(ErrorKind::validation, "TEMPLATE_INVALID",
+                     fmt::format("at position {}: {}", pos, what));
 }
 
 }  // namespace
@@ -127,14 +129,16 @@ Result<Template> Template::parse(std::string_view text) {
   std::size_t at = 0;
   while (at <= text.size()) {
     auto open = text.find("{{", at);
-    std::string literal(text.substr(at, open == std::string_view::npos ? std::string_view::npos : open - at));
+    std::string literal(
+        text.substr(at, open == std::string_view::npos ? std::string_view::npos : open - at));
     if (trim_next) literal.erase(0, std::min(literal.size(), literal.find_first_not_of(" \t\r\n")));
     if (open == std::string_view::npos) {
       if (!literal.empty()) t.m_pieces.push_back({Part::literal, std::move(literal)});
       break;
     }
     auto close = text.find("}}", open + 2);
-    if (close == std::string_view::npos) return template_error(open, "unclosed action: '{{' without '}}'");
+    if (close == std::string_view::npos)
+      return template_error(open, "unclosed action: '{{' without '}}'");
     std::string_view action = text.substr(open + 2, close - open - 2);
     // `{{- ` trims the whitespace before the action, ` -}}` the whitespace after it.
     if (action.size() >= 2 && action[0] == '-' && is_space(action[1])) {
@@ -155,12 +159,14 @@ Result<Template> Template::parse(std::string_view text) {
     } else if (words.size() == 1 && label_ref(words[0], name)) {
       piece = {Part::label, name};
     } else if ((words.size() == 2 && words[0] == "humanize" && is_value_ref(words[1])) ||
-               (words.size() == 3 && is_value_ref(words[0]) && words[1] == "|" && words[2] == "humanize")) {
+               (words.size() == 3 && is_value_ref(words[0]) && words[1] == "|" &&
+                words[2] == "humanize")) {
       piece.part = Part::humanized_value;
     } else {
-      return template_error(open, fmt::format("unsupported action '{{{{{}}}}}': use {{{{ $labels.NAME }}}}, "
-                                              "{{{{ $value }}}} or {{{{ humanize $value }}}}",
-                                              std::string(action)));
+      return template_error(
+          open, fmt::format("unsupported action '{{{{{}}}}}': use {{{{ $labels.NAME }}}}, "
+                            "{{{{ $value }}}} or {{{{ humanize $value }}}}",
+                            std::string(action)));
     }
     t.m_pieces.push_back(std::move(piece));
     at = close + 2;
@@ -172,9 +178,15 @@ std::string Template::expand(const LabelSet& labels, double value) const {
   std::string out;
   for (const auto& p : m_pieces) {
     switch (p.part) {
-      case Part::literal: out += p.text; break;
-      case Part::value: out += go_float(value); break;
-      case Part::humanized_value: out += humanize(value); break;
+      case Part::literal:
+        out += p.text;
+        break;
+      case Part::value:
+        out += go_float(value);
+        break;
+      case Part::humanized_value:
+        out += humanize(value);
+        break;
       case Part::label:
         for (const auto& l : labels)
           if (l.name == p.text) out += l.value;

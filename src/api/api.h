@@ -20,9 +20,9 @@
 namespace tt::api {
 
 struct Readiness {
-  std::function<bool()> database_ok;   // a read connection answers and the schema is current
-  std::function<bool()> loop_alive;    // the core loop ticked recently
-  std::function<bool()> disk_full;     // writes are refused for lack of space (db/disk_health.h)
+  std::function<bool()> database_ok;  // a read connection answers and the schema is current
+  std::function<bool()> loop_alive;   // the core loop ticked recently
+  std::function<bool()> disk_full;    // writes are refused for lack of space (db/disk_health.h)
 };
 
 struct Services {
@@ -42,7 +42,8 @@ struct Services {
 
 // A query string that does not decode: 422 with what is wrong in each parameter.
 inline Error bad_query(std::vector<FieldError> errs) {
-  return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", std::move(errs), {}};
+  return Error{
+      ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", std::move(errs), {}};
 }
 
 void register_health(http::Router& r, Services& s);

@@ -9,20 +9,27 @@ namespace {
 // Required string fields of a small JSON form; every missing or mistyped one is reported.
 Result<std::vector<std::string>> string_fields(const nlohmann::json& body,
                                                std::initializer_list<const char*> names) {
-  if (!body.is_object()) return Error::make(ErrorKind::validation, "VALIDATION_FAILED", "the body must be a JSON object");
+  if (!body.is_object())
+    return Error::make(ErrorKind::validation, "VALIDATION_FAILED",
+                       "the body must be a JSON object");
   std::vector<std::string> out;
   std::vector<FieldError> errs;
   for (const char* n : names) {
     auto it = body.find(n);
-    if (it == body.end()) errs.push_back({n, "is required"});
-    else if (!it->is_string()) errs.push_back({n, "must be a string"});
-    else out.push_back(it->get<std::string>());
+    if (it == body.end())
+      errs.push_back({n, "is required"});
+    else if (!it->is_string())
+      errs.push_back({n, "must be a string"});
+    else
+      out.push_back(it->get<std::string>());
   }
-  if (!errs.empty()) return Error{ErrorKind::validation, "VALIDATION_FAILED", "some fields are not valid", errs, {}};
+  if (!errs.empty())
+    return Error{ErrorKind::validation, "VALIDATION_FAILED", "some fields are not valid", errs, {}};
   return out;
 }
 
-// Whether the listener speaks TLS itself: not yet (a later issue), when it will, cookies are Secure.
+// Whether the listener speaks TLS itself: not yet (a later issue), when it will, cookies are
+// Secure.
 constexpr bool kServedOverTls = false;
 
 bool is_loopback(const std::string& address) {
@@ -36,7 +43,8 @@ bool browser_used_https(const http::Context& ctx) {
          (is_loopback(ctx.remote()) && ctx.req.get_header_value("X-Forwarded-Proto") == "https");
 }
 
-std::string session_cookie(const http::Context& ctx, const std::string& value, std::int64_t max_age_s) {
+std::string session_cookie(const http::Context& ctx, const std::string& value,
+                           std::int64_t max_age_s) {
   return fmt::format("{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}", http::kSessionCookie,
                      value, max_age_s, browser_used_https(ctx) ? "; Secure" : "");
 }
@@ -92,9 +100,10 @@ void register_auth(http::Router& r, Services& s) {
          }});
   r.add({"GET", "/api/v1/auth/me", http::Access::authenticated, [](http::Context& ctx) {
            const auto& p = *ctx.principal;
-           nlohmann::json me = {{"user", p.user},
-                                {"role", auth::role_name(p.role)},
-                                {"via", p.via == auth::Principal::Via::session ? "session" : "token"}};
+           nlohmann::json me = {
+               {"user", p.user},
+               {"role", auth::role_name(p.role)},
+               {"via", p.via == auth::Principal::Via::session ? "session" : "token"}};
            if (p.via == auth::Principal::Via::session) me["csrf_token"] = p.csrf_token;
            ctx.ok(me);
          }});

@@ -39,8 +39,12 @@ Result<checks::CheckQuery> check_query(http::Context& ctx) {
   }
   q.text = ctx.query("q");
   if (auto s = ctx.query("sort"); !s.empty()) {
-    if (!checks::valid_check_sort(s)) errs.push_back({"sort", "must be one of name, kind, state, created_at, updated_at, id, with - for descending"});
-    else q.sort = s;
+    if (!checks::valid_check_sort(s))
+      errs.push_back(
+          {"sort",
+           "must be one of name, kind, state, created_at, updated_at, id, with - for descending"});
+    else
+      q.sort = s;
   }
   if (!errs.empty()) return bad_query(std::move(errs));
   return q;
@@ -55,7 +59,9 @@ Result<checks::Heartbeat> heartbeat(http::Context& ctx) {
   if (!ctx.req.body.empty() && type.rfind("application/json", 0) == 0) {
     auto body = ctx.json_body();
     if (!body.ok()) return std::move(body).error();
-    if (!body->is_object()) return Error::make(ErrorKind::invalid_input, "INVALID_JSON", "the body must be a JSON object");
+    if (!body->is_object())
+      return Error::make(ErrorKind::invalid_input, "INVALID_JSON",
+                         "the body must be a JSON object");
     for (const auto& [k, v] : body->items()) fields[k] = v;
   }
   std::vector<FieldError> errs;
@@ -64,7 +70,8 @@ Result<checks::Heartbeat> heartbeat(http::Context& ctx) {
     if (!fields.contains(name)) return std::nullopt;
     const auto& v = fields[name];
     double x = NAN;
-    if (v.is_number()) x = v.get<double>();
+    if (v.is_number())
+      x = v.get<double>();
     else if (v.is_string()) {
       const auto& s = v.get_ref<const std::string&>();
       auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
@@ -84,12 +91,14 @@ Result<checks::Heartbeat> heartbeat(http::Context& ctx) {
   if (fields.contains("msg")) {
     if (!fields["msg"].is_string() || fields["msg"].get_ref<const std::string&>().size() > 1024)
       errs.push_back({"msg", "must be a string of at most 1024 bytes"});
-    else hb.msg = fields["msg"].get<std::string>();
+    else
+      hb.msg = fields["msg"].get<std::string>();
   }
   hb.value = number("value");
   hb.ping_ms = number("ping");
   if (hb.ping_ms && *hb.ping_ms < 0) errs.push_back({"ping", "must not be negative"});
-  if (!errs.empty()) return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad heartbeat", errs, {}};
+  if (!errs.empty())
+    return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad heartbeat", errs, {}};
   return hb;
 }
 
@@ -103,7 +112,8 @@ void register_checks(http::Router& r, Services& s) {
            ctx.ok(items);
          }});
   add_resource_routes<checks::Check>(
-      r, {"/api/v1/checks", "CHECK_NOT_FOUND", [](const checks::Check& c) { return checks::to_json(c); },
+      r, {"/api/v1/checks", "CHECK_NOT_FOUND",
+          [](const checks::Check& c) { return checks::to_json(c); },
           [&checks](http::Context& ctx) -> Result<Page<checks::Check>> {
             auto q = check_query(ctx);
             if (!q.ok()) return std::move(q).error();
@@ -115,7 +125,8 @@ void register_checks(http::Router& r, Services& s) {
             return checks.create(in.value(), actor);
           },
           [&checks](std::int64_t id) { return checks.get(id); },
-          [&checks](std::int64_t id, const nlohmann::json& body, const Actor& actor) -> Result<checks::Check> {
+          [&checks](std::int64_t id, const nlohmann::json& body,
+                    const Actor& actor) -> Result<checks::Check> {
             auto in = checks::decode_check_input(body, checks::InputMode::patch);
             if (!in.ok()) return std::move(in).error();
             return checks.update(id, in.value(), actor);
@@ -144,14 +155,18 @@ void register_checks(http::Router& r, Services& s) {
            nlohmann::json items = nlohmann::json::array();
            for (const auto& row : rows.value()) items.push_back(checks::to_json(row));
            // The next page ends just before the oldest run of this one.
-           nlohmann::json next = rows->size() == static_cast<std::size_t>(limit) ? nlohmann::json(rows->back().at - 1) : nlohmann::json();
+           nlohmann::json next = rows->size() == static_cast<std::size_t>(limit)
+                                     ? nlohmann::json(rows->back().at - 1)
+                                     : nlohmann::json();
            ctx.res.status = 200;
-           ctx.res.set_content(nlohmann::json{{"success", true},
-                                              {"data", items},
-                                              {"pagination", {{"from", from}, {"to", to}, {"limit", limit}, {"next_to", next}}},
-                                              {"meta", http::meta(ctx.request_id)}}
-                                   .dump(),
-                               "application/json");
+           ctx.res.set_content(
+               nlohmann::json{{"success", true},
+                              {"data", items},
+                              {"pagination",
+                               {{"from", from}, {"to", to}, {"limit", limit}, {"next_to", next}}},
+                              {"meta", http::meta(ctx.request_id)}}
+                   .dump(),
+               "application/json");
          }});
   auto push = [&checks](http::Context& ctx) {
     auto hb = heartbeat(ctx);
@@ -161,7 +176,10 @@ void register_checks(http::Router& r, Services& s) {
     ctx.ok({{"accepted", true}});
   };
   r.add({"GET", "/api/v1/push/{token}", http::Access::public_, push});
-  r.add({"POST", "/api/v1/push/{token}", http::Access::public_, push,
+  r.add({"POST",
+         "/api/v1/push/{token}",
+         http::Access::public_,
+         push,
          {"application/json", "application/x-www-form-urlencoded", "text/plain"}});
 }
 

@@ -5,7 +5,8 @@ namespace tt::api {
 
 void register_discover(http::Router& r, Services& s) {
   auto& discovery = s.discovery;
-  // Operators only: a discovery sends packets to any address the caller names and may create a node.
+  // Operators only: a discovery sends packets to any address the caller names and may create a
+  // node.
   r.add({"POST", "/api/v1/discover/snmp", http::Access::operate, [&discovery](http::Context& ctx) {
            auto body = ctx.json_body();
            if (!body.ok()) return ctx.error(body.error());

@@ -32,7 +32,9 @@ Result<inventory::NodeQuery> node_query(http::Context& ctx) {
   q.text = ctx.query("q");
   if (auto s = ctx.query("sort"); !s.empty()) {
     if (!inventory::valid_node_sort(s))
-      errs.push_back({"sort", "must be one of name, type, status, created_at, updated_at, last_seen, id, with - for descending"});
+      errs.push_back({"sort",
+                      "must be one of name, type, status, created_at, updated_at, last_seen, id, "
+                      "with - for descending"});
     else
       q.sort = s;
   }
@@ -45,7 +47,8 @@ Result<inventory::NodeQuery> node_query(http::Context& ctx) {
 void register_nodes(http::Router& r, Services& s) {
   auto& nodes = s.nodes;
   add_resource_routes<inventory::Node>(
-      r, {"/api/v1/nodes", "NODE_NOT_FOUND", [](const inventory::Node& n) { return inventory::to_json(n); },
+      r, {"/api/v1/nodes", "NODE_NOT_FOUND",
+          [](const inventory::Node& n) { return inventory::to_json(n); },
           [&nodes](http::Context& ctx) -> Result<Page<inventory::Node>> {
             auto q = node_query(ctx);
             if (!q.ok()) return std::move(q).error();
@@ -57,7 +60,8 @@ void register_nodes(http::Router& r, Services& s) {
             return nodes.create(in.value(), actor);
           },
           [&nodes](std::int64_t id) { return nodes.get(id); },
-          [&nodes](std::int64_t id, const nlohmann::json& body, const Actor& actor) -> Result<inventory::Node> {
+          [&nodes](std::int64_t id, const nlohmann::json& body,
+                   const Actor& actor) -> Result<inventory::Node> {
             auto in = inventory::decode_node_input(body, inventory::InputMode::patch);
             if (!in.ok()) return std::move(in).error();
             return nodes.update(id, in.value(), actor);
@@ -74,7 +78,8 @@ void register_events(http::Router& r, Services& s) {
            ctx.int_query("after", 0, INT64_MAX, q.after, errs);
            ctx.int_query("before", 1, INT64_MAX, q.before, errs);
            ctx.int_query("limit", 1, 1000, limit, errs);
-           if (auto order = ctx.query("order"); order == "desc") q.newest_first = true;
+           if (auto order = ctx.query("order"); order == "desc")
+             q.newest_first = true;
            else if (!order.empty() && order != "asc")
              errs.push_back({"order", "must be asc or desc"});
            if (ctx.req.has_param("before") && !q.newest_first)
@@ -92,8 +97,11 @@ void register_events(http::Router& r, Services& s) {
            ctx.res.set_content(
                nlohmann::json{{"success", true},
                               {"data", items},
-                              {"pagination", {{"cursor", cursor}, {"next_cursor", next}, {"per_page", q.limit},
-                                              {"has_next", static_cast<int>(events->size()) == q.limit}}},
+                              {"pagination",
+                               {{"cursor", cursor},
+                                {"next_cursor", next},
+                                {"per_page", q.limit},
+                                {"has_next", static_cast<int>(events->size()) == q.limit}}},
                               {"meta", http::meta(ctx.request_id)}}
                    .dump(),
                "application/json");

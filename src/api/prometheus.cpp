@@ -22,7 +22,9 @@ std::string prom_value(double v) {
   return fmt::format("{}", v);
 }
 
-nlohmann::json point(TimeMs t, double v) { return nlohmann::json::array({static_cast<double>(t) / 1000.0, prom_value(v)}); }
+nlohmann::json point(TimeMs t, double v) {
+  return nlohmann::json::array({static_cast<double>(t) / 1000.0, prom_value(v)});
+}
 
 nlohmann::json metric_json(const LabelSet& ls) {
   nlohmann::json out = nlohmann::json::object();
@@ -34,10 +36,13 @@ nlohmann::json metric_json(const LabelSet& ls) {
 // as Prometheus does, rather than thrown out of dump() as a 500.
 void reply(http::Context& ctx, int status, const nlohmann::json& body) {
   ctx.res.status = status;
-  ctx.res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+  ctx.res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                      "application/json");
 }
 
-void success(http::Context& ctx, const nlohmann::json& data) { reply(ctx, 200, {{"status", "success"}, {"data", data}}); }
+void success(http::Context& ctx, const nlohmann::json& data) {
+  reply(ctx, 200, {{"status", "success"}, {"data", data}});
+}
 
 void failure(http::Context& ctx, int status, const char* type, const std::string& message) {
   reply(ctx, status, {{"status", "error"}, {"errorType", type}, {"error", message}});
@@ -53,8 +58,8 @@ bool parse_time(const std::string& s, TimeMs& out) {
   }
   std::tm tm{};
   int ms = 0;
-  int n = std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                      &tm.tm_min, &tm.tm_sec);
+  int n = std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                      &tm.tm_hour, &tm.tm_min, &tm.tm_sec);
   if (n != 6 || s.size() < 20) return false;
   std::string rest = s.substr(19);
   if (rest[0] == '.') {
@@ -75,21 +80,25 @@ bool parse_time(const std::string& s, TimeMs& out) {
 bool parse_step(const std::string& s, std::int64_t& out) {
   double secs = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), secs);
-  if (ec == std::errc() && p == s.data() + s.size()) out = static_cast<std::int64_t>(std::llround(secs * 1000));
-  else out = parse_duration_ms(s).value_or(-1);
+  if (ec == std::errc() && p == s.data() + s.size())
+    out = static_cast<std::int64_t>(std::llround(secs * 1000));
+  else
+    out = parse_duration_ms(s).value_or(-1);
   return out > 0;
 }
 
 // An instant result carries the evaluation time t on every value, as Prometheus answers.
 nlohmann::json value_json(const query::Value& v, TimeMs t = 0) {
-  if (auto* s = std::get_if<query::Scalar>(&v)) return {{"resultType", "scalar"}, {"result", point(t, s->value)}};
+  if (auto* s = std::get_if<query::Scalar>(&v))
+    return {{"resultType", "scalar"}, {"result", point(t, s->value)}};
   if (auto* str = std::get_if<query::String>(&v)) {
     nlohmann::json result = nlohmann::json::array({static_cast<double>(t) / 1000.0, str->value});
     return {{"resultType", "string"}, {"result", result}};
   }
   if (auto* vec = std::get_if<query::Vector>(&v)) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& s : *vec) out.push_back({{"metric", metric_json(s.labels)}, {"value", point(t, s.value)}});
+    for (const auto& s : *vec)
+      out.push_back({{"metric", metric_json(s.labels)}, {"value", point(t, s.value)}});
     return {{"resultType", "vector"}, {"result", out}};
   }
   const auto& m = std::get<query::Matrix>(v);
@@ -127,7 +136,8 @@ void register_prometheus(http::Router& r, Services& s) {
       return failure(ctx, 400, "bad_data", "cannot parse \"time\"");
     query::Engine engine(store, {});
     auto v = engine.eval_instant(*expr.value(), t);
-    if (!v.ok()) return failure(ctx, error_status(v.error()), error_type(v.error()), v.error().message);
+    if (!v.ok())
+      return failure(ctx, error_status(v.error()), error_type(v.error()), v.error().message);
     success(ctx, value_json(v.value(), t));
   };
   auto query_range = [&store](http::Context& ctx) {
@@ -135,13 +145,18 @@ void register_prometheus(http::Router& r, Services& s) {
     if (!expr.ok()) return failure(ctx, 400, "bad_data", expr.error().message);
     TimeMs start = 0, end = 0;
     std::int64_t step = 0;
-    if (!parse_time(ctx.query("start"), start)) return failure(ctx, 400, "bad_data", "cannot parse \"start\"");
-    if (!parse_time(ctx.query("end"), end)) return failure(ctx, 400, "bad_data", "cannot parse \"end\"");
-    if (!parse_step(ctx.query("step"), step)) return failure(ctx, 400, "bad_data", "cannot parse \"step\"");
-    if (end < start) return failure(ctx, 400, "bad_data", "end timestamp must not be before start time");
+    if (!parse_time(ctx.query("start"), start))
+      return failure(ctx, 400, "bad_data", "cannot parse \"start\"");
+    if (!parse_time(ctx.query("end"), end))
+      return failure(ctx, 400, "bad_data", "cannot parse \"end\"");
+    if (!parse_step(ctx.query("step"), step))
+      return failure(ctx, 400, "bad_data", "cannot parse \"step\"");
+    if (end < start)
+      return failure(ctx, 400, "bad_data", "end timestamp must not be before start time");
     query::Engine engine(store, {});
     auto m = engine.eval_range(*expr.value(), start, end, step);
-    if (!m.ok()) return failure(ctx, error_status(m.error()), error_type(m.error()), m.error().message);
+    if (!m.ok())
+      return failure(ctx, error_status(m.error()), error_type(m.error()), m.error().message);
     success(ctx, value_json(query::Value{std::move(m.value())}));
   };
   auto series = [&store](http::Context& ctx) {
@@ -153,12 +168,15 @@ void register_prometheus(http::Router& r, Services& s) {
       auto m = query::parse_selector(ctx.req.get_param_value("match[]", i));
       if (!m.ok()) return failure(ctx, 400, "bad_data", m.error().message);
       for (auto id : store.index().select(m.value()))
-        if (seen.insert(id).second) out.push_back(metric_json(store.index().labels_of(id).value_or(LabelSet{})));
+        if (seen.insert(id).second)
+          out.push_back(metric_json(store.index().labels_of(id).value_or(LabelSet{})));
     }
     success(ctx, out);
   };
   auto labels = [&store](http::Context& ctx) { success(ctx, store.index().label_names()); };
-  auto values = [&store](http::Context& ctx) { success(ctx, store.index().label_values(ctx.params.at("name"))); };
+  auto values = [&store](http::Context& ctx) {
+    success(ctx, store.index().label_values(ctx.params.at("name")));
+  };
   for (const char* method : {"GET", "POST"}) {
     r.add({method, "/prometheus/api/v1/query", http::Access::read, query, form});
     r.add({method, "/prometheus/api/v1/query_range", http::Access::read, query_range, form});
@@ -167,8 +185,12 @@ void register_prometheus(http::Router& r, Services& s) {
   }
   r.add({"GET", "/prometheus/api/v1/label/{name}/values", http::Access::read, values});
   r.add({"GET", "/prometheus/api/v1/status/buildinfo", http::Access::read, [](http::Context& ctx) {
-           success(ctx, {{"version", "2.42.0"}, {"revision", "telltale-" TELLTALE_VERSION}, {"branch", ""},
-                         {"buildUser", ""}, {"buildDate", ""}, {"goVersion", ""}});
+           success(ctx, {{"version", "2.42.0"},
+                         {"revision", "telltale-" TELLTALE_VERSION},
+                         {"branch", ""},
+                         {"buildUser", ""},
+                         {"buildDate", ""},
+                         {"goVersion", ""}});
          }});
 }
 

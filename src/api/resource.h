@@ -24,23 +24,31 @@ struct Resource {
   std::function<Result<Page<T>>(http::Context&)> list;
   std::function<Result<T>(const nlohmann::json& body, const Actor&)> create;
   std::function<Result<T>(std::int64_t id)> get;
-  std::function<Result<T>(std::int64_t id, const nlohmann::json& body, const Actor&)> update;  // empty: no PATCH
+  std::function<Result<T>(std::int64_t id, const nlohmann::json& body, const Actor&)>
+      update;  // empty: no PATCH
   std::function<Result<void>(std::int64_t id, const Actor&)> remove;
 };
 
 // The create/get/patch/delete of a service that takes a decoded record on create and a JSON
 // merge patch on update (maintenance windows, inhibit rules): `decode(body)` makes the record.
 template <typename T, typename Service, typename Decode>
-Resource<T> merge_patch_resource(std::string path, const char* not_found, std::function<nlohmann::json(const T&)> to_json,
-                                 std::function<Result<Page<T>>(http::Context&)> list, Service& svc, Decode decode) {
-  return {std::move(path), not_found, std::move(to_json), std::move(list),
+Resource<T> merge_patch_resource(std::string path, const char* not_found,
+                                 std::function<nlohmann::json(const T&)> to_json,
+                                 std::function<Result<Page<T>>(http::Context&)> list, Service& svc,
+                                 Decode decode) {
+  return {std::move(path),
+          not_found,
+          std::move(to_json),
+          std::move(list),
           [&svc, decode](const nlohmann::json& body, const Actor& actor) -> Result<T> {
             auto in = decode(body);
             if (!in.ok()) return std::move(in).error();
             return svc.create(std::move(in.value()), actor);
           },
           [&svc](std::int64_t id) { return svc.get(id); },
-          [&svc](std::int64_t id, const nlohmann::json& body, const Actor& actor) { return svc.update(id, body, actor); },
+          [&svc](std::int64_t id, const nlohmann::json& body, const Actor& actor) {
+            return svc.update(id, body, actor);
+          },
           [&svc](std::int64_t id, const Actor& actor) { return svc.remove(id, actor); }};
 }
 
@@ -71,7 +79,9 @@ void add_resource_routes(http::Router& r, Resource<T> spec) {
            ctx.ok(res->to_json(x.value()));
          }});
   if (res->update)
-    r.add({"PATCH", item, http::Access::operate,
+    r.add({"PATCH",
+           item,
+           http::Access::operate,
            [res](http::Context& ctx) {
              auto id = ctx.id_param("id", res->not_found);
              if (!id.ok()) return ctx.error(id.error());

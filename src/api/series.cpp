@@ -25,18 +25,24 @@ void store_parsed(http::Context& ctx, tsdb::Store& store, ingest::ParseResult pa
   if (parsed.error_count > 0) {
     // A body that is not JSON at all is malformed (400); well-formed input with bad lines, names
     // or values is unprocessable (422). Either way each problem is listed and nothing is stored.
-    bool malformed = parsed.errors.size() == 1 && parsed.errors[0].line == 0 && parsed.errors[0].path.empty();
-    auto e = Error::make(malformed ? ErrorKind::invalid_input : ErrorKind::validation, "INGEST_PARSE_ERROR",
-                         fmt::format("{} line(s) could not be taken; nothing was stored", parsed.error_count));
+    bool malformed =
+        parsed.errors.size() == 1 && parsed.errors[0].line == 0 && parsed.errors[0].path.empty();
+    auto e = Error::make(
+        malformed ? ErrorKind::invalid_input : ErrorKind::validation, "INGEST_PARSE_ERROR",
+        fmt::format("{} line(s) could not be taken; nothing was stored", parsed.error_count));
     for (const auto& le : parsed.errors) {
-      std::string where = !le.path.empty() ? le.path : le.line == 0 ? "body" : fmt::format("line {}:{}", le.line, le.column);
+      std::string where = !le.path.empty() ? le.path
+                          : le.line == 0   ? "body"
+                                           : fmt::format("line {}:{}", le.line, le.column);
       e.fields.push_back({where, le.message});
     }
     return ctx.error(e);
   }
   auto r = store.append(std::move(parsed.series));
   if (!r.ok()) return ctx.error(r.error());
-  ctx.ok({{"samples", r->samples}, {"series_created", r->series_created}, {"skipped_fields", parsed.skipped_fields}});
+  ctx.ok({{"samples", r->samples},
+          {"series_created", r->series_created},
+          {"skipped_fields", parsed.skipped_fields}});
 }
 
 bool parse_int(const std::string& s, std::int64_t& out) {
@@ -59,8 +65,10 @@ Result<RangeQuery> range_query(http::Context& ctx, bool need_match) {
     if (need_match) errs.push_back({"match", "is required: a selector such as up{job=\"node\"}"});
   } else {
     auto m = query::parse_selector(match);
-    if (!m.ok()) errs.push_back({"match", m.error().message});
-    else q.matchers = std::move(m.value());
+    if (!m.ok())
+      errs.push_back({"match", m.error().message});
+    else
+      q.matchers = std::move(m.value());
   }
   q.to = SystemClock::instance().now_ms();
   ctx.int_query("to", INT64_MIN, INT64_MAX, q.to, errs, "must be milliseconds since the epoch");
@@ -70,14 +78,18 @@ Result<RangeQuery> range_query(http::Context& ctx, bool need_match) {
   if (auto step = ctx.query("step"); !step.empty()) {
     std::int64_t ms = 0;
     q.step_ms = parse_int(step, ms) ? ms : parse_duration_ms(step).value_or(-1);
-    if (q.step_ms <= 0) errs.push_back({"step", "must be a duration such as 30s or 5m, or milliseconds"});
+    if (q.step_ms <= 0)
+      errs.push_back({"step", "must be a duration such as 30s or 5m, or milliseconds"});
     else if ((q.to - q.from) / q.step_ms > kMaxPointsPerSeries)
-      errs.push_back({"step", fmt::format("gives more than {} points per series; use a larger step", kMaxPointsPerSeries)});
+      errs.push_back({"step", fmt::format("gives more than {} points per series; use a larger step",
+                                          kMaxPointsPerSeries)});
   }
   if (auto agg = ctx.query("agg"); !agg.empty()) {
-    if (agg != "avg" && agg != "min" && agg != "max" && agg != "sum" && agg != "count" && agg != "last")
+    if (agg != "avg" && agg != "min" && agg != "max" && agg != "sum" && agg != "count" &&
+        agg != "last")
       errs.push_back({"agg", "must be one of avg, min, max, sum, count, last"});
-    else q.agg = agg;
+    else
+      q.agg = agg;
   }
   if (!errs.empty()) return bad_query(std::move(errs));
   return q;
@@ -109,8 +121,9 @@ void query_range(http::Context& ctx, tsdb::Store& store) {
     std::size_t total = 0;
     for (const auto& s : series.value()) total += s.samples.size();
     if (total > kMaxRawSamples)
-      return ctx.error(Error::make(ErrorKind::too_large, "QUERY_TOO_LARGE",
-                                   fmt::format("{} raw samples match; give a step to aggregate them", total)));
+      return ctx.error(
+          Error::make(ErrorKind::too_large, "QUERY_TOO_LARGE",
+                      fmt::format("{} raw samples match; give a step to aggregate them", total)));
     for (const auto& s : series.value()) out.push_back(series_json(s.labels, s.samples));
     return ctx.ok({{"series", out}});
   }
@@ -125,7 +138,8 @@ void query_range(http::Context& ctx, tsdb::Store& store) {
     bucketed = std::move(r.value());
   }
   std::vector<query::SeriesData> raw;
-  if (tier == 0 || std::any_of(bucketed.begin(), bucketed.end(), [](const auto& b) { return !b.stored_tier; })) {
+  if (tier == 0 ||
+      std::any_of(bucketed.begin(), bucketed.end(), [](const auto& b) { return !b.stored_tier; })) {
     auto r = store.select(q->matchers, q->from, q->to);
     if (!r.ok()) return ctx.error(r.error());
     raw = std::move(r.value());
@@ -133,7 +147,8 @@ void query_range(http::Context& ctx, tsdb::Store& store) {
   auto emit = [&](const LabelSet& labels, const std::vector<tsdb::Bucket>& buckets) {
     std::vector<Sample> points;
     for (const auto& b : tsdb::coarsen(buckets, q->step_ms))
-      if (b.start >= q->from - q->step_ms && b.count > 0) points.push_back({b.start, aggregate(b, q->agg)});
+      if (b.start >= q->from - q->step_ms && b.count > 0)
+        points.push_back({b.start, aggregate(b, q->agg)});
     if (!points.empty()) out.push_back(series_json(labels, points));
   };
   std::set<LabelSet> from_tier;
@@ -144,7 +159,11 @@ void query_range(http::Context& ctx, tsdb::Store& store) {
   }
   for (const auto& s : raw)
     if (!from_tier.count(s.labels)) emit(s.labels, tsdb::make_buckets(s.samples, q->step_ms));
-  ctx.ok({{"series", out}, {"step", q->step_ms}, {"tier", tier == 0 ? "raw" : tier == tsdb::kTier1h ? "1h" : "1m"}});
+  ctx.ok({{"series", out},
+          {"step", q->step_ms},
+          {"tier", tier == 0               ? "raw"
+                   : tier == tsdb::kTier1h ? "1h"
+                                           : "1m"}});
 }
 
 }  // namespace
@@ -156,28 +175,37 @@ void register_series(http::Router& r, Services& s) {
   r.add({"POST", "/api/v1/samples", http::Access::operate, [&store](http::Context& ctx) {
            store_parsed(ctx, store, ingest::parse_json_samples(ctx.req.body));
          }});
-  r.add({"POST", "/api/v1/import/prometheus", http::Access::operate, [&store](http::Context& ctx) {
-           store_parsed(ctx, store, ingest::parse_prometheus_text(ctx.req.body, SystemClock::instance().now_ms()));
+  r.add({"POST", "/api/v1/import/prometheus", http::Access::operate,
+         [&store](http::Context& ctx) {
+           store_parsed(
+               ctx, store,
+               ingest::parse_prometheus_text(ctx.req.body, SystemClock::instance().now_ms()));
          },
          text_types});
-  r.add({"POST", "/api/v1/write", http::Access::operate, [&store](http::Context& ctx) {
-           auto precision = ingest::parse_precision(ctx.req.has_param("precision") ? ctx.query("precision") : "ns");
-           if (!precision.ok()) return ctx.error(bad_query({{"precision", precision.error().message}}));
-           store_parsed(ctx, store, ingest::parse_influx_line(ctx.req.body, precision.value(), SystemClock::instance().now_ms()));
+  r.add({"POST", "/api/v1/write", http::Access::operate,
+         [&store](http::Context& ctx) {
+           auto precision = ingest::parse_precision(
+               ctx.req.has_param("precision") ? ctx.query("precision") : "ns");
+           if (!precision.ok())
+             return ctx.error(bad_query({{"precision", precision.error().message}}));
+           store_parsed(ctx, store,
+                        ingest::parse_influx_line(ctx.req.body, precision.value(),
+                                                  SystemClock::instance().now_ms()));
          },
          text_types});
-  r.add({"GET", "/api/v1/query_range", http::Access::read, [&store](http::Context& ctx) { query_range(ctx, store); }});
+  r.add({"GET", "/api/v1/query_range", http::Access::read,
+         [&store](http::Context& ctx) { query_range(ctx, store); }});
   r.add({"GET", "/api/v1/series", http::Access::read, [&store](http::Context& ctx) {
            auto q = range_query(ctx, true);
            if (!q.ok()) return ctx.error(q.error());
            nlohmann::json items = nlohmann::json::array();
            for (auto id : store.index().select(q->matchers))
-             if (auto labels = store.index().labels_of(id)) items.push_back(labels_json(*labels, true));
+             if (auto labels = store.index().labels_of(id))
+               items.push_back(labels_json(*labels, true));
            ctx.ok(items);
          }});
-  r.add({"GET", "/api/v1/labels", http::Access::read, [&store](http::Context& ctx) {
-           ctx.ok(store.index().label_names());
-         }});
+  r.add({"GET", "/api/v1/labels", http::Access::read,
+         [&store](http::Context& ctx) { ctx.ok(store.index().label_names()); }});
   r.add({"GET", "/api/v1/label/{name}/values", http::Access::read, [&store](http::Context& ctx) {
            ctx.ok(store.index().label_values(ctx.params.at("name")));
          }});

@@ -23,8 +23,10 @@ nlohmann::json series_json(const LabelSet& labels, std::span<const Sample> sampl
     ts.push_back(s.t);
     vs.push_back(number_json(s.v));
   }
-  return {{"metric", std::string(metric_name(labels))}, {"labels", labels_json(labels, false)},
-          {"timestamps", std::move(ts)}, {"values", std::move(vs)}};
+  return {{"metric", std::string(metric_name(labels))},
+          {"labels", labels_json(labels, false)},
+          {"timestamps", std::move(ts)},
+          {"values", std::move(vs)}};
 }
 
 }  // namespace tt::api

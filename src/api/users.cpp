@@ -24,8 +24,9 @@ nlohmann::json to_json(const auth::ApiToken& t) {
 }
 
 nlohmann::json to_json(const auth::AuditEntry& e) {
-  return {{"id", e.id},         {"at", format_rfc3339(e.at)}, {"actor", e.actor}, {"action", e.action},
-          {"target", e.target}, {"remote", e.remote},         {"details", e.details}};
+  return {{"id", e.id},          {"at", format_rfc3339(e.at)}, {"actor", e.actor},
+          {"action", e.action},  {"target", e.target},         {"remote", e.remote},
+          {"details", e.details}};
 }
 
 std::optional<std::string> optional_query(const http::Context& ctx, const char* name) {
@@ -34,7 +35,8 @@ std::optional<std::string> optional_query(const http::Context& ctx, const char* 
 }
 
 Error bad_fields(std::vector<FieldError> errs) {
-  return Error{ErrorKind::validation, "VALIDATION_FAILED", "some fields are not valid", std::move(errs), {}};
+  return Error{
+      ErrorKind::validation, "VALIDATION_FAILED", "some fields are not valid", std::move(errs), {}};
 }
 
 }  // namespace
@@ -55,18 +57,28 @@ void register_users(http::Router& r, Services& s) {
            if (!body.ok()) return ctx.error(body.error());
            const auto& b = body.value();
            std::vector<FieldError> errs;
-           if (!b.is_object()) return ctx.error(bad_fields({{"", "the body must be a JSON object"}}));
+           if (!b.is_object())
+             return ctx.error(bad_fields({{"", "the body must be a JSON object"}}));
            for (const auto& [k, v] : b.items())
-             if (k != "name" && k != "role" && k != "password") errs.push_back({k, "unknown field"});
+             if (k != "name" && k != "role" && k != "password")
+               errs.push_back({k, "unknown field"});
            auto str = [&](const char* k, bool required) -> std::string {
              auto it = b.find(k);
-             if (it == b.end()) { if (required) errs.push_back({k, "is required"}); return {}; }
-             if (!it->is_string()) { errs.push_back({k, "must be a string"}); return {}; }
+             if (it == b.end()) {
+               if (required) errs.push_back({k, "is required"});
+               return {};
+             }
+             if (!it->is_string()) {
+               errs.push_back({k, "must be a string"});
+               return {};
+             }
              return it->get<std::string>();
            };
-           auto name = str("name", true), role_text = str("role", true), password = str("password", false);
+           auto name = str("name", true), role_text = str("role", true),
+                password = str("password", false);
            auto role = auth::parse_role(role_text);
-           if (!role_text.empty() && !role) errs.push_back({"role", "must be one of admin, operator, viewer, api"});
+           if (!role_text.empty() && !role)
+             errs.push_back({"role", "must be one of admin, operator, viewer, api"});
            if (!errs.empty()) return ctx.error(bad_fields(errs));
            if (!role) return;
            auto user = auth.create_user(name, *role, password, ctx.actor().name, ctx.remote());
@@ -87,7 +99,8 @@ void register_users(http::Router& r, Services& s) {
            auto page = ctx.page_request();
            if (!page.ok()) return ctx.error(page.error());
            bool admin = auth::allows(*ctx.principal, auth::Permission::admin);
-           auto user = admin ? optional_query(ctx, "user") : std::optional<std::string>(ctx.principal->user);
+           auto user = admin ? optional_query(ctx, "user")
+                             : std::optional<std::string>(ctx.principal->user);
            auto tokens = auth.list_tokens(user, page.value());
            if (!tokens.ok()) return ctx.error(tokens.error());
            nlohmann::json items = nlohmann::json::array();
@@ -98,23 +111,33 @@ void register_users(http::Router& r, Services& s) {
            auto body = ctx.json_body();
            if (!body.ok()) return ctx.error(body.error());
            const auto& b = body.value();
-           if (!b.is_object()) return ctx.error(bad_fields({{"", "the body must be a JSON object"}}));
+           if (!b.is_object())
+             return ctx.error(bad_fields({{"", "the body must be a JSON object"}}));
            std::vector<FieldError> errs;
            std::string user = ctx.principal->user, label = "api", expires;
            for (const auto& [k, v] : b.items()) {
-             if (k != "name" && k != "user" && k != "expires_in") { errs.push_back({k, "unknown field"}); continue; }
-             if (!v.is_string()) { errs.push_back({k, "must be a string"}); continue; }
+             if (k != "name" && k != "user" && k != "expires_in") {
+               errs.push_back({k, "unknown field"});
+               continue;
+             }
+             if (!v.is_string()) {
+               errs.push_back({k, "must be a string"});
+               continue;
+             }
              if (k == "name") label = v.get<std::string>();
              if (k == "user") user = v.get<std::string>();
              if (k == "expires_in") expires = v.get<std::string>();
            }
-           if (label.empty() || label.size() > 100) errs.push_back({"name", "must be 1 to 100 characters"});
+           if (label.empty() || label.size() > 100)
+             errs.push_back({"name", "must be 1 to 100 characters"});
            std::int64_t expires_ms = 0;
            if (!expires.empty() && (expires_ms = parse_duration_ms(expires).value_or(-1)) <= 0)
              errs.push_back({"expires_in", "must be a duration such as 90d or 12h"});
            if (!errs.empty()) return ctx.error(bad_fields(errs));
-           if (user != ctx.principal->user && !auth::allows(*ctx.principal, auth::Permission::admin))
-             return ctx.error(Error::make(ErrorKind::forbidden, "FORBIDDEN", "only an admin creates tokens for others"));
+           if (user != ctx.principal->user &&
+               !auth::allows(*ctx.principal, auth::Permission::admin))
+             return ctx.error(Error::make(ErrorKind::forbidden, "FORBIDDEN",
+                                          "only an admin creates tokens for others"));
            auto t = auth.create_token(user, label, expires_ms, ctx.actor().name, ctx.remote());
            if (!t.ok()) return ctx.error(t.error());
            auto j = to_json(t->info);
@@ -127,8 +150,10 @@ void register_users(http::Router& r, Services& s) {
            auto token = auth.get_token(id.value());
            if (!token.ok()) return ctx.error(token.error());
            // Another user's token is reported missing rather than forbidden: ids are not disclosed.
-           if (token->user_id != ctx.principal->user_id && !auth::allows(*ctx.principal, auth::Permission::admin))
-             return ctx.error(Error::make(ErrorKind::not_found, "TOKEN_NOT_FOUND", "no such token"));
+           if (token->user_id != ctx.principal->user_id &&
+               !auth::allows(*ctx.principal, auth::Permission::admin))
+             return ctx.error(
+                 Error::make(ErrorKind::not_found, "TOKEN_NOT_FOUND", "no such token"));
            auto done = auth.revoke_token(id.value(), ctx.actor().name, ctx.remote());
            if (!done.ok()) return ctx.error(done.error());
            ctx.no_content();
@@ -137,7 +162,8 @@ void register_users(http::Router& r, Services& s) {
   r.add({"GET", "/api/v1/audit", http::Access::admin, [&auth](http::Context& ctx) {
            auto page = ctx.page_request();
            if (!page.ok()) return ctx.error(page.error());
-           auto entries = auth.list_audit(page.value(), optional_query(ctx, "actor"), optional_query(ctx, "action"));
+           auto entries = auth.list_audit(page.value(), optional_query(ctx, "actor"),
+                                          optional_query(ctx, "action"));
            if (!entries.ok()) return ctx.error(entries.error());
            nlohmann::json items = nlohmann::json::array();
            for (const auto& e : entries->items) items.push_back(to_json(e));

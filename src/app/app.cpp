@@ -55,7 +55,8 @@ bool split_listen(const std::string& listen, std::string& host, int& port) {
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) return false;
   host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   try {
     std::size_t used = 0;
     port = std::stoi(listen.substr(colon + 1), &used);
@@ -81,12 +82,13 @@ bool same_origin(const http::UpgradeRequest& up) {
 Result<std::unique_ptr<SQLite::Database>> open_database(const std::string& path) {
   for (int waited_s = 0;; waited_s += 5) {
     auto rw = db::open(path, db::Access::read_write);
-    auto version = rw.ok() ? db::migrate(*rw.value(), db::embedded_migrations()) : Result<int>(rw.error());
+    auto version =
+        rw.ok() ? db::migrate(*rw.value(), db::embedded_migrations()) : Result<int>(rw.error());
     if (version.ok()) return rw;
     if (version.error().code != "DISK_FULL") return std::move(version).error();
     if (waited_s % 60 == 0)
-      log::error("cannot open {} until there is room on the disk ({}); trying again every 5 s", path,
-                 version.error().message);
+      log::error("cannot open {} until there is room on the disk ({}); trying again every 5 s",
+                 path, version.error().message);
     std::this_thread::sleep_for(std::chrono::seconds(5));
   }
 }
@@ -109,7 +111,8 @@ class SocketRevoker {
   // Loop thread, after adopting a socket authenticated when applied() was `seen`.
   void adopted(std::uint64_t seen) {
     const auto missed = std::min<std::uint64_t>(m_applied.load() - seen, m_latest.size());
-    for (auto it = m_latest.end() - static_cast<std::ptrdiff_t>(missed); it != m_latest.end(); ++it) close(*it);
+    for (auto it = m_latest.end() - static_cast<std::ptrdiff_t>(missed); it != m_latest.end(); ++it)
+      close(*it);
   }
 
  private:
@@ -134,7 +137,8 @@ class SocketRevoker {
 std::string default_data_dir() {
   if (geteuid() == 0) return "/var/lib/telltale";
   if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/telltale";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/telltale";
+  if (const char* h = std::getenv("HOME"); h && *h)
+    return std::string(h) + "/.local/share/telltale";
   return "./telltale-data";
 }
 
@@ -190,7 +194,8 @@ int serve(const ServeOptions& opt) {
   // The mark clears when there is room again even if nothing writes in the meantime.
   metrics::registry().add_collector([](metrics::Registry&) { db::disk_health().full(); });
   metrics::registry().add_collector([&writer](metrics::Registry& r) {
-    r.family("telltale_db_writer_queue_depth", "Jobs waiting for the writer thread.", metrics::Type::gauge)
+    r.family("telltale_db_writer_queue_depth", "Jobs waiting for the writer thread.",
+             metrics::Type::gauge)
         .gauge()
         .set(static_cast<double>(writer.queue_depth()));
   });
@@ -203,7 +208,8 @@ int serve(const ServeOptions& opt) {
     hub.publish("events", e.json);
   });
   LiveSeries live;
-  hub.on_series_topics_changed([&live](const std::set<std::string>& topics) { live.set_topics(topics); });
+  hub.on_series_topics_changed(
+      [&live](const std::set<std::string>& topics) { live.set_topics(topics); });
   bus.samples.subscribe([&hub](const std::vector<bus::SeriesMessage>& messages) {
     for (const auto& m : messages) hub.publish(m.topic, m.data);
   });
@@ -214,15 +220,19 @@ int serve(const ServeOptions& opt) {
   store_options.rollup_1m_retention_ms = opt.rollup_1m_retention_ms;
   store_options.rollup_1h_retention_ms = opt.rollup_1h_retention_ms;
   tsdb::Store store(writer, readers, SystemClock::instance(), store_options);
-  store.set_append_listener([&live] { return live.wanted(); }, [&live, &bus](const std::vector<SeriesSamples>& batch) {
-    if (auto messages = live.match(batch); !messages.empty()) bus.samples.publish(std::move(messages));
-  });
+  store.set_append_listener([&live] { return live.wanted(); },
+                            [&live, &bus](const std::vector<SeriesSamples>& batch) {
+                              if (auto messages = live.match(batch); !messages.empty())
+                                bus.samples.publish(std::move(messages));
+                            });
   // The event log is pruned by age and count in small batches, paced by the store's maintenance.
-  store.set_maintenance_task([&writer, keep = inventory::EventRetention{opt.events_retention_ms, opt.events_max}] {
+  store.set_maintenance_task([&writer, keep = inventory::EventRetention{opt.events_retention_ms,
+                                                                        opt.events_max}] {
     auto pruned = writer
                       .submit<std::int64_t>(
                           [&keep](SQLite::Database& db) -> Result<std::int64_t> {
-                            return inventory::prune_events(db, keep, SystemClock::instance().now_ms(), kEventsPrunedPerPass);
+                            return inventory::prune_events(
+                                db, keep, SystemClock::instance().now_ms(), kEventsPrunedPerPass);
                           },
                           db::Urgency::lazy)
                       .get();
@@ -236,17 +246,21 @@ int serve(const ServeOptions& opt) {
   auth::AuthService auth(writer, readers, SystemClock::instance());
   // A socket ends with the credential it was opened with.
   SocketRevoker revoker(hub);
-  auth.on_revoked([&loop, &revoker](const auth::Revocation& r) { loop.post([&revoker, r] { revoker.revoke(r); }); });
+  auth.on_revoked([&loop, &revoker](const auth::Revocation& r) {
+    loop.post([&revoker, r] { revoker.revoke(r); });
+  });
   inventory::NodeService nodes(writer, readers, bus, SystemClock::instance());
 
   // Checks: the runner drives probes on the loop; results cross the bus to the recorder.
   checks::Runner runner(loop, bus, SystemClock::instance());
-  checks::Recorder recorder(writer, bus, SystemClock::instance(), [&store](std::span<const RefSample> samples) -> Result<void> {
-    auto r = store.append(samples);
-    if (!r.ok()) return std::move(r).error();
-    return ok();
-  });
-  bus.results.subscribe([&recorder](const std::shared_ptr<const bus::CheckResult>& r) { recorder.take(r); });
+  checks::Recorder recorder(writer, bus, SystemClock::instance(),
+                            [&store](std::span<const RefSample> samples) -> Result<void> {
+                              auto r = store.append(samples);
+                              if (!r.ok()) return std::move(r).error();
+                              return ok();
+                            });
+  bus.results.subscribe(
+      [&recorder](const std::shared_ptr<const bus::CheckResult>& r) { recorder.take(r); });
   checks::CheckService check_service(writer, readers, bus, runner, store, SystemClock::instance());
   auto stored_checks = check_service.load_all();
   if (!stored_checks.ok()) {
@@ -275,18 +289,21 @@ int serve(const ServeOptions& opt) {
           log::warn("SNMP traps: not counted in snmp_traps: {}", r.error().message);
       },
       trap_series);
-  snmp::TrapReceiver trap_receiver(loop.uv(), trap_keyring, trap_users.engine().engine_id, trap_users.engine().boots,
-                                   [&trap_recorder](snmp::Trap t) { trap_recorder.take(std::move(t)); });
+  snmp::TrapReceiver trap_receiver(
+      loop.uv(), trap_keyring, trap_users.engine().engine_id, trap_users.engine().boots,
+      [&trap_recorder](snmp::Trap t) { trap_recorder.take(std::move(t)); });
 
   // Alerts: rules evaluated on the evaluator's thread through the query engine; check_state
   // rules see the runner's live states (every check is in them from runner.start()).
-  alerts::Evaluator evaluator(writer, bus, SystemClock::instance(), store,
-                              [&runner]() -> Result<std::vector<alerts::CheckStatus>> {
-                                std::vector<alerts::CheckStatus> out;
-                                for (const auto& [id, live] : runner.live_all())
-                                  if (live.labels) out.push_back({id, *live.labels, live.state == checks::CheckState::down});
-                                return out;
-                              });
+  alerts::Evaluator evaluator(
+      writer, bus, SystemClock::instance(), store,
+      [&runner]() -> Result<std::vector<alerts::CheckStatus>> {
+        std::vector<alerts::CheckStatus> out;
+        for (const auto& [id, live] : runner.live_all())
+          if (live.labels)
+            out.push_back({id, *live.labels, live.state == checks::CheckState::down});
+        return out;
+      });
   alerts::AlertService alert_service(writer, readers, bus, evaluator, SystemClock::instance());
   // Notifications: outbox rows commit with the transitions they announce; the dispatcher thread
   // delivers them through libcurl on the loop, woken by the alerts' events after each commit.
@@ -296,10 +313,12 @@ int serve(const ServeOptions& opt) {
   // Silenced and maintenance alerts are checked again when their notification is due.
   dispatcher.mute_with([&alert_service](const std::vector<std::int64_t>& ids) {
     auto muted = alert_service.muted(ids);
-    if (!muted.ok()) log::warn("notifications: cannot tell what is muted: {}", muted.error().message);
+    if (!muted.ok())
+      log::warn("notifications: cannot tell what is muted: {}", muted.error().message);
     return muted.ok() ? std::move(muted.value()) : std::set<std::int64_t>{};
   });
-  evaluator.on_transition([](SQLite::Database& db, const alerts::Transition& t, std::int64_t transition_id) {
+  evaluator.on_transition([](SQLite::Database& db, const alerts::Transition& t,
+                             std::int64_t transition_id) {
     const auto& a = t.alert;
     bool fired = a.state == alerts::AlertState::firing && t.from != alerts::AlertState::firing;
     bool resolved = a.state == alerts::AlertState::resolved && t.from == alerts::AlertState::firing;
@@ -308,15 +327,18 @@ int serve(const ServeOptions& opt) {
     payload["active_at_ms"] = a.active_at;
     if (a.fired_at) payload["fired_at_ms"] = *a.fired_at;
     if (a.resolved_at) payload["resolved_at_ms"] = *a.resolved_at;
-    notify::enqueue(db, transition_id, a.rule_id, a.id, fired ? notify::Notice::Event::firing : notify::Notice::Event::resolved,
+    notify::enqueue(db, transition_id, a.rule_id, a.id,
+                    fired ? notify::Notice::Event::firing : notify::Notice::Event::resolved,
                     payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), t.at);
   });
   bus.events.subscribe([&dispatcher](const bus::Event& e) {
-    if (e.topic == "alerts" && (e.kind == "alert.firing" || e.kind == "alert.resolved")) dispatcher.wake();
+    if (e.topic == "alerts" && (e.kind == "alert.firing" || e.kind == "alert.resolved"))
+      dispatcher.wake();
   });
   {
     auto rules = alert_service.load_rules();
-    auto active = rules.ok() ? alert_service.load_active() : Result<std::vector<alerts::Alert>>(rules.error());
+    auto active = rules.ok() ? alert_service.load_active()
+                             : Result<std::vector<alerts::Alert>>(rules.error());
     if (!active.ok()) {
       log::error("cannot load the alert rules: {}", active.error().message);
       return 1;
@@ -333,26 +355,25 @@ int serve(const ServeOptions& opt) {
       [&auth](const std::string& bearer) { return auth.authenticate_token(bearer); }};
   http::Router router(authenticator, {opt.api_rate_per_s, opt.api_rate_per_s * 2});
   int schema = db::latest_schema_version();
-  api::Services services{
-      auth,
-      nodes,
-      check_service,
-      alert_service,
-      maintenance,
-      inhibit,
-      channels,
-      store,
-      discovery,
-      trap_users,
-      {[&readers, schema] {
-         auto v = readers.with([](SQLite::Database& d) -> Result<int> {
-           return d.execAndGet("PRAGMA user_version").getInt();
-         });
-         return v.ok() && v.value() == schema;
-       },
-       [&loop] { return loop.ms_since_heartbeat() < 5000; },
-       [] { return db::disk_health().full(); }},
-      opt.web_dir};
+  api::Services services{auth,
+                         nodes,
+                         check_service,
+                         alert_service,
+                         maintenance,
+                         inhibit,
+                         channels,
+                         store,
+                         discovery,
+                         trap_users,
+                         {[&readers, schema] {
+                            auto v = readers.with([](SQLite::Database& d) -> Result<int> {
+                              return d.execAndGet("PRAGMA user_version").getInt();
+                            });
+                            return v.ok() && v.value() == schema;
+                          },
+                          [&loop] { return loop.ms_since_heartbeat() < 5000; },
+                          [] { return db::disk_health().full(); }},
+                         opt.web_dir};
   api::register_all(router, services);
 
   http::Server server(static_cast<std::size_t>(opt.http_threads));
@@ -363,9 +384,10 @@ int serve(const ServeOptions& opt) {
   server.set_keep_alive_timeout(5);
   server.set_read_timeout(10);
   server.set_write_timeout(10);
-  server.set_body_gate([&authenticator](const std::string& authorization, const std::string& cookie) {
-    return http::authenticate(authenticator, authorization, cookie).ok();
-  });
+  server.set_body_gate(
+      [&authenticator](const std::string& authorization, const std::string& cookie) {
+        return http::authenticate(authenticator, authorization, cookie).ok();
+      });
   server.set_upgrade_handler(kWsPath, [&](http::UpgradeRequest& up) {
     std::string request_id = random_hex(8);
     auto header = [&up](std::string_view name) {
@@ -385,13 +407,16 @@ int serve(const ServeOptions& opt) {
     if (!who.ok()) return reject(401, who.error());
     // A browser sends the cookie from any page; only our own pages may use it for a socket.
     if (who->via == auth::Principal::Via::session && !same_origin(up))
-      return reject(403, Error::make(ErrorKind::forbidden, "ORIGIN_REJECTED", "cross-origin WebSocket refused"));
+      return reject(403, Error::make(ErrorKind::forbidden, "ORIGIN_REJECTED",
+                                     "cross-origin WebSocket refused"));
     if (!http::write_all(up.fd, handshake->response)) return false;
-    ws::ClientInfo info{who->user, std::string(auth::role_name(who->role)), up.remote, who->user_id,
-                        who->session_id, who->token_id, who->expires_at};
+    ws::ClientInfo info{who->user,       std::string(auth::role_name(who->role)),
+                        up.remote,       who->user_id,
+                        who->session_id, who->token_id,
+                        who->expires_at};
     int fd = up.fd;
-    loop.post([&hub, &revoker, fd, revocations_seen, info = std::move(info), leftover = std::move(up.leftover),
-               place = up.hand_over()]() mutable {
+    loop.post([&hub, &revoker, fd, revocations_seen, info = std::move(info),
+               leftover = std::move(up.leftover), place = up.hand_over()]() mutable {
       hub.adopt(fd, std::move(info), std::move(leftover), std::move(place));
       revoker.adopted(revocations_seen);
     });
@@ -410,22 +435,29 @@ int serve(const ServeOptions& opt) {
       std::uint16_t trap_port = 162;
       auto bound = snmp::split_address(listen, trap_host, trap_port)
                        ? trap_receiver.listen(trap_host, trap_port)
-                       : Result<int>(Error::make(ErrorKind::invalid_input, "SNMP_TRAP_LISTEN", "not HOST:PORT"));
-      if (bound.ok()) log::info("SNMP traps: listening on udp {}:{}", trap_host, bound.value());
-      else log::warn("SNMP traps: receiver off ({}: {})", listen, bound.error().message);
+                       : Result<int>(Error::make(ErrorKind::invalid_input, "SNMP_TRAP_LISTEN",
+                                                 "not HOST:PORT"));
+      if (bound.ok())
+        log::info("SNMP traps: listening on udp {}:{}", trap_host, bound.value());
+      else
+        log::warn("SNMP traps: receiver off ({}: {})", listen, bound.error().message);
     });
   }
   std::thread http_thread([&server] { server.listen_after_bind(); });
   // Log "listening" (and so take signals) only once the server can be stopped.
-  for (int i = 0; i < 500 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 500 && !server.is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
   std::string shown_host = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
   if (shown_host.find(':') != std::string::npos) shown_host = "[" + shown_host + "]";
-  log::info("telltale {} listening on http://{}:{} (data in {})", TELLTALE_VERSION, shown_host, port, data_dir);
+  log::info("telltale {} listening on http://{}:{} (data in {})", TELLTALE_VERSION, shown_host,
+            port, data_dir);
   if (auto code = auth.setup_code()) {
-    log::info("first run: open http://{}:{}/ in a browser and create the admin account", shown_host, port);
+    log::info("first run: open http://{}:{}/ in a browser and create the admin account", shown_host,
+              port);
     log::info("setup code: {}", *code);
-    log::info("(or from a shell: telltale user add NAME --role admin --password-stdin --data {})", data_dir);
+    log::info("(or from a shell: telltale user add NAME --role admin --password-stdin --data {})",
+              data_dir);
   }
 
   int sig = 0;

@@ -17,7 +17,7 @@ struct ServeOptions {
   std::string web_dir;   // empty: the embedded UI
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   double api_rate_per_s = 100;  // per client address; 0 disables
-  int http_threads = 4;  // threads serve requests; idle keep-alive connections hold none
+  int http_threads = 4;         // threads serve requests; idle keep-alive connections hold none
   // How long each tier of the time-series store keeps data.
   std::int64_t raw_retention_ms = 30LL * 86'400'000;
   std::int64_t rollup_1m_retention_ms = 180LL * 86'400'000;

@@ -33,7 +33,8 @@ std::shared_ptr<const LiveSeries::Selectors> LiveSeries::selectors() {
       next->push_back(*it->second);
       continue;
     }
-    auto matchers = query::parse_selector(std::string_view(topic).substr(ws::Hub::kSeriesPrefix.size()));
+    auto matchers =
+        query::parse_selector(std::string_view(topic).substr(ws::Hub::kSeriesPrefix.size()));
     if (matchers.ok()) next->push_back({topic, std::move(matchers.value())});
   }
   std::lock_guard lock(m_mutex);
@@ -51,9 +52,11 @@ std::vector<bus::SeriesMessage> LiveSeries::match(const std::vector<SeriesSample
   for (const auto& [topic, matchers] : *current) {
     nlohmann::json matched = nlohmann::json::array();
     for (const auto& s : batch)
-      if (query::matches_all(matchers, s.labels)) matched.push_back(api::series_json(s.labels, s.samples));
+      if (query::matches_all(matchers, s.labels))
+        matched.push_back(api::series_json(s.labels, s.samples));
     if (!matched.empty())
-      out.push_back({topic, std::make_shared<const std::string>(nlohmann::json{{"series", matched}}.dump())});
+      out.push_back(
+          {topic, std::make_shared<const std::string>(nlohmann::json{{"series", matched}}.dump())});
   }
   return out;
 }

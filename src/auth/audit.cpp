@@ -1,7 +1,8 @@
 // AuthService: the audit log, written by every subsystem's mutations.
+#include "db/audit.h"
+
 #include "auth/detail.h"
 #include "auth/service.h"
-#include "db/audit.h"
 
 namespace tt::auth {
 
@@ -10,12 +11,15 @@ void AuthService::record_audit(SQLite::Database& db, const AuditEntry& entry) {
                    entry.details.is_null() ? std::string("{}") : entry.details.dump());
 }
 
-Result<Page<AuditEntry>> AuthService::list_audit(PageRequest page, const std::optional<std::string>& actor,
+Result<Page<AuditEntry>> AuthService::list_audit(PageRequest page,
+                                                 const std::optional<std::string>& actor,
                                                  const std::optional<std::string>& action) {
   page = detail::clamp(page);
   std::string where;
   std::vector<std::string> args;
-  auto add = [&](const std::string& clause) { where += (where.empty() ? "WHERE " : " AND ") + clause; };
+  auto add = [&](const std::string& clause) {
+    where += (where.empty() ? "WHERE " : " AND ") + clause;
+  };
   if (actor) {
     add("actor = ?");
     args.push_back(*actor);
@@ -36,8 +40,9 @@ Result<Page<AuditEntry>> AuthService::list_audit(PageRequest page, const std::op
     for (std::size_t i = 0; i < args.size(); ++i) count.bind(static_cast<int>(i + 1), args[i]);
     count.executeStep();
     out.total = count.getColumn(0).getInt64();
-    SQLite::Statement q(db, "SELECT id, at, actor, action, target, remote, details FROM audit_log " + where +
-                                " ORDER BY id DESC LIMIT ? OFFSET ?");
+    SQLite::Statement q(
+        db, "SELECT id, at, actor, action, target, remote, details FROM audit_log " + where +
+                " ORDER BY id DESC LIMIT ? OFFSET ?");
     int i = 1;
     for (const auto& a : args) q.bind(i++, a);
     q.bind(i++, page.per_page);

@@ -29,8 +29,10 @@ inline std::optional<std::int64_t> opt_int64(const SQLite::Column& c) {
 }
 
 inline void bind_opt(SQLite::Statement& q, int index, const std::optional<std::int64_t>& v) {
-  if (v) q.bind(index, *v);
-  else q.bind(index);
+  if (v)
+    q.bind(index, *v);
+  else
+    q.bind(index);
 }
 
 // Principal::session_id: half the cookie's SHA-256 in hex, enough to tell sessions apart and

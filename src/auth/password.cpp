@@ -56,7 +56,8 @@ Result<std::string> hash_password(std::string_view password) {
                                crypto_pwhash_ALG_ARGON2ID13);
   }
   if (rc != 0) {
-    return Error::make(ErrorKind::internal, "HASH_FAILED", "could not hash the password (out of memory)");
+    return Error::make(ErrorKind::internal, "HASH_FAILED",
+                       "could not hash the password (out of memory)");
   }
   return std::string(out);
 }
@@ -82,7 +83,8 @@ void verify_dummy_password(std::string_view password) {
 }
 
 Error field_error(std::string field, std::string message) {
-  Error e = Error::make(ErrorKind::validation, "VALIDATION_FAILED", "invalid " + field + ": " + message);
+  Error e =
+      Error::make(ErrorKind::validation, "VALIDATION_FAILED", "invalid " + field + ": " + message);
   e.fields.push_back(FieldError{std::move(field), std::move(message)});
   return e;
 }

@@ -16,9 +16,9 @@
 namespace tt::auth {
 
 struct RateLimiterOptions {
-  int max_failures = 5;                        // failures within the window that block a key
+  int max_failures = 5;  // failures within the window that block a key
   std::int64_t window_ms = 15 * 60 * 1000;
-  std::size_t max_keys = 10'000;               // memory bound
+  std::size_t max_keys = 10'000;  // memory bound
 };
 
 class RateLimiter {

@@ -4,10 +4,14 @@ namespace tt::auth {
 
 std::string_view role_name(Role role) {
   switch (role) {
-    case Role::admin: return "admin";
-    case Role::operator_: return "operator";
-    case Role::viewer: return "viewer";
-    case Role::api: return "api";
+    case Role::admin:
+      return "admin";
+    case Role::operator_:
+      return "operator";
+    case Role::viewer:
+      return "viewer";
+    case Role::api:
+      return "api";
   }
   return "viewer";
 }
@@ -21,10 +25,13 @@ std::optional<Role> parse_role(std::string_view text) {
 
 bool allows(Role role, Permission permission) {
   switch (role) {
-    case Role::admin: return true;
+    case Role::admin:
+      return true;
     case Role::operator_:
-    case Role::api: return permission != Permission::admin;
-    case Role::viewer: return permission == Permission::read;
+    case Role::api:
+      return permission != Permission::admin;
+    case Role::viewer:
+      return permission == Permission::read;
   }
   return false;
 }

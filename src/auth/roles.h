@@ -31,13 +31,15 @@ struct Principal {
   enum class Via { session, token, cli } via = Via::session;
   std::string csrf_token;     // session only
   std::int64_t token_id = 0;  // token only
-  std::string session_id;     // session only: names it (hex of part of the cookie's hash), not secret
+  std::string session_id;  // session only: names it (hex of part of the cookie's hash), not secret
   std::int64_t expires_at = 0;  // wall ms when the session or token ends; 0: never
 };
 
 inline bool allows(const Principal& p, Permission permission) { return allows(p.role, permission); }
 
 // The local command line: whoever can run it owns the database file, so it acts as an admin.
-inline Principal cli_principal() { return Principal{0, "cli", Role::admin, Principal::Via::cli, {}, 0}; }
+inline Principal cli_principal() {
+  return Principal{0, "cli", Role::admin, Principal::Via::cli, {}, 0};
+}
 
 }  // namespace tt::auth

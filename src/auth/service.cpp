@@ -1,11 +1,12 @@
 // AuthService: construction, first-run setup and users. Sessions, tokens and the audit log live
 // in session.cpp, token.cpp and audit.cpp.
+#include "auth/service.h"
+
 #include <sodium.h>
 
 #include <cctype>
 
 #include "auth/detail.h"
-#include "auth/service.h"
 #include "core/log.h"
 
 namespace tt::auth {
@@ -14,9 +15,12 @@ namespace {
 
 // Ends a user's sessions held in memory (AuthService::m_memory_sessions), but `keep`'s.
 template <typename Sessions>
-void end_memory_sessions(std::mutex& mutex, Sessions& sessions, std::int64_t user_id, const Sha256* keep) {
+void end_memory_sessions(std::mutex& mutex, Sessions& sessions, std::int64_t user_id,
+                         const Sha256* keep) {
   std::lock_guard lock(mutex);
-  std::erase_if(sessions, [&](const auto& kv) { return kv.second.user_id == user_id && (!keep || kv.first != *keep); });
+  std::erase_if(sessions, [&](const auto& kv) {
+    return kv.second.user_id == user_id && (!keep || kv.first != *keep);
+  });
 }
 
 // No 0/O, 1/I/L: easy to read off a console and type.
@@ -46,15 +50,18 @@ Result<User> insert_user(SQLite::Database& db, const std::string& name, Role rol
   SQLite::Statement exists(db, "SELECT 1 FROM users WHERE name = ?");
   exists.bind(1, name);
   if (exists.executeStep()) {
-    return Error::make(ErrorKind::conflict, "USER_EXISTS", "a user named '" + name + "' already exists");
+    return Error::make(ErrorKind::conflict, "USER_EXISTS",
+                       "a user named '" + name + "' already exists");
   }
   SQLite::Statement ins(db,
                         "INSERT INTO users (name, role, password_hash, created_at, updated_at) "
                         "VALUES (?, ?, ?, ?, ?)");
   ins.bind(1, name);
   ins.bind(2, std::string(role_name(role)));
-  if (hash) ins.bind(3, *hash);
-  else ins.bind(3);
+  if (hash)
+    ins.bind(3, *hash);
+  else
+    ins.bind(3);
   ins.bind(4, now);
   ins.bind(5, now);
   ins.exec();
@@ -77,7 +84,8 @@ bool Revocation::covers(const Principal& p) const {
   return false;
 }
 
-AuthService::AuthService(db::Writer& writer, db::Readers& readers, const Clock& clock, AuthOptions options)
+AuthService::AuthService(db::Writer& writer, db::Readers& readers, const Clock& clock,
+                         AuthOptions options)
     : m_writer(writer),
       m_readers(readers),
       m_clock(clock),
@@ -118,7 +126,8 @@ std::optional<std::string> AuthService::setup_code() {
   if (m_setup_done) return std::nullopt;
   if (m_setup_code.empty()) {
     for (int i = 0; i < kSetupCodeChars; ++i) {
-      m_setup_code += kSetupAlphabet[randombytes_uniform(static_cast<std::uint32_t>(kSetupAlphabet.size()))];
+      m_setup_code +=
+          kSetupAlphabet[randombytes_uniform(static_cast<std::uint32_t>(kSetupAlphabet.size()))];
     }
   }
   return group_code(m_setup_code);
@@ -127,8 +136,10 @@ std::optional<std::string> AuthService::setup_code() {
 Result<User> AuthService::complete_setup(const std::string& code, const std::string& name,
                                          const std::string& password, const std::string& remote) {
   const std::string key = "s:" + remote;
-  if (auto ms = m_per_pair.blocked_for_ms(key); ms > 0) return rate_limited(ms, "SETUP_RATE_LIMITED");
-  const Error done = Error::make(ErrorKind::conflict, "SETUP_DONE", "setup has already been completed");
+  if (auto ms = m_per_pair.blocked_for_ms(key); ms > 0)
+    return rate_limited(ms, "SETUP_RATE_LIMITED");
+  const Error done =
+      Error::make(ErrorKind::conflict, "SETUP_DONE", "setup has already been completed");
   auto has = has_users();
   if (!has.ok()) return std::move(has).error();
   std::string expected;
@@ -166,8 +177,9 @@ Result<User> AuthService::complete_setup(const std::string& code, const std::str
 
 // ---- users ----
 
-Result<User> AuthService::create_user(const std::string& name, Role role, const std::string& password,
-                                      const std::string& actor, const std::string& remote) {
+Result<User> AuthService::create_user(const std::string& name, Role role,
+                                      const std::string& password, const std::string& actor,
+                                      const std::string& remote) {
   TT_TRY(validate_user_name(name));
   std::optional<std::string> hash;
   if (!(role == Role::api && password.empty())) {
@@ -180,7 +192,12 @@ Result<User> AuthService::create_user(const std::string& name, Role role, const 
   return m_writer.run<User>([&](SQLite::Database& db) -> Result<User> {
     auto u = insert_user(db, name, role, hash, now);
     if (!u.ok()) return u;
-    record_audit(db, AuditEntry{0, now, actor, "user.create", name, remote,
+    record_audit(db, AuditEntry{0,
+                                now,
+                                actor,
+                                "user.create",
+                                name,
+                                remote,
                                 {{"id", u->id}, {"role", role_name(role)}}});
     return u;
   });
@@ -192,7 +209,8 @@ Result<Page<User>> AuthService::list_users(PageRequest page) {
     Page<User> out;
     out.request = page;
     out.total = db.execAndGet("SELECT COUNT(*) FROM users").getInt64();
-    SQLite::Statement q(db, fmt::format("SELECT {} FROM users ORDER BY name LIMIT ? OFFSET ?", detail::kUserColumns));
+    SQLite::Statement q(db, fmt::format("SELECT {} FROM users ORDER BY name LIMIT ? OFFSET ?",
+                                        detail::kUserColumns));
     q.bind(1, page.per_page);
     q.bind(2, page.offset());
     while (q.executeStep()) out.items.push_back(detail::user_from_row(q));
@@ -202,14 +220,16 @@ Result<Page<User>> AuthService::list_users(PageRequest page) {
 
 Result<User> AuthService::get_user(const std::string& name) {
   return m_readers.with([&](SQLite::Database& db) -> Result<User> {
-    SQLite::Statement q(db, fmt::format("SELECT {} FROM users WHERE name = ?", detail::kUserColumns));
+    SQLite::Statement q(db,
+                        fmt::format("SELECT {} FROM users WHERE name = ?", detail::kUserColumns));
     q.bind(1, name);
     if (!q.executeStep()) return detail::user_not_found("named '" + name + "'");
     return detail::user_from_row(q);
   });
 }
 
-Result<void> AuthService::delete_user(std::int64_t id, const std::string& actor, const std::string& remote) {
+Result<void> AuthService::delete_user(std::int64_t id, const std::string& actor,
+                                      const std::string& remote) {
   const TimeMs now = m_clock.now_ms();
   auto deleted = m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
     SQLite::Statement q(db, "SELECT name, role FROM users WHERE id = ?");
@@ -224,7 +244,8 @@ Result<void> AuthService::delete_user(std::int64_t id, const std::string& actor,
     SQLite::Statement del(db, "DELETE FROM users WHERE id = ?");
     del.bind(1, id);
     del.exec();
-    record_audit(db, AuditEntry{0, now, actor, "user.delete", name, remote, {{"id", id}, {"role", role}}});
+    record_audit(
+        db, AuditEntry{0, now, actor, "user.delete", name, remote, {{"id", id}, {"role", role}}});
     return ok();
   });
   if (deleted.ok()) {
@@ -235,8 +256,9 @@ Result<void> AuthService::delete_user(std::int64_t id, const std::string& actor,
   return deleted;
 }
 
-Result<void> AuthService::set_password(std::int64_t user_id, const std::string& password, const std::string& actor,
-                                       const std::string& remote, const std::string& keep_session) {
+Result<void> AuthService::set_password(std::int64_t user_id, const std::string& password,
+                                       const std::string& actor, const std::string& remote,
+                                       const std::string& keep_session) {
   TT_TRY(validate_password(password));
   auto hash = hash_password(password);
   if (!hash.ok()) return std::move(hash).error();
@@ -256,7 +278,8 @@ Result<void> AuthService::set_password(std::int64_t user_id, const std::string& 
     del.bind(1, user_id);
     detail::bind_hash(del, 2, keep);
     int ended = del.exec();
-    record_audit(db, AuditEntry{0, now, actor, "user.password", name, remote, {{"sessions_ended", ended}}});
+    record_audit(
+        db, AuditEntry{0, now, actor, "user.password", name, remote, {{"sessions_ended", ended}}});
     return ok();
   });
   if (changed.ok()) {

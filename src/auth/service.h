@@ -6,8 +6,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <cstdint>
-#include <map>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -98,7 +98,8 @@ struct Revocation {
 // is the caller's job: see allows().
 class AuthService {
  public:
-  AuthService(db::Writer& writer, db::Readers& readers, const Clock& clock, AuthOptions options = {});
+  AuthService(db::Writer& writer, db::Readers& readers, const Clock& clock,
+              AuthOptions options = {});
   AuthService(const AuthService&) = delete;
   AuthService& operator=(const AuthService&) = delete;
 
@@ -120,12 +121,14 @@ class AuthService {
 
   // ---- users ----
   // An api user may have an empty password (tokens only, no login); others need 8..1024 bytes.
-  [[nodiscard]] Result<User> create_user(const std::string& name, Role role, const std::string& password,
-                                         const std::string& actor, const std::string& remote);
+  [[nodiscard]] Result<User> create_user(const std::string& name, Role role,
+                                         const std::string& password, const std::string& actor,
+                                         const std::string& remote);
   [[nodiscard]] Result<Page<User>> list_users(PageRequest page);
   [[nodiscard]] Result<User> get_user(const std::string& name);  // not_found USER_NOT_FOUND
   // Deletes the user with their sessions and tokens. conflict LAST_ADMIN for the only admin.
-  [[nodiscard]] Result<void> delete_user(std::int64_t id, const std::string& actor, const std::string& remote);
+  [[nodiscard]] Result<void> delete_user(std::int64_t id, const std::string& actor,
+                                         const std::string& remote);
   // Ends all the user's sessions except the one whose cookie is `keep_session` (so people who
   // change their own password stay logged in).
   [[nodiscard]] Result<void> set_password(std::int64_t user_id, const std::string& password,
@@ -143,14 +146,16 @@ class AuthService {
 
   // ---- API tokens ----
   // expires_in_ms: 0 = never. not_found USER_NOT_FOUND.
-  [[nodiscard]] Result<NewToken> create_token(const std::string& user_name, const std::string& label,
-                                              std::int64_t expires_in_ms, const std::string& actor,
-                                              const std::string& remote);
+  [[nodiscard]] Result<NewToken> create_token(const std::string& user_name,
+                                              const std::string& label, std::int64_t expires_in_ms,
+                                              const std::string& actor, const std::string& remote);
   // Newest first, revoked and expired ones included.
-  [[nodiscard]] Result<Page<ApiToken>> list_tokens(const std::optional<std::string>& user, PageRequest page);
+  [[nodiscard]] Result<Page<ApiToken>> list_tokens(const std::optional<std::string>& user,
+                                                   PageRequest page);
   [[nodiscard]] Result<ApiToken> get_token(std::int64_t id);  // not_found TOKEN_NOT_FOUND
   // not_found TOKEN_NOT_FOUND; revoking a revoked token succeeds.
-  [[nodiscard]] Result<void> revoke_token(std::int64_t id, const std::string& actor, const std::string& remote);
+  [[nodiscard]] Result<void> revoke_token(std::int64_t id, const std::string& actor,
+                                          const std::string& remote);
   // `bearer` is the whole token ("tt_..."). unauthenticated TOKEN_INVALID when unknown, revoked
   // or expired. Records last_used_at (at most once a minute per token) in a lazy writer job.
   [[nodiscard]] Result<Principal> authenticate_token(const std::string& bearer);
@@ -160,7 +165,8 @@ class AuthService {
   // together. Throws SQLite::Exception like any statement in a writer job.
   static void record_audit(SQLite::Database& db, const AuditEntry& entry);
   // Newest first. `action` matches exactly, or by prefix when it ends in ".*" ("user.*").
-  [[nodiscard]] Result<Page<AuditEntry>> list_audit(PageRequest page, const std::optional<std::string>& actor = {},
+  [[nodiscard]] Result<Page<AuditEntry>> list_audit(PageRequest page,
+                                                    const std::optional<std::string>& actor = {},
                                                     const std::optional<std::string>& action = {});
 
  private:

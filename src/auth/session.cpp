@@ -28,11 +28,13 @@ std::string lower(std::string_view s) {
 }
 
 Error invalid_credentials() {
-  return Error::make(ErrorKind::unauthenticated, "INVALID_CREDENTIALS", "wrong user name or password");
+  return Error::make(ErrorKind::unauthenticated, "INVALID_CREDENTIALS",
+                     "wrong user name or password");
 }
 
 Error session_invalid() {
-  return Error::make(ErrorKind::unauthenticated, "SESSION_INVALID", "not logged in, or the session has expired");
+  return Error::make(ErrorKind::unauthenticated, "SESSION_INVALID",
+                     "not logged in, or the session has expired");
 }
 
 struct Credentials {
@@ -57,11 +59,17 @@ Result<NewSession> AuthService::login(const std::string& name, const std::string
   }
   // Guessed at from many addresses: slowed down, right password or not, so that the guesses
   // come no faster and the owner still gets in.
-  if (const int excess = name_ok ? m_per_user.failures(user_key) - m_options.login_max_failures : -1; excess >= 0) {
-    const std::int64_t delay_ms = std::min(m_options.login_max_delay_ms, std::int64_t{500} << excess);
-    log::info("auth: login for '{}' from '{}' waits {} ms: too many recent failures for this name", name, remote, delay_ms);
-    if (m_options.pause) m_options.pause(delay_ms);
-    else std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+  if (const int excess =
+          name_ok ? m_per_user.failures(user_key) - m_options.login_max_failures : -1;
+      excess >= 0) {
+    const std::int64_t delay_ms =
+        std::min(m_options.login_max_delay_ms, std::int64_t{500} << excess);
+    log::info("auth: login for '{}' from '{}' waits {} ms: too many recent failures for this name",
+              name, remote, delay_ms);
+    if (m_options.pause)
+      m_options.pause(delay_ms);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
   }
 
   auto fail = [&]() -> Error {
@@ -110,17 +118,24 @@ Result<NewSession> AuthService::login(const std::string& name, const std::string
   const TimeMs now = m_clock.now_ms();
   s.expires_at = now + m_options.session_ttl_ms;
   const Sha256 token_hash = sha256(s.cookie_token);
-  s.principal = Principal{creds->id, creds->name, creds->role, Principal::Via::session, s.csrf_token, 0,
-                          detail::session_id(token_hash), s.expires_at};
+  s.principal = Principal{creds->id,
+                          creds->name,
+                          creds->role,
+                          Principal::Via::session,
+                          s.csrf_token,
+                          0,
+                          detail::session_id(token_hash),
+                          s.expires_at};
   auto stored = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     SQLite::Statement prune(db, "DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?");
     prune.bind(1, creds->id);
     prune.bind(2, now);
     prune.exec();
     // Through SELECT, so a user deleted since the password check gets no session.
-    SQLite::Statement ins(db,
-                          "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, remote) "
-                          "SELECT ?, id, ?, ?, ?, ? FROM users WHERE id = ?");
+    SQLite::Statement ins(
+        db,
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, remote) "
+        "SELECT ?, id, ?, ?, ?, ? FROM users WHERE id = ?");
     detail::bind_hash(ins, 1, token_hash);
     ins.bind(2, s.csrf_token);
     ins.bind(3, now);
@@ -134,7 +149,8 @@ Result<NewSession> AuthService::login(const std::string& name, const std::string
       upd.bind(2, creds->id);
       upd.exec();
     }
-    record_audit(db, AuditEntry{0, now, creds->name, "user.login", creds->name, remote, nlohmann::json::object()});
+    record_audit(db, AuditEntry{0, now, creds->name, "user.login", creds->name, remote,
+                                nlohmann::json::object()});
     return true;
   });
   if (!stored.ok() && stored.error().code == "DISK_FULL") {
@@ -142,8 +158,9 @@ Result<NewSession> AuthService::login(const std::string& name, const std::string
     std::erase_if(m_memory_sessions, [now](const auto& kv) { return kv.second.expires_at <= now; });
     if (m_memory_sessions.size() >= kMaxMemorySessions) return std::move(stored).error();
     m_memory_sessions[token_hash] = {creds->id, s.csrf_token, s.expires_at};
-    log::warn("auth: '{}' logged in from '{}' while the disk is full: the session is kept in memory only",
-              creds->name, remote);
+    log::warn(
+        "auth: '{}' logged in from '{}' while the disk is full: the session is kept in memory only",
+        creds->name, remote);
     stored = true;
   }
   if (!stored.ok()) return std::move(stored).error();
@@ -161,14 +178,16 @@ Result<Principal> AuthService::authenticate_session(const std::string& cookie_to
   std::optional<MemorySession> in_memory;
   {
     std::lock_guard lock(m_memory_mutex);
-    if (auto it = m_memory_sessions.find(h); it != m_memory_sessions.end() && it->second.expires_at > now)
+    if (auto it = m_memory_sessions.find(h);
+        it != m_memory_sessions.end() && it->second.expires_at > now)
       in_memory = it->second;
   }
   return m_readers.with([&](SQLite::Database& db) -> Result<Principal> {
-    SQLite::Statement q(db,
-                        in_memory ? "SELECT u.id, u.name, u.role, ?, ? FROM users u WHERE u.id = ?"
-                                  : "SELECT u.id, u.name, u.role, s.csrf_token, s.expires_at FROM sessions s "
-                                    "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?");
+    SQLite::Statement q(
+        db, in_memory
+                ? "SELECT u.id, u.name, u.role, ?, ? FROM users u WHERE u.id = ?"
+                : "SELECT u.id, u.name, u.role, s.csrf_token, s.expires_at FROM sessions s "
+                  "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?");
     if (in_memory) {
       q.bind(1, in_memory->csrf_token);
       q.bind(2, in_memory->expires_at);
@@ -215,7 +234,8 @@ Result<void> AuthService::logout(const std::string& cookie_token) {
     SQLite::Statement del(db, "DELETE FROM sessions WHERE token_hash = ?");
     detail::bind_hash(del, 1, h);
     del.exec();
-    record_audit(db, AuditEntry{0, now, name, "user.logout", name, remote, nlohmann::json::object()});
+    record_audit(db,
+                 AuditEntry{0, now, name, "user.logout", name, remote, nlohmann::json::object()});
     return ok();
   });
   if (done.ok() && ended) revoked({Revocation::Scope::session, 0, 0, detail::session_id(h)});

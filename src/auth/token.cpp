@@ -36,15 +36,18 @@ ApiToken token_from_row(SQLite::Statement& q) {
 }
 
 Error token_not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "TOKEN_NOT_FOUND", fmt::format("no API token with id {}", id));
+  return Error::make(ErrorKind::not_found, "TOKEN_NOT_FOUND",
+                     fmt::format("no API token with id {}", id));
 }
 
 Error token_invalid() {
-  return Error::make(ErrorKind::unauthenticated, "TOKEN_INVALID", "the API token is unknown, revoked or expired");
+  return Error::make(ErrorKind::unauthenticated, "TOKEN_INVALID",
+                     "the API token is unknown, revoked or expired");
 }
 
 Result<void> validate_label(const std::string& label) {
-  if (label.empty() || label.size() > kMaxLabelBytes) return field_error("label", "must be 1 to 100 bytes long");
+  if (label.empty() || label.size() > kMaxLabelBytes)
+    return field_error("label", "must be 1 to 100 bytes long");
   for (unsigned char c : label) {
     if (c < 0x20 || c == 0x7f) return field_error("label", "must not contain control characters");
   }
@@ -75,9 +78,10 @@ Result<NewToken> AuthService::create_token(const std::string& user_name, const s
     if (!q.executeStep()) return detail::user_not_found("named '" + user_name + "'");
     info.user_id = q.getColumn(0).getInt64();
     info.user = q.getColumn(1).getString();
-    SQLite::Statement ins(db,
-                          "INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at, expires_at) "
-                          "VALUES (?, ?, ?, ?, ?, ?)");
+    SQLite::Statement ins(
+        db,
+        "INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)");
     ins.bind(1, info.user_id);
     ins.bind(2, info.label);
     ins.bind(3, info.prefix);
@@ -87,8 +91,10 @@ Result<NewToken> AuthService::create_token(const std::string& user_name, const s
     ins.exec();
     info.id = db.getLastInsertRowid();
     nlohmann::json details = {{"id", info.id}, {"label", info.label}, {"prefix", info.prefix}};
-    details["expires_at"] = info.expires_at ? nlohmann::json(*info.expires_at) : nlohmann::json(nullptr);
-    record_audit(db, AuditEntry{0, now, actor, "token.create", info.user, remote, std::move(details)});
+    details["expires_at"] =
+        info.expires_at ? nlohmann::json(*info.expires_at) : nlohmann::json(nullptr);
+    record_audit(db,
+                 AuditEntry{0, now, actor, "token.create", info.user, remote, std::move(details)});
     return true;
   });
   if (!done.ok()) return std::move(done).error();
@@ -96,17 +102,20 @@ Result<NewToken> AuthService::create_token(const std::string& user_name, const s
   return out;
 }
 
-Result<Page<ApiToken>> AuthService::list_tokens(const std::optional<std::string>& user, PageRequest page) {
+Result<Page<ApiToken>> AuthService::list_tokens(const std::optional<std::string>& user,
+                                                PageRequest page) {
   page = detail::clamp(page);
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<ApiToken>> {
     Page<ApiToken> out;
     out.request = page;
     const std::string where = user ? "WHERE u.name = ? " : "";
-    SQLite::Statement count(db, "SELECT COUNT(*) FROM api_tokens t JOIN users u ON u.id = t.user_id " + where);
+    SQLite::Statement count(
+        db, "SELECT COUNT(*) FROM api_tokens t JOIN users u ON u.id = t.user_id " + where);
     if (user) count.bind(1, *user);
     count.executeStep();
     out.total = count.getColumn(0).getInt64();
-    SQLite::Statement q(db, std::string(kTokenSelect) + where + "ORDER BY t.id DESC LIMIT ? OFFSET ?");
+    SQLite::Statement q(db,
+                        std::string(kTokenSelect) + where + "ORDER BY t.id DESC LIMIT ? OFFSET ?");
     int i = 1;
     if (user) q.bind(i++, *user);
     q.bind(i++, page.per_page);
@@ -125,7 +134,8 @@ Result<ApiToken> AuthService::get_token(std::int64_t id) {
   });
 }
 
-Result<void> AuthService::revoke_token(std::int64_t id, const std::string& actor, const std::string& remote) {
+Result<void> AuthService::revoke_token(std::int64_t id, const std::string& actor,
+                                       const std::string& remote) {
   const TimeMs now = m_clock.now_ms();
   auto done = m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
     SQLite::Statement q(db, std::string(kTokenSelect) + "WHERE t.id = ?");
@@ -137,7 +147,12 @@ Result<void> AuthService::revoke_token(std::int64_t id, const std::string& actor
     upd.bind(1, now);
     upd.bind(2, id);
     upd.exec();
-    record_audit(db, AuditEntry{0, now, actor, "token.revoke", t.user, remote,
+    record_audit(db, AuditEntry{0,
+                                now,
+                                actor,
+                                "token.revoke",
+                                t.user,
+                                remote,
                                 {{"id", id}, {"label", t.label}, {"prefix", t.prefix}}});
     return ok();
   });
@@ -152,9 +167,10 @@ Result<Principal> AuthService::authenticate_token(const std::string& bearer) {
   const TimeMs now = m_clock.now_ms();
   std::optional<TimeMs> last_used;
   auto p = m_readers.with([&](SQLite::Database& db) -> Result<Principal> {
-    SQLite::Statement q(db,
-                        "SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, u.id, u.name, u.role "
-                        "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?");
+    SQLite::Statement q(
+        db,
+        "SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, u.id, u.name, u.role "
+        "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?");
     detail::bind_hash(q, 1, hash);
     if (!q.executeStep()) return token_invalid();
     auto expires_at = detail::opt_int64(q.getColumn(1));

@@ -14,7 +14,8 @@ CoreLoop::CoreLoop() {
   uv_prepare_init(&m_loop, &m_prepare);
   m_prepare.data = this;
   uv_prepare_start(&m_prepare, &CoreLoop::on_prepare);
-  uv_unref(reinterpret_cast<uv_handle_t*>(&m_prepare));  // work, not this handle, keeps the loop alive
+  uv_unref(
+      reinterpret_cast<uv_handle_t*>(&m_prepare));  // work, not this handle, keeps the loop alive
 }
 
 CoreLoop::~CoreLoop() {

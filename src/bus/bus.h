@@ -6,13 +6,12 @@
 
 #include <uv.h>
 
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
@@ -77,14 +76,14 @@ class Channel {
 
   Channel(CoreLoop& loop, std::string name, std::size_t capacity = 4096)
       : m_loop(loop), m_name(std::move(name)), m_capacity(capacity) {
-    auto& fam = metrics::registry().family("telltale_bus_queue_depth",
-                                           "Messages waiting on a bus channel.", metrics::Type::gauge);
+    auto& fam = metrics::registry().family(
+        "telltale_bus_queue_depth", "Messages waiting on a bus channel.", metrics::Type::gauge);
     m_depth = &fam.gauge({{"channel", m_name}});
-    m_dropped = &metrics::registry()
-                     .family("telltale_bus_dropped_total",
-                             "Messages dropped because a bus channel was full.",
-                             metrics::Type::counter)
-                     .counter({{"channel", m_name}});
+    m_dropped =
+        &metrics::registry()
+             .family("telltale_bus_dropped_total",
+                     "Messages dropped because a bus channel was full.", metrics::Type::counter)
+             .counter({{"channel", m_name}});
   }
 
   // Loop thread only (or before the loop starts).
@@ -133,9 +132,9 @@ class Channel {
 
 // A change to a monitored object, already serialised once for every browser that wants it.
 struct Event {
-  std::int64_t id = 0;        // cursor in the events table
-  std::string topic;          // nodes, checks, alerts, ...
-  std::string kind;           // node.created, node.updated, node.deleted
+  std::int64_t id = 0;                      // cursor in the events table
+  std::string topic;                        // nodes, checks, alerts, ...
+  std::string kind;                         // node.created, node.updated, node.deleted
   std::shared_ptr<const std::string> json;  // the whole event as a JSON object
 };
 
@@ -143,7 +142,7 @@ struct Event {
 // topic, built on the appending thread (matching user selectors stays off the loop). Published
 // only while some browser watches a series topic, so ingest pays nothing otherwise.
 struct SeriesMessage {
-  std::string topic;                         // series:<selector>
+  std::string topic;                        // series:<selector>
   std::shared_ptr<const std::string> data;  // {"series":[...]}
 };
 
@@ -153,9 +152,9 @@ struct CheckResult {
   std::int64_t check_id = 0;
   std::string check_name;
   bool is_run = true;  // false for a state change without a run (paused, resumed)
-  TimeMs at = 0;  // the run's scheduled time (wall clock): regular timestamps compress best
+  TimeMs at = 0;       // the run's scheduled time (wall clock): regular timestamps compress best
   bool up = false;
-  std::string error;    // empty when up
+  std::string error;  // empty when up
   std::string message;
   double duration_s = 0;
   Facts facts;  // what the probe observed, for the API
@@ -173,7 +172,9 @@ struct CheckResult {
   std::string node_status;
 
   // Worth a commit at once: people watch states, not samples.
-  bool urgent() const { return state_changed || flapping_changed || node_id.has_value() || !events.empty(); }
+  bool urgent() const {
+    return state_changed || flapping_changed || node_id.has_value() || !events.empty();
+  }
 };
 
 // The channels of one running Telltale.

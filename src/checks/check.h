@@ -4,10 +4,9 @@
 // that turns results into rows, samples and events. Called by api/ handlers; no HTTP in here.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,7 +37,7 @@ struct Check {
   std::string node_name;  // derived: the node's name, for the `node` label of samples
   Labels labels;
   bool enabled = true;
-  std::vector<std::string> conditions;  // all must hold
+  std::vector<std::string> conditions;                // all must hold
   nlohmann::json options = nlohmann::json::object();  // normalized by the kind's descriptor
   std::optional<std::string> push_token;
   CheckState state = CheckState::pending;

@@ -83,12 +83,8 @@ Op mirrored(Op op) {
   }
 }
 
-bool is_string_op(Op op) {
-  return op >= Op::contains;
-}
-bool is_order_op(Op op) {
-  return op >= Op::lt && op <= Op::ge;
-}
+bool is_string_op(Op op) { return op >= Op::contains; }
+bool is_order_op(Op op) { return op >= Op::lt && op <= Op::ge; }
 
 std::string_view type_name(ValueType t) {
   switch (t) {
@@ -134,9 +130,7 @@ std::string format_duration(double seconds) {
   return format_rounded(seconds / 86400, 1) + "d";
 }
 
-std::string format_ratio(double r) {
-  return format_rounded(r * 100, 1) + "%";
-}
+std::string format_ratio(double r) { return format_rounded(r * 100, 1) + "%"; }
 
 }  // namespace
 

@@ -47,18 +47,10 @@ struct Token {
   ValueType type = ValueType::number;  // literal: number, duration or ratio
 };
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool is_alpha(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_ident_start(char c) {
-  return is_alpha(c) || c == '_';
-}
-bool is_ident_char(char c) {
-  return is_ident_start(c) || is_digit(c);
-}
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_ident_start(char c) { return is_alpha(c) || c == '_'; }
+bool is_ident_char(char c) { return is_ident_start(c) || is_digit(c); }
 
 std::string describe_char(char c) {
   auto u = static_cast<unsigned char>(c);
@@ -613,7 +605,8 @@ class Parser {
     if (too_deep(name.pos)) return std::nullopt;
     std::string fn = lower(name.text);
     if (fn != "json" && fn != "header" && fn != "len" && fn != "oid")
-      return fail(name.pos, "unknown function '" + name.text + "'; json, header, oid and len are known");
+      return fail(name.pos,
+                  "unknown function '" + name.text + "'; json, header, oid and len are known");
     if (fn == "json" && !has_fact("body"))
       return fail(name.pos, "json() reads the body, which this kind does not have");
     if (fn == "header" && !has_fact("headers"))
@@ -634,9 +627,10 @@ class Parser {
       o.arg = std::make_unique<Operand>(std::move(*arg));
     } else {
       if (m_tok.kind != Tok::string)
-        return fail(m_tok.pos,
-                    fn + "() takes a string in double quotes, e.g. " +
-                        (fn == "json" ? "json(\"$.status\")" : fn == "oid" ? "oid(\"sysName.0\")" : "header(\"content-type\")"));
+        return fail(m_tok.pos, fn + "() takes a string in double quotes, e.g. " +
+                                   (fn == "json"  ? "json(\"$.status\")"
+                                    : fn == "oid" ? "oid(\"sysName.0\")"
+                                                  : "header(\"content-type\")"));
       if (fn == "json") {
         o.kind = Operand::Kind::json;
         o.type = ValueType::dynamic;

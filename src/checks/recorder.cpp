@@ -21,8 +21,8 @@ metrics::Counter& dropped_results() {
   return c;
 }
 
-void write_stretch(SQLite::Database& db, std::int64_t check_id, std::int64_t& row,
-                   TimeMs first_at, TimeMs last_at, std::int64_t runs, bool up, const std::string& error,
+void write_stretch(SQLite::Database& db, std::int64_t check_id, std::int64_t& row, TimeMs first_at,
+                   TimeMs last_at, std::int64_t runs, bool up, const std::string& error,
                    const std::string& message) {
   if (row != 0) {
     SQLite::Statement st(db, "UPDATE check_outcomes SET last_at = ?, runs = ? WHERE id = ?");
@@ -33,9 +33,10 @@ void write_stretch(SQLite::Database& db, std::int64_t check_id, std::int64_t& ro
     return;
   }
   // The check may have been deleted since the run: then there is nothing to record.
-  SQLite::Statement st(db,
-                       "INSERT INTO check_outcomes(check_id, first_at, last_at, runs, up, error, message) "
-                       "SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM checks WHERE id = ?)");
+  SQLite::Statement st(
+      db,
+      "INSERT INTO check_outcomes(check_id, first_at, last_at, runs, up, error, message) "
+      "SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM checks WHERE id = ?)");
   st.bind(1, check_id);
   st.bind(2, static_cast<std::int64_t>(first_at));
   st.bind(3, static_cast<std::int64_t>(last_at));
@@ -124,14 +125,17 @@ void Recorder::flush(std::vector<std::shared_ptr<const bus::CheckResult>> batch)
         Stretch& s = it->second;
         bool same = !fresh && s.up == r->up && s.error == r->error;
         if (!same) {
-          if (!fresh) write_stretch(db, r->check_id, s.row, s.first_at, s.last_at, s.runs, s.up, s.error, s.message);
+          if (!fresh)
+            write_stretch(db, r->check_id, s.row, s.first_at, s.last_at, s.runs, s.up, s.error,
+                          s.message);
           s = Stretch{0, r->at, r->at, 1, r->up, r->error, r->message, 0};
         } else {
           s.last_at = r->at;
           ++s.runs;
         }
         if (s.row == 0 || now - s.written_ms >= kStretchCheckpointMs) {
-          write_stretch(db, r->check_id, s.row, s.first_at, s.last_at, s.runs, s.up, s.error, s.message);
+          write_stretch(db, r->check_id, s.row, s.first_at, s.last_at, s.runs, s.up, s.error,
+                        s.message);
           s.written_ms = now;
         }
       }
@@ -145,32 +149,39 @@ void Recorder::flush(std::vector<std::shared_ptr<const bus::CheckResult>> batch)
       }
       if (r->node_id && !r->node_status.empty()) {
         if (auto status = inventory::parse_node_status(r->node_status))
-          if (auto e = inventory::set_node_status(db, *r->node_id, *status, now)) events.push_back(std::move(*e));
+          if (auto e = inventory::set_node_status(db, *r->node_id, *status, now))
+            events.push_back(std::move(*e));
       }
       if (r->state_changed || r->flapping_changed) {
-        SQLite::Statement st(db,
-                             "UPDATE checks SET state = ?, state_since = CASE WHEN ? THEN ? ELSE state_since END, "
-                             "flapping = ?, last_result = coalesce(?, last_result) WHERE id = ?");
+        SQLite::Statement st(
+            db,
+            "UPDATE checks SET state = ?, state_since = CASE WHEN ? THEN ? ELSE state_since END, "
+            "flapping = ?, last_result = coalesce(?, last_result) WHERE id = ?");
         st.bind(1, r->state);
         st.bind(2, r->state_changed ? 1 : 0);
         st.bind(3, static_cast<std::int64_t>(r->at));
         st.bind(4, r->flapping ? 1 : 0);
-        if (!r->is_run) st.bind(5);
-        else st.bind(5, result_json(*r).dump());
+        if (!r->is_run)
+          st.bind(5);
+        else
+          st.bind(5, result_json(*r).dump());
         st.bind(6, r->check_id);
         if (st.exec() == 0) continue;  // deleted meanwhile
         m_last_result_written[r->check_id] = now;
-        nlohmann::json data{{"id", r->check_id}, {"name", r->check_name}, {"state", r->state},
-                            {"flapping", r->flapping}, {"at", format_rfc3339(r->at)}, {"message", r->message}};
+        nlohmann::json data{{"id", r->check_id},           {"name", r->check_name},
+                            {"state", r->state},           {"flapping", r->flapping},
+                            {"at", format_rfc3339(r->at)}, {"message", r->message}};
         if (r->state_changed) {
           data["from"] = r->from_state;
-          events.push_back(inventory::append_event(
-              db, {0, now, "checks", "check.state_changed", std::to_string(r->check_id), "system", data}));
+          events.push_back(
+              inventory::append_event(db, {0, now, "checks", "check.state_changed",
+                                           std::to_string(r->check_id), "system", data}));
         }
         if (r->flapping_changed) {
           events.push_back(inventory::append_event(
-              db, {0, now, "checks", r->flapping ? "check.flapping_started" : "check.flapping_stopped",
-                   std::to_string(r->check_id), "system", data}));
+              db,
+              {0, now, "checks", r->flapping ? "check.flapping_started" : "check.flapping_stopped",
+               std::to_string(r->check_id), "system", data}));
         }
       } else if (r->is_run && now - m_last_result_written[r->check_id] >= kLastResultEveryMs) {
         SQLite::Statement st(db, "UPDATE checks SET last_result = ? WHERE id = ?");

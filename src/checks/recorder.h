@@ -38,7 +38,7 @@ class Recorder {
   void stop();
 
   static constexpr std::int64_t kStretchCheckpointMs = 300'000;  // open stretches rewritten
-  static constexpr std::int64_t kLastResultEveryMs = 60'000;      // last_result persisted
+  static constexpr std::int64_t kLastResultEveryMs = 60'000;     // last_result persisted
   static constexpr std::int64_t kOutcomeRetentionMs = 90LL * 86'400'000;
 
  private:

@@ -12,16 +12,18 @@ namespace {
 
 metrics::Counter& runs_counter(std::string_view kind, bool up) {
   return metrics::registry()
-      .family("telltale_check_runs_total", "Check runs by kind and outcome.", metrics::Type::counter)
+      .family("telltale_check_runs_total", "Check runs by kind and outcome.",
+              metrics::Type::counter)
       .counter({{"kind", std::string(kind)}, {"outcome", up ? "up" : "down"}});
 }
 
 metrics::Counter& overlap_counter() {
-  static auto& c = metrics::registry()
-                       .family("telltale_check_runs_skipped_total",
-                               "Scheduled runs skipped because the previous run of the check had not ended.",
-                               metrics::Type::counter)
-                       .counter();
+  static auto& c =
+      metrics::registry()
+          .family("telltale_check_runs_skipped_total",
+                  "Scheduled runs skipped because the previous run of the check had not ended.",
+                  metrics::Type::counter)
+          .counter();
   return c;
 }
 
@@ -30,7 +32,8 @@ metrics::Counter& overlap_counter() {
 Runner::Runner(bus::CoreLoop& loop, bus::Bus& bus, const Clock& clock, KindLookup kinds)
     : m_loop(loop), m_bus(bus), m_clock(clock), m_kinds(std::move(kinds)) {
   m_scheduler = std::make_unique<sched::Scheduler>(
-      loop.uv(), [this](std::int64_t id, std::int64_t, std::int64_t late_ms) { on_due(id, late_ms); });
+      loop.uv(),
+      [this](std::int64_t id, std::int64_t, std::int64_t late_ms) { on_due(id, late_ms); });
 }
 
 Runner::~Runner() = default;
@@ -66,11 +69,13 @@ void Runner::upsert_on_loop(Check c) {
                           e.check.enabled != c.enabled || e.check.options != c.options;
   if (fresh) e.tracker = StateTracker(c.state, c.flapping);
   e.kind = kind;
-  e.request = {c.target, probes::probe_options(*kind, c.options), std::chrono::milliseconds(c.timeout_ms), c.id};
+  e.request = {c.target, probes::probe_options(*kind, c.options),
+               std::chrono::milliseconds(c.timeout_ms), c.id};
   e.conditions.clear();
   for (const auto& text : c.conditions) {
     ConditionError why;
-    if (auto cond = Condition::parse(text, kind->facts, why)) e.conditions.push_back(std::move(*cond));
+    if (auto cond = Condition::parse(text, kind->facts, why))
+      e.conditions.push_back(std::move(*cond));
   }
   e.generation = m_next_generation++;
   e.running = false;  // a run of the old definition may still end; its result is dropped
@@ -184,11 +189,12 @@ void Runner::start_run(Entry& e, TimeMs at, std::function<void(nlohmann::json)> 
   std::int64_t id = e.check.id;
   std::uint64_t gen = e.generation;
   // Slots live in a map whose nodes never move; the probe reads the request only inside run().
-  s.probe->run(e.request, [this, id, gen, at, &s, also = std::move(also)](probes::Observation o) mutable {
-    if (s.in_flight > 0) s.in_flight--;
-    finish(id, gen, at, std::move(o), std::move(also));
-    if (!m_closed) start_waiting(s);
-  });
+  s.probe->run(e.request,
+               [this, id, gen, at, &s, also = std::move(also)](probes::Observation o) mutable {
+                 if (s.in_flight > 0) s.in_flight--;
+                 finish(id, gen, at, std::move(o), std::move(also));
+                 if (!m_closed) start_waiting(s);
+               });
 }
 
 void Runner::start_waiting(KindSlot& s) {
@@ -214,7 +220,8 @@ void Runner::finish(std::int64_t id, std::uint64_t generation, TimeMs at, probes
   conclude(it->second, at, std::move(o), std::move(also));
 }
 
-void Runner::conclude(Entry& e, TimeMs at, probes::Observation o, std::function<void(nlohmann::json)> also) {
+void Runner::conclude(Entry& e, TimeMs at, probes::Observation o,
+                      std::function<void(nlohmann::json)> also) {
   bool up = o.ok;
   if (up) {
     for (const auto& cond : e.conditions) {
@@ -279,7 +286,8 @@ SeriesRefPtr Runner::series(Entry& e, std::size_t hint, const probes::Metric& m)
   auto is = [&](const probes::Metric& k) {
     // Names are literals: the same one is usually the same pointer, which spares the compare.
     return (k.name.data() == m.name.data() || k.name == m.name) && k.label == m.label &&
-           k.label_value == m.label_value && k.label2 == m.label2 && k.label2_value == m.label2_value;
+           k.label_value == m.label_value && k.label2 == m.label2 &&
+           k.label2_value == m.label2_value;
   };
   if (hint < e.series.size() && is(e.series[hint].first)) return e.series[hint].second;
   for (const auto& [metric, ref] : e.series)
@@ -346,8 +354,10 @@ std::string Runner::node_status(std::int64_t node_id) const {
   for (const auto& [id, e] : m_entries) {
     if (e.check.node_id != node_id || !e.check.enabled) continue;
     ++total;
-    if (e.tracker.state() == CheckState::up) ++up;
-    else if (e.tracker.state() == CheckState::down) ++down;
+    if (e.tracker.state() == CheckState::up)
+      ++up;
+    else if (e.tracker.state() == CheckState::down)
+      ++down;
   }
   if (total == 0 || (up == 0 && down == 0)) return "unknown";
   if (down == 0) return "up";

@@ -36,7 +36,8 @@ class Runner {
  public:
   // `kinds` finds a check's kind: the built-in table, or test kinds in unit tests.
   using KindLookup = std::function<const probes::KindDescriptor*(std::string_view)>;
-  Runner(bus::CoreLoop& loop, bus::Bus& bus, const Clock& clock, KindLookup kinds = probes::find_kind);
+  Runner(bus::CoreLoop& loop, bus::Bus& bus, const Clock& clock,
+         KindLookup kinds = probes::find_kind);
   ~Runner();
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
@@ -70,7 +71,8 @@ class Runner {
     Check check;
     const probes::KindDescriptor* kind = nullptr;
     probes::Request request;  // target, options with durations in ms, timeout: shared by runs
-    std::shared_ptr<const LabelSet> base_labels;  // check, kind, node and its labels, sorted: on every sample
+    std::shared_ptr<const LabelSet>
+        base_labels;  // check, kind, node and its labels, sorted: on every sample
     // The series this check's runs append to, built on first use: a run then shares them
     // instead of building label sets (see series()).
     std::vector<std::pair<probes::Metric, SeriesRefPtr>> series;  // metric value unused
@@ -95,7 +97,8 @@ class Runner {
   void start_run(Entry& e, TimeMs at, std::function<void(nlohmann::json)> also);
   void finish(std::int64_t id, std::uint64_t generation, TimeMs at, probes::Observation o,
               std::function<void(nlohmann::json)> also);
-  void conclude(Entry& e, TimeMs at, probes::Observation o, std::function<void(nlohmann::json)> also);
+  void conclude(Entry& e, TimeMs at, probes::Observation o,
+                std::function<void(nlohmann::json)> also);
   void start_waiting(KindSlot& s);
   void schedule(Entry& e);
   void schedule_push_deadline(Entry& e, std::int64_t from_loop_ms);
@@ -104,7 +107,8 @@ class Runner {
   // For a node that lost (or gained) a check without a state change: its status again.
   void publish_node_status(std::int64_t node_id);
   // Also keeps `last` as the check's last result, when given.
-  void set_live(const Entry& e, std::optional<TimeMs> changed_at, std::shared_ptr<const bus::CheckResult> last = nullptr);
+  void set_live(const Entry& e, std::optional<TimeMs> changed_at,
+                std::shared_ptr<const bus::CheckResult> last = nullptr);
   KindSlot& slot(const std::string& kind);
   // The series of metric `name` with `extra` labels for this check; `hint` is where it was
   // found last time.

@@ -17,8 +17,10 @@ namespace tt::checks {
 namespace {
 
 constexpr const char* kColumns =
-    "c.id, c.name, c.kind, c.target, c.interval_ms, c.timeout_ms, c.retries, c.node_id, c.labels, c.enabled, "
-    "c.conditions, c.options, c.push_token, c.state, c.state_since, c.flapping, c.last_result, c.created_at, "
+    "c.id, c.name, c.kind, c.target, c.interval_ms, c.timeout_ms, c.retries, c.node_id, c.labels, "
+    "c.enabled, "
+    "c.conditions, c.options, c.push_token, c.state, c.state_since, c.flapping, c.last_result, "
+    "c.created_at, "
     "c.updated_at, coalesce(n.name, '')";
 constexpr const char* kFrom = " FROM checks c LEFT JOIN nodes n ON n.id = c.node_id";
 
@@ -34,20 +36,23 @@ Check read_check(SQLite::Statement& st) {
   if (!st.getColumn(7).isNull()) c.node_id = st.getColumn(7).getInt64();
   c.labels = nlohmann::json::parse(st.getColumn(8).getString()).get<Labels>();
   c.enabled = st.getColumn(9).getInt() != 0;
-  c.conditions = nlohmann::json::parse(st.getColumn(10).getString()).get<std::vector<std::string>>();
+  c.conditions =
+      nlohmann::json::parse(st.getColumn(10).getString()).get<std::vector<std::string>>();
   c.options = nlohmann::json::parse(st.getColumn(11).getString());
   if (!st.getColumn(12).isNull()) c.push_token = st.getColumn(12).getString();
   c.state = parse_check_state(st.getColumn(13).getString()).value_or(CheckState::pending);
   if (!st.getColumn(14).isNull()) c.state_since = st.getColumn(14).getInt64();
   c.flapping = st.getColumn(15).getInt() != 0;
-  if (!st.getColumn(16).isNull()) c.last_result = nlohmann::json::parse(st.getColumn(16).getString());
+  if (!st.getColumn(16).isNull())
+    c.last_result = nlohmann::json::parse(st.getColumn(16).getString());
   c.created_at = st.getColumn(17).getInt64();
   c.updated_at = st.getColumn(18).getInt64();
   c.node_name = st.getColumn(19).getString();
   return c;
 }
 
-std::optional<Check> find_check(SQLite::Database& db, const std::string& where, const std::string& arg) {
+std::optional<Check> find_check(SQLite::Database& db, const std::string& where,
+                                const std::string& arg) {
   SQLite::Statement st(db, fmt::format("SELECT {}{} WHERE {}", kColumns, kFrom, where));
   st.bind(1, arg);
   if (!st.executeStep()) return std::nullopt;
@@ -59,7 +64,8 @@ std::optional<Check> find_check(SQLite::Database& db, std::int64_t id) {
 }
 
 Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "CHECK_NOT_FOUND", fmt::format("check {} does not exist", id));
+  return Error::make(ErrorKind::not_found, "CHECK_NOT_FOUND",
+                     fmt::format("check {} does not exist", id));
 }
 
 // Name uniqueness and the node reference, checked inside the writer job.
@@ -68,13 +74,18 @@ Result<void> check_references(SQLite::Database& db, Check& c) {
   st.bind(1, c.name);
   st.bind(2, c.id);
   if (st.executeStep())
-    return Error::make(ErrorKind::conflict, "CHECK_EXISTS", fmt::format("a check named '{}' already exists", c.name));
+    return Error::make(ErrorKind::conflict, "CHECK_EXISTS",
+                       fmt::format("a check named '{}' already exists", c.name));
   c.node_name.clear();
   if (c.node_id) {
     SQLite::Statement n(db, "SELECT name FROM nodes WHERE id = ?");
     n.bind(1, *c.node_id);
     if (!n.executeStep())
-      return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid check", {{"node_id", "no node has this id"}}, {}};
+      return Error{ErrorKind::validation,
+                   "VALIDATION_FAILED",
+                   "invalid check",
+                   {{"node_id", "no node has this id"}},
+                   {}};
     c.node_name = n.getColumn(0).getString();
   }
   return ok();
@@ -87,23 +98,30 @@ void bind_check(SQLite::Statement& st, const Check& c) {
   st.bind(":interval_ms", c.interval_ms);
   st.bind(":timeout_ms", c.timeout_ms);
   st.bind(":retries", c.retries);
-  if (c.node_id) st.bind(":node_id", *c.node_id);
-  else st.bind(":node_id");
+  if (c.node_id)
+    st.bind(":node_id", *c.node_id);
+  else
+    st.bind(":node_id");
   st.bind(":labels", nlohmann::json(c.labels).dump());
   st.bind(":enabled", c.enabled ? 1 : 0);
   st.bind(":conditions", nlohmann::json(c.conditions).dump());
   st.bind(":options", c.options.dump());
-  if (c.push_token) st.bind(":push_token", *c.push_token);
-  else st.bind(":push_token");
+  if (c.push_token)
+    st.bind(":push_token", *c.push_token);
+  else
+    st.bind(":push_token");
   st.bind(":state", std::string(to_string(c.state)));
-  if (c.state_since) st.bind(":state_since", static_cast<std::int64_t>(*c.state_since));
-  else st.bind(":state_since");
+  if (c.state_since)
+    st.bind(":state_since", static_cast<std::int64_t>(*c.state_since));
+  else
+    st.bind(":state_since");
   st.bind(":updated_at", static_cast<std::int64_t>(c.updated_at));
 }
 
-inventory::StoredEvent check_event(SQLite::Database& db, TimeMs at, const std::string& kind, const Check& c,
-                                   const Actor& actor, nlohmann::json data) {
-  return inventory::append_event(db, {0, at, "checks", kind, std::to_string(c.id), actor.name, std::move(data)});
+inventory::StoredEvent check_event(SQLite::Database& db, TimeMs at, const std::string& kind,
+                                   const Check& c, const Actor& actor, nlohmann::json data) {
+  return inventory::append_event(
+      db, {0, at, "checks", kind, std::to_string(c.id), actor.name, std::move(data)});
 }
 
 // What a PATCH changed, as the event and audit row tell it (secrets masked). A new secret alone
@@ -113,7 +131,8 @@ FieldChanges check_changes(const Check& before, const Check& after) {
   auto shown = to_json(before);
   for (auto [field, differs] : {std::pair{"target", before.target != after.target},
                                 std::pair{"options", before.options != after.options}})
-    if (differs && std::find(diff.changed.begin(), diff.changed.end(), field) == diff.changed.end()) {
+    if (differs &&
+        std::find(diff.changed.begin(), diff.changed.end(), field) == diff.changed.end()) {
       diff.changed.push_back(field);
       diff.before[field] = shown[field];
     }
@@ -124,7 +143,8 @@ FieldChanges check_changes(const Check& before, const Check& after) {
 
 bool valid_check_sort(const std::string& sort) {
   std::string f = !sort.empty() && sort[0] == '-' ? sort.substr(1) : sort;
-  return f == "name" || f == "kind" || f == "state" || f == "created_at" || f == "updated_at" || f == "id";
+  return f == "name" || f == "kind" || f == "state" || f == "created_at" || f == "updated_at" ||
+         f == "id";
 }
 
 nlohmann::json to_json(const ResultRow& r) {
@@ -165,18 +185,21 @@ Result<Check> CheckService::create(const CheckInput& in, const Actor& actor) {
   std::optional<inventory::StoredEvent> event;
   auto r = m_writer.run<Check>([&](SQLite::Database& db) -> Result<Check> {
     TT_TRY(check_references(db, c));
-    SQLite::Statement st(db,
-                         "INSERT INTO checks(name, kind, target, interval_ms, timeout_ms, retries, node_id, labels, "
-                         "enabled, conditions, options, push_token, state, state_since, created_at, updated_at) "
-                         "VALUES (:name, :kind, :target, :interval_ms, :timeout_ms, :retries, :node_id, :labels, "
-                         ":enabled, :conditions, :options, :push_token, :state, :state_since, :created_at, :updated_at)");
+    SQLite::Statement st(
+        db,
+        "INSERT INTO checks(name, kind, target, interval_ms, timeout_ms, retries, node_id, labels, "
+        "enabled, conditions, options, push_token, state, state_since, created_at, updated_at) "
+        "VALUES (:name, :kind, :target, :interval_ms, :timeout_ms, :retries, :node_id, :labels, "
+        ":enabled, :conditions, :options, :push_token, :state, :state_since, :created_at, "
+        ":updated_at)");
     bind_check(st, c);
     st.bind(":created_at", static_cast<std::int64_t>(now));
     st.exec();
     c.id = db.getLastInsertRowid();
     auto j = to_json(c);
     event = check_event(db, now, "check.created", c, actor, {{"check", j}});
-    db::append_audit(db, now, actor, "check.create", std::to_string(c.id), nlohmann::json{{"name", c.name}, {"kind", c.kind}}.dump());
+    db::append_audit(db, now, actor, "check.create", std::to_string(c.id),
+                     nlohmann::json{{"name", c.name}, {"kind", c.kind}}.dump());
     return c;
   });
   if (!r.ok()) return r;
@@ -214,17 +237,22 @@ Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, con
     }
     if (!probes::find_kind(c.kind)->make && !c.push_token) c.push_token = random_hex(16);
     if (probes::find_kind(c.kind)->make) c.push_token.reset();
-    SQLite::Statement st(db,
-                         "UPDATE checks SET name=:name, kind=:kind, target=:target, interval_ms=:interval_ms, "
-                         "timeout_ms=:timeout_ms, retries=:retries, node_id=:node_id, labels=:labels, enabled=:enabled, "
-                         "conditions=:conditions, options=:options, push_token=:push_token, updated_at=:updated_at, "
-                         "state=:state, state_since=:state_since, flapping=:flapping WHERE id=:id");
+    SQLite::Statement st(
+        db,
+        "UPDATE checks SET name=:name, kind=:kind, target=:target, interval_ms=:interval_ms, "
+        "timeout_ms=:timeout_ms, retries=:retries, node_id=:node_id, labels=:labels, "
+        "enabled=:enabled, "
+        "conditions=:conditions, options=:options, push_token=:push_token, updated_at=:updated_at, "
+        "state=:state, state_since=:state_since, flapping=:flapping WHERE id=:id");
     bind_check(st, c);
     st.bind(":flapping", c.flapping ? 1 : 0);
     st.bind(":id", id);
     st.exec();
-    event = check_event(db, now, "check.updated", c, actor, {{"check", to_json(c)}, {"changed", diff.changed}, {"before", diff.before}});
-    db::append_audit(db, now, actor, "check.update", std::to_string(id), nlohmann::json{{"changed", diff.changed}}.dump());
+    event =
+        check_event(db, now, "check.updated", c, actor,
+                    {{"check", to_json(c)}, {"changed", diff.changed}, {"before", diff.before}});
+    db::append_audit(db, now, actor, "check.update", std::to_string(id),
+                     nlohmann::json{{"changed", diff.changed}}.dump());
     return c;
   });
   if (!r.ok()) return r;
@@ -244,7 +272,8 @@ Result<void> CheckService::remove(std::int64_t id, const Actor& actor) {
     st.bind(1, id);
     st.exec();
     event = check_event(db, now, "check.deleted", *found, actor, {{"check", to_json(*found)}});
-    db::append_audit(db, now, actor, "check.delete", std::to_string(id), nlohmann::json{{"name", found->name}}.dump());
+    db::append_audit(db, now, actor, "check.delete", std::to_string(id),
+                     nlohmann::json{{"name", found->name}}.dump());
     return true;
   });
   if (!r.ok()) return std::move(r).error();
@@ -257,16 +286,27 @@ Result<Page<Check>> CheckService::list(const CheckQuery& q) {
   auto page = m_readers.with([&](SQLite::Database& db) -> Result<Page<Check>> {
     std::string where = " WHERE 1=1";
     std::vector<std::string> args;
-    if (q.kind) { where += " AND c.kind = ?"; args.push_back(*q.kind); }
-    if (q.state) { where += " AND c.state = ?"; args.emplace_back(to_string(*q.state)); }
-    if (q.node_id) { where += " AND c.node_id = ?"; args.push_back(std::to_string(*q.node_id)); }
+    if (q.kind) {
+      where += " AND c.kind = ?";
+      args.push_back(*q.kind);
+    }
+    if (q.state) {
+      where += " AND c.state = ?";
+      args.emplace_back(to_string(*q.state));
+    }
+    if (q.node_id) {
+      where += " AND c.node_id = ?";
+      args.push_back(std::to_string(*q.node_id));
+    }
     for (const auto& [k, v] : q.labels) {
       where += " AND json_extract(c.labels, ?) = ?";
       args.push_back("$.\"" + k + "\"");
       args.push_back(v);
     }
     if (!q.text.empty()) {
-      where += " AND (instr(lower(c.name), lower(?)) > 0 OR instr(lower(redact_url(c.target)), lower(?)) > 0)";
+      where +=
+          " AND (instr(lower(c.name), lower(?)) > 0 OR instr(lower(redact_url(c.target)), "
+          "lower(?)) > 0)";
       args.insert(args.end(), 2, q.text);
     }
     auto bind_all = [&](SQLite::Statement& st) {
@@ -284,8 +324,9 @@ Result<Page<Check>> CheckService::list(const CheckQuery& q) {
     std::string field = desc ? q.sort.substr(1) : q.sort;
     if (!valid_check_sort(q.sort)) field = "name";
     const char* dir = desc ? "DESC" : "ASC";
-    SQLite::Statement st(db, fmt::format("SELECT {}{}{} ORDER BY c.{} {}, c.id {} LIMIT {} OFFSET {}", kColumns, kFrom,
-                                         where, field, dir, dir, q.page.per_page, q.page.offset()));
+    SQLite::Statement st(
+        db, fmt::format("SELECT {}{}{} ORDER BY c.{} {}, c.id {} LIMIT {} OFFSET {}", kColumns,
+                        kFrom, where, field, dir, dir, q.page.per_page, q.page.offset()));
     bind_all(st);
     while (st.executeStep()) page.items.push_back(read_check(st));
     return page;
@@ -299,38 +340,46 @@ Result<nlohmann::json> CheckService::run_now(std::int64_t id) {
   auto c = get(id);
   if (!c.ok()) return std::move(c).error();
   if (!probes::find_kind(c->kind)->make)
-    return Error::make(ErrorKind::conflict, "CHECK_IS_PASSIVE",
-                       "push checks run when their job calls the push URL; they cannot be run from here");
+    return Error::make(
+        ErrorKind::conflict, "CHECK_IS_PASSIVE",
+        "push checks run when their job calls the push URL; they cannot be run from here");
   auto promise = std::make_shared<std::promise<nlohmann::json>>();
   auto future = promise->get_future();
   m_runner.run_now(id, [promise](nlohmann::json result) { promise->set_value(std::move(result)); });
   // The probe answers by its timeout; the margin covers a busy loop.
   if (future.wait_for(std::chrono::milliseconds(c->timeout_ms + 5000)) != std::future_status::ready)
-    return Error::make(ErrorKind::unavailable, "CHECK_RUN_TIMEOUT", "the run did not finish in time; try again");
+    return Error::make(ErrorKind::unavailable, "CHECK_RUN_TIMEOUT",
+                       "the run did not finish in time; try again");
   auto result = future.get();
   if (result.is_null())
-    return Error::make(ErrorKind::unavailable, "CHECK_RUN_CANCELLED", "the run was cancelled (the check changed or the server is stopping)");
+    return Error::make(ErrorKind::unavailable, "CHECK_RUN_CANCELLED",
+                       "the run was cancelled (the check changed or the server is stopping)");
   return result;
 }
 
 Result<void> CheckService::push(const std::string& token, const Heartbeat& hb) {
   auto c = m_readers.with([&](SQLite::Database& db) -> Result<Check> {
     auto found = find_check(db, "c.push_token = ?", token);
-    if (!found) return Error::make(ErrorKind::not_found, "PUSH_TOKEN_UNKNOWN", "no push check has this URL");
+    if (!found)
+      return Error::make(ErrorKind::not_found, "PUSH_TOKEN_UNKNOWN", "no push check has this URL");
     return *found;
   });
   if (!c.ok()) return std::move(c).error();
-  if (!c->enabled) return Error::make(ErrorKind::conflict, "CHECK_PAUSED", fmt::format("check '{}' is paused", c->name));
+  if (!c->enabled)
+    return Error::make(ErrorKind::conflict, "CHECK_PAUSED",
+                       fmt::format("check '{}' is paused", c->name));
   m_runner.heartbeat(c->id, hb);
   return ok();
 }
 
-Result<std::vector<ResultRow>> CheckService::results(std::int64_t id, TimeMs from, TimeMs to, int limit) {
+Result<std::vector<ResultRow>> CheckService::results(std::int64_t id, TimeMs from, TimeMs to,
+                                                     int limit) {
   auto c = get(id);
   if (!c.ok()) return std::move(c).error();
   auto select = [&](const char* metric) -> Result<std::map<TimeMs, double>> {
-    std::vector<query::Matcher> m{{std::string(kMetricNameLabel), query::MatchOp::equal, metric, nullptr},
-                                  {"check", query::MatchOp::equal, c->name, nullptr}};
+    std::vector<query::Matcher> m{
+        {std::string(kMetricNameLabel), query::MatchOp::equal, metric, nullptr},
+        {"check", query::MatchOp::equal, c->name, nullptr}};
     auto series = m_store.select(m, from, to);
     if (!series.ok()) return std::move(series).error();
     std::map<TimeMs, double> out;
@@ -352,9 +401,10 @@ Result<std::vector<ResultRow>> CheckService::results(std::int64_t id, TimeMs fro
   if (rows.empty()) return rows;
   // The words for each run come from the stretch of identical outcomes that covers it.
   auto words = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
-    SQLite::Statement st(db,
-                         "SELECT first_at, last_at, error, message FROM check_outcomes WHERE check_id = ? "
-                         "AND first_at <= ? AND last_at >= ? ORDER BY first_at DESC");
+    SQLite::Statement st(
+        db,
+        "SELECT first_at, last_at, error, message FROM check_outcomes WHERE check_id = ? "
+        "AND first_at <= ? AND last_at >= ? ORDER BY first_at DESC");
     st.bind(1, id);
     st.bind(2, static_cast<std::int64_t>(rows.front().at));
     st.bind(3, static_cast<std::int64_t>(rows.back().at));

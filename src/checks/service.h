@@ -24,7 +24,7 @@ struct CheckQuery {
   std::optional<CheckState> state;
   std::optional<std::int64_t> node_id;
   std::vector<std::pair<std::string, std::string>> labels;  // all must match
-  std::string text;                                          // in name or target
+  std::string text;                                         // in name or target
   std::string sort = "name";  // name, kind, state, created_at, id; '-' = descending
   PageRequest page;
 };
@@ -42,9 +42,14 @@ nlohmann::json to_json(const ResultRow& r);
 
 class CheckService {
  public:
-  CheckService(db::Writer& writer, db::Readers& readers, bus::Bus& bus, Runner& runner, query::Storage& store,
-               const Clock& clock)
-      : m_writer(writer), m_readers(readers), m_bus(bus), m_runner(runner), m_store(store), m_clock(clock) {}
+  CheckService(db::Writer& writer, db::Readers& readers, bus::Bus& bus, Runner& runner,
+               query::Storage& store, const Clock& clock)
+      : m_writer(writer),
+        m_readers(readers),
+        m_bus(bus),
+        m_runner(runner),
+        m_store(store),
+        m_clock(clock) {}
 
   // Every stored check, for the runner at start.
   Result<std::vector<Check>> load_all();

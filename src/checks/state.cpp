@@ -27,8 +27,10 @@ StateTracker::Change StateTracker::observe(bool up, int retries) {
   m_history = ((m_history << 1) | (up ? 1u : 0u)) & ((1u << kWindow) - 1);
   m_count = std::min(m_count + 1, kWindow);
   m_failures = up ? 0 : m_failures + 1;
-  if (up) m_underlying = CheckState::up;
-  else if (m_failures >= std::max(1, retries)) m_underlying = CheckState::down;
+  if (up)
+    m_underlying = CheckState::up;
+  else if (m_failures >= std::max(1, retries))
+    m_underlying = CheckState::down;
 
   double ratio = flap_ratio();
   if (!m_flapping && ratio >= kFlapStart) {
@@ -48,7 +50,8 @@ StateTracker::Change StateTracker::observe(bool up, int retries) {
 StateTracker::Change StateTracker::set_paused(bool paused) {
   Change c;
   c.from = m_state;
-  CheckState next = paused ? CheckState::paused : (m_state == CheckState::paused ? CheckState::pending : m_state);
+  CheckState next =
+      paused ? CheckState::paused : (m_state == CheckState::paused ? CheckState::pending : m_state);
   if (next != m_state) {
     *this = StateTracker(next, false);
     c.state_changed = true;

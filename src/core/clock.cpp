@@ -31,5 +31,4 @@ std::string format_rfc3339(TimeMs t) {
   return buf;
 }
 
-
 }  // namespace tt

@@ -14,7 +14,7 @@ using TimeMs = std::int64_t;
 class Clock {
  public:
   virtual ~Clock() = default;
-  virtual TimeMs now_ms() const = 0;      // wall clock, for timestamps that are stored or shown
+  virtual TimeMs now_ms() const = 0;         // wall clock, for timestamps that are stored or shown
   virtual std::int64_t mono_ms() const = 0;  // monotonic, for durations and timeouts
 };
 

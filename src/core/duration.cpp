@@ -12,10 +12,12 @@ struct Unit {
   std::int64_t ms;
 };
 // Longest names first where one is a prefix of another ("ms" before "m").
-constexpr std::array<Unit, 6> kUnits{{{"w", 604800000}, {"d", 86400000}, {"h", 3600000},
-                                      {"ms", 1}, {"m", 60000}, {"s", 1000}}};
-// Descending size, for formatting. Days are the largest unit written: "30d" reads better than "4w2d".
-constexpr std::array<Unit, 5> kBySize{{{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}}};
+constexpr std::array<Unit, 6> kUnits{
+    {{"w", 604800000}, {"d", 86400000}, {"h", 3600000}, {"ms", 1}, {"m", 60000}, {"s", 1000}}};
+// Descending size, for formatting. Days are the largest unit written: "30d" reads better than
+// "4w2d".
+constexpr std::array<Unit, 5> kBySize{
+    {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}}};
 
 }  // namespace
 
@@ -39,7 +41,9 @@ std::optional<std::int64_t> parse_duration_ms(std::string_view s) {
       }
     }
     // "0" alone is the one unitless duration people write.
-    if (!unit) return (i == s.size() && n == 0 && total == 0 && s == "0") ? std::optional<std::int64_t>(0) : std::nullopt;
+    if (!unit)
+      return (i == s.size() && n == 0 && total == 0 && s == "0") ? std::optional<std::int64_t>(0)
+                                                                 : std::nullopt;
     if (unit->ms >= last_unit) return std::nullopt;  // "1s1h", "1m1m"
     last_unit = unit->ms;
     i += unit->name.size();

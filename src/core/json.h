@@ -1,9 +1,9 @@
-// core/json.h — parsing JSON that comes from outside, and comparing records' JSON. nlohmann's parser recurses once per
-// nesting level, so a body of a million '[' would exhaust the stack: the depth is checked first.
+// core/json.h — parsing JSON that comes from outside, and comparing records' JSON. nlohmann's
+// parser recurses once per nesting level, so a body of a million '[' would exhaust the stack: the
+// depth is checked first.
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <string_view>
 #include <vector>

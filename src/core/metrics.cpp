@@ -17,10 +17,14 @@ std::string format_value(double v) {
 
 void escape_label(std::string& out, const std::string& v) {
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
 }
 
@@ -59,7 +63,8 @@ void Histogram::observe(double v) {
   while (i < m_bounds.size() && v > m_bounds[i]) ++i;
   m_counts[i].fetch_add(1, std::memory_order_relaxed);
   double cur = m_sum.load(std::memory_order_relaxed);
-  while (!m_sum.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {}
+  while (!m_sum.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {
+  }
 }
 
 Histogram::Snapshot Histogram::snapshot() const {
@@ -81,9 +86,15 @@ Family::Child& Family::child(const Labels& labels) {
   auto& c = m_children[labels];
   if (!c.counter && !c.gauge && !c.histogram) {
     switch (m_type) {
-      case Type::counter: c.counter = std::make_unique<Counter>(); break;
-      case Type::gauge: c.gauge = std::make_unique<Gauge>(); break;
-      case Type::histogram: c.histogram = std::make_unique<Histogram>(m_bounds); break;
+      case Type::counter:
+        c.counter = std::make_unique<Counter>();
+        break;
+      case Type::gauge:
+        c.gauge = std::make_unique<Gauge>();
+        break;
+      case Type::histogram:
+        c.histogram = std::make_unique<Histogram>(m_bounds);
+        break;
     }
   }
   return c;
@@ -157,8 +168,8 @@ Registry& registry() {
 }
 
 const std::vector<double>& latency_buckets() {
-  static const std::vector<double> b = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                        0.05,   0.1,   0.25,   0.5,   1,    2.5, 5, 10};
+  static const std::vector<double> b = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                        0.1,    0.25,  0.5,    1,     2.5,  5,     10};
   return b;
 }
 

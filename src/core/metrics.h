@@ -24,7 +24,8 @@ class Counter {
  private:
   static void add(std::atomic<double>& a, double v) {
     double cur = a.load(std::memory_order_relaxed);
-    while (!a.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {}
+    while (!a.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {
+    }
   }
   std::atomic<double> m_value{0};
 };
@@ -34,7 +35,8 @@ class Gauge {
   void set(double v) { m_value.store(v, std::memory_order_relaxed); }
   void inc(double v = 1) {
     double cur = m_value.load(std::memory_order_relaxed);
-    while (!m_value.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {}
+    while (!m_value.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {
+    }
   }
   void dec(double v = 1) { inc(-v); }
   double value() const { return m_value.load(std::memory_order_relaxed); }

@@ -8,8 +8,8 @@ namespace tt {
 
 struct PageRequest {
   static constexpr int kMaxPerPage = 500;
-  int page = 1;        // 1-based
-  int per_page = 50;   // 1..kMaxPerPage
+  int page = 1;       // 1-based
+  int per_page = 50;  // 1..kMaxPerPage
   std::int64_t offset() const { return static_cast<std::int64_t>(page - 1) * per_page; }
 };
 

@@ -27,12 +27,19 @@ int count_fds() {
 }  // namespace
 
 void register_process_collector(Registry& r) {
-  auto& rss = r.family("process_resident_memory_bytes", "Resident memory size in bytes.", Type::gauge).gauge();
-  auto& vms = r.family("process_virtual_memory_bytes", "Virtual memory size in bytes.", Type::gauge).gauge();
-  auto& cpu = r.family("process_cpu_seconds_total", "User and system CPU time spent in seconds.", Type::counter);
+  auto& rss =
+      r.family("process_resident_memory_bytes", "Resident memory size in bytes.", Type::gauge)
+          .gauge();
+  auto& vms = r.family("process_virtual_memory_bytes", "Virtual memory size in bytes.", Type::gauge)
+                  .gauge();
+  auto& cpu = r.family("process_cpu_seconds_total", "User and system CPU time spent in seconds.",
+                       Type::counter);
   auto& fds = r.family("process_open_fds", "Number of open file descriptors.", Type::gauge).gauge();
-  auto& max_fds = r.family("process_max_fds", "Maximum number of open file descriptors.", Type::gauge).gauge();
-  auto& start = r.family("process_start_time_seconds", "Start time of the process since the Unix epoch in seconds.", Type::gauge).gauge();
+  auto& max_fds =
+      r.family("process_max_fds", "Maximum number of open file descriptors.", Type::gauge).gauge();
+  auto& start = r.family("process_start_time_seconds",
+                         "Start time of the process since the Unix epoch in seconds.", Type::gauge)
+                    .gauge();
   auto& cpu_total = cpu.counter();
   static const long ticks = sysconf(_SC_CLK_TCK);
   static const long page = sysconf(_SC_PAGESIZE);
@@ -48,7 +55,10 @@ void register_process_collector(Registry& r) {
         std::string key;
         long long btime = 0;
         while (procstat >> key)
-          if (key == "btime") { procstat >> btime; break; }
+          if (key == "btime") {
+            procstat >> btime;
+            break;
+          }
         start.set(static_cast<double>(btime) + std::stod(f) / static_cast<double>(ticks));
       }
   }

@@ -31,8 +31,7 @@ std::string random_hex(std::size_t n_bytes) {
 }
 
 std::string random_token(std::size_t n_bytes) {
-  static constexpr char kB64[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   auto bytes = random_bytes(n_bytes);
   std::string out;
   std::uint32_t acc = 0;

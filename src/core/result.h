@@ -40,7 +40,7 @@ struct Error {
   ErrorKind kind = ErrorKind::internal;
   std::string code;
   std::string message;
-  std::vector<FieldError> fields;  // per-field details for validation errors
+  std::vector<FieldError> fields;    // per-field details for validation errors
   std::optional<int> retry_after_s;  // for rate limiting
 
   static Error make(ErrorKind kind, std::string code, std::string message) {
@@ -52,19 +52,34 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : m_v(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : m_v(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : m_v(std::move(error)) {}  // NOLINT
 
   bool ok() const { return m_v.index() == 0; }
   explicit operator bool() const { return ok(); }
-  T& value() & { assert(ok()); return std::get<0>(m_v); }
-  const T& value() const& { assert(ok()); return std::get<0>(m_v); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(m_v)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(m_v);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(m_v);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(m_v));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
-  const Error& error() const& { assert(!ok()); return std::get<1>(m_v); }
-  Error&& error() && { assert(!ok()); return std::get<1>(std::move(m_v)); }
+  const Error& error() const& {
+    assert(!ok());
+    return std::get<1>(m_v);
+  }
+  Error&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(m_v));
+  }
 
  private:
   std::variant<T, Error> m_v;
@@ -77,8 +92,14 @@ class [[nodiscard]] Result<void> {
   Result(Error error) : m_error(std::move(error)) {}  // NOLINT
   bool ok() const { return !m_error; }
   explicit operator bool() const { return ok(); }
-  const Error& error() const& { assert(!ok()); return *m_error; }
-  Error&& error() && { assert(!ok()); return std::move(*m_error); }
+  const Error& error() const& {
+    assert(!ok());
+    return *m_error;
+  }
+  Error&& error() && {
+    assert(!ok());
+    return std::move(*m_error);
+  }
 
  private:
   std::optional<Error> m_error;
@@ -89,8 +110,8 @@ inline Result<void> ok() { return {}; }
 }  // namespace tt
 
 // TRY(expr): evaluate a Result; on error return it from the enclosing function.
-#define TT_TRY(expr)                                  \
-  do {                                                \
-    auto&& tt_try_r_ = (expr);                        \
+#define TT_TRY(expr)                                          \
+  do {                                                        \
+    auto&& tt_try_r_ = (expr);                                \
     if (!tt_try_r_.ok()) return std::move(tt_try_r_).error(); \
   } while (0)

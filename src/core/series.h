@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,7 +43,8 @@ struct SeriesSamples {
 // it after the first append, so later appends neither copy nor hash the labels. Used with one
 // store per process.
 struct SeriesRef {
-  explicit SeriesRef(LabelSet sorted) : labels(std::make_shared<const LabelSet>(std::move(sorted))) {}
+  explicit SeriesRef(LabelSet sorted)
+      : labels(std::make_shared<const LabelSet>(std::move(sorted))) {}
   const std::shared_ptr<const LabelSet> labels;
   mutable std::atomic<std::int64_t> store_id{0};  // 0: not known yet
 };

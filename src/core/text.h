@@ -13,7 +13,9 @@ inline std::string_view trim(std::string_view s, std::string_view chars = " \t")
   return s.substr(first, s.find_last_not_of(chars) - first + 1);
 }
 
-inline char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+inline char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 // Equal but for ASCII letter case.
 inline bool iequals(std::string_view a, std::string_view b) {

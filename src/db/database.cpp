@@ -16,7 +16,8 @@ constexpr int kBusyTimeoutMs = 5000;
 void redact_url_sql(sqlite3_context* ctx, int, sqlite3_value** argv) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
   if (!text) return sqlite3_result_null(ctx);
-  auto masked = redact::url(std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[0]))));
+  auto masked =
+      redact::url(std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[0]))));
   sqlite3_result_text(ctx, masked.data(), static_cast<int>(masked.size()), SQLITE_TRANSIENT);
 }
 }  // namespace
@@ -28,7 +29,8 @@ Error error_from_exception(const std::exception& e) {
     }
     if ((se->getErrorCode() & 0xff) == SQLITE_FULL) {
       disk_health().failed(WriteFailure::disk_full);
-      return Error::make(ErrorKind::unavailable, "DISK_FULL", "the disk is full; the change was not saved");
+      return Error::make(ErrorKind::unavailable, "DISK_FULL",
+                         "the disk is full; the change was not saved");
     }
   }
   log::error("database: {}", e.what());
@@ -44,13 +46,14 @@ Result<std::unique_ptr<SQLite::Database>> open(const std::string& path, Access a
     if (access == Access::read_write) {
       // auto_vacuum must be chosen before the first table exists. Setting it again writes the
       // header, which a full disk refuses: only when it is not set yet.
-      if (db->execAndGet("PRAGMA auto_vacuum").getInt() != 2) db->exec("PRAGMA auto_vacuum=INCREMENTAL");
+      if (db->execAndGet("PRAGMA auto_vacuum").getInt() != 2)
+        db->exec("PRAGMA auto_vacuum=INCREMENTAL");
       db->exec("PRAGMA journal_mode=WAL");
     }
     db->exec("PRAGMA synchronous=NORMAL");
     db->exec("PRAGMA foreign_keys=ON");
-    sqlite3_create_function(db->getHandle(), "redact_url", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
-                            &redact_url_sql, nullptr, nullptr);
+    sqlite3_create_function(db->getHandle(), "redact_url", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                            nullptr, &redact_url_sql, nullptr, nullptr);
     return db;
   });
 }

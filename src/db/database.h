@@ -38,7 +38,8 @@ Error error_from_exception(const std::exception& e);
 // A bounded pool of read-only connections, handed out per call. Thread-safe.
 class Readers {
  public:
-  Readers(std::string path, std::size_t max_idle = 8) : m_path(std::move(path)), m_max_idle(max_idle) {}
+  Readers(std::string path, std::size_t max_idle = 8)
+      : m_path(std::move(path)), m_max_idle(max_idle) {}
   Readers(const Readers&) = delete;
   Readers& operator=(const Readers&) = delete;
 

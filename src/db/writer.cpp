@@ -11,10 +11,11 @@ namespace tt::db {
 
 namespace {
 metrics::Histogram& commit_latency() {
-  static auto& h = metrics::registry()
-                       .family("telltale_db_commit_seconds", "Time to run and commit one writer batch.",
-                               metrics::Type::histogram, metrics::latency_buckets())
-                       .histogram();
+  static auto& h =
+      metrics::registry()
+          .family("telltale_db_commit_seconds", "Time to run and commit one writer batch.",
+                  metrics::Type::histogram, metrics::latency_buckets())
+          .histogram();
   return h;
 }
 metrics::Counter& committed_jobs() {
@@ -108,7 +109,8 @@ void Writer::run_batch(std::deque<Job>& batch) {
     if (commit_error->code != "DISK_FULL") disk_health().failed(WriteFailure::io);
   }
   // A commit that wrote rows found room (one that changed nothing proves nothing).
-  if (!commit_error && sqlite3_total_changes64(m_db->getHandle()) != changes_before) disk_health().stored();
+  if (!commit_error && sqlite3_total_changes64(m_db->getHandle()) != changes_before)
+    disk_health().stored();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     bool committed = !commit_error;
     batch[i].finish(committed, commit_error ? &*commit_error : nullptr);

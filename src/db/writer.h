@@ -20,9 +20,9 @@
 namespace tt::db {
 
 struct WriterOptions {
-  std::size_t max_batch = 1024;     // jobs per transaction at most
-  std::size_t max_queue = 65536;    // submit fails with WRITER_BUSY beyond this
-  int lazy_flush_ms = 1000;         // how long lazy jobs may wait for company
+  std::size_t max_batch = 1024;   // jobs per transaction at most
+  std::size_t max_queue = 65536;  // submit fails with WRITER_BUSY beyond this
+  int lazy_flush_ms = 1000;       // how long lazy jobs may wait for company
 };
 
 enum class Urgency {
@@ -91,8 +91,10 @@ std::future<Result<T>> Writer::submit(std::function<Result<T>(SQLite::Database&)
     return outcome->value().ok();
   };
   job.finish = [promise, outcome](bool committed, const Error* commit_error) {
-    if (!committed && commit_error) promise->set_value(*commit_error);
-    else promise->set_value(std::move(outcome->value()));
+    if (!committed && commit_error)
+      promise->set_value(*commit_error);
+    else
+      promise->set_value(std::move(outcome->value()));
   };
   if (!enqueue(std::move(job))) {
     promise->set_value(Error::make(ErrorKind::unavailable, "WRITER_STOPPED",

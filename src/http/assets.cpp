@@ -59,7 +59,8 @@ std::string resolve(const std::string& path) {
 // (index.html, which names them) is revalidated so a new binary's UI shows at once, and the
 // ETag turns revalidation into a 304.
 void set_cache_headers(httplib::Response& res, const std::string& path) {
-  res.set_header("Cache-Control", path.starts_with("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
+  res.set_header("Cache-Control",
+                 path.starts_with("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
 }
 
 }  // namespace

@@ -14,10 +14,10 @@ struct EmbeddedAsset {
   const char* path;              // "/index.html"
   const unsigned char* gzipped;  // gzip -9n of the file
   std::size_t gzipped_size;
-  const unsigned char* brotli;   // brotli -q 11 of the file; null when the build had no brotli
+  const unsigned char* brotli;  // brotli -q 11 of the file; null when the build had no brotli
   std::size_t brotli_size;
   std::size_t raw_size;
-  const char* hash;              // of the raw content; each encoding's ETag adds a suffix
+  const char* hash;  // of the raw content; each encoding's ETag adds a suffix
 };
 
 std::span<const EmbeddedAsset> embedded_assets();

@@ -101,7 +101,8 @@ Connection::~Connection() {
 
 std::shared_ptr<void> Connection::hand_over() {
   fd = -1;
-  return std::shared_ptr<void>(nullptr, [limits = &m_limits, client = client](void*) { limits->release(client); });
+  return std::shared_ptr<void>(
+      nullptr, [limits = &m_limits, client = client](void*) { limits->release(client); });
 }
 
 void send_error_answer(int fd, int status, const Error& error) {

@@ -7,8 +7,8 @@
 #include <sys/socket.h>
 
 #include <chrono>
-#include <memory>
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -38,7 +38,8 @@ class ConnectionLimits {
 };
 
 // The total cap for a soft descriptor limit: the limit less a reserve (up to 128, half of a
-// small limit) for the store and the probes, and never more than 4096. WebSockets count as connections.
+// small limit) for the store and the probes, and never more than 4096. WebSockets count as
+// connections.
 std::size_t connection_cap_for(std::size_t fd_limit);
 // Raises the soft RLIMIT_NOFILE to the hard limit; returns the soft limit now in force.
 std::size_t raise_fd_limit();

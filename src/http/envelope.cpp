@@ -8,19 +8,32 @@ namespace tt::http {
 
 int status_for(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::invalid_input: return 400;
-    case ErrorKind::validation: return 422;
-    case ErrorKind::unauthenticated: return 401;
-    case ErrorKind::forbidden: return 403;
-    case ErrorKind::not_found: return 404;
-    case ErrorKind::conflict: return 409;
-    case ErrorKind::too_large: return 413;
-    case ErrorKind::unsupported_type: return 415;
-    case ErrorKind::rate_limited: return 429;
-    case ErrorKind::unavailable: return 503;
-    case ErrorKind::bad_gateway: return 502;
-    case ErrorKind::gateway_timeout: return 504;
-    case ErrorKind::internal: return 500;
+    case ErrorKind::invalid_input:
+      return 400;
+    case ErrorKind::validation:
+      return 422;
+    case ErrorKind::unauthenticated:
+      return 401;
+    case ErrorKind::forbidden:
+      return 403;
+    case ErrorKind::not_found:
+      return 404;
+    case ErrorKind::conflict:
+      return 409;
+    case ErrorKind::too_large:
+      return 413;
+    case ErrorKind::unsupported_type:
+      return 415;
+    case ErrorKind::rate_limited:
+      return 429;
+    case ErrorKind::unavailable:
+      return 503;
+    case ErrorKind::bad_gateway:
+      return 502;
+    case ErrorKind::gateway_timeout:
+      return 504;
+    case ErrorKind::internal:
+      return 500;
   }
   return 500;
 }
@@ -30,7 +43,8 @@ const std::vector<std::pair<std::string, std::string>>& security_headers() {
       // Images from anywhere: the map's optional base-map tiles come from a tile server the
       // user names (often another host of the site). Scripts, styles and connections stay ours.
       {"Content-Security-Policy",
-       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; "
+       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: "
+       "https:; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
       {"X-Content-Type-Options", "nosniff"},
       {"X-Frame-Options", "DENY"},
@@ -43,18 +57,42 @@ const std::vector<std::pair<std::string, std::string>>& security_headers() {
 std::string raw_error_response(int status, const Error& e, const std::string& request_id) {
   const char* reason = "Error";
   switch (status) {
-    case 400: reason = "Bad Request"; break;
-    case 401: reason = "Unauthorized"; break;
-    case 403: reason = "Forbidden"; break;
-    case 408: reason = "Request Timeout"; break;
-    case 413: reason = "Payload Too Large"; break;
-    case 414: reason = "URI Too Long"; break;
-    case 415: reason = "Unsupported Media Type"; break;
-    case 426: reason = "Upgrade Required"; break;
-    case 431: reason = "Request Header Fields Too Large"; break;
-    case 501: reason = "Not Implemented"; break;
-    case 503: reason = "Service Unavailable"; break;
-    case 505: reason = "HTTP Version Not Supported"; break;
+    case 400:
+      reason = "Bad Request";
+      break;
+    case 401:
+      reason = "Unauthorized";
+      break;
+    case 403:
+      reason = "Forbidden";
+      break;
+    case 408:
+      reason = "Request Timeout";
+      break;
+    case 413:
+      reason = "Payload Too Large";
+      break;
+    case 414:
+      reason = "URI Too Long";
+      break;
+    case 415:
+      reason = "Unsupported Media Type";
+      break;
+    case 426:
+      reason = "Upgrade Required";
+      break;
+    case 431:
+      reason = "Request Header Fields Too Large";
+      break;
+    case 501:
+      reason = "Not Implemented";
+      break;
+    case 503:
+      reason = "Service Unavailable";
+      break;
+    case 505:
+      reason = "HTTP Version Not Supported";
+      break;
   }
   std::string body = error_body(e, request_id);
   std::string out = fmt::format(

@@ -1,8 +1,8 @@
 #include "http/headers.h"
 
-#include "core/text.h"
-
 #include <cctype>
+
+#include "core/text.h"
 
 namespace tt::http {
 

@@ -27,7 +27,8 @@ inline bool body_read_by_pool(const RequestHead& head, std::size_t max_parked_bo
          (head.content_length > 0 && head.field("Expect").has_value());
 }
 // Whether `buffered` bytes that start with `head` hold all the parker waits for.
-inline bool body_buffered(const RequestHead& head, std::size_t buffered, std::size_t max_parked_body) {
+inline bool body_buffered(const RequestHead& head, std::size_t buffered,
+                          std::size_t max_parked_body) {
   return body_read_by_pool(head, max_parked_body) || buffered >= head.length + head.content_length;
 }
 

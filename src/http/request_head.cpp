@@ -59,7 +59,8 @@ std::optional<HeadError> check_framing(RequestHead& head) {
       for (char c : f.value) digits = digits && c >= '0' && c <= '9';
       if (!digits) return bad_request("Content-Length must be a decimal number");
       head.content_length = 0;
-      for (char c : f.value) head.content_length = head.content_length * 10 + static_cast<std::size_t>(c - '0');
+      for (char c : f.value)
+        head.content_length = head.content_length * 10 + static_cast<std::size_t>(c - '0');
     }
     if (iequals(f.name, "Transfer-Encoding")) {
       transfer_encodings.push_back(f.value);

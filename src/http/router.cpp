@@ -16,9 +16,9 @@ namespace tt::http {
 namespace {
 
 metrics::Family& latency_family() {
-  static auto& f = metrics::registry().family(
-      "telltale_http_request_duration_seconds", "Time to handle an HTTP request, by route.",
-      metrics::Type::histogram, metrics::latency_buckets());
+  static auto& f = metrics::registry().family("telltale_http_request_duration_seconds",
+                                              "Time to handle an HTTP request, by route.",
+                                              metrics::Type::histogram, metrics::latency_buckets());
   return f;
 }
 
@@ -36,7 +36,8 @@ std::vector<std::string_view> segments(std::string_view path) {
   return out;
 }
 
-bool match(const std::string& pattern, std::string_view path, std::map<std::string, std::string>& params) {
+bool match(const std::string& pattern, std::string_view path,
+           std::map<std::string, std::string>& params) {
   auto ps = segments(pattern), xs = segments(path);
   if (ps.size() != xs.size()) return false;
   std::map<std::string, std::string> found;
@@ -87,7 +88,8 @@ std::string cookie_value_from_header(const std::string& header, const std::strin
     auto part = s.substr(0, semi);
     while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
     auto eq = part.find('=');
-    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+    if (eq != std::string_view::npos && part.substr(0, eq) == name)
+      return std::string(part.substr(eq + 1));
     if (semi == std::string_view::npos) break;
     s.remove_prefix(semi + 1);
   }
@@ -104,7 +106,8 @@ std::string url_decode(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+    } else if (s[i] == '%' && i + 2 < s.size() &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -154,7 +157,8 @@ void Context::int_query(const char* name, std::int64_t lo, std::int64_t hi, std:
   std::int64_t v = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size() || v < lo || v > hi)
-    errs.push_back({name, message ? message : fmt::format("must be an integer from {} to {}", lo, hi)});
+    errs.push_back(
+        {name, message ? message : fmt::format("must be an integer from {} to {}", lo, hi)});
   else
     out = v;
 }
@@ -164,7 +168,8 @@ Result<PageRequest> Context::page_request() const {
   std::int64_t page = 1, per_page = PageRequest{}.per_page;
   int_query("page", 1, 1'000'000, page, errs);
   int_query("per_page", 1, PageRequest::kMaxPerPage, per_page, errs);
-  if (!errs.empty()) return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad pagination", errs, {}};
+  if (!errs.empty())
+    return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad pagination", errs, {}};
   return PageRequest{static_cast<int>(page), static_cast<int>(per_page)};
 }
 
@@ -187,43 +192,55 @@ void Context::error(const Error& e) {
 }
 
 Router::Router(Authenticator auth, RouterOptions options)
-    : m_auth(std::move(auth)), m_options(options), m_limiter(options.api_rate_per_s, options.api_burst) {}
+    : m_auth(std::move(auth)),
+      m_options(options),
+      m_limiter(options.api_rate_per_s, options.api_burst) {}
 
 void Router::add(Route route) { m_routes.push_back(std::move(route)); }
 
 void Router::install(httplib::Server& server) {
   auto h = [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res); };
   server.Get(".*", h).Post(".*", h).Put(".*", h).Patch(".*", h).Delete(".*", h).Options(".*", h);
-  server.set_default_headers(httplib::Headers(security_headers().begin(), security_headers().end()));
+  server.set_default_headers(
+      httplib::Headers(security_headers().begin(), security_headers().end()));
   // Errors cpp-httplib answers before routing (malformed request line, body over the limit...)
   // still get the envelope and a request id.
-  server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    std::string id = res.get_header_value("X-Request-ID");
-    if (id.empty()) {
-      id = request_id_for(req);
-      res.set_header("X-Request-ID", id);
-    }
-    Error e = Error::make(ErrorKind::invalid_input, "BAD_REQUEST", "the request is malformed");
-    if (res.status == 413) e = Error::make(ErrorKind::too_large, "PAYLOAD_TOO_LARGE", "the request body is over the limit");
-    else if (res.status == 414) e.code = "URI_TOO_LONG", e.message = "the request URI is too long";
-    else if (res.status == 404) e = Error::make(ErrorKind::not_found, "NOT_FOUND", "not found");
-    else if (res.status == 416) e.code = "RANGE_NOT_SATISFIABLE", e.message = "bad Range header";
-    else if (res.status >= 500) e = Error::make(ErrorKind::internal, "INTERNAL", "internal error");
-    res.set_content(error_body(e, id), "application/json");
-    count_request("unmatched", req.method, res.status);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  server.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string id = res.get_header_value("X-Request-ID");
+        if (id.empty()) {
+          id = request_id_for(req);
+          res.set_header("X-Request-ID", id);
+        }
+        Error e = Error::make(ErrorKind::invalid_input, "BAD_REQUEST", "the request is malformed");
+        if (res.status == 413)
+          e = Error::make(ErrorKind::too_large, "PAYLOAD_TOO_LARGE",
+                          "the request body is over the limit");
+        else if (res.status == 414)
+          e.code = "URI_TOO_LONG", e.message = "the request URI is too long";
+        else if (res.status == 404)
+          e = Error::make(ErrorKind::not_found, "NOT_FOUND", "not found");
+        else if (res.status == 416)
+          e.code = "RANGE_NOT_SATISFIABLE", e.message = "bad Range header";
+        else if (res.status >= 500)
+          e = Error::make(ErrorKind::internal, "INTERNAL", "internal error");
+        res.set_content(error_body(e, id), "application/json");
+        count_request("unmatched", req.method, res.status);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
 }
 
 Result<auth::Principal> authenticate(const Authenticator& auth, const std::string& authorization,
                                      const std::string& cookie_header) {
   if (!authorization.empty()) {
     if (authorization.size() <= 7 || lower(authorization.substr(0, 7)) != "bearer ")
-      return Error::make(ErrorKind::unauthenticated, "TOKEN_INVALID", "the Authorization header must be 'Bearer <token>'");
+      return Error::make(ErrorKind::unauthenticated, "TOKEN_INVALID",
+                         "the Authorization header must be 'Bearer <token>'");
     return auth.token(authorization.substr(7));
   }
-  if (auto cookie = cookie_value_from_header(cookie_header, kSessionCookie); !cookie.empty()) return auth.session(cookie);
+  if (auto cookie = cookie_value_from_header(cookie_header, kSessionCookie); !cookie.empty())
+    return auth.session(cookie);
   return Error::make(ErrorKind::unauthenticated, "UNAUTHENTICATED",
                      "sign in, or send an API token as 'Authorization: Bearer <token>'");
 }
@@ -231,7 +248,8 @@ Result<auth::Principal> authenticate(const Authenticator& auth, const std::strin
 bool Router::authorize(Context& ctx, const Route& route) {
   if (route.access == Access::public_) return true;
   const auto& req = ctx.req;
-  auto who = authenticate(m_auth, req.get_header_value("Authorization"), req.get_header_value("Cookie"));
+  auto who =
+      authenticate(m_auth, req.get_header_value("Authorization"), req.get_header_value("Cookie"));
   if (!who.ok()) {
     ctx.error(who.error());
     return false;
@@ -248,8 +266,9 @@ bool Router::authorize(Context& ctx, const Route& route) {
   if (route.access == Access::operate) need = auth::Permission::operate;
   if (route.access == Access::admin) need = auth::Permission::admin;
   if (need && !auth::allows(ctx.principal->role, *need)) {
-    ctx.error(Error::make(ErrorKind::forbidden, "FORBIDDEN",
-                          fmt::format("the role '{}' may not do this", auth::role_name(ctx.principal->role))));
+    ctx.error(Error::make(
+        ErrorKind::forbidden, "FORBIDDEN",
+        fmt::format("the role '{}' may not do this", auth::role_name(ctx.principal->role))));
     return false;
   }
   return true;
@@ -274,10 +293,12 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res) {
   std::string route_label = route ? route->pattern : "unmatched";
   auto finish = [&] {
     count_request(route_label, req.method, res.status);
-    latency_family().histogram({{"route", route_label}}).observe(
-        static_cast<double>(SystemClock::instance().mono_ms() - start) / 1000.0);
+    latency_family()
+        .histogram({{"route", route_label}})
+        .observe(static_cast<double>(SystemClock::instance().mono_ms() - start) / 1000.0);
   };
-  bool api = req.path == "/api" || req.path.rfind("/api/", 0) == 0 || req.path.rfind("/prometheus/", 0) == 0;
+  bool api = req.path == "/api" || req.path.rfind("/api/", 0) == 0 ||
+             req.path.rfind("/prometheus/", 0) == 0;
   if (api) res.set_header("Cache-Control", "no-store");
   if (!route) {
     if (allow.empty()) {
@@ -285,14 +306,16 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res) {
         route_label = "ui";
         return finish();
       }
-      ctx.error(Error::make(ErrorKind::not_found, "NOT_FOUND", fmt::format("no route for {} {}", req.method, req.path)));
+      ctx.error(Error::make(ErrorKind::not_found, "NOT_FOUND",
+                            fmt::format("no route for {} {}", req.method, req.path)));
     } else if (method == "OPTIONS") {
       res.set_header("Allow", allow + ", OPTIONS");
       res.status = 204;
     } else {
       res.set_header("Allow", allow);
-      ctx.error(Error::make(ErrorKind::invalid_input, "METHOD_NOT_ALLOWED",
-                            fmt::format("{} is not allowed on {}; use {}", req.method, req.path, allow)));
+      ctx.error(
+          Error::make(ErrorKind::invalid_input, "METHOD_NOT_ALLOWED",
+                      fmt::format("{} is not allowed on {}; use {}", req.method, req.path, allow)));
       res.status = 405;
     }
     return finish();

@@ -4,10 +4,10 @@
 #pragma once
 
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,7 +42,8 @@ class Context {
   // page and per_page query parameters (422 when out of range).
   Result<PageRequest> page_request() const;
   // An integer query parameter within [lo, hi]: absent leaves `out` as it is; anything else that
-  // is not such an integer adds a field error (with `message`, or "must be an integer from lo to hi").
+  // is not such an integer adds a field error (with `message`, or "must be an integer from lo to
+  // hi").
   void int_query(const char* name, std::int64_t lo, std::int64_t hi, std::int64_t& out,
                  std::vector<FieldError>& errs, const char* message = nullptr) const;
   std::string query(const std::string& name) const { return req.get_param_value(name); }
@@ -59,11 +60,11 @@ class Context {
 using Handler = std::function<void(Context&)>;
 
 enum class Access {
-  public_,  // no credentials needed
+  public_,        // no credentials needed
   authenticated,  // any signed-in principal
-  read,     // auth::Permission::read
-  operate,  // auth::Permission::operate
-  admin,    // auth::Permission::admin
+  read,           // auth::Permission::read
+  operate,        // auth::Permission::operate
+  admin,          // auth::Permission::admin
 };
 
 struct Route {
@@ -90,7 +91,7 @@ Result<auth::Principal> authenticate(const Authenticator& auth, const std::strin
                                      const std::string& cookie_header);
 
 struct RouterOptions {
-  double api_rate_per_s = 100;   // per client address; 0 disables
+  double api_rate_per_s = 100;  // per client address; 0 disables
   double api_burst = 200;
 };
 

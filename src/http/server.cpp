@@ -51,8 +51,12 @@ std::string peer_ip(int fd, bool local, int& port) {
 // server is never held up by a slow client.
 class BufferedStream final : public httplib::Stream {
  public:
-  BufferedStream(Connection& conn, int read_timeout_ms, int write_timeout_ms, const std::atomic<bool>& stopping)
-      : m_fd(conn.fd), m_buf(conn.buffer), m_read_timeout_ms(read_timeout_ms), m_write_timeout_ms(write_timeout_ms),
+  BufferedStream(Connection& conn, int read_timeout_ms, int write_timeout_ms,
+                 const std::atomic<bool>& stopping)
+      : m_fd(conn.fd),
+        m_buf(conn.buffer),
+        m_read_timeout_ms(read_timeout_ms),
+        m_write_timeout_ms(write_timeout_ms),
         m_stopping(stopping) {}
 
   bool is_readable() const override { return buffered() > 0 || wait(POLLIN, m_read_timeout_ms); }
@@ -71,8 +75,12 @@ class BufferedStream final : public httplib::Stream {
     return ::send(m_fd, ptr, size, MSG_NOSIGNAL);
   }
 
-  void get_remote_ip_and_port(std::string& ip, int& port) const override { ip = peer_ip(m_fd, false, port); }
-  void get_local_ip_and_port(std::string& ip, int& port) const override { ip = peer_ip(m_fd, true, port); }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = peer_ip(m_fd, false, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = peer_ip(m_fd, true, port);
+  }
   socket_t socket() const override { return m_fd; }
 
   enum class Body { complete, too_large, broken };
@@ -99,7 +107,9 @@ class BufferedStream final : public httplib::Stream {
       size_t size = 0, digits = 0;
       for (char c : size_line) {
         int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-              : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+                : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+                : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+                                                            : -1;
         if (d < 0) break;  // chunk extensions follow ';'
         if (++digits > 12) return Body::too_large;
         size = size * 16 + static_cast<size_t>(d);
@@ -127,7 +137,9 @@ class BufferedStream final : public httplib::Stream {
   }
   void consume(size_t n) { m_pos += n; }
   void insert(size_t offset, std::string_view text) { m_buf.insert(m_pos + offset, text); }
-  void replace(size_t offset, size_t length, std::string_view text) { m_buf.replace(m_pos + offset, length, text); }
+  void replace(size_t offset, size_t length, std::string_view text) {
+    m_buf.replace(m_pos + offset, length, text);
+  }
   size_t buffered() const { return m_buf.size() - m_pos; }
 
   // Reads what has arrived without waiting (a pipelined request); false when nothing has.
@@ -158,7 +170,8 @@ class BufferedStream final : public httplib::Stream {
     }
     char tmp[16384];
     ssize_t n;
-    do n = ::recv(m_fd, tmp, sizeof tmp, 0); while (n < 0 && errno == EINTR);
+    do n = ::recv(m_fd, tmp, sizeof tmp, 0);
+    while (n < 0 && errno == EINTR);
     if (n <= 0) return false;
     m_buf.append(tmp, static_cast<size_t>(n));
     return true;
@@ -205,7 +218,8 @@ Server::Server(std::size_t threads) : m_threads(threads) {
     std::size_t len = 0;
     if (it != req.headers.end()) {
       auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), len);
-      if (ec == std::errc() && len <= payload_max_length_) const_cast<httplib::Request&>(req).body.reserve(len);
+      if (ec == std::errc() && len <= payload_max_length_)
+        const_cast<httplib::Request&>(req).body.reserve(len);
     }
     return HandlerResponse::Unhandled;
   });
@@ -227,9 +241,10 @@ int Server::bind(const std::string& host, int port) {
   // cpp-httplib listens with a backlog of 5; a burst of browsers or agents needs more.
   ::listen(svr_sock_, kListenBacklog);
   auto fd_limit = raise_fd_limit();
-  m_limits = std::make_unique<ConnectionLimits>(connection_cap_for(fd_limit), kConnectionsPerClient);
-  log::info("http: at most {} connections, {} per client address (descriptor limit {})", m_limits->total_cap(),
-            m_limits->per_client_cap(), fd_limit);
+  m_limits =
+      std::make_unique<ConnectionLimits>(connection_cap_for(fd_limit), kConnectionsPerClient);
+  log::info("http: at most {} connections, {} per client address (descriptor limit {})",
+            m_limits->total_cap(), m_limits->per_client_cap(), fd_limit);
   return bound;
 }
 
@@ -239,12 +254,13 @@ bool Server::listen_after_bind() {
   ConnectionParker::Options options;
   options.idle_timeout = std::chrono::seconds(keep_alive_timeout_sec_);
   options.requests_per_connection = keep_alive_max_count_;
-  options.write_timeout_ms = static_cast<int>(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
+  options.write_timeout_ms =
+      static_cast<int>(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
   {
     std::unique_lock lock(m_run_mutex);
     if (!m_stopping) {
-      m_parker = std::make_unique<ConnectionParker>([this](std::unique_ptr<Connection> c) { resume(std::move(c)); },
-                                                    *m_limits, options);
+      m_parker = std::make_unique<ConnectionParker>(
+          [this](std::unique_ptr<Connection> c) { resume(std::move(c)); }, *m_limits, options);
       m_parker->listen(svr_sock_);
       m_running = true;
       m_run_cv.wait(lock, [this] { return m_stopping.load(); });
@@ -284,16 +300,19 @@ void Server::answer_and_close(std::unique_ptr<Connection> conn, int status, cons
 
 void Server::serve(std::unique_ptr<Connection> conn) {
   BufferedStream strm(*conn, static_cast<int>(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000),
-                      static_cast<int>(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000), m_stopping);
+                      static_cast<int>(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000),
+                      m_stopping);
   const HeadLimits limits;
   for (std::size_t served = 0; !m_stopping && conn->requests_left > 0; ++served) {
     // Threads serve requests, not connections: one without a whole head is parked, and one
     // that has had its turn goes to the back of the queue.
     auto parse = parse_request_head(strm.pending(), limits);
-    while (parse.state == HeadState::need_more && strm.fill_now()) parse = parse_request_head(strm.pending(), limits);
+    while (parse.state == HeadState::need_more && strm.fill_now())
+      parse = parse_request_head(strm.pending(), limits);
     if (parse.state == HeadState::invalid)
       return answer_and_close(std::move(conn), parse.error.status, parse.error.error, parse.method);
-    if (parse.state == HeadState::need_more || !body_buffered(parse.head, strm.buffered(), kMaxParkedBody)) {
+    if (parse.state == HeadState::need_more ||
+        !body_buffered(parse.head, strm.buffered(), kMaxParkedBody)) {
       strm.keep_unread();
       return m_parker->park(std::move(conn));
     }
@@ -302,7 +321,8 @@ void Server::serve(std::unique_ptr<Connection> conn) {
       return resume(std::move(conn));
     }
     const auto& head = parse.head;
-    if (auto encoding = head.field("Content-Encoding"); encoding && !encoding->empty() && !iequals(*encoding, "identity")) {
+    if (auto encoding = head.field("Content-Encoding");
+        encoding && !encoding->empty() && !iequals(*encoding, "identity")) {
       // cpp-httplib would inflate without bound: a small gzip bomb could fill memory.
       return answer_and_close(std::move(conn), 415,
                               Error::make(ErrorKind::unsupported_type, "UNSUPPORTED_MEDIA_TYPE",
@@ -310,9 +330,16 @@ void Server::serve(std::unique_ptr<Connection> conn) {
                               head.method);
     }
     if (m_upgrade && asks_for_websocket(head) && head.path() == m_upgrade_path) {
-      UpgradeRequest up{std::string(head.method), std::string(head.target), std::string(head.path()),
-                        std::string(head.version), {}, {}, conn->fd, {}};
-      for (const auto& f : head.fields) up.headers.emplace(std::string(f.name), std::string(f.value));
+      UpgradeRequest up{std::string(head.method),
+                        std::string(head.target),
+                        std::string(head.path()),
+                        std::string(head.version),
+                        {},
+                        {},
+                        conn->fd,
+                        {}};
+      for (const auto& f : head.fields)
+        up.headers.emplace(std::string(f.name), std::string(f.value));
       int port = 0;
       up.remote = peer_ip(conn->fd, false, port);
       strm.consume(head.length);
@@ -323,11 +350,14 @@ void Server::serve(std::unique_ptr<Connection> conn) {
       return;
     }
     if (m_body_gate && body_read_by_pool(head, kMaxParkedBody) &&
-        !m_body_gate(std::string(head.field("Authorization").value_or("")), std::string(head.field("Cookie").value_or(""))))
-      return answer_and_close(std::move(conn), 401,
-                              Error::make(ErrorKind::unauthenticated, "UNAUTHENTICATED",
-                                          "a request body over 64 KiB, chunked or sent after 100 Continue needs credentials"),
-                              head.method);
+        !m_body_gate(std::string(head.field("Authorization").value_or("")),
+                     std::string(head.field("Cookie").value_or(""))))
+      return answer_and_close(
+          std::move(conn), 401,
+          Error::make(
+              ErrorKind::unauthenticated, "UNAUTHENTICATED",
+              "a request body over 64 KiB, chunked or sent after 100 Continue needs credentials"),
+          head.method);
     std::size_t head_len = head.length;
     std::string method(head.method);  // the buffer may move under the head's views
     bool body_method = method == "POST" || method == "PUT" || method == "PATCH";
@@ -335,12 +365,14 @@ void Server::serve(std::unique_ptr<Connection> conn) {
       auto body = strm.buffer_chunked_body(head_len, payload_max_length_);
       if (body == BufferedStream::Body::too_large)
         return answer_and_close(std::move(conn), 413,
-                                Error::make(ErrorKind::too_large, "PAYLOAD_TOO_LARGE", "the request body is over the limit"),
+                                Error::make(ErrorKind::too_large, "PAYLOAD_TOO_LARGE",
+                                            "the request body is over the limit"),
                                 method);
       if (body == BufferedStream::Body::broken)
-        return answer_and_close(std::move(conn), 400,
-                                Error::make(ErrorKind::invalid_input, "BAD_REQUEST", "malformed chunked request body"),
-                                method);
+        return answer_and_close(
+            std::move(conn), 400,
+            Error::make(ErrorKind::invalid_input, "BAD_REQUEST", "malformed chunked request body"),
+            method);
     } else if (body_method && !head.field("Content-Length")) {
       // RFC 9112: a request without either header has an empty body. cpp-httplib would
       // instead read until the client closes, so say it explicitly.

@@ -79,7 +79,8 @@ class Server : public httplib::Server {
   // Hands a connection with a whole head buffered to the pool.
   void resume(std::unique_ptr<Connection> conn);
   // Answers an error cpp-httplib must not see, then closes.
-  void answer_and_close(std::unique_ptr<Connection> conn, int status, const Error& error, std::string_view method);
+  void answer_and_close(std::unique_ptr<Connection> conn, int status, const Error& error,
+                        std::string_view method);
 
   std::string m_upgrade_path;
   UpgradeHandler m_upgrade;
@@ -89,7 +90,7 @@ class Server : public httplib::Server {
   std::atomic<bool> m_running{false};
   std::mutex m_run_mutex;
   std::condition_variable m_run_cv;
-  httplib::TaskQueue* m_queue = nullptr;  // owned by listen_after_bind
+  httplib::TaskQueue* m_queue = nullptr;       // owned by listen_after_bind
   std::unique_ptr<ConnectionLimits> m_limits;  // set by bind(); outlives every connection
   std::unique_ptr<ConnectionParker> m_parker;
 };

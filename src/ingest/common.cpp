@@ -1,12 +1,12 @@
 // Shared pieces of the ingest parsers: number syntax, label validation, the result collector,
 // and the public make_label_set / parse_precision.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cstring>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "core/text.h"
 #include "ingest/detail.h"
@@ -86,7 +86,8 @@ bool parse_float(std::string_view s, Specials specials, double& out) {
       return true;
     }
     if (iequals(rest, "inf") || iequals(rest, "infinity")) {
-      out = neg ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+      out =
+          neg ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
       return true;
     }
     return false;
@@ -118,9 +119,11 @@ bool parse_int64(std::string_view s, std::int64_t& out) {
 std::optional<std::string> check_metric_name(std::string_view metric) {
   if (metric.empty()) return std::string("empty metric name");
   if (metric.size() > kMaxMetricNameBytes)
-    return fmt::format("metric name {} is longer than {} bytes", quote(metric), kMaxMetricNameBytes);
+    return fmt::format("metric name {} is longer than {} bytes", quote(metric),
+                       kMaxMetricNameBytes);
   if (!valid_metric_name(metric))
-    return fmt::format("invalid metric name {}: must match [a-zA-Z_:][a-zA-Z0-9_:]*", quote(metric));
+    return fmt::format("invalid metric name {}: must match [a-zA-Z_:][a-zA-Z0-9_:]*",
+                       quote(metric));
   return std::nullopt;
 }
 
@@ -131,14 +134,14 @@ std::optional<LabelIssue> normalize_labels(std::vector<RawLabel>& labels, bool c
     };
     if (l.name.empty()) return issue("empty label name");
     if (l.name.size() > kMaxLabelNameBytes)
-      return issue(fmt::format("label name {} is longer than {} bytes", quote(l.name),
-                               kMaxLabelNameBytes));
+      return issue(
+          fmt::format("label name {} is longer than {} bytes", quote(l.name), kMaxLabelNameBytes));
     if (check_names && !valid_label_name(l.name))
       return issue(
           fmt::format("invalid label name {}: must match [a-zA-Z_][a-zA-Z0-9_]*", quote(l.name)));
     if (l.name.size() >= 2 && l.name[0] == '_' && l.name[1] == '_')
-      return issue(fmt::format("label name {} is reserved (names starting with \"__\")",
-                               quote(l.name)));
+      return issue(
+          fmt::format("label name {} is reserved (names starting with \"__\")", quote(l.name)));
     if (l.value.size() > kMaxLabelValueBytes)
       return issue(fmt::format("value of label {} is longer than {} bytes", quote(l.name),
                                kMaxLabelValueBytes));
@@ -155,15 +158,19 @@ std::optional<LabelIssue> normalize_labels(std::vector<RawLabel>& labels, bool c
   }
   for (std::size_t i = 1; i < labels.size(); ++i) {
     if (labels[i].name == labels[i - 1].name) {
-      return LabelIssue{LabelIssue::Kind::duplicate, std::max(labels[i].column, labels[i - 1].column),
+      return LabelIssue{LabelIssue::Kind::duplicate,
+                        std::max(labels[i].column, labels[i - 1].column),
                         fmt::format("duplicate label name {}", quote(labels[i].name)),
                         std::string(labels[i].name)};
     }
   }
   std::erase_if(labels, [](const RawLabel& l) { return l.value.empty(); });
   if (labels.size() > kMaxLabelsPerSeries)
-    return LabelIssue{LabelIssue::Kind::too_many, 0, fmt::format("too many labels: {} (limit {})", labels.size(),
-                                     kMaxLabelsPerSeries), {}};
+    return LabelIssue{
+        LabelIssue::Kind::too_many,
+        0,
+        fmt::format("too many labels: {} (limit {})", labels.size(), kMaxLabelsPerSeries),
+        {}};
   return std::nullopt;
 }
 
@@ -197,8 +204,7 @@ void build_label_set(std::string_view metric, std::span<const RawLabel> sorted, 
   if (!name_done) out.push_back(Label{std::string(kMetricNameLabel), std::string(metric)});
 }
 
-void Collector::error(std::size_t line, std::size_t column, std::string message,
-                      std::string path) {
+void Collector::error(std::size_t line, std::size_t column, std::string message, std::string path) {
   ++m_out.error_count;
   if (m_out.errors.size() < kMaxErrorsKept)
     m_out.errors.push_back(LineError{line, column, std::move(message), std::move(path)});
@@ -242,7 +248,9 @@ Result<LabelSet> make_label_set(std::string_view metric, std::vector<Label> labe
                        : issue->kind == Kind::too_many ? "TOO_MANY_LABELS"
                                                        : "INVALID_LABEL";
     Error e = Error::make(ErrorKind::validation, std::move(code), issue->message);
-    e.fields.push_back(FieldError{issue->kind == Kind::too_many ? std::string("labels") : fmt::format("labels.{}", issue->label),
+    e.fields.push_back(FieldError{issue->kind == Kind::too_many
+                                      ? std::string("labels")
+                                      : fmt::format("labels.{}", issue->label),
                                   issue->message});
     return e;
   }
@@ -258,9 +266,9 @@ Result<Precision> parse_precision(std::string_view text) {
   if (text == "s") return Precision::s;
   if (text == "m") return Precision::m;
   if (text == "h") return Precision::h;
-  return Error::make(ErrorKind::invalid_input, "INVALID_PRECISION",
-                     fmt::format("invalid precision {}: use one of ns, u, ms, s, m, h",
-                                 detail::quote(text)));
+  return Error::make(
+      ErrorKind::invalid_input, "INVALID_PRECISION",
+      fmt::format("invalid precision {}: use one of ns, u, ms, s, m, h", detail::quote(text)));
 }
 
 }  // namespace tt::ingest

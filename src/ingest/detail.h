@@ -43,7 +43,8 @@ void for_each_line(std::string_view body, Fn&& fn) {
   std::size_t line_no = 0, pos = 0;
   while (pos < body.size()) {
     const void* nl = std::memchr(body.data() + pos, '\n', body.size() - pos);
-    std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - body.data()) : body.size();
+    std::size_t end =
+        nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - body.data()) : body.size();
     std::string_view line = body.substr(pos, end - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     fn(line, ++line_no);
@@ -63,7 +64,7 @@ struct LabelIssue {
   Kind kind = Kind::invalid;
   std::size_t column = 0;  // of the offending label; 0: the caller picks (e.g. the list start)
   std::string message;
-  std::string label;       // offending label name, empty when not about one label
+  std::string label;  // offending label name, empty when not about one label
 };
 
 // Message when `metric` breaks the naming rules or the length limit.

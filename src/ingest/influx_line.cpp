@@ -1,11 +1,11 @@
 // InfluxDB line protocol, mapped to the Prometheus model as Telegraf and VictoriaMetrics do.
 // The tag labels of a line are kept while the next line has the same measurement and tags
 // (byte for byte), and so is the entry each of its fields went to.
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstdint>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "ingest/detail.h"
 
@@ -76,12 +76,21 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 
 bool to_ms(std::int64_t t, Precision p, TimeMs& out) {
   switch (p) {
-    case Precision::ns: out = floor_div(t, 1'000'000); return true;
-    case Precision::us: out = floor_div(t, 1'000); return true;
-    case Precision::ms: out = t; return true;
-    case Precision::s: return !__builtin_mul_overflow(t, std::int64_t{1'000}, &out);
-    case Precision::m: return !__builtin_mul_overflow(t, std::int64_t{60'000}, &out);
-    case Precision::h: return !__builtin_mul_overflow(t, std::int64_t{3'600'000}, &out);
+    case Precision::ns:
+      out = floor_div(t, 1'000'000);
+      return true;
+    case Precision::us:
+      out = floor_div(t, 1'000);
+      return true;
+    case Precision::ms:
+      out = t;
+      return true;
+    case Precision::s:
+      return !__builtin_mul_overflow(t, std::int64_t{1'000}, &out);
+    case Precision::m:
+      return !__builtin_mul_overflow(t, std::int64_t{60'000}, &out);
+    case Precision::h:
+      return !__builtin_mul_overflow(t, std::int64_t{3'600'000}, &out);
   }
   return false;
 }
@@ -117,7 +126,8 @@ class InfluxParser {
       : m_precision(precision), m_default_ts(default_ts) {}
 
   ParseResult run(std::string_view body) {
-    detail::for_each_line(body, [this](std::string_view line, std::size_t line_no) { parse_line(line, line_no); });
+    detail::for_each_line(
+        body, [this](std::string_view line, std::size_t line_no) { parse_line(line, line_no); });
     return m_out.take();
   }
 
@@ -139,15 +149,16 @@ class InfluxParser {
 
   // Unescapes and sanitises measurement and tags into m_tags / m_measurement.
   bool build_tags(std::string_view line, std::size_t meas_end,
-                  std::span<const std::pair<std::size_t, std::size_t>> tag_spans,
-                  std::size_t start, std::size_t line_no) {
+                  std::span<const std::pair<std::size_t, std::size_t>> tag_spans, std::size_t start,
+                  std::size_t line_no) {
     m_measurement.clear();
     append_name(m_measurement, line.substr(start, meas_end - start), true);
     m_tag_buf.clear();
     m_tag_buf.reserve(2 * line.size() + 2);  // names may grow by one byte: views stay valid
     m_tags.clear();
     for (auto [key_start, eq] : tag_spans) {
-      std::size_t value_end = scan_escaped(line, eq + 1, [](char c) { return c == ',' || c == ' '; });
+      std::size_t value_end =
+          scan_escaped(line, eq + 1, [](char c) { return c == ',' || c == ' '; });
       std::size_t off = m_tag_buf.size();
       append_name(m_tag_buf, line.substr(key_start, eq - key_start), false);
       std::string_view name(m_tag_buf.data() + off, m_tag_buf.size() - off);
@@ -186,9 +197,11 @@ class InfluxParser {
       m_tag_spans.emplace_back(key_start, eq);
     }
     std::size_t series_key_end = pos;
-    if (pos >= line.size()) return fail(line_no, pos, "expected a field set after the measurement and tags");
+    if (pos >= line.size())
+      return fail(line_no, pos, "expected a field set after the measurement and tags");
     while (pos < line.size() && line[pos] == ' ') ++pos;
-    if (pos >= line.size()) return fail(line_no, pos, "expected a field set after the measurement and tags");
+    if (pos >= line.size())
+      return fail(line_no, pos, "expected a field set after the measurement and tags");
 
     // Fields: parse them all before committing any.
     m_pending.clear();
@@ -205,7 +218,8 @@ class InfluxParser {
         std::size_t open = pos++;
         while (pos < line.size() && line[pos] != '"') pos += line[pos] == '\\' ? 2 : 1;
         if (pos >= line.size())
-          return fail(line_no, open, fmt::format("unterminated string value of field {}", quote(key)));
+          return fail(line_no, open,
+                      fmt::format("unterminated string value of field {}", quote(key)));
         ++pos;
         ++strings;
       } else {
@@ -213,7 +227,8 @@ class InfluxParser {
         while (pos < line.size() && line[pos] != ',' && line[pos] != ' ') ++pos;
         std::string_view text = line.substr(value_start, pos - value_start);
         double v;
-        if (text.empty()) return fail(line_no, value_start, fmt::format("field {} has no value", quote(key)));
+        if (text.empty())
+          return fail(line_no, value_start, fmt::format("field {} has no value", quote(key)));
         if (!field_value(text, v))
           return fail(line_no, value_start,
                       fmt::format("invalid value {} of field {}: expected a finite float, an "
@@ -238,7 +253,8 @@ class InfluxParser {
       std::string_view ts_text = line.substr(ts_start, pos - ts_start);
       std::int64_t t;
       if (!detail::parse_int64(ts_text, t))
-        return fail(line_no, ts_start, fmt::format("invalid timestamp {}: expected an integer", quote(ts_text)));
+        return fail(line_no, ts_start,
+                    fmt::format("invalid timestamp {}: expected an integer", quote(ts_text)));
       if (!to_ms(t, m_precision, ts))
         return fail(line_no, ts_start, fmt::format("timestamp {} out of range", quote(ts_text)));
       while (pos < line.size() && line[pos] == ' ') ++pos;

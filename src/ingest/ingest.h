@@ -54,9 +54,9 @@ struct LineError {
 struct ParseResult {
   std::vector<SeriesSamples> series;
   std::size_t sample_count = 0;
-  std::vector<LineError> errors;  // the first kMaxErrorsKept
-  std::size_t error_count = 0;    // all of them
-  std::size_t skipped_fields = 0; // InfluxDB string fields: accepted, not stored
+  std::vector<LineError> errors;   // the first kMaxErrorsKept
+  std::size_t error_count = 0;     // all of them
+  std::size_t skipped_fields = 0;  // InfluxDB string fields: accepted, not stored
 };
 
 // Validates and normalises one series' labels the way every parser does: metric name by the

@@ -1,9 +1,9 @@
 // Telltale's JSON import: {"series":[{"metric","labels","timestamps","values"}]}. The body goes
 // through core's depth-limited parse_json; each series entry is then checked on its own, and its
 // first problem is reported with a path such as series[3].values[7].
-#include <limits>
-
 #include <fmt/format.h>
+
+#include <limits>
 
 #include "core/json.h"
 #include "ingest/detail.h"
@@ -45,7 +45,8 @@ std::optional<Problem> read_value(const json& j, std::size_t i, double& out) {
   if (j.is_string()) {
     const auto& s = j.get_ref<const std::string&>();
     if (s == "NaN") return out = detail::normal_nan(), std::nullopt;
-    if (s == "+Inf" || s == "Inf") return out = std::numeric_limits<double>::infinity(), std::nullopt;
+    if (s == "+Inf" || s == "Inf")
+      return out = std::numeric_limits<double>::infinity(), std::nullopt;
     if (s == "-Inf") return out = -std::numeric_limits<double>::infinity(), std::nullopt;
   }
   return Problem{fmt::format(".values[{}]", i),
@@ -60,11 +61,17 @@ std::optional<Problem> read_entry(const json& e, LabelSet& labels, std::vector<S
   const json* timestamps = nullptr;
   const json* values = nullptr;
   for (const auto& [key, v] : e.items()) {
-    if (key == "metric") metric = &v;
-    else if (key == "labels") label_obj = &v;
-    else if (key == "timestamps") timestamps = &v;
-    else if (key == "values") values = &v;
-    else return Problem{fmt::format(".{}", path_key(key)), "unknown field (expected metric, labels, timestamps, values)"};
+    if (key == "metric")
+      metric = &v;
+    else if (key == "labels")
+      label_obj = &v;
+    else if (key == "timestamps")
+      timestamps = &v;
+    else if (key == "values")
+      values = &v;
+    else
+      return Problem{fmt::format(".{}", path_key(key)),
+                     "unknown field (expected metric, labels, timestamps, values)"};
   }
   if (!metric) return Problem{".metric", "is required"};
   if (!metric->is_string()) return Problem{".metric", "must be a string"};
@@ -73,7 +80,8 @@ std::optional<Problem> read_entry(const json& e, LabelSet& labels, std::vector<S
     if (!label_obj->is_object()) return Problem{".labels", "must be an object of strings"};
     raw.reserve(label_obj->size());
     for (const auto& [name, v] : label_obj->items()) {
-      if (!v.is_string()) return Problem{fmt::format(".labels.{}", path_key(name)), "must be a string"};
+      if (!v.is_string())
+        return Problem{fmt::format(".labels.{}", path_key(name)), "must be a string"};
       raw.push_back(Label{name, v.get<std::string>()});
     }
   }
@@ -114,8 +122,10 @@ ParseResult parse_json_samples(std::string_view body) {
   }
   const json* series = nullptr;
   for (const auto& [key, v] : root.items()) {
-    if (key == "series") series = &v;
-    else out.error(0, 0, "unknown field (expected series)", path_key(key));
+    if (key == "series")
+      series = &v;
+    else
+      out.error(0, 0, "unknown field (expected series)", path_key(key));
   }
   if (!series) {
     out.error(0, 0, "is required", "series");

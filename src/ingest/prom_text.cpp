@@ -1,10 +1,10 @@
 // Prometheus text exposition format 0.0.4. One pass over the body, one line at a time; labels
 // are views into the body (or into a per-line unescape buffer) until a new series is created.
+#include <fmt/format.h>
+
 #include <array>
 #include <cstdint>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "ingest/detail.h"
 
@@ -28,8 +28,8 @@ constexpr auto kClass = [] {
 }();
 
 bool known_type(std::string_view t) {
-  for (std::string_view k : {"counter", "gauge", "histogram", "summary", "untyped",
-                             "unknown", "info", "stateset", "gaugehistogram"})
+  for (std::string_view k : {"counter", "gauge", "histogram", "summary", "untyped", "unknown",
+                             "info", "stateset", "gaugehistogram"})
     if (t == k) return true;
   return false;
 }
@@ -39,7 +39,8 @@ class PromTextParser {
   PromTextParser(TimeMs default_ts) : m_default_ts(default_ts) {}
 
   ParseResult run(std::string_view body) {
-    detail::for_each_line(body, [this](std::string_view line, std::size_t line_no) { parse_line(line, line_no); });
+    detail::for_each_line(
+        body, [this](std::string_view line, std::size_t line_no) { parse_line(line, line_no); });
     return m_out.take();
   }
 
@@ -85,7 +86,8 @@ class PromTextParser {
       pos = skip_blanks(line, pos);
       if (pos < line.size() && line[pos] == '}') return pos + 1;
       std::size_t name_start = pos;
-      bool name_ok = pos < line.size() && kClass[static_cast<unsigned char>(line[pos])] == kNameChar;
+      bool name_ok =
+          pos < line.size() && kClass[static_cast<unsigned char>(line[pos])] == kNameChar;
       while (pos < line.size()) {
         std::uint8_t cls = kClass[static_cast<unsigned char>(line[pos])];
         if (cls == kStop) break;
@@ -99,8 +101,11 @@ class PromTextParser {
         return npos;
       }
       if (name.empty()) {
-        if (pos >= line.size()) fail(line_no, pos, "unexpected end of line in the label list");
-        else fail(line_no, pos, fmt::format("expected a label name, found {}", quote(line.substr(pos, 1))));
+        if (pos >= line.size())
+          fail(line_no, pos, "unexpected end of line in the label list");
+        else
+          fail(line_no, pos,
+               fmt::format("expected a label name, found {}", quote(line.substr(pos, 1))));
         return npos;
       }
       pos = skip_blanks(line, pos);
@@ -118,7 +123,8 @@ class PromTextParser {
       bool escaped = false;
       const char* data = line.data();
       const void* q = std::memchr(data + pos, '"', line.size() - pos);
-      std::size_t close = q ? static_cast<std::size_t>(static_cast<const char*>(q) - data) : line.size();
+      std::size_t close =
+          q ? static_cast<std::size_t>(static_cast<const char*>(q) - data) : line.size();
       if (std::memchr(data + pos, '\\', close - pos)) {
         escaped = true;  // the quote found may be escaped: scan byte by byte
         while (pos < line.size() && line[pos] != '"') pos += line[pos] == '\\' ? 2 : 1;
@@ -138,8 +144,11 @@ class PromTextParser {
         continue;
       }
       if (pos < line.size() && line[pos] == '}') return pos + 1;
-      if (pos >= line.size()) fail(line_no, pos, "unexpected end of line in the label list");
-      else fail(line_no, pos, fmt::format("expected ',' or '}}' after the value of label {}", quote(name)));
+      if (pos >= line.size())
+        fail(line_no, pos, "unexpected end of line in the label list");
+      else
+        fail(line_no, pos,
+             fmt::format("expected ',' or '}}' after the value of label {}", quote(name)));
       return npos;
     }
   }
@@ -156,8 +165,10 @@ class PromTextParser {
       char c = v[i];
       if (c == '\\' && i + 1 < v.size()) {
         char n = v[i + 1];
-        if (n == '\\' || n == '"') c = n, ++i;
-        else if (n == 'n') c = '\n', ++i;
+        if (n == '\\' || n == '"')
+          c = n, ++i;
+        else if (n == 'n')
+          c = '\n', ++i;
       }
       m_unescaped.push_back(c);
     }
@@ -218,8 +229,9 @@ class PromTextParser {
       while (pos < line.size() && !is_blank(line[pos])) ++pos;
       std::string_view ts_text = line.substr(ts_start, pos - ts_start);
       if (!detail::parse_int64(ts_text, ts))
-        return fail(line_no, ts_start,
-                    fmt::format("invalid timestamp {}: expected integer milliseconds", quote(ts_text)));
+        return fail(
+            line_no, ts_start,
+            fmt::format("invalid timestamp {}: expected integer milliseconds", quote(ts_text)));
       pos = skip_blanks(line, pos);
       if (pos < line.size()) return fail(line_no, pos, "unexpected text after the timestamp");
     }
@@ -238,7 +250,7 @@ class PromTextParser {
   std::string m_unescaped;         // unescaped label values of the current line
   std::string_view m_pending_name;
   std::string_view m_pending_key;
-  std::string_view m_last_key;  // series text of the line that made the last entry
+  std::string_view m_last_key;    // series text of the line that made the last entry
   std::string_view m_valid_name;  // last metric name that passed check_metric_name
 };
 

@@ -3,10 +3,9 @@
 // through the domain services; it writes through db::Writer and announces changes on the bus.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -42,12 +42,14 @@ std::optional<Node> find_node(SQLite::Database& db, std::int64_t id) {
 }
 
 Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "NODE_NOT_FOUND", fmt::format("node {} does not exist", id));
+  return Error::make(ErrorKind::not_found, "NODE_NOT_FOUND",
+                     fmt::format("node {} does not exist", id));
 }
 
 Error exists(const Node& n) {
-  return Error::make(ErrorKind::conflict, "NODE_EXISTS",
-                     fmt::format("a node of type {} named '{}' already exists", to_string(n.type), n.name));
+  return Error::make(
+      ErrorKind::conflict, "NODE_EXISTS",
+      fmt::format("a node of type {} named '{}' already exists", to_string(n.type), n.name));
 }
 
 bool name_taken(SQLite::Database& db, const Node& n) {
@@ -73,14 +75,17 @@ void bind_node(SQLite::Statement& st, const Node& n) {
     st.bind(":lon");
     st.bind(":place");
   }
-  if (n.mac) st.bind(":mac", *n.mac);
-  else st.bind(":mac");
+  if (n.mac)
+    st.bind(":mac", *n.mac);
+  else
+    st.bind(":mac");
   st.bind(":updated_at", static_cast<std::int64_t>(n.updated_at));
 }
 
-StoredEvent node_event(SQLite::Database& db, TimeMs at, const std::string& kind, const Node& n, const Actor& actor,
-                       nlohmann::json data) {
-  return append_event(db, {0, at, "nodes", kind, std::to_string(n.id), actor.name, std::move(data)});
+StoredEvent node_event(SQLite::Database& db, TimeMs at, const std::string& kind, const Node& n,
+                       const Actor& actor, nlohmann::json data) {
+  return append_event(db,
+                      {0, at, "nodes", kind, std::to_string(n.id), actor.name, std::move(data)});
 }
 
 void apply(Node& n, const NodeInput& in) {
@@ -103,13 +108,18 @@ bool valid_node_sort(const std::string& sort) {
 
 nlohmann::json to_json(const StoredEvent& e) {
   // Masked on the way out as well as in, for the rows written before secrets were masked.
-  return {{"id", e.id},           {"at", format_rfc3339(e.at)}, {"topic", e.topic},
-          {"kind", e.kind},       {"subject", e.subject},       {"actor", e.actor},
+  return {{"id", e.id},
+          {"at", format_rfc3339(e.at)},
+          {"topic", e.topic},
+          {"kind", e.kind},
+          {"subject", e.subject},
+          {"actor", e.actor},
           {"data", redact::tree(e.data)}};
 }
 
 StoredEvent append_event(SQLite::Database& db, StoredEvent e) {
-  SQLite::Statement st(db, "INSERT INTO events(at, topic, kind, subject, actor, data) VALUES (?,?,?,?,?,?)");
+  SQLite::Statement st(
+      db, "INSERT INTO events(at, topic, kind, subject, actor, data) VALUES (?,?,?,?,?,?)");
   st.bind(1, static_cast<std::int64_t>(e.at));
   st.bind(2, e.topic);
   st.bind(3, e.kind);
@@ -122,7 +132,8 @@ StoredEvent append_event(SQLite::Database& db, StoredEvent e) {
 }
 
 std::int64_t prune_events(SQLite::Database& db, const EventRetention& keep, TimeMs now, int limit) {
-  const std::int64_t beyond_count = db.execAndGet("SELECT coalesce(max(id), 0) FROM events").getInt64() - keep.max_rows;
+  const std::int64_t beyond_count =
+      db.execAndGet("SELECT coalesce(max(id), 0) FROM events").getInt64() - keep.max_rows;
   const TimeMs too_old = now - keep.max_age_ms;
   // Walks from the oldest id and stops at the first event to keep: events are appended in time
   // order, so this reads what it deletes and one row more, never the whole table.
@@ -142,13 +153,17 @@ std::int64_t prune_events(SQLite::Database& db, const EventRetention& keep, Time
 }
 
 void publish_event(bus::Bus& bus, const StoredEvent& e) {
-  bus.events.publish(bus::Event{e.id, e.topic, e.kind, std::make_shared<const std::string>(to_json(e).dump())});
+  bus.events.publish(
+      bus::Event{e.id, e.topic, e.kind, std::make_shared<const std::string>(to_json(e).dump())});
 }
 
-std::optional<StoredEvent> set_node_status(SQLite::Database& db, std::int64_t node_id, NodeStatus status, TimeMs at) {
+std::optional<StoredEvent> set_node_status(SQLite::Database& db, std::int64_t node_id,
+                                           NodeStatus status, TimeMs at) {
   auto n = find_node(db, node_id);
   if (!n || n->status == status) return std::nullopt;
-  SQLite::Statement st(db, "UPDATE nodes SET status = ?, last_seen = CASE WHEN ? THEN ? ELSE last_seen END WHERE id = ?");
+  SQLite::Statement st(db,
+                       "UPDATE nodes SET status = ?, last_seen = CASE WHEN ? THEN ? ELSE last_seen "
+                       "END WHERE id = ?");
   st.bind(1, std::string(to_string(status)));
   st.bind(2, status == NodeStatus::up || status == NodeStatus::degraded ? 1 : 0);
   st.bind(3, static_cast<std::int64_t>(at));
@@ -158,7 +173,9 @@ std::optional<StoredEvent> set_node_status(SQLite::Database& db, std::int64_t no
   after.status = status;
   if (status == NodeStatus::up || status == NodeStatus::degraded) after.last_seen = at;
   return node_event(db, at, "node.updated", after, Actor{"system", ""},
-                    {{"node", to_json(after)}, {"changed", {"status"}}, {"before", {{"status", to_string(n->status)}}}});
+                    {{"node", to_json(after)},
+                     {"changed", {"status"}},
+                     {"before", {{"status", to_string(n->status)}}}});
 }
 
 void NodeService::publish(const StoredEvent& e) { publish_event(m_bus, e); }
@@ -171,16 +188,18 @@ Result<Node> NodeService::create(const NodeInput& in, const Actor& actor) {
     apply(n, in);
     n.created_at = n.updated_at = now;
     if (name_taken(db, n)) return exists(n);
-    SQLite::Statement st(db,
-                         "INSERT INTO nodes(name, type, address, labels, metadata, lat, lon, place, "
-                         "mac, created_at, updated_at) VALUES (:name, :type, :address, :labels, "
-                         ":metadata, :lat, :lon, :place, :mac, :updated_at, :updated_at)");
+    SQLite::Statement st(
+        db,
+        "INSERT INTO nodes(name, type, address, labels, metadata, lat, lon, place, "
+        "mac, created_at, updated_at) VALUES (:name, :type, :address, :labels, "
+        ":metadata, :lat, :lon, :place, :mac, :updated_at, :updated_at)");
     bind_node(st, n);
     st.exec();
     n.id = db.getLastInsertRowid();
     auto j = to_json(n);
     event = node_event(db, now, "node.created", n, actor, {{"node", j}});
-    db::append_audit(db, now, actor, "node.create", std::to_string(n.id), nlohmann::json{{"node", j}}.dump());
+    db::append_audit(db, now, actor, "node.create", std::to_string(n.id),
+                     nlohmann::json{{"node", j}}.dump());
     return n;
   });
   if (r.ok() && event) publish(*event);
@@ -207,14 +226,16 @@ Result<Node> NodeService::update(std::int64_t id, const NodeInput& patch, const 
     if (diff.empty()) return n;
     if (name_taken(db, n)) return exists(n);
     n.updated_at = now;
-    SQLite::Statement st(db,
-                         "UPDATE nodes SET name=:name, type=:type, address=:address, labels=:labels, "
-                         "metadata=:metadata, lat=:lat, lon=:lon, place=:place, mac=:mac, "
-                         "updated_at=:updated_at WHERE id=:id");
+    SQLite::Statement st(
+        db,
+        "UPDATE nodes SET name=:name, type=:type, address=:address, labels=:labels, "
+        "metadata=:metadata, lat=:lat, lon=:lon, place=:place, mac=:mac, "
+        "updated_at=:updated_at WHERE id=:id");
     bind_node(st, n);
     st.bind(":id", id);
     st.exec();
-    nlohmann::json data = {{"node", to_json(n)}, {"changed", diff.changed}, {"before", diff.before}};
+    nlohmann::json data = {
+        {"node", to_json(n)}, {"changed", diff.changed}, {"before", diff.before}};
     event = node_event(db, now, "node.updated", n, actor, data);
     db::append_audit(db, now, actor, "node.update", std::to_string(id),
                      nlohmann::json{{"changed", diff.changed}, {"before", diff.before}}.dump());
@@ -235,7 +256,8 @@ Result<void> NodeService::remove(std::int64_t id, const Actor& actor) {
     st.exec();
     auto j = to_json(*found);
     event = node_event(db, now, "node.deleted", *found, actor, {{"node", j}});
-    db::append_audit(db, now, actor, "node.delete", std::to_string(id), nlohmann::json{{"node", j}}.dump());
+    db::append_audit(db, now, actor, "node.delete", std::to_string(id),
+                     nlohmann::json{{"node", j}}.dump());
     return true;
   });
   if (!r.ok()) return std::move(r).error();
@@ -247,16 +269,24 @@ Result<Page<Node>> NodeService::list(const NodeQuery& q) {
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<Node>> {
     std::string where = " WHERE 1=1";
     std::vector<std::string> args;
-    if (q.type) { where += " AND type = ?"; args.emplace_back(to_string(*q.type)); }
-    if (q.status) { where += " AND status = ?"; args.emplace_back(to_string(*q.status)); }
+    if (q.type) {
+      where += " AND type = ?";
+      args.emplace_back(to_string(*q.type));
+    }
+    if (q.status) {
+      where += " AND status = ?";
+      args.emplace_back(to_string(*q.status));
+    }
     for (const auto& [k, v] : q.labels) {
       where += " AND json_extract(labels, ?) = ?";
       args.push_back("$.\"" + k + "\"");
       args.push_back(v);
     }
     if (!q.text.empty()) {
-      where += " AND (instr(lower(name), lower(?)) > 0 OR instr(lower(address), lower(?)) > 0 "
-               "OR EXISTS (SELECT 1 FROM json_each(nodes.labels) WHERE instr(lower(json_each.value), lower(?)) > 0))";
+      where +=
+          " AND (instr(lower(name), lower(?)) > 0 OR instr(lower(address), lower(?)) > 0 "
+          "OR EXISTS (SELECT 1 FROM json_each(nodes.labels) WHERE instr(lower(json_each.value), "
+          "lower(?)) > 0))";
       args.insert(args.end(), 3, q.text);
     }
     auto bind_all = [&](SQLite::Statement& st) {
@@ -275,8 +305,9 @@ Result<Page<Node>> NodeService::list(const NodeQuery& q) {
     if (!valid_node_sort(q.sort)) field = "name";  // the API validated it; keep SQL safe regardless
     const char* dir = desc ? "DESC" : "ASC";
     std::string order = fmt::format(" ORDER BY {} {} NULLS LAST, id {}", field, dir, dir);
-    SQLite::Statement st(db, fmt::format("SELECT {} FROM nodes{}{} LIMIT {} OFFSET {}", kNodeColumns,
-                                         where, order, q.page.per_page, q.page.offset()));
+    SQLite::Statement st(
+        db, fmt::format("SELECT {} FROM nodes{}{} LIMIT {} OFFSET {}", kNodeColumns, where, order,
+                        q.page.per_page, q.page.offset()));
     bind_all(st);
     while (st.executeStep()) page.items.push_back(read_node(st));
     return page;
@@ -286,14 +317,18 @@ Result<Page<Node>> NodeService::list(const NodeQuery& q) {
 Result<std::vector<StoredEvent>> NodeService::events(const EventQuery& q) {
   return m_readers.with([&](SQLite::Database& db) -> Result<std::vector<StoredEvent>> {
     std::string sql = "SELECT id, at, topic, kind, subject, actor, data FROM events WHERE ";
-    if (!q.newest_first) sql += "id > ?";
-    else sql += q.before > 0 ? "id < ?" : "1";
+    if (!q.newest_first)
+      sql += "id > ?";
+    else
+      sql += q.before > 0 ? "id < ?" : "1";
     if (!q.topic.empty()) sql += " AND topic = ?";
     sql += q.newest_first ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?";
     SQLite::Statement st(db, sql);
     int i = 1;
-    if (!q.newest_first) st.bind(i++, q.after);
-    else if (q.before > 0) st.bind(i++, q.before);
+    if (!q.newest_first)
+      st.bind(i++, q.after);
+    else if (q.before > 0)
+      st.bind(i++, q.before);
     if (!q.topic.empty()) st.bind(i++, q.topic);
     st.bind(i++, q.limit);
     std::vector<StoredEvent> out;

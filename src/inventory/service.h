@@ -20,7 +20,7 @@ struct NodeQuery {
   std::optional<NodeType> type;
   std::optional<NodeStatus> status;
   std::vector<std::pair<std::string, std::string>> labels;  // all must match
-  std::string text;                                          // in name, address or label values
+  std::string text;                                         // in name, address or label values
   std::string sort = "name";  // name, type, status, created_at, updated_at, last_seen; '-' = desc
   PageRequest page;
 };
@@ -37,9 +37,9 @@ struct StoredEvent {
 nlohmann::json to_json(const StoredEvent& e);
 
 struct EventQuery {
-  std::int64_t after = 0;   // cursor: events with a larger id, oldest first
-  int limit = 100;          // 1..1000
-  std::string topic;        // empty: all
+  std::int64_t after = 0;  // cursor: events with a larger id, oldest first
+  int limit = 100;         // 1..1000
+  std::string topic;       // empty: all
   // Newest first instead: events with an id below `before` (the newest when it is 0).
   bool newest_first = false;
   std::int64_t before = 0;
@@ -63,7 +63,8 @@ std::int64_t prune_events(SQLite::Database& db, const EventRetention& keep, Time
 
 // Inside a writer job: sets a node's status as its checks determine it; returns the node.updated
 // event when the status changed.
-std::optional<StoredEvent> set_node_status(SQLite::Database& db, std::int64_t node_id, NodeStatus status, TimeMs at);
+std::optional<StoredEvent> set_node_status(SQLite::Database& db, std::int64_t node_id,
+                                           NodeStatus status, TimeMs at);
 
 class NodeService {
  public:

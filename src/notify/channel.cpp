@@ -93,10 +93,11 @@ std::string notice_title(const Notice& n) {
       return "[TEST] Telltale test notification";
     case Notice::Event::firing:
       if (!n.group.empty())
-        return fmt::format("[FIRING:{}] {} ({})",
-                           std::count_if(n.group.begin(), n.group.end(),
-                                         [](const Notice& a) { return a.event == Notice::Event::firing; }),
-                           n.rule_name, n.severity);
+        return fmt::format(
+            "[FIRING:{}] {} ({})",
+            std::count_if(n.group.begin(), n.group.end(),
+                          [](const Notice& a) { return a.event == Notice::Event::firing; }),
+            n.rule_name, n.severity);
       return fmt::format("[FIRING] {} ({})", n.rule_name, n.severity);
     case Notice::Event::resolved:
       if (!n.group.empty()) return fmt::format("[RESOLVED:{}] {}", n.group.size(), n.rule_name);

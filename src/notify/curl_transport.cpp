@@ -152,8 +152,9 @@ void CurlTransport::start(std::shared_ptr<Transfer> t) {
   if (!m_multi) m_multi = std::make_unique<probes::CurlMulti>(m_loop.uv());
   if (!t->setup()) {
     t->done({false, true,
-             curl::api() ? std::string("libcurl refused the request (is the URL's scheme supported?)")
-                         : "libcurl cannot be loaded: " + curl::load_error()});
+             curl::api()
+                 ? std::string("libcurl refused the request (is the URL's scheme supported?)")
+                 : "libcurl cannot be loaded: " + curl::load_error()});
     return;
   }
   CURL* easy = t->easy;

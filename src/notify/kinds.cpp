@@ -16,9 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-bool has_crlf(std::string_view s) {
-  return s.find_first_of("\r\n") != std::string_view::npos;
-}
+bool has_crlf(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
 std::optional<std::string> bad_url(const std::string& url,
                                    std::initializer_list<std::string_view> schemes) {
@@ -56,7 +54,8 @@ std::vector<FieldError> check_http(const json& c, std::initializer_list<const ch
 // The channel's own headers (checked by check_http), after the kind's.
 void add_headers(Request& r, const json& c) {
   if (c.contains("headers"))
-    for (const auto& [k, v] : c["headers"].items()) r.headers.push_back(k + ": " + v.get<std::string>());
+    for (const auto& [k, v] : c["headers"].items())
+      r.headers.push_back(k + ": " + v.get<std::string>());
 }
 
 std::string percent_encode(std::string_view s) {
@@ -86,9 +85,7 @@ json labels_json(const std::vector<std::pair<std::string, std::string>>& kv) {
 }
 
 // JSON value of an alert's sample: non-finite values have no JSON number.
-json value_json(double v) {
-  return std::isfinite(v) ? json(v) : json(alerts::go_float(v));
-}
+json value_json(double v) { return std::isfinite(v) ? json(v) : json(alerts::go_float(v)); }
 
 Request json_post(std::string url, const json& body) {
   Request r;
@@ -98,9 +95,7 @@ Request json_post(std::string url, const json& body) {
   return r;
 }
 
-std::string full_text(const Notice& n) {
-  return notice_title(n) + "\n" + notice_text(n);
-}
+std::string full_text(const Notice& n) { return notice_title(n) + "\n" + notice_text(n); }
 
 std::string cut(std::string s, std::size_t max) {
   if (s.size() <= max) return s;
@@ -188,14 +183,14 @@ const ChannelKind& webhook() {
           r.body = t->expand(labels, n.value);
         } else {
           json body{{"version", "1"},
-                        {"source", "telltale"},
-                        {"event", to_string(n.event)},
-                        {"notification_id", n.id},
-                        {"title", notice_title(n)},
-                        {"text", notice_text(n)},
-                        {"collapsed", n.collapsed},
-                        {"sent_at", format_rfc3339(n.sent_at)},
-                        {"alert", alert_json(n)}};
+                    {"source", "telltale"},
+                    {"event", to_string(n.event)},
+                    {"notification_id", n.id},
+                    {"title", notice_title(n)},
+                    {"text", notice_text(n)},
+                    {"collapsed", n.collapsed},
+                    {"sent_at", format_rfc3339(n.sent_at)},
+                    {"alert", alert_json(n)}};
           if (!n.group.empty()) {
             json alerts = json::array();
             for (const auto& a : n.group) {

@@ -180,9 +180,9 @@ int flush_groups(SQLite::Database& db, TimeMs now) {
     members.bind(3, d.repeat ? 1 : 0);
     auto alerts = nlohmann::json::array();
     while (members.executeStep())
-      alerts.push_back({{"event", members.getColumn(0).getString()},
-                        {"alert", nlohmann::json::parse(members.getColumn(1).getString(), nullptr,
-                                                        false)}});
+      alerts.push_back(
+          {{"event", members.getColumn(0).getString()},
+           {"alert", nlohmann::json::parse(members.getColumn(1).getString(), nullptr, false)}});
     if (alerts.empty()) continue;
     nlohmann::json payload{{"group_labels", nlohmann::json::parse(d.key, nullptr, false)},
                            {"repeat", d.repeat},
@@ -250,9 +250,7 @@ Dispatcher::Dispatcher(db::Writer& writer, db::Readers& readers, Transport& tran
       m_clock(clock),
       m_options(options) {}
 
-Dispatcher::~Dispatcher() {
-  stop();
-}
+Dispatcher::~Dispatcher() { stop(); }
 
 void Dispatcher::start() {
   resume();
@@ -343,8 +341,8 @@ std::optional<TimeMs> Dispatcher::next_due() {
   // behind its channel's head, which may be waiting out a backoff.
   auto r = m_readers.with([this](SQLite::Database& db) -> Result<std::optional<TimeMs>> {
     SQLite::Statement st(
-        db,
-        "SELECT n.channel_id, n.next_at FROM channels c JOIN notifications n ON n.id = " + std::string(kHeadOf));
+        db, "SELECT n.channel_id, n.next_at FROM channels c JOIN notifications n ON n.id = " +
+                std::string(kHeadOf));
     std::optional<TimeMs> next;
     while (st.executeStep()) {
       if (m_in_flight.count(st.getColumn(0).getInt64())) continue;  // its result wakes us
@@ -360,22 +358,26 @@ std::optional<TimeMs> Dispatcher::next_due() {
 void Dispatcher::unmute(TimeMs now) {
   // Muted firings of alerts that still fire: those whose mute is over go to the end of their
   // channel's queue (a new id keeps the order by id), as Alertmanager notifies when a silence ends.
-  auto rows = m_readers.with([](SQLite::Database& db) -> Result<std::vector<std::pair<std::int64_t, std::int64_t>>> {
-    SQLite::Statement st(db,
-                         "SELECT n.id, n.alert_id FROM notifications n JOIN alerts a ON a.id = n.alert_id WHERE "
-                         "n.state = 'muted' AND n.event = 'firing' AND a.state = 'firing' ORDER BY n.id");
-    std::vector<std::pair<std::int64_t, std::int64_t>> out;
-    while (st.executeStep()) out.emplace_back(st.getColumn(0).getInt64(), st.getColumn(1).getInt64());
-    return out;
-  });
+  auto rows = m_readers.with(
+      [](SQLite::Database& db) -> Result<std::vector<std::pair<std::int64_t, std::int64_t>>> {
+        SQLite::Statement st(
+            db,
+            "SELECT n.id, n.alert_id FROM notifications n JOIN alerts a ON a.id = n.alert_id WHERE "
+            "n.state = 'muted' AND n.event = 'firing' AND a.state = 'firing' ORDER BY n.id");
+        std::vector<std::pair<std::int64_t, std::int64_t>> out;
+        while (st.executeStep())
+          out.emplace_back(st.getColumn(0).getInt64(), st.getColumn(1).getInt64());
+        return out;
+      });
   if (!rows.ok() || rows->empty()) return;
   std::vector<std::int64_t> ids;
   for (const auto& r : rows.value()) ids.push_back(r.second);
   auto still = m_muted(ids);
   auto queued = m_writer.run<int>([&](SQLite::Database& db) -> Result<int> {
-    SQLite::Statement st(db,
-                         "UPDATE notifications SET id = (SELECT max(id) + 1 FROM notifications), state = "
-                         "'pending', next_at = ?1, sent_at = NULL WHERE id = ?2 AND state = 'muted'");
+    SQLite::Statement st(
+        db,
+        "UPDATE notifications SET id = (SELECT max(id) + 1 FROM notifications), state = "
+        "'pending', next_at = ?1, sent_at = NULL WHERE id = ?2 AND state = 'muted'");
     int n = 0;
     for (const auto& [id, alert] : rows.value()) {
       if (still.count(alert)) continue;
@@ -386,7 +388,8 @@ void Dispatcher::unmute(TimeMs now) {
     }
     return n;
   });
-  if (!queued.ok()) log::error("notifications: unmuted firings not queued: {}", queued.error().message);
+  if (!queued.ok())
+    log::error("notifications: unmuted firings not queued: {}", queued.error().message);
 }
 
 std::size_t Dispatcher::run_due() {
@@ -418,16 +421,21 @@ std::size_t Dispatcher::run_due() {
       log::error("notifications: escalations not queued: {}", queued.error().message);
   }
   // Groups due: their rows commit before anything is sent. Looked for with a read first.
-  auto groups = m_readers.with([](SQLite::Database& db) -> Result<std::vector<DueGroup>> { return due_groups(db); });
-  if (groups.ok() && std::any_of(groups->begin(), groups->end(), [now](const DueGroup& d) { return d.at <= now; })) {
-    auto formed = m_writer.run<int>([now](SQLite::Database& db) -> Result<int> { return flush_groups(db, now); });
+  auto groups = m_readers.with(
+      [](SQLite::Database& db) -> Result<std::vector<DueGroup>> { return due_groups(db); });
+  if (groups.ok() && std::any_of(groups->begin(), groups->end(),
+                                 [now](const DueGroup& d) { return d.at <= now; })) {
+    auto formed = m_writer.run<int>(
+        [now](SQLite::Database& db) -> Result<int> { return flush_groups(db, now); });
     if (!formed.ok()) log::error("notifications: groups not formed: {}", formed.error().message);
   }
-  // Collapsing or muting every row of a chain leaves its channel's later rows: look again (bounded).
+  // Collapsing or muting every row of a chain leaves its channel's later rows: look again
+  // (bounded).
   for (int round = 0; round < 8; ++round) {
     auto rows = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Head>> {
-      SQLite::Statement heads(db, "SELECT n.channel_id, n.id FROM channels c JOIN notifications n ON n.id = " +
-                                      std::string(kHeadOf) + " WHERE n.next_at <= ? ORDER BY n.id");
+      SQLite::Statement heads(
+          db, "SELECT n.channel_id, n.id FROM channels c JOIN notifications n ON n.id = " +
+                  std::string(kHeadOf) + " WHERE n.next_at <= ? ORDER BY n.id");
       heads.bind(1, static_cast<std::int64_t>(now));
       std::vector<std::pair<std::int64_t, std::int64_t>> due;
       while (heads.executeStep())
@@ -436,10 +444,13 @@ std::size_t Dispatcher::run_due() {
       // Each due head and the rows behind it, in order; a row waiting out a backoff ends the chain.
       SQLite::Statement st(
           db,
-          "SELECT n.id, n.channel_id, c.kind, c.config, n.alert_id, n.event, n.payload, n.created_at, "
+          "SELECT n.id, n.channel_id, c.kind, c.config, n.alert_id, n.event, n.payload, "
+          "n.created_at, "
           "EXISTS(SELECT 1 FROM notifications f WHERE f.alert_id = n.alert_id AND f.channel_id = "
-          "n.channel_id AND f.event = 'firing' AND f.state = 'collapsed'), n.next_at FROM notifications n "
-          "JOIN channels c ON c.id = n.channel_id WHERE n.channel_id = ?1 AND n.state = 'pending' AND n.id >= ?2 "
+          "n.channel_id AND f.event = 'firing' AND f.state = 'collapsed'), n.next_at FROM "
+          "notifications n "
+          "JOIN channels c ON c.id = n.channel_id WHERE n.channel_id = ?1 AND n.state = 'pending' "
+          "AND n.id >= ?2 "
           "ORDER BY n.id LIMIT ?3");
       std::vector<Head> out;
       for (const auto& [channel, head] : due) {
@@ -503,17 +514,22 @@ std::size_t Dispatcher::run_due() {
       // firing that was muted and never delivered.
       SQLite::Statement mute(
           db,
-          "UPDATE notifications SET state = 'muted', sent_at = ?1 WHERE id = ?2 AND state = 'pending' AND (?3 OR "
-          "(event = 'resolved' AND EXISTS(SELECT 1 FROM notifications f WHERE f.alert_id = notifications.alert_id "
-          "AND f.channel_id = notifications.channel_id AND f.event = 'firing' AND f.state = 'muted') AND NOT "
-          "EXISTS(SELECT 1 FROM notifications f WHERE f.alert_id = notifications.alert_id AND f.channel_id = "
+          "UPDATE notifications SET state = 'muted', sent_at = ?1 WHERE id = ?2 AND state = "
+          "'pending' AND (?3 OR "
+          "(event = 'resolved' AND EXISTS(SELECT 1 FROM notifications f WHERE f.alert_id = "
+          "notifications.alert_id "
+          "AND f.channel_id = notifications.channel_id AND f.event = 'firing' AND f.state = "
+          "'muted') AND NOT "
+          "EXISTS(SELECT 1 FROM notifications f WHERE f.alert_id = notifications.alert_id AND "
+          "f.channel_id = "
           "notifications.channel_id AND f.event = 'firing' AND f.state = 'delivered')))");
-      SQLite::Statement stale(db,
-                              "UPDATE notifications SET state = 'collapsed', sent_at = ?1 WHERE id = "
-                              "?2 AND state = 'pending' "
-                              "AND EXISTS(SELECT 1 FROM notifications r WHERE r.alert_id = ?3 AND "
-                              "r.channel_id = ?4 AND "
-                              "r.event = 'resolved' AND r.state = 'pending' AND r.created_at <= ?5)");
+      SQLite::Statement stale(
+          db,
+          "UPDATE notifications SET state = 'collapsed', sent_at = ?1 WHERE id = "
+          "?2 AND state = 'pending' "
+          "AND EXISTS(SELECT 1 FROM notifications r WHERE r.alert_id = ?3 AND "
+          "r.channel_id = ?4 AND "
+          "r.event = 'resolved' AND r.state = 'pending' AND r.created_at <= ?5)");
       // A group row superseded by a later one of its group (which carries the alerts' news and
       // what still fires), when that one is old too.
       SQLite::Statement superseded(
@@ -522,7 +538,8 @@ std::size_t Dispatcher::run_due() {
           "'pending' AND EXISTS(SELECT 1 FROM notifications r WHERE r.channel_id = ?3 AND "
           "r.group_key = notifications.group_key AND r.event = 'group' AND r.id > ?2 AND r.state "
           "= 'pending' AND r.created_at <= ?4)");
-      auto run = [&](SQLite::Statement& q, const Head& h, std::initializer_list<std::int64_t> args) {
+      auto run = [&](SQLite::Statement& q, const Head& h,
+                     std::initializer_list<std::int64_t> args) {
         q.reset();
         int i = 0;
         for (auto a : args) q.bind(++i, a);
@@ -530,17 +547,21 @@ std::size_t Dispatcher::run_due() {
         dropped.insert(h.id);
         return true;
       };
-      const auto t = static_cast<std::int64_t>(now), old = static_cast<std::int64_t>(now - m_options.collapse_after_ms);
+      const auto t = static_cast<std::int64_t>(now),
+                 old = static_cast<std::int64_t>(now - m_options.collapse_after_ms);
       for (auto& h : rows.value()) {
         if (m_muted) {
           auto g = groups.find(h.id);
-          bool all_muted = h.group ? g != groups.end() && g->second.is_object() && g->second.contains("alerts") &&
-                                         g->second["alerts"].empty()
-                                   : h.event == Notice::Event::firing && muted.count(h.alert_id) > 0;
+          bool all_muted = h.group
+                               ? g != groups.end() && g->second.is_object() &&
+                                     g->second.contains("alerts") && g->second["alerts"].empty()
+                               : h.event == Notice::Event::firing && muted.count(h.alert_id) > 0;
           if (run(mute, h, {t, h.id, all_muted ? 1 : 0})) continue;
         }
-        if (h.group) run(superseded, h, {t, h.id, h.channel_id, old});
-        else if (h.event == Notice::Event::firing && run(stale, h, {t, h.id, h.alert_id, h.channel_id, old}))
+        if (h.group)
+          run(superseded, h, {t, h.id, h.channel_id, old});
+        else if (h.event == Notice::Event::firing &&
+                 run(stale, h, {t, h.id, h.alert_id, h.channel_id, old}))
           for (auto& later : rows.value())  // its resolution, further down this chain, says so
             if (later.alert_id == h.alert_id && later.channel_id == h.channel_id && later.id > h.id)
               later.firing_collapsed = true;
@@ -560,8 +581,9 @@ std::size_t Dispatcher::run_due() {
                                             "unknown channel kind " + h.kind);
       if (kind) {
         auto grouped = groups.find(h.id);
-        auto payload = h.group && grouped != groups.end() ? std::move(grouped->second)
-                                                          : nlohmann::json::parse(h.payload, nullptr, false);
+        auto payload = h.group && grouped != groups.end()
+                           ? std::move(grouped->second)
+                           : nlohmann::json::parse(h.payload, nullptr, false);
         Notice n = h.group ? notice_from_group(payload, h.created_at)
                            : notice_from_payload(h.event, payload, h.created_at);
         n.id = h.id;
@@ -598,7 +620,11 @@ void Dispatcher::send_next(std::shared_ptr<Chain> chain) {
       return;
     }
     if (!link.request.ok()) {  // cannot be rendered: fails for good, and the chain goes on
-      finish({link.id, chain->channel_id, {false, true, link.request.error().message}, true, chain->links.empty()});
+      finish({link.id,
+              chain->channel_id,
+              {false, true, link.request.error().message},
+              true,
+              chain->links.empty()});
       continue;
     }
     m_transport.send(std::move(link.request.value()), [this, chain, id = link.id](Outcome o) {

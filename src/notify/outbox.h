@@ -108,7 +108,8 @@ class Dispatcher {
  public:
   // The alerts among the ids that are muted now (silenced, in maintenance), as the alerts
   // subsystem knows (wired by app/).
-  using MutedAlerts = std::function<std::set<std::int64_t>(const std::vector<std::int64_t>& alert_ids)>;
+  using MutedAlerts =
+      std::function<std::set<std::int64_t>(const std::vector<std::int64_t>& alert_ids)>;
 
   Dispatcher(db::Writer& writer, db::Readers& readers, Transport& transport, const Clock& clock,
              OutboxOptions options = {});
@@ -171,7 +172,7 @@ class Dispatcher {
   OutboxOptions m_options;
   MutedAlerts m_muted;
 
-  std::set<std::int64_t> m_in_flight;  // channel ids; dispatcher thread only
+  std::set<std::int64_t> m_in_flight;   // channel ids; dispatcher thread only
   TimeMs m_escalations_checked_at = 0;  // dispatcher thread only
 
   std::mutex m_mutex;  // guards what follows

@@ -27,7 +27,8 @@ Channel read_channel(SQLite::Statement& st) {
   c.config = json::parse(st.getColumn(3).getString(), nullptr, false);
   c.created_at = st.getColumn(4).getInt64();
   c.updated_at = st.getColumn(5).getInt64();
-  if (!st.getColumn(6).isNull()) c.grouping = json::parse(st.getColumn(6).getString(), nullptr, false);
+  if (!st.getColumn(6).isNull())
+    c.grouping = json::parse(st.getColumn(6).getString(), nullptr, false);
   return c;
 }
 
@@ -78,14 +79,15 @@ Result<void> apply(Channel& c, const ChannelInput& in) {
   if (in.grouping && in.grouping->is_null()) {
     c.grouping.reset();
   } else if (in.grouping) {
-    auto grouping = normalize_options(grouping_options(), *in.grouping, {"grouping", "channel", "grouping"},
-                                      [](const json& g) {
-                                        std::vector<FieldError> errs;
-                                        for (const auto& l : g["group_by"])
-                                          if (!valid_label_name(l.get<std::string>()) && l != "...")
-                                            errs.push_back({"grouping.group_by", "must be label names, or [\"...\"] for all labels"});
-                                        return errs;
-                                      });
+    auto grouping = normalize_options(
+        grouping_options(), *in.grouping, {"grouping", "channel", "grouping"}, [](const json& g) {
+          std::vector<FieldError> errs;
+          for (const auto& l : g["group_by"])
+            if (!valid_label_name(l.get<std::string>()) && l != "...")
+              errs.push_back(
+                  {"grouping.group_by", "must be label names, or [\"...\"] for all labels"});
+          return errs;
+        });
     if (!grouping.ok()) return std::move(grouping).error();
     c.grouping = std::move(grouping.value());
   }
@@ -156,9 +158,9 @@ Result<Channel> ChannelService::create(const ChannelInput& in, const Actor& acto
   c.created_at = c.updated_at = m_clock.now_ms();
   return m_writer.run<Channel>([&](SQLite::Database& db) -> Result<Channel> {
     TT_TRY(check_unique(db, c));
-    SQLite::Statement st(
-        db,
-        "INSERT INTO channels(name, kind, config, created_at, updated_at, grouping) VALUES (?, ?, ?, ?, ?, ?)");
+    SQLite::Statement st(db,
+                         "INSERT INTO channels(name, kind, config, created_at, updated_at, "
+                         "grouping) VALUES (?, ?, ?, ?, ?, ?)");
     st.bind(1, c.name);
     st.bind(2, c.kind);
     st.bind(3, c.config.dump());
@@ -191,8 +193,9 @@ Result<Channel> ChannelService::update(std::int64_t id, const ChannelInput& patc
     TT_TRY(apply(c, patch));
     TT_TRY(check_unique(db, c));
     c.updated_at = now;
-    SQLite::Statement st(
-        db, "UPDATE channels SET name = ?, kind = ?, config = ?, updated_at = ?, grouping = ? WHERE id = ?");
+    SQLite::Statement st(db,
+                         "UPDATE channels SET name = ?, kind = ?, config = ?, updated_at = ?, "
+                         "grouping = ? WHERE id = ?");
     st.bind(1, c.name);
     st.bind(2, c.kind);
     st.bind(3, c.config.dump());
@@ -300,7 +303,9 @@ Result<Page<json>> ChannelService::notifications(const NotificationQuery& q) {
         db, fmt::format(
                 "SELECT n.id, n.channel_id, c.name, n.transition_id, n.alert_id, n.event, n.state, "
                 "n.attempts, n.last_error, n.created_at, n.next_at, n.sent_at, "
-                "coalesce(json_extract(n.payload, '$.rule_name'), json_extract(n.payload, '$.alerts[0].alert.rule_name')), n.group_key, n.group_id FROM notifications n JOIN channels c ON "
+                "coalesce(json_extract(n.payload, '$.rule_name'), json_extract(n.payload, "
+                "'$.alerts[0].alert.rule_name')), n.group_key, n.group_id FROM notifications n "
+                "JOIN channels c ON "
                 "c.id = n.channel_id{} ORDER BY n.id DESC LIMIT {} OFFSET {}",
                 where, q.page.per_page, q.page.offset()));
     bind(st);
@@ -315,7 +320,9 @@ Result<Page<json>> ChannelService::notifications(const NotificationQuery& q) {
            {"channel", st.getColumn(2).getString()},
            {"transition_id", st.getColumn(3).isNull() ? json() : json(st.getColumn(3).getInt64())},
            {"alert_id", st.getColumn(4).isNull() ? json() : json(st.getColumn(4).getInt64())},
-           {"group", st.getColumn(13).isNull() ? json() : json::parse(st.getColumn(13).getString(), nullptr, false)},
+           {"group", st.getColumn(13).isNull()
+                         ? json()
+                         : json::parse(st.getColumn(13).getString(), nullptr, false)},
            {"group_id", st.getColumn(14).isNull() ? json() : json(st.getColumn(14).getInt64())},
            {"rule", st.getColumn(12).isNull() ? json() : json(st.getColumn(12).getString())},
            {"event", st.getColumn(5).getString()},

@@ -19,7 +19,7 @@ struct Channel {
   std::int64_t id = 0;
   std::string name;
   std::string kind;
-  nlohmann::json config;  // normalized, secrets included
+  nlohmann::json config;                   // normalized, secrets included
   std::optional<nlohmann::json> grouping;  // normalized by grouping_options(); none: no grouping
   TimeMs created_at = 0;
   TimeMs updated_at = 0;

@@ -49,26 +49,40 @@ template <typename T>
 CURLcode easy_getinfo(CURL* e, CURLINFO i, T* out) {
   return api() ? api()->easy_getinfo(e, i, out) : CURLE_FAILED_INIT;
 }
-inline const char* easy_strerror(CURLcode c) { return api() ? api()->easy_strerror(c) : "libcurl is not loaded"; }
-inline curl_slist* slist_append(curl_slist* l, const char* s) { return api() ? api()->slist_append(l, s) : nullptr; }
+inline const char* easy_strerror(CURLcode c) {
+  return api() ? api()->easy_strerror(c) : "libcurl is not loaded";
+}
+inline curl_slist* slist_append(curl_slist* l, const char* s) {
+  return api() ? api()->slist_append(l, s) : nullptr;
+}
 inline void slist_free_all(curl_slist* l) {
   if (api()) api()->slist_free_all(l);
 }
 inline CURLM* multi_init() { return api() ? api()->multi_init() : nullptr; }
-inline CURLMcode multi_cleanup(CURLM* m) { return api() ? api()->multi_cleanup(m) : CURLM_BAD_HANDLE; }
+inline CURLMcode multi_cleanup(CURLM* m) {
+  return api() ? api()->multi_cleanup(m) : CURLM_BAD_HANDLE;
+}
 template <typename T>
 CURLMcode multi_setopt(CURLM* m, CURLMoption o, T value) {
   return api() ? api()->multi_setopt(m, o, value) : CURLM_BAD_HANDLE;
 }
-inline CURLMcode multi_add_handle(CURLM* m, CURL* e) { return api() ? api()->multi_add_handle(m, e) : CURLM_BAD_HANDLE; }
+inline CURLMcode multi_add_handle(CURLM* m, CURL* e) {
+  return api() ? api()->multi_add_handle(m, e) : CURLM_BAD_HANDLE;
+}
 inline CURLMcode multi_remove_handle(CURLM* m, CURL* e) {
   return api() ? api()->multi_remove_handle(m, e) : CURLM_BAD_HANDLE;
 }
-inline CURLMcode multi_assign(CURLM* m, curl_socket_t s, void* p) { return api() ? api()->multi_assign(m, s, p) : CURLM_BAD_HANDLE; }
+inline CURLMcode multi_assign(CURLM* m, curl_socket_t s, void* p) {
+  return api() ? api()->multi_assign(m, s, p) : CURLM_BAD_HANDLE;
+}
 inline CURLMcode multi_socket_action(CURLM* m, curl_socket_t s, int ev, int* running) {
   return api() ? api()->multi_socket_action(m, s, ev, running) : CURLM_BAD_HANDLE;
 }
-inline CURLMsg* multi_info_read(CURLM* m, int* left) { return api() ? api()->multi_info_read(m, left) : nullptr; }
-inline curl_version_info_data* version_info() { return api() ? api()->version_info(CURLVERSION_NOW) : nullptr; }
+inline CURLMsg* multi_info_read(CURLM* m, int* left) {
+  return api() ? api()->multi_info_read(m, left) : nullptr;
+}
+inline curl_version_info_data* version_info() {
+  return api() ? api()->version_info(CURLVERSION_NOW) : nullptr;
+}
 
 }  // namespace tt::probes::curl

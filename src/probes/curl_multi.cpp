@@ -51,7 +51,8 @@ void CurlMulti::close() {
   std::vector<Socket*> left(m_sockets.begin(), m_sockets.end());
   for (auto* s : left) close_socket(s);
   uv_timer_stop(m_timer);
-  uv_close(reinterpret_cast<uv_handle_t*>(m_timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  uv_close(reinterpret_cast<uv_handle_t*>(m_timer),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
   m_timer = nullptr;
 }
 
@@ -96,14 +97,17 @@ int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self_ptr) {
   if (!self->m_timer) return 0;
   if (timeout_ms < 0) uv_timer_stop(self->m_timer);
   // Even a zero timeout goes through the loop: curl forbids calling it back from here.
-  else uv_timer_start(self->m_timer, &CurlMulti::on_timeout, static_cast<std::uint64_t>(timeout_ms), 0);
+  else
+    uv_timer_start(self->m_timer, &CurlMulti::on_timeout, static_cast<std::uint64_t>(timeout_ms),
+                   0);
   return 0;
 }
 
 void CurlMulti::on_poll(uv_poll_t* handle, int status, int events) {
   auto* s = static_cast<Socket*>(handle->data);
   int flags = 0;
-  if (status < 0) flags = CURL_CSELECT_ERR;
+  if (status < 0)
+    flags = CURL_CSELECT_ERR;
   else {
     if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;

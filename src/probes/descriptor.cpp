@@ -12,11 +12,16 @@ namespace {
 
 std::string_view fact_type_name(FactType t) {
   switch (t) {
-    case FactType::number: return "number";
-    case FactType::duration: return "duration";
-    case FactType::ratio: return "ratio";
-    case FactType::string: return "string";
-    case FactType::boolean: return "boolean";
+    case FactType::number:
+      return "number";
+    case FactType::duration:
+      return "duration";
+    case FactType::ratio:
+      return "ratio";
+    case FactType::string:
+      return "string";
+    case FactType::boolean:
+      return "boolean";
   }
   return "number";
 }
@@ -24,8 +29,8 @@ std::string_view fact_type_name(FactType t) {
 }  // namespace
 
 const std::vector<const KindDescriptor*>& kinds() {
-  static const std::vector<const KindDescriptor*> all{&icmp_kind(), &tcp_kind(), &http_kind(), &dns_kind(),
-                                                      &snmp_kind(), &push_kind()};
+  static const std::vector<const KindDescriptor*> all{&icmp_kind(), &tcp_kind(),  &http_kind(),
+                                                      &dns_kind(),  &snmp_kind(), &push_kind()};
   return all;
 }
 
@@ -35,8 +40,10 @@ const KindDescriptor* find_kind(std::string_view kind) {
   return nullptr;
 }
 
-Result<nlohmann::json> normalize_options(const KindDescriptor& kind, const nlohmann::json& options) {
-  return tt::normalize_options(kind.options, options, {"options", kind.kind, "check"}, kind.check_options);
+Result<nlohmann::json> normalize_options(const KindDescriptor& kind,
+                                         const nlohmann::json& options) {
+  return tt::normalize_options(kind.options, options, {"options", kind.kind, "check"},
+                               kind.check_options);
 }
 
 nlohmann::json probe_options(const KindDescriptor& kind, const nlohmann::json& options) {
@@ -49,7 +56,8 @@ nlohmann::json redact_options(const KindDescriptor& kind, const nlohmann::json& 
 
 nlohmann::json to_json(const KindDescriptor& kind) {
   nlohmann::json facts = nlohmann::json::array();
-  for (const auto& f : kind.facts) facts.push_back({{"name", f.name}, {"type", fact_type_name(f.type)}, {"help", f.help}});
+  for (const auto& f : kind.facts)
+    facts.push_back({{"name", f.name}, {"type", fact_type_name(f.type)}, {"help", f.help}});
   return {{"kind", kind.kind},
           {"title", kind.title},
           {"target_help", kind.target_help},
@@ -65,19 +73,22 @@ std::optional<std::string> check_host(const std::string& host) {
   if (host.size() > 253) return "host name is longer than 253 characters";
   in6_addr a6{};
   in_addr a4{};
-  if (inet_pton(AF_INET6, host.c_str(), &a6) == 1 || inet_pton(AF_INET, host.c_str(), &a4) == 1) return std::nullopt;
+  if (inet_pton(AF_INET6, host.c_str(), &a6) == 1 || inet_pton(AF_INET, host.c_str(), &a4) == 1)
+    return std::nullopt;
   // RFC 1123 host names: labels of letters, digits and hyphens, not starting or ending with '-'.
   std::size_t label = 0;
   for (std::size_t i = 0; i <= host.size(); ++i) {
     if (i == host.size() || host[i] == '.') {
       if (label == 0 && i != host.size()) return "host name has an empty label";
       if (label > 63) return "host name label is longer than 63 characters";
-      if (label > 0 && (host[i - 1] == '-' || host[i - label] == '-')) return "host name label starts or ends with '-'";
+      if (label > 0 && (host[i - 1] == '-' || host[i - label] == '-'))
+        return "host name label starts or ends with '-'";
       label = 0;
       continue;
     }
     char c = host[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
     if (!ok) return fmt::format("'{}' is not allowed in a host name", c);
     ++label;
   }
@@ -101,8 +112,9 @@ std::optional<std::string> check_host_port(const std::string& target) {
     port = target.substr(colon + 1);
     if (host.find(':') != std::string::npos) return "IPv6 addresses need brackets: [::1]:443";
   }
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(port) < 1 || std::stoi(port) > 65535)
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) < 1 ||
+      std::stoi(port) > 65535)
     return "port must be a number from 1 to 65535";
   return check_host(host);
 }

@@ -11,7 +11,6 @@
 #include <ares.h>
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -51,15 +50,20 @@ std::optional<std::string> parse_server(const std::string& s, ServerAddr& out) {
   }
   int p = 53;
   if (!port.empty()) {
-    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return "server: bad port";
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+      return "server: bad port";
     p = std::stoi(port);
     if (p < 1 || p > 65535) return "server: port must be from 1 to 65535";
   }
   auto& n = out.node;
   n.udp_port = n.tcp_port = p;
-  if (inet_pton(AF_INET, host.c_str(), &n.addr.addr4) == 1) n.family = AF_INET;
-  else if (inet_pton(AF_INET6, host.c_str(), &n.addr.addr6) == 1) n.family = AF_INET6;
-  else return fmt::format("server must be an IP address (optionally with :port), not a name: '{}'", host);
+  if (inet_pton(AF_INET, host.c_str(), &n.addr.addr4) == 1)
+    n.family = AF_INET;
+  else if (inet_pton(AF_INET6, host.c_str(), &n.addr.addr6) == 1)
+    n.family = AF_INET6;
+  else
+    return fmt::format("server must be an IP address (optionally with :port), not a name: '{}'",
+                       host);
   return std::nullopt;
 }
 
@@ -69,7 +73,8 @@ class DnsProbe;
 // which may be after the probe is gone (it forgets the probe when it finishes).
 class DnsRun {
  public:
-  DnsRun(DnsProbe* probe, uv_loop_t* loop, Done done) : m_probe(probe), m_loop(loop), m_done(std::move(done)) {}
+  DnsRun(DnsProbe* probe, uv_loop_t* loop, Done done)
+      : m_probe(probe), m_loop(loop), m_done(std::move(done)) {}
 
   void start(const Request& req);
   void finish(Observation o);
@@ -162,7 +167,8 @@ void DnsRun::start(const Request& req) {
   if (!opt.value("recursion", true)) o.flags |= ARES_FLAG_NORECURSE;
 
   ServerAddr server;
-  const std::string server_text = opt.contains("server") && opt["server"].is_string() ? opt["server"].get<std::string>() : "";
+  const std::string server_text =
+      opt.contains("server") && opt["server"].is_string() ? opt["server"].get<std::string>() : "";
   if (!server_text.empty())
     if (auto why = parse_server(server_text, server)) return finish(failed("config", *why));
 
@@ -188,15 +194,26 @@ void DnsRun::on_answer(void* arg, int status, int timeouts, unsigned char* abuf,
   const double latency = self->elapsed_s();
   // c-ares hands over the answer for NXDOMAIN, SERVFAIL, ... too: the rcode comes from its header.
   if (abuf && alen > 0) {
-    self->m_answer = dns::observe(self->m_type, abuf, static_cast<std::size_t>(alen), self->m_expected, latency);
+    self->m_answer =
+        dns::observe(self->m_type, abuf, static_cast<std::size_t>(alen), self->m_expected, latency);
     return;
   }
   switch (status) {
-    case ARES_ETIMEOUT: self->m_answer = failed("timeout", "no answer before the timeout"); break;
-    case ARES_ECONNREFUSED: self->m_answer = failed("refused", "connection refused by the server"); break;
-    case ARES_ECANCELLED: self->m_answer = failed("cancelled", "query cancelled"); break;
-    case ARES_EBADNAME: self->m_answer = failed("config", "the name cannot be queried"); break;
-    default: self->m_answer = failed("io", ares_strerror(status)); break;
+    case ARES_ETIMEOUT:
+      self->m_answer = failed("timeout", "no answer before the timeout");
+      break;
+    case ARES_ECONNREFUSED:
+      self->m_answer = failed("refused", "connection refused by the server");
+      break;
+    case ARES_ECANCELLED:
+      self->m_answer = failed("cancelled", "query cancelled");
+      break;
+    case ARES_EBADNAME:
+      self->m_answer = failed("config", "the name cannot be queried");
+      break;
+    default:
+      self->m_answer = failed("io", ares_strerror(status));
+      break;
   }
 }
 
@@ -209,11 +226,13 @@ void DnsRun::after_ares() {
     return finish(std::move(o));
   }
   const std::uint64_t now = uv_hrtime();
-  if (now >= m_deadline_ns) return finish(failed("timeout", "no answer before the timeout", elapsed_s()));
+  if (now >= m_deadline_ns)
+    return finish(failed("timeout", "no answer before the timeout", elapsed_s()));
   std::uint64_t wait_ms = (m_deadline_ns - now + 999999) / 1000000;
   timeval tv{};
   if (ares_timeout(m_channel, nullptr, &tv))
-    wait_ms = std::min<std::uint64_t>(wait_ms, static_cast<std::uint64_t>(tv.tv_sec) * 1000 + (tv.tv_usec + 999) / 1000);
+    wait_ms = std::min<std::uint64_t>(
+        wait_ms, static_cast<std::uint64_t>(tv.tv_sec) * 1000 + (tv.tv_usec + 999) / 1000);
   uv_timer_start(&m_timer, &DnsRun::on_timer, wait_ms, 0);
 }
 
@@ -260,7 +279,8 @@ void DnsRun::on_sock_state(void* data, ares_socket_t fd, int readable, int writa
   } else {
     p = it->second;
   }
-  uv_poll_start(&p->handle, (readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0), &DnsRun::on_poll);
+  uv_poll_start(&p->handle, (readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0),
+                &DnsRun::on_poll);
 }
 
 void DnsRun::close_handle(uv_handle_t* h) {
@@ -313,12 +333,18 @@ const KindDescriptor& dns_kind() {
       "the name to look up (for PTR, an IP address)",
       check_host,
       {
-          {"record_type", OptionType::choice, "A", "record type", {"A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "PTR"}},
+          {"record_type",
+           OptionType::choice,
+           "A",
+           "record type",
+           {"A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "PTR"}},
           {"server", OptionType::string, nullptr,
            "resolver as an IP address, IP:port or [IPv6]:port; empty: the system's resolvers"},
           {"expected", OptionType::string_list, nullptr,
-           "answers of which at least one must be present, as text: A/AAAA the address, CNAME/NS/PTR the name, "
-           "MX \"10 mail.example.com\", TXT the text, SOA \"mname rname serial refresh retry expire minimum\""},
+           "answers of which at least one must be present, as text: A/AAAA the address, "
+           "CNAME/NS/PTR the name, "
+           "MX \"10 mail.example.com\", TXT the text, SOA \"mname rname serial refresh retry "
+           "expire minimum\""},
           {"protocol", OptionType::choice, "udp", "transport", {"udp", "tcp"}},
           {"recursion", OptionType::boolean, true, "ask the server to recurse"},
       },

@@ -27,12 +27,14 @@ bool same_name(std::string_view a, std::string_view b) {
   if (!a.empty() && a.back() == '.') a.remove_suffix(1);
   if (!b.empty() && b.back() == '.') b.remove_suffix(1);
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
 // Owns what ares_expand_name allocates.
-std::optional<std::string> expand(const unsigned char* at, const unsigned char* buf, int len, long& used) {
+std::optional<std::string> expand(const unsigned char* at, const unsigned char* buf, int len,
+                                  long& used) {
   char* s = nullptr;
   if (ares_expand_name(at, buf, len, &s, &used) != ARES_SUCCESS) return std::nullopt;
   std::string out = s;
@@ -81,8 +83,9 @@ void host_aliases(const hostent* h, std::vector<std::string>& out) {
 
 std::optional<RecordType> parse_record_type(std::string_view name) {
   static constexpr std::pair<std::string_view, RecordType> kNames[] = {
-      {"A", RecordType::a},     {"AAAA", RecordType::aaaa}, {"CNAME", RecordType::cname}, {"MX", RecordType::mx},
-      {"TXT", RecordType::txt}, {"NS", RecordType::ns},     {"SOA", RecordType::soa},     {"PTR", RecordType::ptr}};
+      {"A", RecordType::a},     {"AAAA", RecordType::aaaa}, {"CNAME", RecordType::cname},
+      {"MX", RecordType::mx},   {"TXT", RecordType::txt},   {"NS", RecordType::ns},
+      {"SOA", RecordType::soa}, {"PTR", RecordType::ptr}};
   for (const auto& [n, t] : kNames)
     if (n == name) return t;
   return std::nullopt;
@@ -90,28 +93,38 @@ std::optional<RecordType> parse_record_type(std::string_view name) {
 
 int query_type(RecordType t) {
   switch (t) {
-    case RecordType::a: return ns_t_a;
-    case RecordType::aaaa: return ns_t_aaaa;
-    case RecordType::cname: return ns_t_cname;
-    case RecordType::mx: return ns_t_mx;
-    case RecordType::txt: return ns_t_txt;
-    case RecordType::ns: return ns_t_ns;
-    case RecordType::soa: return ns_t_soa;
-    case RecordType::ptr: return ns_t_ptr;
+    case RecordType::a:
+      return ns_t_a;
+    case RecordType::aaaa:
+      return ns_t_aaaa;
+    case RecordType::cname:
+      return ns_t_cname;
+    case RecordType::mx:
+      return ns_t_mx;
+    case RecordType::txt:
+      return ns_t_txt;
+    case RecordType::ns:
+      return ns_t_ns;
+    case RecordType::soa:
+      return ns_t_soa;
+    case RecordType::ptr:
+      return ns_t_ptr;
   }
   return ns_t_a;
 }
 
 std::string rcode_name(int rcode) {
-  static constexpr std::string_view kNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-                                                "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE"};
+  static constexpr std::string_view kNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                                "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                                "NXRRSET", "NOTAUTH", "NOTZONE"};
   if (rcode >= 0 && rcode < static_cast<int>(std::size(kNames))) return std::string(kNames[rcode]);
   return fmt::format("RCODE{}", rcode);
 }
 
 std::optional<std::string> reverse_name(const std::string& ip) {
   unsigned char b[16];
-  if (inet_pton(AF_INET, ip.c_str(), b) == 1) return fmt::format("{}.{}.{}.{}.in-addr.arpa", b[3], b[2], b[1], b[0]);
+  if (inet_pton(AF_INET, ip.c_str(), b) == 1)
+    return fmt::format("{}.{}.{}.{}.in-addr.arpa", b[3], b[2], b[1], b[0]);
   if (inet_pton(AF_INET6, ip.c_str(), b) != 1) return std::nullopt;
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
@@ -165,11 +178,14 @@ Answer parse_answer(RecordType type, const unsigned char* buf, std::size_t size)
       if (h) ares_free_hostent(h);
       break;
     }
-    case RecordType::cname: cname_records(buf, len, qdcount, a.answer_rrs, out); break;
+    case RecordType::cname:
+      cname_records(buf, len, qdcount, a.answer_rrs, out);
+      break;
     case RecordType::mx: {
       ares_mx_reply* mx = nullptr;
       if (ares_parse_mx_reply(buf, len, &mx) == ARES_SUCCESS)
-        for (auto* r = mx; r; r = r->next) out.push_back(fmt::format("{} {}", r->priority, strip_dot(r->host)));
+        for (auto* r = mx; r; r = r->next)
+          out.push_back(fmt::format("{} {}", r->priority, strip_dot(r->host)));
       if (mx) ares_free_data(mx);
       break;
     }
@@ -186,8 +202,9 @@ Answer parse_answer(RecordType type, const unsigned char* buf, std::size_t size)
     case RecordType::soa: {
       ares_soa_reply* soa = nullptr;
       if (ares_parse_soa_reply(buf, len, &soa) == ARES_SUCCESS && soa)
-        out.push_back(fmt::format("{} {} {} {} {} {} {}", strip_dot(soa->nsname), strip_dot(soa->hostmaster),
-                                  soa->serial, soa->refresh, soa->retry, soa->expire, soa->minttl));
+        out.push_back(fmt::format("{} {} {} {} {} {} {}", strip_dot(soa->nsname),
+                                  strip_dot(soa->hostmaster), soa->serial, soa->refresh, soa->retry,
+                                  soa->expire, soa->minttl));
       if (soa) ares_free_data(soa);
       break;
     }
@@ -233,7 +250,8 @@ Observation observe(RecordType type, const unsigned char* buf, std::size_t len,
     std::replace(o.message.begin(), o.message.end(), '\n', ',');
   } else {
     o.ok = true;
-    o.message = fmt::format("{}, {} answer{}", rcode, a.records.size(), a.records.size() == 1 ? "" : "s");
+    o.message =
+        fmt::format("{}, {} answer{}", rcode, a.records.size(), a.records.size() == 1 ? "" : "s");
   }
   return o;
 }

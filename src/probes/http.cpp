@@ -26,10 +26,12 @@ namespace tt::probes {
 namespace {
 
 std::optional<std::string> check_url(const std::string& url) {
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) return "must be a URL starting with http:// or https://";
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    return "must be a URL starting with http:// or https://";
   if (url.size() > 8192) return "URL is longer than 8192 characters";
   for (char c : url)
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return "URL must not contain spaces or control characters";
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      return "URL must not contain spaces or control characters";
   auto host_start = url.find("://") + 3;
   if (host_start >= url.size() || url[host_start] == '/') return "URL needs a host";
   return std::nullopt;
@@ -39,35 +41,64 @@ constexpr std::size_t kMaxHeaderBytes = 65536;  // of the answer's headers kept 
 
 std::string_view reason_phrase(long status) {
   switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Content Too Large";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
+    case 100:
+      return "Continue";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 413:
+      return "Content Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "";
   }
 }
 
@@ -86,8 +117,10 @@ std::pair<std::string, std::string> classify(CURLcode rc, long os_errno, const c
   std::string why = errbuf && *errbuf ? errbuf : curl::easy_strerror(rc);
   if (os_errno == ECONNRESET) return {"reset", "connection reset: " + why};
   switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT: return {"timeout", why};
-    case CURLE_COULDNT_RESOLVE_HOST: return {"resolve", why};
+    case CURLE_OPERATION_TIMEDOUT:
+      return {"timeout", why};
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return {"resolve", why};
     case CURLE_COULDNT_CONNECT:
       if (os_errno == ECONNREFUSED) return {"refused", why};
       return {"unreachable", why};
@@ -100,9 +133,12 @@ std::pair<std::string, std::string> classify(CURLcode rc, long os_errno, const c
     case CURLE_SSL_CIPHER:
     case CURLE_USE_SSL_FAILED:
       return {"tls", "TLS handshake failed: " + why};
-    case CURLE_TOO_MANY_REDIRECTS: return {"too_many_redirects", why};
-    case CURLE_GOT_NOTHING: return {"reset", why};
-    default: return {"io", why};
+    case CURLE_TOO_MANY_REDIRECTS:
+      return {"too_many_redirects", why};
+    case CURLE_GOT_NOTHING:
+      return {"reset", why};
+    default:
+      return {"io", why};
   }
 }
 
@@ -163,7 +199,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
     if (sp != std::string_view::npos) {
       auto rest = line.substr(sp + 1);
       auto sp2 = rest.find(' ');
-      if (sp2 != std::string_view::npos) run->reason = std::string(trim(rest.substr(sp2 + 1), " \t\r\n"));
+      if (sp2 != std::string_view::npos)
+        run->reason = std::string(trim(rest.substr(sp2 + 1), " \t\r\n"));
     }
     run->tls.reset();
     curl_tlssessioninfo* session = nullptr;
@@ -176,7 +213,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   if (colon == std::string_view::npos || colon == 0) return bytes;
   run->resp_header_bytes += bytes;
   if (run->resp_header_bytes <= kMaxHeaderBytes)
-    run->resp_headers[lower(trim(line.substr(0, colon)))] = std::string(trim(line.substr(colon + 1), " \t\r\n"));
+    run->resp_headers[lower(trim(line.substr(0, colon)))] =
+        std::string(trim(line.substr(colon + 1), " \t\r\n"));
   return bytes;
 }
 
@@ -229,22 +267,30 @@ class HttpProbe final : public Probe {
     try {
       run.expected_text = opt<std::string>(o, "expected_status", "200-399");
       auto ranges = parse_status_ranges(run.expected_text);
-      if (!ranges) return fmt::format("expected_status \"{}\" is not a list of codes and ranges such as 200-399,401", run.expected_text);
+      if (!ranges)
+        return fmt::format(
+            "expected_status \"{}\" is not a list of codes and ranges such as 200-399,401",
+            run.expected_text);
       run.expected = std::move(*ranges);
       run.keyword = opt<std::string>(o, "keyword", "");
       run.invert_keyword = opt<bool>(o, "invert_keyword", false);
-      run.max_body_bytes = static_cast<std::size_t>(std::max<std::int64_t>(0, opt<std::int64_t>(o, "max_body_bytes", 1048576)));
+      run.max_body_bytes = static_cast<std::size_t>(
+          std::max<std::int64_t>(0, opt<std::int64_t>(o, "max_body_bytes", 1048576)));
       run.url = req.target;
 
       run.easy = curl::easy_init();
       if (!run.easy)
-        return curl::api() ? std::string("curl could not create a transfer") : "libcurl cannot be loaded: " + curl::load_error();
+        return curl::api() ? std::string("curl could not create a transfer")
+                           : "libcurl cannot be loaded: " + curl::load_error();
       CURL* e = run.easy;
       if (o.is_object() && o.contains("headers") && o["headers"].is_object()) {
         for (const auto& [name, value] : o["headers"].items()) {
           const auto& v = value.get_ref<const std::string&>();
           if (name.empty() || has_crlf(name) || has_crlf(v) || name.find(':') != std::string::npos)
-            return fmt::format("header \"{}\" has a colon or a line break in its name, or a line break in its value", name);
+            return fmt::format(
+                "header \"{}\" has a colon or a line break in its name, or a line break in its "
+                "value",
+                name);
           // "Name;" is curl's way to send a header with an empty value.
           std::string line = v.empty() ? name + ";" : name + ": " + v;
           run.headers = curl::slist_append(run.headers, line.c_str());
@@ -258,20 +304,24 @@ class HttpProbe final : public Probe {
         curl::easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
         curl::easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body.c_str());
       }
-      if (method != "GET" && method != "HEAD" && method != "POST") curl::easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
+      if (method != "GET" && method != "HEAD" && method != "POST")
+        curl::easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
       if (method == "GET" && has_body) curl::easy_setopt(e, CURLOPT_CUSTOMREQUEST, "GET");
 
       auto user = opt<std::string>(o, "basic_auth_user", "");
       if (!user.empty()) {
         curl::easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
         curl::easy_setopt(e, CURLOPT_USERNAME, user.c_str());
-        curl::easy_setopt(e, CURLOPT_PASSWORD, opt<std::string>(o, "basic_auth_password", "").c_str());
+        curl::easy_setopt(e, CURLOPT_PASSWORD,
+                          opt<std::string>(o, "basic_auth_password", "").c_str());
       }
       bool verify = opt<bool>(o, "tls_verify", true);
       curl::easy_setopt(e, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
       curl::easy_setopt(e, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
-      curl::easy_setopt(e, CURLOPT_FOLLOWLOCATION, opt<bool>(o, "follow_redirects", true) ? 1L : 0L);
-      curl::easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(opt<std::int64_t>(o, "max_redirects", 10)));
+      curl::easy_setopt(e, CURLOPT_FOLLOWLOCATION,
+                        opt<bool>(o, "follow_redirects", true) ? 1L : 0L);
+      curl::easy_setopt(e, CURLOPT_MAXREDIRS,
+                        static_cast<long>(opt<std::int64_t>(o, "max_redirects", 10)));
     } catch (const nlohmann::json::exception& ex) {
       return fmt::format("options do not match the http kind: {}", ex.what());
     }
@@ -280,7 +330,8 @@ class HttpProbe final : public Probe {
     curl::easy_setopt(e, CURLOPT_PRIVATE, &run);
     curl::easy_setopt(e, CURLOPT_ERRORBUFFER, run.errbuf);
     curl::easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl::easy_setopt(e, CURLOPT_TIMEOUT_MS, std::max<long>(1, static_cast<long>(req.timeout.count())));
+    curl::easy_setopt(e, CURLOPT_TIMEOUT_MS,
+                      std::max<long>(1, static_cast<long>(req.timeout.count())));
     // A redirect must not take the probe to file://, ftp:// or anything but the web.
     curl::easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl::easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -331,7 +382,9 @@ class HttpProbe final : public Probe {
     double pretransfer = info_seconds(e, CURLINFO_PRETRANSFER_TIME_T);
     double starttransfer = info_seconds(e, CURLINFO_STARTTRANSFER_TIME_T);
     double total = info_seconds(e, CURLINFO_TOTAL_TIME_T);
-    auto gap = [](double later, double earlier) { return later > 0 && later > earlier ? later - earlier : 0.0; };
+    auto gap = [](double later, double earlier) {
+      return later > 0 && later > earlier ? later - earlier : 0.0;
+    };
     double connect_s = gap(connect, resolve);
     double tls_s = gap(appconnect, connect);
     double processing_s = gap(starttransfer, pretransfer);
@@ -369,7 +422,8 @@ class HttpProbe final : public Probe {
       }
     }
 
-    auto metric = [&](std::string_view name, double v, std::string_view label = {}, std::string label_value = {}) {
+    auto metric = [&](std::string_view name, double v, std::string_view label = {},
+                      std::string label_value = {}) {
       obs.metrics.push_back({name, v, label, std::move(label_value)});
     };
     metric("probe_http_status_code", static_cast<double>(status));
@@ -387,7 +441,8 @@ class HttpProbe final : public Probe {
       metric("probe_tls_version_info", 1, "version", run.tls->version);
     }
 
-    std::string status_text = fmt::format("{} {}", status, run.reason.empty() ? reason_phrase(status) : run.reason);
+    std::string status_text =
+        fmt::format("{} {}", status, run.reason.empty() ? reason_phrase(status) : run.reason);
     if (status_text.back() == ' ') status_text.pop_back();
     if (rc != CURLE_OK) {
       auto [code, why] = classify(rc, os_errno, run.errbuf);
@@ -396,13 +451,17 @@ class HttpProbe final : public Probe {
     } else if (!status_in(run.expected, status)) {
       obs.error = "status";
       obs.message = fmt::format("{}, expected {}", status_text, run.expected_text);
-    } else if (!run.keyword.empty() && (run.body.find(run.keyword) != std::string::npos) == run.invert_keyword) {
+    } else if (!run.keyword.empty() &&
+               (run.body.find(run.keyword) != std::string::npos) == run.invert_keyword) {
       obs.error = "keyword";
-      obs.message = run.invert_keyword ? fmt::format("{}, but the body contains \"{}\"", status_text, run.keyword)
-                                       : fmt::format("{}, but the body does not contain \"{}\"", status_text, run.keyword);
+      obs.message =
+          run.invert_keyword
+              ? fmt::format("{}, but the body contains \"{}\"", status_text, run.keyword)
+              : fmt::format("{}, but the body does not contain \"{}\"", status_text, run.keyword);
     } else {
       obs.ok = true;
-      obs.message = fmt::format("{} in {}", status_text, ms_text(total > 0 ? total : obs.duration_s));
+      obs.message =
+          fmt::format("{} in {}", status_text, ms_text(total > 0 ? total : obs.duration_s));
     }
     return obs;
   }
@@ -418,7 +477,8 @@ bool is_space(char c) { return c == ' ' || c == '\t'; }
 std::optional<int> parse_code(std::string_view s, std::size_t& i) {
   while (i < s.size() && is_space(s[i])) ++i;
   int v = 0, digits = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9' && digits < 4) v = v * 10 + (s[i++] - '0'), ++digits;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9' && digits < 4)
+    v = v * 10 + (s[i++] - '0'), ++digits;
   if (digits != 3 || v < 100 || v > 599) return std::nullopt;
   while (i < s.size() && is_space(s[i])) ++i;
   return v;
@@ -461,18 +521,37 @@ const KindDescriptor& http_kind() {
       "URL, http:// or https://",
       check_url,
       {
-          {"method", OptionType::choice, "GET", "request method", {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}},
+          {"method",
+           OptionType::choice,
+           "GET",
+           "request method",
+           {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}},
           {"headers", OptionType::string_map, nullptr, "request headers"},
           {"body", OptionType::string, nullptr, "request body"},
-          {"expected_status", OptionType::string, "200-399", "accepted status codes and ranges: \"200\", \"200-299,301\""},
+          {"expected_status", OptionType::string, "200-399",
+           "accepted status codes and ranges: \"200\", \"200-299,301\""},
           {"keyword", OptionType::string, nullptr, "text the body must contain"},
           {"invert_keyword", OptionType::boolean, false, "the body must not contain the keyword"},
           {"follow_redirects", OptionType::boolean, true, "follow redirects"},
           {"max_redirects", OptionType::integer, 10, "redirects followed at most", {}, 0, 50},
           {"tls_verify", OptionType::boolean, true, "verify the certificate chain and host name"},
           {"basic_auth_user", OptionType::string, nullptr, "user for HTTP basic authentication"},
-          {"basic_auth_password", OptionType::string, nullptr, "password for HTTP basic authentication", {}, 0, 0, false, true},
-          {"max_body_bytes", OptionType::integer, 1048576, "body bytes kept for keyword and JSON conditions", {}, 0, 16777216},
+          {"basic_auth_password",
+           OptionType::string,
+           nullptr,
+           "password for HTTP basic authentication",
+           {},
+           0,
+           0,
+           false,
+           true},
+          {"max_body_bytes",
+           OptionType::integer,
+           1048576,
+           "body bytes kept for keyword and JSON conditions",
+           {},
+           0,
+           16777216},
       },
       {
           {"status", FactType::number, "HTTP status code"},
@@ -480,10 +559,12 @@ const KindDescriptor& http_kind() {
           {"dns_time", FactType::duration, "name resolution"},
           {"connect_time", FactType::duration, "TCP connect, after resolution"},
           {"tls_time", FactType::duration, "TLS handshake"},
-          {"first_byte_time", FactType::duration, "from the request sent to the first byte of the answer"},
+          {"first_byte_time", FactType::duration,
+           "from the request sent to the first byte of the answer"},
           {"body", FactType::string, "the answer's body (up to max_body_bytes)"},
           {"body_size", FactType::number, "bytes of the body"},
-          {"headers", FactType::string, "the answer's headers, as an object; header(\"Name\") in conditions"},
+          {"headers", FactType::string,
+           "the answer's headers, as an object; header(\"Name\") in conditions"},
           {"redirects", FactType::number, "redirects followed"},
           {"final_url", FactType::string, "the URL of the last answer"},
           {"http_version", FactType::string, "1.0, 1.1 or 2"},
@@ -497,13 +578,18 @@ const KindDescriptor& http_kind() {
       [](const nlohmann::json& options) {
         std::vector<FieldError> errs;
         if (!valid_status_ranges(options.value("expected_status", std::string())))
-          errs.push_back({"options.expected_status", "must be codes and ranges such as \"200\" or \"200-299,301\""});
+          errs.push_back({"options.expected_status",
+                          "must be codes and ranges such as \"200\" or \"200-299,301\""});
         // A CR or LF would let a header value start a header (or a request) of its own.
-        auto has_crlf = [](const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; };
+        auto has_crlf = [](const std::string& s) {
+          return s.find_first_of("\r\n") != std::string::npos;
+        };
         if (options.contains("headers"))
           for (const auto& [name, value] : options["headers"].items())
-            if (has_crlf(name) || has_crlf(value.get<std::string>()) || name.find(':') != std::string::npos)
-              errs.push_back({"options.headers." + name, "must not contain line breaks, and names no ':'"});
+            if (has_crlf(name) || has_crlf(value.get<std::string>()) ||
+                name.find(':') != std::string::npos)
+              errs.push_back(
+                  {"options.headers." + name, "must not contain line breaks, and names no ':'"});
         return errs;
       },
   };

@@ -18,8 +18,8 @@
 // timeout counted from the start of the run, and packets not yet sent by then are not sent.
 #include <arpa/inet.h>
 #include <fmt/format.h>
-#include <linux/filter.h>
 #include <linux/errqueue.h>
+#include <linux/filter.h>
 #include <linux/icmp.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
@@ -28,9 +28,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory_resource>
 #include <random>
 #include <unordered_map>
-#include <memory_resource>
 
 #include "probes/icmp_packet.h"
 #include "probes/kinds.h"
@@ -52,7 +52,8 @@ struct Address {
 bool same_host(const sockaddr_storage& a, const sockaddr_storage& b) {
   if (a.ss_family != b.ss_family) return false;
   if (a.ss_family == AF_INET)
-    return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr == reinterpret_cast<const sockaddr_in&>(b).sin_addr.s_addr;
+    return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr ==
+           reinterpret_cast<const sockaddr_in&>(b).sin_addr.s_addr;
   return std::memcmp(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr,
                      &reinterpret_cast<const sockaddr_in6&>(b).sin6_addr, sizeof(in6_addr)) == 0;
 }
@@ -109,12 +110,9 @@ void attach_ident_filter(int fd, bool ipv6, std::uint16_t ident) {
       BPF_STMT(BPF_RET | BPF_K, 0),
   };
   const sock_filter v6[] = {
-      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, echo_reply, 0, 2),
-      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ident, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
-      BPF_STMT(BPF_RET | BPF_K, 0),
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, echo_reply, 0, 2),
+      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ident, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff), BPF_STMT(BPF_RET | BPF_K, 0),
   };
   sock_fprog prog{};
   prog.len = static_cast<unsigned short>(ipv6 ? std::size(v6) : std::size(v4));
@@ -178,7 +176,8 @@ class IcmpProbe final : public Probe {
   static void on_readable(uv_poll_t* h, int status, int events);
   void read_all(IcmpSocket& s);
   void read_errors(IcmpSocket& s);
-  bool deliver(IcmpSocket& s, const icmp::Reply& reply, const sockaddr_storage& from, std::uint64_t now);
+  bool deliver(IcmpSocket& s, const icmp::Reply& reply, const sockaddr_storage& from,
+               std::uint64_t now);
 
   uv_loop_t* m_loop;
   std::mt19937_64 m_rng;
@@ -241,8 +240,10 @@ void IcmpProbe::run(const Request& req, Done done) {
 }
 
 void IcmpProbe::forget(IcmpRun* r) {
-  if (r->m_prev_run) r->m_prev_run->m_next_run = r->m_next_run;
-  else m_first_run = r->m_next_run;
+  if (r->m_prev_run)
+    r->m_prev_run->m_next_run = r->m_next_run;
+  else
+    m_first_run = r->m_next_run;
   if (r->m_next_run) r->m_next_run->m_prev_run = r->m_prev_run;
   r->m_prev_run = r->m_next_run = nullptr;
 }
@@ -279,7 +280,8 @@ IcmpSocket* IcmpProbe::socket_for(bool ipv6, std::string& why) {
     } else {
       why = fmt::format(
           "cannot open an ICMP socket ({}): run as root, grant the binary cap_net_raw "
-          "(setcap cap_net_raw+ep /usr/bin/telltale, or AmbientCapabilities=CAP_NET_RAW in the unit), "
+          "(setcap cap_net_raw+ep /usr/bin/telltale, or AmbientCapabilities=CAP_NET_RAW in the "
+          "unit), "
           "or allow ping sockets for its group (sysctl net.ipv4.ping_group_range=\"0 2147483647\")",
           std::strerror(errno));
     }
@@ -295,8 +297,10 @@ IcmpSocket* IcmpProbe::socket_for(bool ipv6, std::string& why) {
   if (dgram) {
     // Without it a ping socket drops a router's unreachable: the run would end at its timeout.
     const int on = 1;
-    if (ipv6) ::setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof on);
-    else ::setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof on);
+    if (ipv6)
+      ::setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof on);
+    else
+      ::setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof on);
   } else {
     // A raw socket gets every ICMP packet of the host: let the kernel drop what we never use.
     if (ipv6) {
@@ -389,10 +393,12 @@ void IcmpProbe::read_errors(IcmpSocket& s) {
         continue;
       sock_extended_err ee;
       std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
-      const bool unreachable = (ee.ee_origin == SO_EE_ORIGIN_ICMP && ee.ee_type == ICMP_DEST_UNREACH) ||
-                               (ee.ee_origin == SO_EE_ORIGIN_ICMP6 && ee.ee_type == ICMP6_DST_UNREACH);
+      const bool unreachable =
+          (ee.ee_origin == SO_EE_ORIGIN_ICMP && ee.ee_type == ICMP_DEST_UNREACH) ||
+          (ee.ee_origin == SO_EE_ORIGIN_ICMP6 && ee.ee_type == ICMP6_DST_UNREACH);
       if (!unreachable) continue;
-      const auto request = icmp::returned_request(data, static_cast<std::size_t>(n), s.ipv6, ee.ee_code);
+      const auto request =
+          icmp::returned_request(data, static_cast<std::size_t>(n), s.ipv6, ee.ee_code);
       if (request && !deliver(s, *request, to, uv_hrtime())) return;
     }
   }
@@ -400,7 +406,8 @@ void IcmpProbe::read_errors(IcmpSocket& s) {
 
 // Hands a reply or unreachable to the run whose packet it answers. False when that closed the
 // probe.
-bool IcmpProbe::deliver(IcmpSocket& s, const icmp::Reply& reply, const sockaddr_storage& from, std::uint64_t now) {
+bool IcmpProbe::deliver(IcmpSocket& s, const icmp::Reply& reply, const sockaddr_storage& from,
+                        std::uint64_t now) {
   if (!s.dgram && reply.id != s.ident) return true;
   auto it = s.in_flight.find(reply.seq);
   if (it == s.in_flight.end()) return true;
@@ -409,17 +416,24 @@ bool IcmpProbe::deliver(IcmpSocket& s, const icmp::Reply& reply, const sockaddr_
   // An echo reply must come from the address pinged; an unreachable comes from a router.
   if (reply.kind == icmp::ReplyKind::echo_reply && !same_host(from, f.to)) return true;
   s.in_flight.erase(it);
-  if (reply.kind == icmp::ReplyKind::echo_reply) f.run->on_reply(f.index, now);
-  else f.run->on_unreachable(f.index);
+  if (reply.kind == icmp::ReplyKind::echo_reply)
+    f.run->on_reply(f.index, now);
+  else
+    f.run->on_unreachable(f.index);
   return s.probe != nullptr;  // a `done` may have closed the probe
 }
 
 void IcmpRun::start(const Request& req) {
   m_start_ns = uv_hrtime();
-  m_deadline_ns = m_start_ns + static_cast<std::uint64_t>(std::max<std::int64_t>(req.timeout.count(), 1)) * 1000000;
+  m_deadline_ns =
+      m_start_ns +
+      static_cast<std::uint64_t>(std::max<std::int64_t>(req.timeout.count(), 1)) * 1000000;
   const auto& o = req.options;
-  m_packets.resize(static_cast<std::size_t>(std::clamp<std::int64_t>(o.value("packets", 3), 1, 100)));
-  m_interval_ns = static_cast<std::uint64_t>(std::max<std::int64_t>(o.value("packet_interval", 200), 1)) * 1000000;
+  m_packets.resize(
+      static_cast<std::size_t>(std::clamp<std::int64_t>(o.value("packets", 3), 1, 100)));
+  m_interval_ns =
+      static_cast<std::uint64_t>(std::max<std::int64_t>(o.value("packet_interval", 200), 1)) *
+      1000000;
   m_payload = static_cast<std::size_t>(std::clamp<std::int64_t>(o.value("size", 56), 0, 65000));
   const std::string family = o.value("family", std::string("auto"));
 
@@ -433,9 +447,11 @@ void IcmpRun::start(const Request& req) {
   hints.ai_family = family == "ipv4" ? AF_INET : family == "ipv6" ? AF_INET6 : AF_UNSPEC;
   hints.ai_socktype = SOCK_RAW;
   m_gai.data = this;
-  if (int rc = uv_getaddrinfo(m_probe->loop(), &m_gai, &IcmpRun::on_resolved, req.target.c_str(), nullptr, &hints);
+  if (int rc = uv_getaddrinfo(m_probe->loop(), &m_gai, &IcmpRun::on_resolved, req.target.c_str(),
+                              nullptr, &hints);
       rc != 0)
-    return finish(failed("resolve", fmt::format("cannot resolve {}: {}", req.target, uv_strerror(rc))));
+    return finish(
+        failed("resolve", fmt::format("cannot resolve {}: {}", req.target, uv_strerror(rc))));
   m_resolving = true;
   ++m_refs;
   arm();
@@ -474,7 +490,8 @@ void IcmpRun::begin(Address addr) {
 // Sends every packet whose time has come, then waits for the next event.
 void IcmpRun::send_due() {
   const std::uint64_t now = uv_hrtime();
-  while (m_next < m_packets.size() && m_first_send_ns + m_next * m_interval_ns <= now && now < m_deadline_ns) {
+  while (m_next < m_packets.size() && m_first_send_ns + m_next * m_interval_ns <= now &&
+         now < m_deadline_ns) {
     Packet& p = m_packets[m_next];
     const std::size_t index = m_next++;
     auto seq = m_socket->take_seq();
@@ -484,7 +501,8 @@ void IcmpRun::send_due() {
       continue;
     }
     const std::uint64_t cookie = m_probe->random64();
-    const auto bytes = icmp::build_echo_request(m_addr.ipv6, m_socket->ident, *seq, cookie, m_payload);
+    const auto bytes =
+        icmp::build_echo_request(m_addr.ipv6, m_socket->ident, *seq, cookie, m_payload);
     p.seq = *seq;
     p.sent_ns = uv_hrtime();
     const ssize_t n = ::sendto(m_socket->fd, bytes.data(), bytes.size(), 0,
@@ -515,7 +533,8 @@ bool IcmpRun::complete() const {
 
 void IcmpRun::arm() {
   std::uint64_t at = m_deadline_ns;
-  if (m_socket && m_next < m_packets.size()) at = std::min(at, m_first_send_ns + m_next * m_interval_ns);
+  if (m_socket && m_next < m_packets.size())
+    at = std::min(at, m_first_send_ns + m_next * m_interval_ns);
   const std::uint64_t now = uv_hrtime();
   const std::uint64_t wait_ms = at > now ? (at - now + 999999) / 1000000 : 0;
   uv_timer_start(&m_timer, &IcmpRun::on_timer, wait_ms, 0);
@@ -525,11 +544,14 @@ void IcmpRun::on_timer(uv_timer_t* t) {
   auto* self = static_cast<IcmpRun*>(t->data);
   if (uv_hrtime() >= self->m_deadline_ns) {
     if (!self->m_socket)
-      return self->finish(failed("timeout", "name lookup did not finish before the timeout", self->elapsed_s()));
+      return self->finish(
+          failed("timeout", "name lookup did not finish before the timeout", self->elapsed_s()));
     return self->finish();
   }
-  if (self->m_socket) self->send_due();
-  else self->arm();
+  if (self->m_socket)
+    self->send_due();
+  else
+    self->arm();
 }
 
 void IcmpRun::on_reply(std::size_t index, std::uint64_t now_ns) {
@@ -552,7 +574,8 @@ void IcmpRun::finish(std::optional<Observation> forced) {
     for (const auto& p : m_packets)
       if (p.state == Packet::State::in_flight) {
         auto it = m_socket->in_flight.find(p.seq);
-        if (it != m_socket->in_flight.end() && it->second.run == this) m_socket->in_flight.erase(it);
+        if (it != m_socket->in_flight.end() && it->second.run == this)
+          m_socket->in_flight.erase(it);
       }
   if (m_probe) m_probe->forget(this);
   m_probe = nullptr;
@@ -575,7 +598,8 @@ void IcmpRun::finish(std::optional<Observation> forced) {
   }
   o.duration_s = elapsed_s();
   if (m_resolving) uv_cancel(reinterpret_cast<uv_req_t*>(&m_gai));
-  uv_close(reinterpret_cast<uv_handle_t*>(&m_timer), [](uv_handle_t* h) { static_cast<IcmpRun*>(h->data)->release(); });
+  uv_close(reinterpret_cast<uv_handle_t*>(&m_timer),
+           [](uv_handle_t* h) { static_cast<IcmpRun*>(h->data)->release(); });
   Done done = std::move(m_done);
   done(std::move(o));
   release();
@@ -591,9 +615,18 @@ const KindDescriptor& icmp_kind() {
       check_host,
       {
           {"packets", OptionType::integer, 3, "echo requests per round", {}, 1, 100},
-          {"packet_interval", OptionType::duration, "200ms", "time between the packets of a round", {}, 10, 10000},
+          {"packet_interval",
+           OptionType::duration,
+           "200ms",
+           "time between the packets of a round",
+           {},
+           10,
+           10000},
           {"size", OptionType::integer, 56, "payload bytes of each request", {}, 0, 65000},
-          {"family", OptionType::choice, "auto", "address family used for host names (auto prefers IPv4)",
+          {"family",
+           OptionType::choice,
+           "auto",
+           "address family used for host names (auto prefers IPv4)",
            {"auto", "ipv4", "ipv6"}},
       },
       {

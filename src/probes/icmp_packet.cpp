@@ -25,7 +25,8 @@ std::size_t ipv4_header_len(const std::uint8_t* p, std::size_t len) {
 }
 
 // The echo request quoted in an unreachable message: [inner IP header][ICMP echo request ...].
-std::optional<Reply> quoted_request(const std::uint8_t* p, std::size_t len, bool ipv6, std::uint8_t code) {
+std::optional<Reply> quoted_request(const std::uint8_t* p, std::size_t len, bool ipv6,
+                                    std::uint8_t code) {
   std::size_t inner_ip;
   if (ipv6) {
     if (len < kIpv6Header || (p[0] >> 4) != 6 || p[6] != kNextHeaderIcmp6) return std::nullopt;
@@ -47,8 +48,8 @@ std::uint16_t checksum(const std::uint8_t* data, std::size_t len) {
   return static_cast<std::uint16_t>(~sum);
 }
 
-std::vector<std::uint8_t> build_echo_request(bool ipv6, std::uint16_t id, std::uint16_t seq, std::uint64_t cookie,
-                                             std::size_t payload_bytes) {
+std::vector<std::uint8_t> build_echo_request(bool ipv6, std::uint16_t id, std::uint16_t seq,
+                                             std::uint64_t cookie, std::size_t payload_bytes) {
   std::vector<std::uint8_t> p(kIcmpHeader + payload_bytes);
   p[0] = ipv6 ? kEchoRequest6 : kEchoRequest4;
   p[4] = static_cast<std::uint8_t>(id >> 8);
@@ -66,7 +67,8 @@ std::vector<std::uint8_t> build_echo_request(bool ipv6, std::uint16_t id, std::u
   return p;
 }
 
-std::optional<Reply> parse_reply(const std::uint8_t* data, std::size_t len, bool ipv6, bool ip_header) {
+std::optional<Reply> parse_reply(const std::uint8_t* data, std::size_t len, bool ipv6,
+                                 bool ip_header) {
   if (!data) return std::nullopt;
   if (ip_header && !ipv6) {
     const std::size_t ihl = ipv4_header_len(data, len);
@@ -89,8 +91,10 @@ std::optional<Reply> parse_reply(const std::uint8_t* data, std::size_t len, bool
   return std::nullopt;
 }
 
-std::optional<Reply> returned_request(const std::uint8_t* p, std::size_t len, bool ipv6, std::uint8_t code) {
-  if (!p || len < kIcmpHeader || p[0] != (ipv6 ? kEchoRequest6 : kEchoRequest4)) return std::nullopt;
+std::optional<Reply> returned_request(const std::uint8_t* p, std::size_t len, bool ipv6,
+                                      std::uint8_t code) {
+  if (!p || len < kIcmpHeader || p[0] != (ipv6 ? kEchoRequest6 : kEchoRequest4))
+    return std::nullopt;
   Reply r;
   r.kind = ReplyKind::unreachable;
   r.code = code;
@@ -104,7 +108,8 @@ std::optional<Reply> returned_request(const std::uint8_t* p, std::size_t len, bo
 bool cookie_matches(const Reply& r, std::uint64_t cookie, std::size_t sent_payload) {
   const std::size_t n = std::min({r.payload_len, sent_payload, kCookieBytes});
   // An echo reply returns the whole payload; only a quoted request may be cut short.
-  if (r.kind == ReplyKind::echo_reply && r.payload_len < std::min(sent_payload, kCookieBytes)) return false;
+  if (r.kind == ReplyKind::echo_reply && r.payload_len < std::min(sent_payload, kCookieBytes))
+    return false;
   for (std::size_t i = 0; i < n; ++i)
     if (r.payload[i] != static_cast<std::uint8_t>(cookie >> (8 * (7 - i)))) return false;
   return true;
@@ -113,7 +118,8 @@ bool cookie_matches(const Reply& r, std::uint64_t cookie, std::size_t sent_paylo
 Observation summarize(const Round& r) {
   Observation o;
   const std::size_t received = r.rtts_s.size();
-  const double loss = r.sent ? 1.0 - static_cast<double>(received) / static_cast<double>(r.sent) : 1.0;
+  const double loss =
+      r.sent ? 1.0 - static_cast<double>(received) / static_cast<double>(r.sent) : 1.0;
   o.facts.reserve(received ? 8 : 4);
   o.facts["loss"] = loss;
   o.facts["sent"] = r.sent;
@@ -131,7 +137,8 @@ Observation summarize(const Round& r) {
       o.message = "sending failed: " + r.send_error;
     } else {
       o.error = "timeout";
-      o.message = fmt::format("no reply from {} to {} packet{}", r.address, r.sent, r.sent == 1 ? "" : "s");
+      o.message =
+          fmt::format("no reply from {} to {} packet{}", r.address, r.sent, r.sent == 1 ? "" : "s");
     }
     return o;
   }
@@ -148,8 +155,8 @@ Observation summarize(const Round& r) {
   // In whole microseconds: integer formatting is several times cheaper than a fixed-precision
   // float, and this runs for every ping.
   const auto avg_us = static_cast<long long>(std::llround(avg * 1e6));
-  o.message = fmt::format("{}/{} replies from {}, avg {}.{:03} ms", received, r.sent, r.address, avg_us / 1000,
-                          avg_us % 1000);
+  o.message = fmt::format("{}/{} replies from {}, avg {}.{:03} ms", received, r.sent, r.address,
+                          avg_us / 1000, avg_us % 1000);
   o.facts["latency"] = avg;
   o.facts["rtt_min"] = lo;
   o.facts["rtt_max"] = hi;

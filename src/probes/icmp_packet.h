@@ -19,8 +19,8 @@ constexpr std::size_t kCookieBytes = 8;
 // An echo request with `payload_bytes` of payload: the cookie first, then a fixed pattern. The
 // ICMPv4 checksum is filled in; for ICMPv6 the kernel computes it (it covers the IPv6 pseudo
 // header, which only the kernel knows for certain).
-std::vector<std::uint8_t> build_echo_request(bool ipv6, std::uint16_t id, std::uint16_t seq, std::uint64_t cookie,
-                                             std::size_t payload_bytes);
+std::vector<std::uint8_t> build_echo_request(bool ipv6, std::uint16_t id, std::uint16_t seq,
+                                             std::uint64_t cookie, std::size_t payload_bytes);
 
 std::uint16_t checksum(const std::uint8_t* data, std::size_t len);
 
@@ -41,12 +41,14 @@ struct Reply {
 // Parses one datagram read from an ICMP socket. `ip_header`: raw IPv4 sockets deliver the IPv4
 // header first; ping sockets and IPv6 sockets do not. nullopt for anything that is neither an
 // echo reply nor a destination-unreachable quoting an echo request.
-std::optional<Reply> parse_reply(const std::uint8_t* data, std::size_t len, bool ipv6, bool ip_header);
+std::optional<Reply> parse_reply(const std::uint8_t* data, std::size_t len, bool ipv6,
+                                 bool ip_header);
 
 // An echo request of ours handed back with an ICMP error (a ping socket's error queue returns
 // the request without its IP header) as an unreachable with `code`; nullopt when it is not an
 // echo request.
-std::optional<Reply> returned_request(const std::uint8_t* data, std::size_t len, bool ipv6, std::uint8_t code);
+std::optional<Reply> returned_request(const std::uint8_t* data, std::size_t len, bool ipv6,
+                                      std::uint8_t code);
 
 // True when the payload carries `cookie` (compared over min(payload_len, sent_payload, 8) bytes).
 bool cookie_matches(const Reply& r, std::uint64_t cookie, std::size_t sent_payload);

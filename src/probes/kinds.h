@@ -13,7 +13,7 @@ const KindDescriptor& push_kind();  // push.cpp
 const KindDescriptor& snmp_kind();  // snmp.cpp
 
 // Shared target checks.
-std::optional<std::string> check_host(const std::string& host);       // name or IP literal
+std::optional<std::string> check_host(const std::string& host);         // name or IP literal
 std::optional<std::string> check_host_port(const std::string& target);  // host:port, [v6]:port
 
 }  // namespace tt::probes

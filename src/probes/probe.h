@@ -5,10 +5,9 @@
 // time-series store keeps the metrics.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -22,7 +21,7 @@ namespace tt::probes {
 // Made for every run, so nothing in it allocates in the common case: names are literals and
 // the one extra label's value is short.
 struct Metric {
-  std::string_view name;   // a literal
+  std::string_view name;  // a literal
   double value = 0;
   std::string_view label;  // an extra label's name (a literal), or empty: stat, phase, version
   std::string label_value;
@@ -39,8 +38,9 @@ struct ProbeEvent {
 
 // What one run of a probe saw.
 struct Observation {
-  bool ok = false;        // the target answered and the protocol exchange succeeded
-  std::string error;      // when !ok: a short stable code (timeout, refused, unreachable, resolve, tls, ...)
+  bool ok = false;  // the target answered and the protocol exchange succeeded
+  std::string
+      error;  // when !ok: a short stable code (timeout, refused, unreachable, resolve, tls, ...)
   std::string message;    // for people: what went wrong, or a summary such as "200 OK"
   double duration_s = 0;  // wall time of the whole run
   std::vector<Metric> metrics;

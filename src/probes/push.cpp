@@ -11,7 +11,13 @@ const KindDescriptor& push_kind() {
       "not used: the monitored job calls the check's push URL",
       [](const std::string&) -> std::optional<std::string> { return std::nullopt; },
       {
-          {"grace", OptionType::duration, "0s", "extra time after the interval before a missing heartbeat means down", {}, 0, 86400000},
+          {"grace",
+           OptionType::duration,
+           "0s",
+           "extra time after the interval before a missing heartbeat means down",
+           {},
+           0,
+           86400000},
       },
       {
           {"status", FactType::string, "status sent with the heartbeat: up or down"},

@@ -23,7 +23,8 @@ namespace {
 
 constexpr std::uint16_t kDefaultPort = 161;
 constexpr std::size_t kMaxCommunityLen = 255;
-constexpr std::uint64_t kForgetAfterMs = 24ULL * 3'600'000;  // memory of checks that stopped running
+constexpr std::uint64_t kForgetAfterMs =
+    24ULL * 3'600'000;  // memory of checks that stopped running
 
 struct Config {
   snmp::Version version = snmp::Version::v2c;
@@ -38,26 +39,33 @@ struct Config {
 Config config_of(const nlohmann::json& o) {
   Config c;
   const auto version = o.value("version", std::string("2c"));
-  c.version = version == "1" ? snmp::Version::v1 : version == "3" ? snmp::Version::v3 : snmp::Version::v2c;
+  c.version = version == "1"   ? snmp::Version::v1
+              : version == "3" ? snmp::Version::v3
+                               : snmp::Version::v2c;
   c.community = o.value("community", std::string("public"));
   c.user.name = o.value("user", std::string());
-  c.user.auth = snmp::auth_protocol_from(o.value("auth_protocol", std::string("none"))).value_or(snmp::AuthProtocol::none);
+  c.user.auth = snmp::auth_protocol_from(o.value("auth_protocol", std::string("none")))
+                    .value_or(snmp::AuthProtocol::none);
   c.user.auth_password = o.value("auth_password", std::string());
-  c.user.priv = snmp::priv_protocol_from(o.value("priv_protocol", std::string("none"))).value_or(snmp::PrivProtocol::none);
+  c.user.priv = snmp::priv_protocol_from(o.value("priv_protocol", std::string("none")))
+                    .value_or(snmp::PrivProtocol::none);
   c.user.priv_password = o.value("priv_password", std::string());
   c.context = o.value("context", std::string());
   c.retries = o.value("retries", 1);
   c.interfaces = o.value("interfaces", false);
   if (o.contains("oids"))
     for (const auto& name : o["oids"])
-      if (auto oid = snmp::resolve_name(name.get<std::string>())) c.oids.emplace_back(name.get<std::string>(), *oid);
+      if (auto oid = snmp::resolve_name(name.get<std::string>()))
+        c.oids.emplace_back(name.get<std::string>(), *oid);
   return c;
 }
 
-// The short stable error of an observation: SNMP_TIMEOUT -> timeout, SNMP_ERROR_STATUS -> error_status.
+// The short stable error of an observation: SNMP_TIMEOUT -> timeout, SNMP_ERROR_STATUS ->
+// error_status.
 std::string error_code(const Error& e) {
   std::string s = e.code.starts_with("SNMP_") ? e.code.substr(5) : e.code;
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -83,8 +91,10 @@ void set_facts(Observation& o, const Reading& r) {
   if (r.poll) {
     int up = 0, down = 0;
     for (const auto& i : r.poll->interfaces) {
-      if (i.oper_status == 1) ++up;
-      else if (i.admin_status == 1) ++down;  // down although it should be up
+      if (i.oper_status == 1)
+        ++up;
+      else if (i.admin_status == 1)
+        ++down;  // down although it should be up
     }
     o.facts["interfaces"] = r.poll->interfaces.size();
     o.facts["interfaces_up"] = up;
@@ -100,9 +110,12 @@ void add_metrics(Observation& o, const Reading& r) {
   for (const auto& i : r.poll->interfaces) {
     std::string index = std::to_string(i.index);
     for (std::size_t k = 0; k < snmp::kIfCounters; ++k)
-      if (i.totals[k]) o.metrics.push_back({snmp::kIfCounterNames[k], *i.totals[k], "ifName", i.name, "ifIndex", index});
+      if (i.totals[k])
+        o.metrics.push_back(
+            {snmp::kIfCounterNames[k], *i.totals[k], "ifName", i.name, "ifIndex", index});
     if (i.oper_status)
-      o.metrics.push_back({"if_oper_status", static_cast<double>(*i.oper_status), "ifName", i.name, "ifIndex", index});
+      o.metrics.push_back({"if_oper_status", static_cast<double>(*i.oper_status), "ifName", i.name,
+                           "ifIndex", index});
   }
 }
 
@@ -124,7 +137,8 @@ void add_events(Observation& o, const Reading& r, const std::string& target) {
 
 class SnmpProbe final : public Probe {
  public:
-  explicit SnmpProbe(uv_loop_t* loop) : m_loop(loop), m_engine(loop), m_self(std::make_shared<SnmpProbe*>(this)) {}
+  explicit SnmpProbe(uv_loop_t* loop)
+      : m_loop(loop), m_engine(loop), m_self(std::make_shared<SnmpProbe*>(this)) {}
 
   void run(const Request& req, Done done) override {
     if (m_closed) return done(failed("cancelled", "the probe was closed"));
@@ -150,8 +164,9 @@ class SnmpProbe final : public Probe {
           auto* rt = static_cast<RunTimer*>(t->data);
           auto it = rt->probe->m_runs.find(rt->run_id);
           if (it == rt->probe->m_runs.end()) return;
-          rt->probe->finish(rt->run_id, failed("timeout", fmt::format("no complete answer within {} ms",
-                                                                      it->second->timeout.count())));
+          rt->probe->finish(rt->run_id,
+                            failed("timeout", fmt::format("no complete answer within {} ms",
+                                                          it->second->timeout.count())));
         },
         static_cast<std::uint64_t>(std::max<std::int64_t>(1, req.timeout.count())), 0);
 
@@ -162,10 +177,12 @@ class SnmpProbe final : public Probe {
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
     hints.ai_flags = AI_ADDRCONFIG;
-    int rc = uv_getaddrinfo(m_loop, &gai->req, &SnmpProbe::on_resolved, host.c_str(), nullptr, &hints);
+    int rc =
+        uv_getaddrinfo(m_loop, &gai->req, &SnmpProbe::on_resolved, host.c_str(), nullptr, &hints);
     if (rc != 0) {
       delete gai;
-      return finish(run->id, failed("resolve", fmt::format("resolving {}: {}", host, uv_strerror(rc))));
+      return finish(run->id,
+                    failed("resolve", fmt::format("resolving {}: {}", host, uv_strerror(rc))));
     }
     m_resolving.push_back(&gai->req);
   }
@@ -177,7 +194,8 @@ class SnmpProbe final : public Probe {
     for (auto* r : m_resolving) uv_cancel(reinterpret_cast<uv_req_t*>(r));
     m_resolving.clear();
     m_engine.close();  // answers its requests with SNMP_CANCELLED, which finishes their runs
-    while (!m_runs.empty()) finish(m_runs.begin()->first, failed("cancelled", "the probe was closed"));
+    while (!m_runs.empty())
+      finish(m_runs.begin()->first, failed("cancelled", "the probe was closed"));
   }
 
  private:
@@ -220,7 +238,8 @@ class SnmpProbe final : public Probe {
     }
     if (status != 0 || !res) {
       uv_freeaddrinfo(res);
-      return self->finish(gai->run_id, failed("resolve", fmt::format("resolving the target: {}", uv_strerror(status))));
+      return self->finish(gai->run_id, failed("resolve", fmt::format("resolving the target: {}",
+                                                                     uv_strerror(status))));
     }
     auto ep = snmp::endpoint_from_sockaddr(res->ai_addr, gai->port);
     uv_freeaddrinfo(res);
@@ -239,7 +258,8 @@ class SnmpProbe final : public Probe {
     std::vector<snmp::Oid> oids{*snmp::resolve_name("sysUpTime.0")};
     for (const auto& [name, oid] : c.oids) oids.push_back(oid);
     const auto id = run.id;
-    m_engine.get(run.target, std::move(oids), [this, id](Result<snmp::Pdu> r) { on_get(id, std::move(r)); });
+    m_engine.get(run.target, std::move(oids),
+                 [this, id](Result<snmp::Pdu> r) { on_get(id, std::move(r)); });
   }
 
   void on_get(std::uint64_t id, Result<snmp::Pdu> r) {
@@ -249,8 +269,10 @@ class SnmpProbe final : public Probe {
     if (!r.ok()) return finish(id, failed(error_code(r.error()), r.error().message));
     const auto& vbs = r.value().varbinds;
     if (vbs.size() != run.config.oids.size() + 1 || vbs[0].value.type != snmp::Type::timeticks)
-      return finish(id, failed("malformed", fmt::format("{} answered the GET without sysUpTime.0 and the asked variables",
-                                                        run.target.endpoint.text)));
+      return finish(
+          id, failed("malformed",
+                     fmt::format("{} answered the GET without sysUpTime.0 and the asked variables",
+                                 run.target.endpoint.text)));
     run.reading.uptime_s = static_cast<double>(vbs[0].value.number) / 100.0;
     for (std::size_t i = 0; i < run.config.oids.size(); ++i)
       run.reading.values[run.config.oids[i].first] = fact_of(vbs[i + 1].value);
@@ -260,7 +282,8 @@ class SnmpProbe final : public Probe {
                   [this, id, ticks](Result<std::vector<std::vector<snmp::VarBind>>> w) {
                     auto it = m_runs.find(id);
                     if (it == m_runs.end()) return;
-                    if (!w.ok()) return finish(id, failed(error_code(w.error()), w.error().message));
+                    if (!w.ok())
+                      return finish(id, failed(error_code(w.error()), w.error().message));
                     Run& run = *it->second;
                     run.reading.poll = memory_of(run).interfaces.apply(ticks, w.value());
                     succeed(run);
@@ -270,10 +293,12 @@ class SnmpProbe final : public Probe {
   Memory& memory_of(const Run& run) {
     const std::uint64_t now = uv_now(m_loop);
     if (now - m_swept_ms > 3'600'000) {
-      std::erase_if(m_memory, [&](const auto& kv) { return now - kv.second.used_ms > kForgetAfterMs; });
+      std::erase_if(m_memory,
+                    [&](const auto& kv) { return now - kv.second.used_ms > kForgetAfterMs; });
       m_swept_ms = now;
     }
-    std::string key = fmt::format("{} {}", run.target.endpoint.text, snmp::to_string(run.config.version));
+    std::string key =
+        fmt::format("{} {}", run.target.endpoint.text, snmp::to_string(run.config.version));
     Memory& m = m_memory[run.check_id];
     if (m.key != key) m = Memory{std::move(key), {}, 0};
     m.used_ms = now;
@@ -285,8 +310,9 @@ class SnmpProbe final : public Probe {
     o.ok = true;
     o.duration_s = static_cast<double>(uv_now(m_loop) - run.started_ms) / 1000.0;
     const Reading& r = run.reading;
-    o.message = r.poll ? fmt::format("up {:.0f}s, {} interfaces", r.uptime_s, r.poll->interfaces.size())
-                       : fmt::format("up {:.0f}s", r.uptime_s);
+    o.message =
+        r.poll ? fmt::format("up {:.0f}s, {} interfaces", r.uptime_s, r.poll->interfaces.size())
+               : fmt::format("up {:.0f}s", r.uptime_s);
     if (r.poll && r.poll->restarted) o.message += ", the agent restarted";
     set_facts(o, r);
     add_metrics(o, r);
@@ -299,7 +325,8 @@ class SnmpProbe final : public Probe {
     if (it == m_runs.end()) return;
     auto run = std::move(it->second);
     m_runs.erase(it);
-    if (o.duration_s == 0) o.duration_s = static_cast<double>(uv_now(m_loop) - run->started_ms) / 1000.0;
+    if (o.duration_s == 0)
+      o.duration_s = static_cast<double>(uv_now(m_loop) - run->started_ms) / 1000.0;
     uv_close(reinterpret_cast<uv_handle_t*>(&run->timer->handle),
              [](uv_handle_t* h) { delete static_cast<RunTimer*>(h->data); });
     run->done(std::move(o));
@@ -331,22 +358,26 @@ std::vector<FieldError> check_options(const nlohmann::json& o) {
     errs.push_back({"options.community", "must be 1 to 255 bytes"});
   if (o.value("version", std::string("2c")) == "3") {
     const auto user = o.value("user", std::string());
-    if (user.empty() || user.size() > 32) errs.push_back({"options.user", "is required with version 3 (1 to 32 bytes)"});
+    if (user.empty() || user.size() > 32)
+      errs.push_back({"options.user", "is required with version 3 (1 to 32 bytes)"});
     const bool auth = o.value("auth_protocol", std::string("none")) != "none";
     const bool priv = o.value("priv_protocol", std::string("none")) != "none";
     // net-snmp refuses shorter passphrases (RFC 3414 11.2 recommends at least 8).
     if (auth && o.value("auth_password", std::string()).size() < 8)
       errs.push_back({"options.auth_password", "must be 8 to 255 bytes with an auth_protocol"});
-    if (priv && !auth) errs.push_back({"options.priv_protocol", "needs auth_protocol too: USM has no privacy without authentication"});
+    if (priv && !auth)
+      errs.push_back({"options.priv_protocol",
+                      "needs auth_protocol too: USM has no privacy without authentication"});
     if (priv && o.value("priv_password", std::string()).size() < 8)
       errs.push_back({"options.priv_password", "must be 8 to 255 bytes with a priv_protocol"});
   }
   if (o.contains("oids")) {
     for (const auto& name : o["oids"])
       if (!snmp::resolve_name(name.get<std::string>()))
-        errs.push_back({"options.oids", fmt::format("'{}' is neither a known name (sysUpTime.0, ifHCInOctets.3, "
-                                                    "hrProcessorLoad.196608) nor a dotted OID",
-                                                    name.get<std::string>())});
+        errs.push_back({"options.oids",
+                        fmt::format("'{}' is neither a known name (sysUpTime.0, ifHCInOctets.3, "
+                                    "hrProcessorLoad.196608) nor a dotted OID",
+                                    name.get<std::string>())});
     if (o["oids"].size() > 64) errs.push_back({"options.oids", "has more than 64 entries"});
   }
   return errs;
@@ -362,23 +393,56 @@ const KindDescriptor& snmp_kind() {
       check_target,
       {
           {"version", OptionType::choice, "2c", "SNMP version", {"1", "2c", "3"}},
-          {"community", OptionType::string, "public", "community string, versions 1 and 2c (kept on the server, "
-           "never shown again)", {}, 0, 0, false, true},
+          {"community",
+           OptionType::string,
+           "public",
+           "community string, versions 1 and 2c (kept on the server, "
+           "never shown again)",
+           {},
+           0,
+           0,
+           false,
+           true},
           {"user", OptionType::string, nullptr, "version 3: the USM user name"},
-          {"auth_protocol", OptionType::choice, "none", "version 3: authentication",
+          {"auth_protocol",
+           OptionType::choice,
+           "none",
+           "version 3: authentication",
            {"none", "md5", "sha", "sha224", "sha256", "sha384", "sha512"}},
-          {"auth_password", OptionType::string, nullptr, "version 3: authentication passphrase (8 bytes or more; "
-           "kept on the server, never shown again)", {}, 0, 0, false, true},
-          {"priv_protocol", OptionType::choice, "none", "version 3: privacy (needs authentication)",
+          {"auth_password",
+           OptionType::string,
+           nullptr,
+           "version 3: authentication passphrase (8 bytes or more; "
+           "kept on the server, never shown again)",
+           {},
+           0,
+           0,
+           false,
+           true},
+          {"priv_protocol",
+           OptionType::choice,
+           "none",
+           "version 3: privacy (needs authentication)",
            {"none", "des", "aes", "aes192", "aes256"}},
-          {"priv_password", OptionType::string, nullptr, "version 3: privacy passphrase (8 bytes or more; kept on "
-           "the server, never shown again)", {}, 0, 0, false, true},
-          {"context", OptionType::string, nullptr, "version 3: context name (empty for the default context)"},
+          {"priv_password",
+           OptionType::string,
+           nullptr,
+           "version 3: privacy passphrase (8 bytes or more; kept on "
+           "the server, never shown again)",
+           {},
+           0,
+           0,
+           false,
+           true},
+          {"context", OptionType::string, nullptr,
+           "version 3: context name (empty for the default context)"},
           {"oids", OptionType::string_list, nullptr,
-           "objects to GET, by name (sysUpTime.0, IF-MIB::ifOperStatus.2) or dotted OID; conditions read them as "
+           "objects to GET, by name (sysUpTime.0, IF-MIB::ifOperStatus.2) or dotted OID; "
+           "conditions read them as "
            "oid(\"name\")"},
           {"interfaces", OptionType::boolean, false,
-           "poll the interface table: if_in_octets_total, if_out_octets_total, if_in/out_errors_total, "
+           "poll the interface table: if_in_octets_total, if_out_octets_total, "
+           "if_in/out_errors_total, "
            "if_in/out_discards_total and if_oper_status per interface"},
           {"retries", OptionType::integer, 1, "tries after the first for each request", {}, 0, 10},
       },
@@ -388,7 +452,8 @@ const KindDescriptor& snmp_kind() {
           {"values", FactType::string, "the objects of `oids`; read one with oid(\"sysName.0\")"},
           {"interfaces", FactType::number, "interfaces polled (with `interfaces`)"},
           {"interfaces_up", FactType::number, "interfaces whose ifOperStatus is up"},
-          {"interfaces_down", FactType::number, "interfaces administratively up but not operationally up"},
+          {"interfaces_down", FactType::number,
+           "interfaces administratively up but not operationally up"},
       },
       60000,
       5000,

@@ -27,8 +27,8 @@ namespace tt::probes {
 
 namespace {
 
-constexpr std::size_t kMaxReceived = 65536;   // searched for `expect`
-constexpr std::size_t kResponseFact = 4096;   // of it shown as the `response` fact
+constexpr std::size_t kMaxReceived = 65536;  // searched for `expect`
+constexpr std::size_t kResponseFact = 4096;  // of it shown as the `response` fact
 
 bool is_ip_literal(const std::string& host) {
   in6_addr a6{};
@@ -41,7 +41,8 @@ bool split_target(const std::string& target, std::string& host, int& port) {
   std::string p;
   if (!target.empty() && target.front() == '[') {
     auto close = target.find(']');
-    if (close == std::string::npos || close + 1 >= target.size() || target[close + 1] != ':') return false;
+    if (close == std::string::npos || close + 1 >= target.size() || target[close + 1] != ':')
+      return false;
     host = target.substr(1, close - 1);
     p = target.substr(close + 2);
   } else {
@@ -50,7 +51,9 @@ bool split_target(const std::string& target, std::string& host, int& port) {
     host = target.substr(0, colon);
     p = target.substr(colon + 1);
   }
-  if (host.empty() || p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return false;
+  if (host.empty() || p.empty() || p.size() > 5 ||
+      p.find_first_not_of("0123456789") != std::string::npos)
+    return false;
   port = std::stoi(p);
   return port >= 1 && port <= 65535;
 }
@@ -58,18 +61,26 @@ bool split_target(const std::string& target, std::string& host, int& port) {
 std::pair<std::string, std::string> classify_uv(int status, std::string_view doing) {
   std::string why = fmt::format("{}: {}", doing, uv_strerror(status));
   switch (status) {
-    case UV_ECONNREFUSED: return {"refused", why};
+    case UV_ECONNREFUSED:
+      return {"refused", why};
     case UV_ENETUNREACH:
     case UV_EHOSTUNREACH:
-    case UV_EADDRNOTAVAIL: return {"unreachable", why};
-    case UV_ETIMEDOUT: return {"timeout", why};
-    case UV_ECONNRESET: return {"reset", why};
-    case UV_ECANCELED: return {"cancelled", why};
-    default: return {"io", why};
+    case UV_EADDRNOTAVAIL:
+      return {"unreachable", why};
+    case UV_ETIMEDOUT:
+      return {"timeout", why};
+    case UV_ECONNRESET:
+      return {"reset", why};
+    case UV_ECANCELED:
+      return {"cancelled", why};
+    default:
+      return {"io", why};
   }
 }
 
-std::string ms_text(std::uint64_t ns) { return fmt::format("{} ms", std::llround(static_cast<double>(ns) / 1e6)); }
+std::string ms_text(std::uint64_t ns) {
+  return fmt::format("{} ms", std::llround(static_cast<double>(ns) / 1e6));
+}
 
 class TcpProbe;
 
@@ -142,7 +153,8 @@ class TcpProbe final : public Probe {
     run->timeout_ms = std::max<std::int64_t>(1, req.timeout.count());
     if (!split_target(req.target, run->host, run->port)) {
       delete run;
-      return done(failed("invalid_option", fmt::format("target \"{}\" is not host:port", req.target)));
+      return done(
+          failed("invalid_option", fmt::format("target \"{}\" is not host:port", req.target)));
     }
     const auto& o = req.options;
     try {
@@ -158,7 +170,8 @@ class TcpProbe final : public Probe {
       if (auto* v = get("expect")) run->expect = v->get<std::string>();
     } catch (const nlohmann::json::exception& ex) {
       delete run;
-      return done(failed("invalid_option", fmt::format("options do not match the tcp kind: {}", ex.what())));
+      return done(failed("invalid_option",
+                         fmt::format("options do not match the tcp kind: {}", ex.what())));
     }
     if (run->server_name.empty()) run->server_name = run->host;
     if (run->use_tls && !m_ctx) {
@@ -173,7 +186,8 @@ class TcpProbe final : public Probe {
     uv_timer_init(m_loop, &run->timer);
     run->timer.data = run;
     run->pending++;
-    uv_timer_start(&run->timer, &TcpProbe::on_timeout, static_cast<std::uint64_t>(run->timeout_ms), 0);
+    uv_timer_start(&run->timer, &TcpProbe::on_timeout, static_cast<std::uint64_t>(run->timeout_ms),
+                   0);
     uv_tcp_init(m_loop, &run->tcp);
     run->tcp.data = run;
     run->pending++;
@@ -193,8 +207,10 @@ class TcpProbe final : public Probe {
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_ADDRCONFIG;
     run->gai.data = run;
-    int rc = uv_getaddrinfo(m_loop, &run->gai, &TcpProbe::on_resolved, run->host.c_str(), nullptr, &hints);
-    if (rc != 0) return finish(run, "resolve", fmt::format("resolving {}: {}", run->host, uv_strerror(rc)));
+    int rc = uv_getaddrinfo(m_loop, &run->gai, &TcpProbe::on_resolved, run->host.c_str(), nullptr,
+                            &hints);
+    if (rc != 0)
+      return finish(run, "resolve", fmt::format("resolving {}: {}", run->host, uv_strerror(rc)));
     run->gai_pending = true;
     run->pending++;
   }
@@ -231,7 +247,9 @@ class TcpProbe final : public Probe {
     if (run->finished || status < 0 || !res) {
       if (res) uv_freeaddrinfo(res);
       if (!run->finished)
-        finish(run, "resolve", fmt::format("resolving {}: {}", run->host, status < 0 ? uv_strerror(status) : "no address"));
+        finish(run, "resolve",
+               fmt::format("resolving {}: {}", run->host,
+                           status < 0 ? uv_strerror(status) : "no address"));
       return release(run);
     }
     use_address(run, res);
@@ -243,7 +261,8 @@ class TcpProbe final : public Probe {
   static void start_connect(TcpRun* run) {
     run->connect_start_ns = uv_hrtime();
     run->connect.data = run;
-    int rc = uv_tcp_connect(&run->connect, &run->tcp, reinterpret_cast<const sockaddr*>(&run->addr), &TcpProbe::on_connect);
+    int rc = uv_tcp_connect(&run->connect, &run->tcp, reinterpret_cast<const sockaddr*>(&run->addr),
+                            &TcpProbe::on_connect);
     if (rc != 0) {
       auto [code, why] = classify_uv(rc, "connecting to " + run->address);
       return finish(run, code, why);
@@ -260,9 +279,12 @@ class TcpProbe final : public Probe {
       } else {
         run->connected_ns = uv_hrtime();
         uv_tcp_nodelay(&run->tcp, 1);
-        uv_read_start(reinterpret_cast<uv_stream_t*>(&run->tcp), &TcpProbe::on_alloc, &TcpProbe::on_read);
-        if (run->use_tls) start_tls(run);
-        else after_handshake(run);
+        uv_read_start(reinterpret_cast<uv_stream_t*>(&run->tcp), &TcpProbe::on_alloc,
+                      &TcpProbe::on_read);
+        if (run->use_tls)
+          start_tls(run);
+        else
+          after_handshake(run);
       }
     }
     release(run);
@@ -284,8 +306,10 @@ class TcpProbe final : public Probe {
     if (!ip) SSL_set_tlsext_host_name(run->ssl, run->server_name.c_str());
     SSL_set_verify(run->ssl, run->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
     if (run->verify) {
-      if (ip) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(run->ssl), run->server_name.c_str());
-      else SSL_set1_host(run->ssl, run->server_name.c_str());
+      if (ip)
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(run->ssl), run->server_name.c_str());
+      else
+        SSL_set1_host(run->ssl, run->server_name.c_str());
     }
     tls_step(run);
   }
@@ -307,7 +331,9 @@ class TcpProbe final : public Probe {
     if (err == SSL_ERROR_WANT_READ) return;
     long verify = SSL_get_verify_result(run->ssl);
     if (verify != X509_V_OK)
-      return finish(run, "tls", fmt::format("certificate verification failed: {}", X509_verify_cert_error_string(verify)));
+      return finish(run, "tls",
+                    fmt::format("certificate verification failed: {}",
+                                X509_verify_cert_error_string(verify)));
     char text[256] = "no reason given";
     if (unsigned long e = ERR_peek_last_error()) ERR_error_string_n(e, text, sizeof text);
     finish(run, "tls", fmt::format("TLS handshake failed: {}", text));
@@ -330,7 +356,8 @@ class TcpProbe final : public Probe {
     w->run = run;
     w->req.data = w;
     uv_buf_t b = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-    int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&run->tcp), &b, 1, &TcpProbe::on_written);
+    int rc =
+        uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&run->tcp), &b, 1, &TcpProbe::on_written);
     if (rc != 0) {
       delete w;
       auto [code, why] = classify_uv(rc, "sending");
@@ -360,7 +387,8 @@ class TcpProbe final : public Probe {
     if (!run->send.empty()) {
       run->sent = true;
       if (run->ssl) {
-        SSL_write(run->ssl, run->send.data(), static_cast<int>(run->send.size()));  // into the memory BIO
+        SSL_write(run->ssl, run->send.data(),
+                  static_cast<int>(run->send.size()));  // into the memory BIO
         flush_tls(run);
       } else {
         write_raw(run, run->send);
@@ -384,8 +412,10 @@ class TcpProbe final : public Probe {
       return check_expect(run);
     }
     BIO_write(run->rbio, b->base, static_cast<int>(n));
-    if (!run->handshaken) tls_step(run);
-    else read_tls(run);
+    if (!run->handshaken)
+      tls_step(run);
+    else
+      read_tls(run);
   }
 
   static void read_tls(TcpRun* run) {
@@ -408,7 +438,8 @@ class TcpProbe final : public Probe {
   }
 
   static void keep(TcpRun* run, const char* data, std::size_t n) {
-    if (run->received.size() < kMaxReceived) run->received.append(data, std::min(n, kMaxReceived - run->received.size()));
+    if (run->received.size() < kMaxReceived)
+      run->received.append(data, std::min(n, kMaxReceived - run->received.size()));
   }
 
   static void check_expect(TcpRun* run) {
@@ -420,33 +451,50 @@ class TcpProbe final : public Probe {
       auto [code, why] = classify_uv(status, "reading");
       return finish(run, code, why);
     }
-    if (run->ssl && !run->handshaken) return finish(run, "tls", "TLS handshake failed: the server closed the connection");
+    if (run->ssl && !run->handshaken)
+      return finish(run, "tls", "TLS handshake failed: the server closed the connection");
     if (!run->expect.empty())
-      return finish(run, "expect", fmt::format("the server closed the connection before sending \"{}\"", run->expect));
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&run->tcp));  // nothing to wait for: the writes end the run
+      return finish(
+          run, "expect",
+          fmt::format("the server closed the connection before sending \"{}\"", run->expect));
+    uv_read_stop(
+        reinterpret_cast<uv_stream_t*>(&run->tcp));  // nothing to wait for: the writes end the run
   }
 
   static void on_timeout(uv_timer_t* t) {
     auto* run = static_cast<TcpRun*>(t->data);
     if (run->finished) return;
     auto limit = format_limit(run);
-    if (run->address.empty()) return finish(run, "timeout", fmt::format("resolving {} did not finish within {}", run->host, limit));
+    if (run->address.empty())
+      return finish(run, "timeout",
+                    fmt::format("resolving {} did not finish within {}", run->host, limit));
     if (!run->connected_ns)
-      return finish(run, "timeout", fmt::format("connecting to {} did not finish within {}", run->address, limit));
-    if (run->ssl && !run->handshaken) return finish(run, "timeout", fmt::format("the TLS handshake did not finish within {}", limit));
+      return finish(run, "timeout",
+                    fmt::format("connecting to {} did not finish within {}", run->address, limit));
+    if (run->ssl && !run->handshaken)
+      return finish(run, "timeout",
+                    fmt::format("the TLS handshake did not finish within {}", limit));
     if (!run->expect.empty() && !run->received.empty())
-      return finish(run, "expect", fmt::format("\"{}\" not received within {}", run->expect, limit));
+      return finish(run, "expect",
+                    fmt::format("\"{}\" not received within {}", run->expect, limit));
     finish(run, "timeout", fmt::format("no answer within {}", limit));
   }
 
-  static std::string format_limit(const TcpRun* run) { return fmt::format("{} ms", run->timeout_ms); }
+  static std::string format_limit(const TcpRun* run) {
+    return fmt::format("{} ms", run->timeout_ms);
+  }
 
   static void succeed(TcpRun* run) {
     std::uint64_t end = run->tls_done_ns ? run->tls_done_ns : run->connected_ns;
     std::string msg;
-    if (!run->expect.empty()) msg = fmt::format("\"{}\" received from {} in {}", run->expect, run->address, ms_text(uv_hrtime() - run->start_ns));
-    else if (run->tls) msg = fmt::format("{} with {} in {}", run->tls->version, run->address, ms_text(end - run->start_ns));
-    else msg = fmt::format("connected to {} in {}", run->address, ms_text(end - run->start_ns));
+    if (!run->expect.empty())
+      msg = fmt::format("\"{}\" received from {} in {}", run->expect, run->address,
+                        ms_text(uv_hrtime() - run->start_ns));
+    else if (run->tls)
+      msg = fmt::format("{} with {} in {}", run->tls->version, run->address,
+                        ms_text(end - run->start_ns));
+    else
+      msg = fmt::format("connected to {} in {}", run->address, ms_text(end - run->start_ns));
     finish(run, "", std::move(msg));
   }
 
@@ -465,13 +513,16 @@ class TcpProbe final : public Probe {
     obs.duration_s = static_cast<double>(now - run->start_ns) / 1e9;
     auto& f = obs.facts;
     f.reserve(run->tls ? 9 : 4);
-    auto metric = [&](std::string_view name, double v, std::string_view label = {}, std::string label_value = {}) {
+    auto metric = [&](std::string_view name, double v, std::string_view label = {},
+                      std::string label_value = {}) {
       obs.metrics.push_back({name, v, label, std::move(label_value)});
     };
     if (!run->address.empty()) {
       f["address"] = run->address;
       metric("probe_ip_protocol", run->ip_version);
-      if (run->connect_start_ns) metric("probe_dns_lookup_time_seconds", static_cast<double>(run->connect_start_ns - run->start_ns) / 1e9);
+      if (run->connect_start_ns)
+        metric("probe_dns_lookup_time_seconds",
+               static_cast<double>(run->connect_start_ns - run->start_ns) / 1e9);
     }
     if (run->connected_ns) {
       double connect_s = static_cast<double>(run->connected_ns - run->connect_start_ns) / 1e9;
@@ -480,7 +531,8 @@ class TcpProbe final : public Probe {
       f["latency"] = static_cast<double>(end - run->start_ns) / 1e9;
       metric("probe_tcp_connect_duration_seconds", connect_s);
     }
-    if (run->tls_done_ns) f["tls_time"] = static_cast<double>(run->tls_done_ns - run->connected_ns) / 1e9;
+    if (run->tls_done_ns)
+      f["tls_time"] = static_cast<double>(run->tls_done_ns - run->connected_ns) / 1e9;
     if (run->tls) {
       f["cert_days"] = run->tls->cert_days;
       f["cert_issuer"] = run->tls->cert_issuer;
@@ -498,7 +550,8 @@ class TcpProbe final : public Probe {
     }
     uv_timer_stop(&run->timer);
     uv_close(reinterpret_cast<uv_handle_t*>(&run->timer), &on_handle_closed);
-    uv_close(reinterpret_cast<uv_handle_t*>(&run->tcp), &on_handle_closed);  // cancels connect and writes
+    uv_close(reinterpret_cast<uv_handle_t*>(&run->tcp),
+             &on_handle_closed);  // cancels connect and writes
     if (run->gai_pending) uv_cancel(reinterpret_cast<uv_req_t*>(&run->gai));
     done(std::move(obs));
   }
@@ -520,7 +573,8 @@ const KindDescriptor& tcp_kind() {
       {
           {"tls", OptionType::boolean, false, "perform a TLS handshake after connecting"},
           {"tls_verify", OptionType::boolean, true, "verify the certificate chain and host name"},
-          {"server_name", OptionType::string, nullptr, "TLS server name (SNI) when it differs from the host"},
+          {"server_name", OptionType::string, nullptr,
+           "TLS server name (SNI) when it differs from the host"},
           {"send", OptionType::string, nullptr, "bytes to send after connecting"},
           {"expect", OptionType::string, nullptr, "text the first answer must contain"},
       },

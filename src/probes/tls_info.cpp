@@ -25,11 +25,16 @@ std::string name_text(const X509_NAME* name) {
 
 std::string version_label(const SSL* ssl) {
   switch (SSL_version(ssl)) {
-    case TLS1_3_VERSION: return "TLS 1.3";
-    case TLS1_2_VERSION: return "TLS 1.2";
-    case TLS1_1_VERSION: return "TLS 1.1";
-    case TLS1_VERSION: return "TLS 1.0";
-    default: return SSL_get_version(ssl);
+    case TLS1_3_VERSION:
+      return "TLS 1.3";
+    case TLS1_2_VERSION:
+      return "TLS 1.2";
+    case TLS1_1_VERSION:
+      return "TLS 1.1";
+    case TLS1_VERSION:
+      return "TLS 1.0";
+    default:
+      return SSL_get_version(ssl);
   }
 }
 
@@ -49,7 +54,8 @@ std::optional<TlsInfo> tls_info(const SSL* ssl) {
   if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
     for (int i = 0; i < sk_X509_num(chain); ++i) {
       auto t = unix_seconds(X509_get0_notAfter(sk_X509_value(chain, i)));
-      if (t && (info.earliest_expiry_s == 0 || *t < info.earliest_expiry_s)) info.earliest_expiry_s = *t;
+      if (t && (info.earliest_expiry_s == 0 || *t < info.earliest_expiry_s))
+        info.earliest_expiry_s = *t;
     }
   }
   info.version = version_label(ssl);

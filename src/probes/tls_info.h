@@ -11,12 +11,12 @@
 namespace tt::probes {
 
 struct TlsInfo {
-  double cert_days = 0;           // leaf notAfter minus now, in days (negative once expired)
-  std::string cert_issuer;        // RFC 2253: "CN=R3,O=Let's Encrypt,C=US"
+  double cert_days = 0;     // leaf notAfter minus now, in days (negative once expired)
+  std::string cert_issuer;  // RFC 2253: "CN=R3,O=Let's Encrypt,C=US"
   std::string cert_subject;
-  double earliest_expiry_s = 0;   // unix seconds, earliest notAfter the server sent (blackbox's
-                                  // probe_ssl_earliest_cert_expiry)
-  std::string version;            // "TLS 1.3", as blackbox labels probe_tls_version_info
+  double earliest_expiry_s = 0;  // unix seconds, earliest notAfter the server sent (blackbox's
+                                 // probe_ssl_earliest_cert_expiry)
+  std::string version;           // "TLS 1.3", as blackbox labels probe_tls_version_info
 };
 
 // Empty when the server sent no certificate.

@@ -12,8 +12,17 @@ namespace tt::query {
 enum class ValueType { scalar, vector, matrix, string };
 const char* value_type_name(ValueType t);
 
-enum class ExprKind { number, string, vector_selector, matrix_selector, call, aggregate, binary,
-                      unary_minus, paren };
+enum class ExprKind {
+  number,
+  string,
+  vector_selector,
+  matrix_selector,
+  call,
+  aggregate,
+  binary,
+  unary_minus,
+  paren
+};
 
 enum class BinOp { add, sub, mul, div, mod, pow, eq, ne, gt, lt, ge, le, land, lor, lunless };
 bool is_comparison(BinOp op);
@@ -28,9 +37,9 @@ enum class Cardinality { one_to_one, many_to_one, one_to_many, many_to_many };
 // How the two sides of a vector/vector binary operation are paired.
 struct VectorMatching {
   Cardinality card = Cardinality::one_to_one;
-  bool on = false;                  // true: match on `labels` only; false: ignore `labels`
-  std::vector<std::string> labels;  // on(...) / ignoring(...)
-  std::vector<std::string> include; // group_left(...) / group_right(...) extra labels
+  bool on = false;                   // true: match on `labels` only; false: ignore `labels`
+  std::vector<std::string> labels;   // on(...) / ignoring(...)
+  std::vector<std::string> include;  // group_left(...) / group_right(...) extra labels
 };
 
 struct FunctionInfo;  // query/functions.h
@@ -40,8 +49,8 @@ struct Expr {
   std::size_t pos = 0;  // byte offset in the query text, for messages
   int depth = 1;        // height of the subtree, bounded by kMaxParseDepth
 
-  double number = 0;    // number
-  std::string text;     // string literal; metric name of a selector (may be empty)
+  double number = 0;  // number
+  std::string text;   // string literal; metric name of a selector (may be empty)
 
   // vector_selector / matrix_selector
   std::vector<Matcher> matchers;

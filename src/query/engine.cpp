@@ -41,8 +41,10 @@ double go_min(double a, double b) {
 
 void kahan_inc(double inc, double& sum, double& c) {
   double t = sum + inc;
-  if (std::fabs(sum) >= std::fabs(inc)) c += (sum - t) + inc;
-  else c += (inc - t) + sum;
+  if (std::fabs(sum) >= std::fabs(inc))
+    c += (sum - t) + inc;
+  else
+    c += (inc - t) + sum;
   sum = t;
 }
 
@@ -50,9 +52,8 @@ double quantile(double q, std::vector<double> values) {
   if (values.empty() || std::isnan(q)) return NAN;
   if (q < 0) return -HUGE_VAL;
   if (q > 1) return HUGE_VAL;
-  std::sort(values.begin(), values.end(), [](double a, double b) {
-    return a < b || (std::isnan(a) && !std::isnan(b));
-  });
+  std::sort(values.begin(), values.end(),
+            [](double a, double b) { return a < b || (std::isnan(a) && !std::isnan(b)); });
   double n = static_cast<double>(values.size());
   double rank = q * (n - 1);
   double lower = std::max(0.0, std::floor(rank));
@@ -85,7 +86,10 @@ void set_label(LabelSet& ls, const std::string& name, const std::string& value) 
   auto it = std::lower_bound(ls.begin(), ls.end(), name,
                              [](const Label& l, const std::string& n) { return l.name < n; });
   if (it != ls.end() && it->name == name) {
-    if (value.empty()) ls.erase(it); else it->value = value;
+    if (value.empty())
+      ls.erase(it);
+    else
+      it->value = value;
   } else if (!value.empty()) {
     ls.insert(it, Label{name, value});
   }
@@ -107,8 +111,10 @@ LabelSet absent_labels(const Expr& arg) {
   std::vector<std::string> drop;
   for (const auto& m : arg.matchers) {
     if (m.name == kMetricNameLabel) continue;
-    if (m.op == MatchOp::equal && get_label(out, m.name).empty()) set_label(out, m.name, m.value);
-    else drop.push_back(m.name);
+    if (m.op == MatchOp::equal && get_label(out, m.name).empty())
+      set_label(out, m.name, m.value);
+    else
+      drop.push_back(m.name);
   }
   for (const auto& d : drop) set_label(out, d, "");
   return out;
@@ -116,25 +122,39 @@ LabelSet absent_labels(const Expr& arg) {
 
 double arith(BinOp op, double l, double r) {
   switch (op) {
-    case BinOp::add: return l + r;
-    case BinOp::sub: return l - r;
-    case BinOp::mul: return l * r;
-    case BinOp::div: return l / r;
-    case BinOp::mod: return std::fmod(l, r);
-    case BinOp::pow: return std::pow(l, r);
-    default: return NAN;
+    case BinOp::add:
+      return l + r;
+    case BinOp::sub:
+      return l - r;
+    case BinOp::mul:
+      return l * r;
+    case BinOp::div:
+      return l / r;
+    case BinOp::mod:
+      return std::fmod(l, r);
+    case BinOp::pow:
+      return std::pow(l, r);
+    default:
+      return NAN;
   }
 }
 
 bool compare(BinOp op, double l, double r) {
   switch (op) {
-    case BinOp::eq: return l == r;
-    case BinOp::ne: return l != r;
-    case BinOp::gt: return l > r;
-    case BinOp::lt: return l < r;
-    case BinOp::ge: return l >= r;
-    case BinOp::le: return l <= r;
-    default: return false;
+    case BinOp::eq:
+      return l == r;
+    case BinOp::ne:
+      return l != r;
+    case BinOp::gt:
+      return l > r;
+    case BinOp::lt:
+      return l < r;
+    case BinOp::ge:
+      return l >= r;
+    case BinOp::le:
+      return l <= r;
+    default:
+      return false;
   }
 }
 
@@ -161,12 +181,14 @@ class Evaluator {
         if (!r) return r.error();
         m_series += static_cast<std::int64_t>(r->size());
         if (m_series > m_opts.limits.max_series)
-          return limit_error("query selects more than " + std::to_string(m_opts.limits.max_series) + " series");
+          return limit_error("query selects more than " + std::to_string(m_opts.limits.max_series) +
+                             " series");
         for (const auto& s : r.value()) TT_TRY(touch(static_cast<std::int64_t>(s.samples.size())));
         m_data.emplace(&e, std::move(r.value()));
         return ok();
       }
-      default: break;
+      default:
+        break;
     }
     for (const auto* c : {&e.lhs, &e.rhs, &e.expr, &e.param})
       if (*c) TT_TRY(prefetch(**c, start, end));
@@ -176,10 +198,14 @@ class Evaluator {
 
   Result<Value> eval(const Expr& e, TimeMs t) {
     switch (e.kind) {
-      case ExprKind::number: return Value(Scalar{e.number});
-      case ExprKind::string: return Value(String{e.text});
-      case ExprKind::paren: return eval(*e.lhs, t);
-      case ExprKind::vector_selector: return select_vector(e, t);
+      case ExprKind::number:
+        return Value(Scalar{e.number});
+      case ExprKind::string:
+        return Value(String{e.text});
+      case ExprKind::paren:
+        return eval(*e.lhs, t);
+      case ExprKind::vector_selector:
+        return select_vector(e, t);
       case ExprKind::matrix_selector: {
         auto m = select_matrix(e, t);
         if (!m) return m.error();
@@ -190,13 +216,19 @@ class Evaluator {
         if (!v) return v;
         if (auto* s = std::get_if<Scalar>(&v.value())) return Value(Scalar{-s->value});
         Vector out = std::get<Vector>(std::move(v.value()));
-        for (auto& s : out) { s.labels = drop_name(std::move(s.labels)); s.value = -s.value; }
+        for (auto& s : out) {
+          s.labels = drop_name(std::move(s.labels));
+          s.value = -s.value;
+        }
         TT_TRY(check_unique(out));
         return Value(std::move(out));
       }
-      case ExprKind::binary: return eval_binary(e, t);
-      case ExprKind::aggregate: return eval_aggregate(e, t);
-      case ExprKind::call: return eval_call(e, t);
+      case ExprKind::binary:
+        return eval_binary(e, t);
+      case ExprKind::aggregate:
+        return eval_aggregate(e, t);
+      case ExprKind::call:
+        return eval_call(e, t);
     }
     return eval_error("unknown expression");
   }
@@ -205,7 +237,8 @@ class Evaluator {
   Result<void> touch(std::int64_t n) {
     m_samples += n;
     if (m_samples > m_opts.limits.max_samples)
-      return limit_error("query touches more than " + std::to_string(m_opts.limits.max_samples) + " samples");
+      return limit_error("query touches more than " + std::to_string(m_opts.limits.max_samples) +
+                         " samples");
     return ok();
   }
 
@@ -213,7 +246,8 @@ class Evaluator {
     std::sort(v.begin(), v.end(), less_labels);
     for (std::size_t i = 1; i < v.size(); ++i)
       if (v[i].labels == v[i - 1].labels)
-        return eval_error("vector cannot contain metrics with the same labelset " + format_labels(v[i].labels));
+        return eval_error("vector cannot contain metrics with the same labelset " +
+                          format_labels(v[i].labels));
     return ok();
   }
 
@@ -263,7 +297,8 @@ class Evaluator {
     auto* ls = std::get_if<Scalar>(&l.value());
     auto* rs = std::get_if<Scalar>(&r.value());
     if (ls && rs) {
-      if (is_comparison(e.op)) return Value(Scalar{compare(e.op, ls->value, rs->value) ? 1.0 : 0.0});
+      if (is_comparison(e.op))
+        return Value(Scalar{compare(e.op, ls->value, rs->value) ? 1.0 : 0.0});
       return Value(Scalar{arith(e.op, ls->value, rs->value)});
     }
     if (ls || rs) {
@@ -276,7 +311,10 @@ class Evaluator {
         double lv = swap ? sv : s.value, rv = swap ? s.value : sv;
         auto [value, keep] = elem_binop(e.op, lv, rv);
         if (is_comparison(e.op) && swap) value = rv;
-        if (e.return_bool) { value = keep ? 1.0 : 0.0; keep = true; }
+        if (e.return_bool) {
+          value = keep ? 1.0 : 0.0;
+          keep = true;
+        }
         if (!keep) continue;
         if (!is_comparison(e.op) || e.return_bool) s.labels = drop_name(std::move(s.labels));
         out.push_back(InstantSample{std::move(s.labels), value});
@@ -292,7 +330,10 @@ class Evaluator {
     if (is_set_op(e.op)) {
       std::map<LabelSet, bool> other;
       if (e.op == BinOp::lor) {
-        for (auto& s : lv) { other[sig(s.labels)] = true; out.push_back(std::move(s)); }
+        for (auto& s : lv) {
+          other[sig(s.labels)] = true;
+          out.push_back(std::move(s));
+        }
         for (auto& s : rv)
           if (!other.count(sig(s.labels))) out.push_back(std::move(s));
       } else {
@@ -311,11 +352,12 @@ class Evaluator {
     for (const auto& s : *rhs) {
       auto [it, inserted] = right.emplace(sig(s.labels), &s);
       if (!inserted)
-        return eval_error("found duplicate series for the match group " + format_labels(it->first) + " on the " +
-                          (m.card == Cardinality::one_to_many ? "left" : "right") +
-                          " hand-side of the operation: [" + format_labels(s.labels) + ", " +
-                          format_labels(it->second->labels) +
-                          "];many-to-many matching not allowed: matching labels must be unique on one side");
+        return eval_error(
+            "found duplicate series for the match group " + format_labels(it->first) + " on the " +
+            (m.card == Cardinality::one_to_many ? "left" : "right") +
+            " hand-side of the operation: [" + format_labels(s.labels) + ", " +
+            format_labels(it->second->labels) +
+            "];many-to-many matching not allowed: matching labels must be unique on one side");
     }
     std::map<LabelSet, std::vector<LabelSet>> matched;
     for (const auto& s : *lhs) {
@@ -325,8 +367,10 @@ class Evaluator {
       double vl = s.value, vr = it->second->value;
       if (m.card == Cardinality::one_to_many) std::swap(vl, vr);
       auto [value, keep] = elem_binop(e.op, vl, vr);
-      if (e.return_bool) value = keep ? 1.0 : 0.0;
-      else if (!keep) continue;
+      if (e.return_bool)
+        value = keep ? 1.0 : 0.0;
+      else if (!keep)
+        continue;
       // Prometheus' resultMetric.
       LabelSet metric = s.labels;
       if (!is_comparison(e.op) || e.return_bool) metric = drop_name(std::move(metric));
@@ -337,9 +381,12 @@ class Evaluator {
       auto& seen = matched[key];
       if (m.card == Cardinality::one_to_one) {
         if (!seen.empty())
-          return eval_error("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+          return eval_error(
+              "multiple matches for labels: many-to-one matching must be explicit "
+              "(group_left/group_right)");
       } else if (std::find(seen.begin(), seen.end(), metric) != seen.end()) {
-        return eval_error("multiple matches for labels: grouping labels must ensure unique results");
+        return eval_error(
+            "multiple matches for labels: grouping labels must ensure unique results");
       }
       seen.push_back(metric);
       out.push_back(InstantSample{std::move(metric), value});
@@ -376,11 +423,14 @@ class Evaluator {
       for (auto& s : in) groups[group_key(s.labels)].push_back(&s);
       bool top = e.agg == AggOp::topk;
       for (auto& [key, members] : groups) {
-        std::stable_sort(members.begin(), members.end(), [&](const InstantSample* a, const InstantSample* b) {
-          if (std::isnan(a->value) || std::isnan(b->value)) return !std::isnan(a->value) && std::isnan(b->value);
-          return top ? a->value > b->value : a->value < b->value;
-        });
-        for (std::size_t i = 0; i < members.size() && i < k; ++i) out.push_back(std::move(*members[i]));
+        std::stable_sort(members.begin(), members.end(),
+                         [&](const InstantSample* a, const InstantSample* b) {
+                           if (std::isnan(a->value) || std::isnan(b->value))
+                             return !std::isnan(a->value) && std::isnan(b->value);
+                           return top ? a->value > b->value : a->value < b->value;
+                         });
+        for (std::size_t i = 0; i < members.size() && i < k; ++i)
+          out.push_back(std::move(*members[i]));
       }
       std::sort(out.begin(), out.end(), less_labels);
       return Value(std::move(out));
@@ -404,7 +454,9 @@ class Evaluator {
         continue;
       }
       switch (e.agg) {
-        case AggOp::sum: g.value += x; break;
+        case AggOp::sum:
+          g.value += x;
+          break;
         case AggOp::avg: {
           ++g.count;
           if (std::isinf(g.mean)) {
@@ -416,9 +468,15 @@ class Evaluator {
           break;
         }
         case AggOp::count:
-        case AggOp::group: ++g.count; break;
-        case AggOp::max: if (g.value < x || std::isnan(g.value)) g.value = x; break;
-        case AggOp::min: if (g.value > x || std::isnan(g.value)) g.value = x; break;
+        case AggOp::group:
+          ++g.count;
+          break;
+        case AggOp::max:
+          if (g.value < x || std::isnan(g.value)) g.value = x;
+          break;
+        case AggOp::min:
+          if (g.value > x || std::isnan(g.value)) g.value = x;
+          break;
         case AggOp::stddev:
         case AggOp::stdvar: {
           ++g.count;
@@ -427,20 +485,36 @@ class Evaluator {
           g.value += delta * (x - g.mean);
           break;
         }
-        case AggOp::quantile: g.values.push_back(x); break;
-        default: break;
+        case AggOp::quantile:
+          g.values.push_back(x);
+          break;
+        default:
+          break;
       }
     }
     for (auto& [key, g] : groups) {
       double value = g.value;
       switch (e.agg) {
-        case AggOp::avg: value = g.mean; break;
-        case AggOp::count: value = static_cast<double>(g.count); break;
-        case AggOp::group: value = 1; break;
-        case AggOp::stdvar: value = g.value / static_cast<double>(g.count); break;
-        case AggOp::stddev: value = std::sqrt(g.value / static_cast<double>(g.count)); break;
-        case AggOp::quantile: value = quantile(param, std::move(g.values)); break;
-        default: break;
+        case AggOp::avg:
+          value = g.mean;
+          break;
+        case AggOp::count:
+          value = static_cast<double>(g.count);
+          break;
+        case AggOp::group:
+          value = 1;
+          break;
+        case AggOp::stdvar:
+          value = g.value / static_cast<double>(g.count);
+          break;
+        case AggOp::stddev:
+          value = std::sqrt(g.value / static_cast<double>(g.count));
+          break;
+        case AggOp::quantile:
+          value = quantile(param, std::move(g.values));
+          break;
+        default:
+          break;
       }
       out.push_back(InstantSample{key, value});
     }
@@ -452,7 +526,8 @@ class Evaluator {
   Result<Value> eval_call(const Expr& e, TimeMs t) {
     FuncId id = e.func->id;
     switch (id) {
-      case FuncId::time: return Value(Scalar{static_cast<double>(t) / 1000.0});
+      case FuncId::time:
+        return Value(Scalar{static_cast<double>(t) / 1000.0});
       case FuncId::vector: {
         auto a = eval(*e.args[0], t);
         if (!a) return a;
@@ -470,9 +545,11 @@ class Evaluator {
         if (!std::get<Vector>(a.value()).empty()) return Value(Vector{});
         return Value(Vector{InstantSample{absent_labels(*e.args[0]), 1}});
       }
-      default: break;
+      default:
+        break;
     }
-    if (e.func->arg_types[0] == ValueType::matrix || (e.args.size() == 2 && id == FuncId::quantile_over_time))
+    if (e.func->arg_types[0] == ValueType::matrix ||
+        (e.args.size() == 2 && id == FuncId::quantile_over_time))
       return eval_range_function(e, t);
     // Elementwise vector functions; scalar arguments evaluated first.
     std::vector<double> sargs;
@@ -490,24 +567,49 @@ class Evaluator {
     for (auto& s : in) {
       double x = s.value, y = 0;
       switch (id) {
-        case FuncId::abs: y = std::fabs(x); break;
-        case FuncId::ceil: y = std::ceil(x); break;
-        case FuncId::floor: y = std::floor(x); break;
+        case FuncId::abs:
+          y = std::fabs(x);
+          break;
+        case FuncId::ceil:
+          y = std::ceil(x);
+          break;
+        case FuncId::floor:
+          y = std::floor(x);
+          break;
         case FuncId::round: {
           double inv = 1.0 / (sargs.empty() ? 1.0 : sargs[0]);
           y = std::floor(x * inv + 0.5) / inv;
           break;
         }
-        case FuncId::exp: y = std::exp(x); break;
-        case FuncId::ln: y = std::log(x); break;
-        case FuncId::log2: y = std::log2(x); break;
-        case FuncId::log10: y = std::log10(x); break;
-        case FuncId::sqrt: y = std::sqrt(x); break;
-        case FuncId::sgn: y = x < 0 ? -1 : x > 0 ? 1 : x; break;
-        case FuncId::clamp: y = go_max(sargs[0], go_min(sargs[1], x)); break;
-        case FuncId::clamp_min: y = go_max(sargs[0], x); break;
-        case FuncId::clamp_max: y = go_min(sargs[0], x); break;
-        default: return eval_error("unsupported function");
+        case FuncId::exp:
+          y = std::exp(x);
+          break;
+        case FuncId::ln:
+          y = std::log(x);
+          break;
+        case FuncId::log2:
+          y = std::log2(x);
+          break;
+        case FuncId::log10:
+          y = std::log10(x);
+          break;
+        case FuncId::sqrt:
+          y = std::sqrt(x);
+          break;
+        case FuncId::sgn:
+          y = x < 0 ? -1 : x > 0 ? 1 : x;
+          break;
+        case FuncId::clamp:
+          y = go_max(sargs[0], go_min(sargs[1], x));
+          break;
+        case FuncId::clamp_min:
+          y = go_max(sargs[0], x);
+          break;
+        case FuncId::clamp_max:
+          y = go_min(sargs[0], x);
+          break;
+        default:
+          return eval_error("unsupported function");
       }
       out.push_back(InstantSample{drop_name(std::move(s.labels)), y});
     }
@@ -540,8 +642,9 @@ class Evaluator {
         case FuncId::increase:
         case FuncId::delta: {
           if (p.size() < 2) continue;
-          y = extrapolated_rate(p, sat_sub(sat_sub(t, sel->offset_ms), sel->range_ms), sat_sub(t, sel->offset_ms), sel->range_ms,
-                                id != FuncId::delta, id == FuncId::rate);
+          y = extrapolated_rate(p, sat_sub(sat_sub(t, sel->offset_ms), sel->range_ms),
+                                sat_sub(t, sel->offset_ms), sel->range_ms, id != FuncId::delta,
+                                id == FuncId::rate);
           break;
         }
         case FuncId::irate:
@@ -561,7 +664,9 @@ class Evaluator {
           double n = 0;
           for (std::size_t i = 1; i < p.size(); ++i) {
             double prev = p[i - 1].v, cur = p[i].v;
-            if (id == FuncId::changes ? (cur != prev && !(std::isnan(cur) && std::isnan(prev))) : cur < prev) ++n;
+            if (id == FuncId::changes ? (cur != prev && !(std::isnan(cur) && std::isnan(prev)))
+                                      : cur < prev)
+              ++n;
           }
           y = n;
           break;
@@ -593,9 +698,15 @@ class Evaluator {
             if ((is_max ? x.v > y : x.v < y) || std::isnan(y)) y = x.v;
           break;
         }
-        case FuncId::count_over_time: y = static_cast<double>(p.size()); break;
-        case FuncId::present_over_time: y = 1; break;
-        case FuncId::last_over_time: y = p.back().v; break;
+        case FuncId::count_over_time:
+          y = static_cast<double>(p.size());
+          break;
+        case FuncId::present_over_time:
+          y = 1;
+          break;
+        case FuncId::last_over_time:
+          y = p.back().v;
+          break;
         case FuncId::quantile_over_time: {
           std::vector<double> vals;
           vals.reserve(p.size());
@@ -616,9 +727,11 @@ class Evaluator {
           if (id == FuncId::stddev_over_time) y = std::sqrt(y);
           break;
         }
-        default: return eval_error("unsupported function");
+        default:
+          return eval_error("unsupported function");
       }
-      LabelSet labels = id == FuncId::last_over_time ? std::move(s.labels) : drop_name(std::move(s.labels));
+      LabelSet labels =
+          id == FuncId::last_over_time ? std::move(s.labels) : drop_name(std::move(s.labels));
       out.push_back(InstantSample{std::move(labels), y});
     }
     TT_TRY(check_unique(out));
@@ -626,8 +739,9 @@ class Evaluator {
   }
 
   // Prometheus 2.42 extrapolatedRate for floats. Requires at least two samples.
-  static double extrapolated_rate(const std::vector<Sample>& p, TimeMs range_start, TimeMs range_end,
-                                  TimeMs range_ms, bool is_counter, bool is_rate) {
+  static double extrapolated_rate(const std::vector<Sample>& p, TimeMs range_start,
+                                  TimeMs range_end, TimeMs range_ms, bool is_counter,
+                                  bool is_rate) {
     double result = p.back().v - p.front().v;
     if (is_counter) {
       double prev = p.front().v;
@@ -665,7 +779,8 @@ class Evaluator {
 void sort_value(Value& v) {
   if (auto* vec = std::get_if<Vector>(&v)) std::sort(vec->begin(), vec->end(), less_labels);
   if (auto* mat = std::get_if<Matrix>(&v))
-    std::sort(mat->begin(), mat->end(), [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });
+    std::sort(mat->begin(), mat->end(),
+              [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });
 }
 
 }  // namespace
@@ -679,8 +794,10 @@ Result<Value> Engine::eval_instant(const Expr& expr, TimeMs t_ms) {
   return v;
 }
 
-Result<Matrix> Engine::eval_range(const Expr& expr, TimeMs start_ms, TimeMs end_ms, TimeMs step_ms) {
-  if (step_ms <= 0) return eval_error("zero or negative query resolution step widths are not accepted");
+Result<Matrix> Engine::eval_range(const Expr& expr, TimeMs start_ms, TimeMs end_ms,
+                                  TimeMs step_ms) {
+  if (step_ms <= 0)
+    return eval_error("zero or negative query resolution step widths are not accepted");
   if (end_ms < start_ms) return eval_error("end timestamp must not be before start time");
   ValueType type = expr.type();
   if (type != ValueType::scalar && type != ValueType::vector)
@@ -688,8 +805,8 @@ Result<Matrix> Engine::eval_range(const Expr& expr, TimeMs start_ms, TimeMs end_
                       "\" for range query, must be scalar or instant vector");
   if ((static_cast<unsigned __int128>(end_ms - start_ms) / step_ms) + 1 >
       static_cast<unsigned __int128>(m_options.limits.max_steps))
-    return limit_error("exceeded maximum resolution of " + std::to_string(m_options.limits.max_steps) +
-                       " points per timeseries");
+    return limit_error("exceeded maximum resolution of " +
+                       std::to_string(m_options.limits.max_steps) + " points per timeseries");
   Evaluator ev(m_storage, m_options);
   TT_TRY(ev.prefetch(expr, start_ms, end_ms));
   std::map<LabelSet, std::vector<Sample>> series;
@@ -699,7 +816,8 @@ Result<Matrix> Engine::eval_range(const Expr& expr, TimeMs start_ms, TimeMs end_
     if (auto* s = std::get_if<Scalar>(&v.value())) {
       series[LabelSet{}].push_back(Sample{t, s->value});
     } else {
-      for (auto& s : std::get<Vector>(v.value())) series[std::move(s.labels)].push_back(Sample{t, s.value});
+      for (auto& s : std::get<Vector>(v.value()))
+        series[std::move(s.labels)].push_back(Sample{t, s.value});
     }
     if (end_ms - t < step_ms) break;
   }

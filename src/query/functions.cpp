@@ -1,8 +1,8 @@
 // The function table and the expression printer.
+#include "query/functions.h"
+
 #include <cmath>
 #include <cstdio>
-
-#include "query/functions.h"
 
 namespace tt::query {
 
@@ -55,9 +55,13 @@ namespace {
 std::string quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') { out += '\\'; out += c; }
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out + '"';
 }
@@ -65,12 +69,25 @@ std::string quote(const std::string& s) {
 std::string duration(TimeMs ms) {
   if (ms == 0) return "0s";
   std::string out;
-  if (ms < 0) { out = "-"; ms = -ms; }
-  static constexpr struct { const char* u; TimeMs ms; } kUnits[] = {
-      {"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000}, {"h", 3600000},
-      {"m", 60000}, {"s", 1000}, {"ms", 1}};
+  if (ms < 0) {
+    out = "-";
+    ms = -ms;
+  }
+  static constexpr struct {
+    const char* u;
+    TimeMs ms;
+  } kUnits[] = {{"y", 365LL * 86400000},
+                {"w", 7LL * 86400000},
+                {"d", 86400000},
+                {"h", 3600000},
+                {"m", 60000},
+                {"s", 1000},
+                {"ms", 1}};
   for (const auto& u : kUnits)
-    if (ms >= u.ms) { out += std::to_string(ms / u.ms) + u.u; ms %= u.ms; }
+    if (ms >= u.ms) {
+      out += std::to_string(ms / u.ms) + u.u;
+      ms %= u.ms;
+    }
   return out;
 }
 
@@ -91,13 +108,16 @@ std::string to_string(const Expr& e) {
       std::snprintf(buf, sizeof buf, "%.17g", e.number);
       return buf;
     }
-    case ExprKind::string: return quote(e.text);
+    case ExprKind::string:
+      return quote(e.text);
     case ExprKind::vector_selector:
     case ExprKind::matrix_selector: {
       std::string out = e.text;
       std::string inner;
       for (const auto& m : e.matchers) {
-        if (!e.text.empty() && m.name == kMetricNameLabel && m.op == MatchOp::equal && m.value == e.text) continue;
+        if (!e.text.empty() && m.name == kMetricNameLabel && m.op == MatchOp::equal &&
+            m.value == e.text)
+          continue;
         static const char* kOps[] = {"=", "!=", "=~", "!~"};
         if (!inner.empty()) inner += ", ";
         inner += m.name + kOps[static_cast<int>(m.op)] + quote(m.value);
@@ -109,12 +129,14 @@ std::string to_string(const Expr& e) {
     }
     case ExprKind::call: {
       std::string out = e.text + "(";
-      for (std::size_t i = 0; i < e.args.size(); ++i) out += (i ? ", " : "") + to_string(*e.args[i]);
+      for (std::size_t i = 0; i < e.args.size(); ++i)
+        out += (i ? ", " : "") + to_string(*e.args[i]);
       return out + ")";
     }
     case ExprKind::aggregate: {
       std::string out = aggop_name(e.agg);
-      if (e.without || !e.grouping.empty()) out += std::string(e.without ? " without " : " by ") + label_list(e.grouping);
+      if (e.without || !e.grouping.empty())
+        out += std::string(e.without ? " without " : " by ") + label_list(e.grouping);
       out += " (";
       if (e.param) out += to_string(*e.param) + ", ";
       return out + to_string(*e.expr) + ")";
@@ -124,12 +146,15 @@ std::string to_string(const Expr& e) {
       if (e.return_bool) out += " bool";
       if (e.has_matching) {
         out += std::string(e.matching.on ? " on" : " ignoring") + label_list(e.matching.labels);
-        if (e.matching.card == Cardinality::many_to_one) out += " group_left" + label_list(e.matching.include);
-        if (e.matching.card == Cardinality::one_to_many) out += " group_right" + label_list(e.matching.include);
+        if (e.matching.card == Cardinality::many_to_one)
+          out += " group_left" + label_list(e.matching.include);
+        if (e.matching.card == Cardinality::one_to_many)
+          out += " group_right" + label_list(e.matching.include);
       }
       return out + " " + to_string(*e.rhs) + ")";
     }
-    case ExprKind::unary_minus: return "-" + to_string(*e.lhs);
+    case ExprKind::unary_minus:
+      return "-" + to_string(*e.lhs);
     case ExprKind::paren:
       return e.lhs->kind == ExprKind::binary ? to_string(*e.lhs) : "(" + to_string(*e.lhs) + ")";
   }

@@ -11,13 +11,43 @@ namespace tt::query {
 
 enum class FuncId {
   // matrix -> vector
-  rate, irate, increase, delta, idelta, changes, resets, avg_over_time, min_over_time,
-  max_over_time, sum_over_time, count_over_time, last_over_time, quantile_over_time,
-  stddev_over_time, stdvar_over_time, absent_over_time, present_over_time,
+  rate,
+  irate,
+  increase,
+  delta,
+  idelta,
+  changes,
+  resets,
+  avg_over_time,
+  min_over_time,
+  max_over_time,
+  sum_over_time,
+  count_over_time,
+  last_over_time,
+  quantile_over_time,
+  stddev_over_time,
+  stdvar_over_time,
+  absent_over_time,
+  present_over_time,
   // vector -> vector, elementwise
-  abs, ceil, floor, round, exp, ln, log2, log10, sqrt, sgn, clamp, clamp_min, clamp_max,
+  abs,
+  ceil,
+  floor,
+  round,
+  exp,
+  ln,
+  log2,
+  log10,
+  sqrt,
+  sgn,
+  clamp,
+  clamp_min,
+  clamp_max,
   // others
-  scalar, vector, time, absent,
+  scalar,
+  vector,
+  time,
+  absent,
 };
 
 struct FunctionInfo {

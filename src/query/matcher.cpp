@@ -45,7 +45,9 @@ std::int64_t repetitions(std::string_view re) {
       if (i + 1 < re.size() && re[i + 1] == 'Q') {  // \Q...\E: literal text
         auto end = re.find("\\E", i + 2);
         i = end == std::string_view::npos ? re.size() : end + 1;
-      } else if (i + 2 < re.size() && std::string_view("pPx").find(re[i + 1]) != std::string_view::npos && re[i + 2] == '{') {
+      } else if (i + 2 < re.size() &&
+                 std::string_view("pPx").find(re[i + 1]) != std::string_view::npos &&
+                 re[i + 2] == '{') {
         i = std::min(re.find('}', i), re.size() - 1);  // \p{Greek}, \x{10FFFF}
       } else {
         ++i;
@@ -56,8 +58,10 @@ std::int64_t repetitions(std::string_view re) {
       if (j < re.size() && re[j] == '^') ++j;
       if (j < re.size() && re[j] == ']') ++j;
       for (; j < re.size() && re[j] != ']'; ++j) {
-        if (re[j] == '\\') ++j;
-        else if (re.substr(j, 2) == "[:") j = std::min(re.find(":]", j), re.size() - 1) + 1;
+        if (re[j] == '\\')
+          ++j;
+        else if (re.substr(j, 2) == "[:")
+          j = std::min(re.find(":]", j), re.size() - 1) + 1;
       }
       i = j;
       atom(0);
@@ -78,17 +82,25 @@ std::int64_t repetitions(std::string_view re) {
     } else if (c == '{') {
       std::size_t j = i + 1;
       std::int64_t n = 0, bound = -1;
-      while (j < re.size() && std::isdigit(static_cast<unsigned char>(re[j]))) n = std::min<std::int64_t>(n * 10 + (re[j++] - '0'), 100'000);
-      if (j == i + 1) { atom(0); continue; }  // not a repetition: a literal '{'
+      while (j < re.size() && std::isdigit(static_cast<unsigned char>(re[j])))
+        n = std::min<std::int64_t>(n * 10 + (re[j++] - '0'), 100'000);
+      if (j == i + 1) {
+        atom(0);
+        continue;
+      }  // not a repetition: a literal '{'
       bound = n;
       if (j < re.size() && re[j] == ',') {
         ++j;
         std::int64_t m = 0;
         const std::size_t digits = j;
-        while (j < re.size() && std::isdigit(static_cast<unsigned char>(re[j]))) m = std::min<std::int64_t>(m * 10 + (re[j++] - '0'), 100'000);
+        while (j < re.size() && std::isdigit(static_cast<unsigned char>(re[j])))
+          m = std::min<std::int64_t>(m * 10 + (re[j++] - '0'), 100'000);
         if (j > digits) bound = m;
       }
-      if (j >= re.size() || re[j] != '}') { atom(0); continue; }
+      if (j >= re.size() || re[j] != '}') {
+        atom(0);
+        continue;
+      }
       quantify(std::max<std::int64_t>(bound, 1));
       i = j;
       if (i + 1 < re.size() && re[i + 1] == '?') ++i;
@@ -109,8 +121,9 @@ class RegexCache {
     if (auto it = m_live.find(pattern); it != m_live.end())
       if (auto re = it->second.lock()) return re;
     if (repetitions(pattern) > kMaxRegexRepetitions)
-      return selector_error("invalid regex \"" + pattern + "\": more than " + std::to_string(kMaxRegexRepetitions) +
-                            " repeated elements (each x?, x*, x+ counts one, times the {n} around it)");
+      return selector_error(
+          "invalid regex \"" + pattern + "\": more than " + std::to_string(kMaxRegexRepetitions) +
+          " repeated elements (each x?, x*, x+ counts one, times the {n} around it)");
     re2::RE2::Options options;
     options.set_max_mem(kMaxRegexMemoryBytes);
     options.set_log_errors(false);  // a bad pattern is the user's error, answered, not logged
@@ -152,8 +165,10 @@ Result<Matcher> make_matcher(std::string name, MatchOp op, std::string value) {
 
 bool Matcher::matches(std::string_view v) const {
   switch (op) {
-    case MatchOp::equal: return v == value;
-    case MatchOp::not_equal: return v != value;
+    case MatchOp::equal:
+      return v == value;
+    case MatchOp::not_equal:
+      return v != value;
     case MatchOp::regex:
     case MatchOp::not_regex: {
       // FullMatch anchors both ends, as Prometheus' ^(?:re)$, without pasting text around the
@@ -169,7 +184,10 @@ bool matches_all(const std::vector<Matcher>& matchers, const LabelSet& labels) {
   for (const auto& m : matchers) {
     std::string_view v;
     for (const auto& l : labels)
-      if (l.name == m.name) { v = l.value; break; }
+      if (l.name == m.name) {
+        v = l.value;
+        break;
+      }
     if (!m.matches(v)) return false;
   }
   return true;
@@ -194,8 +212,10 @@ void MemoryStorage::add(LabelSet labels, const std::vector<Sample>& samples) {
   for (const auto& s : samples) {
     auto it = std::lower_bound(dst.begin(), dst.end(), s.t,
                                [](const Sample& a, TimeMs t) { return a.t < t; });
-    if (it != dst.end() && it->t == s.t) it->v = s.v;
-    else dst.insert(it, s);
+    if (it != dst.end() && it->t == s.t)
+      it->v = s.v;
+    else
+      dst.insert(it, s);
   }
 }
 
@@ -225,7 +245,10 @@ std::string format_labels(const LabelSet& ls) {
     out += l.name + "=\"";
     for (char c : l.value) {
       if (c == '"' || c == '\\') out += '\\';
-      if (c == '\n') { out += "\\n"; continue; }
+      if (c == '\n') {
+        out += "\\n";
+        continue;
+      }
       out += c;
     }
     out += '"';

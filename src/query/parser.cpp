@@ -14,15 +14,42 @@ namespace tt::query {
 namespace {
 
 enum class Tok {
-  eof, ident, number, duration, string, lparen, rparen, lbrace, rbrace, lbracket, rbracket,
-  comma, assign, eq, ne, re, nre, add, sub, mul, div, mod, pow, gt, ge, lt, le, colon, at,
+  eof,
+  ident,
+  number,
+  duration,
+  string,
+  lparen,
+  rparen,
+  lbrace,
+  rbrace,
+  lbracket,
+  rbracket,
+  comma,
+  assign,
+  eq,
+  ne,
+  re,
+  nre,
+  add,
+  sub,
+  mul,
+  div,
+  mod,
+  pow,
+  gt,
+  ge,
+  lt,
+  le,
+  colon,
+  at,
 };
 
 struct Token {
   Tok kind = Tok::eof;
   std::size_t pos = 0;
-  std::string text;    // identifier / decoded string
-  double number = 0;   // number
+  std::string text;   // identifier / decoded string
+  double number = 0;  // number
   TimeMs duration_ms = 0;
 };
 
@@ -31,7 +58,9 @@ Error query_error(std::size_t pos, const std::string& msg) {
                      "at position " + std::to_string(pos) + ": " + msg);
 }
 
-bool is_ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':'; }
+bool is_ident_start(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':';
+}
 bool is_ident_char(char c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -62,9 +91,16 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 // Parses a Prometheus duration (units y w d h m s ms, each at most once, in that order) at
 // s[i..]; returns the length consumed or 0 when there is no duration there.
 std::size_t scan_duration(std::string_view s, std::size_t i, TimeMs& out_ms, bool& overflow) {
-  static constexpr struct { std::string_view unit; TimeMs ms; } kUnits[] = {
-      {"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000}, {"h", 3600000},
-      {"m", 60000},            {"s", 1000},           {"ms", 1}};
+  static constexpr struct {
+    std::string_view unit;
+    TimeMs ms;
+  } kUnits[] = {{"y", 365LL * 86400000},
+                {"w", 7LL * 86400000},
+                {"d", 86400000},
+                {"h", 3600000},
+                {"m", 60000},
+                {"s", 1000},
+                {"ms", 1}};
   std::size_t start = i, next_unit = 0;
   TimeMs total = 0;
   overflow = false;
@@ -79,11 +115,16 @@ std::size_t scan_duration(std::string_view s, std::size_t i, TimeMs& out_ms, boo
     while (u < std::size(kUnits) && kUnits[u].unit != unit) ++u;
     if (unit.empty() || u == std::size(kUnits)) break;
     long double add = n * kUnits[u].ms;
-    if (add + total > 4e18L) overflow = true; else total += static_cast<TimeMs>(add);
+    if (add + total > 4e18L)
+      overflow = true;
+    else
+      total += static_cast<TimeMs>(add);
     next_unit = u + 1;
     i = k;
   }
-  if (i == start || (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_'))) return 0;
+  if (i == start ||
+      (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_')))
+    return 0;
   out_ms = total;
   return i - start;
 }
@@ -95,7 +136,10 @@ class Lexer {
   Result<Token> next() {
     while (m_i < m_s.size()) {
       char c = m_s[m_i];
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') { ++m_i; continue; }
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        ++m_i;
+        continue;
+      }
       if (c == '#') {  // comment to end of line
         while (m_i < m_s.size() && m_s[m_i] != '\n') ++m_i;
         continue;
@@ -106,24 +150,44 @@ class Lexer {
     t.pos = m_i;
     if (m_i >= m_s.size()) return t;
     char c = m_s[m_i];
-    auto one = [&](Tok k, std::size_t n = 1) { t.kind = k; m_i += n; return t; };
+    auto one = [&](Tok k, std::size_t n = 1) {
+      t.kind = k;
+      m_i += n;
+      return t;
+    };
     char d = m_i + 1 < m_s.size() ? m_s[m_i + 1] : '\0';
     switch (c) {
-      case '(': return one(Tok::lparen);
-      case ')': return one(Tok::rparen);
-      case '{': return one(Tok::lbrace);
-      case '}': return one(Tok::rbrace);
-      case '[': return one(Tok::lbracket);
-      case ']': return one(Tok::rbracket);
-      case ',': return one(Tok::comma);
-      case '+': return one(Tok::add);
-      case '-': return one(Tok::sub);
-      case '*': return one(Tok::mul);
-      case '/': return one(Tok::div);
-      case '%': return one(Tok::mod);
-      case '^': return one(Tok::pow);
-      case ':': if (!is_ident_start(d)) return one(Tok::colon); break;
-      case '@': return one(Tok::at);
+      case '(':
+        return one(Tok::lparen);
+      case ')':
+        return one(Tok::rparen);
+      case '{':
+        return one(Tok::lbrace);
+      case '}':
+        return one(Tok::rbrace);
+      case '[':
+        return one(Tok::lbracket);
+      case ']':
+        return one(Tok::rbracket);
+      case ',':
+        return one(Tok::comma);
+      case '+':
+        return one(Tok::add);
+      case '-':
+        return one(Tok::sub);
+      case '*':
+        return one(Tok::mul);
+      case '/':
+        return one(Tok::div);
+      case '%':
+        return one(Tok::mod);
+      case '^':
+        return one(Tok::pow);
+      case ':':
+        if (!is_ident_start(d)) return one(Tok::colon);
+        break;
+      case '@':
+        return one(Tok::at);
       case '=':
         if (d == '=') return one(Tok::eq, 2);
         if (d == '~') return one(Tok::re, 2);
@@ -132,10 +196,18 @@ class Lexer {
         if (d == '=') return one(Tok::ne, 2);
         if (d == '~') return one(Tok::nre, 2);
         return query_error(m_i, "unexpected character '!'");
-      case '>': if (d == '=') return one(Tok::ge, 2); return one(Tok::gt);
-      case '<': if (d == '=') return one(Tok::le, 2); return one(Tok::lt);
-      case '"': case '\'': case '`': return lex_string(t);
-      default: break;
+      case '>':
+        if (d == '=') return one(Tok::ge, 2);
+        return one(Tok::gt);
+      case '<':
+        if (d == '=') return one(Tok::le, 2);
+        return one(Tok::lt);
+      case '"':
+      case '\'':
+      case '`':
+        return lex_string(t);
+      default:
+        break;
     }
     if (is_digit(c) || (c == '.' && is_digit(d))) return lex_number(t);
     if (is_ident_start(c)) {
@@ -173,7 +245,10 @@ class Lexer {
       while (j < m_s.size() && std::isxdigit(static_cast<unsigned char>(m_s[j]))) ++j;
     } else {
       while (j < m_s.size() && is_digit(m_s[j])) ++j;
-      if (j < m_s.size() && m_s[j] == '.') { ++j; while (j < m_s.size() && is_digit(m_s[j])) ++j; }
+      if (j < m_s.size() && m_s[j] == '.') {
+        ++j;
+        while (j < m_s.size() && is_digit(m_s[j])) ++j;
+      }
       if (j < m_s.size() && (m_s[j] == 'e' || m_s[j] == 'E')) {
         std::size_t k = j + 1;
         if (k < m_s.size() && (m_s[k] == '+' || m_s[k] == '-')) ++k;
@@ -200,43 +275,75 @@ class Lexer {
     while (true) {
       if (j >= m_s.size()) return query_error(t.pos, "unterminated string");
       char c = m_s[j];
-      if (c == q) { ++j; break; }
+      if (c == q) {
+        ++j;
+        break;
+      }
       if (q != '`' && c == '\n') return query_error(t.pos, "unterminated string");
-      if (q == '`' || c != '\\') { out += c; ++j; continue; }
+      if (q == '`' || c != '\\') {
+        out += c;
+        ++j;
+        continue;
+      }
       if (j + 1 >= m_s.size()) return query_error(t.pos, "unterminated string");
       char e = m_s[j + 1];
       j += 2;
       switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'a': out += '\a'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'v': out += '\v'; break;
-        case '\\': out += '\\'; break;
-        case '"': case '\'':
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 'a':
+          out += '\a';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'v':
+          out += '\v';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '"':
+        case '\'':
           if (e != q) return query_error(j - 2, "unknown escape sequence");
           out += e;
           break;
-        case 'x': case 'u': case 'U': {
+        case 'x':
+        case 'u':
+        case 'U': {
           std::size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
           if (j + n > m_s.size()) return query_error(j - 2, "bad escape sequence");
           std::uint32_t cp = 0;
           for (std::size_t k = 0; k < n; ++k) {
             char h = m_s[j + k];
-            if (!std::isxdigit(static_cast<unsigned char>(h))) return query_error(j - 2, "bad escape sequence");
-            cp = cp * 16 + static_cast<std::uint32_t>(is_digit(h) ? h - '0' : (std::tolower(h) - 'a' + 10));
+            if (!std::isxdigit(static_cast<unsigned char>(h)))
+              return query_error(j - 2, "bad escape sequence");
+            cp = cp * 16 +
+                 static_cast<std::uint32_t>(is_digit(h) ? h - '0' : (std::tolower(h) - 'a' + 10));
           }
           j += n;
-          if (e == 'x') out += static_cast<char>(cp);
-          else if (cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) return query_error(j - n - 2, "bad escape sequence");
-          else append_utf8(out, cp);
+          if (e == 'x')
+            out += static_cast<char>(cp);
+          else if (cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000))
+            return query_error(j - n - 2, "bad escape sequence");
+          else
+            append_utf8(out, cp);
           break;
         }
         default:
           if (e >= '0' && e <= '7') {
-            if (j + 1 >= m_s.size() + 0 || j + 2 > m_s.size()) return query_error(j - 2, "bad escape sequence");
+            if (j + 1 >= m_s.size() + 0 || j + 2 > m_s.size())
+              return query_error(j - 2, "bad escape sequence");
             std::uint32_t v = static_cast<std::uint32_t>(e - '0');
             for (int k = 0; k < 2; ++k) {
               char o = m_s[j + k];
@@ -262,32 +369,49 @@ class Lexer {
 };
 
 std::optional<AggOp> aggregator(std::string_view name) {
-  static constexpr struct { std::string_view n; AggOp op; } kAggs[] = {
-      {"sum", AggOp::sum},       {"avg", AggOp::avg},       {"min", AggOp::min},
-      {"max", AggOp::max},       {"count", AggOp::count},   {"group", AggOp::group},
-      {"stddev", AggOp::stddev}, {"stdvar", AggOp::stdvar}, {"topk", AggOp::topk},
-      {"bottomk", AggOp::bottomk}, {"quantile", AggOp::quantile}};
+  static constexpr struct {
+    std::string_view n;
+    AggOp op;
+  } kAggs[] = {{"sum", AggOp::sum},         {"avg", AggOp::avg},          {"min", AggOp::min},
+               {"max", AggOp::max},         {"count", AggOp::count},      {"group", AggOp::group},
+               {"stddev", AggOp::stddev},   {"stdvar", AggOp::stdvar},    {"topk", AggOp::topk},
+               {"bottomk", AggOp::bottomk}, {"quantile", AggOp::quantile}};
   std::string l = lower(name);
   for (const auto& a : kAggs)
     if (a.n == l) return a.op;
   return std::nullopt;
 }
 
-struct BinInfo { BinOp op; int prec; };
+struct BinInfo {
+  BinOp op;
+  int prec;
+};
 std::optional<BinInfo> binary_op(const Token& t) {
   switch (t.kind) {
-    case Tok::add: return BinInfo{BinOp::add, 4};
-    case Tok::sub: return BinInfo{BinOp::sub, 4};
-    case Tok::mul: return BinInfo{BinOp::mul, 5};
-    case Tok::div: return BinInfo{BinOp::div, 5};
-    case Tok::mod: return BinInfo{BinOp::mod, 5};
-    case Tok::pow: return BinInfo{BinOp::pow, 6};
-    case Tok::eq: return BinInfo{BinOp::eq, 3};
-    case Tok::ne: return BinInfo{BinOp::ne, 3};
-    case Tok::gt: return BinInfo{BinOp::gt, 3};
-    case Tok::ge: return BinInfo{BinOp::ge, 3};
-    case Tok::lt: return BinInfo{BinOp::lt, 3};
-    case Tok::le: return BinInfo{BinOp::le, 3};
+    case Tok::add:
+      return BinInfo{BinOp::add, 4};
+    case Tok::sub:
+      return BinInfo{BinOp::sub, 4};
+    case Tok::mul:
+      return BinInfo{BinOp::mul, 5};
+    case Tok::div:
+      return BinInfo{BinOp::div, 5};
+    case Tok::mod:
+      return BinInfo{BinOp::mod, 5};
+    case Tok::pow:
+      return BinInfo{BinOp::pow, 6};
+    case Tok::eq:
+      return BinInfo{BinOp::eq, 3};
+    case Tok::ne:
+      return BinInfo{BinOp::ne, 3};
+    case Tok::gt:
+      return BinInfo{BinOp::gt, 3};
+    case Tok::ge:
+      return BinInfo{BinOp::ge, 3};
+    case Tok::lt:
+      return BinInfo{BinOp::lt, 3};
+    case Tok::le:
+      return BinInfo{BinOp::le, 3};
     case Tok::ident: {
       std::string l = lower(t.text);
       if (l == "and") return BinInfo{BinOp::land, 2};
@@ -295,7 +419,8 @@ std::optional<BinInfo> binary_op(const Token& t) {
       if (l == "or") return BinInfo{BinOp::lor, 1};
       return std::nullopt;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -333,14 +458,22 @@ class Parser {
  private:
   static std::string describe(const Token& t) {
     switch (t.kind) {
-      case Tok::eof: return "end of input";
-      case Tok::ident: return "identifier \"" + t.text + "\"";
-      case Tok::number: return "number";
-      case Tok::duration: return "duration \"" + t.text + "\"";
-      case Tok::string: return "string";
-      case Tok::colon: return "':' (subqueries are not supported)";
-      case Tok::at: return "'@' (the @ modifier is not supported)";
-      default: return "token";
+      case Tok::eof:
+        return "end of input";
+      case Tok::ident:
+        return "identifier \"" + t.text + "\"";
+      case Tok::number:
+        return "number";
+      case Tok::duration:
+        return "duration \"" + t.text + "\"";
+      case Tok::string:
+        return "string";
+      case Tok::colon:
+        return "':' (subqueries are not supported)";
+      case Tok::at:
+        return "'@' (the @ modifier is not supported)";
+      default:
+        return "token";
     }
   }
 
@@ -352,7 +485,8 @@ class Parser {
   }
 
   Result<void> expect(Tok k, const char* what) {
-    if (m_tok.kind != k) return query_error(m_tok.pos, std::string("expected ") + what + ", got " + describe(m_tok));
+    if (m_tok.kind != k)
+      return query_error(m_tok.pos, std::string("expected ") + what + ", got " + describe(m_tok));
     return advance();
   }
 
@@ -412,8 +546,10 @@ class Parser {
         return query_error(m_tok.pos, "expected a label name, got " + describe(m_tok));
       out.push_back(m_tok.text);
       TT_TRY(advance());
-      if (m_tok.kind == Tok::comma) TT_TRY(advance());
-      else if (m_tok.kind != Tok::rparen) return query_error(m_tok.pos, "expected ',' or ')' in label list");
+      if (m_tok.kind == Tok::comma)
+        TT_TRY(advance());
+      else if (m_tok.kind != Tok::rparen)
+        return query_error(m_tok.pos, "expected ',' or ')' in label list");
     }
     TT_TRY(advance());
     return out;
@@ -421,7 +557,8 @@ class Parser {
 
   Result<void> parse_bin_modifiers(Expr& e) {
     if (is_keyword("bool")) {
-      if (!is_comparison(e.op)) return query_error(m_tok.pos, "bool modifier can only be used on comparison operators");
+      if (!is_comparison(e.op))
+        return query_error(m_tok.pos, "bool modifier can only be used on comparison operators");
       e.return_bool = true;
       TT_TRY(advance());
     }
@@ -436,8 +573,10 @@ class Parser {
       if (is_keyword("group_left") || is_keyword("group_right")) {
         std::size_t gpos = m_tok.pos;
         if (is_set_op(e.op))
-          return query_error(gpos, std::string("no grouping allowed for \"") + binop_name(e.op) + "\" operation");
-        e.matching.card = is_keyword("group_left") ? Cardinality::many_to_one : Cardinality::one_to_many;
+          return query_error(
+              gpos, std::string("no grouping allowed for \"") + binop_name(e.op) + "\" operation");
+        e.matching.card =
+            is_keyword("group_left") ? Cardinality::many_to_one : Cardinality::one_to_many;
         TT_TRY(advance());
         if (m_tok.kind == Tok::lparen) {
           auto inc = parse_label_list();
@@ -447,7 +586,8 @@ class Parser {
         for (const auto& l1 : e.matching.include)
           for (const auto& l2 : e.matching.labels)
             if (l1 == l2 && e.matching.on)
-              return query_error(gpos, "label \"" + l1 + "\" must not occur in ON and GROUP clause at once");
+              return query_error(
+                  gpos, "label \"" + l1 + "\" must not occur in ON and GROUP clause at once");
       }
     }
     return ok();
@@ -457,11 +597,13 @@ class Parser {
     ValueType lt = e.lhs->type(), rt = e.rhs->type();
     auto ok_type = [](ValueType t) { return t == ValueType::scalar || t == ValueType::vector; };
     if (!ok_type(lt) || !ok_type(rt))
-      return query_error(e.pos, "binary expression must contain only scalar and instant vector types");
+      return query_error(e.pos,
+                         "binary expression must contain only scalar and instant vector types");
     if (is_comparison(e.op) && !e.return_bool && lt == ValueType::scalar && rt == ValueType::scalar)
       return query_error(e.pos, "comparisons between scalars must use BOOL modifier");
     if (is_set_op(e.op) && (lt == ValueType::scalar || rt == ValueType::scalar))
-      return query_error(e.pos, std::string("set operator \"") + binop_name(e.op) + "\" not allowed in binary scalar expression");
+      return query_error(e.pos, std::string("set operator \"") + binop_name(e.op) +
+                                    "\" not allowed in binary scalar expression");
     if (e.has_matching && (lt == ValueType::scalar || rt == ValueType::scalar))
       return query_error(e.pos, "vector matching only allowed between instant vectors");
     return ok();
@@ -476,7 +618,8 @@ class Parser {
       if (!operand) return operand;
       ValueType t = operand.value()->type();
       if (t != ValueType::scalar && t != ValueType::vector)
-        return query_error(pos, "unary expression only allowed on expressions of type scalar or instant vector");
+        return query_error(
+            pos, "unary expression only allowed on expressions of type scalar or instant vector");
       if (!neg) return operand;
       if (operand.value()->kind == ExprKind::number) {
         auto n = node(ExprKind::number, pos);
@@ -500,9 +643,12 @@ class Parser {
       if (m_tok.kind == Tok::lbracket) {
         std::size_t pos = m_tok.pos;
         if (e->kind != ExprKind::vector_selector || e->offset_ms != 0 || e->has_offset)
-          return query_error(pos, "ranges only allowed for vector selectors (subqueries are not supported)");
+          return query_error(
+              pos, "ranges only allowed for vector selectors (subqueries are not supported)");
         TT_TRY(advance());
-        if (m_tok.kind != Tok::duration) return query_error(m_tok.pos, "expected a duration in range selector, got " + describe(m_tok));
+        if (m_tok.kind != Tok::duration)
+          return query_error(m_tok.pos,
+                             "expected a duration in range selector, got " + describe(m_tok));
         TimeMs range = m_tok.duration_ms;
         std::size_t dpos = m_tok.pos;
         TT_TRY(advance());
@@ -517,12 +663,19 @@ class Parser {
       }
       if (is_keyword("offset")) {
         std::size_t pos = m_tok.pos;
-        if ((e->kind != ExprKind::vector_selector && e->kind != ExprKind::matrix_selector) || e->has_offset)
-          return query_error(pos, "offset modifier must be preceded by an instant vector selector or range vector selector");
+        if ((e->kind != ExprKind::vector_selector && e->kind != ExprKind::matrix_selector) ||
+            e->has_offset)
+          return query_error(pos,
+                             "offset modifier must be preceded by an instant vector selector or "
+                             "range vector selector");
         TT_TRY(advance());
         bool neg = false;
-        if (m_tok.kind == Tok::sub) { neg = true; TT_TRY(advance()); }
-        if (m_tok.kind != Tok::duration) return query_error(m_tok.pos, "expected a duration after offset, got " + describe(m_tok));
+        if (m_tok.kind == Tok::sub) {
+          neg = true;
+          TT_TRY(advance());
+        }
+        if (m_tok.kind != Tok::duration)
+          return query_error(m_tok.pos, "expected a duration after offset, got " + describe(m_tok));
         auto m = std::make_shared<Expr>(*e);
         m->offset_ms = neg ? -m_tok.duration_ms : m_tok.duration_ms;
         m->has_offset = true;
@@ -570,7 +723,8 @@ class Parser {
       case Tok::ident: {
         std::string name = m_tok.text;
         TT_TRY(advance());
-        if (auto agg = aggregator(name); agg && (m_tok.kind == Tok::lparen || is_keyword("by") || is_keyword("without")))
+        if (auto agg = aggregator(name);
+            agg && (m_tok.kind == Tok::lparen || is_keyword("by") || is_keyword("without")))
           return parse_aggregate(*agg, name, pos);
         if (m_tok.kind == Tok::lparen) return parse_call(name, pos);
         std::string l = lower(name);
@@ -608,14 +762,25 @@ class Parser {
         TT_TRY(advance());
         MatchOp op;
         switch (m_tok.kind) {
-          case Tok::assign: op = MatchOp::equal; break;
-          case Tok::ne: op = MatchOp::not_equal; break;
-          case Tok::re: op = MatchOp::regex; break;
-          case Tok::nre: op = MatchOp::not_regex; break;
-          default: return query_error(m_tok.pos, "expected a label matching operator (=, !=, =~, !~)");
+          case Tok::assign:
+            op = MatchOp::equal;
+            break;
+          case Tok::ne:
+            op = MatchOp::not_equal;
+            break;
+          case Tok::re:
+            op = MatchOp::regex;
+            break;
+          case Tok::nre:
+            op = MatchOp::not_regex;
+            break;
+          default:
+            return query_error(m_tok.pos, "expected a label matching operator (=, !=, =~, !~)");
         }
         TT_TRY(advance());
-        if (m_tok.kind != Tok::string) return query_error(m_tok.pos, "expected a string after matching operator, got " + describe(m_tok));
+        if (m_tok.kind != Tok::string)
+          return query_error(m_tok.pos,
+                             "expected a string after matching operator, got " + describe(m_tok));
         std::size_t vpos = m_tok.pos;
         if (label == kMetricNameLabel && !name.empty())
           return query_error(lpos, "metric name must not be set twice");
@@ -623,15 +788,18 @@ class Parser {
         if (!m) return query_error(vpos, m.error().message);
         e->matchers.push_back(std::move(m.value()));
         TT_TRY(advance());
-        if (m_tok.kind == Tok::comma) TT_TRY(advance());
-        else if (m_tok.kind != Tok::rbrace) return query_error(m_tok.pos, "expected ',' or '}' in selector, got " + describe(m_tok));
+        if (m_tok.kind == Tok::comma)
+          TT_TRY(advance());
+        else if (m_tok.kind != Tok::rbrace)
+          return query_error(m_tok.pos, "expected ',' or '}' in selector, got " + describe(m_tok));
       }
       TT_TRY(advance());
     }
     bool non_empty = false;
     for (const auto& m : e->matchers)
       if (!m.matches_empty()) non_empty = true;
-    if (!non_empty) return query_error(pos, "vector selector must contain at least one non-empty matcher");
+    if (!non_empty)
+      return query_error(pos, "vector selector must contain at least one non-empty matcher");
     return e;
   }
 
@@ -646,22 +814,29 @@ class Parser {
       auto a = parse_expr(1);
       if (!a) return a;
       e->args.push_back(std::move(a.value()));
-      if (m_tok.kind == Tok::comma) TT_TRY(advance());
-      else if (m_tok.kind != Tok::rparen) return query_error(m_tok.pos, "expected ',' or ')' in function call, got " + describe(m_tok));
+      if (m_tok.kind == Tok::comma)
+        TT_TRY(advance());
+      else if (m_tok.kind != Tok::rparen)
+        return query_error(m_tok.pos,
+                           "expected ',' or ')' in function call, got " + describe(m_tok));
     }
     TT_TRY(advance());
     int n = static_cast<int>(e->args.size());
     if (n < f->min_args || n > static_cast<int>(f->arg_types.size()))
-      return query_error(pos, "wrong number of arguments for function \"" + name + "\": got " + std::to_string(n));
+      return query_error(
+          pos, "wrong number of arguments for function \"" + name + "\": got " + std::to_string(n));
     for (int i = 0; i < n; ++i) {
       // Range functions need a range selector itself (parentheses around it are dropped).
-      while (f->arg_types[i] == ValueType::matrix && e->args[i]->kind == ExprKind::paren) e->args[i] = e->args[i]->lhs;
+      while (f->arg_types[i] == ValueType::matrix && e->args[i]->kind == ExprKind::paren)
+        e->args[i] = e->args[i]->lhs;
       ValueType t = e->args[i]->type();
       if (t != f->arg_types[i])
-        return query_error(e->args[i]->pos, "expected type " + std::string(value_type_name(f->arg_types[i])) +
-                                                " in call to function \"" + name + "\", got " + value_type_name(t));
+        return query_error(e->args[i]->pos,
+                           "expected type " + std::string(value_type_name(f->arg_types[i])) +
+                               " in call to function \"" + name + "\", got " + value_type_name(t));
       if (f->arg_types[i] == ValueType::matrix && e->args[i]->kind != ExprKind::matrix_selector)
-        return query_error(e->args[i]->pos, "expected a range selector in call to function \"" + name + "\"");
+        return query_error(e->args[i]->pos,
+                           "expected a range selector in call to function \"" + name + "\"");
       e->depth = std::max(e->depth, e->args[i]->depth + 1);
     }
     TT_TRY(check_depth(*e));
@@ -690,16 +865,19 @@ class Parser {
       auto a = parse_expr(1);
       if (!a) return a;
       args.push_back(std::move(a.value()));
-      if (m_tok.kind == Tok::comma) TT_TRY(advance());
-      else if (m_tok.kind != Tok::rparen) return query_error(m_tok.pos, "expected ',' or ')' in aggregation, got " + describe(m_tok));
+      if (m_tok.kind == Tok::comma)
+        TT_TRY(advance());
+      else if (m_tok.kind != Tok::rparen)
+        return query_error(m_tok.pos, "expected ',' or ')' in aggregation, got " + describe(m_tok));
     }
     TT_TRY(advance());
     if (is_keyword("by") || is_keyword("without")) TT_TRY(parse_grouping());
     bool has_param = op == AggOp::topk || op == AggOp::bottomk || op == AggOp::quantile;
     std::size_t want = has_param ? 2 : 1;
     if (args.size() != want)
-      return query_error(pos, "wrong number of arguments for aggregate expression provided, expected " +
-                                  std::to_string(want) + ", got " + std::to_string(args.size()));
+      return query_error(pos,
+                         "wrong number of arguments for aggregate expression provided, expected " +
+                             std::to_string(want) + ", got " + std::to_string(args.size()));
     if (has_param) {
       e->param = std::move(args[0]);
       if (e->param->type() != ValueType::scalar)
@@ -709,8 +887,9 @@ class Parser {
     }
     e->expr = std::move(args.back());
     if (e->expr->type() != ValueType::vector)
-      return query_error(e->expr->pos, "expected type instant vector in aggregation expression, got " +
-                                           std::string(value_type_name(e->expr->type())));
+      return query_error(e->expr->pos,
+                         "expected type instant vector in aggregation expression, got " +
+                             std::string(value_type_name(e->expr->type())));
     e->depth = std::max(e->depth, e->expr->depth + 1);
     TT_TRY(check_depth(*e));
     return ExprPtr(e);
@@ -725,10 +904,14 @@ class Parser {
 
 const char* value_type_name(ValueType t) {
   switch (t) {
-    case ValueType::scalar: return "scalar";
-    case ValueType::vector: return "instant vector";
-    case ValueType::matrix: return "range vector";
-    case ValueType::string: return "string";
+    case ValueType::scalar:
+      return "scalar";
+    case ValueType::vector:
+      return "instant vector";
+    case ValueType::matrix:
+      return "range vector";
+    case ValueType::string:
+      return "string";
   }
   return "?";
 }
@@ -741,64 +924,100 @@ bool is_set_op(BinOp op) { return op == BinOp::land || op == BinOp::lor || op ==
 
 const char* binop_name(BinOp op) {
   switch (op) {
-    case BinOp::add: return "+";
-    case BinOp::sub: return "-";
-    case BinOp::mul: return "*";
-    case BinOp::div: return "/";
-    case BinOp::mod: return "%";
-    case BinOp::pow: return "^";
-    case BinOp::eq: return "==";
-    case BinOp::ne: return "!=";
-    case BinOp::gt: return ">";
-    case BinOp::lt: return "<";
-    case BinOp::ge: return ">=";
-    case BinOp::le: return "<=";
-    case BinOp::land: return "and";
-    case BinOp::lor: return "or";
-    case BinOp::lunless: return "unless";
+    case BinOp::add:
+      return "+";
+    case BinOp::sub:
+      return "-";
+    case BinOp::mul:
+      return "*";
+    case BinOp::div:
+      return "/";
+    case BinOp::mod:
+      return "%";
+    case BinOp::pow:
+      return "^";
+    case BinOp::eq:
+      return "==";
+    case BinOp::ne:
+      return "!=";
+    case BinOp::gt:
+      return ">";
+    case BinOp::lt:
+      return "<";
+    case BinOp::ge:
+      return ">=";
+    case BinOp::le:
+      return "<=";
+    case BinOp::land:
+      return "and";
+    case BinOp::lor:
+      return "or";
+    case BinOp::lunless:
+      return "unless";
   }
   return "?";
 }
 
 const char* aggop_name(AggOp op) {
   switch (op) {
-    case AggOp::sum: return "sum";
-    case AggOp::avg: return "avg";
-    case AggOp::min: return "min";
-    case AggOp::max: return "max";
-    case AggOp::count: return "count";
-    case AggOp::group: return "group";
-    case AggOp::stddev: return "stddev";
-    case AggOp::stdvar: return "stdvar";
-    case AggOp::topk: return "topk";
-    case AggOp::bottomk: return "bottomk";
-    case AggOp::quantile: return "quantile";
+    case AggOp::sum:
+      return "sum";
+    case AggOp::avg:
+      return "avg";
+    case AggOp::min:
+      return "min";
+    case AggOp::max:
+      return "max";
+    case AggOp::count:
+      return "count";
+    case AggOp::group:
+      return "group";
+    case AggOp::stddev:
+      return "stddev";
+    case AggOp::stdvar:
+      return "stdvar";
+    case AggOp::topk:
+      return "topk";
+    case AggOp::bottomk:
+      return "bottomk";
+    case AggOp::quantile:
+      return "quantile";
   }
   return "?";
 }
 
 ValueType Expr::type() const {
   switch (kind) {
-    case ExprKind::number: return ValueType::scalar;
-    case ExprKind::string: return ValueType::string;
-    case ExprKind::vector_selector: return ValueType::vector;
-    case ExprKind::matrix_selector: return ValueType::matrix;
-    case ExprKind::call: return func->result;
-    case ExprKind::aggregate: return ValueType::vector;
+    case ExprKind::number:
+      return ValueType::scalar;
+    case ExprKind::string:
+      return ValueType::string;
+    case ExprKind::vector_selector:
+      return ValueType::vector;
+    case ExprKind::matrix_selector:
+      return ValueType::matrix;
+    case ExprKind::call:
+      return func->result;
+    case ExprKind::aggregate:
+      return ValueType::vector;
     case ExprKind::binary:
-      return lhs->type() == ValueType::scalar && rhs->type() == ValueType::scalar ? ValueType::scalar
-                                                                                    : ValueType::vector;
+      return lhs->type() == ValueType::scalar && rhs->type() == ValueType::scalar
+                 ? ValueType::scalar
+                 : ValueType::vector;
     case ExprKind::unary_minus:
-    case ExprKind::paren: return lhs->type();
+    case ExprKind::paren:
+      return lhs->type();
   }
   return ValueType::scalar;
 }
 
 Result<ExprPtr> parse_expr(std::string_view text) {
   if (text.size() > kMaxQueryBytes)
-    return query_error(kMaxQueryBytes, "query longer than " + std::to_string(kMaxQueryBytes) + " bytes");
+    return query_error(kMaxQueryBytes,
+                       "query longer than " + std::to_string(kMaxQueryBytes) + " bytes");
   // Checked once here, so no message that quotes the query (and no regex) sees broken text.
-  if (auto valid = valid_utf8_prefix(text); valid != text.size()) return query_error(valid, "invalid UTF-8 rune");
+  if (auto valid = valid_utf8_prefix(text); valid != text.size())
+    return query_error(valid, "invalid UTF-8 rune");
   Parser p(text);
   return p.parse_all();
 }
@@ -807,7 +1026,8 @@ Result<std::vector<Matcher>> parse_selector(std::string_view text) {
   if (text.size() > kMaxQueryBytes)
     return Error::make(ErrorKind::validation, "BAD_SELECTOR", "selector too long");
   if (auto valid = valid_utf8_prefix(text); valid != text.size())
-    return Error::make(ErrorKind::validation, "BAD_SELECTOR", "at position " + std::to_string(valid) + ": invalid UTF-8 rune");
+    return Error::make(ErrorKind::validation, "BAD_SELECTOR",
+                       "at position " + std::to_string(valid) + ": invalid UTF-8 rune");
   Parser p(text);
   auto r = p.parse_selector_only();
   if (!r) {

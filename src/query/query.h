@@ -62,8 +62,8 @@ Result<std::vector<Matcher>> parse_selector(std::string_view text);
 // ---- Storage --------------------------------------------------------------------------------
 
 struct SeriesData {
-  LabelSet labels;               // sorted by name (core/series.h), includes __name__
-  std::vector<Sample> samples;   // sorted by time, unique times
+  LabelSet labels;              // sorted by name (core/series.h), includes __name__
+  std::vector<Sample> samples;  // sorted by time, unique times
 };
 
 // What the engine reads. Implementations return every series matching all matchers, with the

@@ -7,14 +7,15 @@ Scheduler::Scheduler(uv_loop_t* loop, Fire fire) : m_loop(loop), m_fire(std::mov
   m_timer.data = this;
   m_lateness = &metrics::registry()
                     .family("telltale_scheduler_lateness_seconds",
-                            "How long after its scheduled time a job started.", metrics::Type::histogram,
-                            metrics::latency_buckets())
+                            "How long after its scheduled time a job started.",
+                            metrics::Type::histogram, metrics::latency_buckets())
                     .histogram();
-  m_skipped = &metrics::registry()
-                   .family("telltale_scheduler_skipped_total",
-                           "Scheduled runs skipped because the loop was more than an interval late.",
-                           metrics::Type::counter)
-                   .counter();
+  m_skipped =
+      &metrics::registry()
+           .family("telltale_scheduler_skipped_total",
+                   "Scheduled runs skipped because the loop was more than an interval late.",
+                   metrics::Type::counter)
+           .counter();
 }
 
 Scheduler::~Scheduler() { close(); }
@@ -34,10 +35,12 @@ std::int64_t Scheduler::first_slot(std::int64_t id, std::int64_t interval_ms, st
   return base >= now_ms ? base : base + interval_ms;
 }
 
-void Scheduler::upsert(std::int64_t id, std::int64_t interval_ms, std::optional<std::int64_t> first_due_ms) {
+void Scheduler::upsert(std::int64_t id, std::int64_t interval_ms,
+                       std::optional<std::int64_t> first_due_ms) {
   if (m_closed || interval_ms <= 0) return;
   std::int64_t now = static_cast<std::int64_t>(uv_now(m_loop));
-  Job job{interval_ms, first_due_ms ? *first_due_ms : first_slot(id, interval_ms, now), m_next_generation++};
+  Job job{interval_ms, first_due_ms ? *first_due_ms : first_slot(id, interval_ms, now),
+          m_next_generation++};
   m_jobs[id] = job;
   m_heap.push({job.due_ms, id, job.generation});
   arm();

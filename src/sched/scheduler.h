@@ -31,7 +31,8 @@ class Scheduler {
 
   // Loop thread only. Adds a job or changes its interval; its slots stay at phase(id) + k *
   // interval. `first_due_ms` (loop clock) overrides the first slot, e.g. for push deadlines.
-  void upsert(std::int64_t id, std::int64_t interval_ms, std::optional<std::int64_t> first_due_ms = std::nullopt);
+  void upsert(std::int64_t id, std::int64_t interval_ms,
+              std::optional<std::int64_t> first_due_ms = std::nullopt);
   void remove(std::int64_t id);
   bool contains(std::int64_t id) const { return m_jobs.count(id) != 0; }
   std::size_t size() const { return m_jobs.size(); }
@@ -51,7 +52,9 @@ class Scheduler {
     std::int64_t due_ms;
     std::int64_t id;
     std::uint64_t generation;
-    bool operator>(const Entry& o) const { return due_ms > o.due_ms || (due_ms == o.due_ms && id > o.id); }
+    bool operator>(const Entry& o) const {
+      return due_ms > o.due_ms || (due_ms == o.due_ms && id > o.id);
+    }
   };
   static void on_timer(uv_timer_t* t);
   void fire_due();

@@ -21,7 +21,18 @@ Oid mib(const char* name) { return *resolve_name(name); }
 
 // The order of kSystemColumns and kInterfaceColumns.
 enum class SystemColumn { descr, object_id, uptime, contact, name, location };
-enum class Column { descr, type, mtu, speed, phys_address, admin_status, oper_status, name, high_speed, alias };
+enum class Column {
+  descr,
+  type,
+  mtu,
+  speed,
+  phys_address,
+  admin_status,
+  oper_status,
+  name,
+  high_speed,
+  alias
+};
 
 constexpr std::uint32_t kSpeedSaturated = 0xffffffffu;
 constexpr std::int64_t kMinTimeoutMs = 100, kMaxTimeoutMs = 60000;
@@ -42,11 +53,15 @@ std::optional<std::int64_t> integer_of(const Value& v) {
 }
 
 std::optional<std::uint64_t> unsigned_of(const Value& v) {
-  if (v.type == Type::gauge32 || v.type == Type::counter32 || v.type == Type::timeticks || v.type == Type::counter64) return v.number;
+  if (v.type == Type::gauge32 || v.type == Type::counter32 || v.type == Type::timeticks ||
+      v.type == Type::counter64)
+    return v.number;
   return std::nullopt;
 }
 
-nlohmann::json or_null(const auto& opt) { return opt ? nlohmann::json(*opt) : nlohmann::json(nullptr); }
+nlohmann::json or_null(const auto& opt) {
+  return opt ? nlohmann::json(*opt) : nlohmann::json(nullptr);
+}
 
 nlohmann::json status_json(const std::optional<std::int64_t>& s) {
   if (!s) return nullptr;
@@ -55,13 +70,18 @@ nlohmann::json status_json(const std::optional<std::int64_t>& s) {
 }
 
 Error invalid(std::vector<FieldError> errs) {
-  return Error{ErrorKind::validation, "VALIDATION_FAILED", "bad SNMP discovery request", std::move(errs), {}};
+  return Error{ErrorKind::validation,
+               "VALIDATION_FAILED",
+               "bad SNMP discovery request",
+               std::move(errs),
+               {}};
 }
 
 bool valid_host(std::string_view h) {
   if (h.empty() || h.size() > kMaxHostLen) return false;
   for (unsigned char c : h)
-    if (!(std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == '%')) return false;
+    if (!(std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == '%'))
+      return false;
   return true;
 }
 
@@ -91,18 +111,19 @@ bool split_address(std::string_view a, std::string& host, std::uint16_t& port) {
   if (!port_text.empty()) {
     unsigned v = 0;
     auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), v);
-    if (ec != std::errc() || p != port_text.data() + port_text.size() || v < 1 || v > 65535) return false;
+    if (ec != std::errc() || p != port_text.data() + port_text.size() || v < 1 || v > 65535)
+      return false;
     port = static_cast<std::uint16_t>(v);
   }
   return valid_host(host);
 }
 
-const std::vector<Oid> kSystemColumns = {mib("sysDescr"), mib("sysObjectID"), mib("sysUpTime"),
+const std::vector<Oid> kSystemColumns = {mib("sysDescr"),   mib("sysObjectID"), mib("sysUpTime"),
                                          mib("sysContact"), mib("sysName"),     mib("sysLocation")};
-const std::vector<Oid> kInterfaceColumns = {mib("ifDescr"),       mib("ifType"),       mib("ifMtu"),
-                                            mib("ifSpeed"),       mib("ifPhysAddress"), mib("ifAdminStatus"),
-                                            mib("ifOperStatus"),  mib("ifName"),        mib("ifHighSpeed"),
-                                            mib("ifAlias")};
+const std::vector<Oid> kInterfaceColumns = {
+    mib("ifDescr"),       mib("ifType"),        mib("ifMtu"),        mib("ifSpeed"),
+    mib("ifPhysAddress"), mib("ifAdminStatus"), mib("ifOperStatus"), mib("ifName"),
+    mib("ifHighSpeed"),   mib("ifAlias")};
 
 Result<DiscoveryRequest> decode_discovery_request(const nlohmann::json& body) {
   if (!body.is_object()) return invalid({{"", "the body must be a JSON object"}});
@@ -114,51 +135,74 @@ Result<DiscoveryRequest> decode_discovery_request(const nlohmann::json& body) {
     if (key == "address") {
       have_address = true;
       if (!v.is_string() || !split_address(v.get<std::string>(), req.host, req.port))
-        errs.push_back({key, "must be host, host:port, [IPv6]:port or an IPv6 address, with a port from 1 to 65535"});
+        errs.push_back({key,
+                        "must be host, host:port, [IPv6]:port or an IPv6 address, with a port from "
+                        "1 to 65535"});
     } else if (key == "version") {
-      auto s = v.is_string() ? v.get<std::string>() : v.is_number_integer() ? std::to_string(v.get<std::int64_t>()) : "";
-      if (s == "1") req.version = Version::v1;
-      else if (s == "2c") req.version = Version::v2c;
-      else if (s == "3") req.version = Version::v3;
-      else errs.push_back({key, "must be \"1\", \"2c\" or \"3\""});
+      auto s = v.is_string()           ? v.get<std::string>()
+               : v.is_number_integer() ? std::to_string(v.get<std::int64_t>())
+                                       : "";
+      if (s == "1")
+        req.version = Version::v1;
+      else if (s == "2c")
+        req.version = Version::v2c;
+      else if (s == "3")
+        req.version = Version::v3;
+      else
+        errs.push_back({key, "must be \"1\", \"2c\" or \"3\""});
     } else if (key == "community") {
-      if (!v.is_string() || v.get_ref<const std::string&>().empty() || v.get_ref<const std::string&>().size() > kMaxCommunityLen)
+      if (!v.is_string() || v.get_ref<const std::string&>().empty() ||
+          v.get_ref<const std::string&>().size() > kMaxCommunityLen)
         errs.push_back({key, "must be a string of 1 to 255 bytes"});
-      else req.community = v.get<std::string>();
+      else
+        req.community = v.get<std::string>();
     } else if (key == "context") {
       if (!v.is_string() || v.get_ref<const std::string&>().size() > kMaxContextLen)
         errs.push_back({key, "must be a string of at most 32 bytes"});
-      else req.context = v.get<std::string>();
+      else
+        req.context = v.get<std::string>();
     } else if (key == "timeout") {
       std::optional<std::int64_t> ms;
-      if (v.is_string()) ms = parse_duration_ms(v.get<std::string>());
-      else if (v.is_number_integer()) ms = v.get<std::int64_t>();
+      if (v.is_string())
+        ms = parse_duration_ms(v.get<std::string>());
+      else if (v.is_number_integer())
+        ms = v.get<std::int64_t>();
       if (!ms || *ms < kMinTimeoutMs || *ms > kMaxTimeoutMs)
         errs.push_back({key, "must be a duration from 100ms to 60s (\"2s\", or milliseconds)"});
-      else req.timeout = std::chrono::milliseconds(*ms);
+      else
+        req.timeout = std::chrono::milliseconds(*ms);
     } else if (key == "retries") {
-      if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > kMaxRetries)
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 0 ||
+          v.get<std::int64_t>() > kMaxRetries)
         errs.push_back({key, "must be an integer from 0 to 10"});
-      else req.retries = v.get<int>();
+      else
+        req.retries = v.get<int>();
     } else if (key == "create_node") {
-      if (!v.is_boolean()) errs.push_back({key, "must be true or false"});
-      else req.create_node = v.get<bool>();
+      if (!v.is_boolean())
+        errs.push_back({key, "must be true or false"});
+      else
+        req.create_node = v.get<bool>();
     } else {
-      errs.push_back({key, "is not a field of an SNMP discovery (address, version, community, user, auth_protocol, "
-                           "auth_password, priv_protocol, priv_password, context, timeout, retries, create_node)"});
+      errs.push_back(
+          {key,
+           "is not a field of an SNMP discovery (address, version, community, user, auth_protocol, "
+           "auth_password, priv_protocol, priv_password, context, timeout, retries, create_node)"});
     }
   }
   if (!have_address) errs.push_back({"address", "is required"});
   const bool v3 = req.version == Version::v3;
-  if (v3 && body.contains("community")) errs.push_back({"community", "is for versions 1 and 2c; version 3 takes user"});
-  for (const char* key : {"user", "auth_protocol", "auth_password", "priv_protocol", "priv_password", "context"})
+  if (v3 && body.contains("community"))
+    errs.push_back({"community", "is for versions 1 and 2c; version 3 takes user"});
+  for (const char* key :
+       {"user", "auth_protocol", "auth_password", "priv_protocol", "priv_password", "context"})
     if (!v3 && body.contains(key)) errs.push_back({key, "is for version 3 only"});
   if (v3) check_usm_fields(body, errs);
   if (!errs.empty()) return invalid(std::move(errs));
   return req;
 }
 
-Device device_from(const std::vector<VarBind>& system, const std::vector<std::vector<VarBind>>& columns) {
+Device device_from(const std::vector<VarBind>& system,
+                   const std::vector<std::vector<VarBind>>& columns) {
   Device d;
   for (const auto& vb : system) {
     if (vb.oid.size() != kSystemColumns[0].size() + 1 || vb.oid.back() != 0) continue;
@@ -168,12 +212,24 @@ Device device_from(const std::vector<VarBind>& system, const std::vector<std::ve
     const Value& v = vb.value;
     const bool text = v.type == Type::octet_string;
     switch (static_cast<SystemColumn>(c - kSystemColumns.begin())) {
-      case SystemColumn::descr: if (text) d.descr = text_of(v); break;
-      case SystemColumn::object_id: if (v.type == Type::oid) d.object_id = to_string(v.oid); break;
-      case SystemColumn::uptime: if (v.type == Type::timeticks) d.uptime_ticks = v.number; break;
-      case SystemColumn::contact: if (text) d.contact = text_of(v); break;
-      case SystemColumn::name: if (text) d.name = text_of(v); break;
-      case SystemColumn::location: if (text) d.location = text_of(v); break;
+      case SystemColumn::descr:
+        if (text) d.descr = text_of(v);
+        break;
+      case SystemColumn::object_id:
+        if (v.type == Type::oid) d.object_id = to_string(v.oid);
+        break;
+      case SystemColumn::uptime:
+        if (v.type == Type::timeticks) d.uptime_ticks = v.number;
+        break;
+      case SystemColumn::contact:
+        if (text) d.contact = text_of(v);
+        break;
+      case SystemColumn::name:
+        if (text) d.name = text_of(v);
+        break;
+      case SystemColumn::location:
+        if (text) d.location = text_of(v);
+        break;
     }
   }
   std::map<std::uint32_t, Interface> rows;
@@ -186,16 +242,36 @@ Device device_from(const std::vector<VarBind>& system, const std::vector<std::ve
       row.index = vb.oid.back();
       const Value& v = vb.value;
       switch (static_cast<Column>(c)) {
-        case Column::descr: if (v.type == Type::octet_string) row.descr = text_of(v); break;
-        case Column::type: row.type = integer_of(v); break;
-        case Column::mtu: row.mtu = integer_of(v); break;
-        case Column::speed: if (auto s = unsigned_of(v)) speed[row.index] = *s; break;
-        case Column::phys_address: row.mac = mac_of(v); break;
-        case Column::admin_status: row.admin_status = integer_of(v); break;
-        case Column::oper_status: row.oper_status = integer_of(v); break;
-        case Column::name: if (v.type == Type::octet_string) row.name = text_of(v); break;
-        case Column::high_speed: if (auto s = unsigned_of(v)) high_speed[row.index] = *s; break;
-        case Column::alias: if (v.type == Type::octet_string) row.alias = text_of(v); break;
+        case Column::descr:
+          if (v.type == Type::octet_string) row.descr = text_of(v);
+          break;
+        case Column::type:
+          row.type = integer_of(v);
+          break;
+        case Column::mtu:
+          row.mtu = integer_of(v);
+          break;
+        case Column::speed:
+          if (auto s = unsigned_of(v)) speed[row.index] = *s;
+          break;
+        case Column::phys_address:
+          row.mac = mac_of(v);
+          break;
+        case Column::admin_status:
+          row.admin_status = integer_of(v);
+          break;
+        case Column::oper_status:
+          row.oper_status = integer_of(v);
+          break;
+        case Column::name:
+          if (v.type == Type::octet_string) row.name = text_of(v);
+          break;
+        case Column::high_speed:
+          if (auto s = unsigned_of(v)) high_speed[row.index] = *s;
+          break;
+        case Column::alias:
+          if (v.type == Type::octet_string) row.alias = text_of(v);
+          break;
       }
     }
   }
@@ -204,8 +280,10 @@ Device device_from(const std::vector<VarBind>& system, const std::vector<std::ve
     // 4,294,967,295, and where ifHighSpeed rounds a sub-Mb/s link down to 0.
     auto s = speed.find(index);
     auto h = high_speed.find(index);
-    if (h != high_speed.end() && (h->second > 0 || s == speed.end() || s->second == 0)) row.speed_bps = h->second * 1'000'000;
-    else if (s != speed.end() && s->second < kSpeedSaturated) row.speed_bps = s->second;
+    if (h != high_speed.end() && (h->second > 0 || s == speed.end() || s->second == 0))
+      row.speed_bps = h->second * 1'000'000;
+    else if (s != speed.end() && s->second < kSpeedSaturated)
+      row.speed_bps = s->second;
     d.interfaces.push_back(std::move(row));
   }
   return d;
@@ -214,23 +292,28 @@ Device device_from(const std::vector<VarBind>& system, const std::vector<std::ve
 void discover(Engine& engine, const Target& target, std::function<void(Result<Device>)> done) {
   // GETNEXT of each system column answers its .0 instance, in v1 and v2c alike, and a column the
   // agent lacks just answers the next object (ignored) instead of failing the whole request.
-  engine.get_next(target, kSystemColumns, [&engine, target, done = std::move(done)](Result<Pdu> system) mutable {
-    if (!system.ok()) return done(std::move(system).error());
-    engine.walk(target, kInterfaceColumns,
-                [system = std::move(system.value().varbinds), done = std::move(done)](Result<std::vector<std::vector<VarBind>>> cols) {
-                  if (!cols.ok()) return done(std::move(cols).error());
-                  done(device_from(system, cols.value()));
-                });
-  });
+  engine.get_next(target, kSystemColumns,
+                  [&engine, target, done = std::move(done)](Result<Pdu> system) mutable {
+                    if (!system.ok()) return done(std::move(system).error());
+                    engine.walk(
+                        target, kInterfaceColumns,
+                        [system = std::move(system.value().varbinds),
+                         done = std::move(done)](Result<std::vector<std::vector<VarBind>>> cols) {
+                          if (!cols.ok()) return done(std::move(cols).error());
+                          done(device_from(system, cols.value()));
+                        });
+                  });
 }
 
 nlohmann::json to_json(const Device& d) {
-  nlohmann::json system = {{"name", or_null(d.name)},
-                           {"descr", or_null(d.descr)},
-                           {"object_id", or_null(d.object_id)},
-                           {"contact", or_null(d.contact)},
-                           {"location", or_null(d.location)},
-                           {"uptime", d.uptime_ticks ? nlohmann::json(static_cast<double>(*d.uptime_ticks) / 100.0) : nlohmann::json(nullptr)}};
+  nlohmann::json system = {
+      {"name", or_null(d.name)},
+      {"descr", or_null(d.descr)},
+      {"object_id", or_null(d.object_id)},
+      {"contact", or_null(d.contact)},
+      {"location", or_null(d.location)},
+      {"uptime", d.uptime_ticks ? nlohmann::json(static_cast<double>(*d.uptime_ticks) / 100.0)
+                                : nlohmann::json(nullptr)}};
   nlohmann::json interfaces = nlohmann::json::array();
   for (const auto& i : d.interfaces)
     interfaces.push_back({{"index", i.index},
@@ -262,17 +345,21 @@ Result<nlohmann::json> DiscoveryService::run(const DiscoveryRequest& req, const 
     hints.ai_socktype = SOCK_DGRAM;
     addrinfo* res = nullptr;
     if (int rc = getaddrinfo(req.host.c_str(), nullptr, &hints, &res); rc != 0 || !res)
-      return invalid({{"address", fmt::format("'{}' does not resolve: {}", req.host, gai_strerror(rc))}});
+      return invalid(
+          {{"address", fmt::format("'{}' does not resolve: {}", req.host, gai_strerror(rc))}});
     target.endpoint = endpoint_from_sockaddr(res->ai_addr, req.port);
     freeaddrinfo(res);
   }
   auto promise = std::make_shared<std::promise<Result<Device>>>();
   auto future = promise->get_future();
-  m_loop.post([this, target, promise] { discover(m_engine, target, [promise](Result<Device> d) { promise->set_value(std::move(d)); }); });
+  m_loop.post([this, target, promise] {
+    discover(m_engine, target, [promise](Result<Device> d) { promise->set_value(std::move(d)); });
+  });
   // Every request ends by its own timeout; this bound only covers a loop that stopped.
   constexpr auto kLongest = std::chrono::minutes(5);
   if (future.wait_for(kLongest) != std::future_status::ready)
-    return Error::make(ErrorKind::gateway_timeout, "SNMP_TIMEOUT", "the discovery did not finish within 5 minutes");
+    return Error::make(ErrorKind::gateway_timeout, "SNMP_TIMEOUT",
+                       "the discovery did not finish within 5 minutes");
   auto device = future.get();
   if (!device.ok()) return std::move(device).error();
   nlohmann::json out = to_json(device.value());
@@ -284,7 +371,8 @@ Result<nlohmann::json> DiscoveryService::run(const DiscoveryRequest& req, const 
   return out;
 }
 
-Result<nlohmann::json> DiscoveryService::apply_to_inventory(const DiscoveryRequest& req, const Device& d, const Actor& actor) {
+Result<nlohmann::json> DiscoveryService::apply_to_inventory(const DiscoveryRequest& req,
+                                                            const Device& d, const Actor& actor) {
   nlohmann::json snmp = {{"object_id", or_null(d.object_id)},
                          {"descr", or_null(d.descr)},
                          {"contact", or_null(d.contact)},
@@ -300,13 +388,17 @@ Result<nlohmann::json> DiscoveryService::apply_to_inventory(const DiscoveryReque
     if (n.address != req.host) continue;
     nlohmann::json metadata = n.metadata;
     metadata["snmp"] = snmp;
-    auto patch = inventory::decode_node_input({{"metadata", metadata}}, inventory::InputMode::patch);
+    auto patch =
+        inventory::decode_node_input({{"metadata", metadata}}, inventory::InputMode::patch);
     if (!patch.ok()) return std::move(patch).error();
     auto updated = m_nodes.update(n.id, patch.value(), actor);
     if (!updated.ok()) return std::move(updated).error();
     return nlohmann::json{{"node", inventory::to_json(updated.value())}, {"node_created", false}};
   }
-  nlohmann::json body = {{"name", d.name.value_or(req.host)}, {"type", "network"}, {"address", req.host}, {"metadata", {{"snmp", snmp}}}};
+  nlohmann::json body = {{"name", d.name.value_or(req.host)},
+                         {"type", "network"},
+                         {"address", req.host},
+                         {"metadata", {{"snmp", snmp}}}};
   auto in = inventory::decode_node_input(body, inventory::InputMode::create);
   if (!in.ok()) {
     // A sysName that is no valid node name (empty, control characters): name the node by address.

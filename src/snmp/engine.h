@@ -39,9 +39,9 @@ Endpoint endpoint_from_sockaddr(const sockaddr* sa, std::uint16_t port);
 struct Target {
   Endpoint endpoint;
   Version version = Version::v2c;
-  std::string community = "public";  // v1, v2c
-  UsmUser user;                       // v3
-  std::string context;                // v3 contextName
+  std::string community = "public";         // v1, v2c
+  UsmUser user;                             // v3
+  std::string context;                      // v3 contextName
   std::chrono::milliseconds timeout{2000};  // per try
   int retries = 1;                          // tries after the first
 };
@@ -58,7 +58,8 @@ struct Target {
 //   SNMP_WRONG_DIGEST                     usmStatsWrongDigests: wrong auth password or protocol
 //   SNMP_DECRYPTION_FAILED                usmStatsDecryptionErrors, or an agent that answers engine
 //                                         discovery but never an encrypted request (net-snmp
-//                                         drops what it cannot decrypt): wrong priv password/protocol
+//                                         drops what it cannot decrypt): wrong priv
+//                                         password/protocol
 //   SNMP_UNSUPPORTED_SECURITY_LEVEL       usmStatsUnsupportedSecLevels: the user has no such keys
 //   SNMP_NOT_IN_TIME_WINDOW               still out of the time window after one resynchronisation
 //   SNMP_UNKNOWN_CONTEXT                  snmpUnknownContexts / snmpUnavailableContexts (context)
@@ -83,7 +84,8 @@ class Engine {
   // The answer's PDU; a non-zero error-status is an SNMP_ERROR_STATUS error naming the variable.
   void get(const Target& t, std::vector<Oid> oids, PduDone done);
   void get_next(const Target& t, std::vector<Oid> oids, PduDone done);
-  void get_bulk(const Target& t, int non_repeaters, int max_repetitions, std::vector<Oid> oids, PduDone done);
+  void get_bulk(const Target& t, int non_repeaters, int max_repetitions, std::vector<Oid> oids,
+                PduDone done);
   // Every variable under each root: GETBULK over all roots at once for v2c (columns of a
   // table advance together, so ifDescr, ifType, … of one table cost one walk), GETNEXT for v1.
   // At most kMaxWalkVarBinds variables in all.
@@ -172,9 +174,9 @@ class Engine {
     Agent agent;
     std::list<std::string>::iterator used;  // its place in m_agents_by_use
   };
-  std::unordered_map<std::string, CachedAgent> m_agents;  // by endpoint text
+  std::unordered_map<std::string, CachedAgent> m_agents;         // by endpoint text
   std::unordered_map<std::string, UsmMasterKeys> m_master_keys;  // by key_of(user)
-  std::list<std::string> m_agents_by_use;                  // most recently used first
+  std::list<std::string> m_agents_by_use;                        // most recently used first
   std::size_t m_max_agents;
   std::uint64_t m_salt;
   std::uint32_t m_next_id;

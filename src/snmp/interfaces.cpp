@@ -31,30 +31,38 @@ constexpr double kTwoTo32 = 4294967296.0;
 std::optional<IfCounter> counter_of(Column c) {
   switch (c) {
     case Column::hc_in_octets:
-    case Column::in_octets: return IfCounter::in_octets;
+    case Column::in_octets:
+      return IfCounter::in_octets;
     case Column::hc_out_octets:
-    case Column::out_octets: return IfCounter::out_octets;
-    case Column::in_errors: return IfCounter::in_errors;
-    case Column::out_errors: return IfCounter::out_errors;
-    case Column::in_discards: return IfCounter::in_discards;
-    case Column::out_discards: return IfCounter::out_discards;
-    default: return std::nullopt;
+    case Column::out_octets:
+      return IfCounter::out_octets;
+    case Column::in_errors:
+      return IfCounter::in_errors;
+    case Column::out_errors:
+      return IfCounter::out_errors;
+    case Column::in_discards:
+      return IfCounter::in_discards;
+    case Column::out_discards:
+      return IfCounter::out_discards;
+    default:
+      return std::nullopt;
   }
 }
 
 }  // namespace
 
 const std::array<const char*, kIfCounters> kIfCounterNames = {
-    "if_in_octets_total", "if_out_octets_total",   "if_in_errors_total",
+    "if_in_octets_total",  "if_out_octets_total",  "if_in_errors_total",
     "if_out_errors_total", "if_in_discards_total", "if_out_discards_total"};
 
-const std::vector<Oid> kPollColumns = {mib("ifName"),       mib("ifAdminStatus"), mib("ifOperStatus"),
-                                       mib("ifHCInOctets"), mib("ifHCOutOctets"), mib("ifInOctets"),
-                                       mib("ifOutOctets"),  mib("ifInErrors"),    mib("ifOutErrors"),
-                                       mib("ifInDiscards"), mib("ifOutDiscards")};
+const std::vector<Oid> kPollColumns = {
+    mib("ifName"),        mib("ifAdminStatus"), mib("ifOperStatus"), mib("ifHCInOctets"),
+    mib("ifHCOutOctets"), mib("ifInOctets"),    mib("ifOutOctets"),  mib("ifInErrors"),
+    mib("ifOutErrors"),   mib("ifInDiscards"),  mib("ifOutDiscards")};
 
 const char* if_status_name(std::int64_t s) {
-  static constexpr const char* kNames[] = {"up", "down", "testing", "unknown", "dormant", "notPresent", "lowerLayerDown"};
+  static constexpr const char* kNames[] = {"up",      "down",       "testing",       "unknown",
+                                           "dormant", "notPresent", "lowerLayerDown"};
   return s >= 1 && s <= 7 ? kNames[s - 1] : nullptr;
 }
 
@@ -74,9 +82,15 @@ CounterStep advance(CounterMemory& m, std::uint64_t raw, bool wide, bool restart
   }
   switch (step) {
     case CounterStep::first:
-    case CounterStep::reset: m.total = static_cast<double>(raw); break;
-    case CounterStep::advanced: m.total += static_cast<double>(raw - m.last_raw); break;
-    case CounterStep::wrapped: m.total += kTwoTo32 - static_cast<double>(m.last_raw) + static_cast<double>(raw); break;
+    case CounterStep::reset:
+      m.total = static_cast<double>(raw);
+      break;
+    case CounterStep::advanced:
+      m.total += static_cast<double>(raw - m.last_raw);
+      break;
+    case CounterStep::wrapped:
+      m.total += kTwoTo32 - static_cast<double>(m.last_raw) + static_cast<double>(raw);
+      break;
   }
   m.last_raw = raw;
   m.seen = true;
@@ -84,7 +98,8 @@ CounterStep advance(CounterMemory& m, std::uint64_t raw, bool wide, bool restart
   return step;
 }
 
-Poll InterfaceMemory::apply(std::uint64_t uptime_ticks, const std::vector<std::vector<VarBind>>& columns) {
+Poll InterfaceMemory::apply(std::uint64_t uptime_ticks,
+                            const std::vector<std::vector<VarBind>>& columns) {
   Poll poll;
   poll.restarted = m_uptime && uptime_ticks < *m_uptime;
   m_uptime = uptime_ticks;

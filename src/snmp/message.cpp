@@ -2,10 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 namespace tt::snmp {
 
@@ -87,19 +86,24 @@ void put_oid(std::string& out, const Oid& oid) {
 void put_value(std::string& out, const Value& v) {
   const auto tag = static_cast<std::uint8_t>(v.type);
   switch (v.type) {
-    case Type::integer: return put_integer(out, tag, v.integer);
+    case Type::integer:
+      return put_integer(out, tag, v.integer);
     case Type::octet_string:
     case Type::opaque:
-    case Type::ip_address: return put_tlv(out, tag, v.bytes);
-    case Type::oid: return put_oid(out, v.oid);
+    case Type::ip_address:
+      return put_tlv(out, tag, v.bytes);
+    case Type::oid:
+      return put_oid(out, v.oid);
     case Type::counter32:
     case Type::gauge32:
     case Type::timeticks:
-    case Type::counter64: return put_unsigned(out, tag, v.number);
+    case Type::counter64:
+      return put_unsigned(out, tag, v.number);
     case Type::null:
     case Type::no_such_object:
     case Type::no_such_instance:
-    case Type::end_of_mib_view: return put_tlv(out, tag, {});
+    case Type::end_of_mib_view:
+      return put_tlv(out, tag, {});
   }
 }
 
@@ -139,7 +143,8 @@ struct Tlv {
 };
 
 Error malformed(std::size_t at, std::string what) {
-  return Error::make(ErrorKind::bad_gateway, "SNMP_MALFORMED", fmt::format("byte {}: {}", at, what));
+  return Error::make(ErrorKind::bad_gateway, "SNMP_MALFORMED",
+                     fmt::format("byte {}: {}", at, what));
 }
 
 // Reads TLVs one after the other from a span; offsets stay relative to the whole datagram.
@@ -155,19 +160,24 @@ class Reader {
     t.at = offset();
     if (done()) return malformed(t.at, "expected a value, found the end of its container");
     t.tag = m_data[m_pos++];
-    if ((t.tag & 0x1f) == 0x1f) return malformed(t.at, fmt::format("multi-byte tag 0x{:02x} is not used by SNMP", t.tag));
+    if ((t.tag & 0x1f) == 0x1f)
+      return malformed(t.at, fmt::format("multi-byte tag 0x{:02x} is not used by SNMP", t.tag));
     if (done()) return malformed(offset(), "the length is missing");
     std::size_t len = m_data[m_pos++];
     if (len == 0x80) return malformed(offset() - 1, "indefinite length is not allowed");
     if (len > 0x80) {
       const std::size_t octets = len & 0x7f;
-      if (octets > 4) return malformed(offset() - 1, fmt::format("a length of {} octets is too long", octets));
-      if (m_data.size() - m_pos < octets) return malformed(offset(), "the length runs past the end");
+      if (octets > 4)
+        return malformed(offset() - 1, fmt::format("a length of {} octets is too long", octets));
+      if (m_data.size() - m_pos < octets)
+        return malformed(offset(), "the length runs past the end");
       len = 0;
       for (std::size_t i = 0; i < octets; ++i) len = (len << 8) | m_data[m_pos++];
     }
     const std::size_t left = m_data.size() - m_pos;
-    if (len > left) return malformed(offset(), fmt::format("length {} runs past the end ({} bytes left)", len, left));
+    if (len > left)
+      return malformed(offset(),
+                       fmt::format("length {} runs past the end ({} bytes left)", len, left));
     t.content_at = offset();
     t.content = m_data.subspan(m_pos, len);
     m_pos += len;
@@ -178,7 +188,8 @@ class Reader {
     auto t = next();
     if (!t.ok()) return t;
     if (t->tag != tag)
-      return malformed(t->at, fmt::format("expected {} (tag 0x{:02x}), found tag 0x{:02x}", what, tag, t->tag));
+      return malformed(
+          t->at, fmt::format("expected {} (tag 0x{:02x}), found tag 0x{:02x}", what, tag, t->tag));
     return t;
   }
 
@@ -192,9 +203,11 @@ Reader inside(const Tlv& t) { return Reader(t.content, t.content_at); }
 
 Result<std::int64_t> integer_of(const Tlv& t) {
   if (t.content.empty() || t.content.size() > 8)
-    return malformed(t.at, fmt::format("an INTEGER of {} bytes (1 to 8 allowed)", t.content.size()));
+    return malformed(t.at,
+                     fmt::format("an INTEGER of {} bytes (1 to 8 allowed)", t.content.size()));
   std::int64_t v = static_cast<std::int8_t>(t.content[0]);
-  for (std::size_t i = 1; i < t.content.size(); ++i) v = static_cast<std::int64_t>(static_cast<std::uint64_t>(v) << 8) | t.content[i];
+  for (std::size_t i = 1; i < t.content.size(); ++i)
+    v = static_cast<std::int64_t>(static_cast<std::uint64_t>(v) << 8) | t.content[i];
   return v;
 }
 
@@ -210,7 +223,9 @@ Result<Envelope> open_envelope(std::span<const std::uint8_t> datagram) {
   Reader top(datagram, 0);
   auto seq = top.expect(kSequence, "an SNMP message");
   if (!seq.ok()) return std::move(seq).error();
-  if (!top.done()) return malformed(top.offset(), fmt::format("{} bytes after the message", datagram.size() - top.offset()));
+  if (!top.done())
+    return malformed(top.offset(),
+                     fmt::format("{} bytes after the message", datagram.size() - top.offset()));
   Reader r = inside(*seq);
   auto ver = r.expect(0x02, "the version");
   if (!ver.ok()) return std::move(ver).error();
@@ -222,7 +237,8 @@ Result<Envelope> open_envelope(std::span<const std::uint8_t> datagram) {
 Result<std::int32_t> int32_of(const Tlv& t, std::string_view what) {
   auto v = integer_of(t);
   if (!v.ok()) return std::move(v).error();
-  if (*v < INT32_MIN || *v > INT32_MAX) return malformed(t.at, fmt::format("{} {} does not fit 32 bits", what, *v));
+  if (*v < INT32_MIN || *v > INT32_MAX)
+    return malformed(t.at, fmt::format("{} {} does not fit 32 bits", what, *v));
   return static_cast<std::int32_t>(*v);
 }
 
@@ -234,7 +250,9 @@ Result<std::uint64_t> unsigned_of(const Tlv& t, int bits) {
   const std::size_t max = static_cast<std::size_t>(bits / 8);
   if (c.empty()) return malformed(t.at, "an empty unsigned value");
   if (c.size() == max + 1 && c[0] == 0) c = c.subspan(1);
-  if (c.size() > max) return malformed(t.at, fmt::format("an unsigned value of {} bytes exceeds {} bits", t.content.size(), bits));
+  if (c.size() > max)
+    return malformed(
+        t.at, fmt::format("an unsigned value of {} bytes exceeds {} bits", t.content.size(), bits));
   std::uint64_t v = 0;
   for (auto b : c) v = (v << 8) | b;
   return v;
@@ -247,7 +265,8 @@ Result<Oid> oid_of(const Tlv& t) {
   bool first = true, fresh = true;
   for (std::size_t i = 0; i < t.content.size(); ++i) {
     const std::uint8_t b = t.content[i];
-    if (fresh && b == 0x80) return malformed(t.content_at + i, "an OID sub-identifier with a redundant leading octet");
+    if (fresh && b == 0x80)
+      return malformed(t.content_at + i, "an OID sub-identifier with a redundant leading octet");
     fresh = false;
     v = (v << 7) | (b & 0x7f);
     if (v > (first ? 0xffffffffull + 80 : 0xffffffffull))
@@ -261,15 +280,19 @@ Result<Oid> oid_of(const Tlv& t) {
     } else {
       oid.push_back(static_cast<std::uint32_t>(v));
     }
-    if (oid.size() > kMaxOidArcs) return malformed(t.at, fmt::format("an OID of more than {} arcs", kMaxOidArcs));
+    if (oid.size() > kMaxOidArcs)
+      return malformed(t.at, fmt::format("an OID of more than {} arcs", kMaxOidArcs));
     v = 0;
     fresh = true;
   }
-  if (!fresh) return malformed(t.content_at + t.content.size() - 1, "the OID ends inside a sub-identifier");
+  if (!fresh)
+    return malformed(t.content_at + t.content.size() - 1, "the OID ends inside a sub-identifier");
   return oid;
 }
 
-std::string bytes_of(const Tlv& t) { return {reinterpret_cast<const char*>(t.content.data()), t.content.size()}; }
+std::string bytes_of(const Tlv& t) {
+  return {reinterpret_cast<const char*>(t.content.data()), t.content.size()};
+}
 
 Result<Value> value_of(const Tlv& t) {
   const auto type = static_cast<Type>(t.tag);
@@ -280,9 +303,12 @@ Result<Value> value_of(const Tlv& t) {
       return Value::make_integer(*v);
     }
     case Type::octet_string:
-    case Type::opaque: return Value::make_bytes(type, bytes_of(t));
+    case Type::opaque:
+      return Value::make_bytes(type, bytes_of(t));
     case Type::ip_address:
-      if (t.content.size() != 4) return malformed(t.at, fmt::format("an IpAddress of {} bytes (4 required)", t.content.size()));
+      if (t.content.size() != 4)
+        return malformed(t.at,
+                         fmt::format("an IpAddress of {} bytes (4 required)", t.content.size()));
       return Value::make_bytes(type, bytes_of(t));
     case Type::oid: {
       auto v = oid_of(t);
@@ -301,7 +327,8 @@ Result<Value> value_of(const Tlv& t) {
     case Type::no_such_object:
     case Type::no_such_instance:
     case Type::end_of_mib_view:
-      if (!t.content.empty()) return malformed(t.at, fmt::format("{} must be empty", to_string(type)));
+      if (!t.content.empty())
+        return malformed(t.at, fmt::format("{} must be empty", to_string(type)));
       return Value::make(type);
   }
   return malformed(t.at, fmt::format("unknown value type 0x{:02x}", t.tag));
@@ -333,12 +360,15 @@ bool allowed(Version v, PduType t) {
     case PduType::get:
     case PduType::get_next:
     case PduType::response:
-    case PduType::set: return true;
-    case PduType::trap_v1: return v == Version::v1;
+    case PduType::set:
+      return true;
+    case PduType::trap_v1:
+      return v == Version::v1;
     case PduType::get_bulk:
     case PduType::inform:
     case PduType::trap_v2:
-    case PduType::report: return v != Version::v1;
+    case PduType::report:
+      return v != Version::v1;
   }
   return false;
 }
@@ -395,16 +425,20 @@ Result<Pdu> pdu_of(const Tlv& t) {
 }
 
 Result<Pdu> checked_pdu(const Tlv& t, Version v) {
-  if (t.tag < 0xA0 || t.tag > 0xA8) return malformed(t.at, fmt::format("tag 0x{:02x} is not an SNMP PDU", t.tag));
+  if (t.tag < 0xA0 || t.tag > 0xA8)
+    return malformed(t.at, fmt::format("tag 0x{:02x} is not an SNMP PDU", t.tag));
   if (!allowed(v, static_cast<PduType>(t.tag)))
-    return malformed(t.at, fmt::format("a {} in an SNMP v{} message", to_string(static_cast<PduType>(t.tag)), to_string(v)));
+    return malformed(t.at, fmt::format("a {} in an SNMP v{} message",
+                                       to_string(static_cast<PduType>(t.tag)), to_string(v)));
   return pdu_of(t);
 }
 
 Result<std::string> octets(Reader& r, std::string_view what, std::size_t max) {
   auto t = r.expect(static_cast<std::uint8_t>(Type::octet_string), what);
   if (!t.ok()) return std::move(t).error();
-  if (t->content.size() > max) return malformed(t->at, fmt::format("{} of {} bytes (at most {})", what, t->content.size(), max));
+  if (t->content.size() > max)
+    return malformed(t->at,
+                     fmt::format("{} of {} bytes (at most {})", what, t->content.size(), max));
   return bytes_of(*t);
 }
 
@@ -415,7 +449,9 @@ Result<std::int32_t> int32_field(Reader& r, std::string_view what) {
 }
 
 // Size of the tag and length octets that put_tlv wrote before `content_size` bytes.
-std::size_t header_size(const std::string& tlv, std::size_t content_size) { return tlv.size() - content_size; }
+std::size_t header_size(const std::string& tlv, std::size_t content_size) {
+  return tlv.size() - content_size;
+}
 
 }  // namespace
 
@@ -442,7 +478,9 @@ std::optional<Oid> parse_oid(std::string_view text) {
     if (dot == std::string_view::npos) break;
     text.remove_prefix(dot + 1);
   }
-  if (oid.size() < 2 || oid[0] > 2 || (oid[0] < 2 && oid[1] >= 40) || (oid[0] == 2 && oid[1] > 0xffffffffu - 80)) return std::nullopt;
+  if (oid.size() < 2 || oid[0] > 2 || (oid[0] < 2 && oid[1] >= 40) ||
+      (oid[0] == 2 && oid[1] > 0xffffffffu - 80))
+    return std::nullopt;
   return oid;
 }
 
@@ -450,47 +488,86 @@ bool starts_with(const Oid& oid, const Oid& prefix) {
   return oid.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), oid.begin());
 }
 
-std::string_view to_string(Version v) { return v == Version::v1 ? "1" : v == Version::v2c ? "2c" : "3"; }
+std::string_view to_string(Version v) {
+  return v == Version::v1 ? "1" : v == Version::v2c ? "2c" : "3";
+}
 
 std::string_view to_string(Type t) {
   switch (t) {
-    case Type::integer: return "INTEGER";
-    case Type::octet_string: return "OCTET STRING";
-    case Type::null: return "NULL";
-    case Type::oid: return "OBJECT IDENTIFIER";
-    case Type::ip_address: return "IpAddress";
-    case Type::counter32: return "Counter32";
-    case Type::gauge32: return "Gauge32";
-    case Type::timeticks: return "TimeTicks";
-    case Type::opaque: return "Opaque";
-    case Type::counter64: return "Counter64";
-    case Type::no_such_object: return "noSuchObject";
-    case Type::no_such_instance: return "noSuchInstance";
-    case Type::end_of_mib_view: return "endOfMibView";
+    case Type::integer:
+      return "INTEGER";
+    case Type::octet_string:
+      return "OCTET STRING";
+    case Type::null:
+      return "NULL";
+    case Type::oid:
+      return "OBJECT IDENTIFIER";
+    case Type::ip_address:
+      return "IpAddress";
+    case Type::counter32:
+      return "Counter32";
+    case Type::gauge32:
+      return "Gauge32";
+    case Type::timeticks:
+      return "TimeTicks";
+    case Type::opaque:
+      return "Opaque";
+    case Type::counter64:
+      return "Counter64";
+    case Type::no_such_object:
+      return "noSuchObject";
+    case Type::no_such_instance:
+      return "noSuchInstance";
+    case Type::end_of_mib_view:
+      return "endOfMibView";
   }
   return "unknown";
 }
 
 std::string_view to_string(PduType t) {
   switch (t) {
-    case PduType::get: return "GetRequest";
-    case PduType::get_next: return "GetNextRequest";
-    case PduType::response: return "Response";
-    case PduType::set: return "SetRequest";
-    case PduType::trap_v1: return "Trap";
-    case PduType::get_bulk: return "GetBulkRequest";
-    case PduType::inform: return "InformRequest";
-    case PduType::trap_v2: return "SNMPv2-Trap";
-    case PduType::report: return "Report";
+    case PduType::get:
+      return "GetRequest";
+    case PduType::get_next:
+      return "GetNextRequest";
+    case PduType::response:
+      return "Response";
+    case PduType::set:
+      return "SetRequest";
+    case PduType::trap_v1:
+      return "Trap";
+    case PduType::get_bulk:
+      return "GetBulkRequest";
+    case PduType::inform:
+      return "InformRequest";
+    case PduType::trap_v2:
+      return "SNMPv2-Trap";
+    case PduType::report:
+      return "Report";
   }
   return "unknown";
 }
 
 std::string error_status_name(std::int64_t status) {
-  static constexpr const char* kNames[] = {
-      "noError", "tooBig", "noSuchName", "badValue", "readOnly", "genErr", "noAccess", "wrongType", "wrongLength",
-      "wrongEncoding", "wrongValue", "noCreation", "inconsistentValue", "resourceUnavailable", "commitFailed",
-      "undoFailed", "authorizationError", "notWritable", "inconsistentName"};
+  static constexpr const char* kNames[] = {"noError",
+                                           "tooBig",
+                                           "noSuchName",
+                                           "badValue",
+                                           "readOnly",
+                                           "genErr",
+                                           "noAccess",
+                                           "wrongType",
+                                           "wrongLength",
+                                           "wrongEncoding",
+                                           "wrongValue",
+                                           "noCreation",
+                                           "inconsistentValue",
+                                           "resourceUnavailable",
+                                           "commitFailed",
+                                           "undoFailed",
+                                           "authorizationError",
+                                           "notWritable",
+                                           "inconsistentName"};
   if (status >= 0 && status < static_cast<std::int64_t>(std::size(kNames))) return kNames[status];
   return fmt::format("error {}", status);
 }
@@ -510,8 +587,10 @@ Result<Message> decode(std::span<const std::uint8_t> datagram) {
   if (!e.ok()) return std::move(e).error();
   Reader& r = e->rest;
   Message m;
-  if (e->version == 3) return malformed(e->version_at, "an SNMPv3 message where v1 or v2c was expected");
-  if (e->version != 0 && e->version != 1) return malformed(e->version_at, fmt::format("unknown SNMP version {}", e->version));
+  if (e->version == 3)
+    return malformed(e->version_at, "an SNMPv3 message where v1 or v2c was expected");
+  if (e->version != 0 && e->version != 1)
+    return malformed(e->version_at, fmt::format("unknown SNMP version {}", e->version));
   m.version = static_cast<Version>(e->version);
   auto com = r.expect(static_cast<std::uint8_t>(Type::octet_string), "the community");
   if (!com.ok()) return std::move(com).error();
@@ -549,7 +628,9 @@ std::string encode(const MessageV3& m, std::size_t* auth_params_at) {
   put_tlv(usm, kOctets, m.usm.user);
   std::string auth;
   put_tlv(auth, kOctets, m.usm.auth_params);
-  std::size_t at = usm.size() + header_size(auth, m.usm.auth_params.size());  // within the USM sequence's content
+  std::size_t at =
+      usm.size() +
+      header_size(auth, m.usm.auth_params.size());  // within the USM sequence's content
   usm += auth;
   put_tlv(usm, kOctets, m.usm.priv_params);
   std::string usm_seq;
@@ -569,8 +650,10 @@ std::string encode(const MessageV3& m, std::size_t* auth_params_at) {
   put_tlv(c, kSequence, header);
   at += c.size();
   c += params;
-  if (m.flags & kFlagPriv) put_tlv(c, kOctets, m.scoped);
-  else c += m.scoped;
+  if (m.flags & kFlagPriv)
+    put_tlv(c, kOctets, m.scoped);
+  else
+    c += m.scoped;
   std::string out;
   put_tlv(out, kSequence, c);
   at += header_size(out, c.size());
@@ -582,7 +665,9 @@ Result<DecodedV3> decode_v3(std::span<const std::uint8_t> datagram) {
   auto e = open_envelope(datagram);
   if (!e.ok()) return std::move(e).error();
   Reader& r = e->rest;
-  if (e->version != 3) return malformed(e->version_at, fmt::format("SNMP version {} where 3 was expected", e->version));
+  if (e->version != 3)
+    return malformed(e->version_at,
+                     fmt::format("SNMP version {} where 3 was expected", e->version));
   DecodedV3 d;
   MessageV3& m = d.message;
   {
@@ -595,16 +680,21 @@ Result<DecodedV3> decode_v3(std::span<const std::uint8_t> datagram) {
     if (!size.ok()) return std::move(size).error();
     auto flags = hr.expect(static_cast<std::uint8_t>(Type::octet_string), "msgFlags");
     if (!flags.ok()) return std::move(flags).error();
-    if (flags->content.size() != 1) return malformed(flags->at, fmt::format("msgFlags of {} bytes (1 required)", flags->content.size()));
+    if (flags->content.size() != 1)
+      return malformed(flags->at,
+                       fmt::format("msgFlags of {} bytes (1 required)", flags->content.size()));
     auto model = int32_field(hr, "msgSecurityModel");
     if (!model.ok()) return std::move(model).error();
     if (!hr.done()) return malformed(hr.offset(), "extra bytes in msgGlobalData");
     if (*id < 0) return malformed(h->at, fmt::format("msgID {} is negative", *id));
-    if (*model != 3) return malformed(h->at, fmt::format("security model {} (only USM, 3, is understood)", *model));
+    if (*model != 3)
+      return malformed(h->at,
+                       fmt::format("security model {} (only USM, 3, is understood)", *model));
     m.msg_id = *id;
     m.max_size = *size;
     m.flags = flags->content[0];
-    if ((m.flags & kFlagPriv) && !(m.flags & kFlagAuth)) return malformed(flags->at, "msgFlags ask for privacy without authentication");
+    if ((m.flags & kFlagPriv) && !(m.flags & kFlagAuth))
+      return malformed(flags->at, "msgFlags ask for privacy without authentication");
   }
   {
     auto p = r.expect(static_cast<std::uint8_t>(Type::octet_string), "msgSecurityParameters");
@@ -622,25 +712,34 @@ Result<DecodedV3> decode_v3(std::span<const std::uint8_t> datagram) {
     if (!time.ok()) return std::move(time).error();
     auto user = octets(u, "msgUserName", 32);
     if (!user.ok()) return std::move(user).error();
-    auto auth = u.expect(static_cast<std::uint8_t>(Type::octet_string), "msgAuthenticationParameters");
+    auto auth =
+        u.expect(static_cast<std::uint8_t>(Type::octet_string), "msgAuthenticationParameters");
     if (!auth.ok()) return std::move(auth).error();
-    if (auth->content.size() > 64) return malformed(auth->at, fmt::format("msgAuthenticationParameters of {} bytes", auth->content.size()));
+    if (auth->content.size() > 64)
+      return malformed(
+          auth->at, fmt::format("msgAuthenticationParameters of {} bytes", auth->content.size()));
     auto priv = octets(u, "msgPrivacyParameters", 64);
     if (!priv.ok()) return std::move(priv).error();
     if (!u.done()) return malformed(u.offset(), "extra bytes in UsmSecurityParameters");
     if (*boots < 0 || *time < 0) return malformed(useq->at, "negative engine boots or time");
-    m.usm = {std::move(engine.value()), *boots, *time, std::move(user.value()), bytes_of(*auth), std::move(priv.value())};
+    m.usm = {std::move(engine.value()), *boots,          *time,
+             std::move(user.value()),   bytes_of(*auth), std::move(priv.value())};
     d.auth_params_at = auth->content_at;
   }
   auto data = r.next();
   if (!data.ok()) return std::move(data).error();
   if (m.flags & kFlagPriv) {
     if (data->tag != static_cast<std::uint8_t>(Type::octet_string))
-      return malformed(data->at, fmt::format("expected encrypted data (tag 0x04), found tag 0x{:02x}", data->tag));
+      return malformed(
+          data->at,
+          fmt::format("expected encrypted data (tag 0x04), found tag 0x{:02x}", data->tag));
     m.scoped = bytes_of(*data);
   } else {
-    if (data->tag != kSequence) return malformed(data->at, fmt::format("expected a ScopedPDU (tag 0x30), found tag 0x{:02x}", data->tag));
-    m.scoped.assign(reinterpret_cast<const char*>(datagram.data()) + data->at, data->content_at - data->at + data->content.size());
+    if (data->tag != kSequence)
+      return malformed(
+          data->at, fmt::format("expected a ScopedPDU (tag 0x30), found tag 0x{:02x}", data->tag));
+    m.scoped.assign(reinterpret_cast<const char*>(datagram.data()) + data->at,
+                    data->content_at - data->at + data->content.size());
   }
   if (!r.done()) return malformed(r.offset(), "extra bytes after the scoped PDU");
   return d;
@@ -650,7 +749,8 @@ Result<ScopedPdu> decode_scoped_pdu(std::span<const std::uint8_t> data, bool all
   Reader top(data, 0);
   auto seq = top.expect(kSequence, "a ScopedPDU");
   if (!seq.ok()) return std::move(seq).error();
-  if (!allow_padding && !top.done()) return malformed(top.offset(), "extra bytes after the ScopedPDU");
+  if (!allow_padding && !top.done())
+    return malformed(top.offset(), "extra bytes after the ScopedPDU");
   Reader r = inside(*seq);
   ScopedPdu s;
   auto engine = octets(r, "contextEngineID", 32);
@@ -671,19 +771,26 @@ Result<ScopedPdu> decode_scoped_pdu(std::span<const std::uint8_t> data, bool all
 std::string text_of(const Value& v) {
   std::string s = v.bytes;
   while (!s.empty() && s.back() == '\0') s.pop_back();
-  if (std::all_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x80; })) return s;  // the usual case
-  return nlohmann::json::parse(nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).get<std::string>();
+  if (std::all_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x80; }))
+    return s;  // the usual case
+  return nlohmann::json::parse(
+             nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+      .get<std::string>();
 }
 
 nlohmann::json json_of(const Value& v) {
   switch (v.type) {
-    case Type::integer: return v.integer;
+    case Type::integer:
+      return v.integer;
     case Type::counter32:
     case Type::gauge32:
     case Type::timeticks:
-    case Type::counter64: return v.number;
-    case Type::octet_string: return text_of(v);
-    case Type::oid: return to_string(v.oid);
+    case Type::counter64:
+      return v.number;
+    case Type::octet_string:
+      return text_of(v);
+    case Type::oid:
+      return to_string(v.oid);
     case Type::ip_address: {
       std::string s;
       for (unsigned char b : v.bytes) s += fmt::format("{}{}", s.empty() ? "" : ".", b);
@@ -694,7 +801,8 @@ nlohmann::json json_of(const Value& v) {
       for (unsigned char b : v.bytes) s += fmt::format("{:02x}", b);
       return s;
     }
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 

@@ -4,13 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/result.h"
 
@@ -63,7 +62,8 @@ struct Value {
   static Value make_oid(Oid v) { return {Type::oid, 0, 0, {}, std::move(v)}; }
   static Value make(Type t) { return {t, 0, 0, {}, {}}; }
   bool is_exception() const {
-    return type == Type::no_such_object || type == Type::no_such_instance || type == Type::end_of_mib_view;
+    return type == Type::no_such_object || type == Type::no_such_instance ||
+           type == Type::end_of_mib_view;
   }
   bool operator==(const Value&) const = default;
 };

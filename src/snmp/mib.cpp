@@ -161,7 +161,8 @@ const Tables& tables() {
 }  // namespace
 
 std::optional<Oid> resolve_name(std::string_view text) {
-  if (auto colons = text.find("::"); colons != std::string_view::npos) text.remove_prefix(colons + 2);
+  if (auto colons = text.find("::"); colons != std::string_view::npos)
+    text.remove_prefix(colons + 2);
   if (text.empty()) return std::nullopt;
   if (text.front() == '.' || (text.front() >= '0' && text.front() <= '9')) return parse_oid(text);
   const auto dot = text.find('.');

@@ -12,10 +12,12 @@ bool named(const std::string& trap) { return trap.find('.') == std::string::npos
 
 }  // namespace
 
-TrapLabels::Labels TrapLabels::labels(const std::string& address, const std::string& trap, bool has_node) {
+TrapLabels::Labels TrapLabels::labels(const std::string& address, const std::string& trap,
+                                      bool has_node) {
   auto it = m_unnamed.find(address);
   if (it == m_unnamed.end()) {
-    if (!has_node && m_unnamed.size() >= m_limits.max_sources) return {kOtherLabel, named(trap) ? trap : kOtherLabel};
+    if (!has_node && m_unnamed.size() >= m_limits.max_sources)
+      return {kOtherLabel, named(trap) ? trap : kOtherLabel};
     it = m_unnamed.emplace(address, std::set<std::string>{}).first;
   }
   if (named(trap)) return {address, trap};
@@ -38,7 +40,8 @@ TrapEventLimiter::TrapEventLimiter(TrapLimits limits) : m_limits(limits) {
 }
 
 void TrapEventLimiter::refill(Bucket& b, double per_s, double burst, TimeMs now) const {
-  if (now > b.at) b.tokens = std::min(burst, b.tokens + static_cast<double>(now - b.at) * per_s / 1000.0);
+  if (now > b.at)
+    b.tokens = std::min(burst, b.tokens + static_cast<double>(now - b.at) * per_s / 1000.0);
   b.at = std::max(b.at, now);
 }
 
@@ -47,10 +50,12 @@ TrapEventLimiter::Bucket& TrapEventLimiter::bucket_of(const std::string& address
   if (m_buckets.size() - m_buckets.count(kOtherLabel) >= m_limits.max_sources) {
     auto idle = std::find_if(m_buckets.begin(), m_buckets.end(), [&](auto& kv) {
       refill(kv.second, m_limits.events_per_s, m_limits.event_burst, now);
-      return kv.first != kOtherLabel && kv.second.suppressed == 0 && kv.second.tokens >= m_limits.event_burst;
+      return kv.first != kOtherLabel && kv.second.suppressed == 0 &&
+             kv.second.tokens >= m_limits.event_burst;
     });
     if (idle == m_buckets.end()) {
-      auto [other, fresh] = m_buckets.try_emplace(kOtherLabel, Bucket{m_limits.event_burst, now, 0, 0});
+      auto [other, fresh] =
+          m_buckets.try_emplace(kOtherLabel, Bucket{m_limits.event_burst, now, 0, 0});
       return other->second;
     }
     m_buckets.erase(idle);
@@ -84,7 +89,8 @@ std::vector<TrapEventLimiter::Suppressed> TrapEventLimiter::due(TimeMs now) {
 std::optional<TimeMs> TrapEventLimiter::next_due() const {
   std::optional<TimeMs> next;
   for (const auto& [source, b] : m_buckets)
-    if (b.suppressed > 0) next = std::min(next.value_or(INT64_MAX), b.since + m_limits.summary_every_ms);
+    if (b.suppressed > 0)
+      next = std::min(next.value_or(INT64_MAX), b.since + m_limits.summary_every_ms);
   return next;
 }
 

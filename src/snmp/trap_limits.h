@@ -21,13 +21,14 @@ namespace tt::snmp {
 inline constexpr const char* kOtherLabel = "other";
 
 struct TrapLimits {
-  std::size_t max_sources = 256;       // senders with series (and a token bucket) of their own
-  std::size_t max_unnamed_traps = 64;  // per sender, trap OIDs without a MIB name with series of their own
-  double events_per_s = 10;            // per sender
+  std::size_t max_sources = 256;  // senders with series (and a token bucket) of their own
+  std::size_t max_unnamed_traps =
+      64;                    // per sender, trap OIDs without a MIB name with series of their own
+  double events_per_s = 10;  // per sender
   double event_burst = 100;
-  double all_events_per_s = 100;       // all senders together
+  double all_events_per_s = 100;  // all senders together
   double all_event_burst = 1000;
-  TimeMs summary_every_ms = 60'000;    // at most one "suppressed" event per sender this often
+  TimeMs summary_every_ms = 60'000;  // at most one "suppressed" event per sender this often
 };
 
 // The `source` and `trap` labels of a trap's snmp_traps series. A sender gets its own `source`

@@ -20,26 +20,28 @@ constexpr std::size_t kMaxBatch = 1000;
 // reason "queue": too many waiting for the disk; "rate": past the trap event rate (still counted
 // in snmp_traps, and summarised in one snmp.traps_suppressed event a minute per sender).
 metrics::Counter& dropped_traps(const char* reason) {
-  static auto& family = metrics::registry().family("telltale_snmp_traps_dropped_total",
-                                                   "SNMP traps not recorded as events, by reason (queue, rate).",
-                                                   metrics::Type::counter);
+  static auto& family = metrics::registry().family(
+      "telltale_snmp_traps_dropped_total",
+      "SNMP traps not recorded as events, by reason (queue, rate).", metrics::Type::counter);
   return family.counter({{"reason", reason}});
 }
 
 metrics::Counter& malformed_traps() {
   static auto& c = metrics::registry()
                        .family("telltale_snmp_trap_datagrams_malformed_total",
-                               "Datagrams on the trap port that are not SNMP v1/v2c traps or informs nor v3 messages.",
+                               "Datagrams on the trap port that are not SNMP v1/v2c traps or "
+                               "informs nor v3 messages.",
                                metrics::Type::counter)
                        .counter();
   return c;
 }
 
 metrics::Counter& rejected_v3(V3Reject r) {
-  static auto& family = metrics::registry().family(
-      "telltale_snmp_trap_v3_rejected_total",
-      "SNMPv3 datagrams on the trap port not recorded, by reason (unknown user or engine id, wrong digest, ...).",
-      metrics::Type::counter);
+  static auto& family =
+      metrics::registry().family("telltale_snmp_trap_v3_rejected_total",
+                                 "SNMPv3 datagrams on the trap port not recorded, by reason "
+                                 "(unknown user or engine id, wrong digest, ...).",
+                                 metrics::Type::counter);
   return family.counter({{"reason", std::string(to_string(r))}});
 }
 
@@ -48,9 +50,15 @@ constexpr std::uint64_t kRejectLogEveryMs = 10000;
 
 }  // namespace
 
-TrapRecorder::TrapRecorder(db::Writer& writer, bus::Bus& bus, const Clock& clock, SampleSink samples,
-                           const std::vector<LabelSet>& series, TrapLimits limits)
-    : m_writer(writer), m_bus(bus), m_clock(clock), m_samples(std::move(samples)), m_labels(limits), m_events(limits) {
+TrapRecorder::TrapRecorder(db::Writer& writer, bus::Bus& bus, const Clock& clock,
+                           SampleSink samples, const std::vector<LabelSet>& series,
+                           TrapLimits limits)
+    : m_writer(writer),
+      m_bus(bus),
+      m_clock(clock),
+      m_samples(std::move(samples)),
+      m_labels(limits),
+      m_events(limits) {
   for (const auto& labels : series) {
     std::string source, trap;
     for (const auto& l : labels) {
@@ -92,7 +100,8 @@ void TrapRecorder::run() {
       const auto ready = [this] { return m_stopping || !m_queue.empty(); };
       // Wake for traps, or when a summary of suppressed ones is due (m_events is this thread's).
       if (auto due = m_events.next_due())
-        m_cv.wait_for(lock, std::chrono::milliseconds(std::max<TimeMs>(0, *due - m_clock.now_ms())), ready);
+        m_cv.wait_for(lock, std::chrono::milliseconds(std::max<TimeMs>(0, *due - m_clock.now_ms())),
+                      ready);
       else
         m_cv.wait(lock, ready);
       if (m_stopping && m_queue.empty()) return;  // everything taken is written
@@ -105,8 +114,10 @@ void TrapRecorder::run() {
     const TimeMs now = m_clock.now_ms();
     std::vector<const Trap*> recorded;
     for (const auto& t : batch) {
-      if (m_events.admit(source_address(t), now)) recorded.push_back(&t);
-      else dropped_traps("rate").inc();
+      if (m_events.admit(source_address(t), now))
+        recorded.push_back(&t);
+      else
+        dropped_traps("rate").inc();
     }
     auto suppressed = m_events.due(now);
     if (batch.empty() && suppressed.empty()) continue;
@@ -117,7 +128,8 @@ void TrapRecorder::run() {
                         [&](SQLite::Database& db) -> Result<bool> {
                           events.clear();
                           nodes.clear();
-                          SQLite::Statement node(db, "SELECT name FROM nodes WHERE address = ? ORDER BY id LIMIT 1");
+                          SQLite::Statement node(
+                              db, "SELECT name FROM nodes WHERE address = ? ORDER BY id LIMIT 1");
                           std::set<std::string> looked_up;
                           for (const auto& t : batch) {
                             // Once per sender and batch: a storm comes from few addresses.
@@ -130,14 +142,20 @@ void TrapRecorder::run() {
                           for (const Trap* t : recorded) {
                             auto address = source_address(*t);
                             auto data = to_json(*t);
-                            if (auto n = nodes.find(address); n != nodes.end()) data["node"] = n->second;
-                            events.push_back(inventory::append_event(db, {0, now, "snmp", "snmp.trap", address, "system", data}));
+                            if (auto n = nodes.find(address); n != nodes.end())
+                              data["node"] = n->second;
+                            events.push_back(inventory::append_event(
+                                db, {0, now, "snmp", "snmp.trap", address, "system", data}));
                           }
                           for (const auto& s : suppressed) {
-                            nlohmann::json data{{"source", s.source}, {"suppressed", s.count}, {"since", format_rfc3339(s.since)}};
-                            if (auto n = nodes.find(s.source); n != nodes.end()) data["node"] = n->second;
+                            nlohmann::json data{{"source", s.source},
+                                                {"suppressed", s.count},
+                                                {"since", format_rfc3339(s.since)}};
+                            if (auto n = nodes.find(s.source); n != nodes.end())
+                              data["node"] = n->second;
                             events.push_back(inventory::append_event(
-                                db, {0, now, "snmp", "snmp.traps_suppressed", s.source, "system", std::move(data)}));
+                                db, {0, now, "snmp", "snmp.traps_suppressed", s.source, "system",
+                                     std::move(data)}));
                           }
                           return true;
                         },
@@ -153,8 +171,8 @@ void TrapRecorder::run() {
   }
 }
 
-TrapReceiver::TrapReceiver(uv_loop_t* loop, const TrapKeyring& keyring, std::string engine_id, std::uint32_t boots,
-                           std::function<void(Trap)> on_trap)
+TrapReceiver::TrapReceiver(uv_loop_t* loop, const TrapKeyring& keyring, std::string engine_id,
+                           std::uint32_t boots, std::function<void(Trap)> on_trap)
     : m_loop(loop), m_keyring(keyring), m_on_trap(std::move(on_trap)), m_started_ms(uv_now(loop)) {
   m_local.engine_id = std::move(engine_id);
   m_local.boots = boots;
@@ -166,14 +184,17 @@ TrapReceiver::~TrapReceiver() { close(); }
 
 Result<int> TrapReceiver::listen(const std::string& host, int port) {
   auto ep = endpoint_from_literal(host, static_cast<std::uint16_t>(port));
-  if (!ep) return Error::make(ErrorKind::invalid_input, "SNMP_TRAP_LISTEN", fmt::format("'{}' is not an IP address", host));
+  if (!ep)
+    return Error::make(ErrorKind::invalid_input, "SNMP_TRAP_LISTEN",
+                       fmt::format("'{}' is not an IP address", host));
   m_udp = new uv_udp_t;
   uv_udp_init(m_loop, m_udp);
   m_udp->data = this;
   int rc = uv_udp_bind(m_udp, reinterpret_cast<const sockaddr*>(&ep->addr), 0);
   if (rc != 0) {
     close();
-    return Error::make(ErrorKind::unavailable, "SNMP_TRAP_LISTEN", fmt::format("udp {}: {}", ep->text, uv_strerror(rc)));
+    return Error::make(ErrorKind::unavailable, "SNMP_TRAP_LISTEN",
+                       fmt::format("udp {}: {}", ep->text, uv_strerror(rc)));
   }
   uv_udp_recv_start(
       m_udp,
@@ -189,17 +210,20 @@ Result<int> TrapReceiver::listen(const std::string& host, int port) {
   sockaddr_storage bound{};
   int len = sizeof bound;
   uv_udp_getsockname(m_udp, reinterpret_cast<sockaddr*>(&bound), &len);
-  return static_cast<int>(ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port));  // same offset for v6
+  return static_cast<int>(
+      ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port));  // same offset for v6
 }
 
 void TrapReceiver::close() {
   if (!m_udp) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(m_udp), [](uv_handle_t* h) { delete reinterpret_cast<uv_udp_t*>(h); });
+  uv_close(reinterpret_cast<uv_handle_t*>(m_udp),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_udp_t*>(h); });
   m_udp = nullptr;
 }
 
 void TrapReceiver::on_datagram(const sockaddr* from, std::span<const std::uint8_t> data) {
-  const auto* in = reinterpret_cast<const sockaddr_in*>(from);  // the port sits at the same offset for v6
+  const auto* in =
+      reinterpret_cast<const sockaddr_in*>(from);  // the port sits at the same offset for v6
   auto source = endpoint_from_sockaddr(from, ntohs(in->sin_port)).text;
   if (peek_version(data) == 3) return on_v3(from, data, std::move(source));
   auto m = decode(data);
@@ -228,10 +252,12 @@ void TrapReceiver::send_to(const sockaddr* to, std::string datagram) {
     delete wire;
 }
 
-void TrapReceiver::on_v3(const sockaddr* from, std::span<const std::uint8_t> data, std::string source) {
+void TrapReceiver::on_v3(const sockaddr* from, std::span<const std::uint8_t> data,
+                         std::string source) {
   auto users = m_keyring.snapshot();
   const std::uint64_t now = uv_now(m_loop);
-  m_local.time = static_cast<std::uint32_t>(std::min<std::uint64_t>((now - m_started_ms) / 1000, INT32_MAX));
+  m_local.time =
+      static_cast<std::uint32_t>(std::min<std::uint64_t>((now - m_started_ms) / 1000, INT32_MAX));
   auto r = read_v3_trap(data, source, *users, m_clocks, m_local);
   if (!r.reply.empty()) send_to(from, std::move(r.reply));
   if (r.trap) return m_on_trap(std::move(*r.trap));
@@ -241,8 +267,11 @@ void TrapReceiver::on_v3(const sockaddr* from, std::span<const std::uint8_t> dat
     ++m_unlogged_rejects;
     return;
   }
-  log::warn("SNMP traps: v3 datagram from {} not recorded ({}): {}{}", source, to_string(*r.reject), r.detail,
-            m_unlogged_rejects ? fmt::format(" (and {} more since the last such line)", m_unlogged_rejects) : "");
+  log::warn("SNMP traps: v3 datagram from {} not recorded ({}): {}{}", source, to_string(*r.reject),
+            r.detail,
+            m_unlogged_rejects
+                ? fmt::format(" (and {} more since the last such line)", m_unlogged_rejects)
+                : "");
   m_last_reject_log_ms = now == 0 ? 1 : now;
   m_unlogged_rejects = 0;
 }

@@ -18,7 +18,8 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kColumns =
-    "id, engine_id, user, auth_protocol, auth_password, priv_protocol, priv_password, created_at, updated_at";
+    "id, engine_id, user, auth_protocol, auth_password, priv_protocol, priv_password, created_at, "
+    "updated_at";
 // RFC 3411 SnmpEngineID: SIZE(5..32).
 constexpr std::size_t kMinEngineIdBytes = 5, kMaxEngineIdBytes = 32;
 
@@ -26,7 +27,8 @@ TrapUser read_user(SQLite::Statement& st) {
   TrapUser u;
   u.id = st.getColumn(0).getInt64();
   const auto& blob = st.getColumn(1);
-  u.engine_id.assign(static_cast<const char*>(blob.getBlob()), static_cast<std::size_t>(blob.getBytes()));
+  u.engine_id.assign(static_cast<const char*>(blob.getBlob()),
+                     static_cast<std::size_t>(blob.getBytes()));
   u.user.name = st.getColumn(2).getString();
   u.user.auth = auth_protocol_from(st.getColumn(3).getString()).value_or(AuthProtocol::none);
   u.user.auth_password = st.getColumn(4).getString();
@@ -45,11 +47,13 @@ std::optional<TrapUser> find(SQLite::Database& db, std::int64_t id) {
 }
 
 Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "TRAP_USER_NOT_FOUND", fmt::format("trap user {} does not exist", id));
+  return Error::make(ErrorKind::not_found, "TRAP_USER_NOT_FOUND",
+                     fmt::format("trap user {} does not exist", id));
 }
 
 Error invalid(std::vector<FieldError> errs) {
-  return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid SNMP trap user", std::move(errs), {}};
+  return Error{
+      ErrorKind::validation, "VALIDATION_FAILED", "invalid SNMP trap user", std::move(errs), {}};
 }
 
 std::optional<std::string> engine_id_from_hex(std::string_view text) {
@@ -59,7 +63,10 @@ std::optional<std::string> engine_id_from_hex(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); i += 2) {
     int byte = 0;
     for (char c : text.substr(i, 2)) {
-      int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      int v = c >= '0' && c <= '9'   ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                     : -1;
       if (v < 0) return std::nullopt;
       byte = byte * 16 + v;
     }
@@ -84,13 +91,15 @@ json stored_body(const TrapUser& u) {
 }
 
 Result<void> check_unique(SQLite::Database& db, const TrapUser& u) {
-  SQLite::Statement st(db, "SELECT 1 FROM snmp_trap_users WHERE engine_id = ? AND user = ? AND id != ?");
+  SQLite::Statement st(
+      db, "SELECT 1 FROM snmp_trap_users WHERE engine_id = ? AND user = ? AND id != ?");
   st.bind(1, u.engine_id.data(), static_cast<int>(u.engine_id.size()));
   st.bind(2, u.user.name);
   st.bind(3, u.id);
   if (st.executeStep())
-    return Error::make(ErrorKind::conflict, "TRAP_USER_EXISTS",
-                       fmt::format("engine {} already has a trap user \"{}\"", hex_of(u.engine_id), u.user.name));
+    return Error::make(
+        ErrorKind::conflict, "TRAP_USER_EXISTS",
+        fmt::format("engine {} already has a trap user \"{}\"", hex_of(u.engine_id), u.user.name));
   return ok();
 }
 
@@ -104,7 +113,9 @@ void bind_fields(SQLite::Statement& st, const TrapUser& u) {
   st.bind(7, static_cast<std::int64_t>(u.updated_at));
 }
 
-json audit_details(const TrapUser& u) { return {{"user", u.user.name}, {"engine_id", hex_of(u.engine_id)}}; }
+json audit_details(const TrapUser& u) {
+  return {{"user", u.user.name}, {"engine_id", hex_of(u.engine_id)}};
+}
 
 enum class Persist { no, yes };
 
@@ -123,16 +134,19 @@ LocalEngineIdentity engine_identity(SQLite::Database& db, Persist persist) {
     e.engine_id = *engine_id_from_hex("8000000005" + random_hex(8));
   }
   SQLite::Statement boots(db, "SELECT value FROM settings WHERE key = 'snmp.engine_boots'");
-  std::int64_t previous = !fresh && boots.executeStep() ? std::atoll(boots.getColumn(0).getString().c_str()) : 0;
+  std::int64_t previous =
+      !fresh && boots.executeStep() ? std::atoll(boots.getColumn(0).getString().c_str()) : 0;
   // RFC 3414 2.2.2: at 2^31-1 boots the engine is stuck there until it gets a new engine id.
   e.boots = static_cast<std::uint32_t>(std::clamp<std::int64_t>(previous + 1, 1, 0x7fffffff));
   if (persist == Persist::no) return e;
   if (fresh) {
-    SQLite::Statement put(db, "INSERT OR REPLACE INTO settings(key, value) VALUES ('snmp.engine_id', ?)");
+    SQLite::Statement put(
+        db, "INSERT OR REPLACE INTO settings(key, value) VALUES ('snmp.engine_id', ?)");
     put.bind(1, hex_of(e.engine_id));
     put.exec();
   }
-  SQLite::Statement put(db, "INSERT OR REPLACE INTO settings(key, value) VALUES ('snmp.engine_boots', ?)");
+  SQLite::Statement put(
+      db, "INSERT OR REPLACE INTO settings(key, value) VALUES ('snmp.engine_boots', ?)");
   put.bind(1, std::to_string(e.boots));
   put.exec();
   return e;
@@ -161,11 +175,17 @@ Result<TrapUser> decode_trap_user(const json& body) {
     if (decode_usm_field(key, v, u.user, errs)) continue;
     if (key == "engine_id") {
       auto id = v.is_string() ? engine_id_from_hex(v.get<std::string>()) : std::nullopt;
-      if (!id) errs.push_back({key, "must be the sending agent's engine id in hex, 5 to 32 bytes (\"0x80001f88...\")"});
-      else u.engine_id = std::move(*id);
+      if (!id)
+        errs.push_back(
+            {key,
+             "must be the sending agent's engine id in hex, 5 to 32 bytes (\"0x80001f88...\")"});
+      else
+        u.engine_id = std::move(*id);
     } else {
-      errs.push_back({key, "is not a field of an SNMP trap user (user, engine_id, auth_protocol, auth_password, "
-                           "priv_protocol, priv_password)"});
+      errs.push_back(
+          {key,
+           "is not a field of an SNMP trap user (user, engine_id, auth_protocol, auth_password, "
+           "priv_protocol, priv_password)"});
     }
   }
   if (!body.contains("engine_id")) errs.push_back({"engine_id", "is required"});
@@ -175,14 +195,18 @@ Result<TrapUser> decode_trap_user(const json& body) {
 }
 
 Result<void> TrapUserService::load() {
-  auto engine = m_writer.run<LocalEngineIdentity>(
-      [](SQLite::Database& db) -> Result<LocalEngineIdentity> { return engine_identity(db, Persist::yes); });
+  auto engine =
+      m_writer.run<LocalEngineIdentity>([](SQLite::Database& db) -> Result<LocalEngineIdentity> {
+        return engine_identity(db, Persist::yes);
+      });
   if (!engine.ok() && engine.error().code == "DISK_FULL") {
     // A server started on a full disk still receives traps: it counts this start's boot without
     // storing it (RFC 3414 asks boots to grow; the next start that can store it does).
-    engine = m_readers.with(
-        [](SQLite::Database& db) -> Result<LocalEngineIdentity> { return engine_identity(db, Persist::no); });
-    if (engine.ok()) log::warn("SNMP traps: the disk is full: engine boots {} not stored", engine->boots);
+    engine = m_readers.with([](SQLite::Database& db) -> Result<LocalEngineIdentity> {
+      return engine_identity(db, Persist::no);
+    });
+    if (engine.ok())
+      log::warn("SNMP traps: the disk is full: engine boots {} not stored", engine->boots);
   }
   if (!engine.ok()) return std::move(engine).error();
   m_engine = std::move(engine.value());
@@ -191,15 +215,16 @@ Result<void> TrapUserService::load() {
 }
 
 Result<void> TrapUserService::refresh() {
-  auto all = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<std::pair<std::string, UsmUser>>> {
-    std::vector<std::pair<std::string, UsmUser>> out;
-    SQLite::Statement st(db, fmt::format("SELECT {} FROM snmp_trap_users", kColumns));
-    while (st.executeStep()) {
-      auto u = read_user(st);
-      out.emplace_back(std::move(u.engine_id), std::move(u.user));
-    }
-    return out;
-  });
+  auto all = m_readers.with(
+      [&](SQLite::Database& db) -> Result<std::vector<std::pair<std::string, UsmUser>>> {
+        std::vector<std::pair<std::string, UsmUser>> out;
+        SQLite::Statement st(db, fmt::format("SELECT {} FROM snmp_trap_users", kColumns));
+        while (st.executeStep()) {
+          auto u = read_user(st);
+          out.emplace_back(std::move(u.engine_id), std::move(u.user));
+        }
+        return out;
+      });
   if (!all.ok()) return std::move(all).error();
   m_keyring.set(all.value());
   return ok();
@@ -208,7 +233,8 @@ Result<void> TrapUserService::refresh() {
 void TrapUserService::refresh_after_change() {
   // The change is committed whatever happens here; the receiver catches up at the next change
   // or restart.
-  if (auto r = refresh(); !r.ok()) log::error("SNMP trap users: the receiver keeps the previous users: {}", r.error().message);
+  if (auto r = refresh(); !r.ok())
+    log::error("SNMP trap users: the receiver keeps the previous users: {}", r.error().message);
 }
 
 Result<TrapUser> TrapUserService::create(const json& body, const Actor& actor) {
@@ -222,14 +248,16 @@ Result<TrapUser> TrapUserService::create(const json& body, const Actor& actor) {
   std::lock_guard lock(m_changes);
   auto done = m_writer.run<TrapUser>([&](SQLite::Database& db) -> Result<TrapUser> {
     TT_TRY(check_unique(db, u));
-    SQLite::Statement st(db,
-                         "INSERT INTO snmp_trap_users(engine_id, user, auth_protocol, auth_password, priv_protocol, "
-                         "priv_password, updated_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    SQLite::Statement st(
+        db,
+        "INSERT INTO snmp_trap_users(engine_id, user, auth_protocol, auth_password, priv_protocol, "
+        "priv_password, updated_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     bind_fields(st, u);
     st.bind(8, static_cast<std::int64_t>(u.created_at));
     st.exec();
     u.id = db.getLastInsertRowid();
-    db::append_audit(db, u.created_at, actor, "snmp_trap_user.create", std::to_string(u.id), audit_details(u).dump());
+    db::append_audit(db, u.created_at, actor, "snmp_trap_user.create", std::to_string(u.id),
+                     audit_details(u).dump());
     return u;
   });
   if (done.ok()) refresh_after_change();
@@ -254,11 +282,15 @@ Result<TrapUser> TrapUserService::update(std::int64_t id, const json& patch, con
     for (const auto& [key, v] : patch.items()) {
       const bool masked = (key == "auth_password" || key == "priv_password") && v == kMaskedSecret;
       if (masked && !merged.contains(key))
-        return invalid({{key, "must be the password itself: there is no stored one for \"********\" to keep"}});
-      const bool field = key == "user" || key == "engine_id" || key == "auth_protocol" || key == "auth_password" ||
-                         key == "priv_protocol" || key == "priv_password";
-      if (v.is_null() && field) merged.erase(key);
-      else if (!masked) merged[key] = v;  // an unknown field stays, for decode_trap_user to name it
+        return invalid(
+            {{key,
+              "must be the password itself: there is no stored one for \"********\" to keep"}});
+      const bool field = key == "user" || key == "engine_id" || key == "auth_protocol" ||
+                         key == "auth_password" || key == "priv_protocol" || key == "priv_password";
+      if (v.is_null() && field)
+        merged.erase(key);
+      else if (!masked)
+        merged[key] = v;  // an unknown field stays, for decode_trap_user to name it
     }
     auto in = decode_trap_user(merged);
     if (!in.ok()) return std::move(in).error();
@@ -267,9 +299,10 @@ Result<TrapUser> TrapUserService::update(std::int64_t id, const json& patch, con
     u.created_at = found->created_at;
     u.updated_at = m_clock.now_ms();
     TT_TRY(check_unique(db, u));
-    SQLite::Statement st(db,
-                         "UPDATE snmp_trap_users SET engine_id = ?, user = ?, auth_protocol = ?, auth_password = ?, "
-                         "priv_protocol = ?, priv_password = ?, updated_at = ? WHERE id = ?");
+    SQLite::Statement st(
+        db,
+        "UPDATE snmp_trap_users SET engine_id = ?, user = ?, auth_protocol = ?, auth_password = ?, "
+        "priv_protocol = ?, priv_password = ?, updated_at = ? WHERE id = ?");
     bind_fields(st, u);
     st.bind(8, id);
     st.exec();
@@ -296,7 +329,8 @@ Result<void> TrapUserService::remove(std::int64_t id, const Actor& actor) {
     SQLite::Statement st(db, "DELETE FROM snmp_trap_users WHERE id = ?");
     st.bind(1, id);
     st.exec();
-    db::append_audit(db, m_clock.now_ms(), actor, "snmp_trap_user.delete", std::to_string(id), audit_details(*found).dump());
+    db::append_audit(db, m_clock.now_ms(), actor, "snmp_trap_user.delete", std::to_string(id),
+                     audit_details(*found).dump());
     return true;
   });
   if (!done.ok()) return std::move(done).error();
@@ -309,8 +343,9 @@ Result<Page<TrapUser>> TrapUserService::list(const PageRequest& page) {
     Page<TrapUser> out;
     out.request = page;
     out.total = db.execAndGet("SELECT count(*) FROM snmp_trap_users").getInt64();
-    SQLite::Statement st(db, fmt::format("SELECT {} FROM snmp_trap_users ORDER BY user, id LIMIT {} OFFSET {}", kColumns,
-                                         page.per_page, page.offset()));
+    SQLite::Statement st(
+        db, fmt::format("SELECT {} FROM snmp_trap_users ORDER BY user, id LIMIT {} OFFSET {}",
+                        kColumns, page.per_page, page.offset()));
     while (st.executeStep()) out.items.push_back(read_user(st));
     return out;
   });

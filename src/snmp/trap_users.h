@@ -7,9 +7,8 @@
 // Thread-safe: called from HTTP pool threads (and load() once at start).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/actor.h"
@@ -45,7 +44,8 @@ struct LocalEngineIdentity {
 
 class TrapUserService {
  public:
-  TrapUserService(db::Writer& writer, db::Readers& readers, TrapKeyring& keyring, const Clock& clock)
+  TrapUserService(db::Writer& writer, db::Readers& readers, TrapKeyring& keyring,
+                  const Clock& clock)
       : m_writer(writer), m_readers(readers), m_keyring(keyring), m_clock(clock) {}
 
   // At start: fills the keyring from the table, and counts this start in Telltale's engine

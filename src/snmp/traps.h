@@ -55,8 +55,9 @@ std::string source_address(const Trap& t);
 // `sum_over_time(snmp_traps{trap="linkDown"}[5m]) > 0` fires when one came and resolves five
 // minutes after the last. `nodes` names the node of a source address, when one has it;
 // `labels` bounds the series (past its limits, source or trap is "other").
-std::vector<SeriesSamples> trap_series(const std::vector<Trap>& batch, const std::map<std::string, std::string>& nodes,
-                                       TimeMs at, TrapLabels& labels);
+std::vector<SeriesSamples> trap_series(const std::vector<Trap>& batch,
+                                       const std::map<std::string, std::string>& nodes, TimeMs at,
+                                       TrapLabels& labels);
 
 // ---- SNMPv3 traps and informs ----
 // A trap's sender is the authoritative engine (RFC 3414 1.5.1): its keys are localised to the
@@ -100,8 +101,8 @@ using EngineClocks = std::map<std::string, EngineClock>;
 struct LocalEngine {
   std::string engine_id;  // bytes
   std::uint32_t boots = 0;
-  std::uint32_t time = 0;   // seconds since this boot
-  std::uint64_t salt = 0;   // privacy salt of the next encrypted answer
+  std::uint32_t time = 0;  // seconds since this boot
+  std::uint64_t salt = 0;  // privacy salt of the next encrypted answer
   std::uint32_t unknown_engine_ids = 0, not_in_time_windows = 0;  // usmStats, for the reports
 };
 
@@ -125,7 +126,7 @@ struct V3Trap {
   std::optional<Trap> trap;        // set when recorded
   std::optional<V3Reject> reject;  // set when dropped; neither for an engine discovery
   std::string detail;              // for the log: which user, engine id, what was wrong
-  std::string reply;               // a datagram to send back (report or inform response); may be empty
+  std::string reply;  // a datagram to send back (report or inform response); may be empty
 };
 
 // Reads one v3 datagram. An engine discovery (an empty engine id, reportable) is answered with
@@ -133,8 +134,8 @@ struct V3Trap {
 // verified, the time window checked (against `local` for a message to Telltale's engine id,
 // else against `clocks`, which authentic traps advance), the scoped PDU decrypted and decoded,
 // the trap taken out, and an inform answered with a Response at the same security level.
-V3Trap read_v3_trap(std::span<const std::uint8_t> datagram, std::string source, const TrapKeyMap& users,
-                    EngineClocks& clocks, LocalEngine& local);
+V3Trap read_v3_trap(std::span<const std::uint8_t> datagram, std::string source,
+                    const TrapKeyMap& users, EngineClocks& clocks, LocalEngine& local);
 
 // Stores traps as events off the loop. take() never blocks; beyond kMaxQueued traps waiting for
 // the disk, new ones are dropped and counted (a trap storm must not grow memory without bound).
@@ -162,8 +163,8 @@ class TrapRecorder {
   bus::Bus& m_bus;
   const Clock& m_clock;
   SampleSink m_samples;
-  TrapLabels m_labels;          // recorder thread only
-  TrapEventLimiter m_events;    // recorder thread only
+  TrapLabels m_labels;        // recorder thread only
+  TrapEventLimiter m_events;  // recorder thread only
   std::mutex m_mutex;
   std::condition_variable m_cv;
   std::deque<Trap> m_queue;
@@ -176,8 +177,8 @@ class TrapRecorder {
 class TrapReceiver {
  public:
   // `engine_id` and `boots` of Telltale's engine (TrapUserService::engine()).
-  TrapReceiver(uv_loop_t* loop, const TrapKeyring& keyring, std::string engine_id, std::uint32_t boots,
-               std::function<void(Trap)> on_trap);
+  TrapReceiver(uv_loop_t* loop, const TrapKeyring& keyring, std::string engine_id,
+               std::uint32_t boots, std::function<void(Trap)> on_trap);
   ~TrapReceiver();
   TrapReceiver(const TrapReceiver&) = delete;
   TrapReceiver& operator=(const TrapReceiver&) = delete;

@@ -18,24 +18,36 @@ namespace {
 
 const EVP_MD* md_of(AuthProtocol p) {
   switch (p) {
-    case AuthProtocol::md5: return EVP_md5();
-    case AuthProtocol::sha1: return EVP_sha1();
-    case AuthProtocol::sha224: return EVP_sha224();
-    case AuthProtocol::sha256: return EVP_sha256();
-    case AuthProtocol::sha384: return EVP_sha384();
-    case AuthProtocol::sha512: return EVP_sha512();
-    case AuthProtocol::none: break;
+    case AuthProtocol::md5:
+      return EVP_md5();
+    case AuthProtocol::sha1:
+      return EVP_sha1();
+    case AuthProtocol::sha224:
+      return EVP_sha224();
+    case AuthProtocol::sha256:
+      return EVP_sha256();
+    case AuthProtocol::sha384:
+      return EVP_sha384();
+    case AuthProtocol::sha512:
+      return EVP_sha512();
+    case AuthProtocol::none:
+      break;
   }
   return nullptr;
 }
 
 std::size_t priv_key_length(PrivProtocol p) {
   switch (p) {
-    case PrivProtocol::des: return 16;  // 8 of key, 8 of pre-IV
-    case PrivProtocol::aes128: return 16;
-    case PrivProtocol::aes192: return 24;
-    case PrivProtocol::aes256: return 32;
-    case PrivProtocol::none: break;
+    case PrivProtocol::des:
+      return 16;  // 8 of key, 8 of pre-IV
+    case PrivProtocol::aes128:
+      return 16;
+    case PrivProtocol::aes192:
+      return 24;
+    case PrivProtocol::aes256:
+      return 32;
+    case PrivProtocol::none:
+      break;
   }
   return 0;
 }
@@ -54,26 +66,35 @@ void put_be32(std::string& out, std::uint32_t v) {
 }
 
 Error decryption_failed(std::string why) {
-  return Error{ErrorKind::validation, "SNMP_DECRYPTION_FAILED", std::move(why), {{"priv_password", "does not decrypt"}}, {}};
+  return Error{ErrorKind::validation,
+               "SNMP_DECRYPTION_FAILED",
+               std::move(why),
+               {{"priv_password", "does not decrypt"}},
+               {}};
 }
 
 const EVP_CIPHER* aes_of(PrivProtocol p) {
-  return p == PrivProtocol::aes128 ? EVP_aes_128_cfb128() : p == PrivProtocol::aes192 ? EVP_aes_192_cfb128() : EVP_aes_256_cfb128();
+  return p == PrivProtocol::aes128   ? EVP_aes_128_cfb128()
+         : p == PrivProtocol::aes192 ? EVP_aes_192_cfb128()
+                                     : EVP_aes_256_cfb128();
 }
 
 // RFC 3826 3.1.2.1: IV = engineBoots || engineTime || salt (64 bits).
-std::string aes_cfb(const UsmKeys& k, std::uint32_t boots, std::uint32_t time, std::string_view salt, std::string_view in, bool enc) {
+std::string aes_cfb(const UsmKeys& k, std::uint32_t boots, std::uint32_t time,
+                    std::string_view salt, std::string_view in, bool enc) {
   std::string iv;
   put_be32(iv, boots);
   put_be32(iv, time);
   iv.append(salt);
   std::string out(in.size(), '\0');
-  std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(),
+                                                                      &EVP_CIPHER_CTX_free);
   int n = 0, m = 0;
-  EVP_CipherInit_ex(ctx.get(), aes_of(k.priv), nullptr, reinterpret_cast<const unsigned char*>(k.priv_key.data()),
+  EVP_CipherInit_ex(ctx.get(), aes_of(k.priv), nullptr,
+                    reinterpret_cast<const unsigned char*>(k.priv_key.data()),
                     reinterpret_cast<const unsigned char*>(iv.data()), enc ? 1 : 0);
-  EVP_CipherUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &n, reinterpret_cast<const unsigned char*>(in.data()),
-                   static_cast<int>(in.size()));
+  EVP_CipherUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &n,
+                   reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
   EVP_CipherFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + n, &m);
   return out;
 }
@@ -82,12 +103,15 @@ std::string aes_cfb(const UsmKeys& k, std::uint32_t boots, std::uint32_t time, s
 std::string des_cbc(const UsmKeys& k, std::string_view salt, std::string_view in, bool enc) {
   DES_cblock key, iv;
   std::memcpy(key, k.priv_key.data(), 8);
-  for (int i = 0; i < 8; ++i) iv[i] = static_cast<unsigned char>(k.priv_key[8 + static_cast<std::size_t>(i)] ^ salt[static_cast<std::size_t>(i)]);
+  for (int i = 0; i < 8; ++i)
+    iv[i] = static_cast<unsigned char>(k.priv_key[8 + static_cast<std::size_t>(i)] ^
+                                       salt[static_cast<std::size_t>(i)]);
   DES_key_schedule schedule;
   DES_set_key_unchecked(&key, &schedule);
   std::string out(in.size(), '\0');
-  DES_ncbc_encrypt(reinterpret_cast<const unsigned char*>(in.data()), reinterpret_cast<unsigned char*>(out.data()),
-                   static_cast<long>(in.size()), &schedule, &iv, enc ? DES_ENCRYPT : DES_DECRYPT);
+  DES_ncbc_encrypt(reinterpret_cast<const unsigned char*>(in.data()),
+                   reinterpret_cast<unsigned char*>(out.data()), static_cast<long>(in.size()),
+                   &schedule, &iv, enc ? DES_ENCRYPT : DES_DECRYPT);
   return out;
 }
 
@@ -95,37 +119,50 @@ std::string des_cbc(const UsmKeys& k, std::string_view salt, std::string_view in
 
 std::string_view to_string(AuthProtocol p) {
   switch (p) {
-    case AuthProtocol::none: return "none";
-    case AuthProtocol::md5: return "md5";
-    case AuthProtocol::sha1: return "sha";
-    case AuthProtocol::sha224: return "sha224";
-    case AuthProtocol::sha256: return "sha256";
-    case AuthProtocol::sha384: return "sha384";
-    case AuthProtocol::sha512: return "sha512";
+    case AuthProtocol::none:
+      return "none";
+    case AuthProtocol::md5:
+      return "md5";
+    case AuthProtocol::sha1:
+      return "sha";
+    case AuthProtocol::sha224:
+      return "sha224";
+    case AuthProtocol::sha256:
+      return "sha256";
+    case AuthProtocol::sha384:
+      return "sha384";
+    case AuthProtocol::sha512:
+      return "sha512";
   }
   return "none";
 }
 
 std::string_view to_string(PrivProtocol p) {
   switch (p) {
-    case PrivProtocol::none: return "none";
-    case PrivProtocol::des: return "des";
-    case PrivProtocol::aes128: return "aes";
-    case PrivProtocol::aes192: return "aes192";
-    case PrivProtocol::aes256: return "aes256";
+    case PrivProtocol::none:
+      return "none";
+    case PrivProtocol::des:
+      return "des";
+    case PrivProtocol::aes128:
+      return "aes";
+    case PrivProtocol::aes192:
+      return "aes192";
+    case PrivProtocol::aes256:
+      return "aes256";
   }
   return "none";
 }
 
 std::optional<AuthProtocol> auth_protocol_from(std::string_view name) {
-  for (auto p : {AuthProtocol::md5, AuthProtocol::sha1, AuthProtocol::sha224, AuthProtocol::sha256, AuthProtocol::sha384,
-                 AuthProtocol::sha512})
+  for (auto p : {AuthProtocol::md5, AuthProtocol::sha1, AuthProtocol::sha224, AuthProtocol::sha256,
+                 AuthProtocol::sha384, AuthProtocol::sha512})
     if (to_string(p) == name) return p;
   return std::nullopt;
 }
 
 std::optional<PrivProtocol> priv_protocol_from(std::string_view name) {
-  for (auto p : {PrivProtocol::des, PrivProtocol::aes128, PrivProtocol::aes192, PrivProtocol::aes256})
+  for (auto p :
+       {PrivProtocol::des, PrivProtocol::aes128, PrivProtocol::aes192, PrivProtocol::aes256})
     if (to_string(p) == name) return p;
   return std::nullopt;
 }
@@ -133,12 +170,18 @@ std::optional<PrivProtocol> priv_protocol_from(std::string_view name) {
 std::size_t mac_length(AuthProtocol p) {
   switch (p) {
     case AuthProtocol::md5:
-    case AuthProtocol::sha1: return 12;
-    case AuthProtocol::sha224: return 16;
-    case AuthProtocol::sha256: return 24;
-    case AuthProtocol::sha384: return 32;
-    case AuthProtocol::sha512: return 48;
-    case AuthProtocol::none: break;
+    case AuthProtocol::sha1:
+      return 12;
+    case AuthProtocol::sha224:
+      return 16;
+    case AuthProtocol::sha256:
+      return 24;
+    case AuthProtocol::sha384:
+      return 32;
+    case AuthProtocol::sha512:
+      return 48;
+    case AuthProtocol::none:
+      break;
   }
   return 0;
 }
@@ -196,13 +239,13 @@ UsmKeys localized_keys(const UsmMasterKeys& master, std::string_view engine_id) 
 std::string authenticate(const UsmKeys& k, std::string_view whole_message) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  HMAC(md_of(k.auth), k.auth_key.data(), static_cast<int>(k.auth_key.size()), reinterpret_cast<const unsigned char*>(whole_message.data()),
-       whole_message.size(), out, &n);
+  HMAC(md_of(k.auth), k.auth_key.data(), static_cast<int>(k.auth_key.size()),
+       reinterpret_cast<const unsigned char*>(whole_message.data()), whole_message.size(), out, &n);
   return {reinterpret_cast<const char*>(out), std::min<std::size_t>(n, mac_length(k.auth))};
 }
 
-std::string encrypt(const UsmKeys& k, std::uint32_t boots, std::uint32_t time, std::uint64_t salt, std::string_view plain,
-                    std::string& priv_params) {
+std::string encrypt(const UsmKeys& k, std::uint32_t boots, std::uint32_t time, std::uint64_t salt,
+                    std::string_view plain, std::string& priv_params) {
   priv_params.clear();
   if (k.priv == PrivProtocol::des) {
     // RFC 3414 8.1.1.1: salt = engineBoots || a local 32-bit counter; pad to the block size.
@@ -217,12 +260,15 @@ std::string encrypt(const UsmKeys& k, std::uint32_t boots, std::uint32_t time, s
   return aes_cfb(k, boots, time, priv_params, plain, true);
 }
 
-Result<std::string> decrypt(const UsmKeys& k, std::uint32_t boots, std::uint32_t time, std::string_view priv_params,
-                            std::string_view cipher) {
+Result<std::string> decrypt(const UsmKeys& k, std::uint32_t boots, std::uint32_t time,
+                            std::string_view priv_params, std::string_view cipher) {
   if (priv_params.size() != 8)
-    return decryption_failed(fmt::format("msgPrivacyParameters of {} bytes (8 required)", priv_params.size()));
+    return decryption_failed(
+        fmt::format("msgPrivacyParameters of {} bytes (8 required)", priv_params.size()));
   if (k.priv == PrivProtocol::des) {
-    if (cipher.size() % 8 != 0) return decryption_failed(fmt::format("DES data of {} bytes is not a multiple of 8", cipher.size()));
+    if (cipher.size() % 8 != 0)
+      return decryption_failed(
+          fmt::format("DES data of {} bytes is not a multiple of 8", cipher.size()));
     return des_cbc(k, priv_params, cipher, false);
   }
   return aes_cfb(k, boots, time, priv_params, cipher, false);
@@ -231,8 +277,9 @@ Result<std::string> decrypt(const UsmKeys& k, std::uint32_t boots, std::uint32_t
 std::string seal(MessageV3 m, const UsmKeys& k, const ScopedPdu& s, std::uint64_t salt) {
   const std::string plain = encode(s);
   if (m.flags & kFlagPriv)
-    m.scoped = encrypt(k, static_cast<std::uint32_t>(m.usm.engine_boots), static_cast<std::uint32_t>(m.usm.engine_time), salt,
-                       plain, m.usm.priv_params);
+    m.scoped =
+        encrypt(k, static_cast<std::uint32_t>(m.usm.engine_boots),
+                static_cast<std::uint32_t>(m.usm.engine_time), salt, plain, m.usm.priv_params);
   else
     m.scoped = plain;
   const std::size_t mac = (m.flags & kFlagAuth) ? mac_length(k.auth) : 0;

@@ -68,15 +68,15 @@ std::string authenticate(const UsmKeys& k, std::string_view whole_message);
 
 // Encrypts a scoped PDU; `salt` is the sender's counter (a new value per message). Sets
 // `priv_params` to the msgPrivacyParameters to send.
-std::string encrypt(const UsmKeys& k, std::uint32_t boots, std::uint32_t time, std::uint64_t salt, std::string_view plain,
-                    std::string& priv_params);
+std::string encrypt(const UsmKeys& k, std::uint32_t boots, std::uint32_t time, std::uint64_t salt,
+                    std::string_view plain, std::string& priv_params);
 // The wire form of `m` (its header and USM parameters) carrying `s`: encrypted with `k` when
 // m.flags has kFlagPriv (`salt` as for encrypt), then authenticated when it has kFlagAuth.
 std::string seal(MessageV3 m, const UsmKeys& k, const ScopedPdu& s, std::uint64_t salt);
 
 // Decrypts; an error (SNMP_DECRYPTION_FAILED) when the parameters or lengths do not fit the
 // cipher. Wrong keys give garbage, which the scoped PDU decoder then rejects.
-Result<std::string> decrypt(const UsmKeys& k, std::uint32_t boots, std::uint32_t time, std::string_view priv_params,
-                            std::string_view cipher);
+Result<std::string> decrypt(const UsmKeys& k, std::uint32_t boots, std::uint32_t time,
+                            std::string_view priv_params, std::string_view cipher);
 
 }  // namespace tt::snmp

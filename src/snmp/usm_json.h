@@ -4,7 +4,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 
@@ -15,7 +14,8 @@ namespace tt::snmp {
 
 // Decodes `key` into `u` when it is one of the five fields (a problem goes to `errs`); false for
 // any other key.
-bool decode_usm_field(const std::string& key, const nlohmann::json& v, UsmUser& u, std::vector<FieldError>& errs);
+bool decode_usm_field(const std::string& key, const nlohmann::json& v, UsmUser& u,
+                      std::vector<FieldError>& errs);
 
 // What one field needs of another: `user` present, a protocol with its password and the other
 // way round, privacy only with authentication (USM has no privacy without it).

@@ -51,15 +51,20 @@ bool get_varint(std::string_view& in, std::uint64_t& v) {
   return false;
 }
 
-std::uint64_t zigzag(std::int64_t v) { return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63); }
-std::int64_t unzigzag(std::uint64_t v) { return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1); }
+std::uint64_t zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+std::int64_t unzigzag(std::uint64_t v) {
+  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+}
 
 void put_u32(std::string& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
 }
 std::uint32_t get_u32(const char* p) {
   std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
   return v;
 }
 
@@ -70,8 +75,8 @@ Error corrupt(const char* what) { return Error::make(ErrorKind::internal, "LOG_C
 Error io_error(int err, const std::string& what) {
   const bool full = err == ENOSPC;
   db::disk_health().failed(full ? db::WriteFailure::disk_full : db::WriteFailure::io);
-  return Error::make(full ? ErrorKind::unavailable : ErrorKind::internal, full ? "DISK_FULL" : "LOG_IO",
-                     what + ": " + std::strerror(err));
+  return Error::make(full ? ErrorKind::unavailable : ErrorKind::internal,
+                     full ? "DISK_FULL" : "LOG_IO", what + ": " + std::strerror(err));
 }
 
 // One deflate state per thread, reset per record: a new one allocates ~270 KiB that zlib then
@@ -182,16 +187,19 @@ std::string encode_log_batch(const LogBatch& batch, LogPayload format) {
 
 Result<LogBatch> decode_log_batch(std::string_view payload, LogPayload format) {
   std::optional<std::string> inflated;
-  if (format == LogPayload::deflated && !(inflated = inflate_payload(payload))) return corrupt("bad deflate stream");
+  if (format == LogPayload::deflated && !(inflated = inflate_payload(payload)))
+    return corrupt("bad deflate stream");
   std::string_view in = inflated ? std::string_view(*inflated) : payload;
   LogBatch batch;
   std::uint64_t n = 0, base = 0;
-  if (!get_varint(in, n) || n > kMaxEntries || !get_varint(in, base)) return corrupt("bad record header");
+  if (!get_varint(in, n) || n > kMaxEntries || !get_varint(in, base))
+    return corrupt("bad record header");
   std::int64_t id = 0;
   for (std::uint64_t i = 0; i < n; ++i) {
     LogBatch::Entry e;
     std::uint64_t did = 0, count = 0;
-    if (!get_varint(in, did) || !get_varint(in, count) || count > in.size()) return corrupt("bad entry header");
+    if (!get_varint(in, did) || !get_varint(in, count) || count > in.size())
+      return corrupt("bad entry header");
     id += unzigzag(did);
     e.series_id = id;
     e.samples.reserve(count);
@@ -206,7 +214,8 @@ Result<LogBatch> decode_log_batch(std::string_view payload, LogPayload format) {
       if (head == kRawValue) {
         if (in.size() < 8) return corrupt("short value");
         std::uint64_t bits = 0;
-        for (int b = 0; b < 8; ++b) bits |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[b])) << (8 * b);
+        for (int b = 0; b < 8; ++b)
+          bits |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[b])) << (8 * b);
         in.remove_prefix(8);
         std::memcpy(&v, &bits, 8);
       } else {
@@ -246,7 +255,8 @@ std::vector<std::uint64_t> AppendLog::segments() const {
   return out;
 }
 
-Result<std::size_t> AppendLog::replay(const std::function<void(const LogBatch&, std::uint64_t)>& fn) {
+Result<std::size_t> AppendLog::replay(
+    const std::function<void(const LogBatch&, std::uint64_t)>& fn) {
   std::size_t records = 0;
   auto all = segments();
   for (std::size_t s = 0; s < all.size(); ++s) {
@@ -271,14 +281,17 @@ Result<std::size_t> AppendLog::replay(const std::function<void(const LogBatch&, 
         fn(batch.value(), all[s]);
         ++records;
       } else {
-        log::error("tsdb: skipping an unreadable record in {} at byte {}: {}", path, at, batch.error().message);
+        log::error("tsdb: skipping an unreadable record in {} at byte {}: {}", path, at,
+                   batch.error().message);
       }
       at += 8 + len;
     }
     if (at < data.size()) {
-      log::warn("tsdb: {} ends in {} unreadable bytes (a write cut short by a crash); dropping them",
-                path, data.size() - at);
-      if (::truncate(path.c_str(), static_cast<off_t>(at)) != 0) log::warn("tsdb: cannot truncate {}", path);
+      log::warn(
+          "tsdb: {} ends in {} unreadable bytes (a write cut short by a crash); dropping them",
+          path, data.size() - at);
+      if (::truncate(path.c_str(), static_cast<off_t>(at)) != 0)
+        log::warn("tsdb: cannot truncate {}", path);
     }
   }
   m_current = all.empty() ? 0 : all.back();
@@ -303,8 +316,9 @@ Result<std::uint64_t> AppendLog::append(const LogBatch& batch) {
   std::string payload = encode_log_batch(batch);
   std::string record;
   put_u32(record, static_cast<std::uint32_t>(payload.size()) | kDeflatedFlag);
-  put_u32(record, static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
-                                                   static_cast<uInt>(payload.size()))));
+  put_u32(record,
+          static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
+                                           static_cast<uInt>(payload.size()))));
   record += payload;
   std::string_view rest = record;
   while (!rest.empty()) {

@@ -27,7 +27,8 @@ struct LogBatch {
 // ones are in logs of releases before schema 4 and still replay after an upgrade.
 enum class LogPayload { plain, deflated };
 std::string encode_log_batch(const LogBatch& batch, LogPayload format = LogPayload::deflated);
-Result<LogBatch> decode_log_batch(std::string_view payload, LogPayload format = LogPayload::deflated);
+Result<LogBatch> decode_log_batch(std::string_view payload,
+                                  LogPayload format = LogPayload::deflated);
 
 class AppendLog {
  public:

@@ -114,9 +114,7 @@ Error corrupt(std::string_view what) {
                      "chunk blob is corrupt: " + std::string(what));
 }
 
-std::uint64_t bits_of(double v) {
-  return std::bit_cast<std::uint64_t>(v);
-}
+std::uint64_t bits_of(double v) { return std::bit_cast<std::uint64_t>(v); }
 
 // ---- Huffman -------------------------------------------------------------------------------
 
@@ -393,7 +391,8 @@ void encode_int_seq(std::span<const std::int64_t> y, std::string& out, Effort ef
         extra_bits += kTokenInfo[t].extra;
       });
       std::uint64_t bits = extra_bits;
-      if (effort == Effort::fast) {  // the entropy of the tokens: what a Huffman code nearly reaches
+      if (effort ==
+          Effort::fast) {  // the entropy of the tokens: what a Huffman code nearly reaches
         double h = 0;
         for (unsigned t = 0; t < kNumTokens; ++t)
           if (freq[t]) h += freq[t] * std::log2(static_cast<double>(tokens) / freq[t]);
@@ -587,8 +586,8 @@ int min_decimal_exp(double v) {
 }
 
 // Appends the decimal value section, or returns false if decimal mode does not fit.
-bool encode_decimal(std::span<const Sample> s, std::string& out, Effort effort, std::size_t& n_exceptions,
-                    unsigned& exp) {
+bool encode_decimal(std::span<const Sample> s, std::string& out, Effort effort,
+                    std::size_t& n_exceptions, unsigned& exp) {
   const std::size_t n = s.size();
   std::vector<int> ks(n);
   std::array<std::size_t, kMaxDecimalExp + 2> hist{};  // hist[k + 1], hist[0] = not decimal

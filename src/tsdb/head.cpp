@@ -17,8 +17,10 @@ void merge_samples(std::vector<Sample>& a, const std::vector<Sample>& b) {
   out.reserve(a.size() + b.size());
   std::size_t i = 0, j = 0;
   while (i < a.size() || j < b.size()) {
-    if (j == b.size() || (i < a.size() && a[i].t < b[j].t)) out.push_back(a[i++]);
-    else if (i == a.size() || b[j].t < a[i].t) out.push_back(b[j++]);
+    if (j == b.size() || (i < a.size() && a[i].t < b[j].t))
+      out.push_back(a[i++]);
+    else if (i == a.size() || b[j].t < a[i].t)
+      out.push_back(b[j++]);
     else {
       out.push_back(b[j++]);
       ++i;
@@ -38,7 +40,8 @@ TimeMs HeadSamples::last_t() const {
 }
 
 std::size_t HeadSamples::memory_bytes() const {
-  std::size_t n = sizeof(*this) + m_blocks.capacity() * sizeof(Block) + m_tail.capacity() * sizeof(Sample);
+  std::size_t n =
+      sizeof(*this) + m_blocks.capacity() * sizeof(Block) + m_tail.capacity() * sizeof(Sample);
   for (const auto& b : m_blocks) n += b.encoded.capacity();
   for (const auto& r : m_runs) n += sizeof(r) + r.capacity() * sizeof(Sample);
   return n;
@@ -56,7 +59,8 @@ void HeadSamples::append(const Sample& s) {
 
 void HeadSamples::merge(std::span<const Sample> samples, Blocks blocks) {
   if (samples.empty()) return;
-  if (blocks == Blocks::defer) return merge(std::vector<Sample>(samples.begin(), samples.end()), blocks);
+  if (blocks == Blocks::defer)
+    return merge(std::vector<Sample>(samples.begin(), samples.end()), blocks);
   if (m_size == 0 || samples.front().t > last_t()) {
     for (const auto& s : samples) append(s);
     return;

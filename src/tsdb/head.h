@@ -53,7 +53,8 @@ class HeadSamples {
   // since growing one plain vector copied it and faulted in fresh pages again and again.
   std::vector<std::vector<Sample>> m_runs;
   std::size_t m_run_samples = 0;
-  std::vector<Sample> m_tail;  // the newest samples: fewer than kBlockSamples unless m_runs is not empty
+  std::vector<Sample>
+      m_tail;  // the newest samples: fewer than kBlockSamples unless m_runs is not empty
   std::size_t m_size = 0;
 };
 

@@ -18,10 +18,13 @@ Error missing_slice() {
 
 }  // namespace
 
-PackWriter::PackWriter(SQLite::Database& db, std::atomic<std::int64_t>& seq) : m_db(db), m_seq(seq) {}
+PackWriter::PackWriter(SQLite::Database& db, std::atomic<std::int64_t>& seq)
+    : m_db(db), m_seq(seq) {}
 
-void PackWriter::add(std::int64_t tier, SeriesId id, TimeMs min_t, TimeMs max_t, const std::string& blob) {
-  auto it = std::find_if(m_open.begin(), m_open.end(), [&](const Open& p) { return p.tier == tier; });
+void PackWriter::add(std::int64_t tier, SeriesId id, TimeMs min_t, TimeMs max_t,
+                     const std::string& blob) {
+  auto it =
+      std::find_if(m_open.begin(), m_open.end(), [&](const Open& p) { return p.tier == tier; });
   if (it == m_open.end()) {
     m_open.push_back(Open{tier, {}, INT64_MIN, {}});
     it = m_open.end() - 1;
@@ -46,10 +49,12 @@ void PackWriter::write(Open& pack) {
   const std::int64_t pack_id = m_db.getLastInsertRowid();
   const bool raw = pack.tier == kRawTier;
   SQLite::Statement add_member(
-      m_db, raw ? "INSERT INTO chunks(series_id, min_t, max_t, seq, pack_id, pack_offset, pack_bytes) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?)"
-                : "INSERT INTO rollups(series_id, min_t, max_t, seq, pack_id, pack_offset, pack_bytes, tier) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      m_db,
+      raw ? "INSERT INTO chunks(series_id, min_t, max_t, seq, pack_id, pack_offset, pack_bytes) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)"
+          : "INSERT INTO rollups(series_id, min_t, max_t, seq, pack_id, pack_offset, pack_bytes, "
+            "tier) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   for (const auto& m : pack.members) {
     add_member.bind(1, m.id);
     add_member.bind(2, static_cast<std::int64_t>(m.min_t));
@@ -71,12 +76,14 @@ PackReader::~PackReader() {
   if (m_blob) sqlite3_blob_close(m_blob);
 }
 
-Result<std::string> PackReader::read(std::int64_t pack_id, std::int64_t offset, std::int64_t bytes) {
+Result<std::string> PackReader::read(std::int64_t pack_id, std::int64_t offset,
+                                     std::int64_t bytes) {
   // Staying on the row keeps SQLite's list of its overflow pages: the next slice is found
   // without walking the chain again.
   if (!m_blob || pack_id != m_pack_id) {
-    int rc = m_blob ? sqlite3_blob_reopen(m_blob, pack_id)
-                    : sqlite3_blob_open(m_db.getHandle(), "main", "packs", "data", pack_id, 0, &m_blob);
+    int rc =
+        m_blob ? sqlite3_blob_reopen(m_blob, pack_id)
+               : sqlite3_blob_open(m_db.getHandle(), "main", "packs", "data", pack_id, 0, &m_blob);
     if (rc != SQLITE_OK) {
       // A failed reopen leaves the handle unusable; a failed open may still return one.
       if (m_blob) sqlite3_blob_close(m_blob);
@@ -88,7 +95,8 @@ Result<std::string> PackReader::read(std::int64_t pack_id, std::int64_t offset, 
   if (offset < 0 || bytes < 0 || bytes > INT32_MAX || offset + bytes > sqlite3_blob_bytes(m_blob))
     return missing_slice();
   std::string out(static_cast<std::size_t>(bytes), '\0');
-  if (sqlite3_blob_read(m_blob, out.data(), static_cast<int>(bytes), static_cast<int>(offset)) != SQLITE_OK)
+  if (sqlite3_blob_read(m_blob, out.data(), static_cast<int>(bytes), static_cast<int>(offset)) !=
+      SQLITE_OK)
     return missing_slice();
   return out;
 }

@@ -31,29 +31,48 @@ void absorb(Bucket& into, const Bucket& b) {
   }
 }
 
-void put_u32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+void put_u32(std::string& out, std::uint32_t v) {
+  out.append(reinterpret_cast<const char*>(&v), 4);
+}
 
 constexpr int kColumns = 6;
 
 double get(const Bucket& b, int column) {
   switch (column) {
-    case 0: return b.min;
-    case 1: return b.max;
-    case 2: return b.sum;
-    case 3: return b.count;
-    case 4: return b.last;
-    default: return static_cast<double>(b.last_t - b.start);  // small offsets compress well
+    case 0:
+      return b.min;
+    case 1:
+      return b.max;
+    case 2:
+      return b.sum;
+    case 3:
+      return b.count;
+    case 4:
+      return b.last;
+    default:
+      return static_cast<double>(b.last_t - b.start);  // small offsets compress well
   }
 }
 
 void set(Bucket& b, int column, double v) {
   switch (column) {
-    case 0: b.min = v; break;
-    case 1: b.max = v; break;
-    case 2: b.sum = v; break;
-    case 3: b.count = v; break;
-    case 4: b.last = v; break;
-    default: b.last_t = b.start + static_cast<TimeMs>(v);
+    case 0:
+      b.min = v;
+      break;
+    case 1:
+      b.max = v;
+      break;
+    case 2:
+      b.sum = v;
+      break;
+    case 3:
+      b.count = v;
+      break;
+    case 4:
+      b.last = v;
+      break;
+    default:
+      b.last_t = b.start + static_cast<TimeMs>(v);
   }
 }
 
@@ -93,8 +112,10 @@ void merge_buckets(std::vector<Bucket>& a, const std::vector<Bucket>& b) {
   out.reserve(a.size() + b.size());
   std::size_t i = 0, j = 0;
   while (i < a.size() || j < b.size()) {
-    if (j == b.size() || (i < a.size() && a[i].start < b[j].start)) out.push_back(a[i++]);
-    else if (i == a.size() || b[j].start < a[i].start) out.push_back(b[j++]);
+    if (j == b.size() || (i < a.size() && a[i].start < b[j].start))
+      out.push_back(a[i++]);
+    else if (i == a.size() || b[j].start < a[i].start)
+      out.push_back(b[j++]);
     else {
       Bucket m = a[i++];
       absorb(m, b[j++]);
@@ -121,7 +142,8 @@ std::string encode_buckets(std::span<const Bucket> buckets) {
   put_u32(out, static_cast<std::uint32_t>(buckets.size()));
   std::vector<Sample> column(buckets.size());
   for (int c = 0; c < kColumns; ++c) {
-    for (std::size_t i = 0; i < buckets.size(); ++i) column[i] = Sample{buckets[i].start, get(buckets[i], c)};
+    for (std::size_t i = 0; i < buckets.size(); ++i)
+      column[i] = Sample{buckets[i].start, get(buckets[i], c)};
     auto blob = encode_chunk(column);
     put_u32(out, static_cast<std::uint32_t>(blob.size()));
     out += blob;

@@ -12,10 +12,14 @@ std::string canonical_labels(const LabelSet& sorted) {
     out += l.name;
     out += "=\"";
     for (char c : l.value) {
-      if (c == '\\') out += "\\\\";
-      else if (c == '"') out += "\\\"";
-      else if (c == '\n') out += "\\n";
-      else out += c;
+      if (c == '\\')
+        out += "\\\\";
+      else if (c == '"')
+        out += "\\\"";
+      else if (c == '\n')
+        out += "\\n";
+      else
+        out += c;
     }
     out += '"';
   };
@@ -30,7 +34,8 @@ Result<LabelSet> parse_canonical_labels(std::string_view text) {
   LabelSet out;
   std::size_t i = 0;
   auto bad = [&] {
-    return Error::make(ErrorKind::internal, "SERIES_CORRUPT", "unreadable series labels: " + std::string(text));
+    return Error::make(ErrorKind::internal, "SERIES_CORRUPT",
+                       "unreadable series labels: " + std::string(text));
   };
   while (i < text.size()) {
     auto eq = text.find("=\"", i);
@@ -121,8 +126,10 @@ void SeriesIndex::restore(SeriesId id, LabelSet labels) {
   it->second = std::make_shared<const LabelSet>(std::move(labels));
   for (const auto& l : *it->second) {
     auto& ids = m_postings[l.name][l.value];
-    if (ids.empty() || ids.back() < id) ids.push_back(id);  // rows load in id order
-    else if (auto at = std::lower_bound(ids.begin(), ids.end(), id); at == ids.end() || *at != id) ids.insert(at, id);
+    if (ids.empty() || ids.back() < id)
+      ids.push_back(id);  // rows load in id order
+    else if (auto at = std::lower_bound(ids.begin(), ids.end(), id); at == ids.end() || *at != id)
+      ids.insert(at, id);
   }
   m_by_labels.erase(it->second.get());  // the same labels under another id: the restored one wins
   m_by_labels.emplace(it->second.get(), id);
@@ -156,7 +163,8 @@ std::vector<SeriesId> SeriesIndex::select(const std::vector<query::Matcher>& mat
     }
     if (candidates) {
       std::vector<SeriesId> both;
-      std::set_intersection(candidates->begin(), candidates->end(), ids.begin(), ids.end(), std::back_inserter(both));
+      std::set_intersection(candidates->begin(), candidates->end(), ids.begin(), ids.end(),
+                            std::back_inserter(both));
       ids.swap(both);
     }
     candidates = std::move(ids);

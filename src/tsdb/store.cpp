@@ -16,8 +16,8 @@ constexpr std::int64_t kRetentionPeriodMs = 10 * 60'000;
 
 metrics::Counter& samples_appended() {
   static auto& c = metrics::registry()
-                       .family("telltale_tsdb_samples_appended_total", "Samples accepted by the store.",
-                               metrics::Type::counter)
+                       .family("telltale_tsdb_samples_appended_total",
+                               "Samples accepted by the store.", metrics::Type::counter)
                        .counter();
   return c;
 }
@@ -25,13 +25,16 @@ metrics::Counter& samples_appended() {
 // Sorts by time and keeps the last value written for a timestamp.
 void normalize(std::vector<Sample>& s) {
   // The common case, one sample or samples in order, costs a scan and no sort buffer.
-  if (std::adjacent_find(s.begin(), s.end(), [](const Sample& a, const Sample& b) { return a.t >= b.t; }) == s.end())
+  if (std::adjacent_find(s.begin(), s.end(),
+                         [](const Sample& a, const Sample& b) { return a.t >= b.t; }) == s.end())
     return;
   std::stable_sort(s.begin(), s.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
   std::size_t out = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (out > 0 && s[out - 1].t == s[i].t) s[out - 1] = s[i];
-    else s[out++] = s[i];
+    if (out > 0 && s[out - 1].t == s[i].t)
+      s[out - 1] = s[i];
+    else
+      s[out++] = s[i];
   }
   s.resize(out);
 }
@@ -39,7 +42,11 @@ void normalize(std::vector<Sample>& s) {
 }  // namespace
 
 Store::Store(db::Writer& writer, db::Readers& readers, const Clock& clock, StoreOptions options)
-    : m_writer(writer), m_readers(readers), m_clock(clock), m_options(std::move(options)), m_log(m_options.log_dir) {
+    : m_writer(writer),
+      m_readers(readers),
+      m_clock(clock),
+      m_options(std::move(options)),
+      m_log(m_options.log_dir) {
   samples_appended();
 }
 
@@ -55,10 +62,13 @@ Result<void> Store::open() {
       m_index.restore(series.getColumn(0).getInt64(), std::move(labels.value()));
     }
     SQLite::Statement marks(db, "SELECT series_id, max(max_t) FROM chunks GROUP BY series_id");
-    while (marks.executeStep()) m_heads[marks.getColumn(0).getInt64()].persisted_max = marks.getColumn(1).getInt64();
+    while (marks.executeStep())
+      m_heads[marks.getColumn(0).getInt64()].persisted_max = marks.getColumn(1).getInt64();
     // Chunks and rollups draw from the same sequence: continue after the larger of both.
-    m_next_seq = db.execAndGet("SELECT max(coalesce((SELECT max(seq) FROM chunks), 0), "
-                               "coalesce((SELECT max(seq) FROM rollups), 0)) + 1").getInt64();
+    m_next_seq = db.execAndGet(
+                       "SELECT max(coalesce((SELECT max(seq) FROM chunks), 0), "
+                       "coalesce((SELECT max(seq) FROM rollups), 0)) + 1")
+                     .getInt64();
     return true;
   });
   if (!loaded.ok()) return std::move(loaded).error();
@@ -89,7 +99,8 @@ Result<void> Store::open() {
     return r;
   });
   if (!records.ok()) return std::move(records).error();
-  if (replayed > 0) log::info("tsdb: replayed {} samples from {} log records", replayed, records.value());
+  if (replayed > 0)
+    log::info("tsdb: replayed {} samples from {} log records", replayed, records.value());
   m_open = true;
   m_maintenance = std::thread([this] { maintenance_loop(); });
   return {};
@@ -123,7 +134,8 @@ Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
       bool fresh = false;
       p.id = m_index.get_or_assign(s.labels, fresh);
       if (fresh) m_uncommitted.insert(p.id);
-      plan_series(p, s.labels, listening ? std::vector<Sample>(s.samples) : std::move(s.samples), horizon);
+      plan_series(p, s.labels, listening ? std::vector<Sample>(s.samples) : std::move(s.samples),
+                  horizon);
       plan.push_back(std::move(p));
     }
   }
@@ -155,12 +167,14 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
       }
       order.push_back({id, i});
     }
-    std::stable_sort(order.begin(), order.end(), [&](const Point& a, const Point& b) { return a.id < b.id; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](const Point& a, const Point& b) { return a.id < b.id; });
     std::vector<Sample> samples;
     for (std::size_t i = 0; i < order.size();) {
       samples.clear();
       std::size_t j = i;
-      for (; j < order.size() && order[j].id == order[i].id; ++j) samples.push_back(points[order[j].at].sample);
+      for (; j < order.size() && order[j].id == order[i].id; ++j)
+        samples.push_back(points[order[j].at].sample);
       normalize(samples);
       Planned p;
       p.id = order[i].id;
@@ -183,7 +197,8 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
   return result;
 }
 
-void Store::plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&& samples, TimeMs horizon) {
+void Store::plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&& samples,
+                        TimeMs horizon) {
   p.created = !m_uncommitted.empty() && m_uncommitted.contains(p.id);
   if (p.created) p.canonical = canonical_labels(labels);
   auto it = m_heads.find(p.id);
@@ -215,7 +230,8 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
   LogBatch log_batch;
   std::unordered_set<SeriesId> deferred;
   auto committed = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    SQLite::Statement add_series(db, "INSERT OR IGNORE INTO series(id, labels, created_at) VALUES (?, ?, ?)");
+    SQLite::Statement add_series(
+        db, "INSERT OR IGNORE INTO series(id, labels, created_at) VALUES (?, ?, ?)");
     PackWriter packs(db, m_next_seq);
     for (auto& p : plan) {
       if (p.created) {
@@ -260,7 +276,8 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
       }
       const std::size_t plain = head.samples.plain_samples();
       head.samples.merge(std::move(e.samples), HeadSamples::Blocks::defer);
-      m_deferred_samples += head.samples.plain_samples() - std::min(plain, head.samples.plain_samples());
+      m_deferred_samples +=
+          head.samples.plain_samples() - std::min(plain, head.samples.plain_samples());
     }
     wake_maintenance = m_deferred_samples >= m_options.max_deferred_samples;
   }
@@ -269,7 +286,8 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
   return result;
 }
 
-void Store::encode_samples(SeriesId id, std::span<const Sample> samples, std::vector<Blob>& out) const {
+void Store::encode_samples(SeriesId id, std::span<const Sample> samples,
+                           std::vector<Blob>& out) const {
   for (std::size_t at = 0; at < samples.size(); at += m_options.max_chunk_samples) {
     auto part = samples.subspan(at, std::min(m_options.max_chunk_samples, samples.size() - at));
     out.push_back({kRawTier, id, part.front().t, part.back().t, encode_chunk(part)});
@@ -278,7 +296,8 @@ void Store::encode_samples(SeriesId id, std::span<const Sample> samples, std::ve
     if (tier == kTier1m && !wants_minute_tier(samples)) continue;
     auto buckets = make_buckets(samples, tier);
     if (buckets.empty()) continue;
-    out.push_back({tier, id, buckets.front().start, buckets.back().start + tier - 1, encode_buckets(buckets)});
+    out.push_back({tier, id, buckets.front().start, buckets.back().start + tier - 1,
+                   encode_buckets(buckets)});
   }
 }
 
@@ -380,13 +399,15 @@ std::vector<Sample> Store::head_copy(SeriesId id, TimeMs from, TimeMs to) const 
   return it->second.samples.copy(from, to);
 }
 
-Result<std::vector<SeriesData>> Store::select(const std::vector<query::Matcher>& matchers, TimeMs from, TimeMs to) {
+Result<std::vector<SeriesData>> Store::select(const std::vector<query::Matcher>& matchers,
+                                              TimeMs from, TimeMs to) {
   auto ids = m_index.select(matchers);
   std::vector<SeriesData> out;
   auto r = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
-    SQLite::Statement chunks(db,
-                             "SELECT pack_id, pack_offset, pack_bytes FROM chunks WHERE series_id = ? "
-                             "AND min_t <= ? AND max_t >= ? ORDER BY seq");
+    SQLite::Statement chunks(
+        db,
+        "SELECT pack_id, pack_offset, pack_bytes FROM chunks WHERE series_id = ? "
+        "AND min_t <= ? AND max_t >= ? ORDER BY seq");
     PackReader packs(db);
     for (SeriesId id : ids) {
       SeriesData sd;
@@ -415,8 +436,8 @@ Result<std::vector<SeriesData>> Store::select(const std::vector<query::Matcher>&
   return out;
 }
 
-Result<std::vector<Store::SeriesBuckets>> Store::select_buckets(const std::vector<query::Matcher>& matchers,
-                                                               TimeMs from, TimeMs to, std::int64_t tier_ms) {
+Result<std::vector<Store::SeriesBuckets>> Store::select_buckets(
+    const std::vector<query::Matcher>& matchers, TimeMs from, TimeMs to, std::int64_t tier_ms) {
   auto ids = m_index.select(matchers);
   std::vector<SeriesBuckets> out;
   TimeMs first = from - (((from % tier_ms) + tier_ms) % tier_ms);
@@ -481,6 +502,5 @@ Result<void> Store::apply_retention() {
   m_last_retention_ms = m_clock.mono_ms();
   return {};
 }
-
 
 }  // namespace tt::tsdb

@@ -11,8 +11,8 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
-#include <thread>
 #include <span>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -31,12 +31,12 @@ namespace tt::tsdb {
 class PackWriter;
 
 struct StoreOptions {
-  std::string log_dir;                            // DATA/tsdb
+  std::string log_dir;  // DATA/tsdb
   // A head is cut when it holds this many samples (or spans max_chunk_span_ms). Long chunks
   // amortise the codec's per-chunk tables (packs fill the pages whatever their size); a query
   // decodes whole chunks, and heads cost 16 bytes a sample.
   std::size_t max_chunk_samples = 8192;
-  std::int64_t max_chunk_span_ms = 24 * 3600'000; // or spans this long
+  std::int64_t max_chunk_span_ms = 24 * 3600'000;  // or spans this long
   // A head whose oldest sample arrived this long ago is cut: bounds head memory in real-time
   // operation (a 15 s series holds at most 1,440 samples, 23 KB) and how much log a crash replays.
   std::int64_t max_head_age_ms = 6 * 3600'000;
@@ -48,7 +48,7 @@ struct StoreOptions {
   std::size_t defer_min_samples = 1024;
   // Plain samples all heads may hold so; past it, maintenance runs at once (64 MiB).
   std::size_t max_deferred_samples = 1u << 22;
-  std::uint64_t log_segment_bytes = 16u << 20;    // the append log starts a new segment past this
+  std::uint64_t log_segment_bytes = 16u << 20;  // the append log starts a new segment past this
   std::int64_t maintenance_period_ms = 10'000;
   std::int64_t raw_retention_ms = 30LL * 86'400'000;
   std::int64_t rollup_1m_retention_ms = 180LL * 86'400'000;
@@ -99,8 +99,8 @@ class Store : public query::Storage {
     std::vector<Bucket> buckets;
     bool stored_tier = false;  // some rollup of this tier was stored for the series
   };
-  Result<std::vector<SeriesBuckets>> select_buckets(const std::vector<query::Matcher>& matchers, TimeMs from,
-                                                    TimeMs to, std::int64_t tier_ms);
+  Result<std::vector<SeriesBuckets>> select_buckets(const std::vector<query::Matcher>& matchers,
+                                                    TimeMs from, TimeMs to, std::int64_t tier_ms);
 
   // Called after each successful append, on the appending thread, with the batch as stored,
   // when `wanted` says someone listens. Set before open(); keep both cheap (ingest's path).
@@ -151,7 +151,8 @@ class Store : public query::Storage {
   };
   // Fills p from a series' samples (normalized): split at the persisted mark; `horizon` is
   // where the past begins (see defer_min_samples). Under m_heads_mutex.
-  void plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&& samples, TimeMs horizon);
+  void plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&& samples,
+                   TimeMs horizon);
   // Encodes the plan's chunks, writes its new series, chunks and log record in one writer job,
   // then extends the heads.
   Result<AppendResult> commit(std::vector<Planned>& plan);
@@ -205,6 +206,5 @@ class Store : public query::Storage {
   bool m_open = false;
   std::thread m_maintenance;
 };
-
 
 }  // namespace tt::tsdb

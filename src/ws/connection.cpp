@@ -79,7 +79,9 @@ bool Connection::send_frame(SharedBytes frame) {
   return enqueue(std::move(frame), false);
 }
 
-bool Connection::send_text(std::string_view payload) { return send_frame(make_text_frame(payload)); }
+bool Connection::send_text(std::string_view payload) {
+  return send_frame(make_text_frame(payload));
+}
 
 void Connection::close(std::uint16_t code, std::string_view reason, std::int64_t now_ms) {
   if (m_state != State::open) return;
@@ -111,6 +113,8 @@ std::vector<SharedBytes> Connection::take_output() {
   return out;
 }
 
-void Connection::on_written(std::size_t bytes) { m_queued_bytes -= std::min(bytes, m_queued_bytes); }
+void Connection::on_written(std::size_t bytes) {
+  m_queued_bytes -= std::min(bytes, m_queued_bytes);
+}
 
 }  // namespace tt::ws

@@ -146,7 +146,8 @@ bool FrameParser::finish_frame(const Sink& sink, bool& stop) {
         if (!is_valid_close_code(msg.close_code))
           return fail(kCloseProtocolError, "invalid close code");
         msg.payload.assign(m_control, 2);
-        if (!is_valid_utf8(msg.payload)) return fail(kCloseInvalidPayload, "close reason not UTF-8");
+        if (!is_valid_utf8(msg.payload))
+          return fail(kCloseInvalidPayload, "close reason not UTF-8");
       }
     } else {
       msg.payload = m_control;
@@ -186,8 +187,7 @@ std::size_t FrameParser::feed(const char* data, std::size_t len, const Sink& sin
     // Payload.
     const bool control = static_cast<unsigned>(m_opcode) & 0x8;
     std::string& target = control ? m_control : m_message;
-    const std::size_t n =
-        static_cast<std::size_t>(std::min<std::uint64_t>(m_remaining, len - i));
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(m_remaining, len - i));
     const std::size_t start = target.size();
     target.append(data + i, n);
     for (std::size_t k = start; k < target.size(); ++k) target[k] ^= m_mask[m_mask_pos++ & 3];
@@ -216,7 +216,8 @@ void append_frame(std::string& out, Opcode opcode, std::string_view payload, boo
     out.push_back(static_cast<char>(len & 0xFF));
   } else {
     out.push_back(static_cast<char>(127));
-    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((len >> shift) & 0xFF));
+    for (int shift = 56; shift >= 0; shift -= 8)
+      out.push_back(static_cast<char>((len >> shift) & 0xFF));
   }
   out.append(payload);
 }

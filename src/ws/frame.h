@@ -52,7 +52,7 @@ class Utf8Validator {
 
  private:
   bool m_failed = false;
-  std::uint8_t m_need = 0;  // continuation bytes still expected
+  std::uint8_t m_need = 0;                // continuation bytes still expected
   std::uint8_t m_lo = 0x80, m_hi = 0xBF;  // allowed range for the next continuation byte
 };
 
@@ -62,7 +62,8 @@ bool is_valid_utf8(std::string_view s);
 struct Message {
   Opcode opcode = Opcode::text;  // text, binary, ping, pong or close; never continuation
   std::string payload;           // unmasked; for close: the reason text only
-  std::uint16_t close_code = 0;  // close only: the code, or kCloseNoStatus when the payload was empty
+  std::uint16_t close_code =
+      0;  // close only: the code, or kCloseNoStatus when the payload was empty
 };
 
 // Server-side parser. Feed it bytes split anywhere; it emits each message once complete.

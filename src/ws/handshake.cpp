@@ -1,9 +1,8 @@
 #include "ws/handshake.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-
-#include <fmt/format.h>
 
 #include "core/text.h"
 
@@ -12,7 +11,6 @@ namespace tt::ws {
 namespace {
 
 constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
 
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -70,8 +68,7 @@ Result<UpgradeResponse> check_upgrade(std::string_view method, std::string_view 
     return bad(kErrBadVersion, "unsupported Sec-WebSocket-Version; only 13 is supported");
   const std::string key_header = header("Sec-WebSocket-Key");
   const std::string_view key = trim(key_header);
-  if (!is_valid_key(key))
-    return bad(kErrBadKey, "Sec-WebSocket-Key must be base64 of 16 bytes");
+  if (!is_valid_key(key)) return bad(kErrBadKey, "Sec-WebSocket-Key must be base64 of 16 bytes");
 
   UpgradeResponse r;
   r.accept = compute_accept(key);

@@ -11,7 +11,7 @@
 namespace tt::ws {
 
 // Error codes (all ErrorKind::invalid_input).
-inline constexpr std::string_view kErrBadMethod = "WS_BAD_METHOD";              // not GET
+inline constexpr std::string_view kErrBadMethod = "WS_BAD_METHOD";             // not GET
 inline constexpr std::string_view kErrBadHttpVersion = "WS_BAD_HTTP_VERSION";  // not HTTP/1.1
 inline constexpr std::string_view kErrBadUpgrade = "WS_BAD_UPGRADE";  // Upgrade/Connection headers
 inline constexpr std::string_view kErrBadVersion = "WS_BAD_VERSION";  // Sec-WebSocket-Version != 13

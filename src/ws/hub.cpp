@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
-
 #include <set>
 #include <vector>
 
@@ -36,8 +35,8 @@ struct Hub::Client {
   Connection conn;
   std::set<std::string> topics;
   std::size_t writes_in_flight = 0;
-  bool lingering = false;  // finished but a write is stuck; dropped on the next tick
-  bool closing = false;    // uv_close called; freed in on_client_closed
+  bool lingering = false;       // finished but a write is stuck; dropped on the next tick
+  bool closing = false;         // uv_close called; freed in on_client_closed
   std::shared_ptr<void> place;  // released with the client
 };
 
@@ -60,8 +59,8 @@ Hub::Hub(uv_loop_t* loop, HubOptions options)
   m_received = &reg.family("telltale_ws_messages_received_total",
                            "WebSocket text messages received", metrics::Type::counter)
                     .counter();
-  m_sent = &reg.family("telltale_ws_messages_sent_total", "WebSocket text messages queued to clients",
-                       metrics::Type::counter)
+  m_sent = &reg.family("telltale_ws_messages_sent_total",
+                       "WebSocket text messages queued to clients", metrics::Type::counter)
                 .counter();
   m_dropped_slow = &reg.family("telltale_ws_dropped_slow_total",
                                "WebSocket clients dropped for exceeding the outbound queue",
@@ -166,7 +165,8 @@ void Hub::on_text(Client* c, const std::string& text) {
     }
   }
   // A request naming an unknown topic changes nothing.
-  if (!unknown.empty()) return reply(c, error_json("WS_UNKNOWN_TOPIC", "unknown topic: " + unknown));
+  if (!unknown.empty())
+    return reply(c, error_json("WS_UNKNOWN_TOPIC", "unknown topic: " + unknown));
 
   bool changed = false;  // the set of series topics
   if (type == "subscribe") {
@@ -185,10 +185,11 @@ void Hub::on_text(Client* c, const std::string& text) {
                                  fmt::format("at most {} series: topics per connection",
                                              m_options.max_series_topics_per_client)));
     if (m_series_refs.size() + unseen > m_options.max_series_topics)
-      return reply(c, error_json("WS_TOO_MANY_TOPICS",
-                                 fmt::format("the server follows at most {} different series: topics; "
-                                             "try again when fewer are watched",
-                                             m_options.max_series_topics)));
+      return reply(c,
+                   error_json("WS_TOO_MANY_TOPICS",
+                              fmt::format("the server follows at most {} different series: topics; "
+                                          "try again when fewer are watched",
+                                          m_options.max_series_topics)));
     for (const auto& t : next)
       if (is_series_topic(t) && !c->topics.contains(t)) changed |= add_series_topic(t);
     c->topics = std::move(next);
@@ -261,8 +262,8 @@ void Hub::flush(Client* c) {
     std::vector<uv_buf_t> bufs;
     bufs.reserve(w->chunks.size());
     for (const auto& chunk : w->chunks) {
-      bufs.push_back(uv_buf_init(const_cast<char*>(chunk->data()),
-                                 static_cast<unsigned>(chunk->size())));
+      bufs.push_back(
+          uv_buf_init(const_cast<char*>(chunk->data()), static_cast<unsigned>(chunk->size())));
       w->bytes += chunk->size();
     }
     w->req.data = w;
@@ -322,7 +323,8 @@ void Hub::tick() {
   const std::int64_t t = now();
   const TimeMs wall = m_clock->now_ms();
   for (Client* c : std::vector<Client*>(m_clients.begin(), m_clients.end())) {
-    if (c->info.expires_at_ms > 0 && wall >= c->info.expires_at_ms && c->conn.state() == Connection::State::open) {
+    if (c->info.expires_at_ms > 0 && wall >= c->info.expires_at_ms &&
+        c->conn.state() == Connection::State::open) {
       m_closed_expired->inc();
       close_for_credentials(c, "credentials expired");
       continue;

@@ -47,15 +47,15 @@ struct ClientInfo {
 
 struct HubOptions {
   ConnectionOptions connection;
-  std::uint64_t tick_ms = 1000;              // keepalive timer period
-  std::uint64_t shutdown_grace_ms = 1000;    // close_all(): force-close after this
+  std::uint64_t tick_ms = 1000;            // keepalive timer period
+  std::uint64_t shutdown_grace_ms = 1000;  // close_all(): force-close after this
   std::size_t max_topics_per_client = 256;
   std::size_t max_topic_bytes = 512;
   // Every distinct series topic costs a selector match per appended series: bounded per
   // connection and in all.
   std::size_t max_series_topics_per_client = 32;
   std::size_t max_series_topics = 256;
-  const Clock* clock = nullptr;              // monotonic time source; SystemClock when null
+  const Clock* clock = nullptr;  // monotonic time source; SystemClock when null
 };
 
 class Hub {
@@ -127,7 +127,7 @@ class Hub {
   uv_loop_t* m_loop;
   HubOptions m_options;
   const Clock* m_clock;
-  uv_timer_t* m_tick_timer = nullptr;   // heap-allocated: freed in its close callback
+  uv_timer_t* m_tick_timer = nullptr;  // heap-allocated: freed in its close callback
   uv_timer_t* m_grace_timer = nullptr;
   uv_timer_t* m_topics_timer = nullptr;  // runs the series topics callback after a client left
   bool m_shutting_down = false;

@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)alerts::parse_rfc3339(text);
   auto body = parse_json(text);
   if (!body.ok()) return 0;
-  if (auto s = alerts::decode_silence(body.value(), 1'700'000'000'000); s.ok()) (void)s->mutes(labels, 1'700'000'000'000);
+  if (auto s = alerts::decode_silence(body.value(), 1'700'000'000'000); s.ok())
+    (void)s->mutes(labels, 1'700'000'000'000);
   for (auto mode : {alerts::InputMode::create, alerts::InputMode::patch}) {
     auto in = alerts::decode_rule_input(body.value(), mode);
     if (!in.ok()) continue;

@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto batch = tt::tsdb::decode_log_batch(in, format);
   if (batch.ok() && tt::tsdb::encode_log_batch(batch.value(), format) != in) {
     // Plain payloads have one encoding per batch; a deflate stream has many.
-    auto again = tt::tsdb::decode_log_batch(tt::tsdb::encode_log_batch(batch.value(), format), format);
+    auto again =
+        tt::tsdb::decode_log_batch(tt::tsdb::encode_log_batch(batch.value(), format), format);
     if (!again.ok()) __builtin_trap();
   }
   return 0;

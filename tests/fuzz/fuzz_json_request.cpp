@@ -24,8 +24,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (in->mac) n.mac = *in->mac;
     // What we accepted must serialise and decode again.
     auto again = tt::inventory::to_json(n);
-    again.erase("id"); again.erase("status"); again.erase("created_at");
-    again.erase("updated_at"); again.erase("last_seen");
+    again.erase("id");
+    again.erase("status");
+    again.erase("created_at");
+    again.erase("updated_at");
+    again.erase("last_seen");
     auto re = tt::inventory::decode_node_input(nlohmann::json::parse(again.dump()), mode);
     if (!re.ok()) __builtin_trap();
   }

@@ -24,8 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!again.ok() || alerts::to_input_json(again.value()) != doc) __builtin_trap();
   };
   if (auto w = alerts::decode_maintenance(body.value()); w.ok()) check(w.value());
-  auto stored = alerts::decode_maintenance(
-      {{"name", "n"}, {"node_ids", {1}}, {"starts_at", "2026-11-21T10:00:00Z"}, {"ends_at", "2026-11-21T12:00:00Z"}});
+  auto stored = alerts::decode_maintenance({{"name", "n"},
+                                            {"node_ids", {1}},
+                                            {"starts_at", "2026-11-21T10:00:00Z"},
+                                            {"ends_at", "2026-11-21T12:00:00Z"}});
   if (auto p = alerts::apply_patch(stored.value(), body.value()); p.ok()) check(p.value());
   return 0;
 }

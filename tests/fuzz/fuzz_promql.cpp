@@ -25,7 +25,8 @@ MemoryStorage& store() {
     auto* m = new MemoryStorage;
     auto add = [&](LabelSet ls, int n, double start, double step, int stale_at = -1) {
       std::vector<Sample> v;
-      for (int i = 0; i < n; ++i) v.push_back(Sample{i * 15'000LL, i == stale_at ? stale_nan() : start + step * i});
+      for (int i = 0; i < n; ++i)
+        v.push_back(Sample{i * 15'000LL, i == stale_at ? stale_nan() : start + step * i});
       m->add(std::move(ls), v);
     };
     add({{"__name__", "up"}, {"job", "a"}}, 40, 1, 0);
@@ -33,7 +34,8 @@ MemoryStorage& store() {
     add({{"__name__", "req_total"}, {"job", "a"}, {"path", "/"}}, 40, 0, 7);
     add({{"__name__", "req_total"}, {"job", "b"}, {"path", "/x"}}, 40, 100, -3);
     add({{"__name__", "temp"}, {"instance", "h1"}}, 40, -1.5, 0.25);
-    m->add({{"__name__", "odd"}, {"k", "v"}}, {Sample{0, NAN}, Sample{15'000, HUGE_VAL}, Sample{30'000, -HUGE_VAL}});
+    m->add({{"__name__", "odd"}, {"k", "v"}},
+           {Sample{0, NAN}, Sample{15'000, HUGE_VAL}, Sample{30'000, -HUGE_VAL}});
     return m;
   }();
   return *s;
@@ -56,8 +58,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto again = parse_expr(printed);
   // The printer parenthesises every operation, so a long chain the parser took flat may print
   // deeper than the nesting limit; anything else must re-parse to the same text.
-  if (again.ok()) check(to_string(*again.value()) == printed);
-  else check(again.error().message.find("nested too deeply") != std::string::npos);
+  if (again.ok())
+    check(to_string(*again.value()) == printed);
+  else
+    check(again.error().message.find("nested too deeply") != std::string::npos);
 
   EngineOptions opts;
   opts.limits.max_samples = 200'000;

@@ -30,7 +30,9 @@ const LabelSet& labels(std::size_t i) {
   static const LabelSet sets[] = {
       {{"__name__", "up"}, {"a", ""}, {"job", "node"}},
       {{"__name__", "http_requests_total"}, {"a", std::string(4096, 'a')}, {"job", "api-server"}},
-      {{"__name__", "x"}, {"a", std::string(2048, 'a') + "x" + std::string(2048, 'b')}, {"job", "é\u00e8\u4e2d\U0001F600"}},
+      {{"__name__", "x"},
+       {"a", std::string(2048, 'a') + "x" + std::string(2048, 'b')},
+       {"job", "é\u00e8\u4e2d\U0001F600"}},
       {{"__name__", "temp"}, {"a", "((.?){100}){100}x\n\t\\"}, {"job", std::string(1000, '.')}},
   };
   return sets[i % std::size(sets)];
@@ -45,8 +47,8 @@ std::chrono::nanoseconds cpu_now() {
 void within(std::chrono::nanoseconds start, std::chrono::milliseconds budget, const char* what) {
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(cpu_now() - start);
   if (took <= budget) return;
-  std::fprintf(stderr, "%s took %lld ms, over its budget of %lld ms\n", what, static_cast<long long>(took.count()),
-               static_cast<long long>(budget.count()));
+  std::fprintf(stderr, "%s took %lld ms, over its budget of %lld ms\n", what,
+               static_cast<long long>(took.count()), static_cast<long long>(budget.count()));
   std::abort();
 }
 

@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (ranges) {
     if (ranges->empty()) std::abort();
     for (const auto& r : *ranges)
-      if (r.lo < 100 || r.hi > 599 || r.lo > r.hi || !tt::probes::status_in(*ranges, r.lo)) std::abort();
+      if (r.lo < 100 || r.hi > 599 || r.lo > r.hi || !tt::probes::status_in(*ranges, r.lo))
+        std::abort();
   }
   return 0;
 }

@@ -3,8 +3,8 @@
 // tests/alert_cases/check_with_promtool.sh runs the same file through Prometheus.
 #include <doctest/doctest.h>
 
-#include "alerts/evaluator.h"
 #include "../query/case_file.h"
+#include "alerts/evaluator.h"
 
 #ifndef TELLTALE_SOURCE_DIR
 #define TELLTALE_SOURCE_DIR "/work/main"
@@ -74,14 +74,17 @@ std::vector<CaseBlock> read_cases(const std::string& path) {
     }
     if (state == loading) {
       auto end = qt::labels_end(line);
-      blocks.back().series.push_back({qt::parse_labels(line.substr(0, end)),
-                                      qt::expand_values(line.substr(end), blocks.back().interval_ms)});
+      blocks.back().series.push_back(
+          {qt::parse_labels(line.substr(0, end)),
+           qt::expand_values(line.substr(end), blocks.back().interval_ms)});
     } else if (state == rule) {
       auto colon = line.find(':');
       std::string key = line.substr(0, colon), value = qt::trim(line.substr(colon + 1));
       auto& r = blocks.back().rules.back();
-      if (key == "labels" || key == "annotations") r[key] = object_of(value);
-      else r[key] = value;
+      if (key == "labels" || key == "annotations")
+        r[key] = object_of(value);
+      else
+        r[key] = value;
     } else if (state == expecting) {
       std::istringstream in(line);
       Expected e;
@@ -95,7 +98,8 @@ std::vector<CaseBlock> read_cases(const std::string& path) {
         e.labels.push_back(l);
       }
       sort_labels(e.labels);
-      if (auto more = qt::trim(rest.substr(end)); !more.empty()) e.annotations = object_of(more).get<Labels>();
+      if (auto more = qt::trim(rest.substr(end)); !more.empty())
+        e.annotations = object_of(more).get<Labels>();
       blocks.back().checks.back().alerts.push_back(std::move(e));
     } else {
       throw std::runtime_error("unexpected indented line " + std::to_string(lineno));
@@ -124,7 +128,9 @@ TEST_CASE("alert rule cases agree with Prometheus (tests/alert_cases/cases.test)
     query::MemoryStorage store;
     for (const auto& s : b.series) store.add(s.labels, s.samples);
     query::Engine engine(store);
-    CheckSource no_checks = [] { return Result<std::vector<CheckStatus>>(std::vector<CheckStatus>{}); };
+    CheckSource no_checks = [] {
+      return Result<std::vector<CheckStatus>>(std::vector<CheckStatus>{});
+    };
     std::vector<Rule> rules;
     std::vector<RuleAlerts> states;
     for (const auto& json : b.rules) {
@@ -151,11 +157,14 @@ TEST_CASE("alert rule cases agree with Prometheus (tests/alert_cases/cases.test)
         }
       std::vector<Expected> got;
       for (const auto& s : states)
-        for (const auto& [ls, a] : s.active()) got.push_back({std::string(to_string(a.state)), ls, a.annotations});
+        for (const auto& [ls, a] : s.active())
+          got.push_back({std::string(to_string(a.state)), ls, a.annotations});
       std::vector<Expected> want = at.alerts;
       auto key = [](const Expected& e) { return std::tie(e.labels, e.state); };
-      std::sort(got.begin(), got.end(), [&](const auto& x, const auto& y) { return key(x) < key(y); });
-      std::sort(want.begin(), want.end(), [&](const auto& x, const auto& y) { return key(x) < key(y); });
+      std::sort(got.begin(), got.end(),
+                [&](const auto& x, const auto& y) { return key(x) < key(y); });
+      std::sort(want.begin(), want.end(),
+                [&](const auto& x, const auto& y) { return key(x) < key(y); });
       // Annotations are compared where the case gives them.
       for (std::size_t i = 0; i < want.size() && i < got.size(); ++i)
         if (!want[i].annotations) got[i].annotations.reset();

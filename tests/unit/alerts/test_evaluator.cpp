@@ -19,7 +19,8 @@ namespace {
 constexpr TimeMs kStart = 1'700'000'000'000;
 
 struct Fixture {
-  std::string path = (std::filesystem::temp_directory_path() / ("tt-alerts-" + random_hex(6) + ".db")).string();
+  std::string path =
+      (std::filesystem::temp_directory_path() / ("tt-alerts-" + random_hex(6) + ".db")).string();
   ManualClock clock{kStart};
   std::unique_ptr<db::Writer> writer;
   std::unique_ptr<db::Readers> readers;
@@ -55,9 +56,8 @@ struct Fixture {
   // A new evaluator and service over the same database, as after a restart.
   void restart() {
     service.reset();
-    evaluator = std::make_unique<Evaluator>(*writer, bus, clock, store, [this] {
-      return Result<std::vector<CheckStatus>>(checks);
-    });
+    evaluator = std::make_unique<Evaluator>(
+        *writer, bus, clock, store, [this] { return Result<std::vector<CheckStatus>>(checks); });
     service = std::make_unique<AlertService>(*writer, *readers, bus, *evaluator, clock);
     evaluator->load(service->load_rules().value(), service->load_active().value());
   }
@@ -104,11 +104,14 @@ LabelSet up_labels() { return {{"__name__", "up"}, {"job", "api"}}; }
 
 }  // namespace
 
-TEST_CASE("the evaluator on a frozen clock: pending, firing after `for`, resolved; stored and published") {
+TEST_CASE(
+    "the evaluator on a frozen clock: pending, firing after `for`, resolved; stored and "
+    "published") {
   Fixture f;
   f.store.add(up_labels(), constant(kStart - 60'000, kStart + 60'000, 0));
   f.store.add(up_labels(), constant(kStart + 61'000, kStart + 200'000, 1));
-  auto r = f.rule(R"({"name":"Down","expr":"up == 0","for":"20s","interval":"10s","severity":"critical",
+  auto r =
+      f.rule(R"({"name":"Down","expr":"up == 0","for":"20s","interval":"10s","severity":"critical",
                       "annotations":{"summary":"{{ $labels.job }} is down"}})");
   TimeMs first = first_slot_after(r.id, 10'000, kStart);
 
@@ -118,7 +121,8 @@ TEST_CASE("the evaluator on a frozen clock: pending, firing after `for`, resolve
   CHECK(pending[0].state == AlertState::pending);
   CHECK(pending[0].active_at == first);
   CHECK(pending[0].annotations.at("summary") == "api is down");
-  CHECK(query::format_labels(pending[0].labels) == R"({alertname="Down", job="api", severity="critical"})");
+  CHECK(query::format_labels(pending[0].labels) ==
+        R"({alertname="Down", job="api", severity="critical"})");
 
   f.advance_to(first + 10'000);
   CHECK(f.alerts(AlertState::pending).size() == 1);
@@ -134,17 +138,24 @@ TEST_CASE("the evaluator on a frozen clock: pending, firing after `for`, resolve
   CHECK(resolved[0].id == pending[0].id);
   CHECK(*resolved[0].resolved_at > kStart + 60'000);
   CHECK(*resolved[0].resolved_at <= kStart + 71'000);
-  CHECK(f.alert_events(3) == std::vector<std::string>{"alert.pending", "alert.firing", "alert.resolved"});
+  CHECK(f.alert_events(3) ==
+        std::vector<std::string>{"alert.pending", "alert.firing", "alert.resolved"});
   auto transitions = f.readers->with([&](SQLite::Database& db) -> Result<int> {
-    return db.execAndGet("SELECT count(*) FROM alert_transitions WHERE alert_id = " + std::to_string(pending[0].id)).getInt();
+    return db
+        .execAndGet("SELECT count(*) FROM alert_transitions WHERE alert_id = " +
+                    std::to_string(pending[0].id))
+        .getInt();
   });
   CHECK(transitions.value() == 3);
 }
 
-TEST_CASE("after a restart an active alert carries on with its active_at; a deleted rule's alerts resolve") {
+TEST_CASE(
+    "after a restart an active alert carries on with its active_at; a deleted rule's alerts "
+    "resolve") {
   Fixture f;
   f.store.add(up_labels(), constant(kStart - 60'000, kStart + 300'000, 0));
-  auto r = f.rule(R"({"name":"Down","expr":"up == 0","for":"1m","interval":"10s","severity":"warning"})");
+  auto r = f.rule(
+      R"({"name":"Down","expr":"up == 0","for":"1m","interval":"10s","severity":"warning"})");
   TimeMs first = first_slot_after(r.id, 10'000, kStart);
   f.advance_to(first + 30'000);
   auto before = f.alerts();
@@ -169,7 +180,8 @@ TEST_CASE("after a restart an active alert carries on with its active_at; a dele
   CHECK(gone[0].rule_name == "Down");
 }
 
-TEST_CASE("acknowledging an alert records who, when and why; resolved alerts cannot be acknowledged") {
+TEST_CASE(
+    "acknowledging an alert records who, when and why; resolved alerts cannot be acknowledged") {
   Fixture f;
   f.store.add(up_labels(), constant(kStart - 60'000, kStart + 30'000, 0));
   auto r = f.rule(R"({"name":"Down","expr":"up == 0","interval":"10s","severity":"info"})");
@@ -185,7 +197,8 @@ TEST_CASE("acknowledging an alert records who, when and why; resolved alerts can
   CHECK(again.ack->comment == "on it");
   CHECK(again.ack->at == f.clock.now_ms());
   auto audit = f.readers->with([&](SQLite::Database& db) -> Result<std::string> {
-    return db.execAndGet("SELECT action || ' ' || target FROM audit_log ORDER BY id DESC LIMIT 1").getString();
+    return db.execAndGet("SELECT action || ' ' || target FROM audit_log ORDER BY id DESC LIMIT 1")
+        .getString();
   });
   CHECK(audit.value() == "alert.ack " + std::to_string(firing[0].id));
 
@@ -205,19 +218,23 @@ TEST_CASE("check_state rules fire while a matching check is down, with the check
   f.checks = {{1, {{"check", "web"}, {"kind", "http"}, {"node", "n1"}}, true},
               {2, {{"check", "dns"}, {"kind", "dns"}, {"node", "n1"}}, true},
               {3, {{"check", "ping"}, {"kind", "icmp"}, {"node", "n2"}}, false}};
-  auto by_id = f.rule(R"({"name":"WebDown","kind":"check_state","check_id":1,"interval":"5s","severity":"critical"})");
-  auto by_labels = f.rule(R"({"name":"N1Down","check_selector":"{node=\"n1\"}","interval":"5s","severity":"warning"})");
+  auto by_id = f.rule(
+      R"({"name":"WebDown","kind":"check_state","check_id":1,"interval":"5s","severity":"critical"})");
+  auto by_labels = f.rule(
+      R"({"name":"N1Down","check_selector":"{node=\"n1\"}","interval":"5s","severity":"warning"})");
   CHECK(by_labels.kind == RuleKind::check_state);
-  f.advance_to(std::max(first_slot_after(by_id.id, 5'000, kStart), first_slot_after(by_labels.id, 5'000, kStart)));
+  f.advance_to(std::max(first_slot_after(by_id.id, 5'000, kStart),
+                        first_slot_after(by_labels.id, 5'000, kStart)));
   CHECK(f.alerts(AlertState::pending).empty());  // `for` is 0s: firing at the first evaluation
   auto firing = f.alerts(AlertState::firing);
   std::vector<std::string> got;
   for (const auto& a : firing) got.push_back(query::format_labels(a.labels));
   std::sort(got.begin(), got.end());
-  CHECK(got == std::vector<std::string>{
-                   R"({alertname="N1Down", check="dns", kind="dns", node="n1", severity="warning"})",
-                   R"({alertname="N1Down", check="web", kind="http", node="n1", severity="warning"})",
-                   R"({alertname="WebDown", check="web", kind="http", node="n1", severity="critical"})"});
+  CHECK(got ==
+        std::vector<std::string>{
+            R"({alertname="N1Down", check="dns", kind="dns", node="n1", severity="warning"})",
+            R"({alertname="N1Down", check="web", kind="http", node="n1", severity="warning"})",
+            R"({alertname="WebDown", check="web", kind="http", node="n1", severity="critical"})"});
   f.checks[0].down = false;
   f.advance_to(f.clock.now_ms() + 5'000);
   CHECK(f.alerts(AlertState::firing).size() == 1);
@@ -252,15 +269,19 @@ TEST_CASE("rules are validated: expressions and templates name the position of t
   CHECK(bad.error().fields[0].message.rfind("at position 12:", 0) == 0);
 
   auto matrix = decode_apply(R"({"name":"x","severity":"info","expr":"up[5m]"})");
-  CHECK(matrix.error().fields.at(0).message == "must be an instant vector or a scalar, not a range vector");
+  CHECK(matrix.error().fields.at(0).message ==
+        "must be an instant vector or a scalar, not a range vector");
 
-  auto tmpl = decode_apply(R"({"name":"x","severity":"info","expr":"up","annotations":{"s":"ok {{ $labels.job }} {{ .Foo }}"}})");
+  auto tmpl = decode_apply(
+      R"({"name":"x","severity":"info","expr":"up","annotations":{"s":"ok {{ $labels.job }} {{ .Foo }}"}})");
   REQUIRE(!tmpl.ok());
   CHECK(tmpl.error().fields.at(0).field == "annotations.s");
   CHECK(tmpl.error().fields.at(0).message.rfind("at position 21:", 0) == 0);
 
-  auto fields = decode_rule_input(nlohmann::json::parse(R"({"severity":"loud","for":"soon","labels":{"alertname":"x"},"colour":1})"),
-                                  InputMode::create);
+  auto fields = decode_rule_input(
+      nlohmann::json::parse(
+          R"({"severity":"loud","for":"soon","labels":{"alertname":"x"},"colour":1})"),
+      InputMode::create);
   REQUIRE(!fields.ok());
   std::vector<std::string> named;
   for (const auto& e : fields.error().fields) named.push_back(e.field);
@@ -291,13 +312,17 @@ TEST_CASE("templates print values as Go and Prometheus do") {
   CHECK(humanize(0.0012) == "1.2m");
   auto t = Template::parse("{{ $labels.a }}-{{- \" x \" -}}");
   CHECK(!t.ok());
-  auto trimmed = Template::parse("a  {{- $value -}}  b {{$labels.missing}}|{{ .Labels.a }}|{{ $value | humanize }}");
+  auto trimmed = Template::parse(
+      "a  {{- $value -}}  b {{$labels.missing}}|{{ .Labels.a }}|{{ $value | humanize }}");
   REQUIRE(trimmed.ok());
   CHECK(trimmed->expand({{"a", "A"}}, 2048) == "a2048b |A|2.048k");
-  CHECK(Template::parse("{{ $value").error().message == "at position 0: unclosed action: '{{' without '}}'");
+  CHECK(Template::parse("{{ $value").error().message ==
+        "at position 0: unclosed action: '{{' without '}}'");
 }
 
-TEST_CASE("silences: decoded with their matchers and times, they mute the alerts they select while active") {
+TEST_CASE(
+    "silences: decoded with their matchers and times, they mute the alerts they select while "
+    "active") {
   CHECK(parse_rfc3339("2023-11-14T22:13:20Z") == kStart);
   CHECK(parse_rfc3339("2023-11-14T22:13:20.5+00:00") == kStart + 500);
   CHECK(!parse_rfc3339("2023-11-14 22:13:20Z"));
@@ -312,7 +337,9 @@ TEST_CASE("silences: decoded with their matchers and times, they mute the alerts
   CHECK(s->mutes(a, kStart + 10'000));
   CHECK(!s->mutes(b, kStart + 10'000));
   CHECK(!s->mutes(a, kStart + 3'600'000));  // ended
-  auto bad = decode_silence(nlohmann::json::parse(R"({"matchers":"{job=~\"(\"}","ends_at":"2023-11-14T22:00:00Z"})"), kStart);
+  auto bad = decode_silence(
+      nlohmann::json::parse(R"({"matchers":"{job=~\"(\"}","ends_at":"2023-11-14T22:00:00Z"})"),
+      kStart);
   REQUIRE(!bad.ok());
   std::vector<std::string> fields;
   for (const auto& e : bad.error().fields) fields.push_back(e.field);
@@ -336,7 +363,8 @@ TEST_CASE("inhibit rules: decoded with each bad field named, a PATCH merges") {
       R"({"name":"site down mutes warnings","source":"{alertname=\"SiteDown\"}","target":"{severity=\"warning\"}","equal":["site","site"]})"));
   REQUIRE(r.ok());
   CHECK(r->equal == std::vector<std::string>{"site"});
-  auto bad = decode_inhibit_rule(nlohmann::json::parse(R"({"source":"{a=~\"(\"}","equal":["1x"],"x":1})"));
+  auto bad =
+      decode_inhibit_rule(nlohmann::json::parse(R"({"source":"{a=~\"(\"}","equal":["1x"],"x":1})"));
   REQUIRE(!bad.ok());
   std::vector<std::string> fields;
   for (const auto& e : bad.error().fields) fields.push_back(e.field);
@@ -349,8 +377,12 @@ TEST_CASE("inhibit rules: decoded with each bad field named, a PATCH merges") {
   CHECK(!apply_patch(r.value(), nlohmann::json::parse(R"({"target":""})")).ok());
 }
 
-TEST_CASE("inhibition: a firing source mutes the targets with its equal labels, never itself nor its own kind") {
-  auto rule = [](const char* json) { return decode_inhibit_rule(nlohmann::json::parse(json)).value(); };
+TEST_CASE(
+    "inhibition: a firing source mutes the targets with its equal labels, never itself nor its own "
+    "kind") {
+  auto rule = [](const char* json) {
+    return decode_inhibit_rule(nlohmann::json::parse(json)).value();
+  };
   auto alert = [](std::int64_t id, LabelSet labels, AlertState state = AlertState::firing) {
     Alert a;
     a.id = id;
@@ -359,12 +391,15 @@ TEST_CASE("inhibition: a firing source mutes the targets with its equal labels, 
     return a;
   };
   std::vector<InhibitRule> rules{
-      rule(R"({"name":"r","source":"{alertname=\"SiteDown\"}","target":"{severity=\"warning\"}","equal":["site"]})"),
-      rule(R"({"name":"same kind","source":"{alertname=\"Slow\"}","target":"{alertname=\"Slow\"}"})")};
-  std::vector<Alert> firing{alert(1, {{"alertname", "SiteDown"}, {"severity", "critical"}, {"site", "a"}}),
-                            alert(2, {{"alertname", "Slow"}, {"severity", "warning"}, {"site", "a"}}),
-                            alert(3, {{"alertname", "Slow"}, {"severity", "warning"}, {"site", "b"}}),
-                            alert(4, {{"alertname", "SiteDown"}, {"severity", "critical"}}, AlertState::pending)};
+      rule(
+          R"({"name":"r","source":"{alertname=\"SiteDown\"}","target":"{severity=\"warning\"}","equal":["site"]})"),
+      rule(
+          R"({"name":"same kind","source":"{alertname=\"Slow\"}","target":"{alertname=\"Slow\"}"})")};
+  std::vector<Alert> firing{
+      alert(1, {{"alertname", "SiteDown"}, {"severity", "critical"}, {"site", "a"}}),
+      alert(2, {{"alertname", "Slow"}, {"severity", "warning"}, {"site", "a"}}),
+      alert(3, {{"alertname", "Slow"}, {"severity", "warning"}, {"site", "b"}}),
+      alert(4, {{"alertname", "SiteDown"}, {"severity", "critical"}}, AlertState::pending)};
   Inhibition in(rules, firing, {});
   CHECK(in.source_of(firing[1].labels) == 1);
   CHECK(in.source_of(firing[2].labels) == 0);  // site b: no source with its site
@@ -373,24 +408,34 @@ TEST_CASE("inhibition: a firing source mutes the targets with its equal labels, 
   CHECK(in.source_of({{"alertname", "Disk"}, {"severity", "warning"}}) == 0);
 
   // Built in: a node that is down, with a node-level alert firing, mutes its checks' alerts.
-  std::vector<Alert> nodes{alert(10, {{"alertname", "NodeDown"}, {"node", "gw1"}}),
-                           alert(11, {{"alertname", "CheckDown"}, {"check", "web"}, {"node", "gw1"}}),
-                           alert(12, {{"alertname", "CheckDown"}, {"check", "web"}, {"node", "gw2"}})};
+  std::vector<Alert> nodes{
+      alert(10, {{"alertname", "NodeDown"}, {"node", "gw1"}}),
+      alert(11, {{"alertname", "CheckDown"}, {"check", "web"}, {"node", "gw1"}}),
+      alert(12, {{"alertname", "CheckDown"}, {"check", "web"}, {"node", "gw2"}})};
   CHECK(Inhibition({}, nodes, {"gw1", "gw2"}).source_of(nodes[1].labels) == 10);
-  CHECK(Inhibition({}, nodes, {"gw1", "gw2"}).source_of(nodes[2].labels) == 0);  // gw2 has no node-level alert
-  CHECK(Inhibition({}, nodes, {"gw1", "gw2"}).source_of(nodes[0].labels) == 0);  // the node's own alert stays
-  CHECK(Inhibition({}, nodes, {}).source_of(nodes[1].labels) == 0);              // gw1 is not down
+  CHECK(Inhibition({}, nodes, {"gw1", "gw2"}).source_of(nodes[2].labels) ==
+        0);  // gw2 has no node-level alert
+  CHECK(Inhibition({}, nodes, {"gw1", "gw2"}).source_of(nodes[0].labels) ==
+        0);                                                          // the node's own alert stays
+  CHECK(Inhibition({}, nodes, {}).source_of(nodes[1].labels) == 0);  // gw1 is not down
 }
 
-TEST_CASE("inhibition on a frozen clock: alerts read through the service carry inhibited_by, and muted() says so") {
+TEST_CASE(
+    "inhibition on a frozen clock: alerts read through the service carry inhibited_by, and muted() "
+    "says so") {
   Fixture f;
   f.checks = {{1, {{"check", "web"}, {"kind", "http"}, {"node", "gw1"}}, true},
               {2, {{"check", "dns"}, {"kind", "dns"}, {"node", "gw1"}}, true}};
-  f.store.add({{"__name__", "probe_up"}, {"check", "web"}, {"node", "gw1"}}, constant(kStart - 60'000, kStart + 120'000, 0));
-  f.store.add({{"__name__", "probe_up"}, {"check", "dns"}, {"node", "gw1"}}, constant(kStart - 60'000, kStart + 120'000, 0));
-  auto checks = f.rule(R"({"name":"CheckDown","check_selector":"{node=\"gw1\"}","interval":"5s","severity":"warning"})");
-  auto node = f.rule(R"({"name":"NodeDown","expr":"max by (node) (probe_up) == 0","interval":"5s","severity":"critical"})");
-  f.advance_to(std::max(first_slot_after(checks.id, 5'000, kStart), first_slot_after(node.id, 5'000, kStart)));
+  f.store.add({{"__name__", "probe_up"}, {"check", "web"}, {"node", "gw1"}},
+              constant(kStart - 60'000, kStart + 120'000, 0));
+  f.store.add({{"__name__", "probe_up"}, {"check", "dns"}, {"node", "gw1"}},
+              constant(kStart - 60'000, kStart + 120'000, 0));
+  auto checks = f.rule(
+      R"({"name":"CheckDown","check_selector":"{node=\"gw1\"}","interval":"5s","severity":"warning"})");
+  auto node = f.rule(
+      R"({"name":"NodeDown","expr":"max by (node) (probe_up) == 0","interval":"5s","severity":"critical"})");
+  f.advance_to(std::max(first_slot_after(checks.id, 5'000, kStart),
+                        first_slot_after(node.id, 5'000, kStart)));
   auto node_alert = [&] {
     for (auto& a : f.alerts(AlertState::firing))
       if (a.rule_id == node.id) return a;
@@ -404,11 +449,16 @@ TEST_CASE("inhibition on a frozen clock: alerts read through the service carry i
     REQUIRE(out.size() == 2);
     return out;
   };
-  for (const auto& a : check_alerts()) CHECK(a.inhibited_by == 0);  // the node's status is not down (yet)
-  REQUIRE(f.writer->run<bool>([](SQLite::Database& db) -> Result<bool> {
-                  db.exec("INSERT INTO nodes(name, type, status, created_at, updated_at) VALUES ('gw1', 'network', 'down', 0, 0)");
-                  return true;
-                }).ok());
+  for (const auto& a : check_alerts())
+    CHECK(a.inhibited_by == 0);  // the node's status is not down (yet)
+  REQUIRE(f.writer
+              ->run<bool>([](SQLite::Database& db) -> Result<bool> {
+                db.exec(
+                    "INSERT INTO nodes(name, type, status, created_at, updated_at) VALUES ('gw1', "
+                    "'network', 'down', 0, 0)");
+                return true;
+              })
+              .ok());
   auto source = node_alert();
   CHECK(source.inhibited_by == 0);
   std::vector<std::int64_t> ids{source.id};
@@ -422,36 +472,48 @@ TEST_CASE("inhibition on a frozen clock: alerts read through the service carry i
 
   // A configured rule: the critical node alert mutes every warning of the same node.
   InhibitService inhibit(*f.writer, *f.readers, f.bus, f.clock);
-  REQUIRE(f.writer->run<bool>([](SQLite::Database& db) -> Result<bool> {
-                  db.exec("UPDATE nodes SET status = 'degraded'");
-                  return true;
-                }).ok());
+  REQUIRE(f.writer
+              ->run<bool>([](SQLite::Database& db) -> Result<bool> {
+                db.exec("UPDATE nodes SET status = 'degraded'");
+                return true;
+              })
+              .ok());
   for (const auto& a : check_alerts()) CHECK(a.inhibited_by == 0);
-  auto made = inhibit.create(decode_inhibit_rule(nlohmann::json::parse(
-                                 R"({"name":"critical mutes warning","source":"{severity=\"critical\"}",
-                                     "target":"{severity=\"warning\"}","equal":["node"]})")).value(),
-                             f.actor);
+  auto made =
+      inhibit.create(decode_inhibit_rule(
+                         nlohmann::json::parse(
+                             R"({"name":"critical mutes warning","source":"{severity=\"critical\"}",
+                                     "target":"{severity=\"warning\"}","equal":["node"]})"))
+                         .value(),
+                     f.actor);
   REQUIRE(made.ok());
   for (const auto& a : check_alerts()) CHECK(a.inhibited_by == source.id);
-  auto renamed = inhibit.update(made->id, nlohmann::json::parse(R"({"equal":["node","check"]})"), f.actor);
+  auto renamed =
+      inhibit.update(made->id, nlohmann::json::parse(R"({"equal":["node","check"]})"), f.actor);
   REQUIRE(renamed.ok());
-  for (const auto& a : check_alerts()) CHECK(a.inhibited_by == 0);  // the node alert has no check label
+  for (const auto& a : check_alerts())
+    CHECK(a.inhibited_by == 0);  // the node alert has no check label
   REQUIRE(inhibit.remove(made->id, f.actor).ok());
   CHECK(inhibit.list({}).value().total == 0);
 
   // The source resolves: nothing is inhibited any more.
   REQUIRE(inhibit.create(made.value(), f.actor).ok());
   for (const auto& a : check_alerts()) CHECK(a.inhibited_by == source.id);
-  f.store.add({{"__name__", "probe_up"}, {"check", "web"}, {"node", "gw1"}}, constant(kStart + 121'000, kStart + 200'000, 1));
+  f.store.add({{"__name__", "probe_up"}, {"check", "web"}, {"node", "gw1"}},
+              constant(kStart + 121'000, kStart + 200'000, 1));
   f.advance_to(kStart + 140'000);
-  CHECK(f.alerts(AlertState::firing).size() == 2);  // CheckDown still firing: the checks list says so
+  CHECK(f.alerts(AlertState::firing).size() ==
+        2);  // CheckDown still firing: the checks list says so
   for (const auto& a : f.alerts(AlertState::firing)) CHECK(a.inhibited_by == 0);
 }
 
-TEST_CASE("flap damping: the fires-th firing within the window holds the alert until it has been gone a window") {
-  auto in = decode_rule_input(nlohmann::json::parse(R"({"name":"LinkDown","expr":"link_up == 0","severity":"warning",
+TEST_CASE(
+    "flap damping: the fires-th firing within the window holds the alert until it has been gone a "
+    "window") {
+  auto in = decode_rule_input(
+      nlohmann::json::parse(R"({"name":"LinkDown","expr":"link_up == 0","severity":"warning",
                                                        "interval":"10s","flap_damping":{"fires":3,"window":"2m"}})"),
-                              InputMode::create);
+      InputMode::create);
   REQUIRE(in.ok());
   Rule rule;
   REQUIRE(apply_input(rule, in.value()).ok());
@@ -461,27 +523,33 @@ TEST_CASE("flap damping: the fires-th firing within the window holds the alert u
   const query::Vector down{{{{"ifname", "eth0"}}, 0.0}}, up{};
   std::vector<std::string> seen;
   auto eval = [&](TimeMs t, const query::Vector& v) {
-    auto transitions = alerts.evaluate(rule, v, t);  // kept: a range-for over .value() of a temporary dangles
+    auto transitions =
+        alerts.evaluate(rule, v, t);  // kept: a range-for over .value() of a temporary dangles
     REQUIRE(transitions.ok());
     for (const auto& tr : transitions.value())
-      seen.push_back(fmt::format("{}:{}{}", t / 1000, to_string(tr.alert.state), tr.alert.flapping ? "(flapping)" : ""));
+      seen.push_back(fmt::format("{}:{}{}", t / 1000, to_string(tr.alert.state),
+                                 tr.alert.flapping ? "(flapping)" : ""));
   };
   // Bounces every 10 s until 60 s, then stays up.
-  for (TimeMs t = 0; t <= 300'000; t += 10'000) eval(t, t <= 60'000 && (t / 10'000) % 2 == 0 ? down : up);
-  CHECK(seen == std::vector<std::string>{"0:firing", "10:resolved", "20:firing", "30:resolved", "40:firing(flapping)",
-                                         "190:resolved(flapping)"});
+  for (TimeMs t = 0; t <= 300'000; t += 10'000)
+    eval(t, t <= 60'000 && (t / 10'000) % 2 == 0 ? down : up);
+  CHECK(seen == std::vector<std::string>{"0:firing", "10:resolved", "20:firing", "30:resolved",
+                                         "40:firing(flapping)", "190:resolved(flapping)"});
   // Once the window has passed, the count starts over.
   seen.clear();
   eval(310'000, down);
   eval(320'000, up);
   CHECK(seen == std::vector<std::string>{"310:firing", "320:resolved"});
 
-  auto bad = decode_rule_input(nlohmann::json::parse(R"({"flap_damping":{"fires":1,"window":"5s"}})"), InputMode::patch);
+  auto bad = decode_rule_input(
+      nlohmann::json::parse(R"({"flap_damping":{"fires":1,"window":"5s"}})"), InputMode::patch);
   REQUIRE(!bad.ok());
   std::vector<std::string> fields;
   for (const auto& e : bad.error().fields) fields.push_back(e.field);
   CHECK(fields == std::vector<std::string>{"flap_damping.fires", "flap_damping.window"});
-  CHECK(!decode_rule_input(nlohmann::json::parse(R"({"flap_damping":{"fires":3}})"), InputMode::patch).ok());
+  CHECK(
+      !decode_rule_input(nlohmann::json::parse(R"({"flap_damping":{"fires":3}})"), InputMode::patch)
+           .ok());
   auto off = decode_rule_input(nlohmann::json::parse(R"({"flap_damping":null})"), InputMode::patch);
   REQUIRE(off.ok());
   REQUIRE(apply_input(rule, off.value()).ok());

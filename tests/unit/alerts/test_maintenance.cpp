@@ -42,12 +42,20 @@ TEST_CASE("maintenance: is a window active at t") {
     const char* t;
     bool active;
   };
-  nlohmann::json one_off{{"starts_at", "2026-11-21T10:00:00Z"}, {"ends_at", "2026-11-21T12:00:00Z"}};
-  nlohmann::json sat_night{{"every", "week"}, {"days", {"sat"}}, {"start_time", "22:00"}, {"duration", "4h"},
+  nlohmann::json one_off{{"starts_at", "2026-11-21T10:00:00Z"},
+                         {"ends_at", "2026-11-21T12:00:00Z"}};
+  nlohmann::json sat_night{{"every", "week"},
+                           {"days", {"sat"}},
+                           {"start_time", "22:00"},
+                           {"duration", "4h"},
                            {"time_zone", "+01:00"}};
-  nlohmann::json sun_late{{"every", "week"}, {"days", {"sun"}}, {"start_time", "23:00"}, {"duration", "2h"}};
-  nlohmann::json daily{{"every", "day"}, {"start_time", "03:30"}, {"duration", "30m"}, {"time_zone", "-05:00"}};
-  nlohmann::json weekdays{{"every", "week"}, {"days", {"mon", "tue", "wed", "thu", "fri"}}, {"start_time", "00:00"},
+  nlohmann::json sun_late{
+      {"every", "week"}, {"days", {"sun"}}, {"start_time", "23:00"}, {"duration", "2h"}};
+  nlohmann::json daily{
+      {"every", "day"}, {"start_time", "03:30"}, {"duration", "30m"}, {"time_zone", "-05:00"}};
+  nlohmann::json weekdays{{"every", "week"},
+                          {"days", {"mon", "tue", "wed", "thu", "fri"}},
+                          {"start_time", "00:00"},
                           {"duration", "1h"}};
   const Case cases[] = {
       {"one-off: before", one_off, "2026-11-21T09:59:59.999Z", false},
@@ -73,8 +81,10 @@ TEST_CASE("maintenance: is a window active at t") {
   for (const auto& c : cases) {
     CAPTURE(std::string(c.what));
     nlohmann::json body{{"name", "w"}, {"matchers", "{team=\"ops\"}"}};
-    if (c.schedule.contains("every")) body["recurrence"] = c.schedule;
-    else body.update(c.schedule);
+    if (c.schedule.contains("every"))
+      body["recurrence"] = c.schedule;
+    else
+      body.update(c.schedule);
     CHECK(window(body).active(at(c.t)) == c.active);
   }
   // Before 1970 (negative times) weekdays count the same way: 1969-12-28 was a Sunday.
@@ -85,7 +95,9 @@ TEST_CASE("maintenance: is a window active at t") {
 }
 
 TEST_CASE("maintenance: which alerts a window covers") {
-  auto by_node = window({{"name", "swap"}, {"node_ids", {4, 2, 4}}, {"starts_at", "2026-11-21T10:00:00Z"},
+  auto by_node = window({{"name", "swap"},
+                         {"node_ids", {4, 2, 4}},
+                         {"starts_at", "2026-11-21T10:00:00Z"},
                          {"ends_at", "2026-11-21T12:00:00Z"}});
   CHECK(by_node.node_ids == std::vector<std::int64_t>{2, 4});
   by_node.node_names = {"gw1", "sw2"};
@@ -102,28 +114,35 @@ TEST_CASE("maintenance: which alerts a window covers") {
   both.matchers = query::parse_selector("{severity=\"warning\"}").value();
   CHECK_FALSE(both.covers(gw1));  // the node is in the window, but the matchers say no
 
-  auto by_label = window({{"name", "core"}, {"matchers", "{node=~\"gw.*\", severity!=\"info\"}"},
-                          {"starts_at", "2026-11-21T10:00:00Z"}, {"ends_at", "2026-11-21T12:00:00Z"}});
+  auto by_label = window({{"name", "core"},
+                          {"matchers", "{node=~\"gw.*\", severity!=\"info\"}"},
+                          {"starts_at", "2026-11-21T10:00:00Z"},
+                          {"ends_at", "2026-11-21T12:00:00Z"}});
   CHECK(by_label.covers(gw1));
   CHECK(by_label.covers(gw9));
   CHECK_FALSE(by_label.covers(no_node));
 }
 
 TEST_CASE("maintenance: bad bodies name each bad field") {
-  nlohmann::json rec{{"every", "week"}, {"days", {"mon"}}, {"start_time", "02:00"}, {"duration", "1h"}};
+  nlohmann::json rec{
+      {"every", "week"}, {"days", {"mon"}}, {"start_time", "02:00"}, {"duration", "1h"}};
   auto with = [&](nlohmann::json patch) {
     nlohmann::json body{{"name", "w"}, {"node_ids", {1}}, {"recurrence", rec}};
     body.merge_patch(patch);
     return body;
   };
   using V = std::vector<std::string>;
-  CHECK(error_fields(with({{"recurrence", {{"days", {"mon", "someday"}}}}})) == V{"recurrence.days"});
+  CHECK(error_fields(with({{"recurrence", {{"days", {"mon", "someday"}}}}})) ==
+        V{"recurrence.days"});
   CHECK(error_fields(with({{"recurrence", {{"duration", "soon"}}}})) == V{"recurrence.duration"});
   CHECK(error_fields(with({{"recurrence", {{"duration", "8d"}}}})) == V{"recurrence.duration"});
   CHECK(error_fields(with({{"recurrence", {{"duration", "0s"}}}})) == V{"recurrence.duration"});
-  CHECK(error_fields(with({{"recurrence", {{"start_time", "24:00"}}}})) == V{"recurrence.start_time"});
-  CHECK(error_fields(with({{"recurrence", {{"time_zone", "Europe/Berlin"}}}})) == V{"recurrence.time_zone"});
-  CHECK(error_fields(with({{"recurrence", {{"every", "month"}, {"days", nullptr}}}})) == V{"recurrence.every"});
+  CHECK(error_fields(with({{"recurrence", {{"start_time", "24:00"}}}})) ==
+        V{"recurrence.start_time"});
+  CHECK(error_fields(with({{"recurrence", {{"time_zone", "Europe/Berlin"}}}})) ==
+        V{"recurrence.time_zone"});
+  CHECK(error_fields(with({{"recurrence", {{"every", "month"}, {"days", nullptr}}}})) ==
+        V{"recurrence.every"});
   CHECK(error_fields(with({{"recurrence", {{"every", "day"}}}})) == V{"recurrence.days"});
   CHECK(error_fields(with({{"recurrence", {{"days", nullptr}}}})) == V{"recurrence.days"});
   CHECK(error_fields(with({{"recurrence", {{"hours", 2}}}})) == V{"recurrence.hours"});
@@ -131,21 +150,26 @@ TEST_CASE("maintenance: bad bodies name each bad field") {
   CHECK(error_fields(with({{"node_ids", {0}}})) == V{"node_ids"});
   CHECK(error_fields(with({{"matchers", "{node=~\"(\"}"}})) == V{"matchers"});
   CHECK(error_fields(with({{"name", nullptr}, {"colour", "red"}})) == V{"colour", "name"});
-  CHECK(error_fields(with({{"starts_at", "2026-11-21T10:00:00Z"}, {"ends_at", "2026-11-21T12:00:00Z"}})) ==
-        V{"recurrence"});
+  CHECK(error_fields(with({{"starts_at", "2026-11-21T10:00:00Z"},
+                           {"ends_at", "2026-11-21T12:00:00Z"}})) == V{"recurrence"});
   CHECK(error_fields(with({{"recurrence", nullptr}})) == V{"starts_at"});
-  CHECK(error_fields(with({{"recurrence", nullptr}, {"starts_at", "2026-11-21T10:00:00Z"},
+  CHECK(error_fields(with({{"recurrence", nullptr},
+                           {"starts_at", "2026-11-21T10:00:00Z"},
                            {"ends_at", "2026-11-21T09:00:00Z"}})) == V{"ends_at"});
-  CHECK(error_fields(with({{"recurrence", nullptr}, {"starts_at", "2026-11-21T10:00:00Z"}})) == V{"ends_at"});
-  CHECK(error_fields(with({{"recurrence", nullptr}, {"starts_at", "noon"}, {"ends_at", "2026-11-21T09:00:00Z"}})) ==
-        V{"starts_at"});
+  CHECK(error_fields(with({{"recurrence", nullptr}, {"starts_at", "2026-11-21T10:00:00Z"}})) ==
+        V{"ends_at"});
+  CHECK(error_fields(with({{"recurrence", nullptr},
+                           {"starts_at", "noon"},
+                           {"ends_at", "2026-11-21T09:00:00Z"}})) == V{"starts_at"});
   auto bad = decode_maintenance(nlohmann::json::array());
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == "INVALID_JSON");
 }
 
 TEST_CASE("maintenance: a patch merges into the window and may change the kind of schedule") {
-  auto w = window({{"name", "swap"}, {"node_ids", {2}}, {"starts_at", "2026-11-21T10:00:00Z"},
+  auto w = window({{"name", "swap"},
+                   {"node_ids", {2}},
+                   {"starts_at", "2026-11-21T10:00:00Z"},
                    {"ends_at", "2026-11-21T12:00:00Z"}});
   w.id = 7;
   w.created_by = "alice";
@@ -157,14 +181,17 @@ TEST_CASE("maintenance: a patch merges into the window and may change the kind o
   CHECK(later->comment == "longer");
   CHECK(later->active(at("2026-11-21T13:00:00Z")));
 
-  auto recurring = apply_patch(w, {{"recurrence", {{"every", "day"}, {"start_time", "01:00"}, {"duration", "1h"}}}});
+  auto recurring = apply_patch(
+      w, {{"recurrence", {{"every", "day"}, {"start_time", "01:00"}, {"duration", "1h"}}}});
   REQUIRE(recurring.ok());
   CHECK_FALSE(recurring->starts_at.has_value());
   CHECK(recurring->active(at("2026-12-01T01:30:00Z")));
   CHECK(to_input_json(recurring.value())["recurrence"] ==
-        nlohmann::json{{"every", "day"}, {"start_time", "01:00"}, {"duration", "1h"}, {"time_zone", "UTC"}});
+        nlohmann::json{
+            {"every", "day"}, {"start_time", "01:00"}, {"duration", "1h"}, {"time_zone", "UTC"}});
 
-  auto back = apply_patch(recurring.value(), {{"starts_at", "2026-11-21T10:00:00Z"}, {"ends_at", "2026-11-21T11:00:00Z"}});
+  auto back = apply_patch(recurring.value(), {{"starts_at", "2026-11-21T10:00:00Z"},
+                                              {"ends_at", "2026-11-21T11:00:00Z"}});
   REQUIRE(back.ok());
   CHECK_FALSE(back->recurrence.has_value());
 
@@ -173,9 +200,14 @@ TEST_CASE("maintenance: a patch merges into the window and may change the kind o
   CHECK(scopeless.error().fields.at(0).field == "node_ids");
 
   // The input document decodes back to the same window.
-  auto weekly = window({{"name", "n"}, {"matchers", "{a=\"b\"}"},
-                        {"recurrence", {{"every", "week"}, {"days", {"sun", "mon"}}, {"start_time", "23:15"},
-                                        {"duration", "1h30m"}, {"time_zone", "-03:30"}}}});
+  auto weekly = window({{"name", "n"},
+                        {"matchers", "{a=\"b\"}"},
+                        {"recurrence",
+                         {{"every", "week"},
+                          {"days", {"sun", "mon"}},
+                          {"start_time", "23:15"},
+                          {"duration", "1h30m"},
+                          {"time_zone", "-03:30"}}}});
   auto again = window(to_input_json(weekly));
   CHECK(to_input_json(again) == to_input_json(weekly));
   CHECK(to_input_json(weekly)["recurrence"]["days"] == nlohmann::json{"mon", "sun"});
@@ -183,7 +215,8 @@ TEST_CASE("maintenance: a patch merges into the window and may change the kind o
 
 TEST_CASE("maintenance: alerts read through the service name the windows that mute them") {
   constexpr TimeMs kStart = 1'700'000'000'000;
-  auto path = (std::filesystem::temp_directory_path() / ("tt-maint-" + random_hex(6) + ".db")).string();
+  auto path =
+      (std::filesystem::temp_directory_path() / ("tt-maint-" + random_hex(6) + ".db")).string();
   {
     ManualClock clock{kStart};
     auto rw = db::open(path, db::Access::read_write).value();
@@ -196,25 +229,31 @@ TEST_CASE("maintenance: alerts read through the service name the windows that mu
     query::MemoryStorage store;
     std::vector<CheckStatus> checks{{1, {{"check", "ping-gw1"}, {"node", "gw1"}}, true},
                                     {2, {{"check", "ping-gw2"}, {"node", "gw2"}}, true}};
-    Evaluator evaluator(writer, bus, clock, store, [&] { return Result<std::vector<CheckStatus>>(checks); });
+    Evaluator evaluator(writer, bus, clock, store,
+                        [&] { return Result<std::vector<CheckStatus>>(checks); });
     AlertService alerts(writer, readers, bus, evaluator, clock);
     MaintenanceService windows(writer, readers, bus, clock);
     Actor actor{"alice", "127.0.0.1"};
     auto node_id = writer.run<std::int64_t>([](SQLite::Database& db) -> Result<std::int64_t> {
-      db.exec("INSERT INTO nodes(name, type, status, created_at, updated_at) VALUES ('gw1', 'network', 'down', 0, 0)");
+      db.exec(
+          "INSERT INTO nodes(name, type, status, created_at, updated_at) VALUES ('gw1', 'network', "
+          "'down', 0, 0)");
       return db.getLastInsertRowid();
     });
     REQUIRE(node_id.ok());
 
     auto in = decode_rule_input(nlohmann::json::parse(R"({"name":"PingDown","kind":"check_state",
-        "check_selector":"{check=~\"ping-.*\"}","interval":"5s","severity":"critical"})"), InputMode::create);
+        "check_selector":"{check=~\"ping-.*\"}","interval":"5s","severity":"critical"})"),
+                                InputMode::create);
     REQUIRE(in.ok());
     REQUIRE(alerts.create(in.value(), actor).ok());
     clock.advance_ms(10'000);
     evaluator.run_due();
 
-    auto w = windows.create(window({{"name", "gw1 swap"}, {"node_ids", {node_id.value()}},
-                                    {"starts_at", format_rfc3339(kStart + 60'000)}, {"ends_at", format_rfc3339(kStart + 120'000)}}),
+    auto w = windows.create(window({{"name", "gw1 swap"},
+                                    {"node_ids", {node_id.value()}},
+                                    {"starts_at", format_rfc3339(kStart + 60'000)},
+                                    {"ends_at", format_rfc3339(kStart + 120'000)}}),
                             actor);
     REQUIRE(w.ok());
     CHECK(w->node_names == std::vector<std::string>{"gw1"});
@@ -227,7 +266,8 @@ TEST_CASE("maintenance: alerts read through the service name the windows that mu
       for (const auto& a : page->items) {
         std::vector<std::int64_t> ids;
         for (const auto& m : a.maintenance) ids.push_back(m.id);
-        auto node = std::find_if(a.labels.begin(), a.labels.end(), [](const Label& l) { return l.name == "node"; });
+        auto node = std::find_if(a.labels.begin(), a.labels.end(),
+                                 [](const Label& l) { return l.name == "node"; });
         out[node->value] = {a.state, ids, a.muted()};
       }
       return out;
@@ -238,8 +278,9 @@ TEST_CASE("maintenance: alerts read through the service name the windows that mu
       TimeMs at;
       Row gw1, gw2;
     };
-    for (const auto& step : {Step{kStart + 59'999, open, open}, Step{kStart + 60'000, muted, open},
-                             Step{kStart + 119'999, muted, open}, Step{kStart + 120'000, open, open}}) {
+    for (const auto& step :
+         {Step{kStart + 59'999, open, open}, Step{kStart + 60'000, muted, open},
+          Step{kStart + 119'999, muted, open}, Step{kStart + 120'000, open, open}}) {
       CAPTURE(step.at - kStart);
       clock.set_ms(step.at);
       auto got = read();

@@ -1,8 +1,7 @@
 #include <doctest/doctest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "app/live_series.h"
@@ -54,7 +53,8 @@ TEST_CASE("live series: topics change while other threads match") {
   // Until the matching threads have surely run meanwhile.
   for (int i = 0; i < 2000 || messages < 1000; ++i) {
     std::set<std::string> topics{"series:m"};
-    for (int j = 0; j < i % 8; ++j) topics.insert("series:m{host=~\"a|" + std::to_string(j) + "\"}");
+    for (int j = 0; j < i % 8; ++j)
+      topics.insert("series:m{host=~\"a|" + std::to_string(j) + "\"}");
     live.set_topics(std::move(topics));
   }
   stop = true;

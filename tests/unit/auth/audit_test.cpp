@@ -9,7 +9,8 @@ using tt::auth::test::Fixture;
 TEST_CASE("record_audit commits with the writer job, and rolls back with it") {
   Fixture f;
   auto okr = f.writer->run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    AuthService::record_audit(db, AuditEntry{0, 1000, "cli", "node.create", "web-1", "", {{"type", "vm"}}});
+    AuthService::record_audit(
+        db, AuditEntry{0, 1000, "cli", "node.create", "web-1", "", {{"type", "vm"}}});
     return true;
   });
   REQUIRE(okr.ok());
@@ -34,9 +35,13 @@ TEST_CASE("list_audit: newest first, filters, paging") {
   REQUIRE(f.writer
               ->run<bool>([&](SQLite::Database& db) -> Result<bool> {
                 for (int i = 0; i < 5; ++i) {
-                  AuthService::record_audit(db, AuditEntry{0, 1000 + i, i % 2 ? "alice" : "bob",
+                  AuthService::record_audit(db, AuditEntry{0,
+                                                           1000 + i,
+                                                           i % 2 ? "alice" : "bob",
                                                            i < 3 ? "user.create" : "node.create",
-                                                           "t" + std::to_string(i), "", {}});
+                                                           "t" + std::to_string(i),
+                                                           "",
+                                                           {}});
                 }
                 return true;
               })

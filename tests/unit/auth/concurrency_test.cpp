@@ -18,7 +18,8 @@ TEST_CASE("concurrent callers: users, logins, tokens") {
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       const std::string name = "user" + std::to_string(i);
-      if (!f.auth->create_user(name, Role::operator_, "password " + name, "admin", "").ok()) ++failures[i];
+      if (!f.auth->create_user(name, Role::operator_, "password " + name, "admin", "").ok())
+        ++failures[i];
       // Everyone also races to create the same name: exactly one wins overall.
       (void)f.auth->create_user("shared", Role::viewer, "shared password", "admin", "");
       auto s = f.auth->login(name, "password " + name, "10.0.0." + std::to_string(i));

@@ -31,9 +31,10 @@ struct TempDb {
   std::string path;
   TempDb() {
     static std::atomic<int> n{0};
-    path = (std::filesystem::temp_directory_path() /
-            ("telltale_auth_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".db"))
-               .string();
+    path =
+        (std::filesystem::temp_directory_path() /
+         ("telltale_auth_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".db"))
+            .string();
     remove_files();
   }
   ~TempDb() { remove_files(); }
@@ -65,10 +66,13 @@ struct Fixture {
   }
 
   // Runs an urgent no-op writer job, which also flushes any queued lazy jobs.
-  void flush() { (void)writer->run<bool>([](SQLite::Database&) -> Result<bool> { return true; }); }
+  void flush() {
+    (void)writer->run<bool>([](SQLite::Database&) -> Result<bool> { return true; });
+  }
 
   // Creates the first admin through setup.
-  User setup_admin(const std::string& name = "admin", const std::string& password = "correct horse") {
+  User setup_admin(const std::string& name = "admin",
+                   const std::string& password = "correct horse") {
     auto code = auth->setup_code();
     if (!code) throw std::runtime_error("no setup code");
     auto u = auth->complete_setup(*code, name, password, "127.0.0.1");

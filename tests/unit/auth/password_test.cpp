@@ -1,8 +1,8 @@
+#include "auth/password.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
-
-#include "auth/password.h"
 
 using namespace tt;
 using namespace tt::auth;
@@ -43,8 +43,9 @@ TEST_CASE("user name rules") {
     CHECK(validate_user_name(good).ok());
   }
   CHECK(validate_user_name(std::string(64, 'x')).ok());
-  for (const std::string& bad : {std::string(), std::string(65, 'x'), std::string("with space"),
-                                 std::string("semi;colon"), std::string("ünï"), std::string("a/b")}) {
+  for (const std::string& bad :
+       {std::string(), std::string(65, 'x'), std::string("with space"), std::string("semi;colon"),
+        std::string("ünï"), std::string("a/b")}) {
     CAPTURE(bad);
     auto r = validate_user_name(bad);
     REQUIRE_FALSE(r.ok());

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "auth/rate_limiter.h"
+
+#include <doctest/doctest.h>
 
 using namespace tt;
 using namespace tt::auth;

@@ -40,7 +40,8 @@ TEST_CASE("revocations: principals carry what names and ends their credential") 
   CHECK(f.auth->authenticate_token(forever->token)->expires_at == 0);
 }
 
-TEST_CASE("revocations: logout, token revoke, user delete and password change are told after commit") {
+TEST_CASE(
+    "revocations: logout, token revoke, user delete and password change are told after commit") {
   Fixture f;
   auto admin = f.setup_admin();
   auto bob = f.auth->create_user("bob", Role::viewer, "bob password", "admin", "");
@@ -50,7 +51,8 @@ TEST_CASE("revocations: logout, token revoke, user delete and password change ar
   auto s2 = f.auth->login("bob", "bob password", "");
   auto t = f.auth->create_token("bob", "ci", 0, "admin", "");
   REQUIRE((s1.ok() && s2.ok() && t.ok()));
-  const Principal p1 = s1->principal, p2 = s2->principal, pt = f.auth->authenticate_token(t->token).value();
+  const Principal p1 = s1->principal, p2 = s2->principal,
+                  pt = f.auth->authenticate_token(t->token).value();
   CHECK(w.seen.empty());
 
   REQUIRE(f.auth->logout(s1->cookie_token).ok());

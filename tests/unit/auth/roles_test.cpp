@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "auth/roles.h"
+
+#include <doctest/doctest.h>
 
 using namespace tt::auth;
 

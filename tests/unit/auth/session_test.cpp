@@ -24,11 +24,13 @@ TEST_CASE("login creates a session; only the cookie's hash is stored") {
     SQLite::Statement q(db, "SELECT token_hash FROM sessions");
     REQUIRE(q.executeStep());
     auto col = q.getColumn(0);
-    return std::string(static_cast<const char*>(col.getBlob()), static_cast<std::size_t>(col.getBytes()));
+    return std::string(static_cast<const char*>(col.getBlob()),
+                       static_cast<std::size_t>(col.getBytes()));
   });
   REQUIRE(stored.ok());
   auto expected = sha256(s->cookie_token);
-  CHECK(stored.value() == std::string(reinterpret_cast<const char*>(expected.data()), expected.size()));
+  CHECK(stored.value() ==
+        std::string(reinterpret_cast<const char*>(expected.data()), expected.size()));
   CHECK(stored.value().find(s->cookie_token) == std::string::npos);
 
   auto p = f.auth->authenticate_session(s->cookie_token);
@@ -94,7 +96,8 @@ TEST_CASE("login lockout per address, for one user name and for any") {
   f.setup_admin();
   REQUIRE(f.auth->create_user("bob", Role::viewer, "bob password", "admin", "").ok());
   // Three failures for bob from one address lock that address out for bob only.
-  for (int i = 0; i < 3; ++i) CHECK(f.auth->login("bob", "wrong one", "6.6.6.6").error().code == "INVALID_CREDENTIALS");
+  for (int i = 0; i < 3; ++i)
+    CHECK(f.auth->login("bob", "wrong one", "6.6.6.6").error().code == "INVALID_CREDENTIALS");
   f.clock.advance_ms(60'000);
   auto blocked = f.auth->login("bob", "bob password", "6.6.6.6");  // refused without being checked
   REQUIRE_FALSE(blocked.ok());
@@ -122,7 +125,8 @@ TEST_CASE("failures for a user name from many addresses slow it down but never l
   f.setup_admin();
   // Anyone guessing at the admin from many addresses...
   for (int i = 0; i < 10; ++i)
-    CHECK(f.auth->login("admin", "wrong one", "2.0.0." + std::to_string(i)).error().code == "INVALID_CREDENTIALS");
+    CHECK(f.auth->login("admin", "wrong one", "2.0.0." + std::to_string(i)).error().code ==
+          "INVALID_CREDENTIALS");
   // ...made each attempt after the third wait longer, up to the cap.
   CHECK(pauses == std::vector<std::int64_t>{500, 1000, 2000, 3000, 3000, 3000, 3000});
   // The right password from a fresh address still gets in, after the capped wait.
@@ -134,7 +138,8 @@ TEST_CASE("failures for a user name from many addresses slow it down but never l
   CHECK(f.auth->login("admin", "correct horse", "3.0.0.2").ok());
   CHECK(pauses.empty());
   // Failures leave the window.
-  for (int i = 0; i < 4; ++i) CHECK_FALSE(f.auth->login("admin", "wrong one", "4.0.0." + std::to_string(i)).ok());
+  for (int i = 0; i < 4; ++i)
+    CHECK_FALSE(f.auth->login("admin", "wrong one", "4.0.0." + std::to_string(i)).ok());
   CHECK(pauses == std::vector<std::int64_t>{500});
   f.clock.advance_ms(60'000);
   pauses.clear();

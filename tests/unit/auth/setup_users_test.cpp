@@ -69,7 +69,8 @@ TEST_CASE("setup: wrong codes are rate-limited per remote") {
   auto code = f.auth->setup_code();
   REQUIRE(code);
   for (int i = 0; i < 3; ++i) {
-    CHECK(f.auth->complete_setup("WRONG", "root", "correct horse", "10.0.0.9").error().code == "SETUP_CODE_INVALID");
+    CHECK(f.auth->complete_setup("WRONG", "root", "correct horse", "10.0.0.9").error().code ==
+          "SETUP_CODE_INVALID");
   }
   auto blocked = f.auth->complete_setup(*code, "root", "correct horse", "10.0.0.9");
   REQUIRE_FALSE(blocked.ok());

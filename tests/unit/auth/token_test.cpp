@@ -30,7 +30,8 @@ TEST_CASE("tokens: create, authenticate, list; stored hashed") {
   CHECK(p->via == Principal::Via::token);
   CHECK(p->token_id == t->id);
 
-  for (const std::string& bad : {std::string(""), std::string("tt_nope"), t->token.substr(3), t->token + "x"}) {
+  for (const std::string& bad :
+       {std::string(""), std::string("tt_nope"), t->token.substr(3), t->token + "x"}) {
     auto r = f.auth->authenticate_token(bad);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().kind == ErrorKind::unauthenticated);
@@ -52,7 +53,8 @@ TEST_CASE("tokens: create, authenticate, list; stored hashed") {
   CHECK(unknown.error().kind == ErrorKind::not_found);
   CHECK(unknown.error().code == "USER_NOT_FOUND");
   CHECK(f.auth->create_token("admin", "", 0, "admin", "").error().fields.at(0).field == "label");
-  CHECK(f.auth->create_token("admin", "x", -1, "admin", "").error().fields.at(0).field == "expires_in_ms");
+  CHECK(f.auth->create_token("admin", "x", -1, "admin", "").error().fields.at(0).field ==
+        "expires_in_ms");
 
   auto audit = f.auth->list_audit({}, std::nullopt, std::string("token.*"));
   REQUIRE(audit.ok());

@@ -58,7 +58,8 @@ TEST_CASE("work the loop posts to itself runs later, in order, before the loop w
   loop.start();
   loop.post([&] {
     uv_timer_init(loop.uv(), &idle);
-    uv_timer_start(&idle, [](uv_timer_t*) {}, 60'000, 0);
+    uv_timer_start(
+        &idle, [](uv_timer_t*) {}, 60'000, 0);
     order.push_back(1);
     loop.post([&] {
       order.push_back(3);

@@ -14,9 +14,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<probes::FactSpec>& http() {
-  return probes::http_kind().facts;
-}
+const std::vector<probes::FactSpec>& http() { return probes::http_kind().facts; }
 
 json http_facts_json() {
   return json{
@@ -241,27 +239,32 @@ TEST_CASE("conditions that do not parse say where and why") {
                  {"loss < 20ms", 5, "cannot compare loss (a ratio) with 20ms (a duration)"},
                  {"json(\"$.a\") == 1", 0, "json() reads the body, which this kind does not have"},
                  {"header(\"a\") == \"b\"", 0, "header() reads headers"},
-                 {"oid(\"sysName.0\") == \"x\"", 0, "oid() reads SNMP values, which this kind does not have"},
+                 {"oid(\"sysName.0\") == \"x\"", 0,
+                  "oid() reads SNMP values, which this kind does not have"},
              });
 }
 
 TEST_CASE("conditions of SNMP checks read the polled values through oid()") {
-  json facts{{"uptime", 3600.5},
-             {"interfaces_down", 0},
-             {"values", {{"sysName.0", "core-sw"}, {"hrProcessorLoad.196608", 37}, {"ifOperStatus.9", nullptr}}}};
+  json facts{
+      {"uptime", 3600.5},
+      {"interfaces_down", 0},
+      {"values",
+       {{"sysName.0", "core-sw"}, {"hrProcessorLoad.196608", 37}, {"ifOperStatus.9", nullptr}}}};
   run_eval(probes::snmp_kind().facts,
            {
                {"oid(\"sysName.0\") == \"core-sw\"", facts, true, ""},
                {"oid(\"hrProcessorLoad.196608\") < 80 && uptime > 1h", facts, true, ""},
                {"oid(\"hrProcessorLoad.196608\") < 30", facts, false, "37"},
-               {"oid(\"ifOperStatus.9\") == 1", facts, false, "oid(\"ifOperStatus.9\") is not available"},
+               {"oid(\"ifOperStatus.9\") == 1", facts, false,
+                "oid(\"ifOperStatus.9\") is not available"},
                {"oid(\"sysLocation.0\") == \"x\"", facts, false, "is not available"},
                {"interfaces_down == 0", facts, true, ""},
            });
   run_errors(probes::snmp_kind().facts,
              {
                  {"values contains \"x\"", 0, "oid(\"sysName.0\")"},
-                 {"oid(sysName) == 1", 4, "oid() takes a string in double quotes, e.g. oid(\"sysName.0\")"},
+                 {"oid(sysName) == 1", 4,
+                  "oid() takes a string in double quotes, e.g. oid(\"sysName.0\")"},
                  {"oid(\"\") == 1", 4, "oid() needs a name"},
              });
 }

@@ -11,7 +11,8 @@ using namespace tt::checks;
 namespace {
 
 bool has_field(const Error& e, const std::string& field) {
-  return std::any_of(e.fields.begin(), e.fields.end(), [&](const FieldError& f) { return f.field == field; });
+  return std::any_of(e.fields.begin(), e.fields.end(),
+                     [&](const FieldError& f) { return f.field == field; });
 }
 
 Result<Check> make(const nlohmann::json& body) {
@@ -48,20 +49,43 @@ TEST_CASE("checks: every problem is reported with its field") {
            {{{"name", "x"}, {"kind", "tcp"}, {"target", "host"}}, {"target"}},
            {{{"name", "x"}, {"kind", "tcp"}, {"target", "::1:22"}}, {"target"}},
            {{{"name", "x"}, {"kind", "icmp"}, {"target", "a..b"}}, {"target"}},
-           {{{"name", "x"}, {"kind", "icmp"}, {"target", "10.0.0.1"}, {"interval", "5x"}}, {"interval"}},
-           {{{"name", "x"}, {"kind", "icmp"}, {"target", "10.0.0.1"}, {"interval", "500ms"}}, {"interval"}},
-           {{{"name", "x"}, {"kind", "icmp"}, {"target", "10.0.0.1"}, {"interval", "10s"}, {"timeout", "20s"}}, {"timeout"}},
-           {{{"name", "x"}, {"kind", "icmp"}, {"target", "10.0.0.1"}, {"options", {{"packets", 0}, {"flood", true}}}},
+           {{{"name", "x"}, {"kind", "icmp"}, {"target", "10.0.0.1"}, {"interval", "5x"}},
+            {"interval"}},
+           {{{"name", "x"}, {"kind", "icmp"}, {"target", "10.0.0.1"}, {"interval", "500ms"}},
+            {"interval"}},
+           {{{"name", "x"},
+             {"kind", "icmp"},
+             {"target", "10.0.0.1"},
+             {"interval", "10s"},
+             {"timeout", "20s"}},
+            {"timeout"}},
+           {{{"name", "x"},
+             {"kind", "icmp"},
+             {"target", "10.0.0.1"},
+             {"options", {{"packets", 0}, {"flood", true}}}},
             {"options.packets", "options.flood"}},
-           {{{"name", "x"}, {"kind", "http"}, {"target", "http://a"}, {"options", {{"method", "BREW"}}}}, {"options.method"}},
-           {{{"name", "x"}, {"kind", "http"}, {"target", "http://a"}, {"labels", {{"check", "y"}, {"9a", "b"}}}},
+           {{{"name", "x"},
+             {"kind", "http"},
+             {"target", "http://a"},
+             {"options", {{"method", "BREW"}}}},
+            {"options.method"}},
+           {{{"name", "x"},
+             {"kind", "http"},
+             {"target", "http://a"},
+             {"labels", {{"check", "y"}, {"9a", "b"}}}},
             {"labels.check", "labels.9a"}},
-           {{{"name", "x"}, {"kind", "http"}, {"target", "http://a"}, {"retries", -1}, {"colour", "red"}}, {"retries", "colour"}},
+           {{{"name", "x"},
+             {"kind", "http"},
+             {"target", "http://a"},
+             {"retries", -1},
+             {"colour", "red"}},
+            {"retries", "colour"}},
        }) {
     auto r = make(c.body);
     REQUIRE_MESSAGE(!r.ok(), c.body.dump());
     CHECK(r.error().code == "VALIDATION_FAILED");
-    for (const auto& f : c.fields) CHECK_MESSAGE(has_field(r.error(), f), c.body.dump(), " lacks ", f);
+    for (const auto& f : c.fields)
+      CHECK_MESSAGE(has_field(r.error(), f), c.body.dump(), " lacks ", f);
   }
 }
 
@@ -87,5 +111,6 @@ TEST_CASE("checks: push checks need no target and ignore one") {
   CHECK(c->options["grace"] == "0s");
   // Stored options validate again unchanged (a PATCH of other fields must not trip on them).
   CHECK(probes::normalize_options(*probes::find_kind("push"), c->options).value() == c->options);
-  CHECK(probes::probe_options(*probes::find_kind("push"), nlohmann::json{{"grace", "1m30s"}})["grace"] == 90000);
+  CHECK(probes::probe_options(*probes::find_kind("push"),
+                              nlohmann::json{{"grace", "1m30s"}})["grace"] == 90000);
 }

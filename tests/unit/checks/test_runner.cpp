@@ -61,9 +61,18 @@ void end_oldest(Held& held) {
 
 }  // namespace
 
-TEST_CASE("runner: a kind's in-flight limit holds; waiting runs start in turn; run now may pass it") {
+TEST_CASE(
+    "runner: a kind's in-flight limit holds; waiting runs start in turn; run now may pass it") {
   Held held;
-  probes::KindDescriptor hold_kind{"hold", "Hold", "anything", nullptr, {}, {}, 1000, 60000, 2,
+  probes::KindDescriptor hold_kind{"hold",
+                                   "Hold",
+                                   "anything",
+                                   nullptr,
+                                   {},
+                                   {},
+                                   1000,
+                                   60000,
+                                   2,
                                    [&](uv_loop_t*) -> std::unique_ptr<probes::Probe> {
                                      return std::make_unique<HoldProbe>(held);
                                    }};
@@ -92,8 +101,12 @@ TEST_CASE("runner: a kind's in-flight limit holds; waiting runs start in turn; r
   // Each run that ends lets the longest waiting one start: every check runs once before any
   // runs twice, though the first two came due again many times meanwhile.
   for (int i = 0; i < 3; ++i) {
-    on_loop(loop, [&] { end_oldest(held); return 0; });
-    REQUIRE(eventually(loop, [&] { return held.started.size() == static_cast<std::size_t>(3 + i); }));
+    on_loop(loop, [&] {
+      end_oldest(held);
+      return 0;
+    });
+    REQUIRE(
+        eventually(loop, [&] { return held.started.size() == static_cast<std::size_t>(3 + i); }));
   }
   auto started = on_loop(loop, [&] { return held.started; });
   CHECK(std::set<std::string>(started.begin(), started.end()).size() == 5);

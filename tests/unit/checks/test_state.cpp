@@ -27,8 +27,8 @@ TEST_CASE("state: retries failures in a row before down, one success back to up"
   };
   for (const auto& c : std::vector<Case>{
            {1, "uddu", "uddu"},
-           {0, "dd", "dd"},            // 0 counts as 1: the first failure
-           {3, "ddd", "ppd"},          // pending until the third failure
+           {0, "dd", "dd"},              // 0 counts as 1: the first failure
+           {3, "ddd", "ppd"},            // pending until the third failure
            {3, "uddudddu", "uuuuuudu"},  // failures must be in a row
            {2, "udduddd", "uuduudd"},
        }) {
@@ -37,7 +37,8 @@ TEST_CASE("state: retries failures in a row before down, one success back to up"
   }
 }
 
-TEST_CASE("state: a check that bounces is flagged flapping and its state frozen until it calms down") {
+TEST_CASE(
+    "state: a check that bounces is flagged flapping and its state frozen until it calms down") {
   StateTracker t;
   feed(t, "uuuuuuuuuuuuuuuuuuuuu", 1);  // a full window of calm
   CHECK(!t.flapping());

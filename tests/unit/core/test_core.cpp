@@ -14,9 +14,11 @@ TEST_CASE("durations parse with units and reject garbage") {
   CHECK(parse_duration_ms("1h30m") == 5'400'000);
   CHECK(parse_duration_ms("30d") == 30LL * 86'400'000);
   CHECK(parse_duration_ms("250ms") == 250);
-  CHECK(parse_duration_ms("1w2d3h4m5s6ms") == 604'800'000 + 2 * 86'400'000 + 3 * 3'600'000 + 4 * 60'000 + 5'006);
+  CHECK(parse_duration_ms("1w2d3h4m5s6ms") ==
+        604'800'000 + 2 * 86'400'000 + 3 * 3'600'000 + 4 * 60'000 + 5'006);
   CHECK(parse_duration_ms("0") == 0);
-  for (const char* bad : {"", "10", "h", "5x", "1s1h", "1m1m", "-1s", "1.5s", "1 s", "99999999999999999999s", "9999999999999999w"})
+  for (const char* bad : {"", "10", "h", "5x", "1s1h", "1m1m", "-1s", "1.5s", "1 s",
+                          "99999999999999999999s", "9999999999999999w"})
     CHECK_MESSAGE(!parse_duration_ms(bad), bad);
 }
 
@@ -64,14 +66,18 @@ TEST_CASE("random tokens have the requested size and differ") {
 
 TEST_CASE("metrics render in the Prometheus text format") {
   metrics::Registry r;
-  r.family("t_requests_total", "Requests.", metrics::Type::counter).counter({{"route", "/a\"b"}}).inc(2);
+  r.family("t_requests_total", "Requests.", metrics::Type::counter)
+      .counter({{"route", "/a\"b"}})
+      .inc(2);
   r.family("t_depth", "Depth.", metrics::Type::gauge).gauge().set(3);
-  auto& h = r.family("t_latency_seconds", "Latency.", metrics::Type::histogram, {0.1, 1}).histogram();
+  auto& h =
+      r.family("t_latency_seconds", "Latency.", metrics::Type::histogram, {0.1, 1}).histogram();
   h.observe(0.05);
   h.observe(0.5);
   h.observe(5);
   auto text = r.render();
-  CHECK(text.find("# TYPE t_requests_total counter\nt_requests_total{route=\"/a\\\"b\"} 2\n") != std::string::npos);
+  CHECK(text.find("# TYPE t_requests_total counter\nt_requests_total{route=\"/a\\\"b\"} 2\n") !=
+        std::string::npos);
   CHECK(text.find("t_depth 3\n") != std::string::npos);
   CHECK(text.find("t_latency_seconds_bucket{le=\"0.10000000000000001\"} 1\n") != std::string::npos);
   CHECK(text.find("t_latency_seconds_bucket{le=\"+Inf\"} 3\n") != std::string::npos);

@@ -11,7 +11,8 @@ using namespace tt;
 
 namespace {
 struct TempDb {
-  std::string path = (std::filesystem::temp_directory_path() / ("tt-db-" + random_hex(6) + ".db")).string();
+  std::string path =
+      (std::filesystem::temp_directory_path() / ("tt-db-" + random_hex(6) + ".db")).string();
   ~TempDb() {
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   }
@@ -101,10 +102,12 @@ TEST_CASE("lazy jobs wait for company but are flushed by stop") {
   auto rw = db::open(t.path, db::Access::read_write);
   REQUIRE(db::migrate(*rw.value(), kTwo).ok());
   db::Writer writer(std::move(rw.value()), {1024, 65536, 60'000});
-  auto f = writer.submit<bool>([](SQLite::Database& db) -> Result<bool> {
-    db.exec("INSERT INTO b(y) VALUES ('lazy')");
-    return true;
-  }, db::Urgency::lazy);
+  auto f = writer.submit<bool>(
+      [](SQLite::Database& db) -> Result<bool> {
+        db.exec("INSERT INTO b(y) VALUES ('lazy')");
+        return true;
+      },
+      db::Urgency::lazy);
   CHECK(f.wait_for(std::chrono::milliseconds(200)) == std::future_status::timeout);
   writer.stop();
   CHECK(f.get().ok());

@@ -44,12 +44,15 @@ TEST_CASE("headers: If-None-Match compares weakly against a list or *") {
 }
 
 TEST_CASE("headers: a head whose Accept-Encoding names br is rewritten without it") {
-  std::string head = "GET /api/v1/nodes HTTP/1.1\r\nHost: x\r\naccept-encoding: gzip, deflate, br\r\nX-A: 1\r\n\r\n";
+  std::string head =
+      "GET /api/v1/nodes HTTP/1.1\r\nHost: x\r\naccept-encoding: gzip, deflate, br\r\nX-A: "
+      "1\r\n\r\n";
   auto edit = without_brotli(head, "X-Client-AE");
   REQUIRE(edit);
   head.replace(edit->offset, edit->length, edit->text);
   CHECK(head ==
-        "GET /api/v1/nodes HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, deflate\r\nX-Client-AE: gzip, deflate, br\r\n"
+        "GET /api/v1/nodes HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, deflate\r\nX-Client-AE: "
+        "gzip, deflate, br\r\n"
         "X-A: 1\r\n\r\n");
 
   edit = without_brotli("GET / HTTP/1.1\r\nAccept-Encoding: br\r\n\r\n", "X-Client-AE");

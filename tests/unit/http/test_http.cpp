@@ -28,7 +28,8 @@ TEST_CASE("list envelopes carry the pagination block") {
   CHECK(p["has_next"] == true);
   CHECK(p["has_prev"] == true);
   auto e = nlohmann::json::parse(http::error_body(
-      Error{ErrorKind::validation, "VALIDATION_FAILED", "bad", {{"name", "is required"}}, 3}, "r2"));
+      Error{ErrorKind::validation, "VALIDATION_FAILED", "bad", {{"name", "is required"}}, 3},
+      "r2"));
   CHECK(e["success"] == false);
   CHECK(e["error"]["details"]["fields"][0]["field"] == "name");
   CHECK(e["error"]["details"]["retry_after"] == 3);

@@ -171,5 +171,6 @@ TEST_CASE("head: which bodies the parker waits for") {
   CHECK(body_read_by_pool(head_of(post("Content-Length: 65537\r\n")), kMaxParkedBody));
   CHECK_FALSE(body_read_by_pool(head_of(post("Content-Length: 65536\r\n")), kMaxParkedBody));
   CHECK(body_read_by_pool(head_of(post("Transfer-Encoding: chunked\r\n")), kMaxParkedBody));
-  CHECK(body_read_by_pool(head_of(post("Content-Length: 10\r\nExpect: 100-continue\r\n")), kMaxParkedBody));
+  CHECK(body_read_by_pool(head_of(post("Content-Length: 10\r\nExpect: 100-continue\r\n")),
+                          kMaxParkedBody));
 }

@@ -3,10 +3,10 @@
 // error: `E line:column message` (JSON: `E path: message`).
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "ingest/ingest.h"
 
@@ -35,8 +35,10 @@ inline std::string render(const ParseResult& r) {
     out += '\n';
   }
   for (const auto& e : r.errors) {
-    if (e.line == 0) out += fmt::format("E {}: {}\n", e.path, e.message);
-    else out += fmt::format("E {}:{} {}\n", e.line, e.column, e.message);
+    if (e.line == 0)
+      out += fmt::format("E {}: {}\n", e.path, e.message);
+    else
+      out += fmt::format("E {}:{} {}\n", e.line, e.column, e.message);
   }
   return out;
 }

@@ -1,10 +1,9 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <chrono>
 #include <cmath>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "ingest/ingest.h"
 #include "render.h"
@@ -42,22 +41,24 @@ TEST_CASE("influx line protocol: accepted input, table (precision ms)") {
       {"the field 'value' names just the measurement", "temp,room=k value=21 5\n",
        "temp{room=\"k\"} 21@5\n"},
       {"no tags, no timestamp", "load x=1\n", "load_x{} 1@1700000000000\n"},
-      {"several fields, several series", "cpu,h=a u=1,s=2 7\n", "cpu_u{h=\"a\"} 1@7\ncpu_s{h=\"a\"} 2@7\n"},
+      {"several fields, several series", "cpu,h=a u=1,s=2 7\n",
+       "cpu_u{h=\"a\"} 1@7\ncpu_s{h=\"a\"} 2@7\n"},
       {"fields of consecutive lines with the same tags are grouped",
        "cpu,h=a u=1,s=2 1\ncpu,h=a u=3,s=4 2\ncpu,h=b u=5 3\n",
        "cpu_u{h=\"a\"} 1@1 3@2\ncpu_s{h=\"a\"} 2@1 4@2\ncpu_u{h=\"b\"} 5@3\n"},
       {"integers, unsigned, floats", "m a=42i,b=-42i,c=42u,d=1e3,e=-1.5,f=.5,g=+2 1\n",
        "m_a{} 42@1\nm_b{} -42@1\nm_c{} 42@1\nm_d{} 1000@1\nm_e{} -1.5@1\nm_f{} 0.5@1\nm_g{} 2@1\n"},
-      {"int64 and uint64 extremes", "m a=9223372036854775807i,b=-9223372036854775808i,c=18446744073709551615u 1\n",
-       "m_a{} 9.223372036854776e+18@1\nm_b{} -9.223372036854776e+18@1\nm_c{} 1.8446744073709552e+19@1\n"},
+      {"int64 and uint64 extremes",
+       "m a=9223372036854775807i,b=-9223372036854775808i,c=18446744073709551615u 1\n",
+       "m_a{} 9.223372036854776e+18@1\nm_b{} -9.223372036854776e+18@1\nm_c{} "
+       "1.8446744073709552e+19@1\n"},
       {"booleans", "m a=t,b=T,c=true,d=True,e=TRUE,f=f,g=F,h=false,i=False,j=FALSE 1\n",
        "m_a{} 1@1\nm_b{} 1@1\nm_c{} 1@1\nm_d{} 1@1\nm_e{} 1@1\n"
        "m_f{} 0@1\nm_g{} 0@1\nm_h{} 0@1\nm_i{} 0@1\nm_j{} 0@1\n"},
       {"string fields are skipped, with escapes, blanks, commas and '=' inside",
        "m s=\"a \\\"q\\\" b, c=d \\\\\",x=1,t=\"\" 1\n", "m_x{} 1@1\n"},
       {"escapes in measurement, tag keys and values",
-       "my\\ cpu\\,x,ho\\ st=a\\ b\\,c\\=d\\\\e v=1 1\n",
-       "my_cpu_x_v{ho_st=\"a b,c=d\\e\"} 1@1\n"},
+       "my\\ cpu\\,x,ho\\ st=a\\ b\\,c\\=d\\\\e v=1 1\n", "my_cpu_x_v{ho_st=\"a b,c=d\\e\"} 1@1\n"},
       {"escaped '=' and blank in a field key", "m f\\=o\\ o=1 1\n", "m_f_o_o{} 1@1\n"},
       {"other backslashes stay", "m,t=a\\b v=1 1\n", "m_v{t=\"a\\b\"} 1@1\n"},
       {"names are sanitised", "cpu.load-avg,host.name=x 1m=1 1\n",
@@ -125,8 +126,8 @@ TEST_CASE("influx line protocol: precision conversions") {
 
 TEST_CASE("influx line protocol: precision names") {
   const std::pair<std::string_view, Precision> ok[] = {
-      {"n", Precision::ns}, {"ns", Precision::ns}, {"u", Precision::us}, {"us", Precision::us},
-      {"ms", Precision::ms}, {"s", Precision::s},  {"m", Precision::m},  {"h", Precision::h}};
+      {"n", Precision::ns},  {"ns", Precision::ns}, {"u", Precision::us}, {"us", Precision::us},
+      {"ms", Precision::ms}, {"s", Precision::s},   {"m", Precision::m},  {"h", Precision::h}};
   for (auto [text, p] : ok) {
     auto r = parse_precision(text);
     REQUIRE(r.ok());
@@ -150,7 +151,8 @@ TEST_CASE("influx line protocol: rejected lines, table (line, column, message)")
       {"empty tag value", "cpu,h= v=1\n", 1, 7, "tag \"h\" has no value"},
       {"tag without '='", "cpu,h v=1\n", 1, 6, "expected '=' after tag key \"h\""},
       {"empty tag key", "cpu,=a v=1\n", 1, 5, "expected a tag key"},
-      {"tags equal after sanitising", "cpu,a.b=1,a_b=2 v=1\n", 1, 11, "duplicate label name \"a_b\""},
+      {"tags equal after sanitising", "cpu,a.b=1,a_b=2 v=1\n", 1, 11,
+       "duplicate label name \"a_b\""},
       {"missing measurement", ",h=a v=1\n", 1, 1, "expected a measurement name"},
       {"bad float", "m v=abc\n", 1, 5, "invalid value \"abc\" of field \"v\""},
       {"two dots", "m v=1.5.5\n", 1, 5, "invalid value"},
@@ -170,9 +172,10 @@ TEST_CASE("influx line protocol: rejected lines, table (line, column, message)")
       {"float timestamp", "m v=1 1.5\n", 1, 7, "invalid timestamp"},
       {"text after the timestamp", "m v=1 5 6\n", 1, 9, "unexpected text after the timestamp"},
       {"invalid UTF-8 in a tag value", "m,t=\xff v=1\n", 1, 3, "not valid UTF-8"},
-      {"tag value too long", "m,t=" + std::string(4097, 'x') + " v=1\n", 1, 3, "longer than 4096 bytes"},
-      {"metric name too long after adding the field", "m" + std::string(250, 'm') + " field=1\n", 1, 1,
-       "longer than 256 bytes"},
+      {"tag value too long", "m,t=" + std::string(4097, 'x') + " v=1\n", 1, 3,
+       "longer than 4096 bytes"},
+      {"metric name too long after adding the field", "m" + std::string(250, 'm') + " field=1\n", 1,
+       1, "longer than 256 bytes"},
   };
   for (const auto& c : cases) {
     INFO(std::string(c.what));
@@ -189,8 +192,9 @@ TEST_CASE("influx line protocol: rejected lines, table (line, column, message)")
 
 TEST_CASE("influx line protocol: a line with one bad field contributes nothing") {
   auto r = parse_ms("m a=1,b=oops,c=3 1\nm a=4 2\n");
-  CHECK(render(r) == "m_a{} 4@2\nE 1:9 invalid value \"oops\" of field \"b\": expected a finite "
-                     "float, an integer like 42i or 42u, a boolean, or a \"string\"\n");
+  CHECK(render(r) ==
+        "m_a{} 4@2\nE 1:9 invalid value \"oops\" of field \"b\": expected a finite "
+        "float, an integer like 42i or 42u, a boolean, or a \"string\"\n");
   CHECK(r.sample_count == 1);
   CHECK(r.skipped_fields == 0);
 }

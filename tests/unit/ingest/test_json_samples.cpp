@@ -1,10 +1,9 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <bit>
 #include <cmath>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "ingest/ingest.h"
 #include "render.h"
@@ -32,24 +31,30 @@ struct ErrorCase {
 
 TEST_CASE("JSON samples: accepted input, table") {
   const TextCase cases[] = {
-      {"one series", R"({"series":[{"metric":"up","labels":{"job":"a","env":"p"},"timestamps":[1,2],"values":[1,0]}]})",
+      {"one series",
+       R"({"series":[{"metric":"up","labels":{"job":"a","env":"p"},"timestamps":[1,2],"values":[1,0]}]})",
        "up{env=\"p\",job=\"a\"} 1@1 0@2\n"},
       {"labels are optional", R"({"series":[{"metric":"up","timestamps":[5],"values":[2.5]}]})",
        "up{} 2.5@5\n"},
-      {"special values as strings", R"({"series":[{"metric":"m","timestamps":[1,2,3,4],"values":["NaN","+Inf","-Inf","Inf"]}]})",
+      {"special values as strings",
+       R"({"series":[{"metric":"m","timestamps":[1,2,3,4],"values":["NaN","+Inf","-Inf","Inf"]}]})",
        "m{} NaN@1 +Inf@2 -Inf@3 +Inf@4\n"},
-      {"integers, exponents, negative timestamps", R"({"series":[{"metric":"m","timestamps":[-1,0],"values":[-7,1e3]}]})",
+      {"integers, exponents, negative timestamps",
+       R"({"series":[{"metric":"m","timestamps":[-1,0],"values":[-7,1e3]}]})",
        "m{} -7@-1 1000@0\n"},
-      {"empty label values are dropped", R"({"series":[{"metric":"m","labels":{"a":"","b":"x"},"timestamps":[1],"values":[1]}]})",
+      {"empty label values are dropped",
+       R"({"series":[{"metric":"m","labels":{"a":"","b":"x"},"timestamps":[1],"values":[1]}]})",
        "m{b=\"x\"} 1@1\n"},
       {"consecutive entries of one series are merged", R"({"series":[
          {"metric":"m","labels":{"a":"1"},"timestamps":[1],"values":[1]},
          {"metric":"m","labels":{"a":"1"},"timestamps":[2],"values":[2]},
          {"metric":"n","timestamps":[3],"values":[3]}]})",
        "m{a=\"1\"} 1@1 2@2\nn{} 3@3\n"},
-      {"an entry without samples adds nothing", R"({"series":[{"metric":"m","timestamps":[],"values":[]}]})", ""},
+      {"an entry without samples adds nothing",
+       R"({"series":[{"metric":"m","timestamps":[],"values":[]}]})", ""},
       {"no series", R"({"series":[]})", ""},
-      {"key order does not matter", R"({"series":[{"values":[1],"timestamps":[1],"metric":"m"}]})", "m{} 1@1\n"},
+      {"key order does not matter", R"({"series":[{"values":[1],"timestamps":[1],"metric":"m"}]})",
+       "m{} 1@1\n"},
   };
   for (const auto& c : cases) {
     INFO(std::string(c.what));
@@ -68,24 +73,52 @@ TEST_CASE("JSON samples: rejected entries, table (path, message)") {
       {"series not an array", R"({"series":{}})", "series", "must be an array"},
       {"unknown top-level key", R"({"series":[],"extra":1})", "extra", "unknown field"},
       {"entry not an object", R"({"series":[1]})", "series[0]", "must be an object"},
-      {"missing metric", R"({"series":[{"timestamps":[1],"values":[1]}]})", "series[0].metric", "is required"},
-      {"metric not a string", R"({"series":[{"metric":1,"timestamps":[1],"values":[1]}]})", "series[0].metric", "must be a string"},
-      {"invalid metric name", R"({"series":[{"metric":"a-b","timestamps":[1],"values":[1]}]})", "series[0].metric", "invalid metric name \"a-b\""},
-      {"labels not an object", R"({"series":[{"metric":"m","labels":[],"timestamps":[1],"values":[1]}]})", "series[0].labels", "must be an object"},
-      {"label value not a string", R"({"series":[{"metric":"m","labels":{"a":1},"timestamps":[1],"values":[1]}]})", "series[0].labels.a", "must be a string"},
-      {"invalid label name", R"({"series":[{"metric":"m","labels":{"1a":"x"},"timestamps":[1],"values":[1]}]})", "series[0].labels.1a", "invalid label name \"1a\""},
-      {"reserved label name", R"({"series":[{"metric":"m","labels":{"__name__":"x"},"timestamps":[1],"values":[1]}]})", "series[0].labels.__name__", "reserved"},
-      {"missing timestamps", R"({"series":[{"metric":"m","values":[1]}]})", "series[0].timestamps", "is required"},
-      {"missing values", R"({"series":[{"metric":"m","timestamps":[1]}]})", "series[0].values", "is required"},
-      {"float timestamp", R"({"series":[{"metric":"m","timestamps":[1,1.5],"values":[1,2]}]})", "series[0].timestamps[1]", "must be an integer"},
-      {"timestamp beyond int64", R"({"series":[{"metric":"m","timestamps":[9223372036854775808],"values":[1]}]})", "series[0].timestamps[0]", "out of range"},
-      {"string timestamp", R"({"series":[{"metric":"m","timestamps":["1"],"values":[1]}]})", "series[0].timestamps[0]", "must be an integer"},
-      {"bad special value", R"({"series":[{"metric":"m","timestamps":[1,2],"values":[1,"nan"]}]})", "series[0].values[1]", "must be a number or one of"},
-      {"null value", R"({"series":[{"metric":"m","timestamps":[1],"values":[null]}]})", "series[0].values[0]", "must be a number"},
-      {"lengths differ", R"({"series":[{"metric":"m","timestamps":[1,2],"values":[1]}]})", "series[0].values", "has 1 elements but timestamps has 2"},
-      {"unknown key in an entry", R"({"series":[{"metric":"m","value":[1],"timestamps":[1],"values":[1]}]})", "series[0].value", "unknown field"},
-      {"too many labels", fmt::format(R"({{"series":[{{"metric":"m","labels":{{{}}},"timestamps":[1],"values":[1]}}]}})",
-         [] { std::string s; for (int i = 0; i < 65; ++i) s += fmt::format("{}\"l{}\":\"v\"", i ? "," : "", i); return s; }()),
+      {"missing metric", R"({"series":[{"timestamps":[1],"values":[1]}]})", "series[0].metric",
+       "is required"},
+      {"metric not a string", R"({"series":[{"metric":1,"timestamps":[1],"values":[1]}]})",
+       "series[0].metric", "must be a string"},
+      {"invalid metric name", R"({"series":[{"metric":"a-b","timestamps":[1],"values":[1]}]})",
+       "series[0].metric", "invalid metric name \"a-b\""},
+      {"labels not an object",
+       R"({"series":[{"metric":"m","labels":[],"timestamps":[1],"values":[1]}]})",
+       "series[0].labels", "must be an object"},
+      {"label value not a string",
+       R"({"series":[{"metric":"m","labels":{"a":1},"timestamps":[1],"values":[1]}]})",
+       "series[0].labels.a", "must be a string"},
+      {"invalid label name",
+       R"({"series":[{"metric":"m","labels":{"1a":"x"},"timestamps":[1],"values":[1]}]})",
+       "series[0].labels.1a", "invalid label name \"1a\""},
+      {"reserved label name",
+       R"({"series":[{"metric":"m","labels":{"__name__":"x"},"timestamps":[1],"values":[1]}]})",
+       "series[0].labels.__name__", "reserved"},
+      {"missing timestamps", R"({"series":[{"metric":"m","values":[1]}]})", "series[0].timestamps",
+       "is required"},
+      {"missing values", R"({"series":[{"metric":"m","timestamps":[1]}]})", "series[0].values",
+       "is required"},
+      {"float timestamp", R"({"series":[{"metric":"m","timestamps":[1,1.5],"values":[1,2]}]})",
+       "series[0].timestamps[1]", "must be an integer"},
+      {"timestamp beyond int64",
+       R"({"series":[{"metric":"m","timestamps":[9223372036854775808],"values":[1]}]})",
+       "series[0].timestamps[0]", "out of range"},
+      {"string timestamp", R"({"series":[{"metric":"m","timestamps":["1"],"values":[1]}]})",
+       "series[0].timestamps[0]", "must be an integer"},
+      {"bad special value", R"({"series":[{"metric":"m","timestamps":[1,2],"values":[1,"nan"]}]})",
+       "series[0].values[1]", "must be a number or one of"},
+      {"null value", R"({"series":[{"metric":"m","timestamps":[1],"values":[null]}]})",
+       "series[0].values[0]", "must be a number"},
+      {"lengths differ", R"({"series":[{"metric":"m","timestamps":[1,2],"values":[1]}]})",
+       "series[0].values", "has 1 elements but timestamps has 2"},
+      {"unknown key in an entry",
+       R"({"series":[{"metric":"m","value":[1],"timestamps":[1],"values":[1]}]})",
+       "series[0].value", "unknown field"},
+      {"too many labels",
+       fmt::format(
+           R"({{"series":[{{"metric":"m","labels":{{{}}},"timestamps":[1],"values":[1]}}]}})",
+           [] {
+             std::string s;
+             for (int i = 0; i < 65; ++i) s += fmt::format("{}\"l{}\":\"v\"", i ? "," : "", i);
+             return s;
+           }()),
        "series[0].labels", "too many labels: 65"},
   };
   for (const auto& c : cases) {
@@ -96,7 +129,8 @@ TEST_CASE("JSON samples: rejected entries, table (path, message)") {
     CHECK(r.errors[0].line == 0);
     CHECK(r.errors[0].column == 0);
     CHECK(r.errors[0].path == c.path);
-    CHECK_MESSAGE(r.errors[0].message.find(c.message_part) != std::string::npos, r.errors[0].message);
+    CHECK_MESSAGE(r.errors[0].message.find(c.message_part) != std::string::npos,
+                  r.errors[0].message);
   }
 }
 

@@ -1,11 +1,10 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <bit>
 #include <chrono>
 #include <cmath>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "ingest/ingest.h"
 #include "render.h"
@@ -60,12 +59,12 @@ TEST_CASE("prometheus text: accepted input, table") {
        "a{x=\"{a=b},#c\"} 1@1\n"},
       {"UTF-8 in values", "a{x=\"température ☃\"} 1 1\n", "a{x=\"température ☃\"} 1@1\n"},
       {"colons in metric names", "job:rate5m:sum 1 1\n", "job:rate5m:sum{} 1@1\n"},
-      {"labels are sorted, __name__ among them",
-       "a{Z=\"1\",b=\"2\",_c=\"3\",A=\"4\"} 1 1\n", "a{A=\"4\",Z=\"1\",_c=\"3\",b=\"2\"} 1@1\n"},
-      {"consecutive samples of one series are grouped", "a{x=\"1\"} 1 1\na{x=\"1\"} 2 2\na{x=\"1\"} 3 3\n",
-       "a{x=\"1\"} 1@1 2@2 3@3\n"},
-      {"grouped also when spelled differently", "a{x=\"1\",y=\"2\"} 1 1\na{ y=\"2\", x=\"1\" } 2 2\n",
-       "a{x=\"1\",y=\"2\"} 1@1 2@2\n"},
+      {"labels are sorted, __name__ among them", "a{Z=\"1\",b=\"2\",_c=\"3\",A=\"4\"} 1 1\n",
+       "a{A=\"4\",Z=\"1\",_c=\"3\",b=\"2\"} 1@1\n"},
+      {"consecutive samples of one series are grouped",
+       "a{x=\"1\"} 1 1\na{x=\"1\"} 2 2\na{x=\"1\"} 3 3\n", "a{x=\"1\"} 1@1 2@2 3@3\n"},
+      {"grouped also when spelled differently",
+       "a{x=\"1\",y=\"2\"} 1 1\na{ y=\"2\", x=\"1\" } 2 2\n", "a{x=\"1\",y=\"2\"} 1@1 2@2\n"},
       {"interleaved series are separate entries", "a 1 1\nb 2 2\na 3 3\n",
        "a{} 1@1\nb{} 2@2\na{} 3@3\n"},
       {"a name that prefixes the previous one is another series", "ab 1 1\na 2 2\nabc 3 3\n",
@@ -96,8 +95,10 @@ TEST_CASE("prometheus text: rejected lines, table (line, column, message)") {
       {"label name starting with a digit", "a{1b=\"x\"} 1\n", 1, 3, "invalid label name \"1b\""},
       {"reserved label name", "a{__x=\"y\"} 1\n", 1, 3, "label name \"__x\" is reserved"},
       {"__name__ inside braces is reserved", "a{__name__=\"y\"} 1\n", 1, 3, "reserved"},
-      {"duplicate label names", "a{x=\"1\",y=\"2\",x=\"3\"} 1\n", 1, 15, "duplicate label name \"x\""},
-      {"duplicate even with an empty value", "a{x=\"\",x=\"3\"} 1\n", 1, 8, "duplicate label name \"x\""},
+      {"duplicate label names", "a{x=\"1\",y=\"2\",x=\"3\"} 1\n", 1, 15,
+       "duplicate label name \"x\""},
+      {"duplicate even with an empty value", "a{x=\"\",x=\"3\"} 1\n", 1, 8,
+       "duplicate label name \"x\""},
       {"missing value", "a\n", 1, 2, "expected a sample value"},
       {"missing value after labels", "a{x=\"1\"}\n", 1, 9, "expected a sample value"},
       {"bad value", "a xyz\n", 1, 3, "invalid sample value \"xyz\""},
@@ -240,7 +241,8 @@ TEST_CASE("prometheus text: limits") {
   SUBCASE("more than a million series in one request") {
     std::string body;
     body.reserve(20'000'000);
-    for (std::size_t i = 0; i <= kMaxSeriesPerRequest; ++i) fmt::format_to(std::back_inserter(body), "a{{i=\"{}\"}} 1\n", i);
+    for (std::size_t i = 0; i <= kMaxSeriesPerRequest; ++i)
+      fmt::format_to(std::back_inserter(body), "a{{i=\"{}\"}} 1\n", i);
     body += "a{i=\"0\"} 2\n";  // the limit counts entries: this would be a new one too
     auto r = parse_prometheus_text(body, kNow);
     CHECK(r.series.size() == kMaxSeriesPerRequest);

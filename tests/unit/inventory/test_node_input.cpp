@@ -16,10 +16,11 @@ std::vector<std::string> fields_of(const Result<NodeInput>& r) {
 }  // namespace
 
 TEST_CASE("a full node decodes and normalises") {
-  auto r = decode_node_input(json::parse(R"({"name":"core-sw1","type":"network","address":"10.0.0.1",
+  auto r =
+      decode_node_input(json::parse(R"({"name":"core-sw1","type":"network","address":"10.0.0.1",
       "labels":{"site":"lab","rack":"r1"},"metadata":{"model":"x"},
       "location":{"lat":52.5,"lon":13.4,"place":"Berlin"},"mac":"AA-BB-CC-00-11-22"})"),
-                             InputMode::create);
+                        InputMode::create);
   REQUIRE(r.ok());
   CHECK(*r->name == "core-sw1");
   CHECK(*r->type == NodeType::network);
@@ -29,7 +30,8 @@ TEST_CASE("a full node decodes and normalises") {
 }
 
 TEST_CASE("create needs name and type; patch needs neither") {
-  CHECK(fields_of(decode_node_input(json::object(), InputMode::create)) == std::vector<std::string>{"name", "type"});
+  CHECK(fields_of(decode_node_input(json::object(), InputMode::create)) ==
+        std::vector<std::string>{"name", "type"});
   CHECK(decode_node_input(json::object(), InputMode::patch).ok());
 }
 
@@ -58,7 +60,8 @@ TEST_CASE("null clears location and mac in a patch") {
 
 TEST_CASE("non-object bodies and wrong types are validation errors, not crashes") {
   for (const char* body : {"[]", "3", "null", "\"x\"", R"({"name":5,"type":"vm"})",
-                           R"({"name":"a","type":"vm","labels":[]})", R"({"name":"a","type":"vm","location":{"lat":"1","lon":2}})"}) {
+                           R"({"name":"a","type":"vm","labels":[]})",
+                           R"({"name":"a","type":"vm","location":{"lat":"1","lon":2}})"}) {
     auto r = decode_node_input(json::parse(body), InputMode::create);
     CHECK_MESSAGE(!r.ok(), body);
   }
@@ -79,8 +82,8 @@ TEST_CASE("a node's JSON has every documented field") {
   n.type = NodeType::iot;
   n.created_at = n.updated_at = 0;
   auto j = to_json(n);
-  for (const char* k : {"id", "name", "type", "address", "labels", "metadata", "location", "mac", "status",
-                        "created_at", "updated_at", "last_seen"})
+  for (const char* k : {"id", "name", "type", "address", "labels", "metadata", "location", "mac",
+                        "status", "created_at", "updated_at", "last_seen"})
     CHECK_MESSAGE(j.contains(k), k);
   CHECK(j["status"] == "unknown");
   CHECK(j["location"].is_null());

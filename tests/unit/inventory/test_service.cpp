@@ -20,7 +20,8 @@ namespace {
 
 // A real database file with the project's schema, a writer, a read pool and a running bus.
 struct Fixture {
-  std::string path = (std::filesystem::temp_directory_path() / ("tt-inv-" + random_hex(6) + ".db")).string();
+  std::string path =
+      (std::filesystem::temp_directory_path() / ("tt-inv-" + random_hex(6) + ".db")).string();
   ManualClock clock;
   std::unique_ptr<db::Writer> writer;
   std::unique_ptr<db::Readers> readers;
@@ -71,7 +72,8 @@ struct Fixture {
 
 TEST_CASE("nodes: create, conflict per type, update with changed fields, delete") {
   Fixture f;
-  auto a = f.nodes->create(f.input(R"({"name":"web","type":"vm","labels":{"site":"lab"}})"), f.actor);
+  auto a =
+      f.nodes->create(f.input(R"({"name":"web","type":"vm","labels":{"site":"lab"}})"), f.actor);
   REQUIRE(a.ok());
   CHECK(a->id > 0);
   CHECK(a->status == NodeStatus::unknown);
@@ -82,13 +84,16 @@ TEST_CASE("nodes: create, conflict per type, update with changed fields, delete"
   CHECK(f.nodes->create(f.input(R"({"name":"web","type":"container"})"), f.actor).ok());
 
   f.clock.advance_ms(1000);
-  auto patch = decode_node_input(nlohmann::json::parse(R"({"address":"10.1.1.1"})"), InputMode::patch).value();
+  auto patch =
+      decode_node_input(nlohmann::json::parse(R"({"address":"10.1.1.1"})"), InputMode::patch)
+          .value();
   auto u = f.nodes->update(a->id, patch, f.actor);
   REQUIRE(u.ok());
   CHECK(u->address == "10.1.1.1");
   CHECK(u->updated_at == a->created_at + 1000);
   // Renaming onto an existing name of the same type is a conflict too.
-  auto clash = decode_node_input(nlohmann::json::parse(R"({"type":"container"})"), InputMode::patch).value();
+  auto clash =
+      decode_node_input(nlohmann::json::parse(R"({"type":"container"})"), InputMode::patch).value();
   CHECK(f.nodes->update(a->id, clash, f.actor).error().code == "NODE_EXISTS");
 
   REQUIRE(f.nodes->remove(a->id, f.actor).ok());
@@ -124,16 +129,26 @@ TEST_CASE("nodes: create, conflict per type, update with changed fields, delete"
 TEST_CASE("nodes: an update that changes nothing records no event") {
   Fixture f;
   auto a = f.nodes->create(f.input(R"({"name":"web","type":"vm","address":"h"})"), f.actor).value();
-  auto same = decode_node_input(nlohmann::json::parse(R"({"address":"h"})"), InputMode::patch).value();
+  auto same =
+      decode_node_input(nlohmann::json::parse(R"({"address":"h"})"), InputMode::patch).value();
   REQUIRE(f.nodes->update(a.id, same, f.actor).ok());
   CHECK(f.nodes->events({}).value().size() == 1);
 }
 
 TEST_CASE("nodes: list filters, search, sort and pagination") {
   Fixture f;
-  f.nodes->create(f.input(R"({"name":"alpha","type":"vm","labels":{"site":"lab"}})"), f.actor).value();
-  f.nodes->create(f.input(R"({"name":"beta","type":"network","address":"sw.example","labels":{"site":"home"}})"), f.actor).value();
-  f.nodes->create(f.input(R"({"name":"gamma","type":"vm","labels":{"site":"lab","rack":"r2"}})"), f.actor).value();
+  f.nodes->create(f.input(R"({"name":"alpha","type":"vm","labels":{"site":"lab"}})"), f.actor)
+      .value();
+  f.nodes
+      ->create(
+          f.input(
+              R"({"name":"beta","type":"network","address":"sw.example","labels":{"site":"home"}})"),
+          f.actor)
+      .value();
+  f.nodes
+      ->create(f.input(R"({"name":"gamma","type":"vm","labels":{"site":"lab","rack":"r2"}})"),
+               f.actor)
+      .value();
 
   NodeQuery q;
   q.type = NodeType::vm;
@@ -170,7 +185,9 @@ TEST_CASE("events: pruned from the oldest end by age and by count, at most `limi
   sql << f.rdbuf();
   db.exec(sql.str());
   const TimeMs day = 86'400'000;
-  for (int i = 0; i < 100; ++i) append_event(db, {0, i * day / 10, "nodes", "node.updated", "1", "system", nlohmann::json::object()});
+  for (int i = 0; i < 100; ++i)
+    append_event(
+        db, {0, i * day / 10, "nodes", "node.updated", "1", "system", nlohmann::json::object()});
   auto count = [&] { return db.execAndGet("SELECT count(*) FROM events").getInt64(); };
   auto oldest = [&] { return db.execAndGet("SELECT min(id) FROM events").getInt64(); };
   // Ages: event i is i/10 days old at t=0 .. 9.9 days; at 10 days, keeping 5 days keeps i >= 50.

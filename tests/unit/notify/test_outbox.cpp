@@ -158,7 +158,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "rows are delivered in order per channel, each once the one before was answered, and retried on the backoff "
+    "rows are delivered in order per channel, each once the one before was answered, and retried "
+    "on the backoff "
     "schedule") {
   Fixture f;
   auto a = f.channel("a");
@@ -300,7 +301,9 @@ namespace {
 
 nlohmann::json grouping(const char* wait, const char* interval, const char* repeat,
                         nlohmann::json by = {"alertname"}) {
-  return {{"group_by", by}, {"group_wait", wait}, {"group_interval", interval},
+  return {{"group_by", by},
+          {"group_wait", wait},
+          {"group_interval", interval},
           {"repeat_interval", repeat}};
 }
 
@@ -315,7 +318,9 @@ std::vector<std::string> group_alerts(const Request& r) {
 
 }  // namespace
 
-TEST_CASE("a grouped channel waits group_wait, sends news after group_interval, repeats until acknowledged") {
+TEST_CASE(
+    "a grouped channel waits group_wait, sends news after group_interval, repeats until "
+    "acknowledged") {
   Fixture f;
   auto g = f.channel("g", grouping("30s", "5m", "1h"));
   f.rule(1, fmt::format("[{}]", g));
@@ -371,19 +376,22 @@ TEST_CASE("a grouped channel waits group_wait, sends news after group_interval, 
   CHECK(repeat["group"]["repeat"] == true);
   CHECK(repeat["text"].get<std::string>().find("Repeated") != std::string::npos);
   // An acknowledged alert is left out of repeats; when all are, repeats stop.
-  f.sql(fmt::format("UPDATE alerts SET acked_by = 'bob', acked_at = {} WHERE id = 11", f.clock.now_ms()));
+  f.sql(fmt::format("UPDATE alerts SET acked_by = 'bob', acked_at = {} WHERE id = 11",
+                    f.clock.now_ms()));
   f.clock.advance_ms(3'600'000);
   CHECK(f.dispatcher->run_due() == 1);
   f.dispatcher->run_due();
   REQUIRE(f.transport.sent.size() == 4);
   CHECK(group_alerts(f.transport.sent[3]) == std::vector<std::string>{"12:firing"});
-  f.sql(fmt::format("UPDATE alerts SET acked_by = 'bob', acked_at = {} WHERE id = 12", f.clock.now_ms()));
+  f.sql(fmt::format("UPDATE alerts SET acked_by = 'bob', acked_at = {} WHERE id = 12",
+                    f.clock.now_ms()));
   f.clock.advance_ms(10 * 3'600'000LL);
   CHECK(f.dispatcher->run_due() == 0);
   CHECK(f.dispatcher->next_due() == std::nullopt);
 }
 
-TEST_CASE("group_by splits the groups, and a group row is sent again after a restart with the same key") {
+TEST_CASE(
+    "group_by splits the groups, and a group row is sent again after a restart with the same key") {
   Fixture f;
   auto g = f.channel("g", grouping("10s", "5m", "4h", {"zone"}));
   f.rule(1, fmt::format("[{}]", g));
@@ -393,7 +401,8 @@ TEST_CASE("group_by splits the groups, and a group row is sent again after a res
   f.transport.next = {false, false, "connection refused"};
   CHECK(f.dispatcher->run_due() == 2);  // both groups formed; the channel's head is tried
   // Killed before the answer was recorded: the next process sends the same row again.
-  f.dispatcher = std::make_unique<Dispatcher>(*f.writer, *f.readers, f.transport, f.clock, f.options);
+  f.dispatcher =
+      std::make_unique<Dispatcher>(*f.writer, *f.readers, f.transport, f.clock, f.options);
   f.dispatcher->resume();
   f.transport.next = {true, false, ""};
   for (int i = 0; i < 4; ++i) f.dispatcher->run_due();
@@ -407,13 +416,18 @@ TEST_CASE("group_by splits the groups, and a group row is sent again after a res
         nlohmann::json{{"zone", "east"}});
   CHECK(group_alerts(f.transport.sent[2]) == std::vector<std::string>{"11:firing"});
   auto groups = f.readers->with([](SQLite::Database& db) -> Result<std::string> {
-    return db.execAndGet("SELECT group_concat(state || ':' || attempts) FROM notifications WHERE event = 'group'")
+    return db
+        .execAndGet(
+            "SELECT group_concat(state || ':' || attempts) FROM notifications WHERE event = "
+            "'group'")
         .getString();
   });
   CHECK(groups.value() == "delivered:1,delivered:1");
 }
 
-TEST_CASE("after an outage a superseded group row collapses into the newer one, and repeats wait for the queue") {
+TEST_CASE(
+    "after an outage a superseded group row collapses into the newer one, and repeats wait for the "
+    "queue") {
   Fixture f;
   auto g = f.channel("g", grouping("30s", "5m", "1h"));
   f.rule(1, fmt::format("[{}]", g));
@@ -431,11 +445,13 @@ TEST_CASE("after an outage a superseded group row collapses into the newer one, 
   f.transport.next = {true, false, ""};
   for (int i = 0; i < 6; ++i) f.dispatcher->run_due();
   auto rows = f.readers->with([](SQLite::Database& db) -> Result<std::string> {
-    return db.execAndGet("SELECT group_concat(state, ',') FROM notifications WHERE event = 'group'").getString();
+    return db.execAndGet("SELECT group_concat(state, ',') FROM notifications WHERE event = 'group'")
+        .getString();
   });
   CHECK(rows.value() == "collapsed,delivered");  // no repeat was queued behind them
   REQUIRE(f.transport.sent.size() >= 1);
-  CHECK(group_alerts(f.transport.sent.back()) == std::vector<std::string>{"10:resolved", "11:firing"});
+  CHECK(group_alerts(f.transport.sent.back()) ==
+        std::vector<std::string>{"10:resolved", "11:firing"});
   CHECK(f.dispatcher->next_due() == f.clock.now_ms() + 3'600'000);
 }
 

@@ -1,7 +1,6 @@
 // The DNS probe against a real dnsmasq started on 127.0.0.1 with a free port.
-#include <doctest/doctest.h>
-
 #include <arpa/inet.h>
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -67,26 +66,27 @@ struct Dnsmasq {
   Dnsmasq() {
     REQUIRE(::access(kDnsmasq, X_OK) == 0);
     port = free_port();
-    std::vector<std::string> args{kDnsmasq,
-                                  "--no-daemon",
-                                  "--no-resolv",
-                                  "--no-hosts",
-                                  "--bind-interfaces",
-                                  "--listen-address=127.0.0.1",
-                                  "--port=" + std::to_string(port),
-                                  "--pid-file=",
-                                  "--user=root",
-                                  "--log-facility=/dev/null",
-                                  "--local=/test/",  // unknown names in .test: NXDOMAIN, not REFUSED
-                                  "--host-record=host.test,192.0.2.10,2001:db8::10",
-                                  "--cname=alias.test,host.test",
-                                  "--mx-host=mail.test,mx1.test,10",
-                                  "--mx-host=mail.test,mx2.test,20",
-                                  "--txt-record=txt.test,v=spf1 -all",
-                                  "--txt-record=multi.test,part one ,part two",
-                                  "--auth-server=ns1.test,127.0.0.1",
-                                  "--auth-zone=test,192.0.2.0/24,2001:db8::/64",  // the subnet adds its reverse zone
-                                  "--auth-soa=2024010101,hostmaster.test,1200,120,604800"};
+    std::vector<std::string> args{
+        kDnsmasq,
+        "--no-daemon",
+        "--no-resolv",
+        "--no-hosts",
+        "--bind-interfaces",
+        "--listen-address=127.0.0.1",
+        "--port=" + std::to_string(port),
+        "--pid-file=",
+        "--user=root",
+        "--log-facility=/dev/null",
+        "--local=/test/",  // unknown names in .test: NXDOMAIN, not REFUSED
+        "--host-record=host.test,192.0.2.10,2001:db8::10",
+        "--cname=alias.test,host.test",
+        "--mx-host=mail.test,mx1.test,10",
+        "--mx-host=mail.test,mx2.test,20",
+        "--txt-record=txt.test,v=spf1 -all",
+        "--txt-record=multi.test,part one ,part two",
+        "--auth-server=ns1.test,127.0.0.1",
+        "--auth-zone=test,192.0.2.0/24,2001:db8::/64",  // the subnet adds its reverse zone
+        "--auth-soa=2024010101,hostmaster.test,1200,120,604800"};
     pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -99,7 +99,8 @@ struct Dnsmasq {
       ::execv(kDnsmasq, argv.data());
       ::_exit(127);
     }
-    for (int i = 0; i < 100 && !tcp_listening(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (int i = 0; i < 100 && !tcp_listening(port); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     REQUIRE_MESSAGE(tcp_listening(port), "dnsmasq did not start");
   }
   ~Dnsmasq() {
@@ -115,8 +116,10 @@ std::vector<std::string> lines(const nlohmann::json& answers) {
   std::vector<std::string> out;
   std::string s = answers.get<std::string>(), cur;
   for (char c : s) {
-    if (c == '\n') out.push_back(std::move(cur)), cur.clear();
-    else cur += c;
+    if (c == '\n')
+      out.push_back(std::move(cur)), cur.clear();
+    else
+      cur += c;
   }
   if (!cur.empty()) out.push_back(cur);
   return out;
@@ -145,7 +148,8 @@ TEST_CASE("dns: an answer shorter than a header is an io error, not a crash") {
 TEST_CASE("dns: record types against dnsmasq") {
   Dnsmasq srv;
   Harness h(dns_kind());
-  auto ask = [&](const std::string& name, const std::string& type, nlohmann::json extra = nlohmann::json::object()) {
+  auto ask = [&](const std::string& name, const std::string& type,
+                 nlohmann::json extra = nlohmann::json::object()) {
     extra["server"] = srv.server();
     extra["record_type"] = type;
     return h.run(h.request(name, extra, 2000));
@@ -224,7 +228,8 @@ TEST_CASE("dns: record types against dnsmasq") {
   SUBCASE("many queries at once") {
     std::vector<std::shared_ptr<std::optional<Observation>>> slots;
     for (int i = 0; i < 50; ++i)
-      slots.push_back(h.start(h.request(i % 2 ? "host.test" : "alias.test", {{"server", srv.server()}}, 2000)));
+      slots.push_back(
+          h.start(h.request(i % 2 ? "host.test" : "alias.test", {{"server", srv.server()}}, 2000)));
     h.wait(slots);
     for (const auto& s : slots) CHECK((*s)->facts["answers"] == "192.0.2.10");
   }
@@ -240,7 +245,8 @@ TEST_CASE("dns: a server that never answers times out on time") {
   ::getsockname(silent, reinterpret_cast<sockaddr*>(&a), &len);
   Harness h(dns_kind());
   const auto t0 = std::chrono::steady_clock::now();
-  auto o = h.run(h.request("host.test", {{"server", "127.0.0.1:" + std::to_string(ntohs(a.sin_port))}}, 300));
+  auto o = h.run(
+      h.request("host.test", {{"server", "127.0.0.1:" + std::to_string(ntohs(a.sin_port))}}, 300));
   const auto took = std::chrono::steady_clock::now() - t0;
   CHECK_FALSE(o.ok);
   CHECK(o.error == "timeout");
@@ -252,7 +258,8 @@ TEST_CASE("dns: a server that never answers times out on time") {
 TEST_CASE("dns: nothing listening over TCP is refused") {
   const int port = free_port();
   Harness h(dns_kind());
-  auto o = h.run(h.request("host.test", {{"server", "127.0.0.1:" + std::to_string(port)}, {"protocol", "tcp"}}, 1000));
+  auto o = h.run(h.request(
+      "host.test", {{"server", "127.0.0.1:" + std::to_string(port)}, {"protocol", "tcp"}}, 1000));
   CHECK_FALSE(o.ok);
   CHECK(o.error == "refused");
 }
@@ -280,7 +287,8 @@ TEST_CASE("dns: close() cancels runs in flight and closes every handle") {
   Harness h(dns_kind());
   std::vector<std::shared_ptr<std::optional<Observation>>> slots;
   for (int i = 0; i < 5; ++i)
-    slots.push_back(h.start(h.request("host.test", {{"server", "127.0.0.1:" + std::to_string(ntohs(a.sin_port))}}, 5000)));
+    slots.push_back(h.start(h.request(
+        "host.test", {{"server", "127.0.0.1:" + std::to_string(ntohs(a.sin_port))}}, 5000)));
   uv_run(h.loop(), UV_RUN_NOWAIT);
   h.probe().close();
   for (const auto& s : slots) {

@@ -3,9 +3,8 @@
 // threads, raw TCP servers.
 #pragma once
 
-#include <doctest/doctest.h>
-
 #include <arpa/inet.h>
+#include <doctest/doctest.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
@@ -46,11 +45,13 @@ struct Loop {
   }
   // Runs the loop until `done()` or the wall-clock limit. A 10 ms ticker keeps UV_RUN_ONCE from
   // sleeping past the limit while curl's resolver thread or a server thread works.
-  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+  bool run_until(const std::function<bool()>& done,
+                 std::chrono::milliseconds limit = std::chrono::seconds(20)) {
     auto deadline = std::chrono::steady_clock::now() + limit;
     uv_timer_t ticker;
     uv_timer_init(&loop, &ticker);
-    uv_timer_start(&ticker, [](uv_timer_t*) {}, 10, 10);
+    uv_timer_start(
+        &ticker, [](uv_timer_t*) {}, 10, 10);
     while (!done() && std::chrono::steady_clock::now() < deadline) uv_run(&loop, UV_RUN_ONCE);
     uv_close(reinterpret_cast<uv_handle_t*>(&ticker), nullptr);
     uv_run(&loop, UV_RUN_NOWAIT);  // the ticker's close
@@ -71,7 +72,8 @@ inline Observation run_one(Loop& l, Probe& p, Request req) {
   return out;
 }
 
-inline const tt::probes::Metric* find_metric(const Observation& o, std::string_view name, std::string_view label = {}) {
+inline const tt::probes::Metric* find_metric(const Observation& o, std::string_view name,
+                                             std::string_view label = {}) {
   for (const auto& m : o.metrics)
     if (m.name == name && (label.empty() || m.label_value == label)) return &m;
   return nullptr;
@@ -90,8 +92,10 @@ struct TestCert {
     X509_gmtime_adj(X509_getm_notAfter(cert), days * 86400L);
     X509_set_pubkey(cert, key);
     X509_NAME* name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("Telltale"), -1, -1, 0);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("telltale-test"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("Telltale"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("telltale-test"), -1, -1, 0);
     X509_set_issuer_name(cert, name);
     REQUIRE(X509_sign(cert, key, EVP_sha256()) > 0);
   }
@@ -212,14 +216,16 @@ class Harness {
  public:
   using Slot = std::shared_ptr<std::optional<Observation>>;
 
-  explicit Harness(const tt::probes::KindDescriptor& kind) : m_kind(kind), m_probe(make_probe(kind, &m_loop.loop)) {}
+  explicit Harness(const tt::probes::KindDescriptor& kind)
+      : m_kind(kind), m_probe(make_probe(kind, &m_loop.loop)) {}
   ~Harness() { finish(); }
 
   Probe& probe() { return *m_probe; }
   uv_loop_t* loop() { return &m_loop.loop; }
 
   Request request(std::string target, const nlohmann::json& given, int timeout_ms) {
-    return Request{std::move(target), options(m_kind, given), std::chrono::milliseconds(timeout_ms)};
+    return Request{std::move(target), options(m_kind, given),
+                   std::chrono::milliseconds(timeout_ms)};
   }
 
   Slot start(const Request& req) {

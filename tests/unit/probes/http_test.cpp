@@ -1,11 +1,12 @@
 // The HTTP probe against real cpp-httplib servers on 127.0.0.1, driven by a uv loop in the test
 // thread.
+#include "probes/http.h"
+
 #include <ctime>
 #include <string>
 
 #include "fixture.h"
 #include "probes/curl_multi.h"
-#include "probes/http.h"
 #include "probes/kinds.h"
 
 using namespace probe_test;
@@ -16,13 +17,17 @@ namespace {
 
 std::unique_ptr<httplib::Server> test_routes() {
   auto s = std::make_unique<httplib::Server>();
-  s->Get("/ok", [](const httplib::Request&, httplib::Response& res) { res.set_content("all good here", "text/plain"); });
+  s->Get("/ok", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("all good here", "text/plain");
+  });
   s->Get("/down", [](const httplib::Request&, httplib::Response& res) {
     res.status = 503;
     res.set_content("down", "text/plain");
   });
-  s->Get("/redirect", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/ok"); });
-  s->Get("/loop", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/loop"); });
+  s->Get("/redirect",
+         [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/ok"); });
+  s->Get("/loop",
+         [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/loop"); });
   s->Get("/slow", [](const httplib::Request&, httplib::Response& res) {
     std::this_thread::sleep_for(std::chrono::milliseconds(800));
     res.set_content("late", "text/plain");
@@ -32,7 +37,8 @@ std::unique_ptr<httplib::Server> test_routes() {
   });
   s->Get("/private", [](const httplib::Request& req, httplib::Response& res) {
     // "probe:s3cret" in base64
-    if (req.get_header_value("Authorization") == "Basic cHJvYmU6czNjcmV0") return res.set_content("welcome", "text/plain");
+    if (req.get_header_value("Authorization") == "Basic cHJvYmU6czNjcmV0")
+      return res.set_content("welcome", "text/plain");
     res.status = 401;
     res.set_header("WWW-Authenticate", "Basic realm=\"test\"");
   });
@@ -63,8 +69,10 @@ TEST_SUITE("probes/http") {
   TEST_CASE("expected_status accepts codes and ranges, nothing else") {
     using tt::probes::parse_status_ranges;
     using tt::probes::valid_status_ranges;
-    for (const char* good : {"200", "200-399", "200,204,300-302", " 200 - 299 , 401 ", "100-599"}) CHECK_MESSAGE(valid_status_ranges(good), good);
-    for (const char* bad : {"", "2xx", "200-", "-200", "399-200", "200,,204", "200,", "99", "600", "0200", "200 204", "200-299-300"})
+    for (const char* good : {"200", "200-399", "200,204,300-302", " 200 - 299 , 401 ", "100-599"})
+      CHECK_MESSAGE(valid_status_ranges(good), good);
+    for (const char* bad : {"", "2xx", "200-", "-200", "399-200", "200,,204", "200,", "99", "600",
+                            "0200", "200 204", "200-299-300"})
       CHECK_MESSAGE(!valid_status_ranges(bad), bad);
     auto r = parse_status_ranges("200,204,300-302");
     REQUIRE(r);
@@ -73,7 +81,9 @@ TEST_SUITE("probes/http") {
     CHECK(!tt::probes::status_in(*r, 203));
   }
 
-  TEST_CASE("curl resolves names off the calling thread") { CHECK(tt::probes::CurlMulti::async_dns()); }
+  TEST_CASE("curl resolves names off the calling thread") {
+    CHECK(tt::probes::CurlMulti::async_dns());
+  }
 
   TEST_CASE("a 200 answer reports facts and blackbox metrics") {
     Served srv(test_routes());
@@ -92,7 +102,8 @@ TEST_SUITE("probes/http") {
     CHECK(o.facts["final_url"] == srv.url("/ok"));
     CHECK(o.facts["latency"].get<double>() > 0);
     CHECK(o.facts["latency"].get<double>() < 5);
-    for (const char* f : {"dns_time", "connect_time", "tls_time", "first_byte_time"}) CHECK(o.facts[f].get<double>() >= 0);
+    for (const char* f : {"dns_time", "connect_time", "tls_time", "first_byte_time"})
+      CHECK(o.facts[f].get<double>() >= 0);
     CHECK(!o.facts.contains("cert_days"));
     REQUIRE(find_metric(o, "probe_http_status_code"));
     CHECK(find_metric(o, "probe_http_status_code")->value == 200);
@@ -153,8 +164,12 @@ TEST_SUITE("probes/http") {
     auto o = run_one(l, *p, http_request(srv.url("/ok"), {{"keyword", "error"}}));
     CHECK(o.error == "keyword");
     CHECK(o.message == "200 OK, but the body does not contain \"error\"");
-    CHECK(run_one(l, *p, http_request(srv.url("/ok"), {{"keyword", "error"}, {"invert_keyword", true}})).ok);
-    CHECK(run_one(l, *p, http_request(srv.url("/ok"), {{"keyword", "good"}, {"invert_keyword", true}})).error == "keyword");
+    CHECK(run_one(l, *p,
+                  http_request(srv.url("/ok"), {{"keyword", "error"}, {"invert_keyword", true}}))
+              .ok);
+    CHECK(run_one(l, *p,
+                  http_request(srv.url("/ok"), {{"keyword", "good"}, {"invert_keyword", true}}))
+              .error == "keyword");
     p->close();
   }
 
@@ -187,7 +202,9 @@ TEST_SUITE("probes/http") {
     Loop l;
     auto p = make_probe(http_kind(), &l.loop);
     CHECK(run_one(l, *p, http_request(srv.url("/private"))).facts["status"] == 401);
-    auto o = run_one(l, *p, http_request(srv.url("/private"), {{"basic_auth_user", "probe"}, {"basic_auth_password", "s3cret"}}));
+    auto o = run_one(l, *p,
+                     http_request(srv.url("/private"), {{"basic_auth_user", "probe"},
+                                                        {"basic_auth_password", "s3cret"}}));
     CHECK(o.ok);
     CHECK(o.facts["body"] == "welcome");
     p->close();
@@ -197,7 +214,10 @@ TEST_SUITE("probes/http") {
     Served srv(test_routes());
     Loop l;
     auto p = make_probe(http_kind(), &l.loop);
-    auto o = run_one(l, *p, http_request(srv.url("/echo"), {{"method", "POST"}, {"headers", {{"X-Probe", "yes"}}}, {"body", "payload"}}));
+    auto o = run_one(
+        l, *p,
+        http_request(srv.url("/echo"),
+                     {{"method", "POST"}, {"headers", {{"X-Probe", "yes"}}}, {"body", "payload"}}));
     CHECK(o.ok);
     CHECK(o.facts["body"] == "yes|payload");
     CHECK(o.facts["headers"]["x-seen-method"] == "POST");
@@ -214,7 +234,8 @@ TEST_SUITE("probes/http") {
   TEST_CASE("a closed port is refused") {
     Loop l;
     auto p = make_probe(http_kind(), &l.loop);
-    auto o = run_one(l, *p, http_request("http://127.0.0.1:" + std::to_string(closed_port()) + "/"));
+    auto o =
+        run_one(l, *p, http_request("http://127.0.0.1:" + std::to_string(closed_port()) + "/"));
     CHECK(o.error == "refused");
     CHECK(!o.message.empty());
     p->close();
@@ -223,7 +244,9 @@ TEST_SUITE("probes/http") {
   TEST_CASE("https reports the certificate; verification of a self-signed one fails with tls") {
     TestCert cert(30);
     auto ssl = std::make_unique<httplib::SSLServer>(cert.cert, cert.key);
-    ssl->Get("/ok", [](const httplib::Request&, httplib::Response& res) { res.set_content("secure", "text/plain"); });
+    ssl->Get("/ok", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("secure", "text/plain");
+    });
     Served srv(std::move(ssl));
     Loop l;
     auto p = make_probe(http_kind(), &l.loop);
@@ -234,7 +257,8 @@ TEST_SUITE("probes/http") {
     CHECK(o.facts["tls_time"].get<double>() > 0);
     CHECK(find_metric(o, "probe_http_ssl")->value == 1);
     REQUIRE(find_metric(o, "probe_ssl_earliest_cert_expiry"));
-    CHECK(find_metric(o, "probe_ssl_earliest_cert_expiry")->value == doctest::Approx(std::time(nullptr) + 30 * 86400.0).epsilon(0.001));
+    CHECK(find_metric(o, "probe_ssl_earliest_cert_expiry")->value ==
+          doctest::Approx(std::time(nullptr) + 30 * 86400.0).epsilon(0.001));
 
     o = run_one(l, *p, http_request(srv.url("/ok", "https")));
     CHECK(o.error == "tls");
@@ -269,7 +293,8 @@ TEST_SUITE("probes/http") {
         ++calls[i];
         cancelled += o.error == "cancelled";
       });
-    l.run_until([] { return false; }, std::chrono::milliseconds(100));  // connections open, answers pending
+    l.run_until([] { return false; },
+                std::chrono::milliseconds(100));  // connections open, answers pending
     p->close();
     CHECK(cancelled == 10);
     for (int c : calls) CHECK(c == 1);

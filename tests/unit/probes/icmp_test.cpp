@@ -3,9 +3,8 @@
 // nothing is left behind even when a check fails). Loss is made with routes, not netem (this
 // kernel has no sch_netem): a route of 10.99.0.0/24 to lo whose addresses are not local drops
 // requests silently; an "unreachable" route makes sendto fail with EHOSTUNREACH.
-#include <doctest/doctest.h>
-
 #include <arpa/inet.h>
+#include <doctest/doctest.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -69,7 +68,8 @@ bool in_netns(const std::function<void()>& body) {
     body();
   });
   t.join();
-  if (!made) MESSAGE("skipped: cannot create a network namespace (needs CAP_SYS_ADMIN and iproute2)");
+  if (!made)
+    MESSAGE("skipped: cannot create a network namespace (needs CAP_SYS_ADMIN and iproute2)");
   return made;
 }
 
@@ -173,7 +173,8 @@ TEST_CASE("icmp: ::1, several packets") {
     return;
   }
   Harness h(icmp_kind());
-  auto o = h.run(h.request("::1", {{"packets", 3}, {"packet_interval", "20ms"}, {"size", 100}}, 2000));
+  auto o =
+      h.run(h.request("::1", {{"packets", 3}, {"packet_interval", "20ms"}, {"size", 100}}, 2000));
   check_clean_round(o, 3, "::1");
   CHECK(metric(o, "probe_ip_protocol") == 6);
 }
@@ -188,16 +189,20 @@ TEST_CASE("icmp: a host name is resolved, family honoured") {
 
 TEST_CASE("icmp: tiny and large payloads") {
   Harness h(icmp_kind());
-  check_clean_round(h.run(h.request("127.0.0.1", {{"packets", 1}, {"size", 0}}, 2000)), 1, "127.0.0.1");
-  check_clean_round(h.run(h.request("127.0.0.1", {{"packets", 1}, {"size", 5}}, 2000)), 1, "127.0.0.1");
-  check_clean_round(h.run(h.request("127.0.0.1", {{"packets", 1}, {"size", 9000}}, 2000)), 1, "127.0.0.1");
+  check_clean_round(h.run(h.request("127.0.0.1", {{"packets", 1}, {"size", 0}}, 2000)), 1,
+                    "127.0.0.1");
+  check_clean_round(h.run(h.request("127.0.0.1", {{"packets", 1}, {"size", 5}}, 2000)), 1,
+                    "127.0.0.1");
+  check_clean_round(h.run(h.request("127.0.0.1", {{"packets", 1}, {"size", 9000}}, 2000)), 1,
+                    "127.0.0.1");
 }
 
 TEST_CASE("icmp: 200 concurrent runs to 200 loopback addresses all match their own replies") {
   Harness h(icmp_kind());
   std::vector<std::shared_ptr<std::optional<Observation>>> slots;
   for (int i = 1; i <= 200; ++i)
-    slots.push_back(h.start(h.request("127.0.0." + std::to_string(i), {{"packets", 3}, {"packet_interval", "10ms"}}, 3000)));
+    slots.push_back(h.start(h.request("127.0.0." + std::to_string(i),
+                                      {{"packets", 3}, {"packet_interval", "10ms"}}, 3000)));
   h.wait(slots);
   for (int i = 1; i <= 200; ++i) {
     const auto& o = **slots[static_cast<std::size_t>(i - 1)];
@@ -211,8 +216,10 @@ TEST_CASE("icmp: close() cancels runs in flight and closes every handle") {
   Harness h(icmp_kind());
   std::vector<std::shared_ptr<std::optional<Observation>>> slots;
   for (int i = 0; i < 10; ++i)
-    slots.push_back(h.start(h.request("127.0.0.1", {{"packets", 5}, {"packet_interval", "1s"}}, 5000)));
-  slots.push_back(h.start(h.request("localhost", {{"packets", 1}}, 5000)));  // maybe still resolving
+    slots.push_back(
+        h.start(h.request("127.0.0.1", {{"packets", 5}, {"packet_interval", "1s"}}, 5000)));
+  slots.push_back(
+      h.start(h.request("localhost", {{"packets", 1}}, 5000)));  // maybe still resolving
   h.probe().close();
   for (const auto& s : slots) {
     REQUIRE(s->has_value());
@@ -247,7 +254,8 @@ TEST_CASE("icmp: loss, partial loss and unreachable routes in a network namespac
       // Packets at 0, 150, 300, 450 ms; the address goes away at 220 ms.
       uv_timer_t cut;
       uv_timer_init(h.loop(), &cut);
-      uv_timer_start(&cut, [](uv_timer_t*) { sh("ip addr del 10.99.0.1/32 dev lo"); }, 220, 0);
+      uv_timer_start(
+          &cut, [](uv_timer_t*) { sh("ip addr del 10.99.0.1/32 dev lo"); }, 220, 0);
       auto o = h.run(h.request("10.99.0.1", {{"packets", 4}, {"packet_interval", "150ms"}}, 900));
       uv_close(reinterpret_cast<uv_handle_t*>(&cut), nullptr);
       uv_run(h.loop(), UV_RUN_NOWAIT);  // the close completes while `cut` is still in scope
@@ -272,26 +280,31 @@ TEST_CASE("icmp: a router's unreachable ends the run, on raw and on ping sockets
     const std::string r = "tt-router-" + std::to_string(::getpid());
     sh("ip netns add " + r);
     sh("ip link add ttr0 type veth peer name ttr1 netns " + r);
-    sh("ip addr add 10.96.0.1/30 dev ttr0 && ip -6 addr add fd00:96::1/64 dev ttr0 nodad && ip link set ttr0 up");
+    sh("ip addr add 10.96.0.1/30 dev ttr0 && ip -6 addr add fd00:96::1/64 dev ttr0 nodad && ip "
+       "link set ttr0 up");
     sh("ip route add 10.97.0.0/24 via 10.96.0.2 && ip -6 route add fd00:97::/64 via fd00:96::2");
-    sh("ip -n " + r + " addr add 10.96.0.2/30 dev ttr1 && ip -n " + r + " -6 addr add fd00:96::2/64 dev ttr1 nodad");
+    sh("ip -n " + r + " addr add 10.96.0.2/30 dev ttr1 && ip -n " + r +
+       " -6 addr add fd00:96::2/64 dev ttr1 nodad");
     sh("ip -n " + r + " link set ttr1 up && ip -n " + r + " route add unreachable 10.97.0.0/24");
     sh("ip -n " + r + " -6 route add unreachable fd00:97::/64");
     // The router answers every packet: its ICMP error rate limits (1 per second per destination
     // for IPv6) would otherwise drop the unreachable of a run that follows another closely.
-    sh("ip netns exec " + r + " sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
+    sh("ip netns exec " + r +
+       " sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
        "net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0");
     // The kernel starts moving packets on a veth once both ends are operationally up, which it
     // may note a while after `link set up` on a busy machine; until then neighbour discovery
     // is lost and retried a second later, which the timed runs below would count.
     sh("for i in $(seq 100); do ip -o link show ttr0 | grep -q 'state UP' && "
-       "ip -n " + r + " -o link show ttr1 | grep -q 'state UP' && exit 0; sleep 0.05; done; exit 1");
+       "ip -n " +
+       r + " -o link show ttr1 | grep -q 'state UP' && exit 0; sleep 0.05; done; exit 1");
     for (const bool ping_socket : {false, true}) {
       CAPTURE(ping_socket);
       if (ping_socket) write_sysctl("/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
       Harness h(icmp_kind());
       // The router's neighbour entries first (untimed), so the runs below time only its answer.
-      for (const std::string router : {"10.96.0.2", "fd00:96::2"}) h.run(h.request(router, {{"packets", 1}}, 3000));
+      for (const std::string router : {"10.96.0.2", "fd00:96::2"})
+        h.run(h.request(router, {{"packets", 1}}, 3000));
       // One packet a run: routers limit the unreachables they send.
       for (const std::string target : {"10.97.0.7", "fd00:97::7"}) {
         CAPTURE(target);
@@ -302,8 +315,9 @@ TEST_CASE("icmp: a router's unreachable ends the run, on raw and on ping sockets
       }
       if (ping_socket) CHECK(ping_sockets() >= 1);
       // The socket still reads replies after its error queue was drained.
-      check_clean_round(h.run(h.request("10.96.0.2", {{"packets", 2}, {"packet_interval", "10ms"}}, 2000)), 2,
-                        "10.96.0.2");
+      check_clean_round(
+          h.run(h.request("10.96.0.2", {{"packets", 2}, {"packet_interval", "10ms"}}, 2000)), 2,
+          "10.96.0.2");
     }
     sh("ip netns del " + r);
   });
@@ -314,16 +328,19 @@ TEST_CASE("icmp: unprivileged ping sockets when ping_group_range allows them") {
     // The sysctl is per namespace: this changes nothing outside the test.
     write_sysctl("/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
     Harness h(icmp_kind());
-    check_clean_round(h.run(h.request("127.0.0.1", {{"packets", 3}, {"packet_interval", "10ms"}}, 2000)), 3,
-                      "127.0.0.1");
+    check_clean_round(
+        h.run(h.request("127.0.0.1", {{"packets", 3}, {"packet_interval", "10ms"}}, 2000)), 3,
+        "127.0.0.1");
     CHECK(ping_sockets() >= 1);  // a ping socket, not a raw one, carried it
     std::vector<std::shared_ptr<std::optional<Observation>>> slots;
     for (int i = 1; i <= 50; ++i)
-      slots.push_back(h.start(h.request("127.0.0." + std::to_string(i), {{"packets", 2}, {"packet_interval", "10ms"}}, 2000)));
+      slots.push_back(h.start(h.request("127.0.0." + std::to_string(i),
+                                        {{"packets", 2}, {"packet_interval", "10ms"}}, 2000)));
     h.wait(slots);
     for (const auto& s : slots) CHECK((*s)->facts["received"] == 2);
     if (has_ipv6_loopback())
-      check_clean_round(h.run(h.request("::1", {{"packets", 2}, {"packet_interval", "10ms"}}, 2000)), 2, "::1");
+      check_clean_round(
+          h.run(h.request("::1", {{"packets", 2}, {"packet_interval", "10ms"}}, 2000)), 2, "::1");
   });
 }
 

@@ -12,7 +12,8 @@ using tt::probes::tcp_kind;
 
 namespace {
 
-Request tcp_request(const std::string& target, const nlohmann::json& opts = nlohmann::json::object(),
+Request tcp_request(const std::string& target,
+                    const nlohmann::json& opts = nlohmann::json::object(),
                     std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
   return Request{target, options(tcp_kind(), opts), timeout};
 }
@@ -95,7 +96,8 @@ TEST_SUITE("probes/tcp") {
     RawServer srv;  // accepts (in the kernel) and never speaks
     Loop l;
     auto p = make_probe(tcp_kind(), &l.loop);
-    auto o = run_one(l, *p, tcp_request(srv.target(), {{"expect", "220 "}}, std::chrono::milliseconds(150)));
+    auto o = run_one(
+        l, *p, tcp_request(srv.target(), {{"expect", "220 "}}, std::chrono::milliseconds(150)));
     CHECK(o.error == "timeout");
     CHECK(o.duration_s >= 0.14);
     CHECK(o.duration_s < 1);
@@ -105,7 +107,9 @@ TEST_SUITE("probes/tcp") {
   TEST_CASE("TLS handshake reports the certificate; verification of a self-signed one fails") {
     TestCert cert(30);
     auto ssl = std::make_unique<httplib::SSLServer>(cert.cert, cert.key);
-    ssl->Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content("over tls", "text/plain"); });
+    ssl->Get("/", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("over tls", "text/plain");
+    });
     Served srv(std::move(ssl));
     Loop l;
     auto p = make_probe(tcp_kind(), &l.loop);
@@ -121,7 +125,11 @@ TEST_SUITE("probes/tcp") {
     CHECK(find_metric(o, "probe_ssl_earliest_cert_expiry"));
 
     // TLS then an HTTP exchange over it.
-    o = run_one(l, *p, tcp_request(target, {{"tls", true}, {"tls_verify", false}, {"send", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"}, {"expect", "over tls"}}));
+    o = run_one(l, *p,
+                tcp_request(target, {{"tls", true},
+                                     {"tls_verify", false},
+                                     {"send", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"},
+                                     {"expect", "over tls"}}));
     CHECK(o.ok);
 
     o = run_one(l, *p, tcp_request(target, {{"tls", true}}));
@@ -134,7 +142,8 @@ TEST_SUITE("probes/tcp") {
     RawServer srv;
     Loop l;
     auto p = make_probe(tcp_kind(), &l.loop);
-    auto o = run_one(l, *p, tcp_request(srv.target(), {{"tls", true}}, std::chrono::milliseconds(150)));
+    auto o =
+        run_one(l, *p, tcp_request(srv.target(), {{"tls", true}}, std::chrono::milliseconds(150)));
     CHECK(o.error == "timeout");
     CHECK(o.message.find("TLS handshake") != std::string::npos);
     p->close();

@@ -55,11 +55,16 @@ inline TimeMs parse_dur(const std::string& s) {
   std::size_t i = 0;
   while (i < s.size()) {
     TimeMs n = 0;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) n = n * 10 + (s[i++] - '0');
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])))
+      n = n * 10 + (s[i++] - '0');
     std::string unit;
     while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) unit += s[i++];
-    TimeMs mul = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : unit == "h" ? 3600000
-               : unit == "d" ? 86400000 : -1;
+    TimeMs mul = unit == "ms"  ? 1
+                 : unit == "s" ? 1000
+                 : unit == "m" ? 60000
+                 : unit == "h" ? 3600000
+                 : unit == "d" ? 86400000
+                               : -1;
     if (mul < 0) throw std::runtime_error("bad duration " + s);
     total += n * mul;
   }
@@ -102,7 +107,10 @@ inline std::size_t labels_end(const std::string& line) {
   if (brace != std::string::npos && (space == std::string::npos || brace < space)) {
     bool quoted = false;
     for (std::size_t i = brace; i < line.size(); ++i) {
-      if (line[i] == '\\') { ++i; continue; }
+      if (line[i] == '\\') {
+        ++i;
+        continue;
+      }
       if (line[i] == '"') quoted = !quoted;
       if (line[i] == '}' && !quoted) return i + 1;
     }
@@ -118,16 +126,29 @@ inline std::vector<Sample> expand_values(const std::string& text, TimeMs interva
   std::int64_t i = 0;
   while (in >> tok) {
     auto x = tok.find('x');
-    if (tok == "_") { ++i; continue; }
-    if (tok == "stale") { out.push_back(Sample{i++ * interval, stale_nan()}); continue; }
-    if (x == std::string::npos) { out.push_back(Sample{i++ * interval, parse_num(tok)}); continue; }
+    if (tok == "_") {
+      ++i;
+      continue;
+    }
+    if (tok == "stale") {
+      out.push_back(Sample{i++ * interval, stale_nan()});
+      continue;
+    }
+    if (x == std::string::npos) {
+      out.push_back(Sample{i++ * interval, parse_num(tok)});
+      continue;
+    }
     std::int64_t n = std::stoll(tok.substr(x + 1));
     std::string head = tok.substr(0, x);
-    if (head == "_") { i += n; continue; }
+    if (head == "_") {
+      i += n;
+      continue;
+    }
     auto op = head.find_first_of("+-", 1);
     double a = parse_num(head.substr(0, op));
     double b = op == std::string::npos ? 0 : parse_num(head.substr(op));
-    for (std::int64_t k = 0; k <= n; ++k) out.push_back(Sample{i++ * interval, a + b * static_cast<double>(k)});
+    for (std::int64_t k = 0; k <= n; ++k)
+      out.push_back(Sample{i++ * interval, a + b * static_cast<double>(k)});
   }
   return out;
 }
@@ -142,7 +163,10 @@ inline std::vector<Block> read_case_file(const std::string& path) {
   while (std::getline(f, raw)) {
     ++lineno;
     std::string line = trim(raw);
-    if (line.empty()) { if (state == expecting) state = none; continue; }
+    if (line.empty()) {
+      if (state == expecting) state = none;
+      continue;
+    }
     if (line[0] == '#') continue;
     bool indented = raw[0] == ' ' || raw[0] == '\t';
     if (!indented) {
@@ -157,7 +181,8 @@ inline std::vector<Block> read_case_file(const std::string& path) {
       } else if (cmd == "eval" || cmd == "eval_fail") {
         std::string kind, at, when;
         in >> kind >> at >> when;
-        if (kind != "instant" || at != "at" || blocks.empty()) throw std::runtime_error("bad eval at line " + std::to_string(lineno));
+        if (kind != "instant" || at != "at" || blocks.empty())
+          throw std::runtime_error("bad eval at line " + std::to_string(lineno));
         EvalCase c;
         c.line = lineno;
         c.at_ms = parse_dur(when);
@@ -173,8 +198,9 @@ inline std::vector<Block> read_case_file(const std::string& path) {
     }
     if (state == loading) {
       auto end = labels_end(line);
-      blocks.back().series.push_back(LoadedSeries{parse_labels(line.substr(0, end)),
-                                                  expand_values(line.substr(end), blocks.back().interval_ms)});
+      blocks.back().series.push_back(
+          LoadedSeries{parse_labels(line.substr(0, end)),
+                       expand_values(line.substr(end), blocks.back().interval_ms)});
     } else if (state == expecting) {
       Expected e;
       bool is_number = line.rfind("NaN", 0) == 0 || line.rfind("Inf", 0) == 0;

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "query/query.h"
 #include "case_file.h"
+#include "query/query.h"
 
 #ifndef TELLTALE_SOURCE_DIR
 #define TELLTALE_SOURCE_DIR "/work/main"
@@ -32,7 +32,8 @@ std::string show(double v) {
 }  // namespace
 
 TEST_CASE("query cases agree with Prometheus (tests/query_cases/cases.test)") {
-  auto blocks = testing::read_case_file(std::string(TELLTALE_SOURCE_DIR) + "/tests/query_cases/cases.test");
+  auto blocks =
+      testing::read_case_file(std::string(TELLTALE_SOURCE_DIR) + "/tests/query_cases/cases.test");
   int evals = 0, inexact = 0;
   for (const auto& b : blocks) {
     MemoryStorage store;
@@ -51,16 +52,20 @@ TEST_CASE("query cases agree with Prometheus (tests/query_cases/cases.test)") {
       auto r = engine.eval_instant(*e.value(), c.at_ms);
       REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
       std::vector<std::pair<std::optional<LabelSet>, double>> got;
-      if (auto* s = std::get_if<Scalar>(&r.value())) got.push_back({std::nullopt, s->value});
+      if (auto* s = std::get_if<Scalar>(&r.value()))
+        got.push_back({std::nullopt, s->value});
       else if (auto* v = std::get_if<Vector>(&r.value()))
         for (const auto& x : *v) got.push_back({x.labels, x.value});
-      else FAIL("unexpected result type");
+      else
+        FAIL("unexpected result type");
       std::string got_text;
-      for (const auto& [l, v] : got) got_text += (l ? format_labels(*l) : std::string("scalar")) + " " + show(v) + "\n";
+      for (const auto& [l, v] : got)
+        got_text += (l ? format_labels(*l) : std::string("scalar")) + " " + show(v) + "\n";
       INFO("got:\n" << got_text);
       REQUIRE(got.size() == c.expected.size());
       auto exp = c.expected;
-      std::sort(exp.begin(), exp.end(), [](const auto& a, const auto& b) { return a.labels < b.labels; });
+      std::sort(exp.begin(), exp.end(),
+                [](const auto& a, const auto& b) { return a.labels < b.labels; });
       for (std::size_t i = 0; i < got.size(); ++i) {
         CHECK(got[i].first == exp[i].labels);
         CHECK_MESSAGE(same_value(got[i].second, exp[i].value), "expected " << show(exp[i].value));
@@ -68,6 +73,7 @@ TEST_CASE("query cases agree with Prometheus (tests/query_cases/cases.test)") {
       }
     }
   }
-  MESSAGE("evaluated " << evals << " cases; " << inexact << " values differ from Prometheus' in the last bits");
+  MESSAGE("evaluated " << evals << " cases; " << inexact
+                       << " values differ from Prometheus' in the last bits");
   CHECK(evals >= 40);
 }

@@ -64,8 +64,10 @@ TEST_CASE("range query equals the instant query at every step") {
       auto v = engine.eval_instant(*e, t);
       REQUIRE(v.ok());
       Vector at;
-      if (auto* s = std::get_if<Scalar>(&v.value())) at.push_back(InstantSample{{}, s->value});
-      else at = std::get<Vector>(v.value());
+      if (auto* s = std::get_if<Scalar>(&v.value()))
+        at.push_back(InstantSample{{}, s->value});
+      else
+        at = std::get<Vector>(v.value());
       std::size_t found = 0;
       for (const auto& series : m.value())
         for (const auto& p : series.samples)
@@ -73,7 +75,9 @@ TEST_CASE("range query equals the instant query at every step") {
             ++found;
             bool match = false;
             for (const auto& x : at)
-              if (x.labels == series.labels && (x.value == p.v || (std::isnan(x.value) && std::isnan(p.v)))) match = true;
+              if (x.labels == series.labels &&
+                  (x.value == p.v || (std::isnan(x.value) && std::isnan(p.v))))
+                match = true;
             CHECK(match);
           }
       CHECK(found == at.size());

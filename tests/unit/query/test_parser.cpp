@@ -67,7 +67,9 @@ TEST_CASE("number and string literals") {
   CHECK(parse_expr(R"('it''s')").ok() == false);
   CHECK(parse_expr(R"('x\'y')").value()->text == "x'y");
   CHECK(parse_expr(R"(`raw\n`)").value()->text == "raw\\n");
-  CHECK(parse_expr(R"("\u00e9\x41")").value()->text == "\xc3\xa9" "A");
+  CHECK(parse_expr(R"("\u00e9\x41")").value()->text ==
+        "\xc3\xa9"
+        "A");
   CHECK(error_pos(R"(  "abc)") == 2);
   CHECK(error_pos(R"("a\qb")") == 2);
   CHECK(error_pos("12abc") == 0);
@@ -76,7 +78,8 @@ TEST_CASE("number and string literals") {
 TEST_CASE("durations: units combine in order, zero and disorder are rejected") {
   CHECK(parse_expr("x[1h30m]").value()->range_ms == 5'400'000);
   CHECK(parse_expr("x[90s]").value()->range_ms == 90'000);
-  CHECK(parse_expr("x[1d2h3m4s5ms]").value()->range_ms == 86'400'000 + 7'200'000 + 180'000 + 4'000 + 5);
+  CHECK(parse_expr("x[1d2h3m4s5ms]").value()->range_ms ==
+        86'400'000 + 7'200'000 + 180'000 + 4'000 + 5);
   CHECK(parse_expr("x[1w]").value()->range_ms == 7 * 86'400'000LL);
   CHECK(parse_expr("x[1y]").value()->range_ms == 365 * 86'400'000LL);
   CHECK(parse_expr("x offset 1m30s").value()->offset_ms == 90'000);
@@ -209,29 +212,39 @@ TEST_CASE("regex matchers: a pathological pattern is refused at parse time, nami
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == "BAD_SELECTOR");
   CHECK(r.error().message.find("at position 4: ") == 0);
-  CHECK(r.error().message.find(R"(invalid regex "((.?){100}){100}x": more than 100 repeated elements)") != std::string::npos);
+  CHECK(r.error().message.find(
+            R"(invalid regex "((.?){100}){100}x": more than 100 repeated elements)") !=
+        std::string::npos);
   // Too large for the memory bound: a hundred copies of a many-byte UTF-8 class.
   auto big = make_matcher("a", MatchOp::regex, R"(\pL{100})");
   REQUIRE_FALSE(big.ok());
   CHECK(big.error().message == R"(invalid regex "\pL{100}": pattern too large - compile failed)");
   // What RE2 does not have.
-  CHECK(make_matcher("a", MatchOp::regex, R"((a)\1)").error().message == R"(invalid regex "(a)\1": invalid escape sequence: \1)");
-  CHECK(make_matcher("a", MatchOp::regex, "(?=a)").error().message == R"x(invalid regex "(?=a)": invalid perl operator: (?=)x");
+  CHECK(make_matcher("a", MatchOp::regex, R"((a)\1)").error().message ==
+        R"(invalid regex "(a)\1": invalid escape sequence: \1)");
+  CHECK(make_matcher("a", MatchOp::regex, "(?=a)").error().message ==
+        R"x(invalid regex "(?=a)": invalid perl operator: (?=)x");
 }
 
-TEST_CASE("regex matchers: repetitions beyond what the DFA holds in 1 MiB are refused; up to it, fast") {
+TEST_CASE(
+    "regex matchers: repetitions beyond what the DFA holds in 1 MiB are refused; up to it, fast") {
   // RE2 takes this one, but its DFA outgrows the memory bound and the NFA takes ms per value.
   auto slow = make_matcher("a", MatchOp::regex, "((.?){10}){30}x");
   REQUIRE_FALSE(slow.ok());
-  CHECK(slow.error().message.find(R"(invalid regex "((.?){10}){30}x": more than 100 repeated elements)") != std::string::npos);
+  CHECK(slow.error().message.find(
+            R"(invalid regex "((.?){10}){30}x": more than 100 repeated elements)") !=
+        std::string::npos);
   CHECK_FALSE(make_matcher("a", MatchOp::regex, "(.?){60}(.?){50}").ok());  // they add up
   CHECK_FALSE(make_matcher("a", MatchOp::regex, "(?:.?.?.?.?){26}").ok());
   CHECK(make_matcher("a", MatchOp::regex, "(?i:.?){100}").ok());
-  CHECK(make_matcher("a", MatchOp::regex, R"([0-9a-f]{64}|\d{1,3}(\.\d{1,3}){3}|\p{Greek}+|[[:alpha:]{}]+\Q{1000}\E)").ok());
+  CHECK(make_matcher("a", MatchOp::regex,
+                     R"([0-9a-f]{64}|\d{1,3}(\.\d{1,3}){3}|\p{Greek}+|[[:alpha:]{}]+\Q{1000}\E)")
+            .ok());
   auto m = make_matcher("a", MatchOp::regex, "((.?){10}){10}x");
   REQUIRE(m.ok());
   std::vector<std::string> values;
-  for (int i = 0; i < 10'000; ++i) values.push_back(std::string(static_cast<std::size_t>(i % 97), 'a') + (i % 2 ? "x" : "y"));
+  for (int i = 0; i < 10'000; ++i)
+    values.push_back(std::string(static_cast<std::size_t>(i % 97), 'a') + (i % 2 ? "x" : "y"));
   auto start = std::chrono::steady_clock::now();
   int hits = 0;
   for (const auto& v : values) hits += m->matches(v);

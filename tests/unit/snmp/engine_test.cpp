@@ -1,9 +1,10 @@
 // The engine on a loop of the test's own, against small UDP agents in a thread: one that answers
 // as told, one that reads and drops, one that answers garbage, and a closed port. (Walks against
 // net-snmp's snmpd are in tests/integration/test_snmp.py.)
-#include <doctest/doctest.h>
+#include "snmp/engine.h"
 
 #include <arpa/inet.h>
+#include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -16,7 +17,6 @@
 #include <thread>
 
 #include "../probes/fixture.h"
-#include "snmp/engine.h"
 
 using namespace tt::snmp;
 
@@ -46,7 +46,8 @@ class Peer {
     }
     REQUIRE(::bind(m_fd, reinterpret_cast<sockaddr*>(&ss), len) == 0);
     REQUIRE(::getsockname(m_fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0);
-    m_port = ntohs(family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    m_port = ntohs(family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                      : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
     m_thread = std::thread([this] { serve(); });
   }
   ~Peer() {
@@ -68,7 +69,8 @@ class Peer {
       if (::poll(&p, 1, 20) <= 0) continue;
       sockaddr_storage from{};
       socklen_t len = sizeof from;
-      ssize_t n = ::recvfrom(m_fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+      ssize_t n =
+          ::recvfrom(m_fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
       if (n < 0) continue;
       {
         std::lock_guard lock(m_mutex);
@@ -121,7 +123,8 @@ TEST_CASE("snmp engine: a GET is answered, by request id, over IPv4 and IPv6") {
     probe_test::Loop loop;
     Engine engine(&loop.loop);
     Run run;
-    engine.get(target(family == AF_INET ? "127.0.0.1" : "::1", peer.port()), {*parse_oid("1.3.6.1.2.1.1.3.0"), *parse_oid("1.3.6.7")},
+    engine.get(target(family == AF_INET ? "127.0.0.1" : "::1", peer.port()),
+               {*parse_oid("1.3.6.1.2.1.1.3.0"), *parse_oid("1.3.6.7")},
                [&](tt::Result<Pdu> r) { run.result = std::move(r); });
     REQUIRE(loop.run_until([&] { return run.done(); }));
     REQUIRE_MESSAGE(run.result->ok(), run.result->error().message);
@@ -139,10 +142,13 @@ TEST_CASE("snmp engine: many requests in flight each get their own answer") {
   constexpr int kRequests = 300;
   int answered = 0, right = 0;
   for (int i = 0; i < kRequests; ++i) {
-    engine.get(target("127.0.0.1", peer.port(), 2, 1000), {{1, 3, 6, static_cast<std::uint32_t>(i)}}, [&, i](tt::Result<Pdu> r) {
-      ++answered;
-      if (r.ok() && r->varbinds.size() == 1 && r->varbinds[0].value == Value::make_integer(i)) ++right;
-    });
+    engine.get(
+        target("127.0.0.1", peer.port(), 2, 1000), {{1, 3, 6, static_cast<std::uint32_t>(i)}},
+        [&, i](tt::Result<Pdu> r) {
+          ++answered;
+          if (r.ok() && r->varbinds.size() == 1 && r->varbinds[0].value == Value::make_integer(i))
+            ++right;
+        });
   }
   CHECK(engine.in_flight() == kRequests);
   REQUIRE(loop.run_until([&] { return answered == kRequests; }));
@@ -150,12 +156,15 @@ TEST_CASE("snmp engine: many requests in flight each get their own answer") {
   engine.close();
 }
 
-TEST_CASE("snmp engine: an agent that never answers times out after every retry, same request id each time") {
+TEST_CASE(
+    "snmp engine: an agent that never answers times out after every retry, same request id each "
+    "time") {
   Peer peer([](auto) { return std::nullopt; });
   probe_test::Loop loop;
   Engine engine(&loop.loop);
   Run run;
-  engine.get(target("127.0.0.1", peer.port(), 2, 100), {*parse_oid("1.3.6.1.2.1.1.5.0")}, [&](tt::Result<Pdu> r) { run.result = std::move(r); });
+  engine.get(target("127.0.0.1", peer.port(), 2, 100), {*parse_oid("1.3.6.1.2.1.1.5.0")},
+             [&](tt::Result<Pdu> r) { run.result = std::move(r); });
   REQUIRE(loop.run_until([&] { return run.done(); }));
   REQUIRE_FALSE(run.result->ok());
   CHECK(run.result->error().code == "SNMP_TIMEOUT");
@@ -178,7 +187,8 @@ TEST_CASE("snmp engine: a closed port is unreachable at once, through the ICMP e
   probe_test::Loop loop;
   Engine engine(&loop.loop);
   Run run;
-  engine.get(target("127.0.0.1", port, 3, 5000), {*parse_oid("1.3.6.1.2.1.1.5.0")}, [&](tt::Result<Pdu> r) { run.result = std::move(r); });
+  engine.get(target("127.0.0.1", port, 3, 5000), {*parse_oid("1.3.6.1.2.1.1.5.0")},
+             [&](tt::Result<Pdu> r) { run.result = std::move(r); });
   // Well before the first try's 5 s timeout.
   REQUIRE(loop.run_until([&] { return run.done(); }, std::chrono::seconds(3)));
   REQUIRE_FALSE(run.result->ok());
@@ -187,7 +197,8 @@ TEST_CASE("snmp engine: a closed port is unreachable at once, through the ICMP e
   // The socket keeps working for other agents after the ICMP error.
   Peer live([](auto in) { return echo(in); });
   Run next;
-  engine.get(target("127.0.0.1", live.port()), {*parse_oid("1.3.6.1.2.1.1.5.0")}, [&](tt::Result<Pdu> r) { next.result = std::move(r); });
+  engine.get(target("127.0.0.1", live.port()), {*parse_oid("1.3.6.1.2.1.1.5.0")},
+             [&](tt::Result<Pdu> r) { next.result = std::move(r); });
   REQUIRE(loop.run_until([&] { return next.done(); }, std::chrono::seconds(3)));
   CHECK(next.result->ok());
   engine.close();
@@ -199,13 +210,16 @@ TEST_CASE("snmp engine: garbage and error-status answers are precise errors") {
   probe_test::Loop loop;
   Engine engine(&loop.loop);
   Run bad, err;
-  engine.get(target("127.0.0.1", garbage.port()), {*parse_oid("1.3.6.1.2.1.1.5.0")}, [&](tt::Result<Pdu> r) { bad.result = std::move(r); });
-  engine.get(target("127.0.0.1", refusing.port()), {*parse_oid("1.3.6.1.2.1.1.5.0")}, [&](tt::Result<Pdu> r) { err.result = std::move(r); });
+  engine.get(target("127.0.0.1", garbage.port()), {*parse_oid("1.3.6.1.2.1.1.5.0")},
+             [&](tt::Result<Pdu> r) { bad.result = std::move(r); });
+  engine.get(target("127.0.0.1", refusing.port()), {*parse_oid("1.3.6.1.2.1.1.5.0")},
+             [&](tt::Result<Pdu> r) { err.result = std::move(r); });
   REQUIRE(loop.run_until([&] { return bad.done() && err.done(); }));
   REQUIRE_FALSE(bad.result->ok());
   CHECK(bad.result->error().code == "SNMP_MALFORMED");
-  CHECK(bad.result->error().message == "malformed answer from 127.0.0.1:" + std::to_string(garbage.port()) +
-                                           ": byte 2: length 3 runs past the end (2 bytes left)");
+  CHECK(bad.result->error().message ==
+        "malformed answer from 127.0.0.1:" + std::to_string(garbage.port()) +
+            ": byte 2: length 3 runs past the end (2 bytes left)");
   REQUIRE_FALSE(err.result->ok());
   CHECK(err.result->error().code == "SNMP_ERROR_STATUS");
   CHECK(err.result->error().message == "the agent answered genErr (5) for variable 1 (sysName.0)");
@@ -217,7 +231,8 @@ TEST_CASE("snmp engine: close answers what is in flight with SNMP_CANCELLED") {
   probe_test::Loop loop;
   Engine engine(&loop.loop);
   Run run;
-  engine.get(target("127.0.0.1", peer.port()), {*parse_oid("1.3.6.1.2.1.1.5.0")}, [&](tt::Result<Pdu> r) { run.result = std::move(r); });
+  engine.get(target("127.0.0.1", peer.port()), {*parse_oid("1.3.6.1.2.1.1.5.0")},
+             [&](tt::Result<Pdu> r) { run.result = std::move(r); });
   engine.close();
   REQUIRE(run.done());
   CHECK(run.result->error().code == "SNMP_CANCELLED");
@@ -228,7 +243,8 @@ TEST_CASE("snmp engine: GETBULK carries non-repeaters and max-repetitions") {
   probe_test::Loop loop;
   Engine engine(&loop.loop);
   Run run;
-  engine.get_bulk(target("127.0.0.1", peer.port()), 1, 7, {*parse_oid("1.3.6.1.2.1.1.3"), *parse_oid("1.3.6.1.2.1.2.2.1.2")},
+  engine.get_bulk(target("127.0.0.1", peer.port()), 1, 7,
+                  {*parse_oid("1.3.6.1.2.1.1.3"), *parse_oid("1.3.6.1.2.1.2.2.1.2")},
                   [&](tt::Result<Pdu> r) { run.result = std::move(r); });
   REQUIRE(loop.run_until([&] { return run.done(); }));
   REQUIRE(run.result->ok());
@@ -249,17 +265,21 @@ TEST_CASE("snmp engine: a walk fails as malformed when the agent's OIDs do not i
     if (!m.ok()) return std::nullopt;
     m->pdu.type = PduType::response;
     m->pdu.error_status = m->pdu.error_index = 0;
-    m->pdu.varbinds = {{*parse_oid("1.3.6.1.2.1.2.2.1.2.1"), Value::make_bytes(Type::octet_string, "lo")}};
+    m->pdu.varbinds = {
+        {*parse_oid("1.3.6.1.2.1.2.2.1.2.1"), Value::make_bytes(Type::octet_string, "lo")}};
     return encode(m.value());
   });
   probe_test::Loop loop;
   Engine engine(&loop.loop);
   std::optional<tt::Result<std::vector<std::vector<VarBind>>>> result;
-  engine.walk(target("127.0.0.1", loops.port()), {*parse_oid("1.3.6.1.2.1.2.2.1.2")}, [&](auto r) { result = std::move(r); });
+  engine.walk(target("127.0.0.1", loops.port()), {*parse_oid("1.3.6.1.2.1.2.2.1.2")},
+              [&](auto r) { result = std::move(r); });
   REQUIRE(loop.run_until([&] { return result.has_value(); }));
   REQUIRE_FALSE(result->ok());
   CHECK(result->error().code == "SNMP_MALFORMED");
-  CHECK(result->error().message.find("answered 1.3.6.1.2.1.2.2.1.2.1 after 1.3.6.1.2.1.2.2.1.2.1: OIDs must increase") != std::string::npos);
+  CHECK(result->error().message.find(
+            "answered 1.3.6.1.2.1.2.2.1.2.1 after 1.3.6.1.2.1.2.2.1.2.1: OIDs must increase") !=
+        std::string::npos);
   CHECK(loops.received().size() == 2);
   engine.close();
 }
@@ -269,11 +289,13 @@ namespace {
 // A v3 agent for a noAuthNoPriv user: engine discovery (an empty engine id) gets the
 // usmStatsUnknownEngineIDs report with `engine_id`; a request to that engine gets its variables
 // back, valued as echo() does.
-std::optional<std::string> v3_agent(std::span<const std::uint8_t> in, const std::string& engine_id) {
+std::optional<std::string> v3_agent(std::span<const std::uint8_t> in,
+                                    const std::string& engine_id) {
   auto d = decode_v3(in);
   if (!d.ok()) return std::nullopt;
   const auto& scoped = d->message.scoped;
-  auto s = decode_scoped_pdu({reinterpret_cast<const std::uint8_t*>(scoped.data()), scoped.size()}, false);
+  auto s = decode_scoped_pdu({reinterpret_cast<const std::uint8_t*>(scoped.data()), scoped.size()},
+                             false);
   if (!s.ok()) return std::nullopt;
   MessageV3 out;
   out.msg_id = d->message.msg_id;
@@ -285,7 +307,8 @@ std::optional<std::string> v3_agent(std::span<const std::uint8_t> in, const std:
   reply.pdu.request_id = s->pdu.request_id;
   if (d->message.usm.engine_id.empty()) {
     reply.pdu.type = PduType::report;
-    reply.pdu.varbinds = {{*parse_oid("1.3.6.1.6.3.15.1.1.4.0"), Value::make_unsigned(Type::counter32, 1)}};
+    reply.pdu.varbinds = {
+        {*parse_oid("1.3.6.1.6.3.15.1.1.4.0"), Value::make_unsigned(Type::counter32, 1)}};
   } else {
     reply.pdu.type = PduType::response;
     reply.pdu.varbinds = s->pdu.varbinds;
@@ -299,13 +322,17 @@ std::optional<std::string> v3_agent(std::span<const std::uint8_t> in, const std:
 std::size_t discoveries(Peer& agent) {
   std::size_t n = 0;
   for (const auto& d : agent.received())
-    if (auto m = decode_v3({reinterpret_cast<const std::uint8_t*>(d.data()), d.size()}); m.ok() && m->message.usm.engine_id.empty()) ++n;
+    if (auto m = decode_v3({reinterpret_cast<const std::uint8_t*>(d.data()), d.size()});
+        m.ok() && m->message.usm.engine_id.empty())
+      ++n;
   return n;
 }
 
 }  // namespace
 
-TEST_CASE("snmp engine: the v3 agent cache keeps the agents used most recently, and an evicted one is rediscovered") {
+TEST_CASE(
+    "snmp engine: the v3 agent cache keeps the agents used most recently, and an evicted one is "
+    "rediscovered") {
   Peer a([](auto in) { return v3_agent(in, "engine-a"); });
   Peer b([](auto in) { return v3_agent(in, "engine-b"); });
   Peer c([](auto in) { return v3_agent(in, "engine-c"); });
@@ -316,7 +343,8 @@ TEST_CASE("snmp engine: the v3 agent cache keeps the agents used most recently, 
     t.version = Version::v3;
     t.user.name = "reader";
     Run run;
-    engine.get(t, {*parse_oid("1.3.6.1.2.1.1.3.0")}, [&](tt::Result<Pdu> r) { run.result = std::move(r); });
+    engine.get(t, {*parse_oid("1.3.6.1.2.1.1.3.0")},
+               [&](tt::Result<Pdu> r) { run.result = std::move(r); });
     REQUIRE(loop.run_until([&] { return run.done(); }));
     REQUIRE_MESSAGE(run.result->ok(), run.result->error().message);
     CHECK(run.result->value().varbinds.at(0).value == Value::make_integer(0));

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "snmp/interfaces.h"
+
+#include <doctest/doctest.h>
 
 using namespace tt::snmp;
 
@@ -9,7 +9,20 @@ namespace {
 constexpr double k2to32 = 4294967296.0;
 
 // The columns of kPollColumns in order, for one walk.
-enum Col { name, admin, oper, hc_in, hc_out, in32, out32, in_err, out_err, in_disc, out_disc, kCols };
+enum Col {
+  name,
+  admin,
+  oper,
+  hc_in,
+  hc_out,
+  in32,
+  out32,
+  in_err,
+  out_err,
+  in_disc,
+  out_disc,
+  kCols
+};
 
 struct Walk {
   std::vector<std::vector<VarBind>> columns = std::vector<std::vector<VarBind>>(kCols);
@@ -19,9 +32,15 @@ struct Walk {
     columns[c].push_back({oid, std::move(v)});
     return *this;
   }
-  Walk& c32(Col c, std::uint32_t index, std::uint64_t v) { return add(c, index, Value::make_unsigned(Type::counter32, v)); }
-  Walk& c64(Col c, std::uint32_t index, std::uint64_t v) { return add(c, index, Value::make_unsigned(Type::counter64, v)); }
-  Walk& status(Col c, std::uint32_t index, std::int64_t v) { return add(c, index, Value::make_integer(v)); }
+  Walk& c32(Col c, std::uint32_t index, std::uint64_t v) {
+    return add(c, index, Value::make_unsigned(Type::counter32, v));
+  }
+  Walk& c64(Col c, std::uint32_t index, std::uint64_t v) {
+    return add(c, index, Value::make_unsigned(Type::counter64, v));
+  }
+  Walk& status(Col c, std::uint32_t index, std::int64_t v) {
+    return add(c, index, Value::make_integer(v));
+  }
 };
 
 double in_octets(const Poll& p, std::size_t i = 0) { return *p.interfaces.at(i).totals[0]; }
@@ -46,7 +65,8 @@ TEST_CASE("snmp counters: advance, wrap of 32-bit values, reset on restart and o
 
   CounterMemory w;
   CHECK(advance(w, 1'000'000'000'000, true, false) == CounterStep::first);
-  CHECK(advance(w, 5, true, false) == CounterStep::reset);  // a Counter64 that went down was cleared
+  CHECK(advance(w, 5, true, false) ==
+        CounterStep::reset);  // a Counter64 that went down was cleared
   CHECK(w.total == 5);
   CHECK(advance(w, 7, false, false) == CounterStep::reset);  // now a Counter32: another counter
   CHECK(w.total == 7);
@@ -56,9 +76,16 @@ TEST_CASE("snmp interfaces: 64-bit columns win, 32-bit fill in, names and status
   InterfaceMemory mem;
   Walk w;
   w.add(name, 1, Value::make_bytes(Type::octet_string, "lo"))
-      .status(admin, 1, 1).status(oper, 1, 1).status(admin, 2, 1).status(oper, 2, 2)
-      .c64(hc_in, 1, 5'000'000'000).c32(in32, 1, 705'032'704).c32(in32, 2, 42)
-      .c64(hc_out, 1, 10).c32(out32, 1, 10).c32(in_err, 2, 3);
+      .status(admin, 1, 1)
+      .status(oper, 1, 1)
+      .status(admin, 2, 1)
+      .status(oper, 2, 2)
+      .c64(hc_in, 1, 5'000'000'000)
+      .c32(in32, 1, 705'032'704)
+      .c32(in32, 2, 42)
+      .c64(hc_out, 1, 10)
+      .c32(out32, 1, 10)
+      .c32(in_err, 2, 3);
   auto p = mem.apply(100, w.columns);
   REQUIRE(p.interfaces.size() == 2);
   CHECK(p.interfaces[0].name == "lo");
@@ -73,9 +100,12 @@ TEST_CASE("snmp interfaces: 64-bit columns win, 32-bit fill in, names and status
   CHECK_FALSE(p.restarted);
 }
 
-TEST_CASE("snmp interfaces: a 32-bit wrap keeps the total monotonic; sysUpTime going back is a reset") {
+TEST_CASE(
+    "snmp interfaces: a 32-bit wrap keeps the total monotonic; sysUpTime going back is a reset") {
   InterfaceMemory mem;
-  auto poll = [&](std::uint64_t uptime, std::uint64_t in) { return mem.apply(uptime, Walk().c32(in32, 3, in).columns); };
+  auto poll = [&](std::uint64_t uptime, std::uint64_t in) {
+    return mem.apply(uptime, Walk().c32(in32, 3, in).columns);
+  };
   CHECK(in_octets(poll(1000, 4'294'967'000)) == 4'294'967'000);
   auto wrapped = poll(2000, 700);  // 296 to the top, 700 past it
   CHECK(in_step(wrapped) == CounterStep::wrapped);

@@ -27,7 +27,8 @@ TEST_CASE("snmp mib: names resolve to OIDs and back") {
 }
 
 TEST_CASE("snmp discovery: requests are validated field by field") {
-  auto r = decode_discovery_request({{"address", "[::1]:1161"}, {"version", "1"}, {"timeout", "500ms"}, {"retries", 0}});
+  auto r = decode_discovery_request(
+      {{"address", "[::1]:1161"}, {"version", "1"}, {"timeout", "500ms"}, {"retries", 0}});
   REQUIRE(r.ok());
   CHECK(r->host == "::1");
   CHECK(r->port == 1161);
@@ -38,22 +39,37 @@ TEST_CASE("snmp discovery: requests are validated field by field") {
   CHECK(bare->port == 161);
   CHECK(decode_discovery_request({{"address", "switch-1.lan:16100"}})->port == 16100);
 
-  auto bad = decode_discovery_request({{"address", "host:0"}, {"version", "4"}, {"community", ""}, {"timeout", "1h"},
-                                       {"retries", 11}, {"create_node", "yes"}, {"colour", 1}});
+  auto bad = decode_discovery_request({{"address", "host:0"},
+                                       {"version", "4"},
+                                       {"community", ""},
+                                       {"timeout", "1h"},
+                                       {"retries", 11},
+                                       {"create_node", "yes"},
+                                       {"colour", 1}});
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == "VALIDATION_FAILED");
   std::vector<std::string> fields;
   for (const auto& f : bad.error().fields) fields.push_back(f.field);
-  CHECK(fields == std::vector<std::string>{"address", "colour", "community", "create_node", "retries", "timeout", "version"});
+  CHECK(fields == std::vector<std::string>{"address", "colour", "community", "create_node",
+                                           "retries", "timeout", "version"});
 
-  auto v3 = decode_discovery_request({{"address", "sw1"}, {"version", "3"}, {"user", "ops"}, {"auth_protocol", "sha256"},
-                                      {"auth_password", "auth-pass"}, {"priv_protocol", "aes"},
-                                      {"priv_password", "priv-pass"}, {"context", "vlan-5"}});
+  auto v3 = decode_discovery_request({{"address", "sw1"},
+                                      {"version", "3"},
+                                      {"user", "ops"},
+                                      {"auth_protocol", "sha256"},
+                                      {"auth_password", "auth-pass"},
+                                      {"priv_protocol", "aes"},
+                                      {"priv_password", "priv-pass"},
+                                      {"context", "vlan-5"}});
   REQUIRE(v3.ok());
-  CHECK(v3->user == UsmUser{"ops", AuthProtocol::sha256, "auth-pass", PrivProtocol::aes128, "priv-pass"});
+  CHECK(v3->user ==
+        UsmUser{"ops", AuthProtocol::sha256, "auth-pass", PrivProtocol::aes128, "priv-pass"});
   CHECK(v3->context == "vlan-5");
-  auto v3_bad = decode_discovery_request({{"address", "sw1"}, {"version", "3"}, {"community", "x"},
-                                          {"priv_protocol", "aes"}, {"priv_password", "short"}});
+  auto v3_bad = decode_discovery_request({{"address", "sw1"},
+                                          {"version", "3"},
+                                          {"community", "x"},
+                                          {"priv_protocol", "aes"},
+                                          {"priv_password", "short"}});
   REQUIRE_FALSE(v3_bad.ok());
   fields.clear();
   for (const auto& f : v3_bad.error().fields) fields.push_back(f.field);
@@ -69,7 +85,8 @@ TEST_CASE("snmp discovery: requests are validated field by field") {
 
 TEST_CASE("snmp discovery: the system group and interface columns become a device") {
   std::vector<VarBind> system = {
-      {oid("1.3.6.1.2.1.1.1.0"), Value::make_bytes(Type::octet_string, std::string("Linux\xff box\0", 11))},
+      {oid("1.3.6.1.2.1.1.1.0"),
+       Value::make_bytes(Type::octet_string, std::string("Linux\xff box\0", 11))},
       {oid("1.3.6.1.2.1.1.2.0"), Value::make_oid(oid("1.3.6.1.4.1.8072.3.2.10"))},
       {oid("1.3.6.1.2.1.1.3.0"), Value::make_unsigned(Type::timeticks, 12345)},
       {oid("1.3.6.1.2.1.1.5.0"), Value::make_bytes(Type::octet_string, "core-sw")},

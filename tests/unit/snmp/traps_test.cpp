@@ -1,9 +1,10 @@
+#include "snmp/traps.h"
+
 #include <doctest/doctest.h>
 
 #include "query/query.h"
 #include "snmp/mib.h"
 #include "snmp/trap_users.h"
-#include "snmp/traps.h"
 
 using namespace tt::snmp;
 
@@ -62,7 +63,8 @@ TEST_CASE("snmp traps: a batch adds how many traps of each kind each sender sent
     return t;
   };
   std::vector<Trap> batch{trap("192.0.2.1:47001", "linkDown"), trap("192.0.2.1:47002", "linkDown"),
-                          trap("[2001:db8::1]:162", "linkDown"), trap("192.0.2.1:47003", "coldStart")};
+                          trap("[2001:db8::1]:162", "linkDown"),
+                          trap("192.0.2.1:47003", "coldStart")};
   CHECK(source_address(batch[2]) == "2001:db8::1");
   TrapLabels bounds;
   auto series = trap_series(batch, {{"192.0.2.1", "gw1"}}, 1000, bounds);
@@ -79,7 +81,9 @@ TEST_CASE("snmp traps: a batch adds how many traps of each kind each sender sent
                    {R"(snmp_traps{source="2001:db8::1", trap="linkDown"})", 1}});
 }
 
-TEST_CASE("snmp traps: series per sender and unnamed trap OID are bounded; past the bounds they are \"other\"") {
+TEST_CASE(
+    "snmp traps: series per sender and unnamed trap OID are bounded; past the bounds they are "
+    "\"other\"") {
   TrapLimits limits;
   limits.max_sources = 2;
   limits.max_unnamed_traps = 3;
@@ -88,10 +92,13 @@ TEST_CASE("snmp traps: series per sender and unnamed trap OID are bounded; past 
     auto l = bounds.labels(address, trap, has_node);
     return l.source + " " + l.trap;
   };
-  for (int i = 0; i < 3; ++i) CHECK(labels("192.0.2.1", "enterprises.9." + std::to_string(i)) == "192.0.2.1 enterprises.9." + std::to_string(i));
+  for (int i = 0; i < 3; ++i)
+    CHECK(labels("192.0.2.1", "enterprises.9." + std::to_string(i)) ==
+          "192.0.2.1 enterprises.9." + std::to_string(i));
   CHECK(labels("192.0.2.1", "enterprises.9.3") == "192.0.2.1 other");
-  CHECK(labels("192.0.2.1", "enterprises.9.0") == "192.0.2.1 enterprises.9.0");  // already has its series
-  CHECK(labels("192.0.2.1", "linkDown") == "192.0.2.1 linkDown");                  // named traps always
+  CHECK(labels("192.0.2.1", "enterprises.9.0") ==
+        "192.0.2.1 enterprises.9.0");                              // already has its series
+  CHECK(labels("192.0.2.1", "linkDown") == "192.0.2.1 linkDown");  // named traps always
   CHECK(labels("192.0.2.2", "1.3.6.1.9") == "192.0.2.2 1.3.6.1.9");
   CHECK(labels("192.0.2.3", "1.3.6.1.9") == "other other");  // a third sender
   CHECK(labels("192.0.2.3", "linkUp") == "other linkUp");
@@ -119,7 +126,9 @@ TEST_CASE("snmp traps: series per sender and unnamed trap OID are bounded; past 
   CHECK(total == 5000);  // every trap counted
 }
 
-TEST_CASE("snmp traps: events are rate-limited per sender and overall, and what was held back is summarised once a minute") {
+TEST_CASE(
+    "snmp traps: events are rate-limited per sender and overall, and what was held back is "
+    "summarised once a minute") {
   TrapLimits limits;
   limits.events_per_s = 10;
   limits.event_burst = 100;
@@ -161,7 +170,8 @@ TEST_CASE("snmp traps: events are rate-limited per sender and overall, and what 
 namespace {
 
 const std::string kEngine = std::string("\x80\x00\x1f\x88\x04", 5) + "trap-sender";
-const UsmUser kAlice{"alice", AuthProtocol::sha1, "alice-auth-pw", PrivProtocol::aes128, "alice-priv-pw"};
+const UsmUser kAlice{"alice", AuthProtocol::sha1, "alice-auth-pw", PrivProtocol::aes128,
+                     "alice-priv-pw"};
 
 Pdu link_down() {
   Pdu p;
@@ -173,9 +183,11 @@ Pdu link_down() {
   return p;
 }
 
-// A v3 message as an agent sends it to `engine`: `keys_user` signs and encrypts, `u` names the user.
-std::string v3_message(const UsmUser& u, const UsmUser& keys_user, std::uint8_t flags, std::uint32_t boots, std::uint32_t time,
-                       const Pdu& pdu = link_down(), const std::string& engine = kEngine) {
+// A v3 message as an agent sends it to `engine`: `keys_user` signs and encrypts, `u` names the
+// user.
+std::string v3_message(const UsmUser& u, const UsmUser& keys_user, std::uint8_t flags,
+                       std::uint32_t boots, std::uint32_t time, const Pdu& pdu = link_down(),
+                       const std::string& engine = kEngine) {
   MessageV3 m;
   m.msg_id = 7;
   m.flags = flags;
@@ -194,8 +206,10 @@ LocalEngine telltale_engine() {
   return e;
 }
 
-V3Trap read(const std::string& wire, const TrapKeyMap& users, EngineClocks& clocks, LocalEngine& local) {
-  return read_v3_trap({reinterpret_cast<const std::uint8_t*>(wire.data()), wire.size()}, "192.0.2.9:5000", users, clocks, local);
+V3Trap read(const std::string& wire, const TrapKeyMap& users, EngineClocks& clocks,
+            LocalEngine& local) {
+  return read_v3_trap({reinterpret_cast<const std::uint8_t*>(wire.data()), wire.size()},
+                      "192.0.2.9:5000", users, clocks, local);
 }
 
 V3Trap read(const std::string& wire, const TrapKeyMap& users, EngineClocks& clocks) {
@@ -203,7 +217,9 @@ V3Trap read(const std::string& wire, const TrapKeyMap& users, EngineClocks& cloc
   return read(wire, users, clocks, local);
 }
 
-std::span<const std::uint8_t> bytes_of(const std::string& s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
+std::span<const std::uint8_t> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
 
 TrapKeyMap keyring_of(std::vector<std::pair<std::string, UsmUser>> users) {
   TrapKeyring k;
@@ -236,14 +252,17 @@ TEST_CASE("snmp traps: a v3 trap of a known user is authenticated, decrypted and
   CHECK(to_json(*plain.trap)["user"] == "bob");
 }
 
-TEST_CASE("snmp traps: v3 traps of unknown users, with wrong keys or replayed are rejected with a reason") {
+TEST_CASE(
+    "snmp traps: v3 traps of unknown users, with wrong keys or replayed are rejected with a "
+    "reason") {
   const auto users = keyring_of({{kEngine, kAlice}});
   EngineClocks clocks;
   UsmUser mallory = kAlice;
   mallory.name = "mallory";
-  CHECK(read(v3_message(mallory, kAlice, kFlagAuth | kFlagPriv, 1, 1), users, clocks).reject == V3Reject::unknown_user);
-  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 1, 1), keyring_of({}), clocks).reject ==
-        V3Reject::unknown_engine_id);
+  CHECK(read(v3_message(mallory, kAlice, kFlagAuth | kFlagPriv, 1, 1), users, clocks).reject ==
+        V3Reject::unknown_user);
+  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 1, 1), keyring_of({}), clocks)
+            .reject == V3Reject::unknown_engine_id);
 
   UsmUser wrong_auth = kAlice;
   wrong_auth.auth_password = "not-alices-pw";
@@ -254,27 +273,35 @@ TEST_CASE("snmp traps: v3 traps of unknown users, with wrong keys or replayed ar
 
   UsmUser wrong_priv = kAlice;
   wrong_priv.priv_password = "not-alices-priv";
-  CHECK(read(v3_message(kAlice, wrong_priv, kFlagAuth | kFlagPriv, 1, 1), users, clocks).reject == V3Reject::decryption_failed);
+  CHECK(read(v3_message(kAlice, wrong_priv, kFlagAuth | kFlagPriv, 1, 1), users, clocks).reject ==
+        V3Reject::decryption_failed);
 
   // A downgraded message (authNoPriv for an authPriv user) is refused, not read.
-  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth, 1, 1), users, clocks).reject == V3Reject::unsupported_security_level);
+  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth, 1, 1), users, clocks).reject ==
+        V3Reject::unsupported_security_level);
 
   // RFC 3414 3.2.7 b: after boots 5 time 1000, an earlier boot or a time 150 s older is a replay.
   clocks.clear();
   REQUIRE(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 5, 1000), users, clocks).trap);
-  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 4, 2000), users, clocks).reject == V3Reject::not_in_time_window);
-  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 5, 849), users, clocks).reject == V3Reject::not_in_time_window);
+  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 4, 2000), users, clocks).reject ==
+        V3Reject::not_in_time_window);
+  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 5, 849), users, clocks).reject ==
+        V3Reject::not_in_time_window);
   CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 5, 850), users, clocks).trap);
-  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 6, 0), users, clocks).trap);  // a reboot
+  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 6, 0), users, clocks)
+            .trap);  // a reboot
   CHECK(clocks.at(kEngine).boots == 6);
 
   Pdu get;
   get.type = PduType::get;
-  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 6, 1, get), users, clocks).reject == V3Reject::not_a_trap);
+  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 6, 1, get), users, clocks).reject ==
+        V3Reject::not_a_trap);
   CHECK(read("\x30\x03\x02\x01\x03", users, clocks).reject == V3Reject::malformed);
 }
 
-TEST_CASE("snmp traps: v3 informs are to Telltale's engine, which answers discovery, time and the inform") {
+TEST_CASE(
+    "snmp traps: v3 informs are to Telltale's engine, which answers discovery, time and the "
+    "inform") {
   LocalEngine local = telltale_engine();
   const auto users = keyring_of({{local.engine_id, kAlice}, {kEngine, kAlice}});
   EngineClocks clocks;
@@ -303,8 +330,9 @@ TEST_CASE("snmp traps: v3 informs are to Telltale's engine, which answers discov
   // An inform at our boots and time: recorded, and answered with an authentic encrypted Response.
   Pdu inform = link_down();
   inform.type = PduType::inform;
-  auto got = read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv | kFlagReportable, 4, 610, inform, local.engine_id), users,
-                  clocks, local);
+  auto got = read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv | kFlagReportable, 4, 610,
+                             inform, local.engine_id),
+                  users, clocks, local);
   REQUIRE(got.trap);
   CHECK(to_json(*got.trap)["engine_id"] == hex_of(local.engine_id));
   auto answer = decode_v3(bytes_of(got.reply));
@@ -322,18 +350,22 @@ TEST_CASE("snmp traps: v3 informs are to Telltale's engine, which answers discov
   CHECK(response->pdu.varbinds == inform.varbinds);
 
   // Out of our time window: not recorded, and an authentic notInTimeWindows report to resync.
-  auto late = read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv | kFlagReportable, 4, 800, inform, local.engine_id), users,
-                   clocks, local);
+  auto late = read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv | kFlagReportable, 4, 800,
+                              inform, local.engine_id),
+                   users, clocks, local);
   CHECK(late.reject == V3Reject::not_in_time_window);
   auto resync = decode_v3(bytes_of(late.reply));
   REQUIRE(resync.ok());
   CHECK(resync->message.flags == kFlagAuth);
-  CHECK(decode_scoped_pdu(bytes_of(resync->message.scoped), false)->pdu.varbinds.at(0).oid == oid("1.3.6.1.6.3.15.1.1.2.0"));
-  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 3, 600, inform, local.engine_id), users, clocks, local).reject ==
-        V3Reject::not_in_time_window);
+  CHECK(decode_scoped_pdu(bytes_of(resync->message.scoped), false)->pdu.varbinds.at(0).oid ==
+        oid("1.3.6.1.6.3.15.1.1.2.0"));
+  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 3, 600, inform, local.engine_id),
+             users, clocks, local)
+            .reject == V3Reject::not_in_time_window);
 
   // An inform to another engine id than ours cannot be answered authoritatively.
-  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 1, 1, inform), users, clocks, local).reject == V3Reject::not_a_trap);
+  CHECK(read(v3_message(kAlice, kAlice, kFlagAuth | kFlagPriv, 1, 1, inform), users, clocks, local)
+            .reject == V3Reject::not_a_trap);
 }
 
 TEST_CASE("snmp traps: the keyring localises keys to each user's engine id") {
@@ -342,35 +374,46 @@ TEST_CASE("snmp traps: the keyring localises keys to each user's engine id") {
   ring.set({{kEngine, kAlice}, {other, kAlice}});
   auto first = ring.snapshot();
   REQUIRE(first->size() == 2);
-  CHECK(first->at({kEngine, "alice"}).keys.auth_key == localize_key(AuthProtocol::sha1, password_to_key(AuthProtocol::sha1, "alice-auth-pw"), kEngine));
+  CHECK(first->at({kEngine, "alice"}).keys.auth_key ==
+        localize_key(AuthProtocol::sha1, password_to_key(AuthProtocol::sha1, "alice-auth-pw"),
+                     kEngine));
   CHECK(first->at({kEngine, "alice"}).keys.auth_key != first->at({other, "alice"}).keys.auth_key);
   UsmUser changed = kAlice;
   changed.auth_password = "a-new-password";
   ring.set({{kEngine, changed}});
   auto second = ring.snapshot();
   REQUIRE(second->size() == 1);
-  CHECK(second->at({kEngine, "alice"}).keys.auth_key != first->at({kEngine, "alice"}).keys.auth_key);
+  CHECK(second->at({kEngine, "alice"}).keys.auth_key !=
+        first->at({kEngine, "alice"}).keys.auth_key);
   CHECK(first->size() == 2);  // a snapshot taken earlier does not change
 }
 
 TEST_CASE("snmp traps: trap users validate like discovery's v3 fields, and never show passwords") {
-  auto ok = decode_trap_user({{"user", "alice"}, {"engine_id", "0x80001F880474726170"}, {"auth_protocol", "sha256"},
-                              {"auth_password", "alice-auth-pw"}, {"priv_protocol", "aes256"}, {"priv_password", "alice-priv"}});
+  auto ok = decode_trap_user({{"user", "alice"},
+                              {"engine_id", "0x80001F880474726170"},
+                              {"auth_protocol", "sha256"},
+                              {"auth_password", "alice-auth-pw"},
+                              {"priv_protocol", "aes256"},
+                              {"priv_password", "alice-priv"}});
   REQUIRE(ok.ok());
   CHECK(ok->engine_id == std::string("\x80\x00\x1f\x88\x04trap", 9));
-  CHECK(ok->user == UsmUser{"alice", AuthProtocol::sha256, "alice-auth-pw", PrivProtocol::aes256, "alice-priv"});
+  CHECK(ok->user == UsmUser{"alice", AuthProtocol::sha256, "alice-auth-pw", PrivProtocol::aes256,
+                            "alice-priv"});
   auto j = to_json(ok.value());
   CHECK(j["auth_password"] == "********");
   CHECK(j["priv_password"] == "********");
   CHECK(j["engine_id"] == "80001f880474726170");
 
-  auto bad = decode_trap_user({{"user", ""}, {"engine_id", "80001f"}, {"auth_protocol", "sha999"}, {"priv_password", "short"},
+  auto bad = decode_trap_user({{"user", ""},
+                               {"engine_id", "80001f"},
+                               {"auth_protocol", "sha999"},
+                               {"priv_password", "short"},
                                {"colour", "red"}});
   REQUIRE_FALSE(bad.ok());
   std::vector<std::string> fields;
   for (const auto& f : bad.error().fields) fields.push_back(f.field);
-  CHECK(fields ==
-        std::vector<std::string>{"auth_protocol", "colour", "engine_id", "priv_password", "user", "auth_password", "priv_protocol"});
+  CHECK(fields == std::vector<std::string>{"auth_protocol", "colour", "engine_id", "priv_password",
+                                           "user", "auth_password", "priv_protocol"});
   auto missing = decode_trap_user(nlohmann::json::object());
   REQUIRE_FALSE(missing.ok());
   fields.clear();

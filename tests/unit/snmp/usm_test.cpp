@@ -1,11 +1,12 @@
-// USM: key localisation against RFC 3414 A.3 and net-snmp's SHA-2 keys, HMAC lengths, privacy round trips, and the v3
-// message codec (the offset of the authentication parameters it reports, strict decoding).
-#include <doctest/doctest.h>
+// USM: key localisation against RFC 3414 A.3 and net-snmp's SHA-2 keys, HMAC lengths, privacy round
+// trips, and the v3 message codec (the offset of the authentication parameters it reports, strict
+// decoding).
+#include "snmp/usm.h"
 
+#include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include "snmp/message.h"
-#include "snmp/usm.h"
 
 using namespace tt::snmp;
 
@@ -19,7 +20,9 @@ std::string hex(std::string_view s) {
 
 const std::string kEngine("\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02", 12);
 
-std::span<const std::uint8_t> bytes(const std::string& s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
+std::span<const std::uint8_t> bytes(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
 
 }  // namespace
 
@@ -32,7 +35,8 @@ TEST_CASE("usm: RFC 3414 A.3.1 MD5 password to key and localisation") {
 TEST_CASE("usm: RFC 3414 A.3.2 SHA password to key and localisation") {
   const auto ku = password_to_key(AuthProtocol::sha1, "maplesyrup");
   CHECK(hex(ku) == "9fb5cc0381497b3793528939ff788d5d79145211");
-  CHECK(hex(localize_key(AuthProtocol::sha1, ku, kEngine)) == "6695febc9288e36282235fc7151f128497b38f3f");
+  CHECK(hex(localize_key(AuthProtocol::sha1, ku, kEngine)) ==
+        "6695febc9288e36282235fc7151f128497b38f3f");
 }
 
 // RFC 7860 publishes no vectors of its own; these localised keys are net-snmp's. snmpd 5.9.3 with
@@ -43,11 +47,14 @@ TEST_CASE("usm: SHA-2 password to key and localisation agree with net-snmp") {
   for (auto [p, kul] : {
            std::pair{AuthProtocol::sha1, "6695febc9288e36282235fc7151f128497b38f3f"},
            {AuthProtocol::sha224, "0bd8827c6e29f8065e08e09237f177e410f69b90e1782be682075674"},
-           {AuthProtocol::sha256, "8982e0e549e866db361a6b625d84cccc11162d453ee8ce3a6445c2d6776f0f8b"},
+           {AuthProtocol::sha256,
+            "8982e0e549e866db361a6b625d84cccc11162d453ee8ce3a6445c2d6776f0f8b"},
            {AuthProtocol::sha384,
-            "3b298f16164a11184279d5432bf169e2d2a48307de02b3d3f7e2b4f36eb6f0455a53689a3937eea07319a633d2ccba78"},
+            "3b298f16164a11184279d5432bf169e2d2a48307de02b3d3f7e2b4f36eb6f0455a53689a3937eea07319a6"
+            "33d2ccba78"},
            {AuthProtocol::sha512,
-            "22a5a36cedfcc085807a128d7bc6c2382167ad6c0dbc5fdff856740f3d84c099ad1ea87a8db096714d9788bd544047c9021e4229ce27e4"
+            "22a5a36cedfcc085807a128d7bc6c2382167ad6c0dbc5fdff856740f3d84c099ad1ea87a8db096714d9788"
+            "bd544047c9021e4229ce27e4"
             "c0a69250adfcffbb0b"},
        }) {
     CAPTURE(to_string(p));
@@ -60,23 +67,30 @@ TEST_CASE("usm: SHA-2 password to key and localisation agree with net-snmp") {
 }
 
 TEST_CASE("usm: HMAC truncation per protocol and priv keys extended to the cipher") {
-  for (auto [p, mac] : {std::pair{AuthProtocol::md5, 12}, {AuthProtocol::sha1, 12}, {AuthProtocol::sha224, 16},
-                        {AuthProtocol::sha256, 24}, {AuthProtocol::sha384, 32}, {AuthProtocol::sha512, 48}}) {
+  for (auto [p, mac] : {std::pair{AuthProtocol::md5, 12},
+                        {AuthProtocol::sha1, 12},
+                        {AuthProtocol::sha224, 16},
+                        {AuthProtocol::sha256, 24},
+                        {AuthProtocol::sha384, 32},
+                        {AuthProtocol::sha512, 48}}) {
     CAPTURE(to_string(p));
     auto k = localized_keys({"u", p, "authpass1", PrivProtocol::aes256, "privpass1"}, kEngine);
     CHECK(authenticate(k, "message").size() == static_cast<std::size_t>(mac));
     CHECK(k.priv_key.size() == 32);
   }
   // draft-blumenthal-aes-usm-04: a SHA-1 key (20 bytes) for AES-192 is Kul || H(Kul), cut to 24.
-  auto k = localized_keys({"u", AuthProtocol::sha1, "authpass1", PrivProtocol::aes192, "privpass1"}, kEngine);
-  const auto kul = localize_key(AuthProtocol::sha1, password_to_key(AuthProtocol::sha1, "privpass1"), kEngine);
+  auto k = localized_keys({"u", AuthProtocol::sha1, "authpass1", PrivProtocol::aes192, "privpass1"},
+                          kEngine);
+  const auto kul =
+      localize_key(AuthProtocol::sha1, password_to_key(AuthProtocol::sha1, "privpass1"), kEngine);
   CHECK(k.priv_key.substr(0, 20) == kul);
   CHECK(k.priv_key.size() == 24);
 }
 
 TEST_CASE("usm: encrypt and decrypt round trip for every privacy protocol") {
   const std::string plain = "0123456789abcdefghij-a scoped pdu";
-  for (auto priv : {PrivProtocol::des, PrivProtocol::aes128, PrivProtocol::aes192, PrivProtocol::aes256}) {
+  for (auto priv :
+       {PrivProtocol::des, PrivProtocol::aes128, PrivProtocol::aes192, PrivProtocol::aes256}) {
     CAPTURE(to_string(priv));
     auto k = localized_keys({"u", AuthProtocol::sha256, "authpass1", priv, "privpass1"}, kEngine);
     std::string params;
@@ -86,10 +100,12 @@ TEST_CASE("usm: encrypt and decrypt round trip for every privacy protocol") {
     auto back = decrypt(k, 3, 1234, params, cipher);
     REQUIRE(back.ok());
     CHECK(back->substr(0, plain.size()) == plain);
-    auto other = localized_keys({"u", AuthProtocol::sha256, "authpass1", priv, "wrongpass"}, kEngine);
+    auto other =
+        localized_keys({"u", AuthProtocol::sha256, "authpass1", priv, "wrongpass"}, kEngine);
     CHECK(decrypt(other, 3, 1234, params, cipher).value().substr(0, plain.size()) != plain);
   }
-  auto des = localized_keys({"u", AuthProtocol::md5, "authpass1", PrivProtocol::des, "privpass1"}, kEngine);
+  auto des = localized_keys({"u", AuthProtocol::md5, "authpass1", PrivProtocol::des, "privpass1"},
+                            kEngine);
   CHECK(decrypt(des, 0, 0, "12345678", "abc").error().code == "SNMP_DECRYPTION_FAILED");
   CHECK(decrypt(des, 0, 0, "123", "abcdefgh").error().code == "SNMP_DECRYPTION_FAILED");
 }
@@ -136,7 +152,8 @@ TEST_CASE("snmp v3: strict decoding") {
   m.msg_id = 1;
   m.flags = kFlagPriv;  // privacy without authentication
   m.scoped = "xx";
-  CHECK(decode_v3(bytes(encode(m))).error().message.find("privacy without authentication") != std::string::npos);
+  CHECK(decode_v3(bytes(encode(m))).error().message.find("privacy without authentication") !=
+        std::string::npos);
   m.flags = 0;
   m.scoped = "\x04\x00";  // not a ScopedPDU
   CHECK(decode_v3(bytes(encode(m))).error().code == "SNMP_MALFORMED");

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <cstring>
@@ -6,8 +7,6 @@
 #include <fstream>
 #include <limits>
 #include <random>
-
-#include <zlib.h>
 
 #include "core/random.h"
 #include "tsdb/append_log.h"
@@ -24,16 +23,27 @@ std::uint64_t bits(double v) {
 }  // namespace
 
 TEST_CASE("log batches round-trip every float64 bit-exactly") {
-  const double edge[] = {0.0, -0.0, 1e300, -1e-300, std::numeric_limits<double>::infinity(),
-                         -std::numeric_limits<double>::infinity(), std::nan(""), 5e-324,
-                         std::bit_cast<double>(0x7ff0000000000002ULL), 12.345, 12.345, 1.0};
+  const double edge[] = {0.0,
+                         -0.0,
+                         1e300,
+                         -1e-300,
+                         std::numeric_limits<double>::infinity(),
+                         -std::numeric_limits<double>::infinity(),
+                         std::nan(""),
+                         5e-324,
+                         std::bit_cast<double>(0x7ff0000000000002ULL),
+                         12.345,
+                         12.345,
+                         1.0};
   LogBatch in;
   in.entries.push_back({7, {}});
   std::int64_t t = -5000;
   for (double v : edge) in.entries[0].samples.push_back({t += 1000, v});
   std::mt19937_64 rng(42);
   in.entries.push_back({1'000'000'007, {}});
-  for (int i = 0; i < 1000; ++i) in.entries[1].samples.push_back({static_cast<TimeMs>(rng() >> 20), std::bit_cast<double>(rng())});
+  for (int i = 0; i < 1000; ++i)
+    in.entries[1].samples.push_back(
+        {static_cast<TimeMs>(rng() >> 20), std::bit_cast<double>(rng())});
   for (auto format : {LogPayload::deflated, LogPayload::plain}) {
     auto out = decode_log_batch(encode_log_batch(in, format), format);
     REQUIRE(out.ok());
@@ -54,7 +64,8 @@ TEST_CASE("a truncated or damaged batch is an error, not a crash") {
   in.entries.push_back({3, {{1000, 1.5}, {2000, 2.5}, {3000, 1e300}}});
   for (auto format : {LogPayload::deflated, LogPayload::plain}) {
     auto blob = encode_log_batch(in, format);
-    for (std::size_t n = 0; n < blob.size(); ++n) CHECK_FALSE(decode_log_batch(blob.substr(0, n), format).ok());
+    for (std::size_t n = 0; n < blob.size(); ++n)
+      CHECK_FALSE(decode_log_batch(blob.substr(0, n), format).ok());
     CHECK_FALSE(decode_log_batch(blob + "x", format).ok());
   }
 }
@@ -63,7 +74,8 @@ TEST_CASE("a tick of many series deflates to a few bytes a sample") {
   LogBatch in;
   std::mt19937_64 rng(7);
   for (int s = 0; s < 1000; ++s)
-    in.entries.push_back({s + 1, {{1'800'000'000'000 + static_cast<TimeMs>(rng() % 5), (rng() % 80'000) / 1000.0}}});
+    in.entries.push_back(
+        {s + 1, {{1'800'000'000'000 + static_cast<TimeMs>(rng() % 5), (rng() % 80'000) / 1000.0}}});
   CHECK(encode_log_batch(in).size() < 4.5 * 1000);
   CHECK(encode_log_batch(in, LogPayload::plain).size() > 6 * 1000);
 }
@@ -76,21 +88,29 @@ TEST_CASE("records of the previous release (plain payloads) still replay") {
     in.entries.push_back({4, {{1000, 2.5}}});
     auto payload = encode_log_batch(in, LogPayload::plain);
     std::string record;
-    for (std::uint32_t word : {static_cast<std::uint32_t>(payload.size()),
-                               static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
-                                                                static_cast<uInt>(payload.size())))})
+    for (std::uint32_t word :
+         {static_cast<std::uint32_t>(payload.size()),
+          static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
+                                           static_cast<uInt>(payload.size())))})
       for (int i = 0; i < 4; ++i) record += static_cast<char>((word >> (8 * i)) & 0xff);
     std::ofstream((dir / "0000000001.log").string(), std::ios::binary) << record << payload;
   }
   AppendLog log(dir.string());
   std::vector<double> seen;
-  REQUIRE(log.replay([&](const LogBatch& b, std::uint64_t) { seen.push_back(b.entries[0].samples[0].v); }).ok());
+  REQUIRE(log.replay([&](const LogBatch& b, std::uint64_t) {
+               seen.push_back(b.entries[0].samples[0].v);
+             })
+              .ok());
   CHECK(seen == std::vector<double>{2.5});
   REQUIRE(log.rotate().ok());
   REQUIRE(log.append({{{4, {{2000, 3.5}}}}}).ok());
   AppendLog again(dir.string());
   seen.clear();
-  REQUIRE(again.replay([&](const LogBatch& b, std::uint64_t) { seen.push_back(b.entries[0].samples[0].v); }).ok());
+  REQUIRE(again
+              .replay([&](const LogBatch& b, std::uint64_t) {
+                seen.push_back(b.entries[0].samples[0].v);
+              })
+              .ok());
   CHECK(seen == std::vector<double>{2.5, 3.5});
   std::filesystem::remove_all(dir);
 }

@@ -20,12 +20,8 @@ namespace {
 // measured when the codec was written: ping 1.354, counter 2.585, gauge 0.658. ~5% margin.
 constexpr double kPingLimit = 1.42, kCounterLimit = 2.71, kGaugeLimit = 0.69;
 
-std::uint64_t bits(double v) {
-  return std::bit_cast<std::uint64_t>(v);
-}
-double from_bits(std::uint64_t b) {
-  return std::bit_cast<double>(b);
-}
+std::uint64_t bits(double v) { return std::bit_cast<std::uint64_t>(v); }
+double from_bits(std::uint64_t b) { return std::bit_cast<double>(b); }
 
 class Rng {  // splitmix64, deterministic everywhere
  public:
@@ -372,10 +368,12 @@ TEST_CASE("random bit flips never crash and never yield an inconsistent chunk") 
   MESSAGE("bit flips rejected: " << rejected << " of " << total);
 }
 
-TEST_CASE("fast effort (the heads' blocks) decodes the same samples, within 1 % of thorough's size") {
+TEST_CASE(
+    "fast effort (the heads' blocks) decodes the same samples, within 1 % of thorough's size") {
   std::size_t fast_bytes = 0, thorough_bytes = 0;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-    for (const auto& series : {ping_series(seed), counter_series(seed), gauge_series(seed, static_cast<int>(seed % 10))}) {
+    for (const auto& series : {ping_series(seed), counter_series(seed),
+                               gauge_series(seed, static_cast<int>(seed % 10))}) {
       for (std::size_t at = 0; at + 64 <= series.size(); at += 64 * 7) {
         std::span<const Sample> block(series.data() + at, 64);
         const std::string fast = encode_chunk(block, Effort::fast);
@@ -384,7 +382,8 @@ TEST_CASE("fast effort (the heads' blocks) decodes the same samples, within 1 % 
         REQUIRE(back->size() == block.size());
         for (std::size_t i = 0; i < block.size(); ++i) {
           CHECK((*back)[i].t == block[i].t);
-          CHECK(std::bit_cast<std::uint64_t>((*back)[i].v) == std::bit_cast<std::uint64_t>(block[i].v));
+          CHECK(std::bit_cast<std::uint64_t>((*back)[i].v) ==
+                std::bit_cast<std::uint64_t>(block[i].v));
         }
         fast_bytes += fast.size();
         thorough_bytes += encode_chunk(block).size();

@@ -1,6 +1,6 @@
-#include <algorithm>
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -26,7 +26,8 @@ TEST_CASE("head: samples past a block are held encoded and read back bit-exact")
   std::vector<Sample> in;
   const double odd[] = {0.0, -0.0, std::numeric_limits<double>::quiet_NaN(), 1e-310, 0.1 + 0.2};
   for (std::size_t i = 0; i < 3 * HeadSamples::kBlockSamples + 5; ++i)
-    in.push_back({1'000'000 + static_cast<TimeMs>(i) * 1000, i % 7 == 0 ? odd[i % 5] : 0.000123 * i});
+    in.push_back(
+        {1'000'000 + static_cast<TimeMs>(i) * 1000, i % 7 == 0 ? odd[i % 5] : 0.000123 * i});
   // In pieces, as appends arrive.
   for (std::size_t at = 0; at < in.size(); at += 50)
     h.merge(std::span<const Sample>(in).subspan(at, std::min<std::size_t>(50, in.size() - at)));
@@ -43,7 +44,9 @@ TEST_CASE("head: samples past a block are held encoded and read back bit-exact")
   CHECK(h.copy().empty());
 }
 
-TEST_CASE("head: older samples merge into encoded blocks, and a repeated timestamp keeps the last value") {
+TEST_CASE(
+    "head: older samples merge into encoded blocks, and a repeated timestamp keeps the last "
+    "value") {
   HeadSamples h;
   std::vector<Sample> even;
   for (int i = 0; i < 400; i += 2) even.push_back({i * 1000, 1.0});
@@ -57,7 +60,8 @@ TEST_CASE("head: older samples merge into encoded blocks, and a repeated timesta
   CHECK(out[3].t == 4000);
   CHECK(out[3].v == 5.0);  // replaced the 1.0 held at 4000
   CHECK(out.back().t == 500'000);
-  CHECK(std::is_sorted(out.begin(), out.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; }));
+  CHECK(std::is_sorted(out.begin(), out.end(),
+                       [](const Sample& a, const Sample& b) { return a.t < b.t; }));
 }
 
 TEST_CASE("head: a chunk's worth of a ping series takes a fraction of its plain size") {
@@ -65,7 +69,8 @@ TEST_CASE("head: a chunk's worth of a ping series takes a fraction of its plain 
   std::uint64_t x = 42;
   for (int i = 0; i < 8192; ++i) {
     x = x * 6364136223846793005ull + 1442695040888963407ull;
-    Sample s{1'800'000'000'000 + i * 1000, static_cast<double>(200 + (x >> 58)) / 1e6};  // RTTs in µs
+    Sample s{1'800'000'000'000 + i * 1000,
+             static_cast<double>(200 + (x >> 58)) / 1e6};  // RTTs in µs
     h.merge(std::span<const Sample>(&s, 1));
   }
   CHECK(h.size() == 8192);
@@ -73,11 +78,12 @@ TEST_CASE("head: a chunk's worth of a ping series takes a fraction of its plain 
   CHECK(h.memory_bytes() < 8192 * sizeof(Sample) / 4);
 }
 
-TEST_CASE("head: samples kept plain (deferred) read back, and later samples encode them into blocks") {
+TEST_CASE(
+    "head: samples kept plain (deferred) read back, and later samples encode them into blocks") {
   auto same = [](const std::vector<Sample>& a, const std::vector<Sample>& b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](const Sample& x, const Sample& y) {
-             return x.t == y.t && x.v == y.v;
-           });
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(),
+                      [](const Sample& x, const Sample& y) { return x.t == y.t && x.v == y.v; });
   };
   HeadSamples h;
   std::vector<Sample> in;

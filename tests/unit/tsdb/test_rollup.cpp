@@ -9,7 +9,8 @@ using namespace tt;
 using namespace tt::tsdb;
 
 TEST_CASE("buckets aggregate, skip NaN, and survive encoding") {
-  std::vector<Sample> s = {{0, 1}, {30'000, 3}, {45'000, std::nan("")}, {60'000, 10}, {119'999, -2}};
+  std::vector<Sample> s = {
+      {0, 1}, {30'000, 3}, {45'000, std::nan("")}, {60'000, 10}, {119'999, -2}};
   auto b = make_buckets(s, kTier1m);
   REQUIRE(b.size() == 2);
   CHECK(b[0].count == 2);

@@ -124,12 +124,14 @@ TEST_CASE("store: acknowledged samples survive a crash through the append log") 
 
 TEST_CASE("store: appends through series refs cache the id and group samples by series") {
   Fixture f;
-  auto a = std::make_shared<const SeriesRef>(Fixture::labels({{"__name__", "probe_up"}, {"check", "a"}}));
-  auto b = std::make_shared<const SeriesRef>(Fixture::labels({{"__name__", "probe_up"}, {"check", "b"}}));
+  auto a = std::make_shared<const SeriesRef>(
+      Fixture::labels({{"__name__", "probe_up"}, {"check", "a"}}));
+  auto b = std::make_shared<const SeriesRef>(
+      Fixture::labels({{"__name__", "probe_up"}, {"check", "b"}}));
   const TimeMs t0 = 1'800'000'000'000;
   // Out of order, interleaved, and a duplicate timestamp whose last value wins.
-  std::vector<RefSample> batch{{a, {t0 + 2000, 1}}, {b, {t0, 0}}, {a, {t0, 1}}, {a, {t0 + 1000, 0}},
-                               {a, {t0 + 1000, 1}}};
+  std::vector<RefSample> batch{
+      {a, {t0 + 2000, 1}}, {b, {t0, 0}}, {a, {t0, 1}}, {a, {t0 + 1000, 0}}, {a, {t0 + 1000, 1}}};
   auto r = f.store->append(std::span<const RefSample>(batch));
   REQUIRE(r.ok());
   CHECK(r->series_created == 2);
@@ -144,8 +146,9 @@ TEST_CASE("store: appends through series refs cache the id and group samples by 
   CHECK(r->series_created == 0);
   CHECK(f.store->index().size() == 2);
   f.reopen(false);  // a crash: the log brings the heads back
-  auto out = f.store->select({name_is("probe_up"), query::make_matcher("check", query::MatchOp::equal, "a").value()},
-                             INT64_MIN, INT64_MAX);
+  auto out = f.store->select(
+      {name_is("probe_up"), query::make_matcher("check", query::MatchOp::equal, "a").value()},
+      INT64_MIN, INT64_MAX);
   REQUIRE(out.ok());
   REQUIRE(out->size() == 1);
   const auto& s = out->front().samples;
@@ -193,7 +196,8 @@ TEST_CASE("store: rollups per hour, and per minute only for fast series") {
   CHECK(hours[0].buckets[0].sum == 360 * 45);
   CHECK(hours[0].stored_tier);
   CHECK(f.store->select_buckets({m("fast")}, t0, t0 + kTier1h, kTier1m).value()[0].stored_tier);
-  CHECK_FALSE(f.store->select_buckets({m("slow")}, t0, t0 + kTier1h, kTier1m).value()[0].stored_tier);
+  CHECK_FALSE(
+      f.store->select_buckets({m("slow")}, t0, t0 + kTier1h, kTier1m).value()[0].stored_tier);
 }
 
 TEST_CASE("store: retention deletes what is older than each tier keeps") {
@@ -218,7 +222,8 @@ TEST_CASE("store: the append log keeps only what heads still need") {
   f.reopen(true);
   auto logs = [&] {
     std::size_t n = 0;
-    for (const auto& e : std::filesystem::directory_iterator(f.options.log_dir)) n += e.path().extension() == ".log";
+    for (const auto& e : std::filesystem::directory_iterator(f.options.log_dir))
+      n += e.path().extension() == ".log";
     return n;
   };
   auto busy = Fixture::labels({{"__name__", "busy"}});
@@ -255,9 +260,11 @@ TEST_CASE("store: chunks and rollups of one cut share packs, which retention dro
   REQUIRE(f.store->flush_all().ok());
   auto packs_of = [&](const char* where) {
     db::Readers r(f.db_path);
-    return r.with([&](SQLite::Database& db) -> Result<std::int64_t> {
-             return db.execAndGet(std::string("SELECT count(*) FROM packs WHERE ") + where).getInt64();
-           }).value();
+    return r
+        .with([&](SQLite::Database& db) -> Result<std::int64_t> {
+          return db.execAndGet(std::string("SELECT count(*) FROM packs WHERE ") + where).getInt64();
+        })
+        .value();
   };
   CHECK(packs_of("tier = 0") == 1);      // 50 chunks
   CHECK(packs_of("tier = 60000") == 1);  // 50 minute rollups
@@ -286,13 +293,16 @@ TEST_CASE("store: a database of the previous release upgrades, its chunks and ro
     auto rw = db::open(f.db_path, db::Access::read_write).value();
     rw->exec("INSERT INTO series(id, labels, created_at) VALUES (7, '__name__=\"old\"', 0)");
     auto chunk = encode_chunk(old);
-    SQLite::Statement c(*rw, "INSERT INTO chunks(series_id, min_t, max_t, seq, data) VALUES (7, ?, ?, 1, ?)");
+    SQLite::Statement c(
+        *rw, "INSERT INTO chunks(series_id, min_t, max_t, seq, data) VALUES (7, ?, ?, 1, ?)");
     c.bind(1, static_cast<std::int64_t>(old.front().t));
     c.bind(2, static_cast<std::int64_t>(old.back().t));
     c.bind(3, chunk.data(), static_cast<int>(chunk.size()));
     c.exec();
     auto rollup = encode_buckets(make_buckets(old, kTier1h));
-    SQLite::Statement r(*rw, "INSERT INTO rollups(tier, series_id, min_t, max_t, seq, data) VALUES (?, 7, ?, ?, 2, ?)");
+    SQLite::Statement r(
+        *rw,
+        "INSERT INTO rollups(tier, series_id, min_t, max_t, seq, data) VALUES (?, 7, ?, ?, 2, ?)");
     r.bind(1, kTier1h);
     r.bind(2, static_cast<std::int64_t>(t0));
     r.bind(3, static_cast<std::int64_t>(t0 + kTier1h - 1));
@@ -323,14 +333,16 @@ struct ChunkRows {
 };
 ChunkRows chunk_rows(Fixture& f, const char* name) {
   db::Readers r(f.db_path);
-  return r.with([&](SQLite::Database& db) -> Result<ChunkRows> {
-            SQLite::Statement q(db,
-                                "SELECT count(*), coalesce(min(min_t), 0) FROM chunks JOIN series s ON s.id = series_id "
-                                "WHERE s.labels = ?");
-            q.bind(1, canonical_labels(Fixture::labels({{"__name__", name}})));
-            q.executeStep();
-            return ChunkRows{q.getColumn(0).getInt64(), q.getColumn(1).getInt64()};
-          })
+  return r
+      .with([&](SQLite::Database& db) -> Result<ChunkRows> {
+        SQLite::Statement q(db,
+                            "SELECT count(*), coalesce(min(min_t), 0) FROM chunks JOIN series s ON "
+                            "s.id = series_id "
+                            "WHERE s.labels = ?");
+        q.bind(1, canonical_labels(Fixture::labels({{"__name__", name}})));
+        q.executeStep();
+        return ChunkRows{q.getColumn(0).getInt64(), q.getColumn(1).getInt64()};
+      })
       .value();
 }
 
@@ -338,7 +350,8 @@ ChunkRows chunk_rows(Fixture& f, const char* name) {
 std::vector<Sample> past_samples(TimeMs t0, int n, int seed) {
   std::vector<Sample> out;
   for (int i = 0; i < n; ++i) {
-    double v = std::round((20 + 5 * std::sin(i * 0.01 + seed) + (i * 7919 % 13) * 0.1) * 1000) / 1000;
+    double v =
+        std::round((20 + 5 * std::sin(i * 0.01 + seed) + (i * 7919 % 13) * 0.1) * 1000) / 1000;
     if (i % 997 == 5) v = std::numeric_limits<double>::quiet_NaN();
     if (i % 1499 == 7) v = -0.0;
     out.push_back({t0 + i * 1000LL + (i * 31 % 5), v});
@@ -368,12 +381,19 @@ TEST_CASE("store: a run of past samples waits plain in the head for the next pas
   // Logged like any head sample: a crash before the cut loses nothing.
   f.reopen(false);
   check_same(f.read("past"), in);
-  REQUIRE(f.store->append({{Fixture::labels({{"__name__", "past"}}), past_samples(t0 + 20'000'000, 5000, 8)}}).ok());
+  REQUIRE(f.store
+              ->append({{Fixture::labels({{"__name__", "past"}}),
+                         past_samples(t0 + 20'000'000, 5000, 8)}})
+              .ok());
   in = f.read("past");
   REQUIRE(in.size() == 25'000);
   // A short run of the past and recent samples are live ones: not due at the next pass.
-  REQUIRE(f.store->append({{Fixture::labels({{"__name__", "few"}}), past_samples(t0, 100, 2)}}).ok());
-  REQUIRE(f.store->append({{Fixture::labels({{"__name__", "recent"}}), past_samples(f.clock.now_ms() - 3'600'000, 2000, 3)}}).ok());
+  REQUIRE(
+      f.store->append({{Fixture::labels({{"__name__", "few"}}), past_samples(t0, 100, 2)}}).ok());
+  REQUIRE(f.store
+              ->append({{Fixture::labels({{"__name__", "recent"}}),
+                         past_samples(f.clock.now_ms() - 3'600'000, 2000, 3)}})
+              .ok());
   REQUIRE(f.store->maintain().ok());
   CHECK(chunk_rows(f, "past").count == 4);  // 25,000 samples, max_chunk_samples apiece
   CHECK(chunk_rows(f, "few").count == 0);
@@ -386,7 +406,9 @@ TEST_CASE("store: a run of past samples waits plain in the head for the next pas
   CHECK(hours[0].stored_tier);
 }
 
-TEST_CASE("store: a run of past samples joins the head's live samples, in time order, and they are cut together") {
+TEST_CASE(
+    "store: a run of past samples joins the head's live samples, in time order, and they are cut "
+    "together") {
   Fixture f;
   const TimeMs now = f.clock.now_ms();
   auto ls = Fixture::labels({{"__name__", "mix"}});
@@ -412,7 +434,9 @@ TEST_CASE("store: a run of past samples joins the head's live samples, in time o
   check_same(f.read("mix"), want);
 }
 
-TEST_CASE("store: runs of past samples: out of order, repeated timestamps, a series twice in a batch, backfill") {
+TEST_CASE(
+    "store: runs of past samples: out of order, repeated timestamps, a series twice in a batch, "
+    "backfill") {
   Fixture f;
   const TimeMs t0 = f.clock.now_ms() - 3 * 86'400'000LL;
   auto ls = Fixture::labels({{"__name__", "ooo"}});
@@ -421,11 +445,16 @@ TEST_CASE("store: runs of past samples: out of order, repeated timestamps, a ser
   for (std::size_t i = 0; i + 7 < shuffled.size(); i += 7) std::swap(shuffled[i], shuffled[i + 5]);
   // The batch names the series twice (as a parser does for interleaved lines); a timestamp of the
   // first entry repeated in the second takes the second's value, as does one repeated in an entry.
-  std::vector<Sample> first(shuffled.begin(), shuffled.begin() + 2500), second(shuffled.begin() + 2500, shuffled.end());
+  std::vector<Sample> first(shuffled.begin(), shuffled.begin() + 2500),
+      second(shuffled.begin() + 2500, shuffled.end());
   first.push_back({in[10].t, 111.0});
   first.push_back({in[10].t, 222.0});
   second.push_back({in[20].t, 333.0});
-  REQUIRE(f.store->append({{ls, first}, {Fixture::labels({{"__name__", "other"}}), {{t0, 1}}}, {ls, second}}).ok());
+  REQUIRE(
+      f.store
+          ->append(
+              {{ls, first}, {Fixture::labels({{"__name__", "other"}}), {{t0, 1}}}, {ls, second}})
+          .ok());
   auto want = in;
   want[10].v = 222.0;
   want[20].v = 333.0;

@@ -34,10 +34,10 @@ struct Out {
   Opcode opcode;
   std::string payload;
   std::uint16_t code() const {
-    return payload.size() >= 2 ? static_cast<std::uint16_t>(
-                                     (static_cast<unsigned char>(payload[0]) << 8) |
-                                     static_cast<unsigned char>(payload[1]))
-                               : 0;
+    return payload.size() >= 2
+               ? static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
+                                            static_cast<unsigned char>(payload[1]))
+               : 0;
   }
 };
 
@@ -83,8 +83,10 @@ struct Fixture {
 
 TEST_CASE_FIXTURE(Fixture, "connection: text messages reach the handler, fed byte by byte") {
   Connection c(opts, now);
-  feed(c, masked(0x01, "{\"type\":") + masked(0x89, "x") + masked(0x80, "\"ping\"}") +
-              masked(0x81, "second"), 1);
+  feed(c,
+       masked(0x01, "{\"type\":") + masked(0x89, "x") + masked(0x80, "\"ping\"}") +
+           masked(0x81, "second"),
+       1);
   CHECK(received == std::vector<std::string>{"{\"type\":\"ping\"}", "second"});
   auto out = drain(c);
   REQUIRE(out.size() == 1);
@@ -132,11 +134,12 @@ TEST_CASE_FIXTURE(Fixture, "connection: protocol errors send the parser's close 
     std::uint16_t code;
   };
   std::string unmasked = "\x81\x02hi";
-  for (const auto& tc : std::vector<Case>{{unmasked, kCloseProtocolError},
-                                          {masked(0xC1, "x"), kCloseProtocolError},
-                                          {masked(0x81, "\xC0\x80"), kCloseInvalidPayload},
-                                          {masked(0x88, "\x03"), kCloseProtocolError},
-                                          {masked(0x81, std::string(200, 'a')), kCloseMessageTooBig}}) {
+  for (const auto& tc :
+       std::vector<Case>{{unmasked, kCloseProtocolError},
+                         {masked(0xC1, "x"), kCloseProtocolError},
+                         {masked(0x81, "\xC0\x80"), kCloseInvalidPayload},
+                         {masked(0x88, "\x03"), kCloseProtocolError},
+                         {masked(0x81, std::string(200, 'a')), kCloseMessageTooBig}}) {
     ConnectionOptions o = opts;
     o.max_message_bytes = 100;
     Connection c(o, now);

@@ -70,7 +70,8 @@ std::uint16_t error_of(std::string_view bytes, std::size_t max = kDefaultMaxMess
   return p.error_code();
 }
 
-std::uint16_t error_byte_by_byte(std::string_view bytes, std::size_t max = kDefaultMaxMessageBytes) {
+std::uint16_t error_byte_by_byte(std::string_view bytes,
+                                 std::size_t max = kDefaultMaxMessageBytes) {
   FrameParser p(max);
   parse(p, bytes, 1);
   return p.error_code();
@@ -94,7 +95,8 @@ TEST_CASE("frame: every split, down to one byte, gives the same messages") {
   const std::string big64(70000, 'y');
   std::string stream = cframe(0x01, "Hel") + cframe(0x89, "ping!") + cframe(0x00, "lo w\xC3") +
                        cframe(0x80, "\xA9rld") + cframe(0x82, big16) + cframe(0x81, big64) +
-                       cframe(0x8A, "") + cframe(0x81, "") + cframe(0x88, close_payload(1000, "bye"));
+                       cframe(0x8A, "") + cframe(0x81, "") +
+                       cframe(0x88, close_payload(1000, "bye"));
   for (std::size_t chunk : {std::string::npos, std::size_t{1}, std::size_t{2}, std::size_t{3},
                             std::size_t{7}, std::size_t{13}, std::size_t{4096}}) {
     CAPTURE(chunk);
@@ -121,7 +123,10 @@ TEST_CASE("frame: every split, down to one byte, gives the same messages") {
   for (std::size_t cut = 0; cut <= small.size(); ++cut) {
     FrameParser p;
     std::vector<Message> msgs;
-    auto sink = [&](Message&& m) { msgs.push_back(std::move(m)); return true; };
+    auto sink = [&](Message&& m) {
+      msgs.push_back(std::move(m));
+      return true;
+    };
     p.feed(small.data(), cut, sink);
     p.feed(small.data() + cut, small.size() - cut, sink);
     REQUIRE(msgs.size() == 2);
@@ -153,14 +158,14 @@ TEST_CASE("frame: unknown opcodes are 1002") {
 TEST_CASE("frame: control frames must be final and at most 125 bytes") {
   for (unsigned op : {0x8u, 0x9u, 0xAu}) {
     CAPTURE(op);
-    const std::string p125 = op == 0x8 ? close_payload(1000, std::string(123, 'r'))
-                                       : std::string(125, 'a');
+    const std::string p125 =
+        op == 0x8 ? close_payload(1000, std::string(123, 'r')) : std::string(125, 'a');
     FrameParser ok;
     auto r = parse(ok, cframe(0x80 | op, p125));
     CHECK_FALSE(ok.failed());
     CHECK(r.msgs.size() == 1);
-    const std::string p126 = op == 0x8 ? close_payload(1000, std::string(124, 'r'))
-                                       : std::string(126, 'a');
+    const std::string p126 =
+        op == 0x8 ? close_payload(1000, std::string(124, 'r')) : std::string(126, 'a');
     CHECK(error_of(cframe(0x80 | op, p126)) == kCloseProtocolError);
     // A long length written with the 16-bit form is caught too.
     CHECK(error_of(cframe(0x80 | op, "ab", true, LenForm::len16)) == kCloseProtocolError);
@@ -198,7 +203,8 @@ TEST_CASE("frame: 64-bit length with the top bit set is 1002") {
 
 TEST_CASE("frame: non-minimal length encodings are accepted") {
   FrameParser p;
-  auto r = parse(p, cframe(0x81, "abc", true, LenForm::len16) + cframe(0x81, "de", true, LenForm::len64));
+  auto r = parse(
+      p, cframe(0x81, "abc", true, LenForm::len16) + cframe(0x81, "de", true, LenForm::len64));
   CHECK_FALSE(p.failed());
   REQUIRE(r.msgs.size() == 2);
   CHECK(r.msgs[0].payload == "abc");
@@ -231,18 +237,22 @@ TEST_CASE("frame: UTF-8 validation of text messages") {
   SUBCASE("valid multi-byte split across fragments and bytes") {
     const std::string s = "\xF0\x9F\x98\x80 caf\xC3\xA9 \xE2\x82\xAC \xF4\x8F\xBF\xBF";
     FrameParser p;
-    auto r = parse(p, cframe(0x01, s.substr(0, 2)) + cframe(0x00, s.substr(2, 5)) +
-                          cframe(0x80, s.substr(7)), 1);
+    auto r = parse(
+        p, cframe(0x01, s.substr(0, 2)) + cframe(0x00, s.substr(2, 5)) + cframe(0x80, s.substr(7)),
+        1);
     CHECK_FALSE(p.failed());
     REQUIRE(r.msgs.size() == 1);
     CHECK(r.msgs[0].payload == s);
   }
   SUBCASE("invalid sequences are 1007") {
     for (std::string bad : {"\xC0\x80", "\xC1\xBF", "\xE0\x80\x80", "\xE0\x9F\xBF",
-                            "\xF0\x80\x80\x80", "\xF0\x8F\xBF\xBF",           // overlongs
+                            "\xF0\x80\x80\x80", "\xF0\x8F\xBF\xBF",          // overlongs
                             "\xED\xA0\x80", "\xED\xBF\xBF",                  // surrogates
                             "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF",  // > U+10FFFF
-                            "\x80", "a\xC3" "a", "\xE2\x82"}) {
+                            "\x80",
+                            "a\xC3"
+                            "a",
+                            "\xE2\x82"}) {
       CAPTURE(bad);
       CHECK(error_of(text(bad)) == kCloseInvalidPayload);
       CHECK(error_byte_by_byte(text(bad)) == kCloseInvalidPayload);
@@ -275,8 +285,8 @@ TEST_CASE("frame: close frame payload rules") {
     CHECK(r.msgs[0].close_code == kCloseNoStatus);
   }
   CHECK(error_of(cframe(0x88, "\x03")) == kCloseProtocolError);  // one byte
-  for (std::uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999,
-                             4000, 4999}) {
+  for (std::uint16_t code :
+       {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999}) {
     CAPTURE(code);
     FrameParser p;
     auto r = parse(p, cframe(0x88, close_payload(code, "why")));
@@ -285,8 +295,8 @@ TEST_CASE("frame: close frame payload rules") {
     CHECK(r.msgs[0].close_code == code);
     CHECK(r.msgs[0].payload == "why");
   }
-  for (std::uint16_t code : {0, 1, 999, 1004, 1005, 1006, 1012, 1015, 1016, 2000, 2999, 5000,
-                             65535}) {
+  for (std::uint16_t code :
+       {0, 1, 999, 1004, 1005, 1006, 1012, 1015, 1016, 2000, 2999, 5000, 65535}) {
     CAPTURE(code);
     CHECK(error_of(cframe(0x88, close_payload(code))) == kCloseProtocolError);
   }
@@ -301,7 +311,10 @@ TEST_CASE("frame: the parser stays failed") {
   CHECK_FALSE(p.error_reason().empty());
   const std::string good = text("fine");
   int n = 0;
-  CHECK(p.feed(good.data(), good.size(), [&](Message&&) { ++n; return true; }) == 0);
+  CHECK(p.feed(good.data(), good.size(), [&](Message&&) {
+    ++n;
+    return true;
+  }) == 0);
   CHECK(n == 0);
   CHECK(p.error_code() == kCloseProtocolError);
 }
@@ -316,7 +329,10 @@ TEST_CASE("frame: a sink returning false stops parsing after that message") {
   });
   CHECK(used == text("a").size());
   REQUIRE(got.size() == 1);
-  p.feed(s.data() + used, s.size() - used, [&](Message&& m) { got.push_back(m.payload); return true; });
+  p.feed(s.data() + used, s.size() - used, [&](Message&& m) {
+    got.push_back(m.payload);
+    return true;
+  });
   CHECK(got == std::vector<std::string>{"a", "b"});
 }
 
@@ -339,7 +355,9 @@ TEST_CASE("frame: Utf8Validator") {
 TEST_CASE("frame: encoder writes unmasked server frames with minimal lengths") {
   CHECK(encode_frame(Opcode::text, "Hello") == std::string("\x81\x05Hello", 7));
   CHECK(encode_frame(Opcode::ping, "") == std::string("\x89\x00", 2));
-  CHECK(encode_frame(Opcode::text, "ab", false) == std::string("\x01\x02" "ab", 4));
+  CHECK(encode_frame(Opcode::text, "ab", false) == std::string("\x01\x02"
+                                                               "ab",
+                                                               4));
   const std::string p125(125, 'a'), p126(126, 'a'), p65535(65535, 'a'), p65536(65536, 'a');
   CHECK(encode_frame(Opcode::binary, p125).substr(0, 2) == std::string("\x82\x7D", 2));
   CHECK(encode_frame(Opcode::binary, p126).substr(0, 4) == std::string("\x82\x7E\x00\x7E", 4));
@@ -351,7 +369,9 @@ TEST_CASE("frame: encoder writes unmasked server frames with minimal lengths") {
 }
 
 TEST_CASE("frame: encode_close") {
-  CHECK(encode_close(1001, "bye") == std::string("\x88\x05\x03\xE9" "bye", 7));
+  CHECK(encode_close(1001, "bye") == std::string("\x88\x05\x03\xE9"
+                                                 "bye",
+                                                 7));
   // 122 ASCII bytes then a 2-byte character: the character does not fit in 123 and is dropped.
   const std::string reason = std::string(122, 'r') + "\xC3\xA9" + "tail";
   const std::string f = encode_close(1000, reason);

@@ -13,7 +13,8 @@ namespace {
 struct CaseLess {
   bool operator()(const std::string& a, const std::string& b) const {
     return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-      return std::tolower(static_cast<unsigned char>(x)) < std::tolower(static_cast<unsigned char>(y));
+      return std::tolower(static_cast<unsigned char>(x)) <
+             std::tolower(static_cast<unsigned char>(y));
     });
   }
 };
@@ -125,9 +126,9 @@ TEST_CASE("handshake: Sec-WebSocket-Version must be 13, else 426 with the header
 }
 
 TEST_CASE("handshake: Sec-WebSocket-Key must decode to 16 bytes") {
-  for (const char* key : {"", "dGhlIHNhbXBsZSBub25jZQ",  // no padding
-                          "dGhlIHNhbXBsZSBub25j",        // 15 bytes
-                          "dGhlIHNhbXBsZSBub25jZQ=",  "dGhlIHNhbXBsZSBub25jZQo=",  // 17 bytes
+  for (const char* key : {"", "dGhlIHNhbXBsZSBub25jZQ",                           // no padding
+                          "dGhlIHNhbXBsZSBub25j",                                 // 15 bytes
+                          "dGhlIHNhbXBsZSBub25jZQ=", "dGhlIHNhbXBsZSBub25jZQo=",  // 17 bytes
                           "dGhlIHNhbXBsZSBub25jZQ==dGhl", "dGhlIHNhbXBsZSBub25j*Q==",
                           "dGhlIHNhbXBsZSBub25jZ===", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}) {
     CAPTURE(key);

@@ -1,16 +1,14 @@
-#include <doctest/doctest.h>
-
 #include <arpa/inet.h>
+#include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <csignal>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -27,10 +25,10 @@ struct Frame {
   unsigned opcode = 0;
   std::string payload;
   std::uint16_t code() const {
-    return payload.size() >= 2 ? static_cast<std::uint16_t>(
-                                     (static_cast<unsigned char>(payload[0]) << 8) |
-                                     static_cast<unsigned char>(payload[1]))
-                               : 0;
+    return payload.size() >= 2
+               ? static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
+                                            static_cast<unsigned char>(payload[1]))
+               : 0;
   }
 };
 
@@ -82,7 +80,8 @@ struct TestClient {
   ~TestClient() { ::close(fd); }
 
   void send_raw(const std::string& bytes) {
-    REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
+    REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(bytes.size()));
   }
   void send_text(std::string_view text) { send_raw(masked(0x81, text)); }
 
@@ -131,7 +130,8 @@ struct TestClient {
     return f->payload;
   }
   bool wait_eof(int timeout_ms = 2000) {
-    while (auto f = next(timeout_ms)) {}
+    while (auto f = next(timeout_ms)) {
+    }
     return eof;
   }
 };
@@ -141,7 +141,10 @@ double counter_value(const char* name) {
 }
 
 double counter_value_labelled(const char* name, const char* reason) {
-  return tt::metrics::registry().family(name, "", tt::metrics::Type::counter).counter({{"reason", reason}}).value();
+  return tt::metrics::registry()
+      .family(name, "", tt::metrics::Type::counter)
+      .counter({{"reason", reason}})
+      .value();
 }
 
 struct HubFixture {
@@ -191,8 +194,7 @@ TEST_CASE_FIXTURE(HubFixture, "hub: subscribe, publish, unsubscribe") {
   CHECK(c->next_text() == R"({"type":"event","topic":"series:cpu{node=\"a\"}","data":[1,2]})");
 
   c->send_text(R"({"type":"unsubscribe","topics":["nodes"]})");
-  CHECK(c->next_text() ==
-        R"({"topics":["events","series:cpu{node=\"a\"}"],"type":"subscribed"})");
+  CHECK(c->next_text() == R"({"topics":["events","series:cpu{node=\"a\"}"],"type":"subscribed"})");
   hub->publish("nodes", std::make_shared<const std::string>("2"));
   hub->publish("events", std::make_shared<const std::string>("3"));
   CHECK(c->next_text() == R"({"type":"event","topic":"events","data":3})");
@@ -212,7 +214,8 @@ TEST_CASE_FIXTURE(HubFixture, "hub: one frame shared by several subscribers") {
   CHECK(b->next_text() == R"({"type":"event","topic":"alerts","data":{"x":true}})");
 }
 
-TEST_CASE_FIXTURE(HubFixture, "hub: invalid JSON, bad messages and unknown topics keep the connection") {
+TEST_CASE_FIXTURE(HubFixture,
+                  "hub: invalid JSON, bad messages and unknown topics keep the connection") {
   start();
   auto c = connect();
   const double received_before = counter_value("telltale_ws_messages_received_total");
@@ -232,10 +235,10 @@ TEST_CASE_FIXTURE(HubFixture, "hub: invalid JSON, bad messages and unknown topic
     c->send_text(bad);
     CHECK(nlohmann::json::parse(c->next_text())["code"] == "WS_BAD_MESSAGE");
   }
-  for (const char* bad : {R"({"type":"subscribe","topics":["nodes","bogus"]})",
-                          R"({"type":"subscribe","topics":["series:"]})",
-                          R"({"type":"subscribe","topics":["Nodes"]})",
-                          R"({"type":"unsubscribe","topics":["x"]})"}) {
+  for (const char* bad :
+       {R"({"type":"subscribe","topics":["nodes","bogus"]})",
+        R"({"type":"subscribe","topics":["series:"]})",
+        R"({"type":"subscribe","topics":["Nodes"]})", R"({"type":"unsubscribe","topics":["x"]})"}) {
     CAPTURE(bad);
     c->send_text(bad);
     auto e = nlohmann::json::parse(c->next_text());
@@ -287,7 +290,7 @@ TEST_CASE_FIXTURE(HubFixture, "hub: keepalive pings an idle client and drops it 
   REQUIRE(f.has_value());
   CHECK(f->opcode == 9u);
   c->send_raw(masked(0x8A, f->payload));  // answered: still open
-  CHECK_FALSE(c->next(50).has_value());    // lets the hub read the pong
+  CHECK_FALSE(c->next(50).has_value());   // lets the hub read the pong
   clock.advance_ms(30000 - 1);
   CHECK_FALSE(c->next(50).has_value());
   clock.advance_ms(1);
@@ -318,7 +321,9 @@ TEST_CASE_FIXTURE(HubFixture, "hub: deeply nested JSON is rejected or handled wi
 TEST_CASE_FIXTURE(HubFixture, "hub: peer close is echoed and the socket closed") {
   start();
   auto c = connect();
-  c->send_raw(masked(0x88, std::string("\x03\xE8" "done", 6)));
+  c->send_raw(masked(0x88, std::string("\x03\xE8"
+                                       "done",
+                                       6)));
   auto f = c->next();
   REQUIRE(f.has_value());
   CHECK(f->opcode == 8u);
@@ -392,7 +397,9 @@ TEST_CASE_FIXTURE(HubFixture, "hub: destroying the hub with live clients release
   CHECK(c->wait_eof(500));
 }
 
-TEST_CASE_FIXTURE(HubFixture, "hub: the series topics callback comes before the answer, and never inside publish") {
+TEST_CASE_FIXTURE(
+    HubFixture,
+    "hub: the series topics callback comes before the answer, and never inside publish") {
   HubOptions o;
   o.connection.max_queue_bytes = 64 * 1024;
   start(o);
@@ -446,11 +453,13 @@ TEST_CASE_FIXTURE(HubFixture, "hub: series topics are bounded per connection and
   o.max_series_topics = 4;
   start(o);
   auto a = connect();
-  a->send_text(R"({"type":"subscribe","topics":["series:a1","series:a2","series:a3","series:a4"]})");
+  a->send_text(
+      R"({"type":"subscribe","topics":["series:a1","series:a2","series:a3","series:a4"]})");
   auto e = nlohmann::json::parse(a->next_text());
   CHECK(e["code"] == "WS_TOO_MANY_TOPICS");
   CHECK(e["message"] == "at most 3 series: topics per connection");
-  a->send_text(R"({"type":"subscribe","topics":["series:a1","series:a2","series:a3","nodes","events"]})");
+  a->send_text(
+      R"({"type":"subscribe","topics":["series:a1","series:a2","series:a3","nodes","events"]})");
   CHECK(nlohmann::json::parse(a->next_text())["type"] == "subscribed");
 
   auto b = connect();
@@ -460,7 +469,8 @@ TEST_CASE_FIXTURE(HubFixture, "hub: series topics are bounded per connection and
   b->send_text(R"({"type":"subscribe","topics":["series:b2"]})");
   e = nlohmann::json::parse(b->next_text());
   CHECK(e["code"] == "WS_TOO_MANY_TOPICS");
-  CHECK(e["message"].get<std::string>().starts_with("the server follows at most 4 different series: topics"));
+  CHECK(e["message"].get<std::string>().starts_with(
+      "the server follows at most 4 different series: topics"));
   // Freed when a watcher leaves.
   a->send_text(R"({"type":"unsubscribe","topics":["series:a3"]})");
   a->next_text();
