@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "core/series_json.h"
 #include "query/query.h"
 
 namespace tt::alerts {
@@ -19,11 +20,6 @@ void set_label(LabelSet& ls, const std::string& name, std::string value) {
   } else {
     ls.push_back({name, std::move(value)});
   }
-}
-
-nlohmann::json number_json(double v) {
-  if (std::isfinite(v)) return v;
-  return std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf");
 }
 
 }  // namespace

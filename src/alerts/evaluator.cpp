@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/series_json.h"
 #include "db/audit.h"
 #include "inventory/service.h"
 
@@ -28,12 +29,6 @@ metrics::Counter& skipped_counter() {
                   metrics::Type::counter)
           .counter();
   return c;
-}
-
-nlohmann::json labels_json(const LabelSet& ls) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& l : ls) j[l.name] = l.value;
-  return j;
 }
 
 void bind_optional(SQLite::Statement& st, const char* name, const std::optional<TimeMs>& t) {
@@ -276,7 +271,7 @@ Result<void> Evaluator::store(std::vector<Transition>& transitions) {
         st.bind(":rule_id", a.rule_id);
         st.bind(":rule_name", a.rule_name);
         st.bind(":severity", std::string(to_string(a.severity)));
-        st.bind(":labels", labels_json(a.labels).dump());
+        st.bind(":labels", labels_json(a.labels, true).dump());
         st.bind(":active_at", static_cast<std::int64_t>(a.active_at));
       } else {
         st.bind(":id", a.id);
@@ -330,7 +325,7 @@ Result<void> Evaluator::store(std::vector<Transition>& transitions) {
       // The audit trail tells every change, the system's as well as people's.
       db::append_audit(db, t.at, kSystem, action, std::to_string(a.id),
                        nlohmann::json{{"rule", a.rule_name},
-                                      {"labels", labels_json(a.labels)},
+                                      {"labels", labels_json(a.labels, true)},
                                       {"transition_id", transition_id}}
                            .dump());
     }

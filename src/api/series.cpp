@@ -6,8 +6,8 @@
 #include <set>
 
 #include "api/api.h"
-#include "api/series_json.h"
 #include "core/duration.h"
+#include "core/series_json.h"
 #include "ingest/ingest.h"
 #include "query/query.h"
 #include "tsdb/rollup.h"

@@ -251,16 +251,16 @@ int serve(const ServeOptions& opt) {
   });
   inventory::NodeService nodes(writer, readers, bus, SystemClock::instance());
 
-  // Checks: the runner drives probes on the loop; results cross the bus to the recorder.
-  checks::Runner runner(loop, bus, SystemClock::instance());
+  // Checks: the runner drives probes on the loop; its results channel feeds the recorder.
+  checks::Runner runner(loop, SystemClock::instance());
   checks::Recorder recorder(writer, bus, SystemClock::instance(),
                             [&store](std::span<const RefSample> samples) -> Result<void> {
                               auto r = store.append(samples);
                               if (!r.ok()) return std::move(r).error();
                               return ok();
                             });
-  bus.results.subscribe(
-      [&recorder](const std::shared_ptr<const bus::CheckResult>& r) { recorder.take(r); });
+  runner.results().subscribe(
+      [&recorder](const std::shared_ptr<const checks::CheckResult>& r) { recorder.take(r); });
   checks::CheckService check_service(writer, readers, bus, runner, store, SystemClock::instance());
   auto stored_checks = check_service.load_all();
   if (!stored_checks.ok()) {

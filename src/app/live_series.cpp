@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "api/series_json.h"
+#include "core/series_json.h"
 #include "ws/hub.h"
 
 namespace tt::app {
@@ -53,7 +53,7 @@ std::vector<bus::SeriesMessage> LiveSeries::match(const std::vector<SeriesSample
     nlohmann::json matched = nlohmann::json::array();
     for (const auto& s : batch)
       if (query::matches_all(matchers, s.labels))
-        matched.push_back(api::series_json(s.labels, s.samples));
+        matched.push_back(series_json(s.labels, s.samples));
     if (!matched.empty())
       out.push_back(
           {topic, std::make_shared<const std::string>(nlohmann::json{{"series", matched}}.dump())});

@@ -99,7 +99,7 @@ nlohmann::json to_json(const Check& c) {
   return j;
 }
 
-nlohmann::json result_json(const bus::CheckResult& r) {
+nlohmann::json result_json(const CheckResult& r) {
   // Bodies and header sets are for conditions, not for lists; long strings are cut.
   nlohmann::json facts = nlohmann::json::object();
   auto cut = [](const nlohmann::json& v) {

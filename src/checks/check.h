@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "bus/bus.h"
+#include "checks/result.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "core/series.h"
@@ -53,7 +53,7 @@ nlohmann::json to_json(const Check& c);
 
 // A run's result as the API shows it (`last_result`, the answer of "run now"): at, up,
 // duration_ms, error, message and the facts without bodies and header sets.
-nlohmann::json result_json(const bus::CheckResult& r);
+nlohmann::json result_json(const CheckResult& r);
 
 // What a client may set. On create, name, kind and (except for push) target are required; on
 // PATCH every field is optional and `node_id: null` detaches the check from its node.

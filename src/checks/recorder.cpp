@@ -57,7 +57,7 @@ Recorder::Recorder(db::Writer& writer, bus::Bus& bus, const Clock& clock, Append
 
 Recorder::~Recorder() { stop(); }
 
-void Recorder::take(std::shared_ptr<const bus::CheckResult> r) {
+void Recorder::take(std::shared_ptr<const CheckResult> r) {
   std::lock_guard lock(m_mutex);
   if (m_stopping || m_queue.size() >= kMaxQueued) {
     dropped_results().inc();
@@ -80,7 +80,7 @@ void Recorder::stop() {
 
 void Recorder::run() {
   for (;;) {
-    std::vector<std::shared_ptr<const bus::CheckResult>> batch;
+    std::vector<std::shared_ptr<const CheckResult>> batch;
     bool stopping;
     {
       std::unique_lock lock(m_mutex);
@@ -101,7 +101,7 @@ void Recorder::run() {
   }
 }
 
-void Recorder::flush(std::vector<std::shared_ptr<const bus::CheckResult>> batch) {
+void Recorder::flush(std::vector<std::shared_ptr<const CheckResult>> batch) {
   std::vector<RefSample> samples;
   std::size_t n = 0;
   for (const auto& r : batch) n += r->samples.size();

@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "bus/bus.h"
+#include "checks/result.h"
 #include "core/clock.h"
 #include "core/series.h"
 #include "db/writer.h"
@@ -33,7 +34,7 @@ class Recorder {
 
   // Any thread (the bus subscriber on the loop). Never blocks; beyond a bound results are
   // dropped and counted, which only happens when the disk has stopped taking writes.
-  void take(std::shared_ptr<const bus::CheckResult> r);
+  void take(std::shared_ptr<const CheckResult> r);
   // Writes everything taken so far and joins the thread. Idempotent.
   void stop();
 
@@ -51,7 +52,7 @@ class Recorder {
     TimeMs written_ms = 0;  // wall clock of the last write
   };
   void run();
-  void flush(std::vector<std::shared_ptr<const bus::CheckResult>> batch);
+  void flush(std::vector<std::shared_ptr<const CheckResult>> batch);
 
   db::Writer& m_writer;
   bus::Bus& m_bus;
@@ -60,7 +61,7 @@ class Recorder {
 
   std::mutex m_mutex;
   std::condition_variable m_cv;
-  std::vector<std::shared_ptr<const bus::CheckResult>> m_queue;
+  std::vector<std::shared_ptr<const CheckResult>> m_queue;
   bool m_stopping = false;
   std::thread m_thread;
 

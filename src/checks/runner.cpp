@@ -29,8 +29,8 @@ metrics::Counter& overlap_counter() {
 
 }  // namespace
 
-Runner::Runner(bus::CoreLoop& loop, bus::Bus& bus, const Clock& clock, KindLookup kinds)
-    : m_loop(loop), m_bus(bus), m_clock(clock), m_kinds(std::move(kinds)) {
+Runner::Runner(bus::CoreLoop& loop, const Clock& clock, KindLookup kinds)
+    : m_loop(loop), m_results(loop, "results", 65536), m_clock(clock), m_kinds(std::move(kinds)) {
   m_scheduler = std::make_unique<sched::Scheduler>(
       loop.uv(),
       [this](std::int64_t id, std::int64_t, std::int64_t late_ms) { on_due(id, late_ms); });
@@ -88,7 +88,7 @@ void Runner::upsert_on_loop(Check c) {
   if (!fresh && was_enabled != e.check.enabled) {
     auto change = e.tracker.set_paused(!e.check.enabled);
     if (change.state_changed) {
-      auto r = std::make_shared<bus::CheckResult>();
+      auto r = std::make_shared<CheckResult>();
       r->check_id = e.check.id;
       r->check_name = e.check.name;
       r->at = m_clock.now_ms();
@@ -103,7 +103,7 @@ void Runner::upsert_on_loop(Check c) {
       }
       r->is_run = false;
       set_live(e, r->at);
-      m_bus.results.publish(std::move(r));
+      m_results.publish(std::move(r));
     }
   } else if (fresh && !e.check.enabled && e.tracker.state() != CheckState::paused) {
     e.tracker.set_paused(true);
@@ -241,7 +241,7 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o,
   }
   (up ? counted.runs_up : counted.runs_down)->inc();
 
-  auto r = std::make_shared<bus::CheckResult>();
+  auto r = std::make_shared<CheckResult>();
   r->check_id = e.check.id;
   r->check_name = e.check.name;
   r->at = at;
@@ -278,7 +278,7 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o,
   // Shared with API readers from here on: complete before it is stored.
   set_live(e, changed_at, r);
   if (also) also(result_json(*r));
-  m_bus.results.publish(std::move(r));
+  m_results.publish(std::move(r));
 }
 
 SeriesRefPtr Runner::series(Entry& e, std::size_t hint, const probes::Metric& m) {
@@ -341,12 +341,12 @@ void Runner::run_now(std::int64_t id, std::function<void(nlohmann::json)> done) 
 }
 
 void Runner::publish_node_status(std::int64_t node_id) {
-  auto r = std::make_shared<bus::CheckResult>();
+  auto r = std::make_shared<CheckResult>();
   r->is_run = false;
   r->at = m_clock.now_ms();
   r->node_id = node_id;
   r->node_status = node_status(node_id);
-  m_bus.results.publish(std::move(r));
+  m_results.publish(std::move(r));
 }
 
 std::string Runner::node_status(std::int64_t node_id) const {
@@ -366,7 +366,7 @@ std::string Runner::node_status(std::int64_t node_id) const {
 }
 
 void Runner::set_live(const Entry& e, std::optional<TimeMs> changed_at,
-                      std::shared_ptr<const bus::CheckResult> last) {
+                      std::shared_ptr<const CheckResult> last) {
   std::lock_guard lock(m_live_mutex);
   auto [it, fresh] = m_live.try_emplace(e.check.id);
   Live& live = it->second;

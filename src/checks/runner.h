@@ -1,6 +1,6 @@
 // checks/runner.h — runs checks on the core loop: the scheduler says when, the kind's probe does
 // the I/O, the conditions and the state tracker say what it means, and each result leaves on the
-// bus (bus::Bus::results) for the recorder, alerts and browsers. Definitions arrive from the
+// runner's results channel for the recorder. Definitions arrive from the
 // API threads through upsert()/remove(), which post to the loop.
 #pragma once
 
@@ -36,8 +36,7 @@ class Runner {
  public:
   // `kinds` finds a check's kind: the built-in table, or test kinds in unit tests.
   using KindLookup = std::function<const probes::KindDescriptor*(std::string_view)>;
-  Runner(bus::CoreLoop& loop, bus::Bus& bus, const Clock& clock,
-         KindLookup kinds = probes::find_kind);
+  Runner(bus::CoreLoop& loop, const Clock& clock, KindLookup kinds = probes::find_kind);
   ~Runner();
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
@@ -53,14 +52,16 @@ class Runner {
   void heartbeat(std::int64_t id, Heartbeat hb);
   // Loop thread: cancels runs in flight and closes every handle (from CoreLoop::stop's on_stop).
   void close();
+  // Every result, in the order concluded: subscribe before start().
+  bus::Channel<std::shared_ptr<const CheckResult>>& results() { return m_results; }
 
   // Thread-safe: the live state of a check, for API answers between the recorder's writes.
   struct Live {
     CheckState state = CheckState::pending;
     std::optional<TimeMs> since;
     bool flapping = false;
-    std::shared_ptr<const bus::CheckResult> last;  // null until a run since the start
-    std::shared_ptr<const LabelSet> labels;        // its samples' labels (sample_labels), sorted
+    std::shared_ptr<const CheckResult> last;  // null until a run since the start
+    std::shared_ptr<const LabelSet> labels;   // its samples' labels (sample_labels), sorted
   };
   std::optional<Live> live(std::int64_t id) const;
   // Every check's, by id: what check_state alert rules read each round, with no SQLite.
@@ -108,7 +109,7 @@ class Runner {
   void publish_node_status(std::int64_t node_id);
   // Also keeps `last` as the check's last result, when given.
   void set_live(const Entry& e, std::optional<TimeMs> changed_at,
-                std::shared_ptr<const bus::CheckResult> last = nullptr);
+                std::shared_ptr<const CheckResult> last = nullptr);
   KindSlot& slot(const std::string& kind);
   // The series of metric `name` with `extra` labels for this check; `hint` is where it was
   // found last time.
@@ -116,7 +117,7 @@ class Runner {
   static constexpr std::size_t kMaxSeriesPerCheck = 4096;
 
   bus::CoreLoop& m_loop;
-  bus::Bus& m_bus;
+  bus::Channel<std::shared_ptr<const CheckResult>> m_results;
   const Clock& m_clock;
   KindLookup m_kinds;
   std::unique_ptr<sched::Scheduler> m_scheduler;

@@ -6,8 +6,6 @@
 
 namespace tt::notify {
 
-namespace curl = probes::curl;
-
 namespace {
 
 constexpr std::size_t kMaxAnswerBytes = 2048;  // of a receiver's answer kept for the error
@@ -149,7 +147,7 @@ void CurlTransport::send(Request r, Done done) {
 
 void CurlTransport::start(std::shared_ptr<Transfer> t) {
   if (m_closed) return;
-  if (!m_multi) m_multi = std::make_unique<probes::CurlMulti>(m_loop.uv());
+  if (!m_multi) m_multi = std::make_unique<curl::Multi>(m_loop.uv());
   if (!t->setup()) {
     t->done({false, true,
              curl::api()

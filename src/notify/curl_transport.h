@@ -1,5 +1,5 @@
 // notify/curl_transport.h — sends notification requests through libcurl's multi interface on
-// the core loop (probes::CurlMulti), HTTP(S) and SMTP alike. send() may be called from any
+// the core loop (curl::Multi), HTTP(S) and SMTP alike. send() may be called from any
 // thread; the request crosses to the loop with CoreLoop::post.
 #pragma once
 
@@ -7,8 +7,8 @@
 #include <unordered_map>
 
 #include "bus/bus.h"
+#include "curl/multi.h"
 #include "notify/outbox.h"
-#include "probes/curl_multi.h"
 
 namespace tt::notify {
 
@@ -26,7 +26,7 @@ class CurlTransport final : public Transport {
   void start(std::shared_ptr<Transfer> t);  // loop thread
 
   bus::CoreLoop& m_loop;
-  std::unique_ptr<probes::CurlMulti> m_multi;  // created on the loop on first use
+  std::unique_ptr<curl::Multi> m_multi;  // created on the loop on first use
   std::unordered_map<CURL*, std::shared_ptr<Transfer>> m_transfers;
   bool m_closed = false;
 };

@@ -17,7 +17,7 @@
 #include <unordered_map>
 
 #include "core/text.h"
-#include "probes/curl_multi.h"
+#include "curl/multi.h"
 #include "probes/kinds.h"
 #include "probes/tls_info.h"
 
@@ -466,7 +466,7 @@ class HttpProbe final : public Probe {
     return obs;
   }
 
-  CurlMulti m_multi;
+  curl::Multi m_multi;
   std::unordered_map<CURL*, std::unique_ptr<Run>> m_runs;
   bool m_closed = false;
 };

@@ -12,7 +12,7 @@
 #include <unordered_map>
 
 #include "probes/kinds.h"
-#include "snmp/discovery.h"
+#include "snmp/address.h"
 #include "snmp/engine.h"
 #include "snmp/interfaces.h"
 #include "snmp/mib.h"

@@ -4,7 +4,6 @@
 #include <netdb.h>
 
 #include <algorithm>
-#include <charconv>
 #include <future>
 #include <map>
 
@@ -37,7 +36,7 @@ enum class Column {
 constexpr std::uint32_t kSpeedSaturated = 0xffffffffu;
 constexpr std::int64_t kMinTimeoutMs = 100, kMaxTimeoutMs = 60000;
 constexpr int kMaxRetries = 10;
-constexpr std::size_t kMaxHostLen = 253, kMaxCommunityLen = 255;
+constexpr std::size_t kMaxCommunityLen = 255;
 constexpr std::size_t kMaxContextLen = 32;  // SnmpAdminString (SIZE(0..32)) of contextName
 
 std::optional<std::string> mac_of(const Value& v) {
@@ -77,46 +76,7 @@ Error invalid(std::vector<FieldError> errs) {
                {}};
 }
 
-bool valid_host(std::string_view h) {
-  if (h.empty() || h.size() > kMaxHostLen) return false;
-  for (unsigned char c : h)
-    if (!(std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == '%'))
-      return false;
-  return true;
-}
-
 }  // namespace
-
-bool split_address(std::string_view a, std::string& host, std::uint16_t& port) {
-  std::string_view port_text;
-  if (!a.empty() && a.front() == '[') {
-    auto close = a.find(']');
-    if (close == std::string_view::npos) return false;
-    host = a.substr(1, close - 1);
-    auto rest = a.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return false;
-      port_text = rest.substr(1);
-      if (port_text.empty()) return false;
-    }
-  } else if (std::count(a.begin(), a.end(), ':') >= 2) {
-    host = a;
-  } else if (auto colon = a.find(':'); colon != std::string_view::npos) {
-    host = a.substr(0, colon);
-    port_text = a.substr(colon + 1);
-    if (port_text.empty()) return false;
-  } else {
-    host = a;
-  }
-  if (!port_text.empty()) {
-    unsigned v = 0;
-    auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), v);
-    if (ec != std::errc() || p != port_text.data() + port_text.size() || v < 1 || v > 65535)
-      return false;
-    port = static_cast<std::uint16_t>(v);
-  }
-  return valid_host(host);
-}
 
 const std::vector<Oid> kSystemColumns = {mib("sysDescr"),   mib("sysObjectID"), mib("sysUpTime"),
                                          mib("sysContact"), mib("sysName"),     mib("sysLocation")};

@@ -15,13 +15,10 @@
 #include "core/actor.h"
 #include "core/result.h"
 #include "inventory/service.h"
+#include "snmp/address.h"
 #include "snmp/engine.h"
 
 namespace tt::snmp {
-
-// host, host:port, [v6]:port, [v6], or a bare IPv6 literal; false when malformed. `port` is left
-// alone when the text has none.
-bool split_address(std::string_view address, std::string& host, std::uint16_t& port);
 
 struct DiscoveryRequest {
   std::string host;  // name or literal address, without brackets

@@ -23,6 +23,7 @@
 #include "bus/bus.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "core/series.h"
 #include "db/writer.h"
 #include "snmp/message.h"
 #include "snmp/trap_limits.h"

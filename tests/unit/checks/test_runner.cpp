@@ -77,8 +77,7 @@ TEST_CASE(
                                      return std::make_unique<HoldProbe>(held);
                                    }};
   bus::CoreLoop loop;
-  bus::Bus bus(loop);
-  checks::Runner runner(loop, bus, SystemClock::instance(),
+  checks::Runner runner(loop, SystemClock::instance(),
                         [&](std::string_view k) { return k == "hold" ? &hold_kind : nullptr; });
   loop.start();
   std::vector<checks::Check> defs;

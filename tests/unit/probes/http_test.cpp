@@ -5,8 +5,8 @@
 #include <ctime>
 #include <string>
 
+#include "curl/multi.h"
 #include "fixture.h"
-#include "probes/curl_multi.h"
 #include "probes/kinds.h"
 
 using namespace probe_test;
@@ -81,9 +81,7 @@ TEST_SUITE("probes/http") {
     CHECK(!tt::probes::status_in(*r, 203));
   }
 
-  TEST_CASE("curl resolves names off the calling thread") {
-    CHECK(tt::probes::CurlMulti::async_dns());
-  }
+  TEST_CASE("curl resolves names off the calling thread") { CHECK(tt::curl::Multi::async_dns()); }
 
   TEST_CASE("a 200 answer reports facts and blackbox metrics") {
     Served srv(test_routes());

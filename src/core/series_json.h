@@ -1,4 +1,4 @@
-// api/series_json.h — how a series travels as JSON, in REST answers and on the WebSocket topics
+// core/series_json.h — how a series travels as JSON, in REST answers and on the WebSocket topics
 // series:<selector>: {"metric","labels","timestamps","values"}.
 #pragma once
 
@@ -7,7 +7,7 @@
 
 #include "core/series.h"
 
-namespace tt::api {
+namespace tt {
 
 // JSON has no NaN or infinity: those values travel as the strings Prometheus uses.
 nlohmann::json number_json(double v);
@@ -15,4 +15,4 @@ nlohmann::json number_json(double v);
 nlohmann::json labels_json(const LabelSet& labels, bool with_name);
 nlohmann::json series_json(const LabelSet& labels, std::span<const Sample> samples);
 
-}  // namespace tt::api
+}  // namespace tt

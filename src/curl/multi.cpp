@@ -1,46 +1,46 @@
-#include "probes/curl_multi.h"
+#include "curl/multi.h"
 
 #include <vector>
 
-namespace tt::probes {
+namespace tt::curl {
 
-struct CurlMulti::Socket {
+struct Multi::Socket {
   uv_poll_t poll{};
   curl_socket_t fd = CURL_SOCKET_BAD;
-  CurlMulti* owner = nullptr;
+  Multi* owner = nullptr;
 };
 
-bool CurlMulti::async_dns() {
+bool Multi::async_dns() {
   const auto* v = curl::version_info();
   return v && (v->features & CURL_VERSION_ASYNCHDNS) != 0;
 }
 
-CurlMulti::CurlMulti(uv_loop_t* loop) : m_loop(loop) {
+Multi::Multi(uv_loop_t* loop) : m_loop(loop) {
   m_multi = curl::multi_init();
   m_timer = new uv_timer_t{};
   uv_timer_init(loop, m_timer);
   m_timer->data = this;
-  curl::multi_setopt(m_multi, CURLMOPT_SOCKETFUNCTION, &CurlMulti::on_socket);
+  curl::multi_setopt(m_multi, CURLMOPT_SOCKETFUNCTION, &Multi::on_socket);
   curl::multi_setopt(m_multi, CURLMOPT_SOCKETDATA, this);
-  curl::multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, &CurlMulti::on_timer);
+  curl::multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, &Multi::on_timer);
   curl::multi_setopt(m_multi, CURLMOPT_TIMERDATA, this);
 }
 
-CurlMulti::~CurlMulti() { close(); }
+Multi::~Multi() { close(); }
 
-bool CurlMulti::add(CURL* easy, Finished finished) {
+bool Multi::add(CURL* easy, Finished finished) {
   if (m_closed) return false;
   if (curl::multi_add_handle(m_multi, easy) != CURLM_OK) return false;
   m_running[easy] = std::move(finished);
   return true;
 }
 
-void CurlMulti::remove(CURL* easy) {
+void Multi::remove(CURL* easy) {
   if (m_closed || !m_running.erase(easy)) return;
   curl::multi_remove_handle(m_multi, easy);
 }
 
-void CurlMulti::close() {
+void Multi::close() {
   if (m_closed) return;
   m_closed = true;
   for (auto& [easy, finished] : m_running) curl::multi_remove_handle(m_multi, easy);
@@ -56,15 +56,15 @@ void CurlMulti::close() {
   m_timer = nullptr;
 }
 
-void CurlMulti::close_socket(Socket* s) {
+void Multi::close_socket(Socket* s) {
   m_sockets.erase(s);
   uv_poll_stop(&s->poll);
   uv_close(reinterpret_cast<uv_handle_t*>(&s->poll),
            [](uv_handle_t* h) { delete static_cast<Socket*>(h->data); });
 }
 
-int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void* socket_ctx) {
-  auto* self = static_cast<CurlMulti*>(self_ptr);
+int Multi::on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void* socket_ctx) {
+  auto* self = static_cast<Multi*>(self_ptr);
   auto* s = static_cast<Socket*>(socket_ctx);
   if (what == CURL_POLL_REMOVE) {
     if (s) {
@@ -88,22 +88,21 @@ int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void
   int events = 0;
   if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
   if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= UV_WRITABLE;
-  uv_poll_start(&s->poll, events, &CurlMulti::on_poll);
+  uv_poll_start(&s->poll, events, &Multi::on_poll);
   return 0;
 }
 
-int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self_ptr) {
-  auto* self = static_cast<CurlMulti*>(self_ptr);
+int Multi::on_timer(CURLM*, long timeout_ms, void* self_ptr) {
+  auto* self = static_cast<Multi*>(self_ptr);
   if (!self->m_timer) return 0;
   if (timeout_ms < 0) uv_timer_stop(self->m_timer);
   // Even a zero timeout goes through the loop: curl forbids calling it back from here.
   else
-    uv_timer_start(self->m_timer, &CurlMulti::on_timeout, static_cast<std::uint64_t>(timeout_ms),
-                   0);
+    uv_timer_start(self->m_timer, &Multi::on_timeout, static_cast<std::uint64_t>(timeout_ms), 0);
   return 0;
 }
 
-void CurlMulti::on_poll(uv_poll_t* handle, int status, int events) {
+void Multi::on_poll(uv_poll_t* handle, int status, int events) {
   auto* s = static_cast<Socket*>(handle->data);
   int flags = 0;
   if (status < 0)
@@ -115,18 +114,18 @@ void CurlMulti::on_poll(uv_poll_t* handle, int status, int events) {
   s->owner->action(s->fd, flags);
 }
 
-void CurlMulti::on_timeout(uv_timer_t* handle) {
-  static_cast<CurlMulti*>(handle->data)->action(CURL_SOCKET_TIMEOUT, 0);
+void Multi::on_timeout(uv_timer_t* handle) {
+  static_cast<Multi*>(handle->data)->action(CURL_SOCKET_TIMEOUT, 0);
 }
 
-void CurlMulti::action(curl_socket_t fd, int ev_bitmask) {
+void Multi::action(curl_socket_t fd, int ev_bitmask) {
   if (m_closed) return;
   int running = 0;
   curl::multi_socket_action(m_multi, fd, ev_bitmask, &running);
   drain_finished();
 }
 
-void CurlMulti::drain_finished() {
+void Multi::drain_finished() {
   int left = 0;
   while (!m_closed) {
     CURLMsg* msg = curl::multi_info_read(m_multi, &left);
@@ -144,4 +143,4 @@ void CurlMulti::drain_finished() {
   }
 }
 
-}  // namespace tt::probes
+}  // namespace tt::curl

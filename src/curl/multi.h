@@ -1,4 +1,4 @@
-// probes/curl_multi.h — libcurl's multi interface driven by a libuv loop: one uv_poll_t per
+// curl/multi.h — libcurl's multi interface driven by a libuv loop: one uv_poll_t per
 // socket curl asks about, one uv_timer_t for curl's timeout. No threads of ours and no blocking
 // calls; name resolution is curl's threaded resolver (Debian's libcurl4-openssl is built with
 // it: CURL_VERSION_ASYNCHDNS), so it blocks a curl thread, never the loop. Loop thread only.
@@ -10,20 +10,20 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "probes/curl_api.h"
+#include "curl/api.h"
 
-namespace tt::probes {
+namespace tt::curl {
 
-class CurlMulti {
+class Multi {
  public:
   // Called on the loop thread when a transfer ends; the easy handle is already out of the multi
   // handle and belongs to the caller again.
   using Finished = std::function<void(CURL* easy, CURLcode result)>;
 
-  explicit CurlMulti(uv_loop_t* loop);
-  ~CurlMulti();  // calls close()
-  CurlMulti(const CurlMulti&) = delete;
-  CurlMulti& operator=(const CurlMulti&) = delete;
+  explicit Multi(uv_loop_t* loop);
+  ~Multi();  // calls close()
+  Multi(const Multi&) = delete;
+  Multi& operator=(const Multi&) = delete;
 
   // Starts the transfer. The easy handle stays the caller's (it cleans it up after `finished`
   // or after remove()). Returns false when curl refuses it (nothing will be called then).
@@ -55,4 +55,4 @@ class CurlMulti {
   bool m_closed = false;
 };
 
-}  // namespace tt::probes
+}  // namespace tt::curl

@@ -1,10 +1,10 @@
-#include "probes/curl_api.h"
+#include "curl/api.h"
 
 #include <dlfcn.h>
 
 #include <mutex>
 
-namespace tt::probes::curl {
+namespace tt::curl {
 
 namespace {
 
@@ -69,4 +69,4 @@ const Api* api() {
 
 const std::string& load_error() { return loaded().error; }
 
-}  // namespace tt::probes::curl
+}  // namespace tt::curl

@@ -1,4 +1,4 @@
-// probes/curl_api.h — libcurl, loaded when first needed (dlopen of libcurl.so.4) rather than at
+// curl/api.h — libcurl, loaded when first needed (dlopen of libcurl.so.4) rather than at
 // start: its TLS, Kerberos, LDAP, SSH and IDN libraries hold about 4 MB of resident memory that a
 // server with no HTTP checks and no notification channel never uses. The functions keep libcurl's
 // names without the `curl_` prefix (curl::easy_setopt for curl_easy_setopt) and behave the same;
@@ -10,7 +10,7 @@
 
 #include <string>
 
-namespace tt::probes::curl {
+namespace tt::curl {
 
 // libcurl's functions, resolved once (curl_global_init has run). nullptr when it is missing.
 struct Api {
@@ -85,4 +85,4 @@ inline curl_version_info_data* version_info() {
   return api() ? api()->version_info(CURLVERSION_NOW) : nullptr;
 }
 
-}  // namespace tt::probes::curl
+}  // namespace tt::curl

@@ -1,8 +1,8 @@
-#include "api/series_json.h"
+#include "core/series_json.h"
 
 #include <cmath>
 
-namespace tt::api {
+namespace tt {
 
 nlohmann::json number_json(double v) {
   if (std::isnan(v)) return "NaN";
@@ -29,4 +29,4 @@ nlohmann::json series_json(const LabelSet& labels, std::span<const Sample> sampl
           {"values", std::move(vs)}};
 }
 
-}  // namespace tt::api
+}  // namespace tt

@@ -1,0 +1,48 @@
+// checks/result.h — one run of a check as the runner concluded it on the loop: the outcome, the
+// samples for the store, and what changed. It leaves on the runner's results channel for the
+// recorder, which makes it durable.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/facts.h"
+#include "core/series.h"
+
+namespace tt::checks {
+
+struct CheckResult {
+  std::int64_t check_id = 0;
+  std::string check_name;
+  bool is_run = true;  // false for a state change without a run (paused, resumed)
+  TimeMs at = 0;       // the run's scheduled time (wall clock): regular timestamps compress best
+  bool up = false;
+  std::string error;  // empty when up
+  std::string message;
+  double duration_s = 0;
+  Facts facts;  // what the probe observed, for the API
+  std::vector<RefSample> samples;
+  // What the probe saw happen (event kind, data), for the events log: interface up/down.
+  std::vector<std::pair<std::string, nlohmann::json>> events;
+  // Set when this run changed the check's state or flapping flag.
+  bool state_changed = false;
+  bool flapping_changed = false;
+  std::string from_state, state;
+  bool flapping = false;
+  // Set when the node's status may have changed (a state change of one of its checks, or a
+  // check that left it): the status derived from all its checks (up, degraded, down, unknown).
+  std::optional<std::int64_t> node_id;
+  std::string node_status;
+
+  // Worth a commit at once: people watch states, not samples.
+  bool urgent() const {
+    return state_changed || flapping_changed || node_id.has_value() || !events.empty();
+  }
+};
+
+}  // namespace tt::checks
