@@ -14,7 +14,9 @@ for dir in tests/e2e tests/web; do
 done
 
 # ccache, when present, makes a second run on the same machine mostly cache hits; paths are
-# hashed relative to the build directory, so another clone of the repository hits too.
+# hashed relative to the build directory, so another clone of the repository hits too. The
+# files that use a precompiled header are cached too: CMakeLists.txt wraps the launcher with the
+# CCACHE_SLOPPINESS they need.
 launcher=()
 if command -v ccache >/dev/null; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
