@@ -24,7 +24,8 @@ export function useLocation() {
 
 // "/nodes/:id" against "/nodes/42" -> {id: "42"}; null when it does not match.
 export function match(pattern, path) {
-  const a = pattern.split('/'), b = path.replace(/\/+$/, '').split('/');
+  const a = pattern.split('/'),
+    b = path.replace(/\/+$/, '').split('/');
   if (a.length !== b.length) return null;
   const params = {};
   for (let i = 0; i < a.length; i++) {

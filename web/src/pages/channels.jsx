@@ -23,7 +23,11 @@ const OUTBOX_REFRESH_MS = 5000;
 // the on/off switch (null on the API: one message per transition). Its options' defaults and
 // help come from GET /api/v1/channel-grouping (the server's table); the labels are the UI's.
 const G = 'grouping.';
-const GROUPING_TIMES = [['group_wait', 'Group wait'], ['group_interval', 'Group interval'], ['repeat_interval', 'Repeat interval']];
+const GROUPING_TIMES = [
+  ['group_wait', 'Group wait'],
+  ['group_interval', 'Group interval'],
+  ['repeat_interval', 'Repeat interval'],
+];
 const specOf = (specs, name) => specs.find((o) => o.name === name) || {};
 
 // A channel's grouping as form values. Switched off, group_by starts at the server's default,
@@ -57,7 +61,11 @@ export function channelBody(kind, v, creating) {
 // "by alertname, site · 30s / 5m / 4h" for the list.
 export function describeGrouping(g) {
   if (!g) return '';
-  const by = g.group_by.includes('...') ? 'all labels' : g.group_by.length ? g.group_by.join(', ') : 'nothing (one group)';
+  const by = g.group_by.includes('...')
+    ? 'all labels'
+    : g.group_by.length
+      ? g.group_by.join(', ')
+      : 'nothing (one group)';
   return `by ${by} · ${GROUPING_TIMES.map(([k]) => g[k]).join(' / ')}`;
 }
 
@@ -68,18 +76,43 @@ function GroupingFields({ form, specs }) {
     <fieldset class="options grouping">
       <legend>Grouping</legend>
       <div class="field check">
-        <label><input type="checkbox" {...f} checked={on} onChange={(e) => form.set('grouping', e.currentTarget.checked)} /> Group notifications</label>
-        <p class="help">Off: one message per alert that fires or resolves. On: the alerts with the same values of the labels below go out together, as Alertmanager groups them.</p>
-        {form.errors.grouping && <p class="field-error" id={f.id + '-err'}>{form.errors.grouping}</p>}
+        <label>
+          <input type="checkbox" {...f} checked={on} onChange={(e) => form.set('grouping', e.currentTarget.checked)} />{' '}
+          Group notifications
+        </label>
+        <p class="help">
+          Off: one message per alert that fires or resolves. On: the alerts with the same values of the labels below go
+          out together, as Alertmanager groups them.
+        </p>
+        {form.errors.grouping && (
+          <p class="field-error" id={f.id + '-err'}>
+            {form.errors.grouping}
+          </p>
+        )}
       </div>
       {on && (
         <div class="grid">
-          <Field form={form} name={G + 'group_by'} label="Group by" help="Label names, comma-separated; ... groups by all labels; empty puts every alert in one group.">
+          <Field
+            form={form}
+            name={G + 'group_by'}
+            label="Group by"
+            help="Label names, comma-separated; ... groups by all labels; empty puts every alert in one group."
+          >
             <input {...form.bind(G + 'group_by')} autocomplete="off" spellcheck={false} placeholder="alertname, node" />
           </Field>
           {GROUPING_TIMES.map(([k, label]) => (
-            <Field form={form} name={G + k} label={label} help={`${cap(specOf(specs, k).help || '')}. Empty: ${specOf(specs, k).default}.`}>
-              <input {...form.bind(G + k)} autocomplete="off" spellcheck={false} placeholder={specOf(specs, k).default} />
+            <Field
+              form={form}
+              name={G + k}
+              label={label}
+              help={`${cap(specOf(specs, k).help || '')}. Empty: ${specOf(specs, k).default}.`}
+            >
+              <input
+                {...form.bind(G + k)}
+                autocomplete="off"
+                spellcheck={false}
+                placeholder={specOf(specs, k).default}
+              />
             </Field>
           ))}
         </div>
@@ -89,9 +122,23 @@ function GroupingFields({ form, specs }) {
 }
 
 function TestResult({ test }) {
-  if (test.busy) return <p class="muted" role="status">Sending…</p>;
-  if (test.ok) return <p class="run-result card s-up-border" role="status"><strong>Delivered.</strong> The receiver accepted the test message.</p>;
-  return <p class="run-result card s-down-border" role="alert"><strong>Not delivered:</strong> {test.error}</p>;
+  if (test.busy)
+    return (
+      <p class="muted" role="status">
+        Sending…
+      </p>
+    );
+  if (test.ok)
+    return (
+      <p class="run-result card s-up-border" role="status">
+        <strong>Delivered.</strong> The receiver accepted the test message.
+      </p>
+    );
+  return (
+    <p class="run-result card s-down-border" role="alert">
+      <strong>Not delivered:</strong> {test.error}
+    </p>
+  );
 }
 
 export function ChannelEditor({ id }) {
@@ -104,12 +151,20 @@ export function ChannelEditor({ id }) {
   const form = useForm({ name: '', kind: 'webhook', ...groupingValues(null, []) });
   const fill = (c, k, g) => {
     setChannel(c);
-    form.setValues({ name: c.name, kind: c.kind, ...optionValues(k.find((x) => x.kind === c.kind)?.options, CFG, c.config), ...groupingValues(c.grouping, g) });
+    form.setValues({
+      name: c.name,
+      kind: c.kind,
+      ...optionValues(k.find((x) => x.kind === c.kind)?.options, CFG, c.config),
+      ...groupingValues(c.grouping, g),
+    });
   };
   useEffect(() => {
     (async () => {
       try {
-        const [k, g] = await Promise.all([get('/api/v1/channel-kinds'), get('/api/v1/channel-grouping')]).then((r) => [r[0].data, r[1].data.options]);
+        const [k, g] = await Promise.all([get('/api/v1/channel-kinds'), get('/api/v1/channel-grouping')]).then((r) => [
+          r[0].data,
+          r[1].data.options,
+        ]);
         setKinds(k);
         setGroupingSpecs(g);
         if (id) fill((await get(`/api/v1/channels/${id}`)).data, k, g);
@@ -121,7 +176,16 @@ export function ChannelEditor({ id }) {
     document.title = (id ? 'Channel' : 'New channel') + ' · Telltale';
   }, [id]);
 
-  if (error) return <section class="card narrow"><h1>Channel</h1><p class="error" role="alert">{error}</p><a href="/channels">Back to the channels</a></section>;
+  if (error)
+    return (
+      <section class="card narrow">
+        <h1>Channel</h1>
+        <p class="error" role="alert">
+          {error}
+        </p>
+        <a href="/channels">Back to the channels</a>
+      </section>
+    );
   if (!kinds || !channel) return <p class="loading">Loading…</p>;
   const kind = kinds.find((k) => k.kind === form.values.kind) || kinds[0];
 
@@ -154,24 +218,68 @@ export function ChannelEditor({ id }) {
   };
   return (
     <section aria-labelledby="channel-title" class="editor">
-      <nav class="crumbs" aria-label="Breadcrumb"><a href="/channels">Channels</a> › <span>{id ? channel.name : 'New channel'}</span></nav>
-      <h1 id="channel-title" tabIndex={-1}>{id ? `Channel ${channel.name}` : 'New channel'}</h1>
-      <form noValidate onSubmit={(e) => { setSaved(''); form.submit(e, work); }}>
+      <nav class="crumbs" aria-label="Breadcrumb">
+        <a href="/channels">Channels</a> › <span>{id ? channel.name : 'New channel'}</span>
+      </nav>
+      <h1 id="channel-title" tabIndex={-1}>
+        {id ? `Channel ${channel.name}` : 'New channel'}
+      </h1>
+      <form
+        noValidate
+        onSubmit={(e) => {
+          setSaved('');
+          form.submit(e, work);
+        }}
+      >
         <FormAlert form={form} />
         <div class="grid">
           <Field form={form} name="kind" label="Kind" help={kind.help}>
-            <select {...form.bind('kind')} disabled={!!id}>{kinds.map((k) => <option value={k.kind}>{k.title || k.kind}</option>)}</select>
+            <select {...form.bind('kind')} disabled={!!id}>
+              {kinds.map((k) => (
+                <option value={k.kind}>{k.title || k.kind}</option>
+              ))}
+            </select>
           </Field>
-          <Field form={form} name="name" label="Name"><input {...form.bind('name')} autocomplete="off" spellcheck={false} required /></Field>
+          <Field form={form} name="name" label="Name">
+            <input {...form.bind('name')} autocomplete="off" spellcheck={false} required />
+          </Field>
         </div>
-        <OptionFields form={form} specs={kind.options} prefix={CFG} legend={`${kind.title || kind.kind} settings`} kindKey={kind.kind} />
+        <OptionFields
+          form={form}
+          specs={kind.options}
+          prefix={CFG}
+          legend={`${kind.title || kind.kind} settings`}
+          kindKey={kind.kind}
+        />
         <GroupingFields form={form} specs={groupingSpecs} />
         <div class="actions left">
-          <button type="submit" class="primary writes" disabled={form.busy}>{id ? 'Save' : 'Create channel'}</button>
-          {id && <button type="button" class="writes" onClick={sendTest} disabled={test?.busy} title="Sends a test message with the saved settings">Send test</button>}
-          {id && <a class="button" href={'/channels' + qs({ channel: id })}>Its notifications</a>}
-          {id && <button type="button" class="danger writes" onClick={remove}>Delete channel</button>}
-          <span role="status" class="muted">{saved}</span>
+          <button type="submit" class="primary writes" disabled={form.busy}>
+            {id ? 'Save' : 'Create channel'}
+          </button>
+          {id && (
+            <button
+              type="button"
+              class="writes"
+              onClick={sendTest}
+              disabled={test?.busy}
+              title="Sends a test message with the saved settings"
+            >
+              Send test
+            </button>
+          )}
+          {id && (
+            <a class="button" href={'/channels' + qs({ channel: id })}>
+              Its notifications
+            </a>
+          )}
+          {id && (
+            <button type="button" class="danger writes" onClick={remove}>
+              Delete channel
+            </button>
+          )}
+          <span role="status" class="muted">
+            {saved}
+          </span>
         </div>
       </form>
       {test && <TestResult test={test} />}
@@ -190,10 +298,11 @@ function Outbox({ channels, query }) {
   const timer = useRef(0);
   const setFilter = (name, value) => {
     const p = new URLSearchParams(location.search);
-    if (value) p.set(name, value); else p.delete(name);
+    if (value) p.set(name, value);
+    else p.delete(name);
     navigate('/channels' + (p.toString() ? '?' + p : ''), { replace: true });
   };
-  const pages = useRef(1);  // pages shown; refreshes reread only a one-page list, so "More" stays
+  const pages = useRef(1); // pages shown; refreshes reread only a one-page list, so "More" stays
   const load = async (page = 1) => {
     try {
       const r = await get('/api/v1/notifications' + qs({ state, channel, page, per_page: 50 }));
@@ -207,57 +316,117 @@ function Outbox({ channels, query }) {
   };
   useEffect(() => {
     load();
-    const refresh = setInterval(() => { if (pages.current === 1) load(); }, OUTBOX_REFRESH_MS);
-    return () => { clearInterval(refresh); clearTimeout(timer.current); };
+    const refresh = setInterval(() => {
+      if (pages.current === 1) load();
+    }, OUTBOX_REFRESH_MS);
+    return () => {
+      clearInterval(refresh);
+      clearTimeout(timer.current);
+    };
   }, [state, channel]);
   // Alert transitions queue notifications and deliveries follow within moments: reload after
   // each, once things settle.
-  useEvents((e) => {
-    if (e.topic === 'alerts' && pages.current === 1) { clearTimeout(timer.current); timer.current = setTimeout(load, 1000); }
-  }, [state, channel]);
+  useEvents(
+    (e) => {
+      if (e.topic === 'alerts' && pages.current === 1) {
+        clearTimeout(timer.current);
+        timer.current = setTimeout(load, 1000);
+      }
+    },
+    [state, channel],
+  );
   return (
     <section aria-labelledby="outbox-title">
       <div class="head">
         <h2 id="outbox-title">Outbox</h2>
         <span class="spacer" />
-        <button type="button" onClick={() => load()}>Refresh</button>
+        <button type="button" onClick={() => load()}>
+          Refresh
+        </button>
       </div>
       <div class="filters alert-filters">
         <div class="field">
           <label for="ob-state">State</label>
           <select id="ob-state" value={state} onChange={(e) => setFilter('state', e.currentTarget.value)}>
-            <option value="">All</option>{OUTBOX_STATES.map((s) => <option value={s}>{cap(s)}</option>)}
+            <option value="">All</option>
+            {OUTBOX_STATES.map((s) => (
+              <option value={s}>{cap(s)}</option>
+            ))}
           </select>
         </div>
         <div class="field">
           <label for="ob-channel">Channel</label>
           <select id="ob-channel" value={channel} onChange={(e) => setFilter('channel', e.currentTarget.value)}>
-            <option value="">All</option>{channels.map((c) => <option value={c.id}>{c.name}</option>)}
+            <option value="">All</option>
+            {channels.map((c) => (
+              <option value={c.id}>{c.name}</option>
+            ))}
           </select>
         </div>
       </div>
-      {error && <p class="error" role="alert">{error}</p>}
-      {list === null ? <p class="loading">Loading…</p> : list.length === 0 ? <p>No notifications{state || channel ? ' match these filters' : ' yet'}.</p> : (
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {list === null ? (
+        <p class="loading">Loading…</p>
+      ) : list.length === 0 ? (
+        <p>No notifications{state || channel ? ' match these filters' : ' yet'}.</p>
+      ) : (
         <table class="outbox">
-          <thead><tr><th scope="col">State</th><th scope="col">Channel</th><th scope="col">Alert</th><th scope="col">Attempts</th><th scope="col">Age</th><th scope="col">Last error</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">State</th>
+              <th scope="col">Channel</th>
+              <th scope="col">Alert</th>
+              <th scope="col">Attempts</th>
+              <th scope="col">Age</th>
+              <th scope="col">Last error</th>
+            </tr>
+          </thead>
           <tbody>
             {list.map((n) => (
               <tr key={n.id} data-notification={n.id} data-state={n.state}>
-                <td><span class={'badge ' + (STATE_CLASS[n.state] || 's-unknown')}>{cap(n.state)}</span></td>
-                <td><a href={`/channels/${n.channel_id}`}>{n.channel}</a></td>
-                <td>{n.rule} <span class="chip">{n.event}</span></td>
-                <td class="num" data-label="Attempts">{n.attempts}</td>
-                <td class="small"><Age n={n} />
-                  {n.sent_at && <div class="muted">{SETTLED[n.state] || n.state} <Time at={n.sent_at} /></div>}
-                  {n.state === 'pending' && n.next_attempt_at && <div class="muted">next try <time datetime={n.next_attempt_at}>{new Date(n.next_attempt_at).toLocaleTimeString()}</time></div>}
+                <td>
+                  <span class={'badge ' + (STATE_CLASS[n.state] || 's-unknown')}>{cap(n.state)}</span>
                 </td>
-                <td class="small" data-label="Last error">{n.last_error ? <code>{n.last_error}</code> : <span class="muted">–</span>}</td>
+                <td>
+                  <a href={`/channels/${n.channel_id}`}>{n.channel}</a>
+                </td>
+                <td>
+                  {n.rule} <span class="chip">{n.event}</span>
+                </td>
+                <td class="num" data-label="Attempts">
+                  {n.attempts}
+                </td>
+                <td class="small">
+                  <Age n={n} />
+                  {n.sent_at && (
+                    <div class="muted">
+                      {SETTLED[n.state] || n.state} <Time at={n.sent_at} />
+                    </div>
+                  )}
+                  {n.state === 'pending' && n.next_attempt_at && (
+                    <div class="muted">
+                      next try{' '}
+                      <time datetime={n.next_attempt_at}>{new Date(n.next_attempt_at).toLocaleTimeString()}</time>
+                    </div>
+                  )}
+                </td>
+                <td class="small" data-label="Last error">
+                  {n.last_error ? <code>{n.last_error}</code> : <span class="muted">–</span>}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      {more && <button type="button" onClick={() => load(more)}>More notifications</button>}
+      {more && (
+        <button type="button" onClick={() => load(more)}>
+          More notifications
+        </button>
+      )}
     </section>
   );
 }
@@ -267,27 +436,53 @@ export function Channels({ query }) {
   const [error, setError] = useState('');
   useEffect(() => {
     document.title = 'Channels · Telltale';
-    get('/api/v1/channels' + qs({ per_page: 500 })).then((r) => setList(r.data), (err) => setError(`Could not load the channels: ${err.message}`));
+    get('/api/v1/channels' + qs({ per_page: 500 })).then(
+      (r) => setList(r.data),
+      (err) => setError(`Could not load the channels: ${err.message}`),
+    );
   }, []);
   return (
     <section aria-labelledby="channels-title">
       <div class="head">
-        <h1 id="channels-title" tabIndex={-1}>Channels</h1>
+        <h1 id="channels-title" tabIndex={-1}>
+          Channels
+        </h1>
         <AlertsNav here="/channels" />
         <span class="spacer" />
-        <a class="button primary writes" href="/channels/new">New channel</a>
+        <a class="button primary writes" href="/channels/new">
+          New channel
+        </a>
       </div>
-      {error && <p class="error" role="alert">{error}</p>}
-      {list === null ? <p class="loading">Loading…</p> : list.length === 0 ? <p>No channels yet: alerts are only shown here, nobody is notified.</p> : (
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {list === null ? (
+        <p class="loading">Loading…</p>
+      ) : list.length === 0 ? (
+        <p>No channels yet: alerts are only shown here, nobody is notified.</p>
+      ) : (
         <table class="channels">
-          <thead><tr><th scope="col">Channel</th><th scope="col">Kind</th><th scope="col">Grouping</th><th scope="col">Changed</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Channel</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Grouping</th>
+              <th scope="col">Changed</th>
+            </tr>
+          </thead>
           <tbody>
             {list.map((c) => (
               <tr key={c.id} data-channel={c.id}>
-                <td><a href={`/channels/${c.id}`}>{c.name}</a></td>
+                <td>
+                  <a href={`/channels/${c.id}`}>{c.name}</a>
+                </td>
                 <td>{c.kind}</td>
                 <td class="small">{c.grouping ? describeGrouping(c.grouping) : <span class="muted">none</span>}</td>
-                <td class="small"><Time at={c.updated_at} /></td>
+                <td class="small">
+                  <Time at={c.updated_at} />
+                </td>
               </tr>
             ))}
           </tbody>
