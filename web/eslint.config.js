@@ -21,7 +21,11 @@ export default [
       // Effects here deliberately re-run on a chosen subset of what they read (a filter, an id),
       // with the rest read fresh from the render that scheduled them; the rule would ask for all.
       'react-hooks/exhaustive-deps': 'off',
-      'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // ignoreRestSiblings: `const { a, ...rest } = x` is how a key is left out of a copy.
+      'no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
       eqeqeq: ['error', 'smart'],
       'no-var': 'error',
       'prefer-const': ['error', { destructuring: 'all' }],

@@ -134,7 +134,7 @@ function Routes({ path, query, session }) {
   const admin = session.role === 'admin';
   if (path === '/' || path === '/nodes') return <Overview query={query} />;
   if ((p = match('/nodes/:id', path))) return <NodePage id={+p.id} />;
-  if ((p = match('/checks/new', path))) return <CheckEditor nodeId={query.get('node')} />;
+  if (path === '/checks/new') return <CheckEditor nodeId={query.get('node')} />;
   if ((p = match('/checks/:id', path))) return <CheckEditor id={+p.id} />;
   if (path === '/events') return <Events />;
   if (path === '/map') return <MapPage />;
