@@ -1,5 +1,5 @@
 // Small shared pieces: form fields with their server-side errors, status badges, times.
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 export const STATUSES = ['down', 'degraded', 'unknown', 'up'];
 export const NODE_TYPES = ['baremetal', 'vm', 'container', 'network', 'iot'];
@@ -130,4 +130,29 @@ export function FormAlert({ form }) {
       {form.alert}
     </p>
   ) : null;
+}
+
+export function useTitle(title) {
+  useEffect(() => {
+    document.title = `${title} · Telltale`;
+  }, [title]);
+}
+
+// A page: its title (the document's too), the heading row with `nav` and, on the right,
+// `actions`, then the children.
+export function Page({ id, title, nav, actions, children }) {
+  useTitle(title);
+  return (
+    <section aria-labelledby={id}>
+      <div class="head">
+        <h1 id={id} tabIndex={-1}>
+          {title}
+        </h1>
+        {nav}
+        <span class="spacer" />
+        {actions}
+      </div>
+      {children}
+    </section>
+  );
 }

@@ -2,10 +2,11 @@
 // edit one: one-off (from, until) or recurring (daily or on weekdays, at a time of day for a
 // duration, in a UTC offset), over nodes and/or alert label matchers. Alerts they cover carry
 // `maintenance` (the alerts page shows it).
-import { useEffect, useState } from 'preact/hooks';
-import { get, post, patch, del, qs } from '../api.js';
-import { useEvents, nodes, nodesByName } from '../live.js';
-import { Time, useForm, Field, FormAlert } from '../ui.jsx';
+import { useState } from 'preact/hooks';
+import { nodes, nodesByName } from '../live.js';
+import { Time, useForm, Field, Page } from '../ui.jsx';
+import { CanWrite } from '../session.jsx';
+import { useResourceList, useEditing, ResourceTable, EditorForm, saveResource } from '../components/resource_list.jsx';
 import { AlertsNav } from './alerts.jsx';
 import { toLocalInput } from './silences.jsx';
 
@@ -103,23 +104,20 @@ function WindowForm({ window: w, onSaved, onCancel }) {
   const v = form.values;
   const work = async (values) => {
     const body = windowBody(values, byName);
-    if (w) onSaved((await patch(`/api/v1/maintenance/${w.id}`, body)).data, 'saved');
-    else {
-      if (body.recurrence?.days === null) delete body.recurrence.days;
-      onSaved((await post('/api/v1/maintenance', body)).data, 'created');
-    }
+    if (!w && body.recurrence?.days === null) delete body.recurrence.days;
+    onSaved(await saveResource('/api/v1/maintenance', w, body), w ? 'saved' : 'created');
   };
   const days = v[R + 'days'];
   const toggleDay = (d, on) => form.set(R + 'days', on ? [...days, d] : days.filter((x) => x !== d));
   return (
-    <form
-      class="card silence-form"
-      noValidate
-      onSubmit={(e) => form.submit(e, work)}
-      aria-labelledby="window-form-title"
+    <EditorForm
+      form={form}
+      work={work}
+      title={w ? `Edit ${w.name}` : 'New maintenance window'}
+      titleId="window-form-title"
+      submit={w ? 'Save window' : 'Create window'}
+      onCancel={onCancel}
     >
-      <h2 id="window-form-title">{w ? `Edit ${w.name}` : 'New maintenance window'}</h2>
-      <FormAlert form={form} />
       <div class="grid">
         <Field form={form} name="name" label="Name">
           <input {...form.bind('name')} autocomplete="off" required autoFocus />
@@ -230,102 +228,82 @@ function WindowForm({ window: w, onSaved, onCancel }) {
           </>
         )}
       </fieldset>
-      <div class="actions left">
-        <button type="submit" class="primary" disabled={form.busy}>
-          {w ? 'Save window' : 'Create window'}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
+    </EditorForm>
   );
 }
 
-export function Maintenance({ query }) {
-  const [list, setList] = useState(null);
-  const [activeOnly, setActiveOnly] = useState(query.get('active') === 'true');
-  const [editing, setEditing] = useState(query.get('new') === '1' ? 'new' : null); // 'new', a window, or null
-  const [error, setError] = useState('');
-  const [notice, setNotice] = useState('');
-  const load = async () => {
-    try {
-      setList((await get('/api/v1/maintenance' + qs({ active: activeOnly ? 'true' : '', per_page: 500 }))).data);
-    } catch (err) {
-      setError(`Could not load the maintenance windows: ${err.message}`);
-    }
-  };
-  useEffect(() => {
-    document.title = 'Maintenance · Telltale';
-  }, []);
-  // Windows open and close with time, not with events: reloaded every 30 s too.
-  useEffect(() => {
-    load();
-    const t = setInterval(load, 30e3);
-    return () => clearInterval(t);
-  }, [activeOnly]);
-  useEvents(
-    (e) => {
-      if (e.kind?.startsWith('maintenance.')) load();
-    },
-    [activeOnly],
-  );
-  const remove = async (w) => {
-    if (!confirm(`Delete the maintenance window “${w.name}”?`)) return;
-    try {
-      await del(`/api/v1/maintenance/${w.id}`);
-      setNotice(`Window ${w.name} deleted.`);
-      load();
-    } catch (err) {
-      setError(`Could not delete it: ${err.message}`);
-    }
-  };
-  const activeCount = list?.filter((w) => w.active).length ?? 0;
-  return (
-    <section aria-labelledby="maint-title">
-      <div class="head">
-        <h1 id="maint-title" tabIndex={-1}>
-          Maintenance
-        </h1>
-        <AlertsNav here="/maintenance" />
-        <span class="spacer" />
-        {!editing && (
-          <button
-            type="button"
-            class="primary writes"
-            onClick={() => {
-              setEditing('new');
-              setNotice('');
-            }}
-          >
-            New window
-          </button>
+const stateOf = (w) =>
+  w.active ? 'Active' : w.recurrence ? 'Recurring' : Date.parse(w.ends_at) < Date.now() ? 'Ended' : 'Scheduled';
+const COLUMNS = [
+  { label: 'State', cell: (w) => <span class={'badge ' + (w.active ? 's-degraded' : 's-unknown')}>{stateOf(w)}</span> },
+  {
+    label: 'Window',
+    cell: (w) => (
+      <>
+        <strong>{w.name}</strong>
+        {w.comment && <div class="small">{w.comment}</div>}
+        <div class="muted small">
+          {w.created_by}, <Time at={w.created_at} />
+        </div>
+      </>
+    ),
+  },
+  { label: 'When', props: { class: 'small' }, cell: describeSchedule },
+  {
+    label: 'Covers',
+    props: { class: 'small' },
+    cell: (w) => (
+      <>
+        {w.node_ids?.length > 0 && <div>nodes: {nodeNames(w.node_ids).join(', ')}</div>}
+        {w.matchers && (
+          <div>
+            <code>{w.matchers}</code>
+          </div>
         )}
-      </div>
+      </>
+    ),
+  },
+];
+
+export function Maintenance({ query }) {
+  const [activeOnly, setActiveOnly] = useState(query.get('active') === 'true');
+  // Windows open and close with time, not with events: read again every 30 s too.
+  const list = useResourceList('/api/v1/maintenance', {
+    noun: 'maintenance windows',
+    all: true,
+    params: { active: activeOnly ? 'true' : '' },
+    pollMs: 30e3,
+    reloadOn: (e) => e.kind?.startsWith('maintenance.'),
+  });
+  const editor = useEditing(list, query.get('new') === '1' ? 'new' : null);
+  const activeCount = list.items?.filter((w) => w.active).length ?? 0;
+  return (
+    <Page
+      id="maint-title"
+      title="Maintenance"
+      nav={<AlertsNav here="/maintenance" />}
+      actions={
+        <CanWrite>
+          {!editor.open && (
+            <button type="button" class="primary" onClick={() => editor.start()}>
+              New window
+            </button>
+          )}
+        </CanWrite>
+      }
+    >
       <p class="muted small">
         Alerts covered by an active window still change state but notify nobody, and show “maintenance”.
       </p>
-      {editing && (
-        <WindowForm
-          key={editing === 'new' ? 'new' : editing.id}
-          window={editing === 'new' ? null : editing}
-          onCancel={() => setEditing(null)}
-          onSaved={(w, how) => {
-            setEditing(null);
-            setNotice(`Window ${w.name} ${how}.`);
-            load();
-          }}
-        />
-      )}
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
+      {editor.open && (
+        <CanWrite>
+          <WindowForm
+            key={editor.key}
+            window={editor.item}
+            onCancel={editor.close}
+            onSaved={(w, how) => editor.saved(`Window ${w.name} ${how}.`)}
+          />
+        </CanWrite>
       )}
       <div class="field check">
         <label>
@@ -333,78 +311,38 @@ export function Maintenance({ query }) {
           now only
         </label>
       </div>
-      {list === null ? (
-        <p class="loading">Loading…</p>
-      ) : list.length === 0 ? (
-        <p>No maintenance windows{activeOnly ? ' are active now' : ''}.</p>
-      ) : (
-        <>
-          <p class="small" id="maint-active">
-            {activeCount} active now.
-          </p>
-          <table class="maintenance">
-            <thead>
-              <tr>
-                <th scope="col">State</th>
-                <th scope="col">Window</th>
-                <th scope="col">When</th>
-                <th scope="col">Covers</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((w) => (
-                <tr key={w.id} data-window={w.id} data-active={w.active ? 'true' : 'false'}>
-                  <td>
-                    <span class={'badge ' + (w.active ? 's-degraded' : 's-unknown')}>
-                      {w.active
-                        ? 'Active'
-                        : w.recurrence
-                          ? 'Recurring'
-                          : Date.parse(w.ends_at) < Date.now()
-                            ? 'Ended'
-                            : 'Scheduled'}
-                    </span>
-                  </td>
-                  <td>
-                    <strong>{w.name}</strong>
-                    {w.comment && <div class="small">{w.comment}</div>}
-                    <div class="muted small">
-                      {w.created_by}, <Time at={w.created_at} />
-                    </div>
-                  </td>
-                  <td class="small">{describeSchedule(w)}</td>
-                  <td class="small">
-                    {w.node_ids?.length > 0 && <div>nodes: {nodeNames(w.node_ids).join(', ')}</div>}
-                    {w.matchers && (
-                      <div>
-                        <code>{w.matchers}</code>
-                      </div>
-                    )}
-                  </td>
-                  <td class="row-actions">
-                    <button
-                      type="button"
-                      class="writes"
-                      onClick={() => {
-                        setEditing(w);
-                        setNotice('');
-                      }}
-                    >
-                      Edit
-                    </button>
-                    <button type="button" class="danger writes" onClick={() => remove(w)}>
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </>
+      {list.items?.length > 0 && (
+        <p class="small" id="maint-active">
+          {activeCount} active now.
+        </p>
       )}
-    </section>
+      <ResourceTable
+        list={list}
+        class="maintenance"
+        columns={COLUMNS}
+        empty={`No maintenance windows${activeOnly ? ' are active now' : ''}.`}
+        row={(w) => ({ 'data-window': w.id, 'data-active': w.active ? 'true' : 'false' })}
+        actions={(w) => (
+          <CanWrite>
+            <button type="button" onClick={() => editor.start(w)}>
+              Edit
+            </button>
+            <button
+              type="button"
+              class="danger"
+              onClick={() =>
+                list.remove(
+                  `/api/v1/maintenance/${w.id}`,
+                  `Delete the maintenance window “${w.name}”?`,
+                  `Window ${w.name} deleted.`,
+                )
+              }
+            >
+              Delete
+            </button>
+          </CanWrite>
+        )}
+      />
+    </Page>
   );
 }

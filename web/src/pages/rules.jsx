@@ -1,11 +1,19 @@
 // Alert rules: the list, and the editor. An expression rule shows the current value of its
 // expression (an instant query of /prometheus/api/v1/query while typing), and a parse error
 // points at its position in the expression, from the preview as from the 422 of a save.
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { get, post, patch, del, qs } from '../api.js';
+import { useEffect, useState } from 'preact/hooks';
+import { get, qs } from '../api.js';
 import { navigate } from '../router.js';
-import { useEvents } from '../live.js';
-import { useForm, Field, FormAlert, parseLabels, formatLabels, cap } from '../ui.jsx';
+import { useForm, Field, Page, cap } from '../ui.jsx';
+import { CanWrite } from '../session.jsx';
+import { KeyValueField, toPairs, fromPairs } from '../components/key_value.jsx';
+import {
+  useResourceList,
+  ResourceTable,
+  EditorForm,
+  saveResource,
+  confirmDelete,
+} from '../components/resource_list.jsx';
 import { AlertsNav, SeverityChip, SEVERITIES, labelSelector } from './alerts.jsx';
 
 // "at position 12: unexpected …" -> {pos: 12, text: "unexpected …"}; null without a position.
@@ -13,24 +21,6 @@ export function exprPosition(message) {
   const m = /^at position (\d+): ([\s\S]*)$/.exec(message || '');
   return m ? { pos: +m[1], text: m[2] } : null;
 }
-
-// "key=value" a line -> {key: value}; null when a line has no key. Values may hold commas.
-export function parseLines(text) {
-  const out = {};
-  for (const line of (text || '')
-    .split('\n')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const i = line.indexOf('=');
-    if (i < 1) return null;
-    out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
-  }
-  return out;
-}
-const formatLines = (obj) =>
-  Object.entries(obj || {})
-    .map(([k, v]) => `${k}=${v}`)
-    .join('\n');
 
 // The form's values as the API's body (escalations always: an empty list removes the steps).
 export function ruleBody(v) {
@@ -43,13 +33,15 @@ export function ruleBody(v) {
     escalations: (v.escalations || []).map((e) => ({ after: e.after.trim(), channels: e.channels.map(Number) })),
   };
   for (const k of ['for', 'keep_firing_for', 'interval']) if (v[k].trim()) body[k] = v[k].trim();
-  const labels = parseLabels(v.labels),
-    annotations = parseLines(v.annotations);
   const fields = [];
-  if (!labels) fields.push({ field: 'labels', message: 'Write labels as key=value, separated by commas.' });
-  if (!annotations) fields.push({ field: 'annotations', message: 'Write one key=value a line.' });
+  for (const k of ['labels', 'annotations']) {
+    try {
+      body[k] = fromPairs(v[k], k);
+    } catch (err) {
+      fields.push(...err.fields);
+    }
+  }
   if (fields.length) throw { fields, message: 'Please correct the highlighted fields.' };
-  Object.assign(body, { labels, annotations });
   if (v.kind === 'expr') body.expr = v.expr;
   else Object.assign(body, { check_id: v.check_id ? +v.check_id : null, check_selector: v.check_selector.trim() });
   return body;
@@ -294,7 +286,7 @@ export function RuleEditor({ id }) {
     interval: '',
     severity: 'warning',
     labels: '',
-    annotations: 'summary=',
+    annotations: [['summary', '']],
     enabled: true,
     channels: [],
     escalations: [],
@@ -311,8 +303,8 @@ export function RuleEditor({ id }) {
       keep_firing_for: r.keep_firing_for,
       interval: r.interval,
       severity: r.severity,
-      labels: formatLabels(r.labels),
-      annotations: formatLines(r.annotations),
+      labels: toPairs(r.labels),
+      annotations: toPairs(r.annotations),
       enabled: r.enabled,
       channels: (r.channels || []).map(String),
       escalations: (r.escalations || []).map((e) => ({ after: e.after, channels: e.channels.map(String) })),
@@ -350,19 +342,17 @@ export function RuleEditor({ id }) {
     );
 
   const work = async (v) => {
-    const body = ruleBody(v);
-    if (id) {
-      fill((await patch(`/api/v1/alert-rules/${id}`, body)).data);
-      setSaved('Saved.');
-    } else {
-      navigate(`/alerts/rules/${(await post('/api/v1/alert-rules', body)).data.id}`, { replace: true });
-    }
+    const saved = await saveResource('/api/v1/alert-rules', id && rule, ruleBody(v));
+    if (!id) return navigate(`/alerts/rules/${saved.id}`, { replace: true });
+    fill(saved);
+    setSaved('Saved.');
   };
   const remove = async () => {
-    if (!confirm(`Delete alert rule “${rule.name}”? Its active alerts resolve.`)) return;
     try {
-      await del(`/api/v1/alert-rules/${id}`);
-      navigate('/alerts/rules');
+      if (
+        await confirmDelete(`/api/v1/alert-rules/${id}`, `Delete alert rule “${rule.name}”? Its active alerts resolve.`)
+      )
+        navigate('/alerts/rules');
     } catch (err) {
       form.setAlert(err.message);
     }
@@ -376,14 +366,28 @@ export function RuleEditor({ id }) {
       <h1 id="rule-title" tabIndex={-1}>
         {id ? `Alert rule ${rule.name}` : 'New alert rule'}
       </h1>
-      <form
-        noValidate
-        onSubmit={(e) => {
-          setSaved('');
-          form.submit(e, work);
-        }}
+      <EditorForm
+        form={form}
+        work={work}
+        class=""
+        onSubmit={() => setSaved('')}
+        submit={id ? 'Save' : 'Create rule'}
+        status={saved}
+        extra={
+          id && (
+            <>
+              <a class="button" href={'/alerts' + qs({ label: `alertname=${rule.name}` })}>
+                Its alerts
+              </a>
+              <CanWrite>
+                <button type="button" class="danger" onClick={remove}>
+                  Delete rule
+                </button>
+              </CanWrite>
+            </>
+          )
+        }
       >
-        <FormAlert form={form} />
         <div class="grid">
           <Field form={form} name="name" label="Name">
             <input {...form.bind('name')} autocomplete="off" spellcheck={false} required />
@@ -452,17 +456,13 @@ export function RuleEditor({ id }) {
             <input {...form.bind('interval')} placeholder="15s" autocomplete="off" />
           </Field>
         </div>
-        <Field form={form} name="labels" label="Labels (key=value, comma-separated)">
-          <input {...form.bind('labels')} autocomplete="off" spellcheck={false} />
-        </Field>
-        <Field
+        <KeyValueField form={form} name="labels" label="Labels" help="Added to each alert's labels." />
+        <KeyValueField
           form={form}
           name="annotations"
-          label="Annotations (key=value, one a line)"
-          help="Templates: {{ $labels.node }}, {{ $value }}, {{ humanize $value }}."
-        >
-          <textarea {...form.bind('annotations')} rows={3} spellcheck={false} />
-        </Field>
+          label="Annotations"
+          help="Templates: {{ $labels.node }}, {{ $value }}, {{ humanize $value }}. An entry left empty is left out."
+        />
         <ChannelChoice form={form} channels={channels} />
         <EscalationSteps form={form} channels={channels} />
         <div class="field check">
@@ -470,103 +470,60 @@ export function RuleEditor({ id }) {
             <input type="checkbox" {...form.bind('enabled')} checked={!!v.enabled} value={undefined} /> Enabled
           </label>
         </div>
-        <div class="actions left">
-          <button type="submit" class="primary writes" disabled={form.busy}>
-            {id ? 'Save' : 'Create rule'}
-          </button>
-          {id && (
-            <a class="button" href={'/alerts' + qs({ label: `alertname=${rule.name}` })}>
-              Its alerts
-            </a>
-          )}
-          {id && (
-            <button type="button" class="danger writes" onClick={remove}>
-              Delete rule
-            </button>
-          )}
-          <span role="status" class="muted">
-            {saved}
-          </span>
-        </div>
-      </form>
+      </EditorForm>
     </section>
   );
 }
 
+const COLUMNS = [
+  {
+    label: 'Rule',
+    cell: (r) => (
+      <>
+        <a href={`/alerts/rules/${r.id}`}>{r.name}</a>
+        {!r.enabled && <span class="chip">disabled</span>}
+      </>
+    ),
+  },
+  { label: 'Severity', cell: (r) => <SeverityChip severity={r.severity} /> },
+  {
+    label: 'Condition',
+    cell: (r) => (
+      <code>
+        {r.kind === 'expr' ? r.expr : `check down ${r.check_id ? '#' + r.check_id : ''} ${r.check_selector || ''}`}
+      </code>
+    ),
+  },
+  { label: 'For', cell: (r) => r.for },
+];
+
 export function Rules() {
-  const [list, setList] = useState(null);
-  const [error, setError] = useState('');
-  const timer = useRef(0);
-  const load = () =>
-    get('/api/v1/alert-rules' + qs({ per_page: 500 })).then(
-      (r) => setList(r.data),
-      (err) => setError(`Could not load the rules: ${err.message}`),
-    );
-  useEffect(() => {
-    document.title = 'Alert rules · Telltale';
-    load();
-    return () => clearTimeout(timer.current);
-  }, []);
-  useEvents((e) => {
-    if (e.kind?.startsWith('alert_rule.')) {
-      clearTimeout(timer.current);
-      timer.current = setTimeout(load, 200);
-    }
-  }, []);
+  const list = useResourceList('/api/v1/alert-rules', {
+    noun: 'rules',
+    all: true,
+    debounceMs: 200,
+    reloadOn: (e) => e.kind?.startsWith('alert_rule.'),
+  });
   return (
-    <section aria-labelledby="rules-title">
-      <div class="head">
-        <h1 id="rules-title" tabIndex={-1}>
-          Alert rules
-        </h1>
-        <AlertsNav here="/alerts/rules" />
-        <span class="spacer" />
-        <a class="button primary writes" href="/alerts/rules/new">
-          New rule
-        </a>
-      </div>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {list === null ? (
-        <p class="loading">Loading…</p>
-      ) : list.length === 0 ? (
-        <p>No alert rules yet.</p>
-      ) : (
-        <table class="rules">
-          <thead>
-            <tr>
-              <th scope="col">Rule</th>
-              <th scope="col">Severity</th>
-              <th scope="col">Condition</th>
-              <th scope="col">For</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((r) => (
-              <tr key={r.id} class={r.enabled ? '' : 'muted'}>
-                <td>
-                  <a href={`/alerts/rules/${r.id}`}>{r.name}</a>
-                  {!r.enabled && <span class="chip">disabled</span>}
-                </td>
-                <td>
-                  <SeverityChip severity={r.severity} />
-                </td>
-                <td>
-                  <code>
-                    {r.kind === 'expr'
-                      ? r.expr
-                      : `check down ${r.check_id ? '#' + r.check_id : ''} ${r.check_selector || ''}`}
-                  </code>
-                </td>
-                <td>{r.for}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </section>
+    <Page
+      id="rules-title"
+      title="Alert rules"
+      nav={<AlertsNav here="/alerts/rules" />}
+      actions={
+        <CanWrite>
+          <a class="button primary" href="/alerts/rules/new">
+            New rule
+          </a>
+        </CanWrite>
+      }
+    >
+      <ResourceTable
+        list={list}
+        class="rules"
+        columns={COLUMNS}
+        empty="No alert rules yet."
+        row={(r) => ({ class: r.enabled ? '' : 'muted' })}
+      />
+    </Page>
   );
 }
