@@ -3,9 +3,11 @@
 // "silence" from an alert (the silences page, prefilled with its labels as matchers).
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, qs } from '../api.js';
-import { navigate } from '../router.js';
+import { setQueryParam } from '../router.js';
 import { useEvents } from '../live.js';
-import { Time, cap, parseLabels, quote } from '../ui.jsx';
+import { Time, Page, cap, parseLabels, quote } from '../ui.jsx';
+import { CanWrite } from '../session.jsx';
+import { useResourceList, ListView } from '../components/resource_list.jsx';
 
 export const ALERT_STATES = ['firing', 'pending', 'resolved'];
 export const SEVERITIES = ['critical', 'warning', 'info'];
@@ -176,16 +178,18 @@ export function AlertItem({ alert: a, onChange }) {
       </div>
       {!acking && (
         <div class="alert-actions">
-          {a.state !== 'resolved' && !a.acked && (
-            <button type="button" class="writes" onClick={() => setAcking(true)}>
-              Acknowledge
-            </button>
-          )}
-          {a.state !== 'resolved' && (
-            <a class="button writes" href={'/silences' + qs({ new: 1, matchers: labelSelector(a.labels) })}>
-              Silence
-            </a>
-          )}
+          <CanWrite>
+            {a.state !== 'resolved' && !a.acked && (
+              <button type="button" onClick={() => setAcking(true)}>
+                Acknowledge
+              </button>
+            )}
+            {a.state !== 'resolved' && (
+              <a class="button" href={'/silences' + qs({ new: 1, matchers: labelSelector(a.labels) })}>
+                Silence
+              </a>
+            )}
+          </CanWrite>
           {a.rule_id && (
             <a class="button" href={`/alerts/rules/${a.rule_id}`}>
               Rule
@@ -227,68 +231,31 @@ export function Alerts({ query }) {
   const labelText = query.get('label') ?? '';
   const labels = parseLabels(labelText);
   const filters = { state, severity, labels: labels || {} };
-  const [list, setList] = useState(null);
-  const [more, setMore] = useState(false);
-  const [error, setError] = useState('');
   const [labelInput, setLabelInput] = useState(labelText);
-  const setFilter = (name, value) => {
-    const p = new URLSearchParams(location.search);
-    if (value) p.set(name, value);
-    else p.delete(name);
-    navigate('/alerts' + (p.toString() ? '?' + p : ''), { replace: true });
-  };
-  const load = async (page = 1) => {
-    try {
-      const r = await get(
-        '/api/v1/alerts' +
-          qs({
-            state,
-            severity,
-            label: Object.entries(labels || {}).map(([k, v]) => `${k}=${v}`),
-            page,
-            per_page: 100,
-          }),
-      );
-      setList((l) => (page > 1 ? [...(l || []), ...r.data] : r.data));
-      setMore(r.pagination?.has_next ? page + 1 : false);
-      setError('');
-    } catch (err) {
-      setError(`Could not load the alerts: ${err.message}`);
-    }
-  };
-  useEffect(() => {
-    document.title = 'Alerts · Telltale';
-  }, []);
-  useEffect(() => {
-    setList(null);
-    if (labels) load();
-  }, [state, severity, labelText]);
-  useEvents(
-    (e) => {
-      if (e.topic === 'alerts' && e.data?.alert) setList((l) => (l ? applyAlert(l, e.data.alert, filters) : l));
-      else if (changesMutes(e) && labels) load();
+  // Alert events change the list in place; mutes are matched when alerts are read, so a change
+  // of them reads it again.
+  const list = useResourceList('/api/v1/alerts', {
+    noun: 'alerts',
+    params: { state, severity, label: Object.entries(labels || {}).map(([k, v]) => `${k}=${v}`) },
+    skip: !labels,
+    onEvent: (e, l) => {
+      if (e.topic === 'alerts' && e.data?.alert) l.setItems((x) => (x ? applyAlert(x, e.data.alert, filters) : x));
     },
-    [state, severity, labelText],
-  );
-  const replace = (a) => setList((l) => applyAlert(l, a, filters));
+    reloadOn: changesMutes,
+  });
+  const replace = (a) => list.setItems((l) => applyAlert(l, a, filters));
   return (
-    <section aria-labelledby="alerts-title">
-      <div class="head">
-        <h1 id="alerts-title" tabIndex={-1}>
-          Alerts
-        </h1>
-        <AlertsNav here="/alerts" />
-      </div>
+    <Page id="alerts-title" title="Alerts" nav={<AlertsNav here="/alerts" />}>
       <form
         class="filters alert-filters"
         onSubmit={(e) => {
           e.preventDefault();
-          setFilter('label', labelInput.trim());
+          setQueryParam('label', labelInput.trim());
         }}
       >
         <div class="field">
           <label for="al-state">State</label>
-          <select id="al-state" value={state} onChange={(e) => setFilter('state', e.currentTarget.value)}>
+          <select id="al-state" value={state} onChange={(e) => setQueryParam('state', e.currentTarget.value)}>
             <option value="">All</option>
             {ALERT_STATES.map((s) => (
               <option value={s}>{cap(s)}</option>
@@ -297,7 +264,7 @@ export function Alerts({ query }) {
         </div>
         <div class="field">
           <label for="al-sev">Severity</label>
-          <select id="al-sev" value={severity} onChange={(e) => setFilter('severity', e.currentTarget.value)}>
+          <select id="al-sev" value={severity} onChange={(e) => setQueryParam('severity', e.currentTarget.value)}>
             <option value="">All</option>
             {SEVERITIES.map((s) => (
               <option value={s}>{cap(s)}</option>
@@ -310,7 +277,7 @@ export function Alerts({ query }) {
             id="al-label"
             value={labelInput}
             onInput={(e) => setLabelInput(e.currentTarget.value)}
-            onBlur={() => setFilter('label', labelInput.trim())}
+            onBlur={() => setQueryParam('label', labelInput.trim())}
             aria-invalid={labels ? undefined : 'true'}
             autocomplete="off"
             spellcheck={false}
@@ -319,28 +286,20 @@ export function Alerts({ query }) {
           {!labels && <p class="field-error">Write labels as key=value, separated by commas.</p>}
         </div>
       </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {list === null ? (
-        labels && <p class="loading">Loading…</p>
-      ) : list.length === 0 ? (
-        <p>No alerts{state || severity || labelText ? ' match these filters' : ''}.</p>
-      ) : (
-        <ul class="alerts" aria-label="Alerts">
-          {list.map((a) => (
-            <AlertItem key={a.id} alert={a} onChange={replace} />
-          ))}
-        </ul>
-      )}
-      {more && (
-        <button type="button" onClick={() => load(more)}>
-          More alerts
-        </button>
-      )}
-    </section>
+      <ListView
+        list={list}
+        more="More alerts"
+        empty={`No alerts${state || severity || labelText ? ' match these filters' : ''}.`}
+      >
+        {(items) => (
+          <ul class="alerts" aria-label="Alerts">
+            {items.map((a) => (
+              <AlertItem key={a.id} alert={a} onChange={replace} />
+            ))}
+          </ul>
+        )}
+      </ListView>
+    </Page>
   );
 }
 
