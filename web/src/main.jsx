@@ -7,6 +7,7 @@ import { get, post, setCsrf, setUnauthorizedHandler } from './api.js';
 import { useLocation, match } from './router.js';
 import { start, stop, useLive, firingAlerts } from './live.js';
 import { Setup, Login } from './auth.jsx';
+import { Session, useCan } from './session.jsx';
 import { Overview } from './pages/overview.jsx';
 import { NodePage } from './pages/node.jsx';
 import { CheckEditor } from './pages/check_editor.jsx';
@@ -129,23 +130,23 @@ function Header({ session, theme, onLogout, path }) {
   );
 }
 
-function Routes({ path, query, session }) {
+function Routes({ path, query }) {
   let p;
-  const admin = session.role === 'admin';
+  const admin = useCan('admin');
   if (path === '/' || path === '/nodes') return <Overview query={query} />;
   if ((p = match('/nodes/:id', path))) return <NodePage id={+p.id} />;
   if (path === '/checks/new') return <CheckEditor nodeId={query.get('node')} />;
   if ((p = match('/checks/:id', path))) return <CheckEditor id={+p.id} />;
   if (path === '/events') return <Events />;
   if (path === '/map') return <MapPage />;
-  if (path === '/settings') return admin ? <Users session={session} /> : <Tokens session={session} />;
-  if (path === '/settings/users' && admin) return <Users session={session} />;
-  if (path === '/settings/tokens') return <Tokens session={session} />;
-  if (path === '/settings/audit' && admin) return <Audit session={session} query={query} />;
+  if (path === '/settings') return admin ? <Users /> : <Tokens />;
+  if (path === '/settings/users' && admin) return <Users />;
+  if (path === '/settings/tokens') return <Tokens />;
+  if (path === '/settings/audit' && admin) return <Audit query={query} />;
   if (path === '/alerts') return <Alerts query={query} />;
   if (path === '/silences') return <Silences query={query} />;
   if (path === '/maintenance') return <Maintenance query={query} />;
-  if (path === '/inhibit-rules') return <InhibitRules session={session} />;
+  if (path === '/inhibit-rules') return <InhibitRules />;
   if (path === '/channels') return <Channels query={query} />;
   if (path === '/channels/new') return <ChannelEditor />;
   if ((p = match('/channels/:id', path))) return <ChannelEditor id={+p.id} />;
@@ -170,15 +171,11 @@ function App() {
 
   const startSession = (data) => {
     setCsrf(data.csrf_token);
-    // Controls that change things carry the class "writes", which style.css hides for viewers
-    // (the API refuses them anyway).
-    document.documentElement.dataset.role = data.role;
     setView({ kind: 'app', session: { user: data.user?.username ?? data.user, role: data.role } });
     start();
   };
   const endSession = (notice) => {
     setCsrf(null);
-    delete document.documentElement.dataset.role;
     stop();
     setView({ kind: 'login', notice });
   };
@@ -218,7 +215,13 @@ function App() {
         </button>
       </p>
     );
-  } else body = <Routes path={path} query={query} session={view.session} />;
+  } else {
+    body = (
+      <Session.Provider value={view.session}>
+        <Routes path={path} query={query} />
+      </Session.Provider>
+    );
+  }
   useEffect(() => {
     const title = { setup: 'Set up', login: 'Log in' }[view.kind];
     if (title) document.title = `${title} · Telltale`;

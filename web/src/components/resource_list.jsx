@@ -31,6 +31,7 @@ export async function confirmDelete(path, question) {
 //   debounceMs  wait this long after an event before reading again (bursts read once)
 //   pollMs      read again this often (for what changes without events)
 //   skip        read nothing (the parameters are not valid yet)
+//   numbered    the caller shows one numbered page (params.page) with list.pagination, no "More"
 // Automatic reads (events, polling) leave alone a list grown by "More".
 export function useResourceList(path, options = {}) {
   const opts = useRef(null);
@@ -38,6 +39,7 @@ export function useResourceList(path, options = {}) {
   const key = path + JSON.stringify(options.params || {}) + (options.skip ? ' skip' : '');
   const [items, setItems] = useState(null);
   const [more, setMore] = useState(false);
+  const [pagination, setPagination] = useState(null);
   const [error, setError] = useState('');
   const [notice, setNotice] = useState('');
   const shown = useRef({ items: null, pages: 0, seq: 0, timer: 0 }).current;
@@ -45,22 +47,23 @@ export function useResourceList(path, options = {}) {
 
   // Reads page n (1: the list anew); a read overtaken by a newer one is dropped.
   const read = async (n = 1) => {
-    const { path, params = {}, all, perPage = 100, pageParams, noun = 'list' } = opts.current;
+    const { path, params = {}, all, perPage = 100, pageParams, numbered, noun = 'list' } = opts.current;
     const seq = ++shown.seq;
     try {
       let data;
-      let hasNext = false;
+      let paging = null;
       if (all) data = await getAll(path, params);
       else {
         const page = pageParams ? pageParams(n, shown.items) : { page: n, per_page: perPage };
-        const r = await get(path + qs({ ...params, ...page }));
+        const r = await get(path + qs({ ...page, ...params }));
         data = r.data;
-        hasNext = !!r.pagination?.has_next;
+        paging = r.pagination || null;
       }
       if (seq !== shown.seq) return;
       shown.pages = n;
       setItems((list) => (n > 1 ? [...(list || []), ...data] : data));
-      setMore(hasNext);
+      setMore(!numbered && !!paging?.has_next);
+      setPagination(paging);
       setError('');
     } catch (err) {
       if (seq === shown.seq) setError(`Could not load the ${noun}: ${err.message}`);
@@ -89,6 +92,7 @@ export function useResourceList(path, options = {}) {
     items,
     setItems,
     more,
+    pagination,
     error,
     setError,
     notice,

@@ -1,6 +1,7 @@
 // Create or edit a check. The kind's options form, its facts for conditions and its defaults
 // all come from GET /api/v1/check-kinds, so a new probe kind needs no UI change.
 import { useEffect, useState } from 'preact/hooks';
+import { CanWrite } from '../session.jsx';
 import { get, post, patch, del } from '../api.js';
 import { navigate } from '../router.js';
 import { useLive, useEvents, nodesByName } from '../live.js';
@@ -273,19 +274,21 @@ export function CheckEditor({ id, nodeId }) {
           kindKey={kind.kind}
         />
         <div class="actions left">
-          <button type="submit" class="primary writes" disabled={form.busy}>
-            {id ? 'Save' : 'Create check'}
-          </button>
-          {id && !kind.passive && (
-            <button type="button" class="writes" onClick={testNow} disabled={run?.busy}>
-              Test now
+          <CanWrite>
+            <button type="submit" class="primary" disabled={form.busy}>
+              {id ? 'Save' : 'Create check'}
             </button>
-          )}
-          {id && (
-            <button type="button" class="danger writes" onClick={remove}>
-              Delete check
-            </button>
-          )}
+            {id && !kind.passive && (
+              <button type="button" onClick={testNow} disabled={run?.busy}>
+                Test now
+              </button>
+            )}
+            {id && (
+              <button type="button" class="danger" onClick={remove}>
+                Delete check
+              </button>
+            )}
+          </CanWrite>
           <span role="status" class="muted">
             {saved}
           </span>

@@ -1,8 +1,7 @@
 // The event log, newest first: live events are prepended, older ones paged with the cursor.
-import { useEffect, useState } from 'preact/hooks';
-import { get, qs } from '../api.js';
-import { useEvents } from '../live.js';
-import { Time } from '../ui.jsx';
+import { useState } from 'preact/hooks';
+import { Time, Page } from '../ui.jsx';
+import { useResourceList, ListView } from '../components/resource_list.jsx';
 
 // One line of text for an event.
 export function describe(e) {
@@ -78,58 +77,33 @@ export function EventList({ events, empty }) {
   );
 }
 
+// The log is paged by its cursor: each page holds the events before the last one shown.
 export function Events() {
   const [topic, setTopic] = useState('');
-  const [events, setEvents] = useState(null);
-  const [more, setMore] = useState(false);
-  const [error, setError] = useState('');
-  const load = async (before) => {
-    try {
-      const r = await get('/api/v1/events' + qs({ order: 'desc', limit: 100, topic, before }));
-      setEvents((list) => (before ? [...(list || []), ...r.data] : r.data));
-      setMore(r.pagination?.has_next);
-    } catch (err) {
-      setError(`Could not load events: ${err.message}`);
-    }
-  };
-  useEffect(() => {
-    setEvents(null);
-    load();
-    document.title = 'Events · Telltale';
-  }, [topic]);
-  useEvents(
-    (e) => {
-      if (!topic || e.topic === topic) setEvents((list) => (list ? [e, ...list] : list));
+  const list = useResourceList('/api/v1/events', {
+    noun: 'events',
+    params: { order: 'desc', topic },
+    pageParams: (n, items) => ({ limit: 100, before: n > 1 ? items[items.length - 1].id : undefined }),
+    onEvent: (e, l) => {
+      if (!topic || e.topic === topic) l.setItems((x) => (x ? [e, ...x] : x));
     },
-    [topic],
+  });
+  const topics = (
+    <div class="field inline">
+      <label for="ev-topic">Topic</label>
+      <select id="ev-topic" value={topic} onChange={(e) => setTopic(e.currentTarget.value)}>
+        <option value="">All</option>
+        <option value="nodes">Nodes</option>
+        <option value="checks">Checks</option>
+        <option value="alerts">Alerts</option>
+      </select>
+    </div>
   );
   return (
-    <section aria-labelledby="events-title">
-      <div class="head">
-        <h1 id="events-title" tabIndex={-1}>
-          Events
-        </h1>
-        <div class="field inline">
-          <label for="ev-topic">Topic</label>
-          <select id="ev-topic" value={topic} onChange={(e) => setTopic(e.currentTarget.value)}>
-            <option value="">All</option>
-            <option value="nodes">Nodes</option>
-            <option value="checks">Checks</option>
-            <option value="alerts">Alerts</option>
-          </select>
-        </div>
-      </div>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {events === null ? <p class="loading">Loading…</p> : <EventList events={events} empty="No events yet." />}
-      {more && (
-        <button type="button" onClick={() => load(events[events.length - 1].id)}>
-          Older events
-        </button>
-      )}
-    </section>
+    <Page id="events-title" title="Events" nav={topics}>
+      <ListView list={list} empty="No events yet." more="Older events">
+        {(items) => <EventList events={items} />}
+      </ListView>
+    </Page>
   );
 }

@@ -1,6 +1,7 @@
 // One node: its facts, checks (live state, "test now"), charts of its probe series and the
 // events that concern it.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { CanWrite } from '../session.jsx';
 import { get, post, del, qs } from '../api.js';
 import { navigate } from '../router.js';
 import { useLive, useEvents, watchSeries, useReconnects } from '../live.js';
@@ -258,11 +259,13 @@ function CheckRow({ check: c }) {
         <Time at={c.since} never="–" />
       </td>
       <td class="c-actions">
-        {c.kind !== 'push' && (
-          <button type="button" class="writes" onClick={test} disabled={run?.busy}>
-            Test now
-          </button>
-        )}
+        <CanWrite>
+          {c.kind !== 'push' && (
+            <button type="button" onClick={test} disabled={run?.busy}>
+              Test now
+            </button>
+          )}
+        </CanWrite>
       </td>
     </tr>
   );
@@ -365,9 +368,11 @@ export function NodePage({ id }) {
         </h1>
         <Badge status={node.status} />
         <span class="spacer" />
-        <button type="button" class="danger writes" onClick={remove}>
-          Delete node
-        </button>
+        <CanWrite>
+          <button type="button" class="danger" onClick={remove}>
+            Delete node
+          </button>
+        </CanWrite>
       </div>
       {error && (
         <p class="error" role="alert">
@@ -421,9 +426,11 @@ export function NodePage({ id }) {
       <section aria-labelledby="checks-title">
         <div class="head">
           <h2 id="checks-title">Checks</h2>
-          <a class="button primary writes" href={`/checks/new?node=${id}`}>
-            Add check
-          </a>
+          <CanWrite>
+            <a class="button primary" href={`/checks/new?node=${id}`}>
+              Add check
+            </a>
+          </CanWrite>
         </div>
         {checks === null ? (
           <p class="loading">Loading…</p>

@@ -1,6 +1,7 @@
 // Overview of every node: status counts, search, filters, grouping by type or a label,
 // a virtualised list (thousands of nodes), the add-node form, and the kiosk view (?kiosk=1).
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { CanWrite } from '../session.jsx';
 import { post } from '../api.js';
 import { navigate } from '../router.js';
 import { useLive, nodesByName, compareText, firingAlerts } from '../live.js';
@@ -96,7 +97,7 @@ function AddNode() {
     }
   };
   return (
-    <details class="add writes">
+    <details class="add">
       <summary>Add node</summary>
       <form
         noValidate
@@ -278,7 +279,9 @@ export function Overview({ query }) {
           Wall screen
         </a>
       </div>
-      <AddNode />
+      <CanWrite>
+        <AddNode />
+      </CanWrite>
       <div class="counts" role="group" aria-label="Filter by status">
         {STATUSES.map((s) => (
           <button
