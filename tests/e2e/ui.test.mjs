@@ -166,7 +166,7 @@ async function flow(name, viewport) {
     await page.getByLabel('Check', { exact: true }).selectOption({ label: 'site' });
     await page.getByLabel('Severity').selectOption('critical');
     await page.getByLabel('Evaluate every').fill('1s');
-    await page.getByLabel(/^Annotations/).fill('summary=Site check {{ $labels.check }} is down');
+    await page.getByLabel('Annotations value 1').fill('Site check {{ $labels.check }} is down');  // the name: the default summary
     await noHScroll('rule editor');
     await shot('4b-rule-editor');
     await page.getByRole('button', { name: 'Create rule' }).click();
