@@ -2,10 +2,11 @@
 // all come from GET /api/v1/check-kinds, so a new probe kind needs no UI change.
 import { useEffect, useState } from 'preact/hooks';
 import { CanWrite } from '../session.jsx';
+import { KeyValueField, toPairs, fromPairs } from '../components/key_value.jsx';
 import { get, post, patch, del } from '../api.js';
 import { navigate } from '../router.js';
 import { useLive, useEvents, nodesByName } from '../live.js';
-import { Badge, useForm, Field, FormAlert, parseLabels, formatLabels } from '../ui.jsx';
+import { Badge, useForm, Field, FormAlert } from '../ui.jsx';
 import { OptionFields, optionValues, optionsBody } from '../components/option_fields.jsx';
 
 const OPT = 'options.';
@@ -88,7 +89,7 @@ export function CheckEditor({ id, nodeId }) {
     timeout: '',
     retries: '',
     node_id: nodeId || '',
-    labels: '',
+    labels: [],
     enabled: true,
     conditions: '',
   });
@@ -110,7 +111,7 @@ export function CheckEditor({ id, nodeId }) {
           timeout: c.timeout,
           retries: String(c.retries),
           node_id: c.node_id ? String(c.node_id) : '',
-          labels: formatLabels(c.labels),
+          labels: toPairs(c.labels),
           enabled: c.enabled,
           conditions: (c.conditions || []).join('\n'),
         };
@@ -143,8 +144,7 @@ export function CheckEditor({ id, nodeId }) {
   const kind = kinds.find((k) => k.kind === form.values.kind) || kinds[0];
 
   const work = async (v) => {
-    const labels = parseLabels(v.labels);
-    if (!labels) throw { fields: [{ field: 'labels', message: 'Use key=value pairs separated by commas.' }] };
+    const labels = fromPairs(v.labels, 'labels');
     const body = {
       name: v.name.trim(),
       labels,
@@ -247,9 +247,7 @@ export function CheckEditor({ id, nodeId }) {
           <Field form={form} name="retries" label="Retries" help="Failures in a row before the check is down.">
             <input {...form.bind('retries')} type="number" min="0" placeholder="0" />
           </Field>
-          <Field form={form} name="labels" label="Labels (key=value, comma-separated)">
-            <input {...form.bind('labels')} autocomplete="off" spellcheck={false} />
-          </Field>
+          <KeyValueField form={form} name="labels" label="Labels" />
         </div>
         <div class="field check">
           <label>

@@ -2,11 +2,12 @@
 // a virtualised list (thousands of nodes), the add-node form, and the kiosk view (?kiosk=1).
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { CanWrite } from '../session.jsx';
+import { KeyValueField, fromPairs } from '../components/key_value.jsx';
 import { post } from '../api.js';
 import { navigate } from '../router.js';
 import { useLive, nodesByName, compareText, firingAlerts } from '../live.js';
 import { VirtualList } from '../components/virtual_list.jsx';
-import { Badge, Time, STATUSES, NODE_TYPES, cap, parseLabels, useForm, Field, FormAlert } from '../ui.jsx';
+import { Badge, Time, STATUSES, NODE_TYPES, cap, useForm, Field, FormAlert } from '../ui.jsx';
 
 const ROW_HEIGHT = 56;
 const RANK = { down: 0, degraded: 1, unknown: 2, up: 3 };
@@ -70,13 +71,17 @@ export function parseLatLon(s) {
 }
 
 function AddNode() {
-  const form = useForm({ name: '', type: 'vm', address: '', labels: '', location: '' });
+  const form = useForm({ name: '', type: 'vm', address: '', labels: [], location: '' });
   const [done, setDone] = useState('');
   const work = async (v) => {
-    const labels = parseLabels(v.labels);
     const fields = [];
+    let labels = {};
+    try {
+      labels = fromPairs(v.labels, 'labels');
+    } catch (err) {
+      fields.push(...err.fields);
+    }
     if (!v.name.trim()) fields.push({ field: 'name', message: 'Required.' });
-    if (!labels) fields.push({ field: 'labels', message: 'Use key=value pairs separated by commas.' });
     const location = parseLatLon(v.location);
     if (location === null)
       fields.push({ field: 'location', message: 'Write latitude, longitude in degrees, e.g. 52.37, 4.89.' });
@@ -89,7 +94,7 @@ function AddNode() {
         labels,
         ...(location && { location }),
       });
-      form.setValues({ name: '', type: v.type, address: '', labels: '', location: '' });
+      form.setValues({ name: '', type: v.type, address: '', labels: [], location: '' });
       setDone(`Node ${r.data.name} added.`);
     } catch (err) {
       if (err.code === 'NODE_EXISTS' && !err.fields.length) err.fields = [{ field: 'name', message: err.message }];
@@ -126,9 +131,7 @@ function AddNode() {
               spellcheck={false}
             />
           </Field>
-          <Field form={form} name="labels" label="Labels (key=value, comma-separated)">
-            <input {...form.bind('labels')} placeholder="site=lab, env=prod" autocomplete="off" spellcheck={false} />
-          </Field>
+          <KeyValueField form={form} name="labels" label="Labels" />
           <Field form={form} name="location" label="Location (latitude, longitude)">
             <input {...form.bind('location')} placeholder="52.37, 4.89" autocomplete="off" inputMode="decimal" />
           </Field>
