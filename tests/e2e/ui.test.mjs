@@ -51,9 +51,9 @@ async function flow(name, viewport) {
     await page.locator('#f-labels-err', { hasText: 'has no name' }).waitFor();
     await form.getByLabel('Type').selectOption('vm');
     await form.getByLabel('Address').fill('127.0.0.1');
-    await form.getByLabel('Labels name 1').fill('site');
+    await form.getByLabel('Labels key 1').fill('site');
     await form.getByLabel('Labels value 1').fill('lab');
-    await form.getByLabel('Labels name 2').fill('team');
+    await form.getByLabel('Labels key 2').fill('team');
     await form.getByLabel('Labels value 2').fill('core');
     await form.getByLabel('Location').fill('52.37, 4.89');
     await form.getByRole('button', { name: 'Add node' }).click();

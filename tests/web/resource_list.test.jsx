@@ -202,7 +202,7 @@ describe('KeyValueField', () => {
     const rows = () => [...root.querySelectorAll('.kv-row')];
     assert.equal(rows().length, 2, 'the entry and a blank row');
     assert.equal(root.querySelector('#f-labels').value, 'site', 'the first name input carries the field id');
-    await act(() => input(root.querySelector('[aria-label="Labels name 2"]'), '9x'));
+    await act(() => input(root.querySelector('[aria-label="Labels key 2"]'), '9x'));
     await act(() => input(root.querySelector('[aria-label="Labels value 2"]'), 'y'));
     assert.equal(rows().length, 3, 'a new blank row');
     await act(() => submit());

@@ -21,7 +21,7 @@ export function fromPairs(pairs, field) {
   return out;
 }
 
-export function KeyValueField({ form, name, label, help, keyHint = 'name', valueHint = 'value' }) {
+export function KeyValueField({ form, name, label, help, keyHint = 'key', valueHint = 'value' }) {
   const rows = [...(form.values[name] || []), ['', '']];
   const whole = form.field(name);
   // A change drops the errors of the field and of its entries: rows may have moved.
