@@ -6,8 +6,9 @@
 // On faults of the log's disk (tsdb/fs.h; tests/unit/tsdb/test_store_faults.cpp proves each):
 // - full (ENOSPC) or failing (EIO) during an append: the append answers DISK_FULL or LOG_IO
 //   (503) and stores nothing of its batch; what was acknowledged before stays, and the next
-//   append after the disk recovers succeeds, without a restart. The same during a cut: the
-//   heads keep their samples until a later pass can store them.
+//   append after the disk recovers succeeds, without a restart. During a cut: a cut SQLite
+//   refuses (DISK_FULL) leaves the heads as they were for a later pass; a log that cannot start
+//   its next segment refuses appends, as above, until there is room.
 // - a write cut short by a crash: replay drops the torn record and keeps every one before it.
 // - power loss: the log is synced at each maintenance pass (10 s) and new segments' directory
 //   entries at once, so it loses at most the samples acknowledged since the last pass (as SQLite,
