@@ -1,0 +1,24 @@
+// notify/kinds/gotify.cpp — a message to a Gotify server with an application token.
+#include "notify/kinds/common.h"
+
+namespace tt::notify::kinds {
+
+const ChannelKind& gotify() {
+  static const ChannelKind k{"gotify",
+                             "Gotify",
+                             "Posts a message to a Gotify server with an application token.",
+                             {url_option("url", "Gotify server, https://gotify.example.org"),
+                              secret_option("token", "application token")},
+                             [](const json& c) { return check_http(c, {"url"}, {"token"}); },
+                             [](const json& c, const Notice& n) -> Result<Request> {
+                               auto r = json_post(trim_slash(str(c, "url")) + "/message",
+                                                  json{{"title", notice_title(n)},
+                                                       {"message", notice_text(n)},
+                                                       {"priority", priority_of(n, 8, 5, 2, 2)}});
+                               r.headers.push_back("X-Gotify-Key: " + str(c, "token"));
+                               return r;
+                             }};
+  return k;
+}
+
+}  // namespace tt::notify::kinds
