@@ -3,6 +3,36 @@
 
 namespace tt::notify::kinds {
 
+namespace {
+
+Result<Request> render(const json& c, const Notice& n) {
+  json alerts = json::array();
+  auto add = [&](const Notice& a) {
+    json alert{{"labels", labels_json(a.labels)},
+               {"annotations", labels_json(a.annotations)},
+               {"startsAt", format_rfc3339(a.fired_at.value_or(a.active_at))},
+               {"generatorURL", ""}};
+    if (a.event == Notice::Event::resolved)
+      alert["endsAt"] = format_rfc3339(a.resolved_at.value_or(a.at));
+    alerts.push_back(std::move(alert));
+  };
+  if (n.event == Notice::Event::test)
+    alerts.push_back({{"labels", {{"alertname", "TelltaleTest"}}},
+                      {"annotations", {{"summary", notice_text(n)}}},
+                      {"startsAt", format_rfc3339(n.sent_at)},
+                      {"endsAt", format_rfc3339(n.sent_at + 300'000)}});
+  else if (n.group.empty())
+    add(n);
+  else
+    for (const auto& a : n.group) add(a);
+  auto r = json_post(trim_slash(str(c, "url")) + "/api/v2/alerts", alerts);
+  r.username = str(c, "username");
+  r.password = str(c, "password");
+  return r;
+}
+
+}  // namespace
+
 const ChannelKind& alertmanager() {
   static const ChannelKind k{
       "alertmanager",
@@ -13,31 +43,7 @@ const ChannelKind& alertmanager() {
        string_option("username", "basic auth user"),
        secret_option("password", "basic auth password", false)},
       [](const json& c) { return check_http(c, {"url"}); },
-      [](const json& c, const Notice& n) -> Result<Request> {
-        json alerts = json::array();
-        auto add = [&](const Notice& a) {
-          json alert{{"labels", labels_json(a.labels)},
-                     {"annotations", labels_json(a.annotations)},
-                     {"startsAt", format_rfc3339(a.fired_at.value_or(a.active_at))},
-                     {"generatorURL", ""}};
-          if (a.event == Notice::Event::resolved)
-            alert["endsAt"] = format_rfc3339(a.resolved_at.value_or(a.at));
-          alerts.push_back(std::move(alert));
-        };
-        if (n.event == Notice::Event::test)
-          alerts.push_back({{"labels", {{"alertname", "TelltaleTest"}}},
-                            {"annotations", {{"summary", notice_text(n)}}},
-                            {"startsAt", format_rfc3339(n.sent_at)},
-                            {"endsAt", format_rfc3339(n.sent_at + 300'000)}});
-        else if (n.group.empty())
-          add(n);
-        else
-          for (const auto& a : n.group) add(a);
-        auto r = json_post(trim_slash(str(c, "url")) + "/api/v2/alerts", alerts);
-        r.username = str(c, "username");
-        r.password = str(c, "password");
-        return r;
-      }};
+      render};
   return k;
 }
 

@@ -3,6 +3,16 @@
 
 namespace tt::notify::kinds {
 
+namespace {
+
+Result<Request> render(const json& c, const Notice& n) {
+  json body{{"content", cut(fmt::format("**{}**\n{}", notice_title(n), notice_text(n)), 2000)}};
+  if (c.contains("username")) body["username"] = str(c, "username");
+  return json_post(str(c, "webhook_url"), body);
+}
+
+}  // namespace
+
 const ChannelKind& discord() {
   static const ChannelKind k{
       "discord",
@@ -11,12 +21,7 @@ const ChannelKind& discord() {
       {url_option("webhook_url", "https://discord.com/api/webhooks/...", nullptr, true),
        string_option("username", "override the webhook's name")},
       [](const json& c) { return check_http(c, {"webhook_url"}); },
-      [](const json& c, const Notice& n) -> Result<Request> {
-        json body{
-            {"content", cut(fmt::format("**{}**\n{}", notice_title(n), notice_text(n)), 2000)}};
-        if (c.contains("username")) body["username"] = str(c, "username");
-        return json_post(str(c, "webhook_url"), body);
-      }};
+      render};
   return k;
 }
 

@@ -3,6 +3,19 @@
 
 namespace tt::notify::kinds {
 
+namespace {
+
+Result<Request> render(const json& c, const Notice& n) {
+  auto r = json_post(trim_slash(str(c, "url")) + "/message",
+                     json{{"title", notice_title(n)},
+                          {"message", notice_text(n)},
+                          {"priority", priority_of(n, 8, 5, 2, 2)}});
+  r.headers.push_back("X-Gotify-Key: " + str(c, "token"));
+  return r;
+}
+
+}  // namespace
+
 const ChannelKind& gotify() {
   static const ChannelKind k{"gotify",
                              "Gotify",
@@ -10,14 +23,7 @@ const ChannelKind& gotify() {
                              {url_option("url", "Gotify server, https://gotify.example.org"),
                               secret_option("token", "application token")},
                              [](const json& c) { return check_http(c, {"url"}, {"token"}); },
-                             [](const json& c, const Notice& n) -> Result<Request> {
-                               auto r = json_post(trim_slash(str(c, "url")) + "/message",
-                                                  json{{"title", notice_title(n)},
-                                                       {"message", notice_text(n)},
-                                                       {"priority", priority_of(n, 8, 5, 2, 2)}});
-                               r.headers.push_back("X-Gotify-Key: " + str(c, "token"));
-                               return r;
-                             }};
+                             render};
   return k;
 }
 

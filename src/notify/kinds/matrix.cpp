@@ -4,6 +4,21 @@
 
 namespace tt::notify::kinds {
 
+namespace {
+
+Result<Request> render(const json& c, const Notice& n) {
+  // The transaction id makes a resent notification one message in the room.
+  auto r = json_post(fmt::format("{}/_matrix/client/v3/rooms/{}/send/m.room.message/telltale-{}-{}",
+                                 trim_slash(str(c, "homeserver")),
+                                 percent_encode(str(c, "room_id")), n.id, n.id ? 0 : n.sent_at),
+                     json{{"msgtype", "m.text"}, {"body", full_text(n)}});
+  r.method = "PUT";
+  r.headers.push_back("Authorization: Bearer " + str(c, "access_token"));
+  return r;
+}
+
+}  // namespace
+
 const ChannelKind& matrix() {
   static const ChannelKind k{
       "matrix",
@@ -13,17 +28,7 @@ const ChannelKind& matrix() {
        string_option("room_id", "!room:example.org", true),
        secret_option("access_token", "the sending user's access token")},
       [](const json& c) { return check_http(c, {"homeserver"}, {"access_token"}); },
-      [](const json& c, const Notice& n) -> Result<Request> {
-        // The transaction id makes a resent notification one message in the room.
-        auto r = json_post(
-            fmt::format("{}/_matrix/client/v3/rooms/{}/send/m.room.message/telltale-{}-{}",
-                        trim_slash(str(c, "homeserver")), percent_encode(str(c, "room_id")), n.id,
-                        n.id ? 0 : n.sent_at),
-            json{{"msgtype", "m.text"}, {"body", full_text(n)}});
-        r.method = "PUT";
-        r.headers.push_back("Authorization: Bearer " + str(c, "access_token"));
-        return r;
-      }};
+      render};
   return k;
 }
 

@@ -3,6 +3,22 @@
 
 namespace tt::notify::kinds {
 
+namespace {
+
+Result<Request> render(const json& c, const Notice& n) {
+  auto r = json_post(
+      trim_slash(str(c, "url")),
+      json{{"topic", str(c, "topic")},
+           {"title", notice_title(n)},
+           {"message", notice_text(n)},
+           {"priority", priority_of(n, 5, 4, 3, 3)},
+           {"tags", {n.event == Notice::Event::resolved ? "white_check_mark" : "rotating_light"}}});
+  if (c.contains("token")) r.headers.push_back("Authorization: Bearer " + str(c, "token"));
+  return r;
+}
+
+}  // namespace
+
 const ChannelKind& ntfy() {
   static const ChannelKind k{
       "ntfy",
@@ -12,18 +28,7 @@ const ChannelKind& ntfy() {
        string_option("topic", "topic name", true),
        secret_option("token", "access token (Authorization: Bearer)", false)},
       [](const json& c) { return check_http(c, {"url"}, {"token"}); },
-      [](const json& c, const Notice& n) -> Result<Request> {
-        auto r = json_post(
-            trim_slash(str(c, "url")),
-            json{{"topic", str(c, "topic")},
-                 {"title", notice_title(n)},
-                 {"message", notice_text(n)},
-                 {"priority", priority_of(n, 5, 4, 3, 3)},
-                 {"tags",
-                  {n.event == Notice::Event::resolved ? "white_check_mark" : "rotating_light"}}});
-        if (c.contains("token")) r.headers.push_back("Authorization: Bearer " + str(c, "token"));
-        return r;
-      }};
+      render};
   return k;
 }
 

@@ -3,6 +3,19 @@
 
 namespace tt::notify::kinds {
 
+namespace {
+
+Result<Request> render(const json& c, const Notice& n) {
+  return json_post(str(c, "api_url"), json{{"token", str(c, "token")},
+                                           {"user", str(c, "user")},
+                                           {"title", cut(notice_title(n), 250)},
+                                           {"message", cut(notice_text(n), 1024)},
+                                           {"priority", priority_of(n, 1, 0, 0, 0)},
+                                           {"timestamp", n.at / 1000}});
+}
+
+}  // namespace
+
 const ChannelKind& pushover() {
   static const ChannelKind k{
       "pushover",
@@ -11,14 +24,7 @@ const ChannelKind& pushover() {
       {secret_option("token", "application API token"), secret_option("user", "user or group key"),
        url_option("api_url", "API endpoint", "https://api.pushover.net/1/messages.json")},
       [](const json& c) { return check_http(c, {"api_url"}); },
-      [](const json& c, const Notice& n) -> Result<Request> {
-        return json_post(str(c, "api_url"), json{{"token", str(c, "token")},
-                                                 {"user", str(c, "user")},
-                                                 {"title", cut(notice_title(n), 250)},
-                                                 {"message", cut(notice_text(n), 1024)},
-                                                 {"priority", priority_of(n, 1, 0, 0, 0)},
-                                                 {"timestamp", n.at / 1000}});
-      }};
+      render};
   return k;
 }
 

@@ -3,6 +3,17 @@
 
 namespace tt::notify::kinds {
 
+namespace {
+
+Result<Request> render(const json& c, const Notice& n) {
+  json body{{"text", fmt::format("*{}*\n{}", notice_title(n), notice_text(n))}};
+  if (c.contains("channel")) body["channel"] = str(c, "channel");
+  if (c.contains("username")) body["username"] = str(c, "username");
+  return json_post(str(c, "webhook_url"), body);
+}
+
+}  // namespace
+
 const ChannelKind& slack() {
   static const ChannelKind k{
       "slack",
@@ -12,12 +23,7 @@ const ChannelKind& slack() {
        string_option("channel", "override the webhook's channel"),
        string_option("username", "override the sender name")},
       [](const json& c) { return check_http(c, {"webhook_url"}); },
-      [](const json& c, const Notice& n) -> Result<Request> {
-        json body{{"text", fmt::format("*{}*\n{}", notice_title(n), notice_text(n))}};
-        if (c.contains("channel")) body["channel"] = str(c, "channel");
-        if (c.contains("username")) body["username"] = str(c, "username");
-        return json_post(str(c, "webhook_url"), body);
-      }};
+      render};
   return k;
 }
 

@@ -3,6 +3,45 @@
 
 namespace tt::notify::kinds {
 
+namespace {
+
+Result<Request> render(const json& c, const Notice& n) {
+  json fields = c.value("fields", json::object());
+  fields[str(c, "to_field")] = str(c, "to");
+  std::string text = notice_title(n);
+  if (n.event != Notice::Event::test) {
+    std::string labels;
+    for (const auto& [k, v] : n.labels)
+      if (k != "alertname" && k != "severity")
+        labels += (labels.empty() ? " " : ", ") + k + "=" + v;
+    text += labels;
+    for (const auto& [k, v] : n.annotations)
+      if (k == "summary") text += ": " + v;
+    if (n.sent_at - n.at >= 60'000) text += " (" + format_age(n.sent_at - n.at) + " ago)";
+  }
+  fields[str(c, "text_field")] =
+      cut(text, static_cast<std::size_t>(c["max_length"].get<std::int64_t>()));
+  std::string form;
+  for (const auto& [k, v] : fields.items())
+    form +=
+        (form.empty() ? "" : "&") + percent_encode(k) + "=" + percent_encode(v.get<std::string>());
+  Request r;
+  r.url = str(c, "url");
+  r.method = str(c, "method");
+  if (r.method == "GET")
+    r.url += (r.url.find('?') == std::string::npos ? "?" : "&") + form;
+  else if (str(c, "encoding") == "json")
+    r = json_post(r.url, fields);
+  else {
+    r.body = form;
+    r.headers.push_back("Content-Type: application/x-www-form-urlencoded");
+  }
+  add_headers(r, c);
+  return r;
+}
+
+}  // namespace
+
 const ChannelKind& sms() {
   static const ChannelKind k{
       "sms",
@@ -34,40 +73,7 @@ const ChannelKind& sms() {
         70,
         1600}},
       [](const json& c) { return check_http(c, {"url"}); },
-      [](const json& c, const Notice& n) -> Result<Request> {
-        json fields = c.value("fields", json::object());
-        fields[str(c, "to_field")] = str(c, "to");
-        std::string text = notice_title(n);
-        if (n.event != Notice::Event::test) {
-          std::string labels;
-          for (const auto& [k, v] : n.labels)
-            if (k != "alertname" && k != "severity")
-              labels += (labels.empty() ? " " : ", ") + k + "=" + v;
-          text += labels;
-          for (const auto& [k, v] : n.annotations)
-            if (k == "summary") text += ": " + v;
-          if (n.sent_at - n.at >= 60'000) text += " (" + format_age(n.sent_at - n.at) + " ago)";
-        }
-        fields[str(c, "text_field")] =
-            cut(text, static_cast<std::size_t>(c["max_length"].get<std::int64_t>()));
-        std::string form;
-        for (const auto& [k, v] : fields.items())
-          form += (form.empty() ? "" : "&") + percent_encode(k) + "=" +
-                  percent_encode(v.get<std::string>());
-        Request r;
-        r.url = str(c, "url");
-        r.method = str(c, "method");
-        if (r.method == "GET")
-          r.url += (r.url.find('?') == std::string::npos ? "?" : "&") + form;
-        else if (str(c, "encoding") == "json")
-          r = json_post(r.url, fields);
-        else {
-          r.body = form;
-          r.headers.push_back("Content-Type: application/x-www-form-urlencoded");
-        }
-        add_headers(r, c);
-        return r;
-      }};
+      render};
   return k;
 }
 
