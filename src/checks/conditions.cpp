@@ -188,16 +188,11 @@ class Lexer {
 
   bool lex_string(Token& t) {
     auto q = scan::quoted_string(m_s, m_i, scan::Escapes::basic, false);
-    switch (q.problem) {
-      case scan::QuotedString::Problem::none:
-        break;
-      case scan::QuotedString::Problem::unterminated:
-        return fail(q.problem_pos, "unterminated string");
-      case scan::QuotedString::Problem::unknown_escape:
-      case scan::QuotedString::Problem::bad_escape:
-        return fail(q.problem_pos, "unknown escape '\\" + std::string(1, m_s[q.problem_pos + 1]) +
-                                       "'; use \\\", \\\\, \\n or \\t");
-    }
+    if (q.problem == scan::QuotedString::Problem::unterminated)
+      return fail(q.problem_pos, std::string(scan::to_string(q.problem)));
+    if (q.problem != scan::QuotedString::Problem::none)  // the basic escapes have no bad ones
+      return fail(q.problem_pos, "unknown escape '\\" + std::string(1, m_s[q.problem_pos + 1]) +
+                                     "'; use \\\", \\\\, \\n or \\t");
     t.kind = Tok::string;
     t.text = std::move(q.text);
     m_i = q.end;

@@ -108,6 +108,20 @@ std::size_t exponent_end(std::string_view s, std::size_t i) {
   return k < s.size() && is_digit(s[k]) ? digits_end(s, k) : i;
 }
 
+std::string_view to_string(QuotedString::Problem p) {
+  switch (p) {
+    case QuotedString::Problem::none:
+      break;
+    case QuotedString::Problem::unterminated:
+      return "unterminated string";
+    case QuotedString::Problem::unknown_escape:
+      return "unknown escape sequence";
+    case QuotedString::Problem::bad_escape:
+      return "bad escape sequence";
+  }
+  return {};
+}
+
 QuotedString quoted_string(std::string_view s, std::size_t i, Escapes escapes, bool newline_ends) {
   QuotedString r;
   const char q = s[i];

@@ -48,6 +48,9 @@ struct QuotedString {
   std::size_t problem_pos = 0;  // the opening quote (unterminated), else the escape's backslash
 };
 
+// "unterminated string", "unknown escape sequence", "bad escape sequence" (empty for none).
+std::string_view to_string(QuotedString::Problem p);
+
 // The quoted string whose opening quote is s[i]. A backtick string is raw (no escapes, may span
 // lines); with `newline_ends` a line break inside another one leaves it unterminated.
 QuotedString quoted_string(std::string_view s, std::size_t i, Escapes escapes, bool newline_ends);

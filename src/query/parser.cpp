@@ -230,16 +230,8 @@ class Lexer {
 
   Result<Token> lex_string(Token& t) {
     auto q = scan::quoted_string(m_s, m_i, scan::Escapes::go, true);
-    switch (q.problem) {
-      case scan::QuotedString::Problem::none:
-        break;
-      case scan::QuotedString::Problem::unterminated:
-        return query_error(q.problem_pos, "unterminated string");
-      case scan::QuotedString::Problem::unknown_escape:
-        return query_error(q.problem_pos, "unknown escape sequence");
-      case scan::QuotedString::Problem::bad_escape:
-        return query_error(q.problem_pos, "bad escape sequence");
-    }
+    if (q.problem != scan::QuotedString::Problem::none)
+      return query_error(q.problem_pos, std::string(scan::to_string(q.problem)));
     t.kind = Tok::string;
     t.text = std::move(q.text);
     m_i = q.end;

@@ -51,3 +51,10 @@ TEST_CASE("scan decodes Go's escapes, raw strings, and ends a line where told") 
   CHECK(quoted_string(R"("\q")", 0, Escapes::go, true).problem ==
         QuotedString::Problem::unknown_escape);
 }
+
+TEST_CASE("scan names a quoted string's problems as PromQL's lexer reports them") {
+  CHECK(to_string(QuotedString::Problem::unterminated) == "unterminated string");
+  CHECK(to_string(QuotedString::Problem::unknown_escape) == "unknown escape sequence");
+  CHECK(to_string(QuotedString::Problem::bad_escape) == "bad escape sequence");
+  CHECK(to_string(QuotedString::Problem::none).empty());
+}
