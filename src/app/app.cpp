@@ -34,6 +34,7 @@
 #include "http/server.h"
 #include "inventory/service.h"
 #include "notify/curl_transport.h"
+#include "notify/dispatcher.h"
 #include "notify/service.h"
 #include "query/query.h"
 #include "snmp/discovery.h"

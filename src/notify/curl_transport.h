@@ -7,7 +7,7 @@
 #include <unordered_map>
 
 #include "bus/bus.h"
-#include "notify/outbox.h"
+#include "notify/transport.h"
 #include "probes/curl_multi.h"
 
 namespace tt::notify {

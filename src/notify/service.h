@@ -11,7 +11,8 @@
 #include "core/page.h"
 #include "db/database.h"
 #include "db/writer.h"
-#include "notify/outbox.h"
+#include "notify/grouping.h"
+#include "notify/transport.h"
 
 namespace tt::notify {
 
