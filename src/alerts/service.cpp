@@ -7,8 +7,6 @@
 #include "alerts/inhibit_service.h"
 #include "alerts/maintenance_service.h"
 #include "core/json.h"
-#include "db/audit.h"
-#include "inventory/service.h"
 
 namespace tt::alerts {
 
@@ -109,11 +107,7 @@ Result<void> check_channels(SQLite::Database& db, const Rule& r) {
   return ok();
 }
 
-inventory::StoredEvent rule_event(SQLite::Database& db, TimeMs at, const std::string& kind,
-                                  const Rule& r, const Actor& actor, nlohmann::json data) {
-  return inventory::append_event(
-      db, {0, at, "alerts", kind, std::to_string(r.id), actor.name, std::move(data)});
-}
+constexpr events::Resource kRules{"alerts", "alert_rule", "rule"};
 
 constexpr const char* kAlertColumns =
     "id, rule_id, rule_name, severity, labels, annotations, state, value, active_at, fired_at, "
@@ -187,13 +181,11 @@ Result<std::vector<Alert>> AlertService::load_active() {
 Result<Rule> AlertService::create(const RuleInput& in, const Actor& actor) {
   Rule r;
   TT_TRY(apply_input(r, in));
-  auto now = m_clock.now_ms();
-  r.created_at = r.updated_at = now;
-  std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<Rule>([&](SQLite::Database& db) -> Result<Rule> {
-    TT_TRY(check_unique(db, r));
-    TT_TRY(check_channels(db, r));
-    SQLite::Statement st(db,
+  return m_log.commit<Rule>(actor, [&](events::Change& change) -> Result<Rule> {
+    r.created_at = r.updated_at = change.now();
+    TT_TRY(check_unique(change.db(), r));
+    TT_TRY(check_channels(change.db(), r));
+    SQLite::Statement st(change.db(),
                          "INSERT INTO alert_rules(name, kind, expr, check_id, check_selector, "
                          "for_ms, keep_firing_for_ms, "
                          "severity, labels, annotations, channels, enabled, interval_ms, "
@@ -205,18 +197,13 @@ Result<Rule> AlertService::create(const RuleInput& in, const Actor& actor) {
                          ":updated_at, :escalations, "
                          ":flap_fires, :flap_window_ms)");
     bind_rule(st, r);
-    st.bind(":created_at", static_cast<std::int64_t>(now));
+    st.bind(":created_at", static_cast<std::int64_t>(r.created_at));
     st.exec();
-    r.id = db.getLastInsertRowid();
-    event = rule_event(db, now, "alert_rule.created", r, actor, {{"rule", to_json(r)}});
-    db::append_audit(db, now, actor, "alert_rule.create", std::to_string(r.id),
-                     nlohmann::json{{"name", r.name}}.dump());
+    r.id = change.db().getLastInsertRowid();
+    change.created(kRules, r.id, to_json(r), {{"name", r.name}});
+    change.after_commit([this, r] { m_evaluator.upsert(r); });
     return r;
   });
-  if (!done.ok()) return done;
-  m_evaluator.upsert(done.value());
-  inventory::publish_event(m_bus, *event);
-  return done;
 }
 
 Result<Rule> AlertService::get(std::int64_t id) {
@@ -228,20 +215,18 @@ Result<Rule> AlertService::get(std::int64_t id) {
 }
 
 Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<Rule>([&](SQLite::Database& db) -> Result<Rule> {
-    auto found = find_rule(db, id);
+  return m_log.commit<Rule>(actor, [&](events::Change& change) -> Result<Rule> {
+    auto found = find_rule(change.db(), id);
     if (!found) return rule_not_found(id);
     Rule r = *found;
     TT_TRY(apply_input(r, patch));
-    TT_TRY(check_unique(db, r));
-    if (patch.channels || patch.escalations) TT_TRY(check_channels(db, r));
+    TT_TRY(check_unique(change.db(), r));
+    if (patch.channels || patch.escalations) TT_TRY(check_channels(change.db(), r));
     auto diff = changed_fields(to_json(*found), to_json(r));
     if (diff.empty()) return r;
-    r.updated_at = now;
+    r.updated_at = change.now();
     SQLite::Statement st(
-        db,
+        change.db(),
         "UPDATE alert_rules SET name=:name, kind=:kind, expr=:expr, check_id=:check_id, "
         "check_selector=:check_selector, for_ms=:for_ms, keep_firing_for_ms=:keep_firing_for_ms, "
         "severity=:severity, labels=:labels, annotations=:annotations, channels=:channels, "
@@ -251,36 +236,24 @@ Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const
     bind_rule(st, r);
     st.bind(":id", id);
     st.exec();
-    event = rule_event(db, now, "alert_rule.updated", r, actor,
-                       {{"rule", to_json(r)}, {"changed", diff.changed}, {"before", diff.before}});
-    db::append_audit(db, now, actor, "alert_rule.update", std::to_string(id),
-                     nlohmann::json{{"changed", diff.changed}}.dump());
+    change.updated(kRules, id, to_json(r), diff, {{"changed", diff.changed}});
+    change.after_commit([this, r] { m_evaluator.upsert(r); });
     return r;
   });
-  if (!done.ok() || !event) return done;
-  m_evaluator.upsert(done.value());
-  inventory::publish_event(m_bus, *event);
-  return done;
 }
 
 Result<void> AlertService::remove(std::int64_t id, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    auto found = find_rule(db, id);
+  return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
+    auto found = find_rule(change.db(), id);
     if (!found) return rule_not_found(id);
-    SQLite::Statement st(db, "DELETE FROM alert_rules WHERE id = ?");
+    SQLite::Statement st(change.db(), "DELETE FROM alert_rules WHERE id = ?");
     st.bind(1, id);
     st.exec();
-    event = rule_event(db, now, "alert_rule.deleted", *found, actor, {{"rule", to_json(*found)}});
-    db::append_audit(db, now, actor, "alert_rule.delete", std::to_string(id),
-                     nlohmann::json{{"name", found->name}}.dump());
-    return true;
+    change.deleted(kRules, id, to_json(*found), {{"name", found->name}});
+    // Its active alerts resolve at the evaluator's next round.
+    change.after_commit([this, id] { m_evaluator.remove(id); });
+    return ok();
   });
-  if (!done.ok()) return std::move(done).error();
-  m_evaluator.remove(id);  // its active alerts resolve at the evaluator's next round
-  inventory::publish_event(m_bus, *event);
-  return ok();
 }
 
 Result<Page<Rule>> AlertService::list(const RuleQuery& q) {
@@ -400,40 +373,33 @@ Result<Page<Alert>> AlertService::alerts(const AlertQuery& q) {
 }
 
 Result<Alert> AlertService::ack(std::int64_t id, const std::string& comment, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<Alert>([&](SQLite::Database& db) -> Result<Alert> {
-    auto found = find_alert(db, id);
+  auto done = m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
+    auto found = find_alert(change.db(), id);
     if (!found) return alert_not_found(id);
     if (found->state == AlertState::resolved)
       return Error::make(ErrorKind::conflict, "ALERT_RESOLVED",
                          fmt::format("alert {} is resolved; there is nothing to acknowledge", id));
     SQLite::Statement st(
-        db, "UPDATE alerts SET acked_by = ?, acked_at = ?, ack_comment = ? WHERE id = ?");
+        change.db(), "UPDATE alerts SET acked_by = ?, acked_at = ?, ack_comment = ? WHERE id = ?");
     st.bind(1, actor.name);
-    st.bind(2, static_cast<std::int64_t>(now));
+    st.bind(2, static_cast<std::int64_t>(change.now()));
     st.bind(3, comment);
     st.bind(4, id);
     st.exec();
     Alert a = *found;
-    a.ack = Ack{actor.name, now, comment};
-    event = inventory::append_event(db, {0,
-                                         now,
-                                         "alerts",
-                                         "alert.acked",
-                                         std::to_string(id),
-                                         actor.name,
-                                         {{"alert", to_json(a)}, {"comment", comment}}});
-    db::append_audit(db, now, actor, "alert.ack", std::to_string(id),
-                     nlohmann::json{{"comment", comment}}.dump());
-    return a;
+    a.ack = Ack{actor.name, change.now(), comment};
+    change.event("alerts", "alert.acked", std::to_string(id),
+                 {{"alert", to_json(a)}, {"comment", comment}});
+    change.audit("alert.ack", std::to_string(id), {{"comment", comment}});
+    return ok();
   });
-  if (!done.ok()) return done;
-  inventory::publish_event(m_bus, *event);
+  TT_TRY(std::move(done));
   return alert(id);
 }
 
 namespace {
+
+constexpr events::Resource kSilences{"alerts", "silence", "silence"};
 
 constexpr const char* kSilenceColumns =
     "id, matchers, starts_at, ends_at, comment, created_by, created_at";
@@ -522,12 +488,10 @@ Result<void> AlertService::mark_muted(std::vector<Alert>& alerts) {
 }
 
 Result<Silence> AlertService::create_silence(Silence s, const Actor& actor) {
-  auto now = m_clock.now_ms();
   s.created_by = actor.name;
-  s.created_at = now;
-  std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<Silence>([&](SQLite::Database& db) -> Result<Silence> {
-    SQLite::Statement st(db,
+  return m_log.commit<Silence>(actor, [&](events::Change& change) -> Result<Silence> {
+    s.created_at = change.now();
+    SQLite::Statement st(change.db(),
                          "INSERT INTO silences(matchers, starts_at, ends_at, comment, created_by, "
                          "created_at) VALUES (?,?,?,?,?,?)");
     st.bind(1, s.matchers_text);
@@ -535,22 +499,12 @@ Result<Silence> AlertService::create_silence(Silence s, const Actor& actor) {
     st.bind(3, static_cast<std::int64_t>(s.ends_at));
     st.bind(4, s.comment);
     st.bind(5, s.created_by);
-    st.bind(6, static_cast<std::int64_t>(now));
+    st.bind(6, static_cast<std::int64_t>(s.created_at));
     st.exec();
-    s.id = db.getLastInsertRowid();
-    event = inventory::append_event(db, {0,
-                                         now,
-                                         "alerts",
-                                         "silence.created",
-                                         std::to_string(s.id),
-                                         actor.name,
-                                         {{"silence", to_json(s, now)}}});
-    db::append_audit(db, now, actor, "silence.create", std::to_string(s.id),
-                     nlohmann::json{{"matchers", s.matchers_text}}.dump());
+    s.id = change.db().getLastInsertRowid();
+    change.created(kSilences, s.id, to_json(s, change.now()), {{"matchers", s.matchers_text}});
     return s;
   });
-  if (done.ok()) inventory::publish_event(m_bus, *event);
-  return done;
 }
 
 Result<Silence> AlertService::silence(std::int64_t id) {
@@ -577,31 +531,24 @@ Result<Page<Silence>> AlertService::silences(bool include_expired, const PageReq
 }
 
 Result<Silence> AlertService::expire_silence(std::int64_t id, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<Silence>([&](SQLite::Database& db) -> Result<Silence> {
-    auto s = find_silence(db, id);
+  return m_log.commit<Silence>(actor, [&](events::Change& change) -> Result<Silence> {
+    const TimeMs now = change.now();
+    auto s = find_silence(change.db(), id);
     if (!s) return silence_not_found(id);
     if (s->ends_at <= now) return *s;  // already expired: nothing changes
     s->ends_at = now;
     if (s->starts_at > now) s->starts_at = now;
-    SQLite::Statement st(db, "UPDATE silences SET starts_at = ?, ends_at = ? WHERE id = ?");
+    SQLite::Statement st(change.db(),
+                         "UPDATE silences SET starts_at = ?, ends_at = ? WHERE id = ?");
     st.bind(1, static_cast<std::int64_t>(s->starts_at));
     st.bind(2, static_cast<std::int64_t>(now));
     st.bind(3, id);
     st.exec();
-    event = inventory::append_event(db, {0,
-                                         now,
-                                         "alerts",
-                                         "silence.expired",
-                                         std::to_string(id),
-                                         actor.name,
-                                         {{"silence", to_json(*s, now)}}});
-    db::append_audit(db, now, actor, "silence.expire", std::to_string(id), "{}");
+    change.event(kSilences.topic, "silence.expired", std::to_string(id),
+                 {{"silence", to_json(*s, now)}});
+    change.audit("silence.expire", std::to_string(id));
     return *s;
   });
-  if (done.ok() && event) inventory::publish_event(m_bus, *event);
-  return done;
 }
 
 }  // namespace tt::alerts

@@ -8,8 +8,6 @@
 #include "core/duration.h"
 #include "core/json.h"
 #include "core/random.h"
-#include "db/audit.h"
-#include "inventory/service.h"
 #include "probes/descriptor.h"
 
 namespace tt::checks {
@@ -118,11 +116,7 @@ void bind_check(SQLite::Statement& st, const Check& c) {
   st.bind(":updated_at", static_cast<std::int64_t>(c.updated_at));
 }
 
-inventory::StoredEvent check_event(SQLite::Database& db, TimeMs at, const std::string& kind,
-                                   const Check& c, const Actor& actor, nlohmann::json data) {
-  return inventory::append_event(
-      db, {0, at, "checks", kind, std::to_string(c.id), actor.name, std::move(data)});
-}
+constexpr events::Resource kChecks{"checks", "check", "check"};
 
 // What a PATCH changed, as the event and audit row tell it (secrets masked). A new secret alone
 // does not show in the masked JSON but is a change all the same.
@@ -177,35 +171,27 @@ Result<std::vector<Check>> CheckService::load_all() {
 Result<Check> CheckService::create(const CheckInput& in, const Actor& actor) {
   Check c;
   TT_TRY(apply_input(c, in));
-  auto now = m_clock.now_ms();
-  c.created_at = c.updated_at = now;
-  c.state = c.enabled ? CheckState::pending : CheckState::paused;
-  c.state_since = now;
   if (!probes::find_kind(c.kind)->make) c.push_token = random_hex(16);
-  std::optional<inventory::StoredEvent> event;
-  auto r = m_writer.run<Check>([&](SQLite::Database& db) -> Result<Check> {
-    TT_TRY(check_references(db, c));
+  return m_log.commit<Check>(actor, [&](events::Change& change) -> Result<Check> {
+    c.created_at = c.updated_at = change.now();
+    c.state_since = change.now();
+    c.state = c.enabled ? CheckState::pending : CheckState::paused;
+    TT_TRY(check_references(change.db(), c));
     SQLite::Statement st(
-        db,
+        change.db(),
         "INSERT INTO checks(name, kind, target, interval_ms, timeout_ms, retries, node_id, labels, "
         "enabled, conditions, options, push_token, state, state_since, created_at, updated_at) "
         "VALUES (:name, :kind, :target, :interval_ms, :timeout_ms, :retries, :node_id, :labels, "
         ":enabled, :conditions, :options, :push_token, :state, :state_since, :created_at, "
         ":updated_at)");
     bind_check(st, c);
-    st.bind(":created_at", static_cast<std::int64_t>(now));
+    st.bind(":created_at", static_cast<std::int64_t>(c.created_at));
     st.exec();
-    c.id = db.getLastInsertRowid();
-    auto j = to_json(c);
-    event = check_event(db, now, "check.created", c, actor, {{"check", j}});
-    db::append_audit(db, now, actor, "check.create", std::to_string(c.id),
-                     nlohmann::json{{"name", c.name}, {"kind", c.kind}}.dump());
+    c.id = change.db().getLastInsertRowid();
+    change.created(kChecks, c.id, to_json(c), {{"name", c.name}, {"kind", c.kind}});
+    change.after_commit([this, c] { m_runner.upsert(c); });
     return c;
   });
-  if (!r.ok()) return r;
-  m_runner.upsert(r.value());
-  inventory::publish_event(m_bus, *event);
-  return r;
 }
 
 Result<Check> CheckService::get(std::int64_t id) {
@@ -219,26 +205,26 @@ Result<Check> CheckService::get(std::int64_t id) {
 }
 
 Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<inventory::StoredEvent> event;
-  auto r = m_writer.run<Check>([&](SQLite::Database& db) -> Result<Check> {
-    auto found = find_check(db, id);
+  bool unchanged = false;
+  auto r = m_log.commit<Check>(actor, [&](events::Change& change) -> Result<Check> {
+    auto found = find_check(change.db(), id);
     if (!found) return not_found(id);
     Check c = *found;
     TT_TRY(apply_input(c, patch));
-    TT_TRY(check_references(db, c));
+    TT_TRY(check_references(change.db(), c));
     auto diff = check_changes(*found, c);
-    if (diff.empty()) return c;
-    c.updated_at = now;
+    unchanged = diff.empty();
+    if (unchanged) return c;
+    c.updated_at = change.now();
     if (c.enabled != found->enabled) {
       c.state = c.enabled ? CheckState::pending : CheckState::paused;
-      c.state_since = now;
+      c.state_since = change.now();
       c.flapping = false;
     }
     if (!probes::find_kind(c.kind)->make && !c.push_token) c.push_token = random_hex(16);
     if (probes::find_kind(c.kind)->make) c.push_token.reset();
     SQLite::Statement st(
-        db,
+        change.db(),
         "UPDATE checks SET name=:name, kind=:kind, target=:target, interval_ms=:interval_ms, "
         "timeout_ms=:timeout_ms, retries=:retries, node_id=:node_id, labels=:labels, "
         "enabled=:enabled, "
@@ -248,38 +234,25 @@ Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, con
     st.bind(":flapping", c.flapping ? 1 : 0);
     st.bind(":id", id);
     st.exec();
-    event =
-        check_event(db, now, "check.updated", c, actor,
-                    {{"check", to_json(c)}, {"changed", diff.changed}, {"before", diff.before}});
-    db::append_audit(db, now, actor, "check.update", std::to_string(id),
-                     nlohmann::json{{"changed", diff.changed}}.dump());
+    change.updated(kChecks, id, to_json(c), diff, {{"changed", diff.changed}});
+    change.after_commit([this, c] { m_runner.upsert(c); });
     return c;
   });
-  if (!r.ok()) return r;
-  if (!event) return with_live(std::move(r.value()));
-  m_runner.upsert(r.value());
-  inventory::publish_event(m_bus, *event);
+  if (r.ok() && unchanged) return with_live(std::move(r.value()));
   return r;  // the runner takes the change on the loop; the row is what holds now
 }
 
 Result<void> CheckService::remove(std::int64_t id, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<inventory::StoredEvent> event;
-  auto r = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    auto found = find_check(db, id);
+  return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
+    auto found = find_check(change.db(), id);
     if (!found) return not_found(id);
-    SQLite::Statement st(db, "DELETE FROM checks WHERE id = ?");
+    SQLite::Statement st(change.db(), "DELETE FROM checks WHERE id = ?");
     st.bind(1, id);
     st.exec();
-    event = check_event(db, now, "check.deleted", *found, actor, {{"check", to_json(*found)}});
-    db::append_audit(db, now, actor, "check.delete", std::to_string(id),
-                     nlohmann::json{{"name", found->name}}.dump());
-    return true;
+    change.deleted(kChecks, id, to_json(*found), {{"name", found->name}});
+    change.after_commit([this, id] { m_runner.remove(id); });
+    return ok();
   });
-  if (!r.ok()) return std::move(r).error();
-  m_runner.remove(id);
-  inventory::publish_event(m_bus, *event);
-  return ok();
 }
 
 Result<Page<Check>> CheckService::list(const CheckQuery& q) {

@@ -8,7 +8,6 @@
 #include "core/log.h"
 #include "core/options.h"
 #include "core/random.h"
-#include "db/audit.h"
 #include "snmp/usm_json.h"
 
 namespace tt::snmp {
@@ -241,23 +240,20 @@ Result<TrapUser> TrapUserService::create(const json& body, const Actor& actor) {
   for (const char* key : {"auth_password", "priv_password"})
     if (body.is_object() && body.contains(key) && body[key] == kMaskedSecret)
       return invalid({{key, "must be the password itself: \"********\" stands for a stored one"}});
-  auto in = decode_trap_user(body);
-  if (!in.ok()) return std::move(in).error();
-  TrapUser u = std::move(in.value());
-  u.created_at = u.updated_at = m_clock.now_ms();
+  TrapUser u = TT_TRY(decode_trap_user(body));
   std::lock_guard lock(m_changes);
-  auto done = m_writer.run<TrapUser>([&](SQLite::Database& db) -> Result<TrapUser> {
-    TT_TRY(check_unique(db, u));
+  auto done = m_log.commit<TrapUser>(actor, [&](events::Change& change) -> Result<TrapUser> {
+    u.created_at = u.updated_at = change.now();
+    TT_TRY(check_unique(change.db(), u));
     SQLite::Statement st(
-        db,
+        change.db(),
         "INSERT INTO snmp_trap_users(engine_id, user, auth_protocol, auth_password, priv_protocol, "
         "priv_password, updated_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     bind_fields(st, u);
     st.bind(8, static_cast<std::int64_t>(u.created_at));
     st.exec();
-    u.id = db.getLastInsertRowid();
-    db::append_audit(db, u.created_at, actor, "snmp_trap_user.create", std::to_string(u.id),
-                     audit_details(u).dump());
+    u.id = change.db().getLastInsertRowid();
+    change.audit("snmp_trap_user.create", std::to_string(u.id), audit_details(u));
     return u;
   });
   if (done.ok()) refresh_after_change();
@@ -275,8 +271,8 @@ Result<TrapUser> TrapUserService::get(std::int64_t id) {
 Result<TrapUser> TrapUserService::update(std::int64_t id, const json& patch, const Actor& actor) {
   if (!patch.is_object()) return invalid({{"", "the body must be a JSON object"}});
   std::lock_guard lock(m_changes);
-  auto done = m_writer.run<TrapUser>([&](SQLite::Database& db) -> Result<TrapUser> {
-    auto found = find(db, id);
+  auto done = m_log.commit<TrapUser>(actor, [&](events::Change& change) -> Result<TrapUser> {
+    auto found = find(change.db(), id);
     if (!found) return not_found(id);
     json merged = stored_body(*found);
     for (const auto& [key, v] : patch.items()) {
@@ -292,15 +288,13 @@ Result<TrapUser> TrapUserService::update(std::int64_t id, const json& patch, con
       else if (!masked)
         merged[key] = v;  // an unknown field stays, for decode_trap_user to name it
     }
-    auto in = decode_trap_user(merged);
-    if (!in.ok()) return std::move(in).error();
-    TrapUser u = std::move(in.value());
+    TrapUser u = TT_TRY(decode_trap_user(merged));
     u.id = id;
     u.created_at = found->created_at;
-    u.updated_at = m_clock.now_ms();
-    TT_TRY(check_unique(db, u));
+    u.updated_at = change.now();
+    TT_TRY(check_unique(change.db(), u));
     SQLite::Statement st(
-        db,
+        change.db(),
         "UPDATE snmp_trap_users SET engine_id = ?, user = ?, auth_protocol = ?, auth_password = ?, "
         "priv_protocol = ?, priv_password = ?, updated_at = ? WHERE id = ?");
     bind_fields(st, u);
@@ -313,8 +307,7 @@ Result<TrapUser> TrapUserService::update(std::int64_t id, const json& patch, con
     if (u.user.auth_password != found->user.auth_password) changed.push_back("auth_password");
     if (u.user.priv != found->user.priv) changed.push_back("priv_protocol");
     if (u.user.priv_password != found->user.priv_password) changed.push_back("priv_password");
-    db::append_audit(db, u.updated_at, actor, "snmp_trap_user.update", std::to_string(id),
-                     json{{"changed", changed}}.dump());
+    change.audit("snmp_trap_user.update", std::to_string(id), {{"changed", changed}});
     return u;
   });
   if (done.ok()) refresh_after_change();
@@ -323,19 +316,17 @@ Result<TrapUser> TrapUserService::update(std::int64_t id, const json& patch, con
 
 Result<void> TrapUserService::remove(std::int64_t id, const Actor& actor) {
   std::lock_guard lock(m_changes);
-  auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    auto found = find(db, id);
+  auto done = m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
+    auto found = find(change.db(), id);
     if (!found) return not_found(id);
-    SQLite::Statement st(db, "DELETE FROM snmp_trap_users WHERE id = ?");
+    SQLite::Statement st(change.db(), "DELETE FROM snmp_trap_users WHERE id = ?");
     st.bind(1, id);
     st.exec();
-    db::append_audit(db, m_clock.now_ms(), actor, "snmp_trap_user.delete", std::to_string(id),
-                     audit_details(*found).dump());
-    return true;
+    change.audit("snmp_trap_user.delete", std::to_string(id), audit_details(*found));
+    return ok();
   });
-  if (!done.ok()) return std::move(done).error();
-  refresh_after_change();
-  return ok();
+  if (done.ok()) refresh_after_change();
+  return done;
 }
 
 Result<Page<TrapUser>> TrapUserService::list(const PageRequest& page) {
