@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/json.h"
+#include "db/table.h"
 
 namespace tt::alerts {
 
@@ -29,17 +30,8 @@ InhibitRule read_rule(SQLite::Statement& st) {
   return r;
 }
 
-std::optional<InhibitRule> find_rule(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM inhibit_rules WHERE id = ?", kColumns));
-  st.bind(1, id);
-  if (!st.executeStep()) return std::nullopt;
-  return read_rule(st);
-}
-
-Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "INHIBIT_RULE_NOT_FOUND",
-                     fmt::format("inhibit rule {} does not exist", id));
-}
+constexpr db::Table<InhibitRule> kTable{"inhibit_rules", kColumns, read_rule, "inhibit rule",
+                                        "INHIBIT_RULE_NOT_FOUND"};
 
 void bind_rule(SQLite::Statement& st, const InhibitRule& r) {
   st.bind(":name", r.name);
@@ -79,21 +71,16 @@ Result<InhibitRule> InhibitService::create(InhibitRule r, const Actor& actor) {
 }
 
 Result<InhibitRule> InhibitService::get(std::int64_t id) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<InhibitRule> {
-    auto r = find_rule(db, id);
-    if (!r) return not_found(id);
-    return *r;
-  });
+  return m_readers.with([&](SQLite::Database& db) { return kTable.get(db, id); });
 }
 
 Result<InhibitRule> InhibitService::update(std::int64_t id, const nlohmann::json& patch,
                                            const Actor& actor) {
   return m_log.commit<InhibitRule>(actor, [&](events::Change& change) -> Result<InhibitRule> {
-    auto found = find_rule(change.db(), id);
-    if (!found) return not_found(id);
-    InhibitRule r = TT_TRY(apply_patch(*found, patch));
-    auto diff = changed_fields(to_input_json(*found), to_input_json(r));
-    if (diff.empty()) return *found;
+    const InhibitRule found = TT_TRY(kTable.get(change.db(), id));
+    InhibitRule r = TT_TRY(apply_patch(found, patch));
+    auto diff = changed_fields(to_input_json(found), to_input_json(r));
+    if (diff.empty()) return found;
     r.updated_at = change.now();
     SQLite::Statement st(
         change.db(),
@@ -109,26 +96,16 @@ Result<InhibitRule> InhibitService::update(std::int64_t id, const nlohmann::json
 
 Result<void> InhibitService::remove(std::int64_t id, const Actor& actor) {
   return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
-    auto found = find_rule(change.db(), id);
-    if (!found) return not_found(id);
-    SQLite::Statement st(change.db(), "DELETE FROM inhibit_rules WHERE id = ?");
-    st.bind(1, id);
-    st.exec();
-    change.deleted(kInhibitRules, id, to_json(*found), {{"name", found->name}});
+    const InhibitRule found = TT_TRY(kTable.get(change.db(), id));
+    kTable.erase(change.db(), id);
+    change.deleted(kInhibitRules, id, to_json(found), {{"name", found.name}});
     return ok();
   });
 }
 
 Result<Page<InhibitRule>> InhibitService::list(const PageRequest& request) {
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<InhibitRule>> {
-    Page<InhibitRule> page;
-    page.request = request;
-    page.total = db.execAndGet("SELECT count(*) FROM inhibit_rules").getInt64();
-    SQLite::Statement st(
-        db, fmt::format("SELECT {} FROM inhibit_rules ORDER BY id DESC LIMIT {} OFFSET {}",
-                        kColumns, request.per_page, request.offset()));
-    while (st.executeStep()) page.items.push_back(read_rule(st));
-    return page;
+    return kTable.page(db, request, "id DESC");
   });
 }
 

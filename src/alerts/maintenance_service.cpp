@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/json.h"
+#include "db/table.h"
 
 namespace tt::alerts {
 
@@ -47,20 +48,12 @@ void resolve_nodes(SQLite::Database& db, MaintenanceWindow& w) {
   }
 }
 
-std::optional<MaintenanceWindow> find_window(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db,
-                       fmt::format("SELECT {} FROM maintenance_windows WHERE id = ?", kColumns));
-  st.bind(1, id);
-  if (!st.executeStep()) return std::nullopt;
-  auto w = read_window(st);
-  resolve_nodes(db, w);
-  return w;
-}
-
-Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "MAINTENANCE_NOT_FOUND",
-                     fmt::format("maintenance window {} does not exist", id));
-}
+constexpr db::Table<MaintenanceWindow> kTable{.name = "maintenance_windows",
+                                              .columns = kColumns,
+                                              .read = read_window,
+                                              .noun = "maintenance window",
+                                              .not_found_code = "MAINTENANCE_NOT_FOUND",
+                                              .complete = resolve_nodes};
 
 // Nodes deleted after the window was made stay in its node_ids (they match nothing), so only
 // ids not in `kept` must exist.
@@ -133,23 +126,18 @@ Result<MaintenanceWindow> MaintenanceService::create(MaintenanceWindow w, const 
 }
 
 Result<MaintenanceWindow> MaintenanceService::get(std::int64_t id) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<MaintenanceWindow> {
-    auto w = find_window(db, id);
-    if (!w) return not_found(id);
-    return *w;
-  });
+  return m_readers.with([&](SQLite::Database& db) { return kTable.get(db, id); });
 }
 
 Result<MaintenanceWindow> MaintenanceService::update(std::int64_t id, const nlohmann::json& patch,
                                                      const Actor& actor) {
   return m_log.commit<MaintenanceWindow>(
       actor, [&](events::Change& change) -> Result<MaintenanceWindow> {
-        auto found = find_window(change.db(), id);
-        if (!found) return not_found(id);
-        MaintenanceWindow w = TT_TRY(apply_patch(*found, patch));
-        TT_TRY(check_nodes(change.db(), w, found->node_ids));
-        auto diff = changed_fields(to_input_json(*found), to_input_json(w));
-        if (diff.empty()) return *found;
+        const MaintenanceWindow found = TT_TRY(kTable.get(change.db(), id));
+        MaintenanceWindow w = TT_TRY(apply_patch(found, patch));
+        TT_TRY(check_nodes(change.db(), w, found.node_ids));
+        auto diff = changed_fields(to_input_json(found), to_input_json(w));
+        if (diff.empty()) return found;
         w.updated_at = change.now();
         SQLite::Statement st(
             change.db(),
@@ -167,12 +155,9 @@ Result<MaintenanceWindow> MaintenanceService::update(std::int64_t id, const nloh
 
 Result<void> MaintenanceService::remove(std::int64_t id, const Actor& actor) {
   return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
-    auto found = find_window(change.db(), id);
-    if (!found) return not_found(id);
-    SQLite::Statement st(change.db(), "DELETE FROM maintenance_windows WHERE id = ?");
-    st.bind(1, id);
-    st.exec();
-    change.deleted(kWindows, id, to_json(*found, change.now()), {{"name", found->name}});
+    const MaintenanceWindow found = TT_TRY(kTable.get(change.db(), id));
+    kTable.erase(change.db(), id);
+    change.deleted(kWindows, id, to_json(found, change.now()), {{"name", found.name}});
     return ok();
   });
 }

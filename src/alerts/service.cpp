@@ -7,6 +7,7 @@
 #include "alerts/inhibit_service.h"
 #include "alerts/maintenance_service.h"
 #include "core/json.h"
+#include "db/table.h"
 
 namespace tt::alerts {
 
@@ -42,12 +43,8 @@ Rule read_rule(SQLite::Statement& st) {
   return r;
 }
 
-std::optional<Rule> find_rule(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM alert_rules WHERE id = ?", kRuleColumns));
-  st.bind(1, id);
-  if (!st.executeStep()) return std::nullopt;
-  return read_rule(st);
-}
+constexpr db::Table<Rule> kRuleTable{"alert_rules", kRuleColumns, read_rule, "alert rule",
+                                     "ALERT_RULE_NOT_FOUND"};
 
 void bind_rule(SQLite::Statement& st, const Rule& r) {
   st.bind(":name", r.name);
@@ -70,11 +67,6 @@ void bind_rule(SQLite::Statement& st, const Rule& r) {
   st.bind(":enabled", r.enabled ? 1 : 0);
   st.bind(":interval_ms", r.interval_ms);
   st.bind(":updated_at", static_cast<std::int64_t>(r.updated_at));
-}
-
-Error rule_not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "ALERT_RULE_NOT_FOUND",
-                     fmt::format("alert rule {} does not exist", id));
 }
 
 Result<void> check_unique(SQLite::Database& db, const Rule& r) {
@@ -141,17 +133,8 @@ Alert read_alert(SQLite::Statement& st) {
   return a;
 }
 
-std::optional<Alert> find_alert(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM alerts WHERE id = ?", kAlertColumns));
-  st.bind(1, id);
-  if (!st.executeStep()) return std::nullopt;
-  return read_alert(st);
-}
-
-Error alert_not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "ALERT_NOT_FOUND",
-                     fmt::format("alert {} does not exist", id));
-}
+constexpr db::Table<Alert> kAlertTable{"alerts", kAlertColumns, read_alert, "alert",
+                                       "ALERT_NOT_FOUND"};
 
 }  // namespace
 
@@ -207,22 +190,17 @@ Result<Rule> AlertService::create(const RuleInput& in, const Actor& actor) {
 }
 
 Result<Rule> AlertService::get(std::int64_t id) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<Rule> {
-    auto r = find_rule(db, id);
-    if (!r) return rule_not_found(id);
-    return *r;
-  });
+  return m_readers.with([&](SQLite::Database& db) { return kRuleTable.get(db, id); });
 }
 
 Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const Actor& actor) {
   return m_log.commit<Rule>(actor, [&](events::Change& change) -> Result<Rule> {
-    auto found = find_rule(change.db(), id);
-    if (!found) return rule_not_found(id);
-    Rule r = *found;
+    const Rule found = TT_TRY(kRuleTable.get(change.db(), id));
+    Rule r = found;
     TT_TRY(apply_input(r, patch));
     TT_TRY(check_unique(change.db(), r));
     if (patch.channels || patch.escalations) TT_TRY(check_channels(change.db(), r));
-    auto diff = changed_fields(to_json(*found), to_json(r));
+    auto diff = changed_fields(to_json(found), to_json(r));
     if (diff.empty()) return r;
     r.updated_at = change.now();
     SQLite::Statement st(
@@ -244,12 +222,9 @@ Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const
 
 Result<void> AlertService::remove(std::int64_t id, const Actor& actor) {
   return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
-    auto found = find_rule(change.db(), id);
-    if (!found) return rule_not_found(id);
-    SQLite::Statement st(change.db(), "DELETE FROM alert_rules WHERE id = ?");
-    st.bind(1, id);
-    st.exec();
-    change.deleted(kRules, id, to_json(*found), {{"name", found->name}});
+    const Rule found = TT_TRY(kRuleTable.get(change.db(), id));
+    kRuleTable.erase(change.db(), id);
+    change.deleted(kRules, id, to_json(found), {{"name", found.name}});
     // Its active alerts resolve at the evaluator's next round.
     change.after_commit([this, id] { m_evaluator.remove(id); });
     return ok();
@@ -302,13 +277,8 @@ Alert AlertService::with_live(Alert a) const {
 }
 
 Result<Alert> AlertService::alert(std::int64_t id) {
-  auto a = m_readers.with([&](SQLite::Database& db) -> Result<Alert> {
-    auto found = find_alert(db, id);
-    if (!found) return alert_not_found(id);
-    return *found;
-  });
-  if (!a.ok()) return a;
-  std::vector<Alert> one{with_live(std::move(a.value()))};
+  Alert a = TT_TRY(m_readers.with([&](SQLite::Database& db) { return kAlertTable.get(db, id); }));
+  std::vector<Alert> one{with_live(std::move(a))};
   TT_TRY(mark_muted(one));
   return std::move(one.front());
 }
@@ -317,7 +287,7 @@ Result<std::set<std::int64_t>> AlertService::muted(const std::vector<std::int64_
   auto found = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Alert>> {
     std::vector<Alert> out;
     for (auto id : ids)
-      if (auto a = find_alert(db, id)) out.push_back(std::move(*a));
+      if (auto a = kAlertTable.find(db, id)) out.push_back(std::move(*a));
     return out;
   });
   if (!found.ok()) return std::move(found).error();
@@ -374,9 +344,8 @@ Result<Page<Alert>> AlertService::alerts(const AlertQuery& q) {
 
 Result<Alert> AlertService::ack(std::int64_t id, const std::string& comment, const Actor& actor) {
   auto done = m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
-    auto found = find_alert(change.db(), id);
-    if (!found) return alert_not_found(id);
-    if (found->state == AlertState::resolved)
+    const Alert found = TT_TRY(kAlertTable.get(change.db(), id));
+    if (found.state == AlertState::resolved)
       return Error::make(ErrorKind::conflict, "ALERT_RESOLVED",
                          fmt::format("alert {} is resolved; there is nothing to acknowledge", id));
     SQLite::Statement st(
@@ -386,7 +355,7 @@ Result<Alert> AlertService::ack(std::int64_t id, const std::string& comment, con
     st.bind(3, comment);
     st.bind(4, id);
     st.exec();
-    Alert a = *found;
+    Alert a = found;
     a.ack = Ack{actor.name, change.now(), comment};
     change.event("alerts", "alert.acked", std::to_string(id),
                  {{"alert", to_json(a)}, {"comment", comment}});
@@ -417,17 +386,8 @@ Silence read_silence(SQLite::Statement& st) {
   return s;
 }
 
-std::optional<Silence> find_silence(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM silences WHERE id = ?", kSilenceColumns));
-  st.bind(1, id);
-  if (!st.executeStep()) return std::nullopt;
-  return read_silence(st);
-}
-
-Error silence_not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "SILENCE_NOT_FOUND",
-                     fmt::format("silence {} does not exist", id));
-}
+constexpr db::Table<Silence> kSilenceTable{"silences", kSilenceColumns, read_silence, "silence",
+                                           "SILENCE_NOT_FOUND"};
 
 }  // namespace
 
@@ -508,33 +468,22 @@ Result<Silence> AlertService::create_silence(Silence s, const Actor& actor) {
 }
 
 Result<Silence> AlertService::silence(std::int64_t id) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<Silence> {
-    auto s = find_silence(db, id);
-    if (!s) return silence_not_found(id);
-    return *s;
-  });
+  return m_readers.with([&](SQLite::Database& db) { return kSilenceTable.get(db, id); });
 }
 
 Result<Page<Silence>> AlertService::silences(bool include_expired, const PageRequest& request) {
   auto now = m_clock.now_ms();
+  const std::string where = include_expired ? "" : fmt::format("ends_at > {}", now);
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<Silence>> {
-    std::string where = include_expired ? "" : fmt::format(" WHERE ends_at > {}", now);
-    Page<Silence> page;
-    page.request = request;
-    page.total = db.execAndGet("SELECT count(*) FROM silences" + where).getInt64();
-    SQLite::Statement st(
-        db, fmt::format("SELECT {} FROM silences{} ORDER BY id DESC LIMIT {} OFFSET {}",
-                        kSilenceColumns, where, request.per_page, request.offset()));
-    while (st.executeStep()) page.items.push_back(read_silence(st));
-    return page;
+    return kSilenceTable.page(db, request, "id DESC", where);
   });
 }
 
 Result<Silence> AlertService::expire_silence(std::int64_t id, const Actor& actor) {
   return m_log.commit<Silence>(actor, [&](events::Change& change) -> Result<Silence> {
     const TimeMs now = change.now();
-    auto s = find_silence(change.db(), id);
-    if (!s) return silence_not_found(id);
+    auto s = kSilenceTable.find(change.db(), id);
+    if (!s) return kSilenceTable.not_found(id);
     if (s->ends_at <= now) return *s;  // already expired: nothing changes
     s->ends_at = now;
     if (s->starts_at > now) s->starts_at = now;

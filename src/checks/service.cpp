@@ -8,6 +8,7 @@
 #include "core/duration.h"
 #include "core/json.h"
 #include "core/random.h"
+#include "db/table.h"
 #include "probes/descriptor.h"
 
 namespace tt::checks {
@@ -20,7 +21,7 @@ constexpr const char* kColumns =
     "c.conditions, c.options, c.push_token, c.state, c.state_since, c.flapping, c.last_result, "
     "c.created_at, "
     "c.updated_at, coalesce(n.name, '')";
-constexpr const char* kFrom = " FROM checks c LEFT JOIN nodes n ON n.id = c.node_id";
+constexpr const char* kSource = "checks c LEFT JOIN nodes n ON n.id = c.node_id";
 
 Check read_check(SQLite::Statement& st) {
   Check c;
@@ -51,19 +52,10 @@ Check read_check(SQLite::Statement& st) {
 
 std::optional<Check> find_check(SQLite::Database& db, const std::string& where,
                                 const std::string& arg) {
-  SQLite::Statement st(db, fmt::format("SELECT {}{} WHERE {}", kColumns, kFrom, where));
+  SQLite::Statement st(db, fmt::format("SELECT {} FROM {} WHERE {}", kColumns, kSource, where));
   st.bind(1, arg);
   if (!st.executeStep()) return std::nullopt;
   return read_check(st);
-}
-
-std::optional<Check> find_check(SQLite::Database& db, std::int64_t id) {
-  return find_check(db, "c.id = ?", std::to_string(id));
-}
-
-Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "CHECK_NOT_FOUND",
-                     fmt::format("check {} does not exist", id));
 }
 
 // Name uniqueness and the node reference, checked inside the writer job.
@@ -117,6 +109,13 @@ void bind_check(SQLite::Statement& st, const Check& c) {
 }
 
 constexpr events::Resource kChecks{"checks", "check", "check"};
+constexpr db::Table<Check> kTable{.name = "checks",
+                                  .columns = kColumns,
+                                  .read = read_check,
+                                  .noun = "check",
+                                  .not_found_code = "CHECK_NOT_FOUND",
+                                  .from = kSource,
+                                  .id = "c.id"};
 
 // What a PATCH changed, as the event and audit row tell it (secrets masked). A new secret alone
 // does not show in the masked JSON but is a change all the same.
@@ -162,7 +161,7 @@ Check CheckService::with_live(Check c) const {
 Result<std::vector<Check>> CheckService::load_all() {
   return m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Check>> {
     std::vector<Check> out;
-    SQLite::Statement st(db, fmt::format("SELECT {}{} ORDER BY c.id", kColumns, kFrom));
+    SQLite::Statement st(db, fmt::format("SELECT {} FROM {} ORDER BY c.id", kColumns, kSource));
     while (st.executeStep()) out.push_back(read_check(st));
     return out;
   });
@@ -195,28 +194,22 @@ Result<Check> CheckService::create(const CheckInput& in, const Actor& actor) {
 }
 
 Result<Check> CheckService::get(std::int64_t id) {
-  auto c = m_readers.with([&](SQLite::Database& db) -> Result<Check> {
-    auto found = find_check(db, id);
-    if (!found) return not_found(id);
-    return *found;
-  });
-  if (!c.ok()) return c;
-  return with_live(std::move(c.value()));
+  return with_live(
+      TT_TRY(m_readers.with([&](SQLite::Database& db) { return kTable.get(db, id); })));
 }
 
 Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, const Actor& actor) {
   bool unchanged = false;
   auto r = m_log.commit<Check>(actor, [&](events::Change& change) -> Result<Check> {
-    auto found = find_check(change.db(), id);
-    if (!found) return not_found(id);
-    Check c = *found;
+    const Check found = TT_TRY(kTable.get(change.db(), id));
+    Check c = found;
     TT_TRY(apply_input(c, patch));
     TT_TRY(check_references(change.db(), c));
-    auto diff = check_changes(*found, c);
+    auto diff = check_changes(found, c);
     unchanged = diff.empty();
     if (unchanged) return c;
     c.updated_at = change.now();
-    if (c.enabled != found->enabled) {
+    if (c.enabled != found.enabled) {
       c.state = c.enabled ? CheckState::pending : CheckState::paused;
       c.state_since = change.now();
       c.flapping = false;
@@ -244,12 +237,9 @@ Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, con
 
 Result<void> CheckService::remove(std::int64_t id, const Actor& actor) {
   return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
-    auto found = find_check(change.db(), id);
-    if (!found) return not_found(id);
-    SQLite::Statement st(change.db(), "DELETE FROM checks WHERE id = ?");
-    st.bind(1, id);
-    st.exec();
-    change.deleted(kChecks, id, to_json(*found), {{"name", found->name}});
+    const Check found = TT_TRY(kTable.get(change.db(), id));
+    kTable.erase(change.db(), id);
+    change.deleted(kChecks, id, to_json(found), {{"name", found.name}});
     change.after_commit([this, id] { m_runner.remove(id); });
     return ok();
   });
@@ -288,7 +278,7 @@ Result<Page<Check>> CheckService::list(const CheckQuery& q) {
     Page<Check> page;
     page.request = q.page;
     {
-      SQLite::Statement st(db, std::string("SELECT count(*)") + kFrom + where);
+      SQLite::Statement st(db, fmt::format("SELECT count(*) FROM {}{}", kSource, where));
       bind_all(st);
       st.executeStep();
       page.total = st.getColumn(0).getInt64();
@@ -298,8 +288,9 @@ Result<Page<Check>> CheckService::list(const CheckQuery& q) {
     if (!valid_check_sort(q.sort)) field = "name";
     const char* dir = desc ? "DESC" : "ASC";
     SQLite::Statement st(
-        db, fmt::format("SELECT {}{}{} ORDER BY c.{} {}, c.id {} LIMIT {} OFFSET {}", kColumns,
-                        kFrom, where, field, dir, dir, q.page.per_page, q.page.offset()));
+        db,
+        fmt::format("SELECT {} FROM {}{} ORDER BY c.{} {}, c.id {} LIMIT {} OFFSET {}", kColumns,
+                    kSource, where, field, dir, dir, q.page.per_page, q.page.offset()));
     bind_all(st);
     while (st.executeStep()) page.items.push_back(read_check(st));
     return page;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/json.h"
+#include "db/table.h"
 
 namespace tt::inventory {
 
@@ -32,17 +33,7 @@ Node read_node(SQLite::Statement& st) {
   return n;
 }
 
-std::optional<Node> find_node(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM nodes WHERE id = ?", kNodeColumns));
-  st.bind(1, id);
-  if (!st.executeStep()) return std::nullopt;
-  return read_node(st);
-}
-
-Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "NODE_NOT_FOUND",
-                     fmt::format("node {} does not exist", id));
-}
+constexpr db::Table<Node> kTable{"nodes", kNodeColumns, read_node, "node", "NODE_NOT_FOUND"};
 
 Error exists(const Node& n) {
   return Error::make(
@@ -101,7 +92,7 @@ bool valid_node_sort(const std::string& sort) {
 }
 
 void set_node_status(events::Change& change, std::int64_t node_id, NodeStatus status) {
-  auto n = find_node(change.db(), node_id);
+  auto n = kTable.find(change.db(), node_id);
   if (!n || n->status == status) return;
   const bool seen = status == NodeStatus::up || status == NodeStatus::degraded;
   SQLite::Statement st(change.db(),
@@ -142,20 +133,15 @@ Result<Node> NodeService::create(const NodeInput& in, const Actor& actor) {
 }
 
 Result<Node> NodeService::get(std::int64_t id) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<Node> {
-    auto n = find_node(db, id);
-    if (!n) return not_found(id);
-    return *n;
-  });
+  return m_readers.with([&](SQLite::Database& db) { return kTable.get(db, id); });
 }
 
 Result<Node> NodeService::update(std::int64_t id, const NodeInput& patch, const Actor& actor) {
   return m_log.commit<Node>(actor, [&](events::Change& change) -> Result<Node> {
-    auto found = find_node(change.db(), id);
-    if (!found) return not_found(id);
-    Node n = *found;
+    const Node found = TT_TRY(kTable.get(change.db(), id));
+    Node n = found;
     apply(n, patch);
-    auto diff = changed_fields(to_json(*found), to_json(n));
+    auto diff = changed_fields(to_json(found), to_json(n));
     if (diff.empty()) return n;
     if (name_taken(change.db(), n)) return exists(n);
     n.updated_at = change.now();
@@ -175,12 +161,9 @@ Result<Node> NodeService::update(std::int64_t id, const NodeInput& patch, const 
 
 Result<void> NodeService::remove(std::int64_t id, const Actor& actor) {
   return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
-    auto found = find_node(change.db(), id);
-    if (!found) return not_found(id);
-    SQLite::Statement st(change.db(), "DELETE FROM nodes WHERE id = ?");
-    st.bind(1, id);
-    st.exec();
-    auto j = to_json(*found);
+    const Node found = TT_TRY(kTable.get(change.db(), id));
+    kTable.erase(change.db(), id);
+    auto j = to_json(found);
     change.deleted(kNodes, id, j, {{"node", j}});
     return ok();
   });

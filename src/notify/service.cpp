@@ -9,6 +9,7 @@
 #include "core/names.h"
 #include "core/redact.h"
 #include "core/series.h"
+#include "db/table.h"
 
 namespace tt::notify {
 
@@ -31,17 +32,8 @@ Channel read_channel(SQLite::Statement& st) {
   return c;
 }
 
-std::optional<Channel> find(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM channels WHERE id = ?", kColumns));
-  st.bind(1, id);
-  if (!st.executeStep()) return std::nullopt;
-  return read_channel(st);
-}
-
-Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "CHANNEL_NOT_FOUND",
-                     fmt::format("channel {} does not exist", id));
-}
+constexpr db::Table<Channel> kTable{"channels", kColumns, read_channel, "channel",
+                                    "CHANNEL_NOT_FOUND"};
 
 Error invalid(std::vector<FieldError> errs) {
   return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid channel", std::move(errs), {}};
@@ -174,19 +166,14 @@ Result<Channel> ChannelService::create(const ChannelInput& in, const Actor& acto
 }
 
 Result<Channel> ChannelService::get(std::int64_t id) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<Channel> {
-    auto c = find(db, id);
-    if (!c) return not_found(id);
-    return *c;
-  });
+  return m_readers.with([&](SQLite::Database& db) { return kTable.get(db, id); });
 }
 
 Result<Channel> ChannelService::update(std::int64_t id, const ChannelInput& patch,
                                        const Actor& actor) {
   return m_log.commit<Channel>(actor, [&](events::Change& change) -> Result<Channel> {
-    auto found = find(change.db(), id);
-    if (!found) return not_found(id);
-    Channel c = *found;
+    const Channel found = TT_TRY(kTable.get(change.db(), id));
+    Channel c = found;
     TT_TRY(apply(c, patch));
     TT_TRY(check_unique(change.db(), c));
     c.updated_at = change.now();
@@ -201,10 +188,10 @@ Result<Channel> ChannelService::update(std::int64_t id, const ChannelInput& patc
     st.bind(6, id);
     st.exec();
     std::vector<std::string> changed;
-    if (c.name != found->name) changed.push_back("name");
-    if (c.kind != found->kind) changed.push_back("kind");
-    if (c.config != found->config) changed.push_back("config");
-    if (c.grouping != found->grouping) changed.push_back("grouping");
+    if (c.name != found.name) changed.push_back("name");
+    if (c.kind != found.kind) changed.push_back("kind");
+    if (c.config != found.config) changed.push_back("config");
+    if (c.grouping != found.grouping) changed.push_back("grouping");
     change.audit("channel.update", std::to_string(id), {{"changed", changed}});
     return c;
   });
@@ -212,8 +199,7 @@ Result<Channel> ChannelService::update(std::int64_t id, const ChannelInput& patc
 
 Result<void> ChannelService::remove(std::int64_t id, const Actor& actor) {
   return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
-    auto found = find(change.db(), id);
-    if (!found) return not_found(id);
+    const Channel found = TT_TRY(kTable.get(change.db(), id));
     SQLite::Statement users(
         change.db(),
         "SELECT r.name FROM alert_rules r WHERE EXISTS(SELECT 1 FROM json_each(r.channels) j WHERE "
@@ -226,24 +212,15 @@ Result<void> ChannelService::remove(std::int64_t id, const Actor& actor) {
       return Error::make(
           ErrorKind::conflict, "CHANNEL_IN_USE",
           fmt::format("alert rules still send to this channel: {}", fmt::join(rules, ", ")));
-    SQLite::Statement st(change.db(), "DELETE FROM channels WHERE id = ?");
-    st.bind(1, id);
-    st.exec();
-    change.audit("channel.delete", std::to_string(id), {{"name", found->name}});
+    kTable.erase(change.db(), id);
+    change.audit("channel.delete", std::to_string(id), {{"name", found.name}});
     return ok();
   });
 }
 
 Result<Page<Channel>> ChannelService::list(const PageRequest& page) {
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<Channel>> {
-    Page<Channel> out;
-    out.request = page;
-    out.total = db.execAndGet("SELECT count(*) FROM channels").getInt64();
-    SQLite::Statement st(
-        db, fmt::format("SELECT {} FROM channels ORDER BY name, id LIMIT {} OFFSET {}", kColumns,
-                        page.per_page, page.offset()));
-    while (st.executeStep()) out.items.push_back(read_channel(st));
-    return out;
+    return kTable.page(db, page, "name, id");
   });
 }
 
@@ -251,7 +228,7 @@ Result<void> ChannelService::test(std::int64_t id, const Actor& actor) {
   auto c = get(id);
   if (!c.ok()) return std::move(c).error();
   const auto* kind = find_channel_kind(c->kind);
-  if (!kind) return not_found(id);
+  if (!kind) return kTable.not_found(id);
   Notice n;
   n.event = Notice::Event::test;
   n.rule_name = "Telltale test";
