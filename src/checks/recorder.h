@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/series.h"
 #include "db/writer.h"
+#include "events/change.h"
 
 namespace tt::checks {
 
@@ -53,9 +54,7 @@ class Recorder {
   void run();
   void flush(std::vector<std::shared_ptr<const bus::CheckResult>> batch);
 
-  db::Writer& m_writer;
-  bus::Bus& m_bus;
-  const Clock& m_clock;
+  events::Log m_log;
   AppendSamples m_append;
 
   std::mutex m_mutex;

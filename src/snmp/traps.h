@@ -24,6 +24,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "db/writer.h"
+#include "events/change.h"
 #include "snmp/message.h"
 #include "snmp/trap_limits.h"
 #include "snmp/usm.h"
@@ -159,8 +160,7 @@ class TrapRecorder {
  private:
   void run();
 
-  db::Writer& m_writer;
-  bus::Bus& m_bus;
+  events::Log m_log;
   const Clock& m_clock;
   SampleSink m_samples;
   TrapLabels m_labels;        // recorder thread only
