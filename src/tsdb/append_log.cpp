@@ -198,14 +198,15 @@ Result<LogBatch> decode_log_batch(std::string_view payload, LogPayload format) {
     std::uint64_t did = 0, count = 0;
     if (!get_varint(in, did) || !get_varint(in, count) || count > in.size())
       return corrupt("bad entry header");
-    id += unzigzag(did);
+    // Deltas from damaged bytes may overflow: that is corruption, not arithmetic to wrap.
+    if (__builtin_add_overflow(id, unzigzag(did), &id)) return corrupt("bad series id");
     e.series_id = id;
     e.samples.reserve(count);
     std::int64_t t = unzigzag(base);
     for (std::uint64_t k = 0; k < count; ++k) {
       std::uint64_t dt = 0;
-      if (!get_varint(in, dt) || in.empty()) return corrupt("bad sample");
-      t += unzigzag(dt);
+      if (!get_varint(in, dt) || in.empty() || __builtin_add_overflow(t, unzigzag(dt), &t))
+        return corrupt("bad sample");
       auto head = static_cast<unsigned char>(in.front());
       in.remove_prefix(1);
       double v;
