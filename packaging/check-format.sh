@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Without clang-format the check below would find no complaint and pass: refuse instead.
+command -v clang-format >/dev/null || { echo "clang-format is missing (install-deps.sh --test)" >&2; exit 1; }
 mapfile -t cxx < <(git ls-files '*.cpp' '*.h')
 if [[ "${1:-}" == "--fix" ]]; then
   clang-format -i "${cxx[@]}"
