@@ -16,7 +16,7 @@ test_pkgs=(
   doctest-dev clang libclang-rt-14-dev python3 curl
   prometheus victoria-metrics prometheus-node-exporter wrk procps chromium
   dnsmasq-base fping iproute2 iptables openssl prometheus-blackbox-exporter
-  snmpd snmp libsnmp-dev prometheus-alertmanager python3-aiosmtpd ccache
+  snmpd snmp libsnmp-dev prometheus-alertmanager python3-aiosmtpd ccache clang-format
 )
 
 want=("${build_pkgs[@]}")

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test: unit and integration tests on a
-# Release build, the browser end-to-end tests, the same unit and integration tests under
-# AddressSanitizer + UndefinedBehaviorSanitizer, and short libFuzzer runs of every target.
-#   FUZZ_SECONDS=N   seconds per fuzz target (default 25)
+# Installs what is missing, builds, and runs every test: the formatters' checks; unit and
+# integration tests on a Release build, with the browser end-to-end tests; then one clang build
+# with AddressSanitizer + UndefinedBehaviorSanitizer and libFuzzer's coverage instrumentation,
+# which runs the same unit and integration tests and then every fuzz target briefly.
+#   FUZZ_BUDGET=N   seconds for all fuzz targets together (default 120), shared equally
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
-fuzz_seconds=${FUZZ_SECONDS:-25}
+fuzz_budget=${FUZZ_BUDGET:-120}
 
 bash packaging/install-deps.sh --test
 for dir in tests/e2e tests/web; do
@@ -25,6 +26,11 @@ fi
 started=$SECONDS
 stage_times=()
 stage_done() { stage_times+=("$1 $((SECONDS - started)) s"); started=$SECONDS; }
+trap 'echo "stage times: ${stage_times[*]}"' EXIT
+
+echo "== Formatting"
+bash packaging/check-format.sh
+stage_done format
 
 echo "== Release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
@@ -32,29 +38,31 @@ cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 stage_done release
 
-echo "== ASan + UBSan build and tests"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTELLTALE_SANITIZE=ON "${launcher[@]}" >/dev/null
+# One instrumented build serves both: the sanitizers catch what the tests provoke, and the
+# coverage counters the fuzz targets need cost the tests little.
+echo "== ASan + UBSan build (clang, fuzzing instrumentation) and tests"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  -DTELLTALE_SANITIZE=ON -DTELLTALE_FUZZ=ON "${launcher[@]}" >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   TELLTALE_SANITIZED=1 ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE 'e2e|web'
 stage_done sanitizers
 
-echo "== libFuzzer targets, ${fuzz_seconds}s each"
-cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-  -DTELLTALE_FUZZ=ON -DTELLTALE_TESTS=OFF "${launcher[@]}" >/dev/null
-cmake --build build-fuzz -j"$jobs"
-for target in build-fuzz/tests/fuzz/fuzz_*; do
+targets=(build-asan/tests/fuzz/fuzz_*)
+per_target=$((fuzz_budget / ${#targets[@]}))
+((per_target >= 3)) || per_target=3
+echo "== libFuzzer targets, ${per_target}s each (${#targets[@]} targets)"
+for target in "${targets[@]}"; do
   [[ -x $target ]] || continue
   name=$(basename "$target")
-  corpus=build-fuzz/corpus/$name
+  corpus=build-asan/corpus/$name
   mkdir -p "$corpus"
   seeds=tests/fuzz/corpus/$name
   [[ -d $seeds ]] || seeds=
-  "$target" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=0 "$corpus" $seeds 2>build-fuzz/$name.log \
-    || { tail -50 build-fuzz/$name.log; echo "fuzz target $name failed"; exit 1; }
-  echo "$name: $(grep -c . "$corpus"/* 2>/dev/null | wc -l) corpus entries, no crash in ${fuzz_seconds}s"
+  "$target" -max_total_time="$per_target" -rss_limit_mb=2048 -print_final_stats=0 "$corpus" $seeds 2>build-asan/$name.log \
+    || { tail -50 build-asan/$name.log; echo "fuzz target $name failed"; exit 1; }
+  echo "$name: $(find "$corpus" -type f | wc -l) corpus entries, no crash in ${per_target}s"
 done
 stage_done fuzz
-echo "stage times: ${stage_times[*]}"
-# Release tests, sanitizer tests, fuzz targets: the three stages, each of which exits on failure.
-echo "stages: 3 passed, 0 failed"
+# Formatting, Release tests, sanitizer tests, fuzz targets: each stage exits on failure.
+echo "stages: 4 passed, 0 failed"

@@ -11,7 +11,10 @@ import { join, relative, resolve } from 'node:path';
 export const BUDGET_GZIP_BYTES = 150 * 1024;
 
 const args = process.argv.slice(2);
-const flag = (name) => { const i = args.indexOf(name); return i < 0 ? null : args[i + 1] ?? true; };
+const flag = (name) => {
+  const i = args.indexOf(name);
+  return i < 0 ? null : (args[i + 1] ?? true);
+};
 const outdir = resolve(flag('--outdir') || 'dist');
 const watch = args.includes('--watch');
 
@@ -29,10 +32,16 @@ function writeIndex(metafile) {
     return { file: f, bytes: raw.length, gzip_bytes: gzipSync(raw, { level: 9 }).length };
   });
   const total = files.reduce((s, f) => s + f.gzip_bytes, 0);
-  writeFileSync(outdir + '-sizes.json', JSON.stringify({ files, gzip_total_bytes: total, budget_gzip_bytes: BUDGET_GZIP_BYTES }, null, 2) + '\n');
+  writeFileSync(
+    outdir + '-sizes.json',
+    JSON.stringify({ files, gzip_total_bytes: total, budget_gzip_bytes: BUDGET_GZIP_BYTES }, null, 2) + '\n',
+  );
   const kb = (n) => (n / 1024).toFixed(1) + ' kB';
-  console.log(`web: ${files.map((f) => `${f.file} ${kb(f.bytes)} (${kb(f.gzip_bytes)} gzip)`).join(', ')}; total ${kb(total)} gzip of ${kb(BUDGET_GZIP_BYTES)}`);
-  if (total > BUDGET_GZIP_BYTES) throw new Error(`web: JS+CSS is ${kb(total)} gzipped, over the ${kb(BUDGET_GZIP_BYTES)} budget`);
+  console.log(
+    `web: ${files.map((f) => `${f.file} ${kb(f.bytes)} (${kb(f.gzip_bytes)} gzip)`).join(', ')}; total ${kb(total)} gzip of ${kb(BUDGET_GZIP_BYTES)}`,
+  );
+  if (total > BUDGET_GZIP_BYTES)
+    throw new Error(`web: JS+CSS is ${kb(total)} gzipped, over the ${kb(BUDGET_GZIP_BYTES)} budget`);
 }
 
 rmSync(outdir, { recursive: true, force: true });
@@ -53,7 +62,16 @@ const options = {
   metafile: true,
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [{ name: 'index', setup(b) { b.onEnd((r) => { if (!r.errors.length) writeIndex(r.metafile); }); } }],
+  plugins: [
+    {
+      name: 'index',
+      setup(b) {
+        b.onEnd((r) => {
+          if (!r.errors.length) writeIndex(r.metafile);
+        });
+      },
+    },
+  ],
 };
 if (watch) {
   const ctx = await esbuild.context(options);

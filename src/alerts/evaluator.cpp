@@ -6,13 +6,10 @@
 #include "core/metrics.h"
 #include "core/series_json.h"
 #include "db/audit.h"
-#include "inventory/service.h"
 
 namespace tt::alerts {
 
 namespace {
-
-const Actor kSystem{"system", ""};
 
 metrics::Counter& evaluations_counter(bool failed) {
   return metrics::registry()
@@ -72,8 +69,7 @@ TimeMs first_slot_after(std::int64_t id, std::int64_t interval_ms, TimeMs now) {
 
 Evaluator::Evaluator(db::Writer& writer, bus::Bus& bus, const Clock& clock, query::Storage& storage,
                      CheckSource checks, query::EngineOptions engine)
-    : m_writer(writer),
-      m_bus(bus),
+    : m_log(writer, &bus, clock),
       m_clock(clock),
       m_storage(storage),
       m_checks(std::move(checks)),
@@ -241,9 +237,8 @@ std::optional<Alert> Evaluator::live(std::int64_t alert_id) const {
 }
 
 Result<void> Evaluator::store(std::vector<Transition>& transitions) {
-  std::vector<inventory::StoredEvent> events;
-  auto r = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    events.clear();
+  auto r = m_log.commit<void>(kSystemActor, [&](events::Change& change) -> Result<void> {
+    SQLite::Database& db = change.db();
     SQLite::Statement insert(
         db,
         "INSERT INTO alerts(rule_id, rule_name, severity, labels, annotations, state, value, "
@@ -312,31 +307,29 @@ Result<void> Evaluator::store(std::vector<Transition>& transitions) {
       auto transition_id = db.getLastInsertRowid();
       if (m_on_transition) m_on_transition(db, t, transition_id);
       const std::string action = "alert." + std::string(to_string(a.state));
-      events.push_back(inventory::append_event(
-          db, {0,
-               t.at,
-               "alerts",
-               action,
-               std::to_string(a.id),
-               "system",
-               {{"alert", to_json(a)},
-                {"transition_id", transition_id},
-                {"from", t.from ? nlohmann::json(to_string(*t.from)) : nlohmann::json()}}}));
+      change.event({0,
+                    t.at,
+                    "alerts",
+                    action,
+                    std::to_string(a.id),
+                    kSystemActor.name,
+                    {{"alert", to_json(a)},
+                     {"transition_id", transition_id},
+                     {"from", t.from ? nlohmann::json(to_string(*t.from)) : nlohmann::json()}}});
       // The audit trail tells every change, the system's as well as people's.
-      db::append_audit(db, t.at, kSystem, action, std::to_string(a.id),
+      db::append_audit(db, t.at, kSystemActor, action, std::to_string(a.id),
                        nlohmann::json{{"rule", a.rule_name},
                                       {"labels", labels_json(a.labels, true)},
                                       {"transition_id", transition_id}}
                            .dump());
     }
-    return true;
+    return ok();
   });
-  if (!r.ok()) return std::move(r).error();
+  TT_TRY(std::move(r));
   for (const auto& t : transitions)
     if (t.alert.state != AlertState::resolved)
       if (auto it = m_entries.find(t.alert.rule_id); it != m_entries.end())
         it->second.alerts.set_id(t.alert.labels, t.alert.id);
-  for (const auto& e : events) inventory::publish_event(m_bus, e);
   return ok();
 }
 

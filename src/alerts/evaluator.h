@@ -16,6 +16,7 @@
 #include "alerts/alert.h"
 #include "bus/bus.h"
 #include "db/writer.h"
+#include "events/change.h"
 #include "query/query.h"
 
 namespace tt::alerts {
@@ -85,8 +86,7 @@ class Evaluator {
   Result<void> store(std::vector<Transition>& transitions);
   void run();
 
-  db::Writer& m_writer;
-  bus::Bus& m_bus;
+  events::Log m_log;
   const Clock& m_clock;
   query::Storage& m_storage;
   CheckSource m_checks;

@@ -11,6 +11,7 @@
 #include "core/page.h"
 #include "db/database.h"
 #include "db/writer.h"
+#include "events/change.h"
 
 namespace tt::alerts {
 
@@ -20,7 +21,7 @@ std::vector<InhibitRule> load_inhibit_rules(SQLite::Database& db);
 class InhibitService {
  public:
   InhibitService(db::Writer& writer, db::Readers& readers, bus::Bus& bus, const Clock& clock)
-      : m_writer(writer), m_readers(readers), m_bus(bus), m_clock(clock) {}
+      : m_log(writer, &bus, clock), m_readers(readers) {}
 
   Result<InhibitRule> create(InhibitRule r, const Actor& actor);
   Result<InhibitRule> get(std::int64_t id);
@@ -30,10 +31,8 @@ class InhibitService {
   Result<Page<InhibitRule>> list(const PageRequest& page);  // newest first
 
  private:
-  db::Writer& m_writer;
+  events::Log m_log;
   db::Readers& m_readers;
-  bus::Bus& m_bus;
-  const Clock& m_clock;
 };
 
 }  // namespace tt::alerts

@@ -5,12 +5,13 @@
 #include <algorithm>
 
 #include "core/json.h"
-#include "db/audit.h"
-#include "inventory/service.h"
+#include "db/table.h"
 
 namespace tt::alerts {
 
 namespace {
+
+constexpr events::Resource kWindows{"alerts", "maintenance", "maintenance"};
 
 constexpr const char* kColumns =
     "id, name, comment, node_ids, matchers, starts_at, ends_at, recurrence, created_by, "
@@ -47,20 +48,12 @@ void resolve_nodes(SQLite::Database& db, MaintenanceWindow& w) {
   }
 }
 
-std::optional<MaintenanceWindow> find_window(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db,
-                       fmt::format("SELECT {} FROM maintenance_windows WHERE id = ?", kColumns));
-  st.bind(1, id);
-  if (!st.executeStep()) return std::nullopt;
-  auto w = read_window(st);
-  resolve_nodes(db, w);
-  return w;
-}
-
-Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "MAINTENANCE_NOT_FOUND",
-                     fmt::format("maintenance window {} does not exist", id));
-}
+constexpr db::Table<MaintenanceWindow> kTable{.name = "maintenance_windows",
+                                              .columns = kColumns,
+                                              .read = read_window,
+                                              .noun = "maintenance window",
+                                              .not_found_code = "MAINTENANCE_NOT_FOUND",
+                                              .complete = resolve_nodes};
 
 // Nodes deleted after the window was made stay in its node_ids (they match nothing), so only
 // ids not in `kept` must exist.
@@ -110,112 +103,63 @@ std::vector<MaintenanceWindow> load_windows(SQLite::Database& db) {
 }
 
 Result<MaintenanceWindow> MaintenanceService::create(MaintenanceWindow w, const Actor& actor) {
-  auto now = m_clock.now_ms();
   w.created_by = actor.name;
-  w.created_at = w.updated_at = now;
-  std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<MaintenanceWindow>([&](SQLite::Database& db)
-                                                  -> Result<MaintenanceWindow> {
-    TT_TRY(check_nodes(db, w));
-    SQLite::Statement st(
-        db,
-        "INSERT INTO maintenance_windows(name, comment, node_ids, matchers, starts_at, ends_at, "
-        "recurrence, created_by, created_at, updated_at) VALUES (:name, :comment, :node_ids, "
-        ":matchers, "
-        ":starts_at, :ends_at, :recurrence, :created_by, :created_at, :updated_at)");
-    bind_window(st, w);
-    st.bind(":created_by", w.created_by);
-    st.bind(":created_at", static_cast<std::int64_t>(now));
-    st.exec();
-    w.id = db.getLastInsertRowid();
-    resolve_nodes(db, w);
-    event = inventory::append_event(db, {0,
-                                         now,
-                                         "alerts",
-                                         "maintenance.created",
-                                         std::to_string(w.id),
-                                         actor.name,
-                                         {{"maintenance", to_json(w, now)}}});
-    db::append_audit(db, now, actor, "maintenance.create", std::to_string(w.id),
-                     nlohmann::json{{"name", w.name}}.dump());
-    return w;
-  });
-  if (done.ok()) inventory::publish_event(m_bus, *event);
-  return done;
+  return m_log.commit<MaintenanceWindow>(
+      actor, [&](events::Change& change) -> Result<MaintenanceWindow> {
+        w.created_at = w.updated_at = change.now();
+        TT_TRY(check_nodes(change.db(), w));
+        SQLite::Statement st(
+            change.db(),
+            "INSERT INTO maintenance_windows(name, comment, node_ids, matchers, starts_at, "
+            "ends_at, recurrence, created_by, created_at, updated_at) VALUES (:name, :comment, "
+            ":node_ids, :matchers, :starts_at, :ends_at, :recurrence, :created_by, :created_at, "
+            ":updated_at)");
+        bind_window(st, w);
+        st.bind(":created_by", w.created_by);
+        st.bind(":created_at", static_cast<std::int64_t>(w.created_at));
+        st.exec();
+        w.id = change.db().getLastInsertRowid();
+        resolve_nodes(change.db(), w);
+        change.created(kWindows, w.id, to_json(w, change.now()), {{"name", w.name}});
+        return w;
+      });
 }
 
 Result<MaintenanceWindow> MaintenanceService::get(std::int64_t id) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<MaintenanceWindow> {
-    auto w = find_window(db, id);
-    if (!w) return not_found(id);
-    return *w;
-  });
+  return m_readers.with([&](SQLite::Database& db) { return kTable.get(db, id); });
 }
 
 Result<MaintenanceWindow> MaintenanceService::update(std::int64_t id, const nlohmann::json& patch,
                                                      const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<inventory::StoredEvent> event;
-  auto done =
-      m_writer.run<MaintenanceWindow>([&](SQLite::Database& db) -> Result<MaintenanceWindow> {
-        auto found = find_window(db, id);
-        if (!found) return not_found(id);
-        auto patched = apply_patch(*found, patch);
-        if (!patched.ok()) return patched;
-        MaintenanceWindow w = std::move(patched.value());
-        TT_TRY(check_nodes(db, w, found->node_ids));
-        auto diff = changed_fields(to_input_json(*found), to_input_json(w));
-        if (diff.empty()) return *found;
-        w.updated_at = now;
+  return m_log.commit<MaintenanceWindow>(
+      actor, [&](events::Change& change) -> Result<MaintenanceWindow> {
+        const MaintenanceWindow found = TT_TRY(kTable.get(change.db(), id));
+        MaintenanceWindow w = TT_TRY(apply_patch(found, patch));
+        TT_TRY(check_nodes(change.db(), w, found.node_ids));
+        auto diff = changed_fields(to_input_json(found), to_input_json(w));
+        if (diff.empty()) return found;
+        w.updated_at = change.now();
         SQLite::Statement st(
-            db,
+            change.db(),
             "UPDATE maintenance_windows SET name=:name, comment=:comment, node_ids=:node_ids, "
             "matchers=:matchers, starts_at=:starts_at, ends_at=:ends_at, recurrence=:recurrence, "
             "updated_at=:updated_at WHERE id=:id");
         bind_window(st, w);
         st.bind(":id", id);
         st.exec();
-        resolve_nodes(db, w);
-        event = inventory::append_event(db, {0,
-                                             now,
-                                             "alerts",
-                                             "maintenance.updated",
-                                             std::to_string(id),
-                                             actor.name,
-                                             {{"maintenance", to_json(w, now)},
-                                              {"changed", diff.changed},
-                                              {"before", diff.before}}});
-        db::append_audit(db, now, actor, "maintenance.update", std::to_string(id),
-                         nlohmann::json{{"changed", diff.changed}}.dump());
+        resolve_nodes(change.db(), w);
+        change.updated(kWindows, id, to_json(w, change.now()), diff, {{"changed", diff.changed}});
         return w;
       });
-  if (done.ok() && event) inventory::publish_event(m_bus, *event);
-  return done;
 }
 
 Result<void> MaintenanceService::remove(std::int64_t id, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    auto found = find_window(db, id);
-    if (!found) return not_found(id);
-    SQLite::Statement st(db, "DELETE FROM maintenance_windows WHERE id = ?");
-    st.bind(1, id);
-    st.exec();
-    event = inventory::append_event(db, {0,
-                                         now,
-                                         "alerts",
-                                         "maintenance.deleted",
-                                         std::to_string(id),
-                                         actor.name,
-                                         {{"maintenance", to_json(*found, now)}}});
-    db::append_audit(db, now, actor, "maintenance.delete", std::to_string(id),
-                     nlohmann::json{{"name", found->name}}.dump());
-    return true;
+  return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
+    const MaintenanceWindow found = TT_TRY(kTable.get(change.db(), id));
+    kTable.erase(change.db(), id);
+    change.deleted(kWindows, id, to_json(found, change.now()), {{"name", found.name}});
+    return ok();
   });
-  if (!done.ok()) return std::move(done).error();
-  inventory::publish_event(m_bus, *event);
-  return ok();
 }
 
 Result<Page<MaintenanceWindow>> MaintenanceService::list(bool active_only,

@@ -12,6 +12,7 @@
 #include "core/page.h"
 #include "db/database.h"
 #include "db/writer.h"
+#include "events/change.h"
 
 namespace tt::alerts {
 
@@ -22,7 +23,7 @@ std::vector<MaintenanceWindow> load_windows(SQLite::Database& db);
 class MaintenanceService {
  public:
   MaintenanceService(db::Writer& writer, db::Readers& readers, bus::Bus& bus, const Clock& clock)
-      : m_writer(writer), m_readers(readers), m_bus(bus), m_clock(clock) {}
+      : m_log(writer, &bus, clock), m_readers(readers), m_clock(clock) {}
 
   // node_ids must name existing nodes (VALIDATION_FAILED on node_ids otherwise).
   Result<MaintenanceWindow> create(MaintenanceWindow w, const Actor& actor);
@@ -35,9 +36,8 @@ class MaintenanceService {
   Result<Page<MaintenanceWindow>> list(bool active_only, const PageRequest& page);
 
  private:
-  db::Writer& m_writer;
+  events::Log m_log;
   db::Readers& m_readers;
-  bus::Bus& m_bus;
   const Clock& m_clock;
 };
 

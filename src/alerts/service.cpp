@@ -7,8 +7,7 @@
 #include "alerts/inhibit_service.h"
 #include "alerts/maintenance_service.h"
 #include "core/json.h"
-#include "db/audit.h"
-#include "inventory/service.h"
+#include "db/table.h"
 
 namespace tt::alerts {
 
@@ -44,12 +43,8 @@ Rule read_rule(SQLite::Statement& st) {
   return r;
 }
 
-std::optional<Rule> find_rule(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM alert_rules WHERE id = ?", kRuleColumns));
-  st.bind(1, id);
-  if (!st.executeStep()) return std::nullopt;
-  return read_rule(st);
-}
+constexpr db::Table<Rule> kRuleTable{"alert_rules", kRuleColumns, read_rule, "alert rule",
+                                     "ALERT_RULE_NOT_FOUND"};
 
 void bind_rule(SQLite::Statement& st, const Rule& r) {
   st.bind(":name", r.name);
@@ -72,11 +67,6 @@ void bind_rule(SQLite::Statement& st, const Rule& r) {
   st.bind(":enabled", r.enabled ? 1 : 0);
   st.bind(":interval_ms", r.interval_ms);
   st.bind(":updated_at", static_cast<std::int64_t>(r.updated_at));
-}
-
-Error rule_not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "ALERT_RULE_NOT_FOUND",
-                     fmt::format("alert rule {} does not exist", id));
 }
 
 Result<void> check_unique(SQLite::Database& db, const Rule& r) {
@@ -109,11 +99,7 @@ Result<void> check_channels(SQLite::Database& db, const Rule& r) {
   return ok();
 }
 
-inventory::StoredEvent rule_event(SQLite::Database& db, TimeMs at, const std::string& kind,
-                                  const Rule& r, const Actor& actor, nlohmann::json data) {
-  return inventory::append_event(
-      db, {0, at, "alerts", kind, std::to_string(r.id), actor.name, std::move(data)});
-}
+constexpr events::Resource kRules{"alerts", "alert_rule", "rule"};
 
 constexpr const char* kAlertColumns =
     "id, rule_id, rule_name, severity, labels, annotations, state, value, active_at, fired_at, "
@@ -147,17 +133,8 @@ Alert read_alert(SQLite::Statement& st) {
   return a;
 }
 
-std::optional<Alert> find_alert(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM alerts WHERE id = ?", kAlertColumns));
-  st.bind(1, id);
-  if (!st.executeStep()) return std::nullopt;
-  return read_alert(st);
-}
-
-Error alert_not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "ALERT_NOT_FOUND",
-                     fmt::format("alert {} does not exist", id));
-}
+constexpr db::Table<Alert> kAlertTable{"alerts", kAlertColumns, read_alert, "alert",
+                                       "ALERT_NOT_FOUND"};
 
 }  // namespace
 
@@ -187,13 +164,11 @@ Result<std::vector<Alert>> AlertService::load_active() {
 Result<Rule> AlertService::create(const RuleInput& in, const Actor& actor) {
   Rule r;
   TT_TRY(apply_input(r, in));
-  auto now = m_clock.now_ms();
-  r.created_at = r.updated_at = now;
-  std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<Rule>([&](SQLite::Database& db) -> Result<Rule> {
-    TT_TRY(check_unique(db, r));
-    TT_TRY(check_channels(db, r));
-    SQLite::Statement st(db,
+  return m_log.commit<Rule>(actor, [&](events::Change& change) -> Result<Rule> {
+    r.created_at = r.updated_at = change.now();
+    TT_TRY(check_unique(change.db(), r));
+    TT_TRY(check_channels(change.db(), r));
+    SQLite::Statement st(change.db(),
                          "INSERT INTO alert_rules(name, kind, expr, check_id, check_selector, "
                          "for_ms, keep_firing_for_ms, "
                          "severity, labels, annotations, channels, enabled, interval_ms, "
@@ -205,43 +180,31 @@ Result<Rule> AlertService::create(const RuleInput& in, const Actor& actor) {
                          ":updated_at, :escalations, "
                          ":flap_fires, :flap_window_ms)");
     bind_rule(st, r);
-    st.bind(":created_at", static_cast<std::int64_t>(now));
+    st.bind(":created_at", static_cast<std::int64_t>(r.created_at));
     st.exec();
-    r.id = db.getLastInsertRowid();
-    event = rule_event(db, now, "alert_rule.created", r, actor, {{"rule", to_json(r)}});
-    db::append_audit(db, now, actor, "alert_rule.create", std::to_string(r.id),
-                     nlohmann::json{{"name", r.name}}.dump());
+    r.id = change.db().getLastInsertRowid();
+    change.created(kRules, r.id, to_json(r), {{"name", r.name}});
+    change.after_commit([this, r] { m_evaluator.upsert(r); });
     return r;
   });
-  if (!done.ok()) return done;
-  m_evaluator.upsert(done.value());
-  inventory::publish_event(m_bus, *event);
-  return done;
 }
 
 Result<Rule> AlertService::get(std::int64_t id) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<Rule> {
-    auto r = find_rule(db, id);
-    if (!r) return rule_not_found(id);
-    return *r;
-  });
+  return m_readers.with([&](SQLite::Database& db) { return kRuleTable.get(db, id); });
 }
 
 Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<Rule>([&](SQLite::Database& db) -> Result<Rule> {
-    auto found = find_rule(db, id);
-    if (!found) return rule_not_found(id);
-    Rule r = *found;
+  return m_log.commit<Rule>(actor, [&](events::Change& change) -> Result<Rule> {
+    const Rule found = TT_TRY(kRuleTable.get(change.db(), id));
+    Rule r = found;
     TT_TRY(apply_input(r, patch));
-    TT_TRY(check_unique(db, r));
-    if (patch.channels || patch.escalations) TT_TRY(check_channels(db, r));
-    auto diff = changed_fields(to_json(*found), to_json(r));
+    TT_TRY(check_unique(change.db(), r));
+    if (patch.channels || patch.escalations) TT_TRY(check_channels(change.db(), r));
+    auto diff = changed_fields(to_json(found), to_json(r));
     if (diff.empty()) return r;
-    r.updated_at = now;
+    r.updated_at = change.now();
     SQLite::Statement st(
-        db,
+        change.db(),
         "UPDATE alert_rules SET name=:name, kind=:kind, expr=:expr, check_id=:check_id, "
         "check_selector=:check_selector, for_ms=:for_ms, keep_firing_for_ms=:keep_firing_for_ms, "
         "severity=:severity, labels=:labels, annotations=:annotations, channels=:channels, "
@@ -251,36 +214,21 @@ Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const
     bind_rule(st, r);
     st.bind(":id", id);
     st.exec();
-    event = rule_event(db, now, "alert_rule.updated", r, actor,
-                       {{"rule", to_json(r)}, {"changed", diff.changed}, {"before", diff.before}});
-    db::append_audit(db, now, actor, "alert_rule.update", std::to_string(id),
-                     nlohmann::json{{"changed", diff.changed}}.dump());
+    change.updated(kRules, id, to_json(r), diff, {{"changed", diff.changed}});
+    change.after_commit([this, r] { m_evaluator.upsert(r); });
     return r;
   });
-  if (!done.ok() || !event) return done;
-  m_evaluator.upsert(done.value());
-  inventory::publish_event(m_bus, *event);
-  return done;
 }
 
 Result<void> AlertService::remove(std::int64_t id, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    auto found = find_rule(db, id);
-    if (!found) return rule_not_found(id);
-    SQLite::Statement st(db, "DELETE FROM alert_rules WHERE id = ?");
-    st.bind(1, id);
-    st.exec();
-    event = rule_event(db, now, "alert_rule.deleted", *found, actor, {{"rule", to_json(*found)}});
-    db::append_audit(db, now, actor, "alert_rule.delete", std::to_string(id),
-                     nlohmann::json{{"name", found->name}}.dump());
-    return true;
+  return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
+    const Rule found = TT_TRY(kRuleTable.get(change.db(), id));
+    kRuleTable.erase(change.db(), id);
+    change.deleted(kRules, id, to_json(found), {{"name", found.name}});
+    // Its active alerts resolve at the evaluator's next round.
+    change.after_commit([this, id] { m_evaluator.remove(id); });
+    return ok();
   });
-  if (!done.ok()) return std::move(done).error();
-  m_evaluator.remove(id);  // its active alerts resolve at the evaluator's next round
-  inventory::publish_event(m_bus, *event);
-  return ok();
 }
 
 Result<Page<Rule>> AlertService::list(const RuleQuery& q) {
@@ -329,13 +277,8 @@ Alert AlertService::with_live(Alert a) const {
 }
 
 Result<Alert> AlertService::alert(std::int64_t id) {
-  auto a = m_readers.with([&](SQLite::Database& db) -> Result<Alert> {
-    auto found = find_alert(db, id);
-    if (!found) return alert_not_found(id);
-    return *found;
-  });
-  if (!a.ok()) return a;
-  std::vector<Alert> one{with_live(std::move(a.value()))};
+  Alert a = TT_TRY(m_readers.with([&](SQLite::Database& db) { return kAlertTable.get(db, id); }));
+  std::vector<Alert> one{with_live(std::move(a))};
   TT_TRY(mark_muted(one));
   return std::move(one.front());
 }
@@ -344,7 +287,7 @@ Result<std::set<std::int64_t>> AlertService::muted(const std::vector<std::int64_
   auto found = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Alert>> {
     std::vector<Alert> out;
     for (auto id : ids)
-      if (auto a = find_alert(db, id)) out.push_back(std::move(*a));
+      if (auto a = kAlertTable.find(db, id)) out.push_back(std::move(*a));
     return out;
   });
   if (!found.ok()) return std::move(found).error();
@@ -400,40 +343,32 @@ Result<Page<Alert>> AlertService::alerts(const AlertQuery& q) {
 }
 
 Result<Alert> AlertService::ack(std::int64_t id, const std::string& comment, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<Alert>([&](SQLite::Database& db) -> Result<Alert> {
-    auto found = find_alert(db, id);
-    if (!found) return alert_not_found(id);
-    if (found->state == AlertState::resolved)
+  auto done = m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
+    const Alert found = TT_TRY(kAlertTable.get(change.db(), id));
+    if (found.state == AlertState::resolved)
       return Error::make(ErrorKind::conflict, "ALERT_RESOLVED",
                          fmt::format("alert {} is resolved; there is nothing to acknowledge", id));
     SQLite::Statement st(
-        db, "UPDATE alerts SET acked_by = ?, acked_at = ?, ack_comment = ? WHERE id = ?");
+        change.db(), "UPDATE alerts SET acked_by = ?, acked_at = ?, ack_comment = ? WHERE id = ?");
     st.bind(1, actor.name);
-    st.bind(2, static_cast<std::int64_t>(now));
+    st.bind(2, static_cast<std::int64_t>(change.now()));
     st.bind(3, comment);
     st.bind(4, id);
     st.exec();
-    Alert a = *found;
-    a.ack = Ack{actor.name, now, comment};
-    event = inventory::append_event(db, {0,
-                                         now,
-                                         "alerts",
-                                         "alert.acked",
-                                         std::to_string(id),
-                                         actor.name,
-                                         {{"alert", to_json(a)}, {"comment", comment}}});
-    db::append_audit(db, now, actor, "alert.ack", std::to_string(id),
-                     nlohmann::json{{"comment", comment}}.dump());
-    return a;
+    Alert a = found;
+    a.ack = Ack{actor.name, change.now(), comment};
+    change.event("alerts", "alert.acked", std::to_string(id),
+                 {{"alert", to_json(a)}, {"comment", comment}});
+    change.audit("alert.ack", std::to_string(id), {{"comment", comment}});
+    return ok();
   });
-  if (!done.ok()) return done;
-  inventory::publish_event(m_bus, *event);
+  TT_TRY(std::move(done));
   return alert(id);
 }
 
 namespace {
+
+constexpr events::Resource kSilences{"alerts", "silence", "silence"};
 
 constexpr const char* kSilenceColumns =
     "id, matchers, starts_at, ends_at, comment, created_by, created_at";
@@ -451,17 +386,8 @@ Silence read_silence(SQLite::Statement& st) {
   return s;
 }
 
-std::optional<Silence> find_silence(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM silences WHERE id = ?", kSilenceColumns));
-  st.bind(1, id);
-  if (!st.executeStep()) return std::nullopt;
-  return read_silence(st);
-}
-
-Error silence_not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "SILENCE_NOT_FOUND",
-                     fmt::format("silence {} does not exist", id));
-}
+constexpr db::Table<Silence> kSilenceTable{"silences", kSilenceColumns, read_silence, "silence",
+                                           "SILENCE_NOT_FOUND"};
 
 }  // namespace
 
@@ -522,12 +448,10 @@ Result<void> AlertService::mark_muted(std::vector<Alert>& alerts) {
 }
 
 Result<Silence> AlertService::create_silence(Silence s, const Actor& actor) {
-  auto now = m_clock.now_ms();
   s.created_by = actor.name;
-  s.created_at = now;
-  std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<Silence>([&](SQLite::Database& db) -> Result<Silence> {
-    SQLite::Statement st(db,
+  return m_log.commit<Silence>(actor, [&](events::Change& change) -> Result<Silence> {
+    s.created_at = change.now();
+    SQLite::Statement st(change.db(),
                          "INSERT INTO silences(matchers, starts_at, ends_at, comment, created_by, "
                          "created_at) VALUES (?,?,?,?,?,?)");
     st.bind(1, s.matchers_text);
@@ -535,73 +459,45 @@ Result<Silence> AlertService::create_silence(Silence s, const Actor& actor) {
     st.bind(3, static_cast<std::int64_t>(s.ends_at));
     st.bind(4, s.comment);
     st.bind(5, s.created_by);
-    st.bind(6, static_cast<std::int64_t>(now));
+    st.bind(6, static_cast<std::int64_t>(s.created_at));
     st.exec();
-    s.id = db.getLastInsertRowid();
-    event = inventory::append_event(db, {0,
-                                         now,
-                                         "alerts",
-                                         "silence.created",
-                                         std::to_string(s.id),
-                                         actor.name,
-                                         {{"silence", to_json(s, now)}}});
-    db::append_audit(db, now, actor, "silence.create", std::to_string(s.id),
-                     nlohmann::json{{"matchers", s.matchers_text}}.dump());
+    s.id = change.db().getLastInsertRowid();
+    change.created(kSilences, s.id, to_json(s, change.now()), {{"matchers", s.matchers_text}});
     return s;
   });
-  if (done.ok()) inventory::publish_event(m_bus, *event);
-  return done;
 }
 
 Result<Silence> AlertService::silence(std::int64_t id) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<Silence> {
-    auto s = find_silence(db, id);
-    if (!s) return silence_not_found(id);
-    return *s;
-  });
+  return m_readers.with([&](SQLite::Database& db) { return kSilenceTable.get(db, id); });
 }
 
 Result<Page<Silence>> AlertService::silences(bool include_expired, const PageRequest& request) {
   auto now = m_clock.now_ms();
+  const std::string where = include_expired ? "" : fmt::format("ends_at > {}", now);
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<Silence>> {
-    std::string where = include_expired ? "" : fmt::format(" WHERE ends_at > {}", now);
-    Page<Silence> page;
-    page.request = request;
-    page.total = db.execAndGet("SELECT count(*) FROM silences" + where).getInt64();
-    SQLite::Statement st(
-        db, fmt::format("SELECT {} FROM silences{} ORDER BY id DESC LIMIT {} OFFSET {}",
-                        kSilenceColumns, where, request.per_page, request.offset()));
-    while (st.executeStep()) page.items.push_back(read_silence(st));
-    return page;
+    return kSilenceTable.page(db, request, "id DESC", where);
   });
 }
 
 Result<Silence> AlertService::expire_silence(std::int64_t id, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<inventory::StoredEvent> event;
-  auto done = m_writer.run<Silence>([&](SQLite::Database& db) -> Result<Silence> {
-    auto s = find_silence(db, id);
-    if (!s) return silence_not_found(id);
+  return m_log.commit<Silence>(actor, [&](events::Change& change) -> Result<Silence> {
+    const TimeMs now = change.now();
+    auto s = kSilenceTable.find(change.db(), id);
+    if (!s) return kSilenceTable.not_found(id);
     if (s->ends_at <= now) return *s;  // already expired: nothing changes
     s->ends_at = now;
     if (s->starts_at > now) s->starts_at = now;
-    SQLite::Statement st(db, "UPDATE silences SET starts_at = ?, ends_at = ? WHERE id = ?");
+    SQLite::Statement st(change.db(),
+                         "UPDATE silences SET starts_at = ?, ends_at = ? WHERE id = ?");
     st.bind(1, static_cast<std::int64_t>(s->starts_at));
     st.bind(2, static_cast<std::int64_t>(now));
     st.bind(3, id);
     st.exec();
-    event = inventory::append_event(db, {0,
-                                         now,
-                                         "alerts",
-                                         "silence.expired",
-                                         std::to_string(id),
-                                         actor.name,
-                                         {{"silence", to_json(*s, now)}}});
-    db::append_audit(db, now, actor, "silence.expire", std::to_string(id), "{}");
+    change.event(kSilences.topic, "silence.expired", std::to_string(id),
+                 {{"silence", to_json(*s, now)}});
+    change.audit("silence.expire", std::to_string(id));
     return *s;
   });
-  if (done.ok() && event) inventory::publish_event(m_bus, *event);
-  return done;
 }
 
 }  // namespace tt::alerts

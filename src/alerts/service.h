@@ -16,6 +16,7 @@
 #include "core/page.h"
 #include "db/database.h"
 #include "db/writer.h"
+#include "events/change.h"
 
 namespace tt::alerts {
 
@@ -38,7 +39,7 @@ class AlertService {
  public:
   AlertService(db::Writer& writer, db::Readers& readers, bus::Bus& bus, Evaluator& evaluator,
                const Clock& clock)
-      : m_writer(writer), m_readers(readers), m_bus(bus), m_evaluator(evaluator), m_clock(clock) {}
+      : m_log(writer, &bus, clock), m_readers(readers), m_evaluator(evaluator), m_clock(clock) {}
 
   // At start: every stored rule and every alert still pending or firing, for Evaluator::load.
   Result<std::vector<Rule>> load_rules();
@@ -74,9 +75,8 @@ class AlertService {
   // cover them and the firing alert that inhibits them.
   Result<void> mark_muted(std::vector<Alert>& alerts);
 
-  db::Writer& m_writer;
+  events::Log m_log;
   db::Readers& m_readers;
-  bus::Bus& m_bus;
   Evaluator& m_evaluator;
   const Clock& m_clock;
 };

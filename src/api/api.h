@@ -10,6 +10,7 @@
 #include "alerts/service.h"
 #include "auth/auth.h"
 #include "checks/service.h"
+#include "events/log.h"
 #include "http/router.h"
 #include "inventory/service.h"
 #include "notify/service.h"
@@ -28,6 +29,7 @@ struct Readiness {
 struct Services {
   auth::AuthService& auth;
   inventory::NodeService& nodes;
+  events::History& events;
   checks::CheckService& checks;
   alerts::AlertService& alerts;
   alerts::MaintenanceService& maintenance;

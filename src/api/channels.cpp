@@ -1,7 +1,7 @@
 #include "api/api.h"
 #include "api/resource.h"
 #include "http/envelope.h"
-#include "notify/outbox.h"
+#include "notify/grouping.h"
 
 namespace tt::api {
 

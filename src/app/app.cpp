@@ -29,11 +29,13 @@
 #include "db/database.h"
 #include "db/disk_health.h"
 #include "db/writer.h"
+#include "events/log.h"
 #include "http/envelope.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "inventory/service.h"
 #include "notify/curl_transport.h"
+#include "notify/dispatcher.h"
 #include "notify/service.h"
 #include "query/query.h"
 #include "snmp/discovery.h"
@@ -226,18 +228,18 @@ int serve(const ServeOptions& opt) {
                                 bus.samples.publish(std::move(messages));
                             });
   // The event log is pruned by age and count in small batches, paced by the store's maintenance.
-  store.set_maintenance_task([&writer, keep = inventory::EventRetention{opt.events_retention_ms,
-                                                                        opt.events_max}] {
-    auto pruned = writer
-                      .submit<std::int64_t>(
-                          [&keep](SQLite::Database& db) -> Result<std::int64_t> {
-                            return inventory::prune_events(
-                                db, keep, SystemClock::instance().now_ms(), kEventsPrunedPerPass);
-                          },
-                          db::Urgency::lazy)
-                      .get();
-    if (!pruned.ok()) log::warn("events: not pruned: {}", pruned.error().message);
-  });
+  store.set_maintenance_task(
+      [&writer, keep = events::Retention{opt.events_retention_ms, opt.events_max}] {
+        auto pruned = writer
+                          .submit<std::int64_t>(
+                              [&keep](SQLite::Database& db) -> Result<std::int64_t> {
+                                return events::prune(db, keep, SystemClock::instance().now_ms(),
+                                                     kEventsPrunedPerPass);
+                              },
+                              db::Urgency::lazy)
+                          .get();
+        if (!pruned.ok()) log::warn("events: not pruned: {}", pruned.error().message);
+      });
   if (auto opened = store.open(); !opened.ok()) {
     log::error("cannot open the time-series store: {}", opened.error().message);
     return 1;
@@ -355,8 +357,10 @@ int serve(const ServeOptions& opt) {
       [&auth](const std::string& bearer) { return auth.authenticate_token(bearer); }};
   http::Router router(authenticator, {opt.api_rate_per_s, opt.api_rate_per_s * 2});
   int schema = db::latest_schema_version();
+  events::History history(readers);
   api::Services services{auth,
                          nodes,
+                         history,
                          check_service,
                          alert_service,
                          maintenance,

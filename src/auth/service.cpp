@@ -87,6 +87,7 @@ bool Revocation::covers(const Principal& p) const {
 AuthService::AuthService(db::Writer& writer, db::Readers& readers, const Clock& clock,
                          AuthOptions options)
     : m_writer(writer),
+      m_log(writer, nullptr, clock),
       m_readers(readers),
       m_clock(clock),
       m_options(options),
@@ -156,14 +157,11 @@ Result<User> AuthService::complete_setup(const std::string& code, const std::str
   }
   TT_TRY(validate_user_name(name));
   TT_TRY(validate_password(password));
-  auto hash = hash_password(password);
-  if (!hash.ok()) return std::move(hash).error();
-  const TimeMs now = m_clock.now_ms();
-  auto user = m_writer.run<User>([&](SQLite::Database& db) -> Result<User> {
-    if (db.execAndGet("SELECT COUNT(*) FROM users").getInt64() > 0) return done;
-    auto u = insert_user(db, name, Role::admin, hash.value(), now);
-    if (!u.ok()) return u;
-    record_audit(db, AuditEntry{0, now, name, "setup.complete", name, remote, {{"role", "admin"}}});
+  const std::string hash = TT_TRY(hash_password(password));
+  auto user = m_log.commit<User>(Actor{name, remote}, [&](events::Change& change) -> Result<User> {
+    if (change.db().execAndGet("SELECT COUNT(*) FROM users").getInt64() > 0) return done;
+    User u = TT_TRY(insert_user(change.db(), name, Role::admin, hash, change.now()));
+    change.audit("setup.complete", name, {{"role", "admin"}});
     return u;
   });
   if (user.ok() || user.error().code == "SETUP_DONE") {
@@ -184,21 +182,11 @@ Result<User> AuthService::create_user(const std::string& name, Role role,
   std::optional<std::string> hash;
   if (!(role == Role::api && password.empty())) {
     TT_TRY(validate_password(password));
-    auto h = hash_password(password);
-    if (!h.ok()) return std::move(h).error();
-    hash = std::move(h.value());
+    hash = TT_TRY(hash_password(password));
   }
-  const TimeMs now = m_clock.now_ms();
-  return m_writer.run<User>([&](SQLite::Database& db) -> Result<User> {
-    auto u = insert_user(db, name, role, hash, now);
-    if (!u.ok()) return u;
-    record_audit(db, AuditEntry{0,
-                                now,
-                                actor,
-                                "user.create",
-                                name,
-                                remote,
-                                {{"id", u->id}, {"role", role_name(role)}}});
+  return m_log.commit<User>(Actor{actor, remote}, [&](events::Change& change) -> Result<User> {
+    User u = TT_TRY(insert_user(change.db(), name, role, hash, change.now()));
+    change.audit("user.create", name, {{"id", u.id}, {"role", role_name(role)}});
     return u;
   });
 }
@@ -230,64 +218,59 @@ Result<User> AuthService::get_user(const std::string& name) {
 
 Result<void> AuthService::delete_user(std::int64_t id, const std::string& actor,
                                       const std::string& remote) {
-  const TimeMs now = m_clock.now_ms();
-  auto deleted = m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
-    SQLite::Statement q(db, "SELECT name, role FROM users WHERE id = ?");
+  return m_log.commit<void>(Actor{actor, remote}, [&](events::Change& change) -> Result<void> {
+    SQLite::Statement q(change.db(), "SELECT name, role FROM users WHERE id = ?");
     q.bind(1, id);
     if (!q.executeStep()) return detail::user_not_found(fmt::format("with id {}", id));
     const std::string name = q.getColumn(0).getString();
     const std::string role = q.getColumn(1).getString();
     if (role == role_name(Role::admin) &&
-        db.execAndGet("SELECT COUNT(*) FROM users WHERE role = 'admin'").getInt64() <= 1) {
+        change.db().execAndGet("SELECT COUNT(*) FROM users WHERE role = 'admin'").getInt64() <= 1) {
       return Error::make(ErrorKind::conflict, "LAST_ADMIN", "cannot delete the last admin");
     }
-    SQLite::Statement del(db, "DELETE FROM users WHERE id = ?");
+    SQLite::Statement del(change.db(), "DELETE FROM users WHERE id = ?");
     del.bind(1, id);
     del.exec();
-    record_audit(
-        db, AuditEntry{0, now, actor, "user.delete", name, remote, {{"id", id}, {"role", role}}});
+    change.audit("user.delete", name, {{"id", id}, {"role", role}});
+    change.after_commit([this, id] {
+      // Its id may be given to the next user: its sessions in memory must not pass to them.
+      end_memory_sessions(m_memory_mutex, m_memory_sessions, id, nullptr);
+      revoked({Revocation::Scope::user, id, 0, {}});
+    });
     return ok();
   });
-  if (deleted.ok()) {
-    // Its id may be given to the next user: its sessions in memory must not pass to them.
-    end_memory_sessions(m_memory_mutex, m_memory_sessions, id, nullptr);
-    revoked({Revocation::Scope::user, id, 0, {}});
-  }
-  return deleted;
 }
 
 Result<void> AuthService::set_password(std::int64_t user_id, const std::string& password,
                                        const std::string& actor, const std::string& remote,
                                        const std::string& keep_session) {
   TT_TRY(validate_password(password));
-  auto hash = hash_password(password);
-  if (!hash.ok()) return std::move(hash).error();
-  const TimeMs now = m_clock.now_ms();
+  const std::string hash = TT_TRY(hash_password(password));
   const Sha256 keep = sha256(keep_session);
-  auto changed = m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
-    SQLite::Statement q(db, "SELECT name FROM users WHERE id = ?");
+  return m_log.commit<void>(Actor{actor, remote}, [&](events::Change& change) -> Result<void> {
+    SQLite::Statement q(change.db(), "SELECT name FROM users WHERE id = ?");
     q.bind(1, user_id);
     if (!q.executeStep()) return detail::user_not_found(fmt::format("with id {}", user_id));
     const std::string name = q.getColumn(0).getString();
-    SQLite::Statement upd(db, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?");
-    upd.bind(1, hash.value());
-    upd.bind(2, now);
+    SQLite::Statement upd(change.db(),
+                          "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?");
+    upd.bind(1, hash);
+    upd.bind(2, change.now());
     upd.bind(3, user_id);
     upd.exec();
-    SQLite::Statement del(db, "DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?");
+    SQLite::Statement del(change.db(),
+                          "DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?");
     del.bind(1, user_id);
     detail::bind_hash(del, 2, keep);
     int ended = del.exec();
-    record_audit(
-        db, AuditEntry{0, now, actor, "user.password", name, remote, {{"sessions_ended", ended}}});
+    change.audit("user.password", name, {{"sessions_ended", ended}});
+    change.after_commit([this, user_id, keep, &keep_session] {
+      end_memory_sessions(m_memory_mutex, m_memory_sessions, user_id, &keep);
+      revoked({Revocation::Scope::user_sessions, user_id, 0,
+               keep_session.empty() ? std::string() : detail::session_id(keep)});
+    });
     return ok();
   });
-  if (changed.ok()) {
-    end_memory_sessions(m_memory_mutex, m_memory_sessions, user_id, &keep);
-    revoked({Revocation::Scope::user_sessions, user_id, 0,
-             keep_session.empty() ? std::string() : detail::session_id(keep)});
-  }
-  return changed;
 }
 
 }  // namespace tt::auth

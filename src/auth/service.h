@@ -22,6 +22,7 @@
 #include "core/result.h"
 #include "db/database.h"
 #include "db/writer.h"
+#include "events/change.h"
 
 namespace tt::auth {
 
@@ -177,6 +178,7 @@ class AuthService {
   }
 
   db::Writer& m_writer;
+  events::Log m_log;  // users' and tokens' changes are audited, not events
   db::Readers& m_readers;
   const Clock& m_clock;
   AuthOptions m_options;

@@ -72,34 +72,32 @@ Result<NewToken> AuthService::create_token(const std::string& user_name, const s
   info.prefix = out.token.substr(0, kDisplayPrefixChars);
   info.created_at = now;
   if (expires_in_ms > 0) info.expires_at = now + expires_in_ms;
-  auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    SQLite::Statement q(db, "SELECT id, name FROM users WHERE name = ?");
-    q.bind(1, user_name);
-    if (!q.executeStep()) return detail::user_not_found("named '" + user_name + "'");
-    info.user_id = q.getColumn(0).getInt64();
-    info.user = q.getColumn(1).getString();
-    SQLite::Statement ins(
-        db,
-        "INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at, expires_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)");
-    ins.bind(1, info.user_id);
-    ins.bind(2, info.label);
-    ins.bind(3, info.prefix);
-    detail::bind_hash(ins, 4, hash);
-    ins.bind(5, now);
-    detail::bind_opt(ins, 6, info.expires_at);
-    ins.exec();
-    info.id = db.getLastInsertRowid();
-    nlohmann::json details = {{"id", info.id}, {"label", info.label}, {"prefix", info.prefix}};
-    details["expires_at"] =
-        info.expires_at ? nlohmann::json(*info.expires_at) : nlohmann::json(nullptr);
-    record_audit(db,
-                 AuditEntry{0, now, actor, "token.create", info.user, remote, std::move(details)});
-    return true;
-  });
-  if (!done.ok()) return std::move(done).error();
-  out.id = info.id;
-  return out;
+  return m_log.commit<NewToken>(
+      Actor{actor, remote}, [&](events::Change& change) -> Result<NewToken> {
+        SQLite::Statement q(change.db(), "SELECT id, name FROM users WHERE name = ?");
+        q.bind(1, user_name);
+        if (!q.executeStep()) return detail::user_not_found("named '" + user_name + "'");
+        info.user_id = q.getColumn(0).getInt64();
+        info.user = q.getColumn(1).getString();
+        SQLite::Statement ins(
+            change.db(),
+            "INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)");
+        ins.bind(1, info.user_id);
+        ins.bind(2, info.label);
+        ins.bind(3, info.prefix);
+        detail::bind_hash(ins, 4, hash);
+        ins.bind(5, now);
+        detail::bind_opt(ins, 6, info.expires_at);
+        ins.exec();
+        info.id = change.db().getLastInsertRowid();
+        nlohmann::json details = {{"id", info.id}, {"label", info.label}, {"prefix", info.prefix}};
+        details["expires_at"] =
+            info.expires_at ? nlohmann::json(*info.expires_at) : nlohmann::json(nullptr);
+        change.audit("token.create", info.user, details);
+        out.id = info.id;
+        return out;
+      });
 }
 
 Result<Page<ApiToken>> AuthService::list_tokens(const std::optional<std::string>& user,
@@ -136,29 +134,21 @@ Result<ApiToken> AuthService::get_token(std::int64_t id) {
 
 Result<void> AuthService::revoke_token(std::int64_t id, const std::string& actor,
                                        const std::string& remote) {
-  const TimeMs now = m_clock.now_ms();
-  auto done = m_writer.run<void>([&](SQLite::Database& db) -> Result<void> {
-    SQLite::Statement q(db, std::string(kTokenSelect) + "WHERE t.id = ?");
+  return m_log.commit<void>(Actor{actor, remote}, [&](events::Change& change) -> Result<void> {
+    SQLite::Statement q(change.db(), std::string(kTokenSelect) + "WHERE t.id = ?");
     q.bind(1, id);
     if (!q.executeStep()) return token_not_found(id);
     const ApiToken t = token_from_row(q);
+    // Told also for a token revoked before: telling twice closes nothing more.
+    change.after_commit([this, id] { revoked({Revocation::Scope::token, 0, id, {}}); });
     if (t.revoked_at) return ok();
-    SQLite::Statement upd(db, "UPDATE api_tokens SET revoked_at = ? WHERE id = ?");
-    upd.bind(1, now);
+    SQLite::Statement upd(change.db(), "UPDATE api_tokens SET revoked_at = ? WHERE id = ?");
+    upd.bind(1, change.now());
     upd.bind(2, id);
     upd.exec();
-    record_audit(db, AuditEntry{0,
-                                now,
-                                actor,
-                                "token.revoke",
-                                t.user,
-                                remote,
-                                {{"id", id}, {"label", t.label}, {"prefix", t.prefix}}});
+    change.audit("token.revoke", t.user, {{"id", id}, {"label", t.label}, {"prefix", t.prefix}});
     return ok();
   });
-  // Also for a token revoked before: telling twice closes nothing more.
-  if (done.ok()) revoked({Revocation::Scope::token, 0, id, {}});
-  return done;
 }
 
 Result<Principal> AuthService::authenticate_token(const std::string& bearer) {

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "checks/condition_ast.h"
+#include "core/scan.h"
 
 namespace tt::checks {
 namespace {
@@ -47,10 +48,9 @@ struct Token {
   ValueType type = ValueType::number;  // literal: number, duration or ratio
 };
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_ident_start(char c) { return is_alpha(c) || c == '_'; }
-bool is_ident_char(char c) { return is_ident_start(c) || is_digit(c); }
+using scan::is_digit;
+using scan::is_ident_char;
+using scan::is_ident_start;
 
 std::string describe_char(char c) {
   auto u = static_cast<unsigned char>(c);
@@ -65,9 +65,7 @@ class Lexer {
 
   // False (with m_err set) on a malformed token.
   bool next(Token& t) {
-    while (m_i < m_s.size() &&
-           (m_s[m_i] == ' ' || m_s[m_i] == '\t' || m_s[m_i] == '\n' || m_s[m_i] == '\r'))
-      ++m_i;
+    m_i = scan::skip_space(m_s, m_i);
     t = Token{};
     t.pos = m_i;
     if (m_i >= m_s.size()) {
@@ -112,8 +110,7 @@ class Lexer {
     if (is_digit(c) || ((c == '-' || c == '.') && (is_digit(d) || (c == '-' && d == '.'))))
       return lex_number(t);
     if (is_ident_start(c)) {
-      std::size_t j = m_i;
-      while (j < m_s.size() && is_ident_char(m_s[j])) ++j;
+      std::size_t j = scan::ident_end(m_s, m_i);
       t.kind = Tok::ident;
       t.text = std::string(m_s.substr(m_i, j - m_i));
       m_i = j;
@@ -142,21 +139,13 @@ class Lexer {
     if (negative) ++m_i;
     t.type = ValueType::number;
     for (int part = 0;; ++part) {
-      std::size_t start = m_i, j = m_i;
-      while (j < m_s.size() && is_digit(m_s[j])) ++j;
+      std::size_t start = m_i, j = scan::digits_end(m_s, m_i);
       if (j < m_s.size() && m_s[j] == '.') {
         ++j;
         if (j >= m_s.size() || !is_digit(m_s[j])) return fail(j, "expected a digit after '.'");
-        while (j < m_s.size() && is_digit(m_s[j])) ++j;
+        j = scan::digits_end(m_s, j);
       }
-      if (j < m_s.size() && (m_s[j] == 'e' || m_s[j] == 'E')) {
-        std::size_t k = j + 1;
-        if (k < m_s.size() && (m_s[k] == '+' || m_s[k] == '-')) ++k;
-        if (k < m_s.size() && is_digit(m_s[k])) {
-          j = k;
-          while (j < m_s.size() && is_digit(m_s[j])) ++j;
-        }
-      }
+      j = scan::exponent_end(m_s, j);
       double v = 0;
       auto r = std::from_chars(m_s.data() + start, m_s.data() + j, v);
       if (r.ec != std::errc() || r.ptr != m_s.data() + j || !std::isfinite(v))
@@ -198,44 +187,16 @@ class Lexer {
   }
 
   bool lex_string(Token& t) {
-    std::size_t j = m_i + 1;
-    std::string out;
-    while (true) {
-      if (j >= m_s.size()) return fail(t.pos, "unterminated string");
-      char c = m_s[j];
-      if (c == '"') {
-        ++j;
-        break;
-      }
-      if (c != '\\') {
-        out += c;
-        ++j;
-        continue;
-      }
-      if (j + 1 >= m_s.size()) return fail(t.pos, "unterminated string");
-      switch (m_s[j + 1]) {
-        case '"':
-          out += '"';
-          break;
-        case '\\':
-          out += '\\';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        default:
-          return fail(j, "unknown escape '\\" + std::string(1, m_s[j + 1]) +
-                             "'; use \\\", \\\\, \\n or \\t");
-      }
-      j += 2;
-    }
+    auto q = scan::quoted_string(m_s, m_i, scan::Escapes::basic, false);
+    if (q.problem == scan::QuotedString::Problem::unterminated)
+      return fail(q.problem_pos, std::string(scan::to_string(q.problem)));
+    if (q.problem != scan::QuotedString::Problem::none)  // the basic escapes have no bad ones
+      return fail(q.problem_pos, "unknown escape '\\" + std::string(1, m_s[q.problem_pos + 1]) +
+                                     "'; use \\\", \\\\, \\n or \\t");
     t.kind = Tok::string;
-    t.text = std::move(out);
-    m_i = j;
-    t.end = j;
+    t.text = std::move(q.text);
+    m_i = q.end;
+    t.end = q.end;
     return true;
   }
 
@@ -311,37 +272,29 @@ class Parser {
   }
 
   std::optional<ConditionNode> parse_or() {
-    auto first = parse_and();
-    if (!first) return std::nullopt;
-    if (!(m_tok.kind == Tok::or_ || is_word("or"))) return first;
-    ConditionNode n;
-    n.kind = ConditionNode::Kind::any;
-    n.children.push_back(std::move(*first));
-    while (m_tok.kind == Tok::or_ || is_word("or")) {
-      std::string op = describe(m_tok);
-      if (!advance()) return std::nullopt;
-      if (m_tok.kind == Tok::eof) return fail(m_tok.pos, "expected a condition after " + op);
-      auto next = parse_and();
-      if (!next) return std::nullopt;
-      n.children.push_back(std::move(*next));
-    }
-    return n;
+    return parse_chain(ConditionNode::Kind::any, Tok::or_, "or", &Parser::parse_and);
+  }
+  std::optional<ConditionNode> parse_and() {
+    return parse_chain(ConditionNode::Kind::all, Tok::and_, "and", &Parser::parse_unary);
   }
 
-  std::optional<ConditionNode> parse_and() {
-    auto first = parse_unary();
+  // Operands of `next` joined by `op` (or its word), kept flat: one node with n children.
+  std::optional<ConditionNode> parse_chain(ConditionNode::Kind kind, Tok op, std::string_view word,
+                                           std::optional<ConditionNode> (Parser::*next)()) {
+    auto first = (this->*next)();
     if (!first) return std::nullopt;
-    if (!(m_tok.kind == Tok::and_ || is_word("and"))) return first;
+    auto at_op = [&] { return m_tok.kind == op || is_word(word); };
+    if (!at_op()) return first;
     ConditionNode n;
-    n.kind = ConditionNode::Kind::all;
+    n.kind = kind;
     n.children.push_back(std::move(*first));
-    while (m_tok.kind == Tok::and_ || is_word("and")) {
-      std::string op = describe(m_tok);
+    while (at_op()) {
+      std::string spelled = describe(m_tok);
       if (!advance()) return std::nullopt;
-      if (m_tok.kind == Tok::eof) return fail(m_tok.pos, "expected a condition after " + op);
-      auto next = parse_unary();
-      if (!next) return std::nullopt;
-      n.children.push_back(std::move(*next));
+      if (m_tok.kind == Tok::eof) return fail(m_tok.pos, "expected a condition after " + spelled);
+      auto operand = (this->*next)();
+      if (!operand) return std::nullopt;
+      n.children.push_back(std::move(*operand));
     }
     return n;
   }

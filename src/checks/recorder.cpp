@@ -51,7 +51,7 @@ void write_stretch(SQLite::Database& db, std::int64_t check_id, std::int64_t& ro
 }  // namespace
 
 Recorder::Recorder(db::Writer& writer, bus::Bus& bus, const Clock& clock, AppendSamples append)
-    : m_writer(writer), m_bus(bus), m_clock(clock), m_append(std::move(append)) {
+    : m_log(writer, &bus, clock), m_append(std::move(append)) {
   m_thread = std::thread([this] { run(); });
 }
 
@@ -113,11 +113,11 @@ void Recorder::flush(std::vector<std::shared_ptr<const CheckResult>> batch) {
       log::error("check results: samples not stored: {}", appended.error().message);
   }
 
-  TimeMs now = m_clock.now_ms();
   bool urgent = false;
   for (const auto& r : batch) urgent = urgent || r->urgent();
-  std::vector<inventory::StoredEvent> events;
-  auto job = [&](SQLite::Database& db) -> Result<bool> {
+  auto job = [&](events::Change& change) -> Result<bool> {
+    SQLite::Database& db = change.db();
+    const TimeMs now = change.now();
     for (const auto& r : batch) {
       if (r->is_run) {
         // Runs with the same outcome (up or not, and the same error) share a stretch.
@@ -144,13 +144,11 @@ void Recorder::flush(std::vector<std::shared_ptr<const CheckResult>> batch) {
         d["check_id"] = r->check_id;
         d["check"] = r->check_name;
         d["at"] = format_rfc3339(r->at);
-        events.push_back(inventory::append_event(
-            db, {0, now, "checks", kind, std::to_string(r->check_id), "system", std::move(d)}));
+        change.event("checks", kind, std::to_string(r->check_id), std::move(d));
       }
       if (r->node_id && !r->node_status.empty()) {
         if (auto status = inventory::parse_node_status(r->node_status))
-          if (auto e = inventory::set_node_status(db, *r->node_id, *status, now))
-            events.push_back(std::move(*e));
+          inventory::set_node_status(change, *r->node_id, *status);
       }
       if (r->state_changed || r->flapping_changed) {
         SQLite::Statement st(
@@ -173,15 +171,11 @@ void Recorder::flush(std::vector<std::shared_ptr<const CheckResult>> batch) {
                             {"at", format_rfc3339(r->at)}, {"message", r->message}};
         if (r->state_changed) {
           data["from"] = r->from_state;
-          events.push_back(
-              inventory::append_event(db, {0, now, "checks", "check.state_changed",
-                                           std::to_string(r->check_id), "system", data}));
+          change.event("checks", "check.state_changed", std::to_string(r->check_id), data);
         }
         if (r->flapping_changed) {
-          events.push_back(inventory::append_event(
-              db,
-              {0, now, "checks", r->flapping ? "check.flapping_started" : "check.flapping_stopped",
-               std::to_string(r->check_id), "system", data}));
+          change.event("checks", r->flapping ? "check.flapping_started" : "check.flapping_stopped",
+                       std::to_string(r->check_id), data);
         }
       } else if (r->is_run && now - m_last_result_written[r->check_id] >= kLastResultEveryMs) {
         SQLite::Statement st(db, "UPDATE checks SET last_result = ? WHERE id = ?");
@@ -199,12 +193,8 @@ void Recorder::flush(std::vector<std::shared_ptr<const CheckResult>> batch) {
     }
     return true;
   };
-  auto done = m_writer.submit<bool>(job, urgent ? db::Urgency::now : db::Urgency::lazy).get();
-  if (!done.ok()) {
-    log::error("check results: not recorded: {}", done.error().message);
-    return;
-  }
-  for (const auto& e : events) inventory::publish_event(m_bus, e);
+  auto done = m_log.commit<bool>(kSystemActor, job, urgent ? db::Urgency::now : db::Urgency::lazy);
+  if (!done.ok()) log::error("check results: not recorded: {}", done.error().message);
 }
 
 }  // namespace tt::checks

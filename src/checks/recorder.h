@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/series.h"
 #include "db/writer.h"
+#include "events/change.h"
 
 namespace tt::checks {
 
@@ -54,9 +55,7 @@ class Recorder {
   void run();
   void flush(std::vector<std::shared_ptr<const CheckResult>> batch);
 
-  db::Writer& m_writer;
-  bus::Bus& m_bus;
-  const Clock& m_clock;
+  events::Log m_log;
   AppendSamples m_append;
 
   std::mutex m_mutex;

@@ -8,8 +8,7 @@
 #include "core/duration.h"
 #include "core/json.h"
 #include "core/random.h"
-#include "db/audit.h"
-#include "inventory/service.h"
+#include "db/table.h"
 #include "probes/descriptor.h"
 
 namespace tt::checks {
@@ -22,7 +21,7 @@ constexpr const char* kColumns =
     "c.conditions, c.options, c.push_token, c.state, c.state_since, c.flapping, c.last_result, "
     "c.created_at, "
     "c.updated_at, coalesce(n.name, '')";
-constexpr const char* kFrom = " FROM checks c LEFT JOIN nodes n ON n.id = c.node_id";
+constexpr const char* kSource = "checks c LEFT JOIN nodes n ON n.id = c.node_id";
 
 Check read_check(SQLite::Statement& st) {
   Check c;
@@ -53,19 +52,10 @@ Check read_check(SQLite::Statement& st) {
 
 std::optional<Check> find_check(SQLite::Database& db, const std::string& where,
                                 const std::string& arg) {
-  SQLite::Statement st(db, fmt::format("SELECT {}{} WHERE {}", kColumns, kFrom, where));
+  SQLite::Statement st(db, fmt::format("SELECT {} FROM {} WHERE {}", kColumns, kSource, where));
   st.bind(1, arg);
   if (!st.executeStep()) return std::nullopt;
   return read_check(st);
-}
-
-std::optional<Check> find_check(SQLite::Database& db, std::int64_t id) {
-  return find_check(db, "c.id = ?", std::to_string(id));
-}
-
-Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "CHECK_NOT_FOUND",
-                     fmt::format("check {} does not exist", id));
 }
 
 // Name uniqueness and the node reference, checked inside the writer job.
@@ -118,11 +108,14 @@ void bind_check(SQLite::Statement& st, const Check& c) {
   st.bind(":updated_at", static_cast<std::int64_t>(c.updated_at));
 }
 
-inventory::StoredEvent check_event(SQLite::Database& db, TimeMs at, const std::string& kind,
-                                   const Check& c, const Actor& actor, nlohmann::json data) {
-  return inventory::append_event(
-      db, {0, at, "checks", kind, std::to_string(c.id), actor.name, std::move(data)});
-}
+constexpr events::Resource kChecks{"checks", "check", "check"};
+constexpr db::Table<Check> kTable{.name = "checks",
+                                  .columns = kColumns,
+                                  .read = read_check,
+                                  .noun = "check",
+                                  .not_found_code = "CHECK_NOT_FOUND",
+                                  .from = kSource,
+                                  .id = "c.id"};
 
 // What a PATCH changed, as the event and audit row tell it (secrets masked). A new secret alone
 // does not show in the masked JSON but is a change all the same.
@@ -168,7 +161,7 @@ Check CheckService::with_live(Check c) const {
 Result<std::vector<Check>> CheckService::load_all() {
   return m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Check>> {
     std::vector<Check> out;
-    SQLite::Statement st(db, fmt::format("SELECT {}{} ORDER BY c.id", kColumns, kFrom));
+    SQLite::Statement st(db, fmt::format("SELECT {} FROM {} ORDER BY c.id", kColumns, kSource));
     while (st.executeStep()) out.push_back(read_check(st));
     return out;
   });
@@ -177,68 +170,54 @@ Result<std::vector<Check>> CheckService::load_all() {
 Result<Check> CheckService::create(const CheckInput& in, const Actor& actor) {
   Check c;
   TT_TRY(apply_input(c, in));
-  auto now = m_clock.now_ms();
-  c.created_at = c.updated_at = now;
-  c.state = c.enabled ? CheckState::pending : CheckState::paused;
-  c.state_since = now;
   if (!probes::find_kind(c.kind)->make) c.push_token = random_hex(16);
-  std::optional<inventory::StoredEvent> event;
-  auto r = m_writer.run<Check>([&](SQLite::Database& db) -> Result<Check> {
-    TT_TRY(check_references(db, c));
+  return m_log.commit<Check>(actor, [&](events::Change& change) -> Result<Check> {
+    c.created_at = c.updated_at = change.now();
+    c.state_since = change.now();
+    c.state = c.enabled ? CheckState::pending : CheckState::paused;
+    TT_TRY(check_references(change.db(), c));
     SQLite::Statement st(
-        db,
+        change.db(),
         "INSERT INTO checks(name, kind, target, interval_ms, timeout_ms, retries, node_id, labels, "
         "enabled, conditions, options, push_token, state, state_since, created_at, updated_at) "
         "VALUES (:name, :kind, :target, :interval_ms, :timeout_ms, :retries, :node_id, :labels, "
         ":enabled, :conditions, :options, :push_token, :state, :state_since, :created_at, "
         ":updated_at)");
     bind_check(st, c);
-    st.bind(":created_at", static_cast<std::int64_t>(now));
+    st.bind(":created_at", static_cast<std::int64_t>(c.created_at));
     st.exec();
-    c.id = db.getLastInsertRowid();
-    auto j = to_json(c);
-    event = check_event(db, now, "check.created", c, actor, {{"check", j}});
-    db::append_audit(db, now, actor, "check.create", std::to_string(c.id),
-                     nlohmann::json{{"name", c.name}, {"kind", c.kind}}.dump());
+    c.id = change.db().getLastInsertRowid();
+    change.created(kChecks, c.id, to_json(c), {{"name", c.name}, {"kind", c.kind}});
+    change.after_commit([this, c] { m_runner.upsert(c); });
     return c;
   });
-  if (!r.ok()) return r;
-  m_runner.upsert(r.value());
-  inventory::publish_event(m_bus, *event);
-  return r;
 }
 
 Result<Check> CheckService::get(std::int64_t id) {
-  auto c = m_readers.with([&](SQLite::Database& db) -> Result<Check> {
-    auto found = find_check(db, id);
-    if (!found) return not_found(id);
-    return *found;
-  });
-  if (!c.ok()) return c;
-  return with_live(std::move(c.value()));
+  return with_live(
+      TT_TRY(m_readers.with([&](SQLite::Database& db) { return kTable.get(db, id); })));
 }
 
 Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<inventory::StoredEvent> event;
-  auto r = m_writer.run<Check>([&](SQLite::Database& db) -> Result<Check> {
-    auto found = find_check(db, id);
-    if (!found) return not_found(id);
-    Check c = *found;
+  bool unchanged = false;
+  auto r = m_log.commit<Check>(actor, [&](events::Change& change) -> Result<Check> {
+    const Check found = TT_TRY(kTable.get(change.db(), id));
+    Check c = found;
     TT_TRY(apply_input(c, patch));
-    TT_TRY(check_references(db, c));
-    auto diff = check_changes(*found, c);
-    if (diff.empty()) return c;
-    c.updated_at = now;
-    if (c.enabled != found->enabled) {
+    TT_TRY(check_references(change.db(), c));
+    auto diff = check_changes(found, c);
+    unchanged = diff.empty();
+    if (unchanged) return c;
+    c.updated_at = change.now();
+    if (c.enabled != found.enabled) {
       c.state = c.enabled ? CheckState::pending : CheckState::paused;
-      c.state_since = now;
+      c.state_since = change.now();
       c.flapping = false;
     }
     if (!probes::find_kind(c.kind)->make && !c.push_token) c.push_token = random_hex(16);
     if (probes::find_kind(c.kind)->make) c.push_token.reset();
     SQLite::Statement st(
-        db,
+        change.db(),
         "UPDATE checks SET name=:name, kind=:kind, target=:target, interval_ms=:interval_ms, "
         "timeout_ms=:timeout_ms, retries=:retries, node_id=:node_id, labels=:labels, "
         "enabled=:enabled, "
@@ -248,38 +227,22 @@ Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, con
     st.bind(":flapping", c.flapping ? 1 : 0);
     st.bind(":id", id);
     st.exec();
-    event =
-        check_event(db, now, "check.updated", c, actor,
-                    {{"check", to_json(c)}, {"changed", diff.changed}, {"before", diff.before}});
-    db::append_audit(db, now, actor, "check.update", std::to_string(id),
-                     nlohmann::json{{"changed", diff.changed}}.dump());
+    change.updated(kChecks, id, to_json(c), diff, {{"changed", diff.changed}});
+    change.after_commit([this, c] { m_runner.upsert(c); });
     return c;
   });
-  if (!r.ok()) return r;
-  if (!event) return with_live(std::move(r.value()));
-  m_runner.upsert(r.value());
-  inventory::publish_event(m_bus, *event);
+  if (r.ok() && unchanged) return with_live(std::move(r.value()));
   return r;  // the runner takes the change on the loop; the row is what holds now
 }
 
 Result<void> CheckService::remove(std::int64_t id, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<inventory::StoredEvent> event;
-  auto r = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    auto found = find_check(db, id);
-    if (!found) return not_found(id);
-    SQLite::Statement st(db, "DELETE FROM checks WHERE id = ?");
-    st.bind(1, id);
-    st.exec();
-    event = check_event(db, now, "check.deleted", *found, actor, {{"check", to_json(*found)}});
-    db::append_audit(db, now, actor, "check.delete", std::to_string(id),
-                     nlohmann::json{{"name", found->name}}.dump());
-    return true;
+  return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
+    const Check found = TT_TRY(kTable.get(change.db(), id));
+    kTable.erase(change.db(), id);
+    change.deleted(kChecks, id, to_json(found), {{"name", found.name}});
+    change.after_commit([this, id] { m_runner.remove(id); });
+    return ok();
   });
-  if (!r.ok()) return std::move(r).error();
-  m_runner.remove(id);
-  inventory::publish_event(m_bus, *event);
-  return ok();
 }
 
 Result<Page<Check>> CheckService::list(const CheckQuery& q) {
@@ -315,7 +278,7 @@ Result<Page<Check>> CheckService::list(const CheckQuery& q) {
     Page<Check> page;
     page.request = q.page;
     {
-      SQLite::Statement st(db, std::string("SELECT count(*)") + kFrom + where);
+      SQLite::Statement st(db, fmt::format("SELECT count(*) FROM {}{}", kSource, where));
       bind_all(st);
       st.executeStep();
       page.total = st.getColumn(0).getInt64();
@@ -325,8 +288,9 @@ Result<Page<Check>> CheckService::list(const CheckQuery& q) {
     if (!valid_check_sort(q.sort)) field = "name";
     const char* dir = desc ? "DESC" : "ASC";
     SQLite::Statement st(
-        db, fmt::format("SELECT {}{}{} ORDER BY c.{} {}, c.id {} LIMIT {} OFFSET {}", kColumns,
-                        kFrom, where, field, dir, dir, q.page.per_page, q.page.offset()));
+        db,
+        fmt::format("SELECT {} FROM {}{} ORDER BY c.{} {}, c.id {} LIMIT {} OFFSET {}", kColumns,
+                    kSource, where, field, dir, dir, q.page.per_page, q.page.offset()));
     bind_all(st);
     while (st.executeStep()) page.items.push_back(read_check(st));
     return page;

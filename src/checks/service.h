@@ -15,6 +15,7 @@
 #include "core/page.h"
 #include "db/database.h"
 #include "db/writer.h"
+#include "events/change.h"
 #include "query/query.h"
 
 namespace tt::checks {
@@ -44,12 +45,7 @@ class CheckService {
  public:
   CheckService(db::Writer& writer, db::Readers& readers, bus::Bus& bus, Runner& runner,
                query::Storage& store, const Clock& clock)
-      : m_writer(writer),
-        m_readers(readers),
-        m_bus(bus),
-        m_runner(runner),
-        m_store(store),
-        m_clock(clock) {}
+      : m_log(writer, &bus, clock), m_readers(readers), m_runner(runner), m_store(store) {}
 
   // Every stored check, for the runner at start.
   Result<std::vector<Check>> load_all();
@@ -70,12 +66,10 @@ class CheckService {
  private:
   Check with_live(Check c) const;
 
-  db::Writer& m_writer;
+  events::Log m_log;
   db::Readers& m_readers;
-  bus::Bus& m_bus;
   Runner& m_runner;
   query::Storage& m_store;
-  const Clock& m_clock;
 };
 
 }  // namespace tt::checks

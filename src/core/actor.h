@@ -10,4 +10,7 @@ struct Actor {
   std::string remote;  // client address, empty for local tools
 };
 
+// The server itself: check results, node status, alert transitions, traps.
+inline const Actor kSystemActor{"system", ""};
+
 }  // namespace tt

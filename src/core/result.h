@@ -107,11 +107,23 @@ class [[nodiscard]] Result<void> {
 
 inline Result<void> ok() { return {}; }
 
+namespace detail {
+// What TT_TRY yields: the value of a Result<T>, nothing for a Result<void>.
+template <typename T>
+T try_value(Result<T>&& r) {
+  return std::move(r).value();
+}
+inline void try_value(Result<void>&&) {}
+}  // namespace detail
+
 }  // namespace tt
 
-// TRY(expr): evaluate a Result; on error return it from the enclosing function.
+// TT_TRY(expr): evaluates a Result; on error returns the error from the enclosing function,
+// otherwise yields the value (`auto n = TT_TRY(parse(text));`), as SerenityOS's TRY. A GNU
+// statement expression (GCC and Clang). An lvalue argument is copied, never moved from.
 #define TT_TRY(expr)                                          \
-  do {                                                        \
-    auto&& tt_try_r_ = (expr);                                \
+  ({                                                          \
+    auto tt_try_r_ = (expr);                                  \
     if (!tt_try_r_.ok()) return std::move(tt_try_r_).error(); \
-  } while (0)
+    ::tt::detail::try_value(std::move(tt_try_r_));            \
+  })

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <iterator>
+
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -92,31 +94,45 @@ void Writer::run_batch(std::deque<Job>& batch) {
   auto start = SystemClock::instance().mono_ms();
   std::optional<Error> commit_error;
   const auto changes_before = sqlite3_total_changes64(m_db->getHandle());
+  std::size_t ran = batch.size();  // the jobs this transaction is about
   try {
     SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       m_db->exec("SAVEPOINT job");
-      if (batch[i].run(*m_db)) {
+      const Error* failed = batch[i].run(*m_db);
+      if (!failed) {
         m_db->exec("RELEASE job");
+      } else if (sqlite3_get_autocommit(m_db->getHandle())) {
+        // SQLite rolled the whole transaction back: the jobs before this one are undone too,
+        // and the cause (DISK_FULL, say) is what each job's caller must hear. The jobs after it
+        // have not run: they get a transaction of their own.
+        commit_error = *failed;
+        ran = i + 1;
+        break;
       } else {
         m_db->exec("ROLLBACK TO job");
         m_db->exec("RELEASE job");
       }
     }
-    tx.commit();
+    if (!commit_error) tx.commit();
   } catch (const std::exception& e) {
     commit_error = error_from_exception(e);
-    if (commit_error->code != "DISK_FULL") disk_health().failed(WriteFailure::io);
   }
+  if (commit_error && commit_error->code != "DISK_FULL") disk_health().failed(WriteFailure::io);
   // A commit that wrote rows found room (one that changed nothing proves nothing).
   if (!commit_error && sqlite3_total_changes64(m_db->getHandle()) != changes_before)
     disk_health().stored();
-  for (std::size_t i = 0; i < batch.size(); ++i) {
+  for (std::size_t i = 0; i < ran; ++i) {
     bool committed = !commit_error;
     batch[i].finish(committed, commit_error ? &*commit_error : nullptr);
   }
-  committed_jobs().inc(static_cast<double>(batch.size()));
+  committed_jobs().inc(static_cast<double>(ran));
   commit_latency().observe(static_cast<double>(SystemClock::instance().mono_ms() - start) / 1000.0);
+  if (ran < batch.size()) {
+    std::deque<Job> rest(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(ran)),
+                         std::make_move_iterator(batch.end()));
+    run_batch(rest);
+  }
 }
 
 }  // namespace tt::db

@@ -1,7 +1,9 @@
 // db/writer.h — the only thread that writes to SQLite. Callers on any thread submit jobs; the
 // writer runs every job queued at that moment inside one transaction (group commit), each in its
 // own savepoint so one failing job does not undo the others, then commits once and completes
-// the jobs' futures. One commit per batch is what keeps ingest fast and SD cards alive.
+// the jobs' futures. One commit per batch is what keeps ingest fast and SD cards alive. When a
+// job's failure made SQLite undo the whole transaction (it may on SQLITE_FULL or an I/O error),
+// the jobs run in it so far fail with that job's error and the rest get a new transaction.
 #pragma once
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -58,8 +60,8 @@ class Writer {
 
  private:
   struct Job {
-    // Runs the job; returns false when it failed (its savepoint is then rolled back).
-    std::function<bool(SQLite::Database&)> run;
+    // Runs the job; returns its error when it failed (its savepoint is then rolled back).
+    std::function<const Error*(SQLite::Database&)> run;
     // Completes the future: committed=true after a successful commit.
     std::function<void(bool committed, const Error* commit_error)> finish;
     Urgency urgency;
@@ -88,7 +90,7 @@ std::future<Result<T>> Writer::submit(std::function<Result<T>(SQLite::Database&)
   job.urgency = urgency;
   job.run = [fn = std::move(fn), outcome](SQLite::Database& db) {
     outcome->emplace(guarded([&] { return fn(db); }));
-    return outcome->value().ok();
+    return outcome->value().ok() ? nullptr : &outcome->value().error();
   };
   job.finish = [promise, outcome](bool committed, const Error* commit_error) {
     if (!committed && commit_error)

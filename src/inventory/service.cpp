@@ -3,8 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/json.h"
-#include "core/redact.h"
-#include "db/audit.h"
+#include "db/table.h"
 
 namespace tt::inventory {
 
@@ -34,17 +33,7 @@ Node read_node(SQLite::Statement& st) {
   return n;
 }
 
-std::optional<Node> find_node(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM nodes WHERE id = ?", kNodeColumns));
-  st.bind(1, id);
-  if (!st.executeStep()) return std::nullopt;
-  return read_node(st);
-}
-
-Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "NODE_NOT_FOUND",
-                     fmt::format("node {} does not exist", id));
-}
+constexpr db::Table<Node> kTable{"nodes", kNodeColumns, read_node, "node", "NODE_NOT_FOUND"};
 
 Error exists(const Node& n) {
   return Error::make(
@@ -82,11 +71,7 @@ void bind_node(SQLite::Statement& st, const Node& n) {
   st.bind(":updated_at", static_cast<std::int64_t>(n.updated_at));
 }
 
-StoredEvent node_event(SQLite::Database& db, TimeMs at, const std::string& kind, const Node& n,
-                       const Actor& actor, nlohmann::json data) {
-  return append_event(db,
-                      {0, at, "nodes", kind, std::to_string(n.id), actor.name, std::move(data)});
-}
+constexpr events::Resource kNodes{"nodes", "node", "node"};
 
 void apply(Node& n, const NodeInput& in) {
   if (in.name) n.name = *in.name;
@@ -106,163 +91,82 @@ bool valid_node_sort(const std::string& sort) {
          f == "last_seen" || f == "id";
 }
 
-nlohmann::json to_json(const StoredEvent& e) {
-  // Masked on the way out as well as in, for the rows written before secrets were masked.
-  return {{"id", e.id},
-          {"at", format_rfc3339(e.at)},
-          {"topic", e.topic},
-          {"kind", e.kind},
-          {"subject", e.subject},
-          {"actor", e.actor},
-          {"data", redact::tree(e.data)}};
-}
-
-StoredEvent append_event(SQLite::Database& db, StoredEvent e) {
-  SQLite::Statement st(
-      db, "INSERT INTO events(at, topic, kind, subject, actor, data) VALUES (?,?,?,?,?,?)");
-  st.bind(1, static_cast<std::int64_t>(e.at));
-  st.bind(2, e.topic);
-  st.bind(3, e.kind);
-  st.bind(4, e.subject);
-  st.bind(5, e.actor);
-  st.bind(6, e.data.dump());
-  st.exec();
-  e.id = db.getLastInsertRowid();
-  return e;
-}
-
-std::int64_t prune_events(SQLite::Database& db, const EventRetention& keep, TimeMs now, int limit) {
-  const std::int64_t beyond_count =
-      db.execAndGet("SELECT coalesce(max(id), 0) FROM events").getInt64() - keep.max_rows;
-  const TimeMs too_old = now - keep.max_age_ms;
-  // Walks from the oldest id and stops at the first event to keep: events are appended in time
-  // order, so this reads what it deletes and one row more, never the whole table.
-  SQLite::Statement oldest(db, "SELECT id, at FROM events ORDER BY id LIMIT ?");
-  oldest.bind(1, limit);
-  std::int64_t last = 0;
-  while (oldest.executeStep()) {
-    const std::int64_t id = oldest.getColumn(0).getInt64();
-    if (id > beyond_count && oldest.getColumn(1).getInt64() >= too_old) break;
-    last = id;
-  }
-  oldest.reset();
-  if (last == 0) return 0;
-  SQLite::Statement del(db, "DELETE FROM events WHERE id <= ?");
-  del.bind(1, last);
-  return del.exec();
-}
-
-void publish_event(bus::Bus& bus, const StoredEvent& e) {
-  bus.events.publish(
-      bus::Event{e.id, e.topic, e.kind, std::make_shared<const std::string>(to_json(e).dump())});
-}
-
-std::optional<StoredEvent> set_node_status(SQLite::Database& db, std::int64_t node_id,
-                                           NodeStatus status, TimeMs at) {
-  auto n = find_node(db, node_id);
-  if (!n || n->status == status) return std::nullopt;
-  SQLite::Statement st(db,
+void set_node_status(events::Change& change, std::int64_t node_id, NodeStatus status) {
+  auto n = kTable.find(change.db(), node_id);
+  if (!n || n->status == status) return;
+  const bool seen = status == NodeStatus::up || status == NodeStatus::degraded;
+  SQLite::Statement st(change.db(),
                        "UPDATE nodes SET status = ?, last_seen = CASE WHEN ? THEN ? ELSE last_seen "
                        "END WHERE id = ?");
   st.bind(1, std::string(to_string(status)));
-  st.bind(2, status == NodeStatus::up || status == NodeStatus::degraded ? 1 : 0);
-  st.bind(3, static_cast<std::int64_t>(at));
+  st.bind(2, seen ? 1 : 0);
+  st.bind(3, static_cast<std::int64_t>(change.now()));
   st.bind(4, node_id);
   st.exec();
   Node after = *n;
   after.status = status;
-  if (status == NodeStatus::up || status == NodeStatus::degraded) after.last_seen = at;
-  return node_event(db, at, "node.updated", after, Actor{"system", ""},
-                    {{"node", to_json(after)},
-                     {"changed", {"status"}},
-                     {"before", {{"status", to_string(n->status)}}}});
+  if (seen) after.last_seen = change.now();
+  change.event(kNodes.topic, "node.updated", std::to_string(node_id),
+               {{"node", to_json(after)},
+                {"changed", {"status"}},
+                {"before", {{"status", to_string(n->status)}}}});
 }
 
-void NodeService::publish(const StoredEvent& e) { publish_event(m_bus, e); }
-
 Result<Node> NodeService::create(const NodeInput& in, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<StoredEvent> event;
-  auto r = m_writer.run<Node>([&](SQLite::Database& db) -> Result<Node> {
+  return m_log.commit<Node>(actor, [&](events::Change& change) -> Result<Node> {
     Node n;
     apply(n, in);
-    n.created_at = n.updated_at = now;
-    if (name_taken(db, n)) return exists(n);
+    n.created_at = n.updated_at = change.now();
+    if (name_taken(change.db(), n)) return exists(n);
     SQLite::Statement st(
-        db,
+        change.db(),
         "INSERT INTO nodes(name, type, address, labels, metadata, lat, lon, place, "
         "mac, created_at, updated_at) VALUES (:name, :type, :address, :labels, "
         ":metadata, :lat, :lon, :place, :mac, :updated_at, :updated_at)");
     bind_node(st, n);
     st.exec();
-    n.id = db.getLastInsertRowid();
+    n.id = change.db().getLastInsertRowid();
     auto j = to_json(n);
-    event = node_event(db, now, "node.created", n, actor, {{"node", j}});
-    db::append_audit(db, now, actor, "node.create", std::to_string(n.id),
-                     nlohmann::json{{"node", j}}.dump());
+    change.created(kNodes, n.id, j, {{"node", j}});
     return n;
   });
-  if (r.ok() && event) publish(*event);
-  return r;
 }
 
 Result<Node> NodeService::get(std::int64_t id) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<Node> {
-    auto n = find_node(db, id);
-    if (!n) return not_found(id);
-    return *n;
-  });
+  return m_readers.with([&](SQLite::Database& db) { return kTable.get(db, id); });
 }
 
 Result<Node> NodeService::update(std::int64_t id, const NodeInput& patch, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<StoredEvent> event;
-  auto r = m_writer.run<Node>([&](SQLite::Database& db) -> Result<Node> {
-    auto found = find_node(db, id);
-    if (!found) return not_found(id);
-    Node n = *found;
+  return m_log.commit<Node>(actor, [&](events::Change& change) -> Result<Node> {
+    const Node found = TT_TRY(kTable.get(change.db(), id));
+    Node n = found;
     apply(n, patch);
-    auto diff = changed_fields(to_json(*found), to_json(n));
+    auto diff = changed_fields(to_json(found), to_json(n));
     if (diff.empty()) return n;
-    if (name_taken(db, n)) return exists(n);
-    n.updated_at = now;
+    if (name_taken(change.db(), n)) return exists(n);
+    n.updated_at = change.now();
     SQLite::Statement st(
-        db,
+        change.db(),
         "UPDATE nodes SET name=:name, type=:type, address=:address, labels=:labels, "
         "metadata=:metadata, lat=:lat, lon=:lon, place=:place, mac=:mac, "
         "updated_at=:updated_at WHERE id=:id");
     bind_node(st, n);
     st.bind(":id", id);
     st.exec();
-    nlohmann::json data = {
-        {"node", to_json(n)}, {"changed", diff.changed}, {"before", diff.before}};
-    event = node_event(db, now, "node.updated", n, actor, data);
-    db::append_audit(db, now, actor, "node.update", std::to_string(id),
-                     nlohmann::json{{"changed", diff.changed}, {"before", diff.before}}.dump());
+    change.updated(kNodes, id, to_json(n), diff,
+                   {{"changed", diff.changed}, {"before", diff.before}});
     return n;
   });
-  if (r.ok() && event) publish(*event);
-  return r;
 }
 
 Result<void> NodeService::remove(std::int64_t id, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  std::optional<StoredEvent> event;
-  auto r = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    auto found = find_node(db, id);
-    if (!found) return not_found(id);
-    SQLite::Statement st(db, "DELETE FROM nodes WHERE id = ?");
-    st.bind(1, id);
-    st.exec();
-    auto j = to_json(*found);
-    event = node_event(db, now, "node.deleted", *found, actor, {{"node", j}});
-    db::append_audit(db, now, actor, "node.delete", std::to_string(id),
-                     nlohmann::json{{"node", j}}.dump());
-    return true;
+  return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
+    const Node found = TT_TRY(kTable.get(change.db(), id));
+    kTable.erase(change.db(), id);
+    auto j = to_json(found);
+    change.deleted(kNodes, id, j, {{"node", j}});
+    return ok();
   });
-  if (!r.ok()) return std::move(r).error();
-  if (event) publish(*event);
-  return {};
 }
 
 Result<Page<Node>> NodeService::list(const NodeQuery& q) {
@@ -311,34 +215,6 @@ Result<Page<Node>> NodeService::list(const NodeQuery& q) {
     bind_all(st);
     while (st.executeStep()) page.items.push_back(read_node(st));
     return page;
-  });
-}
-
-Result<std::vector<StoredEvent>> NodeService::events(const EventQuery& q) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<std::vector<StoredEvent>> {
-    std::string sql = "SELECT id, at, topic, kind, subject, actor, data FROM events WHERE ";
-    if (!q.newest_first)
-      sql += "id > ?";
-    else
-      sql += q.before > 0 ? "id < ?" : "1";
-    if (!q.topic.empty()) sql += " AND topic = ?";
-    sql += q.newest_first ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?";
-    SQLite::Statement st(db, sql);
-    int i = 1;
-    if (!q.newest_first)
-      st.bind(i++, q.after);
-    else if (q.before > 0)
-      st.bind(i++, q.before);
-    if (!q.topic.empty()) st.bind(i++, q.topic);
-    st.bind(i++, q.limit);
-    std::vector<StoredEvent> out;
-    while (st.executeStep()) {
-      out.push_back(StoredEvent{st.getColumn(0).getInt64(), st.getColumn(1).getInt64(),
-                                st.getColumn(2).getString(), st.getColumn(3).getString(),
-                                st.getColumn(4).getString(), st.getColumn(5).getString(),
-                                nlohmann::json::parse(st.getColumn(6).getString())});
-    }
-    return out;
   });
 }
 

@@ -8,7 +8,7 @@
 
 #include "bus/bus.h"
 #include "curl/multi.h"
-#include "notify/outbox.h"
+#include "notify/transport.h"
 
 namespace tt::notify {
 

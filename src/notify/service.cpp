@@ -9,7 +9,7 @@
 #include "core/names.h"
 #include "core/redact.h"
 #include "core/series.h"
-#include "db/audit.h"
+#include "db/table.h"
 
 namespace tt::notify {
 
@@ -32,17 +32,8 @@ Channel read_channel(SQLite::Statement& st) {
   return c;
 }
 
-std::optional<Channel> find(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM channels WHERE id = ?", kColumns));
-  st.bind(1, id);
-  if (!st.executeStep()) return std::nullopt;
-  return read_channel(st);
-}
-
-Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "CHANNEL_NOT_FOUND",
-                     fmt::format("channel {} does not exist", id));
-}
+constexpr db::Table<Channel> kTable{"channels", kColumns, read_channel, "channel",
+                                    "CHANNEL_NOT_FOUND"};
 
 Error invalid(std::vector<FieldError> errs) {
   return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid channel", std::move(errs), {}};
@@ -155,10 +146,10 @@ Result<ChannelInput> decode_channel_input(const json& body, bool create) {
 Result<Channel> ChannelService::create(const ChannelInput& in, const Actor& actor) {
   Channel c;
   TT_TRY(apply(c, in));
-  c.created_at = c.updated_at = m_clock.now_ms();
-  return m_writer.run<Channel>([&](SQLite::Database& db) -> Result<Channel> {
-    TT_TRY(check_unique(db, c));
-    SQLite::Statement st(db,
+  return m_log.commit<Channel>(actor, [&](events::Change& change) -> Result<Channel> {
+    c.created_at = c.updated_at = change.now();
+    TT_TRY(check_unique(change.db(), c));
+    SQLite::Statement st(change.db(),
                          "INSERT INTO channels(name, kind, config, created_at, updated_at, "
                          "grouping) VALUES (?, ?, ?, ?, ?, ?)");
     st.bind(1, c.name);
@@ -168,59 +159,49 @@ Result<Channel> ChannelService::create(const ChannelInput& in, const Actor& acto
     st.bind(5, static_cast<std::int64_t>(c.updated_at));
     if (auto g = grouping_text(c)) st.bind(6, *g);
     st.exec();
-    c.id = db.getLastInsertRowid();
-    db::append_audit(db, c.created_at, actor, "channel.create", std::to_string(c.id),
-                     json{{"name", c.name}, {"kind", c.kind}}.dump());
+    c.id = change.db().getLastInsertRowid();
+    change.audit("channel.create", std::to_string(c.id), {{"name", c.name}, {"kind", c.kind}});
     return c;
   });
 }
 
 Result<Channel> ChannelService::get(std::int64_t id) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<Channel> {
-    auto c = find(db, id);
-    if (!c) return not_found(id);
-    return *c;
-  });
+  return m_readers.with([&](SQLite::Database& db) { return kTable.get(db, id); });
 }
 
 Result<Channel> ChannelService::update(std::int64_t id, const ChannelInput& patch,
                                        const Actor& actor) {
-  auto now = m_clock.now_ms();
-  return m_writer.run<Channel>([&](SQLite::Database& db) -> Result<Channel> {
-    auto found = find(db, id);
-    if (!found) return not_found(id);
-    Channel c = *found;
+  return m_log.commit<Channel>(actor, [&](events::Change& change) -> Result<Channel> {
+    const Channel found = TT_TRY(kTable.get(change.db(), id));
+    Channel c = found;
     TT_TRY(apply(c, patch));
-    TT_TRY(check_unique(db, c));
-    c.updated_at = now;
-    SQLite::Statement st(db,
+    TT_TRY(check_unique(change.db(), c));
+    c.updated_at = change.now();
+    SQLite::Statement st(change.db(),
                          "UPDATE channels SET name = ?, kind = ?, config = ?, updated_at = ?, "
                          "grouping = ? WHERE id = ?");
     st.bind(1, c.name);
     st.bind(2, c.kind);
     st.bind(3, c.config.dump());
-    st.bind(4, static_cast<std::int64_t>(now));
+    st.bind(4, static_cast<std::int64_t>(c.updated_at));
     if (auto g = grouping_text(c)) st.bind(5, *g);
     st.bind(6, id);
     st.exec();
     std::vector<std::string> changed;
-    if (c.name != found->name) changed.push_back("name");
-    if (c.kind != found->kind) changed.push_back("kind");
-    if (c.config != found->config) changed.push_back("config");
-    if (c.grouping != found->grouping) changed.push_back("grouping");
-    db::append_audit(db, now, actor, "channel.update", std::to_string(id),
-                     json{{"changed", changed}}.dump());
+    if (c.name != found.name) changed.push_back("name");
+    if (c.kind != found.kind) changed.push_back("kind");
+    if (c.config != found.config) changed.push_back("config");
+    if (c.grouping != found.grouping) changed.push_back("grouping");
+    change.audit("channel.update", std::to_string(id), {{"changed", changed}});
     return c;
   });
 }
 
 Result<void> ChannelService::remove(std::int64_t id, const Actor& actor) {
-  auto now = m_clock.now_ms();
-  auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    auto found = find(db, id);
-    if (!found) return not_found(id);
+  return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
+    const Channel found = TT_TRY(kTable.get(change.db(), id));
     SQLite::Statement users(
-        db,
+        change.db(),
         "SELECT r.name FROM alert_rules r WHERE EXISTS(SELECT 1 FROM json_each(r.channels) j WHERE "
         "j.value = ?1) OR EXISTS(SELECT 1 FROM json_each(r.escalations) e, json_each(e.value, "
         "'$.channels') c WHERE c.value = ?1) ORDER BY r.name");
@@ -231,27 +212,15 @@ Result<void> ChannelService::remove(std::int64_t id, const Actor& actor) {
       return Error::make(
           ErrorKind::conflict, "CHANNEL_IN_USE",
           fmt::format("alert rules still send to this channel: {}", fmt::join(rules, ", ")));
-    SQLite::Statement st(db, "DELETE FROM channels WHERE id = ?");
-    st.bind(1, id);
-    st.exec();
-    db::append_audit(db, now, actor, "channel.delete", std::to_string(id),
-                     json{{"name", found->name}}.dump());
-    return true;
+    kTable.erase(change.db(), id);
+    change.audit("channel.delete", std::to_string(id), {{"name", found.name}});
+    return ok();
   });
-  if (!done.ok()) return std::move(done).error();
-  return ok();
 }
 
 Result<Page<Channel>> ChannelService::list(const PageRequest& page) {
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<Channel>> {
-    Page<Channel> out;
-    out.request = page;
-    out.total = db.execAndGet("SELECT count(*) FROM channels").getInt64();
-    SQLite::Statement st(
-        db, fmt::format("SELECT {} FROM channels ORDER BY name, id LIMIT {} OFFSET {}", kColumns,
-                        page.per_page, page.offset()));
-    while (st.executeStep()) out.items.push_back(read_channel(st));
-    return out;
+    return kTable.page(db, page, "name, id");
   });
 }
 
@@ -259,7 +228,7 @@ Result<void> ChannelService::test(std::int64_t id, const Actor& actor) {
   auto c = get(id);
   if (!c.ok()) return std::move(c).error();
   const auto* kind = find_channel_kind(c->kind);
-  if (!kind) return not_found(id);
+  if (!kind) return kTable.not_found(id);
   Notice n;
   n.event = Notice::Event::test;
   n.rule_name = "Telltale test";

@@ -11,7 +11,9 @@
 #include "core/page.h"
 #include "db/database.h"
 #include "db/writer.h"
-#include "notify/outbox.h"
+#include "events/change.h"
+#include "notify/grouping.h"
+#include "notify/transport.h"
 
 namespace tt::notify {
 
@@ -47,7 +49,7 @@ struct NotificationQuery {
 class ChannelService {
  public:
   ChannelService(db::Writer& writer, db::Readers& readers, Transport& transport, const Clock& clock)
-      : m_writer(writer), m_readers(readers), m_transport(transport), m_clock(clock) {}
+      : m_log(writer, nullptr, clock), m_readers(readers), m_transport(transport), m_clock(clock) {}
 
   Result<Channel> create(const ChannelInput& in, const Actor& actor);
   Result<Channel> get(std::int64_t id);
@@ -64,7 +66,7 @@ class ChannelService {
   Result<Page<nlohmann::json>> notifications(const NotificationQuery& q);
 
  private:
-  db::Writer& m_writer;
+  events::Log m_log;  // channels' changes are audited, not events
   db::Readers& m_readers;
   Transport& m_transport;
   const Clock& m_clock;

@@ -50,6 +50,12 @@ struct KindDescriptor {
   std::function<std::vector<FieldError>(const nlohmann::json& options)> check_options;
 };
 
+// A descriptor's `make` for a probe constructed from the loop alone: make_probe<TcpProbe>.
+template <class P>
+std::unique_ptr<Probe> make_probe(uv_loop_t* loop) {
+  return std::make_unique<P>(loop);
+}
+
 // Every kind Telltale knows, in display order.
 const std::vector<const KindDescriptor*>& kinds();
 const KindDescriptor* find_kind(std::string_view kind);

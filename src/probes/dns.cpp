@@ -357,7 +357,7 @@ const KindDescriptor& dns_kind() {
       60000,
       5000,
       512,
-      [](uv_loop_t* loop) -> std::unique_ptr<Probe> { return std::make_unique<DnsProbe>(loop); },
+      make_probe<DnsProbe>,
   };
   return k;
 }

@@ -574,7 +574,7 @@ const KindDescriptor& http_kind() {
       60000,
       10000,
       256,
-      [](uv_loop_t* loop) -> std::unique_ptr<Probe> { return std::make_unique<HttpProbe>(loop); },
+      make_probe<HttpProbe>,
       [](const nlohmann::json& options) {
         std::vector<FieldError> errs;
         if (!valid_status_ranges(options.value("expected_status", std::string())))

@@ -642,7 +642,7 @@ const KindDescriptor& icmp_kind() {
       60000,
       5000,
       1024,
-      [](uv_loop_t* loop) -> std::unique_ptr<Probe> { return std::make_unique<IcmpProbe>(loop); },
+      make_probe<IcmpProbe>,
   };
   return k;
 }

@@ -458,7 +458,7 @@ const KindDescriptor& snmp_kind() {
       60000,
       5000,
       1024,
-      [](uv_loop_t* loop) -> std::unique_ptr<Probe> { return std::make_unique<SnmpProbe>(loop); },
+      make_probe<SnmpProbe>,
       check_options,
   };
   return k;

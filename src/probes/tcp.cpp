@@ -592,7 +592,7 @@ const KindDescriptor& tcp_kind() {
       60000,
       10000,
       512,
-      [](uv_loop_t* loop) -> std::unique_ptr<Probe> { return std::make_unique<TcpProbe>(loop); },
+      make_probe<TcpProbe>,
   };
   return k;
 }

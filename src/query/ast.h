@@ -3,11 +3,26 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "query/query.h"
 
 namespace tt::query {
+
+// PromQL's duration units, largest first: a duration spells each at most once, in this order
+// (parsed by the lexer, written back when an expression is printed).
+struct DurationUnit {
+  std::string_view unit;
+  TimeMs ms;
+};
+inline constexpr DurationUnit kDurationUnits[] = {{"y", 365LL * 86400000},
+                                                  {"w", 7LL * 86400000},
+                                                  {"d", 86400000},
+                                                  {"h", 3600000},
+                                                  {"m", 60000},
+                                                  {"s", 1000},
+                                                  {"ms", 1}};
 
 enum class ValueType { scalar, vector, matrix, string };
 const char* value_type_name(ValueType t);

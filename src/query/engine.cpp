@@ -566,36 +566,16 @@ class Evaluator {
     out.reserve(in.size());
     for (auto& s : in) {
       double x = s.value, y = 0;
+      if (e.func->math) {
+        out.push_back(InstantSample{drop_name(std::move(s.labels)), e.func->math(x)});
+        continue;
+      }
       switch (id) {
-        case FuncId::abs:
-          y = std::fabs(x);
-          break;
-        case FuncId::ceil:
-          y = std::ceil(x);
-          break;
-        case FuncId::floor:
-          y = std::floor(x);
-          break;
         case FuncId::round: {
           double inv = 1.0 / (sargs.empty() ? 1.0 : sargs[0]);
           y = std::floor(x * inv + 0.5) / inv;
           break;
         }
-        case FuncId::exp:
-          y = std::exp(x);
-          break;
-        case FuncId::ln:
-          y = std::log(x);
-          break;
-        case FuncId::log2:
-          y = std::log2(x);
-          break;
-        case FuncId::log10:
-          y = std::log10(x);
-          break;
-        case FuncId::sqrt:
-          y = std::sqrt(x);
-          break;
         case FuncId::sgn:
           y = x < 0 ? -1 : x > 0 ? 1 : x;
           break;

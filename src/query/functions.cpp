@@ -27,15 +27,15 @@ const FunctionInfo* find_function(std::string_view name) {
       {FuncId::stdvar_over_time, "stdvar_over_time", {matrix}, 1, vector},
       {FuncId::absent_over_time, "absent_over_time", {matrix}, 1, vector},
       {FuncId::present_over_time, "present_over_time", {matrix}, 1, vector},
-      {FuncId::abs, "abs", {vector}, 1, vector},
-      {FuncId::ceil, "ceil", {vector}, 1, vector},
-      {FuncId::floor, "floor", {vector}, 1, vector},
+      {FuncId::abs, "abs", {vector}, 1, vector, [](double x) { return std::fabs(x); }},
+      {FuncId::ceil, "ceil", {vector}, 1, vector, [](double x) { return std::ceil(x); }},
+      {FuncId::floor, "floor", {vector}, 1, vector, [](double x) { return std::floor(x); }},
       {FuncId::round, "round", {vector, scalar}, 1, vector},
-      {FuncId::exp, "exp", {vector}, 1, vector},
-      {FuncId::ln, "ln", {vector}, 1, vector},
-      {FuncId::log2, "log2", {vector}, 1, vector},
-      {FuncId::log10, "log10", {vector}, 1, vector},
-      {FuncId::sqrt, "sqrt", {vector}, 1, vector},
+      {FuncId::exp, "exp", {vector}, 1, vector, [](double x) { return std::exp(x); }},
+      {FuncId::ln, "ln", {vector}, 1, vector, [](double x) { return std::log(x); }},
+      {FuncId::log2, "log2", {vector}, 1, vector, [](double x) { return std::log2(x); }},
+      {FuncId::log10, "log10", {vector}, 1, vector, [](double x) { return std::log10(x); }},
+      {FuncId::sqrt, "sqrt", {vector}, 1, vector, [](double x) { return std::sqrt(x); }},
       {FuncId::sgn, "sgn", {vector}, 1, vector},
       {FuncId::clamp, "clamp", {vector, scalar, scalar}, 3, vector},
       {FuncId::clamp_min, "clamp_min", {vector, scalar}, 2, vector},
@@ -73,19 +73,9 @@ std::string duration(TimeMs ms) {
     out = "-";
     ms = -ms;
   }
-  static constexpr struct {
-    const char* u;
-    TimeMs ms;
-  } kUnits[] = {{"y", 365LL * 86400000},
-                {"w", 7LL * 86400000},
-                {"d", 86400000},
-                {"h", 3600000},
-                {"m", 60000},
-                {"s", 1000},
-                {"ms", 1}};
-  for (const auto& u : kUnits)
+  for (const auto& u : kDurationUnits)
     if (ms >= u.ms) {
-      out += std::to_string(ms / u.ms) + u.u;
+      out += std::to_string(ms / u.ms) + std::string(u.unit);
       ms %= u.ms;
     }
   return out;

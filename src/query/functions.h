@@ -56,6 +56,8 @@ struct FunctionInfo {
   std::vector<ValueType> arg_types;
   int min_args;  // arguments past min_args are optional; at most arg_types.size()
   ValueType result;
+  // The elementwise functions that are one <cmath> call (abs, ceil, ...): that call.
+  double (*math)(double) = nullptr;
 };
 
 // nullptr when the name is not a supported function. Names are case-sensitive.

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/scan.h"
 #include "core/utf8.h"
 #include "query/ast.h"
 #include "query/functions.h"
@@ -58,11 +59,11 @@ Error query_error(std::size_t pos, const std::string& msg) {
                      "at position " + std::to_string(pos) + ": " + msg);
 }
 
-bool is_ident_start(char c) {
-  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':';
-}
-bool is_ident_char(char c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+// Metric names may hold ':' (recording rules' level:metric:operations).
+constexpr std::string_view kNameExtra = ":";
+bool is_ident_start(char c) { return scan::is_ident_start(c, kNameExtra); }
+bool is_ident_char(char c) { return scan::is_ident_char(c, kNameExtra); }
+using scan::is_digit;
 
 std::string lower(std::string_view s) {
   std::string r(s);
@@ -70,37 +71,9 @@ std::string lower(std::string_view s) {
   return r;
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // Parses a Prometheus duration (units y w d h m s ms, each at most once, in that order) at
 // s[i..]; returns the length consumed or 0 when there is no duration there.
 std::size_t scan_duration(std::string_view s, std::size_t i, TimeMs& out_ms, bool& overflow) {
-  static constexpr struct {
-    std::string_view unit;
-    TimeMs ms;
-  } kUnits[] = {{"y", 365LL * 86400000},
-                {"w", 7LL * 86400000},
-                {"d", 86400000},
-                {"h", 3600000},
-                {"m", 60000},
-                {"s", 1000},
-                {"ms", 1}};
   std::size_t start = i, next_unit = 0;
   TimeMs total = 0;
   overflow = false;
@@ -109,12 +82,12 @@ std::size_t scan_duration(std::string_view s, std::size_t i, TimeMs& out_ms, boo
     long double n = 0;
     while (j < s.size() && is_digit(s[j])) n = n * 10 + (s[j++] - '0');
     std::size_t k = j;
-    while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) ++k;
+    while (k < s.size() && scan::is_alpha(s[k])) ++k;
     std::string_view unit = s.substr(j, k - j);
     std::size_t u = next_unit;
-    while (u < std::size(kUnits) && kUnits[u].unit != unit) ++u;
-    if (unit.empty() || u == std::size(kUnits)) break;
-    long double add = n * kUnits[u].ms;
+    while (u < std::size(kDurationUnits) && kDurationUnits[u].unit != unit) ++u;
+    if (unit.empty() || u == std::size(kDurationUnits)) break;
+    long double add = n * kDurationUnits[u].ms;
     if (add + total > 4e18L)
       overflow = true;
     else
@@ -122,9 +95,7 @@ std::size_t scan_duration(std::string_view s, std::size_t i, TimeMs& out_ms, boo
     next_unit = u + 1;
     i = k;
   }
-  if (i == start ||
-      (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_')))
-    return 0;
+  if (i == start || (i < s.size() && scan::is_ident_char(s[i]))) return 0;
   out_ms = total;
   return i - start;
 }
@@ -136,7 +107,7 @@ class Lexer {
   Result<Token> next() {
     while (m_i < m_s.size()) {
       char c = m_s[m_i];
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (scan::is_space(c)) {
         ++m_i;
         continue;
       }
@@ -211,8 +182,7 @@ class Lexer {
     }
     if (is_digit(c) || (c == '.' && is_digit(d))) return lex_number(t);
     if (is_ident_start(c)) {
-      std::size_t j = m_i;
-      while (j < m_s.size() && is_ident_char(m_s[j])) ++j;
+      std::size_t j = scan::ident_end(m_s, m_i, kNameExtra);
       t.text = std::string(m_s.substr(m_i, j - m_i));
       m_i = j;
       std::string l = lower(t.text);
@@ -244,19 +214,9 @@ class Lexer {
       j += 2;
       while (j < m_s.size() && std::isxdigit(static_cast<unsigned char>(m_s[j]))) ++j;
     } else {
-      while (j < m_s.size() && is_digit(m_s[j])) ++j;
-      if (j < m_s.size() && m_s[j] == '.') {
-        ++j;
-        while (j < m_s.size() && is_digit(m_s[j])) ++j;
-      }
-      if (j < m_s.size() && (m_s[j] == 'e' || m_s[j] == 'E')) {
-        std::size_t k = j + 1;
-        if (k < m_s.size() && (m_s[k] == '+' || m_s[k] == '-')) ++k;
-        if (k < m_s.size() && is_digit(m_s[k])) {
-          j = k;
-          while (j < m_s.size() && is_digit(m_s[j])) ++j;
-        }
-      }
+      j = scan::digits_end(m_s, j);
+      if (j < m_s.size() && m_s[j] == '.') j = scan::digits_end(m_s, j + 1);
+      j = scan::exponent_end(m_s, j);
     }
     if (j < m_s.size() && (is_ident_char(m_s[j]) || m_s[j] == '.'))
       return query_error(m_i, "bad number or duration syntax");
@@ -269,98 +229,12 @@ class Lexer {
   }
 
   Result<Token> lex_string(Token& t) {
-    char q = m_s[m_i];
-    std::size_t j = m_i + 1;
-    std::string out;
-    while (true) {
-      if (j >= m_s.size()) return query_error(t.pos, "unterminated string");
-      char c = m_s[j];
-      if (c == q) {
-        ++j;
-        break;
-      }
-      if (q != '`' && c == '\n') return query_error(t.pos, "unterminated string");
-      if (q == '`' || c != '\\') {
-        out += c;
-        ++j;
-        continue;
-      }
-      if (j + 1 >= m_s.size()) return query_error(t.pos, "unterminated string");
-      char e = m_s[j + 1];
-      j += 2;
-      switch (e) {
-        case 'n':
-          out += '\n';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 'a':
-          out += '\a';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'v':
-          out += '\v';
-          break;
-        case '\\':
-          out += '\\';
-          break;
-        case '"':
-        case '\'':
-          if (e != q) return query_error(j - 2, "unknown escape sequence");
-          out += e;
-          break;
-        case 'x':
-        case 'u':
-        case 'U': {
-          std::size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-          if (j + n > m_s.size()) return query_error(j - 2, "bad escape sequence");
-          std::uint32_t cp = 0;
-          for (std::size_t k = 0; k < n; ++k) {
-            char h = m_s[j + k];
-            if (!std::isxdigit(static_cast<unsigned char>(h)))
-              return query_error(j - 2, "bad escape sequence");
-            cp = cp * 16 +
-                 static_cast<std::uint32_t>(is_digit(h) ? h - '0' : (std::tolower(h) - 'a' + 10));
-          }
-          j += n;
-          if (e == 'x')
-            out += static_cast<char>(cp);
-          else if (cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000))
-            return query_error(j - n - 2, "bad escape sequence");
-          else
-            append_utf8(out, cp);
-          break;
-        }
-        default:
-          if (e >= '0' && e <= '7') {
-            if (j + 1 >= m_s.size() + 0 || j + 2 > m_s.size())
-              return query_error(j - 2, "bad escape sequence");
-            std::uint32_t v = static_cast<std::uint32_t>(e - '0');
-            for (int k = 0; k < 2; ++k) {
-              char o = m_s[j + k];
-              if (o < '0' || o > '7') return query_error(j - 2, "bad escape sequence");
-              v = v * 8 + static_cast<std::uint32_t>(o - '0');
-            }
-            if (v > 255) return query_error(j - 2, "bad escape sequence");
-            j += 2;
-            out += static_cast<char>(v);
-            break;
-          }
-          return query_error(j - 2, "unknown escape sequence");
-      }
-    }
+    auto q = scan::quoted_string(m_s, m_i, scan::Escapes::go, true);
+    if (q.problem != scan::QuotedString::Problem::none)
+      return query_error(q.problem_pos, std::string(scan::to_string(q.problem)));
     t.kind = Tok::string;
-    t.text = std::move(out);
-    m_i = j;
+    t.text = std::move(q.text);
+    m_i = q.end;
     return t;
   }
 

@@ -7,7 +7,6 @@
 
 #include "core/log.h"
 #include "core/metrics.h"
-#include "inventory/service.h"
 #include "snmp/engine.h"
 #include "snmp/traps.h"
 
@@ -53,8 +52,7 @@ constexpr std::uint64_t kRejectLogEveryMs = 10000;
 TrapRecorder::TrapRecorder(db::Writer& writer, bus::Bus& bus, const Clock& clock,
                            SampleSink samples, const std::vector<LabelSet>& series,
                            TrapLimits limits)
-    : m_writer(writer),
-      m_bus(bus),
+    : m_log(writer, &bus, clock),
       m_clock(clock),
       m_samples(std::move(samples)),
       m_labels(limits),
@@ -121,52 +119,41 @@ void TrapRecorder::run() {
     }
     auto suppressed = m_events.due(now);
     if (batch.empty() && suppressed.empty()) continue;
-    std::vector<inventory::StoredEvent> events;
     std::map<std::string, std::string> nodes;  // source address → the node with that address
-    auto done = m_writer
-                    .submit<bool>(
-                        [&](SQLite::Database& db) -> Result<bool> {
-                          events.clear();
-                          nodes.clear();
-                          SQLite::Statement node(
-                              db, "SELECT name FROM nodes WHERE address = ? ORDER BY id LIMIT 1");
-                          std::set<std::string> looked_up;
-                          for (const auto& t : batch) {
-                            // Once per sender and batch: a storm comes from few addresses.
-                            auto address = source_address(t);
-                            if (!looked_up.insert(address).second) continue;
-                            node.reset();
-                            node.bind(1, address);
-                            if (node.executeStep()) nodes[address] = node.getColumn(0).getString();
-                          }
-                          for (const Trap* t : recorded) {
-                            auto address = source_address(*t);
-                            auto data = to_json(*t);
-                            if (auto n = nodes.find(address); n != nodes.end())
-                              data["node"] = n->second;
-                            events.push_back(inventory::append_event(
-                                db, {0, now, "snmp", "snmp.trap", address, "system", data}));
-                          }
-                          for (const auto& s : suppressed) {
-                            nlohmann::json data{{"source", s.source},
-                                                {"suppressed", s.count},
-                                                {"since", format_rfc3339(s.since)}};
-                            if (auto n = nodes.find(s.source); n != nodes.end())
-                              data["node"] = n->second;
-                            events.push_back(inventory::append_event(
-                                db, {0, now, "snmp", "snmp.traps_suppressed", s.source, "system",
-                                     std::move(data)}));
-                          }
-                          return true;
-                        },
-                        // Stopping, a full queue drains at once rather than a lazy second a batch.
-                        stopping ? db::Urgency::now : db::Urgency::lazy)
-                    .get();
+    auto record = [&](events::Change& change) -> Result<void> {
+      nodes.clear();
+      SQLite::Statement node(change.db(),
+                             "SELECT name FROM nodes WHERE address = ? ORDER BY id LIMIT 1");
+      std::set<std::string> looked_up;
+      for (const auto& t : batch) {
+        // Once per sender and batch: a storm comes from few addresses.
+        auto address = source_address(t);
+        if (!looked_up.insert(address).second) continue;
+        node.reset();
+        node.bind(1, address);
+        if (node.executeStep()) nodes[address] = node.getColumn(0).getString();
+      }
+      for (const Trap* t : recorded) {
+        auto address = source_address(*t);
+        auto data = to_json(*t);
+        if (auto n = nodes.find(address); n != nodes.end()) data["node"] = n->second;
+        change.event("snmp", "snmp.trap", address, std::move(data));
+      }
+      for (const auto& s : suppressed) {
+        nlohmann::json data{
+            {"source", s.source}, {"suppressed", s.count}, {"since", format_rfc3339(s.since)}};
+        if (auto n = nodes.find(s.source); n != nodes.end()) data["node"] = n->second;
+        change.event("snmp", "snmp.traps_suppressed", s.source, std::move(data));
+      }
+      return ok();
+    };
+    // Stopping, a full queue drains at once rather than a lazy second a batch.
+    auto done =
+        m_log.commit<void>(kSystemActor, record, stopping ? db::Urgency::now : db::Urgency::lazy);
     if (!done.ok()) {
       log::error("SNMP traps: {} not recorded: {}", batch.size(), done.error().message);
       continue;
     }
-    for (const auto& e : events) inventory::publish_event(m_bus, e);
     if (m_samples && !batch.empty()) m_samples(trap_series(batch, nodes, now, m_labels));
   }
 }

@@ -8,7 +8,7 @@
 #include "core/log.h"
 #include "core/options.h"
 #include "core/random.h"
-#include "db/audit.h"
+#include "db/table.h"
 #include "snmp/usm_json.h"
 
 namespace tt::snmp {
@@ -39,17 +39,8 @@ TrapUser read_user(SQLite::Statement& st) {
   return u;
 }
 
-std::optional<TrapUser> find(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM snmp_trap_users WHERE id = ?", kColumns));
-  st.bind(1, id);
-  if (!st.executeStep()) return std::nullopt;
-  return read_user(st);
-}
-
-Error not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "TRAP_USER_NOT_FOUND",
-                     fmt::format("trap user {} does not exist", id));
-}
+constexpr db::Table<TrapUser> kTable{"snmp_trap_users", kColumns, read_user, "trap user",
+                                     "TRAP_USER_NOT_FOUND"};
 
 Error invalid(std::vector<FieldError> errs) {
   return Error{
@@ -241,23 +232,20 @@ Result<TrapUser> TrapUserService::create(const json& body, const Actor& actor) {
   for (const char* key : {"auth_password", "priv_password"})
     if (body.is_object() && body.contains(key) && body[key] == kMaskedSecret)
       return invalid({{key, "must be the password itself: \"********\" stands for a stored one"}});
-  auto in = decode_trap_user(body);
-  if (!in.ok()) return std::move(in).error();
-  TrapUser u = std::move(in.value());
-  u.created_at = u.updated_at = m_clock.now_ms();
+  TrapUser u = TT_TRY(decode_trap_user(body));
   std::lock_guard lock(m_changes);
-  auto done = m_writer.run<TrapUser>([&](SQLite::Database& db) -> Result<TrapUser> {
-    TT_TRY(check_unique(db, u));
+  auto done = m_log.commit<TrapUser>(actor, [&](events::Change& change) -> Result<TrapUser> {
+    u.created_at = u.updated_at = change.now();
+    TT_TRY(check_unique(change.db(), u));
     SQLite::Statement st(
-        db,
+        change.db(),
         "INSERT INTO snmp_trap_users(engine_id, user, auth_protocol, auth_password, priv_protocol, "
         "priv_password, updated_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     bind_fields(st, u);
     st.bind(8, static_cast<std::int64_t>(u.created_at));
     st.exec();
-    u.id = db.getLastInsertRowid();
-    db::append_audit(db, u.created_at, actor, "snmp_trap_user.create", std::to_string(u.id),
-                     audit_details(u).dump());
+    u.id = change.db().getLastInsertRowid();
+    change.audit("snmp_trap_user.create", std::to_string(u.id), audit_details(u));
     return u;
   });
   if (done.ok()) refresh_after_change();
@@ -265,20 +253,15 @@ Result<TrapUser> TrapUserService::create(const json& body, const Actor& actor) {
 }
 
 Result<TrapUser> TrapUserService::get(std::int64_t id) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<TrapUser> {
-    auto u = find(db, id);
-    if (!u) return not_found(id);
-    return *u;
-  });
+  return m_readers.with([&](SQLite::Database& db) { return kTable.get(db, id); });
 }
 
 Result<TrapUser> TrapUserService::update(std::int64_t id, const json& patch, const Actor& actor) {
   if (!patch.is_object()) return invalid({{"", "the body must be a JSON object"}});
   std::lock_guard lock(m_changes);
-  auto done = m_writer.run<TrapUser>([&](SQLite::Database& db) -> Result<TrapUser> {
-    auto found = find(db, id);
-    if (!found) return not_found(id);
-    json merged = stored_body(*found);
+  auto done = m_log.commit<TrapUser>(actor, [&](events::Change& change) -> Result<TrapUser> {
+    const TrapUser found = TT_TRY(kTable.get(change.db(), id));
+    json merged = stored_body(found);
     for (const auto& [key, v] : patch.items()) {
       const bool masked = (key == "auth_password" || key == "priv_password") && v == kMaskedSecret;
       if (masked && !merged.contains(key))
@@ -292,29 +275,26 @@ Result<TrapUser> TrapUserService::update(std::int64_t id, const json& patch, con
       else if (!masked)
         merged[key] = v;  // an unknown field stays, for decode_trap_user to name it
     }
-    auto in = decode_trap_user(merged);
-    if (!in.ok()) return std::move(in).error();
-    TrapUser u = std::move(in.value());
+    TrapUser u = TT_TRY(decode_trap_user(merged));
     u.id = id;
-    u.created_at = found->created_at;
-    u.updated_at = m_clock.now_ms();
-    TT_TRY(check_unique(db, u));
+    u.created_at = found.created_at;
+    u.updated_at = change.now();
+    TT_TRY(check_unique(change.db(), u));
     SQLite::Statement st(
-        db,
+        change.db(),
         "UPDATE snmp_trap_users SET engine_id = ?, user = ?, auth_protocol = ?, auth_password = ?, "
         "priv_protocol = ?, priv_password = ?, updated_at = ? WHERE id = ?");
     bind_fields(st, u);
     st.bind(8, id);
     st.exec();
     std::vector<std::string> changed;
-    if (u.engine_id != found->engine_id) changed.push_back("engine_id");
-    if (u.user.name != found->user.name) changed.push_back("user");
-    if (u.user.auth != found->user.auth) changed.push_back("auth_protocol");
-    if (u.user.auth_password != found->user.auth_password) changed.push_back("auth_password");
-    if (u.user.priv != found->user.priv) changed.push_back("priv_protocol");
-    if (u.user.priv_password != found->user.priv_password) changed.push_back("priv_password");
-    db::append_audit(db, u.updated_at, actor, "snmp_trap_user.update", std::to_string(id),
-                     json{{"changed", changed}}.dump());
+    if (u.engine_id != found.engine_id) changed.push_back("engine_id");
+    if (u.user.name != found.user.name) changed.push_back("user");
+    if (u.user.auth != found.user.auth) changed.push_back("auth_protocol");
+    if (u.user.auth_password != found.user.auth_password) changed.push_back("auth_password");
+    if (u.user.priv != found.user.priv) changed.push_back("priv_protocol");
+    if (u.user.priv_password != found.user.priv_password) changed.push_back("priv_password");
+    change.audit("snmp_trap_user.update", std::to_string(id), {{"changed", changed}});
     return u;
   });
   if (done.ok()) refresh_after_change();
@@ -323,31 +303,19 @@ Result<TrapUser> TrapUserService::update(std::int64_t id, const json& patch, con
 
 Result<void> TrapUserService::remove(std::int64_t id, const Actor& actor) {
   std::lock_guard lock(m_changes);
-  auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    auto found = find(db, id);
-    if (!found) return not_found(id);
-    SQLite::Statement st(db, "DELETE FROM snmp_trap_users WHERE id = ?");
-    st.bind(1, id);
-    st.exec();
-    db::append_audit(db, m_clock.now_ms(), actor, "snmp_trap_user.delete", std::to_string(id),
-                     audit_details(*found).dump());
-    return true;
+  auto done = m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
+    const TrapUser found = TT_TRY(kTable.get(change.db(), id));
+    kTable.erase(change.db(), id);
+    change.audit("snmp_trap_user.delete", std::to_string(id), audit_details(found));
+    return ok();
   });
-  if (!done.ok()) return std::move(done).error();
-  refresh_after_change();
-  return ok();
+  if (done.ok()) refresh_after_change();
+  return done;
 }
 
 Result<Page<TrapUser>> TrapUserService::list(const PageRequest& page) {
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<TrapUser>> {
-    Page<TrapUser> out;
-    out.request = page;
-    out.total = db.execAndGet("SELECT count(*) FROM snmp_trap_users").getInt64();
-    SQLite::Statement st(
-        db, fmt::format("SELECT {} FROM snmp_trap_users ORDER BY user, id LIMIT {} OFFSET {}",
-                        kColumns, page.per_page, page.offset()));
-    while (st.executeStep()) out.items.push_back(read_user(st));
-    return out;
+    return kTable.page(db, page, "user, id");
   });
 }
 

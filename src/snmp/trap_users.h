@@ -15,6 +15,7 @@
 #include "core/page.h"
 #include "db/database.h"
 #include "db/writer.h"
+#include "events/change.h"
 #include "snmp/traps.h"
 
 namespace tt::snmp {
@@ -46,7 +47,7 @@ class TrapUserService {
  public:
   TrapUserService(db::Writer& writer, db::Readers& readers, TrapKeyring& keyring,
                   const Clock& clock)
-      : m_writer(writer), m_readers(readers), m_keyring(keyring), m_clock(clock) {}
+      : m_writer(writer), m_log(writer, nullptr, clock), m_readers(readers), m_keyring(keyring) {}
 
   // At start: fills the keyring from the table, and counts this start in Telltale's engine
   // boots (RFC 3414 2.2), making the engine id on the first start. Both live in `settings`.
@@ -66,9 +67,9 @@ class TrapUserService {
   void refresh_after_change();
 
   db::Writer& m_writer;
+  events::Log m_log;  // trap users' changes are audited, not events
   db::Readers& m_readers;
   TrapKeyring& m_keyring;
-  const Clock& m_clock;
   // Changes and keyring refreshes in one order, so the keyring ends as the table does.
   std::mutex m_changes;
   LocalEngineIdentity m_engine;

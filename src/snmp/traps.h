@@ -25,6 +25,7 @@
 #include "core/result.h"
 #include "core/series.h"
 #include "db/writer.h"
+#include "events/change.h"
 #include "snmp/message.h"
 #include "snmp/trap_limits.h"
 #include "snmp/usm.h"
@@ -160,8 +161,7 @@ class TrapRecorder {
  private:
   void run();
 
-  db::Writer& m_writer;
-  bus::Bus& m_bus;
+  events::Log m_log;
   const Clock& m_clock;
   SampleSink m_samples;
   TrapLabels m_labels;        // recorder thread only

@@ -1,16 +1,12 @@
 #include "tsdb/append_log.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <optional>
 
 #include "core/log.h"
@@ -72,11 +68,13 @@ Error corrupt(const char* what) { return Error::make(ErrorKind::internal, "LOG_C
 
 // A failed write or create, reported to the disk's health: DISK_FULL (unavailable, as SQLite's
 // SQLITE_FULL is) for ENOSPC, else LOG_IO.
-Error io_error(int err, const std::string& what) {
-  const bool full = err == ENOSPC;
+// Both are 503s: the samples were not stored, and a retry may succeed once the disk recovers.
+Error io_error(std::error_code ec, const std::string& what) {
+  const bool full = ec == std::errc::no_space_on_device ||
+                    (ec.category() == std::generic_category() && ec.value() == EDQUOT);
   db::disk_health().failed(full ? db::WriteFailure::disk_full : db::WriteFailure::io);
-  return Error::make(full ? ErrorKind::unavailable : ErrorKind::internal,
-                     full ? "DISK_FULL" : "LOG_IO", what + ": " + std::strerror(err));
+  return Error::make(ErrorKind::unavailable, full ? "DISK_FULL" : "LOG_IO",
+                     what + ": " + ec.message());
 }
 
 // One deflate state per thread, reset per record: a new one allocates ~270 KiB that zlib then
@@ -200,14 +198,15 @@ Result<LogBatch> decode_log_batch(std::string_view payload, LogPayload format) {
     std::uint64_t did = 0, count = 0;
     if (!get_varint(in, did) || !get_varint(in, count) || count > in.size())
       return corrupt("bad entry header");
-    id += unzigzag(did);
+    // Deltas from damaged bytes may overflow: that is corruption, not arithmetic to wrap.
+    if (__builtin_add_overflow(id, unzigzag(did), &id)) return corrupt("bad series id");
     e.series_id = id;
     e.samples.reserve(count);
     std::int64_t t = unzigzag(base);
     for (std::uint64_t k = 0; k < count; ++k) {
       std::uint64_t dt = 0;
-      if (!get_varint(in, dt) || in.empty()) return corrupt("bad sample");
-      t += unzigzag(dt);
+      if (!get_varint(in, dt) || in.empty() || __builtin_add_overflow(t, unzigzag(dt), &t))
+        return corrupt("bad sample");
       auto head = static_cast<unsigned char>(in.front());
       in.remove_prefix(1);
       double v;
@@ -231,13 +230,7 @@ Result<LogBatch> decode_log_batch(std::string_view payload, LogPayload format) {
   return batch;
 }
 
-AppendLog::AppendLog(std::string dir) : m_dir(std::move(dir)) {
-  std::filesystem::create_directories(m_dir);
-}
-
-AppendLog::~AppendLog() {
-  if (m_fd >= 0) ::close(m_fd);
-}
+AppendLog::AppendLog(std::string dir, FileSystem& fs) : m_fs(fs), m_dir(std::move(dir)) {}
 
 std::string AppendLog::path_of(std::uint64_t segment) const {
   char name[32];
@@ -246,10 +239,14 @@ std::string AppendLog::path_of(std::uint64_t segment) const {
 }
 
 std::vector<std::uint64_t> AppendLog::segments() const {
+  std::vector<std::string> names;
+  if (auto ec = m_fs.list(m_dir, names)) log::warn("tsdb: cannot list {}: {}", m_dir, ec.message());
   std::vector<std::uint64_t> out;
-  for (const auto& entry : std::filesystem::directory_iterator(m_dir)) {
-    auto name = entry.path().filename().string();
-    if (name.size() == 14 && name.ends_with(".log")) out.push_back(std::stoull(name.substr(0, 10)));
+  for (const auto& name : names) {
+    std::uint64_t n = 0;
+    if (name.size() == 14 && name.ends_with(".log") &&
+        std::from_chars(name.data(), name.data() + 10, n).ptr == name.data() + 10)
+      out.push_back(n);
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -257,17 +254,17 @@ std::vector<std::uint64_t> AppendLog::segments() const {
 
 Result<std::size_t> AppendLog::replay(
     const std::function<void(const LogBatch&, std::uint64_t)>& fn) {
+  if (auto ec = m_fs.create_dirs(m_dir))
+    return Error::make(ErrorKind::unavailable, "LOG_IO",
+                       "cannot create " + m_dir + ": " + ec.message());
   std::size_t records = 0;
   auto all = segments();
   for (std::size_t s = 0; s < all.size(); ++s) {
     auto path = path_of(all[s]);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Error::make(ErrorKind::internal, "LOG_IO", "cannot read " + path);
     std::string data;
-    char buf[65536];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) data.append(buf, static_cast<std::size_t>(n));
-    ::close(fd);
+    if (auto ec = m_fs.read(path, data))
+      return Error::make(ErrorKind::unavailable, "LOG_IO",
+                         "cannot read " + path + ": " + ec.message());
     std::size_t at = 0;
     while (at + 8 <= data.size()) {
       std::uint32_t len = get_u32(data.data() + at), crc = get_u32(data.data() + at + 4);
@@ -290,8 +287,8 @@ Result<std::size_t> AppendLog::replay(
       log::warn(
           "tsdb: {} ends in {} unreadable bytes (a write cut short by a crash); dropping them",
           path, data.size() - at);
-      if (::truncate(path.c_str(), static_cast<off_t>(at)) != 0)
-        log::warn("tsdb: cannot truncate {}", path);
+      if (auto ec = m_fs.truncate(path, at))
+        log::warn("tsdb: cannot truncate {}: {}", path, ec.message());
     }
   }
   m_current = all.empty() ? 0 : all.back();
@@ -299,17 +296,23 @@ Result<std::size_t> AppendLog::replay(
 }
 
 Result<std::uint64_t> AppendLog::rotate() {
-  if (m_fd >= 0) ::close(m_fd);
+  m_file.reset();
   ++m_current;
+  m_current_bytes = m_synced_bytes = 0;
   auto path = path_of(m_current);
-  m_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  m_current_bytes = 0;
-  if (m_fd < 0) return io_error(errno, "cannot create " + path);
+  std::error_code ec;
+  m_file = m_fs.open_append(path, ec);
+  if (!m_file) return io_error(ec, "cannot create " + path);
+  // Without its directory entry on disk, a synced segment could still vanish in a power loss.
+  if ((ec = m_fs.sync_dir(m_dir))) {
+    m_file.reset();
+    return io_error(ec, "cannot sync " + m_dir);
+  }
   return m_current;
 }
 
 Result<std::uint64_t> AppendLog::append(const LogBatch& batch) {
-  if (m_fd < 0) {
+  if (!m_file) {
     auto opened = rotate();
     if (!opened.ok()) return std::move(opened).error();
   }
@@ -322,25 +325,36 @@ Result<std::uint64_t> AppendLog::append(const LogBatch& batch) {
   record += payload;
   std::string_view rest = record;
   while (!rest.empty()) {
-    ssize_t n = ::write(m_fd, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      // Cut back to the record start so the segment stays readable.
-      off_t end = ::lseek(m_fd, 0, SEEK_END);
-      if (end >= 0) (void)!::ftruncate(m_fd, end - static_cast<off_t>(record.size() - rest.size()));
-      return io_error(err, "cannot append to the sample log");
+    std::error_code ec;
+    std::size_t n = m_file->write(rest, ec);
+    if (n == 0) {
+      // Cut back to the record's start so the segment stays readable. Failing that, the torn
+      // record stays the segment's last: a record after it would be lost with it at replay.
+      if (rest.size() < record.size() && m_file->truncate(m_current_bytes)) m_file.reset();
+      return io_error(ec, "cannot append to the sample log");
     }
-    rest.remove_prefix(static_cast<std::size_t>(n));
+    rest.remove_prefix(n);
   }
   m_current_bytes += record.size();
   db::disk_health().stored();
   return m_current;
 }
 
+Result<void> AppendLog::sync() {
+  if (!m_file || m_synced_bytes == m_current_bytes) return {};
+  if (auto ec = m_file->sync()) {
+    m_file.reset();
+    return io_error(ec, "cannot sync the sample log");
+  }
+  m_synced_bytes = m_current_bytes;
+  return {};
+}
+
 void AppendLog::remove_before(std::uint64_t segment) {
   for (auto s : segments())
-    if (s < segment) std::filesystem::remove(path_of(s));
+    if (s < segment)
+      if (auto ec = m_fs.remove(path_of(s)))
+        log::warn("tsdb: cannot remove {}: {}", path_of(s), ec.message());
 }
 
 }  // namespace tt::tsdb

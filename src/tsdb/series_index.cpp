@@ -136,6 +136,11 @@ void SeriesIndex::restore(SeriesId id, LabelSet labels) {
   m_next_id = std::max(m_next_id, id + 1);
 }
 
+void SeriesIndex::reserve_through(SeriesId id) {
+  std::unique_lock lock(m_mutex);
+  m_next_id = std::max(m_next_id, id + 1);
+}
+
 std::optional<LabelSet> SeriesIndex::labels_of(SeriesId id) const {
   std::shared_lock lock(m_mutex);
   auto it = m_labels.find(id);

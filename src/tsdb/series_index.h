@@ -33,6 +33,9 @@ class SeriesIndex {
   SeriesId get_or_assign(const std::shared_ptr<const LabelSet>& labels, bool& created);
   // Adds a series loaded from the database.
   void restore(SeriesId id, LabelSet labels);
+  // Never assigns `id` or below: the append log may name ids no committed row has (a crash
+  // between a new series' log record and its commit), and a new series must not inherit them.
+  void reserve_through(SeriesId id);
   std::optional<LabelSet> labels_of(SeriesId id) const;
   // Ids of the series every matcher accepts, ascending.
   std::vector<SeriesId> select(const std::vector<query::Matcher>& matchers) const;

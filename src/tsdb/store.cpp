@@ -41,12 +41,13 @@ void normalize(std::vector<Sample>& s) {
 
 }  // namespace
 
-Store::Store(db::Writer& writer, db::Readers& readers, const Clock& clock, StoreOptions options)
+Store::Store(db::Writer& writer, db::Readers& readers, const Clock& clock, StoreOptions options,
+             FileSystem& fs)
     : m_writer(writer),
       m_readers(readers),
       m_clock(clock),
       m_options(std::move(options)),
-      m_log(m_options.log_dir) {
+      m_log(m_options.log_dir, fs) {
   samples_appended();
 }
 
@@ -73,10 +74,12 @@ Result<void> Store::open() {
   });
   if (!loaded.ok()) return std::move(loaded).error();
   std::size_t replayed = 0;
+  SeriesId logged_max = 0;
   auto records = m_writer.run<std::size_t>([&](SQLite::Database&) -> Result<std::size_t> {
     auto now = m_clock.mono_ms();
     auto r = m_log.replay([&](const LogBatch& batch, std::uint64_t segment) {
       for (const auto& e : batch.entries) {
+        logged_max = std::max(logged_max, e.series_id);
         if (!m_index.labels_of(e.series_id)) continue;  // never committed, never acknowledged
         auto& head = m_heads[e.series_id];
         std::vector<Sample> newer;
@@ -99,6 +102,7 @@ Result<void> Store::open() {
     return r;
   });
   if (!records.ok()) return std::move(records).error();
+  m_index.reserve_through(logged_max);
   if (replayed > 0)
     log::info("tsdb: replayed {} samples from {} log records", replayed, records.value());
   m_open = true;
@@ -322,7 +326,10 @@ Result<void> Store::cut_heads(Which which) {
     }
     m_deferred_samples = 0;  // each head holding some is cut now
   }
-  if (cuts.empty()) return {};
+  if (cuts.empty()) {
+    if (which == Which::all) m_log_in_doubt = false;
+    return {};
+  }
   // Neighbours in a pack are then neighbours in queries, which read series in id order.
   std::sort(cuts.begin(), cuts.end(), [](const Cut& a, const Cut& b) { return a.id < b.id; });
   for (auto& c : cuts) {
@@ -337,6 +344,7 @@ Result<void> Store::cut_heads(Which which) {
     return true;
   });
   if (!done.ok()) return std::move(done).error();
+  if (which == Which::all) m_log_in_doubt = false;  // no sample depends on the log any more
   // The gate kept appends out, so each cut head is now empty.
   std::lock_guard lock(m_heads_mutex);
   for (const auto& c : cuts) {
@@ -357,7 +365,13 @@ Result<void> Store::trim_log() {
       if (!head.samples.empty()) oldest = std::min(oldest, head.first_segment);
   }
   auto r = m_writer.run<bool>([&](SQLite::Database&) -> Result<bool> {
-    if (oldest == UINT64_MAX || m_log.current_segment_bytes() >= m_options.log_segment_bytes) {
+    if (auto synced = m_log.sync(); !synced.ok()) {
+      m_log_in_doubt = true;
+      return std::move(synced).error();
+    }
+    // An empty segment is kept: a rotation per pass on an idle server only churns files.
+    const auto bytes = m_log.current_segment_bytes();
+    if ((oldest == UINT64_MAX && bytes > 0) || bytes >= m_options.log_segment_bytes) {
       auto seg = m_log.rotate();
       if (!seg.ok()) return std::move(seg).error();
     }
@@ -374,8 +388,16 @@ Result<void> Store::flush_all() {
 }
 
 Result<void> Store::maintain() {
-  TT_TRY(cut_heads(Which::due));
-  TT_TRY(trim_log());
+  TT_TRY(cut_heads(m_log_in_doubt ? Which::all : Which::due));
+  auto trimmed = trim_log();
+  if (m_log_in_doubt) {
+    // The heads hold the samples of the records in doubt: store them now.
+    if (!trimmed.ok())
+      log::error("tsdb: {}; cutting every head into chunks rather than trusting the log",
+                 trimmed.error().message);
+    TT_TRY(flush_all());
+  }
+  TT_TRY(trimmed);
   if (m_clock.mono_ms() - m_last_retention_ms >= kRetentionPeriodMs) TT_TRY(apply_retention());
   return {};
 }

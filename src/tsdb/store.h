@@ -2,6 +2,21 @@
 // made durable by the append log before they are acknowledged, and are cut into compressed
 // chunks (codec.h) with downsampled rollups beside them. Called by ingestion (api/), probes
 // and the query engine; thread-safe.
+//
+// On faults of the log's disk (tsdb/fs.h; tests/unit/tsdb/test_store_faults.cpp proves each):
+// - full (ENOSPC) or failing (EIO) during an append: the append answers DISK_FULL or LOG_IO
+//   (503) and stores nothing of its batch; what was acknowledged before stays, and the next
+//   append after the disk recovers succeeds, without a restart. During a cut: a cut SQLite
+//   refuses (DISK_FULL) leaves the heads as they were for a later pass; a log that cannot start
+//   its next segment refuses appends, as above, until there is room.
+// - a write cut short by a crash: replay drops the torn record and keeps every one before it.
+// - power loss: the log is synced at each maintenance pass (10 s) and new segments' directory
+//   entries at once, so it loses at most the samples acknowledged since the last pass (as SQLite,
+//   at synchronous=NORMAL, may lose its last commits).
+// - a failed sync: its records are not trusted (the kernel may have dropped them): the segment
+//   is closed, every head is cut into SQLite at once, and maintenance reports the error.
+// A batch refused because SQLite's commit failed after its log record was written may still
+// reappear after a restart (refused means not promised, not necessarily absent).
 #pragma once
 
 #include <atomic>
@@ -65,7 +80,9 @@ struct AppendResult {
 // Also the query engine's storage: select() serves PromQL and the REST queries alike.
 class Store : public query::Storage {
  public:
-  Store(db::Writer& writer, db::Readers& readers, const Clock& clock, StoreOptions options);
+  // The append log's files go through `fs` (tests inject faults there); it must outlive the store.
+  Store(db::Writer& writer, db::Readers& readers, const Clock& clock, StoreOptions options,
+        FileSystem& fs = posix_fs());
   ~Store() override;  // close()s
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -118,8 +135,10 @@ class Store : public query::Storage {
   const StoreOptions& options() const { return m_options; }
   // Cuts every head now and empties the append log. For tests and close().
   Result<void> flush_all();
-  // One maintenance pass, as the maintenance thread runs it: cut the heads that are due, trim
-  // the append log, and apply retention when it is time.
+  // One maintenance pass, as the maintenance thread runs it: cut the heads that are due, sync
+  // and trim the append log, and apply retention when it is time. When the sync fails, every
+  // head is cut at once (its samples are then in SQLite, not only in records in doubt) and the
+  // sync's error is returned all the same.
   Result<void> maintain();
   // Deletes chunks and rollups past their tier's retention and returns the freed pages.
   Result<void> apply_retention();
@@ -167,8 +186,8 @@ class Store : public query::Storage {
   // Moves heads into chunks: all of them, or those that are full, span too long or are too old.
   enum class Which { all, due };
   Result<void> cut_heads(Which which);
-  // Starts a new log segment when the current one is large, and deletes the segments no head
-  // needs any more (all when `everything` was just cut).
+  // Syncs the append log, starts a new segment when the current one is large (or no head needs
+  // it), and deletes the segments no head needs any more. A failed sync sets m_log_in_doubt.
   Result<void> trim_log();
   // Samples as chunks and their rollups. Pure: called outside the writer job, so the writer
   // thread (which every SQLite write waits for) only copies the blobs into packs.
@@ -199,6 +218,9 @@ class Store : public query::Storage {
   std::unordered_set<SeriesId> m_uncommitted;
   std::atomic<std::int64_t> m_next_seq{1};
   std::atomic<std::int64_t> m_last_retention_ms{0};
+  // A sync of the log failed: its latest records may be lost in a power loss, so every head is
+  // to be cut (their samples saved in SQLite). Cleared by a cut of all heads.
+  std::atomic<bool> m_log_in_doubt{false};
 
   std::mutex m_maint_mutex;
   std::condition_variable m_maint_cv;

@@ -45,13 +45,16 @@ async function flow(name, viewport) {
     // Add a node through the form: a bad label is refused next to its field, then it is added.
     const form = page.locator('details.add form');
     await page.locator('summary', { hasText: 'Add node' }).click();
-    await form.getByLabel('Labels').fill('oops');
+    await form.getByLabel('Labels value 1').fill('oops');
     await form.getByLabel('Name').fill('web-1');
     await form.getByRole('button', { name: 'Add node' }).click();
-    await page.locator('#f-labels-err', { hasText: 'key=value' }).waitFor();
+    await page.locator('#f-labels-err', { hasText: 'has no name' }).waitFor();
     await form.getByLabel('Type').selectOption('vm');
     await form.getByLabel('Address').fill('127.0.0.1');
-    await form.getByLabel('Labels').fill('site=lab, team=core');
+    await form.getByLabel('Labels key 1').fill('site');
+    await form.getByLabel('Labels value 1').fill('lab');
+    await form.getByLabel('Labels key 2').fill('team');
+    await form.getByLabel('Labels value 2').fill('core');
     await form.getByLabel('Location').fill('52.37, 4.89');
     await form.getByRole('button', { name: 'Add node' }).click();
     await row('web-1').waitFor();
@@ -166,7 +169,7 @@ async function flow(name, viewport) {
     await page.getByLabel('Check', { exact: true }).selectOption({ label: 'site' });
     await page.getByLabel('Severity').selectOption('critical');
     await page.getByLabel('Evaluate every').fill('1s');
-    await page.getByLabel(/^Annotations/).fill('summary=Site check {{ $labels.check }} is down');
+    await page.getByLabel('Annotations value 1').fill('Site check {{ $labels.check }} is down');  // the name: the default summary
     await noHScroll('rule editor');
     await shot('4b-rule-editor');
     await page.getByRole('button', { name: 'Create rule' }).click();

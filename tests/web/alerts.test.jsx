@@ -8,7 +8,8 @@ import { route, reset, calls, sockets, until } from './fake_server.js';
 import { start, stop, firingAlerts } from '../../web/src/live.js';
 import { Alerts, ActiveAlerts, applyAlert, labelSelector } from '../../web/src/pages/alerts.jsx';
 import { Silences, silenceBody } from '../../web/src/pages/silences.jsx';
-import { RuleEditor, exprPosition, parseLines, ruleBody } from '../../web/src/pages/rules.jsx';
+import { RuleEditor, exprPosition, ruleBody } from '../../web/src/pages/rules.jsx';
+import { fromPairs } from '../../web/src/components/key_value.jsx';
 
 const alert = (id, state, labels = {}, extra = {}) => ({
   id, rule_id: 1, rule_name: 'Down', severity: 'critical', state, labels: { alertname: 'Down', severity: 'critical', ...labels },
@@ -52,11 +53,11 @@ describe('alert logic', () => {
   it('reads the position of an expression error, and rule and silence bodies', () => {
     assert.deepEqual(exprPosition('at position 7: unexpected ")"'), { pos: 7, text: 'unexpected ")"' });
     assert.equal(exprPosition('no such thing'), null);
-    assert.deepEqual(parseLines('summary=a, b = c\n\n runbook = http://x?a=1 '), { summary: 'a, b = c', runbook: 'http://x?a=1' });
-    assert.equal(parseLines('oops'), null);
-    const v = { name: ' r ', kind: 'check_state', expr: 'x', check_id: '4', check_selector: '', for: '1m', keep_firing_for: '', interval: ' ', severity: 'info', labels: 'team=net', annotations: '', enabled: true };
+    assert.deepEqual(fromPairs([['summary', 'a, b = c'], ['', ''], [' runbook ', ' http://x?a=1 ']], 'annotations'), { summary: 'a, b = c', runbook: 'http://x?a=1' });
+    assert.throws(() => fromPairs([['', 'oops']], 'annotations'), (e) => e.fields[0].field === 'annotations');
+    const v = { name: ' r ', kind: 'check_state', expr: 'x', check_id: '4', check_selector: '', for: '1m', keep_firing_for: '', interval: ' ', severity: 'info', labels: [['team', 'net']], annotations: [['summary', '']], enabled: true };
     assert.deepEqual(ruleBody({ ...v, channels: ['2'] }), { name: 'r', kind: 'check_state', severity: 'info', enabled: true, channels: [2], escalations: [], for: '1m', labels: { team: 'net' }, annotations: {}, check_id: 4, check_selector: '' });
-    assert.throws(() => ruleBody({ ...v, labels: 'bad' }), (e) => e.fields[0].field === 'labels');
+    assert.throws(() => ruleBody({ ...v, labels: [['', 'bad']] }), (e) => e.fields[0].field === 'labels');
     const b = silenceBody({ matchers: ' {a="b"} ', starts_at: '', ends_at: '2030-01-02T03:04', comment: ' c ' });
     assert.deepEqual(Object.keys(b).sort(), ['comment', 'ends_at', 'matchers']);
     assert.equal(b.matchers, '{a="b"}');
@@ -212,7 +213,8 @@ describe('rule editor, existing rule', () => {
     globalThis.confirm = () => true;
     await act(() => render(<RuleEditor id={5} />, root));
     await until(() => root.querySelector('#f-check_id')?.value === '3', 'the rule');
-    assert.equal(root.querySelector('#f-annotations').value, 'summary=a, b');
+    assert.equal(root.querySelector('#f-annotations').value, 'summary');
+    assert.equal(root.querySelector('[aria-label="Annotations value 1"]').value, 'a, b');
     assert.equal(root.querySelector('#f-expr'), null);
     await act(() => input(root.querySelector('#f-for'), '5m'));
     await act(() => root.querySelector('form').dispatchEvent(new Event('submit', { bubbles: true, cancelable: true })));

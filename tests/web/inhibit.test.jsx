@@ -8,6 +8,7 @@ import { route, reset, calls, sockets, until } from './fake_server.js';
 import { start, stop } from '../../web/src/live.js';
 import { InhibitRules, inhibitBody, inhibitValues } from '../../web/src/pages/inhibit.jsx';
 import { labelNames } from '../../web/src/ui.jsx';
+import { Session } from '../../web/src/session.jsx';
 
 const iso = () => new Date().toISOString();
 const rule = (extra = {}) => ({ id: 1, name: 'site-down-mutes-warnings', comment: 'one message per outage', source: '{alertname="SiteDown"}',
@@ -60,7 +61,7 @@ describe('inhibit rules page', () => {
     route('POST', '/api/v1/inhibit-rules', (req) => (req.body.source.startsWith('{')
       ? (list.unshift(rule({ ...req.body, id: 2 })), { status: 201, json: { success: true, data: list[0] } })
       : failure([{ field: 'source', message: '1:1: expected a selector' }])));
-    await act(() => render(<InhibitRules session={OPERATOR} />, root));
+    await act(() => render(<Session.Provider value={OPERATOR}><InhibitRules /></Session.Provider>, root));
     await until(() => root.querySelector('[data-inhibit="1"]'), 'the list');
     assert.match(root.querySelector('[data-inhibit="1"]').textContent,
       /site-down-mutes-warnings.*one message per outage.*ann.*\{alertname="SiteDown"\}.*\{severity="warning"\}.*node/);
@@ -94,7 +95,7 @@ describe('inhibit rules page', () => {
       ? (list[0] = { ...list[0], ...req.body })
       : failure([{ field: 'equal', message: 'must be a list of at most 32 label names' }])));
     route('DELETE', '/api/v1/inhibit-rules/1', () => { list.pop(); return { status: 204, json: {} }; });
-    await act(() => render(<InhibitRules session={OPERATOR} />, root));
+    await act(() => render(<Session.Provider value={OPERATOR}><InhibitRules /></Session.Provider>, root));
     await until(() => root.querySelector('[data-inhibit="1"]'), 'the list');
     await act(() => button('Edit', root.querySelector('[data-inhibit="1"]')).click());
     assert.equal(root.querySelector('#inhibit-form-title').textContent, 'Edit site-down-mutes-warnings');
@@ -122,7 +123,7 @@ describe('inhibit rules page', () => {
   it('reads the list again on inhibit_rule events, keeping an open form as typed', async () => {
     const list = [];
     route('GET', '/api/v1/inhibit-rules', () => list);
-    await act(() => render(<InhibitRules session={OPERATOR} />, root));
+    await act(() => render(<Session.Provider value={OPERATOR}><InhibitRules /></Session.Provider>, root));
     await until(() => text().includes('No inhibit rules'), 'the empty list');
     await act(() => button('New inhibit rule').click());
     await act(() => input('#f-name', 'half-typed'));
@@ -146,7 +147,7 @@ describe('inhibit rules page', () => {
 
   it('is read-only for viewers', async () => {
     route('GET', '/api/v1/inhibit-rules', [rule()]);
-    await act(() => render(<InhibitRules session={{ user: 'val', role: 'viewer' }} />, root));
+    await act(() => render(<Session.Provider value={{ user: 'val', role: 'viewer' }}><InhibitRules /></Session.Provider>, root));
     await until(() => root.querySelector('[data-inhibit="1"]'), 'the list');
     assert.equal(root.querySelectorAll('button').length, 0);
     assert.ok(text().includes('Viewers can read these rules'));

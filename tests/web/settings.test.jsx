@@ -5,6 +5,7 @@ import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { route, reset, calls, until } from './fake_server.js';
 import { Users, Tokens, Audit, tokenState } from '../../web/src/pages/settings.jsx';
+import { Session } from '../../web/src/session.jsx';
 
 const admin = { user: 'root', role: 'admin' };
 let root;
@@ -28,7 +29,7 @@ describe('users', () => {
       return { status: 201, json: { success: true, data: u } };
     });
     route('DELETE', '/api/v1/users/2', () => { users.pop(); return { status: 204, json: {} }; });
-    await act(() => render(<Users session={admin} />, root));
+    await act(() => render(<Session.Provider value={admin}><Users /></Session.Provider>, root));
     await until(() => root.querySelector('[data-user="root"]'), 'the list');
     assert.equal(button('Delete', root.querySelector('[data-user="root"]')), undefined);
     assert.deepEqual([...root.querySelectorAll('.tabs a')].map((a) => a.textContent), ['Users', 'API tokens', 'Audit log']);
@@ -53,7 +54,7 @@ describe('tokens', () => {
       return { status: 201, json: { success: true, data: t } };
     });
     route('DELETE', '/api/v1/tokens/1', () => { tokens[0].revoked_at = new Date().toISOString(); return { status: 204, json: {} }; });
-    await act(() => render(<Tokens session={{ user: 'ann', role: 'operator' }} />, root));
+    await act(() => render(<Session.Provider value={{ user: 'ann', role: 'operator' }}><Tokens /></Session.Provider>, root));
     await until(() => root.querySelector('[data-token="1"]'), 'the list');
     assert.deepEqual([...root.querySelectorAll('.tabs a')].map((a) => a.textContent), ['API tokens']);
     assert.equal(root.querySelector('#f-user'), null);  // only admins make tokens for others
@@ -75,7 +76,7 @@ describe('audit log', () => {
       data: [{ id: 9, at: new Date().toISOString(), actor: 'root', action: 'node.create', target: 'gw', remote: '127.0.0.1', details: { type: 'vm' } }],
       pagination: { page: +req.query.get('page'), total_pages: 3, has_prev: req.query.get('page') !== '1', has_next: req.query.get('page') !== '3' } } }));
     history.replaceState(null, '', '/settings/audit?action=node.*&page=2');
-    await act(() => render(<Audit session={admin} query={new URLSearchParams(location.search)} />, root));
+    await act(() => render(<Session.Provider value={admin}><Audit query={new URLSearchParams(location.search)} /></Session.Provider>, root));
     await until(() => root.querySelector('.audit'), 'the table');
     const req = calls.find((c) => c.path === '/api/v1/audit');
     assert.equal(req.query.get('action'), 'node.*');

@@ -2,8 +2,12 @@
 // throws {status, code, message, fields, retryAfter} for failures.
 let csrf = null;
 let onUnauthorized = () => {};
-export const setCsrf = (token) => { csrf = token; };
-export const setUnauthorizedHandler = (fn) => { onUnauthorized = fn; };
+export const setCsrf = (token) => {
+  csrf = token;
+};
+export const setUnauthorizedHandler = (fn) => {
+  onUnauthorized = fn;
+};
 const PUBLIC = ['/api/v1/auth/login', '/api/v1/setup', '/api/v1/auth/me'];
 
 export async function api(method, path, body) {
@@ -18,12 +22,21 @@ export async function api(method, path, body) {
   } catch {
     throw { status: 0, message: 'Cannot reach the server.', fields: [] };
   }
-  try { json = await res.json(); } catch { json = null; }
+  try {
+    json = await res.json();
+  } catch {
+    json = null;
+  }
   if (res.ok && json?.success !== false) return json || {};
   // The Prometheus API's own shape: {"status":"error","errorType","error":"message"}.
   const e = typeof json?.error === 'string' ? { code: json.errorType, message: json.error } : json?.error || {};
-  const err = { status: res.status, code: e.code, message: e.message || `Request failed (${res.status})`,
-    fields: e.details?.fields || [], retryAfter: res.headers.get('Retry-After') };
+  const err = {
+    status: res.status,
+    code: e.code,
+    message: e.message || `Request failed (${res.status})`,
+    fields: e.details?.fields || [],
+    retryAfter: res.headers.get('Retry-After'),
+  };
   if (res.status === 401 && !PUBLIC.includes(path.split('?')[0])) onUnauthorized();
   throw err;
 }

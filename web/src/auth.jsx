@@ -22,13 +22,26 @@ export function Setup({ onDone }) {
   return (
     <form class="card narrow" noValidate onSubmit={(e) => form.submit(e, work)}>
       <h1>Set up Telltale</h1>
-      <p>Create the first administrator. The one-time setup code is printed in the server log, on the line containing <code>setup code:</code>.</p>
+      <p>
+        Create the first administrator. The one-time setup code is printed in the server log, on the line containing{' '}
+        <code>setup code:</code>.
+      </p>
       <FormAlert form={form} />
-      <Field form={form} name="setup_code" label="Setup code"><input {...form.bind('setup_code')} autocomplete="one-time-code" {...text} autoFocus /></Field>
-      <Field form={form} name="username" label="Username"><input {...form.bind('username')} autocomplete="username" {...text} /></Field>
-      <Field form={form} name="password" label="Password"><input {...form.bind('password')} type="password" autocomplete="new-password" required /></Field>
-      <Field form={form} name="confirm" label="Confirm password"><input {...form.bind('confirm')} type="password" autocomplete="new-password" required /></Field>
-      <button type="submit" class="primary" disabled={form.busy}>Create administrator</button>
+      <Field form={form} name="setup_code" label="Setup code">
+        <input {...form.bind('setup_code')} autocomplete="one-time-code" {...text} autoFocus />
+      </Field>
+      <Field form={form} name="username" label="Username">
+        <input {...form.bind('username')} autocomplete="username" {...text} />
+      </Field>
+      <Field form={form} name="password" label="Password">
+        <input {...form.bind('password')} type="password" autocomplete="new-password" required />
+      </Field>
+      <Field form={form} name="confirm" label="Confirm password">
+        <input {...form.bind('confirm')} type="password" autocomplete="new-password" required />
+      </Field>
+      <button type="submit" class="primary" disabled={form.busy}>
+        Create administrator
+      </button>
     </form>
   );
 }
@@ -47,11 +60,21 @@ export function Login({ onDone, notice }) {
   return (
     <form class="card narrow" noValidate onSubmit={(e) => form.submit(e, work)}>
       <h1>Log in</h1>
-      {notice && <p class="notice" role="status">{notice}</p>}
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
       <FormAlert form={form} />
-      <Field form={form} name="username" label="Username"><input {...form.bind('username')} autocomplete="username" {...text} autoFocus /></Field>
-      <Field form={form} name="password" label="Password"><input {...form.bind('password')} type="password" autocomplete="current-password" required /></Field>
-      <button type="submit" class="primary" disabled={form.busy}>Log in</button>
+      <Field form={form} name="username" label="Username">
+        <input {...form.bind('username')} autocomplete="username" {...text} autoFocus />
+      </Field>
+      <Field form={form} name="password" label="Password">
+        <input {...form.bind('password')} type="password" autocomplete="current-password" required />
+      </Field>
+      <button type="submit" class="primary" disabled={form.busy}>
+        Log in
+      </button>
     </form>
   );
 }

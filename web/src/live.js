@@ -9,7 +9,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, getAll } from './api.js';
 
-export const nodes = new Map();          // id -> node, kept current by node events
+export const nodes = new Map(); // id -> node, kept current by node events
 // Ids sorted by name, rebuilt only when a node comes, goes or is renamed: status changes, the
 // bulk of live traffic, leave the order alone, so lists need no sort per frame.
 let idsByName = null;
@@ -26,11 +26,11 @@ export const conn = { state: 'offline', latency_ms: null, rtt_ms: null, last_eve
 // alert evaluation, API handlers) may be published in another order: so handled ids are
 // remembered over a window, not as one cursor, and an event that comes late is still handled
 // once. A node takes only an event newer than the last one applied to it.
-const LATE = 1000;                       // how far below the newest id an event may come late
-let cursor = 0;                          // newest id handled
-let floor = 0;                           // ids at or below it are done (handled or in the snapshot)
-const seen = new Set();                  // ids handled above floor
-const nodeEventId = new Map();           // node id -> id of the event last applied to it
+const LATE = 1000; // how far below the newest id an event may come late
+let cursor = 0; // newest id handled
+let floor = 0; // ids at or below it are done (handled or in the snapshot)
+const seen = new Set(); // ids handled above floor
+const nodeEventId = new Map(); // node id -> id of the event last applied to it
 let loaded = false;
 let version = 0;
 const eventHandlers = new Set();
@@ -40,13 +40,19 @@ let frame = 0;
 function changed() {
   version++;
   if (frame) return;
-  frame = requestAnimationFrame(() => { frame = 0; renderers.forEach((fn) => fn(version)); });
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    renderers.forEach((fn) => fn(version));
+  });
 }
 
 // Re-renders the calling component after any change of the nodes or the connection.
 export function useLive() {
   const [, set] = useState(version);
-  useEffect(() => { renderers.add(set); return () => renderers.delete(set); }, []);
+  useEffect(() => {
+    renderers.add(set);
+    return () => renderers.delete(set);
+  }, []);
   return { nodes, conn, loaded };
 }
 
@@ -81,7 +87,11 @@ function handle(e) {
   const at = Date.parse(e.at);
   if (at) conn.latency_ms = Math.max(0, Date.now() - at);
   for (const fn of eventHandlers) {
-    try { fn(e); } catch (err) { console.error(err); }
+    try {
+      fn(e);
+    } catch (err) {
+      console.error(err);
+    }
   }
   changed();
 }
@@ -94,7 +104,10 @@ async function loadNodes() {
   cursor = floor = latest.data[0]?.id ?? 0;
   seen.clear();
   nodeEventId.clear();
-  const [list, firing] = await Promise.all([getAll('/api/v1/nodes', { sort: 'name' }), getAll('/api/v1/alerts', { state: 'firing' })]);
+  const [list, firing] = await Promise.all([
+    getAll('/api/v1/nodes', { sort: 'name' }),
+    getAll('/api/v1/alerts', { state: 'firing' }),
+  ]);
   nodes.clear();
   for (const n of list) nodes.set(n.id, n);
   firingAlerts.clear();
@@ -117,12 +130,19 @@ async function catchUp() {
   return false;
 }
 
-let ws = null, timer = 0, pinger = 0, attempt = 0, stopped = true, pingSent = 0;
+let ws = null,
+  timer = 0,
+  pinger = 0,
+  attempt = 0,
+  stopped = true,
+  pingSent = 0;
 
 // Series topics watched by pages: topic -> Set of fn(series[]). Samples are not events: there
 // is no catch-up for them (a page reloads its range after a reconnect, see useReconnects).
 const seriesWatchers = new Map();
-const sendTopics = (type, topics) => { if (ws?.readyState === 1 && topics.length) ws.send(JSON.stringify({ type, topics })); };
+const sendTopics = (type, topics) => {
+  if (ws?.readyState === 1 && topics.length) ws.send(JSON.stringify({ type, topics }));
+};
 
 // fn(series) with each batch of new samples of the series that match the selector, as
 // {metric, labels, timestamps, values}; returns the function that stops watching.
@@ -145,7 +165,10 @@ export function watchSeries(selector, fn) {
 // A counter that grows each time the link is live again after a drop, for pages that reload
 // what has no catch-up.
 let reconnects = 0;
-export const useReconnects = () => { useLive(); return reconnects; };
+export const useReconnects = () => {
+  useLive();
+  return reconnects;
+};
 
 function setState(state) {
   conn.state = state;
@@ -156,18 +179,26 @@ function open() {
   clearTimeout(timer);
   const sock = new WebSocket(location.origin.replace(/^http/, 'ws') + '/api/v1/ws');
   ws = sock;
-  let queue = [];  // events that arrive while the catch-up runs
-  let synced = false;  // the first "subscribed" starts the catch-up; later ones answer watchSeries
+  let queue = []; // events that arrive while the catch-up runs
+  let synced = false; // the first "subscribed" starts the catch-up; later ones answer watchSeries
   sock.onopen = () => sock.send(JSON.stringify({ type: 'subscribe', topics: ['events', ...seriesWatchers.keys()] }));
   sock.onmessage = async (m) => {
     let msg;
-    try { msg = JSON.parse(m.data); } catch { return; }
+    try {
+      msg = JSON.parse(m.data);
+    } catch {
+      return;
+    }
     if (msg.type === 'event' && msg.topic === 'events') {
       if (queue) queue.push(msg.data);
       else handle(msg.data);
     } else if (msg.type === 'event' && seriesWatchers.has(msg.topic)) {
       for (const fn of seriesWatchers.get(msg.topic)) {
-        try { fn(msg.data?.series || []); } catch (err) { console.error(err); }
+        try {
+          fn(msg.data?.series || []);
+        } catch (err) {
+          console.error(err);
+        }
       }
     } else if (msg.type === 'pong') {
       conn.rtt_ms = Math.round(performance.now() - pingSent);
@@ -213,9 +244,16 @@ function ping() {
 }
 
 // Retry at once when the network or the tab comes back.
-const retryNow = () => { if (!stopped && !ws) { attempt = 0; open(); } };
+const retryNow = () => {
+  if (!stopped && !ws) {
+    attempt = 0;
+    open();
+  }
+};
 window.addEventListener('online', retryNow);
-document.addEventListener('visibilitychange', () => { if (!document.hidden) retryNow(); });
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden) retryNow();
+});
 
 export function start() {
   if (!stopped) return;

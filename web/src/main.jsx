@@ -7,6 +7,7 @@ import { get, post, setCsrf, setUnauthorizedHandler } from './api.js';
 import { useLocation, match } from './router.js';
 import { start, stop, useLive, firingAlerts } from './live.js';
 import { Setup, Login } from './auth.jsx';
+import { Session, useCan } from './session.jsx';
 import { Overview } from './pages/overview.jsx';
 import { NodePage } from './pages/node.jsx';
 import { CheckEditor } from './pages/check_editor.jsx';
@@ -45,13 +46,16 @@ function useTheme() {
 
 function ConnIndicator() {
   const { conn } = useLive();
-  const label = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', offline: 'Offline' }[conn.state];
-  const detail = conn.state === 'live' && (conn.latency_ms ?? conn.rtt_ms) != null
-    ? `${conn.latency_ms ?? conn.rtt_ms} ms` : '';
+  const label = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', offline: 'Offline' }[
+    conn.state
+  ];
+  const detail =
+    conn.state === 'live' && (conn.latency_ms ?? conn.rtt_ms) != null ? `${conn.latency_ms ?? conn.rtt_ms} ms` : '';
   const title = `Update latency: ${conn.latency_ms ?? '–'} ms (last event); round trip: ${conn.rtt_ms ?? '–'} ms`;
   return (
     <span id="conn" class={'conn ' + conn.state} role="status" title={title}>
-      {label}{detail && <span class="latency"> · {detail}</span>}
+      {label}
+      {detail && <span class="latency"> · {detail}</span>}
     </span>
   );
 }
@@ -59,53 +63,90 @@ function ConnIndicator() {
 function FiringCount() {
   useLive();
   const n = firingAlerts.size;
-  return n ? <span class="nav-count" id="firing-count"> <span aria-hidden="true">{n}</span><span class="visually-hidden">({n} firing)</span></span> : null;
+  return n ? (
+    <span class="nav-count" id="firing-count">
+      {' '}
+      <span aria-hidden="true">{n}</span>
+      <span class="visually-hidden">({n} firing)</span>
+    </span>
+  ) : null;
 }
 
 // The section a path belongs to, for the navigation's aria-current.
-const SECTIONS = { '/': ['/nodes', '/checks'], '/alerts': ['/silences', '/maintenance', '/inhibit-rules', '/channels'] };
-const current = (href, path) => (href === '/' ? path === '/' : path.startsWith(href)) || (SECTIONS[href] || []).some((p) => path.startsWith(p));
+const SECTIONS = {
+  '/': ['/nodes', '/checks'],
+  '/alerts': ['/silences', '/maintenance', '/inhibit-rules', '/channels'],
+};
+const current = (href, path) =>
+  (href === '/' ? path === '/' : path.startsWith(href)) || (SECTIONS[href] || []).some((p) => path.startsWith(p));
 
 function Header({ session, theme, onLogout, path }) {
-  const nav = [['/', 'Overview'], ['/alerts', 'Alerts'], ['/map', 'Map'], ['/events', 'Events'], ['/settings', 'Settings']];
+  const nav = [
+    ['/', 'Overview'],
+    ['/alerts', 'Alerts'],
+    ['/map', 'Map'],
+    ['/events', 'Events'],
+    ['/settings', 'Settings'],
+  ];
   return (
     <header class="top">
-      <a class="brand" href="/"><img src="/icon.svg" alt="" width="22" height="22" />Telltale</a>
+      <a class="brand" href="/">
+        <img src="/icon.svg" alt="" width="22" height="22" />
+        Telltale
+      </a>
       {session && (
         <nav class="nav" aria-label="Main">
           {nav.map(([href, label]) => (
-            <a href={href} aria-current={current(href, path) ? 'page' : undefined}>{label}{href === '/alerts' && <FiringCount />}</a>
+            <a href={href} aria-current={current(href, path) ? 'page' : undefined}>
+              {label}
+              {href === '/alerts' && <FiringCount />}
+            </a>
           ))}
         </nav>
       )}
       {session && <ConnIndicator />}
       <span class="spacer" />
-      {session && <span id="who" class="who"><span>{session.user}</span><span class="role">{session.role}</span></span>}
-      <button type="button" class="theme" aria-label="Dark mode" aria-pressed={theme.dark ? 'true' : 'false'} onClick={theme.toggle}>
+      {session && (
+        <span id="who" class="who">
+          <span>{session.user}</span>
+          <span class="role">{session.role}</span>
+        </span>
+      )}
+      <button
+        type="button"
+        class="theme"
+        aria-label="Dark mode"
+        aria-pressed={theme.dark ? 'true' : 'false'}
+        onClick={theme.toggle}
+      >
         <span aria-hidden="true">◐</span> <span class="label">Dark mode</span>
       </button>
-      {session && <button type="button" onClick={onLogout}>Log out</button>}
+      {session && (
+        <button type="button" onClick={onLogout}>
+          Log out
+        </button>
+      )}
     </header>
   );
 }
 
-function Routes({ path, query, session }) {
+function Routes({ path, query }) {
   let p;
-  const admin = session.role === 'admin';
+  const admin = useCan('admin');
   if (path === '/' || path === '/nodes') return <Overview query={query} />;
   if ((p = match('/nodes/:id', path))) return <NodePage id={+p.id} />;
-  if ((p = match('/checks/new', path))) return <CheckEditor nodeId={query.get('node')} />;
+  if (path === '/checks/new') return <CheckEditor nodeId={query.get('node')} />;
   if ((p = match('/checks/:id', path))) return <CheckEditor id={+p.id} />;
   if (path === '/events') return <Events />;
   if (path === '/map') return <MapPage />;
-  if (path === '/settings') return admin ? <Users session={session} /> : <Tokens session={session} />;
-  if (path === '/settings/users' && admin) return <Users session={session} />;
-  if (path === '/settings/tokens') return <Tokens session={session} />;
-  if (path === '/settings/audit' && admin) return <Audit session={session} query={query} />;
+  if (path === '/settings') return admin ? <Users /> : <Tokens />;
+  if (path === '/settings/users' && admin) return <Users />;
+  if (path === '/settings/tokens') return <Tokens />;
+  if (path === '/settings/audit' && admin) return <Audit query={query} />;
   if (path === '/alerts') return <Alerts query={query} />;
   if (path === '/silences') return <Silences query={query} />;
   if (path === '/maintenance') return <Maintenance query={query} />;
-  if (path === '/inhibit-rules') return <InhibitRules session={session} />;
+  if (path === '/inhibit-rules') return <InhibitRules />;
   if (path === '/channels') return <Channels query={query} />;
   if (path === '/channels/new') return <ChannelEditor />;
   if ((p = match('/channels/:id', path))) return <ChannelEditor id={+p.id} />;
@@ -113,7 +154,12 @@ function Routes({ path, query, session }) {
   if (path === '/alerts/rules/new') return <RuleEditor />;
   if ((p = match('/alerts/rules/:id', path))) return <RuleEditor id={+p.id} />;
   return (
-    <section class="card narrow"><h1>Not found</h1><p>No page at <code>{path}</code>. <a href="/">Back to the overview</a>.</p></section>
+    <section class="card narrow">
+      <h1>Not found</h1>
+      <p>
+        No page at <code>{path}</code>. <a href="/">Back to the overview</a>.
+      </p>
+    </section>
   );
 }
 
@@ -125,15 +171,11 @@ function App() {
 
   const startSession = (data) => {
     setCsrf(data.csrf_token);
-    // Controls that change things carry the class "writes", which style.css hides for viewers
-    // (the API refuses them anyway).
-    document.documentElement.dataset.role = data.role;
     setView({ kind: 'app', session: { user: data.user?.username ?? data.user, role: data.role } });
     start();
   };
   const endSession = (notice) => {
     setCsrf(null);
-    delete document.documentElement.dataset.role;
     stop();
     setView({ kind: 'login', notice });
   };
@@ -151,7 +193,11 @@ function App() {
     boot();
   }, []);
   const logout = async () => {
-    try { await post('/api/v1/auth/logout'); } catch { /* dropped locally either way */ }
+    try {
+      await post('/api/v1/auth/logout');
+    } catch {
+      /* dropped locally either way */
+    }
     endSession('You have been logged out.');
   };
 
@@ -161,21 +207,38 @@ function App() {
   else if (view.kind === 'setup') body = <Setup onDone={startSession} />;
   else if (view.kind === 'login') body = <Login onDone={startSession} notice={view.notice} />;
   else if (view.kind === 'error') {
-    body = <p class="narrow error" role="alert">{view.message} <button type="button" onClick={boot}>Try again</button></p>;
-  } else body = <Routes path={path} query={query} session={view.session} />;
+    body = (
+      <p class="narrow error" role="alert">
+        {view.message}{' '}
+        <button type="button" onClick={boot}>
+          Try again
+        </button>
+      </p>
+    );
+  } else {
+    body = (
+      <Session.Provider value={view.session}>
+        <Routes path={path} query={query} />
+      </Session.Provider>
+    );
+  }
   useEffect(() => {
     const title = { setup: 'Set up', login: 'Log in' }[view.kind];
     if (title) document.title = `${title} · Telltale`;
   }, [view.kind]);
   return (
     <>
-      <a class="skip" href="#main">Skip to content</a>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
       {!(kiosk && session) && <Header session={session} theme={theme} onLogout={logout} path={path} />}
-      <main id="main" tabIndex={-1} class={kiosk && session ? 'kiosk' : ''}>{body}</main>
+      <main id="main" tabIndex={-1} class={kiosk && session ? 'kiosk' : ''}>
+        {body}
+      </main>
     </>
   );
 }
 
 const root = document.getElementById('app');
-root.textContent = '';  // the static "Loading…" of index.html
+root.textContent = ''; // the static "Loading…" of index.html
 render(<App />, root);

@@ -22,9 +22,19 @@ export function useLocation() {
   return { path: location.pathname, query: new URLSearchParams(location.search) };
 }
 
+// The same page with the query parameter `name` set to `value` (an array repeats it; empty
+// removes it), replacing the history entry: for filters kept in the address.
+export function setQueryParam(name, value) {
+  const p = new URLSearchParams(location.search);
+  p.delete(name);
+  for (const v of Array.isArray(value) ? value : [value]) if (v) p.append(name, v);
+  navigate(location.pathname + (p.toString() ? '?' + p : ''), { replace: true });
+}
+
 // "/nodes/:id" against "/nodes/42" -> {id: "42"}; null when it does not match.
 export function match(pattern, path) {
-  const a = pattern.split('/'), b = path.replace(/\/+$/, '').split('/');
+  const a = pattern.split('/'),
+    b = path.replace(/\/+$/, '').split('/');
   if (a.length !== b.length) return null;
   const params = {};
   for (let i = 0; i < a.length; i++) {

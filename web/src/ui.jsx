@@ -1,5 +1,5 @@
 // Small shared pieces: form fields with their server-side errors, status badges, times.
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 export const STATUSES = ['down', 'degraded', 'unknown', 'up'];
 export const NODE_TYPES = ['baremetal', 'vm', 'container', 'network', 'iot'];
@@ -15,7 +15,11 @@ export function Badge({ status }) {
 export function Time({ at, never = 'never' }) {
   if (!at) return <span class="muted">{never}</span>;
   const d = new Date(at);
-  return <time datetime={at} title={d.toLocaleString()}>{ago(d)}</time>;
+  return (
+    <time datetime={at} title={d.toLocaleString()}>
+      {ago(d)}
+    </time>
+  );
 }
 
 export function ago(d) {
@@ -30,7 +34,10 @@ export function ago(d) {
 // "k=v, k2=v2" -> {k: "v", k2: "v2"}; null when malformed.
 export function parseLabels(s) {
   const out = {};
-  for (const part of (s || '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (s || '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const i = part.indexOf('=');
     if (i < 1) return null;
     out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
@@ -39,7 +46,10 @@ export function parseLabels(s) {
 }
 // "node, site" or "node site" -> ["node", "site"]: label names as forms take them.
 export const labelNames = (s) => (s || '').split(/[\s,]+/).filter(Boolean);
-export const formatLabels = (labels) => Object.entries(labels || {}).map(([k, v]) => `${k}=${v}`).join(', ');
+export const formatLabels = (labels) =>
+  Object.entries(labels || {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
 
 // Form state: values, per-field errors from a thrown API error, a busy flag and the form's alert.
 // submit(work) runs work(values); errors land next to their fields ("options.method" -> the
@@ -81,13 +91,18 @@ export function useForm(initial) {
   }
   // A control's id and error wiring for the field `name`, which errors may now land on: for
   // controls whose value lives elsewhere (a list's items); bind(name) adds the value.
-  const field = (name) => (bound.add(name), {
-    id: 'f-' + name.replace(/\W/g, '-'),
-    'aria-invalid': errors[name] ? 'true' : undefined,
-    'aria-describedby': errors[name] ? 'f-' + name.replace(/\W/g, '-') + '-err' : undefined,
-  });
+  const field = (name) => (
+    bound.add(name),
+    {
+      id: 'f-' + name.replace(/\W/g, '-'),
+      'aria-invalid': errors[name] ? 'true' : undefined,
+      'aria-describedby': errors[name] ? 'f-' + name.replace(/\W/g, '-') + '-err' : undefined,
+    }
+  );
   const bind = (name) => ({
-    ...field(name), name, value: values[name] ?? '',
+    ...field(name),
+    name,
+    value: values[name] ?? '',
     onInput: (e) => set(name, e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value),
   });
   return { values, set, setValues, errors, setErrors, alert, setAlert, busy, submit, bind, field };
@@ -100,11 +115,44 @@ export function Field({ form, name, label, help, children, class: cls }) {
       <label for={id}>{label}</label>
       {children}
       {help && <p class="help">{help}</p>}
-      {form.errors[name] && <p class="field-error" id={id + '-err'}>{form.errors[name]}</p>}
+      {form.errors[name] && (
+        <p class="field-error" id={id + '-err'}>
+          {form.errors[name]}
+        </p>
+      )}
     </div>
   );
 }
 
 export function FormAlert({ form }) {
-  return form.alert ? <p class="form-error" role="alert">{form.alert}</p> : null;
+  return form.alert ? (
+    <p class="form-error" role="alert">
+      {form.alert}
+    </p>
+  ) : null;
+}
+
+export function useTitle(title) {
+  useEffect(() => {
+    document.title = `${title} · Telltale`;
+  }, [title]);
+}
+
+// A page: its title (the document's too), the heading row with `nav` and, on the right,
+// `actions`, then the children.
+export function Page({ id, title, nav, actions, children }) {
+  useTitle(title);
+  return (
+    <section aria-labelledby={id}>
+      <div class="head">
+        <h1 id={id} tabIndex={-1}>
+          {title}
+        </h1>
+        {nav}
+        <span class="spacer" />
+        {actions}
+      </div>
+      {children}
+    </section>
+  );
 }

@@ -112,3 +112,41 @@ TEST_CASE("lazy jobs wait for company but are flushed by stop") {
   writer.stop();
   CHECK(f.get().ok());
 }
+
+TEST_CASE("a job whose failure makes SQLite undo the transaction fails its batch with the cause") {
+  TempDb t;
+  auto rw = db::open(t.path, db::Access::read_write);
+  REQUIRE(db::migrate(*rw.value(), kTwo).ok());
+  db::Writer writer(std::move(rw.value()), {1024, 65536, 60'000});  // lazy jobs share a batch
+  auto small = writer.submit<bool>(
+      [](SQLite::Database& db) -> Result<bool> {
+        db.exec("INSERT INTO b(y) VALUES ('small')");
+        return true;
+      },
+      db::Urgency::lazy);
+  // SQLITE_FULL in the middle of a statement: SQLite rolls back the whole transaction.
+  auto big = writer.submit<bool>(
+      [](SQLite::Database& db) -> Result<bool> {
+        auto pages = db.execAndGet("PRAGMA page_count").getInt64();
+        db.exec("PRAGMA max_page_count = " + std::to_string(pages));
+        db.exec("INSERT INTO b(y) VALUES (zeroblob(100000))");
+        return true;
+      },
+      db::Urgency::lazy);
+  auto after = writer.submit<std::int64_t>(
+      [](SQLite::Database& db) -> Result<std::int64_t> {
+        db.exec("PRAGMA max_page_count = 1000000");
+        return db.execAndGet("SELECT count(*) FROM b").getInt64();
+      },
+      db::Urgency::lazy);
+  writer.stop();
+  for (auto* f : {&small, &big}) {
+    auto r = f->get();
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "DISK_FULL");
+  }
+  // Not run in the undone transaction: the next batch runs it.
+  auto rows = after.get();
+  REQUIRE(rows.ok());
+  CHECK(rows.value() == 0);
+}

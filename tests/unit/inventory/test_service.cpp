@@ -7,6 +7,7 @@
 
 #include "core/random.h"
 #include "db/database.h"
+#include "events/log.h"
 #include "inventory/service.h"
 
 #ifndef TELLTALE_SOURCE_DIR
@@ -51,6 +52,9 @@ struct Fixture {
     loop.stop();
     writer->stop();
     for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+  }
+  std::vector<events::StoredEvent> log(const events::EventQuery& q) {
+    return events::History(*readers).list(q).value();
   }
   NodeInput input(const char* json) {
     return decode_node_input(nlohmann::json::parse(json), InputMode::create).value();
@@ -100,7 +104,7 @@ TEST_CASE("nodes: create, conflict per type, update with changed fields, delete"
   CHECK(f.nodes->get(a->id).error().code == "NODE_NOT_FOUND");
   CHECK(f.nodes->remove(a->id, f.actor).error().code == "NODE_NOT_FOUND");
 
-  auto events = f.nodes->events({0, 100, "nodes"}).value();
+  auto events = f.log({0, 100, "nodes"});
   REQUIRE(events.size() == 4);
   CHECK(events[0].kind == "node.created");
   CHECK(events[2].kind == "node.updated");
@@ -109,13 +113,13 @@ TEST_CASE("nodes: create, conflict per type, update with changed fields, delete"
   CHECK(events[3].kind == "node.deleted");
   CHECK(events[3].actor == "alice");
   // The cursor resumes after the last event seen.
-  CHECK(f.nodes->events({events[1].id, 100, ""}).value().size() == 2);
+  CHECK(f.log({events[1].id, 100, ""}).size() == 2);
   // Newest first: from the newest, then below a cursor.
-  auto newest = f.nodes->events({0, 2, "nodes", true, 0}).value();
+  auto newest = f.log({0, 2, "nodes", true, 0});
   REQUIRE(newest.size() == 2);
   CHECK(newest[0].id == events[3].id);
   CHECK(newest[1].id == events[2].id);
-  auto older = f.nodes->events({0, 100, "nodes", true, newest[1].id}).value();
+  auto older = f.log({0, 100, "nodes", true, newest[1].id});
   REQUIRE(older.size() == 2);
   CHECK(older[0].id == events[1].id);
   CHECK(older[1].id == events[0].id);
@@ -132,7 +136,7 @@ TEST_CASE("nodes: an update that changes nothing records no event") {
   auto same =
       decode_node_input(nlohmann::json::parse(R"({"address":"h"})"), InputMode::patch).value();
   REQUIRE(f.nodes->update(a.id, same, f.actor).ok());
-  CHECK(f.nodes->events({}).value().size() == 1);
+  CHECK(f.log({}).size() == 1);
 }
 
 TEST_CASE("nodes: list filters, search, sort and pagination") {
@@ -176,37 +180,4 @@ TEST_CASE("nodes: list filters, search, sort and pagination") {
   q = {};
   q.status = NodeStatus::down;
   CHECK(f.nodes->list(q).value().total == 0);
-}
-
-TEST_CASE("events: pruned from the oldest end by age and by count, at most `limit` a call") {
-  SQLite::Database db(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-  std::ifstream f(std::string(TELLTALE_SOURCE_DIR) + "/migrations/0001_initial.sql");
-  std::stringstream sql;
-  sql << f.rdbuf();
-  db.exec(sql.str());
-  const TimeMs day = 86'400'000;
-  for (int i = 0; i < 100; ++i)
-    append_event(
-        db, {0, i * day / 10, "nodes", "node.updated", "1", "system", nlohmann::json::object()});
-  auto count = [&] { return db.execAndGet("SELECT count(*) FROM events").getInt64(); };
-  auto oldest = [&] { return db.execAndGet("SELECT min(id) FROM events").getInt64(); };
-  // Ages: event i is i/10 days old at t=0 .. 9.9 days; at 10 days, keeping 5 days keeps i >= 50.
-  EventRetention keep{5 * day, 1'000'000};
-  CHECK(prune_events(db, keep, 10 * day, 20) == 20);  // the limit
-  CHECK(oldest() == 21);
-  CHECK(prune_events(db, keep, 10 * day, 1000) == 30);
-  CHECK(oldest() == 51);
-  CHECK(prune_events(db, keep, 10 * day, 1000) == 0);
-  // By count: the newest 10 ids stay.
-  keep.max_rows = 10;
-  CHECK(prune_events(db, keep, 10 * day, 1000) == 40);
-  CHECK(count() == 10);
-  CHECK(oldest() == 91);
-  append_event(db, {0, 10 * day, "nodes", "node.updated", "1", "system", nlohmann::json::object()});
-  CHECK(prune_events(db, keep, 10 * day, 1000) == 1);
-  CHECK(count() == 10);
-  // Nothing to do costs one row read, and an empty log none.
-  CHECK(prune_events(db, keep, 10 * day, 1000) == 0);
-  db.exec("DELETE FROM events");
-  CHECK(prune_events(db, keep, 10 * day, 1000) == 0);
 }

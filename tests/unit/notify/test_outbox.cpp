@@ -12,7 +12,9 @@
 
 #include "core/random.h"
 #include "db/database.h"
-#include "notify/outbox.h"
+#include "notify/dispatcher.h"
+#include "notify/escalation.h"
+#include "notify/grouping.h"
 #include "notify/service.h"
 
 using namespace tt;

@@ -33,8 +33,14 @@ export function appendSamples(series, incoming, from_ms) {
     const key = seriesKey(s);
     const old = out.get(key) || { metric: s.metric, labels: s.labels, timestamps: [], values: [] };
     const last = old.timestamps[old.timestamps.length - 1] ?? -Infinity;
-    const ts = old.timestamps.slice(), vs = old.values.slice();
-    s.timestamps.forEach((t, i) => { if (t > last) { ts.push(t); vs.push(s.values[i]); } });
+    const ts = old.timestamps.slice(),
+      vs = old.values.slice();
+    s.timestamps.forEach((t, i) => {
+      if (t > last) {
+        ts.push(t);
+        vs.push(s.values[i]);
+      }
+    });
     let cut = 0;
     while (cut < ts.length && ts[cut] < from_ms) cut++;
     out.set(key, { ...old, timestamps: ts.slice(cut), values: vs.slice(cut) });
@@ -45,16 +51,30 @@ export function appendSamples(series, incoming, from_ms) {
 // Bits per second with an SI prefix (interface traffic).
 export function bitRate(v) {
   if (v == null) return '–';
-  const [div, prefix] = [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']].find(([d]) => Math.abs(v) >= d) || [1, ''];
+  const [div, prefix] = [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ].find(([d]) => Math.abs(v) >= d) || [1, ''];
   const x = v / div;
   return `${+x.toFixed(x < 10 ? 2 : x < 100 ? 1 : 0)} ${prefix}bit/s`;
 }
 
 // format, when given, writes a (scaled) value with its unit; else the value and `unit`.
-export function Chart({ title, series, names, unit, format, scale = 1, range, theme, empty = 'No data in this range.' }) {
+export function Chart({
+  title,
+  series,
+  names,
+  unit,
+  format,
+  scale = 1,
+  range,
+  theme,
+  empty = 'No data in this range.',
+}) {
   const box = useRef(null);
   const plot = useRef(null);
-  const shown = useRef({ range, count: 0 });  // what the plot draws: new samples update it in place
+  const shown = useRef({ range, count: 0 }); // what the plot draws: new samples update it in place
   shown.current.range = range;
   useEffect(() => {
     const el = box.current;
@@ -65,18 +85,38 @@ export function Chart({ title, series, names, unit, format, scale = 1, range, th
     }
     plot.current?.destroy();
     const css = getComputedStyle(el);
-    const fg = css.color, grid = css.borderTopColor;
+    const fg = css.color,
+      grid = css.borderTopColor;
     const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
     const fmt = format || ((v) => (v == null ? '–' : `${+v.toFixed(v < 10 ? 2 : 0)}${unit}`));
     const opts = {
       width: el.clientWidth || 300,
       height: 200,
-      series: [{}, ...series.map((s, i) => ({ label: names(s), stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: false, value: (u, v) => fmt(v) }))],
+      series: [
+        {},
+        ...series.map((s, i) => ({
+          label: names(s),
+          stroke: PALETTE[i % PALETTE.length],
+          width: 1.5,
+          spanGaps: false,
+          value: (u, v) => fmt(v),
+        })),
+      ],
       // Wide enough for the longest tick label ("12.5 Mbit/s"), at about 7 px a character.
-      axes: [axis, { ...axis, size: (u, vals) => Math.max(56, 16 + 7 * Math.max(0, ...(vals || []).map((v) => v.length))), values: (u, vals) => vals.map(fmt) }],
+      axes: [
+        axis,
+        {
+          ...axis,
+          size: (u, vals) => Math.max(56, 16 + 7 * Math.max(0, ...(vals || []).map((v) => v.length))),
+          values: (u, vals) => vals.map(fmt),
+        },
+      ],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true, range: () => shown.current.range.map((t) => t / 1000) }, y: { range: (u, lo, hi) => [0, Math.max(hi * 1.1, 1e-9)] } },
+      scales: {
+        x: { time: true, range: () => shown.current.range.map((t) => t / 1000) },
+        y: { range: (u, lo, hi) => [0, Math.max(hi * 1.1, 1e-9)] },
+      },
     };
     plot.current = new uPlot(opts, align(series, scale), el);
     shown.current.count = series.length;
@@ -86,12 +126,20 @@ export function Chart({ title, series, names, unit, format, scale = 1, range, th
     if (!el) return;
     const ro = new ResizeObserver(() => plot.current?.setSize({ width: el.clientWidth, height: 200 }));
     ro.observe(el);
-    return () => { ro.disconnect(); plot.current?.destroy(); plot.current = null; };
+    return () => {
+      ro.disconnect();
+      plot.current?.destroy();
+      plot.current = null;
+    };
   }, [!series?.length, theme]);
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>
-      {series?.length ? <div ref={box} class="plot" role="img" aria-label={title} /> : <p class="muted">{series ? empty : 'Loading…'}</p>}
+      {series?.length ? (
+        <div ref={box} class="plot" role="img" aria-label={title} />
+      ) : (
+        <p class="muted">{series ? empty : 'Loading…'}</p>
+      )}
     </figure>
   );
 }

@@ -10,7 +10,10 @@ import { Field } from '../ui.jsx';
 export function toForm(spec, v) {
   if (v === undefined || v === null) return '';
   if (spec.type === 'string_list') return v.join('\n');
-  if (spec.type === 'string_map') return Object.entries(v).map(([k, x]) => `${k}: ${x}`).join('\n');
+  if (spec.type === 'string_map')
+    return Object.entries(v)
+      .map(([k, x]) => `${k}: ${x}`)
+      .join('\n');
   return spec.type === 'boolean' ? !!v : String(v);
 }
 
@@ -19,10 +22,17 @@ export function fromForm(spec, text) {
   if (text === '' || text === undefined) return undefined;
   if (spec.type === 'boolean') return !!text;
   if (spec.type === 'integer' || spec.type === 'number') return Number(text);
-  if (spec.type === 'string_list') return text.split('\n').map((s) => s.trim()).filter(Boolean);
+  if (spec.type === 'string_list')
+    return text
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (spec.type === 'string_map') {
     const out = {};
-    for (const line of text.split('\n').map((s) => s.trim()).filter(Boolean)) {
+    for (const line of text
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const i = line.indexOf(':');
       out[i < 0 ? line : line.slice(0, i).trim()] = i < 0 ? '' : line.slice(i + 1).trim();
     }
@@ -57,22 +67,64 @@ function OptionField({ form, spec, prefix }) {
   if (spec.type === 'boolean') {
     return (
       <div class="field check">
-        <label><input type="checkbox" {...b} checked={form.values[name] === undefined || form.values[name] === '' ? !!spec.default : !!form.values[name]} value={undefined} /> {spec.name}</label>
+        <label>
+          <input
+            type="checkbox"
+            {...b}
+            checked={form.values[name] === undefined || form.values[name] === '' ? !!spec.default : !!form.values[name]}
+            value={undefined}
+          />{' '}
+          {spec.name}
+        </label>
         <p class="help">{spec.help}</p>
       </div>
     );
   }
-  if (spec.type === 'choice') input = <select {...b}>{!spec.required && <option value="">default ({String(dflt)})</option>}{spec.choices.map((c) => <option value={c}>{c}</option>)}</select>;
+  if (spec.type === 'choice')
+    input = (
+      <select {...b}>
+        {!spec.required && <option value="">default ({String(dflt)})</option>}
+        {spec.choices.map((c) => (
+          <option value={c}>{c}</option>
+        ))}
+      </select>
+    );
   else if (spec.type === 'string_list' || spec.type === 'string_map') {
-    input = <textarea {...b} rows={3} spellcheck={false} placeholder={spec.type === 'string_map' ? 'Name: value (one a line)' : 'one a line'} />;
+    input = (
+      <textarea
+        {...b}
+        rows={3}
+        spellcheck={false}
+        placeholder={spec.type === 'string_map' ? 'Name: value (one a line)' : 'one a line'}
+      />
+    );
   } else {
-    input = <input {...b} type={spec.secret ? 'password' : spec.type === 'integer' || spec.type === 'number' ? 'number' : 'text'}
-      step={spec.type === 'number' ? 'any' : undefined} placeholder={String(dflt)} autocomplete={spec.secret ? 'new-password' : 'off'} spellcheck={false} />;
+    input = (
+      <input
+        {...b}
+        type={spec.secret ? 'password' : spec.type === 'integer' || spec.type === 'number' ? 'number' : 'text'}
+        step={spec.type === 'number' ? 'any' : undefined}
+        placeholder={String(dflt)}
+        autocomplete={spec.secret ? 'new-password' : 'off'}
+        spellcheck={false}
+      />
+    );
   }
   // Whole secrets read "********"; so do the secrets inside URLs and header values.
   const masked = spec.secret ? form.values[name] === '********' : String(form.values[name] ?? '').includes('********');
-  const kept = masked ? ` Stored${spec.secret ? '' : ' secrets (********)'}; kept unless you change ${spec.secret ? 'it' : 'them'}.` : '';
-  return <Field form={form} name={name} label={spec.name + (spec.required ? ' (required)' : '')} help={spec.help + range + kept}>{input}</Field>;
+  const kept = masked
+    ? ` Stored${spec.secret ? '' : ' secrets (********)'}; kept unless you change ${spec.secret ? 'it' : 'them'}.`
+    : '';
+  return (
+    <Field
+      form={form}
+      name={name}
+      label={spec.name + (spec.required ? ' (required)' : '')}
+      help={spec.help + range + kept}
+    >
+      {input}
+    </Field>
+  );
 }
 
 // The fields of a kind's options in a fieldset titled `legend`; nothing when it has none.
@@ -81,7 +133,11 @@ export function OptionFields({ form, specs, prefix, legend, kindKey }) {
   return (
     <fieldset class="options">
       <legend>{legend}</legend>
-      <div class="grid">{specs.map((o) => <OptionField form={form} spec={o} prefix={prefix} key={kindKey + o.name} />)}</div>
+      <div class="grid">
+        {specs.map((o) => (
+          <OptionField form={form} spec={o} prefix={prefix} key={kindKey + o.name} />
+        ))}
+      </div>
     </fieldset>
   );
 }

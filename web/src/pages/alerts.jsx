@@ -3,17 +3,24 @@
 // "silence" from an alert (the silences page, prefilled with its labels as matchers).
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, qs } from '../api.js';
-import { navigate } from '../router.js';
+import { setQueryParam } from '../router.js';
 import { useEvents } from '../live.js';
-import { Time, cap, parseLabels, quote } from '../ui.jsx';
+import { Time, Page, cap, parseLabels, quote } from '../ui.jsx';
+import { CanWrite } from '../session.jsx';
+import { useResourceList, ListView } from '../components/resource_list.jsx';
 
 export const ALERT_STATES = ['firing', 'pending', 'resolved'];
 export const SEVERITIES = ['critical', 'warning', 'info'];
 
-
 // The selector of exactly these labels: {alertname="X", node="gw"} (an alert's, for a silence).
 export function labelSelector(labels) {
-  return '{' + Object.entries(labels || {}).map(([k, v]) => `${k}=${quote(v)}`).join(', ') + '}';
+  return (
+    '{' +
+    Object.entries(labels || {})
+      .map(([k, v]) => `${k}=${quote(v)}`)
+      .join(', ') +
+    '}'
+  );
 }
 
 // Whether an alert passes the page's filters: {state, severity, labels: {name: value}}; the
@@ -37,12 +44,14 @@ export function applyAlert(list, alert, filters) {
 }
 
 export function StateBadge({ state }) {
-  const tone = { firing: 's-down', pending: 's-degraded', resolved: 's-up', active: 's-down', expired: 's-unknown' }[state] || 's-unknown';
+  const tone =
+    { firing: 's-down', pending: 's-degraded', resolved: 's-up', active: 's-down', expired: 's-unknown' }[state] ||
+    's-unknown';
   return <span class={'badge ' + tone}>{cap(state)}</span>;
 }
 export const SeverityChip = ({ severity }) => <span class={'chip sev-' + severity}>{severity}</span>;
 
-const formatValue = (v) => (typeof v === 'number' ? +v.toPrecision(6) : v ?? '–');
+const formatValue = (v) => (typeof v === 'number' ? +v.toPrecision(6) : (v ?? '–'));
 
 function AckForm({ alert, onDone, onCancel }) {
   const [comment, setComment] = useState('');
@@ -62,12 +71,28 @@ function AckForm({ alert, onDone, onCancel }) {
   return (
     <form class="ack-form" onSubmit={submit}>
       <label for={id}>Comment (optional)</label>
-      <textarea id={id} rows={2} maxLength={2000} value={comment} onInput={(e) => setComment(e.currentTarget.value)} autoFocus
-        aria-invalid={error ? 'true' : undefined} placeholder="Who is on it, what is being done" />
-      {error && <p class="error" role="alert">{error}</p>}
+      <textarea
+        id={id}
+        rows={2}
+        maxLength={2000}
+        value={comment}
+        onInput={(e) => setComment(e.currentTarget.value)}
+        autoFocus
+        aria-invalid={error ? 'true' : undefined}
+        placeholder="Who is on it, what is being done"
+      />
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
       <div class="actions left">
-        <button type="submit" class="primary" disabled={busy}>Acknowledge</button>
-        <button type="button" onClick={onCancel}>Cancel</button>
+        <button type="submit" class="primary" disabled={busy}>
+          Acknowledge
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
       </div>
     </form>
   );
@@ -84,27 +109,92 @@ export function AlertItem({ alert: a, onChange }) {
           <StateBadge state={a.state} />
           <SeverityChip severity={a.severity} />
           <strong class="alert-name">{a.rule_name || a.labels?.alertname}</strong>
-          {a.acked && <span class="chip acked" title={a.ack?.comment || ''}>acknowledged by {a.ack?.by}</span>}
+          {a.acked && (
+            <span class="chip acked" title={a.ack?.comment || ''}>
+              acknowledged by {a.ack?.by}
+            </span>
+          )}
           {a.silenced && <span class="chip">silenced</span>}
-          {a.maintenance?.map((m) => <a class="chip maint" href="/maintenance" title="Muted by this maintenance window">maintenance: {m.name}</a>)}
-          {a.inhibited_by && <span class="chip inhibited" title="Muted while this other alert fires (an inhibit rule, or its node is down)">inhibited by #{a.inhibited_by}</span>}
-          {a.flapping && <span class="chip flapping" title="Fired often enough for its rule's flap damping: held firing until it stays quiet">flapping</span>}
+          {a.maintenance?.map((m) => (
+            <a class="chip maint" href="/maintenance" title="Muted by this maintenance window">
+              maintenance: {m.name}
+            </a>
+          ))}
+          {a.inhibited_by && (
+            <span
+              class="chip inhibited"
+              title="Muted while this other alert fires (an inhibit rule, or its node is down)"
+            >
+              inhibited by #{a.inhibited_by}
+            </span>
+          )}
+          {a.flapping && (
+            <span
+              class="chip flapping"
+              title="Fired often enough for its rule's flap damping: held firing until it stays quiet"
+            >
+              flapping
+            </span>
+          )}
         </div>
         {summary && <p class="alert-summary">{summary}</p>}
-        <div class="small">{labels.map(([k, v]) => <span class="chip">{k}={v}</span>)}</div>
+        <div class="small">
+          {labels.map(([k, v]) => (
+            <span class="chip">
+              {k}={v}
+            </span>
+          ))}
+        </div>
         <div class="muted small">
           value {formatValue(a.value)} · active <Time at={a.active_at} />
-          {a.fired_at && <> · fired <Time at={a.fired_at} /></>}
-          {a.resolved_at && <> · resolved <Time at={a.resolved_at} /></>}
+          {a.fired_at && (
+            <>
+              {' '}
+              · fired <Time at={a.fired_at} />
+            </>
+          )}
+          {a.resolved_at && (
+            <>
+              {' '}
+              · resolved <Time at={a.resolved_at} />
+            </>
+          )}
         </div>
-        {a.ack?.comment && <p class="small ack-comment">“{a.ack.comment}” — {a.ack.by}, <Time at={a.ack.at} /></p>}
-        {acking && <AckForm alert={a} onDone={(x) => { setAcking(false); onChange(x); }} onCancel={() => setAcking(false)} />}
+        {a.ack?.comment && (
+          <p class="small ack-comment">
+            “{a.ack.comment}” — {a.ack.by}, <Time at={a.ack.at} />
+          </p>
+        )}
+        {acking && (
+          <AckForm
+            alert={a}
+            onDone={(x) => {
+              setAcking(false);
+              onChange(x);
+            }}
+            onCancel={() => setAcking(false)}
+          />
+        )}
       </div>
       {!acking && (
         <div class="alert-actions">
-          {a.state !== 'resolved' && !a.acked && <button type="button" class="writes" onClick={() => setAcking(true)}>Acknowledge</button>}
-          {a.state !== 'resolved' && <a class="button writes" href={'/silences' + qs({ new: 1, matchers: labelSelector(a.labels) })}>Silence</a>}
-          {a.rule_id && <a class="button" href={`/alerts/rules/${a.rule_id}`}>Rule</a>}
+          <CanWrite>
+            {a.state !== 'resolved' && !a.acked && (
+              <button type="button" onClick={() => setAcking(true)}>
+                Acknowledge
+              </button>
+            )}
+            {a.state !== 'resolved' && (
+              <a class="button" href={'/silences' + qs({ new: 1, matchers: labelSelector(a.labels) })}>
+                Silence
+              </a>
+            )}
+          </CanWrite>
+          {a.rule_id && (
+            <a class="button" href={`/alerts/rules/${a.rule_id}`}>
+              Rule
+            </a>
+          )}
         </div>
       )}
     </li>
@@ -116,10 +206,21 @@ export function AlertItem({ alert: a, onChange }) {
 export const changesMutes = (e) => /^(silence|maintenance|inhibit_rule)\./.test(e.kind || '');
 
 export function AlertsNav({ here }) {
-  const tabs = [['/alerts', 'Alerts'], ['/silences', 'Silences'], ['/maintenance', 'Maintenance'], ['/inhibit-rules', 'Inhibit rules'], ['/alerts/rules', 'Rules'], ['/channels', 'Channels']];
+  const tabs = [
+    ['/alerts', 'Alerts'],
+    ['/silences', 'Silences'],
+    ['/maintenance', 'Maintenance'],
+    ['/inhibit-rules', 'Inhibit rules'],
+    ['/alerts/rules', 'Rules'],
+    ['/channels', 'Channels'],
+  ];
   return (
     <nav class="seg tabs" aria-label="Alerting">
-      {tabs.map(([href, label]) => <a class="button" href={href} aria-current={href === here ? 'page' : undefined}>{label}</a>)}
+      {tabs.map(([href, label]) => (
+        <a class="button" href={href} aria-current={href === here ? 'page' : undefined}>
+          {label}
+        </a>
+      ))}
     </nav>
   );
 }
@@ -130,64 +231,75 @@ export function Alerts({ query }) {
   const labelText = query.get('label') ?? '';
   const labels = parseLabels(labelText);
   const filters = { state, severity, labels: labels || {} };
-  const [list, setList] = useState(null);
-  const [more, setMore] = useState(false);
-  const [error, setError] = useState('');
   const [labelInput, setLabelInput] = useState(labelText);
-  const setFilter = (name, value) => {
-    const p = new URLSearchParams(location.search);
-    if (value) p.set(name, value); else p.delete(name);
-    navigate('/alerts' + (p.toString() ? '?' + p : ''), { replace: true });
-  };
-  const load = async (page = 1) => {
-    try {
-      const r = await get('/api/v1/alerts' + qs({ state, severity, label: Object.entries(labels || {}).map(([k, v]) => `${k}=${v}`), page, per_page: 100 }));
-      setList((l) => (page > 1 ? [...(l || []), ...r.data] : r.data));
-      setMore(r.pagination?.has_next ? page + 1 : false);
-      setError('');
-    } catch (err) {
-      setError(`Could not load the alerts: ${err.message}`);
-    }
-  };
-  useEffect(() => { document.title = 'Alerts · Telltale'; }, []);
-  useEffect(() => { setList(null); if (labels) load(); }, [state, severity, labelText]);
-  useEvents((e) => {
-    if (e.topic === 'alerts' && e.data?.alert) setList((l) => (l ? applyAlert(l, e.data.alert, filters) : l));
-    else if (changesMutes(e) && labels) load();
-  }, [state, severity, labelText]);
-  const replace = (a) => setList((l) => applyAlert(l, a, filters));
+  // Alert events change the list in place; mutes are matched when alerts are read, so a change
+  // of them reads it again.
+  const list = useResourceList('/api/v1/alerts', {
+    noun: 'alerts',
+    params: { state, severity, label: Object.entries(labels || {}).map(([k, v]) => `${k}=${v}`) },
+    skip: !labels,
+    onEvent: (e, l) => {
+      if (e.topic === 'alerts' && e.data?.alert) l.setItems((x) => (x ? applyAlert(x, e.data.alert, filters) : x));
+    },
+    reloadOn: changesMutes,
+  });
+  const replace = (a) => list.setItems((l) => applyAlert(l, a, filters));
   return (
-    <section aria-labelledby="alerts-title">
-      <div class="head">
-        <h1 id="alerts-title" tabIndex={-1}>Alerts</h1>
-        <AlertsNav here="/alerts" />
-      </div>
-      <form class="filters alert-filters" onSubmit={(e) => { e.preventDefault(); setFilter('label', labelInput.trim()); }}>
+    <Page id="alerts-title" title="Alerts" nav={<AlertsNav here="/alerts" />}>
+      <form
+        class="filters alert-filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQueryParam('label', labelInput.trim());
+        }}
+      >
         <div class="field">
           <label for="al-state">State</label>
-          <select id="al-state" value={state} onChange={(e) => setFilter('state', e.currentTarget.value)}>
-            <option value="">All</option>{ALERT_STATES.map((s) => <option value={s}>{cap(s)}</option>)}
+          <select id="al-state" value={state} onChange={(e) => setQueryParam('state', e.currentTarget.value)}>
+            <option value="">All</option>
+            {ALERT_STATES.map((s) => (
+              <option value={s}>{cap(s)}</option>
+            ))}
           </select>
         </div>
         <div class="field">
           <label for="al-sev">Severity</label>
-          <select id="al-sev" value={severity} onChange={(e) => setFilter('severity', e.currentTarget.value)}>
-            <option value="">All</option>{SEVERITIES.map((s) => <option value={s}>{cap(s)}</option>)}
+          <select id="al-sev" value={severity} onChange={(e) => setQueryParam('severity', e.currentTarget.value)}>
+            <option value="">All</option>
+            {SEVERITIES.map((s) => (
+              <option value={s}>{cap(s)}</option>
+            ))}
           </select>
         </div>
         <div class="field">
           <label for="al-label">Labels (key=value, comma-separated)</label>
-          <input id="al-label" value={labelInput} onInput={(e) => setLabelInput(e.currentTarget.value)} onBlur={() => setFilter('label', labelInput.trim())}
-            aria-invalid={labels ? undefined : 'true'} autocomplete="off" spellcheck={false} placeholder="node=gw-1" />
+          <input
+            id="al-label"
+            value={labelInput}
+            onInput={(e) => setLabelInput(e.currentTarget.value)}
+            onBlur={() => setQueryParam('label', labelInput.trim())}
+            aria-invalid={labels ? undefined : 'true'}
+            autocomplete="off"
+            spellcheck={false}
+            placeholder="node=gw-1"
+          />
           {!labels && <p class="field-error">Write labels as key=value, separated by commas.</p>}
         </div>
       </form>
-      {error && <p class="error" role="alert">{error}</p>}
-      {list === null ? (labels && <p class="loading">Loading…</p>) : list.length === 0 ? <p>No alerts{state || severity || labelText ? ' match these filters' : ''}.</p> : (
-        <ul class="alerts" aria-label="Alerts">{list.map((a) => <AlertItem key={a.id} alert={a} onChange={replace} />)}</ul>
-      )}
-      {more && <button type="button" onClick={() => load(more)}>More alerts</button>}
-    </section>
+      <ListView
+        list={list}
+        more="More alerts"
+        empty={`No alerts${state || severity || labelText ? ' match these filters' : ''}.`}
+      >
+        {(items) => (
+          <ul class="alerts" aria-label="Alerts">
+            {items.map((a) => (
+              <AlertItem key={a.id} alert={a} onChange={replace} />
+            ))}
+          </ul>
+        )}
+      </ListView>
+    </Page>
   );
 }
 
@@ -196,30 +308,55 @@ export function Alerts({ query }) {
 export function ActiveAlerts({ labels }) {
   const [list, setList] = useState([]);
   const [error, setError] = useState('');
-  const [reads, setReads] = useState(0);  // bumped to read the alerts again
+  const [reads, setReads] = useState(0); // bumped to read the alerts again
   const key = JSON.stringify(labels);
   const filters = { state: 'active', labels };
   useEffect(() => {
     let live = true;
     const label = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
-    Promise.all(['firing', 'pending'].map((state) => get('/api/v1/alerts' + qs({ state, label, per_page: 100 }))))
-      .then(([f, p]) => live && setList([...f.data, ...p.data]), (err) => live && setError(`Could not load the alerts: ${err.message}`));
-    return () => { live = false; };
+    Promise.all(['firing', 'pending'].map((state) => get('/api/v1/alerts' + qs({ state, label, per_page: 100 })))).then(
+      ([f, p]) => live && setList([...f.data, ...p.data]),
+      (err) => live && setError(`Could not load the alerts: ${err.message}`),
+    );
+    return () => {
+      live = false;
+    };
   }, [key, reads]);
-  useEvents((e) => {
-    if (e.topic === 'alerts' && e.data?.alert) setList((l) => applyAlert(l, e.data.alert, filters));
-    else if (changesMutes(e)) setReads((n) => n + 1);
-  }, [key]);
-  if (error) return <p class="error" role="alert">{error}</p>;
+  useEvents(
+    (e) => {
+      if (e.topic === 'alerts' && e.data?.alert) setList((l) => applyAlert(l, e.data.alert, filters));
+      else if (changesMutes(e)) setReads((n) => n + 1);
+    },
+    [key],
+  );
+  if (error)
+    return (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    );
   if (!list.length) return null;
   return (
     <section aria-labelledby="node-alerts-title">
       <div class="head">
         <h2 id="node-alerts-title">Alerts</h2>
-        <a href={'/alerts' + qs({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ') })}>All alerts</a>
+        <a
+          href={
+            '/alerts' +
+            qs({
+              label: Object.entries(labels)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(', '),
+            })
+          }
+        >
+          All alerts
+        </a>
       </div>
       <ul class="alerts" aria-label="Active alerts">
-        {list.map((a) => <AlertItem key={a.id} alert={a} onChange={(x) => setList((l) => applyAlert(l, x, filters))} />)}
+        {list.map((a) => (
+          <AlertItem key={a.id} alert={a} onChange={(x) => setList((l) => applyAlert(l, x, filters))} />
+        ))}
       </ul>
     </section>
   );

@@ -2,11 +2,18 @@
 // error and age), and the editor. A kind's options come from GET /api/v1/channel-kinds through
 // the same option form as the check editor's; secrets read "********" and sending that back
 // keeps the stored one. "Send test" sends through the saved channel and shows the receiver's answer.
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { get, post, patch, del, qs } from '../api.js';
-import { navigate } from '../router.js';
-import { useEvents } from '../live.js';
-import { Time, useForm, Field, FormAlert, cap, labelNames } from '../ui.jsx';
+import { useEffect, useState } from 'preact/hooks';
+import { get, post, qs } from '../api.js';
+import { navigate, setQueryParam } from '../router.js';
+import { Time, useForm, Field, Page, cap, labelNames } from '../ui.jsx';
+import { CanWrite } from '../session.jsx';
+import {
+  useResourceList,
+  ResourceTable,
+  EditorForm,
+  saveResource,
+  confirmDelete,
+} from '../components/resource_list.jsx';
 import { OptionFields, optionValues, optionsBody } from '../components/option_fields.jsx';
 import { AlertsNav } from './alerts.jsx';
 
@@ -16,14 +23,18 @@ export const OUTBOX_STATES = ['pending', 'delivered', 'failed', 'collapsed', 'wa
 const STATE_CLASS = { delivered: 's-up', failed: 's-down', pending: 's-degraded', waiting: 's-degraded' };
 // What sent_at marks, by state: the delivery, or when the outbox gave up, muted or dropped it.
 const SETTLED = { delivered: 'sent', failed: 'gave up', collapsed: 'collapsed' };
-// Deliveries, retries and mutes change rows without an event: the first page is read again this often.
+// How often the outbox is read again (deliveries, retries and mutes change rows without an event).
 const OUTBOX_REFRESH_MS = 5000;
 
 // Grouping's form keys are the server's 422 fields ("grouping.group_wait"); "grouping" itself is
 // the on/off switch (null on the API: one message per transition). Its options' defaults and
 // help come from GET /api/v1/channel-grouping (the server's table); the labels are the UI's.
 const G = 'grouping.';
-const GROUPING_TIMES = [['group_wait', 'Group wait'], ['group_interval', 'Group interval'], ['repeat_interval', 'Repeat interval']];
+const GROUPING_TIMES = [
+  ['group_wait', 'Group wait'],
+  ['group_interval', 'Group interval'],
+  ['repeat_interval', 'Repeat interval'],
+];
 const specOf = (specs, name) => specs.find((o) => o.name === name) || {};
 
 // A channel's grouping as form values. Switched off, group_by starts at the server's default,
@@ -57,7 +68,11 @@ export function channelBody(kind, v, creating) {
 // "by alertname, site · 30s / 5m / 4h" for the list.
 export function describeGrouping(g) {
   if (!g) return '';
-  const by = g.group_by.includes('...') ? 'all labels' : g.group_by.length ? g.group_by.join(', ') : 'nothing (one group)';
+  const by = g.group_by.includes('...')
+    ? 'all labels'
+    : g.group_by.length
+      ? g.group_by.join(', ')
+      : 'nothing (one group)';
   return `by ${by} · ${GROUPING_TIMES.map(([k]) => g[k]).join(' / ')}`;
 }
 
@@ -68,18 +83,43 @@ function GroupingFields({ form, specs }) {
     <fieldset class="options grouping">
       <legend>Grouping</legend>
       <div class="field check">
-        <label><input type="checkbox" {...f} checked={on} onChange={(e) => form.set('grouping', e.currentTarget.checked)} /> Group notifications</label>
-        <p class="help">Off: one message per alert that fires or resolves. On: the alerts with the same values of the labels below go out together, as Alertmanager groups them.</p>
-        {form.errors.grouping && <p class="field-error" id={f.id + '-err'}>{form.errors.grouping}</p>}
+        <label>
+          <input type="checkbox" {...f} checked={on} onChange={(e) => form.set('grouping', e.currentTarget.checked)} />{' '}
+          Group notifications
+        </label>
+        <p class="help">
+          Off: one message per alert that fires or resolves. On: the alerts with the same values of the labels below go
+          out together, as Alertmanager groups them.
+        </p>
+        {form.errors.grouping && (
+          <p class="field-error" id={f.id + '-err'}>
+            {form.errors.grouping}
+          </p>
+        )}
       </div>
       {on && (
         <div class="grid">
-          <Field form={form} name={G + 'group_by'} label="Group by" help="Label names, comma-separated; ... groups by all labels; empty puts every alert in one group.">
+          <Field
+            form={form}
+            name={G + 'group_by'}
+            label="Group by"
+            help="Label names, comma-separated; ... groups by all labels; empty puts every alert in one group."
+          >
             <input {...form.bind(G + 'group_by')} autocomplete="off" spellcheck={false} placeholder="alertname, node" />
           </Field>
           {GROUPING_TIMES.map(([k, label]) => (
-            <Field form={form} name={G + k} label={label} help={`${cap(specOf(specs, k).help || '')}. Empty: ${specOf(specs, k).default}.`}>
-              <input {...form.bind(G + k)} autocomplete="off" spellcheck={false} placeholder={specOf(specs, k).default} />
+            <Field
+              form={form}
+              name={G + k}
+              label={label}
+              help={`${cap(specOf(specs, k).help || '')}. Empty: ${specOf(specs, k).default}.`}
+            >
+              <input
+                {...form.bind(G + k)}
+                autocomplete="off"
+                spellcheck={false}
+                placeholder={specOf(specs, k).default}
+              />
             </Field>
           ))}
         </div>
@@ -89,9 +129,23 @@ function GroupingFields({ form, specs }) {
 }
 
 function TestResult({ test }) {
-  if (test.busy) return <p class="muted" role="status">Sending…</p>;
-  if (test.ok) return <p class="run-result card s-up-border" role="status"><strong>Delivered.</strong> The receiver accepted the test message.</p>;
-  return <p class="run-result card s-down-border" role="alert"><strong>Not delivered:</strong> {test.error}</p>;
+  if (test.busy)
+    return (
+      <p class="muted" role="status">
+        Sending…
+      </p>
+    );
+  if (test.ok)
+    return (
+      <p class="run-result card s-up-border" role="status">
+        <strong>Delivered.</strong> The receiver accepted the test message.
+      </p>
+    );
+  return (
+    <p class="run-result card s-down-border" role="alert">
+      <strong>Not delivered:</strong> {test.error}
+    </p>
+  );
 }
 
 export function ChannelEditor({ id }) {
@@ -104,12 +158,20 @@ export function ChannelEditor({ id }) {
   const form = useForm({ name: '', kind: 'webhook', ...groupingValues(null, []) });
   const fill = (c, k, g) => {
     setChannel(c);
-    form.setValues({ name: c.name, kind: c.kind, ...optionValues(k.find((x) => x.kind === c.kind)?.options, CFG, c.config), ...groupingValues(c.grouping, g) });
+    form.setValues({
+      name: c.name,
+      kind: c.kind,
+      ...optionValues(k.find((x) => x.kind === c.kind)?.options, CFG, c.config),
+      ...groupingValues(c.grouping, g),
+    });
   };
   useEffect(() => {
     (async () => {
       try {
-        const [k, g] = await Promise.all([get('/api/v1/channel-kinds'), get('/api/v1/channel-grouping')]).then((r) => [r[0].data, r[1].data.options]);
+        const [k, g] = await Promise.all([get('/api/v1/channel-kinds'), get('/api/v1/channel-grouping')]).then((r) => [
+          r[0].data,
+          r[1].data.options,
+        ]);
         setKinds(k);
         setGroupingSpecs(g);
         if (id) fill((await get(`/api/v1/channels/${id}`)).data, k, g);
@@ -121,18 +183,24 @@ export function ChannelEditor({ id }) {
     document.title = (id ? 'Channel' : 'New channel') + ' · Telltale';
   }, [id]);
 
-  if (error) return <section class="card narrow"><h1>Channel</h1><p class="error" role="alert">{error}</p><a href="/channels">Back to the channels</a></section>;
+  if (error)
+    return (
+      <section class="card narrow">
+        <h1>Channel</h1>
+        <p class="error" role="alert">
+          {error}
+        </p>
+        <a href="/channels">Back to the channels</a>
+      </section>
+    );
   if (!kinds || !channel) return <p class="loading">Loading…</p>;
   const kind = kinds.find((k) => k.kind === form.values.kind) || kinds[0];
 
   const work = async (v) => {
-    const body = channelBody(kind, v, !id);
-    if (id) {
-      fill((await patch(`/api/v1/channels/${id}`, body)).data, kinds, groupingSpecs);
-      setSaved('Saved.');
-    } else {
-      navigate(`/channels/${(await post('/api/v1/channels', body)).data.id}`, { replace: true });
-    }
+    const saved = await saveResource('/api/v1/channels', id && channel, channelBody(kind, v, !id));
+    if (!id) return navigate(`/channels/${saved.id}`, { replace: true });
+    fill(saved, kinds, groupingSpecs);
+    setSaved('Saved.');
   };
   const sendTest = async () => {
     setTest({ busy: true });
@@ -144,156 +212,205 @@ export function ChannelEditor({ id }) {
     }
   };
   const remove = async () => {
-    if (!confirm(`Delete channel “${channel.name}”?`)) return;
     try {
-      await del(`/api/v1/channels/${id}`);
-      navigate('/channels');
+      if (await confirmDelete(`/api/v1/channels/${id}`, `Delete channel “${channel.name}”?`)) navigate('/channels');
     } catch (err) {
       form.setAlert(err.code === 'CHANNEL_IN_USE' ? `${err.message} Remove it from those rules first.` : err.message);
     }
   };
   return (
     <section aria-labelledby="channel-title" class="editor">
-      <nav class="crumbs" aria-label="Breadcrumb"><a href="/channels">Channels</a> › <span>{id ? channel.name : 'New channel'}</span></nav>
-      <h1 id="channel-title" tabIndex={-1}>{id ? `Channel ${channel.name}` : 'New channel'}</h1>
-      <form noValidate onSubmit={(e) => { setSaved(''); form.submit(e, work); }}>
-        <FormAlert form={form} />
+      <nav class="crumbs" aria-label="Breadcrumb">
+        <a href="/channels">Channels</a> › <span>{id ? channel.name : 'New channel'}</span>
+      </nav>
+      <h1 id="channel-title" tabIndex={-1}>
+        {id ? `Channel ${channel.name}` : 'New channel'}
+      </h1>
+      <EditorForm
+        form={form}
+        work={work}
+        class=""
+        onSubmit={() => setSaved('')}
+        submit={id ? 'Save' : 'Create channel'}
+        status={saved}
+        extra={
+          id && (
+            <>
+              <CanWrite>
+                <button
+                  type="button"
+                  onClick={sendTest}
+                  disabled={test?.busy}
+                  title="Sends a test message with the saved settings"
+                >
+                  Send test
+                </button>
+              </CanWrite>
+              <a class="button" href={'/channels' + qs({ channel: id })}>
+                Its notifications
+              </a>
+              <CanWrite>
+                <button type="button" class="danger" onClick={remove}>
+                  Delete channel
+                </button>
+              </CanWrite>
+            </>
+          )
+        }
+      >
         <div class="grid">
           <Field form={form} name="kind" label="Kind" help={kind.help}>
-            <select {...form.bind('kind')} disabled={!!id}>{kinds.map((k) => <option value={k.kind}>{k.title || k.kind}</option>)}</select>
+            <select {...form.bind('kind')} disabled={!!id}>
+              {kinds.map((k) => (
+                <option value={k.kind}>{k.title || k.kind}</option>
+              ))}
+            </select>
           </Field>
-          <Field form={form} name="name" label="Name"><input {...form.bind('name')} autocomplete="off" spellcheck={false} required /></Field>
+          <Field form={form} name="name" label="Name">
+            <input {...form.bind('name')} autocomplete="off" spellcheck={false} required />
+          </Field>
         </div>
-        <OptionFields form={form} specs={kind.options} prefix={CFG} legend={`${kind.title || kind.kind} settings`} kindKey={kind.kind} />
+        <OptionFields
+          form={form}
+          specs={kind.options}
+          prefix={CFG}
+          legend={`${kind.title || kind.kind} settings`}
+          kindKey={kind.kind}
+        />
         <GroupingFields form={form} specs={groupingSpecs} />
-        <div class="actions left">
-          <button type="submit" class="primary writes" disabled={form.busy}>{id ? 'Save' : 'Create channel'}</button>
-          {id && <button type="button" class="writes" onClick={sendTest} disabled={test?.busy} title="Sends a test message with the saved settings">Send test</button>}
-          {id && <a class="button" href={'/channels' + qs({ channel: id })}>Its notifications</a>}
-          {id && <button type="button" class="danger writes" onClick={remove}>Delete channel</button>}
-          <span role="status" class="muted">{saved}</span>
-        </div>
-      </form>
+      </EditorForm>
       {test && <TestResult test={test} />}
     </section>
   );
 }
 
-const Age = ({ n }) => <Time at={n.created_at} />;
+const OUTBOX_COLUMNS = [
+  { label: 'State', cell: (n) => <span class={'badge ' + (STATE_CLASS[n.state] || 's-unknown')}>{cap(n.state)}</span> },
+  { label: 'Channel', cell: (n) => <a href={`/channels/${n.channel_id}`}>{n.channel}</a> },
+  {
+    label: 'Alert',
+    cell: (n) => (
+      <>
+        {n.rule} <span class="chip">{n.event}</span>
+      </>
+    ),
+  },
+  { label: 'Attempts', props: { class: 'num', 'data-label': 'Attempts' }, cell: (n) => n.attempts },
+  {
+    label: 'Age',
+    props: { class: 'small' },
+    cell: (n) => (
+      <>
+        <Time at={n.created_at} />
+        {n.sent_at && (
+          <div class="muted">
+            {SETTLED[n.state] || n.state} <Time at={n.sent_at} />
+          </div>
+        )}
+        {n.state === 'pending' && n.next_attempt_at && (
+          <div class="muted">
+            next try <time datetime={n.next_attempt_at}>{new Date(n.next_attempt_at).toLocaleTimeString()}</time>
+          </div>
+        )}
+      </>
+    ),
+  },
+  {
+    label: 'Last error',
+    props: { class: 'small', 'data-label': 'Last error' },
+    cell: (n) => (n.last_error ? <code>{n.last_error}</code> : <span class="muted">–</span>),
+  },
+];
 
+// Deliveries, retries and mutes change rows without an event, so the first page is read again
+// every few seconds; alert transitions queue notifications, so it is read after each too, once
+// things settle.
 function Outbox({ channels, query }) {
   const state = query.get('state') ?? '';
   const channel = query.get('channel') ?? '';
-  const [list, setList] = useState(null);
-  const [more, setMore] = useState(false);
-  const [error, setError] = useState('');
-  const timer = useRef(0);
-  const setFilter = (name, value) => {
-    const p = new URLSearchParams(location.search);
-    if (value) p.set(name, value); else p.delete(name);
-    navigate('/channels' + (p.toString() ? '?' + p : ''), { replace: true });
-  };
-  const pages = useRef(1);  // pages shown; refreshes reread only a one-page list, so "More" stays
-  const load = async (page = 1) => {
-    try {
-      const r = await get('/api/v1/notifications' + qs({ state, channel, page, per_page: 50 }));
-      pages.current = page;
-      setList((l) => (page > 1 ? [...(l || []), ...r.data] : r.data));
-      setMore(r.pagination?.has_next ? page + 1 : false);
-      setError('');
-    } catch (err) {
-      setError(`Could not load the outbox: ${err.message}`);
-    }
-  };
-  useEffect(() => {
-    load();
-    const refresh = setInterval(() => { if (pages.current === 1) load(); }, OUTBOX_REFRESH_MS);
-    return () => { clearInterval(refresh); clearTimeout(timer.current); };
-  }, [state, channel]);
-  // Alert transitions queue notifications and deliveries follow within moments: reload after
-  // each, once things settle.
-  useEvents((e) => {
-    if (e.topic === 'alerts' && pages.current === 1) { clearTimeout(timer.current); timer.current = setTimeout(load, 1000); }
-  }, [state, channel]);
+  const list = useResourceList('/api/v1/notifications', {
+    noun: 'outbox',
+    params: { state, channel },
+    perPage: 50,
+    pollMs: OUTBOX_REFRESH_MS,
+    debounceMs: 1000,
+    reloadOn: (e) => e.topic === 'alerts',
+  });
   return (
     <section aria-labelledby="outbox-title">
       <div class="head">
         <h2 id="outbox-title">Outbox</h2>
         <span class="spacer" />
-        <button type="button" onClick={() => load()}>Refresh</button>
+        <button type="button" onClick={list.reload}>
+          Refresh
+        </button>
       </div>
       <div class="filters alert-filters">
         <div class="field">
           <label for="ob-state">State</label>
-          <select id="ob-state" value={state} onChange={(e) => setFilter('state', e.currentTarget.value)}>
-            <option value="">All</option>{OUTBOX_STATES.map((s) => <option value={s}>{cap(s)}</option>)}
+          <select id="ob-state" value={state} onChange={(e) => setQueryParam('state', e.currentTarget.value)}>
+            <option value="">All</option>
+            {OUTBOX_STATES.map((s) => (
+              <option value={s}>{cap(s)}</option>
+            ))}
           </select>
         </div>
         <div class="field">
           <label for="ob-channel">Channel</label>
-          <select id="ob-channel" value={channel} onChange={(e) => setFilter('channel', e.currentTarget.value)}>
-            <option value="">All</option>{channels.map((c) => <option value={c.id}>{c.name}</option>)}
+          <select id="ob-channel" value={channel} onChange={(e) => setQueryParam('channel', e.currentTarget.value)}>
+            <option value="">All</option>
+            {channels.map((c) => (
+              <option value={c.id}>{c.name}</option>
+            ))}
           </select>
         </div>
       </div>
-      {error && <p class="error" role="alert">{error}</p>}
-      {list === null ? <p class="loading">Loading…</p> : list.length === 0 ? <p>No notifications{state || channel ? ' match these filters' : ' yet'}.</p> : (
-        <table class="outbox">
-          <thead><tr><th scope="col">State</th><th scope="col">Channel</th><th scope="col">Alert</th><th scope="col">Attempts</th><th scope="col">Age</th><th scope="col">Last error</th></tr></thead>
-          <tbody>
-            {list.map((n) => (
-              <tr key={n.id} data-notification={n.id} data-state={n.state}>
-                <td><span class={'badge ' + (STATE_CLASS[n.state] || 's-unknown')}>{cap(n.state)}</span></td>
-                <td><a href={`/channels/${n.channel_id}`}>{n.channel}</a></td>
-                <td>{n.rule} <span class="chip">{n.event}</span></td>
-                <td class="num" data-label="Attempts">{n.attempts}</td>
-                <td class="small"><Age n={n} />
-                  {n.sent_at && <div class="muted">{SETTLED[n.state] || n.state} <Time at={n.sent_at} /></div>}
-                  {n.state === 'pending' && n.next_attempt_at && <div class="muted">next try <time datetime={n.next_attempt_at}>{new Date(n.next_attempt_at).toLocaleTimeString()}</time></div>}
-                </td>
-                <td class="small" data-label="Last error">{n.last_error ? <code>{n.last_error}</code> : <span class="muted">–</span>}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {more && <button type="button" onClick={() => load(more)}>More notifications</button>}
+      <ResourceTable
+        list={list}
+        class="outbox"
+        columns={OUTBOX_COLUMNS}
+        more="More notifications"
+        empty={`No notifications${state || channel ? ' match these filters' : ' yet'}.`}
+        row={(n) => ({ 'data-notification': n.id, 'data-state': n.state })}
+      />
     </section>
   );
 }
 
+const COLUMNS = [
+  { label: 'Channel', cell: (c) => <a href={`/channels/${c.id}`}>{c.name}</a> },
+  { label: 'Kind', cell: (c) => c.kind },
+  {
+    label: 'Grouping',
+    props: { class: 'small' },
+    cell: (c) => (c.grouping ? describeGrouping(c.grouping) : <span class="muted">none</span>),
+  },
+  { label: 'Changed', props: { class: 'small' }, cell: (c) => <Time at={c.updated_at} /> },
+];
+
 export function Channels({ query }) {
-  const [list, setList] = useState(null);
-  const [error, setError] = useState('');
-  useEffect(() => {
-    document.title = 'Channels · Telltale';
-    get('/api/v1/channels' + qs({ per_page: 500 })).then((r) => setList(r.data), (err) => setError(`Could not load the channels: ${err.message}`));
-  }, []);
+  const list = useResourceList('/api/v1/channels', { noun: 'channels', all: true });
   return (
-    <section aria-labelledby="channels-title">
-      <div class="head">
-        <h1 id="channels-title" tabIndex={-1}>Channels</h1>
-        <AlertsNav here="/channels" />
-        <span class="spacer" />
-        <a class="button primary writes" href="/channels/new">New channel</a>
-      </div>
-      {error && <p class="error" role="alert">{error}</p>}
-      {list === null ? <p class="loading">Loading…</p> : list.length === 0 ? <p>No channels yet: alerts are only shown here, nobody is notified.</p> : (
-        <table class="channels">
-          <thead><tr><th scope="col">Channel</th><th scope="col">Kind</th><th scope="col">Grouping</th><th scope="col">Changed</th></tr></thead>
-          <tbody>
-            {list.map((c) => (
-              <tr key={c.id} data-channel={c.id}>
-                <td><a href={`/channels/${c.id}`}>{c.name}</a></td>
-                <td>{c.kind}</td>
-                <td class="small">{c.grouping ? describeGrouping(c.grouping) : <span class="muted">none</span>}</td>
-                <td class="small"><Time at={c.updated_at} /></td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <Outbox channels={list || []} query={query} />
-    </section>
+    <Page
+      id="channels-title"
+      title="Channels"
+      nav={<AlertsNav here="/channels" />}
+      actions={
+        <CanWrite>
+          <a class="button primary" href="/channels/new">
+            New channel
+          </a>
+        </CanWrite>
+      }
+    >
+      <ResourceTable
+        list={list}
+        class="channels"
+        columns={COLUMNS}
+        row={(c) => ({ 'data-channel': c.id })}
+        empty="No channels yet: alerts are only shown here, nobody is notified."
+      />
+      <Outbox channels={list.items || []} query={query} />
+    </Page>
   );
 }

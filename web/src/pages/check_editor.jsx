@@ -1,10 +1,12 @@
 // Create or edit a check. The kind's options form, its facts for conditions and its defaults
 // all come from GET /api/v1/check-kinds, so a new probe kind needs no UI change.
 import { useEffect, useState } from 'preact/hooks';
+import { CanWrite } from '../session.jsx';
+import { KeyValueField, toPairs, fromPairs } from '../components/key_value.jsx';
 import { get, post, patch, del } from '../api.js';
 import { navigate } from '../router.js';
 import { useLive, useEvents, nodesByName } from '../live.js';
-import { Badge, useForm, Field, FormAlert, parseLabels, formatLabels } from '../ui.jsx';
+import { Badge, useForm, Field, FormAlert } from '../ui.jsx';
 import { OptionFields, optionValues, optionsBody } from '../components/option_fields.jsx';
 
 const OPT = 'options.';
@@ -13,12 +15,34 @@ function ConditionHelp({ kind }) {
   return (
     <details class="help-box">
       <summary>Condition help: facts of {kind.title || kind.kind}</summary>
-      <p>One condition a line; all must hold. Examples: <code>status == 200 && latency &lt; 300ms</code>, <code>body contains "ok"</code>, <code>loss &lt; 20%</code>, <code>json("$.status") == "green"</code>.</p>
+      <p>
+        One condition a line; all must hold. Examples: <code>status == 200 && latency &lt; 300ms</code>,{' '}
+        <code>body contains "ok"</code>, <code>loss &lt; 20%</code>, <code>json("$.status") == "green"</code>.
+      </p>
       <table class="facts-table">
-        <thead><tr><th scope="col">Fact</th><th scope="col">Type</th><th scope="col">Meaning</th></tr></thead>
-        <tbody>{kind.facts.map((f) => <tr><td><code>{f.name}</code></td><td>{f.type}</td><td>{f.help}</td></tr>)}</tbody>
+        <thead>
+          <tr>
+            <th scope="col">Fact</th>
+            <th scope="col">Type</th>
+            <th scope="col">Meaning</th>
+          </tr>
+        </thead>
+        <tbody>
+          {kind.facts.map((f) => (
+            <tr>
+              <td>
+                <code>{f.name}</code>
+              </td>
+              <td>{f.type}</td>
+              <td>{f.help}</td>
+            </tr>
+          ))}
+        </tbody>
       </table>
-      <p class="muted small">Durations: <code>300ms</code> <code>1.5s</code> <code>2m</code>; ratios: <code>20%</code>; strings: <code>== != contains startswith endswith</code>; combine with <code>&& || !</code> and parentheses.</p>
+      <p class="muted small">
+        Durations: <code>300ms</code> <code>1.5s</code> <code>2m</code>; ratios: <code>20%</code>; strings:{' '}
+        <code>== != contains startswith endswith</code>; combine with <code>&& || !</code> and parentheses.
+      </p>
     </details>
   );
 }
@@ -27,9 +51,24 @@ function RunResult({ result }) {
   const facts = Object.entries(result.facts || {});
   return (
     <div class={'run-result card ' + (result.up ? 's-up-border' : 's-down-border')} role="status">
-      <p><strong>{result.up ? 'Up' : 'Down'}</strong> in {Math.round(result.duration_ms)} ms{result.error ? ` · ${result.error}` : ''}{result.message ? ` — ${result.message}` : ''}</p>
+      <p>
+        <strong>{result.up ? 'Up' : 'Down'}</strong> in {Math.round(result.duration_ms)} ms
+        {result.error ? ` · ${result.error}` : ''}
+        {result.message ? ` — ${result.message}` : ''}
+      </p>
       {facts.length > 0 && (
-        <table class="facts-table"><tbody>{facts.map(([k, v]) => <tr><td><code>{k}</code></td><td>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</td></tr>)}</tbody></table>
+        <table class="facts-table">
+          <tbody>
+            {facts.map(([k, v]) => (
+              <tr>
+                <td>
+                  <code>{k}</code>
+                </td>
+                <td>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </div>
   );
@@ -42,7 +81,18 @@ export function CheckEditor({ id, nodeId }) {
   const [error, setError] = useState('');
   const [run, setRun] = useState(null);
   const [saved, setSaved] = useState('');
-  const form = useForm({ name: '', kind: 'http', target: '', interval: '', timeout: '', retries: '', node_id: nodeId || '', labels: '', enabled: true, conditions: '' });
+  const form = useForm({
+    name: '',
+    kind: 'http',
+    target: '',
+    interval: '',
+    timeout: '',
+    retries: '',
+    node_id: nodeId || '',
+    labels: [],
+    enabled: true,
+    conditions: '',
+  });
 
   useEffect(() => {
     (async () => {
@@ -53,8 +103,18 @@ export function CheckEditor({ id, nodeId }) {
         const c = (await get(`/api/v1/checks/${id}`)).data;
         setCheck(c);
         const spec = k.find((x) => x.kind === c.kind);
-        const values = { name: c.name, kind: c.kind, target: c.target || '', interval: c.interval, timeout: c.timeout, retries: String(c.retries),
-          node_id: c.node_id ? String(c.node_id) : '', labels: formatLabels(c.labels), enabled: c.enabled, conditions: (c.conditions || []).join('\n') };
+        const values = {
+          name: c.name,
+          kind: c.kind,
+          target: c.target || '',
+          interval: c.interval,
+          timeout: c.timeout,
+          retries: String(c.retries),
+          node_id: c.node_id ? String(c.node_id) : '',
+          labels: toPairs(c.labels),
+          enabled: c.enabled,
+          conditions: (c.conditions || []).join('\n'),
+        };
         form.setValues({ ...values, ...optionValues(spec?.options, OPT, c.options) });
       } catch (err) {
         setError(err.status === 404 ? 'This check does not exist (any more).' : err.message);
@@ -62,20 +122,37 @@ export function CheckEditor({ id, nodeId }) {
     })();
     document.title = (id ? 'Edit check' : 'New check') + ' · Telltale';
   }, [id]);
-  useEvents((e) => {
-    if (id && e.topic === 'checks' && +e.subject === id && e.kind === 'check.state_changed') setCheck((c) => c && { ...c, state: e.data.state, since: e.data.at });
-  }, [id]);
+  useEvents(
+    (e) => {
+      if (id && e.topic === 'checks' && +e.subject === id && e.kind === 'check.state_changed')
+        setCheck((c) => c && { ...c, state: e.data.state, since: e.data.at });
+    },
+    [id],
+  );
 
-  if (error) return <section class="card narrow"><h1>Check</h1><p class="error" role="alert">{error}</p><a href="/">Back to the overview</a></section>;
+  if (error)
+    return (
+      <section class="card narrow">
+        <h1>Check</h1>
+        <p class="error" role="alert">
+          {error}
+        </p>
+        <a href="/">Back to the overview</a>
+      </section>
+    );
   if (!kinds || (id && !check)) return <p class="loading">Loading…</p>;
   const kind = kinds.find((k) => k.kind === form.values.kind) || kinds[0];
 
   const work = async (v) => {
-    const labels = parseLabels(v.labels);
-    if (!labels) throw { fields: [{ field: 'labels', message: 'Use key=value pairs separated by commas.' }] };
+    const labels = fromPairs(v.labels, 'labels');
     const body = {
-      name: v.name.trim(), labels, enabled: !!v.enabled,
-      conditions: v.conditions.split('\n').map((s) => s.trim()).filter(Boolean),
+      name: v.name.trim(),
+      labels,
+      enabled: !!v.enabled,
+      conditions: v.conditions
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean),
       node_id: v.node_id ? Number(v.node_id) : null,
       options: optionsBody(kind.options, OPT, v),
     };
@@ -113,44 +190,124 @@ export function CheckEditor({ id, nodeId }) {
   const back = form.values.node_id ? `/nodes/${form.values.node_id}` : '/';
   return (
     <section aria-labelledby="check-title" class="editor">
-      <nav class="crumbs" aria-label="Breadcrumb"><a href={back}>{form.values.node_id ? nodes.get(+form.values.node_id)?.name ?? 'Node' : 'Overview'}</a> › <span>{id ? check.name : 'New check'}</span></nav>
+      <nav class="crumbs" aria-label="Breadcrumb">
+        <a href={back}>{form.values.node_id ? (nodes.get(+form.values.node_id)?.name ?? 'Node') : 'Overview'}</a> ›{' '}
+        <span>{id ? check.name : 'New check'}</span>
+      </nav>
       <div class="head">
-        <h1 id="check-title" tabIndex={-1}>{id ? `Check ${check.name}` : 'New check'}</h1>
+        <h1 id="check-title" tabIndex={-1}>
+          {id ? `Check ${check.name}` : 'New check'}
+        </h1>
         {check && <Badge status={check.state} />}
       </div>
-      <form noValidate onSubmit={(e) => { setSaved(''); form.submit(e, work); }}>
+      <form
+        noValidate
+        onSubmit={(e) => {
+          setSaved('');
+          form.submit(e, work);
+        }}
+      >
         <FormAlert form={form} />
         <div class="grid">
           <Field form={form} name="kind" label="Kind" help={kind.target_help}>
-            <select {...form.bind('kind')} disabled={!!id}>{kinds.map((k) => <option value={k.kind}>{k.title || k.kind}</option>)}</select>
+            <select {...form.bind('kind')} disabled={!!id}>
+              {kinds.map((k) => (
+                <option value={k.kind}>{k.title || k.kind}</option>
+              ))}
+            </select>
           </Field>
-          <Field form={form} name="name" label="Name"><input {...form.bind('name')} autocomplete="off" spellcheck={false} required /></Field>
-          {!kind.passive && <Field form={form} name="target" label="Target"><input {...form.bind('target')} autocomplete="off" spellcheck={false} placeholder={kind.kind === 'http' ? 'https://example.org/' : 'host or address'} required /></Field>}
+          <Field form={form} name="name" label="Name">
+            <input {...form.bind('name')} autocomplete="off" spellcheck={false} required />
+          </Field>
+          {!kind.passive && (
+            <Field form={form} name="target" label="Target">
+              <input
+                {...form.bind('target')}
+                autocomplete="off"
+                spellcheck={false}
+                placeholder={kind.kind === 'http' ? 'https://example.org/' : 'host or address'}
+                required
+              />
+            </Field>
+          )}
           <Field form={form} name="node_id" label="Node">
-            <select {...form.bind('node_id')}><option value="">(none)</option>{nodeList.map((n) => <option value={n.id}>{n.name}</option>)}</select>
+            <select {...form.bind('node_id')}>
+              <option value="">(none)</option>
+              {nodeList.map((n) => (
+                <option value={n.id}>{n.name}</option>
+              ))}
+            </select>
           </Field>
-          <Field form={form} name="interval" label="Interval"><input {...form.bind('interval')} placeholder={kind.default_interval} autocomplete="off" /></Field>
-          <Field form={form} name="timeout" label="Timeout"><input {...form.bind('timeout')} placeholder={kind.default_timeout} autocomplete="off" /></Field>
-          <Field form={form} name="retries" label="Retries" help="Failures in a row before the check is down."><input {...form.bind('retries')} type="number" min="0" placeholder="0" /></Field>
-          <Field form={form} name="labels" label="Labels (key=value, comma-separated)"><input {...form.bind('labels')} autocomplete="off" spellcheck={false} /></Field>
+          <Field form={form} name="interval" label="Interval">
+            <input {...form.bind('interval')} placeholder={kind.default_interval} autocomplete="off" />
+          </Field>
+          <Field form={form} name="timeout" label="Timeout">
+            <input {...form.bind('timeout')} placeholder={kind.default_timeout} autocomplete="off" />
+          </Field>
+          <Field form={form} name="retries" label="Retries" help="Failures in a row before the check is down.">
+            <input {...form.bind('retries')} type="number" min="0" placeholder="0" />
+          </Field>
+          <KeyValueField form={form} name="labels" label="Labels" />
         </div>
-        <div class="field check"><label><input type="checkbox" {...form.bind('enabled')} checked={!!form.values.enabled} value={undefined} /> Enabled</label></div>
+        <div class="field check">
+          <label>
+            <input type="checkbox" {...form.bind('enabled')} checked={!!form.values.enabled} value={undefined} />{' '}
+            Enabled
+          </label>
+        </div>
         <Field form={form} name="conditions" label="Conditions (one a line)">
-          <textarea {...form.bind('conditions')} rows={3} spellcheck={false} placeholder={kind.kind === 'http' ? 'status == 200 && latency < 300ms' : ''} />
+          <textarea
+            {...form.bind('conditions')}
+            rows={3}
+            spellcheck={false}
+            placeholder={kind.kind === 'http' ? 'status == 200 && latency < 300ms' : ''}
+          />
         </Field>
         <ConditionHelp kind={kind} />
-        <OptionFields form={form} specs={kind.options} prefix={OPT} legend={`${kind.title || kind.kind} options`} kindKey={kind.kind} />
+        <OptionFields
+          form={form}
+          specs={kind.options}
+          prefix={OPT}
+          legend={`${kind.title || kind.kind} options`}
+          kindKey={kind.kind}
+        />
         <div class="actions left">
-          <button type="submit" class="primary writes" disabled={form.busy}>{id ? 'Save' : 'Create check'}</button>
-          {id && !kind.passive && <button type="button" class="writes" onClick={testNow} disabled={run?.busy}>Test now</button>}
-          {id && <button type="button" class="danger writes" onClick={remove}>Delete check</button>}
-          <span role="status" class="muted">{saved}</span>
+          <CanWrite>
+            <button type="submit" class="primary" disabled={form.busy}>
+              {id ? 'Save' : 'Create check'}
+            </button>
+            {id && !kind.passive && (
+              <button type="button" onClick={testNow} disabled={run?.busy}>
+                Test now
+              </button>
+            )}
+            {id && (
+              <button type="button" class="danger" onClick={remove}>
+                Delete check
+              </button>
+            )}
+          </CanWrite>
+          <span role="status" class="muted">
+            {saved}
+          </span>
         </div>
       </form>
-      {check?.push_url && <p>Push URL: <code>{location.origin + check.push_url}</code></p>}
-      {run?.busy && <p class="muted" role="status">Running…</p>}
+      {check?.push_url && (
+        <p>
+          Push URL: <code>{location.origin + check.push_url}</code>
+        </p>
+      )}
+      {run?.busy && (
+        <p class="muted" role="status">
+          Running…
+        </p>
+      )}
       {run?.result && <RunResult result={run.result} />}
-      {run?.error && <p class="error" role="alert">{run.error}</p>}
+      {run?.error && (
+        <p class="error" role="alert">
+          {run.error}
+        </p>
+      )}
     </section>
   );
 }

@@ -6,7 +6,7 @@ import { useLive, nodesByName } from '../live.js';
 import { STATUSES, cap } from '../ui.jsx';
 
 const PAD = 40;
-const MAX_ZOOM = 16;        // a lone node (or nodes on one site) is shown at about street level
+const MAX_ZOOM = 16; // a lone node (or nodes on one site) is shown at about street level
 const TILE = 256;
 const MAX_TILES = 48;
 const TILES_KEY = 'telltale.map.tiles';
@@ -25,21 +25,31 @@ export function unproject(x, y) {
 // (pixels per world unit), between the whole world and MAX_ZOOM.
 export function fit(points, width, height) {
   if (!points.length) return { cx: 0.5, cy: 0.5, scale: Math.min(width, height), width, height };
-  const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
+  const xs = points.map((p) => p[0]),
+    ys = points.map((p) => p[1]);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  const fitScale = Math.min((width - 2 * PAD) / Math.max(x1 - x0, 1e-12), (height - 2 * PAD) / Math.max(y1 - y0, 1e-12));
+  const fitScale = Math.min(
+    (width - 2 * PAD) / Math.max(x1 - x0, 1e-12),
+    (height - 2 * PAD) / Math.max(y1 - y0, 1e-12),
+  );
   const scale = Math.max(Math.min(width, height), Math.min(fitScale, TILE * 2 ** MAX_ZOOM));
   return { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, scale, width, height };
 }
-export const toScreen = (view, [x, y]) => [view.width / 2 + (x - view.cx) * view.scale, view.height / 2 + (y - view.cy) * view.scale];
+export const toScreen = (view, [x, y]) => [
+  view.width / 2 + (x - view.cx) * view.scale,
+  view.height / 2 + (y - view.cy) * view.scale,
+];
 
 // The tiles that cover the view at the zoom nearest its scale (none past MAX_TILES), each
 // {url, x, y, size} in screen pixels.
 export function tilesFor(view, template) {
   const z = Math.max(0, Math.min(MAX_ZOOM + 3, Math.round(Math.log2(view.scale / TILE))));
-  const n = 2 ** z, size = view.scale / n;
-  const tx0 = Math.max(0, Math.floor((view.cx - view.width / 2 / view.scale) * n)), tx1 = Math.min(n - 1, Math.floor((view.cx + view.width / 2 / view.scale) * n));
-  const ty0 = Math.max(0, Math.floor((view.cy - view.height / 2 / view.scale) * n)), ty1 = Math.min(n - 1, Math.floor((view.cy + view.height / 2 / view.scale) * n));
+  const n = 2 ** z,
+    size = view.scale / n;
+  const tx0 = Math.max(0, Math.floor((view.cx - view.width / 2 / view.scale) * n)),
+    tx1 = Math.min(n - 1, Math.floor((view.cx + view.width / 2 / view.scale) * n));
+  const ty0 = Math.max(0, Math.floor((view.cy - view.height / 2 / view.scale) * n)),
+    ty1 = Math.min(n - 1, Math.floor((view.cy + view.height / 2 / view.scale) * n));
   if ((tx1 - tx0 + 1) * (ty1 - ty0 + 1) > MAX_TILES) return [];
   const out = [];
   for (let ty = ty0; ty <= ty1; ty++) {
@@ -54,9 +64,13 @@ export function tilesFor(view, template) {
 // Graticule lines every step degrees, the step chosen for about 4 to 10 lines across.
 export function graticule(view) {
   const [latTop, lonLeft] = unproject(view.cx - view.width / 2 / view.scale, view.cy - view.height / 2 / view.scale);
-  const [latBottom, lonRight] = unproject(view.cx + view.width / 2 / view.scale, view.cy + view.height / 2 / view.scale);
+  const [latBottom, lonRight] = unproject(
+    view.cx + view.width / 2 / view.scale,
+    view.cy + view.height / 2 / view.scale,
+  );
   const span = Math.max(lonRight - lonLeft, 1e-6);
-  const step = [30, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001].find((s) => span / s >= 4) ?? 0.001;
+  const step =
+    [30, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001].find((s) => span / s >= 4) ?? 0.001;
   const lines = [];
   for (let lon = Math.ceil(Math.max(-180, lonLeft) / step) * step; lon <= Math.min(180, lonRight); lon += step) {
     lines.push({ kind: 'lon', value: +lon.toFixed(4), at: toScreen(view, project(0, lon))[0] });
@@ -88,10 +102,24 @@ function TileSetting({ value, onChange }) {
       <form onSubmit={save}>
         <div class="field">
           <label for="map-tiles">Tile URL (this browser only)</label>
-          <input id="map-tiles" value={text} onInput={(e) => setText(e.currentTarget.value)} placeholder="http://tiles.lan/{z}/{x}/{y}.png"
-            autocomplete="off" spellcheck={false} aria-invalid={error ? 'true' : undefined} aria-describedby="map-tiles-help" />
-          <p class="help" id="map-tiles-help">Empty: no base map, nothing is fetched. With a URL, the browser loads the tiles from it.</p>
-          {error && <p class="field-error" role="alert">{error}</p>}
+          <input
+            id="map-tiles"
+            value={text}
+            onInput={(e) => setText(e.currentTarget.value)}
+            placeholder="http://tiles.lan/{z}/{x}/{y}.png"
+            autocomplete="off"
+            spellcheck={false}
+            aria-invalid={error ? 'true' : undefined}
+            aria-describedby="map-tiles-help"
+          />
+          <p class="help" id="map-tiles-help">
+            Empty: no base map, nothing is fetched. With a URL, the browser loads the tiles from it.
+          </p>
+          {error && (
+            <p class="field-error" role="alert">
+              {error}
+            </p>
+          )}
         </div>
         <button type="submit">Save</button>
       </form>
@@ -105,7 +133,9 @@ export function MapPage() {
   // Drawn at the box's own size in pixels, so text and markers keep their size on a phone.
   const box = useRef(null);
   const [width, setWidth] = useState(1000);
-  useEffect(() => { document.title = 'Map · Telltale'; }, []);
+  useEffect(() => {
+    document.title = 'Map · Telltale';
+  }, []);
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -120,35 +150,86 @@ export function MapPage() {
   const showNames = placed.length <= 60;
   const counts = Object.fromEntries(STATUSES.map((s) => [s, placed.filter((n) => n.status === s).length]));
   // Problems are drawn last, on top.
-  const order = placed.map((n, i) => i).sort((a, b) => STATUSES.indexOf(placed[b].status) - STATUSES.indexOf(placed[a].status));
+  const order = placed
+    .map((n, i) => i)
+    .sort((a, b) => STATUSES.indexOf(placed[b].status) - STATUSES.indexOf(placed[a].status));
   return (
     <section aria-labelledby="map-title">
       <div class="head">
-        <h1 id="map-title" tabIndex={-1}>Map</h1>
-        <span class="muted">{placed.length} of {nodes.size} nodes have a location</span>
+        <h1 id="map-title" tabIndex={-1}>
+          Map
+        </h1>
+        <span class="muted">
+          {placed.length} of {nodes.size} nodes have a location
+        </span>
       </div>
       <ul class="legend" aria-label="Legend">
-        {STATUSES.map((s) => <li><svg width="12" height="12" aria-hidden="true"><circle cx="6" cy="6" r="5" class={'m-' + s} /></svg> {cap(s)} {counts[s]}</li>)}
+        {STATUSES.map((s) => (
+          <li>
+            <svg width="12" height="12" aria-hidden="true">
+              <circle cx="6" cy="6" r="5" class={'m-' + s} />
+            </svg>{' '}
+            {cap(s)} {counts[s]}
+          </li>
+        ))}
       </ul>
       <div class="map card" ref={box}>
-        <svg viewBox={`0 0 ${view.width} ${view.height}`} role="group" aria-label="Nodes by location" preserveAspectRatio="xMidYMid meet">
-          {tiles && tilesFor(view, tiles).map((t) => <image href={t.url} x={t.x} y={t.y} width={t.size + 0.5} height={t.size + 0.5} />)}
-          {graticule(view).map((l) => (l.kind === 'lon'
-            ? <g class="grat"><line x1={l.at} x2={l.at} y1={0} y2={view.height} /><text x={l.at + 3} y={view.height - 6}>{l.value}°</text></g>
-            : <g class="grat"><line x1={0} x2={view.width} y1={l.at} y2={l.at} /><text x={4} y={l.at - 3}>{l.value}°</text></g>))}
+        <svg
+          viewBox={`0 0 ${view.width} ${view.height}`}
+          role="group"
+          aria-label="Nodes by location"
+          preserveAspectRatio="xMidYMid meet"
+        >
+          {tiles &&
+            tilesFor(view, tiles).map((t) => (
+              <image href={t.url} x={t.x} y={t.y} width={t.size + 0.5} height={t.size + 0.5} />
+            ))}
+          {graticule(view).map((l) =>
+            l.kind === 'lon' ? (
+              <g class="grat">
+                <line x1={l.at} x2={l.at} y1={0} y2={view.height} />
+                <text x={l.at + 3} y={view.height - 6}>
+                  {l.value}°
+                </text>
+              </g>
+            ) : (
+              <g class="grat">
+                <line x1={0} x2={view.width} y1={l.at} y2={l.at} />
+                <text x={4} y={l.at - 3}>
+                  {l.value}°
+                </text>
+              </g>
+            ),
+          )}
           {order.map((i) => {
             const n = placed[i];
             const [x, y] = toScreen(view, points[i]);
             return (
-              <a href={`/nodes/${n.id}`} class="marker" data-node={n.id} aria-label={`${n.name}: ${n.status}${n.location.place ? ', ' + n.location.place : ''}`}>
-                <title>{n.name} ({n.status}){n.location.place ? ` · ${n.location.place}` : ''}</title>
+              <a
+                href={`/nodes/${n.id}`}
+                class="marker"
+                data-node={n.id}
+                aria-label={`${n.name}: ${n.status}${n.location.place ? ', ' + n.location.place : ''}`}
+              >
+                <title>
+                  {n.name} ({n.status}){n.location.place ? ` · ${n.location.place}` : ''}
+                </title>
                 <circle cx={x} cy={y} r={n.status === 'up' ? 6 : 8} class={'m-' + n.status} />
-                {showNames && <text x={x + 10} y={y + 4}>{n.name}</text>}
+                {showNames && (
+                  <text x={x + 10} y={y + 4}>
+                    {n.name}
+                  </text>
+                )}
               </a>
             );
           })}
         </svg>
-        {!placed.length && <p class="map-empty">No node has a location yet. Give one a latitude and longitude when adding it on the overview, or set its <code>location</code> through the API.</p>}
+        {!placed.length && (
+          <p class="map-empty">
+            No node has a location yet. Give one a latitude and longitude when adding it on the overview, or set its{' '}
+            <code>location</code> through the API.
+          </p>
+        )}
       </div>
       <TileSetting value={tiles} onChange={setTiles} />
     </section>

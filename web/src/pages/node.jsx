@@ -1,6 +1,7 @@
 // One node: its facts, checks (live state, "test now"), charts of its probe series and the
 // events that concern it.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { CanWrite } from '../session.jsx';
 import { get, post, del, qs } from '../api.js';
 import { navigate } from '../router.js';
 import { useLive, useEvents, watchSeries, useReconnects } from '../live.js';
@@ -9,7 +10,12 @@ import { Badge, Time, quote } from '../ui.jsx';
 import { EventList } from './events.jsx';
 import { ActiveAlerts } from './alerts.jsx';
 
-const RANGES = [['1h', 3600e3], ['6h', 6 * 3600e3], ['24h', 86400e3], ['7d', 7 * 86400e3]];
+const RANGES = [
+  ['1h', 3600e3],
+  ['6h', 6 * 3600e3],
+  ['24h', 86400e3],
+  ['7d', 7 * 86400e3],
+];
 
 async function range(selector, from, to) {
   const step = Math.max(1000, Math.round((to - from) / 240));
@@ -21,7 +27,8 @@ async function range(selector, from, to) {
 export function chartSelectors(nodeName, kinds) {
   const sel = (metric, extra = '') => `${metric}{node=${quote(nodeName)}${extra}}`;
   const want = { duration: sel('probe_duration_seconds') };
-  if (kinds.has('icmp')) Object.assign(want, { rtt: sel('probe_icmp_rtt_seconds', ',stat="avg"'), loss: sel('probe_icmp_loss_ratio') });
+  if (kinds.has('icmp'))
+    Object.assign(want, { rtt: sel('probe_icmp_rtt_seconds', ',stat="avg"'), loss: sel('probe_icmp_loss_ratio') });
   if (kinds.has('http')) want.http = sel('probe_http_duration_seconds');
   return want;
 }
@@ -38,8 +45,10 @@ export function trafficQueries(nodeName, step_ms) {
 // A Prometheus matrix ({metric, values: [[seconds, "value"]]}) as the charts' series.
 export function fromMatrix(result, direction) {
   return result.map((r) => ({
-    metric: 'traffic', labels: { ...r.metric, direction },
-    timestamps: r.values.map(([t]) => Math.round(t * 1000)), values: r.values.map(([, v]) => Number(v)),
+    metric: 'traffic',
+    labels: { ...r.metric, direction },
+    timestamps: r.values.map(([t]) => Math.round(t * 1000)),
+    values: r.values.map(([, v]) => Number(v)),
   }));
 }
 
@@ -51,23 +60,46 @@ function TrafficChart({ node, span, tick, reconnects, theme }) {
   useEffect(() => {
     let timer = null;
     const stop = watchSeries(`if_in_octets_total{node=${quote(node.name)}}`, () => {
-      timer ??= setTimeout(() => { timer = null; setFresh((n) => n + 1); }, 2000);
+      timer ??= setTimeout(() => {
+        timer = null;
+        setFresh((n) => n + 1);
+      }, 2000);
     });
-    return () => { clearTimeout(timer); stop(); };
+    return () => {
+      clearTimeout(timer);
+      stop();
+    };
   }, [node.name]);
   useEffect(() => {
     let live = true;
-    const to = Date.now(), from = to - span, step = Math.max(15e3, Math.round(span / 240));
+    const to = Date.now(),
+      from = to - span,
+      step = Math.max(15e3, Math.round(span / 240));
     const q = trafficQueries(node.name, step);
-    const ask = (query) => get('/prometheus/api/v1/query_range' + qs({ query, start: from / 1000, end: to / 1000, step: step / 1000 }))
-      .then((r) => r.data.result);
+    const ask = (query) =>
+      get('/prometheus/api/v1/query_range' + qs({ query, start: from / 1000, end: to / 1000, step: step / 1000 })).then(
+        (r) => r.data.result,
+      );
     Promise.all([ask(q.in), ask(q.out)])
-      .then(([i, o]) => live && setData({ range: [from, to], series: [...fromMatrix(i, 'in'), ...fromMatrix(o, 'out')] }))
+      .then(
+        ([i, o]) => live && setData({ range: [from, to], series: [...fromMatrix(i, 'in'), ...fromMatrix(o, 'out')] }),
+      )
       .catch(() => live && setData({ range: [from, to], series: [] }));
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
   }, [node.name, span, tick, fresh, reconnects]);
-  return <Chart title="Interface traffic" format={bitRate} series={data.series} names={(s) => `${s.labels.ifName ?? '?'} ${s.labels.direction}`}
-    range={data.range} theme={theme} empty="No interface counters in this range." />;
+  return (
+    <Chart
+      title="Interface traffic"
+      format={bitRate}
+      series={data.series}
+      names={(s) => `${s.labels.ifName ?? '?'} ${s.labels.direction}`}
+      range={data.range}
+      theme={theme}
+      empty="No interface counters in this range."
+    />
+  );
 }
 
 // The range is loaded once (again after a reconnect, and every few minutes to follow the
@@ -86,20 +118,32 @@ function Charts({ node, checks }) {
   }, []);
   useEffect(() => {
     let live = true;
-    const to = Date.now(), from = to - span;
-    Promise.all(Object.entries(want).map(async ([k, s]) => [k, await range(s, from, to).catch(() => [])]))
-      .then((pairs) => live && setData((d) => {
-        // Samples that arrived while the range loaded stay.
-        const out = { range: [from, to] };
-        for (const [k, list] of pairs) out[k] = d.pending?.[k] ? appendSamples(list, d.pending[k], from) : list;
-        return out;
-      }));
-    const stops = Object.entries(want).map(([k, s]) => watchSeries(s, (incoming) => setData((d) => {
-      const now = Date.now(), from = now - span;
-      if (!d[k]) return { ...d, pending: { ...d.pending, [k]: [...(d.pending?.[k] || []), ...incoming] } };
-      return { ...d, [k]: appendSamples(d[k], incoming, from), range: [from, now] };
-    })));
-    return () => { live = false; stops.forEach((stop) => stop()); };
+    const to = Date.now(),
+      from = to - span;
+    Promise.all(Object.entries(want).map(async ([k, s]) => [k, await range(s, from, to).catch(() => [])])).then(
+      (pairs) =>
+        live &&
+        setData((d) => {
+          // Samples that arrived while the range loaded stay.
+          const out = { range: [from, to] };
+          for (const [k, list] of pairs) out[k] = d.pending?.[k] ? appendSamples(list, d.pending[k], from) : list;
+          return out;
+        }),
+    );
+    const stops = Object.entries(want).map(([k, s]) =>
+      watchSeries(s, (incoming) =>
+        setData((d) => {
+          const now = Date.now(),
+            from = now - span;
+          if (!d[k]) return { ...d, pending: { ...d.pending, [k]: [...(d.pending?.[k] || []), ...incoming] } };
+          return { ...d, [k]: appendSamples(d[k], incoming, from), range: [from, now] };
+        }),
+      ),
+    );
+    return () => {
+      live = false;
+      stops.forEach((stop) => stop());
+    };
   }, [wantKey, span, tick, reconnects]);
   const theme = document.documentElement.dataset.theme;
   return (
@@ -107,16 +151,60 @@ function Charts({ node, checks }) {
       <div class="head">
         <h2 id="charts-title">Charts</h2>
         <div class="seg" role="group" aria-label="Time range">
-          {RANGES.map(([label, ms]) => <button type="button" aria-pressed={span === ms ? 'true' : 'false'} onClick={() => setSpan(ms)}>{label}</button>)}
+          {RANGES.map(([label, ms]) => (
+            <button type="button" aria-pressed={span === ms ? 'true' : 'false'} onClick={() => setSpan(ms)}>
+              {label}
+            </button>
+          ))}
         </div>
       </div>
       <div class="charts">
-        <Chart title="Response time by check" unit=" ms" scale={1000} series={data.duration} names={(s) => s.labels.check} range={data.range} theme={theme}
-          empty="No check results in this range." />
-        {kinds.has('icmp') && <Chart title="Ping round trip (avg)" unit=" ms" scale={1000} series={data.rtt} names={(s) => s.labels.check} range={data.range} theme={theme} />}
-        {kinds.has('icmp') && <Chart title="Ping loss" unit="%" scale={100} series={data.loss} names={(s) => s.labels.check} range={data.range} theme={theme} />}
-        {kinds.has('http') && <Chart title="HTTP timing by phase" unit=" ms" scale={1000} series={data.http} names={(s) => `${s.labels.check} ${s.labels.phase}`} range={data.range} theme={theme} />}
-        {checks.some((c) => c.kind === 'snmp' && c.options?.interfaces) && <TrafficChart node={node} span={span} tick={tick} reconnects={reconnects} theme={theme} />}
+        <Chart
+          title="Response time by check"
+          unit=" ms"
+          scale={1000}
+          series={data.duration}
+          names={(s) => s.labels.check}
+          range={data.range}
+          theme={theme}
+          empty="No check results in this range."
+        />
+        {kinds.has('icmp') && (
+          <Chart
+            title="Ping round trip (avg)"
+            unit=" ms"
+            scale={1000}
+            series={data.rtt}
+            names={(s) => s.labels.check}
+            range={data.range}
+            theme={theme}
+          />
+        )}
+        {kinds.has('icmp') && (
+          <Chart
+            title="Ping loss"
+            unit="%"
+            scale={100}
+            series={data.loss}
+            names={(s) => s.labels.check}
+            range={data.range}
+            theme={theme}
+          />
+        )}
+        {kinds.has('http') && (
+          <Chart
+            title="HTTP timing by phase"
+            unit=" ms"
+            scale={1000}
+            series={data.http}
+            names={(s) => `${s.labels.check} ${s.labels.phase}`}
+            range={data.range}
+            theme={theme}
+          />
+        )}
+        {checks.some((c) => c.kind === 'snmp' && c.options?.interfaces) && (
+          <TrafficChart node={node} span={span} tick={tick} reconnects={reconnects} theme={theme} />
+        )}
       </div>
     </section>
   );
@@ -136,16 +224,48 @@ function CheckRow({ check: c }) {
   const last = c.last_result;
   return (
     <tr data-check={c.name}>
-      <td class="c-status"><Badge status={c.state} />{c.flapping && <span class="chip">flapping</span>}</td>
-      <td class="c-name"><a href={`/checks/${c.id}`}>{c.name}</a><div class="muted small">{c.kind} · <code>{c.target}</code></div></td>
-      <td data-label="Last result" class="c-result">
-        {last ? <span>{last.up ? 'OK' : last.error || 'failed'} · {Math.round(last.duration_ms)} ms{last.message ? ` · ${last.message}` : ''}</span> : <span class="muted">no run yet</span>}
-        {run?.result && <div class="run-result" role="status">Test: {run.result.up ? 'up' : 'down'} in {Math.round(run.result.duration_ms)} ms{run.result.message ? ` — ${run.result.message}` : ''}</div>}
-        {run?.error && <div class="error" role="alert">{run.error}</div>}
+      <td class="c-status">
+        <Badge status={c.state} />
+        {c.flapping && <span class="chip">flapping</span>}
       </td>
-      <td data-label="Since" class="c-since"><Time at={c.since} never="–" /></td>
+      <td class="c-name">
+        <a href={`/checks/${c.id}`}>{c.name}</a>
+        <div class="muted small">
+          {c.kind} · <code>{c.target}</code>
+        </div>
+      </td>
+      <td data-label="Last result" class="c-result">
+        {last ? (
+          <span>
+            {last.up ? 'OK' : last.error || 'failed'} · {Math.round(last.duration_ms)} ms
+            {last.message ? ` · ${last.message}` : ''}
+          </span>
+        ) : (
+          <span class="muted">no run yet</span>
+        )}
+        {run?.result && (
+          <div class="run-result" role="status">
+            Test: {run.result.up ? 'up' : 'down'} in {Math.round(run.result.duration_ms)} ms
+            {run.result.message ? ` — ${run.result.message}` : ''}
+          </div>
+        )}
+        {run?.error && (
+          <div class="error" role="alert">
+            {run.error}
+          </div>
+        )}
+      </td>
+      <td data-label="Since" class="c-since">
+        <Time at={c.since} never="–" />
+      </td>
       <td class="c-actions">
-        {c.kind !== 'push' && <button type="button" class="writes" onClick={test} disabled={run?.busy}>Test now</button>}
+        <CanWrite>
+          {c.kind !== 'push' && (
+            <button type="button" onClick={test} disabled={run?.busy}>
+              Test now
+            </button>
+          )}
+        </CanWrite>
       </td>
     </tr>
   );
@@ -170,34 +290,60 @@ export function NodePage({ id }) {
       setError(`Could not load the checks: ${err.message}`);
     }
   };
-  const concerns = (e) => (e.topic === 'nodes' && +e.subject === id) || (e.topic === 'checks' && checkIds.current.has(+e.subject));
+  const concerns = (e) =>
+    (e.topic === 'nodes' && +e.subject === id) || (e.topic === 'checks' && checkIds.current.has(+e.subject));
   useEffect(() => {
     setChecks(null);
     setEvents(null);
-    loadChecks().then(async () => {
-      const r = await get('/api/v1/events?order=desc&limit=1000');
-      setEvents(r.data.filter(concerns).slice(0, 100));
-    }).catch((err) => setError(err.message));
+    loadChecks()
+      .then(async () => {
+        const r = await get('/api/v1/events?order=desc&limit=1000');
+        setEvents(r.data.filter(concerns).slice(0, 100));
+      })
+      .catch((err) => setError(err.message));
     return () => clearTimeout(reloadTimer.current);
   }, [id]);
   useEffect(() => {
-    if (loaded && !node) get(`/api/v1/nodes/${id}`).then(() => {}, () => setMissing(true));
+    if (loaded && !node)
+      get(`/api/v1/nodes/${id}`).then(
+        () => {},
+        () => setMissing(true),
+      );
     if (node) document.title = `${node.name} · Telltale`;
   }, [loaded, !node]);
 
-  useEvents((e) => {
-    if (e.topic === 'checks' && e.kind === 'check.state_changed' && checkIds.current.has(+e.subject)) {
-      // The state at once; the run's full result (not in the event) follows.
-      setChecks((list) => list?.map((c) => (c.id === e.data.id ? { ...c, state: e.data.state, since: e.data.at, flapping: e.data.flapping } : c)));
-      get(`/api/v1/checks/${e.data.id}`).then((r) => setChecks((list) => list?.map((c) => (c.id === r.data.id ? r.data : c))), () => {});
-    } else if (e.topic === 'checks') {
-      clearTimeout(reloadTimer.current);
-      reloadTimer.current = setTimeout(loadChecks, 300);
-    }
-    if (concerns(e) || (e.topic === 'checks' && e.data?.check?.node_id === id)) setEvents((list) => [e, ...(list || [])].slice(0, 100));
-  }, [id]);
+  useEvents(
+    (e) => {
+      if (e.topic === 'checks' && e.kind === 'check.state_changed' && checkIds.current.has(+e.subject)) {
+        // The state at once; the run's full result (not in the event) follows.
+        setChecks((list) =>
+          list?.map((c) =>
+            c.id === e.data.id ? { ...c, state: e.data.state, since: e.data.at, flapping: e.data.flapping } : c,
+          ),
+        );
+        get(`/api/v1/checks/${e.data.id}`).then(
+          (r) => setChecks((list) => list?.map((c) => (c.id === r.data.id ? r.data : c))),
+          () => {},
+        );
+      } else if (e.topic === 'checks') {
+        clearTimeout(reloadTimer.current);
+        reloadTimer.current = setTimeout(loadChecks, 300);
+      }
+      if (concerns(e) || (e.topic === 'checks' && e.data?.check?.node_id === id))
+        setEvents((list) => [e, ...(list || [])].slice(0, 100));
+    },
+    [id],
+  );
 
-  if (missing) return <section class="card narrow"><h1>Node not found</h1><p>It may have been deleted. <a href="/">Back to the overview</a>.</p></section>;
+  if (missing)
+    return (
+      <section class="card narrow">
+        <h1>Node not found</h1>
+        <p>
+          It may have been deleted. <a href="/">Back to the overview</a>.
+        </p>
+      </section>
+    );
   if (!node) return <p class="loading">Loading…</p>;
 
   const remove = async () => {
@@ -213,40 +359,112 @@ export function NodePage({ id }) {
   const meta = Object.entries(node.metadata || {});
   return (
     <article class="node-page" aria-labelledby="node-title">
-      <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Overview</a> › <span>{node.name}</span></nav>
+      <nav class="crumbs" aria-label="Breadcrumb">
+        <a href="/">Overview</a> › <span>{node.name}</span>
+      </nav>
       <div class="head">
-        <h1 id="node-title" tabIndex={-1}>{node.name}</h1>
+        <h1 id="node-title" tabIndex={-1}>
+          {node.name}
+        </h1>
         <Badge status={node.status} />
         <span class="spacer" />
-        <button type="button" class="danger writes" onClick={remove}>Delete node</button>
+        <CanWrite>
+          <button type="button" class="danger" onClick={remove}>
+            Delete node
+          </button>
+        </CanWrite>
       </div>
-      {error && <p class="error" role="alert">{error}</p>}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
       <dl class="facts">
-        <dt>Type</dt><dd>{node.type}</dd>
-        <dt>Address</dt><dd>{node.address ? <code>{node.address}</code> : '–'}</dd>
-        <dt>Last seen</dt><dd><Time at={node.last_seen} /></dd>
-        <dt>Labels</dt><dd>{labels.length ? labels.map(([k, v]) => <span class="chip">{k}={v}</span>) : '–'}</dd>
-        {node.location && <><dt>Location</dt><dd>{node.location.place ? `${node.location.place} · ` : ''}{node.location.lat}, {node.location.lon}</dd></>}
-        {node.mac && <><dt>MAC</dt><dd><code>{node.mac}</code></dd></>}
-        {meta.map(([k, v]) => <><dt>{k}</dt><dd>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd></>)}
+        <dt>Type</dt>
+        <dd>{node.type}</dd>
+        <dt>Address</dt>
+        <dd>{node.address ? <code>{node.address}</code> : '–'}</dd>
+        <dt>Last seen</dt>
+        <dd>
+          <Time at={node.last_seen} />
+        </dd>
+        <dt>Labels</dt>
+        <dd>
+          {labels.length
+            ? labels.map(([k, v]) => (
+                <span class="chip">
+                  {k}={v}
+                </span>
+              ))
+            : '–'}
+        </dd>
+        {node.location && (
+          <>
+            <dt>Location</dt>
+            <dd>
+              {node.location.place ? `${node.location.place} · ` : ''}
+              {node.location.lat}, {node.location.lon}
+            </dd>
+          </>
+        )}
+        {node.mac && (
+          <>
+            <dt>MAC</dt>
+            <dd>
+              <code>{node.mac}</code>
+            </dd>
+          </>
+        )}
+        {meta.map(([k, v]) => (
+          <>
+            <dt>{k}</dt>
+            <dd>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>
+          </>
+        ))}
       </dl>
       <ActiveAlerts labels={{ node: node.name }} />
       <section aria-labelledby="checks-title">
         <div class="head">
           <h2 id="checks-title">Checks</h2>
-          <a class="button primary writes" href={`/checks/new?node=${id}`}>Add check</a>
+          <CanWrite>
+            <a class="button primary" href={`/checks/new?node=${id}`}>
+              Add check
+            </a>
+          </CanWrite>
         </div>
-        {checks === null ? <p class="loading">Loading…</p> : checks.length === 0 ? <p>No checks on this node yet.</p> : (
+        {checks === null ? (
+          <p class="loading">Loading…</p>
+        ) : checks.length === 0 ? (
+          <p>No checks on this node yet.</p>
+        ) : (
           <table class="checks">
-            <thead><tr><th scope="col">State</th><th scope="col">Check</th><th scope="col">Last result</th><th scope="col">Since</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-            <tbody>{checks.map((c) => <CheckRow key={c.id} check={c} />)}</tbody>
+            <thead>
+              <tr>
+                <th scope="col">State</th>
+                <th scope="col">Check</th>
+                <th scope="col">Last result</th>
+                <th scope="col">Since</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {checks.map((c) => (
+                <CheckRow key={c.id} check={c} />
+              ))}
+            </tbody>
           </table>
         )}
       </section>
       {checks && <Charts node={node} checks={checks} />}
       <section aria-labelledby="events-title">
         <h2 id="events-title">Events</h2>
-        {events === null ? <p class="loading">Loading…</p> : <EventList events={events} empty="No events for this node yet." />}
+        {events === null ? (
+          <p class="loading">Loading…</p>
+        ) : (
+          <EventList events={events} empty="No events for this node yet." />
+        )}
       </section>
     </article>
   );

@@ -1,11 +1,13 @@
 // Overview of every node: status counts, search, filters, grouping by type or a label,
 // a virtualised list (thousands of nodes), the add-node form, and the kiosk view (?kiosk=1).
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { CanWrite } from '../session.jsx';
+import { KeyValueField, fromPairs } from '../components/key_value.jsx';
 import { post } from '../api.js';
 import { navigate } from '../router.js';
 import { useLive, nodesByName, compareText, firingAlerts } from '../live.js';
 import { VirtualList } from '../components/virtual_list.jsx';
-import { Badge, Time, STATUSES, NODE_TYPES, cap, parseLabels, useForm, Field, FormAlert } from '../ui.jsx';
+import { Badge, Time, STATUSES, NODE_TYPES, cap, useForm, Field, FormAlert } from '../ui.jsx';
 
 const ROW_HEIGHT = 56;
 const RANK = { down: 0, degraded: 1, unknown: 2, up: 3 };
@@ -14,28 +16,33 @@ const RANK = { down: 0, degraded: 1, unknown: 2, up: 3 };
 export function nodeMatcher(q) {
   const words = q.toLowerCase().split(/\s+/).filter(Boolean);
   if (!words.length) return () => true;
-  return (n) => words.every((w) => {
-    const eq = w.indexOf('=');
-    if (eq > 0) return String(n.labels?.[w.slice(0, eq)] ?? '').toLowerCase() === w.slice(eq + 1);
-    return n.name.toLowerCase().includes(w) || (n.address || '').toLowerCase().includes(w) || n.type === w
-      || Object.values(n.labels || {}).some((v) => String(v).toLowerCase().includes(w));
-  });
+  return (n) =>
+    words.every((w) => {
+      const eq = w.indexOf('=');
+      if (eq > 0) return String(n.labels?.[w.slice(0, eq)] ?? '').toLowerCase() === w.slice(eq + 1);
+      return (
+        n.name.toLowerCase().includes(w) ||
+        (n.address || '').toLowerCase().includes(w) ||
+        n.type === w ||
+        Object.values(n.labels || {}).some((v) => String(v).toLowerCase().includes(w))
+      );
+    });
 }
 
-const groupKey = (n, by) => (by === 'type' ? n.type : by.startsWith('label:') ? n.labels?.[by.slice(6)] ?? '' : '');
+const groupKey = (n, by) => (by === 'type' ? n.type : by.startsWith('label:') ? (n.labels?.[by.slice(6)] ?? '') : '');
 
 // Rows of the list: group headers (when grouping) and nodes, problems first within a group
 // unless sorted by name. `byName`: the nodes sorted by name; the work is linear in them.
 export function buildRows(byName, { q, status, type, group, sort, collapsed }) {
   const matches = nodeMatcher(q);
   const counts = { up: 0, down: 0, degraded: 0, unknown: 0 };
-  const ranked = [[], [], [], []];  // by RANK, each still in name order
+  const ranked = [[], [], [], []]; // by RANK, each still in name order
   for (const n of byName) {
     if (type && n.type !== type) continue;
     if (!matches(n)) continue;
     counts[n.status in counts ? n.status : 'unknown']++;
     if (status.length && !status.includes(n.status)) continue;
-    ranked[sort === 'name' ? 0 : RANK[n.status] ?? 2].push(n);
+    ranked[sort === 'name' ? 0 : (RANK[n.status] ?? 2)].push(n);
   }
   const shown = ranked.flat();
   if (!group) return { rows: shown.map((node) => ({ node })), counts, total: shown.length };
@@ -64,19 +71,30 @@ export function parseLatLon(s) {
 }
 
 function AddNode() {
-  const form = useForm({ name: '', type: 'vm', address: '', labels: '', location: '' });
+  const form = useForm({ name: '', type: 'vm', address: '', labels: [], location: '' });
   const [done, setDone] = useState('');
   const work = async (v) => {
-    const labels = parseLabels(v.labels);
     const fields = [];
+    let labels = {};
+    try {
+      labels = fromPairs(v.labels, 'labels');
+    } catch (err) {
+      fields.push(...err.fields);
+    }
     if (!v.name.trim()) fields.push({ field: 'name', message: 'Required.' });
-    if (!labels) fields.push({ field: 'labels', message: 'Use key=value pairs separated by commas.' });
     const location = parseLatLon(v.location);
-    if (location === null) fields.push({ field: 'location', message: 'Write latitude, longitude in degrees, e.g. 52.37, 4.89.' });
+    if (location === null)
+      fields.push({ field: 'location', message: 'Write latitude, longitude in degrees, e.g. 52.37, 4.89.' });
     if (fields.length) throw { fields };
     try {
-      const r = await post('/api/v1/nodes', { name: v.name.trim(), type: v.type, address: v.address.trim(), labels, ...(location && { location }) });
-      form.setValues({ name: '', type: v.type, address: '', labels: '', location: '' });
+      const r = await post('/api/v1/nodes', {
+        name: v.name.trim(),
+        type: v.type,
+        address: v.address.trim(),
+        labels,
+        ...(location && { location }),
+      });
+      form.setValues({ name: '', type: v.type, address: '', labels: [], location: '' });
       setDone(`Node ${r.data.name} added.`);
     } catch (err) {
       if (err.code === 'NODE_EXISTS' && !err.fields.length) err.fields = [{ field: 'name', message: err.message }];
@@ -84,21 +102,47 @@ function AddNode() {
     }
   };
   return (
-    <details class="add writes">
+    <details class="add">
       <summary>Add node</summary>
-      <form noValidate onSubmit={(e) => { setDone(''); form.submit(e, work); }}>
+      <form
+        noValidate
+        onSubmit={(e) => {
+          setDone('');
+          form.submit(e, work);
+        }}
+      >
         <FormAlert form={form} />
         <div class="grid">
-          <Field form={form} name="name" label="Name"><input {...form.bind('name')} autocomplete="off" spellcheck={false} required /></Field>
-          <Field form={form} name="type" label="Type">
-            <select {...form.bind('type')}>{NODE_TYPES.map((t) => <option value={t}>{t}</option>)}</select>
+          <Field form={form} name="name" label="Name">
+            <input {...form.bind('name')} autocomplete="off" spellcheck={false} required />
           </Field>
-          <Field form={form} name="address" label="Address"><input {...form.bind('address')} placeholder="10.0.0.5 or host.example" autocomplete="off" spellcheck={false} /></Field>
-          <Field form={form} name="labels" label="Labels (key=value, comma-separated)"><input {...form.bind('labels')} placeholder="site=lab, env=prod" autocomplete="off" spellcheck={false} /></Field>
-          <Field form={form} name="location" label="Location (latitude, longitude)"><input {...form.bind('location')} placeholder="52.37, 4.89" autocomplete="off" inputMode="decimal" /></Field>
+          <Field form={form} name="type" label="Type">
+            <select {...form.bind('type')}>
+              {NODE_TYPES.map((t) => (
+                <option value={t}>{t}</option>
+              ))}
+            </select>
+          </Field>
+          <Field form={form} name="address" label="Address">
+            <input
+              {...form.bind('address')}
+              placeholder="10.0.0.5 or host.example"
+              autocomplete="off"
+              spellcheck={false}
+            />
+          </Field>
+          <KeyValueField form={form} name="labels" label="Labels" />
+          <Field form={form} name="location" label="Location (latitude, longitude)">
+            <input {...form.bind('location')} placeholder="52.37, 4.89" autocomplete="off" inputMode="decimal" />
+          </Field>
         </div>
-        <button type="submit" class="primary" disabled={form.busy}>Add node</button>
-        <span class="muted" role="status"> {done}</span>
+        <button type="submit" class="primary" disabled={form.busy}>
+          Add node
+        </button>
+        <span class="muted" role="status">
+          {' '}
+          {done}
+        </span>
       </form>
     </details>
   );
@@ -108,12 +152,22 @@ function NodeRow({ node: n }) {
   const labels = Object.entries(n.labels || {});
   return (
     <a class="node-row" href={`/nodes/${n.id}`} data-status={n.status}>
-      <span class="c-status"><Badge status={n.status} /></span>
+      <span class="c-status">
+        <Badge status={n.status} />
+      </span>
       <span class="c-name">{n.name}</span>
       <span class="c-type">{n.type}</span>
       <span class="c-addr">{n.address}</span>
-      <span class="c-labels">{labels.map(([k, v]) => <span class="chip">{k}={v}</span>)}</span>
-      <span class="c-seen"><Time at={n.last_seen} /></span>
+      <span class="c-labels">
+        {labels.map(([k, v]) => (
+          <span class="chip">
+            {k}={v}
+          </span>
+        ))}
+      </span>
+      <span class="c-seen">
+        <Time at={n.last_seen} />
+      </span>
     </a>
   );
 }
@@ -122,24 +176,40 @@ function Kiosk({ size, rows, counts }) {
   const problems = rows.filter((r) => r.node && r.node.status !== 'up');
   return (
     <section class="kiosk-view" aria-labelledby="kiosk-title">
-      <h1 id="kiosk-title" class="visually-hidden">Nodes</h1>
+      <h1 id="kiosk-title" class="visually-hidden">
+        Nodes
+      </h1>
       <div class="kiosk-counts">
-        {STATUSES.map((s) => <div class={'kcount s-' + s}><span class="n">{counts[s]}</span><span>{cap(s)}</span></div>)}
+        {STATUSES.map((s) => (
+          <div class={'kcount s-' + s}>
+            <span class="n">{counts[s]}</span>
+            <span>{cap(s)}</span>
+          </div>
+        ))}
       </div>
-      {firingAlerts.size > 0 && <p class="kiosk-alerts">{firingAlerts.size} {firingAlerts.size === 1 ? 'alert' : 'alerts'} firing</p>}
-      {problems.length === 0
-        ? <p class="kiosk-ok">All {size} nodes are up.</p>
-        : (
-          <ul class="tiles">
-            {problems.slice(0, 400).map(({ node: n }) => (
-              <li class={'tile s-' + n.status}>
-                <strong>{n.name}</strong><span>{cap(n.status)}</span>
-                <small>{Object.entries(n.labels || {}).map(([k, v]) => `${k}=${v}`).join(' ')}</small>
-              </li>
-            ))}
-            {problems.length > 400 && <li class="tile more">+{problems.length - 400} more</li>}
-          </ul>
-        )}
+      {firingAlerts.size > 0 && (
+        <p class="kiosk-alerts">
+          {firingAlerts.size} {firingAlerts.size === 1 ? 'alert' : 'alerts'} firing
+        </p>
+      )}
+      {problems.length === 0 ? (
+        <p class="kiosk-ok">All {size} nodes are up.</p>
+      ) : (
+        <ul class="tiles">
+          {problems.slice(0, 400).map(({ node: n }) => (
+            <li class={'tile s-' + n.status}>
+              <strong>{n.name}</strong>
+              <span>{cap(n.status)}</span>
+              <small>
+                {Object.entries(n.labels || {})
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(' ')}
+              </small>
+            </li>
+          ))}
+          {problems.length > 400 && <li class="tile more">+{problems.length - 400} more</li>}
+        </ul>
+      )}
     </section>
   );
 }
@@ -169,30 +239,60 @@ export function Overview({ query }) {
     return [...keys].sort();
   }, [nodes.size]);
   const { rows, counts, total } = buildRows(nodesByName(), { q, status, type, group, sort, collapsed });
-  useEffect(() => { document.title = `Overview · Telltale`; }, []);
+  useEffect(() => {
+    document.title = `Overview · Telltale`;
+  }, []);
 
   if (kiosk) return <Kiosk size={nodes.size} rows={rows} counts={counts} />;
-  const toggleGroup = (k) => setCollapsed((c) => { const n = new Set(c); n.has(k) ? n.delete(k) : n.add(k); return n; });
-  const renderRow = (r) => (r.node ? <NodeRow node={r.node} /> : (
-    <button type="button" class="group-row" aria-expanded={collapsed.has(r.group) ? 'false' : 'true'} onClick={() => toggleGroup(r.group)}>
-      <span class="caret" aria-hidden="true">{collapsed.has(r.group) ? '▸' : '▾'}</span>
-      <strong>{r.group || `(no ${group.replace('label:', '')})`}</strong>
-      <span class="muted">{r.size === 1 ? '1 node' : `${r.size} nodes`}</span>
-      {r.problems > 0 && <span class="badge s-down">{r.problems} with problems</span>}
-    </button>
-  ));
+  const toggleGroup = (k) =>
+    setCollapsed((c) => {
+      const n = new Set(c);
+      n.has(k) ? n.delete(k) : n.add(k);
+      return n;
+    });
+  const renderRow = (r) =>
+    r.node ? (
+      <NodeRow node={r.node} />
+    ) : (
+      <button
+        type="button"
+        class="group-row"
+        aria-expanded={collapsed.has(r.group) ? 'false' : 'true'}
+        onClick={() => toggleGroup(r.group)}
+      >
+        <span class="caret" aria-hidden="true">
+          {collapsed.has(r.group) ? '▸' : '▾'}
+        </span>
+        <strong>{r.group || `(no ${group.replace('label:', '')})`}</strong>
+        <span class="muted">{r.size === 1 ? '1 node' : `${r.size} nodes`}</span>
+        {r.problems > 0 && <span class="badge s-down">{r.problems} with problems</span>}
+      </button>
+    );
 
   return (
     <section aria-labelledby="nodes-title">
       <div class="head">
-        <h1 id="nodes-title" tabIndex={-1}>Nodes</h1>
-        <span class="muted" id="node-count">{loaded ? `${nodes.size} total` : 'loading…'}</span>
-        <a class="kiosk-link" href="/?kiosk=1">Wall screen</a>
+        <h1 id="nodes-title" tabIndex={-1}>
+          Nodes
+        </h1>
+        <span class="muted" id="node-count">
+          {loaded ? `${nodes.size} total` : 'loading…'}
+        </span>
+        <a class="kiosk-link" href="/?kiosk=1">
+          Wall screen
+        </a>
       </div>
-      <AddNode />
+      <CanWrite>
+        <AddNode />
+      </CanWrite>
       <div class="counts" role="group" aria-label="Filter by status">
         {STATUSES.map((s) => (
-          <button type="button" class={'count s-' + s} aria-pressed={status.includes(s) ? 'true' : 'false'} onClick={() => toggleStatus(s)}>
+          <button
+            type="button"
+            class={'count s-' + s}
+            aria-pressed={status.includes(s) ? 'true' : 'false'}
+            onClick={() => toggleStatus(s)}
+          >
             <span class="n">{counts[s]}</span> {cap(s)}
           </button>
         ))}
@@ -200,14 +300,23 @@ export function Overview({ query }) {
       <form class="filters" role="search" aria-label="Filter nodes" onSubmit={(e) => e.preventDefault()}>
         <div class="field">
           <label for="q">Search</label>
-          <input id="q" type="search" value={q} placeholder="name, address or key=value" autocomplete="off" spellcheck={false}
-            onInput={(e) => setParam('q', e.currentTarget.value)} />
+          <input
+            id="q"
+            type="search"
+            value={q}
+            placeholder="name, address or key=value"
+            autocomplete="off"
+            spellcheck={false}
+            onInput={(e) => setParam('q', e.currentTarget.value)}
+          />
         </div>
         <div class="field">
           <label for="f-type-filter">Type</label>
           <select id="f-type-filter" value={type} onChange={(e) => setParam('type', e.currentTarget.value)}>
             <option value="">All types</option>
-            {NODE_TYPES.map((t) => <option value={t}>{t}</option>)}
+            {NODE_TYPES.map((t) => (
+              <option value={t}>{t}</option>
+            ))}
           </select>
         </div>
         <div class="field">
@@ -215,7 +324,9 @@ export function Overview({ query }) {
           <select id="f-group" value={group} onChange={(e) => setParam('group', e.currentTarget.value)}>
             <option value="">No grouping</option>
             <option value="type">Type</option>
-            {labelKeys.map((k) => <option value={'label:' + k}>Label {k}</option>)}
+            {labelKeys.map((k) => (
+              <option value={'label:' + k}>Label {k}</option>
+            ))}
           </select>
         </div>
         <div class="field">
@@ -230,12 +341,21 @@ export function Overview({ query }) {
       {loaded && nodes.size > 0 && !total && <p role="status">No nodes match these filters.</p>}
       {total > 0 && (
         <div class="list-head" aria-hidden="true">
-          <span class="c-status">Status</span><span class="c-name">Name</span><span class="c-type">Type</span>
-          <span class="c-addr">Address</span><span class="c-labels">Labels</span><span class="c-seen">Last seen</span>
+          <span class="c-status">Status</span>
+          <span class="c-name">Name</span>
+          <span class="c-type">Type</span>
+          <span class="c-addr">Address</span>
+          <span class="c-labels">Labels</span>
+          <span class="c-seen">Last seen</span>
         </div>
       )}
-      <VirtualList rows={rows} rowHeight={ROW_HEIGHT} label="Nodes" renderRow={renderRow}
-        rowKey={(r) => (r.node ? 'n' + r.node.id : 'g' + r.group)} />
+      <VirtualList
+        rows={rows}
+        rowHeight={ROW_HEIGHT}
+        label="Nodes"
+        renderRow={renderRow}
+        rowKey={(r) => (r.node ? 'n' + r.node.id : 'g' + r.group)}
+      />
     </section>
   );
 }

@@ -1,11 +1,19 @@
 // Alert rules: the list, and the editor. An expression rule shows the current value of its
 // expression (an instant query of /prometheus/api/v1/query while typing), and a parse error
 // points at its position in the expression, from the preview as from the 422 of a save.
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { get, post, patch, del, qs } from '../api.js';
+import { useEffect, useState } from 'preact/hooks';
+import { get, qs } from '../api.js';
 import { navigate } from '../router.js';
-import { useEvents } from '../live.js';
-import { useForm, Field, FormAlert, parseLabels, formatLabels, cap } from '../ui.jsx';
+import { useForm, Field, Page, cap } from '../ui.jsx';
+import { CanWrite } from '../session.jsx';
+import { KeyValueField, toPairs, fromPairs } from '../components/key_value.jsx';
+import {
+  useResourceList,
+  ResourceTable,
+  EditorForm,
+  saveResource,
+  confirmDelete,
+} from '../components/resource_list.jsx';
 import { AlertsNav, SeverityChip, SEVERITIES, labelSelector } from './alerts.jsx';
 
 // "at position 12: unexpected …" -> {pos: 12, text: "unexpected …"}; null without a position.
@@ -14,29 +22,26 @@ export function exprPosition(message) {
   return m ? { pos: +m[1], text: m[2] } : null;
 }
 
-// "key=value" a line -> {key: value}; null when a line has no key. Values may hold commas.
-export function parseLines(text) {
-  const out = {};
-  for (const line of (text || '').split('\n').map((s) => s.trim()).filter(Boolean)) {
-    const i = line.indexOf('=');
-    if (i < 1) return null;
-    out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
-  }
-  return out;
-}
-const formatLines = (obj) => Object.entries(obj || {}).map(([k, v]) => `${k}=${v}`).join('\n');
-
 // The form's values as the API's body (escalations always: an empty list removes the steps).
 export function ruleBody(v) {
-  const body = { name: v.name.trim(), kind: v.kind, severity: v.severity, enabled: !!v.enabled, channels: (v.channels || []).map(Number),
-    escalations: (v.escalations || []).map((e) => ({ after: e.after.trim(), channels: e.channels.map(Number) })) };
+  const body = {
+    name: v.name.trim(),
+    kind: v.kind,
+    severity: v.severity,
+    enabled: !!v.enabled,
+    channels: (v.channels || []).map(Number),
+    escalations: (v.escalations || []).map((e) => ({ after: e.after.trim(), channels: e.channels.map(Number) })),
+  };
   for (const k of ['for', 'keep_firing_for', 'interval']) if (v[k].trim()) body[k] = v[k].trim();
-  const labels = parseLabels(v.labels), annotations = parseLines(v.annotations);
   const fields = [];
-  if (!labels) fields.push({ field: 'labels', message: 'Write labels as key=value, separated by commas.' });
-  if (!annotations) fields.push({ field: 'annotations', message: 'Write one key=value a line.' });
+  for (const k of ['labels', 'annotations']) {
+    try {
+      body[k] = fromPairs(v[k], k);
+    } catch (err) {
+      fields.push(...err.fields);
+    }
+  }
   if (fields.length) throw { fields, message: 'Please correct the highlighted fields.' };
-  Object.assign(body, { labels, annotations });
   if (v.kind === 'expr') body.expr = v.expr;
   else Object.assign(body, { check_id: v.check_id ? +v.check_id : null, check_selector: v.check_selector.trim() });
   return body;
@@ -45,14 +50,25 @@ export function ruleBody(v) {
 // The expression with a caret under the position of the error.
 export function ExprError({ expr, message }) {
   const at = exprPosition(message);
-  if (!at) return <p class="field-error" id="f-expr-err">{message}</p>;
+  if (!at)
+    return (
+      <p class="field-error" id="f-expr-err">
+        {message}
+      </p>
+    );
   const lineStart = expr.lastIndexOf('\n', at.pos - 1) + 1;
   const lineEnd = expr.indexOf('\n', at.pos);
   const line = expr.slice(lineStart, lineEnd < 0 ? undefined : lineEnd);
   return (
     <div class="expr-error" id="f-expr-err">
-      <pre aria-hidden="true">{line}{'\n'}{' '.repeat(at.pos - lineStart)}^</pre>
-      <p class="field-error">At position {at.pos}: {at.text}</p>
+      <pre aria-hidden="true">
+        {line}
+        {'\n'}
+        {' '.repeat(at.pos - lineStart)}^
+      </pre>
+      <p class="field-error">
+        At position {at.pos}: {at.text}
+      </p>
     </div>
   );
 }
@@ -70,28 +86,53 @@ function Preview({ expr }) {
         if (live) setState({ error: err.message });
       }
     }, 400);
-    return () => { live = false; clearTimeout(t); };
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
   }, [expr]);
   let body;
   if (state.error) body = <ExprError expr={expr} message={state.error} />;
   else if (!state.result) body = <p class="muted">{expr.trim() ? 'Evaluating…' : 'The current value appears here.'}</p>;
-  else if (state.result.resultType === 'scalar') body = <p>Scalar <strong>{state.result.result[1]}</strong></p>;
+  else if (state.result.resultType === 'scalar')
+    body = (
+      <p>
+        Scalar <strong>{state.result.result[1]}</strong>
+      </p>
+    );
   else {
     const rows = state.result.result || [];
-    body = rows.length === 0 ? <p class="muted">No series now: the rule would not fire.</p> : (
-      <>
-        <p class="small">{rows.length} series now: each would be an alert.</p>
-        <table class="preview">
-          <tbody>{rows.slice(0, 20).map((s) => {
-            const { __name__: name, ...labels } = s.metric;
-            return <tr><td><code>{(name || '') + labelSelector(labels)}</code></td><td class="num">{s.value?.[1]}</td></tr>;
-          })}</tbody>
-        </table>
-        {rows.length > 20 && <p class="muted small">and {rows.length - 20} more.</p>}
-      </>
-    );
+    body =
+      rows.length === 0 ? (
+        <p class="muted">No series now: the rule would not fire.</p>
+      ) : (
+        <>
+          <p class="small">{rows.length} series now: each would be an alert.</p>
+          <table class="preview">
+            <tbody>
+              {rows.slice(0, 20).map((s) => {
+                const { __name__: name, ...labels } = s.metric;
+                return (
+                  <tr>
+                    <td>
+                      <code>{(name || '') + labelSelector(labels)}</code>
+                    </td>
+                    <td class="num">{s.value?.[1]}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          {rows.length > 20 && <p class="muted small">and {rows.length - 20} more.</p>}
+        </>
+      );
   }
-  return <div class="help-box preview-box" role="status" aria-live="polite"><strong>Current value</strong>{body}</div>;
+  return (
+    <div class="help-box preview-box" role="status" aria-live="polite">
+      <strong>Current value</strong>
+      {body}
+    </div>
+  );
 }
 
 // The channels a rule notifies, as checkboxes (form value: their ids as strings).
@@ -101,9 +142,18 @@ function ChannelChoice({ form, channels }) {
   return (
     <fieldset class="channel-choice" aria-describedby={form.errors.channels ? 'f-channels-err' : undefined}>
       <legend>Notify</legend>
-      {channels.length === 0 ? <p class="help">No channels yet. <a href="/channels/new">Create one</a> to be notified when this rule fires.</p>
-        : <ChannelBoxes channels={channels} chosen={chosen} name="channels" onToggle={toggle} />}
-      {form.errors.channels && <p class="field-error" id="f-channels-err">{form.errors.channels}</p>}
+      {channels.length === 0 ? (
+        <p class="help">
+          No channels yet. <a href="/channels/new">Create one</a> to be notified when this rule fires.
+        </p>
+      ) : (
+        <ChannelBoxes channels={channels} chosen={chosen} name="channels" onToggle={toggle} />
+      )}
+      {form.errors.channels && (
+        <p class="field-error" id="f-channels-err">
+          {form.errors.channels}
+        </p>
+      )}
     </fieldset>
   );
 }
@@ -111,12 +161,22 @@ function ChannelChoice({ form, channels }) {
 // A checkbox per channel; `chosen` and onToggle(id, on) speak ids as strings.
 function ChannelBoxes({ channels, chosen, name, onToggle }) {
   return channels.map((c) => (
-    <div class="field check"><label><input type="checkbox" name={name} value={c.id} checked={chosen.includes(String(c.id))}
-      onChange={(e) => onToggle(String(c.id), e.currentTarget.checked)} /> {c.name} <span class="muted small">{c.kind}</span></label></div>
+    <div class="field check">
+      <label>
+        <input
+          type="checkbox"
+          name={name}
+          value={c.id}
+          checked={chosen.includes(String(c.id))}
+          onChange={(e) => onToggle(String(c.id), e.currentTarget.checked)}
+        />{' '}
+        {c.name} <span class="muted small">{c.kind}</span>
+      </label>
+    </div>
   ));
 }
 
-export const MAX_ESCALATION_STEPS = 8;  // the API's limit
+export const MAX_ESCALATION_STEPS = 8; // the API's limit
 
 // Escalation steps (form value: [{after, channels: ids as strings}]): a firing alert nobody has
 // acknowledged `after` its firing goes to the step's channels too. Each step's delay and channels
@@ -125,7 +185,10 @@ export function EscalationSteps({ form, channels }) {
   const steps = form.values.escalations;
   const key = (i, f) => `escalations[${i}].${f}`;
   const update = (i, f, value) => {
-    form.set('escalations', steps.map((s, j) => (j === i ? { ...s, [f]: value } : s)));
+    form.set(
+      'escalations',
+      steps.map((s, j) => (j === i ? { ...s, [f]: value } : s)),
+    );
     form.setErrors((e) => ({ ...e, [key(i, f)]: null }));
   };
   // A removed step moves the later ones up: their errors would sit on the wrong step.
@@ -135,15 +198,29 @@ export function EscalationSteps({ form, channels }) {
     requestAnimationFrame(() => document.getElementById(form.field(key(steps.length, 'after')).id)?.focus());
   };
   const remove = (i) => {
-    form.set('escalations', steps.filter((_, j) => j !== i));
+    form.set(
+      'escalations',
+      steps.filter((_, j) => j !== i),
+    );
     form.setErrors(dropStepErrors);
   };
-  const err = (k) => form.errors[k] && <p class="field-error" id={form.field(k).id + '-err'}>{form.errors[k]}</p>;
-  if (!channels.length && !steps.length) return null;  // the Notify box says to create a channel
+  const err = (k) =>
+    form.errors[k] && (
+      <p class="field-error" id={form.field(k).id + '-err'}>
+        {form.errors[k]}
+      </p>
+    );
+  if (!channels.length && !steps.length) return null; // the Notify box says to create a channel
   return (
-    <fieldset class="escalations" aria-describedby={form.errors.escalations ? 'f-escalations-err' : 'f-escalations-help'}>
+    <fieldset
+      class="escalations"
+      aria-describedby={form.errors.escalations ? 'f-escalations-err' : 'f-escalations-help'}
+    >
       <legend>Escalation</legend>
-      <p class="help" id="f-escalations-help">When nobody has acknowledged a firing alert this long after it fired, these channels are told too (once each). Delays from 1m to 30d, each step later than the one before.</p>
+      <p class="help" id="f-escalations-help">
+        When nobody has acknowledged a firing alert this long after it fired, these channels are told too (once each).
+        Delays from 1m to 30d, each step later than the one before.
+      </p>
       {steps.map((s, i) => {
         const after = form.field(key(i, 'after'));
         const chosen = form.field(key(i, 'channels'));
@@ -152,20 +229,43 @@ export function EscalationSteps({ form, channels }) {
             <legend>Step {i + 1}</legend>
             <div class="field">
               <label for={after.id}>After</label>
-              <input {...after} value={s.after} onInput={(e) => update(i, 'after', e.currentTarget.value)} placeholder="15m" autocomplete="off" spellcheck={false} />
+              <input
+                {...after}
+                value={s.after}
+                onInput={(e) => update(i, 'after', e.currentTarget.value)}
+                placeholder="15m"
+                autocomplete="off"
+                spellcheck={false}
+              />
               {err(key(i, 'after'))}
             </div>
             <div class="step-channels" role="group" aria-label={`Step ${i + 1} channels`}>
-              <ChannelBoxes channels={channels} chosen={s.channels} name={`escalation-${i}`}
-                onToggle={(id, on) => update(i, 'channels', on ? [...s.channels, id] : s.channels.filter((x) => x !== id))} />
+              <ChannelBoxes
+                channels={channels}
+                chosen={s.channels}
+                name={`escalation-${i}`}
+                onToggle={(id, on) =>
+                  update(i, 'channels', on ? [...s.channels, id] : s.channels.filter((x) => x !== id))
+                }
+              />
               {err(key(i, 'channels'))}
             </div>
-            <button type="button" class="danger" onClick={() => remove(i)} aria-label={`Remove step ${i + 1}`}>Remove</button>
+            <button type="button" class="danger" onClick={() => remove(i)} aria-label={`Remove step ${i + 1}`}>
+              Remove
+            </button>
           </fieldset>
         );
       })}
-      {form.errors.escalations && <p class="field-error" id="f-escalations-err">{form.errors.escalations}</p>}
-      {channels.length > 0 && steps.length < MAX_ESCALATION_STEPS && <button type="button" onClick={add}>Add escalation step</button>}
+      {form.errors.escalations && (
+        <p class="field-error" id="f-escalations-err">
+          {form.errors.escalations}
+        </p>
+      )}
+      {channels.length > 0 && steps.length < MAX_ESCALATION_STEPS && (
+        <button type="button" onClick={add}>
+          Add escalation step
+        </button>
+      )}
     </fieldset>
   );
 }
@@ -175,39 +275,84 @@ export function RuleEditor({ id }) {
   const [checks, setChecks] = useState([]);
   const [channels, setChannels] = useState([]);
   const [saved, setSaved] = useState('');
-  const form = useForm({ name: '', kind: 'expr', expr: '', check_id: '', check_selector: '', for: '', keep_firing_for: '', interval: '', severity: 'warning', labels: '', annotations: 'summary=', enabled: true, channels: [], escalations: [] });
+  const form = useForm({
+    name: '',
+    kind: 'expr',
+    expr: '',
+    check_id: '',
+    check_selector: '',
+    for: '',
+    keep_firing_for: '',
+    interval: '',
+    severity: 'warning',
+    labels: '',
+    annotations: [['summary', '']],
+    enabled: true,
+    channels: [],
+    escalations: [],
+  });
   const fill = (r) => {
     setRule(r);
-    form.setValues({ name: r.name, kind: r.kind, expr: r.expr || '', check_id: r.check_id ? String(r.check_id) : '', check_selector: r.check_selector || '',
-      for: r.for, keep_firing_for: r.keep_firing_for, interval: r.interval, severity: r.severity, labels: formatLabels(r.labels), annotations: formatLines(r.annotations), enabled: r.enabled, channels: (r.channels || []).map(String),
-      escalations: (r.escalations || []).map((e) => ({ after: e.after, channels: e.channels.map(String) })) });
+    form.setValues({
+      name: r.name,
+      kind: r.kind,
+      expr: r.expr || '',
+      check_id: r.check_id ? String(r.check_id) : '',
+      check_selector: r.check_selector || '',
+      for: r.for,
+      keep_firing_for: r.keep_firing_for,
+      interval: r.interval,
+      severity: r.severity,
+      labels: toPairs(r.labels),
+      annotations: toPairs(r.annotations),
+      enabled: r.enabled,
+      channels: (r.channels || []).map(String),
+      escalations: (r.escalations || []).map((e) => ({ after: e.after, channels: e.channels.map(String) })),
+    });
   };
   useEffect(() => {
     if (id) {
-      setRule(null);  // also after a create, which lands here with the new id
-      get(`/api/v1/alert-rules/${id}`).then((r) => fill(r.data), (err) => setRule({ missing: err.message }));
+      setRule(null); // also after a create, which lands here with the new id
+      get(`/api/v1/alert-rules/${id}`).then(
+        (r) => fill(r.data),
+        (err) => setRule({ missing: err.message }),
+      );
     }
-    get('/api/v1/checks' + qs({ per_page: 500, sort: 'name' })).then((r) => setChecks(r.data), () => {});
-    get('/api/v1/channels' + qs({ per_page: 500 })).then((r) => setChannels(r.data), () => {});
+    get('/api/v1/checks' + qs({ per_page: 500, sort: 'name' })).then(
+      (r) => setChecks(r.data),
+      () => {},
+    );
+    get('/api/v1/channels' + qs({ per_page: 500 })).then(
+      (r) => setChannels(r.data),
+      () => {},
+    );
   }, [id]);
-  useEffect(() => { document.title = `${id ? 'Alert rule' : 'New alert rule'} · Telltale`; }, [id]);
+  useEffect(() => {
+    document.title = `${id ? 'Alert rule' : 'New alert rule'} · Telltale`;
+  }, [id]);
   if (rule === null) return <p class="loading">Loading…</p>;
-  if (rule.missing) return <section class="card narrow"><h1>Alert rule not found</h1><p>{rule.missing} <a href="/alerts/rules">Back to the rules</a>.</p></section>;
+  if (rule.missing)
+    return (
+      <section class="card narrow">
+        <h1>Alert rule not found</h1>
+        <p>
+          {rule.missing} <a href="/alerts/rules">Back to the rules</a>.
+        </p>
+      </section>
+    );
 
   const work = async (v) => {
-    const body = ruleBody(v);
-    if (id) {
-      fill((await patch(`/api/v1/alert-rules/${id}`, body)).data);
-      setSaved('Saved.');
-    } else {
-      navigate(`/alerts/rules/${(await post('/api/v1/alert-rules', body)).data.id}`, { replace: true });
-    }
+    const saved = await saveResource('/api/v1/alert-rules', id && rule, ruleBody(v));
+    if (!id) return navigate(`/alerts/rules/${saved.id}`, { replace: true });
+    fill(saved);
+    setSaved('Saved.');
   };
   const remove = async () => {
-    if (!confirm(`Delete alert rule “${rule.name}”? Its active alerts resolve.`)) return;
     try {
-      await del(`/api/v1/alert-rules/${id}`);
-      navigate('/alerts/rules');
+      if (
+        await confirmDelete(`/api/v1/alert-rules/${id}`, `Delete alert rule “${rule.name}”? Its active alerts resolve.`)
+      )
+        navigate('/alerts/rules');
     } catch (err) {
       form.setAlert(err.message);
     }
@@ -215,26 +360,67 @@ export function RuleEditor({ id }) {
   const v = form.values;
   return (
     <section aria-labelledby="rule-title" class="editor">
-      <nav class="crumbs" aria-label="Breadcrumb"><a href="/alerts/rules">Alert rules</a> › <span>{id ? rule.name : 'New rule'}</span></nav>
-      <h1 id="rule-title" tabIndex={-1}>{id ? `Alert rule ${rule.name}` : 'New alert rule'}</h1>
-      <form noValidate onSubmit={(e) => { setSaved(''); form.submit(e, work); }}>
-        <FormAlert form={form} />
+      <nav class="crumbs" aria-label="Breadcrumb">
+        <a href="/alerts/rules">Alert rules</a> › <span>{id ? rule.name : 'New rule'}</span>
+      </nav>
+      <h1 id="rule-title" tabIndex={-1}>
+        {id ? `Alert rule ${rule.name}` : 'New alert rule'}
+      </h1>
+      <EditorForm
+        form={form}
+        work={work}
+        class=""
+        onSubmit={() => setSaved('')}
+        submit={id ? 'Save' : 'Create rule'}
+        status={saved}
+        extra={
+          id && (
+            <>
+              <a class="button" href={'/alerts' + qs({ label: `alertname=${rule.name}` })}>
+                Its alerts
+              </a>
+              <CanWrite>
+                <button type="button" class="danger" onClick={remove}>
+                  Delete rule
+                </button>
+              </CanWrite>
+            </>
+          )
+        }
+      >
         <div class="grid">
-          <Field form={form} name="name" label="Name"><input {...form.bind('name')} autocomplete="off" spellcheck={false} required /></Field>
+          <Field form={form} name="name" label="Name">
+            <input {...form.bind('name')} autocomplete="off" spellcheck={false} required />
+          </Field>
           <Field form={form} name="kind" label="Kind">
-            <select {...form.bind('kind')}><option value="expr">Expression (PromQL)</option><option value="check_state">Check is down</option></select>
+            <select {...form.bind('kind')}>
+              <option value="expr">Expression (PromQL)</option>
+              <option value="check_state">Check is down</option>
+            </select>
           </Field>
           <Field form={form} name="severity" label="Severity">
-            <select {...form.bind('severity')}>{SEVERITIES.map((s) => <option value={s}>{cap(s)}</option>)}</select>
+            <select {...form.bind('severity')}>
+              {SEVERITIES.map((s) => (
+                <option value={s}>{cap(s)}</option>
+              ))}
+            </select>
           </Field>
         </div>
         {v.kind === 'expr' ? (
           <>
             <div class="field">
               <label for="f-expr">Expression</label>
-              <textarea {...form.bind('expr')} rows={3} spellcheck={false} autocomplete="off" placeholder='avg_over_time(probe_icmp_loss_ratio[5m]) > 0.2'
-                aria-describedby={form.errors.expr ? 'f-expr-err' : 'f-expr-help'} />
-              <p class="help" id="f-expr-help">Every series the expression yields is an alert; its labels name it.</p>
+              <textarea
+                {...form.bind('expr')}
+                rows={3}
+                spellcheck={false}
+                autocomplete="off"
+                placeholder="avg_over_time(probe_icmp_loss_ratio[5m]) > 0.2"
+                aria-describedby={form.errors.expr ? 'f-expr-err' : 'f-expr-help'}
+              />
+              <p class="help" id="f-expr-help">
+                Every series the expression yields is an alert; its labels name it.
+              </p>
               {form.errors.expr && <ExprError expr={v.expr} message={form.errors.expr} />}
             </div>
             <Preview expr={v.expr} />
@@ -242,69 +428,102 @@ export function RuleEditor({ id }) {
         ) : (
           <div class="grid">
             <Field form={form} name="check_id" label="Check" help="Alert while this check is down.">
-              <select {...form.bind('check_id')}><option value="">(any matching the selector)</option>{checks.map((c) => <option value={c.id}>{c.name}</option>)}</select>
+              <select {...form.bind('check_id')}>
+                <option value="">(any matching the selector)</option>
+                {checks.map((c) => (
+                  <option value={c.id}>{c.name}</option>
+                ))}
+              </select>
             </Field>
-            <Field form={form} name="check_selector" label="Check selector" help={'Over check, kind, node and the check\u2019s labels, e.g. {kind="icmp", node=~"gw.*"}.'}>
+            <Field
+              form={form}
+              name="check_selector"
+              label="Check selector"
+              help={'Over check, kind, node and the check\u2019s labels, e.g. {kind="icmp", node=~"gw.*"}.'}
+            >
               <input {...form.bind('check_selector')} autocomplete="off" spellcheck={false} />
             </Field>
           </div>
         )}
         <div class="grid">
-          <Field form={form} name="for" label="For" help="Pending this long before firing."><input {...form.bind('for')} placeholder="0s" autocomplete="off" /></Field>
-          <Field form={form} name="keep_firing_for" label="Keep firing for"><input {...form.bind('keep_firing_for')} placeholder="0s" autocomplete="off" /></Field>
-          <Field form={form} name="interval" label="Evaluate every"><input {...form.bind('interval')} placeholder="15s" autocomplete="off" /></Field>
+          <Field form={form} name="for" label="For" help="Pending this long before firing.">
+            <input {...form.bind('for')} placeholder="0s" autocomplete="off" />
+          </Field>
+          <Field form={form} name="keep_firing_for" label="Keep firing for">
+            <input {...form.bind('keep_firing_for')} placeholder="0s" autocomplete="off" />
+          </Field>
+          <Field form={form} name="interval" label="Evaluate every">
+            <input {...form.bind('interval')} placeholder="15s" autocomplete="off" />
+          </Field>
         </div>
-        <Field form={form} name="labels" label="Labels (key=value, comma-separated)"><input {...form.bind('labels')} autocomplete="off" spellcheck={false} /></Field>
-        <Field form={form} name="annotations" label="Annotations (key=value, one a line)" help="Templates: {{ $labels.node }}, {{ $value }}, {{ humanize $value }}.">
-          <textarea {...form.bind('annotations')} rows={3} spellcheck={false} />
-        </Field>
+        <KeyValueField form={form} name="labels" label="Labels" help="Added to each alert's labels." />
+        <KeyValueField
+          form={form}
+          name="annotations"
+          label="Annotations"
+          help="Templates: {{ $labels.node }}, {{ $value }}, {{ humanize $value }}. An entry left empty is left out."
+        />
         <ChannelChoice form={form} channels={channels} />
         <EscalationSteps form={form} channels={channels} />
-        <div class="field check"><label><input type="checkbox" {...form.bind('enabled')} checked={!!v.enabled} value={undefined} /> Enabled</label></div>
-        <div class="actions left">
-          <button type="submit" class="primary writes" disabled={form.busy}>{id ? 'Save' : 'Create rule'}</button>
-          {id && <a class="button" href={'/alerts' + qs({ label: `alertname=${rule.name}` })}>Its alerts</a>}
-          {id && <button type="button" class="danger writes" onClick={remove}>Delete rule</button>}
-          <span role="status" class="muted">{saved}</span>
+        <div class="field check">
+          <label>
+            <input type="checkbox" {...form.bind('enabled')} checked={!!v.enabled} value={undefined} /> Enabled
+          </label>
         </div>
-      </form>
+      </EditorForm>
     </section>
   );
 }
 
+const COLUMNS = [
+  {
+    label: 'Rule',
+    cell: (r) => (
+      <>
+        <a href={`/alerts/rules/${r.id}`}>{r.name}</a>
+        {!r.enabled && <span class="chip">disabled</span>}
+      </>
+    ),
+  },
+  { label: 'Severity', cell: (r) => <SeverityChip severity={r.severity} /> },
+  {
+    label: 'Condition',
+    cell: (r) => (
+      <code>
+        {r.kind === 'expr' ? r.expr : `check down ${r.check_id ? '#' + r.check_id : ''} ${r.check_selector || ''}`}
+      </code>
+    ),
+  },
+  { label: 'For', cell: (r) => r.for },
+];
+
 export function Rules() {
-  const [list, setList] = useState(null);
-  const [error, setError] = useState('');
-  const timer = useRef(0);
-  const load = () => get('/api/v1/alert-rules' + qs({ per_page: 500 })).then((r) => setList(r.data), (err) => setError(`Could not load the rules: ${err.message}`));
-  useEffect(() => { document.title = 'Alert rules · Telltale'; load(); return () => clearTimeout(timer.current); }, []);
-  useEvents((e) => {
-    if (e.kind?.startsWith('alert_rule.')) { clearTimeout(timer.current); timer.current = setTimeout(load, 200); }
-  }, []);
+  const list = useResourceList('/api/v1/alert-rules', {
+    noun: 'rules',
+    all: true,
+    debounceMs: 200,
+    reloadOn: (e) => e.kind?.startsWith('alert_rule.'),
+  });
   return (
-    <section aria-labelledby="rules-title">
-      <div class="head">
-        <h1 id="rules-title" tabIndex={-1}>Alert rules</h1>
-        <AlertsNav here="/alerts/rules" />
-        <span class="spacer" />
-        <a class="button primary writes" href="/alerts/rules/new">New rule</a>
-      </div>
-      {error && <p class="error" role="alert">{error}</p>}
-      {list === null ? <p class="loading">Loading…</p> : list.length === 0 ? <p>No alert rules yet.</p> : (
-        <table class="rules">
-          <thead><tr><th scope="col">Rule</th><th scope="col">Severity</th><th scope="col">Condition</th><th scope="col">For</th></tr></thead>
-          <tbody>
-            {list.map((r) => (
-              <tr key={r.id} class={r.enabled ? '' : 'muted'}>
-                <td><a href={`/alerts/rules/${r.id}`}>{r.name}</a>{!r.enabled && <span class="chip">disabled</span>}</td>
-                <td><SeverityChip severity={r.severity} /></td>
-                <td><code>{r.kind === 'expr' ? r.expr : `check down ${r.check_id ? '#' + r.check_id : ''} ${r.check_selector || ''}`}</code></td>
-                <td>{r.for}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </section>
+    <Page
+      id="rules-title"
+      title="Alert rules"
+      nav={<AlertsNav here="/alerts/rules" />}
+      actions={
+        <CanWrite>
+          <a class="button primary" href="/alerts/rules/new">
+            New rule
+          </a>
+        </CanWrite>
+      }
+    >
+      <ResourceTable
+        list={list}
+        class="rules"
+        columns={COLUMNS}
+        empty="No alert rules yet."
+        row={(r) => ({ class: r.enabled ? '' : 'muted' })}
+      />
+    </Page>
   );
 }

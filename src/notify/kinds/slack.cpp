@@ -1,0 +1,30 @@
+// notify/kinds/slack.cpp — an incoming webhook of a Slack app.
+#include "notify/kinds/common.h"
+
+namespace tt::notify::kinds {
+
+namespace {
+
+Result<Request> render(const json& c, const Notice& n) {
+  json body{{"text", fmt::format("*{}*\n{}", notice_title(n), notice_text(n))}};
+  if (c.contains("channel")) body["channel"] = str(c, "channel");
+  if (c.contains("username")) body["username"] = str(c, "username");
+  return json_post(str(c, "webhook_url"), body);
+}
+
+}  // namespace
+
+const ChannelKind& slack() {
+  static const ChannelKind k{
+      "slack",
+      "Slack",
+      "An incoming webhook of a Slack app.",
+      {url_option("webhook_url", "https://hooks.slack.com/services/...", nullptr, true),
+       string_option("channel", "override the webhook's channel"),
+       string_option("username", "override the sender name")},
+      [](const json& c) { return check_http(c, {"webhook_url"}); },
+      render};
+  return k;
+}
+
+}  // namespace tt::notify::kinds

@@ -1,0 +1,230 @@
+// The store on a disk that fails: full during an append or a cut, short and torn writes, a failed
+// sync, crashes of the process and of the power (the guarantees are listed in tsdb/store.h).
+#include <doctest/doctest.h>
+
+#include "db/disk_health.h"
+#include "faulty_fs.h"
+#include "fixture.h"
+
+using namespace tt;
+using namespace tt::tsdb;
+using namespace tt::tsdb::test;
+
+namespace {
+
+constexpr TimeMs kT0 = 1'800'000'000'000;
+
+Result<AppendResult> put(Fixture& f, const char* name, TimeMs t, double v) {
+  return f.store->append({{Fixture::labels({{"__name__", name}}), {{t, v}}}});
+}
+
+std::vector<double> values(Fixture& f, const char* name) {
+  std::vector<double> out;
+  for (const auto& s : f.read(name)) out.push_back(s.v);
+  return out;
+}
+
+std::int64_t chunk_count(Fixture& f) {
+  return f.readers
+      ->with([](SQLite::Database& db) -> Result<std::int64_t> {
+        return db.execAndGet("SELECT count(*) FROM chunks").getInt64();
+      })
+      .value();
+}
+
+// SQLite refuses to grow the file past its size now (SQLITE_FULL), or grows it freely again.
+void set_sqlite_full(Fixture& f, bool full) {
+  REQUIRE(f.writer
+              ->run<bool>([full](SQLite::Database& db) -> Result<bool> {
+                auto pages = db.execAndGet("PRAGMA page_count").getInt64();
+                db.exec("PRAGMA max_page_count = " + std::to_string(full ? pages : 1LL << 30));
+                return true;
+              })
+              .ok());
+}
+
+std::string segment(const Fixture& f, int n) {
+  char name[32];
+  std::snprintf(name, sizeof name, "/%010d.log", n);
+  return f.options.log_dir + name;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "store faults: a full disk during an append refuses it (503 DISK_FULL), keeps what was "
+    "acknowledged, and appends resume once there is room, without a restart") {
+  FaultyFs fs;
+  Fixture f(Fixture::Schema::current, fs);
+  REQUIRE(put(f, "up", kT0, 1).ok());
+  const auto before = fs.contents(segment(f, 1))->size();
+  fs.set_free_bytes(5);  // the record's first bytes fit, then the disk is full
+  auto refused = put(f, "up", kT0 + 1000, 2);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "DISK_FULL");
+  CHECK(refused.error().kind == ErrorKind::unavailable);
+  CHECK(db::disk_health().full());
+  CHECK(fs.contents(segment(f, 1))->size() == before);  // the torn start was cut back
+  CHECK(values(f, "up") == std::vector<double>{1});
+  fs.set_free_bytes(std::nullopt);
+  REQUIRE(put(f, "up", kT0 + 2000, 3).ok());
+  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::process); });
+  CHECK(values(f, "up") == std::vector<double>{1, 3});
+}
+
+TEST_CASE(
+    "store faults: a torn record that cannot be cut back ends its segment; later appends "
+    "go to a new one and survive a crash") {
+  FaultyFs fs;
+  Fixture f(Fixture::Schema::current, fs);
+  REQUIRE(put(f, "up", kT0, 1).ok());
+  fs.set_free_bytes(5);
+  fs.set_truncate_fails(true);
+  auto refused = put(f, "up", kT0 + 1000, 2);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "DISK_FULL");
+  fs.set_free_bytes(std::nullopt);
+  fs.set_truncate_fails(false);
+  REQUIRE(put(f, "up", kT0 + 2000, 3).ok());
+  REQUIRE(put(f, "up", kT0 + 3000, 4).ok());
+  CHECK(fs.contents(segment(f, 2)).has_value());
+  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::process); });
+  CHECK(values(f, "up") == std::vector<double>{1, 3, 4});
+}
+
+TEST_CASE("store faults: short writes still make whole records") {
+  FaultyFs fs;
+  Fixture f(Fixture::Schema::current, fs);
+  fs.set_max_write(3);
+  std::vector<double> want;
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(put(f, "up", kT0 + i * 1000, i * 1.5).ok());
+    want.push_back(i * 1.5);
+  }
+  REQUIRE(f.store->maintain().ok());
+  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::power); });
+  CHECK(values(f, "up") == want);
+}
+
+TEST_CASE(
+    "store faults: a write torn by a power loss is dropped at replay, every record before "
+    "it kept") {
+  FaultyFs fs;
+  Fixture f(Fixture::Schema::current, fs);
+  REQUIRE(put(f, "up", kT0, 1).ok());
+  REQUIRE(put(f, "up", kT0 + 1000, 2).ok());
+  REQUIRE(f.store->maintain().ok());
+  const auto whole = fs.contents(segment(f, 1))->size();
+  fs.tear_next_write(6);
+  CHECK_FALSE(put(f, "up", kT0 + 2000, 3).ok());  // never acknowledged
+  CHECK(fs.contents(segment(f, 1))->size() == whole + 6);
+  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::power); });
+  CHECK(values(f, "up") == std::vector<double>{1, 2});
+  CHECK(fs.contents(segment(f, 1))->size() == whole);
+  REQUIRE(put(f, "up", kT0 + 3000, 4).ok());
+  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::process); });
+  CHECK(values(f, "up") == std::vector<double>{1, 2, 4});
+}
+
+TEST_CASE("store faults: a power loss keeps what the last maintenance pass synced") {
+  FaultyFs fs;
+  Fixture f(Fixture::Schema::current, fs);
+  REQUIRE(put(f, "up", kT0, 1).ok());
+  REQUIRE(put(f, "other", kT0, 2).ok());
+  const auto syncs = fs.syncs();
+  REQUIRE(f.store->maintain().ok());
+  CHECK(fs.syncs() == syncs + 1);
+  REQUIRE(put(f, "late", kT0 + 1000, 3).ok());  // after the pass: a power loss may take it
+  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::power); });
+  CHECK(values(f, "up") == std::vector<double>{1});
+  CHECK(values(f, "other") == std::vector<double>{2});
+}
+
+TEST_CASE(
+    "store faults: a failed sync is reported, and the samples it leaves in doubt are cut "
+    "into SQLite at once") {
+  FaultyFs fs;
+  Fixture f(Fixture::Schema::current, fs);
+  REQUIRE(put(f, "up", kT0, 1).ok());
+  fs.fail_next_sync();
+  auto r = f.store->maintain();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == "LOG_IO");
+  CHECK(chunk_count(f) == 1);
+  // The next records go to a new segment, not after the ones the failed sync lost.
+  REQUIRE(put(f, "up", kT0 + 1000, 2).ok());
+  REQUIRE(f.store->maintain().ok());
+  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::power); });
+  CHECK(values(f, "up") == std::vector<double>{1, 2});
+}
+
+TEST_CASE("store faults: SQLite full during a cut keeps the heads, and a later cut stores them") {
+  FaultyFs fs;
+  Fixture f(Fixture::Schema::current, fs);
+  std::vector<Sample> in;
+  std::vector<double> want;
+  for (int i = 0; i < 4000; ++i) {
+    in.push_back({kT0 + i * 1000, (i * 7919 % 10007) / 7.0});
+    want.push_back(in.back().v);
+  }
+  REQUIRE(f.store->append({{Fixture::labels({{"__name__", "up"}}), in}}).ok());
+  set_sqlite_full(f, true);
+  auto cut = f.store->flush_all();
+  REQUIRE_FALSE(cut.ok());
+  CHECK(cut.error().code == "DISK_FULL");
+  CHECK(cut.error().kind == ErrorKind::unavailable);
+  CHECK(chunk_count(f) == 0);
+  CHECK(values(f, "up") == want);
+  // Appends to known series need only the log meanwhile.
+  REQUIRE(put(f, "up", kT0 + 4'000'000, 9).ok());
+  want.push_back(9);
+  SUBCASE("room comes back: the next cut stores everything") {
+    set_sqlite_full(f, false);
+    REQUIRE(f.store->flush_all().ok());
+    CHECK(chunk_count(f) > 0);
+    CHECK(values(f, "up") == want);
+    f.reopen(false, [&] { fs.crash(FaultyFs::Crash::process); });
+    CHECK(values(f, "up") == want);
+  }
+  SUBCASE("a crash first: the log brings the heads back") {
+    f.reopen(false, [&] { fs.crash(FaultyFs::Crash::process); });
+    CHECK(values(f, "up") == want);
+  }
+}
+
+TEST_CASE(
+    "store faults: the log's disk full during a cut: the cut stands, the log waits for room") {
+  FaultyFs fs;
+  Fixture f(Fixture::Schema::current, fs);
+  REQUIRE(put(f, "up", kT0, 1).ok());
+  fs.set_free_bytes(0);
+  // The heads went into SQLite; the log could not start its next segment.
+  auto cut = f.store->flush_all();
+  REQUIRE_FALSE(cut.ok());
+  CHECK(cut.error().code == "DISK_FULL");
+  CHECK(chunk_count(f) == 1);
+  auto refused = put(f, "up", kT0 + 1000, 2);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "DISK_FULL");
+  fs.set_free_bytes(std::nullopt);
+  REQUIRE(put(f, "up", kT0 + 2000, 3).ok());
+  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::process); });
+  CHECK(values(f, "up") == std::vector<double>{1, 3});
+}
+
+TEST_CASE(
+    "store faults: a logged series whose row never committed (a kill in between) does not "
+    "lend its samples to the next new series") {
+  FaultyFs fs;
+  Fixture f(Fixture::Schema::current, fs);
+  // As if killed after the log record of a new series (id 1) but before its commit.
+  f.reopen(false, [&] {
+    AppendLog log(f.options.log_dir, fs);
+    REQUIRE(log.replay([](const LogBatch&, std::uint64_t) {}).ok());
+    REQUIRE(log.rotate().ok());
+    REQUIRE(log.append({{{1, {{kT0, 666}}}}}).ok());
+  });
+  REQUIRE(put(f, "fresh", kT0 + 1000, 1).ok());
+  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::process); });
+  CHECK(values(f, "fresh") == std::vector<double>{1});
+}
