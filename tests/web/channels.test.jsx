@@ -48,12 +48,14 @@ afterEach(() => render(null, root));  // the outbox's refresh timer would keep t
 describe('option form values', () => {
   it('turns option values into form text and back, and keeps a masked secret as it came', () => {
     const [url, method, headers, token] = WEBHOOK.options;
-    assert.equal(toForm(headers, { A: '1', B: 'x: y' }), 'A: 1\nB: x: y');
-    assert.deepEqual(fromForm(headers, 'A: 1\n\n B : x: y '), { A: '1', B: 'x: y' });
+    assert.deepEqual(toForm(headers, { A: '1', B: 'x: y' }), [['A', '1'], ['B', 'x: y']]);
+    assert.deepEqual(fromForm(headers, [['A', '1'], ['', ''], [' B ', ' x: y ']]), { A: '1', B: 'x: y' });
+    assert.equal(fromForm(headers, [['', '']]), undefined);
+    assert.throws(() => fromForm(headers, [['A', '1'], ['A', '2']], 'config.headers'), (e) => e.fields[0].field === 'config.headers.A');
     assert.equal(fromForm(method, ''), undefined);
     assert.equal(fromForm({ type: 'integer' }, '42'), 42);
     assert.deepEqual(optionValues(WEBHOOK.options, 'config.', channel().config), {
-      'config.url': 'http://127.0.0.1:9/h', 'config.method': 'POST', 'config.headers': 'X-Team: net', 'config.bearer_token': '********' });
+      'config.url': 'http://127.0.0.1:9/h', 'config.method': 'POST', 'config.headers': [['X-Team', 'net']], 'config.bearer_token': '********' });
     const v = { name: ' hook ', 'config.url': 'http://x/', 'config.method': '', 'config.headers': '', 'config.bearer_token': '********' };
     assert.deepEqual(channelBody(WEBHOOK, v, true), { name: 'hook', kind: 'webhook', config: { url: 'http://x/', bearer_token: '********' } });
     assert.equal(channelBody(WEBHOOK, v, false).kind, undefined);
@@ -83,7 +85,8 @@ describe('channel editor', () => {
     assert.equal(root.querySelector('#f-config-url-err').textContent, 'is required');
     assert.equal(root.querySelector('#f-config-url').getAttribute('aria-invalid'), 'true');
     await act(() => input('#f-config-url', 'http://127.0.0.1:9/h'));
-    await act(() => input('#f-config-headers', 'X-Team: net'));
+    await act(() => input('#f-config-headers', 'X-Team'));
+    await act(() => input('[aria-label="headers value 1"]', 'net'));
     await act(() => submit());
     await until(() => location.pathname === '/channels/9', 'the new channel');
     assert.deepEqual(calls.filter((c) => c.method === 'POST').pop().body,
@@ -131,7 +134,7 @@ describe('channel editor, secrets inside values', () => {
     await act(() => render(<ChannelEditor id={5} />, root));
     await until(() => root.querySelector('#f-config-url'), 'the form');
     assert.equal(root.querySelector('#f-config-url').value, config.url);
-    assert.equal(root.querySelector('#f-config-headers').value, 'Authorization: ********\nX-Team: net');
+    assert.deepEqual([...root.querySelectorAll('.kv-row input')].map((i) => i.value), ['Authorization', '********', 'X-Team', 'net', '', '']);
     assert.ok(text().includes('Stored secrets (********); kept unless you change them.'));
     await act(() => input('#f-name', 'ops-hook-2'));
     await act(() => submit());

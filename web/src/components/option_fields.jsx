@@ -3,42 +3,35 @@
 // back. The check editor keeps its options under "options.<name>", the channel editor under
 // "config.<name>", which are also the field names of the server's 422 details.
 import { Field } from '../ui.jsx';
+import { KeyValueField, toPairs, fromPairs } from './key_value.jsx';
 
-// An option's value as the form holds it: text, a boolean for checkboxes, '' for "not set"
-// (the kind's default applies, and the field shows it). A secret reads "********" (kept when sent
-// back), as do the secret parts of URLs and header maps: their text goes back as it came.
+// An option's value as the form holds it: text, a boolean for checkboxes, [name, value] pairs
+// for maps (the key=value field), '' for "not set" (the kind's default applies, and the field
+// shows it). A secret reads "********" (kept when sent back), as do the secret parts of URLs
+// and header maps: their text goes back as it came.
 export function toForm(spec, v) {
   if (v === undefined || v === null) return '';
   if (spec.type === 'string_list') return v.join('\n');
-  if (spec.type === 'string_map')
-    return Object.entries(v)
-      .map(([k, x]) => `${k}: ${x}`)
-      .join('\n');
+  if (spec.type === 'string_map') return toPairs(v);
   return spec.type === 'boolean' ? !!v : String(v);
 }
 
-// The form's text back to the option's JSON value; undefined leaves the option out (default).
-export function fromForm(spec, text) {
-  if (text === '' || text === undefined) return undefined;
-  if (spec.type === 'boolean') return !!text;
-  if (spec.type === 'integer' || spec.type === 'number') return Number(text);
+// The form's value back to the option's JSON value; undefined leaves the option out (default).
+// A map's entries are checked as the key=value field checks them: errors name `field`.
+export function fromForm(spec, value, field = spec.name) {
+  if (value === '' || value === undefined) return undefined;
+  if (spec.type === 'string_map') {
+    const map = fromPairs(value, field);
+    return Object.keys(map).length ? map : undefined;
+  }
+  if (spec.type === 'boolean') return !!value;
+  if (spec.type === 'integer' || spec.type === 'number') return Number(value);
   if (spec.type === 'string_list')
-    return text
+    return value
       .split('\n')
       .map((s) => s.trim())
       .filter(Boolean);
-  if (spec.type === 'string_map') {
-    const out = {};
-    for (const line of text
-      .split('\n')
-      .map((s) => s.trim())
-      .filter(Boolean)) {
-      const i = line.indexOf(':');
-      out[i < 0 ? line : line.slice(0, i).trim()] = i < 0 ? '' : line.slice(i + 1).trim();
-    }
-    return out;
-  }
-  return text;
+  return value;
 }
 
 // The form values of stored options: {prefix + name: text}.
@@ -52,14 +45,25 @@ export function optionValues(specs, prefix, options) {
 export function optionsBody(specs, prefix, values) {
   const out = {};
   for (const o of specs) {
-    const x = fromForm(o, values[prefix + o.name]);
+    const x = fromForm(o, values[prefix + o.name], prefix + o.name);
     if (x !== undefined) out[o.name] = x;
   }
   return out;
 }
 
+// What a field says of the stored secrets it shows: whole secrets read "********", and so do
+// the secrets inside URLs and header values.
+function keptNote(spec, value) {
+  const masked = spec.secret ? value === '********' : JSON.stringify(value ?? '').includes('********');
+  if (!masked) return '';
+  return ` Stored${spec.secret ? '' : ' secrets (********)'}; kept unless you change ${spec.secret ? 'it' : 'them'}.`;
+}
+
 function OptionField({ form, spec, prefix }) {
   const name = prefix + spec.name;
+  const label = spec.name + (spec.required ? ' (required)' : '');
+  if (spec.type === 'string_map')
+    return <KeyValueField form={form} name={name} label={label} help={spec.help + keptNote(spec, form.values[name])} />;
   const b = form.bind(name);
   const dflt = spec.default === null || spec.default === undefined ? '' : toForm(spec, spec.default);
   const range = spec.min !== undefined ? ` (${spec.min}–${spec.max})` : '';
@@ -89,15 +93,8 @@ function OptionField({ form, spec, prefix }) {
         ))}
       </select>
     );
-  else if (spec.type === 'string_list' || spec.type === 'string_map') {
-    input = (
-      <textarea
-        {...b}
-        rows={3}
-        spellcheck={false}
-        placeholder={spec.type === 'string_map' ? 'Name: value (one a line)' : 'one a line'}
-      />
-    );
+  else if (spec.type === 'string_list') {
+    input = <textarea {...b} rows={3} spellcheck={false} placeholder="one a line" />;
   } else {
     input = (
       <input
@@ -110,18 +107,8 @@ function OptionField({ form, spec, prefix }) {
       />
     );
   }
-  // Whole secrets read "********"; so do the secrets inside URLs and header values.
-  const masked = spec.secret ? form.values[name] === '********' : String(form.values[name] ?? '').includes('********');
-  const kept = masked
-    ? ` Stored${spec.secret ? '' : ' secrets (********)'}; kept unless you change ${spec.secret ? 'it' : 'them'}.`
-    : '';
   return (
-    <Field
-      form={form}
-      name={name}
-      label={spec.name + (spec.required ? ' (required)' : '')}
-      help={spec.help + range + kept}
-    >
+    <Field form={form} name={name} label={label} help={spec.help + range + keptNote(spec, form.values[name])}>
       {input}
     </Field>
   );
