@@ -33,6 +33,8 @@ globalThis.WebSocket = class {
   constructor(url) { this.url = url; this.sent = []; this.readyState = 1; sockets.push(this); setTimeout(() => this.onopen?.(), 0); }
   send(m) { this.sent.push(JSON.parse(m)); }
   close() { this.readyState = 3; this.onclose?.(); }
+  // The server closes the link with this close code.
+  drop(code) { this.readyState = 3; this.onclose?.({ code }); }
   receive(msg) { return this.onmessage?.({ data: JSON.stringify(msg) }); }
 };
 

@@ -5,9 +5,14 @@ let onUnauthorized = () => {};
 export const setCsrf = (token) => {
   csrf = token;
 };
+// fn(notice) runs when the server no longer takes the session's credential: the app ends the
+// session and shows the login page, with `notice` (undefined: a 401 to a request).
 export const setUnauthorizedHandler = (fn) => {
   onUnauthorized = fn;
 };
+// Says the credential has ended although no request was refused (the live link closed with
+// 1008): the same way out as a 401.
+export const credentialEnded = (notice) => onUnauthorized(notice);
 const PUBLIC = ['/api/v1/auth/login', '/api/v1/setup', '/api/v1/auth/me'];
 
 export async function api(method, path, body) {

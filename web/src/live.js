@@ -7,7 +7,7 @@
 // before those that arrived meanwhile. Rendering is coalesced to one animation frame, so a
 // burst of status changes costs one render.
 import { useEffect, useState } from 'preact/hooks';
-import { get, getAll } from './api.js';
+import { get, getAll, credentialEnded } from './api.js';
 
 export const nodes = new Map(); // id -> node, kept current by node events
 // Ids sorted by name, rebuilt only when a node comes, goes or is renamed: status changes, the
@@ -175,6 +175,8 @@ function setState(state) {
   changed();
 }
 
+const REVOKED = 'Your session has ended (logged out elsewhere, or its password or token changed). Please log in again.';
+
 function open() {
   clearTimeout(timer);
   const sock = new WebSocket(location.origin.replace(/^http/, 'ws') + '/api/v1/ws');
@@ -221,11 +223,17 @@ function open() {
       ping();
     }
   };
-  sock.onclose = () => {
+  sock.onclose = (ev) => {
     if (ws !== sock) return;
     ws = null;
     clearInterval(pinger);
     if (stopped) return setState('offline');
+    // 1008: the server ended the credential the link was opened with (a logout elsewhere, a
+    // revoked token, a changed password, its expiry). Reconnecting cannot help: log in again.
+    if (ev?.code === 1008) {
+      stop();
+      return credentialEnded(REVOKED);
+    }
     setState('reconnecting');
     // Exponential backoff from 0.5 s to 30 s, with jitter so a restarted server is not stormed.
     timer = setTimeout(open, Math.min(30000, 500 * 2 ** attempt++) * (0.5 + Math.random() / 2));

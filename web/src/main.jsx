@@ -189,7 +189,7 @@ function App() {
     }
   };
   useEffect(() => {
-    setUnauthorizedHandler(() => endSession('Your session has expired. Please log in again.'));
+    setUnauthorizedHandler((notice) => endSession(notice ?? 'Your session has expired. Please log in again.'));
     boot();
   }, []);
   const logout = async () => {
