@@ -1,11 +1,12 @@
 // Lists of API resources, the one way every list page reads, shows and changes them:
 // useResourceList (the pages of GET <path>, loading and error states, live updates from the
 // event stream, deleting with a confirmation), ListView and ResourceTable (the states and rows),
-// EditorForm (the form that creates or edits one) and useEditing (which form is open).
+// EditorForm (the form that creates or edits one), useEditing (which form is open) and
+// ListPage (the page around them).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, getAll, post, patch, del, qs } from '../api.js';
 import { useEvents } from '../live.js';
-import { FormAlert } from '../ui.jsx';
+import { FormAlert, Page } from '../ui.jsx';
 import { useCan } from '../session.jsx';
 
 // Creates the resource (POST path) or, given the stored one, changes it (PATCH path/id); returns
@@ -249,5 +250,33 @@ export function EditorForm(props) {
         )}
       </div>
     </form>
+  );
+}
+
+// The page of a list of one kind of resource: the title row (with `nav`, and for those who may
+// change things the control that makes a new one: `create` = {label, href} for a page of its
+// own, {label, editing} for useEditing's form), then the children (an introduction, the open
+// editor, filters), the list as a table (`table`: ResourceTable's props) and `after`.
+export function ListPage({ id, title, nav, create, list, table, children, after }) {
+  const writer = useCan();
+  let action = null;
+  if (writer && create?.href)
+    action = (
+      <a class="button primary" href={create.href}>
+        {create.label}
+      </a>
+    );
+  else if (writer && create?.editing && !create.editing.open)
+    action = (
+      <button type="button" class="primary" onClick={() => create.editing.start()}>
+        {create.label}
+      </button>
+    );
+  return (
+    <Page id={id} title={title} nav={nav} actions={action}>
+      {children}
+      <ResourceTable list={list} {...table} />
+      {after}
+    </Page>
   );
 }

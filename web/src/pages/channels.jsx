@@ -5,11 +5,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, qs } from '../api.js';
 import { navigate, setQueryParam } from '../router.js';
-import { Time, useForm, Field, Page, cap, labelNames } from '../ui.jsx';
+import { Time, useForm, Field, cap, labelNames } from '../ui.jsx';
 import { CanWrite } from '../session.jsx';
 import {
   useResourceList,
   ResourceTable,
+  ListPage,
   EditorForm,
   saveResource,
   confirmDelete,
@@ -391,26 +392,19 @@ const COLUMNS = [
 export function Channels({ query }) {
   const list = useResourceList('/api/v1/channels', { noun: 'channels', all: true });
   return (
-    <Page
+    <ListPage
       id="channels-title"
       title="Channels"
       nav={<AlertsNav here="/channels" />}
-      actions={
-        <CanWrite>
-          <a class="button primary" href="/channels/new">
-            New channel
-          </a>
-        </CanWrite>
-      }
-    >
-      <ResourceTable
-        list={list}
-        class="channels"
-        columns={COLUMNS}
-        row={(c) => ({ 'data-channel': c.id })}
-        empty="No channels yet: alerts are only shown here, nobody is notified."
-      />
-      <Outbox channels={list.items || []} query={query} />
-    </Page>
+      create={{ label: 'New channel', href: '/channels/new' }}
+      list={list}
+      table={{
+        class: 'channels',
+        columns: COLUMNS,
+        row: (c) => ({ 'data-channel': c.id }),
+        empty: 'No channels yet: alerts are only shown here, nobody is notified.',
+      }}
+      after={<Outbox channels={list.items || []} query={query} />}
+    />
   );
 }

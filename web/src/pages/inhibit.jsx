@@ -2,9 +2,9 @@
 // selector, the alerts matching its target selector that carry the source's values of the
 // `equal` labels are muted. The list, kept current by inhibit_rule.* events, and a form to create
 // or edit one; viewers only read (the API would refuse them with 403 anyway).
-import { Time, useForm, Field, Page, labelNames } from '../ui.jsx';
+import { Time, useForm, Field, labelNames } from '../ui.jsx';
 import { useCan } from '../session.jsx';
-import { useResourceList, useEditing, ResourceTable, EditorForm, saveResource } from '../components/resource_list.jsx';
+import { useResourceList, useEditing, ListPage, EditorForm, saveResource } from '../components/resource_list.jsx';
 import { AlertsNav } from './alerts.jsx';
 
 export const emptyInhibitRule = () => ({ name: '', comment: '', source: '', target: '', equal: '' });
@@ -124,18 +124,30 @@ export function InhibitRules() {
     );
   };
   return (
-    <Page
+    <ListPage
       id="inhibit-title"
       title="Inhibit rules"
       nav={<AlertsNav here="/inhibit-rules" />}
-      actions={
-        writer &&
-        !editor.open && (
-          <button type="button" class="primary" onClick={() => editor.start()}>
-            New inhibit rule
-          </button>
-        )
-      }
+      create={{ label: 'New inhibit rule', editing: editor }}
+      list={list}
+      table={{
+        class: 'inhibits',
+        columns: COLUMNS,
+        row: (r) => ({ 'data-inhibit': r.id }),
+        empty: 'No inhibit rules: only the built-in one mutes the alerts of a node’s checks while the node is down.',
+        actions:
+          writer &&
+          ((r) => (
+            <>
+              <button type="button" onClick={() => editor.start(r)} aria-label={`Edit ${r.name}`}>
+                Edit
+              </button>
+              <button type="button" class="danger" onClick={() => remove(r)} aria-label={`Delete ${r.name}`}>
+                Delete
+              </button>
+            </>
+          )),
+      }}
     >
       <p class="muted small">
         While a source alert fires, the target alerts with the same values of the equal labels still change state but
@@ -151,26 +163,6 @@ export function InhibitRules() {
           onSaved={(r, how) => editor.saved(`Inhibit rule ${r.name} ${how}.`)}
         />
       )}
-      <ResourceTable
-        list={list}
-        class="inhibits"
-        columns={COLUMNS}
-        row={(r) => ({ 'data-inhibit': r.id })}
-        empty="No inhibit rules: only the built-in one mutes the alerts of a node’s checks while the node is down."
-        actions={
-          writer &&
-          ((r) => (
-            <>
-              <button type="button" onClick={() => editor.start(r)} aria-label={`Edit ${r.name}`}>
-                Edit
-              </button>
-              <button type="button" class="danger" onClick={() => remove(r)} aria-label={`Delete ${r.name}`}>
-                Delete
-              </button>
-            </>
-          ))
-        }
-      />
-    </Page>
+    </ListPage>
   );
 }

@@ -4,9 +4,9 @@
 // `maintenance` (the alerts page shows it).
 import { useState } from 'preact/hooks';
 import { nodes, nodesByName } from '../live.js';
-import { Time, useForm, Field, Page } from '../ui.jsx';
+import { Time, useForm, Field } from '../ui.jsx';
 import { CanWrite } from '../session.jsx';
-import { useResourceList, useEditing, ResourceTable, EditorForm, saveResource } from '../components/resource_list.jsx';
+import { useResourceList, useEditing, ListPage, EditorForm, saveResource } from '../components/resource_list.jsx';
 import { AlertsNav } from './alerts.jsx';
 import { toLocalInput } from './silences.jsx';
 
@@ -278,19 +278,38 @@ export function Maintenance({ query }) {
   const editor = useEditing(list, query.get('new') === '1' ? 'new' : null);
   const activeCount = list.items?.filter((w) => w.active).length ?? 0;
   return (
-    <Page
+    <ListPage
       id="maint-title"
       title="Maintenance"
       nav={<AlertsNav here="/maintenance" />}
-      actions={
-        <CanWrite>
-          {!editor.open && (
-            <button type="button" class="primary" onClick={() => editor.start()}>
-              New window
+      create={{ label: 'New window', editing: editor }}
+      list={list}
+      table={{
+        class: 'maintenance',
+        columns: COLUMNS,
+        empty: `No maintenance windows${activeOnly ? ' are active now' : ''}.`,
+        row: (w) => ({ 'data-window': w.id, 'data-active': w.active ? 'true' : 'false' }),
+        actions: (w) => (
+          <CanWrite>
+            <button type="button" onClick={() => editor.start(w)}>
+              Edit
             </button>
-          )}
-        </CanWrite>
-      }
+            <button
+              type="button"
+              class="danger"
+              onClick={() =>
+                list.remove(
+                  `/api/v1/maintenance/${w.id}`,
+                  `Delete the maintenance window “${w.name}”?`,
+                  `Window ${w.name} deleted.`,
+                )
+              }
+            >
+              Delete
+            </button>
+          </CanWrite>
+        ),
+      }}
     >
       <p class="muted small">
         Alerts covered by an active window still change state but notify nobody, and show “maintenance”.
@@ -316,33 +335,6 @@ export function Maintenance({ query }) {
           {activeCount} active now.
         </p>
       )}
-      <ResourceTable
-        list={list}
-        class="maintenance"
-        columns={COLUMNS}
-        empty={`No maintenance windows${activeOnly ? ' are active now' : ''}.`}
-        row={(w) => ({ 'data-window': w.id, 'data-active': w.active ? 'true' : 'false' })}
-        actions={(w) => (
-          <CanWrite>
-            <button type="button" onClick={() => editor.start(w)}>
-              Edit
-            </button>
-            <button
-              type="button"
-              class="danger"
-              onClick={() =>
-                list.remove(
-                  `/api/v1/maintenance/${w.id}`,
-                  `Delete the maintenance window “${w.name}”?`,
-                  `Window ${w.name} deleted.`,
-                )
-              }
-            >
-              Delete
-            </button>
-          </CanWrite>
-        )}
-      />
-    </Page>
+    </ListPage>
   );
 }

@@ -4,16 +4,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, qs } from '../api.js';
 import { navigate } from '../router.js';
-import { useForm, Field, Page, cap } from '../ui.jsx';
+import { useForm, Field, cap } from '../ui.jsx';
 import { CanWrite } from '../session.jsx';
 import { KeyValueField, toPairs, fromPairs } from '../components/key_value.jsx';
-import {
-  useResourceList,
-  ResourceTable,
-  EditorForm,
-  saveResource,
-  confirmDelete,
-} from '../components/resource_list.jsx';
+import { useResourceList, ListPage, EditorForm, saveResource, confirmDelete } from '../components/resource_list.jsx';
 import { AlertsNav, SeverityChip, SEVERITIES, labelSelector } from './alerts.jsx';
 
 // "at position 12: unexpected …" -> {pos: 12, text: "unexpected …"}; null without a position.
@@ -505,25 +499,18 @@ export function Rules() {
     reloadOn: (e) => e.kind?.startsWith('alert_rule.'),
   });
   return (
-    <Page
+    <ListPage
       id="rules-title"
       title="Alert rules"
       nav={<AlertsNav here="/alerts/rules" />}
-      actions={
-        <CanWrite>
-          <a class="button primary" href="/alerts/rules/new">
-            New rule
-          </a>
-        </CanWrite>
-      }
-    >
-      <ResourceTable
-        list={list}
-        class="rules"
-        columns={COLUMNS}
-        empty="No alert rules yet."
-        row={(r) => ({ class: r.enabled ? '' : 'muted' })}
-      />
-    </Page>
+      create={{ label: 'New rule', href: '/alerts/rules/new' }}
+      list={list}
+      table={{
+        class: 'rules',
+        columns: COLUMNS,
+        empty: 'No alert rules yet.',
+        row: (r) => ({ class: r.enabled ? '' : 'muted' }),
+      }}
+    />
   );
 }

@@ -3,9 +3,9 @@
 import { useState } from 'preact/hooks';
 import { post, qs } from '../api.js';
 import { navigate } from '../router.js';
-import { Time, useForm, Field, Page, cap } from '../ui.jsx';
+import { Time, useForm, Field, cap } from '../ui.jsx';
 import { can, useSession } from '../session.jsx';
-import { useResourceList, ResourceTable, EditorForm } from '../components/resource_list.jsx';
+import { useResourceList, ListPage, EditorForm } from '../components/resource_list.jsx';
 
 export const ROLES = ['admin', 'operator', 'viewer', 'api'];
 const ROLE_HELP = {
@@ -34,13 +34,10 @@ export function SettingsNav({ here, admin }) {
   );
 }
 
-function SettingsPage({ title, here, children }) {
+// A tab of the settings: a list page under the settings' tabs.
+function SettingsPage({ here, ...page }) {
   const admin = useSession()?.role === 'admin';
-  return (
-    <Page id="settings-title" title={title} nav={<SettingsNav here={here} admin={admin} />}>
-      {children}
-    </Page>
-  );
+  return <ListPage id="settings-title" nav={<SettingsNav here={here} admin={admin} />} {...page} />;
 }
 
 // A token's state in words.
@@ -83,7 +80,23 @@ export function Users() {
       `Could not delete ${u.name}`,
     );
   return (
-    <SettingsPage title="Users" here="/settings/users">
+    <SettingsPage
+      title="Users"
+      here="/settings/users"
+      list={list}
+      table={{
+        class: 'users',
+        columns,
+        empty: 'No users.',
+        row: (u) => ({ 'data-user': u.name }),
+        actions: (u) =>
+          u.name !== session.user && (
+            <button type="button" class="danger" onClick={() => remove(u)}>
+              Delete
+            </button>
+          ),
+      }}
+    >
       <details class="add">
         <summary>Add user</summary>
         <EditorForm form={form} work={work} class="" role="admin" submit="Add user" onSubmit={() => list.setNotice('')}>
@@ -109,20 +122,6 @@ export function Users() {
           </div>
         </EditorForm>
       </details>
-      <ResourceTable
-        list={list}
-        class="users"
-        columns={columns}
-        empty="No users."
-        row={(u) => ({ 'data-user': u.name })}
-        actions={(u) =>
-          u.name !== session.user && (
-            <button type="button" class="danger" onClick={() => remove(u)}>
-              Delete
-            </button>
-          )
-        }
-      />
     </SettingsPage>
   );
 }
@@ -165,7 +164,23 @@ export function Tokens() {
       `Could not revoke ${t.name}`,
     );
   return (
-    <SettingsPage title="API tokens" here="/settings/tokens">
+    <SettingsPage
+      title="API tokens"
+      here="/settings/tokens"
+      list={list}
+      table={{
+        class: 'tokens',
+        columns,
+        empty: 'No tokens yet.',
+        row: (t) => ({ 'data-token': t.id, class: tokenState(t) === 'active' ? '' : 'muted' }),
+        actions: (t) =>
+          tokenState(t) === 'active' && (
+            <button type="button" class="danger" onClick={() => revoke(t)}>
+              Revoke
+            </button>
+          ),
+      }}
+    >
       <p class="muted">
         Programs send a token as <code>Authorization: Bearer …</code>; it acts with its user's role.
       </p>
@@ -207,20 +222,6 @@ export function Tokens() {
           </p>
         </div>
       )}
-      <ResourceTable
-        list={list}
-        class="tokens"
-        columns={columns}
-        empty="No tokens yet."
-        row={(t) => ({ 'data-token': t.id, class: tokenState(t) === 'active' ? '' : 'muted' })}
-        actions={(t) =>
-          tokenState(t) === 'active' && (
-            <button type="button" class="danger" onClick={() => revoke(t)}>
-              Revoke
-            </button>
-          )
-        }
-      />
     </SettingsPage>
   );
 }
@@ -268,7 +269,32 @@ export function Audit({ query }) {
   const go = (p) => navigate('/settings/audit' + qs({ ...p, page: p.page > 1 ? p.page : undefined }));
   const paging = list.pagination;
   return (
-    <SettingsPage title="Audit log" here="/settings/audit">
+    <SettingsPage
+      title="Audit log"
+      here="/settings/audit"
+      list={list}
+      table={{
+        class: 'audit',
+        columns: AUDIT_COLUMNS,
+        empty: `No entries${actor || action ? ' match these filters' : ''}.`,
+      }}
+      after={
+        paging &&
+        (paging.has_prev || paging.has_next) && (
+          <div class="actions left">
+            <button type="button" disabled={!paging.has_prev} onClick={() => go({ actor, action, page: page - 1 })}>
+              Newer
+            </button>
+            <span class="muted">
+              Page {page} of {paging.total_pages}
+            </span>
+            <button type="button" disabled={!paging.has_next} onClick={() => go({ actor, action, page: page + 1 })}>
+              Older
+            </button>
+          </div>
+        )
+      }
+    >
       <form
         class="filters audit-filters"
         onSubmit={(e) => {
@@ -304,25 +330,6 @@ export function Audit({ query }) {
           <button type="submit">Filter</button>
         </div>
       </form>
-      <ResourceTable
-        list={list}
-        class="audit"
-        columns={AUDIT_COLUMNS}
-        empty={`No entries${actor || action ? ' match these filters' : ''}.`}
-      />
-      {paging && (paging.has_prev || paging.has_next) && (
-        <div class="actions left">
-          <button type="button" disabled={!paging.has_prev} onClick={() => go({ actor, action, page: page - 1 })}>
-            Newer
-          </button>
-          <span class="muted">
-            Page {page} of {paging.total_pages}
-          </span>
-          <button type="button" disabled={!paging.has_next} onClick={() => go({ actor, action, page: page + 1 })}>
-            Older
-          </button>
-        </div>
-      )}
     </SettingsPage>
   );
 }

@@ -2,9 +2,9 @@
 // from an alert's "Silence" link: ?new=1&matchers=…), and "expire now".
 import { useState } from 'preact/hooks';
 import { post } from '../api.js';
-import { Time, useForm, Field, Page } from '../ui.jsx';
+import { Time, useForm, Field } from '../ui.jsx';
 import { CanWrite } from '../session.jsx';
-import { useResourceList, useEditing, ResourceTable, EditorForm } from '../components/resource_list.jsx';
+import { useResourceList, useEditing, ListPage, EditorForm } from '../components/resource_list.jsx';
 import { AlertsNav, StateBadge } from './alerts.jsx';
 
 // A Date as the value of <input type="datetime-local"> (local time, minutes).
@@ -133,19 +133,26 @@ export function Silences({ query }) {
   const expire = (s) =>
     list.remove(`/api/v1/silences/${s.id}`, `Expire the silence ${s.matchers} now?`, '', 'Could not expire it');
   return (
-    <Page
+    <ListPage
       id="silences-title"
       title="Silences"
       nav={<AlertsNav here="/silences" />}
-      actions={
-        <CanWrite>
-          {!editor.open && (
-            <button type="button" class="primary" onClick={() => editor.start()}>
-              New silence
-            </button>
-          )}
-        </CanWrite>
-      }
+      create={{ label: 'New silence', editing: editor }}
+      list={list}
+      table={{
+        class: 'silences',
+        columns: COLUMNS,
+        empty: 'No silences.',
+        row: (s) => ({ 'data-silence': s.id }),
+        actions: (s) =>
+          s.state !== 'expired' && (
+            <CanWrite>
+              <button type="button" class="danger" onClick={() => expire(s)}>
+                Expire
+              </button>
+            </CanWrite>
+          ),
+      }}
     >
       {editor.open && (
         <CanWrite>
@@ -162,22 +169,6 @@ export function Silences({ query }) {
           silences
         </label>
       </div>
-      <ResourceTable
-        list={list}
-        class="silences"
-        columns={COLUMNS}
-        empty="No silences."
-        row={(s) => ({ 'data-silence': s.id })}
-        actions={(s) =>
-          s.state !== 'expired' && (
-            <CanWrite>
-              <button type="button" class="danger" onClick={() => expire(s)}>
-                Expire
-              </button>
-            </CanWrite>
-          )
-        }
-      />
-    </Page>
+    </ListPage>
   );
 }
