@@ -26,7 +26,9 @@ export async function confirmDelete(path, question) {
 //   params      query parameters; a change reads the list anew
 //   all         read every page at once (small lists of settings), else a page at a time
 //   perPage     the page size when paged (per_page)
-//   pageParams  (n, items) -> the query of page n, for APIs paged otherwise (a cursor)
+//   pageParams  (n, items, pagination) -> the query of page n, for APIs paged otherwise (a
+//               cursor); pagination is the last page's
+//   filter      (item) -> whether to keep an item read (what the API cannot filter itself)
 //   reloadOn    (event) -> whether the event changes the list: it is read again
 //   onEvent     (event, list) -> applies an event itself (list.setItems), instead
 //   debounceMs  wait this long after an event before reading again (bursts read once)
@@ -43,25 +45,27 @@ export function useResourceList(path, options = {}) {
   const [pagination, setPagination] = useState(null);
   const [error, setError] = useState('');
   const [notice, setNotice] = useState('');
-  const shown = useRef({ items: null, pages: 0, seq: 0, timer: 0 }).current;
+  const shown = useRef({ items: null, pages: 0, paging: null, seq: 0, timer: 0 }).current;
   shown.items = items;
 
   // Reads page n (1: the list anew); a read overtaken by a newer one is dropped.
   const read = async (n = 1) => {
-    const { path, params = {}, all, perPage = 100, pageParams, numbered, noun = 'list' } = opts.current;
+    const { path, params = {}, all, perPage = 100, pageParams, filter, numbered, noun = 'list' } = opts.current;
     const seq = ++shown.seq;
     try {
       let data;
       let paging = null;
       if (all) data = await getAll(path, params);
       else {
-        const page = pageParams ? pageParams(n, shown.items) : { page: n, per_page: perPage };
+        const page = pageParams ? pageParams(n, shown.items, shown.paging) : { page: n, per_page: perPage };
         const r = await get(path + qs({ ...page, ...params }));
         data = r.data;
         paging = r.pagination || null;
       }
       if (seq !== shown.seq) return;
+      if (filter) data = data.filter(filter);
       shown.pages = n;
+      shown.paging = paging;
       setItems((list) => (n > 1 ? [...(list || []), ...data] : data));
       setMore(!numbered && !!paging?.has_next);
       setPagination(paging);

@@ -1,10 +1,9 @@
 // Alerts: the list with filters, kept current by alert events (topic `alerts` of the event log,
 // which the shared live link replays after a reconnect), acknowledgement with a comment, and
 // "silence" from an alert (the silences page, prefilled with its labels as matchers).
-import { useEffect, useState } from 'preact/hooks';
-import { get, post, qs } from '../api.js';
+import { useState } from 'preact/hooks';
+import { post, qs } from '../api.js';
 import { setQueryParam } from '../router.js';
-import { useEvents } from '../live.js';
 import { Time, Page, cap, parseLabels, quote } from '../ui.jsx';
 import { CanWrite } from '../session.jsx';
 import { useResourceList, ListView } from '../components/resource_list.jsx';
@@ -303,32 +302,31 @@ export function Alerts({ query }) {
   );
 }
 
+// The alerts in `state` whose labels include these, kept current by alert events; read again
+// when mutes change.
+function useAlertsIn(state, labels) {
+  const filters = { state, labels };
+  return useResourceList('/api/v1/alerts', {
+    noun: 'alerts',
+    all: true,
+    params: { state, label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) },
+    onEvent: (e, l) => {
+      if (e.topic === 'alerts' && e.data?.alert) l.setItems((x) => x && applyAlert(x, e.data.alert, filters));
+    },
+    reloadOn: changesMutes,
+  });
+}
+
 // The pending and firing alerts whose labels include these (a node's, on its page), live;
 // nothing at all while there are none.
 export function ActiveAlerts({ labels }) {
-  const [list, setList] = useState([]);
-  const [error, setError] = useState('');
-  const [reads, setReads] = useState(0); // bumped to read the alerts again
-  const key = JSON.stringify(labels);
-  const filters = { state: 'active', labels };
-  useEffect(() => {
-    let live = true;
-    const label = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
-    Promise.all(['firing', 'pending'].map((state) => get('/api/v1/alerts' + qs({ state, label, per_page: 100 })))).then(
-      ([f, p]) => live && setList([...f.data, ...p.data]),
-      (err) => live && setError(`Could not load the alerts: ${err.message}`),
-    );
-    return () => {
-      live = false;
-    };
-  }, [key, reads]);
-  useEvents(
-    (e) => {
-      if (e.topic === 'alerts' && e.data?.alert) setList((l) => applyAlert(l, e.data.alert, filters));
-      else if (changesMutes(e)) setReads((n) => n + 1);
-    },
-    [key],
-  );
+  const firing = useAlertsIn('firing', labels);
+  const pending = useAlertsIn('pending', labels);
+  const list = [...(firing.items || []), ...(pending.items || [])];
+  const error = firing.error || pending.error;
+  // An acknowledged alert replaces its copy.
+  const replace = (a) =>
+    [firing, pending].forEach((l) => l.setItems((x) => x?.map((old) => (old.id === a.id ? a : old))));
   if (error)
     return (
       <p class="error" role="alert">
@@ -355,7 +353,7 @@ export function ActiveAlerts({ labels }) {
       </div>
       <ul class="alerts" aria-label="Active alerts">
         {list.map((a) => (
-          <AlertItem key={a.id} alert={a} onChange={(x) => setList((l) => applyAlert(l, x, filters))} />
+          <AlertItem key={a.id} alert={a} onChange={replace} />
         ))}
       </ul>
     </section>

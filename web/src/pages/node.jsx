@@ -1,13 +1,14 @@
 // One node: its facts, checks (live state, "test now"), charts of its probe series and the
 // events that concern it.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { CanWrite } from '../session.jsx';
 import { get, post, del, qs } from '../api.js';
 import { navigate } from '../router.js';
-import { useLive, useEvents, watchSeries, useReconnects } from '../live.js';
+import { useLive, watchSeries, useReconnects } from '../live.js';
 import { Chart, appendSamples, bitRate } from '../components/chart.jsx';
 import { Badge, Time, quote } from '../ui.jsx';
 import { EventList } from './events.jsx';
+import { useResourceList, ListView, ResourceTable } from '../components/resource_list.jsx';
 import { ActiveAlerts } from './alerts.jsx';
 
 const RANGES = [
@@ -210,99 +211,111 @@ function Charts({ node, checks }) {
   );
 }
 
-function CheckRow({ check: c }) {
-  const [run, setRun] = useState(null);
-  const test = async () => {
-    setRun({ busy: true });
-    try {
-      const r = await post(`/api/v1/checks/${c.id}/run`);
-      setRun({ result: r.data });
-    } catch (err) {
-      setRun({ error: err.message });
-    }
-  };
+// A check's last result, and the answer of "Test now" when there is one (run: {busy} |
+// {result} | {error}).
+function LastResult({ check: c, run }) {
   const last = c.last_result;
   return (
-    <tr data-check={c.name}>
-      <td class="c-status">
+    <>
+      {last ? (
+        <span>
+          {last.up ? 'OK' : last.error || 'failed'} · {Math.round(last.duration_ms)} ms
+          {last.message ? ` · ${last.message}` : ''}
+        </span>
+      ) : (
+        <span class="muted">no run yet</span>
+      )}
+      {run?.result && (
+        <div class="run-result" role="status">
+          Test: {run.result.up ? 'up' : 'down'} in {Math.round(run.result.duration_ms)} ms
+          {run.result.message ? ` — ${run.result.message}` : ''}
+        </div>
+      )}
+      {run?.error && (
+        <div class="error" role="alert">
+          {run.error}
+        </div>
+      )}
+    </>
+  );
+}
+
+const checkColumns = (runs) => [
+  {
+    label: 'State',
+    props: { class: 'c-status' },
+    cell: (c) => (
+      <>
         <Badge status={c.state} />
         {c.flapping && <span class="chip">flapping</span>}
-      </td>
-      <td class="c-name">
+      </>
+    ),
+  },
+  {
+    label: 'Check',
+    props: { class: 'c-name' },
+    cell: (c) => (
+      <>
         <a href={`/checks/${c.id}`}>{c.name}</a>
         <div class="muted small">
           {c.kind} · <code>{c.target}</code>
         </div>
-      </td>
-      <td data-label="Last result" class="c-result">
-        {last ? (
-          <span>
-            {last.up ? 'OK' : last.error || 'failed'} · {Math.round(last.duration_ms)} ms
-            {last.message ? ` · ${last.message}` : ''}
-          </span>
-        ) : (
-          <span class="muted">no run yet</span>
-        )}
-        {run?.result && (
-          <div class="run-result" role="status">
-            Test: {run.result.up ? 'up' : 'down'} in {Math.round(run.result.duration_ms)} ms
-            {run.result.message ? ` — ${run.result.message}` : ''}
-          </div>
-        )}
-        {run?.error && (
-          <div class="error" role="alert">
-            {run.error}
-          </div>
-        )}
-      </td>
-      <td data-label="Since" class="c-since">
-        <Time at={c.since} never="–" />
-      </td>
-      <td class="c-actions">
-        <CanWrite>
-          {c.kind !== 'push' && (
-            <button type="button" onClick={test} disabled={run?.busy}>
-              Test now
-            </button>
-          )}
-        </CanWrite>
-      </td>
-    </tr>
-  );
-}
+      </>
+    ),
+  },
+  {
+    label: 'Last result',
+    props: { 'data-label': 'Last result', class: 'c-result' },
+    cell: (c) => <LastResult check={c} run={runs[c.id]} />,
+  },
+  { label: 'Since', props: { 'data-label': 'Since', class: 'c-since' }, cell: (c) => <Time at={c.since} never="–" /> },
+];
 
 export function NodePage({ id }) {
   const { nodes, loaded } = useLive();
   const [missing, setMissing] = useState(false);
-  const [checks, setChecks] = useState(null);
-  const [events, setEvents] = useState(null);
   const [error, setError] = useState('');
-  const checkIds = useRef(new Set());
+  const [runs, setRuns] = useState({}); // check id -> the state of its "Test now"
   const node = nodes.get(id);
-  const reloadTimer = useRef(0);
 
-  const loadChecks = async () => {
-    try {
-      const r = await get('/api/v1/checks' + qs({ node: id, per_page: 500, sort: 'name' }));
-      checkIds.current = new Set(r.data.map((c) => c.id));
-      setChecks(r.data);
-    } catch (err) {
-      setError(`Could not load the checks: ${err.message}`);
-    }
-  };
+  // A state change of one of these checks changes its row at once; the run's full result (not
+  // in the event) follows. Other check events may add or take checks: the list is read again.
+  const checks = useResourceList('/api/v1/checks', {
+    noun: 'checks',
+    params: { node: id, sort: 'name' },
+    perPage: 500,
+    debounceMs: 300,
+    onEvent: (e, l) => {
+      if (!ownStateChange(e)) return;
+      l.setItems((list) =>
+        list?.map((c) =>
+          c.id === e.data.id ? { ...c, state: e.data.state, since: e.data.at, flapping: e.data.flapping } : c,
+        ),
+      );
+      get(`/api/v1/checks/${e.data.id}`).then(
+        (r) => l.setItems((list) => list?.map((c) => (c.id === r.data.id ? r.data : c))),
+        () => {},
+      );
+    },
+    reloadOn: (e) => e.topic === 'checks' && !ownStateChange(e),
+  });
+  const checkIds = new Set((checks.items || []).map((c) => c.id));
+  const ownStateChange = (e) => e.kind === 'check.state_changed' && checkIds.has(+e.subject);
   const concerns = (e) =>
-    (e.topic === 'nodes' && +e.subject === id) || (e.topic === 'checks' && checkIds.current.has(+e.subject));
-  useEffect(() => {
-    setChecks(null);
-    setEvents(null);
-    loadChecks()
-      .then(async () => {
-        const r = await get('/api/v1/events?order=desc&limit=1000');
-        setEvents(r.data.filter(concerns).slice(0, 100));
-      })
-      .catch((err) => setError(err.message));
-    return () => clearTimeout(reloadTimer.current);
-  }, [id]);
+    (e.topic === 'nodes' && +e.subject === id) || (e.topic === 'checks' && checkIds.has(+e.subject));
+  // The log has no filter by node: its newest events are read (once the checks are known) and
+  // kept when they concern the node or its checks; older ones a page at a time.
+  const events = useResourceList('/api/v1/events', {
+    noun: 'events',
+    params: { order: 'desc' },
+    skip: checks.items === null,
+    filter: concerns,
+    pageParams: (n, _items, paging) => ({ limit: 1000, before: n > 1 ? paging?.next_cursor : undefined }),
+    onEvent: (e, l) => {
+      if (concerns(e) || (e.topic === 'checks' && e.data?.check?.node_id === id)) l.setItems((x) => x && [e, ...x]);
+    },
+  });
+
   useEffect(() => {
     if (loaded && !node)
       get(`/api/v1/nodes/${id}`).then(
@@ -311,29 +324,6 @@ export function NodePage({ id }) {
       );
     if (node) document.title = `${node.name} · Telltale`;
   }, [loaded, !node]);
-
-  useEvents(
-    (e) => {
-      if (e.topic === 'checks' && e.kind === 'check.state_changed' && checkIds.current.has(+e.subject)) {
-        // The state at once; the run's full result (not in the event) follows.
-        setChecks((list) =>
-          list?.map((c) =>
-            c.id === e.data.id ? { ...c, state: e.data.state, since: e.data.at, flapping: e.data.flapping } : c,
-          ),
-        );
-        get(`/api/v1/checks/${e.data.id}`).then(
-          (r) => setChecks((list) => list?.map((c) => (c.id === r.data.id ? r.data : c))),
-          () => {},
-        );
-      } else if (e.topic === 'checks') {
-        clearTimeout(reloadTimer.current);
-        reloadTimer.current = setTimeout(loadChecks, 300);
-      }
-      if (concerns(e) || (e.topic === 'checks' && e.data?.check?.node_id === id))
-        setEvents((list) => [e, ...(list || [])].slice(0, 100));
-    },
-    [id],
-  );
 
   if (missing)
     return (
@@ -346,6 +336,15 @@ export function NodePage({ id }) {
     );
   if (!node) return <p class="loading">Loading…</p>;
 
+  const test = async (c) => {
+    const done = (run) => setRuns((r) => ({ ...r, [c.id]: run }));
+    done({ busy: true });
+    try {
+      done({ result: (await post(`/api/v1/checks/${c.id}/run`)).data });
+    } catch (err) {
+      done({ error: err.message });
+    }
+  };
   const remove = async () => {
     if (!confirm(`Delete node “${node.name}”? Its checks stay, without a node.`)) return;
     try {
@@ -432,39 +431,30 @@ export function NodePage({ id }) {
             </a>
           </CanWrite>
         </div>
-        {checks === null ? (
-          <p class="loading">Loading…</p>
-        ) : checks.length === 0 ? (
-          <p>No checks on this node yet.</p>
-        ) : (
-          <table class="checks">
-            <thead>
-              <tr>
-                <th scope="col">State</th>
-                <th scope="col">Check</th>
-                <th scope="col">Last result</th>
-                <th scope="col">Since</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {checks.map((c) => (
-                <CheckRow key={c.id} check={c} />
-              ))}
-            </tbody>
-          </table>
-        )}
+        <ResourceTable
+          list={checks}
+          class="checks"
+          columns={checkColumns(runs)}
+          empty="No checks on this node yet."
+          more="More checks"
+          row={(c) => ({ 'data-check': c.name })}
+          actions={(c) => (
+            <CanWrite>
+              {c.kind !== 'push' && (
+                <button type="button" onClick={() => test(c)} disabled={runs[c.id]?.busy}>
+                  Test now
+                </button>
+              )}
+            </CanWrite>
+          )}
+        />
       </section>
-      {checks && <Charts node={node} checks={checks} />}
+      {checks.items && <Charts node={node} checks={checks.items} />}
       <section aria-labelledby="events-title">
         <h2 id="events-title">Events</h2>
-        {events === null ? (
-          <p class="loading">Loading…</p>
-        ) : (
-          <EventList events={events} empty="No events for this node yet." />
-        )}
+        <ListView list={events} empty="No events for this node yet." more="Older events">
+          {(items) => <EventList events={items} />}
+        </ListView>
       </section>
     </article>
   );
