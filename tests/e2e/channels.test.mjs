@@ -45,7 +45,8 @@ async function flow(name, viewport) {
     assert.equal(await page.getByLabel('Kind').inputValue(), 'webhook');
     await page.getByLabel('Name', { exact: true }).fill('ops-hook');
     await page.getByLabel('url (required)').fill(receiver.url + 'hook');
-    await page.getByLabel('headers').fill('X-Team: net');
+    await page.getByLabel('headers key 1').fill('X-Team');
+    await page.getByLabel('headers value 1').fill('net');
     await page.getByLabel('bearer_token').fill(SECRET);
     await noHScroll('channel editor');
     await shot('1-channel-new');
