@@ -11,17 +11,34 @@
 // (see ui.test.mjs for CHROMIUM and TELLTALE_WEB_DIR).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DESKTOP, PHONE, startServer, setupAdmin, adminApi, startPeer, closedPort, openPage, logIn } from './harness.mjs';
+import {
+  DESKTOP,
+  PHONE,
+  startServer,
+  setupAdmin,
+  adminApi,
+  startPeer,
+  closedPort,
+  openPage,
+  logIn,
+} from './harness.mjs';
 
 const SECRET = 'hook-token-4f1c9a';
-const json = (r) => { try { return JSON.parse(r.body); } catch { return {}; } };
+const json = (r) => {
+  try {
+    return JSON.parse(r.body);
+  } catch {
+    return {};
+  }
+};
 
 async function flow(name, viewport) {
   const server = await startServer();
-  const site = await startPeer();      // the HTTP check watches it; stopped to make the alert fire
-  const receiver = await startPeer();  // the webhook's receiver
+  const site = await startPeer(); // the HTTP check watches it; stopped to make the alert fire
+  const receiver = await startPeer(); // the webhook's receiver
   const { context, page, problems, shot, noHScroll } = await openPage(name, viewport);
-  const nav = (label) => page.locator('nav[aria-label=Alerting]').getByRole('link', { name: label, exact: true }).click();
+  const nav = (label) =>
+    page.locator('nav[aria-label=Alerting]').getByRole('link', { name: label, exact: true }).click();
   const outboxRow = (text) => page.locator('table.outbox tr[data-notification]', { hasText: text });
 
   try {
@@ -30,9 +47,24 @@ async function flow(name, viewport) {
     await setupAdmin(server);
     const api = await adminApi(server);
     const node = (await api('POST', '/api/v1/nodes', { name: 'web-1', type: 'vm', address: '127.0.0.1' })).data;
-    const check = (await api('POST', '/api/v1/checks', { name: 'site', kind: 'http', target: site.url, interval: '1s', timeout: '900ms', node_id: node.id })).data;
-    await api('POST', '/api/v1/alert-rules', { name: 'SiteDown', kind: 'check_state', check_id: check.id, severity: 'critical', interval: '1s',
-      annotations: { summary: 'Site check {{ $labels.check }} is down' } });
+    const check = (
+      await api('POST', '/api/v1/checks', {
+        name: 'site',
+        kind: 'http',
+        target: site.url,
+        interval: '1s',
+        timeout: '900ms',
+        node_id: node.id,
+      })
+    ).data;
+    await api('POST', '/api/v1/alert-rules', {
+      name: 'SiteDown',
+      kind: 'check_state',
+      check_id: check.id,
+      severity: 'critical',
+      interval: '1s',
+      annotations: { summary: 'Site check {{ $labels.check }} is down' },
+    });
     await logIn(page, server);
 
     // A webhook channel to the receiver, with a secret and a header; "Send test" reaches it.
@@ -118,12 +150,17 @@ async function flow(name, viewport) {
     assert.equal(await notify.getByRole('checkbox', { name: /ops-hook/ }).isChecked(), true);
     assert.equal(await notify.getByRole('checkbox', { name: /dead-hook/ }).isChecked(), false);
     assert.equal(await step.getByLabel('After').inputValue(), '15m');
-    assert.deepEqual((await api('GET', '/api/v1/alert-rules')).data.find((r) => r.name === 'SiteDown').escalations,
-      [{ after: '15m', channels: [deadId] }]);
+    assert.deepEqual((await api('GET', '/api/v1/alert-rules')).data.find((r) => r.name === 'SiteDown').escalations, [
+      { after: '15m', channels: [deadId] },
+    ]);
 
     // The site goes down: SiteDown fires, the receiver gets it, the outbox shows it delivered.
     await site.stop();
-    const firing = await receiver.waitFor((r) => json(r).event === 'firing' && json(r).alert?.rule === 'SiteDown', 'SiteDown firing', 30000);
+    const firing = await receiver.waitFor(
+      (r) => json(r).event === 'firing' && json(r).alert?.rule === 'SiteDown',
+      'SiteDown firing',
+      30000,
+    );
     const fired = json(firing);
     assert.equal(firing.headers['idempotency-key'], `telltale-${fired.notification_id}`);
     assert.equal(fired.alert.labels.node, 'web-1');
@@ -144,7 +181,8 @@ async function flow(name, viewport) {
     await page.getByLabel('Comment', { exact: true }).fill('new disks in web-1');
     await page.getByLabel('Nodes (names, comma-separated)').fill('web-1');
     const minuteAgo = await page.evaluate(() => {
-      const d = new Date(Date.now() - 60e3), p = (n) => String(n).padStart(2, '0');
+      const d = new Date(Date.now() - 60e3),
+        p = (n) => String(n).padStart(2, '0');
       return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
     });
     await page.getByLabel('From', { exact: true }).fill(minuteAgo);
@@ -165,8 +203,13 @@ async function flow(name, viewport) {
     await shot('7-alert-maintenance');
 
     // A rule on the same node that fires inside the window: muted in the outbox, never sent.
-    await api('POST', '/api/v1/alert-rules', { name: 'SiteFailing', expr: 'probe_success{check="site"} == 0', severity: 'warning',
-      interval: '1s', channels: [hookId] });
+    await api('POST', '/api/v1/alert-rules', {
+      name: 'SiteFailing',
+      expr: 'probe_success{check="site"} == 0',
+      severity: 'warning',
+      interval: '1s',
+      channels: [hookId],
+    });
     await nav('Channels');
     await page.locator('#ob-state').selectOption('muted');
     await outboxRow('SiteFailing').locator('.badge', { hasText: 'Muted' }).waitFor({ timeout: 30000 });
@@ -177,7 +220,9 @@ async function flow(name, viewport) {
     await shot('8-outbox-muted');
 
     // The window deleted elsewhere while the alerts page is open: its chips go, no reload.
-    await page.evaluate(() => { window.__sameDocument = true; });
+    await page.evaluate(() => {
+      window.__sameDocument = true;
+    });
     await nav('Alerts');
     await alert.locator('.chip.maint').waitFor();
     const [disk] = (await api('GET', '/api/v1/maintenance')).data;

@@ -13,8 +13,9 @@ import { DESKTOP, PHONE, startServer, setupAdmin, adminApi, closedPort, openPage
 async function flow(name, viewport) {
   const server = await startServer();
   const { context, page, problems, shot, noHScroll } = await openPage(name, viewport);
-  const nav = (label) => page.locator('nav[aria-label=Alerting]').getByRole('link', { name: label, exact: true }).click();
-  page.on('dialog', (d) => d.accept());  // the delete confirmations
+  const nav = (label) =>
+    page.locator('nav[aria-label=Alerting]').getByRole('link', { name: label, exact: true }).click();
+  page.on('dialog', (d) => d.accept()); // the delete confirmations
 
   try {
     await setupAdmin(server);
@@ -49,8 +50,12 @@ async function flow(name, viewport) {
     await page.getByRole('button', { name: 'Create channel' }).click();
     await page.getByRole('heading', { name: 'Channel grouped-hook' }).waitFor();
     const id = +new URL(page.url()).pathname.split('/').pop();
-    assert.deepEqual((await api('GET', `/api/v1/channels/${id}`)).data.grouping,
-      { group_by: ['alertname', 'node'], group_wait: '10s', group_interval: '5m', repeat_interval: '1h' });
+    assert.deepEqual((await api('GET', `/api/v1/channels/${id}`)).data.grouping, {
+      group_by: ['alertname', 'node'],
+      group_wait: '10s',
+      group_interval: '5m',
+      repeat_interval: '1h',
+    });
 
     // Listed with its grouping, and reopened from the list: the form shows what was saved.
     await page.getByRole('link', { name: 'Channels', exact: true }).first().click();
@@ -90,14 +95,34 @@ async function flow(name, viewport) {
     await page.getByRole('button', { name: 'Create inhibit rule' }).click();
     await page.getByText('Inhibit rule site-down-mutes-warnings created.').waitFor();
     const [made] = (await api('GET', '/api/v1/inhibit-rules')).data;
-    assert.deepEqual({ name: made.name, source: made.source, target: made.target, equal: made.equal, created_by: made.created_by },
-      { name: 'site-down-mutes-warnings', source: '{alertname="SiteDown"}', target: '{severity="warning"}', equal: ['node'], created_by: 'admin' });
+    assert.deepEqual(
+      { name: made.name, source: made.source, target: made.target, equal: made.equal, created_by: made.created_by },
+      {
+        name: 'site-down-mutes-warnings',
+        source: '{alertname="SiteDown"}',
+        target: '{severity="warning"}',
+        equal: ['node'],
+        created_by: 'admin',
+      },
+    );
     const listed = page.locator(`table.inhibits tr[data-inhibit="${made.id}"]`);
-    assert.match(await listed.innerText(), /site-down-mutes-warnings[\s\S]*\{alertname="SiteDown"\}[\s\S]*\{severity="warning"\}[\s\S]*node/);
+    assert.match(
+      await listed.innerText(),
+      /site-down-mutes-warnings[\s\S]*\{alertname="SiteDown"\}[\s\S]*\{severity="warning"\}[\s\S]*node/,
+    );
 
     // One made elsewhere shows without a reload.
-    await page.evaluate(() => { window.__sameDocument = true; });
-    const other = (await api('POST', '/api/v1/inhibit-rules', { name: 'core-down', source: '{alertname="CoreDown"}', target: '{site="lab"}', equal: ['site'] })).data;
+    await page.evaluate(() => {
+      window.__sameDocument = true;
+    });
+    const other = (
+      await api('POST', '/api/v1/inhibit-rules', {
+        name: 'core-down',
+        source: '{alertname="CoreDown"}',
+        target: '{site="lab"}',
+        equal: ['site'],
+      })
+    ).data;
     const otherRow = page.locator(`table.inhibits tr[data-inhibit="${other.id}"]`);
     await otherRow.waitFor();
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'page was reloaded');
@@ -124,5 +149,7 @@ async function flow(name, viewport) {
   }
 }
 
-test('channel grouping and inhibit rules, desktop', { timeout: 120000 }, () => flow('grouping-inhibit-desktop', DESKTOP));
+test('channel grouping and inhibit rules, desktop', { timeout: 120000 }, () =>
+  flow('grouping-inhibit-desktop', DESKTOP),
+);
 test('channel grouping and inhibit rules, phone', { timeout: 120000 }, () => flow('grouping-inhibit-phone', PHONE));

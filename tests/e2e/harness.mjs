@@ -28,11 +28,20 @@ before(async () => {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
-after(async () => { await browser?.close(); });
+after(async () => {
+  await browser?.close();
+});
 
 // The binary on a fresh data directory; restart() stops it and starts it again on the same port
 // and data (the second start prints no setup code: the admin exists by then).
@@ -48,15 +57,24 @@ export async function startServer() {
     const p = proc;
     return new Promise((ok, fail) => {
       const timer = setTimeout(() => fail(new Error('server did not start in 20 s:\n' + log.join('\n'))), 20000);
-      p.on('exit', (c) => { clearTimeout(timer); fail(new Error(`server exited (${c}):\n` + log.join('\n'))); });
+      p.on('exit', (c) => {
+        clearTimeout(timer);
+        fail(new Error(`server exited (${c}):\n` + log.join('\n')));
+      });
       let listening = false;
       for (const stream of [p.stderr, p.stdout]) {
         createInterface({ input: stream }).on('line', (line) => {
           log.push(line);
           const m = line.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-          if (m) { port = m[1]; listening = true; }
+          if (m) {
+            port = m[1];
+            listening = true;
+          }
           code ??= line.match(/setup code:\s*["']?([^\s"',]+)/)?.[1];
-          if (listening && (code || !needCode)) { clearTimeout(timer); ok(); }
+          if (listening && (code || !needCode)) {
+            clearTimeout(timer);
+            ok();
+          }
         });
       }
     });
@@ -73,7 +91,12 @@ export async function startServer() {
     await kill();
     rmSync(dir, { recursive: true, force: true });
   };
-  try { await spawnServer('127.0.0.1:0', true); } catch (e) { await stop(); throw e; }
+  try {
+    await spawnServer('127.0.0.1:0', true);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
   const restart = async () => {
     await kill();
     await spawnServer(`127.0.0.1:${port}`, false);
@@ -85,14 +108,18 @@ export async function startServer() {
 // call(method, path, body) -> the answer's JSON, failing the test on an error status.
 export async function adminApi(server) {
   const login = await fetch(server.base + '/api/v1/auth/login', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: USER, password: PASS }),
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: USER, password: PASS }),
   });
   assert.ok(login.ok, `login: ${login.status}`);
   const { data } = await login.json();
   const cookie = login.headers.get('set-cookie').split(';')[0];
   return async (method, path, body) => {
     const r = await fetch(server.base + path, {
-      method, headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': data.csrf_token }, body: JSON.stringify(body),
+      method,
+      headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': data.csrf_token },
+      body: JSON.stringify(body),
     });
     const text = await r.text();
     assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
@@ -103,7 +130,8 @@ export async function adminApi(server) {
 // The first admin, created through the API with the server's setup code.
 export async function setupAdmin(server) {
   const r = await fetch(server.base + '/api/v1/setup', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ setup_code: server.code, username: USER, password: PASS }),
   });
   assert.equal(r.status, 201, `setup: ${r.status} ${await r.text()}`);
@@ -122,7 +150,11 @@ export async function startPeer(respond = () => ({})) {
     req.on('end', () => {
       const got = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() };
       requests.push(got);
-      for (const w of waiters) if (w.pred(got)) { waiters.delete(w); w.ok(got); }
+      for (const w of waiters)
+        if (w.pred(got)) {
+          waiters.delete(w);
+          w.ok(got);
+        }
       const { status = 200, type = 'text/plain', body = 'ok' } = respond(got) || {};
       res.writeHead(status, { 'Content-Type': type });
       res.end(body);
@@ -133,8 +165,17 @@ export async function startPeer(respond = () => ({})) {
     const seen = requests.find(pred);
     if (seen) return Promise.resolve(seen);
     return new Promise((ok, fail) => {
-      const w = { pred, ok: (r) => { clearTimeout(t); ok(r); } };
-      const t = setTimeout(() => { waiters.delete(w); fail(new Error(`peer: no ${what} in ${timeout_ms} ms`)); }, timeout_ms);
+      const w = {
+        pred,
+        ok: (r) => {
+          clearTimeout(t);
+          ok(r);
+        },
+      };
+      const t = setTimeout(() => {
+        waiters.delete(w);
+        fail(new Error(`peer: no ${what} in ${timeout_ms} ms`));
+      }, timeout_ms);
       waiters.add(w);
     });
   };
@@ -142,7 +183,11 @@ export async function startPeer(respond = () => ({})) {
     url: `http://127.0.0.1:${srv.address().port}/`,
     requests,
     waitFor,
-    stop: () => new Promise((ok) => { srv.close(ok); srv.closeAllConnections(); }),
+    stop: () =>
+      new Promise((ok) => {
+        srv.close(ok);
+        srv.closeAllConnections();
+      }),
   };
 }
 
@@ -164,11 +209,16 @@ export async function openPage(name, viewport) {
   page.setDefaultTimeout(15000);
   const problems = [];
   page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
-  page.on('console', (m) => { if (/Refused to|Content Security Policy/i.test(m.text())) problems.push('csp: ' + m.text()); });
+  page.on('console', (m) => {
+    if (/Refused to|Content Security Policy/i.test(m.text())) problems.push('csp: ' + m.text());
+  });
   const shot = (step) => page.screenshot({ path: join(ART, `${name}-${step}.png`), fullPage: true });
   const noHScroll = async (where) => {
     if (viewport.width > 500) return;
-    const { sw, cw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
+    const { sw, cw } = await page.evaluate(() => ({
+      sw: document.documentElement.scrollWidth,
+      cw: document.documentElement.clientWidth,
+    }));
     assert.ok(sw <= cw, `${name}: horizontal scroll on ${where} (scrollWidth ${sw} > ${cw})`);
   };
   return { context, page, problems, shot, noHScroll };

@@ -11,12 +11,13 @@ import { DESKTOP, PHONE, startServer, setupAdmin, adminApi, closedPort, openPage
 // Counter lines for one interface: `bytes_per_s` octets a second in, a tenth of it out, one
 // sample every 15 s over the `minutes` before now.
 function counters(ifName, ifIndex, bytes_per_s, minutes) {
-  const now = Date.now(), lines = [];
+  const now = Date.now(),
+    lines = [];
   for (let t = now - minutes * 60e3; t <= now; t += 15e3) {
     const n = (t - (now - minutes * 60e3)) / 1000;
     const labels = `node="sw-1",check="sw-1 snmp",ifName="${ifName}",ifIndex="${ifIndex}"`;
     lines.push(`if_in_octets_total{${labels}} ${Math.round(1e9 + n * bytes_per_s)} ${Math.round(t)}`);
-    lines.push(`if_out_octets_total{${labels}} ${Math.round(n * bytes_per_s / 10)} ${Math.round(t)}`);
+    lines.push(`if_out_octets_total{${labels}} ${Math.round((n * bytes_per_s) / 10)} ${Math.round(t)}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -29,14 +30,24 @@ async function flow(name, viewport) {
     const api = await adminApi(server);
     const token = (await api('POST', '/api/v1/tokens', { name: 'import' })).data.token;
     const importText = async (text) => {
-      const r = await fetch(server.base + '/api/v1/import/prometheus', { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: text });
+      const r = await fetch(server.base + '/api/v1/import/prometheus', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}` },
+        body: text,
+      });
       assert.ok(r.ok, `import: ${r.status} ${await r.text()}`);
     };
     const node = (await api('POST', '/api/v1/nodes', { name: 'sw-1', type: 'network', address: '127.0.0.1' })).data;
     // The agent is not there (a closed port): the chart reads stored counters, not the poller.
-    await api('POST', '/api/v1/checks', { name: 'sw-1 snmp', kind: 'snmp', target: `127.0.0.1:${await closedPort()}`, interval: '1m',
-      node_id: node.id, options: { community: 'public', interfaces: true } });
-    await importText(counters('eth0', 2, 125000, 20));  // 1 Mbit/s in, 100 kbit/s out
+    await api('POST', '/api/v1/checks', {
+      name: 'sw-1 snmp',
+      kind: 'snmp',
+      target: `127.0.0.1:${await closedPort()}`,
+      interval: '1m',
+      node_id: node.id,
+      options: { community: 'public', interfaces: true },
+    });
+    await importText(counters('eth0', 2, 125000, 20)); // 1 Mbit/s in, 100 kbit/s out
 
     await logIn(page, server);
     await page.goto(`${server.base}/nodes/${node.id}`);

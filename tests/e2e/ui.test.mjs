@@ -13,7 +13,10 @@ import assert from 'node:assert/strict';
 import { USER, PASS, DESKTOP, PHONE, startServer, adminApi, startPeer, openPage } from './harness.mjs';
 
 // A tile server for the map: a 1-pixel PNG for every path.
-const PNG_1PX = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+const PNG_1PX = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
 const tilePeer = () => startPeer(() => ({ type: 'image/png', body: PNG_1PX }));
 
 async function flow(name, viewport) {
@@ -21,9 +24,12 @@ async function flow(name, viewport) {
   const peer = await startPeer();
   const tileServer = await tilePeer();
   const { context, page, problems, shot, noHScroll } = await openPage(name, viewport);
-  let socket;  // the UI's WebSocket (the newest, after a reconnect)
-  page.on('websocket', (ws) => { socket = ws; });
-  const row = (node) => page.locator('main a.node-row', { has: page.locator('.c-name', { hasText: new RegExp(`^${node}$`) }) });
+  let socket; // the UI's WebSocket (the newest, after a reconnect)
+  page.on('websocket', (ws) => {
+    socket = ws;
+  });
+  const row = (node) =>
+    page.locator('main a.node-row', { has: page.locator('.c-name', { hasText: new RegExp(`^${node}$`) }) });
   const checkRow = (check) => page.locator(`main tr[data-check="${check}"]`);
 
   try {
@@ -40,7 +46,9 @@ async function flow(name, viewport) {
     await page.getByRole('heading', { name: 'Nodes' }).waitFor();
     await page.locator('#who', { hasText: USER }).waitFor();
     await page.locator('#conn.live').waitFor();
-    await page.evaluate(() => { window.__sameDocument = true; });
+    await page.evaluate(() => {
+      window.__sameDocument = true;
+    });
 
     // Add a node through the form: a bad label is refused next to its field, then it is added.
     const form = page.locator('details.add form');
@@ -83,7 +91,9 @@ async function flow(name, viewport) {
     await context.setOffline(true);
     await server.restart();
     await page.locator('#conn.reconnecting').waitFor();
-    await (await adminApi(server))('POST', '/api/v1/nodes', { name: 'late-1', type: 'iot', labels: { site: 'hq' } });
+    await (
+      await adminApi(server)
+    )('POST', '/api/v1/nodes', { name: 'late-1', type: 'iot', labels: { site: 'hq' } });
     await noHScroll('reconnecting');
     await context.setOffline(false);
     await page.locator('#conn.live').waitFor();
@@ -123,7 +133,7 @@ async function flow(name, viewport) {
     await page.locator('.facts-table code', { hasText: /^status$/ }).waitFor();
     await page.getByLabel('Interval').fill('0s');
     await page.getByRole('button', { name: 'Create check' }).click();
-    await page.locator('#f-interval-err').waitFor();  // the server's 422, next to its field
+    await page.locator('#f-interval-err').waitFor(); // the server's 422, next to its field
     await noHScroll('check editor');
     await shot('3-check-editor');
     await page.getByLabel('Interval').fill('1s');
@@ -145,7 +155,9 @@ async function flow(name, viewport) {
     // It turns up live, the node with it; the charts have data, and new samples of the node's
     // series keep arriving over the WebSocket.
     const samples = socket.waitForEvent('framereceived', {
-      predicate: (f) => String(f.payload).includes('"topic":"series:probe_duration_seconds{node=\\"web-1\\"}"'), timeout: 15000 });
+      predicate: (f) => String(f.payload).includes('"topic":"series:probe_duration_seconds{node=\\"web-1\\"}"'),
+      timeout: 15000,
+    });
     await checkRow('site').locator('.badge', { hasText: 'Up' }).waitFor();
     await page.locator('.node-page .head .badge', { hasText: 'Up' }).waitFor();
     await page.locator('.chart .uplot').first().waitFor();
@@ -169,7 +181,7 @@ async function flow(name, viewport) {
     await page.getByLabel('Check', { exact: true }).selectOption({ label: 'site' });
     await page.getByLabel('Severity').selectOption('critical');
     await page.getByLabel('Evaluate every').fill('1s');
-    await page.getByLabel('Annotations value 1').fill('Site check {{ $labels.check }} is down');  // the name: the default summary
+    await page.getByLabel('Annotations value 1').fill('Site check {{ $labels.check }} is down'); // the name: the default summary
     await noHScroll('rule editor');
     await shot('4b-rule-editor');
     await page.getByRole('button', { name: 'Create rule' }).click();
@@ -201,7 +213,7 @@ async function flow(name, viewport) {
     const firing = page.locator('.alert-item[data-state=firing]', { hasText: 'SiteDown' });
     await firing.waitFor();
     assert.match(await firing.innerText(), /Site check site is down/);
-    await page.locator('#firing-count', { hasText: '1' }).waitFor();  // in the navigation, on every page
+    await page.locator('#firing-count', { hasText: '1' }).waitFor(); // in the navigation, on every page
     await page.getByLabel('State').selectOption('firing');
     await firing.getByRole('button', { name: 'Acknowledge' }).click();
     await firing.getByLabel('Comment').fill('looking into it');
@@ -215,7 +227,10 @@ async function flow(name, viewport) {
     assert.match(await page.getByLabel('Matchers').inputValue(), /alertname="SiteDown"/);
     await page.getByLabel('Comment').fill('peer under repair');
     await page.getByRole('button', { name: 'Create silence' }).click();
-    await page.locator('table.silences tr', { hasText: 'peer under repair' }).locator('.badge', { hasText: 'Active' }).waitFor();
+    await page
+      .locator('table.silences tr', { hasText: 'peer under repair' })
+      .locator('.badge', { hasText: 'Active' })
+      .waitFor();
     await noHScroll('silences');
     await page.getByRole('link', { name: 'Alerts', exact: true }).first().click();
     await firing.locator('.chip', { hasText: 'silenced' }).waitFor();

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DESKTOP, PHONE, startServer, setupAdmin, adminApi, closedPort, openPage, logIn } from './harness.mjs';
 
-const VIEWER = 'vera', VIEWER_PASS = 'viewer-password-for-tests-7';
+const VIEWER = 'vera',
+  VIEWER_PASS = 'viewer-password-for-tests-7';
 
 // The pages and, on each, a control that changes things: [path, heading, control role, name].
 const PAGES = (node, check, channel, rule) => [
@@ -32,22 +33,56 @@ async function flow(name, viewport) {
     const api = await adminApi(server);
     await api('POST', '/api/v1/users', { name: VIEWER, role: 'viewer', password: VIEWER_PASS });
     const node = (await api('POST', '/api/v1/nodes', { name: 'web-1', type: 'vm', address: '127.0.0.1' })).data;
-    const check = (await api('POST', '/api/v1/checks', { name: 'site', kind: 'tcp', target: `127.0.0.1:${await closedPort()}`, interval: '1s', timeout: '500ms', node_id: node.id })).data;
-    const rule = (await api('POST', '/api/v1/alert-rules', { name: 'SiteDown', kind: 'check_state', check_id: check.id, severity: 'critical', interval: '1s' })).data;
-    const channel = (await api('POST', '/api/v1/channels', { name: 'hook', kind: 'webhook', config: { url: `http://127.0.0.1:${await closedPort()}/` } })).data;
+    const check = (
+      await api('POST', '/api/v1/checks', {
+        name: 'site',
+        kind: 'tcp',
+        target: `127.0.0.1:${await closedPort()}`,
+        interval: '1s',
+        timeout: '500ms',
+        node_id: node.id,
+      })
+    ).data;
+    const rule = (
+      await api('POST', '/api/v1/alert-rules', {
+        name: 'SiteDown',
+        kind: 'check_state',
+        check_id: check.id,
+        severity: 'critical',
+        interval: '1s',
+      })
+    ).data;
+    const channel = (
+      await api('POST', '/api/v1/channels', {
+        name: 'hook',
+        kind: 'webhook',
+        config: { url: `http://127.0.0.1:${await closedPort()}/` },
+      })
+    ).data;
     const pages = PAGES(node.id, check.id, channel.id, rule.id);
 
     await logIn(admin.page, server);
     await logIn(viewer.page, server, VIEWER, VIEWER_PASS);
     for (const [path, heading, role, control] of pages.map(([p, h, r, n, alt]) => [p, h, r, n ?? alt])) {
-      for (const [who, { page }] of [['admin', admin], ['viewer', viewer]]) {
+      for (const [who, { page }] of [
+        ['admin', admin],
+        ['viewer', viewer],
+      ]) {
         await page.goto(server.base + path);
         if (heading) await page.getByRole('heading', { name: heading, exact: true }).first().waitFor();
         if (path === '/alerts') await page.locator('li', { hasText: 'SiteDown' }).first().waitFor({ timeout: 20000 });
         else await page.waitForLoadState('networkidle');
-        const target = role === 'group' ? page.locator('summary', { hasText: control }) : page.getByRole(role, { name: control, exact: true });
+        const target =
+          role === 'group'
+            ? page.locator('summary', { hasText: control })
+            : page.getByRole(role, { name: control, exact: true });
         if (who === 'admin') await target.first().waitFor();
-        else assert.equal((await target.count()) > 0 && await target.first().isVisible(), false, `${path}: a viewer sees "${control}"`);
+        else
+          assert.equal(
+            (await target.count()) > 0 && (await target.first().isVisible()),
+            false,
+            `${path}: a viewer sees "${control}"`,
+          );
       }
     }
     await viewer.page.goto(server.base + `/nodes/${node.id}`);
@@ -61,5 +96,6 @@ async function flow(name, viewport) {
   }
 }
 
-test('a viewer reads every page without the controls that change things, desktop', () => flow('viewer-desktop', DESKTOP));
+test('a viewer reads every page without the controls that change things, desktop', () =>
+  flow('viewer-desktop', DESKTOP));
 test('a viewer reads every page without the controls that change things, phone', () => flow('viewer-phone', PHONE));

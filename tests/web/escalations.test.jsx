@@ -12,16 +12,41 @@ const channels = [
   { id: 5, name: 'ops-hook', kind: 'webhook', config: {}, created_at: now(), updated_at: now() },
   { id: 6, name: 'pager', kind: 'pagerduty', config: {}, created_at: now(), updated_at: now() },
 ];
-const rule = (extra = {}) => ({ id: 3, name: 'SiteDown', kind: 'check_state', check_id: null, check_selector: '{check="site"}', for: '0s',
-  keep_firing_for: '0s', interval: '15s', severity: 'critical', labels: {}, annotations: {}, channels: [5], escalations: [], enabled: true, ...extra });
-const failure = (fields) => ({ status: 422, json: { success: false, error: { code: 'VALIDATION_FAILED', message: 'invalid alert rule', details: { fields } } } });
+const rule = (extra = {}) => ({
+  id: 3,
+  name: 'SiteDown',
+  kind: 'check_state',
+  check_id: null,
+  check_selector: '{check="site"}',
+  for: '0s',
+  keep_firing_for: '0s',
+  interval: '15s',
+  severity: 'critical',
+  labels: {},
+  annotations: {},
+  channels: [5],
+  escalations: [],
+  enabled: true,
+  ...extra,
+});
+const failure = (fields) => ({
+  status: 422,
+  json: { success: false, error: { code: 'VALIDATION_FAILED', message: 'invalid alert rule', details: { fields } } },
+});
 
 let root;
 const steps = () => [...root.querySelectorAll('fieldset.step')];
 const button = (label, within = root) => [...within.querySelectorAll('button')].find((b) => b.textContent === label);
-const input = (el, value) => { el.value = value; el.dispatchEvent(new Event('input', { bubbles: true })); };
-const tick = (el, on) => { el.checked = on; el.dispatchEvent(new Event('change', { bubbles: true })); };
-const box = (step, name) => [...step.querySelectorAll('input[type=checkbox]')].find((b) => b.parentElement.textContent.includes(name));
+const input = (el, value) => {
+  el.value = value;
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+};
+const tick = (el, on) => {
+  el.checked = on;
+  el.dispatchEvent(new Event('change', { bubbles: true }));
+};
+const box = (step, name) =>
+  [...step.querySelectorAll('input[type=checkbox]')].find((b) => b.parentElement.textContent.includes(name));
 const submit = () => root.querySelector('form').dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
 const patches = () => calls.filter((c) => c.method === 'PATCH');
 
@@ -36,9 +61,27 @@ afterEach(() => render(null, root));
 
 describe('escalation steps', () => {
   it('turns the form\u2019s steps into the API\u2019s, ids as numbers', () => {
-    const v = { name: 'R', kind: 'expr', expr: 'up == 0', severity: 'warning', enabled: true, channels: ['5'], for: '', keep_firing_for: '', interval: '',
-      labels: '', annotations: '', escalations: [{ after: ' 15m ', channels: ['6'] }, { after: '1h', channels: ['5', '6'] }] };
-    assert.deepEqual(ruleBody(v).escalations, [{ after: '15m', channels: [6] }, { after: '1h', channels: [5, 6] }]);
+    const v = {
+      name: 'R',
+      kind: 'expr',
+      expr: 'up == 0',
+      severity: 'warning',
+      enabled: true,
+      channels: ['5'],
+      for: '',
+      keep_firing_for: '',
+      interval: '',
+      labels: '',
+      annotations: '',
+      escalations: [
+        { after: ' 15m ', channels: ['6'] },
+        { after: '1h', channels: ['5', '6'] },
+      ],
+    };
+    assert.deepEqual(ruleBody(v).escalations, [
+      { after: '15m', channels: [6] },
+      { after: '1h', channels: [5, 6] },
+    ]);
     assert.deepEqual(ruleBody({ ...v, escalations: [] }).escalations, []);
   });
 
@@ -77,10 +120,14 @@ describe('escalation steps', () => {
 
   it('shows the server\u2019s errors at the step\u2019s delay and channels, and clears one when it is edited', async () => {
     route('GET', '/api/v1/alert-rules/3', rule({ escalations: [{ after: '30m', channels: [6] }] }));
-    route('PATCH', '/api/v1/alert-rules/3', failure([
-      { field: 'escalations[1].after', message: 'must be later than the step before' },
-      { field: 'escalations[0].channels', message: 'channel 6 does not exist' },
-    ]));
+    route(
+      'PATCH',
+      '/api/v1/alert-rules/3',
+      failure([
+        { field: 'escalations[1].after', message: 'must be later than the step before' },
+        { field: 'escalations[0].channels', message: 'channel 6 does not exist' },
+      ]),
+    );
     await act(() => render(<RuleEditor id={3} />, root));
     await until(() => steps().length === 1, 'the stored step');
     await act(() => button('Add escalation step').click());
@@ -103,7 +150,11 @@ describe('escalation steps', () => {
 
   it('puts an error about the list or a whole step under the steps', async () => {
     route('GET', '/api/v1/alert-rules/3', rule());
-    route('PATCH', '/api/v1/alert-rules/3', failure([{ field: 'escalations[0]', message: 'must be {"after": "15m", "channels": [ids]}' }]));
+    route(
+      'PATCH',
+      '/api/v1/alert-rules/3',
+      failure([{ field: 'escalations[0]', message: 'must be {"after": "15m", "channels": [ids]}' }]),
+    );
     await act(() => render(<RuleEditor id={3} />, root));
     await until(() => button('Add escalation step'), 'the editor');
     await act(() => button('Add escalation step').click());

@@ -13,9 +13,10 @@ export function reset() {
   routes = [];
   calls.length = 0;
 }
-const envelope = (data) => (Array.isArray(data)
-  ? { success: true, data, pagination: { page: 1, total_pages: 1, has_next: false } }
-  : { success: true, data });
+const envelope = (data) =>
+  Array.isArray(data)
+    ? { success: true, data, pagination: { page: 1, total_pages: 1, has_next: false } }
+    : { success: true, data };
 
 globalThis.fetch = async (url, init = {}) => {
   const u = new URL(url, 'http://localhost/');
@@ -23,19 +24,42 @@ globalThis.fetch = async (url, init = {}) => {
   const req = { method, path: u.pathname, query: u.searchParams, body: init.body ? JSON.parse(init.body) : undefined };
   calls.push(req);
   const r = routes.find((x) => x.method === method && (u.pathname + u.search).startsWith(x.prefix));
-  let out = r ? (typeof r.answer === 'function' ? r.answer(req) : r.answer) : { status: 404, json: { success: false, error: { code: 'NOT_FOUND', message: 'no route' } } };
+  let out = r
+    ? typeof r.answer === 'function'
+      ? r.answer(req)
+      : r.answer
+    : { status: 404, json: { success: false, error: { code: 'NOT_FOUND', message: 'no route' } } };
   if (!out || out.status === undefined) out = { status: 200, json: envelope(out) };
-  return new Response(JSON.stringify(out.json), { status: out.status, headers: { 'Content-Type': 'application/json' } });
+  return new Response(JSON.stringify(out.json), {
+    status: out.status,
+    headers: { 'Content-Type': 'application/json' },
+  });
 };
 
 export const sockets = [];
 globalThis.WebSocket = class {
-  constructor(url) { this.url = url; this.sent = []; this.readyState = 1; sockets.push(this); setTimeout(() => this.onopen?.(), 0); }
-  send(m) { this.sent.push(JSON.parse(m)); }
-  close() { this.readyState = 3; this.onclose?.(); }
+  constructor(url) {
+    this.url = url;
+    this.sent = [];
+    this.readyState = 1;
+    sockets.push(this);
+    setTimeout(() => this.onopen?.(), 0);
+  }
+  send(m) {
+    this.sent.push(JSON.parse(m));
+  }
+  close() {
+    this.readyState = 3;
+    this.onclose?.();
+  }
   // The server closes the link with this close code.
-  drop(code) { this.readyState = 3; this.onclose?.({ code }); }
-  receive(msg) { return this.onmessage?.({ data: JSON.stringify(msg) }); }
+  drop(code) {
+    this.readyState = 3;
+    this.onclose?.({ code });
+  }
+  receive(msg) {
+    return this.onmessage?.({ data: JSON.stringify(msg) });
+  }
 };
 
 // Resolves when check() is true (polled), failing after timeout_ms.

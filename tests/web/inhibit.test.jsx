@@ -11,19 +11,42 @@ import { labelNames } from '../../web/src/ui.jsx';
 import { Session } from '../../web/src/session.jsx';
 
 const iso = () => new Date().toISOString();
-const rule = (extra = {}) => ({ id: 1, name: 'site-down-mutes-warnings', comment: 'one message per outage', source: '{alertname="SiteDown"}',
-  target: '{severity="warning"}', equal: ['node'], created_by: 'ann', created_at: iso(), updated_at: iso(), ...extra });
-const failure = (fields) => ({ status: 422, json: { success: false, error: { code: 'VALIDATION_FAILED', message: 'invalid inhibit rule', details: { fields } } } });
+const rule = (extra = {}) => ({
+  id: 1,
+  name: 'site-down-mutes-warnings',
+  comment: 'one message per outage',
+  source: '{alertname="SiteDown"}',
+  target: '{severity="warning"}',
+  equal: ['node'],
+  created_by: 'ann',
+  created_at: iso(),
+  updated_at: iso(),
+  ...extra,
+});
+const failure = (fields) => ({
+  status: 422,
+  json: { success: false, error: { code: 'VALIDATION_FAILED', message: 'invalid inhibit rule', details: { fields } } },
+});
 const OPERATOR = { user: 'ann', role: 'operator' };
 
 let root;
 const text = () => root.textContent;
-const input = (sel, value) => { const el = root.querySelector(sel); el.value = value; el.dispatchEvent(new Event('input', { bubbles: true })); };
+const input = (sel, value) => {
+  const el = root.querySelector(sel);
+  el.value = value;
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+};
 const submit = () => root.querySelector('form').dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
 const button = (label, scope = root) => [...scope.querySelectorAll('button')].find((b) => b.textContent === label);
 let nextEvent = 50;
-const event = (kind, r) => act(() => sockets[0].receive({ type: 'event', topic: 'events',
-  data: { id: nextEvent++, topic: 'alerts', kind, subject: String(r.id), at: iso(), data: { inhibit_rule: r } } }));
+const event = (kind, r) =>
+  act(() =>
+    sockets[0].receive({
+      type: 'event',
+      topic: 'events',
+      data: { id: nextEvent++, topic: 'alerts', kind, subject: String(r.id), at: iso(), data: { inhibit_rule: r } },
+    }),
+  );
 
 // The live link the page's event handler listens on.
 beforeAll(async () => {
@@ -49,8 +72,13 @@ describe('inhibit rule logic', () => {
     assert.deepEqual(labelNames(' node, site  rack,,'), ['node', 'site', 'rack']);
     const v = inhibitValues(rule({ equal: ['node', 'site'] }));
     assert.equal(v.equal, 'node, site');
-    assert.deepEqual(inhibitBody({ ...v, name: ' x ', equal: '' }), { name: 'x', comment: 'one message per outage',
-      source: '{alertname="SiteDown"}', target: '{severity="warning"}', equal: [] });
+    assert.deepEqual(inhibitBody({ ...v, name: ' x ', equal: '' }), {
+      name: 'x',
+      comment: 'one message per outage',
+      source: '{alertname="SiteDown"}',
+      target: '{severity="warning"}',
+      equal: [],
+    });
   });
 });
 
@@ -58,13 +86,24 @@ describe('inhibit rules page', () => {
   it('lists the rules and creates one, a 422 shown at its field', async () => {
     const list = [rule()];
     route('GET', '/api/v1/inhibit-rules', () => list);
-    route('POST', '/api/v1/inhibit-rules', (req) => (req.body.source.startsWith('{')
-      ? (list.unshift(rule({ ...req.body, id: 2 })), { status: 201, json: { success: true, data: list[0] } })
-      : failure([{ field: 'source', message: '1:1: expected a selector' }])));
-    await act(() => render(<Session.Provider value={OPERATOR}><InhibitRules /></Session.Provider>, root));
+    route('POST', '/api/v1/inhibit-rules', (req) =>
+      req.body.source.startsWith('{')
+        ? (list.unshift(rule({ ...req.body, id: 2 })), { status: 201, json: { success: true, data: list[0] } })
+        : failure([{ field: 'source', message: '1:1: expected a selector' }]),
+    );
+    await act(() =>
+      render(
+        <Session.Provider value={OPERATOR}>
+          <InhibitRules />
+        </Session.Provider>,
+        root,
+      ),
+    );
     await until(() => root.querySelector('[data-inhibit="1"]'), 'the list');
-    assert.match(root.querySelector('[data-inhibit="1"]').textContent,
-      /site-down-mutes-warnings.*one message per outage.*ann.*\{alertname="SiteDown"\}.*\{severity="warning"\}.*node/);
+    assert.match(
+      root.querySelector('[data-inhibit="1"]').textContent,
+      /site-down-mutes-warnings.*one message per outage.*ann.*\{alertname="SiteDown"\}.*\{severity="warning"\}.*node/,
+    );
     assert.equal(document.title, 'Inhibit rules · Telltale');
 
     await act(() => button('New inhibit rule').click());
@@ -82,8 +121,13 @@ describe('inhibit rules page', () => {
     assert.equal(root.querySelector('#f-source-err'), null, 'the error goes when the field changes');
     await act(() => submit());
     await until(() => root.querySelector('[data-inhibit="2"]'), 'the new rule');
-    assert.deepEqual(calls.filter((c) => c.method === 'POST').pop().body,
-      { name: 'core-down', comment: '', source: '{alertname="CoreDown"}', target: '{site="lab"}', equal: ['site', 'rack'] });
+    assert.deepEqual(calls.filter((c) => c.method === 'POST').pop().body, {
+      name: 'core-down',
+      comment: '',
+      source: '{alertname="CoreDown"}',
+      target: '{site="lab"}',
+      equal: ['site', 'rack'],
+    });
     assert.ok(text().includes('Inhibit rule core-down created.'));
     assert.equal(root.querySelector('form'), null);
   });
@@ -91,11 +135,23 @@ describe('inhibit rules page', () => {
   it('edits a rule, with the server’s 422 at the field, and deletes one', async () => {
     const list = [rule()];
     route('GET', '/api/v1/inhibit-rules', () => list);
-    route('PATCH', '/api/v1/inhibit-rules/1', (req) => (req.body.equal.every((l) => /^[a-z_]+$/.test(l))
-      ? (list[0] = { ...list[0], ...req.body })
-      : failure([{ field: 'equal', message: 'must be a list of at most 32 label names' }])));
-    route('DELETE', '/api/v1/inhibit-rules/1', () => { list.pop(); return { status: 204, json: {} }; });
-    await act(() => render(<Session.Provider value={OPERATOR}><InhibitRules /></Session.Provider>, root));
+    route('PATCH', '/api/v1/inhibit-rules/1', (req) =>
+      req.body.equal.every((l) => /^[a-z_]+$/.test(l))
+        ? (list[0] = { ...list[0], ...req.body })
+        : failure([{ field: 'equal', message: 'must be a list of at most 32 label names' }]),
+    );
+    route('DELETE', '/api/v1/inhibit-rules/1', () => {
+      list.pop();
+      return { status: 204, json: {} };
+    });
+    await act(() =>
+      render(
+        <Session.Provider value={OPERATOR}>
+          <InhibitRules />
+        </Session.Provider>,
+        root,
+      ),
+    );
     await until(() => root.querySelector('[data-inhibit="1"]'), 'the list');
     await act(() => button('Edit', root.querySelector('[data-inhibit="1"]')).click());
     assert.equal(root.querySelector('#inhibit-form-title').textContent, 'Edit site-down-mutes-warnings');
@@ -109,9 +165,17 @@ describe('inhibit rules page', () => {
     await act(() => input('#f-target', '{severity=~"warning|info"}'));
     await act(() => submit());
     await until(() => text().includes('Inhibit rule site-down-mutes-warnings saved.'), 'the save');
-    assert.deepEqual(calls.filter((c) => c.method === 'PATCH').pop().body, { name: 'site-down-mutes-warnings', comment: 'one message per outage',
-      source: '{alertname="SiteDown"}', target: '{severity=~"warning|info"}', equal: ['node', 'site'] });
-    await until(() => /warning\|info/.test(root.querySelector('[data-inhibit="1"]').textContent), 'the saved target listed');
+    assert.deepEqual(calls.filter((c) => c.method === 'PATCH').pop().body, {
+      name: 'site-down-mutes-warnings',
+      comment: 'one message per outage',
+      source: '{alertname="SiteDown"}',
+      target: '{severity=~"warning|info"}',
+      equal: ['node', 'site'],
+    });
+    await until(
+      () => /warning\|info/.test(root.querySelector('[data-inhibit="1"]').textContent),
+      'the saved target listed',
+    );
 
     await act(() => button('Delete', root.querySelector('[data-inhibit="1"]')).click());
     await until(() => !root.querySelector('[data-inhibit="1"]'), 'the deletion');
@@ -123,7 +187,14 @@ describe('inhibit rules page', () => {
   it('reads the list again on inhibit_rule events, keeping an open form as typed', async () => {
     const list = [];
     route('GET', '/api/v1/inhibit-rules', () => list);
-    await act(() => render(<Session.Provider value={OPERATOR}><InhibitRules /></Session.Provider>, root));
+    await act(() =>
+      render(
+        <Session.Provider value={OPERATOR}>
+          <InhibitRules />
+        </Session.Provider>,
+        root,
+      ),
+    );
     await until(() => text().includes('No inhibit rules'), 'the empty list');
     await act(() => button('New inhibit rule').click());
     await act(() => input('#f-name', 'half-typed'));
@@ -140,14 +211,27 @@ describe('inhibit rules page', () => {
     await until(() => !root.querySelector('[data-inhibit="7"]'), 'the deletion');
     // Other events do not reread it.
     const reads = calls.filter((c) => c.path === '/api/v1/inhibit-rules').length;
-    await act(() => sockets[0].receive({ type: 'event', topic: 'events', data: { id: nextEvent++, topic: 'alerts', kind: 'silence.created', at: iso(), data: { silence: { id: 1 } } } }));
+    await act(() =>
+      sockets[0].receive({
+        type: 'event',
+        topic: 'events',
+        data: { id: nextEvent++, topic: 'alerts', kind: 'silence.created', at: iso(), data: { silence: { id: 1 } } },
+      }),
+    );
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(calls.filter((c) => c.path === '/api/v1/inhibit-rules').length, reads);
   });
 
   it('is read-only for viewers', async () => {
     route('GET', '/api/v1/inhibit-rules', [rule()]);
-    await act(() => render(<Session.Provider value={{ user: 'val', role: 'viewer' }}><InhibitRules /></Session.Provider>, root));
+    await act(() =>
+      render(
+        <Session.Provider value={{ user: 'val', role: 'viewer' }}>
+          <InhibitRules />
+        </Session.Provider>,
+        root,
+      ),
+    );
     await until(() => root.querySelector('[data-inhibit="1"]'), 'the list');
     assert.equal(root.querySelectorAll('button').length, 0);
     assert.ok(text().includes('Viewers can read these rules'));

@@ -13,11 +13,15 @@ const s = (labels, timestamps, values, metric = 'probe_duration_seconds') => ({ 
 describe('chart samples', () => {
   it('appends new samples to the series of the same labels, adds new series, drops old points', () => {
     const a = s({ check: 'a', node: 'gw' }, [1000, 2000], [0.1, 0.2]);
-    const out = appendSamples([a], [s({ node: 'gw', check: 'a' }, [2000, 3000], [9, 0.3]), s({ check: 'b' }, [3000], [1])], 1500);
+    const out = appendSamples(
+      [a],
+      [s({ node: 'gw', check: 'a' }, [2000, 3000], [9, 0.3]), s({ check: 'b' }, [3000], [1])],
+      1500,
+    );
     assert.deepEqual(out, [s({ check: 'a', node: 'gw' }, [2000, 3000], [0.2, 0.3]), s({ check: 'b' }, [3000], [1])]);
     assert.deepEqual(a.timestamps, [1000, 2000]);
   });
-  it('selects the node\'s series by the kinds of its checks, quoting the name', () => {
+  it("selects the node's series by the kinds of its checks, quoting the name", () => {
     assert.deepEqual(Object.keys(chartSelectors('gw', new Set(['tcp']))), ['duration']);
     const w = chartSelectors('a"b', new Set(['icmp', 'http']));
     assert.deepEqual(Object.keys(w), ['duration', 'rtt', 'loss', 'http']);
@@ -30,10 +34,33 @@ describe('chart samples', () => {
     assert.match(trafficQueries('sw', 1800e3).in, /\[3600s\]/);
   });
   it('reads a Prometheus matrix as chart series, and writes bit rates with SI prefixes', () => {
-    const m = [{ metric: { ifName: 'eth0' }, values: [[1700000000, '1000'], [1700000015.5, '2.5e6']] }];
-    assert.deepEqual(fromMatrix(m, 'in'), [{ metric: 'traffic', labels: { ifName: 'eth0', direction: 'in' }, timestamps: [1700000000000, 1700000015500], values: [1000, 2.5e6] }]);
-    assert.deepEqual([0, 999, 1000, 1.25e6, 12.5e6, 125e6, 1e9, null].map(bitRate),
-      ['0 bit/s', '999 bit/s', '1 kbit/s', '1.25 Mbit/s', '12.5 Mbit/s', '125 Mbit/s', '1 Gbit/s', '–']);
+    const m = [
+      {
+        metric: { ifName: 'eth0' },
+        values: [
+          [1700000000, '1000'],
+          [1700000015.5, '2.5e6'],
+        ],
+      },
+    ];
+    assert.deepEqual(fromMatrix(m, 'in'), [
+      {
+        metric: 'traffic',
+        labels: { ifName: 'eth0', direction: 'in' },
+        timestamps: [1700000000000, 1700000015500],
+        values: [1000, 2.5e6],
+      },
+    ]);
+    assert.deepEqual([0, 999, 1000, 1.25e6, 12.5e6, 125e6, 1e9, null].map(bitRate), [
+      '0 bit/s',
+      '999 bit/s',
+      '1 kbit/s',
+      '1.25 Mbit/s',
+      '12.5 Mbit/s',
+      '125 Mbit/s',
+      '1 Gbit/s',
+      '–',
+    ]);
   });
 });
 
@@ -51,7 +78,8 @@ describe('watchSeries', () => {
   afterAll(() => stop());
 
   it('subscribes a topic once, delivers its batches, unsubscribes after the last watcher', async () => {
-    const got1 = [], got2 = [];
+    const got1 = [],
+      got2 = [];
     const stop1 = watchSeries('up{node="a"}', (b) => got1.push(b));
     const stop2 = watchSeries('up{node="a"}', (b) => got2.push(b));
     assert.deepEqual(topicMessages(sock).slice(1), [{ type: 'subscribe', topics: ['series:up{node="a"}'] }]);
@@ -74,7 +102,7 @@ describe('watchSeries', () => {
 
   it('subscribes the watched topics again on a new connection', async () => {
     const stopW = watchSeries('x', () => {});
-    sock.close();  // the server went away: the link reconnects with backoff
+    sock.close(); // the server went away: the link reconnects with backoff
     await until(() => sockets.length === 2, 'the reconnect', 5000);
     await until(() => sockets[1].sent.length === 1, 'the subscription');
     assert.deepEqual(sockets[1].sent[0], { type: 'subscribe', topics: ['events', 'series:x'] });

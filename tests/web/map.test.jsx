@@ -9,7 +9,8 @@ import { start, stop } from '../../web/src/live.js';
 import { MapPage, project, unproject, fit, toScreen, tilesFor, validTileUrl } from '../../web/src/pages/map.jsx';
 import { parseLatLon } from '../../web/src/pages/overview.jsx';
 
-const WIDTH = 1000, HEIGHT = 600;
+const WIDTH = 1000,
+  HEIGHT = 600;
 const close = (a, b, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} != ${b}`);
 
 describe('projection', () => {
@@ -33,9 +34,16 @@ describe('projection', () => {
   it('covers the view with tiles of the nearest zoom, and none for too many', () => {
     const v = { cx: 0.5, cy: 0.5, scale: 512, width: WIDTH, height: HEIGHT };
     const t = tilesFor(v, 'http://t/{z}/{x}/{y}.png');
-    assert.deepEqual(t.map((x) => x.url), ['http://t/1/0/0.png', 'http://t/1/1/0.png', 'http://t/1/0/1.png', 'http://t/1/1/1.png']);
+    assert.deepEqual(
+      t.map((x) => x.url),
+      ['http://t/1/0/0.png', 'http://t/1/1/0.png', 'http://t/1/0/1.png', 'http://t/1/1/1.png'],
+    );
     assert.deepEqual([t[0].x, t[0].y, t[0].size], [WIDTH / 2 - 256, HEIGHT / 2 - 256, 256]);
-    assert.equal(tilesFor({ cx: 0.5, cy: 0.5, scale: 100 * 256, width: WIDTH, height: HEIGHT }, 'http://t/{z}/{x}/{y}').length <= 48, true);
+    assert.equal(
+      tilesFor({ cx: 0.5, cy: 0.5, scale: 100 * 256, width: WIDTH, height: HEIGHT }, 'http://t/{z}/{x}/{y}').length <=
+        48,
+      true,
+    );
     assert.ok(validTileUrl('https://a.b/{z}/{x}/{y}.png'));
     assert.ok(!validTileUrl('https://a.b/{z}/{x}.png'));
     assert.ok(!validTileUrl('javascript:{z}{x}{y}'));
@@ -54,7 +62,11 @@ describe('map page', () => {
   beforeAll(async () => {
     route('GET', '/api/v1/events', [{ id: 1 }]);
     route('GET', '/api/v1/alerts', []);
-    route('GET', '/api/v1/nodes', [node(1, 'ams', 'up', { lat: 52.37, lon: 4.89, place: 'Amsterdam' }), node(2, 'par', 'down', { lat: 48.85, lon: 2.35 }), node(3, 'nowhere', 'up', null)]);
+    route('GET', '/api/v1/nodes', [
+      node(1, 'ams', 'up', { lat: 52.37, lon: 4.89, place: 'Amsterdam' }),
+      node(2, 'par', 'down', { lat: 48.85, lon: 2.35 }),
+      node(3, 'nowhere', 'up', null),
+    ]);
     start();
     await until(() => sockets.length === 1 && sockets[0].sent.length === 1, 'the socket');
     await sockets[0].receive({ type: 'subscribed', topics: ['events'] });
@@ -77,8 +89,23 @@ describe('map page', () => {
     // The problem is drawn last (on top).
     assert.equal(root.querySelectorAll('.marker')[1].dataset.node, '2');
 
-    await act(() => sockets[0].receive({ type: 'event', topic: 'events', data: { id: 2, topic: 'nodes', kind: 'node.updated', at: new Date().toISOString(), data: { node: node(1, 'ams', 'down', { lat: 52.37, lon: 4.89 }), changed: ['status'] } } }));
-    await until(() => root.querySelector('[data-node="1"] circle').getAttribute('class') === 'm-down', 'the live status');
+    await act(() =>
+      sockets[0].receive({
+        type: 'event',
+        topic: 'events',
+        data: {
+          id: 2,
+          topic: 'nodes',
+          kind: 'node.updated',
+          at: new Date().toISOString(),
+          data: { node: node(1, 'ams', 'down', { lat: 52.37, lon: 4.89 }), changed: ['status'] },
+        },
+      }),
+    );
+    await until(
+      () => root.querySelector('[data-node="1"] circle').getAttribute('class') === 'm-down',
+      'the live status',
+    );
   });
 
   it('keeps a tile URL in localStorage and draws the tiles from it', async () => {

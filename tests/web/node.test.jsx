@@ -11,9 +11,26 @@ import { NodePage } from '../../web/src/pages/node.jsx';
 
 const at = () => new Date().toISOString();
 const node = { id: 1, name: 'gw', type: 'network', status: 'up', labels: {} };
-const check = (extra = {}) => ({ id: 3, name: 'web', kind: 'http', target: 'http://gw/', node_id: 1, state: 'up', since: at(),
-  last_result: { up: true, duration_ms: 12, message: '' }, ...extra });
-const ev = (id, topic, subject, kind, data = {}) => ({ id, topic, subject: String(subject), kind, at: at(), actor: 'system', data });
+const check = (extra = {}) => ({
+  id: 3,
+  name: 'web',
+  kind: 'http',
+  target: 'http://gw/',
+  node_id: 1,
+  state: 'up',
+  since: at(),
+  last_result: { up: true, duration_ms: 12, message: '' },
+  ...extra,
+});
+const ev = (id, topic, subject, kind, data = {}) => ({
+  id,
+  topic,
+  subject: String(subject),
+  kind,
+  at: at(),
+  actor: 'system',
+  data,
+});
 // The log, newest first: the node's and its check's events among others'.
 const LOG = [
   ev(40, 'checks', 9, 'check.updated', { check: { name: 'other' }, changed: ['interval'] }),
@@ -48,17 +65,28 @@ describe('node page lists', () => {
     const read = calls.find((c) => c.path === '/api/v1/checks');
     assert.deepEqual([read.query.get('node'), read.query.get('sort')], ['1', 'name']);
     await until(() => root.querySelectorAll('.events li').length === 2, 'the node’s events');
-    assert.deepEqual([...root.querySelectorAll('.events li .what')].map((e) => e.textContent),
-      ['Check web updated: interval', 'Node gw updated: labels']);
+    assert.deepEqual(
+      [...root.querySelectorAll('.events li .what')].map((e) => e.textContent),
+      ['Check web updated: interval', 'Node gw updated: labels'],
+    );
 
     // A state change shows at once; the run's result is read after it.
-    route('GET', '/api/v1/checks/3', check({ state: 'down', last_result: { up: false, error: 'timeout', duration_ms: 5000 } }));
+    route(
+      'GET',
+      '/api/v1/checks/3',
+      check({ state: 'down', last_result: { up: false, error: 'timeout', duration_ms: 5000 } }),
+    );
     await send(ev(41, 'checks', 3, 'check.state_changed', { id: 3, name: 'web', state: 'down', from: 'up', at: at() }));
-    await until(() => root.querySelector('tr[data-check="web"] .c-result').textContent.startsWith('timeout'), 'the run’s result');
+    await until(
+      () => root.querySelector('tr[data-check="web"] .c-result').textContent.startsWith('timeout'),
+      'the run’s result',
+    );
     assert.equal(root.querySelector('tr[data-check="web"] .badge').textContent.toLowerCase(), 'down');
     assert.equal(root.querySelector('.events li .what').textContent, 'Check web is down (was up)');
     // Another node's event does not show.
-    await send(ev(42, 'nodes', 2, 'node.updated', { node: { id: 2, name: 'db', status: 'down' }, changed: ['status'] }));
+    await send(
+      ev(42, 'nodes', 2, 'node.updated', { node: { id: 2, name: 'db', status: 'down' }, changed: ['status'] }),
+    );
     assert.equal(root.querySelectorAll('.events li').length, 3);
 
     route('POST', '/api/v1/checks/3/run', { up: true, duration_ms: 7, message: 'HTTP 200' });

@@ -15,12 +15,25 @@ import { KeyValueField, toPairs, fromPairs } from '../../web/src/components/key_
 
 let root;
 const text = () => root.textContent;
-const input = (el, value) => { el.value = value; el.dispatchEvent(new Event('input', { bubbles: true })); };
+const input = (el, value) => {
+  el.value = value;
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+};
 const button = (label) => [...root.querySelectorAll('button')].find((b) => b.textContent === label);
 const submit = () => root.querySelector('form').dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
-const page = (data, n, total) => ({ status: 200, json: { success: true, data, pagination: { page: n, total_pages: total, has_next: n < total } } });
+const page = (data, n, total) => ({
+  status: 200,
+  json: { success: true, data, pagination: { page: n, total_pages: total, has_next: n < total } },
+});
 let nextEvent = 50;
-const event = (kind) => act(() => sockets[0].receive({ type: 'event', topic: 'events', data: { id: nextEvent++, topic: 'alerts', kind, at: new Date().toISOString(), data: {} } }));
+const event = (kind) =>
+  act(() =>
+    sockets[0].receive({
+      type: 'event',
+      topic: 'events',
+      data: { id: nextEvent++, topic: 'alerts', kind, at: new Date().toISOString(), data: {} },
+    }),
+  );
 
 beforeAll(async () => {
   route('GET', '/api/v1/events', [{ id: 10 }]);
@@ -40,13 +53,34 @@ beforeEach(() => {
 });
 afterEach(() => render(null, root));
 
-const COLUMNS = [{ label: 'Name', cell: (t) => t.name }, { label: 'Size', props: { class: 'num' }, cell: (t) => t.size }];
+const COLUMNS = [
+  { label: 'Name', cell: (t) => t.name },
+  { label: 'Size', props: { class: 'num' }, cell: (t) => t.size },
+];
 
 function Things({ options = {} }) {
-  const list = useResourceList('/api/v1/things', { noun: 'things', perPage: 2, reloadOn: (e) => e.kind === 'thing.changed', ...options });
+  const list = useResourceList('/api/v1/things', {
+    noun: 'things',
+    perPage: 2,
+    reloadOn: (e) => e.kind === 'thing.changed',
+    ...options,
+  });
   return (
-    <ResourceTable list={list} class="things" columns={COLUMNS} empty="No things." more="More things" row={(t) => ({ 'data-thing': t.id })}
-      actions={(t) => <CanWrite><button type="button" onClick={() => list.remove(`/api/v1/things/${t.id}`, 'Sure?', `${t.name} deleted.`)}>Delete</button></CanWrite>} />
+    <ResourceTable
+      list={list}
+      class="things"
+      columns={COLUMNS}
+      empty="No things."
+      more="More things"
+      row={(t) => ({ 'data-thing': t.id })}
+      actions={(t) => (
+        <CanWrite>
+          <button type="button" onClick={() => list.remove(`/api/v1/things/${t.id}`, 'Sure?', `${t.name} deleted.`)}>
+            Delete
+          </button>
+        </CanWrite>
+      )}
+    />
   );
 }
 
@@ -60,7 +94,10 @@ describe('useResourceList and ResourceTable', () => {
     await act(() => render(<Things />, root));
     assert.equal(root.querySelector('.loading').textContent, 'Loading…');
     await until(() => root.querySelector('[data-thing="2"]'), 'the first page');
-    assert.deepEqual([...root.querySelectorAll('th')].map((th) => th.textContent), ['Name', 'Size', 'Actions']);
+    assert.deepEqual(
+      [...root.querySelectorAll('th')].map((th) => th.textContent),
+      ['Name', 'Size', 'Actions'],
+    );
     assert.equal(root.querySelector('[data-thing="1"] td.num').textContent, '10');
     assert.equal(calls.at(-1).query.get('per_page'), '2');
     await act(() => button('More things').click());
@@ -74,7 +111,9 @@ describe('useResourceList and ResourceTable', () => {
 
   it('reads again on its events only, debounced, and shows errors and the empty text', async () => {
     let fail = true;
-    route('GET', '/api/v1/things', () => (fail ? { status: 500, json: { success: false, error: { code: 'INTERNAL', message: 'boom' } } } : []));
+    route('GET', '/api/v1/things', () =>
+      fail ? { status: 500, json: { success: false, error: { code: 'INTERNAL', message: 'boom' } } } : [],
+    );
     await act(() => render(<Things options={{ debounceMs: 20 }} />, root));
     await until(() => text().includes('Could not load the things: boom'), 'the error');
     assert.equal(root.querySelector('.loading'), null);
@@ -92,7 +131,10 @@ describe('useResourceList and ResourceTable', () => {
   it('deletes after a confirmation, says so and reads again; a refusal leaves it', async () => {
     const things = [{ id: 1, name: 'a', size: 1 }];
     route('GET', '/api/v1/things', () => things);
-    route('DELETE', '/api/v1/things/1', () => { things.pop(); return { status: 204, json: {} }; });
+    route('DELETE', '/api/v1/things/1', () => {
+      things.pop();
+      return { status: 204, json: {} };
+    });
     await act(() => render(<Things options={{ all: true }} />, root));
     await until(() => root.querySelector('[data-thing="1"]'), 'the list');
     assert.equal(calls[0].query.get('per_page'), '500', 'all: read in pages of 500');
@@ -123,10 +165,18 @@ function Editing() {
   };
   return (
     <>
-      <CanWrite>{!editor.open && <button type="button" onClick={() => editor.start()}>New</button>}</CanWrite>
+      <CanWrite>
+        {!editor.open && (
+          <button type="button" onClick={() => editor.start()}>
+            New
+          </button>
+        )}
+      </CanWrite>
       {editor.open && (
         <EditorForm form={form} work={work} title="New thing" titleId="t" submit="Create" onCancel={editor.close}>
-          <Field form={form} name="name" label="Name"><input {...form.bind('name')} /></Field>
+          <Field form={form} name="name" label="Name">
+            <input {...form.bind('name')} />
+          </Field>
         </EditorForm>
       )}
       <ResourceTable list={list} columns={COLUMNS} empty="No things." />
@@ -157,7 +207,16 @@ describe('EditorForm, useEditing and CanWrite', () => {
 
   it('hides write controls and submit buttons from viewers, not from operators', async () => {
     route('GET', '/api/v1/things', [{ id: 1, name: 'a', size: 1 }]);
-    const as = (role) => act(() => render(<Session.Provider value={{ user: 'u', role }}><Things options={{ all: true }} /><Editing /></Session.Provider>, root));
+    const as = (role) =>
+      act(() =>
+        render(
+          <Session.Provider value={{ user: 'u', role }}>
+            <Things options={{ all: true }} />
+            <Editing />
+          </Session.Provider>,
+          root,
+        ),
+      );
     await as('viewer');
     await until(() => root.querySelector('[data-thing="1"]'), 'the list');
     assert.equal(button('Delete'), undefined);
@@ -186,17 +245,44 @@ function KV({ initial, onSubmit }) {
 
 describe('KeyValueField', () => {
   it('converts maps to rows and back: blank rows and empty values left out, a nameless value refused', () => {
-    assert.deepEqual(toPairs({ a: '1', b: 2 }), [['a', '1'], ['b', '2']]);
-    assert.deepEqual(fromPairs([[' a ', ' 1 '], ['', ''], ['summary', '']], 'x'), { a: '1' });
-    assert.throws(() => fromPairs([['', 'v']], 'x'), (e) => e.fields[0].field === 'x');
-    assert.throws(() => fromPairs([['a', '1'], ['a', '2']], 'x'), (e) => e.fields[0].field === 'x.a');
+    assert.deepEqual(toPairs({ a: '1', b: 2 }), [
+      ['a', '1'],
+      ['b', '2'],
+    ]);
+    assert.deepEqual(
+      fromPairs(
+        [
+          [' a ', ' 1 '],
+          ['', ''],
+          ['summary', ''],
+        ],
+        'x',
+      ),
+      { a: '1' },
+    );
+    assert.throws(
+      () => fromPairs([['', 'v']], 'x'),
+      (e) => e.fields[0].field === 'x',
+    );
+    assert.throws(
+      () =>
+        fromPairs(
+          [
+            ['a', '1'],
+            ['a', '2'],
+          ],
+          'x',
+        ),
+      (e) => e.fields[0].field === 'x.a',
+    );
   });
 
   it('edits rows, keeps one blank row to add to, removes a row, and puts the server’s errors on the entry', async () => {
     let sent = null;
     const onSubmit = (labels) => {
       sent = labels;
-      if (labels['9x']) throw { fields: [{ field: 'labels.9x', message: 'is not a valid label name' }], message: 'invalid' };
+      if (labels['9x'])
+        throw { fields: [{ field: 'labels.9x', message: 'is not a valid label name' }], message: 'invalid' };
     };
     await act(() => render(<KV initial={toPairs({ site: 'lab' })} onSubmit={onSubmit} />, root));
     const rows = () => [...root.querySelectorAll('.kv-row')];
@@ -229,7 +315,10 @@ describe('rule editor defaults', () => {
     route('GET', '/api/v1/checks', []);
     route('GET', '/api/v1/channels', []);
     route('GET', '/prometheus/api/v1/query', { resultType: 'vector', result: [] });
-    route('POST', '/api/v1/alert-rules', (req) => ({ status: 201, json: { success: true, data: { id: 9, ...req.body } } }));
+    route('POST', '/api/v1/alert-rules', (req) => ({
+      status: 201,
+      json: { success: true, data: { id: 9, ...req.body } },
+    }));
     await act(() => render(<RuleEditor />, root));
     assert.equal(root.querySelector('#f-annotations').value, 'summary', 'a summary entry is offered');
     await act(() => input(root.querySelector('#f-name'), 'Up'));

@@ -9,7 +9,11 @@ import { Session } from '../../web/src/session.jsx';
 
 const admin = { user: 'root', role: 'admin' };
 let root;
-const input = (sel, value) => { const el = root.querySelector(sel); el.value = value; el.dispatchEvent(new Event('input', { bubbles: true })); };
+const input = (sel, value) => {
+  const el = root.querySelector(sel);
+  el.value = value;
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+};
 const submit = (sel) => root.querySelector(sel).dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
 const button = (label, scope = root) => [...scope.querySelectorAll('button')].find((b) => b.textContent === label);
 beforeEach(() => {
@@ -28,13 +32,30 @@ describe('users', () => {
       users.push(u);
       return { status: 201, json: { success: true, data: u } };
     });
-    route('DELETE', '/api/v1/users/2', () => { users.pop(); return { status: 204, json: {} }; });
-    await act(() => render(<Session.Provider value={admin}><Users /></Session.Provider>, root));
+    route('DELETE', '/api/v1/users/2', () => {
+      users.pop();
+      return { status: 204, json: {} };
+    });
+    await act(() =>
+      render(
+        <Session.Provider value={admin}>
+          <Users />
+        </Session.Provider>,
+        root,
+      ),
+    );
     await until(() => root.querySelector('[data-user="root"]'), 'the list');
     assert.equal(button('Delete', root.querySelector('[data-user="root"]')), undefined);
-    assert.deepEqual([...root.querySelectorAll('.tabs a')].map((a) => a.textContent), ['Users', 'API tokens', 'Audit log']);
+    assert.deepEqual(
+      [...root.querySelectorAll('.tabs a')].map((a) => a.textContent),
+      ['Users', 'API tokens', 'Audit log'],
+    );
     await act(() => input('#f-name', 'grafana'));
-    await act(() => { const s = root.querySelector('#f-role'); s.value = 'api'; s.dispatchEvent(new Event('input', { bubbles: true })); });
+    await act(() => {
+      const s = root.querySelector('#f-role');
+      s.value = 'api';
+      s.dispatchEvent(new Event('input', { bubbles: true }));
+    });
     await act(() => submit('form'));
     await until(() => root.querySelector('[data-user="grafana"]'), 'the new user');
     assert.deepEqual(calls.find((c) => c.method === 'POST').body, { name: 'grafana', role: 'api' });
@@ -46,18 +67,42 @@ describe('users', () => {
 describe('tokens', () => {
   it('shows a new token once and revokes tokens', async () => {
     const now = Date.now();
-    const tokens = [{ id: 1, user: 'ann', name: 'old', prefix: 'tt_ab', created_at: new Date(now).toISOString(), expires_at: null, last_used_at: null, revoked_at: null }];
+    const tokens = [
+      {
+        id: 1,
+        user: 'ann',
+        name: 'old',
+        prefix: 'tt_ab',
+        created_at: new Date(now).toISOString(),
+        expires_at: null,
+        last_used_at: null,
+        revoked_at: null,
+      },
+    ];
     route('GET', '/api/v1/tokens', () => tokens);
     route('POST', '/api/v1/tokens', (req) => {
       const t = { ...tokens[0], id: 2, name: req.body.name, token: 'tt_secret' };
       tokens.push({ ...t, token: undefined });
       return { status: 201, json: { success: true, data: t } };
     });
-    route('DELETE', '/api/v1/tokens/1', () => { tokens[0].revoked_at = new Date().toISOString(); return { status: 204, json: {} }; });
-    await act(() => render(<Session.Provider value={{ user: 'ann', role: 'operator' }}><Tokens /></Session.Provider>, root));
+    route('DELETE', '/api/v1/tokens/1', () => {
+      tokens[0].revoked_at = new Date().toISOString();
+      return { status: 204, json: {} };
+    });
+    await act(() =>
+      render(
+        <Session.Provider value={{ user: 'ann', role: 'operator' }}>
+          <Tokens />
+        </Session.Provider>,
+        root,
+      ),
+    );
     await until(() => root.querySelector('[data-token="1"]'), 'the list');
-    assert.deepEqual([...root.querySelectorAll('.tabs a')].map((a) => a.textContent), ['API tokens']);
-    assert.equal(root.querySelector('#f-user'), null);  // only admins make tokens for others
+    assert.deepEqual(
+      [...root.querySelectorAll('.tabs a')].map((a) => a.textContent),
+      ['API tokens'],
+    );
+    assert.equal(root.querySelector('#f-user'), null); // only admins make tokens for others
     await act(() => input('#f-name', 'ci'));
     await act(() => submit('form'));
     await until(() => root.querySelector('#new-token'), 'the token');
@@ -72,11 +117,38 @@ describe('tokens', () => {
 
 describe('audit log', () => {
   it('passes filters and pages to the API', async () => {
-    route('GET', '/api/v1/audit', (req) => ({ status: 200, json: { success: true,
-      data: [{ id: 9, at: new Date().toISOString(), actor: 'root', action: 'node.create', target: 'gw', remote: '127.0.0.1', details: { type: 'vm' } }],
-      pagination: { page: +req.query.get('page'), total_pages: 3, has_prev: req.query.get('page') !== '1', has_next: req.query.get('page') !== '3' } } }));
+    route('GET', '/api/v1/audit', (req) => ({
+      status: 200,
+      json: {
+        success: true,
+        data: [
+          {
+            id: 9,
+            at: new Date().toISOString(),
+            actor: 'root',
+            action: 'node.create',
+            target: 'gw',
+            remote: '127.0.0.1',
+            details: { type: 'vm' },
+          },
+        ],
+        pagination: {
+          page: +req.query.get('page'),
+          total_pages: 3,
+          has_prev: req.query.get('page') !== '1',
+          has_next: req.query.get('page') !== '3',
+        },
+      },
+    }));
     history.replaceState(null, '', '/settings/audit?action=node.*&page=2');
-    await act(() => render(<Session.Provider value={admin}><Audit query={new URLSearchParams(location.search)} /></Session.Provider>, root));
+    await act(() =>
+      render(
+        <Session.Provider value={admin}>
+          <Audit query={new URLSearchParams(location.search)} />
+        </Session.Provider>,
+        root,
+      ),
+    );
     await until(() => root.querySelector('.audit'), 'the table');
     const req = calls.find((c) => c.path === '/api/v1/audit');
     assert.equal(req.query.get('action'), 'node.*');

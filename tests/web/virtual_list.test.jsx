@@ -12,9 +12,15 @@ beforeEach(() => {
   document.body.innerHTML = '<div id="root"></div>';
   root = document.getElementById('root');
 });
-const mount = () => act(() => render(<VirtualList rows={rows} rowHeight={50} label="Nodes" renderRow={renderRow} rowKey={(r) => r.id} />, root));
+const mount = () =>
+  act(() =>
+    render(<VirtualList rows={rows} rowHeight={50} label="Nodes" renderRow={renderRow} rowKey={(r) => r.id} />, root),
+  );
 const focusedIndex = () => document.activeElement.closest('[data-index]')?.dataset.index;
-const press = (key) => act(() => { document.activeElement.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true })); });
+const press = (key) =>
+  act(() => {
+    document.activeElement.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true }));
+  });
 
 describe('VirtualList', () => {
   it('renders a window of 5,000 rows, positioned in a list as tall as all of them', async () => {
@@ -42,7 +48,7 @@ describe('VirtualList', () => {
     assert.equal(focusedIndex(), '4998');
     await press('Home');
     assert.equal(focusedIndex(), '0');
-    await press('Enter');  // not a list key: the link's own business
+    await press('Enter'); // not a list key: the link's own business
     assert.equal(focusedIndex(), '0');
   });
 });

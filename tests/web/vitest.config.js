@@ -10,15 +10,17 @@ const webEntry = fileURLToPath(new URL('../../web/src/main.jsx', import.meta.url
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
-  plugins: [{
-    // Resolved as if web/src imported them, so package exports ("preact/jsx-dev-runtime") apply.
-    name: 'web-node-modules',
-    enforce: 'pre',
-    resolveId(source, importer) {
-      if (!/^(preact|uplot)(\/|$)/.test(source) || importer === webEntry) return null;
-      return this.resolve(source, webEntry, { skipSelf: true });
+  plugins: [
+    {
+      // Resolved as if web/src imported them, so package exports ("preact/jsx-dev-runtime") apply.
+      name: 'web-node-modules',
+      enforce: 'pre',
+      resolveId(source, importer) {
+        if (!/^(preact|uplot)(\/|$)/.test(source) || importer === webEntry) return null;
+        return this.resolve(source, webEntry, { skipSelf: true });
+      },
     },
-  }],
+  ],
   test: {
     include: ['*.test.jsx'],
     environment: 'happy-dom',
