@@ -32,4 +32,7 @@ export default [
     },
   },
   { files: ['build.mjs', 'eslint.config.js'], languageOptions: { globals: { ...globals.node } } },
+  // The JS tests (tests/web in happy-dom, tests/e2e in Node) are linted with this file from the
+  // repository's root (`npm run lint`), where these paths start.
+  { files: ['tests/e2e/**/*.mjs', 'tests/web/vitest.config.js'], languageOptions: { globals: { ...globals.node } } },
 ];

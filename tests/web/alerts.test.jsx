@@ -34,10 +34,6 @@ const input = (el, value) => {
   el.value = value;
   el.dispatchEvent(new Event('input', { bubbles: true }));
 };
-const change = (el, value) => {
-  el.value = value;
-  el.dispatchEvent(new Event('change', { bubbles: true }));
-};
 
 beforeAll(async () => {
   route('GET', '/api/v1/events', [{ id: 10 }]);
