@@ -2,13 +2,13 @@
 // events that concern it.
 import { useEffect, useState } from 'preact/hooks';
 import { CanWrite } from '../session.jsx';
-import { get, post, del, qs } from '../api.js';
+import { get, post, qs } from '../api.js';
 import { navigate } from '../router.js';
 import { useLive, watchSeries, useReconnects } from '../live.js';
 import { Chart, appendSamples, bitRate } from '../components/chart.jsx';
 import { Badge, Time, quote } from '../ui.jsx';
 import { EventList } from './events.jsx';
-import { useResourceList, ListView, ResourceTable } from '../components/resource_list.jsx';
+import { useResourceList, ListView, ResourceTable, confirmDelete } from '../components/resource_list.jsx';
 import { ActiveAlerts } from './alerts.jsx';
 
 const RANGES = [
@@ -346,10 +346,9 @@ export function NodePage({ id }) {
     }
   };
   const remove = async () => {
-    if (!confirm(`Delete node “${node.name}”? Its checks stay, without a node.`)) return;
     try {
-      await del(`/api/v1/nodes/${id}`);
-      navigate('/');
+      if (await confirmDelete(`/api/v1/nodes/${id}`, `Delete node “${node.name}”? Its checks stay, without a node.`))
+        navigate('/');
     } catch (err) {
       setError(`Could not delete ${node.name}: ${err.message}`);
     }
