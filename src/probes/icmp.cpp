@@ -24,7 +24,6 @@
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -34,6 +33,7 @@
 
 #include "probes/icmp_packet.h"
 #include "probes/kinds.h"
+#include "snmp/polled_socket.h"
 
 namespace tt::probes {
 
@@ -254,12 +254,7 @@ void IcmpProbe::close() {
   for (auto*& s : m_sockets) {
     if (!s) continue;
     s->probe = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(&s->poll), [](uv_handle_t* h) {
-      auto* s = static_cast<IcmpSocket*>(h->data);
-      ::close(s->fd);
-      delete s;
-    });
-    s = nullptr;
+    snmp::close_polled_socket(s);
   }
 }
 
