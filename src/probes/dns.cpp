@@ -188,6 +188,23 @@ void DnsRun::start(const Request& req) {
   after_ares();
 }
 
+// A c-ares status without an answer as the run's failure.
+Observation query_failure(int status) {
+  static constexpr struct {
+    int status;
+    const char* code;
+    const char* message;
+  } kFailures[] = {
+      {ARES_ETIMEOUT, "timeout", "no answer before the timeout"},
+      {ARES_ECONNREFUSED, "refused", "connection refused by the server"},
+      {ARES_ECANCELLED, "cancelled", "query cancelled"},
+      {ARES_EBADNAME, "config", "the name cannot be queried"},
+  };
+  for (const auto& f : kFailures)
+    if (f.status == status) return failed(f.code, f.message);
+  return failed("io", ares_strerror(status));
+}
+
 void DnsRun::on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen) {
   auto* self = static_cast<DnsRun*>(arg);
   if (self->m_finished || status == ARES_EDESTRUCTION) return;
@@ -198,23 +215,7 @@ void DnsRun::on_answer(void* arg, int status, int timeouts, unsigned char* abuf,
         dns::observe(self->m_type, abuf, static_cast<std::size_t>(alen), self->m_expected, latency);
     return;
   }
-  switch (status) {
-    case ARES_ETIMEOUT:
-      self->m_answer = failed("timeout", "no answer before the timeout");
-      break;
-    case ARES_ECONNREFUSED:
-      self->m_answer = failed("refused", "connection refused by the server");
-      break;
-    case ARES_ECANCELLED:
-      self->m_answer = failed("cancelled", "query cancelled");
-      break;
-    case ARES_EBADNAME:
-      self->m_answer = failed("config", "the name cannot be queried");
-      break;
-    default:
-      self->m_answer = failed("io", ares_strerror(status));
-      break;
-  }
+  self->m_answer = query_failure(status);
 }
 
 void DnsRun::after_ares() {
