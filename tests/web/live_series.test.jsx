@@ -5,7 +5,18 @@ import assert from 'node:assert/strict';
 import { route, sockets, until } from './fake_server.js';
 import { start, stop, watchSeries } from '../../web/src/live.js';
 import { appendSamples, bitRate } from '../../web/src/components/chart.jsx';
-import { chartSelectors, trafficQueries, fromMatrix } from '../../web/src/pages/node.jsx';
+import { chartSelectors, rateQueries, fromMatrix } from '../../web/src/pages/node.jsx';
+
+// Charts as GET /api/v1/check-kinds serves them (probes/icmp.cpp, http.cpp, snmp.cpp).
+const ICMP_CHARTS = [
+  { id: 'rtt', unit: 'seconds', series: [{ metric: 'probe_icmp_rtt_seconds', matchers: 'stat="avg"', labels: {} }], legend: ['check'] },
+  { id: 'loss', unit: 'ratio', series: [{ metric: 'probe_icmp_loss_ratio', matchers: '', labels: {} }], legend: ['check'] },
+];
+const HTTP_CHARTS = [{ id: 'http', unit: 'seconds', series: [{ metric: 'probe_http_duration_seconds', matchers: '', labels: {} }], legend: ['check', 'phase'] }];
+const TRAFFIC = {
+  id: 'traffic', unit: 'bytes_total', legend: ['ifName', 'direction'],
+  series: [{ metric: 'if_in_octets_total', matchers: '', labels: { direction: 'in' } }, { metric: 'if_out_octets_total', matchers: '', labels: { direction: 'out' } }],
+};
 
 const topicMessages = (sock) => sock.sent.filter((m) => m.type !== 'ping');
 const s = (labels, timestamps, values, metric = 'probe_duration_seconds') => ({ metric, labels, timestamps, values });
@@ -18,20 +29,20 @@ describe('chart samples', () => {
     assert.deepEqual(a.timestamps, [1000, 2000]);
   });
   it('selects the node\'s series by the kinds of its checks, quoting the name', () => {
-    assert.deepEqual(Object.keys(chartSelectors('gw', new Set(['tcp']))), ['duration']);
-    const w = chartSelectors('a"b', new Set(['icmp', 'http']));
+    assert.deepEqual(Object.keys(chartSelectors('gw', [])), ['duration']);
+    const w = chartSelectors('a"b', [...ICMP_CHARTS, ...HTTP_CHARTS]);
     assert.deepEqual(Object.keys(w), ['duration', 'rtt', 'loss', 'http']);
     assert.equal(w.rtt, 'probe_icmp_rtt_seconds{node="a\\"b",stat="avg"}');
   });
   it('asks interface traffic as bit rates per interface, over a window of at least 5 minutes and two steps', () => {
-    const q = trafficQueries('sw"1', 15e3);
-    assert.equal(q.in, 'sum by (ifName) (rate(if_in_octets_total{node="sw\\"1"}[300s])) * 8');
-    assert.equal(q.out, 'sum by (ifName) (rate(if_out_octets_total{node="sw\\"1"}[300s])) * 8');
-    assert.match(trafficQueries('sw', 1800e3).in, /\[3600s\]/);
+    const q = rateQueries(TRAFFIC, 'sw"1', 15e3);
+    assert.equal(q[0], 'sum by (ifName) (rate(if_in_octets_total{node="sw\\"1"}[300s])) * 8');
+    assert.equal(q[1], 'sum by (ifName) (rate(if_out_octets_total{node="sw\\"1"}[300s])) * 8');
+    assert.match(rateQueries(TRAFFIC, 'sw', 1800e3)[0], /\[3600s\]/);
   });
   it('reads a Prometheus matrix as chart series, and writes bit rates with SI prefixes', () => {
     const m = [{ metric: { ifName: 'eth0' }, values: [[1700000000, '1000'], [1700000015.5, '2.5e6']] }];
-    assert.deepEqual(fromMatrix(m, 'in'), [{ metric: 'traffic', labels: { ifName: 'eth0', direction: 'in' }, timestamps: [1700000000000, 1700000015500], values: [1000, 2.5e6] }]);
+    assert.deepEqual(fromMatrix(m, 'traffic', { direction: 'in' }), [{ metric: 'traffic', labels: { ifName: 'eth0', direction: 'in' }, timestamps: [1700000000000, 1700000015500], values: [1000, 2.5e6] }]);
     assert.deepEqual([0, 999, 1000, 1.25e6, 12.5e6, 125e6, 1e9, null].map(bitRate),
       ['0 bit/s', '999 bit/s', '1 kbit/s', '1.25 Mbit/s', '12.5 Mbit/s', '125 Mbit/s', '1 Gbit/s', '–']);
   });
