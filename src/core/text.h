@@ -1,7 +1,10 @@
-// core/text.h — ASCII text helpers for protocol parsing (header names and values, tokens):
+// core/text.h — ASCII text helpers for protocols (header names and values, tokens, URLs):
 // locale-free, as the protocols define them.
 #pragma once
 
+#include <initializer_list>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace tt {
@@ -24,5 +27,22 @@ inline bool iequals(std::string_view a, std::string_view b) {
     if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   return true;
 }
+
+// A CR or LF in a header name or value would start a header (or a request) of its own.
+inline bool has_crlf(std::string_view s) {
+  return s.find_first_of("\r\n") != std::string_view::npos;
+}
+
+// Whether `name: value` may be sent as a request header: a name, without ':', spaces or line
+// breaks, and a value without line breaks.
+inline bool valid_header(std::string_view name, std::string_view value) {
+  return !name.empty() && name.find_first_of(": \r\n") == std::string_view::npos &&
+         !has_crlf(value);
+}
+
+// Why `url` is not a URL of one of `schemes` ("http", "https") with a host, as a field error's
+// message ("needs a host"), or nullopt when it is one. Spaces and control characters are refused.
+std::optional<std::string> url_problem(std::string_view url,
+                                       std::initializer_list<std::string_view> schemes);
 
 }  // namespace tt

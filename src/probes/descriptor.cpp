@@ -10,20 +10,27 @@ namespace tt::probes {
 
 namespace {
 
-std::string_view fact_type_name(FactType t) {
-  switch (t) {
-    case FactType::number:
-      return "number";
-    case FactType::duration:
-      return "duration";
-    case FactType::ratio:
-      return "ratio";
-    case FactType::string:
-      return "string";
-    case FactType::boolean:
-      return "boolean";
+// The names the API serves, in the order of the enums.
+constexpr std::string_view kFactTypeNames[] = {"number", "duration", "ratio", "string", "boolean"};
+constexpr std::string_view kChartUnitNames[] = {"seconds", "ratio", "bytes_total"};
+
+std::string_view fact_type_name(FactType t) { return kFactTypeNames[static_cast<int>(t)]; }
+std::string_view chart_unit_name(ChartUnit u) { return kChartUnitNames[static_cast<int>(u)]; }
+
+nlohmann::json chart_json(const ChartSpec& c) {
+  nlohmann::json series = nlohmann::json::array();
+  for (const auto& s : c.series) {
+    nlohmann::json labels = nlohmann::json::object();
+    for (const auto& [name, value] : s.labels) labels[name] = value;
+    series.push_back({{"metric", s.metric}, {"matchers", s.matchers}, {"labels", labels}});
   }
-  return "number";
+  nlohmann::json j{{"id", c.id},
+                   {"title", c.title},
+                   {"unit", chart_unit_name(c.unit)},
+                   {"series", series},
+                   {"legend", c.legend}};
+  if (!c.when_option.empty()) j["when_option"] = c.when_option;
+  return j;
 }
 
 }  // namespace
@@ -58,11 +65,16 @@ nlohmann::json to_json(const KindDescriptor& kind) {
   nlohmann::json facts = nlohmann::json::array();
   for (const auto& f : kind.facts)
     facts.push_back({{"name", f.name}, {"type", fact_type_name(f.type)}, {"help", f.help}});
+  nlohmann::json charts = nlohmann::json::array();
+  for (const auto& c : kind.charts) charts.push_back(chart_json(c));
   return {{"kind", kind.kind},
           {"title", kind.title},
           {"target_help", kind.target_help},
+          {"target_example", kind.target_example},
+          {"condition_example", kind.condition_example},
           {"options", tt::to_json(kind.options)},
           {"facts", facts},
+          {"charts", charts},
           {"default_interval", format_duration_ms(kind.default_interval_ms)},
           {"default_timeout", format_duration_ms(kind.default_timeout_ms)},
           {"passive", !kind.make}};

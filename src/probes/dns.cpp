@@ -188,6 +188,23 @@ void DnsRun::start(const Request& req) {
   after_ares();
 }
 
+// A c-ares status without an answer as the run's failure.
+Observation query_failure(int status) {
+  static constexpr struct {
+    int status;
+    const char* code;
+    const char* message;
+  } kFailures[] = {
+      {ARES_ETIMEOUT, "timeout", "no answer before the timeout"},
+      {ARES_ECONNREFUSED, "refused", "connection refused by the server"},
+      {ARES_ECANCELLED, "cancelled", "query cancelled"},
+      {ARES_EBADNAME, "config", "the name cannot be queried"},
+  };
+  for (const auto& f : kFailures)
+    if (f.status == status) return failed(f.code, f.message);
+  return failed("io", ares_strerror(status));
+}
+
 void DnsRun::on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen) {
   auto* self = static_cast<DnsRun*>(arg);
   if (self->m_finished || status == ARES_EDESTRUCTION) return;
@@ -198,23 +215,7 @@ void DnsRun::on_answer(void* arg, int status, int timeouts, unsigned char* abuf,
         dns::observe(self->m_type, abuf, static_cast<std::size_t>(alen), self->m_expected, latency);
     return;
   }
-  switch (status) {
-    case ARES_ETIMEOUT:
-      self->m_answer = failed("timeout", "no answer before the timeout");
-      break;
-    case ARES_ECONNREFUSED:
-      self->m_answer = failed("refused", "connection refused by the server");
-      break;
-    case ARES_ECANCELLED:
-      self->m_answer = failed("cancelled", "query cancelled");
-      break;
-    case ARES_EBADNAME:
-      self->m_answer = failed("config", "the name cannot be queried");
-      break;
-    default:
-      self->m_answer = failed("io", ares_strerror(status));
-      break;
-  }
+  self->m_answer = query_failure(status);
 }
 
 void DnsRun::after_ares() {
@@ -331,29 +332,27 @@ const KindDescriptor& dns_kind() {
       "dns",
       "DNS",
       "the name to look up (for PTR, an IP address)",
+      "example.org",
+      "rcode == \"NOERROR\"",
       check_host,
-      {
-          {"record_type",
-           OptionType::choice,
-           "A",
-           "record type",
-           {"A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "PTR"}},
-          {"server", OptionType::string, nullptr,
-           "resolver as an IP address, IP:port or [IPv6]:port; empty: the system's resolvers"},
-          {"expected", OptionType::string_list, nullptr,
-           "answers of which at least one must be present, as text: A/AAAA the address, "
-           "CNAME/NS/PTR the name, "
-           "MX \"10 mail.example.com\", TXT the text, SOA \"mname rname serial refresh retry "
-           "expire minimum\""},
-          {"protocol", OptionType::choice, "udp", "transport", {"udp", "tcp"}},
-          {"recursion", OptionType::boolean, true, "ask the server to recurse"},
-      },
-      {
-          {"latency", FactType::duration, "time to the answer"},
-          {"rcode", FactType::string, "response code: NOERROR, NXDOMAIN, SERVFAIL, ..."},
-          {"answers", FactType::string, "the answer records as text, one per line"},
-          {"answer_count", FactType::number, "records in the answer section"},
-      },
+      {{"record_type",
+        OptionType::choice,
+        "A",
+        "record type",
+        {"A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "PTR"}},
+       {"server", OptionType::string, nullptr,
+        "resolver as an IP address, IP:port or [IPv6]:port; empty: the system's resolvers"},
+       {"expected", OptionType::string_list, nullptr,
+        "answers of which at least one must be present, as text: A/AAAA the address, "
+        "CNAME/NS/PTR the name, MX \"10 mail.example.com\", TXT the text, SOA \"mname rname "
+        "serial refresh retry expire minimum\""},
+       {"protocol", OptionType::choice, "udp", "transport", {"udp", "tcp"}},
+       {"recursion", OptionType::boolean, true, "ask the server to recurse"}},
+      {duration_fact("latency", "time to the answer"),
+       string_fact("rcode", "response code: NOERROR, NXDOMAIN, SERVFAIL, ..."),
+       string_fact("answers", "the answer records as text, one per line"),
+       number_fact("answer_count", "records in the answer section")},
+      {},
       60000,
       5000,
       512,

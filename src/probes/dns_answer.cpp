@@ -79,37 +79,32 @@ void host_aliases(const hostent* h, std::vector<std::string>& out) {
   for (char** a = h->h_aliases; a && *a; ++a) out.push_back(strip_dot(*a));
 }
 
+// Each record type's name in options and its query type, in one table.
+struct TypeRow {
+  std::string_view name;
+  RecordType type;
+  int query_type;
+};
+constexpr TypeRow kTypes[] = {{"A", RecordType::a, ns_t_a},
+                              {"AAAA", RecordType::aaaa, ns_t_aaaa},
+                              {"CNAME", RecordType::cname, ns_t_cname},
+                              {"MX", RecordType::mx, ns_t_mx},
+                              {"TXT", RecordType::txt, ns_t_txt},
+                              {"NS", RecordType::ns, ns_t_ns},
+                              {"SOA", RecordType::soa, ns_t_soa},
+                              {"PTR", RecordType::ptr, ns_t_ptr}};
+
 }  // namespace
 
 std::optional<RecordType> parse_record_type(std::string_view name) {
-  static constexpr std::pair<std::string_view, RecordType> kNames[] = {
-      {"A", RecordType::a},     {"AAAA", RecordType::aaaa}, {"CNAME", RecordType::cname},
-      {"MX", RecordType::mx},   {"TXT", RecordType::txt},   {"NS", RecordType::ns},
-      {"SOA", RecordType::soa}, {"PTR", RecordType::ptr}};
-  for (const auto& [n, t] : kNames)
-    if (n == name) return t;
+  for (const auto& row : kTypes)
+    if (row.name == name) return row.type;
   return std::nullopt;
 }
 
 int query_type(RecordType t) {
-  switch (t) {
-    case RecordType::a:
-      return ns_t_a;
-    case RecordType::aaaa:
-      return ns_t_aaaa;
-    case RecordType::cname:
-      return ns_t_cname;
-    case RecordType::mx:
-      return ns_t_mx;
-    case RecordType::txt:
-      return ns_t_txt;
-    case RecordType::ns:
-      return ns_t_ns;
-    case RecordType::soa:
-      return ns_t_soa;
-    case RecordType::ptr:
-      return ns_t_ptr;
-  }
+  for (const auto& row : kTypes)
+    if (row.type == t) return row.query_type;
   return ns_t_a;
 }
 

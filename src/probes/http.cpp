@@ -26,14 +26,8 @@ namespace tt::probes {
 namespace {
 
 std::optional<std::string> check_url(const std::string& url) {
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-    return "must be a URL starting with http:// or https://";
+  if (auto why = url_problem(url, {"http", "https"})) return why;
   if (url.size() > 8192) return "URL is longer than 8192 characters";
-  for (char c : url)
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
-      return "URL must not contain spaces or control characters";
-  auto host_start = url.find("://") + 3;
-  if (host_start >= url.size() || url[host_start] == '/') return "URL needs a host";
   return std::nullopt;
 }
 
@@ -107,8 +101,6 @@ std::string lower(std::string_view s) {
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
-
-bool has_crlf(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
 std::string ms_text(double seconds) { return fmt::format("{} ms", std::llround(seconds * 1000)); }
 
@@ -286,10 +278,10 @@ class HttpProbe final : public Probe {
       if (o.is_object() && o.contains("headers") && o["headers"].is_object()) {
         for (const auto& [name, value] : o["headers"].items()) {
           const auto& v = value.get_ref<const std::string&>();
-          if (name.empty() || has_crlf(name) || has_crlf(v) || name.find(':') != std::string::npos)
+          if (!valid_header(name, v))
             return fmt::format(
-                "header \"{}\" has a colon or a line break in its name, or a line break in its "
-                "value",
+                "header \"{}\" has no name, a colon, space or line break in its name, or a "
+                "line break in its value",
                 name);
           // "Name;" is curl's way to send a header with an empty value.
           std::string line = v.empty() ? name + ";" : name + ": " + v;
@@ -514,84 +506,86 @@ bool status_in(const StatusRanges& ranges, long status) {
   return false;
 }
 
+namespace {
+
+std::vector<FieldError> check_options(const nlohmann::json& options) {
+  std::vector<FieldError> errs;
+  if (!valid_status_ranges(options.value("expected_status", std::string())))
+    errs.push_back(
+        {"options.expected_status", "must be codes and ranges such as \"200\" or \"200-299,301\""});
+  if (options.contains("headers"))
+    for (const auto& [name, value] : options["headers"].items())
+      if (!valid_header(name, value.get<std::string>()))
+        errs.push_back({"options.headers." + name,
+                        "must not contain line breaks, and names no ':' or spaces"});
+  return errs;
+}
+
+}  // namespace
+
 const KindDescriptor& http_kind() {
   static const KindDescriptor k{
       "http",
       "HTTP(S)",
       "URL, http:// or https://",
+      "https://example.org/",
+      "status == 200 && latency < 300ms",
       check_url,
-      {
-          {"method",
-           OptionType::choice,
-           "GET",
-           "request method",
-           {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}},
-          {"headers", OptionType::string_map, nullptr, "request headers"},
-          {"body", OptionType::string, nullptr, "request body"},
-          {"expected_status", OptionType::string, "200-399",
-           "accepted status codes and ranges: \"200\", \"200-299,301\""},
-          {"keyword", OptionType::string, nullptr, "text the body must contain"},
-          {"invert_keyword", OptionType::boolean, false, "the body must not contain the keyword"},
-          {"follow_redirects", OptionType::boolean, true, "follow redirects"},
-          {"max_redirects", OptionType::integer, 10, "redirects followed at most", {}, 0, 50},
-          {"tls_verify", OptionType::boolean, true, "verify the certificate chain and host name"},
-          {"basic_auth_user", OptionType::string, nullptr, "user for HTTP basic authentication"},
-          {"basic_auth_password",
-           OptionType::string,
-           nullptr,
-           "password for HTTP basic authentication",
-           {},
-           0,
-           0,
-           false,
-           true},
-          {"max_body_bytes",
-           OptionType::integer,
-           1048576,
-           "body bytes kept for keyword and JSON conditions",
-           {},
-           0,
-           16777216},
-      },
-      {
-          {"status", FactType::number, "HTTP status code"},
-          {"latency", FactType::duration, "total time of the request"},
-          {"dns_time", FactType::duration, "name resolution"},
-          {"connect_time", FactType::duration, "TCP connect, after resolution"},
-          {"tls_time", FactType::duration, "TLS handshake"},
-          {"first_byte_time", FactType::duration,
-           "from the request sent to the first byte of the answer"},
-          {"body", FactType::string, "the answer's body (up to max_body_bytes)"},
-          {"body_size", FactType::number, "bytes of the body"},
-          {"headers", FactType::string,
-           "the answer's headers, as an object; header(\"Name\") in conditions"},
-          {"redirects", FactType::number, "redirects followed"},
-          {"final_url", FactType::string, "the URL of the last answer"},
-          {"http_version", FactType::string, "1.0, 1.1 or 2"},
-          {"cert_days", FactType::number, "days until the server certificate expires (https)"},
-          {"cert_issuer", FactType::string, "issuer of the server certificate (https)"},
-      },
+      {{"method",
+        OptionType::choice,
+        "GET",
+        "request method",
+        {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}},
+       {"headers", OptionType::string_map, nullptr, "request headers"},
+       {"body", OptionType::string, nullptr, "request body"},
+       {"expected_status", OptionType::string, "200-399",
+        "accepted status codes and ranges: \"200\", \"200-299,301\""},
+       {"keyword", OptionType::string, nullptr, "text the body must contain"},
+       {"invert_keyword", OptionType::boolean, false, "the body must not contain the keyword"},
+       {"follow_redirects", OptionType::boolean, true, "follow redirects"},
+       {"max_redirects", OptionType::integer, 10, "redirects followed at most", {}, 0, 50},
+       {"tls_verify", OptionType::boolean, true, "verify the certificate chain and host name"},
+       {"basic_auth_user", OptionType::string, nullptr, "user for HTTP basic authentication"},
+       {"basic_auth_password",
+        OptionType::string,
+        nullptr,
+        "password for HTTP basic authentication",
+        {},
+        0,
+        0,
+        false,
+        true},
+       {"max_body_bytes",
+        OptionType::integer,
+        1048576,
+        "body bytes kept for keyword and JSON conditions",
+        {},
+        0,
+        16777216}},
+      {number_fact("status", "HTTP status code"),
+       duration_fact("latency", "total time of the request"),
+       duration_fact("dns_time", "name resolution"),
+       duration_fact("connect_time", "TCP connect, after resolution"),
+       duration_fact("tls_time", "TLS handshake"),
+       duration_fact("first_byte_time", "from the request sent to the first byte of the answer"),
+       string_fact("body", "the answer's body (up to max_body_bytes)"),
+       number_fact("body_size", "bytes of the body"),
+       string_fact("headers", "the answer's headers, as an object; header(\"Name\") in conditions"),
+       number_fact("redirects", "redirects followed"),
+       string_fact("final_url", "the URL of the last answer"),
+       string_fact("http_version", "1.0, 1.1 or 2"),
+       number_fact("cert_days", "days until the server certificate expires (https)"),
+       string_fact("cert_issuer", "issuer of the server certificate (https)")},
+      {{"http",
+        "HTTP timing by phase",
+        ChartUnit::seconds,
+        {{"probe_http_duration_seconds"}},
+        {"check", "phase"}}},
       60000,
       10000,
       256,
       make_probe<HttpProbe>,
-      [](const nlohmann::json& options) {
-        std::vector<FieldError> errs;
-        if (!valid_status_ranges(options.value("expected_status", std::string())))
-          errs.push_back({"options.expected_status",
-                          "must be codes and ranges such as \"200\" or \"200-299,301\""});
-        // A CR or LF would let a header value start a header (or a request) of its own.
-        auto has_crlf = [](const std::string& s) {
-          return s.find_first_of("\r\n") != std::string::npos;
-        };
-        if (options.contains("headers"))
-          for (const auto& [name, value] : options["headers"].items())
-            if (has_crlf(name) || has_crlf(value.get<std::string>()) ||
-                name.find(':') != std::string::npos)
-              errs.push_back(
-                  {"options.headers." + name, "must not contain line breaks, and names no ':'"});
-        return errs;
-      },
+      check_options,
   };
   return k;
 }

@@ -24,7 +24,6 @@
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -34,6 +33,7 @@
 
 #include "probes/icmp_packet.h"
 #include "probes/kinds.h"
+#include "snmp/polled_socket.h"
 
 namespace tt::probes {
 
@@ -254,12 +254,7 @@ void IcmpProbe::close() {
   for (auto*& s : m_sockets) {
     if (!s) continue;
     s->probe = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(&s->poll), [](uv_handle_t* h) {
-      auto* s = static_cast<IcmpSocket*>(h->data);
-      ::close(s->fd);
-      delete s;
-    });
-    s = nullptr;
+    snmp::close_polled_socket(s);
   }
 }
 
@@ -612,33 +607,35 @@ const KindDescriptor& icmp_kind() {
       "icmp",
       "Ping (ICMP echo)",
       "host name or IP address",
+      "example.org",
+      "loss < 20% && latency < 100ms",
       check_host,
-      {
-          {"packets", OptionType::integer, 3, "echo requests per round", {}, 1, 100},
-          {"packet_interval",
-           OptionType::duration,
-           "200ms",
-           "time between the packets of a round",
-           {},
-           10,
-           10000},
-          {"size", OptionType::integer, 56, "payload bytes of each request", {}, 0, 65000},
-          {"family",
-           OptionType::choice,
-           "auto",
-           "address family used for host names (auto prefers IPv4)",
-           {"auto", "ipv4", "ipv6"}},
-      },
-      {
-          {"latency", FactType::duration, "average round-trip time of the answered packets"},
-          {"rtt_min", FactType::duration, "smallest round-trip time"},
-          {"rtt_max", FactType::duration, "largest round-trip time"},
-          {"jitter", FactType::duration, "mean difference between consecutive round-trip times"},
-          {"loss", FactType::ratio, "share of packets without an answer"},
-          {"sent", FactType::number, "packets sent"},
-          {"received", FactType::number, "answers received"},
-          {"address", FactType::string, "the address pinged"},
-      },
+      {{"packets", OptionType::integer, 3, "echo requests per round", {}, 1, 100},
+       {"packet_interval",
+        OptionType::duration,
+        "200ms",
+        "time between the packets of a round",
+        {},
+        10,
+        10000},
+       {"size", OptionType::integer, 56, "payload bytes of each request", {}, 0, 65000},
+       {"family",
+        OptionType::choice,
+        "auto",
+        "address family used for host names (auto prefers IPv4)",
+        {"auto", "ipv4", "ipv6"}}},
+      {duration_fact("latency", "average round-trip time of the answered packets"),
+       duration_fact("rtt_min", "smallest round-trip time"),
+       duration_fact("rtt_max", "largest round-trip time"),
+       duration_fact("jitter", "mean difference between consecutive round-trip times"),
+       ratio_fact("loss", "share of packets without an answer"),
+       number_fact("sent", "packets sent"), number_fact("received", "answers received"),
+       string_fact("address", "the address pinged")},
+      {{"rtt",
+        "Ping round trip (avg)",
+        ChartUnit::seconds,
+        {{"probe_icmp_rtt_seconds", "stat=\"avg\""}}},
+       {"loss", "Ping loss", ChartUnit::ratio, {{"probe_icmp_loss_ratio"}}}},
       60000,
       5000,
       1024,

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,6 +11,7 @@
 #include <random>
 
 #include "snmp/mib.h"
+#include "snmp/polled_socket.h"
 
 namespace tt::snmp {
 
@@ -152,12 +152,7 @@ void Engine::close() {
   for (auto*& s : m_sockets) {
     if (!s) continue;
     s->engine = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(&s->poll), [](uv_handle_t* h) {
-      auto* s = static_cast<Socket*>(h->data);
-      ::close(s->fd);
-      delete s;
-    });
-    s = nullptr;
+    close_polled_socket(s);
   }
   if (m_timer) {
     uv_close(reinterpret_cast<uv_handle_t*>(m_timer),

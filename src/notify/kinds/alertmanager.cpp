@@ -42,7 +42,7 @@ const ChannelKind& alertmanager() {
       {url_option("url", "Alertmanager's base URL, http://alertmanager:9093"),
        string_option("username", "basic auth user"),
        secret_option("password", "basic auth password", false)},
-      [](const json& c) { return check_http(c, {"url"}); },
+      http_checks({"url"}),
       render};
   return k;
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "alerts/template.h"
+#include "core/text.h"
 
 namespace tt::notify::kinds {
 
@@ -13,42 +14,46 @@ std::string str(const json& c, const char* name) {
   return c.contains(name) ? c[name].get<std::string>() : std::string();
 }
 
-bool has_crlf(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
-
-std::optional<std::string> bad_url(const std::string& url,
-                                   std::initializer_list<std::string_view> schemes) {
-  bool scheme_ok = false;
-  for (auto s : schemes) scheme_ok = scheme_ok || url.rfind(std::string(s) + "://", 0) == 0;
-  if (!scheme_ok) {
-    std::string list;
-    for (auto s : schemes) list += (list.empty() ? "" : " or ") + std::string(s) + "://";
-    return "must be a URL starting with " + list;
-  }
-  for (char c : url)
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
-      return "must not contain spaces or control characters";
-  auto host = url.find("://") + 3;
-  if (host >= url.size() || url[host] == '/') return "needs a host";
-  return std::nullopt;
+void copy_options(json& body, const json& c, const std::vector<const char*>& names) {
+  for (const char* name : names)
+    if (c.contains(name)) body[name] = c[name];
 }
 
-std::vector<FieldError> check_http(const json& c, std::initializer_list<const char*> urls,
-                                   std::initializer_list<const char*> header_values) {
+std::vector<FieldError> check_http(const json& c, const std::vector<const char*>& urls,
+                                   const std::vector<const char*>& header_values) {
   std::vector<FieldError> errs;
   for (const char* u : urls)
     if (c.contains(u))
-      if (auto why = bad_url(c[u].get<std::string>(), {"http", "https"}))
+      if (auto why = url_problem(c[u].get<std::string>(), {"http", "https"}))
         errs.push_back({std::string("config.") + u, *why});
   if (c.contains("headers"))
     for (const auto& [k, v] : c["headers"].items())
-      if (has_crlf(k) || k.find(':') != std::string::npos || k.find(' ') != std::string::npos ||
-          has_crlf(v.get<std::string>()))
+      if (!valid_header(k, v.get<std::string>()))
         errs.push_back({"config.headers." + k,
-                        "header names and values must not contain line breaks (or ':' in names)"});
+                        "header names must not be empty or contain ':', spaces or line breaks, nor "
+                        "values line breaks"});
   for (const char* name : header_values)
     if (has_crlf(str(c, name)))
       errs.push_back({std::string("config.") + name, "must not contain line breaks"});
   return errs;
+}
+
+std::function<std::vector<FieldError>(const json&)> http_checks(
+    std::vector<const char*> urls, std::vector<const char*> header_values) {
+  return [urls = std::move(urls), header_values = std::move(header_values)](const json& c) {
+    return check_http(c, urls, header_values);
+  };
+}
+
+Request request_of(const json& c) {
+  Request r;
+  r.url = str(c, "url");
+  r.method = str(c, "method");
+  return r;
+}
+
+void add_bearer(Request& r, const json& c, const char* option) {
+  if (c.contains(option)) r.headers.push_back("Authorization: Bearer " + str(c, option));
 }
 
 void add_headers(Request& r, const json& c) {
@@ -131,6 +136,11 @@ OptionSpec string_option(const char* name, const char* help, bool required, cons
   OptionSpec o{name, OptionType::string, def ? json(def) : json(), help};
   o.required = required;
   return o;
+}
+
+OptionSpec choice_option(const char* name, const char* help, std::vector<std::string> choices) {
+  json first = choices.front();
+  return {name, OptionType::choice, std::move(first), help, std::move(choices)};
 }
 
 OptionSpec headers_option() {

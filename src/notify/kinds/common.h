@@ -5,13 +5,14 @@
 
 #include <fmt/format.h>
 
-#include <initializer_list>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/text.h"  // has_crlf, url_problem
 #include "notify/channel.h"
 #include "notify/kinds/kinds.h"
 
@@ -27,28 +28,35 @@ OptionSpec url_option(const char* name, const char* help, const char* default_ur
 OptionSpec secret_option(const char* name, const char* help, bool required = true);
 OptionSpec string_option(const char* name, const char* help, bool required = false,
                          const char* def = nullptr);
+// One of `choices`, the first by default.
+OptionSpec choice_option(const char* name, const char* help, std::vector<std::string> choices);
 // `headers`: extra request headers, added by add_headers.
 OptionSpec headers_option();
 
 // ---- checks ----
 
-bool has_crlf(std::string_view s);
-// Why `url` is not a URL of one of `schemes` with a host, if it is not.
-std::optional<std::string> bad_url(const std::string& url,
-                                   std::initializer_list<std::string_view> schemes);
 // Checks the http(s) URL options named, the `headers` map if any, and the options named in
 // `header_values` (sent in a header, so no line breaks).
-std::vector<FieldError> check_http(const json& c, std::initializer_list<const char*> urls,
-                                   std::initializer_list<const char*> header_values = {});
+std::vector<FieldError> check_http(const json& c, const std::vector<const char*>& urls,
+                                   const std::vector<const char*>& header_values = {});
+// The `check` of a kind for which check_http is all there is to check.
+std::function<std::vector<FieldError>(const json&)> http_checks(
+    std::vector<const char*> urls, std::vector<const char*> header_values = {});
 
 // ---- requests ----
 
 // The option's string, empty when it is not set.
 std::string str(const json& c, const char* name);
+// The options named that are set, into `body` under their own names.
+void copy_options(json& body, const json& c, const std::vector<const char*>& names);
 // A POST of `body` as JSON.
 Request json_post(std::string url, const json& body);
+// A request to the channel's `url` with its `method`.
+Request request_of(const json& c);
 // The channel's own headers (checked by check_http), after the kind's.
 void add_headers(Request& r, const json& c);
+// "Authorization: Bearer" with the option's value, when it is set.
+void add_bearer(Request& r, const json& c, const char* option);
 std::string percent_encode(std::string_view s);
 std::string trim_slash(std::string s);
 

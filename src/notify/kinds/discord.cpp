@@ -7,7 +7,7 @@ namespace {
 
 Result<Request> render(const json& c, const Notice& n) {
   json body{{"content", cut(fmt::format("**{}**\n{}", notice_title(n), notice_text(n)), 2000)}};
-  if (c.contains("username")) body["username"] = str(c, "username");
+  copy_options(body, c, {"username"});
   return json_post(str(c, "webhook_url"), body);
 }
 
@@ -20,7 +20,7 @@ const ChannelKind& discord() {
       "A Discord channel webhook.",
       {url_option("webhook_url", "https://discord.com/api/webhooks/...", nullptr, true),
        string_option("username", "override the webhook's name")},
-      [](const json& c) { return check_http(c, {"webhook_url"}); },
+      http_checks({"webhook_url"}),
       render};
   return k;
 }

@@ -9,7 +9,8 @@ namespace {
 
 std::vector<FieldError> check(const json& c) {
   std::vector<FieldError> errs;
-  if (auto why = bad_url(str(c, "url"), {"smtp", "smtps"})) errs.push_back({"config.url", *why});
+  if (auto why = url_problem(str(c, "url"), {"smtp", "smtps"}))
+    errs.push_back({"config.url", *why});
   auto bad_address = [](const std::string& a) {
     return a.empty() || a.size() > 320 || has_crlf(a) || a.find('@') == std::string::npos ||
            a.find_first_of("<>,; \t") != std::string::npos;
@@ -77,11 +78,8 @@ const ChannelKind& email() {
        {"to", OptionType::string_list, json(), "recipient addresses", {}, 0, 0, true},
        string_option("username", "SMTP AUTH user"),
        secret_option("password", "SMTP AUTH password", false),
-       {"starttls",
-        OptionType::choice,
-        "try",
-        "STARTTLS on smtp://: try, require or off",
-        {"try", "require", "off"}},
+       choice_option("starttls", "STARTTLS on smtp://: try, require or off",
+                     {"try", "require", "off"}),
        {"insecure_skip_verify", OptionType::boolean, false,
         "accept any TLS certificate (self-signed servers)"}},
       check,

@@ -22,7 +22,7 @@ const ChannelKind& gotify() {
                              "Posts a message to a Gotify server with an application token.",
                              {url_option("url", "Gotify server, https://gotify.example.org"),
                               secret_option("token", "application token")},
-                             [](const json& c) { return check_http(c, {"url"}, {"token"}); },
+                             http_checks({"url"}, {"token"}),
                              render};
   return k;
 }

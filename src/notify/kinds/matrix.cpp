@@ -13,7 +13,7 @@ Result<Request> render(const json& c, const Notice& n) {
                                  percent_encode(str(c, "room_id")), n.id, n.id ? 0 : n.sent_at),
                      json{{"msgtype", "m.text"}, {"body", full_text(n)}});
   r.method = "PUT";
-  r.headers.push_back("Authorization: Bearer " + str(c, "access_token"));
+  add_bearer(r, c, "access_token");
   return r;
 }
 
@@ -27,7 +27,7 @@ const ChannelKind& matrix() {
       {url_option("homeserver", "https://matrix.example.org"),
        string_option("room_id", "!room:example.org", true),
        secret_option("access_token", "the sending user's access token")},
-      [](const json& c) { return check_http(c, {"homeserver"}, {"access_token"}); },
+      http_checks({"homeserver"}, {"access_token"}),
       render};
   return k;
 }

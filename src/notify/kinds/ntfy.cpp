@@ -13,7 +13,7 @@ Result<Request> render(const json& c, const Notice& n) {
            {"message", notice_text(n)},
            {"priority", priority_of(n, 5, 4, 3, 3)},
            {"tags", {n.event == Notice::Event::resolved ? "white_check_mark" : "rotating_light"}}});
-  if (c.contains("token")) r.headers.push_back("Authorization: Bearer " + str(c, "token"));
+  add_bearer(r, c, "token");
   return r;
 }
 
@@ -27,7 +27,7 @@ const ChannelKind& ntfy() {
       {url_option("url", "ntfy server", "https://ntfy.sh"),
        string_option("topic", "topic name", true),
        secret_option("token", "access token (Authorization: Bearer)", false)},
-      [](const json& c) { return check_http(c, {"url"}, {"token"}); },
+      http_checks({"url"}, {"token"}),
       render};
   return k;
 }

@@ -40,7 +40,7 @@ const ChannelKind& opsgenie() {
       {secret_option("api_key", "API key of an API integration"),
        url_option("url", "API server (https://api.eu.opsgenie.com in the EU)",
                   "https://api.opsgenie.com")},
-      [](const json& c) { return check_http(c, {"url"}, {"api_key"}); },
+      http_checks({"url"}, {"api_key"}),
       render};
   return k;
 }

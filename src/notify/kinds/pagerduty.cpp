@@ -33,12 +33,12 @@ const ChannelKind& pagerduty() {
   static const ChannelKind k{
       "pagerduty",
       "PagerDuty",
-      "PagerDuty Events API v2: firing triggers, resolved resolves the same incident (dedup_key "
-      "per alert).",
+      "PagerDuty Events API v2: firing triggers, resolved resolves the same incident "
+      "(dedup_key per alert).",
       {secret_option("routing_key", "integration key of an Events API v2 integration"),
        url_option("url", "Events API endpoint", "https://events.pagerduty.com/v2/enqueue"),
        string_option("source", "the payload's source", false, "telltale")},
-      [](const json& c) { return check_http(c, {"url"}); },
+      http_checks({"url"}),
       render};
   return k;
 }

@@ -23,7 +23,7 @@ const ChannelKind& pushover() {
       "Pushover's message API.",
       {secret_option("token", "application API token"), secret_option("user", "user or group key"),
        url_option("api_url", "API endpoint", "https://api.pushover.net/1/messages.json")},
-      [](const json& c) { return check_http(c, {"api_url"}); },
+      http_checks({"api_url"}),
       render};
   return k;
 }

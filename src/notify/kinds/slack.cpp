@@ -7,8 +7,7 @@ namespace {
 
 Result<Request> render(const json& c, const Notice& n) {
   json body{{"text", fmt::format("*{}*\n{}", notice_title(n), notice_text(n))}};
-  if (c.contains("channel")) body["channel"] = str(c, "channel");
-  if (c.contains("username")) body["username"] = str(c, "username");
+  copy_options(body, c, {"channel", "username"});
   return json_post(str(c, "webhook_url"), body);
 }
 
@@ -22,7 +21,7 @@ const ChannelKind& slack() {
       {url_option("webhook_url", "https://hooks.slack.com/services/...", nullptr, true),
        string_option("channel", "override the webhook's channel"),
        string_option("username", "override the sender name")},
-      [](const json& c) { return check_http(c, {"webhook_url"}); },
+      http_checks({"webhook_url"}),
       render};
   return k;
 }

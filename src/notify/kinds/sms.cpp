@@ -25,9 +25,7 @@ Result<Request> render(const json& c, const Notice& n) {
   for (const auto& [k, v] : fields.items())
     form +=
         (form.empty() ? "" : "&") + percent_encode(k) + "=" + percent_encode(v.get<std::string>());
-  Request r;
-  r.url = str(c, "url");
-  r.method = str(c, "method");
+  Request r = request_of(c);
   if (r.method == "GET")
     r.url += (r.url.find('?') == std::string::npos ? "?" : "&") + form;
   else if (str(c, "encoding") == "json")
@@ -47,11 +45,10 @@ const ChannelKind& sms() {
       "sms",
       "SMS gateway",
       "Sends the text to an HTTP SMS gateway: the recipient and the text go in the fields you "
-      "name, with fixed "
-      "fields (API keys) beside them, as a form, JSON, or the query of a GET.",
+      "name, with fixed fields (API keys) beside them, as a form, JSON, or the query of a GET.",
       {url_option("url", "the gateway's send URL"),
-       {"method", OptionType::choice, "POST", "POST (body) or GET (query string)", {"POST", "GET"}},
-       {"encoding", OptionType::choice, "form", "POST body: form or json", {"form", "json"}},
+       choice_option("method", "POST (body) or GET (query string)", {"POST", "GET"}),
+       choice_option("encoding", "POST body: form or json", {"form", "json"}),
        string_option("to", "recipient number", true),
        string_option("to_field", "field that carries the recipient", false, "to"),
        string_option("text_field", "field that carries the text", false, "text"),
@@ -72,7 +69,7 @@ const ChannelKind& sms() {
         {},
         70,
         1600}},
-      [](const json& c) { return check_http(c, {"url"}); },
+      http_checks({"url"}),
       render};
   return k;
 }

@@ -29,7 +29,7 @@ const ChannelKind& teams() {
       "Microsoft Teams",
       "A Teams incoming webhook (MessageCard).",
       {url_option("webhook_url", "the connector's or workflow's webhook URL", nullptr, true)},
-      [](const json& c) { return check_http(c, {"webhook_url"}); },
+      http_checks({"webhook_url"}),
       render};
   return k;
 }

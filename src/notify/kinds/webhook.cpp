@@ -18,9 +18,7 @@ std::vector<FieldError> check(const json& c) {
 }
 
 Result<Request> render(const json& c, const Notice& n) {
-  Request r;
-  r.url = str(c, "url");
-  r.method = str(c, "method");
+  Request r = request_of(c);
   if (c.contains("template")) {
     auto t = alerts::Template::parse(str(c, "template"));
     if (!t) return std::move(t).error();
@@ -52,8 +50,7 @@ Result<Request> render(const json& c, const Notice& n) {
   }
   r.headers.push_back("Content-Type: " + str(c, "content_type"));
   if (n.id) r.headers.push_back(fmt::format("Idempotency-Key: telltale-{}", n.id));
-  if (c.contains("bearer_token"))
-    r.headers.push_back("Authorization: Bearer " + str(c, "bearer_token"));
+  add_bearer(r, c, "bearer_token");
   add_headers(r, c);
   return r;
 }
@@ -64,12 +61,10 @@ const ChannelKind& webhook() {
   static const ChannelKind k{
       "webhook",
       "Webhook",
-      "POSTs JSON to a URL: the alert, its state and the default text; or, with `template`, a body "
-      "of "
-      "your own ({{ $labels.NAME }}, {{ $value }}, {{ humanize $value }}).",
+      "POSTs JSON to a URL: the alert, its state and the default text; or, with `template`, a "
+      "body of your own ({{ $labels.NAME }}, {{ $value }}, {{ humanize $value }}).",
       {url_option("url", "http:// or https:// URL"),
-       {"method", OptionType::choice, "POST", "HTTP method", {"POST", "PUT"}},
-       headers_option(),
+       choice_option("method", "HTTP method", {"POST", "PUT"}), headers_option(),
        secret_option("bearer_token", "sent as Authorization: Bearer", false),
        string_option("template", "the body instead of the default JSON"),
        string_option("content_type", "Content-Type of the body", false, "application/json")},

@@ -317,3 +317,12 @@ TEST_CASE("conditions are values: copies share the parsed form") {
   CHECK(copy.text() == "status == 200");
   CHECK(copy.evaluate(http_facts()).pass);
 }
+
+TEST_CASE("every kind's condition example, the check form's placeholder, is a condition of it") {
+  for (const auto* k : probes::kinds()) {
+    CAPTURE(k->kind);
+    ConditionError err;
+    INFO("parse error at ", err.position, ": ", err.message);
+    CHECK(Condition::parse(k->condition_example, k->facts, err).has_value());
+  }
+}

@@ -64,6 +64,18 @@ std::string render() {
       out += fmt::format("Target: {}. Every {} by default, timeout {}.\n", cell(j["target_help"]),
                          cell(j["default_interval"]), cell(j["default_timeout"]));
     out += "\n" + options_table(j["options"]);
+    if (!j["charts"].empty()) {
+      out += "\n| chart (node page) | series | unit |\n|---|---|---|\n";
+      for (const auto& c : j["charts"]) {
+        std::string series;
+        for (const auto& s : c["series"]) {
+          std::string matchers = cell(s["matchers"]);
+          series += fmt::format("{}`{}{}`", series.empty() ? "" : ", ", cell(s["metric"]),
+                                matchers.empty() ? "" : "{" + matchers + "}");
+        }
+        out += fmt::format("| {} | {} | {} |\n", cell(c["title"]), series, cell(c["unit"]));
+      }
+    }
     if (!j["facts"].empty()) {
       out += "\n| fact (for conditions) | type | meaning |\n|---|---|---|\n";
       for (const auto& f : j["facts"])

@@ -8,6 +8,7 @@ import { navigate } from '../router.js';
 import { useLive, useEvents, nodesByName } from '../live.js';
 import { Badge, useForm, Field, FormAlert } from '../ui.jsx';
 import { OptionFields, optionValues, optionsBody } from '../components/option_fields.jsx';
+import { checkKinds } from '../kinds.js';
 
 const OPT = 'options.';
 
@@ -83,7 +84,7 @@ export function CheckEditor({ id, nodeId }) {
   const [saved, setSaved] = useState('');
   const form = useForm({
     name: '',
-    kind: 'http',
+    kind: '',
     target: '',
     interval: '',
     timeout: '',
@@ -97,7 +98,7 @@ export function CheckEditor({ id, nodeId }) {
   useEffect(() => {
     (async () => {
       try {
-        const k = (await get('/api/v1/check-kinds')).data;
+        const k = await checkKinds();
         setKinds(k);
         if (!id) return;
         const c = (await get(`/api/v1/checks/${id}`)).data;
@@ -141,6 +142,7 @@ export function CheckEditor({ id, nodeId }) {
       </section>
     );
   if (!kinds || (id && !check)) return <p class="loading">Loading…</p>;
+  // A new check starts as the first kind.
   const kind = kinds.find((k) => k.kind === form.values.kind) || kinds[0];
 
   const work = async (v) => {
@@ -156,7 +158,7 @@ export function CheckEditor({ id, nodeId }) {
       node_id: v.node_id ? Number(v.node_id) : null,
       options: optionsBody(kind.options, OPT, v),
     };
-    if (!id) body.kind = v.kind;
+    if (!id) body.kind = kind.kind;
     if (!kind.passive) body.target = v.target.trim();
     for (const k of ['interval', 'timeout']) if (v[k].trim()) body[k] = v[k].trim();
     if (String(v.retries).trim()) body.retries = Number(v.retries);
@@ -210,7 +212,7 @@ export function CheckEditor({ id, nodeId }) {
         <FormAlert form={form} />
         <div class="grid">
           <Field form={form} name="kind" label="Kind" help={kind.target_help}>
-            <select {...form.bind('kind')} disabled={!!id}>
+            <select {...form.bind('kind')} value={kind.kind} disabled={!!id}>
               {kinds.map((k) => (
                 <option value={k.kind}>{k.title || k.kind}</option>
               ))}
@@ -225,7 +227,7 @@ export function CheckEditor({ id, nodeId }) {
                 {...form.bind('target')}
                 autocomplete="off"
                 spellcheck={false}
-                placeholder={kind.kind === 'http' ? 'https://example.org/' : 'host or address'}
+                placeholder={kind.target_example}
                 required
               />
             </Field>
@@ -256,12 +258,7 @@ export function CheckEditor({ id, nodeId }) {
           </label>
         </div>
         <Field form={form} name="conditions" label="Conditions (one a line)">
-          <textarea
-            {...form.bind('conditions')}
-            rows={3}
-            spellcheck={false}
-            placeholder={kind.kind === 'http' ? 'status == 200 && latency < 300ms' : ''}
-          />
+          <textarea {...form.bind('conditions')} rows={3} spellcheck={false} placeholder={kind.condition_example} />
         </Field>
         <ConditionHelp kind={kind} />
         <OptionFields

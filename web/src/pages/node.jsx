@@ -10,6 +10,7 @@ import { Badge, Time, quote } from '../ui.jsx';
 import { EventList } from './events.jsx';
 import { useResourceList, ListView, ResourceTable, confirmDelete } from '../components/resource_list.jsx';
 import { ActiveAlerts } from './alerts.jsx';
+import { checkKinds } from '../kinds.js';
 
 const RANGES = [
   ['1h', 3600e3],
@@ -24,43 +25,69 @@ async function range(selector, from, to) {
   return r.data.series;
 }
 
-// The charts' selectors for a node with checks of these kinds.
-export function chartSelectors(nodeName, kinds) {
-  const sel = (metric, extra = '') => `${metric}{node=${quote(nodeName)}${extra}}`;
-  const want = { duration: sel('probe_duration_seconds') };
-  if (kinds.has('icmp'))
-    Object.assign(want, { rtt: sel('probe_icmp_rtt_seconds', ',stat="avg"'), loss: sel('probe_icmp_loss_ratio') });
-  if (kinds.has('http')) want.http = sel('probe_http_duration_seconds');
+// How each unit of the kinds' charts is drawn: seconds in ms, ratios in percent, byte counters
+// as bit rates.
+const UNITS = {
+  seconds: { unit: ' ms', scale: 1000 },
+  ratio: { unit: '%', scale: 100 },
+  bytes_total: { format: bitRate },
+};
+const isRate = (chart) => chart.unit === 'bytes_total';
+
+// The charts of the node's checks: each kind's, for the kinds it has checks of (and, for a chart
+// with `when_option`, checks with that option on), in the kinds' order.
+export function chartsFor(kinds, checks) {
+  return kinds.flatMap((k) =>
+    k.charts.filter((chart) =>
+      checks.some((c) => c.kind === k.kind && (!chart.when_option || c.options?.[chart.when_option])),
+    ),
+  );
+}
+
+// A series' selector for one node.
+const selector = (nodeName, { metric, matchers }) =>
+  `${metric}{node=${quote(nodeName)}${matchers ? ',' + matchers : ''}}`;
+
+// The selectors of the samples the page draws: every check's duration, and the charts' that are
+// not rates, by chart id.
+export function chartSelectors(nodeName, charts) {
+  const want = { duration: selector(nodeName, { metric: 'probe_duration_seconds' }) };
+  for (const chart of charts) if (!isRate(chart)) want[chart.id] = selector(nodeName, chart.series[0]);
   return want;
 }
 
-// Interface traffic is a rate of counters, so it is asked of the PromQL engine rather than
-// drawn from raw samples. The window is at least 5 minutes (several polls of a 1-minute check)
-// and two steps, so every point has samples to take a rate of.
-export function trafficQueries(nodeName, step_ms) {
+// A counter chart's queries, one a series, asked of the PromQL engine rather than drawn from raw
+// samples: bit rates summed by the legend's labels. The window is at least 5 minutes (several
+// polls of a 1-minute check) and two steps, so every point has samples to take a rate of.
+export function rateQueries(chart, nodeName, step_ms) {
   const window = `${Math.max(300, Math.ceil((2 * step_ms) / 1000))}s`;
-  const rate = (metric) => `sum by (ifName) (rate(${metric}{node=${quote(nodeName)}}[${window}])) * 8`;
-  return { in: rate('if_in_octets_total'), out: rate('if_out_octets_total') };
+  const by = chart.legend.filter((l) => !chart.series.some((s) => l in s.labels));
+  return chart.series.map((s) => `sum by (${by.join(', ')}) (rate(${selector(nodeName, s)}[${window}])) * 8`);
 }
 
-// A Prometheus matrix ({metric, values: [[seconds, "value"]]}) as the charts' series.
-export function fromMatrix(result, direction) {
+// A Prometheus matrix ({metric, values: [[seconds, "value"]]}) as the charts' series, with the
+// series' own labels.
+export function fromMatrix(result, metric, labels) {
   return result.map((r) => ({
-    metric: 'traffic',
-    labels: { ...r.metric, direction },
+    metric,
+    labels: { ...r.metric, ...labels },
     timestamps: r.values.map(([t]) => Math.round(t * 1000)),
     values: r.values.map(([, v]) => Number(v)),
   }));
 }
 
+// A line's name in the legend: its legend labels.
+const lineName = (chart) => (s) => chart.legend.map((l) => s.labels[l] ?? '?').join(' ');
+
 // Read again a couple of seconds after new counter samples arrive (the store has them by then),
 // at most once per poll burst.
-function TrafficChart({ node, span, tick, reconnects, theme }) {
+function RateChart({ chart, node, span, tick, reconnects, theme }) {
   const [data, setData] = useState({ range: [0, 0] });
   const [fresh, setFresh] = useState(0);
+  const watched = selector(node.name, chart.series[0]);
   useEffect(() => {
     let timer = null;
-    const stop = watchSeries(`if_in_octets_total{node=${quote(node.name)}}`, () => {
+    const stop = watchSeries(watched, () => {
       timer ??= setTimeout(() => {
         timer = null;
         setFresh((n) => n + 1);
@@ -70,48 +97,51 @@ function TrafficChart({ node, span, tick, reconnects, theme }) {
       clearTimeout(timer);
       stop();
     };
-  }, [node.name]);
+  }, [watched]);
   useEffect(() => {
     let live = true;
     const to = Date.now(),
       from = to - span,
       step = Math.max(15e3, Math.round(span / 240));
-    const q = trafficQueries(node.name, step);
     const ask = (query) =>
       get('/prometheus/api/v1/query_range' + qs({ query, start: from / 1000, end: to / 1000, step: step / 1000 })).then(
         (r) => r.data.result,
       );
-    Promise.all([ask(q.in), ask(q.out)])
+    Promise.all(rateQueries(chart, node.name, step).map(ask))
       .then(
-        ([i, o]) => live && setData({ range: [from, to], series: [...fromMatrix(i, 'in'), ...fromMatrix(o, 'out')] }),
+        (results) =>
+          live &&
+          setData({
+            range: [from, to],
+            series: results.flatMap((r, i) => fromMatrix(r, chart.id, chart.series[i].labels)),
+          }),
       )
       .catch(() => live && setData({ range: [from, to], series: [] }));
     return () => {
       live = false;
     };
-  }, [node.name, span, tick, fresh, reconnects]);
+  }, [node.name, chart.id, span, tick, fresh, reconnects]);
   return (
     <Chart
-      title="Interface traffic"
-      format={bitRate}
+      title={chart.title}
+      {...UNITS[chart.unit]}
       series={data.series}
-      names={(s) => `${s.labels.ifName ?? '?'} ${s.labels.direction}`}
+      names={lineName(chart)}
       range={data.range}
       theme={theme}
-      empty="No interface counters in this range."
     />
   );
 }
 
 // The range is loaded once (again after a reconnect, and every few minutes to follow the
 // rollups); new samples arrive over the WebSocket and are appended as they come.
-function Charts({ node, checks }) {
+function Charts({ node, checks, kinds }) {
   const [span, setSpan] = useState(3600e3);
   const [data, setData] = useState({ range: [0, 0] });
   const [tick, setTick] = useState(0);
   const reconnects = useReconnects();
-  const kinds = new Set(checks.map((c) => c.kind));
-  const want = chartSelectors(node.name, kinds);
+  const charts = chartsFor(kinds, checks);
+  const want = chartSelectors(node.name, charts);
   const wantKey = JSON.stringify(want);
   useEffect(() => {
     const t = setInterval(() => setTick((n) => n + 1), 300e3);
@@ -170,41 +200,28 @@ function Charts({ node, checks }) {
           theme={theme}
           empty="No check results in this range."
         />
-        {kinds.has('icmp') && (
-          <Chart
-            title="Ping round trip (avg)"
-            unit=" ms"
-            scale={1000}
-            series={data.rtt}
-            names={(s) => s.labels.check}
-            range={data.range}
-            theme={theme}
-          />
-        )}
-        {kinds.has('icmp') && (
-          <Chart
-            title="Ping loss"
-            unit="%"
-            scale={100}
-            series={data.loss}
-            names={(s) => s.labels.check}
-            range={data.range}
-            theme={theme}
-          />
-        )}
-        {kinds.has('http') && (
-          <Chart
-            title="HTTP timing by phase"
-            unit=" ms"
-            scale={1000}
-            series={data.http}
-            names={(s) => `${s.labels.check} ${s.labels.phase}`}
-            range={data.range}
-            theme={theme}
-          />
-        )}
-        {checks.some((c) => c.kind === 'snmp' && c.options?.interfaces) && (
-          <TrafficChart node={node} span={span} tick={tick} reconnects={reconnects} theme={theme} />
+        {charts.map((chart) =>
+          isRate(chart) ? (
+            <RateChart
+              key={chart.id}
+              chart={chart}
+              node={node}
+              span={span}
+              tick={tick}
+              reconnects={reconnects}
+              theme={theme}
+            />
+          ) : (
+            <Chart
+              key={chart.id}
+              title={chart.title}
+              {...UNITS[chart.unit]}
+              series={data[chart.id]}
+              names={lineName(chart)}
+              range={data.range}
+              theme={theme}
+            />
+          ),
         )}
       </div>
     </section>
@@ -274,6 +291,7 @@ const checkColumns = (runs) => [
 export function NodePage({ id }) {
   const { nodes, loaded } = useLive();
   const [missing, setMissing] = useState(false);
+  const [kinds, setKinds] = useState(null);
   const [error, setError] = useState('');
   const [runs, setRuns] = useState({}); // check id -> the state of its "Test now"
   const node = nodes.get(id);
@@ -315,6 +333,10 @@ export function NodePage({ id }) {
       if (concerns(e) || (e.topic === 'checks' && e.data?.check?.node_id === id)) l.setItems((x) => x && [e, ...x]);
     },
   });
+
+  useEffect(() => {
+    checkKinds().then(setKinds, (err) => setError(`Could not load the check kinds: ${err.message}`));
+  }, []);
 
   useEffect(() => {
     if (loaded && !node)
@@ -439,7 +461,7 @@ export function NodePage({ id }) {
           row={(c) => ({ 'data-check': c.name })}
           actions={(c) => (
             <CanWrite>
-              {c.kind !== 'push' && (
+              {!kinds?.find((k) => k.kind === c.kind)?.passive && (
                 <button type="button" onClick={() => test(c)} disabled={runs[c.id]?.busy}>
                   Test now
                 </button>
@@ -448,7 +470,7 @@ export function NodePage({ id }) {
           )}
         />
       </section>
-      {checks.items && <Charts node={node} checks={checks.items} />}
+      {checks.items && kinds && <Charts node={node} checks={checks.items} kinds={kinds} />}
       <section aria-labelledby="events-title">
         <h2 id="events-title">Events</h2>
         <ListView list={events} empty="No events for this node yet." more="Older events">
