@@ -21,7 +21,7 @@ const OptionSpecs& table() {
   using T = OptionType;
   static const OptionSpecs step{
       {.name = "after", .type = T::duration, .min = 60'000, .max = 3'600'000, .required = true},
-      {.name = "to", .type = T::id_list, .required = true, .max_items = 2},
+      {.name = "to", .type = T::id_list, .required = true, .max_items = 3},
   };
   static const OptionSpecs where{
       {.name = "lat", .type = T::number, .min = -90, .max = 90, .required = true},
