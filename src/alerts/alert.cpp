@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "core/options.h"
 #include "core/series_json.h"
 #include "query/query.h"
 
@@ -24,24 +25,16 @@ void set_label(LabelSet& ls, const std::string& name, std::string value) {
 
 }  // namespace
 
-std::string_view to_string(AlertState s) {
-  switch (s) {
-    case AlertState::pending:
-      return "pending";
-    case AlertState::firing:
-      return "firing";
-    case AlertState::resolved:
-      return "resolved";
-  }
-  return "pending";
-}
+namespace {
+constexpr EnumNames<AlertState, 3> kStateNames{{{
+    {AlertState::pending, "pending"},
+    {AlertState::firing, "firing"},
+    {AlertState::resolved, "resolved"},
+}}};
+}  // namespace
 
-std::optional<AlertState> parse_alert_state(std::string_view s) {
-  if (s == "pending") return AlertState::pending;
-  if (s == "firing") return AlertState::firing;
-  if (s == "resolved") return AlertState::resolved;
-  return std::nullopt;
-}
+std::string_view to_string(AlertState s) { return kStateNames.name(s); }
+std::optional<AlertState> parse_alert_state(std::string_view s) { return kStateNames.parse(s); }
 
 nlohmann::json to_json(const Alert& a) {
   nlohmann::json labels = nlohmann::json::object();

@@ -4,7 +4,8 @@
 
 #include <algorithm>
 
-#include "core/names.h"
+#include "alerts/silence.h"
+#include "core/series.h"
 
 namespace tt::alerts {
 
@@ -26,63 +27,61 @@ std::vector<std::string> equal_values(const InhibitRule& r, const LabelSet& labe
   return out;
 }
 
+// Label names, sorted, without repeats.
+std::optional<std::string> label_names_check(nlohmann::json& v) {
+  auto names = v.get<std::vector<std::string>>();
+  for (const auto& n : names)
+    if (!valid_label_name(n)) return "must be a list of at most 32 label names";
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  v = names;
+  return std::nullopt;
+}
+
 }  // namespace
 
+const OptionSpecs& inhibit_rule_fields() {
+  using T = OptionType;
+  static const OptionSpecs specs{
+      {.name = "name",
+       .type = T::string,
+       .max = 200,
+       .required = true,
+       .check = display_name_check},
+      {.name = "comment", .type = T::string, .max = 2000},
+      {.name = "source",
+       .type = T::string,
+       .help = "a selector such as {severity=\"critical\"}",
+       .min = 1,
+       .max = 4096,
+       .required = true,
+       .check = selector_check},
+      {.name = "target",
+       .type = T::string,
+       .help = "a selector such as {severity=\"warning\"}",
+       .min = 1,
+       .max = 4096,
+       .required = true,
+       .check = selector_check},
+      {.name = "equal",
+       .type = T::string_list,
+       .max_items = 32,
+       .message = "must be a list of at most 32 label names",
+       .check = label_names_check},
+  };
+  return specs;
+}
+
 Result<InhibitRule> decode_inhibit_rule(const nlohmann::json& body) {
-  if (!body.is_object())
-    return Error::make(ErrorKind::invalid_input, "INVALID_JSON", "the body must be a JSON object");
-  std::vector<FieldError> errs;
-  for (const auto& [k, v] : body.items())
-    if (k != "name" && k != "comment" && k != "source" && k != "target" && k != "equal")
-      errs.push_back({k, "is not a field of inhibit rules"});
+  auto v = TT_TRY(decode_fields(inhibit_rule_fields(), body, InputMode::create, "inhibit rule"));
   InhibitRule r;
-  auto text = [&](const char* f, std::size_t max, std::string& out) {
-    if (!body.contains(f)) return;
-    if (!body[f].is_string() || body[f].get_ref<const std::string&>().size() > max)
-      errs.push_back({f, fmt::format("must be a string of at most {} characters", max)});
-    else
-      out = body[f].get<std::string>();
-  };
-  text("name", 200, r.name);
-  if (r.name.empty() && (!body.contains("name") || body["name"].is_string()))
-    errs.push_back({"name", "is required"});
-  else if (auto why = display_name_problem(r.name))
-    errs.push_back({"name", *why});
-  text("comment", 2000, r.comment);
-  auto selector = [&](const char* f, std::string& text_out, std::vector<query::Matcher>& out) {
-    bool given = body.contains(f) && body[f].is_string();
-    text(f, 4096, text_out);
-    if (text_out.empty()) {
-      if (given || !body.contains(f))
-        errs.push_back({f, "is required: a selector such as {severity=\"critical\"}"});
-      return;
-    }
-    auto m = query::parse_selector(text_out);
-    if (!m)
-      errs.push_back({f, m.error().message});
-    else
-      out = std::move(m.value());
-  };
-  selector("source", r.source_text, r.source);
-  selector("target", r.target_text, r.target);
-  if (body.contains("equal")) {
-    const auto& eq = body["equal"];
-    bool good = eq.is_array() && eq.size() <= 32;
-    if (good)
-      for (const auto& n : eq) {
-        if (!n.is_string() || !valid_label_name(n.get_ref<const std::string&>())) {
-          good = false;
-          break;
-        }
-        r.equal.push_back(n.get<std::string>());
-      }
-    if (!good) errs.push_back({"equal", "must be a list of at most 32 label names"});
-    std::sort(r.equal.begin(), r.equal.end());
-    r.equal.erase(std::unique(r.equal.begin(), r.equal.end()), r.equal.end());
-  }
-  if (!errs.empty())
-    return Error{
-        ErrorKind::validation, "VALIDATION_FAILED", "invalid inhibit rule", std::move(errs), {}};
+  r.name = v["name"].get<std::string>();
+  r.comment = v.value("comment", "");
+  r.source_text = v["source"].get<std::string>();
+  r.target_text = v["target"].get<std::string>();
+  r.source = query::parse_selector(r.source_text).value();
+  r.target = query::parse_selector(r.target_text).value();
+  r.equal = v.value("equal", std::vector<std::string>());
   return r;
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "alerts/alert.h"
+#include "core/options.h"
 #include "core/result.h"
 #include "query/query.h"
 
@@ -32,6 +33,9 @@ struct InhibitRule {
   std::string created_by;
   TimeMs created_at = 0, updated_at = 0;
 };
+
+// The fields of an inhibit rule's body, for the decoder and the UI's form.
+const OptionSpecs& inhibit_rule_fields();
 
 // `{"name","comment"?,"source","target","equal"?}`. Errors: VALIDATION_FAILED with each bad
 // field (a bad selector names its position).

@@ -8,7 +8,7 @@
 
 #include "alerts/silence.h"
 #include "core/duration.h"
-#include "core/names.h"
+#include "core/options.h"
 
 namespace tt::alerts {
 
@@ -52,76 +52,77 @@ std::string format_utc_offset(std::int32_t min) {
   return fmt::format("{}{:02}:{:02}", min < 0 ? '-' : '+', std::abs(min) / 60, std::abs(min) % 60);
 }
 
-std::optional<Recurrence> decode_recurrence(const nlohmann::json& r,
-                                            std::vector<FieldError>& errs) {
-  if (!r.is_object()) {
-    errs.push_back({"recurrence", "must be an object with every, start_time and duration"});
-    return std::nullopt;
+// Field checks: each normalizes its value to what the window stores.
+std::optional<std::string> days_check(nlohmann::json& v) {
+  std::uint8_t days = 0;
+  for (const auto& d : v) {
+    auto it = std::find(kDays.begin(), kDays.end(), d.get_ref<const std::string&>());
+    if (it == kDays.end())
+      return fmt::format("{} is not a day: use mon, tue, wed, thu, fri, sat, sun", d.dump());
+    days |= static_cast<std::uint8_t>(1u << (it - kDays.begin()));
   }
-  std::size_t before = errs.size();
-  for (const auto& [k, v] : r.items())
-    if (k != "every" && k != "days" && k != "start_time" && k != "duration" && k != "time_zone")
-      errs.push_back({"recurrence." + k, "is not a field of a recurrence"});
-  Recurrence rec;
-  auto every = r.value("every", nlohmann::json());
-  if (every == "week")
-    rec.weekly = true;
-  else if (every == "day")
-    rec.weekly = false;
-  else
-    errs.push_back({"recurrence.every", "must be week or day"});
-  if (r.contains("days")) {
-    const auto& days = r["days"];
-    if (!rec.weekly) {
+  if (!days) return "must be a non-empty list of mon, tue, wed, thu, fri, sat, sun";
+  v = days;
+  return std::nullopt;
+}
+
+std::optional<std::string> time_of_day_check(nlohmann::json& v) {
+  auto ms = parse_time_of_day(v.get_ref<const std::string&>());
+  if (!ms) return "must be a time of day HH:MM such as 02:30";
+  v = *ms;
+  return std::nullopt;
+}
+
+std::optional<std::string> utc_offset_check(nlohmann::json& v) {
+  auto min = parse_utc_offset(v.get_ref<const std::string&>());
+  if (!min) return "must be UTC or a UTC offset such as +01:00 (time zone names are not supported)";
+  v = *min;
+  return std::nullopt;
+}
+
+// Empty: no label condition.
+std::optional<std::string> optional_selector_check(nlohmann::json& v) {
+  return v == "" ? std::nullopt : selector_check(v);
+}
+
+std::optional<std::string> sorted_ids_check(nlohmann::json& v) {
+  auto ids = v.get<std::vector<std::int64_t>>();
+  std::sort(ids.begin(), ids.end());
+  v = ids;
+  return std::nullopt;
+}
+
+// What the table cannot say: the schedule is one-off or recurring, and the window has a scope.
+void check_window(const nlohmann::json& body, const nlohmann::json& valid,
+                  std::vector<FieldError>& errs) {
+  bool scope_errs = std::any_of(errs.begin(), errs.end(), [](const FieldError& e) {
+    return e.field == "node_ids" || e.field == "matchers";
+  });
+  if (valid.value("node_ids", nlohmann::json::array()).empty() &&
+      valid.value("matchers", "").empty() && !scope_errs)
+    errs.push_back(
+        {"node_ids", "node_ids or matchers (or both) must say which alerts the window mutes"});
+  bool one_off = body.contains("starts_at") || body.contains("ends_at");
+  if (body.contains("recurrence")) {
+    if (one_off)
+      errs.push_back(
+          {"recurrence", "a window is either one-off (starts_at, ends_at) or recurring, not both"});
+    // A nested error leaves the recurrence out of `valid`: these are told once it is well-formed.
+    const auto rec = valid.value("recurrence", nlohmann::json());
+    if (rec.is_object() && rec["every"] == "day" && rec.contains("days"))
       errs.push_back({"recurrence.days", "is only for weekly windows"});
-    } else if (!days.is_array() || days.empty()) {
-      errs.push_back(
-          {"recurrence.days", "must be a non-empty list of mon, tue, wed, thu, fri, sat, sun"});
-    } else {
-      for (const auto& d : days) {
-        auto it = d.is_string()
-                      ? std::find(kDays.begin(), kDays.end(), d.get_ref<const std::string&>())
-                      : kDays.end();
-        if (it == kDays.end()) {
-          errs.push_back(
-              {"recurrence.days",
-               fmt::format("{} is not a day: use mon, tue, wed, thu, fri, sat, sun", d.dump())});
-          break;
-        }
-        rec.days |= static_cast<std::uint8_t>(1u << (it - kDays.begin()));
-      }
-    }
-  } else if (every == "week") {
-    errs.push_back({"recurrence.days", "is required for weekly windows"});
+    if (rec.is_object() && rec["every"] == "week" && !rec.contains("days"))
+      errs.push_back({"recurrence.days", "is required for weekly windows"});
+  } else if (!one_off) {
+    errs.push_back({"starts_at", "starts_at and ends_at (one-off) or recurrence is required"});
+  } else if (!body.contains("starts_at")) {
+    errs.push_back({"starts_at", "is required with ends_at"});
+  } else if (!body.contains("ends_at")) {
+    errs.push_back({"ends_at", "is required with starts_at"});
+  } else if (valid.contains("starts_at") && valid.contains("ends_at") &&
+             valid["ends_at"] <= valid["starts_at"]) {
+    errs.push_back({"ends_at", "must be after starts_at"});
   }
-  auto start = r.contains("start_time") && r["start_time"].is_string()
-                   ? parse_time_of_day(r["start_time"].get_ref<const std::string&>())
-                   : std::nullopt;
-  if (!start)
-    errs.push_back({"recurrence.start_time", "must be a time of day HH:MM such as 02:30"});
-  else
-    rec.start_ms = *start;
-  auto duration = r.contains("duration") && r["duration"].is_string()
-                      ? parse_duration_ms(r["duration"].get_ref<const std::string&>())
-                      : std::nullopt;
-  if (!duration || *duration <= 0 || *duration > kMaxDurationMs)
-    errs.push_back({"recurrence.duration",
-                    "must be a duration such as 2h or 1h30m, more than 0 and at most 7d"});
-  else
-    rec.duration_ms = *duration;
-  if (r.contains("time_zone")) {
-    auto offset = r["time_zone"].is_string()
-                      ? parse_utc_offset(r["time_zone"].get_ref<const std::string&>())
-                      : std::nullopt;
-    if (!offset)
-      errs.push_back(
-          {"recurrence.time_zone",
-           "must be UTC or a UTC offset such as +01:00 (time zone names are not supported)"});
-    else
-      rec.utc_offset_min = *offset;
-  }
-  if (errs.size() != before) return std::nullopt;
-  return rec;
 }
 
 }  // namespace
@@ -153,90 +154,65 @@ bool MaintenanceWindow::covers(const LabelSet& labels) const {
   return query::matches_all(matchers, labels);
 }
 
-Result<MaintenanceWindow> decode_maintenance(const nlohmann::json& body) {
-  if (!body.is_object())
-    return Error::make(ErrorKind::invalid_input, "INVALID_JSON", "the body must be a JSON object");
-  std::vector<FieldError> errs;
-  for (const auto& [k, v] : body.items())
-    if (k != "name" && k != "comment" && k != "node_ids" && k != "matchers" && k != "starts_at" &&
-        k != "ends_at" && k != "recurrence")
-      errs.push_back({k, "is not a field of maintenance windows"});
-  MaintenanceWindow w;
-  auto text = [&](const char* f, std::size_t max, std::string& out) {
-    if (!body.contains(f)) return;
-    if (!body[f].is_string() || body[f].get_ref<const std::string&>().size() > max)
-      errs.push_back({f, fmt::format("must be a string of at most {} characters", max)});
-    else
-      out = body[f].get<std::string>();
+const OptionSpecs& maintenance_fields() {
+  using T = OptionType;
+  static const OptionSpecs recurrence{
+      {.name = "every", .type = T::choice, .choices = {"week", "day"}, .required = true},
+      {.name = "days",
+       .type = T::string_list,
+       .max_items = 7,
+       .message = "must be a non-empty list of mon, tue, wed, thu, fri, sat, sun",
+       .check = days_check},
+      {.name = "start_time", .type = T::string, .required = true, .check = time_of_day_check},
+      {.name = "duration",
+       .type = T::duration,
+       .min = 1,
+       .max = kMaxDurationMs,
+       .required = true,
+       .message = "must be a duration such as 2h or 1h30m, more than 0 and at most 7d"},
+      {.name = "time_zone", .type = T::string, .check = utc_offset_check},
   };
-  text("name", 200, w.name);
-  if (w.name.empty() && (!body.contains("name") || body["name"].is_string()))
-    errs.push_back({"name", "is required"});
-  else if (auto why = display_name_problem(w.name))
-    errs.push_back({"name", *why});
-  text("comment", 2000, w.comment);
-  if (body.contains("node_ids")) {
-    const auto& ids = body["node_ids"];
-    bool good = ids.is_array() && ids.size() <= 1000;
-    if (good)
-      for (const auto& id : ids) {
-        if (!id.is_number_integer() || id.get<std::int64_t>() < 1) {
-          good = false;
-          break;
-        }
-        w.node_ids.push_back(id.get<std::int64_t>());
-      }
-    if (!good) errs.push_back({"node_ids", "must be a list of node ids"});
-    std::sort(w.node_ids.begin(), w.node_ids.end());
-    w.node_ids.erase(std::unique(w.node_ids.begin(), w.node_ids.end()), w.node_ids.end());
-  }
-  text("matchers", 4096, w.matchers_text);
-  if (!w.matchers_text.empty()) {
-    auto m = query::parse_selector(w.matchers_text);
-    if (!m)
-      errs.push_back({"matchers", m.error().message});
-    else
-      w.matchers = std::move(m.value());
-  }
-  bool scope_errs = std::any_of(errs.begin(), errs.end(), [](const FieldError& e) {
-    return e.field == "node_ids" || e.field == "matchers";
-  });
-  if (w.node_ids.empty() && w.matchers_text.empty() && !scope_errs)
-    errs.push_back(
-        {"node_ids", "node_ids or matchers (or both) must say which alerts the window mutes"});
+  static const OptionSpecs specs{
+      {.name = "name",
+       .type = T::string,
+       .max = 200,
+       .required = true,
+       .check = display_name_check},
+      {.name = "comment", .type = T::string, .max = 2000},
+      {.name = "node_ids",
+       .type = T::id_list,
+       .max_items = 1000,
+       .message = "must be a list of node ids",
+       .check = sorted_ids_check},
+      {.name = "matchers", .type = T::string, .max = 4096, .check = optional_selector_check},
+      {.name = "starts_at", .type = T::string, .check = rfc3339_check},
+      {.name = "ends_at", .type = T::string, .check = rfc3339_check},
+      {.name = "recurrence", .type = T::object, .fields = &recurrence},
+  };
+  return specs;
+}
 
-  auto time_field = [&](const char* f) -> std::optional<TimeMs> {
-    std::optional<TimeMs> t;
-    if (body[f].is_string()) t = parse_rfc3339(body[f].get_ref<const std::string&>());
-    if (!t) errs.push_back({f, "must be an RFC 3339 time such as 2026-11-23T04:00:00Z"});
-    return t;
-  };
-  bool one_off = body.contains("starts_at") || body.contains("ends_at");
-  if (body.contains("recurrence")) {
-    if (one_off)
-      errs.push_back(
-          {"recurrence", "a window is either one-off (starts_at, ends_at) or recurring, not both"});
-    w.recurrence = decode_recurrence(body["recurrence"], errs);
-  } else if (!one_off) {
-    errs.push_back({"starts_at", "starts_at and ends_at (one-off) or recurrence is required"});
+Result<MaintenanceWindow> decode_maintenance(const nlohmann::json& body) {
+  auto v = TT_TRY(decode_fields(maintenance_fields(), body, InputMode::create, "maintenance window",
+                                [&](const nlohmann::json& valid, std::vector<FieldError>& errs) {
+                                  check_window(body, valid, errs);
+                                }));
+  MaintenanceWindow w;
+  w.name = v["name"].get<std::string>();
+  w.comment = v.value("comment", "");
+  w.node_ids = v.value("node_ids", std::vector<std::int64_t>());
+  w.matchers_text = v.value("matchers", "");
+  if (!w.matchers_text.empty()) w.matchers = query::parse_selector(w.matchers_text).value();
+  if (auto it = v.find("recurrence"); it != v.end()) {
+    const auto& r = *it;
+    w.recurrence = Recurrence{r["every"] == "week", r.value("days", std::uint8_t{0}),
+                              r["start_time"].get<std::int64_t>(),
+                              *parse_duration_ms(r["duration"].get<std::string>()),
+                              r.value("time_zone", std::int32_t{0})};
   } else {
-    if (!body.contains("starts_at"))
-      errs.push_back({"starts_at", "is required with ends_at"});
-    else
-      w.starts_at = time_field("starts_at");
-    if (!body.contains("ends_at"))
-      errs.push_back({"ends_at", "is required with starts_at"});
-    else
-      w.ends_at = time_field("ends_at");
-    if (w.starts_at && w.ends_at && *w.ends_at <= *w.starts_at)
-      errs.push_back({"ends_at", "must be after starts_at"});
+    w.starts_at = v["starts_at"].get<TimeMs>();
+    w.ends_at = v["ends_at"].get<TimeMs>();
   }
-  if (!errs.empty())
-    return Error{ErrorKind::validation,
-                 "VALIDATION_FAILED",
-                 "invalid maintenance window",
-                 std::move(errs),
-                 {}};
   return w;
 }
 

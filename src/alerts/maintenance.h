@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/options.h"
 #include "core/result.h"
 #include "query/query.h"
 
@@ -46,6 +47,9 @@ struct MaintenanceWindow {
   bool covers(const LabelSet& labels) const;
   bool mutes(const LabelSet& labels, TimeMs t) const { return active(t) && covers(labels); }
 };
+
+// The fields of a window's body, for the decoder and the UI's form.
+const OptionSpecs& maintenance_fields();
 
 // The body a window is created from (and the document a PATCH is merged into, RFC 7386):
 // `{"name","comment"?,"node_ids"?,"matchers"?,"starts_at","ends_at"}` or with

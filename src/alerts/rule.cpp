@@ -2,10 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-
 #include "core/duration.h"
-#include "core/names.h"
+#include "core/options.h"
 #include "query/ast.h"
 
 namespace tt::alerts {
@@ -13,48 +11,24 @@ namespace tt::alerts {
 namespace {
 
 Error invalid(std::vector<FieldError> errs) {
-  return Error{
-      ErrorKind::validation, "VALIDATION_FAILED", "invalid alert rule", std::move(errs), {}};
+  return invalid_fields("alert rule", std::move(errs));
 }
 
-std::optional<std::int64_t> duration_field(const nlohmann::json& body, const char* field,
-                                           std::int64_t min, std::int64_t max,
-                                           std::vector<FieldError>& errs) {
-  const auto& v = body.at(field);
-  std::optional<std::int64_t> ms;
-  if (v.is_string()) ms = parse_duration_ms(v.get_ref<const std::string&>());
-  if (!ms) {
-    errs.push_back({field, "must be a duration such as \"30s\", \"5m\" or \"1h\""});
-    return std::nullopt;
-  }
-  if (*ms < min || *ms > max) {
-    errs.push_back({field, fmt::format("must be between {} and {}", format_duration_ms(min),
-                                       format_duration_ms(max))});
-    return std::nullopt;
-  }
-  return ms;
-}
+constexpr EnumNames<Severity, 3> kSeverityNames{{{
+    {Severity::critical, "critical"},
+    {Severity::warning, "warning"},
+    {Severity::info, "info"},
+}}};
 
-// Label names are Prometheus' and unreserved; values (templates) non-empty and bounded.
-std::optional<Labels> labels_field(const nlohmann::json& body, const char* field,
-                                   std::vector<FieldError>& errs) {
-  const auto& v = body.at(field);
-  if (!v.is_object() || v.size() > 64) {
-    errs.push_back({field, "must be an object of at most 64 string values"});
-    return std::nullopt;
-  }
-  Labels out;
-  for (const auto& [k, lv] : v.items()) {
-    std::string f = std::string(field) + "." + k;
-    if (!valid_label_name(k) || k.starts_with("__"))
-      errs.push_back({f, "is not a valid label name"});
-    else if (!lv.is_string() || lv.get_ref<const std::string&>().empty() ||
-             lv.get_ref<const std::string&>().size() > 4096)
-      errs.push_back({f, "must be a non-empty string of at most 4096 characters"});
-    else
-      out[k] = lv.get<std::string>();
-  }
-  return out;
+constexpr EnumNames<RuleKind, 2> kKindNames{{{
+    {RuleKind::expr, "expr"},
+    {RuleKind::check_state, "check_state"},
+}}};
+
+std::optional<std::string> unreserved_label(nlohmann::json& name) {
+  if (name == "alertname" || name == "severity")
+    return "is set by Telltale from the rule's name and severity";
+  return std::nullopt;
 }
 
 // Template errors name the field: `annotations.summary` with "at position N: ...".
@@ -69,26 +43,6 @@ Result<std::map<std::string, Template>> compile_templates(const Labels& in, cons
       out.emplace(k, std::move(t.value()));
   }
   return out;
-}
-
-// An array of channel ids, at most 32, without repeats; nullopt (and an error) otherwise.
-std::optional<std::vector<std::int64_t>> channel_ids(const nlohmann::json& v,
-                                                     const std::string& field,
-                                                     std::vector<FieldError>& errs) {
-  std::vector<std::int64_t> ids;
-  bool good = v.is_array() && v.size() <= 32;
-  if (good)
-    for (const auto& x : v) {
-      if (!x.is_number_integer() || x.get<std::int64_t>() < 1)
-        good = false;
-      else if (std::find(ids.begin(), ids.end(), x.get<std::int64_t>()) == ids.end())
-        ids.push_back(x.get<std::int64_t>());
-    }
-  if (!good) {
-    errs.push_back({field, "must be an array of at most 32 channel ids"});
-    return std::nullopt;
-  }
-  return ids;
 }
 
 }  // namespace
@@ -112,26 +66,66 @@ std::vector<Escalation> escalations_from_stored(const nlohmann::json& j) {
   return out;
 }
 
-std::string_view to_string(Severity s) {
-  switch (s) {
-    case Severity::critical:
-      return "critical";
-    case Severity::warning:
-      return "warning";
-    case Severity::info:
-      return "info";
-  }
-  return "warning";
-}
+std::string_view to_string(Severity s) { return kSeverityNames.name(s); }
+std::optional<Severity> parse_severity(std::string_view s) { return kSeverityNames.parse(s); }
+std::string_view to_string(RuleKind k) { return kKindNames.name(k); }
 
-std::optional<Severity> parse_severity(std::string_view s) {
-  if (s == "critical") return Severity::critical;
-  if (s == "warning") return Severity::warning;
-  if (s == "info") return Severity::info;
-  return std::nullopt;
+const OptionSpecs& rule_fields() {
+  using T = OptionType;
+  static const OptionSpecs channels{
+      {.name = "after", .type = T::duration, .min = 60'000, .max = kMaxForMs, .required = true},
+      {.name = "channels",
+       .type = T::id_list,
+       .required = true,
+       .max_items = 32,
+       .message = "must be an array of at most 32 channel ids"},
+  };
+  static const OptionSpecs flap_damping{
+      {.name = "fires",
+       .type = T::integer,
+       .min = 2,
+       .max = 100,
+       .required = true,
+       .message = "must be a whole number from 2 to 100"},
+      {.name = "window", .type = T::duration, .min = 60'000, .max = 86'400'000, .required = true},
+  };
+  static const OptionSpecs specs{
+      {.name = "name",
+       .type = T::string,
+       .max = 200,
+       .required = true,
+       .check = display_name_check},
+      {.name = "kind", .type = T::choice, .choices = kKindNames.names()},
+      {.name = "expr", .type = T::string, .max = query::kMaxQueryBytes},
+      {.name = "check_id",
+       .type = T::id,
+       .nullable = true,
+       .message = "must be a check id or null"},
+      {.name = "check_selector", .type = T::string, .max = 4096},
+      {.name = "for", .type = T::duration, .min = 0, .max = kMaxForMs},
+      {.name = "keep_firing_for", .type = T::duration, .min = 0, .max = kMaxForMs},
+      {.name = "severity", .type = T::choice, .choices = kSeverityNames.names(), .required = true},
+      {.name = "labels", .type = T::labels, .min = 1, .max = 4096, .check = unreserved_label},
+      {.name = "annotations", .type = T::labels, .min = 1, .max = 4096},
+      {.name = "channels",
+       .type = T::id_list,
+       .max_items = 32,
+       .message = "must be an array of at most 32 channel ids"},
+      {.name = "escalations",
+       .type = T::object_list,
+       .max_items = 8,
+       .fields = &channels,
+       .message = "must be an array of at most 8 {\"after\", \"channels\"} steps"},
+      {.name = "flap_damping",
+       .type = T::object,
+       .nullable = true,
+       .fields = &flap_damping,
+       .message = "must be {\"fires\": 2..100, \"window\": \"10m\"} or null"},
+      {.name = "enabled", .type = T::boolean},
+      {.name = "interval", .type = T::duration, .min = kMinIntervalMs, .max = kMaxIntervalMs},
+  };
+  return specs;
 }
-
-std::string_view to_string(RuleKind k) { return k == RuleKind::expr ? "expr" : "check_state"; }
 
 nlohmann::json to_json(const Rule& r) {
   nlohmann::json j{
@@ -163,136 +157,36 @@ nlohmann::json to_json(const Rule& r) {
 }
 
 Result<RuleInput> decode_rule_input(const nlohmann::json& body, InputMode mode) {
-  if (!body.is_object())
-    return Error::make(ErrorKind::invalid_input, "INVALID_JSON", "the body must be a JSON object");
-  static const std::vector<std::string> known{"name",
-                                              "kind",
-                                              "expr",
-                                              "check_id",
-                                              "check_selector",
-                                              "for",
-                                              "keep_firing_for",
-                                              "severity",
-                                              "labels",
-                                              "annotations",
-                                              "channels",
-                                              "escalations",
-                                              "flap_damping",
-                                              "enabled",
-                                              "interval"};
-  std::vector<FieldError> errs;
-  for (const auto& [k, v] : body.items())
-    if (std::find(known.begin(), known.end(), k) == known.end())
-      errs.push_back({k, "is not a field of alert rules"});
+  auto v = TT_TRY(decode_fields(rule_fields(), body, mode, "alert rule"));
   RuleInput in;
-  auto string_field = [&](const char* f, std::size_t max, std::optional<std::string>& out) {
-    if (!body.contains(f)) return;
-    const auto& v = body.at(f);
-    if (!v.is_string()) return errs.push_back({f, "must be a string"});
-    if (v.get_ref<const std::string&>().size() > max)
-      return errs.push_back({f, fmt::format("must be at most {} characters", max)});
-    out = v.get<std::string>();
-  };
-  string_field("name", 200, in.name);
-  string_field("expr", query::kMaxQueryBytes, in.expr);
-  string_field("check_selector", 4096, in.check_selector);
-  if (in.name) {
-    if (in.name->find_first_not_of(' ') == std::string::npos)
-      errs.push_back({"name", "must not be empty"});
-    else if (auto why = display_name_problem(*in.name))
-      errs.push_back({"name", *why});
-  }
-  if (body.contains("kind")) {
-    const auto& v = body["kind"];
-    if (v == "expr")
-      in.kind = RuleKind::expr;
-    else if (v == "check_state")
-      in.kind = RuleKind::check_state;
-    else
-      errs.push_back({"kind", "must be expr or check_state"});
-  }
-  if (body.contains("check_id")) {
-    const auto& v = body["check_id"];
-    if (v.is_null())
-      in.check_id = std::optional<std::int64_t>();
-    else if (!v.is_number_integer() || v.get<std::int64_t>() < 1)
-      errs.push_back({"check_id", "must be a check id or null"});
-    else
-      in.check_id = v.get<std::int64_t>();
-  }
-  if (body.contains("for")) in.for_ms = duration_field(body, "for", 0, kMaxForMs, errs);
-  if (body.contains("keep_firing_for"))
-    in.keep_firing_for_ms = duration_field(body, "keep_firing_for", 0, kMaxForMs, errs);
-  if (body.contains("interval"))
-    in.interval_ms = duration_field(body, "interval", kMinIntervalMs, kMaxIntervalMs, errs);
-  if (body.contains("severity")) {
-    const auto& v = body["severity"];
-    in.severity = v.is_string() ? parse_severity(v.get_ref<const std::string&>()) : std::nullopt;
-    if (!in.severity) errs.push_back({"severity", "must be one of critical, warning, info"});
-  }
-  if (body.contains("labels")) in.labels = labels_field(body, "labels", errs);
-  if (body.contains("annotations")) in.annotations = labels_field(body, "annotations", errs);
-  if (in.labels) {
-    for (const char* reserved : {"alertname", "severity"})
-      if (in.labels->count(reserved))
-        errs.push_back({std::string("labels.") + reserved,
-                        "is set by Telltale from the rule's name and severity"});
-  }
-  if (body.contains("channels")) in.channels = channel_ids(body["channels"], "channels", errs);
-  if (body.contains("escalations")) {
-    const auto& v = body["escalations"];
-    if (!v.is_array() || v.size() > 8) {
-      errs.push_back(
-          {"escalations", "must be an array of at most 8 {\"after\", \"channels\"} steps"});
-    } else {
-      std::vector<Escalation> steps;
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        std::string f = fmt::format("escalations[{}]", i);
-        const auto& e = v[i];
-        if (!e.is_object() || !e.contains("after") || !e.contains("channels") || e.size() != 2) {
-          errs.push_back({f, "must be {\"after\": \"15m\", \"channels\": [ids]}"});
-          continue;
-        }
-        auto after = duration_field(e, "after", 60'000, kMaxForMs, errs);
-        if (!after) errs.back().field = f + ".after";
-        auto ids = channel_ids(e["channels"], f + ".channels", errs);
-        if (after && !steps.empty() && *after <= steps.back().after_ms) {
-          errs.push_back({f + ".after", "must be later than the step before"});
-          after.reset();
-        }
-        if (after && ids) steps.push_back({*after, std::move(*ids)});
-      }
-      in.escalations = std::move(steps);
+  take(v, "name", in.name);
+  take(v, "kind", in.kind, kKindNames);
+  take(v, "expr", in.expr);
+  take(v, "check_id", in.check_id);
+  take(v, "check_selector", in.check_selector);
+  take_ms(v, "for", in.for_ms);
+  take_ms(v, "keep_firing_for", in.keep_firing_for_ms);
+  take(v, "severity", in.severity, kSeverityNames);
+  take(v, "labels", in.labels);
+  take(v, "annotations", in.annotations);
+  take(v, "channels", in.channels);
+  take(v, "enabled", in.enabled);
+  take_ms(v, "interval", in.interval_ms);
+  if (v.contains("escalations")) {
+    in.escalations.emplace();
+    for (const auto& e : v["escalations"]) {
+      std::int64_t after = parse_duration_ms(e["after"].get<std::string>()).value_or(0);
+      if (!in.escalations->empty() && after <= in.escalations->back().after_ms)
+        return invalid({{fmt::format("escalations[{}].after", in.escalations->size()),
+                         "must be later than the step before"}});
+      in.escalations->push_back({after, e["channels"].get<std::vector<std::int64_t>>()});
     }
   }
-  if (body.contains("flap_damping")) {
-    const auto& v = body["flap_damping"];
-    if (v.is_null()) {
-      in.flap_damping = std::optional<FlapDamping>();
-    } else if (!v.is_object() || !v.contains("fires") || !v.contains("window") || v.size() != 2) {
-      errs.push_back({"flap_damping", "must be {\"fires\": 2..100, \"window\": \"10m\"} or null"});
-    } else {
-      const auto& fires = v["fires"];
-      bool good_fires = fires.is_number_integer() && fires.get<std::int64_t>() >= 2 &&
-                        fires.get<std::int64_t>() <= 100;
-      if (!good_fires)
-        errs.push_back({"flap_damping.fires", "must be a whole number from 2 to 100"});
-      auto window = duration_field(v, "window", 60'000, 86'400'000, errs);
-      if (!window) errs.back().field = "flap_damping.window";
-      if (good_fires && window) in.flap_damping = FlapDamping{fires.get<int>(), *window};
-    }
-  }
-  if (body.contains("enabled")) {
-    if (!body["enabled"].is_boolean())
-      errs.push_back({"enabled", "must be true or false"});
-    else
-      in.enabled = body["enabled"].get<bool>();
-  }
-  if (mode == InputMode::create) {
-    if (!body.contains("name")) errs.push_back({"name", "is required"});
-    if (!body.contains("severity")) errs.push_back({"severity", "is required"});
-  }
-  if (!errs.empty()) return invalid(std::move(errs));
+  if (const auto& fd = v.find("flap_damping"); fd != v.end())
+    in.flap_damping = fd->is_null()
+                          ? std::optional<FlapDamping>()
+                          : FlapDamping{fd->at("fires").get<int>(),
+                                        *parse_duration_ms(fd->at("window").get<std::string>())};
   return in;
 }
 

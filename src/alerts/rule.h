@@ -14,6 +14,7 @@
 
 #include "alerts/template.h"
 #include "core/clock.h"
+#include "core/options.h"
 #include "core/result.h"
 #include "query/query.h"
 
@@ -96,11 +97,14 @@ struct RuleInput {
   std::optional<std::int64_t> interval_ms;
 };
 
-enum class InputMode { create, patch };
+using InputMode = tt::InputMode;
 
 inline constexpr std::int64_t kMinIntervalMs = 1'000;
 inline constexpr std::int64_t kMaxIntervalMs = 86'400'000;
 inline constexpr std::int64_t kMaxForMs = 30LL * 86'400'000;
+
+// The fields of a rule's body, for the decoder and the UI's form.
+const OptionSpecs& rule_fields();
 
 // Decodes a request body; every malformed field is reported (VALIDATION_FAILED with details).
 Result<RuleInput> decode_rule_input(const nlohmann::json& body, InputMode mode);

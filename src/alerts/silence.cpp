@@ -56,51 +56,52 @@ std::optional<TimeMs> parse_rfc3339(std::string_view s) {
   return static_cast<TimeMs>(timegm(&tm)) * 1000 + ms;
 }
 
-Result<Silence> decode_silence(const nlohmann::json& body, TimeMs now) {
-  if (!body.is_object())
-    return Error::make(ErrorKind::invalid_input, "INVALID_JSON", "the body must be a JSON object");
-  std::vector<FieldError> errs;
-  for (const auto& [k, v] : body.items())
-    if (k != "matchers" && k != "starts_at" && k != "ends_at" && k != "comment")
-      errs.push_back({k, "is not a field of silences"});
-  Silence s;
-  s.starts_at = now;
-  if (!body.contains("matchers") || !body["matchers"].is_string() ||
-      body["matchers"].get_ref<const std::string&>().size() > 4096) {
-    errs.push_back(
-        {"matchers", "is required: a selector over alert labels such as {alertname=\"DiskFull\"}"});
-  } else {
-    s.matchers_text = body["matchers"].get<std::string>();
-    auto m = query::parse_selector(s.matchers_text);
-    if (!m)
-      errs.push_back({"matchers", m.error().message});
-    else
-      s.matchers = std::move(m.value());
-  }
-  auto time_field = [&](const char* f, TimeMs& out) {
-    if (!body.contains(f)) return false;
-    std::optional<TimeMs> t;
-    if (body[f].is_string()) t = parse_rfc3339(body[f].get_ref<const std::string&>());
-    if (!t)
-      errs.push_back({f, "must be an RFC 3339 time such as 2026-11-23T04:00:00Z"});
-    else
-      out = *t;
-    return t.has_value();
+std::optional<std::string> rfc3339_check(nlohmann::json& v) {
+  auto t = parse_rfc3339(v.get_ref<const std::string&>());
+  if (!t) return "must be an RFC 3339 time such as 2026-11-23T04:00:00Z";
+  v = *t;  // decoded as milliseconds
+  return std::nullopt;
+}
+
+std::optional<std::string> selector_check(nlohmann::json& v) {
+  auto m = query::parse_selector(v.get_ref<const std::string&>());
+  if (!m) return m.error().message;
+  return std::nullopt;
+}
+
+const OptionSpecs& silence_fields() {
+  using T = OptionType;
+  static const OptionSpecs specs{
+      {.name = "matchers",
+       .type = T::string,
+       .help = "a selector over alert labels such as {alertname=\"DiskFull\"}",
+       .max = 4096,
+       .required = true,
+       .check = selector_check},
+      {.name = "starts_at",
+       .type = T::string,
+       .help = "RFC 3339; now when absent",
+       .check = rfc3339_check},
+      {.name = "ends_at", .type = T::string, .required = true, .check = rfc3339_check},
+      {.name = "comment", .type = T::string, .max = 2000},
   };
-  time_field("starts_at", s.starts_at);
-  if (!body.contains("ends_at"))
-    errs.push_back({"ends_at", "is required"});
-  else if (time_field("ends_at", s.ends_at) && (s.ends_at <= s.starts_at || s.ends_at <= now))
-    errs.push_back({"ends_at", "must be after starts_at and in the future"});
-  if (body.contains("comment")) {
-    if (!body["comment"].is_string() || body["comment"].get_ref<const std::string&>().size() > 2000)
-      errs.push_back({"comment", "must be a string of at most 2000 characters"});
-    else
-      s.comment = body["comment"].get<std::string>();
-  }
-  if (!errs.empty())
-    return Error{
-        ErrorKind::validation, "VALIDATION_FAILED", "invalid silence", std::move(errs), {}};
+  return specs;
+}
+
+Result<Silence> decode_silence(const nlohmann::json& body, TimeMs now) {
+  auto v = TT_TRY(decode_fields(
+      silence_fields(), body, InputMode::create, "silence",
+      [&](const nlohmann::json& valid, std::vector<FieldError>& errs) {
+        auto ends = valid.value("ends_at", nlohmann::json());
+        if (ends.is_number() && (ends <= valid.value("starts_at", now) || ends <= now))
+          errs.push_back({"ends_at", "must be after starts_at and in the future"});
+      }));
+  Silence s;
+  s.matchers_text = v["matchers"].get<std::string>();
+  s.matchers = query::parse_selector(s.matchers_text).value();
+  s.starts_at = v.value("starts_at", now);
+  s.ends_at = v["ends_at"].get<TimeMs>();
+  s.comment = v.value("comment", "");
   return s;
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
+#include "core/options.h"
 #include "core/result.h"
 #include "query/query.h"
 
@@ -29,6 +30,9 @@ struct Silence {
 
 nlohmann::json to_json(const Silence& s, TimeMs now);
 
+// The fields of a silence's body, for the decoder and the UI's form.
+const OptionSpecs& silence_fields();
+
 // `{"matchers","starts_at"?,"ends_at","comment"?}`; times RFC 3339 (`2026-11-23T04:00:00Z`, with
 // optional fractional seconds). starts_at defaults to now; ends_at must be after both.
 // Errors: VALIDATION_FAILED with each bad field (a bad selector names its position).
@@ -36,5 +40,8 @@ Result<Silence> decode_silence(const nlohmann::json& body, TimeMs now);
 
 // Parses RFC 3339 UTC (`Z` or `+00:00`) to milliseconds.
 std::optional<TimeMs> parse_rfc3339(std::string_view s);
+// Fields' checks (core/options.h): RFC 3339 times, decoded as milliseconds; label selectors.
+std::optional<std::string> rfc3339_check(nlohmann::json& v);
+std::optional<std::string> selector_check(nlohmann::json& v);
 
 }  // namespace tt::alerts

@@ -1,27 +1,20 @@
 #include "auth/roles.h"
 
+#include "core/options.h"
+
 namespace tt::auth {
 
-std::string_view role_name(Role role) {
-  switch (role) {
-    case Role::admin:
-      return "admin";
-    case Role::operator_:
-      return "operator";
-    case Role::viewer:
-      return "viewer";
-    case Role::api:
-      return "api";
-  }
-  return "viewer";
-}
+namespace {
+constexpr EnumNames<Role, 4> kRoleNames{{{
+    {Role::admin, "admin"},
+    {Role::operator_, "operator"},
+    {Role::viewer, "viewer"},
+    {Role::api, "api"},
+}}};
+}  // namespace
 
-std::optional<Role> parse_role(std::string_view text) {
-  for (Role r : {Role::admin, Role::operator_, Role::viewer, Role::api}) {
-    if (role_name(r) == text) return r;
-  }
-  return std::nullopt;
-}
+std::string_view role_name(Role role) { return kRoleNames.name(role); }
+std::optional<Role> parse_role(std::string_view text) { return kRoleNames.parse(text); }
 
 bool allows(Role role, Permission permission) {
   switch (role) {

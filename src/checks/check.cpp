@@ -7,7 +7,7 @@
 
 #include "checks/conditions.h"
 #include "core/duration.h"
-#include "core/names.h"
+#include "core/options.h"
 #include "core/redact.h"
 #include "core/series.h"
 #include "probes/descriptor.h"
@@ -22,25 +22,25 @@ constexpr std::int64_t kMinTimeoutMs = 100;
 constexpr std::int64_t kMaxTimeoutMs = 300'000;
 constexpr std::size_t kMaxConditions = 32;
 
-Error invalid(std::vector<FieldError> errs) {
-  return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid check", std::move(errs), {}};
+constexpr EnumNames<CheckState, 4> kStateNames{{{
+    {CheckState::pending, "pending"},
+    {CheckState::up, "up"},
+    {CheckState::down, "down"},
+    {CheckState::paused, "paused"},
+}}};
+
+Error invalid(std::vector<FieldError> errs) { return invalid_fields("check", std::move(errs)); }
+
+std::vector<std::string> kind_names() {
+  std::vector<std::string> out;
+  for (const auto* k : probes::kinds()) out.push_back(k->kind);
+  return out;
 }
 
-std::optional<std::int64_t> duration_field(const nlohmann::json& v, const char* field,
-                                           std::int64_t min, std::int64_t max,
-                                           std::vector<FieldError>& errs) {
-  std::optional<std::int64_t> ms;
-  if (v.is_string()) ms = parse_duration_ms(v.get_ref<const std::string&>());
-  if (!ms) {
-    errs.push_back({field, "must be a duration such as \"900ms\", \"30s\" or \"5m\""});
-    return std::nullopt;
-  }
-  if (*ms < min || *ms > max) {
-    errs.push_back({field, fmt::format("must be between {} and {}", format_duration_ms(min),
-                                       format_duration_ms(max))});
-    return std::nullopt;
-  }
-  return ms;
+std::optional<std::string> unreserved_label(nlohmann::json& name) {
+  for (auto r : kReservedLabels)
+    if (name == r) return "is set by Telltale on every sample of a check";
+  return std::nullopt;
 }
 
 }  // namespace
@@ -52,24 +52,38 @@ LabelSet sample_labels(const Check& c) {
   return ls;
 }
 
-std::string_view to_string(CheckState s) {
-  switch (s) {
-    case CheckState::pending:
-      return "pending";
-    case CheckState::up:
-      return "up";
-    case CheckState::down:
-      return "down";
-    case CheckState::paused:
-      return "paused";
-  }
-  return "pending";
-}
+std::string_view to_string(CheckState s) { return kStateNames.name(s); }
+std::optional<CheckState> parse_check_state(std::string_view s) { return kStateNames.parse(s); }
 
-std::optional<CheckState> parse_check_state(std::string_view s) {
-  for (auto st : {CheckState::pending, CheckState::up, CheckState::down, CheckState::paused})
-    if (to_string(st) == s) return st;
-  return std::nullopt;
+const OptionSpecs& check_fields() {
+  using T = OptionType;
+  static const OptionSpecs specs{
+      {.name = "name",
+       .type = T::string,
+       .max = 200,
+       .required = true,
+       .check = display_name_check},
+      {.name = "kind", .type = T::choice, .choices = kind_names(), .required = true},
+      {.name = "target", .type = T::string, .max = 8192},
+      {.name = "interval", .type = T::duration, .min = kMinIntervalMs, .max = kMaxIntervalMs},
+      {.name = "timeout", .type = T::duration, .min = kMinTimeoutMs, .max = kMaxTimeoutMs},
+      {.name = "retries",
+       .type = T::integer,
+       .min = 0,
+       .max = 100,
+       .message = "must be an integer from 0 to 100"},
+      {.name = "node_id", .type = T::id, .nullable = true, .message = "must be a node id or null"},
+      {.name = "labels", .type = T::labels, .min = 1, .max = 1024, .check = unreserved_label},
+      {.name = "enabled", .type = T::boolean},
+      {.name = "conditions",
+       .type = T::string_list,
+       .min = 1,
+       .max = static_cast<double>(kMaxConditionBytes),
+       .max_items = kMaxConditions,
+       .message = fmt::format("must be a list of at most {} expressions", kMaxConditions)},
+      {.name = "options", .type = T::object, .nullable = true},
+  };
+  return specs;
 }
 
 // Secrets masked: whole secret options, and those inside the target, the other options and the
@@ -125,119 +139,19 @@ nlohmann::json result_json(const CheckResult& r) {
 }
 
 Result<CheckInput> decode_check_input(const nlohmann::json& body, InputMode mode) {
-  if (!body.is_object())
-    return Error::make(ErrorKind::invalid_input, "INVALID_JSON", "the body must be a JSON object");
-  std::vector<FieldError> errs;
+  auto v = TT_TRY(decode_fields(check_fields(), body, mode, "check"));
   CheckInput in;
-  static const std::vector<std::string> known{"name",    "kind",       "target",  "interval",
-                                              "timeout", "retries",    "node_id", "labels",
-                                              "enabled", "conditions", "options"};
-  for (const auto& [k, v] : body.items())
-    if (std::find(known.begin(), known.end(), k) == known.end())
-      errs.push_back({k, "is not a field of checks"});
-
-  auto string_field = [&](const char* f, std::size_t max, std::optional<std::string>& out) {
-    if (!body.contains(f)) return;
-    const auto& v = body.at(f);
-    if (!v.is_string()) return errs.push_back({f, "must be a string"});
-    const auto& s = v.get_ref<const std::string&>();
-    if (s.size() > max)
-      return errs.push_back({f, fmt::format("must be at most {} characters", max)});
-    out = s;
-  };
-  string_field("name", 200, in.name);
-  string_field("kind", 32, in.kind);
-  string_field("target", 8192, in.target);
-  if (in.name) {
-    auto trimmed = in.name->find_first_not_of(' ') == std::string::npos;
-    if (trimmed)
-      errs.push_back({"name", "must not be empty"});
-    else if (auto why = display_name_problem(*in.name))
-      errs.push_back({"name", *why});
-  }
-  if (in.kind && !probes::find_kind(*in.kind)) {
-    std::string list;
-    for (const auto* k : probes::kinds()) list += (list.empty() ? "" : ", ") + k->kind;
-    errs.push_back({"kind", "must be one of " + list});
-  }
-  if (body.contains("interval"))
-    in.interval_ms =
-        duration_field(body["interval"], "interval", kMinIntervalMs, kMaxIntervalMs, errs);
-  if (body.contains("timeout"))
-    in.timeout_ms = duration_field(body["timeout"], "timeout", kMinTimeoutMs, kMaxTimeoutMs, errs);
-  if (body.contains("retries")) {
-    const auto& v = body["retries"];
-    if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > 100)
-      errs.push_back({"retries", "must be an integer from 0 to 100"});
-    else
-      in.retries = v.get<int>();
-  }
-  if (body.contains("node_id")) {
-    const auto& v = body["node_id"];
-    if (v.is_null())
-      in.node_id = std::optional<std::int64_t>();
-    else if (!v.is_number_integer() || v.get<std::int64_t>() < 1)
-      errs.push_back({"node_id", "must be a node id or null"});
-    else
-      in.node_id = v.get<std::int64_t>();
-  }
-  if (body.contains("labels")) {
-    const auto& v = body["labels"];
-    Labels labels;
-    if (!v.is_object() || v.size() > 64) {
-      errs.push_back({"labels", "must be an object of at most 64 string values"});
-    } else {
-      for (const auto& [k, lv] : v.items()) {
-        bool reserved = std::find(std::begin(kReservedLabels), std::end(kReservedLabels), k) !=
-                        std::end(kReservedLabels);
-        if (!valid_label_name(k) || k.starts_with("__"))
-          errs.push_back({"labels." + k, "is not a valid label name"});
-        else if (reserved)
-          errs.push_back({"labels." + k, "is set by Telltale on every sample of a check"});
-        else if (!lv.is_string() || lv.get_ref<const std::string&>().empty() ||
-                 lv.get_ref<const std::string&>().size() > 1024)
-          errs.push_back({"labels." + k, "must be a non-empty string of at most 1024 characters"});
-        else
-          labels[k] = lv.get<std::string>();
-      }
-    }
-    in.labels = std::move(labels);
-  }
-  if (body.contains("enabled")) {
-    if (!body["enabled"].is_boolean())
-      errs.push_back({"enabled", "must be true or false"});
-    else
-      in.enabled = body["enabled"].get<bool>();
-  }
-  if (body.contains("conditions")) {
-    const auto& v = body["conditions"];
-    std::vector<std::string> conds;
-    if (!v.is_array() || v.size() > kMaxConditions) {
-      errs.push_back(
-          {"conditions", fmt::format("must be a list of at most {} expressions", kMaxConditions)});
-    } else {
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        if (!v[i].is_string() || v[i].get_ref<const std::string&>().empty() ||
-            v[i].get_ref<const std::string&>().size() > kMaxConditionBytes)
-          errs.push_back({fmt::format("conditions[{}]", i),
-                          "must be a non-empty expression of at most 4096 bytes"});
-        else
-          conds.push_back(v[i].get<std::string>());
-      }
-    }
-    in.conditions = std::move(conds);
-  }
-  if (body.contains("options")) {
-    if (!body["options"].is_object() && !body["options"].is_null())
-      errs.push_back({"options", "must be an object"});
-    else
-      in.options = body["options"];
-  }
-  if (mode == InputMode::create) {
-    if (!body.contains("name")) errs.push_back({"name", "is required"});
-    if (!body.contains("kind")) errs.push_back({"kind", "is required"});
-  }
-  if (!errs.empty()) return invalid(std::move(errs));
+  take(v, "name", in.name);
+  take(v, "kind", in.kind);
+  take(v, "target", in.target);
+  take_ms(v, "interval", in.interval_ms);
+  take_ms(v, "timeout", in.timeout_ms);
+  take(v, "retries", in.retries);
+  take(v, "node_id", in.node_id);
+  take(v, "labels", in.labels);
+  take(v, "enabled", in.enabled);
+  take(v, "conditions", in.conditions);
+  take(v, "options", in.options);
   return in;
 }
 

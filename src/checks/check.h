@@ -14,6 +14,7 @@
 
 #include "checks/result.h"
 #include "core/clock.h"
+#include "core/options.h"
 #include "core/result.h"
 #include "core/series.h"
 
@@ -71,7 +72,10 @@ struct CheckInput {
   std::optional<nlohmann::json> options;
 };
 
-enum class InputMode { create, patch };
+using InputMode = tt::InputMode;
+
+// The fields of a check's body, for the decoder and the UI's form.
+const OptionSpecs& check_fields();
 
 // Decodes a request body, reporting every malformed field (VALIDATION_FAILED with details).
 Result<CheckInput> decode_check_input(const nlohmann::json& body, InputMode mode);

@@ -1,10 +1,16 @@
-// core/options.h — typed option tables, as probe kinds and notification channels declare them:
-// each option's type, default, help, range and whether it is a secret. One validator serves both
-// (422 with a detail per field), and the same table is what the UI's forms are built from.
+// core/options.h — typed field tables: the options of probe kinds and notification channels, and
+// the bodies of the API's resources (checks, alert rules, nodes, silences, ...). A table declares
+// each field's type, default, help, range, whether it is required or a secret; one walker
+// validates against it (422 VALIDATION_FAILED with a detail per field, nested fields named by
+// path: "flap_damping.fires", "escalations[1].after", "labels.site"), and the same table is what
+// the UI's forms are built from (`to_json`). Enums declare their names once (`EnumNames`), which
+// gives to_string, parse and the choices of their fields. Pure; any thread.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,7 +28,20 @@ enum class OptionType {
   choice,       // one of `choices`
   string_list,  // ["a", "b"]
   string_map,   // {"Header": "value"}
+  id,           // a reference to another resource: an integer >= 1
+  id_list,      // [3, 5]: ids without repeats (repeats are dropped)
+  labels,       // {"site": "lab"}: label names checked, values strings of min..max characters
+  object,       // a nested table (`fields`), errors "field.name"; without one, any object
+  object_list,  // a list of nested tables: errors "field[i].name"
 };
+
+struct OptionSpec;
+using OptionSpecs = std::vector<OptionSpec>;
+
+// A check beyond what the type says, run once the type's checks passed: returns why the value is
+// wrong, or nullopt, and may normalize it in place (a MAC address to lower case). For labels it
+// runs on each name (a string), and its error is the label's ("labels.alertname").
+using FieldCheck = std::function<std::optional<std::string>(nlohmann::json& value)>;
 
 struct OptionSpec {
   std::string name;
@@ -30,9 +49,17 @@ struct OptionSpec {
   nlohmann::json default_value;  // null: no default (absent stays absent unless required)
   std::string help;
   std::vector<std::string> choices;  // for choice
-  double min = 0, max = 0;           // for integer, number, duration (ms); ignored when min == max
-  bool required = false;
-  bool secret = false;  // never returned by GET
+  // integer, number, duration (ms): the range; string, labels (values), string_list (entries):
+  // the lengths. Ignored when min == max.
+  double min = 0, max = 0;
+  bool required = false;  // in a resource body: on create only
+  bool secret = false;    // never returned by GET
+  // For resource bodies:
+  bool nullable = false;        // null is a value (it clears the field), not an absent field
+  std::size_t max_items = 0;    // lists and maps: most entries (0: 256, labels 64)
+  const OptionSpecs* fields{};  // object, object_list: the nested table
+  std::string message;          // replaces the messages about the field as a whole
+  FieldCheck check;
 };
 
 // Who owns a table, for the errors: fields are "<field>.<option>" ("options.port",
@@ -51,6 +78,70 @@ struct OptionOwner {
 Result<nlohmann::json> normalize_options(
     const std::vector<OptionSpec>& specs, const nlohmann::json& options, const OptionOwner& owner,
     const std::function<std::vector<FieldError>(const nlohmann::json&)>& extra);
+
+enum class InputMode { create, patch };
+
+// Validates a resource's body (a JSON object) against `specs`: every wrong field is a FieldError
+// named by its path; unknown names are "is not a field of <noun>s"; `required` fields are
+// required on create only, except in nested objects, where a missing one is the object's error
+// ("escalations[1]": "must have channels"); null is a wrong value unless the field is nullable.
+// Returns the body with durations in their shortest spelling. A body that is not an object is
+// INVALID_JSON (400). `extra` (may be empty) adds the errors the table cannot express (one field
+// against another); it sees the fields that are valid, also when others are not, so every error is
+// told at once.
+using FieldsCheck = std::function<void(const nlohmann::json& valid, std::vector<FieldError>&)>;
+Result<nlohmann::json> decode_fields(const OptionSpecs& specs, const nlohmann::json& body,
+                                     InputMode mode, std::string_view noun,
+                                     const FieldsCheck& extra = {});
+
+// The 422 of a resource: "invalid <noun>" with the fields.
+Error invalid_fields(std::string_view noun, std::vector<FieldError> fields);
+
+// A display name: not blank, and what core/names.h allows. For `check` of name fields.
+std::optional<std::string> display_name_check(nlohmann::json& value);
+
+// The names of an enum, declared once: to_string, parse and the `choices` of its fields.
+template <typename E, std::size_t N>
+struct EnumNames {
+  std::array<std::pair<E, std::string_view>, N> entries;
+
+  constexpr std::string_view name(E e) const {
+    for (const auto& [v, n] : entries)
+      if (v == e) return n;
+    return entries[0].second;
+  }
+  constexpr std::optional<E> parse(std::string_view s) const {
+    for (const auto& [v, n] : entries)
+      if (n == s) return v;
+    return std::nullopt;
+  }
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& e : entries) out.emplace_back(e.second);
+    return out;
+  }
+};
+
+// Typed reads of a decoded body: each sets `out` only when the field is present, so a PATCH
+// leaves what it does not name alone.
+template <typename T>
+void take(const nlohmann::json& body, const char* name, std::optional<T>& out) {
+  if (auto it = body.find(name); it != body.end()) out = it->template get<T>();
+}
+// A nullable field: null sets `out` to an empty optional (which clears).
+template <typename T>
+void take(const nlohmann::json& body, const char* name, std::optional<std::optional<T>>& out) {
+  if (auto it = body.find(name); it != body.end())
+    out = it->is_null() ? std::optional<T>() : std::optional<T>(it->template get<T>());
+}
+template <typename E, std::size_t N>
+void take(const nlohmann::json& body, const char* name, std::optional<E>& out,
+          const EnumNames<E, N>& names) {
+  if (auto it = body.find(name); it != body.end())
+    out = names.parse(it->template get_ref<const std::string&>());
+}
+// A duration field, in milliseconds.
+void take_ms(const nlohmann::json& body, const char* name, std::optional<std::int64_t>& out);
 
 // Durations in integer milliseconds.
 nlohmann::json resolved_options(const std::vector<OptionSpec>& specs,

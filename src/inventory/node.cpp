@@ -1,19 +1,27 @@
 #include "inventory/node.h"
 
-#include <array>
 #include <cctype>
-#include <cmath>
 
-#include "core/names.h"
+#include "core/options.h"
 #include "core/series.h"
 
 namespace tt::inventory {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kTypeNames = {"baremetal", "vm", "container", "network",
-                                                        "iot"};
-constexpr std::array<std::string_view, 4> kStatusNames = {"unknown", "up", "down", "degraded"};
+constexpr EnumNames<NodeType, 5> kTypeNames{{{
+    {NodeType::baremetal, "baremetal"},
+    {NodeType::vm, "vm"},
+    {NodeType::container, "container"},
+    {NodeType::network, "network"},
+    {NodeType::iot, "iot"},
+}}};
+constexpr EnumNames<NodeStatus, 4> kStatusNames{{{
+    {NodeStatus::unknown, "unknown"},
+    {NodeStatus::up, "up"},
+    {NodeStatus::down, "down"},
+    {NodeStatus::degraded, "degraded"},
+}}};
 constexpr std::size_t kMaxNameLen = 253;
 constexpr std::size_t kMaxLabels = 64;
 constexpr std::size_t kMaxLabelValueLen = 1024;
@@ -47,24 +55,34 @@ std::optional<std::string> normalize_mac(std::string_view s) {
   return out;
 }
 
-const char* json_type_name(const nlohmann::json& j) { return j.type_name(); }
+std::optional<std::string> address_check(nlohmann::json& v) {
+  if (valid_address(v.get_ref<const std::string&>())) return std::nullopt;
+  return "must be a host name or IP address";
+}
+
+std::optional<std::string> mac_check(nlohmann::json& v) {
+  auto mac = normalize_mac(v.get_ref<const std::string&>());
+  if (!mac) return "must be a MAC address like 00:11:22:33:44:55, or null";
+  v = *mac;
+  return std::nullopt;
+}
+
+std::optional<std::string> label_name_check(nlohmann::json& name) {
+  if (valid_label_name(name.get_ref<const std::string&>())) return std::nullopt;
+  return "is not a valid label name";
+}
+
+std::optional<std::string> metadata_check(nlohmann::json& v) {
+  if (v.dump().size() > kMaxMetadataBytes) return "at most 64 KiB";
+  return std::nullopt;
+}
 
 }  // namespace
 
-std::string_view to_string(NodeType t) { return kTypeNames[static_cast<std::size_t>(t)]; }
-std::string_view to_string(NodeStatus s) { return kStatusNames[static_cast<std::size_t>(s)]; }
-
-std::optional<NodeType> parse_node_type(std::string_view s) {
-  for (std::size_t i = 0; i < kTypeNames.size(); ++i)
-    if (kTypeNames[i] == s) return static_cast<NodeType>(i);
-  return std::nullopt;
-}
-
-std::optional<NodeStatus> parse_node_status(std::string_view s) {
-  for (std::size_t i = 0; i < kStatusNames.size(); ++i)
-    if (kStatusNames[i] == s) return static_cast<NodeStatus>(i);
-  return std::nullopt;
-}
+std::string_view to_string(NodeType t) { return kTypeNames.name(t); }
+std::string_view to_string(NodeStatus s) { return kStatusNames.name(s); }
+std::optional<NodeType> parse_node_type(std::string_view s) { return kTypeNames.parse(s); }
+std::optional<NodeStatus> parse_node_status(std::string_view s) { return kStatusNames.parse(s); }
 
 bool valid_label_name(std::string_view s) { return s.size() <= 128 && tt::valid_label_name(s); }
 
@@ -92,143 +110,79 @@ nlohmann::json to_json(const Node& n) {
   return j;
 }
 
-Result<NodeInput> decode_node_input(const nlohmann::json& body, InputMode mode) {
-  std::vector<FieldError> errs;
-  auto fail = [&](std::string field, std::string msg) {
-    errs.push_back({std::move(field), std::move(msg)});
+const OptionSpecs& node_fields() {
+  using T = OptionType;
+  static const OptionSpecs location{
+      {.name = "lat",
+       .type = T::number,
+       .min = -90,
+       .max = 90,
+       .required = true,
+       .message = "must be a number from -90 to 90"},
+      {.name = "lon",
+       .type = T::number,
+       .min = -180,
+       .max = 180,
+       .required = true,
+       .message = "must be a number from -180 to 180"},
+      {.name = "place", .type = T::string, .max = kMaxPlaceLen, .nullable = true},
   };
-  if (!body.is_object()) {
+  static const OptionSpecs specs{
+      {.name = "name",
+       .type = T::string,
+       .min = 1,
+       .max = kMaxNameLen,
+       .required = true,
+       .check = display_name_check},
+      {.name = "type", .type = T::choice, .choices = kTypeNames.names(), .required = true},
+      {.name = "address", .type = T::string, .check = address_check},
+      {.name = "labels",
+       .type = T::labels,
+       .min = 0,
+       .max = kMaxLabelValueLen,
+       .max_items = kMaxLabels,
+       .check = label_name_check},
+      {.name = "metadata", .type = T::object, .check = metadata_check},
+      {.name = "location",
+       .type = T::object,
+       .nullable = true,
+       .fields = &location,
+       .message = "must be an object with lat and lon, or null"},
+      {.name = "mac", .type = T::string, .nullable = true, .check = mac_check},
+  };
+  return specs;
+}
+
+Result<NodeInput> decode_node_input(const nlohmann::json& body, InputMode mode) {
+  if (!body.is_object())
     return Error{ErrorKind::validation,
                  "VALIDATION_FAILED",
                  "the body must be a JSON object",
-                 {{"", std::string("expected an object, got ") + json_type_name(body)}},
+                 {{"", std::string("expected an object, got ") + body.type_name()}},
                  {}};
-  }
+  // Derived fields are named as such, not as unknown ones.
+  nlohmann::json given = body;
+  std::vector<FieldError> errs;
+  for (const char* derived : {"id", "status", "last_seen", "created_at", "updated_at"})
+    if (given.erase(derived)) errs.push_back({derived, "is derived by Telltale and cannot be set"});
+  auto v = decode_fields(node_fields(), given, mode, "node");
+  if (!v.ok())
+    for (const auto& f : v.error().fields) errs.push_back(f);
+  if (!errs.empty()) return invalid_fields("node", std::move(errs));
   NodeInput in;
-  for (const auto& [key, v] : body.items()) {
-    if (key == "name") {
-      if (!v.is_string()) {
-        fail(key, "must be a string");
-        continue;
-      }
-      auto s = v.get<std::string>();
-      if (s.empty() || s.size() > kMaxNameLen)
-        fail(key, "must be 1 to 253 characters");
-      else if (auto why = display_name_problem(s))
-        fail(key, *why);
-      else
-        in.name = s;
-    } else if (key == "type") {
-      auto t = v.is_string() ? parse_node_type(v.get<std::string>()) : std::nullopt;
-      if (!t)
-        fail(key, "must be one of baremetal, vm, container, network, iot");
-      else
-        in.type = *t;
-    } else if (key == "address") {
-      if (!v.is_string())
-        fail(key, "must be a string");
-      else if (!valid_address(v.get<std::string>()))
-        fail(key, "must be a host name or IP address");
-      else
-        in.address = v.get<std::string>();
-    } else if (key == "labels") {
-      if (!v.is_object()) {
-        fail(key, "must be an object of string values");
-        continue;
-      }
-      if (v.size() > kMaxLabels) {
-        fail(key, "at most 64 labels");
-        continue;
-      }
-      Labels labels;
-      bool ok = true;
-      for (const auto& [lk, lv] : v.items()) {
-        if (!valid_label_name(lk)) {
-          fail("labels." + lk, "label names match [a-zA-Z_][a-zA-Z0-9_]*");
-          ok = false;
-        } else if (!lv.is_string()) {
-          fail("labels." + lk, "must be a string");
-          ok = false;
-        } else if (lv.get<std::string>().size() > kMaxLabelValueLen) {
-          fail("labels." + lk, "at most 1024 characters");
-          ok = false;
-        } else
-          labels[lk] = lv.get<std::string>();
-      }
-      if (ok) in.labels = std::move(labels);
-    } else if (key == "metadata") {
-      if (!v.is_object())
-        fail(key, "must be an object");
-      else if (v.dump().size() > kMaxMetadataBytes)
-        fail(key, "at most 64 KiB");
-      else
-        in.metadata = v;
-    } else if (key == "location") {
-      if (v.is_null()) {
-        in.location = std::optional<Location>{};
-        continue;
-      }
-      if (!v.is_object()) {
-        fail(key, "must be an object with lat and lon, or null");
-        continue;
-      }
-      Location loc;
-      bool ok = true;
-      auto lat = v.find("lat"), lon = v.find("lon");
-      if (lat == v.end() || !lat->is_number() || !std::isfinite(lat->get<double>()) ||
-          std::abs(lat->get<double>()) > 90) {
-        fail("location.lat", "must be a number from -90 to 90");
-        ok = false;
-      }
-      if (lon == v.end() || !lon->is_number() || !std::isfinite(lon->get<double>()) ||
-          std::abs(lon->get<double>()) > 180) {
-        fail("location.lon", "must be a number from -180 to 180");
-        ok = false;
-      }
-      if (auto place = v.find("place"); place != v.end() && !place->is_null()) {
-        if (!place->is_string() || place->get<std::string>().size() > kMaxPlaceLen) {
-          fail("location.place", "must be a string of at most 200 characters");
-          ok = false;
-        } else
-          loc.place = place->get<std::string>();
-      }
-      for (const auto& [lk, lv] : v.items())
-        if (lk != "lat" && lk != "lon" && lk != "place") {
-          fail("location." + lk, "unknown field");
-          ok = false;
-        }
-      if (ok) {
-        loc.lat = lat->get<double>();
-        loc.lon = lon->get<double>();
-        in.location = std::optional<Location>{loc};
-      }
-    } else if (key == "mac") {
-      if (v.is_null()) {
-        in.mac = std::optional<std::string>{};
-        continue;
-      }
-      auto m = v.is_string() ? normalize_mac(v.get<std::string>()) : std::nullopt;
-      if (!m)
-        fail(key, "must be a MAC address like 00:11:22:33:44:55, or null");
-      else
-        in.mac = std::optional<std::string>{*m};
-    } else if (key == "status" || key == "last_seen" || key == "created_at" ||
-               key == "updated_at" || key == "id") {
-      fail(key, "is derived by Telltale and cannot be set");
-    } else {
-      fail(key, "unknown field");
+  take(*v, "name", in.name);
+  take(*v, "type", in.type, kTypeNames);
+  take(*v, "address", in.address);
+  take(*v, "labels", in.labels);
+  take(*v, "metadata", in.metadata);
+  take(*v, "mac", in.mac);
+  if (auto it = v->find("location"); it != v->end()) {
+    in.location.emplace();
+    if (!it->is_null()) {
+      auto place = it->value("place", nlohmann::json());
+      *in.location = Location{it->at("lat").get<double>(), it->at("lon").get<double>(),
+                              place.is_string() ? place.get<std::string>() : std::string()};
     }
-  }
-  if (mode == InputMode::create) {
-    if (!body.contains("name")) fail("name", "is required");
-    if (!body.contains("type")) fail("type", "is required");
-  }
-  if (!errs.empty()) {
-    return Error{ErrorKind::validation,
-                 "VALIDATION_FAILED",
-                 "some fields are not valid",
-                 std::move(errs),
-                 {}};
   }
   return in;
 }

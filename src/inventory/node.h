@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/options.h"
 #include "core/result.h"
 
 namespace tt::inventory {
@@ -61,7 +62,10 @@ struct NodeInput {
   std::optional<std::optional<std::string>> mac;
 };
 
-enum class InputMode { create, patch };
+using InputMode = tt::InputMode;
+
+// The fields of a node's body, for the decoder and the UI's form.
+const OptionSpecs& node_fields();
 
 // Decodes and validates a request body. Every problem is reported, each with its field
 // (VALIDATION_FAILED, ErrorKind::validation), so a form can show them all at once.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
+#include "core/options.h"
 #include "snmp/mib.h"
 
 namespace tt::snmp {
@@ -117,27 +118,20 @@ std::shared_ptr<const TrapKeyMap> TrapKeyring::snapshot() const {
   return m_map;
 }
 
-std::string_view to_string(V3Reject r) {
-  switch (r) {
-    case V3Reject::malformed:
-      return "malformed";
-    case V3Reject::unknown_engine_id:
-      return "unknown_engine_id";
-    case V3Reject::unknown_user:
-      return "unknown_user";
-    case V3Reject::unsupported_security_level:
-      return "unsupported_security_level";
-    case V3Reject::wrong_digest:
-      return "wrong_digest";
-    case V3Reject::not_in_time_window:
-      return "not_in_time_window";
-    case V3Reject::decryption_failed:
-      return "decryption_failed";
-    case V3Reject::not_a_trap:
-      return "not_a_trap";
-  }
-  return "malformed";
-}
+namespace {
+constexpr EnumNames<V3Reject, 8> kRejectNames{{{
+    {V3Reject::malformed, "malformed"},
+    {V3Reject::unknown_engine_id, "unknown_engine_id"},
+    {V3Reject::unknown_user, "unknown_user"},
+    {V3Reject::unsupported_security_level, "unsupported_security_level"},
+    {V3Reject::wrong_digest, "wrong_digest"},
+    {V3Reject::not_in_time_window, "not_in_time_window"},
+    {V3Reject::decryption_failed, "decryption_failed"},
+    {V3Reject::not_a_trap, "not_a_trap"},
+}}};
+}  // namespace
+
+std::string_view to_string(V3Reject r) { return kRejectNames.name(r); }
 
 V3Trap read_v3_trap(std::span<const std::uint8_t> datagram, std::string source,
                     const TrapKeyMap& users, EngineClocks& clocks, LocalEngine& local) {

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <memory>
 
+#include "core/options.h"
+
 namespace tt::snmp {
 
 namespace {
@@ -117,54 +119,37 @@ std::string des_cbc(const UsmKeys& k, std::string_view salt, std::string_view in
 
 }  // namespace
 
-std::string_view to_string(AuthProtocol p) {
-  switch (p) {
-    case AuthProtocol::none:
-      return "none";
-    case AuthProtocol::md5:
-      return "md5";
-    case AuthProtocol::sha1:
-      return "sha";
-    case AuthProtocol::sha224:
-      return "sha224";
-    case AuthProtocol::sha256:
-      return "sha256";
-    case AuthProtocol::sha384:
-      return "sha384";
-    case AuthProtocol::sha512:
-      return "sha512";
-  }
-  return "none";
-}
+namespace {
+constexpr EnumNames<AuthProtocol, 7> kAuthNames{{{
+    {AuthProtocol::none, "none"},
+    {AuthProtocol::md5, "md5"},
+    {AuthProtocol::sha1, "sha"},
+    {AuthProtocol::sha224, "sha224"},
+    {AuthProtocol::sha256, "sha256"},
+    {AuthProtocol::sha384, "sha384"},
+    {AuthProtocol::sha512, "sha512"},
+}}};
+constexpr EnumNames<PrivProtocol, 5> kPrivNames{{{
+    {PrivProtocol::none, "none"},
+    {PrivProtocol::des, "des"},
+    {PrivProtocol::aes128, "aes"},
+    {PrivProtocol::aes192, "aes192"},
+    {PrivProtocol::aes256, "aes256"},
+}}};
+}  // namespace
 
-std::string_view to_string(PrivProtocol p) {
-  switch (p) {
-    case PrivProtocol::none:
-      return "none";
-    case PrivProtocol::des:
-      return "des";
-    case PrivProtocol::aes128:
-      return "aes";
-    case PrivProtocol::aes192:
-      return "aes192";
-    case PrivProtocol::aes256:
-      return "aes256";
-  }
-  return "none";
-}
+std::string_view to_string(AuthProtocol p) { return kAuthNames.name(p); }
+std::string_view to_string(PrivProtocol p) { return kPrivNames.name(p); }
 
+// "none" is no protocol to choose: a user without one leaves the field out.
 std::optional<AuthProtocol> auth_protocol_from(std::string_view name) {
-  for (auto p : {AuthProtocol::md5, AuthProtocol::sha1, AuthProtocol::sha224, AuthProtocol::sha256,
-                 AuthProtocol::sha384, AuthProtocol::sha512})
-    if (to_string(p) == name) return p;
-  return std::nullopt;
+  auto p = kAuthNames.parse(name);
+  return p == AuthProtocol::none ? std::nullopt : p;
 }
 
 std::optional<PrivProtocol> priv_protocol_from(std::string_view name) {
-  for (auto p :
-       {PrivProtocol::des, PrivProtocol::aes128, PrivProtocol::aes192, PrivProtocol::aes256})
-    if (to_string(p) == name) return p;
-  return std::nullopt;
+  auto p = kPrivNames.parse(name);
+  return p == PrivProtocol::none ? std::nullopt : p;
 }
 
 std::size_t mac_length(AuthProtocol p) {
