@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/series_json.h"
+#include "core/worker.h"
 #include "db/audit.h"
 
 namespace tt::alerts {
@@ -19,12 +20,9 @@ metrics::Counter& evaluations_counter(bool failed) {
 }
 
 metrics::Counter& skipped_counter() {
-  static auto& c =
-      metrics::registry()
-          .family("telltale_alert_rule_evaluations_skipped_total",
-                  "Evaluation slots skipped because the evaluator was more than an interval late.",
-                  metrics::Type::counter)
-          .counter();
+  static auto& c = metrics::counter(
+      "telltale_alert_rule_evaluations_skipped_total",
+      "Evaluation slots skipped because the evaluator was more than an interval late.");
   return c;
 }
 
@@ -115,14 +113,7 @@ void Evaluator::start() {
   m_thread = std::thread([this] { run(); });
 }
 
-void Evaluator::stop() {
-  {
-    std::lock_guard lock(m_mutex);
-    m_stopping = true;
-  }
-  m_cv.notify_all();
-  if (m_thread.joinable()) m_thread.join();
-}
+void Evaluator::stop() { stop_worker(m_mutex, m_cv, m_stopping, m_thread); }
 
 void Evaluator::upsert(Rule r) {
   {

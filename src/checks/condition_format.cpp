@@ -2,106 +2,60 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 
 #include "checks/condition_ast.h"
 
 namespace tt::checks {
 
-std::string_view op_text(Op op) {
-  switch (op) {
-    case Op::eq:
-      return "==";
-    case Op::ne:
-      return "!=";
-    case Op::lt:
-      return "<";
-    case Op::le:
-      return "<=";
-    case Op::gt:
-      return ">";
-    case Op::ge:
-      return ">=";
-    case Op::contains:
-      return "contains";
-    case Op::not_contains:
-      return "not contains";
-    case Op::starts:
-      return "startswith";
-    case Op::not_starts:
-      return "not startswith";
-    case Op::ends:
-      return "endswith";
-    case Op::not_ends:
-      return "not endswith";
-  }
-  return "?";
-}
+namespace {
 
-Op negated(Op op) {
-  switch (op) {
-    case Op::eq:
-      return Op::ne;
-    case Op::ne:
-      return Op::eq;
-    case Op::lt:
-      return Op::ge;
-    case Op::le:
-      return Op::gt;
-    case Op::gt:
-      return Op::le;
-    case Op::ge:
-      return Op::lt;
-    case Op::contains:
-      return Op::not_contains;
-    case Op::not_contains:
-      return Op::contains;
-    case Op::starts:
-      return Op::not_starts;
-    case Op::not_starts:
-      return Op::starts;
-    case Op::ends:
-      return Op::not_ends;
-    case Op::not_ends:
-      return Op::ends;
-  }
-  return op;
-}
+// One row per operator, in the order of Op.
+struct OpInfo {
+  Op op;
+  std::string_view text;
+  Op negated;   // holds exactly when `op` does not
+  Op mirrored;  // `a op b` said as `b mirrored a`, so details can name the fact first
+};
 
-// `a op b` said as `b op' a`, so details can name the fact first: 300ms > latency.
-Op mirrored(Op op) {
-  switch (op) {
-    case Op::lt:
-      return Op::gt;
-    case Op::le:
-      return Op::ge;
-    case Op::gt:
-      return Op::lt;
-    case Op::ge:
-      return Op::le;
-    default:
-      return op;
-  }
-}
+constexpr OpInfo kOps[] = {
+    {Op::eq, "==", Op::ne, Op::eq},
+    {Op::ne, "!=", Op::eq, Op::ne},
+    {Op::lt, "<", Op::ge, Op::gt},
+    {Op::le, "<=", Op::gt, Op::ge},
+    {Op::gt, ">", Op::le, Op::lt},
+    {Op::ge, ">=", Op::lt, Op::le},
+    {Op::contains, "contains", Op::not_contains, Op::contains},
+    {Op::not_contains, "not contains", Op::contains, Op::not_contains},
+    {Op::starts, "startswith", Op::not_starts, Op::starts},
+    {Op::not_starts, "not startswith", Op::starts, Op::not_starts},
+    {Op::ends, "endswith", Op::not_ends, Op::ends},
+    {Op::not_ends, "not endswith", Op::ends, Op::not_ends},
+};
 
+constexpr bool rows_in_op_order() {
+  for (std::size_t i = 0; i < std::size(kOps); ++i)
+    if (kOps[i].op != static_cast<Op>(i)) return false;
+  return std::size(kOps) == static_cast<std::size_t>(Op::not_ends) + 1;
+}
+static_assert(rows_in_op_order());
+
+const OpInfo& info(Op op) { return kOps[static_cast<std::size_t>(op)]; }
+
+}  // namespace
+
+std::string_view op_text(Op op) { return info(op).text; }
+Op negated(Op op) { return info(op).negated; }
+Op mirrored(Op op) { return info(op).mirrored; }
 bool is_string_op(Op op) { return op >= Op::contains; }
 bool is_order_op(Op op) { return op >= Op::lt && op <= Op::ge; }
 
 std::string_view type_name(ValueType t) {
-  switch (t) {
-    case ValueType::number:
-      return "a number";
-    case ValueType::duration:
-      return "a duration";
-    case ValueType::ratio:
-      return "a ratio";
-    case ValueType::string:
-      return "a string";
-    case ValueType::boolean:
-      return "a boolean";
-    case ValueType::dynamic:
-      return "a JSON value";
-  }
-  return "?";
+  // In the order of ValueType.
+  static constexpr std::string_view kNames[] = {"a number", "a duration", "a ratio",
+                                                "a string", "a boolean",  "a JSON value"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(ValueType::dynamic) + 1);
+  return kNames[static_cast<std::size_t>(t)];
 }
 
 std::string format_number(double v) {

@@ -29,12 +29,7 @@ enum class Tok {
   lparen,
   rparen,
   comma,
-  eq,
-  ne,
-  lt,
-  le,
-  gt,
-  ge,
+  compare,  // == != < <= > >=, the operator in Token::op
   and_,
   or_,
   bang
@@ -46,6 +41,7 @@ struct Token {
   std::string text;                    // identifier, decoded string
   double number = 0;                   // literal: in seconds for durations, 0..1 for percentages
   ValueType type = ValueType::number;  // literal: number, duration or ratio
+  Op op = Op::eq;                      // compare
 };
 
 using scan::is_digit;
@@ -80,6 +76,10 @@ class Lexer {
       t.end = m_i;
       return true;
     };
+    auto compare = [&](Op op, std::size_t n) {
+      t.op = op;
+      return one(Tok::compare, n);
+    };
     switch (c) {
       case '(':
         return one(Tok::lparen, 1);
@@ -88,13 +88,13 @@ class Lexer {
       case ',':
         return one(Tok::comma, 1);
       case '<':
-        return d == '=' ? one(Tok::le, 2) : one(Tok::lt, 1);
+        return d == '=' ? compare(Op::le, 2) : compare(Op::lt, 1);
       case '>':
-        return d == '=' ? one(Tok::ge, 2) : one(Tok::gt, 1);
+        return d == '=' ? compare(Op::ge, 2) : compare(Op::gt, 1);
       case '!':
-        return d == '=' ? one(Tok::ne, 2) : one(Tok::bang, 1);
+        return d == '=' ? compare(Op::ne, 2) : one(Tok::bang, 1);
       case '=':
-        if (d == '=') return one(Tok::eq, 2);
+        if (d == '=') return compare(Op::eq, 2);
         return fail(m_i, "'=' alone is not an operator; write '==' to compare");
       case '&':
         if (d == '&') return one(Tok::and_, 2);
@@ -344,22 +344,7 @@ class Parser {
 
   // The comparison operator at the current token, not consumed.
   std::optional<Op> comparison_op() {
-    switch (m_tok.kind) {
-      case Tok::eq:
-        return Op::eq;
-      case Tok::ne:
-        return Op::ne;
-      case Tok::lt:
-        return Op::lt;
-      case Tok::le:
-        return Op::le;
-      case Tok::gt:
-        return Op::gt;
-      case Tok::ge:
-        return Op::ge;
-      default:
-        break;
-    }
+    if (m_tok.kind == Tok::compare) return m_tok.op;
     if (is_word("contains")) return Op::contains;
     if (is_word("startswith")) return Op::starts;
     if (is_word("endswith")) return Op::ends;

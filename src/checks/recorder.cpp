@@ -3,6 +3,7 @@
 #include "checks/check.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/worker.h"
 #include "inventory/service.h"
 
 namespace tt::checks {
@@ -13,11 +14,9 @@ constexpr std::size_t kMaxQueued = 1'000'000;
 constexpr int kFlushEveryMs = 1000;
 
 metrics::Counter& dropped_results() {
-  static auto& c = metrics::registry()
-                       .family("telltale_check_results_dropped_total",
-                               "Check results not recorded because the recorder's queue was full.",
-                               metrics::Type::counter)
-                       .counter();
+  static auto& c =
+      metrics::counter("telltale_check_results_dropped_total",
+                       "Check results not recorded because the recorder's queue was full.");
   return c;
 }
 
@@ -68,15 +67,7 @@ void Recorder::take(std::shared_ptr<const CheckResult> r) {
   if (m_queue.back()->urgent()) m_cv.notify_one();
 }
 
-void Recorder::stop() {
-  {
-    std::lock_guard lock(m_mutex);
-    if (m_stopping && !m_thread.joinable()) return;
-    m_stopping = true;
-  }
-  m_cv.notify_one();
-  if (m_thread.joinable()) m_thread.join();
-}
+void Recorder::stop() { stop_worker(m_mutex, m_cv, m_stopping, m_thread); }
 
 void Recorder::run() {
   for (;;) {

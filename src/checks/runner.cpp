@@ -18,12 +18,9 @@ metrics::Counter& runs_counter(std::string_view kind, bool up) {
 }
 
 metrics::Counter& overlap_counter() {
-  static auto& c =
-      metrics::registry()
-          .family("telltale_check_runs_skipped_total",
-                  "Scheduled runs skipped because the previous run of the check had not ended.",
-                  metrics::Type::counter)
-          .counter();
+  static auto& c = metrics::counter(
+      "telltale_check_runs_skipped_total",
+      "Scheduled runs skipped because the previous run of the check had not ended.");
   return c;
 }
 

@@ -15,19 +15,6 @@ std::string format_value(double v) {
   return buf;
 }
 
-void escape_label(std::string& out, const std::string& v) {
-  for (char c : v) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-}
-
 void render_labels(std::string& out, const Labels& labels, const char* extra_key = nullptr,
                    const std::string& extra_val = {}) {
   if (labels.empty() && !extra_key) return;
@@ -38,7 +25,7 @@ void render_labels(std::string& out, const Labels& labels, const char* extra_key
     first = false;
     out += k;
     out += "=\"";
-    escape_label(out, v);
+    append_escaped_label_value(out, v);
     out += '"';
   }
   if (extra_key) {
@@ -165,6 +152,31 @@ std::string Registry::render() {
 Registry& registry() {
   static Registry r;
   return r;
+}
+
+Counter& counter(const std::string& name, const std::string& help) {
+  return registry().family(name, help, Type::counter).counter();
+}
+
+Gauge& gauge(const std::string& name, const std::string& help) {
+  return registry().family(name, help, Type::gauge).gauge();
+}
+
+Histogram& histogram(const std::string& name, const std::string& help, std::vector<double> bounds) {
+  return registry().family(name, help, Type::histogram, std::move(bounds)).histogram();
+}
+
+void append_escaped_label_value(std::string& out, std::string_view value) {
+  for (char c : value) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
 }
 
 const std::vector<double>& latency_buckets() {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tt::metrics {
@@ -107,6 +108,15 @@ class Registry {
 
 // The process-wide registry.
 Registry& registry();
+
+// The one metric of a family without labels in the process-wide registry; callers keep the
+// reference (`static auto& c = metrics::counter(...)`), as it lives as long as the process.
+Counter& counter(const std::string& name, const std::string& help);
+Gauge& gauge(const std::string& name, const std::string& help);
+Histogram& histogram(const std::string& name, const std::string& help, std::vector<double> bounds);
+
+// Appends a label value escaped as the text format wants it (backslash, quote, newline).
+void append_escaped_label_value(std::string& out, std::string_view value);
 
 // Latency buckets in seconds, from 0.5 ms to 10 s.
 const std::vector<double>& latency_buckets();

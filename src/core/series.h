@@ -32,6 +32,17 @@ struct Sample {
   double v = 0;
 };
 
+// Binary searches by time over samples in ascending order: the first at or after t, and the
+// first after t (std::lower_bound and std::upper_bound by Sample::t).
+template <class It>
+It first_at_or_after(It begin, It end, TimeMs t) {
+  return std::lower_bound(begin, end, t, [](const Sample& s, TimeMs x) { return s.t < x; });
+}
+template <class It>
+It first_after(It begin, It end, TimeMs t) {
+  return std::upper_bound(begin, end, t, [](TimeMs x, const Sample& s) { return x < s.t; });
+}
+
 // Samples of one series, as ingestion produces them and the store takes them.
 struct SeriesSamples {
   LabelSet labels;

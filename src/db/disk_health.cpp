@@ -19,11 +19,8 @@ metrics::Counter& write_errors(WriteFailure why) {
 
 metrics::Gauge& disk_full_gauge() {
   static auto& g =
-      metrics::registry()
-          .family("telltale_disk_full",
-                  "1 while writes are refused because the data directory's disk is full.",
-                  metrics::Type::gauge)
-          .gauge();
+      metrics::gauge("telltale_disk_full",
+                     "1 while writes are refused because the data directory's disk is full.");
   return g;
 }
 

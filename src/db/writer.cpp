@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/worker.h"
 #include "db/disk_health.h"
 
 namespace tt::db {
@@ -14,17 +15,13 @@ namespace tt::db {
 namespace {
 metrics::Histogram& commit_latency() {
   static auto& h =
-      metrics::registry()
-          .family("telltale_db_commit_seconds", "Time to run and commit one writer batch.",
-                  metrics::Type::histogram, metrics::latency_buckets())
-          .histogram();
+      metrics::histogram("telltale_db_commit_seconds", "Time to run and commit one writer batch.",
+                         metrics::latency_buckets());
   return h;
 }
 metrics::Counter& committed_jobs() {
-  static auto& c = metrics::registry()
-                       .family("telltale_db_writer_jobs_total", "Jobs the writer thread has run.",
-                               metrics::Type::counter)
-                       .counter();
+  static auto& c =
+      metrics::counter("telltale_db_writer_jobs_total", "Jobs the writer thread has run.");
   return c;
 }
 }  // namespace
@@ -54,15 +51,7 @@ std::size_t Writer::queue_depth() const {
   return m_queue.size();
 }
 
-void Writer::stop() {
-  {
-    std::lock_guard lock(m_mutex);
-    if (m_stopping && !m_thread.joinable()) return;
-    m_stopping = true;
-  }
-  m_cv.notify_one();
-  if (m_thread.joinable()) m_thread.join();
-}
+void Writer::stop() { stop_worker(m_mutex, m_cv, m_stopping, m_thread); }
 
 void Writer::loop() {
   std::unique_lock lock(m_mutex);

@@ -17,11 +17,8 @@ namespace tt::http {
 namespace {
 
 metrics::Gauge& open_gauge() {
-  static auto& g =
-      metrics::registry()
-          .family("telltale_http_connections", "Open HTTP connections (WebSockets not included).",
-                  metrics::Type::gauge)
-          .gauge();
+  static auto& g = metrics::gauge("telltale_http_connections",
+                                  "Open HTTP connections (WebSockets not included).");
   return g;
 }
 

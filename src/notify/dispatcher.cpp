@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/worker.h"
 #include "notify/escalation.h"
 #include "notify/grouping.h"
 
@@ -232,14 +233,7 @@ void Dispatcher::resume() {
     log::error("notifications: cannot resume the outbox: {}", resumed.error().message);
 }
 
-void Dispatcher::stop() {
-  {
-    std::lock_guard lock(m_mutex);
-    m_stopping = true;
-  }
-  m_cv.notify_all();
-  if (m_thread.joinable()) m_thread.join();
-}
+void Dispatcher::stop() { stop_worker(m_mutex, m_cv, m_stopping, m_thread); }
 
 void Dispatcher::wake() {
   {

@@ -174,10 +174,7 @@ class Evaluator {
       case ExprKind::vector_selector:
       case ExprKind::matrix_selector: {
         if (m_data.count(&e)) return ok();
-        TimeMs window = e.kind == ExprKind::matrix_selector ? e.range_ms : m_opts.lookback_ms;
-        TimeMs from = sat_sub(sat_sub(start, e.offset_ms), window);
-        TimeMs to = sat_sub(end, e.offset_ms);
-        auto r = m_storage.select(e.matchers, from, to);
+        auto r = m_storage.select(e.matchers, window(e, start).from, window(e, end).to);
         if (!r) return r.error();
         m_series += static_cast<std::int64_t>(r->size());
         if (m_series > m_opts.limits.max_series)
@@ -234,6 +231,16 @@ class Evaluator {
   }
 
  private:
+  // The sample times a selector reads when evaluated at t: [t - offset - range, t - offset],
+  // with the look-back as the range of an instant selector.
+  struct Window {
+    TimeMs from, to;
+  };
+  Window window(const Expr& e, TimeMs t) const {
+    TimeMs to = sat_sub(t, e.offset_ms);
+    return {sat_sub(to, e.kind == ExprKind::matrix_selector ? e.range_ms : m_opts.lookback_ms), to};
+  }
+
   Result<void> touch(std::int64_t n) {
     m_samples += n;
     if (m_samples > m_opts.limits.max_samples)
@@ -253,11 +260,9 @@ class Evaluator {
 
   Result<Value> select_vector(const Expr& e, TimeMs t) {
     Vector out;
-    TimeMs ref = sat_sub(t, e.offset_ms);
-    TimeMs min_t = sat_sub(ref, m_opts.lookback_ms);
+    auto [min_t, ref] = window(e, t);
     for (const auto& s : m_data.at(&e)) {
-      auto it = std::upper_bound(s.samples.begin(), s.samples.end(), ref,
-                                 [](TimeMs x, const Sample& a) { return x < a.t; });
+      auto it = first_after(s.samples.begin(), s.samples.end(), ref);
       if (it == s.samples.begin()) continue;
       --it;
       if (it->t < min_t || is_stale_nan(it->v)) continue;
@@ -271,13 +276,10 @@ class Evaluator {
   // samples in the window are left out.
   Result<Matrix> select_matrix(const Expr& e, TimeMs t) {
     Matrix out;
-    TimeMs ref = sat_sub(t, e.offset_ms);
-    TimeMs min_t = sat_sub(ref, e.range_ms);
+    auto [min_t, ref] = window(e, t);
     for (const auto& s : m_data.at(&e)) {
-      auto lo = std::lower_bound(s.samples.begin(), s.samples.end(), min_t,
-                                 [](const Sample& a, TimeMs x) { return a.t < x; });
-      auto hi = std::upper_bound(lo, s.samples.end(), ref,
-                                 [](TimeMs x, const Sample& a) { return x < a.t; });
+      auto lo = first_at_or_after(s.samples.begin(), s.samples.end(), min_t);
+      auto hi = first_after(lo, s.samples.end(), ref);
       SeriesData sd{s.labels, {}};
       for (auto it = lo; it != hi; ++it)
         if (!is_stale_nan(it->v)) sd.samples.push_back(*it);
@@ -613,6 +615,7 @@ class Evaluator {
       if (!mat.empty()) return Value(Vector{});
       return Value(Vector{InstantSample{absent_labels(*sel), 1}});
     }
+    const Window range = window(*sel, t);
     Vector out;
     for (auto& s : mat) {
       const auto& p = s.samples;
@@ -622,8 +625,7 @@ class Evaluator {
         case FuncId::increase:
         case FuncId::delta: {
           if (p.size() < 2) continue;
-          y = extrapolated_rate(p, sat_sub(sat_sub(t, sel->offset_ms), sel->range_ms),
-                                sat_sub(t, sel->offset_ms), sel->range_ms, id != FuncId::delta,
+          y = extrapolated_rate(p, range.from, range.to, sel->range_ms, id != FuncId::delta,
                                 id == FuncId::rate);
           break;
         }

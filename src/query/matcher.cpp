@@ -210,8 +210,7 @@ void MemoryStorage::add(LabelSet labels, const std::vector<Sample>& samples) {
   sort_labels(labels);
   auto& dst = m_series[std::move(labels)];
   for (const auto& s : samples) {
-    auto it = std::lower_bound(dst.begin(), dst.end(), s.t,
-                               [](const Sample& a, TimeMs t) { return a.t < t; });
+    auto it = first_at_or_after(dst.begin(), dst.end(), s.t);
     if (it != dst.end() && it->t == s.t)
       it->v = s.v;
     else
@@ -224,10 +223,8 @@ Result<std::vector<SeriesData>> MemoryStorage::select(const std::vector<Matcher>
   std::vector<SeriesData> out;
   for (const auto& [labels, samples] : m_series) {
     if (!matches_all(matchers, labels)) continue;
-    auto lo = std::lower_bound(samples.begin(), samples.end(), from_ms,
-                               [](const Sample& a, TimeMs t) { return a.t < t; });
-    auto hi = std::upper_bound(samples.begin(), samples.end(), to_ms,
-                               [](TimeMs t, const Sample& a) { return t < a.t; });
+    auto lo = first_at_or_after(samples.begin(), samples.end(), from_ms);
+    auto hi = first_after(samples.begin(), samples.end(), to_ms);
     if (lo >= hi) continue;
     out.push_back(SeriesData{labels, std::vector<Sample>(lo, hi)});
   }

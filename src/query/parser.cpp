@@ -4,7 +4,9 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
 #include <string>
+#include <utility>
 
 #include "core/scan.h"
 #include "core/utf8.h"
@@ -242,60 +244,66 @@ class Lexer {
   std::size_t m_i = 0;
 };
 
+// Aggregation names, in the order of AggOp.
+constexpr const char* kAggNames[] = {"sum",    "avg",    "min",  "max",     "count",   "group",
+                                     "stddev", "stdvar", "topk", "bottomk", "quantile"};
+static_assert(std::size(kAggNames) == static_cast<std::size_t>(AggOp::quantile) + 1);
+
 std::optional<AggOp> aggregator(std::string_view name) {
-  static constexpr struct {
-    std::string_view n;
-    AggOp op;
-  } kAggs[] = {{"sum", AggOp::sum},         {"avg", AggOp::avg},          {"min", AggOp::min},
-               {"max", AggOp::max},         {"count", AggOp::count},      {"group", AggOp::group},
-               {"stddev", AggOp::stddev},   {"stdvar", AggOp::stdvar},    {"topk", AggOp::topk},
-               {"bottomk", AggOp::bottomk}, {"quantile", AggOp::quantile}};
   std::string l = lower(name);
-  for (const auto& a : kAggs)
-    if (a.n == l) return a.op;
+  for (std::size_t i = 0; i < std::size(kAggNames); ++i)
+    if (l == kAggNames[i]) return static_cast<AggOp>(i);
   return std::nullopt;
 }
 
+// Binary operators, in the order of BinOp: the token that spells each (an identifier for the
+// set operators, matched by name) and its precedence.
 struct BinInfo {
   BinOp op;
+  const char* name;
+  Tok tok;
   int prec;
 };
+constexpr BinInfo kBinOps[] = {
+    {BinOp::add, "+", Tok::add, 4},
+    {BinOp::sub, "-", Tok::sub, 4},
+    {BinOp::mul, "*", Tok::mul, 5},
+    {BinOp::div, "/", Tok::div, 5},
+    {BinOp::mod, "%", Tok::mod, 5},
+    {BinOp::pow, "^", Tok::pow, 6},
+    {BinOp::eq, "==", Tok::eq, 3},
+    {BinOp::ne, "!=", Tok::ne, 3},
+    {BinOp::gt, ">", Tok::gt, 3},
+    {BinOp::lt, "<", Tok::lt, 3},
+    {BinOp::ge, ">=", Tok::ge, 3},
+    {BinOp::le, "<=", Tok::le, 3},
+    {BinOp::land, "and", Tok::ident, 2},
+    {BinOp::lor, "or", Tok::ident, 1},
+    {BinOp::lunless, "unless", Tok::ident, 2},
+};
+constexpr bool bin_ops_in_order() {
+  for (std::size_t i = 0; i < std::size(kBinOps); ++i)
+    if (kBinOps[i].op != static_cast<BinOp>(i)) return false;
+  return std::size(kBinOps) == static_cast<std::size_t>(BinOp::lunless) + 1;
+}
+static_assert(bin_ops_in_order());
+
 std::optional<BinInfo> binary_op(const Token& t) {
-  switch (t.kind) {
-    case Tok::add:
-      return BinInfo{BinOp::add, 4};
-    case Tok::sub:
-      return BinInfo{BinOp::sub, 4};
-    case Tok::mul:
-      return BinInfo{BinOp::mul, 5};
-    case Tok::div:
-      return BinInfo{BinOp::div, 5};
-    case Tok::mod:
-      return BinInfo{BinOp::mod, 5};
-    case Tok::pow:
-      return BinInfo{BinOp::pow, 6};
-    case Tok::eq:
-      return BinInfo{BinOp::eq, 3};
-    case Tok::ne:
-      return BinInfo{BinOp::ne, 3};
-    case Tok::gt:
-      return BinInfo{BinOp::gt, 3};
-    case Tok::ge:
-      return BinInfo{BinOp::ge, 3};
-    case Tok::lt:
-      return BinInfo{BinOp::lt, 3};
-    case Tok::le:
-      return BinInfo{BinOp::le, 3};
-    case Tok::ident: {
-      std::string l = lower(t.text);
-      if (l == "and") return BinInfo{BinOp::land, 2};
-      if (l == "unless") return BinInfo{BinOp::lunless, 2};
-      if (l == "or") return BinInfo{BinOp::lor, 1};
-      return std::nullopt;
-    }
-    default:
-      return std::nullopt;
-  }
+  std::string word = t.kind == Tok::ident ? lower(t.text) : std::string();
+  for (const auto& b : kBinOps)
+    if (b.tok == t.kind && (t.kind != Tok::ident || word == b.name)) return b;
+  return std::nullopt;
+}
+
+// The label matching operator a token spells.
+std::optional<MatchOp> match_op(Tok t) {
+  static constexpr std::pair<Tok, MatchOp> kMatchOps[] = {{Tok::assign, MatchOp::equal},
+                                                          {Tok::ne, MatchOp::not_equal},
+                                                          {Tok::re, MatchOp::regex},
+                                                          {Tok::nre, MatchOp::not_regex}};
+  for (auto [tok, op] : kMatchOps)
+    if (tok == t) return op;
+  return std::nullopt;
 }
 
 constexpr int kPowPrec = 6;
@@ -634,23 +642,9 @@ class Parser {
           return query_error(lpos, "expected a label name in selector, got " + describe(m_tok));
         std::string label = m_tok.text;
         TT_TRY(advance());
-        MatchOp op;
-        switch (m_tok.kind) {
-          case Tok::assign:
-            op = MatchOp::equal;
-            break;
-          case Tok::ne:
-            op = MatchOp::not_equal;
-            break;
-          case Tok::re:
-            op = MatchOp::regex;
-            break;
-          case Tok::nre:
-            op = MatchOp::not_regex;
-            break;
-          default:
-            return query_error(m_tok.pos, "expected a label matching operator (=, !=, =~, !~)");
-        }
+        auto op = match_op(m_tok.kind);
+        if (!op)
+          return query_error(m_tok.pos, "expected a label matching operator (=, !=, =~, !~)");
         TT_TRY(advance());
         if (m_tok.kind != Tok::string)
           return query_error(m_tok.pos,
@@ -658,7 +652,7 @@ class Parser {
         std::size_t vpos = m_tok.pos;
         if (label == kMetricNameLabel && !name.empty())
           return query_error(lpos, "metric name must not be set twice");
-        auto m = make_matcher(label, op, m_tok.text);
+        auto m = make_matcher(label, *op, m_tok.text);
         if (!m) return query_error(vpos, m.error().message);
         e->matchers.push_back(std::move(m.value()));
         TT_TRY(advance());
@@ -796,69 +790,9 @@ bool is_comparison(BinOp op) {
 }
 bool is_set_op(BinOp op) { return op == BinOp::land || op == BinOp::lor || op == BinOp::lunless; }
 
-const char* binop_name(BinOp op) {
-  switch (op) {
-    case BinOp::add:
-      return "+";
-    case BinOp::sub:
-      return "-";
-    case BinOp::mul:
-      return "*";
-    case BinOp::div:
-      return "/";
-    case BinOp::mod:
-      return "%";
-    case BinOp::pow:
-      return "^";
-    case BinOp::eq:
-      return "==";
-    case BinOp::ne:
-      return "!=";
-    case BinOp::gt:
-      return ">";
-    case BinOp::lt:
-      return "<";
-    case BinOp::ge:
-      return ">=";
-    case BinOp::le:
-      return "<=";
-    case BinOp::land:
-      return "and";
-    case BinOp::lor:
-      return "or";
-    case BinOp::lunless:
-      return "unless";
-  }
-  return "?";
-}
+const char* binop_name(BinOp op) { return kBinOps[static_cast<std::size_t>(op)].name; }
 
-const char* aggop_name(AggOp op) {
-  switch (op) {
-    case AggOp::sum:
-      return "sum";
-    case AggOp::avg:
-      return "avg";
-    case AggOp::min:
-      return "min";
-    case AggOp::max:
-      return "max";
-    case AggOp::count:
-      return "count";
-    case AggOp::group:
-      return "group";
-    case AggOp::stddev:
-      return "stddev";
-    case AggOp::stdvar:
-      return "stdvar";
-    case AggOp::topk:
-      return "topk";
-    case AggOp::bottomk:
-      return "bottomk";
-    case AggOp::quantile:
-      return "quantile";
-  }
-  return "?";
-}
+const char* aggop_name(AggOp op) { return kAggNames[static_cast<std::size_t>(op)]; }
 
 ValueType Expr::type() const {
   switch (kind) {

@@ -5,17 +5,12 @@ namespace tt::sched {
 Scheduler::Scheduler(uv_loop_t* loop, Fire fire) : m_loop(loop), m_fire(std::move(fire)) {
   uv_timer_init(m_loop, &m_timer);
   m_timer.data = this;
-  m_lateness = &metrics::registry()
-                    .family("telltale_scheduler_lateness_seconds",
-                            "How long after its scheduled time a job started.",
-                            metrics::Type::histogram, metrics::latency_buckets())
-                    .histogram();
+  m_lateness = &metrics::histogram("telltale_scheduler_lateness_seconds",
+                                   "How long after its scheduled time a job started.",
+                                   metrics::latency_buckets());
   m_skipped =
-      &metrics::registry()
-           .family("telltale_scheduler_skipped_total",
-                   "Scheduled runs skipped because the loop was more than an interval late.",
-                   metrics::Type::counter)
-           .counter();
+      &metrics::counter("telltale_scheduler_skipped_total",
+                        "Scheduled runs skipped because the loop was more than an interval late.");
 }
 
 Scheduler::~Scheduler() { close(); }

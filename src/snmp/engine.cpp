@@ -108,23 +108,21 @@ std::optional<Endpoint> endpoint_from_literal(const std::string& host, std::uint
 }
 
 Endpoint endpoint_from_sockaddr(const sockaddr* sa, std::uint16_t port) {
+  const bool v6 = sa->sa_family == AF_INET6;
   Endpoint e;
+  e.len = v6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  std::memcpy(&e.addr, sa, e.len);
   char text[INET6_ADDRSTRLEN] = "";
-  if (sa->sa_family == AF_INET6) {
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&e.addr);
-    std::memcpy(v6, sa, sizeof(sockaddr_in6));
-    v6->sin6_port = htons(port);
-    e.len = sizeof(sockaddr_in6);
-    inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
-    e.text = fmt::format("[{}]:{}", text, port);
+  if (v6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&e.addr);
+    in6->sin6_port = htons(port);
+    inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
   } else {
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&e.addr);
-    std::memcpy(v4, sa, sizeof(sockaddr_in));
-    v4->sin_port = htons(port);
-    e.len = sizeof(sockaddr_in);
-    inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
-    e.text = fmt::format("{}:{}", text, port);
+    auto* in4 = reinterpret_cast<sockaddr_in*>(&e.addr);
+    in4->sin_port = htons(port);
+    inet_ntop(AF_INET, &in4->sin_addr, text, sizeof text);
   }
+  e.text = v6 ? fmt::format("[{}]:{}", text, port) : fmt::format("{}:{}", text, port);
   return e;
 }
 

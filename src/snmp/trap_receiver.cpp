@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/worker.h"
 #include "snmp/engine.h"
 #include "snmp/traps.h"
 
@@ -26,12 +27,9 @@ metrics::Counter& dropped_traps(const char* reason) {
 }
 
 metrics::Counter& malformed_traps() {
-  static auto& c = metrics::registry()
-                       .family("telltale_snmp_trap_datagrams_malformed_total",
-                               "Datagrams on the trap port that are not SNMP v1/v2c traps or "
-                               "informs nor v3 messages.",
-                               metrics::Type::counter)
-                       .counter();
+  static auto& c = metrics::counter("telltale_snmp_trap_datagrams_malformed_total",
+                                    "Datagrams on the trap port that are not SNMP v1/v2c traps or "
+                                    "informs nor v3 messages.");
   return c;
 }
 
@@ -80,14 +78,7 @@ void TrapRecorder::take(Trap t) {
   m_cv.notify_one();
 }
 
-void TrapRecorder::stop() {
-  {
-    std::lock_guard lock(m_mutex);
-    m_stopping = true;
-  }
-  m_cv.notify_one();
-  if (m_thread.joinable()) m_thread.join();
-}
+void TrapRecorder::stop() { stop_worker(m_mutex, m_cv, m_stopping, m_thread); }
 
 void TrapRecorder::run() {
   for (;;) {

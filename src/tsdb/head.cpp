@@ -4,29 +4,13 @@
 
 #include "core/log.h"
 #include "tsdb/codec.h"
+#include "tsdb/merge.h"
 
 namespace tt::tsdb {
 
 void merge_samples(std::vector<Sample>& a, const std::vector<Sample>& b) {
-  if (b.empty()) return;
-  if (a.empty() || b.front().t > a.back().t) {
-    a.insert(a.end(), b.begin(), b.end());
-    return;
-  }
-  std::vector<Sample> out;
-  out.reserve(a.size() + b.size());
-  std::size_t i = 0, j = 0;
-  while (i < a.size() || j < b.size()) {
-    if (j == b.size() || (i < a.size() && a[i].t < b[j].t))
-      out.push_back(a[i++]);
-    else if (i == a.size() || b[j].t < a[i].t)
-      out.push_back(b[j++]);
-    else {
-      out.push_back(b[j++]);
-      ++i;
-    }
-  }
-  a.swap(out);
+  merge_sorted(
+      a, b, [](const Sample& s) { return s.t; }, [](const Sample&, const Sample& s) { return s; });
 }
 
 TimeMs HeadSamples::first_t() const {

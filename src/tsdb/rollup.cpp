@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "tsdb/codec.h"
+#include "tsdb/merge.h"
 
 namespace tt::tsdb {
 
@@ -108,21 +109,12 @@ std::vector<Bucket> make_buckets(std::span<const Sample> samples, std::int64_t t
 }
 
 void merge_buckets(std::vector<Bucket>& a, const std::vector<Bucket>& b) {
-  std::vector<Bucket> out;
-  out.reserve(a.size() + b.size());
-  std::size_t i = 0, j = 0;
-  while (i < a.size() || j < b.size()) {
-    if (j == b.size() || (i < a.size() && a[i].start < b[j].start))
-      out.push_back(a[i++]);
-    else if (i == a.size() || b[j].start < a[i].start)
-      out.push_back(b[j++]);
-    else {
-      Bucket m = a[i++];
-      absorb(m, b[j++]);
-      out.push_back(m);
-    }
-  }
-  a.swap(out);
+  merge_sorted(
+      a, b, [](const Bucket& x) { return x.start; },
+      [](Bucket m, const Bucket& x) {
+        absorb(m, x);
+        return m;
+      });
 }
 
 std::vector<Bucket> coarsen(const std::vector<Bucket>& buckets, std::int64_t width_ms) {

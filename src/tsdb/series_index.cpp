@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "core/metrics.h"
+
 namespace tt::tsdb {
 
 std::string canonical_labels(const LabelSet& sorted) {
@@ -11,16 +13,7 @@ std::string canonical_labels(const LabelSet& sorted) {
     if (!out.empty()) out += ',';
     out += l.name;
     out += "=\"";
-    for (char c : l.value) {
-      if (c == '\\')
-        out += "\\\\";
-      else if (c == '"')
-        out += "\\\"";
-      else if (c == '\n')
-        out += "\\n";
-      else
-        out += c;
-    }
+    metrics::append_escaped_label_value(out, l.value);
     out += '"';
   };
   for (const auto& l : sorted)

@@ -1,5 +1,7 @@
 #include "tsdb/store.h"
 
+#include <SQLiteCpp/VariadicBind.h>
+
 #include <algorithm>
 
 #include "core/log.h"
@@ -15,11 +17,16 @@ namespace {
 constexpr std::int64_t kRetentionPeriodMs = 10 * 60'000;
 
 metrics::Counter& samples_appended() {
-  static auto& c = metrics::registry()
-                       .family("telltale_tsdb_samples_appended_total",
-                               "Samples accepted by the store.", metrics::Type::counter)
-                       .counter();
+  static auto& c =
+      metrics::counter("telltale_tsdb_samples_appended_total", "Samples accepted by the store.");
   return c;
+}
+
+// The slice of a pack that a row of chunks or rollups (pack_id, pack_offset, pack_bytes
+// first) points at.
+Result<std::string> read_blob(PackReader& packs, SQLite::Statement& row) {
+  return packs.read(row.getColumn(0).getInt64(), row.getColumn(1).getInt64(),
+                    row.getColumn(2).getInt64());
 }
 
 // Sorts by time and keeps the last value written for a timestamp.
@@ -207,10 +214,8 @@ void Store::plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&
   if (p.created) p.canonical = canonical_labels(labels);
   auto it = m_heads.find(p.id);
   TimeMs mark = it == m_heads.end() ? INT64_MIN : it->second.persisted_max;
-  auto split = std::upper_bound(samples.begin(), samples.end(), mark,
-                                [](TimeMs t, const Sample& x) { return t < x.t; });
-  auto past_end = std::lower_bound(split, samples.end(), horizon,
-                                   [](const Sample& x, TimeMs t) { return x.t < t; });
+  auto split = first_after(samples.begin(), samples.end(), mark);
+  auto past_end = first_at_or_after(split, samples.end(), horizon);
   p.defer = static_cast<std::size_t>(past_end - split) >= m_options.defer_min_samples;
   if (split == samples.begin()) {
     p.head_part = std::move(samples);  // the common case: all of it for the head, no copy
@@ -434,17 +439,12 @@ Result<std::vector<SeriesData>> Store::select(const std::vector<query::Matcher>&
     for (SeriesId id : ids) {
       SeriesData sd;
       sd.labels = m_index.labels_of(id).value_or(LabelSet{});
-      chunks.bind(1, id);
-      chunks.bind(2, static_cast<std::int64_t>(to));
-      chunks.bind(3, static_cast<std::int64_t>(from));
+      SQLite::bind(chunks, id, to, from);
       while (chunks.executeStep()) {
-        auto blob = packs.read(chunks.getColumn(0).getInt64(), chunks.getColumn(1).getInt64(),
-                               chunks.getColumn(2).getInt64());
-        if (!blob.ok()) return std::move(blob).error();
-        auto decoded = decode_chunk(blob.value());
-        if (!decoded.ok()) return std::move(decoded).error();
+        auto blob = TT_TRY(read_blob(packs, chunks));
+        auto decoded = TT_TRY(decode_chunk(blob));
         std::vector<Sample> in_range;
-        for (const auto& s : decoded.value())
+        for (const auto& s : decoded)
           if (s.t >= from && s.t <= to) in_range.push_back(s);
         merge_samples(sd.samples, in_range);
       }
@@ -470,18 +470,12 @@ Result<std::vector<Store::SeriesBuckets>> Store::select_buckets(
     PackReader packs(db);
     for (SeriesId id : ids) {
       SeriesBuckets sb{id, m_index.labels_of(id).value_or(LabelSet{}), {}, false};
-      rows.bind(1, tier_ms);
-      rows.bind(2, id);
-      rows.bind(3, static_cast<std::int64_t>(to));
-      rows.bind(4, static_cast<std::int64_t>(first));
+      SQLite::bind(rows, tier_ms, id, to, first);
       while (rows.executeStep()) {
-        auto blob = packs.read(rows.getColumn(0).getInt64(), rows.getColumn(1).getInt64(),
-                               rows.getColumn(2).getInt64());
-        if (!blob.ok()) return std::move(blob).error();
-        auto decoded = decode_buckets(blob.value());
-        if (!decoded.ok()) return std::move(decoded).error();
+        auto blob = TT_TRY(read_blob(packs, rows));
+        auto decoded = TT_TRY(decode_buckets(blob));
         sb.stored_tier = true;
-        merge_buckets(sb.buckets, decoded.value());
+        merge_buckets(sb.buckets, decoded);
       }
       rows.reset();
       auto head = head_copy(id, first, to);

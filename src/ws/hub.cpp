@@ -52,23 +52,16 @@ Hub::Hub(uv_loop_t* loop, HubOptions options)
       m_options(options),
       m_clock(options.clock ? options.clock : &SystemClock::instance()),
       m_read_buf(new char[kReadBufSize]) {
-  auto& reg = metrics::registry();
-  m_clients_gauge =
-      &reg.family("telltale_ws_clients", "Connected WebSocket clients", metrics::Type::gauge)
-           .gauge();
-  m_received = &reg.family("telltale_ws_messages_received_total",
-                           "WebSocket text messages received", metrics::Type::counter)
-                    .counter();
-  m_sent = &reg.family("telltale_ws_messages_sent_total",
-                       "WebSocket text messages queued to clients", metrics::Type::counter)
-                .counter();
-  m_dropped_slow = &reg.family("telltale_ws_dropped_slow_total",
-                               "WebSocket clients dropped for exceeding the outbound queue",
-                               metrics::Type::counter)
-                        .counter();
-  auto& closed = reg.family("telltale_ws_closed_credentials_total",
-                            "WebSocket clients closed because their session or token ended",
-                            metrics::Type::counter);
+  m_clients_gauge = &metrics::gauge("telltale_ws_clients", "Connected WebSocket clients");
+  m_received =
+      &metrics::counter("telltale_ws_messages_received_total", "WebSocket text messages received");
+  m_sent = &metrics::counter("telltale_ws_messages_sent_total",
+                             "WebSocket text messages queued to clients");
+  m_dropped_slow = &metrics::counter("telltale_ws_dropped_slow_total",
+                                     "WebSocket clients dropped for exceeding the outbound queue");
+  auto& closed = metrics::registry().family(
+      "telltale_ws_closed_credentials_total",
+      "WebSocket clients closed because their session or token ended", metrics::Type::counter);
   m_closed_revoked = &closed.counter({{"reason", "revoked"}});
   m_closed_expired = &closed.counter({{"reason", "expired"}});
 
