@@ -57,13 +57,13 @@ class Filter {
 
 // A list's `sort` parameter: a field, descending when it starts with '-' ("-name").
 struct Sort {
-  std::string_view field;
+  std::string field;
   bool descending = false;
   const char* dir() const { return descending ? "DESC" : "ASC"; }
 };
 inline Sort parse_sort(std::string_view text) {
   const bool descending = text.starts_with('-');
-  return {descending ? text.substr(1) : text, descending};
+  return {std::string(descending ? text.substr(1) : text), descending};
 }
 
 // A page of the rows of `from` that `filter` selects, in `order_by` (SQL), each read by `read`.
