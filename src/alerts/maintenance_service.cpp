@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/json.h"
+#include "db/row.h"
 #include "db/table.h"
 
 namespace tt::alerts {
@@ -14,27 +15,25 @@ namespace {
 constexpr events::Resource kWindows{"alerts", "maintenance", "maintenance"};
 
 constexpr const char* kColumns =
-    "id, name, comment, node_ids, matchers, starts_at, ends_at, recurrence, created_by, "
-    "created_at, updated_at";
+    "id, created_by, created_at, updated_at, name, comment, node_ids, matchers, starts_at, "
+    "ends_at, recurrence";
 
-// Rows were validated on the way in; they are decoded by the same code as the API's bodies.
+// Rows were validated on the way in; past the id and stamps they are decoded by the same code
+// as the API's bodies.
 MaintenanceWindow read_window(SQLite::Statement& st) {
-  nlohmann::json doc{{"name", st.getColumn(1).getString()},
-                     {"comment", st.getColumn(2).getString()},
-                     {"node_ids", nlohmann::json::parse(st.getColumn(3).getString())},
-                     {"matchers", st.getColumn(4).getString()}};
-  if (st.getColumn(7).isNull()) {
-    doc["starts_at"] = format_rfc3339(st.getColumn(5).getInt64());
-    doc["ends_at"] = format_rfc3339(st.getColumn(6).getInt64());
+  nlohmann::json doc{{"name", st.getColumn(4).getString()},
+                     {"comment", st.getColumn(5).getString()},
+                     {"node_ids", nlohmann::json::parse(st.getColumn(6).getString())},
+                     {"matchers", st.getColumn(7).getString()}};
+  if (st.getColumn(10).isNull()) {
+    doc["starts_at"] = format_rfc3339(st.getColumn(8).getInt64());
+    doc["ends_at"] = format_rfc3339(st.getColumn(9).getInt64());
   } else {
-    doc["recurrence"] = nlohmann::json::parse(st.getColumn(7).getString());
+    doc["recurrence"] = nlohmann::json::parse(st.getColumn(10).getString());
   }
   MaintenanceWindow w;
   if (auto decoded = decode_maintenance(doc)) w = std::move(decoded.value());
-  w.id = st.getColumn(0).getInt64();
-  w.created_by = st.getColumn(8).getString();
-  w.created_at = st.getColumn(9).getInt64();
-  w.updated_at = st.getColumn(10).getInt64();
+  db::read_row(st, w.id, w.created_by, w.created_at, w.updated_at);
   return w;
 }
 
@@ -48,12 +47,15 @@ void resolve_nodes(SQLite::Database& db, MaintenanceWindow& w) {
   }
 }
 
-constexpr db::Table<MaintenanceWindow> kTable{.name = "maintenance_windows",
-                                              .columns = kColumns,
-                                              .read = read_window,
-                                              .noun = "maintenance window",
-                                              .not_found_code = "MAINTENANCE_NOT_FOUND",
-                                              .complete = resolve_nodes};
+constexpr db::Table<MaintenanceWindow> kTable{
+    "maintenance_windows",
+    kColumns,
+    read_window,
+    "maintenance window",
+    "MAINTENANCE_NOT_FOUND",
+    "name, comment, node_ids, matchers, starts_at, ends_at, recurrence, updated_at",
+    "created_by, created_at",
+    resolve_nodes};
 
 // Nodes deleted after the window was made stay in its node_ids (they match nothing), so only
 // ids not in `kept` must exist.
@@ -89,18 +91,12 @@ void bind_window(SQLite::Statement& st, const MaintenanceWindow& w) {
     st.bind(":ends_at", static_cast<std::int64_t>(*w.ends_at));
     st.bind(":recurrence");
   }
-  st.bind(":updated_at", static_cast<std::int64_t>(w.updated_at));
+  st.bind(":updated_at", w.updated_at);
 }
 
 }  // namespace
 
-std::vector<MaintenanceWindow> load_windows(SQLite::Database& db) {
-  std::vector<MaintenanceWindow> out;
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM maintenance_windows ORDER BY id", kColumns));
-  while (st.executeStep()) out.push_back(read_window(st));
-  for (auto& w : out) resolve_nodes(db, w);
-  return out;
-}
+std::vector<MaintenanceWindow> load_windows(SQLite::Database& db) { return kTable.all(db, "id"); }
 
 Result<MaintenanceWindow> MaintenanceService::create(MaintenanceWindow w, const Actor& actor) {
   w.created_by = actor.name;
@@ -108,17 +104,11 @@ Result<MaintenanceWindow> MaintenanceService::create(MaintenanceWindow w, const 
       actor, [&](events::Change& change) -> Result<MaintenanceWindow> {
         w.created_at = w.updated_at = change.now();
         TT_TRY(check_nodes(change.db(), w));
-        SQLite::Statement st(
-            change.db(),
-            "INSERT INTO maintenance_windows(name, comment, node_ids, matchers, starts_at, "
-            "ends_at, recurrence, created_by, created_at, updated_at) VALUES (:name, :comment, "
-            ":node_ids, :matchers, :starts_at, :ends_at, :recurrence, :created_by, :created_at, "
-            ":updated_at)");
-        bind_window(st, w);
-        st.bind(":created_by", w.created_by);
-        st.bind(":created_at", static_cast<std::int64_t>(w.created_at));
-        st.exec();
-        w.id = change.db().getLastInsertRowid();
+        w.id = kTable.insert(change.db(), [&](SQLite::Statement& st) {
+          bind_window(st, w);
+          st.bind(":created_by", w.created_by);
+          st.bind(":created_at", w.created_at);
+        });
         resolve_nodes(change.db(), w);
         change.created(kWindows, w.id, to_json(w, change.now()), {{"name", w.name}});
         return w;
@@ -139,14 +129,7 @@ Result<MaintenanceWindow> MaintenanceService::update(std::int64_t id, const nloh
         auto diff = changed_fields(to_input_json(found), to_input_json(w));
         if (diff.empty()) return found;
         w.updated_at = change.now();
-        SQLite::Statement st(
-            change.db(),
-            "UPDATE maintenance_windows SET name=:name, comment=:comment, node_ids=:node_ids, "
-            "matchers=:matchers, starts_at=:starts_at, ends_at=:ends_at, recurrence=:recurrence, "
-            "updated_at=:updated_at WHERE id=:id");
-        bind_window(st, w);
-        st.bind(":id", id);
-        st.exec();
+        kTable.update(change.db(), id, [&](SQLite::Statement& st) { bind_window(st, w); });
         resolve_nodes(change.db(), w);
         change.updated(kWindows, id, to_json(w, change.now()), diff, {{"changed", diff.changed}});
         return w;
@@ -155,8 +138,7 @@ Result<MaintenanceWindow> MaintenanceService::update(std::int64_t id, const nloh
 
 Result<void> MaintenanceService::remove(std::int64_t id, const Actor& actor) {
   return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
-    const MaintenanceWindow found = TT_TRY(kTable.get(change.db(), id));
-    kTable.erase(change.db(), id);
+    const MaintenanceWindow found = TT_TRY(kTable.remove(change.db(), id));
     change.deleted(kWindows, id, to_json(found, change.now()), {{"name", found.name}});
     return ok();
   });

@@ -7,6 +7,7 @@
 #include "alerts/inhibit_service.h"
 #include "alerts/maintenance_service.h"
 #include "core/json.h"
+#include "db/row.h"
 #include "db/table.h"
 
 namespace tt::alerts {
@@ -21,30 +22,28 @@ constexpr const char* kRuleColumns =
 
 Rule read_rule(SQLite::Statement& st) {
   Rule r;
-  r.id = st.getColumn(0).getInt64();
-  r.name = st.getColumn(1).getString();
-  r.kind = st.getColumn(2).getString() == "check_state" ? RuleKind::check_state : RuleKind::expr;
-  r.expr = st.getColumn(3).getString();
-  if (!st.getColumn(4).isNull()) r.check_id = st.getColumn(4).getInt64();
-  r.check_selector = st.getColumn(5).getString();
-  r.for_ms = st.getColumn(6).getInt64();
-  r.keep_firing_for_ms = st.getColumn(7).getInt64();
-  r.severity = parse_severity(st.getColumn(8).getString()).value_or(Severity::warning);
-  r.labels = nlohmann::json::parse(st.getColumn(9).getString()).get<Labels>();
-  r.annotations = nlohmann::json::parse(st.getColumn(10).getString()).get<Labels>();
-  r.channels = nlohmann::json::parse(st.getColumn(11).getString()).get<std::vector<std::int64_t>>();
-  r.enabled = st.getColumn(12).getInt() != 0;
-  r.interval_ms = st.getColumn(13).getInt64();
-  r.created_at = st.getColumn(14).getInt64();
-  r.updated_at = st.getColumn(15).getInt64();
-  r.escalations = escalations_from_stored(nlohmann::json::parse(st.getColumn(16).getString()));
-  if (st.getColumn(17).getInt() > 0)
-    r.flap_damping = FlapDamping{st.getColumn(17).getInt(), st.getColumn(18).getInt64()};
+  std::string kind, severity;
+  nlohmann::json escalations;
+  int flap_fires = 0;
+  std::int64_t flap_window_ms = 0;
+  db::read_row(st, r.id, r.name, kind, r.expr, r.check_id, r.check_selector, r.for_ms,
+               r.keep_firing_for_ms, severity, db::json_text(r.labels),
+               db::json_text(r.annotations), db::json_text(r.channels), r.enabled, r.interval_ms,
+               r.created_at, r.updated_at, db::json_text(escalations), flap_fires, flap_window_ms);
+  r.kind = kind == "check_state" ? RuleKind::check_state : RuleKind::expr;
+  r.severity = parse_severity(severity).value_or(Severity::warning);
+  r.escalations = escalations_from_stored(escalations);
+  if (flap_fires > 0) r.flap_damping = FlapDamping{flap_fires, flap_window_ms};
   return r;
 }
 
-constexpr db::Table<Rule> kRuleTable{"alert_rules", kRuleColumns, read_rule, "alert rule",
-                                     "ALERT_RULE_NOT_FOUND"};
+constexpr const char* kRuleFields =
+    "name, kind, expr, check_id, check_selector, for_ms, keep_firing_for_ms, severity, labels, "
+    "annotations, channels, enabled, interval_ms, updated_at, escalations, flap_fires, "
+    "flap_window_ms";
+
+constexpr db::Table<Rule> kRuleTable{"alert_rules", kRuleColumns,           read_rule,
+                                     "alert rule",  "ALERT_RULE_NOT_FOUND", kRuleFields};
 
 void bind_rule(SQLite::Statement& st, const Rule& r) {
   st.bind(":name", r.name);
@@ -66,14 +65,11 @@ void bind_rule(SQLite::Statement& st, const Rule& r) {
   st.bind(":flap_window_ms", r.flap_damping ? r.flap_damping->window_ms : 0);
   st.bind(":enabled", r.enabled ? 1 : 0);
   st.bind(":interval_ms", r.interval_ms);
-  st.bind(":updated_at", static_cast<std::int64_t>(r.updated_at));
+  st.bind(":updated_at", r.updated_at);
 }
 
 Result<void> check_unique(SQLite::Database& db, const Rule& r) {
-  SQLite::Statement st(db, "SELECT 1 FROM alert_rules WHERE name = ? AND id != ?");
-  st.bind(1, r.name);
-  st.bind(2, r.id);
-  if (st.executeStep())
+  if (kRuleTable.taken(db, r.id, "name = ?", r.name))
     return Error::make(ErrorKind::conflict, "ALERT_RULE_EXISTS",
                        fmt::format("an alert rule named '{}' already exists", r.name));
   return ok();
@@ -107,29 +103,21 @@ constexpr const char* kAlertColumns =
     "keep_firing_since, last_eval_at, acked_by, acked_at, ack_comment, flapping";
 
 Alert read_alert(SQLite::Statement& st) {
-  auto opt = [&](int i) {
-    return st.getColumn(i).isNull() ? std::nullopt
-                                    : std::optional<TimeMs>(st.getColumn(i).getInt64());
-  };
   Alert a;
-  a.id = st.getColumn(0).getInt64();
-  if (!st.getColumn(1).isNull()) a.rule_id = st.getColumn(1).getInt64();
-  a.rule_name = st.getColumn(2).getString();
-  a.severity = parse_severity(st.getColumn(3).getString()).value_or(Severity::warning);
-  for (const auto& [k, v] : nlohmann::json::parse(st.getColumn(4).getString()).get<Labels>())
-    a.labels.push_back({k, v});
-  a.annotations = nlohmann::json::parse(st.getColumn(5).getString()).get<Labels>();
-  a.state = parse_alert_state(st.getColumn(6).getString()).value_or(AlertState::resolved);
-  a.value = st.getColumn(7).isNull() ? std::nan("") : st.getColumn(7).getDouble();
-  a.active_at = st.getColumn(8).getInt64();
-  a.fired_at = opt(9);
-  a.resolved_at = opt(10);
-  a.keep_firing_since = opt(11);
-  a.last_eval_at = st.getColumn(12).getInt64();
-  if (!st.getColumn(13).isNull())
-    a.ack = Ack{st.getColumn(13).getString(), st.getColumn(14).getInt64(),
-                st.getColumn(15).getString()};
-  a.flapping = st.getColumn(16).getInt() != 0;
+  std::string severity, state;
+  Labels labels;
+  std::optional<double> value;
+  std::optional<std::string> acked_by;
+  TimeMs acked_at = 0;
+  std::string ack_comment;
+  db::read_row(st, a.id, a.rule_id, a.rule_name, severity, db::json_text(labels),
+               db::json_text(a.annotations), state, value, a.active_at, a.fired_at, a.resolved_at,
+               a.keep_firing_since, a.last_eval_at, acked_by, acked_at, ack_comment, a.flapping);
+  a.severity = parse_severity(severity).value_or(Severity::warning);
+  for (const auto& [k, v] : labels) a.labels.push_back({k, v});
+  a.state = parse_alert_state(state).value_or(AlertState::resolved);
+  a.value = value.value_or(std::nan(""));
+  if (acked_by) a.ack = Ack{*acked_by, acked_at, ack_comment};
   return a;
 }
 
@@ -140,24 +128,15 @@ constexpr db::Table<Alert> kAlertTable{"alerts", kAlertColumns, read_alert, "ale
 
 Result<std::vector<Rule>> AlertService::load_rules() {
   return m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Rule>> {
-    std::vector<Rule> out;
-    SQLite::Statement st(db, fmt::format("SELECT {} FROM alert_rules ORDER BY id", kRuleColumns));
-    while (st.executeStep()) {
-      out.push_back(read_rule(st));
-      TT_TRY(compile(out.back()));
-    }
+    auto out = kRuleTable.all(db, "id");
+    for (auto& r : out) TT_TRY(compile(r));
     return out;
   });
 }
 
 Result<std::vector<Alert>> AlertService::load_active() {
   return m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Alert>> {
-    std::vector<Alert> out;
-    SQLite::Statement st(
-        db,
-        fmt::format("SELECT {} FROM alerts WHERE state != 'resolved' ORDER BY id", kAlertColumns));
-    while (st.executeStep()) out.push_back(read_alert(st));
-    return out;
+    return kAlertTable.all(db, "id", db::Filter().add("state != 'resolved'"));
   });
 }
 
@@ -168,21 +147,10 @@ Result<Rule> AlertService::create(const RuleInput& in, const Actor& actor) {
     r.created_at = r.updated_at = change.now();
     TT_TRY(check_unique(change.db(), r));
     TT_TRY(check_channels(change.db(), r));
-    SQLite::Statement st(change.db(),
-                         "INSERT INTO alert_rules(name, kind, expr, check_id, check_selector, "
-                         "for_ms, keep_firing_for_ms, "
-                         "severity, labels, annotations, channels, enabled, interval_ms, "
-                         "created_at, updated_at, escalations, "
-                         "flap_fires, flap_window_ms) VALUES "
-                         "(:name, :kind, :expr, :check_id, :check_selector, :for_ms, "
-                         ":keep_firing_for_ms, :severity, "
-                         ":labels, :annotations, :channels, :enabled, :interval_ms, :created_at, "
-                         ":updated_at, :escalations, "
-                         ":flap_fires, :flap_window_ms)");
-    bind_rule(st, r);
-    st.bind(":created_at", static_cast<std::int64_t>(r.created_at));
-    st.exec();
-    r.id = change.db().getLastInsertRowid();
+    r.id = kRuleTable.insert(change.db(), [&](SQLite::Statement& st) {
+      bind_rule(st, r);
+      st.bind(":created_at", r.created_at);
+    });
     change.created(kRules, r.id, to_json(r), {{"name", r.name}});
     change.after_commit([this, r] { m_evaluator.upsert(r); });
     return r;
@@ -203,17 +171,7 @@ Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const
     auto diff = changed_fields(to_json(found), to_json(r));
     if (diff.empty()) return r;
     r.updated_at = change.now();
-    SQLite::Statement st(
-        change.db(),
-        "UPDATE alert_rules SET name=:name, kind=:kind, expr=:expr, check_id=:check_id, "
-        "check_selector=:check_selector, for_ms=:for_ms, keep_firing_for_ms=:keep_firing_for_ms, "
-        "severity=:severity, labels=:labels, annotations=:annotations, channels=:channels, "
-        "enabled=:enabled, interval_ms=:interval_ms, updated_at=:updated_at, "
-        "escalations=:escalations, "
-        "flap_fires=:flap_fires, flap_window_ms=:flap_window_ms WHERE id=:id");
-    bind_rule(st, r);
-    st.bind(":id", id);
-    st.exec();
+    kRuleTable.update(change.db(), id, [&](SQLite::Statement& st) { bind_rule(st, r); });
     change.updated(kRules, id, to_json(r), diff, {{"changed", diff.changed}});
     change.after_commit([this, r] { m_evaluator.upsert(r); });
     return r;
@@ -222,8 +180,7 @@ Result<Rule> AlertService::update(std::int64_t id, const RuleInput& patch, const
 
 Result<void> AlertService::remove(std::int64_t id, const Actor& actor) {
   return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
-    const Rule found = TT_TRY(kRuleTable.get(change.db(), id));
-    kRuleTable.erase(change.db(), id);
+    const Rule found = TT_TRY(kRuleTable.remove(change.db(), id));
     change.deleted(kRules, id, to_json(found), {{"name", found.name}});
     // Its active alerts resolve at the evaluator's next round.
     change.after_commit([this, id] { m_evaluator.remove(id); });
@@ -233,35 +190,13 @@ Result<void> AlertService::remove(std::int64_t id, const Actor& actor) {
 
 Result<Page<Rule>> AlertService::list(const RuleQuery& q) {
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<Rule>> {
-    std::string where = " WHERE 1=1";
-    std::vector<std::string> args;
-    if (q.severity) {
-      where += " AND severity = ?";
-      args.emplace_back(to_string(*q.severity));
-    }
-    if (q.enabled) {
-      where += " AND enabled = ?";
-      args.emplace_back(*q.enabled ? "1" : "0");
-    }
-    if (!q.text.empty()) {
-      where += " AND (instr(lower(name), lower(?)) > 0 OR instr(lower(expr), lower(?)) > 0)";
-      args.insert(args.end(), 2, q.text);
-    }
-    auto bind_all = [&](SQLite::Statement& st) {
-      for (std::size_t i = 0; i < args.size(); ++i) st.bind(static_cast<int>(i + 1), args[i]);
-    };
-    Page<Rule> page;
-    page.request = q.page;
-    SQLite::Statement count(db, "SELECT count(*) FROM alert_rules" + where);
-    bind_all(count);
-    count.executeStep();
-    page.total = count.getColumn(0).getInt64();
-    SQLite::Statement st(
-        db, fmt::format("SELECT {} FROM alert_rules{} ORDER BY name, id LIMIT {} OFFSET {}",
-                        kRuleColumns, where, q.page.per_page, q.page.offset()));
-    bind_all(st);
-    while (st.executeStep()) page.items.push_back(read_rule(st));
-    return page;
+    db::Filter filter;
+    if (q.severity) filter.add("severity = ?", to_string(*q.severity));
+    if (q.enabled) filter.add("enabled = ?", *q.enabled ? 1 : 0);
+    if (!q.text.empty())
+      filter.add("(instr(lower(name), lower(?)) > 0 OR instr(lower(expr), lower(?)) > 0)", q.text,
+                 q.text);
+    return kRuleTable.page(db, q.page, "name, id", filter);
   });
 }
 
@@ -300,41 +235,12 @@ Result<std::set<std::int64_t>> AlertService::muted(const std::vector<std::int64_
 
 Result<Page<Alert>> AlertService::alerts(const AlertQuery& q) {
   auto page = m_readers.with([&](SQLite::Database& db) -> Result<Page<Alert>> {
-    std::string where = " WHERE 1=1";
-    std::vector<std::string> args;
-    if (q.state) {
-      where += " AND state = ?";
-      args.emplace_back(to_string(*q.state));
-    }
-    if (q.severity) {
-      where += " AND severity = ?";
-      args.emplace_back(to_string(*q.severity));
-    }
-    if (q.rule_id) {
-      where += " AND rule_id = ?";
-      args.push_back(std::to_string(*q.rule_id));
-    }
-    for (const auto& [k, v] : q.labels) {
-      where += " AND json_extract(labels, ?) = ?";
-      args.push_back("$.\"" + k + "\"");
-      args.push_back(v);
-    }
-    auto bind_all = [&](SQLite::Statement& st) {
-      for (std::size_t i = 0; i < args.size(); ++i) st.bind(static_cast<int>(i + 1), args[i]);
-    };
-    Page<Alert> page;
-    page.request = q.page;
-    SQLite::Statement count(db, "SELECT count(*) FROM alerts" + where);
-    bind_all(count);
-    count.executeStep();
-    page.total = count.getColumn(0).getInt64();
-    SQLite::Statement st(
-        db,
-        fmt::format("SELECT {} FROM alerts{} ORDER BY active_at DESC, id DESC LIMIT {} OFFSET {}",
-                    kAlertColumns, where, q.page.per_page, q.page.offset()));
-    bind_all(st);
-    while (st.executeStep()) page.items.push_back(read_alert(st));
-    return page;
+    db::Filter filter;
+    if (q.state) filter.add("state = ?", to_string(*q.state));
+    if (q.severity) filter.add("severity = ?", to_string(*q.severity));
+    if (q.rule_id) filter.add("rule_id = ?", *q.rule_id);
+    filter.labels("labels", q.labels);
+    return kAlertTable.page(db, q.page, "active_at DESC, id DESC", filter);
   });
   if (!page.ok()) return page;
   for (auto& a : page->items) a = with_live(std::move(a));
@@ -375,14 +281,9 @@ constexpr const char* kSilenceColumns =
 
 Silence read_silence(SQLite::Statement& st) {
   Silence s;
-  s.id = st.getColumn(0).getInt64();
-  s.matchers_text = st.getColumn(1).getString();
+  db::read_row(st, s.id, s.matchers_text, s.starts_at, s.ends_at, s.comment, s.created_by,
+               s.created_at);
   if (auto m = query::parse_selector(s.matchers_text)) s.matchers = std::move(m.value());
-  s.starts_at = st.getColumn(2).getInt64();
-  s.ends_at = st.getColumn(3).getInt64();
-  s.comment = st.getColumn(4).getString();
-  s.created_by = st.getColumn(5).getString();
-  s.created_at = st.getColumn(6).getInt64();
   return s;
 }
 
@@ -398,13 +299,8 @@ Result<void> AlertService::mark_muted(std::vector<Alert>& alerts) {
   std::set<std::string> down_nodes;
   std::vector<Alert> firing;  // id and labels: the possible sources of inhibition
   auto active = m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Silence>> {
-    std::vector<Silence> out;
-    SQLite::Statement st(db,
-                         fmt::format("SELECT {} FROM silences WHERE ends_at > ? AND starts_at <= ?",
-                                     kSilenceColumns));
-    st.bind(1, static_cast<std::int64_t>(now));
-    st.bind(2, static_cast<std::int64_t>(now));
-    while (st.executeStep()) out.push_back(read_silence(st));
+    auto out =
+        kSilenceTable.all(db, "id", db::Filter().add("ends_at > ? AND starts_at <= ?", now, now));
     windows = load_windows(db);
     inhibit_rules = load_inhibit_rules(db);
     SQLite::Statement down(db, "SELECT name FROM nodes WHERE status = 'down'");
@@ -473,9 +369,10 @@ Result<Silence> AlertService::silence(std::int64_t id) {
 
 Result<Page<Silence>> AlertService::silences(bool include_expired, const PageRequest& request) {
   auto now = m_clock.now_ms();
-  const std::string where = include_expired ? "" : fmt::format("ends_at > {}", now);
+  db::Filter filter;
+  if (!include_expired) filter.add("ends_at > ?", now);
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<Silence>> {
-    return kSilenceTable.page(db, request, "id DESC", where);
+    return kSilenceTable.page(db, request, "id DESC", filter);
   });
 }
 

@@ -8,20 +8,13 @@ namespace tt::api {
 
 namespace {
 
-void severity_query(http::Context& ctx, std::optional<alerts::Severity>& out,
+void severity_query(const http::Context& ctx, std::optional<alerts::Severity>& out,
                     std::vector<FieldError>& errs) {
-  if (auto s = ctx.query("severity"); !s.empty()) {
-    out = alerts::parse_severity(s);
-    if (!out) errs.push_back({"severity", "must be one of critical, warning, info"});
-  }
+  enum_query(ctx, "severity", alerts::parse_severity, "must be one of critical, warning, info", out,
+             errs);
 }
 
-Result<alerts::RuleQuery> rule_query(http::Context& ctx) {
-  alerts::RuleQuery q;
-  auto page = ctx.page_request();
-  if (!page.ok()) return std::move(page).error();
-  q.page = page.value();
-  std::vector<FieldError> errs;
+void rule_query(const http::Context& ctx, alerts::RuleQuery& q, std::vector<FieldError>& errs) {
   severity_query(ctx, q.severity, errs);
   if (auto e = ctx.query("enabled"); !e.empty()) {
     if (e != "true" && e != "false")
@@ -30,68 +23,32 @@ Result<alerts::RuleQuery> rule_query(http::Context& ctx) {
       q.enabled = e == "true";
   }
   q.text = ctx.query("q");
-  if (!errs.empty()) return bad_query(std::move(errs));
-  return q;
 }
 
-Result<alerts::AlertQuery> alert_query(http::Context& ctx) {
-  alerts::AlertQuery q;
-  auto page = ctx.page_request();
-  if (!page.ok()) return std::move(page).error();
-  q.page = page.value();
-  std::vector<FieldError> errs;
-  if (auto s = ctx.query("state"); !s.empty()) {
-    q.state = alerts::parse_alert_state(s);
-    if (!q.state) errs.push_back({"state", "must be one of pending, firing, resolved"});
-  }
+void alert_query(const http::Context& ctx, alerts::AlertQuery& q, std::vector<FieldError>& errs) {
+  enum_query(ctx, "state", alerts::parse_alert_state, "must be one of pending, firing, resolved",
+             q.state, errs);
   severity_query(ctx, q.severity, errs);
   std::int64_t rule = 0;
   ctx.int_query("rule", 1, INT64_MAX, rule, errs, "must be an alert rule id");
   if (rule > 0) q.rule_id = rule;
-  for (const auto& l : ctx.query_values("label")) {
-    auto eq = l.find('=');
-    if (eq == std::string::npos || !valid_label_name(l.substr(0, eq)))
-      errs.push_back({"label", "must be name=value with a valid label name"});
-    else
-      q.labels.emplace_back(l.substr(0, eq), l.substr(eq + 1));
-  }
-  if (!errs.empty()) return bad_query(std::move(errs));
-  return q;
+  label_query(ctx, q.labels, errs);
 }
 
 }  // namespace
 
 void register_alerts(http::Router& r, Services& s) {
   auto& svc = s.alerts;
-  add_resource_routes<alerts::Rule>(
-      r, {"/api/v1/alert-rules", "ALERT_RULE_NOT_FOUND",
-          [](const alerts::Rule& rule) { return alerts::to_json(rule); },
-          [&svc](http::Context& ctx) -> Result<Page<alerts::Rule>> {
-            auto q = rule_query(ctx);
-            if (!q.ok()) return std::move(q).error();
-            return svc.list(q.value());
-          },
-          [&svc](const nlohmann::json& body, const Actor& actor) -> Result<alerts::Rule> {
-            auto in = alerts::decode_rule_input(body, alerts::InputMode::create);
-            if (!in.ok()) return std::move(in).error();
-            return svc.create(in.value(), actor);
-          },
-          [&svc](std::int64_t id) { return svc.get(id); },
-          [&svc](std::int64_t id, const nlohmann::json& body,
-                 const Actor& actor) -> Result<alerts::Rule> {
-            auto in = alerts::decode_rule_input(body, alerts::InputMode::patch);
-            if (!in.ok()) return std::move(in).error();
-            return svc.update(id, in.value(), actor);
-          },
-          [&svc](std::int64_t id, const Actor& actor) { return svc.remove(id, actor); }});
+  add_resource_routes(r,
+                      input_resource<alerts::Rule>(
+                          "/api/v1/alert-rules", "ALERT_RULE_NOT_FOUND",
+                          [](const alerts::Rule& rule) { return alerts::to_json(rule); },
+                          list_by<alerts::Rule>(svc, rule_query), svc, alerts::decode_rule_input));
   r.add({"GET", "/api/v1/alerts", http::Access::read, [&svc](http::Context& ctx) {
-           auto q = alert_query(ctx);
+           auto q = list_query(ctx, alert_query);
            if (!q.ok()) return ctx.error(q.error());
-           auto page = svc.alerts(q.value());
-           if (!page.ok()) return ctx.error(page.error());
-           nlohmann::json items = nlohmann::json::array();
-           for (const auto& a : page->items) items.push_back(alerts::to_json(a));
-           ctx.list(items, page->total, page->request);
+           reply_page(ctx, svc.alerts(q.value()),
+                      [](const alerts::Alert& a) { return alerts::to_json(a); });
          }});
   r.add({"GET", "/api/v1/alerts/{id}", http::Access::read, [&svc](http::Context& ctx) {
            auto id = ctx.id_param("id", "ALERT_NOT_FOUND");
@@ -136,22 +93,16 @@ void register_alerts(http::Router& r, Services& s) {
             return alerts::to_json(x, SystemClock::instance().now_ms());
           },
           [&svc](http::Context& ctx) -> Result<Page<alerts::Silence>> {
-            auto page = ctx.page_request();
-            if (!page.ok()) return std::move(page).error();
-            auto expired = ctx.query("expired");
-            if (!expired.empty() && expired != "true" && expired != "false")
-              return bad_query({{"expired", "must be true or false"}});
-            return svc.silences(expired == "true", page.value());
+            const auto page = TT_TRY(ctx.page_request());
+            return svc.silences(TT_TRY(flag_query(ctx, "expired")), page);
           },
           [&svc](const nlohmann::json& body, const Actor& actor) -> Result<alerts::Silence> {
-            auto in = alerts::decode_silence(body, SystemClock::instance().now_ms());
-            if (!in.ok()) return std::move(in).error();
-            return svc.create_silence(std::move(in.value()), actor);
+            return svc.create_silence(
+                TT_TRY(alerts::decode_silence(body, SystemClock::instance().now_ms())), actor);
           },
           [&svc](std::int64_t id) { return svc.silence(id); }, nullptr,
           [&svc](std::int64_t id, const Actor& actor) -> Result<void> {
-            auto x = svc.expire_silence(id, actor);
-            if (!x.ok()) return std::move(x).error();
+            TT_TRY(svc.expire_silence(id, actor));
             return {};
           }});
 }

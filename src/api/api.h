@@ -48,6 +48,39 @@ inline Error bad_query(std::vector<FieldError> errs) {
       ErrorKind::validation, "VALIDATION_FAILED", "bad query parameters", std::move(errs), {}};
 }
 
+// A list's query: the page, then what `read(ctx, q, errs)` takes into `q`; 422 with every
+// problem `read` found.
+template <typename Q>
+Result<Q> list_query(const http::Context& ctx,
+                     void (*read)(const http::Context&, Q&, std::vector<FieldError>&)) {
+  Q q;
+  q.page = TT_TRY(ctx.page_request());
+  std::vector<FieldError> errs;
+  read(ctx, q, errs);
+  if (!errs.empty()) return bad_query(std::move(errs));
+  return q;
+}
+
+// Query parameters that several lists share. Each adds what is wrong to `errs`.
+// name=one of an enum's names, read by `parse` (`must` tells which there are).
+template <typename E>
+void enum_query(const http::Context& ctx, const char* name,
+                std::optional<E> (*parse)(std::string_view), const char* must,
+                std::optional<E>& out, std::vector<FieldError>& errs) {
+  if (auto v = ctx.query(name); !v.empty()) {
+    out = parse(v);
+    if (!out) errs.push_back({name, must});
+  }
+}
+// label=name=value, repeated: all must match.
+void label_query(const http::Context& ctx, std::vector<std::pair<std::string, std::string>>& out,
+                 std::vector<FieldError>& errs);
+// sort=field or sort=-field (descending), where valid(sort) says which fields there are.
+void sort_query(const http::Context& ctx, bool (*valid)(const std::string&),
+                std::string_view fields, std::string& out, std::vector<FieldError>& errs);
+// name=true or name=false; false when absent, 422 for anything else.
+Result<bool> flag_query(const http::Context& ctx, const char* name);
+
 void register_health(http::Router& r, Services& s);
 void register_auth(http::Router& r, Services& s);
 void register_users(http::Router& r, Services& s);

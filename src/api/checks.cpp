@@ -13,41 +13,20 @@ namespace tt::api {
 
 namespace {
 
-Result<checks::CheckQuery> check_query(http::Context& ctx) {
-  checks::CheckQuery q;
-  auto page = ctx.page_request();
-  if (!page.ok()) return std::move(page).error();
-  q.page = page.value();
-  std::vector<FieldError> errs;
+void check_query(const http::Context& ctx, checks::CheckQuery& q, std::vector<FieldError>& errs) {
   if (auto k = ctx.query("kind"); !k.empty()) {
     if (!probes::find_kind(k)) errs.push_back({"kind", "is not a check kind"});
     q.kind = k;
   }
-  if (auto s = ctx.query("state"); !s.empty()) {
-    q.state = checks::parse_check_state(s);
-    if (!q.state) errs.push_back({"state", "must be one of pending, up, down, paused"});
-  }
+  enum_query(ctx, "state", checks::parse_check_state, "must be one of pending, up, down, paused",
+             q.state, errs);
   std::int64_t node = 0;
   ctx.int_query("node", 1, INT64_MAX, node, errs, "must be a node id");
   if (node > 0) q.node_id = node;
-  for (const auto& l : ctx.query_values("label")) {
-    auto eq = l.find('=');
-    if (eq == std::string::npos || !valid_label_name(l.substr(0, eq)))
-      errs.push_back({"label", "must be name=value with a valid label name"});
-    else
-      q.labels.emplace_back(l.substr(0, eq), l.substr(eq + 1));
-  }
+  label_query(ctx, q.labels, errs);
   q.text = ctx.query("q");
-  if (auto s = ctx.query("sort"); !s.empty()) {
-    if (!checks::valid_check_sort(s))
-      errs.push_back(
-          {"sort",
-           "must be one of name, kind, state, created_at, updated_at, id, with - for descending"});
-    else
-      q.sort = s;
-  }
-  if (!errs.empty()) return bad_query(std::move(errs));
-  return q;
+  sort_query(ctx, checks::valid_check_sort, "name, kind, state, created_at, updated_at, id", q.sort,
+             errs);
 }
 
 // status, msg, value and ping from the query string, a form body or a JSON body.
@@ -107,31 +86,13 @@ Result<checks::Heartbeat> heartbeat(http::Context& ctx) {
 void register_checks(http::Router& r, Services& s) {
   auto& checks = s.checks;
   r.add({"GET", "/api/v1/check-kinds", http::Access::read, [](http::Context& ctx) {
-           nlohmann::json items = nlohmann::json::array();
-           for (const auto* k : probes::kinds()) items.push_back(probes::to_json(*k));
-           ctx.ok(items);
+           ctx.ok(json_array(probes::kinds(), [](const auto* k) { return probes::to_json(*k); }));
          }});
-  add_resource_routes<checks::Check>(
-      r, {"/api/v1/checks", "CHECK_NOT_FOUND",
-          [](const checks::Check& c) { return checks::to_json(c); },
-          [&checks](http::Context& ctx) -> Result<Page<checks::Check>> {
-            auto q = check_query(ctx);
-            if (!q.ok()) return std::move(q).error();
-            return checks.list(q.value());
-          },
-          [&checks](const nlohmann::json& body, const Actor& actor) -> Result<checks::Check> {
-            auto in = checks::decode_check_input(body, checks::InputMode::create);
-            if (!in.ok()) return std::move(in).error();
-            return checks.create(in.value(), actor);
-          },
-          [&checks](std::int64_t id) { return checks.get(id); },
-          [&checks](std::int64_t id, const nlohmann::json& body,
-                    const Actor& actor) -> Result<checks::Check> {
-            auto in = checks::decode_check_input(body, checks::InputMode::patch);
-            if (!in.ok()) return std::move(in).error();
-            return checks.update(id, in.value(), actor);
-          },
-          [&checks](std::int64_t id, const Actor& actor) { return checks.remove(id, actor); }});
+  add_resource_routes(
+      r, input_resource<checks::Check>(
+             "/api/v1/checks", "CHECK_NOT_FOUND",
+             [](const checks::Check& c) { return checks::to_json(c); },
+             list_by<checks::Check>(checks, check_query), checks, checks::decode_check_input));
   r.add({"POST", "/api/v1/checks/{id}/run", http::Access::operate, [&checks](http::Context& ctx) {
            auto id = ctx.id_param("id", "CHECK_NOT_FOUND");
            if (!id.ok()) return ctx.error(id.error());

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "api/api.h"
+#include "api/resource.h"
 #include "core/duration.h"
 
 namespace tt::api {
@@ -43,15 +44,10 @@ Error bad_fields(std::vector<FieldError> errs) {
 
 void register_users(http::Router& r, Services& s) {
   auto& auth = s.auth;
-  r.add({"GET", "/api/v1/users", http::Access::admin, [&auth](http::Context& ctx) {
-           auto page = ctx.page_request();
-           if (!page.ok()) return ctx.error(page.error());
-           auto users = auth.list_users(page.value());
-           if (!users.ok()) return ctx.error(users.error());
-           nlohmann::json items = nlohmann::json::array();
-           for (const auto& u : users->items) items.push_back(to_json(u));
-           ctx.list(items, users->total, users->request);
-         }});
+  r.add(list_route(
+      "/api/v1/users", http::Access::admin,
+      [&auth](http::Context&, PageRequest page) { return auth.list_users(page); },
+      [](const auth::User& u) { return to_json(u); }));
   r.add({"POST", "/api/v1/users", http::Access::admin, [&auth](http::Context& ctx) {
            auto body = ctx.json_body();
            if (!body.ok()) return ctx.error(body.error());
@@ -86,27 +82,21 @@ void register_users(http::Router& r, Services& s) {
            ctx.res.set_header("Location", fmt::format("/api/v1/users/{}", user->id));
            ctx.ok(to_json(user.value()), 201);
          }});
-  r.add({"DELETE", "/api/v1/users/{id}", http::Access::admin, [&auth](http::Context& ctx) {
-           auto id = ctx.id_param("id", "USER_NOT_FOUND");
-           if (!id.ok()) return ctx.error(id.error());
-           auto done = auth.delete_user(id.value(), ctx.actor().name, ctx.remote());
-           if (!done.ok()) return ctx.error(done.error());
-           ctx.no_content();
-         }});
+  r.add(delete_route("/api/v1/users/{id}", http::Access::admin, "USER_NOT_FOUND",
+                     [&auth](http::Context& ctx, std::int64_t id) {
+                       return auth.delete_user(id, ctx.actor().name, ctx.remote());
+                     }));
 
   // Tokens: everyone manages their own; admins manage anyone's.
-  r.add({"GET", "/api/v1/tokens", http::Access::authenticated, [&auth](http::Context& ctx) {
-           auto page = ctx.page_request();
-           if (!page.ok()) return ctx.error(page.error());
-           bool admin = auth::allows(*ctx.principal, auth::Permission::admin);
-           auto user = admin ? optional_query(ctx, "user")
-                             : std::optional<std::string>(ctx.principal->user);
-           auto tokens = auth.list_tokens(user, page.value());
-           if (!tokens.ok()) return ctx.error(tokens.error());
-           nlohmann::json items = nlohmann::json::array();
-           for (const auto& t : tokens->items) items.push_back(to_json(t));
-           ctx.list(items, tokens->total, tokens->request);
-         }});
+  r.add(list_route(
+      "/api/v1/tokens", http::Access::authenticated,
+      [&auth](http::Context& ctx, PageRequest page) {
+        bool admin = auth::allows(*ctx.principal, auth::Permission::admin);
+        auto user =
+            admin ? optional_query(ctx, "user") : std::optional<std::string>(ctx.principal->user);
+        return auth.list_tokens(user, page);
+      },
+      [](const auth::ApiToken& t) { return to_json(t); }));
   r.add({"POST", "/api/v1/tokens", http::Access::authenticated, [&auth](http::Context& ctx) {
            auto body = ctx.json_body();
            if (!body.ok()) return ctx.error(body.error());
@@ -144,31 +134,24 @@ void register_users(http::Router& r, Services& s) {
            j["token"] = t->token;  // shown once
            ctx.ok(j, 201);
          }});
-  r.add({"DELETE", "/api/v1/tokens/{id}", http::Access::authenticated, [&auth](http::Context& ctx) {
-           auto id = ctx.id_param("id", "TOKEN_NOT_FOUND");
-           if (!id.ok()) return ctx.error(id.error());
-           auto token = auth.get_token(id.value());
-           if (!token.ok()) return ctx.error(token.error());
-           // Another user's token is reported missing rather than forbidden: ids are not disclosed.
-           if (token->user_id != ctx.principal->user_id &&
-               !auth::allows(*ctx.principal, auth::Permission::admin))
-             return ctx.error(
-                 Error::make(ErrorKind::not_found, "TOKEN_NOT_FOUND", "no such token"));
-           auto done = auth.revoke_token(id.value(), ctx.actor().name, ctx.remote());
-           if (!done.ok()) return ctx.error(done.error());
-           ctx.no_content();
-         }});
+  r.add(delete_route("/api/v1/tokens/{id}", http::Access::authenticated, "TOKEN_NOT_FOUND",
+                     [&auth](http::Context& ctx, std::int64_t id) -> Result<void> {
+                       const auto token = TT_TRY(auth.get_token(id));
+                       // Another user's token is reported missing rather than forbidden: ids are
+                       // not disclosed.
+                       if (token.user_id != ctx.principal->user_id &&
+                           !auth::allows(*ctx.principal, auth::Permission::admin))
+                         return Error::make(ErrorKind::not_found, "TOKEN_NOT_FOUND",
+                                            "no such token");
+                       return auth.revoke_token(id, ctx.actor().name, ctx.remote());
+                     }));
 
-  r.add({"GET", "/api/v1/audit", http::Access::admin, [&auth](http::Context& ctx) {
-           auto page = ctx.page_request();
-           if (!page.ok()) return ctx.error(page.error());
-           auto entries = auth.list_audit(page.value(), optional_query(ctx, "actor"),
-                                          optional_query(ctx, "action"));
-           if (!entries.ok()) return ctx.error(entries.error());
-           nlohmann::json items = nlohmann::json::array();
-           for (const auto& e : entries->items) items.push_back(to_json(e));
-           ctx.list(items, entries->total, entries->request);
-         }});
+  r.add(list_route(
+      "/api/v1/audit", http::Access::admin,
+      [&auth](http::Context& ctx, PageRequest page) {
+        return auth.list_audit(page, optional_query(ctx, "actor"), optional_query(ctx, "action"));
+      },
+      [](const auth::AuditEntry& e) { return to_json(e); }));
 }
 
 }  // namespace tt::api

@@ -3,6 +3,8 @@
 #include "auth/service.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "db/row.h"
+#include "db/table.h"
 
 namespace tt::auth {
 
@@ -17,28 +19,18 @@ constexpr std::size_t kMaxTouchEntries = 10'000;
 // A shorter-lived token is a mistake (a unit typed wrong), or one that dies before it is used.
 constexpr std::int64_t kMinTokenLifetimeMs = 60'000;
 
-constexpr const char* kTokenSelect =
-    "SELECT t.id, t.user_id, u.name, t.name, t.prefix, t.created_at, t.expires_at, t.last_used_at, "
-    "t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id ";
-
-ApiToken token_from_row(SQLite::Statement& q) {
+ApiToken read_token(SQLite::Statement& q) {
   ApiToken t;
-  t.id = q.getColumn(0).getInt64();
-  t.user_id = q.getColumn(1).getInt64();
-  t.user = q.getColumn(2).getString();
-  t.label = q.getColumn(3).getString();
-  t.prefix = q.getColumn(4).getString();
-  t.created_at = q.getColumn(5).getInt64();
-  t.expires_at = detail::opt_int64(q.getColumn(6));
-  t.last_used_at = detail::opt_int64(q.getColumn(7));
-  t.revoked_at = detail::opt_int64(q.getColumn(8));
+  db::read_row(q, t.id, t.user_id, t.user, t.label, t.prefix, t.created_at, t.expires_at,
+               t.last_used_at, t.revoked_at);
   return t;
 }
 
-Error token_not_found(std::int64_t id) {
-  return Error::make(ErrorKind::not_found, "TOKEN_NOT_FOUND",
-                     fmt::format("no API token with id {}", id));
-}
+constexpr db::Table<ApiToken> kTokens{
+    "api_tokens",
+    "id, user_id, (SELECT name FROM users WHERE users.id = user_id), name, prefix, created_at, "
+    "expires_at, last_used_at, revoked_at",
+    read_token, "API token", "TOKEN_NOT_FOUND"};
 
 Error token_invalid() {
   return Error::make(ErrorKind::unauthenticated, "TOKEN_INVALID",
@@ -103,42 +95,21 @@ Result<NewToken> AuthService::create_token(const std::string& user_name, const s
 Result<Page<ApiToken>> AuthService::list_tokens(const std::optional<std::string>& user,
                                                 PageRequest page) {
   page = detail::clamp(page);
+  db::Filter filter;
+  if (user) filter.add("user_id = (SELECT id FROM users WHERE name = ?)", *user);
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<ApiToken>> {
-    Page<ApiToken> out;
-    out.request = page;
-    const std::string where = user ? "WHERE u.name = ? " : "";
-    SQLite::Statement count(
-        db, "SELECT COUNT(*) FROM api_tokens t JOIN users u ON u.id = t.user_id " + where);
-    if (user) count.bind(1, *user);
-    count.executeStep();
-    out.total = count.getColumn(0).getInt64();
-    SQLite::Statement q(db,
-                        std::string(kTokenSelect) + where + "ORDER BY t.id DESC LIMIT ? OFFSET ?");
-    int i = 1;
-    if (user) q.bind(i++, *user);
-    q.bind(i++, page.per_page);
-    q.bind(i++, page.offset());
-    while (q.executeStep()) out.items.push_back(token_from_row(q));
-    return out;
+    return kTokens.page(db, page, "id DESC", filter);
   });
 }
 
 Result<ApiToken> AuthService::get_token(std::int64_t id) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<ApiToken> {
-    SQLite::Statement q(db, std::string(kTokenSelect) + "WHERE t.id = ?");
-    q.bind(1, id);
-    if (!q.executeStep()) return token_not_found(id);
-    return token_from_row(q);
-  });
+  return m_readers.with([&](SQLite::Database& db) { return kTokens.get(db, id); });
 }
 
 Result<void> AuthService::revoke_token(std::int64_t id, const std::string& actor,
                                        const std::string& remote) {
   return m_log.commit<void>(Actor{actor, remote}, [&](events::Change& change) -> Result<void> {
-    SQLite::Statement q(change.db(), std::string(kTokenSelect) + "WHERE t.id = ?");
-    q.bind(1, id);
-    if (!q.executeStep()) return token_not_found(id);
-    const ApiToken t = token_from_row(q);
+    const ApiToken t = TT_TRY(kTokens.get(change.db(), id));
     // Told also for a token revoked before: telling twice closes nothing more.
     change.after_commit([this, id] { revoked({Revocation::Scope::token, 0, id, {}}); });
     if (t.revoked_at) return ok();

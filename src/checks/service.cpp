@@ -8,6 +8,7 @@
 #include "core/duration.h"
 #include "core/json.h"
 #include "core/random.h"
+#include "db/row.h"
 #include "db/table.h"
 #include "probes/descriptor.h"
 
@@ -15,55 +16,35 @@ namespace tt::checks {
 
 namespace {
 
+// The node's name is read from its row (a subquery) at each read, never stored with the check.
 constexpr const char* kColumns =
-    "c.id, c.name, c.kind, c.target, c.interval_ms, c.timeout_ms, c.retries, c.node_id, c.labels, "
-    "c.enabled, "
-    "c.conditions, c.options, c.push_token, c.state, c.state_since, c.flapping, c.last_result, "
-    "c.created_at, "
-    "c.updated_at, coalesce(n.name, '')";
-constexpr const char* kSource = "checks c LEFT JOIN nodes n ON n.id = c.node_id";
+    "id, name, kind, target, interval_ms, timeout_ms, retries, node_id, labels, enabled, "
+    "conditions, options, push_token, state, state_since, flapping, last_result, created_at, "
+    "updated_at, coalesce((SELECT name FROM nodes WHERE nodes.id = node_id), '')";
 
 Check read_check(SQLite::Statement& st) {
   Check c;
-  c.id = st.getColumn(0).getInt64();
-  c.name = st.getColumn(1).getString();
-  c.kind = st.getColumn(2).getString();
-  c.target = st.getColumn(3).getString();
-  c.interval_ms = st.getColumn(4).getInt64();
-  c.timeout_ms = st.getColumn(5).getInt64();
-  c.retries = st.getColumn(6).getInt();
-  if (!st.getColumn(7).isNull()) c.node_id = st.getColumn(7).getInt64();
-  c.labels = nlohmann::json::parse(st.getColumn(8).getString()).get<Labels>();
-  c.enabled = st.getColumn(9).getInt() != 0;
-  c.conditions =
-      nlohmann::json::parse(st.getColumn(10).getString()).get<std::vector<std::string>>();
-  c.options = nlohmann::json::parse(st.getColumn(11).getString());
-  if (!st.getColumn(12).isNull()) c.push_token = st.getColumn(12).getString();
-  c.state = parse_check_state(st.getColumn(13).getString()).value_or(CheckState::pending);
-  if (!st.getColumn(14).isNull()) c.state_since = st.getColumn(14).getInt64();
-  c.flapping = st.getColumn(15).getInt() != 0;
-  if (!st.getColumn(16).isNull())
-    c.last_result = nlohmann::json::parse(st.getColumn(16).getString());
-  c.created_at = st.getColumn(17).getInt64();
-  c.updated_at = st.getColumn(18).getInt64();
-  c.node_name = st.getColumn(19).getString();
+  std::string state;
+  db::read_row(st, c.id, c.name, c.kind, c.target, c.interval_ms, c.timeout_ms, c.retries,
+               c.node_id, db::json_text(c.labels), c.enabled, db::json_text(c.conditions),
+               db::json_text(c.options), c.push_token, state, c.state_since, c.flapping,
+               db::json_text(c.last_result), c.created_at, c.updated_at, c.node_name);
+  c.state = parse_check_state(state).value_or(CheckState::pending);
   return c;
 }
 
-std::optional<Check> find_check(SQLite::Database& db, const std::string& where,
-                                const std::string& arg) {
-  SQLite::Statement st(db, fmt::format("SELECT {} FROM {} WHERE {}", kColumns, kSource, where));
-  st.bind(1, arg);
-  if (!st.executeStep()) return std::nullopt;
-  return read_check(st);
-}
+constexpr db::Table<Check> kTable{
+    "checks",
+    kColumns,
+    read_check,
+    "check",
+    "CHECK_NOT_FOUND",
+    "name, kind, target, interval_ms, timeout_ms, retries, node_id, labels, enabled, conditions, "
+    "options, push_token, state, state_since, flapping, updated_at"};
 
 // Name uniqueness and the node reference, checked inside the writer job.
 Result<void> check_references(SQLite::Database& db, Check& c) {
-  SQLite::Statement st(db, "SELECT 1 FROM checks WHERE name = ? AND id != ?");
-  st.bind(1, c.name);
-  st.bind(2, c.id);
-  if (st.executeStep())
+  if (kTable.taken(db, c.id, "name = ?", c.name))
     return Error::make(ErrorKind::conflict, "CHECK_EXISTS",
                        fmt::format("a check named '{}' already exists", c.name));
   c.node_name.clear();
@@ -105,17 +86,11 @@ void bind_check(SQLite::Statement& st, const Check& c) {
     st.bind(":state_since", static_cast<std::int64_t>(*c.state_since));
   else
     st.bind(":state_since");
-  st.bind(":updated_at", static_cast<std::int64_t>(c.updated_at));
+  st.bind(":flapping", c.flapping ? 1 : 0);
+  st.bind(":updated_at", c.updated_at);
 }
 
 constexpr events::Resource kChecks{"checks", "check", "check"};
-constexpr db::Table<Check> kTable{.name = "checks",
-                                  .columns = kColumns,
-                                  .read = read_check,
-                                  .noun = "check",
-                                  .not_found_code = "CHECK_NOT_FOUND",
-                                  .from = kSource,
-                                  .id = "c.id"};
 
 // What a PATCH changed, as the event and audit row tell it (secrets masked). A new secret alone
 // does not show in the masked JSON but is a change all the same.
@@ -135,7 +110,7 @@ FieldChanges check_changes(const Check& before, const Check& after) {
 }  // namespace
 
 bool valid_check_sort(const std::string& sort) {
-  std::string f = !sort.empty() && sort[0] == '-' ? sort.substr(1) : sort;
+  const auto f = db::parse_sort(sort).field;
   return f == "name" || f == "kind" || f == "state" || f == "created_at" || f == "updated_at" ||
          f == "id";
 }
@@ -159,12 +134,8 @@ Check CheckService::with_live(Check c) const {
 }
 
 Result<std::vector<Check>> CheckService::load_all() {
-  return m_readers.with([&](SQLite::Database& db) -> Result<std::vector<Check>> {
-    std::vector<Check> out;
-    SQLite::Statement st(db, fmt::format("SELECT {} FROM {} ORDER BY c.id", kColumns, kSource));
-    while (st.executeStep()) out.push_back(read_check(st));
-    return out;
-  });
+  return m_readers.with(
+      [&](SQLite::Database& db) -> Result<std::vector<Check>> { return kTable.all(db, "id"); });
 }
 
 Result<Check> CheckService::create(const CheckInput& in, const Actor& actor) {
@@ -176,17 +147,10 @@ Result<Check> CheckService::create(const CheckInput& in, const Actor& actor) {
     c.state_since = change.now();
     c.state = c.enabled ? CheckState::pending : CheckState::paused;
     TT_TRY(check_references(change.db(), c));
-    SQLite::Statement st(
-        change.db(),
-        "INSERT INTO checks(name, kind, target, interval_ms, timeout_ms, retries, node_id, labels, "
-        "enabled, conditions, options, push_token, state, state_since, created_at, updated_at) "
-        "VALUES (:name, :kind, :target, :interval_ms, :timeout_ms, :retries, :node_id, :labels, "
-        ":enabled, :conditions, :options, :push_token, :state, :state_since, :created_at, "
-        ":updated_at)");
-    bind_check(st, c);
-    st.bind(":created_at", static_cast<std::int64_t>(c.created_at));
-    st.exec();
-    c.id = change.db().getLastInsertRowid();
+    c.id = kTable.insert(change.db(), [&](SQLite::Statement& st) {
+      bind_check(st, c);
+      st.bind(":created_at", c.created_at);
+    });
     change.created(kChecks, c.id, to_json(c), {{"name", c.name}, {"kind", c.kind}});
     change.after_commit([this, c] { m_runner.upsert(c); });
     return c;
@@ -216,17 +180,7 @@ Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, con
     }
     if (!probes::find_kind(c.kind)->make && !c.push_token) c.push_token = random_hex(16);
     if (probes::find_kind(c.kind)->make) c.push_token.reset();
-    SQLite::Statement st(
-        change.db(),
-        "UPDATE checks SET name=:name, kind=:kind, target=:target, interval_ms=:interval_ms, "
-        "timeout_ms=:timeout_ms, retries=:retries, node_id=:node_id, labels=:labels, "
-        "enabled=:enabled, "
-        "conditions=:conditions, options=:options, push_token=:push_token, updated_at=:updated_at, "
-        "state=:state, state_since=:state_since, flapping=:flapping WHERE id=:id");
-    bind_check(st, c);
-    st.bind(":flapping", c.flapping ? 1 : 0);
-    st.bind(":id", id);
-    st.exec();
+    kTable.update(change.db(), id, [&](SQLite::Statement& st) { bind_check(st, c); });
     change.updated(kChecks, id, to_json(c), diff, {{"changed", diff.changed}});
     change.after_commit([this, c] { m_runner.upsert(c); });
     return c;
@@ -237,8 +191,7 @@ Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, con
 
 Result<void> CheckService::remove(std::int64_t id, const Actor& actor) {
   return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
-    const Check found = TT_TRY(kTable.get(change.db(), id));
-    kTable.erase(change.db(), id);
+    const Check found = TT_TRY(kTable.remove(change.db(), id));
     change.deleted(kChecks, id, to_json(found), {{"name", found.name}});
     change.after_commit([this, id] { m_runner.remove(id); });
     return ok();
@@ -247,53 +200,19 @@ Result<void> CheckService::remove(std::int64_t id, const Actor& actor) {
 
 Result<Page<Check>> CheckService::list(const CheckQuery& q) {
   auto page = m_readers.with([&](SQLite::Database& db) -> Result<Page<Check>> {
-    std::string where = " WHERE 1=1";
-    std::vector<std::string> args;
-    if (q.kind) {
-      where += " AND c.kind = ?";
-      args.push_back(*q.kind);
-    }
-    if (q.state) {
-      where += " AND c.state = ?";
-      args.emplace_back(to_string(*q.state));
-    }
-    if (q.node_id) {
-      where += " AND c.node_id = ?";
-      args.push_back(std::to_string(*q.node_id));
-    }
-    for (const auto& [k, v] : q.labels) {
-      where += " AND json_extract(c.labels, ?) = ?";
-      args.push_back("$.\"" + k + "\"");
-      args.push_back(v);
-    }
-    if (!q.text.empty()) {
-      where +=
-          " AND (instr(lower(c.name), lower(?)) > 0 OR instr(lower(redact_url(c.target)), "
-          "lower(?)) > 0)";
-      args.insert(args.end(), 2, q.text);
-    }
-    auto bind_all = [&](SQLite::Statement& st) {
-      for (std::size_t i = 0; i < args.size(); ++i) st.bind(static_cast<int>(i + 1), args[i]);
-    };
-    Page<Check> page;
-    page.request = q.page;
-    {
-      SQLite::Statement st(db, fmt::format("SELECT count(*) FROM {}{}", kSource, where));
-      bind_all(st);
-      st.executeStep();
-      page.total = st.getColumn(0).getInt64();
-    }
-    bool desc = !q.sort.empty() && q.sort[0] == '-';
-    std::string field = desc ? q.sort.substr(1) : q.sort;
-    if (!valid_check_sort(q.sort)) field = "name";
-    const char* dir = desc ? "DESC" : "ASC";
-    SQLite::Statement st(
-        db,
-        fmt::format("SELECT {} FROM {}{} ORDER BY c.{} {}, c.id {} LIMIT {} OFFSET {}", kColumns,
-                    kSource, where, field, dir, dir, q.page.per_page, q.page.offset()));
-    bind_all(st);
-    while (st.executeStep()) page.items.push_back(read_check(st));
-    return page;
+    db::Filter filter;
+    if (q.kind) filter.add("kind = ?", *q.kind);
+    if (q.state) filter.add("state = ?", to_string(*q.state));
+    if (q.node_id) filter.add("node_id = ?", *q.node_id);
+    filter.labels("labels", q.labels);
+    if (!q.text.empty())
+      filter.add(
+          "(instr(lower(name), lower(?)) > 0 OR instr(lower(redact_url(target)), lower(?)) > "
+          "0)",
+          q.text, q.text);
+    const db::Sort sort = db::parse_sort(valid_check_sort(q.sort) ? q.sort : "name");
+    return kTable.page(db, q.page, fmt::format("{} {}, id {}", sort.field, sort.dir(), sort.dir()),
+                       filter);
   });
   if (page.ok())
     for (auto& c : page->items) c = with_live(std::move(c));
@@ -323,10 +242,10 @@ Result<nlohmann::json> CheckService::run_now(std::int64_t id) {
 
 Result<void> CheckService::push(const std::string& token, const Heartbeat& hb) {
   auto c = m_readers.with([&](SQLite::Database& db) -> Result<Check> {
-    auto found = find_check(db, "c.push_token = ?", token);
-    if (!found)
+    auto found = kTable.all(db, "id", db::Filter().add("push_token = ?", token));
+    if (found.empty())
       return Error::make(ErrorKind::not_found, "PUSH_TOKEN_UNKNOWN", "no push check has this URL");
-    return *found;
+    return std::move(found.front());
   });
   if (!c.ok()) return std::move(c).error();
   if (!c->enabled)

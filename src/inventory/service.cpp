@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/json.h"
+#include "db/row.h"
 #include "db/table.h"
 
 namespace tt::inventory {
@@ -15,25 +16,23 @@ constexpr const char* kNodeColumns =
 
 Node read_node(SQLite::Statement& st) {
   Node n;
-  n.id = st.getColumn(0).getInt64();
-  n.name = st.getColumn(1).getString();
-  n.type = parse_node_type(st.getColumn(2).getString()).value_or(NodeType::baremetal);
-  n.address = st.getColumn(3).getString();
-  n.labels = nlohmann::json::parse(st.getColumn(4).getString()).get<Labels>();
-  n.metadata = nlohmann::json::parse(st.getColumn(5).getString());
-  if (!st.getColumn(6).isNull()) {
-    n.location = Location{st.getColumn(6).getDouble(), st.getColumn(7).getDouble(),
-                          st.getColumn(8).isNull() ? "" : st.getColumn(8).getString()};
-  }
-  if (!st.getColumn(9).isNull()) n.mac = st.getColumn(9).getString();
-  n.status = parse_node_status(st.getColumn(10).getString()).value_or(NodeStatus::unknown);
-  n.created_at = st.getColumn(11).getInt64();
-  n.updated_at = st.getColumn(12).getInt64();
-  if (!st.getColumn(13).isNull()) n.last_seen = st.getColumn(13).getInt64();
+  std::string type, status;
+  std::optional<double> lat;
+  double lon = 0;
+  std::optional<std::string> place;
+  db::read_row(st, n.id, n.name, type, n.address, db::json_text(n.labels),
+               db::json_text(n.metadata), lat, lon, place, n.mac, status, n.created_at,
+               n.updated_at, n.last_seen);
+  n.type = parse_node_type(type).value_or(NodeType::baremetal);
+  if (lat) n.location = Location{*lat, lon, place.value_or("")};
+  n.status = parse_node_status(status).value_or(NodeStatus::unknown);
   return n;
 }
 
-constexpr db::Table<Node> kTable{"nodes", kNodeColumns, read_node, "node", "NODE_NOT_FOUND"};
+constexpr db::Table<Node> kTable{
+    "nodes",          kNodeColumns,
+    read_node,        "node",
+    "NODE_NOT_FOUND", "name, type, address, labels, metadata, lat, lon, place, mac, updated_at"};
 
 Error exists(const Node& n) {
   return Error::make(
@@ -42,11 +41,7 @@ Error exists(const Node& n) {
 }
 
 bool name_taken(SQLite::Database& db, const Node& n) {
-  SQLite::Statement st(db, "SELECT 1 FROM nodes WHERE type = ? AND name = ? AND id != ?");
-  st.bind(1, std::string(to_string(n.type)));
-  st.bind(2, n.name);
-  st.bind(3, n.id);
-  return st.executeStep();
+  return kTable.taken(db, n.id, "type = ? AND name = ?", to_string(n.type), n.name);
 }
 
 void bind_node(SQLite::Statement& st, const Node& n) {
@@ -68,7 +63,7 @@ void bind_node(SQLite::Statement& st, const Node& n) {
     st.bind(":mac", *n.mac);
   else
     st.bind(":mac");
-  st.bind(":updated_at", static_cast<std::int64_t>(n.updated_at));
+  st.bind(":updated_at", n.updated_at);
 }
 
 constexpr events::Resource kNodes{"nodes", "node", "node"};
@@ -86,7 +81,7 @@ void apply(Node& n, const NodeInput& in) {
 }  // namespace
 
 bool valid_node_sort(const std::string& sort) {
-  std::string f = !sort.empty() && sort[0] == '-' ? sort.substr(1) : sort;
+  const auto f = db::parse_sort(sort).field;
   return f == "name" || f == "type" || f == "status" || f == "created_at" || f == "updated_at" ||
          f == "last_seen" || f == "id";
 }
@@ -118,14 +113,10 @@ Result<Node> NodeService::create(const NodeInput& in, const Actor& actor) {
     apply(n, in);
     n.created_at = n.updated_at = change.now();
     if (name_taken(change.db(), n)) return exists(n);
-    SQLite::Statement st(
-        change.db(),
-        "INSERT INTO nodes(name, type, address, labels, metadata, lat, lon, place, "
-        "mac, created_at, updated_at) VALUES (:name, :type, :address, :labels, "
-        ":metadata, :lat, :lon, :place, :mac, :updated_at, :updated_at)");
-    bind_node(st, n);
-    st.exec();
-    n.id = change.db().getLastInsertRowid();
+    n.id = kTable.insert(change.db(), [&](SQLite::Statement& st) {
+      bind_node(st, n);
+      st.bind(":created_at", n.created_at);
+    });
     auto j = to_json(n);
     change.created(kNodes, n.id, j, {{"node", j}});
     return n;
@@ -145,14 +136,7 @@ Result<Node> NodeService::update(std::int64_t id, const NodeInput& patch, const 
     if (diff.empty()) return n;
     if (name_taken(change.db(), n)) return exists(n);
     n.updated_at = change.now();
-    SQLite::Statement st(
-        change.db(),
-        "UPDATE nodes SET name=:name, type=:type, address=:address, labels=:labels, "
-        "metadata=:metadata, lat=:lat, lon=:lon, place=:place, mac=:mac, "
-        "updated_at=:updated_at WHERE id=:id");
-    bind_node(st, n);
-    st.bind(":id", id);
-    st.exec();
+    kTable.update(change.db(), id, [&](SQLite::Statement& st) { bind_node(st, n); });
     change.updated(kNodes, id, to_json(n), diff,
                    {{"changed", diff.changed}, {"before", diff.before}});
     return n;
@@ -161,8 +145,7 @@ Result<Node> NodeService::update(std::int64_t id, const NodeInput& patch, const 
 
 Result<void> NodeService::remove(std::int64_t id, const Actor& actor) {
   return m_log.commit<void>(actor, [&](events::Change& change) -> Result<void> {
-    const Node found = TT_TRY(kTable.get(change.db(), id));
-    kTable.erase(change.db(), id);
+    const Node found = TT_TRY(kTable.remove(change.db(), id));
     auto j = to_json(found);
     change.deleted(kNodes, id, j, {{"node", j}});
     return ok();
@@ -171,50 +154,21 @@ Result<void> NodeService::remove(std::int64_t id, const Actor& actor) {
 
 Result<Page<Node>> NodeService::list(const NodeQuery& q) {
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<Node>> {
-    std::string where = " WHERE 1=1";
-    std::vector<std::string> args;
-    if (q.type) {
-      where += " AND type = ?";
-      args.emplace_back(to_string(*q.type));
-    }
-    if (q.status) {
-      where += " AND status = ?";
-      args.emplace_back(to_string(*q.status));
-    }
-    for (const auto& [k, v] : q.labels) {
-      where += " AND json_extract(labels, ?) = ?";
-      args.push_back("$.\"" + k + "\"");
-      args.push_back(v);
-    }
-    if (!q.text.empty()) {
-      where +=
-          " AND (instr(lower(name), lower(?)) > 0 OR instr(lower(address), lower(?)) > 0 "
-          "OR EXISTS (SELECT 1 FROM json_each(nodes.labels) WHERE instr(lower(json_each.value), "
-          "lower(?)) > 0))";
-      args.insert(args.end(), 3, q.text);
-    }
-    auto bind_all = [&](SQLite::Statement& st) {
-      for (std::size_t i = 0; i < args.size(); ++i) st.bind(static_cast<int>(i + 1), args[i]);
-    };
-    Page<Node> page;
-    page.request = q.page;
-    {
-      SQLite::Statement st(db, "SELECT count(*) FROM nodes" + where);
-      bind_all(st);
-      st.executeStep();
-      page.total = st.getColumn(0).getInt64();
-    }
-    bool desc = !q.sort.empty() && q.sort[0] == '-';
-    std::string field = desc ? q.sort.substr(1) : q.sort;
-    if (!valid_node_sort(q.sort)) field = "name";  // the API validated it; keep SQL safe regardless
-    const char* dir = desc ? "DESC" : "ASC";
-    std::string order = fmt::format(" ORDER BY {} {} NULLS LAST, id {}", field, dir, dir);
-    SQLite::Statement st(
-        db, fmt::format("SELECT {} FROM nodes{}{} LIMIT {} OFFSET {}", kNodeColumns, where, order,
-                        q.page.per_page, q.page.offset()));
-    bind_all(st);
-    while (st.executeStep()) page.items.push_back(read_node(st));
-    return page;
+    db::Filter filter;
+    if (q.type) filter.add("type = ?", to_string(*q.type));
+    if (q.status) filter.add("status = ?", to_string(*q.status));
+    filter.labels("labels", q.labels);
+    if (!q.text.empty())
+      filter.add(
+          "(instr(lower(name), lower(?)) > 0 OR instr(lower(address), lower(?)) > 0 OR EXISTS "
+          "(SELECT 1 FROM json_each(nodes.labels) WHERE instr(lower(json_each.value), lower(?)) > "
+          "0))",
+          q.text, q.text, q.text);
+    // The API validated the sort; SQL stays safe regardless.
+    const db::Sort sort = db::parse_sort(valid_node_sort(q.sort) ? q.sort : "name");
+    return kTable.page(db, q.page,
+                       fmt::format("{} {} NULLS LAST, id {}", sort.field, sort.dir(), sort.dir()),
+                       filter);
   });
 }
 

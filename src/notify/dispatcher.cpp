@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/worker.h"
+#include "db/row.h"
 #include "notify/escalation.h"
 #include "notify/grouping.h"
 
@@ -83,17 +84,11 @@ Round read_round(SQLite::Database& db, TimeMs now, const std::set<std::int64_t>&
     st.bind(3, static_cast<std::int64_t>(Dispatcher::kChainLength));
     while (st.executeStep() && st.getColumn(9).getInt64() <= now) {
       Head h;
-      h.id = st.getColumn(0).getInt64();
-      h.channel_id = st.getColumn(1).getInt64();
-      h.kind = st.getColumn(2).getString();
-      h.config = st.getColumn(3).getString();
-      h.alert_id = st.getColumn(4).getInt64();
-      auto event = st.getColumn(5).getString();
+      std::string event;
+      db::read_row(st, h.id, h.channel_id, h.kind, h.config, h.alert_id, event, h.payload,
+                   h.created_at, h.firing_collapsed);
       h.group = event == "group";
       h.event = event == "resolved" ? Notice::Event::resolved : Notice::Event::firing;
-      h.payload = st.getColumn(6).getString();
-      h.created_at = st.getColumn(7).getInt64();
-      h.firing_collapsed = st.getColumn(8).getInt() != 0;
       round.rows.push_back(std::move(h));
     }
   }

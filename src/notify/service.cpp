@@ -9,6 +9,7 @@
 #include "core/names.h"
 #include "core/redact.h"
 #include "core/series.h"
+#include "db/row.h"
 #include "db/table.h"
 
 namespace tt::notify {
@@ -21,29 +22,33 @@ constexpr const char* kColumns = "id, name, kind, config, created_at, updated_at
 
 Channel read_channel(SQLite::Statement& st) {
   Channel c;
-  c.id = st.getColumn(0).getInt64();
-  c.name = st.getColumn(1).getString();
-  c.kind = st.getColumn(2).getString();
-  c.config = json::parse(st.getColumn(3).getString(), nullptr, false);
-  c.created_at = st.getColumn(4).getInt64();
-  c.updated_at = st.getColumn(5).getInt64();
-  if (!st.getColumn(6).isNull())
-    c.grouping = json::parse(st.getColumn(6).getString(), nullptr, false);
+  db::read_row(st, c.id, c.name, c.kind, db::json_text(c.config), c.created_at, c.updated_at,
+               db::json_text(c.grouping));
   return c;
 }
 
-constexpr db::Table<Channel> kTable{"channels", kColumns, read_channel, "channel",
-                                    "CHANNEL_NOT_FOUND"};
+constexpr db::Table<Channel> kTable{
+    "channels",          kColumns,
+    read_channel,        "channel",
+    "CHANNEL_NOT_FOUND", "name, kind, config, updated_at, grouping"};
+
+void bind_channel(SQLite::Statement& st, const Channel& c) {
+  st.bind(":name", c.name);
+  st.bind(":kind", c.kind);
+  st.bind(":config", c.config.dump());
+  st.bind(":updated_at", c.updated_at);
+  if (c.grouping)
+    st.bind(":grouping", c.grouping->dump());
+  else
+    st.bind(":grouping");
+}
 
 Error invalid(std::vector<FieldError> errs) {
   return Error{ErrorKind::validation, "VALIDATION_FAILED", "invalid channel", std::move(errs), {}};
 }
 
 Result<void> check_unique(SQLite::Database& db, const Channel& c) {
-  SQLite::Statement st(db, "SELECT 1 FROM channels WHERE name = ? AND id != ?");
-  st.bind(1, c.name);
-  st.bind(2, c.id);
-  if (st.executeStep())
+  if (kTable.taken(db, c.id, "name = ?", c.name))
     return Error::make(ErrorKind::conflict, "CHANNEL_EXISTS",
                        fmt::format("a channel named '{}' already exists", c.name));
   return ok();
@@ -85,8 +90,34 @@ Result<void> apply(Channel& c, const ChannelInput& in) {
   return ok();
 }
 
-std::optional<std::string> grouping_text(const Channel& c) {
-  return c.grouping ? std::optional(c.grouping->dump()) : std::nullopt;
+constexpr const char* kNotificationColumns =
+    "n.id, n.channel_id, c.name, n.transition_id, n.alert_id, n.event, n.state, n.attempts, "
+    "n.last_error, n.created_at, n.next_at, n.sent_at, coalesce(json_extract(n.payload, "
+    "'$.rule_name'), json_extract(n.payload, '$.alerts[0].alert.rule_name')), n.group_key, "
+    "n.group_id";
+
+// A row of the outbox as the API lists it.
+json read_notification(SQLite::Statement& st) {
+  auto or_null = [&](int i, json value) { return st.getColumn(i).isNull() ? json() : value; };
+  auto time_or_null = [&](int i) {
+    return st.getColumn(i).isNull() ? json() : json(format_rfc3339(st.getColumn(i).getInt64()));
+  };
+  const std::string state = st.getColumn(6).getString();
+  return {{"id", st.getColumn(0).getInt64()},
+          {"channel_id", st.getColumn(1).getInt64()},
+          {"channel", st.getColumn(2).getString()},
+          {"transition_id", or_null(3, st.getColumn(3).getInt64())},
+          {"alert_id", or_null(4, st.getColumn(4).getInt64())},
+          {"group", or_null(13, json::parse(st.getColumn(13).getString(), nullptr, false))},
+          {"group_id", or_null(14, st.getColumn(14).getInt64())},
+          {"rule", or_null(12, st.getColumn(12).getString())},
+          {"event", st.getColumn(5).getString()},
+          {"state", state},
+          {"attempts", st.getColumn(7).getInt()},
+          {"last_error", or_null(8, st.getColumn(8).getString())},
+          {"created_at", time_or_null(9)},
+          {"next_attempt_at", state == "pending" ? time_or_null(10) : json()},
+          {"sent_at", time_or_null(11)}};
 }
 
 }  // namespace
@@ -149,17 +180,10 @@ Result<Channel> ChannelService::create(const ChannelInput& in, const Actor& acto
   return m_log.commit<Channel>(actor, [&](events::Change& change) -> Result<Channel> {
     c.created_at = c.updated_at = change.now();
     TT_TRY(check_unique(change.db(), c));
-    SQLite::Statement st(change.db(),
-                         "INSERT INTO channels(name, kind, config, created_at, updated_at, "
-                         "grouping) VALUES (?, ?, ?, ?, ?, ?)");
-    st.bind(1, c.name);
-    st.bind(2, c.kind);
-    st.bind(3, c.config.dump());
-    st.bind(4, static_cast<std::int64_t>(c.created_at));
-    st.bind(5, static_cast<std::int64_t>(c.updated_at));
-    if (auto g = grouping_text(c)) st.bind(6, *g);
-    st.exec();
-    c.id = change.db().getLastInsertRowid();
+    c.id = kTable.insert(change.db(), [&](SQLite::Statement& st) {
+      bind_channel(st, c);
+      st.bind(":created_at", c.created_at);
+    });
     change.audit("channel.create", std::to_string(c.id), {{"name", c.name}, {"kind", c.kind}});
     return c;
   });
@@ -177,16 +201,7 @@ Result<Channel> ChannelService::update(std::int64_t id, const ChannelInput& patc
     TT_TRY(apply(c, patch));
     TT_TRY(check_unique(change.db(), c));
     c.updated_at = change.now();
-    SQLite::Statement st(change.db(),
-                         "UPDATE channels SET name = ?, kind = ?, config = ?, updated_at = ?, "
-                         "grouping = ? WHERE id = ?");
-    st.bind(1, c.name);
-    st.bind(2, c.kind);
-    st.bind(3, c.config.dump());
-    st.bind(4, static_cast<std::int64_t>(c.updated_at));
-    if (auto g = grouping_text(c)) st.bind(5, *g);
-    st.bind(6, id);
-    st.exec();
+    kTable.update(change.db(), id, [&](SQLite::Statement& st) { bind_channel(st, c); });
     std::vector<std::string> changed;
     if (c.name != found.name) changed.push_back("name");
     if (c.kind != found.kind) changed.push_back("kind");
@@ -254,55 +269,13 @@ Result<void> ChannelService::test(std::int64_t id, const Actor& actor) {
 }
 
 Result<Page<json>> ChannelService::notifications(const NotificationQuery& q) {
+  db::Filter filter;
+  if (q.state) filter.add("n.state = ?", *q.state);
+  if (q.channel_id) filter.add("n.channel_id = ?", *q.channel_id);
   return m_readers.with([&](SQLite::Database& db) -> Result<Page<json>> {
-    std::string where = " WHERE 1=1";
-    if (q.state) where += " AND n.state = :state";
-    if (q.channel_id) where += " AND n.channel_id = :channel";
-    auto bind = [&](SQLite::Statement& st) {
-      if (q.state) st.bind(":state", *q.state);
-      if (q.channel_id) st.bind(":channel", *q.channel_id);
-    };
-    Page<json> out;
-    out.request = q.page;
-    SQLite::Statement count(db, "SELECT count(*) FROM notifications n" + where);
-    bind(count);
-    count.executeStep();
-    out.total = count.getColumn(0).getInt64();
-    SQLite::Statement st(
-        db, fmt::format(
-                "SELECT n.id, n.channel_id, c.name, n.transition_id, n.alert_id, n.event, n.state, "
-                "n.attempts, n.last_error, n.created_at, n.next_at, n.sent_at, "
-                "coalesce(json_extract(n.payload, '$.rule_name'), json_extract(n.payload, "
-                "'$.alerts[0].alert.rule_name')), n.group_key, n.group_id FROM notifications n "
-                "JOIN channels c ON "
-                "c.id = n.channel_id{} ORDER BY n.id DESC LIMIT {} OFFSET {}",
-                where, q.page.per_page, q.page.offset()));
-    bind(st);
-    auto time_or_null = [&](int i) {
-      return st.getColumn(i).isNull() ? json() : json(format_rfc3339(st.getColumn(i).getInt64()));
-    };
-    while (st.executeStep()) {
-      std::string state = st.getColumn(6).getString();
-      out.items.push_back(
-          {{"id", st.getColumn(0).getInt64()},
-           {"channel_id", st.getColumn(1).getInt64()},
-           {"channel", st.getColumn(2).getString()},
-           {"transition_id", st.getColumn(3).isNull() ? json() : json(st.getColumn(3).getInt64())},
-           {"alert_id", st.getColumn(4).isNull() ? json() : json(st.getColumn(4).getInt64())},
-           {"group", st.getColumn(13).isNull()
-                         ? json()
-                         : json::parse(st.getColumn(13).getString(), nullptr, false)},
-           {"group_id", st.getColumn(14).isNull() ? json() : json(st.getColumn(14).getInt64())},
-           {"rule", st.getColumn(12).isNull() ? json() : json(st.getColumn(12).getString())},
-           {"event", st.getColumn(5).getString()},
-           {"state", state},
-           {"attempts", st.getColumn(7).getInt()},
-           {"last_error", st.getColumn(8).isNull() ? json() : json(st.getColumn(8).getString())},
-           {"created_at", time_or_null(9)},
-           {"next_attempt_at", state == "pending" ? time_or_null(10) : json()},
-           {"sent_at", time_or_null(11)}});
-    }
-    return out;
+    return db::select_page<json>(db, kNotificationColumns,
+                                 "notifications n JOIN channels c ON c.id = n.channel_id", q.page,
+                                 "n.id DESC", filter, read_notification);
   });
 }
 

@@ -4,12 +4,9 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <filesystem>
-
+#include "../db/fixture.h"
 #include "alerts/inhibit_service.h"
 #include "alerts/service.h"
-#include "core/random.h"
-#include "db/database.h"
 
 using namespace tt;
 using namespace tt::alerts;
@@ -18,41 +15,14 @@ namespace {
 
 constexpr TimeMs kStart = 1'700'000'000'000;
 
-struct Fixture {
-  std::string path =
-      (std::filesystem::temp_directory_path() / ("tt-alerts-" + random_hex(6) + ".db")).string();
-  ManualClock clock{kStart};
-  std::unique_ptr<db::Writer> writer;
-  std::unique_ptr<db::Readers> readers;
-  bus::CoreLoop loop;
-  bus::Bus bus{loop};
+// The shared database fixture, an evaluator over a store in memory and the alert service.
+struct Fixture : test::DbFixture {
   query::MemoryStorage store;
   std::vector<CheckStatus> checks;
   std::unique_ptr<Evaluator> evaluator;
   std::unique_ptr<AlertService> service;
-  std::mutex mutex;
-  std::vector<bus::Event> seen;
-  Actor actor{"alice", "127.0.0.1"};
 
-  Fixture() {
-    auto rw = db::open(path, db::Access::read_write).value();
-    REQUIRE(db::migrate(*rw, db::embedded_migrations()).ok());
-    writer = std::make_unique<db::Writer>(std::move(rw));
-    readers = std::make_unique<db::Readers>(path);
-    restart();
-    bus.events.subscribe([this](const bus::Event& e) {
-      std::lock_guard lock(mutex);
-      seen.push_back(e);
-    });
-    loop.start();
-  }
-  ~Fixture() {
-    service.reset();
-    evaluator.reset();
-    loop.stop();
-    writer->stop();
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
-  }
+  Fixture() : DbFixture(kStart) { restart(); }
   // A new evaluator and service over the same database, as after a restart.
   void restart() {
     service.reset();
@@ -85,9 +55,8 @@ struct Fixture {
     std::vector<std::string> kinds;
     for (int i = 0; i < 200 && kinds.size() < want; ++i) {
       if (i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      std::lock_guard lock(mutex);
       kinds.clear();
-      for (const auto& e : seen)
+      for (const auto& e : published(0))
         if (e.topic == "alerts" && e.kind.rfind("alert.", 0) == 0) kinds.push_back(e.kind);
     }
     return kinds;

@@ -64,16 +64,13 @@ void end_oldest(Held& held) {
 TEST_CASE(
     "runner: a kind's in-flight limit holds; waiting runs start in turn; run now may pass it") {
   Held held;
-  probes::KindDescriptor hold_kind{"hold",
-                                   "Hold",
-                                   "anything",
-                                   nullptr,
-                                   {},
-                                   {},
-                                   1000,
-                                   60000,
-                                   2,
-                                   [&](uv_loop_t*) -> std::unique_ptr<probes::Probe> {
+  probes::KindDescriptor hold_kind{.kind = "hold",
+                                   .title = "Hold",
+                                   .target_help = "anything",
+                                   .default_interval_ms = 1000,
+                                   .default_timeout_ms = 60000,
+                                   .max_in_flight = 2,
+                                   .make = [&](uv_loop_t*) -> std::unique_ptr<probes::Probe> {
                                      return std::make_unique<HoldProbe>(held);
                                    }};
   bus::CoreLoop loop;

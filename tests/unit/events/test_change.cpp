@@ -1,19 +1,7 @@
 #include <doctest/doctest.h>
-#include <fmt/format.h>
 
-#include <filesystem>
-#include <fstream>
-#include <mutex>
-#include <sstream>
-#include <thread>
-
-#include "core/random.h"
-#include "db/database.h"
+#include "../db/fixture.h"
 #include "events/change.h"
-
-#ifndef TELLTALE_SOURCE_DIR
-#define TELLTALE_SOURCE_DIR "/work/main"
-#endif
 
 using namespace tt;
 
@@ -21,65 +9,14 @@ namespace {
 
 constexpr events::Resource kWidgets{"widgets", "widget", "widget"};
 
-// A real database file with the project's schema and a table of widgets, a writer, a read pool
-// and a running bus whose subscriber notes each event and whether its row was committed when
-// the event arrived.
-struct Fixture {
-  std::string path =
-      (std::filesystem::temp_directory_path() / ("tt-events-" + random_hex(6) + ".db")).string();
-  ManualClock clock;
-  std::unique_ptr<db::Writer> writer;
-  std::unique_ptr<db::Readers> readers;
-  bus::CoreLoop loop;
-  bus::Bus bus{loop};
-  std::unique_ptr<events::Log> log;
-  std::mutex mutex;
-  std::vector<std::pair<bus::Event, bool>> seen;  // the event, its row visible to readers
-  Actor actor{"alice", "10.0.0.1"};
-
+// The shared database fixture and a table of widgets.
+struct Fixture : test::DbFixture {
   Fixture() {
-    auto rw = db::open(path, db::Access::read_write).value();
-    std::ifstream f(std::string(TELLTALE_SOURCE_DIR) + "/migrations/0001_initial.sql");
-    std::stringstream sql;
-    sql << f.rdbuf();
-    rw->exec(sql.str());
+    actor = {"alice", "10.0.0.1"};
     // A reference checked at COMMIT, so a job's savepoint is released and its commit fails.
-    rw->exec(
+    exec(
         "CREATE TABLE widgets(id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
         "parent INTEGER REFERENCES widgets(id) DEFERRABLE INITIALLY DEFERRED)");
-    writer = std::make_unique<db::Writer>(std::move(rw));
-    readers = std::make_unique<db::Readers>(path);
-    log = std::make_unique<events::Log>(*writer, &bus, clock);
-    bus.events.subscribe([this](const bus::Event& e) {
-      auto stored = count(fmt::format("SELECT count(*) FROM events WHERE id = {}", e.id));
-      std::lock_guard lock(mutex);
-      seen.emplace_back(e, stored == 1);
-    });
-    loop.start();
-  }
-  ~Fixture() {
-    loop.stop();
-    writer->stop();
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
-  }
-  std::int64_t count(const std::string& sql) {
-    return readers
-        ->with([&](SQLite::Database& db) -> Result<std::int64_t> {
-          return db.execAndGet(sql).getInt64();
-        })
-        .value();
-  }
-  // Waits a little for `want` events (the bus delivers on the loop thread).
-  std::vector<std::pair<bus::Event, bool>> published(std::size_t want) {
-    for (int i = 0; i < 100 &&
-                    [&] {
-                      std::lock_guard lock(mutex);
-                      return seen.size() < want;
-                    }();
-         ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    std::lock_guard lock(mutex);
-    return seen;
   }
   // Inserts a widget, records its creation, and fails the way `fail` says.
   Result<std::int64_t> create(const std::string& name, std::vector<std::string>* order = nullptr,
@@ -126,7 +63,7 @@ TEST_CASE("commit: the row, its event and its audit row in one job, published af
   CHECK(f.count("SELECT count(*) FROM audit_log WHERE action = 'widget.create' AND actor = "
                 "'alice' AND remote = '10.0.0.1' AND target = '" +
                 std::to_string(*id) + "' AND details = '{\"name\":\"gear\"}'") == 1);
-  auto seen = f.published(1);
+  auto seen = f.seen(1);
   REQUIRE(seen.size() == 1);
   CHECK(seen[0].first.kind == "widget.created");
   CHECK(seen[0].first.topic == "widgets");
@@ -154,7 +91,7 @@ TEST_CASE("commit: a failed job leaves no row, event or audit row, and publishes
 
   // Only the change that commits is told.
   REQUIRE(f.create("sprocket").ok());
-  auto seen = f.published(2);  // waits for a second event that never comes
+  auto seen = f.seen(2);  // waits for a second event that never comes
   REQUIRE(seen.size() == 1);
   CHECK(nlohmann::json::parse(*seen[0].first.json)["data"]["widget"]["name"] == "sprocket");
 }
@@ -169,7 +106,7 @@ TEST_CASE("commit: updates tell what changed; a change may record audit rows alo
     return ok();
   });
   REQUIRE(updated.ok());
-  auto seen = f.published(2);
+  auto seen = f.seen(2);
   REQUIRE(seen.size() == 2);
   auto data = nlohmann::json::parse(*seen[1].first.json)["data"];
   CHECK(data == nlohmann::json::parse(

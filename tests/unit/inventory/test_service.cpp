@@ -1,74 +1,25 @@
 #include <doctest/doctest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <future>
-#include <sstream>
 
-#include "core/random.h"
-#include "db/database.h"
+#include "../db/fixture.h"
 #include "events/log.h"
 #include "inventory/service.h"
-
-#ifndef TELLTALE_SOURCE_DIR
-#define TELLTALE_SOURCE_DIR "/work/main"
-#endif
 
 using namespace tt;
 using namespace tt::inventory;
 
 namespace {
 
-// A real database file with the project's schema, a writer, a read pool and a running bus.
-struct Fixture {
-  std::string path =
-      (std::filesystem::temp_directory_path() / ("tt-inv-" + random_hex(6) + ".db")).string();
-  ManualClock clock;
-  std::unique_ptr<db::Writer> writer;
-  std::unique_ptr<db::Readers> readers;
-  bus::CoreLoop loop;
-  bus::Bus bus{loop};
-  std::unique_ptr<NodeService> nodes;
-  std::mutex mutex;
-  std::vector<bus::Event> seen;
-  Actor actor{"alice", "127.0.0.1"};
+// The shared database fixture and a node service.
+struct Fixture : test::DbFixture {
+  std::unique_ptr<NodeService> nodes = std::make_unique<NodeService>(*writer, *readers, bus, clock);
 
-  Fixture() {
-    auto rw = db::open(path, db::Access::read_write).value();
-    std::ifstream f(std::string(TELLTALE_SOURCE_DIR) + "/migrations/0001_initial.sql");
-    std::stringstream sql;
-    sql << f.rdbuf();
-    rw->exec(sql.str());
-    writer = std::make_unique<db::Writer>(std::move(rw));
-    readers = std::make_unique<db::Readers>(path);
-    nodes = std::make_unique<NodeService>(*writer, *readers, bus, clock);
-    bus.events.subscribe([this](const bus::Event& e) {
-      std::lock_guard lock(mutex);
-      seen.push_back(e);
-    });
-    loop.start();
-  }
-  ~Fixture() {
-    loop.stop();
-    writer->stop();
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
-  }
-  std::vector<events::StoredEvent> log(const events::EventQuery& q) {
+  std::vector<events::StoredEvent> history(const events::EventQuery& q) {
     return events::History(*readers).list(q).value();
   }
   NodeInput input(const char* json) {
     return decode_node_input(nlohmann::json::parse(json), InputMode::create).value();
-  }
-  std::vector<bus::Event> published(std::size_t want) {
-    for (int i = 0; i < 200; ++i) {
-      {
-        std::lock_guard lock(mutex);
-        if (seen.size() >= want) return seen;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    std::lock_guard lock(mutex);
-    return seen;
   }
 };
 
@@ -104,7 +55,7 @@ TEST_CASE("nodes: create, conflict per type, update with changed fields, delete"
   CHECK(f.nodes->get(a->id).error().code == "NODE_NOT_FOUND");
   CHECK(f.nodes->remove(a->id, f.actor).error().code == "NODE_NOT_FOUND");
 
-  auto events = f.log({0, 100, "nodes"});
+  auto events = f.history({0, 100, "nodes"});
   REQUIRE(events.size() == 4);
   CHECK(events[0].kind == "node.created");
   CHECK(events[2].kind == "node.updated");
@@ -113,13 +64,13 @@ TEST_CASE("nodes: create, conflict per type, update with changed fields, delete"
   CHECK(events[3].kind == "node.deleted");
   CHECK(events[3].actor == "alice");
   // The cursor resumes after the last event seen.
-  CHECK(f.log({events[1].id, 100, ""}).size() == 2);
+  CHECK(f.history({events[1].id, 100, ""}).size() == 2);
   // Newest first: from the newest, then below a cursor.
-  auto newest = f.log({0, 2, "nodes", true, 0});
+  auto newest = f.history({0, 2, "nodes", true, 0});
   REQUIRE(newest.size() == 2);
   CHECK(newest[0].id == events[3].id);
   CHECK(newest[1].id == events[2].id);
-  auto older = f.log({0, 100, "nodes", true, newest[1].id});
+  auto older = f.history({0, 100, "nodes", true, newest[1].id});
   REQUIRE(older.size() == 2);
   CHECK(older[0].id == events[1].id);
   CHECK(older[1].id == events[0].id);
@@ -136,7 +87,7 @@ TEST_CASE("nodes: an update that changes nothing records no event") {
   auto same =
       decode_node_input(nlohmann::json::parse(R"({"address":"h"})"), InputMode::patch).value();
   REQUIRE(f.nodes->update(a.id, same, f.actor).ok());
-  CHECK(f.log({}).size() == 1);
+  CHECK(f.history({}).size() == 1);
 }
 
 TEST_CASE("nodes: list filters, search, sort and pagination") {

@@ -6,12 +6,10 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <map>
 #include <set>
 
-#include "core/random.h"
-#include "db/database.h"
+#include "../db/fixture.h"
 #include "notify/dispatcher.h"
 #include "notify/escalation.h"
 #include "notify/grouping.h"
@@ -34,39 +32,18 @@ struct RecordingTransport final : Transport {
   }
 };
 
-struct Fixture {
-  std::string path =
-      (std::filesystem::temp_directory_path() / ("tt-notify-" + random_hex(6) + ".db")).string();
-  ManualClock clock{kStart};
-  std::unique_ptr<db::Writer> writer;
-  std::unique_ptr<db::Readers> readers;
+// The shared database fixture and a dispatcher over a recording transport.
+struct Fixture : test::DbFixture {
   RecordingTransport transport;
   OutboxOptions options;
   std::unique_ptr<Dispatcher> dispatcher;
   std::int64_t transition = 0;
 
-  Fixture() {
-    auto rw = db::open(path, db::Access::read_write).value();
-    REQUIRE(db::migrate(*rw, db::embedded_migrations()).ok());
-    writer = std::make_unique<db::Writer>(std::move(rw));
-    readers = std::make_unique<db::Readers>(path);
+  Fixture() : DbFixture(kStart) {
     options.backoff_min_ms = 1000;
     options.backoff_max_ms = 8000;
     options.collapse_after_ms = 3'600'000;
     dispatcher = std::make_unique<Dispatcher>(*writer, *readers, transport, clock, options);
-  }
-  ~Fixture() {
-    dispatcher.reset();
-    writer->stop();
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
-  }
-  void sql(const std::string& text) {
-    REQUIRE(writer
-                ->run<bool>([&](SQLite::Database& db) -> Result<bool> {
-                  db.exec(text);
-                  return true;
-                })
-                .ok());
   }
   std::int64_t channel(const std::string& name,
                        std::optional<nlohmann::json> grouping = std::nullopt) {
@@ -79,7 +56,7 @@ struct Fixture {
   }
   std::map<std::int64_t, std::string> zones;  // an alert's `zone` label, if any
   void rule(std::int64_t id, const std::string& channels) {
-    sql(
+    exec(
         fmt::format("INSERT INTO alert_rules(id, name, kind, expr, severity, channels, "
                     "interval_ms, created_at, updated_at) "
                     "VALUES ({0}, 'R{0}', 'expr', 'up == 0', 'critical', '{1}', 1000, 0, 0)",
@@ -260,14 +237,14 @@ TEST_CASE("an alert nobody acknowledged goes to the escalation channels once the
   Fixture f;
   auto first = f.channel("first"), later = f.channel("later"), last = f.channel("last");
   f.rule(1, fmt::format("[{}]", first));
-  f.sql(fmt::format(
+  f.exec(fmt::format(
       "UPDATE alert_rules SET escalations = '[{{\"after_ms\": 900000, \"channels\": [{}]}}, "
       "{{\"after_ms\": 3600000, \"channels\": [{}, {}]}}]' WHERE id = 1",
       later, first, last));
   f.transition_of(1, 10, Notice::Event::firing, kStart);
-  f.sql(fmt::format("UPDATE alerts SET fired_at = {} WHERE id = 10", kStart));
+  f.exec(fmt::format("UPDATE alerts SET fired_at = {} WHERE id = 10", kStart));
   f.transition_of(1, 11, Notice::Event::firing, kStart);
-  f.sql(fmt::format(
+  f.exec(fmt::format(
       "UPDATE alerts SET fired_at = {0}, acked_by = 'bob', acked_at = {0} WHERE id = 11", kStart));
   auto escalate_at = [&](TimeMs t) {
     f.clock.set_ms(t);
@@ -295,7 +272,7 @@ TEST_CASE("an alert nobody acknowledged goes to the escalation channels once the
             "http://127.0.0.1:9/later (Escalated: not acknowledged 15 min after it fired.)",
             "http://127.0.0.1:9/last (Escalated: not acknowledged 1 h after it fired.)"});
   // The resolution reaches every channel that had the firing.
-  f.sql("UPDATE alerts SET state = 'resolved' WHERE id = 10");
+  f.exec("UPDATE alerts SET state = 'resolved' WHERE id = 10");
   CHECK(f.transition_of(1, 10, Notice::Event::resolved, kStart + 4'000'000) == 3);
 }
 
@@ -352,7 +329,7 @@ TEST_CASE(
   // with what still fires.
   f.clock.set_ms(kStart + 60'000);
   f.transition_of(1, 12, Notice::Event::firing, kStart + 60'000);
-  f.sql("UPDATE alerts SET state = 'resolved' WHERE id = 10");
+  f.exec("UPDATE alerts SET state = 'resolved' WHERE id = 10");
   f.transition_of(1, 10, Notice::Event::resolved, kStart + 120'000, kStart);
   CHECK(f.dispatcher->run_due() == 0);
   CHECK(f.dispatcher->next_due() == kStart + 30'000 + 300'000);
@@ -378,15 +355,15 @@ TEST_CASE(
   CHECK(repeat["group"]["repeat"] == true);
   CHECK(repeat["text"].get<std::string>().find("Repeated") != std::string::npos);
   // An acknowledged alert is left out of repeats; when all are, repeats stop.
-  f.sql(fmt::format("UPDATE alerts SET acked_by = 'bob', acked_at = {} WHERE id = 11",
-                    f.clock.now_ms()));
+  f.exec(fmt::format("UPDATE alerts SET acked_by = 'bob', acked_at = {} WHERE id = 11",
+                     f.clock.now_ms()));
   f.clock.advance_ms(3'600'000);
   CHECK(f.dispatcher->run_due() == 1);
   f.dispatcher->run_due();
   REQUIRE(f.transport.sent.size() == 4);
   CHECK(group_alerts(f.transport.sent[3]) == std::vector<std::string>{"12:firing"});
-  f.sql(fmt::format("UPDATE alerts SET acked_by = 'bob', acked_at = {} WHERE id = 12",
-                    f.clock.now_ms()));
+  f.exec(fmt::format("UPDATE alerts SET acked_by = 'bob', acked_at = {} WHERE id = 12",
+                     f.clock.now_ms()));
   f.clock.advance_ms(10 * 3'600'000LL);
   CHECK(f.dispatcher->run_due() == 0);
   CHECK(f.dispatcher->next_due() == std::nullopt);
@@ -438,7 +415,7 @@ TEST_CASE(
   f.clock.set_ms(kStart + 30'000);
   f.dispatcher->run_due();  // the first group row: the receiver is down
   f.clock.set_ms(kStart + 60'000);
-  f.sql("UPDATE alerts SET state = 'resolved' WHERE id = 10");
+  f.exec("UPDATE alerts SET state = 'resolved' WHERE id = 10");
   f.transition_of(1, 10, Notice::Event::resolved, kStart + 60'000, kStart);
   f.transition_of(1, 11, Notice::Event::firing, kStart + 60'000);
   f.clock.set_ms(kStart + 30'000 + 300'000);
@@ -483,7 +460,7 @@ TEST_CASE("a muted alert's firing is not sent; when the mute ends while it fires
   muted = {12};
   f.transition_of(1, 12, Notice::Event::firing, kStart);
   for (int i = 0; i < 4; ++i) f.dispatcher->run_due();
-  f.sql("UPDATE alerts SET state = 'resolved' WHERE id = 12");
+  f.exec("UPDATE alerts SET state = 'resolved' WHERE id = 12");
   muted.clear();
   f.transition_of(1, 12, Notice::Event::resolved, kStart + 1000);
   for (int i = 0; i < 4; ++i) f.dispatcher->run_due();
