@@ -233,9 +233,10 @@ nlohmann::json walk_table(const OptionSpecs& specs, const nlohmann::json& obj,
       }
     }
     if (!given) {
-      // A PATCH names what it changes; a nested object is whole in any body.
+      // A PATCH names what it changes; a nested object is whole in any body. A list's element
+      // that lacks a field is named as the element ("steps[2]: must have to").
       bool whole = !w.body || !prefix.empty() || w.mode == InputMode::create;
-      if (o.required && w.body && !prefix.empty())
+      if (o.required && w.body && prefix.ends_with("]."))
         w.errs.push_back({prefix.substr(0, prefix.size() - 1), "must have " + o.name});
       else if (o.required && whole)
         w.errs.push_back({prefix + o.name, "is required"});
