@@ -43,11 +43,7 @@ std::optional<std::string> label_names_check(nlohmann::json& v) {
 const OptionSpecs& inhibit_rule_fields() {
   using T = OptionType;
   static const OptionSpecs specs{
-      {.name = "name",
-       .type = T::string,
-       .max = 200,
-       .required = true,
-       .check = display_name_check},
+      name_field(),
       {.name = "comment", .type = T::string, .max = 2000},
       {.name = "source",
        .type = T::string,

@@ -173,11 +173,7 @@ const OptionSpecs& maintenance_fields() {
       {.name = "time_zone", .type = T::string, .check = utc_offset_check},
   };
   static const OptionSpecs specs{
-      {.name = "name",
-       .type = T::string,
-       .max = 200,
-       .required = true,
-       .check = display_name_check},
+      name_field(),
       {.name = "comment", .type = T::string, .max = 2000},
       {.name = "node_ids",
        .type = T::id_list,

@@ -90,11 +90,7 @@ const OptionSpecs& rule_fields() {
       {.name = "window", .type = T::duration, .min = 60'000, .max = 86'400'000, .required = true},
   };
   static const OptionSpecs specs{
-      {.name = "name",
-       .type = T::string,
-       .max = 200,
-       .required = true,
-       .check = display_name_check},
+      name_field(),
       {.name = "kind", .type = T::choice, .choices = kKindNames.names()},
       {.name = "expr", .type = T::string, .max = query::kMaxQueryBytes},
       {.name = "check_id",

@@ -58,11 +58,7 @@ std::optional<CheckState> parse_check_state(std::string_view s) { return kStateN
 const OptionSpecs& check_fields() {
   using T = OptionType;
   static const OptionSpecs specs{
-      {.name = "name",
-       .type = T::string,
-       .max = 200,
-       .required = true,
-       .check = display_name_check},
+      name_field(),
       {.name = "kind", .type = T::choice, .choices = kind_names(), .required = true},
       {.name = "target", .type = T::string, .max = 8192},
       {.name = "interval", .type = T::duration, .min = kMinIntervalMs, .max = kMaxIntervalMs},

@@ -293,10 +293,16 @@ Error invalid_fields(std::string_view noun, std::vector<FieldError> fields) {
                {}};
 }
 
-std::optional<std::string> display_name_check(nlohmann::json& value) {
-  const auto& s = value.get_ref<const std::string&>();
-  if (s.find_first_not_of(' ') == std::string::npos) return "must not be empty";
-  return display_name_problem(s);
+OptionSpec name_field(double max) {
+  return {.name = "name",
+          .type = OptionType::string,
+          .max = max,
+          .required = true,
+          .check = [](nlohmann::json& value) -> std::optional<std::string> {
+            const auto& s = value.get_ref<const std::string&>();
+            if (s.find_first_not_of(' ') == std::string::npos) return "must not be empty";
+            return display_name_problem(s);
+          }};
 }
 
 void take_ms(const nlohmann::json& body, const char* name, std::optional<std::int64_t>& out) {

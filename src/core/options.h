@@ -97,8 +97,9 @@ Result<nlohmann::json> decode_fields(const OptionSpecs& specs, const nlohmann::j
 // The 422 of a resource: "invalid <noun>" with the fields.
 Error invalid_fields(std::string_view noun, std::vector<FieldError> fields);
 
-// A display name: not blank, and what core/names.h allows. For `check` of name fields.
-std::optional<std::string> display_name_check(nlohmann::json& value);
+// The `name` field every named resource has: required, not blank, at most `max` characters of
+// what core/names.h allows.
+OptionSpec name_field(double max = 200);
 
 // The names of an enum, declared once: to_string, parse and the `choices` of its fields.
 template <typename E, std::size_t N>

@@ -128,12 +128,7 @@ const OptionSpecs& node_fields() {
       {.name = "place", .type = T::string, .max = kMaxPlaceLen, .nullable = true},
   };
   static const OptionSpecs specs{
-      {.name = "name",
-       .type = T::string,
-       .min = 1,
-       .max = kMaxNameLen,
-       .required = true,
-       .check = display_name_check},
+      name_field(kMaxNameLen),
       {.name = "type", .type = T::choice, .choices = kTypeNames.names(), .required = true},
       {.name = "address", .type = T::string, .check = address_check},
       {.name = "labels",

@@ -27,12 +27,7 @@ const OptionSpecs& table() {
       {.name = "lat", .type = T::number, .min = -90, .max = 90, .required = true},
   };
   static const OptionSpecs specs{
-      {.name = "name",
-       .type = T::string,
-       .min = 1,
-       .max = 5,
-       .required = true,
-       .check = display_name_check},
+      name_field(5),
       {.name = "colour", .type = T::choice, .choices = kColours.names()},
       {.name = "count", .type = T::integer, .min = 0, .max = 10},
       {.name = "on", .type = T::boolean},
@@ -103,7 +98,7 @@ TEST_CASE("every wrong field is told, in table order, with its message") {
   CHECK(fields_of(r) == std::vector<std::string>{"extra", "name", "colour", "count", "on", "every",
                                                  "owner", "labels", "tags", "where", "steps"});
   CHECK(message_of(r, "extra") == "is not a field of widgets");
-  CHECK(message_of(r, "name") == "must be a non-empty string of at most 5 characters");
+  CHECK(message_of(r, "name") == "must be a string of at most 5 characters");
   CHECK(message_of(r, "colour") == "must be one of red, green");
   CHECK(message_of(r, "count") == "must be between 0 and 10");
   CHECK(message_of(r, "every") == "must be a duration such as \"500ms\", \"5s\" or \"1m\"");
