@@ -284,3 +284,16 @@ export function ListPage({ id, title, nav, create, list, table, children, after 
     </Page>
   );
 }
+
+// An editor that cannot be shown (its resource or its kinds did not load): why, and the way back.
+export function EditorError({ title, error, back, backLabel }) {
+  return (
+    <section class="card narrow">
+      <h1>{title}</h1>
+      <p class="error" role="alert">
+        {error}
+      </p>
+      <a href={back}>{backLabel}</a>
+    </section>
+  );
+}

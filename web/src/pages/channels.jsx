@@ -14,6 +14,7 @@ import {
   EditorForm,
   saveResource,
   confirmDelete,
+  EditorError,
 } from '../components/resource_list.jsx';
 import { OptionFields, optionValues, optionsBody } from '../components/option_fields.jsx';
 import { AlertsNav } from './alerts.jsx';
@@ -184,16 +185,7 @@ export function ChannelEditor({ id }) {
     document.title = (id ? 'Channel' : 'New channel') + ' · Telltale';
   }, [id]);
 
-  if (error)
-    return (
-      <section class="card narrow">
-        <h1>Channel</h1>
-        <p class="error" role="alert">
-          {error}
-        </p>
-        <a href="/channels">Back to the channels</a>
-      </section>
-    );
+  if (error) return <EditorError title="Channel" error={error} back="/channels" backLabel="Back to the channels" />;
   if (!kinds || !channel) return <p class="loading">Loading…</p>;
   const kind = kinds.find((k) => k.kind === form.values.kind) || kinds[0];
 

@@ -9,6 +9,7 @@ import { useLive, useEvents, nodesByName } from '../live.js';
 import { Badge, useForm, Field, FormAlert } from '../ui.jsx';
 import { OptionFields, optionValues, optionsBody } from '../components/option_fields.jsx';
 import { checkKinds } from '../kinds.js';
+import { EditorError } from '../components/resource_list.jsx';
 
 const OPT = 'options.';
 
@@ -131,16 +132,7 @@ export function CheckEditor({ id, nodeId }) {
     [id],
   );
 
-  if (error)
-    return (
-      <section class="card narrow">
-        <h1>Check</h1>
-        <p class="error" role="alert">
-          {error}
-        </p>
-        <a href="/">Back to the overview</a>
-      </section>
-    );
+  if (error) return <EditorError title="Check" error={error} back="/" backLabel="Back to the overview" />;
   if (!kinds || (id && !check)) return <p class="loading">Loading…</p>;
   // A new check starts as the first kind.
   const kind = kinds.find((k) => k.kind === form.values.kind) || kinds[0];
