@@ -133,44 +133,29 @@ json to_json(const Channel& c) {
           {"updated_at", format_rfc3339(c.updated_at)}};
 }
 
+const OptionSpecs& channel_fields() {
+  using T = OptionType;
+  static const OptionSpecs specs{
+      name_field(),
+      // Checked against the kinds when applied, where an unknown kind lists the known ones.
+      {.name = "kind", .type = T::string, .required = true},
+      {.name = "config", .type = T::object, .help = "the kind's options", .required = true},
+      {.name = "grouping",
+       .type = T::object,
+       .help = "group_by, group_wait, group_interval, repeat_interval; null: no grouping",
+       .nullable = true},
+  };
+  return specs;
+}
+
 Result<ChannelInput> decode_channel_input(const json& body, bool create) {
-  if (!body.is_object())
-    return Error::make(ErrorKind::invalid_input, "INVALID_JSON", "the body must be a JSON object");
-  std::vector<FieldError> errs;
+  auto v = TT_TRY(decode_fields(channel_fields(), body,
+                                create ? InputMode::create : InputMode::patch, "channel"));
   ChannelInput in;
-  for (const auto& [k, v] : body.items()) {
-    if (k == "name") {
-      if (!v.is_string() ||
-          v.get_ref<const std::string&>().find_first_not_of(' ') == std::string::npos ||
-          v.get_ref<const std::string&>().size() > 200)
-        errs.push_back({"name", "must be a non-empty string of at most 200 characters"});
-      else if (auto why = display_name_problem(v.get_ref<const std::string&>()))
-        errs.push_back({"name", *why});
-      else
-        in.name = v.get<std::string>();
-    } else if (k == "kind") {
-      if (!v.is_string())
-        errs.push_back({"kind", "must be a string"});
-      else
-        in.kind = v.get<std::string>();
-    } else if (k == "config") {
-      if (!v.is_object())
-        errs.push_back({"config", "must be an object"});
-      else
-        in.config = v;
-    } else if (k == "grouping") {
-      if (!v.is_object() && !v.is_null())
-        errs.push_back({"grouping", "must be an object or null"});
-      else
-        in.grouping = v;
-    } else {
-      errs.push_back({k, "is not a field of channels"});
-    }
-  }
-  if (create)
-    for (const char* f : {"name", "kind", "config"})
-      if (!body.contains(f)) errs.push_back({f, "is required"});
-  if (!errs.empty()) return invalid(std::move(errs));
+  take(v, "name", in.name);
+  take(v, "kind", in.kind);
+  take(v, "config", in.config);
+  take(v, "grouping", in.grouping);
   return in;
 }
 

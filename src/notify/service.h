@@ -38,6 +38,7 @@ struct ChannelInput {
   std::optional<nlohmann::json> config;
   std::optional<nlohmann::json> grouping;  // a JSON null: none
 };
+const OptionSpecs& channel_fields();
 Result<ChannelInput> decode_channel_input(const nlohmann::json& body, bool create);
 
 struct NotificationQuery {

@@ -34,10 +34,23 @@ enum class Column {
 };
 
 constexpr std::uint32_t kSpeedSaturated = 0xffffffffu;
-constexpr std::int64_t kMinTimeoutMs = 100, kMaxTimeoutMs = 60000;
-constexpr int kMaxRetries = 10;
-constexpr std::size_t kMaxCommunityLen = 255;
-constexpr std::size_t kMaxContextLen = 32;  // SnmpAdminString (SIZE(0..32)) of contextName
+constexpr double kMinTimeoutMs = 100, kMaxTimeoutMs = 60000;
+constexpr double kMaxRetries = 10;
+constexpr double kMaxCommunityLen = 255;
+constexpr double kMaxContextLen = 32;  // SnmpAdminString (SIZE(0..32)) of contextName
+constexpr EnumNames<Version, 3> kVersionNames{{{
+    {Version::v1, "1"},
+    {Version::v2c, "2c"},
+    {Version::v3, "3"},
+}}};
+
+std::optional<std::string> address_check(nlohmann::json& v) {
+  std::string host;
+  std::uint16_t port = 0;
+  if (!split_address(v.get_ref<const std::string&>(), host, port))
+    return "must be host, host:port, [IPv6]:port or an IPv6 address, with a port from 1 to 65535";
+  return std::nullopt;
+}
 
 std::optional<std::string> mac_of(const Value& v) {
   if (v.type != Type::octet_string || v.bytes.empty()) return std::nullopt;
@@ -68,14 +81,6 @@ nlohmann::json status_json(const std::optional<std::int64_t>& s) {
   return *s;
 }
 
-Error invalid(std::vector<FieldError> errs) {
-  return Error{ErrorKind::validation,
-               "VALIDATION_FAILED",
-               "bad SNMP discovery request",
-               std::move(errs),
-               {}};
-}
-
 }  // namespace
 
 const std::vector<Oid> kSystemColumns = {mib("sysDescr"),   mib("sysObjectID"), mib("sysUpTime"),
@@ -85,79 +90,70 @@ const std::vector<Oid> kInterfaceColumns = {
     mib("ifPhysAddress"), mib("ifAdminStatus"), mib("ifOperStatus"), mib("ifName"),
     mib("ifHighSpeed"),   mib("ifAlias")};
 
+const OptionSpecs& discovery_fields() {
+  using T = OptionType;
+  static const OptionSpecs specs = [] {
+    OptionSpecs s{
+        {.name = "address",
+         .type = T::string,
+         .help = "host, host:port (default port 161), [IPv6]:port or an IPv6 address",
+         .required = true,
+         .check = address_check},
+        {.name = "version",
+         .type = T::choice,
+         .default_value = "2c",
+         .choices = kVersionNames.names()},
+        {.name = "community",
+         .type = T::string,
+         .default_value = "public",
+         .help = "versions 1 and 2c",
+         .min = 1,
+         .max = kMaxCommunityLen,
+         .secret = true,
+         .message = "must be a string of 1 to 255 bytes"},
+        {.name = "context", .type = T::string, .help = "version 3", .max = kMaxContextLen},
+        {.name = "timeout",
+         .type = T::duration,
+         .default_value = "2s",
+         .help = "per try",
+         .min = kMinTimeoutMs,
+         .max = kMaxTimeoutMs},
+        {.name = "retries", .type = T::integer, .default_value = 1, .max = kMaxRetries},
+        {.name = "create_node",
+         .type = T::boolean,
+         .default_value = false,
+         .help = "create or update the device's node"},
+    };
+    s.insert(s.end(), usm_fields().begin(), usm_fields().end());
+    return s;
+  }();
+  return specs;
+}
+
 Result<DiscoveryRequest> decode_discovery_request(const nlohmann::json& body) {
-  if (!body.is_object()) return invalid({{"", "the body must be a JSON object"}});
+  auto v = TT_TRY(decode_fields(
+      discovery_fields(), body, InputMode::create, "SNMP discovery",
+      [&](const nlohmann::json& valid, std::vector<FieldError>& errs) {
+        if (valid.value("version", "2c") != "3") {
+          for (const char* key : {"user", "auth_protocol", "auth_password", "priv_protocol",
+                                  "priv_password", "context"})
+            if (body.contains(key)) errs.push_back({key, "is for version 3 only"});
+          return;
+        }
+        if (body.contains("community"))
+          errs.push_back({"community", "is for versions 1 and 2c; version 3 takes user"});
+        check_usm_fields(body, errs);
+      }));
   DiscoveryRequest req;
-  std::vector<FieldError> errs;
-  bool have_address = false;
-  for (const auto& [key, v] : body.items()) {
-    if (decode_usm_field(key, v, req.user, errs)) continue;
-    if (key == "address") {
-      have_address = true;
-      if (!v.is_string() || !split_address(v.get<std::string>(), req.host, req.port))
-        errs.push_back({key,
-                        "must be host, host:port, [IPv6]:port or an IPv6 address, with a port from "
-                        "1 to 65535"});
-    } else if (key == "version") {
-      auto s = v.is_string()           ? v.get<std::string>()
-               : v.is_number_integer() ? std::to_string(v.get<std::int64_t>())
-                                       : "";
-      if (s == "1")
-        req.version = Version::v1;
-      else if (s == "2c")
-        req.version = Version::v2c;
-      else if (s == "3")
-        req.version = Version::v3;
-      else
-        errs.push_back({key, "must be \"1\", \"2c\" or \"3\""});
-    } else if (key == "community") {
-      if (!v.is_string() || v.get_ref<const std::string&>().empty() ||
-          v.get_ref<const std::string&>().size() > kMaxCommunityLen)
-        errs.push_back({key, "must be a string of 1 to 255 bytes"});
-      else
-        req.community = v.get<std::string>();
-    } else if (key == "context") {
-      if (!v.is_string() || v.get_ref<const std::string&>().size() > kMaxContextLen)
-        errs.push_back({key, "must be a string of at most 32 bytes"});
-      else
-        req.context = v.get<std::string>();
-    } else if (key == "timeout") {
-      std::optional<std::int64_t> ms;
-      if (v.is_string())
-        ms = parse_duration_ms(v.get<std::string>());
-      else if (v.is_number_integer())
-        ms = v.get<std::int64_t>();
-      if (!ms || *ms < kMinTimeoutMs || *ms > kMaxTimeoutMs)
-        errs.push_back({key, "must be a duration from 100ms to 60s (\"2s\", or milliseconds)"});
-      else
-        req.timeout = std::chrono::milliseconds(*ms);
-    } else if (key == "retries") {
-      if (!v.is_number_integer() || v.get<std::int64_t>() < 0 ||
-          v.get<std::int64_t>() > kMaxRetries)
-        errs.push_back({key, "must be an integer from 0 to 10"});
-      else
-        req.retries = v.get<int>();
-    } else if (key == "create_node") {
-      if (!v.is_boolean())
-        errs.push_back({key, "must be true or false"});
-      else
-        req.create_node = v.get<bool>();
-    } else {
-      errs.push_back(
-          {key,
-           "is not a field of an SNMP discovery (address, version, community, user, auth_protocol, "
-           "auth_password, priv_protocol, priv_password, context, timeout, retries, create_node)"});
-    }
-  }
-  if (!have_address) errs.push_back({"address", "is required"});
-  const bool v3 = req.version == Version::v3;
-  if (v3 && body.contains("community"))
-    errs.push_back({"community", "is for versions 1 and 2c; version 3 takes user"});
-  for (const char* key :
-       {"user", "auth_protocol", "auth_password", "priv_protocol", "priv_password", "context"})
-    if (!v3 && body.contains(key)) errs.push_back({key, "is for version 3 only"});
-  if (v3) check_usm_fields(body, errs);
-  if (!errs.empty()) return invalid(std::move(errs));
+  split_address(v["address"].get<std::string>(), req.host, req.port);
+  req.version = kVersionNames.parse(v.value("version", "2c")).value_or(Version::v2c);
+  req.community = v.value("community", req.community);
+  req.user = usm_user_from(v);
+  req.context = v.value("context", "");
+  req.timeout = std::chrono::milliseconds(
+      parse_duration_ms(v.value("timeout", "2s")).value_or(req.timeout.count()));
+  req.retries = v.value("retries", req.retries);
+  req.create_node = v.value("create_node", false);
   return req;
 }
 
@@ -305,7 +301,8 @@ Result<nlohmann::json> DiscoveryService::run(const DiscoveryRequest& req, const 
     hints.ai_socktype = SOCK_DGRAM;
     addrinfo* res = nullptr;
     if (int rc = getaddrinfo(req.host.c_str(), nullptr, &hints, &res); rc != 0 || !res)
-      return invalid(
+      return invalid_fields(
+          "SNMP discovery",
           {{"address", fmt::format("'{}' does not resolve: {}", req.host, gai_strerror(rc))}});
     target.endpoint = endpoint_from_sockaddr(res->ai_addr, req.port);
     freeaddrinfo(res);

@@ -13,6 +13,7 @@
 
 #include "bus/bus.h"
 #include "core/actor.h"
+#include "core/options.h"
 #include "core/result.h"
 #include "inventory/service.h"
 #include "snmp/address.h"
@@ -34,8 +35,9 @@ struct DiscoveryRequest {
 
 // Validates a request body: `address` ("host", "host:port", "[v6]:port", or a bare IPv6
 // literal), `version` ("1", "2c", "3"), `community` (v1, v2c), `user`, `auth_protocol`,
-// `auth_password`, `priv_protocol`, `priv_password`, `context` (v3), `timeout` (duration or ms, 100
+// `auth_password`, `priv_protocol`, `priv_password`, `context` (v3), `timeout` (a duration, 100
 // ms to 60 s), `retries` (0 to 10), `create_node`. Every problem is listed (VALIDATION_FAILED).
+const OptionSpecs& discovery_fields();
 Result<DiscoveryRequest> decode_discovery_request(const nlohmann::json& body);
 
 struct Interface {

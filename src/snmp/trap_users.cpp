@@ -42,11 +42,6 @@ TrapUser read_user(SQLite::Statement& st) {
 constexpr db::Table<TrapUser> kTable{"snmp_trap_users", kColumns, read_user, "trap user",
                                      "TRAP_USER_NOT_FOUND"};
 
-Error invalid(std::vector<FieldError> errs) {
-  return Error{
-      ErrorKind::validation, "VALIDATION_FAILED", "invalid SNMP trap user", std::move(errs), {}};
-}
-
 std::optional<std::string> engine_id_from_hex(std::string_view text) {
   if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
   if (text.size() % 2 != 0) return std::nullopt;
@@ -158,30 +153,30 @@ json to_json(const TrapUser& u) {
           {"updated_at", format_rfc3339(u.updated_at)}};
 }
 
+const OptionSpecs& trap_user_fields() {
+  static const OptionSpecs specs = [] {
+    OptionSpecs s = usm_fields();
+    s.push_back({.name = "engine_id",
+                 .type = OptionType::string,
+                 .help = "the sending agent's snmpEngineID in hex (its keys are localised to it)",
+                 .required = true,
+                 .check = [](json& v) -> std::optional<std::string> {
+                   if (engine_id_from_hex(v.get_ref<const std::string&>())) return std::nullopt;
+                   return "must be the sending agent's engine id in hex, 5 to 32 bytes "
+                          "(\"0x80001f88...\")";
+                 }});
+    return s;
+  }();
+  return specs;
+}
+
 Result<TrapUser> decode_trap_user(const json& body) {
-  if (!body.is_object()) return invalid({{"", "the body must be a JSON object"}});
+  auto v = TT_TRY(decode_fields(
+      trap_user_fields(), body, InputMode::create, "SNMP trap user",
+      [&](const json&, std::vector<FieldError>& errs) { check_usm_fields(body, errs); }));
   TrapUser u;
-  std::vector<FieldError> errs;
-  for (const auto& [key, v] : body.items()) {
-    if (decode_usm_field(key, v, u.user, errs)) continue;
-    if (key == "engine_id") {
-      auto id = v.is_string() ? engine_id_from_hex(v.get<std::string>()) : std::nullopt;
-      if (!id)
-        errs.push_back(
-            {key,
-             "must be the sending agent's engine id in hex, 5 to 32 bytes (\"0x80001f88...\")"});
-      else
-        u.engine_id = std::move(*id);
-    } else {
-      errs.push_back(
-          {key,
-           "is not a field of an SNMP trap user (user, engine_id, auth_protocol, auth_password, "
-           "priv_protocol, priv_password)"});
-    }
-  }
-  if (!body.contains("engine_id")) errs.push_back({"engine_id", "is required"});
-  check_usm_fields(body, errs);
-  if (!errs.empty()) return invalid(std::move(errs));
+  u.user = usm_user_from(v);
+  u.engine_id = *engine_id_from_hex(v["engine_id"].get<std::string>());
   return u;
 }
 
@@ -231,7 +226,9 @@ void TrapUserService::refresh_after_change() {
 Result<TrapUser> TrapUserService::create(const json& body, const Actor& actor) {
   for (const char* key : {"auth_password", "priv_password"})
     if (body.is_object() && body.contains(key) && body[key] == kMaskedSecret)
-      return invalid({{key, "must be the password itself: \"********\" stands for a stored one"}});
+      return invalid_fields(
+          "SNMP trap user",
+          {{key, "must be the password itself: \"********\" stands for a stored one"}});
   TrapUser u = TT_TRY(decode_trap_user(body));
   std::lock_guard lock(m_changes);
   auto done = m_log.commit<TrapUser>(actor, [&](events::Change& change) -> Result<TrapUser> {
@@ -257,7 +254,8 @@ Result<TrapUser> TrapUserService::get(std::int64_t id) {
 }
 
 Result<TrapUser> TrapUserService::update(std::int64_t id, const json& patch, const Actor& actor) {
-  if (!patch.is_object()) return invalid({{"", "the body must be a JSON object"}});
+  if (!patch.is_object())
+    return invalid_fields("SNMP trap user", {{"", "the body must be a JSON object"}});
   std::lock_guard lock(m_changes);
   auto done = m_log.commit<TrapUser>(actor, [&](events::Change& change) -> Result<TrapUser> {
     const TrapUser found = TT_TRY(kTable.get(change.db(), id));
@@ -265,11 +263,13 @@ Result<TrapUser> TrapUserService::update(std::int64_t id, const json& patch, con
     for (const auto& [key, v] : patch.items()) {
       const bool masked = (key == "auth_password" || key == "priv_password") && v == kMaskedSecret;
       if (masked && !merged.contains(key))
-        return invalid(
+        return invalid_fields(
+            "SNMP trap user",
             {{key,
               "must be the password itself: there is no stored one for \"********\" to keep"}});
-      const bool field = key == "user" || key == "engine_id" || key == "auth_protocol" ||
-                         key == "auth_password" || key == "priv_protocol" || key == "priv_password";
+      const auto& fields = trap_user_fields();
+      const bool field = std::any_of(fields.begin(), fields.end(),
+                                     [&](const OptionSpec& f) { return f.name == key; });
       if (v.is_null() && field)
         merged.erase(key);
       else if (!masked)

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/actor.h"
+#include "core/options.h"
 #include "core/page.h"
 #include "db/database.h"
 #include "db/writer.h"
@@ -35,6 +36,7 @@ nlohmann::json to_json(const TrapUser& u);
 // Validates a whole trap user: `user`, `engine_id` (hex, optionally 0x-prefixed, 5 to 32 bytes)
 // and the protocols and passwords as device discovery takes them (snmp/usm_json.h). Every
 // problem is listed (VALIDATION_FAILED).
+const OptionSpecs& trap_user_fields();
 Result<TrapUser> decode_trap_user(const nlohmann::json& body);
 
 // Telltale's own SNMP engine, to which inform senders localise their keys.

@@ -152,6 +152,18 @@ std::optional<PrivProtocol> priv_protocol_from(std::string_view name) {
   return p == PrivProtocol::none ? std::nullopt : p;
 }
 
+std::vector<std::string> auth_protocol_names() {
+  auto names = kAuthNames.names();
+  names.erase(names.begin());
+  return names;
+}
+
+std::vector<std::string> priv_protocol_names() {
+  auto names = kPrivNames.names();
+  names.erase(names.begin());
+  return names;
+}
+
 std::size_t mac_length(AuthProtocol p) {
   switch (p) {
     case AuthProtocol::md5:

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "snmp/message.h"
@@ -24,6 +25,9 @@ std::string_view to_string(AuthProtocol p);
 std::string_view to_string(PrivProtocol p);
 std::optional<AuthProtocol> auth_protocol_from(std::string_view name);
 std::optional<PrivProtocol> priv_protocol_from(std::string_view name);
+// The names one may choose, without "none" (which is leaving the protocol out).
+std::vector<std::string> auth_protocol_names();
+std::vector<std::string> priv_protocol_names();
 
 // Bytes of the HMAC carried in msgAuthenticationParameters (0 for none).
 std::size_t mac_length(AuthProtocol p);

@@ -3,40 +3,50 @@
 namespace tt::snmp {
 
 namespace {
-constexpr std::size_t kMaxUsmNameLen = 32;  // SnmpAdminString (SIZE(1..32)) of usmUserName
+constexpr double kMaxUsmNameLen = 32;  // SnmpAdminString (SIZE(1..32)) of usmUserName
 }  // namespace
 
-bool decode_usm_field(const std::string& key, const nlohmann::json& v, UsmUser& u,
-                      std::vector<FieldError>& errs) {
-  if (key == "user") {
-    if (!v.is_string() || v.get_ref<const std::string&>().empty() ||
-        v.get_ref<const std::string&>().size() > kMaxUsmNameLen)
-      errs.push_back({key, "must be a string of 1 to 32 bytes"});
-    else
-      u.name = v.get<std::string>();
-  } else if (key == "auth_protocol") {
-    auto p = v.is_string() ? auth_protocol_from(v.get<std::string>()) : std::nullopt;
-    if (!p || *p == AuthProtocol::none)
-      errs.push_back({key, "must be one of md5, sha, sha224, sha256, sha384, sha512"});
-    else
-      u.auth = *p;
-  } else if (key == "priv_protocol") {
-    auto p = v.is_string() ? priv_protocol_from(v.get<std::string>()) : std::nullopt;
-    if (!p || *p == PrivProtocol::none)
-      errs.push_back({key, "must be one of des, aes, aes192, aes256"});
-    else
-      u.priv = *p;
-  } else if (key == "auth_password" || key == "priv_password") {
-    // net-snmp refuses shorter passphrases (RFC 3414 11.2 recommends at least 8).
-    if (!v.is_string() || v.get_ref<const std::string&>().size() < 8 ||
-        v.get_ref<const std::string&>().size() > 255)
-      errs.push_back({key, "must be a string of 8 to 255 bytes"});
-    else
-      (key == "auth_password" ? u.auth_password : u.priv_password) = v.get<std::string>();
-  } else {
-    return false;
-  }
-  return true;
+const OptionSpecs& usm_fields() {
+  using T = OptionType;
+  // net-snmp refuses shorter passphrases (RFC 3414 11.2 recommends at least 8).
+  const auto password = [](const char* name, const char* help) {
+    return OptionSpec{.name = name,
+                      .type = T::string,
+                      .help = help,
+                      .min = 8,
+                      .max = 255,
+                      .secret = true,
+                      .message = "must be a string of 8 to 255 bytes"};
+  };
+  static const OptionSpecs specs{
+      {.name = "user",
+       .type = T::string,
+       .help = "the USM user name",
+       .min = 1,
+       .max = kMaxUsmNameLen,
+       .message = "must be a string of 1 to 32 bytes"},
+      {.name = "auth_protocol",
+       .type = T::choice,
+       .help = "authentication, with auth_password",
+       .choices = auth_protocol_names()},
+      password("auth_password", "the authentication passphrase"),
+      {.name = "priv_protocol",
+       .type = T::choice,
+       .help = "privacy (encryption), with priv_password; needs authentication",
+       .choices = priv_protocol_names()},
+      password("priv_password", "the privacy passphrase"),
+  };
+  return specs;
+}
+
+UsmUser usm_user_from(const nlohmann::json& valid) {
+  UsmUser u;
+  u.name = valid.value("user", "");
+  u.auth = auth_protocol_from(valid.value("auth_protocol", "none")).value_or(AuthProtocol::none);
+  u.auth_password = valid.value("auth_password", "");
+  u.priv = priv_protocol_from(valid.value("priv_protocol", "none")).value_or(PrivProtocol::none);
+  u.priv_password = valid.value("priv_password", "");
+  return u;
 }
 
 void check_usm_fields(const nlohmann::json& body, std::vector<FieldError>& errs) {

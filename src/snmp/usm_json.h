@@ -1,21 +1,22 @@
 // snmp/usm_json.h — the SNMPv3 user fields of a request body (user, auth_protocol, auth_password,
-// priv_protocol, priv_password), validated the same way wherever people type a v3 user: device
+// priv_protocol, priv_password), declared once for wherever people type a v3 user: device
 // discovery and the trap receiver's users. Pure code.
 #pragma once
 
 #include <nlohmann/json.hpp>
-#include <string>
 #include <vector>
 
+#include "core/options.h"
 #include "core/result.h"
 #include "snmp/usm.h"
 
 namespace tt::snmp {
 
-// Decodes `key` into `u` when it is one of the five fields (a problem goes to `errs`); false for
-// any other key.
-bool decode_usm_field(const std::string& key, const nlohmann::json& v, UsmUser& u,
-                      std::vector<FieldError>& errs);
+// The five fields, to append to a resource's table.
+const OptionSpecs& usm_fields();
+
+// The user a decoded body names (fields absent stay empty, protocols none).
+UsmUser usm_user_from(const nlohmann::json& valid);
 
 // What one field needs of another: `user` present, a protocol with its password and the other
 // way round, privacy only with authentication (USM has no privacy without it).

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 
+#include "../fields_of.h"
 #include "core/options.h"
 
 using namespace tt;
 using nlohmann::json;
+using test::fields_of;
 
 namespace {
 
@@ -39,13 +41,6 @@ const OptionSpecs& table() {
       {.name = "steps", .type = T::object_list, .max_items = 3, .fields = &step},
   };
   return specs;
-}
-
-std::vector<std::string> fields_of(const Result<json>& r) {
-  std::vector<std::string> out;
-  if (!r.ok())
-    for (const auto& f : r.error().fields) out.push_back(f.field);
-  return out;
 }
 
 std::string message_of(const Result<json>& r, const std::string& field) {

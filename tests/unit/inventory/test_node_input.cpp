@@ -1,19 +1,12 @@
 #include <doctest/doctest.h>
 
+#include "../fields_of.h"
 #include "inventory/node.h"
 
 using namespace tt;
 using namespace tt::inventory;
 using nlohmann::json;
-
-namespace {
-std::vector<std::string> fields_of(const Result<NodeInput>& r) {
-  std::vector<std::string> out;
-  if (!r.ok())
-    for (const auto& f : r.error().fields) out.push_back(f.field);
-  return out;
-}
-}  // namespace
+using test::fields_of;
 
 TEST_CASE("a full node decodes and normalises") {
   auto r =

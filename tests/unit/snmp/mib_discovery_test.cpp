@@ -1,9 +1,11 @@
 #include <doctest/doctest.h>
 
+#include "../fields_of.h"
 #include "snmp/discovery.h"
 #include "snmp/mib.h"
 
 using namespace tt::snmp;
+using tt::test::sorted_fields_of;
 
 namespace {
 Oid oid(const char* s) { return *parse_oid(s); }
@@ -48,10 +50,9 @@ TEST_CASE("snmp discovery: requests are validated field by field") {
                                        {"colour", 1}});
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == "VALIDATION_FAILED");
-  std::vector<std::string> fields;
-  for (const auto& f : bad.error().fields) fields.push_back(f.field);
-  CHECK(fields == std::vector<std::string>{"address", "colour", "community", "create_node",
-                                           "retries", "timeout", "version"});
+  CHECK(sorted_fields_of(bad) == std::vector<std::string>{"address", "colour", "community",
+                                                          "create_node", "retries", "timeout",
+                                                          "version"});
 
   auto v3 = decode_discovery_request({{"address", "sw1"},
                                       {"version", "3"},
@@ -71,9 +72,8 @@ TEST_CASE("snmp discovery: requests are validated field by field") {
                                           {"priv_protocol", "aes"},
                                           {"priv_password", "short"}});
   REQUIRE_FALSE(v3_bad.ok());
-  fields.clear();
-  for (const auto& f : v3_bad.error().fields) fields.push_back(f.field);
-  CHECK(fields == std::vector<std::string>{"priv_password", "community", "user", "priv_protocol"});
+  CHECK(sorted_fields_of(v3_bad) ==
+        std::vector<std::string>{"community", "priv_password", "priv_protocol", "user"});
   auto v2_with_user = decode_discovery_request({{"address", "sw1"}, {"user", "ops"}});
   REQUIRE_FALSE(v2_with_user.ok());
   CHECK(v2_with_user.error().fields.at(0).message == "is for version 3 only");

@@ -2,11 +2,13 @@
 
 #include <doctest/doctest.h>
 
+#include "../fields_of.h"
 #include "query/query.h"
 #include "snmp/mib.h"
 #include "snmp/trap_users.h"
 
 using namespace tt::snmp;
+using tt::test::sorted_fields_of;
 
 namespace {
 Oid oid(const char* s) { return *parse_oid(s); }
@@ -410,13 +412,10 @@ TEST_CASE("snmp traps: trap users validate like discovery's v3 fields, and never
                                {"priv_password", "short"},
                                {"colour", "red"}});
   REQUIRE_FALSE(bad.ok());
-  std::vector<std::string> fields;
-  for (const auto& f : bad.error().fields) fields.push_back(f.field);
-  CHECK(fields == std::vector<std::string>{"auth_protocol", "colour", "engine_id", "priv_password",
-                                           "user", "auth_password", "priv_protocol"});
+  CHECK(sorted_fields_of(bad) == std::vector<std::string>{"auth_password", "auth_protocol",
+                                                          "colour", "engine_id", "priv_password",
+                                                          "priv_protocol", "user"});
   auto missing = decode_trap_user(nlohmann::json::object());
   REQUIRE_FALSE(missing.ok());
-  fields.clear();
-  for (const auto& f : missing.error().fields) fields.push_back(f.field);
-  CHECK(fields == std::vector<std::string>{"engine_id", "user"});
+  CHECK(sorted_fields_of(missing) == std::vector<std::string>{"engine_id", "user"});
 }
