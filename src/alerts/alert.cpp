@@ -26,11 +26,7 @@ void set_label(LabelSet& ls, const std::string& name, std::string value) {
 }  // namespace
 
 namespace {
-constexpr EnumNames<AlertState, 3> kStateNames{{{
-    {AlertState::pending, "pending"},
-    {AlertState::firing, "firing"},
-    {AlertState::resolved, "resolved"},
-}}};
+constexpr EnumNames<AlertState, 3> kStateNames{{"pending", "firing", "resolved"}};
 }  // namespace
 
 std::string_view to_string(AlertState s) { return kStateNames.name(s); }

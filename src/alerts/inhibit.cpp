@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "alerts/merge_patch.h"
 #include "alerts/silence.h"
 #include "core/series.h"
 
@@ -82,17 +83,7 @@ Result<InhibitRule> decode_inhibit_rule(const nlohmann::json& body) {
 }
 
 Result<InhibitRule> apply_patch(const InhibitRule& r, const nlohmann::json& patch) {
-  if (!patch.is_object())
-    return Error::make(ErrorKind::invalid_input, "INVALID_JSON", "the body must be a JSON object");
-  auto doc = to_input_json(r);
-  doc.merge_patch(patch);
-  auto out = decode_inhibit_rule(doc);
-  if (!out.ok()) return out;
-  out->id = r.id;
-  out->created_by = r.created_by;
-  out->created_at = r.created_at;
-  out->updated_at = r.updated_at;
-  return out;
+  return merge_patch(r, to_input_json(r), patch, decode_inhibit_rule);
 }
 
 nlohmann::json to_input_json(const InhibitRule& r) {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdlib>
 
+#include "alerts/merge_patch.h"
 #include "alerts/silence.h"
 #include "core/duration.h"
 #include "core/options.h"
@@ -213,8 +214,6 @@ Result<MaintenanceWindow> decode_maintenance(const nlohmann::json& body) {
 }
 
 Result<MaintenanceWindow> apply_patch(const MaintenanceWindow& w, const nlohmann::json& patch) {
-  if (!patch.is_object())
-    return Error::make(ErrorKind::invalid_input, "INVALID_JSON", "the body must be a JSON object");
   auto doc = to_input_json(w);
   // Giving the other kind of schedule replaces the current one.
   if (patch.contains("recurrence") && !patch["recurrence"].is_null()) {
@@ -223,14 +222,7 @@ Result<MaintenanceWindow> apply_patch(const MaintenanceWindow& w, const nlohmann
   } else if (patch.contains("starts_at") || patch.contains("ends_at")) {
     doc.erase("recurrence");
   }
-  doc.merge_patch(patch);
-  auto out = decode_maintenance(doc);
-  if (!out.ok()) return out;
-  out->id = w.id;
-  out->created_by = w.created_by;
-  out->created_at = w.created_at;
-  out->updated_at = w.updated_at;
-  return out;
+  return merge_patch(w, std::move(doc), patch, decode_maintenance);
 }
 
 nlohmann::json to_input_json(const MaintenanceWindow& w) {

@@ -14,16 +14,9 @@ Error invalid(std::vector<FieldError> errs) {
   return invalid_fields("alert rule", std::move(errs));
 }
 
-constexpr EnumNames<Severity, 3> kSeverityNames{{{
-    {Severity::critical, "critical"},
-    {Severity::warning, "warning"},
-    {Severity::info, "info"},
-}}};
+constexpr EnumNames<Severity, 3> kSeverityNames{{"critical", "warning", "info"}};
 
-constexpr EnumNames<RuleKind, 2> kKindNames{{{
-    {RuleKind::expr, "expr"},
-    {RuleKind::check_state, "check_state"},
-}}};
+constexpr EnumNames<RuleKind, 2> kKindNames{{"expr", "check_state"}};
 
 std::optional<std::string> unreserved_label(nlohmann::json& name) {
   if (name == "alertname" || name == "severity")

@@ -16,9 +16,8 @@ namespace {
 
 constexpr const char* kRuleColumns =
     "id, name, kind, expr, check_id, check_selector, for_ms, keep_firing_for_ms, severity, labels, "
-    "annotations, "
-    "channels, enabled, interval_ms, created_at, updated_at, escalations, flap_fires, "
-    "flap_window_ms";
+    "annotations, channels, enabled, interval_ms, created_at, updated_at, escalations, "
+    "flap_fires, flap_window_ms";
 
 Rule read_rule(SQLite::Statement& st) {
   Rule r;
@@ -99,8 +98,7 @@ constexpr events::Resource kRules{"alerts", "alert_rule", "rule"};
 
 constexpr const char* kAlertColumns =
     "id, rule_id, rule_name, severity, labels, annotations, state, value, active_at, fired_at, "
-    "resolved_at, "
-    "keep_firing_since, last_eval_at, acked_by, acked_at, ack_comment, flapping";
+    "resolved_at, keep_firing_since, last_eval_at, acked_by, acked_at, ack_comment, flapping";
 
 Alert read_alert(SQLite::Statement& st) {
   Alert a;

@@ -5,12 +5,7 @@
 namespace tt::auth {
 
 namespace {
-constexpr EnumNames<Role, 4> kRoleNames{{{
-    {Role::admin, "admin"},
-    {Role::operator_, "operator"},
-    {Role::viewer, "viewer"},
-    {Role::api, "api"},
-}}};
+constexpr EnumNames<Role, 4> kRoleNames{{"admin", "operator", "viewer", "api"}};
 }  // namespace
 
 std::string_view role_name(Role role) { return kRoleNames.name(role); }

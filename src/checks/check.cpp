@@ -22,12 +22,7 @@ constexpr std::int64_t kMinTimeoutMs = 100;
 constexpr std::int64_t kMaxTimeoutMs = 300'000;
 constexpr std::size_t kMaxConditions = 32;
 
-constexpr EnumNames<CheckState, 4> kStateNames{{{
-    {CheckState::pending, "pending"},
-    {CheckState::up, "up"},
-    {CheckState::down, "down"},
-    {CheckState::paused, "paused"},
-}}};
+constexpr EnumNames<CheckState, 4> kStateNames{{"pending", "up", "down", "paused"}};
 
 Error invalid(std::vector<FieldError> errs) { return invalid_fields("check", std::move(errs)); }
 

@@ -14,21 +14,9 @@ namespace tt {
 
 namespace {
 
-constexpr EnumNames<OptionType, 13> kTypeNames{{{
-    {OptionType::string, "string"},
-    {OptionType::integer, "integer"},
-    {OptionType::number, "number"},
-    {OptionType::boolean, "boolean"},
-    {OptionType::duration, "duration"},
-    {OptionType::choice, "choice"},
-    {OptionType::string_list, "string_list"},
-    {OptionType::string_map, "string_map"},
-    {OptionType::id, "id"},
-    {OptionType::id_list, "id_list"},
-    {OptionType::labels, "labels"},
-    {OptionType::object, "object"},
-    {OptionType::object_list, "object_list"},
-}}};
+constexpr EnumNames<OptionType, 13> kTypeNames{
+    {"string", "integer", "number", "boolean", "duration", "choice", "string_list", "string_map",
+     "id", "id_list", "labels", "object", "object_list"}};
 
 constexpr std::size_t kMaxStringOption = 65536;
 

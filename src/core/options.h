@@ -101,26 +101,22 @@ Error invalid_fields(std::string_view noun, std::vector<FieldError> fields);
 // what core/names.h allows.
 OptionSpec name_field(double max = 200);
 
-// The names of an enum, declared once: to_string, parse and the `choices` of its fields.
+// The names of an enum whose values are 0, 1, 2, ... (the default), declared once in the
+// enum's order: to_string, parse and the `choices` of its fields.
 template <typename E, std::size_t N>
 struct EnumNames {
-  std::array<std::pair<E, std::string_view>, N> entries;
+  std::array<std::string_view, N> spelled;
 
   constexpr std::string_view name(E e) const {
-    for (const auto& [v, n] : entries)
-      if (v == e) return n;
-    return entries[0].second;
+    auto i = static_cast<std::size_t>(e);
+    return i < N ? spelled[i] : spelled[0];
   }
   constexpr std::optional<E> parse(std::string_view s) const {
-    for (const auto& [v, n] : entries)
-      if (n == s) return v;
+    for (std::size_t i = 0; i < N; ++i)
+      if (spelled[i] == s) return static_cast<E>(i);
     return std::nullopt;
   }
-  std::vector<std::string> names() const {
-    std::vector<std::string> out;
-    for (const auto& e : entries) out.emplace_back(e.second);
-    return out;
-  }
+  std::vector<std::string> names() const { return {spelled.begin(), spelled.end()}; }
 };
 
 // Typed reads of a decoded body: each sets `out` only when the field is present, so a PATCH

@@ -9,19 +9,8 @@ namespace tt::inventory {
 
 namespace {
 
-constexpr EnumNames<NodeType, 5> kTypeNames{{{
-    {NodeType::baremetal, "baremetal"},
-    {NodeType::vm, "vm"},
-    {NodeType::container, "container"},
-    {NodeType::network, "network"},
-    {NodeType::iot, "iot"},
-}}};
-constexpr EnumNames<NodeStatus, 4> kStatusNames{{{
-    {NodeStatus::unknown, "unknown"},
-    {NodeStatus::up, "up"},
-    {NodeStatus::down, "down"},
-    {NodeStatus::degraded, "degraded"},
-}}};
+constexpr EnumNames<NodeType, 5> kTypeNames{{"baremetal", "vm", "container", "network", "iot"}};
+constexpr EnumNames<NodeStatus, 4> kStatusNames{{"unknown", "up", "down", "degraded"}};
 constexpr std::size_t kMaxNameLen = 253;
 constexpr std::size_t kMaxLabels = 64;
 constexpr std::size_t kMaxLabelValueLen = 1024;

@@ -38,11 +38,6 @@ constexpr double kMinTimeoutMs = 100, kMaxTimeoutMs = 60000;
 constexpr double kMaxRetries = 10;
 constexpr double kMaxCommunityLen = 255;
 constexpr double kMaxContextLen = 32;  // SnmpAdminString (SIZE(0..32)) of contextName
-constexpr EnumNames<Version, 3> kVersionNames{{{
-    {Version::v1, "1"},
-    {Version::v2c, "2c"},
-    {Version::v3, "3"},
-}}};
 
 std::optional<std::string> address_check(nlohmann::json& v) {
   std::string host;
@@ -99,10 +94,7 @@ const OptionSpecs& discovery_fields() {
          .help = "host, host:port (default port 161), [IPv6]:port or an IPv6 address",
          .required = true,
          .check = address_check},
-        {.name = "version",
-         .type = T::choice,
-         .default_value = "2c",
-         .choices = kVersionNames.names()},
+        {.name = "version", .type = T::choice, .default_value = "2c", .choices = {"1", "2c", "3"}},
         {.name = "community",
          .type = T::string,
          .default_value = "public",
@@ -146,7 +138,8 @@ Result<DiscoveryRequest> decode_discovery_request(const nlohmann::json& body) {
       }));
   DiscoveryRequest req;
   split_address(v["address"].get<std::string>(), req.host, req.port);
-  req.version = kVersionNames.parse(v.value("version", "2c")).value_or(Version::v2c);
+  const auto version = v.value("version", "2c");
+  req.version = version == "1" ? Version::v1 : version == "3" ? Version::v3 : Version::v2c;
   req.community = v.value("community", req.community);
   req.user = usm_user_from(v);
   req.context = v.value("context", "");

@@ -119,16 +119,9 @@ std::shared_ptr<const TrapKeyMap> TrapKeyring::snapshot() const {
 }
 
 namespace {
-constexpr EnumNames<V3Reject, 8> kRejectNames{{{
-    {V3Reject::malformed, "malformed"},
-    {V3Reject::unknown_engine_id, "unknown_engine_id"},
-    {V3Reject::unknown_user, "unknown_user"},
-    {V3Reject::unsupported_security_level, "unsupported_security_level"},
-    {V3Reject::wrong_digest, "wrong_digest"},
-    {V3Reject::not_in_time_window, "not_in_time_window"},
-    {V3Reject::decryption_failed, "decryption_failed"},
-    {V3Reject::not_a_trap, "not_a_trap"},
-}}};
+constexpr EnumNames<V3Reject, 8> kRejectNames{
+    {"malformed", "unknown_engine_id", "unknown_user", "unsupported_security_level", "wrong_digest",
+     "not_in_time_window", "decryption_failed", "not_a_trap"}};
 }  // namespace
 
 std::string_view to_string(V3Reject r) { return kRejectNames.name(r); }

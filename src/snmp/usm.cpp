@@ -120,22 +120,9 @@ std::string des_cbc(const UsmKeys& k, std::string_view salt, std::string_view in
 }  // namespace
 
 namespace {
-constexpr EnumNames<AuthProtocol, 7> kAuthNames{{{
-    {AuthProtocol::none, "none"},
-    {AuthProtocol::md5, "md5"},
-    {AuthProtocol::sha1, "sha"},
-    {AuthProtocol::sha224, "sha224"},
-    {AuthProtocol::sha256, "sha256"},
-    {AuthProtocol::sha384, "sha384"},
-    {AuthProtocol::sha512, "sha512"},
-}}};
-constexpr EnumNames<PrivProtocol, 5> kPrivNames{{{
-    {PrivProtocol::none, "none"},
-    {PrivProtocol::des, "des"},
-    {PrivProtocol::aes128, "aes"},
-    {PrivProtocol::aes192, "aes192"},
-    {PrivProtocol::aes256, "aes256"},
-}}};
+constexpr EnumNames<AuthProtocol, 7> kAuthNames{
+    {"none", "md5", "sha", "sha224", "sha256", "sha384", "sha512"}};
+constexpr EnumNames<PrivProtocol, 5> kPrivNames{{"none", "des", "aes", "aes192", "aes256"}};
 }  // namespace
 
 std::string_view to_string(AuthProtocol p) { return kAuthNames.name(p); }

@@ -12,7 +12,7 @@ using test::fields_of;
 namespace {
 
 enum class Colour { red, green };
-constexpr EnumNames<Colour, 2> kColours{{{{Colour::red, "red"}, {Colour::green, "green"}}}};
+constexpr EnumNames<Colour, 2> kColours{{"red", "green"}};
 
 std::optional<std::string> not_x(json& name) {
   if (name == "x") return "is reserved";
