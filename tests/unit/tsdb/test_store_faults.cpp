@@ -43,6 +43,18 @@ void set_sqlite_full(Fixture& f, bool full) {
               .ok());
 }
 
+// The store on a FaultyFs (`faulty`, a base so that it outlives the store), restarted after a
+// crash of the process or of the power.
+struct FaultyFsBase {
+  FaultyFs faulty;
+};
+struct FaultyFixture : FaultyFsBase, Fixture {
+  FaultyFixture() : Fixture(Schema::current, faulty) {}
+  void restart_after(FaultyFs::Crash crash) {
+    reopen(false, [this, crash] { faulty.crash(crash); });
+  }
+};
+
 std::string segment(const Fixture& f, int n) {
   char name[32];
   std::snprintf(name, sizeof name, "/%010d.log", n);
@@ -54,8 +66,8 @@ std::string segment(const Fixture& f, int n) {
 TEST_CASE(
     "store faults: a full disk during an append refuses it (503 DISK_FULL), keeps what was "
     "acknowledged, and appends resume once there is room, without a restart") {
-  FaultyFs fs;
-  Fixture f(Fixture::Schema::current, fs);
+  FaultyFixture f;
+  auto& fs = f.faulty;
   REQUIRE(put(f, "up", kT0, 1).ok());
   const auto before = fs.contents(segment(f, 1))->size();
   fs.set_free_bytes(5);  // the record's first bytes fit, then the disk is full
@@ -68,15 +80,15 @@ TEST_CASE(
   CHECK(values(f, "up") == std::vector<double>{1});
   fs.set_free_bytes(std::nullopt);
   REQUIRE(put(f, "up", kT0 + 2000, 3).ok());
-  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::process); });
+  f.restart_after(FaultyFs::Crash::process);
   CHECK(values(f, "up") == std::vector<double>{1, 3});
 }
 
 TEST_CASE(
     "store faults: a torn record that cannot be cut back ends its segment; later appends "
     "go to a new one and survive a crash") {
-  FaultyFs fs;
-  Fixture f(Fixture::Schema::current, fs);
+  FaultyFixture f;
+  auto& fs = f.faulty;
   REQUIRE(put(f, "up", kT0, 1).ok());
   fs.set_free_bytes(5);
   fs.set_truncate_fails(true);
@@ -88,13 +100,13 @@ TEST_CASE(
   REQUIRE(put(f, "up", kT0 + 2000, 3).ok());
   REQUIRE(put(f, "up", kT0 + 3000, 4).ok());
   CHECK(fs.contents(segment(f, 2)).has_value());
-  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::process); });
+  f.restart_after(FaultyFs::Crash::process);
   CHECK(values(f, "up") == std::vector<double>{1, 3, 4});
 }
 
 TEST_CASE("store faults: short writes still make whole records") {
-  FaultyFs fs;
-  Fixture f(Fixture::Schema::current, fs);
+  FaultyFixture f;
+  auto& fs = f.faulty;
   fs.set_max_write(3);
   std::vector<double> want;
   for (int i = 0; i < 20; ++i) {
@@ -102,15 +114,15 @@ TEST_CASE("store faults: short writes still make whole records") {
     want.push_back(i * 1.5);
   }
   REQUIRE(f.store->maintain().ok());
-  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::power); });
+  f.restart_after(FaultyFs::Crash::power);
   CHECK(values(f, "up") == want);
 }
 
 TEST_CASE(
     "store faults: a write torn by a power loss is dropped at replay, every record before "
     "it kept") {
-  FaultyFs fs;
-  Fixture f(Fixture::Schema::current, fs);
+  FaultyFixture f;
+  auto& fs = f.faulty;
   REQUIRE(put(f, "up", kT0, 1).ok());
   REQUIRE(put(f, "up", kT0 + 1000, 2).ok());
   REQUIRE(f.store->maintain().ok());
@@ -118,24 +130,24 @@ TEST_CASE(
   fs.tear_next_write(6);
   CHECK_FALSE(put(f, "up", kT0 + 2000, 3).ok());  // never acknowledged
   CHECK(fs.contents(segment(f, 1))->size() == whole + 6);
-  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::power); });
+  f.restart_after(FaultyFs::Crash::power);
   CHECK(values(f, "up") == std::vector<double>{1, 2});
   CHECK(fs.contents(segment(f, 1))->size() == whole);
   REQUIRE(put(f, "up", kT0 + 3000, 4).ok());
-  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::process); });
+  f.restart_after(FaultyFs::Crash::process);
   CHECK(values(f, "up") == std::vector<double>{1, 2, 4});
 }
 
 TEST_CASE("store faults: a power loss keeps what the last maintenance pass synced") {
-  FaultyFs fs;
-  Fixture f(Fixture::Schema::current, fs);
+  FaultyFixture f;
+  auto& fs = f.faulty;
   REQUIRE(put(f, "up", kT0, 1).ok());
   REQUIRE(put(f, "other", kT0, 2).ok());
   const auto syncs = fs.syncs();
   REQUIRE(f.store->maintain().ok());
   CHECK(fs.syncs() == syncs + 1);
   REQUIRE(put(f, "late", kT0 + 1000, 3).ok());  // after the pass: a power loss may take it
-  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::power); });
+  f.restart_after(FaultyFs::Crash::power);
   CHECK(values(f, "up") == std::vector<double>{1});
   CHECK(values(f, "other") == std::vector<double>{2});
 }
@@ -143,8 +155,8 @@ TEST_CASE("store faults: a power loss keeps what the last maintenance pass synce
 TEST_CASE(
     "store faults: a failed sync is reported, and the samples it leaves in doubt are cut "
     "into SQLite at once") {
-  FaultyFs fs;
-  Fixture f(Fixture::Schema::current, fs);
+  FaultyFixture f;
+  auto& fs = f.faulty;
   REQUIRE(put(f, "up", kT0, 1).ok());
   fs.fail_next_sync();
   auto r = f.store->maintain();
@@ -154,13 +166,12 @@ TEST_CASE(
   // The next records go to a new segment, not after the ones the failed sync lost.
   REQUIRE(put(f, "up", kT0 + 1000, 2).ok());
   REQUIRE(f.store->maintain().ok());
-  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::power); });
+  f.restart_after(FaultyFs::Crash::power);
   CHECK(values(f, "up") == std::vector<double>{1, 2});
 }
 
 TEST_CASE("store faults: SQLite full during a cut keeps the heads, and a later cut stores them") {
-  FaultyFs fs;
-  Fixture f(Fixture::Schema::current, fs);
+  FaultyFixture f;
   std::vector<Sample> in;
   std::vector<double> want;
   for (int i = 0; i < 4000; ++i) {
@@ -183,19 +194,19 @@ TEST_CASE("store faults: SQLite full during a cut keeps the heads, and a later c
     REQUIRE(f.store->flush_all().ok());
     CHECK(chunk_count(f) > 0);
     CHECK(values(f, "up") == want);
-    f.reopen(false, [&] { fs.crash(FaultyFs::Crash::process); });
+    f.restart_after(FaultyFs::Crash::process);
     CHECK(values(f, "up") == want);
   }
   SUBCASE("a crash first: the log brings the heads back") {
-    f.reopen(false, [&] { fs.crash(FaultyFs::Crash::process); });
+    f.restart_after(FaultyFs::Crash::process);
     CHECK(values(f, "up") == want);
   }
 }
 
 TEST_CASE(
     "store faults: the log's disk full during a cut: the cut stands, the log waits for room") {
-  FaultyFs fs;
-  Fixture f(Fixture::Schema::current, fs);
+  FaultyFixture f;
+  auto& fs = f.faulty;
   REQUIRE(put(f, "up", kT0, 1).ok());
   fs.set_free_bytes(0);
   // The heads went into SQLite; the log could not start its next segment.
@@ -208,15 +219,15 @@ TEST_CASE(
   CHECK(refused.error().code == "DISK_FULL");
   fs.set_free_bytes(std::nullopt);
   REQUIRE(put(f, "up", kT0 + 2000, 3).ok());
-  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::process); });
+  f.restart_after(FaultyFs::Crash::process);
   CHECK(values(f, "up") == std::vector<double>{1, 3});
 }
 
 TEST_CASE(
     "store faults: a logged series whose row never committed (a kill in between) does not "
     "lend its samples to the next new series") {
-  FaultyFs fs;
-  Fixture f(Fixture::Schema::current, fs);
+  FaultyFixture f;
+  auto& fs = f.faulty;
   // As if killed after the log record of a new series (id 1) but before its commit.
   f.reopen(false, [&] {
     AppendLog log(f.options.log_dir, fs);
@@ -225,6 +236,6 @@ TEST_CASE(
     REQUIRE(log.append({{{1, {{kT0, 666}}}}}).ok());
   });
   REQUIRE(put(f, "fresh", kT0 + 1000, 1).ok());
-  f.reopen(false, [&] { fs.crash(FaultyFs::Crash::process); });
+  f.restart_after(FaultyFs::Crash::process);
   CHECK(values(f, "fresh") == std::vector<double>{1});
 }
