@@ -3,13 +3,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { CanWrite } from '../session.jsx';
 import { KeyValueField, toPairs, fromPairs } from '../components/key_value.jsx';
-import { get, post, patch, del } from '../api.js';
+import { get, post, patch } from '../api.js';
 import { navigate } from '../router.js';
 import { useLive, useEvents, nodesByName } from '../live.js';
 import { Badge, useForm, Field, FormAlert } from '../ui.jsx';
 import { OptionFields, optionValues, optionsBody } from '../components/option_fields.jsx';
 import { checkKinds } from '../kinds.js';
-import { EditorError } from '../components/resource_list.jsx';
+import { EditorError, confirmDelete } from '../components/resource_list.jsx';
 
 const OPT = 'options.';
 
@@ -172,10 +172,9 @@ export function CheckEditor({ id, nodeId }) {
     }
   };
   const remove = async () => {
-    if (!confirm(`Delete check “${check.name}”?`)) return;
     try {
-      await del(`/api/v1/checks/${id}`);
-      navigate(check.node_id ? `/nodes/${check.node_id}` : '/');
+      if (await confirmDelete(`/api/v1/checks/${id}`, `Delete check “${check.name}”?`))
+        navigate(check.node_id ? `/nodes/${check.node_id}` : '/');
     } catch (err) {
       form.setAlert(err.message);
     }
