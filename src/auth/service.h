@@ -11,6 +11,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -30,13 +31,16 @@ namespace tt::auth {
 // with Retry-After) after login_max_failures for one user name, or login_address_max_failures
 // for any names. A user name alone is never locked, or anyone could lock the admin out: after
 // login_max_failures from anywhere, each attempt for it waits first (0.5 s, doubling up to
-// login_max_delay_ms), and the right password still gets in.
+// login_max_delay_ms), and the right password still gets in. A waiting login holds an HTTP pool
+// thread, so only one login per name waits at a time and login_max_waiting in all; the others
+// are answered 429 LOGIN_RATE_LIMITED with Retry-After at once.
 struct AuthOptions {
   std::int64_t session_ttl_ms = 7LL * 24 * 60 * 60 * 1000;
   int login_max_failures = 5;
   std::int64_t login_window_ms = 15LL * 60 * 1000;
   int login_address_max_failures = 20;
   std::int64_t login_max_delay_ms = 3000;
+  std::size_t login_max_waiting = 2;
   std::function<void(std::int64_t ms)> pause;  // how a slowed login waits; null: sleeps
 };
 
@@ -185,6 +189,8 @@ class AuthService {
   RateLimiter m_per_address;  // remote: logins for any names
   RateLimiter m_per_pair;     // "l:" remote "/" lower-case name (logins), "s:" remote (setup codes)
   RateLimiter m_per_user;     // lower-case name, from any address: slows down, never locks
+  std::mutex m_waiting_mutex;
+  std::set<std::string> m_waiting;  // names whose slowed login is waiting now
 
   std::mutex m_setup_mutex;
   std::string m_setup_code;  // normalised (no '-'); empty until first asked for

@@ -64,12 +64,21 @@ Result<NewSession> AuthService::login(const std::string& name, const std::string
       excess >= 0) {
     const std::int64_t delay_ms =
         std::min(m_options.login_max_delay_ms, std::int64_t{500} << excess);
+    {
+      std::lock_guard lock(m_waiting_mutex);
+      if (m_waiting.size() >= m_options.login_max_waiting || !m_waiting.insert(user_key).second) {
+        logins("rate_limited").inc();
+        return rate_limited(delay_ms, "LOGIN_RATE_LIMITED");
+      }
+    }
     log::info("auth: login for '{}' from '{}' waits {} ms: too many recent failures for this name",
               name, remote, delay_ms);
     if (m_options.pause)
       m_options.pause(delay_ms);
     else
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    std::lock_guard lock(m_waiting_mutex);
+    m_waiting.erase(user_key);
   }
 
   auto fail = [&]() -> Error {

@@ -1,5 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
 #include "fixture.h"
 
 using namespace tt;
@@ -145,4 +150,47 @@ TEST_CASE("failures for a user name from many addresses slow it down but never l
   pauses.clear();
   CHECK(f.auth->login("admin", "correct horse", "4.0.0.9").ok());
   CHECK(pauses.empty());
+}
+
+TEST_CASE("slowed logins hold few threads: one waits per name, login_max_waiting in all") {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> waiting{0};
+  Fixture f({.login_max_failures = 1,
+             .login_window_ms = 60'000,
+             .login_max_waiting = 2,
+             .pause = [&](std::int64_t) {
+               ++waiting;
+               released.wait();
+             }});
+  f.setup_admin();
+  int address = 0;
+  auto from = [&] { return "2.0.0." + std::to_string(++address); };
+  for (const char* name : {"admin", "ghost", "nobody"})
+    CHECK(f.auth->login(name, "wrong one", from()).error().code == "INVALID_CREDENTIALS");
+  auto waits_for = [&](int n) {
+    for (int i = 0; i < 500 && waiting < n; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return waiting == n;
+  };
+
+  auto admin = std::async(std::launch::async,
+                          [&] { return f.auth->login("admin", "correct horse", from()); });
+  REQUIRE(waits_for(1));
+  // A second login for the same name does not wait beside it: it is told when to come back.
+  auto again = f.auth->login("admin", "correct horse", from());
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().code == "LOGIN_RATE_LIMITED");
+  CHECK(again.error().retry_after_s == 1);
+  auto ghost =
+      std::async(std::launch::async, [&] { return f.auth->login("ghost", "wrong one", from()); });
+  REQUIRE(waits_for(2));
+  // Two wait: a third name is turned away too.
+  CHECK(f.auth->login("nobody", "wrong one", from()).error().code == "LOGIN_RATE_LIMITED");
+
+  release.set_value();
+  CHECK(admin.get().ok());
+  CHECK(ghost.get().error().code == "INVALID_CREDENTIALS");
+  CHECK(f.auth->login("nobody", "wrong one", from()).error().code == "INVALID_CREDENTIALS");
+  CHECK(waiting == 3);
 }
