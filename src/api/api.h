@@ -87,6 +87,7 @@ void register_users(http::Router& r, Services& s);
 void register_nodes(http::Router& r, Services& s);
 void register_events(http::Router& r, Services& s);
 void register_checks(http::Router& r, Services& s);
+void register_fields(http::Router& r, Services& s);
 void register_series(http::Router& r, Services& s);
 void register_prometheus(http::Router& r, Services& s);
 void register_discover(http::Router& r, Services& s);
@@ -103,6 +104,7 @@ inline void register_all(http::Router& r, Services& s) {
   register_nodes(r, s);
   register_events(r, s);
   register_checks(r, s);
+  register_fields(r, s);
   register_series(r, s);
   register_prometheus(r, s);
   register_discover(r, s);

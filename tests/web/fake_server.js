@@ -4,6 +4,34 @@
 export const calls = [];
 let routes = [];
 
+// The resources' field tables (GET /api/v1/fields) as the server serves them, the fields the pages
+// read (inventory/node.cpp, alerts/rule.cpp); answered when a test routes nothing else there.
+export const FIELDS = {
+  nodes: [
+    {
+      name: 'type',
+      type: 'choice',
+      choices: ['baremetal', 'vm', 'container', 'network', 'iot'],
+      required: true,
+      secret: false,
+      default: null,
+      help: '',
+    },
+  ],
+  'alert-rules': [
+    {
+      name: 'severity',
+      type: 'choice',
+      choices: ['critical', 'warning', 'info'],
+      required: true,
+      secret: false,
+      default: null,
+      help: '',
+    },
+  ],
+};
+const defaults = [{ method: 'GET', prefix: '/api/v1/fields', answer: FIELDS }];
+
 // route(method, pathPrefix, answer): answer is data, or fn({method, path, query, body}) -> data
 // or {status, json}; the newest matching route wins.
 export function route(method, prefix, answer) {
@@ -23,7 +51,8 @@ globalThis.fetch = async (url, init = {}) => {
   const method = init.method || 'GET';
   const req = { method, path: u.pathname, query: u.searchParams, body: init.body ? JSON.parse(init.body) : undefined };
   calls.push(req);
-  const r = routes.find((x) => x.method === method && (u.pathname + u.search).startsWith(x.prefix));
+  const matches = (x) => x.method === method && (u.pathname + u.search).startsWith(x.prefix);
+  const r = routes.find(matches) ?? defaults.find(matches);
   let out = r
     ? typeof r.answer === 'function'
       ? r.answer(req)

@@ -2,7 +2,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 export const STATUSES = ['down', 'degraded', 'unknown', 'up'];
-export const NODE_TYPES = ['baremetal', 'vm', 'container', 'network', 'iot'];
 export const cap = (s) => (s ? s[0].toUpperCase() + s.slice(1) : '');
 // A PromQL string literal.
 export const quote = (s) => '"' + String(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') + '"';

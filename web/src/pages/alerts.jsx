@@ -7,9 +7,9 @@ import { setQueryParam } from '../router.js';
 import { Time, Page, cap, parseLabels, quote } from '../ui.jsx';
 import { CanWrite } from '../session.jsx';
 import { useResourceList, ListView } from '../components/resource_list.jsx';
+import { useChoices } from '../fields.js';
 
 export const ALERT_STATES = ['firing', 'pending', 'resolved'];
-export const SEVERITIES = ['critical', 'warning', 'info'];
 
 // The selector of exactly these labels: {alertname="X", node="gw"} (an alert's, for a silence).
 export function labelSelector(labels) {
@@ -231,6 +231,7 @@ export function Alerts({ query }) {
   const labels = parseLabels(labelText);
   const filters = { state, severity, labels: labels || {} };
   const [labelInput, setLabelInput] = useState(labelText);
+  const severities = useChoices('alert-rules', 'severity');
   // Alert events change the list in place; mutes are matched when alerts are read, so a change
   // of them reads it again.
   const list = useResourceList('/api/v1/alerts', {
@@ -265,7 +266,7 @@ export function Alerts({ query }) {
           <label for="al-sev">Severity</label>
           <select id="al-sev" value={severity} onChange={(e) => setQueryParam('severity', e.currentTarget.value)}>
             <option value="">All</option>
-            {SEVERITIES.map((s) => (
+            {severities.map((s) => (
               <option value={s}>{cap(s)}</option>
             ))}
           </select>

@@ -7,7 +7,8 @@ import { post } from '../api.js';
 import { navigate } from '../router.js';
 import { useLive, nodesByName, compareText, firingAlerts } from '../live.js';
 import { VirtualList } from '../components/virtual_list.jsx';
-import { Badge, Time, STATUSES, NODE_TYPES, cap, useForm, Field, FormAlert } from '../ui.jsx';
+import { Badge, Time, STATUSES, cap, useForm, Field, FormAlert } from '../ui.jsx';
+import { useChoices } from '../fields.js';
 
 const ROW_HEIGHT = 56;
 const RANK = { down: 0, degraded: 1, unknown: 2, up: 3 };
@@ -72,6 +73,7 @@ export function parseLatLon(s) {
 
 function AddNode() {
   const form = useForm({ name: '', type: 'vm', address: '', labels: [], location: '' });
+  const types = useChoices('nodes', 'type');
   const [done, setDone] = useState('');
   const work = async (v) => {
     const fields = [];
@@ -118,7 +120,7 @@ function AddNode() {
           </Field>
           <Field form={form} name="type" label="Type">
             <select {...form.bind('type')}>
-              {NODE_TYPES.map((t) => (
+              {types.map((t) => (
                 <option value={t}>{t}</option>
               ))}
             </select>
@@ -223,6 +225,7 @@ export function Overview({ query }) {
   const sort = query.get('sort') || 'status';
   const kiosk = query.get('kiosk') === '1';
   const [collapsed, setCollapsed] = useState(() => new Set());
+  const types = useChoices('nodes', 'type');
 
   const setParam = (name, value) => {
     const p = new URLSearchParams(location.search);
@@ -314,7 +317,7 @@ export function Overview({ query }) {
           <label for="f-type-filter">Type</label>
           <select id="f-type-filter" value={type} onChange={(e) => setParam('type', e.currentTarget.value)}>
             <option value="">All types</option>
-            {NODE_TYPES.map((t) => (
+            {types.map((t) => (
               <option value={t}>{t}</option>
             ))}
           </select>

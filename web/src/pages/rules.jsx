@@ -8,7 +8,8 @@ import { useForm, Field, cap } from '../ui.jsx';
 import { CanWrite } from '../session.jsx';
 import { KeyValueField, toPairs, fromPairs } from '../components/key_value.jsx';
 import { useResourceList, ListPage, EditorForm, saveResource, confirmDelete } from '../components/resource_list.jsx';
-import { AlertsNav, SeverityChip, SEVERITIES, labelSelector } from './alerts.jsx';
+import { AlertsNav, SeverityChip, labelSelector } from './alerts.jsx';
+import { useChoices } from '../fields.js';
 
 // "at position 12: unexpected …" -> {pos: 12, text: "unexpected …"}; null without a position.
 export function exprPosition(message) {
@@ -269,6 +270,7 @@ export function RuleEditor({ id }) {
   const [checks, setChecks] = useState([]);
   const [channels, setChannels] = useState([]);
   const [saved, setSaved] = useState('');
+  const severities = useChoices('alert-rules', 'severity');
   const form = useForm({
     name: '',
     kind: 'expr',
@@ -394,7 +396,7 @@ export function RuleEditor({ id }) {
           </Field>
           <Field form={form} name="severity" label="Severity">
             <select {...form.bind('severity')}>
-              {SEVERITIES.map((s) => (
+              {severities.map((s) => (
                 <option value={s}>{cap(s)}</option>
               ))}
             </select>
