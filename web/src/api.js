@@ -74,3 +74,17 @@ export async function getAll(path, params = {}) {
   }
   return out;
 }
+
+// A GET of what does not change while the server runs (the binary's own tables): asked once and
+// shared by every caller; a failure is asked again next time. Resolves to the answer's data.
+export function getOnce(path) {
+  let pending = null;
+  return () =>
+    (pending ??= get(path).then(
+      (r) => r.data,
+      (err) => {
+        pending = null;
+        throw err;
+      },
+    ));
+}

@@ -1,22 +1,10 @@
 // The field tables of the resources' bodies (GET /api/v1/fields, core/options.h): what the API
 // checks each POST and PATCH against, keyed by the resource's path under /api/v1 ('nodes',
-// 'alert-rules'). They are the binary's and do not change while it runs, so they are asked once;
-// a failure is asked again next time.
+// 'alert-rules').
 import { useEffect, useState } from 'preact/hooks';
-import { get } from './api.js';
+import { getOnce } from './api.js';
 
-let tables = null;
-
-export function fieldTables() {
-  tables ??= get('/api/v1/fields').then(
-    (r) => r.data,
-    (err) => {
-      tables = null;
-      throw err;
-    },
-  );
-  return tables;
-}
+export const fieldTables = getOnce('/api/v1/fields');
 
 // The choices of a choice field of `resource`'s table: [] until the tables are in (and when they
 // cannot be read: the server still names the choices in its 422).

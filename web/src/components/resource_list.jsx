@@ -6,13 +6,27 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, getAll, post, patch, del, qs } from '../api.js';
 import { useEvents } from '../live.js';
-import { FormAlert, Page } from '../ui.jsx';
+import { Field, FormAlert, Page } from '../ui.jsx';
 import { useCan } from '../session.jsx';
 
 // Creates the resource (POST path) or, given the stored one, changes it (PATCH path/id); returns
 // the resource as stored.
 export async function saveResource(path, stored, body) {
   return (await (stored ? patch(`${path}/${stored.id}`, body) : post(path, body))).data;
+}
+
+// The name and comment rows of a named setting's editor; `comment` hints at what to write.
+export function NameAndComment({ form, comment }) {
+  return (
+    <>
+      <Field form={form} name="name" label="Name">
+        <input {...form.bind('name')} autocomplete="off" required autoFocus />
+      </Field>
+      <Field form={form} name="comment" label="Comment">
+        <input {...form.bind('comment')} autocomplete="off" placeholder={comment} />
+      </Field>
+    </>
+  );
 }
 
 // Asks `question`, then DELETEs `path`: false when not confirmed; throws the API's error.

@@ -4,7 +4,14 @@
 // or edit one; viewers only read (the API would refuse them with 403 anyway).
 import { Time, useForm, Field, labelNames } from '../ui.jsx';
 import { useCan } from '../session.jsx';
-import { useResourceList, useEditing, ListPage, EditorForm, saveResource } from '../components/resource_list.jsx';
+import {
+  useResourceList,
+  useEditing,
+  ListPage,
+  EditorForm,
+  saveResource,
+  NameAndComment,
+} from '../components/resource_list.jsx';
 import { AlertsNav } from './alerts.jsx';
 
 export const emptyInhibitRule = () => ({ name: '', comment: '', source: '', target: '', equal: '' });
@@ -42,12 +49,7 @@ function InhibitForm({ rule, onSaved, onCancel }) {
       onCancel={onCancel}
     >
       <div class="grid">
-        <Field form={form} name="name" label="Name">
-          <input {...form.bind('name')} autocomplete="off" required autoFocus />
-        </Field>
-        <Field form={form} name="comment" label="Comment">
-          <input {...form.bind('comment')} autocomplete="off" placeholder="Why these alerts are muted" />
-        </Field>
+        <NameAndComment form={form} comment="Why these alerts are muted" />
         <Field
           form={form}
           name="source"

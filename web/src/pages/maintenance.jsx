@@ -6,7 +6,14 @@ import { useState } from 'preact/hooks';
 import { nodes, nodesByName } from '../live.js';
 import { Time, useForm, Field } from '../ui.jsx';
 import { CanWrite } from '../session.jsx';
-import { useResourceList, useEditing, ListPage, EditorForm, saveResource } from '../components/resource_list.jsx';
+import {
+  useResourceList,
+  useEditing,
+  ListPage,
+  EditorForm,
+  saveResource,
+  NameAndComment,
+} from '../components/resource_list.jsx';
 import { AlertsNav } from './alerts.jsx';
 import { toLocalInput } from './silences.jsx';
 
@@ -119,12 +126,7 @@ function WindowForm({ window: w, onSaved, onCancel }) {
       onCancel={onCancel}
     >
       <div class="grid">
-        <Field form={form} name="name" label="Name">
-          <input {...form.bind('name')} autocomplete="off" required autoFocus />
-        </Field>
-        <Field form={form} name="comment" label="Comment">
-          <input {...form.bind('comment')} autocomplete="off" placeholder="What is done, who to ask" />
-        </Field>
+        <NameAndComment form={form} comment="What is done, who to ask" />
         <Field
           form={form}
           name="node_ids"
