@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/agent.h"
 #include "app/app.h"
 #include "cli/admin.h"
 #include "core/duration.h"
@@ -103,6 +104,19 @@ int main(int argc, char** argv) {
   token_create->add_option("--expires", expires, "Lifetime such as 90d, 12h; default never");
   token_create->add_option("--data", data_dir, "Data directory")->capture_default_str();
 
+  app::AgentOptions agent;
+  auto* agent_cmd = cli.add_subcommand(
+      "agent", "Collect this host's metrics (only --once --print is built so far)");
+  agent_cmd->add_flag("--once", agent.once, "Collect once and exit");
+  agent_cmd->add_flag("--print", agent.print, "Print the collection in Prometheus text to stdout");
+  agent_cmd->add_option("--procfs", agent.procfs, "Where the host's /proc is")
+      ->capture_default_str();
+  agent_cmd->add_option("--sysfs", agent.sysfs, "Where the host's /sys is")->capture_default_str();
+  agent_cmd->add_option("--rootfs", agent.rootfs, "Where the host's / is")->capture_default_str();
+  agent_cmd->add_option(
+      "--collectors", agent.collectors,
+      "Comma-separated collectors to run (default all: " + app::agent_collector_names() + ")");
+
   auto* version_cmd = cli.add_subcommand("version", "Print the version");
 
   try {
@@ -119,6 +133,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*serve_cmd) return app::serve(serve);
+    if (*agent_cmd) return app::agent(agent);
     if (*user_add) return cli::user_add(data_dir, user_name, role, std::cin);
     if (*token_create) return cli::token_create(data_dir, token_user, token_label, expires);
   } catch (const std::exception& e) {

@@ -1,0 +1,25 @@
+// app/agent.h — `telltale agent`: the host collectors (collect/) run on this host. Today only
+// `--once --print` (one collection, Prometheus text on stdout); the hub transport comes later.
+#pragma once
+
+#include <string>
+
+namespace tt::app {
+
+struct AgentOptions {
+  bool once = false;
+  bool print = false;
+  std::string procfs = "/proc";
+  std::string sysfs = "/sys";
+  std::string rootfs = "/";
+  std::string collectors;  // comma-separated collector names; empty: all of them
+};
+
+// The comma-separated names of every collector, for --help.
+std::string agent_collector_names();
+
+// Runs the agent. Returns the process exit code: 0, or 2 for a usage the agent cannot serve
+// (an unknown collector, a mode not built yet), with the reason on stderr.
+int agent(const AgentOptions& options);
+
+}  // namespace tt::app

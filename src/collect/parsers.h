@@ -1,0 +1,56 @@
+// collect/parsers.h — the pure parsers behind the collectors: the text of one procfs or sysfs
+// file in, node_exporter's samples (or a few fields) out. Any bytes are accepted: a malformed
+// line is skipped, never an error, so the parsers are fuzzed as they are (tests/fuzz).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collect/collect.h"
+
+namespace tt::collect {
+
+// /proc/stat: node_cpu_seconds_total{cpu,mode}, node_cpu_guest_seconds_total{cpu,mode} (USER_HZ
+// is 100 on every Linux architecture's userspace ABI), node_boot_time_seconds,
+// node_context_switches_total, node_forks_total, node_intr_total, node_procs_running/blocked.
+void parse_stat(std::string_view text, Samples& out);
+// /proc/loadavg: node_load1, node_load5, node_load15.
+void parse_loadavg(std::string_view text, Samples& out);
+// /proc/meminfo: node_memory_<Field>_bytes for kB fields, node_memory_<Field> for counts;
+// "Active(anon)" is named Active_anon.
+void parse_meminfo(std::string_view text, Samples& out);
+// /proc/pressure/<resource> (cpu, io, memory): node_pressure_<resource>_waiting_seconds_total
+// from "some", _stalled_seconds_total from "full" (not for cpu, as node_exporter 1.5).
+void parse_pressure(std::string_view resource, std::string_view text, Samples& out);
+// /proc/net/dev: node_network_{receive,transmit}_<field>_total{device}; lo is left out, as
+// node_exporter's default device-exclude "^lo$" does.
+void parse_net_dev(std::string_view text, Samples& out);
+// /proc/diskstats: node_disk_*{device} for the fields the kernel has (sectors as bytes,
+// milliseconds as seconds) and node_disk_info{device,major,minor}; devices node_exporter
+// excludes by default (disk_excluded) are left out.
+void parse_diskstats(std::string_view text, Samples& out);
+// node_exporter's default diskstats device-exclude:
+// ^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$ (RAM disks, loops, floppies, partitions).
+bool disk_excluded(std::string_view device);
+// A udev database file (/run/udev/data/b<major>:<minor>): node_disk_info's labels model, path,
+// revision, serial and wwn from its E: lines.
+LabelSet parse_udev_info(std::string_view text);
+
+// A line of /proc/<pid>/mounts, its octal escapes (\040 for a space) decoded.
+struct Mount {
+  std::string device, mountpoint, fstype;
+  bool readonly = false;
+};
+std::vector<Mount> parse_mounts(std::string_view text);
+// node_exporter's default mount-points-exclude and fs-types-exclude (pseudo filesystems).
+bool filesystem_excluded(const Mount& m);
+
+// A sysfs value in thousandths (millidegrees Celsius) as units.
+std::optional<double> parse_milli(std::string_view text);
+// A hwmon chip or device name as node_exporter cleans it: lower case, [^a-z0-9:_] as '_', no
+// '_' at either end.
+std::string clean_chip_name(std::string_view name);
+
+}  // namespace tt::collect

@@ -1,0 +1,151 @@
+"""`telltale agent --once --print` against Debian's prometheus-node-exporter on the same machine:
+every metric name (and, for cpu, meminfo, netdev and filesystem, every label set) that
+node_exporter's matching collectors write, the agent writes too, with equal values where they
+hold still between the two reads. Also the command's errors, and a run over the fixture tree."""
+
+import os
+import re
+import subprocess
+import time
+import unittest
+import urllib.request
+
+from notify_peers import HOST, free_port, wait_port
+from telltale_harness import BIN, stop_process
+
+NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "collect")
+
+# node_exporter's collectors that ours stand for (its cpu and stat are our cpu).
+COLLECTORS = ["cpu", "stat", "loadavg", "meminfo", "filesystem", "diskstats", "netdev", "hwmon",
+              "thermal_zone", "uname", "time", "pressure", "entropy"]
+
+# What node_exporter writes for them that the agent does not yet, and why.
+KNOWN_GAPS = [
+    r"node_network_receive_nohandler_total",  # only from netlink, not in /proc/net/dev
+    r"node_time_(zone_offset_seconds|clocksource_.*)",  # the time zone and clock source
+    r"node_cpu_(core|package)_throttles_total",  # sysfs thermal_throttle, not read yet
+    r"node_disk_(ata_.*|device_mapper_info)",  # more of udev's database
+    r"node_hwmon_(?!temp_celsius|temp_max_celsius|temp_crit_celsius|chip_names|sensor_label).*",
+]
+
+LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse(text):
+    """{(name, frozenset of (label, value)): value} of Prometheus text, empty labels dropped."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = LINE.match(line)
+        if not m:
+            raise AssertionError(f"not a sample line: {line!r}")
+        labels = frozenset((k, v) for k, v in LABEL.findall(m.group(2) or "") if v != "")
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def names(samples):
+    return {name for name, _ in samples}
+
+
+def agent(*args, timeout=30):
+    return subprocess.run([BIN, "agent", *args], capture_output=True, text=True, timeout=timeout)
+
+
+@unittest.skipUnless(os.path.exists(NODE_EXPORTER), "prometheus-node-exporter is not installed "
+                     "(packaging/install-deps.sh --test installs it)")
+class AgainstNodeExporter(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        port = free_port()
+        argv = [NODE_EXPORTER, f"--web.listen-address={HOST}:{port}", "--collector.disable-defaults"]
+        argv += [f"--collector.{c}" for c in COLLECTORS]
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            if not wait_port(port):
+                stop_process(proc)
+                raise AssertionError("node_exporter did not listen: " + proc.stderr.read().decode())
+            with urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=10) as r:
+                theirs = parse(r.read().decode())
+        finally:
+            stop_process(proc)
+            proc.stderr.close()
+        run = agent("--once", "--print")
+        if run.returncode != 0:
+            raise AssertionError(f"agent exited {run.returncode}: {run.stderr}")
+        cls.ours = parse(run.stdout)
+        # Only the metrics of the collectors above, less the known gaps.
+        gaps = re.compile("|".join(f"(?:{g})" for g in KNOWN_GAPS))
+        ignored = re.compile(r"node_(scrape_collector_|exporter_|textfile_)|go_|process_|promhttp_")
+        cls.theirs = {k: v for k, v in theirs.items()
+                      if k[0].startswith("node_") and not ignored.match(k[0])
+                      and not gaps.fullmatch(k[0])}
+
+    def test_every_metric_name_is_there(self):
+        self.assertTrue(self.theirs, "node_exporter wrote none of the compared metrics")
+        missing = sorted(names(self.theirs) - names(self.ours))
+        self.assertEqual(missing, [], "node_exporter's names the agent does not write")
+
+    def test_label_sets_of_cpu_memory_network_and_filesystems(self):
+        family = re.compile(r"node_(cpu_|memory_|network_|filesystem_)")
+        missing = sorted(f"{n}{dict(l)}" for n, l in self.theirs
+                         if family.match(n) and (n, l) not in self.ours)
+        self.assertEqual(missing, [], "node_exporter's series the agent does not write")
+
+    def value(self, samples, name, labels=frozenset()):
+        self.assertIn((name, labels), samples, f"{name}{dict(labels)}")
+        return samples[(name, labels)]
+
+    def test_values_that_hold_still(self):
+        for name in ["node_memory_MemTotal_bytes", "node_boot_time_seconds",
+                     "node_memory_SwapTotal_bytes", "node_entropy_pool_size_bits"]:
+            if any(n == name for n, _ in self.theirs):
+                self.assertEqual(self.value(self.ours, name), self.value(self.theirs, name), name)
+        cpus = lambda s: {dict(l)["cpu"] for n, l in s if n == "node_cpu_seconds_total"}
+        self.assertEqual(cpus(self.ours), cpus(self.theirs))
+        self.assertEqual(len(cpus(self.ours)), os.cpu_count())
+        for (name, labels), v in self.theirs.items():
+            if name in ("node_filesystem_size_bytes", "node_filesystem_files",
+                        "node_filesystem_readonly", "node_uname_info", "node_disk_info"):
+                self.assertEqual(self.value(self.ours, name, labels), v, f"{name}{dict(labels)}")
+        ours_time = self.value(self.ours, "node_time_seconds", frozenset())
+        self.assertLess(abs(ours_time - time.time()), 60)
+        # Counters read a moment apart: ours are the later reads, never smaller.
+        for (name, labels), v in self.theirs.items():
+            if name.startswith("node_cpu_seconds_total") or name == "node_forks_total":
+                self.assertGreaterEqual(self.value(self.ours, name, labels), v, name)
+
+
+class AgentCommand(unittest.TestCase):
+    def test_only_once_print_is_built(self):
+        for args in [[], ["--once"], ["--print"]]:
+            r = agent(*args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn("not built yet", r.stderr)
+            self.assertIn("--once --print", r.stderr)
+            self.assertEqual(r.stdout, "")
+
+    def test_unknown_collector(self):
+        r = agent("--once", "--print", "--collectors", "cpu,nope")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('unknown collector "nope"', r.stderr)
+        self.assertIn("thermal_zone", r.stderr)
+
+    def test_fixture_tree_and_collector_list(self):
+        r = agent("--once", "--print", "--procfs", os.path.join(FIXTURES, "proc"),
+                  "--sysfs", os.path.join(FIXTURES, "sys"), "--rootfs", os.path.join(FIXTURES, "rootfs"),
+                  "--collectors", "thermal_zone,loadavg")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout,
+                         "# TYPE node_load1 gauge\nnode_load1 0.52\n"
+                         "# TYPE node_load15 gauge\nnode_load15 0.41\n"
+                         "# TYPE node_load5 gauge\nnode_load5 0.48\n"
+                         "# TYPE node_thermal_zone_temp gauge\n"
+                         'node_thermal_zone_temp{type="cpu-thermal",zone="0"} 48.312\n')
+
+
+if __name__ == "__main__":
+    unittest.main()
