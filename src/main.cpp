@@ -106,9 +106,12 @@ int main(int argc, char** argv) {
 
   app::AgentOptions agent;
   auto* agent_cmd = cli.add_subcommand(
-      "agent", "Collect this host's metrics (only --once --print is built so far)");
+      "agent",
+      "Collect this host's metrics (only --once --print and --once --identity are built so far)");
   agent_cmd->add_flag("--once", agent.once, "Collect once and exit");
   agent_cmd->add_flag("--print", agent.print, "Print the collection in Prometheus text to stdout");
+  agent_cmd->add_flag("--identity", agent.identity,
+                      "Print who this host is, as JSON: what it will register as");
   agent_cmd->add_option("--procfs", agent.procfs, "Where the host's /proc is")
       ->capture_default_str();
   agent_cmd->add_option("--sysfs", agent.sysfs, "Where the host's /sys is")->capture_default_str();

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "collect/collect.h"
+#include "collect/identity.h"
 
 namespace tt::app {
 
@@ -18,10 +20,37 @@ std::string agent_collector_names() {
   return names;
 }
 
+namespace {
+
+int print_identity(const collect::Roots& roots) {
+  const auto id = collect::identify(roots);
+  const nlohmann::json j{{"id", id.id},
+                         {"hostname", id.hostname},
+                         {"interface", id.interface},
+                         {"mac", id.mac},
+                         {"os", id.os},
+                         {"kernel", id.kernel},
+                         {"arch", id.arch},
+                         {"cpu_model", id.cpu_model},
+                         {"cores", id.cores},
+                         {"memory_bytes", id.memory_bytes},
+                         {"boot_time", id.boot_time_s}};
+  fmt::print("{}\n", j.dump(2));
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+}  // namespace
+
 int agent(const AgentOptions& options) {
+  collect::Roots roots;
+  roots.procfs = options.procfs;
+  roots.sysfs = options.sysfs;
+  roots.rootfs = options.rootfs;
+  if (options.once && options.identity) return print_identity(roots);
   if (!options.once || !options.print) {
     fmt::print(stderr,
-               "telltale agent: only `telltale agent --once --print` is built so far; pushing to "
+               "telltale agent: only `telltale agent --once --print` and `--once --identity` are "
+               "built so far; pushing to "
                "a hub (--hub, --token, the collection interval and the disk buffer) is not built "
                "yet\n");
     return 2;
@@ -40,10 +69,6 @@ int agent(const AgentOptions& options) {
     if (end == std::string_view::npos) break;
     list.remove_prefix(end + 1);
   }
-  collect::Roots roots;
-  roots.procfs = options.procfs;
-  roots.sysfs = options.sysfs;
-  roots.rootfs = options.rootfs;
   auto text = collect::to_prometheus_text(collect::collect(roots, names));
   std::fwrite(text.data(), 1, text.size(), stdout);
   return std::fflush(stdout) == 0 ? 0 : 1;

@@ -1,5 +1,6 @@
 // app/agent.h — `telltale agent`: the host collectors (collect/) run on this host. Today only
-// `--once --print` (one collection, Prometheus text on stdout); the hub transport comes later.
+// `--once --print` (one collection, Prometheus text on stdout) and `--once --identity` (who the
+// host is, as JSON: what it will register as); the hub transport comes later.
 #pragma once
 
 #include <string>
@@ -9,6 +10,7 @@ namespace tt::app {
 struct AgentOptions {
   bool once = false;
   bool print = false;
+  bool identity = false;
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
   std::string rootfs = "/";

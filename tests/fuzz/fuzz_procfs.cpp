@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "collect/identity.h"
 #include "collect/parsers.h"
 #include "core/scan.h"
 
@@ -41,5 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& m : parse_mounts(text)) filesystem_excluded(m);
   parse_milli(text);
   clean_chip_name(text);
+  parse_machine_id(text);
+  parse_default_route(text);
+  parse_default_route6(text);
+  parse_os_release(text);
+  parse_cpu_model(text);
+  count_processors(text);
   return 0;
 }

@@ -3,8 +3,10 @@ every metric name (and, for cpu, meminfo, netdev and filesystem, every label set
 node_exporter's matching collectors write, the agent writes too, with equal values where they
 hold still between the two reads. Also the command's errors, and a run over the fixture tree."""
 
+import json
 import os
 import re
+import socket
 import subprocess
 import time
 import unittest
@@ -145,6 +147,33 @@ class AgentCommand(unittest.TestCase):
                          "# TYPE node_load5 gauge\nnode_load5 0.48\n"
                          "# TYPE node_thermal_zone_temp gauge\n"
                          'node_thermal_zone_temp{type="cpu-thermal",zone="0"} 48.312\n')
+
+    def test_identity_of_the_fixture_tree(self):
+        r = agent("--once", "--identity", "--procfs", os.path.join(FIXTURES, "proc"),
+                  "--sysfs", os.path.join(FIXTURES, "sys"), "--rootfs", os.path.join(FIXTURES, "rootfs"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout), {
+            "id": "machine-id:4f1e2d3c4b5a69788796a5b4c3d2e1f0", "hostname": "raspberrypi",
+            "interface": "eth0", "mac": "dc:a6:32:01:02:03", "os": "Debian GNU/Linux 12 (bookworm)",
+            "kernel": "6.1.0-rpi7-rpi-v8", "arch": "aarch64", "cpu_model": "Raspberry Pi 4 Model B Rev 1.4",
+            "cores": 2, "memory_bytes": 3884852 * 1024, "boot_time": 1700000000})
+
+    def test_identity_of_this_host(self):
+        r = agent("--once", "--identity")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        me = json.loads(r.stdout)
+        try:
+            with open("/etc/machine-id") as f:
+                machine_id = f.read().strip()
+        except OSError:
+            machine_id = ""
+        if re.fullmatch(r"[0-9a-f]{32}", machine_id):
+            self.assertEqual(me["id"], "machine-id:" + machine_id)
+        else:  # a container without one: the default route's MAC, if there is a default route
+            self.assertEqual(me["id"], "mac:" + me["mac"] if me["mac"] else "")
+        self.assertEqual(me["hostname"], socket.gethostname())
+        self.assertEqual(me["cores"], os.cpu_count())
+        self.assertEqual(me["arch"], os.uname().machine)
 
 
 if __name__ == "__main__":
