@@ -269,7 +269,7 @@ Result<TrapUser> TrapUserService::update(std::int64_t id, const json& patch, con
               "must be the password itself: there is no stored one for \"********\" to keep"}});
       const auto& fields = trap_user_fields();
       const bool field = std::any_of(fields.begin(), fields.end(),
-                                     [&](const OptionSpec& f) { return f.name == key; });
+                                     [&name = key](const OptionSpec& f) { return f.name == name; });
       if (v.is_null() && field)
         merged.erase(key);
       else if (!masked)
