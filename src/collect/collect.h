@@ -6,6 +6,9 @@
 // samples; a malformed line is skipped. Safe to call from any thread; nothing is shared.
 #pragma once
 
+#include <sys/statvfs.h>
+
+#include <chrono>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,6 +26,10 @@ struct Roots {
   std::string sysfs = "/sys";
   std::string rootfs = "/";
   const Clock* clock = &SystemClock::instance();  // for node_time_seconds
+  // How long a mount may take to answer statvfs (a dead NFS server blocks it), and the call
+  // itself (tests put one that hangs in its place).
+  std::chrono::milliseconds mount_timeout{5000};
+  int (*statvfs)(const char* path, struct statvfs* st) = ::statvfs;
 };
 
 struct Sample {

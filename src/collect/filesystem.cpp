@@ -3,7 +3,12 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "collect/collectors.h"
@@ -66,6 +71,50 @@ std::string host_mountpoint(const std::string& rootfs, std::string mp) {
   return mp.substr(root.size());
 }
 
+// A dead mount (an NFS server gone) blocks statvfs in the kernel for as long as it is dead, so
+// each statvfs runs on a thread of its own and is waited for only `mount_timeout`. A mount that
+// did not answer is stuck: a device error, and not asked again until its statvfs returns, so it
+// holds one thread, not one per collection (node_exporter's mount timeout and stuck mounts).
+struct PendingStat {
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  bool ok = false;
+  struct statvfs st {};
+};
+
+std::mutex g_stuck_mutex;
+std::set<std::string> g_stuck;  // paths whose statvfs has not returned
+
+std::optional<struct statvfs> stat_mount(const Roots& roots, const std::string& path) {
+  {
+    std::lock_guard lock(g_stuck_mutex);
+    if (g_stuck.contains(path)) return std::nullopt;
+  }
+  auto pending = std::make_shared<PendingStat>();
+  std::thread([pending, path, call = roots.statvfs] {
+    struct statvfs st {};
+    const bool ok = call(path.c_str(), &st) == 0;
+    {
+      std::lock_guard lock(pending->mutex);
+      pending->done = true;
+      pending->ok = ok;
+      pending->st = st;
+    }
+    pending->done_cv.notify_one();
+    std::lock_guard lock(g_stuck_mutex);
+    g_stuck.erase(path);
+  }).detach();
+  std::unique_lock lock(pending->mutex);
+  if (!pending->done_cv.wait_for(lock, roots.mount_timeout, [&] { return pending->done; })) {
+    std::lock_guard stuck(g_stuck_mutex);
+    g_stuck.insert(path);  // before its thread can erase it: that takes pending->mutex first
+    return std::nullopt;
+  }
+  if (!pending->ok) return std::nullopt;
+  return pending->st;
+}
+
 }  // namespace
 
 std::vector<Mount> parse_mounts(std::string_view text) {
@@ -96,10 +145,10 @@ void collect_filesystem(const Roots& roots, Samples& out) {
     m.mountpoint = host_mountpoint(roots.rootfs, std::move(m.mountpoint));
     if (filesystem_excluded(m) || !seen.emplace(m.device, m.mountpoint, m.fstype).second) continue;
     LabelSet labels = {{"device", m.device}, {"fstype", m.fstype}, {"mountpoint", m.mountpoint}};
-    struct statvfs st {};
-    bool failed = statvfs(join(roots.rootfs, m.mountpoint).c_str(), &st) != 0;
-    add(out, "node_filesystem_device_error", failed ? 1 : 0, labels);
-    if (failed) continue;
+    const auto measured = stat_mount(roots, join(roots.rootfs, m.mountpoint));
+    add(out, "node_filesystem_device_error", measured ? 0 : 1, labels);
+    if (!measured) continue;
+    const auto& st = *measured;
     auto frsize = static_cast<double>(st.f_frsize);
     add(out, "node_filesystem_size_bytes", static_cast<double>(st.f_blocks) * frsize, labels);
     add(out, "node_filesystem_free_bytes", static_cast<double>(st.f_bfree) * frsize, labels);

@@ -5,8 +5,13 @@
 #include <fmt/format.h>
 #include <sys/statvfs.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <limits>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "collect/collect.h"
 #include "samples.h"
@@ -102,6 +107,52 @@ TEST_CASE("the filesystem collector measures the host's real mounts under the ro
   CHECK(m["node_filesystem_files" + labels("/dev/root", "/")] == static_cast<double>(st.f_files));
   CHECK(m["node_filesystem_avail_bytes" + labels("/dev/root", "/")] <=
         m["node_filesystem_free_bytes" + labels("/dev/root", "/")]);
+}
+
+namespace {
+
+// A statvfs whose "/srv/my files" hangs, as on a dead NFS server, until released.
+std::mutex g_hang_mutex;
+std::condition_variable g_hang_cv;
+bool g_released = false;
+std::atomic<int> g_hung_calls{0};
+
+int hanging_statvfs(const char* path, struct statvfs* st) {
+  if (std::string_view(path).ends_with("/srv/my files")) {
+    ++g_hung_calls;
+    std::unique_lock lock(g_hang_mutex);
+    g_hang_cv.wait(lock, [] { return g_released; });
+  }
+  return statvfs(path, st);
+}
+
+}  // namespace
+
+TEST_CASE("a mount that does not answer is a device error, asked again only once it answers") {
+  auto roots = test::fixture_roots();
+  roots.statvfs = hanging_statvfs;
+  roots.mount_timeout = std::chrono::milliseconds(50);
+  const auto error =
+      R"(node_filesystem_device_error{device="/dev/sdc1",fstype="ext4",mountpoint="/srv/my files"})";
+  const std::vector<std::string> names = {"filesystem"};
+  auto first = test::by_key(collect(roots, names));
+  CHECK(first[error] == 1);
+  CHECK(first.count(
+            R"(node_filesystem_size_bytes{device="/dev/root",fstype="ext4",mountpoint="/"})") == 1);
+  // Still hanging: the stuck mount is not asked again, so it holds one thread.
+  CHECK(test::by_key(collect(roots, names))[error] == 1);
+  CHECK(g_hung_calls == 1);
+  {
+    std::lock_guard lock(g_hang_mutex);
+    g_released = true;
+  }
+  g_hang_cv.notify_all();
+  bool answered = false;
+  for (int i = 0; i < 200 && !answered; ++i) {
+    answered = test::by_key(collect(roots, names))[error] == 0;
+    if (!answered) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(answered);
 }
 
 TEST_CASE("the hwmon and thermal_zone collectors read a PC's sensors and a Pi's SoC") {
