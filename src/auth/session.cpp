@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/random.h"
+#include "core/text.h"
 
 namespace tt::auth {
 
@@ -19,12 +20,6 @@ metrics::Counter& logins(const char* result) {
   return metrics::registry()
       .family("telltale_auth_logins_total", "Password logins by result.", metrics::Type::counter)
       .counter({{"result", result}});
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 Error invalid_credentials() {
@@ -49,7 +44,7 @@ struct Credentials {
 Result<NewSession> AuthService::login(const std::string& name, const std::string& password,
                                       const std::string& remote) {
   const bool name_ok = is_valid_user_name(name);
-  const std::string user_key = name_ok ? lower(name) : std::string();
+  const std::string user_key = name_ok ? ascii_lower(name) : std::string();
   const std::string pair_key = "l:" + remote + "/" + user_key;
   std::int64_t blocked = m_per_address.blocked_for_ms(remote);
   if (name_ok) blocked = std::max(blocked, m_per_pair.blocked_for_ms(pair_key));

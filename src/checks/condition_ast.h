@@ -61,7 +61,6 @@ Op mirrored(Op op);                       // `a op b` == `b mirrored(op) a`
 bool is_string_op(Op op);                 // contains, startswith, endswith and their negations
 bool is_order_op(Op op);                  // < <= > >=
 std::string_view type_name(ValueType t);  // "a duration"
-std::string lower(std::string_view s);    // ASCII only
 std::string format_number(double v);      // shortest round-trip spelling
 // Quoted, escaped, and cut to 80 bytes on a UTF-8 boundary.
 std::string quote(std::string_view s);

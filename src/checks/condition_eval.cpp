@@ -4,6 +4,7 @@
 
 #include "checks/condition_ast.h"
 #include "checks/conditions.h"
+#include "core/text.h"
 
 namespace tt::checks {
 namespace {
@@ -197,7 +198,7 @@ class Evaluator {
       auto it = hs->find(o.name);
       if (it != hs->end()) h = &*it;
       for (auto i = hs->begin(); !h && i != hs->end(); ++i)
-        if (lower(i.key()) == o.name) h = &*i;
+        if (ascii_lower(i.key()) == o.name) h = &*i;
     }
     if (h && h->is_string()) {
       v.ref = h;

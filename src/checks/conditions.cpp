@@ -11,6 +11,7 @@
 
 #include "checks/condition_ast.h"
 #include "core/scan.h"
+#include "core/text.h"
 
 namespace tt::checks {
 namespace {
@@ -255,7 +256,7 @@ class Parser {
   }
 
   bool is_word(std::string_view w) const {
-    return m_tok.kind == Tok::ident && lower(m_tok.text) == w;
+    return m_tok.kind == Tok::ident && ascii_lower(m_tok.text) == w;
   }
   bool at_not() const { return m_tok.kind == Tok::bang || is_word("not"); }
 
@@ -477,7 +478,7 @@ class Parser {
         o.literal = m_tok.text;
         break;
       case Tok::ident: {
-        std::string l = lower(m_tok.text);
+        std::string l = ascii_lower(m_tok.text);
         if (l == "true" || l == "false") {
           o.kind = Operand::Kind::literal;
           o.type = ValueType::boolean;
@@ -503,7 +504,7 @@ class Parser {
     static constexpr std::string_view kWords[] = {"and",      "or",         "not",
                                                   "contains", "startswith", "endswith"};
     for (auto w : kWords)
-      if (lower(name.text) == w) {
+      if (ascii_lower(name.text) == w) {
         fail(name.pos, "expected a value, got the operator '" + name.text + "'");
         return false;
       }
@@ -541,7 +542,7 @@ class Parser {
   std::optional<Operand> parse_call(const Token& name, std::size_t start) {
     DepthGuard g(m_depth);
     if (too_deep(name.pos)) return std::nullopt;
-    std::string fn = lower(name.text);
+    std::string fn = ascii_lower(name.text);
     if (fn != "json" && fn != "header" && fn != "len" && fn != "oid")
       return fail(name.pos,
                   "unknown function '" + name.text + "'; json, header, oid and len are known");
@@ -582,7 +583,7 @@ class Parser {
         if (m_tok.text.empty()) return fail(m_tok.pos, "header() needs a header name");
         o.kind = Operand::Kind::header;
         o.type = ValueType::string;
-        o.name = lower(m_tok.text);
+        o.name = ascii_lower(m_tok.text);
       }
       if (!advance()) return std::nullopt;
     }

@@ -4,7 +4,6 @@
 #include "collect/collectors.h"
 #include "collect/files.h"
 #include "collect/parsers.h"
-#include "core/scan.h"
 
 namespace tt::collect {
 
@@ -14,13 +13,6 @@ constexpr double kUserHz = 100;  // the unit of /proc/stat's times, fixed by the
 constexpr std::array<std::string_view, 8> kModes = {"user",   "nice", "system",  "idle",
                                                     "iowait", "irq",  "softirq", "steal"};
 constexpr std::array<std::string_view, 2> kGuestModes = {"user", "nice"};
-
-bool all_digits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (!scan::is_digit(c)) return false;
-  return true;
-}
 
 // "cpuN user nice system idle iowait irq softirq steal guest guest_nice" (older kernels stop
 // earlier; the modes they have are reported).
@@ -47,7 +39,7 @@ void parse_stat(std::string_view text, Samples& out) {
   for_each_line(text, [&](std::string_view line) {
     auto f = fields(line);
     if (f.size() < 2) return;
-    if (f[0].starts_with("cpu") && all_digits(f[0].substr(3))) return add_cpu_line(f, out);
+    if (f[0].starts_with("cpu") && to_u64(f[0].substr(3))) return add_cpu_line(f, out);
     for (const auto& [key, name] : kSingles) {
       if (f[0] != key) continue;
       if (auto v = to_u64(f[1])) add(out, std::string(name), static_cast<double>(*v));

@@ -8,37 +8,30 @@
 
 #include "collect/files.h"
 #include "collect/parsers.h"
+#include "core/text.h"
 
 namespace tt::collect {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
+constexpr std::string_view kSpace = " \t\r\n";
 
 // The value of a "key<tab>: value" line of /proc/cpuinfo, when the line has that key.
 std::optional<std::string_view> cpuinfo_value(std::string_view line, std::string_view key) {
   auto colon = line.find(':');
-  if (colon == std::string_view::npos || trim(line.substr(0, colon)) != key) return std::nullopt;
-  return trim(line.substr(colon + 1));
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
+  if (colon == std::string_view::npos || trim(line.substr(0, colon), kSpace) != key)
+    return std::nullopt;
+  return trim(line.substr(colon + 1), kSpace);
 }
 
 }  // namespace
 
 std::optional<std::string> parse_machine_id(std::string_view text) {
-  text = trim(text);
+  text = trim(text, kSpace);
   if (text.size() != 32) return std::nullopt;
   for (char c : text)
     if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
-  return lower(std::string(text));
+  return ascii_lower(text);
 }
 
 std::string parse_default_route(std::string_view text) {
@@ -72,7 +65,7 @@ std::string parse_os_release(std::string_view text) {
   std::string name;
   for_each_line(text, [&](std::string_view line) {
     if (!line.starts_with("PRETTY_NAME=")) return;
-    auto v = trim(line.substr(12));
+    auto v = trim(line.substr(12), kSpace);
     if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
       v = v.substr(1, v.size() - 2);
     name = v;
@@ -115,8 +108,8 @@ Identity identify(const Roots& roots) {
     id.interface =
         parse_default_route6(read_file(join(roots.procfs, "net/ipv6_route")).value_or(""));
   if (!id.interface.empty())
-    id.mac =
-        lower(read_value(join(roots.sysfs, "class/net/" + id.interface + "/address")).value_or(""));
+    id.mac = ascii_lower(
+        read_value(join(roots.sysfs, "class/net/" + id.interface + "/address")).value_or(""));
 
   auto machine_id = parse_machine_id(read_file(join(roots.rootfs, "etc/machine-id")).value_or(""));
   if (machine_id)

@@ -5,6 +5,7 @@
 #include "collect/files.h"
 #include "collect/parsers.h"
 #include "core/scan.h"
+#include "core/text.h"
 
 namespace tt::collect {
 
@@ -50,7 +51,7 @@ std::optional<double> parse_milli(std::string_view text) {
 std::string clean_chip_name(std::string_view name) {
   std::string out;
   for (char c : name) {
-    c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    c = ascii_lower(c);
     bool ok = (c >= 'a' && c <= 'z') || scan::is_digit(c) || c == ':' || c == '_';
     out += ok ? c : '_';
   }

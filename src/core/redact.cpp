@@ -14,12 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ascii_lower(c);
-  return out;
-}
-
 bool contains_any(std::string_view s, std::initializer_list<std::string_view> parts) {
   for (auto p : parts)
     if (s.find(p) != std::string_view::npos) return true;
@@ -135,14 +129,14 @@ std::string join(const Url& u, std::string_view password, const std::vector<Para
 }  // namespace
 
 bool is_secret_header(std::string_view name) {
-  return contains_any(lower(name), {"token", "key", "secret", "auth", "password", "passwd",
-                                    "session", "cookie", "credential"});
+  return contains_any(ascii_lower(name), {"token", "key", "secret", "auth", "password", "passwd",
+                                          "session", "cookie", "credential"});
 }
 
 bool is_secret_query_key(std::string_view name) {
   static constexpr std::array<std::string_view, 5> kExact = {"pass", "pwd", "sig", "signature",
                                                              "auth"};
-  auto n = lower(decode_name(name));
+  auto n = ascii_lower(decode_name(name));
   for (auto e : kExact)
     if (n == e) return true;
   return contains_any(n, {"token", "secret", "password", "passwd"}) || n.ends_with("key");

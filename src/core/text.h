@@ -19,6 +19,11 @@ inline std::string_view trim(std::string_view s, std::string_view chars = " \t")
 inline char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
+inline std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
 
 // Equal but for ASCII letter case.
 inline bool iequals(std::string_view a, std::string_view b) {

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/random.h"
+#include "core/text.h"
 #include "http/envelope.h"
 #include "http/request_metrics.h"
 
@@ -57,11 +58,6 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
   unsigned char diff = 0;
   for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   return diff == 0;
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 bool is_mutation(const std::string& method) {
@@ -234,7 +230,7 @@ void Router::install(httplib::Server& server) {
 Result<auth::Principal> authenticate(const Authenticator& auth, const std::string& authorization,
                                      const std::string& cookie_header) {
   if (!authorization.empty()) {
-    if (authorization.size() <= 7 || lower(authorization.substr(0, 7)) != "bearer ")
+    if (authorization.size() <= 7 || ascii_lower(authorization.substr(0, 7)) != "bearer ")
       return Error::make(ErrorKind::unauthenticated, "TOKEN_INVALID",
                          "the Authorization header must be 'Bearer <token>'");
     return auth.token(authorization.substr(7));
@@ -328,7 +324,7 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res) {
     return finish();
   }
   if (method == "POST" || method == "PUT" || method == "PATCH") {
-    auto type = lower(req.get_header_value("Content-Type"));
+    auto type = ascii_lower(req.get_header_value("Content-Type"));
     type = type.substr(0, type.find(';'));
     while (!type.empty() && type.back() == ' ') type.pop_back();
     bool accepted = false;

@@ -96,12 +96,6 @@ std::string_view reason_phrase(long status) {
   }
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string ms_text(double seconds) { return fmt::format("{} ms", std::llround(seconds * 1000)); }
 
 // A transfer error as one of the stable codes, with curl's own words for people.
@@ -205,7 +199,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   if (colon == std::string_view::npos || colon == 0) return bytes;
   run->resp_header_bytes += bytes;
   if (run->resp_header_bytes <= kMaxHeaderBytes)
-    run->resp_headers[lower(trim(line.substr(0, colon)))] =
+    run->resp_headers[ascii_lower(trim(line.substr(0, colon)))] =
         std::string(trim(line.substr(colon + 1), " \t\r\n"));
   return bytes;
 }

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/scan.h"
+#include "core/text.h"
 #include "core/utf8.h"
 #include "query/ast.h"
 #include "query/functions.h"
@@ -66,12 +67,6 @@ constexpr std::string_view kNameExtra = ":";
 bool is_ident_start(char c) { return scan::is_ident_start(c, kNameExtra); }
 bool is_ident_char(char c) { return scan::is_ident_char(c, kNameExtra); }
 using scan::is_digit;
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
 
 // Parses a Prometheus duration (units y w d h m s ms, each at most once, in that order) at
 // s[i..]; returns the length consumed or 0 when there is no duration there.
@@ -187,7 +182,7 @@ class Lexer {
       std::size_t j = scan::ident_end(m_s, m_i, kNameExtra);
       t.text = std::string(m_s.substr(m_i, j - m_i));
       m_i = j;
-      std::string l = lower(t.text);
+      std::string l = ascii_lower(t.text);
       if (l == "inf" || l == "nan") {
         t.kind = Tok::number;
         t.number = l == "inf" ? HUGE_VAL : std::nan("");
@@ -250,7 +245,7 @@ constexpr const char* kAggNames[] = {"sum",    "avg",    "min",  "max",     "cou
 static_assert(std::size(kAggNames) == static_cast<std::size_t>(AggOp::quantile) + 1);
 
 std::optional<AggOp> aggregator(std::string_view name) {
-  std::string l = lower(name);
+  std::string l = ascii_lower(name);
   for (std::size_t i = 0; i < std::size(kAggNames); ++i)
     if (l == kAggNames[i]) return static_cast<AggOp>(i);
   return std::nullopt;
@@ -289,7 +284,7 @@ constexpr bool bin_ops_in_order() {
 static_assert(bin_ops_in_order());
 
 std::optional<BinInfo> binary_op(const Token& t) {
-  std::string word = t.kind == Tok::ident ? lower(t.text) : std::string();
+  std::string word = t.kind == Tok::ident ? ascii_lower(t.text) : std::string();
   for (const auto& b : kBinOps)
     if (b.tok == t.kind && (t.kind != Tok::ident || word == b.name)) return b;
   return std::nullopt;
@@ -373,7 +368,7 @@ class Parser {
   }
 
   bool is_keyword(std::string_view kw) const {
-    return m_tok.kind == Tok::ident && lower(m_tok.text) == kw;
+    return m_tok.kind == Tok::ident && ascii_lower(m_tok.text) == kw;
   }
 
   static std::shared_ptr<Expr> node(ExprKind k, std::size_t pos) {
@@ -609,7 +604,7 @@ class Parser {
             agg && (m_tok.kind == Tok::lparen || is_keyword("by") || is_keyword("without")))
           return parse_aggregate(*agg, name, pos);
         if (m_tok.kind == Tok::lparen) return parse_call(name, pos);
-        std::string l = lower(name);
+        std::string l = ascii_lower(name);
         if (l == "by" || l == "without" || l == "on" || l == "ignoring" || l == "group_left" ||
             l == "group_right" || l == "bool" || l == "offset" || l == "and" || l == "or" ||
             l == "unless" || aggregator(name))
@@ -714,7 +709,7 @@ class Parser {
   Result<ExprPtr> parse_aggregate(AggOp op, const std::string& name, std::size_t pos) {
     auto e = node(ExprKind::aggregate, pos);
     e->agg = op;
-    e->text = lower(name);
+    e->text = ascii_lower(name);
     bool have_grouping = false;
     auto parse_grouping = [&]() -> Result<void> {
       if (have_grouping) return query_error(m_tok.pos, "grouping given twice");
