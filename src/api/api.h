@@ -11,6 +11,7 @@
 #include "auth/auth.h"
 #include "checks/service.h"
 #include "events/log.h"
+#include "fleet/fleet.h"
 #include "http/router.h"
 #include "inventory/service.h"
 #include "notify/service.h"
@@ -38,6 +39,7 @@ struct Services {
   tsdb::Store& store;
   snmp::DiscoveryService& discovery;
   snmp::TrapUserService& trap_users;
+  fleet::FleetService& fleet;
   Readiness readiness;
   std::string web_dir;  // empty: the embedded UI
 };
@@ -96,6 +98,7 @@ void register_alerts(http::Router& r, Services& s);
 void register_maintenance(http::Router& r, Services& s);
 void register_inhibit_rules(http::Router& r, Services& s);
 void register_channels(http::Router& r, Services& s);
+void register_fleet(http::Router& r, Services& s);
 
 inline void register_all(http::Router& r, Services& s) {
   register_health(r, s);
@@ -113,6 +116,7 @@ inline void register_all(http::Router& r, Services& s) {
   register_maintenance(r, s);
   register_inhibit_rules(r, s);
   register_channels(r, s);
+  register_fleet(r, s);
 }
 
 }  // namespace tt::api

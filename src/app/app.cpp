@@ -30,6 +30,8 @@
 #include "db/disk_health.h"
 #include "db/writer.h"
 #include "events/log.h"
+#include "fleet/fleet.h"
+#include "fleet/ingestor.h"
 #include "http/envelope.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -50,6 +52,7 @@ namespace tt::app {
 namespace {
 
 constexpr const char* kWsPath = "/api/v1/ws";
+constexpr const char* kIngestPath = "/api/v1/ingest";
 // Per maintenance pass (10 s): 200 a second, far above what the rate-limited producers write.
 constexpr int kEventsPrunedPerPass = 2000;
 
@@ -93,6 +96,42 @@ Result<std::unique_ptr<SQLite::Database>> open_database(const std::string& path)
                  path, version.error().message);
     std::this_thread::sleep_for(std::chrono::seconds(5));
   }
+}
+
+// Who pushes on an ingest socket: an agent with its credential (its node's samples only), or a
+// script with an API token of a user who may change things. Browsers' sessions do not push.
+Result<ws::ClientInfo> ingest_client(const std::string& authorization, const std::string& remote,
+                                     fleet::FleetService& fleet,
+                                     const http::Authenticator& authenticator) {
+  const auto bearer = http::bearer_token(authorization);
+  if (!bearer)
+    return Error::make(ErrorKind::unauthenticated, "UNAUTHENTICATED",
+                       "send the agent's credential or an API token as 'Authorization: Bearer "
+                       "<token>'");
+  auto stream = std::make_shared<fleet::Stream>();
+  ws::ClientInfo info;
+  info.remote = remote;
+  if (fleet::FleetService::is_agent_credential(*bearer)) {
+    auto agent = TT_TRY(fleet.authenticate_agent(*bearer));
+    stream->key = fmt::format("agent:{}", agent.credential_id);
+    stream->node_id = agent.node_id;
+    stream->node_name = agent.node_name;
+    stream->interval_ms = agent.interval_ms;
+    info.user = "agent:" + agent.node_name;
+    info.role = "agent";
+  } else {
+    auto who = TT_TRY(authenticator.token(*bearer));
+    if (!auth::allows(who, auth::Permission::operate))
+      return Error::make(ErrorKind::forbidden, "FORBIDDEN", "a viewer's token does not push");
+    stream->key = fmt::format("token:{}", who.token_id);
+    info.user = who.user;
+    info.role = std::string(auth::role_name(who.role));
+    info.user_id = who.user_id;
+    info.token_id = who.token_id;
+    info.expires_at_ms = who.expires_at;
+  }
+  info.ingest = std::move(stream);
+  return info;
 }
 
 // Closes the sockets opened with credentials that were revoked. Revocations reach the loop after
@@ -252,6 +291,23 @@ int serve(const ServeOptions& opt) {
     loop.post([&revoker, r] { revoker.revoke(r); });
   });
   inventory::NodeService nodes(writer, readers, bus, SystemClock::instance());
+  // Agents: registration over HTTP; batches over the ingest socket, answered after their commit.
+  fleet::FleetService fleet(writer, readers, bus, auth, SystemClock::instance());
+  fleet::Ingestor ingestor(store, writer, readers, bus, SystemClock::instance(),
+                           [&loop, &hub](std::uint64_t client, std::string message, bool close) {
+                             loop.post([&hub, client, message = std::move(message), close] {
+                               hub.send_to(client, message, close ? ws::kCloseTryAgainLater : 0);
+                             });
+                           });
+  hub.on_ingest([&ingestor](std::uint64_t client, const std::shared_ptr<const void>& stream,
+                            std::string&& text) {
+    return ingestor.submit(client, std::static_pointer_cast<const fleet::Stream>(stream),
+                           std::move(text));
+  });
+  if (auto started = ingestor.start(); !started.ok()) {
+    log::error("cannot load the agents: {}", started.error().message);
+    return 1;
+  }
 
   // Checks: the runner drives probes on the loop; its results channel feeds the recorder.
   checks::Runner runner(loop, SystemClock::instance());
@@ -369,6 +425,7 @@ int serve(const ServeOptions& opt) {
                          store,
                          discovery,
                          trap_users,
+                         fleet,
                          {[&readers, schema] {
                             auto v = readers.with([](SQLite::Database& d) -> Result<int> {
                               return d.execAndGet("PRAGMA user_version").getInt();
@@ -392,7 +449,7 @@ int serve(const ServeOptions& opt) {
       [&authenticator](const std::string& authorization, const std::string& cookie) {
         return http::authenticate(authenticator, authorization, cookie).ok();
       });
-  server.set_upgrade_handler(kWsPath, [&](http::UpgradeRequest& up) {
+  server.set_upgrade_handler({kWsPath, kIngestPath}, [&](http::UpgradeRequest& up) {
     std::string request_id = random_hex(8);
     auto header = [&up](std::string_view name) {
       auto it = up.headers.find(std::string(name));
@@ -407,17 +464,24 @@ int serve(const ServeOptions& opt) {
       return reject(ws::rejection_status(handshake.error()), handshake.error());
     }
     const std::uint64_t revocations_seen = revoker.applied();
-    auto who = http::authenticate(authenticator, header("Authorization"), header("Cookie"));
-    if (!who.ok()) return reject(401, who.error());
-    // A browser sends the cookie from any page; only our own pages may use it for a socket.
-    if (who->via == auth::Principal::Via::session && !same_origin(up))
-      return reject(403, Error::make(ErrorKind::forbidden, "ORIGIN_REJECTED",
-                                     "cross-origin WebSocket refused"));
+    ws::ClientInfo info;
+    if (up.path == kIngestPath) {
+      auto pusher = ingest_client(header("Authorization"), up.remote, fleet, authenticator);
+      if (!pusher.ok()) return reject(http::status_for(pusher.error().kind), pusher.error());
+      info = std::move(pusher.value());
+    } else {
+      auto who = http::authenticate(authenticator, header("Authorization"), header("Cookie"));
+      if (!who.ok()) return reject(401, who.error());
+      // A browser sends the cookie from any page; only our own pages may use it for a socket.
+      if (who->via == auth::Principal::Via::session && !same_origin(up))
+        return reject(403, Error::make(ErrorKind::forbidden, "ORIGIN_REJECTED",
+                                       "cross-origin WebSocket refused"));
+      info = ws::ClientInfo{who->user,       std::string(auth::role_name(who->role)),
+                            up.remote,       who->user_id,
+                            who->session_id, who->token_id,
+                            who->expires_at};
+    }
     if (!http::write_all(up.fd, handshake->response)) return false;
-    ws::ClientInfo info{who->user,       std::string(auth::role_name(who->role)),
-                        up.remote,       who->user_id,
-                        who->session_id, who->token_id,
-                        who->expires_at};
     int fd = up.fd;
     loop.post([&hub, &revoker, fd, revocations_seen, info = std::move(info),
                leftover = std::move(up.leftover), place = up.hand_over()]() mutable {
@@ -478,6 +542,7 @@ int serve(const ServeOptions& opt) {
     hub.close_all();
   });
   evaluator.stop();
+  ingestor.stop();
   recorder.stop();
   trap_recorder.stop();
   store.close();

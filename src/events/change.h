@@ -99,7 +99,9 @@ class Log {
   Result<T> commit(const Actor& actor, std::function<Result<T>(Change&)> job,
                    db::Urgency urgency = db::Urgency::now);
 
- private:
+  // For a writer job that someone else submits (the store's append runs its caller's part in
+  // its own job): what a Change recorded, taken at the end of the job, and told once that job
+  // committed.
   struct Recorded {
     std::vector<StoredEvent> events;
     std::vector<std::function<void()>> after_commit;
@@ -107,6 +109,7 @@ class Log {
   static Recorded take(Change& change);
   void committed(const Recorded& recorded);
 
+ private:
   db::Writer& m_writer;
   bus::Bus* m_bus;
   const Clock& m_clock;

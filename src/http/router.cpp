@@ -227,13 +227,20 @@ void Router::install(httplib::Server& server) {
       }));
 }
 
+std::optional<std::string> bearer_token(const std::string& authorization) {
+  if (authorization.size() <= 7 || ascii_lower(authorization.substr(0, 7)) != "bearer ")
+    return std::nullopt;
+  return authorization.substr(7);
+}
+
 Result<auth::Principal> authenticate(const Authenticator& auth, const std::string& authorization,
                                      const std::string& cookie_header) {
   if (!authorization.empty()) {
-    if (authorization.size() <= 7 || ascii_lower(authorization.substr(0, 7)) != "bearer ")
+    auto token = bearer_token(authorization);
+    if (!token)
       return Error::make(ErrorKind::unauthenticated, "TOKEN_INVALID",
                          "the Authorization header must be 'Bearer <token>'");
-    return auth.token(authorization.substr(7));
+    return auth.token(*token);
   }
   if (auto cookie = cookie_value_from_header(cookie_header, kSessionCookie); !cookie.empty())
     return auth.session(cookie);

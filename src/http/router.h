@@ -84,6 +84,10 @@ struct Authenticator {
 
 constexpr const char* kSessionCookie = "tt_session";
 
+// The token of an "Authorization: Bearer <token>" header (any case of "Bearer"); nullopt when the
+// header is something else.
+std::optional<std::string> bearer_token(const std::string& authorization);
+
 // Who sent a request: the Bearer token of the Authorization header if there is one, else the
 // session cookie. UNAUTHENTICATED when neither is present. Used by every route and by the
 // WebSocket upgrade alike.

@@ -329,7 +329,9 @@ void Server::serve(std::unique_ptr<Connection> conn) {
                                           "compressed request bodies are not accepted"),
                               head.method);
     }
-    if (m_upgrade && asks_for_websocket(head) && head.path() == m_upgrade_path) {
+    if (m_upgrade && asks_for_websocket(head) &&
+        std::find(m_upgrade_paths.begin(), m_upgrade_paths.end(), head.path()) !=
+            m_upgrade_paths.end()) {
       UpgradeRequest up{std::string(head.method),
                         std::string(head.target),
                         std::string(head.path()),

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "http/connection.h"
@@ -58,8 +59,9 @@ class Server : public httplib::Server {
   using BodyGate = std::function<bool(const std::string& authorization, const std::string& cookie)>;
   void set_body_gate(BodyGate gate) { m_body_gate = std::move(gate); }
 
-  void set_upgrade_handler(std::string path, UpgradeHandler handler) {
-    m_upgrade_path = std::move(path);
+  // Upgrades of these paths go to `handler`, which tells them apart by UpgradeRequest::path.
+  void set_upgrade_handler(std::vector<std::string> paths, UpgradeHandler handler) {
+    m_upgrade_paths = std::move(paths);
     m_upgrade = std::move(handler);
   }
   // Binds host:port (port 0: any free port) with a real listen backlog, and raises the soft
@@ -82,7 +84,7 @@ class Server : public httplib::Server {
   void answer_and_close(std::unique_ptr<Connection> conn, int status, const Error& error,
                         std::string_view method);
 
-  std::string m_upgrade_path;
+  std::vector<std::string> m_upgrade_paths;
   UpgradeHandler m_upgrade;
   BodyGate m_body_gate;
   std::size_t m_threads;

@@ -107,40 +107,70 @@ void set_node_status(events::Change& change, std::int64_t node_id, NodeStatus st
                 {"before", {{"status", to_string(n->status)}}}});
 }
 
-Result<Node> NodeService::create(const NodeInput& in, const Actor& actor) {
-  return m_log.commit<Node>(actor, [&](events::Change& change) -> Result<Node> {
-    Node n;
-    apply(n, in);
-    n.created_at = n.updated_at = change.now();
-    if (name_taken(change.db(), n)) return exists(n);
-    n.id = kTable.insert(change.db(), [&](SQLite::Statement& st) {
-      bind_node(st, n);
-      st.bind(":created_at", n.created_at);
-    });
-    auto j = to_json(n);
-    change.created(kNodes, n.id, j, {{"node", j}});
-    return n;
+Result<Node> get_node(SQLite::Database& db, std::int64_t id) { return kTable.get(db, id); }
+
+Result<Node> create_node(events::Change& change, const NodeInput& in) {
+  Node n;
+  apply(n, in);
+  n.created_at = n.updated_at = change.now();
+  if (name_taken(change.db(), n)) return exists(n);
+  n.id = kTable.insert(change.db(), [&](SQLite::Statement& st) {
+    bind_node(st, n);
+    st.bind(":created_at", n.created_at);
   });
+  auto j = to_json(n);
+  change.created(kNodes, n.id, j, {{"node", j}});
+  return n;
+}
+
+Result<Node> update_node(events::Change& change, std::int64_t id, const NodeInput& patch) {
+  const Node found = TT_TRY(kTable.get(change.db(), id));
+  Node n = found;
+  apply(n, patch);
+  auto diff = changed_fields(to_json(found), to_json(n));
+  if (diff.empty()) return n;
+  if (name_taken(change.db(), n)) return exists(n);
+  n.updated_at = change.now();
+  kTable.update(change.db(), id, [&](SQLite::Statement& st) { bind_node(st, n); });
+  change.updated(kNodes, id, to_json(n), diff,
+                 {{"changed", diff.changed}, {"before", diff.before}});
+  return n;
+}
+
+std::optional<std::int64_t> node_with_identity(SQLite::Database& db, const std::string& identity) {
+  SQLite::Statement st(db, "SELECT id FROM nodes WHERE identity = ?");
+  st.bind(1, identity);
+  if (!st.executeStep()) return std::nullopt;
+  return st.getColumn(0).getInt64();
+}
+
+std::optional<std::int64_t> node_without_identity(SQLite::Database& db, NodeType type,
+                                                  const std::string& name) {
+  SQLite::Statement st(db, "SELECT id FROM nodes WHERE type = ? AND name = ? AND identity IS NULL");
+  st.bind(1, std::string(to_string(type)));
+  st.bind(2, name);
+  if (!st.executeStep()) return std::nullopt;
+  return st.getColumn(0).getInt64();
+}
+
+void set_node_identity(SQLite::Database& db, std::int64_t id, const std::string& identity) {
+  SQLite::Statement st(db, "UPDATE nodes SET identity = ? WHERE id = ?");
+  st.bind(1, identity);
+  st.bind(2, id);
+  st.exec();
+}
+
+Result<Node> NodeService::create(const NodeInput& in, const Actor& actor) {
+  return m_log.commit<Node>(actor, [&](events::Change& change) { return create_node(change, in); });
 }
 
 Result<Node> NodeService::get(std::int64_t id) {
-  return m_readers.with([&](SQLite::Database& db) { return kTable.get(db, id); });
+  return m_readers.with([&](SQLite::Database& db) { return get_node(db, id); });
 }
 
 Result<Node> NodeService::update(std::int64_t id, const NodeInput& patch, const Actor& actor) {
-  return m_log.commit<Node>(actor, [&](events::Change& change) -> Result<Node> {
-    const Node found = TT_TRY(kTable.get(change.db(), id));
-    Node n = found;
-    apply(n, patch);
-    auto diff = changed_fields(to_json(found), to_json(n));
-    if (diff.empty()) return n;
-    if (name_taken(change.db(), n)) return exists(n);
-    n.updated_at = change.now();
-    kTable.update(change.db(), id, [&](SQLite::Statement& st) { bind_node(st, n); });
-    change.updated(kNodes, id, to_json(n), diff,
-                   {{"changed", diff.changed}, {"before", diff.before}});
-    return n;
-  });
+  return m_log.commit<Node>(actor,
+                            [&](events::Change& change) { return update_node(change, id, patch); });
 }
 
 Result<void> NodeService::remove(std::int64_t id, const Actor& actor) {

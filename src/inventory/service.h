@@ -32,6 +32,19 @@ bool valid_node_sort(const std::string& sort);
 // event in `change` when the status changed.
 void set_node_status(events::Change& change, std::int64_t node_id, NodeStatus status);
 
+// Inside a writer job: a node created or updated as NodeService does it, with its event and audit
+// row in `change`. For other services whose changes make nodes (an agent's registration).
+Result<Node> get_node(SQLite::Database& db, std::int64_t id);
+Result<Node> create_node(events::Change& change, const NodeInput& in);
+Result<Node> update_node(events::Change& change, std::int64_t id, const NodeInput& patch);
+
+// A node's identity is the stable name its agent registered with (machine id or MAC), unique.
+std::optional<std::int64_t> node_with_identity(SQLite::Database& db, const std::string& identity);
+// A node of that type and name that no agent has claimed yet (one made by hand for its checks).
+std::optional<std::int64_t> node_without_identity(SQLite::Database& db, NodeType type,
+                                                  const std::string& name);
+void set_node_identity(SQLite::Database& db, std::int64_t id, const std::string& identity);
+
 class NodeService {
  public:
   NodeService(db::Writer& writer, db::Readers& readers, bus::Bus& bus, const Clock& clock)

@@ -130,6 +130,10 @@ void Store::close(OnClose how) {
 }
 
 Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
+  return append(std::move(batch), nullptr);
+}
+
+Result<AppendResult> Store::append(std::vector<SeriesSamples> batch, const InJob& in_job) {
   for (auto& s : batch) normalize(s.samples);
   const TimeMs horizon = m_clock.now_ms() - m_options.max_head_age_ms;
   // The listener gets the batch as stored; otherwise its samples move into the plan.
@@ -150,7 +154,7 @@ Result<AppendResult> Store::append(std::vector<SeriesSamples> batch) {
       plan.push_back(std::move(p));
     }
   }
-  auto result = commit(plan);
+  auto result = commit(plan, in_job ? &in_job : nullptr);
   if (result.ok() && listening) m_listener(batch);
   return result;
 }
@@ -225,14 +229,14 @@ void Store::plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&
   p.head_part.assign(split, samples.end());
 }
 
-Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
+Result<AppendResult> Store::commit(std::vector<Planned>& plan, const InJob* in_job) {
   AppendResult result;
   for (auto& p : plan) {
     result.samples += p.backfill.size() + p.head_part.size();
     result.series_created += p.created ? 1 : 0;
     if (!p.backfill.empty()) encode_samples(p.id, p.backfill, p.blobs);
   }
-  if (plan.empty()) return result;
+  if (plan.empty() && !in_job) return result;
   auto now = m_clock.now_ms();
   std::uint64_t segment = 0;
   // Head parts move into the log record and, once it is written, from there into the heads.
@@ -257,6 +261,7 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan) {
       }
     }
     packs.finish();
+    if (in_job) TT_TRY((*in_job)(db));
     if (!log_batch.entries.empty()) {
       auto seg = m_log.append(log_batch);
       if (!seg.ok()) return std::move(seg).error();

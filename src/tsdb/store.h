@@ -98,6 +98,11 @@ class Store : public query::Storage {
   // the append log, older ones (backfill) straight into chunks of their own. Samples of one
   // series with the same timestamp keep the last value. Labels must be valid and sorted.
   Result<AppendResult> append(std::vector<SeriesSamples> batch);
+  // The same, with `in_job` run in the append's writer job after its series rows: what the
+  // caller writes there (a pushed batch's number, a node's last_seen) commits with the samples
+  // or not at all. A failure of `in_job` fails the append and stores nothing.
+  using InJob = std::function<Result<void>(SQLite::Database&)>;
+  Result<AppendResult> append(std::vector<SeriesSamples> batch, const InJob& in_job);
   // The same for producers that append to the same series again and again (a check's
   // probe_up): once a series is known its id is cached in its SeriesRef, so labels are neither
   // copied nor hashed. Several samples of one series, in any order, are fine.
@@ -174,7 +179,7 @@ class Store : public query::Storage {
                    TimeMs horizon);
   // Encodes the plan's chunks, writes its new series, chunks and log record in one writer job,
   // then extends the heads.
-  Result<AppendResult> commit(std::vector<Planned>& plan);
+  Result<AppendResult> commit(std::vector<Planned>& plan, const InJob* in_job = nullptr);
   struct Cut {
     SeriesId id;
     std::vector<Sample> samples;  // released once encoded into blobs

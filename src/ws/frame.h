@@ -30,12 +30,13 @@ inline constexpr std::uint16_t kCloseInvalidPayload = 1007;
 inline constexpr std::uint16_t kClosePolicyViolation = 1008;
 inline constexpr std::uint16_t kCloseMessageTooBig = 1009;
 inline constexpr std::uint16_t kCloseInternalError = 1011;
+inline constexpr std::uint16_t kCloseTryAgainLater = 1013;
 
 inline constexpr std::size_t kDefaultMaxMessageBytes = 1 << 20;
 inline constexpr std::size_t kMaxControlPayload = 125;
 inline constexpr std::size_t kMaxFrameHeader = 14;
 
-// Codes a peer may put in a close frame: 1000-1003, 1007-1011, 3000-4999.
+// Codes a peer may put in a close frame: 1000-1003, 1007-1014 (IANA's registry), 3000-4999.
 bool is_valid_close_code(std::uint16_t code);
 
 // Incremental UTF-8 validator (rejects overlongs, surrogates and code points above U+10FFFF).

@@ -31,6 +31,7 @@ struct Hub::Client {
   }
   uv_tcp_t tcp{};
   Hub* hub;
+  std::uint64_t id = 0;
   ClientInfo info;
   Connection conn;
   std::set<std::string> topics;
@@ -64,6 +65,9 @@ Hub::Hub(uv_loop_t* loop, HubOptions options)
       "WebSocket clients closed because their session or token ended", metrics::Type::counter);
   m_closed_revoked = &closed.counter({{"reason", "revoked"}});
   m_closed_expired = &closed.counter({{"reason", "expired"}});
+  m_closed_ingest_busy = &metrics::counter(
+      "telltale_ws_closed_ingest_busy_total",
+      "Ingest sockets closed because the ingest queue was full (their senders resend later)");
 
   m_tick_timer = new uv_timer_t;
   uv_timer_init(m_loop, m_tick_timer);
@@ -104,7 +108,9 @@ void Hub::adopt(int fd, ClientInfo info, std::string leftover, std::shared_ptr<v
     return;
   }
   uv_tcp_nodelay(&c->tcp, 1);  // fails harmlessly on non-TCP sockets
+  c->id = m_next_id++;
   m_clients.insert(c);
+  m_by_id.emplace(c->id, c);
   m_clients_gauge->inc();
   log::debug("ws: client {} ({}) connected", c->info.remote, c->info.user);
   if (int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp), on_alloc, on_read); rc != 0) {
@@ -116,8 +122,27 @@ void Hub::adopt(int fd, ClientInfo info, std::string leftover, std::shared_ptr<v
 }
 
 void Hub::handle_input(Client* c, const char* data, std::size_t len) {
-  c->conn.feed(data, len, now(), [&](std::string&& text) { on_text(c, text); });
+  c->conn.feed(data, len, now(), [&](std::string&& text) {
+    if (!c->info.ingest) return on_text(c, text);
+    m_received->inc();
+    if (c->conn.state() != Connection::State::open || !m_on_ingest) return;
+    if (!m_on_ingest(c->id, c->info.ingest, std::move(text))) {
+      m_closed_ingest_busy->inc();
+      c->conn.close(kCloseTryAgainLater, "ingest busy, send again later", now());
+    }
+  });
   if (c->conn.overflowed()) return drop_slow(c);
+  flush(c);
+}
+
+void Hub::send_to(std::uint64_t client, std::string_view text, std::uint16_t close_code) {
+  auto it = m_by_id.find(client);
+  if (it == m_by_id.end()) return;
+  Client* c = it->second;
+  if (c->conn.state() != Connection::State::open) return;
+  if (c->conn.send_text(text) && !c->conn.overflowed()) m_sent->inc();
+  if (c->conn.overflowed()) return drop_slow(c);
+  if (close_code != 0) c->conn.close(close_code, "", now());
   flush(c);
 }
 
@@ -276,6 +301,7 @@ void Hub::remove(Client* c) {
   if (c->closing) return;
   c->closing = true;
   m_clients.erase(c);
+  m_by_id.erase(c->id);
   m_clients_gauge->dec();
   log::debug("ws: client {} ({}) disconnected", c->info.remote, c->info.user);
   bool changed = false;

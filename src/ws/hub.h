@@ -22,6 +22,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/clock.h"
@@ -43,6 +44,9 @@ struct ClientInfo {
   std::string session_id;     // a session's id (never its secret); empty for tokens
   std::int64_t token_id = 0;  // 0 for sessions
   TimeMs expires_at_ms = 0;   // wall clock; 0: never
+  // Set for an ingest socket (agents and scripts pushing batches): each of its text messages goes
+  // to the ingest handler with this, and none is a subscription.
+  std::shared_ptr<const void> ingest;
 };
 
 struct HubOptions {
@@ -83,6 +87,15 @@ class Hub {
   // revoked, user deleted). Returns how many. Clients whose credential expires are closed by
   // the hub itself within a tick of expires_at_ms.
   std::size_t close_revoked(const std::function<bool(const ClientInfo&)>& revoked);
+
+  // Takes each text message of an ingest socket, with the socket's id for the answer (send_to).
+  // False: the ingest cannot take more now; the socket is closed (1013) and its sender resends.
+  using IngestHandler = std::function<bool(
+      std::uint64_t client, const std::shared_ptr<const void>& ingest, std::string&& text)>;
+  void on_ingest(IngestHandler fn) { m_on_ingest = std::move(fn); }
+  // Sends a text message to the client with that id, if it is still open; with `close_code`,
+  // closes it after.
+  void send_to(std::uint64_t client, std::string_view text, std::uint16_t close_code = 0);
 
   std::size_t client_count() const { return m_clients.size(); }
 
@@ -131,8 +144,11 @@ class Hub {
   uv_timer_t* m_grace_timer = nullptr;
   uv_timer_t* m_topics_timer = nullptr;  // runs the series topics callback after a client left
   bool m_shutting_down = false;
-  std::unordered_set<Client*> m_clients;  // open clients; closing ones free themselves
-  std::unique_ptr<char[]> m_read_buf;     // shared: reads are consumed synchronously
+  std::unordered_set<Client*> m_clients;               // open clients; closing ones free themselves
+  std::unordered_map<std::uint64_t, Client*> m_by_id;  // the same, by id
+  std::uint64_t m_next_id = 1;
+  IngestHandler m_on_ingest;
+  std::unique_ptr<char[]> m_read_buf;  // shared: reads are consumed synchronously
   std::map<std::string, std::size_t, std::less<>> m_series_refs;  // series topic -> subscribers
   std::function<void(const std::set<std::string>&)> m_on_series_topics_changed;
 
@@ -142,6 +158,7 @@ class Hub {
   metrics::Counter* m_dropped_slow;
   metrics::Counter* m_closed_revoked;
   metrics::Counter* m_closed_expired;
+  metrics::Counter* m_closed_ingest_busy;
 };
 
 }  // namespace tt::ws

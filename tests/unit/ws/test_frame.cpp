@@ -285,8 +285,8 @@ TEST_CASE("frame: close frame payload rules") {
     CHECK(r.msgs[0].close_code == kCloseNoStatus);
   }
   CHECK(error_of(cframe(0x88, "\x03")) == kCloseProtocolError);  // one byte
-  for (std::uint16_t code :
-       {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999}) {
+  for (std::uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
+                             3000, 3999, 4000, 4999}) {
     CAPTURE(code);
     FrameParser p;
     auto r = parse(p, cframe(0x88, close_payload(code, "why")));
@@ -295,8 +295,7 @@ TEST_CASE("frame: close frame payload rules") {
     CHECK(r.msgs[0].close_code == code);
     CHECK(r.msgs[0].payload == "why");
   }
-  for (std::uint16_t code :
-       {0, 1, 999, 1004, 1005, 1006, 1012, 1015, 1016, 2000, 2999, 5000, 65535}) {
+  for (std::uint16_t code : {0, 1, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535}) {
     CAPTURE(code);
     CHECK(error_of(cframe(0x88, close_payload(code))) == kCloseProtocolError);
   }

@@ -1,0 +1,128 @@
+#include "fleet/batch.h"
+
+#include <fmt/format.h>
+
+#include "core/json.h"
+#include "ingest/ingest.h"
+
+namespace tt::fleet {
+
+namespace {
+
+using nlohmann::json;
+
+Error bad_batch(std::string message) {
+  return Error::make(ErrorKind::invalid_input, "INGEST_BAD_BATCH", std::move(message));
+}
+
+bool valid_kind(std::string_view kind) {
+  if (kind.empty() || kind.size() > 64 || !(kind[0] >= 'a' && kind[0] <= 'z')) return false;
+  for (char c : kind)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_')) return false;
+  return true;
+}
+
+Result<std::vector<AgentEvent>> read_events(const json& events, TimeMs now) {
+  if (!events.is_array() || events.size() > kMaxEventsPerBatch)
+    return bad_batch(fmt::format("\"events\" must be an array of at most {} objects",
+                                 kMaxEventsPerBatch));
+  std::vector<AgentEvent> out;
+  for (const auto& e : events) {
+    if (!e.is_object()) return bad_batch("each event must be an object");
+    AgentEvent ev;
+    auto kind = e.find("kind");
+    if (kind == e.end() || !kind->is_string() || !valid_kind(kind->get_ref<const std::string&>()))
+      return bad_batch("an event's \"kind\" must be 1 to 64 of a-z, 0-9, '.' and '_'");
+    ev.kind = kind->get<std::string>();
+    if (auto m = e.find("message"); m != e.end()) {
+      if (!m->is_string() || m->get_ref<const std::string&>().size() > 1024)
+        return bad_batch("an event's \"message\" must be a string of at most 1024 bytes");
+      ev.message = m->get<std::string>();
+    }
+    if (auto d = e.find("data"); d != e.end()) {
+      if (!d->is_object()) return bad_batch("an event's \"data\" must be an object");
+      ev.data = *d;
+    }
+    ev.at = now;
+    if (auto t = e.find("time"); t != e.end()) {
+      if (!t->is_number_integer()) return bad_batch("an event's \"time\" must be milliseconds");
+      ev.at = t->get<std::int64_t>();
+    }
+    out.push_back(std::move(ev));
+  }
+  return out;
+}
+
+std::uint64_t read_count(const json& msg, const char* name) {
+  auto it = msg.find(name);
+  return it != msg.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+}
+
+// The samples in whichever format the batch uses; parse errors refuse the whole batch, as the
+// HTTP push endpoints do.
+Result<ingest::ParseResult> read_samples(const json& msg, TimeMs time) {
+  ingest::ParseResult parsed;
+  int formats = 0;
+  if (auto it = msg.find("prometheus"); it != msg.end()) {
+    if (!it->is_string()) return bad_batch("\"prometheus\" must be a string of exposition text");
+    parsed = ingest::parse_prometheus_text(it->get_ref<const std::string&>(), time);
+    ++formats;
+  }
+  if (auto it = msg.find("influx"); it != msg.end()) {
+    if (!it->is_string()) return bad_batch("\"influx\" must be a string of line protocol");
+    auto precision = ingest::parse_precision(msg.value("precision", std::string("ns")));
+    if (!precision.ok()) return std::move(precision).error();
+    parsed = ingest::parse_influx_line(it->get_ref<const std::string&>(), precision.value(), time);
+    ++formats;
+  }
+  if (auto it = msg.find("series"); it != msg.end()) {
+    parsed = ingest::parse_json_samples(json{{"series", *it}}.dump());
+    ++formats;
+  }
+  if (formats > 1) return bad_batch("a batch has one of \"prometheus\", \"influx\" and \"series\"");
+  if (parsed.error_count == 0) return parsed;
+  auto e = Error::make(ErrorKind::validation, "INGEST_PARSE_ERROR",
+                       fmt::format("{} line(s) could not be taken; nothing of the batch was stored",
+                                   parsed.error_count));
+  for (const auto& le : parsed.errors)
+    e.fields.push_back(
+        {le.path.empty() ? fmt::format("line {}:{}", le.line, le.column) : le.path, le.message});
+  return e;
+}
+
+}  // namespace
+
+Decoded decode_batch(std::string_view text, TimeMs now) {
+  auto parsed = parse_json(text);
+  if (!parsed.ok()) return {0, bad_batch(parsed.error().message)};
+  const json& msg = parsed.value();
+  if (!msg.is_object() || msg.value("type", json()) != "batch")
+    return {0, bad_batch("expected an object with \"type\": \"batch\"")};
+  auto seq_it = msg.find("seq");
+  if (seq_it == msg.end() || !seq_it->is_number_unsigned() || seq_it->get<std::uint64_t>() == 0)
+    return {0, bad_batch("\"seq\" must be an integer from 1")};
+  const std::uint64_t seq = seq_it->get<std::uint64_t>();
+  TimeMs time = now;
+  if (auto t = msg.find("time"); t != msg.end()) {
+    if (!t->is_number_integer())
+      return {seq, bad_batch("\"time\" must be milliseconds since the epoch")};
+    time = t->get<std::int64_t>();
+  }
+  auto samples = read_samples(msg, time);
+  if (!samples.ok()) return {seq, std::move(samples).error()};
+  Batch b;
+  b.seq = seq;
+  b.time = time;
+  b.series = std::move(samples->series);
+  b.samples = samples->sample_count;
+  if (auto ev = msg.find("events"); ev != msg.end()) {
+    auto events = read_events(*ev, time);
+    if (!events.ok()) return {seq, std::move(events).error()};
+    b.events = std::move(events.value());
+  }
+  b.dropped_records = read_count(msg, "dropped_records");
+  b.dropped_bytes = read_count(msg, "dropped_bytes");
+  return {seq, std::move(b)};
+}
+
+}  // namespace tt::fleet
