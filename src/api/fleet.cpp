@@ -1,8 +1,9 @@
 // Agents: enrolment tokens (admins) and the registration of hosts (bearer: an enrolment token,
 // an api/admin API token, or the agent's own credential; fleet/ decides).
+#include "fleet/fleet.h"
+
 #include "api/api.h"
 #include "api/resource.h"
-#include "fleet/fleet.h"
 
 namespace tt::api {
 
@@ -22,17 +23,16 @@ void register_fleet(http::Router& r, Services& s) {
            ctx.ok(j, 201);
          }});
   r.add(delete_route("/api/v1/enrolment-tokens/{id}", http::Access::admin,
-                     "ENROLMENT_TOKEN_NOT_FOUND",
-                     [&fleet](http::Context& ctx, std::int64_t id) {
+                     "ENROLMENT_TOKEN_NOT_FOUND", [&fleet](http::Context& ctx, std::int64_t id) {
                        return fleet.revoke_enrolment_token(id, ctx.actor());
                      }));
   r.add({"POST", "/api/v1/agents/register", http::Access::public_, [&fleet](http::Context& ctx) {
            const auto token = http::bearer_token(ctx.req.get_header_value("Authorization"));
            if (!token)
-             return ctx.error(Error::make(
-                 ErrorKind::unauthenticated, "UNAUTHENTICATED",
-                 "send an enrolment token, an API token or the agent's credential as "
-                 "'Authorization: Bearer <token>'"));
+             return ctx.error(
+                 Error::make(ErrorKind::unauthenticated, "UNAUTHENTICATED",
+                             "send an enrolment token, an API token or the agent's credential as "
+                             "'Authorization: Bearer <token>'"));
            auto body = ctx.json_body();
            if (!body.ok()) return ctx.error(body.error());
            auto reg = fleet.register_host(*token, body.value(), ctx.remote());

@@ -24,8 +24,8 @@ bool valid_kind(std::string_view kind) {
 
 Result<std::vector<AgentEvent>> read_events(const json& events, TimeMs now) {
   if (!events.is_array() || events.size() > kMaxEventsPerBatch)
-    return bad_batch(fmt::format("\"events\" must be an array of at most {} objects",
-                                 kMaxEventsPerBatch));
+    return bad_batch(
+        fmt::format("\"events\" must be an array of at most {} objects", kMaxEventsPerBatch));
   std::vector<AgentEvent> out;
   for (const auto& e : events) {
     if (!e.is_object()) return bad_batch("each event must be an object");

@@ -131,8 +131,8 @@ const OptionSpecs& registration_fields() {
 
 Result<NewEnrolmentToken> FleetService::create_enrolment_token(const json& body,
                                                                const Actor& actor) {
-  auto v = TT_TRY(decode_fields(enrolment_token_fields(), body, InputMode::create,
-                                "enrolment token"));
+  auto v =
+      TT_TRY(decode_fields(enrolment_token_fields(), body, InputMode::create, "enrolment token"));
   std::optional<std::int64_t> expires_in;
   take_ms(v, "expires_in", expires_in);
   NewEnrolmentToken out;
@@ -278,7 +278,8 @@ Result<Registration> FleetService::register_host(const std::string& bearer, cons
     }
     inventory::set_node_identity(db, reg.node.id, identity);
     if (own_node) {
-      SQLite::Statement upd(db, "UPDATE agent_credentials SET interval_ms = ? WHERE token_hash = ?");
+      SQLite::Statement upd(db,
+                            "UPDATE agent_credentials SET interval_ms = ? WHERE token_hash = ?");
       upd.bind(1, reg.interval_ms);
       bind_hash(upd, 2, bearer_hash);
       upd.exec();

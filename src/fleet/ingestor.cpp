@@ -25,8 +25,8 @@ std::string ack(std::uint64_t seq, bool duplicate) {
 std::string nack(std::uint64_t seq, const Error& e, bool retry) {
   json fields = json::array();
   for (const auto& f : e.fields) fields.push_back({{"field", f.field}, {"message", f.message}});
-  json j{{"type", "nack"}, {"seq", seq},       {"code", e.code},
-         {"message", e.message}, {"retry", retry}};
+  json j{
+      {"type", "nack"}, {"seq", seq}, {"code", e.code}, {"message", e.message}, {"retry", retry}};
   if (!fields.empty()) j["fields"] = std::move(fields);
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -46,8 +46,7 @@ const std::string* label_value(const LabelSet& labels, std::string_view name) {
 
 // The host's `up` series, as a Prometheus scrape of its node_exporter would have it.
 SeriesSamples up_series(const std::string& node, TimeMs at, double value) {
-  return {{{"__name__", "up"}, {"instance", node}, {"job", "node"}, {"node", node}},
-          {{at, value}}};
+  return {{{"__name__", "up"}, {"instance", node}, {"job", "node"}, {"node", node}}, {{at, value}}};
 }
 
 }  // namespace
@@ -192,8 +191,7 @@ void Ingestor::accept(Round& round, Item& item) {
   }
   Batch& batch = decoded.batch.value();
   auto newest = round.seqs.find(stream.key);
-  const std::uint64_t last =
-      newest != round.seqs.end() ? newest->second : last_seq(stream.key);
+  const std::uint64_t last = newest != round.seqs.end() ? newest->second : last_seq(stream.key);
   if (seq <= last) {
     m_duplicate->inc();
     return m_reply(item.connection, ack(seq, true), false);
@@ -225,8 +223,8 @@ void Ingestor::accept(Round& round, Item& item) {
       data["node_id"] = stream.node_id;
       data["node"] = stream.node_name;
       if (!e.message.empty()) data["message"] = e.message;
-      round.events.push_back({0, e.at, "nodes", "agent." + e.kind,
-                              std::to_string(stream.node_id), actor, std::move(data)});
+      round.events.push_back({0, e.at, "nodes", "agent." + e.kind, std::to_string(stream.node_id),
+                              actor, std::move(data)});
     }
     if (batch.dropped_records > 0) {
       m_dropped_records->inc(static_cast<double>(batch.dropped_records));
@@ -264,31 +262,34 @@ void Ingestor::ingest(std::vector<Item> items) {
   for (const auto& [node, at] : round.pushed)
     if (auto it = m_live.find(node); it == m_live.end() || !it->second.up) came_up.push_back(node);
   events::Log::Recorded recorded;
-  auto appended = m_store.append(std::move(round.series), [&](SQLite::Database& db) -> Result<void> {
-    SQLite::Statement seq(db,
-                          "INSERT INTO ingest_streams (stream, last_seq, updated_at) VALUES (?, ?, "
-                          "?) ON CONFLICT (stream) DO UPDATE SET last_seq = excluded.last_seq, "
-                          "updated_at = excluded.updated_at");
-    for (const auto& [stream, last] : round.seqs) {
-      seq.bind(1, stream);
-      seq.bind(2, static_cast<std::int64_t>(last));
-      seq.bind(3, now);
-      seq.exec();
-      seq.reset();
-    }
-    SQLite::Statement seen(db, "UPDATE nodes SET last_seen = ? WHERE id = ?");
-    for (const auto& [node, at] : round.pushed) {
-      seen.bind(1, now);
-      seen.bind(2, node);
-      seen.exec();
-      seen.reset();
-    }
-    events::Change change(db, now, kSystemActor);
-    for (auto node : came_up) inventory::set_node_status(change, node, inventory::NodeStatus::up);
-    for (auto& e : round.events) change.event(e);
-    recorded = events::Log::take(change);
-    return ok();
-  });
+  auto appended =
+      m_store.append(std::move(round.series), [&](SQLite::Database& db) -> Result<void> {
+        SQLite::Statement seq(
+            db,
+            "INSERT INTO ingest_streams (stream, last_seq, updated_at) VALUES (?, ?, "
+            "?) ON CONFLICT (stream) DO UPDATE SET last_seq = excluded.last_seq, "
+            "updated_at = excluded.updated_at");
+        for (const auto& [stream, last] : round.seqs) {
+          seq.bind(1, stream);
+          seq.bind(2, static_cast<std::int64_t>(last));
+          seq.bind(3, now);
+          seq.exec();
+          seq.reset();
+        }
+        SQLite::Statement seen(db, "UPDATE nodes SET last_seen = ? WHERE id = ?");
+        for (const auto& [node, at] : round.pushed) {
+          seen.bind(1, now);
+          seen.bind(2, node);
+          seen.exec();
+          seen.reset();
+        }
+        events::Change change(db, now, kSystemActor);
+        for (auto node : came_up)
+          inventory::set_node_status(change, node, inventory::NodeStatus::up);
+        for (auto& e : round.events) change.event(e);
+        recorded = events::Log::take(change);
+        return ok();
+      });
   if (!appended.ok()) {
     // Nothing of the round was stored. Each of its senders must send again from this batch on:
     // later batches of theirs, already queued, would otherwise be stored past the gap.

@@ -20,6 +20,7 @@ import { Channels, ChannelEditor } from './pages/channels.jsx';
 import { Maintenance } from './pages/maintenance.jsx';
 import { InhibitRules } from './pages/inhibit.jsx';
 import { Users, Tokens, Audit } from './pages/settings.jsx';
+import { AddHost } from './pages/hosts.jsx';
 
 // Theme: follows the system until toggled; the choice is kept in localStorage.
 const darkQuery = matchMedia('(prefers-color-scheme: dark)');
@@ -137,6 +138,7 @@ function Routes({ path, query }) {
   if ((p = match('/nodes/:id', path))) return <NodePage id={+p.id} />;
   if (path === '/checks/new') return <CheckEditor nodeId={query.get('node')} />;
   if ((p = match('/checks/:id', path))) return <CheckEditor id={+p.id} />;
+  if (path === '/hosts/add' && admin) return <AddHost />;
   if (path === '/events') return <Events />;
   if (path === '/map') return <MapPage />;
   if (path === '/settings') return admin ? <Users /> : <Tokens />;

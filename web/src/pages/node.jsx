@@ -11,8 +11,9 @@ import { EventList } from './events.jsx';
 import { useResourceList, ListView, ResourceTable, confirmDelete } from '../components/resource_list.jsx';
 import { ActiveAlerts } from './alerts.jsx';
 import { checkKinds } from '../kinds.js';
+import { HostSection, isAgentHost } from './host.jsx';
 
-const RANGES = [
+export const RANGES = [
   ['1h', 3600e3],
   ['6h', 6 * 3600e3],
   ['24h', 86400e3],
@@ -79,12 +80,12 @@ export function fromMatrix(result, metric, labels) {
 // A line's name in the legend: its legend labels.
 const lineName = (chart) => (s) => chart.legend.map((l) => s.labels[l] ?? '?').join(' ');
 
-// Read again a couple of seconds after new counter samples arrive (the store has them by then),
-// at most once per poll burst.
-function RateChart({ chart, node, span, tick, reconnects, theme }) {
+// A chart of PromQL range queries over the last `span`: `queries(step_ms)` gives each query with
+// the labels its lines add. Read again a couple of seconds after new samples of `watched` arrive
+// (the store has them by then), at most once per burst.
+export function PromChart({ title, queries, watched, names, span, tick, reconnects, theme, minStep = 15e3, ...units }) {
   const [data, setData] = useState({ range: [0, 0] });
   const [fresh, setFresh] = useState(0);
-  const watched = selector(node.name, chart.series[0]);
   useEffect(() => {
     let timer = null;
     const stop = watchSeries(watched, () => {
@@ -98,37 +99,48 @@ function RateChart({ chart, node, span, tick, reconnects, theme }) {
       stop();
     };
   }, [watched]);
+  const asked = queries(0)
+    .map((q) => q.query)
+    .join('\n');
   useEffect(() => {
     let live = true;
     const to = Date.now(),
       from = to - span,
-      step = Math.max(15e3, Math.round(span / 240));
+      step = Math.max(minStep, Math.round(span / 240));
     const ask = (query) =>
       get('/prometheus/api/v1/query_range' + qs({ query, start: from / 1000, end: to / 1000, step: step / 1000 })).then(
         (r) => r.data.result,
       );
-    Promise.all(rateQueries(chart, node.name, step).map(ask))
+    const list = queries(step);
+    Promise.all(list.map((q) => ask(q.query)))
       .then(
         (results) =>
           live &&
           setData({
             range: [from, to],
-            series: results.flatMap((r, i) => fromMatrix(r, chart.id, chart.series[i].labels)),
+            series: results.flatMap((r, i) => fromMatrix(r, title, list[i].labels)),
           }),
       )
       .catch(() => live && setData({ range: [from, to], series: [] }));
     return () => {
       live = false;
     };
-  }, [node.name, chart.id, span, tick, fresh, reconnects]);
+  }, [asked, span, tick, fresh, reconnects]);
+  return <Chart title={title} {...units} series={data.series} names={names} range={data.range} theme={theme} />;
+}
+
+// A counter chart of the node's checks: bit rates by the legend's labels.
+function RateChart({ chart, node, ...rest }) {
   return (
-    <Chart
+    <PromChart
       title={chart.title}
       {...UNITS[chart.unit]}
-      series={data.series}
+      queries={(step) =>
+        rateQueries(chart, node.name, step).map((query, i) => ({ query, labels: chart.series[i].labels }))
+      }
+      watched={selector(node.name, chart.series[0])}
       names={lineName(chart)}
-      range={data.range}
-      theme={theme}
+      {...rest}
     />
   );
 }
@@ -470,6 +482,7 @@ export function NodePage({ id }) {
           )}
         />
       </section>
+      {isAgentHost(node) && <HostSection node={node} />}
       {checks.items && kinds && <Charts node={node} checks={checks.items} kinds={kinds} />}
       <section aria-labelledby="events-title">
         <h2 id="events-title">Events</h2>

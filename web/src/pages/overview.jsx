@@ -285,6 +285,11 @@ export function Overview({ query }) {
           Wall screen
         </a>
       </div>
+      <CanWrite role="admin">
+        <a class="button" href="/hosts/add" id="add-host">
+          Add a host
+        </a>
+      </CanWrite>
       <CanWrite>
         <AddNode />
       </CanWrite>

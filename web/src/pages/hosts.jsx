@@ -1,0 +1,134 @@
+// "Add a host" (admins): an enrolment token made here, and the one command to run on the host.
+// The hosts that register with it appear below as they do (node events), and the tokens made
+// before are listed for revoking.
+import { useState } from 'preact/hooks';
+import { post } from '../api.js';
+import { useLive } from '../live.js';
+import { Time, useForm, Field, Badge } from '../ui.jsx';
+import { useResourceList, ListPage, EditorForm } from '../components/resource_list.jsx';
+import { tokenState } from './settings.jsx';
+
+// The command line that enrols a host with this hub, as the browser reached it.
+export function agentCommand(origin, token) {
+  return `telltale agent --hub ${origin} --token ${token}`;
+}
+
+// Hosts registered since `since` (ms): agents' nodes made then or later.
+function NewHosts({ since }) {
+  const { nodes } = useLive();
+  const fresh = [...nodes.values()].filter(
+    (n) => n.metadata?.agent_version && Date.parse(n.created_at) >= since - 1000,
+  );
+  if (!fresh.length)
+    return (
+      <p class="muted" role="status" id="waiting-for-host">
+        Waiting for a host to register…
+      </p>
+    );
+  return (
+    <ul class="new-hosts" role="status">
+      {fresh.map((n) => (
+        <li data-host={n.name}>
+          <Badge status={n.status} /> <a href={`/nodes/${n.id}`}>{n.name}</a>{' '}
+          <span class="muted small">{n.metadata.os}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function AddHost() {
+  const list = useResourceList('/api/v1/enrolment-tokens', { noun: 'enrolment tokens', all: true });
+  const [created, setCreated] = useState(null);
+  const form = useForm({ name: 'hosts', expires_in: '7d' });
+  const work = async (v) => {
+    const body = { name: v.name.trim() };
+    if (v.expires_in.trim()) body.expires_in = v.expires_in.trim();
+    setCreated({ ...(await post('/api/v1/enrolment-tokens', body)).data, at: Date.now() });
+    list.reload();
+  };
+  const command = created && agentCommand(location.origin, created.token);
+  const revoke = (t) =>
+    list.remove(
+      `/api/v1/enrolment-tokens/${t.id}`,
+      `Revoke the enrolment token “${t.name}”? Hosts cannot register with it any more; those that did keep reporting.`,
+      '',
+      `Could not revoke ${t.name}`,
+    );
+  const columns = [
+    {
+      label: 'Token',
+      cell: (t) => (
+        <>
+          {t.name} <code class="muted">{t.prefix}…</code>
+        </>
+      ),
+    },
+    { label: 'State', cell: (t) => tokenState(t) },
+    { label: 'Hosts', cell: (t) => t.uses },
+    { label: 'Created', cell: (t) => <Time at={t.created_at} /> },
+    { label: 'Expires', cell: (t) => (t.expires_at ? new Date(t.expires_at).toLocaleDateString() : 'never') },
+    { label: 'Last used', cell: (t) => <Time at={t.last_used_at} /> },
+  ];
+  return (
+    <ListPage
+      id="add-host-title"
+      title="Add a host"
+      list={list}
+      table={{
+        class: 'enrolment-tokens',
+        columns,
+        empty: 'No enrolment tokens yet.',
+        row: (t) => ({ 'data-token': t.id, class: tokenState(t) === 'active' ? '' : 'muted' }),
+        actions: (t) =>
+          tokenState(t) === 'active' && (
+            <button type="button" class="danger" onClick={() => revoke(t)}>
+              Revoke
+            </button>
+          ),
+      }}
+    >
+      <p>
+        A host reports its CPU, memory, disks, network, temperatures and containers through <code>telltale agent</code>:
+        the same program as this server. Copy it to the host, then run the command below there (as root, or as a systemd
+        service: see the agent's documentation). The host appears here within one collection interval.
+      </p>
+      <EditorForm
+        form={form}
+        work={work}
+        class=""
+        role="admin"
+        submit="Make the command"
+        onSubmit={() => setCreated(null)}
+      >
+        <div class="grid">
+          <Field form={form} name="name" label="Token name" help="Which hosts it is for, e.g. rack-2.">
+            <input {...form.bind('name')} autocomplete="off" spellcheck={false} required />
+          </Field>
+          <Field
+            form={form}
+            name="expires_in"
+            label="Hosts may register for"
+            help="A duration such as 7d; empty: until revoked."
+          >
+            <input {...form.bind('expires_in')} autocomplete="off" />
+          </Field>
+        </div>
+      </EditorForm>
+      {created && (
+        <div class="notice" role="status">
+          <p>Run this on the host. It is shown once; any number of hosts may use it until it expires.</p>
+          <code class="command" id="agent-command">
+            {command}
+          </code>
+          <p>
+            <button type="button" onClick={() => navigator.clipboard?.writeText(command)}>
+              Copy
+            </button>
+          </p>
+          <NewHosts since={created.at} />
+        </div>
+      )}
+    </ListPage>
+  );
+}
