@@ -300,9 +300,9 @@ int serve(const ServeOptions& opt) {
                              });
                            });
   hub.on_ingest([&ingestor](std::uint64_t client, const std::shared_ptr<const void>& stream,
-                            std::string&& text) {
+                            std::string&& message, bool binary) {
     return ingestor.submit(client, std::static_pointer_cast<const fleet::Stream>(stream),
-                           std::move(text));
+                           std::move(message), binary);
   });
   if (auto started = ingestor.start(); !started.ok()) {
     log::error("cannot load the agents: {}", started.error().message);

@@ -1,6 +1,10 @@
 #include "fleet/batch.h"
 
 #include <fmt/format.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <optional>
 
 #include "core/json.h"
 #include "ingest/ingest.h"
@@ -92,16 +96,23 @@ Result<ingest::ParseResult> read_samples(const json& msg, TimeMs time) {
 
 }  // namespace
 
-Decoded decode_batch(std::string_view text, TimeMs now) {
+namespace {
+
+// `framed_seq`: the seq a binary message's frame gave (0: none, the JSON must have one).
+Decoded decode(std::string_view text, TimeMs now, std::uint64_t framed_seq) {
   auto parsed = parse_json(text);
-  if (!parsed.ok()) return {0, bad_batch(parsed.error().message)};
+  if (!parsed.ok()) return {framed_seq, bad_batch(parsed.error().message)};
   const json& msg = parsed.value();
   if (!msg.is_object() || msg.value("type", json()) != "batch")
-    return {0, bad_batch("expected an object with \"type\": \"batch\"")};
-  auto seq_it = msg.find("seq");
-  if (seq_it == msg.end() || !seq_it->is_number_unsigned() || seq_it->get<std::uint64_t>() == 0)
-    return {0, bad_batch("\"seq\" must be an integer from 1")};
-  const std::uint64_t seq = seq_it->get<std::uint64_t>();
+    return {framed_seq, bad_batch("expected an object with \"type\": \"batch\"")};
+  std::uint64_t seq = framed_seq;
+  if (auto it = msg.find("seq"); it != msg.end() || framed_seq == 0) {
+    if (it == msg.end() || !it->is_number_unsigned() || it->get<std::uint64_t>() == 0)
+      return {framed_seq, bad_batch("\"seq\" must be an integer from 1")};
+    if (framed_seq != 0 && it->get<std::uint64_t>() != framed_seq)
+      return {framed_seq, bad_batch("\"seq\" differs from the message's frame")};
+    seq = it->get<std::uint64_t>();
+  }
   TimeMs time = now;
   if (auto t = msg.find("time"); t != msg.end()) {
     if (!t->is_number_integer())
@@ -123,6 +134,54 @@ Decoded decode_batch(std::string_view text, TimeMs now) {
   b.dropped_records = read_count(msg, "dropped_records");
   b.dropped_bytes = read_count(msg, "dropped_bytes");
   return {seq, std::move(b)};
+}
+
+// A zlib stream inflated, refused past `limit` bytes (a small bomb must not fill memory).
+Result<std::string> inflate_bounded(std::string_view in, std::size_t limit) {
+  z_stream z{};
+  if (inflateInit(&z) != Z_OK) return bad_batch("cannot inflate");
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  std::string out;
+  std::optional<Error> failed;
+  for (;;) {
+    if (out.size() >= limit) {
+      failed = bad_batch(fmt::format("the batch inflates to more than {} bytes", limit));
+      break;
+    }
+    const std::size_t at = out.size();
+    out.resize(std::min(limit, std::max<std::size_t>(at * 2, 64 * 1024)));
+    z.next_out = reinterpret_cast<Bytef*>(out.data() + at);
+    z.avail_out = static_cast<uInt>(out.size() - at);
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    out.resize(out.size() - z.avail_out);
+    if (rc == Z_STREAM_END) {
+      if (z.avail_in != 0) failed = bad_batch("bytes follow the batch's zlib stream");
+      break;
+    }
+    // Z_BUF_ERROR with room left: the input ended before the stream did.
+    if ((rc != Z_OK && rc != Z_BUF_ERROR) || (rc == Z_BUF_ERROR && z.avail_out != 0)) {
+      failed = bad_batch("the batch is not one whole zlib stream");
+      break;
+    }
+  }
+  inflateEnd(&z);
+  if (failed) return std::move(*failed);
+  return out;
+}
+
+}  // namespace
+
+Decoded decode_batch(std::string_view text, TimeMs now) { return decode(text, now, 0); }
+
+Decoded decode_binary_batch(std::string_view bytes, TimeMs now) {
+  if (bytes.size() < 8) return {0, bad_batch("a binary batch starts with its seq in 8 bytes")};
+  std::uint64_t seq = 0;
+  for (int i = 0; i < 8; ++i) seq = seq << 8 | static_cast<unsigned char>(bytes[i]);
+  if (seq == 0) return {0, bad_batch("\"seq\" must be an integer from 1")};
+  auto text = inflate_bounded(bytes.substr(8), kMaxInflatedBytes);
+  if (!text.ok()) return {seq, std::move(text).error()};
+  return decode(text.value(), now, seq);
 }
 
 }  // namespace tt::fleet

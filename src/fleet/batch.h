@@ -47,4 +47,11 @@ struct Decoded {
 };
 Decoded decode_batch(std::string_view text, TimeMs now);
 
+// A binary message: the batch's seq as 8 bytes big-endian, then the batch's JSON as a zlib stream
+// (RFC 1950) of at most kMaxInflatedBytes once inflated, whose "seq" may be left out. What agents
+// send: their buffer keeps batches compressed (a collection's text is about 8x smaller), and the
+// link carries them as they are kept.
+inline constexpr std::size_t kMaxInflatedBytes = 16u << 20;
+Decoded decode_binary_batch(std::string_view bytes, TimeMs now);
+
 }  // namespace tt::fleet

@@ -125,13 +125,13 @@ void Ingestor::stop() {
 }
 
 bool Ingestor::submit(std::uint64_t connection, std::shared_ptr<const Stream> stream,
-                      std::string text) {
+                      std::string text, bool binary) {
   {
     std::lock_guard lock(m_mutex);
     if (m_stopping || m_queued_bytes + text.size() > m_options.max_queued_bytes) return false;
     m_queued_bytes += text.size();
     m_queued->set(static_cast<double>(m_queued_bytes));
-    m_queue.push_back({connection, std::move(stream), std::move(text)});
+    m_queue.push_back({connection, std::move(stream), std::move(text), binary});
   }
   m_cv.notify_one();
   return true;
@@ -183,7 +183,8 @@ std::uint64_t Ingestor::last_seq(const std::string& stream) {
 
 void Ingestor::accept(Round& round, Item& item) {
   const Stream& stream = *item.stream;
-  auto decoded = decode_batch(item.text, m_clock.now_ms());
+  auto decoded = item.binary ? decode_binary_batch(item.text, m_clock.now_ms())
+                             : decode_batch(item.text, m_clock.now_ms());
   const std::uint64_t seq = decoded.seq;
   if (!decoded.batch.ok()) {
     m_rejected->inc();

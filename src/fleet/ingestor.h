@@ -69,9 +69,10 @@ class Ingestor {
   Result<void> start();
   void stop();
 
-  // Queues a message of `connection`. False when the queue is full: the caller closes the
-  // connection (its sender resends from its buffer later).
-  bool submit(std::uint64_t connection, std::shared_ptr<const Stream> stream, std::string text);
+  // Queues a message of `connection` (a binary one when `binary`: see decode_binary_batch). False
+  // when the queue is full: the caller closes the connection (its sender resends later).
+  bool submit(std::uint64_t connection, std::shared_ptr<const Stream> stream, std::string message,
+              bool binary);
 
   // One round: the queued messages, then liveness at the clock's time. The thread calls it; tests
   // call it without start().
@@ -82,6 +83,7 @@ class Ingestor {
     std::uint64_t connection;
     std::shared_ptr<const Stream> stream;
     std::string text;
+    bool binary = false;
   };
   struct Live {
     std::string name;

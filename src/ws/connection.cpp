@@ -12,19 +12,20 @@ Connection::Connection(ConnectionOptions options, std::int64_t now_ms)
     : m_options(options), m_parser(options.max_message_bytes), m_last_rx_ms(now_ms) {}
 
 void Connection::feed(const char* data, std::size_t len, std::int64_t now_ms,
-                      const TextHandler& on_text) {
+                      const TextHandler& on_text, const BinaryHandler& on_binary) {
   if (m_state == State::closed || len == 0) return;
   m_last_rx_ms = now_ms;
   m_ping_outstanding = false;
   m_parser.feed(data, len,
-                [&](Message&& msg) { return on_message(std::move(msg), now_ms, on_text); });
+                [&](Message&& msg) { return on_message(std::move(msg), now_ms, on_text, on_binary); });
   if (m_parser.failed() && m_state != State::closed) {
     if (m_state == State::open) send_close(m_parser.error_code(), m_parser.error_reason());
     m_state = State::closed;
   }
 }
 
-bool Connection::on_message(Message&& msg, std::int64_t now_ms, const TextHandler& on_text) {
+bool Connection::on_message(Message&& msg, std::int64_t now_ms, const TextHandler& on_text,
+                            const BinaryHandler& on_binary) {
   switch (msg.opcode) {
     case Opcode::ping:
       if (m_state == State::open &&
@@ -41,8 +42,12 @@ bool Connection::on_message(Message&& msg, std::int64_t now_ms, const TextHandle
       m_state = State::closed;
       return false;
     case Opcode::binary:
-      close(kCloseUnsupportedData, "binary messages are not supported", now_ms);
-      return true;
+      if (!on_binary) {
+        close(kCloseUnsupportedData, "binary messages are not supported", now_ms);
+        return true;
+      }
+      if (m_state == State::open) on_binary(std::move(msg.payload));
+      return m_state != State::closed && !m_overflowed;
     case Opcode::text:
       if (m_state == State::open) on_text(std::move(msg.payload));
       return m_state != State::closed && !m_overflowed;

@@ -37,11 +37,15 @@ class Connection {
   enum class State { open, closing, closed };
   // Receives each complete inbound text message. May call send_*() and close() re-entrantly.
   using TextHandler = std::function<void(std::string&& message)>;
+  // The same for binary messages, for connections that take them; without one, a binary
+  // message closes the connection (1003).
+  using BinaryHandler = std::function<void(std::string&& message)>;
 
   Connection(ConnectionOptions options, std::int64_t now_ms);
 
   // Parses inbound bytes. Ignored once closed.
-  void feed(const char* data, std::size_t len, std::int64_t now_ms, const TextHandler& on_text);
+  void feed(const char* data, std::size_t len, std::int64_t now_ms, const TextHandler& on_text,
+            const BinaryHandler& on_binary = nullptr);
   // Keepalive and close timeouts; call about once a second.
   void on_tick(std::int64_t now_ms);
 
@@ -70,7 +74,8 @@ class Connection {
  private:
   bool enqueue(SharedBytes frame, bool force);
   void send_close(std::uint16_t code, std::string_view reason);  // never refused by the bound
-  bool on_message(Message&& msg, std::int64_t now_ms, const TextHandler& on_text);
+  bool on_message(Message&& msg, std::int64_t now_ms, const TextHandler& on_text,
+                  const BinaryHandler& on_binary);
 
   ConnectionOptions m_options;
   FrameParser m_parser;

@@ -122,15 +122,21 @@ void Hub::adopt(int fd, ClientInfo info, std::string leftover, std::shared_ptr<v
 }
 
 void Hub::handle_input(Client* c, const char* data, std::size_t len) {
-  c->conn.feed(data, len, now(), [&](std::string&& text) {
-    if (!c->info.ingest) return on_text(c, text);
-    m_received->inc();
-    if (c->conn.state() != Connection::State::open || !m_on_ingest) return;
-    if (!m_on_ingest(c->id, c->info.ingest, std::move(text))) {
-      m_closed_ingest_busy->inc();
-      c->conn.close(kCloseTryAgainLater, "ingest busy, send again later", now());
-    }
-  });
+  if (!c->info.ingest) {
+    c->conn.feed(data, len, now(), [&](std::string&& text) { on_text(c, text); });
+  } else {
+    auto ingest = [&](std::string&& message, bool binary) {
+      m_received->inc();
+      if (c->conn.state() != Connection::State::open || !m_on_ingest) return;
+      if (!m_on_ingest(c->id, c->info.ingest, std::move(message), binary)) {
+        m_closed_ingest_busy->inc();
+        c->conn.close(kCloseTryAgainLater, "ingest busy, send again later", now());
+      }
+    };
+    c->conn.feed(
+        data, len, now(), [&](std::string&& text) { ingest(std::move(text), false); },
+        [&](std::string&& bytes) { ingest(std::move(bytes), true); });
+  }
   if (c->conn.overflowed()) return drop_slow(c);
   flush(c);
 }

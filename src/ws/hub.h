@@ -88,10 +88,12 @@ class Hub {
   // the hub itself within a tick of expires_at_ms.
   std::size_t close_revoked(const std::function<bool(const ClientInfo&)>& revoked);
 
-  // Takes each text message of an ingest socket, with the socket's id for the answer (send_to).
-  // False: the ingest cannot take more now; the socket is closed (1013) and its sender resends.
-  using IngestHandler = std::function<bool(
-      std::uint64_t client, const std::shared_ptr<const void>& ingest, std::string&& text)>;
+  // Takes each message of an ingest socket (text, or binary when `binary`), with the socket's id
+  // for the answer (send_to). False: the ingest cannot take more now; the socket is closed (1013)
+  // and its sender resends.
+  using IngestHandler =
+      std::function<bool(std::uint64_t client, const std::shared_ptr<const void>& ingest,
+                         std::string&& message, bool binary)>;
   void on_ingest(IngestHandler fn) { m_on_ingest = std::move(fn); }
   // Sends a text message to the client with that id, if it is still open; with `close_code`,
   // closes it after.
