@@ -24,6 +24,7 @@ constexpr Collector kCollectors[] = {
     {"time", collect_time},
     {"pressure", collect_pressure},
     {"entropy", collect_entropy},
+    {"containers", collect_container_engine},
 };
 
 void append_value(std::string& out, double v) {

@@ -30,6 +30,10 @@ struct Roots {
   // itself (tests put one that hangs in its place).
   std::chrono::milliseconds mount_timeout{5000};
   int (*statvfs)(const char* path, struct statvfs* st) = ::statvfs;
+  // The container engine's API socket: Docker's, or Podman's Docker-compatible one
+  // (/run/podman/podman.sock); and how long one request to it may take.
+  std::string docker_socket = "/var/run/docker.sock";
+  std::chrono::milliseconds engine_timeout{5000};
 };
 
 struct Sample {

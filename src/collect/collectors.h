@@ -18,5 +18,6 @@ void collect_diskstats(const Roots& roots, Samples& out);   // disk.cpp
 void collect_netdev(const Roots& roots, Samples& out);      // network.cpp
 void collect_hwmon(const Roots& roots, Samples& out);       // sensors.cpp
 void collect_thermal_zone(const Roots& roots, Samples& out);
+void collect_container_engine(const Roots& roots, Samples& out);  // containers.cpp
 
 }  // namespace tt::collect
