@@ -25,6 +25,8 @@ constexpr Collector kCollectors[] = {
     {"pressure", collect_pressure},
     {"entropy", collect_entropy},
     {"containers", collect_container_engine},
+    {"textfile", collect_textfile},
+    {"scripts", collect_scripts},
 };
 
 void append_value(std::string& out, double v) {

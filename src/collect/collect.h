@@ -34,6 +34,12 @@ struct Roots {
   // (/run/podman/podman.sock); and how long one request to it may take.
   std::string docker_socket = "/var/run/docker.sock";
   std::chrono::milliseconds engine_timeout{5000};
+  // node_exporter's textfile directory (*.prom files); empty: the textfile collector is off.
+  std::string textfile_dir;
+  // Executables whose output is collected (the scripts collector); empty: off. How long each
+  // may run before its process group is killed.
+  std::string scripts_dir;
+  std::chrono::milliseconds script_timeout{5000};
 };
 
 struct Sample {
