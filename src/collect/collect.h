@@ -1,9 +1,11 @@
 // collect/ — the host collectors of `telltale agent`: each reads files under the roots it is
 // given (/proc, /sys and / on a host; fixture trees in tests) and returns samples named, labelled
 // and in the units of Prometheus' node_exporter 1.x, so its dashboards read them unchanged.
-// Only files and a few system calls (statvfs, uname): no libuv, no HTTP, no store. The text of
-// each file is parsed by a pure function (collect/parsers.h, fuzzed). A missing file yields no
-// samples; a malformed line is skipped. Safe to call from any thread; nothing is shared.
+// Files and a few system calls (statvfs, uname); besides, the containers collector asks the
+// container engine's unix socket (cAdvisor's names, collect/containers.h) and the scripts
+// collector runs programs. No libuv, no store. The text of each file is parsed by a pure
+// function (collect/parsers.h, fuzzed). A missing file yields no samples; a malformed line is
+// skipped. Safe to call from any thread; nothing is shared.
 #pragma once
 
 #include <sys/statvfs.h>

@@ -34,7 +34,7 @@ struct ContainerInfo {
 
 // The engine's containers, inspecting only what the list does not tell: a container is inspected
 // when first seen and when its state changes, or when its init process is gone (it restarted
-// between two lists), so a steady state costs one list request. Not thread-safe; about 100 bytes
+// between two lists), so a steady state costs one list request. Not thread-safe; about 200 bytes
 // kept per container, dropped when the container leaves the list.
 class ContainerSource {
  public:
