@@ -35,6 +35,7 @@ struct Run {
   int out = -1;  // read end of the script's stdout; -1 once it ended
   std::string output;
   bool too_large = false;
+  bool timed_out = false;  // killed at the deadline
   bool reaped = false;
   int status = 0;  // waitpid's
   Clock::time_point started;
@@ -155,7 +156,7 @@ void kill_late(std::vector<Run>& runs) {
     }
     run.reaped = true;
     run.ended = Clock::now();
-    run.status = -1;  // killed by us, whatever it would have said
+    run.timed_out = true;
     close_output(run);
   }
 }
@@ -180,7 +181,7 @@ void collect_scripts(const Roots& roots, Samples& out) {
   kill_late(runs);
   for (auto& run : runs) {
     const bool exited_ok =
-        run.status != -1 && WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0 && !run.too_large;
+        !run.timed_out && !run.too_large && WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0;
     auto samples = exited_ok ? parse_script_output(run.output) : std::nullopt;
     if (samples)
       for (auto& s : *samples) out.push_back(std::move(s));
