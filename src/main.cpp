@@ -116,6 +116,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   agent_cmd->add_option("--sysfs", agent.sysfs, "Where the host's /sys is")->capture_default_str();
   agent_cmd->add_option("--rootfs", agent.rootfs, "Where the host's / is")->capture_default_str();
+  agent_cmd
+      ->add_option("--docker-socket", agent.docker_socket,
+                   "The container engine's API socket (Podman's: /run/podman/podman.sock)")
+      ->capture_default_str();
+  agent_cmd->add_option("--textfile-dir", agent.textfile_dir,
+                        "Read the *.prom files of this directory (node_exporter's textfile)");
+  agent_cmd->add_option("--scripts-dir", agent.scripts_dir,
+                        "Run the executables of this directory and read their metrics");
   agent_cmd->add_option(
       "--collectors", agent.collectors,
       "Comma-separated collectors to run (default all: " + app::agent_collector_names() + ")");

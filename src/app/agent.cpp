@@ -46,6 +46,9 @@ int agent(const AgentOptions& options) {
   roots.procfs = options.procfs;
   roots.sysfs = options.sysfs;
   roots.rootfs = options.rootfs;
+  roots.docker_socket = options.docker_socket;
+  roots.textfile_dir = options.textfile_dir;
+  roots.scripts_dir = options.scripts_dir;
   if (options.once && options.identity) return print_identity(roots);
   if (!options.once || !options.print) {
     fmt::print(stderr,

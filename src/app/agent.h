@@ -14,6 +14,9 @@ struct AgentOptions {
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
   std::string rootfs = "/";
+  std::string docker_socket = "/var/run/docker.sock";  // the containers collector's engine
+  std::string textfile_dir;                            // the textfile collector's; empty: off
+  std::string scripts_dir;                             // the scripts collector's; empty: off
   std::string collectors;  // comma-separated collector names; empty: all of them
 };
 

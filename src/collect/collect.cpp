@@ -24,6 +24,9 @@ constexpr Collector kCollectors[] = {
     {"time", collect_time},
     {"pressure", collect_pressure},
     {"entropy", collect_entropy},
+    {"containers", collect_container_engine},
+    {"textfile", collect_textfile},
+    {"scripts", collect_scripts},
 };
 
 void append_value(std::string& out, double v) {

@@ -1,9 +1,11 @@
 // collect/ — the host collectors of `telltale agent`: each reads files under the roots it is
 // given (/proc, /sys and / on a host; fixture trees in tests) and returns samples named, labelled
 // and in the units of Prometheus' node_exporter 1.x, so its dashboards read them unchanged.
-// Only files and a few system calls (statvfs, uname): no libuv, no HTTP, no store. The text of
-// each file is parsed by a pure function (collect/parsers.h, fuzzed). A missing file yields no
-// samples; a malformed line is skipped. Safe to call from any thread; nothing is shared.
+// Files and a few system calls (statvfs, uname); besides, the containers collector asks the
+// container engine's unix socket (cAdvisor's names, collect/containers.h) and the scripts
+// collector runs programs. No libuv, no store. The text of each file is parsed by a pure
+// function (collect/parsers.h, fuzzed). A missing file yields no samples; a malformed line is
+// skipped. Safe to call from any thread; nothing is shared.
 #pragma once
 
 #include <sys/statvfs.h>
@@ -30,6 +32,16 @@ struct Roots {
   // itself (tests put one that hangs in its place).
   std::chrono::milliseconds mount_timeout{5000};
   int (*statvfs)(const char* path, struct statvfs* st) = ::statvfs;
+  // The container engine's API socket: Docker's, or Podman's Docker-compatible one
+  // (/run/podman/podman.sock); and how long one request to it may take.
+  std::string docker_socket = "/var/run/docker.sock";
+  std::chrono::milliseconds engine_timeout{5000};
+  // node_exporter's textfile directory (*.prom files); empty: the textfile collector is off.
+  std::string textfile_dir;
+  // Executables whose output is collected (the scripts collector); empty: off. How long each
+  // may run before its process group is killed.
+  std::string scripts_dir;
+  std::chrono::milliseconds script_timeout{5000};
 };
 
 struct Sample {

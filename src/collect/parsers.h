@@ -3,6 +3,7 @@
 // line is skipped, never an error, so the parsers are fuzzed as they are (tests/fuzz).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,5 +53,17 @@ std::optional<double> parse_milli(std::string_view text);
 // A hwmon chip or device name as node_exporter cleans it: lower case, [^a-z0-9:_] as '_', no
 // '_' at either end.
 std::string clean_chip_name(std::string_view name);
+
+// /proc/<pid>/cgroup: the process's cgroup v2 path (the "0::" line), e.g.
+// "/system.slice/docker-<id>.scope"; nullopt on a cgroup v1 only host.
+std::optional<std::string> parse_cgroup_v2_path(std::string_view text);
+// The value of `key` in a flat-keyed cgroup file ("key value" lines: cpu.stat, memory.stat).
+std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view key);
+// A line of a cgroup's io.stat: "<major>:<minor> rbytes=.. wbytes=.. rios=.. wios=.. ...".
+struct IoStat {
+  std::string device;  // "<major>:<minor>"
+  std::uint64_t rbytes = 0, wbytes = 0, rios = 0, wios = 0;
+};
+std::vector<IoStat> parse_io_stat(std::string_view text);
 
 }  // namespace tt::collect
