@@ -37,7 +37,7 @@
 // bytes are in doubt) or whose truncation failed takes no more records, the next append starts a
 // new one. So later appends work once the disk does.
 //
-// Memory: the index of segments (about 100 bytes each: 64 segments at the defaults) and nothing of
+// Memory: the index of segments (40 bytes each: 64 segments at the defaults) and nothing of
 // the records' payloads but what a read() returns; a read holds one 64 KiB block and one record
 // more while it runs. Thread-safe: one mutex around everything, so a collection thread may append
 // while a sender thread reads and acknowledges (a read waits for an append's sync, and the
