@@ -7,7 +7,6 @@
 
 namespace tt {
 
-namespace {
 std::vector<unsigned char> random_bytes(std::size_t n) {
   std::vector<unsigned char> buf(n);
   std::size_t got = 0;
@@ -18,7 +17,6 @@ std::vector<unsigned char> random_bytes(std::size_t n) {
   }
   return buf;
 }
-}  // namespace
 
 std::string random_hex(std::size_t n_bytes) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace tt {
 
+std::vector<unsigned char> random_bytes(std::size_t n_bytes);
 // n random bytes as lowercase hex (2n characters).
 std::string random_hex(std::size_t n_bytes);
 // n random bytes as unpadded base64url.

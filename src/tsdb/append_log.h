@@ -1,7 +1,7 @@
 // tsdb/append_log.h — makes head samples durable before they are acknowledged, at a few bytes
 // per sample: one compact record per batch appended to a segment file in DATA/tsdb/. Cut chunks
 // in SQLite make old segments unnecessary; they are deleted after each full flush. Replayed at
-// start. Files go through a FileSystem (tsdb/fs.h). Not thread-safe: the store calls it from the
+// start. Files go through a FileSystem (core/fs.h). Not thread-safe: the store calls it from the
 // writer thread only.
 #pragma once
 
@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "core/fs.h"
 #include "core/result.h"
 #include "core/series.h"
-#include "tsdb/fs.h"
 
 namespace tt::tsdb {
 

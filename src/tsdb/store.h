@@ -3,7 +3,7 @@
 // chunks (codec.h) with downsampled rollups beside them. Called by ingestion (api/), probes
 // and the query engine; thread-safe.
 //
-// On faults of the log's disk (tsdb/fs.h; tests/unit/tsdb/test_store_faults.cpp proves each):
+// On faults of the log's disk (core/fs.h; tests/unit/tsdb/test_store_faults.cpp proves each):
 // - full (ENOSPC) or failing (EIO) during an append: the append answers DISK_FULL or LOG_IO
 //   (503) and stores nothing of its batch; what was acknowledged before stays, and the next
 //   append after the disk recovers succeeds, without a restart. During a cut: a cut SQLite

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/random.h"
+
 namespace tt::ws {
 
 bool is_valid_close_code(std::uint16_t code) {
@@ -52,7 +54,8 @@ bool is_valid_utf8(std::string_view s) {
   return v.feed(s) && v.complete();
 }
 
-FrameParser::FrameParser(std::size_t max_message_bytes) : m_max_message(max_message_bytes) {}
+FrameParser::FrameParser(std::size_t max_message_bytes, Role role)
+    : m_max_message(max_message_bytes), m_role(role) {}
 
 bool FrameParser::fail(std::uint16_t code, std::string reason) {
   m_state = State::failed;
@@ -71,7 +74,10 @@ bool FrameParser::check_first_two_bytes() {
   if (op != 0x0 && op != 0x1 && op != 0x2 && op != 0x8 && op != 0x9 && op != 0xA)
     return fail(kCloseProtocolError, "unknown opcode");
   m_opcode = static_cast<Opcode>(op);
-  if (!(b1 & 0x80)) return fail(kCloseProtocolError, "client frame not masked");
+  m_masked = (b1 & 0x80) != 0;
+  if (m_role == Role::server && !m_masked)
+    return fail(kCloseProtocolError, "client frame not masked");
+  if (m_role == Role::client && m_masked) return fail(kCloseProtocolError, "server frame masked");
   const unsigned len7 = b1 & 0x7F;
   if (op & 0x8) {
     if (!m_fin) return fail(kCloseProtocolError, "fragmented control frame");
@@ -81,7 +87,7 @@ bool FrameParser::check_first_two_bytes() {
   } else if (m_opcode != Opcode::continuation && m_in_message) {
     return fail(kCloseProtocolError, "new message inside a fragmented message");
   }
-  m_hdr_need = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + 4;
+  m_hdr_need = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + (m_masked ? 4 : 0);
   return true;
 }
 
@@ -108,7 +114,7 @@ bool FrameParser::begin_frame() {
     for (std::size_t k = 2; k < 10; ++k) len = (len << 8) | m_hdr[k];
     pos = 10;
   }
-  std::memcpy(m_mask, m_hdr + pos, 4);
+  if (m_masked) std::memcpy(m_mask, m_hdr + pos, 4);
   m_mask_pos = 0;
   m_remaining = len;
   m_hdr_len = 0;
@@ -178,7 +184,7 @@ std::size_t FrameParser::feed(const char* data, std::size_t len, const Sink& sin
       if (m_hdr_len < m_hdr_need) continue;
       if (m_hdr_len == 2) {
         if (!check_first_two_bytes()) return i;
-        continue;  // the mask (at least) is still to come
+        if (m_hdr_need > 2) continue;  // a longer length or the mask is still to come
       }
       if (!begin_frame()) return i;
       if (m_remaining == 0 && !finish_frame(sink, stop)) return i;
@@ -190,7 +196,8 @@ std::size_t FrameParser::feed(const char* data, std::size_t len, const Sink& sin
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(m_remaining, len - i));
     const std::size_t start = target.size();
     target.append(data + i, n);
-    for (std::size_t k = start; k < target.size(); ++k) target[k] ^= m_mask[m_mask_pos++ & 3];
+    if (m_masked)
+      for (std::size_t k = start; k < target.size(); ++k) target[k] ^= m_mask[m_mask_pos++ & 3];
     i += n;
     m_remaining -= n;
     if (!control && m_message_opcode == Opcode::text &&
@@ -203,33 +210,36 @@ std::size_t FrameParser::feed(const char* data, std::size_t len, const Sink& sin
   return i;
 }
 
-void append_frame(std::string& out, Opcode opcode, std::string_view payload, bool fin) {
+namespace {
+
+// The frame's header, mask key included when there is one; returns the payload, truncated as a
+// control frame's must be.
+std::string_view append_header(std::string& out, Opcode opcode, std::string_view payload, bool fin,
+                               const MaskKey* mask_key) {
   if ((static_cast<unsigned>(opcode) & 0x8) && payload.size() > kMaxControlPayload)
     payload = payload.substr(0, kMaxControlPayload);
   out.push_back(static_cast<char>((fin ? 0x80 : 0x00) | static_cast<unsigned>(opcode)));
+  const char masked = mask_key ? static_cast<char>(0x80) : 0;
   const std::uint64_t len = payload.size();
   if (len < 126) {
-    out.push_back(static_cast<char>(len));
+    out.push_back(static_cast<char>(masked | static_cast<char>(len)));
   } else if (len <= 0xFFFF) {
-    out.push_back(static_cast<char>(126));
+    out.push_back(static_cast<char>(masked | 126));
     out.push_back(static_cast<char>(len >> 8));
     out.push_back(static_cast<char>(len & 0xFF));
   } else {
-    out.push_back(static_cast<char>(127));
+    out.push_back(static_cast<char>(masked | 127));
     for (int shift = 56; shift >= 0; shift -= 8)
       out.push_back(static_cast<char>((len >> shift) & 0xFF));
   }
-  out.append(payload);
+  if (mask_key) out.append(reinterpret_cast<const char*>(mask_key->data()), mask_key->size());
+  return payload;
 }
 
-std::string encode_frame(Opcode opcode, std::string_view payload, bool fin) {
-  std::string out;
-  out.reserve(payload.size() + 10);
-  append_frame(out, opcode, payload, fin);
-  return out;
-}
+}  // namespace
 
-std::string encode_close(std::uint16_t code, std::string_view reason) {
+std::string make_close_payload(std::uint16_t code, std::string_view reason) {
+  // Cut to fit 123 bytes without splitting a UTF-8 sequence.
   constexpr std::size_t kMaxReason = kMaxControlPayload - 2;
   if (reason.size() > kMaxReason) {
     std::size_t cut = kMaxReason;
@@ -240,7 +250,34 @@ std::string encode_close(std::uint16_t code, std::string_view reason) {
   payload.push_back(static_cast<char>(code >> 8));
   payload.push_back(static_cast<char>(code & 0xFF));
   payload.append(reason);
-  return encode_frame(Opcode::close, payload);
+  return payload;
+}
+
+void append_frame(std::string& out, Opcode opcode, std::string_view payload, bool fin) {
+  out.append(append_header(out, opcode, payload, fin, nullptr));
+}
+
+MaskKey random_mask_key() {
+  const auto bytes = random_bytes(4);
+  return {bytes[0], bytes[1], bytes[2], bytes[3]};
+}
+
+void append_masked_frame(std::string& out, Opcode opcode, std::string_view payload,
+                         const MaskKey& mask_key, bool fin) {
+  payload = append_header(out, opcode, payload, fin, &mask_key);
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    out.push_back(static_cast<char>(payload[i] ^ static_cast<char>(mask_key[i & 3])));
+}
+
+std::string encode_frame(Opcode opcode, std::string_view payload, bool fin) {
+  std::string out;
+  out.reserve(payload.size() + 10);
+  append_frame(out, opcode, payload, fin);
+  return out;
+}
+
+std::string encode_close(std::uint16_t code, std::string_view reason) {
+  return encode_frame(Opcode::close, make_close_payload(code, reason));
 }
 
 }  // namespace tt::ws

@@ -1,8 +1,10 @@
-// ws/frame.h — RFC 6455 framing without I/O: an incremental parser for client frames and an
-// encoder for server frames. No extensions are negotiated, so RSV bits are always errors.
+// ws/frame.h — RFC 6455 framing without I/O: an incremental parser for either end (a server reads
+// masked client frames, a client unmasked server frames) and encoders for server frames and for
+// masked client frames. No extensions are negotiated, so RSV bits are always errors.
 // Not thread-safe; one parser per connection.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -67,14 +69,19 @@ struct Message {
       0;  // close only: the code, or kCloseNoStatus when the payload was empty
 };
 
-// Server-side parser. Feed it bytes split anywhere; it emits each message once complete.
+// The end of the connection a parser runs at: a server reads client frames, which must be masked;
+// a client reads server frames, which must not be.
+enum class Role { server, client };
+
+// Feed it bytes split anywhere; it emits each message once complete.
 // Memory held never exceeds max_message_bytes (+ a control payload and a frame header).
 class FrameParser {
  public:
   // Return false to stop parsing; feed() then returns the bytes consumed so far.
   using Sink = std::function<bool(Message&&)>;
 
-  explicit FrameParser(std::size_t max_message_bytes = kDefaultMaxMessageBytes);
+  explicit FrameParser(std::size_t max_message_bytes = kDefaultMaxMessageBytes,
+                       Role role = Role::server);
 
   // Returns the number of bytes consumed: len unless the sink stopped or a protocol error occurred.
   std::size_t feed(const char* data, std::size_t len, const Sink& sink);
@@ -94,6 +101,7 @@ class FrameParser {
   void grow_message(std::size_t needed);
 
   std::size_t m_max_message;
+  Role m_role;
   State m_state = State::header;
   unsigned char m_hdr[kMaxFrameHeader] = {};
   std::size_t m_hdr_len = 0;
@@ -103,6 +111,7 @@ class FrameParser {
   bool m_fin = false;
   Opcode m_opcode = Opcode::continuation;
   std::uint64_t m_remaining = 0;
+  bool m_masked = false;
   unsigned char m_mask[4] = {};
   std::size_t m_mask_pos = 0;
 
@@ -123,5 +132,14 @@ void append_frame(std::string& out, Opcode opcode, std::string_view payload, boo
 std::string encode_frame(Opcode opcode, std::string_view payload, bool fin = true);
 // A close frame; the reason is cut to fit 123 bytes without splitting a UTF-8 sequence.
 std::string encode_close(std::uint16_t code, std::string_view reason = {});
+
+// Client frames, masked with `mask_key`, which RFC 6455 wants unpredictable for each frame
+// (random_mask_key()); tests pass a fixed one. Control payloads are truncated as above.
+using MaskKey = std::array<unsigned char, 4>;
+MaskKey random_mask_key();
+void append_masked_frame(std::string& out, Opcode opcode, std::string_view payload,
+                         const MaskKey& mask_key, bool fin = true);
+// A close frame's payload: the code, then the reason cut as encode_close() cuts it.
+std::string make_close_payload(std::uint16_t code, std::string_view reason = {});
 
 }  // namespace tt::ws

@@ -18,7 +18,7 @@ NOT_CODES = {"XDG_DATA_HOME"}
 
 def catalogue():
     entries = []  # (macro, code, status or None, note)
-    pattern = re.compile(r'^TT_(ERROR|WS_ERROR|START_ERROR)\((\w+),\s*(?:(\d+),\s*)?"((?:[^"\\]|\\.)*)"\)$')
+    pattern = re.compile(r'^TT_(ERROR|WS_ERROR|START_ERROR|AGENT_ERROR)\((\w+),\s*(?:(\d+),\s*)?"((?:[^"\\]|\\.)*)"\)$')
     for n, line in enumerate(CATALOGUE.read_text().splitlines(), 1):
         if not line.strip() or line.startswith("//"):
             continue
@@ -59,7 +59,8 @@ def table(entries):
     """docs/api.md's table: one row per status; codes sharing a note get it once, after the last."""
     rows = {}
     for macro, code, status, note in entries:
-        key = {"ERROR": str(status), "WS_ERROR": "WebSocket", "START_ERROR": "at start"}[macro]
+        key = {"ERROR": str(status), "WS_ERROR": "WebSocket", "START_ERROR": "at start",
+               "AGENT_ERROR": "agent"}[macro]
         rows.setdefault(key, []).append((code, note))
     lines = ["| status | codes |", "|---|---|"]
     for key, codes in rows.items():

@@ -1,5 +1,6 @@
-// Fuzzes the WebSocket frame parser and connection state machine. The first input byte picks
-// where the rest is split into two chunks; both must parse exactly like a single feed.
+// Fuzzes the WebSocket frame parser, in both roles, and the connection state machine. The first
+// input byte picks where the rest is split into two chunks; both must parse exactly like a single
+// feed.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -24,9 +25,9 @@ struct Run {
   std::uint16_t error = 0;
 };
 
-Run parse(const char* data, std::size_t n, std::size_t split) {
+Run parse(const char* data, std::size_t n, std::size_t split, Role role) {
   Run r;
-  FrameParser p(kMaxMessage);
+  FrameParser p(kMaxMessage, role);
   const auto sink = [&](Message&& m) {
     check(m.opcode != Opcode::continuation);
     if (m.opcode == Opcode::text || m.opcode == Opcode::binary) {
@@ -64,14 +65,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t n = size - 1;
   const std::size_t split = static_cast<std::size_t>(data[0]) * (n + 1) / 256;
 
-  const Run whole = parse(body, n, n);
-  const Run parts = parse(body, n, split);
-  check(whole.error == parts.error);
-  check(whole.msgs.size() == parts.msgs.size());
-  for (std::size_t i = 0; i < whole.msgs.size(); ++i) {
-    check(whole.msgs[i].opcode == parts.msgs[i].opcode);
-    check(whole.msgs[i].payload == parts.msgs[i].payload);
-    check(whole.msgs[i].close_code == parts.msgs[i].close_code);
+  for (Role role : {Role::server, Role::client}) {
+    const Run whole = parse(body, n, n, role);
+    const Run parts = parse(body, n, split, role);
+    check(whole.error == parts.error);
+    check(whole.msgs.size() == parts.msgs.size());
+    for (std::size_t i = 0; i < whole.msgs.size(); ++i) {
+      check(whole.msgs[i].opcode == parts.msgs[i].opcode);
+      check(whole.msgs[i].payload == parts.msgs[i].payload);
+      check(whole.msgs[i].close_code == parts.msgs[i].close_code);
+    }
   }
 
   ConnectionOptions opts;

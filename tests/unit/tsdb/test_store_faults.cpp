@@ -2,13 +2,14 @@
 // sync, crashes of the process and of the power (the guarantees are listed in tsdb/store.h).
 #include <doctest/doctest.h>
 
+#include "../faulty_fs.h"
 #include "db/disk_health.h"
-#include "faulty_fs.h"
 #include "fixture.h"
 
 using namespace tt;
 using namespace tt::tsdb;
 using namespace tt::tsdb::test;
+using namespace tt::test;
 
 namespace {
 

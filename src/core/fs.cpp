@@ -1,12 +1,14 @@
-#include "tsdb/fs.h"
+#include "core/fs.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 
-namespace tt::tsdb {
+namespace tt {
 
 namespace {
 
@@ -68,6 +70,32 @@ class PosixFs final : public FileSystem {
     ::close(fd);
     return ec;
   }
+  std::error_code file_size(const std::string& path, std::uint64_t& size_bytes) override {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return last_error();
+    size_bytes = static_cast<std::uint64_t>(st.st_size);
+    return {};
+  }
+  std::error_code read_at(const std::string& path, std::uint64_t offset, std::size_t size_bytes,
+                          std::string& out) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return last_error();
+    const std::size_t start = out.size();
+    out.resize(start + size_bytes);
+    std::size_t got = 0;
+    std::error_code ec;
+    while (got < size_bytes) {
+      ssize_t n =
+          ::pread(fd, out.data() + start + got, size_bytes - got, static_cast<off_t>(offset + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) ec = last_error();
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    out.resize(start + got);
+    ::close(fd);
+    return ec;
+  }
   std::unique_ptr<AppendFile> open_append(const std::string& path, std::error_code& ec) override {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -82,6 +110,9 @@ class PosixFs final : public FileSystem {
   }
   std::error_code remove(const std::string& path) override {
     return ::unlink(path.c_str()) == 0 ? std::error_code{} : last_error();
+  }
+  std::error_code rename(const std::string& from, const std::string& to) override {
+    return ::rename(from.c_str(), to.c_str()) == 0 ? std::error_code{} : last_error();
   }
   std::error_code sync_dir(const std::string& dir) override {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -99,4 +130,4 @@ FileSystem& posix_fs() {
   return fs;
 }
 
-}  // namespace tt::tsdb
+}  // namespace tt

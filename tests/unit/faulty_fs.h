@@ -1,8 +1,9 @@
-// An in-memory FileSystem (tsdb/fs.h) that fails as disks do, for the store's fault tests (after
-// leveldb's fault_injection_test): a full disk, short writes, a write torn by a crash, a failed
-// sync, and crashes — a process kill keeps what was written, a power loss only what was synced.
-// Each file has two views: what the OS holds (what reads see) and what is on the disk.
-// Thread-safe: the store calls it on its writer thread while the test sets faults.
+// An in-memory FileSystem (core/fs.h) that fails as disks do, for the fault tests of the store's
+// append log and of the agent's buffer (after leveldb's fault_injection_test): a full disk, short
+// writes, a write torn by a crash, a failed sync, and crashes — a process kill keeps what was
+// written, a power loss only what was synced. Each file has two views: what the OS holds (what
+// reads see) and what is on the disk. Thread-safe: the store calls it on its writer thread while
+// the test sets faults.
 #pragma once
 
 #include <map>
@@ -13,9 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "tsdb/fs.h"
+#include "core/fs.h"
 
-namespace tt::tsdb::test {
+namespace tt::test {
 
 class FaultyFs final : public FileSystem {
  public:
@@ -40,6 +41,10 @@ class FaultyFs final : public FileSystem {
   // sync are back.
   void crash(Crash how);
 
+  // Makes `path` hold `data`, on the disk too, as if written and synced long ago (for damage a
+  // test makes, or a file from elsewhere).
+  void set_contents(const std::string& path, std::string data);
+
   // What `path` holds now (nullopt: no such file), and the paths of all files.
   std::optional<std::string> contents(const std::string& path) const;
   std::vector<std::string> files() const;
@@ -48,9 +53,13 @@ class FaultyFs final : public FileSystem {
   std::error_code create_dirs(const std::string& dir) override;
   std::error_code list(const std::string& dir, std::vector<std::string>& names) override;
   std::error_code read(const std::string& path, std::string& out) override;
+  std::error_code file_size(const std::string& path, std::uint64_t& size_bytes) override;
+  std::error_code read_at(const std::string& path, std::uint64_t offset, std::size_t size_bytes,
+                          std::string& out) override;
   std::unique_ptr<AppendFile> open_append(const std::string& path, std::error_code& ec) override;
   std::error_code truncate(const std::string& path, std::uint64_t size_bytes) override;
   std::error_code remove(const std::string& path) override;
+  std::error_code rename(const std::string& from, const std::string& to) override;
   std::error_code sync_dir(const std::string& dir) override;
 
   struct Node {
@@ -68,6 +77,7 @@ class FaultyFs final : public FileSystem {
   std::error_code truncate(Node& node, std::uint64_t size_bytes);
   std::error_code stopped() const;  // under m_mutex
   static void save(Node& node);     // data to disk, lost ranges zeroed
+  void unlink(std::map<std::string, std::shared_ptr<Node>>::iterator it);  // under m_mutex
 
   mutable std::mutex m_mutex;
   std::map<std::string, std::shared_ptr<Node>> m_files;
@@ -81,4 +91,4 @@ class FaultyFs final : public FileSystem {
   std::size_t m_syncs = 0;
 };
 
-}  // namespace tt::tsdb::test
+}  // namespace tt::test

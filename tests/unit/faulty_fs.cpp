@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 
-namespace tt::tsdb::test {
+namespace tt::test {
 
 namespace {
 
@@ -72,9 +72,19 @@ void FaultyFs::crash(Crash how) {
   for (auto& [path, node] : m_removed) {
     node->data = node->disk;
     node->synced = node->data.size();
+    node->entry_durable = true;
     m_files[path] = node;
   }
   m_removed.clear();
+}
+
+void FaultyFs::set_contents(const std::string& path, std::string data) {
+  std::lock_guard lock(m_mutex);
+  auto node = std::make_shared<Node>();
+  node->disk = node->data = std::move(data);
+  node->synced = node->data.size();
+  node->entry_durable = true;
+  m_files[path] = std::move(node);
 }
 
 std::optional<std::string> FaultyFs::contents(const std::string& path) const {
@@ -130,6 +140,26 @@ std::error_code FaultyFs::read(const std::string& path, std::string& out) {
   return {};
 }
 
+std::error_code FaultyFs::file_size(const std::string& path, std::uint64_t& size_bytes) {
+  std::lock_guard lock(m_mutex);
+  if (auto ec = stopped()) return ec;
+  auto it = m_files.find(path);
+  if (it == m_files.end()) return err(ENOENT);
+  size_bytes = it->second->data.size();
+  return {};
+}
+
+std::error_code FaultyFs::read_at(const std::string& path, std::uint64_t offset,
+                                  std::size_t size_bytes, std::string& out) {
+  std::lock_guard lock(m_mutex);
+  if (auto ec = stopped()) return ec;
+  auto it = m_files.find(path);
+  if (it == m_files.end()) return err(ENOENT);
+  const std::string& data = it->second->data;
+  if (offset < data.size()) out.append(data, static_cast<std::size_t>(offset), size_bytes);
+  return {};
+}
+
 std::unique_ptr<AppendFile> FaultyFs::open_append(const std::string& path, std::error_code& ec) {
   std::lock_guard lock(m_mutex);
   if ((ec = stopped())) return nullptr;
@@ -160,9 +190,29 @@ std::error_code FaultyFs::remove(const std::string& path) {
   if (auto ec = stopped()) return ec;
   auto it = m_files.find(path);
   if (it == m_files.end()) return err(ENOENT);
-  if (it->second->entry_durable) m_removed[path] = it->second;
-  m_files.erase(it);
+  unlink(it);
   return {};
+}
+
+// As a removal of `from` (and of the `to` it replaces) and a creation of `to`: a power loss
+// before the directory's next sync brings the old entries back.
+std::error_code FaultyFs::rename(const std::string& from, const std::string& to) {
+  std::lock_guard lock(m_mutex);
+  if (auto ec = stopped()) return ec;
+  auto it = m_files.find(from);
+  if (it == m_files.end()) return err(ENOENT);
+  if (from == to) return {};
+  auto node = it->second;
+  unlink(it);
+  if (auto old = m_files.find(to); old != m_files.end()) unlink(old);
+  node->entry_durable = false;  // the new entry's; the node is the inode, open files keep it
+  m_files[to] = std::move(node);
+  return {};
+}
+
+void FaultyFs::unlink(std::map<std::string, std::shared_ptr<Node>>::iterator it) {
+  if (it->second->entry_durable) m_removed[it->first] = it->second;
+  m_files.erase(it);
 }
 
 std::error_code FaultyFs::sync_dir(const std::string& dir) {
@@ -222,4 +272,4 @@ std::error_code FaultyFs::truncate(Node& node, std::uint64_t size_bytes) {
   return {};
 }
 
-}  // namespace tt::tsdb::test
+}  // namespace tt::test
