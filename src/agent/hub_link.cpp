@@ -1,6 +1,7 @@
 #include "agent/hub_link.h"
 
 #include <fmt/format.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -62,10 +63,11 @@ struct Socket {
   int release() { return std::exchange(fd, -1); }
 };
 
-// A non-blocking socket connected to the first of the hub's addresses that answers.
-Result<int> connect_tcp(const HubUrl& hub, Clock::time_point deadline) {
+// A non-blocking socket connected to the first of the hub's addresses that answers, from
+// `source` (an IPv4 address) when one is given.
+Result<int> connect_tcp(const HubUrl& hub, Clock::time_point deadline, const std::string& source) {
   addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
+  hints.ai_family = source.empty() ? AF_UNSPEC : AF_INET;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
   const std::string port = std::to_string(hub.port);
@@ -78,6 +80,15 @@ Result<int> connect_tcp(const HubUrl& hub, Clock::time_point deadline) {
     if (s.fd < 0) {
       why = std::strerror(errno);
       continue;
+    }
+    if (!source.empty()) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      if (::inet_pton(AF_INET, source.c_str(), &local.sin_addr) != 1 ||
+          ::bind(s.fd, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+        why = fmt::format("binding to {}: {}", source, std::strerror(errno));
+        continue;
+      }
     }
     if (::connect(s.fd, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
       why = std::strerror(errno);
@@ -265,7 +276,7 @@ Result<HubUrl> parse_hub_url(std::string_view url) {
 Result<HttpReply> post_json(const HubUrl& hub, std::string_view path, std::string_view bearer,
                             std::string_view json_body, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  Socket s{TT_TRY(connect_tcp(hub, deadline))};
+  Socket s{TT_TRY(connect_tcp(hub, deadline, {}))};
   const std::string request = fmt::format(
       "POST {}{} HTTP/1.1\r\n"
       "Host: {}\r\n"
@@ -336,7 +347,7 @@ Error WsLink::fail(Error error) {
 Result<WsLink> WsLink::connect(const HubUrl& hub, std::string_view path, std::string_view bearer,
                                std::chrono::milliseconds timeout, WsLinkOptions options) {
   const auto deadline = Clock::now() + timeout;
-  Socket s{TT_TRY(connect_tcp(hub, deadline))};
+  Socket s{TT_TRY(connect_tcp(hub, deadline, options.source))};
   const std::string key = ws::random_key();
   TT_TRY(write_all(
       s.fd, ws::upgrade_request(hub.host_header(), hub.prefix + std::string(path), bearer, key),
@@ -371,6 +382,10 @@ Result<void> WsLink::send_frame(ws::Opcode opcode, std::string_view payload) {
 }
 
 Result<void> WsLink::send_text(std::string_view text) { return send_frame(ws::Opcode::text, text); }
+
+Result<void> WsLink::send_binary(std::string_view bytes) {
+  return send_frame(ws::Opcode::binary, bytes);
+}
 
 Result<void> WsLink::read_into_inbox(Clock::time_point until) {
   std::string data;

@@ -49,6 +49,9 @@ struct WsLinkOptions {
   std::chrono::milliseconds pong_within{10'000};
   std::chrono::milliseconds send_timeout{10'000};  // for one send_text()
   std::size_t max_message_bytes = 1 << 20;
+  // The local IPv4 address to connect from; empty: the system's choice. `telltale sim` spreads
+  // its agents over 127.x.y.z, as many hosts would come from many addresses.
+  std::string source;
 };
 
 // A WebSocket to the hub, client side: frames it sends are masked, frames it reads must not be.
@@ -65,6 +68,8 @@ class WsLink {
   // One text message. Errors: HUB_TIMEOUT (the socket took nothing for send_timeout),
   // HUB_UNREACHABLE.
   Result<void> send_text(std::string_view text);
+  // The same, as a binary message (an agent's compressed batch).
+  Result<void> send_binary(std::string_view bytes);
 
   // The next text message, or nullopt when none came within `timeout`. Meanwhile answers pings,
   // and sends its own as WsLinkOptions says: call it regularly (a caller's loop waits in it).

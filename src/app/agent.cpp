@@ -2,12 +2,22 @@
 
 #include <fmt/format.h>
 
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <vector>
 
+#include "agent/runner.h"
 #include "collect/collect.h"
 #include "collect/identity.h"
+#include "core/duration.h"
+#include "core/log.h"
 
 namespace tt::app {
 
@@ -20,7 +30,66 @@ std::string agent_collector_names() {
   return names;
 }
 
+std::string default_buffer_dir() {
+  if (geteuid() == 0) return "/var/lib/telltale-agent";
+  if (const char* state = std::getenv("XDG_STATE_HOME"); state && *state)
+    return std::string(state) + "/telltale-agent";
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : ".") + "/.local/state/telltale-agent";
+}
+
 namespace {
+
+int usage(const std::string& message) {
+  fmt::print(stderr, "telltale agent: {}\n", message);
+  return 2;
+}
+
+// "256MiB", "1GiB", "500MB", "65536": bytes; nullopt when malformed.
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 15) return std::nullopt;
+  const std::uint64_t n = std::stoull(std::string(text.substr(0, digits)));
+  static const std::pair<std::string_view, std::uint64_t> kUnits[] = {
+      {"", 1},           {"B", 1},          {"KiB", 1ull << 10}, {"MiB", 1ull << 20},
+      {"GiB", 1ull << 30}, {"KB", 1000},     {"MB", 1000000},    {"GB", 1000000000}};
+  for (const auto& [unit, factor] : kUnits)
+    if (text.substr(digits) == unit) return n * factor;
+  return std::nullopt;
+}
+
+// Runs until SIGTERM or SIGINT; the collections not yet delivered stay in the buffer.
+int run_agent(agent::AgentConfig config) {
+  agent::BufferOptions buffer_options;
+  buffer_options.dir = config.buffer_dir;
+  buffer_options.max_bytes = config.buffer_max;
+  buffer_options.segment_bytes = std::min<std::uint64_t>(4ull << 20, config.buffer_max / 4);
+  auto buffer = agent::Buffer::open(buffer_options);
+  if (!buffer.ok()) {
+    log::error("agent: cannot open the buffer in {}: {}", config.buffer_dir,
+               buffer.error().message);
+    return 1;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  std::atomic<bool> stop{false};
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    log::info("agent: received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    stop = true;
+  });
+  log::info("agent: collecting every {} for {} (buffer in {})",
+            format_duration_ms(config.interval.count()), config.hub, config.buffer_dir);
+  agent::Runner(std::move(config), std::move(buffer.value())).run(stop);
+  waiter.join();
+  return 0;
+}
 
 int print_identity(const collect::Roots& roots) {
   const auto id = collect::identify(roots);
@@ -50,14 +119,8 @@ int agent(const AgentOptions& options) {
   roots.textfile_dir = options.textfile_dir;
   roots.scripts_dir = options.scripts_dir;
   if (options.once && options.identity) return print_identity(roots);
-  if (!options.once || !options.print) {
-    fmt::print(stderr,
-               "telltale agent: only `telltale agent --once --print` and `--once --identity` are "
-               "built so far; pushing to "
-               "a hub (--hub, --token, the collection interval and the disk buffer) is not built "
-               "yet\n");
-    return 2;
-  }
+  if (options.once && !options.print)
+    return usage("--once needs --print (one collection) or --identity");
   std::vector<std::string> names;
   std::string_view list = options.collectors;
   while (!list.empty()) {
@@ -72,9 +135,41 @@ int agent(const AgentOptions& options) {
     if (end == std::string_view::npos) break;
     list.remove_prefix(end + 1);
   }
-  auto text = collect::to_prometheus_text(collect::collect(roots, names));
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  return std::fflush(stdout) == 0 ? 0 : 1;
+  if (options.once) {
+    auto text = collect::to_prometheus_text(collect::collect(roots, names));
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
+  }
+
+  agent::AgentConfig config;
+  if (options.hub.empty()) return usage("--hub URL is needed (or --once --print)");
+  if (auto hub = agent::parse_hub_url(options.hub); !hub.ok())
+    return usage(fmt::format("--hub {}: {}", options.hub, hub.error().message));
+  config.hub = options.hub;
+  config.token = options.token;
+  config.name = options.name;
+  config.type = options.type;
+  if (auto labels = agent::parse_labels(options.labels))
+    config.labels = std::move(*labels);
+  else
+    return usage("--labels must be name=value pairs separated by commas");
+  if (!options.location.empty()) {
+    config.location = agent::parse_location(options.location);
+    if (!config.location) return usage("--location must be LAT,LON or LAT,LON,PLACE");
+  }
+  auto interval = parse_duration_ms(options.interval);
+  if (!interval || *interval < 1000 || *interval > 3'600'000)
+    return usage("--interval must be a duration from 1s to 1h, such as 10s");
+  config.interval = std::chrono::milliseconds(*interval);
+  auto buffer_max = parse_size(options.buffer_max);
+  if (!buffer_max || *buffer_max < (64u << 10))
+    return usage("--buffer-max must be a size of at least 64KiB, such as 256MiB");
+  config.buffer_max = *buffer_max;
+  config.buffer_dir = options.buffer_dir.empty() ? default_buffer_dir() : options.buffer_dir;
+  config.collectors = std::move(names);
+  config.roots = roots;
+  config.version = TELLTALE_VERSION;
+  return run_agent(std::move(config));
 }
 
 }  // namespace tt::app

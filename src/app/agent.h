@@ -1,6 +1,6 @@
-// app/agent.h — `telltale agent`: the host collectors (collect/) run on this host. Today only
-// `--once --print` (one collection, Prometheus text on stdout) and `--once --identity` (who the
-// host is, as JSON: what it will register as); the hub transport comes later.
+// app/agent.h — `telltale agent`: this host's collectors (collect/) pushed to a hub through the
+// disk buffer and the ingest socket (agent/runner.h); or, with --once, one collection printed
+// (`--print`, Prometheus text) or who the host is (`--identity`, JSON: what it registers as).
 #pragma once
 
 #include <string>
@@ -11,6 +11,15 @@ struct AgentOptions {
   bool once = false;
   bool print = false;
   bool identity = false;
+  std::string hub;    // http://host:port of the hub
+  std::string token;  // enrolment token (or an api/admin API token) to register with
+  std::string name;   // empty: the host name
+  std::string type = "baremetal";
+  std::string labels;    // k=v,k2=v2
+  std::string location;  // LAT,LON[,PLACE]
+  std::string interval = "10s";
+  std::string buffer_dir;  // empty: default_buffer_dir()
+  std::string buffer_max = "256MiB";
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
   std::string rootfs = "/";
@@ -22,9 +31,13 @@ struct AgentOptions {
 
 // The comma-separated names of every collector, for --help.
 std::string agent_collector_names();
+// /var/lib/telltale-agent for root, else $XDG_STATE_HOME/telltale-agent or
+// ~/.local/state/telltale-agent.
+std::string default_buffer_dir();
 
-// Runs the agent. Returns the process exit code: 0, or 2 for a usage the agent cannot serve
-// (an unknown collector, a mode not built yet), with the reason on stderr.
+// Runs the agent until SIGTERM or SIGINT (--once: one collection). Returns the process exit
+// code: 0, 1 when the buffer cannot be opened, or 2 for options it cannot serve (an unknown
+// collector, a malformed hub URL, label or size, no --hub), with the reason on stderr.
 int agent(const AgentOptions& options);
 
 }  // namespace tt::app

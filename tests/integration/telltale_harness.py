@@ -245,6 +245,7 @@ class Server:
             self.extra_args += ["--api-rate-limit", str(api_rate_limit)]
         self.proc = None
         self.port = None
+        self.listen_port = 0  # 0: any free port; keep_port() makes a restart take the same one
         self.setup_code = None
         self.lines = []
         self._lock = threading.Lock()
@@ -258,7 +259,7 @@ class Server:
         self.port = None
         self.setup_code = None
         self._token = None
-        argv = [BIN, "serve", "--listen", f"{HOST}:0", "--data", self.data_dir] + self.extra_args
+        argv = [BIN, "serve", "--listen", f"{HOST}:{self.listen_port}", "--data", self.data_dir] + self.extra_args
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, preexec_fn=self.preexec_fn)
         self._reader = threading.Thread(target=self._read_stderr, args=(self.proc,), daemon=True)
@@ -274,6 +275,10 @@ class Server:
             self.wait_for(lambda: self.setup_code is not None or any("stopped" in l for l in self.lines),
                           0.5)
         return self
+
+    def keep_port(self):
+        """Later starts listen on the port this one got (clients keep their URL)."""
+        self.listen_port = self.port
 
     def _read_stderr(self, proc):
         for raw in proc.stderr:

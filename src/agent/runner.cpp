@@ -1,0 +1,385 @@
+#include "agent/runner.h"
+
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "collect/containers.h"
+#include "collect/identity.h"
+#include "core/duration.h"
+#include "core/log.h"
+#include "core/text.h"
+
+namespace tt::agent {
+
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr const char* kIngestPath = "/api/v1/ingest";
+constexpr const char* kRegisterPath = "/api/v1/agents/register";
+constexpr auto kHubTimeout = 15s;
+constexpr auto kMaxBackoff = 60s;
+constexpr std::size_t kMaxInFlightBytes = 4u << 20;
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Sleeps up to `d`, waking early when `stop` is set.
+void nap(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (!stop && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
+        200ms, std::chrono::duration_cast<std::chrono::milliseconds>(
+                   until - std::chrono::steady_clock::now()) +
+                   1ms));
+}
+
+// The addresses of an interface, IPv4 first; link-local IPv6 ones left out.
+std::vector<std::string> addresses_of(const std::string& interface) {
+  std::vector<std::string> v4, v6;
+  ifaddrs* list = nullptr;
+  if (interface.empty() || getifaddrs(&list) != 0) return {};
+  for (ifaddrs* a = list; a; a = a->ifa_next) {
+    if (!a->ifa_addr || interface != a->ifa_name) continue;
+    const int family = a->ifa_addr->sa_family;
+    if (family != AF_INET && family != AF_INET6) continue;
+    char host[NI_MAXHOST];
+    const socklen_t len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    if (getnameinfo(a->ifa_addr, len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0)
+      continue;
+    std::string s = host;
+    if (family == AF_INET6 && (s.starts_with("fe80") || s.find('%') != std::string::npos))
+      continue;
+    (family == AF_INET ? v4 : v6).push_back(std::move(s));
+  }
+  freeifaddrs(list);
+  v4.insert(v4.end(), v6.begin(), v6.end());
+  return v4;
+}
+
+Result<std::string> compress(std::string_view text) {
+  std::string out(compressBound(static_cast<uLong>(text.size())), '\0');
+  uLongf len = static_cast<uLongf>(out.size());
+  if (compress2(reinterpret_cast<Bytef*>(out.data()), &len,
+                reinterpret_cast<const Bytef*>(text.data()), static_cast<uLong>(text.size()),
+                6) != Z_OK)
+    return Error::make(ErrorKind::internal, "INTERNAL", "cannot compress a batch");
+  out.resize(len);
+  return out;
+}
+
+// A binary batch: the seq in 8 bytes big-endian, then the compressed batch as the buffer holds it.
+std::string frame(const Record& r) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(r.seq >> (56 - 8 * i));
+  out += r.payload;
+  return out;
+}
+
+// Jittered exponential backoff: a fleet that lost its hub does not come back in step.
+std::chrono::milliseconds jittered(std::chrono::milliseconds base) {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> f(0.5, 1.0);
+  return std::chrono::milliseconds(static_cast<std::int64_t>(base.count() * f(rng)));
+}
+
+}  // namespace
+
+std::optional<std::map<std::string, std::string>> parse_labels(std::string_view text) {
+  std::map<std::string, std::string> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const auto item = text.substr(0, comma);
+    const auto eq = item.find('=');
+    if (eq == 0 || eq == std::string_view::npos) return std::nullopt;
+    out[std::string(trim(item.substr(0, eq)))] = std::string(trim(item.substr(eq + 1)));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::optional<Location> parse_location(std::string_view text) {
+  Location l;
+  const auto c1 = text.find(',');
+  if (c1 == std::string_view::npos) return std::nullopt;
+  const auto c2 = text.find(',', c1 + 1);
+  try {
+    std::size_t used = 0;
+    const std::string lat(text.substr(0, c1)), lon(text.substr(c1 + 1, c2 - c1 - 1));
+    l.lat = std::stod(lat, &used);
+    if (used != lat.size()) return std::nullopt;
+    l.lon = std::stod(lon, &used);
+    if (used != lon.size()) return std::nullopt;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (l.lat < -90 || l.lat > 90 || l.lon < -180 || l.lon > 180) return std::nullopt;
+  if (c2 != std::string_view::npos) l.place = std::string(text.substr(c2 + 1));
+  return l;
+}
+
+std::string registration_body(const AgentConfig& config) {
+  const auto id = collect::identify(config.roots);
+  const auto addresses = addresses_of(id.interface);
+  json metadata{{"os", id.os},
+                {"kernel", id.kernel},
+                {"arch", id.arch},
+                {"cpu_model", id.cpu_model},
+                {"cores", id.cores},
+                {"memory_bytes", id.memory_bytes},
+                {"boot_time", id.boot_time_s},
+                {"agent_version", config.version}};
+  if (!addresses.empty()) metadata["addresses"] = addresses;
+  json body{{"identity", id.id},
+            {"name", config.name.empty() ? id.hostname : config.name},
+            {"type", config.type},
+            {"interval", format_duration_ms(config.interval.count())},
+            {"metadata", std::move(metadata)}};
+  if (!addresses.empty()) body["address"] = addresses.front();
+  if (!id.mac.empty()) body["mac"] = id.mac;
+  if (!config.labels.empty()) body["labels"] = config.labels;
+  if (config.location) {
+    body["location"] = {{"lat", config.location->lat}, {"lon", config.location->lon}};
+    if (!config.location->place.empty()) body["location"]["place"] = config.location->place;
+  }
+  return body.dump();
+}
+
+std::string load_credential(const std::string& dir) {
+  std::ifstream in(dir + "/credential");
+  std::string s;
+  std::getline(in, s);
+  return std::string(trim(s));
+}
+
+Result<void> save_credential(const std::string& dir, const std::string& credential) {
+  const std::string tmp = dir + "/credential.tmp", path = dir + "/credential";
+  auto io_error = [&](const char* what) {
+    return Error::make(ErrorKind::internal, "BUFFER_IO",
+                       fmt::format("cannot {} {}: {}", what, tmp, std::strerror(errno)));
+  };
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("create");
+  const std::string line = credential + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                       ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) return io_error("write");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("rename");
+  if (const int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); d >= 0) {
+    ::fsync(d);
+    ::close(d);
+  }
+  return ok();
+}
+
+// The engine's list of the previous collection, for the containers' events.
+struct Runner::Containers {
+  collect::ContainerSource source;
+  std::optional<std::vector<collect::ContainerInfo>> previous;
+};
+
+Runner::Runner(AgentConfig config, std::unique_ptr<Buffer> buffer)
+    : m_config(std::move(config)),
+      m_buffer(std::move(buffer)),
+      m_containers(std::make_unique<Containers>()) {
+  m_hub = parse_hub_url(m_config.hub).value();  // app/ checked it
+}
+
+Runner::~Runner() = default;
+
+void Runner::collect_once(std::int64_t at_ms) {
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::string> names = m_config.collectors;
+  if (names.empty())
+    for (const auto& c : collect::collectors()) names.emplace_back(c.name);
+  const bool containers = std::erase(names, "containers") > 0;
+  collect::Samples samples = collect::collect(m_config.roots, names);
+  json events = json::array();
+  if (containers) {
+    auto now = collect::collect_engine(m_config.roots, m_containers->source, samples);
+    if (now && m_containers->previous)
+      for (const auto& e : collect::container_changes(*m_containers->previous, *now)) {
+        json data{{"id", e.id}, {"name", e.name}, {"image", e.image}};
+        if (e.kind == collect::ContainerEventKind::died) data["exit_code"] = e.exit_code;
+        events.push_back({{"kind", fmt::format("container.{}", to_string(e.kind))},
+                          {"message", fmt::format("{} ({}) {}", e.name, e.image, to_string(e.kind))},
+                          {"data", std::move(data)}});
+      }
+    if (now) m_containers->previous = std::move(now);
+  }
+  // The agent's own figures ride along with the host's.
+  const auto stats = m_buffer->stats();
+  const auto dropped = m_buffer->dropped();
+  collect::add(samples, "telltale_agent_buffer_bytes", static_cast<double>(stats.bytes));
+  collect::add(samples, "telltale_agent_buffer_records", static_cast<double>(stats.records));
+  collect::add(samples, "telltale_agent_buffer_dropped_records_total",
+               static_cast<double>(dropped.records));
+  collect::add(samples, "telltale_agent_batches_acked_total", static_cast<double>(m_acked.load()));
+  collect::add(samples, "telltale_agent_collect_duration_seconds",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  json batch{{"type", "batch"},
+             {"time", at_ms},
+             {"prometheus", collect::to_prometheus_text(std::move(samples))}};
+  if (!events.empty()) batch["events"] = std::move(events);
+  if (auto untold = m_buffer->take_dropped(); untold.ok() && untold->records > 0) {
+    batch["dropped_records"] = untold->records;
+    batch["dropped_bytes"] = untold->bytes;
+  }
+  auto packed = compress(batch.dump(-1, ' ', false, json::error_handler_t::replace));
+  if (!packed.ok()) return log::error("agent: {}", packed.error().message);
+  if (auto appended = m_buffer->append(packed.value()); !appended.ok())
+    log::error("agent: collection of {} not kept: {}", at_ms, appended.error().message);
+}
+
+void Runner::collect_loop(const std::atomic<bool>& stop) {
+  const std::int64_t every = m_config.interval.count();
+  std::int64_t next = (wall_ms() / every + 1) * every;
+  while (!stop) {
+    nap(std::chrono::milliseconds(std::max<std::int64_t>(0, next - wall_ms())), stop);
+    if (stop) break;
+    collect_once(next);
+    next += every;
+    // After a stall (a suspended host) the missed slots are skipped, not collected in a burst.
+    if (const auto now = wall_ms(); now >= next) next = (now / every + 1) * every;
+  }
+}
+
+Result<std::string> Runner::ensure_credential(bool kept_invalid) {
+  std::string kept = kept_invalid ? "" : load_credential(m_config.buffer_dir);
+  const std::string body = registration_body(m_config);
+  for (const std::string* bearer : {&kept, &m_config.token}) {
+    if (bearer->empty()) continue;
+    auto reply = post_json(m_hub, kRegisterPath, *bearer, body, kHubTimeout);
+    if (!reply.ok()) return std::move(reply).error();
+    if (reply->status == 401 && bearer == &kept) continue;  // ended: enrol again with the token
+    auto answer = json::parse(reply->body, nullptr, false);
+    if (reply->status != 200 && reply->status != 201) {
+      const auto& e = answer.is_object() ? answer.value("error", json::object()) : json::object();
+      return Error::make(reply->status == 401   ? ErrorKind::unauthenticated
+                         : reply->status == 403 ? ErrorKind::forbidden
+                                                : ErrorKind::invalid_input,
+                         e.value("code", std::string("HUB_BAD_REPLY")),
+                         fmt::format("the hub refused the registration ({}): {}", reply->status,
+                                     e.value("message", reply->body.substr(0, 200))));
+    }
+    const auto data = answer.is_object() ? answer.value("data", json::object()) : json::object();
+    const auto node = data.value("node", json::object());
+    log::info("agent: registered as node {} ({})", node.value("name", std::string("?")),
+              node.value("id", 0));
+    if (auto cred = data.find("credential"); cred != data.end() && cred->is_string()) {
+      TT_TRY(save_credential(m_config.buffer_dir, cred->get<std::string>()));
+      return cred->get<std::string>();
+    }
+    return *bearer;
+  }
+  return Error::make(ErrorKind::unauthenticated, "AGENT_CREDENTIAL_INVALID",
+                     m_config.token.empty()
+                         ? "no credential is kept and no --token was given to register with"
+                         : "the hub refused the credential and the token");
+}
+
+Result<void> Runner::deliver(WsLink& link, const std::atomic<bool>& stop) {
+  std::deque<std::uint64_t> in_flight;
+  std::uint64_t last_sent = m_acked;
+  std::size_t window_bytes = 0;
+  while (!stop) {
+    if (in_flight.size() < kWindow && window_bytes < kMaxInFlightBytes) {
+      auto records = m_buffer->read(last_sent, kMaxInFlightBytes - window_bytes,
+                                    kWindow - in_flight.size());
+      if (!records.ok()) return std::move(records).error();
+      for (const auto& r : records.value()) {
+        TT_TRY(link.send_binary(frame(r)));
+        in_flight.push_back(r.seq);
+        window_bytes += r.payload.size();
+        last_sent = r.seq;
+        ++m_sent;
+      }
+      if (!records->empty()) continue;  // fill the window before waiting
+    }
+    auto message = TT_TRY(link.receive(in_flight.empty() ? 250ms : 2s));
+    if (!message) continue;
+    auto answer = json::parse(*message, nullptr, false);
+    if (!answer.is_object() || !answer.contains("seq")) continue;
+    const auto seq = answer.value("seq", std::uint64_t{0});
+    const std::string type = answer.value("type", std::string());
+    if (type == "nack" && answer.value("retry", false))
+      return Error::make(ErrorKind::unavailable, answer.value("code", std::string("HUB_BUSY")),
+                         answer.value("message", std::string("the hub cannot store now")));
+    if (type == "nack")
+      log::warn("agent: the hub refused batch {} for good ({}: {}); it is dropped", seq,
+                answer.value("code", std::string()), answer.value("message", std::string()));
+    else if (type != "ack")
+      continue;
+    // Acknowledgements come in order: everything up to this one is the hub's.
+    while (!in_flight.empty() && in_flight.front() <= seq) in_flight.pop_front();
+    if (in_flight.empty()) window_bytes = 0;
+    m_acked = std::max(m_acked.load(), seq);
+    m_buffer->ack(seq);
+  }
+  return ok();
+}
+
+void Runner::run(const std::atomic<bool>& stop) {
+  std::thread collector([this, &stop] { collect_loop(stop); });
+  std::chrono::milliseconds backoff = 1s;
+  bool kept_invalid = false;
+  bool registered = false;
+  std::string credential;
+  while (!stop) {
+    if (!registered || kept_invalid) {
+      auto cred = ensure_credential(kept_invalid);
+      if (cred.ok()) {
+        credential = cred.value();
+        registered = true;
+        kept_invalid = false;
+      } else {
+        log::warn("agent: cannot register with {}: {}; collecting meanwhile", m_config.hub,
+                  cred.error().message);
+      }
+    }
+    if (registered) {
+      auto link = WsLink::connect(m_hub, kIngestPath, credential, kHubTimeout);
+      if (link.ok()) {
+        log::info("agent: connected to {}", m_config.hub);
+        const auto acked_before = m_acked.load();
+        auto delivered = deliver(link.value(), stop);
+        link->close();
+        if (m_acked > acked_before) backoff = 1s;
+        if (!delivered.ok()) {
+          log::warn("agent: link to {} ended: {}", m_config.hub, delivered.error().message);
+          // 1008: the hub ended the credential.
+          kept_invalid = delivered.error().kind == ErrorKind::forbidden;
+        }
+      } else {
+        log::warn("agent: cannot connect to {}: {}", m_config.hub, link.error().message);
+        kept_invalid = link.error().kind == ErrorKind::unauthenticated;
+      }
+    }
+    if (stop) break;
+    nap(jittered(backoff), stop);
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
+  }
+  collector.join();
+}
+
+}  // namespace tt::agent

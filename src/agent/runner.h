@@ -1,0 +1,88 @@
+// agent/runner.h — `telltale agent` at work: every interval a collection goes into the disk
+// buffer (compressed, as the batch the hub takes); one WebSocket carries what the buffer holds to
+// the hub, oldest first, and a batch leaves the buffer only once the hub acknowledged it (after
+// its commit). The hub drops a batch it has already, so a resend after a lost acknowledgement, a
+// kill -9 or a restart stores nothing twice.
+//
+// Threads: the collector (a thread of its own, on the interval's grid: collections at multiples
+// of the interval, timestamped with that time, so their timestamps are regular) and the sender
+// (the caller's thread: registration, the socket, acknowledgements, reconnection with jittered
+// backoff). They meet in the buffer only. Live batches queue behind a backlog, which goes out as
+// fast as the hub acknowledges (kWindow batches in flight), many times real time.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/buffer.h"
+#include "agent/hub_link.h"
+#include "collect/collect.h"
+#include "core/result.h"
+
+namespace tt::agent {
+
+struct Location {
+  double lat = 0, lon = 0;
+  std::string place;
+};
+
+struct AgentConfig {
+  std::string hub;    // "http://host:port"
+  std::string token;  // enrolment or API token; unused while the kept credential is valid
+  std::string name;   // empty: the host name
+  std::string type = "baremetal";
+  std::map<std::string, std::string> labels;
+  std::optional<Location> location;
+  std::chrono::milliseconds interval{10'000};
+  std::string buffer_dir;
+  std::uint64_t buffer_max = 256ull << 20;
+  std::vector<std::string> collectors;  // empty: every one
+  collect::Roots roots;
+  std::string version;
+};
+
+// "k=v,k2=v2" as labels; "LAT,LON[,PLACE]" as a location. nullopt when malformed.
+std::optional<std::map<std::string, std::string>> parse_labels(std::string_view text);
+std::optional<Location> parse_location(std::string_view text);
+
+// The registration body for this host: identity, name, type, address, MAC, location, labels,
+// interval and the host's facts as metadata.
+std::string registration_body(const AgentConfig& config);
+
+// The credential kept in the buffer directory ("credential", mode 0600); "" when none.
+std::string load_credential(const std::string& dir);
+Result<void> save_credential(const std::string& dir, const std::string& credential);
+
+class Runner {
+ public:
+  static constexpr std::size_t kWindow = 64;  // batches sent and not yet acknowledged
+
+  Runner(AgentConfig config, std::unique_ptr<Buffer> buffer);
+  ~Runner();
+  // Runs until `stop` is set. A hub that cannot be reached, or refuses the agent, is tried again
+  // (with backoff) while the collections wait in the buffer.
+  void run(const std::atomic<bool>& stop);
+
+ private:
+  void collect_loop(const std::atomic<bool>& stop);
+  void collect_once(std::int64_t at_ms);
+  // Registers (with the kept credential, else the token) and keeps the credential.
+  Result<std::string> ensure_credential(bool kept_invalid);
+  // Sends and acknowledges until the link fails or `stop`.
+  Result<void> deliver(WsLink& link, const std::atomic<bool>& stop);
+
+  AgentConfig m_config;
+  std::unique_ptr<Buffer> m_buffer;
+  HubUrl m_hub;
+  struct Containers;
+  std::unique_ptr<Containers> m_containers;
+  std::atomic<std::uint64_t> m_sent{0};
+  std::atomic<std::uint64_t> m_acked{0};
+};
+
+}  // namespace tt::agent
