@@ -371,14 +371,20 @@ class RealServer {
       if (n <= 0) break;
       log.append(buf, static_cast<std::size_t>(n));
     }
-    REQUIRE_MESSAGE(!m.empty(), ("the server did not start:\n" + log));
+    if (m.empty()) {
+      stop();  // the destructor of a constructor that throws does not run
+      FAIL("the server did not start:\n" << log);
+    }
     port = static_cast<std::uint16_t>(std::stoi(m[1].str()));
   }
-  ~RealServer() {
+  ~RealServer() { stop(); }
+  void stop() {
+    if (m_pid <= 0) return;
     ::kill(m_pid, SIGTERM);
     int status = 0;
     ::waitpid(m_pid, &status, 0);
     ::close(m_log);
+    m_pid = -1;
   }
   std::uint16_t port = 0;
 
