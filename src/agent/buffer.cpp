@@ -67,20 +67,9 @@ Result<std::unique_ptr<Buffer>> Buffer::open(BufferOptions options, FileSystem& 
 // The counters, the segments (each record checked, damaged tails cut), the next seq, and the
 // newest segment opened for appends.
 Result<void> Buffer::scan() {
-  const std::string& dir = m_options.dir;
   std::vector<std::string> files;
-  if (auto ec = m_fs.list(dir, files)) return io_error("listing", dir, ec);
-  std::string counters;
-  if (std::find(files.begin(), files.end(), kCountersFile) != files.end()) {
-    const std::string path = dir + "/" + kCountersFile;
-    if (auto ec = m_fs.read(path, counters)) return io_error("reading", path, ec);
-    Counters& c = m_counters;
-    if (std::sscanf(counters.c_str(), "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
-                    &c.total.records, &c.total.bytes, &c.untaken.records, &c.untaken.bytes) != 4) {
-      log::warn("agent buffer: {} is malformed; drop counts start again from 0", path);
-      c = {};
-    }
-  }
+  if (auto ec = m_fs.list(m_options.dir, files)) return io_error("listing", m_options.dir, ec);
+  if (std::find(files.begin(), files.end(), kCountersFile) != files.end()) TT_TRY(load_counters());
   for (const auto& file : files)
     if (auto name = segment_name(file)) m_segments.push_back(Segment{.name = *name});
   std::sort(m_segments.begin(), m_segments.end(),
@@ -95,17 +84,7 @@ Result<void> Buffer::scan() {
     if (newest) skip = (cut + kRecordHeaderBytes - 1) / kRecordHeaderBytes;
     m_bytes += m_segments[i].bytes;
   }
-  // Empty segments other than the newest tell nothing.
-  bool removed = false;
-  for (std::size_t i = 0; i + 1 < m_segments.size();) {
-    if (m_segments[i].records > 0 || m_fs.remove(path_of(m_segments[i].name))) {
-      ++i;
-      continue;
-    }
-    m_segments.erase(m_segments.begin() + static_cast<std::ptrdiff_t>(i));
-    removed = true;
-  }
-  if (removed) (void)m_fs.sync_dir(dir);
+  remove_empty_segments();
 
   if (m_segments.empty()) {
     m_next_seq = 1;
@@ -121,6 +100,33 @@ Result<void> Buffer::scan() {
   return ok();
 }
 
+Result<void> Buffer::load_counters() {
+  const std::string path = m_options.dir + "/" + kCountersFile;
+  std::string text;
+  if (auto ec = m_fs.read(path, text)) return io_error("reading", path, ec);
+  Counters& c = m_counters;
+  if (std::sscanf(text.c_str(), "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, &c.total.records,
+                  &c.total.bytes, &c.untaken.records, &c.untaken.bytes) != 4) {
+    log::warn("agent buffer: {} is malformed; drop counts start again from 0", path);
+    c = {};
+  }
+  return ok();
+}
+
+// Empty segments other than the newest tell nothing (a failure to delete one is harmless).
+void Buffer::remove_empty_segments() {
+  bool removed = false;
+  for (std::size_t i = 0; i + 1 < m_segments.size();) {
+    if (m_segments[i].records > 0 || m_fs.remove(path_of(m_segments[i].name))) {
+      ++i;
+      continue;
+    }
+    m_segments.erase(m_segments.begin() + static_cast<std::ptrdiff_t>(i));
+    removed = true;
+  }
+  if (removed) (void)m_fs.sync_dir(m_options.dir);
+}
+
 // Reads every record of `segment`, notes its seqs and size, and cuts what follows the last good
 // record. Returns the bytes cut.
 Result<std::uint64_t> Buffer::scan_segment(Segment& segment, std::uint64_t below) {
@@ -128,9 +134,7 @@ Result<std::uint64_t> Buffer::scan_segment(Segment& segment, std::uint64_t below
   std::uint64_t size = 0;
   if (auto ec = m_fs.file_size(path, size)) return io_error("reading", path, ec);
   SegmentReader reader(m_fs, path, 0,
-                       {.after = segment.name - 1,
-                        .below = below,
-                        .max_payload_bytes = m_options.segment_bytes - kRecordHeaderBytes});
+                       {.after = segment.name - 1, .below = below, .max_payload_bytes = size});
   std::uint64_t seq = 0;
   std::error_code ec;
   while (reader.next(seq, nullptr, ec)) {
@@ -234,7 +238,8 @@ Dropped Buffer::unacked_in(const Segment& segment) {
   if (segment.records == 0 || m_acked >= segment.last_seq) return {};
   if (m_acked < segment.first_seq) return {segment.records, segment.bytes};
   Dropped lost;
-  SegmentReader reader(m_fs, path_of(segment.name), 0, {.after = segment.name - 1});
+  SegmentReader reader(m_fs, path_of(segment.name), 0,
+                       {.after = segment.name - 1, .max_payload_bytes = segment.bytes});
   std::uint64_t seq = 0, offset = 0;
   std::error_code ec;
   while (reader.next(seq, nullptr, ec)) {
@@ -256,8 +261,9 @@ Result<std::vector<Record>> Buffer::read(std::uint64_t after_seq, std::size_t ma
     if (segment.records == 0 || segment.last_seq <= after_seq) continue;
     const std::string path = path_of(segment.name);
     const bool on = m_cursor.segment == segment.name && m_cursor.seq <= after_seq;
-    SegmentReader reader(m_fs, path, on ? m_cursor.offset : 0,
-                         {.after = on ? m_cursor.seq : segment.name - 1});
+    SegmentReader reader(
+        m_fs, path, on ? m_cursor.offset : 0,
+        {.after = on ? m_cursor.seq : segment.name - 1, .max_payload_bytes = segment.bytes});
     Record record;
     std::error_code ec;
     while (reader.next(record.seq, &record.payload, ec)) {

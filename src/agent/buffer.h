@@ -128,6 +128,8 @@ class Buffer {
 
   std::string path_of(std::uint64_t name) const;
   Result<void> scan();
+  Result<void> load_counters();
+  void remove_empty_segments();
   Result<std::uint64_t> scan_segment(Segment& segment, std::uint64_t below);
   Result<void> start_segment();
   Result<void> drop_oldest();

@@ -426,6 +426,7 @@ Result<std::optional<std::string>> WsLink::take(ws::Message&& message) {
 
 Result<std::optional<std::string>> WsLink::receive(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
+  bool read_once = false;  // a zero timeout still takes what the socket holds
   for (;;) {
     if (m_failed) return *m_failed;
     while (!m_inbox.empty()) {
@@ -441,9 +442,10 @@ Result<std::optional<std::string>> WsLink::receive(std::chrono::milliseconds tim
       TT_TRY(send_frame(ws::Opcode::ping, {}));
       m_pong_due = now + m_options.pong_within;
     }
-    if (now >= deadline) return std::optional<std::string>();
+    if (read_once && now >= deadline) return std::optional<std::string>();
     const auto keepalive = m_pong_due ? *m_pong_due : m_last_received + m_options.ping_after;
     TT_TRY(read_into_inbox(std::min(deadline, keepalive)));
+    read_once = true;
   }
 }
 

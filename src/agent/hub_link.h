@@ -71,7 +71,8 @@ class WsLink {
   // The same, as a binary message (an agent's compressed batch).
   Result<void> send_binary(std::string_view bytes);
 
-  // The next text message, or nullopt when none came within `timeout`. Meanwhile answers pings,
+  // The next text message, or nullopt when none came within `timeout` (0: none has arrived, for a
+  // caller that polls fd()). Meanwhile answers pings,
   // and sends its own as WsLinkOptions says: call it regularly (a caller's loop waits in it).
   // Errors: HUB_CLOSED when the hub closed the WebSocket (peer_close() tells the code and reason;
   // kind forbidden for 1008, policy violation: the hub ended the credential, the agent must

@@ -26,9 +26,10 @@ std::string encode_record(std::uint64_t seq, std::string_view payload);
 class SegmentReader {
  public:
   struct Bounds {
-    std::uint64_t after = 0;                  // every seq is greater, and greater than the last
-    std::uint64_t below = UINT64_MAX;         // every seq is smaller (the next segment's name)
-    std::size_t max_payload_bytes = 1 << 24;  // a longer length is taken as corrupt
+    std::uint64_t after = 0;           // every seq is greater, and greater than the last
+    std::uint64_t below = UINT64_MAX;  // every seq is smaller (the next segment's name)
+    // A longer length is taken as damage (the file's size will do): it is read whole.
+    std::uint64_t max_payload_bytes = 0;
   };
   SegmentReader(FileSystem& fs, std::string path, std::uint64_t offset, Bounds bounds);
 

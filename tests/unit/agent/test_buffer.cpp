@@ -299,6 +299,18 @@ TEST_CASE("agent buffer: acknowledged records are not counted when the bound del
   CHECK(b->dropped() == Dropped{2, 2 * 56});
 }
 
+TEST_CASE("agent buffer: records written with larger segments are kept after the size shrinks") {
+  FaultyFs fs;
+  {
+    auto b = open(fs, {.dir = kDir, .max_bytes = 1 << 20, .segment_bytes = 4096});
+    put(*b, std::string(1000, 'l'));
+  }
+  auto b = open(fs);  // 256-byte segments now
+  CHECK(payloads(*b) == std::vector<std::string>{std::string(1000, 'l')});
+  CHECK(b->dropped() == Dropped{});
+  CHECK(put(*b, "small") == 2);
+}
+
 TEST_CASE("agent buffer: refuses a record larger than a segment and bad options") {
   FaultyFs fs;
   auto b = open(fs);
