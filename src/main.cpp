@@ -111,7 +111,8 @@ int main(int argc, char** argv) {
   agent_cmd->add_option("--hub", agent.hub, "The hub's URL, such as http://hub.lan:8470");
   agent_cmd->add_option("--token", agent.token,
                         "Enrolment token (or an api/admin API token) to register with");
-  agent_cmd->add_option("--name", agent.name, "The host's name at the hub (default: its host name)");
+  agent_cmd->add_option("--name", agent.name,
+                        "The host's name at the hub (default: its host name)");
   agent_cmd->add_option("--type", agent.type, "baremetal, vm, container or iot")
       ->check(CLI::IsMember({"baremetal", "vm", "container", "iot"}))
       ->capture_default_str();
@@ -119,11 +120,13 @@ int main(int argc, char** argv) {
   agent_cmd->add_option("--location", agent.location, "LAT,LON[,PLACE]");
   agent_cmd->add_option("--interval", agent.interval, "Collect every (1s to 1h)")
       ->capture_default_str();
-  agent_cmd->add_option("--buffer-dir", agent.buffer_dir,
-                        "Where collections wait for the hub, and the credential is kept")
+  agent_cmd
+      ->add_option("--buffer-dir", agent.buffer_dir,
+                   "Where collections wait for the hub, and the credential is kept")
       ->default_str(app::default_buffer_dir());
-  agent_cmd->add_option("--buffer-max", agent.buffer_max,
-                        "Most disk the buffer takes (the oldest collections go first)")
+  agent_cmd
+      ->add_option("--buffer-max", agent.buffer_max,
+                   "Most disk the buffer takes (the oldest collections go first)")
       ->capture_default_str();
   agent_cmd->add_flag("--once", agent.once, "Collect once and exit");
   agent_cmd->add_flag("--print", agent.print, "Print the collection in Prometheus text to stdout");

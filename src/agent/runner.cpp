@@ -63,11 +63,9 @@ std::vector<std::string> addresses_of(const std::string& interface) {
     if (family != AF_INET && family != AF_INET6) continue;
     char host[NI_MAXHOST];
     const socklen_t len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-    if (getnameinfo(a->ifa_addr, len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0)
-      continue;
+    if (getnameinfo(a->ifa_addr, len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0) continue;
     std::string s = host;
-    if (family == AF_INET6 && (s.starts_with("fe80") || s.find('%') != std::string::npos))
-      continue;
+    if (family == AF_INET6 && (s.starts_with("fe80") || s.find('%') != std::string::npos)) continue;
     (family == AF_INET ? v4 : v6).push_back(std::move(s));
   }
   freeifaddrs(list);
@@ -221,9 +219,10 @@ void Runner::collect_once(std::int64_t at_ms) {
       for (const auto& e : collect::container_changes(*m_containers->previous, *now)) {
         json data{{"id", e.id}, {"name", e.name}, {"image", e.image}};
         if (e.kind == collect::ContainerEventKind::died) data["exit_code"] = e.exit_code;
-        events.push_back({{"kind", fmt::format("container.{}", to_string(e.kind))},
-                          {"message", fmt::format("{} ({}) {}", e.name, e.image, to_string(e.kind))},
-                          {"data", std::move(data)}});
+        events.push_back(
+            {{"kind", fmt::format("container.{}", to_string(e.kind))},
+             {"message", fmt::format("{} ({}) {}", e.name, e.image, to_string(e.kind))},
+             {"data", std::move(data)}});
       }
     if (now) m_containers->previous = std::move(now);
   }
@@ -304,8 +303,8 @@ Result<void> Runner::deliver(WsLink& link, const std::atomic<bool>& stop) {
   std::size_t window_bytes = 0;
   while (!stop) {
     if (in_flight.size() < kWindow && window_bytes < kMaxInFlightBytes) {
-      auto records = m_buffer->read(last_sent, kMaxInFlightBytes - window_bytes,
-                                    kWindow - in_flight.size());
+      auto records =
+          m_buffer->read(last_sent, kMaxInFlightBytes - window_bytes, kWindow - in_flight.size());
       if (!records.ok()) return std::move(records).error();
       for (const auto& r : records.value()) {
         TT_TRY(link.send_binary(frame(r)));

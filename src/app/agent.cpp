@@ -1,7 +1,6 @@
 #include "app/agent.h"
 
 #include <fmt/format.h>
-
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -52,8 +51,8 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   if (digits == 0 || digits > 15) return std::nullopt;
   const std::uint64_t n = std::stoull(std::string(text.substr(0, digits)));
   static const std::pair<std::string_view, std::uint64_t> kUnits[] = {
-      {"", 1},           {"B", 1},          {"KiB", 1ull << 10}, {"MiB", 1ull << 20},
-      {"GiB", 1ull << 30}, {"KB", 1000},     {"MB", 1000000},    {"GB", 1000000000}};
+      {"", 1},      {"B", 1},        {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30},
+      {"KB", 1000}, {"MB", 1000000}, {"GB", 1000000000}};
   for (const auto& [unit, factor] : kUnits)
     if (text.substr(digits) == unit) return n * factor;
   return std::nullopt;

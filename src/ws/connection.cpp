@@ -16,8 +16,9 @@ void Connection::feed(const char* data, std::size_t len, std::int64_t now_ms,
   if (m_state == State::closed || len == 0) return;
   m_last_rx_ms = now_ms;
   m_ping_outstanding = false;
-  m_parser.feed(data, len,
-                [&](Message&& msg) { return on_message(std::move(msg), now_ms, on_text, on_binary); });
+  m_parser.feed(data, len, [&](Message&& msg) {
+    return on_message(std::move(msg), now_ms, on_text, on_binary);
+  });
   if (m_parser.failed() && m_state != State::closed) {
     if (m_state == State::open) send_close(m_parser.error_code(), m_parser.error_reason());
     m_state = State::closed;

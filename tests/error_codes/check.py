@@ -13,7 +13,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "src/core/error_codes.def"
 DOCS = ROOT / "docs/api.md"
 # Upper-case literals with an underscore that are not error codes.
-NOT_CODES = {"XDG_DATA_HOME"}
+NOT_CODES = {"XDG_DATA_HOME", "XDG_STATE_HOME"}
 
 
 def catalogue():

@@ -3,6 +3,7 @@ a Raspberry Pi 4: enrolment and registration, the host's values at the hub, a re
 (the same node), an outage of the hub with a kill -9 of the agent in it (every collection stored
 once, in order), a full buffer (the oldest dropped, counted and told), the node down once the
 agent stops, and a revoked token refused."""
+import json
 import os
 import shutil
 import signal
@@ -44,12 +45,17 @@ class Agent:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             assert self.proc.wait(10) == 0, "\n".join(self.lines)
-        self.proc = None
+        self._forget()
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self._forget()
+
+    def _forget(self):
+        if self.proc:
+            self.proc.stderr.close()
         self.proc = None
 
     def log(self):
@@ -100,8 +106,12 @@ class AgentTest(unittest.TestCase):
         self.assertTrue(wait_until(lambda: self.node() is not None, timeout=15), a.log())
         node = self.node()
         self.assertEqual(node["name"], IDENTITY_HOST)
+        # The facts are the fixture's, as `--once --identity` tells them.
+        ident = json.loads(subprocess.run([BIN, "agent", "--once", "--identity", *ROOTS],
+                                          capture_output=True, text=True, check=True).stdout)
+        for fact in ("os", "kernel", "arch", "cpu_model", "cores", "memory_bytes", "boot_time"):
+            self.assertEqual(node["metadata"][fact], ident[fact], fact)
         self.assertEqual(node["metadata"]["os"], "Debian GNU/Linux 12 (bookworm)")
-        self.assertEqual(node["metadata"]["cores"], 4)
         self.assertTrue(os.path.exists(os.path.join(self.dir, "buf", "credential")))
         sel = lambda m: m + '{node="%s"}' % IDENTITY_HOST
         self.assertTrue(wait_until(lambda: self.series(sel("node_thermal_zone_temp")), timeout=10))

@@ -38,14 +38,23 @@ export function duration(s) {
   return d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : `${m} min`;
 }
 
+// The share of CPU time not idle over a window, of all CPUs: as a ratio of counters, so it
+// holds whatever the kernel's tick rate and however many CPUs there are.
+const busy = (node, window) =>
+  `100 * (1 - sum(rate(${sel(node, 'node_cpu_seconds_total', 'mode="idle"')}[${window}])) / ` +
+  `sum(rate(${sel(node, 'node_cpu_seconds_total')}[${window}])))`;
+
+// A host's facts (its agent's metadata) for people: sizes and times, not raw numbers.
+export function formatFact(key, value) {
+  if (key === 'memory_bytes') return bytes(value);
+  if (key === 'boot_time') return new Date(value * 1000).toLocaleString();
+  if (Array.isArray(value)) return value.join(', ');
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 // The charts of a host: title, queries, the lines' names and how values are written.
 export function hostCharts(node) {
-  const cpu = (step) => [
-    {
-      query: `100 * (1 - avg(rate(${sel(node, 'node_cpu_seconds_total', 'mode="idle"')}[${win(step)}])))`,
-      labels: { line: 'busy' },
-    },
-  ];
+  const cpu = (step) => [{ query: busy(node, win(step)), labels: { line: 'busy' } }];
   return [
     { title: 'CPU', queries: cpu, names: () => 'busy', format: percent },
     {
@@ -97,7 +106,7 @@ export function hostCharts(node) {
 // The figures at the top: one instant query each.
 function tiles(node) {
   return [
-    ['CPU', `100 * (1 - avg(rate(${sel(node, 'node_cpu_seconds_total', 'mode="idle"')}[1m])))`, percent],
+    ['CPU', busy(node, '1m'), percent],
     ['Load (1 min)', sel(node, 'node_load1'), (v) => (v == null ? '–' : v.toFixed(2))],
     [
       'Memory used',
@@ -195,30 +204,32 @@ function Containers({ node, fresh }) {
   return (
     <section aria-labelledby="containers-title">
       <h3 id="containers-title">Containers</h3>
-      <table class="containers">
-        <thead>
-          <tr>
-            <th>Container</th>
-            <th>Image</th>
-            <th>State</th>
-            <th>CPU</th>
-            <th>Memory</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((c) => (
-            <tr data-container={c.name}>
-              <td>{c.name}</td>
-              <td>
-                <code>{c.image}</code>
-              </td>
-              <td>{c.state}</td>
-              <td>{c.cpu == null ? '–' : percent(100 * c.cpu)}</td>
-              <td>{bytes(c.mem)}</td>
+      <div class="preview-box">
+        <table class="containers">
+          <thead>
+            <tr>
+              <th>Container</th>
+              <th>Image</th>
+              <th>State</th>
+              <th>CPU</th>
+              <th>Memory</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((c) => (
+              <tr data-container={c.name}>
+                <td>{c.name}</td>
+                <td>
+                  <code>{c.image}</code>
+                </td>
+                <td>{c.state}</td>
+                <td>{c.cpu == null ? '–' : percent(100 * c.cpu)}</td>
+                <td>{bytes(c.mem)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

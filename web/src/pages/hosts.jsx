@@ -76,7 +76,7 @@ export function AddHost() {
       title="Add a host"
       list={list}
       table={{
-        class: 'enrolment-tokens',
+        class: 'tokens enrolment-tokens',
         columns,
         empty: 'No enrolment tokens yet.',
         row: (t) => ({ 'data-token': t.id, class: tokenState(t) === 'active' ? '' : 'muted' }),

@@ -11,7 +11,7 @@ import { EventList } from './events.jsx';
 import { useResourceList, ListView, ResourceTable, confirmDelete } from '../components/resource_list.jsx';
 import { ActiveAlerts } from './alerts.jsx';
 import { checkKinds } from '../kinds.js';
-import { HostSection, isAgentHost } from './host.jsx';
+import { HostSection, isAgentHost, formatFact } from './host.jsx';
 
 export const RANGES = [
   ['1h', 3600e3],
@@ -450,7 +450,7 @@ export function NodePage({ id }) {
         {meta.map(([k, v]) => (
           <>
             <dt>{k}</dt>
-            <dd>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>
+            <dd>{formatFact(k, v)}</dd>
           </>
         ))}
       </dl>
