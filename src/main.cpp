@@ -8,6 +8,7 @@
 
 #include "app/agent.h"
 #include "app/app.h"
+#include "app/sim.h"
 #include "cli/admin.h"
 #include "core/duration.h"
 #include "core/log.h"
@@ -148,6 +149,19 @@ int main(int argc, char** argv) {
       "--collectors", agent.collectors,
       "Comma-separated collectors to run (default all: " + app::agent_collector_names() + ")");
 
+  app::SimOptions sim;
+  auto* sim_cmd = cli.add_subcommand(
+      "sim", "Simulate agents pushing to a hub (a load generator), and print how it keeps up");
+  sim_cmd->add_option("--hub", sim.hub, "The hub's URL")->required();
+  sim_cmd->add_option("--token", sim.token, "Enrolment token (or api/admin API token)")->required();
+  sim_cmd->add_option("--agents", sim.agents, "How many agents")->capture_default_str();
+  sim_cmd->add_option("--series", sim.series, "Series per agent")->capture_default_str();
+  sim_cmd->add_option("--interval", sim.interval, "Each agent's interval")->capture_default_str();
+  sim_cmd->add_option("--flap", sim.flap, "Share of agents falling silent each interval (0-1)")
+      ->capture_default_str();
+  sim_cmd->add_option("--duration", sim.duration, "How long to run (default: until SIGINT)");
+  sim_cmd->add_option("--threads", sim.threads, "Sending threads")->capture_default_str();
+
   auto* version_cmd = cli.add_subcommand("version", "Print the version");
 
   try {
@@ -165,6 +179,7 @@ int main(int argc, char** argv) {
     }
     if (*serve_cmd) return app::serve(serve);
     if (*agent_cmd) return app::agent(agent);
+    if (*sim_cmd) return app::sim(sim);
     if (*user_add) return cli::user_add(data_dir, user_name, role, std::cin);
     if (*token_create) return cli::token_create(data_dir, token_user, token_label, expires);
   } catch (const std::exception& e) {

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Agent benchmarks (python3 stdlib only), started by bench/agents/run.sh:
+
+1. `telltale agent` collecting this machine every 1 s and every 10 s and pushing to a hub, beside
+   Debian's prometheus-node-exporter scraped at the same interval by Debian's Prometheus in agent
+   mode (a scraper with a write-ahead log and nothing else): each process's CPU seconds per
+   minute over the same window and its RSS (mean and peak of samples every 2 s). Targets: agent
+   RSS <= 0.5x node_exporter's; agent CPU <= 0.5x node_exporter's plus the scraper's. The agent's
+   CPU includes compressing, buffering (one fdatasync per collection) and sending; the hub's is
+   not counted, as the scraper's storage is not.
+2. The hub under `telltale sim`: 1,000 agents x 300 series every 10 s (BENCH_AGENTS_SCALE scales
+   the agents), for BENCH_AGENTS_HUB_S seconds: hub CPU and RSS, the p50/p99/max time from a batch
+   sent to its acknowledgement, and whether every sample sent was stored (the hub's
+   telltale_ingest_samples_total against what sim sent)."""
+
+import datetime
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WORK = os.environ["BENCH_WORK"]
+PIDFILE = os.environ["BENCH_PIDFILE"]
+BINARY = os.environ["BENCH_BINARY"]
+OUT = os.path.join(ROOT, "bench", "out")
+RESULTS = os.path.join(ROOT, "bench", "AGENT_RESULTS.md")
+HOST = "127.0.0.1"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SCALE = float(os.environ.get("BENCH_AGENTS_SCALE", "1"))
+HUB_S = int(os.environ.get("BENCH_AGENTS_HUB_S", "120"))
+WINDOWS = {1: int(os.environ.get("BENCH_AGENTS_WINDOW_1S", "60")),
+           10: int(os.environ.get("BENCH_AGENTS_WINDOW_10S", "180"))}
+PASSWORD = "bench-password-0123456789"
+procs = []
+
+
+def log(msg):
+    print(f"bench-agents: {msg}", file=sys.stderr, flush=True)
+
+
+def start(name, args):
+    logf = open(os.path.join(OUT, f"{name}.log"), "wb")
+    p = subprocess.Popen(args, stdout=logf, stderr=logf, stdin=subprocess.DEVNULL, cwd=WORK)
+    with open(PIDFILE, "a") as f:
+        f.write(f"{p.pid}\n")
+    procs.append(p)
+    return p
+
+
+def stop(p):
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def write_bytes(pid):
+    with open(f"/proc/{pid}/io") as f:
+        for line in f:
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    return 0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def wait_http(port, path="/", timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            c = http.client.HTTPConnection(HOST, port, timeout=2)
+            c.request("GET", path)
+            c.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing answers on {port}")
+
+
+class Hub:
+    def __init__(self, name):
+        self.data = os.path.join(WORK, name)
+        os.makedirs(self.data)
+        subprocess.run([BINARY, "user", "add", "bench", "--role", "admin", "--password-stdin", "--data", self.data],
+                       input=PASSWORD, text=True, check=True, capture_output=True)
+        out = subprocess.run([BINARY, "token", "create", "--user", "bench", "--data", self.data], text=True,
+                             check=True, capture_output=True).stdout
+        self.token = out.strip().splitlines()[-1].strip()
+        self.port = free_port()
+        self.proc = start(name, [BINARY, "serve", "--listen", f"{HOST}:{self.port}", "--data", self.data,
+                                 "--api-rate-limit", "0", "--snmp-trap-listen", "off"])
+        wait_http(self.port, "/healthz")
+        self.url = f"http://{HOST}:{self.port}"
+
+    def metric(self, name):
+        c = http.client.HTTPConnection(HOST, self.port, timeout=10)
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+        m = re.search(rf"^{name}(?:{{}})? (\S+)$", text, re.M)
+        return float(m.group(1)) if m else 0.0
+
+
+class Sampler:
+    """CPU over a window and RSS every 2 s, of several processes."""
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.rss = {n: [] for n in pids}
+
+    def run(self, seconds):
+        cpu0 = {n: cpu_s(p) for n, p in self.pids.items()}
+        io0 = {n: write_bytes(p) for n, p in self.pids.items()}
+        t0 = time.time()
+        while time.time() - t0 < seconds:
+            for n, p in self.pids.items():
+                self.rss[n].append(rss_kib(p))
+            time.sleep(2)
+        elapsed = time.time() - t0
+        return {n: {"cpu_s_per_min": (cpu_s(p) - cpu0[n]) * 60 / elapsed,
+                    "rss_mean_kib": sum(self.rss[n]) / len(self.rss[n]),
+                    "rss_peak_kib": max(self.rss[n]),
+                    "written_bytes": write_bytes(p) - io0[n],
+                    "seconds": elapsed}
+                for n, p in self.pids.items()}
+
+
+def agent_vs_node_exporter(hub, interval):
+    ne_port, prom_port = free_port(), free_port()
+    ne = start(f"node-exporter-{interval}s", ["prometheus-node-exporter", f"--web.listen-address={HOST}:{ne_port}"])
+    wait_http(ne_port, "/metrics")
+    cfg = os.path.join(WORK, f"prom-{interval}.yml")
+    with open(cfg, "w") as f:
+        f.write(f"global:\n  scrape_interval: {interval}s\n  scrape_timeout: {min(interval, 10) * 0.9}s\n"
+                f"scrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ['{HOST}:{ne_port}']\n")
+    prom = start(f"prometheus-agent-{interval}s",
+                 ["prometheus", "--enable-feature=agent", f"--config.file={cfg}",
+                  f"--storage.agent.path={os.path.join(WORK, f'prom-wal-{interval}')}",
+                  f"--web.listen-address={HOST}:{prom_port}"])
+    wait_http(prom_port, "/-/ready")
+    agent = start(f"agent-{interval}s", [BINARY, "agent", "--hub", hub.url, "--token", hub.token,
+                                         "--interval", f"{interval}s", "--buffer-dir",
+                                         os.path.join(WORK, f"agent-buf-{interval}"),
+                                         "--docker-socket", "/nonexistent.sock"])
+    time.sleep(max(10, 3 * interval))  # registered, collecting, scraped, warm
+    window = WINDOWS[interval]
+    log(f"measuring agent and node_exporter at {interval} s for {window} s")
+    m = Sampler({"agent": agent.pid, "node_exporter": ne.pid, "prometheus_agent": prom.pid}).run(window)
+    collections = window / interval
+    m["agent"]["written_per_collection"] = m["agent"]["written_bytes"] / collections
+    series = len([l for l in subprocess.run([BINARY, "agent", "--once", "--print", "--docker-socket",
+                                             "/nonexistent.sock"], capture_output=True, text=True).stdout.splitlines()
+                  if l and not l.startswith("#")])
+    scraped = 0
+    try:
+        c = http.client.HTTPConnection(HOST, ne_port, timeout=10)
+        c.request("GET", "/metrics")
+        scraped = len([l for l in c.getresponse().read().decode().splitlines() if l and not l.startswith("#")])
+    except OSError:
+        pass
+    for p in (agent, prom, ne):
+        stop(p)
+    return {"interval": interval, "m": m, "agent_series": series, "node_exporter_series": scraped}
+
+
+def hub_under_sim():
+    hub = Hub("hub-sim")
+    agents = max(1, int(1000 * SCALE))
+    hub_pid = hub.proc.pid
+    log(f"hub: {agents} simulated agents x 300 series every 10 s for {HUB_S} s")
+    cpu0 = cpu_s(hub_pid)
+    sim = subprocess.Popen([BINARY, "sim", "--hub", hub.url, "--token", hub.token, "--agents", str(agents),
+                            "--series", "300", "--interval", "10s", "--duration", f"{HUB_S}s", "--threads", "2"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=WORK)
+    with open(PIDFILE, "a") as f:
+        f.write(f"{sim.pid}\n")
+    rss = []
+    lines = []
+    t0 = time.time()
+    while sim.poll() is None:
+        rss.append(rss_kib(hub_pid))
+        time.sleep(2)
+    out, err = sim.communicate()
+    lines = out.splitlines()
+    elapsed = time.time() - t0
+    hub_cpu = cpu_s(hub_pid) - cpu0
+    summary = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
+    stored = hub.metric("telltale_ingest_samples_total")
+    stop(hub.proc)
+    return {"agents": agents, "summary": summary, "stored": stored, "hub_cpu_s": hub_cpu,
+            "elapsed": elapsed, "rss_mean_kib": sum(rss) / max(1, len(rss)), "rss_peak_kib": max(rss or [0]),
+            "sim_stdout": "\n".join(lines[-8:]), "sim_stderr": err[-2000:]}
+
+
+def pkg(p):
+    r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", p], capture_output=True, text=True)
+    return r.stdout.strip() or "?"
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    hub = Hub("hub")
+    runs = [agent_vs_node_exporter(hub, i) for i in (1, 10)]
+    stop(hub.proc)
+    h = hub_under_sim()
+    write(runs, h)
+
+
+def write(runs, h):
+    L = ["# Agent results", "",
+         f"Generated by `bash bench/agents/run.sh` on {datetime.date.today()} "
+         f"({os.cpu_count()} cores; prometheus-node-exporter {pkg('prometheus-node-exporter')}, "
+         f"prometheus {pkg('prometheus')}). Shared, noisy machine: read the ratios.", "",
+         "## Agent beside node_exporter", "",
+         "The agent collects this machine and pushes to a hub on loopback; node_exporter is scraped by "
+         "Prometheus in agent mode at the same interval. CPU is seconds of CPU per minute over the same "
+         "window; RSS sampled every 2 s.", "",
+         "| interval | process | CPU s/min | RSS mean | RSS peak | series |", "|---|---|---|---|---|---|"]
+    checks = []
+    for r in runs:
+        m = r["m"]
+        for n in ("agent", "node_exporter", "prometheus_agent"):
+            series = r["agent_series"] if n == "agent" else r["node_exporter_series"] if n == "node_exporter" else ""
+            L.append(f"| {r['interval']} s | {n} | {m[n]['cpu_s_per_min']:.3f} | {m[n]['rss_mean_kib'] / 1024:.1f} MiB "
+                     f"| {m[n]['rss_peak_kib'] / 1024:.1f} MiB | {series} |")
+        rss_ratio = m["agent"]["rss_peak_kib"] / m["node_exporter"]["rss_peak_kib"]
+        cpu_ratio = m["agent"]["cpu_s_per_min"] / (m["node_exporter"]["cpu_s_per_min"] + m["prometheus_agent"]["cpu_s_per_min"])
+        checks.append((r["interval"], rss_ratio, cpu_ratio,
+                       m["agent"]["cpu_s_per_min"] / max(1e-9, m["node_exporter"]["cpu_s_per_min"]),
+                       m["agent"]["written_per_collection"]))
+    L += ["", "| interval | agent RSS / node_exporter RSS (peak) | agent CPU / (node_exporter + scraper) | "
+          "agent CPU / node_exporter | agent bytes written per collection |", "|---|---|---|---|---|"]
+    for interval, rss_ratio, cpu_ratio, cpu_ne, written in checks:
+        L.append(f"| {interval} s | {rss_ratio:.2f}x {'(target <= 0.5: met)' if rss_ratio <= 0.5 else '(target <= 0.5: MISSED)'} "
+                 f"| {cpu_ratio:.2f}x {'(target <= 0.5: met)' if cpu_ratio <= 0.5 else '(target <= 0.5: MISSED)'} "
+                 f"| {cpu_ne:.2f}x | {written:.0f} B |")
+    s = h["summary"]
+    lost = s.get("samples", 0) - h["stored"]
+    L += ["", "## The hub under `telltale sim`", "",
+          f"{h['agents']} simulated agents x 300 series every 10 s (compressed binary batches, as agents send), "
+          f"for {h['elapsed']:.0f} s, on this 2-core machine beside the simulator itself.", "",
+          "| measure | value |", "|---|---|",
+          f"| batches sent / acknowledged | {s.get('sent')} / {s.get('acked')} (nacked {s.get('nacked')}, errors {s.get('errors')}) |",
+          f"| samples sent / stored by the hub | {s.get('samples')} / {h['stored']:.0f} ({'none lost' if lost == 0 else f'{lost:.0f} LOST'}) |",
+          f"| samples per second | {s.get('samples', 0) / max(1, s.get('seconds', 1)):.0f} |",
+          f"| ack latency p50 / p99 / max | {s.get('p50_ms', 0):.1f} / {s.get('p99_ms', 0):.1f} / {s.get('max_ms', 0):.1f} ms |",
+          f"| hub CPU | {h['hub_cpu_s'] / h['elapsed']:.2f} cores ({h['hub_cpu_s'] * 1e6 / max(1, s.get('samples', 1)):.1f} µs per sample) |",
+          f"| hub RSS mean / peak | {h['rss_mean_kib'] / 1024:.0f} / {h['rss_peak_kib'] / 1024:.0f} MiB |",
+          "", "```", h["sim_stdout"], "```", ""]
+    with open(RESULTS, "w") as f:
+        f.write("\n".join(L))
+    log(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        for p in procs:
+            stop(p)

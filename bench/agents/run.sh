@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Agent benchmarks: `telltale agent` beside Debian's prometheus-node-exporter scraped by
+# Prometheus in agent mode at the same interval (1 s and 10 s), and the hub under `telltale sim`
+# (1,000 agents x 300 series every 10 s). One command from the repository root:
+#   bash bench/agents/run.sh
+# Writes bench/AGENT_RESULTS.md. Everything runs on 127.0.0.0/8; every process is stopped on exit.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+for tool in prometheus-node-exporter prometheus python3; do
+  command -v "$tool" >/dev/null 2>&1 || { bash packaging/install-deps.sh --test; break; }
+done
+if [[ ! -x build/telltale ]]; then
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+  cmake --build build -j2 --target telltale
+fi
+WORK="$(mktemp -d /tmp/telltale-bench-agents.XXXXXX)"
+PIDFILE="$WORK/pids"
+: >"$PIDFILE"
+cleanup() {
+  local rc=$?
+  while read -r pid; do [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true; done <"$PIDFILE"
+  rm -rf "$WORK"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p bench/out
+BENCH_WORK="$WORK" BENCH_PIDFILE="$PIDFILE" BENCH_BINARY="$ROOT/build/telltale" python3 bench/agents/bench_agents.py &
+echo $! >>"$PIDFILE"
+wait $!
