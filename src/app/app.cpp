@@ -114,6 +114,7 @@ Result<ws::ClientInfo> ingest_client(const std::string& authorization, const std
   if (fleet::FleetService::is_agent_credential(*bearer)) {
     auto agent = TT_TRY(fleet.authenticate_agent(*bearer));
     stream->key = fmt::format("agent:{}", agent.credential_id);
+    stream->credential_id = agent.credential_id;
     stream->node_id = agent.node_id;
     stream->node_name = agent.node_name;
     stream->interval_ms = agent.interval_ms;
@@ -293,6 +294,25 @@ int serve(const ServeOptions& opt) {
   inventory::NodeService nodes(writer, readers, bus, SystemClock::instance());
   // Agents: registration over HTTP; batches over the ingest socket, answered after their commit.
   fleet::FleetService fleet(writer, readers, bus, auth, SystemClock::instance());
+  // An agent's socket ends with its credential: a new registration of its host, or the node's
+  // deletion (its credentials go with it).
+  auto close_agent_sockets = [&hub](std::int64_t node_id, std::int64_t kept) {
+    hub.close_revoked([node_id, kept](const ws::ClientInfo& c) {
+      const auto* s = static_cast<const fleet::Stream*>(c.ingest.get());
+      return s && s->node_id == node_id && s->credential_id != kept;
+    });
+  };
+  fleet.on_credentials_ended([&loop, close_agent_sockets](std::int64_t node_id, std::int64_t kept) {
+    loop.post([close_agent_sockets, node_id, kept] { close_agent_sockets(node_id, kept); });
+  });
+  bus.events.subscribe([close_agent_sockets](const bus::Event& e) {
+    if (e.kind != "node.deleted") return;
+    const auto event = nlohmann::json::parse(*e.json, nullptr, false);
+    const auto id = event.is_object() ? event.value(nlohmann::json::json_pointer("/data/node/id"),
+                                                    std::int64_t{0})
+                                      : 0;
+    if (id != 0) close_agent_sockets(id, 0);
+  });
   fleet::Ingestor ingestor(store, writer, readers, bus, SystemClock::instance(),
                            [&loop, &hub](std::uint64_t client, std::string message, bool close) {
                              loop.post([&hub, client, message = std::move(message), close] {

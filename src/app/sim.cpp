@@ -40,8 +40,8 @@ struct SimAgent {
   std::string name, credential, source;
   std::optional<agent::WsLink> link;
   std::uint64_t seq = 0;
-  std::int64_t next_ms = 0;     // wall time of its next batch
-  std::int64_t silent_until = 0;  // flapping: no batch before this
+  std::int64_t next_ms = 0;                                   // wall time of its next batch
+  std::int64_t silent_until = 0;                              // flapping: no batch before this
   std::unordered_map<std::uint64_t, Clock::time_point> sent;  // unacknowledged, by seq
   std::vector<double> values;
 };
@@ -133,7 +133,8 @@ void run_agents(std::vector<SimAgent*> agents, const agent::HubUrl& hub, std::in
     fds.clear();
     for (SimAgent* a : agents)
       if (a->link) fds.push_back({a->link->fd(), POLLIN, 0});
-    ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<std::int64_t>(next - wall_ms(), 0, 200)));
+    ::poll(fds.data(), fds.size(),
+           static_cast<int>(std::clamp<std::int64_t>(next - wall_ms(), 0, 200)));
     for (SimAgent* a : agents) {
       while (a->link) {
         auto message = a->link->receive(0ms);
@@ -149,7 +150,8 @@ void run_agents(std::vector<SimAgent*> agents, const agent::HubUrl& hub, std::in
         const auto seq = answer.value("seq", std::uint64_t{0});
         auto it = a->sent.find(seq);
         if (it == a->sent.end()) continue;
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - it->second).count();
+        const double ms =
+            std::chrono::duration<double, std::milli>(Clock::now() - it->second).count();
         a->sent.erase(it);
         if (answer.value("type", std::string()) == "ack") {
           tally.ack(ms);
@@ -171,8 +173,8 @@ int sim(const SimOptions& opt) {
     return 2;
   }
   const auto interval_ms = parse_duration_ms(opt.interval);
-  const auto duration_ms = opt.duration.empty() ? std::optional<std::int64_t>(0)
-                                                : parse_duration_ms(opt.duration);
+  const auto duration_ms =
+      opt.duration.empty() ? std::optional<std::int64_t>(0) : parse_duration_ms(opt.duration);
   if (!interval_ms || *interval_ms < 100 || !duration_ms || opt.agents < 1 || opt.series < 1 ||
       opt.flap < 0 || opt.flap > 1 || opt.threads < 1) {
     fmt::print(stderr, "telltale sim: bad --interval, --duration, --agents, --series or --flap\n");
@@ -222,8 +224,8 @@ int sim(const SimOptions& opt) {
     for (std::size_t i = static_cast<std::size_t>(t); i < agents.size();
          i += static_cast<std::size_t>(opt.threads))
       mine.push_back(&agents[i]);
-    threads.emplace_back(run_agents, std::move(mine), *hub, *interval_ms, opt.flap,
-                         std::ref(tally), std::cref(stop), std::cref(draining));
+    threads.emplace_back(run_agents, std::move(mine), *hub, *interval_ms, opt.flap, std::ref(tally),
+                         std::cref(stop), std::cref(draining));
   }
   std::thread waiter([&] {
     timespec step{0, 200'000'000};
@@ -243,14 +245,15 @@ int sim(const SimOptions& opt) {
     if (now - last_report < 10s && !draining) continue;
     std::lock_guard lock(tally.mutex);
     const double secs = std::chrono::duration<double>(now - last_report).count();
-    fmt::print("t={:.0f}s sent={:.1f}/s acked={:.1f}/s samples={:.0f}/s p50={:.1f}ms p99={:.1f}ms "
-               "nacked={} errors={}\n",
-               std::chrono::duration<double>(now - load_start).count(),
-               static_cast<double>(tally.sent - last_sent) / secs,
-               static_cast<double>(tally.acked - last_acked) / secs,
-               static_cast<double>(tally.sent - last_sent) * opt.series / secs,
-               quantile(tally.latencies_ms, 0.5), quantile(tally.latencies_ms, 0.99),
-               tally.nacked, tally.errors);
+    fmt::print(
+        "t={:.0f}s sent={:.1f}/s acked={:.1f}/s samples={:.0f}/s p50={:.1f}ms p99={:.1f}ms "
+        "nacked={} errors={}\n",
+        std::chrono::duration<double>(now - load_start).count(),
+        static_cast<double>(tally.sent - last_sent) / secs,
+        static_cast<double>(tally.acked - last_acked) / secs,
+        static_cast<double>(tally.sent - last_sent) * opt.series / secs,
+        quantile(tally.latencies_ms, 0.5), quantile(tally.latencies_ms, 0.99), tally.nacked,
+        tally.errors);
     std::fflush(stdout);
     tally.all_ms.insert(tally.all_ms.end(), tally.latencies_ms.begin(), tally.latencies_ms.end());
     tally.latencies_ms.clear();

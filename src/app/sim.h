@@ -16,8 +16,8 @@ struct SimOptions {
   int agents = 10;
   int series = 300;
   std::string interval = "10s";
-  double flap = 0;           // 0..1
-  std::string duration;      // empty: until SIGINT/SIGTERM
+  double flap = 0;       // 0..1
+  std::string duration;  // empty: until SIGINT/SIGTERM
   int threads = 2;
 };
 

@@ -62,9 +62,10 @@ Result<inventory::NodeInput> node_input(const json& body) {
   return inventory::decode_node_input(node, InputMode::create);
 }
 
-// Issues a credential for the node, ending the node's earlier ones: one agent per host.
-std::string issue_credential(SQLite::Database& db, std::int64_t node_id, std::int64_t interval_ms,
-                             TimeMs now) {
+// Issues a credential for the node, ending the node's earlier ones: one agent per host. Returns
+// it and its id.
+std::pair<std::string, std::int64_t> issue_credential(SQLite::Database& db, std::int64_t node_id,
+                                                      std::int64_t interval_ms, TimeMs now) {
   SQLite::Statement end(db,
                         "UPDATE agent_credentials SET revoked_at = ? WHERE node_id = ? AND "
                         "revoked_at IS NULL");
@@ -80,7 +81,7 @@ std::string issue_credential(SQLite::Database& db, std::int64_t node_id, std::in
   ins.bind(3, interval_ms);
   ins.bind(4, now);
   ins.exec();
-  return credential;
+  return {credential, db.getLastInsertRowid()};
 }
 
 }  // namespace
@@ -284,7 +285,11 @@ Result<Registration> FleetService::register_host(const std::string& bearer, cons
       bind_hash(upd, 2, bearer_hash);
       upd.exec();
     } else {
-      reg.credential = issue_credential(db, reg.node.id, reg.interval_ms, change.now());
+      auto [credential, id] = issue_credential(db, reg.node.id, reg.interval_ms, change.now());
+      reg.credential = std::move(credential);
+      if (m_credentials_ended)
+        change.after_commit(
+            [this, node = reg.node.id, kept = id] { m_credentials_ended(node, kept); });
     }
     if (enrolment) {
       SQLite::Statement use(db,

@@ -94,6 +94,11 @@ class FleetService {
 
   static bool is_agent_credential(std::string_view bearer) { return bearer.starts_with("tta_"); }
 
+  // Told, after the commit, that a node's credentials other than `kept` (0: all) have ended, so
+  // the sockets opened with them close. Set before the service is shared between threads.
+  using CredentialsEnded = std::function<void(std::int64_t node_id, std::int64_t kept)>;
+  void on_credentials_ended(CredentialsEnded fn) { m_credentials_ended = std::move(fn); }
+
  private:
   Result<std::optional<std::int64_t>> authorise_registration(const std::string& bearer,
                                                              Actor& actor);
@@ -102,6 +107,7 @@ class FleetService {
   db::Readers& m_readers;
   auth::AuthService& m_auth;
   const Clock& m_clock;
+  CredentialsEnded m_credentials_ended;
 };
 
 }  // namespace tt::fleet

@@ -42,6 +42,7 @@ namespace tt::fleet {
 struct Stream {
   std::string key;           // "agent:<credential id>" or "token:<API token id>"
   std::int64_t node_id = 0;  // an agent's node; 0 for an API token (labels as sent, no events)
+  std::int64_t credential_id = 0;  // the agent's
   std::string node_name;
   std::int64_t interval_ms = 0;
 };

@@ -185,6 +185,22 @@ class AgentsHubTest(AdminTestCase):
         self.assertEqual(kinds["agent.buffer_dropped"]["data"]["records"], 3)
         s.close()
 
+    def test_an_agents_socket_ends_with_its_credential(self):
+        t = self.enrolment_token()["token"]
+        ident = "machine-id:" + "c" * 32
+        first = self.register(t, body(ident, "edge-5")).json["data"]
+        s = IngestSocket(self.server.port, first["credential"])
+        self.assertEqual(s.send(batch(1, "x 1\n"))["type"], "ack")
+        # The host registers again (a re-installed agent): the old credential's socket closes.
+        self.register(t, body(ident, "edge-5"))
+        self.assertEqual(s.ws.expect_close(), 1008)
+        second = self.register(t, body(ident, "edge-5")).json["data"]
+        s2 = IngestSocket(self.server.port, second["credential"])
+        self.assertEqual(s2.send(batch(1, "x 1\n"))["type"], "ack")
+        # The node is deleted: its credentials go, and so does the socket.
+        self.assertStatus(self.req("DELETE", f"/api/v1/nodes/{second['node']['id']}"), 204)
+        self.assertEqual(s2.ws.expect_close(), 1008)
+
     def test_pipelined_batches_keep_their_order(self):
         t = self.enrolment_token()["token"]
         reg = self.register(t, body("machine-id:" + "8" * 32, "edge-2")).json["data"]
