@@ -156,7 +156,7 @@ def agent_vs_node_exporter(hub, interval):
     wait_http(ne_port, "/metrics")
     cfg = os.path.join(WORK, f"prom-{interval}.yml")
     with open(cfg, "w") as f:
-        f.write(f"global:\n  scrape_interval: {interval}s\n  scrape_timeout: {min(interval, 10) * 0.9}s\n"
+        f.write(f"global:\n  scrape_interval: {interval}s\n  scrape_timeout: {int(min(interval, 10) * 900)}ms\n"
                 f"scrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ['{HOST}:{ne_port}']\n")
     prom = start(f"prometheus-agent-{interval}s",
                  ["prometheus", "--enable-feature=agent", f"--config.file={cfg}",

@@ -211,7 +211,8 @@ void Runner::collect_once(std::int64_t at_ms) {
   if (names.empty())
     for (const auto& c : collect::collectors()) names.emplace_back(c.name);
   const bool containers = std::erase(names, "containers") > 0;
-  collect::Samples samples = collect::collect(m_config.roots, names);
+  // (collect() takes no names as every one.)
+  collect::Samples samples = names.empty() ? collect::Samples{} : collect::collect(m_config.roots, names);
   json events = json::array();
   if (containers) {
     auto now = collect::collect_engine(m_config.roots, m_containers->source, samples);

@@ -87,12 +87,12 @@ std::pair<std::string, std::int64_t> issue_credential(SQLite::Database& db, std:
 }  // namespace
 
 json to_json(const EnrolmentToken& t) {
-  auto time = [](const std::optional<TimeMs>& v) { return v ? json(*v) : json(); };
+  auto time = [](const std::optional<TimeMs>& v) { return v ? json(format_rfc3339(*v)) : json(); };
   return {{"id", t.id},
           {"name", t.name},
           {"prefix", t.prefix},
           {"created_by", t.created_by},
-          {"created_at", t.created_at},
+          {"created_at", format_rfc3339(t.created_at)},
           {"expires_at", time(t.expires_at)},
           {"revoked_at", time(t.revoked_at)},
           {"uses", t.uses},

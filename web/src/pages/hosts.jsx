@@ -13,11 +13,11 @@ export function agentCommand(origin, token) {
   return `telltale agent --hub ${origin} --token ${token}`;
 }
 
-// Hosts registered since `since` (ms): agents' nodes made then or later.
+// Hosts registered since `since` (RFC 3339, the server's clock): agents' nodes made then or later.
 function NewHosts({ since }) {
   const { nodes } = useLive();
   const fresh = [...nodes.values()].filter(
-    (n) => n.metadata?.agent_version && Date.parse(n.created_at) >= since - 1000,
+    (n) => n.metadata?.agent_version && Date.parse(n.created_at) >= Date.parse(since),
   );
   if (!fresh.length)
     return (
@@ -44,7 +44,7 @@ export function AddHost() {
   const work = async (v) => {
     const body = { name: v.name.trim() };
     if (v.expires_in.trim()) body.expires_in = v.expires_in.trim();
-    setCreated({ ...(await post('/api/v1/enrolment-tokens', body)).data, at: Date.now() });
+    setCreated((await post('/api/v1/enrolment-tokens', body)).data);
     list.reload();
   };
   const command = created && agentCommand(location.origin, created.token);
@@ -126,7 +126,7 @@ export function AddHost() {
               Copy
             </button>
           </p>
-          <NewHosts since={created.at} />
+          <NewHosts since={created.created_at} />
         </div>
       )}
     </ListPage>
