@@ -4,6 +4,8 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -33,23 +35,13 @@ using namespace std::chrono_literals;
 constexpr const char* kIngestPath = "/api/v1/ingest";
 constexpr const char* kRegisterPath = "/api/v1/agents/register";
 constexpr auto kHubTimeout = 15s;
-constexpr auto kMaxBackoff = 60s;
+constexpr auto kMaxBackoff = 30s;
 constexpr std::size_t kMaxInFlightBytes = 4u << 20;
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// Sleeps up to `d`, waking early when `stop` is set.
-void nap(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
-  const auto until = std::chrono::steady_clock::now() + d;
-  while (!stop && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
-        200ms, std::chrono::duration_cast<std::chrono::milliseconds>(
-                   until - std::chrono::steady_clock::now()) +
-                   1ms));
 }
 
 // The addresses of an interface, IPv4 first; link-local IPv6 ones left out.
@@ -199,11 +191,35 @@ struct Runner::Containers {
 Runner::Runner(AgentConfig config, std::unique_ptr<Buffer> buffer)
     : m_config(std::move(config)),
       m_buffer(std::move(buffer)),
-      m_containers(std::make_unique<Containers>()) {
+      m_containers(std::make_unique<Containers>()),
+      m_wake_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   m_hub = parse_hub_url(m_config.hub).value();  // app/ checked it
 }
 
-Runner::~Runner() = default;
+Runner::~Runner() {
+  if (m_wake_fd >= 0) ::close(m_wake_fd);
+}
+
+void Runner::stop() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_stopping = true;
+  }
+  m_cv.notify_all();
+  wake_sender();
+}
+
+void Runner::wake_sender() {
+  const std::uint64_t one = 1;
+  (void)!::write(m_wake_fd, &one, sizeof one);
+}
+
+bool Runner::sleep_until(std::int64_t until_ms) {
+  std::unique_lock lock(m_mutex);
+  const auto until = std::chrono::system_clock::time_point(std::chrono::milliseconds(until_ms));
+  m_cv.wait_until(lock, until, [this] { return m_stopping; });
+  return !m_stopping;
+}
 
 void Runner::collect_once(std::int64_t at_ms) {
   const auto started = std::chrono::steady_clock::now();
@@ -212,7 +228,8 @@ void Runner::collect_once(std::int64_t at_ms) {
     for (const auto& c : collect::collectors()) names.emplace_back(c.name);
   const bool containers = std::erase(names, "containers") > 0;
   // (collect() takes no names as every one.)
-  collect::Samples samples = names.empty() ? collect::Samples{} : collect::collect(m_config.roots, names);
+  collect::Samples samples =
+      names.empty() ? collect::Samples{} : collect::collect(m_config.roots, names);
   json events = json::array();
   if (containers) {
     auto now = collect::collect_engine(m_config.roots, m_containers->source, samples);
@@ -249,14 +266,14 @@ void Runner::collect_once(std::int64_t at_ms) {
   if (!packed.ok()) return log::error("agent: {}", packed.error().message);
   if (auto appended = m_buffer->append(packed.value()); !appended.ok())
     log::error("agent: collection of {} not kept: {}", at_ms, appended.error().message);
+  else
+    wake_sender();
 }
 
-void Runner::collect_loop(const std::atomic<bool>& stop) {
+void Runner::collect_loop() {
   const std::int64_t every = m_config.interval.count();
   std::int64_t next = (wall_ms() / every + 1) * every;
-  while (!stop) {
-    nap(std::chrono::milliseconds(std::max<std::int64_t>(0, next - wall_ms())), stop);
-    if (stop) break;
+  while (sleep_until(next)) {
     collect_once(next);
     next += every;
     // After a stall (a suspended host) the missed slots are skipped, not collected in a burst.
@@ -298,11 +315,15 @@ Result<std::string> Runner::ensure_credential(bool kept_invalid) {
                          : "the hub refused the credential and the token");
 }
 
-Result<void> Runner::deliver(WsLink& link, const std::atomic<bool>& stop) {
+Result<void> Runner::deliver(WsLink& link) {
   std::deque<std::uint64_t> in_flight;
   std::uint64_t last_sent = m_acked;
   std::size_t window_bytes = 0;
-  while (!stop) {
+  auto stopping = [this] {
+    std::lock_guard lock(m_mutex);
+    return m_stopping;
+  };
+  while (!stopping()) {
     if (in_flight.size() < kWindow && window_bytes < kMaxInFlightBytes) {
       auto records =
           m_buffer->read(last_sent, kMaxInFlightBytes - window_bytes, kWindow - in_flight.size());
@@ -312,11 +333,17 @@ Result<void> Runner::deliver(WsLink& link, const std::atomic<bool>& stop) {
         in_flight.push_back(r.seq);
         window_bytes += r.payload.size();
         last_sent = r.seq;
-        ++m_sent;
       }
       if (!records->empty()) continue;  // fill the window before waiting
     }
-    auto message = TT_TRY(link.receive(in_flight.empty() ? 250ms : 2s));
+    // Sleep until the hub says something, a record is appended, or stop(); at most 5 s, so the
+    // link's keepalive (in receive) runs.
+    pollfd fds[2] = {{link.fd(), POLLIN, 0}, {m_wake_fd, POLLIN, 0}};
+    if (::poll(fds, 2, 5000) > 0 && (fds[1].revents & POLLIN)) {
+      std::uint64_t n = 0;
+      (void)!::read(m_wake_fd, &n, sizeof n);
+    }
+    auto message = TT_TRY(link.receive(0ms));
     if (!message) continue;
     auto answer = json::parse(*message, nullptr, false);
     if (!answer.is_object() || !answer.contains("seq")) continue;
@@ -339,13 +366,13 @@ Result<void> Runner::deliver(WsLink& link, const std::atomic<bool>& stop) {
   return ok();
 }
 
-void Runner::run(const std::atomic<bool>& stop) {
-  std::thread collector([this, &stop] { collect_loop(stop); });
+void Runner::run() {
+  std::thread collector([this] { collect_loop(); });
   std::chrono::milliseconds backoff = 1s;
   bool kept_invalid = false;
   bool registered = false;
   std::string credential;
-  while (!stop) {
+  for (;;) {
     if (!registered || kept_invalid) {
       auto cred = ensure_credential(kept_invalid);
       if (cred.ok()) {
@@ -362,7 +389,7 @@ void Runner::run(const std::atomic<bool>& stop) {
       if (link.ok()) {
         log::info("agent: connected to {}", m_config.hub);
         const auto acked_before = m_acked.load();
-        auto delivered = deliver(link.value(), stop);
+        auto delivered = deliver(link.value());
         link->close();
         if (m_acked > acked_before) backoff = 1s;
         if (!delivered.ok()) {
@@ -375,8 +402,7 @@ void Runner::run(const std::atomic<bool>& stop) {
         kept_invalid = link.error().kind == ErrorKind::unauthenticated;
       }
     }
-    if (stop) break;
-    nap(jittered(backoff), stop);
+    if (!sleep_until(wall_ms() + jittered(backoff).count())) break;
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
   }
   collector.join();

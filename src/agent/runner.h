@@ -7,14 +7,18 @@
 // Threads: the collector (a thread of its own, on the interval's grid: collections at multiples
 // of the interval, timestamped with that time, so their timestamps are regular) and the sender
 // (the caller's thread: registration, the socket, acknowledgements, reconnection with jittered
-// backoff). They meet in the buffer only. Live batches queue behind a backlog, which goes out as
-// fast as the hub acknowledges (kWindow batches in flight), many times real time.
+// backoff). They meet in the buffer only; an eventfd tells the sender of a new record (or of
+// stop), so both sleep until there is work: at a 10 s interval the agent wakes a few times in
+// 10 s, not several times a second. Live batches queue behind a backlog, which goes out as fast as
+// the hub acknowledges (kWindow batches in flight), many times real time.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,25 +68,33 @@ class Runner {
 
   Runner(AgentConfig config, std::unique_ptr<Buffer> buffer);
   ~Runner();
-  // Runs until `stop` is set. A hub that cannot be reached, or refuses the agent, is tried again
-  // (with backoff) while the collections wait in the buffer.
-  void run(const std::atomic<bool>& stop);
+  // Runs until stop(). A hub that cannot be reached, or refuses the agent, is tried again (with
+  // backoff) while the collections wait in the buffer.
+  void run();
+  // Any thread (a signal's): run() returns soon after; what is not delivered stays buffered.
+  void stop();
 
  private:
-  void collect_loop(const std::atomic<bool>& stop);
+  void collect_loop();
   void collect_once(std::int64_t at_ms);
   // Registers (with the kept credential, else the token) and keeps the credential.
   Result<std::string> ensure_credential(bool kept_invalid);
-  // Sends and acknowledges until the link fails or `stop`.
-  Result<void> deliver(WsLink& link, const std::atomic<bool>& stop);
+  // Sends and acknowledges until the link fails or stop().
+  Result<void> deliver(WsLink& link);
+  // Sleeps until `until` (wall ms) or stop(); false once stopped.
+  bool sleep_until(std::int64_t until_ms);
+  void wake_sender();
 
   AgentConfig m_config;
   std::unique_ptr<Buffer> m_buffer;
   HubUrl m_hub;
   struct Containers;
   std::unique_ptr<Containers> m_containers;
-  std::atomic<std::uint64_t> m_sent{0};
   std::atomic<std::uint64_t> m_acked{0};
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  bool m_stopping = false;  // under m_mutex
+  int m_wake_fd = -1;       // eventfd: a record was appended, or stop()
 };
 
 }  // namespace tt::agent

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -76,16 +75,16 @@ int run_agent(agent::AgentConfig config) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  std::atomic<bool> stop{false};
-  std::thread waiter([&] {
+  log::info("agent: collecting every {} for {} (buffer in {})",
+            format_duration_ms(config.interval.count()), config.hub, config.buffer_dir);
+  agent::Runner runner(std::move(config), std::move(buffer.value()));
+  std::thread waiter([&runner, &signals] {
     int sig = 0;
     sigwait(&signals, &sig);
     log::info("agent: received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    stop = true;
+    runner.stop();
   });
-  log::info("agent: collecting every {} for {} (buffer in {})",
-            format_duration_ms(config.interval.count()), config.hub, config.buffer_dir);
-  agent::Runner(std::move(config), std::move(buffer.value())).run(stop);
+  runner.run();
   waiter.join();
   return 0;
 }

@@ -199,7 +199,7 @@ class AgentTest(unittest.TestCase):
         back = time.time()
         self.assertTrue(wait_until(lambda: any(
             e["kind"] == "agent.buffer_dropped"
-            for e in self.get("/api/v1/events?order=desc&limit=100&topic=nodes")), timeout=15), a.log())
+            for e in self.get("/api/v1/events?order=desc&limit=100&topic=nodes")), timeout=45), a.log())
         dropped = [e for e in self.get("/api/v1/events?order=desc&limit=100&topic=nodes")
                    if e["kind"] == "agent.buffer_dropped"][0]["data"]
         self.assertGreater(dropped["records"], 0)
