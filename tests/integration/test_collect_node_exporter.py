@@ -122,12 +122,18 @@ class AgainstNodeExporter(unittest.TestCase):
 
 
 class AgentCommand(unittest.TestCase):
-    def test_only_once_print_is_built(self):
-        for args in [[], ["--once"], ["--print"]]:
+    def test_options_it_cannot_serve_exit_2_with_the_reason(self):
+        cases = [([], "--hub URL is needed"), (["--print"], "--hub URL is needed"),
+                 (["--once"], "--once needs --print"),
+                 (["--hub", "https://hub.lan"], "TLS"), (["--hub", "ftp://x"], "--hub"),
+                 (["--hub", "http://127.0.0.1:1", "--labels", "site"], "--labels"),
+                 (["--hub", "http://127.0.0.1:1", "--location", "95,0"], "--location"),
+                 (["--hub", "http://127.0.0.1:1", "--interval", "10ms"], "--interval"),
+                 (["--hub", "http://127.0.0.1:1", "--buffer-max", "1KiB"], "--buffer-max")]
+        for args, reason in cases:
             r = agent(*args)
             self.assertEqual(r.returncode, 2, args)
-            self.assertIn("not built yet", r.stderr)
-            self.assertIn("--once --print", r.stderr)
+            self.assertIn(reason, r.stderr, args)
             self.assertEqual(r.stdout, "")
 
     def test_unknown_collector(self):
