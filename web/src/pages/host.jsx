@@ -4,10 +4,10 @@
 // node_exporter dashboards show from the same data.
 import { useEffect, useState } from 'preact/hooks';
 import { get, qs } from '../api.js';
-import { watchSeries, useReconnects } from '../live.js';
+import { useReconnects } from '../live.js';
 import { bitRate } from '../components/chart.jsx';
 import { quote } from '../ui.jsx';
-import { PromChart, RANGES } from './node.jsx';
+import { PromChart, RANGES, useFresh } from './node.jsx';
 
 // A node is an agent's host when its agent says which version it is.
 export const isAgentHost = (node) => !!node.metadata?.agent_version;
@@ -129,25 +129,6 @@ function tiles(node) {
 
 const instant = (query) => get('/prometheus/api/v1/query' + qs({ query })).then((r) => r.data.result);
 
-// Read again a couple of seconds after the agent's next batch (its load sample) arrives.
-function useFresh(watched) {
-  const [fresh, setFresh] = useState(0);
-  useEffect(() => {
-    let timer = null;
-    const stop = watchSeries(watched, () => {
-      timer ??= setTimeout(() => {
-        timer = null;
-        setFresh((n) => n + 1);
-      }, 1500);
-    });
-    return () => {
-      clearTimeout(timer);
-      stop();
-    };
-  }, [watched]);
-  return fresh;
-}
-
 function Tiles({ node, fresh }) {
   const list = tiles(node);
   const [values, setValues] = useState({});
@@ -238,7 +219,7 @@ export function HostSection({ node }) {
   const [span, setSpan] = useState(3600e3);
   const reconnects = useReconnects();
   const watched = sel(node, 'node_load1');
-  const fresh = useFresh(watched);
+  const fresh = useFresh(watched, 1500);
   const theme = document.documentElement.dataset.theme;
   return (
     <section aria-labelledby="host-title" class="host">

@@ -80,11 +80,9 @@ export function fromMatrix(result, metric, labels) {
 // A line's name in the legend: its legend labels.
 const lineName = (chart) => (s) => chart.legend.map((l) => s.labels[l] ?? '?').join(' ');
 
-// A chart of PromQL range queries over the last `span`: `queries(step_ms)` gives each query with
-// the labels its lines add. Read again a couple of seconds after new samples of `watched` arrive
-// (the store has them by then), at most once per burst.
-export function PromChart({ title, queries, watched, names, span, tick, reconnects, theme, minStep = 15e3, ...units }) {
-  const [data, setData] = useState({ range: [0, 0] });
+// A count that goes up `delay_ms` after new samples of `watched` arrive (the store has them by
+// then), at most once per burst: what to read again on.
+export function useFresh(watched, delay_ms) {
   const [fresh, setFresh] = useState(0);
   useEffect(() => {
     let timer = null;
@@ -92,13 +90,22 @@ export function PromChart({ title, queries, watched, names, span, tick, reconnec
       timer ??= setTimeout(() => {
         timer = null;
         setFresh((n) => n + 1);
-      }, 2000);
+      }, delay_ms);
     });
     return () => {
       clearTimeout(timer);
       stop();
     };
   }, [watched]);
+  return fresh;
+}
+
+// A chart of PromQL range queries over the last `span`: `queries(step_ms)` gives each query with
+// the labels its lines add. Read again a couple of seconds after new samples of `watched` arrive
+// (the store has them by then), at most once per burst.
+export function PromChart({ title, queries, watched, names, span, tick, reconnects, theme, minStep = 15e3, ...units }) {
+  const [data, setData] = useState({ range: [0, 0] });
+  const fresh = useFresh(watched, 2000);
   const asked = queries(0)
     .map((q) => q.query)
     .join('\n');
