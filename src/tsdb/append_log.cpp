@@ -128,6 +128,13 @@ std::optional<std::string> inflate_payload(std::string_view in) {
   return out;
 }
 
+std::int64_t wrapping_sub(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) - static_cast<std::uint64_t>(b));
+}
+std::int64_t wrapping_add(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
+
 }  // namespace
 
 // Record payload: entry count and a base timestamp, then per entry the series id (as a delta
@@ -155,7 +162,7 @@ std::string encode_log_batch(const LogBatch& batch, LogPayload format) {
     put_varint(out, e.samples.size());
     std::int64_t prev_t = base;
     for (const auto& s : e.samples) {
-      put_varint(out, zigzag(s.t - prev_t));
+      put_varint(out, zigzag(wrapping_sub(s.t, prev_t)));
       prev_t = s.t;
       int scale = -1;
       std::int64_t mantissa = 0;
@@ -198,15 +205,17 @@ Result<LogBatch> decode_log_batch(std::string_view payload, LogPayload format) {
     std::uint64_t did = 0, count = 0;
     if (!get_varint(in, did) || !get_varint(in, count) || count > in.size())
       return corrupt("bad entry header");
-    // Deltas from damaged bytes may overflow: that is corruption, not arithmetic to wrap.
+    // A series id delta that overflows comes from damaged bytes. Timestamp deltas wrap instead:
+    // the base is the first non-empty entry's, so another entry's far-off first sample may wrap
+    // on the way in and must wrap back on the way out.
     if (__builtin_add_overflow(id, unzigzag(did), &id)) return corrupt("bad series id");
     e.series_id = id;
     e.samples.reserve(count);
     std::int64_t t = unzigzag(base);
     for (std::uint64_t k = 0; k < count; ++k) {
       std::uint64_t dt = 0;
-      if (!get_varint(in, dt) || in.empty() || __builtin_add_overflow(t, unzigzag(dt), &t))
-        return corrupt("bad sample");
+      if (!get_varint(in, dt) || in.empty()) return corrupt("bad sample");
+      t = wrapping_add(t, unzigzag(dt));
       auto head = static_cast<unsigned char>(in.front());
       in.remove_prefix(1);
       double v;

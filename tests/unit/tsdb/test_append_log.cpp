@@ -44,11 +44,15 @@ TEST_CASE("log batches round-trip every float64 bit-exactly") {
   for (int i = 0; i < 1000; ++i)
     in.entries[1].samples.push_back(
         {static_cast<TimeMs>(rng() >> 20), std::bit_cast<double>(rng())});
+  // Timestamps at both ends of the range: deltas from the batch's base wrap and wrap back.
+  in.entries.push_back(
+      {1'000'000'008,
+       {{std::numeric_limits<TimeMs>::min(), 1.0}, {std::numeric_limits<TimeMs>::max(), 2.0}}});
   for (auto format : {LogPayload::deflated, LogPayload::plain}) {
     auto out = decode_log_batch(encode_log_batch(in, format), format);
     REQUIRE(out.ok());
-    REQUIRE(out->entries.size() == 2);
-    for (std::size_t e = 0; e < 2; ++e) {
+    REQUIRE(out->entries.size() == 3);
+    for (std::size_t e = 0; e < 3; ++e) {
       CHECK(out->entries[e].series_id == in.entries[e].series_id);
       REQUIRE(out->entries[e].samples.size() == in.entries[e].samples.size());
       for (std::size_t i = 0; i < in.entries[e].samples.size(); ++i) {
