@@ -197,6 +197,7 @@ Runner::Runner(AgentConfig config, std::unique_ptr<Buffer> buffer)
 }
 
 Runner::~Runner() {
+  m_probe_runs.reset();  // its last answers wake the sender
   if (m_wake_fd >= 0) ::close(m_wake_fd);
 }
 
@@ -315,6 +316,42 @@ Result<std::string> Runner::ensure_credential(bool kept_invalid) {
                          : "the hub refused the credential and the token");
 }
 
+Result<std::optional<std::uint64_t>> Runner::take_message(std::string_view text) {
+  const std::optional<std::uint64_t> kNone;
+  auto message = json::parse(text, nullptr, false);
+  if (!message.is_object()) return kNone;
+  const std::string type = message.value("type", std::string());
+  if (type == "run") {
+    if (!m_probe_runs)
+      m_probe_runs = std::make_unique<ProbeRuns>([this](std::string answer) {
+        {
+          std::lock_guard lock(m_mutex);
+          if (m_answers.size() >= kMaxAnswers) m_answers.pop_front();  // long timed out
+          m_answers.push_back(std::move(answer));
+        }
+        wake_sender();
+      });
+    m_probe_runs->submit(std::move(message));
+    return kNone;
+  }
+  if (!message.contains("seq")) return kNone;
+  const auto seq = message.value("seq", std::uint64_t{0});
+  if (type == "nack" && message.value("retry", false))
+    return Error::make(ErrorKind::unavailable, message.value("code", std::string("HUB_BUSY")),
+                       message.value("message", std::string("the hub cannot store now")));
+  if (type == "nack")
+    log::warn("agent: the hub refused batch {} for good ({}: {}); it is dropped", seq,
+              message.value("code", std::string()), message.value("message", std::string()));
+  else if (type != "ack")
+    return kNone;
+  return std::optional(seq);
+}
+
+std::deque<std::string> Runner::take_answers() {
+  std::lock_guard lock(m_mutex);
+  return std::exchange(m_answers, {});
+}
+
 Result<void> Runner::deliver(WsLink& link) {
   std::deque<std::uint64_t> in_flight;
   std::uint64_t last_sent = m_acked;
@@ -343,25 +380,18 @@ Result<void> Runner::deliver(WsLink& link) {
       std::uint64_t n = 0;
       (void)!::read(m_wake_fd, &n, sizeof n);
     }
-    auto message = TT_TRY(link.receive(0ms));
-    if (!message) continue;
-    auto answer = json::parse(*message, nullptr, false);
-    if (!answer.is_object() || !answer.contains("seq")) continue;
-    const auto seq = answer.value("seq", std::uint64_t{0});
-    const std::string type = answer.value("type", std::string());
-    if (type == "nack" && answer.value("retry", false))
-      return Error::make(ErrorKind::unavailable, answer.value("code", std::string("HUB_BUSY")),
-                         answer.value("message", std::string("the hub cannot store now")));
-    if (type == "nack")
-      log::warn("agent: the hub refused batch {} for good ({}: {}); it is dropped", seq,
-                answer.value("code", std::string()), answer.value("message", std::string()));
-    else if (type != "ack")
-      continue;
-    // Acknowledgements come in order: everything up to this one is the hub's.
-    while (!in_flight.empty() && in_flight.front() <= seq) in_flight.pop_front();
-    if (in_flight.empty()) window_bytes = 0;
-    m_acked = std::max(m_acked.load(), seq);
-    m_buffer->ack(seq);
+    for (auto& a : take_answers()) TT_TRY(link.send_text(a));
+    for (;;) {
+      auto message = TT_TRY(link.receive(0ms));
+      if (!message) break;
+      auto seq = TT_TRY(take_message(*message));
+      if (!seq) continue;
+      // Acknowledgements come in order: everything up to this one is the hub's.
+      while (!in_flight.empty() && in_flight.front() <= *seq) in_flight.pop_front();
+      if (in_flight.empty()) window_bytes = 0;
+      m_acked = std::max(m_acked.load(), *seq);
+      m_buffer->ack(*seq);
+    }
   }
   return ok();
 }

@@ -10,13 +10,15 @@
 // backoff). They meet in the buffer only; an eventfd tells the sender of a new record (or of
 // stop), so both sleep until there is work: at a 10 s interval the agent wakes a few times in
 // 10 s, not several times a second. Live batches queue behind a backlog, which goes out as fast as
-// the hub acknowledges (kWindow batches in flight), many times real time.
+// the hub acknowledges (kWindow batches in flight), many times real time. The same socket brings
+// the runs of checks that run on this host (probe_runs.h) and takes their answers back.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -25,6 +27,7 @@
 
 #include "agent/buffer.h"
 #include "agent/hub_link.h"
+#include "agent/probe_runs.h"
 #include "collect/collect.h"
 #include "core/result.h"
 
@@ -81,6 +84,10 @@ class Runner {
   Result<std::string> ensure_credential(bool kept_invalid);
   // Sends and acknowledges until the link fails or stop().
   Result<void> deliver(WsLink& link);
+  // A message from the hub: the seq an ack (or a nack for good) covers; a run is handed to the
+  // probe runs. Errors: a nack to retry (the hub cannot store now).
+  Result<std::optional<std::uint64_t>> take_message(std::string_view text);
+  std::deque<std::string> take_answers();
   // Sleeps until `until` (wall ms) or stop(); false once stopped.
   bool sleep_until(std::int64_t until_ms);
   void wake_sender();
@@ -94,7 +101,12 @@ class Runner {
   std::mutex m_mutex;
   std::condition_variable m_cv;
   bool m_stopping = false;  // under m_mutex
-  int m_wake_fd = -1;       // eventfd: a record was appended, or stop()
+  int m_wake_fd = -1;       // eventfd: a record was appended, an answer queued, or stop()
+  // Answers of probe runs, sent while connected; an answer older than the last kMaxAnswers was
+  // long timed out by the hub.
+  static constexpr std::size_t kMaxAnswers = 1024;
+  std::deque<std::string> m_answers;        // under m_mutex
+  std::unique_ptr<ProbeRuns> m_probe_runs;  // with the first run the hub sends
 };
 
 }  // namespace tt::agent

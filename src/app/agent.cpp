@@ -1,8 +1,6 @@
 #include "app/agent.h"
 
 #include <fmt/format.h>
-#include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +10,7 @@
 #include <vector>
 
 #include "agent/runner.h"
+#include "app/signals.h"
 #include "collect/collect.h"
 #include "collect/identity.h"
 #include "core/duration.h"
@@ -69,19 +68,12 @@ int run_agent(agent::AgentConfig config) {
                buffer.error().message);
     return 1;
   }
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const StopSignals signals;
   log::info("agent: collecting every {} for {} (buffer in {})",
             format_duration_ms(config.interval.count()), config.hub, config.buffer_dir);
   agent::Runner runner(std::move(config), std::move(buffer.value()));
   std::thread waiter([&runner, &signals] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    log::info("agent: received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    log::info("agent: received {}, stopping", signals.wait());
     runner.stop();
   });
   runner.run();

@@ -1,7 +1,5 @@
 #include "app/app.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +16,7 @@
 #include "alerts/service.h"
 #include "api/api.h"
 #include "app/live_series.h"
+#include "app/signals.h"
 #include "auth/auth.h"
 #include "bus/bus.h"
 #include "checks/recorder.h"
@@ -32,6 +31,7 @@
 #include "events/log.h"
 #include "fleet/fleet.h"
 #include "fleet/ingestor.h"
+#include "fleet/remote_runs.h"
 #include "http/envelope.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -222,13 +222,8 @@ int serve(const ServeOptions& opt) {
     return 1;
   }
 
-  // Signals are taken by the main thread alone (sigwait below): block them before any thread.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Signals are taken by the main thread alone (below): blocked before any thread starts.
+  const StopSignals signals;
 
   metrics::register_process_collector(metrics::registry());
   db::Writer writer(std::move(rw.value()));
@@ -319,10 +314,21 @@ int serve(const ServeOptions& opt) {
                                hub.send_to(client, message, close ? ws::kCloseTryAgainLater : 0);
                              });
                            });
-  hub.on_ingest([&ingestor](std::uint64_t client, const std::shared_ptr<const void>& stream,
-                            std::string&& message, bool binary) {
-    return ingestor.submit(client, std::static_pointer_cast<const fleet::Stream>(stream),
-                           std::move(message), binary);
+  // Checks that run on agents: each run goes out on the agent's socket, and comes back on it.
+  fleet::RemoteRuns remote_runs(loop.uv(), [&hub](std::int64_t node_id, const std::string& text) {
+    const auto client = hub.find([node_id](const ws::ClientInfo& c) {
+      const auto* s = static_cast<const fleet::Stream*>(c.ingest.get());
+      return s && s->node_id == node_id;
+    });
+    if (client != 0) hub.send_to(client, text);
+    return client != 0;
+  });
+  hub.on_ingest([&ingestor, &remote_runs](std::uint64_t client,
+                                          const std::shared_ptr<const void>& ingest,
+                                          std::string&& message, bool binary) {
+    auto stream = std::static_pointer_cast<const fleet::Stream>(ingest);
+    if (!binary && remote_runs.take(stream->node_id, message)) return true;
+    return ingestor.submit(client, std::move(stream), std::move(message), binary);
   });
   if (auto started = ingestor.start(); !started.ok()) {
     log::error("cannot load the agents: {}", started.error().message);
@@ -331,6 +337,10 @@ int serve(const ServeOptions& opt) {
 
   // Checks: the runner drives probes on the loop; its results channel feeds the recorder.
   checks::Runner runner(loop, SystemClock::instance());
+  runner.set_remote(
+      [&remote_runs](std::int64_t node_id, probes::RunRequest run, probes::Done done) {
+        remote_runs.run(node_id, std::move(run), std::move(done));
+      });
   checks::Recorder recorder(writer, bus, SystemClock::instance(),
                             [&store](std::span<const RefSample> samples) -> Result<void> {
                               auto r = store.append(samples);
@@ -548,14 +558,13 @@ int serve(const ServeOptions& opt) {
               data_dir);
   }
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  log::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  log::info("received {}, stopping", signals.wait());
   server.shutdown();
   http_thread.join();
   dispatcher.stop();
-  loop.stop([&hub, &runner, &snmp_engine, &notify_transport, &trap_receiver] {
+  loop.stop([&hub, &runner, &remote_runs, &snmp_engine, &notify_transport, &trap_receiver] {
     runner.close();
+    remote_runs.close();
     notify_transport.close();
     snmp_engine.close();
     trap_receiver.close();

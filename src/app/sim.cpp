@@ -1,8 +1,6 @@
 #include "app/sim.h"
 
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -17,6 +15,7 @@
 #include <vector>
 
 #include "agent/hub_link.h"
+#include "app/signals.h"
 #include "core/duration.h"
 #include "core/log.h"
 #include "core/random.h"
@@ -36,7 +35,6 @@ std::int64_t wall_ms() {
 }
 
 struct SimAgent {
-  int index = 0;
   std::string name, credential, source;
   std::optional<agent::WsLink> link;
   std::uint64_t seq = 0;
@@ -188,7 +186,6 @@ int sim(const SimOptions& opt) {
   const auto started = Clock::now();
   for (int i = 0; i < opt.agents; ++i) {
     SimAgent& a = agents[static_cast<std::size_t>(i)];
-    a.index = i;
     a.name = fmt::format("sim-{}-{}", run, i);
     a.values.assign(static_cast<std::size_t>(opt.series), 50.0);
     if (spread) a.source = fmt::format("127.1.{}.{}", i / 250, i % 250 + 1);
@@ -211,11 +208,7 @@ int sim(const SimOptions& opt) {
              std::chrono::duration<double>(Clock::now() - started).count());
   std::fflush(stdout);
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const StopSignals signals;
   std::atomic<bool> stop{false}, draining{false}, finished{false};
   Tally tally;
   std::vector<std::thread> threads;
@@ -228,9 +221,7 @@ int sim(const SimOptions& opt) {
                          std::cref(stop), std::cref(draining));
   }
   std::thread waiter([&] {
-    timespec step{0, 200'000'000};
-    siginfo_t info;
-    while (!finished && sigtimedwait(&signals, &info, &step) < 0) {
+    while (!finished && !signals.wait_for(std::chrono::milliseconds(200))) {
     }
     draining = true;
   });

@@ -64,6 +64,7 @@ const OptionSpecs& check_fields() {
        .max = 100,
        .message = "must be an integer from 0 to 100"},
       {.name = "node_id", .type = T::id, .nullable = true, .message = "must be a node id or null"},
+      {.name = "runs_on", .type = T::id, .nullable = true, .message = "must be a node id or null"},
       {.name = "labels", .type = T::labels, .min = 1, .max = 1024, .check = unreserved_label},
       {.name = "enabled", .type = T::boolean},
       {.name = "conditions",
@@ -90,6 +91,7 @@ nlohmann::json to_json(const Check& c) {
       {"timeout", format_duration_ms(c.timeout_ms)},
       {"retries", c.retries},
       {"node_id", c.node_id ? nlohmann::json(*c.node_id) : nlohmann::json()},
+      {"runs_on", c.runs_on ? nlohmann::json(*c.runs_on) : nlohmann::json()},
       {"labels", c.labels},
       {"enabled", c.enabled},
       {"conditions", c.conditions},
@@ -139,6 +141,7 @@ Result<CheckInput> decode_check_input(const nlohmann::json& body, InputMode mode
   take_ms(v, "timeout", in.timeout_ms);
   take(v, "retries", in.retries);
   take(v, "node_id", in.node_id);
+  take(v, "runs_on", in.runs_on);
   take(v, "labels", in.labels);
   take(v, "enabled", in.enabled);
   take(v, "conditions", in.conditions);
@@ -154,6 +157,7 @@ Result<void> apply_input(Check& c, const CheckInput& in) {
   if (in.target) c.target = redact::restore_url(*in.target, c.target);
   if (in.retries) c.retries = *in.retries;
   if (in.node_id) c.node_id = *in.node_id;
+  if (in.runs_on) c.runs_on = *in.runs_on;
   if (in.labels) c.labels = *in.labels;
   if (in.enabled) c.enabled = *in.enabled;
   if (in.conditions) c.conditions = *in.conditions;
@@ -173,6 +177,7 @@ Result<void> apply_input(Check& c, const CheckInput& in) {
 
   std::vector<FieldError> errs;
   bool passive = !kind->make;
+  if (passive && c.runs_on) errs.push_back({"runs_on", "a push check waits for its heartbeats"});
   if (passive) {
     c.target.clear();
   } else if (c.target.empty()) {

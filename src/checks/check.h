@@ -36,6 +36,8 @@ struct Check {
   int retries = 1;  // failures in a row before down (0 and 1 both: the first failure)
   std::optional<std::int64_t> node_id;
   std::string node_name;  // derived: the node's name, for the `node` label of samples
+  // The node whose agent runs the probe (a host with an agent); none: the hub runs it.
+  std::optional<std::int64_t> runs_on;
   Labels labels;
   bool enabled = true;
   std::vector<std::string> conditions;                // all must hold
@@ -57,7 +59,8 @@ nlohmann::json to_json(const Check& c);
 nlohmann::json result_json(const CheckResult& r);
 
 // What a client may set. On create, name, kind and (except for push) target are required; on
-// PATCH every field is optional and `node_id: null` detaches the check from its node.
+// PATCH every field is optional, `node_id: null` detaches the check from its node and
+// `runs_on: null` brings its runs back to the hub.
 struct CheckInput {
   std::optional<std::string> name;
   std::optional<std::string> kind;
@@ -66,6 +69,7 @@ struct CheckInput {
   std::optional<std::int64_t> timeout_ms;
   std::optional<int> retries;
   std::optional<std::optional<std::int64_t>> node_id;
+  std::optional<std::optional<std::int64_t>> runs_on;
   std::optional<Labels> labels;
   std::optional<bool> enabled;
   std::optional<std::vector<std::string>> conditions;

@@ -165,6 +165,7 @@ void Runner::on_due(std::int64_t id, std::int64_t late_ms) {
 }
 
 void Runner::start_run(Entry& e, TimeMs at, std::function<void(nlohmann::json)> also) {
+  if (e.check.runs_on) return start_remote_run(e, at, std::move(also));
   KindSlot& s = slot(e.check.kind);
   if (!s.probe) {
     s.kind = e.kind;
@@ -192,6 +193,20 @@ void Runner::start_run(Entry& e, TimeMs at, std::function<void(nlohmann::json)> 
                  finish(id, gen, at, std::move(o), std::move(also));
                  if (!m_closed) start_waiting(s);
                });
+}
+
+// The agent limits its own runs in flight; the hub's kind slots count only its own probes.
+void Runner::start_remote_run(Entry& e, TimeMs at, std::function<void(nlohmann::json)> also) {
+  e.running = true;
+  auto done = [this, id = e.check.id, gen = e.generation, at,
+               also = std::move(also)](probes::Observation o) mutable {
+    finish(id, gen, at, std::move(o), std::move(also));
+  };
+  if (!m_remote)
+    return done(probes::failed("no_agent", "checks that run on an agent are not served here"));
+  m_remote(*e.check.runs_on,
+           {0, e.check.id, e.check.kind, e.check.target, e.check.options, e.check.timeout_ms},
+           std::move(done));
 }
 
 void Runner::start_waiting(KindSlot& s) {

@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "probes/descriptor.h"
+#include "probes/wire.h"
 #include "sched/scheduler.h"
 
 namespace tt::checks {
@@ -40,6 +41,13 @@ class Runner {
   ~Runner();
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
+
+  // Sends a run of a check that runs on an agent (its runs_on node's) to that agent; `done` gets
+  // the agent's observation, or why there is none, on the loop thread. Called on the loop thread.
+  using RemoteRun =
+      std::function<void(std::int64_t node_id, probes::RunRequest run, probes::Done done)>;
+  // Before start(). Without it, the runs of such checks fail (error "no_agent").
+  void set_remote(RemoteRun remote) { m_remote = std::move(remote); }
 
   // Any thread. Schedules the stored checks; call once before the loop serves requests.
   void start(std::vector<Check> checks);
@@ -100,6 +108,7 @@ class Runner {
               std::function<void(nlohmann::json)> also);
   void conclude(Entry& e, TimeMs at, probes::Observation o,
                 std::function<void(nlohmann::json)> also);
+  void start_remote_run(Entry& e, TimeMs at, std::function<void(nlohmann::json)> also);
   void start_waiting(KindSlot& s);
   void schedule(Entry& e);
   void schedule_push_deadline(Entry& e, std::int64_t from_loop_ms);
@@ -120,6 +129,7 @@ class Runner {
   bus::Channel<std::shared_ptr<const CheckResult>> m_results;
   const Clock& m_clock;
   KindLookup m_kinds;
+  RemoteRun m_remote;
   std::unique_ptr<sched::Scheduler> m_scheduler;
   std::unordered_map<std::int64_t, Entry> m_entries;
   std::map<std::string, KindSlot> m_slots;

@@ -18,7 +18,7 @@ namespace {
 
 // The node's name is read from its row (a subquery) at each read, never stored with the check.
 constexpr const char* kColumns =
-    "id, name, kind, target, interval_ms, timeout_ms, retries, node_id, labels, enabled, "
+    "id, name, kind, target, interval_ms, timeout_ms, retries, node_id, runs_on, labels, enabled, "
     "conditions, options, push_token, state, state_since, flapping, last_result, created_at, "
     "updated_at, coalesce((SELECT name FROM nodes WHERE nodes.id = node_id), '')";
 
@@ -26,9 +26,10 @@ Check read_check(SQLite::Statement& st) {
   Check c;
   std::string state;
   db::read_row(st, c.id, c.name, c.kind, c.target, c.interval_ms, c.timeout_ms, c.retries,
-               c.node_id, db::json_text(c.labels), c.enabled, db::json_text(c.conditions),
-               db::json_text(c.options), c.push_token, state, c.state_since, c.flapping,
-               db::json_text(c.last_result), c.created_at, c.updated_at, c.node_name);
+               c.node_id, c.runs_on, db::json_text(c.labels), c.enabled,
+               db::json_text(c.conditions), db::json_text(c.options), c.push_token, state,
+               c.state_since, c.flapping, db::json_text(c.last_result), c.created_at, c.updated_at,
+               c.node_name);
   c.state = parse_check_state(state).value_or(CheckState::pending);
   return c;
 }
@@ -39,8 +40,8 @@ constexpr db::Table<Check> kTable{
     read_check,
     "check",
     "CHECK_NOT_FOUND",
-    "name, kind, target, interval_ms, timeout_ms, retries, node_id, labels, enabled, conditions, "
-    "options, push_token, state, state_since, flapping, updated_at"};
+    "name, kind, target, interval_ms, timeout_ms, retries, node_id, runs_on, labels, enabled, "
+    "conditions, options, push_token, state, state_since, flapping, updated_at"};
 
 // Name uniqueness and the node reference, checked inside the writer job.
 Result<void> check_references(SQLite::Database& db, Check& c) {
@@ -59,6 +60,16 @@ Result<void> check_references(SQLite::Database& db, Check& c) {
                    {}};
     c.node_name = n.getColumn(0).getString();
   }
+  if (c.runs_on) {
+    SQLite::Statement n(db, "SELECT identity IS NOT NULL FROM nodes WHERE id = ?");
+    n.bind(1, *c.runs_on);
+    if (!n.executeStep() || n.getColumn(0).getInt() == 0)
+      return Error{ErrorKind::validation,
+                   "VALIDATION_FAILED",
+                   "invalid check",
+                   {{"runs_on", "no host with an agent has this node id"}},
+                   {}};
+  }
   return ok();
 }
 
@@ -73,6 +84,10 @@ void bind_check(SQLite::Statement& st, const Check& c) {
     st.bind(":node_id", *c.node_id);
   else
     st.bind(":node_id");
+  if (c.runs_on)
+    st.bind(":runs_on", *c.runs_on);
+  else
+    st.bind(":runs_on");
   st.bind(":labels", nlohmann::json(c.labels).dump());
   st.bind(":enabled", c.enabled ? 1 : 0);
   st.bind(":conditions", nlohmann::json(c.conditions).dump());

@@ -152,6 +152,13 @@ void Hub::send_to(std::uint64_t client, std::string_view text, std::uint16_t clo
   flush(c);
 }
 
+std::uint64_t Hub::find(const std::function<bool(const ClientInfo&)>& match) const {
+  std::uint64_t newest = 0;
+  for (const auto& [id, c] : m_by_id)
+    if (id > newest && c->conn.state() == Connection::State::open && match(c->info)) newest = id;
+  return newest;
+}
+
 void Hub::reply(Client* c, const std::string& json) {
   if (c->conn.send_text(json) && !c->conn.overflowed()) m_sent->inc();
 }

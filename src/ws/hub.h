@@ -99,6 +99,9 @@ class Hub {
   // closes it after.
   void send_to(std::uint64_t client, std::string_view text, std::uint16_t close_code = 0);
 
+  // The newest open client that `match` accepts (say, the socket of a node's agent); 0: none.
+  std::uint64_t find(const std::function<bool(const ClientInfo&)>& match) const;
+
   std::size_t client_count() const { return m_clients.size(); }
 
   // The series topics (kSeriesPrefix + selector) some client subscribes to.

@@ -2,7 +2,8 @@
 // command there, and the test runs exactly that command (the real `telltale agent`, reading the
 // fixture tree of a Raspberry Pi 4 so its values are known); the host shows up on the page while
 // it waits, live, and on the overview, and its node page shows the host's figures (the Pi's SoC
-// temperature among them) and charts. At a desktop and at a phone width.
+// temperature among them) and charts; a check made there to run on the host goes up. At a desktop
+// and at a phone width.
 //   cd tests/e2e && TELLTALE_BIN=../../build/telltale node --test agent.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,6 +76,20 @@ async function flow(name, viewport) {
     });
     await noHScroll('host page');
     await shot('3-host');
+
+    // A check that the host's agent runs: the hub's port, probed from the host.
+    await page.getByRole('link', { name: 'Add check' }).click();
+    await page.getByRole('heading', { name: 'New check' }).waitFor();
+    await page.getByLabel('Kind').selectOption('tcp');
+    await page.getByLabel('Name', { exact: true }).fill('hub-port');
+    await page.getByLabel('Target').fill(new URL(server.base).host);
+    await page.getByLabel('Interval').fill('1s');
+    await page.getByLabel('Runs on').selectOption({ label: 'raspberrypi' });
+    await page.getByRole('button', { name: 'Create check' }).click();
+    const check = page.locator('main tr[data-check="hub-port"]');
+    await check.locator('.muted', { hasText: 'from raspberrypi' }).waitFor();
+    await check.locator('.badge', { hasText: 'Up' }).waitFor({ timeout: 20000 });
+    await shot('4-check-from-host');
     assert.deepEqual(problems, []);
   } finally {
     if (agent && agent.exitCode === null) {

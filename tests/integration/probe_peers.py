@@ -163,64 +163,85 @@ while True:
 """
 
 
-class IcmpNamespace:
+class Namespace:
     """A network namespace at 10.213.N.2 and fd00:213:N::2 behind a veth pair from the root
-    namespace (.1 and ::1). The namespace's kernel answers echo requests itself; its netfilter
-    drops every `drop_every`-th reply (0: none; 1: all) and a delayer holds the k-th of the rest
-    for delays_ms[k % len] before it leaves. This kernel has no netem, so this is the same
-    impairment built from parts it has."""
+    namespace (.1 and ::1), its loopback up: a host elsewhere on the network."""
 
     _count = 0
 
-    def __init__(self, delays_ms, drop_every=0):
-        IcmpNamespace._count += 1
-        n = (os.getpid() * 3 + IcmpNamespace._count) % 250 + 1
-        self.name = f"tt-icmp-{os.getpid()}-{n}"
+    def __init__(self, prefix="tt-ns"):
+        Namespace._count += 1
+        n = (os.getpid() * 3 + Namespace._count) % 250 + 1
+        self.name = f"{prefix}-{os.getpid()}-{n}"
         self.host, self.addr = f"10.213.{n}.1", f"10.213.{n}.2"
         self.host6, self.addr6 = f"fd00:213:{n:x}::1", f"fd00:213:{n:x}::2"
         self.veth = f"tt{os.getpid() % 100000}{n}"[:15]
-        self.proc = None
         try:
-            self._setup(delays_ms, drop_every)
+            self._link()
         except Exception:
             self.stop()
             raise
 
-    def _run(self, *args, ns=False):
+    def run(self, *args, ns=False):
         argv = (["ip", "netns", "exec", self.name] if ns else []) + list(args)
         subprocess.run(argv, check=True, capture_output=True)
 
-    def _setup(self, delays_ms, drop_every):
-        self._run("ip", "netns", "add", self.name)
-        self._run("ip", "link", "add", self.veth, "type", "veth", "peer", "name", "eth0", "netns", self.name)
-        self._run("ip", "addr", "add", f"{self.host}/30", "dev", self.veth)
-        self._run("ip", "-6", "addr", "add", f"{self.host6}/64", "dev", self.veth, "nodad")
-        self._run("ip", "link", "set", self.veth, "up")
-        self._run("ip", "addr", "add", f"{self.addr}/30", "dev", "eth0", ns=True)
-        self._run("ip", "-6", "addr", "add", f"{self.addr6}/64", "dev", "eth0", "nodad", ns=True)
-        self._run("ip", "link", "set", "eth0", "up", ns=True)
-        self._run("ip", "link", "set", "lo", "up", ns=True)
+    def argv(self, *args):
+        """A command line that runs inside the namespace."""
+        return ["ip", "netns", "exec", self.name] + list(args)
+
+    def _link(self):
+        self.run("ip", "netns", "add", self.name)
+        self.run("ip", "link", "add", self.veth, "type", "veth", "peer", "name", "eth0", "netns", self.name)
+        self.run("ip", "addr", "add", f"{self.host}/30", "dev", self.veth)
+        self.run("ip", "-6", "addr", "add", f"{self.host6}/64", "dev", self.veth, "nodad")
+        self.run("ip", "link", "set", self.veth, "up")
+        self.run("ip", "addr", "add", f"{self.addr}/30", "dev", "eth0", ns=True)
+        self.run("ip", "-6", "addr", "add", f"{self.addr6}/64", "dev", "eth0", "nodad", ns=True)
+        self.run("ip", "link", "set", "eth0", "up", ns=True)
+        self.run("ip", "link", "set", "lo", "up", ns=True)
+
+    def stop(self):
+        subprocess.run(["ip", "link", "del", self.veth], capture_output=True)
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+
+class IcmpNamespace(Namespace):
+    """A Namespace whose kernel answers echo requests itself; its netfilter drops every
+    `drop_every`-th reply (0: none; 1: all) and a delayer holds the k-th of the rest for
+    delays_ms[k % len] before it leaves. This kernel has no netem, so this is the same impairment
+    built from parts it has."""
+
+    def __init__(self, delays_ms, drop_every=0):
+        self.proc = None
+        super().__init__("tt-icmp")
+        try:
+            self._impair(delays_ms, drop_every)
+        except Exception:
+            self.stop()
+            raise
+
+    def _impair(self, delays_ms, drop_every):
         for tables, reply in (("iptables", ["-p", "icmp", "--icmp-type", "echo-reply"]),
                               ("ip6tables", ["-p", "icmpv6", "--icmpv6-type", "echo-reply"])):
             rule = [tables, "-A", "OUTPUT"] + reply
             if drop_every == 1:
-                self._run(*rule, "-j", "DROP", ns=True)
+                self.run(*rule, "-j", "DROP", ns=True)
                 continue
             if drop_every:
-                self._run(*rule, "-m", "statistic", "--mode", "nth", "--every", str(drop_every),
-                          "--packet", str(drop_every - 1), "-j", "DROP", ns=True)
-            self._run(*rule, "-j", "NFQUEUE", "--queue-num", "0", ns=True)
+                self.run(*rule, "-m", "statistic", "--mode", "nth", "--every", str(drop_every),
+                         "--packet", str(drop_every - 1), "-j", "DROP", ns=True)
+            self.run(*rule, "-j", "NFQUEUE", "--queue-num", "0", ns=True)
         if drop_every != 1:
-            self.proc = subprocess.Popen(["ip", "netns", "exec", self.name, "python3", "-c", DELAYER,
-                                          ",".join(str(d) for d in delays_ms)],
+            self.proc = subprocess.Popen(self.argv("python3", "-c", DELAYER,
+                                                   ",".join(str(d) for d in delays_ms)),
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
             if self.proc.stdout.readline().strip() != "ready":
                 raise RuntimeError("ICMP delayer did not start")
 
     def stop(self):
-        if self.proc:
+        if getattr(self, "proc", None):
             self.proc.kill()
             self.proc.wait()
             self.proc.stdout.close()
-        subprocess.run(["ip", "link", "del", self.veth], capture_output=True)
-        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+        super().stop()

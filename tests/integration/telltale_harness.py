@@ -235,8 +235,10 @@ def parse_raw_response(data):
 class Server:
     """`telltale serve --listen 127.0.0.1:0 --data DIR [extra]`, stderr read by a thread."""
 
-    def __init__(self, extra_args=(), data_dir=None, api_rate_limit="0", preexec_fn=None):
+    def __init__(self, extra_args=(), data_dir=None, api_rate_limit="0", preexec_fn=None,
+                 listen_host=HOST):
         self.own_dir = data_dir is None
+        self.listen_host = listen_host  # "0.0.0.0": also reachable from test namespaces
         self.preexec_fn = preexec_fn  # run in the child before exec (e.g. resource.setrlimit)
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="telltale-it-")
         self.extra_args = list(extra_args)
@@ -259,7 +261,7 @@ class Server:
         self.port = None
         self.setup_code = None
         self._token = None
-        argv = [BIN, "serve", "--listen", f"{HOST}:{self.listen_port}", "--data", self.data_dir] + self.extra_args
+        argv = [BIN, "serve", "--listen", f"{self.listen_host}:{self.listen_port}", "--data", self.data_dir] + self.extra_args
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, preexec_fn=self.preexec_fn)
         self._reader = threading.Thread(target=self._read_stderr, args=(self.proc,), daemon=True)

@@ -129,3 +129,51 @@ TEST_CASE(
 
   loop.stop([&] { runner.close(); });
 }
+
+TEST_CASE("runner: a check that runs on an agent goes out as a run and concludes on its answer") {
+  bus::CoreLoop loop;
+  checks::Runner runner(loop, SystemClock::instance());
+  std::vector<std::pair<std::int64_t, probes::RunRequest>> sent;
+  std::vector<probes::Done> answers;
+  runner.set_remote([&](std::int64_t node, probes::RunRequest run, probes::Done done) {
+    sent.emplace_back(node, std::move(run));
+    answers.push_back(std::move(done));
+  });
+  std::vector<std::shared_ptr<const checks::CheckResult>> results;
+  runner.results().subscribe(
+      [&](const std::shared_ptr<const checks::CheckResult>& r) { results.push_back(r); });
+  loop.start();
+  checks::Check c;
+  c.id = 1;
+  c.name = "inside";
+  c.kind = "tcp";
+  c.target = "10.0.0.1:22";
+  c.interval_ms = 1000;  // the first run within a second
+  c.timeout_ms = 900;
+  c.runs_on = 42;
+  c.conditions = {"latency < 1s"};
+  runner.start({c});
+
+  REQUIRE(eventually(loop, [&] { return sent.size() == 1; }));
+  on_loop(loop, [&] {
+    CHECK(sent[0].first == 42);
+    CHECK(sent[0].second.kind == "tcp");
+    CHECK(sent[0].second.target == "10.0.0.1:22");
+    CHECK(sent[0].second.timeout_ms == 900);
+    CHECK(sent[0].second.check_id == 1);
+    // The agent saw it answer slowly: the hub's condition decides it is down.
+    probes::Observation o;
+    o.ok = true;
+    o.duration_s = 2;
+    o.facts["latency"] = 2.0;
+    o.metrics.push_back({"probe_tcp_connect_seconds", 2.0});
+    answers[0](std::move(o));
+    return 0;
+  });
+  REQUIRE(eventually(loop, [&] { return results.size() == 1; }));
+  auto r = on_loop(loop, [&] { return results[0]; });
+  CHECK_FALSE(r->up);
+  CHECK(r->error == "condition");
+  CHECK(r->samples.size() == 4);  // probe_up, probe_success, probe_duration_seconds, the metric
+  loop.stop([&] { runner.close(); });
+}

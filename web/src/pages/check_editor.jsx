@@ -9,6 +9,7 @@ import { useLive, useEvents, nodesByName } from '../live.js';
 import { Badge, useForm, Field, FormAlert } from '../ui.jsx';
 import { OptionFields, optionValues, optionsBody } from '../components/option_fields.jsx';
 import { checkKinds } from '../kinds.js';
+import { isAgentHost } from './host.jsx';
 import { EditorError, confirmDelete } from '../components/resource_list.jsx';
 
 const OPT = 'options.';
@@ -91,6 +92,7 @@ export function CheckEditor({ id, nodeId }) {
     timeout: '',
     retries: '',
     node_id: nodeId || '',
+    runs_on: '',
     labels: [],
     enabled: true,
     conditions: '',
@@ -113,6 +115,7 @@ export function CheckEditor({ id, nodeId }) {
           timeout: c.timeout,
           retries: String(c.retries),
           node_id: c.node_id ? String(c.node_id) : '',
+          runs_on: c.runs_on ? String(c.runs_on) : '',
           labels: toPairs(c.labels),
           enabled: c.enabled,
           conditions: (c.conditions || []).join('\n'),
@@ -148,6 +151,7 @@ export function CheckEditor({ id, nodeId }) {
         .map((s) => s.trim())
         .filter(Boolean),
       node_id: v.node_id ? Number(v.node_id) : null,
+      runs_on: v.runs_on && !kind.passive ? Number(v.runs_on) : null,
       options: optionsBody(kind.options, OPT, v),
     };
     if (!id) body.kind = kind.kind;
@@ -231,6 +235,21 @@ export function CheckEditor({ id, nodeId }) {
               ))}
             </select>
           </Field>
+          {!kind.passive && (
+            <Field
+              form={form}
+              name="runs_on"
+              label="Runs on"
+              help="The hub, or a host whose agent runs the probe from inside its own network."
+            >
+              <select {...form.bind('runs_on')}>
+                <option value="">the hub</option>
+                {nodeList.filter(isAgentHost).map((n) => (
+                  <option value={n.id}>{n.name}</option>
+                ))}
+              </select>
+            </Field>
+          )}
           <Field form={form} name="interval" label="Interval">
             <input {...form.bind('interval')} placeholder={kind.default_interval} autocomplete="off" />
           </Field>

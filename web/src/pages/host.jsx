@@ -127,6 +127,7 @@ function tiles(node) {
   ];
 }
 
+const finite = (text) => (Number.isFinite(Number(text)) && text != null ? Number(text) : null);
 const instant = (query) => get('/prometheus/api/v1/query' + qs({ query })).then((r) => r.data.result);
 
 function Tiles({ node, fresh }) {
@@ -136,7 +137,8 @@ function Tiles({ node, fresh }) {
     let live = true;
     for (const [label, query] of list)
       instant(query).then(
-        (r) => live && setValues((v) => ({ ...v, [label]: r.length ? Number(r[0].value[1]) : null })),
+        // No figure (null, shown as "–") also when it is not a number: a rate over unchanged counters.
+        (r) => live && setValues((v) => ({ ...v, [label]: finite(r[0]?.value[1]) })),
         () => {},
       );
     return () => {

@@ -4,9 +4,9 @@
 import { useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { useLive } from '../live.js';
-import { Time, useForm, Field, Badge } from '../ui.jsx';
+import { useForm, Field, Badge } from '../ui.jsx';
 import { useResourceList, ListPage, EditorForm } from '../components/resource_list.jsx';
-import { tokenState } from './settings.jsx';
+import { tokenTable } from './settings.jsx';
 
 // The command line that enrols a host with this hub, as the browser reached it.
 export function agentCommand(origin, token) {
@@ -48,45 +48,20 @@ export function AddHost() {
     list.reload();
   };
   const command = created && agentCommand(location.origin, created.token);
-  const revoke = (t) =>
-    list.remove(
-      `/api/v1/enrolment-tokens/${t.id}`,
-      `Revoke the enrolment token “${t.name}”? Hosts cannot register with it any more; those that did keep reporting.`,
-      '',
-      `Could not revoke ${t.name}`,
-    );
-  const columns = [
-    {
-      label: 'Token',
-      cell: (t) => (
-        <>
-          {t.name} <code class="muted">{t.prefix}…</code>
-        </>
-      ),
-    },
-    { label: 'State', cell: (t) => tokenState(t) },
-    { label: 'Hosts', cell: (t) => t.uses },
-    { label: 'Created', cell: (t) => <Time at={t.created_at} /> },
-    { label: 'Expires', cell: (t) => (t.expires_at ? new Date(t.expires_at).toLocaleDateString() : 'never') },
-    { label: 'Last used', cell: (t) => <Time at={t.last_used_at} /> },
-  ];
   return (
     <ListPage
       id="add-host-title"
       title="Add a host"
       list={list}
-      table={{
-        class: 'tokens enrolment-tokens',
-        columns,
+      table={tokenTable({
+        list,
+        path: '/api/v1/enrolment-tokens',
+        what: 'enrolment token',
+        consequence: 'Hosts cannot register with it any more; those that did keep reporting.',
+        className: 'tokens enrolment-tokens',
         empty: 'No enrolment tokens yet.',
-        row: (t) => ({ 'data-token': t.id, class: tokenState(t) === 'active' ? '' : 'muted' }),
-        actions: (t) =>
-          tokenState(t) === 'active' && (
-            <button type="button" class="danger" onClick={() => revoke(t)}>
-              Revoke
-            </button>
-          ),
-      }}
+        after: [{ label: 'Hosts', cell: (t) => t.uses }],
+      })}
     >
       <p>
         A host reports its CPU, memory, disks, network, temperatures and containers through <code>telltale agent</code>:

@@ -276,7 +276,7 @@ function LastResult({ check: c, run }) {
   );
 }
 
-const checkColumns = (runs) => [
+const checkColumns = (runs, nodes) => [
   {
     label: 'State',
     props: { class: 'c-status' },
@@ -295,6 +295,7 @@ const checkColumns = (runs) => [
         <a href={`/checks/${c.id}`}>{c.name}</a>
         <div class="muted small">
           {c.kind} · <code>{c.target}</code>
+          {c.runs_on && ` · from ${nodes.get(c.runs_on)?.name ?? `node ${c.runs_on}`}`}
         </div>
       </>
     ),
@@ -474,7 +475,7 @@ export function NodePage({ id }) {
         <ResourceTable
           list={checks}
           class="checks"
-          columns={checkColumns(runs)}
+          columns={checkColumns(runs, nodes)}
           empty="No checks on this node yet."
           more="More checks"
           row={(c) => ({ 'data-check': c.name })}

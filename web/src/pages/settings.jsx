@@ -47,6 +47,40 @@ export function tokenState(t, now = Date.now()) {
   return 'active';
 }
 
+// The table of a list of tokens (API or enrolment): name and prefix, state, times, and a revoke
+// button on the active ones; `before` and `after` are the kind's own columns around the state.
+export function tokenTable({ list, path, what, consequence, className, empty, before = [], after = [] }) {
+  const revoke = (t) =>
+    list.remove(`${path}/${t.id}`, `Revoke the ${what} “${t.name}”? ${consequence}`, '', `Could not revoke ${t.name}`);
+  return {
+    class: className,
+    columns: [
+      {
+        label: 'Token',
+        cell: (t) => (
+          <>
+            {t.name} <code class="muted">{t.prefix}…</code>
+          </>
+        ),
+      },
+      ...before,
+      { label: 'State', cell: (t) => tokenState(t) },
+      ...after,
+      { label: 'Created', cell: (t) => <Time at={t.created_at} /> },
+      { label: 'Expires', cell: (t) => (t.expires_at ? new Date(t.expires_at).toLocaleDateString() : 'never') },
+      { label: 'Last used', cell: (t) => <Time at={t.last_used_at} /> },
+    ],
+    empty,
+    row: (t) => ({ 'data-token': t.id, class: tokenState(t) === 'active' ? '' : 'muted' }),
+    actions: (t) =>
+      tokenState(t) === 'active' && (
+        <button type="button" class="danger" onClick={() => revoke(t)}>
+          Revoke
+        </button>
+      ),
+  };
+}
+
 export function Users() {
   const session = useSession();
   const list = useResourceList('/api/v1/users', { noun: 'users', all: true });
@@ -141,45 +175,20 @@ export function Tokens() {
     form.setValues({ name: '', expires_in: v.expires_in, user: '' });
     list.reload();
   };
-  const columns = [
-    {
-      label: 'Token',
-      cell: (t) => (
-        <>
-          {t.name} <code class="muted">{t.prefix}…</code>
-        </>
-      ),
-    },
-    admin && { label: 'User', cell: (t) => t.user },
-    { label: 'State', cell: (t) => tokenState(t) },
-    { label: 'Created', cell: (t) => <Time at={t.created_at} /> },
-    { label: 'Expires', cell: (t) => (t.expires_at ? new Date(t.expires_at).toLocaleDateString() : 'never') },
-    { label: 'Last used', cell: (t) => <Time at={t.last_used_at} /> },
-  ].filter(Boolean);
-  const revoke = (t) =>
-    list.remove(
-      `/api/v1/tokens/${t.id}`,
-      `Revoke the token “${t.name}”? Programs using it stop getting in.`,
-      '',
-      `Could not revoke ${t.name}`,
-    );
   return (
     <SettingsPage
       title="API tokens"
       here="/settings/tokens"
       list={list}
-      table={{
-        class: 'tokens',
-        columns,
+      table={tokenTable({
+        list,
+        path: '/api/v1/tokens',
+        what: 'token',
+        consequence: 'Programs using it stop getting in.',
+        className: 'tokens',
         empty: 'No tokens yet.',
-        row: (t) => ({ 'data-token': t.id, class: tokenState(t) === 'active' ? '' : 'muted' }),
-        actions: (t) =>
-          tokenState(t) === 'active' && (
-            <button type="button" class="danger" onClick={() => revoke(t)}>
-              Revoke
-            </button>
-          ),
-      }}
+        before: admin ? [{ label: 'User', cell: (t) => t.user }] : [],
+      })}
     >
       <p class="muted">
         Programs send a token as <code>Authorization: Bearer …</code>; it acts with its user's role.

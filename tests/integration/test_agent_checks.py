@@ -1,0 +1,139 @@
+"""Checks that run on an agent: a real agent in a network namespace of its own (a site the hub
+cannot see into) runs the checks whose runs_on is its node, with the real probes, and the hub
+concludes on its answers. The same targets checked from the hub fail: they are the site's own
+127.0.0.1. With the agent gone, the runs say so."""
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+import urllib.parse
+
+from probe_peers import Namespace
+from telltale_harness import Server, wait_until
+from test_agent import Agent
+
+SERVE_TCP = "import socket,sys;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);" \
+            "s.bind(('127.0.0.1',int(sys.argv[1])));s.listen(64);print('ready',flush=True)\n" \
+            "while True: s.accept()[0].close()"
+TCP_PORT, HTTP_PORT = 7301, 7302
+
+
+class AgentChecksTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.site = Namespace("tt-site")
+        cls.peers = []
+        for argv in (["python3", "-u", "-c", SERVE_TCP, str(TCP_PORT)],
+                     ["python3", "-u", "-m", "http.server", "--bind", "127.0.0.1", str(HTTP_PORT)]):
+            p = subprocess.Popen(cls.site.argv(*argv), stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True)
+            cls.peers.append(p)
+            p.stdout.readline()  # "ready", or the http.server's "Serving HTTP on ..."
+        cls.hub = Server(listen_host="0.0.0.0")
+        cls.hub.start()
+        cls.admin = cls.hub.admin_token()
+        r = cls.hub.request("POST", "/api/v1/enrolment-tokens", {"name": "site"}, token=cls.admin)
+        assert r.status == 201, r
+        cls.dir = tempfile.mkdtemp(prefix="tt-agent-checks-")
+        cls.agent = Agent(cls.hub.port, r.json["data"]["token"], os.path.join(cls.dir, "buf"))
+        cls.agent.argv[cls.agent.argv.index("--hub") + 1] = f"http://{cls.site.host}:{cls.hub.port}"
+        cls.agent.argv = cls.site.argv(*cls.agent.argv)
+        cls.agent.start()
+        assert wait_until(lambda: cls.agent_node() is not None, timeout=15), cls.agent.log()
+        cls.node = cls.agent_node()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.agent.kill()
+        for p in cls.peers:
+            p.kill()
+            p.wait()
+            p.stdout.close()
+        cls.hub.cleanup()
+        cls.site.stop()
+        shutil.rmtree(cls.dir, True)
+
+    @classmethod
+    def agent_node(cls):
+        r = cls.hub.request("GET", "/api/v1/nodes", token=cls.admin)
+        nodes = [n for n in r.json["data"] if n["metadata"].get("agent_version")]
+        return nodes[0] if nodes else None
+
+    def check(self, expect=201, **fields):
+        body = {"interval": "1s", "timeout": "1s", **fields}
+        r = self.hub.request("POST", "/api/v1/checks", body, token=self.admin)
+        self.assertEqual(r.status, expect, r)
+        return r.json["data"] if expect == 201 else r.field_errors()
+
+    def last_result(self, check, pred, timeout=15):
+        seen = {}
+
+        def ready():
+            r = self.hub.request("GET", f"/api/v1/checks/{check['id']}", token=self.admin)
+            seen.update(r.json["data"])
+            return seen.get("last_result") and pred(seen["last_result"])
+        self.assertTrue(wait_until(ready, timeout=timeout), (seen, self.agent.log()))
+        return seen
+
+    def test_the_agent_runs_its_checks_from_inside_its_network(self):
+        node = self.node["id"]
+        tcp = self.check(name="site-tcp", kind="tcp", target=f"127.0.0.1:{TCP_PORT}", runs_on=node)
+        self.assertEqual(tcp["runs_on"], node)
+        http = self.check(name="site-http", kind="http", target=f"http://127.0.0.1:{HTTP_PORT}/",
+                          runs_on=node, conditions=["status == 200"])
+        ping = self.check(name="site-ping", kind="icmp", target="127.0.0.1", runs_on=node,
+                          options={"packets": 2, "packet_interval": "100ms"})
+        # The same target from the hub is the hub's own loopback, where nothing listens.
+        outside = self.check(name="hub-tcp", kind="tcp", target=f"127.0.0.1:{TCP_PORT}")
+
+        self.assertEqual(self.last_result(tcp, lambda r: r["up"])["state"], "up")
+        result = self.last_result(http, lambda r: r["up"])
+        self.assertEqual(result["last_result"]["facts"]["status"], 200)
+        self.last_result(ping, lambda r: r["up"])
+        self.assertEqual(self.last_result(outside, lambda r: True)["last_result"]["error"], "refused")
+
+        # The agent's measurements are the check's samples at the hub, with its labels.
+        def series():
+            q = urllib.parse.urlencode({"match": 'probe_http_status_code{check="site-http"}',
+                                        "from": "0"})
+            r = self.hub.request("GET", "/api/v1/query_range?" + q, token=self.admin)
+            return r.json["data"]["series"]
+        self.assertTrue(wait_until(lambda: series(), timeout=10))
+        self.assertEqual(series()[0]["values"][-1], 200)
+        self.assertGreater(self.hub.metric_value("telltale_agent_check_runs_total",
+                                                 {"outcome": "answered"}) or 0, 0)
+
+        # A listener that goes away inside the site is seen going away.
+        self.peers[0].kill()
+        self.last_result(tcp, lambda r: r["error"] == "refused")
+
+        # Back to the hub: the hub's own view again.
+        r = self.hub.request("PATCH", f"/api/v1/checks/{http['id']}", {"runs_on": None},
+                             token=self.admin)
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.json["data"]["runs_on"])
+        self.last_result(http, lambda r: not r["up"] and r["error"] != "condition")
+
+    def test_only_an_agents_host_runs_checks_and_only_checks_that_run(self):
+        r = self.hub.request("POST", "/api/v1/nodes", {"name": "switch", "type": "network"},
+                             token=self.admin)
+        self.assertEqual(r.status, 201, r)
+        for target_node in (r.json["data"]["id"], 999999):
+            self.assertIn("runs_on", self.check(expect=422, name="nope", kind="tcp",
+                                                target="127.0.0.1:1", runs_on=target_node))
+        self.assertIn("runs_on", self.check(expect=422, name="nope", kind="push",
+                                            runs_on=self.node["id"]))
+
+    def test_without_its_agent_a_check_says_so(self):
+        # Last in name order: the agent goes away for good.
+        check = self.check(name="site-offline", kind="tcp", target=f"127.0.0.1:{TCP_PORT}",
+                           runs_on=self.node["id"])
+        self.last_result(check, lambda r: r["error"] != "agent_offline")
+        self.agent.stop()
+        result = self.last_result(check, lambda r: r["error"] == "agent_offline")
+        self.assertEqual(result["state"], "down")
+
+
+if __name__ == "__main__":
+    unittest.main()
