@@ -54,6 +54,10 @@ std::optional<double> parse_milli(std::string_view text);
 // '_' at either end.
 std::string clean_chip_name(std::string_view name);
 
+// systemd's Version property ("252.19-1~deb12u1") as node_exporter reads it: the first run of
+// three digits or more and its fraction (252.19); nullopt when there is none.
+std::optional<double> systemd_version(std::string_view version);
+
 // /proc/<pid>/cgroup: the process's cgroup v2 path (the "0::" line), e.g.
 // "/system.slice/docker-<id>.scope"; nullopt on a cgroup v1 only host.
 std::optional<std::string> parse_cgroup_v2_path(std::string_view text);
