@@ -11,7 +11,7 @@ void collect_loadavg(const Roots& roots, Samples& out);  // system.cpp
 void collect_pressure(const Roots& roots, Samples& out);
 void collect_entropy(const Roots& roots, Samples& out);
 void collect_uname(const Roots& roots, Samples& out);
-void collect_time(const Roots& roots, Samples& out);
+void collect_time(const Roots& roots, Samples& out);        // time.cpp
 void collect_meminfo(const Roots& roots, Samples& out);     // memory.cpp
 void collect_filesystem(const Roots& roots, Samples& out);  // filesystem.cpp
 void collect_diskstats(const Roots& roots, Samples& out);   // disk.cpp

@@ -28,10 +28,85 @@ Map run(const std::string& name, const std::string& prefix, const Roots& roots =
   return test::by_key(collect(roots, names), prefix);
 }
 
+std::string zone(const std::string& name) {
+  return read_file(test::fixture("server/rootfs/usr/share/zoneinfo/" + name)).value();
+}
+
 }  // namespace
+
+TEST_CASE("the time collector: the root's zone through its absolute link, the clock sources") {
+  auto roots = server_roots();
+  tt::ManualClock winter(1'700'000'000'250);
+  roots.clock = &winter;
+  CHECK(run("time", "node_time", roots) ==
+        Map{{"node_time_seconds", 1700000000.25},
+            {R"(node_time_zone_offset_seconds{time_zone="CET"})", 3600},
+            {R"(node_time_clocksource_available_info{clocksource="acpi_pm",device="0"})", 1},
+            {R"(node_time_clocksource_available_info{clocksource="hpet",device="0"})", 1},
+            {R"(node_time_clocksource_available_info{clocksource="tsc",device="0"})", 1},
+            {R"(node_time_clocksource_current_info{clocksource="tsc",device="0"})", 1}});
+  tt::ManualClock summer(1'720'000'000'000);
+  roots.clock = &summer;
+  CHECK(run("time", "node_time_zone", roots) ==
+        Map{{R"(node_time_zone_offset_seconds{time_zone="CEST"})", 7200}});
+}
 
 TEST_CASE("rx_nohandler beside /proc/net/dev's counters, for the devices that have it") {
   CHECK(run("netdev", "node_network_receive_nohandler") ==
         Map{{R"(node_network_receive_nohandler_total{device="eno1"})", 12}});
   CHECK(run("netdev", "node_network_receive_bytes").size() == 2);
+}
+
+TEST_CASE("TZif and POSIX TZ: the zone glibc gives for the same file at the same time") {
+  struct Case {
+    const char* zone;
+    std::int64_t t;
+    const char* abbreviation;
+    std::int64_t offset_s;
+  };
+  // From `TZ=<file> python3 -c 'time.localtime(t)'` (glibc), at and around the transitions.
+  const Case cases[] = {
+      {"Europe/Berlin", 1711846799, "CET", 3600},   // a fat file: its transitions
+      {"Europe/Berlin", 1711846800, "CEST", 7200},  //
+      {"Europe/Berlin", 1729990799, "CEST", 7200},  //
+      {"Europe/Berlin", 1729990800, "CET", 3600},   //
+      {"Europe/Berlin", -1000000000, "CET", 3600},  // 1938
+      {"Europe/Berlin", 2234998799, "CEST", 7200},  // 2040: past them, the footer
+      {"Europe/Berlin", 2234998800, "CET", 3600},   //
+      {"Test/Slim", 1711846799, "CET", 3600},       // a slim file: only the footer
+      {"Test/Slim", 1711846800, "CEST", 7200},      //
+      {"Test/Slim", 1729990800, "CET", 3600},       //
+      {"Test/Slim", -1000000000, "CEST", 7200},     //
+      {"Test/Fixed", 1700000000, "+0530", 19800},   // <+0530>-5:30
+      {"Test/South", 1712458799, "-04", -7200},     // the southern half: DST over new year
+      {"Test/South", 1712458800, "-03", -10800},    //
+      {"Test/South", 1725767999, "-03", -10800},    //
+      {"Test/South", 1725768000, "-04", -7200},     //
+      {"Test/South", 2234998800, "-04", -7200},     //
+  };
+  for (const auto& c : cases) {
+    INFO(c.zone << " at " << c.t);
+    auto z = zone_offset(zone(c.zone), c.t);
+    REQUIRE(z);
+    CHECK(z->abbreviation == c.abbreviation);
+    CHECK(z->offset_s == c.offset_s);
+  }
+  auto posix = [](const char* tz, std::int64_t t) {
+    auto z = posix_zone_offset(tz, t);
+    return z ? z->abbreviation + " " + std::to_string(z->offset_s) : std::string("none");
+  };
+  CHECK(posix("UTC0", 0) == "UTC 0");
+  CHECK(posix("EST5EDT,M3.2.0,M11.1.0", 1720000000) == "EDT -14400");
+  CHECK(posix("EST5EDT,M3.2.0/2:00:00,M11.1.0/2", 1700000000) == "EST -18000");
+  CHECK(posix("<-0330>3:30", 0) == "-0330 -12600");
+  // 2000-02-29: Julian days never count it (J60 is March 1st), zero-based ones do.
+  CHECK(posix("AAA-1BBB-3,J59/0,J60/0", 951782400) == "BBB 10800");
+  CHECK(posix("AAA-1BBB-3,59/0,60/0", 951782400) == "BBB 10800");  // zero-based days
+  CHECK(posix("EST5EDT", 0) == "none");                            // no rules
+  for (const char* bad : {"", "U0", "UTC", "<UT>0", "UTC0,", "CET-1CEST,M13.1.0,M1.1.0",
+                          "CET-1CEST,M3.5.0", "CET-1CEST,M3.5.0,M10.5.0/", "UTC 0"})
+    CHECK(posix(bad, 0) == "none");
+  CHECK(!zone_offset("TZif", 0));
+  CHECK(!zone_offset(zone("Europe/Berlin").substr(0, 100), 0));
+  CHECK(!zone_offset(std::string(60, '\0'), 0));
 }
