@@ -24,7 +24,6 @@ COLLECTORS = ["cpu", "stat", "loadavg", "meminfo", "filesystem", "diskstats", "n
 
 # What node_exporter writes for them that the agent does not yet, and why.
 KNOWN_GAPS = [
-    r"node_cpu_(core|package)_throttles_total",  # sysfs thermal_throttle, not read yet
     r"node_disk_(ata_.*|device_mapper_info)",  # more of udev's database
     r"node_hwmon_(?!temp_celsius|temp_max_celsius|temp_crit_celsius|chip_names|sensor_label).*",
 ]

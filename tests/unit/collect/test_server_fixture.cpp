@@ -34,6 +34,34 @@ std::string zone(const std::string& name) {
 
 }  // namespace
 
+TEST_CASE("throttle counters: each core and package once, from the first CPU that has them") {
+  CHECK(run("cpu", "node_cpu_") ==
+        Map{{R"(node_cpu_core_throttles_total{core="0",package="0"})", 5},
+            {R"(node_cpu_core_throttles_total{core="1",package="0"})", 7},
+            {R"(node_cpu_package_throttles_total{package="0"})", 10},
+            {R"(node_cpu_package_throttles_total{package="1"})", 3},
+            {R"(node_cpu_seconds_total{cpu="0",mode="user"})", 1},
+            {R"(node_cpu_seconds_total{cpu="0",mode="nice"})", 0.2},
+            {R"(node_cpu_seconds_total{cpu="0",mode="system"})", 0.3},
+            {R"(node_cpu_seconds_total{cpu="0",mode="idle"})", 40},
+            {R"(node_cpu_seconds_total{cpu="0",mode="iowait"})", 0.05},
+            {R"(node_cpu_seconds_total{cpu="0",mode="irq"})", 0},
+            {R"(node_cpu_seconds_total{cpu="0",mode="softirq"})", 0.06},
+            {R"(node_cpu_seconds_total{cpu="0",mode="steal"})", 0},
+            {R"(node_cpu_guest_seconds_total{cpu="0",mode="user"})", 0},
+            {R"(node_cpu_guest_seconds_total{cpu="0",mode="nice"})", 0},
+            {R"(node_cpu_seconds_total{cpu="1",mode="user"})", 2},
+            {R"(node_cpu_seconds_total{cpu="1",mode="nice"})", 0.1},
+            {R"(node_cpu_seconds_total{cpu="1",mode="system"})", 0.4},
+            {R"(node_cpu_seconds_total{cpu="1",mode="idle"})", 30},
+            {R"(node_cpu_seconds_total{cpu="1",mode="iowait"})", 0.15},
+            {R"(node_cpu_seconds_total{cpu="1",mode="irq"})", 0.01},
+            {R"(node_cpu_seconds_total{cpu="1",mode="softirq"})", 0.07},
+            {R"(node_cpu_seconds_total{cpu="1",mode="steal"})", 0.02},
+            {R"(node_cpu_guest_seconds_total{cpu="1",mode="user"})", 0.03},
+            {R"(node_cpu_guest_seconds_total{cpu="1",mode="nice"})", 0.04}});
+}
+
 TEST_CASE("the time collector: the root's zone through its absolute link, the clock sources") {
   auto roots = server_roots();
   tt::ManualClock winter(1'700'000'000'250);
