@@ -34,6 +34,56 @@ std::string zone(const std::string& name) {
 
 }  // namespace
 
+TEST_CASE("every hwmon sensor, named, labelled and scaled as node_exporter 1.5 does") {
+  const std::string nct = R"(chip="platform_nct6775_656",sensor=)";
+  auto series = [&](const char* name, const char* sensor, double v) {
+    return std::pair<const std::string, double>(
+        std::string(name) + "{" + nct + "\"" + sensor + "\"}", v);
+  };
+  CHECK(
+      run("hwmon", "node_hwmon") ==
+      Map{
+          {R"(node_hwmon_chip_names{chip="platform_nct6775_656",chip_name="nct6798"})", 1},
+          series("node_hwmon_beep_enabled", "beep_enable0", 1),
+          series("node_hwmon_cpu_vid_volts", "cpu0", 1.1),
+          {R"(node_hwmon_curr_amps{chip="hwmon1",sensor="curr1"})", 0.25},
+          series("node_hwmon_curr_amps", "curr1", 2.5),
+          series("node_hwmon_energy_joule_total", "energy1", 123.456789),
+          series("node_hwmon_fan", "fan3", 0),  // a bare "fan3" beside "fan3_input"
+          series("node_hwmon_fan_alarm", "fan1", 0),
+          series("node_hwmon_fan_input_rpm", "fan3", 812),
+          series("node_hwmon_fan_min_rpm", "fan1", 300),
+          series("node_hwmon_fan_pulses", "fan1", 2),
+          series("node_hwmon_fan_rpm", "fan1", 1150),
+          series("node_hwmon_fan_target_rpm", "fan1", 1200),
+          series("node_hwmon_humidity", "humidity1", 0.045),
+          series("node_hwmon_in_alarm", "in0", 0),
+          series("node_hwmon_in_beep_enabled", "in0", 1),
+          series("node_hwmon_in_max_volts", "in0", 1.744),
+          series("node_hwmon_in_min_volts", "in0", 0),
+          series("node_hwmon_in_volts", "in0", 1.032),
+          series("node_hwmon_in_volts", "in1", 1.8),  // from device/, as older drivers have it
+          series("node_hwmon_intrusion_alarm", "intrusion0", 1),
+          series("node_hwmon_power_accuracy", "power1", 0.095),
+          series("node_hwmon_power_average_interval_seconds", "power1", 1),
+          series("node_hwmon_power_average_watt", "power1", 23.5),
+          series("node_hwmon_power_cap_watt", "power1", 65),
+          {R"(node_hwmon_power_watt{chip="hwmon1",sensor="power1"})", 5},
+          series("node_hwmon_pwm", "pwm1", 128),
+          series("node_hwmon_pwm_enable", "pwm1", 5),
+          {R"(node_hwmon_sensor_label{chip="platform_nct6775_656",label="SYSTIN",sensor="temp1"})",
+           1},
+          {R"(node_hwmon_sensor_label{chip="platform_nct6775_656",label="Vcore",sensor="in0"})", 1},
+          {R"(node_hwmon_temp_celsius{chip="hwmon1",sensor="temp1"})", -5.5},
+          series("node_hwmon_temp_celsius", "temp1", 36),
+          series("node_hwmon_temp_crit_alarm_celsius", "temp1", 0),  // node_exporter's unit
+          series("node_hwmon_temp_fault", "temp1", 0),
+          series("node_hwmon_temp_type", "temp1", 4),
+          series("node_hwmon_update_interval_seconds", "update_interval0", 1),
+          series("node_hwmon_voltage_regulator_version", "vrm0", 13),
+      });
+}
+
 TEST_CASE("throttle counters: each core and package once, from the first CPU that has them") {
   CHECK(run("cpu", "node_cpu_") ==
         Map{{R"(node_cpu_core_throttles_total{core="0",package="0"})", 5},
