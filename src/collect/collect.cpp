@@ -24,6 +24,7 @@ constexpr Collector kCollectors[] = {
     {"time", collect_time},
     {"pressure", collect_pressure},
     {"entropy", collect_entropy},
+    {"systemd", collect_systemd},
     {"containers", collect_container_engine},
     {"textfile", collect_textfile},
     {"scripts", collect_scripts},

@@ -2,8 +2,9 @@
 // given (/proc, /sys and / on a host; fixture trees in tests) and returns samples named, labelled
 // and in the units of Prometheus' node_exporter 1.x, so its dashboards read them unchanged.
 // Files and a few system calls (statvfs, uname); besides, the containers collector asks the
-// container engine's unix socket (cAdvisor's names, collect/containers.h) and the scripts
-// collector runs programs. No libuv, no store. The text of each file is parsed by a pure
+// container engine's unix socket (cAdvisor's names, collect/containers.h), the systemd
+// collector asks systemd over the system bus (collect/dbus.h) and the scripts collector runs
+// programs. No libuv, no store. The text of each file is parsed by a pure
 // function (collect/parsers.h, fuzzed). A missing file yields no samples; a malformed line is
 // skipped. Safe to call from any thread; nothing is shared.
 #pragma once
@@ -36,6 +37,9 @@ struct Roots {
   // (/run/podman/podman.sock); and how long one request to it may take.
   std::string docker_socket = "/var/run/docker.sock";
   std::chrono::milliseconds engine_timeout{5000};
+  // How long the systemd collector may take over the system bus
+  // (<rootfs>/run/dbus/system_bus_socket), connecting included.
+  std::chrono::milliseconds dbus_timeout{5000};
   // node_exporter's textfile directory (*.prom files); empty: the textfile collector is off.
   std::string textfile_dir;
   // Executables whose output is collected (the scripts collector); empty: off. How long each

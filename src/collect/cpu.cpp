@@ -1,9 +1,12 @@
-// The cpu collector: /proc/stat, which node_exporter reads in two collectors (cpu and stat).
+// The cpu collector: /proc/stat, which node_exporter reads in two collectors (cpu and stat),
+// and the thermal throttle counters of sysfs.
 #include <array>
+#include <map>
 
 #include "collect/collectors.h"
 #include "collect/files.h"
 #include "collect/parsers.h"
+#include "core/scan.h"
 
 namespace tt::collect {
 
@@ -48,8 +51,45 @@ void parse_stat(std::string_view text, Samples& out) {
   });
 }
 
+namespace {
+
+// node_cpu_core_throttles_total{core,package} and node_cpu_package_throttles_total{package} from
+// /sys/devices/system/cpu/cpu<N>/thermal_throttle, as node_exporter: each core and package once
+// (its CPUs' hyperthreads share the counters), from the first of its CPUs that has the file.
+void collect_throttles(const Roots& roots, Samples& out) {
+  auto base = join(roots.sysfs, "devices/system/cpu");
+  auto number = [](const std::string& path) {
+    auto text = read_value(path);
+    return text ? to_u64(*text) : std::nullopt;
+  };
+  std::map<std::uint64_t, std::uint64_t> packages;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> cores;  // (package, core)
+  for (const auto& cpu : list_dir(base, "cpu")) {
+    if (cpu.size() == 3 || !scan::is_digit(cpu[3])) continue;  // cpu[0-9]*, not cpufreq
+    auto dir = base + "/" + cpu;
+    auto package = number(dir + "/topology/physical_package_id");
+    auto core = number(dir + "/topology/core_id");
+    if (!package || !core) continue;
+    if (!cores.contains({*package, *core}))
+      if (auto n = number(dir + "/thermal_throttle/core_throttle_count"))
+        cores[{*package, *core}] = *n;
+    if (!packages.contains(*package))
+      if (auto n = number(dir + "/thermal_throttle/package_throttle_count"))
+        packages[*package] = *n;
+  }
+  for (const auto& [package, n] : packages)
+    add(out, "node_cpu_package_throttles_total", static_cast<double>(n),
+        {{"package", std::to_string(package)}});
+  for (const auto& [key, n] : cores)
+    add(out, "node_cpu_core_throttles_total", static_cast<double>(n),
+        {{"core", std::to_string(key.second)}, {"package", std::to_string(key.first)}});
+}
+
+}  // namespace
+
 void collect_cpu(const Roots& roots, Samples& out) {
   if (auto text = read_file(join(roots.procfs, "stat"))) parse_stat(*text, out);
+  collect_throttles(roots, out);
 }
 
 }  // namespace tt::collect

@@ -28,7 +28,23 @@ void parse_net_dev(std::string_view text, Samples& out) {
 }
 
 void collect_netdev(const Roots& roots, Samples& out) {
-  if (auto text = read_file(join(roots.procfs, "net/dev"))) parse_net_dev(*text, out);
+  auto text = read_file(join(roots.procfs, "net/dev"));
+  if (!text) return;
+  const auto first = out.size();
+  parse_net_dev(*text, out);
+  // node_exporter 1.5 reads the counters over netlink, whose rtnl_link_stats64 also counts the
+  // packets no protocol took (rx_nohandler); sysfs has the same counter per device (Linux 4.6+).
+  std::vector<std::string> devices;
+  for (auto i = first; i < out.size(); ++i)
+    if (out[i].name == "node_network_receive_bytes_total")
+      devices.push_back(out[i].labels[0].value);
+  for (const auto& device : devices) {
+    if (device.find('/') != std::string::npos) continue;  // not a name the kernel gives
+    auto text = read_value(join(roots.sysfs, "class/net/" + device + "/statistics/rx_nohandler"));
+    if (auto v = text ? to_u64(*text) : std::nullopt)
+      add(out, "node_network_receive_nohandler_total", static_cast<double>(*v),
+          {{"device", device}});
+  }
 }
 
 }  // namespace tt::collect

@@ -54,6 +54,23 @@ std::optional<double> parse_milli(std::string_view text);
 // '_' at either end.
 std::string clean_chip_name(std::string_view name);
 
+// A zone's abbreviation and its offset from UTC at some time: node_time_zone_offset_seconds.
+struct ZoneOffset {
+  std::string abbreviation;  // "CET"; "+0530" for a zone written <+0530>
+  std::int64_t offset_s = 0;
+};
+// A TZif file (RFC 8536: /etc/localtime, versions 1 to 4) at a Unix time: the time type of the
+// last transition before it, or after the last one the footer's POSIX TZ rule. nullopt for
+// what is not TZif.
+std::optional<ZoneOffset> zone_offset(std::string_view tzif, std::int64_t unix_s);
+// A POSIX TZ string with its DST rule ("CET-1CEST,M3.5.0,M10.5.0/3", "<+0530>-5:30") at a
+// Unix time; nullopt for one without rules where it names a DST zone, or malformed.
+std::optional<ZoneOffset> posix_zone_offset(std::string_view tz, std::int64_t unix_s);
+
+// systemd's Version property ("252.19-1~deb12u1") as node_exporter reads it: the first run of
+// three digits or more and its fraction (252.19); nullopt when there is none.
+std::optional<double> systemd_version(std::string_view version);
+
 // /proc/<pid>/cgroup: the process's cgroup v2 path (the "0::" line), e.g.
 // "/system.slice/docker-<id>.scope"; nullopt on a cgroup v1 only host.
 std::optional<std::string> parse_cgroup_v2_path(std::string_view text);

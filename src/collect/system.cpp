@@ -1,4 +1,4 @@
-// The small collectors of whole-host values: loadavg, pressure, entropy, uname, time.
+// The small collectors of whole-host values: loadavg, pressure, entropy, uname.
 #include <sys/utsname.h>
 
 #include "collect/collectors.h"
@@ -71,10 +71,6 @@ void collect_uname(const Roots& roots, Samples& out) {
       labels.push_back({std::string(label), read_value(dir + std::string(file)).value_or("")});
   }
   add(out, "node_uname_info", 1, std::move(labels));
-}
-
-void collect_time(const Roots& roots, Samples& out) {
-  add(out, "node_time_seconds", static_cast<double>(roots.clock->now_ms()) / 1000);
 }
 
 }  // namespace tt::collect

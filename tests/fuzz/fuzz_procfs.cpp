@@ -1,7 +1,7 @@
-// procfs and sysfs text (a container's or a hostile host's /proc is outside bytes to the agent):
-// every parser of collect/parsers.h must take any bytes without crashing or hanging, and what
-// it returns must be samples a Prometheus text reader takes: metric names, sorted labels with
-// values.
+// procfs and sysfs text and the root's /etc/localtime (a container's or a hostile host's files
+// are outside bytes to the agent): every parser of collect/parsers.h must take any bytes
+// without crashing or hanging, and what it returns must be samples a Prometheus text reader
+// takes: metric names, sorted labels with values.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -41,6 +41,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   parse_udev_info(text);
   for (const auto& m : parse_mounts(text)) filesystem_excluded(m);
   parse_milli(text);
+  // /etc/localtime and its footer, at times either side of the epoch and past 2038.
+  for (std::int64_t t : {std::int64_t{-2'000'000'000}, std::int64_t{0}, std::int64_t{1'700'000'000},
+                         std::int64_t{4'000'000'000}}) {
+    zone_offset(text, t);
+    posix_zone_offset(text, t);
+  }
   clean_chip_name(text);
   parse_machine_id(text);
   parse_default_route(text);

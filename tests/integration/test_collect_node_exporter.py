@@ -1,7 +1,9 @@
 """`telltale agent --once --print` against Debian's prometheus-node-exporter on the same machine:
 every metric name (and, for cpu, meminfo, netdev and filesystem, every label set) that
 node_exporter's matching collectors write, the agent writes too, with equal values where they
-hold still between the two reads. Also the command's errors, and a run over the fixture tree."""
+hold still between the two reads; and both over the fixture tree of a server (sensors, throttle
+counters, clock sources, a time zone) with equal series and values. Also the command's errors,
+and a run over the fixture tree."""
 
 import json
 import os
@@ -24,11 +26,7 @@ COLLECTORS = ["cpu", "stat", "loadavg", "meminfo", "filesystem", "diskstats", "n
 
 # What node_exporter writes for them that the agent does not yet, and why.
 KNOWN_GAPS = [
-    r"node_network_receive_nohandler_total",  # only from netlink, not in /proc/net/dev
-    r"node_time_(zone_offset_seconds|clocksource_.*)",  # the time zone and clock source
-    r"node_cpu_(core|package)_throttles_total",  # sysfs thermal_throttle, not read yet
     r"node_disk_(ata_.*|device_mapper_info)",  # more of udev's database
-    r"node_hwmon_(?!temp_celsius|temp_max_celsius|temp_crit_celsius|chip_names|sensor_label).*",
 ]
 
 LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
@@ -57,24 +55,29 @@ def agent(*args, timeout=30):
     return subprocess.run([BIN, "agent", *args], capture_output=True, text=True, timeout=timeout)
 
 
+def node_exporter_metrics(*args, env=None):
+    """One scrape of node_exporter run with `args` on a free loopback port."""
+    port = free_port()
+    argv = [NODE_EXPORTER, f"--web.listen-address={HOST}:{port}", "--collector.disable-defaults",
+            *args]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    try:
+        if not wait_port(port):
+            stop_process(proc)
+            raise AssertionError("node_exporter did not listen: " + proc.stderr.read().decode())
+        with urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=10) as r:
+            return parse(r.read().decode())
+    finally:
+        stop_process(proc)
+        proc.stderr.close()
+
+
 @unittest.skipUnless(os.path.exists(NODE_EXPORTER), "prometheus-node-exporter is not installed "
                      "(packaging/install-deps.sh --test installs it)")
 class AgainstNodeExporter(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        port = free_port()
-        argv = [NODE_EXPORTER, f"--web.listen-address={HOST}:{port}", "--collector.disable-defaults"]
-        argv += [f"--collector.{c}" for c in COLLECTORS]
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            if not wait_port(port):
-                stop_process(proc)
-                raise AssertionError("node_exporter did not listen: " + proc.stderr.read().decode())
-            with urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=10) as r:
-                theirs = parse(r.read().decode())
-        finally:
-            stop_process(proc)
-            proc.stderr.close()
+        theirs = node_exporter_metrics(*[f"--collector.{c}" for c in COLLECTORS])
         run = agent("--once", "--print")
         if run.returncode != 0:
             raise AssertionError(f"agent exited {run.returncode}: {run.stderr}")
@@ -119,6 +122,31 @@ class AgainstNodeExporter(unittest.TestCase):
         for (name, labels), v in self.theirs.items():
             if name.startswith("node_cpu_seconds_total") or name == "node_forks_total":
                 self.assertGreaterEqual(self.value(self.ours, name, labels), v, name)
+
+
+@unittest.skipUnless(os.path.exists(NODE_EXPORTER), "prometheus-node-exporter is not installed")
+class AgainstNodeExporterOnAServerFixture(unittest.TestCase):
+    """tests/fixtures/collect/server read by both: every hwmon sensor kind, the CPUs' throttle
+    counters, the clock sources and the time zone (node_exporter's own, TZ=Europe/Berlin; the
+    agent's from the root's /etc/localtime, a link to Berlin's file), series and values alike."""
+
+    FAMILIES = re.compile(r"node_(hwmon_|cpu_|time_zone|time_clocksource)")
+
+    def test_the_same_series_and_values(self):
+        tree = os.path.join(FIXTURES, "server")
+        roots = {k: os.path.join(tree, k) for k in ("proc", "sys", "rootfs")}
+        theirs = node_exporter_metrics(
+            f"--path.procfs={roots['proc']}", f"--path.sysfs={roots['sys']}",
+            f"--path.rootfs={roots['rootfs']}", "--collector.hwmon", "--collector.cpu",
+            "--collector.time", env=dict(os.environ, TZ="Europe/Berlin"))
+        run = agent("--once", "--print", "--procfs", roots["proc"], "--sysfs", roots["sys"],
+                    "--rootfs", roots["rootfs"], "--collectors", "hwmon,cpu,time")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        pick = lambda samples: {k: v for k, v in samples.items() if self.FAMILIES.match(k[0])}
+        ours, theirs = pick(parse(run.stdout)), pick(theirs)
+        self.assertIn(("node_hwmon_fan_rpm", frozenset({("chip", "platform_nct6775_656"),
+                                                         ("sensor", "fan1")})), theirs)
+        self.assertEqual(ours, theirs)
 
 
 class AgentCommand(unittest.TestCase):

@@ -213,7 +213,7 @@ TEST_CASE("every collector has a name find_collector knows; all run when none ar
     CHECK(find_collector(c.name) == &c);
     names.emplace(c.name);
   }
-  CHECK(names.size() == 15);
+  CHECK(names.size() == 16);
   CHECK(find_collector("nope") == nullptr);
   CHECK(collect(test::fixture_roots()).size() > 100);
 }
