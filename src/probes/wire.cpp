@@ -125,7 +125,8 @@ DecodedRun decode_run(const json& message) {
   req.options = probe_options(*kind, options.value());
   req.timeout = std::chrono::milliseconds(timeout->get<std::int64_t>());
   const auto check = message.find("check");
-  if (check != message.end() && check->is_number_integer()) req.check_id = check->get<std::int64_t>();
+  if (check != message.end() && check->is_number_integer())
+    req.check_id = check->get<std::int64_t>();
   return {run, std::pair{kind, std::move(req)}};
 }
 
@@ -167,7 +168,8 @@ Result<std::pair<std::uint64_t, Observation>> decode_observation(const json& mes
     return invalid_observation("\"run\" must be a positive integer");
   Observation o;
   const auto ok = message.find("ok");
-  if (ok == message.end() || !ok->is_boolean()) return invalid_observation("\"ok\" must be a boolean");
+  if (ok == message.end() || !ok->is_boolean())
+    return invalid_observation("\"ok\" must be a boolean");
   o.ok = ok->get<bool>();
   o.error = text(message, "error", 64);
   if (!o.ok && o.error.empty()) o.error = "failed";
@@ -194,8 +196,7 @@ Result<std::pair<std::uint64_t, Observation>> decode_observation(const json& mes
       if (!v) return invalid_observation("a metric's value must be a number");
       Metric metric;
       auto interned = intern(name->get_ref<const std::string&>());
-      if (!interned ||
-          !read_label(m, "label", "label_value", metric.label, metric.label_value) ||
+      if (!interned || !read_label(m, "label", "label_value", metric.label, metric.label_value) ||
           !read_label(m, "label2", "label2_value", metric.label2, metric.label2_value))
         continue;  // dropped: see the header
       metric.name = *interned;

@@ -17,8 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto seen = probes::decode_observation(message.value());
   if (!seen.ok()) return 0;
   const auto& [run, o] = seen.value();
-  auto again = probes::decode_observation(
-      parse_json(probes::observation_message(run, o)).value());
+  auto again = probes::decode_observation(parse_json(probes::observation_message(run, o)).value());
   if (!again.ok() || again->first != run || again->second.metrics.size() != o.metrics.size() ||
       again->second.ok != o.ok)
     std::abort();

@@ -1,3 +1,5 @@
+#include "fleet/remote_runs.h"
+
 #include <doctest/doctest.h>
 #include <uv.h>
 
@@ -6,7 +8,6 @@
 #include <vector>
 
 #include "core/json.h"
-#include "fleet/remote_runs.h"
 
 using namespace tt;
 

@@ -1,9 +1,10 @@
+#include "probes/wire.h"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
 
 #include "core/json.h"
-#include "probes/wire.h"
 
 using namespace tt;
 using nlohmann::json;
@@ -39,10 +40,10 @@ TEST_CASE("wire: a run that cannot run names itself and why") {
   CHECK(probes::decode_run(json::array()).run == 0);
   CHECK(with("run", 0).run == 0);
   CHECK(with("run", -1).run == 0);
-  for (auto bad : {with("kind", "push"), with("kind", "nope"), with("kind", 3),
-                   with("target", "no port"), with("target", nullptr), with("timeout_ms", 0),
-                   with("timeout_ms", 10'000'000), with("timeout_ms", "1s"),
-                   with("options", json{{"nope", 1}})}) {
+  for (auto bad :
+       {with("kind", "push"), with("kind", "nope"), with("kind", 3), with("target", "no port"),
+        with("target", nullptr), with("timeout_ms", 0), with("timeout_ms", 10'000'000),
+        with("timeout_ms", "1s"), with("options", json{{"nope", 1}})}) {
     CHECK(bad.run == 7);
     REQUIRE_FALSE(bad.request.ok());
     CHECK(bad.request.error().code == "RUN_INVALID");
