@@ -85,6 +85,7 @@ int run_agent(agent::AgentConfig config) {
   buffer_options.dir = config.buffer_dir;
   buffer_options.max_bytes = config.buffer_max;
   buffer_options.segment_bytes = std::min<std::uint64_t>(4ull << 20, config.buffer_max / 4);
+  buffer_options.sync_delay = config.buffer_sync;
   auto buffer = agent::Buffer::open(buffer_options);
   if (!buffer.ok()) {
     log::error("agent: cannot open the buffer in {}: {}", config.buffer_dir,
@@ -185,6 +186,10 @@ int agent(const AgentOptions& options) {
   if (!buffer_max || *buffer_max < (64u << 10))
     return usage("--buffer-max must be a size of at least 64KiB, such as 256MiB");
   config.buffer_max = *buffer_max;
+  auto buffer_sync = parse_duration_ms(options.buffer_sync);
+  if (!buffer_sync || *buffer_sync > 3'600'000)
+    return usage("--buffer-sync must be a duration up to 1h, such as 30s (0s: every collection)");
+  config.buffer_sync = std::chrono::milliseconds(*buffer_sync);
   config.buffer_dir = options.buffer_dir.empty() ? default_buffer_dir() : options.buffer_dir;
   config.collectors = std::move(names);
   config.roots = roots;
