@@ -129,6 +129,12 @@ int main(int argc, char** argv) {
       ->add_option("--buffer-max", agent.buffer_max,
                    "Most disk the buffer takes (the oldest collections go first)")
       ->capture_default_str();
+  agent_cmd
+      ->add_option("--buffer-sync", agent.buffer_sync,
+                   "The longest a collection the hub has not acknowledged waits for its sync to "
+                   "disk, which is what a power loss can take (0s: each at once; a kill -9 "
+                   "takes nothing either way)")
+      ->capture_default_str();
   agent_cmd->add_flag("--once", agent.once, "Collect once and exit");
   agent_cmd->add_flag("--print", agent.print, "Print the collection in Prometheus text to stdout");
   agent_cmd->add_flag("--identity", agent.identity,

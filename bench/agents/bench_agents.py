@@ -6,8 +6,8 @@
    mode (a scraper with a write-ahead log and nothing else): each process's CPU seconds per
    minute over the same window and its RSS (mean and peak of samples every 2 s). Targets: agent
    RSS <= 0.5x node_exporter's; agent CPU <= 0.5x node_exporter's plus the scraper's. The agent's
-   CPU includes compressing, buffering (one fdatasync per collection) and sending; the hub's is
-   not counted, as the scraper's storage is not.
+   CPU includes compressing, buffering (at its default --buffer-sync: no sync while the hub
+   acknowledges in time) and sending; the hub's is not counted, as the scraper's storage is not.
 2. The hub under `telltale sim`: 1,000 agents x 300 series every 10 s (BENCH_AGENTS_SCALE scales
    the agents), for BENCH_AGENTS_HUB_S seconds: hub CPU and RSS, the p50/p99/max time from a batch
    sent to its acknowledgement, and whether every sample sent was stored (the hub's

@@ -17,7 +17,7 @@ namespace {
 constexpr std::string_view kSuffix = ".seg";
 constexpr std::size_t kNameDigits = 16;
 constexpr const char* kCountersFile = "dropped";
-constexpr const char* kCountersTemp = "dropped.tmp";
+constexpr const char* kReserveFile = "seq-reserve";
 // Seqs stay below it, so that no damaged (or forged) record brings the next seq near overflow:
 // at one record a second it lasts 146 billion years.
 constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << 62;
@@ -44,28 +44,32 @@ std::optional<std::uint64_t> segment_name(const std::string& file) {
 
 }  // namespace
 
-Buffer::Buffer(BufferOptions options, FileSystem& fs) : m_options(std::move(options)), m_fs(fs) {}
+Buffer::Buffer(BufferOptions options, FileSystem& fs, const Clock& clock)
+    : m_options(std::move(options)), m_fs(fs), m_clock(clock) {}
 
-Buffer::~Buffer() = default;
+Buffer::~Buffer() {
+  if (auto synced = sync_waiting(); !synced) log::warn("{}", synced.error().message);
+}
 
 std::string Buffer::path_of(std::uint64_t name) const {
   return fmt::format("{}/{:016x}{}", m_options.dir, name, kSuffix);
 }
 
-Result<std::unique_ptr<Buffer>> Buffer::open(BufferOptions options, FileSystem& fs) {
+Result<std::unique_ptr<Buffer>> Buffer::open(BufferOptions options, FileSystem& fs,
+                                             const Clock& clock) {
   if (options.dir.empty() || options.segment_bytes <= kRecordHeaderBytes ||
       options.segment_bytes > options.max_bytes / 2)
     return Error::make(ErrorKind::validation, "BUFFER_OPTIONS",
                        "agent buffer: a directory, and segment_bytes between 17 and "
                        "max_bytes / 2, are needed");
   if (auto ec = fs.create_dirs(options.dir)) return io_error("creating", options.dir, ec);
-  std::unique_ptr<Buffer> buffer(new Buffer(std::move(options), fs));
+  std::unique_ptr<Buffer> buffer(new Buffer(std::move(options), fs, clock));
   TT_TRY(buffer->scan());
   return buffer;
 }
 
-// The counters, the segments (each record checked, damaged tails cut), the next seq, and the
-// newest segment opened for appends.
+// The counters, the segments (each record checked, damaged tails cut), the next seq (past any
+// reservation), and the newest segment opened for appends.
 Result<void> Buffer::scan() {
   std::vector<std::string> files;
   if (auto ec = m_fs.list(m_options.dir, files)) return io_error("listing", m_options.dir, ec);
@@ -86,15 +90,17 @@ Result<void> Buffer::scan() {
   }
   remove_empty_segments();
 
+  if (!m_segments.empty())
+    m_next_seq = std::max(m_segments.back().name, m_segments.back().last_seq + 1) + skip;
+  if (std::find(files.begin(), files.end(), kReserveFile) != files.end())
+    TT_TRY(load_reservation());
   if (m_segments.empty()) {
-    m_next_seq = 1;
     TT_TRY(start_segment());
   } else {
-    const Segment& last = m_segments.back();
-    m_next_seq = std::max(last.name, last.last_seq + 1) + skip;
+    const std::string path = path_of(m_segments.back().name);
     std::error_code ec;
-    m_file = m_fs.open_append(path_of(last.name), ec);
-    if (!m_file) return io_error("opening", path_of(last.name), ec);
+    m_file = m_fs.open_append(path, ec);
+    if (!m_file) return io_error("opening", path, ec);
   }
   if (!(m_counters.total == before)) TT_TRY(save_counters());
   return ok();
@@ -110,6 +116,20 @@ Result<void> Buffer::load_counters() {
     log::warn("agent buffer: {} is malformed; drop counts start again from 0", path);
     c = {};
   }
+  return ok();
+}
+
+// A restart starts past the seqs reserved before it: they may have been given to records a power
+// loss took.
+Result<void> Buffer::load_reservation() {
+  const std::string path = m_options.dir + "/" + kReserveFile;
+  std::string text;
+  if (auto ec = m_fs.read(path, text)) return io_error("reading", path, ec);
+  std::uint64_t limit = 0;
+  if (std::sscanf(text.c_str(), "%" SCNu64, &limit) == 1 && limit < kSeqLimit)
+    m_next_seq = std::max(m_next_seq, limit);
+  else
+    log::warn("agent buffer: {} is malformed; seqs go on from the segments", path);
   return ok();
 }
 
@@ -154,7 +174,7 @@ Result<std::uint64_t> Buffer::scan_segment(Segment& segment, std::uint64_t below
 // A new newest segment, named by the next seq, durable in the directory before any record goes
 // in. An empty newest segment is started again in place: its name still bounds the next seq.
 Result<void> Buffer::start_segment() {
-  m_file.reset();
+  close_file();
   const bool reuse = !m_segments.empty() && m_segments.back().records == 0;
   const std::uint64_t name = reuse ? m_segments.back().name : m_next_seq;
   const std::string path = path_of(name);
@@ -179,6 +199,7 @@ Result<std::uint64_t> Buffer::append(std::string_view payload) {
     return Error::make(
         ErrorKind::too_large, "BUFFER_RECORD_TOO_LARGE",
         fmt::format("agent buffer: a record of {} bytes is larger than a segment", payload.size()));
+  TT_TRY(reserve_seqs());
   const std::string record = encode_record(m_next_seq, payload);
   const Segment& last = m_segments.back();
   if (!m_file || (last.records > 0 && last.bytes + record.size() > m_options.segment_bytes))
@@ -191,11 +212,23 @@ Result<std::uint64_t> Buffer::append(std::string_view payload) {
   newest.last_seq = m_next_seq;
   newest.bytes += record.size();
   m_bytes += record.size();
+  if (m_options.sync_delay.count() > 0) {
+    if (!m_unsynced_since_ms) m_unsynced_since_ms = m_clock.mono_ms();
+    m_unsynced_seq = m_next_seq;
+  }
   return m_next_seq++;
 }
 
-// Writes and syncs a whole record, or cuts the segment back to where it was. A segment whose
-// sync failed, or that could not be cut, takes no more records.
+Result<void> Buffer::reserve_seqs() {
+  if (m_options.sync_delay.count() == 0 || m_next_seq < m_seq_limit) return ok();
+  const std::uint64_t limit = m_next_seq + kSeqReserve;
+  TT_TRY(replace_file(kReserveFile, fmt::format("{}\n", limit)));
+  m_seq_limit = limit;
+  return ok();
+}
+
+// Writes a whole record (and syncs it when syncs are not deferred), or cuts the segment back to
+// where it was. A segment whose sync failed, or that could not be cut, takes no more records.
 Result<void> Buffer::write_record(const std::string& record) {
   const std::uint64_t before = m_segments.back().bytes;
   const std::string path = path_of(m_segments.back().name);
@@ -203,15 +236,50 @@ Result<void> Buffer::write_record(const std::string& record) {
   for (std::size_t done = 0; done < record.size();) {
     done += m_file->write(std::string_view(record).substr(done), ec);
     if (!ec) continue;
-    if (m_file->truncate(before)) m_file.reset();
+    if (m_file->truncate(before)) close_file();
     return io_error("writing", path, ec);
   }
+  if (m_options.sync_delay.count() > 0) return ok();
   if ((ec = m_file->sync())) {
     (void)m_file->truncate(before);
     m_file.reset();
     return io_error("syncing", path, ec);
   }
   return ok();
+}
+
+std::optional<std::chrono::milliseconds> Buffer::sync_wait() const {
+  std::lock_guard lock(m_mutex);
+  if (!m_unsynced_since_ms) return std::nullopt;
+  const std::int64_t due = *m_unsynced_since_ms + m_options.sync_delay.count();
+  return std::chrono::milliseconds(std::max<std::int64_t>(0, due - m_clock.mono_ms()));
+}
+
+Result<void> Buffer::sync_due() {
+  std::lock_guard lock(m_mutex);
+  if (!m_unsynced_since_ms ||
+      m_clock.mono_ms() < *m_unsynced_since_ms + m_options.sync_delay.count())
+    return ok();
+  return sync_waiting();
+}
+
+// Syncs m_file when records wait for it. After a failure its bytes are in doubt: it takes no more
+// records.
+Result<void> Buffer::sync_waiting() {
+  if (!m_unsynced_since_ms) return ok();
+  m_unsynced_since_ms.reset();
+  if (!m_file) return ok();
+  if (auto ec = m_file->sync()) {
+    m_file.reset();
+    return io_error("syncing", path_of(m_segments.back().name), ec);
+  }
+  return ok();
+}
+
+// Closes the newest segment's file, syncing first what waits for it: nothing syncs it later.
+void Buffer::close_file() {
+  if (auto synced = sync_waiting(); !synced) log::warn("{}", synced.error().message);
+  m_file.reset();
 }
 
 Result<void> Buffer::drop_oldest() {
@@ -286,6 +354,7 @@ Result<std::vector<Record>> Buffer::read(std::uint64_t after_seq, std::size_t ma
 void Buffer::ack(std::uint64_t up_to_seq) {
   std::lock_guard lock(m_mutex);
   m_acked = std::max(m_acked, up_to_seq);
+  if (m_unsynced_since_ms && m_acked >= m_unsynced_seq) m_unsynced_since_ms.reset();
   delete_acked();
 }
 
@@ -347,11 +416,16 @@ void Buffer::count_drop(Dropped drop) {
 
 // "dropped": "<total records> <total bytes> <untaken records> <untaken bytes>\n", replaced whole.
 Result<void> Buffer::save_counters() {
-  const std::string temp = m_options.dir + "/" + kCountersTemp;
-  const std::string path = m_options.dir + "/" + kCountersFile;
   const Counters& c = m_counters;
-  const std::string text = fmt::format("{} {} {} {}\n", c.total.records, c.total.bytes,
-                                       c.untaken.records, c.untaken.bytes);
+  return replace_file(kCountersFile, fmt::format("{} {} {} {}\n", c.total.records, c.total.bytes,
+                                                 c.untaken.records, c.untaken.bytes));
+}
+
+// The file `name` of the directory holds `text`, durably: written to "<name>.tmp", synced, renamed
+// over it, the directory synced.
+Result<void> Buffer::replace_file(const char* name, const std::string& text) {
+  const std::string temp = fmt::format("{}/{}.tmp", m_options.dir, name);
+  const std::string path = m_options.dir + "/" + name;
   (void)m_fs.remove(temp);
   std::error_code ec;
   auto file = m_fs.open_append(temp, ec);

@@ -271,10 +271,17 @@ void Runner::collect_once(std::int64_t at_ms) {
     wake_sender();
 }
 
+// Wakes for each collection, and between them when the buffer's deferred sync comes due.
 void Runner::collect_loop() {
   const std::int64_t every = m_config.interval.count();
   std::int64_t next = (wall_ms() / every + 1) * every;
-  while (sleep_until(next)) {
+  for (;;) {
+    std::int64_t wake = next;
+    if (const auto wait = m_buffer->sync_wait()) wake = std::min(wake, wall_ms() + wait->count());
+    if (!sleep_until(wake)) break;
+    if (auto synced = m_buffer->sync_due(); !synced.ok())
+      log::warn("agent: {}", synced.error().message);
+    if (wall_ms() < next) continue;
     collect_once(next);
     next += every;
     // After a stall (a suspended host) the missed slots are skipped, not collected in a burst.

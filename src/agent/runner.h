@@ -48,7 +48,8 @@ struct AgentConfig {
   std::chrono::milliseconds interval{10'000};
   std::string buffer_dir;
   std::uint64_t buffer_max = 256ull << 20;
-  std::vector<std::string> collectors;  // empty: every one
+  std::chrono::milliseconds buffer_sync{30'000};  // BufferOptions::sync_delay
+  std::vector<std::string> collectors;            // empty: every one
   collect::Roots roots;
   std::string version;
 };

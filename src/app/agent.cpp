@@ -1,6 +1,8 @@
 #include "app/agent.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -37,6 +39,25 @@ std::string default_buffer_dir() {
 
 namespace {
 
+// `telltale agent` needs little of OpenSSL: only the checks that run on it use it, for TLS and
+// SNMPv3, through algorithms they name (no lookups by name, no error strings shown). Yet
+// Debian's libcpp-httplib, which the executable links for the hub, has a static initialiser
+// that makes OpenSSL load its error strings, its configuration file and its tables of every
+// cipher and digest: about 1.7 MB of resident memory, a sixth of the agent's. Libraries' initialisers run
+// before main(), so main() is too late to decline; an executable's .preinit_array runs before
+// all of them (glibc passes it main's arguments). In agent mode it initialises OpenSSL first,
+// without those parts: OpenSSL runs each part of its initialisation once, the first request
+// deciding, so the library's later request finds it done. Other modes keep OpenSSL's defaults.
+void decline_openssl_extras(int argc, char** argv, char**) {
+  if (argc < 2 || std::string_view(argv[1]) != "agent") return;
+  OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_SSL_STRINGS | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
+                       OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+                       OPENSSL_INIT_NO_ADD_ALL_DIGESTS,
+                   nullptr);
+}
+[[gnu::section(".preinit_array"),
+  gnu::used]] void (*preinit_decline_openssl_extras)(int, char**, char**) = decline_openssl_extras;
+
 int usage(const std::string& message) {
   fmt::print(stderr, "telltale agent: {}\n", message);
   return 2;
@@ -58,10 +79,13 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
 
 // Runs until SIGTERM or SIGINT; the collections not yet delivered stay in the buffer.
 int run_agent(agent::AgentConfig config) {
+  // One malloc arena: the agent's three threads allocate little, and seldom at once.
+  mallopt(M_ARENA_MAX, 1);
   agent::BufferOptions buffer_options;
   buffer_options.dir = config.buffer_dir;
   buffer_options.max_bytes = config.buffer_max;
   buffer_options.segment_bytes = std::min<std::uint64_t>(4ull << 20, config.buffer_max / 4);
+  buffer_options.sync_delay = config.buffer_sync;
   auto buffer = agent::Buffer::open(buffer_options);
   if (!buffer.ok()) {
     log::error("agent: cannot open the buffer in {}: {}", config.buffer_dir,
@@ -155,6 +179,10 @@ int agent(const AgentOptions& options) {
   if (!buffer_max || *buffer_max < (64u << 10))
     return usage("--buffer-max must be a size of at least 64KiB, such as 256MiB");
   config.buffer_max = *buffer_max;
+  auto buffer_sync = parse_duration_ms(options.buffer_sync);
+  if (!buffer_sync || *buffer_sync > 3'600'000)
+    return usage("--buffer-sync must be a duration up to 1h, such as 30s (0s: every collection)");
+  config.buffer_sync = std::chrono::milliseconds(*buffer_sync);
   config.buffer_dir = options.buffer_dir.empty() ? default_buffer_dir() : options.buffer_dir;
   config.collectors = std::move(names);
   config.roots = roots;

@@ -20,6 +20,7 @@ struct AgentOptions {
   std::string interval = "10s";
   std::string buffer_dir;  // empty: default_buffer_dir()
   std::string buffer_max = "256MiB";
+  std::string buffer_sync = "30s";  // the longest an undelivered collection waits for its sync
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
   std::string rootfs = "/";

@@ -1,10 +1,10 @@
 #include "ws/client_handshake.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "core/random.h"
 #include "core/text.h"
+#include "ws/digest.h"
 #include "ws/handshake.h"
 
 namespace tt::ws {
@@ -25,12 +25,7 @@ ErrorKind kind_of_status(int status) {
 
 }  // namespace
 
-std::string random_key() {
-  const auto bytes = random_bytes(16);
-  unsigned char out[25];
-  const int n = EVP_EncodeBlock(out, bytes.data(), static_cast<int>(bytes.size()));
-  return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
-}
+std::string random_key() { return base64(random_bytes(16)); }
 
 std::string upgrade_request(std::string_view host, std::string_view path, std::string_view bearer,
                             std::string_view key) {

@@ -1,10 +1,9 @@
 #include "ws/handshake.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include "core/text.h"
+#include "ws/digest.h"
 
 namespace tt::ws {
 
@@ -48,11 +47,7 @@ bool is_valid_key(std::string_view key) {
 std::string compute_accept(std::string_view key) {
   std::string input(key);
   input.append(kGuid);
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  unsigned char out[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
-  const int n = EVP_EncodeBlock(out, digest, SHA_DIGEST_LENGTH);
-  return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+  return base64(sha1(input));
 }
 
 Result<UpgradeResponse> check_upgrade(std::string_view method, std::string_view http_version,

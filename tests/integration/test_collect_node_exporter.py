@@ -157,7 +157,8 @@ class AgentCommand(unittest.TestCase):
                  (["--hub", "http://127.0.0.1:1", "--labels", "site"], "--labels"),
                  (["--hub", "http://127.0.0.1:1", "--location", "95,0"], "--location"),
                  (["--hub", "http://127.0.0.1:1", "--interval", "10ms"], "--interval"),
-                 (["--hub", "http://127.0.0.1:1", "--buffer-max", "1KiB"], "--buffer-max")]
+                 (["--hub", "http://127.0.0.1:1", "--buffer-max", "1KiB"], "--buffer-max"),
+                 (["--hub", "http://127.0.0.1:1", "--buffer-sync", "2h"], "--buffer-sync")]
         for args, reason in cases:
             r = agent(*args)
             self.assertEqual(r.returncode, 2, args)

@@ -1,5 +1,6 @@
 // The agent's disk buffer (agent/buffer.h): seqs, reading in pages, acknowledgement, the bound,
-// and the faults of its disk (a full disk, torn writes, failed syncs, crashes, damaged bytes).
+// the faults of its disk (a full disk, torn writes, failed syncs, crashes, damaged bytes), and
+// deferred syncs.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include "../faulty_fs.h"
 #include "agent/buffer.h"
 #include "agent/segment.h"
+#include "core/clock.h"
 #include "core/random.h"
 
 using namespace tt;
@@ -21,8 +23,9 @@ constexpr const char* kDir = "/buf";
 // Segments of 256 bytes (a few records of a few dozen bytes), 1 KiB in all.
 BufferOptions small() { return {.dir = kDir, .max_bytes = 1024, .segment_bytes = 256}; }
 
-std::unique_ptr<Buffer> open(FaultyFs& fs, BufferOptions options = small()) {
-  auto b = Buffer::open(std::move(options), fs);
+std::unique_ptr<Buffer> open(FaultyFs& fs, BufferOptions options = small(),
+                             const Clock& clock = SystemClock::instance()) {
+  auto b = Buffer::open(std::move(options), fs, clock);
   REQUIRE_MESSAGE(b.ok(), (b.ok() ? "" : b.error().message));
   return std::move(b).value();
 }
@@ -357,4 +360,192 @@ TEST_CASE("agent buffer: on the real file system") {
   CHECK(records.value()[0].payload == "two");
   CHECK(b.value()->append("three").value() == 3);
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Small segments, syncs deferred by up to 30 s.
+BufferOptions deferred() {
+  BufferOptions o = small();
+  o.sync_delay = 30s;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "agent buffer, deferred syncs: a record waits up to sync_delay, then one sync takes all") {
+  FaultyFs fs;
+  ManualClock clock;
+  auto b = open(fs, deferred(), clock);
+  CHECK(b->sync_wait() == std::nullopt);
+  put(*b, text(1));
+  const auto syncs = fs.syncs();  // the seq reservation's
+  clock.advance_ms(10'000);
+  put(*b, text(2));
+  put(*b, text(3));
+  CHECK(fs.syncs() == syncs);
+  CHECK(b->sync_wait() == 20s);  // counted from the first record waiting
+  REQUIRE(b->sync_due().ok());
+  CHECK(fs.syncs() == syncs);  // not due yet
+  clock.advance_ms(20'000);
+  CHECK(b->sync_wait() == 0ms);
+  REQUIRE(b->sync_due().ok());
+  CHECK(fs.syncs() == syncs + 1);
+  CHECK(b->sync_wait() == std::nullopt);
+  fs.crash(FaultyFs::Crash::power);
+  b = open(fs, deferred(), clock);
+  CHECK(payloads(*b) == std::vector<std::string>{text(1), text(2), text(3)});
+}
+
+TEST_CASE("agent buffer, deferred syncs: a kill -9 keeps every appended record") {
+  FaultyFs fs;
+  auto b = open(fs, deferred());
+  for (int i = 1; i <= 10; ++i) put(*b, text(i));  // across segments
+  const auto syncs = fs.syncs();
+  fs.crash(FaultyFs::Crash::process);  // the killed agent's buffer stays open: it syncs nothing
+  auto restarted = open(fs, deferred());
+  CHECK(payloads(*restarted).size() == 10);
+  CHECK(restarted->dropped() == Dropped{});
+  CHECK(fs.syncs() == syncs);
+}
+
+TEST_CASE(
+    "agent buffer, deferred syncs: a power loss takes only the records not yet synced, and their "
+    "seqs are not given again") {
+  FaultyFs fs;
+  ManualClock clock;
+  std::uint64_t last = 0;
+  {
+    auto b = open(fs, deferred(), clock);
+    put(*b, text(1));
+    put(*b, text(2));
+    clock.advance_ms(30'000);
+    REQUIRE(b->sync_due().ok());
+    put(*b, text(3));
+    last = put(*b, text(4));           // sent, perhaps acknowledged by the hub: seqs it has
+    fs.crash(FaultyFs::Crash::power);  // before the destructor's sync
+  }
+  auto b = open(fs, deferred(), clock);
+  CHECK(payloads(*b) == std::vector<std::string>{text(1), text(2)});
+  CHECK(b->dropped() == Dropped{});  // whole records lost at the end: nothing torn to cut
+  CHECK(put(*b, text(5)) > last);
+  CHECK(put(*b, text(5)) > kSeqReserve);  // past the reservation
+}
+
+TEST_CASE("agent buffer, deferred syncs: seqs are reserved on disk a block at a time") {
+  FaultyFs fs;
+  ManualClock clock;
+  auto b = open(fs, deferred(), clock);
+  put(*b, text(1));
+  CHECK(fs.contents(std::string(kDir) + "/seq-reserve") == std::to_string(1 + kSeqReserve) + "\n");
+  const auto syncs = fs.syncs();
+  for (std::uint64_t i = 2; i <= kSeqReserve; ++i) b->ack(put(*b, "r"));
+  CHECK(fs.syncs() == syncs);  // acknowledged, and still within the reservation
+  put(*b, "r");                // seq kSeqReserve + 1: the next block
+  CHECK(fs.contents(std::string(kDir) + "/seq-reserve") ==
+        std::to_string(1 + 2 * kSeqReserve) + "\n");
+}
+
+TEST_CASE("agent buffer, deferred syncs: acknowledged records are never synced") {
+  FaultyFs fs;
+  ManualClock clock;
+  auto b = open(fs, deferred(), clock);
+  b->ack(put(*b, text(1)));
+  const auto syncs = fs.syncs();
+  b->ack(put(*b, text(2)));
+  CHECK(b->sync_wait() == std::nullopt);
+  clock.advance_ms(60'000);
+  REQUIRE(b->sync_due().ok());
+  const auto third = put(*b, text(3));
+  b->ack(third - 1);  // the third one not yet: it waits
+  CHECK(b->sync_wait() == 30s);
+  b->ack(third);
+  CHECK(b->sync_wait() == std::nullopt);
+  b.reset();
+  CHECK(fs.syncs() == syncs);
+}
+
+TEST_CASE("agent buffer, deferred syncs: closing the buffer syncs what waits") {
+  FaultyFs fs;
+  ManualClock clock;
+  {
+    auto b = open(fs, deferred(), clock);
+    put(*b, text(1));
+    put(*b, text(2));
+  }
+  fs.crash(FaultyFs::Crash::power);
+  auto b = open(fs, deferred(), clock);
+  CHECK(payloads(*b) == std::vector<std::string>{text(1), text(2)});
+}
+
+TEST_CASE("agent buffer, deferred syncs: leaving a segment syncs what it holds") {
+  FaultyFs fs;
+  ManualClock clock;
+  {
+    auto b = open(fs, deferred(), clock);
+    for (int i = 0; i < 5; ++i) put(*b, std::string(40, 'x'));  // 4 a segment: the 5th starts one
+    REQUIRE(b->stats().segments == 2);
+    fs.crash(FaultyFs::Crash::power);
+  }
+  auto b = open(fs, deferred(), clock);
+  CHECK(seqs(*b) == std::vector<std::uint64_t>{1, 2, 3, 4});
+}
+
+TEST_CASE(
+    "agent buffer, deferred syncs: a failed sync is BUFFER_IO and ends the segment; its records "
+    "are still read, and later appends go on in a new one") {
+  FaultyFs fs;
+  ManualClock clock;
+  auto b = open(fs, deferred(), clock);
+  put(*b, text(1));
+  put(*b, text(2));
+  clock.advance_ms(30'000);
+  fs.fail_next_sync();
+  auto failed = b->sync_due();
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().code == "BUFFER_IO");
+  CHECK(b->sync_wait() == std::nullopt);
+  CHECK(put(*b, text(3)) == 3);
+  CHECK(b->stats().segments == 2);
+  CHECK(payloads(*b) == std::vector<std::string>{text(1), text(2), text(3)});
+}
+
+TEST_CASE("agent buffer, deferred syncs: a full disk refuses the reservation, and takes no seq") {
+  FaultyFs fs;
+  ManualClock clock;
+  auto b = open(fs, deferred(), clock);
+  fs.set_free_bytes(0);
+  auto refused = b->append(text(1));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "BUFFER_FULL");
+  fs.set_free_bytes(std::nullopt);
+  CHECK(put(*b, text(2)) == 1);
+}
+
+TEST_CASE("agent buffer, deferred syncs: a torn record after a power loss is cut at open") {
+  FaultyFs fs;
+  ManualClock clock;
+  {
+    auto b = open(fs, deferred(), clock);
+    put(*b, text(1));
+    fs.tear_next_write(10);  // what the file holds reaches the disk, the tail torn
+    CHECK_FALSE(b->append(text(2)).ok());
+  }
+  fs.crash(FaultyFs::Crash::power);
+  auto b = open(fs, deferred(), clock);
+  CHECK(payloads(*b) == std::vector<std::string>{text(1)});
+  CHECK(b->dropped() == Dropped{1, 10});
+}
+
+TEST_CASE("agent buffer: a buffer opened without deferred syncs honours an earlier reservation") {
+  FaultyFs fs;
+  {
+    auto b = open(fs, deferred());
+    put(*b, text(1));
+  }
+  auto b = open(fs);
+  CHECK(put(*b, text(2)) > kSeqReserve);
 }
