@@ -43,10 +43,10 @@ namespace {
 // SNMPv3, through algorithms they name (no lookups by name, no error strings shown). Yet
 // Debian's libcpp-httplib, which the executable links for the hub, has a static initialiser
 // that makes OpenSSL load its error strings, its configuration file and its tables of every
-// cipher and digest: about 1.7 MB of resident memory, a sixth of the agent's. Libraries' initialisers run
-// before main(), so main() is too late to decline; an executable's .preinit_array runs before
-// all of them (glibc passes it main's arguments). In agent mode it initialises OpenSSL first,
-// without those parts: OpenSSL runs each part of its initialisation once, the first request
+// cipher and digest: about 1.7 MB of resident memory, a sixth of the agent's. Libraries'
+// initialisers run before main(), so main() is too late to decline; an executable's .preinit_array
+// runs before all of them (glibc passes it main's arguments). In agent mode it initialises OpenSSL
+// first, without those parts: OpenSSL runs each part of its initialisation once, the first request
 // deciding, so the library's later request finds it done. Other modes keep OpenSSL's defaults.
 void decline_openssl_extras(int argc, char** argv, char**) {
   if (argc < 2 || std::string_view(argv[1]) != "agent") return;
