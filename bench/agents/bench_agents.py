@@ -11,119 +11,33 @@
 2. The hub under `telltale sim`: 1,000 agents x 300 series every 10 s (BENCH_AGENTS_SCALE scales
    the agents), for BENCH_AGENTS_HUB_S seconds: hub CPU and RSS, the p50/p99/max time from a batch
    sent to its acknowledgement, and whether every sample sent was stored (the hub's
-   telltale_ingest_samples_total against what sim sent)."""
+   telltale_ingest_samples_total against what sim sent).
+3. Checks that run on an agent: 1,000 HTTP checks every 10 s made by one agent for its hub, beside
+   Debian's prometheus-blackbox-exporter probing the same URLs at the same rate, and the same
+   checks made by the hub itself: CPU per 1,000 runs of the agent, of the hub concluding the
+   agent's answers, of the hub making them itself, and of blackbox_exporter."""
 
 import datetime
 import http.client
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
+import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WORK = os.environ["BENCH_WORK"]
-PIDFILE = os.environ["BENCH_PIDFILE"]
-BINARY = os.environ["BENCH_BINARY"]
-OUT = os.path.join(ROOT, "bench", "out")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from procs import (HOST, OUT, PIDFILE, ROOT, WORK, BINARY, cpu_s, free_port, logger, rss_kib,  # noqa: E402
+                   start, start_blackbox, stop, stop_all, wait_http, write_bytes, Telltale, blackbox_driver)
+
 RESULTS = os.path.join(ROOT, "bench", "AGENT_RESULTS.md")
-HOST = "127.0.0.1"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 SCALE = float(os.environ.get("BENCH_AGENTS_SCALE", "1"))
 HUB_S = int(os.environ.get("BENCH_AGENTS_HUB_S", "120"))
 WINDOWS = {1: int(os.environ.get("BENCH_AGENTS_WINDOW_1S", "60")),
            10: int(os.environ.get("BENCH_AGENTS_WINDOW_10S", "180"))}
-PASSWORD = "bench-password-0123456789"
-procs = []
-
-
-def log(msg):
-    print(f"bench-agents: {msg}", file=sys.stderr, flush=True)
-
-
-def start(name, args):
-    logf = open(os.path.join(OUT, f"{name}.log"), "wb")
-    p = subprocess.Popen(args, stdout=logf, stderr=logf, stdin=subprocess.DEVNULL, cwd=WORK)
-    with open(PIDFILE, "a") as f:
-        f.write(f"{p.pid}\n")
-    procs.append(p)
-    return p
-
-
-def stop(p):
-    if p.poll() is None:
-        p.terminate()
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-
-def cpu_s(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def write_bytes(pid):
-    with open(f"/proc/{pid}/io") as f:
-        for line in f:
-            if line.startswith("write_bytes:"):
-                return int(line.split()[1])
-    return 0
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_http(port, path="/", timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            c = http.client.HTTPConnection(HOST, port, timeout=2)
-            c.request("GET", path)
-            c.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing answers on {port}")
-
-
-class Hub:
-    def __init__(self, name):
-        self.data = os.path.join(WORK, name)
-        os.makedirs(self.data)
-        subprocess.run([BINARY, "user", "add", "bench", "--role", "admin", "--password-stdin", "--data", self.data],
-                       input=PASSWORD, text=True, check=True, capture_output=True)
-        out = subprocess.run([BINARY, "token", "create", "--user", "bench", "--data", self.data], text=True,
-                             check=True, capture_output=True).stdout
-        self.token = out.strip().splitlines()[-1].strip()
-        self.port = free_port()
-        self.proc = start(name, [BINARY, "serve", "--listen", f"{HOST}:{self.port}", "--data", self.data,
-                                 "--api-rate-limit", "0", "--snmp-trap-listen", "off"])
-        wait_http(self.port, "/healthz")
-        self.url = f"http://{HOST}:{self.port}"
-
-    def metric(self, name):
-        c = http.client.HTTPConnection(HOST, self.port, timeout=10)
-        c.request("GET", "/metrics")
-        text = c.getresponse().read().decode()
-        m = re.search(rf"^{name}(?:{{}})? (\S+)$", text, re.M)
-        return float(m.group(1)) if m else 0.0
+CHECKS_WINDOW_S = int(os.environ.get("BENCH_AGENTS_CHECKS_WINDOW_S", "60"))
+log = logger("bench-agents")
 
 
 class Sampler:
@@ -189,7 +103,7 @@ def agent_vs_node_exporter(hub, interval):
 
 
 def hub_under_sim():
-    hub = Hub("hub-sim")
+    hub = Telltale("hub-sim")
     agents = max(1, int(1000 * SCALE))
     hub_pid = hub.proc.pid
     log(f"hub: {agents} simulated agents x 300 series every 10 s for {HUB_S} s")
@@ -217,6 +131,62 @@ def hub_under_sim():
             "sim_stdout": "\n".join(lines[-8:]), "sim_stderr": err[-2000:]}
 
 
+def agent_node(hub):
+    status, body = hub.request("GET", "/api/v1/nodes")
+    nodes = [n for n in json.loads(body)["data"] if n["metadata"].get("agent_version")] if status == 200 else []
+    return nodes[0]["id"] if nodes else None
+
+
+def remote_checks():
+    n = max(1, int(1000 * SCALE))
+    target = Telltale("checks-target")  # answers /healthz in C++: the target is not the bottleneck
+    urls = [f"{target.url}/healthz?i={i}" for i in range(n)]
+    hub = Telltale("hub-checks")
+    agent = start("agent-checks", [BINARY, "agent", "--hub", hub.url, "--token", hub.token, "--interval", "10s",
+                                   "--buffer-dir", os.path.join(WORK, "agent-buf-checks"),
+                                   "--docker-socket", "/nonexistent.sock"])
+    deadline = time.time() + 30
+    while (node := agent_node(hub)) is None and time.time() < deadline:
+        time.sleep(0.2)
+    hub.create_checks([{"name": f"http-{i}", "kind": "http", "target": u, "interval": "10s", "timeout": "5s",
+                        "runs_on": node} for i, u in enumerate(urls)])
+
+    def window(pids, counter):
+        time.sleep(15)  # every check scheduled and run once
+        runs0 = hub.metric(*counter)
+        m = Sampler(pids).run(CHECKS_WINDOW_S)
+        return m, hub.metric(*counter) - runs0
+
+    log(f"checks: {n} HTTP checks every 10 s made by the agent for {CHECKS_WINDOW_S} s")
+    remote, remote_runs = window({"agent": agent.pid, "hub": hub.proc.pid},
+                                 ("telltale_agent_check_runs_total", 'outcome="answered"'))
+    log("checks: the same made by the hub")
+    ids = []
+    for page in range(1, n // 500 + 2):
+        ids += [c["id"] for c in json.loads(hub.request("GET", f"/api/v1/checks?per_page=500&page={page}")[1])["data"]]
+    hub.send_all("PATCH", [(f"/api/v1/checks/{i}", {"runs_on": None}) for i in ids], 200)
+    local, local_runs = window({"hub": hub.proc.pid}, ("telltale_check_runs_total", 'kind="http",outcome="up"'))
+    stop(agent)
+    stop(hub.proc)
+    log("checks: blackbox_exporter probing the same URLs at the same rate")
+    bb, bb_port = start_blackbox()
+    stop_driver = threading.Event()
+    blackbox_driver(bb_port, urls, 10.0, stop_driver)
+    time.sleep(5)
+    bb_m = Sampler({"blackbox": bb.pid}).run(CHECKS_WINDOW_S)
+    stop_driver.set()
+    stop(bb)
+    stop(target.proc)
+    per_k = lambda m, runs: m["cpu_s_per_min"] * m["seconds"] / 60 / max(1, runs) * 1000
+    bb_runs = n * bb_m["blackbox"]["seconds"] / 10
+    return {"n": n, "rows": [
+        ("agent (makes the runs)", per_k(remote["agent"], remote_runs), remote["agent"]["rss_peak_kib"], remote_runs),
+        ("hub (sends runs, concludes on the answers)", per_k(remote["hub"], remote_runs), remote["hub"]["rss_peak_kib"],
+         remote_runs),
+        ("hub (makes the runs itself)", per_k(local["hub"], local_runs), local["hub"]["rss_peak_kib"], local_runs),
+        ("blackbox_exporter (probes)", per_k(bb_m["blackbox"], bb_runs), bb_m["blackbox"]["rss_peak_kib"], bb_runs)]}
+
+
 def pkg(p):
     r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", p], capture_output=True, text=True)
     return r.stdout.strip() or "?"
@@ -224,14 +194,15 @@ def pkg(p):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    hub = Hub("hub")
+    hub = Telltale("hub")
     runs = [agent_vs_node_exporter(hub, i) for i in (1, 10)]
     stop(hub.proc)
     h = hub_under_sim()
-    write(runs, h)
+    c = remote_checks()
+    write(runs, h, c)
 
 
-def write(runs, h):
+def write(runs, h, c):
     L = ["# Agent results", "",
          f"Generated by `bash bench/agents/run.sh` on {datetime.date.today()} "
          f"({os.cpu_count()} cores; prometheus-node-exporter {pkg('prometheus-node-exporter')}, "
@@ -272,6 +243,18 @@ def write(runs, h):
           f"| hub CPU | {h['hub_cpu_s'] / h['elapsed']:.2f} cores ({h['hub_cpu_s'] * 1e6 / max(1, s.get('samples', 1)):.1f} µs per sample) |",
           f"| hub RSS mean / peak | {h['rss_mean_kib'] / 1024:.0f} / {h['rss_peak_kib'] / 1024:.0f} MiB |",
           "", "```", h["sim_stdout"], "```", ""]
+    agent_k, hub_k, local_k, bb_k = (r[1] for r in c["rows"])
+    L += ["## Checks that run on an agent", "",
+          f"{c['n']} HTTP checks every 10 s against a local server's `/healthz`, made by one agent for its hub "
+          "(`runs_on`), then the same checks made by the hub itself, and Debian's prometheus-blackbox-exporter "
+          f"probing the same URLs at the same rate; {CHECKS_WINDOW_S} s windows. CPU seconds per 1,000 runs, "
+          "the hub's including storing every result.", "",
+          "| process | CPU s per 1,000 runs | RSS peak | runs in the window |", "|---|---|---|---|"]
+    for name, k, rss, runs in c["rows"]:
+        L.append(f"| {name} | {k:.3f} | {rss / 1024:.1f} MiB | {runs:.0f} |")
+    L += ["", f"The agent's CPU per run is {agent_k / max(1e-9, bb_k):.2f}x blackbox_exporter's per probe; the hub "
+          f"spends {hub_k / max(1e-9, local_k):.2f}x per run on a check its agent makes of what it spends making "
+          "the run itself.", ""]
     with open(RESULTS, "w") as f:
         f.write("\n".join(L))
     log(f"wrote {RESULTS}")
@@ -281,5 +264,4 @@ if __name__ == "__main__":
     try:
         main()
     finally:
-        for p in procs:
-            stop(p)
+        stop_all()

@@ -13,123 +13,22 @@ Telltale's CPU includes storing every result (samples, outcome stretches): that 
 Everything listens on and probes 127.0.0.0/8 only."""
 
 import datetime
-import http.client
-import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WORK = os.environ["BENCH_WORK"]
-PIDFILE = os.environ["BENCH_PIDFILE"]
-BINARY = os.environ["BENCH_BINARY"]
-OUT = os.path.join(ROOT, "bench", "out")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from procs import (OUT, ROOT, commands, cpu_s, logger, rss_kib, start, start_blackbox, stop,  # noqa: E402
+                   stop_all, Telltale, blackbox_driver)
+
 RESULTS = os.path.join(ROOT, "bench", "CHECKS_RESULTS.md")
 HOST = "127.0.0.1"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 SCALE = float(os.environ.get("BENCH_CHECKS_SCALE", "1"))
 WINDOW_S = int(os.environ.get("BENCH_CHECKS_WINDOW_S", "30"))
-PASSWORD = "bench-password-0123456789"
-procs = []
-commands = []
-
-
-def log(msg):
-    print(f"bench-checks: {msg}", file=sys.stderr, flush=True)
-
-
-def start(name, args, env=None, stdout=None):
-    commands.append(" ".join(a.replace(ROOT + "/", "").replace(WORK, "$TMP") for a in args[:12]) +
-                    (" …" if len(args) > 12 else ""))
-    logf = open(os.path.join(OUT, f"{name}.log"), "wb")
-    p = subprocess.Popen(args, stdout=stdout or logf, stderr=logf, stdin=subprocess.DEVNULL, cwd=WORK, env=env)
-    with open(PIDFILE, "a") as f:
-        f.write(f"{p.pid}\n")
-    procs.append(p)
-    return p
-
-
-def stop(p):
-    if p.poll() is None:
-        p.terminate()
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-
-def cpu_s(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-class Telltale:
-    def __init__(self, name):
-        self.data = os.path.join(WORK, name)
-        os.makedirs(self.data)
-        subprocess.run([BINARY, "user", "add", "bench", "--role", "admin", "--password-stdin", "--data", self.data],
-                       input=PASSWORD, text=True, check=True, capture_output=True)
-        out = subprocess.run([BINARY, "token", "create", "--user", "bench", "--data", self.data], text=True,
-                             check=True, capture_output=True).stdout
-        self.token = out.strip().splitlines()[-1].strip()
-        self.port = free_port()
-        self.proc = start(name, [BINARY, "serve", "--listen", f"{HOST}:{self.port}", "--data", self.data,
-                                 "--api-rate-limit", "0"])
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                if self.request("GET", "/healthz")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("telltale did not start")
-
-    def request(self, method, path, body=None):
-        c = http.client.HTTPConnection(HOST, self.port, timeout=30)
-        headers = {"Authorization": "Bearer " + self.token}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        c.request(method, path, data, headers)
-        r = c.getresponse()
-        payload = r.read()
-        c.close()
-        return r.status, payload
-
-    def create_checks(self, checks):
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
-        for body in checks:
-            conn.request("POST", "/api/v1/checks", json.dumps(body).encode(),
-                         {"Authorization": "Bearer " + self.token, "Content-Type": "application/json"})
-            r = conn.getresponse()
-            r.read()
-            if r.status != 201:
-                raise RuntimeError(f"check create failed: {r.status}")
-        conn.close()
-
-    def metrics(self):
-        return self.request("GET", "/metrics")[1].decode()
+log = logger("bench-checks")
 
 
 def loopback_targets(n, base=1):
@@ -204,36 +103,10 @@ def bench_http(rows):
     tt = Telltale("tt-http")
     tt.create_checks([{"name": f"http-{i}", "kind": "http", "target": u, "interval": "10s", "timeout": "5s"}
                       for i, u in enumerate(urls)])
-    bb_port = free_port()
-    cfg = os.path.join(WORK, "blackbox.yml")
-    with open(cfg, "w") as f:
-        f.write("modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n")
-    bb = start("blackbox", ["prometheus-blackbox-exporter", f"--config.file={cfg}",
-                            f"--web.listen-address={HOST}:{bb_port}"])
-    time.sleep(1)
+    bb, bb_port = start_blackbox()
     stop_driver = threading.Event()
-
-    def driver():
-        # The same rate as the checks: every URL once per 10 s, spread evenly, 16 connections.
-        conns = [http.client.HTTPConnection(HOST, bb_port, timeout=10) for _ in range(16)]
-        period = 10.0 / n
-        t_next = time.time()
-        i = 0
-        while not stop_driver.is_set():
-            c = conns[i % len(conns)]
-            try:
-                c.request("GET", f"/probe?module=http_2xx&target={urls[i % n]}")
-                c.getresponse().read()
-            except (OSError, http.client.HTTPException):
-                conns[i % len(conns)] = http.client.HTTPConnection(HOST, bb_port, timeout=10)
-            i += 1
-            t_next += period
-            delay = t_next - time.time()
-            if delay > 0:
-                time.sleep(delay)
-    threads = [threading.Thread(target=driver, daemon=True)]
-    for t in threads:
-        t.start()
+    # The same rate as the checks: every URL once per 10 s, spread evenly.
+    blackbox_driver(bb_port, urls, 10.0, stop_driver)
     time.sleep(12)
     cpu, rss, wall = measure({"telltale": tt.proc, "blackbox": bb}, WINDOW_S)
     stop_driver.set()
@@ -310,6 +183,4 @@ if __name__ == "__main__":
     try:
         main()
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
+        stop_all()

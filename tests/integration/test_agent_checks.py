@@ -16,26 +16,32 @@ from test_agent import Agent
 SERVE_TCP = "import socket,sys;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);" \
             "s.bind(('127.0.0.1',int(sys.argv[1])));s.listen(64);print('ready',flush=True)\n" \
             "while True: s.accept()[0].close()"
-TCP_PORT, HTTP_PORT = 7301, 7302
+TCP_PORT, HTTP_PORT, HTTPS_PORT = 7301, 7302, 7303
 
 
 class AgentChecksTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.site = Namespace("tt-site")
+        cls.dir = tempfile.mkdtemp(prefix="tt-agent-checks-")
+        cert, key = os.path.join(cls.dir, "cert.pem"), os.path.join(cls.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                        "-out", cert, "-days", "30", "-subj", "/CN=site"], check=True,
+                       capture_output=True)
         cls.peers = []
         for argv in (["python3", "-u", "-c", SERVE_TCP, str(TCP_PORT)],
-                     ["python3", "-u", "-m", "http.server", "--bind", "127.0.0.1", str(HTTP_PORT)]):
+                     ["python3", "-u", "-m", "http.server", "--bind", "127.0.0.1", str(HTTP_PORT)],
+                     ["openssl", "s_server", "-accept", f"127.0.0.1:{HTTPS_PORT}", "-cert", cert,
+                      "-key", key, "-www"]):
             p = subprocess.Popen(cls.site.argv(*argv), stdout=subprocess.PIPE,
                                  stderr=subprocess.DEVNULL, text=True)
             cls.peers.append(p)
-            p.stdout.readline()  # "ready", or the http.server's "Serving HTTP on ..."
+            p.stdout.readline()  # "ready", "Serving HTTP on ...", or s_server's "ACCEPT"
         cls.hub = Server(listen_host="0.0.0.0")
         cls.hub.start()
         cls.admin = cls.hub.admin_token()
         r = cls.hub.request("POST", "/api/v1/enrolment-tokens", {"name": "site"}, token=cls.admin)
         assert r.status == 201, r
-        cls.dir = tempfile.mkdtemp(prefix="tt-agent-checks-")
         cls.agent = Agent(cls.hub.port, r.json["data"]["token"], os.path.join(cls.dir, "buf"))
         cls.agent.argv[cls.agent.argv.index("--hub") + 1] = f"http://{cls.site.host}:{cls.hub.port}"
         cls.agent.argv = cls.site.argv(*cls.agent.argv)
@@ -84,6 +90,12 @@ class AgentChecksTest(unittest.TestCase):
                           runs_on=node, conditions=["status == 200"])
         ping = self.check(name="site-ping", kind="icmp", target="127.0.0.1", runs_on=node,
                           options={"packets": 2, "packet_interval": "100ms"})
+        # TLS from the agent: its own certificate checks, and the certificate's facts.
+        https = self.check(name="site-https", kind="http", target=f"https://127.0.0.1:{HTTPS_PORT}/",
+                           runs_on=node, options={"tls_verify": False},
+                           conditions=["status == 200", "cert_days > 25"])
+        unverified = self.check(name="site-https-verify", kind="http",
+                                target=f"https://127.0.0.1:{HTTPS_PORT}/", runs_on=node)
         # The same target from the hub is the hub's own loopback, where nothing listens.
         outside = self.check(name="hub-tcp", kind="tcp", target=f"127.0.0.1:{TCP_PORT}")
 
@@ -91,6 +103,8 @@ class AgentChecksTest(unittest.TestCase):
         result = self.last_result(http, lambda r: r["up"])
         self.assertEqual(result["last_result"]["facts"]["status"], 200)
         self.last_result(ping, lambda r: r["up"])
+        self.last_result(https, lambda r: r["up"])
+        self.assertEqual(self.last_result(unverified, lambda r: True)["last_result"]["error"], "tls")
         self.assertEqual(self.last_result(outside, lambda r: True)["last_result"]["error"], "refused")
 
         # The agent's measurements are the check's samples at the hub, with its labels.
