@@ -7,6 +7,8 @@
 #include <mutex>
 #include <set>
 
+#include "core/series.h"
+
 namespace tt::probes {
 
 namespace {
@@ -34,21 +36,15 @@ std::optional<double> read_number(const json& v) {
   return std::nullopt;
 }
 
-bool is_name(std::string_view s) {
-  if (s.empty() || s.size() > 128 || (s[0] >= '0' && s[0] <= '9')) return false;
-  for (char c : s)
-    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-      return false;
-  return true;
-}
-
 // The process's copy of a metric or label name, kept for good: Metric holds names as views. The
 // names probes use are a few dozen; the bound keeps an agent that invents names from growing it.
-std::optional<std::string_view> intern(std::string_view name) {
+// `valid` is Prometheus' rule for the kind of name (core/series.h).
+std::optional<std::string_view> intern(std::string_view name, bool (*valid)(std::string_view)) {
   static constexpr std::size_t kMaxNames = 4096;
+  static constexpr std::size_t kMaxNameBytes = 128;
   static std::mutex mutex;
   static std::set<std::string, std::less<>> names;
-  if (!is_name(name)) return std::nullopt;
+  if (name.size() > kMaxNameBytes || !valid(name)) return std::nullopt;
   std::lock_guard lock(mutex);
   if (auto it = names.find(name); it != names.end()) return std::string_view(*it);
   if (names.size() >= kMaxNames) return std::nullopt;
@@ -62,7 +58,7 @@ bool read_label(const json& m, const char* name_key, const char* value_key, std:
   if (n == m.end()) return true;
   const auto v = m.find(value_key);
   if (!n->is_string() || v == m.end() || !v->is_string()) return false;
-  auto interned = intern(n->get_ref<const std::string&>());
+  auto interned = intern(n->get_ref<const std::string&>(), valid_label_name);
   if (!interned) return false;
   name = *interned;
   value = v->get<std::string>();
@@ -195,7 +191,7 @@ Result<std::pair<std::uint64_t, Observation>> decode_observation(const json& mes
       auto v = read_number(*value);
       if (!v) return invalid_observation("a metric's value must be a number");
       Metric metric;
-      auto interned = intern(name->get_ref<const std::string&>());
+      auto interned = intern(name->get_ref<const std::string&>(), valid_metric_name);
       if (!interned || !read_label(m, "label", "label_value", metric.label, metric.label_value) ||
           !read_label(m, "label2", "label2_value", metric.label2, metric.label2_value))
         continue;  // dropped: see the header
