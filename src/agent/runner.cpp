@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/send_window.h"
 #include "collect/containers.h"
 #include "collect/identity.h"
 #include "core/duration.h"
@@ -36,7 +37,6 @@ constexpr const char* kIngestPath = "/api/v1/ingest";
 constexpr const char* kRegisterPath = "/api/v1/agents/register";
 constexpr auto kHubTimeout = 15s;
 constexpr auto kMaxBackoff = 30s;
-constexpr std::size_t kMaxInFlightBytes = 4u << 20;
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -360,24 +360,35 @@ std::deque<std::string> Runner::take_answers() {
 }
 
 Result<void> Runner::deliver(WsLink& link) {
-  std::deque<std::uint64_t> in_flight;
-  std::uint64_t last_sent = m_acked;
-  std::size_t window_bytes = 0;
+  SendWindow window(m_acked);
+  // Tells the hub that nothing unacknowledged is below the oldest record still held (records
+  // acknowledged, or dropped by the bound), so the gaps it leaves will not be waited for.
+  auto send_from = [&]() -> Result<void> {
+    const auto oldest = m_buffer->stats().oldest_seq;
+    const std::uint64_t from = std::max(m_acked.load() + 1, oldest);
+    return link.send_text(json{{"type", "from"}, {"seq", from}}.dump());
+  };
+  TT_TRY(send_from());
   auto stopping = [this] {
     std::lock_guard lock(m_mutex);
     return m_stopping;
   };
   while (!stopping()) {
-    if (in_flight.size() < kWindow && window_bytes < kMaxInFlightBytes) {
-      auto records =
-          m_buffer->read(last_sent, kMaxInFlightBytes - window_bytes, kWindow - in_flight.size());
-      if (!records.ok()) return std::move(records).error();
-      for (const auto& r : records.value()) {
-        TT_TRY(link.send_binary(frame(r)));
-        in_flight.push_back(r.seq);
-        window_bytes += r.payload.size();
-        last_sent = r.seq;
+    if (const auto newest = m_buffer->stats().newest_seq; window.goes_ahead(newest)) {
+      auto live = m_buffer->read(newest - 1, window.bytes_room(), 1);
+      if (!live.ok()) return std::move(live).error();
+      if (!live->empty() && live->front().seq == newest) {
+        TT_TRY(send_from());
+        TT_TRY(link.send_binary(frame(live->front())));
+        window.sent_ahead(newest, live->front().payload.size());
+        continue;
       }
+    }
+    if (window.records_room() > 0) {
+      auto records = m_buffer->read(window.cursor(), window.bytes_room(), window.records_room());
+      if (!records.ok()) return std::move(records).error();
+      for (const auto& r : records.value())
+        if (window.next_in_order(r.seq, r.payload.size())) TT_TRY(link.send_binary(frame(r)));
       if (!records->empty()) continue;  // fill the window before waiting
     }
     // Sleep until the hub says something, a record is appended, or stop(); at most 5 s, so the
@@ -393,11 +404,11 @@ Result<void> Runner::deliver(WsLink& link) {
       if (!message) break;
       auto seq = TT_TRY(take_message(*message));
       if (!seq) continue;
-      // Acknowledgements come in order: everything up to this one is the hub's.
-      while (!in_flight.empty() && in_flight.front() <= *seq) in_flight.pop_front();
-      if (in_flight.empty()) window_bytes = 0;
-      m_acked = std::max(m_acked.load(), *seq);
-      m_buffer->ack(*seq);
+      const std::uint64_t acked = window.acked(*seq);
+      if (acked > m_acked) {
+        m_acked = acked;
+        m_buffer->ack(acked);
+      }
     }
   }
   return ok();

@@ -9,8 +9,9 @@
 // (the caller's thread: registration, the socket, acknowledgements, reconnection with jittered
 // backoff). They meet in the buffer only; an eventfd tells the sender of a new record (or of
 // stop), so both sleep until there is work: at a 10 s interval the agent wakes a few times in
-// 10 s, not several times a second. Live batches queue behind a backlog, which goes out as fast as
-// the hub acknowledges (kWindow batches in flight), many times real time. The same socket brings
+// 10 s, not several times a second. A backlog goes out oldest first as fast as the hub
+// acknowledges, many times real time, and the newest collection goes ahead of a long one
+// (agent/send_window.h), so live data is not starved by a replay. The same socket brings
 // the runs of checks that run on this host (probe_runs.h) and takes their answers back.
 #pragma once
 
@@ -68,8 +69,6 @@ Result<void> save_credential(const std::string& dir, const std::string& credenti
 
 class Runner {
  public:
-  static constexpr std::size_t kWindow = 64;  // batches sent and not yet acknowledged
-
   Runner(AgentConfig config, std::unique_ptr<Buffer> buffer);
   ~Runner();
   // Runs until stop(). A hub that cannot be reached, or refuses the agent, is tried again (with

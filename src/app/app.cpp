@@ -18,6 +18,7 @@
 #include "app/live_series.h"
 #include "app/signals.h"
 #include "auth/auth.h"
+#include "auth/password.h"
 #include "bus/bus.h"
 #include "checks/recorder.h"
 #include "checks/runner.h"
@@ -109,11 +110,17 @@ Result<ws::ClientInfo> ingest_client(const std::string& authorization, const std
                        "send the agent's credential or an API token as 'Authorization: Bearer "
                        "<token>'");
   auto stream = std::make_shared<fleet::Stream>();
+  // A stream is named by its credential's hash (as stored), not by its row's id: SQLite may
+  // give a deleted row's id to the next credential, which would then inherit the old stream's
+  // seqs and see its first batches dropped as repeats.
+  const auto hash = auth::sha256(*bearer);
+  std::string hash_prefix;
+  for (int i = 0; i < 8; ++i) hash_prefix += fmt::format("{:02x}", hash[i]);
   ws::ClientInfo info;
   info.remote = remote;
   if (fleet::FleetService::is_agent_credential(*bearer)) {
     auto agent = TT_TRY(fleet.authenticate_agent(*bearer));
-    stream->key = fmt::format("agent:{}", agent.credential_id);
+    stream->key = "agent:" + hash_prefix;
     stream->credential_id = agent.credential_id;
     stream->node_id = agent.node_id;
     stream->node_name = agent.node_name;
@@ -124,7 +131,7 @@ Result<ws::ClientInfo> ingest_client(const std::string& authorization, const std
     auto who = TT_TRY(authenticator.token(*bearer));
     if (!auth::allows(who, auth::Permission::operate))
       return Error::make(ErrorKind::forbidden, "FORBIDDEN", "a viewer's token does not push");
-    stream->key = fmt::format("token:{}", who.token_id);
+    stream->key = "token:" + hash_prefix;
     info.user = who.user;
     info.role = std::string(auth::role_name(who.role));
     info.user_id = who.user_id;

@@ -103,8 +103,14 @@ Decoded decode(std::string_view text, TimeMs now, std::uint64_t framed_seq) {
   auto parsed = parse_json(text);
   if (!parsed.ok()) return {framed_seq, bad_batch(parsed.error().message)};
   const json& msg = parsed.value();
+  if (framed_seq == 0 && msg.is_object() && msg.value("type", json()) == "from") {
+    auto it = msg.find("seq");
+    if (it == msg.end() || !it->is_number_unsigned() || it->get<std::uint64_t>() == 0)
+      return {0, bad_batch("a \"from\" message's \"seq\" must be an integer from 1")};
+    return {0, Batch{}, it->get<std::uint64_t>()};
+  }
   if (!msg.is_object() || msg.value("type", json()) != "batch")
-    return {framed_seq, bad_batch("expected an object with \"type\": \"batch\"")};
+    return {framed_seq, bad_batch("expected an object with \"type\": \"batch\" (or \"from\")")};
   std::uint64_t seq = framed_seq;
   if (auto it = msg.find("seq"); it != msg.end() || framed_seq == 0) {
     if (it == msg.end() || !it->is_number_unsigned() || it->get<std::uint64_t>() == 0)

@@ -41,9 +41,12 @@ struct Batch {
 // A message as the ingestor needs it: the seq it names (0 when it names none), and the batch or
 // why it is refused: INGEST_BAD_BATCH (not a batch message), INGEST_PARSE_ERROR (samples that do
 // not parse, each in `fields`, nothing stored). `now` is the time of samples that carry none.
+// A "from" message (`{"type":"from","seq":N}`: the sender holds nothing unacknowledged below N;
+// see fleet/seqs.h) gives `from` = N, seq 0 and an empty batch.
 struct Decoded {
   std::uint64_t seq = 0;
   Result<Batch> batch;
+  std::uint64_t from = 0;
 };
 Decoded decode_batch(std::string_view text, TimeMs now);
 

@@ -55,8 +55,8 @@ SeriesSamples up_series(const std::string& node, TimeMs at, double value) {
 // the streams' seqs, the nodes' last_seen and status, and the agents' events.
 struct Ingestor::Round {
   std::vector<SeriesSamples> series;
-  std::unordered_map<std::string, std::uint64_t> seqs;  // stream -> its newest accepted seq
-  std::unordered_map<std::int64_t, TimeMs> pushed;      // node -> newest batch time
+  std::unordered_map<std::string, SeqSet> seqs;     // stream -> its seqs with the round's
+  std::unordered_map<std::int64_t, TimeMs> pushed;  // node -> newest batch time
   std::vector<events::StoredEvent> events;
   struct Told {
     std::uint64_t connection;
@@ -168,17 +168,23 @@ std::vector<Ingestor::Item> Ingestor::take_round() {
   return items;
 }
 
-std::uint64_t Ingestor::last_seq(const std::string& stream) {
-  if (auto it = m_last_seq.find(stream); it != m_last_seq.end()) return it->second;
-  auto stored = m_readers.with([&](SQLite::Database& db) -> Result<std::uint64_t> {
-    SQLite::Statement q(db, "SELECT last_seq FROM ingest_streams WHERE stream = ?");
+SeqSet& Ingestor::round_seqs(Round& round, const std::string& stream) {
+  if (auto it = round.seqs.find(stream); it != round.seqs.end()) return it->second;
+  if (auto it = m_seqs.find(stream); it != m_seqs.end())
+    return round.seqs.emplace(stream, it->second).first->second;
+  auto stored = m_readers.with([&](SQLite::Database& db) -> Result<std::optional<SeqSet>> {
+    SQLite::Statement q(db, "SELECT last_seq, ranges FROM ingest_streams WHERE stream = ?");
     q.bind(1, stream);
-    return q.executeStep() ? static_cast<std::uint64_t>(q.getColumn(0).getInt64()) : 0;
+    if (!q.executeStep()) return std::optional<SeqSet>(SeqSet());
+    return SeqSet::parse(static_cast<std::uint64_t>(q.getColumn(0).getInt64()),
+                         q.getColumn(1).getString());
   });
-  // Unread, the seq is taken as 0 and not cached: a repeat may then be stored again, which the
-  // store's one-value-per-timestamp keeps harmless for samples.
-  if (!stored.ok()) return 0;
-  return m_last_seq[stream] = stored.value();
+  // Unread, the stream is taken as new, and not cached: a repeat may then be stored again, which
+  // the store's one value per timestamp keeps harmless for samples.
+  if (!stored.ok()) return round.seqs[stream];
+  SeqSet seqs = stored->value_or(SeqSet());
+  m_seqs[stream] = seqs;
+  return round.seqs.emplace(stream, std::move(seqs)).first->second;
 }
 
 void Ingestor::accept(Round& round, Item& item) {
@@ -186,14 +192,14 @@ void Ingestor::accept(Round& round, Item& item) {
   auto decoded = item.binary ? decode_binary_batch(item.text, m_clock.now_ms())
                              : decode_batch(item.text, m_clock.now_ms());
   const std::uint64_t seq = decoded.seq;
+  if (decoded.from != 0) return round_seqs(round, stream.key).raise_floor(decoded.from - 1);
   if (!decoded.batch.ok()) {
     m_rejected->inc();
     return m_reply(item.connection, nack(seq, decoded.batch.error(), false), false);
   }
   Batch& batch = decoded.batch.value();
-  auto newest = round.seqs.find(stream.key);
-  const std::uint64_t last = newest != round.seqs.end() ? newest->second : last_seq(stream.key);
-  if (seq <= last) {
+  SeqSet& seqs = round_seqs(round, stream.key);
+  if (seqs.contains(seq)) {
     m_duplicate->inc();
     return m_reply(item.connection, ack(seq, true), false);
   }
@@ -247,7 +253,7 @@ void Ingestor::accept(Round& round, Item& item) {
   }
   round.samples += batch.samples;
   for (auto& s : batch.series) round.series.push_back(std::move(s));
-  round.seqs[stream.key] = seq;
+  seqs.add(seq);
   round.acks.push_back({item.connection, seq});
 }
 
@@ -256,7 +262,12 @@ void Ingestor::ingest(std::vector<Item> items) {
   Round round;
   for (auto& item : items)
     if (!m_failed.contains(item.connection)) accept(round, item);
-  if (round.acks.empty()) return;
+  if (round.acks.empty()) {
+    // Only "from" messages changed the seqs: kept in memory, written with the next batch (a
+    // restart forgets them, and the sender says them again when it reconnects).
+    for (auto& [stream, seqs] : round.seqs) m_seqs[stream] = std::move(seqs);
+    return;
+  }
 
   // Nodes that come back (or push first) become up in the same commit.
   std::vector<std::int64_t> came_up;
@@ -267,13 +278,14 @@ void Ingestor::ingest(std::vector<Item> items) {
       m_store.append(std::move(round.series), [&](SQLite::Database& db) -> Result<void> {
         SQLite::Statement seq(
             db,
-            "INSERT INTO ingest_streams (stream, last_seq, updated_at) VALUES (?, ?, "
+            "INSERT INTO ingest_streams (stream, last_seq, ranges, updated_at) VALUES (?, ?, ?, "
             "?) ON CONFLICT (stream) DO UPDATE SET last_seq = excluded.last_seq, "
-            "updated_at = excluded.updated_at");
-        for (const auto& [stream, last] : round.seqs) {
+            "ranges = excluded.ranges, updated_at = excluded.updated_at");
+        for (const auto& [stream, seqs] : round.seqs) {
           seq.bind(1, stream);
-          seq.bind(2, static_cast<std::int64_t>(last));
-          seq.bind(3, now);
+          seq.bind(2, static_cast<std::int64_t>(seqs.floor()));
+          seq.bind(3, seqs.ranges());
+          seq.bind(4, now);
           seq.exec();
           seq.reset();
         }
@@ -303,7 +315,7 @@ void Ingestor::ingest(std::vector<Item> items) {
     return;
   }
   m_log.committed(recorded);
-  for (const auto& [stream, last] : round.seqs) m_last_seq[stream] = last;
+  for (auto& [stream, seqs] : round.seqs) m_seqs[stream] = std::move(seqs);
   for (const auto& item : items) {
     const Stream& stream = *item.stream;
     if (!round.pushed.contains(stream.node_id)) continue;

@@ -1,8 +1,9 @@
 // fleet/ingestor.h — the hub's end of the ingest WebSocket: numbered batches from agents (and
 // scripts with an API token) are decoded, checked and appended to the store on this thread, and
-// acknowledged only after their commit. A stream (one credential) keeps its last committed seq
-// in ingest_streams, written in the same writer job as the samples, so a batch sent again after
-// a lost acknowledgement, or after a restart of either side, is acknowledged and not stored twice.
+// acknowledged only after their commit. A stream (one credential) keeps its committed seqs
+// (fleet/seqs.h) in ingest_streams, written in the same writer job as the samples, so a batch sent
+// again after a lost acknowledgement, or after a restart of either side, or out of order, is
+// acknowledged and not stored twice.
 // Also each agent's liveness: a push makes its node up (and stamps last_seen), and no push for 3
 // intervals makes it down, with the node.updated event alert rules and the UI see, and the
 // Prometheus `up` series of the host (1 with each batch, 0 when it goes down).
@@ -29,6 +30,7 @@
 #include "db/writer.h"
 #include "events/change.h"
 #include "fleet/batch.h"
+#include "fleet/seqs.h"
 #include "tsdb/store.h"
 
 namespace tt::metrics {
@@ -97,7 +99,8 @@ class Ingestor {
   std::vector<Item> take_round();
   void ingest(std::vector<Item> items);
   void accept(Round& round, Item& item);
-  std::uint64_t last_seq(const std::string& stream);
+  // The stream's seqs as the round has them (loaded from the database at first).
+  SeqSet& round_seqs(Round& round, const std::string& stream);
   void check_liveness();
   void run();
 
@@ -117,8 +120,8 @@ class Ingestor {
   std::thread m_thread;
 
   // The ingestor's thread only.
-  std::unordered_map<std::string, std::uint64_t> m_last_seq;  // stream -> last committed seq
-  std::unordered_map<std::int64_t, Live> m_live;              // agents' nodes by id
+  std::unordered_map<std::string, SeqSet> m_seqs;  // stream -> its committed seqs
+  std::unordered_map<std::int64_t, Live> m_live;   // agents' nodes by id
   // Connections told to close, and when: what they still had queued is dropped (it is resent).
   std::unordered_map<std::uint64_t, TimeMs> m_failed;
 

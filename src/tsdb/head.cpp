@@ -31,6 +31,31 @@ std::size_t HeadSamples::memory_bytes() const {
   return n;
 }
 
+bool HeadSamples::insert_between(std::span<const Sample> samples) {
+  if (!m_runs.empty()) return false;
+  // The first block after the samples; the one before it must end before them, and whatever
+  // follows (that block, else the tail) must start after them.
+  auto next = std::upper_bound(m_blocks.begin(), m_blocks.end(), samples.back().t,
+                               [](TimeMs t, const Block& b) { return t < b.min_t; });
+  if (next != m_blocks.begin() && std::prev(next)->max_t >= samples.front().t) return false;
+  const TimeMs after = next != m_blocks.end() ? next->min_t
+                       : m_tail.empty()       ? INT64_MIN
+                                              : m_tail.front().t;
+  if (after <= samples.back().t) return false;
+  std::vector<Block> blocks;
+  for (std::size_t at = 0; at < samples.size(); at += kBlockSamples) {
+    auto part = samples.subspan(at, std::min(kBlockSamples, samples.size() - at));
+    blocks.push_back({part.front().t, part.back().t, encode_chunk(part, Effort::fast)});
+    blocks.back().encoded.shrink_to_fit();
+  }
+  m_blocks.insert(next, std::make_move_iterator(blocks.begin()),
+                  std::make_move_iterator(blocks.end()));
+  m_size += samples.size();
+  // The newest place a run went in front of: the live samples, when a backlog comes in behind.
+  m_backlog_front = m_backlog_front == INT64_MAX ? after : std::max(m_backlog_front, after);
+  return true;
+}
+
 void HeadSamples::append(const Sample& s) {
   m_tail.push_back(s);
   ++m_size;
@@ -49,7 +74,8 @@ void HeadSamples::merge(std::span<const Sample> samples, Blocks blocks) {
     for (const auto& s : samples) append(s);
     return;
   }
-  // Out of order: rare (late pushes, backfill within the head), so rebuild from plain samples.
+  if (insert_between(samples)) return;
+  // Out of order and overlapping: rare (late pushes into a block), so rebuild from plain samples.
   auto all = copy();
   merge_samples(all, std::vector<Sample>(samples.begin(), samples.end()));
   clear();
@@ -105,6 +131,7 @@ void HeadSamples::clear() {
   m_run_samples = 0;
   std::vector<Sample>().swap(m_tail);
   m_size = 0;
+  m_backlog_front = INT64_MAX;
 }
 
 }  // namespace tt::tsdb

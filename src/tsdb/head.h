@@ -40,6 +40,9 @@ class HeadSamples {
   TimeMs first_t() const;  // callers check empty() first
   TimeMs last_t() const;
   std::size_t memory_bytes() const;
+  // The oldest of the samples that runs were inserted in front of (insert_between), since the
+  // last clear(): the live samples a replayed backlog arrives behind. INT64_MAX when none.
+  TimeMs backlog_front() const { return m_backlog_front; }
 
  private:
   struct Block {
@@ -47,8 +50,12 @@ class HeadSamples {
     std::string encoded;
   };
   void append(const Sample& s);
+  // Ascending samples that fall between two blocks (or the last block and the tail) without
+  // overlapping either become blocks of their own there: a backlog replayed behind live samples
+  // costs its own encoding, not a rebuild of the head. False when they do not fit so.
+  bool insert_between(std::span<const Sample> samples);
 
-  std::vector<Block> m_blocks;  // ascending, before m_runs
+  std::vector<Block> m_blocks;  // ascending, before m_runs; most hold kBlockSamples
   // Deferred runs (Blocks::defer), ascending, before m_tail; kept as the appends brought them,
   // since growing one plain vector copied it and faulted in fresh pages again and again.
   std::vector<std::vector<Sample>> m_runs;
@@ -56,6 +63,7 @@ class HeadSamples {
   std::vector<Sample>
       m_tail;  // the newest samples: fewer than kBlockSamples unless m_runs is not empty
   std::size_t m_size = 0;
+  TimeMs m_backlog_front = INT64_MAX;
 };
 
 }  // namespace tt::tsdb

@@ -332,7 +332,21 @@ Result<void> Store::cut_heads(Which which) {
                  head.samples.has_deferred() ||
                  head.samples.last_t() - head.samples.first_t() >= m_options.max_chunk_span_ms ||
                  now - head.first_append_mono_ms >= m_options.max_head_age_ms;
-      if (which == Which::all || due) cuts.push_back({id, head.samples.copy(), {}, 0});
+      if (!due && which != Which::all) continue;
+      Cut cut{id, head.samples.copy(), {}, 0, {}};
+      // A backlog replayed behind live samples (an agent back after an outage): the live samples
+      // stay, so the rest of the backlog still comes into the head in front of them and is cut
+      // in long chunks at the next passes. Cut whole, what follows would be older than the cut,
+      // backfill, each append's part in chunks of its own.
+      auto live =
+          std::lower_bound(cut.samples.begin(), cut.samples.end(), head.samples.backlog_front(),
+                           [](const Sample& s, TimeMs t) { return s.t < t; });
+      if (which == Which::due && live != cut.samples.begin() && live != cut.samples.end() &&
+          static_cast<std::size_t>(cut.samples.end() - live) < m_options.max_chunk_samples) {
+        cut.kept.assign(live, cut.samples.end());
+        cut.samples.erase(live, cut.samples.end());
+      }
+      cuts.push_back(std::move(cut));
     }
     m_deferred_samples = 0;  // each head holding some is cut now
   }
@@ -355,13 +369,17 @@ Result<void> Store::cut_heads(Which which) {
   });
   if (!done.ok()) return std::move(done).error();
   if (which == Which::all) m_log_in_doubt = false;  // no sample depends on the log any more
-  // The gate kept appends out, so each cut head is now empty.
+  // The gate kept appends out, so each cut head now holds what it kept.
   std::lock_guard lock(m_heads_mutex);
   for (const auto& c : cuts) {
     auto& head = m_heads[c.id];
     head.persisted_max = std::max(head.persisted_max, c.last_t);
     head.samples.clear();
-    head.first_segment = 0;
+    // Kept samples keep their place in the log (first_segment) and their age.
+    if (!c.kept.empty())
+      head.samples.merge(c.kept);
+    else
+      head.first_segment = 0;
   }
   return {};
 }

@@ -185,10 +185,12 @@ class Store : public query::Storage {
     std::vector<Sample> samples;  // released once encoded into blobs
     std::vector<Blob> blobs;
     TimeMs last_t = 0;
+    std::vector<Sample> kept;  // the newest samples, left in the head
   };
 
   void maintenance_loop();
-  // Moves heads into chunks: all of them, or those that are full, span too long or are too old.
+  // Moves heads into chunks: all of them, or those that are full, span too long or are too old
+  // (but the live samples of a head a backlog is replayed into, see HeadSamples::backlog_front).
   enum class Which { all, due };
   Result<void> cut_heads(Which which);
   // Syncs the append log, starts a new segment when the current one is large (or no head needs

@@ -1,18 +1,20 @@
 """`telltale agent` against a real hub (the same binary) on loopback, reading the fixture tree of
 a Raspberry Pi 4: enrolment and registration, the host's values at the hub, a re-installed agent
 (the same node), an outage of the hub with a kill -9 of the agent in it (every collection stored
-once, in order), a full buffer (the oldest dropped, counted and told), the node down once the
-agent stops, and a revoked token refused."""
+once, in order), live data ahead of a long replay, a full buffer (the oldest dropped, counted and
+told), the node down once the agent stops, and a revoked token refused."""
 import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import tempfile
 import threading
 import time
 import unittest
 import urllib.parse
+import zlib
 
 from telltale_harness import BIN, Server, wait_until
 
@@ -210,6 +212,42 @@ class AgentTest(unittest.TestCase):
         self.assertTrue(during)
         self.assertGreater(during[0], went + 1.5)
         self.assertGreaterEqual(during[-1], back - 3)
+
+    def test_live_data_goes_ahead_of_a_long_replay(self):
+        # A backlog as an outage of two days leaves it (one small record a second), written in the
+        # buffer's format: its segment files of [u32 length][u32 crc][u64 seq][payload]. Long
+        # enough that its replay takes seconds, while a live collection comes within one.
+        buf = os.path.join(self.dir, "buf")
+        os.makedirs(buf)
+        total, per_segment = 200_000, 40_000
+        start = int(time.time() * 1000) - (total + 600) * 1000
+        for first in range(1, total + 1, per_segment):
+            with open(os.path.join(buf, "%016x.seg" % first), "wb") as f:
+                for seq in range(first, first + per_segment):
+                    payload = zlib.compress(json.dumps({
+                        "type": "batch", "time": start + seq * 1000,
+                        "prometheus": f"replayed {seq}\n"}).encode())
+                    crc = zlib.crc32(struct.pack("<Q", seq) + payload)
+                    f.write(struct.pack("<IIQ", len(payload), crc, seq) + payload)
+        began = time.time()
+        a = self.agent()
+        live_sel = 'up{node="%s"}' % IDENTITY_HOST
+
+        def live():
+            return [t for s in self.series(live_sel, since=int(began * 1000)) for t in s["timestamps"]]
+
+        def replayed():
+            found = self.series("replayed")
+            return found[0]["values"] if found else []
+
+        self.assertTrue(wait_until(live, timeout=30), a.log())
+        # A collection made after the agent started is stored while the replay is under way.
+        self.assertLess(len(replayed()), total)
+        self.assertTrue(wait_until(lambda: len(replayed()) == total, timeout=300), a.log())
+        a.stop()
+        # Every record once, in time order (the query sorts by time: values are the seqs).
+        self.assertEqual(replayed(), list(range(1, total + 1)))
+        self.assertEqual(self.batches("duplicate"), 0)
 
     def test_the_node_goes_down_when_its_agent_stops(self):
         a = self.agent()

@@ -1,5 +1,6 @@
 """Checks that run on an agent: a real agent in a network namespace of its own (a site the hub
-cannot see into) runs the checks whose runs_on is its node, with the real probes, and the hub
+cannot see into, with its own web, TLS, DNS (dnsmasq) and SNMP (snmpd) servers) runs the checks
+whose runs_on is its node, with the real probes (TCP, HTTP, ICMP, DNS, SNMP), and the hub
 concludes on its answers. The same targets checked from the hub fail: they are the site's own
 127.0.0.1. With the agent gone, the runs say so."""
 import os
@@ -10,13 +11,18 @@ import unittest
 import urllib.parse
 
 from probe_peers import Namespace
+from snmp_peers import NO_MIBS
 from telltale_harness import Server, wait_until
 from test_agent import Agent
 
 SERVE_TCP = "import socket,sys;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);" \
             "s.bind(('127.0.0.1',int(sys.argv[1])));s.listen(64);print('ready',flush=True)\n" \
             "while True: s.accept()[0].close()"
-TCP_PORT, HTTP_PORT, HTTPS_PORT = 7301, 7302, 7303
+# Exits 0 once a DNS server on 127.0.0.1:PORT answers a query.
+DNS_ASKS = "import socket,struct,sys;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout(0.3);" \
+           "s.sendto(struct.pack('>6H',1,256,1,0,0,0)+b'\\x03nas\\x04site\\x04test\\x00'+struct.pack('>HH',1,1)," \
+           "('127.0.0.1',int(sys.argv[1])));s.recv(512)"
+TCP_PORT, HTTP_PORT, HTTPS_PORT, DNS_PORT, SNMP_PORT = 7301, 7302, 7303, 7304, 7305
 
 
 class AgentChecksTest(unittest.TestCase):
@@ -37,6 +43,23 @@ class AgentChecksTest(unittest.TestCase):
                                  stderr=subprocess.DEVNULL, text=True)
             cls.peers.append(p)
             p.stdout.readline()  # "ready", "Serving HTTP on ...", or s_server's "ACCEPT"
+        # The site's DNS server and SNMP agent (dnsmasq, net-snmp's snmpd), on its loopback.
+        snmpd_conf = os.path.join(cls.dir, "snmpd.conf")
+        with open(snmpd_conf, "w") as f:
+            f.write(f"agentaddress udp:127.0.0.1:{SNMP_PORT}\nrocommunity public 127.0.0.1\n"
+                    "sysName site-switch\n")
+        for argv in (["/usr/sbin/dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts",
+                      "--bind-interfaces", "--listen-address=127.0.0.1", f"--port={DNS_PORT}",
+                      "--pid-file=", "--host-record=nas.site.test,10.1.2.3", "--local=/site.test/"],
+                     ["env", f"SNMP_PERSISTENT_DIR={cls.dir}/snmp", "snmpd", "-C", "-c", snmpd_conf,
+                      "-f", "-Lo", "-r", *NO_MIBS, "-p", os.path.join(cls.dir, "snmpd.pid")]):
+            cls.peers.append(subprocess.Popen(cls.site.argv(*argv), stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL))
+        for argv in (["python3", "-c", DNS_ASKS, str(DNS_PORT)],
+                     ["snmpget", "-v2c", "-c", "public", "-t", "0.3", "-r", "0", *NO_MIBS,
+                      f"127.0.0.1:{SNMP_PORT}", "1.3.6.1.2.1.1.5.0"]):
+            assert wait_until(lambda: subprocess.run(cls.site.argv(*argv), capture_output=True)
+                              .returncode == 0, timeout=15), argv
         cls.hub = Server(listen_host="0.0.0.0")
         cls.hub.start()
         cls.admin = cls.hub.admin_token()
@@ -55,7 +78,8 @@ class AgentChecksTest(unittest.TestCase):
         for p in cls.peers:
             p.kill()
             p.wait()
-            p.stdout.close()
+            if p.stdout:
+                p.stdout.close()
         cls.hub.cleanup()
         cls.site.stop()
         shutil.rmtree(cls.dir, True)
@@ -96,8 +120,16 @@ class AgentChecksTest(unittest.TestCase):
                            conditions=["status == 200", "cert_days > 25"])
         unverified = self.check(name="site-https-verify", kind="http",
                                 target=f"https://127.0.0.1:{HTTPS_PORT}/", runs_on=node)
+        dns = self.check(name="site-dns", kind="dns", target="nas.site.test", runs_on=node,
+                         options={"server": f"127.0.0.1:{DNS_PORT}", "expected": ["10.1.2.3"]})
+        snmp = self.check(name="site-snmp", kind="snmp", target=f"127.0.0.1:{SNMP_PORT}",
+                          runs_on=node, interval="5s", timeout="5s",
+                          options={"community": "public", "oids": ["sysName.0"]},
+                          conditions=['oid("sysName.0") == "site-switch"'])
         # The same target from the hub is the hub's own loopback, where nothing listens.
         outside = self.check(name="hub-tcp", kind="tcp", target=f"127.0.0.1:{TCP_PORT}")
+        outside_dns = self.check(name="hub-dns", kind="dns", target="nas.site.test",
+                                 options={"server": f"127.0.0.1:{DNS_PORT}"})
 
         self.assertEqual(self.last_result(tcp, lambda r: r["up"])["state"], "up")
         result = self.last_result(http, lambda r: r["up"])
@@ -106,6 +138,10 @@ class AgentChecksTest(unittest.TestCase):
         self.last_result(https, lambda r: r["up"])
         self.assertEqual(self.last_result(unverified, lambda r: True)["last_result"]["error"], "tls")
         self.assertEqual(self.last_result(outside, lambda r: True)["last_result"]["error"], "refused")
+        result = self.last_result(dns, lambda r: r["up"])
+        self.assertEqual(result["last_result"]["facts"]["answers"], "10.1.2.3")
+        self.last_result(snmp, lambda r: r["up"])
+        self.assertFalse(self.last_result(outside_dns, lambda r: True)["last_result"]["up"])
 
         # The agent's measurements are the check's samples at the hub, with its labels.
         def series():

@@ -1,6 +1,6 @@
 """The hub's side of agents, with a client written here (not the agent): enrolment tokens,
 registration by identity, the ingest socket's numbered batches (ack after commit, repeats
-dropped, also across a restart), an agent confined to its own node, and liveness (down after 3
+dropped, also out of order and across a restart), an agent confined to its own node, and liveness (down after 3
 missed intervals, up again with the next batch)."""
 import json
 import time
@@ -200,6 +200,11 @@ class AgentsHubTest(AdminTestCase):
         # The node is deleted: its credentials go, and so does the socket.
         self.assertStatus(self.req("DELETE", f"/api/v1/nodes/{second['node']['id']}"), 204)
         self.assertEqual(s2.ws.expect_close(), 1008)
+        # The next host's credential may get the deleted one's row id: not its stream's seqs.
+        third = self.register(t, body("machine-id:" + "d" * 32, "edge-7")).json["data"]
+        s3 = IngestSocket(self.server.port, third["credential"])
+        self.assertEqual(s3.send(batch(1, "x 1\n")), {"type": "ack", "seq": 1})
+        s3.close()
 
     def test_pipelined_batches_keep_their_order(self):
         t = self.enrolment_token()["token"]
@@ -213,6 +218,34 @@ class AgentsHubTest(AdminTestCase):
         self.assertTrue(all("duplicate" not in a for a in acks))
         values = self.series('pipelined{node="edge-2"}')[0]["values"]
         self.assertEqual(values, list(range(1, 201)))
+        s.close()
+
+    def test_batches_out_of_order_are_each_stored_once(self):
+        t = self.enrolment_token()["token"]
+        reg = self.register(t, body("machine-id:" + "e" * 32, "edge-6")).json["data"]
+        s = IngestSocket(self.server.port, reg["credential"])
+        base = int(time.time() * 1000) - 600_000
+        # The newest ahead of a backlog, as an agent sends after an outage.
+        s.ws.send_json({"type": "from", "seq": 1})  # not answered
+        self.assertEqual(s.send(batch(100, "ooo 100\n", base + 100_000)), {"type": "ack", "seq": 100})
+        for seq in range(1, 100):
+            s.ws.send_json(batch(seq, f"ooo {seq}\n", base + seq * 1000))
+        acks = [s.ws.recv_json(timeout=20) for _ in range(99)]
+        self.assertEqual([a["seq"] for a in acks], list(range(1, 100)))
+        self.assertTrue(all("duplicate" not in a for a in acks))
+        self.assertEqual(s.send(batch(100, "ooo 0\n", base))["duplicate"], True)
+        self.assertEqual(s.send(batch(50, "ooo 0\n", base))["duplicate"], True)
+        # Ahead again, then the sender says it holds nothing below 150 (its buffer dropped
+        # 101..149): the gap is closed, a seq in it is taken as done.
+        self.assertNotIn("duplicate", s.send(batch(160, "ooo 160\n", base + 160_000)))
+        s.ws.send_json({"type": "from", "seq": 150})
+        self.assertEqual(s.send(batch(120, "ooo 0\n", base))["duplicate"], True)
+        self.assertNotIn("duplicate", s.send(batch(150, "ooo 150\n", base + 150_000)))
+        # A bad "from" is refused like a bad batch.
+        s.ws.send_json({"type": "from", "seq": 0})
+        self.assertEqual(s.ws.recv_json()["code"], "INGEST_BAD_BATCH")
+        values = self.series('ooo{node="edge-6"}')[0]["values"]
+        self.assertEqual(values, list(range(1, 101)) + [150, 160])
         s.close()
 
     def test_an_api_token_pushes_samples_as_they_are(self):
@@ -262,10 +295,18 @@ class AgentsRestartAndLivenessTest(unittest.TestCase):
         self.assertEqual(s.send(batch(1, "kept 5\n", now)),
                          {"type": "ack", "seq": 1, "duplicate": True})
         self.assertEqual(s.send(batch(2, "kept 2\n", now + 1000))["type"], "ack")
+        # Seqs committed out of order are kept too.
+        self.assertEqual(s.send(batch(9, "kept 9\n", now + 3000))["type"], "ack")
+        s.close()
+        self.server.kill()
+        self.server.start()
+        s = IngestSocket(self.server.port, reg["credential"])
+        self.assertEqual(s.send(batch(9, "kept 0\n", now + 3000))["duplicate"], True)
+        self.assertNotIn("duplicate", s.send(batch(3, "kept 3\n", now + 2000)))
         q = urllib.parse.urlencode({"match": "kept", "from": "0"})
         values = self.server.request("GET", "/api/v1/query_range?" + q,
                                      token=self.token).json["data"]["series"][0]["values"]
-        self.assertEqual(values, [1, 2])
+        self.assertEqual(values, [1, 2, 3, 9])
         s.close()
 
     def test_down_after_three_missed_intervals_and_up_with_the_next_batch(self):

@@ -124,3 +124,27 @@ TEST_CASE(
   CHECK(h.plain_samples() == 1001);
   CHECK(h.copy()[1].v == 9.0);
 }
+
+TEST_CASE("head: a backlog replayed behind live samples goes in between, each run as blocks") {
+  std::vector<Sample> all;
+  for (int i = 0; i < 2000; ++i) all.push_back({1'000'000 + i * 1000LL, i * 0.5});
+  HeadSamples h;
+  // Live samples first: the newest 100 (a block's worth and some).
+  h.merge(std::span<const Sample>(all).subspan(1900));
+  // Then the backlog, oldest first, in runs of a window (and an odd one).
+  for (std::size_t at = 0; at < 1900; at += 64)
+    h.merge(std::span<const Sample>(all).subspan(at, std::min<std::size_t>(64, 1900 - at)));
+  CHECK(h.size() == all.size());
+  CHECK(same(h.copy(), all));
+  CHECK(h.plain_samples() < HeadSamples::kBlockSamples);  // held encoded, not rebuilt plain
+  CHECK(same(h.copy(all[1890].t, all[1910].t),
+             std::vector<Sample>(all.begin() + 1890, all.begin() + 1911)));
+  // Samples that overlap a block still merge (the rebuild), and live ones append after.
+  std::vector<Sample> overlap{{all[10].t, 99.0}, {all[10].t + 1, 98.0}};
+  h.merge(overlap);
+  CHECK(h.size() == all.size() + 1);
+  CHECK(h.copy(all[10].t, all[10].t).front().v == 99.0);
+  std::vector<Sample> next{{all.back().t + 1000, 1.0}};
+  h.merge(next);
+  CHECK(h.last_t() == next.front().t);
+}
