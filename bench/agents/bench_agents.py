@@ -15,7 +15,16 @@
 3. Checks that run on an agent: 1,000 HTTP checks every 10 s made by one agent for its hub, beside
    Debian's prometheus-blackbox-exporter probing the same URLs at the same rate, and the same
    checks made by the hub itself: CPU per 1,000 runs of the agent, of the hub concluding the
-   agent's answers, of the hub making them itself, and of blackbox_exporter."""
+   agent's answers, of the hub making them itself, and of blackbox_exporter.
+4. Replay after an outage: a week of this machine's collections at 10 s (60,480 batches, values
+   moving as counters and gauges do) in an agent's buffer, as a week without its hub leaves it;
+   the agent starts and replays them while collecting live. The time until its first live
+   collection is stored at the hub and until the whole week is, the hub's and the agent's CPU,
+   and the hub's bytes per stored sample against the same samples imported in time order into a
+   second hub (`/api/v1/import/prometheus`) in the same run: what replaying behind live samples
+   costs the store.
+
+BENCH_AGENTS_ONLY=replay runs only the last and replaces its section in the results."""
 
 import datetime
 import http.client
@@ -24,8 +33,12 @@ import os
 import re
 import subprocess
 import sys
+import math
+import struct
 import threading
 import time
+import urllib.parse
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from procs import (HOST, OUT, PIDFILE, ROOT, WORK, BINARY, cpu_s, free_port, logger, rss_kib,  # noqa: E402
@@ -37,6 +50,8 @@ HUB_S = int(os.environ.get("BENCH_AGENTS_HUB_S", "120"))
 WINDOWS = {1: int(os.environ.get("BENCH_AGENTS_WINDOW_1S", "60")),
            10: int(os.environ.get("BENCH_AGENTS_WINDOW_10S", "180"))}
 CHECKS_WINDOW_S = int(os.environ.get("BENCH_AGENTS_CHECKS_WINDOW_S", "60"))
+REPLAY_RECORDS = int(os.environ.get("BENCH_AGENTS_REPLAY_RECORDS", "60480"))
+ONLY = os.environ.get("BENCH_AGENTS_ONLY", "")
 log = logger("bench-agents")
 
 
@@ -187,6 +202,144 @@ def remote_checks():
         ("blackbox_exporter (probes)", per_k(bb_m["blackbox"], bb_runs), bb_m["blackbox"]["rss_peak_kib"], bb_runs)]}
 
 
+def day_of_collections(n, end_ms):
+    """n collections of this machine 10 s apart ending at end_ms, as Prometheus text: the agent's
+    own collection, its counters growing and its gauges moving from one to the next."""
+    text = subprocess.run([BINARY, "agent", "--once", "--print", "--docker-socket", "/nonexistent.sock"],
+                          capture_output=True, text=True, check=True).stdout
+    lines = []
+    for i, line in enumerate(l for l in text.splitlines() if l and not l.startswith("#")):
+        name, _, value = line.rpartition(" ")
+        lines.append((name, float(value), name.split("{")[0].endswith("_total"), 1 + i % 97))
+    for k in range(n):
+        out = []
+        for name, v, counter, step in lines:
+            v = v + k * step if counter else round(v * (1 + 0.02 * math.sin(k / 30 + step)), 3)
+            out.append(f"{name} {v!r}\n")
+        yield end_ms - (n - 1 - k) * 10_000, "".join(out)
+
+
+def write_buffer(directory, records, per_segment=20_000):
+    """(seq, time, text) records as an agent's buffer holds them: segment files named by their
+    first seq, records of [u32 length][u32 crc32 of seq and payload][u64 seq][zlib of the batch]."""
+    os.makedirs(directory)
+    f = None
+    for i, (seq, t, text) in enumerate(records):
+        if i % per_segment == 0:
+            if f:
+                f.close()
+            f = open(os.path.join(directory, "%016x.seg" % seq), "wb")
+        payload = zlib.compress(json.dumps({"type": "batch", "time": t, "prometheus": text}).encode())
+        f.write(struct.pack("<IIQ", len(payload), zlib.crc32(struct.pack("<Q", seq) + payload), seq) + payload)
+    f.close()
+
+
+def data_bytes(directory):
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(directory) for f in files)
+
+
+def replay():
+    hub = Telltale("hub-replay")
+    start_ms = int(time.time() * 1000)
+    day = list(day_of_collections(REPLAY_RECORDS, start_ms - 60_000))
+    samples = REPLAY_RECORDS * day[0][1].count("\n")
+    buf = os.path.join(WORK, "agent-buf-replay")
+    write_buffer(buf, ((k + 1, t, text) for k, (t, text) in enumerate(day)))
+    log(f"replay: {REPLAY_RECORDS} buffered collections ({samples} samples) to a hub")
+    node_up = urllib.parse.urlencode({"match": 'up{job="node"}', "from": str(start_ms)})
+    backlog_up = urllib.parse.urlencode({"match": 'up{job="node"}', "from": str(day[0][0]),
+                                         "to": str(day[-1][0])})
+    hub_cpu0 = cpu_s(hub.proc.pid)
+    t0 = time.time()
+    agent = start("agent-replay", [BINARY, "agent", "--hub", hub.url, "--token", hub.token, "--interval", "10s",
+                                   "--buffer-dir", buf, "--docker-socket", "/nonexistent.sock"])
+    live_s = stored_at_live = None
+    rss = []
+    while True:
+        stored = hub.metric("telltale_ingest_batches_total", 'outcome="stored"')
+        if live_s is None:
+            status, body = hub.request("GET", "/api/v1/query_range?" + node_up)
+            if status == 200 and json.loads(body)["data"]["series"]:
+                live_s, stored_at_live = time.time() - t0, stored
+        rss.append(rss_kib(hub.proc.pid))
+        if stored >= REPLAY_RECORDS:  # live batches count too: done when the backlog's are all in
+            status, body = hub.request("GET", "/api/v1/query_range?" + backlog_up)
+            series = json.loads(body)["data"]["series"] if status == 200 else []
+            if series and len(series[0]["timestamps"]) >= REPLAY_RECORDS:
+                break
+        if time.time() - t0 > 1800:
+            raise RuntimeError("replay: not done in 30 min")
+        time.sleep(0.2)
+    done_s = time.time() - t0
+    hub_cpu, agent_cpu = cpu_s(hub.proc.pid) - hub_cpu0, cpu_s(agent.pid)
+    stop(agent)
+    stop(hub.proc)  # a clean stop cuts every head into chunks
+    replayed_bytes = data_bytes(hub.data)
+
+    log("replay: the same samples imported in time order into a second hub")
+    inorder = Telltale("hub-inorder")
+    labels = 'instance="{0}",job="node",node="{0}"'.format(os.uname().nodename)
+    inorder_rss = []
+    inorder_t0 = time.time()
+    for at in range(0, REPLAY_RECORDS, 64):
+        if at % 1024 == 0:
+            inorder_rss.append(rss_kib(inorder.proc.pid))
+        text = []
+        for t, body in day[at:at + 64]:
+            for line in body.splitlines():
+                name, _, value = line.rpartition(" ")
+                name = name[:-1] + "," + labels + "}" if name.endswith("}") else name + "{" + labels + "}"
+                text.append(f"{name} {value} {t}\n")
+        c = http.client.HTTPConnection(HOST, inorder.port, timeout=60)
+        c.request("POST", "/api/v1/import/prometheus", "".join(text).encode(),
+                  {"Authorization": "Bearer " + inorder.token, "Content-Type": "text/plain"})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        if r.status not in (200, 204):
+            raise RuntimeError(f"import: {r.status}")
+    inorder_s = time.time() - inorder_t0
+    inorder_rss.append(rss_kib(inorder.proc.pid))
+    stop(inorder.proc)
+    inorder_bytes = data_bytes(inorder.data)
+    return {"records": REPLAY_RECORDS, "samples": samples, "live_s": live_s, "stored_at_live": stored_at_live,
+            "done_s": done_s, "hub_cpu_s": hub_cpu, "agent_cpu_s": agent_cpu, "rss_peak_kib": max(rss or [0]),
+            "replayed_bytes": replayed_bytes, "inorder_bytes": inorder_bytes, "inorder_s": inorder_s,
+            "inorder_rss_peak_kib": max(inorder_rss)}
+
+
+def replay_section(r):
+    live = (f"{r['live_s']:.1f} s after the agent started, with {r['stored_at_live']:.0f} of {r['records']:,} "
+            "replayed batches stored by then" if r["live_s"] is not None else "NOT SEEN")
+    return ["## Replay after an outage", "",
+            f"Measured on {datetime.date.today()}. {r['records']:,} collections of this machine 10 s apart "
+            f"({r['records'] * 10 / 86400:.1f} days, {r['samples']:,} samples, values moving as counters and gauges do) "
+            "wait in an agent's buffer, as an outage of its hub leaves them; the agent starts, collects live every "
+            "10 s and replays the backlog to a hub on loopback. Then the same samples are imported in time order "
+            "into a second hub, for the bytes.", "",
+            "| measure | value |", "|---|---|",
+            f"| first live collection stored at the hub | {live} |",
+            f"| whole backlog stored | {r['done_s']:.1f} s: {r['records'] * 10 / r['done_s']:.0f}x real time, "
+            f"{r['samples'] / r['done_s']:,.0f} samples/s |",
+            f"| hub CPU / agent CPU during the replay | {r['hub_cpu_s']:.1f} s / {r['agent_cpu_s']:.1f} s "
+            f"({r['hub_cpu_s'] * 1e6 / r['samples']:.2f} / {r['agent_cpu_s'] * 1e6 / r['samples']:.2f} µs per sample) |",
+            f"| hub RSS peak during the replay / during the import in order | {r['rss_peak_kib'] / 1024:.0f} / "
+            f"{r['inorder_rss_peak_kib'] / 1024:.0f} MiB (the import took {r['inorder_s']:.0f} s, one request of "
+            "64 collections at a time) |",
+            f"| hub data after the replay / after the same samples imported in order | "
+            f"{r['replayed_bytes'] / r['samples']:.2f} / {r['inorder_bytes'] / r['samples']:.2f} bytes per sample "
+            f"({r['replayed_bytes'] / r['inorder_bytes']:.2f}x) |", ""]
+
+
+def replace_section(lines):
+    """The results file with the section under `lines`' heading replaced (or added)."""
+    with open(RESULTS) as f:
+        parts = f.read().rstrip("\n").split("\n## ")
+    kept = [p for p in parts if not ("## " + p).startswith(lines[0])]
+    with open(RESULTS, "w") as f:
+        f.write("\n## ".join(kept) + "\n\n" + "\n".join(lines))
+
+
 def pkg(p):
     r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", p], capture_output=True, text=True)
     return r.stdout.strip() or "?"
@@ -194,15 +347,20 @@ def pkg(p):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if ONLY == "replay":
+        replace_section(replay_section(replay()))
+        log(f"wrote {RESULTS}")
+        return
     hub = Telltale("hub")
     runs = [agent_vs_node_exporter(hub, i) for i in (1, 10)]
     stop(hub.proc)
     h = hub_under_sim()
     c = remote_checks()
-    write(runs, h, c)
+    r = replay()
+    write(runs, h, c, r)
 
 
-def write(runs, h, c):
+def write(runs, h, c, r):
     L = ["# Agent results", "",
          f"Generated by `bash bench/agents/run.sh` on {datetime.date.today()} "
          f"({os.cpu_count()} cores; prometheus-node-exporter {pkg('prometheus-node-exporter')}, "
@@ -255,6 +413,7 @@ def write(runs, h, c):
     L += ["", f"The agent's CPU per run is {agent_k / max(1e-9, bb_k):.2f}x blackbox_exporter's per probe; the hub "
           f"spends {hub_k / max(1e-9, local_k):.2f}x per run on a check its agent makes of what it spends making "
           "the run itself.", ""]
+    L += replay_section(r)
     with open(RESULTS, "w") as f:
         f.write("\n".join(L))
     log(f"wrote {RESULTS}")

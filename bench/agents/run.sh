@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Agent benchmarks: `telltale agent` beside Debian's prometheus-node-exporter scraped by
 # Prometheus in agent mode at the same interval (1 s and 10 s), and the hub under `telltale sim`
-# (1,000 agents x 300 series every 10 s). One command from the repository root:
+# (1,000 agents x 300 series every 10 s), checks made by an agent, and the replay of a day's
+# backlog. One command from the repository root:
 #   bash bench/agents/run.sh
+# (BENCH_AGENTS_ONLY=replay: the replay alone, its section of the results replaced.)
 # Writes bench/AGENT_RESULTS.md. Everything runs on 127.0.0.0/8; every process is stopped on exit.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

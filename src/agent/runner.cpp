@@ -253,6 +253,8 @@ void Runner::collect_once(std::int64_t at_ms) {
   collect::add(samples, "telltale_agent_buffer_dropped_records_total",
                static_cast<double>(dropped.records));
   collect::add(samples, "telltale_agent_batches_acked_total", static_cast<double>(m_acked.load()));
+  collect::add(samples, "telltale_agent_batches_sent_ahead_total",
+               static_cast<double>(m_sent_ahead.load()));
   collect::add(samples, "telltale_agent_collect_duration_seconds",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   json batch{{"type", "batch"},
@@ -381,6 +383,7 @@ Result<void> Runner::deliver(WsLink& link) {
         TT_TRY(send_from());
         TT_TRY(link.send_binary(frame(live->front())));
         window.sent_ahead(newest, live->front().payload.size());
+        ++m_sent_ahead;
         continue;
       }
     }

@@ -98,6 +98,7 @@ class Runner {
   struct Containers;
   std::unique_ptr<Containers> m_containers;
   std::atomic<std::uint64_t> m_acked{0};
+  std::atomic<std::uint64_t> m_sent_ahead{0};  // collections sent ahead of a backlog
   std::mutex m_mutex;
   std::condition_variable m_cv;
   bool m_stopping = false;  // under m_mutex

@@ -1,6 +1,7 @@
 #include "tsdb/head.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/log.h"
 #include "tsdb/codec.h"
@@ -42,18 +43,48 @@ bool HeadSamples::insert_between(std::span<const Sample> samples) {
                        : m_tail.empty()       ? INT64_MIN
                                               : m_tail.front().t;
   if (after <= samples.back().t) return false;
-  std::vector<Block> blocks;
-  for (std::size_t at = 0; at < samples.size(); at += kBlockSamples) {
-    auto part = samples.subspan(at, std::min(kBlockSamples, samples.size() - at));
-    blocks.push_back({part.front().t, part.back().t, encode_chunk(part, Effort::fast)});
-    blocks.back().encoded.shrink_to_fit();
-  }
-  m_blocks.insert(next, std::make_move_iterator(blocks.begin()),
-                  std::make_move_iterator(blocks.end()));
+  const auto at = static_cast<std::size_t>(next - m_blocks.begin());
   m_size += samples.size();
   // The newest place a run went in front of: the live samples, when a backlog comes in behind.
   m_backlog_front = m_backlog_front == INT64_MAX ? after : std::max(m_backlog_front, after);
+  // A backlog comes a few samples an append. They gather in one block kept plain, encoded once
+  // it holds a block's worth: encoded blocks of a few samples would cost tens of bytes a sample,
+  // and re-encoding a block at each append the CPU of many.
+  if (!m_plain_block || *m_plain_block + 1 != at) {
+    seal_plain_block();
+    m_blocks.insert(m_blocks.begin() + static_cast<std::ptrdiff_t>(at),
+                    Block{samples.front().t, samples.front().t, {}});
+    m_plain_block = at;
+  }
+  Block& block = m_blocks[*m_plain_block];
+  block.encoded.append(reinterpret_cast<const char*>(samples.data()), samples.size_bytes());
+  block.max_t = samples.back().t;
+  if (block.encoded.size() >= kBlockSamples * sizeof(Sample)) seal_plain_block();
   return true;
+}
+
+void HeadSamples::seal_plain_block() {
+  if (!m_plain_block) return;
+  Block& block = m_blocks[*m_plain_block];
+  block.encoded = encode_chunk(samples_of(*m_plain_block), Effort::fast);
+  block.encoded.shrink_to_fit();
+  m_plain_block.reset();
+}
+
+std::vector<Sample> HeadSamples::samples_of(std::size_t block) const {
+  const std::string& bytes = m_blocks[block].encoded;
+  if (m_plain_block == block) {
+    std::vector<Sample> out(bytes.size() / sizeof(Sample));
+    std::memcpy(out.data(), bytes.data(), out.size() * sizeof(Sample));
+    return out;
+  }
+  // Encoded by this process from valid samples: a failure here is a bug, not bad input.
+  auto decoded = decode_chunk(bytes);
+  if (!decoded.ok()) {
+    log::error("tsdb: a head block does not decode: {}", decoded.error().message);
+    return {};
+  }
+  return std::move(decoded.value());
 }
 
 void HeadSamples::append(const Sample& s) {
@@ -104,15 +135,9 @@ void HeadSamples::merge(std::vector<Sample>&& samples, Blocks blocks) {
 std::vector<Sample> HeadSamples::copy(TimeMs from, TimeMs to) const {
   std::vector<Sample> out;
   auto keep = [&](const Sample& s) { return s.t >= from && s.t <= to; };
-  for (const auto& b : m_blocks) {
-    if (b.max_t < from || b.min_t > to) continue;
-    // Encoded by this process from valid samples: a failure here is a bug, not bad input.
-    auto decoded = decode_chunk(b.encoded);
-    if (!decoded.ok()) {
-      log::error("tsdb: a head block does not decode: {}", decoded.error().message);
-      continue;
-    }
-    for (const auto& s : decoded.value())
+  for (std::size_t i = 0; i < m_blocks.size(); ++i) {
+    if (m_blocks[i].max_t < from || m_blocks[i].min_t > to) continue;
+    for (const auto& s : samples_of(i))
       if (keep(s)) out.push_back(s);
   }
   for (const auto& r : m_runs) {
@@ -132,6 +157,7 @@ void HeadSamples::clear() {
   std::vector<Sample>().swap(m_tail);
   m_size = 0;
   m_backlog_front = INT64_MAX;
+  m_plain_block.reset();
 }
 
 }  // namespace tt::tsdb

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -51,11 +52,16 @@ class HeadSamples {
   };
   void append(const Sample& s);
   // Ascending samples that fall between two blocks (or the last block and the tail) without
-  // overlapping either become blocks of their own there: a backlog replayed behind live samples
-  // costs its own encoding, not a rebuild of the head. False when they do not fit so.
+  // overlapping either go there, into a block kept plain until it holds kBlockSamples: a backlog
+  // replayed behind live samples costs its own encoding, not a rebuild of the head. False when
+  // they do not fit so.
   bool insert_between(std::span<const Sample> samples);
+  void seal_plain_block();  // encodes the plain block, if any
+  std::vector<Sample> samples_of(std::size_t block) const;
 
-  std::vector<Block> m_blocks;  // ascending, before m_runs; most hold kBlockSamples
+  std::vector<Block> m_blocks;  // ascending, before m_runs; kBlockSamples or so each
+  // The block whose `encoded` holds its samples' plain bytes (insert_between), if any.
+  std::optional<std::size_t> m_plain_block;
   // Deferred runs (Blocks::defer), ascending, before m_tail; kept as the appends brought them,
   // since growing one plain vector copied it and faulted in fresh pages again and again.
   std::vector<std::vector<Sample>> m_runs;

@@ -244,6 +244,9 @@ class AgentTest(unittest.TestCase):
         # A collection made after the agent started is stored while the replay is under way.
         self.assertLess(len(replayed()), total)
         self.assertTrue(wait_until(lambda: len(replayed()) == total, timeout=300), a.log())
+        # The agent counts what it sent ahead, in its own figures.
+        ahead = lambda: [v for s in self.series("telltale_agent_batches_sent_ahead_total") for v in s["values"]]
+        self.assertTrue(wait_until(lambda: max(ahead() or [0]) > 0, timeout=10), a.log())
         a.stop()
         # Every record once, in time order (the query sorts by time: values are the seqs).
         self.assertEqual(replayed(), list(range(1, total + 1)))

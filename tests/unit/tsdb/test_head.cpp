@@ -131,12 +131,15 @@ TEST_CASE("head: a backlog replayed behind live samples goes in between, each ru
   HeadSamples h;
   // Live samples first: the newest 100 (a block's worth and some).
   h.merge(std::span<const Sample>(all).subspan(1900));
-  // Then the backlog, oldest first, in runs of a window (and an odd one).
-  for (std::size_t at = 0; at < 1900; at += 64)
-    h.merge(std::span<const Sample>(all).subspan(at, std::min<std::size_t>(64, 1900 - at)));
+  // Then the backlog, oldest first, a few samples an append (as a hub's rounds bring them).
+  for (std::size_t at = 0; at < 1900; at += 3)
+    h.merge(std::span<const Sample>(all).subspan(at, std::min<std::size_t>(3, 1900 - at)));
   CHECK(h.size() == all.size());
   CHECK(same(h.copy(), all));
   CHECK(h.plain_samples() < HeadSamples::kBlockSamples);  // held encoded, not rebuilt plain
+  // In full blocks: a few bytes a sample, not a block's overhead for every few samples.
+  CHECK(h.memory_bytes() < 6 * all.size());
+  CHECK(h.backlog_front() == all[1900].t);
   CHECK(same(h.copy(all[1890].t, all[1910].t),
              std::vector<Sample>(all.begin() + 1890, all.begin() + 1911)));
   // Samples that overlap a block still merge (the rebuild), and live ones append after.
