@@ -12,29 +12,30 @@ namespace {
 
 // The columns after "major minor name" (Documentation/admin-guide/iostats.rst): the metric
 // and how to reach its unit (times are in milliseconds, sectors 512 bytes whatever the
-// device's). Kernels before 4.18 have the first 11, before 5.5 the first 15.
+// device's; milliseconds times 0.001, as node_exporter, to the last bit). Kernels before 4.18
+// have the first 11, before 5.5 the first 15.
 struct Field {
   std::string_view name;
-  double multiply = 1, divide = 1;
+  double multiply = 1;
 };
 constexpr Field kFields[] = {
     {"node_disk_reads_completed_total"},
     {"node_disk_reads_merged_total"},
     {"node_disk_read_bytes_total", 512},
-    {"node_disk_read_time_seconds_total", 1, 1000},
+    {"node_disk_read_time_seconds_total", 0.001},
     {"node_disk_writes_completed_total"},
     {"node_disk_writes_merged_total"},
     {"node_disk_written_bytes_total", 512},
-    {"node_disk_write_time_seconds_total", 1, 1000},
+    {"node_disk_write_time_seconds_total", 0.001},
     {"node_disk_io_now"},
-    {"node_disk_io_time_seconds_total", 1, 1000},
-    {"node_disk_io_time_weighted_seconds_total", 1, 1000},
+    {"node_disk_io_time_seconds_total", 0.001},
+    {"node_disk_io_time_weighted_seconds_total", 0.001},
     {"node_disk_discards_completed_total"},
     {"node_disk_discards_merged_total"},
     {"node_disk_discarded_sectors_total"},
-    {"node_disk_discard_time_seconds_total", 1, 1000},
+    {"node_disk_discard_time_seconds_total", 0.001},
     {"node_disk_flush_requests_total"},
-    {"node_disk_flush_requests_time_seconds_total", 1, 1000},
+    {"node_disk_flush_requests_time_seconds_total", 0.001},
 };
 
 }  // namespace
@@ -66,40 +67,94 @@ void parse_diskstats(std::string_view text, Samples& out) {
     std::string device(f[2]);
     for (std::size_t i = 0; i < std::size(kFields) && i + 3 < f.size(); ++i)
       if (auto v = to_u64(f[i + 3]))
-        add(out, std::string(kFields[i].name),
-            static_cast<double>(*v) * kFields[i].multiply / kFields[i].divide,
+        add(out, std::string(kFields[i].name), static_cast<double>(*v) * kFields[i].multiply,
             {{"device", device}});
     add(out, "node_disk_info", 1,
         {{"device", device}, {"major", std::string(f[0])}, {"minor", std::string(f[1])}});
   });
 }
 
-LabelSet parse_udev_info(std::string_view text) {
-  static constexpr std::pair<std::string_view, std::string_view> kProperties[] = {
-      {"E:ID_MODEL=", "model"},
-      {"E:ID_PATH=", "path"},
-      {"E:ID_REVISION=", "revision"},
-      {"E:ID_SERIAL_SHORT=", "serial"},
-      {"E:ID_WWN=", "wwn"}};
-  LabelSet labels;
+UdevProperties parse_udev(std::string_view text) {
+  UdevProperties properties;
   for_each_line(text, [&](std::string_view line) {
-    for (const auto& property : kProperties) {
-      auto name = property.second;
-      bool seen = std::any_of(labels.begin(), labels.end(),
-                              [name](const Label& l) { return l.name == name; });
-      if (line.starts_with(property.first) && !seen)
-        labels.push_back({std::string(name), std::string(line.substr(property.first.size()))});
-    }
+    if (!line.starts_with("E:")) return;
+    auto eq = line.find('=');
+    if (eq == std::string_view::npos) return;
+    auto name = line.substr(2, eq - 2);
+    if (std::none_of(properties.begin(), properties.end(),
+                     [name](const auto& p) { return p.first == name; }))
+      properties.emplace_back(std::string(name), std::string(line.substr(eq + 1)));
   });
+  return properties;
+}
+
+namespace {
+
+std::string property(const UdevProperties& properties, std::string_view name) {
+  for (const auto& [n, v] : properties)
+    if (n == name) return v;
+  return {};
+}
+
+// The labels of `names` (udev property, label) that udev has, as node_exporter leaves out the
+// empty ones in its text.
+LabelSet labels_of(const UdevProperties& properties,
+                   std::initializer_list<std::pair<std::string_view, std::string_view>> names) {
+  LabelSet labels;
+  for (const auto& [name, label] : names)
+    if (auto v = property(properties, name); !v.empty()) labels.push_back({std::string(label), v});
   return labels;
 }
 
-// node_disk_info gets its model, serial, ... from udev's database when the host has one.
+LabelSet info_labels(const UdevProperties& properties) {
+  return labels_of(properties, {{"ID_MODEL", "model"},
+                                {"ID_PATH", "path"},
+                                {"ID_REVISION", "revision"},
+                                {"ID_SERIAL_SHORT", "serial"},
+                                {"ID_WWN", "wwn"}});
+}
+
+}  // namespace
+
+LabelSet parse_udev_info(std::string_view text) { return info_labels(parse_udev(text)); }
+
+void udev_samples(const UdevProperties& properties, const std::string& device, Samples& out) {
+  auto with_device = [&device](LabelSet labels) {
+    labels.push_back({"device", device});
+    sort_labels(labels);
+    return labels;
+  };
+  if (!property(properties, "ID_FS_TYPE").empty())
+    add(out, "node_disk_filesystem_info", 1,
+        with_device(labels_of(properties, {{"ID_FS_TYPE", "type"},
+                                           {"ID_FS_USAGE", "usage"},
+                                           {"ID_FS_UUID", "uuid"},
+                                           {"ID_FS_VERSION", "version"}})));
+  if (!property(properties, "DM_NAME").empty())
+    add(out, "node_disk_device_mapper_info", 1,
+        with_device(labels_of(properties, {{"DM_NAME", "name"},
+                                           {"DM_UUID", "uuid"},
+                                           {"DM_VG_NAME", "vg_name"},
+                                           {"DM_LV_NAME", "lv_name"},
+                                           {"DM_LV_LAYER", "lv_layer"}})));
+  if (property(properties, "ID_ATA").empty()) return;
+  static constexpr std::pair<std::string_view, std::string_view> kAta[] = {
+      {"ID_ATA_WRITE_CACHE", "node_disk_ata_write_cache"},
+      {"ID_ATA_WRITE_CACHE_ENABLED", "node_disk_ata_write_cache_enabled"},
+      {"ID_ATA_ROTATION_RATE_RPM", "node_disk_ata_rotation_rate_rpm"}};
+  for (const auto& [name, metric] : kAta)
+    if (auto v = to_double(property(properties, name)))
+      add(out, std::string(metric), *v, {{"device", device}});
+}
+
+// node_disk_info gets its model, serial, ... from udev's database when the host has one, and
+// the device's filesystem, device-mapper and ATA facts come from there too.
 void collect_diskstats(const Roots& roots, Samples& out) {
   auto text = read_file(join(roots.procfs, "diskstats"));
   if (!text) return;
   auto first = out.size();
   parse_diskstats(*text, out);
+  Samples extra;
   for (auto i = first; i < out.size(); ++i) {
     auto& s = out[i];
     if (s.name != "node_disk_info") continue;
@@ -111,10 +166,12 @@ void collect_diskstats(const Roots& roots, Samples& out) {
     auto udev =
         read_file(join(roots.rootfs, "run/udev/data/b" + label("major") + ":" + label("minor")));
     if (!udev) continue;
-    for (auto& l : parse_udev_info(*udev))
-      if (!l.value.empty()) s.labels.push_back(std::move(l));
+    auto properties = parse_udev(*udev);
+    for (auto& l : info_labels(properties)) s.labels.push_back(std::move(l));
     sort_labels(s.labels);
+    udev_samples(properties, label("device"), extra);
   }
+  for (auto& s : extra) out.push_back(std::move(s));
 }
 
 }  // namespace tt::collect

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "collect/collect.h"
@@ -35,9 +36,16 @@ void parse_diskstats(std::string_view text, Samples& out);
 // node_exporter's default diskstats device-exclude:
 // ^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$ (RAM disks, loops, floppies, partitions).
 bool disk_excluded(std::string_view device);
-// A udev database file (/run/udev/data/b<major>:<minor>): node_disk_info's labels model, path,
-// revision, serial and wwn from its E: lines.
+// A udev database file (/run/udev/data/b<major>:<minor>): its E: lines' properties, the first of
+// each name.
+using UdevProperties = std::vector<std::pair<std::string, std::string>>;
+UdevProperties parse_udev(std::string_view text);
+// node_disk_info's labels model, path, revision, serial and wwn from a udev database file.
 LabelSet parse_udev_info(std::string_view text);
+// What else node_exporter's diskstats takes from udev for `device`: node_disk_filesystem_info,
+// node_disk_device_mapper_info and, for ATA disks, node_disk_ata_{write_cache,
+// write_cache_enabled,rotation_rate_rpm}.
+void udev_samples(const UdevProperties& properties, const std::string& device, Samples& out);
 
 // A line of /proc/<pid>/mounts, its octal escapes (\040 for a space) decoded.
 struct Mount {

@@ -39,6 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(out);
   disk_excluded(text);
   parse_udev_info(text);
+  udev_samples(parse_udev(text), "sda", out);
+  check(out);
   for (const auto& m : parse_mounts(text)) filesystem_excluded(m);
   parse_milli(text);
   // /etc/localtime and its footer, at times either side of the epoch and past 2038.

@@ -119,7 +119,28 @@ TEST_CASE("parse_diskstats converts sectors to bytes and milliseconds to seconds
 
 TEST_CASE("parse_udev_info keeps the first of each property") {
   auto labels = parse_udev_info("S:x\nE:ID_MODEL=A\nE:ID_WWN=0x5\nE:ID_MODEL=B\nE:ID_PATH=p\n");
-  CHECK(labels == tt::LabelSet{{"model", "A"}, {"wwn", "0x5"}, {"path", "p"}});
+  CHECK(labels == tt::LabelSet{{"model", "A"}, {"path", "p"}, {"wwn", "0x5"}});
+}
+
+TEST_CASE(
+    "udev's facts of a disk: filesystem, device mapper and ATA, as node_exporter writes them") {
+  Samples out;
+  udev_samples(parse_udev("E:DM_NAME=vg0-root\nE:DM_VG_NAME=vg0\nE:DM_LV_NAME=root\n"
+                          "E:ID_FS_TYPE=ext4\nE:ID_FS_UUID=0b3f\nE:ID_ATA=1\n"
+                          "E:ID_ATA_WRITE_CACHE=1\nE:ID_ATA_ROTATION_RATE_RPM=5400\n"
+                          "E:ID_ATA_WRITE_CACHE_ENABLED=yes\nE:BROKEN\n"),
+               "dm-0", out);
+  auto m = test::by_key(out);
+  CHECK(m == Map{{R"(node_disk_filesystem_info{device="dm-0",type="ext4",uuid="0b3f"})", 1},
+                 {R"(node_disk_device_mapper_info{device="dm-0",lv_name="root",name="vg0-root",)"
+                  R"(vg_name="vg0"})",
+                  1},
+                 {R"(node_disk_ata_write_cache{device="dm-0"})", 1},
+                 {R"(node_disk_ata_rotation_rate_rpm{device="dm-0"})", 5400}});
+  out.clear();
+  // Not an ATA disk: its ATA properties say nothing.
+  udev_samples(parse_udev("E:ID_ATA_ROTATION_RATE_RPM=0\n"), "nvme0n1", out);
+  CHECK(out.empty());
 }
 
 TEST_CASE("parse_mounts decodes escapes and reads the ro option") {
