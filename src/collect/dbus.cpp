@@ -142,6 +142,12 @@ class Reader {
     m_pos += 4;
     return v;
   }
+  std::optional<std::uint64_t> u64() {
+    if (!align(8) || m_b.size() - m_pos < 8) return std::nullopt;
+    std::uint64_t lo = load_u32(m_b, m_pos, m_big), hi = load_u32(m_b, m_pos + 4, m_big);
+    m_pos += 8;
+    return m_big ? lo << 32 | hi : hi << 32 | lo;
+  }
   std::optional<std::string_view> string() {
     auto n = u32();
     if (!n) return std::nullopt;
@@ -421,6 +427,17 @@ Result<std::string> parse_string_variant(const Message& reply) {
   auto s = r.string();
   if (!s) return bad("a property's string");
   return std::string(*s);
+}
+
+Result<std::uint64_t> parse_uint_variant(const Message& reply) {
+  if (reply.signature != "v") return bad("a property of signature \"" + reply.signature + "\"");
+  Reader r(reply.bytes, reply.body_offset, reply.big_endian);
+  auto sig = r.signature();
+  std::optional<std::uint64_t> v;
+  if (sig && *sig == "u") v = r.u32();
+  if (sig && *sig == "t") v = r.u64();
+  if (!v) return bad("a property that is not an unsigned integer");
+  return *v;
 }
 
 }  // namespace tt::collect::dbus

@@ -84,5 +84,7 @@ struct Unit {
 Result<std::vector<Unit>> parse_units(const Message& reply);
 // The body of Properties.Get's return when the property is a string: a variant of "s".
 Result<std::string> parse_string_variant(const Message& reply);
+// The body of a Properties.Get reply holding a u or a t.
+Result<std::uint64_t> parse_uint_variant(const Message& reply);
 
 }  // namespace tt::collect::dbus

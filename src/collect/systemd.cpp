@@ -1,6 +1,7 @@
 // The systemd collector: node_exporter's, from systemd's Manager on the system bus
 // (<rootfs>/run/dbus/system_bus_socket): its version and state, ListUnits, and each service's
-// Type, in three round trips however many units there are.
+// Type, socket's connection counts and timer's last trigger, in two rounds of calls however many
+// units there are.
 #include <filesystem>
 #include <map>
 
@@ -81,20 +82,53 @@ bool collect_units(dbus::Connection& bus, Samples& out) {
   for (const auto& u : *units) ++counts[u.active_state];
   for (const auto& [state, n] : counts) add(out, "node_systemd_units", n, {{"state", state}});
 
+  // Each service's Type, each socket's connection counts and each timer's last trigger, in one
+  // round of calls.
   auto reported = reported_units(*units);
-  std::vector<dbus::OutMessage> type_calls;
-  for (const auto* u : reported)
+  std::vector<dbus::OutMessage> calls;
+  for (const auto* u : reported) {
     if (u->name.ends_with(".service"))
-      type_calls.push_back(get_property(u->path, "org.freedesktop.systemd1.Service", "Type"));
-  auto types = bus.call(type_calls);
-  std::size_t next_type = 0;
+      calls.push_back(get_property(u->path, "org.freedesktop.systemd1.Service", "Type"));
+    if (u->name.ends_with(".socket"))
+      for (auto property : {"NAccepted", "NConnections", "NRefused"})
+        calls.push_back(get_property(u->path, "org.freedesktop.systemd1.Socket", property));
+    if (u->name.ends_with(".timer") && number.value_or(0) >= 212)
+      calls.push_back(get_property(u->path, "org.freedesktop.systemd1.Timer", "LastTriggerUSec"));
+  }
+  auto answers = bus.call(calls);
+  std::size_t next = 0;
+  auto answer = [&]() -> const dbus::Message* {
+    const std::size_t at = next++;
+    return answers && at < answers->size() ? &(*answers)[at] : nullptr;
+  };
+  auto number_of = [](const dbus::Message* m) -> std::optional<double> {
+    if (!m || m->type != static_cast<std::uint8_t>(dbus::MessageType::method_return))
+      return std::nullopt;
+    auto v = dbus::parse_uint_variant(*m);
+    return v ? std::optional(static_cast<double>(*v)) : std::nullopt;
+  };
   for (const auto* u : reported) {
     std::string type;
-    if (u->name.ends_with(".service") && types)
-      type = string_property((*types)[next_type++]).value_or("");
+    if (u->name.ends_with(".service"))
+      if (auto* m = answer()) type = string_property(*m).value_or("");
     for (auto state : kStates)
       add(out, "node_systemd_unit_state", u->active_state == state ? 1 : 0,
           {{"name", u->name}, {"state", std::string(state)}, {"type", type}});
+    if (u->name.ends_with(".socket")) {
+      // As node_exporter: without the accepted count nothing, without the current one only that;
+      // the refused one since systemd 239.
+      auto accepted = number_of(answer()), current = number_of(answer()),
+           refused = number_of(answer());
+      if (!accepted) continue;
+      add(out, "node_systemd_socket_accepted_connections_total", *accepted, {{"name", u->name}});
+      if (!current) continue;
+      add(out, "node_systemd_socket_current_connections", *current, {{"name", u->name}});
+      if (refused)
+        add(out, "node_systemd_socket_refused_connections_total", *refused, {{"name", u->name}});
+    }
+    if (u->name.ends_with(".timer") && number.value_or(0) >= 212)
+      if (auto usec = number_of(answer()))
+        add(out, "node_systemd_timer_last_trigger_seconds", *usec / 1e6, {{"name", u->name}});
   }
   return true;
 }

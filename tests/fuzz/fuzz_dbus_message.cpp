@@ -20,6 +20,7 @@ void check(std::string_view bytes) {
     std::abort();
   if (auto units = parse_units(*m); units && units->size() > bytes.size() / 32) std::abort();
   (void)parse_string_variant(*m);
+  (void)parse_uint_variant(*m);
 }
 
 }  // namespace

@@ -41,6 +41,10 @@ class Unit(dbus.service.Object):
     def Get(self, interface, prop):
         if interface == "org.freedesktop.systemd1.Service" and prop == "Type" and "type" in self.unit:
             return dbus.String(self.unit["type"])
+        if interface == "org.freedesktop.systemd1.Socket" and prop in self.unit.get("socket", {}):
+            return dbus.UInt32(self.unit["socket"][prop])
+        if interface == "org.freedesktop.systemd1.Timer" and prop == "LastTriggerUSec" and "timer" in self.unit:
+            return dbus.UInt64(self.unit["timer"])
         raise unknown(prop)
 
 

@@ -2,7 +2,8 @@
 <root>/run/dbus/system_bus_socket of a temporary root (never the machine's bus) and a systemd
 Manager served through libdbus (systemd_peer.py). `telltale agent --once --print --collectors
 systemd --rootfs <root>` writes node_exporter's series with the units' states and types, and
-the same series as Debian's prometheus-node-exporter reads from that bus."""
+the same series as Debian's prometheus-node-exporter reads from that bus, sockets' connection
+counts and timers' last triggers among them."""
 import json
 import os
 import shutil
@@ -26,6 +27,12 @@ UNITS = [
     {"name": "multi-user.target", "load": "loaded", "active": "active"},
     {"name": "-.slice", "load": "loaded", "active": "active"},
     {"name": "home.mount", "load": "loaded", "active": "deactivating"},
+    # Sockets with systemd's counters (one from before 239, without NRefused), and a timer.
+    {"name": "ssh.socket", "load": "loaded", "active": "active",
+     "socket": {"NAccepted": 1207, "NConnections": 2, "NRefused": 3}},
+    {"name": "old.socket", "load": "loaded", "active": "active",
+     "socket": {"NAccepted": 5, "NConnections": 0}},
+    {"name": "apt-daily.timer", "load": "loaded", "active": "active", "timer": 1765000000123456},
 ] + [{"name": f"svc-{i}.service", "load": "loaded", "active": "inactive" if i % 3 else "active",
       "type": "simple"} for i in range(150)]  # more than one batch of calls
 
@@ -65,6 +72,14 @@ def expected_series():
         for s in states:
             labels = {("name", u["name"]), ("state", s)} | ({("type", u["type"])} if "type" in u else set())
             want[("node_systemd_unit_state", frozenset(labels))] = float(s == u["active"])
+        name = frozenset({("name", u["name"])})
+        names = {"NAccepted": "node_systemd_socket_accepted_connections_total",
+                 "NConnections": "node_systemd_socket_current_connections",
+                 "NRefused": "node_systemd_socket_refused_connections_total"}
+        for prop, value in u.get("socket", {}).items():
+            want[(names[prop], name)] = float(value)
+        if "timer" in u:
+            want[("node_systemd_timer_last_trigger_seconds", name)] = u["timer"] / 1e6
     for s, n in counts.items():
         want[("node_systemd_units", frozenset({("state", s)}))] = float(n)
     return want
@@ -137,9 +152,9 @@ class SystemdOverDbus(unittest.TestCase):
             stop_process(proc)
             proc.stderr.close()
         ours = self.ours()
-        # The metrics we write; node_exporter's others need properties we do not read
-        # (sockets' and timers' counters, which these units do not have).
-        theirs = {k: v for k, v in theirs.items() if k[0] in {n for n, _ in ours}}
+        # Every node_exporter metric of its default options (the rest, start times, restarts and
+        # tasks, are off unless asked for).
+        theirs = {k: v for k, v in theirs.items() if k[0].startswith("node_systemd_")}
         del ours[("telltale_agent_systemd_up", frozenset())]
         self.assertEqual(ours, theirs)
         self.assertEqual(theirs, expected_series())

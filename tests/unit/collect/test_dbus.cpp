@@ -262,6 +262,24 @@ TEST_CASE("a big-endian method return, and the string in its variant") {
   CHECK(dbus::parse_units(*m).error().code == "DBUS_BAD_MESSAGE");
 }
 
+TEST_CASE("unsigned properties in their variants: a big-endian t, a little-endian u") {
+  const std::uint64_t usec = 1765000000123456;
+  std::string t_body = bytes({1, 't', 0, 0, 0, 0, 0, 0});
+  for (int i = 7; i >= 0; --i) t_body += static_cast<char>(usec >> (8 * i));
+  auto t = dbus::parse_message(bytes({'B', 2, 0, 1, 0, 0, 0, 16, 0, 0, 0, 7, 0, 0, 0, 15}) +
+                               bytes({5, 1, 'u', 0, 0, 0, 0, 42}) +
+                               bytes({8, 1, 'g', 0, 1, 'v', 0, 0}) + t_body);
+  REQUIRE(t.ok());
+  CHECK(dbus::parse_uint_variant(*t).value() == usec);
+  auto u =
+      dbus::parse_message(bytes({'l', 2, 0, 1, 8, 0, 0, 0, 7, 0, 0, 0, 15, 0, 0, 0}) +
+                          bytes({5, 1, 'u', 0, 42, 0, 0, 0}) + bytes({8, 1, 'g', 0, 1, 'v', 0, 0}) +
+                          bytes({1, 'u', 0, 0, 0xb7, 4, 0, 0}));
+  REQUIRE(u.ok());
+  CHECK(dbus::parse_uint_variant(*u).value() == 1207);
+  CHECK(dbus::parse_string_variant(*u).error().code == "DBUS_BAD_MESSAGE");
+}
+
 TEST_CASE("ListUnits' answer: every unit's fields, an empty list too") {
   std::vector<Row> rows = {{"ssh.service", "loaded", "active", "notify"},
                            {"user@1000.service", "loaded", "failed", ""}};
