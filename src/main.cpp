@@ -4,6 +4,9 @@
 #include <malloc.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <iostream>
 
 #include "app/agent.h"
@@ -12,6 +15,51 @@
 #include "cli/admin.h"
 #include "core/duration.h"
 #include "core/log.h"
+
+namespace {
+
+// `--config FILE` of serve and agent: CLI11 2.1 reads no config file of a subcommand's own, so
+// the file's `key = value` lines (TOML or INI; a [serve] or [agent] section too) become
+// `--key=value` arguments right after the subcommand, for each key that neither the command line
+// nor the environment gives: the command line wins over the environment, which wins over the
+// file. An unknown key is then refused as an unknown option. Throws CLI::FileError.
+std::vector<std::string> with_config_file(std::vector<std::string> args,
+                                          std::initializer_list<CLI::App*> subcommands) {
+  for (CLI::App* sub : subcommands) {
+    auto at = std::find(args.begin(), args.end(), sub->get_name());
+    if (at == args.end()) continue;
+    auto given = [&](const std::string& flag) {
+      return std::any_of(at + 1, args.end(), [&](const std::string& a) {
+        return a == flag || a.starts_with(flag + "=");
+      });
+    };
+    std::string path;
+    for (auto it = at + 1; it != args.end(); ++it) {
+      if (*it == "--config" && it + 1 != args.end()) path = *(it + 1);
+      if (it->starts_with("--config=")) path = it->substr(9);
+    }
+    const CLI::Option* config = sub->get_option_no_throw("--config");
+    if (path.empty() && config && !config->get_envname().empty())
+      if (const char* env = std::getenv(config->get_envname().c_str())) path = env;
+    if (path.empty()) return args;
+    std::vector<std::string> from_file;
+    for (const auto& item : CLI::ConfigTOML().from_file(path)) {
+      if (item.name == "++" || item.name == "--") continue;  // section markers
+      if (!item.parents.empty() && item.parents != std::vector{sub->get_name()}) continue;
+      const std::string flag = "--" + item.name;
+      const CLI::Option* option = sub->get_option_no_throw(flag);
+      if (given(flag) ||
+          (option && !option->get_envname().empty() && std::getenv(option->get_envname().c_str())))
+        continue;
+      for (const auto& value : item.inputs) from_file.push_back(flag + "=" + value);
+    }
+    args.insert(at + 1, from_file.begin(), from_file.end());
+    return args;
+  }
+  return args;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace tt;
@@ -81,6 +129,22 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
       ->capture_default_str();
 
+  // Every serve option may also come from the environment (TELLTALE_LISTEN for --listen, ...) and
+  // from a file (--config, TELLTALE_CONFIG): the command line wins over the environment, and the
+  // environment over the file.
+  std::string config_file;  // read by with_config_file
+  serve_cmd
+      ->add_option("--config", config_file,
+                   "Read options from this file (TOML or INI: key = value)")
+      ->envname("TELLTALE_CONFIG");
+  for (CLI::Option* option : serve_cmd->get_options()) {
+    const std::string name = option->get_single_name();
+    if (option->get_lnames().empty() || name == "help" || name == "config") continue;
+    std::string env = "TELLTALE_";
+    for (char c : name) env += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+    option->envname(env);
+  }
+
   std::string data_dir = app::default_data_dir();
   std::string user_name, role, token_user, token_label = "cli", expires;
   bool password_stdin = false;
@@ -108,7 +172,8 @@ int main(int argc, char** argv) {
   app::AgentOptions agent;
   auto* agent_cmd = cli.add_subcommand(
       "agent", "Collect this host's metrics and push them to a hub (or print one collection)");
-  agent_cmd->set_config("--config", "", "Read options from this file (TOML or INI: key = value)");
+  agent_cmd->add_option("--config", config_file,
+                        "Read options from this file (TOML or INI: key = value)");
   agent_cmd->add_option("--hub", agent.hub, "The hub's URL, such as http://hub.lan:8470");
   agent_cmd->add_option("--token", agent.token,
                         "Enrolment token (or an api/admin API token) to register with");
@@ -171,7 +236,10 @@ int main(int argc, char** argv) {
   auto* version_cmd = cli.add_subcommand("version", "Print the version");
 
   try {
-    cli.parse(argc, argv);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    args = with_config_file(std::move(args), {serve_cmd, agent_cmd});
+    std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+    cli.parse(std::move(args));
   } catch (const CLI::ParseError& e) {
     return cli.exit(e);
   }

@@ -10,6 +10,7 @@ import os
 import re
 import socket
 import subprocess
+import tempfile
 import time
 import unittest
 import urllib.request
@@ -184,6 +185,29 @@ class AgentCommand(unittest.TestCase):
                          "# TYPE node_load5 gauge\nnode_load5 0.48\n"
                          "# TYPE node_thermal_zone_temp gauge\n"
                          'node_thermal_zone_temp{type="cpu-thermal",zone="0"} 48.312\n')
+
+    def test_options_from_a_config_file_and_the_command_line_over_it(self):
+        with tempfile.TemporaryDirectory() as d:
+            conf = os.path.join(d, "agent.conf")
+            with open(conf, "w") as f:
+                f.write(f'procfs = "{os.path.join(FIXTURES, "proc")}"\n'
+                        f'sysfs = "{os.path.join(FIXTURES, "sys")}"\n'
+                        f'rootfs = "{os.path.join(FIXTURES, "rootfs")}"\n'
+                        'collectors = "loadavg"\n')
+            r = agent("--config", conf, "--once", "--print")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("node_load1 0.52\n", r.stdout)
+            r = agent("--config", conf, "--once", "--print", "--collectors", "thermal_zone")
+            self.assertEqual(r.stdout, "# TYPE node_thermal_zone_temp gauge\n"
+                                       'node_thermal_zone_temp{type="cpu-thermal",zone="0"} 48.312\n')
+            with open(conf, "a") as f:
+                f.write("colectors = loadavg\n")
+            r = agent("--config", conf, "--once", "--print")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("--colectors", r.stderr)
+            r = agent("--config", os.path.join(d, "missing.conf"), "--once", "--print")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("missing.conf", r.stderr)
 
     def test_identity_of_the_fixture_tree(self):
         r = agent("--once", "--identity", "--procfs", os.path.join(FIXTURES, "proc"),
