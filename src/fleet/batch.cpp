@@ -74,7 +74,11 @@ Result<ingest::ParseResult> read_samples(const json& msg, TimeMs time) {
   }
   if (auto it = msg.find("influx"); it != msg.end()) {
     if (!it->is_string()) return bad_batch("\"influx\" must be a string of line protocol");
-    auto precision = ingest::parse_precision(msg.value("precision", std::string("ns")));
+    auto p = msg.find("precision");
+    if (p != msg.end() && !p->is_string())
+      return bad_batch("\"precision\" must be a string: ns, us, ms or s");
+    auto precision =
+        ingest::parse_precision(p != msg.end() ? p->get<std::string>() : std::string("ns"));
     if (!precision.ok()) return std::move(precision).error();
     parsed = ingest::parse_influx_line(it->get_ref<const std::string&>(), precision.value(), time);
     ++formats;

@@ -259,6 +259,10 @@ class AgentsHubTest(AdminTestCase):
         self.assertEqual(got[0]["labels"], {"room": "attic"})
         r = s.send(batch(2, "x 1\n", events=[{"kind": "thing"}]))
         self.assertEqual(r["code"], "INGEST_BAD_BATCH")
+        # A precision that is not a string is refused (it once stopped the hub).
+        r = s.send({"type": "batch", "seq": 3, "influx": "esp32 t=1 1", "precision": 2222})
+        self.assertEqual((r["type"], r["code"]), ("nack", "INGEST_BAD_BATCH"))
+        self.assertEqual(s.send(batch(4, "x 1\n"))["type"], "ack")
         s.close()
         v = IngestSocket(self.server.port, self.server.token_for("watcher"))
         self.assertEqual((v.ws, v.resp.status), (None, 403))
