@@ -13,6 +13,7 @@
 #include "app/app.h"
 #include "app/sim.h"
 #include "cli/admin.h"
+#include "cli/backup.h"
 #include "core/duration.h"
 #include "core/log.h"
 
@@ -169,6 +170,17 @@ int main(int argc, char** argv) {
   token_create->add_option("--expires", expires, "Lifetime such as 90d, 12h; default never");
   token_create->add_option("--data", data_dir, "Data directory")->capture_default_str();
 
+  std::string backup_out, restore_in;
+  auto* backup_cmd = cli.add_subcommand(
+      "backup", "Write a consistent, compressed copy of a data directory (a server may run on it)");
+  backup_cmd->add_option("--data", data_dir, "Data directory")->capture_default_str();
+  backup_cmd->add_option("--out", backup_out, "The backup file to write")->required();
+  auto* restore_cmd = cli.add_subcommand(
+      "restore", "Replace a data directory's contents with a backup's, once the backup checks out");
+  restore_cmd->add_option("file", restore_in, "The backup file")->required();
+  restore_cmd->add_option("--data", data_dir, "Data directory (no server may run on it)")
+      ->capture_default_str();
+
   app::AgentOptions agent;
   auto* agent_cmd = cli.add_subcommand(
       "agent", "Collect this host's metrics and push them to a hub (or print one collection)");
@@ -256,6 +268,8 @@ int main(int argc, char** argv) {
     if (*sim_cmd) return app::sim(sim);
     if (*user_add) return cli::user_add(data_dir, user_name, role, std::cin);
     if (*token_create) return cli::token_create(data_dir, token_user, token_label, expires);
+    if (*backup_cmd) return cli::backup(data_dir, backup_out);
+    if (*restore_cmd) return cli::restore(restore_in, data_dir);
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;

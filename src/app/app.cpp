@@ -1,5 +1,7 @@
 #include "app/app.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -208,6 +210,32 @@ bool ensure_data_dir(const std::string& dir, std::string& error) {
   return true;
 }
 
+Result<DataDirLock> DataDirLock::acquire(const std::string& data_dir) {
+  const std::string path = data_dir + "/telltale.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return Error::make(ErrorKind::internal, "DATA_DIR_IO",
+                       fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char holder[32] = {};
+    (void)!::pread(fd, holder, sizeof holder - 1, 0);
+    ::close(fd);
+    std::string pid(holder);
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    return Error::make(ErrorKind::conflict, "DATA_DIR_IN_USE",
+                       fmt::format("the data directory {} is in use by another telltale "
+                                   "(pid {}): stop it first",
+                                   data_dir, pid.empty() ? "unknown" : pid));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
+  return DataDirLock(fd);
+}
+
+DataDirLock::~DataDirLock() {
+  if (m_fd >= 0) ::close(m_fd);  // and with it the lock
+}
+
 int serve(const ServeOptions& opt) {
   std::string host;
   int port = 0;
@@ -219,6 +247,11 @@ int serve(const ServeOptions& opt) {
   std::string err;
   if (!ensure_data_dir(data_dir, err)) {
     log::error("{}", err);
+    return 1;
+  }
+  auto lock = DataDirLock::acquire(data_dir);
+  if (!lock.ok()) {
+    log::error("{}", lock.error().message);
     return 1;
   }
   db::disk_health().watch(data_dir);

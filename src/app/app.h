@@ -6,8 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "core/log.h"
+#include "core/result.h"
 
 namespace tt::app {
 
@@ -36,6 +38,22 @@ std::string default_data_dir();
 std::string database_path(const std::string& data_dir);
 // Creates the directory (mode 0700) when missing. Returns false with a message on failure.
 bool ensure_data_dir(const std::string& dir, std::string& error);
+
+// A data directory in use: an exclusive flock on DATA/telltale.lock for the holder's lifetime
+// (the kernel drops it when the process dies, kill -9 too). A second server on the same
+// directory would append to the same time-series log; a restore would replace files under a
+// running server. Error: DATA_DIR_IN_USE (conflict) naming the holder's pid.
+class DataDirLock {
+ public:
+  static Result<DataDirLock> acquire(const std::string& data_dir);
+  DataDirLock(DataDirLock&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+  DataDirLock& operator=(DataDirLock&&) = delete;
+  ~DataDirLock();
+
+ private:
+  explicit DataDirLock(int fd) : m_fd(fd) {}
+  int m_fd = -1;
+};
 
 // Runs the server until SIGTERM or SIGINT. Returns the process exit code.
 int serve(const ServeOptions& options);

@@ -12,13 +12,15 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "src/core/error_codes.def"
 DOCS = ROOT / "docs/api.md"
-# Upper-case literals with an underscore that are not error codes.
+# Upper-case literals with an underscore that are not error codes: environment variables (ours
+# start with TELLTALE_) and udev's device properties (ID_*, DM_*).
 NOT_CODES = {"XDG_DATA_HOME", "XDG_STATE_HOME"}
+NOT_CODE_PREFIXES = ("TELLTALE_", "ID_", "DM_")
 
 
 def catalogue():
     entries = []  # (macro, code, status or None, note)
-    pattern = re.compile(r'^TT_(ERROR|WS_ERROR|START_ERROR|AGENT_ERROR)\((\w+),\s*(?:(\d+),\s*)?"((?:[^"\\]|\\.)*)"\)$')
+    pattern = re.compile(r'^TT_(ERROR|WS_ERROR|START_ERROR|AGENT_ERROR|CLI_ERROR)\((\w+),\s*(?:(\d+),\s*)?"((?:[^"\\]|\\.)*)"\)$')
     for n, line in enumerate(CATALOGUE.read_text().splitlines(), 1):
         if not line.strip() or line.startswith("//"):
             continue
@@ -47,7 +49,7 @@ def uses():
         text = path.read_text()
         where = lambda pos: f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, pos) + 1}"
         for m in literal.finditer(text):
-            if m.group(1) not in NOT_CODES:
+            if m.group(1) not in NOT_CODES and not m.group(1).startswith(NOT_CODE_PREFIXES):
                 found.setdefault(m.group(1), where(m.start()))
         for m in made.finditer(text):
             found.setdefault(m.group(2), where(m.start()))
@@ -60,7 +62,7 @@ def table(entries):
     rows = {}
     for macro, code, status, note in entries:
         key = {"ERROR": str(status), "WS_ERROR": "WebSocket", "START_ERROR": "at start",
-               "AGENT_ERROR": "agent"}[macro]
+               "AGENT_ERROR": "agent", "CLI_ERROR": "backup, restore"}[macro]
         rows.setdefault(key, []).append((code, note))
     lines = ["| status | codes |", "|---|---|"]
     for key, codes in rows.items():

@@ -1,0 +1,99 @@
+"""`telltale backup` of a running server's data directory and `telltale restore` of it into
+another: the database and the samples still in the append log come back; a restore refuses a
+running server's directory and a damaged or foreign file, replacing nothing; and a second server
+on a data directory in use is refused."""
+import gzip
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+from telltale_harness import BIN, Server
+
+
+def cli(*args):
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60)
+
+
+class BackupRestore(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="tt-backup-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.server = Server()
+        self.server.start()
+        self.addCleanup(self.server.cleanup)
+        self.token = self.server.admin_token()
+
+    def samples(self, server, token, match):
+        q = urllib.parse.urlencode({"match": match, "from": "0"})
+        r = server.request("GET", "/api/v1/query_range?" + q, token=token)
+        self.assertEqual(r.status, 200, r)
+        return [v for s in r.json["data"]["series"] for v in s["values"]]
+
+    def test_a_running_servers_data_comes_back_whole(self):
+        now = int(time.time() * 1000)
+        text = "".join(f"kept_metric {i} {now - (100 - i) * 1000}\n" for i in range(100))
+        r = self.server.request("POST", "/api/v1/import/prometheus", body=text.encode(),
+                                headers={"Content-Type": "text/plain"}, token=self.token)
+        self.assertIn(r.status, (200, 204), r)
+        r = self.server.request("POST", "/api/v1/nodes", {"name": "kept-node", "type": "network"},
+                                token=self.token)
+        self.assertEqual(r.status, 201, r)
+        out = os.path.join(self.dir, "telltale.backup")
+        b = cli("backup", "--data", self.server.data_dir, "--out", out)  # the server runs on
+        self.assertEqual(b.returncode, 0, b.stderr)
+        self.assertTrue(os.path.getsize(out) > 0)
+        self.assertEqual(os.listdir(self.dir), ["telltale.backup"])  # no leftovers
+
+        # Into a running server's directory: refused, nothing changed.
+        r = cli("restore", out, "--data", self.server.data_dir)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("DATA_DIR_IN_USE", r.stderr)
+
+        target = os.path.join(self.dir, "restored")
+        r = cli("restore", out, "--data", target)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        restored = Server(data_dir=target)
+        restored.start(wait_setup_code=False)
+        self.addCleanup(restored.cleanup)
+        token = self.token  # the API token is in the restored database too
+        self.assertEqual(self.samples(restored, token, "kept_metric"), list(range(100)))
+        nodes = restored.request("GET", "/api/v1/nodes", token=token).json["data"]
+        self.assertIn("kept-node", [n["name"] for n in nodes])
+
+    def test_a_damaged_or_foreign_file_replaces_nothing(self):
+        out = os.path.join(self.dir, "b.backup")
+        self.assertEqual(cli("backup", "--data", self.server.data_dir, "--out", out).returncode, 0)
+        target = os.path.join(self.dir, "target")
+        os.makedirs(os.path.join(target, "tsdb"))
+        with open(os.path.join(target, "telltale.db"), "wb") as f:
+            f.write(b"the old database")
+        with open(out, "rb") as f:
+            whole = f.read()
+        bad = {"cut": whole[: len(whole) // 2], "garbage": os.urandom(4096),
+               "gzip of garbage": gzip.compress(os.urandom(4096)),
+               "flipped": whole[:200] + bytes([whole[200] ^ 0xFF]) + whole[201:]}
+        for what, data in bad.items():
+            path = os.path.join(self.dir, what)
+            with open(path, "wb") as f:
+                f.write(data)
+            r = cli("restore", path, "--data", target)
+            self.assertEqual(r.returncode, 1, (what, r.stdout, r.stderr))
+            self.assertIn("RESTORE_NOT_A_BACKUP", r.stderr, what)
+            with open(os.path.join(target, "telltale.db"), "rb") as f:
+                self.assertEqual(f.read(), b"the old database", what)
+            self.assertEqual(sorted(os.listdir(target)), ["telltale.db", "telltale.lock", "tsdb"], what)
+
+    def test_a_second_server_on_the_same_directory_is_refused(self):
+        r = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--data", self.server.data_dir,
+                            "--snmp-trap-listen", "off"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("in use by another telltale", r.stderr)
+        self.assertIn(str(self.server.proc.pid), r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
