@@ -125,6 +125,23 @@ int main(int argc, char** argv) {
   retention("--events-retention", serve.events_retention_ms, "How long the event log keeps events",
             1000);
   serve_cmd
+      ->add_option_function<std::string>(
+          "--backup-every",
+          [&serve](const std::string& text) {
+            serve.backup_every_ms = text == "off" ? 0 : tt::parse_duration_ms(text).value_or(0);
+          },
+          "Write a backup of the data directory this often, such as 1d (default off)")
+      ->check([](const std::string& text) -> std::string {
+        auto ms = tt::parse_duration_ms(text);
+        return text == "off" || (ms && *ms >= 1000) ? ""
+                                                    : "must be off or a duration of at least 1s";
+      });
+  serve_cmd->add_option("--backup-keep", serve.backup_keep, "How many scheduled backups to keep")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  serve_cmd->add_option("--backup-dir", serve.backup_dir,
+                        "Where scheduled backups go (default DATA/backups)");
+  serve_cmd
       ->add_option("--events-max", serve.events_max,
                    "Most events the event log keeps (the oldest go first)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <thread>
@@ -21,6 +22,8 @@
 #include "app/signals.h"
 #include "auth/auth.h"
 #include "auth/password.h"
+#include "backup/backup.h"
+#include "backup/schedule.h"
 #include "bus/bus.h"
 #include "checks/recorder.h"
 #include "checks/runner.h"
@@ -87,11 +90,30 @@ bool same_origin(const http::UpgradeRequest& up) {
 // Opens the database and brings its schema up to date. A new database or a schema change needs
 // room: on a full disk this waits for it, saying so once a minute, rather than exit into a
 // supervisor's restart loop (a database that needs no change opens read-only in effect).
-Result<std::unique_ptr<SQLite::Database>> open_database(const std::string& path) {
+// Before migrations change the schema of a database that has data, a backup of it in
+// DATA/backups: an upgrade can be undone by `telltale restore`. No backup, no migration.
+Result<void> backup_before_migrating(const std::string& data_dir, SQLite::Database& db) {
+  const int version = db.execAndGet("PRAGMA user_version").getInt();
+  if (version == 0 || version >= db::latest_schema_version()) return ok();
+  const std::string dir = data_dir + "/backups";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const auto out =
+      backup::timestamped_path(dir, fmt::format("before-schema-{}", db::latest_schema_version()));
+  TT_TRY(backup::write(data_dir, out));
+  log::info("schema {} to {}: the database was backed up first, to {}", version,
+            db::latest_schema_version(), out);
+  return ok();
+}
+
+Result<std::unique_ptr<SQLite::Database>> open_database(const std::string& data_dir) {
+  const std::string path = db::database_path(data_dir);
   for (int waited_s = 0;; waited_s += 5) {
     auto rw = db::open(path, db::Access::read_write);
-    auto version =
-        rw.ok() ? db::migrate(*rw.value(), db::embedded_migrations()) : Result<int>(rw.error());
+    Result<void> saved = rw.ok() ? backup_before_migrating(data_dir, *rw.value()) : ok();
+    auto version = !rw.ok()      ? Result<int>(rw.error())
+                   : !saved.ok() ? Result<int>(saved.error())
+                                 : db::migrate(*rw.value(), db::embedded_migrations());
     if (version.ok()) return rw;
     if (version.error().code != "DISK_FULL") return std::move(version).error();
     if (waited_s % 60 == 0)
@@ -193,8 +215,6 @@ std::string default_data_dir() {
   return "./telltale-data";
 }
 
-std::string database_path(const std::string& data_dir) { return data_dir + "/telltale.db"; }
-
 bool ensure_data_dir(const std::string& dir, std::string& error) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -255,8 +275,8 @@ int serve(const ServeOptions& opt) {
     return 1;
   }
   db::disk_health().watch(data_dir);
-  std::string db_path = database_path(data_dir);
-  auto rw = open_database(db_path);
+  std::string db_path = db::database_path(data_dir);
+  auto rw = open_database(data_dir);
   if (!rw.ok()) {
     log::error("cannot open {}: {}", db_path, rw.error().message);
     return 1;
@@ -581,6 +601,10 @@ int serve(const ServeOptions& opt) {
         log::warn("SNMP traps: receiver off ({}: {})", listen, bound.error().message);
     });
   }
+  backup::Schedule backups({.data_dir = data_dir,
+                            .dir = opt.backup_dir.empty() ? data_dir + "/backups" : opt.backup_dir,
+                            .every = std::chrono::milliseconds(opt.backup_every_ms),
+                            .keep = opt.backup_keep});
   std::thread http_thread([&server] { server.listen_after_bind(); });
   // Log "listening" (and so take signals) only once the server can be stopped.
   for (int i = 0; i < 500 && !server.is_running(); ++i)

@@ -30,12 +30,15 @@ struct ServeOptions {
   // The SNMP trap receiver's UDP address, or "off". When it cannot bind (port 162 needs root or
   // CAP_NET_BIND_SERVICE) the receiver stays off and says so in the log.
   std::string snmp_trap_listen = "0.0.0.0:162";
+  // Scheduled backups (backup/schedule.h): every this long (0: none), keeping this many, in
+  // DATA/backups unless given.
+  std::int64_t backup_every_ms = 0;
+  int backup_keep = 7;
+  std::string backup_dir;
 };
 
 // /var/lib/telltale for root, else $XDG_DATA_HOME/telltale or ~/.local/share/telltale.
 std::string default_data_dir();
-// The database file inside a data directory.
-std::string database_path(const std::string& data_dir);
 // Creates the directory (mode 0700) when missing. Returns false with a message on failure.
 bool ensure_data_dir(const std::string& dir, std::string& error);
 

@@ -27,7 +27,7 @@ bool open_store(const std::string& data_dir, Store& store) {
     fmt::print(stderr, "error: {}\n", err);
     return false;
   }
-  auto path = app::database_path(data_dir);
+  auto path = db::database_path(data_dir);
   auto rw = db::open(path, db::Access::read_write);
   if (!rw.ok()) {
     fmt::print(stderr, "error: cannot open {}: {}\n", path, rw.error().message);

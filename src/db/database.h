@@ -29,6 +29,9 @@ Result<int> migrate(SQLite::Database& db, std::span<const Migration> migrations)
 // The newest schema version this binary knows.
 int latest_schema_version();
 
+// The database file of a data directory.
+std::string database_path(const std::string& data_dir);
+
 // Runs fn and turns SQLite exceptions into errors: UNIQUE/constraint failures become
 // ErrorKind::conflict (code DB_CONSTRAINT), the rest internal (DB_ERROR).
 template <typename Fn>

@@ -1,17 +1,19 @@
 """`telltale backup` of a running server's data directory and `telltale restore` of it into
 another: the database and the samples still in the append log come back; a restore refuses a
-running server's directory and a damaged or foreign file, replacing nothing; and a second server
-on a data directory in use is refused."""
+running server's directory and a damaged or foreign file, replacing nothing; a second server on
+a data directory in use is refused; serve's scheduled backups keep the newest; an upgrade backs
+the database up before it migrates."""
 import gzip
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import time
 import unittest
 import urllib.parse
 
-from telltale_harness import BIN, Server
+from telltale_harness import BIN, Server, wait_until
 
 
 def cli(*args):
@@ -93,6 +95,52 @@ class BackupRestore(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("in use by another telltale", r.stderr)
         self.assertIn(str(self.server.proc.pid), r.stderr)
+
+
+class ServerBackups(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="tt-backups-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def backups(self, data_dir, prefix):
+        d = os.path.join(data_dir, "backups")
+        return sorted(f for f in os.listdir(d) if f.startswith(prefix)) if os.path.isdir(d) else []
+
+    def test_scheduled_backups_keep_the_newest(self):
+        server = Server(extra_args=["--backup-every", "1s", "--backup-keep", "2"])
+        server.start()
+        self.addCleanup(server.cleanup)
+        written = lambda: server.metric_value("telltale_backups_total", {"outcome": "written"}) or 0
+        self.assertTrue(wait_until(lambda: written() >= 3, timeout=30))
+        kept = self.backups(server.data_dir, "telltale-")
+        self.assertEqual(len(kept), 2, kept)
+        self.assertGreater(server.metric_value("telltale_backup_last_bytes") or 0, 0)
+        r = cli("restore", os.path.join(server.data_dir, "backups", kept[-1]), "--data",
+                os.path.join(self.dir, "restored"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_an_upgrade_backs_the_database_up_before_it_migrates(self):
+        data = os.path.join(self.dir, "data")
+        server = Server(data_dir=data)
+        server.start()
+        server.stop()
+        # The database as the release before the newest migration left it.
+        db = sqlite3.connect(os.path.join(data, "telltale.db"))
+        latest = db.execute("PRAGMA user_version").fetchone()[0]
+        db.execute("ALTER TABLE ingest_streams DROP COLUMN ranges")
+        db.execute(f"PRAGMA user_version = {latest - 1}")
+        db.commit()
+        db.close()
+        server.start()
+        self.addCleanup(server.cleanup)
+        before = self.backups(data, f"before-schema-{latest}-")
+        self.assertEqual(len(before), 1, os.listdir(os.path.join(data, "backups")))
+        target = os.path.join(self.dir, "old")
+        r = cli("restore", os.path.join(data, "backups", before[0]), "--data", target)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        old = sqlite3.connect(os.path.join(target, "telltale.db"))
+        self.assertEqual(old.execute("PRAGMA user_version").fetchone()[0], latest - 1)
+        old.close()
 
 
 if __name__ == "__main__":
