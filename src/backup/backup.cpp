@@ -10,9 +10,9 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <vector>
 
+#include "core/fs.h"
 #include "core/result.h"
 #include "db/database.h"
 
@@ -34,14 +34,25 @@ bool segment_name(std::string_view name) {
   return std::all_of(name.begin(), name.begin() + 10, [](char c) { return c >= '0' && c <= '9'; });
 }
 
-Result<std::string> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (!in && !in.eof()) return failure("BACKUP_IO", fmt::format("cannot read {}", path.string()));
-  return bytes.str();
+// `bytes` as the file `path`, synced: the append log's segments, through the file system the
+// log itself uses.
+Result<void> write_synced(const fs::path& path, std::string_view bytes) {
+  std::error_code ec;
+  auto file = posix_fs().open_append(path.string(), ec);
+  while (file && !ec && !bytes.empty()) bytes.remove_prefix(file->write(bytes, ec));
+  if (file && !ec) ec = file->sync();
+  if (ec)
+    return failure("RESTORE_IO", fmt::format("cannot write {}: {}", path.string(), ec.message()));
+  return ok();
 }
 
+Result<void> sync_dir(const fs::path& dir, const char* code) {
+  if (auto ec = posix_fs().sync_dir(dir.string()))
+    return failure(code, fmt::format("cannot sync {}: {}", dir.string(), ec.message()));
+  return ok();
+}
+
+// The gzip file written by zlib's gz* calls (the log's file system has no such writer).
 Result<void> sync_file(const fs::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 || ::fsync(fd) != 0) {
@@ -140,10 +151,12 @@ Result<void> make_backup(const std::string& data_dir, const fs::path& out) {
         fmt::format("CREATE TABLE {} (name TEXT PRIMARY KEY, data BLOB NOT NULL)", kFilesTable));
     SQLite::Statement add(copy, fmt::format("INSERT INTO {} VALUES (?, ?)", kFilesTable));
     for (const auto& entry : fs::directory_iterator(segments)) {
-      auto bytes = read_file(entry.path());
-      if (!bytes.ok()) return std::move(bytes).error();
+      std::string bytes;
+      if (auto read_ec = posix_fs().read(entry.path().string(), bytes))
+        return failure("BACKUP_IO",
+                       fmt::format("cannot read {}: {}", entry.path().string(), read_ec.message()));
       add.bind(1, entry.path().filename().string());
-      add.bind(2, bytes->data(), static_cast<int>(bytes->size()));
+      add.bind(2, bytes.data(), static_cast<int>(bytes.size()));
       add.exec();
       add.reset();
     }
@@ -158,7 +171,7 @@ Result<void> make_backup(const std::string& data_dir, const fs::path& out) {
   fs::rename(tmp, out, ec);
   if (ec)
     return failure("BACKUP_IO", fmt::format("cannot write {}: {}", out.string(), ec.message()));
-  return ok();
+  return sync_dir(out.parent_path().empty() ? fs::path(".") : out.parent_path(), "BACKUP_IO");
 }
 
 // The backup inflated into `staging`: its database checked, its segments in staging/tsdb, its
@@ -187,9 +200,8 @@ Result<void> unpack(const fs::path& in, const fs::path& staging) {
         return failure("RESTORE_NOT_A_BACKUP",
                        fmt::format("{} holds a file named {:?}", in.string(), name));
       const auto data = files.getColumn(1);
-      std::ofstream out(staging / "tsdb" / name, std::ios::binary);
-      out.write(static_cast<const char*>(data.getBlob()), data.getBytes());
-      if (!out) return failure("RESTORE_IO", fmt::format("cannot write {}", name));
+      TT_TRY(write_synced(staging / "tsdb" / name, {static_cast<const char*>(data.getBlob()),
+                                                    static_cast<std::size_t>(data.getBytes())}));
     }
     files.reset();
     db.exec(fmt::format("DROP TABLE {}", kFilesTable));
@@ -223,7 +235,8 @@ Result<void> restore_into(const fs::path& in, const std::string& data_dir) {
     return failure("RESTORE_IO", fmt::format("cannot move the restored files into {}: {}", data_dir,
                                              ec.message()));
   fs::remove_all(staging, ec);
-  return sync_file(dir);
+  TT_TRY(sync_dir(dir / "tsdb", "RESTORE_IO"));
+  return sync_dir(dir, "RESTORE_IO");
 }
 
 }  // namespace
