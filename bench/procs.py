@@ -62,20 +62,21 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
+def _proc_field(pid, file, key):
+    """The number after `key` in /proc/PID/FILE (0 when absent)."""
+    with open(f"/proc/{pid}/{file}") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(key):
                 return int(line.split()[1])
     return 0
+
+
+def rss_kib(pid):
+    return _proc_field(pid, "status", "VmRSS:")
 
 
 def write_bytes(pid):
-    with open(f"/proc/{pid}/io") as f:
-        for line in f:
-            if line.startswith("write_bytes:"):
-                return int(line.split()[1])
-    return 0
+    return _proc_field(pid, "io", "write_bytes:")
 
 
 def free_port():

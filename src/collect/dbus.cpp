@@ -1,5 +1,8 @@
 #include "collect/dbus.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "core/utf8.h"
 
 namespace tt::collect::dbus {
@@ -419,24 +422,32 @@ Result<std::vector<Unit>> parse_units(const Message& reply) {
   return units;
 }
 
-Result<std::string> parse_string_variant(const Message& reply) {
+namespace {
+
+// A Properties.Get reply's body, read past its variant's signature, which must be one of `want`.
+Result<std::pair<Reader, std::string_view>> variant_body(
+    const Message& reply, std::initializer_list<std::string_view> want) {
   if (reply.signature != "v") return bad("a property of signature \"" + reply.signature + "\"");
   Reader r(reply.bytes, reply.body_offset, reply.big_endian);
   auto sig = r.signature();
-  if (!sig || *sig != "s") return bad("a property that is not a string");
+  if (!sig || std::find(want.begin(), want.end(), *sig) == want.end())
+    return bad("a property of type " + std::string(sig.value_or("?")));
+  return std::pair{r, *sig};
+}
+
+}  // namespace
+
+Result<std::string> parse_string_variant(const Message& reply) {
+  auto [r, sig] = TT_TRY(variant_body(reply, {"s"}));
   auto s = r.string();
   if (!s) return bad("a property's string");
   return std::string(*s);
 }
 
 Result<std::uint64_t> parse_uint_variant(const Message& reply) {
-  if (reply.signature != "v") return bad("a property of signature \"" + reply.signature + "\"");
-  Reader r(reply.bytes, reply.body_offset, reply.big_endian);
-  auto sig = r.signature();
-  std::optional<std::uint64_t> v;
-  if (sig && *sig == "u") v = r.u32();
-  if (sig && *sig == "t") v = r.u64();
-  if (!v) return bad("a property that is not an unsigned integer");
+  auto [r, sig] = TT_TRY(variant_body(reply, {"u", "t"}));
+  auto v = sig == "u" ? std::optional<std::uint64_t>(r.u32()) : r.u64();
+  if (!v) return bad("a property's unsigned integer");
   return *v;
 }
 
