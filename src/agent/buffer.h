@@ -1,5 +1,5 @@
 // agent/ — what `telltale agent` needs beside its collectors: the disk buffer of collections not
-// yet delivered (this file) and the link to the hub (agent/hub_link.h). Used by app/ only.
+// yet delivered (this file) and the link to the hub (client/link.h). Used by app/ only.
 //
 // agent/buffer.h — the agent's disk buffer: records (one collection each) wait here until the
 // hub has them, through a week offline, a kill -9 and a power loss.

@@ -193,7 +193,7 @@ Runner::Runner(AgentConfig config, std::unique_ptr<Buffer> buffer)
       m_buffer(std::move(buffer)),
       m_containers(std::make_unique<Containers>()),
       m_wake_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-  m_hub = parse_hub_url(m_config.hub).value();  // app/ checked it
+  m_hub = client::parse_server_url(m_config.hub).value();  // app/ checked it
 }
 
 Runner::~Runner() {
@@ -296,7 +296,7 @@ Result<std::string> Runner::ensure_credential(bool kept_invalid) {
   const std::string body = registration_body(m_config);
   for (const std::string* bearer : {&kept, &m_config.token}) {
     if (bearer->empty()) continue;
-    auto reply = post_json(m_hub, kRegisterPath, *bearer, body, kHubTimeout);
+    auto reply = client::post_json(m_hub, kRegisterPath, *bearer, body, kHubTimeout);
     if (!reply.ok()) return std::move(reply).error();
     if (reply->status == 401 && bearer == &kept) continue;  // ended: enrol again with the token
     auto answer = json::parse(reply->body, nullptr, false);
@@ -361,7 +361,7 @@ std::deque<std::string> Runner::take_answers() {
   return std::exchange(m_answers, {});
 }
 
-Result<void> Runner::deliver(WsLink& link) {
+Result<void> Runner::deliver(client::WsLink& link) {
   SendWindow window(m_acked);
   // Tells the hub that nothing unacknowledged is below the oldest record still held (records
   // acknowledged, or dropped by the bound), so the gaps it leaves will not be waited for.
@@ -436,7 +436,7 @@ void Runner::run() {
       }
     }
     if (registered) {
-      auto link = WsLink::connect(m_hub, kIngestPath, credential, kHubTimeout);
+      auto link = client::WsLink::connect(m_hub, kIngestPath, credential, kHubTimeout);
       if (link.ok()) {
         log::info("agent: connected to {}", m_config.hub);
         const auto acked_before = m_acked.load();

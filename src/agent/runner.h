@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "agent/buffer.h"
-#include "agent/hub_link.h"
+#include "client/link.h"
 #include "agent/probe_runs.h"
 #include "collect/collect.h"
 #include "core/result.h"
@@ -83,7 +83,7 @@ class Runner {
   // Registers (with the kept credential, else the token) and keeps the credential.
   Result<std::string> ensure_credential(bool kept_invalid);
   // Sends and acknowledges until the link fails or stop().
-  Result<void> deliver(WsLink& link);
+  Result<void> deliver(client::WsLink& link);
   // A message from the hub: the seq an ack (or a nack for good) covers; a run is handed to the
   // probe runs. Errors: a nack to retry (the hub cannot store now).
   Result<std::optional<std::uint64_t>> take_message(std::string_view text);
@@ -94,7 +94,7 @@ class Runner {
 
   AgentConfig m_config;
   std::unique_ptr<Buffer> m_buffer;
-  HubUrl m_hub;
+  client::ServerUrl m_hub;
   struct Containers;
   std::unique_ptr<Containers> m_containers;
   std::atomic<std::uint64_t> m_acked{0};

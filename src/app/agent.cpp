@@ -157,7 +157,7 @@ int agent(const AgentOptions& options) {
 
   agent::AgentConfig config;
   if (options.hub.empty()) return usage("--hub URL is needed (or --once --print)");
-  if (auto hub = agent::parse_hub_url(options.hub); !hub.ok())
+  if (auto hub = client::parse_server_url(options.hub); !hub.ok())
     return usage(fmt::format("--hub {}: {}", options.hub, hub.error().message));
   config.hub = options.hub;
   config.token = options.token;

@@ -14,7 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "agent/hub_link.h"
+#include "client/link.h"
 #include "app/signals.h"
 #include "core/duration.h"
 #include "core/log.h"
@@ -36,7 +36,7 @@ std::int64_t wall_ms() {
 
 struct SimAgent {
   std::string name, credential, source;
-  std::optional<agent::WsLink> link;
+  std::optional<client::WsLink> link;
   std::uint64_t seq = 0;
   std::int64_t next_ms = 0;                                   // wall time of its next batch
   std::int64_t silent_until = 0;                              // flapping: no batch before this
@@ -83,7 +83,7 @@ std::string compressed_batch(SimAgent& a, std::int64_t at_ms, std::mt19937& rng)
 }
 
 // One thread's agents: each sends at its slot; acknowledgements are read as they come.
-void run_agents(std::vector<SimAgent*> agents, const agent::HubUrl& hub, std::int64_t interval_ms,
+void run_agents(std::vector<SimAgent*> agents, const client::ServerUrl& hub, std::int64_t interval_ms,
                 double flap, Tally& tally, const std::atomic<bool>& stop,
                 const std::atomic<bool>& draining) {
   std::mt19937 rng{std::random_device{}()};
@@ -94,9 +94,9 @@ void run_agents(std::vector<SimAgent*> agents, const agent::HubUrl& hub, std::in
     std::int64_t next = now + 200;
     for (SimAgent* a : agents) {
       if (!a->link) {
-        agent::WsLinkOptions o;
+        client::WsLinkOptions o;
         o.source = a->source;
-        auto link = agent::WsLink::connect(hub, "/api/v1/ingest", a->credential, 10s, o);
+        auto link = client::WsLink::connect(hub, "/api/v1/ingest", a->credential, 10s, o);
         if (!link.ok()) {
           std::lock_guard lock(tally.mutex);
           ++tally.errors;
@@ -165,7 +165,7 @@ void run_agents(std::vector<SimAgent*> agents, const agent::HubUrl& hub, std::in
 }  // namespace
 
 int sim(const SimOptions& opt) {
-  auto hub = agent::parse_hub_url(opt.hub);
+  auto hub = client::parse_server_url(opt.hub);
   if (!hub.ok()) {
     fmt::print(stderr, "telltale sim: --hub {}: {}\n", opt.hub, hub.error().message);
     return 2;
@@ -195,7 +195,7 @@ int sim(const SimOptions& opt) {
                     {"interval", opt.interval},
                     {"labels", {{"sim", run}}},
                     {"metadata", {{"agent_version", "sim"}}}};
-    auto reply = agent::post_json(*hub, "/api/v1/agents/register", opt.token, body.dump(), 15s);
+    auto reply = client::post_json(*hub, "/api/v1/agents/register", opt.token, body.dump(), 15s);
     if (!reply.ok() || (reply->status != 200 && reply->status != 201)) {
       fmt::print(stderr, "telltale sim: registering {} failed: {}\n", a.name,
                  reply.ok() ? reply->body : reply.error().message);

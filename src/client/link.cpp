@@ -1,4 +1,4 @@
-#include "agent/hub_link.h"
+#include "client/link.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -16,7 +16,7 @@
 #include "ws/client_handshake.h"
 #include "ws/handshake.h"
 
-namespace tt::agent {
+namespace tt::client {
 
 namespace {
 
@@ -65,7 +65,7 @@ struct Socket {
 
 // A non-blocking socket connected to the first of the hub's addresses that answers, from
 // `source` (an IPv4 address) when one is given.
-Result<int> connect_tcp(const HubUrl& hub, Clock::time_point deadline, const std::string& source) {
+Result<int> connect_tcp(const ServerUrl& hub, Clock::time_point deadline, const std::string& source) {
   addrinfo hints{};
   hints.ai_family = source.empty() ? AF_UNSPEC : AF_INET;
   hints.ai_socktype = SOCK_STREAM;
@@ -146,10 +146,10 @@ Result<std::optional<std::size_t>> read_some(int fd, std::string& out, Clock::ti
 Result<ws::ResponseHead> read_head(int fd, std::string& data, Clock::time_point deadline) {
   std::size_t end;
   while ((end = data.find("\r\n\r\n")) == std::string::npos) {
-    if (data.size() > kMaxHeadBytes) return bad_reply("the hub's answer has an endless head");
+    if (data.size() > kMaxHeadBytes) return bad_reply("the server's answer has an endless head");
     auto n = TT_TRY(read_some(fd, data, deadline));
     if (!n) return timed_out("the hub did not answer in time");
-    if (*n == 0) return unreachable("the hub closed the connection without an answer");
+    if (*n == 0) return unreachable("the server closed the connection without an answer");
   }
   auto head = ws::parse_response_head(std::string_view(data).substr(0, end));
   data.erase(0, end + 4);
@@ -165,7 +165,7 @@ std::optional<std::uint64_t> parse_number(std::string_view s, int base) {
 }
 
 // The body of a chunked message whose bytes so far are `data`; nullopt while incomplete.
-Result<std::optional<std::string>> decode_chunked(std::string_view data) {
+Result<std::optional<std::string>> decode_chunked(std::string_view data, std::size_t max) {
   std::string body;
   std::size_t pos = 0;
   for (;;) {
@@ -176,7 +176,7 @@ Result<std::optional<std::string>> decode_chunked(std::string_view data) {
     if (!size) return bad_reply("a malformed chunk size");
     pos = eol + 2;
     if (*size == 0) break;
-    if (*size > kMaxReplyBytes - body.size()) return bad_reply("the hub's answer is too large");
+    if (*size > max - body.size()) return bad_reply("the server's answer is too large");
     if (data.size() < pos + *size + 2) return std::optional<std::string>();
     body.append(data.substr(pos, *size));
     if (data.substr(pos + *size, 2) != "\r\n") return bad_reply("a chunk without its CRLF");
@@ -192,7 +192,7 @@ Result<std::optional<std::string>> decode_chunked(std::string_view data) {
 
 // The body after `head`, whose bytes so far are `data`.
 Result<std::string> read_body(int fd, const ws::ResponseHead& head, std::string& data,
-                              Clock::time_point deadline) {
+                              Clock::time_point deadline, std::size_t max) {
   if (head.status == 204 || head.status == 304) return std::string();
   const bool chunked = ws::has_token(head.header("Transfer-Encoding"), "chunked");
   const std::string length_text = head.header("Content-Length");
@@ -200,35 +200,35 @@ Result<std::string> read_body(int fd, const ws::ResponseHead& head, std::string&
   if (!chunked && !length_text.empty()) {
     length = parse_number(length_text, 10);
     if (!length) return bad_reply("a malformed Content-Length");
-    if (*length > kMaxReplyBytes) return bad_reply("the hub's answer is too large");
+    if (*length > max) return bad_reply("the server's answer is too large");
   }
   for (;;) {
     if (chunked) {
-      if (auto body = TT_TRY(decode_chunked(data))) return std::move(*body);
+      if (auto body = TT_TRY(decode_chunked(data, max))) return std::move(*body);
     } else if (length && data.size() >= *length) {
       data.resize(static_cast<std::size_t>(*length));
       return std::move(data);
     }
-    if (data.size() > kMaxReplyBytes + kMaxHeadBytes)
-      return bad_reply("the hub's answer is too large");
+    if (data.size() > max + kMaxHeadBytes)
+      return bad_reply("the server's answer is too large");
     auto n = TT_TRY(read_some(fd, data, deadline));
-    if (!n) return timed_out("the hub's answer did not come whole in time");
+    if (!n) return timed_out("the server's answer did not come whole in time");
     if (*n > 0) continue;
-    if (chunked || length) return unreachable("the hub closed the connection inside its answer");
-    if (data.size() > kMaxReplyBytes) return bad_reply("the hub's answer is too large");
+    if (chunked || length) return unreachable("the server closed the connection inside its answer");
+    if (data.size() > max) return bad_reply("the server's answer is too large");
     return std::move(data);  // delimited by the close
   }
 }
 
 }  // namespace
 
-std::string HubUrl::host_header() const {
+std::string ServerUrl::host_header() const {
   const bool v6 = host.find(':') != std::string::npos;
   const std::string name = v6 ? "[" + host + "]" : host;
   return port == 80 ? name : fmt::format("{}:{}", name, port);
 }
 
-Result<HubUrl> parse_hub_url(std::string_view url) {
+Result<ServerUrl> parse_server_url(std::string_view url) {
   const std::size_t sep = url.find("://");
   if (sep == std::string_view::npos) return invalid_url("the hub's URL needs http://");
   const std::string scheme = ascii_lower(url.substr(0, sep));
@@ -246,7 +246,7 @@ Result<HubUrl> parse_hub_url(std::string_view url) {
   if (path.find_first_of("?#") != std::string_view::npos ||
       authority.find('@') != std::string_view::npos)
     return invalid_url("the hub's URL takes no user, query or fragment");
-  HubUrl hub;
+  ServerUrl hub;
   std::optional<std::string_view> port;
   if (authority.starts_with("[")) {
     const std::size_t close = authority.find(']');
@@ -273,28 +273,32 @@ Result<HubUrl> parse_hub_url(std::string_view url) {
   return hub;
 }
 
-Result<HttpReply> post_json(const HubUrl& hub, std::string_view path, std::string_view bearer,
-                            std::string_view json_body, std::chrono::milliseconds timeout) {
+Result<HttpReply> request(const ServerUrl& server, std::string_view method, std::string_view path,
+                          std::string_view bearer, std::string_view json_body,
+                          std::chrono::milliseconds timeout, std::size_t max_reply_bytes) {
   const auto deadline = Clock::now() + timeout;
-  Socket s{TT_TRY(connect_tcp(hub, deadline, {}))};
-  const std::string request = fmt::format(
-      "POST {}{} HTTP/1.1\r\n"
+  Socket s{TT_TRY(connect_tcp(server, deadline, {}))};
+  const bool with_body = !json_body.empty() || method == "POST" || method == "PATCH";
+  const std::string head = fmt::format(
+      "{} {}{} HTTP/1.1\r\n"
       "Host: {}\r\n"
       "{}"
-      "Content-Type: application/json\r\n"
+      "{}"
       "Accept: application/json\r\n"
-      "Content-Length: {}\r\n"
       "Connection: close\r\n"
       "\r\n",
-      hub.prefix, path, hub.host_header(),
-      bearer.empty() ? "" : fmt::format("Authorization: Bearer {}\r\n", bearer), json_body.size());
-  TT_TRY(write_all(s.fd, request, deadline));
+      method, server.prefix, path, server.host_header(),
+      bearer.empty() ? "" : fmt::format("Authorization: Bearer {}\r\n", bearer),
+      with_body ? fmt::format("Content-Type: application/json\r\nContent-Length: {}\r\n",
+                              json_body.size())
+                : "");
+  TT_TRY(write_all(s.fd, head, deadline));
   TT_TRY(write_all(s.fd, json_body, deadline));
   std::string data;
-  const auto head = TT_TRY(read_head(s.fd, data, deadline));
+  const auto reply_head = TT_TRY(read_head(s.fd, data, deadline));
   HttpReply reply;
-  reply.status = head.status;
-  reply.body = TT_TRY(read_body(s.fd, head, data, deadline));
+  reply.status = reply_head.status;
+  reply.body = TT_TRY(read_body(s.fd, reply_head, data, deadline, max_reply_bytes));
   return reply;
 }
 
@@ -344,7 +348,7 @@ Error WsLink::fail(Error error) {
   return error;
 }
 
-Result<WsLink> WsLink::connect(const HubUrl& hub, std::string_view path, std::string_view bearer,
+Result<WsLink> WsLink::connect(const ServerUrl& hub, std::string_view path, std::string_view bearer,
                                std::chrono::milliseconds timeout, WsLinkOptions options) {
   const auto deadline = Clock::now() + timeout;
   Socket s{TT_TRY(connect_tcp(hub, deadline, options.source))};
@@ -416,7 +420,7 @@ Result<std::optional<std::string>> WsLink::take(ws::Message&& message) {
                                                                         : ErrorKind::unavailable;
       return fail(Error::make(
           kind, "HUB_CLOSED",
-          fmt::format("the hub closed the link: {} {}", message.close_code, message.payload)));
+          fmt::format("the server closed the link: {} {}", message.close_code, message.payload)));
     }
     default:  // pongs (any bytes count as an answer) and binary messages, which the hub never sends
       break;
@@ -466,4 +470,4 @@ void WsLink::close(std::uint16_t code, std::string_view reason) {
   drop_socket();
 }
 
-}  // namespace tt::agent
+}  // namespace tt::client

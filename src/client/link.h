@@ -1,5 +1,6 @@
-// agent/hub_link.h — the agent's link to its hub: the hub's URL, one HTTP request (registration)
-// and one WebSocket (the batches), over plain TCP for now. Blocking: no loop and no thread of its
+// client/link.h — a blocking client of a Telltale server, for the agent (registration, then its
+// batches on a WebSocket), `telltale sim` and `telltale ctl`: the server's URL, one HTTP request,
+// and one WebSocket, over plain TCP for now. Blocking: no loop and no thread of its
 // own; every call waits in poll() at most its timeout. Name resolution is getaddrinfo's and waits
 // as long as the system's resolver does. A WsLink belongs to one thread at a time.
 #pragma once
@@ -14,9 +15,9 @@
 #include "core/result.h"
 #include "ws/frame.h"
 
-namespace tt::agent {
+namespace tt::client {
 
-struct HubUrl {
+struct ServerUrl {
   std::string host;  // a name or an address; an IPv6 one without its brackets
   std::uint16_t port = 80;
   std::string prefix;  // where the hub's paths start: "" or "/path", never ending in "/"
@@ -26,7 +27,7 @@ struct HubUrl {
 
 // "http://host[:port][/prefix]" (a trailing "/" is dropped). Errors: TLS_UNSUPPORTED for https://
 // and wss:// (not built yet), HUB_URL_INVALID for the rest.
-Result<HubUrl> parse_hub_url(std::string_view url);
+Result<ServerUrl> parse_server_url(std::string_view url);
 
 struct HttpReply {
   int status = 0;
@@ -35,12 +36,21 @@ struct HttpReply {
 
 inline constexpr std::size_t kMaxReplyBytes = 1 << 20;
 
-// POSTs `json_body` to the hub's prefix + `path` with "Authorization: Bearer <bearer>" (none when
-// empty), on a connection of its own, and returns the reply whatever its status; the body (by
-// Content-Length, chunked, or up to the close) at most kMaxReplyBytes. The whole exchange takes at
-// most `timeout`. Errors: HUB_UNREACHABLE, HUB_TIMEOUT, HUB_BAD_REPLY.
-Result<HttpReply> post_json(const HubUrl& hub, std::string_view path, std::string_view bearer,
-                            std::string_view json_body, std::chrono::milliseconds timeout);
+// Sends one request, `method` to the server's prefix + `path` (with its query), with
+// "Authorization: Bearer <bearer>" (none when empty) and `json_body` (sent as JSON when not empty,
+// or for a POST or PATCH), on a connection of its own, and returns the reply whatever its status;
+// the body (by Content-Length, chunked, or up to the close) at most `max_reply_bytes`. The whole
+// exchange takes at most `timeout`. Errors: HUB_UNREACHABLE, HUB_TIMEOUT, HUB_BAD_REPLY.
+Result<HttpReply> request(const ServerUrl& server, std::string_view method, std::string_view path,
+                          std::string_view bearer, std::string_view json_body,
+                          std::chrono::milliseconds timeout,
+                          std::size_t max_reply_bytes = kMaxReplyBytes);
+
+inline Result<HttpReply> post_json(const ServerUrl& server, std::string_view path,
+                                   std::string_view bearer, std::string_view json_body,
+                                   std::chrono::milliseconds timeout) {
+  return request(server, "POST", path, bearer, json_body, timeout);
+}
 
 struct WsLinkOptions {
   // With nothing received for ping_after, receive() sends a ping; with nothing received for
@@ -62,7 +72,7 @@ class WsLink {
   // Connects, sends the upgrade with the bearer token and checks the 101, within `timeout`.
   // Errors: HUB_UNREACHABLE, HUB_TIMEOUT, HUB_BAD_REPLY, WS_BAD_RESPONSE, and WS_UPGRADE_REFUSED
   // (kind unauthenticated for a 401: the token is not, or no longer, valid).
-  static Result<WsLink> connect(const HubUrl& hub, std::string_view path, std::string_view bearer,
+  static Result<WsLink> connect(const ServerUrl& hub, std::string_view path, std::string_view bearer,
                                 std::chrono::milliseconds timeout, WsLinkOptions options = {});
 
   // One text message. Errors: HUB_TIMEOUT (the socket took nothing for send_timeout),
@@ -123,4 +133,4 @@ class WsLink {
   bool m_close_sent = false;
 };
 
-}  // namespace tt::agent
+}  // namespace tt::client

@@ -1,4 +1,4 @@
-// The agent's link to its hub (agent/hub_link.h): the URL, one HTTP request and the WebSocket,
+// The client of a server (client/link.h): the URL, one HTTP request and the WebSocket,
 // against a scripted peer in a thread (replies and faults a real hub does not make on demand)
 // and against the real server (`telltale serve`, when TELLTALE_BIN names the binary).
 #include <doctest/doctest.h>
@@ -16,14 +16,14 @@
 #include <regex>
 #include <thread>
 
-#include "agent/hub_link.h"
+#include "client/link.h"
 #include "core/random.h"
 #include "ws/client_handshake.h"
 #include "ws/frame.h"
 #include "ws/handshake.h"
 
 using namespace tt;
-using namespace tt::agent;
+using namespace tt::client;
 using namespace std::chrono_literals;
 
 namespace {
@@ -54,7 +54,7 @@ class ScriptedPeer {
     m_thread.join();
     ::close(m_listen);
   }
-  HubUrl url() const { return parse_hub_url(fmt::format("http://127.0.0.1:{}", port)).value(); }
+  ServerUrl url() const { return parse_server_url(fmt::format("http://127.0.0.1:{}", port)).value(); }
   std::uint16_t port = 0;
 
  private:
@@ -132,33 +132,33 @@ ws::Message next_client_message(int fd, ws::FrameParser& parser) {
 }  // namespace
 
 TEST_CASE("hub link: hub URLs") {
-  auto hub = parse_hub_url("http://hub.example");
+  auto hub = parse_server_url("http://hub.example");
   REQUIRE(hub.ok());
   CHECK(hub.value().host == "hub.example");
   CHECK(hub.value().port == 80);
   CHECK(hub.value().prefix.empty());
   CHECK(hub.value().host_header() == "hub.example");
 
-  hub = parse_hub_url("HTTP://10.0.0.5:8080/telltale/");
+  hub = parse_server_url("HTTP://10.0.0.5:8080/telltale/");
   REQUIRE(hub.ok());
   CHECK(hub.value().host == "10.0.0.5");
   CHECK(hub.value().port == 8080);
   CHECK(hub.value().prefix == "/telltale");
   CHECK(hub.value().host_header() == "10.0.0.5:8080");
 
-  hub = parse_hub_url("http://[fd00::1]:9000");
+  hub = parse_server_url("http://[fd00::1]:9000");
   REQUIRE(hub.ok());
   CHECK(hub.value().host == "fd00::1");
   CHECK(hub.value().host_header() == "[fd00::1]:9000");
 
-  CHECK(parse_hub_url("https://hub.example").error().code == "TLS_UNSUPPORTED");
-  CHECK(parse_hub_url("wss://hub.example").error().code == "TLS_UNSUPPORTED");
+  CHECK(parse_server_url("https://hub.example").error().code == "TLS_UNSUPPORTED");
+  CHECK(parse_server_url("wss://hub.example").error().code == "TLS_UNSUPPORTED");
   for (const char* bad :
        {"hub.example", "ftp://hub", "http://", "http://:80", "http://hub:0", "http://hub:65536",
         "http://hub:x", "http://hub:", "http://user@hub", "http://hub/?q", "http://hub/#f",
         "http://hub name", "http://[fd00::1", "http://[fd00::1]x", "http://[hub]"}) {
     CAPTURE(bad);
-    CHECK(parse_hub_url(bad).error().code == "HUB_URL_INVALID");
+    CHECK(parse_server_url(bad).error().code == "HUB_URL_INVALID");
   }
 }
 
@@ -230,7 +230,7 @@ TEST_CASE("hub link: a hub that does not answer is a timeout, one that is not th
     CHECK(post_json(peer.url(), "/x", "", "{}", 200ms).error().code == "HUB_TIMEOUT");
     CHECK(std::chrono::steady_clock::now() - start < 2s);
   }
-  HubUrl gone;
+  ServerUrl gone;
   {
     gone = ScriptedPeer([](int) {}).url();
   }  // closed: nothing listens there now
@@ -419,7 +419,7 @@ TEST_CASE("hub link: against the real server (TELLTALE_BIN): ping over the WebSo
   const std::string token = out.substr(out.rfind('\n') + 1);
   {
     RealServer server(bin, dir.string());
-    const auto hub = parse_hub_url(fmt::format("http://127.0.0.1:{}", server.port)).value();
+    const auto hub = parse_server_url(fmt::format("http://127.0.0.1:{}", server.port)).value();
 
     auto link = WsLink::connect(hub, "/api/v1/ws", token, 5s);
     REQUIRE_MESSAGE(link.ok(), (link.ok() ? "" : link.error().message));
