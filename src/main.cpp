@@ -14,8 +14,11 @@
 #include "app/sim.h"
 #include "cli/admin.h"
 #include "cli/backup.h"
+#include "cli/completion.h"
 #include "core/duration.h"
 #include "core/log.h"
+#include "ctl/api.h"
+#include "ctl/commands.h"
 
 namespace {
 
@@ -262,6 +265,15 @@ int main(int argc, char** argv) {
   sim_cmd->add_option("--duration", sim.duration, "How long to run (default: until SIGINT)");
   sim_cmd->add_option("--threads", sim.threads, "Sending threads")->capture_default_str();
 
+  auto ctl = ctl::add_commands(cli);
+
+  std::string shell;
+  auto* completion_cmd =
+      cli.add_subcommand("completion", "Print shell completions for every command and flag");
+  completion_cmd->add_option("shell", shell, "bash, zsh or fish")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+
   auto* version_cmd = cli.add_subcommand("version", "Print the version");
 
   try {
@@ -270,7 +282,9 @@ int main(int argc, char** argv) {
     std::reverse(args.begin(), args.end());  // CLI11 takes them last first
     cli.parse(std::move(args));
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e);
+    const int code = cli.exit(e);
+    // ctl's usage errors share its exit code for them (ctl/api.h), whatever CLI11 would say.
+    return code != 0 && cli.get_subcommand("ctl")->parsed() ? ctl::kUsage : code;
   }
 
   log::Level level;
@@ -278,6 +292,11 @@ int main(int argc, char** argv) {
   try {
     if (*version_cmd) {
       fmt::print("telltale {}\n", TELLTALE_VERSION);
+      return 0;
+    }
+    if (ctl->run) return ctl->run();
+    if (*completion_cmd) {
+      fmt::print("{}", cli::completion_script(cli, shell));
       return 0;
     }
     if (*serve_cmd) return app::serve(serve);

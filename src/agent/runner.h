@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "agent/buffer.h"
-#include "client/link.h"
 #include "agent/probe_runs.h"
+#include "client/link.h"
 #include "collect/collect.h"
 #include "core/result.h"
 

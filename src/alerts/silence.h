@@ -38,8 +38,6 @@ const OptionSpecs& silence_fields();
 // Errors: VALIDATION_FAILED with each bad field (a bad selector names its position).
 Result<Silence> decode_silence(const nlohmann::json& body, TimeMs now);
 
-// Parses RFC 3339 UTC (`Z` or `+00:00`) to milliseconds.
-std::optional<TimeMs> parse_rfc3339(std::string_view s);
 // Fields' checks (core/options.h): RFC 3339 times, decoded as milliseconds; label selectors.
 std::optional<std::string> rfc3339_check(nlohmann::json& v);
 std::optional<std::string> selector_check(nlohmann::json& v);

@@ -43,7 +43,8 @@ void register_alerts(http::Router& r, Services& s) {
                       input_resource<alerts::Rule>(
                           "/api/v1/alert-rules", "ALERT_RULE_NOT_FOUND",
                           [](const alerts::Rule& rule) { return alerts::to_json(rule); },
-                          list_by<alerts::Rule>(svc, rule_query), svc, alerts::decode_rule_input));
+                          list_by<alerts::Rule>(svc, rule_query), svc, alerts::decode_rule_input),
+                      s.catalog);
   r.add({"GET", "/api/v1/alerts", http::Access::read, [&svc](http::Context& ctx) {
            auto q = list_query(ctx, alert_query);
            if (!q.ok()) return ctx.error(q.error());
@@ -88,23 +89,25 @@ void register_alerts(http::Router& r, Services& s) {
        }});
   // A silence is not edited: it is expired and a new one made, as Alertmanager does.
   add_resource_routes<alerts::Silence>(
-      r, {"/api/v1/silences", "SILENCE_NOT_FOUND",
-          [](const alerts::Silence& x) {
-            return alerts::to_json(x, SystemClock::instance().now_ms());
-          },
-          [&svc](http::Context& ctx) -> Result<Page<alerts::Silence>> {
-            const auto page = TT_TRY(ctx.page_request());
-            return svc.silences(TT_TRY(flag_query(ctx, "expired")), page);
-          },
-          [&svc](const nlohmann::json& body, const Actor& actor) -> Result<alerts::Silence> {
-            return svc.create_silence(
-                TT_TRY(alerts::decode_silence(body, SystemClock::instance().now_ms())), actor);
-          },
-          [&svc](std::int64_t id) { return svc.silence(id); }, nullptr,
-          [&svc](std::int64_t id, const Actor& actor) -> Result<void> {
-            TT_TRY(svc.expire_silence(id, actor));
-            return {};
-          }});
+      r,
+      {"/api/v1/silences", "SILENCE_NOT_FOUND",
+       [](const alerts::Silence& x) {
+         return alerts::to_json(x, SystemClock::instance().now_ms());
+       },
+       [&svc](http::Context& ctx) -> Result<Page<alerts::Silence>> {
+         const auto page = TT_TRY(ctx.page_request());
+         return svc.silences(TT_TRY(flag_query(ctx, "expired")), page);
+       },
+       [&svc](const nlohmann::json& body, const Actor& actor) -> Result<alerts::Silence> {
+         return svc.create_silence(
+             TT_TRY(alerts::decode_silence(body, SystemClock::instance().now_ms())), actor);
+       },
+       [&svc](std::int64_t id) { return svc.silence(id); }, nullptr,
+       [&svc](std::int64_t id, const Actor& actor) -> Result<void> {
+         TT_TRY(svc.expire_silence(id, actor));
+         return {};
+       }},
+      s.catalog);
 }
 
 }  // namespace tt::api

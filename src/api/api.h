@@ -10,6 +10,8 @@
 #include "alerts/service.h"
 #include "auth/auth.h"
 #include "checks/service.h"
+#include "db/database.h"
+#include "events/change.h"
 #include "events/log.h"
 #include "fleet/fleet.h"
 #include "http/router.h"
@@ -27,6 +29,17 @@ struct Readiness {
   std::function<bool()> disk_full;    // writes are refused for lack of space (db/disk_health.h)
 };
 
+// A stored resource as `apply` and `export` use it: its routes' create, get, update (none for
+// silences) and delete, with records as their JSON. Filled by add_resource_routes, by path.
+struct Stored {
+  std::function<Result<nlohmann::json>(const nlohmann::json& body, const Actor&)> create;
+  std::function<Result<nlohmann::json>(std::int64_t id)> get;
+  std::function<Result<nlohmann::json>(std::int64_t id, const nlohmann::json& body, const Actor&)>
+      update;
+  std::function<Result<void>(std::int64_t id, const Actor&)> remove;
+};
+using Catalog = std::map<std::string, Stored>;
+
 struct Services {
   auth::AuthService& auth;
   inventory::NodeService& nodes;
@@ -40,8 +53,12 @@ struct Services {
   snmp::DiscoveryService& discovery;
   snmp::TrapUserService& trap_users;
   fleet::FleetService& fleet;
+  events::Log& log;      // apply's one writer job
+  db::Readers& readers;  // export's reads
   Readiness readiness;
-  std::string web_dir;  // empty: the embedded UI
+  std::string web_dir;   // empty: the embedded UI
+  std::string data_dir;  // for the backups an admin downloads
+  Catalog catalog{};     // filled as the routes are registered
 };
 
 // A query string that does not decode: 422 with what is wrong in each parameter.
@@ -98,6 +115,8 @@ void register_alerts(http::Router& r, Services& s);
 void register_maintenance(http::Router& r, Services& s);
 void register_inhibit_rules(http::Router& r, Services& s);
 void register_channels(http::Router& r, Services& s);
+void register_apply(http::Router& r, Services& s);
+void register_backup(http::Router& r, Services& s);
 void register_fleet(http::Router& r, Services& s);
 
 inline void register_all(http::Router& r, Services& s) {
@@ -117,6 +136,8 @@ inline void register_all(http::Router& r, Services& s) {
   register_inhibit_rules(r, s);
   register_channels(r, s);
   register_fleet(r, s);
+  register_backup(r, s);
+  register_apply(r, s);  // last: it applies what the others registered
 }
 
 }  // namespace tt::api

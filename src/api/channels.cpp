@@ -35,14 +35,16 @@ void register_channels(http::Router& r, Services& s) {
   r.add({"GET", "/api/v1/channel-grouping", http::Access::read, [](http::Context& ctx) {
            ctx.ok({{"options", tt::to_json(notify::grouping_options())}});
          }});
-  add_resource_routes(r, service_resource<notify::Channel>(
-                             "/api/v1/channels", "CHANNEL_NOT_FOUND",
-                             [](const notify::Channel& c) { return notify::to_json(c); },
-                             [&svc](http::Context& ctx) -> Result<Page<notify::Channel>> {
-                               return svc.list(TT_TRY(ctx.page_request()));
-                             },
-                             svc, decode_as(notify::decode_channel_input, true),
-                             decode_as(notify::decode_channel_input, false)));
+  add_resource_routes(r,
+                      service_resource<notify::Channel>(
+                          "/api/v1/channels", "CHANNEL_NOT_FOUND",
+                          [](const notify::Channel& c) { return notify::to_json(c); },
+                          [&svc](http::Context& ctx) -> Result<Page<notify::Channel>> {
+                            return svc.list(TT_TRY(ctx.page_request()));
+                          },
+                          svc, decode_as(notify::decode_channel_input, true),
+                          decode_as(notify::decode_channel_input, false)),
+                      s.catalog);
   r.add({"POST", "/api/v1/channels/{id}/test", http::Access::operate, [&svc](http::Context& ctx) {
            auto id = ctx.id_param("id", "CHANNEL_NOT_FOUND");
            if (!id.ok()) return ctx.error(id.error());

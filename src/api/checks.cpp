@@ -89,10 +89,12 @@ void register_checks(http::Router& r, Services& s) {
            ctx.ok(json_array(probes::kinds(), [](const auto* k) { return probes::to_json(*k); }));
          }});
   add_resource_routes(
-      r, input_resource<checks::Check>(
-             "/api/v1/checks", "CHECK_NOT_FOUND",
-             [](const checks::Check& c) { return checks::to_json(c); },
-             list_by<checks::Check>(checks, check_query), checks, checks::decode_check_input));
+      r,
+      input_resource<checks::Check>(
+          "/api/v1/checks", "CHECK_NOT_FOUND",
+          [](const checks::Check& c) { return checks::to_json(c); },
+          list_by<checks::Check>(checks, check_query), checks, checks::decode_check_input),
+      s.catalog);
   r.add({"POST", "/api/v1/checks/{id}/run", http::Access::operate, [&checks](http::Context& ctx) {
            auto id = ctx.id_param("id", "CHECK_NOT_FOUND");
            if (!id.ok()) return ctx.error(id.error());

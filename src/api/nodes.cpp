@@ -21,10 +21,12 @@ void node_query(const http::Context& ctx, inventory::NodeQuery& q, std::vector<F
 void register_nodes(http::Router& r, Services& s) {
   auto& nodes = s.nodes;
   add_resource_routes(
-      r, input_resource<inventory::Node>(
-             "/api/v1/nodes", "NODE_NOT_FOUND",
-             [](const inventory::Node& n) { return inventory::to_json(n); },
-             list_by<inventory::Node>(nodes, node_query), nodes, inventory::decode_node_input));
+      r,
+      input_resource<inventory::Node>(
+          "/api/v1/nodes", "NODE_NOT_FOUND",
+          [](const inventory::Node& n) { return inventory::to_json(n); },
+          list_by<inventory::Node>(nodes, node_query), nodes, inventory::decode_node_input),
+      s.catalog);
 }
 
 }  // namespace tt::api

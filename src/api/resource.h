@@ -121,8 +121,21 @@ http::Route delete_route(std::string path, http::Access access, const char* not_
 }
 
 template <typename T>
-void add_resource_routes(http::Router& r, Resource<T> spec) {
+void add_resource_routes(http::Router& r, Resource<T> spec, Catalog& catalog) {
   auto res = std::make_shared<const Resource<T>>(std::move(spec));
+  Stored& stored = catalog[res->path];
+  stored.create = [res](const nlohmann::json& body, const Actor& actor) -> Result<nlohmann::json> {
+    return res->to_json(TT_TRY(res->create(body, actor)));
+  };
+  stored.get = [res](std::int64_t id) -> Result<nlohmann::json> {
+    return res->to_json(TT_TRY(res->get(id)));
+  };
+  if (res->update)
+    stored.update = [res](std::int64_t id, const nlohmann::json& body,
+                          const Actor& actor) -> Result<nlohmann::json> {
+      return res->to_json(TT_TRY(res->update(id, body, actor)));
+    };
+  stored.remove = res->remove;
   const std::string item = res->path + "/{id}";
   r.add({"GET", res->path, http::Access::read,
          [res](http::Context& ctx) { reply_page(ctx, res->list(ctx), res->to_json); }});

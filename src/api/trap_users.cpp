@@ -24,7 +24,8 @@ void register_trap_users(http::Router& r, Services& s) {
        [&svc](std::int64_t id, const nlohmann::json& body, const Actor& actor) {
          return svc.update(id, body, actor);
        },
-       [&svc](std::int64_t id, const Actor& actor) { return svc.remove(id, actor); }});
+       [&svc](std::int64_t id, const Actor& actor) { return svc.remove(id, actor); }},
+      s.catalog);
 }
 
 }  // namespace tt::api

@@ -504,6 +504,7 @@ int serve(const ServeOptions& opt) {
   http::Router router(authenticator, {opt.api_rate_per_s, opt.api_rate_per_s * 2});
   int schema = db::latest_schema_version();
   events::History history(readers);
+  events::Log apply_log(writer, &bus, SystemClock::instance());
   api::Services services{auth,
                          nodes,
                          history,
@@ -516,6 +517,8 @@ int serve(const ServeOptions& opt) {
                          discovery,
                          trap_users,
                          fleet,
+                         apply_log,
+                         readers,
                          {[&readers, schema] {
                             auto v = readers.with([](SQLite::Database& d) -> Result<int> {
                               return d.execAndGet("PRAGMA user_version").getInt();
@@ -524,7 +527,8 @@ int serve(const ServeOptions& opt) {
                           },
                           [&loop] { return loop.ms_since_heartbeat() < 5000; },
                           [] { return db::disk_health().full(); }},
-                         opt.web_dir};
+                         opt.web_dir,
+                         data_dir};
   api::register_all(router, services);
 
   http::Server server(static_cast<std::size_t>(opt.http_threads));

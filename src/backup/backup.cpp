@@ -63,8 +63,11 @@ Result<void> sync_file(const fs::path& path) {
   return ok();
 }
 
-// `from` gzip-compressed into `to`.
-Result<void> gzip_file(const fs::path& from, const fs::path& to) {
+// `from` gzip-compressed into `to`, telling `progress` after each MiB read.
+Result<void> gzip_file(const fs::path& from, const fs::path& to, const Progress& progress) {
+  std::error_code size_ec;
+  const std::uint64_t total = fs::file_size(from, size_ec);
+  std::uint64_t done = 0;
   std::ifstream in(from, std::ios::binary);
   gzFile out = gzopen(to.c_str(), "wb6");
   if (!in || !out) {
@@ -77,6 +80,8 @@ Result<void> gzip_file(const fs::path& from, const fs::path& to) {
     in.read(block.data(), static_cast<std::streamsize>(block.size()));
     const auto n = static_cast<unsigned>(in.gcount());
     written = n == 0 || gzwrite(out, block.data(), n) == static_cast<int>(n);
+    done += n;
+    if (progress && n) progress(done, total);
   }
   if (gzclose(out) != Z_OK || !written || (!in && !in.eof()))
     return failure("BACKUP_IO", fmt::format("cannot write {} (is the disk full?)", to.string()));
@@ -106,7 +111,8 @@ Result<void> gunzip_file(const fs::path& from, const fs::path& to) {
   return ok();
 }
 
-Result<void> make_backup(const std::string& data_dir, const fs::path& out) {
+Result<void> make_backup(const std::string& data_dir, const fs::path& out,
+                         const Progress& progress) {
   const fs::path db_path = db::database_path(data_dir);
   std::error_code ec;
   if (!fs::is_regular_file(db_path, ec))
@@ -164,7 +170,7 @@ Result<void> make_backup(const std::string& data_dir, const fs::path& out) {
     return failure("BACKUP_IO", fmt::format("cannot copy the database: {}", e.what()));
   }
   const fs::path tmp = out.string() + ".tmp";
-  if (auto zipped = gzip_file(work, tmp); !zipped.ok()) {
+  if (auto zipped = gzip_file(work, tmp, progress); !zipped.ok()) {
     fs::remove(tmp, ec);
     return zipped;
   }
@@ -241,8 +247,9 @@ Result<void> restore_into(const fs::path& in, const std::string& data_dir) {
 
 }  // namespace
 
-Result<std::uint64_t> write(const std::string& data_dir, const std::string& out) {
-  TT_TRY(make_backup(data_dir, out));
+Result<std::uint64_t> write(const std::string& data_dir, const std::string& out,
+                            const Progress& progress) {
+  TT_TRY(make_backup(data_dir, out, progress));
   std::error_code ec;
   return static_cast<std::uint64_t>(fs::file_size(out, ec));
 }

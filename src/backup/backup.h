@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -25,9 +26,15 @@
 
 namespace tt::backup {
 
+// How far a backup is: bytes of the database copy compressed so far, of all. The copy itself is
+// one step (SQLite's backup of one snapshot: stepping it page by page would start over at each
+// commit of a running server), so progress is told while it is compressed, which takes longest.
+using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
 // Writes the backup of `data_dir` to `out` (through out.tmp and a rename, synced). Returns
 // its size in bytes.
-Result<std::uint64_t> write(const std::string& data_dir, const std::string& out);
+Result<std::uint64_t> write(const std::string& data_dir, const std::string& out,
+                            const Progress& progress = {});
 
 // Replaces the database and the log of `data_dir` with the backup's, once it is checked.
 Result<void> restore(const std::string& in, const std::string& data_dir);

@@ -1,6 +1,7 @@
 #include "cli/backup.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -19,7 +20,17 @@ int failed(const Error& e) {
 }  // namespace
 
 int backup(const std::string& data_dir, const std::string& out_path) {
-  auto written = backup::write(data_dir, out_path);
+  // A progress bar on a terminal; nothing in a pipe or a log.
+  backup::Progress progress;
+  if (isatty(STDERR_FILENO))
+    progress = [](std::uint64_t done, std::uint64_t total) {
+      const double share = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+      const int filled = static_cast<int>(share * 30);
+      fmt::print(stderr, "\rcompressing [{:<30}] {:3.0f}% of {:.1f} MiB", std::string(filled, '#'),
+                 share * 100, static_cast<double>(total) / (1 << 20));
+      if (done >= total) fmt::print(stderr, "\n");
+    };
+  auto written = backup::write(data_dir, out_path, progress);
   if (!written.ok()) return failed(written.error());
   fmt::print("{}: {} bytes\n", out_path, written.value());
   return 0;

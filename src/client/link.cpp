@@ -65,7 +65,8 @@ struct Socket {
 
 // A non-blocking socket connected to the first of the hub's addresses that answers, from
 // `source` (an IPv4 address) when one is given.
-Result<int> connect_tcp(const ServerUrl& hub, Clock::time_point deadline, const std::string& source) {
+Result<int> connect_tcp(const ServerUrl& hub, Clock::time_point deadline,
+                        const std::string& source) {
   addrinfo hints{};
   hints.ai_family = source.empty() ? AF_UNSPEC : AF_INET;
   hints.ai_socktype = SOCK_STREAM;
@@ -209,8 +210,7 @@ Result<std::string> read_body(int fd, const ws::ResponseHead& head, std::string&
       data.resize(static_cast<std::size_t>(*length));
       return std::move(data);
     }
-    if (data.size() > max + kMaxHeadBytes)
-      return bad_reply("the server's answer is too large");
+    if (data.size() > max + kMaxHeadBytes) return bad_reply("the server's answer is too large");
     auto n = TT_TRY(read_some(fd, data, deadline));
     if (!n) return timed_out("the server's answer did not come whole in time");
     if (*n > 0) continue;

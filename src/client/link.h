@@ -72,8 +72,9 @@ class WsLink {
   // Connects, sends the upgrade with the bearer token and checks the 101, within `timeout`.
   // Errors: HUB_UNREACHABLE, HUB_TIMEOUT, HUB_BAD_REPLY, WS_BAD_RESPONSE, and WS_UPGRADE_REFUSED
   // (kind unauthenticated for a 401: the token is not, or no longer, valid).
-  static Result<WsLink> connect(const ServerUrl& hub, std::string_view path, std::string_view bearer,
-                                std::chrono::milliseconds timeout, WsLinkOptions options = {});
+  static Result<WsLink> connect(const ServerUrl& hub, std::string_view path,
+                                std::string_view bearer, std::chrono::milliseconds timeout,
+                                WsLinkOptions options = {});
 
   // One text message. Errors: HUB_TIMEOUT (the socket took nothing for send_timeout),
   // HUB_UNREACHABLE.

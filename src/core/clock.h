@@ -4,7 +4,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace tt {
 
@@ -40,5 +42,8 @@ class ManualClock final : public Clock {
 
 // RFC 3339 UTC with milliseconds: 2026-11-22T20:26:40.123Z
 std::string format_rfc3339(TimeMs t);
+// "2026-11-22T20:26:40.123Z" (UTC: Z or +00:00; fraction optional, to the millisecond);
+// nullopt for anything else.
+std::optional<TimeMs> parse_rfc3339(std::string_view s);
 
 }  // namespace tt

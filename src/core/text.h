@@ -50,4 +50,8 @@ inline bool valid_header(std::string_view name, std::string_view value) {
 std::optional<std::string> url_problem(std::string_view url,
                                        std::initializer_list<std::string_view> schemes);
 
+// RFC 3986's percent-encoding of everything but its unreserved characters, for a query
+// parameter or a path segment.
+std::string percent_encode(std::string_view s);
+
 }  // namespace tt

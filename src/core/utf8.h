@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace tt {
@@ -12,5 +14,8 @@ namespace tt {
 std::size_t valid_utf8_prefix(std::string_view s);
 
 inline bool valid_utf8(std::string_view s) { return valid_utf8_prefix(s) == s.size(); }
+
+// Appends code point `cp` (at most U+10FFFF, no surrogate) as UTF-8.
+void append_utf8(std::string& out, std::uint32_t cp);
 
 }  // namespace tt

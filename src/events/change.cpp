@@ -56,4 +56,12 @@ void Log::committed(const Recorded& recorded) {
     for (const auto& e : recorded.events) publish(*m_bus, e);
 }
 
+namespace {
+thread_local Change* t_ambient = nullptr;
+}  // namespace
+
+Ambient::Ambient(Change& change) : m_previous(t_ambient) { t_ambient = &change; }
+Ambient::~Ambient() { t_ambient = m_previous; }
+Change* Ambient::current() { return t_ambient; }
+
 }  // namespace tt::events

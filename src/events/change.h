@@ -83,6 +83,23 @@ class Change {
   std::vector<std::function<void()>> m_after_commit;
 };
 
+// Gathers the changes of many services into one writer job, one transaction (`telltale apply`):
+// while an Ambient lives on the writer thread, a Log::commit made on that thread runs its job
+// inline in the ambient Change instead of submitting a job of its own, which would wait for the
+// writer thread, that is for itself. The outer job's commit then publishes every event and runs
+// every after-commit action; its failure or rollback leaves none of the changes.
+class Ambient {
+ public:
+  explicit Ambient(Change& change);
+  ~Ambient();
+  Ambient(const Ambient&) = delete;
+  Ambient& operator=(const Ambient&) = delete;
+  static Change* current();
+
+ private:
+  Change* m_previous;
+};
+
 // Commits changes through the writer and publishes their events on the bus. A handle on both:
 // thread-safe, and each service keeps its own.
 class Log {
@@ -118,6 +135,7 @@ class Log {
 template <typename T>
 Result<T> Log::commit(const Actor& actor, std::function<Result<T>(Change&)> job,
                       db::Urgency urgency) {
+  if (Change* outer = Ambient::current()) return job(*outer);
   const TimeMs now = m_clock.now_ms();
   Recorded recorded;
   auto done = m_writer

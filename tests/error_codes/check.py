@@ -14,7 +14,7 @@ CATALOGUE = ROOT / "src/core/error_codes.def"
 DOCS = ROOT / "docs/api.md"
 # Upper-case literals with an underscore that are not error codes: environment variables (ours
 # start with TELLTALE_) and udev's device properties (ID_*, DM_*).
-NOT_CODES = {"XDG_DATA_HOME", "XDG_STATE_HOME"}
+NOT_CODES = {"XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME"}
 NOT_CODE_PREFIXES = ("TELLTALE_", "ID_", "DM_")
 
 
@@ -62,7 +62,7 @@ def table(entries):
     rows = {}
     for macro, code, status, note in entries:
         key = {"ERROR": str(status), "WS_ERROR": "WebSocket", "START_ERROR": "at start",
-               "AGENT_ERROR": "agent", "CLI_ERROR": "backup, restore"}[macro]
+               "AGENT_ERROR": "agent", "CLI_ERROR": "command line"}[macro]
         rows.setdefault(key, []).append((code, note))
     lines = ["| status | codes |", "|---|---|"]
     for key, codes in rows.items():

@@ -66,6 +66,28 @@ class BackupRestore(unittest.TestCase):
         nodes = restored.request("GET", "/api/v1/nodes", token=token).json["data"]
         self.assertIn("kept-node", [n["name"] for n in nodes])
 
+    def test_an_admin_downloads_a_backup_over_the_api(self):
+        self.server.request("POST", "/api/v1/nodes", {"name": "api-node", "type": "vm"}, token=self.token)
+        r = self.server.request("POST", "/api/v1/backup", token=self.token, timeout=60)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Content-Type"), "application/gzip")
+        self.assertRegex(r.header("Content-Disposition"), r'attachment; filename="telltale-\d{8}-\d{6}\.backup"')
+        self.assertEqual(r.body[:2], b"\x1f\x8b")
+        self.assertEqual(os.listdir(os.path.join(self.server.data_dir, "backups")), [])  # removed once sent
+        path = os.path.join(self.dir, "downloaded.backup")
+        with open(path, "wb") as f:
+            f.write(r.body)
+        target = os.path.join(self.dir, "from-api")
+        self.assertEqual(cli("restore", path, "--data", target).returncode, 0)
+        restored = Server(data_dir=target)
+        restored.start(wait_setup_code=False)
+        self.addCleanup(restored.cleanup)
+        nodes = restored.request("GET", "/api/v1/nodes", token=self.token).json["data"]
+        self.assertIn("api-node", [n["name"] for n in nodes])
+        self.server.create_user("olga", "operator")
+        r = self.server.request("POST", "/api/v1/backup", token=self.server.token_for("olga"))
+        self.assertEqual(r.status, 403, r)
+
     def test_a_damaged_or_foreign_file_replaces_nothing(self):
         out = os.path.join(self.dir, "b.backup")
         self.assertEqual(cli("backup", "--data", self.server.data_dir, "--out", out).returncode, 0)

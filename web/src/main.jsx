@@ -20,6 +20,7 @@ import { Channels, ChannelEditor } from './pages/channels.jsx';
 import { Maintenance } from './pages/maintenance.jsx';
 import { InhibitRules } from './pages/inhibit.jsx';
 import { Users, Tokens, Audit } from './pages/settings.jsx';
+import { Configuration } from './pages/configuration.jsx';
 import { AddHost } from './pages/hosts.jsx';
 
 // Theme: follows the system until toggled; the choice is kept in localStorage.
@@ -144,6 +145,7 @@ function Routes({ path, query }) {
   if (path === '/settings') return admin ? <Users /> : <Tokens />;
   if (path === '/settings/users' && admin) return <Users />;
   if (path === '/settings/tokens') return <Tokens />;
+  if (path === '/settings/configuration') return <Configuration />;
   if (path === '/settings/audit' && admin) return <Audit query={query} />;
   if (path === '/alerts') return <Alerts query={query} />;
   if (path === '/silences') return <Silences query={query} />;

@@ -57,7 +57,6 @@ Request request_of(const json& c);
 void add_headers(Request& r, const json& c);
 // "Authorization: Bearer" with the option's value, when it is set.
 void add_bearer(Request& r, const json& c, const char* option);
-std::string percent_encode(std::string_view s);
 std::string trim_slash(std::string s);
 
 // ---- bodies ----

@@ -54,7 +54,9 @@ class ScriptedPeer {
     m_thread.join();
     ::close(m_listen);
   }
-  ServerUrl url() const { return parse_server_url(fmt::format("http://127.0.0.1:{}", port)).value(); }
+  ServerUrl url() const {
+    return parse_server_url(fmt::format("http://127.0.0.1:{}", port)).value();
+  }
   std::uint16_t port = 0;
 
  private:

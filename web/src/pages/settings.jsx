@@ -1,5 +1,5 @@
-// Settings: users (admins), API tokens (one's own; admins see and make anyone's) and the
-// audit log (admins), one tab each.
+// Settings: users (admins), API tokens (one's own; admins see and make anyone's), the
+// configuration as a file (pages/configuration.jsx) and the audit log (admins), one tab each.
 import { useState } from 'preact/hooks';
 import { post, qs } from '../api.js';
 import { navigate } from '../router.js';
@@ -20,9 +20,13 @@ export function SettingsNav({ here, admin }) {
     ? [
         ['/settings/users', 'Users'],
         ['/settings/tokens', 'API tokens'],
+        ['/settings/configuration', 'Configuration'],
         ['/settings/audit', 'Audit log'],
       ]
-    : [['/settings/tokens', 'API tokens']];
+    : [
+        ['/settings/tokens', 'API tokens'],
+        ['/settings/configuration', 'Configuration'],
+      ];
   return (
     <nav class="seg tabs" aria-label="Settings">
       {tabs.map(([href, label]) => (
