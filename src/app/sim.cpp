@@ -14,8 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "client/link.h"
 #include "app/signals.h"
+#include "client/link.h"
 #include "core/duration.h"
 #include "core/log.h"
 #include "core/random.h"
@@ -83,8 +83,8 @@ std::string compressed_batch(SimAgent& a, std::int64_t at_ms, std::mt19937& rng)
 }
 
 // One thread's agents: each sends at its slot; acknowledgements are read as they come.
-void run_agents(std::vector<SimAgent*> agents, const client::ServerUrl& hub, std::int64_t interval_ms,
-                double flap, Tally& tally, const std::atomic<bool>& stop,
+void run_agents(std::vector<SimAgent*> agents, const client::ServerUrl& hub,
+                std::int64_t interval_ms, double flap, Tally& tally, const std::atomic<bool>& stop,
                 const std::atomic<bool>& draining) {
   std::mt19937 rng{std::random_device{}()};
   std::uniform_real_distribution<double> coin(0, 1);
