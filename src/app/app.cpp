@@ -555,9 +555,8 @@ int serve(const ServeOptions& opt) {
       });
   if (*tls) {
     server.set_tls(*tls);
-    // Browsers that saw HTTPS once use nothing else for a year.
     auto headers = http::security_headers();
-    headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
+    headers.push_back(http::kStrictTransportSecurity);
     server.set_default_headers(httplib::Headers(headers.begin(), headers.end()));
   }
   server.set_upgrade_handler({kWsPath, kIngestPath}, [&](http::UpgradeRequest& up) {
@@ -567,7 +566,7 @@ int serve(const ServeOptions& opt) {
       return it == up.headers.end() ? std::string() : it->second;
     };
     auto reject = [&](int status, const Error& e) {
-      up.send(http::raw_error_response(status, e, request_id));
+      up.send(http::raw_error_response(status, e, request_id, up.scheme));
       return false;
     };
     auto handshake = ws::check_upgrade(up.method, up.version, header);

@@ -186,7 +186,8 @@ void send_error_answer(int fd, int status, const Error& error) {
 }
 
 void send_error_answer(Connection& conn, int status, const Error& error) {
-  auto answer = raw_error_response(status, error, random_hex(8));
+  auto answer =
+      raw_error_response(status, error, random_hex(8), conn.ssl ? Scheme::https : Scheme::http);
   (void)conn.write_now(answer.data(), answer.size());
 }
 

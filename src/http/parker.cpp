@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -251,6 +252,7 @@ std::unique_ptr<Connection> ConnectionParker::on_readable(int fd, Clock::time_po
     eof = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
     break;
   }
+  entry.want_write = conn.wait_events(POLLIN) == POLLOUT;  // TLS must write before it reads on
   if (!had_bytes && !conn.buffer.empty()) {
     conn.head_started = now;
     entry.deadline = now + m_options.head_timeout;

@@ -372,6 +372,7 @@ void Server::serve(std::unique_ptr<Connection> conn) {
       strm.consume(head.length);
       up.leftover = std::string(strm.pending());
       up.hand_over = [&conn] { return conn->hand_over(); };
+      up.scheme = conn->ssl ? Scheme::https : Scheme::http;
       up.send = [&conn, timeout_ms = static_cast<int>(write_timeout_sec_ * 1000 +
                                                       write_timeout_usec_ / 1000)](
                     std::string_view data) { return write_all(*conn, data, timeout_ms); };

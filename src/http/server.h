@@ -19,6 +19,7 @@
 
 #include "core/result.h"
 #include "http/connection.h"
+#include "http/envelope.h"
 #include "http/parker.h"
 #include "http/tls.h"
 
@@ -30,6 +31,7 @@ struct UpgradeRequest {
   std::string remote;
   int fd = -1;
   std::string leftover;  // bytes the client sent after the head (decrypted, over TLS)
+  Scheme scheme = Scheme::http;
   // Writes to the client (through TLS on HTTPS); false when it could not take it all in time.
   std::function<bool(std::string_view)> send;
   // On HTTPS, the connection's session (call with hand_over): the socket's new owner passes

@@ -115,6 +115,23 @@ class HttpsTest(unittest.TestCase):
         self.assertIn("401", r.stdout.split("\n", 1)[0])
         self.assertIn("strict-transport-security", r.stdout.lower())
 
+    def test_answers_outside_the_router_carry_hsts_too(self):
+        # A head the parker refuses (400), over TLS.
+        with socket.create_connection((HOST, self.server.port), timeout=5) as raw:
+            with ca_context(self.ca).wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n")
+                data = b""
+                while chunk := s.recv(4096):
+                    data += chunk
+        head = data.decode().split("\r\n\r\n")[0]
+        self.assertTrue(head.startswith("HTTP/1.1 400"), head)
+        self.assertIn("Strict-Transport-Security: max-age=31536000", head)
+        # A refused WebSocket upgrade (401).
+        ws, resp, _ = WebSocket.handshake(self.server.port, ssl_context=ca_context(self.ca))
+        self.assertIsNone(ws)
+        self.assertEqual(resp.status, 401)
+        self.assertEqual(resp.header("Strict-Transport-Security"), "max-age=31536000")
+
     def test_curl_without_the_ca_refuses_the_certificate(self):
         r = curl(self.url("/healthz"))
         self.assertEqual(r.returncode, 60, r)  # SSL certificate problem
