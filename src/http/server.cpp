@@ -331,13 +331,18 @@ void Server::serve(std::unique_ptr<Connection> conn) {
   for (std::size_t served = 0; !m_stopping && conn->requests_left > 0; ++served) {
     // Threads serve requests, not connections: one without a whole head is parked, and one
     // that has had its turn goes to the back of the queue.
+    // What has arrived is read now, up to a whole head and its parked body: bytes TLS holds
+    // decrypted would not wake the parker's epoll.
     auto parse = parse_request_head(strm.pending(), limits);
-    while (parse.state == HeadState::need_more && strm.fill_now())
-      parse = parse_request_head(strm.pending(), limits);
+    auto incomplete = [&] {
+      return parse.state == HeadState::need_more ||
+             (parse.state == HeadState::complete &&
+              !body_buffered(parse.head, strm.buffered(), kMaxParkedBody));
+    };
+    while (incomplete() && strm.fill_now()) parse = parse_request_head(strm.pending(), limits);
     if (parse.state == HeadState::invalid)
       return answer_and_close(std::move(conn), parse.error.status, parse.error.error, parse.method);
-    if (parse.state == HeadState::need_more ||
-        !body_buffered(parse.head, strm.buffered(), kMaxParkedBody)) {
+    if (incomplete()) {
       strm.keep_unread();
       return m_parker->park(std::move(conn));
     }
