@@ -1,10 +1,11 @@
 // Opens a Telltale served over HTTPS in Debian's Chromium and prints what the page got, as JSON,
-// for tests/integration/test_tls.py: node tls_page.mjs URL SPKI_SHA256_BASE64. Chromium takes the
+// for tests/integration/test_tls.py: node tls_page.mjs URL SPKI_SHA256_BASE64 [USER PASSWORD]; with
+// a user it logs in and waits for the UI's live connection (its WebSocket, wss://). Chromium takes the
 // certificate with that public key and no other (not --ignore-certificate-errors), as a browser
 // whose user accepted the hub's certificate.
 import { chromium } from 'playwright-core';
 
-const [url, spki] = process.argv.slice(2);
+const [url, spki, user, password] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
@@ -14,6 +15,14 @@ try {
   const page = await browser.newPage();
   const response = await page.goto(url, { waitUntil: 'load', timeout: 20000 });
   const security = await response.securityDetails();
+  let live = null;
+  if (user) {
+    await page.getByLabel('Username').fill(user);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.locator('#conn.live').waitFor({ timeout: 15000 });
+    live = true;
+  }
   console.log(
     JSON.stringify({
       status: response.status(),
@@ -22,6 +31,7 @@ try {
       subject: security?.subjectName || null,
       title: await page.title(),
       secure: await page.evaluate(() => window.isSecureContext),
+      live,
     }),
   );
 } finally {

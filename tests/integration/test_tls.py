@@ -15,7 +15,7 @@ import time
 import unittest
 import urllib.parse
 
-from telltale_harness import BIN, HOST, Server, WebSocket, wait_until
+from telltale_harness import ADMIN_PASSWORD, ADMIN_USER, BIN, HOST, Server, WebSocket, wait_until
 
 E2E_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e")
 
@@ -202,7 +202,8 @@ class HttpsTest(unittest.TestCase):
             f"openssl x509 -in {self.cert} -pubkey -noout | openssl pkey -pubin -outform der"
             " | openssl dgst -sha256 -binary | base64", shell=True, check=True,
             capture_output=True, text=True).stdout.strip()
-        r = subprocess.run(["node", os.path.join(E2E_DIR, "tls_page.mjs"), self.url("/"), spki],
+        r = subprocess.run(["node", os.path.join(E2E_DIR, "tls_page.mjs"), self.url("/"), spki,
+                            ADMIN_USER, ADMIN_PASSWORD],
                            cwd=E2E_DIR, capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         page = json.loads(r.stdout.strip().splitlines()[-1])
@@ -212,6 +213,7 @@ class HttpsTest(unittest.TestCase):
         self.assertEqual(page["subject"], "localhost")
         self.assertTrue(page["hsts"], page)
         self.assertIn("Telltale", page["title"])
+        self.assertTrue(page["live"], page)  # logged in, the UI's WebSocket over wss
 
 
 class HandshakeTimeoutTest(unittest.TestCase):
