@@ -630,7 +630,6 @@ int serve(const ServeOptions& opt) {
                             .every = std::chrono::milliseconds(opt.backup_every_ms),
                             .keep = opt.backup_keep});
   std::thread http_thread([&server] { server.listen_after_bind(); });
-
   // Log "listening" (and so take signals) only once the server can be stopped.
   for (int i = 0; i < 500 && !server.is_running(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
