@@ -79,9 +79,11 @@ Result<void> TlsContext::reload() {
   if (!ctx) return Error::make(ErrorKind::internal, "TLS_CERTIFICATE", "cannot make a TLS context");
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   // A peer that closes without close_notify is an end, as for plain HTTP; SSL_write may write
-  // part of a buffer, as send() does, and be retried with the rest from a moved buffer.
+  // part of a buffer, as send() does, and be retried with the rest from a moved buffer; an idle
+  // session gives its record buffers back (about 20 KiB per WebSocket that waits for events).
   SSL_CTX_set_options(ctx.get(), SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
-  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                  SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), m_cert_file.c_str()) != 1)
     return certificate_error(m_cert_file, "cannot read the certificate");
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), m_key_file.c_str(), SSL_FILETYPE_PEM) != 1)
