@@ -262,6 +262,7 @@ int main(int argc, char** argv) {
   auto* sim_cmd = cli.add_subcommand(
       "sim", "Simulate agents pushing to a hub (a load generator), and print how it keeps up");
   sim_cmd->add_option("--hub", sim.hub, "The hub's URL")->required();
+  sim_cmd->add_option("--ca-file", sim.ca_file, "With an https:// hub: the CAs to trust");
   sim_cmd->add_option("--token", sim.token, "Enrolment token (or api/admin API token)")->required();
   sim_cmd->add_option("--agents", sim.agents, "How many agents")->capture_default_str();
   sim_cmd->add_option("--series", sim.series, "Series per agent")->capture_default_str();
