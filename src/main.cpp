@@ -149,6 +149,13 @@ int main(int argc, char** argv) {
                    "Most events the event log keeps (the oldest go first)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
       ->capture_default_str();
+  serve_cmd->add_option("--tls-cert", serve.tls_cert,
+                        "Serve HTTPS with this PEM certificate (chain); reread on SIGHUP");
+  serve_cmd->add_option("--tls-key", serve.tls_key, "The PEM key of --tls-cert");
+  serve_cmd->add_flag("--tls-self-signed", serve.tls_self_signed,
+                      "Serve HTTPS with a self-signed certificate made once in DATA/tls");
+  serve_cmd->add_option("--http-redirect", serve.http_redirect,
+                        "HOST:PORT of a plain-HTTP listener that redirects to HTTPS");
 
   // Every serve option may also come from the environment (TELLTALE_LISTEN for --listen, ...) and
   // from a file (--config, TELLTALE_CONFIG): the command line wins over the environment, and the
@@ -207,6 +214,8 @@ int main(int argc, char** argv) {
   agent_cmd->add_option("--config", config_file,
                         "Read options from this file (TOML or INI: key = value)");
   agent_cmd->add_option("--hub", agent.hub, "The hub's URL, such as http://hub.lan:8470");
+  agent_cmd->add_option("--ca-file", agent.ca_file,
+                        "With an https:// hub: trust the CAs of this PEM file, not the system's");
   agent_cmd->add_option("--token", agent.token,
                         "Enrolment token (or an api/admin API token) to register with");
   agent_cmd->add_option("--name", agent.name,
@@ -256,6 +265,7 @@ int main(int argc, char** argv) {
   auto* sim_cmd = cli.add_subcommand(
       "sim", "Simulate agents pushing to a hub (a load generator), and print how it keeps up");
   sim_cmd->add_option("--hub", sim.hub, "The hub's URL")->required();
+  sim_cmd->add_option("--ca-file", sim.ca_file, "With an https:// hub: the CAs to trust");
   sim_cmd->add_option("--token", sim.token, "Enrolment token (or api/admin API token)")->required();
   sim_cmd->add_option("--agents", sim.agents, "How many agents")->capture_default_str();
   sim_cmd->add_option("--series", sim.series, "Series per agent")->capture_default_str();

@@ -194,6 +194,7 @@ Runner::Runner(AgentConfig config, std::unique_ptr<Buffer> buffer)
       m_containers(std::make_unique<Containers>()),
       m_wake_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   m_hub = client::parse_server_url(m_config.hub).value();  // app/ checked it
+  m_hub.ca_file = m_config.ca_file;
 }
 
 Runner::~Runner() {

@@ -40,9 +40,10 @@ struct Location {
 };
 
 struct AgentConfig {
-  std::string hub;    // "http://host:port"
-  std::string token;  // enrolment or API token; unused while the kept credential is valid
-  std::string name;   // empty: the host name
+  std::string hub;      // "http://host:port" or "https://host:port"
+  std::string ca_file;  // https: client::ServerUrl::ca_file
+  std::string token;    // enrolment or API token; unused while the kept credential is valid
+  std::string name;     // empty: the host name
   std::string type = "baremetal";
   std::map<std::string, std::string> labels;
   std::optional<Location> location;

@@ -160,6 +160,7 @@ int agent(const AgentOptions& options) {
   if (auto hub = client::parse_server_url(options.hub); !hub.ok())
     return usage(fmt::format("--hub {}: {}", options.hub, hub.error().message));
   config.hub = options.hub;
+  config.ca_file = options.ca_file;
   config.token = options.token;
   config.name = options.name;
   config.type = options.type;

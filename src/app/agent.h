@@ -11,9 +11,10 @@ struct AgentOptions {
   bool once = false;
   bool print = false;
   bool identity = false;
-  std::string hub;    // http://host:port of the hub
-  std::string token;  // enrolment token (or an api/admin API token) to register with
-  std::string name;   // empty: the host name
+  std::string hub;      // http://host:port or https://host:port of the hub
+  std::string ca_file;  // https: the CAs to trust instead of the system's (a self-signed hub)
+  std::string token;    // enrolment token (or an api/admin API token) to register with
+  std::string name;     // empty: the host name
   std::string type = "baremetal";
   std::string labels;    // k=v,k2=v2
   std::string location;  // LAT,LON[,PLACE]

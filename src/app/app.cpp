@@ -18,6 +18,7 @@
 #include "alerts/maintenance_service.h"
 #include "alerts/service.h"
 #include "api/api.h"
+#include "app/https.h"
 #include "app/live_series.h"
 #include "app/signals.h"
 #include "auth/auth.h"
@@ -282,8 +283,21 @@ int serve(const ServeOptions& opt) {
     return 1;
   }
 
+  auto tls = serve_tls(opt, data_dir);
+  if (!tls.ok()) {
+    log::error("{}", tls.error().message);
+    return tls.error().code == "TLS_OPTIONS" ? 2 : 1;
+  }
+  std::string redirect_host;
+  int redirect_port = 0;
+  if (!opt.http_redirect.empty() &&
+      !split_listen(opt.http_redirect, redirect_host, redirect_port)) {
+    log::error("--http-redirect must be HOST:PORT, got '{}'", opt.http_redirect);
+    return 2;
+  }
+
   // Signals are taken by the main thread alone (below): blocked before any thread starts.
-  const StopSignals signals;
+  const StopSignals signals(Hangup::reloads);
 
   metrics::register_process_collector(metrics::registry());
   db::Writer writer(std::move(rw.value()));
@@ -543,6 +557,12 @@ int serve(const ServeOptions& opt) {
       [&authenticator](const std::string& authorization, const std::string& cookie) {
         return http::authenticate(authenticator, authorization, cookie).ok();
       });
+  if (*tls) {
+    server.set_tls(*tls);
+    auto headers = http::security_headers();
+    headers.push_back(http::kStrictTransportSecurity);
+    server.set_default_headers(httplib::Headers(headers.begin(), headers.end()));
+  }
   server.set_upgrade_handler({kWsPath, kIngestPath}, [&](http::UpgradeRequest& up) {
     std::string request_id = random_hex(8);
     auto header = [&up](std::string_view name) {
@@ -550,7 +570,7 @@ int serve(const ServeOptions& opt) {
       return it == up.headers.end() ? std::string() : it->second;
     };
     auto reject = [&](int status, const Error& e) {
-      http::write_all(up.fd, http::raw_error_response(status, e, request_id));
+      up.send(http::raw_error_response(status, e, request_id, up.scheme));
       return false;
     };
     auto handshake = ws::check_upgrade(up.method, up.version, header);
@@ -575,11 +595,13 @@ int serve(const ServeOptions& opt) {
                             who->session_id, who->token_id,
                             who->expires_at};
     }
-    if (!http::write_all(up.fd, handshake->response)) return false;
+    if (!up.send(handshake->response)) return false;
     int fd = up.fd;
+    auto pipe = up.take_tls();
     loop.post([&hub, &revoker, fd, revocations_seen, info = std::move(info),
-               leftover = std::move(up.leftover), place = up.hand_over()]() mutable {
-      hub.adopt(fd, std::move(info), std::move(leftover), std::move(place));
+               leftover = std::move(up.leftover), place = up.hand_over(),
+               filter = pipe ? ws_filter(std::move(pipe)) : nullptr]() mutable {
+      hub.adopt(fd, std::move(info), std::move(leftover), std::move(place), std::move(filter));
       revoker.adopted(revocations_seen);
     });
     return true;
@@ -590,6 +612,8 @@ int serve(const ServeOptions& opt) {
     log::error("cannot listen on {}: {}", opt.listen, std::strerror(errno));
     return 1;
   }
+  HttpRedirect redirect;
+  if (!opt.http_redirect.empty() && !redirect.start(redirect_host, redirect_port, port)) return 1;
   loop.start();
   if (opt.snmp_trap_listen != "off") {
     loop.post([&trap_receiver, listen = opt.snmp_trap_listen] {
@@ -616,17 +640,23 @@ int serve(const ServeOptions& opt) {
 
   std::string shown_host = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
   if (shown_host.find(':') != std::string::npos) shown_host = "[" + shown_host + "]";
-  log::info("telltale {} listening on http://{}:{} (data in {})", TELLTALE_VERSION, shown_host,
-            port, data_dir);
+  const char* scheme = *tls ? "https" : "http";
+  log::info("telltale {} listening on {}://{}:{} (data in {})", TELLTALE_VERSION, scheme,
+            shown_host, port, data_dir);
   if (auto code = auth.setup_code()) {
-    log::info("first run: open http://{}:{}/ in a browser and create the admin account", shown_host,
-              port);
+    log::info("first run: open {}://{}:{}/ in a browser and create the admin account", scheme,
+              shown_host, port);
     log::info("setup code: {}", *code);
     log::info("(or from a shell: telltale user add NAME --role admin --password-stdin --data {})",
               data_dir);
   }
 
-  log::info("received {}, stopping", signals.wait());
+  log::info("received {}, stopping", signals.wait([&tls] {
+    if (!*tls) return log::info("received SIGHUP: no certificate to reload");
+    if (auto reloaded = (*tls)->reload(); !reloaded.ok())
+      return log::error("tls: kept the certificate in use: {}", reloaded.error().message);
+    log::info("tls: reloaded {}", (*tls)->cert_file());
+  }));
   server.shutdown();
   http_thread.join();
   dispatcher.stop();

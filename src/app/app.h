@@ -35,6 +35,11 @@ struct ServeOptions {
   std::int64_t backup_every_ms = 0;
   int backup_keep = 7;
   std::string backup_dir;
+  // HTTPS (app/https.h): a PEM certificate and key, reloaded on SIGHUP, or a self-signed pair
+  // made once in DATA/tls; and a plain-HTTP HOST:PORT that redirects to it.
+  std::string tls_cert, tls_key;
+  bool tls_self_signed = false;
+  std::string http_redirect;
 };
 
 // /var/lib/telltale for root, else $XDG_DATA_HOME/telltale or ~/.local/share/telltale.

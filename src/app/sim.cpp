@@ -170,6 +170,7 @@ int sim(const SimOptions& opt) {
     fmt::print(stderr, "telltale sim: --hub {}: {}\n", opt.hub, hub.error().message);
     return 2;
   }
+  hub.value().ca_file = opt.ca_file;
   const auto interval_ms = parse_duration_ms(opt.interval);
   const auto duration_ms =
       opt.duration.empty() ? std::optional<std::int64_t>(0) : parse_duration_ms(opt.duration);

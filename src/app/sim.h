@@ -12,7 +12,8 @@ namespace tt::app {
 
 struct SimOptions {
   std::string hub;
-  std::string token;  // an enrolment token, or an api/admin API token
+  std::string ca_file;  // https: client::ServerUrl::ca_file
+  std::string token;    // an enrolment token, or an api/admin API token
   int agents = 10;
   int series = 300;
   std::string interval = "10s";

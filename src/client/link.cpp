@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -38,6 +41,16 @@ Error bad_reply(std::string message) {
 Error invalid_url(std::string message) {
   return Error::make(ErrorKind::validation, "HUB_URL_INVALID", std::move(message));
 }
+Error tls_error(std::string message) {
+  unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    message += fmt::format(" ({})", buf);
+  }
+  return Error::make(ErrorKind::bad_gateway, "HUB_TLS", std::move(message));
+}
 
 int ms_until(Clock::time_point until) {
   const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
@@ -62,6 +75,51 @@ struct Socket {
   }
   int release() { return std::exchange(fd, -1); }
 };
+
+// A connection's socket and, with TLS, its session: every byte goes through the session.
+struct Peer {
+  int fd;
+  ssl_st* ssl;
+};
+
+// What a TLS call's outcome means as send()/recv() would say it: bytes, 0 at the end, or -1
+// with errno (EAGAIN: poll for `wait`).
+ssize_t tls_io(ssl_st* ssl, int rc, short& wait) {
+  if (rc > 0) return rc;
+  switch (SSL_get_error(ssl, rc)) {
+    case SSL_ERROR_ZERO_RETURN:
+      return 0;
+    case SSL_ERROR_WANT_READ:
+      wait = POLLIN;
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_WANT_WRITE:
+      wait = POLLOUT;
+      errno = EAGAIN;
+      return -1;
+    default:
+      ERR_clear_error();
+      errno = ECONNRESET;
+      return -1;
+  }
+}
+
+ssize_t send_some(Peer p, std::string_view data, short& wait) {
+  wait = POLLOUT;
+  if (!p.ssl) return ::send(p.fd, data.data(), data.size(), MSG_NOSIGNAL);
+  ERR_clear_error();
+  return tls_io(
+      p.ssl,
+      SSL_write(p.ssl, data.data(), static_cast<int>(std::min<std::size_t>(data.size(), 1 << 20))),
+      wait);
+}
+
+ssize_t recv_some(Peer p, char* buf, std::size_t size, short& wait) {
+  wait = POLLIN;
+  if (!p.ssl) return ::recv(p.fd, buf, size, 0);
+  ERR_clear_error();
+  return tls_io(p.ssl, SSL_read(p.ssl, buf, static_cast<int>(size)), wait);
+}
 
 // A non-blocking socket connected to the first of the hub's addresses that answers, from
 // `source` (an IPv4 address) when one is given.
@@ -106,9 +164,10 @@ Result<int> connect_tcp(const ServerUrl& hub, Clock::time_point deadline,
   return unreachable(fmt::format("connecting to {}:{}: {}", hub.host, hub.port, why));
 }
 
-Result<void> write_all(int fd, std::string_view data, Clock::time_point deadline) {
+Result<void> write_all(Peer p, std::string_view data, Clock::time_point deadline) {
   while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    short wait = POLLOUT;
+    const ssize_t n = send_some(p, data, wait);
     if (n > 0) {
       data.remove_prefix(static_cast<std::size_t>(n));
       continue;
@@ -116,7 +175,7 @@ Result<void> write_all(int fd, std::string_view data, Clock::time_point deadline
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
       return unreachable(fmt::format("sending to the hub: {}", std::strerror(errno)));
-    const int ready = wait_for(fd, POLLOUT, deadline);
+    const int ready = wait_for(p.fd, wait, deadline);
     if (ready == 0) return timed_out("the hub took nothing more in time");
     if (ready < 0) return unreachable(fmt::format("sending to the hub: {}", std::strerror(errno)));
   }
@@ -125,10 +184,11 @@ Result<void> write_all(int fd, std::string_view data, Clock::time_point deadline
 
 // Appends what `fd` has to `out`, waiting until `until`: the number of bytes, 0 at the end of the
 // stream, nullopt when nothing came in time.
-Result<std::optional<std::size_t>> read_some(int fd, std::string& out, Clock::time_point until) {
+Result<std::optional<std::size_t>> read_some(Peer p, std::string& out, Clock::time_point until) {
   for (;;) {
     char buf[kReadBytes];
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    short wait = POLLIN;
+    const ssize_t n = recv_some(p, buf, sizeof buf, wait);
     if (n >= 0) {
       out.append(buf, static_cast<std::size_t>(n));
       return std::optional<std::size_t>(static_cast<std::size_t>(n));
@@ -136,7 +196,7 @@ Result<std::optional<std::size_t>> read_some(int fd, std::string& out, Clock::ti
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK)
       return unreachable(fmt::format("reading from the hub: {}", std::strerror(errno)));
-    const int ready = wait_for(fd, POLLIN, until);
+    const int ready = wait_for(p.fd, wait, until);
     if (ready == 0) return std::optional<std::size_t>();
     if (ready < 0)
       return unreachable(fmt::format("reading from the hub: {}", std::strerror(errno)));
@@ -144,11 +204,11 @@ Result<std::optional<std::size_t>> read_some(int fd, std::string& out, Clock::ti
 }
 
 // Reads up to the end of a response head; `data` keeps what came after it.
-Result<ws::ResponseHead> read_head(int fd, std::string& data, Clock::time_point deadline) {
+Result<ws::ResponseHead> read_head(Peer p, std::string& data, Clock::time_point deadline) {
   std::size_t end;
   while ((end = data.find("\r\n\r\n")) == std::string::npos) {
     if (data.size() > kMaxHeadBytes) return bad_reply("the server's answer has an endless head");
-    auto n = TT_TRY(read_some(fd, data, deadline));
+    auto n = TT_TRY(read_some(p, data, deadline));
     if (!n) return timed_out("the hub did not answer in time");
     if (*n == 0) return unreachable("the server closed the connection without an answer");
   }
@@ -192,7 +252,7 @@ Result<std::optional<std::string>> decode_chunked(std::string_view data, std::si
 }
 
 // The body after `head`, whose bytes so far are `data`.
-Result<std::string> read_body(int fd, const ws::ResponseHead& head, std::string& data,
+Result<std::string> read_body(Peer p, const ws::ResponseHead& head, std::string& data,
                               Clock::time_point deadline, std::size_t max) {
   if (head.status == 204 || head.status == 304) return std::string();
   const bool chunked = ws::has_token(head.header("Transfer-Encoding"), "chunked");
@@ -211,7 +271,7 @@ Result<std::string> read_body(int fd, const ws::ResponseHead& head, std::string&
       return std::move(data);
     }
     if (data.size() > max + kMaxHeadBytes) return bad_reply("the server's answer is too large");
-    auto n = TT_TRY(read_some(fd, data, deadline));
+    auto n = TT_TRY(read_some(p, data, deadline));
     if (!n) return timed_out("the server's answer did not come whole in time");
     if (*n > 0) continue;
     if (chunked || length) return unreachable("the server closed the connection inside its answer");
@@ -220,22 +280,80 @@ Result<std::string> read_body(int fd, const ws::ResponseHead& head, std::string&
   }
 }
 
+using SslPtr = std::unique_ptr<ssl_st, SslFree>;
+
+// A TLS session over the connected socket, its handshake done within `deadline`: the hub's
+// certificate verified against ca_file's CAs, or the system's, and for the URL's host (a name,
+// sent as SNI too, or an address).
+Result<SslPtr> start_tls(int fd, const ServerUrl& hub, Clock::time_point deadline) {
+  ERR_clear_error();
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
+                                                        SSL_CTX_free);
+  if (!ctx) return tls_error("cannot make a TLS context");
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  SSL_CTX_set_options(ctx.get(), SSL_OP_IGNORE_UNEXPECTED_EOF);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (hub.ca_file.empty()
+          ? SSL_CTX_set_default_verify_paths(ctx.get()) != 1
+          : SSL_CTX_load_verify_locations(ctx.get(), hub.ca_file.c_str(), nullptr) != 1)
+    return tls_error(hub.ca_file.empty() ? "cannot load the system's CAs"
+                                         : "cannot read the CA file " + hub.ca_file);
+  SslPtr ssl(SSL_new(ctx.get()));
+  if (!ssl) return tls_error("cannot make a TLS session");
+  SSL_set_fd(ssl.get(), fd);
+  in6_addr ignored;
+  const bool address = ::inet_pton(AF_INET, hub.host.c_str(), &ignored) == 1 ||
+                       ::inet_pton(AF_INET6, hub.host.c_str(), &ignored) == 1;
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
+  if (address ? X509_VERIFY_PARAM_set1_ip_asc(param, hub.host.c_str()) != 1
+              : (SSL_set_tlsext_host_name(ssl.get(), hub.host.c_str()) != 1 ||
+                 SSL_set1_host(ssl.get(), hub.host.c_str()) != 1))
+    return tls_error("cannot verify for " + hub.host);
+  for (;;) {
+    ERR_clear_error();
+    const int rc = SSL_connect(ssl.get());
+    if (rc == 1) return ssl;
+    const int error = SSL_get_error(ssl.get(), rc);
+    if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) {
+      const long verify = SSL_get_verify_result(ssl.get());
+      if (verify != X509_V_OK)
+        return tls_error(fmt::format("the certificate of {} is not trusted: {}", hub.host,
+                                     X509_verify_cert_error_string(verify)));
+      return tls_error(fmt::format("the TLS handshake with {}:{} failed", hub.host, hub.port));
+    }
+    const int ready = wait_for(fd, error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+    if (ready == 0)
+      return timed_out(fmt::format("the TLS handshake with {}:{}", hub.host, hub.port));
+    if (ready < 0) return unreachable(fmt::format("the TLS handshake: {}", std::strerror(errno)));
+  }
+}
+
+// A connection to the hub, with its TLS session when the URL asks for one.
+Result<std::pair<int, SslPtr>> open_link(const ServerUrl& hub, Clock::time_point deadline,
+                                         const std::string& source) {
+  Socket s{TT_TRY(connect_tcp(hub, deadline, source))};
+  SslPtr ssl;
+  if (hub.tls) ssl = TT_TRY(start_tls(s.fd, hub, deadline));
+  return std::pair<int, SslPtr>(s.release(), std::move(ssl));
+}
+
 }  // namespace
+
+void SslFree::operator()(ssl_st* ssl) const { SSL_free(ssl); }
 
 std::string ServerUrl::host_header() const {
   const bool v6 = host.find(':') != std::string::npos;
   const std::string name = v6 ? "[" + host + "]" : host;
-  return port == 80 ? name : fmt::format("{}:{}", name, port);
+  return port == (tls ? 443 : 80) ? name : fmt::format("{}:{}", name, port);
 }
 
 Result<ServerUrl> parse_server_url(std::string_view url) {
   const std::size_t sep = url.find("://");
   if (sep == std::string_view::npos) return invalid_url("the hub's URL needs http://");
   const std::string scheme = ascii_lower(url.substr(0, sep));
-  if (scheme == "https" || scheme == "wss")
-    return Error::make(ErrorKind::validation, "TLS_UNSUPPORTED",
-                       "the agent speaks plain http:// to its hub for now, not TLS");
-  if (scheme != "http") return invalid_url("the hub's URL needs http://");
+  if (scheme != "http" && scheme != "https" && scheme != "ws" && scheme != "wss")
+    return invalid_url("the hub's URL needs http:// or https://");
   for (char c : url)
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F)
       return invalid_url("the hub's URL has a space or a control character");
@@ -247,6 +365,8 @@ Result<ServerUrl> parse_server_url(std::string_view url) {
       authority.find('@') != std::string_view::npos)
     return invalid_url("the hub's URL takes no user, query or fragment");
   ServerUrl hub;
+  hub.tls = scheme == "https" || scheme == "wss";
+  hub.port = hub.tls ? 443 : 80;
   std::optional<std::string_view> port;
   if (authority.starts_with("[")) {
     const std::size_t close = authority.find(']');
@@ -277,7 +397,9 @@ Result<HttpReply> request(const ServerUrl& server, std::string_view method, std:
                           std::string_view bearer, std::string_view json_body,
                           std::chrono::milliseconds timeout, std::size_t max_reply_bytes) {
   const auto deadline = Clock::now() + timeout;
-  Socket s{TT_TRY(connect_tcp(server, deadline, {}))};
+  auto [fd, ssl] = TT_TRY(open_link(server, deadline, {}));
+  Socket s{fd};
+  const Peer p{fd, ssl.get()};
   const bool with_body = !json_body.empty() || method == "POST" || method == "PATCH";
   const std::string head = fmt::format(
       "{} {}{} HTTP/1.1\r\n"
@@ -292,24 +414,26 @@ Result<HttpReply> request(const ServerUrl& server, std::string_view method, std:
       with_body ? fmt::format("Content-Type: application/json\r\nContent-Length: {}\r\n",
                               json_body.size())
                 : "");
-  TT_TRY(write_all(s.fd, head, deadline));
-  TT_TRY(write_all(s.fd, json_body, deadline));
+  TT_TRY(write_all(p, head, deadline));
+  TT_TRY(write_all(p, json_body, deadline));
   std::string data;
-  const auto reply_head = TT_TRY(read_head(s.fd, data, deadline));
+  const auto reply_head = TT_TRY(read_head(p, data, deadline));
   HttpReply reply;
   reply.status = reply_head.status;
-  reply.body = TT_TRY(read_body(s.fd, reply_head, data, deadline, max_reply_bytes));
+  reply.body = TT_TRY(read_body(p, reply_head, data, deadline, max_reply_bytes));
   return reply;
 }
 
-WsLink::WsLink(int fd, WsLinkOptions options)
+WsLink::WsLink(int fd, SslPtr ssl, WsLinkOptions options)
     : m_fd(fd),
+      m_ssl(std::move(ssl)),
       m_options(options),
       m_parser(options.max_message_bytes, ws::Role::client),
       m_last_received(Clock::now()) {}
 
 WsLink::WsLink(WsLink&& other) noexcept
     : m_fd(std::exchange(other.m_fd, -1)),
+      m_ssl(std::move(other.m_ssl)),
       m_options(other.m_options),
       m_parser(std::move(other.m_parser)),
       m_inbox(std::move(other.m_inbox)),
@@ -323,6 +447,7 @@ WsLink& WsLink::operator=(WsLink&& other) noexcept {
   if (this != &other) {
     drop_socket();
     m_fd = std::exchange(other.m_fd, -1);
+    m_ssl = std::move(other.m_ssl);
     m_options = other.m_options;
     m_parser = std::move(other.m_parser);
     m_inbox = std::move(other.m_inbox);
@@ -338,6 +463,7 @@ WsLink& WsLink::operator=(WsLink&& other) noexcept {
 WsLink::~WsLink() { drop_socket(); }
 
 void WsLink::drop_socket() {
+  m_ssl.reset();
   if (m_fd >= 0) ::close(m_fd);
   m_fd = -1;
 }
@@ -351,15 +477,17 @@ Error WsLink::fail(Error error) {
 Result<WsLink> WsLink::connect(const ServerUrl& hub, std::string_view path, std::string_view bearer,
                                std::chrono::milliseconds timeout, WsLinkOptions options) {
   const auto deadline = Clock::now() + timeout;
-  Socket s{TT_TRY(connect_tcp(hub, deadline, options.source))};
+  auto [fd, ssl] = TT_TRY(open_link(hub, deadline, options.source));
+  Socket s{fd};
+  const Peer p{fd, ssl.get()};
   const std::string key = ws::random_key();
   TT_TRY(write_all(
-      s.fd, ws::upgrade_request(hub.host_header(), hub.prefix + std::string(path), bearer, key),
+      p, ws::upgrade_request(hub.host_header(), hub.prefix + std::string(path), bearer, key),
       deadline));
   std::string data;
-  const auto head = TT_TRY(read_head(s.fd, data, deadline));
+  const auto head = TT_TRY(read_head(p, data, deadline));
   TT_TRY(ws::check_upgrade_response(head, key));
-  WsLink link(s.release(), options);
+  WsLink link(s.release(), std::move(ssl), options);
   if (!data.empty()) TT_TRY(link.feed(data));  // frames sent right after the 101
   return link;
 }
@@ -380,7 +508,8 @@ Result<void> WsLink::send_frame(ws::Opcode opcode, std::string_view payload) {
   std::string frame;
   ws::append_masked_frame(frame, opcode, payload, ws::random_mask_key());
   if (opcode == ws::Opcode::close) m_close_sent = true;
-  if (auto sent = write_all(m_fd, frame, Clock::now() + m_options.send_timeout); !sent)
+  if (auto sent = write_all({m_fd, m_ssl.get()}, frame, Clock::now() + m_options.send_timeout);
+      !sent)
     return fail(std::move(sent).error());
   return ok();
 }
@@ -393,10 +522,14 @@ Result<void> WsLink::send_binary(std::string_view bytes) {
 
 Result<void> WsLink::read_into_inbox(Clock::time_point until) {
   std::string data;
-  auto n = read_some(m_fd, data, until);
+  auto n = read_some({m_fd, m_ssl.get()}, data, until);
   if (!n) return fail(std::move(n).error());
   if (!*n) return ok();  // nothing yet
   if (**n == 0) return fail(unreachable("the hub dropped the connection"));
+  // Bytes TLS holds already decrypted would not wake a caller that polls fd().
+  while (m_ssl && SSL_pending(m_ssl.get()) > 0)
+    if (auto more = read_some({m_fd, m_ssl.get()}, data, Clock::now()); !more || !*more || !**more)
+      break;
   m_last_received = Clock::now();
   m_pong_due.reset();  // anything from the hub shows it is there
   return feed(data);
@@ -460,7 +593,7 @@ void WsLink::close(std::uint16_t code, std::string_view reason) {
     const auto until = Clock::now() + kCloseWait;
     std::string ignored;
     for (;;) {
-      auto n = read_some(m_fd, ignored, until);
+      auto n = read_some({m_fd, m_ssl.get()}, ignored, until);
       if (!n || !*n || **n == 0) break;
       ignored.clear();
     }

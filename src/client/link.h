@@ -1,6 +1,7 @@
 // client/link.h — a blocking client of a Telltale server, for the agent (registration, then its
 // batches on a WebSocket), `telltale sim` and `telltale ctl`: the server's URL, one HTTP request,
-// and one WebSocket, over plain TCP for now. Blocking: no loop and no thread of its
+// and one WebSocket, over TCP or TLS (OpenSSL, the certificate verified against the system's CAs or
+// a given CA file, and the server's name or address). Blocking: no loop and no thread of its
 // own; every call waits in poll() at most its timeout. Name resolution is getaddrinfo's and waits
 // as long as the system's resolver does. A WsLink belongs to one thread at a time.
 #pragma once
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,19 +17,28 @@
 #include "core/result.h"
 #include "ws/frame.h"
 
+struct ssl_st;
+
 namespace tt::client {
 
 struct ServerUrl {
   std::string host;  // a name or an address; an IPv6 one without its brackets
   std::uint16_t port = 80;
   std::string prefix;  // where the hub's paths start: "" or "/path", never ending in "/"
+  bool tls = false;    // https:// or wss://
+  // With tls: the PEM file of the CAs to trust instead of the system's (a self-signed hub).
+  std::string ca_file;
   // The Host header's value: "host", "host:port", "[v6]:port".
   std::string host_header() const;
 };
 
-// "http://host[:port][/prefix]" (a trailing "/" is dropped). Errors: TLS_UNSUPPORTED for https://
-// and wss:// (not built yet), HUB_URL_INVALID for the rest.
+// "http://host[:port][/prefix]", or https://, ws:// and wss:// (a trailing "/" is dropped); the
+// port defaults to 80, or 443 with TLS. Error: HUB_URL_INVALID.
 Result<ServerUrl> parse_server_url(std::string_view url);
+
+struct SslFree {
+  void operator()(ssl_st* ssl) const;
+};
 
 struct HttpReply {
   int status = 0;
@@ -40,7 +51,7 @@ inline constexpr std::size_t kMaxReplyBytes = 1 << 20;
 // "Authorization: Bearer <bearer>" (none when empty) and `json_body` (sent as JSON when not empty,
 // or for a POST or PATCH), on a connection of its own, and returns the reply whatever its status;
 // the body (by Content-Length, chunked, or up to the close) at most `max_reply_bytes`. The whole
-// exchange takes at most `timeout`. Errors: HUB_UNREACHABLE, HUB_TIMEOUT, HUB_BAD_REPLY.
+// exchange takes at most `timeout`. Errors: HUB_UNREACHABLE, HUB_TIMEOUT, HUB_BAD_REPLY, HUB_TLS.
 Result<HttpReply> request(const ServerUrl& server, std::string_view method, std::string_view path,
                           std::string_view bearer, std::string_view json_body,
                           std::chrono::milliseconds timeout,
@@ -70,8 +81,8 @@ struct WsLinkOptions {
 class WsLink {
  public:
   // Connects, sends the upgrade with the bearer token and checks the 101, within `timeout`.
-  // Errors: HUB_UNREACHABLE, HUB_TIMEOUT, HUB_BAD_REPLY, WS_BAD_RESPONSE, and WS_UPGRADE_REFUSED
-  // (kind unauthenticated for a 401: the token is not, or no longer, valid).
+  // Errors: HUB_UNREACHABLE, HUB_TIMEOUT, HUB_BAD_REPLY, HUB_TLS, WS_BAD_RESPONSE,
+  // WS_UPGRADE_REFUSED (kind unauthenticated for a 401: the token is not, or no longer, valid).
   static Result<WsLink> connect(const ServerUrl& hub, std::string_view path,
                                 std::string_view bearer, std::chrono::milliseconds timeout,
                                 WsLinkOptions options = {});
@@ -113,7 +124,7 @@ class WsLink {
 
  private:
   using Clock = std::chrono::steady_clock;
-  WsLink(int fd, WsLinkOptions options);
+  WsLink(int fd, std::unique_ptr<ssl_st, SslFree> ssl, WsLinkOptions options);
 
   Error fail(Error error);  // closes the socket and keeps the error for later calls
   Result<void> send_frame(ws::Opcode opcode, std::string_view payload);
@@ -124,6 +135,7 @@ class WsLink {
   void drop_socket();
 
   int m_fd = -1;
+  std::unique_ptr<ssl_st, SslFree> m_ssl;  // with TLS
   WsLinkOptions m_options;
   ws::FrameParser m_parser;
   std::deque<ws::Message> m_inbox;

@@ -83,10 +83,12 @@ Result<void> read_config(const std::string& path, Target& target) {
       if (target.server.empty()) target.server = value;
     } else if (key == "token") {
       if (target.token.empty()) target.token = value;
+    } else if (key == "ca_file") {
+      if (target.ca_file.empty()) target.ca_file = value;
     } else {
       return Error::make(
           ErrorKind::invalid_input, "CTL_CONFIG",
-          fmt::format("{}:{}: unknown key \"{}\" (server, token)", path, number, key));
+          fmt::format("{}:{}: unknown key \"{}\" (server, token, ca_file)", path, number, key));
     }
   }
   return {};
@@ -125,7 +127,7 @@ Result<json> unwrap(int status, const json& doc) {
 
 int exit_code(const Error& error) {
   if (error.code == "HUB_UNREACHABLE" || error.code == "HUB_TIMEOUT" ||
-      error.code == "HUB_BAD_REPLY" || error.code == "CTL_BAD_REPLY" ||
+      error.code == "HUB_BAD_REPLY" || error.code == "CTL_BAD_REPLY" || error.code == "HUB_TLS" ||
       error.code == "WS_BAD_RESPONSE" || error.code == "HUB_CLOSED")
     return kUnreachable;
   switch (error.kind) {
@@ -157,10 +159,13 @@ Result<Api> Api::open(Target target) {
     if (const char* env = std::getenv("TELLTALE_SERVER")) target.server = env;
   if (target.token.empty())
     if (const char* env = std::getenv("TELLTALE_TOKEN")) target.token = env;
+  if (target.ca_file.empty())
+    if (const char* env = std::getenv("TELLTALE_CA_FILE")) target.ca_file = env;
   if (target.config.empty()) target.config = default_config_path();
   if (!target.config.empty()) TT_TRY(read_config(target.config, target));
   if (target.server.empty()) target.server = "http://127.0.0.1:8470";
   auto url = TT_TRY(client::parse_server_url(target.server));
+  url.ca_file = target.ca_file;
   return Api(std::move(target), std::move(url));
 }
 

@@ -16,9 +16,10 @@ namespace tt::ctl {
 
 // What the command line was given, before the environment and the file fill the gaps.
 struct Target {
-  std::string server;  // --server, TELLTALE_SERVER, `server = ...`; default http://127.0.0.1:8470
-  std::string token;   // --token, TELLTALE_TOKEN, `token = ...`
-  std::string config;  // the file; default $XDG_CONFIG_HOME/telltale/ctl.conf or ~/.config/...
+  std::string server;   // --server, TELLTALE_SERVER, `server = ...`; default http://127.0.0.1:8470
+  std::string token;    // --token, TELLTALE_TOKEN, `token = ...`
+  std::string ca_file;  // --ca-file, TELLTALE_CA_FILE, `ca_file = ...`: an https server's CA
+  std::string config;   // the file; default $XDG_CONFIG_HOME/telltale/ctl.conf or ~/.config/...
   std::chrono::milliseconds timeout{30'000};
 };
 
@@ -38,7 +39,7 @@ int fail(const Error& error);
 
 class Api {
  public:
-  // Errors: CTL_CONFIG (the file does not parse), HUB_URL_INVALID, TLS_UNSUPPORTED.
+  // Errors: CTL_CONFIG (the file does not parse), HUB_URL_INVALID.
   static Result<Api> open(Target target);
 
   // One request; the envelope's `data` (null for a 204), or the server's error (its code,

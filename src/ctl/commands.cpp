@@ -456,8 +456,11 @@ void target_options(CLI::App* app, State& s) {
   app->add_option("--server", s.target.server,
                   "The server's URL (or TELLTALE_SERVER; default http://127.0.0.1:8470)");
   app->add_option("--token", s.target.token, "An API token (or TELLTALE_TOKEN)");
+  app->add_option("--ca-file", s.target.ca_file,
+                  "The CA of an https server's certificate, when not the system's (or "
+                  "TELLTALE_CA_FILE)");
   app->add_option("--config", s.target.config,
-                  "A file of server = URL and token = TOKEN lines (default "
+                  "A file of server =, token = and ca_file = lines (default "
                   "~/.config/telltale/ctl.conf)");
 }
 

@@ -2,10 +2,15 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "core/metrics.h"
@@ -89,8 +94,11 @@ std::string client_key(const sockaddr_storage& peer) {
   return std::string(buf) + "/64";
 }
 
+void SslFree::operator()(ssl_st* ssl) const { SSL_free(ssl); }
+
 Connection::~Connection() {
   if (fd < 0) return;
+  if (ssl && handshaken && !m_tls_done) (void)SSL_shutdown(ssl.get());  // close_notify, no wait
   ::shutdown(fd, SHUT_RDWR);
   ::close(fd);
   m_limits.release(client);
@@ -102,9 +110,85 @@ std::shared_ptr<void> Connection::hand_over() {
       nullptr, [limits = &m_limits, client = client](void*) { limits->release(client); });
 }
 
+Connection::Io Connection::handshake() {
+  ERR_clear_error();
+  int rc = SSL_do_handshake(ssl.get());
+  if (rc == 1) {
+    handshaken = true;
+    return Io::done;
+  }
+  switch (SSL_get_error(ssl.get(), rc)) {
+    case SSL_ERROR_WANT_READ:
+      return Io::want_read;
+    case SSL_ERROR_WANT_WRITE:
+      return Io::want_write;
+    default:
+      m_tls_done = true;
+      return Io::failed;
+  }
+}
+
+namespace {
+
+// An OpenSSL call's outcome as read()/write() would tell it.
+ssize_t tls_result(ssl_st* ssl, int rc, bool& want_write, bool& failed) {
+  if (rc > 0) return rc;
+  switch (SSL_get_error(ssl, rc)) {
+    case SSL_ERROR_ZERO_RETURN:
+      return 0;  // close_notify (or, with SSL_OP_IGNORE_UNEXPECTED_EOF, a bare end)
+    case SSL_ERROR_WANT_READ:
+      want_write = false;
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_WANT_WRITE:
+      want_write = true;
+      errno = EAGAIN;
+      return -1;
+    default:
+      failed = true;
+      errno = ECONNRESET;
+      return -1;
+  }
+}
+
+}  // namespace
+
+ssize_t Connection::read_now(char* data, std::size_t size) {
+  if (!ssl) return ::recv(fd, data, size, MSG_DONTWAIT);
+  ERR_clear_error();
+  int rc = SSL_read(ssl.get(), data, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
+  return tls_result(ssl.get(), rc, m_want_write, m_tls_done);
+}
+
+ssize_t Connection::write_now(const char* data, std::size_t size) {
+  if (!ssl) return ::send(fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (size == 0) return 0;
+  ERR_clear_error();
+  int rc = SSL_write(ssl.get(), data, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
+  return tls_result(ssl.get(), rc, m_want_write, m_tls_done);
+}
+
+bool Connection::read_pending() const { return ssl && SSL_pending(ssl.get()) > 0; }
+
+short Connection::wait_events(short wanted) const { return ssl && m_want_write ? POLLOUT : wanted; }
+
+void Connection::shutdown_write() {
+  if (ssl && handshaken && !m_tls_done) {
+    (void)SSL_shutdown(ssl.get());
+    m_tls_done = true;
+  }
+  ::shutdown(fd, SHUT_WR);
+}
+
 void send_error_answer(int fd, int status, const Error& error) {
   auto answer = raw_error_response(status, error, random_hex(8));
   (void)!::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+void send_error_answer(Connection& conn, int status, const Error& error) {
+  auto answer =
+      raw_error_response(status, error, random_hex(8), conn.ssl ? Scheme::https : Scheme::http);
+  (void)conn.write_now(answer.data(), answer.size());
 }
 
 }  // namespace tt::http

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <cstddef>
@@ -15,7 +16,14 @@
 
 #include "core/result.h"
 
+struct ssl_st;
+
 namespace tt::http {
+
+struct SslFree {
+  void operator()(ssl_st* ssl) const;
+};
+using SslPtr = std::unique_ptr<ssl_st, SslFree>;
 
 class ConnectionLimits {
  public:
@@ -62,7 +70,27 @@ struct Connection {
   // a WebSocket is an open descriptor like any other. The limits must outlive the handle.
   std::shared_ptr<void> hand_over();
 
+  // An HTTPS connection's I/O goes through `ssl`, on the socket made non-blocking; a plain one's
+  // straight to the socket.
+  enum class Io { done, want_read, want_write, failed };
+  // Advances the TLS handshake without waiting.
+  Io handshake();
+  // Reads what has arrived without waiting: bytes (> 0), 0 at the end, or -1 with errno (EAGAIN
+  // when nothing has; then wait for wait_events(POLLIN)).
+  ssize_t read_now(char* data, std::size_t size);
+  // Writes what the socket takes without waiting: bytes, or -1 with errno (EAGAIN: full).
+  ssize_t write_now(const char* data, std::size_t size);
+  // Whether TLS holds bytes already read from the socket, which poll() would not announce.
+  bool read_pending() const;
+  // What to poll for before retrying a read (POLLIN) or write (POLLOUT) that found nothing:
+  // TLS may need the other direction first.
+  short wait_events(short wanted) const;
+  // Stops sending: TLS's close_notify first, then the socket's write side.
+  void shutdown_write();
+
   int fd;
+  SslPtr ssl;
+  bool handshaken = false;  // of `ssl`
   std::string client;
   std::string buffer;             // bytes read and not served yet: part of a head, a head, a body
   std::size_t requests_left = 0;  // before the connection is closed (keep-alive max count)
@@ -70,10 +98,13 @@ struct Connection {
 
  private:
   ConnectionLimits& m_limits;
+  bool m_want_write = false;  // the last TLS operation waits for the socket to take bytes
+  bool m_tls_done = false;    // TLS failed or sent its close_notify: nothing more to send
 };
 
 // Sends an error answer (the envelope, Connection: close) without waiting: when the socket
 // cannot take it at once the client is not reading anyway.
 void send_error_answer(int fd, int status, const Error& error);
+void send_error_answer(Connection& conn, int status, const Error& error);
 
 }  // namespace tt::http

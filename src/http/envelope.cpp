@@ -54,7 +54,8 @@ const std::vector<std::pair<std::string, std::string>>& security_headers() {
   return h;
 }
 
-std::string raw_error_response(int status, const Error& e, const std::string& request_id) {
+std::string raw_error_response(int status, const Error& e, const std::string& request_id,
+                               Scheme scheme) {
   const char* reason = "Error";
   switch (status) {
     case 400:
@@ -100,6 +101,8 @@ std::string raw_error_response(int status, const Error& e, const std::string& re
       "Connection: close\r\nCache-Control: no-store\r\nX-Request-ID: {}\r\n",
       status, reason, body.size(), request_id);
   for (const auto& [k, v] : security_headers()) out += k + ": " + v + "\r\n";
+  if (scheme == Scheme::https)
+    out += kStrictTransportSecurity.first + ": " + kStrictTransportSecurity.second + "\r\n";
   if (status == 426) out += "Sec-WebSocket-Version: 13\r\n";
   return out + "\r\n" + body;
 }

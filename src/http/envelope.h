@@ -26,9 +26,15 @@ std::string list_body(const nlohmann::json& items, std::int64_t total, const Pag
                       const std::string& request_id);
 std::string error_body(const Error& e, const std::string& request_id);
 
+// What every HTTPS answer carries besides: browsers that saw it use nothing but HTTPS for a year.
+inline const std::pair<std::string, std::string> kStrictTransportSecurity{
+    "Strict-Transport-Security", "max-age=31536000"};
+enum class Scheme { http, https };
+
 // A whole HTTP/1.1 error response, for the answers written outside cpp-httplib (refused request
 // heads and connections, refused WebSocket upgrades, bodies refused before parsing). Closes the
 // connection.
-std::string raw_error_response(int status, const Error& e, const std::string& request_id);
+std::string raw_error_response(int status, const Error& e, const std::string& request_id,
+                               Scheme scheme = Scheme::http);
 
 }  // namespace tt::http

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -77,7 +78,7 @@ void ConnectionParker::add(Entry entry, bool registered) {
   if (m_stopped) return;  // the entry's connection closes
   int fd = entry.conn->fd;
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+  ev.events = (entry.want_write ? EPOLLOUT : EPOLLIN) | EPOLLRDHUP | EPOLLONESHOT;
   ev.data.fd = fd;
   if (::epoll_ctl(m_epoll, registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0) return;
   m_waiting.emplace(fd, std::move(entry));
@@ -92,7 +93,8 @@ void ConnectionParker::park(std::unique_ptr<Connection> conn) {
 }
 
 void ConnectionParker::start_closing(Entry& entry, Clock::time_point now) {
-  ::shutdown(entry.conn->fd, SHUT_WR);
+  entry.conn->shutdown_write();
+  entry.want_write = false;
   entry.conn->buffer.clear();
   entry.waiting = Waiting::close;
   entry.deadline = now + kLinger;
@@ -172,16 +174,23 @@ void ConnectionParker::accept_new(Clock::time_point now) {
       verdict = m_limits.admit(client);
     if (verdict != ConnectionLimits::Verdict::admitted) {
       refused_family().counter({{"reason", reason_label(verdict)}}).inc();
-      send_error_answer(fd, 503,
-                        Error::make(ErrorKind::unavailable, "TOO_MANY_CONNECTIONS",
-                                    verdict == ConnectionLimits::Verdict::over_client_cap
-                                        ? "too many connections from this address"
-                                        : "too many connections"));
+      // A TLS client could not read a plain answer, and the handshake would cost what the
+      // caps save: it is closed at once.
+      if (!m_options.tls)
+        send_error_answer(fd, 503,
+                          Error::make(ErrorKind::unavailable, "TOO_MANY_CONNECTIONS",
+                                      verdict == ConnectionLimits::Verdict::over_client_cap
+                                          ? "too many connections from this address"
+                                          : "too many connections"));
       ::close(fd);
       continue;
     }
     auto conn = std::make_unique<Connection>(fd, std::move(client), m_limits);
     conn->requests_left = m_options.requests_per_connection;
+    if (m_options.tls && !(conn->ssl = m_options.tls->accept(fd))) {
+      count_handshake("failed");
+      continue;  // closes
+    }
     std::lock_guard lock(m_mutex);
     add(Entry{std::move(conn), Waiting::head, now, now + m_options.idle_timeout}, false);
   }
@@ -216,9 +225,25 @@ std::unique_ptr<Connection> ConnectionParker::on_readable(int fd, Clock::time_po
     add(std::move(entry), true);
     return nullptr;
   }
+  if (conn.ssl && !conn.handshaken) {
+    auto step = conn.handshake();
+    if (step == Connection::Io::failed) {
+      count_handshake("failed");
+      return nullptr;  // closes
+    }
+    if (step != Connection::Io::done) {
+      entry.want_write = step == Connection::Io::want_write;
+      std::lock_guard lock(m_mutex);
+      add(std::move(entry), true);
+      return nullptr;
+    }
+    count_handshake("ok");
+    entry.want_write = false;
+    entry.deadline = now + m_options.idle_timeout;  // for the first request's first byte
+  }
   bool had_bytes = !conn.buffer.empty();
   while (conn.buffer.size() <= m_options.head.max_head_bytes + m_options.max_parked_body) {
-    ssize_t n = ::recv(fd, tmp, sizeof tmp, MSG_DONTWAIT);
+    ssize_t n = conn.read_now(tmp, sizeof tmp);
     if (n > 0) {
       conn.buffer.append(tmp, static_cast<std::size_t>(n));
       continue;
@@ -227,6 +252,7 @@ std::unique_ptr<Connection> ConnectionParker::on_readable(int fd, Clock::time_po
     eof = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
     break;
   }
+  entry.want_write = conn.wait_events(POLLIN) == POLLOUT;  // TLS must write before it reads on
   if (!had_bytes && !conn.buffer.empty()) {
     conn.head_started = now;
     entry.deadline = now + m_options.head_timeout;
@@ -238,7 +264,7 @@ std::unique_ptr<Connection> ConnectionParker::on_readable(int fd, Clock::time_po
     return std::move(entry.conn);
   }
   if (parse.state == HeadState::invalid) {
-    send_error_answer(fd, parse.error.status, parse.error.error);
+    send_error_answer(conn, parse.error.status, parse.error.error);
     count_request("unmatched", parse.method, parse.error.status);
     start_closing(entry, now);
   } else if (eof) {
@@ -257,7 +283,7 @@ void ConnectionParker::expire(Clock::time_point now) {
       ++it;
     } else if (entry.waiting == Waiting::head && !entry.conn->buffer.empty()) {
       auto method = parse_request_head(entry.conn->buffer, m_options.head).method;
-      send_error_answer(entry.conn->fd, 408,
+      send_error_answer(*entry.conn, 408,
                         Error::make(ErrorKind::invalid_input, "REQUEST_TIMEOUT",
                                     fmt::format("the request did not arrive whole within {} s",
                                                 m_options.head_timeout.count() / 1000)));
@@ -265,6 +291,7 @@ void ConnectionParker::expire(Clock::time_point now) {
       start_closing(entry, now);
       ++it;
     } else {
+      if (entry.conn->ssl && !entry.conn->handshaken) count_handshake("timeout");
       it = m_waiting.erase(it);  // idle past the keep-alive timeout, or done lingering
     }
   }

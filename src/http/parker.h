@@ -15,6 +15,7 @@
 
 #include "http/connection.h"
 #include "http/request_head.h"
+#include "http/tls.h"
 
 namespace tt::http {
 
@@ -50,6 +51,9 @@ class ConnectionParker {
     std::size_t max_parked_body = kMaxParkedBody;
     std::size_t requests_per_connection = 1000;
     int write_timeout_ms = 10000;  // SO_SNDTIMEO of accepted sockets
+    // Set for HTTPS: each accepted connection is parked until its TLS handshake is done, then
+    // until its head is whole; a handshake must be done within idle_timeout.
+    std::shared_ptr<const TlsContext> tls;
   };
 
   ConnectionParker(Resume resume, ConnectionLimits& limits, Options options);
@@ -75,11 +79,13 @@ class ConnectionParker {
     std::unique_ptr<Connection> conn;
     Waiting waiting;
     Clock::time_point since, deadline;
+    bool want_write = false;  // the TLS handshake waits for the socket to take its bytes
   };
   void loop();
   void accept_new(Clock::time_point now);
   bool make_room(const std::string& client, ConnectionLimits::Verdict verdict);
-  // Reads what the connection sent; returns it when its head is whole (for resume).
+  // Reads what the connection sent (after its TLS handshake, when it has one); returns it when
+  // its head is whole (for resume).
   std::unique_ptr<Connection> on_readable(int fd, Clock::time_point now);
   void expire(Clock::time_point now);
   // Under m_mutex: keeps an entry and (re)arms its one-shot epoll registration.

@@ -53,13 +53,16 @@ class BufferedStream final : public httplib::Stream {
  public:
   BufferedStream(Connection& conn, int read_timeout_ms, int write_timeout_ms,
                  const std::atomic<bool>& stopping)
-      : m_fd(conn.fd),
+      : m_conn(conn),
+        m_fd(conn.fd),
         m_buf(conn.buffer),
         m_read_timeout_ms(read_timeout_ms),
         m_write_timeout_ms(write_timeout_ms),
         m_stopping(stopping) {}
 
-  bool is_readable() const override { return buffered() > 0 || wait(POLLIN, m_read_timeout_ms); }
+  bool is_readable() const override {
+    return buffered() > 0 || m_conn.read_pending() || wait(POLLIN, m_read_timeout_ms);
+  }
   bool is_writable() const override { return wait(POLLOUT, m_write_timeout_ms); }
 
   ssize_t read(char* ptr, size_t size) override {
@@ -71,8 +74,15 @@ class BufferedStream final : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, size_t size) override {
-    if (!is_writable()) return -1;
-    return ::send(m_fd, ptr, size, MSG_NOSIGNAL);
+    if (!m_conn.ssl) {
+      if (!is_writable()) return -1;
+      return ::send(m_fd, ptr, size, MSG_NOSIGNAL);
+    }
+    for (;;) {  // the TLS socket is non-blocking
+      ssize_t n = m_conn.write_now(ptr, size);
+      if (n >= 0 || errno != EAGAIN) return n;
+      if (!wait(m_conn.wait_events(POLLOUT), m_write_timeout_ms)) return -1;
+    }
   }
 
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
@@ -163,20 +173,28 @@ class BufferedStream final : public httplib::Stream {
 
   bool fill() { return fill(m_read_timeout_ms); }
   bool fill(int timeout_ms) {
-    if (!wait(POLLIN, timeout_ms)) return false;
+    if (!m_conn.read_pending() && !wait(POLLIN, timeout_ms)) return false;
     if (m_pos > 0 && m_pos == m_buf.size()) {
       m_buf.clear();
       m_pos = 0;
     }
     char tmp[16384];
     ssize_t n;
-    do n = ::recv(m_fd, tmp, sizeof tmp, 0);
-    while (n < 0 && errno == EINTR);
+    for (;;) {
+      n = m_conn.ssl ? m_conn.read_now(tmp, sizeof tmp) : ::recv(m_fd, tmp, sizeof tmp, 0);
+      if (n >= 0 || errno == EINTR) {
+        if (n >= 0) break;
+        continue;
+      }
+      // TLS: a record not yet whole, or the session needs to write first.
+      if (errno != EAGAIN || !wait(m_conn.wait_events(POLLIN), timeout_ms)) return false;
+    }
     if (n <= 0) return false;
     m_buf.append(tmp, static_cast<size_t>(n));
     return true;
   }
 
+  Connection& m_conn;
   int m_fd;
   std::string& m_buf;
   int m_read_timeout_ms, m_write_timeout_ms;
@@ -192,17 +210,23 @@ bool asks_for_websocket(const RequestHead& head) {
   return value.find("websocket") != std::string::npos;
 }
 
-}  // namespace
-
-bool write_all(int fd, std::string_view data) {
+// Writes all of `data`, waiting up to timeout_ms each time the socket is full.
+bool write_all(Connection& conn, std::string_view data, int timeout_ms) {
   while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    ssize_t n = conn.write_now(data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      pollfd p{conn.fd, conn.wait_events(POLLOUT), 0};
+      if (::poll(&p, 1, timeout_ms) <= 0) return false;
+      continue;
+    }
     if (n <= 0) return false;
     data.remove_prefix(static_cast<size_t>(n));
   }
   return true;
 }
+
+}  // namespace
 
 Server::Server(std::size_t threads) : m_threads(threads) {
   new_task_queue = [this] {
@@ -256,6 +280,7 @@ bool Server::listen_after_bind() {
   options.requests_per_connection = keep_alive_max_count_;
   options.write_timeout_ms =
       static_cast<int>(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
+  options.tls = m_tls;
   {
     std::unique_lock lock(m_run_mutex);
     if (!m_stopping) {
@@ -293,7 +318,7 @@ void Server::resume(std::unique_ptr<Connection> conn) {
 
 void Server::answer_and_close(std::unique_ptr<Connection> conn, int status, const Error& error,
                               std::string_view method) {
-  send_error_answer(conn->fd, status, error);
+  send_error_answer(*conn, status, error);
   count_request("unmatched", method, status);
   m_parker->linger(std::move(conn));
 }
@@ -306,13 +331,18 @@ void Server::serve(std::unique_ptr<Connection> conn) {
   for (std::size_t served = 0; !m_stopping && conn->requests_left > 0; ++served) {
     // Threads serve requests, not connections: one without a whole head is parked, and one
     // that has had its turn goes to the back of the queue.
+    // What has arrived is read now, up to a whole head and its parked body: bytes TLS holds
+    // decrypted would not wake the parker's epoll.
     auto parse = parse_request_head(strm.pending(), limits);
-    while (parse.state == HeadState::need_more && strm.fill_now())
-      parse = parse_request_head(strm.pending(), limits);
+    auto incomplete = [&] {
+      return parse.state == HeadState::need_more ||
+             (parse.state == HeadState::complete &&
+              !body_buffered(parse.head, strm.buffered(), kMaxParkedBody));
+    };
+    while (incomplete() && strm.fill_now()) parse = parse_request_head(strm.pending(), limits);
     if (parse.state == HeadState::invalid)
       return answer_and_close(std::move(conn), parse.error.status, parse.error.error, parse.method);
-    if (parse.state == HeadState::need_more ||
-        !body_buffered(parse.head, strm.buffered(), kMaxParkedBody)) {
+    if (incomplete()) {
       strm.keep_unread();
       return m_parker->park(std::move(conn));
     }
@@ -347,6 +377,13 @@ void Server::serve(std::unique_ptr<Connection> conn) {
       strm.consume(head.length);
       up.leftover = std::string(strm.pending());
       up.hand_over = [&conn] { return conn->hand_over(); };
+      up.scheme = conn->ssl ? Scheme::https : Scheme::http;
+      up.send = [&conn, timeout_ms = static_cast<int>(write_timeout_sec_ * 1000 +
+                                                      write_timeout_usec_ / 1000)](
+                    std::string_view data) { return write_all(*conn, data, timeout_ms); };
+      up.take_tls = [&conn]() -> std::unique_ptr<TlsPipe> {
+        return conn->ssl ? std::make_unique<TlsPipe>(std::move(conn->ssl)) : nullptr;
+      };
       if (!m_upgrade(up)) return m_parker->linger(std::move(conn));
       if (conn->fd >= 0) (void)conn->hand_over();  // the socket now belongs to the core loop
       return;

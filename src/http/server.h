@@ -19,7 +19,9 @@
 
 #include "core/result.h"
 #include "http/connection.h"
+#include "http/envelope.h"
 #include "http/parker.h"
+#include "http/tls.h"
 
 namespace tt::http {
 
@@ -28,7 +30,13 @@ struct UpgradeRequest {
   httplib::Headers headers;  // case-insensitive lookups
   std::string remote;
   int fd = -1;
-  std::string leftover;  // bytes the client sent after the head
+  std::string leftover;  // bytes the client sent after the head (decrypted, over TLS)
+  Scheme scheme = Scheme::http;
+  // Writes to the client (through TLS on HTTPS); false when it could not take it all in time.
+  std::function<bool(std::string_view)> send;
+  // On HTTPS, the connection's session (call with hand_over): the socket's new owner passes
+  // what it reads and writes through it. Null on plain HTTP.
+  std::function<std::unique_ptr<TlsPipe>()> take_tls;
   // Call when taking the socket (before returning true): the connection's place in the
   // connection caps, to keep while the socket is open.
   std::function<std::shared_ptr<void>()> hand_over;
@@ -64,6 +72,8 @@ class Server : public httplib::Server {
     m_upgrade_paths = std::move(paths);
     m_upgrade = std::move(handler);
   }
+  // Serves HTTPS with this certificate (before listen_after_bind).
+  void set_tls(std::shared_ptr<const TlsContext> tls) { m_tls = std::move(tls); }
   // Binds host:port (port 0: any free port) with a real listen backlog, and raises the soft
   // descriptor limit to the hard one, from which the connection caps follow. Returns the port,
   // or -1.
@@ -95,9 +105,7 @@ class Server : public httplib::Server {
   httplib::TaskQueue* m_queue = nullptr;       // owned by listen_after_bind
   std::unique_ptr<ConnectionLimits> m_limits;  // set by bind(); outlives every connection
   std::unique_ptr<ConnectionParker> m_parker;
+  std::shared_ptr<const TlsContext> m_tls;
 };
-
-// Writes all of `data` to a blocking socket; false on error.
-bool write_all(int fd, std::string_view data);
 
 }  // namespace tt::http

@@ -39,6 +39,7 @@ struct Hub::Client {
   bool lingering = false;       // finished but a write is stuck; dropped on the next tick
   bool closing = false;         // uv_close called; freed in on_client_closed
   std::shared_ptr<void> place;  // released with the client
+  std::shared_ptr<StreamFilter> filter;
 };
 
 struct Hub::WriteReq {
@@ -92,13 +93,15 @@ bool Hub::is_known_topic(std::string_view topic) {
   return topic.size() > kSeriesPrefix.size() && is_series_topic(topic);
 }
 
-void Hub::adopt(int fd, ClientInfo info, std::string leftover, std::shared_ptr<void> place) {
+void Hub::adopt(int fd, ClientInfo info, std::string leftover, std::shared_ptr<void> place,
+                std::shared_ptr<StreamFilter> filter) {
   if (m_shutting_down) {
     ::close(fd);
     return;
   }
   auto* c = new Client(this, std::move(info), m_options.connection, now());
   c->place = std::move(place);
+  c->filter = std::move(filter);
   uv_tcp_init(m_loop, &c->tcp);
   if (int rc = uv_tcp_open(&c->tcp, fd); rc != 0) {
     log::warn("ws: cannot adopt socket from {}: {}", c->info.remote, uv_strerror(rc));
@@ -119,6 +122,18 @@ void Hub::adopt(int fd, ClientInfo info, std::string leftover, std::shared_ptr<v
     return;
   }
   if (!leftover.empty()) handle_input(c, leftover.data(), leftover.size());
+  // The filter may hold bytes it read from the socket before the hub had it.
+  if (c->filter && !c->closing) handle_read(c, nullptr, 0);
+}
+
+void Hub::handle_read(Client* c, const char* data, std::size_t len) {
+  if (!c->filter) return handle_input(c, data, len);
+  std::string plain, reply;
+  bool open = c->filter->decode({data, len}, plain, reply);
+  if (!reply.empty() && !write(c, {std::make_shared<const std::string>(std::move(reply))}, 0))
+    return;
+  if (!plain.empty()) handle_input(c, plain.data(), plain.size());
+  if (!open && !c->closing) remove(c);
 }
 
 void Hub::handle_input(Client* c, const char* data, std::size_t len) {
@@ -284,28 +299,41 @@ void Hub::publish(std::string_view topic, std::shared_ptr<const std::string> dat
   for (Client* c : sent) flush(c);
 }
 
+bool Hub::write(Client* c, std::vector<SharedBytes> chunks, std::size_t frame_bytes) {
+  auto* w = new WriteReq;
+  w->client = c;
+  w->chunks = std::move(chunks);
+  w->bytes = frame_bytes;
+  std::vector<uv_buf_t> bufs;
+  bufs.reserve(w->chunks.size());
+  for (const auto& chunk : w->chunks)
+    bufs.push_back(
+        uv_buf_init(const_cast<char*>(chunk->data()), static_cast<unsigned>(chunk->size())));
+  w->req.data = w;
+  const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c->tcp), bufs.data(),
+                          static_cast<unsigned>(bufs.size()), on_write);
+  if (rc != 0) {
+    delete w;
+    log::debug("ws: write to {} failed: {}", c->info.remote, uv_strerror(rc));
+    remove(c);
+    return false;
+  }
+  ++c->writes_in_flight;
+  return true;
+}
+
 void Hub::flush(Client* c) {
   if (c->closing) return;
   if (c->conn.has_output()) {
-    auto* w = new WriteReq;
-    w->client = c;
-    w->chunks = c->conn.take_output();
-    std::vector<uv_buf_t> bufs;
-    bufs.reserve(w->chunks.size());
-    for (const auto& chunk : w->chunks) {
-      bufs.push_back(
-          uv_buf_init(const_cast<char*>(chunk->data()), static_cast<unsigned>(chunk->size())));
-      w->bytes += chunk->size();
+    auto chunks = c->conn.take_output();
+    std::size_t bytes = 0;
+    for (const auto& chunk : chunks) bytes += chunk->size();
+    if (c->filter) {
+      auto sealed = std::make_shared<std::string>();
+      for (const auto& chunk : chunks) c->filter->encode(*chunk, *sealed);
+      chunks = {std::move(sealed)};
     }
-    w->req.data = w;
-    const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c->tcp), bufs.data(),
-                            static_cast<unsigned>(bufs.size()), on_write);
-    if (rc != 0) {
-      delete w;
-      log::debug("ws: write to {} failed: {}", c->info.remote, uv_strerror(rc));
-      return remove(c);
-    }
-    ++c->writes_in_flight;
+    if (!write(c, std::move(chunks), bytes)) return;
   }
   if (c->conn.finished() && c->writes_in_flight == 0) remove(c);
 }
@@ -421,7 +449,7 @@ void Hub::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* c = static_cast<Client*>(stream->data);
   if (c->closing) return;
   if (nread > 0) {
-    c->hub->handle_input(c, buf->base, static_cast<std::size_t>(nread));
+    c->hub->handle_read(c, buf->base, static_cast<std::size_t>(nread));
   } else if (nread < 0) {
     c->hub->remove(c);  // EOF or error
   }

@@ -49,6 +49,18 @@ struct ClientInfo {
   std::shared_ptr<const void> ingest;
 };
 
+// The bytes between a socket and its WebSocket frames when they are not the frames themselves:
+// TLS, which the HTTP server terminates (http/tls.h) and app/ plugs in here. Called on the loop.
+class StreamFilter {
+ public:
+  virtual ~StreamFilter() = default;
+  // What the socket read in; the bytes it carried appended to `plain`, and what must go back to
+  // the peer appended to `reply`. False: the stream ended or broke; the hub closes the socket.
+  virtual bool decode(std::string_view in, std::string& plain, std::string& reply) = 0;
+  // Bytes to send in; what to write to the socket appended to `out`.
+  virtual void encode(std::string_view plain, std::string& out) = 0;
+};
+
 struct HubOptions {
   ConnectionOptions connection;
   std::uint64_t tick_ms = 1000;            // keepalive timer period
@@ -73,7 +85,10 @@ class Hub {
   // `leftover` holds bytes read past the request head; they are parsed as WebSocket frames.
   // After close_all() the socket is closed at once.
   // `place` is kept until the socket is closed (the HTTP server's connection caps count it).
-  void adopt(int fd, ClientInfo info, std::string leftover = {}, std::shared_ptr<void> place = {});
+  // With a `filter`, every byte read or written passes through it (`leftover` is already
+  // decoded).
+  void adopt(int fd, ClientInfo info, std::string leftover = {}, std::shared_ptr<void> place = {},
+             std::shared_ptr<StreamFilter> filter = {});
 
   // Sends {"type":"event","topic":topic,"data":<data_json>} to the topic's subscribers.
   // `data_json` must be valid JSON; it is embedded verbatim and the frame is built once.
@@ -123,6 +138,10 @@ class Hub {
 
   std::int64_t now() const;
   void handle_input(Client* c, const char* data, std::size_t len);
+  // Bytes read from the socket, through the client's filter if it has one.
+  void handle_read(Client* c, const char* data, std::size_t len);
+  // Writes `chunks` to the socket; `frame_bytes` of the client's queue are done when it is.
+  bool write(Client* c, std::vector<SharedBytes> chunks, std::size_t frame_bytes);
   void on_text(Client* c, const std::string& text);
   void reply(Client* c, const std::string& json);
   void flush(Client* c);

@@ -28,7 +28,7 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "correct-horse-battery"
 
-_LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+_LISTEN_RE = re.compile(r"listening on https?://127\.0\.0\.1:(\d+)")
 _SETUP_RE = re.compile(r"setup code: ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})")
 
 
@@ -139,9 +139,10 @@ def check_common_headers(resp):
 class HttpClient:
     """One keep-alive connection (reconnects when the server closed it)."""
 
-    def __init__(self, port, timeout=10):
+    def __init__(self, port, timeout=10, ssl_context=None):
         self.port = port
         self.timeout = timeout
+        self.ssl_context = ssl_context  # set: HTTPS
         self.conn = None
 
     def close(self):
@@ -158,7 +159,11 @@ class HttpClient:
             body = body.encode()
         for attempt in range(2):
             if self.conn is None:
-                self.conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout or self.timeout)
+                if self.ssl_context is not None:
+                    self.conn = http.client.HTTPSConnection(HOST, self.port, timeout=timeout or self.timeout,
+                                                            context=self.ssl_context)
+                else:
+                    self.conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout or self.timeout)
             else:
                 self.conn.timeout = timeout or self.timeout
                 if self.conn.sock is not None:
@@ -180,9 +185,9 @@ class HttpClient:
         return resp
 
 
-def request(port, method, path, body=None, headers=None, timeout=10, check=True):
+def request(port, method, path, body=None, headers=None, timeout=10, check=True, ssl_context=None):
     """A single request on a fresh connection."""
-    c = HttpClient(port, timeout)
+    c = HttpClient(port, timeout, ssl_context)
     try:
         return c.request(method, path, body=body, headers=headers, timeout=timeout, check=check)
     finally:
@@ -254,6 +259,7 @@ class Server:
         self._cond = threading.Condition(self._lock)
         self._reader = None
         self._token = None
+        self.ssl_context = None  # set for a server started with a certificate: requests use HTTPS
 
     # -- process control --
     def start(self, timeout=10, expect_ready=True, wait_setup_code=True):
@@ -385,10 +391,11 @@ class Server:
         hdrs = dict(headers or {})
         if token is not None:
             hdrs["Authorization"] = "Bearer " + token
-        return request(self.port, method, path, body=body, headers=hdrs, timeout=timeout, check=check)
+        return request(self.port, method, path, body=body, headers=hdrs, timeout=timeout, check=check,
+                       ssl_context=self.ssl_context)
 
     def client(self, timeout=10):
-        return HttpClient(self.port, timeout)
+        return HttpClient(self.port, timeout, self.ssl_context)
 
     # -- bootstrap --
     def do_setup(self, username=ADMIN_USER, password=ADMIN_PASSWORD):
@@ -553,7 +560,8 @@ class WebSocket:
         self.buf = buf
 
     @staticmethod
-    def handshake(port, headers=None, key=None, path=WS_PATH, version="13", timeout=10, rcvbuf=None, source=None):
+    def handshake(port, headers=None, key=None, path=WS_PATH, version="13", timeout=10, rcvbuf=None, source=None,
+                  ssl_context=None):
         key = key or base64.b64encode(os.urandom(16)).decode()
         hdrs = {
             "Host": f"{HOST}:{port}",
@@ -574,6 +582,8 @@ class WebSocket:
         if source:  # another loopback address: another client to the per-address caps
             sock.bind((source, 0))
         sock.connect((HOST, port))
+        if ssl_context is not None:  # wss
+            sock = ssl_context.wrap_socket(sock, server_hostname=HOST)
         req = f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items()) + "\r\n"
         sock.sendall(req.encode())
         data = b""

@@ -153,8 +153,17 @@ TEST_CASE("hub link: hub URLs") {
   CHECK(hub.value().host == "fd00::1");
   CHECK(hub.value().host_header() == "[fd00::1]:9000");
 
-  CHECK(parse_server_url("https://hub.example").error().code == "TLS_UNSUPPORTED");
-  CHECK(parse_server_url("wss://hub.example").error().code == "TLS_UNSUPPORTED");
+  hub = parse_server_url("https://hub.example/tt");
+  REQUIRE(hub.ok());
+  CHECK(hub.value().tls);
+  CHECK(hub.value().port == 443);
+  CHECK(hub.value().host_header() == "hub.example");
+  hub = parse_server_url("wss://hub.example:8470");
+  REQUIRE(hub.ok());
+  CHECK(hub.value().tls);
+  CHECK(hub.value().host_header() == "hub.example:8470");
+  CHECK_FALSE(parse_server_url("http://hub.example:443").value().tls);
+  CHECK(parse_server_url("http://hub.example:443").value().host_header() == "hub.example:443");
   for (const char* bad :
        {"hub.example", "ftp://hub", "http://", "http://:80", "http://hub:0", "http://hub:65536",
         "http://hub:x", "http://hub:", "http://user@hub", "http://hub/?q", "http://hub/#f",
@@ -348,11 +357,11 @@ std::string run(const std::string& command) {
   return out;
 }
 
-// `telltale serve` on a free port of 127.0.0.1 with a data directory of its own, stopped (SIGTERM)
-// when destroyed.
+// `telltale serve` on a free port of 127.0.0.1 with a data directory of its own (and `option`,
+// such as --tls-self-signed), stopped (SIGTERM) when destroyed.
 class RealServer {
  public:
-  RealServer(const std::string& bin, const std::string& data_dir) {
+  RealServer(const std::string& bin, const std::string& data_dir, const char* option = nullptr) {
     int pipe_fds[2];
     REQUIRE(::pipe(pipe_fds) == 0);
     m_pid = ::fork();
@@ -361,13 +370,13 @@ class RealServer {
       ::dup2(pipe_fds[1], 2);
       ::close(pipe_fds[0]);
       ::execl(bin.c_str(), bin.c_str(), "serve", "--listen", "127.0.0.1:0", "--data",
-              data_dir.c_str(), static_cast<char*>(nullptr));
+              data_dir.c_str(), option, static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::close(pipe_fds[1]);
     m_log = pipe_fds[0];
     // Its log, up to the line that names the port.
-    const std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
+    const std::regex listening(R"(listening on https?://127\.0\.0\.1:(\d+))");
     std::string log;
     std::smatch m;
     const auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -401,13 +410,18 @@ class RealServer {
   int m_log = -1;
 };
 
-}  // namespace
-
-TEST_CASE("hub link: against the real server (TELLTALE_BIN): ping over the WebSocket, one POST") {
+// The binary (TELLTALE_BIN) and a fresh data directory with an operator and its API token, for
+// a real server; nullopt (the test is skipped) without TELLTALE_BIN.
+struct RealData {
+  std::string bin;
+  std::filesystem::path dir;
+  std::string token;
+};
+std::optional<RealData> real_server_data() {
   const char* bin = std::getenv("TELLTALE_BIN");
   if (!bin || !*bin) {
     MESSAGE("skipped: set TELLTALE_BIN to the telltale binary to run it");
-    return;
+    return std::nullopt;
   }
   const auto dir = std::filesystem::temp_directory_path() / ("tt-hub-link-" + random_hex(6));
   std::filesystem::create_directories(dir);
@@ -418,18 +432,31 @@ TEST_CASE("hub link: against the real server (TELLTALE_BIN): ping over the WebSo
   std::string out =
       run(fmt::format("'{}' token create --user agent-test --data '{}'", bin, dir.string()));
   while (!out.empty() && out.back() == '\n') out.pop_back();
-  const std::string token = out.substr(out.rfind('\n') + 1);
+  return RealData{bin, dir, out.substr(out.rfind('\n') + 1)};
+}
+
+// A WebSocket to the server that answered a ping.
+WsLink open_and_ping(const ServerUrl& hub, const std::string& token) {
+  auto link = WsLink::connect(hub, "/api/v1/ws", token, 5s);
+  REQUIRE_MESSAGE(link.ok(), (link.ok() ? "" : link.error().message));
+  REQUIRE(link.value().send_text(R"({"type":"ping"})").ok());
+  auto pong = link.value().receive(5s);
+  REQUIRE_MESSAGE(pong.ok(), (pong.ok() ? "" : pong.error().message));
+  CHECK(pong.value() == R"({"type":"pong"})");
+  return std::move(link).value();
+}
+
+}  // namespace
+
+TEST_CASE("hub link: against the real server (TELLTALE_BIN): ping over the WebSocket, one POST") {
+  const auto real = real_server_data();
+  if (!real) return;
+  const auto& [bin, dir, token] = *real;
   {
     RealServer server(bin, dir.string());
     const auto hub = parse_server_url(fmt::format("http://127.0.0.1:{}", server.port)).value();
 
-    auto link = WsLink::connect(hub, "/api/v1/ws", token, 5s);
-    REQUIRE_MESSAGE(link.ok(), (link.ok() ? "" : link.error().message));
-    REQUIRE(link.value().send_text(R"({"type":"ping"})").ok());
-    auto pong = link.value().receive(5s);
-    REQUIRE_MESSAGE(pong.ok(), (pong.ok() ? "" : pong.error().message));
-    CHECK(pong.value() == R"({"type":"pong"})");
-    link.value().close();
+    open_and_ping(hub, token).close();
 
     auto refused = WsLink::connect(hub, "/api/v1/ws", "tt_not_a_token", 5s);
     CHECK(refused.error().code == "WS_UPGRADE_REFUSED");
@@ -443,6 +470,46 @@ TEST_CASE("hub link: against the real server (TELLTALE_BIN): ping over the WebSo
     auto again = post_json(hub, "/api/v1/nodes", token, R"({"name":"agent-node","type":"vm"})", 5s);
     REQUIRE(again.ok());
     CHECK(again.value().status == 409);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("hub link: https:// and wss:// to a real server with a self-signed certificate") {
+  const auto real = real_server_data();
+  if (!real) return;
+  const auto& [bin, dir, token] = *real;
+  {
+    RealServer server(bin, dir.string(), "--tls-self-signed");
+    const std::string ca = (dir / "tls" / "cert.pem").string();
+    for (const char* host : {"127.0.0.1", "localhost"}) {  // an address SAN and a name SAN
+      CAPTURE(host);
+      auto hub = parse_server_url(fmt::format("wss://{}:{}", host, server.port)).value();
+      hub.ca_file = ca;
+      auto link = open_and_ping(hub, token);
+      // A message over one TLS record (16 KiB).
+      REQUIRE(
+          link.send_text(R"({"type":"subscribe","topics":[")" + std::string(40000, 'x') + R"("]})")
+              .ok());
+      auto unknown = link.receive(5s);
+      REQUIRE(unknown.ok());
+      CHECK(unknown.value()->find("WS_UNKNOWN_TOPIC") != std::string::npos);
+      link.close();
+
+      hub.tls = true;
+      auto nodes = request(hub, "GET", "/api/v1/nodes", token, {}, 5s);
+      REQUIRE_MESSAGE(nodes.ok(), (nodes.ok() ? "" : nodes.error().message));
+      CHECK(nodes.value().status == 200);
+    }
+    // Not trusted by the system's CAs, nor by a CA file that is not the hub's.
+    auto hub = parse_server_url(fmt::format("https://127.0.0.1:{}", server.port)).value();
+    auto untrusted = request(hub, "GET", "/healthz", {}, {}, 5s);
+    CHECK(untrusted.error().code == "HUB_TLS");
+    CHECK(untrusted.error().message.find("not trusted") != std::string::npos);
+    hub.ca_file = "/nonexistent/ca.pem";
+    CHECK(request(hub, "GET", "/healthz", {}, {}, 5s).error().code == "HUB_TLS");
+    // A plain client on the HTTPS port gets no answer it could take for one.
+    auto plain = parse_server_url(fmt::format("http://127.0.0.1:{}", server.port)).value();
+    CHECK_FALSE(request(plain, "GET", "/healthz", {}, {}, 5s).ok());
   }
   std::filesystem::remove_all(dir);
 }
