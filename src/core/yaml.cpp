@@ -103,7 +103,9 @@ std::optional<json> resolve_plain(std::string_view s) {
       if (auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), u);
           ec == std::errc() && end == text.data() + text.size())
         return json(u);
-    return json(std::strtod(text.c_str(), nullptr));
+    const double v = std::strtod(text.c_str(), nullptr);
+    if (!std::isfinite(v)) return std::nullopt;
+    return json(v);
   }
   // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
   std::size_t i = 0;
@@ -431,7 +433,7 @@ class Parser {
     if (const std::size_t colon = c.find(": "); colon != std::string_view::npos)
       return fail(line, column + colon, "\": \" inside a plain value: quote it");
     auto value = resolve_plain(c);
-    if (!value) return fail(line, column, "infinity and NaN have no JSON form");
+    if (!value) return fail(line, column, "a number JSON cannot hold (infinite, NaN or too large)");
     return std::move(*value);
   }
 

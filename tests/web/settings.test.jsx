@@ -48,7 +48,7 @@ describe('users', () => {
     assert.equal(button('Delete', root.querySelector('[data-user="root"]')), undefined);
     assert.deepEqual(
       [...root.querySelectorAll('.tabs a')].map((a) => a.textContent),
-      ['Users', 'API tokens', 'Audit log'],
+      ['Users', 'API tokens', 'Configuration', 'Audit log'],
     );
     await act(() => input('#f-name', 'grafana'));
     await act(() => {
@@ -100,7 +100,7 @@ describe('tokens', () => {
     await until(() => root.querySelector('[data-token="1"]'), 'the list');
     assert.deepEqual(
       [...root.querySelectorAll('.tabs a')].map((a) => a.textContent),
-      ['API tokens'],
+      ['API tokens', 'Configuration'],
     );
     assert.equal(root.querySelector('#f-user'), null); // only admins make tokens for others
     await act(() => input('#f-name', 'ci'));

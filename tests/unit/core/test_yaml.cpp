@@ -136,6 +136,7 @@ TEST_CASE("yaml: what a configuration file has no use for is refused with its li
   CHECK(refusal("a: 1\n---\nb: 2\n").find("one document") != std::string::npos);
   CHECK(refusal("- a\nb: 1\n").find("line 2") != std::string::npos);
   CHECK(refusal("a: .inf\n").find("JSON") != std::string::npos);
+  CHECK(refusal("a: 1" + std::string(400, '0') + "\n").find("too large") != std::string::npos);
   CHECK(refusal("a: \"\\ud800\"\n").find("Unicode") != std::string::npos);
   CHECK(refusal("a: \"\\q\"\n").find("escape") != std::string::npos);
   CHECK(refusal("a: \xFF\n") == "line 1: not UTF-8");
