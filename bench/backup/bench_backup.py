@@ -75,7 +75,7 @@ def size(*paths):
 
 def main():
     os.makedirs(procs.OUT, exist_ok=True)
-    server = procs.Telltale("server")
+    server = procs.Telltale("server", ["--max-body", str(64 << 20)])
     fill(server)
     data = server.data
     time.sleep(2)
@@ -105,12 +105,11 @@ def main():
                 if f.endswith(".log")]
     t0 = time.perf_counter()
     timed(["sqlite3", os.path.join(data, "telltale.db"), f".backup {peer_db}"])
-    timed(["zstd", "-q", "-f", peer_db, *segments, "--output-dir-flat", procs.WORK + "/zst"]
-          if segments else ["zstd", "-q", "-f", peer_db])
+    peer_files = []
+    for path in [peer_db, *segments]:
+        peer_files.append(os.path.join(procs.WORK, os.path.basename(path) + ".zst"))
+        timed(["zstd", "-q", "-f", path, "-o", peer_files[-1]])
     peer_s = time.perf_counter() - t0
-    zst_dir = procs.WORK + "/zst"
-    peer_files = ([os.path.join(zst_dir, f) for f in os.listdir(zst_dir)] if segments
-                  else [peer_db + ".zst"])
     peer_bytes = size(*peer_files)
     raw_bytes = size(os.path.join(data, "telltale.db"), *segments)
 
