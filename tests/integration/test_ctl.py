@@ -89,6 +89,27 @@ class Ctl(unittest.TestCase):
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("NODE_NOT_FOUND", r.stderr)
 
+    def test_every_resource_lists_in_every_format(self):
+        self.ok("inhibit-rules", "create", "--set", "name=ctl-inhibit", "--set-string",
+                'source={alertname="A"}', "--set-string", 'target={alertname="B"}')
+        self.ok("trap-users", "create", "--set", "user=ctl-trap", "--set-string",
+                "engine_id=80001f8880aabbccdd01", "--set", "auth_protocol=sha",
+                "--set", "auth_password=trap-password-1")
+        self.ok("trap-users", "update", "ctl-trap", "--set", "auth_protocol=sha256")
+        self.assertEqual(self.data("trap-users", "get", "ctl-trap")["auth_protocol"], "sha256")
+        for resource in ("nodes", "checks", "alert-rules", "alerts", "silences", "maintenance",
+                         "inhibit-rules", "channels", "trap-users", "users", "tokens",
+                         "enrolment-tokens", "events"):
+            items = self.data(resource, "list")
+            self.assertIsInstance(items, list, resource)
+            self.assertEqual(yaml.safe_load(self.ok(resource, "list", "-o", "yaml")) or [], items, resource)
+            for fmt in ("table", "wide"):
+                header = self.ok(resource, "list", "-o", fmt).splitlines()[0]
+                self.assertTrue(header.startswith("ID"), (resource, fmt, header))
+        self.assertIn("ctl-inhibit", self.ok("inhibit-rules", "list"))
+        self.ok("inhibit-rules", "delete", "ctl-inhibit")
+        self.ok("trap-users", "delete", "ctl-trap")
+
     def test_exit_codes_and_errors(self):
         r = self.ctl("nodes", "create", "--set", "name=bad", "--set", "type=toaster")
         self.assertEqual(r.returncode, 2, r.stderr)
