@@ -62,7 +62,7 @@ def table(entries):
     rows = {}
     for macro, code, status, note in entries:
         key = {"ERROR": str(status), "WS_ERROR": "WebSocket", "START_ERROR": "at start",
-               "AGENT_ERROR": "agent", "CLI_ERROR": "backup, restore"}[macro]
+               "AGENT_ERROR": "agent", "CLI_ERROR": "backup, restore, setup-code"}[macro]
         rows.setdefault(key, []).append((code, note))
     lines = ["| status | codes |", "|---|---|"]
     for key, codes in rows.items():
