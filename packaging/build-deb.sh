@@ -103,8 +103,13 @@ printf '/etc/telltale/telltale.conf\n/etc/telltale/agent.conf\n' >"$pkg/DEBIAN/c
 # Depends: the shared libraries the binary links (dpkg-shlibdeps reads the :ARCH packages'
 # symbols files), plus libcurl, which curl/ loads with dlopen() for HTTP checks and webhooks,
 # so no tool can see it; adduser and init-system-helpers for the maintainer scripts.
-shlibs=$(cd "$pkg" && mkdir -p debian && printf 'Source: telltale\n\nPackage: telltale\nArchitecture: any\n' >debian/control &&
-  DEB_HOST_ARCH=$arch dpkg-shlibdeps -O usr/bin/telltale 2>/dev/null | sed -n 's/^shlibs:Depends=//p'; rm -rf debian)
+# dpkg-shlibdeps wants a debian/control (any will do) where it runs.
+mkdir -p "$pkg/debian"
+printf 'Source: telltale\n\nPackage: telltale\nArchitecture: any\n' >"$pkg/debian/control"
+shlibs=$(cd "$pkg" && DEB_HOST_ARCH=$arch dpkg-shlibdeps -O usr/bin/telltale 2>"$out/shlibdeps.log" |
+  sed -n 's/^shlibs:Depends=//p') || true
+rm -rf "$pkg/debian"
+[[ -n $shlibs ]] || { echo "build-deb: dpkg-shlibdeps failed:" >&2; cat "$out/shlibdeps.log" >&2; exit 1; }
 curl_version=$(dpkg-query -W -f='${Version}' "libcurl4:$arch" 2>/dev/null || dpkg-query -W -f='${Version}' libcurl4)
 depends="$shlibs, libcurl4 (>= ${curl_version%%-*}), adduser, init-system-helpers"
 size_kb=$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)
