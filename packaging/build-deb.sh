@@ -65,7 +65,10 @@ fi
 # The native build shares the tree (and so ccache's entries) of packaging/run.sh and the tests.
 build=$root/build
 [[ $native -eq 0 ]] && build=$root/build-$arch
-cmake_args=(-S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTELLTALE_TESTS=ON -DTELLTALE_UNIT_TESTS=ON)
+# Debian's compilers make PIE and link with -z relro already; -z now makes the relocations
+# read-only too (lintian's hardening-no-bindnow).
+cmake_args=(-S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTELLTALE_TESTS=ON -DTELLTALE_UNIT_TESTS=ON
+            -DCMAKE_EXE_LINKER_FLAGS=-Wl,-z,now)
 [[ $native -eq 0 ]] && cmake_args+=(-DCMAKE_TOOLCHAIN_FILE="$root/cmake/debian-cross.cmake" -DTELLTALE_TRIPLET="$triplet")
 if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=1
@@ -86,8 +89,10 @@ install -m 0755 "$build/telltale" "$pkg/usr/bin/telltale"
 $strip --remove-section=.comment --remove-section=.note "$pkg/usr/bin/telltale"
 d=packaging/deb
 install -m 0644 $d/telltale.service "$pkg/lib/systemd/system/telltale.service"
-# The agent's unit as packaging/ has it for a hand install, but for the packaged binary's path.
-sed 's|/usr/local/bin/telltale|/usr/bin/telltale|g' packaging/telltale-agent.service \
+# The agent's unit as packaging/ has it for a hand install, but for the packaged binary's path
+# and with the packaged manual.
+sed 's|/usr/local/bin/telltale|/usr/bin/telltale|g; /^Description=/a Documentation=man:telltale(1)' \
+  packaging/telltale-agent.service \
   >"$pkg/lib/systemd/system/telltale-agent.service"
 chmod 0644 "$pkg/lib/systemd/system/telltale-agent.service"
 install -m 0644 $d/telltale.conf "$pkg/etc/telltale/telltale.conf"
@@ -99,10 +104,13 @@ gzip -9n <$d/telltale.1 >"$pkg/usr/share/man/man1/telltale.1.gz"
 install -m 0644 $d/lintian-overrides "$pkg/usr/share/lintian/overrides/telltale"
 for s in postinst prerm postrm; do install -m 0755 $d/$s "$pkg/DEBIAN/$s"; done
 printf '/etc/telltale/telltale.conf\n/etc/telltale/agent.conf\n' >"$pkg/DEBIAN/conffiles"
+# Checksums of the files but the conffiles (dpkg keeps theirs), for debsums and dpkg --verify.
+(cd "$pkg" && find usr lib -type f -print0 | sort -z | xargs -0 md5sum >DEBIAN/md5sums)
 
 # Depends: the shared libraries the binary links (dpkg-shlibdeps reads the :ARCH packages'
 # symbols files), plus libcurl, which curl/ loads with dlopen() for HTTP checks and webhooks,
-# so no tool can see it; adduser and init-system-helpers for the maintainer scripts.
+# so no tool can see it; adduser for the maintainer scripts (their deb-systemd-helper is in
+# init-system-helpers, which is Essential).
 # dpkg-shlibdeps wants a debian/control (any will do) where it runs.
 mkdir -p "$pkg/debian"
 printf 'Source: telltale\n\nPackage: telltale\nArchitecture: any\n' >"$pkg/debian/control"
@@ -111,7 +119,7 @@ shlibs=$(cd "$pkg" && DEB_HOST_ARCH=$arch dpkg-shlibdeps -O usr/bin/telltale 2>"
 rm -rf "$pkg/debian"
 [[ -n $shlibs ]] || { echo "build-deb: dpkg-shlibdeps failed:" >&2; cat "$out/shlibdeps.log" >&2; exit 1; }
 curl_version=$(dpkg-query -W -f='${Version}' "libcurl4:$arch" 2>/dev/null || dpkg-query -W -f='${Version}' libcurl4)
-depends="$shlibs, libcurl4 (>= ${curl_version%%-*}), adduser, init-system-helpers"
+depends="$shlibs, libcurl4 (>= ${curl_version%%-*}), adduser"
 size_kb=$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)
 cat >"$pkg/DEBIAN/control" <<EOF
 Package: telltale
@@ -123,13 +131,15 @@ Depends: $depends
 Section: net
 Priority: optional
 Description: network and node monitoring in one executable
- Telltale checks hosts and services (ICMP, TCP, HTTP, DNS, SNMP), receives SNMP traps and agents'
- metrics, stores time series, evaluates alert rules and sends notifications. The web UI, the API
- and the WebSocket live updates are served by the one binary, with its data in SQLite.
+ Telltale checks hosts and services (ICMP, TCP, HTTP, DNS, SNMP), receives
+ SNMP traps and agents' metrics, stores time series, evaluates alert rules
+ and sends notifications. The web UI, the API and the WebSocket live updates
+ are served by the one binary, with its data in SQLite.
  .
- This package runs `telltale serve` as the telltale.service systemd unit, as the telltale
- system user, with its data in /var/lib/telltale and its options in /etc/telltale/telltale.conf.
- The agent's unit, telltale-agent.service, is installed disabled.
+ This package runs `telltale serve` as the telltale.service systemd unit, as
+ the telltale system user, with its data in /var/lib/telltale and its options
+ in /etc/telltale/telltale.conf. The agent's unit, telltale-agent.service, is
+ installed disabled.
 EOF
 deb=$out/telltale_${version}_$arch.deb
 # Files owned by root whoever builds; xz as Debian's own packages are.
