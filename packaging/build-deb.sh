@@ -136,7 +136,7 @@ Description: network and node monitoring in one executable
  and sends notifications. The web UI, the API and the WebSocket live updates
  are served by the one binary, with its data in SQLite.
  .
- This package runs `telltale serve` as the telltale.service systemd unit, as
+ This package runs "telltale serve" as the telltale.service systemd unit, as
  the telltale system user, with its data in /var/lib/telltale and its options
  in /etc/telltale/telltale.conf. The agent's unit, telltale-agent.service, is
  installed disabled.

@@ -68,7 +68,7 @@ def run_check(url, auth, check):
     if status != 200 or not body["data"]["up"]:
         fail(f"{check['kind']} check of {check['target']}: {status} {body}")
     print(f"smoke: {check['kind']} check of {check['target']}: up "
-          f"({body['data'].get('latency_ms', '?')} ms)")
+          f"in {body['data']['duration_ms']} ms")
 
 
 def first(url, log, setup_code_command):

@@ -90,10 +90,13 @@ stop_server
 
 step "purge: data, configuration and user go"
 dpkg --purge telltale
-for p in /var/lib/telltale /etc/telltale /usr/bin/telltale "$unit"; do
+for p in /var/lib/telltale /etc/telltale /usr/bin/telltale "$unit" \
+  /etc/systemd/system/multi-user.target.wants/telltale.service; do
   [[ ! -e $p ]] || { echo "test-deb: $p is still there" >&2; exit 1; }
 done
 ! getent passwd telltale || { echo "test-deb: the telltale user is still there" >&2; exit 1; }
 ! getent group telltale || { echo "test-deb: the telltale group is still there" >&2; exit 1; }
-echo "test-deb: purged: no /var/lib/telltale, /etc/telltale, user or group"
+! find /var/lib/systemd/deb-systemd-helper-* -name 'telltale*' 2>/dev/null | grep . ||
+  { echo "test-deb: deb-systemd-helper still has state of the units" >&2; exit 1; }
+echo "test-deb: purged: no /var/lib/telltale, /etc/telltale, unit, enablement, user or group"
 printf '\ntest-deb: PASSED\n'
