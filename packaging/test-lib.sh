@@ -16,13 +16,13 @@ wait_log() {
 # the environment is TELLTALE_* of the caller's and PATH only.
 start_server() {
   local user=$1 umask=$3 caps
-  caps=$(tr 'A-Z ' 'a-z,' <<<"$2" | sed 's/cap_//g; s/[^,]*/+&/g')
+  caps=-all$(for c in $2; do printf ',+%s' "${c#CAP_}"; done | tr 'A-Z' 'a-z')
   shift 3
   : >"$log"
   (umask "$umask"
    exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin $(env | grep '^TELLTALE_') \
-     setpriv --reuid "$user" --regid "$user" --init-groups --inh-caps "-all,$caps" \
-     --ambient-caps "-all,$caps" --bounding-set "-all,$caps" --no-new-privs -- "$@") 2>"$log" &
+     setpriv --reuid "$user" --regid "$(id -g "$user")" --init-groups --inh-caps "$caps" \
+     --ambient-caps "$caps" --bounding-set "$caps" --no-new-privs -- "$@") 2>"$log" &
   server=$!  # the subshell, env and setpriv each exec the next: the server's own pid
   wait_log "listening on"
   echo "test: serving as $(ps -o user= -p "$server"):" \
