@@ -13,6 +13,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 [[ $(id -u) -eq 0 ]] || { echo "test-deb: run as root" >&2; exit 2; }
+# A network namespace of its own: its ports (UDP 162 too) are free whatever else runs here.
+if [[ -z ${TELLTALE_TEST_NETNS:-} ]]; then TELLTALE_TEST_NETNS=1 exec unshare -n bash "$root/packaging/test-deb.sh" "$@"; fi
+ip link set lo up
 if dpkg-query -W telltale >/dev/null 2>&1 || getent passwd telltale >/dev/null ||
   [[ -e /var/lib/telltale || -e /etc/telltale ]]; then
   echo "test-deb: telltale is installed or has left files here; this test would change them" >&2
