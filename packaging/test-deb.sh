@@ -13,9 +13,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 [[ $(id -u) -eq 0 ]] || { echo "test-deb: run as root" >&2; exit 2; }
-# A network namespace of its own: its ports (UDP 162 too) are free whatever else runs here.
-if [[ -z ${TELLTALE_TEST_NETNS:-} ]]; then TELLTALE_TEST_NETNS=1 exec unshare -n bash "$root/packaging/test-deb.sh" "$@"; fi
-ip link set lo up
 if dpkg-query -W telltale >/dev/null 2>&1 || getent passwd telltale >/dev/null ||
   [[ -e /var/lib/telltale || -e /etc/telltale ]]; then
   echo "test-deb: telltale is installed or has left files here; this test would change them" >&2
@@ -24,10 +21,16 @@ fi
 
 version=$(sed -n 's/^project(telltale VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)-1
 old_version=0.0.1-1
-if [[ "${1:-}" != "--no-build" ]]; then
-  bash packaging/build-deb.sh amd64 --no-deps
-  bash packaging/build-deb.sh amd64 --no-deps --version "$old_version"
+if [[ -z ${TELLTALE_TEST_NETNS:-} ]]; then
+  if [[ "${1:-}" != "--no-build" ]]; then
+    bash packaging/build-deb.sh amd64 --no-deps
+    bash packaging/build-deb.sh amd64 --no-deps --version "$old_version"
+  fi
+  # The rest in a network namespace of its own: its ports (UDP 162 too) are free whatever else
+  # runs here.
+  TELLTALE_TEST_NETNS=1 exec unshare -n bash "$root/packaging/test-deb.sh" --no-build
 fi
+ip link set lo up
 new_deb=build-deb/telltale_${version}_amd64.deb
 old_deb=build-deb/telltale_${old_version}_amd64.deb
 port=${TELLTALE_TEST_PORT:-18470}

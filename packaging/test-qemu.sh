@@ -13,9 +13,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 [[ $(id -u) -eq 0 ]] || { echo "test-qemu: run as root" >&2; exit 2; }
-# A network namespace of its own: its ports (UDP 162 too) are free whatever else runs here.
-if [[ -z ${TELLTALE_TEST_NETNS:-} ]]; then TELLTALE_TEST_NETNS=1 exec unshare -n bash "$root/packaging/test-qemu.sh" "$@"; fi
-ip link set lo up
 arch=${1:-}
 case $arch in
   arm64) qemu=qemu-aarch64-static ;;
@@ -29,6 +26,11 @@ if [[ $mode != --no-build && $mode != --icmp-variants ]]; then
   bash packaging/build-deb.sh "$arch"
   nice cmake --build "$build" -j"${TELLTALE_JOBS:-2}" --target unit_tests
 fi
+# The tests in a network namespace of their own: their ports are free whatever else runs here.
+if [[ -z ${TELLTALE_TEST_NETNS:-} && $mode != --icmp-variants ]]; then
+  TELLTALE_TEST_NETNS=1 exec unshare -n bash "$root/packaging/test-qemu.sh" "$arch" --no-build
+fi
+ip link set lo up
 port=${TELLTALE_TEST_PORT:-18471}
 url=http://127.0.0.1:$port
 source packaging/test-lib.sh
