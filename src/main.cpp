@@ -15,6 +15,7 @@
 #include "cli/admin.h"
 #include "cli/backup.h"
 #include "cli/completion.h"
+#include "cli/setup_code.h"
 #include "core/duration.h"
 #include "core/log.h"
 #include "ctl/api.h"
@@ -208,6 +209,10 @@ int main(int argc, char** argv) {
   restore_cmd->add_option("--data", data_dir, "Data directory (no server may run on it)")
       ->capture_default_str();
 
+  auto* setup_code_cmd = cli.add_subcommand(
+      "setup-code", "Print the first-run setup code of the server running on a data directory");
+  setup_code_cmd->add_option("--data", data_dir, "Data directory")->capture_default_str();
+
   app::AgentOptions agent;
   auto* agent_cmd = cli.add_subcommand(
       "agent", "Collect this host's metrics and push them to a hub (or print one collection)");
@@ -316,6 +321,7 @@ int main(int argc, char** argv) {
     if (*token_create) return cli::token_create(data_dir, token_user, token_label, expires);
     if (*backup_cmd) return cli::backup(data_dir, backup_out);
     if (*restore_cmd) return cli::restore(restore_in, data_dir);
+    if (*setup_code_cmd) return cli::setup_code(data_dir);
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;

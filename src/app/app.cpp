@@ -354,7 +354,9 @@ int serve(const ServeOptions& opt) {
     return 1;
   }
 
-  auth::AuthService auth(writer, readers, SystemClock::instance());
+  // The setup code is kept in the data directory too, for `telltale setup-code`.
+  auth::AuthService auth(writer, readers, SystemClock::instance(),
+                         {.setup_code_file = auth::setup_code_path(data_dir)});
   // A socket ends with the credential it was opened with.
   SocketRevoker revoker(hub);
   auth.on_revoked([&loop, &revoker](const auth::Revocation& r) {

@@ -2,9 +2,14 @@
 // in session.cpp, token.cpp and audit.cpp.
 #include "auth/service.h"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "auth/detail.h"
 #include "core/log.h"
@@ -68,7 +73,25 @@ Result<User> insert_user(SQLite::Database& db, const std::string& name, Role rol
   return User{db.getLastInsertRowid(), name, role, now, now};
 }
 
+// Writes `text` to `path` readable by this process's user alone: beside it first, then renamed,
+// so a reader never sees half a code. Returns an errno, or 0.
+int write_private_file(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return errno;
+  int err = 0;
+  if (::fchmod(fd, 0600) != 0 ||
+      ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    err = errno != 0 ? errno : EIO;  // a short write sets none
+  ::close(fd);
+  if (err == 0 && std::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err != 0) std::remove(tmp.c_str());
+  return err;
+}
+
 }  // namespace
+
+std::string setup_code_path(const std::string& data_dir) { return data_dir + "/setup-code"; }
 
 bool Revocation::covers(const Principal& p) const {
   switch (scope) {
@@ -98,6 +121,14 @@ AuthService::AuthService(db::Writer& writer, db::Readers& readers, const Clock& 
   ensure_sodium();
 }
 
+AuthService::~AuthService() { forget_setup_code(); }
+
+void AuthService::forget_setup_code() {
+  if (m_options.setup_code_file.empty()) return;
+  if (std::remove(m_options.setup_code_file.c_str()) != 0 && errno != ENOENT)
+    log::warn("auth: cannot remove {}: {}", m_options.setup_code_file, std::strerror(errno));
+}
+
 Error AuthService::rate_limited(std::int64_t blocked_ms, const char* code) const {
   Error e = Error::make(ErrorKind::rate_limited, code, "too many failed attempts; try again later");
   e.retry_after_s = static_cast<int>((blocked_ms + 999) / 1000);
@@ -122,13 +153,20 @@ std::optional<std::string> AuthService::setup_code() {
     log::warn("auth: cannot tell whether users exist: {}", has.error().message);
     return std::nullopt;
   }
-  if (has.value()) return std::nullopt;
+  if (has.value()) {
+    forget_setup_code();  // a previous run's, which ended without removing it
+    return std::nullopt;
+  }
   std::lock_guard lock(m_setup_mutex);
   if (m_setup_done) return std::nullopt;
   if (m_setup_code.empty()) {
     for (int i = 0; i < kSetupCodeChars; ++i) {
       m_setup_code +=
           kSetupAlphabet[randombytes_uniform(static_cast<std::uint32_t>(kSetupAlphabet.size()))];
+    }
+    if (!m_options.setup_code_file.empty()) {
+      if (int err = write_private_file(m_options.setup_code_file, group_code(m_setup_code) + "\n"))
+        log::warn("auth: cannot write {}: {}", m_options.setup_code_file, std::strerror(err));
     }
   }
   return group_code(m_setup_code);
@@ -168,6 +206,7 @@ Result<User> AuthService::complete_setup(const std::string& code, const std::str
     std::lock_guard lock(m_setup_mutex);
     m_setup_done = true;
     m_setup_code.clear();
+    forget_setup_code();
   }
   if (user.ok()) log::info("auth: setup complete; admin '{}' created", name);
   return user;

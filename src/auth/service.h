@@ -42,7 +42,14 @@ struct AuthOptions {
   std::int64_t login_max_delay_ms = 3000;
   std::size_t login_max_waiting = 2;
   std::function<void(std::int64_t ms)> pause;  // how a slowed login waits; null: sleeps
+  // Where the setup code is kept for `telltale setup-code` (setup_code_path()) while setup is
+  // pending: written (mode 0600) when the code is made, removed once setup is done and when the
+  // service ends. Empty: nowhere.
+  std::string setup_code_file;
 };
+
+// The file of a data directory that holds the pending setup code (AuthOptions::setup_code_file).
+std::string setup_code_path(const std::string& data_dir);
 
 struct User {
   std::int64_t id = 0;
@@ -107,6 +114,7 @@ class AuthService {
               AuthOptions options = {});
   AuthService(const AuthService&) = delete;
   AuthService& operator=(const AuthService&) = delete;
+  ~AuthService();
 
   [[nodiscard]] Result<bool> has_users();
 
@@ -116,7 +124,8 @@ class AuthService {
 
   // ---- first-run setup ----
   // While no user exists: a one-time code (e.g. "ABCD-EFGH-JKLM"), generated once per process,
-  // for the app to print to its log. nullopt once a user exists or setup has been completed.
+  // for the app to print to its log (and kept in options.setup_code_file). nullopt once a user
+  // exists or setup has been completed.
   std::optional<std::string> setup_code();
   // Creates the first admin. forbidden SETUP_CODE_INVALID (wrong codes are rate-limited per
   // remote like logins), conflict SETUP_DONE when a user exists. Case and '-' in the code are
@@ -195,6 +204,7 @@ class AuthService {
   std::mutex m_setup_mutex;
   std::string m_setup_code;  // normalised (no '-'); empty until first asked for
   bool m_setup_done = false;
+  void forget_setup_code();  // removes options.setup_code_file
 
   // Sessions of logins made while the disk was full, whose row could not be written. People must
   // be able to log in to a server that needs their attention; a session in memory lasts until it

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <iostream>
 #include <memory>
 
@@ -68,6 +69,8 @@ int user_add(const std::string& data_dir, const std::string& name, const std::st
     print_error(user.error());
     return 1;
   }
+  // A server's pending setup code is void once a user exists: `telltale setup-code` says so.
+  std::remove(auth::setup_code_path(data_dir).c_str());
   fmt::print("created user {} with role {}\n", user->name, auth::role_name(user->role));
   return 0;
 }

@@ -785,8 +785,12 @@ Result<Matrix> Engine::eval_range(const Expr& expr, TimeMs start_ms, TimeMs end_
   if (type != ValueType::scalar && type != ValueType::vector)
     return eval_error(std::string("invalid expression type \"") + value_type_name(type) +
                       "\" for range query, must be scalar or instant vector");
-  if ((static_cast<unsigned __int128>(end_ms - start_ms) / step_ms) + 1 >
-      static_cast<unsigned __int128>(m_options.limits.max_steps))
+  // end - start fits in 64 unsigned bits whatever the two are (end >= start): no overflow, and no
+  // __int128, which 32-bit ARM lacks. Steps are span / step + 1.
+  const std::uint64_t span_ms =
+      static_cast<std::uint64_t>(end_ms) - static_cast<std::uint64_t>(start_ms);
+  if (span_ms / static_cast<std::uint64_t>(step_ms) >=
+      static_cast<std::uint64_t>(m_options.limits.max_steps))
     return limit_error("exceeded maximum resolution of " +
                        std::to_string(m_options.limits.max_steps) + " points per timeseries");
   Evaluator ev(m_storage, m_options);
