@@ -27,9 +27,11 @@ void collect_textfile(const Roots& roots, Samples& out) {
       continue;
     }
     for (auto& s : *samples) out.push_back(std::move(s));
-    // node_exporter's precision: milliseconds.
-    const double mtime_s =
-        static_cast<double>(st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1'000'000) / 1000;
+    // node_exporter's precision: milliseconds. In 64 bits: time_t is 32 bits on armhf, where
+    // seconds times 1000 overflowed (found by the unit tests under qemu-arm).
+    const double mtime_s = static_cast<double>(static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 +
+                                               st.st_mtim.tv_nsec / 1'000'000) /
+                           1000;
     add(out, "node_textfile_mtime_seconds", mtime_s, {{"file", path}});
   }
   add(out, "node_textfile_scrape_error", error ? 1 : 0);
