@@ -9,6 +9,7 @@
 
 #include "alerts/rule.h"
 #include "alerts/silence.h"
+#include "core/clock.h"
 #include "core/json.h"
 
 using namespace tt;
@@ -23,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (t.error().message.rfind("at position ", 0) != 0) {
     __builtin_trap();
   }
-  (void)alerts::parse_rfc3339(text);
+  (void)parse_rfc3339(text);
   auto body = parse_json(text);
   if (!body.ok()) return 0;
   if (auto s = alerts::decode_silence(body.value(), 1'700'000'000'000); s.ok())
