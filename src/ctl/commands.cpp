@@ -227,18 +227,18 @@ Result<int> silence_add(Api& api, const Resource& r, const State& s) {
   if (!duration || *duration <= 0)
     return Error::make(ErrorKind::invalid_input, "CTL_BAD_DURATION",
                        fmt::format("--duration {}: must be a duration such as 2h", s.duration));
-  json body = {{"matchers", s.matchers}, {"comment", s.comment}};
   TimeMs start = SystemClock().now_ms();
-  if (!s.starts_at.empty()) body["starts_at"] = s.starts_at;
-  if (s.starts_at.empty()) body["ends_at"] = format_rfc3339(start + *duration);
   if (!s.starts_at.empty()) {
-    // ends_at is the start plus the duration; the server checks the start's syntax.
     auto parsed = parse_rfc3339(s.starts_at);
     if (!parsed)
       return Error::make(ErrorKind::invalid_input, "CTL_BAD_TIME",
                          fmt::format("--starts-at {}: must be an RFC 3339 time", s.starts_at));
-    body["ends_at"] = format_rfc3339(*parsed + *duration);
+    start = *parsed;
   }
+  const json body = {{"matchers", s.matchers},
+                     {"comment", s.comment},
+                     {"starts_at", format_rfc3339(start)},
+                     {"ends_at", format_rfc3339(start + *duration)}};
   json item = TT_TRY(api.call("POST", r.path, &body));
   print(render(r, item, s.format(), terminal_width()));
   return kOk;
