@@ -232,9 +232,14 @@ class GroupingTest(NotifyMixin, AdminTestCase):
                              {"mail": "resolved", "jobs": "firing"})
             self.assertFalse(news["group"]["repeat"])
 
-            r = self.req("GET", f"/api/v1/notifications?channel={c['id']}")
-            self.assertStatus(r, 200)
-            rows = r.json["data"]
+            # A row is marked delivered in a commit after the receiver answered: wait for it.
+            def rows():
+                r = self.req("GET", f"/api/v1/notifications?channel={c['id']}")
+                self.assertStatus(r, 200)
+                return r.json["data"]
+            wait_until(lambda: [x["state"] for x in rows() if x["event"] == "group"] ==
+                       ["delivered", "delivered"], 15)
+            rows = rows()
             groups = [x for x in rows if x["event"] == "group"]
             self.assertEqual([x["state"] for x in groups], ["delivered", "delivered"])
             self.assertEqual(groups[0]["group"], {"alertname": "QueueBacklog"})
