@@ -1,6 +1,8 @@
 // POST /api/v1/backup: a backup of the running server's data directory, streamed to the admin
 // who asked (the same file `telltale backup` writes). It is written under DATA/backups first,
-// so the copy is consistent however slowly the client reads, and removed once sent.
+// so the copy is consistent however slowly the client reads. The name is removed as soon as
+// the file is open: the open descriptor keeps the bytes, and nothing is left behind if the
+// client goes away or the server is killed mid-transfer.
 #include "backup/backup.h"
 
 #include <fmt/format.h>
@@ -24,6 +26,10 @@ void register_backup(http::Router& r, Services& s) {
            auto written = backup::write(s.data_dir, path);
            if (!written.ok()) return ctx.error(written.error());
            auto file = std::make_shared<std::ifstream>(path, std::ios::binary);
+           fs::remove(path, ec);
+           if (!*file)
+             return ctx.error(
+                 Error::make(ErrorKind::internal, "BACKUP_IO", "cannot reopen the backup"));
            const std::string name =
                fs::path(backup::timestamped_path(".", "telltale")).filename().string();
            ctx.res.set_header("Content-Disposition",
@@ -36,10 +42,6 @@ void register_backup(http::Router& r, Services& s) {
                  file->read(block.data(), static_cast<std::streamsize>(block.size()));
                  const auto n = static_cast<std::size_t>(file->gcount());
                  return n > 0 && sink.write(block.data(), n);
-               },
-               [path](bool) {
-                 std::error_code ignored;
-                 fs::remove(path, ignored);
                });
          }});
 }

@@ -7,7 +7,6 @@ import gzip
 import os
 import shutil
 import sqlite3
-import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -137,7 +136,7 @@ class BackupRestore(unittest.TestCase):
         self.assertEqual(r.header("Content-Type"), "application/gzip")
         self.assertRegex(r.header("Content-Disposition"), r'attachment; filename="telltale-\d{8}-\d{6}\.backup"')
         self.assertEqual(r.body[:2], b"\x1f\x8b")
-        self.assertEqual(os.listdir(os.path.join(self.server.data_dir, "backups")), [])  # removed once sent
+        self.assertEqual(os.listdir(os.path.join(self.server.data_dir, "backups")), [])  # nothing left behind
         path = os.path.join(self.dir, "downloaded.backup")
         with open(path, "wb") as f:
             f.write(r.body)
