@@ -22,6 +22,7 @@ const require = createRequire(join(ROOT, 'tests/e2e/package.json'));
 const { chromium } = require('playwright-core');
 const NODES = +(process.env.NODES || 5000);
 const FLIPPERS = +(process.env.FLIPPERS || 1000);
+const CHECKS = Math.max(FLIPPERS, +(process.env.CHECKS || 5000));
 const DURATION_S = +(process.env.DURATION_S || 10);
 const BIN = resolve(process.env.TELLTALE_BIN || join(ROOT, 'build/telltale'));
 const WEB_DIR = process.env.TELLTALE_WEB_DIR ? resolve(process.env.TELLTALE_WEB_DIR) : null;
@@ -103,8 +104,16 @@ try {
     const { json } = await call('POST', '/api/v1/checks', { name: `hb-${i}`, kind: 'push', interval: '1h', node_id: ids[i] }, auth);
     pushUrls[i] = json.data.push_url;
   });
-  // Every flipper up once, so the timed phase below is made of changes only.
-  await pool(pushUrls, 16, (u) => call('GET', u + '?status=up'));
+  // The checks page lists CHECKS checks: the flippers and more push checks, one per node in turn.
+  const restUrls = [];
+  await pool([...Array(CHECKS - FLIPPERS).keys()], 16, async (i) => {
+    const body = { name: `pc-${i}`, kind: 'push', interval: '1h', node_id: ids[(FLIPPERS + i) % NODES] };
+    restUrls[i] = (await call('POST', '/api/v1/checks', body, auth)).json.data.push_url;
+  });
+  // Every check up once (so each has a stretch, a bar and an uptime; and the timed phase below
+  // is made of changes only); one in ten of the rest down once more.
+  await pool([...pushUrls, ...restUrls], 16, (u) => call('GET', u + '?status=up'));
+  await pool(restUrls.filter((_, i) => i % 10 === 0), 16, (u) => call('GET', u + '?status=down'));
 
   let peerStartS = null, peerVersion = null;
   if (PEER === 'prometheus') {
@@ -162,10 +171,18 @@ try {
   // alternates from one round to the next, so neither page is always the browser's first.
   await page.goto(base + '/healthz');
   if (peer) await peerPage.goto(peer.base + '/-/healthy');
-  const renders = [], peerRenders = [];
+  const checksPage = await context.newPage();
+  await checksPage.addInitScript(listTiming, { kind: 'telltale', n: CHECKS, countId: 'check-count' });
+  const checksCdp = await context.newCDPSession(checksPage);
+  await checksCdp.send('Performance.enable');
+  await checksPage.goto(base + '/healthz');
+  const renders = [], peerRenders = [], checkRenders = [];
   let peerStates = null;
   for (let run = 0; run < LOADS; run++) {
-    const telltaleLoad = async () => renders.push(await loadList(page, cdp, base + '/?group=', '.vrow'));
+    const telltaleLoad = async () => {
+      renders.push(await loadList(page, cdp, base + '/?group=', '.vrow'));
+      checkRenders.push(await loadList(checksPage, checksCdp, base + '/checks', '.vrow'));
+    };
     const peerLoad = async () => { if (peer) peerRenders.push(await loadList(peerPage, peerCdp, peer.url, 'td.state')); };
     if (run % 2) { await peerLoad(); await telltaleLoad(); } else { await telltaleLoad(); await peerLoad(); }
   }
@@ -180,6 +197,8 @@ try {
     peer = null;
   }
   await cdp.detach();  // the DevTools metrics stay off while the live phase is measured
+  await checksCdp.detach();
+  await checksPage.close();
   const overviewStates = await page.evaluate(() => [...document.querySelectorAll('.count')].map((e) => e.textContent.trim()).join(', '));
 
   // 2. Live changes: FLIPPERS push checks flip their node between up and down once a second.
@@ -238,6 +257,7 @@ try {
   const chromeVersion = browser.version();
   const tm = (k) => med(renders.map((r) => r[k]));
   const pm = (k) => med(peerRenders.map((r) => r[k]));
+  const cm = (k) => med(checkRenders.map((r) => r[k]));
   const ratio = (a, b) => (b > 0 ? `${(a / b).toFixed(a / b < 0.1 ? 3 : 2)}×` : '–');
   const ms = (v) => `${v.toFixed(0)} ms`;
   const mb = (v) => `${v.toFixed(1)} MB`;
@@ -263,13 +283,23 @@ try {
     ...(LOADS > 1 ? [['bytes transferred, later loads', bytes(later(renders)), peerRenders.length ? bytes(later(peerRenders)) : '',
       peerRenders.length ? ratio(later(renders), later(peerRenders)) : '']] : []),
   ];
-  writeFileSync(join(OUT, 'loads.json'), JSON.stringify({ telltale: renders, prometheus: peerRenders }, null, 1));
+  const checkRows = [
+    ['navigation start → first row shown', ms(cm('first_row_ms')), peerRenders.length ? ratio(cm('first_row_ms'), pm('first_row_ms')) : ''],
+    ['navigation start → whole list with bars shown', `**${ms(cm('list_ms'))}**`, peerRenders.length ? `**${ratio(cm('list_ms'), pm('list_ms'))}**` : ''],
+    ['whole list, first load (cold cache)', ms(checkRenders[0].list_ms), peerRenders.length ? ratio(checkRenders[0].list_ms, peerRenders[0].list_ms) : ''],
+    ['long tasks per load, total time', ms(cm('long_task_total_ms')), ''],
+    ['JS heap (after garbage collection)', mb(cm('heap_mb')), ''],
+    ['elements in the document', `${cm('elements')}`, ''],
+    ['bytes transferred, first load (cold cache)', bytes(checkRenders[0].transferred_bytes), ''],
+    ...(LOADS > 1 ? [['bytes transferred, later loads', bytes(later(checkRenders)), '']] : []),
+  ];
+  writeFileSync(join(OUT, 'loads.json'), JSON.stringify({ telltale: renders, checks: checkRenders, prometheus: peerRenders }, null, 1));
   const out = `# Web UI benchmark
 
 Machine: ${cpus().length} × ${cpu}; Chromium ${chromeVersion} headless (\`--disable-gpu\`), 1280×900;
 Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; load average ${loadavg()[0].toFixed(1)} at the end (other
 work on the machine slows every number here). Command: \`bash bench/ui/run.sh\`
-(\`NODES\` for both pages, \`LOADS\`, and \`FLIPPERS\`, \`DURATION_S\`, \`PUSH_CONNECTIONS\` change the load;
+(\`NODES\` for both pages, \`CHECKS\`, \`LOADS\`, and \`FLIPPERS\`, \`DURATION_S\`, \`PUSH_CONNECTIONS\` change the load;
 \`PEER=none\` leaves the peer out).
 
 ## Bundle (gzip -9; the budget is ${kb(sizes.budget_gzip_bytes)} of gzipped JS and CSS, enforced by \`web/build.mjs\`)
@@ -316,6 +346,20 @@ ${rows.map((r) => `| ${r[0]} | ${r[1]} |${peerRenders.length ? ` ${r[2]} | ${r[3
 
 Whole list, each load: Telltale ${renders.map((r) => r.list_ms.toFixed(0)).join(', ')} ms${peerRenders.length ? `; Prometheus ${peerRenders.map((r) => r.list_ms.toFixed(0)).join(', ')} ms` : ''}.
 Rows in the DOM: Telltale ${renders[0].rows_in_dom} of ${NODES} (virtualised)${peerRenders.length ? `, Prometheus ${peerRenders[0].rows_in_dom} of ${NODES}` : ''}.
+
+## Checks page with ${CHECKS} checks and their heartbeat bars
+
+${CHECKS} push checks (${FLIPPERS} of them the flippers below), each pushed up once and one in ten of the others down
+after, so every one has a bar, an uptime and a response. Timed like the overview, to the frame that shows the
+count of ${CHECKS} and rows with their bars (the checks are read whole, \`GET /api/v1/checks\`, and the bars and
+figures of all of them, \`GET /api/v1/availability/checks\`); loaded right after the overview in each round${peerRenders.length ? `,
+and set beside the same run's Prometheus targets page` : ''}; medians of ${LOADS} loads.
+
+| measure (median) | Telltale checks page |${peerRenders.length ? ' Telltale / Prometheus targets |' : ''}
+|---|---|${peerRenders.length ? '---|' : ''}
+${checkRows.map((r) => `| ${r[0]} | ${r[1]} |${peerRenders.length ? ` ${r[2]} |` : ''}`).join('\n')}
+
+Whole list, each load: ${checkRenders.map((r) => r.list_ms.toFixed(0)).join(', ')} ms.
 
 ## Live status changes
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Web UI benchmark: bundle sizes, time to render the overview with 5,000 nodes beside the peer,
+# Web UI benchmark: bundle sizes, time to render the overview with 5,000 nodes and the checks page
+# with 5,000 checks (both with heartbeat bars) beside the peer,
 # Debian's Prometheus showing the same 5,000 things on its targets page, in the same Chromium in
 # the same run, and the cost of applying 1,000 live node status changes a second, in Debian's
 # Chromium (headless), measured with the browser's performance timeline. One command from the
 # repository root:
 #   bash bench/ui/run.sh
-# Knobs (environment): NODES (both pages), LOADS, FLIPPERS, DURATION_S, PUSH_CONNECTIONS,
+# Knobs (environment): NODES (both pages), CHECKS, LOADS, FLIPPERS, DURATION_S, PUSH_CONNECTIONS,
 # PEER=none (Telltale alone). Writes bench/UI_RESULTS.md (overwritten); logs and every load's
 # numbers under bench/out/ui/. Everything runs on 127.0.0.1; the peer's scrape targets are a
 # closed loopback port.

@@ -6,7 +6,7 @@
 // requestAnimationFrame. A frame's rAF callbacks run before its style and layout, a
 // ResizeObserver's first callback after them (before paint), so the time taken there is when the
 // frame that shows the list has been laid out; tasks the page queued behind it do not count.
-export function listTiming({ kind, n }) {
+export function listTiming({ kind, n, countId = 'node-count' }) {
   const raf = window.requestAnimationFrame.bind(window);
   const longTasks = [];
   window.__longTasks = longTasks;
@@ -14,9 +14,11 @@ export function listTiming({ kind, n }) {
     .observe({ type: 'longtask', buffered: true });
   let firstRow, whole;
   if (kind === 'telltale') {
-    // The count says every node is loaded and the (virtualised) list has rows.
+    // The count says every node (check) is loaded, and the (virtualised) list has rows with their
+    // heartbeat bars (or "no runs yet") drawn.
     firstRow = () => document.querySelector('.vrow');
-    whole = () => document.getElementById('node-count')?.textContent === `${n} total` && document.querySelector('.vrow');
+    whole = () =>
+      document.getElementById(countId)?.textContent === `${n} total` && document.querySelector('.vrow .c-beats > *');
   } else {
     // Prometheus' targets page: one `td.state` per target, all in the served HTML. A live
     // collection, so a poll reads a length rather than querying 5,000 cells.

@@ -131,6 +131,47 @@ void register_checks(http::Router& r, Services& s) {
                    .dump(),
                "application/json");
          }});
+  r.add({"GET", "/api/v1/checks/{id}/outages", http::Access::read, [&checks](http::Context& ctx) {
+           auto id = ctx.id_param("id", "CHECK_NOT_FOUND");
+           if (!id.ok()) return ctx.error(id.error());
+           std::vector<FieldError> errs;
+           std::int64_t to = SystemClock::instance().now_ms(), from = 0;
+           ctx.int_query("to", 0, INT64_MAX, to, errs, "must be milliseconds since the epoch");
+           from = to - 30 * 86'400'000LL;
+           ctx.int_query("from", 0, INT64_MAX, from, errs, "must be milliseconds since the epoch");
+           if (errs.empty() && from > to) errs.push_back({"from", "must not be after to"});
+           if (!errs.empty()) return ctx.error(bad_query(std::move(errs)));
+           auto list = checks.outages(id.value(), from, to);
+           if (!list.ok()) return ctx.error(list.error());
+           ctx.ok(json_array(list.value(), [](const checks::Outage& o) {
+             return nlohmann::json{
+                 {"from", format_rfc3339(o.from)},
+                 {"to", o.to ? nlohmann::json(format_rfc3339(*o.to)) : nlohmann::json()},
+                 {"runs", o.runs},
+                 {"error", o.error},
+                 {"message", o.message}};
+           }));
+         }});
+  // Heartbeat bars, uptime and latency of every check or node, keyed by id: what lists and the
+  // overview show beside the live state.
+  for (auto [path, of] : {std::pair{"/api/v1/availability/checks", checks::SummaryOf::check},
+                          std::pair{"/api/v1/availability/nodes", checks::SummaryOf::node}}) {
+    r.add({"GET", path, http::Access::read, [&checks, of = of](http::Context& ctx) {
+             std::vector<FieldError> errs;
+             std::int64_t slots = 50, check = 0;
+             ctx.int_query("slots", 1, 500, slots, errs);
+             if (of == checks::SummaryOf::check)
+               ctx.int_query("id", 1, INT64_MAX, check, errs, "must be a check id");
+             if (!errs.empty()) return ctx.error(bad_query(std::move(errs)));
+             auto all = checks.summaries(of, static_cast<int>(slots),
+                                         check ? std::optional(check) : std::nullopt);
+             if (!all.ok()) return ctx.error(all.error());
+             nlohmann::json out = nlohmann::json::object();
+             for (const auto& [id, sum] : all.value())
+               out[std::to_string(id)] = checks::to_json(sum);
+             ctx.ok(std::move(out));
+           }});
+  }
   auto push = [&checks](http::Context& ctx) {
     auto hb = heartbeat(ctx);
     if (!hb.ok()) return ctx.error(hb.error());

@@ -20,6 +20,9 @@ void register_events(http::Router& r, Services& s) {
              errs.push_back({"before", "needs order=desc (after pages oldest first)"});
            q.limit = static_cast<int>(limit);
            q.topic = ctx.query("topic");
+           q.subject = ctx.query("subject");
+           if (!q.subject.empty() && q.topic.empty())
+             errs.push_back({"subject", "needs topic (subjects are named within a topic)"});
            if (!errs.empty()) return ctx.error(bad_query(std::move(errs)));
            auto found = history.list(q);
            if (!found.ok()) return ctx.error(found.error());

@@ -425,7 +425,8 @@ int serve(const ServeOptions& opt) {
                             });
   runner.results().subscribe(
       [&recorder](const std::shared_ptr<const checks::CheckResult>& r) { recorder.take(r); });
-  checks::CheckService check_service(writer, readers, bus, runner, store, SystemClock::instance());
+  checks::CheckService check_service(writer, readers, bus, runner, recorder, store,
+                                     SystemClock::instance());
   auto stored_checks = check_service.load_all();
   if (!stored_checks.ok()) {
     log::error("cannot load the checks: {}", stored_checks.error().message);

@@ -126,6 +126,7 @@ nlohmann::json result_json(const CheckResult& r) {
   return {{"at", format_rfc3339(r.at)},
           {"up", r.up},
           {"duration_ms", std::round(r.duration_s * 1e6) / 1e3},
+          {"latency_ms", std::round(r.latency_s() * 1e6) / 1e3},
           {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)},
           {"message", r.message},
           {"facts", redact::tree(facts)}};  // a final_url may carry a token

@@ -20,31 +20,39 @@ metrics::Counter& dropped_results() {
   return c;
 }
 
-void write_stretch(SQLite::Database& db, std::int64_t check_id, std::int64_t& row, TimeMs first_at,
-                   TimeMs last_at, std::int64_t runs, bool up, const std::string& error,
-                   const std::string& message) {
-  if (row != 0) {
-    SQLite::Statement st(db, "UPDATE check_outcomes SET last_at = ?, runs = ? WHERE id = ?");
-    st.bind(1, static_cast<std::int64_t>(last_at));
-    st.bind(2, runs);
-    st.bind(3, row);
+void write_stretch(SQLite::Database& db, Stretch& s) {
+  auto bind_latency = [&](SQLite::Statement& st, int i) {
+    if (s.timed)
+      st.bind(i, s.latency_sum);
+    else
+      st.bind(i);
+  };
+  if (s.row != 0) {
+    SQLite::Statement st(db,
+                         "UPDATE check_outcomes SET last_at = ?, runs = ?, latency_sum = ? "
+                         "WHERE id = ?");
+    st.bind(1, static_cast<std::int64_t>(s.last_at));
+    st.bind(2, s.runs);
+    bind_latency(st, 3);
+    st.bind(4, s.row);
     st.exec();
     return;
   }
   // The check may have been deleted since the run: then there is nothing to record.
-  SQLite::Statement st(
-      db,
-      "INSERT INTO check_outcomes(check_id, first_at, last_at, runs, up, error, message) "
-      "SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM checks WHERE id = ?)");
-  st.bind(1, check_id);
-  st.bind(2, static_cast<std::int64_t>(first_at));
-  st.bind(3, static_cast<std::int64_t>(last_at));
-  st.bind(4, runs);
-  st.bind(5, up ? 1 : 0);
-  st.bind(6, error);
-  st.bind(7, message);
-  st.bind(8, check_id);
-  if (st.exec() > 0) row = db.getLastInsertRowid();
+  SQLite::Statement st(db,
+                       "INSERT INTO check_outcomes(check_id, first_at, last_at, runs, up, error, "
+                       "message, latency_sum) SELECT ?, ?, ?, ?, ?, ?, ?, ? "
+                       "WHERE EXISTS (SELECT 1 FROM checks WHERE id = ?)");
+  st.bind(1, s.check_id);
+  st.bind(2, static_cast<std::int64_t>(s.first_at));
+  st.bind(3, static_cast<std::int64_t>(s.last_at));
+  st.bind(4, s.runs);
+  st.bind(5, s.up ? 1 : 0);
+  st.bind(6, s.error);
+  st.bind(7, s.message);
+  bind_latency(st, 8);
+  st.bind(9, s.check_id);
+  if (st.exec() > 0) s.row = db.getLastInsertRowid();
 }
 
 }  // namespace
@@ -69,6 +77,14 @@ void Recorder::take(std::shared_ptr<const CheckResult> r) {
 
 void Recorder::stop() { stop_worker(m_mutex, m_cv, m_stopping, m_thread); }
 
+std::vector<Stretch> Recorder::open_stretches() const {
+  std::lock_guard lock(m_open_mutex);
+  std::vector<Stretch> out;
+  out.reserve(m_open.size());
+  for (const auto& [id, o] : m_open) out.push_back(o.s);
+  return out;
+}
+
 void Recorder::run() {
   for (;;) {
     std::vector<std::shared_ptr<const CheckResult>> batch;
@@ -87,9 +103,18 @@ void Recorder::run() {
     if (!batch.empty()) flush(std::move(batch));
     if (stopping) {
       std::lock_guard lock(m_mutex);
-      if (m_queue.empty()) return;
+      if (m_queue.empty()) break;
     }
   }
+  // The open stretches' rows lag by up to a checkpoint: bring them up to date before a restart,
+  // so its uptime and bars go on from where they were.
+  auto done = m_log.commit<bool>(kSystemActor, [this](events::Change& change) -> Result<bool> {
+    std::lock_guard lock(m_open_mutex);
+    for (auto& [id, o] : m_open)
+      if (o.s.row != 0) write_stretch(change.db(), o.s);
+    return true;
+  });
+  if (!done.ok()) log::error("check results: open stretches not written: {}", done.error().message);
 }
 
 void Recorder::flush(std::vector<std::shared_ptr<const CheckResult>> batch) {
@@ -112,23 +137,35 @@ void Recorder::flush(std::vector<std::shared_ptr<const CheckResult>> batch) {
     for (const auto& r : batch) {
       if (r->is_run) {
         // Runs with the same outcome (up or not, and the same error) share a stretch.
-        auto [it, fresh] = m_stretches.try_emplace(r->check_id);
-        Stretch& s = it->second;
-        bool same = !fresh && s.up == r->up && s.error == r->error;
-        if (!same) {
-          if (!fresh)
-            write_stretch(db, r->check_id, s.row, s.first_at, s.last_at, s.runs, s.up, s.error,
-                          s.message);
-          s = Stretch{0, r->at, r->at, 1, r->up, r->error, r->message, 0};
-        } else {
-          s.last_at = r->at;
-          ++s.runs;
+        std::lock_guard lock(m_open_mutex);
+        auto [it, fresh] = m_open.try_emplace(r->check_id);
+        Open& o = it->second;
+        Stretch& s = o.s;
+        if (fresh || s.up != r->up || s.error != r->error) {
+          if (!fresh) write_stretch(db, s);
+          s = Stretch{0, r->check_id, r->at, r->at, 0, r->up, 0, r->up, r->error, r->message, 0};
+          o.written_ms = 0;
         }
-        if (s.row == 0 || now - s.written_ms >= kStretchCheckpointMs) {
-          write_stretch(db, r->check_id, s.row, s.first_at, s.last_at, s.runs, s.up, s.error,
-                        s.message);
-          s.written_ms = now;
+        s.last_at = r->at;
+        ++s.runs;
+        if (s.up) s.latency_sum += r->latency_s();
+        if (s.row == 0 || now - o.written_ms >= kStretchCheckpointMs) {
+          write_stretch(db, s);
+          o.written_ms = now;
         }
+      }
+      // A node is seen at every up run of its checks; written once a minute at most, since
+      // each write is a page on an SD card (a status change writes it at once).
+      if (r->is_run && r->up && r->check_node != 0 &&
+          now - m_last_seen_written[r->check_node] >= kLastSeenEveryMs) {
+        SQLite::Statement st(db,
+                             "UPDATE nodes SET last_seen = ? WHERE id = ? AND "
+                             "(last_seen IS NULL OR last_seen < ?)");
+        st.bind(1, static_cast<std::int64_t>(r->at));
+        st.bind(2, r->check_node);
+        st.bind(3, static_cast<std::int64_t>(r->at));
+        st.exec();
+        m_last_seen_written[r->check_node] = now;
       }
       for (const auto& [kind, data] : r->events) {
         nlohmann::json d = data;

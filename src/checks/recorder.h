@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "bus/bus.h"
+#include "checks/history.h"
 #include "checks/result.h"
 #include "core/clock.h"
 #include "core/series.h"
@@ -38,18 +39,18 @@ class Recorder {
   void take(std::shared_ptr<const CheckResult> r);
   // Writes everything taken so far and joins the thread. Idempotent.
   void stop();
+  // Any thread: every check's open stretch as last recorded (about a second behind the runs),
+  // fresher than its row in check_outcomes, which is rewritten every few minutes.
+  std::vector<Stretch> open_stretches() const;
 
   static constexpr std::int64_t kStretchCheckpointMs = 300'000;  // open stretches rewritten
   static constexpr std::int64_t kLastResultEveryMs = 60'000;     // last_result persisted
+  static constexpr std::int64_t kLastSeenEveryMs = 60'000;       // a node's last_seen, at most
   static constexpr std::int64_t kOutcomeRetentionMs = 90LL * 86'400'000;
 
  private:
-  struct Stretch {
-    std::int64_t row = 0;  // 0 until inserted
-    TimeMs first_at = 0, last_at = 0;
-    std::int64_t runs = 0;
-    bool up = false;
-    std::string error, message;
+  struct Open {
+    Stretch s;
     TimeMs written_ms = 0;  // wall clock of the last write
   };
   void run();
@@ -64,9 +65,12 @@ class Recorder {
   bool m_stopping = false;
   std::thread m_thread;
 
-  // Recorder thread only (the writer job runs while this thread waits for it).
-  std::unordered_map<std::int64_t, Stretch> m_stretches;
+  // Written by the writer job (while this thread waits for it), read by open_stretches().
+  mutable std::mutex m_open_mutex;
+  std::unordered_map<std::int64_t, Open> m_open;
+  // Recorder thread only.
   std::unordered_map<std::int64_t, TimeMs> m_last_result_written;
+  std::unordered_map<std::int64_t, TimeMs> m_last_seen_written;  // by node id
   TimeMs m_last_retention = 0;
 };
 

@@ -34,10 +34,19 @@ struct CheckResult {
   bool flapping_changed = false;
   std::string from_state, state;
   bool flapping = false;
+  // The check's node (0: none): an up run is a contact, its last_seen.
+  std::int64_t check_node = 0;
   // Set when the node's status may have changed (a state change of one of its checks, or a
   // check that left it): the status derived from all its checks (up, degraded, down, unknown).
   std::optional<std::int64_t> node_id;
   std::string node_status;
+
+  // The run's response time: the probe's latency fact (a ping's average round-trip time, an
+  // HTTP request's total time), else the whole run's duration.
+  double latency_s() const {
+    const auto* l = facts.find("latency");
+    return l && l->is_number() ? l->get<double>() : duration_s;
+  }
 
   // Worth a commit at once: people watch states, not samples.
   bool urgent() const {

@@ -262,6 +262,7 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o,
   r->message = std::move(o.message);
   r->duration_s = o.duration_s;
   r->facts = std::move(o.facts);
+  r->check_node = e.check.node_id.value_or(0);
   for (auto& ev : o.events) r->events.emplace_back(std::move(ev.kind), std::move(ev.data));
 
   r->samples.reserve(3 + o.metrics.size());

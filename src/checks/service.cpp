@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <future>
 
 #include "core/duration.h"
@@ -319,6 +320,107 @@ Result<std::vector<ResultRow>> CheckService::results(std::int64_t id, TimeMs fro
   });
   if (!words.ok()) return std::move(words).error();
   return rows;
+}
+
+}  // namespace tt::checks
+
+namespace tt::checks {
+
+nlohmann::json to_json(const Summary& s) {
+  auto ratio = [](std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+  auto ms = [](std::optional<double> v) {
+    return v ? nlohmann::json(std::round(*v * 1e6) / 1e3) : nlohmann::json();
+  };
+  return {{"heartbeat", s.heartbeat},
+          {"slot_ms", s.slot_ms},
+          {"uptime",
+           {{"24h", ratio(s.day.uptime())},
+            {"7d", ratio(s.week.uptime())},
+            {"30d", ratio(s.month.uptime())}}},
+          {"latency_ms", {{"24h", ms(s.day.latency_avg_s())}}},
+          {"last_up", s.last_up ? nlohmann::json(format_rfc3339(*s.last_up)) : nlohmann::json()}};
+}
+
+Result<std::vector<Stretch>> CheckService::stretches(std::optional<std::int64_t> check, TimeMs from,
+                                                     TimeMs to, std::vector<std::int64_t>* nodes) {
+  std::unordered_map<std::int64_t, Stretch> open;
+  for (auto& s : m_recorder.open_stretches())
+    if (s.row != 0 && (!check || s.check_id == *check)) open.emplace(s.row, std::move(s));
+  std::vector<Stretch> out;
+  auto read = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
+    // The open stretch's row may be minutes behind: last_at is compared after the merge.
+    SQLite::Statement st(
+        db, fmt::format("SELECT o.id, o.check_id, o.first_at, o.last_at, o.runs, o.up, "
+                        "o.latency_sum, o.error, o.message, c.interval_ms, coalesce(c.node_id, 0) "
+                        "FROM check_outcomes o JOIN checks c ON c.id = o.check_id "
+                        "WHERE o.first_at <= ? AND o.last_at >= ? {} "
+                        "ORDER BY o.check_id, o.first_at",
+                        check ? "AND o.check_id = ?" : ""));
+    st.bind(1, static_cast<std::int64_t>(to));
+    st.bind(2, static_cast<std::int64_t>(from - Recorder::kStretchCheckpointMs));
+    if (check) st.bind(3, *check);
+    while (st.executeStep()) {
+      Stretch s;
+      s.row = st.getColumn(0).getInt64();
+      if (auto o = open.find(s.row); o != open.end()) {
+        s = std::move(o->second);
+      } else {
+        s.check_id = st.getColumn(1).getInt64();
+        s.first_at = st.getColumn(2).getInt64();
+        s.last_at = st.getColumn(3).getInt64();
+        s.runs = st.getColumn(4).getInt64();
+        s.up = st.getColumn(5).getInt() != 0;
+        s.timed = !st.getColumn(6).isNull();
+        s.latency_sum = st.getColumn(6).getDouble();
+        s.error = st.getColumn(7).getString();
+        s.message = st.getColumn(8).getString();
+      }
+      s.interval_ms = st.getColumn(9).getInt64();
+      if (s.last_at < from) continue;
+      if (nodes) nodes->push_back(st.getColumn(10).getInt64());
+      out.push_back(std::move(s));
+    }
+    return true;
+  });
+  if (!read.ok()) return std::move(read).error();
+  return out;
+}
+
+Result<std::map<std::int64_t, Summary>> CheckService::summaries(SummaryOf of, int slots,
+                                                                std::optional<std::int64_t> check) {
+  constexpr std::int64_t kDay = 86'400'000;
+  const TimeMs now = m_clock.now_ms();
+  std::vector<std::int64_t> nodes;
+  auto all = TT_TRY(stretches(check, now - 30 * kDay, now, &nodes));
+  // Each group's stretches are contiguous for a check but not for a node: gather by key.
+  std::map<std::int64_t, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const std::int64_t key = of == SummaryOf::check ? all[i].check_id : nodes[i];
+    if (key != 0) groups[key].push_back(i);
+  }
+  std::map<std::int64_t, Summary> out;
+  std::vector<Stretch> group;
+  for (const auto& [key, members] : groups) {
+    Summary& sum = out[key];
+    group.clear();
+    for (auto i : members) {
+      const Stretch& s = all[i];
+      group.push_back(s);
+      sum.day.add(s, now - kDay, now + 1);
+      sum.week.add(s, now - 7 * kDay, now + 1);
+      sum.month.add(s, now - 30 * kDay, now + 1);
+      if (s.up && (!sum.last_up || s.last_at > *sum.last_up)) sum.last_up = s.last_at;
+      if (sum.slot_ms == 0 || s.interval_ms < sum.slot_ms) sum.slot_ms = s.interval_ms;
+    }
+    sum.heartbeat = heartbeat(group, now, sum.slot_ms, slots);
+  }
+  return out;
+}
+
+Result<std::vector<Outage>> CheckService::outages(std::int64_t id, TimeMs from, TimeMs to) {
+  TT_TRY(get(id));
+  auto list = TT_TRY(stretches(id, from, to));
+  return checks::outages(list);
 }
 
 }  // namespace tt::checks

@@ -10,6 +10,8 @@
 
 #include "bus/bus.h"
 #include "checks/check.h"
+#include "checks/history.h"
+#include "checks/recorder.h"
 #include "checks/runner.h"
 #include "core/actor.h"
 #include "core/page.h"
@@ -41,11 +43,26 @@ struct ResultRow {
 };
 nlohmann::json to_json(const ResultRow& r);
 
+// A check's or a node's (over its checks) recent past, for lists and the overview.
+struct Summary {
+  std::string heartbeat;     // checks/history.h's bar
+  std::int64_t slot_ms = 0;  // the width of its slots: the (shortest) interval
+  Availability day, week, month;
+  std::optional<TimeMs> last_up;  // the last up run: for a node, its last contact
+};
+nlohmann::json to_json(const Summary& s);
+enum class SummaryOf { check, node };
+
 class CheckService {
  public:
   CheckService(db::Writer& writer, db::Readers& readers, bus::Bus& bus, Runner& runner,
-               query::Storage& store, const Clock& clock)
-      : m_log(writer, &bus, clock), m_readers(readers), m_runner(runner), m_store(store) {}
+               const Recorder& recorder, query::Storage& store, const Clock& clock)
+      : m_log(writer, &bus, clock),
+        m_readers(readers),
+        m_runner(runner),
+        m_recorder(recorder),
+        m_store(store),
+        m_clock(clock) {}
 
   // Every stored check, for the runner at start.
   Result<std::vector<Check>> load_all();
@@ -62,14 +79,26 @@ class CheckService {
   Result<void> push(const std::string& token, const Heartbeat& hb);
   // Runs in [from, to], newest first, at most `limit`.
   Result<std::vector<ResultRow>> results(std::int64_t id, TimeMs from, TimeMs to, int limit);
+  // Every check's (or node's) summary with a bar of `slots` slots, by id; only those with
+  // runs in the last 30 days. `check`: that check's alone.
+  Result<std::map<std::int64_t, Summary>> summaries(SummaryOf of, int slots,
+                                                    std::optional<std::int64_t> check = {});
+  // The check's outages that overlap [from, to], newest first.
+  Result<std::vector<Outage>> outages(std::int64_t id, TimeMs from, TimeMs to);
 
  private:
   Check with_live(Check c) const;
+  // Stretches whose runs reach into [from, to] (of one check, or all), by check and first run,
+  // the open ones as the recorder has them; `nodes` gets each one's node id when given.
+  Result<std::vector<Stretch>> stretches(std::optional<std::int64_t> check, TimeMs from, TimeMs to,
+                                         std::vector<std::int64_t>* nodes = nullptr);
 
   events::Log m_log;
   db::Readers& m_readers;
   Runner& m_runner;
+  const Recorder& m_recorder;
   query::Storage& m_store;
+  const Clock& m_clock;
 };
 
 }  // namespace tt::checks

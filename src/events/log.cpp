@@ -42,6 +42,7 @@ Result<std::vector<StoredEvent>> History::list(const EventQuery& q) {
     else
       sql += q.before > 0 ? "id < ?" : "1";
     if (!q.topic.empty()) sql += " AND topic = ?";
+    if (!q.topic.empty() && !q.subject.empty()) sql += " AND subject = ?";
     sql += q.newest_first ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?";
     SQLite::Statement st(db, sql);
     int i = 1;
@@ -50,6 +51,7 @@ Result<std::vector<StoredEvent>> History::list(const EventQuery& q) {
     else if (q.before > 0)
       st.bind(i++, q.before);
     if (!q.topic.empty()) st.bind(i++, q.topic);
+    if (!q.topic.empty() && !q.subject.empty()) st.bind(i++, q.subject);
     st.bind(i++, q.limit);
     std::vector<StoredEvent> out;
     while (st.executeStep()) {

@@ -41,6 +41,7 @@ struct EventQuery {
   // Newest first instead: events with an id below `before` (the newest when it is 0).
   bool newest_first = false;
   std::int64_t before = 0;
+  std::string subject;  // with a topic: that subject's only (a check's id)
 };
 
 // Reads the log through the read pool; thread-safe (API handlers).

@@ -75,6 +75,7 @@ nlohmann::json to_json(const KindDescriptor& kind) {
           {"options", tt::to_json(kind.options)},
           {"facts", facts},
           {"charts", charts},
+          {"response", {{"metric", kind.response.metric}, {"matchers", kind.response.matchers}}},
           {"default_interval", format_duration_ms(kind.default_interval_ms)},
           {"default_timeout", format_duration_ms(kind.default_timeout_ms)},
           {"passive", !kind.make}};

@@ -87,6 +87,9 @@ struct KindDescriptor {
   // Checks across options or inside their values that the table cannot express (status range
   // syntax, header injection); runs on normalized options. Empty: nothing more to check.
   std::function<std::vector<FieldError>(const nlohmann::json& options)> check_options;
+  // The series of a run's response time, as the `latency` fact is: a ping's is its average
+  // round trip, not the whole run (three packets 200 ms apart).
+  ChartSeries response = {"probe_duration_seconds", "", {}};
 };
 
 // A descriptor's `make` for a probe constructed from the loop alone: make_probe<TcpProbe>.

@@ -640,6 +640,8 @@ const KindDescriptor& icmp_kind() {
       5000,
       1024,
       make_probe<IcmpProbe>,
+      {},
+      {"probe_icmp_rtt_seconds", "stat=\"avg\"", {}},
   };
   return k;
 }

@@ -144,6 +144,8 @@ async function flow(name, viewport) {
 
     // Edit the condition to one that holds; "Test now" answers at once.
     await checkRow('site').getByRole('link', { name: 'site' }).click();
+    await page.getByRole('heading', { name: 'site', exact: true }).waitFor(); // the check's page
+    await page.getByRole('link', { name: 'Edit' }).click();
     await page.getByRole('heading', { name: 'Check site' }).waitFor();
     await page.getByLabel('Conditions (one a line)').fill('status == 200');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -155,7 +157,8 @@ async function flow(name, viewport) {
     // It turns up live, the node with it; the charts have data, and new samples of the node's
     // series keep arriving over the WebSocket.
     const samples = socket.waitForEvent('framereceived', {
-      predicate: (f) => String(f.payload).includes('"topic":"series:probe_duration_seconds{node=\\"web-1\\"}"'),
+      predicate: (f) =>
+        String(f.payload).includes('"topic":"series:probe_duration_seconds{node=\\"web-1\\",kind=\\"http\\"}"'),
       timeout: 15000,
     });
     await checkRow('site').locator('.badge', { hasText: 'Up' }).waitFor();

@@ -64,10 +64,22 @@ describe('chart samples', () => {
     assert.deepEqual(a.timestamps, [1000, 2000]);
   });
   it("selects the node's series by the kinds of its checks, quoting the name", () => {
-    assert.deepEqual(Object.keys(chartSelectors('gw', [])), ['duration']);
+    assert.deepEqual(Object.keys(chartSelectors('gw', [])), []);
     const w = chartSelectors('a"b', [...ICMP_CHARTS, ...HTTP_CHARTS]);
-    assert.deepEqual(Object.keys(w), ['duration', 'rtt', 'loss', 'http']);
+    assert.deepEqual(Object.keys(w), ['rtt', 'loss', 'http']);
     assert.equal(w.rtt, 'probe_icmp_rtt_seconds{node="a\\"b",stat="avg"}');
+  });
+  it("draws each check's response time from its kind's series: a ping's round trip", () => {
+    const kinds = [
+      { kind: 'icmp', response: { metric: 'probe_icmp_rtt_seconds', matchers: 'stat="avg"' } },
+      { kind: 'http', response: { metric: 'probe_duration_seconds', matchers: '' } },
+      { kind: 'dns', response: { metric: 'probe_duration_seconds', matchers: '' } },
+    ];
+    const w = chartSelectors('gw', [], kinds, [{ kind: 'icmp' }, { kind: 'http' }]);
+    assert.deepEqual(w, {
+      'response:icmp': 'probe_icmp_rtt_seconds{node="gw",kind="icmp",stat="avg"}',
+      'response:http': 'probe_duration_seconds{node="gw",kind="http"}',
+    });
   });
   it('asks interface traffic as bit rates per interface, over a window of at least 5 minutes and two steps', () => {
     const q = rateQueries(TRAFFIC, 'sw"1', 15e3);

@@ -92,6 +92,6 @@ describe('node page lists', () => {
     route('POST', '/api/v1/checks/3/run', { up: true, duration_ms: 7, message: 'HTTP 200' });
     await act(() => [...root.querySelectorAll('button')].find((b) => b.textContent === 'Test now').click());
     await until(() => root.querySelector('.run-result'), 'the test’s answer');
-    assert.equal(root.querySelector('.run-result').textContent, 'Test: up in 7 ms — HTTP 200');
+    assert.equal(root.querySelector('.run-result').textContent, 'Test: up, 7.0 ms — HTTP 200');
   });
 });

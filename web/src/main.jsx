@@ -11,6 +11,8 @@ import { Session, useCan } from './session.jsx';
 import { Overview } from './pages/overview.jsx';
 import { NodePage } from './pages/node.jsx';
 import { CheckEditor } from './pages/check_editor.jsx';
+import { Checks } from './pages/checks.jsx';
+import { CheckPage } from './pages/check.jsx';
 import { Events } from './pages/events.jsx';
 import { Alerts } from './pages/alerts.jsx';
 import { Silences } from './pages/silences.jsx';
@@ -76,7 +78,7 @@ function FiringCount() {
 
 // The section a path belongs to, for the navigation's aria-current.
 const SECTIONS = {
-  '/': ['/nodes', '/checks'],
+  '/': ['/nodes'],
   '/alerts': ['/silences', '/maintenance', '/inhibit-rules', '/channels'],
 };
 const current = (href, path) =>
@@ -85,6 +87,7 @@ const current = (href, path) =>
 function Header({ session, theme, onLogout, path }) {
   const nav = [
     ['/', 'Overview'],
+    ['/checks', 'Checks'],
     ['/alerts', 'Alerts'],
     ['/map', 'Map'],
     ['/events', 'Events'],
@@ -138,7 +141,9 @@ function Routes({ path, query }) {
   if (path === '/' || path === '/nodes') return <Overview query={query} />;
   if ((p = match('/nodes/:id', path))) return <NodePage id={+p.id} />;
   if (path === '/checks/new') return <CheckEditor nodeId={query.get('node')} />;
-  if ((p = match('/checks/:id', path))) return <CheckEditor id={+p.id} />;
+  if (path === '/checks') return <Checks query={query} />;
+  if ((p = match('/checks/:id/edit', path))) return <CheckEditor id={+p.id} />;
+  if ((p = match('/checks/:id', path))) return <CheckPage id={+p.id} />;
   if (path === '/hosts/add' && admin) return <AddHost />;
   if (path === '/events') return <Events />;
   if (path === '/map') return <MapPage />;

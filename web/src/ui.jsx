@@ -1,5 +1,6 @@
 // Small shared pieces: form fields with their server-side errors, status badges, times.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { setQueryParam } from './router.js';
 
 export const STATUSES = ['down', 'degraded', 'unknown', 'up'];
 export const cap = (s) => (s ? s[0].toUpperCase() + s.slice(1) : '');
@@ -153,5 +154,42 @@ export function Page({ id, title, nav, actions, children }) {
       </div>
       {children}
     </section>
+  );
+}
+
+// The buttons that count a list's items in each state and filter by it, and the search field:
+// both kept in the address (`param`, `q`), so a filtered list can be linked to.
+export function StateCounts({ states, counts, chosen, param, label }) {
+  const toggle = (s) => setQueryParam(param, chosen.includes(s) ? chosen.filter((x) => x !== s) : [...chosen, s]);
+  return (
+    <div class="counts" role="group" aria-label={label}>
+      {states.map((s) => (
+        <button
+          type="button"
+          class={'count s-' + s}
+          aria-pressed={chosen.includes(s) ? 'true' : 'false'}
+          onClick={() => toggle(s)}
+        >
+          <span class="n">{counts[s]}</span> {cap(s)}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+export function SearchField({ value, placeholder }) {
+  return (
+    <div class="field">
+      <label for="q">Search</label>
+      <input
+        id="q"
+        type="search"
+        value={value}
+        placeholder={placeholder}
+        autocomplete="off"
+        spellcheck={false}
+        onInput={(e) => setQueryParam('q', e.currentTarget.value)}
+      />
+    </div>
   );
 }

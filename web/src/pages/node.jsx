@@ -12,6 +12,7 @@ import { useResourceList, ListView, ResourceTable, confirmDelete } from '../comp
 import { ActiveAlerts } from './alerts.jsx';
 import { checkKinds } from '../kinds.js';
 import { HostSection, isAgentHost, formatFact } from './host.jsx';
+import { ms } from '../components/heartbeat.jsx';
 
 export const RANGES = [
   ['1h', 3600e3],
@@ -20,7 +21,7 @@ export const RANGES = [
   ['7d', 7 * 86400e3],
 ];
 
-async function range(selector, from, to) {
+export async function range(selector, from, to) {
   const step = Math.max(1000, Math.round((to - from) / 240));
   const r = await get('/api/v1/query_range' + qs({ match: selector, from, to, step, agg: 'avg' }));
   return r.data.series;
@@ -49,10 +50,17 @@ export function chartsFor(kinds, checks) {
 const selector = (nodeName, { metric, matchers }) =>
   `${metric}{node=${quote(nodeName)}${matchers ? ',' + matchers : ''}}`;
 
-// The selectors of the samples the page draws: every check's duration, and the charts' that are
-// not rates, by chart id.
-export function chartSelectors(nodeName, charts) {
-  const want = { duration: selector(nodeName, { metric: 'probe_duration_seconds' }) };
+// The selectors of the samples the page draws: every check's response time (its kind's series:
+// a ping's round trip, another check's whole run), by "response:<kind>", and the charts' that
+// are not rates, by chart id.
+export function chartSelectors(nodeName, charts, kinds = [], checks = []) {
+  const want = {};
+  for (const k of kinds) {
+    if (!checks.some((c) => c.kind === k.kind)) continue;
+    const r = k.response || { metric: 'probe_duration_seconds' };
+    const matchers = [`kind=${quote(k.kind)}`, r.matchers].filter(Boolean).join(',');
+    want['response:' + k.kind] = selector(nodeName, { metric: r.metric, matchers });
+  }
   for (const chart of charts) if (!isRate(chart)) want[chart.id] = selector(nodeName, chart.series[0]);
   return want;
 }
@@ -160,7 +168,7 @@ function Charts({ node, checks, kinds }) {
   const [tick, setTick] = useState(0);
   const reconnects = useReconnects();
   const charts = chartsFor(kinds, checks);
-  const want = chartSelectors(node.name, charts);
+  const want = chartSelectors(node.name, charts, kinds, checks);
   const wantKey = JSON.stringify(want);
   useEffect(() => {
     const t = setInterval(() => setTick((n) => n + 1), 300e3);
@@ -208,12 +216,17 @@ function Charts({ node, checks, kinds }) {
           ))}
         </div>
       </div>
+      <p class="muted small">
+        Response time is a ping's average round trip, and for other checks the time of the whole check.
+      </p>
       <div class="charts">
         <Chart
           title="Response time by check"
           unit=" ms"
           scale={1000}
-          series={data.duration}
+          series={Object.keys(want)
+            .filter((k) => k.startsWith('response:'))
+            .flatMap((k) => data[k] || [])}
           names={(s) => s.labels.check}
           range={data.range}
           theme={theme}
@@ -255,7 +268,7 @@ function LastResult({ check: c, run }) {
     <>
       {last ? (
         <span>
-          {last.up ? 'OK' : last.error || 'failed'} · {Math.round(last.duration_ms)} ms
+          {last.up ? 'OK' : last.error || 'failed'} · {ms(last.latency_ms ?? last.duration_ms)}
           {last.message ? ` · ${last.message}` : ''}
         </span>
       ) : (
@@ -263,7 +276,7 @@ function LastResult({ check: c, run }) {
       )}
       {run?.result && (
         <div class="run-result" role="status">
-          Test: {run.result.up ? 'up' : 'down'} in {Math.round(run.result.duration_ms)} ms
+          Test: {run.result.up ? 'up' : 'down'}, {ms(run.result.latency_ms ?? run.result.duration_ms)}
           {run.result.message ? ` — ${run.result.message}` : ''}
         </div>
       )}

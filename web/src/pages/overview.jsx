@@ -4,14 +4,16 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { CanWrite } from '../session.jsx';
 import { KeyValueField, fromPairs } from '../components/key_value.jsx';
 import { post } from '../api.js';
-import { navigate } from '../router.js';
+import { setQueryParam } from '../router.js';
 import { useLive, nodesByName, compareText, firingAlerts } from '../live.js';
 import { VirtualList } from '../components/virtual_list.jsx';
-import { Badge, Time, STATUSES, cap, useForm, Field, FormAlert } from '../ui.jsx';
+import { Badge, Time, STATUSES, cap, useForm, Field, FormAlert, StateCounts, SearchField } from '../ui.jsx';
 import { useChoices } from '../fields.js';
+import { Heartbeat, useAvailability, percent, ms } from '../components/heartbeat.jsx';
 
 const ROW_HEIGHT = 56;
 const RANK = { down: 0, degraded: 1, unknown: 2, up: 3 };
+const RANK_SORTS = { status: true };
 
 // Words match name, address, type and label values; "key=value" words match a label exactly.
 export function nodeMatcher(q) {
@@ -32,9 +34,17 @@ export function nodeMatcher(q) {
 
 const groupKey = (n, by) => (by === 'type' ? n.type : by.startsWith('label:') ? (n.labels?.[by.slice(6)] ?? '') : '');
 
+// The orders besides name and problems first: lowest uptime first, slowest first (nodes
+// without figures last, in name order).
+const BY_FIGURE = {
+  uptime: (a) => a?.uptime?.['24h'] ?? Infinity,
+  response: (a) => -(a?.latency_ms?.['24h'] ?? -Infinity),
+};
+
 // Rows of the list: group headers (when grouping) and nodes, problems first within a group
-// unless sorted by name. `byName`: the nodes sorted by name; the work is linear in them.
-export function buildRows(byName, { q, status, type, group, sort, collapsed }) {
+// unless sorted by name or a figure of `avail` (node id -> summary). `byName`: the nodes sorted
+// by name; the work is linear in them but for a sort by figure.
+export function buildRows(byName, { q, status, type, group, sort, collapsed, avail }) {
   const matches = nodeMatcher(q);
   const counts = { up: 0, down: 0, degraded: 0, unknown: 0 };
   const ranked = [[], [], [], []]; // by RANK, each still in name order
@@ -43,9 +53,13 @@ export function buildRows(byName, { q, status, type, group, sort, collapsed }) {
     if (!matches(n)) continue;
     counts[n.status in counts ? n.status : 'unknown']++;
     if (status.length && !status.includes(n.status)) continue;
-    ranked[sort === 'name' ? 0 : (RANK[n.status] ?? 2)].push(n);
+    ranked[sort in RANK_SORTS ? (RANK[n.status] ?? 2) : 0].push(n);
   }
   const shown = ranked.flat();
+  if (BY_FIGURE[sort]) {
+    const key = BY_FIGURE[sort];
+    shown.sort((a, b) => key(avail?.[a.id]) - key(avail?.[b.id]) || 0);
+  }
   if (!group) return { rows: shown.map((node) => ({ node })), counts, total: shown.length };
   const groups = new Map();
   for (const n of shown) {
@@ -150,7 +164,10 @@ function AddNode() {
   );
 }
 
-function NodeRow({ node: n }) {
+// The later of the stored last contact and the last up run the summary knows of.
+export const lastSeen = (n, a) => (a?.last_up && !(n.last_seen > a.last_up) ? a.last_up : n.last_seen);
+
+function NodeRow({ node: n, avail: a, loaded }) {
   const labels = Object.entries(n.labels || {});
   return (
     <a class="node-row" href={`/nodes/${n.id}`} data-status={n.status}>
@@ -167,8 +184,15 @@ function NodeRow({ node: n }) {
           </span>
         ))}
       </span>
+      <span class="c-beats">{loaded && <Heartbeat beats={a?.heartbeat} slotMs={a?.slot_ms} />}</span>
+      <span class="c-uptime" title="Uptime over 24 hours">
+        {percent(a?.uptime?.['24h'])}
+      </span>
+      <span class="c-resp" title="Average response over 24 hours">
+        {ms(a?.latency_ms?.['24h'])}
+      </span>
       <span class="c-seen">
-        <Time at={n.last_seen} />
+        <Time at={lastSeen(n, a)} />
       </span>
     </a>
   );
@@ -226,22 +250,19 @@ export function Overview({ query }) {
   const kiosk = query.get('kiosk') === '1';
   const [collapsed, setCollapsed] = useState(() => new Set());
   const types = useChoices('nodes', 'type');
+  const avail = useAvailability('nodes');
 
   const setParam = (name, value) => {
-    const p = new URLSearchParams(location.search);
-    p.delete(name);
-    for (const v of Array.isArray(value) ? value : [value]) if (v) p.append(name, v);
     if (name === 'group') localStorage.setItem('telltale.group', value);
-    navigate(location.pathname + (p.toString() ? '?' + p : ''), { replace: true });
+    setQueryParam(name, value);
   };
-  const toggleStatus = (s) => setParam('status', status.includes(s) ? status.filter((x) => x !== s) : [...status, s]);
 
   const labelKeys = useMemo(() => {
     const keys = new Set();
     for (const n of nodes.values()) for (const k of Object.keys(n.labels || {})) keys.add(k);
     return [...keys].sort();
   }, [nodes.size]);
-  const { rows, counts, total } = buildRows(nodesByName(), { q, status, type, group, sort, collapsed });
+  const { rows, counts, total } = buildRows(nodesByName(), { q, status, type, group, sort, collapsed, avail });
   useEffect(() => {
     document.title = `Overview · Telltale`;
   }, []);
@@ -255,7 +276,7 @@ export function Overview({ query }) {
     });
   const renderRow = (r) =>
     r.node ? (
-      <NodeRow node={r.node} />
+      <NodeRow node={r.node} avail={avail?.[r.node.id]} loaded={!!avail} />
     ) : (
       <button
         type="button"
@@ -293,31 +314,9 @@ export function Overview({ query }) {
       <CanWrite>
         <AddNode />
       </CanWrite>
-      <div class="counts" role="group" aria-label="Filter by status">
-        {STATUSES.map((s) => (
-          <button
-            type="button"
-            class={'count s-' + s}
-            aria-pressed={status.includes(s) ? 'true' : 'false'}
-            onClick={() => toggleStatus(s)}
-          >
-            <span class="n">{counts[s]}</span> {cap(s)}
-          </button>
-        ))}
-      </div>
+      <StateCounts states={STATUSES} counts={counts} chosen={status} param="status" label="Filter by status" />
       <form class="filters" role="search" aria-label="Filter nodes" onSubmit={(e) => e.preventDefault()}>
-        <div class="field">
-          <label for="q">Search</label>
-          <input
-            id="q"
-            type="search"
-            value={q}
-            placeholder="name, address or key=value"
-            autocomplete="off"
-            spellcheck={false}
-            onInput={(e) => setParam('q', e.currentTarget.value)}
-          />
-        </div>
+        <SearchField value={q} placeholder="name, address or key=value" />
         <div class="field">
           <label for="f-type-filter">Type</label>
           <select id="f-type-filter" value={type} onChange={(e) => setParam('type', e.currentTarget.value)}>
@@ -342,6 +341,8 @@ export function Overview({ query }) {
           <select id="f-sort" value={sort} onChange={(e) => setParam('sort', e.currentTarget.value)}>
             <option value="status">Problems first</option>
             <option value="name">Name</option>
+            <option value="uptime">Lowest uptime</option>
+            <option value="response">Slowest response</option>
           </select>
         </div>
       </form>
@@ -354,6 +355,9 @@ export function Overview({ query }) {
           <span class="c-type">Type</span>
           <span class="c-addr">Address</span>
           <span class="c-labels">Labels</span>
+          <span class="c-beats">Recent runs</span>
+          <span class="c-uptime">Uptime 24 h</span>
+          <span class="c-resp">Response</span>
           <span class="c-seen">Last seen</span>
         </div>
       )}
