@@ -134,6 +134,7 @@ nlohmann::json to_json(const Rule& r) {
                       : nlohmann::json()},
       {"enabled", r.enabled},
       {"interval", format_duration_ms(r.interval_ms)},
+      {"builtin", r.builtin.empty() ? nlohmann::json() : nlohmann::json(r.builtin)},
       {"created_at", format_rfc3339(r.created_at)},
       {"updated_at", format_rfc3339(r.updated_at)}};
   if (r.kind == RuleKind::expr) {

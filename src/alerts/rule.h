@@ -68,6 +68,8 @@ struct Rule {
   std::optional<FlapDamping> flap_damping;
   bool enabled = true;
   std::int64_t interval_ms = 15'000;
+  // The key of the built-in definition it was made from (alerts/builtin.h); empty: a person's.
+  std::string builtin;
   TimeMs created_at = 0;
   TimeMs updated_at = 0;
 };

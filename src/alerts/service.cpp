@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "alerts/builtin.h"
 #include "alerts/inhibit_service.h"
 #include "alerts/maintenance_service.h"
 #include "core/json.h"
@@ -17,7 +18,7 @@ namespace {
 constexpr const char* kRuleColumns =
     "id, name, kind, expr, check_id, check_selector, for_ms, keep_firing_for_ms, severity, labels, "
     "annotations, channels, enabled, interval_ms, created_at, updated_at, escalations, "
-    "flap_fires, flap_window_ms";
+    "flap_fires, flap_window_ms, coalesce(builtin, '')";
 
 Rule read_rule(SQLite::Statement& st) {
   Rule r;
@@ -28,7 +29,8 @@ Rule read_rule(SQLite::Statement& st) {
   db::read_row(st, r.id, r.name, kind, r.expr, r.check_id, r.check_selector, r.for_ms,
                r.keep_firing_for_ms, severity, db::json_text(r.labels),
                db::json_text(r.annotations), db::json_text(r.channels), r.enabled, r.interval_ms,
-               r.created_at, r.updated_at, db::json_text(escalations), flap_fires, flap_window_ms);
+               r.created_at, r.updated_at, db::json_text(escalations), flap_fires, flap_window_ms,
+               r.builtin);
   r.kind = kind == "check_state" ? RuleKind::check_state : RuleKind::expr;
   r.severity = parse_severity(severity).value_or(Severity::warning);
   r.escalations = escalations_from_stored(escalations);
@@ -41,8 +43,9 @@ constexpr const char* kRuleFields =
     "annotations, channels, enabled, interval_ms, updated_at, escalations, flap_fires, "
     "flap_window_ms";
 
-constexpr db::Table<Rule> kRuleTable{"alert_rules", kRuleColumns,           read_rule,
-                                     "alert rule",  "ALERT_RULE_NOT_FOUND", kRuleFields};
+constexpr db::Table<Rule> kRuleTable{"alert_rules",        kRuleColumns,           read_rule,
+                                     "alert rule",         "ALERT_RULE_NOT_FOUND", kRuleFields,
+                                     "created_at, builtin"};
 
 void bind_rule(SQLite::Statement& st, const Rule& r) {
   st.bind(":name", r.name);
@@ -96,6 +99,19 @@ Result<void> check_channels(SQLite::Database& db, const Rule& r) {
 
 constexpr events::Resource kRules{"alerts", "alert_rule", "rule"};
 
+// Inserts a new rule (`r.created_at` set) with its event and audit row; sets `r.id`.
+void insert_rule(events::Change& change, Rule& r) {
+  r.id = kRuleTable.insert(change.db(), [&](SQLite::Statement& st) {
+    bind_rule(st, r);
+    st.bind(":created_at", r.created_at);
+    if (r.builtin.empty())
+      st.bind(":builtin");
+    else
+      st.bind(":builtin", r.builtin);
+  });
+  change.created(kRules, r.id, to_json(r), {{"name", r.name}});
+}
+
 constexpr const char* kAlertColumns =
     "id, rule_id, rule_name, severity, labels, annotations, state, value, active_at, fired_at, "
     "resolved_at, keep_firing_since, last_eval_at, acked_by, acked_at, ack_comment, flapping";
@@ -145,14 +161,44 @@ Result<Rule> AlertService::create(const RuleInput& in, const Actor& actor) {
     r.created_at = r.updated_at = change.now();
     TT_TRY(check_unique(change.db(), r));
     TT_TRY(check_channels(change.db(), r));
-    r.id = kRuleTable.insert(change.db(), [&](SQLite::Statement& st) {
-      bind_rule(st, r);
-      st.bind(":created_at", r.created_at);
-    });
-    change.created(kRules, r.id, to_json(r), {{"name", r.name}});
+    insert_rule(change, r);
     change.after_commit([this, r] { m_evaluator.upsert(r); });
     return r;
   });
+}
+
+Result<std::vector<std::string>> AlertService::seed_builtin() {
+  std::vector<Rule> wanted;
+  for (const auto& b : builtin_rules()) {
+    Rule r;
+    // The table is ours: a body that does not decode is a bug the unit tests catch.
+    auto in = TT_TRY(decode_rule_input(nlohmann::json::parse(b.body), InputMode::create));
+    TT_TRY(apply_input(r, in));
+    r.builtin = std::string(b.key);
+    wanted.push_back(std::move(r));
+  }
+  return m_log.commit<std::vector<std::string>>(
+      kSystemActor, [&](events::Change& change) -> Result<std::vector<std::string>> {
+        std::vector<std::string> created;
+        SQLite::Statement given(change.db(), "SELECT 1 FROM settings WHERE key = ?");
+        SQLite::Statement remember(change.db(), "INSERT INTO settings(key, value) VALUES (?, ?)");
+        for (auto& r : wanted) {
+          const std::string key = "alerts.builtin." + r.builtin;
+          given.reset();
+          given.bind(1, key);
+          if (given.executeStep()) continue;
+          remember.reset();
+          remember.bind(1, key);
+          remember.bind(2, std::to_string(change.now()));
+          remember.exec();
+          // A rule of the same name is the user's own: it stands for the built-in one.
+          if (kRuleTable.taken(change.db(), 0, "name = ?", r.name)) continue;
+          r.created_at = r.updated_at = change.now();
+          insert_rule(change, r);
+          created.push_back(r.name);
+        }
+        return created;
+      });
 }
 
 Result<Rule> AlertService::get(std::int64_t id) {

@@ -45,6 +45,12 @@ class AlertService {
   Result<std::vector<Rule>> load_rules();
   Result<std::vector<Alert>> load_active();
 
+  // At start, before load_rules: creates the built-in rules (alerts/builtin.h) this database has
+  // never been given, as ordinary rules without channels, and remembers each key in `settings`
+  // so that one the user deleted is not made again (nor one whose name a rule of theirs has).
+  // Returns the names of the rules created.
+  Result<std::vector<std::string>> seed_builtin();
+
   Result<Rule> create(const RuleInput& in, const Actor& actor);
   Result<Rule> get(std::int64_t id);
   Result<Rule> update(std::int64_t id, const RuleInput& patch, const Actor& actor);

@@ -74,7 +74,7 @@ const std::vector<Kind>& kinds() {
        {{"channels", "channels", "channels"},
         {"check", "check_id", "checks"},
         {"channels", "channels", "channels", "escalations"}},
-       {"id", "created_at", "updated_at"}},
+       {"id", "builtin", "created_at", "updated_at"}},
       {"silences",
        "/api/v1/silences",
        "silences",

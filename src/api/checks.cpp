@@ -102,6 +102,16 @@ void register_checks(http::Router& r, Services& s) {
            if (!result.ok()) return ctx.error(result.error());
            ctx.ok(result.value());
          }});
+  // The form's values, run once and not stored: "Test" before saving.
+  r.add({"POST", "/api/v1/checks/test", http::Access::operate, [&checks](http::Context& ctx) {
+           auto body = ctx.json_body();
+           if (!body.ok()) return ctx.error(body.error());
+           auto in = checks::decode_check_input(body.value(), InputMode::create);
+           if (!in.ok()) return ctx.error(in.error());
+           auto result = checks.test(in.value());
+           if (!result.ok()) return ctx.error(result.error());
+           ctx.ok(result.value());
+         }});
   r.add({"GET", "/api/v1/checks/{id}/results", http::Access::read, [&checks](http::Context& ctx) {
            auto id = ctx.id_param("id", "CHECK_NOT_FOUND");
            if (!id.ok()) return ctx.error(id.error());

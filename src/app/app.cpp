@@ -501,6 +501,12 @@ int serve(const ServeOptions& opt) {
       dispatcher.wake();
   });
   {
+    // A server that fails to write them (a full disk) still starts; they come at a later start.
+    auto seeded = alert_service.seed_builtin();
+    if (!seeded.ok())
+      log::warn("built-in alert rules not created: {}", seeded.error().message);
+    else if (!seeded->empty())
+      log::info("built-in alert rules created: {}", fmt::join(seeded.value(), ", "));
     auto rules = alert_service.load_rules();
     auto active = rules.ok() ? alert_service.load_active()
                              : Result<std::vector<alerts::Alert>>(rules.error());

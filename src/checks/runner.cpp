@@ -24,6 +24,48 @@ metrics::Counter& overlap_counter() {
   return c;
 }
 
+// Whether a run passes the check's conditions: a failing one turns it down, its text the message.
+bool passes(const std::vector<Condition>& conditions, probes::Observation& o) {
+  if (!o.ok) return false;
+  for (const auto& cond : conditions) {
+    auto verdict = cond.evaluate(o.facts);
+    if (!verdict.pass) {
+      o.error = "condition";
+      o.message = fmt::format("{}: {}", cond.text(), verdict.detail);
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<Condition> parse_conditions(const Check& c, const probes::KindDescriptor& kind) {
+  std::vector<Condition> out;
+  for (const auto& text : c.conditions) {
+    ConditionError why;
+    if (auto cond = Condition::parse(text, kind.facts, why)) out.push_back(std::move(*cond));
+  }
+  return out;
+}
+
+// A test run as the API shows it: the run, and its samples (probe_up, the duration, the kind's).
+nlohmann::json test_json(const CheckResult& r, const std::vector<probes::Metric>& metrics) {
+  auto out = result_json(r);
+  nlohmann::json list = nlohmann::json::array();
+  list.push_back(
+      {{"name", "probe_up"}, {"labels", nlohmann::json::object()}, {"value", r.up ? 1 : 0}});
+  list.push_back({{"name", "probe_duration_seconds"},
+                  {"labels", nlohmann::json::object()},
+                  {"value", r.duration_s}});
+  for (const auto& m : metrics) {
+    nlohmann::json labels = nlohmann::json::object();
+    if (!m.label.empty()) labels[std::string(m.label)] = m.label_value;
+    if (!m.label2.empty()) labels[std::string(m.label2)] = m.label2_value;
+    list.push_back({{"name", m.name}, {"labels", std::move(labels)}, {"value", m.value}});
+  }
+  out["metrics"] = std::move(list);
+  return out;
+}
+
 }  // namespace
 
 Runner::Runner(bus::CoreLoop& loop, const Clock& clock, KindLookup kinds)
@@ -37,12 +79,12 @@ Runner::~Runner() = default;
 
 void Runner::start(std::vector<Check> checks) {
   m_loop.post([this, checks = std::move(checks)]() mutable {
-    for (auto& c : checks) upsert_on_loop(std::move(c));
+    for (auto& c : checks) upsert_on_loop(std::move(c), FirstRun::at_slot);
   });
 }
 
-void Runner::upsert(Check c) {
-  m_loop.post([this, c = std::move(c)]() mutable { upsert_on_loop(std::move(c)); });
+void Runner::upsert(Check c, FirstRun first) {
+  m_loop.post([this, c = std::move(c), first]() mutable { upsert_on_loop(std::move(c), first); });
 }
 
 void Runner::remove(std::int64_t id) {
@@ -51,7 +93,7 @@ void Runner::remove(std::int64_t id) {
 
 Runner::KindSlot& Runner::slot(const std::string& kind) { return m_slots[kind]; }
 
-void Runner::upsert_on_loop(Check c) {
+void Runner::upsert_on_loop(Check c, FirstRun first) {
   if (m_closed) return;
   const auto* kind = m_kinds(c.kind);
   if (!kind) {
@@ -68,12 +110,7 @@ void Runner::upsert_on_loop(Check c) {
   e.kind = kind;
   e.request = {c.target, probes::probe_options(*kind, c.options),
                std::chrono::milliseconds(c.timeout_ms), c.id};
-  e.conditions.clear();
-  for (const auto& text : c.conditions) {
-    ConditionError why;
-    if (auto cond = Condition::parse(text, kind->facts, why))
-      e.conditions.push_back(std::move(*cond));
-  }
+  e.conditions = parse_conditions(c, *kind);
   e.generation = m_next_generation++;
   e.running = false;  // a run of the old definition may still end; its result is dropped
   bool was_enabled = fresh ? c.state != CheckState::paused : e.check.enabled;
@@ -115,6 +152,8 @@ void Runner::upsert_on_loop(Check c) {
     return;
   }
   if (schedule_changed || !m_scheduler->contains(e.check.id)) schedule(e);
+  // A run of the old definition still going was dropped above (`running` reset).
+  if (first == FirstRun::now && e.kind->make && !e.queued) start_run(e, m_clock.now_ms(), nullptr);
 }
 
 void Runner::schedule(Entry& e) {
@@ -166,11 +205,7 @@ void Runner::on_due(std::int64_t id, std::int64_t late_ms) {
 
 void Runner::start_run(Entry& e, TimeMs at, std::function<void(nlohmann::json)> also) {
   if (e.check.runs_on) return start_remote_run(e, at, std::move(also));
-  KindSlot& s = slot(e.check.kind);
-  if (!s.probe) {
-    s.kind = e.kind;
-    s.probe = e.kind->make(m_loop.uv());
-  }
+  KindSlot& s = probe_slot(*e.kind, e.check.kind);
   if (s.in_flight >= e.kind->max_in_flight) {
     // Waiting runs keep their scheduled time; `also` callers (run now) are rare enough to go first.
     if (also) {
@@ -209,6 +244,15 @@ void Runner::start_remote_run(Entry& e, TimeMs at, std::function<void(nlohmann::
            std::move(done));
 }
 
+Runner::KindSlot& Runner::probe_slot(const probes::KindDescriptor& kind, const std::string& name) {
+  KindSlot& s = slot(name);
+  if (!s.probe) {
+    s.kind = &kind;
+    s.probe = kind.make(m_loop.uv());
+  }
+  return s;
+}
+
 void Runner::start_waiting(KindSlot& s) {
   while (!s.waiting.empty()) {
     if (s.in_flight >= s.kind->max_in_flight) return;
@@ -234,18 +278,7 @@ void Runner::finish(std::int64_t id, std::uint64_t generation, TimeMs at, probes
 
 void Runner::conclude(Entry& e, TimeMs at, probes::Observation o,
                       std::function<void(nlohmann::json)> also) {
-  bool up = o.ok;
-  if (up) {
-    for (const auto& cond : e.conditions) {
-      auto verdict = cond.evaluate(o.facts);
-      if (!verdict.pass) {
-        up = false;
-        o.error = "condition";
-        o.message = fmt::format("{}: {}", cond.text(), verdict.detail);
-        break;
-      }
-    }
-  }
+  bool up = passes(e.conditions, o);
   KindSlot& counted = slot(e.check.kind);
   if (!counted.runs_up) {
     counted.runs_up = &runs_counter(e.check.kind, true);
@@ -350,6 +383,45 @@ void Runner::run_now(std::int64_t id, std::function<void(nlohmann::json)> done) 
     if (it == m_entries.end() || m_closed || !it->second.kind->make) return done(nullptr);
     Entry& e = it->second;
     start_run(e, m_clock.now_ms(), std::move(done));
+  });
+}
+
+void Runner::test(Check c, std::function<void(nlohmann::json)> done) {
+  m_loop.post([this, c = std::move(c), done = std::move(done)]() mutable {
+    const auto* kind = m_kinds(c.kind);
+    if (m_closed || !kind || !kind->make) return done(nullptr);
+    auto conclude_test = [this, at = m_clock.now_ms(), name = c.name,
+                          conditions = parse_conditions(c, *kind),
+                          done = std::move(done)](probes::Observation o) mutable {
+      if (m_closed) return done(nullptr);
+      CheckResult r;
+      r.check_name = name;
+      r.at = at;
+      r.up = passes(conditions, o);
+      r.error = std::move(o.error);
+      r.message = std::move(o.message);
+      r.duration_s = o.duration_s;
+      r.facts = std::move(o.facts);
+      done(test_json(r, o.metrics));
+    };
+    if (c.runs_on) {  // from inside the agent's network, as its runs would be
+      if (!m_remote)
+        return conclude_test(
+            probes::failed("no_agent", "checks that run on an agent are not served here"));
+      return m_remote(*c.runs_on, {0, c.id, c.kind, c.target, c.options, c.timeout_ms},
+                      std::move(conclude_test));
+    }
+    KindSlot& s = probe_slot(*kind, c.kind);
+    s.in_flight++;  // as run-now: a person waits for it
+    // The probe reads the request only inside run().
+    probes::Request request{c.target, probes::probe_options(*kind, c.options),
+                            std::chrono::milliseconds(c.timeout_ms), c.id};
+    s.probe->run(request, [this, &s, conclude_test = std::move(conclude_test)](
+                              probes::Observation o) mutable {
+      if (s.in_flight > 0) s.in_flight--;
+      conclude_test(std::move(o));
+      if (!m_closed) start_waiting(s);
+    });
   });
 }
 

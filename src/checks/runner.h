@@ -51,13 +51,21 @@ class Runner {
 
   // Any thread. Schedules the stored checks; call once before the loop serves requests.
   void start(std::vector<Check> checks);
-  // Any thread: a new or changed definition takes effect at once (reschedules live).
-  void upsert(Check c);
+  // Any thread: a new or changed definition takes effect at once (reschedules live). With
+  // FirstRun::now (a person created or changed it) it also runs at once, besides its slots, so
+  // its state is known without waiting an interval; at start the stored checks keep their slots.
+  enum class FirstRun { at_slot, now };
+  void upsert(Check c, FirstRun first = FirstRun::at_slot);
   void remove(std::int64_t id);
   // Any thread: runs the check now and hands its result (the API's last_result JSON) to `done`
   // on the loop thread. The run counts like a scheduled one.
   void run_now(std::int64_t id, std::function<void(nlohmann::json)> done);
   void heartbeat(std::int64_t id, Heartbeat hb);
+  // Any thread: runs `c` (validated, not stored: its id may be 0) once through its kind's probe
+  // and hands `done`, on the loop thread, what a run would conclude with its metrics
+  // (test_result_json), or null when the server is stopping. Nothing is recorded, no state
+  // changes. Counts against the kind's concurrency limit as run_now does.
+  void test(Check c, std::function<void(nlohmann::json)> done);
   // Loop thread: cancels runs in flight and closes every handle (from CoreLoop::stop's on_stop).
   void close();
   // Every result, in the order concluded: subscribe before start().
@@ -100,7 +108,7 @@ class Runner {
     metrics::Counter* runs_down = nullptr;
   };
 
-  void upsert_on_loop(Check c);
+  void upsert_on_loop(Check c, FirstRun first);
   void remove_on_loop(std::int64_t id);
   void on_due(std::int64_t id, std::int64_t late_ms);
   void start_run(Entry& e, TimeMs at, std::function<void(nlohmann::json)> also);
@@ -110,6 +118,8 @@ class Runner {
                 std::function<void(nlohmann::json)> also);
   void start_remote_run(Entry& e, TimeMs at, std::function<void(nlohmann::json)> also);
   void start_waiting(KindSlot& s);
+  // The probe of the kind, made on first use (loop thread).
+  KindSlot& probe_slot(const probes::KindDescriptor& kind, const std::string& name);
   void schedule(Entry& e);
   void schedule_push_deadline(Entry& e, std::int64_t from_loop_ms);
   static std::int64_t push_window_ms(const Entry& e);

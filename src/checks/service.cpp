@@ -44,11 +44,8 @@ constexpr db::Table<Check> kTable{
     "name, kind, target, interval_ms, timeout_ms, retries, node_id, runs_on, labels, enabled, "
     "conditions, options, push_token, state, state_since, flapping, updated_at"};
 
-// Name uniqueness and the node reference, checked inside the writer job.
-Result<void> check_references(SQLite::Database& db, Check& c) {
-  if (kTable.taken(db, c.id, "name = ?", c.name))
-    return Error::make(ErrorKind::conflict, "CHECK_EXISTS",
-                       fmt::format("a check named '{}' already exists", c.name));
+// The node references: the node exists, runs_on is a host with an agent.
+Result<void> check_nodes(SQLite::Database& db, Check& c) {
   c.node_name.clear();
   if (c.node_id) {
     SQLite::Statement n(db, "SELECT name FROM nodes WHERE id = ?");
@@ -72,6 +69,37 @@ Result<void> check_references(SQLite::Database& db, Check& c) {
                    {}};
   }
   return ok();
+}
+
+// Name uniqueness and the node references, checked inside the writer job.
+Result<void> check_references(SQLite::Database& db, Check& c) {
+  if (kTable.taken(db, c.id, "name = ?", c.name))
+    return Error::make(ErrorKind::conflict, "CHECK_EXISTS",
+                       fmt::format("a check named '{}' already exists", c.name));
+  return check_nodes(db, c);
+}
+
+// Waits for a run the runner hands `done`: at most the check's timeout and a margin for a busy
+// loop; a null result means the run was cancelled.
+template <typename Start>
+Result<nlohmann::json> wait_for_run(std::int64_t timeout_ms, Start start) {
+  auto promise = std::make_shared<std::promise<nlohmann::json>>();
+  auto future = promise->get_future();
+  start([promise](nlohmann::json result) { promise->set_value(std::move(result)); });
+  if (future.wait_for(std::chrono::milliseconds(timeout_ms + 5000)) != std::future_status::ready)
+    return Error::make(ErrorKind::unavailable, "CHECK_RUN_TIMEOUT",
+                       "the run did not finish in time; try again");
+  auto result = future.get();
+  if (result.is_null())
+    return Error::make(ErrorKind::unavailable, "CHECK_RUN_CANCELLED",
+                       "the run was cancelled (the check changed or the server is stopping)");
+  return result;
+}
+
+Error passive_error() {
+  return Error::make(
+      ErrorKind::conflict, "CHECK_IS_PASSIVE",
+      "push checks run when their job calls the push URL; they cannot be run from here");
 }
 
 void bind_check(SQLite::Statement& st, const Check& c) {
@@ -168,7 +196,7 @@ Result<Check> CheckService::create(const CheckInput& in, const Actor& actor) {
       st.bind(":created_at", c.created_at);
     });
     change.created(kChecks, c.id, to_json(c), {{"name", c.name}, {"kind", c.kind}});
-    change.after_commit([this, c] { m_runner.upsert(c); });
+    change.after_commit([this, c] { m_runner.upsert(c, Runner::FirstRun::now); });
     return c;
   });
 }
@@ -198,7 +226,7 @@ Result<Check> CheckService::update(std::int64_t id, const CheckInput& patch, con
     if (probes::find_kind(c.kind)->make) c.push_token.reset();
     kTable.update(change.db(), id, [&](SQLite::Statement& st) { bind_check(st, c); });
     change.updated(kChecks, id, to_json(c), diff, {{"changed", diff.changed}});
-    change.after_commit([this, c] { m_runner.upsert(c); });
+    change.after_commit([this, c] { m_runner.upsert(c, Runner::FirstRun::now); });
     return c;
   });
   if (r.ok() && unchanged) return with_live(std::move(r.value()));
@@ -238,21 +266,26 @@ Result<Page<Check>> CheckService::list(const CheckQuery& q) {
 Result<nlohmann::json> CheckService::run_now(std::int64_t id) {
   auto c = get(id);
   if (!c.ok()) return std::move(c).error();
-  if (!probes::find_kind(c->kind)->make)
+  if (!probes::find_kind(c->kind)->make) return passive_error();
+  return wait_for_run(c->timeout_ms, [&](auto done) { m_runner.run_now(id, std::move(done)); });
+}
+
+Result<nlohmann::json> CheckService::test(const CheckInput& in) {
+  Check c;
+  TT_TRY(apply_input(c, in));
+  if (!probes::find_kind(c.kind)->make) return passive_error();
+  c.timeout_ms = std::min(c.timeout_ms, kMaxTestTimeoutMs);
+  TT_TRY(m_readers.with([&](SQLite::Database& db) { return check_nodes(db, c); }));
+  // Each test holds an HTTP thread until its probe answers: a few at a time leave the others
+  // to serve everyone else.
+  if (m_tests.fetch_add(1) >= kMaxTests) {
+    m_tests.fetch_sub(1);
     return Error::make(
-        ErrorKind::conflict, "CHECK_IS_PASSIVE",
-        "push checks run when their job calls the push URL; they cannot be run from here");
-  auto promise = std::make_shared<std::promise<nlohmann::json>>();
-  auto future = promise->get_future();
-  m_runner.run_now(id, [promise](nlohmann::json result) { promise->set_value(std::move(result)); });
-  // The probe answers by its timeout; the margin covers a busy loop.
-  if (future.wait_for(std::chrono::milliseconds(c->timeout_ms + 5000)) != std::future_status::ready)
-    return Error::make(ErrorKind::unavailable, "CHECK_RUN_TIMEOUT",
-                       "the run did not finish in time; try again");
-  auto result = future.get();
-  if (result.is_null())
-    return Error::make(ErrorKind::unavailable, "CHECK_RUN_CANCELLED",
-                       "the run was cancelled (the check changed or the server is stopping)");
+        ErrorKind::rate_limited, "CHECK_TESTS_BUSY",
+        fmt::format("{} tests are running; try again when one has ended", kMaxTests));
+  }
+  auto result = wait_for_run(c.timeout_ms, [&](auto done) { m_runner.test(c, std::move(done)); });
+  m_tests.fetch_sub(1);
   return result;
 }
 

@@ -4,6 +4,7 @@
 // from HTTP pool threads.
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +76,13 @@ class CheckService {
 
   // Runs the check now and waits for its result (at most its timeout and a little more).
   Result<nlohmann::json> run_now(std::int64_t id);
+  // Runs a check described by `in` (validated as a create is, but not stored: its name may be
+  // taken) once and waits for what it concludes, with its metrics. At most kMaxTests at a time
+  // (CHECK_TESTS_BUSY beyond).
+  Result<nlohmann::json> test(const CheckInput& in);
+  // Each holds an HTTP thread: its timeout is cut to this.
+  static constexpr int kMaxTests = 2;
+  static constexpr std::int64_t kMaxTestTimeoutMs = 30'000;
   // A heartbeat for the push check with this token.
   Result<void> push(const std::string& token, const Heartbeat& hb);
   // Runs in [from, to], newest first, at most `limit`.
@@ -99,6 +107,7 @@ class CheckService {
   const Recorder& m_recorder;
   query::Storage& m_store;
   const Clock& m_clock;
+  std::atomic<int> m_tests{0};
 };
 
 }  // namespace tt::checks

@@ -224,6 +224,15 @@ export async function openPage(name, viewport) {
   return { context, page, problems, shot, noHScroll };
 }
 
+// Creates the first admin through the setup page (the fresh server's first page) and submits it.
+export async function setUpInPage(page, server) {
+  await page.getByLabel('Setup code').fill(server.code);
+  await page.getByLabel('Username').fill(USER);
+  await page.getByLabel('Password', { exact: true }).fill(PASS);
+  await page.getByLabel('Confirm password').fill(PASS);
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+}
+
 // Logs in through the login page (as the admin unless told) and waits for the live connection.
 export async function logIn(page, server, user = USER, password = PASS) {
   await page.goto(server.base + '/');

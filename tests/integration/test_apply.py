@@ -142,7 +142,9 @@ class Apply(unittest.TestCase):
 
         pruned = edited.replace("  - name: pi\n    type: iot\n", "")
         r = self.apply(pruned, "--prune")
-        self.assertIn("Plan:\n- nodes/pi (iot)\n", r.stdout)
+        # The built-in alert rules are ordinary rules: a file that does not declare them prunes them.
+        self.assertIn("Plan:\n- alert-rules/CheckDown\n- alert-rules/NodeDown\n- alert-rules/CertificateExpiringSoon\n"
+                      "- alert-rules/PacketLossHigh\n- nodes/pi (iot)\n", r.stdout)
         self.assertIn("Applied.", r.stdout)
         self.assertEqual(self.names("/api/v1/nodes"), ["gw1"])
 

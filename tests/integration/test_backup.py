@@ -212,7 +212,7 @@ class ServerBackups(unittest.TestCase):
         # The database as the release before the newest migration left it.
         db = sqlite3.connect(os.path.join(data, "telltale.db"))
         latest = db.execute("PRAGMA user_version").fetchone()[0]
-        db.execute("ALTER TABLE ingest_streams DROP COLUMN ranges")
+        db.execute("DROP INDEX events_subject")
         db.execute(f"PRAGMA user_version = {latest - 1}")
         db.commit()
         db.close()

@@ -4,7 +4,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import './style.css';
 import { get, post, setCsrf, setUnauthorizedHandler } from './api.js';
-import { useLocation, match } from './router.js';
+import { useLocation, match, navigate } from './router.js';
 import { start, stop, useLive, firingAlerts } from './live.js';
 import { Setup, Login } from './auth.jsx';
 import { Session, useCan } from './session.jsx';
@@ -24,6 +24,7 @@ import { InhibitRules } from './pages/inhibit.jsx';
 import { Users, Tokens, Audit } from './pages/settings.jsx';
 import { Configuration } from './pages/configuration.jsx';
 import { AddHost } from './pages/hosts.jsx';
+import { WelcomeAlerts } from './pages/welcome.jsx';
 
 // Theme: follows the system until toggled; the choice is kept in localStorage.
 const darkQuery = matchMedia('(prefers-color-scheme: dark)');
@@ -145,6 +146,7 @@ function Routes({ path, query }) {
   if ((p = match('/checks/:id/edit', path))) return <CheckEditor id={+p.id} />;
   if ((p = match('/checks/:id', path))) return <CheckPage id={+p.id} />;
   if (path === '/hosts/add' && admin) return <AddHost />;
+  if (path === '/welcome/alerts') return <WelcomeAlerts />;
   if (path === '/events') return <Events />;
   if (path === '/map') return <MapPage />;
   if (path === '/settings') return admin ? <Users /> : <Tokens />;
@@ -213,7 +215,16 @@ function App() {
   const session = view.kind === 'app' ? view.session : null;
   let body;
   if (view.kind === 'loading') body = <p class="loading">Loading…</p>;
-  else if (view.kind === 'setup') body = <Setup onDone={startSession} />;
+  else if (view.kind === 'setup')
+    body = (
+      <Setup
+        onDone={(data) => {
+          // The first run goes on to where alerts should go: the built-in rules notify nobody yet.
+          navigate('/welcome/alerts');
+          startSession(data);
+        }}
+      />
+    );
   else if (view.kind === 'login') body = <Login onDone={startSession} notice={view.notice} />;
   else if (view.kind === 'error') {
     body = (

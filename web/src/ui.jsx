@@ -193,3 +193,19 @@ export function SearchField({ value, placeholder }) {
     </div>
   );
 }
+
+// A shell command to run, and a button that copies it.
+export function Command({ id, command }) {
+  return (
+    <>
+      <code class="command" id={id}>
+        {command}
+      </code>
+      <p>
+        <button type="button" onClick={() => navigator.clipboard?.writeText(command)}>
+          Copy
+        </button>
+      </p>
+    </>
+  );
+}

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "../db/fixture.h"
+#include "alerts/builtin.h"
 #include "alerts/inhibit_service.h"
 #include "alerts/service.h"
 
@@ -523,4 +524,65 @@ TEST_CASE(
   REQUIRE(off.ok());
   REQUIRE(apply_input(rule, off.value()).ok());
   CHECK(!rule.flap_damping);
+}
+
+TEST_CASE("built-in rules: every one is a valid rule body, created once per database") {
+  for (const auto& b : builtin_rules()) {
+    CAPTURE(b.key);
+    auto in = decode_rule_input(nlohmann::json::parse(b.body), InputMode::create);
+    REQUIRE_MESSAGE(in.ok(), (in.ok() ? "" : in.error().message));
+    Rule r;
+    auto applied = apply_input(r, in.value());
+    CHECK_MESSAGE(applied.ok(), (applied.ok() ? "" : applied.error().message));
+  }
+  Fixture f;
+  auto created = f.service->seed_builtin();
+  REQUIRE(created.ok());
+  CHECK(created.value() == std::vector<std::string>{"CheckDown", "NodeDown",
+                                                    "CertificateExpiringSoon", "PacketLossHigh"});
+  auto rules = f.service->list({}).value().items;
+  REQUIRE(rules.size() == 4);
+  for (const auto& r : rules) {
+    CHECK(r.enabled);
+    CHECK(r.channels.empty());
+    CHECK_FALSE(r.builtin.empty());
+    CHECK(to_json(r)["builtin"] == r.builtin);
+  }
+  // An ordinary rule: deleted by a person, it is not made again at the next start.
+  auto check_down = std::find_if(rules.begin(), rules.end(),
+                                 [](const Rule& r) { return r.builtin == "check_down"; });
+  REQUIRE(f.service->remove(check_down->id, f.actor).ok());
+  f.restart();
+  CHECK(f.service->seed_builtin().value().empty());
+  CHECK(f.service->list({}).value().items.size() == 3);
+}
+
+TEST_CASE("built-in rules: a rule of the user's with the same name stands for the built-in one") {
+  Fixture f;
+  auto mine = f.rule(R"({"name":"NodeDown","expr":"up == 0","severity":"info"})");
+  CHECK(f.service->seed_builtin().value().size() == 3);
+  auto kept = f.service->get(mine.id).value();
+  CHECK(kept.builtin.empty());
+  CHECK(kept.expr == "up == 0");
+}
+
+TEST_CASE("built-in rules fire: a check down, and a node whose every check is down") {
+  Fixture f;
+  REQUIRE(f.service->seed_builtin().ok());
+  f.restart();  // the evaluator loads them as at a start
+  f.checks = {{1, {{"check", "web"}, {"kind", "http"}, {"node", "n1"}}, true}};
+  f.store.add({{"__name__", "probe_up"}, {"check", "web"}, {"kind", "http"}, {"node", "n1"}},
+              constant(kStart - 60'000, kStart + 300'000, 0));
+  f.store.add({{"__name__", "probe_up"}, {"check", "dns"}, {"kind", "dns"}, {"node", "n2"}},
+              constant(kStart - 60'000, kStart + 300'000, 1));
+  f.advance_to(kStart + 120'000);
+  std::vector<std::string> got;
+  for (const auto& a : f.alerts(AlertState::firing))
+    got.push_back(query::format_labels(a.labels) + " " + a.annotations.at("summary"));
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector<std::string>{
+                   R"({alertname="CheckDown", check="web", kind="http", node="n1", )"
+                   R"(severity="critical"} Check web is down)",
+                   R"({alertname="NodeDown", node="n1", severity="critical"} Node n1 is down: )"
+                   R"(every check of it fails)"});
 }

@@ -177,3 +177,106 @@ TEST_CASE("runner: a check that runs on an agent goes out as a run and concludes
   CHECK(r->samples.size() == 4);  // probe_up, probe_success, probe_duration_seconds, the metric
   loop.stop([&] { runner.close(); });
 }
+
+namespace {
+
+// A "hold" kind over `held` with a long interval: a run within the test is not a slot's.
+probes::KindDescriptor hold_kind(Held& held) {
+  return {.kind = "hold",
+          .title = "Hold",
+          .target_help = "anything",
+          .facts = {{"latency", probes::FactType::duration, "seconds"}},
+          .default_interval_ms = 3'600'000,
+          .default_timeout_ms = 60000,
+          .max_in_flight = 4,
+          .make = [&held](uv_loop_t*) -> std::unique_ptr<probes::Probe> {
+            return std::make_unique<HoldProbe>(held);
+          }};
+}
+
+checks::Check hold_check(std::int64_t id, std::string target) {
+  checks::Check c;
+  c.id = id;
+  c.name = "c" + std::to_string(id);
+  c.kind = "hold";
+  c.target = std::move(target);
+  c.interval_ms = 3'600'000;
+  c.timeout_ms = 60000;
+  return c;
+}
+
+// A runner of the "hold" kind on a started loop, keeping every result it publishes.
+struct HoldRunner {
+  Held held;
+  probes::KindDescriptor kind = hold_kind(held);
+  bus::CoreLoop loop;
+  checks::Runner runner{loop, SystemClock::instance(),
+                        [this](std::string_view k) { return k == "hold" ? &kind : nullptr; }};
+  std::vector<std::shared_ptr<const checks::CheckResult>> results;  // loop thread
+  HoldRunner() {
+    runner.results().subscribe(
+        [this](const std::shared_ptr<const checks::CheckResult>& r) { results.push_back(r); });
+    loop.start();
+  }
+  ~HoldRunner() {
+    loop.stop([this] { runner.close(); });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("runner: a check a person creates or changes runs at once; a stored one keeps its slot") {
+  HoldRunner f;
+  // References, not a structured binding: clang 14 does not let lambdas capture those.
+  Held& held = f.held;
+  bus::CoreLoop& loop = f.loop;
+  checks::Runner& runner = f.runner;
+  // Stored checks at start: their first slots are spread over the hour.
+  runner.start({hold_check(1, "stored")});
+  runner.upsert(hold_check(2, "created"), checks::Runner::FirstRun::now);
+  REQUIRE(eventually(loop, [&] { return held.started.size() == 1; }));
+  CHECK(on_loop(loop, [&] { return held.started[0]; }) == "created");
+  // A change runs the new definition at once; the old run's result is dropped.
+  runner.upsert(hold_check(2, "changed"), checks::Runner::FirstRun::now);
+  REQUIRE(eventually(loop, [&] { return held.started.size() == 2; }));
+  CHECK(on_loop(loop, [&] { return held.started[1]; }) == "changed");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(on_loop(loop, [&] { return held.started.size(); }) == 2);  // "stored" waits for its slot
+}
+
+TEST_CASE("runner: a test run uses the probe and the conditions, and records nothing") {
+  HoldRunner f;
+  // References, not a structured binding: clang 14 does not let lambdas capture those.
+  Held& held = f.held;
+  bus::CoreLoop& loop = f.loop;
+  checks::Runner& runner = f.runner;
+  auto c = hold_check(0, "unsaved");
+  c.conditions = {"latency < 1s"};
+  std::promise<nlohmann::json> answer;
+  runner.test(c, [&](nlohmann::json r) { answer.set_value(std::move(r)); });
+  REQUIRE(eventually(loop, [&] { return held.runs.size() == 1; }));
+  on_loop(loop, [&] {
+    auto done = std::move(held.runs[0].second);
+    held.runs.clear();
+    probes::Observation o;
+    o.ok = true;
+    o.duration_s = 2;
+    o.facts["latency"] = 2.0;
+    o.metrics.push_back({"probe_hold_seconds", 2.0, "phase", "all"});
+    done(std::move(o));
+    return 0;
+  });
+  auto r = answer.get_future().get();
+  CHECK(r["up"] == false);
+  CHECK(r["error"] == "condition");
+  CHECK(r["duration_ms"] == 2000.0);
+  REQUIRE(r["metrics"].size() == 3);
+  CHECK(r["metrics"][0]["name"] == "probe_up");
+  CHECK(r["metrics"][0]["value"] == 0);
+  CHECK(r["metrics"][2] ==
+        nlohmann::json::parse(
+            R"({"name":"probe_hold_seconds","labels":{"phase":"all"},"value":2.0})"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(on_loop(loop, [&] { return f.results.size(); }) == 0);
+  CHECK_FALSE(runner.live(0).has_value());
+}

@@ -19,7 +19,7 @@ import {
 import { OptionFields, optionValues, optionsBody } from '../components/option_fields.jsx';
 import { AlertsNav } from './alerts.jsx';
 
-const CFG = 'config.';
+export const CFG = 'config.';
 // Every state GET /api/v1/notifications filters by (docs/api.md), with its badge's colour.
 export const OUTBOX_STATES = ['pending', 'delivered', 'failed', 'collapsed', 'waiting', 'grouped', 'muted'];
 const STATE_CLASS = { delivered: 's-up', failed: 's-down', pending: 's-degraded', waiting: 's-degraded' };
@@ -130,7 +130,7 @@ function GroupingFields({ form, specs }) {
   );
 }
 
-function TestResult({ test }) {
+export function TestResult({ test }) {
   if (test.busy)
     return (
       <p class="muted" role="status">
@@ -147,6 +147,33 @@ function TestResult({ test }) {
     <p class="run-result card s-down-border" role="alert">
       <strong>Not delivered:</strong> {test.error}
     </p>
+  );
+}
+
+// A channel form's kind, name and the kind's settings; `kindSelect` goes on the kind's select.
+export function ChannelFields({ form, kinds, kind, kindLabel = 'Kind', nameLabel = 'Name', kindSelect }) {
+  return (
+    <>
+      <div class="grid">
+        <Field form={form} name="kind" label={kindLabel} help={kind.help}>
+          <select {...form.bind('kind')} {...kindSelect}>
+            {kinds.map((k) => (
+              <option value={k.kind}>{k.title || k.kind}</option>
+            ))}
+          </select>
+        </Field>
+        <Field form={form} name="name" label={nameLabel}>
+          <input {...form.bind('name')} autocomplete="off" spellcheck={false} required />
+        </Field>
+      </div>
+      <OptionFields
+        form={form}
+        specs={kind.options}
+        prefix={CFG}
+        legend={`${kind.title || kind.kind} settings`}
+        kindKey={kind.kind}
+      />
+    </>
   );
 }
 
@@ -251,25 +278,7 @@ export function ChannelEditor({ id }) {
           )
         }
       >
-        <div class="grid">
-          <Field form={form} name="kind" label="Kind" help={kind.help}>
-            <select {...form.bind('kind')} disabled={!!id}>
-              {kinds.map((k) => (
-                <option value={k.kind}>{k.title || k.kind}</option>
-              ))}
-            </select>
-          </Field>
-          <Field form={form} name="name" label="Name">
-            <input {...form.bind('name')} autocomplete="off" spellcheck={false} required />
-          </Field>
-        </div>
-        <OptionFields
-          form={form}
-          specs={kind.options}
-          prefix={CFG}
-          legend={`${kind.title || kind.kind} settings`}
-          kindKey={kind.kind}
-        />
+        <ChannelFields form={form} kinds={kinds} kind={kind} kindSelect={{ disabled: !!id }} />
         <GroupingFields form={form} specs={groupingSpecs} />
       </EditorForm>
       {test && <TestResult test={test} />}

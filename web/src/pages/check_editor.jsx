@@ -6,11 +6,12 @@ import { KeyValueField, toPairs, fromPairs } from '../components/key_value.jsx';
 import { get, post, patch } from '../api.js';
 import { navigate } from '../router.js';
 import { useLive, useEvents, nodesByName } from '../live.js';
-import { Badge, useForm, Field, FormAlert } from '../ui.jsx';
+import { Badge, useForm, Field, FormAlert, Command } from '../ui.jsx';
 import { OptionFields, optionValues, optionsBody } from '../components/option_fields.jsx';
 import { checkKinds } from '../kinds.js';
 import { isAgentHost } from './host.jsx';
 import { EditorError, confirmDelete } from '../components/resource_list.jsx';
+import { useNotify, saveNotify, NotifyFields } from '../components/check_notify.jsx';
 
 const OPT = 'options.';
 
@@ -50,6 +51,46 @@ function ConditionHelp({ kind }) {
   );
 }
 
+// A run's samples: name{labels} value.
+function Metrics({ metrics }) {
+  return (
+    <table class="facts-table metrics">
+      <caption>Samples</caption>
+      <tbody>
+        {metrics.map((m) => (
+          <tr>
+            <td>
+              <code>
+                {m.name}
+                {Object.keys(m.labels).length > 0 &&
+                  `{${Object.entries(m.labels)
+                    .map(([k, v]) => `${k}="${v}"`)
+                    .join(', ')}}`}
+              </code>
+            </td>
+            <td class="num">{m.value}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+// Where a push check's job sends its heartbeats, with a curl line to copy.
+export function PushUrl({ check }) {
+  const url = location.origin + check.push_url;
+  const curl = `curl -fsS -m 10 --retry 3 '${url}?status=up&msg=OK'`;
+  return (
+    <div class="notice push-url" role="status">
+      <p>
+        Push URL: <code id="push-url">{url}</code>
+      </p>
+      <p>Have the job call it when it succeeds, for example at the end of its script:</p>
+      <Command id="push-curl" command={curl} />
+    </div>
+  );
+}
+
 function RunResult({ result }) {
   const facts = Object.entries(result.facts || {});
   return (
@@ -73,6 +114,7 @@ function RunResult({ result }) {
           </tbody>
         </table>
       )}
+      {result.metrics && <Metrics metrics={result.metrics} />}
     </div>
   );
 }
@@ -84,6 +126,8 @@ export function CheckEditor({ id, nodeId }) {
   const [error, setError] = useState('');
   const [run, setRun] = useState(null);
   const [saved, setSaved] = useState('');
+  const [created, setCreated] = useState(null); // a push check just created: its URL to copy
+  const [notify, setNotify] = useNotify(id);
   const form = useForm({
     name: '',
     kind: '',
@@ -129,18 +173,40 @@ export function CheckEditor({ id, nodeId }) {
   }, [id]);
   useEvents(
     (e) => {
+      // Read again rather than patched: a new check's first run (at once) may change its state
+      // before the first read answers, which would then be older than the event.
       if (id && e.topic === 'checks' && +e.subject === id && e.kind === 'check.state_changed')
-        setCheck((c) => c && { ...c, state: e.data.state, since: e.data.at });
+        get(`/api/v1/checks/${id}`).then(
+          (r) => setCheck(r.data),
+          () => {},
+        );
     },
     [id],
   );
 
   if (error) return <EditorError title="Check" error={error} back="/" backLabel="Back to the overview" />;
+  if (created)
+    return (
+      <section aria-labelledby="check-title" class="editor">
+        <h1 id="check-title" tabIndex={-1}>
+          Check {created.name} created
+        </h1>
+        <FormAlert form={form} />
+        {created.push_url && <PushUrl check={created} />}
+        <p>
+          <a class="button primary" href={`/checks/${created.id}`}>
+            Go to the check
+          </a>{' '}
+          {created.node_id && <a href={`/nodes/${created.node_id}`}>Its node</a>}
+        </p>
+      </section>
+    );
   if (!kinds || (id && !check)) return <p class="loading">Loading…</p>;
   // A new check starts as the first kind.
   const kind = kinds.find((k) => k.kind === form.values.kind) || kinds[0];
 
-  const work = async (v) => {
+  // The form's values as the API's check body (kind always when `withKind`: a test needs it).
+  const checkBody = (v, withKind) => {
     const labels = fromPairs(v.labels, 'labels');
     const body = {
       name: v.name.trim(),
@@ -154,27 +220,51 @@ export function CheckEditor({ id, nodeId }) {
       runs_on: v.runs_on && !kind.passive ? Number(v.runs_on) : null,
       options: optionsBody(kind.options, OPT, v),
     };
-    if (!id) body.kind = kind.kind;
+    if (withKind) body.kind = kind.kind;
     if (!kind.passive) body.target = v.target.trim();
     for (const k of ['interval', 'timeout']) if (v[k].trim()) body[k] = v[k].trim();
     if (String(v.retries).trim()) body.retries = Number(v.retries);
+    return body;
+  };
+  // The check's own alert rule follows the check; a failure there leaves the check saved.
+  const saveRule = async (c) => {
+    try {
+      const own = await saveNotify(c, notify);
+      setNotify((n) => ({ ...n, own }));
+      return true;
+    } catch (err) {
+      form.setAlert(`The check is saved, but its alert rule is not: ${err.message}`);
+      return false;
+    }
+  };
+  const work = async (v) => {
+    const body = checkBody(v, !id);
     if (id) {
       const c = (await patch(`/api/v1/checks/${id}`, body)).data;
       setCheck(c);
-      setSaved('Saved.');
+      if (await saveRule(c)) setSaved('Saved.');
     } else {
       const c = (await post('/api/v1/checks', body)).data;
-      navigate(c.node_id ? `/nodes/${c.node_id}` : `/checks/${c.id}`);
+      const ruled = await saveRule(c);
+      // A push check waits for its job: its URL is what to do next. Otherwise on to the node
+      // or the check, where the first run (at once) shows.
+      if (c.push_url || !ruled) setCreated(c);
+      else navigate(c.node_id ? `/nodes/${c.node_id}` : `/checks/${c.id}`);
     }
   };
-  const testNow = async () => {
-    setRun({ busy: true });
-    try {
-      setRun({ result: (await post(`/api/v1/checks/${id}/run`)).data });
-    } catch (err) {
-      setRun({ error: err.message });
-    }
-  };
+  // Runs the form's values once without saving them.
+  // The server's refusals (a bad field, CHECK_TESTS_BUSY) land where a save's would.
+  const test = () =>
+    form.submit(null, async (v) => {
+      setSaved('');
+      setRun({ busy: true });
+      try {
+        setRun({ result: (await post('/api/v1/checks/test', checkBody(v, true))).data });
+      } catch (err) {
+        setRun(null);
+        throw err;
+      }
+    });
   const remove = async () => {
     try {
       if (await confirmDelete(`/api/v1/checks/${id}`, `Delete check “${check.name}”?`))
@@ -278,14 +368,22 @@ export function CheckEditor({ id, nodeId }) {
           legend={`${kind.title || kind.kind} options`}
           kindKey={kind.kind}
         />
+        <CanWrite>
+          <NotifyFields notify={notify} setNotify={setNotify} checkName={form.values.name.trim()} />
+        </CanWrite>
         <div class="actions left">
           <CanWrite>
             <button type="submit" class="primary" disabled={form.busy}>
               {id ? 'Save' : 'Create check'}
             </button>
-            {id && !kind.passive && (
-              <button type="button" onClick={testNow} disabled={run?.busy}>
-                Test now
+            {!kind.passive && (
+              <button
+                type="button"
+                onClick={test}
+                disabled={run?.busy}
+                title="Runs the check once with these settings, without saving them"
+              >
+                Test
               </button>
             )}
             {id && (
@@ -299,22 +397,13 @@ export function CheckEditor({ id, nodeId }) {
           </span>
         </div>
       </form>
-      {check?.push_url && (
-        <p>
-          Push URL: <code>{location.origin + check.push_url}</code>
-        </p>
-      )}
+      {check?.push_url && <PushUrl check={check} />}
       {run?.busy && (
         <p class="muted" role="status">
           Running…
         </p>
       )}
       {run?.result && <RunResult result={run.result} />}
-      {run?.error && (
-        <p class="error" role="alert">
-          {run.error}
-        </p>
-      )}
     </section>
   );
 }

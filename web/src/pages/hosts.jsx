@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { useLive } from '../live.js';
-import { useForm, Field, Badge } from '../ui.jsx';
+import { useForm, Field, Badge, Command } from '../ui.jsx';
 import { useResourceList, ListPage, EditorForm } from '../components/resource_list.jsx';
 import { tokenTable } from './settings.jsx';
 
@@ -93,14 +93,7 @@ export function AddHost() {
       {created && (
         <div class="notice" role="status">
           <p>Run this on the host. It is shown once; any number of hosts may use it until it expires.</p>
-          <code class="command" id="agent-command">
-            {command}
-          </code>
-          <p>
-            <button type="button" onClick={() => navigator.clipboard?.writeText(command)}>
-              Copy
-            </button>
-          </p>
+          <Command id="agent-command" command={command} />
           <NewHosts since={created.created_at} />
         </div>
       )}

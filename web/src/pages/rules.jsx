@@ -10,6 +10,7 @@ import { KeyValueField, toPairs, fromPairs } from '../components/key_value.jsx';
 import { useResourceList, ListPage, EditorForm, saveResource, confirmDelete } from '../components/resource_list.jsx';
 import { AlertsNav, SeverityChip, labelSelector } from './alerts.jsx';
 import { useChoices } from '../fields.js';
+import { ChannelBoxes } from '../components/channel_boxes.jsx';
 
 // "at position 12: unexpected …" -> {pos: 12, text: "unexpected …"}; null without a position.
 export function exprPosition(message) {
@@ -17,7 +18,20 @@ export function exprPosition(message) {
   return m ? { pos: +m[1], text: m[2] } : null;
 }
 
+// What the server requires and a new form leaves empty, said before sending: a name, and the
+// expression or the check(s) the rule watches.
+function missingFields(v) {
+  const fields = [];
+  if (!v.name.trim()) fields.push({ field: 'name', message: 'Required: the name of the alerts it raises.' });
+  if (v.kind === 'expr' && !v.expr.trim())
+    fields.push({ field: 'expr', message: 'Required: every series this PromQL expression yields is an alert.' });
+  if (v.kind === 'check_state' && !v.check_id && !v.check_selector.trim())
+    fields.push({ field: 'check_id', message: 'Choose a check, or give a check selector.' });
+  return fields;
+}
+
 // The form's values as the API's body (escalations always: an empty list removes the steps).
+// Throws a form error naming every required field left empty, before anything is sent.
 export function ruleBody(v) {
   const body = {
     name: v.name.trim(),
@@ -28,7 +42,7 @@ export function ruleBody(v) {
     escalations: (v.escalations || []).map((e) => ({ after: e.after.trim(), channels: e.channels.map(Number) })),
   };
   for (const k of ['for', 'keep_firing_for', 'interval']) if (v[k].trim()) body[k] = v[k].trim();
-  const fields = [];
+  const fields = missingFields(v);
   for (const k of ['labels', 'annotations']) {
     try {
       body[k] = fromPairs(v[k], k);
@@ -153,24 +167,6 @@ function ChannelChoice({ form, channels }) {
   );
 }
 
-// A checkbox per channel; `chosen` and onToggle(id, on) speak ids as strings.
-function ChannelBoxes({ channels, chosen, name, onToggle }) {
-  return channels.map((c) => (
-    <div class="field check">
-      <label>
-        <input
-          type="checkbox"
-          name={name}
-          value={c.id}
-          checked={chosen.includes(String(c.id))}
-          onChange={(e) => onToggle(String(c.id), e.currentTarget.checked)}
-        />{' '}
-        {c.name} <span class="muted small">{c.kind}</span>
-      </label>
-    </div>
-  ));
-}
-
 export const MAX_ESCALATION_STEPS = 8; // the API's limit
 
 // Escalation steps (form value: [{after, channels: ids as strings}]): a firing alert nobody has
@@ -265,28 +261,31 @@ export function EscalationSteps({ form, channels }) {
   );
 }
 
+// A new rule's form values.
+export const NEW_RULE = {
+  name: '',
+  kind: 'expr',
+  expr: '',
+  check_id: '',
+  check_selector: '',
+  for: '',
+  keep_firing_for: '',
+  interval: '',
+  severity: 'warning',
+  labels: '',
+  annotations: [['summary', '']],
+  enabled: true,
+  channels: [],
+  escalations: [],
+};
+
 export function RuleEditor({ id }) {
   const [rule, setRule] = useState(id ? null : {});
   const [checks, setChecks] = useState([]);
   const [channels, setChannels] = useState([]);
   const [saved, setSaved] = useState('');
   const severities = useChoices('alert-rules', 'severity');
-  const form = useForm({
-    name: '',
-    kind: 'expr',
-    expr: '',
-    check_id: '',
-    check_selector: '',
-    for: '',
-    keep_firing_for: '',
-    interval: '',
-    severity: 'warning',
-    labels: '',
-    annotations: [['summary', '']],
-    enabled: true,
-    channels: [],
-    escalations: [],
-  });
+  const form = useForm(NEW_RULE);
   const fill = (r) => {
     setRule(r);
     form.setValues({
@@ -471,27 +470,50 @@ export function RuleEditor({ id }) {
   );
 }
 
-const COLUMNS = [
-  {
-    label: 'Rule',
-    cell: (r) => (
-      <>
-        <a href={`/alerts/rules/${r.id}`}>{r.name}</a>
-        {!r.enabled && <span class="chip">disabled</span>}
-      </>
-    ),
-  },
-  { label: 'Severity', cell: (r) => <SeverityChip severity={r.severity} /> },
-  {
-    label: 'Condition',
-    cell: (r) => (
-      <code>
-        {r.kind === 'expr' ? r.expr : `check down ${r.check_id ? '#' + r.check_id : ''} ${r.check_selector || ''}`}
-      </code>
-    ),
-  },
-  { label: 'For', cell: (r) => r.for },
-];
+// What a rule watches, in words: its expression, or "<check> is down" with the check's name
+// (`checkNames`: id -> name; a deleted check is named by its id).
+export function ruleCondition(r, checkNames) {
+  if (r.kind === 'expr') return <code>{r.expr}</code>;
+  const check = r.check_id && (
+    <a href={`/checks/${r.check_id}`}>{checkNames.get(r.check_id) ?? `check #${r.check_id} (deleted)`}</a>
+  );
+  return (
+    <>
+      {check || (r.check_selector ? 'Every check' : 'A check')}
+      {r.check_selector && (
+        <>
+          {check ? ' or ' : ' matching '}
+          <code>{r.check_selector}</code>
+        </>
+      )}{' '}
+      is down
+    </>
+  );
+}
+
+// The names of the checks that rules name by id, read one by one (a few, not every check).
+function useCheckNames(rules) {
+  const [names, setNames] = useState(new Map());
+  const ids = [...new Set((rules || []).map((r) => r.check_id).filter(Boolean))].sort().join(',');
+  useEffect(() => {
+    let live = true;
+    Promise.all(
+      ids
+        .split(',')
+        .filter(Boolean)
+        .map((id) =>
+          get(`/api/v1/checks/${id}`).then(
+            (r) => [+id, r.data.name],
+            () => null,
+          ),
+        ),
+    ).then((pairs) => live && setNames(new Map(pairs.filter(Boolean))));
+    return () => {
+      live = false;
+    };
+  }, [ids]);
+  return names;
+}
 
 export function Rules() {
   const list = useResourceList('/api/v1/alert-rules', {
@@ -500,6 +522,28 @@ export function Rules() {
     debounceMs: 200,
     reloadOn: (e) => e.kind?.startsWith('alert_rule.'),
   });
+  const checkNames = useCheckNames(list.items);
+  const columns = [
+    {
+      label: 'Rule',
+      cell: (r) => (
+        <>
+          <a href={`/alerts/rules/${r.id}`}>{r.name}</a>
+          {r.builtin && (
+            <span class="chip" title="Made by Telltale at the first start; edit or delete it like any rule">
+              built-in
+            </span>
+          )}
+          {!r.enabled && <span class="chip">disabled</span>}
+        </>
+      ),
+    },
+    { label: 'Severity', cell: (r) => <SeverityChip severity={r.severity} /> },
+    { label: 'Condition', cell: (r) => ruleCondition(r, checkNames) },
+    { label: 'For', cell: (r) => r.for },
+    { label: 'Notifies', cell: (r) => (r.channels.length ? `${r.channels.length} channel(s)` : 'nobody') },
+  ];
+  const unsent = (list.items || []).some((r) => r.builtin && r.enabled && !r.channels.length);
   return (
     <ListPage
       id="rules-title"
@@ -509,10 +553,16 @@ export function Rules() {
       list={list}
       table={{
         class: 'rules',
-        columns: COLUMNS,
+        columns,
         empty: 'No alert rules yet.',
         row: (r) => ({ class: r.enabled ? '' : 'muted' }),
       }}
-    />
+    >
+      {unsent && (
+        <p class="notice" id="rules-unsent">
+          The built-in rules notify nobody yet. <a href="/welcome/alerts">Choose where to send alerts</a>.
+        </p>
+      )}
+    </ListPage>
   );
 }
