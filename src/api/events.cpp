@@ -20,6 +20,8 @@ void register_events(http::Router& r, Services& s) {
              errs.push_back({"before", "needs order=desc (after pages oldest first)"});
            q.limit = static_cast<int>(limit);
            q.topic = ctx.query("topic");
+           q.text = ctx.query("q");
+           if (q.text.size() > 200) errs.push_back({"q", "must be at most 200 characters"});
            if (!errs.empty()) return ctx.error(bad_query(std::move(errs)));
            auto found = history.list(q);
            if (!found.ok()) return ctx.error(found.error());

@@ -41,6 +41,9 @@ struct EventQuery {
   // Newest first instead: events with an id below `before` (the newest when it is 0).
   bool newest_first = false;
   std::int64_t before = 0;
+  // Words to find (empty: all): events whose kind, subject, actor or data hold `text`, any case,
+  // with '.' and '_' read as spaces, so "snmp trap" finds snmp.trap events.
+  std::string text;
 };
 
 // Reads the log through the read pool; thread-safe (API handlers).

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import './style.css';
 import { get, post, setCsrf, setUnauthorizedHandler } from './api.js';
 import { useLocation, match } from './router.js';
+import { prefixLinks } from './base.js';
 import { start, stop, useLive, firingAlerts } from './live.js';
 import { Setup, Login } from './auth.jsx';
 import { Session, useCan } from './session.jsx';
@@ -19,7 +20,7 @@ import { MapPage } from './pages/map.jsx';
 import { Channels, ChannelEditor } from './pages/channels.jsx';
 import { Maintenance } from './pages/maintenance.jsx';
 import { InhibitRules } from './pages/inhibit.jsx';
-import { Users, Tokens, Audit } from './pages/settings.jsx';
+import { Users, Tokens, Audit, Password } from './pages/settings.jsx';
 import { Configuration } from './pages/configuration.jsx';
 import { AddHost } from './pages/hosts.jsx';
 
@@ -145,6 +146,7 @@ function Routes({ path, query }) {
   if (path === '/settings') return admin ? <Users /> : <Tokens />;
   if (path === '/settings/users' && admin) return <Users />;
   if (path === '/settings/tokens') return <Tokens />;
+  if (path === '/settings/password') return <Password />;
   if (path === '/settings/configuration') return <Configuration />;
   if (path === '/settings/audit' && admin) return <Audit query={query} />;
   if (path === '/alerts') return <Alerts query={query} />;
@@ -243,6 +245,7 @@ function App() {
   );
 }
 
+prefixLinks();
 const root = document.getElementById('app');
 root.textContent = ''; // the static "Loading…" of index.html
 render(<App />, root);
