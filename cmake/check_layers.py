@@ -29,6 +29,7 @@ PACKAGE_HEADERS = {
     "zlib": ("zlib.h",),
     "httplib": ("httplib.h",),
     "cli11": ("CLI/",),
+    "date-tz": ("date/",),
 }
 
 QUOTED = re.compile(r'^\s*#\s*include\s+"([^"/]+)/[^"]*"')

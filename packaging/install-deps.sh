@@ -10,7 +10,7 @@ build_pkgs=(
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
   libsqlitecpp-dev libsqlite3-dev
   nlohmann-json3-dev libuv1-dev libcli11-dev libfmt-dev libsodium-dev
-  libcurl4-openssl-dev libc-ares-dev libre2-dev libcap2-bin
+  libcurl4-openssl-dev libc-ares-dev libre2-dev libcap2-bin libhowardhinnant-date-dev
 )
 test_pkgs=(
   doctest-dev clang libclang-rt-14-dev python3 curl
@@ -18,6 +18,7 @@ test_pkgs=(
   dnsmasq-base fping iproute2 iptables openssl prometheus-blackbox-exporter
   snmpd snmp libsnmp-dev prometheus-alertmanager python3-aiosmtpd ccache clang-format
   podman busybox-static dbus-daemon python3-dbus python3-gi python3-yaml zsh fish sqlite3 zstd
+  nginx-light
 )
 
 want=("${build_pkgs[@]}")

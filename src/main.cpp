@@ -157,6 +157,20 @@ int main(int argc, char** argv) {
                       "Serve HTTPS with a self-signed certificate made once in DATA/tls");
   serve_cmd->add_option("--http-redirect", serve.http_redirect,
                         "HOST:PORT of a plain-HTTP listener that redirects to HTTPS");
+  serve_cmd
+      ->add_option("--trusted-proxy", serve.trusted_proxies,
+                   "A reverse proxy's address or network (10.0.0.0/8): its X-Forwarded-For (or "
+                   "Forwarded) names the client. Repeatable, or comma-separated")
+      ->delimiter(',');
+  serve_cmd
+      ->add_option("--forwarded-header", serve.forwarded_header,
+                   "The header the trusted proxies name the client in: x-forwarded-for or "
+                   "forwarded (RFC 7239); the other is ignored")
+      ->check(CLI::IsMember({"x-forwarded-for", "forwarded"}))
+      ->capture_default_str();
+  serve_cmd->add_option("--base-path", serve.base_path,
+                        "Serve the UI, the API and the WebSocket under this path, such as "
+                        "/telltale (behind a reverse proxy)");
 
   // Every serve option may also come from the environment (TELLTALE_LISTEN for --listen, ...) and
   // from a file (--config, TELLTALE_CONFIG): the command line wins over the environment, and the

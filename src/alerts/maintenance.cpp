@@ -74,11 +74,15 @@ std::optional<std::string> time_of_day_check(nlohmann::json& v) {
   return std::nullopt;
 }
 
-std::optional<std::string> utc_offset_check(nlohmann::json& v) {
-  auto min = parse_utc_offset(v.get_ref<const std::string&>());
-  if (!min) return "must be UTC or a UTC offset such as +01:00 (time zone names are not supported)";
-  v = *min;
-  return std::nullopt;
+// A fixed offset becomes its minutes; a zone name stays a name.
+std::optional<std::string> time_zone_check(nlohmann::json& v) {
+  const auto& text = v.get_ref<const std::string&>();
+  if (auto min = parse_utc_offset(text)) {
+    v = *min;
+    return std::nullopt;
+  }
+  if (TimeZone::locate(text)) return std::nullopt;
+  return "must be a time zone name such as Europe/Amsterdam, UTC, or a UTC offset such as +01:00";
 }
 
 // Empty: no label condition.
@@ -131,15 +135,18 @@ void check_window(const nlohmann::json& body, const nlohmann::json& valid,
 bool MaintenanceWindow::active(TimeMs t) const {
   if (!recurrence) return starts_at && ends_at && *starts_at <= t && t < *ends_at;
   const Recurrence& r = *recurrence;
-  TimeMs local = t + r.utc_offset_min * 60'000LL;
+  TimeMs local = r.zone ? r.zone->to_local(t) : t + r.utc_offset_min * 60'000LL;
   // Occurrences begin at day * kDayMs + start_ms (local); those that may still last at `local`
-  // began on one of the last duration / kDayMs + 1 days.
-  for (auto day = floor_div(local - r.start_ms - r.duration_ms, kDayMs),
+  // began on one of the last duration / kDayMs + 1 days (one more in a zone: its offset at the
+  // start may differ from the one at t).
+  for (auto day = floor_div(local - r.start_ms - r.duration_ms, kDayMs) - (r.zone ? 1 : 0),
             last = floor_div(local, kDayMs);
        day <= last; ++day) {
     if (r.weekly && !(r.days & (1u << weekday(day)))) continue;
-    TimeMs begin = day * kDayMs + r.start_ms;
-    if (begin <= local && local < begin + r.duration_ms) return true;
+    const TimeMs begin_local = day * kDayMs + r.start_ms;
+    const TimeMs begin =
+        r.zone ? r.zone->to_utc(begin_local) : begin_local - r.utc_offset_min * 60'000LL;
+    if (begin <= t && t < begin + r.duration_ms) return true;
   }
   return false;
 }
@@ -171,7 +178,7 @@ const OptionSpecs& maintenance_fields() {
        .max = kMaxDurationMs,
        .required = true,
        .message = "must be a duration such as 2h or 1h30m, more than 0 and at most 7d"},
-      {.name = "time_zone", .type = T::string, .check = utc_offset_check},
+      {.name = "time_zone", .type = T::string, .max = 64, .check = time_zone_check},
   };
   static const OptionSpecs specs{
       name_field(),
@@ -202,10 +209,16 @@ Result<MaintenanceWindow> decode_maintenance(const nlohmann::json& body) {
   if (!w.matchers_text.empty()) w.matchers = query::parse_selector(w.matchers_text).value();
   if (auto it = v.find("recurrence"); it != v.end()) {
     const auto& r = *it;
-    w.recurrence = Recurrence{r["every"] == "week", r.value("days", std::uint8_t{0}),
+    w.recurrence = Recurrence{r["every"] == "week",
+                              r.value("days", std::uint8_t{0}),
                               r["start_time"].get<std::int64_t>(),
                               *parse_duration_ms(r["duration"].get<std::string>()),
-                              r.value("time_zone", std::int32_t{0})};
+                              0,
+                              {}};
+    if (auto zone = r.find("time_zone"); zone != r.end() && zone->is_string())
+      w.recurrence->zone = TimeZone::locate(zone->get<std::string>());
+    else
+      w.recurrence->utc_offset_min = r.value("time_zone", std::int32_t{0});
   } else {
     w.starts_at = v["starts_at"].get<TimeMs>();
     w.ends_at = v["ends_at"].get<TimeMs>();
@@ -232,11 +245,12 @@ nlohmann::json to_input_json(const MaintenanceWindow& w) {
                    {"matchers", w.matchers_text}};
   if (w.recurrence) {
     const auto& r = *w.recurrence;
-    nlohmann::json rec{{"every", r.weekly ? "week" : "day"},
-                       {"start_time", fmt::format("{:02}:{:02}", r.start_ms / 3'600'000,
-                                                  r.start_ms / 60'000 % 60)},
-                       {"duration", format_duration_ms(r.duration_ms)},
-                       {"time_zone", format_utc_offset(r.utc_offset_min)}};
+    nlohmann::json rec{
+        {"every", r.weekly ? "week" : "day"},
+        {"start_time",
+         fmt::format("{:02}:{:02}", r.start_ms / 3'600'000, r.start_ms / 60'000 % 60)},
+        {"duration", format_duration_ms(r.duration_ms)},
+        {"time_zone", r.zone ? r.zone->name() : format_utc_offset(r.utc_offset_min)}};
     if (r.weekly) {
       rec["days"] = nlohmann::json::array();
       for (std::size_t i = 0; i < kDays.size(); ++i)

@@ -56,9 +56,10 @@ struct Services {
   events::Log& log;      // apply's one writer job
   db::Readers& readers;  // export's reads
   Readiness readiness;
-  std::string web_dir;   // empty: the embedded UI
-  std::string data_dir;  // for the backups an admin downloads
-  Catalog catalog{};     // filled as the routes are registered
+  std::string web_dir;    // empty: the embedded UI
+  std::string data_dir;   // for the backups an admin downloads
+  std::string base_path;  // the prefix the UI is served under (http/base_path.h); "" for none
+  Catalog catalog{};      // filled as the routes are registered
 };
 
 // A query string that does not decode: 422 with what is wrong in each parameter.

@@ -28,19 +28,16 @@ Result<std::vector<std::string>> string_fields(const nlohmann::json& body,
   return out;
 }
 
-// Whether the listener speaks TLS itself: not yet (a later issue), when it will, cookies are
-// Secure.
-constexpr bool kServedOverTls = false;
-
 bool is_loopback(const std::string& address) {
   return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
 }
 
-// The browser used https: to us, or to a reverse proxy on this host that says so (a header from
-// anyone else proves nothing).
+// The browser used https: to us, or to a trusted reverse proxy that says so, or to a reverse
+// proxy on this host that says so in X-Forwarded-Proto (a header from anyone else proves nothing).
 bool browser_used_https(const http::Context& ctx) {
-  return kServedOverTls ||
-         (is_loopback(ctx.remote()) && ctx.req.get_header_value("X-Forwarded-Proto") == "https");
+  if (ctx.tls || ctx.origin.scheme == "https") return true;
+  return !ctx.origin.proxied && is_loopback(ctx.req.remote_addr) &&
+         ctx.req.get_header_value("X-Forwarded-Proto") == "https";
 }
 
 std::string session_cookie(const http::Context& ctx, const std::string& value,
@@ -96,6 +93,22 @@ void register_auth(http::Router& r, Services& s) {
              if (!done.ok()) return ctx.error(done.error());
            }
            ctx.res.set_header("Set-Cookie", session_cookie(ctx, "", 0));
+           ctx.no_content();
+         }});
+  // One's own password, with the current one; the session it is changed from stays open, the
+  // user's other sessions end.
+  r.add({"POST", "/api/v1/auth/password", http::Access::authenticated, [&auth](http::Context& ctx) {
+           auto body = ctx.json_body();
+           if (!body.ok()) return ctx.error(body.error());
+           auto f = string_fields(body.value(), {"current_password", "new_password"});
+           if (!f.ok()) return ctx.error(f.error());
+           const auto& p = *ctx.principal;
+           auto done =
+               auth.change_own_password(p.user_id, f->at(0), f->at(1), ctx.remote(),
+                                        p.via == auth::Principal::Via::session
+                                            ? http::cookie_value(ctx.req, http::kSessionCookie)
+                                            : std::string());
+           if (!done.ok()) return ctx.error(done.error());
            ctx.no_content();
          }});
   r.add({"GET", "/api/v1/auth/me", http::Access::authenticated, [](http::Context& ctx) {

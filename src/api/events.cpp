@@ -23,6 +23,8 @@ void register_events(http::Router& r, Services& s) {
            q.subject = ctx.query("subject");
            if (!q.subject.empty() && q.topic.empty())
              errs.push_back({"subject", "needs topic (subjects are named within a topic)"});
+           q.text = ctx.query("q");
+           if (q.text.size() > 200) errs.push_back({"q", "must be at most 200 characters"});
            if (!errs.empty()) return ctx.error(bad_query(std::move(errs)));
            auto found = history.list(q);
            if (!found.ok()) return ctx.error(found.error());

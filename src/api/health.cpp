@@ -35,7 +35,8 @@ void register_health(http::Router& r, Services& s) {
            ctx.res.set_content(metrics::registry().render(),
                                "text/plain; version=0.0.4; charset=utf-8");
          }});
-  r.set_fallback([&s](http::Context& ctx) { return http::serve_asset(ctx, s.web_dir); });
+  r.set_fallback(
+      [&s](http::Context& ctx) { return http::serve_asset(ctx, s.web_dir, s.base_path); });
 }
 
 }  // namespace tt::api

@@ -40,6 +40,13 @@ Error bad_fields(std::vector<FieldError> errs) {
       ErrorKind::validation, "VALIDATION_FAILED", "some fields are not valid", std::move(errs), {}};
 }
 
+// The request's body, which must be a JSON object.
+Result<nlohmann::json> object_body(const http::Context& ctx) {
+  auto body = TT_TRY(ctx.json_body());
+  if (!body.is_object()) return bad_fields({{"", "the body must be a JSON object"}});
+  return body;
+}
+
 }  // namespace
 
 void register_users(http::Router& r, Services& s) {
@@ -49,12 +56,10 @@ void register_users(http::Router& r, Services& s) {
       [&auth](http::Context&, PageRequest page) { return auth.list_users(page); },
       [](const auth::User& u) { return to_json(u); }));
   r.add({"POST", "/api/v1/users", http::Access::admin, [&auth](http::Context& ctx) {
-           auto body = ctx.json_body();
+           auto body = object_body(ctx);
            if (!body.ok()) return ctx.error(body.error());
            const auto& b = body.value();
            std::vector<FieldError> errs;
-           if (!b.is_object())
-             return ctx.error(bad_fields({{"", "the body must be a JSON object"}}));
            for (const auto& [k, v] : b.items())
              if (k != "name" && k != "role" && k != "password")
                errs.push_back({k, "unknown field"});
@@ -82,6 +87,43 @@ void register_users(http::Router& r, Services& s) {
            ctx.res.set_header("Location", fmt::format("/api/v1/users/{}", user->id));
            ctx.ok(to_json(user.value()), 201);
          }});
+  // An admin changes a user's role, or sets a new password for them (one forgotten): the user's
+  // sessions end, but for the admin's own current one.
+  r.add({"PATCH", "/api/v1/users/{id}", http::Access::admin, [&auth](http::Context& ctx) {
+           auto id = ctx.id_param("id", "USER_NOT_FOUND");
+           if (!id.ok()) return ctx.error(id.error());
+           auto body = object_body(ctx);
+           if (!body.ok()) return ctx.error(body.error());
+           const auto& b = body.value();
+           std::vector<FieldError> errs;
+           std::optional<auth::Role> role;
+           std::optional<std::string> password;
+           for (const auto& [k, v] : b.items()) {
+             if (k == "role") {
+               role = v.is_string() ? auth::parse_role(v.get<std::string>()) : std::nullopt;
+               if (!role) errs.push_back({k, "must be one of admin, operator, viewer, api"});
+             } else if (k == "password") {
+               if (v.is_string())
+                 password = v.get<std::string>();
+               else
+                 errs.push_back({k, "must be a string"});
+             } else {
+               errs.push_back({k, "unknown field"});
+             }
+           }
+           if (errs.empty() && !role && !password)
+             errs.push_back({"", "give a role, a password or both"});
+           if (!errs.empty()) return ctx.error(bad_fields(errs));
+           if (password) {
+             auto set = auth.set_password(id.value(), *password, ctx.actor().name, ctx.remote(),
+                                          http::cookie_value(ctx.req, http::kSessionCookie));
+             if (!set.ok()) return ctx.error(set.error());
+           }
+           auto user = role ? auth.set_role(id.value(), *role, ctx.actor().name, ctx.remote())
+                            : auth.get_user_by_id(id.value());
+           if (!user.ok()) return ctx.error(user.error());
+           ctx.ok(to_json(user.value()));
+         }});
   r.add(delete_route("/api/v1/users/{id}", http::Access::admin, "USER_NOT_FOUND",
                      [&auth](http::Context& ctx, std::int64_t id) {
                        return auth.delete_user(id, ctx.actor().name, ctx.remote());
@@ -98,11 +140,9 @@ void register_users(http::Router& r, Services& s) {
       },
       [](const auth::ApiToken& t) { return to_json(t); }));
   r.add({"POST", "/api/v1/tokens", http::Access::authenticated, [&auth](http::Context& ctx) {
-           auto body = ctx.json_body();
+           auto body = object_body(ctx);
            if (!body.ok()) return ctx.error(body.error());
            const auto& b = body.value();
-           if (!b.is_object())
-             return ctx.error(bad_fields({{"", "the body must be a JSON object"}}));
            std::vector<FieldError> errs;
            std::string user = ctx.principal->user, label = "api", expires;
            for (const auto& [k, v] : b.items()) {

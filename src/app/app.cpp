@@ -39,6 +39,7 @@
 #include "fleet/fleet.h"
 #include "fleet/ingestor.h"
 #include "fleet/remote_runs.h"
+#include "http/base_path.h"
 #include "http/envelope.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -80,12 +81,17 @@ bool split_listen(const std::string& listen, std::string& host, int& port) {
 
 // Browsers send Origin; a cookie-authenticated upgrade must come from our own pages. One
 // without Origin is refused too: only a browser holds the cookie, and scripts use tokens.
-bool same_origin(const http::UpgradeRequest& up) {
+// Behind a trusted proxy that rewrites Host, the host the browser asked the proxy for counts.
+bool same_origin(const http::UpgradeRequest& up, const http::ClientOrigin& client) {
   auto origin = up.headers.find("Origin");
   if (origin == up.headers.end()) return false;
+  auto is_origin_of = [&origin](const std::string& host) {
+    return !host.empty() &&
+           (origin->second == "http://" + host || origin->second == "https://" + host);
+  };
   auto host = up.headers.find("Host");
-  if (host == up.headers.end()) return false;
-  return origin->second == "http://" + host->second || origin->second == "https://" + host->second;
+  return (host != up.headers.end() && is_origin_of(host->second)) ||
+         (client.proxied && is_origin_of(client.host));
 }
 
 // Opens the database and brings its schema up to date. A new database or a schema change needs
@@ -264,6 +270,18 @@ int serve(const ServeOptions& opt) {
     log::error("--listen must be HOST:PORT, got '{}'", opt.listen);
     return 2;
   }
+  auto trusted_proxies = http::TrustedProxies::parse(opt.trusted_proxies,
+                                                     opt.forwarded_header == "forwarded"
+                                                         ? http::ForwardedHeader::forwarded
+                                                         : http::ForwardedHeader::x_forwarded_for);
+  auto base_path = http::normalize_base_path(opt.base_path);
+  for (const auto* invalid : {trusted_proxies.ok() ? nullptr : &trusted_proxies.error(),
+                              base_path.ok() ? nullptr : &base_path.error()}) {
+    if (!invalid) continue;
+    log::error("{}", invalid->message);
+    return 2;
+  }
+
   std::string data_dir = opt.data_dir.empty() ? default_data_dir() : opt.data_dir;
   std::string err;
   if (!ensure_data_dir(data_dir, err)) {
@@ -524,7 +542,8 @@ int serve(const ServeOptions& opt) {
   http::Authenticator authenticator{
       [&auth](const std::string& cookie) { return auth.authenticate_session(cookie); },
       [&auth](const std::string& bearer) { return auth.authenticate_token(bearer); }};
-  http::Router router(authenticator, {opt.api_rate_per_s, opt.api_rate_per_s * 2});
+  http::Router router(authenticator, {opt.api_rate_per_s, opt.api_rate_per_s * 2,
+                                      trusted_proxies.value(), static_cast<bool>(*tls)});
   int schema = db::latest_schema_version();
   events::History history(readers);
   events::Log apply_log(writer, &bus, SystemClock::instance());
@@ -551,11 +570,17 @@ int serve(const ServeOptions& opt) {
                           [&loop] { return loop.ms_since_heartbeat() < 5000; },
                           [] { return db::disk_health().full(); }},
                          opt.web_dir,
-                         data_dir};
+                         data_dir,
+                         base_path.value()};
   api::register_all(router, services);
 
   http::Server server(static_cast<std::size_t>(opt.http_threads));
   router.install(server);
+  server.set_base_path(base_path.value());
+  if (!trusted_proxies->empty())
+    server.set_uncapped([&trusted_proxies](const std::string& address) {
+      return trusted_proxies->contains(address);
+    });
   server.set_tcp_nodelay(true);  // small JSON answers must not wait for Nagle's 40 ms
   server.set_payload_max_length(opt.max_body_bytes);
   server.set_keep_alive_max_count(1000);
@@ -587,20 +612,21 @@ int serve(const ServeOptions& opt) {
       return reject(ws::rejection_status(handshake.error()), handshake.error());
     }
     const std::uint64_t revocations_seen = revoker.applied();
+    const auto client = http::origin_of(up.remote, up.headers, trusted_proxies.value());
     ws::ClientInfo info;
     if (up.path == kIngestPath) {
-      auto pusher = ingest_client(header("Authorization"), up.remote, fleet, authenticator);
+      auto pusher = ingest_client(header("Authorization"), client.address, fleet, authenticator);
       if (!pusher.ok()) return reject(http::status_for(pusher.error().kind), pusher.error());
       info = std::move(pusher.value());
     } else {
       auto who = http::authenticate(authenticator, header("Authorization"), header("Cookie"));
       if (!who.ok()) return reject(401, who.error());
       // A browser sends the cookie from any page; only our own pages may use it for a socket.
-      if (who->via == auth::Principal::Via::session && !same_origin(up))
+      if (who->via == auth::Principal::Via::session && !same_origin(up, client))
         return reject(403, Error::make(ErrorKind::forbidden, "ORIGIN_REJECTED",
                                        "cross-origin WebSocket refused"));
       info = ws::ClientInfo{who->user,       std::string(auth::role_name(who->role)),
-                            up.remote,       who->user_id,
+                            client.address,  who->user_id,
                             who->session_id, who->token_id,
                             who->expires_at};
     }
@@ -650,11 +676,15 @@ int serve(const ServeOptions& opt) {
   std::string shown_host = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
   if (shown_host.find(':') != std::string::npos) shown_host = "[" + shown_host + "]";
   const char* scheme = *tls ? "https" : "http";
-  log::info("telltale {} listening on {}://{}:{} (data in {})", TELLTALE_VERSION, scheme,
-            shown_host, port, data_dir);
+  log::info("telltale {} listening on {}://{}:{}{} (data in {})", TELLTALE_VERSION, scheme,
+            shown_host, port, base_path.value(), data_dir);
+  if (!trusted_proxies->empty())
+    log::info("trusted proxies: {} (client addresses from {})",
+              fmt::join(opt.trusted_proxies, ", "),
+              opt.forwarded_header == "forwarded" ? "Forwarded" : "X-Forwarded-For");
   if (auto code = auth.setup_code()) {
-    log::info("first run: open {}://{}:{}/ in a browser and create the admin account", scheme,
-              shown_host, port);
+    log::info("first run: open {}://{}:{}{}/ in a browser and create the admin account", scheme,
+              shown_host, port, base_path.value());
     log::info("setup code: {}", *code);
     log::info("(or from a shell: telltale user add NAME --role admin --password-stdin --data {})",
               data_dir);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/log.h"
 #include "core/result.h"
@@ -40,6 +41,12 @@ struct ServeOptions {
   std::string tls_cert, tls_key;
   bool tls_self_signed = false;
   std::string http_redirect;
+  // Behind reverse proxies (http/forwarded.h): the networks whose X-Forwarded-For (or, with
+  // forwarded_header "forwarded", Forwarded) names the client; and the path prefix the proxy
+  // serves Telltale under (http/base_path.h).
+  std::vector<std::string> trusted_proxies;
+  std::string forwarded_header = "x-forwarded-for";
+  std::string base_path;
 };
 
 // /var/lib/telltale for root, else $XDG_DATA_HOME/telltale or ~/.local/share/telltale.

@@ -245,14 +245,29 @@ Result<Page<User>> AuthService::list_users(PageRequest page) {
   });
 }
 
-Result<User> AuthService::get_user(const std::string& name) {
-  return m_readers.with([&](SQLite::Database& db) -> Result<User> {
-    SQLite::Statement q(db,
-                        fmt::format("SELECT {} FROM users WHERE name = ?", detail::kUserColumns));
-    q.bind(1, name);
-    if (!q.executeStep()) return detail::user_not_found("named '" + name + "'");
+namespace {
+
+// The user whose `column` is `key`; USER_NOT_FOUND naming it as `what`.
+template <class Key>
+Result<User> user_where(db::Readers& readers, const char* column, const Key& key,
+                        const std::string& what) {
+  return readers.with([&](SQLite::Database& db) -> Result<User> {
+    SQLite::Statement q(
+        db, fmt::format("SELECT {} FROM users WHERE {} = ?", detail::kUserColumns, column));
+    q.bind(1, key);
+    if (!q.executeStep()) return detail::user_not_found(what);
     return detail::user_from_row(q);
   });
+}
+
+}  // namespace
+
+Result<User> AuthService::get_user(const std::string& name) {
+  return user_where(m_readers, "name", name, "named '" + name + "'");
+}
+
+Result<User> AuthService::get_user_by_id(std::int64_t id) {
+  return user_where(m_readers, "id", id, fmt::format("with id {}", id));
 }
 
 Result<void> AuthService::delete_user(std::int64_t id, const std::string& actor,
@@ -309,6 +324,32 @@ Result<void> AuthService::set_password(std::int64_t user_id, const std::string& 
                keep_session.empty() ? std::string() : detail::session_id(keep)});
     });
     return ok();
+  });
+}
+
+Result<User> AuthService::set_role(std::int64_t user_id, Role role, const std::string& actor,
+                                   const std::string& remote) {
+  return m_log.commit<User>(Actor{actor, remote}, [&](events::Change& change) -> Result<User> {
+    SQLite::Statement q(change.db(),
+                        fmt::format("SELECT {} FROM users WHERE id = ?", detail::kUserColumns));
+    q.bind(1, user_id);
+    if (!q.executeStep()) return detail::user_not_found(fmt::format("with id {}", user_id));
+    User u = detail::user_from_row(q);
+    if (u.role == role) return u;
+    if (u.role == Role::admin &&
+        change.db().execAndGet("SELECT COUNT(*) FROM users WHERE role = 'admin'").getInt64() <= 1)
+      return Error::make(ErrorKind::conflict, "LAST_ADMIN",
+                         "this is the last admin: make another admin first");
+    SQLite::Statement upd(change.db(), "UPDATE users SET role = ?, updated_at = ? WHERE id = ?");
+    upd.bind(1, std::string(role_name(role)));
+    upd.bind(2, change.now());
+    upd.bind(3, user_id);
+    upd.exec();
+    change.audit("user.role", u.name,
+                 {{"id", u.id}, {"from", role_name(u.role)}, {"to", role_name(role)}});
+    u.role = role;
+    u.updated_at = change.now();
+    return u;
   });
 }
 

@@ -140,6 +140,7 @@ class AuthService {
                                          const std::string& remote);
   [[nodiscard]] Result<Page<User>> list_users(PageRequest page);
   [[nodiscard]] Result<User> get_user(const std::string& name);  // not_found USER_NOT_FOUND
+  [[nodiscard]] Result<User> get_user_by_id(std::int64_t id);    // not_found USER_NOT_FOUND
   // Deletes the user with their sessions and tokens. conflict LAST_ADMIN for the only admin.
   [[nodiscard]] Result<void> delete_user(std::int64_t id, const std::string& actor,
                                          const std::string& remote);
@@ -148,6 +149,19 @@ class AuthService {
   [[nodiscard]] Result<void> set_password(std::int64_t user_id, const std::string& password,
                                           const std::string& actor, const std::string& remote,
                                           const std::string& keep_session = {});
+  // A user's own new password, given with the current one (a session left open on a shared
+  // screen must not be enough). A wrong current password is a failed login for the limits:
+  // validation VALIDATION_FAILED on current_password, and after as many failures as logins
+  // take, rate_limited LOGIN_RATE_LIMITED. Then as set_password.
+  [[nodiscard]] Result<void> change_own_password(std::int64_t user_id, const std::string& current,
+                                                 const std::string& password,
+                                                 const std::string& remote,
+                                                 const std::string& keep_session = {});
+  // An admin's change of a user's role; it holds at the user's next request (sessions and tokens
+  // read the role each time). not_found USER_NOT_FOUND; conflict LAST_ADMIN when it would leave
+  // no admin.
+  [[nodiscard]] Result<User> set_role(std::int64_t user_id, Role role, const std::string& actor,
+                                      const std::string& remote);
 
   // ---- sessions ----
   // unauthenticated INVALID_CREDENTIALS; rate_limited LOGIN_RATE_LIMITED (with retry_after_s).

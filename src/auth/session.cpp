@@ -175,6 +175,42 @@ Result<NewSession> AuthService::login(const std::string& name, const std::string
   return s;
 }
 
+Result<void> AuthService::change_own_password(std::int64_t user_id, const std::string& current,
+                                              const std::string& password,
+                                              const std::string& remote,
+                                              const std::string& keep_session) {
+  auto found = m_readers.with([&](SQLite::Database& db) -> Result<Credentials> {
+    SQLite::Statement q(db, "SELECT id, name, role, password_hash FROM users WHERE id = ?");
+    q.bind(1, user_id);
+    if (!q.executeStep()) return detail::user_not_found(fmt::format("with id {}", user_id));
+    Credentials c;
+    c.id = user_id;
+    c.name = q.getColumn(1).getString();
+    c.role = parse_role(q.getColumn(2).getString()).value_or(Role::viewer);
+    if (!q.getColumn(3).isNull()) c.hash = q.getColumn(3).getString();
+    return c;
+  });
+  if (!found.ok()) return std::move(found).error();
+  const std::string pair_key = "l:" + remote + "/" + ascii_lower(found->name);
+  if (auto blocked =
+          std::max(m_per_address.blocked_for_ms(remote), m_per_pair.blocked_for_ms(pair_key));
+      blocked > 0)
+    return rate_limited(blocked, "LOGIN_RATE_LIMITED");
+  if (current.size() > kMaxPasswordBytes || !found->hash ||
+      !verify_password(current, *found->hash)) {
+    m_per_address.record_failure(remote);
+    m_per_pair.record_failure(pair_key);
+    log::warn("auth: wrong current password for '{}' from '{}'", found->name, remote);
+    return field_error("current_password", "is not your current password");
+  }
+  if (auto valid = validate_password(password); !valid.ok()) {
+    auto e = std::move(valid).error();
+    for (auto& f : e.fields) f.field = "new_password";
+    return e;
+  }
+  return set_password(user_id, password, found->name, remote, keep_session);
+}
+
 Result<Principal> AuthService::authenticate_session(const std::string& cookie_token) {
   if (cookie_token.empty() || cookie_token.size() > kMaxCookieChars) return session_invalid();
   const Sha256 h = sha256(cookie_token);

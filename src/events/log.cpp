@@ -1,6 +1,7 @@
 #include "events/log.h"
 
 #include "core/redact.h"
+#include "core/text.h"
 
 namespace tt::events {
 
@@ -34,6 +35,26 @@ void publish(bus::Bus& bus, const StoredEvent& e) {
       bus::Event{e.id, e.topic, e.kind, std::make_shared<const std::string>(to_json(e).dump())});
 }
 
+namespace {
+
+// Text as a search compares it: lower case, '.' and '_' as spaces (what the SQL below does).
+std::string searched_text(std::string_view text) {
+  std::string out = ascii_lower(text);
+  for (char& c : out)
+    if (c == '.' || c == '_') c = ' ';
+  return out;
+}
+
+// Whether the event as it is served (secrets masked) holds `needle` (a searched_text).
+bool served_event_holds(const StoredEvent& e, const std::string& needle) {
+  return searched_text(
+             e.kind + ' ' + e.subject + ' ' + e.actor + ' ' +
+             redact::tree(e.data).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+             .find(needle) != std::string::npos;
+}
+
+}  // namespace
+
 Result<std::vector<StoredEvent>> History::list(const EventQuery& q) {
   return m_readers.with([&](SQLite::Database& db) -> Result<std::vector<StoredEvent>> {
     std::string sql = "SELECT id, at, topic, kind, subject, actor, data FROM events WHERE ";
@@ -43,7 +64,17 @@ Result<std::vector<StoredEvent>> History::list(const EventQuery& q) {
       sql += q.before > 0 ? "id < ?" : "1";
     if (!q.topic.empty()) sql += " AND topic = ?";
     if (!q.topic.empty() && !q.subject.empty()) sql += " AND subject = ?";
-    sql += q.newest_first ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?";
+    // A scan from the newest (or the cursor) that stops at `limit` matches: no index helps a
+    // substring, and a page of a common word costs a page of rows. SQLite finds candidates in
+    // the stored text; each is checked again as it is served, so a secret that an old row holds
+    // unmasked cannot be found by guessing it.
+    const std::string needle = searched_text(trim(q.text));
+    if (!needle.empty())
+      sql +=
+          " AND instr(replace(replace(lower(kind || ' ' || subject || ' ' || actor || ' ' || data),"
+          " '.', ' '), '_', ' '), ?) > 0";
+    sql += q.newest_first ? " ORDER BY id DESC" : " ORDER BY id";
+    if (needle.empty()) sql += " LIMIT ?";
     SQLite::Statement st(db, sql);
     int i = 1;
     if (!q.newest_first)
@@ -52,13 +83,20 @@ Result<std::vector<StoredEvent>> History::list(const EventQuery& q) {
       st.bind(i++, q.before);
     if (!q.topic.empty()) st.bind(i++, q.topic);
     if (!q.topic.empty() && !q.subject.empty()) st.bind(i++, q.subject);
-    st.bind(i++, q.limit);
+    if (!needle.empty())
+      st.bind(i++, needle);
+    else
+      st.bind(i++, q.limit);
     std::vector<StoredEvent> out;
-    while (st.executeStep()) {
-      out.push_back(StoredEvent{st.getColumn(0).getInt64(), st.getColumn(1).getInt64(),
-                                st.getColumn(2).getString(), st.getColumn(3).getString(),
-                                st.getColumn(4).getString(), st.getColumn(5).getString(),
-                                nlohmann::json::parse(st.getColumn(6).getString())});
+    while (static_cast<int>(out.size()) < q.limit && st.executeStep()) {
+      StoredEvent e{st.getColumn(0).getInt64(),
+                    st.getColumn(1).getInt64(),
+                    st.getColumn(2).getString(),
+                    st.getColumn(3).getString(),
+                    st.getColumn(4).getString(),
+                    st.getColumn(5).getString(),
+                    nlohmann::json::parse(st.getColumn(6).getString())};
+      if (needle.empty() || served_event_holds(e, needle)) out.push_back(std::move(e));
     }
     return out;
   });

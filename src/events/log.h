@@ -42,6 +42,9 @@ struct EventQuery {
   bool newest_first = false;
   std::int64_t before = 0;
   std::string subject;  // with a topic: that subject's only (a check's id)
+  // Words to find (empty: all): events whose kind, subject, actor or data hold `text`, any case,
+  // with '.' and '_' read as spaces, so "snmp trap" finds snmp.trap events.
+  std::string text;
 };
 
 // Reads the log through the read pool; thread-safe (API handlers).

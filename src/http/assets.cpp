@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "http/base_path.h"
 #include "http/headers.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -65,9 +66,10 @@ void set_cache_headers(httplib::Response& res, const std::string& path) {
 
 }  // namespace
 
-bool serve_asset(Context& ctx, const std::string& web_dir) {
+bool serve_asset(Context& ctx, const std::string& web_dir, const std::string& base_path) {
   std::string path = resolve(ctx.req.path);
   auto& res = ctx.res;
+  const bool rewrite = !base_path.empty() && path == "/index.html";
   if (!web_dir.empty()) {
     if (path.find("..") != std::string::npos) return false;
     std::ifstream f(web_dir + path, std::ios::binary);
@@ -75,12 +77,28 @@ bool serve_asset(Context& ctx, const std::string& web_dir) {
     std::stringstream ss;
     ss << f.rdbuf();
     res.status = 200;
-    res.set_content(ss.str(), mime_type(path).c_str());
+    res.set_content(rewrite ? index_with_base_path(ss.str(), base_path) : ss.str(),
+                    mime_type(path).c_str());
     res.set_header("Cache-Control", "no-cache");  // a directory under development changes any time
     return true;
   }
   for (const auto& a : embedded_assets()) {
     if (path != a.path) continue;
+    if (rewrite) {
+      // Its own ETag: the same binary under another base path sends another page.
+      auto etag = fmt::format("\"{}-{:x}\"", a.hash, std::hash<std::string>{}(base_path));
+      set_cache_headers(res, path);
+      res.set_header("ETag", etag);
+      if (etag_matches(ctx.req.get_header_value("If-None-Match"), etag)) {
+        res.status = 304;
+        return true;
+      }
+      res.status = 200;
+      res.set_content(
+          index_with_base_path(gunzip(a.gzipped, a.gzipped_size, a.raw_size), base_path),
+          mime_type(path).c_str());
+      return true;
+    }
     // The smaller encoding the client takes; each has its own strong ETag.
     const unsigned char* body = nullptr;
     std::size_t size = 0;

@@ -25,7 +25,9 @@ std::span<const EmbeddedAsset> embedded_assets();
 // Serves the UI file for ctx's path ("/" and unknown extension-less paths get index.html).
 // web_dir empty: the embedded files, precompressed (brotli or gzip, as the client accepts) with a
 // strong ETag per encoding. Files under /assets/ carry a content hash in their names and are
-// cached for a year; everything else is revalidated. Returns false when there is nothing to serve.
-bool serve_asset(Context& ctx, const std::string& web_dir);
+// cached for a year; everything else is revalidated. With a base path (http/base_path.h),
+// index.html is rewritten for it and sent uncompressed (it is under a kilobyte). Returns false
+// when there is nothing to serve.
+bool serve_asset(Context& ctx, const std::string& web_dir, const std::string& base_path = {});
 
 }  // namespace tt::http

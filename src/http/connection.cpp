@@ -32,10 +32,10 @@ metrics::Gauge& open_gauge() {
 ConnectionLimits::ConnectionLimits(std::size_t total_cap, std::size_t per_client_cap)
     : m_total_cap(total_cap), m_per_client_cap(std::min(per_client_cap, total_cap)) {}
 
-ConnectionLimits::Verdict ConnectionLimits::admit(const std::string& client) {
+ConnectionLimits::Verdict ConnectionLimits::admit(const std::string& client, ClientCap cap) {
   std::lock_guard lock(m_mutex);
   auto& mine = m_by_client[client];
-  if (mine >= m_per_client_cap) return Verdict::over_client_cap;
+  if (cap == ClientCap::applies && mine >= m_per_client_cap) return Verdict::over_client_cap;
   if (m_open >= m_total_cap) {
     if (mine == 0) m_by_client.erase(client);
     return Verdict::over_total_cap;
@@ -77,7 +77,10 @@ std::size_t raise_fd_limit() {
                                        : static_cast<std::size_t>(lim.rlim_cur);
 }
 
-std::string client_key(const sockaddr_storage& peer) {
+namespace {
+
+// The address as text, its IPv6 interface half cleared when `ipv6_prefix_only`.
+std::string address_text(const sockaddr_storage& peer, bool ipv6_prefix_only) {
   char buf[INET6_ADDRSTRLEN] = {};
   if (peer.ss_family == AF_INET) {
     ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(peer).sin_addr, buf, sizeof buf);
@@ -89,10 +92,20 @@ std::string client_key(const sockaddr_storage& peer) {
     ::inet_ntop(AF_INET, addr.s6_addr + 12, buf, sizeof buf);
     return buf;
   }
+  if (!ipv6_prefix_only) {
+    ::inet_ntop(AF_INET6, &addr, buf, sizeof buf);
+    return buf;
+  }
   std::memset(addr.s6_addr + 8, 0, 8);
   ::inet_ntop(AF_INET6, &addr, buf, sizeof buf);
   return std::string(buf) + "/64";
 }
+
+}  // namespace
+
+std::string client_key(const sockaddr_storage& peer) { return address_text(peer, true); }
+
+std::string peer_address(const sockaddr_storage& peer) { return address_text(peer, false); }
 
 void SslFree::operator()(ssl_st* ssl) const { SSL_free(ssl); }
 

@@ -30,8 +30,11 @@ class ConnectionLimits {
   ConnectionLimits(std::size_t total_cap, std::size_t per_client_cap);
 
   enum class Verdict { admitted, over_client_cap, over_total_cap };
+  // Whether the per-client cap holds for a client: not for a trusted reverse proxy, whose
+  // connections are many clients'.
+  enum class ClientCap { applies, exempt };
   // Takes a place for a new connection from `client` (a client_key) when both caps allow.
-  Verdict admit(const std::string& client);
+  Verdict admit(const std::string& client, ClientCap cap = ClientCap::applies);
   void release(const std::string& client);
 
   std::size_t open() const;
@@ -54,6 +57,8 @@ std::size_t raise_fd_limit();
 // Whom a peer address counts as: its IPv4 address, or its IPv6 /64 (a host usually has a
 // whole /64, so single addresses would not bound it).
 std::string client_key(const sockaddr_storage& peer);
+// A peer's address as text (an IPv4-mapped IPv6 address as IPv4); "?" for another family.
+std::string peer_address(const sockaddr_storage& peer);
 
 // An open, admitted connection. Destroying it closes the socket and gives its place back.
 struct Connection {

@@ -169,9 +169,12 @@ void ConnectionParker::accept_new(Clock::time_point now) {
                          (m_options.write_timeout_ms % 1000) * 1000};
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
     auto client = client_key(peer);
-    auto verdict = m_limits.admit(client);
+    const auto cap = m_options.uncapped && m_options.uncapped(peer_address(peer))
+                         ? ConnectionLimits::ClientCap::exempt
+                         : ConnectionLimits::ClientCap::applies;
+    auto verdict = m_limits.admit(client, cap);
     if (verdict != ConnectionLimits::Verdict::admitted && make_room(client, verdict))
-      verdict = m_limits.admit(client);
+      verdict = m_limits.admit(client, cap);
     if (verdict != ConnectionLimits::Verdict::admitted) {
       refused_family().counter({{"reason", reason_label(verdict)}}).inc();
       // A TLS client could not read a plain answer, and the handshake would cost what the

@@ -54,6 +54,8 @@ class ConnectionParker {
     // Set for HTTPS: each accepted connection is parked until its TLS handshake is done, then
     // until its head is whole; a handshake must be done within idle_timeout.
     std::shared_ptr<const TlsContext> tls;
+    // Peers (by peer_address) the per-client cap does not hold for: trusted reverse proxies.
+    std::function<bool(const std::string& address)> uncapped;
   };
 
   ConnectionParker(Resume resume, ConnectionLimits& limits, Options options);

@@ -93,7 +93,22 @@ std::string cookie_value_from_header(const std::string& header, const std::strin
 }
 
 Actor Context::actor() const {
-  return Actor{principal ? principal->user : std::string("anonymous"), req.remote_addr};
+  return Actor{principal ? principal->user : std::string("anonymous"), origin.address};
+}
+
+ClientOrigin origin_of(const std::string& peer, const httplib::Headers& headers,
+                       const TrustedProxies& trusted) {
+  if (!trusted.contains(peer)) return resolve_origin(peer, {}, trusted);
+  ForwardingFields fields;
+  auto values = [&headers](const char* name, std::vector<std::string_view>& out) {
+    auto [first, last] = headers.equal_range(name);
+    for (auto it = first; it != last; ++it) out.push_back(it->second);
+  };
+  values("Forwarded", fields.forwarded);
+  values("X-Forwarded-For", fields.x_forwarded_for);
+  values("X-Forwarded-Proto", fields.x_forwarded_proto);
+  values("X-Forwarded-Host", fields.x_forwarded_host);
+  return resolve_origin(peer, fields, trusted);
 }
 
 namespace {
@@ -279,7 +294,8 @@ bool Router::authorize(Context& ctx, const Route& route) {
 
 void Router::dispatch(const httplib::Request& req, httplib::Response& res) {
   auto start = SystemClock::instance().mono_ms();
-  Context ctx(req, res, request_id_for(req));
+  Context ctx(req, res, request_id_for(req),
+              origin_of(req.remote_addr, req.headers, m_options.trusted_proxies), m_options.tls);
   res.set_header("X-Request-ID", ctx.request_id);
   std::string method = req.method == "HEAD" ? "GET" : req.method;
   const Route* route = nullptr;
@@ -324,7 +340,7 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res) {
     return finish();
   }
   int retry_after = 0;
-  if (api && !m_limiter.allow(req.remote_addr, retry_after)) {
+  if (api && !m_limiter.allow(ctx.remote(), retry_after)) {
     auto e = Error::make(ErrorKind::rate_limited, "RATE_LIMITED", "too many requests; slow down");
     e.retry_after_s = retry_after;
     ctx.error(e);
@@ -346,7 +362,7 @@ void Router::dispatch(const httplib::Request& req, httplib::Response& res) {
   try {
     route->handler(ctx);
   } catch (const std::exception& e) {
-    log::error("http: {} {} failed: {}", req.method, req.path, e.what());
+    log::error("http: {} {} from {} failed: {}", req.method, req.path, ctx.remote(), e.what());
     ctx.error(Error::make(ErrorKind::internal, "INTERNAL", "internal error"));
   }
   finish();

@@ -16,6 +16,7 @@
 #include "core/actor.h"
 #include "core/page.h"
 #include "core/result.h"
+#include "http/forwarded.h"
 #include "http/rate_limit.h"
 
 namespace tt::http {
@@ -23,17 +24,25 @@ namespace tt::http {
 // One request as a handler sees it. Lives on the HTTP pool thread for the length of the call.
 class Context {
  public:
-  Context(const httplib::Request& req, httplib::Response& res, std::string request_id)
-      : req(req), res(res), request_id(std::move(request_id)) {}
+  Context(const httplib::Request& req, httplib::Response& res, std::string request_id,
+          ClientOrigin origin = {}, bool tls = false)
+      : req(req),
+        res(res),
+        request_id(std::move(request_id)),
+        origin(std::move(origin)),
+        tls(tls) {}
 
-  const httplib::Request& req;
+  const httplib::Request& req;  // req.remote_addr is the peer's: a proxy's, when there is one
   httplib::Response& res;
   std::string request_id;
+  ClientOrigin origin;  // who sent the request, through the trusted proxies (http/forwarded.h)
+  bool tls;             // the connection to us is HTTPS
   std::map<std::string, std::string> params;  // from {name} segments of the route
   std::optional<auth::Principal> principal;   // set when the route needs authentication
 
   Actor actor() const;
-  const std::string& remote() const { return req.remote_addr; }
+  // The client's address: what rate limits, login throttling and the audit count by.
+  const std::string& remote() const { return origin.address; }
 
   // The parsed JSON body (400 INVALID_JSON / JSON_TOO_DEEP on failure).
   Result<nlohmann::json> json_body() const;
@@ -97,7 +106,13 @@ Result<auth::Principal> authenticate(const Authenticator& auth, const std::strin
 struct RouterOptions {
   double api_rate_per_s = 100;  // per client address; 0 disables
   double api_burst = 200;
+  TrustedProxies trusted_proxies;  // whose forwarding headers are believed
+  bool tls = false;                // the server speaks HTTPS
 };
+
+// Who sent a request that came from `peer` with these headers (any case of the names).
+ClientOrigin origin_of(const std::string& peer, const httplib::Headers& headers,
+                       const TrustedProxies& trusted);
 
 class Router {
  public:

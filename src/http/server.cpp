@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "core/text.h"
+#include "http/base_path.h"
 #include "http/envelope.h"
 #include "http/headers.h"
 #include "http/request_head.h"
@@ -281,6 +282,7 @@ bool Server::listen_after_bind() {
   options.write_timeout_ms =
       static_cast<int>(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
   options.tls = m_tls;
+  options.uncapped = m_uncapped;
   {
     std::unique_lock lock(m_run_mutex);
     if (!m_stopping) {
@@ -349,6 +351,10 @@ void Server::serve(std::unique_ptr<Connection> conn) {
     if (served >= kRequestsPerTurn) {
       strm.keep_unread();
       return resume(std::move(conn));
+    }
+    if (auto edit = without_base_path(parse.head, strm.pending(), m_base_path)) {
+      strm.replace(edit->offset, edit->length, edit->text);
+      parse = parse_request_head(strm.pending(), limits);
     }
     const auto& head = parse.head;
     if (auto encoding = head.field("Content-Encoding");

@@ -72,6 +72,14 @@ class Server : public httplib::Server {
     m_upgrade_paths = std::move(paths);
     m_upgrade = std::move(handler);
   }
+  // Serves under this prefix (http/base_path.h; normalised, "" for none): it is taken off each
+  // request's target before the upgrade paths and the routes are matched.
+  void set_base_path(std::string base) { m_base_path = std::move(base); }
+  // Peers the per-client connection cap does not hold for (trusted reverse proxies: their
+  // connections are many clients'), by address. Before listen_after_bind.
+  void set_uncapped(std::function<bool(const std::string& address)> uncapped) {
+    m_uncapped = std::move(uncapped);
+  }
   // Serves HTTPS with this certificate (before listen_after_bind).
   void set_tls(std::shared_ptr<const TlsContext> tls) { m_tls = std::move(tls); }
   // Binds host:port (port 0: any free port) with a real listen backlog, and raises the soft
@@ -95,6 +103,8 @@ class Server : public httplib::Server {
                         std::string_view method);
 
   std::vector<std::string> m_upgrade_paths;
+  std::string m_base_path;
+  std::function<bool(const std::string&)> m_uncapped;
   UpgradeHandler m_upgrade;
   BodyGate m_body_gate;
   std::size_t m_threads;

@@ -129,10 +129,17 @@ std::string notice_text(const Notice& n) {
                        format_rfc3339(n.sent_at));
   if (!n.group.empty()) return group_text(n);
   std::string out;
+  // A resolved alert keeps the annotations and value of its last firing evaluation, as
+  // Prometheus and Alertmanager keep them (the resolving evaluation finds no sample to render
+  // them from, and a receiver's template may want the firing text): the message says they are
+  // what was true while it fired, so "CPU at 97%" does not read as news of a resolution. The
+  // JSON payloads (webhook, Alertmanager, PagerDuty) carry them unchanged beside the status.
+  const bool resolved = n.event == Notice::Event::resolved;
   for (const char* a : {"summary", "description"})
     for (const auto& [k, v] : n.annotations)
-      if (k == a) out += v + "\n";
-  out += fmt::format("State: {}, value {}\n", to_string(n.event), alerts::go_float(n.value));
+      if (k == a) out += (resolved ? "While firing: " : "") + v + "\n";
+  out += fmt::format("State: {}, value {}{}\n", to_string(n.event), alerts::go_float(n.value),
+                     resolved ? " (while firing)" : "");
   std::string labels;
   for (const auto& [k, v] : n.labels) labels += (labels.empty() ? "" : ", ") + k + "=" + v;
   out += "Labels: " + labels + "\n";

@@ -43,15 +43,16 @@ after(async () => {
   await browser?.close();
 });
 
-// The binary on a fresh data directory; restart() stops it and starts it again on the same port
-// and data (the second start prints no setup code: the admin exists by then).
-export async function startServer() {
+// The binary on a fresh data directory, with `args` besides; restart() stops it and starts it
+// again on the same port and data (the second start prints no setup code: the admin exists by
+// then).
+export async function startServer({ args: extra = [] } = {}) {
   assert.ok(existsSync(BIN), `telltale binary not found at ${BIN}; set TELLTALE_BIN`);
   const dir = mkdtempSync(join(tmpdir(), 'telltale-e2e-'));
   const log = [];
   let proc, port, code;
   const spawnServer = (listen, needCode) => {
-    const args = ['serve', '--listen', listen, '--data', dir];
+    const args = ['serve', '--listen', listen, '--data', dir, ...extra];
     if (process.env.TELLTALE_WEB_DIR) args.push('--web-dir', resolve(process.env.TELLTALE_WEB_DIR));
     proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const p = proc;

@@ -6,6 +6,7 @@ its checks say, and the alert is no longer muted once the window ends."""
 import datetime
 import time
 import unittest
+import zoneinfo
 
 from telltale_harness import AdminTestCase, wait_until
 
@@ -55,7 +56,7 @@ class MaintenanceTest(AdminTestCase):
              ["recurrence.days"]),
             ({"name": "x", "matchers": '{a="b"}', "recurrence": dict(weekly, duration="forever")},
              ["recurrence.duration"]),
-            ({"name": "x", "matchers": '{a="b"}', "recurrence": dict(weekly, time_zone="Europe/Berlin")},
+            ({"name": "x", "matchers": '{a="b"}', "recurrence": dict(weekly, time_zone="Mars/Olympus_Mons")},
              ["recurrence.time_zone"]),
             ({"name": "x", "node_ids": [999999], "starts_at": rfc3339(now_ms()), "ends_at": end}, ["node_ids"]),
             ({"starts_at": rfc3339(now_ms()), "ends_at": end, "colour": "red"}, ["name", "node_ids", "colour"]),
@@ -90,6 +91,18 @@ class MaintenanceTest(AdminTestCase):
         self.assertEqual(kinds, ["maintenance.created", "maintenance.updated", "maintenance.deleted"])
         updated = next(e for e in events if e["kind"] == "maintenance.updated" and e["subject"] == str(w["id"]))
         self.assertEqual(sorted(updated["data"]["changed"]), ["ends_at", "matchers", "recurrence", "starts_at"])
+
+    def test_zz_a_named_time_zone_is_the_windows_wall_clock(self):  # last: the others count windows
+        # The time of day in Berlin now, whatever its offset today (CET or CEST).
+        berlin = datetime.datetime.now(zoneinfo.ZoneInfo("Europe/Berlin"))
+        at = lambda minutes: (berlin + datetime.timedelta(minutes=minutes)).strftime("%H:%M")
+        daily = {"every": "day", "start_time": at(-5), "duration": "1h", "time_zone": "Europe/Berlin"}
+        w = self.window(name="berlin now", matchers='{team="tz"}', recurrence=daily)
+        self.assertEqual(w["recurrence"]["time_zone"], "Europe/Berlin")
+        self.assertTrue(w["active"], w)
+        later = self.window(name="berlin later", matchers='{team="tz"}',
+                            recurrence=dict(daily, start_time=at(120)))
+        self.assertFalse(later["active"], later)
 
     def test_a_window_mutes_its_nodes_alerts_while_active(self):
         checks = {}

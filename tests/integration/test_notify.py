@@ -190,6 +190,9 @@ class WebhookDeliveryTest(NotifyMixin, AdminTestCase):
             self.assertEqual(resolved["event"], "resolved")
             self.assertEqual(resolved["alert"]["id"], fired["alert"]["id"])
             self.assertIsNotNone(resolved["alert"]["resolved_at"])
+            # The firing text is said as past in the message, and kept as it was in the JSON.
+            self.assertTrue(resolved["text"].startswith("While firing: mail is backed up\n"), resolved["text"])
+            self.assertEqual(resolved["alert"]["annotations"]["summary"], "mail is backed up")
             # The outcome is recorded after the receiver answers (once per chain): wait for it.
             delivered = lambda: self.req("GET", f"/api/v1/notifications?channel={c['id']}&state=delivered").json["data"]
             self.assertTrue(wait_until(lambda: len(delivered()) == 2, 10), "the deliveries were not recorded")

@@ -64,6 +64,14 @@ class SecretsTest(AdminTestCase):
             r = self.server.request("GET", "/api/v1/checks?q=" + urllib.parse.quote(q), token=self.viewer)
             self.assertStatus(r, 200)
             self.assertEqual(len(r.json["data"]), found, q)
+        # So does the event log's: secrets are not searched, even where an old row holds them.
+        for q, found in (("tok1", False), ("pw0rd", False), ("s3cret", False), ("k3y-v", False),
+                         ("check created secret-http", False), ("secret-http", True), ("CHECK CREATED", True)):
+            r = self.server.request("GET", "/api/v1/events?order=desc&topic=checks&q=" + urllib.parse.quote(q),
+                                    token=self.viewer)
+            self.assertStatus(r, 200)
+            names = [e["data"]["check"]["name"] for e in r.json["data"] if e["kind"] == "check.created"]
+            self.assertEqual("secret-http" in names, found, (q, names))
 
         # The edit form sends back what GET gave, with one change: the secrets stay.
         form = {k: check[k] for k in ("name", "target", "options")}

@@ -133,7 +133,7 @@ suite('helpers', () => {
       describe({ kind: 'silence.expired', data: { silence: { matchers: '{a="b"}' } } }),
       'Silence {a="b"} expired',
     );
-    assert.equal(describe({ kind: 'something.new', data: {} }), 'something.new');
+    assert.equal(describe({ kind: 'something.new', data: {} }), 'Something new');
   });
 });
 

@@ -12,6 +12,8 @@ import {
   windowValues,
   describeSchedule,
   localOffset,
+  localZone,
+  emptyWindow,
 } from '../../web/src/pages/maintenance.jsx';
 import { AlertItem } from '../../web/src/pages/alerts.jsx';
 
@@ -75,6 +77,13 @@ describe('maintenance logic', () => {
     assert.equal(localOffset(0), 'UTC');
     assert.equal(localOffset(60), '+01:00');
     assert.equal(localOffset(-330), '-05:30');
+    // A new window starts in the browser's named zone, which the server follows through DST.
+    assert.equal(localZone(), Intl.DateTimeFormat().resolvedOptions().timeZone);
+    assert.equal(emptyWindow()['recurrence.time_zone'], localZone());
+    assert.equal(
+      describeSchedule({ recurrence: { ...weekly.recurrence, time_zone: 'Europe/Amsterdam' } }),
+      'every week on sat, sun at 02:00 for 2h (Europe/Amsterdam)',
+    );
     assert.equal(describeSchedule(weekly), 'every week on sat, sun at 02:00 for 2h (UTC)');
     assert.equal(
       describeSchedule({ recurrence: { ...weekly.recurrence, every: 'day', days: undefined } }),

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { route, reset, calls, until } from './fake_server.js';
-import { Users, Tokens, Audit, tokenState } from '../../web/src/pages/settings.jsx';
+import { Users, Tokens, Audit, Password, tokenState } from '../../web/src/pages/settings.jsx';
 import { Session } from '../../web/src/session.jsx';
 
 const admin = { user: 'root', role: 'admin' };
@@ -16,6 +16,8 @@ const input = (sel, value) => {
 };
 const submit = (sel) => root.querySelector(sel).dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
 const button = (label, scope = root) => [...scope.querySelectorAll('button')].find((b) => b.textContent === label);
+// Renders a page as signed in with `session`.
+const show = (session, page) => act(() => render(<Session.Provider value={session}>{page}</Session.Provider>, root));
 beforeEach(() => {
   reset();
   document.body.innerHTML = '<div id="root"></div>';
@@ -36,19 +38,12 @@ describe('users', () => {
       users.pop();
       return { status: 204, json: {} };
     });
-    await act(() =>
-      render(
-        <Session.Provider value={admin}>
-          <Users />
-        </Session.Provider>,
-        root,
-      ),
-    );
+    await show(admin, <Users />);
     await until(() => root.querySelector('[data-user="root"]'), 'the list');
     assert.equal(button('Delete', root.querySelector('[data-user="root"]')), undefined);
     assert.deepEqual(
       [...root.querySelectorAll('.tabs a')].map((a) => a.textContent),
-      ['Users', 'API tokens', 'Configuration', 'Audit log'],
+      ['Users', 'Password', 'API tokens', 'Configuration', 'Audit log'],
     );
     await act(() => input('#f-name', 'grafana'));
     await act(() => {
@@ -61,6 +56,82 @@ describe('users', () => {
     assert.deepEqual(calls.find((c) => c.method === 'POST').body, { name: 'grafana', role: 'api' });
     await act(() => button('Delete', root.querySelector('[data-user="grafana"]')).click());
     await until(() => !root.querySelector('[data-user="grafana"]'), 'the deletion');
+  });
+});
+
+describe('roles and passwords', () => {
+  it('changes a role from the list, and shows the last admin refused', async () => {
+    const users = [
+      { id: 1, name: 'root', role: 'admin', created_at: new Date().toISOString() },
+      { id: 2, name: 'ola', role: 'viewer', created_at: new Date().toISOString() },
+    ];
+    route('GET', '/api/v1/users', () => users);
+    route('PATCH', '/api/v1/users/', (req) => {
+      const u = users.find((x) => `/api/v1/users/${x.id}` === req.path);
+      if (u.name === 'root')
+        return {
+          status: 409,
+          json: { success: false, error: { code: 'LAST_ADMIN', message: 'this is the last admin' } },
+        };
+      u.role = req.body.role;
+      return u;
+    });
+    await show(admin, <Users />);
+    await until(() => root.querySelector('[data-user="ola"]'), 'the list');
+    const pick = (name, role) => {
+      const s = root.querySelector(`select[aria-label="Role of ${name}"]`);
+      s.value = role;
+      s.dispatchEvent(new Event('change', { bubbles: true }));
+    };
+    await act(() => pick('ola', 'operator'));
+    await until(() => root.textContent.includes('The role of ola is now operator.'), 'the notice');
+    assert.deepEqual(calls.find((c) => c.method === 'PATCH').body, { role: 'operator' });
+    await act(() => pick('root', 'viewer'));
+    await until(() => root.querySelector('.error')?.textContent.includes('last admin'), 'the refusal');
+    await until(() => root.querySelector('select[aria-label="Role of root"]').value === 'admin', 'the role kept');
+  });
+
+  it("changes one's own password with the current one", async () => {
+    route('POST', '/api/v1/auth/password', (req) =>
+      req.body.current_password === 'old-password'
+        ? { status: 204, json: {} }
+        : {
+            status: 422,
+            json: {
+              success: false,
+              error: {
+                code: 'VALIDATION_FAILED',
+                message: 'some fields are not valid',
+                details: { fields: [{ field: 'current_password', message: 'is not your current password' }] },
+              },
+            },
+          },
+    );
+    await act(() =>
+      render(
+        <Session.Provider value={{ user: 'ola', role: 'viewer' }}>
+          <Password />
+        </Session.Provider>,
+        root,
+      ),
+    );
+    const fill = async (current, next, confirm) => {
+      await act(() => input('#f-current_password', current));
+      await act(() => input('#f-new_password', next));
+      await act(() => input('#f-confirm', confirm));
+      await act(() => submit('form'));
+    };
+    await fill('old-password', 'new-password-1', 'new-password-2');
+    await until(() => root.querySelector('#f-confirm-err'), 'the mismatch');
+    assert.equal(calls.filter((c) => c.method === 'POST').length, 0);
+    await fill('wrong', 'new-password-1', 'new-password-1');
+    await until(() => root.querySelector('#f-current_password-err'), 'the wrong password');
+    await fill('old-password', 'new-password-1', 'new-password-1');
+    await until(() => root.textContent.includes('Your password has been changed.'), 'the change');
+    assert.deepEqual(calls.filter((c) => c.method === 'POST').at(-1).body, {
+      current_password: 'old-password',
+      new_password: 'new-password-1',
+    });
   });
 });
 
@@ -100,7 +171,7 @@ describe('tokens', () => {
     await until(() => root.querySelector('[data-token="1"]'), 'the list');
     assert.deepEqual(
       [...root.querySelectorAll('.tabs a')].map((a) => a.textContent),
-      ['API tokens', 'Configuration'],
+      ['Password', 'API tokens', 'Configuration'],
     );
     assert.equal(root.querySelector('#f-user'), null); // only admins make tokens for others
     await act(() => input('#f-name', 'ci'));

@@ -1,5 +1,8 @@
 // JSON API client: unwraps {success, data}, adds the CSRF header to mutating requests, and
-// throws {status, code, message, fields, retryAfter} for failures.
+// throws {status, code, message, fields, retryAfter} for failures. Paths are the API's
+// ('/api/v1/…'); the base path (base.js) is added here.
+import { withBase } from './base.js';
+
 let csrf = null;
 let onUnauthorized = () => {};
 export const setCsrf = (token) => {
@@ -23,7 +26,7 @@ export async function api(method, path, body) {
   }
   let res, json;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(withBase(path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
     throw { status: 0, message: 'Cannot reach the server.', fields: [] };
   }

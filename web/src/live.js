@@ -8,6 +8,7 @@
 // burst of status changes costs one render.
 import { useEffect, useState } from 'preact/hooks';
 import { get, getAll, credentialEnded } from './api.js';
+import { withBase } from './base.js';
 
 export const nodes = new Map(); // id -> node, kept current by node events
 // Ids sorted by name, rebuilt only when a node comes, goes or is renamed: status changes, the
@@ -179,7 +180,7 @@ const REVOKED = 'Your session has ended (logged out elsewhere, or its password o
 
 function open() {
   clearTimeout(timer);
-  const sock = new WebSocket(location.origin.replace(/^http/, 'ws') + '/api/v1/ws');
+  const sock = new WebSocket(location.origin.replace(/^http/, 'ws') + withBase('/api/v1/ws'));
   ws = sock;
   let queue = []; // events that arrive while the catch-up runs
   let synced = false; // the first "subscribed" starts the catch-up; later ones answer watchSeries

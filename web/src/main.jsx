@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import './style.css';
 import { get, post, setCsrf, setUnauthorizedHandler } from './api.js';
 import { useLocation, match, navigate } from './router.js';
+import { prefixLinks } from './base.js';
 import { start, stop, useLive, firingAlerts } from './live.js';
 import { Setup, Login } from './auth.jsx';
 import { Session, useCan } from './session.jsx';
@@ -21,7 +22,7 @@ import { MapPage } from './pages/map.jsx';
 import { Channels, ChannelEditor } from './pages/channels.jsx';
 import { Maintenance } from './pages/maintenance.jsx';
 import { InhibitRules } from './pages/inhibit.jsx';
-import { Users, Tokens, Audit } from './pages/settings.jsx';
+import { Users, Tokens, Audit, Password } from './pages/settings.jsx';
 import { Configuration } from './pages/configuration.jsx';
 import { AddHost } from './pages/hosts.jsx';
 import { WelcomeAlerts } from './pages/welcome.jsx';
@@ -152,6 +153,7 @@ function Routes({ path, query }) {
   if (path === '/settings') return admin ? <Users /> : <Tokens />;
   if (path === '/settings/users' && admin) return <Users />;
   if (path === '/settings/tokens') return <Tokens />;
+  if (path === '/settings/password') return <Password />;
   if (path === '/settings/configuration') return <Configuration />;
   if (path === '/settings/audit' && admin) return <Audit query={query} />;
   if (path === '/alerts') return <Alerts query={query} />;
@@ -259,6 +261,7 @@ function App() {
   );
 }
 
+prefixLinks();
 const root = document.getElementById('app');
 root.textContent = ''; // the static "Loading…" of index.html
 render(<App />, root);

@@ -1,11 +1,15 @@
 // A tiny client-side router: the path and query of location as a signal-like store, links
-// intercepted at the document so plain <a href="/…"> elements navigate without a reload.
+// intercepted at the document so plain <a href="/…"> elements navigate without a reload. Paths
+// are the app's, without the base path (base.js), which is added for the address bar.
 import { useEffect, useState } from 'preact/hooks';
+import { withBase, withoutBase } from './base.js';
 
 const listeners = new Set();
 const notify = () => listeners.forEach((fn) => fn());
 
+// `to`: a path of the app, or of the page (location.pathname, which has the base path).
 export function navigate(to, { replace = false } = {}) {
+  to = withBase(to);
   if (to === location.pathname + location.search) return;
   history[replace ? 'replaceState' : 'pushState'](null, '', to);
   notify();
@@ -19,7 +23,7 @@ export function useLocation() {
     listeners.add(fn);
     return () => listeners.delete(fn);
   }, []);
-  return { path: location.pathname, query: new URLSearchParams(location.search) };
+  return { path: withoutBase(location.pathname), query: new URLSearchParams(location.search) };
 }
 
 // The same page with the query parameter `name` set to `value` (an array repeats it; empty

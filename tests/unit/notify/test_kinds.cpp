@@ -69,6 +69,9 @@ TEST_CASE(
   CHECK(notice_text(n).ends_with("Fired: 2023-11-14T22:13:20.000Z (fired 3 d ago)"));
   auto r = resolved();
   CHECK(notice_title(r) == "[RESOLVED] WebDown");
+  // The firing text is said as what was true while the alert fired, not as news.
+  CHECK(notice_text(r).starts_with(
+      "While firing: web is down\nState: resolved, value 0 (while firing)\n"));
   CHECK(notice_text(r).ends_with(
       "Fired: 2023-11-14T22:13:20.000Z (fired 10 min ago)\nResolved: 2023-11-14T22:23:20.000Z"));
   CHECK(format_age(59'999) == "59 s");

@@ -60,6 +60,27 @@ export function bitRate(v) {
   return `${+x.toFixed(x < 10 ? 2 : x < 100 ? 1 : 0)} ${prefix}bit/s`;
 }
 
+// The decimals a tick spacing needs (0.25: 2, 5: 0), up to 6.
+function decimalsOf(step) {
+  for (let d = 0; d < 6; d++) if (Math.abs(Math.round(step * 10 ** d) - step * 10 ** d) < 1e-6) return d;
+  return 6;
+}
+
+// The y axis' tick labels: as precise as the ticks' spacing, so neighbours never read the same
+// ("0.25 %", "0.5 %"), and never more (no "1.00 %").
+export function tickLabels(vals, unit) {
+  const steps = vals
+    .slice(1)
+    .map((v, i) => Math.abs(v - vals[i]))
+    .filter((s) => s > 0);
+  const d = steps.length ? decimalsOf(Math.min(...steps)) : 0;
+  return vals.map((v) => (v == null ? '' : `${+v.toFixed(d)}${unit}`));
+}
+
+// The y scale: from 0 to a tenth above the highest value; a chart of nothing but zeros (or no
+// values) gets 0 to 1, which uPlot splits into a few readable ticks instead of many of 1e-10.
+export const yRange = (u, lo, hi) => [0, hi > 0 ? hi * 1.1 : 1];
+
 // format, when given, writes a (scaled) value with its unit; else the value and `unit`.
 export function Chart({
   title,
@@ -108,14 +129,14 @@ export function Chart({
         {
           ...axis,
           size: (u, vals) => Math.max(56, 16 + 7 * Math.max(0, ...(vals || []).map((v) => v.length))),
-          values: (u, vals) => vals.map(fmt),
+          values: (u, vals) => (format ? vals.map(format) : tickLabels(vals, unit)),
         },
       ],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
       scales: {
         x: { time: true, range: () => shown.current.range.map((t) => t / 1000) },
-        y: { range: (u, lo, hi) => [0, Math.max(hi * 1.1, 1e-9)] },
+        y: { range: yRange },
       },
     };
     plot.current = new uPlot(opts, align(series, scale), el);

@@ -136,7 +136,12 @@ export function AlertItem({ alert: a, onChange }) {
             </span>
           )}
         </div>
-        {summary && <p class="alert-summary">{summary}</p>}
+        {summary && (
+          <p class="alert-summary">
+            {a.state === 'resolved' && <span class="muted">While firing: </span>}
+            {summary}
+          </p>
+        )}
         <div class="small">
           {labels.map(([k, v]) => (
             <span class="chip">

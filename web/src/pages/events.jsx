@@ -1,7 +1,37 @@
-// The event log, newest first: live events are prepended, older ones paged with the cursor.
-import { useState } from 'preact/hooks';
+// The event log, newest first: live events are prepended, older ones paged with the cursor, and
+// a search (the server's `q`) narrows both.
+import { useEffect, useState } from 'preact/hooks';
 import { Time, Page } from '../ui.jsx';
 import { useResourceList, ListView } from '../components/resource_list.jsx';
+
+// What each kind is called on the page; a kind not named here reads as its words
+// ("inhibit_rule.created": "Inhibit rule created", "agent.container.died": "Agent container died").
+const KIND_NAMES = {
+  'snmp.trap': 'SNMP trap',
+  'snmp.traps_suppressed': 'SNMP traps suppressed',
+  'check.state_changed': 'Check state changed',
+  'check.flapping_started': 'Check flapping',
+  'check.flapping_stopped': 'Check stopped flapping',
+  'alert.acked': 'Alert acknowledged',
+  'maintenance.created': 'Maintenance window created',
+  'maintenance.updated': 'Maintenance window updated',
+  'maintenance.deleted': 'Maintenance window deleted',
+  'agent.buffer_dropped': 'Agent dropped buffered data',
+};
+export function kindName(kind) {
+  if (KIND_NAMES[kind]) return KIND_NAMES[kind];
+  const words = String(kind).replace(/[._]+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+// Whether an event holds the search text as the server's `q` finds it: any case, with '.' and
+// '_' read as spaces. For live events, which arrive without asking the server.
+const searched = (s) => String(s).toLowerCase().replace(/[._]/g, ' ');
+export function eventMatches(e, q) {
+  const needle = searched(q.trim());
+  if (!needle) return true;
+  return searched([e.kind, e.subject, e.actor, JSON.stringify(e.data ?? {})].join(' ')).includes(needle);
+}
 
 // One line of text for an event.
 export function describe(e) {
@@ -48,8 +78,15 @@ export function describe(e) {
       return `Silence ${d.silence?.matchers} created`;
     case 'silence.expired':
       return `Silence ${d.silence?.matchers} expired`;
-    default:
-      return e.kind;
+    case 'snmp.trap':
+      return `SNMP trap ${d.trap || d.trap_oid || ''} from ${d.node ? `${d.node} (${d.source})` : d.source}`;
+    case 'snmp.traps_suppressed':
+      return `${d.suppressed} SNMP traps from ${d.node || d.source} not logged (too many)`;
+    default: {
+      // Records created, updated or deleted carry themselves: name the record.
+      const record = Object.values(d).find((v) => v && typeof v === 'object' && typeof v.name === 'string');
+      return kindName(e.kind) + (record ? `: ${record.name}` : e.subject ? `: ${e.subject}` : '');
+    }
   }
 }
 
@@ -69,7 +106,9 @@ export function EventList({ events, empty }) {
       {events.map((e) => (
         <li key={e.id} class={tone(e)} data-kind={e.kind}>
           <Time at={e.at} />
-          <span class="what">{describe(e)}</span>
+          <span class="what" title={kindName(e.kind)}>
+            {describe(e)}
+          </span>
           <span class="muted small">{e.actor}</span>
         </li>
       ))}
@@ -77,31 +116,57 @@ export function EventList({ events, empty }) {
   );
 }
 
+const TOPICS = [
+  ['', 'All'],
+  ['nodes', 'Nodes'],
+  ['checks', 'Checks'],
+  ['alerts', 'Alerts'],
+  ['snmp', 'SNMP traps'],
+];
+
 // The log is paged by its cursor: each page holds the events before the last one shown.
 export function Events() {
   const [topic, setTopic] = useState('');
+  const [text, setText] = useState('');
+  const [q, setQ] = useState(''); // the text, once typing has paused
+  useEffect(() => {
+    const t = setTimeout(() => setQ(text.trim()), 250);
+    return () => clearTimeout(t);
+  }, [text]);
   const list = useResourceList('/api/v1/events', {
     noun: 'events',
-    params: { order: 'desc', topic },
+    params: { order: 'desc', topic, q },
     pageParams: (n, items) => ({ limit: 100, before: n > 1 ? items[items.length - 1].id : undefined }),
     onEvent: (e, l) => {
-      if (!topic || e.topic === topic) l.setItems((x) => (x ? [e, ...x] : x));
+      if ((!topic || e.topic === topic) && eventMatches(e, q)) l.setItems((x) => (x ? [e, ...x] : x));
     },
   });
-  const topics = (
-    <div class="field inline">
-      <label for="ev-topic">Topic</label>
-      <select id="ev-topic" value={topic} onChange={(e) => setTopic(e.currentTarget.value)}>
-        <option value="">All</option>
-        <option value="nodes">Nodes</option>
-        <option value="checks">Checks</option>
-        <option value="alerts">Alerts</option>
-      </select>
-    </div>
+  const filters = (
+    <form class="filters" role="search" aria-label="Filter events" onSubmit={(e) => e.preventDefault()}>
+      <label class="field inline">
+        Search
+        <input
+          id="ev-q"
+          type="search"
+          value={text}
+          placeholder="node, check, kind or text"
+          maxLength={200}
+          onInput={(e) => setText(e.currentTarget.value)}
+        />
+      </label>
+      <div class="field inline">
+        <label for="ev-topic">Topic</label>
+        <select id="ev-topic" value={topic} onChange={(e) => setTopic(e.currentTarget.value)}>
+          {TOPICS.map(([value, label]) => (
+            <option value={value}>{label}</option>
+          ))}
+        </select>
+      </div>
+    </form>
   );
   return (
-    <Page id="events-title" title="Events" nav={topics}>
-      <ListView list={list} empty="No events yet." more="Older events">
+    <Page id="events-title" title="Events" nav={filters}>
+      <ListView list={list} empty={q ? 'No events match the search.' : 'No events yet.'} more="Older events">
         {(items) => <EventList events={items} />}
       </ListView>
     </Page>

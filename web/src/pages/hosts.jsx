@@ -3,6 +3,7 @@
 // before are listed for revoking.
 import { useState } from 'preact/hooks';
 import { post } from '../api.js';
+import { base } from '../base.js';
 import { useLive } from '../live.js';
 import { useForm, Field, Badge, Command } from '../ui.jsx';
 import { useResourceList, ListPage, EditorForm } from '../components/resource_list.jsx';
@@ -47,7 +48,7 @@ export function AddHost() {
     setCreated((await post('/api/v1/enrolment-tokens', body)).data);
     list.reload();
   };
-  const command = created && agentCommand(location.origin, created.token);
+  const command = created && agentCommand(location.origin + base, created.token);
   return (
     <ListPage
       id="add-host-title"

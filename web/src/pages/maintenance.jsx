@@ -1,6 +1,7 @@
 // Maintenance windows: the list (active ones marked, or only those), and a form to create or
 // edit one: one-off (from, until) or recurring (daily or on weekdays, at a time of day for a
-// duration, in a UTC offset), over nodes and/or alert label matchers. Alerts they cover carry
+// duration, in a time zone with its daylight saving, or a UTC offset), over nodes and/or alert
+// label matchers. Alerts they cover carry
 // `maintenance` (the alerts page shows it).
 import { useState } from 'preact/hooks';
 import { nodes, nodesByName } from '../live.js';
@@ -28,6 +29,13 @@ export function localOffset(minutes = -new Date().getTimezoneOffset()) {
   return `${minutes < 0 ? '-' : '+'}${p(Math.floor(a / 60))}:${p(a % 60)}`;
 }
 
+// This browser's time zone (an IANA name such as "Europe/Amsterdam"), else its UTC offset.
+export function localZone() {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || localOffset();
+}
+// The zone names the browser knows, for the form's suggestions.
+const ZONES = Intl.supportedValuesOf?.('timeZone') ?? [];
+
 // "every week on mon, wed at 02:00 for 2h (UTC)", or the one-off's span.
 export function describeSchedule(w) {
   const r = w.recurrence;
@@ -52,7 +60,7 @@ export function emptyWindow() {
     [R + 'days']: ['sun'],
     [R + 'start_time']: '02:00',
     [R + 'duration']: '2h',
-    [R + 'time_zone']: localOffset(),
+    [R + 'time_zone']: localZone(),
   };
 }
 
@@ -197,11 +205,16 @@ function WindowForm({ window: w, onSaved, onCancel }) {
               <Field
                 form={form}
                 name={R + 'time_zone'}
-                label="UTC offset"
-                help="UTC or +01:00; no daylight saving time."
+                label="Time zone"
+                help="A name such as Europe/Amsterdam (its daylight saving time followed), UTC, or a fixed offset such as +01:00."
               >
-                <input {...form.bind(R + 'time_zone')} autocomplete="off" />
+                <input {...form.bind(R + 'time_zone')} autocomplete="off" list="maint-zones" spellcheck={false} />
               </Field>
+              <datalist id="maint-zones">
+                {ZONES.map((z) => (
+                  <option value={z} />
+                ))}
+              </datalist>
             </div>
             {v[R + 'every'] === 'week' && (
               <div class="field">

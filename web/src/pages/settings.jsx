@@ -1,9 +1,10 @@
-// Settings: users (admins), API tokens (one's own; admins see and make anyone's), the
-// configuration as a file (pages/configuration.jsx) and the audit log (admins), one tab each.
+// Settings: users (admins: roles, new passwords), one's own password, API tokens (one's own;
+// admins see and make anyone's), the configuration as a file (pages/configuration.jsx) and the
+// audit log (admins), one tab each.
 import { useState } from 'preact/hooks';
-import { post, qs } from '../api.js';
+import { post, patch, qs } from '../api.js';
 import { navigate } from '../router.js';
-import { Time, useForm, Field, cap } from '../ui.jsx';
+import { Time, useForm, Field, Page, cap } from '../ui.jsx';
 import { can, useSession } from '../session.jsx';
 import { useResourceList, ListPage, EditorForm } from '../components/resource_list.jsx';
 
@@ -19,11 +20,13 @@ export function SettingsNav({ here, admin }) {
   const tabs = admin
     ? [
         ['/settings/users', 'Users'],
+        ['/settings/password', 'Password'],
         ['/settings/tokens', 'API tokens'],
         ['/settings/configuration', 'Configuration'],
         ['/settings/audit', 'Audit log'],
       ]
     : [
+        ['/settings/password', 'Password'],
         ['/settings/tokens', 'API tokens'],
         ['/settings/configuration', 'Configuration'],
       ];
@@ -107,7 +110,7 @@ export function Users() {
         </>
       ),
     },
-    { label: 'Role', cell: (u) => <span class="role">{u.role}</span> },
+    { label: 'Role', cell: (u) => <RoleSelect user={u} list={list} /> },
     { label: 'Created', cell: (u) => <Time at={u.created_at} /> },
   ];
   const remove = (u) =>
@@ -161,6 +164,79 @@ export function Users() {
         </EditorForm>
       </details>
     </SettingsPage>
+  );
+}
+
+// A user's role, changed as soon as another is picked (the server keeps the last admin).
+function RoleSelect({ user, list }) {
+  const [busy, setBusy] = useState(false);
+  const change = async (role) => {
+    setBusy(true);
+    let failed = '';
+    try {
+      await patch(`/api/v1/users/${user.id}`, { role });
+      list.setNotice(`The role of ${user.name} is now ${role}.`);
+    } catch (err) {
+      list.setNotice('');
+      failed = `Could not change the role of ${user.name}: ${err.message}`;
+    }
+    // Read again either way: a refused change shows the role kept. The reading clears the
+    // error, so it is said after.
+    await list.reload();
+    list.setError(failed);
+    setBusy(false);
+  };
+  return (
+    <select
+      aria-label={`Role of ${user.name}`}
+      value={user.role}
+      disabled={busy}
+      onChange={(e) => change(e.currentTarget.value)}
+    >
+      {ROLES.map((r) => (
+        <option value={r}>{cap(r)}</option>
+      ))}
+    </select>
+  );
+}
+
+// One's own password: the current one, then the new one twice. Other sessions end.
+export function Password() {
+  const session = useSession();
+  const admin = session?.role === 'admin';
+  const form = useForm({ current_password: '', new_password: '', confirm: '' });
+  const [done, setDone] = useState(false);
+  const work = async (v) => {
+    setDone(false);
+    if (v.new_password !== v.confirm)
+      throw {
+        message: 'The passwords differ.',
+        fields: [{ field: 'confirm', message: 'is not the same as the new password' }],
+      };
+    await post('/api/v1/auth/password', { current_password: v.current_password, new_password: v.new_password });
+    form.setValues({ current_password: '', new_password: '', confirm: '' });
+    setDone(true);
+  };
+  return (
+    <Page id="settings-title" title="Password" nav={<SettingsNav here="/settings/password" admin={admin} />}>
+      <EditorForm form={form} work={work} class="card narrow" role="viewer" submit="Change password">
+        <p class="muted">For {session?.user}. Your other sessions end; this one stays open.</p>
+        <Field form={form} name="current_password" label="Current password">
+          <input {...form.bind('current_password')} type="password" autocomplete="current-password" required />
+        </Field>
+        <Field form={form} name="new_password" label="New password" help="At least 8 characters.">
+          <input {...form.bind('new_password')} type="password" autocomplete="new-password" required />
+        </Field>
+        <Field form={form} name="confirm" label="Confirm new password">
+          <input {...form.bind('confirm')} type="password" autocomplete="new-password" required />
+        </Field>
+      </EditorForm>
+      {done && (
+        <p class="notice" role="status">
+          Your password has been changed.
+        </p>
+      )}
+    </Page>
   );
 }
 
