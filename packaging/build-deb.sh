@@ -37,7 +37,8 @@ SUDO=""
 # The libraries the build links (CMakeLists.txt, src/layers.txt); the header-only ones
 # (nlohmann-json3-dev, libcli11-dev, doctest-dev) are architecture-independent, from install-deps.
 libs=(libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libsqlitecpp-dev libsqlite3-dev
-      libuv1-dev libfmt-dev libsodium-dev libcurl4-openssl-dev libc-ares-dev libre2-dev)
+      libuv1-dev libfmt-dev libsodium-dev libcurl4-openssl-dev libc-ares-dev libre2-dev
+      libhowardhinnant-date-dev)
 if [[ $deps -eq 1 ]]; then
   bash packaging/install-deps.sh
   want=(dpkg-dev fakeroot lintian doctest-dev)
