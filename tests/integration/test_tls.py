@@ -187,7 +187,7 @@ class HttpsTest(unittest.TestCase):
             node = self.server.create_node(name="tls-node", type="vm", address="192.0.2.7")
             event = ws.recv_json()
             self.assertEqual(event["topic"], "nodes")
-            self.assertEqual(event["data"]["id"], node["id"])
+            self.assertEqual(event["data"]["data"]["node"]["id"], node["id"])
             # A message larger than a TLS record.
             ws.send_json({"type": "subscribe", "topics": ["nodes", "x" * 40_000]})
             self.assertEqual(ws.recv_json()["code"], "WS_UNKNOWN_TOPIC")
