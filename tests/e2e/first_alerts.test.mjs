@@ -65,10 +65,12 @@ async function flow(name, viewport) {
     await shot('2-check-form');
     const created = Date.now();
     await page.getByRole('button', { name: 'Create check' }).click();
-    await page.getByRole('heading', { name: 'Check site' }).waitFor();
+    await page.getByRole('heading', { name: 'site', exact: true }).waitFor(); // the check's page
     await page.locator('.head .badge', { hasText: 'Up' }).waitFor({ timeout: 5000 });
     assert.ok(Date.now() - created < 5000, 'the check was up within 5 s of its creation');
     // The rule behind "notify" is named and linked from the form.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Check site' }).waitFor();
     await page
       .getByRole('group', { name: 'Notify when it is down' })
       .getByRole('link', { name: 'site down' })
