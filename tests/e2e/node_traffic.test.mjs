@@ -54,11 +54,16 @@ async function flow(name, viewport) {
     const chart = page.locator('figure.chart', { hasText: 'Interface traffic' });
     await chart.locator('.u-legend', { hasText: 'eth0 in' }).waitFor();
     await chart.locator('.u-legend', { hasText: 'eth0 out' }).waitFor();
-    // The cursor over the plot's right half shows the rate at that step in the legend.
-    await chart.locator('.u-over').scrollIntoViewIfNeeded();
-    const box = await chart.locator('.u-over').boundingBox();
-    await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2);
-    await chart.locator('.u-legend', { hasText: '1 Mbit/s' }).waitFor();
+    // The cursor over the plot's right half shows the rate at that step in the legend. The page
+    // may still move (charts above it filling in): the plot is found again until it does.
+    const rate = chart.locator('.u-legend', { hasText: '1 Mbit/s' });
+    for (let tries = 0; tries < 20 && !(await rate.isVisible()); tries++) {
+      await chart.locator('.u-over').scrollIntoViewIfNeeded();
+      const box = await chart.locator('.u-over').boundingBox();
+      await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2);
+      await rate.waitFor({ timeout: 1000 }).catch(() => {});
+    }
+    await rate.waitFor();
     await chart.locator('.u-legend', { hasText: '100 kbit/s' }).waitFor();
     await noHScroll('node page');
     await shot('1-traffic');
