@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <future>
+#include <span>
 
 #include "core/duration.h"
 #include "core/json.h"
@@ -355,10 +356,6 @@ Result<std::vector<ResultRow>> CheckService::results(std::int64_t id, TimeMs fro
   return rows;
 }
 
-}  // namespace tt::checks
-
-namespace tt::checks {
-
 nlohmann::json to_json(const Summary& s) {
   auto ratio = [](std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
   auto ms = [](std::optional<double> v) {
@@ -387,8 +384,8 @@ Result<std::vector<Stretch>> CheckService::stretches(std::optional<std::int64_t>
                         "o.latency_sum, o.error, o.message, c.interval_ms, coalesce(c.node_id, 0) "
                         "FROM check_outcomes o JOIN checks c ON c.id = o.check_id "
                         "WHERE o.first_at <= ? AND o.last_at >= ? {} "
-                        "ORDER BY o.check_id, o.first_at",
-                        check ? "AND o.check_id = ?" : ""));
+                        "ORDER BY {}o.check_id, o.first_at",
+                        check ? "AND o.check_id = ?" : "", nodes ? "c.node_id, " : ""));
     st.bind(1, static_cast<std::int64_t>(to));
     st.bind(2, static_cast<std::int64_t>(from - Recorder::kStretchCheckpointMs));
     if (check) st.bind(3, *check);
@@ -423,22 +420,18 @@ Result<std::map<std::int64_t, Summary>> CheckService::summaries(SummaryOf of, in
                                                                 std::optional<std::int64_t> check) {
   constexpr std::int64_t kDay = 86'400'000;
   const TimeMs now = m_clock.now_ms();
+  const bool by_node = of == SummaryOf::node;
   std::vector<std::int64_t> nodes;
-  auto all = TT_TRY(stretches(check, now - 30 * kDay, now, &nodes));
-  // Each group's stretches are contiguous for a check but not for a node: gather by key.
-  std::map<std::int64_t, std::vector<std::size_t>> groups;
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    const std::int64_t key = of == SummaryOf::check ? all[i].check_id : nodes[i];
-    if (key != 0) groups[key].push_back(i);
-  }
+  const auto all = TT_TRY(stretches(check, now - 30 * kDay, now, by_node ? &nodes : nullptr));
+  auto key = [&](std::size_t i) { return by_node ? nodes[i] : all[i].check_id; };
   std::map<std::int64_t, Summary> out;
-  std::vector<Stretch> group;
-  for (const auto& [key, members] : groups) {
-    Summary& sum = out[key];
-    group.clear();
-    for (auto i : members) {
-      const Stretch& s = all[i];
-      group.push_back(s);
+  // A group's stretches come in a row (stretches() sorts by node when asked for them).
+  for (std::size_t first = 0, last = 0; first < all.size(); first = last) {
+    while (last < all.size() && key(last) == key(first)) ++last;
+    if (key(first) == 0) continue;  // checks without a node
+    Summary& sum = out[key(first)];
+    const std::span<const Stretch> group(all.data() + first, last - first);
+    for (const auto& s : group) {
       sum.day.add(s, now - kDay, now + 1);
       sum.week.add(s, now - 7 * kDay, now + 1);
       sum.month.add(s, now - 30 * kDay, now + 1);

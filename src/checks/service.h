@@ -97,7 +97,8 @@ class CheckService {
  private:
   Check with_live(Check c) const;
   // Stretches whose runs reach into [from, to] (of one check, or all), by check and first run,
-  // the open ones as the recorder has them; `nodes` gets each one's node id when given.
+  // the open ones as the recorder has them. When `nodes` is given, it gets each one's node id
+  // (0: none) and they come by node first, so a node's are in a row.
   Result<std::vector<Stretch>> stretches(std::optional<std::int64_t> check, TimeMs from, TimeMs to,
                                          std::vector<std::int64_t>* nodes = nullptr);
 

@@ -4,6 +4,7 @@ of checks and nodes, outages, and a node's last contact, checked against the run
 
 import datetime
 import http.server
+import socket
 import threading
 import time
 import urllib.parse
@@ -110,6 +111,31 @@ class AvailabilityTest(AdminTestCase):
         self.assertGreaterEqual(after["heartbeat"].count("d"), 1)
         self.assertAlmostEqual(after["uptime"]["24h"], before.count(1) / len(before), delta=2.5 / len(before))
         self.assertLess(time.time() - started, 120)
+
+    def test_a_node_sums_up_its_checks_only(self):
+        # Two nodes whose checks were made in turn (so their stretches interleave by id): each
+        # node's figures are those of its own checks.
+        port = self.peer.server_address[1]
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        closed_port = closed.getsockname()[1]
+        closed.close()
+        a = self.server.create_node(name="avail-a", type="vm")
+        b = self.server.create_node(name="avail-b", type="vm")
+        for name, node, target in [("a-up", a, port), ("b-up", b, port), ("a-down", a, closed_port),
+                                   ("b-up-2", b, port)]:
+            r = self.req("POST", "/api/v1/checks", {"name": name, "kind": "tcp", "target": f"127.0.0.1:{target}",
+                                                    "interval": "1s", "timeout": "500ms", "node_id": node["id"]})
+            self.assertStatus(r, 201)
+        self.assertTrue(wait_until(lambda: len(self.probe_up("a-down")) >= 3 and len(self.probe_up("b-up-2")) >= 3,
+                                   timeout=15))
+        time.sleep(1.5)  # the recorder's flush
+        na, nb = self.summary("nodes", a["id"]), self.summary("nodes", b["id"])
+        self.assertAlmostEqual(na["uptime"]["24h"], 0.5, delta=0.15)  # one check of two fails
+        self.assertEqual(nb["uptime"]["24h"], 1)
+        self.assertNotIn("d", nb["heartbeat"])
+        # a-down fails in every slot both run in (a-up may have run alone at either end)
+        self.assertNotIn("u", na["heartbeat"].strip("-")[1:-1])
 
     def test_bad_queries_are_refused_precisely(self):
         for path, field in [("/api/v1/availability/checks?slots=0", "slots"),

@@ -11,7 +11,7 @@ import { useResourceList, ListView, ResourceTable, EditorError } from '../compon
 import { Badge, Time, quote } from '../ui.jsx';
 import { checkKinds } from '../kinds.js';
 import { EventList } from './events.jsx';
-import { RANGES, range, useFresh } from './node.jsx';
+import { RANGES, RangeButtons, range, useFresh } from './node.jsx';
 
 // The selector of a check's response series (a ping's round trip, another kind's whole run).
 export function responseSelector(check, kind) {
@@ -74,13 +74,7 @@ function ResponseChart({ check, kind }) {
     <section aria-labelledby="response-title">
       <div class="head">
         <h2 id="response-title">Response time</h2>
-        <div class="seg" role="group" aria-label="Time range">
-          {RANGES.map(([label, ms]) => (
-            <button type="button" aria-pressed={spanMs === ms ? 'true' : 'false'} onClick={() => setSpan(ms)}>
-              {label}
-            </button>
-          ))}
-        </div>
+        <RangeButtons value={spanMs} onChange={setSpan} />
       </div>
       <p class="muted small">
         {check.kind === 'icmp' ? 'The average round trip of the packets of each run.' : 'The time of each run.'}

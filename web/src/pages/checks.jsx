@@ -11,6 +11,7 @@ import { useResourceList, ListView } from '../components/resource_list.jsx';
 import { VirtualList } from '../components/virtual_list.jsx';
 import { Heartbeat, useAvailability, percent, ms } from '../components/heartbeat.jsx';
 import { Badge, cap, StateCounts, SearchField } from '../ui.jsx';
+import { followStateChange } from './node.jsx';
 
 const ROW_HEIGHT = 56;
 const STATES = ['down', 'pending', 'paused', 'up'];
@@ -127,7 +128,10 @@ export function Checks({ query }) {
     noun: 'checks',
     all: true,
     debounceMs: 1000,
-    reloadOn: (e) => e.topic === 'checks',
+    // A state change is applied to its row alone: with thousands of checks, reading them all
+    // again at each would cost megabytes a second. Checks made, changed or deleted read the list.
+    onEvent: (e, l) => e.topic === 'checks' && e.kind === 'check.state_changed' && followStateChange(e, l),
+    reloadOn: (e) => e.topic === 'checks' && e.kind !== 'check.state_changed' && !e.kind.startsWith('snmp.'),
   });
   const avail = useAvailability('checks');
   useEffect(() => {

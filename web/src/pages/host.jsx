@@ -7,7 +7,7 @@ import { get, qs } from '../api.js';
 import { useReconnects } from '../live.js';
 import { bitRate } from '../components/chart.jsx';
 import { quote } from '../ui.jsx';
-import { PromChart, RANGES, useFresh } from './node.jsx';
+import { PromChart, RangeButtons, useFresh } from './node.jsx';
 
 // A node is an agent's host when its agent says which version it is.
 export const isAgentHost = (node) => !!node.metadata?.agent_version;
@@ -231,13 +231,7 @@ export function HostSection({ node }) {
           {[node.metadata.os, node.metadata.kernel, node.metadata.arch].filter(Boolean).join(' · ')}
         </span>
         <span class="spacer" />
-        <div class="seg" role="group" aria-label="Host time range">
-          {RANGES.map(([label, ms]) => (
-            <button type="button" aria-pressed={span === ms ? 'true' : 'false'} onClick={() => setSpan(ms)}>
-              {label}
-            </button>
-          ))}
-        </div>
+        <RangeButtons value={span} onChange={setSpan} label="Host time range" />
       </div>
       <Tiles node={node} fresh={fresh} />
       <div class="charts">

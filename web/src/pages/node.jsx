@@ -160,6 +160,33 @@ function RateChart({ chart, node, ...rest }) {
   );
 }
 
+// A check's state change applied to a list of checks at once, then its full row (the run's
+// result is not in the event) read again.
+export function followStateChange(e, list) {
+  list.setItems((items) =>
+    items?.map((c) =>
+      c.id === e.data.id ? { ...c, state: e.data.state, since: e.data.at, flapping: e.data.flapping } : c,
+    ),
+  );
+  get(`/api/v1/checks/${e.data.id}`).then(
+    (r) => list.setItems((items) => items?.map((c) => (c.id === r.data.id ? r.data : c))),
+    () => {},
+  );
+}
+
+// The buttons that choose a chart range (RANGES).
+export function RangeButtons({ value, onChange, label = 'Time range' }) {
+  return (
+    <div class="seg" role="group" aria-label={label}>
+      {RANGES.map(([name, ms]) => (
+        <button type="button" aria-pressed={value === ms ? 'true' : 'false'} onClick={() => onChange(ms)}>
+          {name}
+        </button>
+      ))}
+    </div>
+  );
+}
+
 // The range is loaded once (again after a reconnect, and every few minutes to follow the
 // rollups); new samples arrive over the WebSocket and are appended as they come.
 function Charts({ node, checks, kinds }) {
@@ -208,13 +235,7 @@ function Charts({ node, checks, kinds }) {
     <section aria-labelledby="charts-title">
       <div class="head">
         <h2 id="charts-title">Charts</h2>
-        <div class="seg" role="group" aria-label="Time range">
-          {RANGES.map(([label, ms]) => (
-            <button type="button" aria-pressed={span === ms ? 'true' : 'false'} onClick={() => setSpan(ms)}>
-              {label}
-            </button>
-          ))}
-        </div>
+        <RangeButtons value={span} onChange={setSpan} />
       </div>
       <p class="muted small">
         Response time is a ping's average round trip, and for other checks the time of the whole check.
@@ -336,18 +357,7 @@ export function NodePage({ id }) {
     params: { node: id, sort: 'name' },
     perPage: 500,
     debounceMs: 300,
-    onEvent: (e, l) => {
-      if (!ownStateChange(e)) return;
-      l.setItems((list) =>
-        list?.map((c) =>
-          c.id === e.data.id ? { ...c, state: e.data.state, since: e.data.at, flapping: e.data.flapping } : c,
-        ),
-      );
-      get(`/api/v1/checks/${e.data.id}`).then(
-        (r) => l.setItems((list) => list?.map((c) => (c.id === r.data.id ? r.data : c))),
-        () => {},
-      );
-    },
+    onEvent: (e, l) => ownStateChange(e) && followStateChange(e, l),
     reloadOn: (e) => e.topic === 'checks' && !ownStateChange(e),
   });
   const checkIds = new Set((checks.items || []).map((c) => c.id));
