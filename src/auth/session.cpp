@@ -39,6 +39,24 @@ struct Credentials {
   std::optional<std::string> hash;
 };
 
+// The credentials of the user whose `column` is `key`; none without such a user.
+template <class Key>
+Result<std::optional<Credentials>> credentials_where(db::Readers& readers, const char* column,
+                                                     const Key& key) {
+  return readers.with([&](SQLite::Database& db) -> Result<std::optional<Credentials>> {
+    SQLite::Statement q(
+        db, fmt::format("SELECT id, name, role, password_hash FROM users WHERE {} = ?", column));
+    q.bind(1, key);
+    if (!q.executeStep()) return std::optional<Credentials>();
+    Credentials c;
+    c.id = q.getColumn(0).getInt64();
+    c.name = q.getColumn(1).getString();
+    c.role = parse_role(q.getColumn(2).getString()).value_or(Role::viewer);
+    if (!q.getColumn(3).isNull()) c.hash = q.getColumn(3).getString();
+    return std::optional<Credentials>(std::move(c));
+  });
+}
+
 }  // namespace
 
 Result<NewSession> AuthService::login(const std::string& name, const std::string& password,
@@ -89,19 +107,7 @@ Result<NewSession> AuthService::login(const std::string& name, const std::string
 
   std::optional<Credentials> creds;
   if (name_ok) {
-    auto found = m_readers.with([&](SQLite::Database& db) -> Result<std::optional<Credentials>> {
-      SQLite::Statement q(db, "SELECT id, name, role, password_hash FROM users WHERE name = ?");
-      q.bind(1, name);
-      if (!q.executeStep()) return std::optional<Credentials>();
-      Credentials c;
-      c.id = q.getColumn(0).getInt64();
-      c.name = q.getColumn(1).getString();
-      c.role = parse_role(q.getColumn(2).getString()).value_or(Role::viewer);
-      if (!q.getColumn(3).isNull()) c.hash = q.getColumn(3).getString();
-      return std::optional<Credentials>(std::move(c));
-    });
-    if (!found.ok()) return std::move(found).error();
-    creds = std::move(found.value());
+    creds = TT_TRY(credentials_where(m_readers, "name", name));
   }
   if (password.size() > kMaxPasswordBytes) return fail();
   if (!creds || !creds->hash) {
@@ -179,18 +185,8 @@ Result<void> AuthService::change_own_password(std::int64_t user_id, const std::s
                                               const std::string& password,
                                               const std::string& remote,
                                               const std::string& keep_session) {
-  auto found = m_readers.with([&](SQLite::Database& db) -> Result<Credentials> {
-    SQLite::Statement q(db, "SELECT id, name, role, password_hash FROM users WHERE id = ?");
-    q.bind(1, user_id);
-    if (!q.executeStep()) return detail::user_not_found(fmt::format("with id {}", user_id));
-    Credentials c;
-    c.id = user_id;
-    c.name = q.getColumn(1).getString();
-    c.role = parse_role(q.getColumn(2).getString()).value_or(Role::viewer);
-    if (!q.getColumn(3).isNull()) c.hash = q.getColumn(3).getString();
-    return c;
-  });
-  if (!found.ok()) return std::move(found).error();
+  const auto found = TT_TRY(credentials_where(m_readers, "id", user_id));
+  if (!found) return detail::user_not_found(fmt::format("with id {}", user_id));
   const std::string pair_key = "l:" + remote + "/" + ascii_lower(found->name);
   if (auto blocked =
           std::max(m_per_address.blocked_for_ms(remote), m_per_pair.blocked_for_ms(pair_key));
