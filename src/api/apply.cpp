@@ -49,7 +49,7 @@ const std::vector<Kind>& kinds() {
        "/api/v1/nodes",
        "nodes",
        "",
-       {"name", "type"},
+       {"name"},
        {},
        {"id", "status", "created_at", "updated_at", "last_seen"}},
       {"channels",
@@ -123,7 +123,7 @@ std::string identity_of(const Kind& kind, const json& item) {
   return key.dump();
 }
 
-// How a plan names an item: "gw1", "gw1 (network)", "admin@80001f88…".
+// How a plan names an item: "gw1", "admin@80001f88…".
 std::string display(const Kind& kind, const json& item) {
   std::string out;
   for (std::size_t i = 0; i < kind.identity.size(); ++i) {

@@ -318,11 +318,8 @@ nlohmann::json redact_options(const std::vector<OptionSpec>& specs, const nlohma
 nlohmann::json to_json(const std::vector<OptionSpec>& specs) {
   nlohmann::json opts = nlohmann::json::array();
   for (const auto& o : specs) {
-    nlohmann::json j{{"name", o.name},
-                     {"type", kTypeNames.name(o.type)},
-                     {"help", o.help},
-                     {"required", o.required},
-                     {"secret", o.secret}};
+    nlohmann::json j{{"name", o.name}, {"label", o.label},       {"type", kTypeNames.name(o.type)},
+                     {"help", o.help}, {"required", o.required}, {"secret", o.secret}};
     j["default"] = o.default_value;
     if (!o.choices.empty()) j["choices"] = o.choices;
     if (o.nullable) j["nullable"] = true;

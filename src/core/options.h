@@ -45,6 +45,7 @@ using FieldCheck = std::function<std::optional<std::string>(nlohmann::json& valu
 
 struct OptionSpec {
   std::string name;
+  std::string label;  // what a form calls it: "Accepted status codes" for expected_status
   OptionType type = OptionType::string;
   nlohmann::json default_value;  // null: no default (absent stays absent unless required)
   std::string help;

@@ -253,7 +253,7 @@ Result<Registration> FleetService::register_host(const std::string& bearer, cons
     if (own_node && id != own_node)
       return Error::make(ErrorKind::forbidden, "FORBIDDEN",
                          "an agent's credential registers only its own host");
-    if (!id) id = inventory::node_without_identity(db, *input.type, *input.name);
+    if (!id) id = inventory::node_without_identity(db, *input.name);
     if (id) {
       // The agent's metadata keys replace those it names; the rest (set by people) stay.
       auto current = TT_TRY(inventory::get_node(db, *id));
@@ -271,7 +271,7 @@ Result<Registration> FleetService::register_host(const std::string& bearer, cons
       auto made = inventory::create_node(change, input);
       if (!made.ok() && made.error().code == "NODE_EXISTS")
         return Error::make(ErrorKind::conflict, "NODE_EXISTS",
-                           fmt::format("a node named '{}' belongs to another agent's host; give "
+                           fmt::format("a node named '{}' is another host or device; give "
                                        "this one another name (--name)",
                                        *input.name));
       reg.node = TT_TRY(std::move(made));

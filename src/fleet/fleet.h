@@ -85,7 +85,7 @@ class FleetService {
   // agent's. Unless the agent used its own credential, a new credential is issued and the node's
   // earlier ones end. unauthenticated ENROLMENT_INVALID / AGENT_CREDENTIAL_INVALID /
   // TOKEN_INVALID, forbidden FORBIDDEN (another role's API token, another node's credential),
-  // conflict NODE_EXISTS (the name belongs to another agent's host), validation errors.
+  // conflict NODE_EXISTS (the name is another agent's host or a device), validation errors.
   Result<Registration> register_host(const std::string& bearer, const nlohmann::json& body,
                                      const std::string& remote);
 

@@ -37,11 +37,13 @@ constexpr db::Table<Node> kTable{
 Error exists(const Node& n) {
   return Error::make(
       ErrorKind::conflict, "NODE_EXISTS",
-      fmt::format("a node of type {} named '{}' already exists", to_string(n.type), n.name));
+      fmt::format("a node named '{}' already exists: a name is the node's `node` label, so it "
+                  "names one node of any type",
+                  n.name));
 }
 
 bool name_taken(SQLite::Database& db, const Node& n) {
-  return kTable.taken(db, n.id, "type = ? AND name = ?", to_string(n.type), n.name);
+  return kTable.taken(db, n.id, "name = ?", n.name);
 }
 
 void bind_node(SQLite::Statement& st, const Node& n) {
@@ -144,11 +146,11 @@ std::optional<std::int64_t> node_with_identity(SQLite::Database& db, const std::
   return st.getColumn(0).getInt64();
 }
 
-std::optional<std::int64_t> node_without_identity(SQLite::Database& db, NodeType type,
-                                                  const std::string& name) {
-  SQLite::Statement st(db, "SELECT id FROM nodes WHERE type = ? AND name = ? AND identity IS NULL");
-  st.bind(1, std::string(to_string(type)));
-  st.bind(2, name);
+std::optional<std::int64_t> node_without_identity(SQLite::Database& db, const std::string& name) {
+  SQLite::Statement st(db,
+                       "SELECT id FROM nodes WHERE name = ? AND identity IS NULL AND type IN "
+                       "('baremetal', 'vm', 'container')");
+  st.bind(1, name);
   if (!st.executeStep()) return std::nullopt;
   return st.getColumn(0).getInt64();
 }

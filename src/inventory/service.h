@@ -40,9 +40,9 @@ Result<Node> update_node(events::Change& change, std::int64_t id, const NodeInpu
 
 // A node's identity is the stable name its agent registered with (machine id or MAC), unique.
 std::optional<std::int64_t> node_with_identity(SQLite::Database& db, const std::string& identity);
-// A node of that type and name that no agent has claimed yet (one made by hand for its checks).
-std::optional<std::int64_t> node_without_identity(SQLite::Database& db, NodeType type,
-                                                  const std::string& name);
+// A host's node of that name (baremetal, vm or container: never a device) that no agent has
+// claimed yet, one made by hand for its checks. The agent's registration then sets its type.
+std::optional<std::int64_t> node_without_identity(SQLite::Database& db, const std::string& name);
 void set_node_identity(SQLite::Database& db, std::int64_t id, const std::string& identity);
 
 class NodeService {

@@ -7,14 +7,15 @@ namespace tt::notify {
 const std::vector<OptionSpec>& grouping_options() {
   static const std::vector<OptionSpec> specs = [] {
     std::vector<OptionSpec> o{
-        {"group_by", OptionType::string_list, nlohmann::json::array({"alertname"}),
-         "labels whose values form a group; [\"...\"] groups by all labels, [] puts every alert "
-         "in one group"},
-        {"group_wait", OptionType::duration, "30s",
+        {"group_by", "Group by labels", OptionType::string_list,
+         nlohmann::json::array({"alertname"}),
+         "labels whose values form a group; `...` alone groups by all labels, none puts every "
+         "alert in one group"},
+        {"group_wait", "Group wait", OptionType::duration, "30s",
          "how long a new group waits to collect more alerts before its first notification"},
-        {"group_interval", OptionType::duration, "5m",
+        {"group_interval", "Group interval", OptionType::duration, "5m",
          "how long news of a notified group waits after its last notification"},
-        {"repeat_interval", OptionType::duration, "4h",
+        {"repeat_interval", "Repeat interval", OptionType::duration, "4h",
          "a group with firing, unacknowledged alerts is sent again this long after its last "
          "notification"}};
     o[1].max = o[2].max = o[3].max = 7 * 86'400'000.0;

@@ -13,6 +13,7 @@ const KindDescriptor& push_kind() {
       "status == \"up\"",
       [](const std::string&) -> std::optional<std::string> { return std::nullopt; },
       {{"grace",
+        "Grace period",
         OptionType::duration,
         "0s",
         "extra time after the interval before a missing heartbeat means down",

@@ -357,6 +357,12 @@ Result<nlohmann::json> DiscoveryService::apply_to_inventory(const DiscoveryReque
     if (!in.ok()) return std::move(in).error();
   }
   auto created = m_nodes.create(in.value(), actor);
+  if (!created.ok() && created.error().code == "NODE_EXISTS" && body["name"] != req.host) {
+    // The sysName is another node's (names are unique across types): name this one by address.
+    body["name"] = req.host;
+    created = m_nodes.create(
+        TT_TRY(inventory::decode_node_input(body, inventory::InputMode::create)), actor);
+  }
   if (!created.ok()) return std::move(created).error();
   return nlohmann::json{{"node", inventory::to_json(created.value())}, {"node_created", true}};
 }

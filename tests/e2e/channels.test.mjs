@@ -76,10 +76,10 @@ async function flow(name, viewport) {
     await page.getByRole('heading', { name: 'New channel' }).waitFor();
     assert.equal(await page.getByLabel('Kind').inputValue(), 'webhook');
     await page.getByLabel('Name', { exact: true }).fill('ops-hook');
-    await page.getByLabel('url (required)').fill(receiver.url + 'hook');
-    await page.getByLabel('headers key 1').fill('X-Team');
-    await page.getByLabel('headers value 1').fill('net');
-    await page.getByLabel('bearer_token').fill(SECRET);
+    await page.getByLabel('URL (required)').fill(receiver.url + 'hook');
+    await page.getByLabel('Request headers name 1').fill('X-Team');
+    await page.getByLabel('Request headers value 1').fill('net');
+    await page.getByLabel('Bearer token').fill(SECRET);
     await noHScroll('channel editor');
     await shot('1-channel-new');
     await page.getByRole('button', { name: 'Create channel' }).click();
@@ -99,9 +99,9 @@ async function flow(name, viewport) {
     await page.getByRole('link', { name: 'Channels', exact: true }).first().click();
     await page.locator(`table.channels tr[data-channel="${hookId}"]`).getByRole('link', { name: 'ops-hook' }).click();
     await page.getByRole('heading', { name: 'Channel ops-hook' }).waitFor();
-    assert.equal(await page.getByLabel('bearer_token').inputValue(), '********');
+    assert.equal(await page.getByLabel('Bearer token').inputValue(), '********');
     await page.getByText('Stored; kept unless you change it.').waitFor();
-    assert.equal(await page.getByLabel('url (required)').inputValue(), receiver.url + 'hook');
+    assert.equal(await page.getByLabel('URL (required)').inputValue(), receiver.url + 'hook');
     assert.ok(!(await page.content()).includes(SECRET), 'the secret is on the page');
     // Saving it unchanged keeps the stored secret: the next test still carries it.
     await page.getByRole('button', { name: 'Save' }).click();
@@ -116,7 +116,7 @@ async function flow(name, viewport) {
     await page.getByRole('link', { name: 'Channels', exact: true }).first().click();
     await page.getByRole('link', { name: 'New channel' }).click();
     await page.getByLabel('Name', { exact: true }).fill('dead-hook');
-    await page.getByLabel('url (required)').fill(`http://127.0.0.1:${await closedPort()}/hook`);
+    await page.getByLabel('URL (required)').fill(`http://127.0.0.1:${await closedPort()}/hook`);
     await page.getByRole('button', { name: 'Create channel' }).click();
     await page.getByRole('heading', { name: 'Channel dead-hook' }).waitFor();
     const deadId = +new URL(page.url()).pathname.split('/').pop();

@@ -30,7 +30,7 @@ async function flow(name, viewport) {
 
     await text.fill(FILE);
     await page.getByRole('button', { name: 'Show the plan' }).click();
-    await page.locator('.plan-create', { hasText: '+ nodes/cfg-gw (network)' }).waitFor();
+    await page.locator('.plan-create', { hasText: '+ nodes/cfg-gw' }).waitFor();
     await page.locator('.plan-create', { hasText: '+ checks/ping cfg-gw' }).waitFor();
     assert.equal((await api('GET', '/api/v1/nodes')).data.length, 0); // a plan changes nothing
     await shot('1-plan');

@@ -36,7 +36,7 @@ async function flow(name, viewport) {
     for (const rule of ['CheckDown', 'NodeDown', 'CertificateExpiringSoon', 'PacketLossHigh'])
       await page.locator('.builtin-rules li', { hasText: rule }).waitFor();
     await page.getByLabel('Send alerts by').selectOption('webhook');
-    await page.getByLabel('url (required)').fill(receiver.url + 'hook');
+    await page.getByLabel('URL (required)').fill(receiver.url + 'hook');
     await page.getByRole('button', { name: 'Send test' }).click();
     await page.getByText('Delivered.').waitFor();
     await receiver.waitFor((r) => json(r).title?.startsWith('[TEST]'), 'the test message');

@@ -29,7 +29,7 @@ async function flow(name, viewport) {
     await page.getByRole('link', { name: 'New channel' }).click();
     await page.getByRole('heading', { name: 'New channel' }).waitFor();
     await page.getByLabel('Name', { exact: true }).fill('grouped-hook');
-    await page.getByLabel('url (required)').fill(`http://127.0.0.1:${await closedPort()}/hook`);
+    await page.getByLabel('URL (required)').fill(`http://127.0.0.1:${await closedPort()}/hook`);
     const groupOn = page.getByLabel('Group notifications');
     assert.equal(await groupOn.isChecked(), false);
     await groupOn.focus();

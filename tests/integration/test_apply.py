@@ -112,7 +112,7 @@ class Apply(unittest.TestCase):
     def test_plan_apply_again_edit_and_prune(self):
         r = self.apply(LAB, "--dry-run")
         self.assertIn("Plan (dry run: nothing changed):", r.stdout)
-        for line in ("+ nodes/gw1 (network)", "+ checks/ping gw1", "+ alert-rules/gateway down",
+        for line in ("+ nodes/gw1", "+ checks/ping gw1", "+ alert-rules/gateway down",
                      "+ channels/pager", "+ maintenance/nightly", "+ trap-users/trapper (80001f8880aabbccdd)"):
             self.assertIn(line, r.stdout)
         self.assertEqual(self.names("/api/v1/nodes"), [])  # a dry run leaves nothing
@@ -144,7 +144,7 @@ class Apply(unittest.TestCase):
         r = self.apply(pruned, "--prune")
         # The built-in alert rules are ordinary rules: a file that does not declare them prunes them.
         self.assertIn("Plan:\n- alert-rules/CheckDown\n- alert-rules/NodeDown\n- alert-rules/CertificateExpiringSoon\n"
-                      "- alert-rules/PacketLossHigh\n- nodes/pi (iot)\n", r.stdout)
+                      "- alert-rules/PacketLossHigh\n- nodes/pi\n", r.stdout)
         self.assertIn("Applied.", r.stdout)
         self.assertEqual(self.names("/api/v1/nodes"), ["gw1"])
 
@@ -187,7 +187,7 @@ class Apply(unittest.TestCase):
         trap_ref = doc["trap-users"][0]["auth_password"]
         env[trap_ref[2:-1]] = "trap-auth-password"
         r = self.apply(exported.stdout, server=fresh, env=env)
-        self.assertIn("+ nodes/gw1 (network)", r.stdout)
+        self.assertIn("+ nodes/gw1", r.stdout)
         again = self.run_cli(fresh, "export")
         self.assertEqual(yaml.safe_load(again.stdout), doc)
         self.assertEqual(self.run_cli(fresh, "export", "-o", "json").returncode, 0)

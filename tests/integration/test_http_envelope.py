@@ -175,10 +175,10 @@ class EnvelopeTest(ServerTestCase):
         s.create_node(name="dup-node", type="vm")
         r = s.request("POST", "/api/v1/nodes", {"name": "dup-node", "type": "vm"}, token=self.token)
         self.assertStatus(r, 409, "NODE_EXISTS")
-        # Same name, another type is a different node.
+        # The name is the node's label in its series: another type may not take it either.
         r = s.request("POST", "/api/v1/nodes", {"name": "dup-node", "type": "container"}, token=self.token)
-        self.assertStatus(r, 201)
-        # Renaming onto an existing name+type conflicts too.
+        self.assertStatus(r, 409, "NODE_EXISTS")
+        # Renaming onto an existing name conflicts too.
         other = s.create_node(name="dup-node-2", type="vm")
         r = s.request("PATCH", f"/api/v1/nodes/{other['id']}", {"name": "dup-node"}, token=self.token)
         self.assertStatus(r, 409, "NODE_EXISTS")

@@ -108,13 +108,23 @@ export function useForm(initial) {
   return { values, set, setValues, errors, setErrors, alert, setAlert, busy, submit, bind, field };
 }
 
+// Help written by the server is plain text in which `backticks` mark code; other help is markup.
+export function HelpText({ text }) {
+  if (typeof text !== 'string') return text;
+  return text.split('`').map((part, i) => (i % 2 ? <code>{part}</code> : part));
+}
+
 export function Field({ form, name, label, help, children, class: cls }) {
   const id = 'f-' + name.replace(/\W/g, '-');
   return (
     <div class={'field ' + (cls || '')}>
       <label for={id}>{label}</label>
       {children}
-      {help && <p class="help">{help}</p>}
+      {help && (
+        <p class="help">
+          <HelpText text={help} />
+        </p>
+      )}
       {form.errors[name] && (
         <p class="field-error" id={id + '-err'}>
           {form.errors[name]}

@@ -39,9 +39,9 @@ const ChannelKind& alertmanager() {
       "Alertmanager",
       "Hands alerts to a Prometheus Alertmanager (POST /api/v2/alerts), which then groups, "
       "silences and routes them.",
-      {url_option("url", "Alertmanager's base URL, http://alertmanager:9093"),
-       string_option("username", "basic auth user"),
-       secret_option("password", "basic auth password", false)},
+      {url_option("url", "Alertmanager URL", "Alertmanager's base URL, `http://alertmanager:9093`"),
+       string_option("username", "Basic auth user", "basic auth user"),
+       secret_option("password", "Basic auth password", "basic auth password", false)},
       http_checks({"url"}),
       render};
   return k;

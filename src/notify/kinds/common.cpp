@@ -107,34 +107,37 @@ json alert_json(const Notice& n) {
   return j;
 }
 
-OptionSpec url_option(const char* name, const char* help, const char* default_url, bool secret) {
-  OptionSpec o{name, OptionType::string, default_url ? json(default_url) : json(), help};
+OptionSpec url_option(const char* name, const char* label, const char* help,
+                      const char* default_url, bool secret) {
+  OptionSpec o{name, label, OptionType::string, default_url ? json(default_url) : json(), help};
   o.required = !default_url;
   o.secret = secret;
   return o;
 }
 
-OptionSpec secret_option(const char* name, const char* help, bool required) {
-  OptionSpec o{name, OptionType::string, json(), help};
+OptionSpec secret_option(const char* name, const char* label, const char* help, bool required) {
+  OptionSpec o{name, label, OptionType::string, json(), help};
   o.required = required;
   o.secret = true;
   return o;
 }
 
-OptionSpec string_option(const char* name, const char* help, bool required, const char* def) {
-  OptionSpec o{name, OptionType::string, def ? json(def) : json(), help};
+OptionSpec string_option(const char* name, const char* label, const char* help, bool required,
+                         const char* def) {
+  OptionSpec o{name, label, OptionType::string, def ? json(def) : json(), help};
   o.required = required;
   return o;
 }
 
-OptionSpec choice_option(const char* name, const char* help, std::vector<std::string> choices) {
+OptionSpec choice_option(const char* name, const char* label, const char* help,
+                         std::vector<std::string> choices) {
   json first = choices.front();
-  return {name, OptionType::choice, std::move(first), help, std::move(choices)};
+  return {name, label, OptionType::choice, std::move(first), help, std::move(choices)};
 }
 
 OptionSpec headers_option() {
-  return {"headers", OptionType::string_map, json(),
-          "extra request headers, {\"X-Name\": \"value\"}"};
+  return {"headers", "Request headers", OptionType::string_map, json(),
+          "extra request headers: a header's name, such as `X-Api-Key`, and its value"};
 }
 
 int priority_of(const Notice& n, int critical, int warning, int info, int resolved) {

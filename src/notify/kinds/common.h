@@ -23,13 +23,15 @@ using nlohmann::json;
 // ---- options ----
 
 // A URL option: required unless it has a default.
-OptionSpec url_option(const char* name, const char* help, const char* default_url = nullptr,
-                      bool secret = false);
-OptionSpec secret_option(const char* name, const char* help, bool required = true);
-OptionSpec string_option(const char* name, const char* help, bool required = false,
-                         const char* def = nullptr);
+OptionSpec url_option(const char* name, const char* label, const char* help,
+                      const char* default_url = nullptr, bool secret = false);
+OptionSpec secret_option(const char* name, const char* label, const char* help,
+                         bool required = true);
+OptionSpec string_option(const char* name, const char* label, const char* help,
+                         bool required = false, const char* def = nullptr);
 // One of `choices`, the first by default.
-OptionSpec choice_option(const char* name, const char* help, std::vector<std::string> choices);
+OptionSpec choice_option(const char* name, const char* label, const char* help,
+                         std::vector<std::string> choices);
 // `headers`: extra request headers, added by add_headers.
 OptionSpec headers_option();
 

@@ -18,8 +18,9 @@ const ChannelKind& discord() {
       "discord",
       "Discord",
       "A Discord channel webhook.",
-      {url_option("webhook_url", "https://discord.com/api/webhooks/...", nullptr, true),
-       string_option("username", "override the webhook's name")},
+      {url_option("webhook_url", "Webhook URL",
+                  "the webhook\'s URL, `https://discord.com/api/webhooks/…`", nullptr, true),
+       string_option("username", "Sender name", "override the webhook's name")},
       http_checks({"webhook_url"}),
       render};
   return k;

@@ -17,13 +17,14 @@ Result<Request> render(const json& c, const Notice& n) {
 }  // namespace
 
 const ChannelKind& gotify() {
-  static const ChannelKind k{"gotify",
-                             "Gotify",
-                             "Posts a message to a Gotify server with an application token.",
-                             {url_option("url", "Gotify server, https://gotify.example.org"),
-                              secret_option("token", "application token")},
-                             http_checks({"url"}, {"token"}),
-                             render};
+  static const ChannelKind k{
+      "gotify",
+      "Gotify",
+      "Posts a message to a Gotify server with an application token.",
+      {url_option("url", "Gotify server", "Gotify server, `https://gotify.example.org`"),
+       secret_option("token", "Application token", "application token")},
+      http_checks({"url"}, {"token"}),
+      render};
   return k;
 }
 

@@ -24,9 +24,10 @@ const ChannelKind& matrix() {
       "matrix",
       "Matrix",
       "Sends an m.text message to a Matrix room as a user with an access token.",
-      {url_option("homeserver", "https://matrix.example.org"),
-       string_option("room_id", "!room:example.org", true),
-       secret_option("access_token", "the sending user's access token")},
+      {url_option("homeserver", "Homeserver",
+                  "the homeserver\'s URL, `https://matrix.example.org`"),
+       string_option("room_id", "Room", "room id, `!room:example.org`", true),
+       secret_option("access_token", "Access token", "the sending user's access token")},
       http_checks({"homeserver"}, {"access_token"}),
       render};
   return k;

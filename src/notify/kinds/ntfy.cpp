@@ -24,9 +24,10 @@ const ChannelKind& ntfy() {
       "ntfy",
       "ntfy",
       "Publishes to an ntfy topic (ntfy.sh or your own server).",
-      {url_option("url", "ntfy server", "https://ntfy.sh"),
-       string_option("topic", "topic name", true),
-       secret_option("token", "access token (Authorization: Bearer)", false)},
+      {url_option("url", "ntfy server", "ntfy server", "https://ntfy.sh"),
+       string_option("topic", "Topic", "topic name", true),
+       secret_option("token", "Access token",
+                     "access token, sent as `Authorization: Bearer <token>`", false)},
       http_checks({"url"}, {"token"}),
       render};
   return k;

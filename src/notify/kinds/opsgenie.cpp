@@ -37,8 +37,8 @@ const ChannelKind& opsgenie() {
       "opsgenie",
       "Opsgenie",
       "Opsgenie Alert API: firing creates an alert, resolved closes it (alias per alert).",
-      {secret_option("api_key", "API key of an API integration"),
-       url_option("url", "API server (https://api.eu.opsgenie.com in the EU)",
+      {secret_option("api_key", "API key", "API key of an API integration"),
+       url_option("url", "API server", "API server (`https://api.eu.opsgenie.com` in the EU)",
                   "https://api.opsgenie.com")},
       http_checks({"url"}, {"api_key"}),
       render};

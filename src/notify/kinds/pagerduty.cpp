@@ -35,9 +35,11 @@ const ChannelKind& pagerduty() {
       "PagerDuty",
       "PagerDuty Events API v2: firing triggers, resolved resolves the same incident "
       "(dedup_key per alert).",
-      {secret_option("routing_key", "integration key of an Events API v2 integration"),
-       url_option("url", "Events API endpoint", "https://events.pagerduty.com/v2/enqueue"),
-       string_option("source", "the payload's source", false, "telltale")},
+      {secret_option("routing_key", "Routing key",
+                     "integration key of an Events API v2 integration"),
+       url_option("url", "Events API URL", "Events API endpoint",
+                  "https://events.pagerduty.com/v2/enqueue"),
+       string_option("source", "Source", "the payload's source", false, "telltale")},
       http_checks({"url"}),
       render};
   return k;

@@ -17,14 +17,15 @@ Result<Request> render(const json& c, const Notice& n) {
 }  // namespace
 
 const ChannelKind& pushover() {
-  static const ChannelKind k{
-      "pushover",
-      "Pushover",
-      "Pushover's message API.",
-      {secret_option("token", "application API token"), secret_option("user", "user or group key"),
-       url_option("api_url", "API endpoint", "https://api.pushover.net/1/messages.json")},
-      http_checks({"api_url"}),
-      render};
+  static const ChannelKind k{"pushover",
+                             "Pushover",
+                             "Pushover's message API.",
+                             {secret_option("token", "Application token", "application API token"),
+                              secret_option("user", "User or group key", "user or group key"),
+                              url_option("api_url", "API endpoint", "API endpoint",
+                                         "https://api.pushover.net/1/messages.json")},
+                             http_checks({"api_url"}),
+                             render};
   return k;
 }
 

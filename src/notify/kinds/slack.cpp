@@ -18,9 +18,11 @@ const ChannelKind& slack() {
       "slack",
       "Slack",
       "An incoming webhook of a Slack app.",
-      {url_option("webhook_url", "https://hooks.slack.com/services/...", nullptr, true),
-       string_option("channel", "override the webhook's channel"),
-       string_option("username", "override the sender name")},
+      {url_option("webhook_url", "Webhook URL",
+                  "the incoming webhook\'s URL, `https://hooks.slack.com/services/…`", nullptr,
+                  true),
+       string_option("channel", "Channel", "override the webhook's channel"),
+       string_option("username", "Sender name", "override the sender name")},
       http_checks({"webhook_url"}),
       render};
   return k;

@@ -28,7 +28,8 @@ const ChannelKind& teams() {
       "teams",
       "Microsoft Teams",
       "A Teams incoming webhook (MessageCard).",
-      {url_option("webhook_url", "the connector's or workflow's webhook URL", nullptr, true)},
+      {url_option("webhook_url", "Webhook URL", "the connector's or workflow's webhook URL",
+                  nullptr, true)},
       http_checks({"webhook_url"}),
       render};
   return k;

@@ -22,14 +22,15 @@ Result<Request> render(const json& c, const Notice& n) {
 }  // namespace
 
 const ChannelKind& telegram() {
-  static const ChannelKind k{"telegram",
-                             "Telegram",
-                             "A Telegram bot's sendMessage to a chat.",
-                             {secret_option("bot_token", "the token BotFather gave"),
-                              string_option("chat_id", "chat id or @channel", true),
-                              url_option("api_url", "Bot API server", "https://api.telegram.org")},
-                             check,
-                             render};
+  static const ChannelKind k{
+      "telegram",
+      "Telegram",
+      "A Telegram bot's sendMessage to a chat.",
+      {secret_option("bot_token", "Bot token", "the token BotFather gave"),
+       string_option("chat_id", "Chat", "chat id or `@channel`", true),
+       url_option("api_url", "Bot API server", "Bot API server", "https://api.telegram.org")},
+      check,
+      render};
   return k;
 }
 

@@ -63,11 +63,13 @@ const ChannelKind& webhook() {
       "Webhook",
       "POSTs JSON to a URL: the alert, its state and the default text; or, with `template`, a "
       "body of your own ({{ $labels.NAME }}, {{ $value }}, {{ humanize $value }}).",
-      {url_option("url", "http:// or https:// URL"),
-       choice_option("method", "HTTP method", {"POST", "PUT"}), headers_option(),
-       secret_option("bearer_token", "sent as Authorization: Bearer", false),
-       string_option("template", "the body instead of the default JSON"),
-       string_option("content_type", "Content-Type of the body", false, "application/json")},
+      {url_option("url", "URL", "an `http://` or `https://` URL"),
+       choice_option("method", "Method", "HTTP method", {"POST", "PUT"}), headers_option(),
+       secret_option("bearer_token", "Bearer token", "sent as `Authorization: Bearer <token>`",
+                     false),
+       string_option("template", "Body template", "the body instead of the default JSON"),
+       string_option("content_type", "Content type", "Content-Type of the body", false,
+                     "application/json")},
       check,
       render};
   return k;

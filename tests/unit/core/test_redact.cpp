@@ -84,10 +84,10 @@ TEST_CASE("documents of unknown shape: every URL string and every headers object
 
 TEST_CASE("option tables mask and restore whole secrets and the secrets inside the others alike") {
   std::vector<OptionSpec> specs{
-      {"password", OptionType::string, nullptr, "", {}, 0, 0, false, true},
-      {"url", OptionType::string},
-      {"headers", OptionType::string_map},
-      {"note", OptionType::string}};
+      {"password", "", OptionType::string, nullptr, "", {}, 0, 0, false, true},
+      {"url", "", OptionType::string},
+      {"headers", "", OptionType::string_map},
+      {"note", "", OptionType::string}};
   json stored{{"password", "pw"},
               {"url", "https://u:p@h/?token=t"},
               {"headers", {{"Authorization", "Bearer b"}, {"Accept", "*/*"}}},

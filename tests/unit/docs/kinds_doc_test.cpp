@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -33,7 +34,8 @@ std::string cell(const json& v) {
 
 std::string options_table(const json& options) {
   if (options.empty()) return "No options.\n";
-  std::string out = "| option | type | default | allowed | help |\n|---|---|---|---|---|\n";
+  std::string out =
+      "| option | label | type | default | allowed | help |\n|---|---|---|---|---|---|\n";
   for (const auto& o : options) {
     std::string allowed;
     if (o.contains("choices")) {
@@ -43,8 +45,8 @@ std::string options_table(const json& options) {
     }
     std::string flags = o.value("required", false) ? " (required)" : "";
     if (o.value("secret", false)) flags += " (secret: never returned)";
-    out += fmt::format("| `{}` | {} | {} | {} | {}{} |\n", cell(o["name"]), cell(o["type"]),
-                       cell(o["default"]), allowed, cell(o["help"]), flags);
+    out += fmt::format("| `{}` | {} | {} | {} | {} | {}{} |\n", cell(o["name"]), cell(o["label"]),
+                       cell(o["type"]), cell(o["default"]), allowed, cell(o["help"]), flags);
   }
   return out;
 }
@@ -107,4 +109,19 @@ TEST_CASE("docs/kinds.md is generated from the kind descriptors") {
   CHECK_MESSAGE(
       have.str() == want,
       "docs/kinds.md is out of date: TELLTALE_WRITE_DOCS=1 unit_tests -tc='docs/kinds.md*'");
+}
+
+// Forms show the label, never the API name, and render help as text with `code` spans.
+TEST_CASE("every option of a check or channel kind has a label and help whose code spans close") {
+  auto check = [](const std::vector<tt::OptionSpec>& options) {
+    for (const auto& o : options) {
+      CAPTURE(o.name);
+      CHECK_FALSE(o.label.empty());
+      CHECK(o.label.find('_') == std::string::npos);
+      CHECK_FALSE(o.help.empty());
+      CHECK(std::count(o.help.begin(), o.help.end(), '`') % 2 == 0);
+    }
+  };
+  for (const auto* k : tt::probes::kinds()) check(k->options);
+  for (const auto* k : tt::notify::channel_kinds()) check(k->options);
 }

@@ -25,7 +25,7 @@ struct Fixture : test::DbFixture {
 
 }  // namespace
 
-TEST_CASE("nodes: create, conflict per type, update with changed fields, delete") {
+TEST_CASE("nodes: create, a name taken by any type, update with changed fields, delete") {
   Fixture f;
   auto a =
       f.nodes->create(f.input(R"({"name":"web","type":"vm","labels":{"site":"lab"}})"), f.actor);
@@ -36,7 +36,10 @@ TEST_CASE("nodes: create, conflict per type, update with changed fields, delete"
   auto dup = f.nodes->create(f.input(R"({"name":"web","type":"vm"})"), f.actor);
   REQUIRE_FALSE(dup.ok());
   CHECK(dup.error().code == "NODE_EXISTS");
-  CHECK(f.nodes->create(f.input(R"({"name":"web","type":"container"})"), f.actor).ok());
+  // The name is the `node` label of the node's series: it names one node of any type.
+  CHECK(f.nodes->create(f.input(R"({"name":"web","type":"container"})"), f.actor).error().code ==
+        "NODE_EXISTS");
+  REQUIRE(f.nodes->create(f.input(R"({"name":"web-c","type":"container"})"), f.actor).ok());
 
   f.clock.advance_ms(1000);
   auto patch =
@@ -46,9 +49,9 @@ TEST_CASE("nodes: create, conflict per type, update with changed fields, delete"
   REQUIRE(u.ok());
   CHECK(u->address == "10.1.1.1");
   CHECK(u->updated_at == a->created_at + 1000);
-  // Renaming onto an existing name of the same type is a conflict too.
+  // Renaming onto an existing name is a conflict too.
   auto clash =
-      decode_node_input(nlohmann::json::parse(R"({"type":"container"})"), InputMode::patch).value();
+      decode_node_input(nlohmann::json::parse(R"({"name":"web-c"})"), InputMode::patch).value();
   CHECK(f.nodes->update(a->id, clash, f.actor).error().code == "NODE_EXISTS");
 
   REQUIRE(f.nodes->remove(a->id, f.actor).ok());

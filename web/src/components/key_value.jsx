@@ -2,6 +2,8 @@
 // entry, and always one blank row to add the next. The form holds the rows as [name, value]
 // pairs; toPairs and fromPairs convert from and to the API's object. The server's errors for
 // "<field>.<name>" land on that entry's row, the others under the field.
+import { HelpText } from '../ui.jsx';
+
 export const toPairs = (obj) => Object.entries(obj || {}).map(([k, v]) => [k, String(v)]);
 
 // The pairs as an object. Blank rows are skipped, and so is an entry without a value (an empty
@@ -82,7 +84,11 @@ export function KeyValueField({ form, name, label, help, keyHint = 'key', valueH
           );
         })}
       </div>
-      {help && <p class="help">{help}</p>}
+      {help && (
+        <p class="help">
+          <HelpText text={help} />
+        </p>
+      )}
       {form.errors[name] && (
         <p class="field-error" id={whole.id + '-err'}>
           {form.errors[name]}

@@ -2,7 +2,7 @@
 // /api/v1/channel-kinds describe it): one field per option, its value as the form holds it and
 // back. The check editor keeps its options under "options.<name>", the channel editor under
 // "config.<name>", which are also the field names of the server's 422 details.
-import { Field } from '../ui.jsx';
+import { Field, HelpText } from '../ui.jsx';
 import { KeyValueField, toPairs, fromPairs } from './key_value.jsx';
 
 // An option's value as the form holds it: text, a boolean for checkboxes, [name, value] pairs
@@ -61,9 +61,17 @@ function keptNote(spec, value) {
 
 function OptionField({ form, spec, prefix }) {
   const name = prefix + spec.name;
-  const label = spec.name + (spec.required ? ' (required)' : '');
+  const label = (spec.label || spec.name) + (spec.required ? ' (required)' : '');
   if (spec.type === 'string_map')
-    return <KeyValueField form={form} name={name} label={label} help={spec.help + keptNote(spec, form.values[name])} />;
+    return (
+      <KeyValueField
+        form={form}
+        name={name}
+        label={label}
+        keyHint="name"
+        help={spec.help + keptNote(spec, form.values[name])}
+      />
+    );
   const b = form.bind(name);
   const dflt = spec.default === null || spec.default === undefined ? '' : toForm(spec, spec.default);
   const range = spec.min !== undefined ? ` (${spec.min}–${spec.max})` : '';
@@ -78,9 +86,11 @@ function OptionField({ form, spec, prefix }) {
             checked={form.values[name] === undefined || form.values[name] === '' ? !!spec.default : !!form.values[name]}
             value={undefined}
           />{' '}
-          {spec.name}
+          {spec.label || spec.name}
         </label>
-        <p class="help">{spec.help}</p>
+        <p class="help">
+          <HelpText text={spec.help} />
+        </p>
       </div>
     );
   }
