@@ -108,6 +108,13 @@ export function useForm(initial) {
   return { values, set, setValues, errors, setErrors, alert, setAlert, busy, submit, bind, field };
 }
 
+// A conflict the server names without a field (NODE_EXISTS, …) placed at the field it is about,
+// for useForm; returns the error to throw on.
+export function conflictAt(err, code, field) {
+  if (err.code === code && !err.fields?.length) err.fields = [{ field, message: err.message }];
+  return err;
+}
+
 export function Field({ form, name, label, help, children, class: cls }) {
   const id = 'f-' + name.replace(/\W/g, '-');
   return (
