@@ -6,7 +6,7 @@ import { describe, it, beforeAll, afterAll, beforeEach, afterEach } from 'vitest
 import assert from 'node:assert/strict';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
-import { route, reset, calls, sockets, until } from './fake_server.js';
+import { route, reset, calls, sockets, until, startLive } from './fake_server.js';
 import { start, stop } from '../../web/src/live.js';
 import { useForm, Field } from '../../web/src/ui.jsx';
 import { Session, CanWrite, can } from '../../web/src/session.jsx';
@@ -35,15 +35,7 @@ const event = (kind) =>
     }),
   );
 
-beforeAll(async () => {
-  route('GET', '/api/v1/events', [{ id: 10 }]);
-  route('GET', '/api/v1/nodes', []);
-  route('GET', '/api/v1/alerts', []);
-  start();
-  await until(() => sockets.length === 1, 'the socket');
-  await new Promise((r) => setTimeout(r, 5));
-  await sockets[0].receive({ type: 'subscribed', topics: ['events'] });
-});
+beforeAll(() => startLive(start));
 afterAll(() => stop());
 beforeEach(() => {
   reset();

@@ -43,7 +43,7 @@ describe('users', () => {
     assert.equal(button('Delete', root.querySelector('[data-user="root"]')), undefined);
     assert.deepEqual(
       [...root.querySelectorAll('.tabs a')].map((a) => a.textContent),
-      ['Users', 'Password', 'API tokens', 'Configuration', 'Audit log'],
+      ['Users', 'Password', 'API tokens', 'Configuration', 'SNMP trap users', 'Audit log'],
     );
     await act(() => input('#f-name', 'grafana'));
     await act(() => {
@@ -171,7 +171,7 @@ describe('tokens', () => {
     await until(() => root.querySelector('[data-token="1"]'), 'the list');
     assert.deepEqual(
       [...root.querySelectorAll('.tabs a')].map((a) => a.textContent),
-      ['Password', 'API tokens', 'Configuration'],
+      ['Password', 'API tokens', 'Configuration', 'SNMP trap users'],
     );
     assert.equal(root.querySelector('#f-user'), null); // only admins make tokens for others
     await act(() => input('#f-name', 'ci'));

@@ -26,6 +26,9 @@ import { Users, Tokens, Audit, Password } from './pages/settings.jsx';
 import { Configuration } from './pages/configuration.jsx';
 import { AddHost } from './pages/hosts.jsx';
 import { WelcomeAlerts } from './pages/welcome.jsx';
+import { NodeEditor } from './pages/node_editor.jsx';
+import { Discover } from './pages/discover.jsx';
+import { TrapUsers } from './pages/trap_users.jsx';
 
 // Theme: follows the system until toggled; the choice is kept in localStorage.
 const darkQuery = matchMedia('(prefers-color-scheme: dark)');
@@ -80,7 +83,7 @@ function FiringCount() {
 
 // The section a path belongs to, for the navigation's aria-current.
 const SECTIONS = {
-  '/': ['/nodes'],
+  '/': ['/nodes', '/discover'],
   '/alerts': ['/silences', '/maintenance', '/inhibit-rules', '/channels'],
 };
 const current = (href, path) =>
@@ -141,7 +144,9 @@ function Routes({ path, query }) {
   let p;
   const admin = useCan('admin');
   if (path === '/' || path === '/nodes') return <Overview query={query} />;
+  if ((p = match('/nodes/:id/edit', path))) return <NodeEditor id={+p.id} />;
   if ((p = match('/nodes/:id', path))) return <NodePage id={+p.id} />;
+  if (path === '/discover') return <Discover />;
   if (path === '/checks/new') return <CheckEditor nodeId={query.get('node')} />;
   if (path === '/checks') return <Checks query={query} />;
   if ((p = match('/checks/:id/edit', path))) return <CheckEditor id={+p.id} />;
@@ -155,6 +160,7 @@ function Routes({ path, query }) {
   if (path === '/settings/tokens') return <Tokens />;
   if (path === '/settings/password') return <Password />;
   if (path === '/settings/configuration') return <Configuration />;
+  if (path === '/settings/trap-users') return <TrapUsers />;
   if (path === '/settings/audit' && admin) return <Audit query={query} />;
   if (path === '/alerts') return <Alerts query={query} />;
   if (path === '/silences') return <Silences query={query} />;

@@ -114,6 +114,13 @@ export function HelpText({ text }) {
   return text.split('`').map((part, i) => (i % 2 ? <code>{part}</code> : part));
 }
 
+// A conflict the server names without a field (NODE_EXISTS, …) placed at the field it is about,
+// for useForm; returns the error to throw on.
+export function conflictAt(err, code, field) {
+  if (err.code === code && !err.fields?.length) err.fields = [{ field, message: err.message }];
+  return err;
+}
+
 export function Field({ form, name, label, help, children, class: cls }) {
   const id = 'f-' + name.replace(/\W/g, '-');
   return (

@@ -432,6 +432,9 @@ export function NodePage({ id }) {
         <Badge status={node.status} />
         <span class="spacer" />
         <CanWrite>
+          <a class="button" href={`/nodes/${id}/edit`}>
+            Edit
+          </a>
           <button type="button" class="danger" onClick={remove}>
             Delete node
           </button>

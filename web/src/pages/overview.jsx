@@ -2,14 +2,14 @@
 // a virtualised list (thousands of nodes), the add-node form, and the kiosk view (?kiosk=1).
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { CanWrite } from '../session.jsx';
-import { KeyValueField, fromPairs } from '../components/key_value.jsx';
 import { post } from '../api.js';
 import { setQueryParam } from '../router.js';
 import { useLive, nodesByName, compareText, firingAlerts } from '../live.js';
 import { VirtualList } from '../components/virtual_list.jsx';
-import { Badge, Time, STATUSES, cap, useForm, Field, FormAlert, StateCounts, SearchField } from '../ui.jsx';
+import { Badge, Time, STATUSES, cap, useForm, Field, FormAlert, StateCounts, SearchField, conflictAt } from '../ui.jsx';
 import { useChoices } from '../fields.js';
 import { Heartbeat, useAvailability, percent, ms } from '../components/heartbeat.jsx';
+import { NodeFields, nodeLabels } from './node_editor.jsx';
 
 const ROW_HEIGHT = 56;
 const RANK = { down: 0, degraded: 1, unknown: 2, up: 3 };
@@ -87,16 +87,10 @@ export function parseLatLon(s) {
 
 function AddNode() {
   const form = useForm({ name: '', type: 'vm', address: '', labels: [], location: '' });
-  const types = useChoices('nodes', 'type');
   const [done, setDone] = useState('');
   const work = async (v) => {
     const fields = [];
-    let labels = {};
-    try {
-      labels = fromPairs(v.labels, 'labels');
-    } catch (err) {
-      fields.push(...err.fields);
-    }
+    const labels = nodeLabels(v, fields);
     if (!v.name.trim()) fields.push({ field: 'name', message: 'Required.' });
     const location = parseLatLon(v.location);
     if (location === null)
@@ -113,8 +107,7 @@ function AddNode() {
       form.setValues({ name: '', type: v.type, address: '', labels: [], location: '' });
       setDone(`Node ${r.data.name} added.`);
     } catch (err) {
-      if (err.code === 'NODE_EXISTS' && !err.fields.length) err.fields = [{ field: 'name', message: err.message }];
-      throw err;
+      throw conflictAt(err, 'NODE_EXISTS', 'name');
     }
   };
   return (
@@ -129,25 +122,7 @@ function AddNode() {
       >
         <FormAlert form={form} />
         <div class="grid">
-          <Field form={form} name="name" label="Name">
-            <input {...form.bind('name')} autocomplete="off" spellcheck={false} required />
-          </Field>
-          <Field form={form} name="type" label="Type">
-            <select {...form.bind('type')}>
-              {types.map((t) => (
-                <option value={t}>{t}</option>
-              ))}
-            </select>
-          </Field>
-          <Field form={form} name="address" label="Address">
-            <input
-              {...form.bind('address')}
-              placeholder="10.0.0.5 or host.example"
-              autocomplete="off"
-              spellcheck={false}
-            />
-          </Field>
-          <KeyValueField form={form} name="labels" label="Labels" />
+          <NodeFields form={form} />
           <Field form={form} name="location" label="Location (latitude, longitude)">
             <input {...form.bind('location')} placeholder="52.37, 4.89" autocomplete="off" inputMode="decimal" />
           </Field>
@@ -312,6 +287,9 @@ export function Overview({ query }) {
         </a>
       </CanWrite>
       <CanWrite>
+        <a class="button" href="/discover" id="discover">
+          Discover an SNMP device
+        </a>
         <AddNode />
       </CanWrite>
       <StateCounts states={STATUSES} counts={counts} chosen={status} param="status" label="Filter by status" />

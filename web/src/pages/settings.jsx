@@ -23,12 +23,14 @@ export function SettingsNav({ here, admin }) {
         ['/settings/password', 'Password'],
         ['/settings/tokens', 'API tokens'],
         ['/settings/configuration', 'Configuration'],
+        ['/settings/trap-users', 'SNMP trap users'],
         ['/settings/audit', 'Audit log'],
       ]
     : [
         ['/settings/password', 'Password'],
         ['/settings/tokens', 'API tokens'],
         ['/settings/configuration', 'Configuration'],
+        ['/settings/trap-users', 'SNMP trap users'],
       ];
   return (
     <nav class="seg tabs" aria-label="Settings">
