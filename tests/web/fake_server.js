@@ -100,3 +100,14 @@ export async function until(check, what = 'the condition', timeout_ms = 3000) {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+// Starts the live link (`start` from live.js) on the fake socket, answers its subscription, and
+// returns an empty element of the document to render pages into.
+export async function startLive(start) {
+  start();
+  await until(() => sockets.length === 1, 'the socket');
+  await new Promise((r) => setTimeout(r, 5));
+  await sockets[0].receive({ type: 'subscribed', topics: ['events'] });
+  document.body.innerHTML = '<div id="root"></div>';
+  return document.getElementById('root');
+}

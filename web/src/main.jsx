@@ -26,6 +26,7 @@ import { Users, Tokens, Audit, Password } from './pages/settings.jsx';
 import { Configuration } from './pages/configuration.jsx';
 import { AddHost } from './pages/hosts.jsx';
 import { WelcomeAlerts } from './pages/welcome.jsx';
+import { Explore } from './pages/explore.jsx';
 
 // Theme: follows the system until toggled; the choice is kept in localStorage.
 const darkQuery = matchMedia('(prefers-color-scheme: dark)');
@@ -92,6 +93,7 @@ function Header({ session, theme, onLogout, path }) {
     ['/checks', 'Checks'],
     ['/alerts', 'Alerts'],
     ['/map', 'Map'],
+    ['/explore', 'Explore'],
     ['/events', 'Events'],
     ['/settings', 'Settings'],
   ];
@@ -150,6 +152,7 @@ function Routes({ path, query }) {
   if (path === '/welcome/alerts') return <WelcomeAlerts />;
   if (path === '/events') return <Events />;
   if (path === '/map') return <MapPage />;
+  if (path === '/explore') return <Explore query={query} />;
   if (path === '/settings') return admin ? <Users /> : <Tokens />;
   if (path === '/settings/users' && admin) return <Users />;
   if (path === '/settings/tokens') return <Tokens />;
