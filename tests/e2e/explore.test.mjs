@@ -87,6 +87,10 @@ async function flow(name, viewport) {
     await metrics.locator('.series-list li', { hasText: 'iot_temperature{node="sensor-1", room="lab"}' }).waitFor();
     await humidity.getByRole('button', { name: 'Draw' }).click();
     await humidity.locator('.plot').waitFor();
+    // A series pushed while the page is open is listed without a reload: the section watches
+    // the node's pushed series over the WebSocket.
+    await push('iot_battery_volts{node="sensor-1"} 3.1\n');
+    await metrics.locator('.series-list li', { hasText: 'iot_battery_volts{node="sensor-1"}' }).waitFor();
     await noHScroll('the node page');
     await shot('3-node');
     assert.equal((await api('GET', `/api/v1/nodes/${node.id}/pins`)).data.length, 1);

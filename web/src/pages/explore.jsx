@@ -292,8 +292,12 @@ export function QueryInput({ value, onInput, onRun }) {
   );
 }
 
-// The nodes a series' `node` label names (several types may share a name).
-const nodesNamed = (name) => (name === undefined ? [] : nodesByName().filter((n) => n.name === name));
+// The nodes by name (several types may share one), in order.
+function nodesNamed() {
+  const out = new Map();
+  for (const n of nodesByName()) out.set(n.name, [...(out.get(n.name) || []), n]);
+  return out;
+}
 
 // The instant value of the query: a row per series (labels, value), each that names a node
 // pinnable to it: a stored series (it has a metric name) as its own selector, the only row as
@@ -309,6 +313,7 @@ function Result({ query, result }) {
     );
   const rows = result.result;
   if (!rows.length) return <p class="muted">No series now.</p>;
+  const named = nodesNamed();
   const shown = rows.slice(0, 500);
   return (
     <>
@@ -328,7 +333,7 @@ function Result({ query, result }) {
         <tbody>
           {shown.map((r, i) => {
             const name = seriesName(r.metric);
-            const nodes = nodesNamed(r.metric.node);
+            const nodes = named.get(r.metric.node) || [];
             const pinnable = nodes.length > 0 && (rows.length === 1 || r.metric.__name__);
             return (
               <>
@@ -399,7 +404,7 @@ export function Explore({ query }) {
   }, [q, runs]);
   const theme = document.documentElement.dataset.theme;
   const firstNode = now?.result?.result?.[0]?.metric?.node;
-  const pinNodes = [...nodesNamed(firstNode), ...nodesByName().filter((n) => n.name !== firstNode)];
+  const pinNodes = [...(nodesNamed().get(firstNode) || []), ...nodesByName().filter((n) => n.name !== firstNode)];
   return (
     <section aria-labelledby="explore-title" class="explore">
       <div class="head">
