@@ -212,7 +212,7 @@ class ServerBackups(unittest.TestCase):
         # The database as the release before the newest migration left it.
         db = sqlite3.connect(os.path.join(data, "telltale.db"))
         latest = db.execute("PRAGMA user_version").fetchone()[0]
-        db.execute("DROP INDEX events_subject")
+        db.execute("DROP TABLE node_pins")  # migration 21, the newest
         db.execute(f"PRAGMA user_version = {latest - 1}")
         db.commit()
         db.close()
