@@ -15,6 +15,7 @@
 #include "events/log.h"
 #include "fleet/fleet.h"
 #include "http/router.h"
+#include "inventory/pins.h"
 #include "inventory/service.h"
 #include "notify/service.h"
 #include "snmp/discovery.h"
@@ -43,6 +44,7 @@ using Catalog = std::map<std::string, Stored>;
 struct Services {
   auth::AuthService& auth;
   inventory::NodeService& nodes;
+  inventory::PinService& pins;
   events::History& events;
   checks::CheckService& checks;
   alerts::AlertService& alerts;

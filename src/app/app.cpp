@@ -381,6 +381,7 @@ int serve(const ServeOptions& opt) {
     loop.post([&revoker, r] { revoker.revoke(r); });
   });
   inventory::NodeService nodes(writer, readers, bus, SystemClock::instance());
+  inventory::PinService pins(writer, readers, bus, SystemClock::instance());
   // Agents: registration over HTTP; batches over the ingest socket, answered after their commit.
   fleet::FleetService fleet(writer, readers, bus, auth, SystemClock::instance());
   // An agent's socket ends with its credential: a new registration of its host, or the node's
@@ -549,6 +550,7 @@ int serve(const ServeOptions& opt) {
   events::Log apply_log(writer, &bus, SystemClock::instance());
   api::Services services{auth,
                          nodes,
+                         pins,
                          history,
                          check_service,
                          alert_service,

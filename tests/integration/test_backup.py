@@ -26,6 +26,8 @@ def cli(*args):
 UNDO_NEWEST_MIGRATION = {
     19: "DROP INDEX events_subject",
     20: "DROP INDEX nodes_name",
+    21: "DROP TABLE node_pins",
+    22: "DROP TABLE kiosk_links",
 }
 
 

@@ -34,6 +34,9 @@ suite('event kinds', () => {
       'Maintenance window created: Patch Tuesday',
     );
     assert.equal(describe({ kind: 'agent.buffer_dropped', subject: '4', data: {} }), 'Agent dropped buffered data: 4');
+    const pin = { title: 'Lab', query: 'iot_temperature{room="lab"}' };
+    assert.equal(describe({ kind: 'node_pin.created', data: { pin } }), 'Pinned “Lab”: iot_temperature{room="lab"}');
+    assert.equal(describe({ kind: 'node_pin.deleted', data: { pin } }), 'Unpinned “Lab”');
   });
   it('are searched as the server searches: any case, dots and underscores as spaces', () => {
     assert.ok(eventMatches(trap, 'SNMP trap'));

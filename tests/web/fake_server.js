@@ -102,13 +102,16 @@ export async function until(check, what = 'the condition', timeout_ms = 3000) {
 }
 
 // Starts the app's live link (`start` of web/src/live.js) on the fake socket, subscribed to the
-// events, the lists it reads first answered empty: for pages that listen to events.
-export async function startLive(start) {
-  route('GET', '/api/v1/events', [{ id: 10 }]);
-  route('GET', '/api/v1/nodes', []);
-  route('GET', '/api/v1/alerts', []);
+// events, the lists it reads first answered as given (empty by default: for pages that listen to
+// events), and returns an empty element of the document to render pages into.
+export async function startLive(start, { events = [{ id: 10 }], nodes = [], alerts = [] } = {}) {
+  route('GET', '/api/v1/events', events);
+  route('GET', '/api/v1/nodes', nodes);
+  route('GET', '/api/v1/alerts', alerts);
   start();
   await until(() => sockets.length === 1, 'the socket');
   await new Promise((r) => setTimeout(r, 5));
   await sockets[0].receive({ type: 'subscribed', topics: ['events'] });
+  document.body.innerHTML = '<div id="root"></div>';
+  return document.getElementById('root');
 }

@@ -62,6 +62,7 @@ beforeAll(async () => {
   route('GET', '/api/v1/alerts', []);
   route('GET', '/api/v1/checks', []);
   route('GET', '/api/v1/check-kinds', []);
+  route('GET', '/api/v1/nodes/1/pins', []);
   // The newest route that matches wins: query_range after query, whose prefix it shares.
   route('GET', '/prometheus/api/v1/query', instant);
   route('GET', '/prometheus/api/v1/query_range', {

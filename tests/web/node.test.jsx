@@ -46,6 +46,7 @@ beforeAll(async () => {
   route('GET', '/api/v1/nodes', [node]);
   route('GET', '/api/v1/alerts', []);
   route('GET', '/api/v1/checks', [check()]);
+  route('GET', '/api/v1/nodes/1/pins', []);
   start();
   await until(() => sockets.length === 1, 'the socket');
   await new Promise((r) => setTimeout(r, 5));

@@ -29,6 +29,7 @@ import { WelcomeAlerts } from './pages/welcome.jsx';
 import { NodeEditor } from './pages/node_editor.jsx';
 import { Discover } from './pages/discover.jsx';
 import { TrapUsers } from './pages/trap_users.jsx';
+import { Explore } from './pages/explore.jsx';
 
 // Theme: follows the system until toggled; the choice is kept in localStorage.
 const darkQuery = matchMedia('(prefers-color-scheme: dark)');
@@ -95,6 +96,7 @@ function Header({ session, theme, onLogout, path }) {
     ['/checks', 'Checks'],
     ['/alerts', 'Alerts'],
     ['/map', 'Map'],
+    ['/explore', 'Explore'],
     ['/events', 'Events'],
     ['/settings', 'Settings'],
   ];
@@ -155,6 +157,7 @@ function Routes({ path, query }) {
   if (path === '/welcome/alerts') return <WelcomeAlerts />;
   if (path === '/events') return <Events />;
   if (path === '/map') return <MapPage />;
+  if (path === '/explore') return <Explore query={query} />;
   if (path === '/settings') return admin ? <Users /> : <Tokens />;
   if (path === '/settings/users' && admin) return <Users />;
   if (path === '/settings/tokens') return <Tokens />;

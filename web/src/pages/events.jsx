@@ -45,6 +45,10 @@ export function describe(e) {
       if (d.changed?.length === 1 && d.changed[0] === 'status')
         return `Node ${d.node?.name} is ${d.node?.status} (was ${d.before?.status})`;
       return `Node ${d.node?.name} updated: ${(d.changed || []).join(', ')}`;
+    case 'node_pin.created':
+      return `Pinned “${d.pin?.title}”: ${d.pin?.query}`;
+    case 'node_pin.deleted':
+      return `Unpinned “${d.pin?.title}”`;
     case 'check.created':
       return `Check ${d.check?.name} created`;
     case 'check.deleted':

@@ -13,6 +13,7 @@ import { ActiveAlerts } from './alerts.jsx';
 import { checkKinds } from '../kinds.js';
 import { HostSection, isAgentHost, formatFact } from './host.jsx';
 import { ms } from '../components/heartbeat.jsx';
+import { NodeMetrics } from '../components/node_metrics.jsx';
 
 export const RANGES = [
   ['1h', 3600e3],
@@ -518,6 +519,7 @@ export function NodePage({ id }) {
       </section>
       {isAgentHost(node) && <HostSection node={node} />}
       {checks.items && kinds && <Charts node={node} checks={checks.items} kinds={kinds} />}
+      <NodeMetrics node={node} />
       <section aria-labelledby="events-title">
         <h2 id="events-title">Events</h2>
         <ListView list={events} empty="No events for this node yet." more="Older events">
