@@ -20,13 +20,12 @@ void node_query(const http::Context& ctx, inventory::NodeQuery& q, std::vector<F
 
 void register_nodes(http::Router& r, Services& s) {
   auto& nodes = s.nodes;
-  add_resource_routes(
-      r,
-      input_resource<inventory::Node>(
-          "/api/v1/nodes", "NODE_NOT_FOUND",
-          [](const inventory::Node& n) { return inventory::to_json(n); },
-          list_by<inventory::Node>(nodes, node_query), nodes, inventory::decode_node_input),
-      s.catalog);
+  auto resource = input_resource<inventory::Node>(
+      "/api/v1/nodes", "NODE_NOT_FOUND",
+      [](const inventory::Node& n) { return inventory::to_json(n); },
+      list_by<inventory::Node>(nodes, node_query), nodes, inventory::decode_node_input);
+  resource.list_access = http::Access::kiosk;  // the wall screen's nodes
+  add_resource_routes(r, std::move(resource), s.catalog);
 }
 
 }  // namespace tt::api

@@ -43,7 +43,7 @@ describe('users', () => {
     assert.equal(button('Delete', root.querySelector('[data-user="root"]')), undefined);
     assert.deepEqual(
       [...root.querySelectorAll('.tabs a')].map((a) => a.textContent),
-      ['Users', 'Password', 'API tokens', 'Configuration', 'Audit log'],
+      ['Users', 'Password', 'API tokens', 'Wall screens', 'Configuration', 'Audit log'],
     );
     await act(() => input('#f-name', 'grafana'));
     await act(() => {
