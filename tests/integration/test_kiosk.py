@@ -158,5 +158,25 @@ class KioskTest(ServerTestCase):
                 self.assertNotIn(secret, data)
 
 
+class KioskBasePathTest(ServerTestCase):
+    """Under `--base-path`, the wall screen's page and its reads live under the prefix."""
+
+    server_args = ("--base-path", "/tt")
+
+    def test_link_under_the_base_path(self):
+        s = self.server
+        admin = s.admin_token()
+        r = s.request("POST", "/tt/api/v1/kiosk-links", {"name": "wall"}, token=admin)
+        self.assertStatus(r, 201)
+        token = r.json["data"]["token"]
+        page = s.request("GET", "/tt/?kiosk=" + token)
+        self.assertStatus(page, 200)
+        self.assertIn(b'name="telltale-base" content="/tt"', page.body)
+        r = s.request("GET", "/tt/api/v1/nodes", headers={"Authorization": "Kiosk " + token})
+        self.assertStatus(r, 200)
+        r = s.request("GET", "/tt/api/v1/users", headers={"Authorization": "Kiosk " + token})
+        self.assertStatus(r, 403, "KIOSK_FORBIDDEN")
+
+
 if __name__ == "__main__":
     unittest.main()
