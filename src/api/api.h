@@ -106,6 +106,7 @@ Result<bool> flag_query(const http::Context& ctx, const char* name);
 void register_health(http::Router& r, Services& s);
 void register_auth(http::Router& r, Services& s);
 void register_users(http::Router& r, Services& s);
+void register_kiosk_links(http::Router& r, Services& s);
 void register_nodes(http::Router& r, Services& s);
 void register_events(http::Router& r, Services& s);
 void register_checks(http::Router& r, Services& s);
@@ -126,6 +127,7 @@ inline void register_all(http::Router& r, Services& s) {
   register_health(r, s);
   register_auth(r, s);
   register_users(r, s);
+  register_kiosk_links(r, s);
   register_nodes(r, s);
   register_events(r, s);
   register_checks(r, s);

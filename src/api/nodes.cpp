@@ -51,13 +51,12 @@ void register_pins(http::Router& r, inventory::PinService& pins) {
 
 void register_nodes(http::Router& r, Services& s) {
   auto& nodes = s.nodes;
-  add_resource_routes(
-      r,
-      input_resource<inventory::Node>(
-          "/api/v1/nodes", "NODE_NOT_FOUND",
-          [](const inventory::Node& n) { return inventory::to_json(n); },
-          list_by<inventory::Node>(nodes, node_query), nodes, inventory::decode_node_input),
-      s.catalog);
+  auto resource = input_resource<inventory::Node>(
+      "/api/v1/nodes", "NODE_NOT_FOUND",
+      [](const inventory::Node& n) { return inventory::to_json(n); },
+      list_by<inventory::Node>(nodes, node_query), nodes, inventory::decode_node_input);
+  resource.list_access = http::Access::kiosk;  // the wall screen's nodes
+  add_resource_routes(r, std::move(resource), s.catalog);
   register_pins(r, s.pins);
 }
 

@@ -28,6 +28,7 @@ struct Resource {
   std::function<Result<T>(std::int64_t id, const nlohmann::json& body, const Actor&)>
       update;  // empty: no PATCH
   std::function<Result<void>(std::int64_t id, const Actor&)> remove;
+  http::Access list_access = http::Access::read;  // kiosk: the wall screen reads the list too
 };
 
 // A list route's handler: `read` takes the query parameters (see list_query), `svc.list` runs
@@ -137,7 +138,7 @@ void add_resource_routes(http::Router& r, Resource<T> spec, Catalog& catalog) {
     };
   stored.remove = res->remove;
   const std::string item = res->path + "/{id}";
-  r.add({"GET", res->path, http::Access::read,
+  r.add({"GET", res->path, res->list_access,
          [res](http::Context& ctx) { reply_page(ctx, res->list(ctx), res->to_json); }});
   r.add({"POST", res->path, http::Access::operate, [res](http::Context& ctx) {
            auto body = ctx.json_body();

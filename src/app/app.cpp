@@ -542,7 +542,8 @@ int serve(const ServeOptions& opt) {
 
   http::Authenticator authenticator{
       [&auth](const std::string& cookie) { return auth.authenticate_session(cookie); },
-      [&auth](const std::string& bearer) { return auth.authenticate_token(bearer); }};
+      [&auth](const std::string& bearer) { return auth.authenticate_token(bearer); },
+      [&auth](const std::string& kiosk) { return auth.authenticate_kiosk(kiosk); }};
   http::Router router(authenticator, {opt.api_rate_per_s, opt.api_rate_per_s * 2,
                                       trusted_proxies.value(), static_cast<bool>(*tls)});
   int schema = db::latest_schema_version();
@@ -622,7 +623,8 @@ int serve(const ServeOptions& opt) {
       info = std::move(pusher.value());
     } else {
       auto who = http::authenticate(authenticator, header("Authorization"), header("Cookie"));
-      if (!who.ok()) return reject(401, who.error());
+      // 401, or 403 for a kiosk link: the wall screen polls, it opens no socket.
+      if (!who.ok()) return reject(http::status_for(who.error().kind), who.error());
       // A browser sends the cookie from any page; only our own pages may use it for a socket.
       if (who->via == auth::Principal::Via::session && !same_origin(up, client))
         return reject(403, Error::make(ErrorKind::forbidden, "ORIGIN_REJECTED",

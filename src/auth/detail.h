@@ -10,6 +10,7 @@
 #include "auth/password.h"
 #include "auth/service.h"
 #include "core/page.h"
+#include "core/random.h"
 
 namespace tt::auth::detail {
 
@@ -45,6 +46,27 @@ inline std::string session_id(const Sha256& token_hash) {
     out += kHex[token_hash[i] & 0xF];
   }
   return out;
+}
+
+// A new bearer secret: `prefix` (which says what it is: "tt_", "ttk_") and 32 random bytes from
+// the OS's CSPRNG (getrandom), base64url. Only its sha256() is stored.
+inline std::string new_secret(std::string_view prefix) {
+  return std::string(prefix) + random_token(32);
+}
+// Whether `text` can be a secret new_secret(prefix) made: worth hashing and looking up. The
+// lookup is by the hash's equality in SQL, so a guess learns nothing from the time it takes.
+inline bool may_be_secret(std::string_view text, std::string_view prefix) {
+  constexpr std::size_t kMaxSecretChars = 128;
+  return text.size() <= kMaxSecretChars && text.starts_with(prefix);
+}
+
+// A credential's label (an API token's, a kiosk link's name): 1 to 100 bytes, no control
+// characters. `field` names it in the error.
+inline Result<void> validate_label(const std::string& label, const char* field) {
+  if (label.empty() || label.size() > 100) return field_error(field, "must be 1 to 100 bytes long");
+  for (unsigned char c : label)
+    if (c < 0x20 || c == 0x7f) return field_error(field, "must not contain control characters");
+  return ok();
 }
 
 inline constexpr const char* kUserColumns = "id, name, role, created_at, updated_at";

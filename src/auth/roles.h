@@ -23,14 +23,16 @@ enum class Permission {
 // viewer: read; operator and api: read + operate; admin: everything.
 bool allows(Role role, Permission permission);
 
-// The caller of a request, as established by a session cookie, an API token or the local CLI.
+// The caller of a request, as established by a session cookie, an API token, a kiosk link or the
+// local CLI. A kiosk principal is no user (user_id 0, role viewer for display): the router lets
+// it reach only the routes marked http::Access::kiosk, whatever its role says.
 struct Principal {
   std::int64_t user_id = 0;
   std::string user;
   Role role = Role::viewer;
-  enum class Via { session, token, cli } via = Via::session;
+  enum class Via { session, token, cli, kiosk } via = Via::session;
   std::string csrf_token;     // session only
-  std::int64_t token_id = 0;  // token only
+  std::int64_t token_id = 0;  // token only; kiosk: the link's id
   std::string session_id;  // session only: names it (hex of part of the cookie's hash), not secret
   std::int64_t expires_at = 0;  // wall ms when the session or token ends; 0: never
 };

@@ -71,6 +71,18 @@ struct ApiToken {
   std::optional<TimeMs> revoked_at;
 };
 
+// A read-only link for a wall screen: whoever holds its token sees the kiosk view's data (the
+// nodes, their availability, the firing alerts) and nothing else (http::Access::kiosk).
+struct KioskLink {
+  std::int64_t id = 0;
+  std::string name;
+  std::string prefix;  // the token's first 12 characters ("ttk_" and 8 more), for lists
+  TimeMs created_at = 0;
+  std::string created_by;
+  std::optional<TimeMs> last_used_at;
+  std::optional<TimeMs> revoked_at;
+};
+
 struct NewSession {
   std::string cookie_token;  // 32 random bytes, base64url; only its SHA-256 is stored
   std::string csrf_token;
@@ -82,6 +94,11 @@ struct NewToken {
   std::int64_t id = 0;
   std::string token;  // "tt_" + 32 random bytes base64url; shown once, only its SHA-256 is stored
   ApiToken info;
+};
+
+struct NewKioskLink {
+  std::string token;  // "ttk_" + 32 random bytes base64url; shown once, only its SHA-256 is stored
+  KioskLink info;
 };
 
 struct AuditEntry {
@@ -188,6 +205,21 @@ class AuthService {
   // or expired. Records last_used_at (at most once a minute per token) in a lazy writer job.
   [[nodiscard]] Result<Principal> authenticate_token(const std::string& bearer);
 
+  // ---- kiosk links (auth/kiosk.cpp) ----
+  // validation VALIDATION_FAILED on name (1 to 100 bytes, no control characters).
+  [[nodiscard]] Result<NewKioskLink> create_kiosk_link(const std::string& name,
+                                                       const std::string& actor,
+                                                       const std::string& remote);
+  // Newest first, revoked ones included.
+  [[nodiscard]] Result<Page<KioskLink>> list_kiosk_links(PageRequest page);
+  // not_found KIOSK_LINK_NOT_FOUND; revoking a revoked link succeeds. The link stops working at
+  // once: every use reads its row.
+  [[nodiscard]] Result<void> revoke_kiosk_link(std::int64_t id, const std::string& actor,
+                                               const std::string& remote);
+  // `token` is the whole token ("ttk_..."). unauthenticated KIOSK_LINK_INVALID when unknown or
+  // revoked. A Principal::Via::kiosk named "kiosk:<link name>"; last_used_at as for API tokens.
+  [[nodiscard]] Result<Principal> authenticate_kiosk(const std::string& token);
+
   // ---- audit log ----
   // Inserts one row; call it inside the writer job that makes the change, so both commit
   // together. Throws SQLite::Exception like any statement in a writer job.
@@ -199,7 +231,11 @@ class AuthService {
 
  private:
   Error rate_limited(std::int64_t blocked_ms, const char* code) const;
-  void touch_token(std::int64_t token_id, std::optional<TimeMs> last_used_at);
+  // Last-use stamps of API tokens and kiosk links: at most once a minute per credential, in a
+  // lazy writer job (`table` is "api_tokens" or "kiosk_links"; `touched` its map below).
+  using Touched = std::unordered_map<std::int64_t, TimeMs>;  // id -> last recorded use
+  void touch(Touched& touched, const char* table, std::int64_t id,
+             std::optional<TimeMs> last_used_at);
   void revoked(const Revocation& r) const {
     if (m_on_revoked) m_on_revoked(r);
   }
@@ -235,8 +271,9 @@ class AuthService {
   std::map<Sha256, MemorySession> m_memory_sessions;
   std::function<void(const Revocation&)> m_on_revoked;
 
-  std::mutex m_touch_mutex;
-  std::unordered_map<std::int64_t, TimeMs> m_token_touched;  // token id -> last recorded use
+  std::mutex m_touch_mutex;  // guards both maps
+  Touched m_token_touched;
+  Touched m_kiosk_touched;
 };
 
 }  // namespace tt::auth

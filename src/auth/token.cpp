@@ -1,4 +1,6 @@
 // AuthService: API tokens for machines and scripts.
+#include <fmt/format.h>
+
 #include "auth/detail.h"
 #include "auth/service.h"
 #include "core/log.h"
@@ -12,10 +14,6 @@ namespace {
 
 constexpr std::string_view kTokenPrefix = "tt_";
 constexpr std::size_t kDisplayPrefixChars = 10;
-constexpr std::size_t kMaxTokenChars = 128;
-constexpr std::size_t kMaxLabelBytes = 100;
-constexpr std::int64_t kTouchIntervalMs = 60'000;
-constexpr std::size_t kMaxTouchEntries = 10'000;
 // A shorter-lived token is a mistake (a unit typed wrong), or one that dies before it is used.
 constexpr std::int64_t kMinTokenLifetimeMs = 60'000;
 
@@ -37,26 +35,17 @@ Error token_invalid() {
                      "the API token is unknown, revoked or expired");
 }
 
-Result<void> validate_label(const std::string& label) {
-  if (label.empty() || label.size() > kMaxLabelBytes)
-    return field_error("label", "must be 1 to 100 bytes long");
-  for (unsigned char c : label) {
-    if (c < 0x20 || c == 0x7f) return field_error("label", "must not contain control characters");
-  }
-  return ok();
-}
-
 }  // namespace
 
 Result<NewToken> AuthService::create_token(const std::string& user_name, const std::string& label,
                                            std::int64_t expires_in_ms, const std::string& actor,
                                            const std::string& remote) {
-  TT_TRY(validate_label(label));
+  TT_TRY(detail::validate_label(label, "label"));
   if (expires_in_ms < 0) return field_error("expires_in_ms", "must be 0 (never) or positive");
   if (expires_in_ms > 0 && expires_in_ms < kMinTokenLifetimeMs)
     return field_error("expires_in", "must be at least 1m (or left out: the token never expires)");
   NewToken out;
-  out.token = std::string(kTokenPrefix) + random_token(32);
+  out.token = detail::new_secret(kTokenPrefix);
   const Sha256 hash = sha256(out.token);
   const TimeMs now = m_clock.now_ms();
   ApiToken& info = out.info;
@@ -123,7 +112,7 @@ Result<void> AuthService::revoke_token(std::int64_t id, const std::string& actor
 }
 
 Result<Principal> AuthService::authenticate_token(const std::string& bearer) {
-  if (bearer.size() > kMaxTokenChars || !bearer.starts_with(kTokenPrefix)) return token_invalid();
+  if (!detail::may_be_secret(bearer, kTokenPrefix)) return token_invalid();
   const Sha256 hash = sha256(bearer);
   const TimeMs now = m_clock.now_ms();
   std::optional<TimeMs> last_used;
@@ -146,26 +135,30 @@ Result<Principal> AuthService::authenticate_token(const std::string& bearer) {
     out.expires_at = expires_at.value_or(0);
     return out;
   });
-  if (p.ok()) touch_token(p->token_id, last_used);
+  if (p.ok()) touch(m_token_touched, "api_tokens", p->token_id, last_used);
   return p;
 }
 
-void AuthService::touch_token(std::int64_t token_id, std::optional<TimeMs> last_used_at) {
+void AuthService::touch(Touched& touched, const char* table, std::int64_t id,
+                        std::optional<TimeMs> last_used_at) {
+  constexpr std::int64_t kTouchIntervalMs = 60'000;
+  constexpr std::size_t kMaxTouchEntries = 10'000;
   const TimeMs now = m_clock.now_ms();
   if (last_used_at && now - *last_used_at < kTouchIntervalMs) return;
   {
     std::lock_guard lock(m_touch_mutex);
-    auto it = m_token_touched.find(token_id);
-    if (it != m_token_touched.end() && now - it->second < kTouchIntervalMs) return;
-    if (m_token_touched.size() >= kMaxTouchEntries) m_token_touched.clear();
-    m_token_touched[token_id] = now;
+    auto it = touched.find(id);
+    if (it != touched.end() && now - it->second < kTouchIntervalMs) return;
+    if (touched.size() >= kMaxTouchEntries) touched.clear();
+    touched[id] = now;
   }
   // Not waited for: a lost update only makes last_used_at a little stale.
   (void)m_writer.submit<void>(
-      [token_id, now](SQLite::Database& db) -> Result<void> {
-        SQLite::Statement upd(db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?");
+      [table, id, now](SQLite::Database& db) -> Result<void> {
+        SQLite::Statement upd(db,
+                              fmt::format("UPDATE {} SET last_used_at = ? WHERE id = ?", table));
         upd.bind(1, now);
-        upd.bind(2, token_id);
+        upd.bind(2, id);
         upd.exec();
         return ok();
       },

@@ -242,15 +242,43 @@ void Router::install(httplib::Server& server) {
       }));
 }
 
-std::optional<std::string> bearer_token(const std::string& authorization) {
-  if (authorization.size() <= 7 || ascii_lower(authorization.substr(0, 7)) != "bearer ")
+namespace {
+// The rest of an Authorization header after "<scheme> " (any case of the scheme).
+std::optional<std::string> scheme_token(const std::string& authorization, std::string_view scheme) {
+  const std::size_t n = scheme.size() + 1;
+  if (authorization.size() <= n || ascii_lower(authorization.substr(0, n - 1)) != scheme ||
+      authorization[n - 1] != ' ')
     return std::nullopt;
-  return authorization.substr(7);
+  return authorization.substr(n);
+}
+
+Error kiosk_forbidden() {
+  return Error::make(ErrorKind::forbidden, "KIOSK_FORBIDDEN",
+                     "a kiosk link reads only what the wall screen shows");
+}
+
+// Requests made with a kiosk link, by outcome: served (a kiosk route), refused (another route),
+// invalid (an unknown or revoked link).
+void count_kiosk(const char* outcome) {
+  static auto& family = metrics::registry().family("telltale_kiosk_requests_total",
+                                                   "Requests made with a kiosk link, by outcome.",
+                                                   metrics::Type::counter);
+  family.counter({{"outcome", outcome}}).inc();
+}
+}  // namespace
+
+std::optional<std::string> bearer_token(const std::string& authorization) {
+  return scheme_token(authorization, "bearer");
+}
+
+std::optional<std::string> kiosk_token(const std::string& authorization) {
+  return scheme_token(authorization, "kiosk");
 }
 
 Result<auth::Principal> authenticate(const Authenticator& auth, const std::string& authorization,
                                      const std::string& cookie_header) {
   if (!authorization.empty()) {
+    if (kiosk_token(authorization)) return kiosk_forbidden();
     auto token = bearer_token(authorization);
     if (!token)
       return Error::make(ErrorKind::unauthenticated, "TOKEN_INVALID",
@@ -263,32 +291,49 @@ Result<auth::Principal> authenticate(const Authenticator& auth, const std::strin
                      "sign in, or send an API token as 'Authorization: Bearer <token>'");
 }
 
+Result<auth::Principal> admit(const Authenticator& auth, Access access,
+                              const httplib::Request& req) {
+  const auto authorization = req.get_header_value("Authorization");
+  if (auto kiosk = kiosk_token(authorization)) {
+    auto who =
+        auth.kiosk
+            ? auth.kiosk(*kiosk)
+            : Result<auth::Principal>(Error::make(ErrorKind::unauthenticated, "KIOSK_LINK_INVALID",
+                                                  "this server takes no kiosk links"));
+    if (!who.ok()) {
+      count_kiosk("invalid");
+      return who;
+    }
+    if (access != Access::kiosk) {
+      count_kiosk("refused");
+      return kiosk_forbidden();
+    }
+    count_kiosk("served");
+    return who;
+  }
+  auto who = TT_TRY(authenticate(auth, authorization, req.get_header_value("Cookie")));
+  if (who.via == auth::Principal::Via::session && is_mutation(req.method) &&
+      !constant_time_equal(req.get_header_value("X-CSRF-Token"), who.csrf_token))
+    return Error::make(ErrorKind::forbidden, "CSRF_FAILED",
+                       "send the session's CSRF token in the X-CSRF-Token header");
+  std::optional<auth::Permission> need;
+  if (access == Access::read || access == Access::kiosk) need = auth::Permission::read;
+  if (access == Access::operate) need = auth::Permission::operate;
+  if (access == Access::admin) need = auth::Permission::admin;
+  if (need && !auth::allows(who.role, *need))
+    return Error::make(ErrorKind::forbidden, "FORBIDDEN",
+                       fmt::format("the role '{}' may not do this", auth::role_name(who.role)));
+  return who;
+}
+
 bool Router::authorize(Context& ctx, const Route& route) {
   if (route.access == Access::public_) return true;
-  const auto& req = ctx.req;
-  auto who =
-      authenticate(m_auth, req.get_header_value("Authorization"), req.get_header_value("Cookie"));
+  auto who = admit(m_auth, route.access, ctx.req);
   if (!who.ok()) {
     ctx.error(who.error());
     return false;
   }
-  ctx.principal = who.value();
-  if (ctx.principal->via == auth::Principal::Via::session && is_mutation(req.method) &&
-      !constant_time_equal(req.get_header_value("X-CSRF-Token"), ctx.principal->csrf_token)) {
-    ctx.error(Error::make(ErrorKind::forbidden, "CSRF_FAILED",
-                          "send the session's CSRF token in the X-CSRF-Token header"));
-    return false;
-  }
-  std::optional<auth::Permission> need;
-  if (route.access == Access::read) need = auth::Permission::read;
-  if (route.access == Access::operate) need = auth::Permission::operate;
-  if (route.access == Access::admin) need = auth::Permission::admin;
-  if (need && !auth::allows(ctx.principal->role, *need)) {
-    ctx.error(Error::make(
-        ErrorKind::forbidden, "FORBIDDEN",
-        fmt::format("the role '{}' may not do this", auth::role_name(ctx.principal->role))));
-    return false;
-  }
+  ctx.principal = std::move(who).value();
   return true;
 }
 

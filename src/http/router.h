@@ -74,6 +74,10 @@ enum class Access {
   read,           // auth::Permission::read
   operate,        // auth::Permission::operate
   admin,          // auth::Permission::admin
+  // auth::Permission::read, and open to kiosk links too: the few reads the wall screen makes.
+  // A kiosk link's request to any other route is refused (403 KIOSK_FORBIDDEN), so marking a
+  // route kiosk is the one way to show it to whoever holds a link.
+  kiosk,
 };
 
 struct Route {
@@ -85,10 +89,12 @@ struct Route {
   std::vector<std::string> content_types = {"application/json"};
 };
 
-// How the router authenticates: resolves a session cookie or a bearer token to a principal.
+// How the router authenticates: resolves a session cookie, a bearer token or a kiosk link's
+// token to a principal.
 struct Authenticator {
   std::function<Result<auth::Principal>(const std::string& cookie_token)> session;
   std::function<Result<auth::Principal>(const std::string& bearer)> token;
+  std::function<Result<auth::Principal>(const std::string& kiosk_token)> kiosk;  // null: none
 };
 
 constexpr const char* kSessionCookie = "tt_session";
@@ -97,11 +103,24 @@ constexpr const char* kSessionCookie = "tt_session";
 // header is something else.
 std::optional<std::string> bearer_token(const std::string& authorization);
 
+// The token of an "Authorization: Kiosk <token>" header (any case of "Kiosk"): a kiosk link's,
+// which only the router's kiosk routes take. nullopt when the header is something else.
+std::optional<std::string> kiosk_token(const std::string& authorization);
+
 // Who sent a request: the Bearer token of the Authorization header if there is one, else the
 // session cookie. UNAUTHENTICATED when neither is present. Used by every route and by the
-// WebSocket upgrade alike.
+// WebSocket upgrade and the body gate alike; a kiosk link's header is refused here
+// (403 KIOSK_FORBIDDEN): only Router::authorize takes it, for kiosk routes.
 Result<auth::Principal> authenticate(const Authenticator& auth, const std::string& authorization,
                                      const std::string& cookie_header);
+
+// Who may call a route declared with `access` (not public_): the principal, or the error to
+// answer: 401 for missing or bad credentials, 403 CSRF_FAILED for a session's mutation without
+// its CSRF token, 403 FORBIDDEN for a role below the route's, 403 KIOSK_FORBIDDEN for a kiosk
+// link on a route not marked Access::kiosk. Kiosk requests are counted in
+// telltale_kiosk_requests_total.
+Result<auth::Principal> admit(const Authenticator& auth, Access access,
+                              const httplib::Request& req);
 
 struct RouterOptions {
   double api_rate_per_s = 100;  // per client address; 0 disables

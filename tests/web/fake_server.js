@@ -49,7 +49,13 @@ const envelope = (data) =>
 globalThis.fetch = async (url, init = {}) => {
   const u = new URL(url, 'http://localhost/');
   const method = init.method || 'GET';
-  const req = { method, path: u.pathname, query: u.searchParams, body: init.body ? JSON.parse(init.body) : undefined };
+  const req = {
+    method,
+    path: u.pathname,
+    query: u.searchParams,
+    headers: init.headers || {},
+    body: init.body ? JSON.parse(init.body) : undefined,
+  };
   calls.push(req);
   const matches = (x) => x.method === method && (u.pathname + u.search).startsWith(x.prefix);
   const r = routes.find(matches) ?? defaults.find(matches);

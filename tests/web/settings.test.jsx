@@ -43,7 +43,7 @@ describe('users', () => {
     assert.equal(button('Delete', root.querySelector('[data-user="root"]')), undefined);
     assert.deepEqual(
       [...root.querySelectorAll('.tabs a')].map((a) => a.textContent),
-      ['Users', 'Password', 'API tokens', 'Configuration', 'SNMP trap users', 'Audit log'],
+      ['Users', 'Password', 'API tokens', 'Wall screens', 'Configuration', 'SNMP trap users', 'Audit log'],
     );
     await act(() => input('#f-name', 'grafana'));
     await act(() => {

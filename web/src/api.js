@@ -4,9 +4,15 @@
 import { withBase } from './base.js';
 
 let csrf = null;
+let kiosk = null;
 let onUnauthorized = () => {};
 export const setCsrf = (token) => {
   csrf = token;
+};
+// A kiosk link's token (the wall screen opened without a login): sent as
+// `Authorization: Kiosk <token>` on every request, which the server takes on its kiosk routes only.
+export const setKioskToken = (token) => {
+  kiosk = token;
 };
 // fn(notice) runs when the server no longer takes the session's credential: the app ends the
 // session and shows the login page, with `notice` (undefined: a 401 to a request).
@@ -20,6 +26,7 @@ const PUBLIC = ['/api/v1/auth/login', '/api/v1/setup', '/api/v1/auth/me'];
 
 export async function api(method, path, body) {
   const headers = {};
+  if (kiosk) headers.Authorization = `Kiosk ${kiosk}`;
   if (method !== 'GET') {
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (csrf) headers['X-CSRF-Token'] = csrf;
@@ -45,7 +52,7 @@ export async function api(method, path, body) {
     fields: e.details?.fields || [],
     retryAfter: res.headers.get('Retry-After'),
   };
-  if (res.status === 401 && !PUBLIC.includes(path.split('?')[0])) onUnauthorized();
+  if (res.status === 401 && !kiosk && !PUBLIC.includes(path.split('?')[0])) onUnauthorized();
   throw err;
 }
 

@@ -22,7 +22,7 @@ import { MapPage } from './pages/map.jsx';
 import { Channels, ChannelEditor } from './pages/channels.jsx';
 import { Maintenance } from './pages/maintenance.jsx';
 import { InhibitRules } from './pages/inhibit.jsx';
-import { Users, Tokens, Audit, Password } from './pages/settings.jsx';
+import { Users, Tokens, KioskLinks, Audit, Password } from './pages/settings.jsx';
 import { Configuration } from './pages/configuration.jsx';
 import { AddHost } from './pages/hosts.jsx';
 import { WelcomeAlerts } from './pages/welcome.jsx';
@@ -30,6 +30,7 @@ import { NodeEditor } from './pages/node_editor.jsx';
 import { Discover } from './pages/discover.jsx';
 import { TrapUsers } from './pages/trap_users.jsx';
 import { Explore } from './pages/explore.jsx';
+import { KioskLinkPage } from './pages/kiosk.jsx';
 
 // Theme: follows the system until toggled; the choice is kept in localStorage.
 const darkQuery = matchMedia('(prefers-color-scheme: dark)');
@@ -161,6 +162,7 @@ function Routes({ path, query }) {
   if (path === '/settings') return admin ? <Users /> : <Tokens />;
   if (path === '/settings/users' && admin) return <Users />;
   if (path === '/settings/tokens') return <Tokens />;
+  if (path === '/settings/kiosk' && admin) return <KioskLinks />;
   if (path === '/settings/password') return <Password />;
   if (path === '/settings/configuration') return <Configuration />;
   if (path === '/settings/trap-users') return <TrapUsers />;
@@ -273,4 +275,15 @@ function App() {
 prefixLinks();
 const root = document.getElementById('app');
 root.textContent = ''; // the static "Loading…" of index.html
-render(<App />, root);
+// A kiosk link (/?kiosk=ttk_…) is a wall screen without a login: no session, no live link.
+const kioskToken = new URLSearchParams(location.search).get('kiosk');
+render(
+  kioskToken?.startsWith('ttk_') ? (
+    <main id="main" class="kiosk">
+      <KioskLinkPage token={kioskToken} />
+    </main>
+  ) : (
+    <App />
+  ),
+  root,
+);

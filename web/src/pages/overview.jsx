@@ -1,14 +1,16 @@
 // Overview of every node: status counts, search, filters, grouping by type or a label,
-// a virtualised list (thousands of nodes), the add-node form, and the kiosk view (?kiosk=1).
+// a virtualised list (thousands of nodes), the add-node form, and the kiosk view (?kiosk=1,
+// pages/kiosk.jsx).
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { CanWrite } from '../session.jsx';
 import { post } from '../api.js';
 import { setQueryParam } from '../router.js';
 import { useLive, nodesByName, compareText, firingAlerts } from '../live.js';
 import { VirtualList } from '../components/virtual_list.jsx';
-import { Badge, Time, STATUSES, cap, useForm, Field, FormAlert, StateCounts, SearchField, conflictAt } from '../ui.jsx';
+import { Badge, Time, STATUSES, useForm, Field, FormAlert, StateCounts, SearchField, conflictAt } from '../ui.jsx';
 import { useChoices } from '../fields.js';
 import { Heartbeat, useAvailability, percent, ms } from '../components/heartbeat.jsx';
+import { KioskView } from './kiosk.jsx';
 import { NodeFields, nodeLabels } from './node_editor.jsx';
 
 const ROW_HEIGHT = 56;
@@ -173,48 +175,6 @@ function NodeRow({ node: n, avail: a, loaded }) {
   );
 }
 
-function Kiosk({ size, rows, counts }) {
-  const problems = rows.filter((r) => r.node && r.node.status !== 'up');
-  return (
-    <section class="kiosk-view" aria-labelledby="kiosk-title">
-      <h1 id="kiosk-title" class="visually-hidden">
-        Nodes
-      </h1>
-      <div class="kiosk-counts">
-        {STATUSES.map((s) => (
-          <div class={'kcount s-' + s}>
-            <span class="n">{counts[s]}</span>
-            <span>{cap(s)}</span>
-          </div>
-        ))}
-      </div>
-      {firingAlerts.size > 0 && (
-        <p class="kiosk-alerts">
-          {firingAlerts.size} {firingAlerts.size === 1 ? 'alert' : 'alerts'} firing
-        </p>
-      )}
-      {problems.length === 0 ? (
-        <p class="kiosk-ok">All {size} nodes are up.</p>
-      ) : (
-        <ul class="tiles">
-          {problems.slice(0, 400).map(({ node: n }) => (
-            <li class={'tile s-' + n.status}>
-              <strong>{n.name}</strong>
-              <span>{cap(n.status)}</span>
-              <small>
-                {Object.entries(n.labels || {})
-                  .map(([k, v]) => `${k}=${v}`)
-                  .join(' ')}
-              </small>
-            </li>
-          ))}
-          {problems.length > 400 && <li class="tile more">+{problems.length - 400} more</li>}
-        </ul>
-      )}
-    </section>
-  );
-}
-
 export function Overview({ query }) {
   const { nodes, loaded } = useLive();
   const q = query.get('q') || '';
@@ -242,7 +202,8 @@ export function Overview({ query }) {
     document.title = `Overview · Telltale`;
   }, []);
 
-  if (kiosk) return <Kiosk size={nodes.size} rows={rows} counts={counts} />;
+  if (kiosk)
+    return <KioskView size={nodes.size} rows={rows} counts={counts} firing={firingAlerts.size} avail={avail} />;
   const toggleGroup = (k) =>
     setCollapsed((c) => {
       const n = new Set(c);

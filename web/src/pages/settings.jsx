@@ -1,8 +1,9 @@
 // Settings: users (admins: roles, new passwords), one's own password, API tokens (one's own;
-// admins see and make anyone's), the configuration as a file (pages/configuration.jsx) and the
-// audit log (admins), one tab each.
+// admins see and make anyone's), wall screen links (admins), the configuration as a file
+// (pages/configuration.jsx) and the audit log (admins), one tab each.
 import { useState } from 'preact/hooks';
 import { post, patch, qs } from '../api.js';
+import { withBase } from '../base.js';
 import { navigate } from '../router.js';
 import { Time, useForm, Field, Page, cap } from '../ui.jsx';
 import { can, useSession } from '../session.jsx';
@@ -22,6 +23,7 @@ export function SettingsNav({ here, admin }) {
         ['/settings/users', 'Users'],
         ['/settings/password', 'Password'],
         ['/settings/tokens', 'API tokens'],
+        ['/settings/kiosk', 'Wall screens'],
         ['/settings/configuration', 'Configuration'],
         ['/settings/trap-users', 'SNMP trap users'],
         ['/settings/audit', 'Audit log'],
@@ -308,6 +310,71 @@ export function Tokens() {
           <p>
             <code id="new-token">{created.token}</code>{' '}
             <button type="button" onClick={() => navigator.clipboard?.writeText(created.token)}>
+              Copy
+            </button>
+          </p>
+        </div>
+      )}
+    </SettingsPage>
+  );
+}
+
+// The address a kiosk link's token opens: the wall screen, with no login.
+export const kioskUrl = (token) => `${location.origin}${withBase('/')}?kiosk=${encodeURIComponent(token)}`;
+
+// Kiosk links (admins): read-only addresses of the wall screen for screens nobody logs in on.
+export function KioskLinks() {
+  const list = useResourceList('/api/v1/kiosk-links', { noun: 'wall screen links', all: true });
+  const [created, setCreated] = useState(null);
+  const form = useForm({ name: '' });
+  const work = async (v) => {
+    setCreated((await post('/api/v1/kiosk-links', { name: v.name.trim() })).data);
+    form.setValues({ name: '' });
+    list.reload();
+  };
+  const url = created && kioskUrl(created.token);
+  return (
+    <SettingsPage
+      title="Wall screens"
+      here="/settings/kiosk"
+      list={list}
+      table={tokenTable({
+        list,
+        path: '/api/v1/kiosk-links',
+        what: 'wall screen link',
+        consequence: 'Screens showing it stop at their next refresh.',
+        className: 'tokens kiosk-links',
+        empty: 'No wall screen links yet.',
+        after: [{ label: 'Made by', cell: (t) => t.created_by }],
+      })}
+    >
+      <p class="muted">
+        A link opens the wall screen (node counts, problems, every node's recent runs) without a login, refreshed every
+        10 seconds. It reads nothing else and changes nothing; revoke it when the screen is gone.
+      </p>
+      <details class="add" open={!list.items?.length}>
+        <summary>New wall screen link</summary>
+        <EditorForm
+          form={form}
+          work={work}
+          class=""
+          role="admin"
+          submit="Create link"
+          onSubmit={() => setCreated(null)}
+        >
+          <Field form={form} name="name" label="Name" help="Where the screen is, e.g. NOC wall.">
+            <input {...form.bind('name')} autocomplete="off" required />
+          </Field>
+        </EditorForm>
+      </details>
+      {created && (
+        <div class="notice token-once" role="status">
+          <p>
+            Link <strong>{created.name}</strong>. Copy it now: it is not shown again.
+          </p>
+          <p>
+            <code id="new-kiosk-url">{url}</code>{' '}
+            <button type="button" onClick={() => navigator.clipboard?.writeText(url)}>
               Copy
             </button>
           </p>
