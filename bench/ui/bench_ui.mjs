@@ -114,6 +114,9 @@ try {
   // is made of changes only); one in ten of the rest down once more.
   await pool([...pushUrls, ...restUrls], 16, (u) => call('GET', u + '?status=up'));
   await pool(restUrls.filter((_, i) => i % 10 === 0), 16, (u) => call('GET', u + '?status=down'));
+  // Their nodes stay down through the live phase (one check each while CHECKS <= NODES).
+  const restDownNodes = new Set(restUrls.flatMap((_, i) => (i % 10 === 0 ? [(FLIPPERS + i) % NODES] : [])));
+  const restDown = [...restDownNodes].filter((n) => n >= FLIPPERS).length;
 
   let peerStartS = null, peerVersion = null;
   if (PEER === 'prometheus') {
@@ -367,7 +370,7 @@ ${FLIPPERS} push checks, each on its own node, flipped between up and down once 
 (${sent} pushes in ${elapsedS.toFixed(1)} s = ${(sent / elapsedS).toFixed(0)}/s over ${PUSH_CONNECTIONS} keep-alive connections; each second's
 ${FLIPPERS} took ${med(burstsMs)} ms (median; max ${Math.max(...burstsMs)} ms); each push makes a check event and a node status event), with the
 overview of ${NODES} nodes open. WebSocket messages received: ${eventsReceived} (${(eventsReceived / elapsedS).toFixed(0)}/s);
-down count shown at the end: ${downShown} (expected ${DURATION_S % 2 ? FLIPPERS : 0}).
+down count shown at the end: ${downShown} (expected ${(DURATION_S % 2 ? FLIPPERS : 0) + restDown}: the flippers' last state and the checks set down above).
 ${peerRenders.length ? `
 The peer has no live view to set beside this: Prometheus' targets page shows the states as of its load
 and does not update itself (no WebSocket, no polling). Its user sees changes by reloading it, and each

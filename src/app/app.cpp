@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -212,6 +213,18 @@ class SocketRevoker {
   std::deque<auth::Revocation> m_latest;
 };
 
+// The node a node event is about (0: none, or `changed` is not among the fields it changed).
+std::int64_t node_of(const bus::Event& e, const char* changed = nullptr) {
+  const auto event = nlohmann::json::parse(*e.json, nullptr, false);
+  if (!event.is_object()) return 0;
+  const auto data = event.value("data", nlohmann::json::object());
+  if (changed) {
+    const auto fields = data.value("changed", nlohmann::json::array());
+    if (std::find(fields.begin(), fields.end(), changed) == fields.end()) return 0;
+  }
+  return data.value(nlohmann::json::json_pointer("/node/id"), std::int64_t{0});
+}
+
 }  // namespace
 
 std::string default_data_dir() {
@@ -397,11 +410,7 @@ int serve(const ServeOptions& opt) {
   });
   bus.events.subscribe([close_agent_sockets](const bus::Event& e) {
     if (e.kind != "node.deleted") return;
-    const auto event = nlohmann::json::parse(*e.json, nullptr, false);
-    const auto id = event.is_object() ? event.value(nlohmann::json::json_pointer("/data/node/id"),
-                                                    std::int64_t{0})
-                                      : 0;
-    if (id != 0) close_agent_sockets(id, 0);
+    if (const auto id = node_of(e)) close_agent_sockets(id, 0);
   });
   fleet::Ingestor ingestor(store, writer, readers, bus, SystemClock::instance(),
                            [&loop, &hub](std::uint64_t client, std::string message, bool close) {
@@ -452,6 +461,10 @@ int serve(const ServeOptions& opt) {
     return 1;
   }
   runner.start(std::move(stored_checks.value()));
+  bus.events.subscribe([&check_service](const bus::Event& e) {
+    if (e.kind != "node.updated") return;
+    if (const auto id = node_of(e, "name")) check_service.node_renamed(id);
+  });
   // SNMP: one engine on the loop (its sockets open on first use, on the loop thread).
   snmp::Engine snmp_engine(loop.uv());
   snmp::DiscoveryService discovery(loop, snmp_engine, nodes);

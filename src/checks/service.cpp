@@ -183,6 +183,17 @@ Result<std::vector<Check>> CheckService::load_all() {
       [&](SQLite::Database& db) -> Result<std::vector<Check>> { return kTable.all(db, "id"); });
 }
 
+void CheckService::node_renamed(std::int64_t node_id) {
+  m_writer.submit<void>(
+      [this, node_id](SQLite::Database& db) -> Result<void> {
+        db::Filter of_node;
+        of_node.add("node_id = ?", node_id);
+        for (auto& c : kTable.all(db, "id", of_node)) m_runner.upsert(std::move(c));
+        return ok();
+      },
+      db::Urgency::lazy);
+}
+
 Result<Check> CheckService::create(const CheckInput& in, const Actor& actor) {
   Check c;
   TT_TRY(apply_input(c, in));

@@ -59,6 +59,7 @@ class CheckService {
   CheckService(db::Writer& writer, db::Readers& readers, bus::Bus& bus, Runner& runner,
                const Recorder& recorder, query::Storage& store, const Clock& clock)
       : m_log(writer, &bus, clock),
+        m_writer(writer),
         m_readers(readers),
         m_runner(runner),
         m_recorder(recorder),
@@ -67,6 +68,10 @@ class CheckService {
 
   // Every stored check, for the runner at start.
   Result<std::vector<Check>> load_all();
+  // A node was renamed: its checks' samples carry the new `node` label from their next run (the
+  // runner's copies are replaced; slots and states stay). Safe to call on the loop: the checks
+  // are read in a writer job.
+  void node_renamed(std::int64_t node_id);
 
   Result<Check> create(const CheckInput& in, const Actor& actor);
   Result<Check> get(std::int64_t id);
@@ -103,6 +108,7 @@ class CheckService {
                                          std::vector<std::int64_t>* nodes = nullptr);
 
   events::Log m_log;
+  db::Writer& m_writer;
   db::Readers& m_readers;
   Runner& m_runner;
   const Recorder& m_recorder;

@@ -47,7 +47,7 @@ async function flow(name, viewport) {
     // The bar follows within a poll: a red slot for each failed run.
     await page.reload();
     // (attached: a phone's rows leave the bar out)
-    await row('site').locator('svg.heartbeat rect.hb-d').first().waitFor({ state: 'attached', timeout: 20000 });
+    await row('site').locator('svg.heartbeat path.hb-d').first().waitFor({ state: 'attached', timeout: 20000 });
     assert.match(await row('site').locator('svg.heartbeat').getAttribute('aria-label'), /^\d+ of 50 slots down/);
     await shot('1-list');
     await noHScroll('the checks list');

@@ -67,7 +67,7 @@ async function flow(name, viewport) {
     const downAt = Date.now();
     await wall.page.locator('.tile.s-down', { hasText: 'web-1' }).waitFor({ timeout: POLL_MS + 3000 });
     assert.ok(Date.now() - downAt <= POLL_MS + 3000);
-    await wall.page.locator('.knode[data-node="web-1"] svg.heartbeat rect.hb-d').first().waitFor({ state: 'attached' });
+    await wall.page.locator('.knode[data-node="web-1"] svg.heartbeat path.hb-d').first().waitFor({ state: 'attached' });
     await wall.shot('3-down');
     await wall.noHScroll('the wall screen with a problem');
 

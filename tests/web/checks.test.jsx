@@ -76,9 +76,14 @@ describe('Heartbeat', () => {
   it('draws a slot per run, oldest first, and says how many failed', async () => {
     await act(() => render(<Heartbeat beats="-uud" slotMs={10e3} />, root));
     const svg = root.querySelector('svg');
+    // One path per state, a 4-unit slot each: x 0 no run, 4 and 8 up, 12 down.
     assert.deepEqual(
-      [...svg.querySelectorAll('rect')].map((r) => r.getAttribute('class')),
-      ['hb--', 'hb-u', 'hb-u', 'hb-d'],
+      [...svg.querySelectorAll('path')].map((p) => [p.getAttribute('class'), p.getAttribute('d')]),
+      [
+        ['hb-u', 'M4 0h3v16h-3zM8 0h3v16h-3z'],
+        ['hb-d', 'M12 0h3v16h-3z'],
+        ['hb--', 'M0 0h3v16h-3z'],
+      ],
     );
     assert.equal(svg.getAttribute('aria-label'), '1 of 4 slots down over the last 40 s');
   });

@@ -28,28 +28,25 @@ export function useAvailability(of, slots = 50) {
   return data;
 }
 
-const WORDS = { u: 'up', d: 'down', '-': 'no run' };
-
-// One slot per character of `beats` ('u', 'd' or '-'), oldest first, as one SVG: a list of
-// thousands of rows stays cheap. The label says what a screen reader needs.
+// One slot per character of `beats` ('u', 'd' or '-'), oldest first, as one SVG with a path per
+// state: a few elements a row, so a list of thousands of rows stays cheap to lay out. The label
+// says what a screen reader needs, and the title shows it on hover.
 export function Heartbeat({ beats, slotMs }) {
   if (!beats) return <span class="muted small">no runs yet</span>;
   const n = beats.length;
-  const down = [...beats].filter((c) => c === 'd').length;
+  const paths = { u: '', d: '', '-': '' };
+  let down = 0;
+  for (let i = 0; i < n; i++) {
+    const c = beats[i];
+    if (c === 'd') down++;
+    if (c in paths) paths[c] += `M${i * 4} 0h3v16h-3z`;
+  }
   const span = slotMs ? ` over the last ${duration(n * slotMs)}` : '';
+  const label = down ? `${down} of ${n} slots down${span}` : `no failure${span}`;
   return (
-    <svg
-      class="heartbeat"
-      viewBox={`0 0 ${n * 4} 16`}
-      preserveAspectRatio="none"
-      role="img"
-      aria-label={down ? `${down} of ${n} slots down${span}` : `no failure${span}`}
-    >
-      {[...beats].map((c, i) => (
-        <rect x={i * 4} width="3" y="0" height="16" rx="1" class={'hb-' + c}>
-          <title>{WORDS[c]}</title>
-        </rect>
-      ))}
+    <svg class="heartbeat" viewBox={`0 0 ${n * 4} 16`} preserveAspectRatio="none" role="img" aria-label={label}>
+      <title>{label}</title>
+      {Object.entries(paths).map(([c, d]) => d && <path d={d} class={'hb-' + c} />)}
     </svg>
   );
 }

@@ -50,12 +50,20 @@ export function nodeBody(v) {
 }
 
 // The fields of a node that the overview's "Add node" asks for too: name, type, address, labels.
-export function NodeFields({ form }) {
+export function NodeFields({ form, editing }) {
   const types = useChoices('nodes', 'type');
   const type = form.values.type;
   return (
     <>
-      <Field form={form} name="name" label="Name">
+      <Field
+        form={form}
+        name="name"
+        label="Name"
+        help={
+          'Unique among all nodes: it is the `node` label of the node’s series, alerts and silences.' +
+          (editing ? ' Series written before a rename keep the old name.' : '')
+        }
+      >
         <input {...form.bind('name')} autocomplete="off" spellcheck={false} required />
       </Field>
       <Field form={form} name="type" label="Type">
@@ -117,7 +125,7 @@ export function NodeEditor({ id }) {
       <form noValidate onSubmit={(e) => form.submit(e, work)}>
         <FormAlert form={form} />
         <div class="grid">
-          <NodeFields form={form} />
+          <NodeFields form={form} editing />
         </div>
         <fieldset class="grid">
           <legend>Location (for the map; empty: none)</legend>
