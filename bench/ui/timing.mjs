@@ -46,6 +46,9 @@ export function listTiming({ kind, n, countId = 'node-count' }) {
 // collection (DevTools protocol, precise; the DOM itself lives outside it), the elements in the
 // document and the bytes transferred (document, assets and API calls; cached assets count 0).
 export async function loadList(page, cdp, url, rowSelector) {
+  // A page of the context that is not in front is hidden, and Chromium throttles a hidden page's
+  // animation frames (the timing polls once a frame) and timers: each is timed in front.
+  await page.bringToFront();
   await page.goto(url);
   const times = await page.evaluate(() => window.__list);
   const t0 = Date.now();
