@@ -142,8 +142,15 @@ class Ctl(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("HUB_UNREACHABLE", r.stderr)
         self.ok("nodes", "create", "--set", "name=twin", "--set", "type=vm")
-        self.ok("nodes", "create", "--set", "name=twin", "--set", "type=iot")
-        r = self.ctl("nodes", "get", "twin")
+        r = self.ctl("nodes", "create", "--set", "name=twin", "--set", "type=iot")
+        self.assertEqual(r.returncode, 4, r.stderr)
+        self.assertIn("NODE_EXISTS", r.stderr)  # a node's name is unique across types
+        # Maintenance windows may share a name: one is then named by its id.
+        for _ in range(2):
+            self.ok("maintenance", "create", "--set", "name=twin", "--set",
+                    "recurrence={every: day, start_time: '03:00', duration: 1h}",
+                    "--set-string", 'matchers={alertname="Twin"}')
+        r = self.ctl("maintenance", "get", "twin")
         self.assertEqual(r.returncode, 4, r.stderr)
         self.assertIn("CTL_AMBIGUOUS", r.stderr)
 

@@ -7,7 +7,7 @@ import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { route, calls, sockets, until } from './fake_server.js';
 import { start, stop } from '../../web/src/live.js';
-import { NodePage } from '../../web/src/pages/node.jsx';
+import { NodePage, metaRows } from '../../web/src/pages/node.jsx';
 
 const at = () => new Date().toISOString();
 const node = { id: 1, name: 'gw', type: 'network', status: 'up', labels: {} };
@@ -94,5 +94,15 @@ describe('node page lists', () => {
     await act(() => [...root.querySelectorAll('button')].find((b) => b.textContent === 'Test now').click());
     await until(() => root.querySelector('.run-result'), 'the test’s answer');
     assert.equal(root.querySelector('.run-result').textContent, 'Test: up, 7.0 ms — HTTP 200');
+  });
+});
+
+describe('metaRows', () => {
+  it('gives a row per fact, and a row per value of a nested object such as SNMP facts', () => {
+    assert.deepEqual(metaRows({ agent_version: '0.1.0', snmp: { descr: 'Linux gw', contact: null, port: 161 } }), [
+      ['agent version', 'agent_version', '0.1.0'],
+      ['SNMP description', 'descr', 'Linux gw'],
+      ['SNMP port', 'port', 161],
+    ]);
   });
 });

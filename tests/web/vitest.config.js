@@ -23,6 +23,7 @@ export default defineConfig({
   ],
   test: {
     include: ['*.test.jsx'],
+    setupFiles: ['./canvas.js'],
     environment: 'happy-dom',
     environmentOptions: { happyDOM: { url: 'http://localhost/' } },
     // .css imports read as empty modules.

@@ -6,6 +6,16 @@ import { getOnce } from './api.js';
 
 export const fieldTables = getOnce('/api/v1/fields');
 
+// What a node's type is called on screen; the API's word for one the UI does not know yet.
+const NODE_TYPES = {
+  baremetal: 'Bare metal',
+  vm: 'Virtual machine',
+  container: 'Container',
+  network: 'Network device',
+  iot: 'IoT device',
+};
+export const nodeType = (t) => NODE_TYPES[t] ?? t;
+
 // The choices of a choice field of `resource`'s table: [] until the tables are in (and when they
 // cannot be read: the server still names the choices in its 422).
 export function useChoices(resource, field) {

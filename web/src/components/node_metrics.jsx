@@ -9,6 +9,7 @@ import { CanWrite } from '../session.jsx';
 import { useForm, Field, FormAlert, quote } from '../ui.jsx';
 import { RangeButtons, useFresh } from '../pages/node.jsx';
 import { QueryChart, seriesName } from './query_chart.jsx';
+import { nodeType } from '../fields.js';
 
 // The selector of a node's series that neither its checks nor its agent's collectors write.
 export const otherSeriesSelector = (nodeName) => `{node=${quote(nodeName)},check="",job!="node"}`;
@@ -51,7 +52,7 @@ export function PinForm({ nodes, query, title, onClose }) {
           <select {...form.bind('node')}>
             {nodes.map((n) => (
               <option value={n.id}>
-                {n.name} ({n.type})
+                {n.name} ({nodeType(n.type)})
               </option>
             ))}
           </select>

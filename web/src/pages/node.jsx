@@ -11,6 +11,7 @@ import { EventList } from './events.jsx';
 import { useResourceList, ListView, ResourceTable, confirmDelete } from '../components/resource_list.jsx';
 import { ActiveAlerts } from './alerts.jsx';
 import { checkKinds } from '../kinds.js';
+import { nodeType } from '../fields.js';
 import { HostSection, isAgentHost, formatFact } from './host.jsx';
 import { ms } from '../components/heartbeat.jsx';
 import { NodeMetrics } from '../components/node_metrics.jsx';
@@ -343,6 +344,21 @@ const checkColumns = (runs, nodes) => [
   { label: 'Since', props: { 'data-label': 'Since', class: 'c-since' }, cell: (c) => <Time at={c.since} never="–" /> },
 ];
 
+const FACT_NAMES = { snmp: 'SNMP', descr: 'description', object_id: 'object id' };
+const factName = (k) => FACT_NAMES[k] ?? k.replace(/_/g, ' ');
+
+// A node's metadata as [name, key, value] rows: a nested object, such as the SNMP facts a
+// discovery found, gives a row per value it has ("SNMP description").
+export function metaRows(metadata) {
+  return Object.entries(metadata || {}).flatMap(([k, v]) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.entries(v)
+          .filter(([, x]) => x !== null && x !== '')
+          .map(([sub, x]) => [`${factName(k)} ${factName(sub)}`, sub, x])
+      : [[factName(k), k, v]],
+  );
+}
+
 export function NodePage({ id }) {
   const { nodes, loaded } = useLive();
   const [missing, setMissing] = useState(false);
@@ -420,7 +436,7 @@ export function NodePage({ id }) {
     }
   };
   const labels = Object.entries(node.labels || {});
-  const meta = Object.entries(node.metadata || {});
+  const meta = metaRows(node.metadata);
   return (
     <article class="node-page" aria-labelledby="node-title">
       <nav class="crumbs" aria-label="Breadcrumb">
@@ -448,7 +464,7 @@ export function NodePage({ id }) {
       )}
       <dl class="facts">
         <dt>Type</dt>
-        <dd>{node.type}</dd>
+        <dd>{nodeType(node.type)}</dd>
         <dt>Address</dt>
         <dd>{node.address ? <code>{node.address}</code> : '–'}</dd>
         <dt>Last seen</dt>
@@ -482,9 +498,9 @@ export function NodePage({ id }) {
             </dd>
           </>
         )}
-        {meta.map(([k, v]) => (
+        {meta.map(([name, k, v]) => (
           <>
-            <dt>{k}</dt>
+            <dt>{name}</dt>
             <dd>{formatFact(k, v)}</dd>
           </>
         ))}

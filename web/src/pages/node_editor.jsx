@@ -5,7 +5,7 @@ import { get, patch } from '../api.js';
 import { navigate } from '../router.js';
 import { useForm, Field, FormAlert, useTitle, conflictAt } from '../ui.jsx';
 import { CanWrite } from '../session.jsx';
-import { useChoices } from '../fields.js';
+import { useChoices, nodeType } from '../fields.js';
 import { KeyValueField, toPairs, fromPairs } from '../components/key_value.jsx';
 import { EditorError, confirmDelete } from '../components/resource_list.jsx';
 
@@ -69,7 +69,7 @@ export function NodeFields({ form, editing }) {
       <Field form={form} name="type" label="Type">
         <select {...form.bind('type')}>
           {(!type || types.includes(type) ? types : [type, ...types]).map((t) => (
-            <option value={t}>{t}</option>
+            <option value={t}>{nodeType(t)}</option>
           ))}
         </select>
       </Field>

@@ -2,16 +2,17 @@
 // a virtualised list (thousands of nodes), the add-node form, and the kiosk view (?kiosk=1,
 // pages/kiosk.jsx).
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { CanWrite } from '../session.jsx';
-import { post } from '../api.js';
+import { CanWrite, useCan } from '../session.jsx';
+import { get, post } from '../api.js';
 import { setQueryParam } from '../router.js';
 import { useLive, nodesByName, compareText, firingAlerts } from '../live.js';
 import { VirtualList } from '../components/virtual_list.jsx';
 import { Badge, Time, STATUSES, useForm, Field, FormAlert, StateCounts, SearchField, conflictAt } from '../ui.jsx';
-import { useChoices } from '../fields.js';
+import { useChoices, nodeType } from '../fields.js';
 import { Heartbeat, useAvailability, percent, ms } from '../components/heartbeat.jsx';
 import { KioskView } from './kiosk.jsx';
 import { NodeFields, nodeLabels } from './node_editor.jsx';
+import { UnsentNotice } from './rules.jsx';
 
 const ROW_HEIGHT = 56;
 const RANK = { down: 0, degraded: 1, unknown: 2, up: 3 };
@@ -152,7 +153,7 @@ function NodeRow({ node: n, avail: a, loaded }) {
         <Badge status={n.status} />
       </span>
       <span class="c-name">{n.name}</span>
-      <span class="c-type">{n.type}</span>
+      <span class="c-type">{nodeType(n.type)}</span>
       <span class="c-addr">{n.address}</span>
       <span class="c-labels">
         {labels.map(([k, v]) => (
@@ -175,6 +176,19 @@ function NodeRow({ node: n, avail: a, loaded }) {
   );
 }
 
+// The alert rules, read once for those who can attach a channel to them (else none).
+function useRules(wanted) {
+  const [rules, setRules] = useState([]);
+  useEffect(() => {
+    if (wanted)
+      get('/api/v1/alert-rules?per_page=500').then(
+        (r) => setRules(r.data),
+        () => {},
+      );
+  }, [wanted]);
+  return rules;
+}
+
 export function Overview({ query }) {
   const { nodes, loaded } = useLive();
   const q = query.get('q') || '';
@@ -186,6 +200,7 @@ export function Overview({ query }) {
   const [collapsed, setCollapsed] = useState(() => new Set());
   const types = useChoices('nodes', 'type');
   const avail = useAvailability('nodes');
+  const rules = useRules(useCan('operator') && !kiosk);
 
   const setParam = (name, value) => {
     if (name === 'group') localStorage.setItem('telltale.group', value);
@@ -223,7 +238,7 @@ export function Overview({ query }) {
         <span class="caret" aria-hidden="true">
           {collapsed.has(r.group) ? '▸' : '▾'}
         </span>
-        <strong>{r.group || `(no ${group.replace('label:', '')})`}</strong>
+        <strong>{(group === 'type' ? nodeType(r.group) : r.group) || `(no ${group.replace('label:', '')})`}</strong>
         <span class="muted">{r.size === 1 ? '1 node' : `${r.size} nodes`}</span>
         {r.problems > 0 && <span class="badge s-down">{r.problems} with problems</span>}
       </button>
@@ -242,6 +257,7 @@ export function Overview({ query }) {
           Wall screen
         </a>
       </div>
+      <UnsentNotice rules={rules} />
       <CanWrite role="admin">
         <a class="button" href="/hosts/add" id="add-host">
           Add a host
@@ -261,7 +277,7 @@ export function Overview({ query }) {
           <select id="f-type-filter" value={type} onChange={(e) => setParam('type', e.currentTarget.value)}>
             <option value="">All types</option>
             {types.map((t) => (
-              <option value={t}>{t}</option>
+              <option value={t}>{nodeType(t)}</option>
             ))}
           </select>
         </div>

@@ -515,6 +515,17 @@ function useCheckNames(rules) {
   return names;
 }
 
+// The built-in rules fire but tell nobody until a channel is attached: said on the rules list and
+// on the overview, where a server set up without the UI's first-run step is first seen.
+export function UnsentNotice({ rules }) {
+  if (!rules.some((r) => r.builtin && r.enabled && !r.channels.length)) return null;
+  return (
+    <p class="notice" id="rules-unsent">
+      The built-in rules notify nobody yet. <a href="/welcome/alerts">Choose where to send alerts</a>.
+    </p>
+  );
+}
+
 export function Rules() {
   const list = useResourceList('/api/v1/alert-rules', {
     noun: 'rules',
@@ -543,7 +554,6 @@ export function Rules() {
     { label: 'For', cell: (r) => r.for },
     { label: 'Notifies', cell: (r) => (r.channels.length ? `${r.channels.length} channel(s)` : 'nobody') },
   ];
-  const unsent = (list.items || []).some((r) => r.builtin && r.enabled && !r.channels.length);
   return (
     <ListPage
       id="rules-title"
@@ -558,11 +568,7 @@ export function Rules() {
         row: (r) => ({ class: r.enabled ? '' : 'muted' }),
       }}
     >
-      {unsent && (
-        <p class="notice" id="rules-unsent">
-          The built-in rules notify nobody yet. <a href="/welcome/alerts">Choose where to send alerts</a>.
-        </p>
-      )}
+      <UnsentNotice rules={list.items || []} />
     </ListPage>
   );
 }
