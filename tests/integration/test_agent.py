@@ -179,11 +179,12 @@ class AgentTest(unittest.TestCase):
                 self.assertLessEqual(before / 1000, killed + 1, (before, after))
                 self.assertGreaterEqual(after / 1000, restarted - 1, (before, after))
         # Each was stored once, however often it was sent: the restarted hub stored the collections
-        # made since the outage began (give or take the one in flight then), and acknowledged and
-        # dropped the repeats of older ones that the restarted agent sent again.
+        # made since the outage began (give or take the one in flight then). The restarted agent
+        # sends its newest segment's acknowledged records again, which the hub drops as repeats;
+        # whether there are any depends on when that segment began, so their number is not
+        # asserted here (test_agents_hub sends a repeat on purpose).
         since_down = len([t for t in times if t / 1000 > hub_down])
         self.assertLessEqual(abs(self.batches("stored") - since_down), 1)
-        self.assertGreater(self.batches("duplicate"), 0)
 
     def test_a_full_buffer_drops_the_oldest_and_says_so(self):
         a = self.agent("--buffer-max", "64KiB")
