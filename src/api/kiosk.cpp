@@ -21,16 +21,12 @@ nlohmann::json to_json(const auth::KioskLink& l) {
           {"revoked_at", opt_time(l.revoked_at)}};
 }
 
-// {"name": "..."}: nothing else.
+// The body of a new link, {"name": "..."}, checked as other resources' names are.
 Result<std::string> link_name(const http::Context& ctx) {
+  static const OptionSpecs fields{name_field(100)};
   const auto body = TT_TRY(ctx.json_body());
-  if (!body.is_object()) return auth::field_error("", "the body must be a JSON object");
-  for (const auto& [k, v] : body.items())
-    if (k != "name") return auth::field_error(k, "unknown field");
-  const auto name = body.find("name");
-  if (name == body.end() || !name->is_string())
-    return auth::field_error("name", "must be a string");
-  return name->get<std::string>();
+  auto v = TT_TRY(decode_fields(fields, body, InputMode::create, "kiosk link"));
+  return v["name"].get<std::string>();
 }
 
 }  // namespace

@@ -38,6 +38,9 @@ class KioskTest(ServerTestCase):
         self.assertFieldError(r, "name")
         r = self.server.request("POST", "/api/v1/kiosk-links", {"name": "x", "role": "admin"}, token=self.admin)
         self.assertFieldError(r, "role")
+        # Checked as other names are: no bidirectional controls that make one name read as another.
+        r = self.server.request("POST", "/api/v1/kiosk-links", {"name": "lobby\u202e"}, token=self.admin)
+        self.assertFieldError(r, "name")
         r = self.server.request("DELETE", "/api/v1/kiosk-links/9999", token=self.admin)
         self.assertStatus(r, 404, "KIOSK_LINK_NOT_FOUND")
 
