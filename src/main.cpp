@@ -126,6 +126,12 @@ int main(int argc, char** argv) {
   retention("--retention-raw", serve.raw_retention_ms, "How long raw samples are kept");
   retention("--retention-1m", serve.rollup_1m_retention_ms, "How long 1-minute rollups are kept");
   retention("--retention-1h", serve.rollup_1h_retention_ms, "How long 1-hour rollups are kept");
+  serve_cmd
+      ->add_option("--tsdb-head-mib", serve.tsdb_head_mib,
+                   "Memory in MiB the time-series heads may hold (the newest samples, not yet cut "
+                   "into chunks): past it, the largest are cut early, in shorter chunks")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
   retention("--events-retention", serve.events_retention_ms, "How long the event log keeps events",
             1000);
   serve_cmd

@@ -361,6 +361,7 @@ int serve(const ServeOptions& opt) {
   store_options.raw_retention_ms = opt.raw_retention_ms;
   store_options.rollup_1m_retention_ms = opt.rollup_1m_retention_ms;
   store_options.rollup_1h_retention_ms = opt.rollup_1h_retention_ms;
+  store_options.max_head_bytes = opt.tsdb_head_mib << 20;
   tsdb::Store store(writer, readers, SystemClock::instance(), store_options);
   store.set_append_listener([&live] { return live.wanted(); },
                             [&live, &bus](const std::vector<SeriesSamples>& batch) {

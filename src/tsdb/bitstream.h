@@ -1,4 +1,4 @@
-// tsdb/bitstream.h — internal to the chunk codec (codec*.cpp only): LSB-first bit packing,
+// tsdb/bitstream.h — internal to the chunk codec and the heads' tails: LSB-first bit packing,
 // LEB128 varints, zigzag, and a bounds-checked byte reader. The matching bit reader lives next
 // to its only (hot) loop in codec.cpp.
 #pragma once

@@ -1,9 +1,11 @@
 #include "tsdb/head.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "core/log.h"
+#include "tsdb/bitstream.h"
 #include "tsdb/codec.h"
 #include "tsdb/merge.h"
 
@@ -12,6 +14,84 @@ namespace tt::tsdb {
 void merge_samples(std::vector<Sample>& a, const std::vector<Sample>& b) {
   merge_sorted(
       a, b, [](const Sample& s) { return s.t; }, [](const Sample&, const Sample& s) { return s; });
+}
+
+namespace {
+
+// Tag byte: kSameDelta, the value XOR's trailing zero bytes (bits 4-6), its bytes written
+// (bits 0-3). Close values share sign, exponent and the top of the mantissa, so the XOR has
+// leading zero bytes; small integers and repeats of a few decimals have trailing ones too.
+constexpr std::uint8_t kSameDelta = 0x80;
+
+void put_value(std::string& out, std::uint8_t& tag, std::uint64_t x) {
+  if (x == 0) return;
+  const int trailing = std::countr_zero(x) / 8, leading = std::countl_zero(x) / 8;
+  const int n = 8 - trailing - leading;
+  tag |= static_cast<std::uint8_t>(trailing << 4 | n);
+  for (int i = 0; i < n; ++i) out.push_back(static_cast<char>(x >> (8 * (trailing + i))));
+}
+
+std::uint64_t get_value(detail::ByteReader& in, std::uint8_t tag) {
+  const int trailing = (tag >> 4) & 7, n = tag & 0x0f;
+  std::uint64_t x = 0;
+  for (int i = 0; i < n; ++i) x |= std::uint64_t{in.byte()} << (8 * (trailing + i));
+  return x;
+}
+
+// Deltas wrap (two's complement) rather than overflow: any int64 timestamps round-trip.
+TimeMs wrapping_sub(TimeMs a, TimeMs b) {
+  return static_cast<TimeMs>(static_cast<std::uint64_t>(a) - static_cast<std::uint64_t>(b));
+}
+TimeMs wrapping_add(TimeMs a, TimeMs b) {
+  return static_cast<TimeMs>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
+
+}  // namespace
+
+void SampleTail::push(const Sample& s) {
+  const TimeMs delta = m_size == 0 ? s.t : wrapping_sub(s.t, m_last.t);
+  std::uint8_t tag = m_size > 1 && delta == m_delta ? kSameDelta : 0;
+  const std::size_t at = m_bytes.size();
+  m_bytes.push_back(0);  // the tag, known once the value is written
+  if (!(tag & kSameDelta))
+    detail::put_varint(m_bytes, detail::zigzag(wrapping_sub(delta, m_delta)));
+  put_value(m_bytes, tag,
+            std::bit_cast<std::uint64_t>(s.v) ^ std::bit_cast<std::uint64_t>(m_last.v));
+  m_bytes[at] = static_cast<char>(tag);
+  m_delta = m_size == 0 ? 0 : delta;
+  m_last = s;
+  ++m_size;
+}
+
+std::vector<Sample> SampleTail::samples() const {
+  std::vector<Sample> out;
+  out.reserve(m_size);
+  detail::ByteReader in(m_bytes);
+  Sample prev{};
+  TimeMs delta = 0;
+  for (std::uint32_t n = 0; n < m_size; ++n) {
+    const std::uint8_t tag = in.byte();
+    if (!(tag & kSameDelta)) delta = wrapping_add(delta, detail::unzigzag(in.varint()));
+    prev = {wrapping_add(prev.t, delta),
+            std::bit_cast<double>(get_value(in, tag) ^ std::bit_cast<std::uint64_t>(prev.v))};
+    if (n == 0) delta = 0;  // the first sample's "delta" is its time
+    out.push_back(prev);
+  }
+  return out;
+}
+
+Sample SampleTail::front() const {
+  detail::ByteReader in(m_bytes);
+  const std::uint8_t tag = in.byte();
+  const TimeMs t = detail::unzigzag(in.varint());
+  return {t, std::bit_cast<double>(get_value(in, tag))};
+}
+
+void SampleTail::clear() {
+  std::string().swap(m_bytes);
+  m_last = {};
+  m_delta = 0;
+  m_size = 0;
 }
 
 TimeMs HeadSamples::first_t() const {
@@ -25,8 +105,7 @@ TimeMs HeadSamples::last_t() const {
 }
 
 std::size_t HeadSamples::memory_bytes() const {
-  std::size_t n =
-      sizeof(*this) + m_blocks.capacity() * sizeof(Block) + m_tail.capacity() * sizeof(Sample);
+  std::size_t n = sizeof(*this) + m_blocks.capacity() * sizeof(Block) + m_tail.memory_bytes();
   for (const auto& b : m_blocks) n += b.encoded.capacity();
   for (const auto& r : m_runs) n += sizeof(r) + r.capacity() * sizeof(Sample);
   return n;
@@ -88,13 +167,14 @@ std::vector<Sample> HeadSamples::samples_of(std::size_t block) const {
 }
 
 void HeadSamples::append(const Sample& s) {
-  m_tail.push_back(s);
+  m_tail.push(s);
   ++m_size;
-  // Behind deferred runs the tail stays plain too: blocks must precede the runs in time.
+  // Behind deferred runs the tail grows too: blocks must precede the runs in time.
   if (m_tail.size() < kBlockSamples || !m_runs.empty()) return;
-  m_blocks.push_back({m_tail.front().t, m_tail.back().t, encode_chunk(m_tail, Effort::fast)});
+  m_blocks.push_back(
+      {m_tail.front().t, m_tail.back().t, encode_chunk(m_tail.samples(), Effort::fast)});
   m_blocks.back().encoded.shrink_to_fit();
-  m_tail.clear();  // keeps its capacity for the next block: 1 KiB a series at most
+  m_tail.clear();
 }
 
 void HeadSamples::merge(std::span<const Sample> samples, Blocks blocks) {
@@ -124,8 +204,8 @@ void HeadSamples::merge(std::vector<Sample>&& samples, Blocks blocks) {
   }
   if (!m_tail.empty()) {
     m_run_samples += m_tail.size();
-    m_runs.push_back(std::move(m_tail));
-    m_tail = {};
+    m_runs.push_back(m_tail.samples());
+    m_tail.clear();
   }
   m_size += samples.size();
   m_run_samples += samples.size();
@@ -145,8 +225,9 @@ std::vector<Sample> HeadSamples::copy(TimeMs from, TimeMs to) const {
     for (const auto& s : r)
       if (keep(s)) out.push_back(s);
   }
-  for (const auto& s : m_tail)
-    if (keep(s)) out.push_back(s);
+  if (!m_tail.empty() && m_tail.back().t >= from)
+    for (const auto& s : m_tail.samples())
+      if (keep(s)) out.push_back(s);
   return out;
 }
 
@@ -154,7 +235,7 @@ void HeadSamples::clear() {
   std::vector<Block>().swap(m_blocks);
   std::vector<std::vector<Sample>>().swap(m_runs);
   m_run_samples = 0;
-  std::vector<Sample>().swap(m_tail);
+  m_tail.clear();
   m_size = 0;
   m_backlog_front = INT64_MAX;
   m_plain_block.reset();

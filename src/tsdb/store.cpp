@@ -22,6 +22,31 @@ metrics::Counter& samples_appended() {
   return c;
 }
 
+// What the heads hold after each maintenance pass: where a server's memory goes.
+metrics::Gauge& head_bytes() {
+  static auto& g = metrics::registry()
+                       .family("telltale_memory_bytes",
+                               "Bytes held by each large pool of memory, at its last count.",
+                               metrics::Type::gauge)
+                       .gauge({{"pool", "tsdb_heads"}});
+  return g;
+}
+metrics::Gauge& head_samples() {
+  static auto& g = metrics::gauge("telltale_tsdb_head_samples",
+                                  "Samples in the heads (not cut into chunks yet).");
+  return g;
+}
+metrics::Gauge& head_series() {
+  static auto& g = metrics::gauge("telltale_tsdb_head_series", "Series whose head holds samples.");
+  return g;
+}
+metrics::Counter& head_cuts_for_memory() {
+  static auto& c = metrics::counter(
+      "telltale_tsdb_head_memory_cuts_total",
+      "Heads cut into chunks before they were full because all heads held --tsdb-head-mib.");
+  return c;
+}
+
 // The slice of a pack that a row of chunks or rollups (pack_id, pack_offset, pack_bytes
 // first) points at.
 Result<std::string> read_blob(PackReader& packs, SQLite::Statement& row) {
@@ -56,6 +81,10 @@ Store::Store(db::Writer& writer, db::Readers& readers, const Clock& clock, Store
       m_options(std::move(options)),
       m_log(m_options.log_dir, fs) {
   samples_appended();
+  head_bytes();
+  head_samples();
+  head_series();
+  head_cuts_for_memory();
 }
 
 Store::~Store() { close(); }
@@ -325,30 +354,47 @@ Result<void> Store::cut_heads(Which which) {
   auto now = m_clock.mono_ms();
   {
     std::lock_guard lock(m_heads_mutex);
+    // The map's node and bucket around each head.
+    constexpr std::size_t kPerHead = sizeof(Head) - sizeof(HeadSamples) + 3 * sizeof(void*);
+    std::size_t held = 0, samples = 0, series = 0;
+    std::vector<std::pair<std::size_t, SeriesId>> by_size;  // heads not due
     for (auto& [id, head] : m_heads) {
-      if (head.samples.empty()) continue;
+      const std::size_t bytes = kPerHead + head.samples.memory_bytes();
+      if (head.samples.empty()) {
+        held += bytes;
+        continue;
+      }
       // A head holding a plain run of the past (see defer_min_samples) is due at once.
       bool due = head.samples.size() >= m_options.max_chunk_samples ||
                  head.samples.has_deferred() ||
                  head.samples.last_t() - head.samples.first_t() >= m_options.max_chunk_span_ms ||
                  now - head.first_append_mono_ms >= m_options.max_head_age_ms;
-      if (!due && which != Which::all) continue;
-      Cut cut{id, head.samples.copy(), {}, 0, {}};
-      // A backlog replayed behind live samples (an agent back after an outage): the live samples
-      // stay, so the rest of the backlog still comes into the head in front of them and is cut
-      // in long chunks at the next passes. Cut whole, what follows would be older than the cut,
-      // backfill, each append's part in chunks of its own.
-      auto live =
-          std::lower_bound(cut.samples.begin(), cut.samples.end(), head.samples.backlog_front(),
-                           [](const Sample& s, TimeMs t) { return s.t < t; });
-      if (which == Which::due && live != cut.samples.begin() && live != cut.samples.end() &&
-          static_cast<std::size_t>(cut.samples.end() - live) < m_options.max_chunk_samples) {
-        cut.kept.assign(live, cut.samples.end());
-        cut.samples.erase(live, cut.samples.end());
+      if (due || which == Which::all) {
+        cuts.push_back({id});
+        held += kPerHead + sizeof(HeadSamples);
+        continue;
       }
-      cuts.push_back(std::move(cut));
+      by_size.emplace_back(bytes, id);
+      held += bytes;
+      samples += head.samples.size();
+      ++series;
+    }
+    if (held > m_options.max_head_bytes) {
+      std::sort(by_size.begin(), by_size.end(), std::greater<>());
+      for (const auto& [bytes, id] : by_size) {
+        if (held <= m_options.max_head_bytes / 4 * 3) break;
+        auto& head = m_heads[id];
+        samples -= head.samples.size();
+        --series;
+        cuts.push_back({id});
+        held -= bytes - kPerHead - sizeof(HeadSamples);
+        head_cuts_for_memory().inc();
+      }
     }
     m_deferred_samples = 0;  // each head holding some is cut now
+    head_bytes().set(static_cast<double>(held));
+    head_samples().set(static_cast<double>(samples));
+    head_series().set(static_cast<double>(series));
   }
   if (cuts.empty()) {
     if (which == Which::all) m_log_in_doubt = false;
@@ -356,10 +402,28 @@ Result<void> Store::cut_heads(Which which) {
   }
   // Neighbours in a pack are then neighbours in queries, which read series in id order.
   std::sort(cuts.begin(), cuts.end(), [](const Cut& a, const Cut& b) { return a.id < b.id; });
+  // One head decoded at a time (the gate keeps appends out): a cut of every head would hold
+  // them all plain at once, 16 bytes a sample.
   for (auto& c : cuts) {
-    encode_samples(c.id, c.samples, c.blobs);
-    c.last_t = c.samples.back().t;
-    std::vector<Sample>().swap(c.samples);  // a cut of every head holds them all at once
+    std::vector<Sample> samples;
+    {
+      std::lock_guard lock(m_heads_mutex);
+      const HeadSamples& head = m_heads[c.id].samples;
+      samples = head.copy();
+      // A backlog replayed behind live samples (an agent back after an outage): the live
+      // samples stay, so the rest of the backlog still comes into the head in front of them and
+      // is cut in long chunks at the next passes. Cut whole, what follows would be older than
+      // the cut, backfill, each append's part in chunks of its own.
+      auto live = std::lower_bound(samples.begin(), samples.end(), head.backlog_front(),
+                                   [](const Sample& s, TimeMs t) { return s.t < t; });
+      if (which == Which::due && live != samples.begin() && live != samples.end() &&
+          static_cast<std::size_t>(samples.end() - live) < m_options.max_chunk_samples) {
+        c.kept.assign(live, samples.end());
+        samples.erase(live, samples.end());
+      }
+    }
+    encode_samples(c.id, samples, c.blobs);
+    c.last_t = samples.back().t;
   }
   auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
     PackWriter packs(db, m_next_seq);

@@ -55,6 +55,11 @@ struct StoreOptions {
   // A head whose oldest sample arrived this long ago is cut: bounds head memory in real-time
   // operation (a 15 s series holds at most 1,440 samples, 23 KB) and how much log a crash replays.
   std::int64_t max_head_age_ms = 6 * 3600'000;
+  // Memory all heads may hold. Past it, a maintenance pass cuts the largest heads early until they
+  // hold three quarters of it: memory stays bounded whatever the number of series, and the
+  // largest heads make the longest chunks. Too small a budget makes short chunks, which compress
+  // worse (the trade-off is measured in bench/MEMORY_RESULTS.md).
+  std::size_t max_head_bytes = 16u << 20;
   // Samples older than max_head_age_ms (by their timestamp) would have been cut already had they
   // arrived on time. When an append brings at least this many of them for a series (an import
   // of the past), they are logged as usual but kept plain in the head instead of encoded into
@@ -182,7 +187,6 @@ class Store : public query::Storage {
   Result<AppendResult> commit(std::vector<Planned>& plan, const InJob* in_job = nullptr);
   struct Cut {
     SeriesId id;
-    std::vector<Sample> samples;  // released once encoded into blobs
     std::vector<Blob> blobs;
     TimeMs last_t = 0;
     std::vector<Sample> kept;  // the newest samples, left in the head
@@ -191,6 +195,7 @@ class Store : public query::Storage {
   void maintenance_loop();
   // Moves heads into chunks: all of them, or those that are full, span too long or are too old
   // (but the live samples of a head a backlog is replayed into, see HeadSamples::backlog_front).
+  // Past max_head_bytes, the largest of the other heads are cut too.
   enum class Which { all, due };
   Result<void> cut_heads(Which which);
   // Syncs the append log, starts a new segment when the current one is large (or no head needs

@@ -151,3 +151,40 @@ TEST_CASE("head: a backlog replayed behind live samples goes in between, each ru
   h.merge(next);
   CHECK(h.last_t() == next.front().t);
 }
+
+TEST_CASE("head: the tail codes each sample as it comes and reads back bit-exact") {
+  SampleTail tail;
+  std::vector<Sample> in;
+  const double odd[] = {0.0,
+                        -0.0,
+                        std::numeric_limits<double>::quiet_NaN(),
+                        1e-310,
+                        -std::numeric_limits<double>::infinity(),
+                        1e300};
+  // Irregular times (negative, repeated and changing deltas), repeats, odd values, integers.
+  TimeMs t = -5000;
+  for (int i = 0; i < 200; ++i) {
+    t += i % 9 == 0 ? 1 : i % 5 == 0 ? 7000 : 1000;
+    const double v = i % 11 == 0 ? odd[i % 6] : i % 3 == 0 ? 42.0 : i < 50 ? 0.000123 * i : i;
+    in.push_back({t, v});
+    tail.push(in.back());
+    CHECK(tail.front().t == in.front().t);
+    CHECK(tail.back().t == t);
+  }
+  CHECK(tail.size() == in.size());
+  CHECK(same(tail.samples(), in));
+  tail.clear();
+  CHECK(tail.empty());
+  tail.push({INT64_MIN, 1.5});
+  tail.push({INT64_MAX, 2.5});
+  CHECK(same(tail.samples(), {{INT64_MIN, 1.5}, {INT64_MAX, 2.5}}));
+
+  // A regular constant series costs a byte a sample; a regular RTT series under 8.
+  SampleTail up, rtt;
+  for (int i = 0; i < 64; ++i) {
+    up.push({1'700'000'000'000 + i * 1000, 1.0});
+    rtt.push({1'700'000'000'000 + i * 1000, 0.000187 + 0.000011 * ((i * 7919) % 13)});
+  }
+  CHECK(up.memory_bytes() <= 2 * 64);
+  CHECK(rtt.memory_bytes() <= 8 * 64 * 2);  // the string's capacity doubles
+}

@@ -434,3 +434,51 @@ TEST_CASE("store: a backlog replayed behind live samples is cut in long chunks, 
   f.reopen(false);  // a crash: what stayed in the head comes back from the log, once
   check_same(f.read("replayed"), want);
 }
+
+TEST_CASE("store: heads past their memory budget are cut, the largest first, and nothing is lost") {
+  Fixture f;
+  f.options.max_head_bytes = 48 << 10;
+  f.reopen(true);
+  // 40 series of 1 s noise, series i holding 20 * (i + 1) samples: about 80 KiB in all.
+  std::vector<SeriesSamples> batch;
+  std::uint64_t x = 7;
+  for (int i = 0; i < 40; ++i) {
+    SeriesSamples s{Fixture::labels({{"__name__", "noise"}, {"i", std::to_string(i)}}), {}};
+    for (int k = 0; k < 20 * (i + 1); ++k) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      s.samples.push_back(
+          {f.clock.now_ms() - 3'600'000 + k * 1000LL, static_cast<double>(x >> 11)});
+    }
+    batch.push_back(std::move(s));
+  }
+  auto stored = batch;
+  REQUIRE(f.store->append(std::move(batch)).ok());
+  REQUIRE(f.store->maintain().ok());
+  std::vector<std::int64_t> cut;
+  REQUIRE(db::Readers(f.db_path)
+              .with([&](SQLite::Database& db) -> Result<bool> {
+                SQLite::Statement q(db, "SELECT DISTINCT series_id FROM chunks ORDER BY 1");
+                while (q.executeStep()) cut.push_back(q.getColumn(0).getInt64());
+                return true;
+              })
+              .ok());
+  // The largest heads went (ids follow the batch's order), the smallest stay in memory.
+  REQUIRE(!cut.empty());
+  CHECK(cut.size() < 40);
+  CHECK(cut.back() == 40);
+  CHECK(std::is_sorted(cut.begin(), cut.end()));
+  CHECK(cut.front() == 41 - static_cast<std::int64_t>(cut.size()));
+  // Every sample reads back, before and after a kill -9.
+  auto check_all = [&] {
+    auto r = f.store->select({name_is("noise")}, INT64_MIN, INT64_MAX);
+    REQUIRE(r.ok());
+    REQUIRE(r->size() == 40);
+    for (const auto& sd : *r) {
+      const auto i = std::stoi(sd.labels.back().value);
+      CHECK(sd.samples.size() == stored[static_cast<std::size_t>(i)].samples.size());
+    }
+  };
+  check_all();
+  f.reopen(false);
+  check_all();
+}
