@@ -112,7 +112,7 @@ def sample(workload, procs, duration_s, tt=None, tick=None):
             if p.poll() is not None:
                 raise RuntimeError(f"{workload}: {name} exited with {p.returncode}")
             rss_rows.append((workload, name, (now - t0) / 60, rss_kib(p.pid)))
-        if tt is not None and now >= next_metrics:
+        if tt is not None and now >= next_metrics and now - t0 < duration_s:  # the end's are finish()'s
             for key, v in gauges(tt).items():
                 metric_rows.append((workload, (now - t0) / 60, key, v))
             next_metrics += 60
