@@ -3,9 +3,7 @@
 binary, installs the peers and owns the cleanup trap; every process started here is also written
 to $BENCH_PIDFILE so that trap can stop it even if this script dies."""
 
-import base64
 import datetime
-import hashlib
 import http.client
 import json
 import os
@@ -15,10 +13,11 @@ import selectors
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import time
+
+from procs import WsClient
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.environ["BENCH_WORK"]
@@ -217,87 +216,6 @@ class Api:
 
     def close(self):
         self.conn.close()
-
-
-class WsClient:
-    GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-    def __init__(self, port, token, source=None):
-        # Each loopback source address is a client of its own to the per-address connection cap.
-        self.sock = socket.create_connection((HOST, port), timeout=10, source_address=(source, 0) if source else None)
-        key = base64.b64encode(os.urandom(16))
-        req = (f"GET /api/v1/ws HTTP/1.1\r\nHost: {HOST}:{port}\r\nUpgrade: websocket\r\n"
-               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key.decode()}\r\nSec-WebSocket-Version: 13\r\n"
-               f"Authorization: Bearer {token}\r\n\r\n").encode()
-        self.sock.sendall(req)
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise RuntimeError(f"WebSocket handshake: connection closed after {buf!r}")
-            buf += chunk
-        head, _, self.buf = buf.partition(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 101"):
-            raise RuntimeError(f"WebSocket handshake refused: {head[:200]!r}")
-        accept = base64.b64encode(hashlib.sha1(key + self.GUID).digest())
-        if accept not in head:
-            raise RuntimeError("WebSocket handshake: bad Sec-WebSocket-Accept")
-        self.sock.setblocking(False)
-        self.texts = 0
-        self.bytes = 0
-
-    def send_text(self, text):
-        payload = text.encode()
-        mask = os.urandom(4)
-        n = len(payload)
-        if n < 126:
-            hdr = struct.pack("!BB", 0x81, 0x80 | n)
-        elif n < 65536:
-            hdr = struct.pack("!BBH", 0x81, 0x80 | 126, n)
-        else:
-            hdr = struct.pack("!BBQ", 0x81, 0x80 | 127, n)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.setblocking(True)
-        self.sock.sendall(hdr + mask + masked)
-        self.sock.setblocking(False)
-
-    def drain(self):
-        """Reads what is available and counts complete server frames (unmasked)."""
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    raise RuntimeError("WebSocket closed by the server")
-                self.buf += chunk
-                self.bytes += len(chunk)
-        except BlockingIOError:
-            pass
-        while len(self.buf) >= 2:
-            b0, b1 = self.buf[0], self.buf[1]
-            n, off = b1 & 0x7F, 2
-            if n == 126:
-                if len(self.buf) < 4:
-                    break
-                n, off = struct.unpack("!H", self.buf[2:4])[0], 4
-            elif n == 127:
-                if len(self.buf) < 10:
-                    break
-                n, off = struct.unpack("!Q", self.buf[2:10])[0], 10
-            if len(self.buf) < off + n:
-                break
-            if b0 & 0x0F == 0x1:
-                self.texts += 1
-            elif b0 & 0x0F == 0x8:
-                raise RuntimeError(f"WebSocket close frame from the server: {self.buf[off:off + n]!r}")
-            self.buf = self.buf[off + n:]
-
-    def close(self):
-        try:
-            self.sock.setblocking(True)
-            self.sock.sendall(struct.pack("!BB", 0x88, 0x80) + b"\0\0\0\0")
-        except OSError:
-            pass
-        self.sock.close()
 
 
 def drain_all(clients, seconds):

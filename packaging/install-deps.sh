@@ -18,7 +18,7 @@ test_pkgs=(
   dnsmasq-base fping iproute2 iptables openssl prometheus-blackbox-exporter
   snmpd snmp libsnmp-dev prometheus-alertmanager python3-aiosmtpd ccache clang-format
   podman busybox-static dbus-daemon python3-dbus python3-gi python3-yaml zsh fish sqlite3 zstd
-  nginx-light
+  nginx-light gnuplot-nox
 )
 
 want=("${build_pkgs[@]}")
