@@ -115,7 +115,7 @@ nlohmann::json result_json(const CheckResult& r) {
                : v;
   };
   for (const auto& [k, v] : r.facts) {
-    if (k == "body" || k == "headers") continue;
+    if (std::ranges::find(kConditionOnlyFacts, k) != kConditionOnlyFacts.end()) continue;
     if (v.is_object()) {  // an SNMP check's values
       auto& o = facts[k] = nlohmann::json::object();
       for (const auto& [name, x] : v.items()) o[name] = cut(x);

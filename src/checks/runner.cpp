@@ -279,6 +279,7 @@ void Runner::finish(std::int64_t id, std::uint64_t generation, TimeMs at, probes
 void Runner::conclude(Entry& e, TimeMs at, probes::Observation o,
                       std::function<void(nlohmann::json)> also) {
   bool up = passes(e.conditions, o);
+  for (auto name : kConditionOnlyFacts) o.facts.erase(name);
   KindSlot& counted = slot(e.check.kind);
   if (!counted.runs_up) {
     counted.runs_up = &runs_counter(e.check.kind, true);

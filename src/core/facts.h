@@ -43,6 +43,9 @@ class Facts {
   // check in its last result.
   void reserve(std::size_t n) { m_items.reserve(n); }
   bool contains(std::string_view name) const { return find(name) != nullptr; }
+  void erase(std::string_view name) {
+    std::erase_if(m_items, [&](const auto& item) { return item.first == name; });
+  }
   bool empty() const { return m_items.empty(); }
   auto begin() const { return m_items.begin(); }
   auto end() const { return m_items.end(); }

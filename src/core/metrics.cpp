@@ -166,6 +166,14 @@ Histogram& histogram(const std::string& name, const std::string& help, std::vect
   return registry().family(name, help, Type::histogram, std::move(bounds)).histogram();
 }
 
+Gauge& memory_pool(const std::string& pool) {
+  return registry()
+      .family("telltale_memory_bytes",
+              "Bytes held by each large pool of memory, as its owner last counted them.",
+              Type::gauge)
+      .gauge({{"pool", pool}});
+}
+
 void append_escaped_label_value(std::string& out, std::string_view value) {
   for (char c : value) {
     if (c == '\\')

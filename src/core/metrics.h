@@ -115,6 +115,11 @@ Counter& counter(const std::string& name, const std::string& help);
 Gauge& gauge(const std::string& name, const std::string& help);
 Histogram& histogram(const std::string& name, const std::string& help, std::vector<double> bounds);
 
+// The gauge of one large pool of memory (telltale_memory_bytes{pool}): its owner sets it to
+// what the pool holds, counted as its data structures are laid out, so a user sees where memory
+// goes.
+Gauge& memory_pool(const std::string& pool);
+
 // Appends a label value escaped as the text format wants it (backslash, quote, newline).
 void append_escaped_label_value(std::string& out, std::string_view value);
 

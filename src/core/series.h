@@ -49,14 +49,49 @@ struct SeriesSamples {
   std::vector<Sample> samples;
 };
 
+// A sorted label set packed into one shared allocation: what the series index and producers'
+// SeriesRefs hold for each series. A LabelSet costs 64 bytes a label, plus a heap block for
+// each string past 15 bytes; packed, a label costs its text and two length bytes, which took a
+// series in memory from about 1 KiB to a few hundred bytes. Copies share the bytes.
+class PackedLabels {
+ public:
+  PackedLabels() = default;
+  explicit PackedLabels(const LabelSet& sorted);
+  LabelSet unpack() const;
+  bool empty() const { return !m_data; }
+  // Calls f(name, value) for each label, in order.
+  template <class F>
+  void for_each(F&& f) const {
+    std::string_view rest = bytes();
+    while (!rest.empty()) {
+      auto name = take(rest);
+      auto value = take(rest);
+      f(name, value);
+    }
+  }
+  std::string_view value_of(std::string_view name) const;  // "" when absent
+  bool equals(const LabelSet& sorted) const;
+  bool operator==(const PackedLabels& o) const { return bytes() == o.bytes(); }
+  std::size_t memory_bytes() const;  // of the shared allocation
+
+ private:
+  std::string_view bytes() const;
+  static std::string_view take(std::string_view& rest);  // a length-prefixed string
+  // A uint32 size, then per label: the name's length (varint), name, the value's, value.
+  std::shared_ptr<const char[]> m_data;
+};
+
+// One hash for both forms, so either finds a series in the index.
+std::size_t hash_labels(const LabelSet& sorted);
+std::size_t hash_labels(const PackedLabels& labels);
+
 // The labels of a series that a producer appends to again and again (a check's probe_up):
 // built once, shared by its samples and with the store's index, which keeps the series' id in
 // it after the first append, so later appends neither copy nor hash the labels. Used with one
 // store per process.
 struct SeriesRef {
-  explicit SeriesRef(LabelSet sorted)
-      : labels(std::make_shared<const LabelSet>(std::move(sorted))) {}
-  const std::shared_ptr<const LabelSet> labels;
+  explicit SeriesRef(const LabelSet& sorted) : labels(sorted) {}
+  const PackedLabels labels;
   mutable std::atomic<std::int64_t> store_id{0};  // 0: not known yet
 };
 using SeriesRefPtr = std::shared_ptr<const SeriesRef>;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <type_traits>
 
 #include "core/metrics.h"
 
@@ -56,76 +57,84 @@ Result<LabelSet> parse_canonical_labels(std::string_view text) {
   return out;
 }
 
-std::size_t SeriesIndex::LabelSetHash::operator()(const LabelSet* ls) const {
-  std::size_t h = 0xcbf29ce484222325ull;
-  std::hash<std::string_view> hs;
-  for (const auto& l : *ls) {
-    h = (h ^ hs(l.name)) * 0x100000001b3ull;
-    h = (h ^ hs(l.value)) * 0x100000001b3ull;
+template <class Labels>
+SeriesId SeriesIndex::get_or_assign_impl(const Labels& labels, bool& created) {
+  {
+    std::shared_lock lock(m_mutex);
+    if (auto it = m_ids.find(labels); it != m_ids.end()) {
+      created = false;
+      return *it;
+    }
   }
-  return h;
+  std::unique_lock lock(m_mutex);
+  if (auto it = m_ids.find(labels); it != m_ids.end()) {
+    created = false;
+    return *it;
+  }
+  created = true;
+  if constexpr (std::is_same_v<Labels, PackedLabels>)
+    return assign(labels);
+  else
+    return assign(PackedLabels(labels));
 }
 
 SeriesId SeriesIndex::get_or_assign(const LabelSet& labels, bool& created) {
-  {
-    std::shared_lock lock(m_mutex);
-    if (auto it = m_by_labels.find(&labels); it != m_by_labels.end()) {
-      created = false;
-      return it->second;
-    }
-  }
-  std::unique_lock lock(m_mutex);
-  if (auto it = m_by_labels.find(&labels); it != m_by_labels.end()) {
-    created = false;
-    return it->second;
-  }
-  created = true;
-  return assign(std::make_shared<const LabelSet>(labels));
+  return get_or_assign_impl(labels, created);
 }
 
-SeriesId SeriesIndex::get_or_assign(const std::shared_ptr<const LabelSet>& labels, bool& created) {
-  {
-    std::shared_lock lock(m_mutex);
-    if (auto it = m_by_labels.find(labels.get()); it != m_by_labels.end()) {
-      created = false;
-      return it->second;
-    }
-  }
-  std::unique_lock lock(m_mutex);
-  if (auto it = m_by_labels.find(labels.get()); it != m_by_labels.end()) {
-    created = false;
-    return it->second;
-  }
-  created = true;
-  return assign(labels);
+SeriesId SeriesIndex::get_or_assign(const PackedLabels& labels, bool& created) {
+  return get_or_assign_impl(labels, created);
 }
 
-SeriesId SeriesIndex::assign(std::shared_ptr<const LabelSet> labels) {
+void SeriesIndex::add_postings(SeriesId id, const PackedLabels& labels) {
+  labels.for_each([&](std::string_view name, std::string_view value) {
+    auto names = m_postings.find(name);
+    if (names == m_postings.end()) {
+      names = m_postings.emplace(std::string(name), decltype(names->second){}).first;
+      m_postings_bytes += 64 + name.size();
+    }
+    auto values = names->second.find(value);
+    if (values == names->second.end()) {
+      values = names->second.emplace(std::string(value), std::vector<SeriesId>{}).first;
+      m_postings_bytes += 96 + value.size();
+    }
+    auto& ids = values->second;
+    m_postings_bytes -= ids.capacity() * sizeof(SeriesId);
+    if (ids.empty() || ids.back() < id)
+      ids.push_back(id);  // new series and rows loaded in id order
+    else if (auto at = std::lower_bound(ids.begin(), ids.end(), id); at == ids.end() || *at != id)
+      ids.insert(at, id);
+    m_postings_bytes += ids.capacity() * sizeof(SeriesId);
+  });
+}
+
+SeriesId SeriesIndex::assign(PackedLabels labels) {
   SeriesId id = m_next_id++;
-  for (const auto& l : *labels) m_postings[l.name][l.value].push_back(id);  // the largest id yet
-  m_by_labels.emplace(labels.get(), id);
-  m_labels.emplace(id, std::move(labels));
+  add_postings(id, labels);
+  if (m_labels.size() <= static_cast<std::size_t>(id)) m_labels.resize(id + 1);
+  m_labels_bytes += labels.memory_bytes();
+  m_labels[id] = std::move(labels);
+  ++m_count;
+  m_ids.insert(id);
   return id;
 }
 
 void SeriesIndex::restore(SeriesId id, LabelSet labels) {
   std::unique_lock lock(m_mutex);
-  auto [it, fresh] = m_labels.try_emplace(id);
-  if (!fresh) {
-    // The key points at the label set about to be replaced: take it out first.
-    auto key = m_by_labels.find(it->second.get());
-    if (key != m_by_labels.end() && key->second == id) m_by_labels.erase(key);
+  PackedLabels packed(labels);
+  if (m_labels.size() <= static_cast<std::size_t>(id)) m_labels.resize(id + 1);
+  if (!m_labels[id].empty()) {
+    m_ids.erase(id);  // hashed by the labels about to be replaced
+    m_labels_bytes -= m_labels[id].memory_bytes();
+    --m_count;
   }
-  it->second = std::make_shared<const LabelSet>(std::move(labels));
-  for (const auto& l : *it->second) {
-    auto& ids = m_postings[l.name][l.value];
-    if (ids.empty() || ids.back() < id)
-      ids.push_back(id);  // rows load in id order
-    else if (auto at = std::lower_bound(ids.begin(), ids.end(), id); at == ids.end() || *at != id)
-      ids.insert(at, id);
-  }
-  m_by_labels.erase(it->second.get());  // the same labels under another id: the restored one wins
-  m_by_labels.emplace(it->second.get(), id);
+  // The same labels under another id: the restored one wins.
+  if (auto other = m_ids.find(packed); other != m_ids.end()) m_ids.erase(other);
+  m_labels_bytes += packed.memory_bytes();
+  m_labels[id] = std::move(packed);
+  ++m_count;
+  m_ids.insert(id);
+  add_postings(id, m_labels[id]);
   m_next_id = std::max(m_next_id, id + 1);
 }
 
@@ -136,9 +145,9 @@ void SeriesIndex::reserve_through(SeriesId id) {
 
 std::optional<LabelSet> SeriesIndex::labels_of(SeriesId id) const {
   std::shared_lock lock(m_mutex);
-  auto it = m_labels.find(id);
-  if (it == m_labels.end()) return std::nullopt;
-  return *it->second;
+  if (id <= 0 || static_cast<std::size_t>(id) >= m_labels.size() || m_labels[id].empty())
+    return std::nullopt;
+  return m_labels[id].unpack();
 }
 
 std::vector<SeriesId> SeriesIndex::select(const std::vector<query::Matcher>& matchers) const {
@@ -169,22 +178,17 @@ std::vector<SeriesId> SeriesIndex::select(const std::vector<query::Matcher>& mat
   }
   std::vector<SeriesId> out;
   auto accept = [&](SeriesId id) {
-    const auto& labels = *m_labels.at(id);
-    for (const auto& m : matchers) {
-      std::string_view value;
-      for (const auto& l : labels)
-        if (l.name == m.name) value = l.value;
-      if (!m.matches(value)) return false;
-    }
+    const auto& labels = m_labels[id];
+    for (const auto& m : matchers)
+      if (!m.matches(labels.value_of(m.name))) return false;
     return true;
   };
   if (candidates) {
     for (SeriesId id : *candidates)
       if (accept(id)) out.push_back(id);
   } else {
-    for (const auto& [id, labels] : m_labels)
-      if (accept(id)) out.push_back(id);
-    std::sort(out.begin(), out.end());
+    for (std::size_t id = 1; id < m_labels.size(); ++id)
+      if (!m_labels[id].empty() && accept(static_cast<SeriesId>(id))) out.push_back(id);
   }
   return out;
 }
@@ -206,7 +210,13 @@ std::vector<std::string> SeriesIndex::label_values(const std::string& name) cons
 
 std::size_t SeriesIndex::size() const {
   std::shared_lock lock(m_mutex);
-  return m_labels.size();
+  return m_count;
+}
+
+std::size_t SeriesIndex::memory_bytes() const {
+  std::shared_lock lock(m_mutex);
+  return m_labels.capacity() * sizeof(PackedLabels) + m_labels_bytes + m_postings_bytes +
+         m_ids.bucket_count() * sizeof(void*) + m_ids.size() * 32;  // a node: next, id, hash
 }
 
 }  // namespace tt::tsdb

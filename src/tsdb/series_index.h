@@ -9,7 +9,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
-#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/result.h"
@@ -27,10 +27,13 @@ Result<LabelSet> parse_canonical_labels(std::string_view text);
 
 class SeriesIndex {
  public:
+  SeriesIndex() = default;
+  SeriesIndex(const SeriesIndex&) = delete;  // the set's hash and equality point at this
+  SeriesIndex& operator=(const SeriesIndex&) = delete;
   // Returns the id of `labels` (sorted), assigning the next id when it is new; `created` tells.
   SeriesId get_or_assign(const LabelSet& labels, bool& created);
-  // The same, keeping `labels` itself (no copy) when the series is new.
-  SeriesId get_or_assign(const std::shared_ptr<const LabelSet>& labels, bool& created);
+  // The same, sharing `labels` (no copy) when the series is new.
+  SeriesId get_or_assign(const PackedLabels& labels, bool& created);
   // Adds a series loaded from the database.
   void restore(SeriesId id, LabelSet labels);
   // Never assigns `id` or below: the append log may name ids no committed row has (a crash
@@ -42,27 +45,47 @@ class SeriesIndex {
   std::vector<std::string> label_names() const;
   std::vector<std::string> label_values(const std::string& name) const;
   std::size_t size() const;
+  std::size_t memory_bytes() const;  // about
 
  private:
-  // Looks label sets up by value without building their canonical text: appends ask for every
-  // sample's series, so this lookup is on ingest's hot path.
-  struct LabelSetHash {
-    std::size_t operator()(const LabelSet* ls) const;
+  // Ids by label set, hashed and compared through m_labels: 8 bytes a series in the set's node
+  // rather than a copy of its labels. Transparent, so a LabelSet or PackedLabels finds an id
+  // without being packed or copied first.
+  struct IdHash {
+    using is_transparent = void;
+    const SeriesIndex* index;
+    std::size_t operator()(SeriesId id) const { return hash_labels(index->m_labels[id]); }
+    std::size_t operator()(const LabelSet& ls) const { return hash_labels(ls); }
+    std::size_t operator()(const PackedLabels& ls) const { return hash_labels(ls); }
   };
-  struct LabelSetEqual {
-    bool operator()(const LabelSet* a, const LabelSet* b) const { return *a == *b; }
+  struct IdEqual {
+    using is_transparent = void;
+    const SeriesIndex* index;
+    bool operator()(SeriesId a, SeriesId b) const { return a == b; }
+    bool operator()(const LabelSet& ls, SeriesId id) const {
+      return index->m_labels[id].equals(ls);
+    }
+    bool operator()(SeriesId id, const LabelSet& ls) const { return (*this)(ls, id); }
+    bool operator()(const PackedLabels& ls, SeriesId id) const { return index->m_labels[id] == ls; }
+    bool operator()(SeriesId id, const PackedLabels& ls) const { return (*this)(ls, id); }
   };
 
-  SeriesId assign(std::shared_ptr<const LabelSet> labels);  // under the unique lock
+  template <class Labels>
+  SeriesId get_or_assign_impl(const Labels& labels, bool& created);
+  SeriesId assign(PackedLabels labels);  // under the unique lock
+  void add_postings(SeriesId id, const PackedLabels& labels);
 
   mutable std::shared_mutex m_mutex;
   SeriesId m_next_id = 1;
-  // Shared with the SeriesRefs of the producers that created them, so held once.
-  std::unordered_map<SeriesId, std::shared_ptr<const LabelSet>> m_labels;
-  // Keys point at m_labels' label sets: each label set is held once.
-  std::unordered_map<const LabelSet*, SeriesId, LabelSetHash, LabelSetEqual> m_by_labels;
+  // By id (ids are dense: assigned in turn). Shared with the SeriesRefs of the producers that
+  // created them, so held once.
+  std::vector<PackedLabels> m_labels;
+  std::size_t m_count = 0;
+  std::unordered_set<SeriesId, IdHash, IdEqual> m_ids{0, IdHash{this}, IdEqual{this}};
   // Ascending ids per label value: 8 bytes a series and label (a std::set node took 40).
-  std::map<std::string, std::map<std::string, std::vector<SeriesId>>> m_postings;
+  std::map<std::string, std::map<std::string, std::vector<SeriesId>, std::less<>>, std::less<>>
+      m_postings;
+  std::size_t m_postings_bytes = 0, m_labels_bytes = 0;
 };
 
 }  // namespace tt::tsdb

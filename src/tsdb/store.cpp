@@ -22,13 +22,13 @@ metrics::Counter& samples_appended() {
   return c;
 }
 
-// What the heads hold after each maintenance pass: where a server's memory goes.
+// What the heads and the index hold, counted at each maintenance pass: where memory goes.
 metrics::Gauge& head_bytes() {
-  static auto& g = metrics::registry()
-                       .family("telltale_memory_bytes",
-                               "Bytes held by each large pool of memory, at its last count.",
-                               metrics::Type::gauge)
-                       .gauge({{"pool", "tsdb_heads"}});
+  static auto& g = metrics::memory_pool("tsdb_heads");
+  return g;
+}
+metrics::Gauge& index_bytes() {
+  static auto& g = metrics::memory_pool("tsdb_series_index");
   return g;
 }
 metrics::Gauge& head_samples() {
@@ -82,6 +82,7 @@ Store::Store(db::Writer& writer, db::Readers& readers, const Clock& clock, Store
       m_log(m_options.log_dir, fs) {
   samples_appended();
   head_bytes();
+  index_bytes();
   head_samples();
   head_series();
   head_cuts_for_memory();
@@ -178,8 +179,8 @@ Result<AppendResult> Store::append(std::vector<SeriesSamples> batch, const InJob
       bool fresh = false;
       p.id = m_index.get_or_assign(s.labels, fresh);
       if (fresh) m_uncommitted.insert(p.id);
-      plan_series(p, s.labels, listening ? std::vector<Sample>(s.samples) : std::move(s.samples),
-                  horizon);
+      plan_series(p, listening ? std::vector<Sample>(s.samples) : std::move(s.samples), horizon);
+      if (p.created) p.canonical = canonical_labels(s.labels);
       plan.push_back(std::move(p));
     }
   }
@@ -223,7 +224,8 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
       Planned p;
       p.id = order[i].id;
       p.ref = points[order[i].at].series.get();
-      plan_series(p, *p.ref->labels, std::move(samples), INT64_MIN);  // live producers
+      plan_series(p, std::move(samples), INT64_MIN);  // live producers
+      if (p.created) p.canonical = canonical_labels(p.ref->labels.unpack());
       samples = {};
       plan.push_back(std::move(p));
       i = j;
@@ -235,16 +237,14 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
   if (m_listener && m_listener_wanted()) {
     std::vector<SeriesSamples> batch;
     batch.reserve(points.size());
-    for (const auto& pt : points) batch.push_back({*pt.series->labels, {pt.sample}});
+    for (const auto& pt : points) batch.push_back({pt.series->labels.unpack(), {pt.sample}});
     m_listener(batch);
   }
   return result;
 }
 
-void Store::plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&& samples,
-                        TimeMs horizon) {
+void Store::plan_series(Planned& p, std::vector<Sample>&& samples, TimeMs horizon) {
   p.created = !m_uncommitted.empty() && m_uncommitted.contains(p.id);
-  if (p.created) p.canonical = canonical_labels(labels);
   auto it = m_heads.find(p.id);
   TimeMs mark = it == m_heads.end() ? INT64_MIN : it->second.persisted_max;
   auto split = first_after(samples.begin(), samples.end(), mark);
@@ -354,16 +354,16 @@ Result<void> Store::cut_heads(Which which) {
   auto now = m_clock.mono_ms();
   {
     std::lock_guard lock(m_heads_mutex);
-    // The map's node and bucket around each head.
-    constexpr std::size_t kPerHead = sizeof(Head) - sizeof(HeadSamples) + 3 * sizeof(void*);
-    std::size_t held = 0, samples = 0, series = 0;
+    // What every series costs in m_heads, held or not: its Head and the map's node and bucket.
+    constexpr std::size_t kPerSeries = sizeof(Head) + 3 * sizeof(void*);
+    // The budget is for samples, what a cut frees: with many series the fixed part alone would
+    // fill it, and every pass would cut heads of a few samples.
+    std::size_t held = 0, total = 0, samples = 0, series = 0;
     std::vector<std::pair<std::size_t, SeriesId>> by_size;  // heads not due
     for (auto& [id, head] : m_heads) {
-      const std::size_t bytes = kPerHead + head.samples.memory_bytes();
-      if (head.samples.empty()) {
-        held += bytes;
-        continue;
-      }
+      total += kPerSeries;
+      if (head.samples.empty()) continue;
+      const std::size_t bytes = head.samples.memory_bytes() - sizeof(HeadSamples);
       // A head holding a plain run of the past (see defer_min_samples) is due at once.
       bool due = head.samples.size() >= m_options.max_chunk_samples ||
                  head.samples.has_deferred() ||
@@ -371,7 +371,6 @@ Result<void> Store::cut_heads(Which which) {
                  now - head.first_append_mono_ms >= m_options.max_head_age_ms;
       if (due || which == Which::all) {
         cuts.push_back({id});
-        held += kPerHead + sizeof(HeadSamples);
         continue;
       }
       by_size.emplace_back(bytes, id);
@@ -383,16 +382,16 @@ Result<void> Store::cut_heads(Which which) {
       std::sort(by_size.begin(), by_size.end(), std::greater<>());
       for (const auto& [bytes, id] : by_size) {
         if (held <= m_options.max_head_bytes / 4 * 3) break;
-        auto& head = m_heads[id];
-        samples -= head.samples.size();
+        samples -= m_heads[id].samples.size();
         --series;
         cuts.push_back({id});
-        held -= bytes - kPerHead - sizeof(HeadSamples);
+        held -= bytes;
         head_cuts_for_memory().inc();
       }
     }
     m_deferred_samples = 0;  // each head holding some is cut now
-    head_bytes().set(static_cast<double>(held));
+    head_bytes().set(static_cast<double>(total + held));
+    index_bytes().set(static_cast<double>(m_index.memory_bytes()));
     head_samples().set(static_cast<double>(samples));
     head_series().set(static_cast<double>(series));
   }

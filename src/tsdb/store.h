@@ -55,10 +55,11 @@ struct StoreOptions {
   // A head whose oldest sample arrived this long ago is cut: bounds head memory in real-time
   // operation (a 15 s series holds at most 1,440 samples, 23 KB) and how much log a crash replays.
   std::int64_t max_head_age_ms = 6 * 3600'000;
-  // Memory all heads may hold. Past it, a maintenance pass cuts the largest heads early until they
-  // hold three quarters of it: memory stays bounded whatever the number of series, and the
-  // largest heads make the longest chunks. Too small a budget makes short chunks, which compress
-  // worse (the trade-off is measured in bench/MEMORY_RESULTS.md).
+  // Memory the heads' samples may take. Past it, a maintenance pass cuts the largest heads early
+  // until they take three quarters of it: memory stays bounded however many series there are
+  // and however long they wait, and the largest heads make the longest chunks. Too small a budget
+  // makes short chunks, which compress worse (the trade-off is measured in
+  // bench/MEMORY_RESULTS.md).
   std::size_t max_head_bytes = 16u << 20;
   // Samples older than max_head_age_ms (by their timestamp) would have been cut already had they
   // arrived on time. When an append brings at least this many of them for a series (an import
@@ -179,9 +180,9 @@ class Store : public query::Storage {
     std::vector<Blob> blobs;  // of backfill
   };
   // Fills p from a series' samples (normalized): split at the persisted mark; `horizon` is
-  // where the past begins (see defer_min_samples). Under m_heads_mutex.
-  void plan_series(Planned& p, const LabelSet& labels, std::vector<Sample>&& samples,
-                   TimeMs horizon);
+  // where the past begins (see defer_min_samples). The caller adds p.canonical when p.created.
+  // Under m_heads_mutex.
+  void plan_series(Planned& p, std::vector<Sample>&& samples, TimeMs horizon);
   // Encodes the plan's chunks, writes its new series, chunks and log record in one writer job,
   // then extends the heads.
   Result<AppendResult> commit(std::vector<Planned>& plan, const InJob* in_job = nullptr);

@@ -67,6 +67,11 @@ class Connection {
   bool finished() const { return m_state == State::closed; }
   bool overflowed() const { return m_overflowed; }
   std::size_t queued_bytes() const { return m_queued_bytes; }  // pending + in flight
+  // About: itself, its queue (frames shared with other clients counted in full) and buffers.
+  std::size_t memory_bytes() const {
+    return sizeof(*this) + 576 /* a deque's first node and map */ + m_queued_bytes +
+           m_parser.buffered_bytes();
+  }
   // The close code we sent (or echoed); 0 if none yet.
   std::uint16_t close_code() const { return m_close_code; }
   std::int64_t last_pong_ms() const { return m_last_pong_ms; }

@@ -91,6 +91,9 @@ class FrameParser {
   std::uint16_t error_code() const { return m_error_code; }  // a close code, 0 when not failed
   const std::string& error_reason() const { return m_error_reason; }
 
+  // Bytes held for messages being read (grown to the largest message so far).
+  std::size_t buffered_bytes() const { return m_message.capacity() + m_control.capacity(); }
+
  private:
   enum class State { header, payload, failed };
 

@@ -55,6 +55,7 @@ Hub::Hub(uv_loop_t* loop, HubOptions options)
       m_clock(options.clock ? options.clock : &SystemClock::instance()),
       m_read_buf(new char[kReadBufSize]) {
   m_clients_gauge = &metrics::gauge("telltale_ws_clients", "Connected WebSocket clients");
+  m_memory_gauge = &metrics::memory_pool("websocket_clients");
   m_received =
       &metrics::counter("telltale_ws_messages_received_total", "WebSocket text messages received");
   m_sent = &metrics::counter("telltale_ws_messages_sent_total",
@@ -382,6 +383,12 @@ void Hub::close_for_credentials(Client* c, const char* reason) {
 void Hub::tick() {
   const std::int64_t t = now();
   const TimeMs wall = m_clock->now_ms();
+  std::size_t bytes = 0;
+  for (const Client* c : m_clients) {
+    bytes += sizeof(Client) + c->conn.memory_bytes() + c->info.session_id.capacity();
+    for (const auto& topic : c->topics) bytes += 64 + topic.capacity();  // a set node
+  }
+  m_memory_gauge->set(static_cast<double>(bytes));
   for (Client* c : std::vector<Client*>(m_clients.begin(), m_clients.end())) {
     if (c->info.expires_at_ms > 0 && wall >= c->info.expires_at_ms &&
         c->conn.state() == Connection::State::open) {

@@ -177,6 +177,7 @@ class Hub {
   std::function<void(const std::set<std::string>&)> m_on_series_topics_changed;
 
   metrics::Gauge* m_clients_gauge;
+  metrics::Gauge* m_memory_gauge;  // every client, counted at each tick
   metrics::Counter* m_received;
   metrics::Counter* m_sent;
   metrics::Counter* m_dropped_slow;

@@ -1,0 +1,109 @@
+#include "core/series.h"
+
+#include <cstring>
+
+namespace tt {
+
+namespace {
+
+void put_length(std::string& out, std::size_t n) {
+  while (n >= 0x80) {
+    out.push_back(static_cast<char>((n & 0x7f) | 0x80));
+    n >>= 7;
+  }
+  out.push_back(static_cast<char>(n));
+}
+
+// FNV-1a over the labels' hashes: the same for a LabelSet and its packed form.
+struct LabelHasher {
+  std::size_t h = 0xcbf29ce484222325ull;
+  void add(std::string_view name, std::string_view value) {
+    std::hash<std::string_view> hs;
+    h = (h ^ hs(name)) * 0x100000001b3ull;
+    h = (h ^ hs(value)) * 0x100000001b3ull;
+  }
+};
+
+}  // namespace
+
+PackedLabels::PackedLabels(const LabelSet& sorted) {
+  std::string text(sizeof(std::uint32_t), '\0');
+  for (const auto& l : sorted) {
+    put_length(text, l.name.size());
+    text += l.name;
+    put_length(text, l.value.size());
+    text += l.value;
+  }
+  const auto size = static_cast<std::uint32_t>(text.size() - sizeof(std::uint32_t));
+  std::memcpy(text.data(), &size, sizeof size);
+  auto data = std::make_shared_for_overwrite<char[]>(text.size());
+  std::memcpy(data.get(), text.data(), text.size());
+  m_data = std::move(data);
+}
+
+std::string_view PackedLabels::bytes() const {
+  if (!m_data) return {};
+  std::uint32_t size = 0;
+  std::memcpy(&size, m_data.get(), sizeof size);
+  return {m_data.get() + sizeof size, size};
+}
+
+std::string_view PackedLabels::take(std::string_view& rest) {
+  std::size_t n = 0;
+  for (unsigned shift = 0;; shift += 7) {
+    const auto b = static_cast<unsigned char>(rest.front());
+    rest.remove_prefix(1);
+    n |= static_cast<std::size_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+  }
+  auto s = rest.substr(0, n);
+  rest.remove_prefix(n);
+  return s;
+}
+
+LabelSet PackedLabels::unpack() const {
+  LabelSet out;
+  for_each([&](std::string_view n, std::string_view v) {
+    out.push_back({std::string(n), std::string(v)});
+  });
+  return out;
+}
+
+std::string_view PackedLabels::value_of(std::string_view name) const {
+  std::string_view out;
+  for_each([&](std::string_view n, std::string_view v) {
+    if (n == name) out = v;
+  });
+  return out;
+}
+
+bool PackedLabels::equals(const LabelSet& sorted) const {
+  std::size_t i = 0;
+  bool same = true;
+  for_each([&](std::string_view n, std::string_view v) {
+    same = same && i < sorted.size() && sorted[i].name == n && sorted[i].value == v;
+    ++i;
+  });
+  return same && i == sorted.size();
+}
+
+std::size_t PackedLabels::memory_bytes() const {
+  // The control block (a vtable pointer and two counts) and the array share one allocation,
+  // which malloc rounds up to 16 bytes after its own 8.
+  if (!m_data) return 0;
+  return (sizeof(void*) + 8 + sizeof(std::uint32_t) + bytes().size() + 8 + 15) / 16 * 16;
+}
+
+std::size_t hash_labels(const LabelSet& sorted) {
+  LabelHasher h;
+  for (const auto& l : sorted) h.add(l.name, l.value);
+  return h.h;
+}
+
+std::size_t hash_labels(const PackedLabels& labels) {
+  LabelHasher h;
+  labels.for_each([&](std::string_view n, std::string_view v) { h.add(n, v); });
+  return h.h;
+}
+
+}  // namespace tt
