@@ -33,6 +33,7 @@
 #include "core/metrics.h"
 #include "core/process_metrics.h"
 #include "core/random.h"
+#include "core/resident.h"
 #include "db/database.h"
 #include "db/disk_health.h"
 #include "db/writer.h"
@@ -707,6 +708,9 @@ int serve(const ServeOptions& opt) {
     log::info("(or from a shell: telltale user add NAME --role admin --password-stdin --data {})",
               data_dir);
   }
+
+  // Start-up's pages (migrations, loading every table, OpenSSL's initialisation) go back.
+  log::debug("released {} KiB of start-up pages", release_startup_pages() / 1024);
 
   log::info("received {}, stopping", signals.wait([&tls] {
     if (!*tls) return log::info("received SIGHUP: no certificate to reload");
