@@ -107,7 +107,7 @@ nlohmann::json to_json(const Check& c) {
 }
 
 nlohmann::json result_json(const CheckResult& r) {
-  // Bodies and header sets are for conditions, not for lists; long strings are cut.
+  // Long strings are cut (bodies and header sets never reach a result: see Runner's judge).
   nlohmann::json facts = nlohmann::json::object();
   auto cut = [](const nlohmann::json& v) {
     return v.is_string() && v.get_ref<const std::string&>().size() > 256
@@ -115,7 +115,6 @@ nlohmann::json result_json(const CheckResult& r) {
                : v;
   };
   for (const auto& [k, v] : r.facts) {
-    if (std::ranges::find(kConditionOnlyFacts, k) != kConditionOnlyFacts.end()) continue;
     if (v.is_object()) {  // an SNMP check's values
       auto& o = facts[k] = nlohmann::json::object();
       for (const auto& [name, x] : v.items()) o[name] = cut(x);

@@ -4,7 +4,6 @@
 // that turns results into rows, samples and events. Called by api/ handlers; no HTTP in here.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -55,12 +54,8 @@ struct Check {
 // The check as the API shows it: secrets redacted, durations as text, the push URL for push checks.
 nlohmann::json to_json(const Check& c);
 
-// Facts only conditions read: an HTTP body and header set. A run's result leaves them out once
-// its conditions are tested, or every HTTP check would keep its last body in memory.
-inline constexpr std::array<std::string_view, 2> kConditionOnlyFacts{"body", "headers"};
-
 // A run's result as the API shows it (`last_result`, the answer of "run now"): at, up,
-// duration_ms, error, message and the facts but kConditionOnlyFacts.
+// duration_ms, error, message and the facts without bodies and header sets.
 nlohmann::json result_json(const CheckResult& r);
 
 // What a client may set. On create, name, kind and (except for push) target are required; on

@@ -38,6 +38,14 @@ bool passes(const std::vector<Condition>& conditions, probes::Observation& o) {
   return true;
 }
 
+// Tests the run's conditions, then drops the facts only conditions read (an HTTP body and header
+// set): every result is shown or kept, and each HTTP check would keep its last body in memory.
+bool judge(const std::vector<Condition>& conditions, probes::Observation& o) {
+  const bool up = passes(conditions, o);
+  for (auto name : {"body", "headers"}) o.facts.erase(name);
+  return up;
+}
+
 std::vector<Condition> parse_conditions(const Check& c, const probes::KindDescriptor& kind) {
   std::vector<Condition> out;
   for (const auto& text : c.conditions) {
@@ -278,8 +286,7 @@ void Runner::finish(std::int64_t id, std::uint64_t generation, TimeMs at, probes
 
 void Runner::conclude(Entry& e, TimeMs at, probes::Observation o,
                       std::function<void(nlohmann::json)> also) {
-  bool up = passes(e.conditions, o);
-  for (auto name : kConditionOnlyFacts) o.facts.erase(name);
+  bool up = judge(e.conditions, o);
   KindSlot& counted = slot(e.check.kind);
   if (!counted.runs_up) {
     counted.runs_up = &runs_counter(e.check.kind, true);
@@ -398,7 +405,7 @@ void Runner::test(Check c, std::function<void(nlohmann::json)> done) {
       CheckResult r;
       r.check_name = name;
       r.at = at;
-      r.up = passes(conditions, o);
+      r.up = judge(conditions, o);
       r.error = std::move(o.error);
       r.message = std::move(o.message);
       r.duration_s = o.duration_s;

@@ -2,17 +2,11 @@
 
 #include <cstring>
 
+#include "core/varint.h"
+
 namespace tt {
 
 namespace {
-
-void put_length(std::string& out, std::size_t n) {
-  while (n >= 0x80) {
-    out.push_back(static_cast<char>((n & 0x7f) | 0x80));
-    n >>= 7;
-  }
-  out.push_back(static_cast<char>(n));
-}
 
 // FNV-1a over the labels' hashes: the same for a LabelSet and its packed form.
 struct LabelHasher {
@@ -29,9 +23,9 @@ struct LabelHasher {
 PackedLabels::PackedLabels(const LabelSet& sorted) {
   std::string text(sizeof(std::uint32_t), '\0');
   for (const auto& l : sorted) {
-    put_length(text, l.name.size());
+    put_varint(text, l.name.size());
     text += l.name;
-    put_length(text, l.value.size());
+    put_varint(text, l.value.size());
     text += l.value;
   }
   const auto size = static_cast<std::uint32_t>(text.size() - sizeof(std::uint32_t));

@@ -1,6 +1,6 @@
 // tsdb/bitstream.h — internal to the chunk codec and the heads' tails: LSB-first bit packing,
-// LEB128 varints, zigzag, and a bounds-checked byte reader. The matching bit reader lives next
-// to its only (hot) loop in codec.cpp.
+// zigzag (varints are core/varint.h's), and a bounds-checked byte reader. The matching bit reader
+// lives next to its only (hot) loop in codec.cpp.
 #pragma once
 
 #include <bit>
@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+
+#include "core/varint.h"
 
 namespace tt::tsdb::detail {
 
@@ -53,13 +55,7 @@ class BitWriter {
   unsigned m_fill = 0;  // valid bits in m_acc, < 32 between calls
 };
 
-inline void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
+using tt::put_varint;
 
 inline std::uint64_t zigzag(std::int64_t v) {
   return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);

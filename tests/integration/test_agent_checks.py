@@ -134,6 +134,10 @@ class AgentChecksTest(unittest.TestCase):
         self.assertEqual(self.last_result(tcp, lambda r: r["up"])["state"], "up")
         result = self.last_result(http, lambda r: r["up"])
         self.assertEqual(result["last_result"]["facts"]["status"], 200)
+        # A body and header set are for conditions: no result keeps them.
+        self.assertIn("body_size", result["last_result"]["facts"])
+        self.assertNotIn("body", result["last_result"]["facts"])
+        self.assertNotIn("headers", result["last_result"]["facts"])
         self.last_result(ping, lambda r: r["up"])
         self.last_result(https, lambda r: r["up"])
         self.assertEqual(self.last_result(unverified, lambda r: True)["last_result"]["error"], "tls")
