@@ -30,34 +30,12 @@ if [[ "$build_type" != "Release" ]]; then
   echo "bench: warning: build/ is configured as '${build_type:-unknown}', not Release" >&2
 fi
 
-WORK="$(mktemp -d /tmp/telltale-bench.XXXXXX)"
-PIDFILE="$WORK/pids"
-: >"$PIDFILE"
-cleanup() {
-  local rc=$?
-  # The driver records every process it starts in $PIDFILE; stop each by its id.
-  if [[ -s "$PIDFILE" ]]; then
-    while read -r pid; do
-      [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null || true
-    done <"$PIDFILE"
-    sleep 0.5
-    while read -r pid; do
-      [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true
-    done <"$PIDFILE"
-  fi
-  rm -rf "$WORK"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source bench/lib.sh
+bench_workdir all
 
 mkdir -p bench/out
-# In the background and waited for, so that a signal to this shell runs the traps at once.
-BENCH_WORK="$WORK" BENCH_PIDFILE="$PIDFILE" BENCH_BINARY="$ROOT/build/telltale" \
-  BENCH_BUILD_TYPE="$build_type" BENCH_DEADLINE_S=280 \
-  python3 bench/bench.py &
-echo $! >>"$PIDFILE"
-wait $!
+bench_driver BENCH_BINARY="$ROOT/build/telltale" BENCH_BUILD_TYPE="$build_type" BENCH_DEADLINE_S=280 \
+  python3 bench/bench.py
 echo "bench: wrote bench/RESULTS.md" >&2
 # The time-series store's benchmark beside VictoriaMetrics and Prometheus (about 3 minutes);
 # BENCH_SKIP_TSDB=1 leaves it out.

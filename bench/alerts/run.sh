@@ -20,21 +20,6 @@ if [[ ! -x build/telltale ]]; then
 fi
 build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' build/CMakeCache.txt 2>/dev/null || true)"
 [[ "$build_type" == "Release" ]] || echo "alerts-bench: warning: build/ is '${build_type:-unknown}', not Release" >&2
-WORK="$(mktemp -d /tmp/telltale-bench-alerts.XXXXXX)"
-PIDFILE="$WORK/pids"
-: >"$PIDFILE"
-cleanup() {
-  local rc=$?
-  if [[ -s "$PIDFILE" ]]; then
-    while read -r pid; do [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null || true; done <"$PIDFILE"
-    sleep 0.5
-    while read -r pid; do [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true; done <"$PIDFILE"
-  fi
-  rm -rf "$WORK"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-BENCH_WORK="$WORK" BENCH_PIDFILE="$PIDFILE" BENCH_BINARY="$ROOT/build/telltale" python3 bench/alerts/bench_alerts.py &
-echo $! >>"$PIDFILE"
-wait $!
+source bench/lib.sh
+bench_workdir alerts
+bench_driver BENCH_BINARY="$ROOT/build/telltale" python3 bench/alerts/bench_alerts.py

@@ -15,18 +15,7 @@ if [[ ! -x build/telltale ]]; then
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
   cmake --build build -j2 --target telltale
 fi
-WORK="$(mktemp -d /tmp/telltale-bench-backup.XXXXXX)"
-PIDFILE="$WORK/pids"
-: >"$PIDFILE"
-cleanup() {
-  local rc=$?
-  while read -r pid; do [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true; done <"$PIDFILE"
-  rm -rf "$WORK"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source bench/lib.sh
+bench_workdir backup
 mkdir -p bench/out
-BENCH_WORK="$WORK" BENCH_PIDFILE="$PIDFILE" BENCH_BINARY="$ROOT/build/telltale" python3 bench/backup/bench_backup.py &
-echo $! >>"$PIDFILE"
-wait $!
+bench_driver BENCH_BINARY="$ROOT/build/telltale" python3 bench/backup/bench_backup.py

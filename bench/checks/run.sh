@@ -12,20 +12,11 @@ if [[ ! -x build/telltale ]]; then
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
   cmake --build build -j2 --target telltale
 fi
-WORK="$(mktemp -d /tmp/telltale-bench-checks.XXXXXX)"
-PIDFILE="$WORK/pids"
-: >"$PIDFILE"
-cleanup() {
-  local rc=$?
-  while read -r pid; do [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true; done <"$PIDFILE"
-  # fping's network namespace, when the run was cut short
+# fping's network namespace, when the run was cut short
+bench_cleanup_extra() {
   for ns in $(ip netns list 2>/dev/null | awk '/^telltale-bench-/ {print $1}'); do ip netns delete "$ns"; done
-  rm -rf "$WORK"
-  exit $rc
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source bench/lib.sh
+bench_workdir checks
 mkdir -p bench/out
-BENCH_WORK="$WORK" BENCH_PIDFILE="$PIDFILE" BENCH_BINARY="$ROOT/build/telltale" python3 bench/checks/bench_checks.py &
-echo $! >>"$PIDFILE"
-wait $!
+bench_driver BENCH_BINARY="$ROOT/build/telltale" python3 bench/checks/bench_checks.py

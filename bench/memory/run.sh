@@ -21,18 +21,7 @@ if [[ -z "${BENCH_BINARY:-}" ]]; then
   fi
 fi
 # On the disk, not tmpfs: write_bytes of /proc/PID/io counts only block-device writes.
-WORK="$(mktemp -d "${TMPDIR:-/var/tmp}/telltale-bench-memory.XXXXXX")"
-PIDFILE="$WORK/pids"
-: >"$PIDFILE"
-cleanup() {
-  local rc=$?
-  while read -r pid; do [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true; done <"$PIDFILE"
-  rm -rf "$WORK"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source bench/lib.sh
+bench_workdir memory "${TMPDIR:-/var/tmp}"
 mkdir -p bench/out
-BENCH_WORK="$WORK" BENCH_PIDFILE="$PIDFILE" BENCH_BINARY="$BENCH_BINARY" python3 bench/memory/bench_memory.py &
-echo $! >>"$PIDFILE"
-wait $!
+bench_driver BENCH_BINARY="$BENCH_BINARY" python3 bench/memory/bench_memory.py

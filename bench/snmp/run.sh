@@ -11,17 +11,8 @@ cd "$ROOT"
 for tool in snmpd snmpbulkwalk net-snmp-config cmake gcc python3; do
   command -v "$tool" >/dev/null 2>&1 || { bash packaging/install-deps.sh --test; break; }
 done
-WORK="$(mktemp -d /tmp/telltale-bench-snmp.XXXXXX)"
-PIDFILE="$WORK/pids"
-: >"$PIDFILE"
-cleanup() {
-  local rc=$?
-  while read -r pid; do [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true; done <"$PIDFILE"
-  rm -rf "$WORK"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source bench/lib.sh
+bench_workdir snmp
 # The engine and the counter logic, linked from the Release build's library.
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target snmp_bench
@@ -29,7 +20,5 @@ build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' build/CMakeCache.txt)"
 [[ "$build_type" == "Release" ]] || echo "snmp-bench: warning: build/ is '$build_type', not Release" >&2
 # The peer on net-snmp's own library, built as Debian builds its tools (-O2).
 gcc -O2 bench/snmp/netsnmp_poll.c $(net-snmp-config --cflags) $(net-snmp-config --libs) -o "$WORK/netsnmp_poll"
-BENCH_WORK="$WORK" BENCH_PIDFILE="$PIDFILE" BENCH_SNMP_BINARY="$ROOT/build/snmp_bench" \
-  BENCH_NETSNMP_BINARY="$WORK/netsnmp_poll" python3 bench/snmp/bench_snmp.py &
-echo $! >>"$PIDFILE"
-wait $!
+bench_driver BENCH_SNMP_BINARY="$ROOT/build/snmp_bench" BENCH_NETSNMP_BINARY="$WORK/netsnmp_poll" \
+  python3 bench/snmp/bench_snmp.py

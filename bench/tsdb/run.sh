@@ -35,21 +35,8 @@ build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' build/CMakeCache.txt 2>/de
 [[ "$build_type" == "Release" ]] || echo "tsdb-bench: warning: build/ is '${build_type:-unknown}', not Release" >&2
 
 # On the disk (not tmpfs): /proc/PID/io write_bytes only counts block-device writes.
-WORK="$(mktemp -d "${TMPDIR:-/var/tmp}/tt-tsdb-bench.XXXXXX")"
-PIDFILE="$WORK/pids"
-: >"$PIDFILE"
-cleanup() {
-  local rc=$?
-  if [[ -s "$PIDFILE" ]]; then
-    while read -r pid; do [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null || true; done <"$PIDFILE"
-    sleep 0.5
-    while read -r pid; do [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || true; done <"$PIDFILE"
-  fi
-  rm -rf "$WORK"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source "$root/bench/lib.sh"
+bench_workdir tsdb "${TMPDIR:-/var/tmp}"
 
 # One UTC day per series, starting at midnight two days ago: recent enough for every retention,
 # and one 24 h Prometheus block per class.
