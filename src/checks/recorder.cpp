@@ -1,5 +1,8 @@
 #include "checks/recorder.h"
 
+#include <algorithm>
+#include <span>
+
 #include "checks/check.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -12,6 +15,7 @@ namespace {
 
 constexpr std::size_t kMaxQueued = 1'000'000;
 constexpr int kFlushEveryMs = 1000;
+constexpr std::size_t kAppendSlice = 8192;  // samples per store append
 
 metrics::Counter& dropped_results() {
   static auto& c =
@@ -124,8 +128,13 @@ void Recorder::flush(std::vector<std::shared_ptr<const CheckResult>> batch) {
   samples.reserve(n);
   for (const auto& r : batch)
     for (const auto& s : r->samples) samples.push_back(s);
-  if (!samples.empty()) {
-    if (auto appended = m_append(samples); !appended.ok())
+  // A slice at a time: the store plans each series of an append at once, a few hundred bytes
+  // apiece, and a backlog after a stalled writer would otherwise spike by megabytes.
+  std::span<const RefSample> rest = samples;
+  while (!rest.empty()) {
+    auto slice = rest.first(std::min(rest.size(), kAppendSlice));
+    rest = rest.subspan(slice.size());
+    if (auto appended = m_append(slice); !appended.ok())
       log::error("check results: samples not stored: {}", appended.error().message);
   }
 

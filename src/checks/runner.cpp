@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 #include "core/duration.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -9,6 +11,10 @@
 namespace tt::checks {
 
 namespace {
+
+// How far a run's time may be from its slot and still be written as the slot's (Prometheus
+// aligns scrape timestamps within 2 ms for the same reason).
+constexpr TimeMs kSlotToleranceMs = 2;
 
 metrics::Counter& runs_counter(std::string_view kind, bool up) {
   return metrics::registry()
@@ -22,6 +28,24 @@ metrics::Counter& overlap_counter() {
       "telltale_check_runs_skipped_total",
       "Scheduled runs skipped because the previous run of the check had not ended.");
   return c;
+}
+
+// Whether a series built by series() is the metric's: its labels are the check's base labels,
+// the metric's name and its extra labels, so the name, the extras and their count tell.
+bool is_series_of(const PackedLabels& labels, const LabelSet& base, const probes::Metric& m) {
+  std::size_t count = 0, extras = 0;
+  bool name = false;
+  labels.for_each([&](std::string_view n, std::string_view v) {
+    ++count;
+    if (n == kMetricNameLabel)
+      name = v == m.name;
+    else if (!m.label.empty() && n == m.label)
+      extras += v == m.label_value;
+    else if (!m.label2.empty() && n == m.label2)
+      extras += v == m.label2_value;
+  });
+  const std::size_t wanted = (m.label.empty() ? 0 : 1) + (m.label2.empty() ? 0 : 1);
+  return name && extras == wanted && count == base.size() + 1 + wanted;
 }
 
 // Whether a run passes the check's conditions: a failing one turns it down, its text the message.
@@ -112,17 +136,22 @@ void Runner::upsert_on_loop(Check c, FirstRun first) {
   Entry& e = it->second;
   bool node_changed = !fresh && e.check.node_id != c.node_id;
   auto old_node = e.check.node_id;
+  probes::Request request{c.target, probes::probe_options(*kind, c.options),
+                          std::chrono::milliseconds(c.timeout_ms), c.id};
   bool schedule_changed = fresh || e.check.interval_ms != c.interval_ms || e.check.kind != c.kind ||
-                          e.check.enabled != c.enabled || e.check.options != c.options;
+                          e.check.enabled != c.enabled || e.request.options != request.options;
   if (fresh) e.tracker = StateTracker(c.state, c.flapping);
   e.kind = kind;
-  e.request = {c.target, probes::probe_options(*kind, c.options),
-               std::chrono::milliseconds(c.timeout_ms), c.id};
+  e.request = std::move(request);
   e.conditions = parse_conditions(c, *kind);
   e.generation = m_next_generation++;
   e.running = false;  // a run of the old definition may still end; its result is dropped
   bool was_enabled = fresh ? c.state != CheckState::paused : e.check.enabled;
   e.check = std::move(c);
+  // The request holds the options a hub run needs, and the live result the last one: these
+  // would be second copies of JSON, hundreds of bytes a check. An agent is sent the options.
+  e.check.last_result = nullptr;
+  if (!e.check.runs_on) e.check.options = nullptr;
   e.series.clear();
   LabelSet base = sample_labels(e.check);
   sort_labels(base);
@@ -197,6 +226,13 @@ void Runner::on_due(std::int64_t id, std::int64_t late_ms) {
   if (it == m_entries.end()) return;
   Entry& e = it->second;
   TimeMs at = m_clock.now_ms() - late_ms;
+  // The loop's clock and the wall clock part by a millisecond now and then; a run that close to
+  // its slot takes the slot's time exactly, because timestamps at exact intervals cost the codec
+  // nothing and a millisecond of jitter costs a check's every series bits per sample.
+  if (TimeMs slot = e.last_slot + e.check.interval_ms;
+      e.last_slot != 0 && at != slot && std::abs(at - slot) <= kSlotToleranceMs)
+    at = slot;
+  e.last_slot = at;
   if (!e.kind->make) {  // a push check whose heartbeat is overdue
     probes::Observation o = probes::failed(
         "no_heartbeat",
@@ -337,15 +373,10 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o,
 
 SeriesRefPtr Runner::series(Entry& e, std::size_t hint, const probes::Metric& m) {
   // Probes report their metrics in the same order run after run: try the hinted slot first.
-  auto is = [&](const probes::Metric& k) {
-    // Names are literals: the same one is usually the same pointer, which spares the compare.
-    return (k.name.data() == m.name.data() || k.name == m.name) && k.label == m.label &&
-           k.label_value == m.label_value && k.label2 == m.label2 &&
-           k.label2_value == m.label2_value;
-  };
-  if (hint < e.series.size() && is(e.series[hint].first)) return e.series[hint].second;
-  for (const auto& [metric, ref] : e.series)
-    if (is(metric)) return ref;
+  if (hint < e.series.size() && is_series_of(e.series[hint]->labels, *e.base_labels, m))
+    return e.series[hint];
+  for (const auto& ref : e.series)
+    if (is_series_of(ref->labels, *e.base_labels, m)) return ref;
   LabelSet labels;
   labels.reserve(e.base_labels->size() + 3);
   labels = *e.base_labels;
@@ -356,7 +387,7 @@ SeriesRefPtr Runner::series(Entry& e, std::size_t hint, const probes::Metric& m)
   auto ref = std::make_shared<const SeriesRef>(std::move(labels));
   // A kind's metrics are a fixed list (for SNMP, a few per interface of the device); the bound
   // only guards against one that is not.
-  if (e.series.size() < kMaxSeriesPerCheck) e.series.push_back({m, ref});
+  if (e.series.size() < kMaxSeriesPerCheck) e.series.push_back(ref);
   return ref;
 }
 

@@ -91,11 +91,12 @@ class Runner {
     std::shared_ptr<const LabelSet>
         base_labels;  // check, kind, node and its labels, sorted: on every sample
     // The series this check's runs append to, built on first use: a run then shares them
-    // instead of building label sets (see series()).
-    std::vector<std::pair<probes::Metric, SeriesRefPtr>> series;  // metric value unused
+    // instead of building label sets (see series()). Their labels tell which metric each is.
+    std::vector<SeriesRefPtr> series;
     std::vector<Condition> conditions;
     StateTracker tracker;
     std::uint64_t generation = 0;  // bumped by upsert: results of older definitions are dropped
+    TimeMs last_slot = 0;          // the scheduled time of the last run (see on_due)
     bool running = false;
     bool queued = false;
   };

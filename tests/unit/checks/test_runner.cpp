@@ -280,3 +280,94 @@ TEST_CASE("runner: a test run uses the probe and the conditions, and records not
   CHECK(on_loop(loop, [&] { return f.results.size(); }) == 0);
   CHECK_FALSE(runner.live(0).has_value());
 }
+
+namespace {
+
+// The wall clock a millisecond ahead or behind on every other reading (the runner reads it once
+// a scheduled run), as the loop's clock and the system's part now and then.
+class JitteryClock final : public Clock {
+ public:
+  TimeMs now_ms() const override {
+    return SystemClock::instance().now_ms() + (m_odd++ % 2 ? 1 : -1);
+  }
+  std::int64_t mono_ms() const override { return SystemClock::instance().mono_ms(); }
+
+ private:
+  mutable std::atomic<int> m_odd{0};
+};
+
+// Answers at once with two series of one name told apart by a label, in alternating order.
+struct TwoStatProbe : probes::Probe {
+  void run(const probes::Request&, probes::Done done) override {
+    probes::Observation o;
+    o.ok = true;
+    probes::Metric min{.name = "probe_x", .value = 1, .label = "stat", .label_value = "min"};
+    probes::Metric max{.name = "probe_x", .value = 2, .label = "stat", .label_value = "max"};
+    if (++runs % 2) std::swap(min, max);
+    o.metrics = {min, max};
+    done(std::move(o));
+  }
+  void close() override {}
+  int runs = 0;
+};
+
+}  // namespace
+
+TEST_CASE("runner: runs take their slot's time within 2 ms; each metric keeps its own series") {
+  probes::KindDescriptor kind{.kind = "two",
+                              .title = "Two",
+                              .target_help = "anything",
+                              .default_interval_ms = 50,
+                              .default_timeout_ms = 1000,
+                              .max_in_flight = 4,
+                              .make = [](uv_loop_t*) -> std::unique_ptr<probes::Probe> {
+                                return std::make_unique<TwoStatProbe>();
+                              }};
+  JitteryClock clock;
+  bus::CoreLoop loop;
+  checks::Runner runner(loop, clock,
+                        [&](std::string_view k) { return k == "two" ? &kind : nullptr; });
+  std::mutex mutex;
+  std::vector<std::shared_ptr<const checks::CheckResult>> results;
+  runner.results().subscribe([&](const std::shared_ptr<const checks::CheckResult>& r) {
+    std::lock_guard lock(mutex);
+    results.push_back(r);
+  });
+  loop.start();
+  checks::Check c;
+  c.id = 1;
+  c.name = "two";
+  c.kind = "two";
+  c.interval_ms = 50;
+  c.timeout_ms = 1000;
+  runner.start({c});
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard lock(mutex);
+      if (results.size() >= 12) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  loop.stop([&] { runner.close(); });
+  std::lock_guard lock(mutex);
+  REQUIRE(results.size() >= 12);
+
+  // Without the slot's time every step would be 48 or 52 ms; a busy machine may add a few.
+  std::size_t exact = 0;
+  for (std::size_t i = 1; i < results.size(); ++i)
+    exact += results[i]->at - results[i - 1]->at == c.interval_ms ? 1 : 0;
+  CHECK(exact * 5 >= (results.size() - 1) * 4);
+
+  // probe_up, probe_success, probe_duration_seconds, then the two stats whichever order they came.
+  const auto& first = results[0]->samples;
+  const auto& second = results[1]->samples;
+  REQUIRE(first.size() == 5);
+  REQUIRE(second.size() == 5);
+  CHECK(first[3].series->labels.value_of("stat") == "max");
+  CHECK(first[3].sample.v == 2);
+  CHECK(second[3].series->labels.value_of("stat") == "min");
+  CHECK(second[3].sample.v == 1);
+  CHECK(first[3].series == second[4].series);  // the same series, not a new one each run
+  CHECK(first[4].series == second[3].series);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(first[i].series == second[i].series);
+}
