@@ -104,6 +104,12 @@ TimeMs HeadSamples::last_t() const {
   return m_runs.empty() ? m_blocks.back().max_t : m_runs.back().back().t;
 }
 
+std::size_t HeadSamples::plain_samples() const {
+  std::size_t n = m_tail.size();
+  for (const auto& r : m_runs) n += r.size();
+  return n;
+}
+
 std::size_t HeadSamples::memory_bytes() const {
   std::size_t n = sizeof(*this) + m_blocks.capacity() * sizeof(Block) + m_tail.memory_bytes();
   for (const auto& b : m_blocks) n += b.encoded.capacity();
@@ -123,19 +129,19 @@ bool HeadSamples::insert_between(std::span<const Sample> samples) {
                                               : m_tail.front().t;
   if (after <= samples.back().t) return false;
   const auto at = static_cast<std::size_t>(next - m_blocks.begin());
-  m_size += samples.size();
+  m_size += static_cast<std::uint32_t>(samples.size());
   // The newest place a run went in front of: the live samples, when a backlog comes in behind.
   m_backlog_front = m_backlog_front == INT64_MAX ? after : std::max(m_backlog_front, after);
   // A backlog comes a few samples an append. They gather in one block kept plain, encoded once
   // it holds a block's worth: encoded blocks of a few samples would cost tens of bytes a sample,
   // and re-encoding a block at each append the CPU of many.
-  if (!m_plain_block || *m_plain_block + 1 != at) {
+  if (m_plain_block == kNoBlock || m_plain_block + 1 != at) {
     seal_plain_block();
     m_blocks.insert(m_blocks.begin() + static_cast<std::ptrdiff_t>(at),
                     Block{samples.front().t, samples.front().t, {}});
-    m_plain_block = at;
+    m_plain_block = static_cast<std::uint32_t>(at);
   }
-  Block& block = m_blocks[*m_plain_block];
+  Block& block = m_blocks[m_plain_block];
   block.encoded.append(reinterpret_cast<const char*>(samples.data()), samples.size_bytes());
   block.max_t = samples.back().t;
   if (block.encoded.size() >= kBlockSamples * sizeof(Sample)) seal_plain_block();
@@ -143,11 +149,11 @@ bool HeadSamples::insert_between(std::span<const Sample> samples) {
 }
 
 void HeadSamples::seal_plain_block() {
-  if (!m_plain_block) return;
-  Block& block = m_blocks[*m_plain_block];
-  block.encoded = encode_chunk(samples_of(*m_plain_block), Effort::fast);
+  if (m_plain_block == kNoBlock) return;
+  Block& block = m_blocks[m_plain_block];
+  block.encoded = encode_chunk(samples_of(m_plain_block), Effort::fast);
   block.encoded.shrink_to_fit();
-  m_plain_block.reset();
+  m_plain_block = kNoBlock;
 }
 
 std::vector<Sample> HeadSamples::samples_of(std::size_t block) const {
@@ -203,12 +209,10 @@ void HeadSamples::merge(std::vector<Sample>&& samples, Blocks blocks) {
     samples = std::move(all);
   }
   if (!m_tail.empty()) {
-    m_run_samples += m_tail.size();
     m_runs.push_back(m_tail.samples());
     m_tail.clear();
   }
-  m_size += samples.size();
-  m_run_samples += samples.size();
+  m_size += static_cast<std::uint32_t>(samples.size());
   m_runs.push_back(std::move(samples));
 }
 
@@ -234,11 +238,10 @@ std::vector<Sample> HeadSamples::copy(TimeMs from, TimeMs to) const {
 void HeadSamples::clear() {
   std::vector<Block>().swap(m_blocks);
   std::vector<std::vector<Sample>>().swap(m_runs);
-  m_run_samples = 0;
   m_tail.clear();
   m_size = 0;
   m_backlog_front = INT64_MAX;
-  m_plain_block.reset();
+  m_plain_block = kNoBlock;
 }
 
 }  // namespace tt::tsdb

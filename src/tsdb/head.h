@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -54,7 +53,7 @@ class HeadSamples {
   void merge(std::span<const Sample> samples, Blocks blocks = Blocks::encode);
   // The same, taking the vector as a run of its own when deferred (no copy).
   void merge(std::vector<Sample>&& samples, Blocks blocks);
-  std::size_t plain_samples() const { return m_run_samples + m_tail.size(); }
+  std::size_t plain_samples() const;
   bool has_deferred() const { return !m_runs.empty(); }  // then its head is due for a cut
   // The held samples in [from, to], ascending.
   std::vector<Sample> copy(TimeMs from = INT64_MIN, TimeMs to = INT64_MAX) const;
@@ -83,15 +82,16 @@ class HeadSamples {
   void seal_plain_block();  // encodes the plain block, if any
   std::vector<Sample> samples_of(std::size_t block) const;
 
+  // Every series has a head, so its members are packed: 128 bytes (the tail's 64 among them).
+  static constexpr std::uint32_t kNoBlock = UINT32_MAX;
   std::vector<Block> m_blocks;  // ascending, before m_runs; kBlockSamples or so each
-  // The block whose `encoded` holds its samples' plain bytes (insert_between), if any.
-  std::optional<std::size_t> m_plain_block;
   // Deferred runs (Blocks::defer), ascending, before m_tail; kept as the appends brought them,
   // since growing one plain vector copied it and faulted in fresh pages again and again.
   std::vector<std::vector<Sample>> m_runs;
-  std::size_t m_run_samples = 0;
   SampleTail m_tail;  // the newest samples: fewer than kBlockSamples unless m_runs is not empty
-  std::size_t m_size = 0;
+  std::uint32_t m_size = 0;  // heads are cut long before 2^32 samples
+  // The block whose `encoded` holds its samples' plain bytes (insert_between), or kNoBlock.
+  std::uint32_t m_plain_block = kNoBlock;
   TimeMs m_backlog_front = INT64_MAX;
 };
 

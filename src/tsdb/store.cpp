@@ -245,8 +245,8 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
 
 void Store::plan_series(Planned& p, std::vector<Sample>&& samples, TimeMs horizon) {
   p.created = !m_uncommitted.empty() && m_uncommitted.contains(p.id);
-  auto it = m_heads.find(p.id);
-  TimeMs mark = it == m_heads.end() ? INT64_MIN : it->second.persisted_max;
+  const Head* head = m_heads.find(p.id);
+  TimeMs mark = head ? head->persisted_max : INT64_MIN;
   auto split = first_after(samples.begin(), samples.end(), mark);
   auto past_end = first_at_or_after(split, samples.end(), horizon);
   p.defer = static_cast<std::size_t>(past_end - split) >= m_options.defer_min_samples;
@@ -354,15 +354,13 @@ Result<void> Store::cut_heads(Which which) {
   auto now = m_clock.mono_ms();
   {
     std::lock_guard lock(m_heads_mutex);
-    // What every series costs in m_heads, held or not: its Head and the map's node and bucket.
-    constexpr std::size_t kPerSeries = sizeof(Head) + 3 * sizeof(void*);
-    // The budget is for samples, what a cut frees: with many series the fixed part alone would
-    // fill it, and every pass would cut heads of a few samples.
-    std::size_t held = 0, total = 0, samples = 0, series = 0;
+    // The budget is for samples, what a cut frees: with many series the fixed part (every
+    // series' Head, held or not) alone would fill it, and every pass would cut heads of a few
+    // samples.
+    std::size_t held = 0, samples = 0, series = 0;
     std::vector<std::pair<std::size_t, SeriesId>> by_size;  // heads not due
-    for (auto& [id, head] : m_heads) {
-      total += kPerSeries;
-      if (head.samples.empty()) continue;
+    m_heads.for_each([&](SeriesId id, const Head& head) {
+      if (head.samples.empty()) return;
       const std::size_t bytes = head.samples.memory_bytes() - sizeof(HeadSamples);
       // A head holding a plain run of the past (see defer_min_samples) is due at once.
       bool due = head.samples.size() >= m_options.max_chunk_samples ||
@@ -371,13 +369,13 @@ Result<void> Store::cut_heads(Which which) {
                  now - head.first_append_mono_ms >= m_options.max_head_age_ms;
       if (due || which == Which::all) {
         cuts.push_back({id});
-        continue;
+        return;
       }
       by_size.emplace_back(bytes, id);
       held += bytes;
       samples += head.samples.size();
       ++series;
-    }
+    });
     if (held > m_options.max_head_bytes) {
       std::sort(by_size.begin(), by_size.end(), std::greater<>());
       for (const auto& [bytes, id] : by_size) {
@@ -390,7 +388,7 @@ Result<void> Store::cut_heads(Which which) {
       }
     }
     m_deferred_samples = 0;  // each head holding some is cut now
-    head_bytes().set(static_cast<double>(total + held));
+    head_bytes().set(static_cast<double>(m_heads.memory_bytes() + held));
     index_bytes().set(static_cast<double>(m_index.memory_bytes()));
     head_samples().set(static_cast<double>(samples));
     head_series().set(static_cast<double>(series));
@@ -452,8 +450,9 @@ Result<void> Store::trim_log() {
   std::uint64_t oldest = UINT64_MAX;
   {
     std::lock_guard lock(m_heads_mutex);
-    for (const auto& [id, head] : m_heads)
+    m_heads.for_each([&](SeriesId, const Head& head) {
       if (!head.samples.empty()) oldest = std::min(oldest, head.first_segment);
+    });
   }
   auto r = m_writer.run<bool>([&](SQLite::Database&) -> Result<bool> {
     if (auto synced = m_log.sync(); !synced.ok()) {
@@ -507,9 +506,8 @@ void Store::maintenance_loop() {
 
 std::vector<Sample> Store::head_copy(SeriesId id, TimeMs from, TimeMs to) const {
   std::lock_guard lock(m_heads_mutex);
-  auto it = m_heads.find(id);
-  if (it == m_heads.end()) return {};
-  return it->second.samples.copy(from, to);
+  const Head* head = m_heads.find(id);
+  return head ? head->samples.copy(from, to) : std::vector<Sample>{};
 }
 
 Result<std::vector<SeriesData>> Store::select(const std::vector<query::Matcher>& matchers,

@@ -28,7 +28,6 @@
 #include <shared_mutex>
 #include <span>
 #include <thread>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "core/clock.h"
@@ -37,6 +36,7 @@
 #include "db/database.h"
 #include "db/writer.h"
 #include "tsdb/append_log.h"
+#include "tsdb/dense_table.h"
 #include "tsdb/head.h"
 #include "tsdb/rollup.h"
 #include "tsdb/series_index.h"
@@ -223,7 +223,7 @@ class Store : public query::Storage {
   // so a cut never moves the persisted mark past samples still on their way to a head.
   std::shared_mutex m_gate;
   mutable std::mutex m_heads_mutex;
-  std::unordered_map<SeriesId, Head> m_heads;
+  DenseTable<Head> m_heads;
   std::size_t m_deferred_samples = 0;  // plain samples in heads due for the next pass, about
   // Ids assigned to new series whose row no commit has written yet. Every append that touches
   // one inserts its row, so a failed commit cannot leave later, acknowledged samples under an
