@@ -230,7 +230,7 @@ void Runner::on_due(std::int64_t id, std::int64_t late_ms) {
   // its slot takes the slot's time exactly, because timestamps at exact intervals cost the codec
   // nothing and a millisecond of jitter costs a check's every series bits per sample.
   if (TimeMs slot = e.last_slot + e.check.interval_ms;
-      e.last_slot != 0 && at != slot && std::abs(at - slot) <= kSlotToleranceMs)
+      e.last_slot != 0 && std::abs(at - slot) <= kSlotToleranceMs)
     at = slot;
   e.last_slot = at;
   if (!e.kind->make) {  // a push check whose heartbeat is overdue

@@ -43,13 +43,8 @@ std::string_view PackedLabels::bytes() const {
 }
 
 std::string_view PackedLabels::take(std::string_view& rest) {
-  std::size_t n = 0;
-  for (unsigned shift = 0;; shift += 7) {
-    const auto b = static_cast<unsigned char>(rest.front());
-    rest.remove_prefix(1);
-    n |= static_cast<std::size_t>(b & 0x7f) << shift;
-    if (!(b & 0x80)) break;
-  }
+  std::uint64_t n = 0;
+  get_varint(rest, n);  // written by the constructor: always whole
   auto s = rest.substr(0, n);
   rest.remove_prefix(n);
   return s;

@@ -1,6 +1,6 @@
-// tsdb/bitstream.h — internal to the chunk codec and the heads' tails: LSB-first bit packing,
-// zigzag (varints are core/varint.h's), and a bounds-checked byte reader. The matching bit reader
-// lives next to its only (hot) loop in codec.cpp.
+// tsdb/bitstream.h — internal to the chunk codec and the heads' tails: LSB-first bit packing
+// and a bounds-checked byte reader (varints and zigzag are core/varint.h's). The matching bit
+// reader lives next to its only (hot) loop in codec.cpp.
 #pragma once
 
 #include <bit>
@@ -56,13 +56,8 @@ class BitWriter {
 };
 
 using tt::put_varint;
-
-inline std::uint64_t zigzag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
-inline std::int64_t unzigzag(std::uint64_t u) {
-  return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
-}
+using tt::unzigzag;
+using tt::zigzag;
 
 // Sequential reader of a byte range with bounds checks; every failure latches `ok() == false`
 // and later reads return zeros.
@@ -71,18 +66,11 @@ class ByteReader {
   explicit ByteReader(std::string_view s) : m_s(s) {}
 
   std::uint64_t varint() {
+    std::string_view rest = m_s.substr(m_pos);
     std::uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-      if (m_pos >= m_s.size()) return fail();
-      const auto b = static_cast<unsigned char>(m_s[m_pos++]);
-      if (shift == 63 && b > 1) return fail();  // would overflow 64 bits
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) {
-        if (b == 0 && shift > 0) return fail();  // non-minimal encoding
-        return v;
-      }
-    }
-    return fail();
+    if (!get_varint(rest, v)) return fail();
+    m_pos = m_s.size() - rest.size();
+    return v;
   }
   std::uint8_t byte() {
     if (m_pos >= m_s.size()) return static_cast<std::uint8_t>(fail());
