@@ -337,6 +337,8 @@ int serve(const ServeOptions& opt) {
   // The mark clears when there is room again even if nothing writes in the meantime.
   metrics::registry().add_collector([](metrics::Registry&) { db::disk_health().full(); });
   metrics::registry().add_collector([&writer](metrics::Registry& r) {
+    static auto& sqlite = metrics::memory_pool("sqlite");
+    sqlite.set(static_cast<double>(db::memory_used()));
     r.family("telltale_db_writer_queue_depth", "Jobs waiting for the writer thread.",
              metrics::Type::gauge)
         .gauge()
@@ -369,7 +371,8 @@ int serve(const ServeOptions& opt) {
                               if (auto messages = live.match(batch); !messages.empty())
                                 bus.samples.publish(std::move(messages));
                             });
-  // The event log is pruned by age and count in small batches, paced by the store's maintenance.
+  // The event log is pruned by age and count in small batches, paced by the store's maintenance,
+  // and freed heap goes back to the system after each pass.
   store.set_maintenance_task(
       [&writer, keep = events::Retention{opt.events_retention_ms, opt.events_max}] {
         auto pruned = writer
@@ -381,6 +384,7 @@ int serve(const ServeOptions& opt) {
                               db::Urgency::lazy)
                           .get();
         if (!pruned.ok()) log::warn("events: not pruned: {}", pruned.error().message);
+        release_free_heap();
       });
   if (auto opened = store.open(); !opened.ok()) {
     log::error("cannot open the time-series store: {}", opened.error().message);

@@ -1,6 +1,7 @@
 #include "core/process_metrics.h"
 
 #include <dirent.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -62,7 +63,14 @@ void register_process_collector(Registry& r) {
         start.set(static_cast<double>(btime) + std::stod(f) / static_cast<double>(ticks));
       }
   }
-  r.add_collector([&rss, &vms, &cpu_total, &fds, &max_fds](Registry&) {
+  // What malloc holds: in use by the program, and freed but not yet given back to the kernel
+  // (fragmentation across arenas shows here, not in any pool's own count).
+  auto& malloc_used = memory_pool("malloc_in_use");
+  auto& malloc_free = memory_pool("malloc_free");
+  r.add_collector([&rss, &vms, &cpu_total, &fds, &max_fds, &malloc_used, &malloc_free](Registry&) {
+    const auto mi = ::mallinfo2();
+    malloc_used.set(static_cast<double>(mi.uordblks + mi.hblkhd));
+    malloc_free.set(static_cast<double>(mi.fordblks));
     std::ifstream stat("/proc/self/stat");
     std::string s((std::istreambuf_iterator<char>(stat)), {});
     auto close = s.rfind(')');

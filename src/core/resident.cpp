@@ -45,8 +45,10 @@ std::size_t release_startup_pages() {
     }
   }
   release(m);
-  ::malloc_trim(0);
+  release_free_heap();
   return released;
 }
+
+void release_free_heap() { ::malloc_trim(0); }
 
 }  // namespace tt

@@ -16,4 +16,10 @@ namespace tt {
 // Returns the resident bytes of the mappings released.
 std::size_t release_startup_pages();
 
+// Gives the pages of freed heap memory back to the system. glibc returns memory by itself only
+// from the top of each arena; the heads' blocks, a query's samples and an API answer free
+// memory in the middle, which stayed resident (5 to 8 MiB with 1,000 pings a second). Called
+// after each maintenance pass: a walk of the free lists, well under a millisecond.
+void release_free_heap();
+
 }  // namespace tt

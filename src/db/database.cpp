@@ -60,6 +60,8 @@ Result<std::unique_ptr<SQLite::Database>> open(const std::string& path, Access a
 
 std::string database_path(const std::string& data_dir) { return data_dir + "/telltale.db"; }
 
+std::size_t memory_used() { return static_cast<std::size_t>(sqlite3_memory_used()); }
+
 int latest_schema_version() {
   auto all = embedded_migrations();
   return all.empty() ? 0 : all.back().version;

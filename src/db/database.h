@@ -32,6 +32,9 @@ int latest_schema_version();
 // The database file of a data directory.
 std::string database_path(const std::string& data_dir);
 
+// Bytes SQLite holds across every connection of the process (page caches, statements, schema).
+std::size_t memory_used();
+
 // Runs fn and turns SQLite exceptions into errors: UNIQUE/constraint failures become
 // ErrorKind::conflict (code DB_CONSTRAINT), the rest internal (DB_ERROR).
 template <typename Fn>

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "query/ast.h"
@@ -170,6 +171,7 @@ class Evaluator {
   Evaluator(Storage& storage, const EngineOptions& opts) : m_storage(storage), m_opts(opts) {}
 
   Result<void> prefetch(const Expr& e, TimeMs start, TimeMs end) {
+    if (start == end && streams(e)) return reduce_while_reading(e, start);
     switch (e.kind) {
       case ExprKind::vector_selector:
       case ExprKind::matrix_selector: {
@@ -600,6 +602,7 @@ class Evaluator {
   }
 
   Result<Value> eval_range_function(const Expr& e, TimeMs t) {
+    if (auto it = m_reduced.find(&e); it != m_reduced.end()) return Value(it->second);
     FuncId id = e.func->id;
     double q = 0;
     const Expr* sel = e.args.back().get();
@@ -617,107 +620,158 @@ class Evaluator {
     }
     const Window range = window(*sel, t);
     Vector out;
-    for (auto& s : mat) {
-      const auto& p = s.samples;
-      double y = 0;
-      switch (id) {
-        case FuncId::rate:
-        case FuncId::increase:
-        case FuncId::delta: {
-          if (p.size() < 2) continue;
-          y = extrapolated_rate(p, range.from, range.to, sel->range_ms, id != FuncId::delta,
-                                id == FuncId::rate);
-          break;
-        }
-        case FuncId::irate:
-        case FuncId::idelta: {
-          if (p.size() < 2) continue;
-          const Sample& last = p[p.size() - 1];
-          const Sample& prev = p[p.size() - 2];
-          bool is_rate = id == FuncId::irate;
-          y = (is_rate && last.v < prev.v) ? last.v : last.v - prev.v;
-          TimeMs interval = last.t - prev.t;
-          if (interval == 0) continue;
-          if (is_rate) y /= static_cast<double>(interval) / 1000.0;
-          break;
-        }
-        case FuncId::changes:
-        case FuncId::resets: {
-          double n = 0;
-          for (std::size_t i = 1; i < p.size(); ++i) {
-            double prev = p[i - 1].v, cur = p[i].v;
-            if (id == FuncId::changes ? (cur != prev && !(std::isnan(cur) && std::isnan(prev)))
-                                      : cur < prev)
-              ++n;
-          }
-          y = n;
-          break;
-        }
-        case FuncId::avg_over_time: {
-          double mean = 0, c = 0, count = 0;
-          for (const auto& x : p) {
-            ++count;
-            if (std::isinf(mean)) {
-              if (std::isinf(x.v) && (mean > 0) == (x.v > 0)) continue;
-              if (!std::isinf(x.v) && !std::isnan(x.v)) continue;
-            }
-            kahan_inc(x.v / count - mean / count, mean, c);
-          }
-          y = std::isinf(mean) ? mean : mean + c;
-          break;
-        }
-        case FuncId::sum_over_time: {
-          double sum = 0, c = 0;
-          for (const auto& x : p) kahan_inc(x.v, sum, c);
-          y = std::isinf(sum) ? sum : sum + c;
-          break;
-        }
-        case FuncId::min_over_time:
-        case FuncId::max_over_time: {
-          y = p[0].v;
-          bool is_max = id == FuncId::max_over_time;
-          for (const auto& x : p)
-            if ((is_max ? x.v > y : x.v < y) || std::isnan(y)) y = x.v;
-          break;
-        }
-        case FuncId::count_over_time:
-          y = static_cast<double>(p.size());
-          break;
-        case FuncId::present_over_time:
-          y = 1;
-          break;
-        case FuncId::last_over_time:
-          y = p.back().v;
-          break;
-        case FuncId::quantile_over_time: {
-          std::vector<double> vals;
-          vals.reserve(p.size());
-          for (const auto& x : p) vals.push_back(x.v);
-          y = quantile(q, std::move(vals));
-          break;
-        }
-        case FuncId::stddev_over_time:
-        case FuncId::stdvar_over_time: {
-          double count = 0, mean = 0, c_mean = 0, aux = 0, c_aux = 0;
-          for (const auto& x : p) {
-            ++count;
-            double delta = x.v - (mean + c_mean);
-            kahan_inc(delta / count, mean, c_mean);
-            kahan_inc(delta * (x.v - (mean + c_mean)), aux, c_aux);
-          }
-          y = (aux + c_aux) / count;
-          if (id == FuncId::stddev_over_time) y = std::sqrt(y);
-          break;
-        }
-        default:
-          return eval_error("unsupported function");
-      }
-      LabelSet labels =
-          id == FuncId::last_over_time ? std::move(s.labels) : drop_name(std::move(s.labels));
-      out.push_back(InstantSample{std::move(labels), y});
-    }
+    for (auto& s : mat)
+      if (auto y = reduce(e, s.samples, range, q))
+        out.push_back(InstantSample{output_labels(id, std::move(s.labels)), *y});
     TT_TRY(check_unique(out));
     return Value(std::move(out));
+  }
+
+  // An instant query's range function over a selector is read one series at a time and each
+  // reduced to its value as it comes (what alert rules such as avg_over_time(x[5m]) over every
+  // check would otherwise hold at once: all samples of the window, twice). quantile_over_time
+  // qualifies when its quantile is a literal; absent_over_time needs the whole set.
+  static bool streams(const Expr& e) {
+    if (e.kind != ExprKind::call || e.args.empty() ||
+        e.args.back()->kind != ExprKind::matrix_selector || e.func->id == FuncId::absent_over_time)
+      return false;
+    if (e.func->id == FuncId::quantile_over_time) return e.args[0]->kind == ExprKind::number;
+    return e.func->arg_types[0] == ValueType::matrix;
+  }
+
+  Result<void> reduce_while_reading(const Expr& e, TimeMs t) {
+    if (m_reduced.count(&e)) return ok();
+    const Expr& sel = *e.args.back();
+    const Window range = window(sel, t);
+    const double q = e.func->id == FuncId::quantile_over_time ? e.args[0]->number : 0;
+    Vector out;
+    std::vector<Sample> live;  // the series' samples less stale markers, reused
+    TT_TRY(m_storage.select_each(
+        sel.matchers, range.from, range.to, [&](SeriesData&& s) -> Result<void> {
+          if (++m_series > m_opts.limits.max_series)
+            return limit_error("query selects more than " +
+                               std::to_string(m_opts.limits.max_series) + " series");
+          TT_TRY(touch(static_cast<std::int64_t>(s.samples.size())));
+          live.clear();
+          for (const auto& x : s.samples)
+            if (!is_stale_nan(x.v)) live.push_back(x);
+          TT_TRY(touch(static_cast<std::int64_t>(live.size())));
+          if (live.empty()) return ok();
+          if (auto y = reduce(e, live, range, q))
+            out.push_back(InstantSample{output_labels(e.func->id, std::move(s.labels)), *y});
+          return ok();
+        }));
+    TT_TRY(check_unique(out));
+    m_reduced.emplace(&e, std::move(out));
+    return ok();
+  }
+
+  // last_over_time keeps the metric name, as in Prometheus; every other range function drops it.
+  static LabelSet output_labels(FuncId id, LabelSet labels) {
+    return id == FuncId::last_over_time ? std::move(labels) : drop_name(std::move(labels));
+  }
+
+  // The value of range function e over one series' samples p (not empty, stale markers
+  // removed) in the window `range`; nothing when the function has no value for them (a rate of
+  // one sample).
+  static std::optional<double> reduce(const Expr& e, const std::vector<Sample>& p, Window range,
+                                      double q) {
+    const FuncId id = e.func->id;
+    const Expr* sel = e.args.back().get();
+    double y = 0;
+    switch (id) {
+      case FuncId::rate:
+      case FuncId::increase:
+      case FuncId::delta: {
+        if (p.size() < 2) return std::nullopt;
+        y = extrapolated_rate(p, range.from, range.to, sel->range_ms, id != FuncId::delta,
+                              id == FuncId::rate);
+        break;
+      }
+      case FuncId::irate:
+      case FuncId::idelta: {
+        if (p.size() < 2) return std::nullopt;
+        const Sample& last = p[p.size() - 1];
+        const Sample& prev = p[p.size() - 2];
+        bool is_rate = id == FuncId::irate;
+        y = (is_rate && last.v < prev.v) ? last.v : last.v - prev.v;
+        TimeMs interval = last.t - prev.t;
+        if (interval == 0) return std::nullopt;
+        if (is_rate) y /= static_cast<double>(interval) / 1000.0;
+        break;
+      }
+      case FuncId::changes:
+      case FuncId::resets: {
+        double n = 0;
+        for (std::size_t i = 1; i < p.size(); ++i) {
+          double prev = p[i - 1].v, cur = p[i].v;
+          if (id == FuncId::changes ? (cur != prev && !(std::isnan(cur) && std::isnan(prev)))
+                                    : cur < prev)
+            ++n;
+        }
+        y = n;
+        break;
+      }
+      case FuncId::avg_over_time: {
+        double mean = 0, c = 0, count = 0;
+        for (const auto& x : p) {
+          ++count;
+          if (std::isinf(mean)) {
+            if (std::isinf(x.v) && (mean > 0) == (x.v > 0)) continue;
+            if (!std::isinf(x.v) && !std::isnan(x.v)) continue;
+          }
+          kahan_inc(x.v / count - mean / count, mean, c);
+        }
+        y = std::isinf(mean) ? mean : mean + c;
+        break;
+      }
+      case FuncId::sum_over_time: {
+        double sum = 0, c = 0;
+        for (const auto& x : p) kahan_inc(x.v, sum, c);
+        y = std::isinf(sum) ? sum : sum + c;
+        break;
+      }
+      case FuncId::min_over_time:
+      case FuncId::max_over_time: {
+        y = p[0].v;
+        bool is_max = id == FuncId::max_over_time;
+        for (const auto& x : p)
+          if ((is_max ? x.v > y : x.v < y) || std::isnan(y)) y = x.v;
+        break;
+      }
+      case FuncId::count_over_time:
+        y = static_cast<double>(p.size());
+        break;
+      case FuncId::present_over_time:
+        y = 1;
+        break;
+      case FuncId::last_over_time:
+        y = p.back().v;
+        break;
+      case FuncId::quantile_over_time: {
+        std::vector<double> vals;
+        vals.reserve(p.size());
+        for (const auto& x : p) vals.push_back(x.v);
+        y = quantile(q, std::move(vals));
+        break;
+      }
+      case FuncId::stddev_over_time:
+      case FuncId::stdvar_over_time: {
+        double count = 0, mean = 0, c_mean = 0, aux = 0, c_aux = 0;
+        for (const auto& x : p) {
+          ++count;
+          double delta = x.v - (mean + c_mean);
+          kahan_inc(delta / count, mean, c_mean);
+          kahan_inc(delta * (x.v - (mean + c_mean)), aux, c_aux);
+        }
+        y = (aux + c_aux) / count;
+        if (id == FuncId::stddev_over_time) y = std::sqrt(y);
+        break;
+      }
+      default:
+        return std::nullopt;  // not a range function: streams() and eval_call never ask
+    }
+    return y;
   }
 
   // Prometheus 2.42 extrapolatedRate for floats. Requires at least two samples.
@@ -754,6 +808,7 @@ class Evaluator {
   Storage& m_storage;
   const EngineOptions& m_opts;
   std::unordered_map<const Expr*, std::vector<SeriesData>> m_data;
+  std::unordered_map<const Expr*, Vector> m_reduced;  // reduce_while_reading's answers
   std::int64_t m_samples = 0;
   std::int64_t m_series = 0;
 };

@@ -218,6 +218,14 @@ void MemoryStorage::add(LabelSet labels, const std::vector<Sample>& samples) {
   }
 }
 
+Result<void> Storage::select_each(const std::vector<Matcher>& matchers, TimeMs from_ms,
+                                  TimeMs to_ms, const EachSeries& each) {
+  auto all = select(matchers, from_ms, to_ms);
+  if (!all) return all.error();
+  for (auto& s : all.value()) TT_TRY(each(std::move(s)));
+  return ok();
+}
+
 Result<std::vector<SeriesData>> MemoryStorage::select(const std::vector<Matcher>& matchers,
                                                       TimeMs from_ms, TimeMs to_ms) {
   std::vector<SeriesData> out;

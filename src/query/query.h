@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -74,6 +75,12 @@ class Storage {
   virtual ~Storage() = default;
   virtual Result<std::vector<SeriesData>> select(const std::vector<Matcher>& matchers,
                                                  TimeMs from_ms, TimeMs to_ms) = 0;
+  // The same series and samples handed to `each` one at a time, so a caller that reduces every
+  // series to a value (an instant avg_over_time) holds one series' samples, not all of them. An
+  // error from `each` stops the walk and is returned. This default walks select()'s answer.
+  using EachSeries = std::function<Result<void>(SeriesData&&)>;
+  virtual Result<void> select_each(const std::vector<Matcher>& matchers, TimeMs from_ms,
+                                   TimeMs to_ms, const EachSeries& each);
 };
 
 // A Storage over series held in memory, for tests and fuzzing. Not thread-safe.

@@ -512,8 +512,17 @@ std::vector<Sample> Store::head_copy(SeriesId id, TimeMs from, TimeMs to) const 
 
 Result<std::vector<SeriesData>> Store::select(const std::vector<query::Matcher>& matchers,
                                               TimeMs from, TimeMs to) {
-  auto ids = m_index.select(matchers);
   std::vector<SeriesData> out;
+  TT_TRY(select_each(matchers, from, to, [&](SeriesData&& sd) -> Result<void> {
+    out.push_back(std::move(sd));
+    return {};
+  }));
+  return out;
+}
+
+Result<void> Store::select_each(const std::vector<query::Matcher>& matchers, TimeMs from, TimeMs to,
+                                const EachSeries& each) {
+  auto ids = m_index.select(matchers);
   auto r = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
     SQLite::Statement chunks(
         db,
@@ -522,24 +531,27 @@ Result<std::vector<SeriesData>> Store::select(const std::vector<query::Matcher>&
     PackReader packs(db);
     for (SeriesId id : ids) {
       SeriesData sd;
-      sd.labels = m_index.labels_of(id).value_or(LabelSet{});
       SQLite::bind(chunks, id, to, from);
       while (chunks.executeStep()) {
         auto blob = TT_TRY(read_blob(packs, chunks));
         auto decoded = TT_TRY(decode_chunk(blob));
-        std::vector<Sample> in_range;
-        for (const auto& s : decoded)
-          if (s.t >= from && s.t <= to) in_range.push_back(s);
-        merge_samples(sd.samples, in_range);
+        std::erase_if(decoded, [&](const Sample& s) { return s.t < from || s.t > to; });
+        merge_samples(sd.samples, decoded);
       }
       chunks.reset();
-      merge_samples(sd.samples, head_copy(id, from, to));
-      if (!sd.samples.empty()) out.push_back(std::move(sd));
+      auto head = head_copy(id, from, to);
+      if (sd.samples.empty())
+        sd.samples = std::move(head);
+      else
+        merge_samples(sd.samples, head);
+      if (sd.samples.empty()) continue;
+      sd.labels = m_index.labels_of(id).value_or(LabelSet{});
+      TT_TRY(each(std::move(sd)));
     }
     return true;
   });
   if (!r.ok()) return std::move(r).error();
-  return out;
+  return {};
 }
 
 Result<std::vector<Store::SeriesBuckets>> Store::select_buckets(

@@ -117,6 +117,8 @@ class Store : public query::Storage {
   // Raw samples of every series the matchers select, in [from, to].
   Result<std::vector<SeriesData>> select(const std::vector<query::Matcher>& matchers, TimeMs from,
                                          TimeMs to) override;
+  Result<void> select_each(const std::vector<query::Matcher>& matchers, TimeMs from, TimeMs to,
+                           const EachSeries& each) override;
 
   // Rollup buckets of `tier_ms` (kTier1m or kTier1h) starting in [from, to]; the head's samples
   // are bucketed on the fly. Series without that tier stored have only their head's buckets:

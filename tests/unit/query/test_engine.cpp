@@ -49,13 +49,65 @@ class FailingStorage final : public Storage {
   }
 };
 
+// Answers select_each alone: what an instant range function must get by with.
+class StreamingStorage final : public Storage {
+ public:
+  explicit StreamingStorage(MemoryStorage& inner) : m_inner(inner) {}
+  Result<std::vector<SeriesData>> select(const std::vector<Matcher>&, TimeMs, TimeMs) override {
+    return Error::make(ErrorKind::unavailable, "WHOLE_SET", "asked for every series at once");
+  }
+  Result<void> select_each(const std::vector<Matcher>& matchers, TimeMs from, TimeMs to,
+                           const EachSeries& each) override {
+    ++walks;
+    return m_inner.select_each(matchers, from, to, [&](SeriesData&& s) -> Result<void> {
+      ++series;
+      return each(std::move(s));
+    });
+  }
+  int walks = 0, series = 0;
+
+ private:
+  MemoryStorage& m_inner;
+};
+
 }  // namespace
+
+TEST_CASE("an instant range function reads its series one at a time") {
+  auto store = make_store();
+  StreamingStorage streaming(store);
+  Engine engine(streaming);
+  auto v = engine.eval_instant(*parse("avg_over_time(req[5m]) > 0"), 10 * kMin);
+  REQUIRE(v.ok());
+  CHECK(std::get<Vector>(v.value()).size() == 2);
+  CHECK(streaming.walks == 1);
+  CHECK(streaming.series == 2);
+  // absent_over_time needs the whole set, a literal-less quantile its scalar first, and a range
+  // query each step: they read the set whole.
+  for (const char* q : {"absent_over_time(req[5m])", "quantile_over_time(scalar(up), req[5m])"}) {
+    auto r = engine.eval_instant(*parse(q), 10 * kMin);
+    REQUIRE(!r.ok());
+    CHECK(r.error().code == "WHOLE_SET");
+  }
+  CHECK(engine.eval_range(*parse("rate(req[5m])"), 0, kMin, kMin).error().code == "WHOLE_SET");
+  // A limit hit part-way through the walk stops it with QUERY_TOO_LARGE.
+  EngineOptions one;
+  one.limits.max_series = 1;
+  Engine limited(streaming, one);
+  auto r = limited.eval_instant(*parse("sum_over_time(req[5m])"), 10 * kMin);
+  REQUIRE(!r.ok());
+  CHECK(r.error().code == "QUERY_TOO_LARGE");
+}
 
 TEST_CASE("range query equals the instant query at every step") {
   auto store = make_store();
   Engine engine(store);
+  // An instant range function streams the series (reduce_while_reading); a range query of
+  // several steps reads them whole: the two must agree, stale markers included.
   for (const char* q : {"rate(req[5m])", "sum by (job) (req) * 2", "req > 100", "up",
-                        "avg_over_time(req[3m]) - on(job) req", "time()", "absent(nope)"}) {
+                        "avg_over_time(req[3m]) - on(job) req", "time()", "absent(nope)",
+                        "changes(up[5m])", "max_over_time(up[20m])", "count_over_time(up[15m])",
+                        "quantile_over_time(0.9, req[5m])", "stddev_over_time(req[10m])",
+                        "last_over_time(req[2m])", "irate(req[5m])", "absent_over_time(up[1m])"}) {
     INFO(q);
     auto e = parse(q);
     auto m = engine.eval_range(*e, 0, 29 * kMin, 90'000);
