@@ -106,29 +106,50 @@ nlohmann::json to_json(const Check& c) {
   return j;
 }
 
-nlohmann::json result_json(const CheckResult& r) {
+namespace {
+
+nlohmann::json run_json(TimeMs at, bool up, double duration_s, double latency_s,
+                        const std::string& error, const std::string& message, const Facts& facts) {
   // Long strings are cut (bodies and header sets never reach a result: see Runner's judge).
-  nlohmann::json facts = nlohmann::json::object();
+  nlohmann::json shown = nlohmann::json::object();
   auto cut = [](const nlohmann::json& v) {
     return v.is_string() && v.get_ref<const std::string&>().size() > 256
                ? nlohmann::json(v.get<std::string>().substr(0, 256))
                : v;
   };
-  for (const auto& [k, v] : r.facts) {
+  for (const auto& [k, v] : facts) {
     if (v.is_object()) {  // an SNMP check's values
-      auto& o = facts[k] = nlohmann::json::object();
+      auto& o = shown[k] = nlohmann::json::object();
       for (const auto& [name, x] : v.items()) o[name] = cut(x);
     } else {
-      facts[k] = cut(v);
+      shown[k] = cut(v);
     }
   }
-  return {{"at", format_rfc3339(r.at)},
-          {"up", r.up},
-          {"duration_ms", std::round(r.duration_s * 1e6) / 1e3},
-          {"latency_ms", std::round(r.latency_s() * 1e6) / 1e3},
-          {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)},
-          {"message", r.message},
-          {"facts", redact::tree(facts)}};  // a final_url may carry a token
+  return {{"at", format_rfc3339(at)},
+          {"up", up},
+          {"duration_ms", std::round(duration_s * 1e6) / 1e3},
+          {"latency_ms", std::round(latency_s * 1e6) / 1e3},
+          {"error", error.empty() ? nlohmann::json() : nlohmann::json(error)},
+          {"message", message},
+          {"facts", redact::tree(shown)}};  // a final_url may carry a token
+}
+
+}  // namespace
+
+nlohmann::json result_json(const CheckResult& r) {
+  return run_json(r.at, r.up, r.duration_s, r.latency_s(), r.error, r.message, r.facts);
+}
+
+nlohmann::json result_json(const LastRun& r) {
+  const auto facts = nlohmann::json::from_cbor(r.facts_cbor, true, false);  // null if unreadable
+  return run_json(r.at, r.up, r.duration_s, r.latency_s, r.error, r.message, Facts(facts));
+}
+
+LastRun last_run(const CheckResult& r) {
+  nlohmann::json facts = nlohmann::json::object();
+  for (const auto& [k, v] : r.facts) facts[k] = v;
+  return {
+      r.at, r.up, r.duration_s, r.latency_s(), r.error, r.message, nlohmann::json::to_cbor(facts)};
 }
 
 Result<CheckInput> decode_check_input(const nlohmann::json& body, InputMode mode) {

@@ -57,6 +57,8 @@ nlohmann::json to_json(const Check& c);
 // A run's result as the API shows it (`last_result`, the answer of "run now"): at, up,
 // duration_ms, error, message and the facts without bodies and header sets.
 nlohmann::json result_json(const CheckResult& r);
+nlohmann::json result_json(const LastRun& r);
+LastRun last_run(const CheckResult& r);
 
 // What a client may set. On create, name, kind and (except for push) target are required; on
 // PATCH every field is optional, `node_id: null` detaches the check from its node and

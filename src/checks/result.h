@@ -54,4 +54,16 @@ struct CheckResult {
   }
 };
 
+// A run as the API shows it between the recorder's writes (Runner::Live::last), kept for every
+// check: what result_json reads, the facts as CBOR (no float formatting on each run, about
+// 100 B for a ping's). The whole CheckResult it replaced also held the samples, events and
+// copies of names, about 1.1 KB a check.
+struct LastRun {
+  TimeMs at = 0;
+  bool up = false;
+  double duration_s = 0, latency_s = 0;
+  std::string error, message;
+  std::vector<std::uint8_t> facts_cbor;
+};
+
 }  // namespace tt::checks

@@ -365,8 +365,7 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o,
     set_live(e, changed_at);  // the node's status counts this check's new state
     r->node_status = node_status(*r->node_id);
   }
-  // Shared with API readers from here on: complete before it is stored.
-  set_live(e, changed_at, r);
+  set_live(e, changed_at, std::make_shared<const LastRun>(last_run(*r)));
   if (also) also(result_json(*r));
   m_results.publish(std::move(r));
 }
@@ -490,7 +489,7 @@ std::string Runner::node_status(std::int64_t node_id) const {
 }
 
 void Runner::set_live(const Entry& e, std::optional<TimeMs> changed_at,
-                      std::shared_ptr<const CheckResult> last) {
+                      std::shared_ptr<const LastRun> last) {
   std::lock_guard lock(m_live_mutex);
   auto [it, fresh] = m_live.try_emplace(e.check.id);
   Live& live = it->second;

@@ -76,8 +76,8 @@ class Runner {
     CheckState state = CheckState::pending;
     std::optional<TimeMs> since;
     bool flapping = false;
-    std::shared_ptr<const CheckResult> last;  // null until a run since the start
-    std::shared_ptr<const LabelSet> labels;   // its samples' labels (sample_labels), sorted
+    std::shared_ptr<const LastRun> last;     // null until a run since the start
+    std::shared_ptr<const LabelSet> labels;  // its samples' labels (sample_labels), sorted
   };
   std::optional<Live> live(std::int64_t id) const;
   // Every check's, by id: what check_state alert rules read each round, with no SQLite.
@@ -129,7 +129,7 @@ class Runner {
   void publish_node_status(std::int64_t node_id);
   // Also keeps `last` as the check's last result, when given.
   void set_live(const Entry& e, std::optional<TimeMs> changed_at,
-                std::shared_ptr<const CheckResult> last = nullptr);
+                std::shared_ptr<const LastRun> last = nullptr);
   KindSlot& slot(const std::string& kind);
   // The series of metric `name` with `extra` labels for this check; `hint` is where it was
   // found last time.

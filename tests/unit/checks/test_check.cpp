@@ -114,3 +114,24 @@ TEST_CASE("checks: push checks need no target and ignore one") {
   CHECK(probes::probe_options(*probes::find_kind("push"),
                               nlohmann::json{{"grace", "1m30s"}})["grace"] == 90000);
 }
+
+TEST_CASE("checks: a check's last run kept compact answers as the run itself does") {
+  CheckResult r;
+  r.at = 1'796'256'000'123;
+  r.up = false;
+  r.error = "timeout";
+  r.message = "no reply";
+  r.duration_s = 0.9;
+  r.facts["latency"] = 0.0123;
+  r.facts["status"] = 503;
+  r.facts["final_url"] = "http://127.0.0.1/x?token=secret";
+  r.facts["server"] = std::string(300, 's');                                 // cut to 256
+  r.facts["values"] = nlohmann::json{{"ifInOctets", 1}, {"sysName", "sw"}};  // an SNMP check's
+  const auto whole = result_json(r);
+  CHECK(result_json(last_run(r)) == whole);
+  CHECK(whole["latency_ms"] == 12.3);
+  CHECK(whole["facts"]["server"].get<std::string>().size() == 256);
+  CHECK(whole["facts"]["final_url"].get<std::string>().find("secret") == std::string::npos);
+  CHECK(whole["facts"]["values"]["sysName"] == "sw");
+  CHECK(result_json(LastRun{})["facts"] == nlohmann::json::object());  // no facts, no answer lost
+}
