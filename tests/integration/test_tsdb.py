@@ -573,6 +573,13 @@ class PrometheusApiTest(TsdbMixin, ServerTestCase):
         iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t // 1000)) + ".000Z"
         data = self.prom_ok("GET", "query", {"query": "sum(up)", "time": iso})
         self.assertEqual(data["result"][0]["value"], [t / 1000, "3"])
+        # A range selector answers a matrix, its points as [seconds, "value"].
+        data = self.prom_ok("GET", "query", {"query": "temp[1m]", "time": t / 1000})
+        self.assertEqual(data["resultType"], "matrix")
+        self.assertEqual(data["result"][0]["metric"], {"__name__": "temp", "room": "r1"})
+        want = [[ts / 1000, v] for ts, v in self.gauge if t - MINUTE <= ts <= t]
+        self.assertEqual([[ts, float(v)] for ts, v in data["result"][0]["values"]], want)
+        self.assertTrue(all(isinstance(v, str) for _, v in data["result"][0]["values"]))
         # Scalars.
         data = self.prom_ok("GET", "query", {"query": "1 + 2", "time": t / 1000})
         self.assertEqual(data, {"resultType": "scalar", "result": [t / 1000, "3"]})
