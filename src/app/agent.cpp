@@ -1,7 +1,6 @@
 #include "app/agent.h"
 
 #include <fmt/format.h>
-#include <malloc.h>
 #include <openssl/ssl.h>
 #include <unistd.h>
 
@@ -79,8 +78,6 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
 
 // Runs until SIGTERM or SIGINT; the collections not yet delivered stay in the buffer.
 int run_agent(agent::AgentConfig config) {
-  // One malloc arena: the agent's three threads allocate little, and seldom at once.
-  mallopt(M_ARENA_MAX, 1);
   agent::BufferOptions buffer_options;
   buffer_options.dir = config.buffer_dir;
   buffer_options.max_bytes = config.buffer_max;

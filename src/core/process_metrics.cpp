@@ -63,8 +63,9 @@ void register_process_collector(Registry& r) {
         start.set(static_cast<double>(btime) + std::stod(f) / static_cast<double>(ticks));
       }
   }
-  // What malloc holds: in use by the program, and freed but not yet given back to the kernel
-  // (fragmentation across arenas shows here, not in any pool's own count).
+  // What malloc holds: in use by the program, and freed (fragmentation shows here, not in any
+  // pool's own count). The freed bytes include pages trimming gave back to the kernel: they
+  // bound what is resident, RSS tells the rest.
   auto& malloc_used = memory_pool("malloc_in_use");
   auto& malloc_free = memory_pool("malloc_free");
   r.add_collector([&rss, &vms, &cpu_total, &fds, &max_fds, &malloc_used, &malloc_free](Registry&) {
