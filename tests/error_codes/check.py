@@ -14,7 +14,7 @@ CATALOGUE = ROOT / "src/core/error_codes.def"
 DOCS = ROOT / "docs/api.md"
 # Upper-case literals with an underscore that are not error codes: environment variables (ours
 # start with TELLTALE_) and udev's device properties (ID_*, DM_*).
-NOT_CODES = {"XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME"}
+NOT_CODES = {"XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "MALLOC_ARENA_MAX"}
 NOT_CODE_PREFIXES = ("TELLTALE_", "ID_", "DM_")
 
 
