@@ -34,7 +34,11 @@ void merge_buckets(std::vector<Bucket>& a, const std::vector<Bucket>& b);
 // Re-buckets to a coarser width (a multiple of the buckets' own).
 std::vector<Bucket> coarsen(const std::vector<Bucket>& buckets, std::int64_t width_ms);
 
-// Six value columns (min, max, sum, count, last, last_t) as codec chunks over the bucket starts.
+// Most buckets one rollup blob holds; callers split longer runs (decode_buckets rejects more,
+// which bounds its allocation). 5 values a bucket must fit a codec chunk.
+inline constexpr std::size_t kMaxBlobBuckets = 8192;
+
+// Buckets as one blob (layout in rollup.cpp). At most kMaxBlobBuckets.
 std::string encode_buckets(std::span<const Bucket> buckets);
 Result<std::vector<Bucket>> decode_buckets(std::string_view blob);
 

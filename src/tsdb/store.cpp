@@ -337,10 +337,12 @@ void Store::encode_samples(SeriesId id, std::span<const Sample> samples,
   }
   for (std::int64_t tier : {kTier1m, kTier1h}) {
     if (tier == kTier1m && !wants_minute_tier(samples)) continue;
-    auto buckets = make_buckets(samples, tier);
-    if (buckets.empty()) continue;
-    out.push_back({tier, id, buckets.front().start, buckets.back().start + tier - 1,
-                   encode_buckets(buckets)});
+    const auto buckets = make_buckets(samples, tier);
+    for (std::size_t at = 0; at < buckets.size(); at += kMaxBlobBuckets) {
+      auto part = std::span(buckets).subspan(at, std::min(kMaxBlobBuckets, buckets.size() - at));
+      out.push_back(
+          {tier, id, part.front().start, part.back().start + tier - 1, encode_buckets(part)});
+    }
   }
 }
 

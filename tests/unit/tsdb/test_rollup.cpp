@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
+#include "tsdb/codec.h"
 #include "tsdb/rollup.h"
 
 using namespace tt;
@@ -25,6 +27,72 @@ TEST_CASE("buckets aggregate, skip NaN, and survive encoding") {
   CHECK(back.value()[1].last == -2);
   CHECK(back.value()[1].last_t == 119'999);
   CHECK_FALSE(decode_buckets("xx").ok());
+}
+
+namespace {
+
+// A blob as releases before the compact layout wrote it: a length-prefixed codec chunk per
+// column (min, max, sum, count, last, last_t - start) over the bucket starts.
+std::string version1_blob(const std::vector<Bucket>& buckets) {
+  auto u32 = [](std::uint32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); };
+  std::string out = u32(static_cast<std::uint32_t>(buckets.size()));
+  for (int c = 0; c < 6; ++c) {
+    std::vector<Sample> column;
+    for (const auto& b : buckets) {
+      const double v[] = {b.min, b.max, b.sum, b.count, b.last, double(b.last_t - b.start)};
+      column.push_back({b.start, v[c]});
+    }
+    auto chunk = encode_chunk(column);
+    out += u32(static_cast<std::uint32_t>(chunk.size())) + chunk;
+  }
+  return out;
+}
+
+void check_same(const std::vector<Bucket>& a, const std::vector<Bucket>& b) {
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].start == b[i].start);
+    CHECK(std::memcmp(&a[i].min, &b[i].min, sizeof(double) * 5) == 0);  // min..last, bit-exact
+    CHECK(a[i].last_t == b[i].last_t);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a rollup blob holds its buckets bit-exactly in a few bytes, and old blobs still read") {
+  // An hour of 1 s RTTs, with a gap, a negative zero and an infinity among them.
+  std::vector<Sample> s;
+  for (int i = 0; i < 3600; ++i)
+    if (i < 600 || i > 900) s.push_back({i * 1000LL, 0.000040 + (i * 7919 % 13) * 1e-6});
+  s[5].v = -0.0;
+  s[700].v = std::numeric_limits<double>::infinity();
+  const auto minutes = make_buckets(s, kTier1m);
+  const auto hour = make_buckets(s, kTier1h);
+  REQUIRE(minutes.size() == 55);
+
+  auto back = decode_buckets(encode_buckets(minutes));
+  REQUIRE(back.ok());
+  check_same(*back, minutes);
+  auto old = decode_buckets(version1_blob(minutes));
+  REQUIRE(old.ok());
+  check_same(*old, minutes);
+
+  // One partial hour, as each cut writes: the per-column headers had made it 130 bytes.
+  CHECK(encode_buckets(hour).size() <= 60);
+  CHECK(version1_blob(hour).size() >= 120);
+  CHECK(encode_buckets(minutes).size() * 2 < version1_blob(minutes).size());
+}
+
+TEST_CASE("a rollup blob that lies about itself is refused") {
+  const auto blob = encode_buckets(make_buckets(std::vector<Sample>{{0, 1}, {60'000, 2}}, kTier1m));
+  for (std::size_t n = 0; n < blob.size(); ++n) CHECK_FALSE(decode_buckets(blob.substr(0, n)).ok());
+  CHECK_FALSE(decode_buckets(blob + "x").ok());
+  std::string too_many = blob;
+  const std::uint32_t n = 0x8000'0000u | (kMaxBlobBuckets + 1);
+  std::memcpy(too_many.data(), &n, 4);
+  auto r = decode_buckets(too_many);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == "CHUNK_CORRUPT");
 }
 
 TEST_CASE("partial buckets merge exactly and keep the newest last value") {
