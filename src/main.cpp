@@ -131,7 +131,8 @@ int main(int argc, char** argv) {
   serve_cmd
       ->add_option("--tsdb-head-mib", serve.tsdb_head_mib,
                    "Memory in MiB the time-series heads may hold (the newest samples, not yet cut "
-                   "into chunks): past it, the largest are cut early, in shorter chunks")
+                   "into chunks): past it, the largest are cut early, into short chunks that "
+                   "maintenance merges an hour later")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
   retention("--events-retention", serve.events_retention_ms, "How long the event log keeps events",

@@ -25,7 +25,7 @@ struct ServeOptions {
   std::int64_t raw_retention_ms = 30LL * 86'400'000;
   std::int64_t rollup_1m_retention_ms = 180LL * 86'400'000;
   std::int64_t rollup_1h_retention_ms = 5LL * 365 * 86'400'000;
-  std::size_t tsdb_head_mib = 16;  // tsdb::StoreOptions::max_head_bytes
+  std::size_t tsdb_head_mib = 8;  // tsdb::StoreOptions::max_head_bytes
   // How long the event log keeps events and how many at most (events::Retention).
   std::int64_t events_retention_ms = 30LL * 86'400'000;
   std::int64_t events_max = 1'000'000;

@@ -22,14 +22,15 @@ PackWriter::PackWriter(SQLite::Database& db, std::atomic<std::int64_t>& seq)
     : m_db(db), m_seq(seq) {}
 
 void PackWriter::add(std::int64_t tier, SeriesId id, TimeMs min_t, TimeMs max_t,
-                     const std::string& blob) {
+                     const std::string& blob, std::int64_t seq) {
   auto it =
       std::find_if(m_open.begin(), m_open.end(), [&](const Open& p) { return p.tier == tier; });
   if (it == m_open.end()) {
     m_open.push_back(Open{tier, {}, INT64_MIN, {}});
     it = m_open.end() - 1;
   }
-  it->members.push_back(Member{id, min_t, max_t, m_seq++, it->data.size(), blob.size()});
+  it->members.push_back(
+      Member{id, min_t, max_t, seq != 0 ? seq : m_seq++, it->data.size(), blob.size()});
   it->data += blob;
   it->max_t = std::max(it->max_t, max_t);
   if (it->data.size() >= kPackBytes) write(*it);
@@ -47,7 +48,7 @@ void PackWriter::write(Open& pack) {
   add_pack.bind(3, pack.data.data(), static_cast<int>(pack.data.size()));
   add_pack.exec();
   const std::int64_t pack_id = m_db.getLastInsertRowid();
-  const bool raw = pack.tier == kRawTier;
+  const bool raw = is_chunk_tier(pack.tier);
   SQLite::Statement add_member(
       m_db,
       raw ? "INSERT INTO chunks(series_id, min_t, max_t, seq, pack_id, pack_offset, pack_bytes) "

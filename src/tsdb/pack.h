@@ -21,6 +21,10 @@ struct sqlite3_blob;
 namespace tt::tsdb {
 
 inline constexpr std::int64_t kRawTier = 0;  // the tier of chunks in packs.tier
+// Chunks of heads cut early for memory: short, without rollups, merged by maintenance into
+// chunks of kRawTier with their rollups (Store::merge_unmerged).
+inline constexpr std::int64_t kUnmergedTier = -1;
+inline bool is_chunk_tier(std::int64_t tier) { return tier == kRawTier || tier == kUnmergedTier; }
 
 // Collects the blobs of one writer job. On the writer thread, inside its transaction; the
 // packs and index rows are written by the time finish() returns (or a pack fills up).
@@ -32,8 +36,10 @@ class PackWriter {
   PackWriter(const PackWriter&) = delete;
   PackWriter& operator=(const PackWriter&) = delete;
 
-  // `tier` is kRawTier for a chunk, else a rollup tier; [min_t, max_t] the time it covers.
-  void add(std::int64_t tier, SeriesId id, TimeMs min_t, TimeMs max_t, const std::string& blob);
+  // `tier` is a chunk tier or a rollup tier; [min_t, max_t] the time it covers. seq 0 takes the
+  // next number; a merged chunk keeps the seq of the oldest it replaces.
+  void add(std::int64_t tier, SeriesId id, TimeMs min_t, TimeMs max_t, const std::string& blob,
+           std::int64_t seq = 0);
   // Writes the packs still open. Must be called before the transaction commits.
   void finish();
 

@@ -129,18 +129,22 @@ std::vector<Bucket> coarsen(const std::vector<Bucket>& buckets, std::int64_t wid
 }
 
 // Layout, version 2: u32 count with the top bit set; a varint length and the codec chunk of
-// (start, count) per bucket, where the starts cost almost nothing on the codec's grid; then,
-// to the end, one codec chunk of the other columns one after another (min, last, max, sum,
-// last_t - start) on the grid 0, 1, 2...: one header and one code table for all of them. Version
-// 1 (written before; still read) had a length-prefixed codec chunk per column, each with its own
-// header, times and table: 130 bytes for a single hour bucket, most of the rollups' bytes.
+// (start, count) per bucket, where the starts cost almost nothing on the codec's grid; a layout
+// byte; then, to the end, the other columns (min, last, max, sum, last_t - start) on the grid
+// 0, 1, 2..., either (layout 0) one after another in one codec chunk, one header and code table
+// for all, which suits a few buckets, or (layout 1) a length-prefixed codec chunk each, which
+// suits many, as each column then gets its own coding (a sum's digits would otherwise make the
+// RTTs' decimal coding fail); the encoder keeps the smaller. Version 1 (written before; still
+// read) had a length-prefixed codec chunk per column with the starts in each: 130 bytes for a
+// single hour bucket of pings, most of the rollups' bytes.
 namespace {
 
 constexpr std::uint32_t kVersion2 = 0x8000'0000u;
 constexpr int kV2Columns[] = {0, 4, 1, 2, 5};  // columns get() numbers; similar ones adjacent
+constexpr char kOneChunk = 0, kChunkPerColumn = 1;
 
 Result<std::vector<Bucket>> decode_v1(std::string_view blob, std::uint32_t n, const Error& bad) {
-  std::vector<Bucket> out(n);
+  std::vector<Bucket> out;
   for (int c = 0; c < kColumns; ++c) {
     if (blob.size() < 4) return bad;
     std::uint32_t len;
@@ -150,6 +154,7 @@ Result<std::vector<Bucket>> decode_v1(std::string_view blob, std::uint32_t n, co
     auto column = decode_chunk(blob.substr(0, len));
     blob.remove_prefix(len);
     if (!column.ok() || column->size() != n) return bad;
+    out.resize(n);  // only once a column proved it holds n values
     for (std::size_t i = 0; i < n; ++i) {
       const auto& s = column.value()[i];
       auto& b = out[i];
@@ -159,6 +164,15 @@ Result<std::vector<Bucket>> decode_v1(std::string_view blob, std::uint32_t n, co
   }
   if (!blob.empty()) return bad;
   return out;
+}
+
+std::string grid_chunk(std::span<const Bucket> buckets, std::span<const int> columns) {
+  std::vector<Sample> values;
+  values.reserve(columns.size() * buckets.size());
+  for (int c : columns)
+    for (const auto& b : buckets)
+      values.push_back(Sample{static_cast<TimeMs>(values.size()), get(b, c)});
+  return encode_chunk(values);
 }
 
 }  // namespace
@@ -172,12 +186,15 @@ std::string encode_buckets(std::span<const Bucket> buckets) {
   const auto head = encode_chunk(counts);
   detail::put_varint(out, head.size());
   out += head;
-  std::vector<Sample> values;
-  values.reserve(std::size(kV2Columns) * n);
-  for (int c : kV2Columns)
-    for (const auto& b : buckets)
-      values.push_back(Sample{static_cast<TimeMs>(values.size()), get(b, c)});
-  out += encode_chunk(values);
+  const auto one = grid_chunk(buckets, kV2Columns);
+  std::string each;
+  for (int c : kV2Columns) {
+    const auto chunk = grid_chunk(buckets, std::span(&c, 1));
+    detail::put_varint(each, chunk.size());
+    each += chunk;
+  }
+  out += one.size() <= each.size() ? kOneChunk : kChunkPerColumn;
+  out += one.size() <= each.size() ? one : each;
   return out;
 }
 
@@ -191,22 +208,32 @@ Result<std::vector<Bucket>> decode_buckets(std::string_view blob) {
   n &= ~kVersion2;
   if (n > kMaxBlobBuckets) return bad;
   detail::ByteReader reader(blob);
-  const auto counts_blob = reader.bytes(reader.varint());
-  const auto values_blob = reader.rest();
-  if (!reader.ok()) return bad;
-  auto counts = decode_chunk(counts_blob);
-  auto values = decode_chunk(values_blob);
-  if (!counts.ok() || !values.ok() || counts->size() != n ||
-      values->size() != std::size(kV2Columns) * n)
-    return bad;
+  auto counts = decode_chunk(reader.bytes(reader.varint()));
+  if (!reader.ok() || !counts.ok() || counts->size() != n) return bad;
   std::vector<Bucket> out(n);
   for (std::size_t i = 0; i < n; ++i) {
     out[i].start = counts.value()[i].t;
     out[i].count = counts.value()[i].v;
   }
-  std::size_t at = 0;
-  for (int c : kV2Columns)
-    for (auto& b : out) set(b, c, values.value()[at++].v);
+  // Fills `columns` from one grid chunk; false when it does not hold exactly their values.
+  auto fill = [&](std::string_view chunk, std::span<const int> columns) {
+    auto values = decode_chunk(chunk);
+    if (!values.ok() || values->size() != columns.size() * n) return false;
+    std::size_t at = 0;
+    for (int c : columns)
+      for (auto& b : out) set(b, c, values.value()[at++].v);
+    return true;
+  };
+  const auto layout = static_cast<char>(reader.byte());
+  if (layout == kOneChunk) {
+    if (!reader.ok() || !fill(reader.rest(), kV2Columns)) return bad;
+  } else if (layout == kChunkPerColumn) {
+    for (const int& c : kV2Columns)
+      if (!fill(reader.bytes(reader.varint()), std::span(&c, 1)) || !reader.ok()) return bad;
+    if (!reader.at_end()) return bad;
+  } else {
+    return bad;
+  }
   return out;
 }
 

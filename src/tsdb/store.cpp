@@ -15,6 +15,8 @@ namespace tt::tsdb {
 namespace {
 
 constexpr std::int64_t kRetentionPeriodMs = 10 * 60'000;
+// A merge writes its blobs once they take this much: bounds its memory, not its packs' size.
+constexpr std::size_t kMergeBatchBytes = 1u << 20;
 
 metrics::Counter& samples_appended() {
   static auto& c =
@@ -39,6 +41,12 @@ metrics::Gauge& head_samples() {
 metrics::Gauge& head_series() {
   static auto& g = metrics::gauge("telltale_tsdb_head_series", "Series whose head holds samples.");
   return g;
+}
+metrics::Counter& chunks_merged() {
+  static auto& c = metrics::counter(
+      "telltale_tsdb_chunks_merged_total",
+      "Short chunks of heads cut for memory, merged into long chunks with their rollups.");
+  return c;
 }
 metrics::Counter& head_cuts_for_memory() {
   static auto& c = metrics::counter(
@@ -86,6 +94,7 @@ Store::Store(db::Writer& writer, db::Readers& readers, const Clock& clock, Store
   head_samples();
   head_series();
   head_cuts_for_memory();
+  chunks_merged();
 }
 
 Store::~Store() { close(); }
@@ -329,12 +338,13 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan, const InJob* in_j
   return result;
 }
 
-void Store::encode_samples(SeriesId id, std::span<const Sample> samples,
-                           std::vector<Blob>& out) const {
+void Store::encode_samples(SeriesId id, std::span<const Sample> samples, std::vector<Blob>& out,
+                           std::int64_t tier) const {
   for (std::size_t at = 0; at < samples.size(); at += m_options.max_chunk_samples) {
     auto part = samples.subspan(at, std::min(m_options.max_chunk_samples, samples.size() - at));
-    out.push_back({kRawTier, id, part.front().t, part.back().t, encode_chunk(part)});
+    out.push_back({tier, id, part.front().t, part.back().t, encode_chunk(part)});
   }
+  if (tier == kUnmergedTier) return;  // the merge writes them
   for (std::int64_t tier : {kTier1m, kTier1h}) {
     if (tier == kTier1m && !wants_minute_tier(samples)) continue;
     const auto buckets = make_buckets(samples, tier);
@@ -347,7 +357,7 @@ void Store::encode_samples(SeriesId id, std::span<const Sample> samples,
 }
 
 void Store::write_blobs(PackWriter& packs, const std::vector<Blob>& blobs) {
-  for (const auto& b : blobs) packs.add(b.tier, b.id, b.min_t, b.max_t, b.data);
+  for (const auto& b : blobs) packs.add(b.tier, b.id, b.min_t, b.max_t, b.data, b.seq);
 }
 
 Result<void> Store::cut_heads(Which which) {
@@ -384,7 +394,7 @@ Result<void> Store::cut_heads(Which which) {
         if (held <= m_options.max_head_bytes / 4 * 3) break;
         samples -= m_heads[id].samples.size();
         --series;
-        cuts.push_back({id});
+        cuts.push_back({id, true});
         held -= bytes;
         head_cuts_for_memory().inc();
       }
@@ -421,7 +431,7 @@ Result<void> Store::cut_heads(Which which) {
         samples.erase(live, samples.end());
       }
     }
-    encode_samples(c.id, samples, c.blobs);
+    encode_samples(c.id, samples, c.blobs, c.early ? kUnmergedTier : kRawTier);
     c.last_t = samples.back().t;
   }
   auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
@@ -491,6 +501,94 @@ Result<void> Store::maintain() {
   }
   TT_TRY(trimmed);
   if (m_clock.mono_ms() - m_last_retention_ms >= kRetentionPeriodMs) TT_TRY(apply_retention());
+  return merge_unmerged();
+}
+
+Result<void> Store::merge_unmerged() {
+  std::unique_lock busy(m_merge_mutex, std::try_to_lock);
+  if (!busy.owns_lock()) return {};
+  // The unmerged packs up to the newest now; cuts come from this thread, so none is added
+  // while the merge runs, and at its end every chunk of those packs has been merged.
+  std::int64_t last_pack = 0;
+  std::vector<std::pair<SeriesId, TimeMs>> todo;  // series, the start of its oldest such chunk
+  auto listed = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
+    SQLite::Statement due(db, "SELECT max(id), min(max_t) FROM packs WHERE tier = ?");
+    due.bind(1, kUnmergedTier);
+    if (!due.executeStep() || due.getColumn(0).isNull() ||
+        m_clock.now_ms() - due.getColumn(1).getInt64() < m_options.merge_after_ms)
+      return true;
+    last_pack = due.getColumn(0).getInt64();
+    SQLite::Statement series(db,
+                             "SELECT c.series_id, min(c.min_t) FROM packs p JOIN chunks c ON "
+                             "c.pack_id = p.id WHERE p.tier = ? AND p.id <= ? GROUP BY 1");
+    SQLite::bind(series, kUnmergedTier, last_pack);
+    while (series.executeStep())
+      todo.emplace_back(series.getColumn(0).getInt64(), series.getColumn(1).getInt64());
+    return true;
+  });
+  if (!listed.ok()) return std::move(listed).error();
+  if (last_pack == 0) return {};
+  for (std::size_t next = 0; next == 0 || next < todo.size();) {
+    std::vector<Blob> blobs;
+    std::vector<std::int64_t> rows;  // the unmerged chunks' rows the blobs replace
+    std::size_t bytes = 0;
+    auto read = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
+      SQLite::Statement chunks(
+          db,
+          "SELECT c.pack_id, c.pack_offset, c.pack_bytes, c.id, c.seq FROM chunks c JOIN packs p "
+          "ON p.id = c.pack_id WHERE c.series_id = ? AND c.min_t >= ? AND p.tier = ? AND "
+          "p.id <= ? ORDER BY c.seq");
+      PackReader packs(db);
+      for (; next < todo.size() && bytes < kMergeBatchBytes; ++next) {
+        const auto [id, from] = todo[next];
+        std::vector<Sample> samples;
+        std::int64_t seq = 0;
+        SQLite::bind(chunks, id, from, kUnmergedTier, last_pack);
+        while (chunks.executeStep()) {
+          auto blob = TT_TRY(read_blob(packs, chunks));
+          auto decoded = TT_TRY(decode_chunk(blob));
+          rows.push_back(chunks.getColumn(3).getInt64());
+          if (seq == 0) seq = chunks.getColumn(4).getInt64();
+          merge_samples(samples, decoded);
+        }
+        chunks.reset();
+        if (samples.empty()) continue;
+        const auto first = blobs.size();
+        encode_samples(id, samples, blobs);
+        for (auto i = first; i < blobs.size(); ++i) {
+          // The oldest seq they replace: a backfill written after it still wins where they
+          // share a timestamp, as it did over the unmerged chunk.
+          if (blobs[i].tier == kRawTier) blobs[i].seq = seq;
+          bytes += blobs[i].data.size();
+        }
+      }
+      return true;
+    });
+    if (!read.ok()) return std::move(read).error();
+    const bool last = next >= todo.size();
+    auto wrote = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
+      PackWriter packs(db, m_next_seq);
+      write_blobs(packs, blobs);
+      packs.finish();
+      SQLite::Statement drop(db, "DELETE FROM chunks WHERE id = ?");
+      for (auto row : rows) {
+        drop.bind(1, row);
+        drop.exec();
+        drop.reset();
+      }
+      if (last) {
+        SQLite::Statement packs_done(db, "DELETE FROM packs WHERE tier = ? AND id <= ?");
+        SQLite::bind(packs_done, kUnmergedTier, last_pack);
+        packs_done.exec();
+      }
+      return true;
+    });
+    if (!wrote.ok()) return std::move(wrote).error();
+    chunks_merged().inc(static_cast<double>(rows.size()));
+    if (last) break;
+    std::lock_guard lock(m_maint_mutex);
+    if (m_stopping) break;  // the rest is merged after the next start
+  }
   return {};
 }
 
@@ -562,15 +660,25 @@ Result<std::vector<Store::SeriesBuckets>> Store::select_buckets(
   std::vector<SeriesBuckets> out;
   TimeMs first = from - (((from % tier_ms) + tier_ms) % tier_ms);
   auto r = m_readers.with([&](SQLite::Database& db) -> Result<bool> {
-    SQLite::Statement rows(db,
-                           "SELECT pack_id, pack_offset, pack_bytes FROM rollups WHERE tier = ? "
-                           "AND series_id = ? AND min_t <= ? AND max_t >= ? ORDER BY seq");
+    // The tier's rollups, then the unmerged chunks (which have none yet) to bucket here; one
+    // statement, so a merge that replaces the ones by the others is seen whole or not at all.
+    SQLite::Statement rows(
+        db,
+        "SELECT pack_id, pack_offset, pack_bytes, 1 FROM rollups WHERE tier = ?1 AND "
+        "series_id = ?2 AND min_t <= ?3 AND max_t >= ?4 UNION ALL SELECT c.pack_id, "
+        "c.pack_offset, c.pack_bytes, 0 FROM chunks c JOIN packs p ON p.id = c.pack_id WHERE "
+        "c.series_id = ?2 AND c.min_t <= ?3 AND c.max_t >= ?4 AND p.tier = ?5");
     PackReader packs(db);
     for (SeriesId id : ids) {
       SeriesBuckets sb{id, m_index.labels_of(id).value_or(LabelSet{}), {}, false};
-      SQLite::bind(rows, tier_ms, id, to, first);
+      SQLite::bind(rows, tier_ms, id, to, first, kUnmergedTier);
       while (rows.executeStep()) {
         auto blob = TT_TRY(read_blob(packs, rows));
+        if (rows.getColumn(3).getInt() == 0) {
+          auto samples = TT_TRY(decode_chunk(blob));
+          merge_buckets(sb.buckets, make_buckets(samples, tier_ms));
+          continue;
+        }
         auto decoded = TT_TRY(decode_buckets(blob));
         sb.stored_tier = true;
         merge_buckets(sb.buckets, decoded);
@@ -595,14 +703,17 @@ Result<void> Store::apply_retention() {
     SQLite::Statement rollups(db, "DELETE FROM rollups WHERE tier = ? AND max_t < ?");
     SQLite::Statement packs(db, "DELETE FROM packs WHERE tier = ? AND max_t < ?");
     for (auto [tier, keep] : {std::pair{kRawTier, m_options.raw_retention_ms},
+                              std::pair{kUnmergedTier, m_options.raw_retention_ms},
                               std::pair{kTier1m, m_options.rollup_1m_retention_ms},
                               std::pair{kTier1h, m_options.rollup_1h_retention_ms}}) {
       const auto cutoff = static_cast<std::int64_t>(now - keep);
-      auto& members = tier == kRawTier ? chunks : rollups;
-      if (tier != kRawTier) members.bind(1, tier);
-      members.bind(tier == kRawTier ? 1 : 2, cutoff);
-      members.exec();
-      members.reset();
+      if (tier != kUnmergedTier) {  // its chunk rows went with kRawTier's
+        auto& members = tier == kRawTier ? chunks : rollups;
+        if (tier != kRawTier) members.bind(1, tier);
+        members.bind(tier == kRawTier ? 1 : 2, cutoff);
+        members.exec();
+        members.reset();
+      }
       packs.bind(1, tier);
       packs.bind(2, cutoff);
       packs.exec();

@@ -38,12 +38,11 @@
 #include "tsdb/append_log.h"
 #include "tsdb/dense_table.h"
 #include "tsdb/head.h"
+#include "tsdb/pack.h"
 #include "tsdb/rollup.h"
 #include "tsdb/series_index.h"
 
 namespace tt::tsdb {
-
-class PackWriter;
 
 struct StoreOptions {
   std::string log_dir;  // DATA/tsdb
@@ -57,10 +56,13 @@ struct StoreOptions {
   std::int64_t max_head_age_ms = 6 * 3600'000;
   // Memory the heads' samples may take. Past it, a maintenance pass cuts the largest heads early
   // until they take three quarters of it: memory stays bounded however many series there are
-  // and however long they wait, and the largest heads make the longest chunks. Too small a budget
-  // makes short chunks, which compress worse (the trade-off is measured in
-  // bench/MEMORY_RESULTS.md).
-  std::size_t max_head_bytes = 16u << 20;
+  // and however long they wait. Such early cuts are short chunks without rollups (tier
+  // kUnmergedTier), merged into long chunks with their rollups once the oldest is
+  // merge_after_ms old: short chunks alone compressed worse and cost an index row and rollup
+  // headers each. The trade-off (memory, bytes written, bytes on disk) is measured in
+  // bench/MEMORY_RESULTS.md.
+  std::size_t max_head_bytes = 8u << 20;
+  std::int64_t merge_after_ms = 3600'000;
   // Samples older than max_head_age_ms (by their timestamp) would have been cut already had they
   // arrived on time. When an append brings at least this many of them for a series (an import
   // of the past), they are logged as usual but kept plain in the head instead of encoded into
@@ -171,6 +173,7 @@ class Store : public query::Storage {
     SeriesId id;
     TimeMs min_t, max_t;
     std::string data;
+    std::int64_t seq = 0;  // 0: the next
   };
   struct Planned {
     SeriesId id = 0;
@@ -190,6 +193,7 @@ class Store : public query::Storage {
   Result<AppendResult> commit(std::vector<Planned>& plan, const InJob* in_job = nullptr);
   struct Cut {
     SeriesId id;
+    bool early = false;  // for memory: unmerged chunks, no rollups
     std::vector<Blob> blobs;
     TimeMs last_t = 0;
     std::vector<Sample> kept;  // the newest samples, left in the head
@@ -204,9 +208,15 @@ class Store : public query::Storage {
   // Syncs the append log, starts a new segment when the current one is large (or no head needs
   // it), and deletes the segments no head needs any more. A failed sync sets m_log_in_doubt.
   Result<void> trim_log();
-  // Samples as chunks and their rollups. Pure: called outside the writer job, so the writer
-  // thread (which every SQLite write waits for) only copies the blobs into packs.
-  void encode_samples(SeriesId id, std::span<const Sample> samples, std::vector<Blob>& out) const;
+  // Merges the unmerged chunks into long ones with their rollups when the oldest is
+  // merge_after_ms old, a batch of series per writer job (each job replaces what it read, so a
+  // crash between jobs leaves every sample readable once, and the next merge finishes).
+  Result<void> merge_unmerged();
+  // Samples as chunks of `tier` and, unless unmerged, their rollups. Pure: called outside the
+  // writer job, so the writer thread (which every SQLite write waits for) only copies the blobs
+  // into packs.
+  void encode_samples(SeriesId id, std::span<const Sample> samples, std::vector<Blob>& out,
+                      std::int64_t tier = kRawTier) const;
   // On the writer thread, in its transaction.
   static void write_blobs(PackWriter& packs, const std::vector<Blob>& blobs);
   std::vector<Sample> head_copy(SeriesId id, TimeMs from, TimeMs to) const;
@@ -237,6 +247,7 @@ class Store : public query::Storage {
   // to be cut (their samples saved in SQLite). Cleared by a cut of all heads.
   std::atomic<bool> m_log_in_doubt{false};
 
+  std::mutex m_merge_mutex;  // one merge at a time (tests call maintain() too)
   std::mutex m_maint_mutex;
   std::condition_variable m_maint_cv;
   bool m_stopping = false;

@@ -28,6 +28,7 @@ UNDO_NEWEST_MIGRATION = {
     20: "DROP INDEX nodes_name",
     21: "DROP TABLE node_pins",
     22: "DROP TABLE kiosk_links",
+    23: "DROP INDEX chunks_pack",
 }
 
 

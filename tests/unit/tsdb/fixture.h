@@ -52,6 +52,7 @@ struct Fixture {
     options.maintenance_period_ms = 3'600'000;  // tests drive flushes themselves
     if (schema == Schema::previous_release) return;
     migrate("0004_tsdb_packs");
+    migrate("0023_chunks_pack");
     reopen(true);
   }
   void migrate(const char* name) {
