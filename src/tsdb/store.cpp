@@ -543,16 +543,28 @@ Result<void> Store::merge_unmerged() {
         const auto [id, from] = todo[next];
         std::vector<Sample> samples;
         std::int64_t seq = 0;
+        const auto first_row = rows.size();
+        bool readable = true;
         SQLite::bind(chunks, id, from, kUnmergedTier, last_pack);
-        while (chunks.executeStep()) {
-          auto blob = TT_TRY(read_blob(packs, chunks));
-          auto decoded = TT_TRY(decode_chunk(blob));
+        while (readable && chunks.executeStep()) {
+          auto blob = read_blob(packs, chunks);
+          auto decoded =
+              blob.ok() ? decode_chunk(*blob) : Result<std::vector<Sample>>(blob.error());
+          if (!decoded.ok()) {
+            readable = false;
+            log::error(
+                "tsdb: series {}: an unmerged chunk is unreadable ({}); its chunks stay "
+                "unmerged",
+                id, decoded.error().message);
+            break;
+          }
           rows.push_back(chunks.getColumn(3).getInt64());
           if (seq == 0) seq = chunks.getColumn(4).getInt64();
-          merge_samples(samples, decoded);
+          merge_samples(samples, *decoded);
         }
         chunks.reset();
-        if (samples.empty()) continue;
+        if (!readable) rows.resize(first_row);  // left as they are, and so are their packs
+        if (!readable || samples.empty()) continue;
         const auto first = blobs.size();
         encode_samples(id, samples, blobs);
         for (auto i = first; i < blobs.size(); ++i) {
@@ -577,7 +589,9 @@ Result<void> Store::merge_unmerged() {
         drop.reset();
       }
       if (last) {
-        SQLite::Statement packs_done(db, "DELETE FROM packs WHERE tier = ? AND id <= ?");
+        SQLite::Statement packs_done(db,
+                                     "DELETE FROM packs WHERE tier = ? AND id <= ? AND NOT EXISTS "
+                                     "(SELECT 1 FROM chunks WHERE pack_id = packs.id)");
         SQLite::bind(packs_done, kUnmergedTier, last_pack);
         packs_done.exec();
       }

@@ -485,34 +485,47 @@ TEST_CASE("store: heads past their memory budget are cut, the largest first, and
   check_all();
 }
 
+namespace {
+
+// The first column of the first row of `sql`, read from the store's database.
+std::int64_t count_rows(Fixture& f, const std::string& sql) {
+  return db::Readers(f.db_path)
+      .with([&](SQLite::Database& db) -> Result<std::int64_t> {
+        return db.execAndGet(sql).getInt64();
+      })
+      .value();
+}
+
+// A minute of 1 s noise from `start` for each of `series` series (noise{i="0"}...).
+std::vector<SeriesSamples> noise_minute(int series, TimeMs start, std::uint64_t& x) {
+  std::vector<SeriesSamples> batch;
+  for (int i = 0; i < series; ++i) {
+    SeriesSamples s{Fixture::labels({{"__name__", "noise"}, {"i", std::to_string(i)}}), {}};
+    for (int k = 0; k < 60; ++k) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      s.samples.push_back({start + k * 1000LL, static_cast<double>(x >> 40) / 8});
+    }
+    batch.push_back(std::move(s));
+  }
+  return batch;
+}
+
+}  // namespace
+
 TEST_CASE("store: heads cut for memory are merged an hour later, reading the same throughout") {
   Fixture f;
   f.options.max_head_bytes = 16 << 10;
   f.reopen(true);
-  auto count = [&](const char* sql) {
-    return db::Readers(f.db_path)
-        .with([&](SQLite::Database& db) -> Result<std::int64_t> {
-          return db.execAndGet(sql).getInt64();
-        })
-        .value();
-  };
+  auto count = [&](const std::string& sql) { return count_rows(f, sql); };
   // 20 series of 1 s noise, appended a minute at a time for 20 minutes: the budget cuts some
   // heads at every pass, into short unmerged chunks.
   const TimeMs t0 = f.clock.now_ms();
   std::uint64_t x = 11;
   std::vector<std::vector<Sample>> stored(20);
   for (int minute = 0; minute < 20; ++minute) {
-    std::vector<SeriesSamples> batch;
-    for (int i = 0; i < 20; ++i) {
-      SeriesSamples s{Fixture::labels({{"__name__", "noise"}, {"i", std::to_string(i)}}), {}};
-      for (int k = 0; k < 60; ++k) {
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
-        s.samples.push_back({t0 + (minute * 60 + k) * 1000LL, static_cast<double>(x >> 40) / 8});
-      }
-      stored[static_cast<std::size_t>(i)].insert(stored[static_cast<std::size_t>(i)].end(),
-                                                 s.samples.begin(), s.samples.end());
-      batch.push_back(std::move(s));
-    }
+    auto batch = noise_minute(20, t0 + minute * 60'000LL, x);
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      stored[i].insert(stored[i].end(), batch[i].samples.begin(), batch[i].samples.end());
     REQUIRE(f.store->append(std::move(batch)).ok());
     f.clock.advance_ms(60'000);
     REQUIRE(f.store->maintain().ok());
@@ -568,4 +581,31 @@ TEST_CASE("store: heads cut for memory are merged an hour later, reading the sam
   check_all();
   f.reopen(false);
   check_all();
+}
+
+TEST_CASE("store: an unreadable unmerged chunk is left as it is, and the rest merge") {
+  Fixture f;
+  f.options.max_head_bytes = 8 << 10;
+  f.reopen(true);
+  auto count = [&](const std::string& sql) { return count_rows(f, sql); };
+  std::uint64_t x = 5;
+  for (int minute = 0; minute < 10; ++minute) {
+    REQUIRE(f.store->append(noise_minute(10, f.clock.now_ms(), x)).ok());
+    f.clock.advance_ms(60'000);
+    REQUIRE(f.store->maintain().ok());
+  }
+  const auto bad = count("SELECT min(id) FROM packs WHERE tier = -1");
+  REQUIRE(bad > 0);
+  const auto bad_rows = count(fmt::format("SELECT count(*) FROM chunks WHERE pack_id = {}", bad));
+  REQUIRE(bad_rows > 0);
+  {
+    auto rw = db::open(f.db_path, db::Access::read_write).value();
+    rw->exec(fmt::format("UPDATE packs SET data = zeroblob(length(data)) WHERE id = {}", bad));
+  }
+  f.clock.advance_ms(3'600'000);
+  CHECK(f.store->maintain().ok());
+  CHECK(count(fmt::format("SELECT count(*) FROM chunks WHERE pack_id = {}", bad)) == bad_rows);
+  CHECK(count("SELECT count(*) FROM chunks c LEFT JOIN packs p ON p.id = c.pack_id "
+              "WHERE p.id IS NULL") == 0);
+  CHECK(count("SELECT count(DISTINCT series_id) FROM rollups WHERE tier = 60000") > 0);
 }
