@@ -56,7 +56,8 @@ double get(const Bucket& b, int column) {
   }
 }
 
-void set(Bucket& b, int column, double v) {
+// False when a stored value cannot be the column's (a last_t offset that is no time).
+[[nodiscard]] bool set(Bucket& b, int column, double v) {
   switch (column) {
     case 0:
       b.min = v;
@@ -74,8 +75,12 @@ void set(Bucket& b, int column, double v) {
       b.last = v;
       break;
     default:
-      b.last_t = b.start + static_cast<TimeMs>(v);
+      // Within ±2^53 the conversion is exact and defined; the sum must not overflow either.
+      if (!(std::fabs(v) <= 0x1p53) ||
+          __builtin_add_overflow(b.start, static_cast<TimeMs>(v), &b.last_t))
+        return false;
   }
+  return true;
 }
 
 }  // namespace
@@ -159,7 +164,7 @@ Result<std::vector<Bucket>> decode_v1(std::string_view blob, std::uint32_t n, co
       const auto& s = column.value()[i];
       auto& b = out[i];
       b.start = s.t;
-      set(b, c, s.v);
+      if (!set(b, c, s.v)) return bad;
     }
   }
   if (!blob.empty()) return bad;
@@ -221,7 +226,8 @@ Result<std::vector<Bucket>> decode_buckets(std::string_view blob) {
     if (!values.ok() || values->size() != columns.size() * n) return false;
     std::size_t at = 0;
     for (int c : columns)
-      for (auto& b : out) set(b, c, values.value()[at++].v);
+      for (auto& b : out)
+        if (!set(b, c, values.value()[at++].v)) return false;
     return true;
   };
   const auto layout = static_cast<char>(reader.byte());
