@@ -204,7 +204,7 @@ std::string encode_buckets(std::span<const Bucket> buckets) {
 }
 
 Result<std::vector<Bucket>> decode_buckets(std::string_view blob) {
-  auto bad = Error::make(ErrorKind::internal, "CHUNK_CORRUPT", "unreadable rollup");
+  auto bad = Error::make(ErrorKind::internal, std::string(kChunkCorrupt), "unreadable rollup");
   if (blob.size() < 4) return bad;
   std::uint32_t n;
   std::memcpy(&n, blob.data(), 4);

@@ -546,7 +546,7 @@ Result<void> Store::merge_unmerged() {
         const auto first_row = rows.size();
         bool readable = true;
         SQLite::bind(chunks, id, from, kUnmergedTier, last_pack);
-        while (readable && chunks.executeStep()) {
+        while (chunks.executeStep()) {
           auto blob = read_blob(packs, chunks);
           auto decoded =
               blob.ok() ? decode_chunk(*blob) : Result<std::vector<Sample>>(blob.error());
