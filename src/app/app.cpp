@@ -361,6 +361,7 @@ int serve(const ServeOptions& opt) {
 
   tsdb::StoreOptions store_options;
   store_options.log_dir = data_dir + "/tsdb";
+  store_options.head_block_dir = data_dir + "/tsdb/heads";
   store_options.raw_retention_ms = opt.raw_retention_ms;
   store_options.rollup_1m_retention_ms = opt.rollup_1m_retention_ms;
   store_options.rollup_1h_retention_ms = opt.rollup_1h_retention_ms;

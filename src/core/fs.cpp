@@ -14,6 +14,23 @@ namespace {
 
 std::error_code last_error() { return {errno, std::generic_category()}; }
 
+std::error_code pread_all(int fd, std::uint64_t offset, std::size_t size_bytes, std::string& out) {
+  const std::size_t start = out.size();
+  out.resize(start + size_bytes);
+  std::size_t got = 0;
+  std::error_code ec;
+  while (got < size_bytes) {
+    ssize_t n =
+        ::pread(fd, out.data() + start + got, size_bytes - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) ec = last_error();
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  out.resize(start + got);
+  return ec;
+}
+
 class PosixFile final : public AppendFile {
  public:
   explicit PosixFile(int fd) : m_fd(fd) {}
@@ -37,6 +54,9 @@ class PosixFile final : public AppendFile {
   std::error_code truncate(std::uint64_t size_bytes) override {
     return ::ftruncate(m_fd, static_cast<off_t>(size_bytes)) == 0 ? std::error_code{}
                                                                   : last_error();
+  }
+  std::error_code read_at(std::uint64_t offset, std::size_t size_bytes, std::string& out) override {
+    return pread_all(m_fd, offset, size_bytes, out);
   }
 
  private:
@@ -80,24 +100,12 @@ class PosixFs final : public FileSystem {
                           std::string& out) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return last_error();
-    const std::size_t start = out.size();
-    out.resize(start + size_bytes);
-    std::size_t got = 0;
-    std::error_code ec;
-    while (got < size_bytes) {
-      ssize_t n =
-          ::pread(fd, out.data() + start + got, size_bytes - got, static_cast<off_t>(offset + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) ec = last_error();
-      if (n <= 0) break;
-      got += static_cast<std::size_t>(n);
-    }
-    out.resize(start + got);
+    auto ec = pread_all(fd, offset, size_bytes, out);
     ::close(fd);
     return ec;
   }
   std::unique_ptr<AppendFile> open_append(const std::string& path, std::error_code& ec) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
       ec = last_error();
       return nullptr;

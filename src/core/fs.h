@@ -14,7 +14,7 @@
 
 namespace tt {
 
-// A file open for appending; closed when destroyed. Not thread-safe.
+// A file open for appending (and reading back); closed when destroyed. Not thread-safe.
 class AppendFile {
  public:
   virtual ~AppendFile() = default;
@@ -25,6 +25,9 @@ class AppendFile {
   // lost whatever a later sync says: the kernel may have dropped them and marked them clean.
   virtual std::error_code sync() = 0;
   virtual std::error_code truncate(std::uint64_t size_bytes) = 0;
+  // Appends to `out` up to `size_bytes` bytes from `offset` (pread(2)); fewer only at the end.
+  virtual std::error_code read_at(std::uint64_t offset, std::size_t size_bytes,
+                                  std::string& out) = 0;
 };
 
 class FileSystem {

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/varint.h"
 #include "db/disk_health.h"
+#include "tsdb/bitstream.h"
 
 namespace tt::tsdb {
 
@@ -27,15 +28,8 @@ constexpr int kMaxScale = 9;
 constexpr unsigned char kRawValue = 0xff;
 constexpr double kPow10[kMaxScale + 1] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
 
-void put_u32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-std::uint32_t get_u32(const char* p) {
-  std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i)
-    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
-}
+using detail::get_u32le;
+using detail::put_u32le;
 
 Error corrupt(const char* what) { return Error::make(ErrorKind::internal, "LOG_CORRUPT", what); }
 
@@ -255,7 +249,7 @@ Result<std::size_t> AppendLog::replay(
                          "cannot read " + path + ": " + ec.message());
     std::size_t at = 0;
     while (at + 8 <= data.size()) {
-      std::uint32_t len = get_u32(data.data() + at), crc = get_u32(data.data() + at + 4);
+      std::uint32_t len = get_u32le(data.data() + at), crc = get_u32le(data.data() + at + 4);
       const auto format = !(len & kDeflatedFlag) ? LogPayload::plain
                           : len & kChainedFlag   ? LogPayload::chained
                                                  : LogPayload::deflated;
@@ -308,10 +302,10 @@ Result<std::uint64_t> AppendLog::append(const LogBatch& batch) {
   }
   std::string payload = encode_log_batch(batch);
   std::string record;
-  put_u32(record, static_cast<std::uint32_t>(payload.size()) | kDeflatedFlag | kChainedFlag);
-  put_u32(record,
-          static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
-                                           static_cast<uInt>(payload.size()))));
+  put_u32le(record, static_cast<std::uint32_t>(payload.size()) | kDeflatedFlag | kChainedFlag);
+  put_u32le(record,
+            static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(payload.data()),
+                                             static_cast<uInt>(payload.size()))));
   record += payload;
   std::string_view rest = record;
   while (!rest.empty()) {

@@ -94,33 +94,53 @@ void SampleTail::clear() {
   m_size = 0;
 }
 
+const HeadSamples::Rare& HeadSamples::rare() const {
+  static const Rare none;
+  return m_rare ? *m_rare : none;
+}
+
+HeadSamples::Rare& HeadSamples::rare_mut() {
+  if (!m_rare) m_rare = std::make_unique<Rare>();
+  return *m_rare;
+}
+
 TimeMs HeadSamples::first_t() const {
-  if (!m_blocks.empty()) return m_blocks.front().min_t;
-  return m_runs.empty() ? m_tail.front().t : m_runs.front().front().t;
+  TimeMs t = 0;
+  if (m_disk)
+    t = m_disk_first_t;
+  else if (!m_blocks.empty())
+    t = m_blocks.front().min_t;
+  else
+    t = rare().runs.empty() ? m_tail.front().t : rare().runs.front().front().t;
+  return rare().late.empty() ? t : std::min(t, rare().late.front().t);
 }
 
 TimeMs HeadSamples::last_t() const {
   if (!m_tail.empty()) return m_tail.back().t;
-  return m_runs.empty() ? m_blocks.back().max_t : m_runs.back().back().t;
+  if (!rare().runs.empty()) return rare().runs.back().back().t;
+  return m_blocks.empty() ? m_disk_last_t : m_blocks.back().max_t;
 }
 
 std::size_t HeadSamples::plain_samples() const {
-  std::size_t n = m_tail.size();
-  for (const auto& r : m_runs) n += r.size();
+  std::size_t n = m_tail.size() + rare().late.size();
+  for (const auto& r : rare().runs) n += r.size();
   return n;
 }
 
 std::size_t HeadSamples::memory_bytes() const {
   std::size_t n = sizeof(*this) + m_blocks.capacity() * sizeof(Block) + m_tail.memory_bytes();
   for (const auto& b : m_blocks) n += b.encoded.capacity();
-  for (const auto& r : m_runs) n += sizeof(r) + r.capacity() * sizeof(Sample);
+  if (!m_rare) return n;
+  n += sizeof(Rare) + m_rare->late.capacity() * sizeof(Sample);
+  for (const auto& r : m_rare->runs) n += sizeof(r) + r.capacity() * sizeof(Sample);
   return n;
 }
 
 bool HeadSamples::insert_between(std::span<const Sample> samples) {
-  if (!m_runs.empty()) return false;
+  if (!rare().runs.empty()) return false;
   // The first block after the samples; the one before it must end before them, and whatever
-  // follows (that block, else the tail) must start after them.
+  // follows (that block, else the tail) must start after them. The blocks on disk end before
+  // them (set_aside_late).
   auto next = std::upper_bound(m_blocks.begin(), m_blocks.end(), samples.back().t,
                                [](TimeMs t, const Block& b) { return t < b.min_t; });
   if (next != m_blocks.begin() && std::prev(next)->max_t >= samples.front().t) return false;
@@ -131,17 +151,18 @@ bool HeadSamples::insert_between(std::span<const Sample> samples) {
   const auto at = static_cast<std::size_t>(next - m_blocks.begin());
   m_size += static_cast<std::uint32_t>(samples.size());
   // The newest place a run went in front of: the live samples, when a backlog comes in behind.
-  m_backlog_front = m_backlog_front == INT64_MAX ? after : std::max(m_backlog_front, after);
+  Rare& r = rare_mut();
+  r.backlog_front = r.backlog_front == INT64_MAX ? after : std::max(r.backlog_front, after);
   // A backlog comes a few samples an append. They gather in one block kept plain, encoded once
   // it holds a block's worth: encoded blocks of a few samples would cost tens of bytes a sample,
   // and re-encoding a block at each append the CPU of many.
-  if (m_plain_block == kNoBlock || m_plain_block + 1 != at) {
+  if (r.plain_block == kNoBlock || r.plain_block + 1 != at) {
     seal_plain_block();
     m_blocks.insert(m_blocks.begin() + static_cast<std::ptrdiff_t>(at),
                     Block{samples.front().t, samples.front().t, {}});
-    m_plain_block = static_cast<std::uint32_t>(at);
+    r.plain_block = static_cast<std::uint32_t>(at);
   }
-  Block& block = m_blocks[m_plain_block];
+  Block& block = m_blocks[r.plain_block];
   block.encoded.append(reinterpret_cast<const char*>(samples.data()), samples.size_bytes());
   block.max_t = samples.back().t;
   if (block.encoded.size() >= kBlockSamples * sizeof(Sample)) seal_plain_block();
@@ -149,16 +170,16 @@ bool HeadSamples::insert_between(std::span<const Sample> samples) {
 }
 
 void HeadSamples::seal_plain_block() {
-  if (m_plain_block == kNoBlock) return;
-  Block& block = m_blocks[m_plain_block];
-  block.encoded = encode_chunk(samples_of(m_plain_block), Effort::fast);
+  if (!m_rare || m_rare->plain_block == kNoBlock) return;
+  Block& block = m_blocks[m_rare->plain_block];
+  block.encoded = encode_chunk(samples_of(m_rare->plain_block), Effort::fast);
   block.encoded.shrink_to_fit();
-  m_plain_block = kNoBlock;
+  m_rare->plain_block = kNoBlock;
 }
 
 std::vector<Sample> HeadSamples::samples_of(std::size_t block) const {
   const std::string& bytes = m_blocks[block].encoded;
-  if (m_plain_block == block) {
+  if (rare().plain_block == block) {
     std::vector<Sample> out(bytes.size() / sizeof(Sample));
     std::memcpy(out.data(), bytes.data(), out.size() * sizeof(Sample));
     return out;
@@ -172,59 +193,149 @@ std::vector<Sample> HeadSamples::samples_of(std::size_t block) const {
   return std::move(decoded.value());
 }
 
-void HeadSamples::append(const Sample& s) {
+bool HeadSamples::write_block(BlockFile& disk, TimeMs min_t, TimeMs max_t,
+                              const std::string& encoded) {
+  auto ref = disk.write(encoded, m_disk);
+  if (!ref.ok()) return false;
+  if (!m_disk) m_disk_first_t = min_t;
+  m_disk = ref.value();
+  m_disk_last_t = max_t;
+  return true;
+}
+
+void HeadSamples::seal_tail(BlockFile* disk) {
+  const Sample first = m_tail.front(), last = m_tail.back();
+  std::string encoded = encode_chunk(m_tail.samples(), Effort::fast);
+  m_tail.clear();
+  // Behind blocks held in memory (a backlog, a failed write) a block on disk would break the
+  // order of the two.
+  if (disk && m_blocks.empty() && write_block(*disk, first.t, last.t, encoded)) return;
+  encoded.shrink_to_fit();
+  m_blocks.push_back({first.t, last.t, std::move(encoded)});
+}
+
+bool HeadSamples::spill(BlockFile& disk) {
+  if (m_tail.empty() || !m_blocks.empty() || !rare().runs.empty()) return false;
+  if (!write_block(disk, m_tail.front().t, m_tail.back().t,
+                   encode_chunk(m_tail.samples(), Effort::fast)))
+    return false;
+  m_tail.clear();
+  return true;
+}
+
+void HeadSamples::append(const Sample& s, BlockFile* disk) {
   m_tail.push(s);
   ++m_size;
   // Behind deferred runs the tail grows too: blocks must precede the runs in time.
-  if (m_tail.size() < kBlockSamples || !m_runs.empty()) return;
-  m_blocks.push_back(
-      {m_tail.front().t, m_tail.back().t, encode_chunk(m_tail.samples(), Effort::fast)});
-  m_blocks.back().encoded.shrink_to_fit();
-  m_tail.clear();
+  if (m_tail.size() >= kBlockSamples && rare().runs.empty()) seal_tail(disk);
 }
 
-void HeadSamples::merge(std::span<const Sample> samples, Blocks blocks) {
+std::span<const Sample> HeadSamples::set_aside_late(std::span<const Sample> samples, bool due) {
+  if (!m_disk || samples.front().t > m_disk_last_t) return samples;
+  auto split = first_after(samples.begin(), samples.end(), m_disk_last_t);
+  m_size += static_cast<std::uint32_t>(split - samples.begin());
+  Rare& r = rare_mut();
+  merge_samples(r.late, std::vector<Sample>(samples.begin(), split));
+  r.late_due = r.late_due || due;
+  // Older than every block on disk: a backlog replayed behind live samples that filled a block
+  // before it came. Its cut leaves the live samples in the head, as for insert_between's.
+  if (std::prev(split)->t < m_disk_first_t)
+    r.backlog_front =
+        std::max(r.backlog_front == INT64_MAX ? INT64_MIN : r.backlog_front, m_disk_first_t);
+  return {split, samples.end()};
+}
+
+void HeadSamples::merge(std::span<const Sample> samples, BlockFile* disk, Blocks blocks) {
   if (samples.empty()) return;
   if (blocks == Blocks::defer)
-    return merge(std::vector<Sample>(samples.begin(), samples.end()), blocks);
+    return merge(std::vector<Sample>(samples.begin(), samples.end()), disk, blocks);
   if (m_size == 0 || samples.front().t > last_t()) {
-    for (const auto& s : samples) append(s);
+    for (const auto& s : samples) append(s, disk);
     return;
   }
-  if (insert_between(samples)) return;
-  // Out of order and overlapping: rare (late pushes into a block), so rebuild from plain samples.
-  auto all = copy();
+  samples = set_aside_late(samples, false);
+  if (samples.empty() || insert_between(samples)) return;
+  // Out of order and overlapping: rare (late pushes into a block), so rebuild what is in memory
+  // from plain samples.
+  auto all = memory_samples();
+  const auto elsewhere = m_size - all.size();  // on disk or set aside
   merge_samples(all, std::vector<Sample>(samples.begin(), samples.end()));
-  clear();
-  for (const auto& s : all) append(s);
+  clear_memory();
+  m_size = static_cast<std::uint32_t>(elsewhere);
+  for (const auto& s : all) append(s, disk);
 }
 
-void HeadSamples::merge(std::vector<Sample>&& samples, Blocks blocks) {
+void HeadSamples::merge(std::vector<Sample>&& samples, BlockFile* disk, Blocks blocks) {
   if (samples.empty()) return;
-  if (blocks == Blocks::encode) return merge(std::span<const Sample>(samples), blocks);
+  if (blocks == Blocks::encode) return merge(std::span<const Sample>(samples), disk, blocks);
+  if (m_disk && samples.front().t <= m_disk_last_t) {
+    auto rest = set_aside_late(samples, true);
+    samples.erase(samples.begin(), samples.end() - static_cast<std::ptrdiff_t>(rest.size()));
+    if (samples.empty()) return;
+  }
   if (m_size != 0 && samples.front().t <= last_t()) {  // out of order: one run of everything
-    auto all = copy();
+    auto all = memory_samples();
+    const auto elsewhere = m_size - all.size();
     merge_samples(all, samples);
-    clear();
+    clear_memory();
+    m_size = static_cast<std::uint32_t>(elsewhere);
     samples = std::move(all);
   }
   if (!m_tail.empty()) {
-    m_runs.push_back(m_tail.samples());
+    rare_mut().runs.push_back(m_tail.samples());
     m_tail.clear();
   }
   m_size += static_cast<std::uint32_t>(samples.size());
-  m_runs.push_back(std::move(samples));
+  rare_mut().runs.push_back(std::move(samples));
 }
 
-std::vector<Sample> HeadSamples::copy(TimeMs from, TimeMs to) const {
+std::vector<Sample> HeadSamples::memory_samples() const {
+  std::vector<Sample> out;
+  for (std::size_t i = 0; i < m_blocks.size(); ++i) {
+    auto block = samples_of(i);
+    out.insert(out.end(), block.begin(), block.end());
+  }
+  for (const auto& r : rare().runs) out.insert(out.end(), r.begin(), r.end());
+  if (!m_tail.empty()) {
+    auto tail = m_tail.samples();
+    out.insert(out.end(), tail.begin(), tail.end());
+  }
+  return out;
+}
+
+Result<void> HeadSamples::read_disk(const BlockFile& disk, TimeMs from, TimeMs to,
+                                    std::vector<Sample>& out) const {
+  // Newest first, along the chain, until a block starts at or before `from`.
+  std::vector<std::vector<Sample>> blocks;
+  for (BlockRef ref = m_disk; ref;) {
+    BlockRef prev;
+    auto bytes = TT_TRY(disk.read(ref, prev));
+    auto samples = TT_TRY(decode_chunk(bytes));
+    if (samples.empty()) break;
+    const bool last = samples.front().t <= from;
+    std::erase_if(samples, [&](const Sample& s) { return s.t < from || s.t > to; });
+    if (!samples.empty()) blocks.push_back(std::move(samples));
+    if (last) break;
+    ref = prev;
+  }
+  for (auto it = blocks.rbegin(); it != blocks.rend(); ++it)
+    out.insert(out.end(), it->begin(), it->end());
+  return {};
+}
+
+Result<std::vector<Sample>> HeadSamples::copy(const BlockFile* disk, TimeMs from, TimeMs to) const {
   std::vector<Sample> out;
   auto keep = [&](const Sample& s) { return s.t >= from && s.t <= to; };
+  if (m_disk && m_disk_last_t >= from && m_disk_first_t <= to) {
+    if (!disk) return Error::make(ErrorKind::internal, "INTERNAL", "a head's blocks are on disk");
+    TT_TRY(read_disk(*disk, from, to, out));
+  }
   for (std::size_t i = 0; i < m_blocks.size(); ++i) {
     if (m_blocks[i].max_t < from || m_blocks[i].min_t > to) continue;
     for (const auto& s : samples_of(i))
       if (keep(s)) out.push_back(s);
   }
-  for (const auto& r : m_runs) {
+  for (const auto& r : rare().runs) {
     if (r.back().t < from || r.front().t > to) continue;
     for (const auto& s : r)
       if (keep(s)) out.push_back(s);
@@ -232,16 +343,29 @@ std::vector<Sample> HeadSamples::copy(TimeMs from, TimeMs to) const {
   if (!m_tail.empty() && m_tail.back().t >= from)
     for (const auto& s : m_tail.samples())
       if (keep(s)) out.push_back(s);
+  if (!rare().late.empty()) {
+    std::vector<Sample> late;
+    for (const auto& s : rare().late)
+      if (keep(s)) late.push_back(s);
+    merge_samples(out, late);
+  }
   return out;
 }
 
-void HeadSamples::clear() {
+void HeadSamples::clear_memory() {
   std::vector<Block>().swap(m_blocks);
-  std::vector<std::vector<Sample>>().swap(m_runs);
   m_tail.clear();
+  if (!m_rare) return;
+  std::vector<std::vector<Sample>>().swap(m_rare->runs);
+  m_rare->plain_block = kNoBlock;
+}
+
+void HeadSamples::clear() {
+  clear_memory();
+  m_rare.reset();
+  m_disk = {};
+  m_disk_first_t = m_disk_last_t = 0;
   m_size = 0;
-  m_backlog_front = INT64_MAX;
-  m_plain_block = kNoBlock;
 }
 
 }  // namespace tt::tsdb

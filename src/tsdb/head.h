@@ -1,16 +1,20 @@
 // tsdb/head.h — the samples of one series that are not cut into chunks yet. A 1 s series holds
 // up to a chunk's worth (8,192 samples) for hours; at 16 bytes a sample, 1,000 ping checks
-// (9,000 series) would hold over a gigabyte. So full blocks of kBlockSamples are kept encoded
-// with the chunk codec (a few bytes a sample) and only the newest block is coded sample by
-// sample (SampleTail).
+// (9,000 series) would hold over a gigabyte. So full blocks of kBlockSamples are encoded with
+// the chunk codec (a few bytes a sample) and written to the head block file (block_file.h),
+// and only the newest samples stay in memory, coded sample by sample (SampleTail). Blocks stay
+// in memory when there is no block file (tests), when it fails, and behind a backlog (below).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "core/result.h"
 #include "core/series.h"
+#include "tsdb/block_file.h"
 
 namespace tt::tsdb {
 
@@ -40,6 +44,7 @@ class SampleTail {
   std::uint32_t m_size = 0;
 };
 
+// Blocks on disk always precede in time every sample held in memory, but late ones (below).
 class HeadSamples {
  public:
   static constexpr std::size_t kBlockSamples = 64;
@@ -49,16 +54,25 @@ class HeadSamples {
   // first would only be undone by the cut.
   enum class Blocks { encode, defer };
   // Adds ascending samples with unique timestamps; one with the timestamp of a held sample
-  // replaces it. Appending after the newest is the fast path; older samples re-encode.
-  void merge(std::span<const Sample> samples, Blocks blocks = Blocks::encode);
+  // replaces it. Appending after the newest is the fast path; older samples re-encode what is in
+  // memory, and those as old as the blocks on disk are kept aside, plain, until the cut. Full
+  // blocks go to `disk` when given.
+  void merge(std::span<const Sample> samples, BlockFile* disk, Blocks blocks = Blocks::encode);
   // The same, taking the vector as a run of its own when deferred (no copy).
-  void merge(std::vector<Sample>&& samples, Blocks blocks);
+  void merge(std::vector<Sample>&& samples, BlockFile* disk, Blocks blocks);
+  // Moves the newest samples to `disk` as a short block, when no block is held in memory: frees
+  // a head's memory at the cost of a block's header. False when it did not.
+  bool spill(BlockFile& disk);
   std::size_t plain_samples() const;
-  bool has_deferred() const { return !m_runs.empty(); }  // then its head is due for a cut
-  // The held samples in [from, to], ascending.
-  std::vector<Sample> copy(TimeMs from = INT64_MIN, TimeMs to = INT64_MAX) const;
+  // Then its head is due.
+  bool has_deferred() const { return m_rare && (!m_rare->runs.empty() || m_rare->late_due); }
+  // The held samples in [from, to], ascending. HEAD_BLOCK_IO or CHUNK_CORRUPT when its blocks on
+  // disk cannot be read.
+  Result<std::vector<Sample>> copy(const BlockFile* disk, TimeMs from = INT64_MIN,
+                                   TimeMs to = INT64_MAX) const;
   void clear();  // frees the memory too
 
+  // Samples held; an upper bound when late samples replaced some on disk.
   std::size_t size() const { return m_size; }
   bool empty() const { return m_size == 0; }
   TimeMs first_t() const;  // callers check empty() first
@@ -66,14 +80,18 @@ class HeadSamples {
   std::size_t memory_bytes() const;
   // The oldest of the samples that runs were inserted in front of (insert_between), since the
   // last clear(): the live samples a replayed backlog arrives behind. INT64_MAX when none.
-  TimeMs backlog_front() const { return m_backlog_front; }
+  TimeMs backlog_front() const { return rare().backlog_front; }
 
  private:
   struct Block {
     TimeMs min_t, max_t;
     std::string encoded;
   };
-  void append(const Sample& s);
+  void append(const Sample& s, BlockFile* disk);
+  void seal_tail(BlockFile* disk);  // the tail becomes a block, on disk when it can
+  bool write_block(BlockFile& disk, TimeMs min_t, TimeMs max_t, const std::string& encoded);
+  // Keeps the samples as old as the blocks on disk aside (Rare::late) and returns the rest.
+  std::span<const Sample> set_aside_late(std::span<const Sample> samples, bool due);
   // Ascending samples that fall between two blocks (or the last block and the tail) without
   // overlapping either go there, into a block kept plain until it holds kBlockSamples: a backlog
   // replayed behind live samples costs its own encoding, not a rebuild of the head. False when
@@ -81,18 +99,34 @@ class HeadSamples {
   bool insert_between(std::span<const Sample> samples);
   void seal_plain_block();  // encodes the plain block, if any
   std::vector<Sample> samples_of(std::size_t block) const;
+  std::vector<Sample> memory_samples() const;  // blocks, runs and tail: what is not on disk
+  void clear_memory();
+  Result<void> read_disk(const BlockFile& disk, TimeMs from, TimeMs to,
+                         std::vector<Sample>& out) const;
 
-  // Every series has a head, so its members are packed: 128 bytes (the tail's 64 among them).
   static constexpr std::uint32_t kNoBlock = UINT32_MAX;
-  std::vector<Block> m_blocks;  // ascending, before m_runs; kBlockSamples or so each
-  // Deferred runs (Blocks::defer), ascending, before m_tail; kept as the appends brought them,
-  // since growing one plain vector copied it and faulted in fresh pages again and again.
-  std::vector<std::vector<Sample>> m_runs;
-  SampleTail m_tail;  // the newest samples: fewer than kBlockSamples unless m_runs is not empty
+  // What few heads need, out of line: every series has a head.
+  struct Rare {
+    // Deferred runs (Blocks::defer), ascending, before m_tail; kept as the appends brought
+    // them, since growing one plain vector copied it and faulted in fresh pages again and again.
+    std::vector<std::vector<Sample>> runs;
+    // Samples as old as the blocks on disk (a late push, a repeated batch, a backlog): merged
+    // over them when read, rather than rewriting the blocks.
+    std::vector<Sample> late;
+    // The block whose `encoded` holds its samples' plain bytes (insert_between), or kNoBlock.
+    std::uint32_t plain_block = kNoBlock;
+    TimeMs backlog_front = INT64_MAX;
+    bool late_due = false;  // `late` holds a run of the past (Blocks::defer)
+  };
+  const Rare& rare() const;
+  Rare& rare_mut();  // made on first use
+
+  std::vector<Block> m_blocks;  // ascending, before the runs; kBlockSamples or so each
+  std::unique_ptr<Rare> m_rare;
+  SampleTail m_tail;         // the newest samples: fewer than kBlockSamples unless runs are held
+  BlockRef m_disk;           // the newest block on disk
   std::uint32_t m_size = 0;  // heads are cut long before 2^32 samples
-  // The block whose `encoded` holds its samples' plain bytes (insert_between), or kNoBlock.
-  std::uint32_t m_plain_block = kNoBlock;
-  TimeMs m_backlog_front = INT64_MAX;
+  TimeMs m_disk_first_t = 0, m_disk_last_t = 0;
 };
 
 }  // namespace tt::tsdb

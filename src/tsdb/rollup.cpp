@@ -33,10 +33,6 @@ void absorb(Bucket& into, const Bucket& b) {
   }
 }
 
-void put_u32(std::string& out, std::uint32_t v) {
-  out.append(reinterpret_cast<const char*>(&v), 4);
-}
-
 constexpr int kColumns = 6;
 
 double get(const Bucket& b, int column) {
@@ -185,7 +181,7 @@ std::string grid_chunk(std::span<const Bucket> buckets, std::span<const int> col
 std::string encode_buckets(std::span<const Bucket> buckets) {
   std::string out;
   const auto n = static_cast<std::uint32_t>(buckets.size());
-  put_u32(out, n | kVersion2);
+  detail::put_u32le(out, n | kVersion2);
   std::vector<Sample> counts(n);
   for (std::size_t i = 0; i < n; ++i) counts[i] = Sample{buckets[i].start, buckets[i].count};
   const auto head = encode_chunk(counts);

@@ -15,8 +15,9 @@ namespace tt::tsdb {
 namespace {
 
 constexpr std::int64_t kRetentionPeriodMs = 10 * 60'000;
-// A merge writes its blobs once they take this much: bounds its memory, not its packs' size.
-constexpr std::size_t kMergeBatchBytes = 1u << 20;
+// A cut or a merge writes its blobs once they take this much: bounds its memory, not its packs'
+// size.
+constexpr std::size_t kWriteBatchBytes = 1u << 20;
 
 metrics::Counter& samples_appended() {
   static auto& c =
@@ -46,6 +47,19 @@ metrics::Counter& chunks_merged() {
   static auto& c = metrics::counter(
       "telltale_tsdb_chunks_merged_total",
       "Short chunks of heads cut for memory, merged into long chunks with their rollups.");
+  return c;
+}
+metrics::Gauge& head_block_file_bytes() {
+  static auto& g = metrics::gauge(
+      "telltale_tsdb_head_block_file_bytes",
+      "Bytes of the heads' full blocks in DATA/tsdb/heads, deleted with the log they came from.");
+  return g;
+}
+metrics::Counter& head_spills() {
+  static auto& c = metrics::counter(
+      "telltale_tsdb_head_spills_total",
+      "Heads whose newest samples went to the head block file before a block was full, because "
+      "all heads held --tsdb-head-mib.");
   return c;
 }
 metrics::Counter& head_cuts_for_memory() {
@@ -87,13 +101,18 @@ Store::Store(db::Writer& writer, db::Readers& readers, const Clock& clock, Store
       m_readers(readers),
       m_clock(clock),
       m_options(std::move(options)),
-      m_log(m_options.log_dir, fs) {
+      m_log(m_options.log_dir, fs),
+      m_block_file(m_options.head_block_dir.empty()
+                       ? nullptr
+                       : std::make_unique<BlockFile>(m_options.head_block_dir, fs)) {
   samples_appended();
   head_bytes();
   index_bytes();
   head_samples();
   head_series();
   head_cuts_for_memory();
+  head_spills();
+  head_block_file_bytes();
   chunks_merged();
 }
 
@@ -119,6 +138,7 @@ Result<void> Store::open() {
     return true;
   });
   if (!loaded.ok()) return std::move(loaded).error();
+  if (m_block_file) TT_TRY(m_block_file->reset());
   std::size_t replayed = 0;
   SeriesId logged_max = 0;
   auto records = m_writer.run<std::size_t>([&](SQLite::Database&) -> Result<std::size_t> {
@@ -137,14 +157,16 @@ Result<void> Store::open() {
           head.first_append_mono_ms = now;
         }
         replayed += newer.size();
-        head.samples.merge(newer);
+        if (m_block_file) m_block_file->advance(segment);
+        head.samples.merge(newer, m_block_file.get());
       }
     });
     if (!r.ok()) return r;
     // With the disk full the store opens anyway, read-only in effect: the first append opens a
     // segment, and appends are refused (DISK_FULL) until there is room.
-    if (auto opened = m_log.rotate(); !opened.ok() && opened.error().code != "DISK_FULL")
-      return std::move(opened).error();
+    auto opened = m_log.rotate();
+    if (!opened.ok() && opened.error().code != "DISK_FULL") return std::move(opened).error();
+    if (m_block_file) m_block_file->advance(m_log.current_segment());
     return r;
   });
   if (!records.ok()) return std::move(records).error();
@@ -314,6 +336,7 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan, const InJob* in_j
     auto now_mono = m_clock.mono_ms();
     for (const auto& p : plan)
       if (p.created) m_uncommitted.erase(p.id);
+    if (m_block_file) m_block_file->advance(segment);
     for (auto& e : log_batch.entries) {
       auto& head = m_heads[e.series_id];
       if (head.samples.empty()) {
@@ -323,11 +346,11 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan, const InJob* in_j
         head.first_segment = std::min(head.first_segment, segment);
       }
       if (deferred.empty() || !deferred.contains(e.series_id)) {
-        head.samples.merge(e.samples);
+        head.samples.merge(e.samples, m_block_file.get());
         continue;
       }
       const std::size_t plain = head.samples.plain_samples();
-      head.samples.merge(std::move(e.samples), HeadSamples::Blocks::defer);
+      head.samples.merge(std::move(e.samples), m_block_file.get(), HeadSamples::Blocks::defer);
       m_deferred_samples +=
           head.samples.plain_samples() - std::min(plain, head.samples.plain_samples());
     }
@@ -392,7 +415,13 @@ Result<void> Store::cut_heads(Which which) {
       std::sort(by_size.begin(), by_size.end(), std::greater<>());
       for (const auto& [bytes, id] : by_size) {
         if (held <= m_options.max_head_bytes / 4 * 3) break;
-        samples -= m_heads[id].samples.size();
+        HeadSamples& head = m_heads[id].samples;
+        if (m_block_file && head.spill(*m_block_file)) {
+          held -= bytes - (head.memory_bytes() - sizeof(HeadSamples));
+          head_spills().inc();
+          continue;
+        }
+        samples -= head.size();
         --series;
         cuts.push_back({id, true});
         held -= bytes;
@@ -400,7 +429,9 @@ Result<void> Store::cut_heads(Which which) {
       }
     }
     m_deferred_samples = 0;  // each head holding some is cut now
-    head_bytes().set(static_cast<double>(m_heads.memory_bytes() + held));
+    head_bytes().set(static_cast<double>(m_heads.memory_bytes() + held +
+                                         (m_block_file ? m_block_file->memory_bytes() : 0)));
+    head_block_file_bytes().set(m_block_file ? static_cast<double>(m_block_file->bytes()) : 0.0);
     index_bytes().set(static_cast<double>(m_index.memory_bytes()));
     head_samples().set(static_cast<double>(samples));
     head_series().set(static_cast<double>(series));
@@ -411,49 +442,70 @@ Result<void> Store::cut_heads(Which which) {
   }
   // Neighbours in a pack are then neighbours in queries, which read series in id order.
   std::sort(cuts.begin(), cuts.end(), [](const Cut& a, const Cut& b) { return a.id < b.id; });
-  // One head decoded at a time (the gate keeps appends out): a cut of every head would hold
-  // them all plain at once, 16 bytes a sample.
-  for (auto& c : cuts) {
-    std::vector<Sample> samples;
-    {
-      std::lock_guard lock(m_heads_mutex);
-      const HeadSamples& head = m_heads[c.id].samples;
-      samples = head.copy();
-      // A backlog replayed behind live samples (an agent back after an outage): the live
-      // samples stay, so the rest of the backlog still comes into the head in front of them and
-      // is cut in long chunks at the next passes. Cut whole, what follows would be older than
-      // the cut, backfill, each append's part in chunks of its own.
-      auto live = std::lower_bound(samples.begin(), samples.end(), head.backlog_front(),
-                                   [](const Sample& s, TimeMs t) { return s.t < t; });
-      if (which == Which::due && live != samples.begin() && live != samples.end() &&
-          static_cast<std::size_t>(samples.end() - live) < m_options.max_chunk_samples) {
-        c.kept.assign(live, samples.end());
-        samples.erase(live, samples.end());
+  // One head decoded at a time (the gate keeps appends out), and its chunks written in batches
+  // of about kWriteBatchBytes: the heads of 1,000 pings fill at the same moment, and their
+  // chunks together take about 100 MB. Each batch's heads are cleared once it committed, so a
+  // failure or a crash between batches leaves every sample in a chunk or in a head (and the log).
+  bool unreadable = false;
+  for (std::size_t next = 0; next < cuts.size();) {
+    const std::size_t first = next;
+    std::size_t bytes = 0;
+    for (; next < cuts.size() && bytes < kWriteBatchBytes; ++next) {
+      Cut& c = cuts[next];
+      std::vector<Sample> samples;
+      {
+        std::lock_guard lock(m_heads_mutex);
+        const HeadSamples& head = m_heads[c.id].samples;
+        auto copied = head.copy(m_block_file.get());
+        if (!copied.ok()) {
+          // Left as it is, with the log segments it needs: a restart rebuilds it from the log.
+          log::error("tsdb: series {}: the head's blocks cannot be read ({}); it stays uncut", c.id,
+                     copied.error().message);
+          unreadable = true;
+          continue;
+        }
+        samples = std::move(copied.value());
+        // A backlog replayed behind live samples (an agent back after an outage): the live
+        // samples stay, so the rest of the backlog still comes into the head in front of them
+        // and is cut in long chunks at the next passes. Cut whole, what follows would be older
+        // than the cut, backfill, each append's part in chunks of its own.
+        auto live = std::lower_bound(samples.begin(), samples.end(), head.backlog_front(),
+                                     [](const Sample& s, TimeMs t) { return s.t < t; });
+        if (which == Which::due && live != samples.begin() && live != samples.end() &&
+            static_cast<std::size_t>(samples.end() - live) < m_options.max_chunk_samples) {
+          c.kept.assign(live, samples.end());
+          samples.erase(live, samples.end());
+        }
       }
+      encode_samples(c.id, samples, c.blobs, c.early ? kUnmergedTier : kRawTier);
+      for (const auto& b : c.blobs) bytes += b.data.size();
+      c.last_t = samples.back().t;
     }
-    encode_samples(c.id, samples, c.blobs, c.early ? kUnmergedTier : kRawTier);
-    c.last_t = samples.back().t;
+    const auto batch = std::span(cuts).subspan(first, next - first);
+    auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
+      PackWriter packs(db, m_next_seq);
+      for (const auto& c : batch) write_blobs(packs, c.blobs);
+      packs.finish();
+      return true;
+    });
+    if (!done.ok()) return std::move(done).error();
+    // The gate kept appends out, so each cut head now holds what it kept.
+    std::lock_guard lock(m_heads_mutex);
+    for (auto& c : batch) {
+      if (c.blobs.empty()) continue;  // unreadable
+      auto& head = m_heads[c.id];
+      head.persisted_max = std::max(head.persisted_max, c.last_t);
+      head.samples.clear();
+      // Kept samples keep their place in the log (first_segment) and their age.
+      if (!c.kept.empty())
+        head.samples.merge(c.kept, m_block_file.get());
+      else
+        head.first_segment = 0;
+      std::vector<Blob>().swap(c.blobs);
+    }
   }
-  auto done = m_writer.run<bool>([&](SQLite::Database& db) -> Result<bool> {
-    PackWriter packs(db, m_next_seq);
-    for (const auto& c : cuts) write_blobs(packs, c.blobs);
-    packs.finish();
-    return true;
-  });
-  if (!done.ok()) return std::move(done).error();
-  if (which == Which::all) m_log_in_doubt = false;  // no sample depends on the log any more
-  // The gate kept appends out, so each cut head now holds what it kept.
-  std::lock_guard lock(m_heads_mutex);
-  for (const auto& c : cuts) {
-    auto& head = m_heads[c.id];
-    head.persisted_max = std::max(head.persisted_max, c.last_t);
-    head.samples.clear();
-    // Kept samples keep their place in the log (first_segment) and their age.
-    if (!c.kept.empty())
-      head.samples.merge(c.kept);
-    else
-      head.first_segment = 0;
-  }
+  // No sample depends on the log any more.
+  if (which == Which::all && !unreadable) m_log_in_doubt = false;
   return {};
 }
 
@@ -466,6 +518,7 @@ Result<void> Store::trim_log() {
       if (!head.samples.empty()) oldest = std::min(oldest, head.first_segment);
     });
   }
+  std::uint64_t current = 0;
   auto r = m_writer.run<bool>([&](SQLite::Database&) -> Result<bool> {
     if (auto synced = m_log.sync(); !synced.ok()) {
       m_log_in_doubt = true;
@@ -477,10 +530,15 @@ Result<void> Store::trim_log() {
       auto seg = m_log.rotate();
       if (!seg.ok()) return std::move(seg).error();
     }
-    m_log.remove_before(std::min(oldest, m_log.current_segment()));
+    current = m_log.current_segment();
+    m_log.remove_before(std::min(oldest, current));
     return true;
   });
   if (!r.ok()) return std::move(r).error();
+  if (!m_block_file) return {};
+  std::lock_guard lock(m_heads_mutex);
+  m_block_file->advance(current);
+  m_block_file->remove_before(std::min(oldest, current));
   return {};
 }
 
@@ -539,7 +597,7 @@ Result<void> Store::merge_unmerged() {
           "ON p.id = c.pack_id WHERE c.series_id = ? AND c.min_t >= ? AND p.tier = ? AND "
           "p.id <= ? ORDER BY c.seq");
       PackReader packs(db);
-      for (; next < todo.size() && bytes < kMergeBatchBytes; ++next) {
+      for (; next < todo.size() && bytes < kWriteBatchBytes; ++next) {
         const auto [id, from] = todo[next];
         std::vector<Sample> samples;
         std::int64_t seq = 0;
@@ -618,10 +676,10 @@ void Store::maintenance_loop() {
   }
 }
 
-std::vector<Sample> Store::head_copy(SeriesId id, TimeMs from, TimeMs to) const {
+Result<std::vector<Sample>> Store::head_copy(SeriesId id, TimeMs from, TimeMs to) const {
   std::lock_guard lock(m_heads_mutex);
   const Head* head = m_heads.find(id);
-  return head ? head->samples.copy(from, to) : std::vector<Sample>{};
+  return head ? head->samples.copy(m_block_file.get(), from, to) : std::vector<Sample>{};
 }
 
 Result<std::vector<SeriesData>> Store::select(const std::vector<query::Matcher>& matchers,
@@ -653,7 +711,7 @@ Result<void> Store::select_each(const std::vector<query::Matcher>& matchers, Tim
         merge_samples(sd.samples, decoded);
       }
       chunks.reset();
-      auto head = head_copy(id, from, to);
+      auto head = TT_TRY(head_copy(id, from, to));
       if (sd.samples.empty())
         sd.samples = std::move(head);
       else
@@ -698,7 +756,7 @@ Result<std::vector<Store::SeriesBuckets>> Store::select_buckets(
         merge_buckets(sb.buckets, decoded);
       }
       rows.reset();
-      auto head = head_copy(id, first, to);
+      auto head = TT_TRY(head_copy(id, first, to));
       merge_buckets(sb.buckets, make_buckets(head, tier_ms));
       std::erase_if(sb.buckets, [&](const Bucket& b) { return b.start < first || b.start > to; });
       out.push_back(std::move(sb));

@@ -36,6 +36,7 @@
 #include "db/database.h"
 #include "db/writer.h"
 #include "tsdb/append_log.h"
+#include "tsdb/block_file.h"
 #include "tsdb/dense_table.h"
 #include "tsdb/head.h"
 #include "tsdb/pack.h"
@@ -46,6 +47,9 @@ namespace tt::tsdb {
 
 struct StoreOptions {
   std::string log_dir;  // DATA/tsdb
+  // Where heads keep their full blocks (block_file.h), DATA/tsdb/heads; empty keeps them in
+  // memory, as heads do anyway behind a replayed backlog.
+  std::string head_block_dir;
   // A head is cut when it holds this many samples (or spans max_chunk_span_ms). Long chunks
   // amortise the codec's per-chunk tables (packs fill the pages whatever their size); a query
   // decodes whole chunks, and heads cost 16 bytes a sample.
@@ -54,9 +58,11 @@ struct StoreOptions {
   // A head whose oldest sample arrived this long ago is cut: bounds head memory in real-time
   // operation (a 15 s series holds at most 1,440 samples, 23 KB) and how much log a crash replays.
   std::int64_t max_head_age_ms = 6 * 3600'000;
-  // Memory the heads' samples may take. Past it, a maintenance pass cuts the largest heads early
-  // until they take three quarters of it: memory stays bounded however many series there are
-  // and however long they wait. Such early cuts are short chunks without rollups (tier
+  // Memory the heads' samples may take. Full blocks are on disk (block_file.h), so this is
+  // mostly the newest samples of each series. Past it, a maintenance pass moves the largest
+  // heads' newest samples to disk too, and cuts early those it cannot (heads holding blocks in
+  // memory), until the heads take three quarters of it: memory stays bounded however many series
+  // there are and however long they wait. Early cuts are short chunks without rollups (tier
   // kUnmergedTier), merged into long chunks with their rollups once the oldest is
   // merge_after_ms old: short chunks alone compressed worse and cost an index row and rollup
   // headers each. The trade-off (memory, bytes written, bytes on disk) is measured in
@@ -219,7 +225,7 @@ class Store : public query::Storage {
                       std::int64_t tier = kRawTier) const;
   // On the writer thread, in its transaction.
   static void write_blobs(PackWriter& packs, const std::vector<Blob>& blobs);
-  std::vector<Sample> head_copy(SeriesId id, TimeMs from, TimeMs to) const;
+  Result<std::vector<Sample>> head_copy(SeriesId id, TimeMs from, TimeMs to) const;
 
   db::Writer& m_writer;
   db::Readers& m_readers;
@@ -236,7 +242,8 @@ class Store : public query::Storage {
   std::shared_mutex m_gate;
   mutable std::mutex m_heads_mutex;
   DenseTable<Head> m_heads;
-  std::size_t m_deferred_samples = 0;  // plain samples in heads due for the next pass, about
+  std::unique_ptr<BlockFile> m_block_file;  // null without head_block_dir; under m_heads_mutex
+  std::size_t m_deferred_samples = 0;       // plain samples in heads due for the next pass, about
   // Ids assigned to new series whose row no commit has written yet. Every append that touches
   // one inserts its row, so a failed commit cannot leave later, acknowledged samples under an
   // id that a restart would drop.

@@ -23,6 +23,9 @@ class FaultyFs::File final : public AppendFile {
   std::error_code truncate(std::uint64_t size_bytes) override {
     return m_fs.truncate(*m_node, size_bytes);
   }
+  std::error_code read_at(std::uint64_t offset, std::size_t size_bytes, std::string& out) override {
+    return m_fs.read_at(*m_node, offset, size_bytes, out);
+  }
 
  private:
   FaultyFs& m_fs;
@@ -47,6 +50,11 @@ void FaultyFs::fail_next_sync() {
 void FaultyFs::set_truncate_fails(bool fails) {
   std::lock_guard lock(m_mutex);
   m_truncate_fails = fails;
+}
+
+void FaultyFs::set_read_at_fails(bool fails) {
+  std::lock_guard lock(m_mutex);
+  m_read_at_fails = fails;
 }
 
 void FaultyFs::tear_next_write(std::size_t bytes) {
@@ -151,12 +159,24 @@ std::error_code FaultyFs::file_size(const std::string& path, std::uint64_t& size
 
 std::error_code FaultyFs::read_at(const std::string& path, std::uint64_t offset,
                                   std::size_t size_bytes, std::string& out) {
+  std::shared_ptr<Node> node;
+  {
+    std::lock_guard lock(m_mutex);
+    if (auto ec = stopped()) return ec;
+    auto it = m_files.find(path);
+    if (it == m_files.end()) return err(ENOENT);
+    node = it->second;
+  }
+  return read_at(*node, offset, size_bytes, out);
+}
+
+std::error_code FaultyFs::read_at(Node& node, std::uint64_t offset, std::size_t size_bytes,
+                                  std::string& out) {
   std::lock_guard lock(m_mutex);
   if (auto ec = stopped()) return ec;
-  auto it = m_files.find(path);
-  if (it == m_files.end()) return err(ENOENT);
-  const std::string& data = it->second->data;
-  if (offset < data.size()) out.append(data, static_cast<std::size_t>(offset), size_bytes);
+  if (m_read_at_fails) return err(EIO);
+  if (offset < node.data.size())
+    out.append(node.data, static_cast<std::size_t>(offset), size_bytes);
   return {};
 }
 

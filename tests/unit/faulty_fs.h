@@ -31,6 +31,8 @@ class FaultyFs final : public FileSystem {
   void fail_next_sync();
   // While set, truncating a file fails with EIO.
   void set_truncate_fails(bool fails);
+  // While set, reads at an offset (read_at) fail with EIO, as a failing sector would.
+  void set_read_at_fails(bool fails);
   // The next write lands its first `bytes` bytes, all the file holds reaches the disk, and the
   // machine stops: that write and every later call fail with EIO until crash().
   void tear_next_write(std::size_t bytes);
@@ -75,6 +77,8 @@ class FaultyFs final : public FileSystem {
   std::size_t write(Node& node, std::string_view data, std::error_code& ec);
   std::error_code sync(Node& node);
   std::error_code truncate(Node& node, std::uint64_t size_bytes);
+  std::error_code read_at(Node& node, std::uint64_t offset, std::size_t size_bytes,
+                          std::string& out);
   std::error_code stopped() const;  // under m_mutex
   static void save(Node& node);     // data to disk, lost ranges zeroed
   void unlink(std::map<std::string, std::shared_ptr<Node>>::iterator it);  // under m_mutex
@@ -86,6 +90,7 @@ class FaultyFs final : public FileSystem {
   std::size_t m_max_write = 0;
   bool m_fail_next_sync = false;
   bool m_truncate_fails = false;
+  bool m_read_at_fails = false;
   std::optional<std::size_t> m_tear;
   bool m_stopped = false;
   std::size_t m_syncs = 0;

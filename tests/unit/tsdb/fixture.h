@@ -49,6 +49,7 @@ struct Fixture {
     migrate("0001_initial");
     migrate("0002_tsdb");
     options.log_dir = (dir / "tsdb").string();
+    options.head_block_dir = (dir / "tsdb" / "heads").string();
     options.maintenance_period_ms = 3'600'000;  // tests drive flushes themselves
     if (schema == Schema::previous_release) return;
     migrate("0004_tsdb_packs");

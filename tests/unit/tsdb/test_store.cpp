@@ -440,6 +440,8 @@ TEST_CASE("store: a backlog replayed behind live samples is cut in long chunks, 
 TEST_CASE("store: heads past their memory budget are cut, the largest first, and nothing is lost") {
   Fixture f;
   f.options.max_head_bytes = 48 << 10;
+  // Heads holding their blocks in memory, as behind a replayed backlog: they cannot spill.
+  f.options.head_block_dir.clear();
   f.reopen(true);
   // 40 series of 1 s noise, series i holding 20 * (i + 1) samples: about 80 KiB in all.
   std::vector<SeriesSamples> batch;
@@ -510,26 +512,49 @@ std::vector<SeriesSamples> noise_minute(int series, TimeMs start, std::uint64_t&
   return batch;
 }
 
-}  // namespace
-
-TEST_CASE("store: heads cut for memory are merged an hour later, reading the same throughout") {
-  Fixture f;
-  f.options.max_head_bytes = 16 << 10;
-  f.reopen(true);
-  auto count = [&](const std::string& sql) { return count_rows(f, sql); };
-  // 20 series of 1 s noise, appended a minute at a time for 20 minutes: the budget cuts some
-  // heads at every pass, into short unmerged chunks.
-  const TimeMs t0 = f.clock.now_ms();
-  std::uint64_t x = 11;
-  std::vector<std::vector<Sample>> stored(20);
-  for (int minute = 0; minute < 20; ++minute) {
-    auto batch = noise_minute(20, t0 + minute * 60'000LL, x);
+// `series` series of 1 s noise from now, appended a minute at a time for `minutes` minutes, with
+// a maintenance pass after each; returns what each series was given.
+std::vector<std::vector<Sample>> append_noise_minutes(Fixture& f, int series, int minutes,
+                                                      std::uint64_t x) {
+  std::vector<std::vector<Sample>> stored(static_cast<std::size_t>(series));
+  for (int minute = 0; minute < minutes; ++minute) {
+    auto batch = noise_minute(series, f.clock.now_ms(), x);
     for (std::size_t i = 0; i < batch.size(); ++i)
       stored[i].insert(stored[i].end(), batch[i].samples.begin(), batch[i].samples.end());
     REQUIRE(f.store->append(std::move(batch)).ok());
     f.clock.advance_ms(60'000);
     REQUIRE(f.store->maintain().ok());
   }
+  return stored;
+}
+
+// Every noise{i} series reads back bit-exact as `stored[i]`.
+void check_noise(Fixture& f, const std::vector<std::vector<Sample>>& stored) {
+  auto r = f.store->select({name_is("noise")}, INT64_MIN, INT64_MAX);
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == stored.size());
+  for (const auto& sd : *r) {
+    const auto& want = stored[static_cast<std::size_t>(std::stoi(sd.labels.back().value))];
+    REQUIRE(sd.samples.size() == want.size());
+    for (std::size_t k = 0; k < want.size(); ++k) {
+      CHECK(sd.samples[k].t == want[k].t);
+      CHECK(same_bits(sd.samples[k].v, want[k].v));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("store: heads cut for memory are merged an hour later, reading the same throughout") {
+  Fixture f;
+  f.options.max_head_bytes = 16 << 10;
+  f.options.head_block_dir.clear();  // blocks in memory: the budget cuts heads early
+  f.reopen(true);
+  auto count = [&](const std::string& sql) { return count_rows(f, sql); };
+  // 20 series of 1 s noise, appended a minute at a time for 20 minutes: the budget cuts some
+  // heads at every pass, into short unmerged chunks.
+  const TimeMs t0 = f.clock.now_ms();
+  auto stored = append_noise_minutes(f, 20, 20, 11);
   // A backfill overwrites a sample an unmerged chunk holds: it must still win after the merge.
   const Sample overwrite{t0 + 30'000, -1};
   REQUIRE(
@@ -539,17 +564,7 @@ TEST_CASE("store: heads cut for memory are merged an hour later, reading the sam
   REQUIRE(unmerged > 0);
 
   auto check_all = [&] {
-    auto r = f.store->select({name_is("noise")}, INT64_MIN, INT64_MAX);
-    REQUIRE(r.ok());
-    REQUIRE(r->size() == 20);
-    for (const auto& sd : *r) {
-      const auto& want = stored[static_cast<std::size_t>(std::stoi(sd.labels.back().value))];
-      REQUIRE(sd.samples.size() == want.size());
-      for (std::size_t k = 0; k < want.size(); ++k) {
-        CHECK(sd.samples[k].t == want[k].t);
-        CHECK(same_bits(sd.samples[k].v, want[k].v));
-      }
-    }
+    check_noise(f, stored);
     // Minute buckets as the raw samples make them: from rollups, unmerged chunks and heads.
     auto minutes = f.store->select_buckets({name_is("noise")}, t0, t0 + 20 * 60'000, kTier1m);
     REQUIRE(minutes.ok());
@@ -586,6 +601,7 @@ TEST_CASE("store: heads cut for memory are merged an hour later, reading the sam
 TEST_CASE("store: an unreadable unmerged chunk is left as it is, and the rest merge") {
   Fixture f;
   f.options.max_head_bytes = 8 << 10;
+  f.options.head_block_dir.clear();
   f.reopen(true);
   auto count = [&](const std::string& sql) { return count_rows(f, sql); };
   std::uint64_t x = 5;
@@ -608,4 +624,42 @@ TEST_CASE("store: an unreadable unmerged chunk is left as it is, and the rest me
   CHECK(count("SELECT count(*) FROM chunks c LEFT JOIN packs p ON p.id = c.pack_id "
               "WHERE p.id IS NULL") == 0);
   CHECK(count("SELECT count(DISTINCT series_id) FROM rollups WHERE tier = 60000") > 0);
+}
+
+TEST_CASE(
+    "store: full head blocks wait in the head block file, each head is cut once, whole, and a "
+    "crash rebuilds them from the log") {
+  Fixture f;
+  f.options.max_head_bytes = 4 << 10;  // less than 20 heads' newest samples: they spill too
+  f.reopen(true);
+  auto count = [&](const std::string& sql) { return count_rows(f, sql); };
+  auto block_files = [&] {
+    std::uintmax_t bytes = 0;
+    for (const auto& e : std::filesystem::directory_iterator(f.options.head_block_dir))
+      bytes += e.file_size();
+    return bytes;
+  };
+  const TimeMs t0 = f.clock.now_ms();
+  const auto stored = append_noise_minutes(f, 20, 20, 3);
+  auto check_all = [&] {
+    check_noise(f, stored);
+    auto last_minute =
+        f.store->select({name_is("noise")}, t0 + 19 * 60'000LL, t0 + 19 * 60'000LL + 59'000);
+    REQUIRE(last_minute.ok());
+    for (const auto& sd : *last_minute) CHECK(sd.samples.size() == 60);
+  };
+  // Nothing in SQLite yet, however small the budget: blocks and spilled samples are on disk.
+  CHECK(count("SELECT count(*) FROM chunks") == 0);
+  CHECK(block_files() > 0);
+  check_all();
+  // A kill -9: the block file is not trusted, the heads come back from the log.
+  f.reopen(false);
+  check_all();
+  CHECK(count("SELECT count(*) FROM chunks") == 0);
+  // Cut: one chunk a series, and the block files go with the log that brought their samples.
+  REQUIRE(f.store->flush_all().ok());
+  CHECK(count("SELECT count(*) FROM chunks") == 20);
+  CHECK(count("SELECT count(*) FROM packs WHERE tier = -1") == 0);
+  CHECK(block_files() == 0);
+  check_all();
 }

@@ -240,3 +240,31 @@ TEST_CASE(
   f.restart_after(FaultyFs::Crash::process);
   CHECK(values(f, "fresh") == std::vector<double>{1});
 }
+
+TEST_CASE(
+    "store faults: heads whose block file cannot be read answer HEAD_BLOCK_IO, stay uncut with "
+    "their log, and come back whole after a restart") {
+  FaultyFixture f;
+  // Noise fills blocks of about 8 bytes a sample: more than the block file buffers (64 KiB).
+  std::vector<Sample> noise;
+  std::uint64_t x = 9;
+  for (int i = 0; i < 20'000; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    noise.push_back({f.clock.now_ms() - 20'000'000 + i * 1000LL, static_cast<double>(x >> 11)});
+  }
+  REQUIRE(f.store->append({{Fixture::labels({{"__name__", "noise"}}), noise}}).ok());
+  REQUIRE(f.read("noise").size() == noise.size());
+  f.faulty.set_read_at_fails(true);
+  auto r = f.store->select({name_is("noise")}, INT64_MIN, INT64_MAX);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == "HEAD_BLOCK_IO");
+  // The cut leaves the head, and the log it needs, as they are.
+  CHECK(f.store->flush_all().ok());
+  CHECK(chunk_count(f) == 0);
+  f.faulty.set_read_at_fails(false);
+  f.restart_after(FaultyFs::Crash::process);
+  CHECK(f.read("noise").size() == noise.size());
+  REQUIRE(f.store->flush_all().ok());
+  CHECK(chunk_count(f) == 3);  // 20,000 samples in chunks of 8,192
+  CHECK(f.read("noise").size() == noise.size());
+}
