@@ -23,12 +23,20 @@ namespace {
 // leading zero bytes; small integers and repeats of a few decimals have trailing ones too.
 constexpr std::uint8_t kSameDelta = 0x80;
 
-void put_value(std::string& out, std::uint8_t& tag, std::uint64_t x) {
-  if (x == 0) return;
+// Returns where the bytes written end.
+char* put_value(char* out, std::uint8_t& tag, std::uint64_t x) {
+  if (x == 0) return out;
   const int trailing = std::countr_zero(x) / 8, leading = std::countl_zero(x) / 8;
   const int n = 8 - trailing - leading;
   tag |= static_cast<std::uint8_t>(trailing << 4 | n);
-  for (int i = 0; i < n; ++i) out.push_back(static_cast<char>(x >> (8 * (trailing + i))));
+  for (int i = 0; i < n; ++i) *out++ = static_cast<char>(x >> (8 * (trailing + i)));
+  return out;
+}
+
+char* put_varint(char* out, std::uint64_t v) {
+  for (; v >= 0x80; v >>= 7) *out++ = static_cast<char>((v & 0x7f) | 0x80);
+  *out++ = static_cast<char>(v);
+  return out;
 }
 
 std::uint64_t get_value(detail::ByteReader& in, std::uint8_t tag) {
@@ -51,13 +59,22 @@ TimeMs wrapping_add(TimeMs a, TimeMs b) {
 void SampleTail::push(const Sample& s) {
   const TimeMs delta = m_size == 0 ? s.t : wrapping_sub(s.t, m_last.t);
   std::uint8_t tag = m_size > 1 && delta == m_delta ? kSameDelta : 0;
-  const std::size_t at = m_bytes.size();
-  m_bytes.push_back(0);  // the tag, known once the value is written
-  if (!(tag & kSameDelta))
-    detail::put_varint(m_bytes, detail::zigzag(wrapping_sub(delta, m_delta)));
-  put_value(m_bytes, tag,
-            std::bit_cast<std::uint64_t>(s.v) ^ std::bit_cast<std::uint64_t>(m_last.v));
-  m_bytes[at] = static_cast<char>(tag);
+  char coded[1 + 10 + 8];  // the tag, the varint, the value's bytes
+  char* end = coded + 1;
+  if (!(tag & kSameDelta)) end = put_varint(end, detail::zigzag(wrapping_sub(delta, m_delta)));
+  end = put_value(end, tag,
+                  std::bit_cast<std::uint64_t>(s.v) ^ std::bit_cast<std::uint64_t>(m_last.v));
+  coded[0] = static_cast<char>(tag);
+  const auto n = static_cast<std::uint32_t>(end - coded);
+  if (m_used + n > m_capacity) {
+    const std::uint32_t capacity = std::max({32u, 2 * m_capacity, m_used + n});
+    auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+    if (m_used > 0) std::memcpy(grown.get(), m_bytes.get(), m_used);
+    m_bytes = std::move(grown);
+    m_capacity = capacity;
+  }
+  std::memcpy(m_bytes.get() + m_used, coded, n);
+  m_used += n;
   m_delta = m_size == 0 ? 0 : delta;
   m_last = s;
   ++m_size;
@@ -66,7 +83,7 @@ void SampleTail::push(const Sample& s) {
 std::vector<Sample> SampleTail::samples() const {
   std::vector<Sample> out;
   out.reserve(m_size);
-  detail::ByteReader in(m_bytes);
+  detail::ByteReader in(bytes());
   Sample prev{};
   TimeMs delta = 0;
   for (std::uint32_t n = 0; n < m_size; ++n) {
@@ -81,14 +98,15 @@ std::vector<Sample> SampleTail::samples() const {
 }
 
 Sample SampleTail::front() const {
-  detail::ByteReader in(m_bytes);
+  detail::ByteReader in(bytes());
   const std::uint8_t tag = in.byte();
   const TimeMs t = detail::unzigzag(in.varint());
   return {t, std::bit_cast<double>(get_value(in, tag))};
 }
 
 void SampleTail::clear() {
-  std::string().swap(m_bytes);
+  m_bytes.reset();
+  m_used = m_capacity = 0;
   m_last = {};
   m_delta = 0;
   m_size = 0;
@@ -108,8 +126,8 @@ TimeMs HeadSamples::first_t() const {
   TimeMs t = 0;
   if (m_disk)
     t = m_disk_first_t;
-  else if (!m_blocks.empty())
-    t = m_blocks.front().min_t;
+  else if (!blocks().empty())
+    t = blocks().front().min_t;
   else
     t = rare().runs.empty() ? m_tail.front().t : rare().runs.front().front().t;
   return rare().late.empty() ? t : std::min(t, rare().late.front().t);
@@ -118,7 +136,7 @@ TimeMs HeadSamples::first_t() const {
 TimeMs HeadSamples::last_t() const {
   if (!m_tail.empty()) return m_tail.back().t;
   if (!rare().runs.empty()) return rare().runs.back().back().t;
-  return m_blocks.empty() ? m_disk_last_t : m_blocks.back().max_t;
+  return blocks().empty() ? m_disk_last_t : blocks().back().max_t;
 }
 
 std::size_t HeadSamples::plain_samples() const {
@@ -128,41 +146,43 @@ std::size_t HeadSamples::plain_samples() const {
 }
 
 std::size_t HeadSamples::memory_bytes() const {
-  std::size_t n = sizeof(*this) + m_blocks.capacity() * sizeof(Block) + m_tail.memory_bytes();
-  for (const auto& b : m_blocks) n += b.encoded.capacity();
+  std::size_t n = sizeof(*this) + m_tail.memory_bytes();
   if (!m_rare) return n;
-  n += sizeof(Rare) + m_rare->late.capacity() * sizeof(Sample);
+  n += sizeof(Rare) + m_rare->blocks.capacity() * sizeof(Block) +
+       m_rare->late.capacity() * sizeof(Sample);
+  for (const auto& b : m_rare->blocks) n += b.encoded.capacity();
   for (const auto& r : m_rare->runs) n += sizeof(r) + r.capacity() * sizeof(Sample);
   return n;
 }
 
 bool HeadSamples::insert_between(std::span<const Sample> samples) {
   if (!rare().runs.empty()) return false;
+  Rare& r = rare_mut();
+  auto& held = r.blocks;
   // The first block after the samples; the one before it must end before them, and whatever
   // follows (that block, else the tail) must start after them. The blocks on disk end before
   // them (set_aside_late).
-  auto next = std::upper_bound(m_blocks.begin(), m_blocks.end(), samples.back().t,
+  auto next = std::upper_bound(held.begin(), held.end(), samples.back().t,
                                [](TimeMs t, const Block& b) { return t < b.min_t; });
-  if (next != m_blocks.begin() && std::prev(next)->max_t >= samples.front().t) return false;
-  const TimeMs after = next != m_blocks.end() ? next->min_t
-                       : m_tail.empty()       ? INT64_MIN
-                                              : m_tail.front().t;
+  if (next != held.begin() && std::prev(next)->max_t >= samples.front().t) return false;
+  const TimeMs after = next != held.end() ? next->min_t
+                       : m_tail.empty()   ? INT64_MIN
+                                          : m_tail.front().t;
   if (after <= samples.back().t) return false;
-  const auto at = static_cast<std::size_t>(next - m_blocks.begin());
+  const auto at = static_cast<std::size_t>(next - held.begin());
   m_size += static_cast<std::uint32_t>(samples.size());
   // The newest place a run went in front of: the live samples, when a backlog comes in behind.
-  Rare& r = rare_mut();
   r.backlog_front = r.backlog_front == INT64_MAX ? after : std::max(r.backlog_front, after);
   // A backlog comes a few samples an append. They gather in one block kept plain, encoded once
   // it holds a block's worth: encoded blocks of a few samples would cost tens of bytes a sample,
   // and re-encoding a block at each append the CPU of many.
   if (r.plain_block == kNoBlock || r.plain_block + 1 != at) {
     seal_plain_block();
-    m_blocks.insert(m_blocks.begin() + static_cast<std::ptrdiff_t>(at),
-                    Block{samples.front().t, samples.front().t, {}});
+    held.insert(held.begin() + static_cast<std::ptrdiff_t>(at),
+                Block{samples.front().t, samples.front().t, {}});
     r.plain_block = static_cast<std::uint32_t>(at);
   }
-  Block& block = m_blocks[r.plain_block];
+  Block& block = held[r.plain_block];
   block.encoded.append(reinterpret_cast<const char*>(samples.data()), samples.size_bytes());
   block.max_t = samples.back().t;
   if (block.encoded.size() >= kBlockSamples * sizeof(Sample)) seal_plain_block();
@@ -171,14 +191,14 @@ bool HeadSamples::insert_between(std::span<const Sample> samples) {
 
 void HeadSamples::seal_plain_block() {
   if (!m_rare || m_rare->plain_block == kNoBlock) return;
-  Block& block = m_blocks[m_rare->plain_block];
+  Block& block = m_rare->blocks[m_rare->plain_block];
   block.encoded = encode_chunk(samples_of(m_rare->plain_block), Effort::fast);
   block.encoded.shrink_to_fit();
   m_rare->plain_block = kNoBlock;
 }
 
 std::vector<Sample> HeadSamples::samples_of(std::size_t block) const {
-  const std::string& bytes = m_blocks[block].encoded;
+  const std::string& bytes = blocks()[block].encoded;
   if (rare().plain_block == block) {
     std::vector<Sample> out(bytes.size() / sizeof(Sample));
     std::memcpy(out.data(), bytes.data(), out.size() * sizeof(Sample));
@@ -209,13 +229,13 @@ void HeadSamples::seal_tail(BlockFile* disk) {
   m_tail.clear();
   // Behind blocks held in memory (a backlog, a failed write) a block on disk would break the
   // order of the two.
-  if (disk && m_blocks.empty() && write_block(*disk, first.t, last.t, encoded)) return;
+  if (disk && blocks().empty() && write_block(*disk, first.t, last.t, encoded)) return;
   encoded.shrink_to_fit();
-  m_blocks.push_back({first.t, last.t, std::move(encoded)});
+  rare_mut().blocks.push_back({first.t, last.t, std::move(encoded)});
 }
 
 bool HeadSamples::spill(BlockFile& disk) {
-  if (m_tail.empty() || !m_blocks.empty() || !rare().runs.empty()) return false;
+  if (m_tail.empty() || !blocks().empty() || !rare().runs.empty()) return false;
   if (!write_block(disk, m_tail.front().t, m_tail.back().t,
                    encode_chunk(m_tail.samples(), Effort::fast)))
     return false;
@@ -291,7 +311,7 @@ void HeadSamples::merge(std::vector<Sample>&& samples, BlockFile* disk, Blocks b
 
 std::vector<Sample> HeadSamples::memory_samples() const {
   std::vector<Sample> out;
-  for (std::size_t i = 0; i < m_blocks.size(); ++i) {
+  for (std::size_t i = 0; i < blocks().size(); ++i) {
     auto block = samples_of(i);
     out.insert(out.end(), block.begin(), block.end());
   }
@@ -330,8 +350,8 @@ Result<std::vector<Sample>> HeadSamples::copy(const BlockFile* disk, TimeMs from
     if (!disk) return Error::make(ErrorKind::internal, "INTERNAL", "a head's blocks are on disk");
     TT_TRY(read_disk(*disk, from, to, out));
   }
-  for (std::size_t i = 0; i < m_blocks.size(); ++i) {
-    if (m_blocks[i].max_t < from || m_blocks[i].min_t > to) continue;
+  for (std::size_t i = 0; i < blocks().size(); ++i) {
+    if (blocks()[i].max_t < from || blocks()[i].min_t > to) continue;
     for (const auto& s : samples_of(i))
       if (keep(s)) out.push_back(s);
   }
@@ -353,9 +373,9 @@ Result<std::vector<Sample>> HeadSamples::copy(const BlockFile* disk, TimeMs from
 }
 
 void HeadSamples::clear_memory() {
-  std::vector<Block>().swap(m_blocks);
   m_tail.clear();
   if (!m_rare) return;
+  std::vector<Block>().swap(m_rare->blocks);
   std::vector<std::vector<Sample>>().swap(m_rare->runs);
   m_rare->plain_block = kNoBlock;
 }

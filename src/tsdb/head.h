@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -35,12 +36,15 @@ class SampleTail {
   Sample back() const { return m_last; }
   std::vector<Sample> samples() const;
   void clear();  // frees the memory too
-  std::size_t memory_bytes() const { return m_bytes.capacity(); }
+  std::size_t memory_bytes() const { return m_capacity; }
 
  private:
-  std::string m_bytes;
+  std::string_view bytes() const { return {m_bytes.get(), m_used}; }
+  // Every series has a tail: a pointer and two sizes are half a std::string.
+  std::unique_ptr<char[]> m_bytes;
   Sample m_last{};
   TimeMs m_delta = 0;  // between the two newest samples
+  std::uint32_t m_used = 0, m_capacity = 0;
   std::uint32_t m_size = 0;
 };
 
@@ -107,6 +111,9 @@ class HeadSamples {
   static constexpr std::uint32_t kNoBlock = UINT32_MAX;
   // What few heads need, out of line: every series has a head.
   struct Rare {
+    // Blocks held in memory, ascending, before the runs; kBlockSamples or so each. Only where
+    // they cannot go to disk: behind a backlog, after a failed write, without a block file.
+    std::vector<Block> blocks;
     // Deferred runs (Blocks::defer), ascending, before m_tail; kept as the appends brought
     // them, since growing one plain vector copied it and faulted in fresh pages again and again.
     std::vector<std::vector<Sample>> runs;
@@ -120,8 +127,8 @@ class HeadSamples {
   };
   const Rare& rare() const;
   Rare& rare_mut();  // made on first use
+  const std::vector<Block>& blocks() const { return rare().blocks; }
 
-  std::vector<Block> m_blocks;  // ascending, before the runs; kBlockSamples or so each
   std::unique_ptr<Rare> m_rare;
   SampleTail m_tail;         // the newest samples: fewer than kBlockSamples unless runs are held
   BlockRef m_disk;           // the newest block on disk
