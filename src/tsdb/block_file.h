@@ -1,14 +1,15 @@
-// tsdb/block_file.h — where heads keep their full blocks. A head's encoded blocks of 64 samples
-// are appended to segment files in DATA/tsdb/heads/, and the head keeps in memory only its
-// newest samples and the place of its newest block; each block names the one before it. A 1 s
-// series' head can so grow to a whole chunk (8,192 samples) while its memory stays a few hundred
-// bytes, and it is cut into SQLite once, as one long chunk: heads cut early for memory had cost
-// a B-tree leaf page per few hundred samples, twice (bench/MEMORY_RESULTS.md).
+// tsdb/block_file.h — where heads keep their full blocks. At each maintenance pass the encoded
+// blocks of 64 samples of the heads not cut are appended to segment files in DATA/tsdb/heads/,
+// and a head keeps in memory only its newest samples and the place of its newest block; each
+// block names the one before it. A 1 s series' head can so grow to a whole chunk (8,192
+// samples) while its memory stays a few hundred bytes, and it is cut into SQLite once, as one
+// long chunk: heads cut early for memory had cost a B-tree leaf page per few hundred samples,
+// twice (bench/MEMORY_RESULTS.md).
 //
 // Neither synced nor trusted across restarts: the append log is the durable copy, and open()
-// rebuilds the heads from it. Segments take the numbers of the log's: before merging samples
-// logged in segment s, the store calls advance(s), so a block lies in a segment at or after the
-// log segment of each of its samples, and the segments before the oldest log segment a head
+// rebuilds the heads from it. Segments take the numbers of the log's: once samples logged in
+// segment s are in a head, the store calls advance(s), so a block lies in a segment at or after
+// the log segment of each of its samples, and the segments before the oldest log segment a head
 // still needs can go with that log segment. Blocks are written in batches (kFlushBytes): reads
 // of the newest are served from memory. Not thread-safe: the store calls it under its heads'
 // lock.

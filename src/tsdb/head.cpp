@@ -223,18 +223,32 @@ bool HeadSamples::write_block(BlockFile& disk, TimeMs min_t, TimeMs max_t,
   return true;
 }
 
-void HeadSamples::seal_tail(BlockFile* disk) {
+void HeadSamples::seal_tail() {
   const Sample first = m_tail.front(), last = m_tail.back();
   std::string encoded = encode_chunk(m_tail.samples(), Effort::fast);
   m_tail.clear();
-  // Behind blocks held in memory (a backlog, a failed write) a block on disk would break the
-  // order of the two.
-  if (disk && blocks().empty() && write_block(*disk, first.t, last.t, encoded)) return;
   encoded.shrink_to_fit();
   rare_mut().blocks.push_back({first.t, last.t, std::move(encoded)});
 }
 
-bool HeadSamples::spill(BlockFile& disk) {
+bool HeadSamples::spill(BlockFile& disk, bool newest_too) {
+  if (!m_rare) return newest_too && spill_tail(disk);
+  // Behind a backlog the next samples may go between the blocks held; deferred runs are cut
+  // at the next pass anyway.
+  if (!m_rare->runs.empty() || m_rare->backlog_front != INT64_MAX) return false;
+  seal_plain_block();
+  auto& held = m_rare->blocks;
+  std::size_t written = 0;
+  for (; written < held.size(); ++written)
+    if (!write_block(disk, held[written].min_t, held[written].max_t, held[written].encoded)) break;
+  // What could not be written stays, after what was: the order holds.
+  held.erase(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(written));
+  const bool freed = written > 0;
+  drop_rare_if_unused();
+  return (newest_too && spill_tail(disk)) || freed;
+}
+
+bool HeadSamples::spill_tail(BlockFile& disk) {
   if (m_tail.empty() || !blocks().empty() || !rare().runs.empty()) return false;
   if (!write_block(disk, m_tail.front().t, m_tail.back().t,
                    encode_chunk(m_tail.samples(), Effort::fast)))
@@ -243,11 +257,17 @@ bool HeadSamples::spill(BlockFile& disk) {
   return true;
 }
 
-void HeadSamples::append(const Sample& s, BlockFile* disk) {
+void HeadSamples::drop_rare_if_unused() {
+  if (m_rare && m_rare->blocks.empty() && m_rare->runs.empty() && m_rare->late.empty() &&
+      m_rare->backlog_front == INT64_MAX)
+    m_rare.reset();
+}
+
+void HeadSamples::append(const Sample& s) {
   m_tail.push(s);
   ++m_size;
   // Behind deferred runs the tail grows too: blocks must precede the runs in time.
-  if (m_tail.size() >= kBlockSamples && rare().runs.empty()) seal_tail(disk);
+  if (m_tail.size() >= kBlockSamples && rare().runs.empty()) seal_tail();
 }
 
 std::span<const Sample> HeadSamples::set_aside_late(std::span<const Sample> samples, bool due) {
@@ -265,12 +285,12 @@ std::span<const Sample> HeadSamples::set_aside_late(std::span<const Sample> samp
   return {split, samples.end()};
 }
 
-void HeadSamples::merge(std::span<const Sample> samples, BlockFile* disk, Blocks blocks) {
+void HeadSamples::merge(std::span<const Sample> samples, Blocks blocks) {
   if (samples.empty()) return;
   if (blocks == Blocks::defer)
-    return merge(std::vector<Sample>(samples.begin(), samples.end()), disk, blocks);
+    return merge(std::vector<Sample>(samples.begin(), samples.end()), blocks);
   if (m_size == 0 || samples.front().t > last_t()) {
-    for (const auto& s : samples) append(s, disk);
+    for (const auto& s : samples) append(s);
     return;
   }
   samples = set_aside_late(samples, false);
@@ -282,17 +302,15 @@ void HeadSamples::merge(std::span<const Sample> samples, BlockFile* disk, Blocks
   merge_samples(all, std::vector<Sample>(samples.begin(), samples.end()));
   clear_memory();
   m_size = static_cast<std::uint32_t>(elsewhere);
-  for (const auto& s : all) append(s, disk);
+  for (const auto& s : all) append(s);
 }
 
-void HeadSamples::merge(std::vector<Sample>&& samples, BlockFile* disk, Blocks blocks) {
+void HeadSamples::merge(std::vector<Sample>&& samples, Blocks blocks) {
   if (samples.empty()) return;
-  if (blocks == Blocks::encode) return merge(std::span<const Sample>(samples), disk, blocks);
-  if (m_disk && samples.front().t <= m_disk_last_t) {
-    auto rest = set_aside_late(samples, true);
-    samples.erase(samples.begin(), samples.end() - static_cast<std::ptrdiff_t>(rest.size()));
-    if (samples.empty()) return;
-  }
+  if (blocks == Blocks::encode) return merge(std::span<const Sample>(samples), blocks);
+  const auto rest = set_aside_late(samples, true).size();
+  samples.erase(samples.begin(), samples.end() - static_cast<std::ptrdiff_t>(rest));
+  if (samples.empty()) return;
   if (m_size != 0 && samples.front().t <= last_t()) {  // out of order: one run of everything
     auto all = memory_samples();
     const auto elsewhere = m_size - all.size();

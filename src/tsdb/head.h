@@ -1,9 +1,10 @@
 // tsdb/head.h — the samples of one series that are not cut into chunks yet. A 1 s series holds
 // up to a chunk's worth (8,192 samples) for hours; at 16 bytes a sample, 1,000 ping checks
 // (9,000 series) would hold over a gigabyte. So full blocks of kBlockSamples are encoded with
-// the chunk codec (a few bytes a sample) and written to the head block file (block_file.h),
-// and only the newest samples stay in memory, coded sample by sample (SampleTail). Blocks stay
-// in memory when there is no block file (tests), when it fails, and behind a backlog (below).
+// the chunk codec (a few bytes a sample), and the store's maintenance moves them to the head
+// block file (block_file.h), so only the newest samples stay in memory, coded sample by sample
+// (SampleTail). Blocks stay in memory until then, behind a backlog (below), and when the block
+// file fails or there is none.
 #pragma once
 
 #include <cstdint>
@@ -59,14 +60,15 @@ class HeadSamples {
   enum class Blocks { encode, defer };
   // Adds ascending samples with unique timestamps; one with the timestamp of a held sample
   // replaces it. Appending after the newest is the fast path; older samples re-encode what is in
-  // memory, and those as old as the blocks on disk are kept aside, plain, until the cut. Full
-  // blocks go to `disk` when given.
-  void merge(std::span<const Sample> samples, BlockFile* disk, Blocks blocks = Blocks::encode);
+  // memory, and those as old as the blocks on disk are kept aside, plain, until the cut.
+  void merge(std::span<const Sample> samples, Blocks blocks = Blocks::encode);
   // The same, taking the vector as a run of its own when deferred (no copy).
-  void merge(std::vector<Sample>&& samples, BlockFile* disk, Blocks blocks);
-  // Moves the newest samples to `disk` as a short block, when no block is held in memory: frees
-  // a head's memory at the cost of a block's header. False when it did not.
-  bool spill(BlockFile& disk);
+  void merge(std::vector<Sample>&& samples, Blocks blocks);
+  // Moves the blocks held in memory to `disk`, oldest first, and with `newest_too` the newest
+  // samples as a short block (a block's header for the memory of a tail). Not behind a backlog
+  // (its next samples may go between the blocks) nor with deferred runs (due anyway). True when
+  // it freed memory.
+  bool spill(BlockFile& disk, bool newest_too = false);
   std::size_t plain_samples() const;
   // Then its head is due.
   bool has_deferred() const { return m_rare && (!m_rare->runs.empty() || m_rare->late_due); }
@@ -91,8 +93,10 @@ class HeadSamples {
     TimeMs min_t, max_t;
     std::string encoded;
   };
-  void append(const Sample& s, BlockFile* disk);
-  void seal_tail(BlockFile* disk);  // the tail becomes a block, on disk when it can
+  void append(const Sample& s);
+  void seal_tail();  // the tail becomes a block held in memory
+  bool spill_tail(BlockFile& disk);
+  void drop_rare_if_unused();
   bool write_block(BlockFile& disk, TimeMs min_t, TimeMs max_t, const std::string& encoded);
   // Keeps the samples as old as the blocks on disk aside (Rare::late) and returns the rest.
   std::span<const Sample> set_aside_late(std::span<const Sample> samples, bool due);

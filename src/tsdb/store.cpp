@@ -15,6 +15,8 @@ namespace tt::tsdb {
 namespace {
 
 constexpr std::int64_t kRetentionPeriodMs = 10 * 60'000;
+// A head's full blocks stay in memory this long (about one block of a 1 s series); see cut_heads.
+constexpr std::int64_t kSpillAfterMs = 60'000;
 // A cut or a merge writes its blobs once they take this much: bounds its memory, not its packs'
 // size.
 constexpr std::size_t kWriteBatchBytes = 1u << 20;
@@ -157,8 +159,12 @@ Result<void> Store::open() {
           head.first_append_mono_ms = now;
         }
         replayed += newer.size();
-        if (m_block_file) m_block_file->advance(segment);
-        head.samples.merge(newer, m_block_file.get());
+        head.samples.merge(newer);
+        // Replay does not wait for maintenance: 6 hours of blocks would fill memory first.
+        if (m_block_file) {
+          m_block_file->advance(segment);
+          head.samples.spill(*m_block_file);
+        }
       }
     });
     if (!r.ok()) return r;
@@ -346,11 +352,11 @@ Result<AppendResult> Store::commit(std::vector<Planned>& plan, const InJob* in_j
         head.first_segment = std::min(head.first_segment, segment);
       }
       if (deferred.empty() || !deferred.contains(e.series_id)) {
-        head.samples.merge(e.samples, m_block_file.get());
+        head.samples.merge(e.samples);
         continue;
       }
       const std::size_t plain = head.samples.plain_samples();
-      head.samples.merge(std::move(e.samples), m_block_file.get(), HeadSamples::Blocks::defer);
+      head.samples.merge(std::move(e.samples), HeadSamples::Blocks::defer);
       m_deferred_samples +=
           head.samples.plain_samples() - std::min(plain, head.samples.plain_samples());
     }
@@ -394,9 +400,8 @@ Result<void> Store::cut_heads(Which which) {
     // samples.
     std::size_t held = 0, samples = 0, series = 0;
     std::vector<std::pair<std::size_t, SeriesId>> by_size;  // heads not due
-    m_heads.for_each([&](SeriesId id, const Head& head) {
+    m_heads.for_each([&](SeriesId id, Head& head) {
       if (head.samples.empty()) return;
-      const std::size_t bytes = head.samples.memory_bytes() - sizeof(HeadSamples);
       // A head holding a plain run of the past (see defer_min_samples) is due at once.
       bool due = head.samples.size() >= m_options.max_chunk_samples ||
                  head.samples.has_deferred() ||
@@ -406,6 +411,11 @@ Result<void> Store::cut_heads(Which which) {
         cuts.push_back({id});
         return;
       }
+      // The others' full blocks go to the block file once the head is a minute old: one filled
+      // faster (an import) is cut before it wrote them there, unless memory runs short.
+      if (m_block_file && now - head.first_append_mono_ms >= kSpillAfterMs)
+        head.samples.spill(*m_block_file);
+      const std::size_t bytes = head.samples.memory_bytes() - sizeof(HeadSamples);
       by_size.emplace_back(bytes, id);
       held += bytes;
       samples += head.samples.size();
@@ -416,7 +426,7 @@ Result<void> Store::cut_heads(Which which) {
       for (const auto& [bytes, id] : by_size) {
         if (held <= m_options.max_head_bytes / 4 * 3) break;
         HeadSamples& head = m_heads[id].samples;
-        if (m_block_file && head.spill(*m_block_file)) {
+        if (m_block_file && head.spill(*m_block_file, true)) {
           held -= bytes - (head.memory_bytes() - sizeof(HeadSamples));
           head_spills().inc();
           continue;
@@ -498,7 +508,7 @@ Result<void> Store::cut_heads(Which which) {
       head.samples.clear();
       // Kept samples keep their place in the log (first_segment) and their age.
       if (!c.kept.empty())
-        head.samples.merge(c.kept, m_block_file.get());
+        head.samples.merge(c.kept);
       else
         head.first_segment = 0;
       std::vector<Blob>().swap(c.blobs);
