@@ -70,7 +70,7 @@ class HeadSamples {
   // it freed memory.
   bool spill(BlockFile& disk, bool newest_too = false);
   std::size_t plain_samples() const;
-  // Then its head is due.
+  // Deferred runs, or a run of the past set aside: its head is due.
   bool has_deferred() const { return m_rare && (!m_rare->runs.empty() || m_rare->late_due); }
   // The held samples in [from, to], ascending. HEAD_BLOCK_IO or CHUNK_CORRUPT when its blocks on
   // disk cannot be read.
@@ -115,8 +115,9 @@ class HeadSamples {
   static constexpr std::uint32_t kNoBlock = UINT32_MAX;
   // What few heads need, out of line: every series has a head.
   struct Rare {
-    // Blocks held in memory, ascending, before the runs; kBlockSamples or so each. Only where
-    // they cannot go to disk: behind a backlog, after a failed write, without a block file.
+    // Blocks held in memory, ascending, before the runs; kBlockSamples or so each: until
+    // maintenance moves them to disk, and for good behind a backlog, after a failed write or
+    // without a block file.
     std::vector<Block> blocks;
     // Deferred runs (Blocks::defer), ascending, before m_tail; kept as the appends brought
     // them, since growing one plain vector copied it and faulted in fresh pages again and again.
