@@ -9,12 +9,18 @@
 
 namespace tt {
 
+inline constexpr std::size_t kMaxVarintBytes = 10;
+
+// Writes v at `out`, which has room for kMaxVarintBytes, and returns where it ends.
+inline char* put_varint(char* out, std::uint64_t v) {
+  for (; v >= 0x80; v >>= 7) *out++ = static_cast<char>((v & 0x7f) | 0x80);
+  *out++ = static_cast<char>(v);
+  return out;
+}
+
 inline void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
+  char bytes[kMaxVarintBytes];
+  out.append(bytes, put_varint(bytes, v));
 }
 
 // Takes one varint off the front of `in`. False for a truncated one, one past 64 bits or one

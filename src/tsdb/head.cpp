@@ -33,12 +33,6 @@ char* put_value(char* out, std::uint8_t& tag, std::uint64_t x) {
   return out;
 }
 
-char* put_varint(char* out, std::uint64_t v) {
-  for (; v >= 0x80; v >>= 7) *out++ = static_cast<char>((v & 0x7f) | 0x80);
-  *out++ = static_cast<char>(v);
-  return out;
-}
-
 std::uint64_t get_value(detail::ByteReader& in, std::uint8_t tag) {
   const int trailing = (tag >> 4) & 7, n = tag & 0x0f;
   std::uint64_t x = 0;
@@ -59,9 +53,10 @@ TimeMs wrapping_add(TimeMs a, TimeMs b) {
 void SampleTail::push(const Sample& s) {
   const TimeMs delta = m_size == 0 ? s.t : wrapping_sub(s.t, m_last.t);
   std::uint8_t tag = m_size > 1 && delta == m_delta ? kSameDelta : 0;
-  char coded[1 + 10 + 8];  // the tag, the varint, the value's bytes
+  char coded[1 + kMaxVarintBytes + 8];  // the tag, the varint, the value's bytes
   char* end = coded + 1;
-  if (!(tag & kSameDelta)) end = put_varint(end, detail::zigzag(wrapping_sub(delta, m_delta)));
+  if (!(tag & kSameDelta))
+    end = detail::put_varint(end, detail::zigzag(wrapping_sub(delta, m_delta)));
   end = put_value(end, tag,
                   std::bit_cast<std::uint64_t>(s.v) ^ std::bit_cast<std::uint64_t>(m_last.v));
   coded[0] = static_cast<char>(tag);
@@ -232,29 +227,19 @@ void HeadSamples::seal_tail() {
 }
 
 bool HeadSamples::spill(BlockFile& disk, bool newest_too) {
-  if (!m_rare) return newest_too && spill_tail(disk);
-  // Behind a backlog the next samples may go between the blocks held; deferred runs are cut
-  // at the next pass anyway.
-  if (!m_rare->runs.empty() || m_rare->backlog_front != INT64_MAX) return false;
-  seal_plain_block();
+  // Behind a backlog the next samples may go between the blocks held (and only a backlog makes
+  // a plain block); deferred runs are cut at the next pass anyway.
+  if (m_rare && (!m_rare->runs.empty() || m_rare->backlog_front != INT64_MAX)) return false;
+  if (newest_too && !m_tail.empty()) seal_tail();
+  if (!m_rare) return false;
   auto& held = m_rare->blocks;
   std::size_t written = 0;
   for (; written < held.size(); ++written)
     if (!write_block(disk, held[written].min_t, held[written].max_t, held[written].encoded)) break;
   // What could not be written stays, after what was: the order holds.
   held.erase(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(written));
-  const bool freed = written > 0;
   drop_rare_if_unused();
-  return (newest_too && spill_tail(disk)) || freed;
-}
-
-bool HeadSamples::spill_tail(BlockFile& disk) {
-  if (m_tail.empty() || !blocks().empty() || !rare().runs.empty()) return false;
-  if (!write_block(disk, m_tail.front().t, m_tail.back().t,
-                   encode_chunk(m_tail.samples(), Effort::fast)))
-    return false;
-  m_tail.clear();
-  return true;
+  return written > 0;
 }
 
 void HeadSamples::drop_rare_if_unused() {
@@ -297,11 +282,8 @@ void HeadSamples::merge(std::span<const Sample> samples, Blocks blocks) {
   if (samples.empty() || insert_between(samples)) return;
   // Out of order and overlapping: rare (late pushes into a block), so rebuild what is in memory
   // from plain samples.
-  auto all = memory_samples();
-  const auto elsewhere = m_size - all.size();  // on disk or set aside
+  auto all = take_memory();
   merge_samples(all, std::vector<Sample>(samples.begin(), samples.end()));
-  clear_memory();
-  m_size = static_cast<std::uint32_t>(elsewhere);
   for (const auto& s : all) append(s);
 }
 
@@ -312,11 +294,8 @@ void HeadSamples::merge(std::vector<Sample>&& samples, Blocks blocks) {
   samples.erase(samples.begin(), samples.end() - static_cast<std::ptrdiff_t>(rest));
   if (samples.empty()) return;
   if (m_size != 0 && samples.front().t <= last_t()) {  // out of order: one run of everything
-    auto all = memory_samples();
-    const auto elsewhere = m_size - all.size();
+    auto all = take_memory();
     merge_samples(all, samples);
-    clear_memory();
-    m_size = static_cast<std::uint32_t>(elsewhere);
     samples = std::move(all);
   }
   if (!m_tail.empty()) {
@@ -327,7 +306,7 @@ void HeadSamples::merge(std::vector<Sample>&& samples, Blocks blocks) {
   rare_mut().runs.push_back(std::move(samples));
 }
 
-std::vector<Sample> HeadSamples::memory_samples() const {
+std::vector<Sample> HeadSamples::take_memory() {
   std::vector<Sample> out;
   for (std::size_t i = 0; i < blocks().size(); ++i) {
     auto block = samples_of(i);
@@ -338,6 +317,8 @@ std::vector<Sample> HeadSamples::memory_samples() const {
     auto tail = m_tail.samples();
     out.insert(out.end(), tail.begin(), tail.end());
   }
+  clear_memory();
+  m_size -= static_cast<std::uint32_t>(out.size());  // what stays is on disk or set aside
   return out;
 }
 

@@ -95,7 +95,6 @@ class HeadSamples {
   };
   void append(const Sample& s);
   void seal_tail();  // the tail becomes a block held in memory
-  bool spill_tail(BlockFile& disk);
   void drop_rare_if_unused();
   bool write_block(BlockFile& disk, TimeMs min_t, TimeMs max_t, const std::string& encoded);
   // Keeps the samples as old as the blocks on disk aside (Rare::late) and returns the rest.
@@ -107,7 +106,8 @@ class HeadSamples {
   bool insert_between(std::span<const Sample> samples);
   void seal_plain_block();  // encodes the plain block, if any
   std::vector<Sample> samples_of(std::size_t block) const;
-  std::vector<Sample> memory_samples() const;  // blocks, runs and tail: what is not on disk
+  // Removes the blocks, runs and tail held in memory and returns their samples, ascending.
+  std::vector<Sample> take_memory();
   void clear_memory();
   Result<void> read_disk(const BlockFile& disk, TimeMs from, TimeMs to,
                          std::vector<Sample>& out) const;

@@ -255,6 +255,11 @@ TEST_CASE(
     noise.push_back({f.clock.now_ms() - 20'000'000 + i * 1000LL, static_cast<double>(x >> 11)});
   }
   REQUIRE(f.store->append({{Fixture::labels({{"__name__", "noise"}}), noise}}).ok());
+  // Younger than a minute, the head keeps its blocks in memory: the file is not read.
+  REQUIRE(f.store->maintain().ok());
+  f.faulty.set_read_at_fails(true);
+  CHECK(f.read("noise").size() == noise.size());
+  f.faulty.set_read_at_fails(false);
   f.clock.advance_ms(60'000);
   REQUIRE(f.store->maintain().ok());  // the head, a minute old, moves its blocks to the file
   REQUIRE(f.read("noise").size() == noise.size());
