@@ -24,6 +24,13 @@ metrics::Counter& dropped_results() {
   return c;
 }
 
+void write_last_result(SQLite::Database& db, std::int64_t check_id, const LastRun& last) {
+  SQLite::Statement st(db, "UPDATE checks SET last_result = ? WHERE id = ?");
+  st.bind(1, result_json(last).dump());
+  st.bind(2, check_id);
+  st.exec();
+}
+
 void write_stretch(SQLite::Database& db, Stretch& s) {
   auto bind_latency = [&](SQLite::Statement& st, int i) {
     if (s.timed)
@@ -110,12 +117,15 @@ void Recorder::run() {
       if (m_queue.empty()) break;
     }
   }
-  // The open stretches' rows lag by up to a checkpoint: bring them up to date before a restart,
-  // so its uptime and bars go on from where they were.
+  // The open stretches' rows lag by up to a checkpoint, and last results by up to
+  // kLastResultEveryMs: bring them up to date before a restart, so its uptime and bars go on
+  // from where they were and each check shows its latest run.
   auto done = m_log.commit<bool>(kSystemActor, [this](events::Change& change) -> Result<bool> {
     std::lock_guard lock(m_open_mutex);
     for (auto& [id, o] : m_open)
       if (o.s.row != 0) write_stretch(change.db(), o.s);
+    for (auto& [id, last] : m_last_results)
+      if (last.unwritten) write_last_result(change.db(), id, *last.unwritten);
     return true;
   });
   if (!done.ok()) log::error("check results: open stretches not written: {}", done.error().message);
@@ -202,7 +212,7 @@ void Recorder::flush(std::vector<std::shared_ptr<const CheckResult>> batch) {
           st.bind(5, result_json(*r).dump());
         st.bind(6, r->check_id);
         if (st.exec() == 0) continue;  // deleted meanwhile
-        m_last_result_written[r->check_id] = now;
+        if (r->is_run) m_last_results[r->check_id] = {now, nullptr};
         nlohmann::json data{{"id", r->check_id},           {"name", r->check_name},
                             {"state", r->state},           {"flapping", r->flapping},
                             {"at", format_rfc3339(r->at)}, {"message", r->message}};
@@ -214,12 +224,14 @@ void Recorder::flush(std::vector<std::shared_ptr<const CheckResult>> batch) {
           change.event("checks", r->flapping ? "check.flapping_started" : "check.flapping_stopped",
                        std::to_string(r->check_id), data);
         }
-      } else if (r->is_run && now - m_last_result_written[r->check_id] >= kLastResultEveryMs) {
-        SQLite::Statement st(db, "UPDATE checks SET last_result = ? WHERE id = ?");
-        st.bind(1, result_json(*r).dump());
-        st.bind(2, r->check_id);
-        st.exec();
-        m_last_result_written[r->check_id] = now;
+      } else if (r->is_run) {
+        auto& last = m_last_results[r->check_id];
+        if (now - last.written_ms >= kLastResultEveryMs) {
+          write_last_result(db, r->check_id, *r->last);
+          last = {now, nullptr};
+        } else {
+          last.unwritten = r->last;
+        }
       }
     }
     if (now - m_last_retention >= 3'600'000) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -15,6 +16,8 @@
 #include "core/series.h"
 
 namespace tt::checks {
+
+struct LastRun;
 
 struct CheckResult {
   std::int64_t check_id = 0;
@@ -40,6 +43,9 @@ struct CheckResult {
   // check that left it): the status derived from all its checks (up, degraded, down, unknown).
   std::optional<std::int64_t> node_id;
   std::string node_status;
+  // The run as last_result shows it (a run's; shared with Runner::Live): the recorder keeps it
+  // until it writes it.
+  std::shared_ptr<const LastRun> last;
 
   // The run's response time: the probe's latency fact (a ping's average round-trip time, an
   // HTTP request's total time), else the whole run's duration.

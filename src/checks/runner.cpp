@@ -365,7 +365,8 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o,
     set_live(e, changed_at);  // the node's status counts this check's new state
     r->node_status = node_status(*r->node_id);
   }
-  set_live(e, changed_at, std::make_shared<const LastRun>(last_run(*r)));
+  r->last = std::make_shared<const LastRun>(last_run(*r));
+  set_live(e, changed_at, r->last);
   if (also) also(result_json(*r));
   m_results.publish(std::move(r));
 }

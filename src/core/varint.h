@@ -18,9 +18,11 @@ inline char* put_varint(char* out, std::uint64_t v) {
   return out;
 }
 
+// Byte by byte rather than through a buffer and the overload above: GCC 12 cannot bound that
+// loop and warns of the buffer's end.
 inline void put_varint(std::string& out, std::uint64_t v) {
-  char bytes[kMaxVarintBytes];
-  out.append(bytes, put_varint(bytes, v));
+  for (; v >= 0x80; v >>= 7) out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+  out.push_back(static_cast<char>(v));
 }
 
 // Takes one varint off the front of `in`. False for a truncated one, one past 64 bits or one

@@ -112,24 +112,37 @@ nlohmann::json meta(const std::string& request_id) {
           {"timestamp", format_rfc3339(SystemClock::instance().now_ms())}};
 }
 
+// Written as text around the data's: a tree of the envelope would copy the data's whole tree.
+// The keys keep the order a tree gives them.
+std::string success_body_text(std::string_view data, const std::string& request_id) {
+  std::string out;
+  out.reserve(data.size() + 96);
+  out += R"({"data":)";
+  out += data;
+  out += R"(,"meta":)";
+  out += meta(request_id).dump();
+  out += R"(,"success":true})";
+  return out;
+}
+
 std::string success_body(const nlohmann::json& data, const std::string& request_id) {
-  return nlohmann::json{{"success", true}, {"data", data}, {"meta", meta(request_id)}}.dump();
+  return success_body_text(data.dump(), request_id);
 }
 
 std::string list_body(const nlohmann::json& items, std::int64_t total, const PageRequest& page,
                       const std::string& request_id) {
   std::int64_t pages = total == 0 ? 0 : (total + page.per_page - 1) / page.per_page;
-  return nlohmann::json{{"success", true},
-                        {"data", items},
-                        {"pagination",
-                         {{"page", page.page},
-                          {"per_page", page.per_page},
-                          {"total", total},
-                          {"total_pages", pages},
-                          {"has_next", page.page < pages},
-                          {"has_prev", page.page > 1}}},
-                        {"meta", meta(request_id)}}
-      .dump();
+  nlohmann::json pagination{
+      {"page", page.page},    {"per_page", page.per_page},     {"total", total},
+      {"total_pages", pages}, {"has_next", page.page < pages}, {"has_prev", page.page > 1}};
+  std::string out = R"({"data":)";
+  out += items.dump();
+  out += R"(,"meta":)";
+  out += meta(request_id).dump();
+  out += R"(,"pagination":)";
+  out += pagination.dump();
+  out += R"(,"success":true})";
+  return out;
 }
 
 std::string error_body(const Error& e, const std::string& request_id) {

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,6 +23,8 @@ const std::vector<std::pair<std::string, std::string>>& security_headers();
 // {"success":true,"data":…,"meta":{…}} and its list and error variants.
 nlohmann::json meta(const std::string& request_id);
 std::string success_body(const nlohmann::json& data, const std::string& request_id);
+// The same around data already written as JSON text: for answers too large to build as a tree.
+std::string success_body_text(std::string_view data, const std::string& request_id);
 std::string list_body(const nlohmann::json& items, std::int64_t total, const PageRequest& page,
                       const std::string& request_id);
 std::string error_body(const Error& e, const std::string& request_id);

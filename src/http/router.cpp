@@ -189,6 +189,11 @@ void Context::ok(const nlohmann::json& data, int status) {
   res.set_content(success_body(data, request_id), "application/json");
 }
 
+void Context::ok_text(std::string_view data) {
+  res.status = 200;
+  res.set_content(success_body_text(data, request_id), "application/json");
+}
+
 void Context::list(const nlohmann::json& items, std::int64_t total, const PageRequest& page) {
   res.status = 200;
   res.set_content(list_body(items, total, page, request_id), "application/json");

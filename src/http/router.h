@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "auth/auth.h"
@@ -61,6 +62,8 @@ class Context {
   std::vector<std::string> query_values(const std::string& name) const;
 
   void ok(const nlohmann::json& data, int status = 200);
+  // `data` is JSON text (http::success_body_text).
+  void ok_text(std::string_view data);
   void list(const nlohmann::json& items, std::int64_t total, const PageRequest& page);
   void error(const Error& e);
   void no_content() { res.status = 204; }

@@ -88,7 +88,7 @@ std::optional<std::string> inflate_payload(std::string_view in) {
     z.next_out = reinterpret_cast<Bytef*>(out.data() + have);
     z.avail_out = static_cast<uInt>(out.size() - have);
     rc = inflate(&z, Z_NO_FLUSH);
-    out.resize(out.size() - z.avail_out);
+    out.erase(out.size() - z.avail_out);              // a shrink (resize here makes GCC 12 warn)
     if (rc == Z_BUF_ERROR && z.avail_out > 0) break;  // input ended inside the stream
     if (rc == Z_BUF_ERROR) rc = Z_OK;                 // only the output was full
   }

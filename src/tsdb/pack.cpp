@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <optional>
+#include <string_view>
 
 namespace tt::tsdb {
 
@@ -26,14 +28,23 @@ void PackWriter::add(std::int64_t tier, SeriesId id, TimeMs min_t, TimeMs max_t,
   auto it =
       std::find_if(m_open.begin(), m_open.end(), [&](const Open& p) { return p.tier == tier; });
   if (it == m_open.end()) {
-    m_open.push_back(Open{tier, {}, INT64_MIN, {}});
+    m_open.push_back(Open{.tier = tier});
     it = m_open.end() - 1;
   }
-  it->members.push_back(
-      Member{id, min_t, max_t, seq != 0 ? seq : m_seq++, it->data.size(), blob.size()});
-  it->data += blob;
-  it->max_t = std::max(it->max_t, max_t);
-  if (it->data.size() >= kPackBytes) write(*it);
+  Open& pack = *it;
+  const std::size_t hash = std::hash<std::string_view>{}(blob);
+  std::optional<std::size_t> offset;
+  for (auto [slice, end] = pack.slices.equal_range(hash); slice != end && !offset; ++slice)
+    if (std::string_view(pack.data).substr(slice->second, blob.size()) == blob)
+      offset = slice->second;
+  if (!offset) {
+    offset = pack.data.size();
+    pack.slices.emplace(hash, *offset);
+    pack.data += blob;
+  }
+  pack.members.push_back(Member{id, min_t, max_t, seq != 0 ? seq : m_seq++, *offset, blob.size()});
+  pack.max_t = std::max(pack.max_t, max_t);
+  if (pack.data.size() >= kPackBytes) write(pack);
 }
 
 void PackWriter::finish() {
@@ -70,6 +81,7 @@ void PackWriter::write(Open& pack) {
   }
   pack.data.clear();
   pack.members.clear();
+  pack.slices.clear();
   pack.max_t = INT64_MIN;
 }
 

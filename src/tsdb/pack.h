@@ -1,7 +1,8 @@
 // tsdb/pack.h — how chunk and rollup blobs sit in SQLite. The blobs one writer job produces are
 // concatenated into packs (rows of ~1 MiB, one tier each) so pages fill: a row per blob left
 // most of its last overflow page empty. Each blob keeps an index row (chunks, rollups) naming
-// its pack, offset and length; readers fetch just that slice. Used by Store only.
+// its pack, offset and length; readers fetch just that slice. Equal blobs of one pack share a
+// slice. Used by Store only.
 #pragma once
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -10,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.h"
@@ -55,6 +57,10 @@ class PackWriter {
     std::string data;
     TimeMs max_t = INT64_MIN;
     std::vector<Member> members;
+    // Where each blob's bytes are, by their hash: a blob equal to one already in the pack is
+    // not stored again, its row names the same slice. Series that repeat each other (a ping of
+    // one packet has equal minimum, average and maximum) are neighbours in a cut.
+    std::unordered_multimap<std::size_t, std::size_t> slices;
   };
   void write(Open& pack);
 

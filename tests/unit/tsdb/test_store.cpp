@@ -210,6 +210,44 @@ TEST_CASE("store: chunks and rollups of one cut share packs, which retention dro
   CHECK(f.read("p").empty());
 }
 
+TEST_CASE("store: series that repeat each other store their chunks and rollups once") {
+  Fixture f;
+  TimeMs t0 = f.clock.now_ms() - 3 * kTier1h;
+  // A ping of one packet: its round-trip time's minimum, average and maximum are equal.
+  std::vector<Sample> rtt, other;
+  for (int i = 0; i < 600; ++i) {
+    rtt.push_back({t0 + i * 1000, 0.0001 * ((i * 7919) % 97)});
+    other.push_back({t0 + i * 1000, 0.0001 * ((i * 104729) % 89)});
+  }
+  std::vector<SeriesSamples> batch;
+  for (const char* stat : {"min", "avg", "max"})
+    batch.push_back({Fixture::labels({{"__name__", "rtt"}, {"stat", stat}}), rtt});
+  batch.push_back({Fixture::labels({{"__name__", "rtt"}, {"stat", "other"}}), other});
+  REQUIRE(f.store->append(batch).ok());
+  REQUIRE(f.store->flush_all().ok());
+  auto one = [&](const std::string& sql) {
+    db::Readers r(f.db_path);
+    return r
+        .with([&](SQLite::Database& db) -> Result<std::int64_t> {
+          return db.execAndGet(sql).getInt64();
+        })
+        .value();
+  };
+  CHECK(one("SELECT count(*) FROM chunks") == 4);
+  CHECK(one("SELECT count(DISTINCT pack_offset) FROM chunks") == 2);
+  CHECK(one("SELECT count(DISTINCT pack_offset) FROM rollups WHERE tier = 60000") == 2);
+  CHECK(one("SELECT sum(length(data)) FROM packs WHERE tier = 0") ==
+        one("SELECT sum(pack_bytes) FROM chunks WHERE series_id IN (SELECT min(series_id) FROM "
+            "chunks GROUP BY pack_offset)"));
+  auto all = f.store->select({name_is("rtt")}, INT64_MIN, INT64_MAX).value();
+  REQUIRE(all.size() == 4);
+  for (const auto& s : all) {
+    const auto& want = s.labels.back().value == "other" ? other : rtt;
+    REQUIRE(s.samples.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) CHECK(same_bits(s.samples[i].v, want[i].v));
+  }
+}
+
 TEST_CASE("store: a database of the previous release upgrades, its chunks and rollups readable") {
   Fixture f(Fixture::Schema::previous_release);
   TimeMs t0 = 1'800'000'000'000 - (1'800'000'000'000 % kTier1h);
