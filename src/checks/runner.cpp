@@ -125,6 +125,20 @@ void Runner::remove(std::int64_t id) {
 
 Runner::KindSlot& Runner::slot(const std::string& kind) { return m_slots[kind]; }
 
+probes::Options Runner::shared_options(nlohmann::json resolved) {
+  const std::size_t hash = std::hash<nlohmann::json>{}(resolved);
+  for (auto [it, end] = m_options.equal_range(hash); it != end; ++it)
+    if (auto held = it->second.lock(); held && *held == resolved) return held;
+  // Options no check holds any more are dropped once they are half the table.
+  if (m_options.size() >= 2 * m_options_live + 16) {
+    std::erase_if(m_options, [](const auto& o) { return o.second.expired(); });
+    m_options_live = m_options.size();
+  }
+  auto options = probes::make_options(std::move(resolved));
+  m_options.emplace(hash, options);
+  return options;
+}
+
 void Runner::upsert_on_loop(Check c, FirstRun first) {
   if (m_closed) return;
   const auto* kind = m_kinds(c.kind);
@@ -136,8 +150,9 @@ void Runner::upsert_on_loop(Check c, FirstRun first) {
   Entry& e = it->second;
   bool node_changed = !fresh && e.check.node_id != c.node_id;
   auto old_node = e.check.node_id;
-  probes::Request request{c.target, probes::probe_options(*kind, c.options),
+  probes::Request request{c.target, shared_options(probes::probe_options(*kind, c.options)),
                           std::chrono::milliseconds(c.timeout_ms), c.id};
+  // Shared options are equal when they are the same.
   bool schedule_changed = fresh || e.check.interval_ms != c.interval_ms || e.check.kind != c.kind ||
                           e.check.enabled != c.enabled || e.request.options != request.options;
   if (fresh) e.tracker = StateTracker(c.state, c.flapping);
@@ -202,7 +217,7 @@ void Runner::schedule(Entry& e) {
 }
 
 std::int64_t Runner::push_window_ms(const Entry& e) {
-  return e.check.interval_ms + e.request.options.value("grace", std::int64_t{0});
+  return e.check.interval_ms + e.request.options->value("grace", std::int64_t{0});
 }
 
 void Runner::schedule_push_deadline(Entry& e, std::int64_t from_loop_ms) {
@@ -453,7 +468,7 @@ void Runner::test(Check c, std::function<void(nlohmann::json)> done) {
     KindSlot& s = probe_slot(*kind, c.kind);
     s.in_flight++;  // as run-now: a person waits for it
     // The probe reads the request only inside run().
-    probes::Request request{c.target, probes::probe_options(*kind, c.options),
+    probes::Request request{c.target, probes::make_options(probes::probe_options(*kind, c.options)),
                             std::chrono::milliseconds(c.timeout_ms), c.id};
     s.probe->run(request, [this, &s, conclude_test = std::move(conclude_test)](
                               probes::Observation o) mutable {

@@ -131,6 +131,8 @@ class Runner {
   void set_live(const Entry& e, std::optional<TimeMs> changed_at,
                 std::shared_ptr<const LastRun> last = nullptr);
   KindSlot& slot(const std::string& kind);
+  // The one copy of options equal to `resolved` that some check holds, or a new one.
+  probes::Options shared_options(nlohmann::json resolved);
   // The series of metric `name` with `extra` labels for this check; `hint` is where it was
   // found last time.
   static SeriesRefPtr series(Entry& e, std::size_t hint, const probes::Metric& m);
@@ -144,6 +146,8 @@ class Runner {
   std::unique_ptr<sched::Scheduler> m_scheduler;
   std::unordered_map<std::int64_t, Entry> m_entries;
   std::map<std::string, KindSlot> m_slots;
+  std::unordered_multimap<std::size_t, std::weak_ptr<const nlohmann::json>> m_options;  // by hash
+  std::size_t m_options_live = 0;  // entries after the last sweep
   std::uint64_t m_next_generation = 1;
   bool m_closed = false;
 

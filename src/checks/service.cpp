@@ -155,7 +155,8 @@ FieldChanges check_changes(const Check& before, const Check& after) {
 }  // namespace
 
 bool valid_check_sort(const std::string& sort) {
-  const auto f = db::parse_sort(sort).field;
+  const auto parsed = db::parse_sort(sort);
+  const std::string_view f = parsed.field;
   return f == "name" || f == "kind" || f == "state" || f == "created_at" || f == "updated_at" ||
          f == "id";
 }

@@ -142,7 +142,7 @@ class DnsProbe final : public Probe {
 void DnsRun::start(const Request& req) {
   m_start_ns = uv_hrtime();
   m_deadline_ns = m_start_ns + static_cast<std::uint64_t>(req.timeout.count()) * 1000000;
-  const auto& opt = req.options;
+  const auto& opt = *req.options;
   auto type = dns::parse_record_type(opt.value("record_type", std::string("A")));
   if (!type) return finish(failed("config", "unknown record type"));
   m_type = *type;

@@ -249,7 +249,7 @@ class HttpProbe final : public Probe {
  private:
   // Fills in the easy handle; returns why the options cannot be used.
   static std::optional<std::string> configure(Run& run, const Request& req) {
-    const auto& o = req.options;
+    const auto& o = *req.options;
     try {
       run.expected_text = opt<std::string>(o, "expected_status", "200-399");
       auto ranges = parse_status_ranges(run.expected_text);

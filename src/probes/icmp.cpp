@@ -423,7 +423,7 @@ void IcmpRun::start(const Request& req) {
   m_deadline_ns =
       m_start_ns +
       static_cast<std::uint64_t>(std::max<std::int64_t>(req.timeout.count(), 1)) * 1000000;
-  const auto& o = req.options;
+  const auto& o = *req.options;
   m_packets.resize(
       static_cast<std::size_t>(std::clamp<std::int64_t>(o.value("packets", 3), 1, 100)));
   m_interval_ns =

@@ -146,7 +146,7 @@ class SnmpProbe final : public Probe {
     run->id = m_next_run++;
     run->check_id = req.check_id;
     run->target_text = req.target;
-    run->config = config_of(req.options);
+    run->config = config_of(*req.options);
     run->timeout = req.timeout;
     run->started_ms = uv_now(m_loop);
     run->done = std::move(done);

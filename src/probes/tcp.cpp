@@ -156,7 +156,7 @@ class TcpProbe final : public Probe {
       return done(
           failed("invalid_option", fmt::format("target \"{}\" is not host:port", req.target)));
     }
-    const auto& o = req.options;
+    const auto& o = *req.options;
     try {
       auto get = [&](const char* name) -> const nlohmann::json* {
         if (!o.is_object()) return nullptr;

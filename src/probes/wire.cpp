@@ -118,7 +118,7 @@ DecodedRun decode_run(const json& message) {
   }
   Request req;
   req.target = target->get<std::string>();
-  req.options = probe_options(*kind, options.value());
+  req.options = make_options(probe_options(*kind, options.value()));
   req.timeout = std::chrono::milliseconds(timeout->get<std::int64_t>());
   const auto check = message.find("check");
   if (check != message.end() && check->is_number_integer())

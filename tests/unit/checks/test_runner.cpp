@@ -371,3 +371,54 @@ TEST_CASE("runner: runs take their slot's time within 2 ms; each metric keeps it
   CHECK(first[4].series == second[3].series);
   for (std::size_t i = 0; i < 3; ++i) CHECK(first[i].series == second[i].series);
 }
+
+TEST_CASE("runner: checks with equal options share one copy of them") {
+  std::vector<const nlohmann::json*> seen(4);
+  struct OptionsProbe : probes::Probe {
+    explicit OptionsProbe(std::vector<const nlohmann::json*>& s) : seen(s) {}
+    void run(const probes::Request& req, probes::Done done) override {
+      seen[static_cast<std::size_t>(req.check_id)] = req.options.get();
+      done(probes::failed("held", "not run"));
+    }
+    void close() override {}
+    std::vector<const nlohmann::json*>& seen;
+  };
+  probes::KindDescriptor kind{.kind = "opts",
+                              .title = "Options",
+                              .target_help = "anything",
+                              .options = {{.name = "mode", .type = OptionType::string}},
+                              .default_interval_ms = 60000,
+                              .default_timeout_ms = 1000,
+                              .make = [&](uv_loop_t*) -> std::unique_ptr<probes::Probe> {
+                                return std::make_unique<OptionsProbe>(seen);
+                              }};
+  bus::CoreLoop loop;
+  checks::Runner runner(loop, SystemClock::instance(),
+                        [&](std::string_view k) { return k == "opts" ? &kind : nullptr; });
+  loop.start();
+  auto check = [](std::int64_t id, nlohmann::json options) {
+    checks::Check c;
+    c.id = id;
+    c.name = "c" + std::to_string(id);
+    c.kind = "opts";
+    c.target = "t";
+    c.interval_ms = 60000;
+    c.options = std::move(options);
+    return c;
+  };
+  for (auto& c : {check(1, {{"mode", "a"}}), check(2, {{"mode", "a"}}), check(3, {{"mode", "b"}})})
+    runner.upsert(c, checks::Runner::FirstRun::now);
+  REQUIRE(eventually(loop, [&] { return seen[1] && seen[2] && seen[3]; }));
+  auto ptrs = on_loop(loop, [&] { return seen; });
+  CHECK(ptrs[1] == ptrs[2]);
+  CHECK(ptrs[1] != ptrs[3]);
+  CHECK(*ptrs[3] == nlohmann::json{{"mode", "b"}});
+  on_loop(loop, [&] {
+    seen[3] = nullptr;
+    return 0;
+  });
+  runner.upsert(check(3, {{"mode", "a"}}), checks::Runner::FirstRun::now);
+  REQUIRE(eventually(loop, [&] { return seen[3] != nullptr; }));
+  CHECK(on_loop(loop, [&] { return seen[3]; }) == ptrs[1]);
+  loop.stop([&] { runner.close(); });
+}

@@ -224,7 +224,7 @@ class Harness {
   uv_loop_t* loop() { return &m_loop.loop; }
 
   Request request(std::string target, const nlohmann::json& given, int timeout_ms) {
-    return Request{std::move(target), options(m_kind, given),
+    return Request{std::move(target), tt::probes::make_options(options(m_kind, given)),
                    std::chrono::milliseconds(timeout_ms)};
   }
 

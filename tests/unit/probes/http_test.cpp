@@ -11,6 +11,7 @@
 
 using namespace probe_test;
 using tt::probes::http_kind;
+using tt::probes::make_options;
 using tt::probes::normalize_options;
 
 namespace {
@@ -53,14 +54,14 @@ std::unique_ptr<httplib::Server> test_routes() {
 
 Request http_request(const std::string& url, const nlohmann::json& opts = nlohmann::json::object(),
                      std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  return Request{url, options(http_kind(), opts), timeout};
+  return Request{url, make_options(options(http_kind(), opts)), timeout};
 }
 
 // Options past validation: the defaults with `raw` written over them unchecked.
 Request unchecked_request(const std::string& url, const nlohmann::json& raw) {
   auto opts = options(http_kind(), nlohmann::json::object());
   for (const auto& [k, v] : raw.items()) opts[k] = v;
-  return Request{url, opts, std::chrono::seconds(5)};
+  return Request{url, make_options(std::move(opts)), std::chrono::seconds(5)};
 }
 
 }  // namespace

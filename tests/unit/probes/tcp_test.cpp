@@ -8,6 +8,7 @@
 #include "probes/kinds.h"
 
 using namespace probe_test;
+using tt::probes::make_options;
 using tt::probes::tcp_kind;
 
 namespace {
@@ -15,7 +16,7 @@ namespace {
 Request tcp_request(const std::string& target,
                     const nlohmann::json& opts = nlohmann::json::object(),
                     std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  return Request{target, options(tcp_kind(), opts), timeout};
+  return Request{target, make_options(options(tcp_kind(), opts)), timeout};
 }
 
 // Echoes what one read brings, then closes.

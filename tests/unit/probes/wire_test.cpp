@@ -28,7 +28,7 @@ TEST_CASE("wire: a run arrives as the probe's request, validated with the kind's
   CHECK(req.target == "127.0.0.1:22");
   CHECK(req.timeout.count() == 2000);
   CHECK(req.check_id == 3);
-  CHECK(req.options.is_object());  // defaults filled in, as the hub's runner has them
+  CHECK(req.options->is_object());  // defaults filled in, as the hub's runner has them
 }
 
 TEST_CASE("wire: a run that cannot run names itself and why") {
