@@ -386,12 +386,12 @@ void Runner::conclude(Entry& e, TimeMs at, probes::Observation o,
   m_results.publish(std::move(r));
 }
 
-SeriesRefPtr Runner::series(Entry& e, std::size_t hint, const probes::Metric& m) {
+PackedLabels Runner::series(Entry& e, std::size_t hint, const probes::Metric& m) {
   // Probes report their metrics in the same order run after run: try the hinted slot first.
-  if (hint < e.series.size() && is_series_of(e.series[hint]->labels, *e.base_labels, m))
+  if (hint < e.series.size() && is_series_of(e.series[hint], *e.base_labels, m))
     return e.series[hint];
   for (const auto& ref : e.series)
-    if (is_series_of(ref->labels, *e.base_labels, m)) return ref;
+    if (is_series_of(ref, *e.base_labels, m)) return ref;
   LabelSet labels;
   labels.reserve(e.base_labels->size() + 3);
   labels = *e.base_labels;
@@ -399,7 +399,7 @@ SeriesRefPtr Runner::series(Entry& e, std::size_t hint, const probes::Metric& m)
   if (!m.label.empty()) labels.push_back({std::string(m.label), m.label_value});
   if (!m.label2.empty()) labels.push_back({std::string(m.label2), m.label2_value});
   sort_labels(labels);
-  auto ref = std::make_shared<const SeriesRef>(std::move(labels));
+  PackedLabels ref(labels);
   // A kind's metrics are a fixed list (for SNMP, a few per interface of the device); the bound
   // only guards against one that is not.
   if (e.series.size() < kMaxSeriesPerCheck) e.series.push_back(ref);

@@ -92,7 +92,7 @@ class Runner {
         base_labels;  // check, kind, node and its labels, sorted: on every sample
     // The series this check's runs append to, built on first use: a run then shares them
     // instead of building label sets (see series()). Their labels tell which metric each is.
-    std::vector<SeriesRefPtr> series;
+    std::vector<PackedLabels> series;
     std::vector<Condition> conditions;
     StateTracker tracker;
     std::uint64_t generation = 0;  // bumped by upsert: results of older definitions are dropped
@@ -135,7 +135,7 @@ class Runner {
   probes::Options shared_options(nlohmann::json resolved);
   // The series of metric `name` with `extra` labels for this check; `hint` is where it was
   // found last time.
-  static SeriesRefPtr series(Entry& e, std::size_t hint, const probes::Metric& m);
+  static PackedLabels series(Entry& e, std::size_t hint, const probes::Metric& m);
   static constexpr std::size_t kMaxSeriesPerCheck = 4096;
 
   bus::CoreLoop& m_loop;

@@ -1,5 +1,6 @@
 #include "core/series.h"
 
+#include <atomic>
 #include <cstring>
 
 #include "core/varint.h"
@@ -9,6 +10,8 @@ namespace tt {
 namespace {
 
 // FNV-1a over the labels' hashes: the same for a LabelSet and its packed form.
+constexpr std::size_t kTextAt = sizeof(std::uint64_t);  // after the cached id
+
 struct LabelHasher {
   std::size_t h = 0xcbf29ce484222325ull;
   void add(std::string_view name, std::string_view value) {
@@ -21,25 +24,39 @@ struct LabelHasher {
 }  // namespace
 
 PackedLabels::PackedLabels(const LabelSet& sorted) {
-  std::string text(sizeof(std::uint32_t), '\0');
+  std::string text(kTextAt + sizeof(std::uint32_t), '\0');
   for (const auto& l : sorted) {
     put_varint(text, l.name.size());
     text += l.name;
     put_varint(text, l.value.size());
     text += l.value;
   }
-  const auto size = static_cast<std::uint32_t>(text.size() - sizeof(std::uint32_t));
-  std::memcpy(text.data(), &size, sizeof size);
-  auto data = std::make_shared_for_overwrite<char[]>(text.size());
+  const auto size = static_cast<std::uint32_t>(text.size() - kTextAt - sizeof(std::uint32_t));
+  std::memcpy(text.data() + kTextAt, &size, sizeof size);
+  // Words, so that the id is aligned for atomic access.
+  auto data = std::make_shared_for_overwrite<std::uint64_t[]>((text.size() + 7) / 8);
   std::memcpy(data.get(), text.data(), text.size());
   m_data = std::move(data);
 }
 
 std::string_view PackedLabels::bytes() const {
   if (!m_data) return {};
+  const char* p = reinterpret_cast<const char*>(m_data.get()) + kTextAt;
   std::uint32_t size = 0;
-  std::memcpy(&size, m_data.get(), sizeof size);
-  return {m_data.get() + sizeof size, size};
+  std::memcpy(&size, p, sizeof size);
+  return {p + sizeof size, size};
+}
+
+std::int64_t PackedLabels::cached_id() const {
+  if (!m_data) return 0;
+  return static_cast<std::int64_t>(
+      std::atomic_ref<std::uint64_t>(m_data[0]).load(std::memory_order_relaxed));
+}
+
+void PackedLabels::cache_id(std::int64_t id) const {
+  if (m_data)
+    std::atomic_ref<std::uint64_t>(m_data[0]).store(static_cast<std::uint64_t>(id),
+                                                    std::memory_order_relaxed);
 }
 
 std::string_view PackedLabels::take(std::string_view& rest) {
@@ -77,10 +94,11 @@ bool PackedLabels::equals(const LabelSet& sorted) const {
 }
 
 std::size_t PackedLabels::memory_bytes() const {
-  // The control block (a vtable pointer and two counts) and the array share one allocation,
+  // The control block (a vtable pointer and two counts) and the words share one allocation,
   // which malloc rounds up to 16 bytes after its own 8.
   if (!m_data) return 0;
-  return (sizeof(void*) + 8 + sizeof(std::uint32_t) + bytes().size() + 8 + 15) / 16 * 16;
+  const std::size_t words = (kTextAt + sizeof(std::uint32_t) + bytes().size() + 7) / 8 * 8;
+  return (sizeof(void*) + 8 + words + 8 + 15) / 16 * 16;
 }
 
 std::size_t hash_labels(const LabelSet& sorted) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -49,10 +48,15 @@ struct SeriesSamples {
   std::vector<Sample> samples;
 };
 
-// A sorted label set packed into one shared allocation: what the series index and producers'
-// SeriesRefs hold for each series. A LabelSet costs 64 bytes a label, plus a heap block for
-// each string past 15 bytes; packed, a label costs its text and two length bytes, which took a
-// series in memory from about 1 KiB to a few hundred bytes. Copies share the bytes.
+// A sorted label set packed into one shared allocation: what the series index and producers
+// hold for each series. A LabelSet costs 64 bytes a label, plus a heap block for each string
+// past 15 bytes; packed, a label costs its text and two length bytes, which took a series in
+// memory from about 1 KiB to a few hundred bytes. Copies share the bytes.
+//
+// The allocation also holds the series' id in the store once it is known: a producer that
+// appends to a series again and again (a check's probe_up) keeps its labels, and the store
+// reads the id there instead of hashing them. Used with one store per process. (A separate
+// shared object for the id took 48 bytes a series more.)
 class PackedLabels {
  public:
   PackedLabels() = default;
@@ -73,31 +77,26 @@ class PackedLabels {
   bool equals(const LabelSet& sorted) const;
   bool operator==(const PackedLabels& o) const { return bytes() == o.bytes(); }
   std::size_t memory_bytes() const;  // of the shared allocation
+  // The store's id of the series, 0 until cache_id(). Any thread; on an empty set, 0.
+  std::int64_t cached_id() const;
+  void cache_id(std::int64_t id) const;
 
  private:
   std::string_view bytes() const;
   static std::string_view take(std::string_view& rest);  // a length-prefixed string
-  // A uint32 size, then per label: the name's length (varint), name, the value's, value.
-  std::shared_ptr<const char[]> m_data;
+  // Words: the cached id, then a uint32 size and per label: the name's length (varint), name,
+  // the value's, value.
+  std::shared_ptr<std::uint64_t[]> m_data;
 };
 
 // One hash for both forms, so either finds a series in the index.
 std::size_t hash_labels(const LabelSet& sorted);
 std::size_t hash_labels(const PackedLabels& labels);
 
-// The labels of a series that a producer appends to again and again (a check's probe_up):
-// built once, shared by its samples and with the store's index, which keeps the series' id in
-// it after the first append, so later appends neither copy nor hash the labels. Used with one
-// store per process.
-struct SeriesRef {
-  explicit SeriesRef(const LabelSet& sorted) : labels(sorted) {}
-  const PackedLabels labels;
-  mutable std::atomic<std::int64_t> store_id{0};  // 0: not known yet
-};
-using SeriesRefPtr = std::shared_ptr<const SeriesRef>;
-
+// A sample of a series a producer appends to again and again: its labels are built once, shared
+// by its samples and with the store's index, which caches the series' id in them.
 struct RefSample {
-  SeriesRefPtr series;
+  PackedLabels series;
   Sample sample;
 };
 

@@ -77,7 +77,7 @@ class SeriesIndex {
 
   mutable std::shared_mutex m_mutex;
   SeriesId m_next_id = 1;
-  // By id (ids are dense: assigned in turn). Shared with the SeriesRefs of the producers that
+  // By id (ids are dense: assigned in turn). Shared with the producers that
   // created them, so held once.
   std::vector<PackedLabels> m_labels;
   std::size_t m_count = 0;

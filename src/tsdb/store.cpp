@@ -240,11 +240,11 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
   {
     std::lock_guard lock(m_heads_mutex);
     for (std::size_t i = 0; i < points.size(); ++i) {
-      const SeriesRef& ref = *points[i].series;
-      SeriesId id = ref.store_id.load(std::memory_order_relaxed);
+      const PackedLabels& labels = points[i].series;
+      SeriesId id = labels.cached_id();
       if (id == 0) {
         bool fresh = false;
-        id = m_index.get_or_assign(ref.labels, fresh);  // shares the ref's labels
+        id = m_index.get_or_assign(labels, fresh);  // shares them
         if (fresh) m_uncommitted.insert(id);
       }
       order.push_back({id, i});
@@ -260,9 +260,9 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
       normalize(samples);
       Planned p;
       p.id = order[i].id;
-      p.ref = points[order[i].at].series.get();
+      p.ref = &points[order[i].at].series;
       plan_series(p, std::move(samples), INT64_MIN);  // live producers
-      if (p.created) p.canonical = canonical_labels(p.ref->labels.unpack());
+      if (p.created) p.canonical = canonical_labels(p.ref->unpack());
       samples = {};
       plan.push_back(std::move(p));
       i = j;
@@ -270,11 +270,11 @@ Result<AppendResult> Store::append(std::span<const RefSample> points) {
   }
   auto result = commit(plan);
   if (!result.ok()) return result;
-  for (const auto& p : plan) p.ref->store_id.store(p.id, std::memory_order_relaxed);
+  for (const auto& p : plan) p.ref->cache_id(p.id);
   if (m_listener && m_listener_wanted()) {
     std::vector<SeriesSamples> batch;
     batch.reserve(points.size());
-    for (const auto& pt : points) batch.push_back({pt.series->labels.unpack(), {pt.sample}});
+    for (const auto& pt : points) batch.push_back({pt.series.unpack(), {pt.sample}});
     m_listener(batch);
   }
   return result;

@@ -118,8 +118,8 @@ class Store : public query::Storage {
   using InJob = std::function<Result<void>(SQLite::Database&)>;
   Result<AppendResult> append(std::vector<SeriesSamples> batch, const InJob& in_job);
   // The same for producers that append to the same series again and again (a check's
-  // probe_up): once a series is known its id is cached in its SeriesRef, so labels are neither
-  // copied nor hashed. Several samples of one series, in any order, are fine.
+  // probe_up): once a series is known its id is cached in its labels, so they are neither copied
+  // nor hashed. Several samples of one series, in any order, are fine.
   Result<AppendResult> append(std::span<const RefSample> points);
 
   // Raw samples of every series the matchers select, in [from, to].
@@ -185,7 +185,7 @@ class Store : public query::Storage {
     SeriesId id = 0;
     bool created = false;  // the series' row is to be inserted
     std::string canonical;
-    const SeriesRef* ref = nullptr;  // for append(points)
+    const PackedLabels* ref = nullptr;  // for append(points)
     std::vector<Sample> head_part, backfill;
     bool defer = false;       // head_part holds a run of the past: kept plain (defer_min_samples)
     std::vector<Blob> blobs;  // of backfill

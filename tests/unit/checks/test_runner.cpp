@@ -363,13 +363,19 @@ TEST_CASE("runner: runs take their slot's time within 2 ms; each metric keeps it
   const auto& second = results[1]->samples;
   REQUIRE(first.size() == 5);
   REQUIRE(second.size() == 5);
-  CHECK(first[3].series->labels.value_of("stat") == "max");
+  CHECK(first[3].series.value_of("stat") == "max");
   CHECK(first[3].sample.v == 2);
-  CHECK(second[3].series->labels.value_of("stat") == "min");
+  CHECK(second[3].series.value_of("stat") == "min");
   CHECK(second[3].sample.v == 1);
-  CHECK(first[3].series == second[4].series);  // the same series, not a new one each run
-  CHECK(first[4].series == second[3].series);
-  for (std::size_t i = 0; i < 3; ++i) CHECK(first[i].series == second[i].series);
+  // The same labels, not built anew each run: an id cached in one run's is in the other's.
+  auto shared = [](const PackedLabels& a, const PackedLabels& b, std::int64_t id) {
+    a.cache_id(id);
+    return a == b && b.cached_id() == id;
+  };
+  CHECK(shared(first[3].series, second[4].series, 10));
+  CHECK(shared(first[4].series, second[3].series, 11));
+  for (std::size_t i = 0; i < 3; ++i)
+    CHECK(shared(first[i].series, second[i].series, static_cast<std::int64_t>(i) + 1));
 }
 
 TEST_CASE("runner: checks with equal options share one copy of them") {

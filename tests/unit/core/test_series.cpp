@@ -34,5 +34,12 @@ TEST_CASE("packed labels: round-trip, lookups and one hash with the unpacked for
   CHECK(PackedLabels().value_of("x").empty());
   // The text and a few bytes: the LabelSet took 64 bytes a label besides its long strings.
   CHECK(p.memory_bytes() < 300 + 60 + 64);
-  CHECK(PackedLabels(LabelSet{{"__name__", "probe_up"}, {"check", "web-1"}}).memory_bytes() <= 64);
+  // With the store's id in the same block: a shared object of its own took 48 bytes more.
+  PackedLabels up(LabelSet{{"__name__", "probe_up"}, {"check", "web-1"}});
+  CHECK(up.memory_bytes() <= 80);
+  CHECK(up.cached_id() == 0);
+  up.cache_id(42);
+  CHECK(PackedLabels(up).cached_id() == 42);
+  CHECK(up == PackedLabels(LabelSet{{"__name__", "probe_up"}, {"check", "web-1"}}));  // not by id
+  CHECK(PackedLabels().cached_id() == 0);
 }

@@ -48,12 +48,10 @@ TEST_CASE("store: acknowledged samples survive a crash through the append log") 
   for (int i = 0; i < 5; ++i) CHECK(same_bits(out[i].v, weird[i]));
 }
 
-TEST_CASE("store: appends through series refs cache the id and group samples by series") {
+TEST_CASE("store: appends of packed labels cache the id in them and group samples by series") {
   Fixture f;
-  auto a = std::make_shared<const SeriesRef>(
-      Fixture::labels({{"__name__", "probe_up"}, {"check", "a"}}));
-  auto b = std::make_shared<const SeriesRef>(
-      Fixture::labels({{"__name__", "probe_up"}, {"check", "b"}}));
+  PackedLabels a(Fixture::labels({{"__name__", "probe_up"}, {"check", "a"}}));
+  PackedLabels b(Fixture::labels({{"__name__", "probe_up"}, {"check", "b"}}));
   const TimeMs t0 = 1'800'000'000'000;
   // Out of order, interleaved, and a duplicate timestamp whose last value wins.
   std::vector<RefSample> batch{
@@ -62,10 +60,11 @@ TEST_CASE("store: appends through series refs cache the id and group samples by 
   REQUIRE(r.ok());
   CHECK(r->series_created == 2);
   CHECK(r->samples == 4);
-  CHECK(a->store_id.load() != 0);
-  CHECK(b->store_id.load() != a->store_id.load());
-  // Labels built anew name the same series as the ref.
-  REQUIRE(f.store->append({{a->labels.unpack(), {{t0 + 3000, 0}}}}).ok());
+  CHECK(a.cached_id() != 0);
+  CHECK(b.cached_id() != a.cached_id());
+  CHECK(PackedLabels(a).cached_id() == a.cached_id());  // copies share it
+  // Labels built anew name the same series.
+  REQUIRE(f.store->append({{a.unpack(), {{t0 + 3000, 0}}}}).ok());
   std::vector<RefSample> more{{a, {t0 + 4000, 1}}};
   r = f.store->append(std::span<const RefSample>(more));
   REQUIRE(r.ok());
