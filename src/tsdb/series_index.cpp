@@ -58,24 +58,30 @@ Result<LabelSet> parse_canonical_labels(std::string_view text) {
 }
 
 template <class Labels>
+SeriesId SeriesIndex::find(const Labels& labels, std::size_t hash) const {
+  return m_ids.find(hash, [&](SeriesId id) {
+    if constexpr (std::is_same_v<Labels, PackedLabels>)
+      return m_labels[id] == labels;
+    else
+      return m_labels[id].equals(labels);
+  });
+}
+
+template <class Labels>
 SeriesId SeriesIndex::get_or_assign_impl(const Labels& labels, bool& created) {
+  const std::size_t hash = hash_labels(labels);
+  created = false;
   {
     std::shared_lock lock(m_mutex);
-    if (auto it = m_ids.find(labels); it != m_ids.end()) {
-      created = false;
-      return *it;
-    }
+    if (auto id = find(labels, hash)) return id;
   }
   std::unique_lock lock(m_mutex);
-  if (auto it = m_ids.find(labels); it != m_ids.end()) {
-    created = false;
-    return *it;
-  }
+  if (auto id = find(labels, hash)) return id;
   created = true;
   if constexpr (std::is_same_v<Labels, PackedLabels>)
-    return assign(labels);
+    return assign(labels, hash);
   else
-    return assign(PackedLabels(labels));
+    return assign(PackedLabels(labels), hash);
 }
 
 SeriesId SeriesIndex::get_or_assign(const LabelSet& labels, bool& created) {
@@ -108,32 +114,33 @@ void SeriesIndex::add_postings(SeriesId id, const PackedLabels& labels) {
   });
 }
 
-SeriesId SeriesIndex::assign(PackedLabels labels) {
+SeriesId SeriesIndex::assign(PackedLabels labels, std::size_t hash) {
   SeriesId id = m_next_id++;
   add_postings(id, labels);
   if (m_labels.size() <= static_cast<std::size_t>(id)) m_labels.resize(id + 1);
   m_labels_bytes += labels.memory_bytes();
   m_labels[id] = std::move(labels);
   ++m_count;
-  m_ids.insert(id);
+  m_ids.insert(hash, id);
   return id;
 }
 
 void SeriesIndex::restore(SeriesId id, LabelSet labels) {
   std::unique_lock lock(m_mutex);
   PackedLabels packed(labels);
+  const std::size_t hash = hash_labels(packed);
   if (m_labels.size() <= static_cast<std::size_t>(id)) m_labels.resize(id + 1);
   if (!m_labels[id].empty()) {
-    m_ids.erase(id);  // hashed by the labels about to be replaced
+    m_ids.erase(hash_labels(m_labels[id]), id);  // hashed by the labels about to be replaced
     m_labels_bytes -= m_labels[id].memory_bytes();
     --m_count;
   }
   // The same labels under another id: the restored one wins.
-  if (auto other = m_ids.find(packed); other != m_ids.end()) m_ids.erase(other);
+  if (auto other = find(packed, hash)) m_ids.erase(hash, other);
   m_labels_bytes += packed.memory_bytes();
   m_labels[id] = std::move(packed);
   ++m_count;
-  m_ids.insert(id);
+  m_ids.insert(hash, id);
   add_postings(id, m_labels[id]);
   m_next_id = std::max(m_next_id, id + 1);
 }
@@ -216,7 +223,7 @@ std::size_t SeriesIndex::size() const {
 std::size_t SeriesIndex::memory_bytes() const {
   std::shared_lock lock(m_mutex);
   return m_labels.capacity() * sizeof(PackedLabels) + m_labels_bytes + m_postings_bytes +
-         m_ids.bucket_count() * sizeof(void*) + m_ids.size() * 32;  // a node: next, id, hash
+         m_ids.memory_bytes();
 }
 
 }  // namespace tt::tsdb

@@ -9,12 +9,12 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "core/result.h"
 #include "core/series.h"
 #include "query/query.h"
+#include "tsdb/id_set.h"
 
 namespace tt::tsdb {
 
@@ -48,31 +48,12 @@ class SeriesIndex {
   std::size_t memory_bytes() const;  // about
 
  private:
-  // Ids by label set, hashed and compared through m_labels: 8 bytes a series in the set's node
-  // rather than a copy of its labels. Transparent, so a LabelSet or PackedLabels finds an id
-  // without being packed or copied first.
-  struct IdHash {
-    using is_transparent = void;
-    const SeriesIndex* index;
-    std::size_t operator()(SeriesId id) const { return hash_labels(index->m_labels[id]); }
-    std::size_t operator()(const LabelSet& ls) const { return hash_labels(ls); }
-    std::size_t operator()(const PackedLabels& ls) const { return hash_labels(ls); }
-  };
-  struct IdEqual {
-    using is_transparent = void;
-    const SeriesIndex* index;
-    bool operator()(SeriesId a, SeriesId b) const { return a == b; }
-    bool operator()(const LabelSet& ls, SeriesId id) const {
-      return index->m_labels[id].equals(ls);
-    }
-    bool operator()(SeriesId id, const LabelSet& ls) const { return (*this)(ls, id); }
-    bool operator()(const PackedLabels& ls, SeriesId id) const { return index->m_labels[id] == ls; }
-    bool operator()(SeriesId id, const PackedLabels& ls) const { return (*this)(ls, id); }
-  };
-
   template <class Labels>
   SeriesId get_or_assign_impl(const Labels& labels, bool& created);
-  SeriesId assign(PackedLabels labels);  // under the unique lock
+  // The id of `labels` (either form, hashed by hash_labels), 0 when none. Under a lock.
+  template <class Labels>
+  SeriesId find(const Labels& labels, std::size_t hash) const;
+  SeriesId assign(PackedLabels labels, std::size_t hash);  // under the unique lock
   void add_postings(SeriesId id, const PackedLabels& labels);
 
   mutable std::shared_mutex m_mutex;
@@ -81,7 +62,9 @@ class SeriesIndex {
   // created them, so held once.
   std::vector<PackedLabels> m_labels;
   std::size_t m_count = 0;
-  std::unordered_set<SeriesId, IdHash, IdEqual> m_ids{0, IdHash{this}, IdEqual{this}};
+  // Ids by their labels' hash, compared through m_labels: no copy of the labels. A LabelSet or
+  // PackedLabels finds an id without being packed or copied first.
+  IdSet m_ids;
   // Ascending ids per label value: 8 bytes a series and label (a std::set node took 40).
   std::map<std::string, std::map<std::string, std::vector<SeriesId>, std::less<>>, std::less<>>
       m_postings;
