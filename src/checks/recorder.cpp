@@ -128,7 +128,9 @@ void Recorder::run() {
       if (last.unwritten) write_last_result(change.db(), id, *last.unwritten);
     return true;
   });
-  if (!done.ok()) log::error("check results: open stretches not written: {}", done.error().message);
+  if (!done.ok())
+    log::error("check results: open stretches and last results not written: {}",
+               done.error().message);
 }
 
 void Recorder::flush(std::vector<std::shared_ptr<const CheckResult>> batch) {
@@ -233,6 +235,19 @@ void Recorder::flush(std::vector<std::shared_ptr<const CheckResult>> batch) {
           last.unwritten = r->last;
         }
       }
+    }
+    // A check that stopped running (paused, deleted) has no next run to write its last result:
+    // each period, what waited a whole one is written, and the checks not heard of since are
+    // forgotten (their next run, if any, writes at once).
+    if (now - m_last_results_swept >= kLastResultEveryMs) {
+      std::erase_if(m_last_results, [&](const auto& entry) {
+        const auto& [id, last] = entry;
+        if (!last.unwritten) return now - last.written_ms >= kLastResultEveryMs;
+        if (now - last.unwritten->at < kLastResultEveryMs) return false;
+        write_last_result(db, id, *last.unwritten);
+        return true;
+      });
+      m_last_results_swept = now;
     }
     if (now - m_last_retention >= 3'600'000) {
       SQLite::Statement st(db, "DELETE FROM check_outcomes WHERE last_at < ?");

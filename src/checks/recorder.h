@@ -78,6 +78,7 @@ class Recorder {
   };
   std::unordered_map<std::int64_t, LastResult> m_last_results;
   std::unordered_map<std::int64_t, TimeMs> m_last_seen_written;  // by node id
+  TimeMs m_last_results_swept = 0;
   TimeMs m_last_retention = 0;
 };
 

@@ -36,8 +36,8 @@ class IdSet {
   // Removes `id`, added with `hash`; nothing when it is not there.
   void erase(std::size_t hash, Id id) {
     if (m_slots.empty()) return;
-    const std::uint64_t want = static_cast<std::uint64_t>(fold(hash)) << 32 |
-                               static_cast<std::uint32_t>(id);
+    const std::uint64_t want =
+        static_cast<std::uint64_t>(fold(hash)) << 32 | static_cast<std::uint32_t>(id);
     std::size_t i = home(want);
     for (; m_slots[i] != want; i = (i + 1) & mask())
       if (m_slots[i] == 0) return;
