@@ -58,7 +58,8 @@ struct Fixture : test::DbFixture {
 
 }  // namespace
 
-TEST_CASE("recorder: last results are written at a state change, then each period, and at the stop") {
+TEST_CASE(
+    "recorder: last results are written at a state change, then each period, and at the stop") {
   Fixture f;
   f.run(1, "first", "up");
   f.mark();
